@@ -1,0 +1,66 @@
+# Thin wrapper around CMake. `make run` and `make test` are all a new user
+# needs on a fresh Debian machine: both install what is missing first.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CAY_ARGS   ?=
+
+DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev \
+  libsofia-sip-ua-dev libcyaml-dev libsodium-dev check libsubunit-dev \
+  sip-tester python3 clang-format
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build asan run test test-unit test-asan format-check clean
+
+all: build
+
+# Install the Debian packages that are not installed yet (apt-get update
+# runs only when something is missing).
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" \
+	    || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "deps: all installed"; fi
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCAY_ASAN=ON
+
+asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# Start cay on its built-in defaults (UDP 127.0.0.1:5060, answer every call).
+run: build
+	./$(BUILD)/cay $(CAY_ARGS)
+
+format-check:
+	@bad=$$(git ls-files '*.c' '*.h' | xargs clang-format --dry-run 2>&1 \
+	  | grep -c warning); \
+	if [ "$$bad" != 0 ]; then \
+	  git ls-files '*.c' '*.h' | xargs clang-format --dry-run 2>&1 | head -40; \
+	  echo "format-check: $$bad places differ from .clang-format"; exit 1; \
+	fi; echo "format-check: ok"
+
+test-unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -j 2
+
+# Unit and integration tests, then the same tests under ASan+UBSan.
+test: build asan format-check
+	ctest --test-dir $(BUILD) --output-on-failure
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

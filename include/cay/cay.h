@@ -1,0 +1,11 @@
+/* Cay: event-loop SIP session server. Umbrella header. */
+#ifndef CAY_CAY_H
+#define CAY_CAY_H
+
+#include "errno.h"
+#include "config.h"
+#include "server.h"
+
+#define CAY_VERSION "0.1.0"
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * Cay configuration: built-in defaults, the YAML file, and its checks.
+ *
+ * The YAML shape (every key optional; shown with the defaults):
+ *
+ *   listen: [ "udp:127.0.0.1:5060" ]     # udp:HOST:PORT, HOST may be [v6]
+ *   timers: { t1_ms: 500, t2_ms: 4000, t4_ms: 5000 }   # RFC 3261 s.17
+ *   dialog: { max_duration_s: 7200 }     # 0 = no limit
+ *   answer:
+ *     ring_ms: 0                         # delay before 180 (and 200)
+ *     answer_after_ms: 0                 # delay from 180 to 200
+ *     hangup_after_ms: 0                 # 0 = never: Cay never sends BYE
+ *     codecs: [ PCMU, PCMA, telephone-event ]
+ *     media_ip: 127.0.0.1                # c= address of Cay's SDP
+ *   log: { level: info }                 # error | warn | info | debug
+ */
+#ifndef CAY_CONFIG_H
+#define CAY_CONFIG_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CAY_CONFIG_MAX_LISTEN 16
+#define CAY_CONFIG_MAX_CODECS 16
+#define CAY_CONFIG_NAME_LEN   64
+
+/** Log levels, most severe first. */
+typedef enum cay_log_level {
+  CAY_LOG_ERROR = 0,
+  CAY_LOG_WARN = 1,
+  CAY_LOG_INFO = 2,
+  CAY_LOG_DEBUG = 3
+} cay_log_level_t;
+
+/** One listen address: transport, host (IP literal), port. */
+typedef struct cay_listen {
+  char proto[8];                  /* "udp" */
+  char host[CAY_CONFIG_NAME_LEN]; /* IP literal without brackets */
+  unsigned port;                  /* 1..65535; 0 = any free port */
+} cay_listen_t;
+
+/** The whole configuration. Plain data: copy it freely. */
+typedef struct cay_config {
+  cay_listen_t listen[CAY_CONFIG_MAX_LISTEN];
+  unsigned n_listen;
+  unsigned t1_ms; /* RFC 3261 T1, RTT estimate, default 500 */
+  unsigned t2_ms; /* RFC 3261 T2, max non-INVITE retransmit, default 4000 */
+  unsigned t4_ms; /* RFC 3261 T4, max message lifetime, default 5000 */
+  unsigned dialog_max_duration_s; /* default 7200, 0 = unlimited */
+  unsigned ring_ms;               /* INVITE -> 180 delay, default 0 */
+  unsigned answer_after_ms;       /* 180 -> 200 delay, default 0 */
+  unsigned hangup_after_ms;       /* 200 -> BYE by Cay, default 0 = never */
+  char codecs[CAY_CONFIG_MAX_CODECS][CAY_CONFIG_NAME_LEN];
+  unsigned n_codecs;                  /* default PCMU, PCMA, telephone-event */
+  char media_ip[CAY_CONFIG_NAME_LEN]; /* default 127.0.0.1 */
+  cay_log_level_t log_level;          /* default CAY_LOG_INFO */
+  unsigned shards;                    /* default 1 */
+  unsigned max_transactions; /* live transactions per shard, default 100000 */
+} cay_config_t;
+
+/**
+ * Fill @p cfg with the built-in defaults (listen udp:127.0.0.1:5060, answer
+ * every call, timers per RFC 3261 section 17.1.1.1 table 4).
+ *
+ * @param cfg  Caller's storage. Borrowed.
+ * @thread any
+ */
+void cay_config_init(cay_config_t *cfg);
+
+/**
+ * Read a YAML file on top of the values already in @p cfg.
+ *
+ * Keys absent from the file keep their value. A `listen` list in the file
+ * replaces the whole list. On error @p cfg may be partly updated; @p err
+ * receives "FILE:LINE:COLUMN: what was expected" (line and column 1-based;
+ * "FILE: ..." when the error has no position, such as a missing file).
+ *
+ * @param cfg     Configuration to update. Borrowed.
+ * @param path    File to read. Borrowed.
+ * @param err     Buffer for the message, or NULL. Borrowed.
+ * @param errlen  Size of @p err in bytes.
+ * @return 0, CAY_ECONFIG (syntax, unknown key, bad value, failed check),
+ *         -ENOENT/-EACCES (file cannot be read), -ENOMEM.
+ * @thread setup
+ */
+int cay_config_load(cay_config_t *cfg, const char *path, char *err,
+                    size_t errlen);
+
+/**
+ * Parse a listen spec "udp:HOST:PORT" (HOST an IPv4 literal or an IPv6
+ * literal in brackets, PORT 0..65535).
+ *
+ * @param spec    The spec. Borrowed.
+ * @param out     Result. Borrowed.
+ * @param err     Buffer for "what was expected", or NULL. Borrowed.
+ * @param errlen  Size of @p err in bytes.
+ * @return 0 or CAY_ECONFIG.
+ * @thread any
+ */
+int cay_config_parse_listen(const char *spec, cay_listen_t *out, char *err,
+                            size_t errlen);
+
+/**
+ * Check the values of @p cfg against each other and their ranges (t1 <= t2,
+ * at least one listen address, known codec names, ...).
+ *
+ * @return 0 or CAY_ECONFIG with a message in @p err.
+ * @thread any
+ */
+int cay_config_check(const cay_config_t *cfg, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,135 @@
+/*
+ * Cay server lifecycle.
+ *
+ * A server owns its shards (one for now). It runs either on the caller's
+ * uv_loop_t (embedded) or on a loop it creates. All functions here run on
+ * the thread of that loop unless they say otherwise.
+ *
+ *   cay_config_t cfg;
+ *   cay_config_init(&cfg);
+ *   cay_server_t *srv;
+ *   int err = cay_server_create(&srv, loop, &cfg);
+ *   if (!err) err = cay_server_start(srv);
+ *   uv_run(loop, UV_RUN_DEFAULT);   // returns after cay_server_close()
+ */
+#ifndef CAY_SERVER_H
+#define CAY_SERVER_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <uv.h>
+
+#include "config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * An id names an object (session, dialog, transaction) across time: shard
+ * (8 bits), slot (24 bits), generation (32 bits). Looking up a stale id
+ * gives NULL, never a dangling pointer. 0 is never a valid id.
+ */
+typedef uint64_t cay_id_t;
+#define CAY_ID_NONE ((cay_id_t)0)
+
+typedef struct cay_server cay_server_t;
+
+/** Counters of one shard, or totals. All counts since start. */
+typedef struct cay_stats {
+  uint64_t msgs_in;        /* datagrams received */
+  uint64_t msgs_out;       /* datagrams sent, retransmissions included */
+  uint64_t retransmits;    /* of those, retransmissions */
+  uint64_t parse_errors;   /* datagrams that did not parse or validate */
+  uint64_t bad_requests;   /* of those, answered with 400 */
+  uint64_t dropped;        /* of those, dropped (no answer possible) */
+  uint64_t calls_in;       /* initial INVITEs received */
+  uint64_t calls_answered; /* initial INVITEs answered with 2xx */
+  uint64_t calls_rejected; /* initial INVITEs answered with >= 300 */
+  uint64_t byes_sent;      /* BYEs sent by Cay */
+  uint64_t dialogs_live;   /* gauge: dialogs now */
+  uint64_t txns_live;      /* gauge: transactions now */
+  uint64_t send_errors;    /* sends that the transport refused */
+} cay_stats_t;
+
+typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);
+
+/**
+ * Create a server with a copy of @p cfg and bind its listen addresses.
+ *
+ * @param out   Receives the server. Returned (caller owns; free with
+ *              cay_server_close()).
+ * @param loop  Loop to run on, or NULL: Cay then creates its own loop, run
+ *              by cay_server_run(). Borrowed; must outlive the server.
+ * @param cfg   Configuration; copied. Borrowed.
+ * @return 0, CAY_ECONFIG (cfg fails cay_config_check()), -ENOMEM, or the
+ *         libuv error of a failed bind (UV_EADDRINUSE, UV_EADDRNOTAVAIL).
+ * @thread setup
+ */
+int cay_server_create(cay_server_t **out, uv_loop_t *loop,
+                      const cay_config_t *cfg);
+
+/**
+ * Start reading from the listen sockets and answering requests.
+ *
+ * @return 0, or CAY_ESTATE (already started or closing), or a libuv error.
+ * @thread setup
+ */
+int cay_server_start(cay_server_t *srv);
+
+/**
+ * Run Cay's own loop until the server has closed (only for a server created
+ * with loop NULL).
+ *
+ * @return 0, or CAY_ESTATE (server runs on the caller's loop).
+ * @thread setup
+ */
+int cay_server_run(cay_server_t *srv);
+
+/**
+ * Drain, then close: new INVITEs get 503 with Retry-After, every live
+ * dialog is ended with BYE, and Cay waits (at most @p grace_ms) for the
+ * transactions in flight. Then every handle is closed and @p cb runs, after
+ * which the server memory is freed. Calling it twice is a no-op.
+ *
+ * @param grace_ms  Upper bound of the drain, in ms (0: close at once).
+ * @param cb        Called once after every handle is closed, or NULL.
+ * @param arg       Passed to @p cb. Borrowed.
+ * @thread owner (the loop's thread)
+ */
+void cay_server_close(cay_server_t *srv, uint64_t grace_ms,
+                      cay_server_close_cb cb, void *arg);
+
+/**
+ * Read the counters, summed over shards.
+ *
+ * @param out  Receives the totals. Borrowed.
+ * @thread owner
+ */
+void cay_server_stats(const cay_server_t *srv, cay_stats_t *out);
+
+/**
+ * Write the counters as one line of `key=value` pairs (no newline
+ * inside, one at the end).
+ *
+ * @param f  Stream to write to. Borrowed.
+ * @thread any
+ */
+void cay_stats_print(const cay_stats_t *st, FILE *f);
+
+/**
+ * The address a listen socket is bound to, as "udp:HOST:PORT" (useful with
+ * port 0).
+ *
+ * @param index  Index into the configured listen list.
+ * @param buf    Receives the NUL-terminated text. Borrowed.
+ * @return 0, -EINVAL (no such index), -ENOSPC (@p len too small).
+ * @thread owner
+ */
+int cay_server_listen_addr(const cay_server_t *srv, unsigned index, char *buf,
+                           size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

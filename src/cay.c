@@ -1,0 +1,172 @@
+/*
+ * The cay server binary: command line, config, signals, exit summary.
+ *
+ *   cay [-c FILE] [-L udp:HOST:PORT]... [-t] [-l LEVEL] [--version] [--help]
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cay/cay.h"
+#include "core/log.h"
+
+#define DRAIN_GRACE_MS 10000 /* bound of the SIGTERM drain */
+
+static cay_server_t *server;
+static uv_signal_t sig_int, sig_term;
+
+static void
+usage(FILE *f)
+{
+  fprintf(f,
+          "usage: cay [-c FILE] [-L udp:HOST:PORT]... [-t] [-l LEVEL]\n"
+          "           [--version] [--help]\n"
+          "  -c, --config FILE   YAML configuration (see cay.yaml.sample)\n"
+          "  -L, --listen SPEC   listen address, repeatable; replaces the\n"
+          "                      configured list (default udp:127.0.0.1:5060)\n"
+          "  -t, --check         check the configuration and exit\n"
+          "  -l, --log LEVEL     error, warn, info or debug (default info)\n"
+          "  -V, --version       print the version and exit\n"
+          "  -h, --help          print this help and exit\n"
+          "Without a config file, cay answers every call on "
+          "udp:127.0.0.1:5060.\n"
+          "SIGINT/SIGTERM drain: new calls get 503, live calls get BYE, then\n"
+          "cay exits 0 and prints a 'summary key=value...' line on stdout.\n");
+}
+
+static void
+on_closed(cay_server_t *srv, void *arg)
+{
+  cay_stats_t st;
+
+  (void)arg;
+  cay_server_stats(srv, &st);
+  fputs("summary ", stdout);
+  cay_stats_print(&st, stdout);
+  fflush(stdout);
+  uv_close((uv_handle_t *)&sig_int, NULL);
+  uv_close((uv_handle_t *)&sig_term, NULL);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+  (void)h;
+  cay__log_write(CAY_LOG_INFO, -1, "signal %d: draining (at most %d ms)",
+                 signum, DRAIN_GRACE_MS);
+  cay_server_close(server, DRAIN_GRACE_MS, on_closed, NULL);
+}
+
+/* Parse the command line into @p cfg; returns -1 to exit 1, 1 to exit 0. */
+static int
+parse_args(int argc, char **argv, cay_config_t *cfg, int *check_only)
+{
+  static const struct option opts[] = {
+    { "config", required_argument, NULL, 'c' },
+    { "listen", required_argument, NULL, 'L' },
+    { "check", no_argument, NULL, 't' },
+    { "log", required_argument, NULL, 'l' },
+    { "version", no_argument, NULL, 'V' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  cay_listen_t listen[CAY_CONFIG_MAX_LISTEN];
+  unsigned n_listen = 0;
+  const char *config = NULL;
+  int log_level = -1, c;
+  char err[512];
+
+  while ((c = getopt_long(argc, argv, "c:L:tl:Vh", opts, NULL)) != -1) {
+    switch (c) {
+    case 'c':
+      config = optarg;
+      break;
+    case 'L':
+      if (n_listen == CAY_CONFIG_MAX_LISTEN) {
+        fprintf(stderr, "cay: at most %d -L options\n", CAY_CONFIG_MAX_LISTEN);
+        return -1;
+      }
+      if (cay_config_parse_listen(optarg, &listen[n_listen], err, sizeof err)) {
+        fprintf(stderr, "cay: -L %s: %s\n", optarg, err);
+        return -1;
+      }
+      n_listen++;
+      break;
+    case 't':
+      *check_only = 1;
+      break;
+    case 'l':
+      log_level = cay__log_level_parse(optarg);
+      if (log_level < 0) {
+        fprintf(stderr, "cay: -l %s: expected error, warn, info or debug\n",
+                optarg);
+        return -1;
+      }
+      break;
+    case 'V':
+      printf("cay %s\n", CAY_VERSION);
+      return 1;
+    case 'h':
+      usage(stdout);
+      return 1;
+    default:
+      usage(stderr);
+      return -1;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "cay: unexpected argument '%s'\n", argv[optind]);
+    usage(stderr);
+    return -1;
+  }
+  if (config && cay_config_load(cfg, config, err, sizeof err) != 0) {
+    fprintf(stderr, "cay: %s\n", err);
+    return -1;
+  }
+  if (n_listen) {
+    memcpy(cfg->listen, listen, sizeof listen[0] * n_listen);
+    cfg->n_listen = n_listen;
+  }
+  if (log_level >= 0)
+    cfg->log_level = (cay_log_level_t)log_level;
+  if (cay_config_check(cfg, err, sizeof err) != 0) {
+    fprintf(stderr, "cay: %s%s%s\n", config ? config : "", config ? ": " : "",
+            err);
+    return -1;
+  }
+  return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+  uv_loop_t *loop = uv_default_loop();
+  int check_only = 0, err;
+  cay_config_t cfg;
+
+  cay_config_init(&cfg);
+  err = parse_args(argc, argv, &cfg, &check_only);
+  if (err)
+    return err < 0 ? 1 : 0;
+  if (check_only) {
+    printf("cay: configuration ok\n");
+    return 0;
+  }
+  cay__log_set_level(cfg.log_level);
+  err = cay_server_create(&server, loop, &cfg);
+  if (err == 0)
+    err = cay_server_start(server);
+  if (err) {
+    fprintf(stderr, "cay: cannot start: %s\n", cay_strerror(err));
+    return 1;
+  }
+  uv_signal_init(loop, &sig_int);
+  uv_signal_init(loop, &sig_term);
+  uv_signal_start(&sig_int, on_signal, SIGINT);
+  uv_signal_start(&sig_term, on_signal, SIGTERM);
+  cay__log_write(CAY_LOG_INFO, -1, "cay %s ready", CAY_VERSION);
+  uv_run(loop, UV_RUN_DEFAULT);
+  uv_loop_close(loop);
+  return 0;
+}

@@ -1,0 +1,594 @@
+/*
+ * UAS INVITE sessions: from the initial INVITE to the end of the dialog
+ * (RFC 3261 sections 12.1.1, 12.2.2, 13.3, 15; RFC 3264 for the SDP).
+ * Requests outside a session (OPTIONS, unknown methods, CANCEL) are
+ * answered in request.c.
+ */
+#include "dialog/session_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cay/errno.h"
+#include "core/alloc.h"
+#include "core/log.h"
+
+#define SHARD_NO(ss) ((int)(ss)->shard->index)
+
+static void on_step(cay__timer_t *tm);
+static void on_noack(cay__timer_t *tm);
+static void on_max(cay__timer_t *tm);
+static void on_hangup(cay__timer_t *tm);
+
+static uint64_t
+dialog_hash(const char *call_id, const char *local_tag, const char *remote_tag)
+{
+  uint64_t h = cay__hash(call_id, strlen(call_id));
+  h = cay__hash_mix(h, cay__hash(local_tag, strlen(local_tag)));
+  return cay__hash_mix(h, cay__hash(remote_tag, strlen(remote_tag)));
+}
+
+cay__session_t *
+cay__session_find(cay__sessions_t *ss, const sip_t *sip)
+{
+  /* 12.2.2: Call-ID, local tag (To, for requests to the UAS) and remote
+   * tag (From). */
+  const char *cid = sip->sip_call_id->i_id;
+  const char *ltag = sip->sip_to->a_tag ? sip->sip_to->a_tag : "";
+  const char *rtag = sip->sip_from->a_tag ? sip->sip_from->a_tag : "";
+  uint64_t h = dialog_hash(cid, ltag, rtag);
+
+  for (cay__hnode_t *n = cay__htab_first(&ss->dialogs, h); n;
+       n = cay__htab_next(n)) {
+    cay__session_t *s = SESSION_OF(n);
+    if (strcmp(s->call_id, cid) == 0 && strcmp(s->local_tag, ltag) == 0
+        && strcmp(s->remote_tag, rtag) == 0)
+      return s;
+  }
+  return NULL;
+}
+
+static void
+free_session(cay__defer_t *d)
+{
+  cay__session_t *s
+      = (cay__session_t *)((char *)d - offsetof(cay__session_t, defer));
+
+  cay__free(s->ok_bytes);
+  su_home_unref(s->home);
+}
+
+void
+cay__session_destroy(cay__session_t *s)
+{
+  cay__sessions_t *ss = s->ss;
+
+  if (s->state == CAY__SESSION_TERMINATED)
+    return;
+  s->state = CAY__SESSION_TERMINATED;
+  cay__shard_timer_stop(ss->shard, &s->t_step);
+  cay__shard_timer_stop(ss->shard, &s->t_noack);
+  cay__shard_timer_stop(ss->shard, &s->t_max);
+  cay__shard_timer_stop(ss->shard, &s->t_hangup);
+  cay__htab_remove(&ss->dialogs, &s->hnode);
+  cay__idtab_remove(&ss->shard->ids, s->id);
+  ss->live--;
+  ss->shard->stats.dialogs_live--;
+  CAY_DEBUG(SHARD_NO(ss), "session %s ended", s->call_id);
+  cay__shard_defer(ss->shard, &s->defer, free_session);
+  if (ss->draining && ss->live == 0 && ss->on_idle)
+    ss->on_idle(ss->idle_arg);
+}
+
+static int
+start_timer(cay__session_t *s, cay__timer_t *t, uint64_t ms)
+{
+  int err = cay__shard_timer_start(s->ss->shard, t, ms);
+  if (err)
+    CAY_WARN(SHARD_NO(s->ss), "session %s: no memory for a timer", s->call_id);
+  return err;
+}
+
+/* -- creating a session from the initial INVITE ------------------------- */
+
+static int
+copy_dialog_state(cay__session_t *s, const sip_t *sip, const cay__txn_t *t)
+{
+  su_home_t *home = s->home;
+  char tag[24];
+
+  s->call_id = su_strdup(home, sip->sip_call_id->i_id);
+  s->remote_tag
+      = su_strdup(home, sip->sip_from->a_tag ? sip->sip_from->a_tag : "");
+  /* 12.1.1: the remote party is the From of the request, the local party
+   * its To plus our tag; the remote target is the Contact URI; the route
+   * set is the Record-Route list in order. */
+  s->remote_party = sip_from_dup(home, sip->sip_from);
+  s->local_party = sip_to_dup(home, sip->sip_to);
+  cay__rand_token(&s->ss->shard->rand, tag, 10);
+  if (s->local_party)
+    sip_to_tag(home, s->local_party, tag);
+  s->local_tag = s->local_party ? s->local_party->a_tag : NULL;
+  s->remote_target = url_hdup(home, sip->sip_contact->m_url);
+  if (sip->sip_record_route)
+    s->route_set
+        = sip_route_dup(home, (sip_route_t const *)sip->sip_record_route);
+  s->remote_cseq = sip->sip_cseq->cs_seq;
+  s->invite_cseq = sip->sip_cseq->cs_seq;
+  s->peer = *cay__txn_peer(t);
+  if (!s->call_id || !s->remote_tag || !s->remote_party || !s->local_tag
+      || !s->remote_target || (sip->sip_record_route && !s->route_set))
+    return -ENOMEM;
+  return 0;
+}
+
+/* The SDP of our 200: the answer to the INVITE's offer, or our offer when
+ * the INVITE had none (RFC 3264 section 5, RFC 3261 section 13.2.1). */
+static int
+make_sdp(cay__session_t *s, const sip_t *sip)
+{
+  cay__sessions_t *ss = s->ss;
+  uint64_t sess_id = cay__rand_u64(&ss->shard->rand) >> 1;
+  char *body = NULL;
+  size_t len = 0;
+  int err;
+
+  if (sip->sip_payload && sip->sip_payload->pl_len > 0) {
+    s->offer_in_invite = 1;
+    err = cay__sdp_answer(sip->sip_payload->pl_data, sip->sip_payload->pl_len,
+                          &ss->sdp, sess_id, &body, &len);
+  } else {
+    err = cay__sdp_offer(&ss->sdp, sess_id, &body, &len);
+  }
+  if (err)
+    return err;
+  s->sdp = su_strndup(s->home, body, len);
+  s->sdp_len = len;
+  cay__free(body);
+  return s->sdp ? 0 : -ENOMEM;
+}
+
+int
+cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
+                    cay__session_t **out)
+{
+  cay__session_t *s;
+  int err;
+
+  s = su_home_new(sizeof *s);
+  if (s == NULL)
+    return -ENOMEM;
+  s->ss = ss;
+  s->state = CAY__SESSION_INCOMING;
+  cay__timer_init(&s->t_step, on_step, s);
+  cay__timer_init(&s->t_noack, on_noack, s);
+  cay__timer_init(&s->t_max, on_max, s);
+  cay__timer_init(&s->t_hangup, on_hangup, s);
+  err = copy_dialog_state(s, sip, t);
+  if (err == 0)
+    err = make_sdp(s, sip);
+  if (err == 0)
+    err = cay__idtab_add(&ss->shard->ids, s, &s->id);
+  if (err) {
+    su_home_unref(s->home);
+    return err;
+  }
+  s->invite_txn = cay__txn_id(t);
+  cay__txn_set_tu(t, s->id);
+  cay__htab_insert(&ss->dialogs, &s->hnode,
+                   dialog_hash(s->call_id, s->local_tag, s->remote_tag));
+  ss->live++;
+  ss->shard->stats.dialogs_live++;
+  *out = s;
+  return 0;
+}
+
+/* -- responses to the INVITE -------------------------------------------- */
+
+static msg_t *
+invite_response(cay__session_t *s, cay__txn_t *t, int status)
+{
+  msg_t *resp
+      = cay__msg_response(cay__txn_request(t), status, NULL, s->local_tag);
+  char contact[128];
+
+  if (resp == NULL)
+    return NULL;
+  /* 12.1.1: a dialog-creating response carries our Contact. */
+  snprintf(contact, sizeof contact, "Contact: %s", s->ss->contact);
+  if (cay__msg_add_header(resp, contact) != 0) {
+    msg_destroy(resp);
+    return NULL;
+  }
+  return resp;
+}
+
+static void
+send_ringing(cay__session_t *s, cay__txn_t *t)
+{
+  msg_t *resp = invite_response(s, t, 180);
+
+  if (resp == NULL || cay__txn_respond(t, resp) != 0)
+    CAY_DEBUG(SHARD_NO(s->ss), "session %s: 180 not sent", s->call_id);
+  s->state = CAY__SESSION_EARLY;
+}
+
+static void
+send_ok(cay__session_t *s, cay__txn_t *t)
+{
+  cay__sessions_t *ss = s->ss;
+  msg_t *resp = invite_response(s, t, 200);
+  int err;
+
+  if (resp && cay__msg_add_header(resp, "Allow: " CAY_ALLOW) != 0) {
+    msg_destroy(resp);
+    resp = NULL;
+  }
+  if (resp && cay__msg_set_body(resp, "application/sdp", s->sdp, s->sdp_len)) {
+    msg_destroy(resp);
+    resp = NULL;
+  }
+  if (resp == NULL) {
+    cay__txn_reply(t, 500, "Server Internal Error - Out of Memory", NULL);
+    cay__session_destroy(s);
+    return;
+  }
+  err = cay__txn_respond_copy(t, resp, &s->ok_bytes, &s->ok_len);
+  if (err || s->ok_bytes == NULL) {
+    /* Without the bytes there is no 2xx retransmission: the no-ACK timer
+     * still ends the session cleanly. */
+    CAY_DEBUG(SHARD_NO(ss), "session %s: 200 not sent cleanly: %s", s->call_id,
+              cay_strerror(err));
+  }
+  s->state = CAY__SESSION_ANSWERED;
+  ss->shard->stats.calls_answered++;
+  /* 13.3.1.4: retransmit the 2xx at T1, doubling to T2, until the ACK;
+   * after 64*T1 without it, end the session with BYE. */
+  s->ok_interval = ss->cfg.t1_ms;
+  start_timer(s, &s->t_step, s->ok_interval);
+  start_timer(s, &s->t_noack, 64ull * ss->cfg.t1_ms);
+  if (ss->cfg.dialog_max_duration_s)
+    start_timer(s, &s->t_max, 1000ull * ss->cfg.dialog_max_duration_s);
+}
+
+/* Advance INCOMING -> EARLY -> ANSWERED as far as the configured delays
+ * allow right now. */
+static void
+progress(cay__session_t *s)
+{
+  cay__sessions_t *ss = s->ss;
+  cay__txn_t *t = cay__txn_lookup(ss->ep, s->invite_txn);
+
+  if (t == NULL) {
+    cay__session_destroy(s);
+    return;
+  }
+  if (s->state == CAY__SESSION_INCOMING) {
+    if (ss->cfg.ring_ms && !s->ring_waited) {
+      s->ring_waited = 1;
+      start_timer(s, &s->t_step, ss->cfg.ring_ms);
+      return;
+    }
+    send_ringing(s, t);
+  }
+  if (s->state == CAY__SESSION_EARLY) {
+    if (ss->cfg.answer_after_ms && !s->answer_waited) {
+      s->answer_waited = 1;
+      start_timer(s, &s->t_step, ss->cfg.answer_after_ms);
+      return;
+    }
+    send_ok(s, t);
+  }
+}
+
+void
+cay__session_start(cay__session_t *s)
+{
+  progress(s);
+}
+
+static void
+on_step(cay__timer_t *tm)
+{
+  cay__session_t *s = tm->data;
+  cay__sessions_t *ss = s->ss;
+
+  if (s->state != CAY__SESSION_ANSWERED) {
+    progress(s);
+    return;
+  }
+  /* 13.3.1.4: 2xx retransmission. */
+  if (s->ok_bytes)
+    cay__endpoint_send_bytes(ss->ep, &s->peer, s->ok_bytes, s->ok_len, 1);
+  s->ok_interval *= 2;
+  if (s->ok_interval > ss->cfg.t2_ms)
+    s->ok_interval = ss->cfg.t2_ms;
+  start_timer(s, &s->t_step, s->ok_interval);
+}
+
+/* -- ending a session ----------------------------------------------------- */
+
+static int
+bye_dest(cay__session_t *s, cay__addr_t *dst)
+{
+  /* 12.2.1.1 with loose routing: the first Route, else the remote target.
+   * Cay does no DNS yet: a host name falls back to where the INVITE came
+   * from (right for the usual peer behind its own address). */
+  const url_t *url = s->route_set ? s->route_set->r_url : s->remote_target;
+
+  if (cay__url_dest(url, dst) == 0)
+    return 0;
+  *dst = s->peer;
+  return 0;
+}
+
+void
+cay__session_bye(cay__session_t *s, const char *why)
+{
+  cay__sessions_t *ss = s->ss;
+  cay__endpoint_t *ep = ss->ep;
+  cay__req_spec_t spec;
+  char branch[32], host[64];
+  const char *colon;
+  cay__addr_t dst;
+  msg_t *bye;
+  int err;
+
+  if (s->state != CAY__SESSION_ANSWERED && s->state != CAY__SESSION_CONFIRMED)
+    return;
+  cay__shard_timer_stop(ss->shard, &s->t_step);
+  cay__shard_timer_stop(ss->shard, &s->t_noack);
+  cay__shard_timer_stop(ss->shard, &s->t_max);
+  cay__shard_timer_stop(ss->shard, &s->t_hangup);
+  cay__endpoint_branch(ep, branch, sizeof branch);
+  /* sent_by is "host:port" or "[v6]:port". */
+  colon = strrchr(ep->sent_by, ':');
+  snprintf(host, sizeof host, "%.*s", (int)(colon - ep->sent_by), ep->sent_by);
+  memset(&spec, 0, sizeof spec);
+  spec.method = sip_method_bye;
+  spec.method_name = "BYE";
+  spec.ruri = s->remote_target;
+  spec.via_host = host;
+  spec.via_port = (unsigned)atoi(colon + 1);
+  spec.branch = branch;
+  spec.from = s->local_party; /* 12.2.1.1: From is the local party */
+  spec.to = s->remote_party;
+  spec.call_id = s->call_id;
+  spec.cseq = ++s->local_cseq;
+  spec.route = s->route_set;
+  bye = cay__msg_request(&spec);
+  bye_dest(s, &dst);
+  s->state = CAY__SESSION_TERMINATING;
+  err = bye ? cay__txn_request_send(ep, bye, &dst, s->id) : -ENOMEM;
+  if (err) {
+    CAY_WARN(SHARD_NO(ss), "session %s: BYE (%s) not sent: %s", s->call_id, why,
+             cay_strerror(err));
+    cay__session_destroy(s);
+    return;
+  }
+  ss->shard->stats.byes_sent++;
+  CAY_DEBUG(SHARD_NO(ss), "session %s: BYE sent (%s)", s->call_id, why);
+}
+
+static void
+on_noack(cay__timer_t *tm)
+{
+  /* 13.3.1.4: no ACK after 64*T1: the dialog is confirmed, but the session
+   * is ended with BYE. */
+  cay__session_bye(tm->data, "no ACK");
+}
+
+static void
+on_max(cay__timer_t *tm)
+{
+  cay__session_bye(tm->data, "max duration");
+}
+
+static void
+on_hangup(cay__timer_t *tm)
+{
+  cay__session_bye(tm->data, "hangup_after_ms");
+}
+
+void
+cay__session_ack(cay__session_t *s, const sip_t *sip)
+{
+  cay__sessions_t *ss = s->ss;
+
+  /* 13.3.1.4 / 17.1.1.3: the ACK for our 2xx carries the INVITE's CSeq
+   * number; anything else is stray. */
+  if (s->state != CAY__SESSION_ANSWERED
+      || sip->sip_cseq->cs_seq != s->invite_cseq)
+    return;
+  cay__shard_timer_stop(ss->shard, &s->t_step);
+  cay__shard_timer_stop(ss->shard, &s->t_noack);
+  cay__free(s->ok_bytes);
+  s->ok_bytes = NULL;
+  s->state = CAY__SESSION_CONFIRMED;
+  if (!s->offer_in_invite
+      && (sip->sip_payload == NULL
+          || cay__sdp_check(sip->sip_payload->pl_data,
+                            sip->sip_payload->pl_len))) {
+    /* RFC 3261 section 13.2.1 / RFC 3264: our offer went in the 200, so
+     * the ACK must answer it; without a usable answer, end the call. */
+    cay__session_bye(s, "ACK without a valid SDP answer");
+    return;
+  }
+  if (ss->cfg.hangup_after_ms)
+    start_timer(s, &s->t_hangup, ss->cfg.hangup_after_ms);
+}
+
+void
+cay__session_cancel(cay__session_t *s, cay__txn_t *invite)
+{
+  /* 9.2: CANCEL before the final response: 487 to the INVITE. */
+  if (s->state != CAY__SESSION_INCOMING && s->state != CAY__SESSION_EARLY)
+    return;
+  cay__txn_reply(invite, 487, NULL, s->local_tag);
+  s->ss->shard->stats.calls_rejected++;
+  cay__session_destroy(s);
+}
+
+void
+cay__session_remote_bye(cay__session_t *s, cay__txn_t *t)
+{
+  /* 15.1.2: a BYE ends the session; any INVITE still pending gets 487. */
+  if (s->state == CAY__SESSION_INCOMING || s->state == CAY__SESSION_EARLY) {
+    cay__txn_t *inv = cay__txn_lookup(s->ss->ep, s->invite_txn);
+    if (inv)
+      cay__txn_reply(inv, 487, NULL, s->local_tag);
+  }
+  cay__txn_reply(t, 200, NULL, NULL);
+  cay__session_destroy(s);
+}
+
+/* -- layer ---------------------------------------------------------------- */
+
+static void
+on_response(void *arg, cay_id_t tu_id, int status, msg_t *msg)
+{
+  cay__sessions_t *ss = arg;
+  cay__session_t *s = cay__session_lookup(ss, tu_id);
+
+  (void)msg;
+  /* The final response to our BYE, or its timeout: either way the
+   * session is over (15.1.1). A session that already ended (their BYE
+   * crossed ours) is gone from the id table, and nothing happens. */
+  if (s && s->state == CAY__SESSION_TERMINATING) {
+    CAY_DEBUG(SHARD_NO(ss), "session %s: BYE got %d", s->call_id, status);
+    cay__session_destroy(s);
+  }
+}
+
+static void
+on_ack(void *arg, msg_t *msg, sip_t *sip)
+{
+  cay__sessions_t *ss = arg;
+  cay__session_t *s;
+
+  (void)msg;
+  if (sip->sip_to->a_tag == NULL)
+    return;
+  s = cay__session_find(ss, sip);
+  if (s)
+    cay__session_ack(s, sip);
+}
+
+int
+cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
+                   const cay_config_t *cfg)
+{
+  cay__tu_t tu = {
+    .on_request = cay__sessions_on_request,
+    .on_ack = on_ack,
+    .on_response = on_response,
+    .arg = ss,
+  };
+
+  memset(ss, 0, sizeof *ss);
+  ss->ep = ep;
+  ss->shard = ep->shard;
+  ss->cfg = *cfg;
+  for (unsigned i = 0; i < cfg->n_codecs; i++)
+    ss->codec_names[i] = ss->cfg.codecs[i];
+  ss->sdp.codecs = ss->codec_names;
+  ss->sdp.n_codecs = cfg->n_codecs;
+  ss->sdp.media_ip = ss->cfg.media_ip;
+  ss->sdp.port_base = 40000;
+  snprintf(ss->contact, sizeof ss->contact, "<sip:cay@%s>", ep->sent_by);
+  ep->tu = tu;
+  ep->t1_ms = cfg->t1_ms;
+  ep->t2_ms = cfg->t2_ms;
+  ep->t4_ms = cfg->t4_ms;
+  ep->max_txns = cfg->max_transactions;
+  return cay__htab_init(&ss->dialogs, 1024);
+}
+
+static void
+destroy_all(cay__sessions_t *ss, int signal)
+{
+  cay__htab_t *tab = &ss->dialogs;
+
+  for (size_t i = 0; i < tab->nbuckets; i++) {
+    cay__hnode_t *n = tab->buckets[i];
+    while (n) {
+      cay__session_t *s = SESSION_OF(n);
+      n = n->next;
+      if (!signal) {
+        cay__session_destroy(s);
+      } else if (s->state == CAY__SESSION_INCOMING
+                 || s->state == CAY__SESSION_EARLY) {
+        cay__txn_t *t = cay__txn_lookup(ss->ep, s->invite_txn);
+        if (t)
+          cay__txn_reply(t, 480, "Temporarily Unavailable - Shutting Down",
+                         s->local_tag);
+        cay__session_destroy(s);
+      } else if (s->state == CAY__SESSION_ANSWERED
+                 || s->state == CAY__SESSION_CONFIRMED) {
+        cay__session_bye(s, "shutdown");
+      }
+    }
+  }
+}
+
+void
+cay__sessions_fini(cay__sessions_t *ss)
+{
+  ss->on_idle = NULL;
+  destroy_all(ss, 0);
+  cay__shard_flush(ss->shard);
+  cay__htab_fini(&ss->dialogs);
+}
+
+void
+cay__sessions_drain(cay__sessions_t *ss, void (*on_idle)(void *arg), void *arg)
+{
+  ss->draining = 1;
+  ss->ep->draining = 1;
+  ss->on_idle = on_idle;
+  ss->idle_arg = arg;
+  destroy_all(ss, 1);
+  if (ss->live == 0 && on_idle)
+    on_idle(arg);
+}
+
+unsigned
+cay__sessions_live(const cay__sessions_t *ss)
+{
+  return ss->live;
+}
+
+cay__session_t *
+cay__session_lookup(cay__sessions_t *ss, cay_id_t id)
+{
+  cay__session_t *s = cay__idtab_get(&ss->shard->ids, id);
+
+  /* The id table holds transactions too: a session is recognised by its
+   * back pointer. */
+  if (s == NULL || s->ss != ss || s->state == CAY__SESSION_TERMINATED)
+    return NULL;
+  return s;
+}
+
+cay__session_state_t
+cay__session_state(const cay__session_t *s)
+{
+  return s->state;
+}
+
+cay_id_t
+cay__session_id(const cay__session_t *s)
+{
+  return s->id;
+}
+
+cay__session_t *
+cay__sessions_any(cay__sessions_t *ss)
+{
+  for (size_t i = 0; i < ss->dialogs.nbuckets; i++)
+    if (ss->dialogs.buckets[i])
+      return SESSION_OF(ss->dialogs.buckets[i]);
+  return NULL;
+}

@@ -1,0 +1,89 @@
+/*
+ * UAS dialogs and INVITE sessions of one shard (RFC 3261 sections 12-15),
+ * the transaction user of the shard's endpoint.
+ *
+ *   INVITE --> INCOMING --180 (after ring_ms)--> EARLY
+ *                 |                                |
+ *                 | CANCEL: 487           200 (after answer_after_ms),
+ *                 v                       2xx retransmitted (13.3.1.4)
+ *             TERMINATED <-- BYE: 200 --  ANSWERED
+ *                 ^                        | ACK
+ *                 |                        v
+ *                 +--- BYE: 200 ------- CONFIRMED
+ *                 |                        | max duration, hangup_after,
+ *                 |                        | no ACK after 64*T1, drain
+ *                 |                        v
+ *                 +--- BYE final/408 -- TERMINATING (our BYE in flight;
+ *                 +--- their BYE: 200 -- an incoming BYE ends it at once)
+ *
+ * The max-duration timeout and an incoming BYE are two events on one loop:
+ * whichever runs first decides, the second sees the state it left
+ * (DESIGN.md rule 6, OpenSIPS issue 3835).
+ */
+#ifndef CAY_DIALOG_SESSION_H
+#define CAY_DIALOG_SESSION_H
+
+#include "cay/config.h"
+#include "core/hash.h"
+#include "dialog/sdp.h"
+#include "sip/txn.h"
+
+typedef enum cay__session_state {
+  CAY__SESSION_INCOMING,
+  CAY__SESSION_EARLY,
+  CAY__SESSION_ANSWERED, /* 2xx sent, no ACK yet */
+  CAY__SESSION_CONFIRMED,
+  CAY__SESSION_TERMINATING,
+  CAY__SESSION_TERMINATED
+} cay__session_state_t;
+
+typedef struct cay__session cay__session_t;
+
+/** Per-shard session layer. */
+typedef struct cay__sessions {
+  cay__endpoint_t *ep;
+  cay__shard_t *shard;
+  cay_config_t cfg; /* copy: timers, answer options, limits */
+  const char *codec_names[CAY_CONFIG_MAX_CODECS];
+  cay__sdp_opts_t sdp;
+  char contact[96]; /* "<sip:cay@host:port>" */
+  cay__htab_t dialogs;
+  unsigned live;
+  int draining;
+  void (*on_idle)(void *arg); /* called when live drops to 0 while draining */
+  void *idle_arg;
+} cay__sessions_t;
+
+/**
+ * Initialise the session layer on endpoint @p ep and register it as the
+ * endpoint's TU.
+ * @param cfg  Copied. Borrowed.
+ * @return 0 or -ENOMEM.
+ * @thread owner
+ */
+int cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
+                       const cay_config_t *cfg);
+
+/** Destroy every session at once, without signalling. @thread owner */
+void cay__sessions_fini(cay__sessions_t *ss);
+
+/**
+ * Start draining: new INVITEs get 503 with Retry-After; sessions not yet
+ * answered get 480; answered ones are ended with BYE. @p on_idle runs
+ * when no session is left (at once if none is live).
+ * @thread owner
+ */
+void cay__sessions_drain(cay__sessions_t *ss, void (*on_idle)(void *arg),
+                         void *arg);
+
+/** Sessions in the table (any state). */
+unsigned cay__sessions_live(const cay__sessions_t *ss);
+
+/** Find a session by id, NULL when it is gone. Test and API helper. */
+cay__session_t *cay__session_lookup(cay__sessions_t *ss, cay_id_t id);
+cay__session_state_t cay__session_state(const cay__session_t *s);
+/** First session of the table (tests), or NULL. */
+cay__session_t *cay__sessions_any(cay__sessions_t *ss);
+cay_id_t cay__session_id(const cay__session_t *s);
+
+#endif

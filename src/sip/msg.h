@@ -1,0 +1,171 @@
+/*
+ * Helpers over sofia-sip msg/sip: parse, validate, build, serialize.
+ *
+ * A msg_t owns its memory (its su_home); msg_destroy() frees it and every
+ * header in it. Nothing here keeps pointers into a message.
+ */
+#ifndef CAY_SIP_MSG_H
+#define CAY_SIP_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sofia-sip/msg.h>
+#include <sofia-sip/sip.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_protos.h>
+#include <sofia-sip/sip_status.h>
+
+#include "transport/addr.h"
+
+#define CAY_SERVER_NAME "Cay/0.1.0"
+#define CAY_ALLOW       "INVITE, ACK, CANCEL, BYE, OPTIONS"
+#define CAY_ACCEPT      "application/sdp"
+#define CAY_SUPPORTED   "" /* no extensions yet */
+
+/**
+ * Parse one complete SIP message (RFC 3261 section 7) with msg_make().
+ *
+ * Multipart bodies are never handed to sofia-sip's multipart parser: the
+ * body stays an opaque payload.
+ *
+ * @param data  Raw bytes. Borrowed; copied.
+ * @param len   Bytes in @p data.
+ * @param out   Receives the message (caller owns; msg_destroy()), also on
+ *              CAY_EPARSE when enough parsed to answer with 400; NULL when
+ *              nothing usable parsed.
+ * @return 0 (well-formed), CAY_EPARSE (some header or the start line did
+ *         not parse), -ENOMEM.
+ * @thread any
+ */
+int cay__msg_parse(const char *data, size_t len, msg_t **out);
+
+/**
+ * True when @p sip has what a response needs: a request line and parsed
+ * Via, From, To, Call-ID and CSeq (RFC 3261 section 8.2.6.2).
+ */
+int cay__msg_answerable(const sip_t *sip);
+
+/**
+ * Validate a request per RFC 3261 section 8.2 (mandatory headers of section
+ * 8.1.1 parsed, CSeq method equals the request method, SIP/2.0, a sip or
+ * sips Request-URI, Content-Length not beyond the body, headers that failed
+ * to parse).
+ *
+ * @param msg     The message. Borrowed.
+ * @param phrase  Receives a static reason phrase when the result is not 0,
+ *                such as "Bad Request - Missing Call-ID".
+ * @return 0 (valid) or the status code to answer: 400, 416 (Request-URI
+ *         scheme), 505 (version).
+ * @thread any
+ */
+int cay__msg_check_request(msg_t *msg, const char **phrase);
+
+/** Validate a response: status line, Via, From, To, Call-ID, CSeq. 0 or
+ * CAY_EPARSE. */
+int cay__msg_check_response(msg_t *msg);
+
+/**
+ * Build a response to @p req (RFC 3261 section 8.2.6.2): the same Via
+ * headers in order, From, To (with @p to_tag added when the request's To
+ * has no tag and @p to_tag is not NULL), Call-ID, CSeq, Server,
+ * Content-Length 0. For 101-299 to a dialog-creating request the
+ * Record-Route headers are copied too (section 12.1.1).
+ *
+ * @param req     The request. Borrowed.
+ * @param status  100..699.
+ * @param phrase  Reason phrase, or NULL for the standard one. Borrowed.
+ * @param to_tag  Tag to add, or NULL. Borrowed; copied.
+ * @return The response (caller owns), or NULL on allocation failure.
+ * @thread any
+ */
+msg_t *cay__msg_response(msg_t *req, int status, const char *phrase,
+                         const char *to_tag);
+
+/** What a request Cay sends (BYE, ACK, CANCEL) is made of. */
+typedef struct cay__req_spec {
+  sip_method_t method;     /* sip_method_bye, ... */
+  const char *method_name; /* "BYE" */
+  const url_t *ruri;       /* Request-URI. Borrowed. */
+  const char *via_host;    /* sent-by host (IP literal) */
+  unsigned via_port;       /* sent-by port */
+  const char *branch;      /* z9hG4bK... */
+  const sip_from_t *from;  /* with tag. Borrowed. */
+  const sip_to_t *to;      /* with tag when in a dialog. Borrowed. */
+  const char *call_id;     /* Borrowed. */
+  uint32_t cseq;
+  const sip_route_t *route;     /* route set, or NULL. Borrowed. */
+  const sip_contact_t *contact; /* or NULL. Borrowed. */
+  const char *content_type;     /* or NULL */
+  const char *body;             /* or NULL */
+  size_t body_len;
+} cay__req_spec_t;
+
+/**
+ * Build a request (RFC 3261 section 8.1.1 and, in a dialog, 12.2.1.1):
+ * Request-URI, one Via (SIP/2.0/UDP with rport), Max-Forwards 70, From, To,
+ * Call-ID, CSeq, Route, Contact, User-Agent, body with Content-Type and
+ * Content-Length. Everything is copied.
+ *
+ * @return The request (caller owns), or NULL on allocation failure.
+ * @thread any
+ */
+msg_t *cay__msg_request(const cay__req_spec_t *spec);
+
+/**
+ * Put @p body (with Content-Type @p ctype) into @p msg and set its
+ * Content-Length. @return 0 or -ENOMEM.
+ */
+int cay__msg_set_body(msg_t *msg, const char *ctype, const char *body,
+                      size_t len);
+
+/**
+ * Add a header given as text ("Allow: INVITE, ACK") to @p msg.
+ * @return 0, -EINVAL (does not parse), -ENOMEM.
+ */
+int cay__msg_add_header(msg_t *msg, const char *text);
+
+/**
+ * Encode @p msg once into wire bytes.
+ *
+ * @param data  Receives a pointer to the bytes, valid while @p msg lives
+ *              and is not changed. Returned, owned by @p msg.
+ * @param len   Receives their length.
+ * @return 0, -ENOMEM, CAY_EPARSE (a header cannot be encoded).
+ */
+int cay__msg_serialize(msg_t *msg, const char **data, size_t *len);
+
+/**
+ * RFC 3261 section 18.2.1 and RFC 3581 section 4: on a request received
+ * from @p src, add "received=<src ip>" to the top Via when its sent-by host
+ * differs from the source IP, and fill an empty "rport" with the source
+ * port (adding "received" as well).
+ *
+ * @return 0, -EINVAL (no Via), -ENOMEM.
+ */
+int cay__via_fix_received(msg_t *msg, const cay__addr_t *src);
+
+/**
+ * RFC 3261 section 18.2.2 and RFC 3581 section 4 for an unreliable
+ * transport: where to send a response, from the top Via of the request.
+ * received+rport, else received + sent-by port (5060 by default), else
+ * sent-by itself when it is an IP literal.
+ *
+ * @return 0, or -EINVAL (no usable address: sent-by is a host name and
+ *         there is no received parameter).
+ */
+int cay__via_response_dest(const sip_via_t *via, cay__addr_t *dst);
+
+/**
+ * Destination of a request sent to @p url (RFC 3263 without DNS): maddr if
+ * present, else the host, which must be an IP literal; port from the URI or
+ * 5060.
+ *
+ * @return 0, or -EINVAL (host is a name: no DNS here).
+ */
+int cay__url_dest(const url_t *url, cay__addr_t *dst);
+
+/** True when @p branch starts with the RFC 3261 magic cookie "z9hG4bK". */
+int cay__branch_is_rfc3261(const char *branch);
+
+#endif

@@ -1,0 +1,433 @@
+/*
+ * Transaction state machines (RFC 3261 section 17, RFC 6026): INVITE and
+ * non-INVITE server transactions, non-INVITE client transactions. Only
+ * unreliable transport (UDP) timers so far: G, E retransmit; I, J, K are
+ * T4, 64*T1, T4 (section 17.1.2.2, 17.2.1, 17.2.2).
+ */
+#include "sip/txn_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "cay/errno.h"
+#include "core/alloc.h"
+#include "core/log.h"
+
+#define SHARD(t) ((t)->ep->shard)
+
+static void
+free_txn(cay__defer_t *d)
+{
+  cay__txn_t *t = (cay__txn_t *)((char *)d - offsetof(cay__txn_t, defer));
+
+  if (t->req)
+    msg_destroy(t->req);
+  cay__free(t->key);
+  cay__free(t->out);
+  cay__free(t);
+}
+
+void
+cay__txn_terminate(cay__txn_t *t)
+{
+  cay__endpoint_t *ep = t->ep;
+
+  if (t->state == CAY__TXN_TERMINATED)
+    return;
+  t->state = CAY__TXN_TERMINATED;
+  cay__shard_timer_stop(ep->shard, &t->t_retx);
+  cay__shard_timer_stop(ep->shard, &t->t_end);
+  cay__shard_timer_stop(ep->shard, &t->t_wait);
+  cay__htab_remove(t->server ? &ep->server_txns : &ep->client_txns, &t->hnode);
+  cay__idtab_remove(&ep->shard->ids, t->id);
+  ep->live_txns--;
+  cay__txn_settle(t);
+  /* Rule 5: dead now, freed after the current event. */
+  cay__shard_defer(ep->shard, &t->defer, free_txn);
+}
+
+void
+cay__txn_settle(cay__txn_t *t)
+{
+  if (t->pending) {
+    t->pending = 0;
+    t->ep->shard->stats.txns_live--;
+  }
+}
+
+static int
+send_out(cay__txn_t *t, int retransmit)
+{
+  return cay__endpoint_send_bytes(t->ep, &t->peer, t->out, t->outlen,
+                                  retransmit);
+}
+
+static void
+start_timer(cay__txn_t *t, cay__timer_t *tm, uint64_t ms)
+{
+  /* A timer that cannot be armed (no memory for the heap) would leave the
+   * transaction alive forever: end it now instead. */
+  if (cay__shard_timer_start(SHARD(t), tm, ms) != 0) {
+    CAY_WARN((int)SHARD(t)->index, "no memory for a transaction timer");
+    cay__txn_terminate(t);
+  }
+}
+
+static void
+on_wait(cay__timer_t *tm)
+{
+  /* Timers I, J, K, L: the transaction has absorbed retransmissions for
+   * long enough. */
+  cay__txn_terminate(tm->data);
+}
+
+static void
+on_retx(cay__timer_t *tm)
+{
+  cay__txn_t *t = tm->data;
+  cay__endpoint_t *ep = t->ep;
+
+  send_out(t, 1);
+  if (t->server || t->state == CAY__TXN_TRYING) {
+    /* Timer G (17.2.1) and timer E in Trying (17.1.2.2): double up to T2. */
+    t->interval_ms *= 2;
+    if (t->interval_ms > ep->t2_ms)
+      t->interval_ms = ep->t2_ms;
+  } else {
+    /* Timer E in Proceeding: every T2. */
+    t->interval_ms = ep->t2_ms;
+  }
+  start_timer(t, &t->t_retx, t->interval_ms);
+}
+
+static void
+on_end(cay__timer_t *tm)
+{
+  cay__txn_t *t = tm->data;
+  cay__endpoint_t *ep = t->ep;
+
+  if (t->server) {
+    /* Timer H (17.2.1): no ACK for our final response. */
+    CAY_DEBUG((int)ep->shard->index, "timer H: no ACK for %d", t->status);
+  } else if (ep->tu.on_response) {
+    /* Timer F (17.1.2.2): the TU sees a 408. */
+    ep->tu.on_response(ep->tu.arg, t->tu_id, 408, NULL);
+  }
+  cay__txn_terminate(t);
+}
+
+static cay__txn_t *
+txn_alloc(cay__endpoint_t *ep)
+{
+  cay__txn_t *t = cay__calloc(1, sizeof *t);
+
+  if (t == NULL)
+    return NULL;
+  if (cay__idtab_add(&ep->shard->ids, t, &t->id) != 0) {
+    cay__free(t);
+    return NULL;
+  }
+  t->ep = ep;
+  cay__timer_init(&t->t_retx, on_retx, t);
+  cay__timer_init(&t->t_end, on_end, t);
+  cay__timer_init(&t->t_wait, on_wait, t);
+  ep->live_txns++;
+  ep->shard->stats.txns_live++;
+  t->pending = 1;
+  return t;
+}
+
+cay__txn_t *
+cay__txn_server_new(cay__endpoint_t *ep, msg_t *msg, char *key, size_t keylen,
+                    uint64_t hash)
+{
+  sip_t *sip = sip_object(msg);
+  cay__txn_t *t;
+
+  t = txn_alloc(ep);
+  if (t == NULL)
+    return NULL;
+  if (cay__via_response_dest(sip->sip_via, &t->peer) != 0) {
+    /* Cannot happen after cay__via_fix_received(), which always adds a
+     * received parameter when sent-by is a host name. */
+    ep->live_txns--;
+    ep->shard->stats.txns_live--;
+    cay__idtab_remove(&ep->shard->ids, t->id);
+    cay__free(t);
+    return NULL;
+  }
+  t->server = 1;
+  t->invite = sip->sip_request->rq_method == sip_method_invite;
+  t->state = t->invite ? CAY__TXN_PROCEEDING : CAY__TXN_TRYING;
+  t->req = msg;
+  t->key = key;
+  t->keylen = keylen;
+  cay__htab_insert(&ep->server_txns, &t->hnode, hash);
+  return t;
+}
+
+void
+cay__txn_server_retransmit(cay__txn_t *t, msg_t *msg, sip_t *sip)
+{
+  cay__endpoint_t *ep = t->ep;
+  int ack = sip->sip_request->rq_method == sip_method_ack;
+
+  if (ack) {
+    if (t->state == CAY__TXN_COMPLETED) {
+      /* 17.2.1: ACK for our non-2xx final response. Timer I = T4. */
+      t->state = CAY__TXN_CONFIRMED;
+      cay__shard_timer_stop(ep->shard, &t->t_retx);
+      cay__shard_timer_stop(ep->shard, &t->t_end);
+      start_timer(t, &t->t_wait, ep->t4_ms);
+    } else if (t->state == CAY__TXN_ACCEPTED && ep->tu.on_ack) {
+      /* RFC 6026 section 7.1: an ACK matching an Accepted transaction is
+       * passed to the TU. */
+      ep->tu.on_ack(ep->tu.arg, msg, sip);
+    }
+    return;
+  }
+  switch (t->state) {
+  case CAY__TXN_PROCEEDING:
+  case CAY__TXN_COMPLETED:
+    /* 17.2.1 / 17.2.2: resend the last response, if any. */
+    if (t->out)
+      send_out(t, 1);
+    break;
+  default:
+    /* Trying, Accepted (RFC 6026: absorbed), Confirmed. */
+    break;
+  }
+}
+
+int
+cay__txn_respond(cay__txn_t *t, msg_t *resp)
+{
+  return cay__txn_respond_copy(t, resp, NULL, NULL);
+}
+
+int
+cay__txn_respond_copy(cay__txn_t *t, msg_t *resp, char **copy_out,
+                      size_t *copylen)
+{
+  cay__endpoint_t *ep = t->ep;
+  sip_t *rs = sip_object(resp);
+  const char *data;
+  size_t len;
+  int status, err;
+
+  if (rs == NULL || rs->sip_status == NULL) {
+    msg_destroy(resp);
+    return -EINVAL;
+  }
+  status = rs->sip_status->st_status;
+  if (t->state == CAY__TXN_TERMINATED || t->state == CAY__TXN_COMPLETED
+      || t->state == CAY__TXN_CONFIRMED
+      || (t->state == CAY__TXN_ACCEPTED && status / 100 != 2)) {
+    msg_destroy(resp);
+    return CAY_ESTATE;
+  }
+  err = cay__endpoint_tag_response(ep, resp);
+  if (err == 0)
+    err = cay__msg_serialize(resp, &data, &len);
+  if (err) {
+    msg_destroy(resp);
+    return err;
+  }
+  if (t->invite && status / 100 == 2) {
+    /* The 2xx leaves the transaction (RFC 6026 section 7.1); the TU keeps
+     * and retransmits it. Nothing to store here. */
+    err = cay__endpoint_send_bytes(ep, &t->peer, data, len, 0);
+    if (copy_out) {
+      *copy_out = cay__malloc(len);
+      if (*copy_out)
+        memcpy(*copy_out, data, len);
+      *copylen = len;
+    }
+  } else {
+    char *copy = cay__realloc(t->out, len);
+    if (copy == NULL) {
+      msg_destroy(resp);
+      return -ENOMEM;
+    }
+    memcpy(copy, data, len);
+    t->out = copy;
+    t->outlen = len;
+    err = send_out(t, 0);
+  }
+  msg_destroy(resp);
+  t->status = status;
+  if (status < 200) {
+    t->state = CAY__TXN_PROCEEDING;
+    return err;
+  }
+  cay__txn_settle(t);
+  if (t->req) {
+    /* The request is not needed once the final response is out. */
+    msg_destroy(t->req);
+    t->req = NULL;
+  }
+  if (t->invite && status < 300) {
+    t->state = CAY__TXN_ACCEPTED; /* RFC 6026: timer L = 64*T1 */
+    start_timer(t, &t->t_wait, 64ull * ep->t1_ms);
+  } else if (t->invite) {
+    t->state = CAY__TXN_COMPLETED; /* 17.2.1: G = T1, H = 64*T1 */
+    t->interval_ms = ep->t1_ms;
+    start_timer(t, &t->t_retx, t->interval_ms);
+    if (t->state == CAY__TXN_COMPLETED)
+      start_timer(t, &t->t_end, 64ull * ep->t1_ms);
+  } else {
+    t->state = CAY__TXN_COMPLETED; /* 17.2.2: J = 64*T1 on UDP */
+    start_timer(t, &t->t_wait, 64ull * ep->t1_ms);
+  }
+  return err;
+}
+
+int
+cay__txn_reply(cay__txn_t *t, int status, const char *phrase,
+               const char *to_tag)
+{
+  msg_t *resp;
+
+  if (t->req == NULL)
+    return CAY_ESTATE;
+  resp = cay__msg_response(t->req, status, phrase, to_tag);
+  if (resp == NULL)
+    return -ENOMEM;
+  return cay__txn_respond(t, resp);
+}
+
+msg_t *
+cay__txn_request(const cay__txn_t *t)
+{
+  return t->req;
+}
+
+void
+cay__txn_set_tu(cay__txn_t *t, cay_id_t tu_id)
+{
+  t->tu_id = tu_id;
+}
+
+cay_id_t
+cay__txn_tu(const cay__txn_t *t)
+{
+  return t->tu_id;
+}
+
+cay__txn_state_t
+cay__txn_state(const cay__txn_t *t)
+{
+  return t->state;
+}
+
+cay_id_t
+cay__txn_id(const cay__txn_t *t)
+{
+  return t->id;
+}
+
+int
+cay__txn_status(const cay__txn_t *t)
+{
+  return t->status;
+}
+
+const cay__addr_t *
+cay__txn_peer(const cay__txn_t *t)
+{
+  return &t->peer;
+}
+
+cay__txn_t *
+cay__txn_lookup(cay__endpoint_t *ep, cay_id_t id)
+{
+  cay__txn_t *t = cay__idtab_get(&ep->shard->ids, id);
+
+  /* The id table is shared by every kind of object of the shard: a
+   * transaction is recognised by its endpoint back pointer. */
+  if (t == NULL || t->ep != ep || t->state == CAY__TXN_TERMINATED)
+    return NULL;
+  return t;
+}
+
+int
+cay__txn_request_send(cay__endpoint_t *ep, msg_t *req, const cay__addr_t *dst,
+                      cay_id_t tu_id)
+{
+  sip_t *sip = sip_object(req);
+  const char *data;
+  size_t len;
+  uint64_t hash;
+  cay__txn_t *t;
+  int err;
+
+  if (sip == NULL || sip->sip_via == NULL || sip->sip_cseq == NULL
+      || sip->sip_via->v_branch == NULL) {
+    msg_destroy(req);
+    return -EINVAL;
+  }
+  t = txn_alloc(ep);
+  if (t == NULL) {
+    msg_destroy(req);
+    return -ENOMEM;
+  }
+  t->key = cay__txn_client_key(sip->sip_via->v_branch,
+                               sip->sip_cseq->cs_method_name, &t->keylen);
+  err = t->key ? cay__msg_serialize(req, &data, &len) : -ENOMEM;
+  if (err == 0 && (t->out = cay__malloc(len)) == NULL)
+    err = -ENOMEM;
+  if (err) {
+    ep->live_txns--;
+    ep->shard->stats.txns_live--;
+    cay__idtab_remove(&ep->shard->ids, t->id);
+    cay__free(t->key);
+    cay__free(t);
+    msg_destroy(req);
+    return err;
+  }
+  memcpy(t->out, data, len);
+  t->outlen = len;
+  msg_destroy(req);
+  t->peer = *dst;
+  t->tu_id = tu_id;
+  t->state = CAY__TXN_TRYING;
+  hash = cay__hash(t->key, t->keylen);
+  cay__htab_insert(&ep->client_txns, &t->hnode, hash);
+  err = send_out(t, 0);
+  if (err) {
+    /* 17.1.4: a transport error ends the transaction; the caller learns it
+     * from the return value. */
+    cay__txn_terminate(t);
+    return err;
+  }
+  /* 17.1.2.2: timer E = T1, timer F = 64*T1. */
+  t->interval_ms = ep->t1_ms;
+  start_timer(t, &t->t_retx, t->interval_ms);
+  if (t->state == CAY__TXN_TRYING)
+    start_timer(t, &t->t_end, 64ull * ep->t1_ms);
+  return 0;
+}
+
+void
+cay__txn_client_response(cay__txn_t *t, msg_t *msg, sip_t *sip)
+{
+  cay__endpoint_t *ep = t->ep;
+  int status = sip->sip_status->st_status;
+
+  if (t->state == CAY__TXN_COMPLETED)
+    return; /* 17.1.2.2: retransmitted final response, absorbed */
+  t->status = status;
+  if (status < 200) {
+    t->state = CAY__TXN_PROCEEDING;
+    return;
+  }
+  t->state = CAY__TXN_COMPLETED;
+  cay__txn_settle(t);
+  cay__shard_timer_stop(ep->shard, &t->t_retx);
+  cay__shard_timer_stop(ep->shard, &t->t_end);
+  if (ep->tu.on_response)
+    ep->tu.on_response(ep->tu.arg, t->tu_id, status, msg);
+  /* Timer K = T4 on UDP. The TU may have ended everything meanwhile. */
+  if (t->state == CAY__TXN_COMPLETED)
+    start_timer(t, &t->t_wait, ep->t4_ms);
+}

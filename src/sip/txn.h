@@ -1,0 +1,208 @@
+/*
+ * The SIP endpoint of a shard and its transactions (RFC 3261 section 17,
+ * with the Accepted state of RFC 6026).
+ *
+ * The endpoint takes raw datagrams (cay__endpoint_recv), parses and
+ * validates them, matches them to transactions (section 17.1.3, 17.2.3 with
+ * the RFC 2543 fallback) and hands new requests to its transaction user
+ * (TU: the session layer) through callbacks. Everything runs on the owner
+ * shard; the TU refers to transactions by id across time.
+ *
+ * INVITE server transaction (RFC 3261 figure 7, RFC 6026 figure 5):
+ *
+ *                       INVITE / pass to TU (100 if the TU is slow)
+ *   +-----------+ 1xx from TU: send
+ *   | Proceeding|<-- INVITE: resend last provisional
+ *   +-----------+
+ *     |  2xx from TU: send          300-699 from TU: send
+ *     v                               v
+ *   +---------+  2xx from TU:    +-----------+ G: resend; H: timeout
+ *   | Accepted|  send (13.3.1.4) | Completed |<- INVITE: resend final
+ *   +---------+  INVITE: absorb  +-----------+
+ *     | L (64*T1)                     | ACK
+ *     |                               v
+ *     |                          +-----------+
+ *     |                          | Confirmed | I (T4): -> Terminated
+ *     v                          +-----------+
+ *   Terminated (freed)
+ *
+ * Non-INVITE server transaction (figure 8): Trying -> Proceeding (1xx) ->
+ * Completed (final; resend it on request retransmission; J = 64*T1) ->
+ * Terminated.
+ *
+ * Non-INVITE client transaction (figure 6), for the BYEs Cay sends:
+ * Trying (E: resend at T1, doubling to T2; F = 64*T1: timeout) ->
+ * Proceeding (1xx; E at T2) -> Completed (final to TU; K = T4) ->
+ * Terminated.
+ */
+#ifndef CAY_SIP_TXN_H
+#define CAY_SIP_TXN_H
+
+#include <stdint.h>
+
+#include "core/hash.h"
+#include "shard/shard.h"
+#include "sip/msg.h"
+#include "transport/addr.h"
+
+typedef struct cay__endpoint cay__endpoint_t;
+typedef struct cay__txn cay__txn_t;
+
+typedef enum cay__txn_state {
+  CAY__TXN_TRYING,     /* non-INVITE: request received / sent */
+  CAY__TXN_PROCEEDING, /* a provisional response went out / came in */
+  CAY__TXN_ACCEPTED,   /* INVITE server: 2xx sent (RFC 6026) */
+  CAY__TXN_COMPLETED,  /* final response sent / received */
+  CAY__TXN_CONFIRMED,  /* INVITE server: ACK for a non-2xx received */
+  CAY__TXN_TERMINATED
+} cay__txn_state_t;
+
+/** Sends one datagram. Returns 0 or a negative error. */
+typedef int (*cay__send_fn)(void *arg, const cay__addr_t *dst, const char *data,
+                            size_t len);
+
+/** Callbacks of the transaction user (the session layer). */
+typedef struct cay__tu {
+  /**
+   * A new request created server transaction @p t (never ACK). The TU must
+   * answer it, now or later, with cay__txn_respond(); @p msg is owned by
+   * the transaction and valid while @p t lives.
+   */
+  void (*on_request)(void *arg, cay__txn_t *t, msg_t *msg, sip_t *sip);
+  /**
+   * An ACK that matched no INVITE server transaction: the ACK for a 2xx
+   * (RFC 3261 section 17.2.3, 13.3.1.4) or a stray one. @p msg is borrowed
+   * for the call.
+   */
+  void (*on_ack)(void *arg, msg_t *msg, sip_t *sip);
+  /**
+   * The final response to client transaction @p t, or its timeout
+   * (@p status 408, @p msg NULL) or transport error (503, NULL).
+   * @p tu_id is the id given to cay__txn_request().
+   */
+  void (*on_response)(void *arg, cay_id_t tu_id, int status, msg_t *msg);
+  void *arg;
+} cay__tu_t;
+
+struct cay__endpoint {
+  cay__shard_t *shard;
+  cay__tu_t tu;
+  cay__send_fn send;
+  void *send_arg;
+  unsigned t1_ms, t2_ms, t4_ms;
+  unsigned max_txns; /* transactions in memory; above it new requests get
+                        a stateless 503 */
+  cay__htab_t server_txns;
+  cay__htab_t client_txns;
+  unsigned live_txns;
+  char sent_by[64]; /* host:port for Via and Contact of what Cay sends */
+  int draining;     /* new INVITE -> 503 */
+};
+
+/**
+ * Initialise an endpoint on @p shard.
+ * @param send      Transport send function (the UDP socket, or a test's
+ *                  capture). @p send_arg is passed to it. Borrowed.
+ * @param sent_by   "host:port" Cay puts in Via/Contact. Borrowed; copied.
+ * @return 0 or -ENOMEM.
+ * @thread owner
+ */
+int cay__endpoint_init(cay__endpoint_t *ep, cay__shard_t *shard,
+                       const cay__tu_t *tu, cay__send_fn send, void *send_arg,
+                       const char *sent_by);
+
+/** Terminate every transaction at once and free the tables. */
+void cay__endpoint_fini(cay__endpoint_t *ep);
+
+/**
+ * Handle one datagram from @p src (RFC 3261 section 18.2.1 / 18.1.2):
+ * parse, validate (a bad request that can be answered gets a stateless 400
+ * with a reason phrase; anything else bad is dropped), fix the Via, match,
+ * dispatch. Counts everything in the shard's stats.
+ * @thread owner
+ */
+void cay__endpoint_recv(cay__endpoint_t *ep, const char *data, size_t len,
+                        const cay__addr_t *src);
+
+/**
+ * Send a response statelessly (no transaction) to where the request's Via
+ * says (section 18.2.2). Takes @p resp (Moved).
+ * @return 0 or a negative error.
+ */
+int cay__endpoint_respond_stateless(cay__endpoint_t *ep, msg_t *req,
+                                    msg_t *resp);
+
+/* -- server transactions ------------------------------------------------ */
+
+/**
+ * Send @p resp on server transaction @p t and move its state machine.
+ * Takes @p resp (Moved, also on error). 2xx on an INVITE transaction moves
+ * it to Accepted; the TU retransmits the 2xx itself with
+ * cay__endpoint_send_bytes() (section 13.3.1.4).
+ *
+ * @return 0, CAY_ESTATE (a final response was already sent, except a 2xx
+ *         retransmission in Accepted), or a send/serialize error.
+ */
+int cay__txn_respond(cay__txn_t *t, msg_t *resp);
+
+/**
+ * Same as cay__txn_respond(), and hands back a copy of the bytes sent
+ * (for the TU's own 2xx retransmissions, section 13.3.1.4).
+ * @param copy     Receives the bytes. Returned: caller frees, cay__free().
+ * @param copylen  Receives their length.
+ */
+int cay__txn_respond_copy(cay__txn_t *t, msg_t *resp, char **copy,
+                          size_t *copylen);
+
+/** Build and send a response with no body (helper over cay__txn_respond).
+ * @p to_tag may be NULL. */
+int cay__txn_reply(cay__txn_t *t, int status, const char *phrase,
+                   const char *to_tag);
+
+/** The request of server transaction @p t (owned by @p t). */
+msg_t *cay__txn_request(const cay__txn_t *t);
+cay__txn_state_t cay__txn_state(const cay__txn_t *t);
+cay_id_t cay__txn_id(const cay__txn_t *t);
+/** Last status sent (server) or received (client), 0 if none. */
+int cay__txn_status(const cay__txn_t *t);
+/** Where responses of @p t go (from the request's Via). */
+const cay__addr_t *cay__txn_peer(const cay__txn_t *t);
+/** The TU object a server transaction belongs to (set by the TU). */
+void cay__txn_set_tu(cay__txn_t *t, cay_id_t tu_id);
+cay_id_t cay__txn_tu(const cay__txn_t *t);
+/** Resolve an id to a live transaction of this endpoint's shard. */
+cay__txn_t *cay__txn_lookup(cay__endpoint_t *ep, cay_id_t id);
+
+/**
+ * The INVITE server transaction a CANCEL is for (RFC 3261 section 9.2: same
+ * branch and sent-by, or the RFC 2543 fallback), or NULL.
+ */
+cay__txn_t *cay__txn_find_cancelled(cay__endpoint_t *ep, sip_t *cancel);
+
+/* -- client transactions ------------------------------------------------ */
+
+/**
+ * Send @p req (Moved) as a new non-INVITE client transaction to @p dst.
+ * The request must carry a Via with a fresh branch. The final response (or
+ * 408 on timeout F) is reported to the TU's on_response with @p tu_id.
+ * @return 0, or -ENOMEM / a send or serialize error (nothing is reported
+ *         to the TU then).
+ */
+int cay__txn_request_send(cay__endpoint_t *ep, msg_t *req,
+                          const cay__addr_t *dst, cay_id_t tu_id);
+
+/** Send raw bytes (a 2xx retransmission) and count them. */
+int cay__endpoint_send_bytes(cay__endpoint_t *ep, const cay__addr_t *dst,
+                             const char *data, size_t len, int retransmit);
+
+/**
+ * RFC 3261 section 8.2.6.2: a response other than 100 to a request whose
+ * To has no tag gets a tag in its To. Adds a fresh random one to @p resp
+ * when it has none. @return 0 or -ENOMEM.
+ */
+int cay__endpoint_tag_response(cay__endpoint_t *ep, msg_t *resp);
+
+/** Make a fresh branch "z9hG4bK" + random token into @p buf (>= 24 B). */
+void cay__endpoint_branch(cay__endpoint_t *ep, char *buf, size_t len);
+
+#endif

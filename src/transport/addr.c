@@ -1,0 +1,117 @@
+/* Socket address helpers: IP literals only, IPv4 and IPv6. */
+#include "transport/addr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int
+cay__addr_setn(cay__addr_t *a, const char *host, size_t hostlen, unsigned port)
+{
+  char buf[INET6_ADDRSTRLEN + 1];
+
+  if (port > 65535)
+    return -EINVAL;
+  if (hostlen >= 2 && host[0] == '[' && host[hostlen - 1] == ']') {
+    host++;
+    hostlen -= 2;
+  }
+  if (hostlen == 0 || hostlen >= sizeof buf)
+    return -EINVAL;
+  memcpy(buf, host, hostlen);
+  buf[hostlen] = '\0';
+  memset(a, 0, sizeof *a);
+  if (inet_pton(AF_INET, buf, &a->u.sin.sin_addr) == 1) {
+    a->u.sin.sin_family = AF_INET;
+    a->u.sin.sin_port = htons((uint16_t)port);
+    return 0;
+  }
+  if (inet_pton(AF_INET6, buf, &a->u.sin6.sin6_addr) == 1) {
+    a->u.sin6.sin6_family = AF_INET6;
+    a->u.sin6.sin6_port = htons((uint16_t)port);
+    return 0;
+  }
+  return -EINVAL;
+}
+
+int
+cay__addr_set(cay__addr_t *a, const char *host, unsigned port)
+{
+  return cay__addr_setn(a, host, strlen(host), port);
+}
+
+int
+cay__is_ip_literal(const char *s, size_t n)
+{
+  cay__addr_t a;
+  return cay__addr_setn(&a, s, n, 0) == 0;
+}
+
+int
+cay__addr_family(const cay__addr_t *a)
+{
+  return a->u.sa.sa_family;
+}
+
+socklen_t
+cay__addr_len(const cay__addr_t *a)
+{
+  return a->u.sa.sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                       : sizeof(struct sockaddr_in);
+}
+
+unsigned
+cay__addr_port(const cay__addr_t *a)
+{
+  if (a->u.sa.sa_family == AF_INET6)
+    return ntohs(a->u.sin6.sin6_port);
+  return ntohs(a->u.sin.sin_port);
+}
+
+void
+cay__addr_set_port(cay__addr_t *a, unsigned port)
+{
+  if (a->u.sa.sa_family == AF_INET6)
+    a->u.sin6.sin6_port = htons((uint16_t)port);
+  else
+    a->u.sin.sin_port = htons((uint16_t)port);
+}
+
+int
+cay__addr_ip(const cay__addr_t *a, char *buf, size_t len)
+{
+  const void *src = a->u.sa.sa_family == AF_INET6
+                        ? (const void *)&a->u.sin6.sin6_addr
+                        : (const void *)&a->u.sin.sin_addr;
+  if (inet_ntop(a->u.sa.sa_family, src, buf, (socklen_t)len) == NULL)
+    return -ENOSPC;
+  return 0;
+}
+
+int
+cay__addr_format(const cay__addr_t *a, char *buf, size_t len)
+{
+  char ip[INET6_ADDRSTRLEN];
+  int n;
+
+  if (cay__addr_ip(a, ip, sizeof ip))
+    return -ENOSPC;
+  if (a->u.sa.sa_family == AF_INET6)
+    n = snprintf(buf, len, "[%s]:%u", ip, cay__addr_port(a));
+  else
+    n = snprintf(buf, len, "%s:%u", ip, cay__addr_port(a));
+  return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int
+cay__addr_eq(const cay__addr_t *a, const cay__addr_t *b)
+{
+  if (a->u.sa.sa_family != b->u.sa.sa_family)
+    return 0;
+  if (a->u.sa.sa_family == AF_INET6)
+    return a->u.sin6.sin6_port == b->u.sin6.sin6_port
+           && memcmp(&a->u.sin6.sin6_addr, &b->u.sin6.sin6_addr, 16) == 0;
+  return a->u.sin.sin_port == b->u.sin.sin_port
+         && a->u.sin.sin_addr.s_addr == b->u.sin.sin_addr.s_addr;
+}

@@ -1,0 +1,295 @@
+/*
+ * UDP transport on libuv (DESIGN.md section 3, step 1).
+ *
+ * libuv 1.44 cannot set SO_REUSEPORT, so the socket is made and bound by
+ * hand and then handed to libuv with uv_udp_open(). Every shard binds the
+ * same address this way and the kernel spreads datagrams over the shards'
+ * sockets.
+ *
+ * Receive uses recvmmsg (UV_UDP_RECVMMSG): libuv splits the buffer the
+ * alloc callback hands out into 64 KiB slots, one datagram each, and
+ * delivers every slot of a batch synchronously before it asks for a buffer
+ * again. One buffer per socket, allocated at create and reused for every
+ * batch, therefore never holds a datagram that is still in use, and nothing
+ * is ever freed per batch.
+ */
+#include "transport/udp.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+
+/* libuv's recvmmsg slot size (UV__UDP_DGRAM_MAXSIZE, not exported). */
+#define UDP_SLOT_SIZE (64 * 1024)
+/* Datagrams read per recvmmsg call; libuv caps a batch at 20. */
+#define UDP_BATCH 16
+/* Kernel socket buffers asked for; the kernel may grant less. */
+#define UDP_SOCKBUF (4 * 1024 * 1024)
+
+struct cay__udp {
+  uv_udp_t handle;
+  cay__udp_recv_cb cb;
+  void *arg;
+  char *rbuf; /* UDP_BATCH * UDP_SLOT_SIZE bytes, reused for every batch */
+  size_t rbuf_len;
+  int closing;
+  void (*close_cb)(void *arg);
+  void *close_arg;
+};
+
+/* A datagram queued because the socket would block. */
+struct udp_send {
+  uv_udp_send_t req;
+  size_t len;
+  char data[];
+};
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+  cay__udp_t *u = h->data;
+
+  (void)suggested;
+  buf->base = u->rbuf;
+  buf->len = u->rbuf_len;
+}
+
+static void
+on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+        const struct sockaddr *addr, unsigned flags)
+{
+  cay__udp_t *u = h->data;
+  cay__addr_t from;
+
+  /* libuv keeps delivering the rest of a batch after uv_close(); the
+   * owner asked for no more, so none is passed on. */
+  if (u->closing)
+    return;
+  if (nread < 0) {
+    CAY_WARN(-1, "udp: receive failed: %s", uv_strerror((int)nread));
+    return;
+  }
+  /* nread 0 with no address: nothing more to read (EAGAIN), or the end of
+   * a recvmmsg batch (UV_UDP_MMSG_FREE). The buffer is ours and reused,
+   * so there is nothing to free either way. */
+  if (addr == NULL)
+    return;
+  /* An empty datagram carries no SIP message, and the callback's
+   * contract is never to see one. */
+  if (nread == 0)
+    return;
+  /* The remainder of a truncated datagram is lost; a part of a SIP
+   * message cannot be handled correctly, so none of it is. */
+  if (flags & UV_UDP_PARTIAL) {
+    CAY_DEBUG(-1, "udp: dropped a truncated datagram (%zd bytes kept)", nread);
+    return;
+  }
+
+  memset(&from, 0, sizeof from);
+  if (addr->sa_family == AF_INET6)
+    memcpy(&from.u.sin6, addr, sizeof from.u.sin6);
+  else if (addr->sa_family == AF_INET)
+    memcpy(&from.u.sin, addr, sizeof from.u.sin);
+  else
+    return;
+  u->cb(u, buf->base, (size_t)nread, &from, u->arg);
+}
+
+static int
+make_socket(const cay__addr_t *bind_addr)
+{
+  int family = cay__addr_family(bind_addr);
+  int on = 1, size = UDP_SOCKBUF;
+  int fd, err;
+
+  fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -errno;
+  /* SO_REUSEPORT lets every shard bind the same address; the kernel then
+   * hashes each flow to one of the sockets (DESIGN.md section 3). */
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0
+      || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+    goto fail;
+  /* An IPv6 socket takes IPv6 only, so that an IPv4 listener on the same
+   * port is a separate socket with its own address family. */
+  if (family == AF_INET6
+      && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0)
+    goto fail;
+  /* Large buffers absorb bursts while the loop is busy. Best effort: the
+   * kernel caps them at net.core.rmem_max / wmem_max. */
+  (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  if (bind(fd, &bind_addr->u.sa, cay__addr_len(bind_addr)) != 0)
+    goto fail;
+  return fd;
+
+fail:
+  err = -errno;
+  close(fd);
+  return err;
+}
+
+static void
+free_udp(cay__udp_t *u)
+{
+  cay__free(u->rbuf);
+  cay__free(u);
+}
+
+static void
+on_failed_close(uv_handle_t *h)
+{
+  free_udp(h->data);
+}
+
+int
+cay__udp_create(cay__udp_t **out, uv_loop_t *loop, const cay__addr_t *bind,
+                cay__udp_recv_cb cb, void *arg)
+{
+  cay__udp_t *u;
+  char name[64];
+  int fd, err;
+
+  *out = NULL;
+  u = cay__calloc(1, sizeof *u);
+  if (u == NULL)
+    return -ENOMEM;
+  u->rbuf_len = (size_t)UDP_BATCH * UDP_SLOT_SIZE;
+  u->rbuf = cay__malloc(u->rbuf_len);
+  if (u->rbuf == NULL) {
+    cay__free(u);
+    return -ENOMEM;
+  }
+  u->cb = cb;
+  u->arg = arg;
+
+  if (cay__addr_format(bind, name, sizeof name) != 0)
+    strcpy(name, "?");
+  fd = make_socket(bind);
+  if (fd < 0) {
+    /* Returned to the caller, who reports it; debug only here. */
+    CAY_DEBUG(-1, "udp: cannot bind %s: %s", name, uv_strerror(fd));
+    free_udp(u);
+    return fd;
+  }
+
+  /* AF_UNSPEC: libuv makes no socket of its own; the one above is opened
+   * into the handle instead. */
+  err = uv_udp_init_ex(loop, &u->handle, AF_UNSPEC | UV_UDP_RECVMMSG);
+  if (err) {
+    close(fd);
+    free_udp(u);
+    return err;
+  }
+  u->handle.data = u;
+  err = uv_udp_open(&u->handle, fd);
+  if (err) {
+    /* The handle is on the loop now and must be closed through it; the
+     * memory goes when the loop runs the close callback. */
+    CAY_DEBUG(-1, "udp: cannot open %s: %s", name, uv_strerror(err));
+    close(fd);
+    u->closing = 1;
+    uv_close((uv_handle_t *)&u->handle, on_failed_close);
+    return err;
+  }
+  CAY_DEBUG(-1, "udp: bound %s", name);
+  *out = u;
+  return 0;
+}
+
+int
+cay__udp_start(cay__udp_t *u)
+{
+  return uv_udp_recv_start(&u->handle, on_alloc, on_recv);
+}
+
+void
+cay__udp_stop(cay__udp_t *u)
+{
+  uv_udp_recv_stop(&u->handle);
+}
+
+int
+cay__udp_local(const cay__udp_t *u, cay__addr_t *out)
+{
+  int len = (int)sizeof out->u.ss;
+
+  memset(out, 0, sizeof *out);
+  return uv_udp_getsockname(&u->handle, &out->u.sa, &len);
+}
+
+static void
+on_sent(uv_udp_send_t *req, int status)
+{
+  struct udp_send *s = (struct udp_send *)req;
+
+  if (status == UV_ECANCELED)
+    CAY_DEBUG(-1, "udp: queued send of %zu bytes cancelled by close", s->len);
+  else if (status < 0)
+    CAY_WARN(-1, "udp: queued send of %zu bytes failed: %s", s->len,
+             uv_strerror(status));
+  cay__free(s);
+}
+
+int
+cay__udp_send(cay__udp_t *u, const cay__addr_t *to, const void *data,
+              size_t len)
+{
+  struct udp_send *s;
+  uv_buf_t buf;
+  int err;
+
+  /* No datagram is larger than a 64 KiB slot (IPv4 and IPv6 without
+   * jumbograms); this also keeps len within uv_buf_t's unsigned length. */
+  if (len > UDP_SLOT_SIZE)
+    return UV_EMSGSIZE;
+
+  /* The direct path costs no allocation and no copy. libuv answers
+   * UV_EAGAIN also while earlier datagrams wait in its queue, which keeps
+   * datagrams in the order they were sent. */
+  buf = uv_buf_init((char *)data, (unsigned)len);
+  err = uv_udp_try_send(&u->handle, &buf, 1, &to->u.sa);
+  if (err >= 0)
+    return 0;
+  if (err != UV_EAGAIN && err != UV_ENOBUFS)
+    return err;
+
+  /* The socket would block: queue a copy, since @p data is borrowed. */
+  s = cay__malloc(sizeof *s + len);
+  if (s == NULL)
+    return -ENOMEM;
+  s->len = len;
+  memcpy(s->data, data, len);
+  buf = uv_buf_init(s->data, (unsigned)len);
+  err = uv_udp_send(&s->req, &u->handle, &buf, 1, &to->u.sa, on_sent);
+  if (err) {
+    cay__free(s);
+    return err;
+  }
+  return 0;
+}
+
+static void
+on_close(uv_handle_t *h)
+{
+  cay__udp_t *u = h->data;
+
+  if (u->close_cb != NULL)
+    u->close_cb(u->close_arg);
+  free_udp(u);
+}
+
+void
+cay__udp_close(cay__udp_t *u, void (*cb)(void *arg), void *arg)
+{
+  /* Queued sends complete with UV_ECANCELED before on_close runs, so
+   * their copies are freed by then. */
+  u->closing = 1;
+  u->close_cb = cb;
+  u->close_arg = arg;
+  uv_close((uv_handle_t *)&u->handle, on_close);
+}

@@ -1,0 +1,714 @@
+/* Unit tests: configuration defaults, the YAML loader and its checks. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cay/config.h"
+#include "cay/errno.h"
+#include "core/alloc.h"
+
+#define DATA CAY_TEST_DATA "/config/"
+
+static long live_at_start;
+static cay_config_t cfg;
+static cay_config_t defaults;
+static char err[512];
+
+static void
+setup(void)
+{
+  live_at_start = cay__alloc_live();
+  cay_config_init(&cfg);
+  cay_config_init(&defaults);
+  memset(err, 0, sizeof err);
+}
+
+static void
+teardown(void)
+{
+  cay__alloc_fail_nth(0);
+  ck_assert_int_eq(cay__alloc_live(), live_at_start);
+}
+
+/* Load tests/data/config/NAME, expect CAY_ECONFIG and the message
+ * "FULLPATH:" followed by @p where_what ("3:10: timers.t1_ms: ..."), and
+ * expect @p cfg untouched. */
+static void
+expect_bad(const char *name, const char *where_what)
+{
+  char path[512], want[1024];
+
+  snprintf(path, sizeof path, DATA "%s", name);
+  snprintf(want, sizeof want, "%s:%s", path, where_what);
+  ck_assert_int_eq(cay_config_load(&cfg, path, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, want);
+  ck_assert_int_eq(memcmp(&cfg, &defaults, sizeof cfg), 0);
+}
+
+/* ---- defaults ---- */
+
+START_TEST(defaults_listen_udp_loopback_5060)
+{
+  ck_assert_uint_eq(cfg.n_listen, 1);
+  ck_assert_str_eq(cfg.listen[0].proto, "udp");
+  ck_assert_str_eq(cfg.listen[0].host, "127.0.0.1");
+  ck_assert_uint_eq(cfg.listen[0].port, 5060);
+}
+END_TEST
+
+START_TEST(defaults_17_1_1_1_timer_values)
+{
+  /* RFC 3261 section 17.1.1.1 and table 4. */
+  ck_assert_uint_eq(cfg.t1_ms, 500);
+  ck_assert_uint_eq(cfg.t2_ms, 4000);
+  ck_assert_uint_eq(cfg.t4_ms, 5000);
+}
+END_TEST
+
+START_TEST(defaults_answer_dialog_log_limits)
+{
+  ck_assert_uint_eq(cfg.dialog_max_duration_s, 7200);
+  ck_assert_uint_eq(cfg.ring_ms, 0);
+  ck_assert_uint_eq(cfg.answer_after_ms, 0);
+  ck_assert_uint_eq(cfg.hangup_after_ms, 0);
+  ck_assert_uint_eq(cfg.n_codecs, 3);
+  ck_assert_str_eq(cfg.codecs[0], "PCMU");
+  ck_assert_str_eq(cfg.codecs[1], "PCMA");
+  ck_assert_str_eq(cfg.codecs[2], "telephone-event");
+  ck_assert_str_eq(cfg.media_ip, "127.0.0.1");
+  ck_assert_int_eq(cfg.log_level, CAY_LOG_INFO);
+  ck_assert_uint_eq(cfg.shards, 1);
+  ck_assert_uint_eq(cfg.max_transactions, 100000);
+}
+END_TEST
+
+START_TEST(defaults_pass_check)
+{
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+}
+END_TEST
+
+/* ---- good files ---- */
+
+START_TEST(load_full_file_sets_every_key)
+{
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "good_full.yaml", err, sizeof err), 0);
+  ck_assert_str_eq(err, "");
+  ck_assert_uint_eq(cfg.n_listen, 2);
+  ck_assert_str_eq(cfg.listen[0].host, "127.0.0.1");
+  ck_assert_uint_eq(cfg.listen[0].port, 5080);
+  ck_assert_str_eq(cfg.listen[1].proto, "udp");
+  ck_assert_str_eq(cfg.listen[1].host, "::1");
+  ck_assert_uint_eq(cfg.listen[1].port, 5081);
+  ck_assert_uint_eq(cfg.t1_ms, 250);
+  ck_assert_uint_eq(cfg.t2_ms, 2000);
+  ck_assert_uint_eq(cfg.t4_ms, 3000);
+  ck_assert_uint_eq(cfg.dialog_max_duration_s, 60);
+  ck_assert_uint_eq(cfg.ring_ms, 100);
+  ck_assert_uint_eq(cfg.answer_after_ms, 200);
+  ck_assert_uint_eq(cfg.hangup_after_ms, 3000);
+  ck_assert_uint_eq(cfg.n_codecs, 3);
+  ck_assert_str_eq(cfg.codecs[0], "PCMA");
+  ck_assert_str_eq(cfg.codecs[1], "G722");
+  ck_assert_str_eq(cfg.codecs[2], "telephone-event");
+  ck_assert_str_eq(cfg.media_ip, "::1");
+  ck_assert_int_eq(cfg.log_level, CAY_LOG_DEBUG);
+  ck_assert_uint_eq(cfg.shards, 1);
+  ck_assert_uint_eq(cfg.max_transactions, 500);
+}
+END_TEST
+
+START_TEST(load_partial_file_keeps_defaults)
+{
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "good_partial.yaml", err, sizeof err), 0);
+  ck_assert_uint_eq(cfg.t1_ms, 250);
+  ck_assert_int_eq(cfg.log_level, CAY_LOG_WARN);
+  /* Put the two changed values back: the rest must be the defaults. */
+  cfg.t1_ms = defaults.t1_ms;
+  cfg.log_level = defaults.log_level;
+  ck_assert_int_eq(memcmp(&cfg, &defaults, sizeof cfg), 0);
+}
+END_TEST
+
+START_TEST(load_comment_only_file_changes_nothing)
+{
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "good_empty.yaml", err, sizeof err), 0);
+  ck_assert_int_eq(memcmp(&cfg, &defaults, sizeof cfg), 0);
+}
+END_TEST
+
+START_TEST(load_listen_list_replaces_defaults)
+{
+  /* Start from two addresses: the file's list must replace both. */
+  cfg.listen[1] = cfg.listen[0];
+  cfg.listen[1].port = 5099;
+  cfg.n_listen = 2;
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "good_listen.yaml", err, sizeof err), 0);
+  ck_assert_uint_eq(cfg.n_listen, 2);
+  ck_assert_str_eq(cfg.listen[0].host, "0.0.0.0");
+  ck_assert_uint_eq(cfg.listen[0].port, 0);
+  ck_assert_str_eq(cfg.listen[1].host, "::1");
+  ck_assert_uint_eq(cfg.listen[1].port, 5070);
+}
+END_TEST
+
+START_TEST(load_sample_file_equals_defaults)
+{
+  /* cay.yaml.sample at the repository root documents every key with its
+   * default: it must load, and change nothing. */
+  ck_assert_int_eq(cay_config_load(&cfg, CAY_TEST_DATA "/../../cay.yaml.sample",
+                                   err, sizeof err),
+                   0);
+  ck_assert_int_eq(memcmp(&cfg, &defaults, sizeof cfg), 0);
+}
+END_TEST
+
+START_TEST(load_applies_on_top_of_caller_values)
+{
+  /* Keys absent from the file keep the caller's value, not the default. */
+  cfg.ring_ms = 1234;
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "good_partial.yaml", err, sizeof err), 0);
+  ck_assert_uint_eq(cfg.ring_ms, 1234);
+}
+END_TEST
+
+START_TEST(load_null_err_buffer)
+{
+  ck_assert_int_eq(cay_config_load(&cfg, DATA "bad_int.yaml", NULL, 0),
+                   CAY_ECONFIG);
+  ck_assert_int_eq(cay_config_load(&cfg, DATA "good_full.yaml", NULL, 0), 0);
+}
+END_TEST
+
+START_TEST(load_every_enomem_path)
+{
+  /* Fail each allocation in turn until the load succeeds: every failure
+   * must be -ENOMEM with a message, leave cfg alone and leak nothing. */
+  int rc = -ENOMEM;
+  long n;
+
+  for (n = 1; rc == -ENOMEM && n < 1000; n++) {
+    cay__alloc_fail_nth(n);
+    rc = cay_config_load(&cfg, DATA "good_full.yaml", err, sizeof err);
+    cay__alloc_fail_nth(0);
+    if (rc == -ENOMEM) {
+      ck_assert_ptr_nonnull(strstr(err, "out of memory"));
+      ck_assert_int_eq(memcmp(&cfg, &defaults, sizeof cfg), 0);
+      ck_assert_int_eq(cay__alloc_live(), live_at_start);
+    }
+  }
+  ck_assert_int_eq(rc, 0);
+  ck_assert_int_gt(n, 3); /* the file, the index, libcyaml: all failed once */
+  ck_assert_uint_eq(cfg.t1_ms, 250);
+}
+END_TEST
+
+/* ---- bad files: FILE:LINE:COLUMN: what was expected ---- */
+
+START_TEST(load_bad_int)
+{
+  expect_bad("bad_int.yaml",
+             "3:10: timers.t1_ms: expected an unsigned integer, got 'abc'");
+}
+END_TEST
+
+START_TEST(load_bad_negative_number)
+{
+  expect_bad("bad_negative.yaml",
+             "2:12: answer.ring_ms: expected an unsigned integer, got '-5'");
+}
+END_TEST
+
+START_TEST(load_bad_number_with_unit)
+{
+  /* libcyaml alone would read "500ms" as 500. */
+  expect_bad("bad_unit.yaml",
+             "2:10: timers.t1_ms: expected an unsigned integer, got '500ms'");
+}
+END_TEST
+
+START_TEST(load_bad_unknown_top_level_key)
+{
+  expect_bad("bad_unknown_top.yaml",
+             "3:1: unknown key 'bogus' (expected listen, timers, dialog, "
+             "answer, log, shards or limits)");
+}
+END_TEST
+
+START_TEST(load_bad_unknown_nested_key)
+{
+  expect_bad("bad_unknown_nested.yaml",
+             "3:3: answer: unknown key 'ringing_ms' (expected ring_ms, "
+             "answer_after_ms, hangup_after_ms, codecs or media_ip)");
+}
+END_TEST
+
+START_TEST(load_bad_sequence_where_mapping_expected)
+{
+  expect_bad("bad_wrong_type.yaml",
+             "2:3: timers: expected a mapping of keys, got a sequence");
+}
+END_TEST
+
+START_TEST(load_bad_empty_mapping_value)
+{
+  expect_bad("bad_null_mapping.yaml",
+             "1:8: timers: expected a mapping of keys, got nothing");
+}
+END_TEST
+
+START_TEST(load_bad_top_level_scalar)
+{
+  expect_bad("bad_top_scalar.yaml",
+             "1:1: top level: expected a mapping of keys, got a single value");
+}
+END_TEST
+
+START_TEST(load_bad_yaml_syntax_unclosed_quote)
+{
+  expect_bad("bad_syntax.yaml",
+             "3:1: YAML syntax error: found unexpected end of stream "
+             "(while scanning a quoted scalar at 2:10)");
+}
+END_TEST
+
+START_TEST(load_bad_yaml_syntax_indentation)
+{
+  expect_bad("bad_indent.yaml",
+             "3:2: YAML syntax error: did not find expected key "
+             "(while parsing a block mapping at 1:1)");
+}
+END_TEST
+
+START_TEST(load_bad_duplicate_key)
+{
+  expect_bad("bad_duplicate.yaml", "3:1: duplicate key 'timers'");
+}
+END_TEST
+
+START_TEST(load_bad_alias)
+{
+  expect_bad("bad_alias.yaml", "3:10: aliases (*b) are not supported");
+}
+END_TEST
+
+START_TEST(load_bad_listen_spec)
+{
+  expect_bad("bad_listen.yaml",
+             "3:5: listen[1]: host 'localhost' is not an IP address "
+             "(host names are not resolved)");
+}
+END_TEST
+
+START_TEST(load_bad_listen_empty)
+{
+  expect_bad("bad_listen_empty.yaml",
+             "1:9: listen: at least one listen address is required");
+}
+END_TEST
+
+START_TEST(load_bad_listen_too_many)
+{
+  /* The position is the 17th entry. */
+  expect_bad("bad_listen_many.yaml",
+             "5:3: listen: too many entries (at most 16)");
+}
+END_TEST
+
+START_TEST(load_bad_log_level)
+{
+  expect_bad("bad_log_level.yaml",
+             "2:10: log.level: expected error, warn, info or debug, "
+             "got 'loud'");
+}
+END_TEST
+
+START_TEST(load_bad_17_1_2_2_t1_above_t2)
+{
+  expect_bad("bad_t1_t2.yaml",
+             "2:10: timers.t1_ms (5000) must not exceed timers.t2_ms (4000)");
+}
+END_TEST
+
+START_TEST(load_bad_17_1_2_2_t2_below_default_t1)
+{
+  /* T1 comes from the defaults, so the message points at t2_ms. */
+  expect_bad("bad_t2_only.yaml",
+             "2:10: timers.t1_ms (500) must not exceed timers.t2_ms (400)");
+}
+END_TEST
+
+START_TEST(load_bad_unknown_codec)
+{
+  expect_bad("bad_codec.yaml",
+             "2:18: answer.codecs[1]: unknown codec 'OPUS' (expected PCMU, "
+             "PCMA, G722, G729 or telephone-event)");
+}
+END_TEST
+
+START_TEST(load_bad_shards_not_supported)
+{
+  expect_bad("bad_shards.yaml",
+             "1:9: shards: only 1 is supported in this version");
+}
+END_TEST
+
+START_TEST(load_bad_shards_out_of_range)
+{
+  expect_bad("bad_shards_range.yaml",
+             "1:9: shards: expected an integer from 1 to 64, got '65'");
+}
+END_TEST
+
+START_TEST(load_bad_max_transactions_zero)
+{
+  expect_bad("bad_limits.yaml",
+             "2:21: limits.max_transactions (0) must be at least 1");
+}
+END_TEST
+
+START_TEST(load_missing_file)
+{
+  ck_assert_int_eq(cay_config_load(&cfg, DATA "nope.yaml", err, sizeof err),
+                   -ENOENT);
+  ck_assert_str_eq(err, DATA "nope.yaml: cannot open: No such file or "
+                             "directory");
+  ck_assert_int_eq(memcmp(&cfg, &defaults, sizeof cfg), 0);
+}
+END_TEST
+
+START_TEST(load_message_truncates_to_errlen)
+{
+  char small[16];
+
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "bad_int.yaml", small, sizeof small),
+      CAY_ECONFIG);
+  ck_assert_uint_eq(strlen(small), sizeof small - 1);
+  ck_assert_int_eq(strncmp(small, DATA, sizeof small - 1), 0);
+}
+END_TEST
+
+/* ---- cay_config_check ---- */
+
+START_TEST(check_17_1_2_2_t1_above_t2)
+{
+  cfg.t1_ms = 5000;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err,
+                   "timers.t1_ms (5000) must not exceed timers.t2_ms (4000)");
+}
+END_TEST
+
+START_TEST(check_t1_zero)
+{
+  cfg.t1_ms = 0;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "timers.t1_ms (0) must be at least 1");
+}
+END_TEST
+
+START_TEST(check_t4_zero)
+{
+  cfg.t4_ms = 0;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "timers.t4_ms (0) must be at least 1");
+}
+END_TEST
+
+START_TEST(check_no_listen_address)
+{
+  cfg.n_listen = 0;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "listen: at least one listen address is required");
+}
+END_TEST
+
+START_TEST(check_listen_tcp_not_supported)
+{
+  strcpy(cfg.listen[0].proto, "tcp");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "listen[0]: transport 'tcp' is not supported yet (only "
+                        "udp is)");
+}
+END_TEST
+
+START_TEST(check_listen_port_range)
+{
+  cfg.listen[0].port = 65536;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "listen[0]: port 65536 is not from 0 to 65535");
+}
+END_TEST
+
+START_TEST(check_listen_host_not_ip)
+{
+  strcpy(cfg.listen[0].host, "example.com");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "listen[0]: host 'example.com' is not an IP address "
+                        "without brackets");
+}
+END_TEST
+
+START_TEST(check_unknown_codec)
+{
+  strcpy(cfg.codecs[1], "opus");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "answer.codecs[1]: unknown codec 'opus' (expected "
+                        "PCMU, PCMA, G722, G729 or telephone-event)");
+}
+END_TEST
+
+START_TEST(check_codec_names_case_insensitive)
+{
+  strcpy(cfg.codecs[0], "pcmu");
+  strcpy(cfg.codecs[1], "g729");
+  strcpy(cfg.codecs[2], "Telephone-Event");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+}
+END_TEST
+
+START_TEST(check_media_ip_not_ip)
+{
+  strcpy(cfg.media_ip, "[::1]");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "answer.media_ip: '[::1]' is not an IP address");
+}
+END_TEST
+
+START_TEST(check_shards_above_one)
+{
+  cfg.shards = 2;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "shards: only 1 is supported in this version");
+}
+END_TEST
+
+START_TEST(check_bad_log_level)
+{
+  cfg.log_level = (cay_log_level_t)7;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "log.level: unknown level 7");
+}
+END_TEST
+
+/* ---- cay_config_parse_listen ---- */
+
+START_TEST(listen_ipv4)
+{
+  cay_listen_t l;
+
+  ck_assert_int_eq(
+      cay_config_parse_listen("udp:127.0.0.1:5060", &l, err, sizeof err), 0);
+  ck_assert_str_eq(l.proto, "udp");
+  ck_assert_str_eq(l.host, "127.0.0.1");
+  ck_assert_uint_eq(l.port, 5060);
+}
+END_TEST
+
+START_TEST(listen_ipv6_in_brackets)
+{
+  cay_listen_t l;
+
+  ck_assert_int_eq(
+      cay_config_parse_listen("udp:[::1]:5070", &l, err, sizeof err), 0);
+  ck_assert_str_eq(l.proto, "udp");
+  ck_assert_str_eq(l.host, "::1");
+  ck_assert_uint_eq(l.port, 5070);
+}
+END_TEST
+
+START_TEST(listen_port_zero_and_max)
+{
+  cay_listen_t l;
+
+  ck_assert_int_eq(
+      cay_config_parse_listen("udp:0.0.0.0:0", &l, err, sizeof err), 0);
+  ck_assert_uint_eq(l.port, 0);
+  ck_assert_int_eq(
+      cay_config_parse_listen("UDP:[2001:db8::1]:65535", &l, err, sizeof err),
+      0);
+  ck_assert_str_eq(l.proto, "udp");
+  ck_assert_str_eq(l.host, "2001:db8::1");
+  ck_assert_uint_eq(l.port, 65535);
+}
+END_TEST
+
+/* One bad spec: CAY_ECONFIG, this message, and @p out untouched. */
+static void
+expect_bad_listen(const char *spec, const char *msg)
+{
+  cay_listen_t l;
+
+  memset(&l, 0x5a, sizeof l);
+  ck_assert_int_eq(cay_config_parse_listen(spec, &l, err, sizeof err),
+                   CAY_ECONFIG);
+  ck_assert_str_eq(err, msg);
+  ck_assert_int_eq(l.port, 0x5a5a5a5a);
+}
+
+START_TEST(listen_missing_transport)
+{
+  expect_bad_listen("127.0.0.1:5060",
+                    "missing transport: expected udp:HOST:PORT (such as "
+                    "udp:127.0.0.1:5060), got '127.0.0.1:5060'");
+  expect_bad_listen("[::1]:5060",
+                    "missing transport: expected udp:HOST:PORT (such as "
+                    "udp:127.0.0.1:5060), got '[::1]:5060'");
+  expect_bad_listen("localhost:5060",
+                    "missing transport: expected udp:HOST:PORT (such as "
+                    "udp:127.0.0.1:5060), got 'localhost:5060'");
+}
+END_TEST
+
+START_TEST(listen_tcp_not_supported_yet)
+{
+  expect_bad_listen("tcp:127.0.0.1:5060",
+                    "transport 'tcp' is not supported yet (only udp is)");
+}
+END_TEST
+
+START_TEST(listen_unknown_transport)
+{
+  expect_bad_listen("foo:127.0.0.1:5060",
+                    "unknown transport 'foo' (expected udp)");
+}
+END_TEST
+
+START_TEST(listen_host_not_ip)
+{
+  expect_bad_listen("udp:localhost:5060",
+                    "host 'localhost' is not an IP address (host names are "
+                    "not resolved)");
+  expect_bad_listen("udp:[::g]:5060", "host '::g' is not an IP address (host "
+                                      "names are not resolved)");
+  expect_bad_listen("udp::5060", "missing host: expected an IP address");
+}
+END_TEST
+
+START_TEST(listen_ipv6_needs_brackets)
+{
+  expect_bad_listen("udp:::1:5060",
+                    "an IPv6 address needs brackets, as in udp:[::1]:5060");
+  expect_bad_listen("udp:[::1:5060", "missing ']' after the IPv6 address");
+  expect_bad_listen("udp:[127.0.0.1]:5060",
+                    "brackets are only for IPv6 addresses, got '127.0.0.1'");
+}
+END_TEST
+
+START_TEST(listen_bad_port)
+{
+  expect_bad_listen("udp:127.0.0.1:65536",
+                    "port '65536' is not a number from 0 to 65535");
+  expect_bad_listen("udp:127.0.0.1:50x",
+                    "port '50x' is not a number from 0 to 65535");
+  expect_bad_listen("udp:127.0.0.1:", "port '' is not a number from 0 to "
+                                      "65535");
+  expect_bad_listen("udp:127.0.0.1", "missing port: expected udp:HOST:PORT");
+  expect_bad_listen("udp:[::1]", "missing port: expected udp:[HOST]:PORT");
+}
+END_TEST
+
+static Suite *
+config_suite(void)
+{
+  Suite *s = suite_create("config");
+  TCase *tc;
+
+  tc = tcase_create("defaults");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, defaults_listen_udp_loopback_5060);
+  tcase_add_test(tc, defaults_17_1_1_1_timer_values);
+  tcase_add_test(tc, defaults_answer_dialog_log_limits);
+  tcase_add_test(tc, defaults_pass_check);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("load");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, load_full_file_sets_every_key);
+  tcase_add_test(tc, load_partial_file_keeps_defaults);
+  tcase_add_test(tc, load_comment_only_file_changes_nothing);
+  tcase_add_test(tc, load_listen_list_replaces_defaults);
+  tcase_add_test(tc, load_sample_file_equals_defaults);
+  tcase_add_test(tc, load_applies_on_top_of_caller_values);
+  tcase_add_test(tc, load_null_err_buffer);
+  tcase_add_test(tc, load_every_enomem_path);
+  tcase_add_test(tc, load_missing_file);
+  tcase_add_test(tc, load_message_truncates_to_errlen);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("load_errors");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, load_bad_int);
+  tcase_add_test(tc, load_bad_negative_number);
+  tcase_add_test(tc, load_bad_number_with_unit);
+  tcase_add_test(tc, load_bad_unknown_top_level_key);
+  tcase_add_test(tc, load_bad_unknown_nested_key);
+  tcase_add_test(tc, load_bad_sequence_where_mapping_expected);
+  tcase_add_test(tc, load_bad_empty_mapping_value);
+  tcase_add_test(tc, load_bad_top_level_scalar);
+  tcase_add_test(tc, load_bad_yaml_syntax_unclosed_quote);
+  tcase_add_test(tc, load_bad_yaml_syntax_indentation);
+  tcase_add_test(tc, load_bad_duplicate_key);
+  tcase_add_test(tc, load_bad_alias);
+  tcase_add_test(tc, load_bad_listen_spec);
+  tcase_add_test(tc, load_bad_listen_empty);
+  tcase_add_test(tc, load_bad_listen_too_many);
+  tcase_add_test(tc, load_bad_log_level);
+  tcase_add_test(tc, load_bad_17_1_2_2_t1_above_t2);
+  tcase_add_test(tc, load_bad_17_1_2_2_t2_below_default_t1);
+  tcase_add_test(tc, load_bad_unknown_codec);
+  tcase_add_test(tc, load_bad_shards_not_supported);
+  tcase_add_test(tc, load_bad_shards_out_of_range);
+  tcase_add_test(tc, load_bad_max_transactions_zero);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("check");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, check_17_1_2_2_t1_above_t2);
+  tcase_add_test(tc, check_t1_zero);
+  tcase_add_test(tc, check_t4_zero);
+  tcase_add_test(tc, check_no_listen_address);
+  tcase_add_test(tc, check_listen_tcp_not_supported);
+  tcase_add_test(tc, check_listen_port_range);
+  tcase_add_test(tc, check_listen_host_not_ip);
+  tcase_add_test(tc, check_unknown_codec);
+  tcase_add_test(tc, check_codec_names_case_insensitive);
+  tcase_add_test(tc, check_media_ip_not_ip);
+  tcase_add_test(tc, check_shards_above_one);
+  tcase_add_test(tc, check_bad_log_level);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("parse_listen");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, listen_ipv4);
+  tcase_add_test(tc, listen_ipv6_in_brackets);
+  tcase_add_test(tc, listen_port_zero_and_max);
+  tcase_add_test(tc, listen_missing_transport);
+  tcase_add_test(tc, listen_tcp_not_supported_yet);
+  tcase_add_test(tc, listen_unknown_transport);
+  tcase_add_test(tc, listen_host_not_ip);
+  tcase_add_test(tc, listen_ipv6_needs_brackets);
+  tcase_add_test(tc, listen_bad_port);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int
+main(void)
+{
+  SRunner *sr = srunner_create(config_suite());
+  int failed;
+
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,574 @@
+/*
+ * RFC 3261 sections 8.2, 9.2, 11, 12, 13.3, 15 and RFC 3264 for Cay's UAS
+ * sessions, plus dialog max duration racing a BYE (DESIGN.md rule 6).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/peer.h"
+
+#define T1 500
+
+static void
+invite(peer_t *p, const char *cid, const char *codecs)
+{
+  char branch[64];
+
+  /* One branch per call: a second INVITE with the same branch would be a
+   * retransmission (17.2.3). */
+  snprintf(branch, sizeof branch, "z9hG4bK-inv-%s", cid);
+  peer_send(p, "invite.sip", "branch", branch, "fromtag", "ft1", "callid", cid,
+            "codecs", codecs, "extra", "", NULL);
+}
+
+static void
+request(peer_t *p, const char *method, const char *cid, const char *branch,
+        const char *cseq, const char *totag, const char *extra,
+        const char *maxfwd)
+{
+  peer_send(p, "request.sip", "method", method, "branch", branch, "fromtag",
+            "ft1", "callid", cid, "cseq", cseq, "totag", totag, "maxfwd",
+            maxfwd, "extra", extra, NULL);
+}
+
+/* INVITE answered and ACKed; returns the To tag (";tag=...") in @p tag. */
+static void
+confirmed_call(peer_t *p, const char *cid, char *tag, size_t n)
+{
+  invite(p, cid, "0 8 101");
+  int ok = peer_find_last(p, 200, NULL);
+  ck_assert_int_ge(ok, 0);
+  peer_to_tag(p, (unsigned)ok, tag, n);
+  request(p, "ACK", cid, "z9hG4bK-ack", "1", tag, "", "70");
+}
+
+static cay_config_t
+config(void)
+{
+  cay_config_t cfg;
+  cay_config_init(&cfg);
+  return cfg;
+}
+
+START_TEST(session_13_3_1_invite_gets_180_then_200_with_answer)
+{
+  peer_t *p = peer_new(NULL);
+  char t180[64], t200[64];
+
+  invite(p, "c1", "8 0 101");
+  ck_assert_uint_eq(p->nsent, 2);
+  ck_assert_int_eq(peer_status(p, 0), 180);
+  ck_assert_int_eq(peer_status(p, 1), 200);
+  /* 12.1.1: one To tag for the early and the confirmed dialog, and a
+   * Contact in both. */
+  ck_assert_str_eq(peer_to_tag(p, 0, t180, sizeof t180),
+                   peer_to_tag(p, 1, t200, sizeof t200));
+  char *contact = peer_header(p, 1, "Contact");
+  ck_assert_ptr_nonnull(contact);
+  free(contact);
+  /* RFC 3264 section 6: our preference (PCMU first) among the offer's
+   * codecs, with telephone-event. */
+  ck_assert_ptr_nonnull(strstr(p->sent[1].data, "m=audio "));
+  ck_assert_ptr_nonnull(strstr(p->sent[1].data, "RTP/AVP 0 101"));
+  ck_assert_uint_eq(p->shard.stats.calls_answered, 1);
+  ck_assert_uint_eq(p->shard.stats.dialogs_live, 1);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_18_2_2_responses_go_to_received_rport)
+{
+  peer_t *p = peer_new(NULL);
+
+  /* The Via says 127.0.0.1:5070 with rport; the peer's source is
+   * 127.0.0.1:5070 too, so responses go there. */
+  invite(p, "c1", "0");
+  char addr[64];
+  cay__addr_format(&p->sent[0].dst, addr, sizeof addr);
+  ck_assert_str_eq(addr, "127.0.0.1:5070");
+  char *via = peer_header(p, 0, "Via");
+  ck_assert_ptr_nonnull(strstr(via, "rport=5070"));
+  free(via);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_13_3_1_4_2xx_retransmitted_until_ack)
+{
+  peer_t *p = peer_new(NULL);
+  char tag[64];
+
+  invite(p, "c1", "0");
+  ck_assert_uint_eq(p->nsent, 2);
+  peer_advance(p, T1);
+  ck_assert_uint_eq(p->nsent, 3);
+  ck_assert_str_eq(p->sent[2].data, p->sent[1].data);
+  peer_advance(p, 2 * T1);
+  ck_assert_uint_eq(p->nsent, 4);
+  request(p, "ACK", "c1", "z9hG4bK-ack", "1",
+          peer_to_tag(p, 1, tag, sizeof tag), "", "70");
+  peer_advance(p, 100 * T1);
+  ck_assert_uint_eq(p->nsent, 4);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 1);
+  ck_assert_int_eq(cay__session_state(cay__sessions_any(&p->ss)),
+                   CAY__SESSION_CONFIRMED);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_13_3_1_4_no_ack_after_64_t1_ends_with_bye)
+{
+  peer_t *p = peer_new(NULL);
+
+  invite(p, "c1", "0");
+  peer_advance(p, 64 * T1 - 1);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 0);
+  peer_advance(p, 1);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+  int bye = peer_find_last(p, 0, "BYE");
+  /* 12.2.1.1: BYE to the remote target, From is our side with our tag. */
+  char *from = peer_header(p, (unsigned)bye, "From");
+  char tag[64];
+  ck_assert_ptr_nonnull(strstr(from, peer_to_tag(p, 1, tag, sizeof tag)));
+  free(from);
+  ck_assert_uint_eq(p->shard.stats.byes_sent, 1);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_15_1_2_bye_gets_200_and_ends_dialog)
+{
+  peer_t *p = peer_new(NULL);
+  char tag[64];
+
+  confirmed_call(p, "c1", tag, sizeof tag);
+  request(p, "BYE", "c1", "z9hG4bK-bye", "2", tag, "", "70");
+  ck_assert_int_eq(peer_last_status(p), 200);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_uint_eq(p->shard.stats.dialogs_live, 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_9_2_cancel_gets_200_and_invite_487)
+{
+  cay_config_t cfg = config();
+  cfg.answer_after_ms = 10000;
+  peer_t *p = peer_new(&cfg);
+
+  invite(p, "c1", "0");
+  ck_assert_int_eq(peer_last_status(p), 180);
+  request(p, "CANCEL", "c1", "z9hG4bK-inv-c1", "1", "", "", "70");
+  ck_assert_uint_eq(p->nsent, 3);
+  ck_assert_int_eq(peer_status(p, 1), 200);
+  ck_assert_str_eq(peer_method(p, 1), "");
+  char *cseq = peer_header(p, 1, "CSeq");
+  ck_assert_str_eq(cseq, "1 CANCEL");
+  free(cseq);
+  ck_assert_int_eq(peer_status(p, 2), 487);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  /* The 200 never comes: the answer timer died with the session. */
+  peer_advance(p, 20000);
+  ck_assert_uint_eq(peer_count(p, 200, NULL), 1);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_9_2_cancel_matching_nothing_gets_481)
+{
+  peer_t *p = peer_new(NULL);
+
+  request(p, "CANCEL", "c9", "z9hG4bK-none", "1", "", "", "70");
+  ck_assert_int_eq(peer_last_status(p), 481);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_12_2_2_request_for_unknown_dialog_gets_481)
+{
+  peer_t *p = peer_new(NULL);
+
+  request(p, "BYE", "c-unknown", "z9hG4bK-b", "2", ";tag=nope", "", "70");
+  ck_assert_int_eq(peer_last_status(p), 481);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_12_2_2_lower_cseq_gets_500)
+{
+  peer_t *p = peer_new(NULL);
+  char tag[64];
+
+  confirmed_call(p, "c1", tag, sizeof tag);
+  request(p, "OPTIONS", "c1", "z9hG4bK-o5", "5", tag, "", "70");
+  ck_assert_int_eq(peer_last_status(p), 200);
+  request(p, "OPTIONS", "c1", "z9hG4bK-o4", "4", tag, "", "70");
+  ck_assert_int_eq(peer_last_status(p), 500);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_11_options_gets_200_with_allow_accept_supported)
+{
+  peer_t *p = peer_new(NULL);
+
+  request(p, "OPTIONS", "c1", "z9hG4bK-o", "1", "", "", "70");
+  ck_assert_int_eq(peer_last_status(p), 200);
+  char *allow = peer_header(p, 0, "Allow");
+  char *accept = peer_header(p, 0, "Accept");
+  ck_assert_ptr_nonnull(allow);
+  ck_assert_ptr_nonnull(strstr(allow, "INVITE"));
+  ck_assert_str_eq(accept, "application/sdp");
+  ck_assert_ptr_nonnull(strstr(p->sent[0].data, "\r\nSupported:"));
+  free(allow);
+  free(accept);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_8_2_1_unknown_method_gets_405_with_allow)
+{
+  peer_t *p = peer_new(NULL);
+
+  request(p, "SUBSCRIBE", "c1", "z9hG4bK-s", "1", "", "", "70");
+  ck_assert_int_eq(peer_last_status(p), 405);
+  char *allow = peer_header(p, 0, "Allow");
+  ck_assert_ptr_nonnull(allow);
+  free(allow);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_8_2_2_3_unknown_require_gets_420)
+{
+  peer_t *p = peer_new(NULL);
+
+  request(p, "OPTIONS", "c1", "z9hG4bK-r", "1", "", "Require: foo, bar\r\n",
+          "70");
+  ck_assert_int_eq(peer_last_status(p), 420);
+  char *uns = peer_header(p, 0, "Unsupported");
+  ck_assert_str_eq(uns, "foo, bar");
+  free(uns);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_16_3_max_forwards_zero_gets_483)
+{
+  peer_t *p = peer_new(NULL);
+
+  peer_send(p, "request.sip", "method", "INVITE", "branch", "z9hG4bK-m",
+            "fromtag", "f", "callid", "c1", "cseq", "1", "totag", "", "maxfwd",
+            "0", "extra", "", NULL);
+  ck_assert_int_eq(peer_last_status(p), 483);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_8_2_missing_call_id_is_dropped_and_counted)
+{
+  /* 8.2.6.2: a response copies the Call-ID; without one there is nothing
+   * to answer with, so the request is dropped and counted. */
+  peer_t *p = peer_new(NULL);
+
+  peer_send(p, "no_callid.sip", NULL);
+  ck_assert_uint_eq(p->nsent, 0);
+  ck_assert_uint_eq(p->shard.stats.dropped, 1);
+  ck_assert_uint_eq(p->shard.stats.parse_errors, 1);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_8_2_cseq_method_mismatch_gets_400_with_reason)
+{
+  peer_t *p = peer_new(NULL);
+
+  peer_send(p, "bad_cseq.sip", NULL);
+  ck_assert_uint_eq(p->nsent, 1);
+  ck_assert_int_eq(peer_status(p, 0), 400);
+  /* The reason phrase says what was wrong, and the To got a tag. */
+  ck_assert_int_eq(strncmp(p->sent[0].data,
+                           "SIP/2.0 400 CSeq method does not match\r\n", 40),
+                   0);
+  char tag[64];
+  peer_to_tag(p, 0, tag, sizeof tag);
+  ck_assert_uint_eq(p->shard.stats.bad_requests, 1);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_8_2_garbage_is_dropped_and_counted)
+{
+  peer_t *p = peer_new(NULL);
+  static const char junk[] = "\x01\x02 not sip at all\r\n\r\n";
+
+  peer_send_raw(p, junk, sizeof junk - 1);
+  ck_assert_uint_eq(p->nsent, 0);
+  ck_assert_uint_eq(p->shard.stats.dropped, 1);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_rfc3264_no_common_codec_gets_488)
+{
+  peer_t *p = peer_new(NULL);
+
+  invite(p, "c1", "18");
+  ck_assert_int_eq(peer_last_status(p), 488);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_uint_eq(p->shard.stats.calls_rejected, 1);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_rfc3264_no_offer_means_offer_in_200_answer_in_ack)
+{
+  peer_t *p = peer_new(NULL);
+  char tag[64];
+
+  peer_send(p, "invite_nosdp.sip", "branch", "z9hG4bK-n", "fromtag", "f",
+            "callid", "c1", NULL);
+  ck_assert_int_eq(peer_last_status(p), 200);
+  ck_assert_ptr_nonnull(strstr(p->sent[1].data, "m=audio"));
+  peer_to_tag(p, 1, tag, sizeof tag);
+  peer_send(p, "ack_answer.sip", "branch", "z9hG4bK-a", "fromtag", "f",
+            "callid", "c1", "totag", tag, NULL);
+  ck_assert_int_eq(cay__session_state(cay__sessions_any(&p->ss)),
+                   CAY__SESSION_CONFIRMED);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_rfc3264_ack_without_answer_ends_call)
+{
+  peer_t *p = peer_new(NULL);
+  char tag[64];
+
+  peer_send(p, "invite_nosdp.sip", "branch", "z9hG4bK-n", "fromtag", "ft1",
+            "callid", "c1", NULL);
+  peer_to_tag(p, 1, tag, sizeof tag);
+  request(p, "ACK", "c1", "z9hG4bK-a", "1", tag, "", "70");
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_hangup_after_ms_sends_bye)
+{
+  cay_config_t cfg = config();
+  cfg.hangup_after_ms = 3000;
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  confirmed_call(p, "c1", tag, sizeof tag);
+  peer_advance(p, 2999);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 0);
+  peer_advance(p, 1);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+  peer_free(p);
+}
+END_TEST
+
+/* -- max duration against BYE: both orders and the same tick ------------ */
+
+#define MAXDUR_S 10
+
+static peer_t *
+maxdur_call(char *tag, size_t n)
+{
+  cay_config_t cfg = config();
+  cfg.dialog_max_duration_s = MAXDUR_S;
+  peer_t *p = peer_new(&cfg);
+  confirmed_call(p, "race", tag, n);
+  return p;
+}
+
+static void
+answer_byes(peer_t *p, int status)
+{
+  int bye = peer_find_last(p, 0, "BYE");
+  if (bye < 0)
+    return;
+  char *via = peer_header(p, (unsigned)bye, "Via");
+  char *from = peer_header(p, (unsigned)bye, "From");
+  char *to = peer_header(p, (unsigned)bye, "To");
+  char *cseq = peer_header(p, (unsigned)bye, "CSeq");
+  char st[8];
+  snprintf(st, sizeof st, "%d", status);
+  peer_send(p, "response.sip", "status", st, "phrase", "X", "via", via, "from",
+            from, "to", to, "callid", "race", "cseq", cseq, NULL);
+  free(via);
+  free(from);
+  free(to);
+  free(cseq);
+}
+
+START_TEST(session_maxdur_timeout_sends_bye)
+{
+  char tag[64];
+  peer_t *p = maxdur_call(tag, sizeof tag);
+
+  peer_advance(p, MAXDUR_S * 1000 - 1);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 0);
+  peer_advance(p, 1);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+  answer_byes(p, 200);
+  ck_assert_uint_eq(p->shard.stats.dialogs_live, 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_maxdur_bye_first_then_timeout_never_fires)
+{
+  char tag[64];
+  peer_t *p = maxdur_call(tag, sizeof tag);
+
+  peer_advance(p, MAXDUR_S * 1000 - 100);
+  request(p, "BYE", "race", "z9hG4bK-b", "2", tag, "", "70");
+  ck_assert_int_eq(peer_last_status(p), 200);
+  peer_advance(p, 200);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 0);
+  ck_assert_uint_eq(p->shard.stats.dialogs_live, 0);
+  ck_assert_uint_eq(p->shard.stats.txns_live, 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_maxdur_timeout_first_then_their_bye_gets_200)
+{
+  char tag[64];
+  peer_t *p = maxdur_call(tag, sizeof tag);
+
+  peer_advance(p, MAXDUR_S * 1000);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+  /* Their BYE crosses ours: it gets 200, the dialog ends at once. */
+  request(p, "BYE", "race", "z9hG4bK-b", "2", tag, "", "70");
+  ck_assert_int_eq(peer_last_status(p), 200);
+  ck_assert_uint_eq(p->shard.stats.dialogs_live, 0);
+  /* Our BYE then gets 481 from them: nothing is freed twice. */
+  answer_byes(p, 481);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+  ck_assert_uint_eq(p->shard.stats.txns_live, 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_maxdur_same_tick_bye_handled_first)
+{
+  char tag[64];
+  peer_t *p = maxdur_call(tag, sizeof tag);
+
+  /* The clock reaches the due time, but the BYE event is dispatched
+   * before the timer event of the same tick. */
+  peer_advance(p, MAXDUR_S * 1000 - 1);
+  p->shard.vnow_ms += 1;
+  request(p, "BYE", "race", "z9hG4bK-b", "2", tag, "", "70");
+  peer_advance(p, 0);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 0);
+  ck_assert_uint_eq(peer_count(p, 200, NULL), 2); /* INVITE and BYE */
+  ck_assert_uint_eq(p->shard.stats.dialogs_live, 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_maxdur_same_tick_timer_handled_first)
+{
+  char tag[64];
+  peer_t *p = maxdur_call(tag, sizeof tag);
+
+  peer_advance(p, MAXDUR_S * 1000); /* the timer event runs first */
+  request(p, "BYE", "race", "z9hG4bK-b", "2", tag, "", "70");
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+  ck_assert_int_eq(peer_last_status(p), 200);
+  ck_assert_uint_eq(p->shard.stats.dialogs_live, 0);
+  /* Our BYE is never answered: timer F ends it, nothing else happens. */
+  peer_advance(p, 64 * T1);
+  ck_assert_uint_eq(p->shard.stats.txns_live, 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_drain_byes_confirmed_and_refuses_new_calls)
+{
+  cay_config_t cfg = config();
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  confirmed_call(p, "c1", tag, sizeof tag);
+  cay__sessions_drain(&p->ss, NULL, NULL);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+  invite(p, "c2", "0");
+  ck_assert_int_eq(peer_last_status(p), 503);
+  char *ra = peer_header(p, p->nsent - 1, "Retry-After");
+  ck_assert_ptr_nonnull(ra);
+  free(ra);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_send_failure_loses_nothing)
+{
+  /* The transport refuses every send: the call still ends by its timers
+   * and nothing leaks (peer_free checks). */
+  peer_t *p = peer_new(NULL);
+
+  p->fail_sends = 1;
+  invite(p, "c1", "0");
+  ck_assert_uint_gt(p->shard.stats.send_errors, 0);
+  peer_advance(p, 200 * T1);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
+static Suite *
+session_suite(void)
+{
+  Suite *s = suite_create("rfc3261_uas_sessions");
+  TCase *tc = tcase_create("session");
+
+  tcase_add_test(tc, session_13_3_1_invite_gets_180_then_200_with_answer);
+  tcase_add_test(tc, session_18_2_2_responses_go_to_received_rport);
+  tcase_add_test(tc, session_13_3_1_4_2xx_retransmitted_until_ack);
+  tcase_add_test(tc, session_13_3_1_4_no_ack_after_64_t1_ends_with_bye);
+  tcase_add_test(tc, session_15_1_2_bye_gets_200_and_ends_dialog);
+  tcase_add_test(tc, session_9_2_cancel_gets_200_and_invite_487);
+  tcase_add_test(tc, session_9_2_cancel_matching_nothing_gets_481);
+  tcase_add_test(tc, session_12_2_2_request_for_unknown_dialog_gets_481);
+  tcase_add_test(tc, session_12_2_2_lower_cseq_gets_500);
+  tcase_add_test(tc, session_11_options_gets_200_with_allow_accept_supported);
+  tcase_add_test(tc, session_8_2_1_unknown_method_gets_405_with_allow);
+  tcase_add_test(tc, session_8_2_2_3_unknown_require_gets_420);
+  tcase_add_test(tc, session_16_3_max_forwards_zero_gets_483);
+  tcase_add_test(tc, session_8_2_missing_call_id_is_dropped_and_counted);
+  tcase_add_test(tc, session_8_2_cseq_method_mismatch_gets_400_with_reason);
+  tcase_add_test(tc, session_8_2_garbage_is_dropped_and_counted);
+  tcase_add_test(tc, session_rfc3264_no_common_codec_gets_488);
+  tcase_add_test(tc, session_rfc3264_no_offer_means_offer_in_200_answer_in_ack);
+  tcase_add_test(tc, session_rfc3264_ack_without_answer_ends_call);
+  tcase_add_test(tc, session_hangup_after_ms_sends_bye);
+  tcase_add_test(tc, session_maxdur_timeout_sends_bye);
+  tcase_add_test(tc, session_maxdur_bye_first_then_timeout_never_fires);
+  tcase_add_test(tc, session_maxdur_timeout_first_then_their_bye_gets_200);
+  tcase_add_test(tc, session_maxdur_same_tick_bye_handled_first);
+  tcase_add_test(tc, session_maxdur_same_tick_timer_handled_first);
+  tcase_add_test(tc, session_drain_byes_confirmed_and_refuses_new_calls);
+  tcase_add_test(tc, session_send_failure_loses_nothing);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int
+main(void)
+{
+  SRunner *sr = srunner_create(session_suite());
+  int failed;
+
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
