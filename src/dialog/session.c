@@ -124,26 +124,77 @@ copy_dialog_state(cay__session_t *s, const sip_t *sip, const cay__txn_t *t)
   return 0;
 }
 
+/* A 16-digit o= session id: fixed width, so that a cached answer can take
+ * a new one in place (RFC 4566 section 5.2 only asks for a number). */
+static uint64_t
+sdp_session_id(cay__sessions_t *ss)
+{
+  return 1000000000000000ull
+         + cay__rand_u64(&ss->shard->rand) % 9000000000000000ull;
+}
+
+static void
+cache_answer(cay__sessions_t *ss, const char *offer, size_t offer_len,
+             const char *answer, size_t len)
+{
+  const char *o = strstr(answer, "o=cay ");
+  char *oc, *ac;
+
+  if (o == NULL)
+    return;
+  oc = cay__malloc(offer_len);
+  ac = cay__malloc(len + 1);
+  if (oc == NULL || ac == NULL) {
+    cay__free(oc);
+    cay__free(ac);
+    return;
+  }
+  cay__free(ss->offer_cache);
+  cay__free(ss->answer_cache);
+  memcpy(oc, offer, offer_len);
+  memcpy(ac, answer, len + 1);
+  ss->offer_cache = oc;
+  ss->offer_cache_len = offer_len;
+  ss->answer_cache = ac;
+  ss->answer_cache_len = len;
+  ss->answer_id_off = (size_t)(o - answer) + 6;
+}
+
 /* The SDP of our 200: the answer to the INVITE's offer, or our offer when
  * the INVITE had none (RFC 3264 section 5, RFC 3261 section 13.2.1). */
 static int
 make_sdp(cay__session_t *s, const sip_t *sip)
 {
   cay__sessions_t *ss = s->ss;
-  uint64_t sess_id = cay__rand_u64(&ss->shard->rand) >> 1;
-  char *body = NULL;
-  size_t len = 0;
+  uint64_t sess_id = sdp_session_id(ss);
+  const char *offer = NULL;
+  size_t offer_len = 0, len = 0;
+  char *body = NULL, digits[24];
   int err;
 
   if (sip->sip_payload && sip->sip_payload->pl_len > 0) {
     s->offer_in_invite = 1;
-    err = cay__sdp_answer(sip->sip_payload->pl_data, sip->sip_payload->pl_len,
-                          &ss->sdp, sess_id, &body, &len);
-  } else {
-    err = cay__sdp_offer(&ss->sdp, sess_id, &body, &len);
+    offer = sip->sip_payload->pl_data;
+    offer_len = sip->sip_payload->pl_len;
   }
+  if (offer && offer_len == ss->offer_cache_len && ss->answer_cache
+      && memcmp(offer, ss->offer_cache, offer_len) == 0) {
+    s->sdp = su_strndup(s->home, ss->answer_cache, ss->answer_cache_len);
+    if (s->sdp == NULL)
+      return -ENOMEM;
+    snprintf(digits, sizeof digits, "%016llu", (unsigned long long)sess_id);
+    memcpy(s->sdp + ss->answer_id_off, digits, 16);
+    s->sdp_len = ss->answer_cache_len;
+    return 0;
+  }
+  if (offer)
+    err = cay__sdp_answer(offer, offer_len, &ss->sdp, sess_id, &body, &len);
+  else
+    err = cay__sdp_offer(&ss->sdp, sess_id, &body, &len);
   if (err)
     return err;
+  if (offer)
+    cache_answer(ss, offer, offer_len, body, len);
   s->sdp = su_strndup(s->home, body, len);
   s->sdp_len = len;
   cay__free(body);
@@ -160,6 +211,9 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
   s = su_home_new(sizeof *s);
   if (s == NULL)
     return -ENOMEM;
+  /* The dialog's strings and headers (Call-ID, tags, From, To, Contact,
+   * route set, SDP) in one block rather than a malloc each. */
+  su_home_preload(s->home, 1, 768);
   s->ss = ss;
   s->state = CAY__SESSION_INCOMING;
   cay__timer_init(&s->t_step, on_step, s);
@@ -222,7 +276,7 @@ send_ok(cay__session_t *s, cay__txn_t *t)
   msg_t *resp = invite_response(s, t, 200);
   int err;
 
-  if (resp && cay__msg_add_header(resp, "Allow: " CAY_ALLOW) != 0) {
+  if (resp && cay__msg_add_dup(resp, (const msg_header_t *)ss->allow_hdr)) {
     msg_destroy(resp);
     resp = NULL;
   }
@@ -498,12 +552,25 @@ cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
   ss->sdp.media_ip = ss->cfg.media_ip;
   ss->sdp.port_base = 40000;
   snprintf(ss->contact, sizeof ss->contact, "<sip:cay@%s>", ep->sent_by);
+  ss->hdr_home = su_home_new(sizeof *ss->hdr_home);
+  if (ss->hdr_home == NULL)
+    return -ENOMEM;
+  ss->contact_hdr = sip_contact_make(ss->hdr_home, ss->contact);
+  ss->allow_hdr = sip_allow_make(ss->hdr_home, CAY_ALLOW);
+  if (ss->contact_hdr == NULL || ss->allow_hdr == NULL) {
+    su_home_unref(ss->hdr_home);
+    return -ENOMEM;
+  }
   ep->tu = tu;
   ep->t1_ms = cfg->t1_ms;
   ep->t2_ms = cfg->t2_ms;
   ep->t4_ms = cfg->t4_ms;
   ep->max_txns = cfg->max_transactions;
-  return cay__htab_init(&ss->dialogs, 1024);
+  if (cay__htab_init(&ss->dialogs, 1024) != 0) {
+    su_home_unref(ss->hdr_home);
+    return -ENOMEM;
+  }
+  return 0;
 }
 
 static void
@@ -540,6 +607,9 @@ cay__sessions_fini(cay__sessions_t *ss)
   destroy_all(ss, 0);
   cay__shard_flush(ss->shard);
   cay__htab_fini(&ss->dialogs);
+  cay__free(ss->offer_cache);
+  cay__free(ss->answer_cache);
+  su_home_unref(ss->hdr_home);
 }
 
 void

@@ -126,6 +126,12 @@ int cay__msg_set_body(msg_t *msg, const char *ctype, const char *body,
 int cay__msg_add_header(msg_t *msg, const char *text);
 
 /**
+ * Add a copy of header @p h (of any class) to @p msg, without parsing text.
+ * @return 0 or -ENOMEM.
+ */
+int cay__msg_add_dup(msg_t *msg, const msg_header_t *h);
+
+/**
  * Encode @p msg once into wire bytes.
  *
  * @param data  Receives a pointer to the bytes, valid while @p msg lives

@@ -16,6 +16,9 @@
  */
 #include "sip/msg.h"
 
+/* Arena for the headers of one built message: a 200 with SDP fits. */
+#define PRELOAD_BYTES 2048
+
 #include <errno.h>
 #include <string.h>
 
@@ -72,6 +75,9 @@ cay__msg_response(msg_t *req, int status, const char *phrase,
   msg = msg_create(sip_default_mclass(), 0);
   if (!msg)
     return NULL;
+  /* One arena for every header of the message instead of one malloc each:
+   * malloc was the largest single cost per call in perf profiles. */
+  su_home_preload(msg_home(msg), 1, PRELOAD_BYTES);
   sip = sip_object(msg);
   home = msg_home(msg);
 
@@ -171,6 +177,9 @@ cay__msg_request(const cay__req_spec_t *spec)
   msg = msg_create(sip_default_mclass(), 0);
   if (!msg)
     return NULL;
+  /* One arena for every header of the message instead of one malloc each:
+   * malloc was the largest single cost per call in perf profiles. */
+  su_home_preload(msg_home(msg), 1, PRELOAD_BYTES);
   sip = sip_object(msg);
   home = msg_home(msg);
 
@@ -329,5 +338,17 @@ cay__msg_serialize(msg_t *msg, const char **data, size_t *len)
     su_free(home, v);
   *data = b;
   *len = total;
+  return 0;
+}
+
+int
+cay__msg_add_dup(msg_t *msg, const msg_header_t *h)
+{
+  msg_header_t *copy = msg_header_dup(msg_home(msg), h);
+
+  if (copy == NULL)
+    return -ENOMEM;
+  if (msg_header_insert(msg, (msg_pub_t *)sip_object(msg), copy) < 0)
+    return -ENOMEM;
   return 0;
 }
