@@ -427,8 +427,10 @@ recover_cseq(msg_t *msg, sip_t *sip, const char *b, size_t len)
 int
 cay__msg_answerable(const sip_t *sip)
 {
-  return sip && sip->sip_request && sip->sip_via && sip->sip_from && sip->sip_to
-         && sip->sip_call_id && sip->sip_cseq;
+  /* A response needs only a Via to find its way back (RFC 3261 section
+   * 18.2.2); it copies whatever of From, To, Call-ID and CSeq parsed. RFC
+   * 4475 section 3.3.1 wants a 400 even for a request that lacks them. */
+  return sip && sip->sip_request && sip->sip_via;
 }
 
 int

@@ -41,8 +41,10 @@
 int cay__msg_parse(const char *data, size_t len, msg_t **out);
 
 /**
- * True when @p sip has what a response needs: a request line and parsed
- * Via, From, To, Call-ID and CSeq (RFC 3261 section 8.2.6.2).
+ * True when a response to @p sip can be sent: it has a request line and a
+ * parsed Via to route the response by (RFC 3261 section 18.2.2). The
+ * response copies whichever of From, To, Call-ID and CSeq parsed: RFC 4475
+ * section 3.3.1 asks for a 400 even when they are missing.
  */
 int cay__msg_answerable(const sip_t *sip);
 

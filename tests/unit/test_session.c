@@ -267,15 +267,19 @@ START_TEST(session_16_3_max_forwards_zero_gets_483)
 }
 END_TEST
 
-START_TEST(session_8_2_missing_call_id_is_dropped_and_counted)
+START_TEST(session_8_2_missing_call_id_gets_400_with_reason)
 {
-  /* 8.2.6.2: a response copies the Call-ID; without one there is nothing
-   * to answer with, so the request is dropped and counted. */
+  /* RFC 4475 section 3.3.1: a request missing mandatory headers gets 400;
+   * its Via is enough to send the response back. */
   peer_t *p = peer_new(NULL);
 
   peer_send(p, "no_callid.sip", NULL);
-  ck_assert_uint_eq(p->nsent, 0);
-  ck_assert_uint_eq(p->shard.stats.dropped, 1);
+  ck_assert_uint_eq(p->nsent, 1);
+  /* Not parseable by peer_msg (no Call-ID): check the bytes. */
+  ck_assert_int_eq(strncmp(p->sent[0].data,
+                           "SIP/2.0 400 Bad Request - Missing Call-ID\r\n", 43),
+                   0);
+  ck_assert_uint_eq(p->shard.stats.bad_requests, 1);
   ck_assert_uint_eq(p->shard.stats.parse_errors, 1);
   peer_free(p);
 }
@@ -543,7 +547,7 @@ session_suite(void)
   tcase_add_test(tc, session_8_2_1_unknown_method_gets_405_with_allow);
   tcase_add_test(tc, session_8_2_2_3_unknown_require_gets_420);
   tcase_add_test(tc, session_16_3_max_forwards_zero_gets_483);
-  tcase_add_test(tc, session_8_2_missing_call_id_is_dropped_and_counted);
+  tcase_add_test(tc, session_8_2_missing_call_id_gets_400_with_reason);
   tcase_add_test(tc, session_8_2_cseq_method_mismatch_gets_400_with_reason);
   tcase_add_test(tc, session_8_2_garbage_is_dropped_and_counted);
   tcase_add_test(tc, session_rfc3264_no_common_codec_gets_488);

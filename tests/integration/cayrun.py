@@ -1,0 +1,427 @@
+"""Start, probe and stop a `cay` server for the integration tests.
+
+Shared by run_sipp_test.py (SIPp scenarios) and send_torture.py (raw
+torture messages). Standard library only.
+
+The contract with the `cay` binary (see DESIGN.md section 6):
+
+- `cay -L udp:127.0.0.1:PORT [-c FILE] [-l LEVEL]` listens on that address
+  and answers OPTIONS with 200, which is how readiness is detected.
+- SIGTERM (or SIGINT) drains the server; it exits 0 and prints one line
+  `summary key=value ...` on stdout (msgs_in, msgs_out, retransmits,
+  parse_errors, bad_requests, dropped, calls_in, calls_answered,
+  calls_rejected, byes_sent, dialogs_live, txns_live, send_errors).
+- Logs go to stderr.
+
+stdout and stderr of the server go to files in the work directory, never to
+pipes: a debug log of 2,000 calls would fill a pipe and stall the server.
+"""
+
+import ctypes
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import time
+
+HOST = "127.0.0.1"
+
+# How long a stopped server may take to drain before it is killed.
+STOP_TIMEOUT_S = 20.0
+
+# Every child process started through popen(), for kill_children().
+CHILDREN = []
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """In the child: get SIGKILL when the harness dies.
+
+    ctest kills a test that runs past its TIMEOUT; without this a cay or
+    SIPp child would outlive it and keep a port and a core busy on a
+    shared machine.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def popen(cmd, stdout, stderr, cwd):
+    """subprocess.Popen that registers the child and ties it to us."""
+    proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr,
+                            stdin=subprocess.DEVNULL, cwd=cwd,
+                            preexec_fn=_die_with_parent)
+    CHILDREN.append(proc)
+    return proc
+
+
+def kill_children():
+    """Kill every child still running (error and interrupt paths)."""
+    for proc in CHILDREN:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def exit_on_sigterm():
+    """Turn SIGTERM into SystemExit so that finally blocks run."""
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def free_udp_port(host=HOST):
+    """Return a UDP port that was free a moment ago on host.
+
+    The kernel picks it (bind to port 0); the socket is closed at once, so
+    another process could take the port before our child binds it. That
+    window is small and a failed bind shows up as a clear start error.
+    """
+    with socket.socket(family_of(host), socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def family_of(host):
+    """AF_INET6 for an IPv6 literal, else AF_INET."""
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def uri_host(host):
+    """Host as it goes in a SIP URI or Via: IPv6 in brackets."""
+    return "[%s]" % host if ":" in host else host
+
+
+def udp_port_bound(host, port):
+    """True if some process holds host:port for UDP (our bind fails)."""
+    with socket.socket(family_of(host), socket.SOCK_DGRAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+        return False
+
+
+def new_token(n=10):
+    """Random token for tags, branches and Call-IDs (RFC 3261 s.19.3)."""
+    return "".join(random.choice("0123456789abcdef") for _ in range(n))
+
+
+def response_status(data):
+    """Status code of a SIP response datagram, or None for a request."""
+    m = re.match(rb"SIP/2\.0 +(\d{3})\b", data)
+    return int(m.group(1)) if m else None
+
+
+def header_value(data, names):
+    """First value of a header given by its full and compact names.
+
+    data is one SIP message (bytes); names is a tuple of lowercase names,
+    e.g. ("call-id", "i"). Returns the value as str (latin-1) or None.
+    Folded continuation lines are joined (RFC 3261 s.7.3.1).
+    """
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    lines = re.split(r"\r?\n", head)
+    for i, line in enumerate(lines[1:], start=1):
+        m = re.match(r"([A-Za-z0-9.!%*_+`'~-]+)\s*:(.*)", line)
+        if not m or m.group(1).lower() not in names:
+            continue
+        value = m.group(2)
+        for cont in lines[i + 1:]:
+            if cont[:1] not in (" ", "\t"):
+                break
+            value += " " + cont.strip()
+        return value.strip()
+    return None
+
+
+def options_request(local, remote, call_id=None):
+    """Build an OPTIONS request from local (host, port) to remote."""
+    call_id = call_id or "probe-" + new_token(16)
+    return (
+        "OPTIONS sip:probe@{rh}:{rp} SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP {lh}:{lp};branch=z9hG4bK{br};rport\r\n"
+        "Max-Forwards: 70\r\n"
+        "From: <sip:probe@{lh}:{lp}>;tag={tag}\r\n"
+        "To: <sip:probe@{rh}:{rp}>\r\n"
+        "Call-ID: {cid}\r\n"
+        "CSeq: 1 OPTIONS\r\n"
+        "Accept: application/sdp\r\n"
+        "Content-Length: 0\r\n\r\n"
+    ).format(lh=uri_host(local[0]), lp=local[1], rh=uri_host(remote[0]),
+             rp=remote[1],
+             br=new_token(16), tag=new_token(8), cid=call_id).encode()
+
+
+def options_ping(host, port, timeout=1.0, src_host=None):
+    """Send one OPTIONS to host:port and return the final status or None.
+
+    Provisional responses are skipped; anything whose Call-ID is not ours
+    (a late answer to an earlier probe) is ignored. Our Via carries our
+    real port and rport (RFC 3581), so the answer reaches this socket
+    whichever of the two the server honours.
+    """
+    if src_host is None:
+        src_host = "::1" if ":" in host else HOST
+    with socket.socket(family_of(host), socket.SOCK_DGRAM) as s:
+        s.bind((src_host, 0))
+        call_id = "probe-" + new_token(16)
+        s.sendto(options_request(s.getsockname(), (host, port), call_id),
+                 (host, port))
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            s.settimeout(left)
+            try:
+                data, _ = s.recvfrom(65535)
+            except (socket.timeout, ConnectionRefusedError):
+                # An ICMP port unreachable surfaces as ECONNREFUSED on
+                # Linux: nobody listens yet; keep waiting out the slot.
+                time.sleep(min(0.05, max(left, 0)))
+                continue
+            status = response_status(data)
+            if status is None or status < 200:
+                continue
+            if header_value(data, ("call-id", "i")) != call_id:
+                continue
+            return status
+
+
+def tail(path, lines=40):
+    """Last lines of a text file, for failure reports."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 256 * 1024))
+            text = f.read().decode("utf-8", "replace")
+    except OSError as e:
+        return "(cannot read %s: %s)" % (path, e)
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def parse_summary(text):
+    """Parse the last `summary k=v ...` line of cay's stdout into a dict.
+
+    Values that are integers become int; others stay str. Returns None if
+    there is no summary line.
+    """
+    found = None
+    for line in text.splitlines():
+        if line.startswith("summary "):
+            found = line
+    if found is None:
+        return None
+    out = {}
+    for item in found.split()[1:]:
+        key, sep, value = item.partition("=")
+        if not sep:
+            continue
+        try:
+            out[key] = int(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+_EXPECT_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*"
+                        r"(==|=|!=|>=|<=|>|<)\s*(-?\d+)\s*$")
+_OPS = {
+    "=": lambda a, b: a == b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+}
+
+
+def parse_expect(spec):
+    """Check one `key OP integer` spec; return (key, op, value).
+
+    Raises ValueError on a malformed spec, so a typo in CMakeLists.txt
+    fails the test loudly instead of checking nothing.
+    """
+    m = _EXPECT_RE.match(spec)
+    if not m:
+        raise ValueError("bad --expect %r: want key=N, key>=N, key<N, ..."
+                         % spec)
+    return m.group(1), m.group(2), int(m.group(3))
+
+
+def check_expectations(summary, specs):
+    """Return a list of failed-expectation messages (empty = all hold)."""
+    failures = []
+    for spec in specs:
+        key, op, want = parse_expect(spec)
+        if summary is None or key not in summary:
+            failures.append("summary has no %s (wanted %s%s%d)"
+                            % (key, key, op, want))
+            continue
+        got = summary[key]
+        if not isinstance(got, int) or not _OPS[op](got, want):
+            failures.append("summary %s=%s, wanted %s%s%d"
+                            % (key, got, key, op, want))
+    return failures
+
+
+def write_config(workdir, yaml_text, name="cay-test.yaml"):
+    """Write the generated config file; return its path.
+
+    The listen address is not in the file: it comes from -L on the
+    command line, so the file holds only what the test asked for.
+    """
+    path = os.path.join(workdir, name)
+    with open(path, "w") as f:
+        f.write("# Generated by tests/integration/cayrun.py\n")
+        f.write(yaml_text.rstrip() + "\n")
+    return path
+
+
+class CayResult:
+    """What a stopped server left: exit code, summary, output paths."""
+
+    def __init__(self, returncode, summary, stdout_text, stderr_path,
+                 killed, stop_timeout=STOP_TIMEOUT_S):
+        self.stop_timeout = stop_timeout
+        self.returncode = returncode
+        self.summary = summary
+        self.stdout_text = stdout_text
+        self.stderr_path = stderr_path
+        self.killed = killed
+
+    def problems(self, expects=()):
+        """Failure messages for exit code, summary and expectations."""
+        out = []
+        if self.killed:
+            out.append("cay did not exit within %.0f s of SIGTERM "
+                       "(killed)" % self.stop_timeout)
+        elif self.returncode < 0:
+            out.append("cay killed by signal %d (%s)" % (
+                -self.returncode, signal.Signals(-self.returncode).name))
+        elif self.returncode != 0:
+            out.append("cay exit code %s (wanted 0)" % self.returncode)
+        if self.summary is None:
+            out.append("cay printed no 'summary' line on stdout")
+        else:
+            out.extend(check_expectations(self.summary, expects))
+        return out
+
+    def summary_text(self):
+        if self.summary is None:
+            return "(no summary)"
+        return " ".join("%s=%s" % kv for kv in self.summary.items())
+
+
+class Cay:
+    """One cay server process listening on udp:HOST:port."""
+
+    def __init__(self, binary, workdir, port=None, config_path=None,
+                 log_level=None, extra_args=(), host=HOST):
+        # The child runs in workdir: a relative path must not change
+        # meaning. A bare name is left to the PATH search.
+        self.binary = os.path.abspath(binary) if os.sep in binary else binary
+        self.workdir = workdir
+        self.host = host
+        self.port = port or free_udp_port(host)
+        self.config_path = config_path
+        self.log_level = log_level
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.stdout_path = os.path.join(workdir, "cay.stdout")
+        self.stderr_path = os.path.join(workdir, "cay.stderr")
+
+    @property
+    def address(self):
+        return (self.host, self.port)
+
+    def command(self):
+        # A binary that is a script (the harness's own stand-in) runs
+        # through its interpreter line like any executable.
+        cmd = [self.binary, "-L", "udp:%s:%d" % (uri_host(self.host),
+                                                  self.port)]
+        if self.config_path:
+            cmd += ["-c", self.config_path]
+        if self.log_level:
+            cmd += ["-l", self.log_level]
+        return cmd + self.extra_args
+
+    def start(self):
+        with open(self.stdout_path, "wb") as out, \
+                open(self.stderr_path, "wb") as err:
+            self.proc = popen(self.command(), out, err, self.workdir)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_ready(self, timeout=5.0):
+        """Probe with OPTIONS until a 200 comes back; return True/False.
+
+        Returns False at once if the process exits meanwhile.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                return False
+            slot = min(0.3, max(0.05, deadline - time.monotonic()))
+            if options_ping(self.host, self.port, timeout=slot) == 200:
+                return True
+        return False
+
+    def stop(self, timeout=STOP_TIMEOUT_S):
+        """SIGTERM, wait (bounded), kill if needed; return a CayResult."""
+        killed = False
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                killed = True
+                self.proc.kill()
+                self.proc.wait()
+        with open(self.stdout_path, "rb") as f:
+            stdout_text = f.read().decode("utf-8", "replace")
+        return CayResult(self.proc.returncode, parse_summary(stdout_text),
+                         stdout_text, self.stderr_path, killed, timeout)
+
+    def kill(self):
+        """Last-resort cleanup for error paths (no result wanted)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stderr_tail(self, lines=40):
+        return tail(self.stderr_path, lines)
+
+
+def start_cay(binary, workdir, config_yaml=None, log_level=None,
+              ready_timeout=5.0, host=HOST):
+    """Start cay on a free port and wait until it answers OPTIONS.
+
+    Returns (cay, error): error is None on success, else a message (the
+    process is then already stopped).
+    """
+    config_path = write_config(workdir, config_yaml) if config_yaml else None
+    cay = Cay(binary, workdir, config_path=config_path, log_level=log_level,
+              host=host)
+    try:
+        cay.start()
+    except OSError as e:
+        return cay, "cannot start %s: %s" % (binary, e)
+    if cay.wait_ready(ready_timeout):
+        return cay, None
+    if cay.alive():
+        cay.kill()
+        why = "no 200 to OPTIONS within %.0f s" % ready_timeout
+    else:
+        why = "exited with code %s before answering OPTIONS" % (
+            cay.proc.returncode)
+    return cay, "cay on udp:%s:%d %s" % (cay.host, cay.port, why)
