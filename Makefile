@@ -11,7 +11,7 @@ DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build asan run test test-unit test-asan format-check clean
+.PHONY: all deps build asan run test test-unit format-check bench clean
 
 all: build
 
@@ -53,12 +53,18 @@ format-check:
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j 2
 
-# Unit and integration tests, then the same tests under ASan+UBSan.
+# Unit and integration tests, then the same tests under ASan+UBSan, then a
+# short pass of the benchmark suite so that its scripts cannot rot.
 test: build asan format-check
 	ctest --test-dir $(BUILD) --output-on-failure
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure
+	python3 bench/run --selftest --no-install --cay-bin $(BUILD)/cay
+
+# The benchmark suite: Cay against SIPp's UAS and Kamailio (bench/README.md).
+bench:
+	python3 bench/run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

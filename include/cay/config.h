@@ -58,7 +58,8 @@ typedef struct cay_config {
   char media_ip[CAY_CONFIG_NAME_LEN]; /* default 127.0.0.1 */
   cay_log_level_t log_level;          /* default CAY_LOG_INFO */
   unsigned shards;                    /* default 1 */
-  unsigned max_transactions; /* live transactions per shard, default 100000 */
+  unsigned max_transactions;          /* per shard, transactions without a final
+                                        response; default 100000 */
 } cay_config_t;
 
 /**

@@ -241,31 +241,16 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
 
 /* -- responses to the INVITE -------------------------------------------- */
 
-static msg_t *
-invite_response(cay__session_t *s, cay__txn_t *t, int status)
-{
-  msg_t *resp
-      = cay__msg_response(cay__txn_request(t), status, NULL, s->local_tag);
-  char contact[128];
-
-  if (resp == NULL)
-    return NULL;
-  /* 12.1.1: a dialog-creating response carries our Contact. */
-  snprintf(contact, sizeof contact, "Contact: %s", s->ss->contact);
-  if (cay__msg_add_header(resp, contact) != 0) {
-    msg_destroy(resp);
-    return NULL;
-  }
-  return resp;
-}
-
 static void
 send_ringing(cay__session_t *s, cay__txn_t *t)
 {
-  msg_t *resp = invite_response(s, t, 180);
-
-  if (resp == NULL || cay__txn_respond(t, resp) != 0)
-    CAY_DEBUG(SHARD_NO(s->ss), "session %s: 180 not sent", s->call_id);
+  /* 12.1.1: the 180 creates the early dialog, so it carries our Contact
+   * and the To tag of the dialog. */
+  int err = cay__txn_reply_encoded(t, 180, s->local_tag, s->ss->lines_180, NULL,
+                                   NULL, 0, NULL, NULL);
+  if (err)
+    CAY_DEBUG(SHARD_NO(s->ss), "session %s: 180 not sent: %s", s->call_id,
+              cay_strerror(err));
   s->state = CAY__SESSION_EARLY;
 }
 
@@ -273,26 +258,22 @@ static void
 send_ok(cay__session_t *s, cay__txn_t *t)
 {
   cay__sessions_t *ss = s->ss;
-  msg_t *resp = invite_response(s, t, 200);
   int err;
 
-  if (resp && cay__msg_add_dup(resp, (const msg_header_t *)ss->allow_hdr)) {
-    msg_destroy(resp);
-    resp = NULL;
-  }
-  if (resp && cay__msg_set_body(resp, "application/sdp", s->sdp, s->sdp_len)) {
-    msg_destroy(resp);
-    resp = NULL;
-  }
-  if (resp == NULL) {
-    cay__txn_reply(t, 500, "Server Internal Error - Out of Memory", NULL);
+  err = cay__txn_reply_encoded(t, 200, s->local_tag, ss->lines_200,
+                               "application/sdp", s->sdp, s->sdp_len,
+                               &s->ok_bytes, &s->ok_len);
+  if (err == CAY_ESTATE || (err && cay__txn_state(t) != CAY__TXN_ACCEPTED)) {
+    /* Nothing went out (it did not fit, no memory): fail the call. */
+    CAY_WARN(SHARD_NO(ss), "session %s: 200 not built: %s", s->call_id,
+             cay_strerror(err));
+    cay__txn_reply(t, 500, "Server Internal Error", s->local_tag);
     cay__session_destroy(s);
     return;
   }
-  err = cay__txn_respond_copy(t, resp, &s->ok_bytes, &s->ok_len);
   if (err || s->ok_bytes == NULL) {
-    /* Without the bytes there is no 2xx retransmission: the no-ACK timer
-     * still ends the session cleanly. */
+    /* Sent but not kept, or not sent: the no-ACK timer still ends the
+     * session cleanly. */
     CAY_DEBUG(SHARD_NO(ss), "session %s: 200 not sent cleanly: %s", s->call_id,
               cay_strerror(err));
   }
@@ -494,7 +475,7 @@ cay__session_remote_bye(cay__session_t *s, cay__txn_t *t)
     if (inv)
       cay__txn_reply(inv, 487, NULL, s->local_tag);
   }
-  cay__txn_reply(t, 200, NULL, NULL);
+  cay__txn_reply_encoded(t, 200, NULL, NULL, NULL, NULL, 0, NULL, NULL);
   cay__session_destroy(s);
 }
 
@@ -552,25 +533,15 @@ cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
   ss->sdp.media_ip = ss->cfg.media_ip;
   ss->sdp.port_base = 40000;
   snprintf(ss->contact, sizeof ss->contact, "<sip:cay@%s>", ep->sent_by);
-  ss->hdr_home = su_home_new(sizeof *ss->hdr_home);
-  if (ss->hdr_home == NULL)
-    return -ENOMEM;
-  ss->contact_hdr = sip_contact_make(ss->hdr_home, ss->contact);
-  ss->allow_hdr = sip_allow_make(ss->hdr_home, CAY_ALLOW);
-  if (ss->contact_hdr == NULL || ss->allow_hdr == NULL) {
-    su_home_unref(ss->hdr_home);
-    return -ENOMEM;
-  }
+  snprintf(ss->lines_180, sizeof ss->lines_180, "Contact: %s\r\n", ss->contact);
+  snprintf(ss->lines_200, sizeof ss->lines_200,
+           "Contact: %s\r\nAllow: " CAY_ALLOW "\r\n", ss->contact);
   ep->tu = tu;
   ep->t1_ms = cfg->t1_ms;
   ep->t2_ms = cfg->t2_ms;
   ep->t4_ms = cfg->t4_ms;
   ep->max_txns = cfg->max_transactions;
-  if (cay__htab_init(&ss->dialogs, 1024) != 0) {
-    su_home_unref(ss->hdr_home);
-    return -ENOMEM;
-  }
-  return 0;
+  return cay__htab_init(&ss->dialogs, 1024);
 }
 
 static void
@@ -609,7 +580,6 @@ cay__sessions_fini(cay__sessions_t *ss)
   cay__htab_fini(&ss->dialogs);
   cay__free(ss->offer_cache);
   cay__free(ss->answer_cache);
-  su_home_unref(ss->hdr_home);
 }
 
 void

@@ -46,10 +46,9 @@ typedef struct cay__sessions {
   cay_config_t cfg; /* copy: timers, answer options, limits */
   const char *codec_names[CAY_CONFIG_MAX_CODECS];
   cay__sdp_opts_t sdp;
-  char contact[96];           /* "<sip:cay@host:port>" */
-  sip_contact_t *contact_hdr; /* parsed once, dup'd into responses */
-  sip_allow_t *allow_hdr;
-  su_home_t *hdr_home; /* owns contact_hdr and allow_hdr */
+  char contact[96];    /* "<sip:cay@host:port>" */
+  char lines_180[160]; /* "Contact: ...\r\n" of our 180 */
+  char lines_200[224]; /* "Contact: ...\r\nAllow: ...\r\n" of our 200 */
   /* Last offer and its answer: UAs send the same offer bytes call after
    * call, and only the o= session id (16 digits at answer_id_off) differs
    * between answers. Saves an SDP parse and print per call. */

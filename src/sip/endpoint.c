@@ -304,8 +304,12 @@ handle_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip)
     msg_destroy(msg);
     return;
   }
-  if (ep->live_txns >= ep->max_txns) {
-    /* DESIGN.md section 7: above the bound, a stateless 503. */
+  if (ep->shard->stats.txns_live >= ep->max_txns) {
+    /* DESIGN.md section 7: above the bound of work in flight (transactions
+     * without a final response), a stateless 503. Finished transactions
+     * that only absorb retransmissions do not count: they go by themselves
+     * within 64*T1, and counting them capped a 100,000 bound at about
+     * 1,500 calls/s. */
     msg_t *resp = cay__msg_response(msg, 503, NULL, NULL);
     cay__free(key);
     if (resp && cay__msg_add_header(resp, "Retry-After: 5") == 0

@@ -84,6 +84,27 @@ int cay__msg_check_response(msg_t *msg);
 msg_t *cay__msg_response(msg_t *req, int status, const char *phrase,
                          const char *to_tag);
 
+/**
+ * Encode a response to @p req straight into @p buf, without building a
+ * msg_t: the same headers as cay__msg_response() (Via list, Record-Route
+ * for 101-299 to a dialog-creating request, From, To with @p to_tag added
+ * when the request's To has none, Call-ID, CSeq), then Server, the lines
+ * of @p extra, and the body. The fast path for responses that no outgoing
+ * hook needs to see: it allocates nothing.
+ *
+ * @param extra     Header lines, each ending in CRLF, or NULL. Borrowed.
+ * @param ctype     Content-Type of @p body, or NULL for no body.
+ * @param buf       Output. Borrowed.
+ * @param size      Bytes in @p buf.
+ * @return Bytes written (no NUL), -ENOSPC (@p buf too small), -EINVAL
+ *         (no request line, a header that cannot be encoded).
+ * @thread any
+ */
+long cay__msg_response_encode(msg_t *req, int status, const char *phrase,
+                              const char *to_tag, const char *extra,
+                              const char *ctype, const char *body,
+                              size_t body_len, char *buf, size_t size);
+
 /** What a request Cay sends (BYE, ACK, CANCEL) is made of. */
 typedef struct cay__req_spec {
   sip_method_t method;     /* sip_method_bye, ... */
@@ -126,12 +147,6 @@ int cay__msg_set_body(msg_t *msg, const char *ctype, const char *body,
  * @return 0, -EINVAL (does not parse), -ENOMEM.
  */
 int cay__msg_add_header(msg_t *msg, const char *text);
-
-/**
- * Add a copy of header @p h (of any class) to @p msg, without parsing text.
- * @return 0 or -ENOMEM.
- */
-int cay__msg_add_dup(msg_t *msg, const msg_header_t *h);
 
 /**
  * Encode @p msg once into wire bytes.

@@ -20,6 +20,7 @@
 #define PRELOAD_BYTES 2048
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sofia-sip/msg_addr.h>
@@ -341,14 +342,99 @@ cay__msg_serialize(msg_t *msg, const char **data, size_t *len)
   return 0;
 }
 
-int
-cay__msg_add_dup(msg_t *msg, const msg_header_t *h)
+/* Append one header (without its list successors) to buf at *off. */
+static int
+put_header(char *buf, size_t size, size_t *off, const msg_header_t *h)
 {
-  msg_header_t *copy = msg_header_dup(msg_home(msg), h);
+  issize_t n = msg_header_e(buf + *off, size - *off, h, 0);
 
-  if (copy == NULL)
-    return -ENOMEM;
-  if (msg_header_insert(msg, (msg_pub_t *)sip_object(msg), copy) < 0)
-    return -ENOMEM;
+  if (n < 0)
+    return -EINVAL;
+  if ((size_t)n >= size - *off)
+    return -ENOSPC;
+  *off += (size_t)n;
   return 0;
+}
+
+static int
+put_text(char *buf, size_t size, size_t *off, const char *text, size_t len)
+{
+  if (len >= size - *off)
+    return -ENOSPC;
+  memcpy(buf + *off, text, len);
+  *off += len;
+  return 0;
+}
+
+long
+cay__msg_response_encode(msg_t *req, int status, const char *phrase,
+                         const char *to_tag, const char *extra,
+                         const char *ctype, const char *body, size_t body_len,
+                         char *buf, size_t size)
+{
+  sip_t const *rq = sip_object(req);
+  char line[128];
+  size_t off = 0;
+  int n, err = 0;
+
+  if (!rq || !rq->sip_request || status < 100 || status > 699 || size == 0)
+    return -EINVAL;
+  if (phrase == NULL)
+    phrase = sip_status_phrase(status);
+  n = snprintf(line, sizeof line, "SIP/2.0 %d %s\r\n", status,
+               phrase ? phrase : "");
+  if (n < 0 || (size_t)n >= sizeof line)
+    return -EINVAL;
+  err = put_text(buf, size, &off, line, (size_t)n);
+  /* RFC 3261 section 8.2.6.2: Via (all, in order), From, To, Call-ID and
+   * CSeq from the request; 12.1.1: Record-Route in a dialog-creating
+   * 101-299. */
+  for (sip_via_t const *v = rq->sip_via; !err && v; v = v->v_next)
+    err = put_header(buf, size, &off, (msg_header_t const *)v);
+  if (status > 100 && status < 300
+      && creates_dialog(rq->sip_request->rq_method))
+    for (sip_record_route_t const *r = rq->sip_record_route; !err && r;
+         r = r->r_next)
+      err = put_header(buf, size, &off, (msg_header_t const *)r);
+  if (!err && rq->sip_from)
+    err = put_header(buf, size, &off, (msg_header_t const *)rq->sip_from);
+  if (!err && rq->sip_to) {
+    err = put_header(buf, size, &off, (msg_header_t const *)rq->sip_to);
+    if (!err && !rq->sip_to->a_tag && to_tag && status > 100) {
+      /* The tag is the last parameter of the To: insert it before the
+       * CRLF that ends the encoded header. */
+      size_t tl = strlen(to_tag);
+      if (off + tl + 5 >= size)
+        return -ENOSPC;
+      off -= 2;
+      memcpy(buf + off, ";tag=", 5);
+      memcpy(buf + off + 5, to_tag, tl);
+      off += 5 + tl;
+      err = put_text(buf, size, &off, "\r\n", 2);
+    }
+  }
+  if (!err && rq->sip_call_id)
+    err = put_header(buf, size, &off, (msg_header_t const *)rq->sip_call_id);
+  if (!err && rq->sip_cseq)
+    err = put_header(buf, size, &off, (msg_header_t const *)rq->sip_cseq);
+  if (!err)
+    err = put_text(buf, size, &off, "Server: " CAY_SERVER_NAME "\r\n",
+                   sizeof("Server: " CAY_SERVER_NAME "\r\n") - 1);
+  if (!err && extra)
+    err = put_text(buf, size, &off, extra, strlen(extra));
+  if (!err && ctype && body) {
+    n = snprintf(line, sizeof line, "Content-Type: %s\r\n", ctype);
+    err = n < 0 || (size_t)n >= sizeof line
+              ? -EINVAL
+              : put_text(buf, size, &off, line, (size_t)n);
+  } else {
+    body_len = 0;
+  }
+  if (!err) {
+    n = snprintf(line, sizeof line, "Content-Length: %zu\r\n\r\n", body_len);
+    err = put_text(buf, size, &off, line, (size_t)n);
+  }
+  if (!err && body_len)
+    err = put_text(buf, size, &off, body, body_len);
+  return err ? err : (long)off;
 }

@@ -205,34 +205,24 @@ cay__txn_respond(cay__txn_t *t, msg_t *resp)
   return cay__txn_respond_copy(t, resp, NULL, NULL);
 }
 
-int
-cay__txn_respond_copy(cay__txn_t *t, msg_t *resp, char **copy_out,
-                      size_t *copylen)
+/* May @p t send a response with @p status now? */
+static int
+can_respond(const cay__txn_t *t, int status)
+{
+  return !(t->state == CAY__TXN_TERMINATED || t->state == CAY__TXN_COMPLETED
+           || t->state == CAY__TXN_CONFIRMED
+           || (t->state == CAY__TXN_ACCEPTED && status / 100 != 2));
+}
+
+/* Send the encoded response and move the state machine (17.2.1, 17.2.2,
+ * RFC 6026). @p data is borrowed. */
+static int
+respond_bytes(cay__txn_t *t, int status, const char *data, size_t len,
+              char **copy_out, size_t *copylen)
 {
   cay__endpoint_t *ep = t->ep;
-  sip_t *rs = sip_object(resp);
-  const char *data;
-  size_t len;
-  int status, err;
+  int err;
 
-  if (rs == NULL || rs->sip_status == NULL) {
-    msg_destroy(resp);
-    return -EINVAL;
-  }
-  status = rs->sip_status->st_status;
-  if (t->state == CAY__TXN_TERMINATED || t->state == CAY__TXN_COMPLETED
-      || t->state == CAY__TXN_CONFIRMED
-      || (t->state == CAY__TXN_ACCEPTED && status / 100 != 2)) {
-    msg_destroy(resp);
-    return CAY_ESTATE;
-  }
-  err = cay__endpoint_tag_response(ep, resp);
-  if (err == 0)
-    err = cay__msg_serialize(resp, &data, &len);
-  if (err) {
-    msg_destroy(resp);
-    return err;
-  }
   if (t->invite && status / 100 == 2) {
     /* The 2xx leaves the transaction (RFC 6026 section 7.1); the TU keeps
      * and retransmits it. Nothing to store here. */
@@ -245,16 +235,13 @@ cay__txn_respond_copy(cay__txn_t *t, msg_t *resp, char **copy_out,
     }
   } else {
     char *copy = cay__realloc(t->out, len);
-    if (copy == NULL) {
-      msg_destroy(resp);
+    if (copy == NULL)
       return -ENOMEM;
-    }
     memcpy(copy, data, len);
     t->out = copy;
     t->outlen = len;
     err = send_out(t, 0);
   }
-  msg_destroy(resp);
   t->status = status;
   if (status < 200) {
     t->state = CAY__TXN_PROCEEDING;
@@ -280,6 +267,58 @@ cay__txn_respond_copy(cay__txn_t *t, msg_t *resp, char **copy_out,
     start_timer(t, &t->t_wait, 64ull * ep->t1_ms);
   }
   return err;
+}
+
+int
+cay__txn_respond_copy(cay__txn_t *t, msg_t *resp, char **copy_out,
+                      size_t *copylen)
+{
+  sip_t *rs = sip_object(resp);
+  const char *data;
+  size_t len;
+  int status, err;
+
+  if (rs == NULL || rs->sip_status == NULL) {
+    msg_destroy(resp);
+    return -EINVAL;
+  }
+  status = rs->sip_status->st_status;
+  if (!can_respond(t, status)) {
+    msg_destroy(resp);
+    return CAY_ESTATE;
+  }
+  err = cay__endpoint_tag_response(t->ep, resp);
+  if (err == 0)
+    err = cay__msg_serialize(resp, &data, &len);
+  if (err == 0)
+    err = respond_bytes(t, status, data, len, copy_out, copylen);
+  msg_destroy(resp);
+  return err;
+}
+
+int
+cay__txn_reply_encoded(cay__txn_t *t, int status, const char *to_tag,
+                       const char *extra, const char *ctype, const char *body,
+                       size_t body_len, char **copy_out, size_t *copylen)
+{
+  cay__endpoint_t *ep = t->ep;
+  sip_t *rq;
+  char tag[16];
+  long n;
+
+  if (t->req == NULL || !can_respond(t, status))
+    return CAY_ESTATE;
+  rq = sip_object(t->req);
+  if (to_tag == NULL && status > 100 && rq->sip_to && !rq->sip_to->a_tag) {
+    /* 8.2.6.2: a To tag for every response but 100. */
+    cay__rand_token(&ep->shard->rand, tag, 10);
+    to_tag = tag;
+  }
+  n = cay__msg_response_encode(t->req, status, NULL, to_tag, extra, ctype, body,
+                               body_len, ep->scratch, sizeof ep->scratch);
+  if (n < 0)
+    return (int)n;
+  return respond_bytes(t, status, ep->scratch, (size_t)n, copy_out, copylen);
 }
 
 int

@@ -90,13 +90,14 @@ struct cay__endpoint {
   cay__send_fn send;
   void *send_arg;
   unsigned t1_ms, t2_ms, t4_ms;
-  unsigned max_txns; /* transactions in memory; above it new requests get
-                        a stateless 503 */
+  unsigned max_txns; /* transactions without a final response; above it
+                        new requests get a stateless 503 */
   cay__htab_t server_txns;
   cay__htab_t client_txns;
   unsigned live_txns;
-  char sent_by[64]; /* host:port for Via and Contact of what Cay sends */
-  int draining;     /* new INVITE -> 503 */
+  char sent_by[64];    /* host:port for Via and Contact of what Cay sends */
+  int draining;        /* new INVITE -> 503 */
+  char scratch[65536]; /* encoding buffer of cay__txn_reply_encoded() */
 };
 
 /**
@@ -153,6 +154,25 @@ int cay__txn_respond(cay__txn_t *t, msg_t *resp);
  */
 int cay__txn_respond_copy(cay__txn_t *t, msg_t *resp, char **copy,
                           size_t *copylen);
+
+/**
+ * Encode a response straight from the request with
+ * cay__msg_response_encode() (no msg_t, no allocation) and send it like
+ * cay__txn_respond_copy(). For responses no outgoing hook needs to see.
+ *
+ * @param to_tag  Tag for the To, or NULL for a fresh one when the request
+ *                has none (100 never gets one). Borrowed.
+ * @param extra   Header lines each ending in CRLF, or NULL. Borrowed.
+ * @param ctype   Content-Type of @p body, or NULL for no body. Borrowed.
+ * @param copy    NULL, or receives a copy of a 2xx to an INVITE (as in
+ *                cay__txn_respond_copy()).
+ * @return 0, CAY_ESTATE, -ENOSPC (larger than 64 KiB), -EINVAL, -ENOMEM or
+ *         a send error.
+ */
+int cay__txn_reply_encoded(cay__txn_t *t, int status, const char *to_tag,
+                           const char *extra, const char *ctype,
+                           const char *body, size_t body_len, char **copy,
+                           size_t *copylen);
 
 /** Build and send a response with no body (helper over cay__txn_respond).
  * @p to_tag may be NULL. */

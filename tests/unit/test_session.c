@@ -513,6 +513,37 @@ START_TEST(session_drain_byes_confirmed_and_refuses_new_calls)
 }
 END_TEST
 
+START_TEST(session_7_overload_503_counts_only_work_in_flight)
+{
+  /* DESIGN.md section 7: above max_transactions in flight, a stateless
+   * 503 with Retry-After; finished transactions do not count. */
+  cay_config_t cfg = config();
+  cfg.max_transactions = 2;
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  confirmed_call(p, "done1", tag, sizeof tag);
+  request(p, "BYE", "done1", "z9hG4bK-b1", "2", tag, "", "70");
+  confirmed_call(p, "done2", tag, sizeof tag);
+  ck_assert_int_ge(p->ep.live_txns, 3); /* finished, absorbing */
+  ck_assert_uint_eq(p->shard.stats.txns_live, 0);
+  cay__sessions_fini(&p->ss);
+  p->cfg.ring_ms = 60000; /* now calls stay pending */
+  ck_assert_int_eq(cay__sessions_init(&p->ss, &p->ep, &p->cfg), 0);
+  invite(p, "wait1", "0");
+  invite(p, "wait2", "0");
+  ck_assert_uint_eq(p->shard.stats.txns_live, 2);
+  peer_clear(p);
+  invite(p, "wait3", "0");
+  ck_assert_uint_eq(p->nsent, 1);
+  ck_assert_int_eq(peer_status(p, 0), 503);
+  char *ra = peer_header(p, 0, "Retry-After");
+  ck_assert_ptr_nonnull(ra);
+  free(ra);
+  peer_free(p);
+}
+END_TEST
+
 START_TEST(session_send_failure_loses_nothing)
 {
   /* The transport refuses every send: the call still ends by its timers
@@ -560,6 +591,7 @@ session_suite(void)
   tcase_add_test(tc, session_maxdur_same_tick_bye_handled_first);
   tcase_add_test(tc, session_maxdur_same_tick_timer_handled_first);
   tcase_add_test(tc, session_drain_byes_confirmed_and_refuses_new_calls);
+  tcase_add_test(tc, session_7_overload_503_counts_only_work_in_flight);
   tcase_add_test(tc, session_send_failure_loses_nothing);
   suite_add_tcase(s, tc);
   return s;
