@@ -182,7 +182,8 @@ make_sdp(cay__session_t *s, const sip_t *sip)
     s->sdp = su_strndup(s->home, ss->answer_cache, ss->answer_cache_len);
     if (s->sdp == NULL)
       return -ENOMEM;
-    snprintf(digits, sizeof digits, "%016llu", (unsigned long long)sess_id);
+    /* sess_id has exactly 16 digits (sdp_session_id()). */
+    cay__fmt_u64(digits, sess_id);
     memcpy(s->sdp + ss->answer_id_off, digits, 16);
     s->sdp_len = ss->answer_cache_len;
     return 0;

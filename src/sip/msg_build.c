@@ -381,10 +381,18 @@ cay__msg_response_encode(msg_t *req, int status, const char *phrase,
     return -EINVAL;
   if (phrase == NULL)
     phrase = sip_status_phrase(status);
-  n = snprintf(line, sizeof line, "SIP/2.0 %d %s\r\n", status,
-               phrase ? phrase : "");
-  if (n < 0 || (size_t)n >= sizeof line)
+  if (phrase == NULL)
+    phrase = "";
+  /* The status line without printf: it runs for every response. */
+  if (strlen(phrase) + 16 > sizeof line)
     return -EINVAL;
+  memcpy(line, "SIP/2.0 ", 8);
+  n = 8 + (int)cay__fmt_u64(line + 8, (unsigned)status);
+  line[n++] = ' ';
+  memcpy(line + n, phrase, strlen(phrase));
+  n += (int)strlen(phrase);
+  memcpy(line + n, "\r\n", 2);
+  n += 2;
   err = put_text(buf, size, &off, line, (size_t)n);
   /* RFC 3261 section 8.2.6.2: Via (all, in order), From, To, Call-ID and
    * CSeq from the request; 12.1.1: Record-Route in a dialog-creating
@@ -431,8 +439,10 @@ cay__msg_response_encode(msg_t *req, int status, const char *phrase,
     body_len = 0;
   }
   if (!err) {
-    n = snprintf(line, sizeof line, "Content-Length: %zu\r\n\r\n", body_len);
-    err = put_text(buf, size, &off, line, (size_t)n);
+    memcpy(line, "Content-Length: ", 16);
+    n = 16 + (int)cay__fmt_u64(line + 16, body_len);
+    memcpy(line + n, "\r\n\r\n", 4);
+    err = put_text(buf, size, &off, line, (size_t)n + 4);
   }
   if (!err && body_len)
     err = put_text(buf, size, &off, body, body_len);

@@ -225,7 +225,11 @@ respond_bytes(cay__txn_t *t, int status, const char *data, size_t len,
 
   if (t->invite && status / 100 == 2) {
     /* The 2xx leaves the transaction (RFC 6026 section 7.1); the TU keeps
-     * and retransmits it. Nothing to store here. */
+     * and retransmits it. The last provisional is not needed either: an
+     * INVITE retransmitted in Accepted is absorbed. */
+    cay__free(t->out);
+    t->out = NULL;
+    t->outlen = 0;
     err = cay__endpoint_send_bytes(ep, &t->peer, data, len, 0);
     if (copy_out) {
       *copy_out = cay__malloc(len);
