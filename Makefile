@@ -2,6 +2,7 @@
 # needs on a fresh Debian machine: both install what is missing first.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 CAY_ARGS   ?=
 
@@ -11,7 +12,7 @@ DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build asan run test test-unit format-check bench clean
+.PHONY: all deps build asan tsan run test test-unit format-check bench clean
 
 all: build
 
@@ -38,6 +39,10 @@ asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCAY_ASAN=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAY_TSAN=ON >/dev/null
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+
 # Start cay on its built-in defaults (UDP 127.0.0.1:5060, answer every call).
 run: build
 	./$(BUILD)/cay $(CAY_ARGS)
@@ -53,13 +58,18 @@ format-check:
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j 2
 
-# Unit and integration tests, then the same tests under ASan+UBSan, then a
-# short pass of the benchmark suite so that its scripts cannot rot.
-test: build asan format-check
+# Unit and integration tests, then the same tests under ASan+UBSan, the
+# multi-shard tests (label "shards") and the mailbox under ThreadSanitizer,
+# then a short pass of the benchmark suite so that its scripts cannot rot.
+test: build asan tsan format-check
 	ctest --test-dir $(BUILD) --output-on-failure
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -L shards
+	TSAN_OPTIONS=halt_on_error=1 \
+	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -R 'unit.test_mailbox'
 	python3 bench/run --selftest --no-install --cay-bin $(BUILD)/cay
 
 # The benchmark suite: Cay against SIPp's UAS and Kamailio (bench/README.md).
@@ -67,4 +77,4 @@ bench:
 	python3 bench/run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

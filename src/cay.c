@@ -1,7 +1,8 @@
 /*
  * The cay server binary: command line, config, signals, exit summary.
  *
- *   cay [-c FILE] [-L udp:HOST:PORT]... [-t] [-l LEVEL] [--version] [--help]
+ *   cay [-c FILE] [-L PROTO:HOST:PORT]... [-s N] [-t] [-l LEVEL] [--version]
+ *       [--help]
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -20,19 +21,23 @@ static void
 usage(FILE *f)
 {
   fprintf(f,
-          "usage: cay [-c FILE] [-L udp:HOST:PORT]... [-t] [-l LEVEL]\n"
+          "usage: cay [-c FILE] [-L PROTO:HOST:PORT]... [-s N] [-t] [-l LEVEL]\n"
           "           [--version] [--help]\n"
           "  -c, --config FILE   YAML configuration (see cay.yaml.sample)\n"
-          "  -L, --listen SPEC   listen address, repeatable; replaces the\n"
-          "                      configured list (default udp:127.0.0.1:5060)\n"
+          "  -L, --listen SPEC   udp:HOST:PORT or tcp:HOST:PORT, repeatable;\n"
+          "                      replaces the configured list (default\n"
+          "                      udp:127.0.0.1:5060 and tcp:127.0.0.1:5060)\n"
+          "  -s, --shards N      shards (event loops, one thread each), or\n"
+          "                      'auto' for one per CPU (default 1)\n"
           "  -t, --check         check the configuration and exit\n"
           "  -l, --log LEVEL     error, warn, info or debug (default info)\n"
           "  -V, --version       print the version and exit\n"
           "  -h, --help          print this help and exit\n"
-          "Without a config file, cay answers every call on "
-          "udp:127.0.0.1:5060.\n"
+          "Without a config file, cay answers every call on 127.0.0.1:5060\n"
+          "(UDP and TCP).\n"
           "SIGINT/SIGTERM drain: new calls get 503, live calls get BYE, then\n"
-          "cay exits 0 and prints a 'summary key=value...' line on stdout.\n");
+          "cay exits 0 and prints a 'shard=K key=value...' line per shard and\n"
+          "a 'summary key=value...' line of totals on stdout.\n");
 }
 
 static void
@@ -41,6 +46,12 @@ on_closed(cay_server_t *srv, void *arg)
   cay_stats_t st;
 
   (void)arg;
+  for (unsigned k = 0; k < cay_server_shards(srv); k++) {
+    if (cay_server_shard_stats(srv, k, &st) == 0) {
+      printf("shard=%u ", k);
+      cay_stats_print(&st, stdout);
+    }
+  }
   cay_server_stats(srv, &st);
   fputs("summary ", stdout);
   cay_stats_print(&st, stdout);
@@ -67,6 +78,7 @@ parse_args(int argc, char **argv, cay_config_t *cfg, int *check_only)
     { "listen", required_argument, NULL, 'L' },
     { "check", no_argument, NULL, 't' },
     { "log", required_argument, NULL, 'l' },
+    { "shards", required_argument, NULL, 's' },
     { "version", no_argument, NULL, 'V' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -74,10 +86,10 @@ parse_args(int argc, char **argv, cay_config_t *cfg, int *check_only)
   cay_listen_t listen[CAY_CONFIG_MAX_LISTEN];
   unsigned n_listen = 0;
   const char *config = NULL;
-  int log_level = -1, c;
+  int log_level = -1, shards = -1, c;
   char err[512];
 
-  while ((c = getopt_long(argc, argv, "c:L:tl:Vh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:L:s:tl:Vh", opts, NULL)) != -1) {
     switch (c) {
     case 'c':
       config = optarg;
@@ -96,6 +108,19 @@ parse_args(int argc, char **argv, cay_config_t *cfg, int *check_only)
     case 't':
       *check_only = 1;
       break;
+    case 's': {
+      char *end;
+      long n = strtol(optarg, &end, 10);
+      if (strcmp(optarg, "auto") == 0) {
+        shards = 0;
+      } else if (*optarg == '\0' || *end != '\0' || n < 1 || n > 64) {
+        fprintf(stderr, "cay: -s %s: expected 1..64 or auto\n", optarg);
+        return -1;
+      } else {
+        shards = (int)n;
+      }
+      break;
+    }
     case 'l':
       log_level = cay__log_level_parse(optarg);
       if (log_level < 0) {
@@ -130,6 +155,8 @@ parse_args(int argc, char **argv, cay_config_t *cfg, int *check_only)
   }
   if (log_level >= 0)
     cfg->log_level = (cay_log_level_t)log_level;
+  if (shards >= 0)
+    cfg->shards = (unsigned)shards;
   if (cay_config_check(cfg, err, sizeof err) != 0) {
     fprintf(stderr, "cay: %s%s%s\n", config ? config : "", config ? ": " : "",
             err);

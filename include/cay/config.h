@@ -3,7 +3,8 @@
  *
  * The YAML shape (every key optional; shown with the defaults):
  *
- *   listen: [ "udp:127.0.0.1:5060" ]     # udp:HOST:PORT, HOST may be [v6]
+ *   listen: [ "udp:127.0.0.1:5060", "tcp:127.0.0.1:5060" ]     # udp|tcp:HOST:PORT, HOST may be [v6]
+ *   shards: 1                            # or auto: one per CPU
  *   timers: { t1_ms: 500, t2_ms: 4000, t4_ms: 5000 }   # RFC 3261 s.17
  *   dialog: { max_duration_s: 7200 }     # 0 = no limit
  *   answer:
@@ -37,7 +38,7 @@ typedef enum cay_log_level {
 
 /** One listen address: transport, host (IP literal), port. */
 typedef struct cay_listen {
-  char proto[8];                  /* "udp" */
+  char proto[8];                  /* "udp" or "tcp" */
   char host[CAY_CONFIG_NAME_LEN]; /* IP literal without brackets */
   unsigned port;                  /* 1..65535; 0 = any free port */
 } cay_listen_t;
@@ -57,7 +58,7 @@ typedef struct cay_config {
   unsigned n_codecs;                  /* default PCMU, PCMA, telephone-event */
   char media_ip[CAY_CONFIG_NAME_LEN]; /* default 127.0.0.1 */
   cay_log_level_t log_level;          /* default CAY_LOG_INFO */
-  unsigned shards;                    /* default 1 */
+  unsigned shards; /* default 1; 0 = auto, one per CPU; at most 64 */
   unsigned max_transactions;          /* per shard, transactions without a final
                                         response; default 100000 */
 } cay_config_t;
@@ -91,8 +92,8 @@ int cay_config_load(cay_config_t *cfg, const char *path, char *err,
                     size_t errlen);
 
 /**
- * Parse a listen spec "udp:HOST:PORT" (HOST an IPv4 literal or an IPv6
- * literal in brackets, PORT 0..65535).
+ * Parse a listen spec "udp:HOST:PORT" or "tcp:HOST:PORT" (HOST an IPv4
+ * literal or an IPv6 literal in brackets, PORT 0..65535).
  *
  * @param spec    The spec. Borrowed.
  * @param out     Result. Borrowed.

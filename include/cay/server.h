@@ -101,12 +101,33 @@ void cay_server_close(cay_server_t *srv, uint64_t grace_ms,
                       cay_server_close_cb cb, void *arg);
 
 /**
- * Read the counters, summed over shards.
+ * Read the counters: the totals over every shard once the server has
+ * closed (in the close callback); before that, with one shard its live
+ * counters, with several only shard 0's (the others' belong to their
+ * threads).
  *
- * @param out  Receives the totals. Borrowed.
- * @thread owner
+ * @param out  Receives the counters. Borrowed.
+ * @thread owner (shard 0's loop)
  */
 void cay_server_stats(const cay_server_t *srv, cay_stats_t *out);
+
+/**
+ * Number of shards the server runs (config `shards`, `auto` resolved).
+ * @thread any
+ */
+unsigned cay_server_shards(const cay_server_t *srv);
+
+/**
+ * Final counters of one shard, available in the close callback (each shard
+ * reports them by message when it stops; no shard reads another's memory).
+ *
+ * @param shard  0 .. cay_server_shards() - 1.
+ * @param out    Receives the counters. Borrowed.
+ * @return 0, -EINVAL (no such shard), CAY_ESTATE (not closed yet).
+ * @thread owner (shard 0's loop)
+ */
+int cay_server_shard_stats(const cay_server_t *srv, unsigned shard,
+                           cay_stats_t *out);
 
 /**
  * Write the counters as one line of `key=value` pairs (no newline

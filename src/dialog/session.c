@@ -247,8 +247,9 @@ send_ringing(cay__session_t *s, cay__txn_t *t)
 {
   /* 12.1.1: the 180 creates the early dialog, so it carries our Contact
    * and the To tag of the dialog. */
-  int err = cay__txn_reply_encoded(t, 180, s->local_tag, s->ss->lines_180, NULL,
-                                   NULL, 0, NULL, NULL);
+  int err = cay__txn_reply_encoded(t, 180, s->local_tag,
+                                   s->ss->lines_180[s->peer.proto], NULL, NULL,
+                                   0, NULL, NULL);
   if (err)
     CAY_DEBUG(SHARD_NO(s->ss), "session %s: 180 not sent: %s", s->call_id,
               cay_strerror(err));
@@ -261,9 +262,9 @@ send_ok(cay__session_t *s, cay__txn_t *t)
   cay__sessions_t *ss = s->ss;
   int err;
 
-  err = cay__txn_reply_encoded(t, 200, s->local_tag, ss->lines_200,
-                               "application/sdp", s->sdp, s->sdp_len,
-                               &s->ok_bytes, &s->ok_len);
+  err = cay__txn_reply_encoded(t, 200, s->local_tag,
+                               ss->lines_200[s->peer.proto], "application/sdp",
+                               s->sdp, s->sdp_len, &s->ok_bytes, &s->ok_len);
   if (err == CAY_ESTATE || (err && cay__txn_state(t) != CAY__TXN_ACCEPTED)) {
     /* Nothing went out (it did not fit, no memory): fail the call. */
     CAY_WARN(SHARD_NO(ss), "session %s: 200 not built: %s", s->call_id,
@@ -346,18 +347,19 @@ on_step(cay__timer_t *tm)
 
 /* -- ending a session ----------------------------------------------------- */
 
-static int
-bye_dest(cay__session_t *s, cay__addr_t *dst)
+static void
+bye_dest(cay__session_t *s, cay__peer_t *dst)
 {
   /* 12.2.1.1 with loose routing: the first Route, else the remote target.
    * Cay does no DNS yet: a host name falls back to where the INVITE came
-   * from (right for the usual peer behind its own address). */
+   * from (right for the usual peer behind its own address). Over TCP the
+   * INVITE's connection is reused while it lives (RFC 3261 section
+   * 18.1.1 allows any connection to the target). */
   const url_t *url = s->route_set ? s->route_set->r_url : s->remote_target;
 
-  if (cay__url_dest(url, dst) == 0)
-    return 0;
   *dst = s->peer;
-  return 0;
+  if (cay__url_dest(url, &dst->addr) != 0)
+    dst->addr = s->peer.addr;
 }
 
 void
@@ -368,7 +370,7 @@ cay__session_bye(cay__session_t *s, const char *why)
   cay__req_spec_t spec;
   char branch[32], host[64];
   const char *colon;
-  cay__addr_t dst;
+  cay__peer_t dst;
   msg_t *bye;
   int err;
 
@@ -388,6 +390,7 @@ cay__session_bye(cay__session_t *s, const char *why)
   spec.ruri = s->remote_target;
   spec.via_host = host;
   spec.via_port = (unsigned)atoi(colon + 1);
+  spec.proto = s->peer.proto;
   spec.branch = branch;
   spec.from = s->local_party; /* 12.2.1.1: From is the local party */
   spec.to = s->remote_party;
@@ -534,9 +537,14 @@ cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
   ss->sdp.media_ip = ss->cfg.media_ip;
   ss->sdp.port_base = 40000;
   snprintf(ss->contact, sizeof ss->contact, "<sip:cay@%s>", ep->sent_by);
-  snprintf(ss->lines_180, sizeof ss->lines_180, "Contact: %s\r\n", ss->contact);
-  snprintf(ss->lines_200, sizeof ss->lines_200,
-           "Contact: %s\r\nAllow: " CAY_ALLOW "\r\n", ss->contact);
+  for (int tcp = 0; tcp < 2; tcp++) {
+    const char *tp = tcp ? ";transport=tcp" : "";
+    snprintf(ss->lines_180[tcp], sizeof ss->lines_180[0],
+             "Contact: <sip:cay@%s%s>\r\n", ep->sent_by, tp);
+    snprintf(ss->lines_200[tcp], sizeof ss->lines_200[0],
+             "Contact: <sip:cay@%s%s>\r\nAllow: " CAY_ALLOW "\r\n", ep->sent_by,
+             tp);
+  }
   ep->tu = tu;
   ep->t1_ms = cfg->t1_ms;
   ep->t2_ms = cfg->t2_ms;

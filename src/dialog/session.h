@@ -46,9 +46,11 @@ typedef struct cay__sessions {
   cay_config_t cfg; /* copy: timers, answer options, limits */
   const char *codec_names[CAY_CONFIG_MAX_CODECS];
   cay__sdp_opts_t sdp;
-  char contact[96];    /* "<sip:cay@host:port>" */
-  char lines_180[160]; /* "Contact: ...\r\n" of our 180 */
-  char lines_200[224]; /* "Contact: ...\r\nAllow: ...\r\n" of our 200 */
+  char contact[96]; /* "<sip:cay@host:port>" */
+  /* Header lines of our 180 and 200, per transport (the Contact of a call
+   * over TCP says transport=tcp, RFC 3261 section 19.1.1). */
+  char lines_180[2][176];
+  char lines_200[2][240];
   /* Last offer and its answer: UAs send the same offer bytes call after
    * call, and only the o= session id (16 digits at answer_id_off) differs
    * between answers. Saves an SDP parse and print per call. */

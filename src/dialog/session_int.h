@@ -30,7 +30,8 @@ struct cay__session {
   uint32_t remote_cseq;
   uint32_t invite_cseq;
   uint32_t local_cseq;
-  cay__addr_t peer; /* where the INVITE's responses went */
+  cay__peer_t peer; /* where the INVITE's responses went (and its
+                       connection over TCP) */
   char *sdp;        /* our answer (or offer), in home */
   size_t sdp_len;
   char *ok_bytes; /* the 2xx as sent, for retransmission (cay__malloc) */

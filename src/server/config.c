@@ -172,10 +172,9 @@ static const char *const known_codecs[] = {
   "PCMU", "PCMA", "G722", "G729", "telephone-event",
 };
 
-/* Transports a SIP listen spec may name (RFC 3261 section 18, RFC 7118);
- * only the first is implemented. */
-static const char *const later_transports[]
-    = { "tcp", "tls", "sctp", "ws", "wss" };
+/* Transports a SIP listen spec may name (RFC 3261 section 18, RFC 7118)
+ * that Cay does not implement yet (udp and tcp it does). */
+static const char *const later_transports[] = { "tls", "sctp", "ws", "wss" };
 
 /* ------------------------------------------------------------------ */
 /* Messages.                                                            */
@@ -204,10 +203,13 @@ void
 cay_config_init(cay_config_t *cfg)
 {
   memset(cfg, 0, sizeof *cfg);
+  /* DESIGN.md section 6: UDP and TCP on 127.0.0.1:5060. */
   strcpy(cfg->listen[0].proto, "udp");
   strcpy(cfg->listen[0].host, "127.0.0.1");
   cfg->listen[0].port = 5060;
-  cfg->n_listen = 1;
+  cfg->listen[1] = cfg->listen[0];
+  strcpy(cfg->listen[1].proto, "tcp");
+  cfg->n_listen = 2;
   /* RFC 3261 section 17.1.1.1 and table 4: T1 500 ms, T2 4 s, T4 5 s. */
   cfg->t1_ms = 500;
   cfg->t2_ms = 4000;
@@ -252,7 +254,9 @@ cay_config_parse_listen(const char *spec, cay_listen_t *out, char *err,
     p++;
   proto_len = (size_t)(p - spec);
   rest = *p ? p + 1 : p;
-  is_udp = proto_len == 3 && strncasecmp(spec, "udp", 3) == 0;
+  is_udp = proto_len == 3
+           && (strncasecmp(spec, "udp", 3) == 0
+               || strncasecmp(spec, "tcp", 3) == 0);
   is_later = is_later_transport(spec, proto_len);
   /* "127.0.0.1:5060" and "[::1]:5060" have no letters-then-colon prefix;
    * in "localhost:5060" the prefix is no transport's name and no HOST:PORT
@@ -262,7 +266,7 @@ cay_config_parse_listen(const char *spec, cay_listen_t *out, char *err,
         && (is_udp || is_later || *rest == '[' || strchr(rest, ':') != NULL);
   if (!has_proto) {
     set_msg(err, errlen,
-            "missing transport: expected udp:HOST:PORT "
+            "missing transport: expected udp:HOST:PORT or tcp:HOST:PORT "
             "(such as udp:127.0.0.1:5060), got '%.*s'",
             VALUE_PREVIEW, spec);
     return CAY_ECONFIG;
@@ -270,15 +274,15 @@ cay_config_parse_listen(const char *spec, cay_listen_t *out, char *err,
   if (!is_udp) {
     if (is_later)
       set_msg(err, errlen,
-              "transport '%.*s' is not supported yet (only udp is)",
+              "transport '%.*s' is not supported yet (udp and tcp are)",
               (int)proto_len, spec);
     else
-      set_msg(err, errlen, "unknown transport '%.*s' (expected udp)",
+      set_msg(err, errlen, "unknown transport '%.*s' (expected udp or tcp)",
               (int)(proto_len > VALUE_PREVIEW ? VALUE_PREVIEW : proto_len),
               spec);
     return CAY_ECONFIG;
   }
-  strcpy(l.proto, "udp");
+  strcpy(l.proto, strncasecmp(spec, "tcp", 3) == 0 ? "tcp" : "udp");
 
   if (*rest == '[') {
     /* RFC 3986 section 3.2.2: an IPv6 literal is enclosed in brackets, so
@@ -412,15 +416,15 @@ check_values(const cay_config_t *c, struct problem *pb, char *err,
     const cay_listen_t *l = &c->listen[i];
 
     snprintf(pb->path, sizeof pb->path, "listen[%u]", i);
-    if (strcmp(l->proto, "udp") != 0) {
+    if (strcmp(l->proto, "udp") != 0 && strcmp(l->proto, "tcp") != 0) {
       if (is_later_transport(l->proto, strnlen(l->proto, sizeof l->proto)))
         set_msg(err, errlen,
                 "listen[%u]: transport '%.*s' is not supported yet "
-                "(only udp is)",
+                "(udp and tcp are)",
                 i, (int)sizeof l->proto, l->proto);
       else
         set_msg(err, errlen,
-                "listen[%u]: unknown transport '%.*s' (expected udp)", i,
+                "listen[%u]: unknown transport '%.*s' (expected udp or tcp)", i,
                 (int)sizeof l->proto, l->proto);
       return CAY_ECONFIG;
     }
@@ -486,13 +490,11 @@ check_values(const cay_config_t *c, struct problem *pb, char *err,
     return CAY_ECONFIG;
   }
 
+  /* 0 is "auto": one shard per CPU. */
   strcpy(pb->path, "shards");
-  if (c->shards < 1) {
-    set_msg(err, errlen, "shards (%u) must be at least 1", c->shards);
-    return CAY_ECONFIG;
-  }
-  if (c->shards > 1) {
-    set_msg(err, errlen, "shards: only 1 is supported in this version");
+  if (c->shards > CONFIG_MAX_SHARDS) {
+    set_msg(err, errlen, "shards (%u) must be at most %d", c->shards,
+            CONFIG_MAX_SHARDS);
     return CAY_ECONFIG;
   }
 
@@ -1136,9 +1138,11 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
     c->log_level = (cay_log_level_t)level;
   }
 
-  if ((rc
-       = parse_uint(lc, "shards", t->shards, 1, CONFIG_MAX_SHARDS, &c->shards))
-      != 0)
+  if (t->shards && strcmp(t->shards, "auto") == 0)
+    c->shards = 0; /* one per CPU */
+  else if ((rc = parse_uint(lc, "shards", t->shards, 1, CONFIG_MAX_SHARDS,
+                            &c->shards))
+           != 0)
     return rc;
 
   if (t->limits

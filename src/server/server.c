@@ -1,70 +1,36 @@
 /*
- * cay_server_*: one shard on one loop, its UDP sockets, endpoint and
- * session layer, and the drain-then-close shutdown.
+ * cay_server_*: N shards (shard 0 on the caller's loop or Cay's own, the
+ * others on threads of their own), and the drain-then-close protocol that
+ * shard 0 leads by messages:
+ *
+ *   close -> DRAIN to all -> each shard ends its sessions (BYE), keeps
+ *   reading meanwhile -> DRAINED to shard 0 -> when all drained: EXIT to
+ *   all -> each stops reading, sends FINAL (its counters) and closes ->
+ *   shard 0, with every FINAL in, closes its mailbox, joins the threads
+ *   and calls the close callback.
+ *
+ * Every shard keeps reading until all are drained: with SO_REUSEPORT a
+ * peer's datagrams always reach one socket, so a shard that stopped early
+ * would strand the BYE responses of other shards' calls.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cay/errno.h"
-#include "cay/server.h"
 #include "core/alloc.h"
 #include "core/log.h"
-#include "dialog/session.h"
-#include "shard/shard.h"
-#include "sip/txn.h"
-#include "transport/udp.h"
-
-struct cay_server {
-  uv_loop_t *loop;
-  uv_loop_t own_loop;
-  int owns_loop;
-  cay_config_t cfg;
-  cay__shard_t shard;
-  cay__endpoint_t ep;
-  cay__sessions_t ss;
-  cay__udp_t *udp[CAY_CONFIG_MAX_LISTEN];
-  cay__addr_t bound[CAY_CONFIG_MAX_LISTEN];
-  unsigned n_udp;
-  int started, closing, finished;
-  uv_timer_t grace;
-  unsigned open_handles; /* handles whose close callback is pending */
-  cay_stats_t final_stats;
-  cay_server_close_cb close_cb;
-  void *close_arg;
-};
-
-static int
-send_udp(void *arg, const cay__addr_t *dst, const char *data, size_t len)
-{
-  cay_server_t *srv = arg;
-
-  /* Send from the first socket of the destination's family. */
-  for (unsigned i = 0; i < srv->n_udp; i++)
-    if (cay__addr_family(&srv->bound[i]) == cay__addr_family(dst))
-      return cay__udp_send(srv->udp[i], dst, data, len);
-  return -EAFNOSUPPORT;
-}
-
-static void
-on_datagram(cay__udp_t *u, const char *data, size_t len,
-            const cay__addr_t *from, void *arg)
-{
-  cay_server_t *srv = arg;
-
-  (void)u;
-  cay__endpoint_recv(&srv->ep, data, len, from);
-  cay__shard_flush(&srv->shard);
-}
+#include "server/server_int.h"
 
 /* The Via sent-by and Contact host Cay names: the first listen address,
  * or, for a wildcard bind, the first non-loopback interface address. */
 static void
-choose_sent_by(cay_server_t *srv, char *buf, size_t len)
+choose_sent_by(const cay__worker_t *w, char *buf, size_t len)
 {
-  cay__addr_t a = srv->bound[0];
-  char ip[64];
+  cay__addr_t a = w->n_udp ? w->udp_addr[0] : w->tcp_addr[0];
+  unsigned port = cay__addr_port(&a);
   uv_interface_address_t *ifs;
+  char ip[64];
   int n;
 
   if (a.u.sa.sa_family == AF_INET && a.u.sin.sin_addr.s_addr == 0
@@ -78,79 +44,52 @@ choose_sent_by(cay_server_t *srv, char *buf, size_t len)
     }
     uv_free_interface_addresses(ifs, n);
     if (a.u.sin.sin_addr.s_addr == 0)
-      cay__addr_set(&a, "127.0.0.1", cay__addr_port(&srv->bound[0]));
+      cay__addr_set(&a, "127.0.0.1", port);
   }
   cay__addr_ip(&a, ip, sizeof ip);
   if (cay__addr_family(&a) == AF_INET6)
-    snprintf(buf, len, "[%s]:%u", ip, cay__addr_port(&a));
+    snprintf(buf, len, "[%s]:%u", ip, port);
   else
-    snprintf(buf, len, "%s:%u", ip, cay__addr_port(&a));
+    snprintf(buf, len, "%s:%u", ip, port);
 }
 
-static int
-bind_all(cay_server_t *srv)
+static unsigned
+shard_count(const cay_config_t *cfg)
 {
-  int err;
+  unsigned n = cfg->shards;
 
-  for (unsigned i = 0; i < srv->cfg.n_listen; i++) {
-    const cay_listen_t *l = &srv->cfg.listen[i];
-    cay__addr_t addr;
-    char text[80];
-
-    err = cay__addr_set(&addr, l->host, l->port);
-    if (err)
-      return CAY_ECONFIG;
-    err = cay__udp_create(&srv->udp[i], srv->loop, &addr, on_datagram, srv);
-    if (err) {
-      CAY_ERROR(-1, "cannot listen on udp:%s:%u: %s", l->host, l->port,
-                cay_strerror(err));
-      return err;
-    }
-    srv->n_udp++;
-    cay__udp_local(srv->udp[i], &srv->bound[i]);
-    cay__addr_format(&srv->bound[i], text, sizeof text);
-    CAY_INFO(0, "listening on udp:%s", text);
+  if (n == 0) {
+    /* shards: auto -> one per CPU. */
+    uv_cpu_info_t *cpus;
+    int count;
+    n = uv_cpu_info(&cpus, &count) == 0 ? (unsigned)count : 1;
+    if (n && cpus)
+      uv_free_cpu_info(cpus, count);
   }
-  return 0;
+  if (n < 1)
+    n = 1;
+  if (n > CAY_MAX_SHARDS)
+    n = CAY_MAX_SHARDS;
+  return n;
 }
 
 static void
-on_handle_closed(void *arg)
+destroy_partial(cay_server_t *srv)
 {
-  cay_server_t *srv = arg;
-
-  if (--srv->open_handles > 0)
-    return;
-  if (srv->close_cb)
-    srv->close_cb(srv, srv->close_arg);
-  if (!srv->owns_loop)
-    cay__free(srv);
-  /* With its own loop, cay_server_run() frees the server after the loop
-   * has stopped. */
-}
-
-static void
-on_uv_closed(uv_handle_t *h)
-{
-  on_handle_closed(h->data);
-}
-
-static void
-close_udp(cay_server_t *srv)
-{
-  for (unsigned i = 0; i < srv->n_udp; i++) {
-    srv->open_handles++;
-    cay__udp_close(srv->udp[i], on_handle_closed, srv);
-  }
-  srv->n_udp = 0;
+  for (unsigned i = srv->nshards; i-- > 0;)
+    if (srv->workers[i])
+      cay__worker_abort(srv->workers[i]);
+  if (srv->owns_loop)
+    uv_loop_close(&srv->own_loop);
+  cay__free(srv);
 }
 
 int
 cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
 {
-  char err_text[256], sent_by[80];
+  char err_text[256], sent_by[80] = "127.0.0.1:5060";
   cay_server_t *srv;
-  int err;
+  int err = 0;
 
   err = cay_config_check(cfg, err_text, sizeof err_text);
   if (err) {
@@ -161,6 +100,7 @@ cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
   if (srv == NULL)
     return -ENOMEM;
   srv->cfg = *cfg;
+  srv->nshards = shard_count(cfg);
   if (loop == NULL) {
     err = uv_loop_init(&srv->own_loop);
     if (err) {
@@ -171,41 +111,23 @@ cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
     srv->owns_loop = 1;
   }
   srv->loop = loop;
-  err = cay__shard_init(&srv->shard, loop, 0, 0);
-  if (err)
-    goto fail_shard;
-  err = bind_all(srv);
-  if (err)
-    goto fail_bind;
-  choose_sent_by(srv, sent_by, sizeof sent_by);
-  cay__tu_t none = { 0 };
-  err = cay__endpoint_init(&srv->ep, &srv->shard, &none, send_udp, srv,
-                           sent_by);
-  if (err)
-    goto fail_bind;
-  err = cay__sessions_init(&srv->ss, &srv->ep, cfg);
-  if (err)
-    goto fail_sessions;
-  uv_timer_init(loop, &srv->grace);
-  srv->grace.data = srv;
+  for (unsigned i = 0; i < srv->nshards && err == 0; i++) {
+    err = cay__worker_create(srv, i, i == 0 ? loop : NULL, &srv->workers[i]);
+    if (err == 0)
+      err = cay__worker_bind(srv, srv->workers[i]);
+  }
+  /* Every shard names the same address: they share it (SO_REUSEPORT). */
+  if (err == 0)
+    choose_sent_by(srv->workers[0], sent_by, sizeof sent_by);
+  for (unsigned i = 0; i < srv->nshards && err == 0; i++)
+    err = cay__worker_layers_init(srv->workers[i], sent_by);
+  if (err) {
+    destroy_partial(srv);
+    return err;
+  }
+  CAY_INFO(-1, "%u shard%s", srv->nshards, srv->nshards == 1 ? "" : "s");
   *out = srv;
   return 0;
-
-fail_sessions:
-  cay__endpoint_fini(&srv->ep);
-fail_bind:
-  /* Sockets and the shard timer close asynchronously: run the loop until
-   * they are gone so that nothing refers to freed memory. */
-  srv->open_handles = 1;
-  close_udp(srv);
-  srv->open_handles += cay__shard_fini(&srv->shard, on_uv_closed, srv);
-  uv_run(loop, UV_RUN_NOWAIT);
-  uv_run(loop, UV_RUN_NOWAIT);
-fail_shard:
-  if (srv->owns_loop)
-    uv_loop_close(&srv->own_loop);
-  cay__free(srv);
-  return err;
 }
 
 int
@@ -215,8 +137,8 @@ cay_server_start(cay_server_t *srv)
 
   if (srv->started || srv->closing)
     return CAY_ESTATE;
-  for (unsigned i = 0; i < srv->n_udp; i++) {
-    err = cay__udp_start(srv->udp[i]);
+  for (unsigned i = 0; i < srv->nshards; i++) {
+    err = cay__worker_start(srv->workers[i]);
     if (err)
       return err;
   }
@@ -235,47 +157,6 @@ cay_server_run(cay_server_t *srv)
   return 0;
 }
 
-/* End of the drain: everything left is cut, every handle closed. */
-static void
-finish(cay_server_t *srv)
-{
-  if (srv->finished)
-    return;
-  srv->finished = 1;
-  uv_timer_stop(&srv->grace);
-  for (unsigned i = 0; i < srv->n_udp; i++)
-    cay__udp_stop(srv->udp[i]);
-  /* The summary reports the state at the end of the drain: dialogs still
-   * live and transactions still without a final response were cut. */
-  srv->final_stats = srv->shard.stats;
-  if (srv->final_stats.dialogs_live || srv->final_stats.txns_live)
-    CAY_WARN(0, "drain ended with %llu dialogs and %llu transactions live",
-             (unsigned long long)srv->final_stats.dialogs_live,
-             (unsigned long long)srv->final_stats.txns_live);
-  cay__sessions_fini(&srv->ss);
-  cay__endpoint_fini(&srv->ep);
-  srv->open_handles = 1; /* the grace timer */
-  srv->open_handles += cay__shard_fini(&srv->shard, on_uv_closed, srv);
-  close_udp(srv);
-  uv_close((uv_handle_t *)&srv->grace, on_uv_closed);
-}
-
-static void
-on_grace(uv_timer_t *h)
-{
-  finish(h->data);
-}
-
-static void
-on_idle(void *arg)
-{
-  cay_server_t *srv = arg;
-
-  /* Called from deep inside an event (the last session ended): finish on
-   * the next loop iteration, not up this call stack. */
-  uv_timer_start(&srv->grace, on_grace, 0, 0);
-}
-
 void
 cay_server_close(cay_server_t *srv, uint64_t grace_ms, cay_server_close_cb cb,
                  void *arg)
@@ -285,16 +166,115 @@ cay_server_close(cay_server_t *srv, uint64_t grace_ms, cay_server_close_cb cb,
   srv->closing = 1;
   srv->close_cb = cb;
   srv->close_arg = arg;
-  CAY_INFO(0, "draining: %u sessions live", cay__sessions_live(&srv->ss));
-  uv_timer_start(&srv->grace, on_grace, grace_ms, 0);
-  cay__sessions_drain(&srv->ss, on_idle, srv);
-  cay__shard_flush(&srv->shard);
+  srv->grace_ms = grace_ms;
+  for (unsigned i = 0; i < srv->nshards; i++)
+    cay__worker_post_ctl(srv->workers[i], MAIL_DRAIN, 0, NULL);
+}
+
+void
+cay__server_on_drained(cay_server_t *srv, unsigned from)
+{
+  (void)from;
+  if (++srv->drained < srv->nshards)
+    return;
+  /* No shard has sessions left (or the grace ran out): stop everyone. */
+  for (unsigned i = 0; i < srv->nshards; i++)
+    cay__worker_post_ctl(srv->workers[i], MAIL_EXIT, 0, NULL);
+}
+
+static void
+on_mailbox_closed(void *arg)
+{
+  cay__worker_t *w0 = arg;
+
+  if (--w0->open_handles == 0)
+    cay__server_worker_closed(w0->srv, w0);
+}
+
+void
+cay__server_on_final(cay_server_t *srv, unsigned from, const cay_stats_t *st)
+{
+  cay__worker_t *w0 = srv->workers[0];
+
+  srv->shard_stats[from] = *st;
+  CAY_DEBUG(0, "final counters of shard %u in (%llu calls)", from,
+            (unsigned long long)st->calls_in);
+  if (++srv->finals < srv->nshards)
+    return;
+  /* Every shard has reported: shard 0 may close its mailbox (anything
+   * still queued is dispatched by the close). exit_worker() counted it. */
+  w0->mb_open = 0;
+  cay__mailbox_close(&w0->mb, on_mailbox_closed, w0);
+}
+
+void
+cay__server_worker_closed(cay_server_t *srv, cay__worker_t *w)
+{
+  cay_stats_t *t = &srv->totals;
+
+  /* Shards 1..N-1: their loop ends by itself now, and the thread with it.
+   * Shard 0: everything else is finished too. */
+  if (w->index != 0)
+    return;
+  for (unsigned i = 1; i < srv->nshards; i++) {
+    if (srv->workers[i]->has_thread)
+      uv_thread_join(&srv->workers[i]->thread);
+    cay__worker_free(srv->workers[i]);
+    srv->workers[i] = NULL;
+  }
+  memset(t, 0, sizeof *t);
+  for (unsigned i = 0; i < srv->nshards; i++) {
+    const cay_stats_t *s = &srv->shard_stats[i];
+    t->msgs_in += s->msgs_in;
+    t->msgs_out += s->msgs_out;
+    t->retransmits += s->retransmits;
+    t->parse_errors += s->parse_errors;
+    t->bad_requests += s->bad_requests;
+    t->dropped += s->dropped;
+    t->calls_in += s->calls_in;
+    t->calls_answered += s->calls_answered;
+    t->calls_rejected += s->calls_rejected;
+    t->byes_sent += s->byes_sent;
+    t->dialogs_live += s->dialogs_live;
+    t->txns_live += s->txns_live;
+    t->send_errors += s->send_errors;
+  }
+  srv->finished = 1;
+  if (srv->close_cb)
+    srv->close_cb(srv, srv->close_arg);
+  cay__worker_free(srv->workers[0]);
+  srv->workers[0] = NULL;
+  if (!srv->owns_loop)
+    cay__free(srv);
+  /* With its own loop, cay_server_run() frees the server after the loop
+   * has stopped. */
+}
+
+unsigned
+cay_server_shards(const cay_server_t *srv)
+{
+  return srv->nshards;
 }
 
 void
 cay_server_stats(const cay_server_t *srv, cay_stats_t *out)
 {
-  *out = srv->finished ? srv->final_stats : srv->shard.stats;
+  /* Live counters belong to their shards (no shard reads another's
+   * memory); before the close only shard 0's own are readable here. */
+  if (srv->finished)
+    *out = srv->totals;
+  else
+    *out = srv->workers[0]->shard.stats;
+}
+
+int
+cay_server_shard_stats(const cay_server_t *srv, unsigned shard,
+                       cay_stats_t *out)
+{
+  if (shard >= srv->nshards || !srv->finished)
+    return shard >= srv->nshards ? -EINVAL : CAY_ESTATE;
+  *out = srv->shard_stats[shard];
+  return 0;
 }
 
 void
@@ -319,13 +299,20 @@ int
 cay_server_listen_addr(const cay_server_t *srv, unsigned index, char *buf,
                        size_t len)
 {
+  const cay__worker_t *w = srv->workers[0];
+  unsigned u = 0, t = 0;
   char text[80];
 
-  if (index >= srv->n_udp)
+  if (w == NULL || index >= srv->cfg.n_listen)
     return -EINVAL;
-  if (cay__addr_format(&srv->bound[index], text, sizeof text))
+  /* Listen entries were bound in order, UDP and TCP counted apart. */
+  for (unsigned i = 0; i < index; i++)
+    strcmp(srv->cfg.listen[i].proto, "tcp") == 0 ? t++ : u++;
+  int tcp = strcmp(srv->cfg.listen[index].proto, "tcp") == 0;
+  if (cay__addr_format(tcp ? &w->tcp_addr[t] : &w->udp_addr[u], text,
+                       sizeof text))
     return -ENOSPC;
-  if ((size_t)snprintf(buf, len, "udp:%s", text) >= len)
+  if ((size_t)snprintf(buf, len, "%s:%s", tcp ? "tcp" : "udp", text) >= len)
     return -ENOSPC;
   return 0;
 }

@@ -152,7 +152,7 @@ cay__txn_find_cancelled(cay__endpoint_t *ep, sip_t *cancel)
 }
 
 int
-cay__endpoint_send_bytes(cay__endpoint_t *ep, const cay__addr_t *dst,
+cay__endpoint_send_bytes(cay__endpoint_t *ep, const cay__peer_t *dst,
                          const char *data, size_t len, int retransmit)
 {
   int err = ep->send(ep->send_arg, dst, data, len);
@@ -169,15 +169,18 @@ cay__endpoint_send_bytes(cay__endpoint_t *ep, const cay__addr_t *dst,
 }
 
 int
-cay__endpoint_respond_stateless(cay__endpoint_t *ep, msg_t *req, msg_t *resp)
+cay__endpoint_respond_stateless(cay__endpoint_t *ep, msg_t *req,
+                                const cay__peer_t *src, msg_t *resp)
 {
   sip_t *sip = sip_object(req);
-  cay__addr_t dst;
+  cay__peer_t dst = *src;
   const char *data;
   size_t len;
-  int err;
+  int err = 0;
 
-  err = cay__via_response_dest(sip->sip_via, &dst);
+  /* 18.2.2: on the request's connection over a stream, else by the Via. */
+  if (!cay__proto_reliable(src->proto))
+    err = cay__via_response_dest(sip->sip_via, &dst.addr);
   if (err == 0)
     err = cay__msg_serialize(resp, &data, &len);
   if (err == 0)
@@ -218,7 +221,8 @@ cay__endpoint_branch(cay__endpoint_t *ep, char *buf, size_t len)
 
 /* Answer a request that failed validation, when it can be answered. */
 static void
-reject_bad(cay__endpoint_t *ep, msg_t *msg, int status, const char *phrase)
+reject_bad(cay__endpoint_t *ep, msg_t *msg, const cay__peer_t *src, int status,
+           const char *phrase)
 {
   sip_t *sip = sip_object(msg);
   msg_t *resp;
@@ -237,7 +241,7 @@ reject_bad(cay__endpoint_t *ep, msg_t *msg, int status, const char *phrase)
     msg_destroy(resp);
     resp = NULL;
   }
-  if (resp && cay__endpoint_respond_stateless(ep, msg, resp) == 0) {
+  if (resp && cay__endpoint_respond_stateless(ep, msg, src, resp) == 0) {
     ep->shard->stats.bad_requests++;
     CAY_DEBUG(SHARD_NO(ep), "answered bad request with %d %s", status, phrase);
   } else {
@@ -272,7 +276,8 @@ handle_response(cay__endpoint_t *ep, msg_t *msg, sip_t *sip)
 }
 
 static void
-handle_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip)
+handle_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip,
+               const cay__peer_t *src)
 {
   sip_method_t m = sip->sip_request->rq_method;
   const char *method = sip->sip_request->rq_method_name;
@@ -285,7 +290,7 @@ handle_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip)
   key = cay__txn_server_key(sip, m == sip_method_ack ? "INVITE" : method,
                             &keylen);
   if (key == NULL) {
-    reject_bad(ep, msg, 400, "Bad Request - Header Too Long");
+    reject_bad(ep, msg, src, 400, "Bad Request - Header Too Long");
     msg_destroy(msg);
     return;
   }
@@ -314,13 +319,13 @@ handle_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip)
     cay__free(key);
     if (resp && cay__msg_add_header(resp, "Retry-After: 5") == 0
         && cay__endpoint_tag_response(ep, resp) == 0)
-      cay__endpoint_respond_stateless(ep, msg, resp);
+      cay__endpoint_respond_stateless(ep, msg, src, resp);
     else if (resp)
       msg_destroy(resp);
     msg_destroy(msg);
     return;
   }
-  t = cay__txn_server_new(ep, msg, key, keylen, hash);
+  t = cay__txn_server_new(ep, msg, key, keylen, hash, src);
   if (t == NULL) {
     cay__free(key);
     msg_destroy(msg);
@@ -336,7 +341,7 @@ handle_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip)
 
 void
 cay__endpoint_recv(cay__endpoint_t *ep, const char *data, size_t len,
-                   const cay__addr_t *src)
+                   const cay__peer_t *src)
 {
   const char *phrase = "Bad Request - Malformed Message";
   msg_t *msg = NULL;
@@ -358,14 +363,14 @@ cay__endpoint_recv(cay__endpoint_t *ep, const char *data, size_t len,
     return;
   }
   if (sip->sip_request && sip->sip_via)
-    cay__via_fix_received(msg, src); /* 18.2.1, RFC 3581 */
+    cay__via_fix_received(msg, &src->addr); /* 18.2.1, RFC 3581 */
   status = cay__msg_check_request(msg, &phrase);
   if (err && status == 0)
     status = 400;
   if (status) {
-    reject_bad(ep, msg, status, phrase);
+    reject_bad(ep, msg, src, status, phrase);
     msg_destroy(msg);
     return;
   }
-  handle_request(ep, msg, sip); /* takes msg */
+  handle_request(ep, msg, sip, src); /* takes msg */
 }

@@ -112,6 +112,7 @@ typedef struct cay__req_spec {
   const url_t *ruri;       /* Request-URI. Borrowed. */
   const char *via_host;    /* sent-by host (IP literal) */
   unsigned via_port;       /* sent-by port */
+  int proto;               /* CAY__UDP (0) or CAY__TCP, for the Via */
   const char *branch;      /* z9hG4bK... */
   const sip_from_t *from;  /* with tag. Borrowed. */
   const sip_to_t *to;      /* with tag when in a dialog. Borrowed. */

@@ -56,6 +56,12 @@ cay__txn_settle(cay__txn_t *t)
 }
 
 static int
+reliable(const cay__txn_t *t)
+{
+  return cay__proto_reliable(t->peer.proto);
+}
+
+static int
 send_out(cay__txn_t *t, int retransmit)
 {
   return cay__endpoint_send_bytes(t->ep, &t->peer, t->out, t->outlen,
@@ -139,7 +145,7 @@ txn_alloc(cay__endpoint_t *ep)
 
 cay__txn_t *
 cay__txn_server_new(cay__endpoint_t *ep, msg_t *msg, char *key, size_t keylen,
-                    uint64_t hash)
+                    uint64_t hash, const cay__peer_t *src)
 {
   sip_t *sip = sip_object(msg);
   cay__txn_t *t;
@@ -147,7 +153,11 @@ cay__txn_server_new(cay__endpoint_t *ep, msg_t *msg, char *key, size_t keylen,
   t = txn_alloc(ep);
   if (t == NULL)
     return NULL;
-  if (cay__via_response_dest(sip->sip_via, &t->peer) != 0) {
+  /* 18.2.2: over a stream, responses go back on the connection the request
+   * came on; over UDP, to where the Via says (received, rport). */
+  t->peer = *src;
+  if (!cay__proto_reliable(src->proto)
+      && cay__via_response_dest(sip->sip_via, &t->peer.addr) != 0) {
     /* Cannot happen after cay__via_fix_received(), which always adds a
      * received parameter when sent-by is a host name. */
     ep->live_txns--;
@@ -178,7 +188,7 @@ cay__txn_server_retransmit(cay__txn_t *t, msg_t *msg, sip_t *sip)
       t->state = CAY__TXN_CONFIRMED;
       cay__shard_timer_stop(ep->shard, &t->t_retx);
       cay__shard_timer_stop(ep->shard, &t->t_end);
-      start_timer(t, &t->t_wait, ep->t4_ms);
+      start_timer(t, &t->t_wait, reliable(t) ? 0 : ep->t4_ms);
     } else if (t->state == CAY__TXN_ACCEPTED && ep->tu.on_ack) {
       /* RFC 6026 section 7.1: an ACK matching an Accepted transaction is
        * passed to the TU. */
@@ -261,14 +271,17 @@ respond_bytes(cay__txn_t *t, int status, const char *data, size_t len,
     t->state = CAY__TXN_ACCEPTED; /* RFC 6026: timer L = 64*T1 */
     start_timer(t, &t->t_wait, 64ull * ep->t1_ms);
   } else if (t->invite) {
-    t->state = CAY__TXN_COMPLETED; /* 17.2.1: G = T1, H = 64*T1 */
+    /* 17.2.1: G = T1 on an unreliable transport only; H = 64*T1. */
+    t->state = CAY__TXN_COMPLETED;
     t->interval_ms = ep->t1_ms;
-    start_timer(t, &t->t_retx, t->interval_ms);
+    if (!reliable(t))
+      start_timer(t, &t->t_retx, t->interval_ms);
     if (t->state == CAY__TXN_COMPLETED)
       start_timer(t, &t->t_end, 64ull * ep->t1_ms);
   } else {
-    t->state = CAY__TXN_COMPLETED; /* 17.2.2: J = 64*T1 on UDP */
-    start_timer(t, &t->t_wait, 64ull * ep->t1_ms);
+    /* 17.2.2: J = 64*T1 on UDP, 0 on a reliable transport. */
+    t->state = CAY__TXN_COMPLETED;
+    start_timer(t, &t->t_wait, reliable(t) ? 0 : 64ull * ep->t1_ms);
   }
   return err;
 }
@@ -375,7 +388,7 @@ cay__txn_status(const cay__txn_t *t)
   return t->status;
 }
 
-const cay__addr_t *
+const cay__peer_t *
 cay__txn_peer(const cay__txn_t *t)
 {
   return &t->peer;
@@ -394,7 +407,7 @@ cay__txn_lookup(cay__endpoint_t *ep, cay_id_t id)
 }
 
 int
-cay__txn_request_send(cay__endpoint_t *ep, msg_t *req, const cay__addr_t *dst,
+cay__txn_request_send(cay__endpoint_t *ep, msg_t *req, const cay__peer_t *dst,
                       cay_id_t tu_id)
 {
   sip_t *sip = sip_object(req);
@@ -443,9 +456,10 @@ cay__txn_request_send(cay__endpoint_t *ep, msg_t *req, const cay__addr_t *dst,
     cay__txn_terminate(t);
     return err;
   }
-  /* 17.1.2.2: timer E = T1, timer F = 64*T1. */
+  /* 17.1.2.2: timer E = T1 on an unreliable transport, F = 64*T1. */
   t->interval_ms = ep->t1_ms;
-  start_timer(t, &t->t_retx, t->interval_ms);
+  if (!reliable(t))
+    start_timer(t, &t->t_retx, t->interval_ms);
   if (t->state == CAY__TXN_TRYING)
     start_timer(t, &t->t_end, 64ull * ep->t1_ms);
   return 0;
@@ -470,7 +484,8 @@ cay__txn_client_response(cay__txn_t *t, msg_t *msg, sip_t *sip)
   cay__shard_timer_stop(ep->shard, &t->t_end);
   if (ep->tu.on_response)
     ep->tu.on_response(ep->tu.arg, t->tu_id, status, msg);
-  /* Timer K = T4 on UDP. The TU may have ended everything meanwhile. */
+  /* Timer K = T4 on UDP, 0 on a reliable transport. The TU may have ended
+   * everything meanwhile. */
   if (t->state == CAY__TXN_COMPLETED)
-    start_timer(t, &t->t_wait, ep->t4_ms);
+    start_timer(t, &t->t_wait, reliable(t) ? 0 : ep->t4_ms);
 }

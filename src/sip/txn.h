@@ -58,7 +58,7 @@ typedef enum cay__txn_state {
 } cay__txn_state_t;
 
 /** Sends one datagram. Returns 0 or a negative error. */
-typedef int (*cay__send_fn)(void *arg, const cay__addr_t *dst, const char *data,
+typedef int (*cay__send_fn)(void *arg, const cay__peer_t *dst, const char *data,
                             size_t len);
 
 /** Callbacks of the transaction user (the session layer). */
@@ -123,7 +123,7 @@ void cay__endpoint_fini(cay__endpoint_t *ep);
  * @thread owner
  */
 void cay__endpoint_recv(cay__endpoint_t *ep, const char *data, size_t len,
-                        const cay__addr_t *src);
+                        const cay__peer_t *src);
 
 /**
  * Send a response statelessly (no transaction) to where the request's Via
@@ -131,7 +131,7 @@ void cay__endpoint_recv(cay__endpoint_t *ep, const char *data, size_t len,
  * @return 0 or a negative error.
  */
 int cay__endpoint_respond_stateless(cay__endpoint_t *ep, msg_t *req,
-                                    msg_t *resp);
+                                    const cay__peer_t *src, msg_t *resp);
 
 /* -- server transactions ------------------------------------------------ */
 
@@ -186,7 +186,7 @@ cay_id_t cay__txn_id(const cay__txn_t *t);
 /** Last status sent (server) or received (client), 0 if none. */
 int cay__txn_status(const cay__txn_t *t);
 /** Where responses of @p t go (from the request's Via). */
-const cay__addr_t *cay__txn_peer(const cay__txn_t *t);
+const cay__peer_t *cay__txn_peer(const cay__txn_t *t);
 /** The TU object a server transaction belongs to (set by the TU). */
 void cay__txn_set_tu(cay__txn_t *t, cay_id_t tu_id);
 cay_id_t cay__txn_tu(const cay__txn_t *t);
@@ -209,10 +209,10 @@ cay__txn_t *cay__txn_find_cancelled(cay__endpoint_t *ep, sip_t *cancel);
  *         to the TU then).
  */
 int cay__txn_request_send(cay__endpoint_t *ep, msg_t *req,
-                          const cay__addr_t *dst, cay_id_t tu_id);
+                          const cay__peer_t *dst, cay_id_t tu_id);
 
 /** Send raw bytes (a 2xx retransmission) and count them. */
-int cay__endpoint_send_bytes(cay__endpoint_t *ep, const cay__addr_t *dst,
+int cay__endpoint_send_bytes(cay__endpoint_t *ep, const cay__peer_t *dst,
                              const char *data, size_t len, int retransmit);
 
 /**

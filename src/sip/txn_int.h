@@ -20,7 +20,7 @@ struct cay__txn {
   size_t keylen;
   char *out; /* last message sent, for retransmission */
   size_t outlen;
-  cay__addr_t peer;     /* responses (server) / requests (client) go here */
+  cay__peer_t peer;     /* responses (server) / requests (client) go here */
   unsigned interval_ms; /* current retransmit interval (G, E) */
   cay__timer_t t_retx;  /* G or E */
   cay__timer_t t_end;   /* H or F */
@@ -38,7 +38,8 @@ cay__txn_t *cay__txn_find(cay__htab_t *tab, const char *key, size_t keylen,
 
 /* Server side of an arriving request (endpoint.c calls these). */
 cay__txn_t *cay__txn_server_new(cay__endpoint_t *ep, msg_t *msg, char *key,
-                                size_t keylen, uint64_t hash);
+                                size_t keylen, uint64_t hash,
+                                const cay__peer_t *src);
 void cay__txn_server_retransmit(cay__txn_t *t, msg_t *msg, sip_t *sip);
 void cay__txn_client_response(cay__txn_t *t, msg_t *msg, sip_t *sip);
 void cay__txn_terminate(cay__txn_t *t);

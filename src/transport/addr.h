@@ -7,6 +7,7 @@
 
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 typedef struct cay__addr {
@@ -17,6 +18,33 @@ typedef struct cay__addr {
     struct sockaddr_storage ss;
   } u;
 } cay__addr_t;
+
+/** Transport protocols. */
+enum { CAY__UDP = 0, CAY__TCP = 1 };
+
+/**
+ * Where a message came from or goes to: an address, a transport, and for
+ * a stream transport the connection (0 = none: open or find one).
+ */
+typedef struct cay__peer {
+  cay__addr_t addr;
+  int proto;     /* CAY__UDP or CAY__TCP */
+  uint64_t conn; /* a cay_id_t naming the connection, or 0 */
+} cay__peer_t;
+
+/** True when @p proto delivers reliably (RFC 3261 section 17 timers). */
+static inline int
+cay__proto_reliable(int proto)
+{
+  return proto != CAY__UDP;
+}
+
+/** "UDP" or "TCP", as in a Via (RFC 3261 section 20.42). */
+static inline const char *
+cay__proto_name(int proto)
+{
+  return proto == CAY__TCP ? "TCP" : "UDP";
+}
 
 /**
  * Set @p a from an IP literal ("1.2.3.4", "::1" or "[::1]") and a port.

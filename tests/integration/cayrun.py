@@ -231,6 +231,24 @@ def parse_summary(text):
     return out
 
 
+def parse_shard_summaries(text):
+    """Parse cay's `shard=K k=v ...` lines into a list of dicts by K."""
+    shards = {}
+    for line in text.splitlines():
+        if not line.startswith("shard="):
+            continue
+        out = {}
+        for item in line.split():
+            key, sep, value = item.partition("=")
+            if sep:
+                try:
+                    out[key] = int(value)
+                except ValueError:
+                    out[key] = value
+        shards[out.get("shard")] = out
+    return [shards[k] for k in sorted(shards)]
+
+
 _EXPECT_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*"
                         r"(==|=|!=|>=|<=|>|<)\s*(-?\d+)\s*$")
 _OPS = {
@@ -298,9 +316,20 @@ class CayResult:
         self.stderr_path = stderr_path
         self.killed = killed
 
-    def problems(self, expects=()):
-        """Failure messages for exit code, summary and expectations."""
+    def problems(self, expects=(), shard_expects=(), shards=None):
+        """Failure messages for exit code, summary and expectations.
+
+        shard_expects hold for every `shard=K` line; shards, when given, is
+        how many such lines there must be.
+        """
         out = []
+        per_shard = parse_shard_summaries(self.stdout_text)
+        if shards is not None and len(per_shard) != shards:
+            out.append("cay printed %d shard lines, wanted %d"
+                       % (len(per_shard), shards))
+        for s in per_shard:
+            for f in check_expectations(s, shard_expects):
+                out.append("shard %s: %s" % (s.get("shard"), f))
         if self.killed:
             out.append("cay did not exit within %.0f s of SIGTERM "
                        "(killed)" % self.stop_timeout)
@@ -325,7 +354,7 @@ class Cay:
     """One cay server process listening on udp:HOST:port."""
 
     def __init__(self, binary, workdir, port=None, config_path=None,
-                 log_level=None, extra_args=(), host=HOST):
+                 log_level=None, extra_args=(), host=HOST, tcp=False):
         # The child runs in workdir: a relative path must not change
         # meaning. A bare name is left to the PATH search.
         self.binary = os.path.abspath(binary) if os.sep in binary else binary
@@ -335,6 +364,7 @@ class Cay:
         self.config_path = config_path
         self.log_level = log_level
         self.extra_args = list(extra_args)
+        self.tcp = tcp
         self.proc = None
         self.stdout_path = os.path.join(workdir, "cay.stdout")
         self.stderr_path = os.path.join(workdir, "cay.stderr")
@@ -348,6 +378,9 @@ class Cay:
         # through its interpreter line like any executable.
         cmd = [self.binary, "-L", "udp:%s:%d" % (uri_host(self.host),
                                                   self.port)]
+        if self.tcp:
+            # TCP on the same port; UDP stays for the OPTIONS probe.
+            cmd += ["-L", "tcp:%s:%d" % (uri_host(self.host), self.port)]
         if self.config_path:
             cmd += ["-c", self.config_path]
         if self.log_level:
@@ -403,7 +436,7 @@ class Cay:
 
 
 def start_cay(binary, workdir, config_yaml=None, log_level=None,
-              ready_timeout=5.0, host=HOST):
+              ready_timeout=5.0, host=HOST, extra_args=(), tcp=False):
     """Start cay on a free port and wait until it answers OPTIONS.
 
     Returns (cay, error): error is None on success, else a message (the
@@ -411,7 +444,7 @@ def start_cay(binary, workdir, config_yaml=None, log_level=None,
     """
     config_path = write_config(workdir, config_yaml) if config_yaml else None
     cay = Cay(binary, workdir, config_path=config_path, log_level=log_level,
-              host=host)
+              host=host, extra_args=extra_args, tcp=tcp)
     try:
         cay.start()
     except OSError as e:

@@ -96,6 +96,13 @@ def parse_args(argv):
     p.add_argument("--peer-scenario", default=None,
                    help="UAS scenario file for --peer-only (default -sn uas)")
     p.add_argument("--sipp", default="sipp", help="SIPp binary")
+    p.add_argument("--shards", type=int, default=None,
+                   help="run cay with -s N")
+    p.add_argument("--tcp", action="store_true",
+                   help="cay listens on TCP too and SIPp calls over TCP "
+                        "(-t t1: one connection for every call)")
+    p.add_argument("--expect-shard", action="append", default=[],
+                   help="check on every `shard=K` line of cay's summary")
     p.add_argument("--host", default=cayrun.HOST,
                    help="loopback address cay listens on: 127.0.0.1 or ::1")
     p.add_argument("--sipp-timeout", type=float, default=60.0,
@@ -113,7 +120,7 @@ def parse_args(argv):
     args = p.parse_args(ours)
     if not args.peer_only and not args.cay:
         p.error("--cay is required unless --peer-only")
-    for spec in args.expect:
+    for spec in args.expect + args.expect_shard:
         try:
             cayrun.parse_expect(spec)
         except ValueError as e:
@@ -280,6 +287,8 @@ def start_peer(args, workdir, port):
 def uac_args(args, port):
     what = (["-sf", os.path.abspath(args.scenario)] if args.scenario
             else ["-sn", args.sn])
+    if args.tcp:
+        what = what + ["-t", "t1"]
     out = ["%s:%d" % (cayrun.uri_host(args.host), port)] + what + [
         "-i", args.host, "-p", str(cayrun.free_udp_port(args.host)),
         "-timeout", "%ds" % int(args.sipp_timeout), "-timeout_error",
@@ -363,8 +372,10 @@ def run(args):
         peer, err = start_peer(args, workdir, port)
         target = "SIPp UAS peer"
     else:
-        cay, err = cayrun.start_cay(args.cay, workdir, args.config_yaml,
-                                    args.log_level, host=args.host)
+        cay, err = cayrun.start_cay(
+            args.cay, workdir, args.config_yaml, args.log_level,
+            host=args.host, tcp=args.tcp,
+            extra_args=(["-s", str(args.shards)] if args.shards else []))
         port = cay.port
         target = "cay"
         print("%s: cay: %s" % (test, " ".join(cay.command())), flush=True)
@@ -403,7 +414,8 @@ def run(args):
             problems.append("cay died during the SIPp run (exit code %s)"
                             % cay.proc.returncode)
         cay_result = cay.stop(args.stop_timeout)
-        problems += cay_result.problems(args.expect)
+        problems += cay_result.problems(args.expect, args.expect_shard,
+                                        args.shards)
         line += " | cay rc=%s %s" % (cay_result.returncode,
                                      cay_result.summary_text())
 

@@ -49,12 +49,16 @@ expect_bad(const char *name, const char *where_what)
 
 /* ---- defaults ---- */
 
-START_TEST(defaults_listen_udp_loopback_5060)
+START_TEST(defaults_listen_udp_and_tcp_loopback_5060)
 {
-  ck_assert_uint_eq(cfg.n_listen, 1);
+  /* DESIGN.md section 6: UDP and TCP on 127.0.0.1:5060. */
+  ck_assert_uint_eq(cfg.n_listen, 2);
   ck_assert_str_eq(cfg.listen[0].proto, "udp");
   ck_assert_str_eq(cfg.listen[0].host, "127.0.0.1");
   ck_assert_uint_eq(cfg.listen[0].port, 5060);
+  ck_assert_str_eq(cfg.listen[1].proto, "tcp");
+  ck_assert_str_eq(cfg.listen[1].host, "127.0.0.1");
+  ck_assert_uint_eq(cfg.listen[1].port, 5060);
 }
 END_TEST
 
@@ -353,10 +357,15 @@ START_TEST(load_bad_unknown_codec)
 }
 END_TEST
 
-START_TEST(load_bad_shards_not_supported)
+START_TEST(load_shards_number_and_auto)
 {
-  expect_bad("bad_shards.yaml",
-             "1:9: shards: only 1 is supported in this version");
+  ck_assert_int_eq(cay_config_load(&cfg, DATA "shards_4.yaml", err, sizeof err),
+                   0);
+  ck_assert_uint_eq(cfg.shards, 4);
+  /* auto: one per CPU, decided when the server starts. */
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "shards_auto.yaml", err, sizeof err), 0);
+  ck_assert_uint_eq(cfg.shards, 0);
 }
 END_TEST
 
@@ -431,12 +440,12 @@ START_TEST(check_no_listen_address)
 }
 END_TEST
 
-START_TEST(check_listen_tcp_not_supported)
+START_TEST(check_listen_tls_not_supported)
 {
-  strcpy(cfg.listen[0].proto, "tcp");
+  strcpy(cfg.listen[0].proto, "tls");
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
-  ck_assert_str_eq(err, "listen[0]: transport 'tcp' is not supported yet (only "
-                        "udp is)");
+  ck_assert_str_eq(err, "listen[0]: transport 'tls' is not supported yet (udp "
+                        "and tcp are)");
 }
 END_TEST
 
@@ -483,11 +492,15 @@ START_TEST(check_media_ip_not_ip)
 }
 END_TEST
 
-START_TEST(check_shards_above_one)
+START_TEST(check_shards_range)
 {
-  cfg.shards = 2;
+  cfg.shards = 4;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+  cfg.shards = 0; /* auto */
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+  cfg.shards = 65;
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
-  ck_assert_str_eq(err, "shards: only 1 is supported in this version");
+  ck_assert_str_eq(err, "shards (65) must be at most 64");
 }
 END_TEST
 
@@ -556,29 +569,43 @@ expect_bad_listen(const char *spec, const char *msg)
 
 START_TEST(listen_missing_transport)
 {
-  expect_bad_listen("127.0.0.1:5060",
-                    "missing transport: expected udp:HOST:PORT (such as "
-                    "udp:127.0.0.1:5060), got '127.0.0.1:5060'");
-  expect_bad_listen("[::1]:5060",
-                    "missing transport: expected udp:HOST:PORT (such as "
-                    "udp:127.0.0.1:5060), got '[::1]:5060'");
-  expect_bad_listen("localhost:5060",
-                    "missing transport: expected udp:HOST:PORT (such as "
-                    "udp:127.0.0.1:5060), got 'localhost:5060'");
+  expect_bad_listen(
+      "127.0.0.1:5060",
+      "missing transport: expected udp:HOST:PORT or tcp:HOST:PORT (such as "
+      "udp:127.0.0.1:5060), got '127.0.0.1:5060'");
+  expect_bad_listen(
+      "[::1]:5060",
+      "missing transport: expected udp:HOST:PORT or tcp:HOST:PORT (such as "
+      "udp:127.0.0.1:5060), got '[::1]:5060'");
+  expect_bad_listen(
+      "localhost:5060",
+      "missing transport: expected udp:HOST:PORT or tcp:HOST:PORT (such as "
+      "udp:127.0.0.1:5060), got 'localhost:5060'");
 }
 END_TEST
 
-START_TEST(listen_tcp_not_supported_yet)
+START_TEST(listen_tcp)
 {
-  expect_bad_listen("tcp:127.0.0.1:5060",
-                    "transport 'tcp' is not supported yet (only udp is)");
+  cay_listen_t l;
+
+  ck_assert_int_eq(
+      cay_config_parse_listen("tcp:127.0.0.1:5070", &l, err, sizeof err), 0);
+  ck_assert_str_eq(l.proto, "tcp");
+  ck_assert_uint_eq(l.port, 5070);
+}
+END_TEST
+
+START_TEST(listen_tls_not_supported_yet)
+{
+  expect_bad_listen("tls:127.0.0.1:5061",
+                    "transport 'tls' is not supported yet (udp and tcp are)");
 }
 END_TEST
 
 START_TEST(listen_unknown_transport)
 {
   expect_bad_listen("foo:127.0.0.1:5060",
-                    "unknown transport 'foo' (expected udp)");
+                    "unknown transport 'foo' (expected udp or tcp)");
 }
 END_TEST
 
@@ -624,7 +651,7 @@ config_suite(void)
 
   tc = tcase_create("defaults");
   tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_add_test(tc, defaults_listen_udp_loopback_5060);
+  tcase_add_test(tc, defaults_listen_udp_and_tcp_loopback_5060);
   tcase_add_test(tc, defaults_17_1_1_1_timer_values);
   tcase_add_test(tc, defaults_answer_dialog_log_limits);
   tcase_add_test(tc, defaults_pass_check);
@@ -665,7 +692,7 @@ config_suite(void)
   tcase_add_test(tc, load_bad_17_1_2_2_t1_above_t2);
   tcase_add_test(tc, load_bad_17_1_2_2_t2_below_default_t1);
   tcase_add_test(tc, load_bad_unknown_codec);
-  tcase_add_test(tc, load_bad_shards_not_supported);
+  tcase_add_test(tc, load_shards_number_and_auto);
   tcase_add_test(tc, load_bad_shards_out_of_range);
   tcase_add_test(tc, load_bad_max_transactions_zero);
   suite_add_tcase(s, tc);
@@ -676,13 +703,13 @@ config_suite(void)
   tcase_add_test(tc, check_t1_zero);
   tcase_add_test(tc, check_t4_zero);
   tcase_add_test(tc, check_no_listen_address);
-  tcase_add_test(tc, check_listen_tcp_not_supported);
+  tcase_add_test(tc, check_listen_tls_not_supported);
   tcase_add_test(tc, check_listen_port_range);
   tcase_add_test(tc, check_listen_host_not_ip);
   tcase_add_test(tc, check_unknown_codec);
   tcase_add_test(tc, check_codec_names_case_insensitive);
   tcase_add_test(tc, check_media_ip_not_ip);
-  tcase_add_test(tc, check_shards_above_one);
+  tcase_add_test(tc, check_shards_range);
   tcase_add_test(tc, check_bad_log_level);
   suite_add_tcase(s, tc);
 
@@ -692,7 +719,8 @@ config_suite(void)
   tcase_add_test(tc, listen_ipv6_in_brackets);
   tcase_add_test(tc, listen_port_zero_and_max);
   tcase_add_test(tc, listen_missing_transport);
-  tcase_add_test(tc, listen_tcp_not_supported_yet);
+  tcase_add_test(tc, listen_tcp);
+  tcase_add_test(tc, listen_tls_not_supported_yet);
   tcase_add_test(tc, listen_unknown_transport);
   tcase_add_test(tc, listen_host_not_ip);
   tcase_add_test(tc, listen_ipv6_needs_brackets);

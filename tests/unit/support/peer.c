@@ -10,7 +10,7 @@
 #include "core/alloc.h"
 
 static int
-capture(void *arg, const cay__addr_t *dst, const char *data, size_t len)
+capture(void *arg, const cay__peer_t *dst, const char *data, size_t len)
 {
   peer_t *p = arg;
 
@@ -21,7 +21,9 @@ capture(void *arg, const cay__addr_t *dst, const char *data, size_t len)
   memcpy(p->sent[p->nsent].data, data, len);
   p->sent[p->nsent].data[len] = '\0';
   p->sent[p->nsent].len = len;
-  p->sent[p->nsent].dst = *dst;
+  p->sent[p->nsent].dst = dst->addr;
+  p->sent[p->nsent].proto = dst->proto;
+  p->sent[p->nsent].conn = dst->conn;
   p->nsent++;
   return 0;
 }
@@ -44,6 +46,8 @@ peer_new(const cay_config_t *cfg)
                    0);
   ck_assert_int_eq(cay__sessions_init(&p->ss, &p->ep, &p->cfg), 0);
   ck_assert_int_eq(cay__addr_set(&p->addr, "127.0.0.1", 5070), 0);
+  p->src.addr = p->addr;
+  p->src.proto = CAY__UDP;
   return p;
 }
 
@@ -155,7 +159,7 @@ peer_send(peer_t *p, const char *name, ...)
 void
 peer_send_raw(peer_t *p, const char *data, size_t len)
 {
-  cay__endpoint_recv(&p->ep, data, len, &p->addr);
+  cay__endpoint_recv(&p->ep, data, len, &p->src);
   cay__shard_flush(&p->shard);
 }
 

@@ -21,6 +21,8 @@ typedef struct peer_sent {
   char *data;
   size_t len;
   cay__addr_t dst;
+  int proto;
+  uint64_t conn;
 } peer_sent_t;
 
 typedef struct peer {
@@ -29,7 +31,8 @@ typedef struct peer {
   cay__shard_t shard;
   cay__endpoint_t ep;
   cay__sessions_t ss;
-  cay__addr_t addr; /* the peer: 127.0.0.1:5070 */
+  cay__addr_t addr;  /* the peer: 127.0.0.1:5070 */
+  cay__peer_t src;   /* where injected messages come from (UDP by default) */
   peer_sent_t sent[PEER_MAX_SENT];
   unsigned nsent;
   int fail_sends; /* the transport refuses sends while set */

@@ -1,0 +1,99 @@
+/* Private to the server layer (server.c, worker.c). */
+#ifndef CAY_SERVER_SERVER_INT_H
+#define CAY_SERVER_SERVER_INT_H
+
+#include "cay/server.h"
+#include "dialog/session.h"
+#include "shard/mailbox.h"
+#include "shard/shard.h"
+#include "sip/txn.h"
+#include "transport/tcp.h"
+#include "transport/udp.h"
+
+#define CAY_MAX_SHARDS 64
+
+/* What shards say to each other (DESIGN.md rule 3). */
+enum {
+  MAIL_RECV = 1,  /* a message read by another shard, for its owner */
+  MAIL_TCP_WRITE, /* bytes for a connection the target shard owns */
+  MAIL_DRAIN,     /* shard 0 -> all: start draining */
+  MAIL_DRAINED,   /* all -> shard 0: my sessions are gone */
+  MAIL_EXIT,      /* shard 0 -> all: stop reading, report, close */
+  MAIL_FINAL      /* all -> shard 0: my final counters */
+};
+
+typedef struct mail_bytes {
+  cay__mail_t m;
+  cay__peer_t peer; /* MAIL_RECV: the source; MAIL_TCP_WRITE: the target */
+  size_t len;
+  char data[];
+} mail_bytes_t;
+
+typedef struct mail_ctl {
+  cay__mail_t m;
+  unsigned from;
+  cay_stats_t stats; /* MAIL_FINAL */
+} mail_ctl_t;
+
+/* One shard: its runtime, SIP layers, mailbox and sockets. */
+typedef struct cay__worker {
+  cay_server_t *srv;
+  unsigned index;
+  uv_loop_t own_loop; /* shards 1..N-1 */
+  uv_loop_t *loop;
+  uv_thread_t thread;
+  int has_thread;
+  cay__shard_t shard;
+  cay__endpoint_t ep;
+  cay__sessions_t ss;
+  cay__mailbox_t mb;
+  cay__udp_t *udp[CAY_CONFIG_MAX_LISTEN];
+  cay__addr_t udp_addr[CAY_CONFIG_MAX_LISTEN];
+  unsigned n_udp;
+  cay__tcp_t *tcp[CAY_CONFIG_MAX_LISTEN];
+  cay__addr_t tcp_addr[CAY_CONFIG_MAX_LISTEN];
+  unsigned n_tcp;
+  uv_timer_t grace;
+  int shard_up, mb_open, grace_open, layers_up;
+  int draining, drained, exiting;
+  unsigned open_handles;
+} cay__worker_t;
+
+struct cay_server {
+  uv_loop_t *loop; /* shard 0's loop: the caller's, or own_loop */
+  uv_loop_t own_loop;
+  int owns_loop;
+  cay_config_t cfg;
+  unsigned nshards;
+  cay__worker_t *workers[CAY_MAX_SHARDS];
+  int started, closing, finished;
+  uint64_t grace_ms;
+  /* Shard 0 only, during the close. */
+  unsigned drained, finals;
+  cay_stats_t shard_stats[CAY_MAX_SHARDS];
+  cay_stats_t totals;
+  cay_server_close_cb close_cb;
+  void *close_arg;
+};
+
+/* worker.c */
+int cay__worker_create(cay_server_t *srv, unsigned index, uv_loop_t *loop,
+                       cay__worker_t **out);
+/* The endpoint and session layer, once the sockets are bound. */
+int cay__worker_layers_init(cay__worker_t *w, const char *sent_by);
+int cay__worker_start(cay__worker_t *w);
+/* Close a worker that never ran (failed create): runs its loop until every
+ * handle is closed, then frees it. */
+void cay__worker_abort(cay__worker_t *w);
+void cay__worker_post_ctl(cay__worker_t *to, int kind, unsigned from,
+                          const cay_stats_t *stats);
+int cay__worker_bind(cay_server_t *srv, cay__worker_t *w);
+void cay__worker_free(cay__worker_t *w);
+
+/* server.c: shard 0's side of the close protocol. */
+void cay__server_on_drained(cay_server_t *srv, unsigned from);
+void cay__server_on_final(cay_server_t *srv, unsigned from,
+                          const cay_stats_t *st);
+void cay__server_worker_closed(cay_server_t *srv, cay__worker_t *w);
+
+#endif

@@ -1,0 +1,501 @@
+/*
+ * One shard of the server (DESIGN.md sections 1 and 3): its sockets, the
+ * routing of every message to the shard that owns its Call-ID, sending
+ * (UDP from the own socket, TCP through the shard that owns the
+ * connection), the mailbox dispatch, and this shard's part of the drain.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cay/errno.h"
+#include "core/alloc.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "server/server_int.h"
+#include "transport/callid.h"
+
+#define SHARD_NO(w) ((int)(w)->index)
+
+static void start_drain(cay__worker_t *w);
+static void exit_worker(cay__worker_t *w);
+
+/* -- sending -------------------------------------------------------------- */
+
+static int
+tcp_write_local(cay__worker_t *w, cay_id_t conn, const char *data, size_t len)
+{
+  int err = CAY_ENOTFOUND;
+
+  /* The connection is in one of this shard's listeners' tables. */
+  for (unsigned i = 0; i < w->n_tcp && err == CAY_ENOTFOUND; i++)
+    err = cay__tcp_send(w->tcp[i], conn, data, len);
+  return err;
+}
+
+static int
+post_bytes(cay__worker_t *to, int kind, const cay__peer_t *peer,
+           const char *data, size_t len)
+{
+  mail_bytes_t *m = cay__malloc(sizeof *m + len);
+  int err;
+
+  if (m == NULL)
+    return -ENOMEM;
+  m->m.kind = kind;
+  m->peer = *peer;
+  m->len = len;
+  memcpy(m->data, data, len);
+  err = cay__mailbox_post(&to->mb, &m->m);
+  if (err)
+    cay__free(m);
+  return err;
+}
+
+static int
+send_peer(void *arg, const cay__peer_t *dst, const char *data, size_t len)
+{
+  cay__worker_t *w = arg;
+  int err;
+
+  if (dst->proto == CAY__UDP) {
+    /* Any shard sends UDP from its own socket of the right family. */
+    for (unsigned i = 0; i < w->n_udp; i++)
+      if (cay__addr_family(&w->udp_addr[i]) == cay__addr_family(&dst->addr))
+        return cay__udp_send(w->udp[i], &dst->addr, data, len);
+    return -EAFNOSUPPORT;
+  }
+  if (dst->conn) {
+    unsigned owner = cay__id_shard(dst->conn);
+    if (owner != w->index && owner < w->srv->nshards)
+      /* The connection belongs to another shard: it writes (rule 1). */
+      return post_bytes(w->srv->workers[owner], MAIL_TCP_WRITE, dst, data, len);
+    err = tcp_write_local(w, dst->conn, data, len);
+    if (err != CAY_ENOTFOUND)
+      return err;
+  }
+  /* No live connection: reuse one to the address or open one. */
+  for (unsigned i = 0; i < w->n_tcp; i++)
+    if (cay__addr_family(&w->tcp_addr[i]) == cay__addr_family(&dst->addr))
+      return cay__tcp_send_to(w->tcp[i], &dst->addr, data, len, NULL);
+  return -EAFNOSUPPORT;
+}
+
+/* -- receiving ------------------------------------------------------------ */
+
+/* DESIGN.md section 3, steps 2-3: the owner of a message is the shard its
+ * Call-ID hashes to; anything else is posted there, raw. A message with no
+ * Call-ID is handled here (it gets a stateless 400 or is dropped). */
+static void
+route(cay__worker_t *w, const char *data, size_t len, const cay__peer_t *src)
+{
+  unsigned n = w->srv->nshards, owner = w->index;
+  const char *cid;
+  size_t cidlen;
+
+  if (n > 1 && cay__callid_scan(data, len, &cid, &cidlen) == 0)
+    owner = cay__callid_shard(cid, cidlen, n);
+  if (owner != w->index) {
+    if (post_bytes(w->srv->workers[owner], MAIL_RECV, src, data, len) != 0) {
+      w->shard.stats.msgs_in++;
+      w->shard.stats.dropped++;
+      CAY_DEBUG(SHARD_NO(w), "shard %u refused a message: dropped", owner);
+    }
+    return;
+  }
+  cay__endpoint_recv(&w->ep, data, len, src);
+  cay__shard_flush(&w->shard);
+}
+
+static void
+on_datagram(cay__udp_t *u, const char *data, size_t len,
+            const cay__addr_t *from, void *arg)
+{
+  cay__peer_t src = { .addr = *from, .proto = CAY__UDP, .conn = 0 };
+
+  (void)u;
+  route(arg, data, len, &src);
+}
+
+/* RFC 3261 section 18.3: a message on a stream without Content-Length is
+ * answered 400 (when it can be) and the connection closes. */
+static void
+reject_unframed(cay__worker_t *w, const char *data, size_t len,
+                const cay__peer_t *src)
+{
+  msg_t *msg = NULL, *resp;
+
+  w->shard.stats.msgs_in++;
+  w->shard.stats.parse_errors++;
+  cay__msg_parse(data, len, &msg);
+  if (msg && cay__msg_answerable(sip_object(msg))
+      && (resp = cay__msg_response(
+              msg, 400, "Bad Request - Missing Content-Length", NULL))
+             != NULL
+      && cay__endpoint_respond_stateless(&w->ep, msg, src, resp) == 0)
+    w->shard.stats.bad_requests++;
+  else
+    w->shard.stats.dropped++;
+  if (msg)
+    msg_destroy(msg);
+}
+
+static void
+on_tcp_message(cay__tcp_t *tcp, cay_id_t conn, int status, const char *data,
+               size_t len, const cay__addr_t *from, void *arg)
+{
+  cay__peer_t src = { .addr = *from, .proto = CAY__TCP, .conn = conn };
+
+  (void)tcp;
+  if (status == CAY_EPARSE)
+    reject_unframed(arg, data, len, &src);
+  else
+    route(arg, data, len, &src);
+}
+
+/* -- mailbox ------------------------------------------------------------- */
+
+static void
+dispatch(cay__mail_t *m, void *arg)
+{
+  cay__worker_t *w = arg;
+  mail_bytes_t *b = (mail_bytes_t *)m;
+  mail_ctl_t *c = (mail_ctl_t *)m;
+
+  switch (m->kind) {
+  case MAIL_RECV:
+    if (w->exiting) {
+      /* Read by another shard after this one stopped: lost like a
+       * datagram that arrives after shutdown. */
+      w->shard.stats.msgs_in++;
+      w->shard.stats.dropped++;
+    } else {
+      cay__endpoint_recv(&w->ep, b->data, b->len, &b->peer);
+    }
+    break;
+  case MAIL_TCP_WRITE:
+    if (tcp_write_local(w, b->peer.conn, b->data, b->len) != 0)
+      CAY_DEBUG(SHARD_NO(w), "write for a closed connection dropped");
+    break;
+  case MAIL_DRAIN:
+    start_drain(w);
+    break;
+  case MAIL_DRAINED:
+    cay__server_on_drained(w->srv, c->from);
+    break;
+  case MAIL_EXIT:
+    exit_worker(w);
+    break;
+  case MAIL_FINAL:
+    cay__server_on_final(w->srv, c->from, &c->stats);
+    break;
+  }
+  cay__free(m);
+  cay__shard_flush(&w->shard);
+}
+
+void
+cay__worker_post_ctl(cay__worker_t *to, int kind, unsigned from,
+                     const cay_stats_t *stats)
+{
+  mail_ctl_t *c = cay__calloc(1, sizeof *c);
+
+  if (c == NULL) {
+    CAY_ERROR((int)from, "no memory for a control message to shard %u",
+              to->index);
+    return;
+  }
+  c->m.kind = kind;
+  c->from = from;
+  if (stats)
+    c->stats = *stats;
+  if (cay__mailbox_post(&to->mb, &c->m) != 0) {
+    CAY_ERROR((int)from, "shard %u refused a control message", to->index);
+    cay__free(c);
+  }
+}
+
+/* -- drain and exit ------------------------------------------------------- */
+
+static void
+drained(cay__worker_t *w)
+{
+  if (w->drained)
+    return;
+  w->drained = 1;
+  uv_timer_stop(&w->grace);
+  CAY_DEBUG(SHARD_NO(w), "drained");
+  cay__worker_post_ctl(w->srv->workers[0], MAIL_DRAINED, w->index, NULL);
+}
+
+static void
+on_grace(uv_timer_t *h)
+{
+  drained(h->data);
+}
+
+static void
+on_idle(void *arg)
+{
+  cay__worker_t *w = arg;
+
+  /* Called from inside an event: report on the next loop iteration. */
+  uv_timer_start(&w->grace, on_grace, 0, 0);
+}
+
+static void
+start_drain(cay__worker_t *w)
+{
+  if (w->draining)
+    return;
+  w->draining = 1;
+  CAY_INFO(SHARD_NO(w), "draining: %u sessions live",
+           cay__sessions_live(&w->ss));
+  uv_timer_start(&w->grace, on_grace, w->srv->grace_ms, 0);
+  cay__sessions_drain(&w->ss, on_idle, w);
+}
+
+static void
+on_handle_closed(void *arg)
+{
+  cay__worker_t *w = arg;
+
+  if (--w->open_handles == 0)
+    cay__server_worker_closed(w->srv, w);
+}
+
+static void
+on_uv_closed(uv_handle_t *h)
+{
+  on_handle_closed(h->data);
+}
+
+static void
+close_sockets(cay__worker_t *w)
+{
+  for (unsigned i = 0; i < w->n_udp; i++) {
+    w->open_handles++;
+    cay__udp_close(w->udp[i], on_handle_closed, w);
+  }
+  for (unsigned i = 0; i < w->n_tcp; i++) {
+    w->open_handles++;
+    cay__tcp_close(w->tcp[i], on_handle_closed, w);
+  }
+  w->n_udp = w->n_tcp = 0;
+}
+
+/* Stop reading, report the counters to shard 0, end what is left and
+ * close every handle. Shard 0 keeps its mailbox until every report is in
+ * (server.c closes it). */
+static void
+exit_worker(cay__worker_t *w)
+{
+  cay_stats_t st;
+
+  if (w->exiting)
+    return;
+  w->exiting = 1;
+  /* Held until everything below is asked to close. The mailbox counts from
+   * here on: shards 1..N-1 close it below; shard 0 closes it when every
+   * report is in (cay__server_on_final(), maybe from inside this call). */
+  w->open_handles = 1;
+  if (w->mb_open)
+    w->open_handles++;
+  for (unsigned i = 0; i < w->n_udp; i++)
+    cay__udp_stop(w->udp[i]);
+  for (unsigned i = 0; i < w->n_tcp; i++)
+    cay__tcp_stop(w->tcp[i]);
+  /* The summary reports the state at the end of the drain: dialogs still
+   * live and transactions still without a final response were cut. */
+  st = w->shard.stats;
+  if (st.dialogs_live || st.txns_live)
+    CAY_WARN(SHARD_NO(w),
+             "drain ended with %llu dialogs and %llu "
+             "transactions live",
+             (unsigned long long)st.dialogs_live,
+             (unsigned long long)st.txns_live);
+  if (w->index == 0)
+    cay__server_on_final(w->srv, 0, &st);
+  else
+    cay__worker_post_ctl(w->srv->workers[0], MAIL_FINAL, w->index, &st);
+  cay__sessions_fini(&w->ss);
+  cay__endpoint_fini(&w->ep);
+  w->layers_up = 0;
+  close_sockets(w);
+  if (w->grace_open) {
+    w->open_handles++;
+    uv_close((uv_handle_t *)&w->grace, on_uv_closed);
+    w->grace_open = 0;
+  }
+  w->open_handles += cay__shard_fini(&w->shard, on_uv_closed, w);
+  w->shard_up = 0;
+  if (w->index != 0 && w->mb_open) {
+    w->mb_open = 0;
+    cay__mailbox_close(&w->mb, on_handle_closed, w);
+  }
+  on_handle_closed(w);
+}
+
+/* -- setup ---------------------------------------------------------------- */
+
+int
+cay__worker_bind(cay_server_t *srv, cay__worker_t *w)
+{
+  char text[80];
+  int err;
+
+  for (unsigned i = 0; i < srv->cfg.n_listen; i++) {
+    const cay_listen_t *l = &srv->cfg.listen[i];
+    cay__addr_t addr;
+
+    if (cay__addr_set(&addr, l->host, l->port))
+      return CAY_ECONFIG;
+    if (strcmp(l->proto, "tcp") == 0) {
+      cay__tcp_opts_t o;
+      cay__tcp_opts_init(&o);
+      err = cay__tcp_create(&w->tcp[w->n_tcp], &w->shard, &addr, &o,
+                            on_tcp_message, w);
+      if (err == 0)
+        cay__tcp_local(w->tcp[w->n_tcp], &w->tcp_addr[w->n_tcp]);
+      if (err == 0)
+        w->n_tcp++;
+    } else {
+      err = cay__udp_create(&w->udp[w->n_udp], w->loop, &addr, on_datagram, w);
+      if (err == 0)
+        cay__udp_local(w->udp[w->n_udp], &w->udp_addr[w->n_udp]);
+      if (err == 0)
+        w->n_udp++;
+    }
+    if (err) {
+      CAY_ERROR(SHARD_NO(w), "cannot listen on %s:%s:%u: %s", l->proto, l->host,
+                l->port, cay_strerror(err));
+      return err;
+    }
+    if (w->index == 0) {
+      cay__addr_format(strcmp(l->proto, "tcp") == 0
+                           ? &w->tcp_addr[w->n_tcp - 1]
+                           : &w->udp_addr[w->n_udp - 1],
+                       text, sizeof text);
+      CAY_INFO(0, "listening on %s:%s", l->proto, text);
+    }
+  }
+  return 0;
+}
+
+int
+cay__worker_create(cay_server_t *srv, unsigned index, uv_loop_t *loop,
+                   cay__worker_t **out)
+{
+  cay__worker_t *w = cay__calloc(1, sizeof *w);
+  int err;
+
+  if (w == NULL)
+    return -ENOMEM;
+  w->srv = srv;
+  w->index = index;
+  if (loop == NULL) {
+    err = uv_loop_init(&w->own_loop);
+    if (err) {
+      cay__free(w);
+      return err;
+    }
+    loop = &w->own_loop;
+  }
+  w->loop = loop;
+  *out = w;
+  err = cay__shard_init(&w->shard, loop, index, 0);
+  if (err)
+    return err;
+  w->shard_up = 1;
+  err = cay__mailbox_init(&w->mb, loop, dispatch, w, 0);
+  if (err)
+    return err;
+  w->mb_open = 1;
+  err = uv_timer_init(loop, &w->grace);
+  if (err)
+    return err;
+  w->grace.data = w;
+  w->grace_open = 1;
+  return 0;
+}
+
+int
+cay__worker_layers_init(cay__worker_t *w, const char *sent_by)
+{
+  cay__tu_t none = { 0 };
+  int err;
+
+  err = cay__endpoint_init(&w->ep, &w->shard, &none, send_peer, w, sent_by);
+  if (err)
+    return err;
+  err = cay__sessions_init(&w->ss, &w->ep, &w->srv->cfg);
+  if (err) {
+    cay__endpoint_fini(&w->ep);
+    return err;
+  }
+  w->layers_up = 1;
+  return 0;
+}
+
+static void
+thread_main(void *arg)
+{
+  cay__worker_t *w = arg;
+
+  uv_run(w->loop, UV_RUN_DEFAULT);
+}
+
+int
+cay__worker_start(cay__worker_t *w)
+{
+  int err;
+
+  for (unsigned i = 0; i < w->n_udp; i++)
+    if ((err = cay__udp_start(w->udp[i])) != 0)
+      return err;
+  for (unsigned i = 0; i < w->n_tcp; i++)
+    if ((err = cay__tcp_start(w->tcp[i])) != 0)
+      return err;
+  if (w->index == 0)
+    return 0;
+  /* Everything was set up on this thread; the new thread owns the loop
+   * from here on (thread creation orders the two). */
+  err = uv_thread_create(&w->thread, thread_main, w);
+  if (err == 0)
+    w->has_thread = 1;
+  return err;
+}
+
+void
+cay__worker_abort(cay__worker_t *w)
+{
+  if (w->layers_up) {
+    cay__sessions_fini(&w->ss);
+    cay__endpoint_fini(&w->ep);
+    w->layers_up = 0;
+  }
+  close_sockets(w);
+  if (w->grace_open)
+    uv_close((uv_handle_t *)&w->grace, NULL);
+  w->grace_open = 0;
+  if (w->shard_up)
+    cay__shard_fini(&w->shard, NULL, NULL);
+  w->shard_up = 0;
+  if (w->mb_open)
+    cay__mailbox_close(&w->mb, NULL, NULL);
+  w->mb_open = 0;
+  /* Close callbacks run on the next iterations; counting them does not
+   * matter any more. NOWAIT: shard 0's loop may be the caller's. */
+  w->open_handles = 1u << 30;
+  for (int i = 0; i < 4; i++)
+    uv_run(w->loop, UV_RUN_NOWAIT);
+  cay__worker_free(w);
+}
+
+void
+cay__worker_free(cay__worker_t *w)
+{
+  if (w->loop == &w->own_loop)
+    uv_loop_close(&w->own_loop);
+  cay__free(w);
+}

@@ -1,0 +1,92 @@
+/*
+ * TCP transport of one shard (RFC 3261 section 18): a listener bound with
+ * SO_REUSEPORT (every shard listens on the same address and owns the
+ * connections it accepts or opens), stream framing, CRLF keep-alives
+ * (RFC 5626 section 3.5.1), bounds on message size, header count and
+ * connections, an idle timeout. A connection is named across time and
+ * shards by a cay_id_t from its shard's id table (its shard is
+ * cay__id_shard(id)); only the owner shard touches it.
+ */
+#ifndef CAY_TRANSPORT_TCP_H
+#define CAY_TRANSPORT_TCP_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "shard/shard.h"
+#include "transport/addr.h"
+
+typedef struct cay__tcp cay__tcp_t;
+
+typedef struct cay__tcp_opts {
+  size_t max_msg_bytes;     /* default 65535 */
+  unsigned max_headers;     /* default 256 */
+  unsigned idle_timeout_ms; /* no byte either way for this long: close;
+                               default 300000 */
+  unsigned max_conns;       /* per shard, default 10000; beyond it new
+                               connections are closed at once */
+} cay__tcp_opts_t;
+
+/**
+ * One framed message from connection @p conn, or a framing error.
+ *
+ * @param status  0 (a message), or CAY_EPARSE (no Content-Length; @p data
+ *                is the header section; the connection closes once what
+ *                the callback sends has been written, so a 400 can go
+ *                out first).
+ * @param data    Valid during the call only.
+ */
+typedef void (*cay__tcp_recv_cb)(cay__tcp_t *tcp, cay_id_t conn, int status,
+                                 const char *data, size_t len,
+                                 const cay__addr_t *from, void *arg);
+
+void cay__tcp_opts_init(cay__tcp_opts_t *o);
+
+/**
+ * Create the listener socket by hand (socket, SO_REUSEADDR, SO_REUSEPORT,
+ * bind, listen) and hand it to libuv with uv_tcp_open(). Does not accept
+ * yet.
+ * @return 0, -ENOMEM, or the failing step's error (UV_EADDRINUSE, ...).
+ * @thread owner
+ */
+int cay__tcp_create(cay__tcp_t **out, cay__shard_t *shard,
+                    const cay__addr_t *bind, const cay__tcp_opts_t *opts,
+                    cay__tcp_recv_cb cb, void *arg);
+
+/** Start accepting. @return 0 or a libuv error. */
+int cay__tcp_start(cay__tcp_t *tcp);
+/** Stop accepting (connections stay). */
+void cay__tcp_stop(cay__tcp_t *tcp);
+/** The listener's bound address (real port when bound to port 0). */
+int cay__tcp_local(const cay__tcp_t *tcp, cay__addr_t *out);
+
+/**
+ * Write @p data (copied) on connection @p conn, which must belong to this
+ * shard.
+ * @return 0, CAY_ENOTFOUND (no such live connection), -ENOMEM, or a write
+ *         error.
+ * @thread owner
+ */
+int cay__tcp_send(cay__tcp_t *tcp, cay_id_t conn, const char *data, size_t len);
+
+/**
+ * Send to @p dst: on a live connection of this shard to that address
+ * (accepted or opened), else on a new connection (connect; the data waits
+ * for it). @p conn_out receives the connection used, or NULL.
+ * @return 0, CAY_ELIMIT (connection limit), -ENOMEM, or a libuv error.
+ * @thread owner
+ */
+int cay__tcp_send_to(cay__tcp_t *tcp, const cay__addr_t *dst, const char *data,
+                     size_t len, cay_id_t *conn_out);
+
+/** Live connections of this shard. */
+unsigned cay__tcp_conns(const cay__tcp_t *tcp);
+
+/**
+ * Close the listener and every connection; @p cb runs once all handles are
+ * closed, after which @p tcp is freed.
+ * @thread owner
+ */
+void cay__tcp_close(cay__tcp_t *tcp, void (*cb)(void *arg), void *arg);
+
+#endif
