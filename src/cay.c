@@ -20,24 +20,24 @@ static uv_signal_t sig_int, sig_term;
 static void
 usage(FILE *f)
 {
-  fprintf(f,
-          "usage: cay [-c FILE] [-L PROTO:HOST:PORT]... [-s N] [-t] [-l LEVEL]\n"
-          "           [--version] [--help]\n"
-          "  -c, --config FILE   YAML configuration (see cay.yaml.sample)\n"
-          "  -L, --listen SPEC   udp:HOST:PORT or tcp:HOST:PORT, repeatable;\n"
-          "                      replaces the configured list (default\n"
-          "                      udp:127.0.0.1:5060 and tcp:127.0.0.1:5060)\n"
-          "  -s, --shards N      shards (event loops, one thread each), or\n"
-          "                      'auto' for one per CPU (default 1)\n"
-          "  -t, --check         check the configuration and exit\n"
-          "  -l, --log LEVEL     error, warn, info or debug (default info)\n"
-          "  -V, --version       print the version and exit\n"
-          "  -h, --help          print this help and exit\n"
-          "Without a config file, cay answers every call on 127.0.0.1:5060\n"
-          "(UDP and TCP).\n"
-          "SIGINT/SIGTERM drain: new calls get 503, live calls get BYE, then\n"
-          "cay exits 0 and prints a 'shard=K key=value...' line per shard and\n"
-          "a 'summary key=value...' line of totals on stdout.\n");
+  fprintf(
+      f, "usage: cay [-c FILE] [-L PROTO:HOST:PORT]... [-s N] [-t] [-l LEVEL]\n"
+         "           [--version] [--help]\n"
+         "  -c, --config FILE   YAML configuration (see cay.yaml.sample)\n"
+         "  -L, --listen SPEC   udp:HOST:PORT or tcp:HOST:PORT, repeatable;\n"
+         "                      replaces the configured list (default\n"
+         "                      udp:127.0.0.1:5060 and tcp:127.0.0.1:5060)\n"
+         "  -s, --shards N      shards (event loops, one thread each), or\n"
+         "                      'auto' for one per CPU (default 1)\n"
+         "  -t, --check         check the configuration and exit\n"
+         "  -l, --log LEVEL     error, warn, info or debug (default info)\n"
+         "  -V, --version       print the version and exit\n"
+         "  -h, --help          print this help and exit\n"
+         "Without a config file, cay answers every call on 127.0.0.1:5060\n"
+         "(UDP and TCP).\n"
+         "SIGINT/SIGTERM drain: new calls get 503, live calls get BYE, then\n"
+         "cay exits 0 and prints a 'shard=K key=value...' line per shard and\n"
+         "a 'summary key=value...' line of totals on stdout.\n");
 }
 
 static void

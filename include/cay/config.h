@@ -3,11 +3,10 @@
  *
  * The YAML shape (every key optional; shown with the defaults):
  *
- *   listen: [ "udp:127.0.0.1:5060", "tcp:127.0.0.1:5060" ]     # udp|tcp:HOST:PORT, HOST may be [v6]
- *   shards: 1                            # or auto: one per CPU
- *   timers: { t1_ms: 500, t2_ms: 4000, t4_ms: 5000 }   # RFC 3261 s.17
- *   dialog: { max_duration_s: 7200 }     # 0 = no limit
- *   answer:
+ *   listen: [ "udp:127.0.0.1:5060", "tcp:127.0.0.1:5060" ]     #
+ * udp|tcp:HOST:PORT, HOST may be [v6] shards: 1                            # or
+ * auto: one per CPU timers: { t1_ms: 500, t2_ms: 4000, t4_ms: 5000 }   # RFC
+ * 3261 s.17 dialog: { max_duration_s: 7200 }     # 0 = no limit answer:
  *     ring_ms: 0                         # delay before 180 (and 200)
  *     answer_after_ms: 0                 # delay from 180 to 200
  *     hangup_after_ms: 0                 # 0 = never: Cay never sends BYE
@@ -58,9 +57,9 @@ typedef struct cay_config {
   unsigned n_codecs;                  /* default PCMU, PCMA, telephone-event */
   char media_ip[CAY_CONFIG_NAME_LEN]; /* default 127.0.0.1 */
   cay_log_level_t log_level;          /* default CAY_LOG_INFO */
-  unsigned shards; /* default 1; 0 = auto, one per CPU; at most 64 */
-  unsigned max_transactions;          /* per shard, transactions without a final
-                                        response; default 100000 */
+  unsigned shards;           /* default 1; 0 = auto, one per CPU; at most 64 */
+  unsigned max_transactions; /* per shard, transactions without a final
+                               response; default 100000 */
 } cay_config_t;
 
 /**

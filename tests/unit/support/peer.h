@@ -31,8 +31,8 @@ typedef struct peer {
   cay__shard_t shard;
   cay__endpoint_t ep;
   cay__sessions_t ss;
-  cay__addr_t addr;  /* the peer: 127.0.0.1:5070 */
-  cay__peer_t src;   /* where injected messages come from (UDP by default) */
+  cay__addr_t addr; /* the peer: 127.0.0.1:5070 */
+  cay__peer_t src;  /* where injected messages come from (UDP by default) */
   peer_sent_t sent[PEER_MAX_SENT];
   unsigned nsent;
   int fail_sends; /* the transport refuses sends while set */
