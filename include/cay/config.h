@@ -57,9 +57,15 @@ typedef struct cay_config {
   unsigned n_codecs;                  /* default PCMU, PCMA, telephone-event */
   char media_ip[CAY_CONFIG_NAME_LEN]; /* default 127.0.0.1 */
   cay_log_level_t log_level;          /* default CAY_LOG_INFO */
-  unsigned shards;           /* default 1; 0 = auto, one per CPU; at most 64 */
-  unsigned max_transactions; /* per shard, transactions without a final
-                               response; default 100000 */
+  unsigned shards;            /* default 1; 0 = auto, one per CPU; at most 64 */
+  unsigned max_message_bytes; /* largest message on a stream, default
+                                 65535 (1024..16 MiB) */
+  unsigned max_headers;       /* header lines per stream message, default
+                                 256 */
+  unsigned tcp_max_connections; /* per shard, default 10000 */
+  unsigned tcp_idle_timeout_s;  /* close a silent connection, default 300 */
+  unsigned max_transactions;    /* per shard, transactions without a final
+                                  response; default 100000 */
 } cay_config_t;
 
 /**

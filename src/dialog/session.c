@@ -18,9 +18,8 @@
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
 
 static void on_step(cay__timer_t *tm);
-static void on_noack(cay__timer_t *tm);
+static void on_guard(cay__timer_t *tm);
 static void on_max(cay__timer_t *tm);
-static void on_hangup(cay__timer_t *tm);
 
 static uint64_t
 dialog_hash(const char *call_id, const char *local_tag, const char *remote_tag)
@@ -57,7 +56,9 @@ free_session(cay__defer_t *d)
       = (cay__session_t *)((char *)d - offsetof(cay__session_t, defer));
 
   cay__free(s->ok_bytes);
-  su_home_unref(s->home);
+  cay__free(s->sdp);
+  cay__free(s->text);
+  cay__free(s);
 }
 
 void
@@ -69,9 +70,8 @@ cay__session_destroy(cay__session_t *s)
     return;
   s->state = CAY__SESSION_TERMINATED;
   cay__shard_timer_stop(ss->shard, &s->t_step);
-  cay__shard_timer_stop(ss->shard, &s->t_noack);
+  cay__shard_timer_stop(ss->shard, &s->t_guard);
   cay__shard_timer_stop(ss->shard, &s->t_max);
-  cay__shard_timer_stop(ss->shard, &s->t_hangup);
   cay__htab_remove(&ss->dialogs, &s->hnode);
   cay__idtab_remove(&ss->shard->ids, s->id);
   ss->live--;
@@ -93,34 +93,94 @@ start_timer(cay__session_t *s, cay__timer_t *t, uint64_t ms)
 
 /* -- creating a session from the initial INVITE ------------------------- */
 
+/* Append the encoding of one header's value (or a URL) to the text block
+ * being built; returns its offset, or -1 when it does not fit. */
+static long
+put_value(char *buf, size_t size, size_t *off, const msg_header_t *h,
+          const url_t *url, const char *suffix)
+{
+  long start = (long)*off;
+  issize_t n;
+
+  n = h ? msg_header_field_e(buf + *off, size - *off, h, 0)
+        : url_e(buf + *off, (isize_t)(size - *off), url);
+  if (n < 0 || (size_t)n >= size - *off)
+    return -1;
+  *off += (size_t)n;
+  if (suffix) {
+    size_t sl = strlen(suffix);
+    if (sl >= size - *off)
+      return -1;
+    memcpy(buf + *off, suffix, sl);
+    *off += sl;
+  }
+  buf[(*off)++] = '\0';
+  return start;
+}
+
+static long
+put_str(char *buf, size_t size, size_t *off, const char *str)
+{
+  long start = (long)*off;
+  size_t n = strlen(str);
+
+  if (n + 1 > size - *off)
+    return -1;
+  memcpy(buf + *off, str, n + 1);
+  *off += n + 1;
+  return start;
+}
+
+/* 12.1.1: the dialog state from the INVITE: Call-ID, the remote party
+ * (From) and tag, the local party (To plus our tag), the remote target
+ * (Contact URI) and the route set (Record-Route, in order). */
 static int
 copy_dialog_state(cay__session_t *s, const sip_t *sip, const cay__txn_t *t)
 {
-  su_home_t *home = s->home;
-  char tag[24];
+  char buf[8192], tag[24], tagparam[32];
+  long o[7] = { 0 };
+  size_t off = 0;
 
-  s->call_id = su_strdup(home, sip->sip_call_id->i_id);
-  s->remote_tag
-      = su_strdup(home, sip->sip_from->a_tag ? sip->sip_from->a_tag : "");
-  /* 12.1.1: the remote party is the From of the request, the local party
-   * its To plus our tag; the remote target is the Contact URI; the route
-   * set is the Record-Route list in order. */
-  s->remote_party = sip_from_dup(home, sip->sip_from);
-  s->local_party = sip_to_dup(home, sip->sip_to);
   cay__rand_token(&s->ss->shard->rand, tag, 10);
-  if (s->local_party)
-    sip_to_tag(home, s->local_party, tag);
-  s->local_tag = s->local_party ? s->local_party->a_tag : NULL;
-  s->remote_target = url_hdup(home, sip->sip_contact->m_url);
-  if (sip->sip_record_route)
-    s->route_set
-        = sip_route_dup(home, (sip_route_t const *)sip->sip_record_route);
+  snprintf(tagparam, sizeof tagparam, ";tag=%s", tag);
+  o[0] = put_str(buf, sizeof buf, &off, sip->sip_call_id->i_id);
+  o[1] = put_str(buf, sizeof buf, &off, tag);
+  o[2] = put_str(buf, sizeof buf, &off,
+                 sip->sip_from->a_tag ? sip->sip_from->a_tag : "");
+  o[3] = put_value(buf, sizeof buf, &off, (const msg_header_t *)sip->sip_to,
+                   NULL, tagparam);
+  o[4] = put_value(buf, sizeof buf, &off, (const msg_header_t *)sip->sip_from,
+                   NULL, NULL);
+  o[5] = put_value(buf, sizeof buf, &off, NULL, sip->sip_contact->m_url, NULL);
+  o[6] = -2; /* no route set */
+  for (const sip_record_route_t *r = sip->sip_record_route; r && o[6] != -1;
+       r = r->r_next) {
+    /* "v1, v2, ...": one Route header value list, parsed back in order. */
+    if (o[6] == -2)
+      o[6] = (long)off;
+    else
+      buf[off - 1] = ','; /* replace the NUL of the previous value */
+    if (put_value(buf, sizeof buf, &off, (const msg_header_t *)r, NULL, NULL)
+        < 0)
+      o[6] = -1;
+  }
+  for (int i = 0; i < 7; i++)
+    if (o[i] == -1)
+      return CAY_ELIMIT; /* the dialog state is over 8 KiB */
+  s->text = cay__malloc(off);
+  if (s->text == NULL)
+    return -ENOMEM;
+  memcpy(s->text, buf, off);
+  s->call_id = s->text + o[0];
+  s->local_tag = s->text + o[1];
+  s->remote_tag = s->text + o[2];
+  s->local_party = s->text + o[3];
+  s->remote_party = s->text + o[4];
+  s->remote_target = s->text + o[5];
+  s->route_set = o[6] >= 0 ? s->text + o[6] : NULL;
   s->remote_cseq = sip->sip_cseq->cs_seq;
   s->invite_cseq = sip->sip_cseq->cs_seq;
   s->peer = *cay__txn_peer(t);
-  if (!s->call_id || !s->remote_tag || !s->remote_party || !s->local_tag
-      || !s->remote_target || (sip->sip_record_route && !s->route_set))
-    return -ENOMEM;
   return 0;
 }
 
@@ -179,7 +239,7 @@ make_sdp(cay__session_t *s, const sip_t *sip)
   }
   if (offer && offer_len == ss->offer_cache_len && ss->answer_cache
       && memcmp(offer, ss->offer_cache, offer_len) == 0) {
-    s->sdp = su_strndup(s->home, ss->answer_cache, ss->answer_cache_len);
+    s->sdp = cay__strndup(ss->answer_cache, ss->answer_cache_len);
     if (s->sdp == NULL)
       return -ENOMEM;
     /* sess_id has exactly 16 digits (sdp_session_id()). */
@@ -196,10 +256,9 @@ make_sdp(cay__session_t *s, const sip_t *sip)
     return err;
   if (offer)
     cache_answer(ss, offer, offer_len, body, len);
-  s->sdp = su_strndup(s->home, body, len);
+  s->sdp = body; /* cay__malloc'd by the SDP layer */
   s->sdp_len = len;
-  cay__free(body);
-  return s->sdp ? 0 : -ENOMEM;
+  return 0;
 }
 
 int
@@ -209,25 +268,23 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
   cay__session_t *s;
   int err;
 
-  s = su_home_new(sizeof *s);
+  s = cay__calloc(1, sizeof *s);
   if (s == NULL)
     return -ENOMEM;
-  /* The dialog's strings and headers (Call-ID, tags, From, To, Contact,
-   * route set, SDP) in one block rather than a malloc each. */
-  su_home_preload(s->home, 1, 768);
   s->ss = ss;
   s->state = CAY__SESSION_INCOMING;
   cay__timer_init(&s->t_step, on_step, s);
-  cay__timer_init(&s->t_noack, on_noack, s);
+  cay__timer_init(&s->t_guard, on_guard, s);
   cay__timer_init(&s->t_max, on_max, s);
-  cay__timer_init(&s->t_hangup, on_hangup, s);
   err = copy_dialog_state(s, sip, t);
   if (err == 0)
     err = make_sdp(s, sip);
   if (err == 0)
     err = cay__idtab_add(&ss->shard->ids, s, &s->id);
   if (err) {
-    su_home_unref(s->home);
+    cay__free(s->sdp);
+    cay__free(s->text);
+    cay__free(s);
     return err;
   }
   s->invite_txn = cay__txn_id(t);
@@ -279,13 +336,17 @@ send_ok(cay__session_t *s, cay__txn_t *t)
     CAY_DEBUG(SHARD_NO(ss), "session %s: 200 not sent cleanly: %s", s->call_id,
               cay_strerror(err));
   }
+  /* The SDP lives on in ok_bytes until the ACK; nothing else needs it
+   * (re-INVITE is not handled yet). */
+  cay__free(s->sdp);
+  s->sdp = NULL;
   s->state = CAY__SESSION_ANSWERED;
   ss->shard->stats.calls_answered++;
   /* 13.3.1.4: retransmit the 2xx at T1, doubling to T2, until the ACK;
    * after 64*T1 without it, end the session with BYE. */
   s->ok_interval = ss->cfg.t1_ms;
   start_timer(s, &s->t_step, s->ok_interval);
-  start_timer(s, &s->t_noack, 64ull * ss->cfg.t1_ms);
+  start_timer(s, &s->t_guard, 64ull * ss->cfg.t1_ms);
   if (ss->cfg.dialog_max_duration_s)
     start_timer(s, &s->t_max, 1000ull * ss->cfg.dialog_max_duration_s);
 }
@@ -348,18 +409,55 @@ on_step(cay__timer_t *tm)
 /* -- ending a session ----------------------------------------------------- */
 
 static void
-bye_dest(cay__session_t *s, cay__peer_t *dst)
+bye_dest(cay__session_t *s, const sip_route_t *route, const url_t *target,
+         cay__peer_t *dst)
 {
   /* 12.2.1.1 with loose routing: the first Route, else the remote target.
    * Cay does no DNS yet: a host name falls back to where the INVITE came
    * from (right for the usual peer behind its own address). Over TCP the
    * INVITE's connection is reused while it lives (RFC 3261 section
    * 18.1.1 allows any connection to the target). */
-  const url_t *url = s->route_set ? s->route_set->r_url : s->remote_target;
+  const url_t *url = route ? route->r_url : target;
 
   *dst = s->peer;
-  if (cay__url_dest(url, &dst->addr) != 0)
+  if (url == NULL || cay__url_dest(url, &dst->addr) != 0)
     dst->addr = s->peer.addr;
+}
+
+/* Build our BYE from the dialog state (12.2.1.1); the headers kept as text
+ * are parsed into a scratch home that lives only for this call. */
+static msg_t *
+build_bye(cay__session_t *s, const char *branch, cay__peer_t *dst)
+{
+  cay__endpoint_t *ep = s->ss->ep;
+  su_home_t home[1] = { SU_HOME_INIT(home) };
+  const char *colon = strrchr(ep->sent_by, ':');
+  cay__req_spec_t spec;
+  char host[64];
+  msg_t *bye = NULL;
+
+  /* sent_by is "host:port" or "[v6]:port". */
+  snprintf(host, sizeof host, "%.*s", (int)(colon - ep->sent_by), ep->sent_by);
+  memset(&spec, 0, sizeof spec);
+  spec.method = sip_method_bye;
+  spec.method_name = "BYE";
+  spec.ruri = url_make(home, s->remote_target);
+  spec.via_host = host;
+  spec.via_port = (unsigned)atoi(colon + 1);
+  spec.proto = s->peer.proto;
+  spec.branch = branch;
+  /* 12.2.1.1: From is the local party, To the remote party. */
+  spec.from = sip_from_make(home, s->local_party);
+  spec.to = sip_to_make(home, s->remote_party);
+  spec.call_id = s->call_id;
+  spec.cseq = ++s->local_cseq;
+  spec.route = s->route_set ? sip_route_make(home, s->route_set) : NULL;
+  if (spec.ruri && spec.from && spec.to && (spec.route || !s->route_set)) {
+    bye = cay__msg_request(&spec);
+    bye_dest(s, spec.route, spec.ruri, dst);
+  }
+  su_home_deinit(home);
+  return bye;
 }
 
 void
@@ -367,9 +465,7 @@ cay__session_bye(cay__session_t *s, const char *why)
 {
   cay__sessions_t *ss = s->ss;
   cay__endpoint_t *ep = ss->ep;
-  cay__req_spec_t spec;
-  char branch[32], host[64];
-  const char *colon;
+  char branch[32];
   cay__peer_t dst;
   msg_t *bye;
   int err;
@@ -377,28 +473,10 @@ cay__session_bye(cay__session_t *s, const char *why)
   if (s->state != CAY__SESSION_ANSWERED && s->state != CAY__SESSION_CONFIRMED)
     return;
   cay__shard_timer_stop(ss->shard, &s->t_step);
-  cay__shard_timer_stop(ss->shard, &s->t_noack);
+  cay__shard_timer_stop(ss->shard, &s->t_guard);
   cay__shard_timer_stop(ss->shard, &s->t_max);
-  cay__shard_timer_stop(ss->shard, &s->t_hangup);
   cay__endpoint_branch(ep, branch, sizeof branch);
-  /* sent_by is "host:port" or "[v6]:port". */
-  colon = strrchr(ep->sent_by, ':');
-  snprintf(host, sizeof host, "%.*s", (int)(colon - ep->sent_by), ep->sent_by);
-  memset(&spec, 0, sizeof spec);
-  spec.method = sip_method_bye;
-  spec.method_name = "BYE";
-  spec.ruri = s->remote_target;
-  spec.via_host = host;
-  spec.via_port = (unsigned)atoi(colon + 1);
-  spec.proto = s->peer.proto;
-  spec.branch = branch;
-  spec.from = s->local_party; /* 12.2.1.1: From is the local party */
-  spec.to = s->remote_party;
-  spec.call_id = s->call_id;
-  spec.cseq = ++s->local_cseq;
-  spec.route = s->route_set;
-  bye = cay__msg_request(&spec);
-  bye_dest(s, &dst);
+  bye = build_bye(s, branch, &dst);
   s->state = CAY__SESSION_TERMINATING;
   err = bye ? cay__txn_request_send(ep, bye, &dst, s->id) : -ENOMEM;
   if (err) {
@@ -412,23 +490,21 @@ cay__session_bye(cay__session_t *s, const char *why)
 }
 
 static void
-on_noack(cay__timer_t *tm)
+on_guard(cay__timer_t *tm)
 {
-  /* 13.3.1.4: no ACK after 64*T1: the dialog is confirmed, but the session
-   * is ended with BYE. */
-  cay__session_bye(tm->data, "no ACK");
+  cay__session_t *s = tm->data;
+
+  /* Before the ACK, 13.3.1.4: no ACK after 64*T1, so the dialog is
+   * confirmed but the session is ended with BYE. After it, the
+   * configured hangup_after_ms ran out. */
+  cay__session_bye(s, s->state == CAY__SESSION_ANSWERED ? "no ACK"
+                                                        : "hangup_after_ms");
 }
 
 static void
 on_max(cay__timer_t *tm)
 {
   cay__session_bye(tm->data, "max duration");
-}
-
-static void
-on_hangup(cay__timer_t *tm)
-{
-  cay__session_bye(tm->data, "hangup_after_ms");
 }
 
 void
@@ -442,7 +518,7 @@ cay__session_ack(cay__session_t *s, const sip_t *sip)
       || sip->sip_cseq->cs_seq != s->invite_cseq)
     return;
   cay__shard_timer_stop(ss->shard, &s->t_step);
-  cay__shard_timer_stop(ss->shard, &s->t_noack);
+  cay__shard_timer_stop(ss->shard, &s->t_guard);
   cay__free(s->ok_bytes);
   s->ok_bytes = NULL;
   s->state = CAY__SESSION_CONFIRMED;
@@ -456,7 +532,7 @@ cay__session_ack(cay__session_t *s, const sip_t *sip)
     return;
   }
   if (ss->cfg.hangup_after_ms)
-    start_timer(s, &s->t_hangup, ss->cfg.hangup_after_ms);
+    start_timer(s, &s->t_guard, ss->cfg.hangup_after_ms);
 }
 
 void

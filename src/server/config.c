@@ -92,6 +92,10 @@ struct file_log {
 
 struct file_limits {
   char *max_transactions;
+  char *max_message_bytes;
+  char *max_headers;
+  char *tcp_max_connections;
+  char *tcp_idle_timeout_s;
 };
 
 struct file_top {
@@ -142,6 +146,10 @@ static const cyaml_schema_field_t log_fields[] = {
 
 static const cyaml_schema_field_t limits_fields[] = {
   STR("max_transactions", struct file_limits, max_transactions),
+  STR("max_message_bytes", struct file_limits, max_message_bytes),
+  STR("max_headers", struct file_limits, max_headers),
+  STR("tcp_max_connections", struct file_limits, tcp_max_connections),
+  STR("tcp_idle_timeout_s", struct file_limits, tcp_idle_timeout_s),
   CYAML_FIELD_END,
 };
 
@@ -226,6 +234,10 @@ cay_config_init(cay_config_t *cfg)
   cfg->log_level = CAY_LOG_INFO;
   cfg->shards = 1;
   cfg->max_transactions = 100000;
+  cfg->max_message_bytes = 65535;
+  cfg->max_headers = 256;
+  cfg->tcp_max_connections = 10000;
+  cfg->tcp_idle_timeout_s = 300;
 }
 
 static int
@@ -502,6 +514,30 @@ check_values(const cay_config_t *c, struct problem *pb, char *err,
   if (c->max_transactions < 1) {
     set_msg(err, errlen, "limits.max_transactions (%u) must be at least 1",
             c->max_transactions);
+    return CAY_ECONFIG;
+  }
+  strcpy(pb->path, "limits.max_message_bytes");
+  if (c->max_message_bytes < 1024 || c->max_message_bytes > (1u << 24)) {
+    set_msg(err, errlen,
+            "limits.max_message_bytes (%u) must be 1024 to 16777216",
+            c->max_message_bytes);
+    return CAY_ECONFIG;
+  }
+  strcpy(pb->path, "limits.max_headers");
+  if (c->max_headers < 16 || c->max_headers > 65535) {
+    set_msg(err, errlen, "limits.max_headers (%u) must be 16 to 65535",
+            c->max_headers);
+    return CAY_ECONFIG;
+  }
+  strcpy(pb->path, "limits.tcp_max_connections");
+  if (c->tcp_max_connections < 1) {
+    set_msg(err, errlen, "limits.tcp_max_connections must be at least 1");
+    return CAY_ECONFIG;
+  }
+  strcpy(pb->path, "limits.tcp_idle_timeout_s");
+  if (c->tcp_idle_timeout_s < 1 || c->tcp_idle_timeout_s > 86400) {
+    set_msg(err, errlen, "limits.tcp_idle_timeout_s (%u) must be 1 to 86400",
+            c->tcp_idle_timeout_s);
     return CAY_ECONFIG;
   }
   return 0;
@@ -1150,6 +1186,24 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
                           t->limits->max_transactions, 0, UINT_MAX,
                           &c->max_transactions))
              != 0)
+    return rc;
+  /* RFC 3261 section 18.3 framing limits and TCP connection limits. */
+  if (t->limits
+      && ((rc = parse_uint(lc, "limits.max_message_bytes",
+                           t->limits->max_message_bytes, 1024, 1u << 24,
+                           &c->max_message_bytes))
+              != 0
+          || (rc = parse_uint(lc, "limits.max_headers", t->limits->max_headers,
+                              16, 65535, &c->max_headers))
+                 != 0
+          || (rc = parse_uint(lc, "limits.tcp_max_connections",
+                              t->limits->tcp_max_connections, 1, 1000000,
+                              &c->tcp_max_connections))
+                 != 0
+          || (rc = parse_uint(lc, "limits.tcp_idle_timeout_s",
+                              t->limits->tcp_idle_timeout_s, 1, 86400,
+                              &c->tcp_idle_timeout_s))
+                 != 0))
     return rc;
   return 0;
 }

@@ -353,6 +353,10 @@ cay__worker_bind(cay_server_t *srv, cay__worker_t *w)
     if (strcmp(l->proto, "tcp") == 0) {
       cay__tcp_opts_t o;
       cay__tcp_opts_init(&o);
+      o.max_msg_bytes = srv->cfg.max_message_bytes;
+      o.max_headers = srv->cfg.max_headers;
+      o.max_conns = srv->cfg.tcp_max_connections;
+      o.idle_timeout_ms = srv->cfg.tcp_idle_timeout_s * 1000u;
       err = cay__tcp_create(&w->tcp[w->n_tcp], &w->shard, &addr, &o,
                             on_tcp_message, w);
       if (err == 0)

@@ -14,8 +14,8 @@ typedef struct cay__addr {
   union {
     struct sockaddr sa;
     struct sockaddr_in sin;
-    struct sockaddr_in6 sin6;
-    struct sockaddr_storage ss;
+    struct sockaddr_in6 sin6; /* 28 bytes, not a 128-byte sockaddr_storage:
+                                 every session and transaction holds one */
   } u;
 } cay__addr_t;
 

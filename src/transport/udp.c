@@ -216,7 +216,7 @@ cay__udp_stop(cay__udp_t *u)
 int
 cay__udp_local(const cay__udp_t *u, cay__addr_t *out)
 {
-  int len = (int)sizeof out->u.ss;
+  int len = (int)sizeof out->u;
 
   memset(out, 0, sizeof *out);
   return uv_udp_getsockname(&u->handle, &out->u.sa, &len);

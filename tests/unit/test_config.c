@@ -357,6 +357,23 @@ START_TEST(load_bad_unknown_codec)
 }
 END_TEST
 
+START_TEST(load_stream_limits)
+{
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "limits_tcp.yaml", err, sizeof err), 0);
+  ck_assert_uint_eq(cfg.max_message_bytes, 8192);
+  ck_assert_uint_eq(cfg.max_headers, 64);
+  ck_assert_uint_eq(cfg.tcp_max_connections, 50);
+  ck_assert_uint_eq(cfg.tcp_idle_timeout_s, 30);
+  ck_assert_uint_eq(cfg.max_transactions, defaults.max_transactions);
+  /* Out of range from code, not the file: cay_config_check says so. */
+  cfg.max_message_bytes = 100;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err,
+                   "limits.max_message_bytes (100) must be 1024 to 16777216");
+}
+END_TEST
+
 START_TEST(load_shards_number_and_auto)
 {
   ck_assert_int_eq(cay_config_load(&cfg, DATA "shards_4.yaml", err, sizeof err),
@@ -693,6 +710,7 @@ config_suite(void)
   tcase_add_test(tc, load_bad_17_1_2_2_t2_below_default_t1);
   tcase_add_test(tc, load_bad_unknown_codec);
   tcase_add_test(tc, load_shards_number_and_auto);
+  tcase_add_test(tc, load_stream_limits);
   tcase_add_test(tc, load_bad_shards_out_of_range);
   tcase_add_test(tc, load_bad_max_transactions_zero);
   suite_add_tcase(s, tc);

@@ -137,6 +137,43 @@ START_TEST(session_13_3_1_4_no_ack_after_64_t1_ends_with_bye)
 }
 END_TEST
 
+START_TEST(session_12_2_1_1_bye_follows_the_route_set)
+{
+  /* 12.1.1: the route set is the INVITE's Record-Route in order; 12.2.1.1
+   * with loose routing: our BYE carries it as Route and goes to the first
+   * entry, with the remote target (Contact) as Request-URI. */
+  peer_t *p = peer_new(NULL);
+
+  peer_send(p, "invite.sip", "branch", "z9hG4bK-rr", "fromtag", "ft1", "callid",
+            "rr1", "codecs", "0", "extra",
+            "Record-Route: <sip:127.0.0.1:5080;lr>, "
+            "<sip:127.0.0.1:5090;lr;x=1>\r\n",
+            NULL);
+  ck_assert_int_eq(peer_last_status(p), 200);
+  peer_advance(p, 64 * T1); /* no ACK: BYE */
+  int bye = peer_find_last(p, 0, "BYE");
+  ck_assert_int_ge(bye, 0);
+  const char *data = p->sent[bye].data;
+  static const char bye_line[] = "BYE sip:sipp@127.0.0.1:5070 SIP/2.0\r\n";
+  ck_assert_int_eq(strncmp(data, bye_line, sizeof bye_line - 1), 0);
+  const char *r1 = strstr(data, "<sip:127.0.0.1:5080;lr>");
+  const char *r2 = strstr(data, "<sip:127.0.0.1:5090;lr;x=1>");
+  ck_assert_ptr_nonnull(r1);
+  ck_assert_ptr_nonnull(r2);
+  ck_assert(r1 < r2);
+  ck_assert_uint_eq(cay__addr_port(&p->sent[bye].dst), 5080);
+  /* From is our side with our tag, To theirs with their tag. */
+  char *from = peer_header(p, (unsigned)bye, "From");
+  char *to = peer_header(p, (unsigned)bye, "To");
+  char tag[64];
+  ck_assert_ptr_nonnull(strstr(from, peer_to_tag(p, 1, tag, sizeof tag)));
+  ck_assert_ptr_nonnull(strstr(to, ";tag=ft1"));
+  free(from);
+  free(to);
+  peer_free(p);
+}
+END_TEST
+
 START_TEST(session_15_1_2_bye_gets_200_and_ends_dialog)
 {
   peer_t *p = peer_new(NULL);
@@ -569,6 +606,7 @@ session_suite(void)
   tcase_add_test(tc, session_18_2_2_responses_go_to_received_rport);
   tcase_add_test(tc, session_13_3_1_4_2xx_retransmitted_until_ack);
   tcase_add_test(tc, session_13_3_1_4_no_ack_after_64_t1_ends_with_bye);
+  tcase_add_test(tc, session_12_2_1_1_bye_follows_the_route_set);
   tcase_add_test(tc, session_15_1_2_bye_gets_200_and_ends_dialog);
   tcase_add_test(tc, session_9_2_cancel_gets_200_and_invite_487);
   tcase_add_test(tc, session_9_2_cancel_matching_nothing_gets_481);

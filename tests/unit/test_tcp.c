@@ -289,7 +289,7 @@ client_close(struct client *c)
 static void
 client_local(struct client *c, cay__addr_t *out)
 {
-  int len = (int)sizeof out->u.ss;
+  int len = (int)sizeof out->u;
 
   memset(out, 0, sizeof *out);
   ck_assert_int_eq(uv_tcp_getsockname(&c->h, &out->u.sa, &len), 0);
@@ -656,7 +656,7 @@ on_peer_connection(uv_stream_t *server, int status)
 static void
 peer_listen(struct peer *p)
 {
-  int len = (int)sizeof p->addr.u.ss;
+  int len = (int)sizeof p->addr.u;
 
   memset(p, 0, sizeof *p);
   ck_assert_int_eq(cay__addr_set(&p->addr, "127.0.0.1", 0), 0);
@@ -721,7 +721,7 @@ START_TEST(tcp_send_to_refused_drops_the_data)
   struct srv s = { 0 };
   cay__addr_t local, dst;
   cay__tcp_t *tcp = open_tcp("127.0.0.1", 0, NULL, &s, &local);
-  socklen_t alen = sizeof dst.u.ss;
+  socklen_t alen = sizeof dst.u;
   cay_id_t id = CAY_ID_NONE;
   int fd;
 
@@ -813,7 +813,7 @@ START_TEST(tcp_port_held_without_reuseport_is_eaddrinuse)
 {
   struct srv s = { 0 };
   cay__addr_t a;
-  socklen_t alen = sizeof a.u.ss;
+  socklen_t alen = sizeof a.u;
   cay__tcp_t *tcp = NULL;
   int fd;
 

@@ -186,7 +186,7 @@ START_TEST(udp_binds_beside_a_reuseport_only_socket)
 {
   struct rx rx = { 0 };
   cay__addr_t a, local;
-  socklen_t alen = sizeof a.u.ss;
+  socklen_t alen = sizeof a.u;
   cay__udp_t *u;
   int fd, on = 1;
 
@@ -210,7 +210,7 @@ END_TEST
 START_TEST(udp_port_held_without_reuseport_is_eaddrinuse)
 {
   cay__addr_t a;
-  socklen_t alen = sizeof a.u.ss;
+  socklen_t alen = sizeof a.u;
   cay__udp_t *u = (cay__udp_t *)(uintptr_t)1; /* must be reset */
   int fd;
 
