@@ -5,6 +5,7 @@
 #include "errno.h"
 #include "config.h"
 #include "server.h"
+#include "session.h"
 
 #define CAY_VERSION "0.1.0"
 

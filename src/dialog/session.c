@@ -21,8 +21,9 @@ static void on_step(cay__timer_t *tm);
 static void on_guard(cay__timer_t *tm);
 static void on_max(cay__timer_t *tm);
 
-static uint64_t
-dialog_hash(const char *call_id, const char *local_tag, const char *remote_tag)
+uint64_t
+cay__dialog_hash(const char *call_id, const char *local_tag,
+                 const char *remote_tag)
 {
   uint64_t h = cay__hash(call_id, strlen(call_id));
   h = cay__hash_mix(h, cay__hash(local_tag, strlen(local_tag)));
@@ -37,7 +38,7 @@ cay__session_find(cay__sessions_t *ss, const sip_t *sip)
   const char *cid = sip->sip_call_id->i_id;
   const char *ltag = sip->sip_to->a_tag ? sip->sip_to->a_tag : "";
   const char *rtag = sip->sip_from->a_tag ? sip->sip_from->a_tag : "";
-  uint64_t h = dialog_hash(cid, ltag, rtag);
+  uint64_t h = cay__dialog_hash(cid, ltag, rtag);
 
   for (cay__hnode_t *n = cay__htab_first(&ss->dialogs, h); n;
        n = cay__htab_next(n)) {
@@ -72,12 +73,16 @@ cay__session_destroy(cay__session_t *s)
   cay__shard_timer_stop(ss->shard, &s->t_step);
   cay__shard_timer_stop(ss->shard, &s->t_guard);
   cay__shard_timer_stop(ss->shard, &s->t_max);
-  cay__htab_remove(&ss->dialogs, &s->hnode);
+  if (s->in_table)
+    cay__htab_remove(&ss->dialogs, &s->hnode);
+  s->in_table = 0;
   cay__idtab_remove(&ss->shard->ids, s->id);
   ss->live--;
   ss->shard->stats.dialogs_live--;
   CAY_DEBUG(SHARD_NO(ss), "session %s ended", s->call_id);
   cay__shard_defer(ss->shard, &s->defer, free_session);
+  /* The memory stays until the event is over: the callback may look. */
+  cay__session_notify(s, s->end_status);
   if (ss->draining && ss->live == 0 && ss->on_idle)
     ss->on_idle(ss->idle_arg);
 }
@@ -273,9 +278,7 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
     return -ENOMEM;
   s->ss = ss;
   s->state = CAY__SESSION_INCOMING;
-  cay__timer_init(&s->t_step, on_step, s);
-  cay__timer_init(&s->t_guard, on_guard, s);
-  cay__timer_init(&s->t_max, on_max, s);
+  cay__session_init_timers(s);
   err = copy_dialog_state(s, sip, t);
   if (err == 0)
     err = make_sdp(s, sip);
@@ -290,7 +293,8 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
   s->invite_txn = cay__txn_id(t);
   cay__txn_set_tu(t, s->id);
   cay__htab_insert(&ss->dialogs, &s->hnode,
-                   dialog_hash(s->call_id, s->local_tag, s->remote_tag));
+                   cay__dialog_hash(s->call_id, s->local_tag, s->remote_tag));
+  s->in_table = 1;
   ss->live++;
   ss->shard->stats.dialogs_live++;
   *out = s;
@@ -424,23 +428,26 @@ bye_dest(cay__session_t *s, const sip_route_t *route, const url_t *target,
     dst->addr = s->peer.addr;
 }
 
-/* Build our BYE from the dialog state (12.2.1.1); the headers kept as text
- * are parsed into a scratch home that lives only for this call. */
-static msg_t *
-build_bye(cay__session_t *s, const char *branch, cay__peer_t *dst)
+/* Build a request in the dialog (12.2.1.1): BYE, or the ACK for a 2xx
+ * (13.2.2.4). The headers kept as text are parsed into a scratch home that
+ * lives only for this call. */
+msg_t *
+cay__session_request(cay__session_t *s, sip_method_t method,
+                     const char *method_name, uint32_t cseq, const char *branch,
+                     cay__peer_t *dst)
 {
   cay__endpoint_t *ep = s->ss->ep;
   su_home_t home[1] = { SU_HOME_INIT(home) };
   const char *colon = strrchr(ep->sent_by, ':');
   cay__req_spec_t spec;
   char host[64];
-  msg_t *bye = NULL;
+  msg_t *req = NULL;
 
   /* sent_by is "host:port" or "[v6]:port". */
   snprintf(host, sizeof host, "%.*s", (int)(colon - ep->sent_by), ep->sent_by);
   memset(&spec, 0, sizeof spec);
-  spec.method = sip_method_bye;
-  spec.method_name = "BYE";
+  spec.method = method;
+  spec.method_name = method_name;
   spec.ruri = url_make(home, s->remote_target);
   spec.via_host = host;
   spec.via_port = (unsigned)atoi(colon + 1);
@@ -450,14 +457,14 @@ build_bye(cay__session_t *s, const char *branch, cay__peer_t *dst)
   spec.from = sip_from_make(home, s->local_party);
   spec.to = sip_to_make(home, s->remote_party);
   spec.call_id = s->call_id;
-  spec.cseq = ++s->local_cseq;
+  spec.cseq = cseq;
   spec.route = s->route_set ? sip_route_make(home, s->route_set) : NULL;
   if (spec.ruri && spec.from && spec.to && (spec.route || !s->route_set)) {
-    bye = cay__msg_request(&spec);
+    req = cay__msg_request(&spec);
     bye_dest(s, spec.route, spec.ruri, dst);
   }
   su_home_deinit(home);
-  return bye;
+  return req;
 }
 
 void
@@ -476,9 +483,10 @@ cay__session_bye(cay__session_t *s, const char *why)
   cay__shard_timer_stop(ss->shard, &s->t_guard);
   cay__shard_timer_stop(ss->shard, &s->t_max);
   cay__endpoint_branch(ep, branch, sizeof branch);
-  bye = build_bye(s, branch, &dst);
+  bye = cay__session_request(s, sip_method_bye, "BYE", ++s->local_cseq, branch,
+                             &dst);
   s->state = CAY__SESSION_TERMINATING;
-  err = bye ? cay__txn_request_send(ep, bye, &dst, s->id) : -ENOMEM;
+  err = bye ? cay__txn_request_send(ep, bye, &dst, s->id, NULL) : -ENOMEM;
   if (err) {
     CAY_WARN(SHARD_NO(ss), "session %s: BYE (%s) not sent: %s", s->call_id, why,
              cay_strerror(err));
@@ -550,12 +558,15 @@ void
 cay__session_remote_bye(cay__session_t *s, cay__txn_t *t)
 {
   /* 15.1.2: a BYE ends the session; any INVITE still pending gets 487. */
-  if (s->state == CAY__SESSION_INCOMING || s->state == CAY__SESSION_EARLY) {
+  if (!s->uac
+      && (s->state == CAY__SESSION_INCOMING
+          || s->state == CAY__SESSION_EARLY)) {
     cay__txn_t *inv = cay__txn_lookup(s->ss->ep, s->invite_txn);
     if (inv)
       cay__txn_reply(inv, 487, NULL, s->local_tag);
   }
   cay__txn_reply_encoded(t, 200, NULL, NULL, NULL, NULL, 0, NULL, NULL);
+  s->end_status = 200;
   cay__session_destroy(s);
 }
 
@@ -568,10 +579,15 @@ on_response(void *arg, cay_id_t tu_id, int status, msg_t *msg)
   cay__session_t *s = cay__session_lookup(ss, tu_id);
 
   (void)msg;
+  if (s && s->uac && s->state != CAY__SESSION_TERMINATING) {
+    cay__uac_response(s, status, msg);
+    return;
+  }
   /* The final response to our BYE, or its timeout: either way the
    * session is over (15.1.1). A session that already ended (their BYE
    * crossed ours) is gone from the id table, and nothing happens. */
   if (s && s->state == CAY__SESSION_TERMINATING) {
+    s->end_status = status;
     CAY_DEBUG(SHARD_NO(ss), "session %s: BYE got %d", s->call_id, status);
     cay__session_destroy(s);
   }
@@ -716,4 +732,81 @@ cay__sessions_any(cay__sessions_t *ss)
     if (ss->dialogs.buckets[i])
       return SESSION_OF(ss->dialogs.buckets[i]);
   return NULL;
+}
+
+void
+cay__session_notify(cay__session_t *s, int status)
+{
+  if (s->cb)
+    s->cb(s, s->state, status, s->cb_arg);
+}
+
+int
+cay__session_set_text(cay__session_t *s, const char *const v[7])
+{
+  size_t len = 0, off = 0;
+  const char **field[7]
+      = { &s->call_id,      &s->local_tag,     &s->remote_tag, &s->local_party,
+          &s->remote_party, &s->remote_target, &s->route_set };
+  char *text;
+
+  for (int i = 0; i < 7; i++)
+    len += v[i] ? strlen(v[i]) + 1 : 0;
+  text = cay__malloc(len ? len : 1);
+  if (text == NULL)
+    return -ENOMEM;
+  for (int i = 0; i < 7; i++) {
+    if (v[i] == NULL) {
+      *field[i] = NULL;
+      continue;
+    }
+    size_t n = strlen(v[i]) + 1;
+    memcpy(text + off, v[i], n);
+    *field[i] = text + off;
+    off += n;
+  }
+  cay__free(s->text);
+  s->text = text;
+  return 0;
+}
+
+void
+cay__session_init_timers(cay__session_t *s)
+{
+  cay__timer_init(&s->t_step, on_step, s);
+  cay__timer_init(&s->t_guard, on_guard, s);
+  cay__timer_init(&s->t_max, on_max, s);
+}
+
+void
+cay__session_start_max(cay__session_t *s)
+{
+  if (s->ss->cfg.dialog_max_duration_s)
+    start_timer(s, &s->t_max, 1000ull * s->ss->cfg.dialog_max_duration_s);
+}
+
+/* -- public accessors (include/cay/session.h) ------------------------------ */
+
+int
+cay_session_hangup(cay_session_t *s)
+{
+  return cay__session_hangup(s);
+}
+
+cay_session_state_t
+cay_session_state(const cay_session_t *s)
+{
+  return s->state;
+}
+
+cay_id_t
+cay_session_id(const cay_session_t *s)
+{
+  return s->id;
+}
+
+const char *
+cay_session_call_id(const cay_session_t *s)
+{
+  return s->call_id;
 }

@@ -24,18 +24,21 @@
 #define CAY_DIALOG_SESSION_H
 
 #include "cay/config.h"
+#include "cay/session.h"
 #include "core/hash.h"
 #include "dialog/sdp.h"
 #include "sip/txn.h"
 
-typedef enum cay__session_state {
-  CAY__SESSION_INCOMING,
-  CAY__SESSION_EARLY,
-  CAY__SESSION_ANSWERED, /* 2xx sent, no ACK yet */
-  CAY__SESSION_CONFIRMED,
-  CAY__SESSION_TERMINATING,
-  CAY__SESSION_TERMINATED
-} cay__session_state_t;
+/* The states are the public ones (cay/session.h); ANSWERED is the UAS's
+ * CONNECTING: 2xx sent, no ACK yet. */
+typedef cay_session_state_t cay__session_state_t;
+#define CAY__SESSION_CALLING     CAY_SESSION_CALLING
+#define CAY__SESSION_INCOMING    CAY_SESSION_INCOMING
+#define CAY__SESSION_EARLY       CAY_SESSION_EARLY
+#define CAY__SESSION_ANSWERED    CAY_SESSION_CONNECTING
+#define CAY__SESSION_CONFIRMED   CAY_SESSION_CONFIRMED
+#define CAY__SESSION_TERMINATING CAY_SESSION_TERMINATING
+#define CAY__SESSION_TERMINATED  CAY_SESSION_TERMINATED
 
 typedef struct cay__session cay__session_t;
 
@@ -60,6 +63,7 @@ typedef struct cay__sessions {
   size_t answer_cache_len;
   size_t answer_id_off;
   cay__htab_t dialogs;
+  unsigned nshards; /* for Call-IDs that hash to this shard (rule 2) */
   unsigned live;
   int draining;
   void (*on_idle)(void *arg); /* called when live drops to 0 while draining */
@@ -97,5 +101,18 @@ cay__session_state_t cay__session_state(const cay__session_t *s);
 /** First session of the table (tests), or NULL. */
 cay__session_t *cay__sessions_any(cay__sessions_t *ss);
 cay_id_t cay__session_id(const cay__session_t *s);
+
+/**
+ * Place an outgoing call from this shard: see cay_session_invite().
+ * @return 0 with *out set, -EINVAL, -ENOMEM, CAY_ESTATE (draining), or the
+ *         first send's error.
+ * @thread owner
+ */
+int cay__session_invite(cay__sessions_t *ss, const char *uri, const char *from,
+                        const char *sdp, cay_session_cb cb, void *arg,
+                        cay__session_t **out);
+
+/** See cay_session_hangup(). @thread owner */
+int cay__session_hangup(cay__session_t *s);
 
 #endif

@@ -433,6 +433,7 @@ cay__worker_layers_init(cay__worker_t *w, const char *sent_by)
   if (err)
     return err;
   err = cay__sessions_init(&w->ss, &w->ep, &w->srv->cfg);
+  w->ss.nshards = w->srv->nshards;
   if (err) {
     cay__endpoint_fini(&w->ep);
     return err;

@@ -137,6 +137,21 @@ typedef struct cay__req_spec {
 msg_t *cay__msg_request(const cay__req_spec_t *spec);
 
 /**
+ * The ACK for a non-2xx final response to @p invite (RFC 3261 section
+ * 17.1.1.3): the INVITE's Request-URI, top Via (same branch), Route, From,
+ * Call-ID and CSeq number, the response's To (with its tag).
+ * @return The ACK (caller owns), or NULL (allocation, or headers missing).
+ */
+msg_t *cay__msg_ack_for(msg_t *invite, msg_t *response);
+
+/**
+ * The CANCEL for @p invite (RFC 3261 section 9.1): the same Request-URI,
+ * top Via, Route, From, To, Call-ID and CSeq number as the INVITE.
+ * @return The CANCEL (caller owns), or NULL.
+ */
+msg_t *cay__msg_cancel_for(msg_t *invite);
+
+/**
  * Put @p body (with Content-Type @p ctype) into @p msg and set its
  * Content-Length. @return 0 or -ENOMEM.
  */

@@ -39,6 +39,22 @@ insert(msg_t *msg, sip_t *sip, void *h)
   return 0;
 }
 
+/* An empty SIP message with one arena for all its headers, instead of one
+ * malloc each: malloc was the largest single cost per call in perf
+ * profiles. */
+static msg_t *
+new_msg(sip_t **sip, su_home_t **home)
+{
+  msg_t *msg = msg_create(sip_default_mclass(), 0);
+
+  if (msg) {
+    su_home_preload(msg_home(msg), 1, PRELOAD_BYTES);
+    *sip = sip_object(msg);
+    *home = msg_home(msg);
+  }
+  return msg;
+}
+
 /* A header whose only field is a static string (Server, User-Agent): no
  * parsing, no copy. */
 static void *
@@ -73,14 +89,9 @@ cay__msg_response(msg_t *req, int status, const char *phrase,
 
   if (!rq || status < 100 || status > 699)
     return NULL;
-  msg = msg_create(sip_default_mclass(), 0);
+  msg = new_msg(&sip, &home);
   if (!msg)
     return NULL;
-  /* One arena for every header of the message instead of one malloc each:
-   * malloc was the largest single cost per call in perf profiles. */
-  su_home_preload(msg_home(msg), 1, PRELOAD_BYTES);
-  sip = sip_object(msg);
-  home = msg_home(msg);
 
   /* sip_status_create() keeps the phrase pointer: copy the caller's. */
   if (phrase && !(phrase = su_strdup(home, phrase)))
@@ -176,14 +187,9 @@ cay__msg_request(const cay__req_spec_t *spec)
   if (!spec || !spec->ruri || !spec->method_name || !spec->via_host
       || !spec->branch || !spec->from || !spec->to || !spec->call_id)
     return NULL;
-  msg = msg_create(sip_default_mclass(), 0);
+  msg = new_msg(&sip, &home);
   if (!msg)
     return NULL;
-  /* One arena for every header of the message instead of one malloc each:
-   * malloc was the largest single cost per call in perf profiles. */
-  su_home_preload(msg_home(msg), 1, PRELOAD_BYTES);
-  sip = sip_object(msg);
-  home = msg_home(msg);
 
   /* RFC 3261 section 8.1.1: Request-URI, Via, Max-Forwards, From, To,
    * Call-ID and CSeq; in a dialog, section 12.2.1.1 adds the route set. */
@@ -448,4 +454,81 @@ cay__msg_response_encode(msg_t *req, int status, const char *phrase,
   if (!err && body_len)
     err = put_text(buf, size, &off, body, body_len);
   return err ? err : (long)off;
+}
+
+/* One request derived from the INVITE we sent: the ACK for a non-2xx
+ * (17.1.1.3) or a CANCEL (9.1). Request-URI, the top Via (same branch),
+ * Route, From, Call-ID, the CSeq number with @p method, and To: the
+ * response's (with its tag) for the ACK, the INVITE's for the CANCEL. */
+static msg_t *
+derived_request(msg_t *invite, const sip_to_t *to, sip_method_t method,
+                const char *method_name)
+{
+  sip_t const *iv = sip_object(invite);
+  su_home_t *home;
+  msg_t *msg;
+  sip_t *sip;
+  int err;
+
+  if (!iv || !iv->sip_request || !iv->sip_via || !iv->sip_cseq)
+    return NULL;
+  msg = new_msg(&sip, &home);
+  if (!msg)
+    return NULL;
+  err = insert(msg, sip,
+               sip_request_create(home, method, method_name,
+                                  (url_string_t const *)iv->sip_request->rq_url,
+                                  NULL));
+  if (!err) {
+    sip_via_t *via = sip_via_dup(home, iv->sip_via);
+    if (via && via->v_next)
+      via->v_next = NULL; /* only the top Via */
+    err = insert(msg, sip, via);
+  }
+  if (!err && iv->sip_route)
+    err = insert(msg, sip, sip_route_dup(home, iv->sip_route));
+  if (!err) {
+    sip_max_forwards_t *mf = (sip_max_forwards_t *)msg_header_alloc(
+        home, sip_max_forwards_class, 0);
+    if (mf)
+      mf->mf_count = 70; /* RFC 3261 section 8.1.1.6 */
+    err = insert(msg, sip, mf);
+  }
+  if (!err)
+    err = insert(msg, sip, sip_from_dup(home, iv->sip_from));
+  if (!err)
+    err = insert(msg, sip, sip_to_dup(home, to));
+  if (!err)
+    err = insert(msg, sip, sip_call_id_dup(home, iv->sip_call_id));
+  if (!err)
+    err = insert(
+        msg, sip,
+        sip_cseq_create(home, iv->sip_cseq->cs_seq, method, method_name));
+  if (!err)
+    err = insert(msg, sip, sip_content_length_create(home, 0));
+  if (err) {
+    msg_destroy(msg);
+    return NULL;
+  }
+  return msg;
+}
+
+msg_t *
+cay__msg_ack_for(msg_t *invite, msg_t *response)
+{
+  sip_t const *rs = sip_object(response);
+
+  if (!rs || !rs->sip_to)
+    return NULL;
+  return derived_request(invite, rs->sip_to, sip_method_ack, "ACK");
+}
+
+msg_t *
+cay__msg_cancel_for(msg_t *invite)
+{
+  sip_t const *iv = sip_object(invite);
+
+  if (!iv || !iv->sip_to)
+    return NULL;
+  return derived_request(invite, iv->sip_to, sip_method_cancel, "CANCEL");
 }

@@ -94,7 +94,10 @@ on_retx(cay__timer_t *tm)
   cay__endpoint_t *ep = t->ep;
 
   send_out(t, 1);
-  if (t->server || t->state == CAY__TXN_TRYING) {
+  if (!t->server && t->invite) {
+    /* Timer A (17.1.1.2): doubles, without the T2 cap. */
+    t->interval_ms *= 2;
+  } else if (t->server || t->state == CAY__TXN_TRYING) {
     /* Timer G (17.2.1) and timer E in Trying (17.1.2.2): double up to T2. */
     t->interval_ms *= 2;
     if (t->interval_ms > ep->t2_ms)
@@ -115,8 +118,8 @@ on_end(cay__timer_t *tm)
   if (t->server) {
     /* Timer H (17.2.1): no ACK for our final response. */
     CAY_DEBUG((int)ep->shard->index, "timer H: no ACK for %d", t->status);
-  } else if (ep->tu.on_response) {
-    /* Timer F (17.1.2.2): the TU sees a 408. */
+  } else if (t->tu_id && ep->tu.on_response) {
+    /* Timers F and B (17.1.2.2, 17.1.1.2): the TU sees a 408. */
     ep->tu.on_response(ep->tu.arg, t->tu_id, 408, NULL);
   }
   cay__txn_terminate(t);
@@ -408,7 +411,7 @@ cay__txn_lookup(cay__endpoint_t *ep, cay_id_t id)
 
 int
 cay__txn_request_send(cay__endpoint_t *ep, msg_t *req, const cay__peer_t *dst,
-                      cay_id_t tu_id)
+                      cay_id_t tu_id, cay_id_t *txn_id)
 {
   sip_t *sip = sip_object(req);
   const char *data;
@@ -443,10 +446,15 @@ cay__txn_request_send(cay__endpoint_t *ep, msg_t *req, const cay__peer_t *dst,
   }
   memcpy(t->out, data, len);
   t->outlen = len;
-  msg_destroy(req);
+  t->invite
+      = sip->sip_request && sip->sip_request->rq_method == sip_method_invite;
+  if (t->invite)
+    t->req = req; /* for the ACK of a non-2xx and for CANCEL */
+  else
+    msg_destroy(req);
   t->peer = *dst;
   t->tu_id = tu_id;
-  t->state = CAY__TXN_TRYING;
+  t->state = t->invite ? CAY__TXN_CALLING : CAY__TXN_TRYING;
   hash = cay__hash(t->key, t->keylen);
   cay__htab_insert(&ep->client_txns, &t->hnode, hash);
   err = send_out(t, 0);
@@ -456,13 +464,110 @@ cay__txn_request_send(cay__endpoint_t *ep, msg_t *req, const cay__peer_t *dst,
     cay__txn_terminate(t);
     return err;
   }
-  /* 17.1.2.2: timer E = T1 on an unreliable transport, F = 64*T1. */
+  /* 17.1.2.2: timer E = T1 on an unreliable transport, F = 64*T1;
+   * 17.1.1.2: timers A and B likewise for an INVITE. */
   t->interval_ms = ep->t1_ms;
   if (!reliable(t))
     start_timer(t, &t->t_retx, t->interval_ms);
-  if (t->state == CAY__TXN_TRYING)
+  if (t->state == CAY__TXN_TRYING || t->state == CAY__TXN_CALLING)
     start_timer(t, &t->t_end, 64ull * ep->t1_ms);
+  if (txn_id)
+    *txn_id = t->id;
   return 0;
+}
+
+static void
+tell_tu(cay__txn_t *t, int status, msg_t *msg)
+{
+  cay__endpoint_t *ep = t->ep;
+
+  if (t->tu_id && ep->tu.on_response)
+    ep->tu.on_response(ep->tu.arg, t->tu_id, status, msg);
+}
+
+/* 9.1: the CANCEL of an INVITE client transaction, as a transaction of its
+ * own that nobody waits for (the INVITE's 487 is what tells the TU). */
+static int
+send_cancel(cay__txn_t *t)
+{
+  msg_t *cancel = cay__msg_cancel_for(t->req);
+
+  t->cancel_wanted = 0;
+  if (cancel == NULL)
+    return -ENOMEM;
+  return cay__txn_request_send(t->ep, cancel, &t->peer, 0, NULL);
+}
+
+int
+cay__txn_cancel(cay__txn_t *t)
+{
+  if (t->server || !t->invite || t->req == NULL)
+    return CAY_ESTATE;
+  if (t->state == CAY__TXN_CALLING) {
+    t->cancel_wanted = 1; /* 9.1: wait for a provisional response */
+    return 0;
+  }
+  if (t->state != CAY__TXN_PROCEEDING)
+    return 0; /* a final response came: nothing to cancel */
+  return send_cancel(t);
+}
+
+/* 17.1.1.2/17.1.1.3 and RFC 6026 section 7.2 for an INVITE. */
+static void
+invite_client_response(cay__txn_t *t, msg_t *msg, int status)
+{
+  cay__endpoint_t *ep = t->ep;
+
+  if (t->state == CAY__TXN_ACCEPTED) {
+    if (status / 100 == 2)
+      tell_tu(t, status, msg); /* a copy or another fork: the TU ACKs */
+    return;
+  }
+  if (t->state == CAY__TXN_COMPLETED) {
+    if (status >= 300 && t->out)
+      send_out(t, 1); /* the ACK again for a retransmitted final */
+    return;
+  }
+  if (status < 200) {
+    if (t->state == CAY__TXN_CALLING)
+      cay__shard_timer_stop(ep->shard, &t->t_retx); /* no more A */
+    t->state = CAY__TXN_PROCEEDING;
+    t->status = status;
+    if (t->cancel_wanted)
+      send_cancel(t); /* 9.1: any provisional, 100 included */
+    tell_tu(t, status, msg);
+    return;
+  }
+  t->status = status;
+  cay__txn_settle(t);
+  cay__shard_timer_stop(ep->shard, &t->t_retx);
+  cay__shard_timer_stop(ep->shard, &t->t_end);
+  if (status < 300) {
+    /* RFC 6026: Accepted; M = 64*T1. The request is no longer needed. */
+    t->state = CAY__TXN_ACCEPTED;
+    msg_destroy(t->req);
+    t->req = NULL;
+    start_timer(t, &t->t_wait, 64ull * ep->t1_ms);
+  } else {
+    /* 17.1.1.3: the ACK, kept for retransmitted finals; D = 32 s. */
+    msg_t *ack = cay__msg_ack_for(t->req, msg);
+    const char *data;
+    size_t len;
+    char *copy;
+
+    t->state = CAY__TXN_COMPLETED;
+    if (ack && cay__msg_serialize(ack, &data, &len) == 0
+        && (copy = cay__realloc(t->out, len)) != NULL) {
+      memcpy(copy, data, len);
+      t->out = copy;
+      t->outlen = len;
+      send_out(t, 0);
+    }
+    if (ack)
+      msg_destroy(ack);
+    start_timer(t, &t->t_wait, reliable(t) ? 0 : 32000);
+  }
+  tell_tu(t, status, msg);
 }
 
 void
@@ -471,6 +576,10 @@ cay__txn_client_response(cay__txn_t *t, msg_t *msg, sip_t *sip)
   cay__endpoint_t *ep = t->ep;
   int status = sip->sip_status->st_status;
 
+  if (t->invite) {
+    invite_client_response(t, msg, status);
+    return;
+  }
   if (t->state == CAY__TXN_COMPLETED)
     return; /* 17.1.2.2: retransmitted final response, absorbed */
   t->status = status;
@@ -482,8 +591,7 @@ cay__txn_client_response(cay__txn_t *t, msg_t *msg, sip_t *sip)
   cay__txn_settle(t);
   cay__shard_timer_stop(ep->shard, &t->t_retx);
   cay__shard_timer_stop(ep->shard, &t->t_end);
-  if (ep->tu.on_response)
-    ep->tu.on_response(ep->tu.arg, t->tu_id, status, msg);
+  tell_tu(t, status, msg);
   /* Timer K = T4 on UDP, 0 on a reliable transport. The TU may have ended
    * everything meanwhile. */
   if (t->state == CAY__TXN_COMPLETED)

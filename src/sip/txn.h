@@ -30,6 +30,11 @@
  * Completed (final; resend it on request retransmission; J = 64*T1) ->
  * Terminated.
  *
+ * INVITE client transaction (figure 5, RFC 6026 figure 4): Calling (A:
+ * resend at T1, doubling; B = 64*T1: timeout) -> Proceeding (1xx to TU)
+ * -> Accepted (2xx, every copy to the TU, which ACKs; M = 64*T1) or
+ * Completed (300-699: ACK sent, resent for each copy; D = 32 s on UDP).
+ *
  * Non-INVITE client transaction (figure 6), for the BYEs Cay sends:
  * Trying (E: resend at T1, doubling to T2; F = 64*T1: timeout) ->
  * Proceeding (1xx; E at T2) -> Completed (final to TU; K = T4) ->
@@ -49,6 +54,7 @@ typedef struct cay__endpoint cay__endpoint_t;
 typedef struct cay__txn cay__txn_t;
 
 typedef enum cay__txn_state {
+  CAY__TXN_CALLING,    /* INVITE client: sent, nothing back yet */
   CAY__TXN_TRYING,     /* non-INVITE: request received / sent */
   CAY__TXN_PROCEEDING, /* a provisional response went out / came in */
   CAY__TXN_ACCEPTED,   /* INVITE server: 2xx sent (RFC 6026) */
@@ -77,8 +83,10 @@ typedef struct cay__tu {
   void (*on_ack)(void *arg, msg_t *msg, sip_t *sip);
   /**
    * The final response to client transaction @p t, or its timeout
-   * (@p status 408, @p msg NULL) or transport error (503, NULL).
-   * @p tu_id is the id given to cay__txn_request().
+   * (@p status 408, @p msg NULL) or transport error (503, NULL). For an
+   * INVITE also every provisional response and every copy of a 2xx
+   * (RFC 6026: the TU ACKs each). @p tu_id is the id given to
+   * cay__txn_request_send(); 0 means nobody is told.
    */
   void (*on_response)(void *arg, cay_id_t tu_id, int status, msg_t *msg);
   void *arg;
@@ -205,11 +213,24 @@ cay__txn_t *cay__txn_find_cancelled(cay__endpoint_t *ep, sip_t *cancel);
  * Send @p req (Moved) as a new non-INVITE client transaction to @p dst.
  * The request must carry a Via with a fresh branch. The final response (or
  * 408 on timeout F) is reported to the TU's on_response with @p tu_id.
+ * An INVITE becomes an INVITE client transaction (timers A, B, D, M).
+ * @p txn_id, when not NULL, receives the transaction's id.
  * @return 0, or -ENOMEM / a send or serialize error (nothing is reported
  *         to the TU then).
  */
 int cay__txn_request_send(cay__endpoint_t *ep, msg_t *req,
-                          const cay__peer_t *dst, cay_id_t tu_id);
+                          const cay__peer_t *dst, cay_id_t tu_id,
+                          cay_id_t *txn_id);
+
+/**
+ * Cancel INVITE client transaction @p t (RFC 3261 section 9.1): a CANCEL
+ * with the INVITE's Request-URI, top Via, Route, From, To, Call-ID and
+ * CSeq number goes out as its own transaction. Before any provisional
+ * response it waits for one (9.1: it MUST NOT be sent earlier); after a
+ * final response it is not sent at all.
+ * @return 0, CAY_ESTATE (not an INVITE client transaction), -ENOMEM.
+ */
+int cay__txn_cancel(cay__txn_t *t);
 
 /** Send raw bytes (a 2xx retransmission) and count them. */
 int cay__endpoint_send_bytes(cay__endpoint_t *ep, const cay__peer_t *dst,

@@ -12,7 +12,8 @@ struct cay__txn {
   cay_id_t tu_id; /* client: the TU object the response goes to */
   unsigned server : 1;
   unsigned invite : 1;
-  unsigned pending : 1; /* no final response yet: counted in txns_live */
+  unsigned pending : 1;       /* no final response yet: counted in txns_live */
+  unsigned cancel_wanted : 1; /* INVITE client: CANCEL at first 1xx */
   cay__txn_state_t state;
   int status; /* last response sent or received */
   msg_t *req; /* server: the request, until the final response */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int
 cay__addr_setn(cay__addr_t *a, const char *host, size_t hostlen, unsigned port)
@@ -114,4 +115,35 @@ cay__addr_eq(const cay__addr_t *a, const cay__addr_t *b)
            && memcmp(&a->u.sin6.sin6_addr, &b->u.sin6.sin6_addr, 16) == 0;
   return a->u.sin.sin_port == b->u.sin.sin_port
          && a->u.sin.sin_addr.s_addr == b->u.sin.sin_addr.s_addr;
+}
+
+int
+cay__socket_bound(const cay__addr_t *a, int type, int bufsize)
+{
+  int family = cay__addr_family(a);
+  int on = 1, fd, err;
+
+  fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -errno;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0
+      || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+    goto fail;
+  if (family == AF_INET6
+      && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0)
+    goto fail;
+  if (bufsize > 0) {
+    /* Large buffers absorb bursts while the loop is busy. Best effort: the
+     * kernel caps them at net.core.rmem_max / wmem_max. */
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
+  }
+  if (bind(fd, &a->u.sa, cay__addr_len(a)) != 0)
+    goto fail;
+  return fd;
+
+fail:
+  err = -errno;
+  close(fd);
+  return err;
 }

@@ -64,6 +64,17 @@ int cay__addr_family(const cay__addr_t *a); /* AF_INET or AF_INET6 */
 socklen_t cay__addr_len(const cay__addr_t *a);
 /** Same family, IP and port. */
 int cay__addr_eq(const cay__addr_t *a, const cay__addr_t *b);
+/**
+ * A non-blocking socket of @p type (SOCK_DGRAM, SOCK_STREAM) bound to
+ * @p a with SO_REUSEADDR and SO_REUSEPORT (every shard binds the same
+ * address, DESIGN.md section 3) and, for IPv6, IPV6_V6ONLY (an IPv4
+ * listener on the same port stays a separate socket). @p rcvbuf, when not
+ * 0, asks for that receive and send buffer size first (best effort).
+ * libuv 1.44 has no REUSEPORT flag, hence the socket made by hand.
+ * @return the file descriptor, or -errno.
+ */
+int cay__socket_bound(const cay__addr_t *a, int type, int bufsize);
+
 /** True when @p s (length @p n) is an IPv4 or IPv6 literal (brackets ok). */
 int cay__is_ip_literal(const char *s, size_t n);
 

@@ -611,35 +611,17 @@ on_connection(uv_stream_t *server, int status)
 static int
 make_socket(const cay__addr_t *bind_addr)
 {
-  int family = cay__addr_family(bind_addr);
-  int on = 1;
-  int fd, err;
+  int fd = cay__socket_bound(bind_addr, SOCK_STREAM, 0);
+  int err;
 
-  fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
-    return -errno;
-  /* SO_REUSEPORT lets every shard listen on the same address; the kernel
-   * then spreads the connections over the sockets (DESIGN.md section 3).
-   * SO_REUSEADDR allows a restart while old connections are in
-   * TIME_WAIT. */
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0
-      || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
-    goto fail;
-  /* An IPv6 socket takes IPv6 only, so that an IPv4 listener on the same
-   * port is a separate socket. */
-  if (family == AF_INET6
-      && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0)
-    goto fail;
-  if (bind(fd, &bind_addr->u.sa, cay__addr_len(bind_addr)) != 0)
-    goto fail;
-  if (listen(fd, TCP_BACKLOG) != 0)
-    goto fail;
+    return fd;
+  if (listen(fd, TCP_BACKLOG) != 0) {
+    err = -errno;
+    close(fd);
+    return err;
+  }
   return fd;
-
-fail:
-  err = -errno;
-  close(fd);
-  return err;
 }
 
 static void

@@ -102,35 +102,7 @@ on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 static int
 make_socket(const cay__addr_t *bind_addr)
 {
-  int family = cay__addr_family(bind_addr);
-  int on = 1, size = UDP_SOCKBUF;
-  int fd, err;
-
-  fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -errno;
-  /* SO_REUSEPORT lets every shard bind the same address; the kernel then
-   * hashes each flow to one of the sockets (DESIGN.md section 3). */
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0
-      || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
-    goto fail;
-  /* An IPv6 socket takes IPv6 only, so that an IPv4 listener on the same
-   * port is a separate socket with its own address family. */
-  if (family == AF_INET6
-      && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0)
-    goto fail;
-  /* Large buffers absorb bursts while the loop is busy. Best effort: the
-   * kernel caps them at net.core.rmem_max / wmem_max. */
-  (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-  if (bind(fd, &bind_addr->u.sa, cay__addr_len(bind_addr)) != 0)
-    goto fail;
-  return fd;
-
-fail:
-  err = -errno;
-  close(fd);
-  return err;
+  return cay__socket_bound(bind_addr, SOCK_DGRAM, UDP_SOCKBUF);
 }
 
 static void

@@ -1,0 +1,280 @@
+/*
+ * Outgoing INVITE sessions: RFC 3261 sections 9.1, 12.1.2, 13.2, 17.1.1
+ * (with RFC 6026), driven by a scripted peer on a virtual clock.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/peer.h"
+
+#define T1 500
+
+typedef struct record {
+  int n;
+  cay_session_state_t states[16];
+  int statuses[16];
+} record_t;
+
+static void
+on_state(cay_session_t *s, cay_session_state_t state, int status, void *arg)
+{
+  record_t *r = arg;
+
+  (void)s;
+  if (r->n < 16) {
+    r->states[r->n] = state;
+    r->statuses[r->n] = status;
+    r->n++;
+  }
+}
+
+static cay__session_t *
+call(peer_t *p, record_t *r)
+{
+  cay__session_t *s = NULL;
+
+  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@127.0.0.1:5070",
+                                       "<sip:cay@127.0.0.1>",
+                                       "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n"
+                                       "s=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                                       "m=audio 4000 RTP/AVP 0\r\n",
+                                       on_state, r, &s),
+                   0);
+  ck_assert_ptr_nonnull(s);
+  return s;
+}
+
+/* Answer sent message @p i (the INVITE) with @p status. */
+static void
+respond(peer_t *p, unsigned i, const char *status, const char *totag,
+        const char *extra)
+{
+  char *via = peer_header(p, i, "Via");
+  char *from = peer_header(p, i, "From");
+  char *to = peer_header(p, i, "To");
+  char *cid = peer_header(p, i, "Call-ID");
+  char *cseq = peer_header(p, i, "CSeq");
+  char tob[512];
+
+  snprintf(tob, sizeof tob, "%s%s%s", to, totag ? ";tag=" : "",
+           totag ? totag : "");
+  peer_send(p, "response_extra.sip", "status", status, "phrase", "X", "via",
+            via, "from", from, "to", tob, "callid", cid, "cseq", cseq, "extra",
+            extra ? extra : "", NULL);
+  free(via);
+  free(from);
+  free(to);
+  free(cid);
+  free(cseq);
+}
+
+START_TEST(uac_13_2_invite_answered_then_ack_to_contact)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+
+  call(p, &r);
+  ck_assert_uint_eq(p->nsent, 1);
+  ck_assert_str_eq(peer_method(p, 0), "INVITE");
+  respond(p, 0, "180", "uas1", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
+  respond(p, 0, "200", "uas1",
+          "Contact: <sip:uas@127.0.0.1:5072>\r\n"
+          "Record-Route: <sip:127.0.0.1:5080;lr>, <sip:127.0.0.1:5090;lr>\r\n");
+  ck_assert_int_eq(r.n, 2);
+  ck_assert_int_eq(r.states[0], CAY_SESSION_EARLY);
+  ck_assert_int_eq(r.statuses[0], 180);
+  ck_assert_int_eq(r.states[1], CAY_SESSION_CONFIRMED);
+  /* 13.2.2.4: ACK to the remote target, CSeq of the INVITE, new branch;
+   * 12.1.2: the route set is the Record-Route reversed. */
+  ck_assert_uint_eq(p->nsent, 2);
+  ck_assert_str_eq(peer_method(p, 1), "ACK");
+  const char *ack = p->sent[1].data;
+  ck_assert_int_eq(strncmp(ack, "ACK sip:uas@127.0.0.1:5072 SIP/2.0\r\n", 36),
+                   0);
+  char *cseq = peer_header(p, 1, "CSeq");
+  ck_assert_str_eq(cseq, "1 ACK");
+  free(cseq);
+  const char *r1 = strstr(ack, "sip:127.0.0.1:5090;lr");
+  const char *r2 = strstr(ack, "sip:127.0.0.1:5080;lr");
+  ck_assert(r1 && r2 && r1 < r2);
+  ck_assert_uint_eq(cay__addr_port(&p->sent[1].dst), 5090);
+  char *b1 = peer_header(p, 0, "Via"), *b2 = peer_header(p, 1, "Via");
+  ck_assert_str_ne(b1, b2);
+  free(b1);
+  free(b2);
+  /* 13.2.2.4: a copy of the 2xx gets the same ACK again. */
+  respond(p, 0, "200", "uas1", "Contact: <sip:uas@127.0.0.1:5072>\r\n");
+  ck_assert_uint_eq(p->nsent, 3);
+  ck_assert_str_eq(p->sent[2].data, p->sent[1].data);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(uac_17_1_1_2_timer_a_doubles_and_timer_b_gives_408)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+
+  call(p, &r);
+  peer_advance(p, T1);
+  ck_assert_uint_eq(p->nsent, 2);
+  peer_advance(p, 2 * T1);
+  ck_assert_uint_eq(p->nsent, 3);
+  peer_advance(p, 4 * T1);
+  ck_assert_uint_eq(p->nsent, 4);
+  ck_assert_str_eq(p->sent[3].data, p->sent[0].data);
+  peer_advance(p, 64 * T1);
+  ck_assert_int_eq(r.n, 1);
+  ck_assert_int_eq(r.states[0], CAY_SESSION_TERMINATED);
+  ck_assert_int_eq(r.statuses[0], 408);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(uac_17_1_1_3_failure_is_acked_by_the_transaction)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+
+  call(p, &r);
+  respond(p, 0, "486", "busy1", NULL);
+  ck_assert_int_eq(r.n, 1);
+  ck_assert_int_eq(r.states[0], CAY_SESSION_TERMINATED);
+  ck_assert_int_eq(r.statuses[0], 486);
+  /* The ACK: same branch as the INVITE, the response's To tag. */
+  ck_assert_uint_eq(p->nsent, 2);
+  ck_assert_str_eq(peer_method(p, 1), "ACK");
+  char *v0 = peer_header(p, 0, "Via"), *v1 = peer_header(p, 1, "Via");
+  ck_assert_str_eq(v0, v1);
+  free(v0);
+  free(v1);
+  char *to = peer_header(p, 1, "To");
+  ck_assert_ptr_nonnull(strstr(to, "tag=busy1"));
+  free(to);
+  /* A retransmitted 486 gets the ACK again; after D nothing is left. */
+  respond(p, 0, "486", "busy1", NULL);
+  ck_assert_uint_eq(p->nsent, 3);
+  peer_advance(p, 32000);
+  ck_assert_uint_eq(p->ep.live_txns, 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(uac_9_1_cancel_waits_for_a_provisional)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+  cay__session_t *s = call(p, &r);
+
+  ck_assert_int_eq(cay_session_hangup(s), 0);
+  ck_assert_uint_eq(p->nsent, 1); /* 9.1: no CANCEL before a provisional */
+  respond(p, 0, "100", NULL, NULL);
+  ck_assert_uint_eq(p->nsent, 2);
+  ck_assert_str_eq(peer_method(p, 1), "CANCEL");
+  char *v0 = peer_header(p, 0, "Via"), *v1 = peer_header(p, 1, "Via");
+  ck_assert_str_eq(v0, v1);
+  free(v0);
+  free(v1);
+  char *cseq = peer_header(p, 1, "CSeq");
+  ck_assert_str_eq(cseq, "1 CANCEL");
+  free(cseq);
+  respond(p, 0, "487", "t487", NULL);
+  ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_TERMINATED);
+  ck_assert_int_eq(r.statuses[r.n - 1], 487);
+  peer_advance(p, 64 * T1);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(uac_15_1_1_hangup_sends_bye_and_200_ends_it)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+  cay__session_t *s = call(p, &r);
+
+  respond(p, 0, "200", "uas2", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
+  ck_assert_int_eq(cay_session_hangup(s), 0);
+  int bye = peer_find_last(p, 0, "BYE");
+  ck_assert_int_ge(bye, 0);
+  char *to = peer_header(p, (unsigned)bye, "To");
+  ck_assert_ptr_nonnull(strstr(to, "tag=uas2"));
+  free(to);
+  respond(p, (unsigned)bye, "200", NULL, NULL);
+  ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_TERMINATED);
+  ck_assert_int_eq(r.statuses[r.n - 1], 200);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(uac_15_1_2_their_bye_ends_our_call)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+
+  call(p, &r);
+  respond(p, 0, "200", "uas3", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
+  /* Their BYE: To is us (our From tag), From is them (their tag). */
+  char *from = peer_header(p, 0, "From");
+  char *cid = peer_header(p, 0, "Call-ID");
+  char *ourtag = strstr(from, ";tag=");
+  char req[1024];
+  snprintf(req, sizeof req,
+           "BYE sip:cay@127.0.0.1:5060 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-theirbye\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:svc@127.0.0.1:5070>;tag=uas3\r\n"
+           "To: <sip:cay@127.0.0.1>%s\r\nCall-ID: %s\r\nCSeq: 9 BYE\r\n"
+           "Content-Length: 0\r\n\r\n",
+           ourtag, cid);
+  peer_send_raw(p, req, strlen(req));
+  ck_assert_int_eq(peer_last_status(p), 200);
+  ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_TERMINATED);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  free(from);
+  free(cid);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(uac_8_1_2_name_in_uri_is_refused)
+{
+  peer_t *p = peer_new(NULL);
+  cay__session_t *s = NULL;
+
+  /* No DNS yet: the host must be an IP literal. */
+  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@example.com",
+                                       "<sip:cay@127.0.0.1>", NULL, NULL, NULL,
+                                       &s),
+                   -EINVAL);
+  ck_assert_uint_eq(p->nsent, 0);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
+int
+main(void)
+{
+  Suite *s = suite_create("rfc3261_uac_sessions");
+  TCase *tc = tcase_create("uac");
+  SRunner *sr;
+  int failed;
+
+  tcase_add_test(tc, uac_13_2_invite_answered_then_ack_to_contact);
+  tcase_add_test(tc, uac_17_1_1_2_timer_a_doubles_and_timer_b_gives_408);
+  tcase_add_test(tc, uac_17_1_1_3_failure_is_acked_by_the_transaction);
+  tcase_add_test(tc, uac_9_1_cancel_waits_for_a_provisional);
+  tcase_add_test(tc, uac_15_1_1_hangup_sends_bye_and_200_ends_it);
+  tcase_add_test(tc, uac_15_1_2_their_bye_ends_our_call);
+  tcase_add_test(tc, uac_8_1_2_name_in_uri_is_refused);
+  suite_add_tcase(s, tc);
+  sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
