@@ -1,0 +1,71 @@
+/*
+ * The session layer's small shared pieces: the embedder's callback, the
+ * dialog state's text block, and the public accessors of cay/session.h.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "dialog/session_int.h"
+
+void
+cay__session_notify(cay__session_t *s, int status)
+{
+  if (s->cb)
+    s->cb(s, s->state, status, s->cb_arg);
+}
+
+int
+cay__session_set_text(cay__session_t *s, const char *const v[7])
+{
+  size_t len = 0, off = 0;
+  const char **field[7]
+      = { &s->call_id,      &s->local_tag,     &s->remote_tag, &s->local_party,
+          &s->remote_party, &s->remote_target, &s->route_set };
+  char *text;
+
+  for (int i = 0; i < 7; i++)
+    len += v[i] ? strlen(v[i]) + 1 : 0;
+  text = cay__malloc(len ? len : 1);
+  if (text == NULL)
+    return -ENOMEM;
+  for (int i = 0; i < 7; i++) {
+    if (v[i] == NULL) {
+      *field[i] = NULL;
+      continue;
+    }
+    size_t n = strlen(v[i]) + 1;
+    memcpy(text + off, v[i], n);
+    *field[i] = text + off;
+    off += n;
+  }
+  cay__free(s->text);
+  s->text = text;
+  return 0;
+}
+
+/* -- public accessors (include/cay/session.h) ------------------------------ */
+
+int
+cay_session_hangup(cay_session_t *s)
+{
+  return cay__session_hangup(s);
+}
+
+cay_session_state_t
+cay_session_state(const cay_session_t *s)
+{
+  return s->state;
+}
+
+cay_id_t
+cay_session_id(const cay_session_t *s)
+{
+  return s->id;
+}
+
+const char *
+cay_session_call_id(const cay_session_t *s)
+{
+  return s->call_id;
+}
