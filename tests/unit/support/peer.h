@@ -36,6 +36,8 @@ typedef struct peer {
   peer_sent_t sent[PEER_MAX_SENT];
   unsigned nsent;
   int fail_sends; /* the transport refuses sends while set */
+  int discard;    /* count sends (ndiscarded) without keeping them */
+  unsigned long ndiscarded;
   long alloc_start;
 } peer_t;
 
