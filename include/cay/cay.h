@@ -6,6 +6,7 @@
 #include "config.h"
 #include "server.h"
 #include "session.h"
+#include "supp.h"
 
 #define CAY_VERSION "0.1.0"
 

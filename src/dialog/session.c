@@ -657,6 +657,11 @@ destroy_all(cay__sessions_t *ss, int signal)
       n = n->next;
       if (!signal) {
         cay__session_destroy(s);
+      } else if (s->uac
+                 && (s->state == CAY__SESSION_CALLING
+                     || s->state == CAY__SESSION_EARLY)) {
+        /* Our own call, not answered: CANCEL (9.1); its 487 ends it. */
+        cay__session_hangup(s);
       } else if (s->state == CAY__SESSION_INCOMING
                  || s->state == CAY__SESSION_EARLY) {
         cay__txn_t *t = cay__txn_lookup(ss->ep, s->invite_txn);

@@ -129,6 +129,12 @@ cay__session_invite(cay__sessions_t *ss, const char *uri, const char *from,
   }
   ss->live++;
   ss->shard->stats.dialogs_live++;
+  /* In the table from the start (remote tag still empty), so that a drain
+   * or a shutdown finds calls that are still ringing; rehashed once the
+   * 2xx names the remote tag. */
+  cay__htab_insert(&ss->dialogs, &s->hnode,
+                   cay__dialog_hash(s->call_id, s->local_tag, ""));
+  s->in_table = 1;
   cay__endpoint_branch(ss->ep, branch, sizeof branch);
   invite = build_invite(s, home, branch, sdp, &dst);
   su_home_deinit(home);
@@ -247,6 +253,8 @@ cay__uac_response(cay__session_t *s, int status, msg_t *msg)
     return;
   }
   if (status < 300) {
+    cay__htab_remove(&ss->dialogs, &s->hnode);
+    s->in_table = 0;
     if (msg == NULL || confirm_dialog(s, msg) != 0) {
       CAY_WARN(SHARD_NO(ss), "session %s: unusable 2xx", s->call_id);
       s->end_status = 500;

@@ -137,6 +137,11 @@ cay_server_start(cay_server_t *srv)
 
   if (srv->started || srv->closing)
     return CAY_ESTATE;
+  /* DESIGN.md section 4: the registry is frozen before any shard runs, so
+   * that the shards read it without locks. */
+  cay__supps_freeze(&srv->supps);
+  for (unsigned i = 0; i < srv->nshards; i++)
+    cay__supps_attach(&srv->supps, &srv->workers[i]->ep);
   for (unsigned i = 0; i < srv->nshards; i++) {
     err = cay__worker_start(srv->workers[i]);
     if (err)
@@ -248,6 +253,14 @@ cay__server_worker_closed(cay_server_t *srv, cay__worker_t *w)
     cay__free(srv);
   /* With its own loop, cay_server_run() frees the server after the loop
    * has stopped. */
+}
+
+int
+cay_supp_register(cay_server_t *srv, const cay_supp_t *supp)
+{
+  if (srv->started)
+    return CAY_ESTATE;
+  return cay__supps_add(&srv->supps, supp);
 }
 
 unsigned

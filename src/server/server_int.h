@@ -7,6 +7,7 @@
 #include "shard/mailbox.h"
 #include "shard/shard.h"
 #include "sip/txn.h"
+#include "supp/supp.h"
 #include "transport/tcp.h"
 #include "transport/udp.h"
 
@@ -68,6 +69,7 @@ struct cay_server {
   cay__worker_t *workers[CAY_MAX_SHARDS];
   int started, closing, finished;
   uint64_t grace_ms;
+  cay__supps_t supps; /* frozen at start; every shard reads it */
   /* Shard 0 only, during the close. */
   unsigned drained, finals;
   cay_stats_t shard_stats[CAY_MAX_SHARDS];

@@ -168,6 +168,13 @@ cay__endpoint_send_bytes(cay__endpoint_t *ep, const cay__peer_t *dst,
   return 0;
 }
 
+void
+cay__endpoint_out(cay__endpoint_t *ep, msg_t *msg)
+{
+  if (ep->hooks.out_message)
+    ep->hooks.out_message(ep->hooks.arg, msg, sip_object(msg));
+}
+
 int
 cay__endpoint_respond_stateless(cay__endpoint_t *ep, msg_t *req,
                                 const cay__peer_t *src, msg_t *resp)
@@ -181,8 +188,10 @@ cay__endpoint_respond_stateless(cay__endpoint_t *ep, msg_t *req,
   /* 18.2.2: on the request's connection over a stream, else by the Via. */
   if (!cay__proto_reliable(src->proto))
     err = cay__via_response_dest(sip->sip_via, &dst.addr);
-  if (err == 0)
+  if (err == 0) {
+    cay__endpoint_out(ep, resp);
     err = cay__msg_serialize(resp, &data, &len);
+  }
   if (err == 0)
     err = cay__endpoint_send_bytes(ep, &dst, data, len, 0);
   msg_destroy(resp);
@@ -304,6 +313,8 @@ handle_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip,
   }
   if (m == sip_method_ack) {
     cay__free(key);
+    if (ep->hooks.in_request) /* an ACK cannot be answered: no stop */
+      ep->hooks.in_request(ep->hooks.arg, msg, sip);
     if (ep->tu.on_ack)
       ep->tu.on_ack(ep->tu.arg, msg, sip);
     msg_destroy(msg);
@@ -332,6 +343,15 @@ handle_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip,
     return;
   }
   id = t->id;
+  if (ep->hooks.in_request) {
+    /* DESIGN.md section 4: a hook that stops a request names the final
+     * status, and the request is answered with it. */
+    int st = ep->hooks.in_request(ep->hooks.arg, msg, sip);
+    if (st) {
+      cay__txn_reply(t, st >= 300 && st <= 699 ? st : 500, NULL, NULL);
+      return;
+    }
+  }
   ep->tu.on_request(ep->tu.arg, t, msg, sip);
   /* 17.2.1: the TU did not answer at once, so send 100 Trying. */
   t = cay__txn_lookup(ep, id);

@@ -7,6 +7,7 @@
 #include "sip/txn_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cay/errno.h"
@@ -308,12 +309,47 @@ cay__txn_respond_copy(cay__txn_t *t, msg_t *resp, char **copy_out,
     return CAY_ESTATE;
   }
   err = cay__endpoint_tag_response(t->ep, resp);
-  if (err == 0)
+  if (err == 0) {
+    cay__endpoint_out(t->ep, resp); /* once: retransmissions reuse bytes */
     err = cay__msg_serialize(resp, &data, &len);
+  }
   if (err == 0)
     err = respond_bytes(t, status, data, len, copy_out, copylen);
   msg_destroy(resp);
   return err;
+}
+
+/* The response a hook wants to see: built as a msg_t (the lines of
+ * @p extra parsed one by one), then sent like any other. */
+static int
+reply_slow(cay__txn_t *t, int status, const char *to_tag, const char *extra,
+           const char *ctype, const char *body, size_t body_len,
+           char **copy_out, size_t *copylen)
+{
+  msg_t *resp = cay__msg_response(t->req, status, NULL, to_tag);
+  char line[1024];
+
+  if (resp == NULL)
+    return -ENOMEM;
+  for (const char *p = extra; p && *p;) {
+    const char *end = strstr(p, "\r\n");
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    if (n >= sizeof line) {
+      msg_destroy(resp);
+      return -EINVAL;
+    }
+    snprintf(line, sizeof line, "%.*s", (int)n, p);
+    if (cay__msg_add_header(resp, line) != 0) {
+      msg_destroy(resp);
+      return -EINVAL;
+    }
+    p = end ? end + 2 : p + n;
+  }
+  if (ctype && body && cay__msg_set_body(resp, ctype, body, body_len) != 0) {
+    msg_destroy(resp);
+    return -ENOMEM;
+  }
+  return cay__txn_respond_copy(t, resp, copy_out, copylen);
 }
 
 int
@@ -329,6 +365,11 @@ cay__txn_reply_encoded(cay__txn_t *t, int status, const char *to_tag,
   if (t->req == NULL || !can_respond(t, status))
     return CAY_ESTATE;
   rq = sip_object(t->req);
+  if (ep->hooks.wants_out_response
+      && ep->hooks.wants_out_response(ep->hooks.arg,
+                                      rq->sip_request->rq_method_name))
+    return reply_slow(t, status, to_tag, extra, ctype, body, body_len, copy_out,
+                      copylen);
   if (to_tag == NULL && status > 100 && rq->sip_to && !rq->sip_to->a_tag) {
     /* 8.2.6.2: a To tag for every response but 100. */
     cay__rand_token(&ep->shard->rand, tag, 10);
@@ -432,6 +473,8 @@ cay__txn_request_send(cay__endpoint_t *ep, msg_t *req, const cay__peer_t *dst,
   }
   t->key = cay__txn_client_key(sip->sip_via->v_branch,
                                sip->sip_cseq->cs_method_name, &t->keylen);
+  if (t->key)
+    cay__endpoint_out(ep, req); /* once: retransmissions reuse bytes */
   err = t->key ? cay__msg_serialize(req, &data, &len) : -ENOMEM;
   if (err == 0 && (t->out = cay__malloc(len)) == NULL)
     err = -ENOMEM;
@@ -481,6 +524,8 @@ tell_tu(cay__txn_t *t, int status, msg_t *msg)
 {
   cay__endpoint_t *ep = t->ep;
 
+  if (msg && ep->hooks.in_response)
+    ep->hooks.in_response(ep->hooks.arg, msg, sip_object(msg));
   if (t->tu_id && ep->tu.on_response)
     ep->tu.on_response(ep->tu.arg, t->tu_id, status, msg);
 }
@@ -556,6 +601,8 @@ invite_client_response(cay__txn_t *t, msg_t *msg, int status)
     char *copy;
 
     t->state = CAY__TXN_COMPLETED;
+    if (ack)
+      cay__endpoint_out(ep, ack);
     if (ack && cay__msg_serialize(ack, &data, &len) == 0
         && (copy = cay__realloc(t->out, len)) != NULL) {
       memcpy(copy, data, len);

@@ -92,9 +92,27 @@ typedef struct cay__tu {
   void *arg;
 } cay__tu_t;
 
+/**
+ * Message hooks (the supplement layer plugs in here, DESIGN.md section 4).
+ * Every field may be NULL.
+ */
+typedef struct cay__hooks {
+  /* A new request, before the TU: 0, or a final status to answer with. */
+  int (*in_request)(const void *arg, msg_t *msg, sip_t *sip);
+  /* A response passed on to the TU. */
+  void (*in_response)(const void *arg, msg_t *msg, sip_t *sip);
+  /* A message Cay built, before it is serialized (once per message). */
+  void (*out_message)(const void *arg, msg_t *msg, sip_t *sip);
+  /* True when some hook wants to see responses to @p method (then the
+   * allocation-free encoder is not used for them). */
+  int (*wants_out_response)(const void *arg, const char *method);
+  const void *arg;
+} cay__hooks_t;
+
 struct cay__endpoint {
   cay__shard_t *shard;
   cay__tu_t tu;
+  cay__hooks_t hooks;
   cay__send_fn send;
   void *send_arg;
   unsigned t1_ms, t2_ms, t4_ms;
@@ -242,6 +260,10 @@ int cay__endpoint_send_bytes(cay__endpoint_t *ep, const cay__peer_t *dst,
  * when it has none. @return 0 or -ENOMEM.
  */
 int cay__endpoint_tag_response(cay__endpoint_t *ep, msg_t *resp);
+
+/** Run the outgoing hooks on @p msg (a message Cay built, before it is
+ * serialized). */
+void cay__endpoint_out(cay__endpoint_t *ep, msg_t *msg);
 
 /** Make a fresh branch "z9hG4bK" + random token into @p buf (>= 24 B). */
 void cay__endpoint_branch(cay__endpoint_t *ep, char *buf, size_t len);

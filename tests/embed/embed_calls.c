@@ -154,6 +154,11 @@ main(int argc, char **argv)
     return 2;
   }
   err = cay_server_create(&app.srv, &loop, &cfg);
+  if (err == 0) {
+    /* A supplement on every INVITE we send; the SIPp callee checks it. */
+    cay_supp_t pai = cay_supp_caller_id("<sip:embed-id@example.com>");
+    err = cay_supp_register(app.srv, &pai);
+  }
   if (err == 0)
     err = cay_server_start(app.srv);
   if (err) {

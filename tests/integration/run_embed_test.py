@@ -21,6 +21,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cayrun  # noqa: E402
 
 
+def cayrun_failed_calls(stat_csv):
+    """FailedCall(C) from the last line of a SIPp -trace_stat CSV."""
+    try:
+        with open(stat_csv) as f:
+            rows = [line.rstrip("\n").split(";") for line in f if line.strip()]
+    except OSError:
+        return None
+    if len(rows) < 2:
+        return None
+    head, last = rows[0], rows[-1]
+    return int(last[head.index("FailedCall(C)")])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--embed", required=True)
@@ -31,8 +44,13 @@ def main():
     work = tempfile.mkdtemp(prefix="cay-embed-")
     uas_port = cayrun.free_udp_port()
     own_port = cayrun.free_udp_port()
+    # The callee checks that every INVITE carries the P-Asserted-Identity
+    # the embed program's caller-id supplement adds.
+    scen = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "scenarios", "uas_pai.xml")
     uas = subprocess.Popen(
-        [args.sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", str(uas_port),
+        [args.sipp, "-sf", scen, "-i", "127.0.0.1", "-p", str(uas_port),
+         "-trace_stat", "-stf", os.path.join(work, "uas_stat.csv"),
          "-nostdin", "-trace_screen", "-screen_file",
          os.path.join(work, "uas_screen.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
@@ -57,10 +75,12 @@ def main():
         print("embed: timed out")
     uas.terminate()
     uas.wait(10)
-    ok = embed.returncode == 0 and uac_rc == 0
-    print("%s: embed rc=%s %s| incoming sipp uac rc=%s (%d calls)" % (
-        "PASS" if ok else "FAIL", embed.returncode, out.strip() + " ",
-        uac_rc, args.incoming))
+    uas_failed = cayrun_failed_calls(os.path.join(work, "uas_stat.csv"))
+    ok = embed.returncode == 0 and uac_rc == 0 and uas_failed == 0
+    print("%s: embed rc=%s %s| incoming sipp uac rc=%s (%d calls) | "
+          "callee failed calls (missing P-Asserted-Identity): %s" % (
+              "PASS" if ok else "FAIL", embed.returncode, out.strip() + " ",
+              uac_rc, args.incoming, uas_failed))
     if not ok:
         print(err[-3000:])
         print("work directory kept:", work)

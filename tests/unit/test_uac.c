@@ -240,6 +240,33 @@ START_TEST(uac_15_1_2_their_bye_ends_our_call)
 }
 END_TEST
 
+static int idle_calls;
+
+static void
+on_idle(void *arg)
+{
+  (void)arg;
+  idle_calls++;
+}
+
+START_TEST(uac_drain_cancels_a_ringing_call)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+
+  call(p, &r);
+  respond(p, 0, "180", "ring1", NULL);
+  idle_calls = 0;
+  cay__sessions_drain(&p->ss, on_idle, NULL);
+  ck_assert_str_eq(peer_method(p, p->nsent - 1), "CANCEL");
+  ck_assert_int_eq(idle_calls, 0); /* waits for the INVITE to end */
+  respond(p, 0, "487", "ring1", NULL);
+  ck_assert_int_eq(idle_calls, 1);
+  ck_assert_int_eq(r.statuses[r.n - 1], 487);
+  peer_free(p);
+}
+END_TEST
+
 START_TEST(uac_8_1_2_name_in_uri_is_refused)
 {
   peer_t *p = peer_new(NULL);
@@ -270,6 +297,7 @@ main(void)
   tcase_add_test(tc, uac_9_1_cancel_waits_for_a_provisional);
   tcase_add_test(tc, uac_15_1_1_hangup_sends_bye_and_200_ends_it);
   tcase_add_test(tc, uac_15_1_2_their_bye_ends_our_call);
+  tcase_add_test(tc, uac_drain_cancels_a_ringing_call);
   tcase_add_test(tc, uac_8_1_2_name_in_uri_is_refused);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
