@@ -3,6 +3,8 @@
  * say what cay__msg_response() says (RFC 3261 sections 8.2.6.2, 12.1.1).
  */
 #include <check.h>
+
+#include "support/run.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,8 +149,6 @@ main(void)
 {
   Suite *s = suite_create("response_encode");
   TCase *tc = tcase_create("encode");
-  SRunner *sr;
-  int failed;
 
   tcase_add_test(tc, encode_8_2_6_2_copies_via_list_from_to_callid_cseq);
   tcase_add_test(tc,
@@ -157,9 +157,5 @@ main(void)
   tcase_add_test(tc, encode_same_as_msg_response);
   tcase_add_test(tc, encode_small_buffer_gives_enospc);
   suite_add_tcase(s, tc);
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return cay_test_run(s);
 }

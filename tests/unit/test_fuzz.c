@@ -9,6 +9,8 @@
  * Deterministic: a fixed seed, so a failure replays.
  */
 #include <check.h>
+
+#include "support/run.h"
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,15 +194,9 @@ main(void)
 {
   Suite *s = suite_create("fuzz");
   TCase *tc = tcase_create("fuzz");
-  SRunner *sr;
-  int failed;
 
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, fuzz_mutated_messages_lose_nothing);
   suite_add_tcase(s, tc);
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return cay_test_run(s);
 }

@@ -4,6 +4,8 @@
  * spread evenly over the shards.
  */
 #include <check.h>
+
+#include "support/run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,16 +84,10 @@ main(void)
 {
   Suite *s = suite_create("routing");
   TCase *tc = tcase_create("routing");
-  SRunner *sr;
-  int failed;
 
   tcase_add_test(tc, routing_8_1_1_4_same_call_id_same_shard_in_every_form);
   tcase_add_test(tc, routing_call_id_compared_byte_exact);
   tcase_add_test(tc, routing_call_ids_spread_evenly);
   suite_add_tcase(s, tc);
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return cay_test_run(s);
 }

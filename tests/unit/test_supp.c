@@ -3,6 +3,8 @@
  * scripted peer and a virtual clock.
  */
 #include <check.h>
+
+#include "support/run.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,8 +228,6 @@ main(void)
 {
   Suite *s = suite_create("supplements");
   TCase *tc = tcase_create("supp");
-  SRunner *sr;
-  int failed;
 
   tcase_add_test(tc, supp_order_priority_then_registration_both_ways);
   tcase_add_test(tc, supp_outgoing_change_reaches_the_wire_once);
@@ -236,9 +236,5 @@ main(void)
   tcase_add_test(tc, supp_registry_frozen_and_checked);
   tcase_add_test(tc, supp_caller_id_adds_p_asserted_identity_to_invite);
   suite_add_tcase(s, tc);
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return cay_test_run(s);
 }

@@ -3,6 +3,8 @@
  * (with RFC 6026), driven by a scripted peer on a virtual clock.
  */
 #include <check.h>
+
+#include "support/run.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,8 +290,6 @@ main(void)
 {
   Suite *s = suite_create("rfc3261_uac_sessions");
   TCase *tc = tcase_create("uac");
-  SRunner *sr;
-  int failed;
 
   tcase_add_test(tc, uac_13_2_invite_answered_then_ack_to_contact);
   tcase_add_test(tc, uac_17_1_1_2_timer_a_doubles_and_timer_b_gives_408);
@@ -300,9 +300,5 @@ main(void)
   tcase_add_test(tc, uac_drain_cancels_a_ringing_call);
   tcase_add_test(tc, uac_8_1_2_name_in_uri_is_refused);
   suite_add_tcase(s, tc);
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return cay_test_run(s);
 }
