@@ -93,28 +93,30 @@ cay__rand_bytes(cay__rand_t *r, void *out, size_t n)
   }
 }
 
+/* The next @p n (<= 8) keystream bytes as a little-endian number, so that
+ * a seed gives the same values on any machine. */
+static uint64_t
+next_le(cay__rand_t *r, size_t n)
+{
+  unsigned char b[8];
+  uint64_t v = 0;
+
+  cay__rand_bytes(r, b, n);
+  for (size_t i = 0; i < n; i++)
+    v |= (uint64_t)b[i] << (8 * i);
+  return v;
+}
+
 uint32_t
 cay__rand_u32(cay__rand_t *r)
 {
-  unsigned char b[4];
-  uint32_t v = 0;
-
-  cay__rand_bytes(r, b, sizeof b);
-  for (size_t i = 0; i < sizeof b; i++)
-    v |= (uint32_t)b[i] << (8 * i);
-  return v;
+  return (uint32_t)next_le(r, 4);
 }
 
 uint64_t
 cay__rand_u64(cay__rand_t *r)
 {
-  unsigned char b[8];
-  uint64_t v = 0;
-
-  cay__rand_bytes(r, b, sizeof b);
-  for (size_t i = 0; i < sizeof b; i++)
-    v |= (uint64_t)b[i] << (8 * i);
-  return v;
+  return next_le(r, 8);
 }
 
 void

@@ -24,6 +24,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 HOST = "127.0.0.1"
@@ -458,3 +459,14 @@ def start_cay(binary, workdir, config_yaml=None, log_level=None,
         why = "exited with code %s before answering OPTIONS" % (
             cay.proc.returncode)
     return cay, "cay on udp:%s:%d %s" % (cay.host, cay.port, why)
+
+
+def main(parse_args, run, argv=None):
+    """Entry point of a test script: parse, run, and never leave a child
+    process behind (on SIGTERM from ctest's timeout either)."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    exit_on_sigterm()
+    try:
+        return run(args)
+    finally:
+        kill_children()

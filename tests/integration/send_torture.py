@@ -530,12 +530,7 @@ def run(args):
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    cayrun.exit_on_sigterm()
-    try:
-        return run(args)
-    finally:
-        cayrun.kill_children()
+    return cayrun.main(parse_args, run, argv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,417 @@
+/*
+ * One TCP connection of a shard's transport (RFC 3261 section 18): its
+ * life, the idle timer, reading into the framer and delivering messages,
+ * writing, draining after a 400, closing. See tcp.c for the states.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cay/errno.h"
+#include "core/alloc.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "transport/tcp_int.h"
+
+static uint64_t
+hash_addr(const cay__addr_t *a)
+{
+  if (cay__addr_family(a) == AF_INET6)
+    return cay__hash_mix(cay__hash(&a->u.sin6.sin6_addr, 16),
+                         a->u.sin6.sin6_port);
+  return cay__hash_mix(cay__hash(&a->u.sin.sin_addr, 4), a->u.sin.sin_port);
+}
+
+void
+cay__tcp_set_addr(cay__addr_t *out, const struct sockaddr_storage *ss)
+{
+  memset(out, 0, sizeof *out);
+  if (ss->ss_family == AF_INET6)
+    memcpy(&out->u.sin6, ss, sizeof out->u.sin6);
+  else
+    memcpy(&out->u.sin, ss, sizeof out->u.sin);
+}
+
+/* The connection named by @p id, if it is a live one of @p tcp. The id
+ * table is shared with other object kinds, hence the back pointer check. */
+struct conn *
+cay__tcp_find_conn(const cay__tcp_t *tcp, cay_id_t id)
+{
+  struct conn *c = cay__idtab_get(&tcp->shard->ids, id);
+
+  if (c == NULL || c->tcp != tcp || !c->live)
+    return NULL;
+  return c;
+}
+
+struct conn *
+cay__tcp_find_conn_by_addr(const cay__tcp_t *tcp, const cay__addr_t *a)
+{
+  cay__hnode_t *n = cay__htab_first(&tcp->by_addr, hash_addr(a));
+  struct conn *c;
+
+  for (; n != NULL; n = cay__htab_next(n)) {
+    c = (struct conn *)((char *)n - offsetof(struct conn, by_addr));
+    if (cay__addr_eq(&c->peer, a))
+      return c;
+  }
+  return NULL;
+}
+
+void
+cay__tcp_touch_idle(struct conn *c)
+{
+  cay__tcp_t *tcp = c->tcp;
+
+  /* The heap only fails to grow here; the connection then lives without
+   * an idle bound until the next read or write re-arms it. */
+  if (cay__shard_timer_start(tcp->shard, &c->idle, tcp->opts.idle_timeout_ms)
+      != 0)
+    CAY_DEBUG(tcp->shard->index, "tcp: cannot arm the idle timer");
+}
+
+void
+cay__tcp_finish_close(cay__tcp_t *tcp)
+{
+  void (*cb)(void *arg) = tcp->close_cb;
+  void *arg = tcp->close_arg;
+
+  /* tcp.h: the callback runs, after which @p tcp is freed. */
+  if (cb != NULL)
+    cb(arg);
+  cay__htab_fini(&tcp->by_addr);
+  cay__free(tcp->rbuf);
+  cay__free(tcp);
+}
+
+void
+cay__tcp_handle_closed(cay__tcp_t *tcp)
+{
+  tcp->handles--;
+  if (tcp->closing && tcp->handles == 0)
+    cay__tcp_finish_close(tcp);
+}
+
+/* Take the connection out of the id table, the address table and the
+ * count: from here on no send finds it. */
+static void
+retire_conn(struct conn *c)
+{
+  cay__tcp_t *tcp = c->tcp;
+
+  if (!c->live)
+    return;
+  c->live = 0;
+  cay__idtab_remove(&tcp->shard->ids, c->id);
+  cay__htab_remove(&tcp->by_addr, &c->by_addr);
+  tcp->nconns--;
+  /* Below the limit again: the next burst is logged afresh. */
+  if (tcp->nconns < tcp->opts.max_conns)
+    tcp->limit_warned = 0;
+}
+
+static void
+free_queue(struct conn *c)
+{
+  struct wreq *w;
+
+  while ((w = c->queue) != NULL) {
+    c->queue = w->next;
+    cay__free(w);
+  }
+  c->queue_tail = NULL;
+}
+
+static void
+on_conn_closed(uv_handle_t *h)
+{
+  struct conn *c = h->data;
+  cay__tcp_t *tcp = c->tcp;
+
+  free_queue(c);
+  cay__framer_fini(&c->framer);
+  if (c->prev != NULL)
+    c->prev->next = c->next;
+  else
+    tcp->conns = c->next;
+  if (c->next != NULL)
+    c->next->prev = c->prev;
+  cay__free(c);
+  cay__tcp_handle_closed(tcp);
+}
+
+/* Close at once; pending writes are cancelled (their copies are freed by
+ * on_write before on_conn_closed runs). Idempotent. */
+void
+cay__tcp_close_conn(struct conn *c)
+{
+  retire_conn(c);
+  if (c->state == CONN_CLOSING)
+    return;
+  c->state = CONN_CLOSING;
+  cay__shard_timer_stop(c->tcp->shard, &c->idle);
+  uv_close((uv_handle_t *)&c->handle, on_conn_closed);
+}
+
+static void
+on_idle(cay__timer_t *t)
+{
+  struct conn *c = t->data;
+  char name[64];
+
+  if (cay__addr_format(&c->peer, name, sizeof name) != 0)
+    strcpy(name, "?");
+  CAY_DEBUG(c->tcp->shard->index, "tcp: %s idle for %u ms, closing", name,
+            c->tcp->opts.idle_timeout_ms);
+  cay__tcp_close_conn(c);
+}
+
+/* A new connection struct with an initialised handle, on the list of open
+ * handles but not yet live. */
+struct conn *
+cay__tcp_new_conn(cay__tcp_t *tcp)
+{
+  struct conn *c = cay__calloc(1, sizeof *c);
+
+  if (c == NULL)
+    return NULL;
+  c->tcp = tcp;
+  if (uv_tcp_init(tcp->shard->loop, &c->handle) != 0) {
+    cay__free(c);
+    return NULL;
+  }
+  c->handle.data = c;
+  c->state = CONN_OPEN;
+  cay__framer_init(&c->framer, tcp->opts.max_msg_bytes, tcp->opts.max_headers);
+  cay__timer_init(&c->idle, on_idle, c);
+  c->next = tcp->conns;
+  if (tcp->conns != NULL)
+    tcp->conns->prev = c;
+  tcp->conns = c;
+  tcp->handles++;
+  return c;
+}
+
+/* Enter the id table, the address table and the count. */
+int
+cay__tcp_make_live(struct conn *c)
+{
+  cay__tcp_t *tcp = c->tcp;
+  int err = cay__idtab_add(&tcp->shard->ids, c, &c->id);
+
+  if (err)
+    return err;
+  cay__htab_insert(&tcp->by_addr, &c->by_addr, hash_addr(&c->peer));
+  c->live = 1;
+  tcp->nconns++;
+  cay__tcp_touch_idle(c);
+  return 0;
+}
+
+static void
+on_write(uv_write_t *req, int status)
+{
+  struct wreq *w = (struct wreq *)req;
+  struct conn *c = req->handle->data;
+
+  /* UV_ECANCELED: the connection is closing and knows it. */
+  if (status < 0 && status != UV_ECANCELED) {
+    CAY_DEBUG(c->tcp->shard->index, "tcp: write of %zu bytes failed: %s",
+              w->len, uv_strerror(status));
+    cay__tcp_close_conn(c);
+  }
+  cay__free(w);
+}
+
+static struct wreq *
+new_wreq(const char *data, size_t len)
+{
+  struct wreq *w = cay__malloc(sizeof *w + len);
+
+  if (w == NULL)
+    return NULL;
+  w->next = NULL;
+  w->len = len;
+  memcpy(w->data, data, len);
+  return w;
+}
+
+int
+cay__tcp_submit_wreq(struct conn *c, struct wreq *w)
+{
+  uv_buf_t buf = uv_buf_init(w->data, (unsigned)w->len);
+
+  return uv_write(&w->req, (uv_stream_t *)&c->handle, &buf, 1, on_write);
+}
+
+/* Write on an open (or draining, for the 400 before close) connection, or
+ * queue on a connecting one. On a write error the connection is closed. */
+int
+cay__tcp_write_conn(struct conn *c, const char *data, size_t len)
+{
+  struct wreq *w;
+  uv_buf_t buf;
+  int n, err;
+
+  if (len > UINT32_MAX)
+    return -EINVAL;
+  if (c->state == CONN_CONNECTING) {
+    w = new_wreq(data, len);
+    if (w == NULL)
+      return -ENOMEM;
+    if (c->queue_tail != NULL)
+      c->queue_tail->next = w;
+    else
+      c->queue = w;
+    c->queue_tail = w;
+    return 0;
+  }
+
+  cay__tcp_touch_idle(c);
+  /* The direct path costs no allocation and no copy. Only when nothing
+   * is queued in libuv, to keep the bytes in order. */
+  if (uv_stream_get_write_queue_size((uv_stream_t *)&c->handle) == 0) {
+    buf = uv_buf_init((char *)data, (unsigned)len);
+    n = uv_try_write((uv_stream_t *)&c->handle, &buf, 1);
+    if (n == (int)len)
+      return 0;
+    if (n >= 0) {
+      data += n;
+      len -= (size_t)n;
+    } else if (n != UV_EAGAIN) {
+      cay__tcp_close_conn(c);
+      return n;
+    }
+  }
+  w = new_wreq(data, len);
+  if (w == NULL) {
+    /* Part of the message may be on the wire: the stream is broken. */
+    cay__tcp_close_conn(c);
+    return -ENOMEM;
+  }
+  err = cay__tcp_submit_wreq(c, w);
+  if (err) {
+    cay__free(w);
+    cay__tcp_close_conn(c);
+    return err;
+  }
+  return 0;
+}
+
+static void
+on_shutdown(uv_shutdown_t *req, int status)
+{
+  struct conn *c = req->handle->data;
+
+  (void)status;
+  /* Everything queued has been written (or the close got there first):
+   * nothing more to wait for. */
+  cay__tcp_close_conn(c);
+}
+
+/* RFC 3261 section 18.3: after a framing error, close once what the
+ * callback sent (the 400) has been written. The idle timer stays armed,
+ * bounding how long a peer that does not read can hold the connection. */
+static void
+drain_conn(struct conn *c)
+{
+  int err;
+
+  retire_conn(c);
+  if (c->state != CONN_OPEN)
+    return;
+  c->state = CONN_DRAINING;
+  uv_read_stop((uv_stream_t *)&c->handle);
+  err = uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->handle, on_shutdown);
+  if (err)
+    cay__tcp_close_conn(c);
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+  struct conn *c = h->data;
+
+  (void)suggested;
+  buf->base = c->tcp->rbuf;
+  buf->len = TCP_READ_SIZE;
+}
+
+/* Frame what was read and hand each message out. @return 0 to go on, or
+ * nonzero when the connection is no longer open for reading. */
+static int
+deliver(struct conn *c, const char *data, size_t len)
+{
+  cay__tcp_t *tcp = c->tcp;
+  unsigned shard = tcp->shard->index;
+  cay_id_t id = c->id;
+  const char *msg;
+  size_t mlen;
+  int r;
+
+  r = cay__framer_push(&c->framer, data, len);
+  if (r) {
+    CAY_DEBUG(shard, "tcp: cannot buffer %zu bytes: %s", len, cay_strerror(r));
+    cay__tcp_close_conn(c);
+    return r;
+  }
+  for (;;) {
+    r = cay__framer_next(&c->framer, &msg, &mlen);
+    switch (r) {
+    case CAY__FRAME_NONE:
+      return 0;
+    case CAY__FRAME_KEEPALIVE:
+      /* RFC 5626 section 3.5.1: answer a CRLFCRLF ping with a CRLF pong. */
+      r = cay__tcp_write_conn(c, "\r\n", 2);
+      if (r)
+        return r;
+      break;
+    case CAY__FRAME_MESSAGE:
+      tcp->cb(tcp, id, 0, msg, mlen, &c->peer, tcp->arg);
+      /* The callback may have closed the connection (a failed send) or
+       * the whole transport: re-resolve before touching the framer. */
+      if (cay__tcp_find_conn(tcp, id) != c)
+        return 1;
+      break;
+    case CAY_EPARSE:
+      /* RFC 3261 section 18.3: no usable Content-Length on a stream. The
+       * callback may answer 400; then the connection closes. */
+      tcp->cb(tcp, id, CAY_EPARSE, msg, mlen, &c->peer, tcp->arg);
+      if (cay__tcp_find_conn(tcp, id) == c)
+        drain_conn(c);
+      return 1;
+    default:
+      CAY_DEBUG(shard, "tcp: framing failed: %s, closing", cay_strerror(r));
+      cay__tcp_close_conn(c);
+      return r;
+    }
+  }
+}
+
+static void
+on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+  struct conn *c = stream->data;
+  cay__shard_t *shard = c->tcp->shard;
+
+  if (nread < 0) {
+    if (nread != UV_EOF)
+      CAY_DEBUG(shard->index, "tcp: read failed: %s", uv_strerror((int)nread));
+    cay__tcp_close_conn(c);
+  } else if (nread > 0 && c->state == CONN_OPEN) {
+    cay__tcp_touch_idle(c);
+    deliver(c, buf->base, (size_t)nread);
+  }
+  /* A top-level event ends with a flush (shard.h). */
+  cay__shard_flush(shard);
+}
+
+int
+cay__tcp_start_reading(struct conn *c)
+{
+  /* SIP messages are small and latency matters more than segment count;
+   * best effort. */
+  (void)uv_tcp_nodelay(&c->handle, 1);
+  return uv_read_start((uv_stream_t *)&c->handle, on_alloc, on_read);
+}

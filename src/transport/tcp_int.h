@@ -1,0 +1,88 @@
+/*
+ * Private to the TCP transport: tcp.c (listener, accept, the public
+ * functions) and tcp_conn.c (one connection: reading, framing, writing,
+ * idle timeout, closing).
+ */
+#ifndef CAY_TRANSPORT_TCP_INT_H
+#define CAY_TRANSPORT_TCP_INT_H
+
+#include "transport/tcp.h"
+#include "transport/framing.h"
+
+#include <sys/socket.h>
+
+/* One read buffer per transport; reads are framed synchronously, so the
+ * same buffer serves every connection. */
+#define TCP_READ_SIZE (64 * 1024)
+#define TCP_BACKLOG   1024
+/* Initial buckets of the address table; it grows with the connections. */
+#define TCP_ADDR_BUCKETS 64
+
+enum conn_state { CONN_CONNECTING, CONN_OPEN, CONN_DRAINING, CONN_CLOSING };
+
+/* A write: the request, then a copy of the bytes, freed by on_write(). */
+struct wreq {
+  uv_write_t req;
+  struct wreq *next; /* queue of a connecting connection */
+  size_t len;
+  char data[];
+};
+
+struct conn {
+  /* First member, so that checking it is safe on whatever object kind an
+   * id of the shard's shared table resolves to. */
+  cay__tcp_t *tcp;
+  uv_tcp_t handle;
+  cay_id_t id;
+  enum conn_state state;
+  int live; /* in the id table and the address table, counted */
+  cay__framer_t framer;
+  cay__addr_t peer;
+  cay__hnode_t by_addr;
+  cay__timer_t idle;
+  struct conn *prev, *next;        /* every connection whose handle is open */
+  struct wreq *queue, *queue_tail; /* written once connected */
+  uv_connect_t connect_req;
+  uv_shutdown_t shutdown_req;
+};
+
+struct cay__tcp {
+  cay__shard_t *shard;
+  uv_tcp_t *listener; /* NULL once stopped */
+  int listening;
+  cay__addr_t local;
+  cay__tcp_opts_t opts;
+  cay__tcp_recv_cb cb;
+  void *arg;
+  char *rbuf;
+  struct conn *conns;
+  unsigned nconns;  /* live connections */
+  unsigned handles; /* open handles: listener(s), connections, spare */
+  cay__htab_t by_addr;
+  int limit_warned; /* a burst over max_conns was logged */
+  /* When even a connection struct cannot be allocated, a pending
+   * connection is accepted into this handle and closed, since libuv stops
+   * polling a listener whose connection was not accepted. */
+  uv_tcp_t spare;
+  int spare_busy;
+  int accept_stalled;
+  int closing;
+  void (*close_cb)(void *arg);
+  void *close_arg;
+};
+
+void cay__tcp_close_conn(struct conn *c);
+struct conn *cay__tcp_find_conn(const cay__tcp_t *tcp, cay_id_t id);
+struct conn *cay__tcp_find_conn_by_addr(const cay__tcp_t *tcp,
+                                        const cay__addr_t *a);
+void cay__tcp_finish_close(cay__tcp_t *tcp);
+void cay__tcp_handle_closed(cay__tcp_t *tcp);
+int cay__tcp_make_live(struct conn *c);
+struct conn *cay__tcp_new_conn(cay__tcp_t *tcp);
+void cay__tcp_set_addr(cay__addr_t *out, const struct sockaddr_storage *ss);
+int cay__tcp_start_reading(struct conn *c);
+int cay__tcp_submit_wreq(struct conn *c, struct wreq *w);
+void cay__tcp_touch_idle(struct conn *c);
+int cay__tcp_write_conn(struct conn *c, const char *data, size_t len);
+
+#endif
