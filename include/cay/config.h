@@ -1,19 +1,45 @@
+/* clang-format off */
 /*
  * Cay configuration: built-in defaults, the YAML file, and its checks.
  *
  * The YAML shape (every key optional; shown with the defaults):
  *
- *   listen: [ "udp:127.0.0.1:5060", "tcp:127.0.0.1:5060" ]     #
- * udp|tcp:HOST:PORT, HOST may be [v6] shards: 1                            # or
- * auto: one per CPU timers: { t1_ms: 500, t2_ms: 4000, t4_ms: 5000 }   # RFC
- * 3261 s.17 dialog: { max_duration_s: 7200 }     # 0 = no limit answer:
- *     ring_ms: 0                         # delay before 180 (and 200)
- *     answer_after_ms: 0                 # delay from 180 to 200
- *     hangup_after_ms: 0                 # 0 = never: Cay never sends BYE
+ *   listen: [ "udp:127.0.0.1:5060", "tcp:127.0.0.1:5060" ]
+ *                                   # udp|tcp:HOST:PORT, HOST may be [v6]
+ *   shards: 1                       # or auto: one per CPU
+ *   timers: { t1_ms: 500, t2_ms: 4000, t4_ms: 5000 }   # RFC 3261 s.17
+ *   dialog: { max_duration_s: 7200 }                   # 0 = no limit
+ *   answer:
+ *     ring_ms: 0                    # delay before 180 (and 200)
+ *     answer_after_ms: 0            # delay from 180 to 200
+ *     hangup_after_ms: 0            # 0 = never: Cay never sends BYE
  *     codecs: [ PCMU, PCMA, telephone-event ]
- *     media_ip: 127.0.0.1                # c= address of Cay's SDP
- *   log: { level: info }                 # error | warn | info | debug
+ *     media_ip: 127.0.0.1           # c= address of Cay's SDP
+ *   log: { level: info }            # error | warn | info | debug
+ *   limits: { max_transactions: 100000, max_message_bytes: 65535,
+ *             max_headers: 256, tcp_max_connections: 10000,
+ *             tcp_idle_timeout_s: 300 }
+ *   session_timers: { expires_s: 1800, min_se_s: 90 }
+ *                                   # RFC 4028; expires_s 0 = off;
+ *                                   # min_se_s >= 90, expires_s >= min_se_s
+ *   routes:                         # default none: answer every INVITE
+ *     - match: { method: INVITE, ruri_user: "^1", ruri_domain: example.com,
+ *                source: 10.0.0.0/8 }   # every key optional, match too
+ *       action: forward             # answer | reject | forward (required)
+ *       target: "sip:${ruri_user}@127.0.0.1:5070"   # forward only
+ *       max_duration_s: 7200        # answer, forward; absent = dialog's
+ *       ring_timeout_s: 60          # forward only; 0 = no limit
+ *       codecs: [ PCMU, telephone-event ]   # answer, forward: filter
+ *     - action: reject
+ *       code: 403                   # reject only; 400..699
+ *       reason: Forbidden           # reject only; absent = standard phrase
+ *
+ * The first route whose every match key matches wins; a request that no
+ * route matches gets 404. A routes: or listen: list replaces the one
+ * before it. A target's host is an IP literal (Cay does no DNS);
+ * ${ruri_user} and ${ruri_domain} are the request's.
  */
+/* clang-format on */
 #ifndef CAY_CONFIG_H
 #define CAY_CONFIG_H
 
@@ -26,6 +52,9 @@ extern "C" {
 #define CAY_CONFIG_MAX_LISTEN 16
 #define CAY_CONFIG_MAX_CODECS 16
 #define CAY_CONFIG_NAME_LEN   64
+#define CAY_CONFIG_TEXT_LEN   256
+#define CAY_CONFIG_MAX_ROUTES 32
+#define CAY_ROUTE_MAX_CODECS  8
 
 /** Log levels, most severe first. */
 typedef enum cay_log_level {
@@ -41,6 +70,41 @@ typedef struct cay_listen {
   char host[CAY_CONFIG_NAME_LEN]; /* IP literal without brackets */
   unsigned port;                  /* 1..65535; 0 = any free port */
 } cay_listen_t;
+
+/** What a route does with a request it matches. */
+typedef enum cay_route_action {
+  CAY_ROUTE_ANSWER = 0, /* the built-in UAS (the answer: section) */
+  CAY_ROUTE_REJECT,     /* a final response: code and reason */
+  CAY_ROUTE_FORWARD     /* B2BUA: a new call to target (issue 5) */
+} cay_route_action_t;
+
+/**
+ * One entry of the `routes:` list. Every match key is optional ("" = any);
+ * a request matches when every key given matches. The first match wins.
+ * cay_config_init() fills every slot of cay_config_t.routes with a route's
+ * defaults (action answer, code 403, max_duration_s -1, ring_timeout_s
+ * 60), so code can fill routes[n_routes++] key by key.
+ */
+typedef struct cay_route {
+  char method[16]; /* SIP method, exact (case-sensitive, RFC 3261 7.1) */
+  /* POSIX extended regex on the Request-URI user: "^1000$" is exact,
+   * "^1" a prefix (both matched without regexec). */
+  char ruri_user[CAY_CONFIG_TEXT_LEN];
+  char ruri_domain[CAY_CONFIG_NAME_LEN]; /* R-URI host, case-insensitive */
+  char source[CAY_CONFIG_NAME_LEN];      /* CIDR "10.0.0.0/8", "::1/128", or
+                                            one IP literal */
+  cay_route_action_t action;
+  unsigned code;                    /* reject: 400..699, default 403 */
+  char reason[CAY_CONFIG_NAME_LEN]; /* reject: "" = the standard phrase */
+  char target[CAY_CONFIG_TEXT_LEN]; /* forward: URI template; ${ruri_user}
+                                       and ${ruri_domain} are replaced */
+  long max_duration_s;     /* -1 = dialog: max_duration_s, 0 = no limit */
+  unsigned ring_timeout_s; /* forward: default 60, 0 = none */
+  char codecs[CAY_ROUTE_MAX_CODECS][16]; /* keep only these in the SDP */
+  unsigned n_codecs;                     /* 0 = no filtering */
+  unsigned line, column; /* where the route starts in the file (1-based),
+                            0 when it was set in code */
+} cay_route_t;
 
 /** The whole configuration. Plain data: copy it freely. */
 typedef struct cay_config {
@@ -66,6 +130,12 @@ typedef struct cay_config {
   unsigned tcp_idle_timeout_s;  /* close a silent connection, default 300 */
   unsigned max_transactions;    /* per shard, transactions without a final
                                   response; default 100000 */
+  /* RFC 4028 session timers. Cay honours a peer's Session-Expires in any
+   * case; it asks for one in the INVITEs it sends when expires_s > 0. */
+  unsigned session_expires_s; /* interval asked for, default 1800, 0 = off */
+  unsigned min_se_s;          /* smallest accepted (Min-SE), default 90 */
+  cay_route_t routes[CAY_CONFIG_MAX_ROUTES];
+  unsigned n_routes; /* 0: every INVITE is answered (the answer: section) */
 } cay_config_t;
 
 /**
@@ -80,10 +150,10 @@ void cay_config_init(cay_config_t *cfg);
 /**
  * Read a YAML file on top of the values already in @p cfg.
  *
- * Keys absent from the file keep their value. A `listen` list in the file
- * replaces the whole list. On error @p cfg may be partly updated; @p err
- * receives "FILE:LINE:COLUMN: what was expected" (line and column 1-based;
- * "FILE: ..." when the error has no position, such as a missing file).
+ * Keys absent from the file keep their value. A `listen` or `routes` list
+ * in the file replaces the whole list. On error @p cfg may be partly updated;
+ * @p err receives "FILE:LINE:COLUMN: what was expected" (line and column
+ * 1-based; "FILE: ..." when the error has no position, such as a missing file).
  *
  * @param cfg     Configuration to update. Borrowed.
  * @param path    File to read. Borrowed.

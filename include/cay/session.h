@@ -1,16 +1,26 @@
 /*
  * Cay sessions: INVITE sessions (RFC 3261 sections 12-15) as the library
- * exposes them. This first part covers outgoing calls placed by the
- * embedder and hanging up; answering stays with the server's configured
- * behaviour (see cay_config_t's answer options).
+ * exposes them, both ways: outgoing calls placed by the embedder, incoming
+ * calls handed to it (cay_server_on_session()), and changes to a running
+ * session (re-INVITE, UPDATE).
  *
- *   outgoing:  CALLING --1xx--> EARLY --2xx (ACK sent)--> CONFIRMED
- *   incoming:  INCOMING --180--> EARLY --200--> CONNECTING --ACK--> CONFIRMED
- *   either:    CONFIRMED --BYE--> TERMINATING --final or timeout--> TERMINATED
- *              CALLING/EARLY --final >= 300, CANCEL, timeout--> TERMINATED
+ *   outgoing:  CALLING --1xx with tag--> EARLY --2xx (ACK sent)--> CONFIRMED
+ *   incoming:  INCOMING --ring/progress--> EARLY --answer--> CONNECTING
+ *              CONNECTING --ACK--> CONFIRMED
+ *   either:    CONFIRMED --our BYE--> TERMINATING --final/timeout-->
+ *              TERMINATED
+ *              CONFIRMED --their BYE, session timer expiry--> TERMINATED
+ *              CALLING/EARLY/INCOMING --final >= 300, CANCEL, timeout,
+ *              reject--> TERMINATED
+ *
+ * Every callback runs on the shard that owns the session, the one its
+ * Call-ID hashes to (DESIGN.md rule 2). Ids (cay_id_t) name a shard: look a
+ * session up on that shard's loop only.
  */
 #ifndef CAY_SESSION_H
 #define CAY_SESSION_H
+
+#include <stddef.h>
 
 #include "server.h"
 
@@ -30,19 +40,179 @@ typedef enum cay_session_state {
   CAY_SESSION_TERMINATED
 } cay_session_state_t;
 
+/** What a session callback reports. */
+typedef enum cay_session_event_kind {
+  /* The state changed (ev->state); ev->status is the SIP status that
+   * caused it (the final response of a failed call, 408 for a timeout,
+   * 200 for an answer, the BYE's final response when it ends) or 0. A 2xx
+   * carries the answer (or offer) in ev->body. */
+  CAY_SESSION_EV_STATE,
+  /* A provisional response to our INVITE (ev->status 180, 183, ...),
+   * with early SDP in ev->body when it has one. */
+  CAY_SESSION_EV_PROVISIONAL,
+  /* The peer changes the session: a re-INVITE or UPDATE (ev->method) with
+   * an offer in ev->body (or none: a re-INVITE asking for our offer).
+   * Answer it with cay_session_answer_offer() during the callback or,
+   * after cay_session_defer_offer(), later; otherwise Cay answers it
+   * itself when the callback returns (its configured codecs). */
+  CAY_SESSION_EV_OFFER,
+  /* Our re-INVITE/UPDATE (cay_session_modify()) got its final response:
+   * ev->status (2xx: the answer in ev->body; 491 only when the retries
+   * of RFC 3261 section 14.1 are used up). */
+  CAY_SESSION_EV_MODIFIED,
+  /* An INFO (RFC 6086) arrived; ev->body/content_type hold its body. Cay
+   * answers it 200 when the callback returns. */
+  CAY_SESSION_EV_INFO
+} cay_session_event_kind_t;
+
+/** One event. Every pointer is Borrowed: valid during the callback only. */
+typedef struct cay_session_event {
+  cay_session_event_kind_t kind;
+  cay_session_state_t state; /* the session's state now */
+  int status;                /* see the kinds, or 0 */
+  const char *method;        /* the request behind it, or NULL */
+  const char *content_type;  /* of body, or NULL */
+  const char *body;          /* NULL when none; not NUL-terminated */
+  size_t body_len;
+} cay_session_event_t;
+
 /**
- * Called on the shard owning @p s for every state change and for every
- * provisional response (state EARLY, @p status 180, 183, ...).
+ * Called on the shard owning @p s for every event of the session.
  *
- * @param s       The session. Borrowed: valid during the call only; keep
- *                cay_session_id(s) to find it later.
- * @param status  The SIP status that caused the change (the final response
- *                of a failed call, 408 for a timeout, 200 for an answer,
- *                the BYE's final response when it ends), or 0.
- * @param arg     As given to cay_session_invite().
+ * @param s    The session. Borrowed: valid during the call only; keep
+ *             cay_session_id(s) to find it later.
+ * @param ev   The event. Borrowed.
+ * @param arg  As given with the callback.
  */
-typedef void (*cay_session_cb)(cay_session_t *s, cay_session_state_t state,
-                               int status, void *arg);
+typedef void (*cay_session_cb)(cay_session_t *s, const cay_session_event_t *ev,
+                               void *arg);
+
+/** What an incoming INVITE asked for. Every pointer Borrowed (the call). */
+typedef struct cay_incoming {
+  const char *request_uri; /* "sip:bob@example.com" */
+  const char *from;        /* the From header value */
+  const char *to;          /* the To header value */
+  const char *source;      /* "IP:port" the INVITE came from */
+  const char *sdp;         /* the offer, or NULL */
+  size_t sdp_len;
+} cay_incoming_t;
+
+/**
+ * Called on the owning shard for each new incoming INVITE (after the
+ * checks of RFC 3261 section 8.2). The session is INCOMING: set its
+ * callback with cay_session_set_cb() and ring, progress, answer, reject or
+ * redirect it, now or later (by id on the same shard). A CANCEL or a
+ * drain may end it first (an EV_STATE TERMINATED reaches its callback).
+ */
+typedef void (*cay_incoming_cb)(cay_session_t *s, const cay_incoming_t *in,
+                                void *arg);
+
+/**
+ * Take incoming calls: without this (and without a matching `forward` or
+ * `reject` route), Cay answers every call itself per the config's answer:
+ * section.
+ *
+ * @param cb   Called for each new incoming session; NULL restores the
+ *             built-in answering. Borrowed.
+ * @return 0 or CAY_ESTATE (already started).
+ * @thread the thread that created @p srv, before cay_server_start()
+ */
+int cay_server_on_session(cay_server_t *srv, cay_incoming_cb cb, void *arg);
+
+/**
+ * Set (or replace) the session's event callback.
+ * @thread owner
+ */
+void cay_session_set_cb(cay_session_t *s, cay_session_cb cb, void *arg);
+
+/**
+ * Send a provisional response (RFC 3261 section 13.3.1.1): 180 Ringing
+ * for @p status 180, 183 Session Progress with early media when @p sdp is
+ * given (an answer to the INVITE's offer; RFC 3262 makes it reliable when
+ * the INVITE requires 100rel: then Cay retransmits it until the PRACK).
+ *
+ * @param status  101..199.
+ * @param sdp     NUL-terminated SDP, or NULL. Borrowed; copied.
+ * @return 0, -EINVAL (status), CAY_ESTATE (not INCOMING/EARLY, or a
+ *         reliable provisional not yet acknowledged), -ENOMEM.
+ * @thread owner
+ */
+int cay_session_progress(cay_session_t *s, int status, const char *sdp);
+
+/**
+ * Answer with 200 (RFC 3261 section 13.3.1.4): the 2xx is retransmitted
+ * until the ACK, and the session ends with BYE after 64*T1 without one.
+ *
+ * @param sdp  The answer to the INVITE's offer (or Cay's offer when the
+ *             INVITE had none), NUL-terminated; NULL: Cay builds it from
+ *             its configured codecs. Borrowed; copied.
+ * @return 0, CAY_ESTATE (not INCOMING/EARLY), CAY_ENOCODEC or CAY_EPARSE
+ *         (sdp NULL and the offer cannot be answered: reject it 488),
+ *         -ENOMEM.
+ * @thread owner
+ */
+int cay_session_answer(cay_session_t *s, const char *sdp);
+
+/**
+ * Reject (status 300..699; 3xx redirects to @p contact, section 13.3.1.2
+ * and 21.3) and end the session.
+ *
+ * @param reason   Reason phrase, or NULL for the standard one. Borrowed.
+ * @param contact  3xx: the new target(s), a Contact header value; else
+ *                 NULL. Borrowed.
+ * @return 0, -EINVAL (status, or a 3xx without contact), CAY_ESTATE (not
+ *         INCOMING/EARLY).
+ * @thread owner
+ */
+int cay_session_reject(cay_session_t *s, int status, const char *reason,
+                       const char *contact);
+
+/**
+ * Change a confirmed session (RFC 3261 section 14, RFC 3311): send a
+ * re-INVITE (or an UPDATE when @p update is set) with @p sdp as the new
+ * offer. The final response arrives as CAY_SESSION_EV_MODIFIED. On 491
+ * (glare) Cay retries after the section 14.1 delay (2.1-4 s when it owns
+ * the Call-ID, 0-2 s otherwise), up to 3 times.
+ *
+ * @param sdp  The offer, NUL-terminated, or NULL: Cay's own offer from its
+ *             configured codecs. Borrowed; copied.
+ * @return 0, CAY_ESTATE (not CONFIRMED, or an offer of ours or theirs is
+ *         still outstanding), -ENOMEM, or the send's error.
+ * @thread owner
+ */
+int cay_session_modify(cay_session_t *s, const char *sdp, int update);
+
+/**
+ * Answer the peer's offer reported by CAY_SESSION_EV_OFFER: 2xx with
+ * @p sdp (status 200), or a rejection (488 for an unacceptable offer, RFC
+ * 3261 section 14.2; the session stays as it was).
+ *
+ * @param status  200 or 300..699.
+ * @param sdp     The answer for 200, NUL-terminated; NULL: Cay answers
+ *                from its configured codecs. Borrowed; copied.
+ * @return 0, CAY_ESTATE (no offer pending), -EINVAL, -ENOMEM.
+ * @thread owner
+ */
+int cay_session_answer_offer(cay_session_t *s, int status, const char *sdp);
+
+/**
+ * Keep the offer of the current CAY_SESSION_EV_OFFER open after the
+ * callback returns (the embedder answers it later with
+ * cay_session_answer_offer(); the peer waits, retransmitting).
+ * @return 0 or CAY_ESTATE (no offer pending).
+ * @thread owner, during the EV_OFFER callback
+ */
+int cay_session_defer_offer(cay_session_t *s);
+
+/**
+ * Send an INFO in a confirmed session (RFC 6086), e.g. DTMF as
+ * "application/dtmf-relay". The final response is not reported.
+ * @return 0, CAY_ESTATE (not CONFIRMED), -EINVAL, -ENOMEM, or the send's
+ *         error.
+ * @thread owner
+ */
+int cay_session_info(cay_session_t *s, const char *content_type,
+                     const char *body, size_t body_len);
 
 /**
  * Place an outgoing call (RFC 3261 section 13.2): an INVITE to @p uri with
@@ -72,19 +242,19 @@ int cay_session_invite(cay_server_t *srv, const char *uri, const char *from,
 /**
  * Hang up: CANCEL an outgoing call not yet answered (section 9.1; before
  * any provisional the CANCEL waits for one), BYE an answered one (section
- * 15.1.1). A session already terminating is left alone.
+ * 15.1.1), 480 to an incoming one not yet answered. A session already
+ * terminating is left alone.
  *
- * @return 0, or CAY_ESTATE (an incoming session not yet answered, or
- *         terminated).
+ * @return 0, or CAY_ESTATE (terminated).
  * @thread owner
  */
 int cay_session_hangup(cay_session_t *s);
 
 /**
- * Find a session of shard 0 by id.
+ * Find a session by id (of any shard: the id names it).
  * @return The session (Borrowed, valid until the current callback returns)
  *         or NULL when it is gone.
- * @thread owner (shard 0's loop)
+ * @thread owner (the loop of the shard that cay_session_id() names)
  */
 cay_session_t *cay_session_lookup(cay_server_t *srv, cay_id_t id);
 

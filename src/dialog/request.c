@@ -13,22 +13,11 @@
 
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
 
-/* Reply with extra header lines (each "Name: value"), no body. */
 static void
 reply_with(cay__txn_t *t, int status, const char *phrase, const char *tag,
            const char *const *headers)
 {
-  msg_t *resp = cay__msg_response(cay__txn_request(t), status, phrase, tag);
-
-  if (resp == NULL)
-    return;
-  for (; headers && *headers; headers++) {
-    if (cay__msg_add_header(resp, *headers) != 0) {
-      msg_destroy(resp);
-      return;
-    }
-  }
-  cay__txn_respond(t, resp);
+  cay__session_reply(t, status, phrase, tag, headers);
 }
 
 static void
@@ -49,23 +38,35 @@ reply_405(cay__txn_t *t)
   reply_with(t, 405, NULL, NULL, hdrs);
 }
 
+/* Option tags Cay implements: 100rel (RFC 3262), timer (RFC 4028). */
+static int
+is_supported(const char *tag)
+{
+  return strcasecmp(tag, "100rel") == 0 || strcasecmp(tag, "timer") == 0;
+}
+
 /* 8.2.2.3: any option in Require that Cay does not support gets 420 with
- * an Unsupported header naming them. Cay supports no extensions yet. */
+ * an Unsupported header naming them. */
 static int
 check_require(cay__txn_t *t, const sip_t *sip)
 {
   char line[512];
   size_t off;
+  int n = 0;
   const char *const hdrs[] = { line, NULL };
 
-  if (sip->sip_require == NULL || sip->sip_require->k_items == NULL
-      || sip->sip_require->k_items[0] == NULL)
+  if (sip->sip_require == NULL || sip->sip_require->k_items == NULL)
     return 0;
   off = (size_t)snprintf(line, sizeof line, "Unsupported: ");
-  for (msg_param_t const *p = sip->sip_require->k_items; *p; p++)
+  for (msg_param_t const *p = sip->sip_require->k_items; *p; p++) {
+    if (is_supported(*p))
+      continue;
     off += (size_t)snprintf(line + off,
                             off < sizeof line ? sizeof line - off : 0, "%s%s",
-                            p == sip->sip_require->k_items ? "" : ", ", *p);
+                            n++ ? ", " : "", *p);
+  }
+  if (n == 0)
+    return 0;
   if (off >= sizeof line)
     snprintf(line, sizeof line, "Unsupported: %s",
              sip->sip_require->k_items[0]);
@@ -136,12 +137,15 @@ handle_in_dialog(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   case sip_method_options:
     reply_options(t, NULL);
     break;
-  case sip_method_invite:
-    /* Session modification arrives with the sessions work (re-INVITE per
-     * RFC 3261 section 14.2); until then the offer is refused and the
-     * session stays as it was. */
-    cay__txn_reply(t, 488, "Not Acceptable Here - Re-INVITE Not Supported",
-                   NULL);
+  case sip_method_invite: /* 14.2 */
+  case sip_method_update: /* RFC 3311 */
+    cay__mod_request(s, t, sip);
+    break;
+  case sip_method_info: /* RFC 6086 */
+    cay__mod_info(s, t, sip);
+    break;
+  case sip_method_prack: /* RFC 3262 section 3 */
+    cay__session_prack(s, t, sip);
     break;
   default:
     reply_405(t);
@@ -149,11 +153,41 @@ handle_in_dialog(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   }
 }
 
+/* Give a new incoming session to the embedder (cay_server_on_session). */
+static void
+hand_over(cay__sessions_t *ss, cay__session_t *s, cay__txn_t *t,
+          const sip_t *sip)
+{
+  char ruri[512], from[512], to[512], source[64];
+  cay_incoming_t in = { ruri, from, to, source, NULL, 0 };
+
+  if (url_e(ruri, sizeof ruri, sip->sip_request->rq_url) <= 0)
+    ruri[0] = '\0';
+  ruri[sizeof ruri - 1] = '\0';
+  if (msg_header_field_e(from, sizeof from, (const msg_header_t *)sip->sip_from,
+                         0)
+      <= 0)
+    from[0] = '\0';
+  if (msg_header_field_e(to, sizeof to, (const msg_header_t *)sip->sip_to, 0)
+      <= 0)
+    to[0] = '\0';
+  from[sizeof from - 1] = to[sizeof to - 1] = '\0';
+  cay__addr_format(&cay__txn_peer(t)->addr, source, sizeof source);
+  if (sip->sip_payload && sip->sip_payload->pl_len) {
+    in.sdp = sip->sip_payload->pl_data;
+    in.sdp_len = sip->sip_payload->pl_len;
+  }
+  /* The embedder answers now or later (the transaction has sent 100
+   * Trying); it may also end the session right here. */
+  ss->on_incoming(s, &in, ss->incoming_arg);
+}
+
 static void
 handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
 {
   static const char *const retry[] = { "Retry-After: 5", NULL };
   cay__session_t *s;
+  char lines[64];
   int err;
 
   ss->shard->stats.calls_in++;
@@ -173,7 +207,7 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
     ss->shard->stats.calls_rejected++;
     return;
   }
-  err = cay__session_create(ss, t, sip, &s);
+  err = cay__session_create(ss, t, sip, ss->on_incoming != NULL, &s);
   if (err) {
     ss->shard->stats.calls_rejected++;
     if (err == CAY_ENOCODEC)
@@ -184,8 +218,21 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
       cay__txn_reply(t, 500, "Server Internal Error - Out of Memory", NULL);
     return;
   }
+  /* RFC 4028 section 9: the session timer the caller asks for. */
+  if (cay__stimer_on_request(ss->cfg.min_se_s, sip, &s->st, lines, sizeof lines)
+      == 422) {
+    const char *const hdrs[] = { lines, NULL };
+    reply_with(t, 422, NULL, NULL, hdrs);
+    ss->shard->stats.calls_rejected++;
+    s->end_status = 422;
+    cay__session_destroy(s);
+    return;
+  }
   CAY_DEBUG(SHARD_NO(ss), "session %s: INVITE", s->call_id);
-  cay__session_start(s);
+  if (ss->on_incoming)
+    hand_over(ss, s, t, sip);
+  else
+    cay__session_start(s);
 }
 
 void
@@ -200,8 +247,9 @@ cay__sessions_on_request(void *arg, cay__txn_t *t, msg_t *msg, sip_t *sip)
     return;
   }
   /* 8.2.1: methods Cay does not implement get 405 with Allow. */
-  if (m != sip_method_invite && m != sip_method_bye
-      && m != sip_method_options) {
+  if (m != sip_method_invite && m != sip_method_bye && m != sip_method_options
+      && m != sip_method_update && m != sip_method_prack
+      && m != sip_method_info) {
     reply_405(t);
     return;
   }

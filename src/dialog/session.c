@@ -14,10 +14,10 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "dialog/rel.h"
 
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
 
-static void on_step(cay__timer_t *tm);
 static void on_guard(cay__timer_t *tm);
 static void on_max(cay__timer_t *tm);
 
@@ -73,6 +73,7 @@ cay__session_destroy(cay__session_t *s)
   cay__shard_timer_stop(ss->shard, &s->t_step);
   cay__shard_timer_stop(ss->shard, &s->t_guard);
   cay__shard_timer_stop(ss->shard, &s->t_max);
+  cay__mod_free(s);
   if (s->in_table)
     cay__htab_remove(&ss->dialogs, &s->hnode);
   s->in_table = 0;
@@ -87,8 +88,8 @@ cay__session_destroy(cay__session_t *s)
     ss->on_idle(ss->idle_arg);
 }
 
-static int
-start_timer(cay__session_t *s, cay__timer_t *t, uint64_t ms)
+int
+cay__session_timer(cay__session_t *s, cay__timer_t *t, uint64_t ms)
 {
   int err = cay__shard_timer_start(s->ss->shard, t, ms);
   if (err)
@@ -189,86 +190,9 @@ copy_dialog_state(cay__session_t *s, const sip_t *sip, const cay__txn_t *t)
   return 0;
 }
 
-/* A 16-digit o= session id: fixed width, so that a cached answer can take
- * a new one in place (RFC 4566 section 5.2 only asks for a number). */
-static uint64_t
-sdp_session_id(cay__sessions_t *ss)
-{
-  return 1000000000000000ull
-         + cay__rand_u64(&ss->shard->rand) % 9000000000000000ull;
-}
-
-static void
-cache_answer(cay__sessions_t *ss, const char *offer, size_t offer_len,
-             const char *answer, size_t len)
-{
-  const char *o = strstr(answer, "o=cay ");
-  char *oc, *ac;
-
-  if (o == NULL)
-    return;
-  oc = cay__malloc(offer_len);
-  ac = cay__malloc(len + 1);
-  if (oc == NULL || ac == NULL) {
-    cay__free(oc);
-    cay__free(ac);
-    return;
-  }
-  cay__free(ss->offer_cache);
-  cay__free(ss->answer_cache);
-  memcpy(oc, offer, offer_len);
-  memcpy(ac, answer, len + 1);
-  ss->offer_cache = oc;
-  ss->offer_cache_len = offer_len;
-  ss->answer_cache = ac;
-  ss->answer_cache_len = len;
-  ss->answer_id_off = (size_t)(o - answer) + 6;
-}
-
-/* The SDP of our 200: the answer to the INVITE's offer, or our offer when
- * the INVITE had none (RFC 3264 section 5, RFC 3261 section 13.2.1). */
-static int
-make_sdp(cay__session_t *s, const sip_t *sip)
-{
-  cay__sessions_t *ss = s->ss;
-  uint64_t sess_id = sdp_session_id(ss);
-  const char *offer = NULL;
-  size_t offer_len = 0, len = 0;
-  char *body = NULL, digits[24];
-  int err;
-
-  if (sip->sip_payload && sip->sip_payload->pl_len > 0) {
-    s->offer_in_invite = 1;
-    offer = sip->sip_payload->pl_data;
-    offer_len = sip->sip_payload->pl_len;
-  }
-  if (offer && offer_len == ss->offer_cache_len && ss->answer_cache
-      && memcmp(offer, ss->offer_cache, offer_len) == 0) {
-    s->sdp = cay__strndup(ss->answer_cache, ss->answer_cache_len);
-    if (s->sdp == NULL)
-      return -ENOMEM;
-    /* sess_id has exactly 16 digits (sdp_session_id()). */
-    cay__fmt_u64(digits, sess_id);
-    memcpy(s->sdp + ss->answer_id_off, digits, 16);
-    s->sdp_len = ss->answer_cache_len;
-    return 0;
-  }
-  if (offer)
-    err = cay__sdp_answer(offer, offer_len, &ss->sdp, sess_id, &body, &len);
-  else
-    err = cay__sdp_offer(&ss->sdp, sess_id, &body, &len);
-  if (err)
-    return err;
-  if (offer)
-    cache_answer(ss, offer, offer_len, body, len);
-  s->sdp = body; /* cay__malloc'd by the SDP layer */
-  s->sdp_len = len;
-  return 0;
-}
-
 int
 cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
-                    cay__session_t **out)
+                    int manual, cay__session_t **out)
 {
   cay__session_t *s;
   int err;
@@ -278,10 +202,15 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
     return -ENOMEM;
   s->ss = ss;
   s->state = CAY__SESSION_INCOMING;
+  s->manual = (unsigned)manual;
+  s->offer_in_invite = sip->sip_payload && sip->sip_payload->pl_len > 0;
+  /* RFC 3262 section 3: reliable provisionals when the UAC asks. */
+  s->rel = (unsigned)cay__rel_wanted(sip);
+  s->peer_update = sip_is_allowed(sip->sip_allow, sip_method_update, NULL);
   cay__session_init_timers(s);
   err = copy_dialog_state(s, sip, t);
-  if (err == 0)
-    err = make_sdp(s, sip);
+  if (err == 0 && !manual)
+    err = cay__session_auto_sdp(s, sip);
   if (err == 0)
     err = cay__idtab_add(&ss->shard->ids, s, &s->id);
   if (err) {
@@ -299,115 +228,6 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
   ss->shard->stats.dialogs_live++;
   *out = s;
   return 0;
-}
-
-/* -- responses to the INVITE -------------------------------------------- */
-
-static void
-send_ringing(cay__session_t *s, cay__txn_t *t)
-{
-  /* 12.1.1: the 180 creates the early dialog, so it carries our Contact
-   * and the To tag of the dialog. */
-  int err = cay__txn_reply_encoded(t, 180, s->local_tag,
-                                   s->ss->lines_180[s->peer.proto], NULL, NULL,
-                                   0, NULL, NULL);
-  if (err)
-    CAY_DEBUG(SHARD_NO(s->ss), "session %s: 180 not sent: %s", s->call_id,
-              cay_strerror(err));
-  s->state = CAY__SESSION_EARLY;
-}
-
-static void
-send_ok(cay__session_t *s, cay__txn_t *t)
-{
-  cay__sessions_t *ss = s->ss;
-  int err;
-
-  err = cay__txn_reply_encoded(t, 200, s->local_tag,
-                               ss->lines_200[s->peer.proto], "application/sdp",
-                               s->sdp, s->sdp_len, &s->ok_bytes, &s->ok_len);
-  if (err == CAY_ESTATE || (err && cay__txn_state(t) != CAY__TXN_ACCEPTED)) {
-    /* Nothing went out (it did not fit, no memory): fail the call. */
-    CAY_WARN(SHARD_NO(ss), "session %s: 200 not built: %s", s->call_id,
-             cay_strerror(err));
-    cay__txn_reply(t, 500, "Server Internal Error", s->local_tag);
-    cay__session_destroy(s);
-    return;
-  }
-  if (err || s->ok_bytes == NULL) {
-    /* Sent but not kept, or not sent: the no-ACK timer still ends the
-     * session cleanly. */
-    CAY_DEBUG(SHARD_NO(ss), "session %s: 200 not sent cleanly: %s", s->call_id,
-              cay_strerror(err));
-  }
-  /* The SDP lives on in ok_bytes until the ACK; nothing else needs it
-   * (re-INVITE is not handled yet). */
-  cay__free(s->sdp);
-  s->sdp = NULL;
-  s->state = CAY__SESSION_ANSWERED;
-  ss->shard->stats.calls_answered++;
-  /* 13.3.1.4: retransmit the 2xx at T1, doubling to T2, until the ACK;
-   * after 64*T1 without it, end the session with BYE. */
-  s->ok_interval = ss->cfg.t1_ms;
-  start_timer(s, &s->t_step, s->ok_interval);
-  start_timer(s, &s->t_guard, 64ull * ss->cfg.t1_ms);
-  if (ss->cfg.dialog_max_duration_s)
-    start_timer(s, &s->t_max, 1000ull * ss->cfg.dialog_max_duration_s);
-}
-
-/* Advance INCOMING -> EARLY -> ANSWERED as far as the configured delays
- * allow right now. */
-static void
-progress(cay__session_t *s)
-{
-  cay__sessions_t *ss = s->ss;
-  cay__txn_t *t = cay__txn_lookup(ss->ep, s->invite_txn);
-
-  if (t == NULL) {
-    cay__session_destroy(s);
-    return;
-  }
-  if (s->state == CAY__SESSION_INCOMING) {
-    if (ss->cfg.ring_ms && !s->ring_waited) {
-      s->ring_waited = 1;
-      start_timer(s, &s->t_step, ss->cfg.ring_ms);
-      return;
-    }
-    send_ringing(s, t);
-  }
-  if (s->state == CAY__SESSION_EARLY) {
-    if (ss->cfg.answer_after_ms && !s->answer_waited) {
-      s->answer_waited = 1;
-      start_timer(s, &s->t_step, ss->cfg.answer_after_ms);
-      return;
-    }
-    send_ok(s, t);
-  }
-}
-
-void
-cay__session_start(cay__session_t *s)
-{
-  progress(s);
-}
-
-static void
-on_step(cay__timer_t *tm)
-{
-  cay__session_t *s = tm->data;
-  cay__sessions_t *ss = s->ss;
-
-  if (s->state != CAY__SESSION_ANSWERED) {
-    progress(s);
-    return;
-  }
-  /* 13.3.1.4: 2xx retransmission. */
-  if (s->ok_bytes)
-    cay__endpoint_send_bytes(ss->ep, &s->peer, s->ok_bytes, s->ok_len, 1);
-  s->ok_interval *= 2;
-  if (s->ok_interval > ss->cfg.t2_ms)
-    s->ok_interval = ss->cfg.t2_ms;
-  start_timer(s, &s->t_step, s->ok_interval);
 }
 
 /* -- ending a session ----------------------------------------------------- */
@@ -428,13 +248,32 @@ bye_dest(cay__session_t *s, const sip_route_t *route, const url_t *target,
     dst->addr = s->peer.addr;
 }
 
-/* Build a request in the dialog (12.2.1.1): BYE, or the ACK for a 2xx
- * (13.2.2.4). The headers kept as text are parsed into a scratch home that
- * lives only for this call. */
+/* Add header lines "Name: value\r\n..." to @p msg. */
+int
+cay__session_add_lines(msg_t *msg, const char *lines)
+{
+  char one[512];
+
+  while (lines && *lines) {
+    const char *end = strstr(lines, "\r\n");
+    size_t n = end ? (size_t)(end - lines) : strlen(lines);
+    if (n >= sizeof one)
+      return CAY_ELIMIT;
+    memcpy(one, lines, n);
+    one[n] = '\0';
+    if (n && cay__msg_add_header(msg, one) != 0)
+      return -ENOMEM;
+    lines += n + (end ? 2 : 0);
+  }
+  return 0;
+}
+
+/* Build a request in the dialog (12.2.1.1): BYE, re-INVITE, UPDATE, INFO,
+ * PRACK, or the ACK for a 2xx (13.2.2.4). The headers kept as text are
+ * parsed into a scratch home that lives only for this call. */
 msg_t *
-cay__session_request(cay__session_t *s, sip_method_t method,
-                     const char *method_name, uint32_t cseq, const char *branch,
-                     cay__peer_t *dst)
+cay__session_request(cay__session_t *s, const cay__dreq_t *r,
+                     const char *branch, cay__peer_t *dst)
 {
   cay__endpoint_t *ep = s->ss->ep;
   su_home_t home[1] = { SU_HOME_INIT(home) };
@@ -446,8 +285,8 @@ cay__session_request(cay__session_t *s, sip_method_t method,
   /* sent_by is "host:port" or "[v6]:port". */
   snprintf(host, sizeof host, "%.*s", (int)(colon - ep->sent_by), ep->sent_by);
   memset(&spec, 0, sizeof spec);
-  spec.method = method;
-  spec.method_name = method_name;
+  spec.method = r->method;
+  spec.method_name = r->name;
   spec.ruri = url_make(home, s->remote_target);
   spec.via_host = host;
   spec.via_port = (unsigned)atoi(colon + 1);
@@ -457,14 +296,73 @@ cay__session_request(cay__session_t *s, sip_method_t method,
   spec.from = sip_from_make(home, s->local_party);
   spec.to = sip_to_make(home, s->remote_party);
   spec.call_id = s->call_id;
-  spec.cseq = cseq;
+  spec.cseq = r->cseq;
   spec.route = s->route_set ? sip_route_make(home, s->route_set) : NULL;
-  if (spec.ruri && spec.from && spec.to && (spec.route || !s->route_set)) {
+  spec.contact = r->contact ? sip_contact_make(home, s->ss->contact) : NULL;
+  spec.content_type = r->ctype;
+  spec.body = r->body;
+  spec.body_len = r->body_len;
+  if (spec.ruri && spec.from && spec.to && (spec.route || !s->route_set)
+      && (spec.contact || !r->contact)) {
     req = cay__msg_request(&spec);
+    if (req && cay__session_add_lines(req, r->extra) != 0) {
+      msg_destroy(req);
+      req = NULL;
+    }
     bye_dest(s, spec.route, spec.ruri, dst);
   }
   su_home_deinit(home);
   return req;
+}
+
+int
+cay__session_send(cay__session_t *s, const cay__dreq_t *r, cay_id_t *txn_id)
+{
+  cay__endpoint_t *ep = s->ss->ep;
+  char branch[32];
+  cay__peer_t dst;
+  msg_t *req;
+
+  cay__endpoint_branch(ep, branch, sizeof branch);
+  req = cay__session_request(s, r, branch, &dst);
+  if (req == NULL)
+    return -ENOMEM;
+  /* Responses come back to the session only when the caller waits for
+   * them (txn_id): PRACK and INFO answers are not reported. */
+  return cay__txn_request_send(ep, req, &dst, txn_id ? s->id : 0, txn_id);
+}
+
+int
+cay__session_set_target(cay__session_t *s, const url_t *url)
+{
+  char target[512];
+  const char *v[7]
+      = { s->call_id,      s->local_tag, s->remote_tag, s->local_party,
+          s->remote_party, target,       s->route_set };
+
+  if (url_e(target, sizeof target, url) <= 0)
+    return CAY_EPARSE;
+  target[sizeof target - 1] = '\0';
+  if (strcmp(target, s->remote_target) == 0)
+    return 0;
+  return cay__session_set_text(s, v);
+}
+
+void
+cay__session_reply(cay__txn_t *t, int status, const char *phrase,
+                   const char *tag, const char *const *headers)
+{
+  msg_t *resp = cay__msg_response(cay__txn_request(t), status, phrase, tag);
+
+  if (resp == NULL)
+    return;
+  for (; headers && *headers; headers++) {
+    if (cay__session_add_lines(resp, *headers) != 0) {
+      msg_destroy(resp);
+      return;
+    }
+  }
+  cay__txn_respond(t, resp);
 }
 
 void
@@ -473,6 +371,7 @@ cay__session_bye(cay__session_t *s, const char *why)
   cay__sessions_t *ss = s->ss;
   cay__endpoint_t *ep = ss->ep;
   char branch[32];
+  cay__dreq_t r = { .method = sip_method_bye, .name = "BYE" };
   cay__peer_t dst;
   msg_t *bye;
   int err;
@@ -482,9 +381,10 @@ cay__session_bye(cay__session_t *s, const char *why)
   cay__shard_timer_stop(ss->shard, &s->t_step);
   cay__shard_timer_stop(ss->shard, &s->t_guard);
   cay__shard_timer_stop(ss->shard, &s->t_max);
+  cay__mod_free(s);
+  r.cseq = ++s->local_cseq;
   cay__endpoint_branch(ep, branch, sizeof branch);
-  bye = cay__session_request(s, sip_method_bye, "BYE", ++s->local_cseq, branch,
-                             &dst);
+  bye = cay__session_request(s, &r, branch, &dst);
   s->state = CAY__SESSION_TERMINATING;
   err = bye ? cay__txn_request_send(ep, bye, &dst, s->id, NULL) : -ENOMEM;
   if (err) {
@@ -502,6 +402,10 @@ on_guard(cay__timer_t *tm)
 {
   cay__session_t *s = tm->data;
 
+  if (s->state == CAY__SESSION_EARLY && s->prack_wait) {
+    cay__session_prack_timeout(s);
+    return;
+  }
   /* Before the ACK, 13.3.1.4: no ACK after 64*T1, so the dialog is
    * confirmed but the session is ended with BYE. After it, the
    * configured hangup_after_ms ran out. */
@@ -520,6 +424,8 @@ cay__session_ack(cay__session_t *s, const sip_t *sip)
 {
   cay__sessions_t *ss = s->ss;
 
+  if (cay__mod_ack(s, sip))
+    return; /* the ACK of a re-INVITE's 2xx */
   /* 13.3.1.4 / 17.1.1.3: the ACK for our 2xx carries the INVITE's CSeq
    * number; anything else is stray. */
   if (s->state != CAY__SESSION_ANSWERED
@@ -540,7 +446,20 @@ cay__session_ack(cay__session_t *s, const sip_t *sip)
     return;
   }
   if (ss->cfg.hangup_after_ms)
-    start_timer(s, &s->t_guard, ss->cfg.hangup_after_ms);
+    cay__session_timer(s, &s->t_guard, ss->cfg.hangup_after_ms);
+  cay__session_stimer_start(s); /* RFC 4028 section 10 */
+  if (s->cb) {
+    cay_session_event_t ev = { .kind = CAY_SESSION_EV_STATE,
+                               .state = s->state,
+                               .status = 200,
+                               .method = "ACK" };
+    if (sip->sip_payload && sip->sip_payload->pl_len) {
+      ev.body = sip->sip_payload->pl_data;
+      ev.body_len = sip->sip_payload->pl_len;
+      ev.content_type = "application/sdp";
+    }
+    cay__session_event(s, &ev);
+  }
 }
 
 void
@@ -550,6 +469,7 @@ cay__session_cancel(cay__session_t *s, cay__txn_t *invite)
   if (s->state != CAY__SESSION_INCOMING && s->state != CAY__SESSION_EARLY)
     return;
   cay__txn_reply(invite, 487, NULL, s->local_tag);
+  s->end_status = 487;
   s->ss->shard->stats.calls_rejected++;
   cay__session_destroy(s);
 }
@@ -570,173 +490,16 @@ cay__session_remote_bye(cay__session_t *s, cay__txn_t *t)
   cay__session_destroy(s);
 }
 
-/* -- layer ---------------------------------------------------------------- */
-
 static void
-on_response(void *arg, cay_id_t tu_id, int status, msg_t *msg)
+on_step(cay__timer_t *tm)
 {
-  cay__sessions_t *ss = arg;
-  cay__session_t *s = cay__session_lookup(ss, tu_id);
+  cay__session_t *s = tm->data;
 
-  (void)msg;
-  if (s && s->uac && s->state != CAY__SESSION_TERMINATING) {
-    cay__uac_response(s, status, msg);
-    return;
-  }
-  /* The final response to our BYE, or its timeout: either way the
-   * session is over (15.1.1). A session that already ended (their BYE
-   * crossed ours) is gone from the id table, and nothing happens. */
-  if (s && s->state == CAY__SESSION_TERMINATING) {
-    s->end_status = status;
-    CAY_DEBUG(SHARD_NO(ss), "session %s: BYE got %d", s->call_id, status);
-    cay__session_destroy(s);
-  }
-}
-
-static void
-on_ack(void *arg, msg_t *msg, sip_t *sip)
-{
-  cay__sessions_t *ss = arg;
-  cay__session_t *s;
-
-  (void)msg;
-  if (sip->sip_to->a_tag == NULL)
-    return;
-  s = cay__session_find(ss, sip);
-  if (s)
-    cay__session_ack(s, sip);
-}
-
-int
-cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
-                   const cay_config_t *cfg)
-{
-  cay__tu_t tu = {
-    .on_request = cay__sessions_on_request,
-    .on_ack = on_ack,
-    .on_response = on_response,
-    .arg = ss,
-  };
-
-  memset(ss, 0, sizeof *ss);
-  ss->ep = ep;
-  ss->shard = ep->shard;
-  ss->cfg = *cfg;
-  for (unsigned i = 0; i < cfg->n_codecs; i++)
-    ss->codec_names[i] = ss->cfg.codecs[i];
-  ss->sdp.codecs = ss->codec_names;
-  ss->sdp.n_codecs = cfg->n_codecs;
-  ss->sdp.media_ip = ss->cfg.media_ip;
-  ss->sdp.port_base = 40000;
-  snprintf(ss->contact, sizeof ss->contact, "<sip:cay@%s>", ep->sent_by);
-  for (int tcp = 0; tcp < 2; tcp++) {
-    const char *tp = tcp ? ";transport=tcp" : "";
-    snprintf(ss->lines_180[tcp], sizeof ss->lines_180[0],
-             "Contact: <sip:cay@%s%s>\r\n", ep->sent_by, tp);
-    snprintf(ss->lines_200[tcp], sizeof ss->lines_200[0],
-             "Contact: <sip:cay@%s%s>\r\nAllow: " CAY_ALLOW "\r\n", ep->sent_by,
-             tp);
-  }
-  ep->tu = tu;
-  ep->t1_ms = cfg->t1_ms;
-  ep->t2_ms = cfg->t2_ms;
-  ep->t4_ms = cfg->t4_ms;
-  ep->max_txns = cfg->max_transactions;
-  return cay__htab_init(&ss->dialogs, 1024);
-}
-
-static void
-destroy_all(cay__sessions_t *ss, int signal)
-{
-  cay__htab_t *tab = &ss->dialogs;
-
-  for (size_t i = 0; i < tab->nbuckets; i++) {
-    cay__hnode_t *n = tab->buckets[i];
-    while (n) {
-      cay__session_t *s = SESSION_OF(n);
-      n = n->next;
-      if (!signal) {
-        cay__session_destroy(s);
-      } else if (s->uac
-                 && (s->state == CAY__SESSION_CALLING
-                     || s->state == CAY__SESSION_EARLY)) {
-        /* Our own call, not answered: CANCEL (9.1); its 487 ends it. */
-        cay__session_hangup(s);
-      } else if (s->state == CAY__SESSION_INCOMING
-                 || s->state == CAY__SESSION_EARLY) {
-        cay__txn_t *t = cay__txn_lookup(ss->ep, s->invite_txn);
-        if (t)
-          cay__txn_reply(t, 480, "Temporarily Unavailable - Shutting Down",
-                         s->local_tag);
-        cay__session_destroy(s);
-      } else if (s->state == CAY__SESSION_ANSWERED
-                 || s->state == CAY__SESSION_CONFIRMED) {
-        cay__session_bye(s, "shutdown");
-      }
-    }
-  }
-}
-
-void
-cay__sessions_fini(cay__sessions_t *ss)
-{
-  ss->on_idle = NULL;
-  destroy_all(ss, 0);
-  cay__shard_flush(ss->shard);
-  cay__htab_fini(&ss->dialogs);
-  cay__free(ss->offer_cache);
-  cay__free(ss->answer_cache);
-}
-
-void
-cay__sessions_drain(cay__sessions_t *ss, void (*on_idle)(void *arg), void *arg)
-{
-  ss->draining = 1;
-  ss->ep->draining = 1;
-  ss->on_idle = on_idle;
-  ss->idle_arg = arg;
-  destroy_all(ss, 1);
-  if (ss->live == 0 && on_idle)
-    on_idle(arg);
-}
-
-unsigned
-cay__sessions_live(const cay__sessions_t *ss)
-{
-  return ss->live;
-}
-
-cay__session_t *
-cay__session_lookup(cay__sessions_t *ss, cay_id_t id)
-{
-  cay__session_t *s = cay__idtab_get(&ss->shard->ids, id);
-
-  /* The id table holds transactions too: a session is recognised by its
-   * back pointer. */
-  if (s == NULL || s->ss != ss || s->state == CAY__SESSION_TERMINATED)
-    return NULL;
-  return s;
-}
-
-cay__session_state_t
-cay__session_state(const cay__session_t *s)
-{
-  return s->state;
-}
-
-cay_id_t
-cay__session_id(const cay__session_t *s)
-{
-  return s->id;
-}
-
-cay__session_t *
-cay__sessions_any(cay__sessions_t *ss)
-{
-  for (size_t i = 0; i < ss->dialogs.nbuckets; i++)
-    if (ss->dialogs.buckets[i])
-      return SESSION_OF(ss->dialogs.buckets[i]);
-  return NULL;
+  /* Once confirmed the step timer is the session timer (RFC 4028). */
+  if (s->state == CAY__SESSION_CONFIRMED)
+    cay__session_stimer_fire(s);
+  else
+    cay__session_step(s);
 }
 
 void
@@ -751,5 +514,6 @@ void
 cay__session_start_max(cay__session_t *s)
 {
   if (s->ss->cfg.dialog_max_duration_s)
-    start_timer(s, &s->t_max, 1000ull * s->ss->cfg.dialog_max_duration_s);
+    cay__session_timer(s, &s->t_max,
+                       1000ull * s->ss->cfg.dialog_max_duration_s);
 }

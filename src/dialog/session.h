@@ -64,6 +64,8 @@ typedef struct cay__sessions {
   size_t answer_id_off;
   cay__htab_t dialogs;
   unsigned nshards; /* for Call-IDs that hash to this shard (rule 2) */
+  cay_incoming_cb on_incoming; /* the embedder answers, or NULL */
+  void *incoming_arg;
   unsigned live;
   int draining;
   void (*on_idle)(void *arg); /* called when live drops to 0 while draining */

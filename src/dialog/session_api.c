@@ -5,14 +5,23 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cay/errno.h"
 #include "core/alloc.h"
 #include "dialog/session_int.h"
 
 void
-cay__session_notify(cay__session_t *s, int status)
+cay__session_event(cay__session_t *s, const cay_session_event_t *ev)
 {
   if (s->cb)
-    s->cb(s, s->state, status, s->cb_arg);
+    s->cb(s, ev, s->cb_arg);
+}
+
+void
+cay__session_notify(cay__session_t *s, int status)
+{
+  cay_session_event_t ev
+      = { .kind = CAY_SESSION_EV_STATE, .state = s->state, .status = status };
+  cay__session_event(s, &ev);
 }
 
 int
@@ -45,6 +54,30 @@ cay__session_set_text(cay__session_t *s, const char *const v[7])
 }
 
 /* -- public accessors (include/cay/session.h) ------------------------------ */
+
+void
+cay_session_set_cb(cay_session_t *s, cay_session_cb cb, void *arg)
+{
+  s->cb = cb;
+  s->cb_arg = arg;
+}
+
+int
+cay_session_info(cay_session_t *s, const char *content_type, const char *body,
+                 size_t body_len)
+{
+  cay__dreq_t r = { .method = sip_method_info, .name = "INFO" };
+
+  if (s->state != CAY__SESSION_CONFIRMED)
+    return CAY_ESTATE;
+  if (content_type == NULL || (body == NULL && body_len))
+    return -EINVAL;
+  r.cseq = ++s->local_cseq;
+  r.ctype = content_type;
+  r.body = body;
+  r.body_len = body_len;
+  return cay__session_send(s, &r, NULL);
+}
 
 int
 cay_session_hangup(cay_session_t *s)

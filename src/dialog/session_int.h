@@ -5,6 +5,9 @@
 #include <stddef.h>
 
 #include "dialog/session.h"
+#include "dialog/stimer.h"
+
+typedef struct cay__mod cay__mod_t;
 
 struct cay__session {
   cay__hnode_t hnode; /* in ss->dialogs, by Call-ID and both tags */
@@ -16,11 +19,23 @@ struct cay__session {
   unsigned ring_waited : 1;
   unsigned answer_waited : 1;
   unsigned offer_in_invite : 1;
-  unsigned uac : 1;      /* we sent the INVITE */
-  unsigned in_table : 1; /* in ss->dialogs (a UAC once the tag is known) */
-  int end_status;        /* the status that ended it, for the callback */
-  cay_session_cb cb;     /* the embedder's, or NULL */
+  unsigned uac : 1;           /* we sent the INVITE */
+  unsigned in_table : 1;      /* in ss->dialogs (a UAC once the tag is known) */
+  unsigned manual : 1;        /* the embedder answers (cay_server_on_session) */
+  unsigned rel : 2;           /* UAS: 100rel required (1) / supported (2) */
+  unsigned prack_wait : 1;    /* UAS: a reliable 1xx awaits its PRACK */
+  unsigned early_dialog : 1;  /* UAC: remote tag/target from a 1xx */
+  unsigned peer_update : 1;   /* the peer's Allow lists UPDATE */
+  unsigned stimer_422 : 2;    /* UAC: INVITE retries after 422 */
+  unsigned answer_wanted : 1; /* UAS: answer once the PRACK is in */
+  int end_status;             /* the status that ended it, for the callback */
+  cay_session_cb cb;          /* the embedder's, or NULL */
   void *cb_arg;
+  cay__mod_t *mod;      /* a re-INVITE/UPDATE in progress, either way */
+  cay__stimer_t st;     /* RFC 4028 session timer (interval 0: none) */
+  uint32_t sdp_version; /* o= version of our last SDP (RFC 3264 s.8) */
+  uint32_t rseq;        /* UAS: RSeq of our last reliable 1xx; UAC: the
+                           last RSeq PRACKed */
   /* The dialog state of RFC 3261 section 12.1.1, as text in one block
    * (memory per dialog is a goal: sofia-sip headers in an su_home cost
    * about 2 KB, this about 300 bytes). Headers are parsed again only for
@@ -44,39 +59,110 @@ struct cay__session {
                      ACK as sent, again for each 2xx copy (cay__malloc) */
   size_t ok_len;
   unsigned ok_interval;
-  cay__timer_t t_step;  /* ring delay, answer delay, then 2xx retransmit */
+  cay__timer_t t_step;  /* ring delay, answer delay, 2xx retransmit; once
+                           CONFIRMED the session timer (RFC 4028) */
   cay__timer_t t_guard; /* 64*T1 without ACK; after the ACK, hangup_after */
   cay__timer_t t_max;   /* dialog max duration */
 };
+
+/* A session modification in progress (RFC 3261 section 14, RFC 3311), on
+ * the heap only while one runs: most sessions never see one. */
+struct cay__mod {
+  /* Theirs: the re-INVITE/UPDATE we answer. */
+  cay_id_t in_txn;        /* its server transaction, 0 when none */
+  unsigned in_invite : 1; /* a re-INVITE (2xx needs its ACK) */
+  unsigned in_deferred : 1;
+  unsigned in_answered : 1; /* 2xx sent, waiting for the ACK */
+  uint32_t in_cseq;
+  char *in_ok; /* our 2xx to a re-INVITE, retransmitted until the ACK */
+  size_t in_ok_len;
+  unsigned in_interval;
+  cay__timer_t t_in;     /* 2xx retransmission (13.3.1.4) */
+  cay__timer_t t_in_end; /* 64*T1 without the ACK */
+  /* Ours: the re-INVITE/UPDATE we sent. */
+  cay_id_t out_txn;
+  unsigned out_invite : 1;
+  unsigned out_refresh : 1; /* a session-timer refresh, not the embedder's */
+  unsigned out_tries : 2;   /* 491 retries so far (14.1) */
+  char *out_sdp;            /* our offer, kept for a retry after 491 */
+  cay__timer_t t_out;       /* the 14.1 retry delay */
+  cay__session_t *s;
+};
+
+/* When to end or refresh, from s->st (modify.c). */
+void cay__session_stimer_start(cay__session_t *s);
 
 /* The session that owns hash node @p n (hnode is not the first member:
  * the su_home is). */
 #define SESSION_OF(n)                                                          \
   ((cay__session_t *)((char *)(n)-offsetof(cay__session_t, hnode)))
 
+/* A request in the dialog (12.2.1.1). */
+typedef struct cay__dreq {
+  sip_method_t method;
+  const char *name; /* "BYE" */
+  uint32_t cseq;
+  int contact;       /* carry our Contact (target refresh requests) */
+  const char *extra; /* header lines "Name: value\r\n...", or NULL */
+  const char *ctype; /* body type, or NULL */
+  const char *body;
+  size_t body_len;
+} cay__dreq_t;
+
 /* session.c */
 cay__session_t *cay__session_find(cay__sessions_t *ss, const sip_t *sip);
 int cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
-                        cay__session_t **out);
-void cay__session_start(cay__session_t *s);
+                        int manual, cay__session_t **out);
 void cay__session_destroy(cay__session_t *s);
 void cay__session_bye(cay__session_t *s, const char *why);
 void cay__session_ack(cay__session_t *s, const sip_t *sip);
 void cay__session_cancel(cay__session_t *s, cay__txn_t *invite);
 void cay__session_remote_bye(cay__session_t *s, cay__txn_t *t);
-
-void cay__session_notify(cay__session_t *s, int status);
+int cay__session_timer(cay__session_t *s, cay__timer_t *t, uint64_t ms);
+void cay__session_reply(cay__txn_t *t, int status, const char *phrase,
+                        const char *tag, const char *const *headers);
 void cay__session_init_timers(cay__session_t *s);
 void cay__session_start_max(cay__session_t *s);
-msg_t *cay__session_request(cay__session_t *s, sip_method_t method,
-                            const char *method_name, uint32_t cseq,
+msg_t *cay__session_request(cay__session_t *s, const cay__dreq_t *r,
                             const char *branch, cay__peer_t *dst);
+int cay__session_send(cay__session_t *s, const cay__dreq_t *r,
+                      cay_id_t *txn_id);
+int cay__session_add_lines(msg_t *msg, const char *lines);
+int cay__session_set_target(cay__session_t *s, const url_t *url);
 uint64_t cay__dialog_hash(const char *call_id, const char *local_tag,
                           const char *remote_tag);
+
+/* session_api.c */
+void cay__session_notify(cay__session_t *s, int status);
+void cay__session_event(cay__session_t *s, const cay_session_event_t *ev);
 int cay__session_set_text(cay__session_t *s, const char *const v[7]);
 
+/* uas.c */
+int cay__session_auto_sdp(cay__session_t *s, const sip_t *sip);
+void cay__session_start(cay__session_t *s);
+void cay__session_step(cay__session_t *s);
+void cay__session_prack(cay__session_t *s, cay__txn_t *t, const sip_t *sip);
+void cay__session_prack_timeout(cay__session_t *s);
+int cay__session_answer_sdp(cay__session_t *s, const char *offer, size_t len,
+                            char **out, size_t *out_len);
+int cay__session_offer_sdp(cay__session_t *s, char **out, size_t *out_len);
+
+/* modify.c */
+void cay__mod_request(cay__session_t *s, cay__txn_t *t, sip_t *sip);
+void cay__mod_info(cay__session_t *s, cay__txn_t *t, sip_t *sip);
+int cay__mod_ack(cay__session_t *s, const sip_t *sip);
+int cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status,
+                      msg_t *msg);
+int cay__mod_send(cay__session_t *s, const char *sdp, int update, int refresh);
+int cay__mod_busy(const cay__session_t *s);
+void cay__mod_free(cay__session_t *s);
+void cay__session_stimer_fire(cay__session_t *s);
+void cay__session_stimer_lines(const cay__session_t *s, const sip_t *req,
+                               char *buf, size_t len);
+
 /* uac.c */
-void cay__uac_response(cay__session_t *s, int status, msg_t *msg);
+void cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status,
+                       msg_t *msg);
 
 /* request.c: the TU's on_request. */
 void cay__sessions_on_request(void *arg, cay__txn_t *t, msg_t *msg, sip_t *sip);

@@ -10,6 +10,7 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "dialog/rel.h"
 #include "dialog/session_int.h"
 
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
@@ -39,6 +40,34 @@ value_of(const msg_header_t *h, char *buf, size_t len)
   return n > 0 && (size_t)n < len ? buf : NULL;
 }
 
+/* Extension headers of our INVITEs: Allow (so the peer knows UPDATE
+ * works), Supported: 100rel (RFC 3262 section 4) and timer, and the
+ * session timer we ask for (RFC 4028 section 7.1; raised after a 422).
+ * One Supported header: the message layer keeps only one. */
+static const char *
+invite_lines(const cay__session_t *s, char *buf, size_t len)
+{
+  const cay_config_t *cfg = &s->ss->cfg;
+  unsigned expires = cfg->session_expires_s;
+  unsigned min_se = cfg->min_se_s;
+  char timer[160];
+  const char *rest = "";
+
+  if (s->st.interval_s > expires)
+    expires = s->st.interval_s; /* what a 422 asked for */
+  if (s->st.interval_s > min_se)
+    min_se = s->st.interval_s;
+  if (cay__stimer_request_lines(expires, min_se, NULL, timer, sizeof timer)
+      > 0) {
+    /* "Supported: timer\r\n" comes first: keep what follows it. */
+    rest = strstr(timer, "\r\n");
+    rest = rest ? rest + 2 : "";
+  }
+  snprintf(buf, len, "Allow: " CAY_ALLOW "\r\nSupported: 100rel, timer\r\n%s",
+           rest);
+  return buf;
+}
+
 static msg_t *
 build_invite(cay__session_t *s, su_home_t *home, const char *branch,
              const char *sdp, cay__peer_t *dst)
@@ -46,7 +75,7 @@ build_invite(cay__session_t *s, su_home_t *home, const char *branch,
   cay__endpoint_t *ep = s->ss->ep;
   const char *colon = strrchr(ep->sent_by, ':');
   cay__req_spec_t spec;
-  char host[64];
+  char host[64], lines[400];
   msg_t *msg;
 
   snprintf(host, sizeof host, "%.*s", (int)(colon - ep->sent_by), ep->sent_by);
@@ -60,8 +89,8 @@ build_invite(cay__session_t *s, su_home_t *home, const char *branch,
   spec.from = sip_from_make(home, s->local_party);
   spec.to = sip_to_make(home, s->remote_party);
   spec.call_id = s->call_id;
-  spec.cseq = s->local_cseq;
   spec.contact = sip_contact_make(home, s->ss->contact);
+  spec.cseq = s->invite_cseq;
   if (sdp) {
     spec.content_type = "application/sdp";
     spec.body = sdp;
@@ -79,7 +108,34 @@ build_invite(cay__session_t *s, su_home_t *home, const char *branch,
             : CAY__UDP;
   spec.proto = dst->proto;
   msg = cay__msg_request(&spec);
+  if (msg
+      && cay__session_add_lines(msg, invite_lines(s, lines, sizeof lines))
+             != 0) {
+    msg_destroy(msg);
+    msg = NULL;
+  }
   return msg;
+}
+
+/* Send (or, after a 422, send again) the INVITE; a new transaction each
+ * time with the session's current CSeq. */
+static int
+send_invite(cay__session_t *s, const char *sdp)
+{
+  su_home_t home[1] = { SU_HOME_INIT(home) };
+  char branch[32];
+  cay__peer_t dst;
+  msg_t *invite;
+  int err;
+
+  cay__endpoint_branch(s->ss->ep, branch, sizeof branch);
+  invite = build_invite(s, home, branch, sdp, &dst);
+  su_home_deinit(home);
+  if (invite == NULL)
+    return -EINVAL;
+  s->peer = dst;
+  err = cay__txn_request_send(s->ss->ep, invite, &dst, s->id, &s->invite_txn);
+  return err;
 }
 
 int
@@ -87,12 +143,9 @@ cay__session_invite(cay__sessions_t *ss, const char *uri, const char *from,
                     const char *sdp, cay_session_cb cb, void *arg,
                     cay__session_t **out)
 {
-  su_home_t home[1] = { SU_HOME_INIT(home) };
-  char call_id[96], tag[16], branch[32], local[512];
+  char call_id[96], tag[16], local[512];
   const char *v[7];
   cay__session_t *s;
-  cay__peer_t dst;
-  msg_t *invite;
   int err;
 
   if (ss->draining)
@@ -120,9 +173,13 @@ cay__session_invite(cay__sessions_t *ss, const char *uri, const char *from,
   v[5] = uri;
   v[6] = NULL;
   err = cay__session_set_text(s, v);
+  s->offer_in_invite = sdp != NULL;
+  if (err == 0 && sdp && (s->sdp = cay__strdup(sdp)) == NULL)
+    err = -ENOMEM; /* kept until the 2xx: a 422 retry sends it again */
   if (err == 0)
     err = cay__idtab_add(&ss->shard->ids, s, &s->id);
   if (err) {
+    cay__free(s->sdp);
     cay__free(s->text);
     cay__free(s);
     return err;
@@ -135,14 +192,7 @@ cay__session_invite(cay__sessions_t *ss, const char *uri, const char *from,
   cay__htab_insert(&ss->dialogs, &s->hnode,
                    cay__dialog_hash(s->call_id, s->local_tag, ""));
   s->in_table = 1;
-  cay__endpoint_branch(ss->ep, branch, sizeof branch);
-  invite = build_invite(s, home, branch, sdp, &dst);
-  su_home_deinit(home);
-  err = invite ? 0 : -EINVAL;
-  if (err == 0) {
-    s->peer = dst;
-    err = cay__txn_request_send(ss->ep, invite, &dst, s->id, &s->invite_txn);
-  }
+  err = send_invite(s, sdp);
   if (err) {
     s->cb = NULL; /* the caller learns it from the return value */
     cay__session_destroy(s);
@@ -201,18 +251,30 @@ confirm_dialog(cay__session_t *s, msg_t *msg)
 /* 13.2.2.4: the ACK for the 2xx, built once and kept for every copy of
  * the 2xx (the ACK then goes again). */
 static int
-send_ack(cay__session_t *s)
+send_ack(cay__session_t *s, const sip_t *sip)
 {
   cay__sessions_t *ss = s->ss;
-  char branch[32];
+  cay__dreq_t r = { .method = sip_method_ack, .name = "ACK" };
+  char branch[32], *answer = NULL;
   const char *data;
-  size_t len;
+  size_t len, alen;
   msg_t *ack;
   int err;
 
+  r.cseq = s->invite_cseq;
+  if (!s->offer_in_invite && sip->sip_payload && sip->sip_payload->pl_len
+      && cay__session_answer_sdp(s, sip->sip_payload->pl_data,
+                                 sip->sip_payload->pl_len, &answer, &alen)
+             == 0) {
+    /* 13.2.1: our INVITE had no offer, so the 2xx's offer is answered in
+     * the ACK. */
+    r.ctype = "application/sdp";
+    r.body = answer;
+    r.body_len = alen;
+  }
   cay__endpoint_branch(ss->ep, branch, sizeof branch);
-  ack = cay__session_request(s, sip_method_ack, "ACK", s->invite_cseq, branch,
-                             &s->peer);
+  ack = cay__session_request(s, &r, branch, &s->peer);
+  cay__free(answer);
   if (ack == NULL)
     return -ENOMEM;
   err = cay__msg_serialize(ack, &data, &len);
@@ -227,50 +289,181 @@ send_ack(cay__session_t *s)
   return err;
 }
 
+/* Move the session to the dialog named by @p msg's To tag (12.1.2). */
+static int
+take_dialog(cay__session_t *s, msg_t *msg)
+{
+  cay__sessions_t *ss = s->ss;
+  int err;
+
+  cay__htab_remove(&ss->dialogs, &s->hnode);
+  err = confirm_dialog(s, msg);
+  cay__htab_insert(&ss->dialogs, &s->hnode,
+                   cay__dialog_hash(s->call_id, s->local_tag, s->remote_tag));
+  return err;
+}
+
+/* RFC 3262 section 4: PRACK a reliable provisional once per RSeq (its
+ * retransmissions are ignored; the PRACK transaction retransmits itself).
+ * The provisional makes the early dialog the PRACK travels in. */
+static void
+send_prack(cay__session_t *s, msg_t *msg, const sip_t *sip)
+{
+  char rack[64];
+  uint32_t rseq;
+  cay__dreq_t r;
+
+  if (cay__rel_provisional(sip, &rseq) != 1 || (s->rseq && rseq <= s->rseq))
+    return;
+  if (!s->early_dialog || strcmp(s->remote_tag, sip->sip_to->a_tag) != 0) {
+    if (take_dialog(s, msg) != 0)
+      return;
+    s->early_dialog = 1;
+  }
+  s->rseq = rseq;
+  if (cay__rel_rack_line(rseq, sip->sip_cseq->cs_seq, rack, sizeof rack) < 0)
+    return;
+  memset(&r, 0, sizeof r);
+  r.method = sip_method_prack;
+  r.name = "PRACK";
+  r.cseq = ++s->local_cseq;
+  r.extra = rack;
+  if (cay__session_send(s, &r, NULL) != 0)
+    CAY_WARN(SHARD_NO(s->ss), "session %s: PRACK not sent", s->call_id);
+}
+
+/* 13.2.2.4: a 2xx from a second fork makes a second dialog we do not
+ * want: ACK it, then BYE it (the dialog is built on the stack, just for
+ * the two requests). */
+static void
+end_forked(cay__session_t *s, msg_t *msg)
+{
+  cay__session_t fork;
+  cay__dreq_t ack = { .method = sip_method_ack, .name = "ACK" };
+  cay__dreq_t bye = { .method = sip_method_bye, .name = "BYE" };
+  char branch[32];
+  const char *data;
+  size_t len;
+  cay__peer_t dst;
+  msg_t *req;
+
+  memset(&fork, 0, sizeof fork);
+  fork.ss = s->ss;
+  fork.peer = s->peer;
+  fork.call_id = s->call_id;
+  fork.local_tag = s->local_tag;
+  fork.local_party = s->local_party;
+  fork.remote_target = s->remote_target;
+  fork.remote_party = s->remote_party;
+  if (confirm_dialog(&fork, msg) != 0) {
+    cay__free(fork.text);
+    return;
+  }
+  ack.cseq = s->invite_cseq;
+  cay__endpoint_branch(s->ss->ep, branch, sizeof branch);
+  req = cay__session_request(&fork, &ack, branch, &dst);
+  if (req && cay__msg_serialize(req, &data, &len) == 0)
+    cay__endpoint_send_bytes(s->ss->ep, &dst, data, len, 0);
+  if (req)
+    msg_destroy(req);
+  bye.cseq = s->invite_cseq + 1;
+  cay__session_send(&fork, &bye, NULL);
+  CAY_INFO(SHARD_NO(s->ss),
+           "session %s: 2xx from a second fork (tag %s): "
+           "ACKed and ended with BYE",
+           s->call_id, fork.remote_tag);
+  cay__free(fork.text);
+}
+
+static void
+notify_body(cay__session_t *s, cay_session_event_kind_t kind, int status,
+            const sip_t *sip)
+{
+  cay_session_event_t ev
+      = { .kind = kind, .state = s->state, .status = status };
+
+  if (sip && sip->sip_payload && sip->sip_payload->pl_len) {
+    ev.body = sip->sip_payload->pl_data;
+    ev.body_len = sip->sip_payload->pl_len;
+    ev.content_type = "application/sdp";
+  }
+  cay__session_event(s, &ev);
+}
+
+static void
+on_2xx(cay__session_t *s, int status, msg_t *msg, const sip_t *sip)
+{
+  cay__sessions_t *ss = s->ss;
+
+  if (s->state == CAY__SESSION_CONFIRMED
+      || s->state == CAY__SESSION_TERMINATING) {
+    /* 13.2.2.4: a copy of the 2xx gets the same ACK again; a 2xx of
+     * another fork gets ACK and BYE. */
+    if (sip && sip->sip_to && sip->sip_to->a_tag
+        && strcmp(sip->sip_to->a_tag, s->remote_tag) == 0) {
+      if (s->ok_bytes)
+        cay__endpoint_send_bytes(ss->ep, &s->peer, s->ok_bytes, s->ok_len, 1);
+    } else if (msg && sip && sip->sip_to && sip->sip_to->a_tag) {
+      end_forked(s, msg);
+    }
+    return;
+  }
+  if (msg == NULL || take_dialog(s, msg) != 0) {
+    CAY_WARN(SHARD_NO(ss), "session %s: unusable 2xx", s->call_id);
+    s->end_status = 500;
+    cay__session_destroy(s);
+    return;
+  }
+  cay__free(s->sdp);
+  s->sdp = NULL;
+  s->state = CAY__SESSION_CONFIRMED;
+  s->peer_update = sip_is_allowed(sip->sip_allow, sip_method_update, NULL);
+  ss->shard->stats.calls_answered++;
+  if (send_ack(s, sip) != 0)
+    CAY_WARN(SHARD_NO(ss), "session %s: ACK not sent", s->call_id);
+  cay__stimer_on_response(sip, &s->st); /* RFC 4028 section 7.2 */
+  cay__session_start_max(s);
+  cay__session_stimer_start(s);
+  notify_body(s, CAY_SESSION_EV_STATE, status, sip);
+}
+
 void
-cay__uac_response(cay__session_t *s, int status, msg_t *msg)
+cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
 {
   cay__sessions_t *ss = s->ss;
   sip_t *sip = msg ? sip_object(msg) : NULL;
 
+  if (txn_id != s->invite_txn) {
+    cay__mod_response(s, txn_id, status, msg);
+    return;
+  }
   if (status < 200) {
     /* 12.1.2: a provisional with a To tag makes an early dialog. */
     if (s->state == CAY__SESSION_CALLING && sip && sip->sip_to
         && sip->sip_to->a_tag)
       s->state = CAY__SESSION_EARLY;
-    cay__session_notify(s, status);
-    return;
-  }
-  if (status < 300 && s->state == CAY__SESSION_CONFIRMED) {
-    /* 13.2.2.4: a copy of the 2xx gets the same ACK again. A 2xx of
-     * another fork (another To tag) is not handled yet: logged. */
-    if (sip && sip->sip_to && sip->sip_to->a_tag
-        && strcmp(sip->sip_to->a_tag, s->remote_tag) == 0 && s->ok_bytes)
-      cay__endpoint_send_bytes(ss->ep, &s->peer, s->ok_bytes, s->ok_len, 1);
-    else
-      CAY_WARN(SHARD_NO(ss), "session %s: 2xx from another fork ignored",
-               s->call_id);
+    if (sip && sip->sip_to && sip->sip_to->a_tag)
+      send_prack(s, msg, sip);
+    notify_body(s, CAY_SESSION_EV_PROVISIONAL, status, sip);
     return;
   }
   if (status < 300) {
-    cay__htab_remove(&ss->dialogs, &s->hnode);
-    s->in_table = 0;
-    if (msg == NULL || confirm_dialog(s, msg) != 0) {
-      CAY_WARN(SHARD_NO(ss), "session %s: unusable 2xx", s->call_id);
-      s->end_status = 500;
-      cay__session_destroy(s);
-      return;
-    }
-    cay__htab_insert(&ss->dialogs, &s->hnode,
-                     cay__dialog_hash(s->call_id, s->local_tag, s->remote_tag));
-    s->in_table = 1;
-    s->state = CAY__SESSION_CONFIRMED;
-    ss->shard->stats.calls_answered++;
-    if (send_ack(s) != 0)
-      CAY_WARN(SHARD_NO(ss), "session %s: ACK not sent", s->call_id);
-    cay__session_start_max(s);
-    cay__session_notify(s, status);
+    on_2xx(s, status, msg, sip);
     return;
+  }
+  if (s->state != CAY__SESSION_CALLING && s->state != CAY__SESSION_EARLY)
+    return; /* a late failure after a 2xx of another fork */
+  if (status == 422 && sip && s->stimer_422 < 2) {
+    /* RFC 4028 section 7.1 (via 6): ask again with the peer's Min-SE. */
+    unsigned min = cay__stimer_min_se_of_422(sip);
+    if (min > s->st.interval_s && min >= ss->cfg.min_se_s) {
+      s->stimer_422++;
+      s->st.interval_s = min;
+      s->invite_cseq = ++s->local_cseq;
+      s->state = CAY__SESSION_CALLING;
+      if (send_invite(s, s->sdp) == 0)
+        return;
+    }
   }
   /* 300-699, 408 (timer B) or a transport error: the call failed; the
    * transaction has ACKed a final response itself (17.1.1.3). */
@@ -290,7 +483,10 @@ cay__session_hangup(cay__session_t *s)
       cay__txn_t *t = cay__txn_lookup(s->ss->ep, s->invite_txn);
       return t ? cay__txn_cancel(t) : 0;
     }
-    return CAY_ESTATE;
+    /* fallthrough */
+  case CAY__SESSION_INCOMING:
+    /* An incoming call not answered: 480 (the callee is not there). */
+    return cay_session_reject(s, 480, NULL, NULL);
   case CAY__SESSION_ANSWERED:
   case CAY__SESSION_CONFIRMED:
     cay__session_bye(s, "hangup");

@@ -69,7 +69,9 @@ struct cay_server {
   cay__worker_t *workers[CAY_MAX_SHARDS];
   int started, closing, finished;
   uint64_t grace_ms;
-  cay__supps_t supps; /* frozen at start; every shard reads it */
+  cay__supps_t supps;          /* frozen at start; every shard reads it */
+  cay_incoming_cb on_incoming; /* set before start; read by every shard */
+  void *incoming_arg;
   /* Shard 0 only, during the close. */
   unsigned drained, finals;
   cay_stats_t shard_stats[CAY_MAX_SHARDS];

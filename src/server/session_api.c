@@ -25,7 +25,19 @@ cay_session_invite(cay_server_t *srv, const char *uri, const char *from,
 cay_session_t *
 cay_session_lookup(cay_server_t *srv, cay_id_t id)
 {
-  if (srv->workers[0] == NULL)
+  unsigned shard = cay__id_shard(id);
+
+  if (shard >= srv->nshards || srv->workers[shard] == NULL)
     return NULL;
-  return cay__session_lookup(&srv->workers[0]->ss, id);
+  return cay__session_lookup(&srv->workers[shard]->ss, id);
+}
+
+int
+cay_server_on_session(cay_server_t *srv, cay_incoming_cb cb, void *arg)
+{
+  if (srv->started)
+    return CAY_ESTATE;
+  srv->on_incoming = cb;
+  srv->incoming_arg = arg;
+  return 0;
 }

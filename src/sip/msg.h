@@ -19,9 +19,9 @@
 #include "transport/addr.h"
 
 #define CAY_SERVER_NAME "Cay/0.1.0"
-#define CAY_ALLOW       "INVITE, ACK, CANCEL, BYE, OPTIONS"
+#define CAY_ALLOW       "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, INFO"
 #define CAY_ACCEPT      "application/sdp"
-#define CAY_SUPPORTED   "" /* no extensions yet */
+#define CAY_SUPPORTED   "100rel, timer" /* RFC 3262, RFC 4028 */
 
 /**
  * Parse one complete SIP message (RFC 3261 section 7) with msg_make().

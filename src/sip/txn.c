@@ -121,7 +121,7 @@ on_end(cay__timer_t *tm)
     CAY_DEBUG((int)ep->shard->index, "timer H: no ACK for %d", t->status);
   } else if (t->tu_id && ep->tu.on_response) {
     /* Timers F and B (17.1.2.2, 17.1.1.2): the TU sees a 408. */
-    ep->tu.on_response(ep->tu.arg, t->tu_id, 408, NULL);
+    ep->tu.on_response(ep->tu.arg, t->tu_id, t->id, 408, NULL);
   }
   cay__txn_terminate(t);
 }
@@ -259,6 +259,13 @@ respond_bytes(cay__txn_t *t, int status, const char *data, size_t len,
     t->out = copy;
     t->outlen = len;
     err = send_out(t, 0);
+    if (copy_out) {
+      /* A reliable provisional (RFC 3262): the TU retransmits it. */
+      *copy_out = cay__malloc(len);
+      if (*copy_out)
+        memcpy(*copy_out, data, len);
+      *copylen = len;
+    }
   }
   t->status = status;
   if (status < 200) {
@@ -527,7 +534,7 @@ tell_tu(cay__txn_t *t, int status, msg_t *msg)
   if (msg && ep->hooks.in_response)
     ep->hooks.in_response(ep->hooks.arg, msg, sip_object(msg));
   if (t->tu_id && ep->tu.on_response)
-    ep->tu.on_response(ep->tu.arg, t->tu_id, status, msg);
+    ep->tu.on_response(ep->tu.arg, t->tu_id, t->id, status, msg);
 }
 
 /* 9.1: the CANCEL of an INVITE client transaction, as a transaction of its

@@ -86,9 +86,11 @@ typedef struct cay__tu {
    * (@p status 408, @p msg NULL) or transport error (503, NULL). For an
    * INVITE also every provisional response and every copy of a 2xx
    * (RFC 6026: the TU ACKs each). @p tu_id is the id given to
-   * cay__txn_request_send(); 0 means nobody is told.
+   * cay__txn_request_send(); 0 means nobody is told. @p txn_id names the
+   * client transaction (the TU may have several requests out).
    */
-  void (*on_response)(void *arg, cay_id_t tu_id, int status, msg_t *msg);
+  void (*on_response)(void *arg, cay_id_t tu_id, cay_id_t txn_id, int status,
+                      msg_t *msg);
   void *arg;
 } cay__tu_t;
 
@@ -190,8 +192,9 @@ int cay__txn_respond_copy(cay__txn_t *t, msg_t *resp, char **copy,
  *                has none (100 never gets one). Borrowed.
  * @param extra   Header lines each ending in CRLF, or NULL. Borrowed.
  * @param ctype   Content-Type of @p body, or NULL for no body. Borrowed.
- * @param copy    NULL, or receives a copy of a 2xx to an INVITE (as in
- *                cay__txn_respond_copy()).
+ * @param copy    NULL, or receives a copy of the response as sent (a 2xx
+ *                to an INVITE, as in cay__txn_respond_copy(), or a
+ *                reliable provisional the TU retransmits); cay__free().
  * @return 0, CAY_ESTATE, -ENOSPC (larger than 64 KiB), -EINVAL, -ENOMEM or
  *         a send error.
  */

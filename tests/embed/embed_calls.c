@@ -2,10 +2,17 @@
  * An embedder: Cay on the program's own uv_loop_t, next to the program's
  * own timer and TCP server, single-threaded (shards = 1). It places
  * NCALLS outgoing calls to TARGET (CONCURRENCY at a time), hangs each up
- * once answered, and meanwhile answers whatever calls come to
- * udp:127.0.0.1:PORT with Cay's default behaviour.
+ * once answered, and meanwhile answers the calls that come to
+ * udp:127.0.0.1:PORT itself through cay_server_on_session(): 180, then
+ * 200 with Cay's built-in SDP answer.
  *
- *   embed_calls PORT TARGET_URI NCALLS CONCURRENCY MIN_RUN_MS
+ *   embed_calls PORT TARGET_URI NCALLS CONCURRENCY MIN_RUN_MS [MODE]
+ *
+ * MODE "plain" (default): BYE as soon as a call is answered. MODE
+ * "modify": once answered, change the session with a re-INVITE carrying a
+ * new offer (cay_session_modify), and BYE once it got its 200 (RFC 3261
+ * section 14.1, glare retries included). MODE "hold": keep the call until
+ * the callee sends BYE (session timer tests).
  *
  * It closes Cay (drain, then exit) once its own calls are done and at
  * least MIN_RUN_MS have passed, so that incoming calls get answered too.
@@ -15,6 +22,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cay/cay.h>
 
@@ -31,7 +39,8 @@ static struct {
   uv_tcp_t tcp; /* the program's own server, next to Cay */
   const char *target;
   int total, concurrency, started, in_flight;
-  int answered, ended, failed;
+  int answered, ended, failed, modified, incoming;
+  int mode; /* 0 plain, 1 modify, 2 hold */
   unsigned long ticks;
   int closing;
   uint64_t close_after; /* loop time in ms */
@@ -61,14 +70,31 @@ finish_if_done(void)
 }
 
 static void
-on_session(cay_session_t *s, cay_session_state_t state, int status, void *arg)
+on_session(cay_session_t *s, const cay_session_event_t *ev, void *arg)
 {
   int *answered = arg;
+  cay_session_state_t state = ev->state;
+  int status = ev->status;
 
-  if (state == CAY_SESSION_CONFIRMED) {
+  if (ev->kind == CAY_SESSION_EV_MODIFIED) {
+    if (ev->status == 200 && ev->body != NULL)
+      app.modified++;
+    else
+      fprintf(stderr, "embed: re-INVITE got %d\n", ev->status);
+    cay_session_hangup(s);
+  } else if (ev->kind == CAY_SESSION_EV_STATE
+             && state == CAY_SESSION_CONFIRMED) {
     *answered = 1;
     app.answered++;
-    cay_session_hangup(s); /* BYE at once */
+    if (app.mode == 1) {
+      int err = cay_session_modify(s, NULL, 0);
+      if (err) {
+        fprintf(stderr, "embed: modify: %s\n", cay_strerror(err));
+        cay_session_hangup(s);
+      }
+    } else if (app.mode == 0) {
+      cay_session_hangup(s); /* BYE at once */
+    }
   } else if (state == CAY_SESSION_TERMINATED) {
     if (*answered && status == 200)
       app.ended++;
@@ -108,6 +134,33 @@ on_tick(uv_timer_t *t)
   finish_if_done();
 }
 
+/* Events of the calls we answer: nothing to do but count the ends. */
+static void
+on_incoming_event(cay_session_t *s, const cay_session_event_t *ev, void *arg)
+{
+  (void)s;
+  (void)arg;
+  if (ev->kind == CAY_SESSION_EV_STATE && ev->state == CAY_SESSION_CONFIRMED)
+    app.incoming++;
+}
+
+/* A call for us: ring, then answer with Cay's own SDP answer. */
+static void
+on_incoming(cay_session_t *s, const cay_incoming_t *in, void *arg)
+{
+  int err;
+
+  (void)arg;
+  cay_session_set_cb(s, on_incoming_event, NULL);
+  err = cay_session_progress(s, 180, NULL);
+  if (err == 0)
+    err = cay_session_answer(s, NULL);
+  if (err) {
+    fprintf(stderr, "embed: answering %s: %s\n", in->from, cay_strerror(err));
+    cay_session_reject(s, 488, NULL, NULL);
+  }
+}
+
 static void
 on_connection(uv_stream_t *server, int status)
 {
@@ -124,11 +177,15 @@ main(int argc, char **argv)
   char err_text[256];
   int err;
 
-  if (argc != 6) {
-    fprintf(stderr,
-            "usage: embed_calls PORT TARGET NCALLS CONCURRENCY MIN_RUN_MS\n");
+  if (argc != 6 && argc != 7) {
+    fprintf(stderr, "usage: embed_calls PORT TARGET NCALLS CONCURRENCY "
+                    "MIN_RUN_MS [plain|modify|hold]\n");
     return 2;
   }
+  if (argc == 7)
+    app.mode = strcmp(argv[6], "modify") == 0 ? 1
+               : strcmp(argv[6], "hold") == 0 ? 2
+                                              : 0;
   app.target = argv[2];
   app.total = atoi(argv[3]);
   app.concurrency = atoi(argv[4]);
@@ -160,6 +217,8 @@ main(int argc, char **argv)
     err = cay_supp_register(app.srv, &pai);
   }
   if (err == 0)
+    err = cay_server_on_session(app.srv, on_incoming, NULL);
+  if (err == 0)
     err = cay_server_start(app.srv);
   if (err) {
     fprintf(stderr, "embed: cay: %s\n", cay_strerror(err));
@@ -168,7 +227,12 @@ main(int argc, char **argv)
   place_calls();
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
-  printf("embed: calls=%d answered=%d ended=%d failed=%d ticks=%lu\n",
-         app.total, app.answered, app.ended, app.failed, app.ticks);
-  return app.ended == app.total && app.failed == 0 && app.ticks > 0 ? 0 : 1;
+  printf("embed: calls=%d answered=%d ended=%d failed=%d modified=%d "
+         "incoming_answered=%d ticks=%lu\n",
+         app.total, app.answered, app.ended, app.failed, app.modified,
+         app.incoming, app.ticks);
+  return app.ended == app.total && app.failed == 0 && app.ticks > 0
+                 && (app.mode != 1 || app.modified == app.total)
+             ? 0
+             : 1;
 }

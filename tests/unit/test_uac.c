@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dialog/session_int.h"
 #include "support/peer.h"
 
 #define T1 500
@@ -21,9 +22,11 @@ typedef struct record {
 } record_t;
 
 static void
-on_state(cay_session_t *s, cay_session_state_t state, int status, void *arg)
+on_state(cay_session_t *s, const cay_session_event_t *ev, void *arg)
 {
   record_t *r = arg;
+  cay_session_state_t state = ev->state;
+  int status = ev->status;
 
   (void)s;
   if (r->n < 16) {
@@ -285,6 +288,101 @@ START_TEST(uac_8_1_2_name_in_uri_is_refused)
 }
 END_TEST
 
+START_TEST(uac_13_2_2_4_second_fork_2xx_gets_ack_then_bye)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+
+  call(p, &r);
+  respond(p, 0, "200", "fork1", "Contact: <sip:uas1@127.0.0.1:5070>\r\n");
+  ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_CONFIRMED);
+  unsigned n = p->nsent;
+  respond(p, 0, "200", "fork2", "Contact: <sip:uas2@127.0.0.1:5070>\r\n");
+  /* The second dialog is ACKed (its 2xx would repeat otherwise), then
+   * ended at once; the first one stays. */
+  ck_assert_uint_eq(p->nsent, n + 2);
+  ck_assert_str_eq(peer_method(p, n), "ACK");
+  ck_assert_str_eq(peer_method(p, n + 1), "BYE");
+  ck_assert_int_eq(
+      strncmp(p->sent[n + 1].data, "BYE sip:uas2@127.0.0.1:5070 ", 28), 0);
+  char *to = peer_header(p, n + 1, "To");
+  ck_assert_ptr_nonnull(strstr(to, "tag=fork2"));
+  free(to);
+  ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_CONFIRMED);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 1);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(uac_3262_4_reliable_provisional_gets_one_prack)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+
+  call(p, &r);
+  char *sup = peer_header(p, 0, "Supported");
+  ck_assert_ptr_nonnull(strstr(sup, "100rel"));
+  free(sup);
+  respond(p, 0, "180", "uas1",
+          "Contact: <sip:uas@127.0.0.1:5072>\r\nRequire: 100rel\r\n"
+          "RSeq: 7\r\n");
+  int pr = peer_find_last(p, 0, "PRACK");
+  ck_assert_int_ge(pr, 0);
+  char *rack = peer_header(p, (unsigned)pr, "RAck");
+  ck_assert_str_eq(rack, "7 1 INVITE");
+  free(rack);
+  /* To the early dialog's remote target, with its tag. */
+  ck_assert_int_eq(
+      strncmp(p->sent[pr].data, "PRACK sip:uas@127.0.0.1:5072 ", 29), 0);
+  /* A retransmission of the same provisional: no second PRACK. */
+  respond(p, 0, "180", "uas1",
+          "Contact: <sip:uas@127.0.0.1:5072>\r\nRequire: 100rel\r\n"
+          "RSeq: 7\r\n");
+  ck_assert_uint_eq(peer_count(p, 0, "PRACK"), 1);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(uac_4028_7_1_invite_asks_timer_and_retries_after_422)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+
+  call(p, &r);
+  char *se = peer_header(p, 0, "Session-Expires");
+  ck_assert_str_eq(se, "1800");
+  free(se);
+  respond(p, 0, "422", "uas1", "Min-SE: 3600\r\n");
+  /* The 422 is ACKed by the transaction, and a new INVITE (same Call-ID,
+   * From tag; CSeq + 1) asks for at least the Min-SE. */
+  ck_assert_uint_eq(peer_count(p, 0, "INVITE"), 2);
+  int again = peer_find_last(p, 0, "INVITE");
+  char *se2 = peer_header(p, (unsigned)again, "Session-Expires");
+  char *min = peer_header(p, (unsigned)again, "Min-SE");
+  char *cseq = peer_header(p, (unsigned)again, "CSeq");
+  ck_assert_str_eq(se2, "3600");
+  ck_assert_str_eq(min, "3600");
+  ck_assert_str_eq(cseq, "2 INVITE");
+  free(se2);
+  free(min);
+  free(cseq);
+  ck_assert_int_eq(r.n, 0); /* still calling */
+  respond(p, (unsigned)again, "200", "uas1",
+          "Contact: <sip:uas@127.0.0.1:5072>\r\n"
+          "Session-Expires: 3600;refresher=uac\r\nRequire: timer\r\n");
+  ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_CONFIRMED);
+  cay__session_t *s = cay__sessions_any(&p->ss);
+  ck_assert_uint_eq(s->st.interval_s, 3600);
+  ck_assert_uint_eq(s->st.we_refresh, 1);
+  /* We refresh at half the interval: a re-INVITE (the 2xx did not list
+   * UPDATE in an Allow). */
+  peer_clear(p);
+  peer_advance(p, 1800 * 1000);
+  ck_assert_uint_eq(peer_count(p, 0, "INVITE"), 1);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -299,6 +397,9 @@ main(void)
   tcase_add_test(tc, uac_15_1_2_their_bye_ends_our_call);
   tcase_add_test(tc, uac_drain_cancels_a_ringing_call);
   tcase_add_test(tc, uac_8_1_2_name_in_uri_is_refused);
+  tcase_add_test(tc, uac_13_2_2_4_second_fork_2xx_gets_ack_then_bye);
+  tcase_add_test(tc, uac_3262_4_reliable_provisional_gets_one_prack);
+  tcase_add_test(tc, uac_4028_7_1_invite_asks_timer_and_retries_after_422);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

@@ -1,0 +1,623 @@
+/*
+ * The route table: compile once per shard, match every new request.
+ *
+ * A table is a copy of cfg->routes plus what matching needs precompiled:
+ * the user regex (or, for the common "^1000$" and "^1" forms, a literal
+ * compared without regexec), the domain (binary when it is an IP
+ * literal, so "::1" and "0::1" are one domain) and the source CIDR. It is
+ * one allocation through the shim, plus regcomp's own for each regex.
+ */
+#include "b2bua/route.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/url.h>
+
+#include "cay/errno.h"
+#include "core/alloc.h"
+
+#define PREVIEW 64 /* bytes of a bad value quoted in a message */
+
+/* Sample values a target template is expanded with before it is parsed:
+ * a user that any SIP URI accepts, and a domain that is no IP literal
+ * (unless the route pins the domain), so that a host taken from
+ * ${ruri_domain} is refused: Cay does no DNS. */
+#define SAMPLE_USER   "1000"
+#define SAMPLE_DOMAIN "example.com"
+
+enum user_kind {
+  USER_ANY,    /* no ruri_user key */
+  USER_EXACT,  /* "^literal$": strcmp */
+  USER_PREFIX, /* "^literal": prefix compare */
+  USER_REGEX   /* anything else: regexec */
+};
+
+/* An address block: @c bits leading bits of @c net, in network order. */
+struct cidr {
+  int family; /* AF_INET or AF_INET6 */
+  unsigned bits;
+  uint8_t net[16];
+};
+
+struct entry {
+  cay_route_t route; /* the shard's own copy, returned by match */
+  enum user_kind user_kind;
+  const char *user_lit; /* USER_EXACT, USER_PREFIX: in route.ruri_user */
+  size_t user_len;
+  regex_t user_re; /* USER_REGEX only */
+  int has_domain;
+  int domain_family;                /* AF_INET/AF_INET6 when an IP, else 0 */
+  uint8_t domain_addr[16];          /* when domain_family != 0 */
+  char domain[CAY_CONFIG_NAME_LEN]; /* without brackets */
+  int has_source;
+  struct cidr source;
+};
+
+struct cay__routes {
+  unsigned n;
+  struct entry e[];
+};
+
+static void set_msg(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+set_msg(char *err, size_t errlen, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (err == NULL || errlen == 0)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+/* ------------------------------------------------------------------ */
+/* Values: user pattern, domain, source.                                */
+/* ------------------------------------------------------------------ */
+
+/* True when @p s has none of the characters that mean something in a
+ * POSIX extended regex (IEEE Std 1003.1, section 9.4.3), so that it
+ * matches only itself. */
+static int
+is_literal(const char *s, size_t n)
+{
+  return strcspn(s, ".[]()*+?{}|^$\\") >= n;
+}
+
+static enum user_kind
+classify_user(const char *re, const char **lit, size_t *len)
+{
+  size_t n = strlen(re);
+
+  if (n == 0)
+    return USER_ANY;
+  if (re[0] != '^')
+    return USER_REGEX;
+  *lit = re + 1;
+  if (n >= 2 && re[n - 1] == '$' && is_literal(re + 1, n - 2)) {
+    *len = n - 2;
+    return USER_EXACT;
+  }
+  if (is_literal(re + 1, n - 1)) {
+    *len = n - 1;
+    return USER_PREFIX;
+  }
+  return USER_REGEX;
+}
+
+/* regcomp() with its message. @return 0, -ENOMEM or CAY_ECONFIG. */
+static int
+compile_user(regex_t *re, const char *pattern, char *err, size_t errlen)
+{
+  char why[128];
+  int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
+
+  if (rc == 0)
+    return 0;
+  if (rc == REG_ESPACE) {
+    set_msg(err, errlen, "out of memory");
+    return -ENOMEM;
+  }
+  regerror(rc, re, why, sizeof why);
+  set_msg(err, errlen, "bad regular expression '%.*s': %s", PREVIEW, pattern,
+          why);
+  return CAY_ECONFIG;
+}
+
+/* An IP literal, optionally in brackets when IPv6, into @p family/@p addr.
+ * @return 0 or -EINVAL. */
+static int
+parse_ip(const char *s, size_t n, int *family, uint8_t addr[16])
+{
+  char buf[INET6_ADDRSTRLEN];
+
+  if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+    s++;
+    n -= 2;
+    if (n == 0 || n >= sizeof buf)
+      return -EINVAL;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    *family = AF_INET6;
+    return inet_pton(AF_INET6, buf, addr) == 1 ? 0 : -EINVAL;
+  }
+  if (n == 0 || n >= sizeof buf)
+    return -EINVAL;
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  if (inet_pton(AF_INET, buf, addr) == 1) {
+    *family = AF_INET;
+    return 0;
+  }
+  *family = AF_INET6;
+  return inet_pton(AF_INET6, buf, addr) == 1 ? 0 : -EINVAL;
+}
+
+static int
+parse_cidr(const char *s, struct cidr *out, char *err, size_t errlen)
+{
+  const char *slash = strchr(s, '/');
+  size_t n = slash ? (size_t)(slash - s) : strlen(s);
+  unsigned max, bits = 0;
+  struct cidr c;
+  const char *p;
+
+  memset(&c, 0, sizeof c);
+  /* No brackets: this is an address, not the host part of a URI. */
+  if (n == 0 || s[0] == '[' || parse_ip(s, n, &c.family, c.net) != 0) {
+    set_msg(err, errlen,
+            "expected an IP address or a CIDR such as 10.0.0.0/8 or "
+            "2001:db8::/32, got '%.*s'",
+            PREVIEW, s);
+    return CAY_ECONFIG;
+  }
+  max = c.family == AF_INET ? 32 : 128;
+  if (slash == NULL) {
+    bits = max; /* one address */
+  } else {
+    /* Digits only: no sign, no spaces, no netmask form. */
+    for (p = slash + 1; *p >= '0' && *p <= '9' && bits <= max; p++)
+      bits = bits * 10 + (unsigned)(*p - '0');
+    if (p == slash + 1 || *p != '\0' || bits > max) {
+      set_msg(err, errlen, "prefix length '%.*s' is not from 0 to %u", PREVIEW,
+              slash + 1, max);
+      return CAY_ECONFIG;
+    }
+  }
+  c.bits = bits;
+  /* Bits beyond the prefix must be zero: "10.0.0.1/8" is more likely a
+   * typo for a single host than a way to write 10.0.0.0/8. */
+  for (unsigned i = 0; i < max / 8; i++) {
+    unsigned keep = bits >= (i + 1) * 8 ? 8 : bits > i * 8 ? bits - i * 8 : 0;
+    uint8_t mask = (uint8_t)(0xff00u >> keep);
+
+    if (c.net[i] & (uint8_t)~mask) {
+      char net[INET6_ADDRSTRLEN];
+
+      for (unsigned j = i; j < max / 8; j++) {
+        keep = bits >= (j + 1) * 8 ? 8 : bits > j * 8 ? bits - j * 8 : 0;
+        c.net[j] &= (uint8_t)(0xff00u >> keep);
+      }
+      inet_ntop(c.family, c.net, net, sizeof net);
+      set_msg(err, errlen,
+              "'%.*s' has bits set beyond the prefix (the network is %s/%u)",
+              PREVIEW, s, net, bits);
+      return CAY_ECONFIG;
+    }
+  }
+  *out = c;
+  return 0;
+}
+
+static int
+cidr_contains(const struct cidr *c, const cay__addr_t *a)
+{
+  const uint8_t *ip;
+  unsigned full = c->bits / 8, rest = c->bits % 8;
+
+  if (a->u.sa.sa_family != c->family)
+    return 0; /* an IPv4 block never matches an IPv6 source */
+  ip = c->family == AF_INET ? (const uint8_t *)&a->u.sin.sin_addr
+                            : (const uint8_t *)&a->u.sin6.sin6_addr;
+  if (memcmp(ip, c->net, full) != 0)
+    return 0;
+  return rest == 0 || (ip[full] & (uint8_t)(0xff00u >> rest)) == c->net[full];
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks.                                                              */
+/* ------------------------------------------------------------------ */
+
+int
+cay__route_check_user(const char *re, char *err, size_t errlen)
+{
+  regex_t compiled;
+  int rc = compile_user(&compiled, re, err, errlen);
+
+  if (rc == 0)
+    regfree(&compiled);
+  return rc == -ENOMEM ? 0 : rc; /* not the pattern's fault */
+}
+
+int
+cay__route_check_source(const char *source, char *err, size_t errlen)
+{
+  struct cidr c;
+
+  return parse_cidr(source, &c, err, errlen);
+}
+
+/* The variable at @p s ("${name}..."): its length through '}', or 0 when
+ * there is no '}'. */
+static size_t
+variable_len(const char *s)
+{
+  const char *end = strchr(s + 2, '}');
+
+  return end ? (size_t)(end - s) + 1 : 0;
+}
+
+static int
+is_variable(const char *s, size_t n, const char *name)
+{
+  size_t len = strlen(name);
+
+  return n == len + 3 && memcmp(s + 2, name, len) == 0;
+}
+
+/* RFC 3261 section 25.1: no controls, spaces, quotes or angle brackets in
+ * a SIP-URI; they would also break the header the target goes into. */
+static int
+is_uri_text(const char *s)
+{
+  for (; *s; s++)
+    if ((unsigned char)*s <= 0x20 || *s == 0x7f || *s == '"' || *s == '<'
+        || *s == '>')
+      return 0;
+  return 1;
+}
+
+int
+cay__route_check_target(const cay_route_t *r, char *err, size_t errlen)
+{
+  char uri[2 * CAY_CONFIG_TEXT_LEN];
+  char domain[CAY_CONFIG_NAME_LEN + 2];
+  cay__route_req_t sample;
+  const char *host;
+  long len;
+  url_t url;
+
+  /* Only the two variables of the contract; a typo such as ${ruri_usr}
+   * would otherwise reach the wire. */
+  for (const char *p = strstr(r->target, "${"); p; p = strstr(p, "${")) {
+    size_t n = variable_len(p);
+
+    if (n == 0) {
+      set_msg(err, errlen, "'${' without a closing '}' in '%.*s'", PREVIEW,
+              r->target);
+      return CAY_ECONFIG;
+    }
+    if (!is_variable(p, n, "ruri_user") && !is_variable(p, n, "ruri_domain")) {
+      set_msg(err, errlen,
+              "unknown variable '%.*s' (expected ${ruri_user} or "
+              "${ruri_domain})",
+              (int)(n > PREVIEW ? PREVIEW : n), p);
+      return CAY_ECONFIG;
+    }
+    p += n;
+  }
+
+  memset(&sample, 0, sizeof sample);
+  sample.ruri_user = SAMPLE_USER;
+  sample.ruri_domain = SAMPLE_DOMAIN;
+  if (r->ruri_domain[0]) {
+    /* The route only matches that domain: it is what ${ruri_domain}
+     * will be. */
+    size_t n = strlen(r->ruri_domain);
+    const char *d = r->ruri_domain;
+
+    if (n >= 2 && d[0] == '[' && d[n - 1] == ']') {
+      d++;
+      n -= 2;
+    }
+    memcpy(domain, d, n);
+    domain[n] = '\0';
+    sample.ruri_domain = domain;
+  }
+  len = cay__route_target(r, &sample, uri, sizeof uri);
+  if (len <= 0 || !is_uri_text(uri)) {
+    set_msg(err, errlen, "expected a sip: or sips: URI, got '%.*s'", PREVIEW,
+            r->target);
+    return CAY_ECONFIG;
+  }
+  memset(&url, 0, sizeof url);
+  if (url_d(&url, uri) < 0
+      || (url.url_type != url_sip && url.url_type != url_sips)) {
+    set_msg(err, errlen, "expected a sip: or sips: URI, got '%.*s'", PREVIEW,
+            r->target);
+    return CAY_ECONFIG;
+  }
+  host = url.url_host ? url.url_host : "";
+  if (!cay__is_ip_literal(host, strlen(host))) {
+    /* Name the variable rather than the sample it was replaced by. */
+    if (strcmp(host, sample.ruri_domain) == 0
+        && strstr(r->target, "${ruri_domain}") != NULL)
+      host = "${ruri_domain}";
+    set_msg(err, errlen,
+            "Cay does no DNS: the target host must be an IP literal, got "
+            "'%.*s'",
+            PREVIEW, host);
+    return CAY_ECONFIG;
+  }
+  if (url.url_port) {
+    unsigned long port = 0;
+    const char *p;
+
+    for (p = url.url_port; *p >= '0' && *p <= '9' && port <= 65535; p++)
+      port = port * 10 + (unsigned long)(*p - '0');
+    if (p == url.url_port || *p != '\0' || port < 1 || port > 65535) {
+      set_msg(err, errlen, "target port '%.*s' is not from 1 to 65535", PREVIEW,
+              url.url_port);
+      return CAY_ECONFIG;
+    }
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The table.                                                           */
+/* ------------------------------------------------------------------ */
+
+static void
+free_entries(struct entry *e, unsigned n)
+{
+  for (unsigned i = 0; i < n; i++)
+    if (e[i].user_kind == USER_REGEX)
+      regfree(&e[i].user_re);
+}
+
+static int
+has_nul(const char *s, size_t size)
+{
+  return memchr(s, '\0', size) != NULL;
+}
+
+/* Compile route @p i into @p e (route already copied). On error nothing
+ * is left allocated in @p e. */
+static int
+compile_entry(struct entry *e, unsigned i, char *err, size_t errlen)
+{
+  const cay_route_t *r = &e->route;
+  char why[256];
+  size_t n;
+  int rc;
+
+  /* An embedder fills these in code: do not read past a field. */
+  if (!has_nul(r->method, sizeof r->method)
+      || !has_nul(r->ruri_user, sizeof r->ruri_user)
+      || !has_nul(r->ruri_domain, sizeof r->ruri_domain)
+      || !has_nul(r->source, sizeof r->source)
+      || !has_nul(r->target, sizeof r->target)) {
+    set_msg(err, errlen, "routes[%u]: a string is not NUL-terminated", i);
+    return CAY_ECONFIG;
+  }
+
+  e->user_kind = classify_user(r->ruri_user, &e->user_lit, &e->user_len);
+  if (e->user_kind == USER_REGEX) {
+    rc = compile_user(&e->user_re, r->ruri_user, why, sizeof why);
+    if (rc != 0) {
+      e->user_kind = USER_ANY;
+      if (rc == -ENOMEM)
+        set_msg(err, errlen, "out of memory");
+      else
+        set_msg(err, errlen, "routes[%u].match.ruri_user: %s", i, why);
+      return rc;
+    }
+  }
+
+  n = strlen(r->ruri_domain);
+  if (n > 0) {
+    const char *d = r->ruri_domain;
+
+    e->has_domain = 1;
+    if (n >= 2 && d[0] == '[' && d[n - 1] == ']') {
+      d++;
+      n -= 2;
+    }
+    memcpy(e->domain, d, n);
+    e->domain[n] = '\0';
+    if (parse_ip(e->domain, n, &e->domain_family, e->domain_addr) != 0)
+      e->domain_family = 0;
+  }
+
+  if (r->source[0]) {
+    e->has_source = 1;
+    rc = parse_cidr(r->source, &e->source, why, sizeof why);
+    if (rc != 0) {
+      set_msg(err, errlen, "routes[%u].match.source: %s", i, why);
+      goto fail;
+    }
+  }
+  return 0;
+
+fail:
+  free_entries(e, 1);
+  e->user_kind = USER_ANY;
+  return rc;
+}
+
+int
+cay__routes_new(const cay_config_t *cfg, cay__routes_t **out, char *err,
+                size_t errlen)
+{
+  cay__routes_t *t;
+  unsigned n = cfg->n_routes;
+  int rc;
+
+  *out = NULL;
+  if (n > CAY_CONFIG_MAX_ROUTES) {
+    set_msg(err, errlen, "routes: at most %d routes are allowed, got %u",
+            CAY_CONFIG_MAX_ROUTES, n);
+    return CAY_ECONFIG;
+  }
+  t = cay__calloc(1, sizeof *t + n * sizeof t->e[0]);
+  if (t == NULL) {
+    set_msg(err, errlen, "out of memory");
+    return -ENOMEM;
+  }
+  for (unsigned i = 0; i < n; i++) {
+    t->e[i].route = cfg->routes[i];
+    rc = compile_entry(&t->e[i], i, err, errlen);
+    if (rc != 0) {
+      free_entries(t->e, i);
+      cay__free(t);
+      return rc;
+    }
+    t->n = i + 1;
+  }
+  *out = t;
+  return 0;
+}
+
+void
+cay__routes_free(cay__routes_t *r)
+{
+  if (r == NULL)
+    return;
+  free_entries(r->e, r->n);
+  cay__free(r);
+}
+
+unsigned
+cay__routes_count(const cay__routes_t *r)
+{
+  return r ? r->n : 0;
+}
+
+static int
+match_user(const struct entry *e, const char *user)
+{
+  switch (e->user_kind) {
+  case USER_ANY:
+    return 1;
+  case USER_EXACT:
+    return strlen(user) == e->user_len
+           && memcmp(user, e->user_lit, e->user_len) == 0;
+  case USER_PREFIX:
+    return strncmp(user, e->user_lit, e->user_len) == 0;
+  case USER_REGEX:
+    return regexec(&e->user_re, user, 0, NULL, 0) == 0;
+  }
+  return 0;
+}
+
+static int
+match_domain(const struct entry *e, const char *domain)
+{
+  int family;
+  uint8_t addr[16];
+
+  if (!e->has_domain)
+    return 1;
+  if (e->domain_family == 0)
+    return strcasecmp(domain, e->domain) == 0;
+  /* Compare IP literals as addresses: "::1" is "0:0::1". */
+  return parse_ip(domain, strlen(domain), &family, addr) == 0
+         && family == e->domain_family
+         && memcmp(addr, e->domain_addr, family == AF_INET ? 4 : 16) == 0;
+}
+
+const cay_route_t *
+cay__routes_match(const cay__routes_t *r, const cay__route_req_t *req)
+{
+  const char *method = req->method ? req->method : "";
+  const char *user = req->ruri_user ? req->ruri_user : "";
+  const char *domain = req->ruri_domain ? req->ruri_domain : "";
+
+  if (r == NULL)
+    return NULL;
+  for (unsigned i = 0; i < r->n; i++) {
+    const struct entry *e = &r->e[i];
+
+    /* RFC 3261 section 7.1: the method name is case-sensitive. */
+    if (e->route.method[0] && strcmp(method, e->route.method) != 0)
+      continue;
+    if (e->has_source
+        && (req->source == NULL || !cidr_contains(&e->source, req->source)))
+      continue;
+    if (!match_domain(e, domain))
+      continue;
+    /* The user last: it is the only key that may cost a regexec. */
+    if (!match_user(e, user))
+      continue;
+    return &e->route;
+  }
+  return NULL;
+}
+
+/* Append @p n bytes of @p s at @p *len; false once @p out is full. */
+static int
+append(char *out, size_t outlen, size_t *len, const char *s, size_t n)
+{
+  if (*len + n >= outlen) {
+    *len += n;
+    return 0;
+  }
+  memcpy(out + *len, s, n);
+  *len += n;
+  return 1;
+}
+
+long
+cay__route_target(const cay_route_t *r, const cay__route_req_t *req, char *out,
+                  size_t outlen)
+{
+  const char *user = req->ruri_user ? req->ruri_user : "";
+  const char *domain = req->ruri_domain ? req->ruri_domain : "";
+  const char *p = r->target;
+  size_t len = 0;
+  int ok = 1;
+
+  while (*p && ok) {
+    const char *var = strstr(p, "${");
+    size_t n = var ? variable_len(var) : 0;
+
+    if (var == NULL || n == 0) {
+      ok = append(out, outlen, &len, p, strlen(p));
+      break;
+    }
+    ok = append(out, outlen, &len, p, (size_t)(var - p));
+    if (ok && is_variable(var, n, "ruri_user")) {
+      ok = append(out, outlen, &len, user, strlen(user));
+    } else if (ok && is_variable(var, n, "ruri_domain")) {
+      /* RFC 3261 section 25.1: an IPv6 host goes in brackets. */
+      int v6 = strchr(domain, ':') != NULL && domain[0] != '[';
+
+      ok = (!v6 || append(out, outlen, &len, "[", 1))
+           && append(out, outlen, &len, domain, strlen(domain))
+           && (!v6 || append(out, outlen, &len, "]", 1));
+    } else if (ok) {
+      /* Unknown: cay__route_check_target() refuses it; copy it as is. */
+      ok = append(out, outlen, &len, var, n);
+    }
+    p = var + n;
+  }
+  if (!ok) {
+    if (outlen > 0)
+      out[0] = '\0';
+    return CAY_ELIMIT;
+  }
+  if (outlen == 0)
+    return CAY_ELIMIT;
+  out[len] = '\0';
+  return (long)len;
+}

@@ -1,0 +1,98 @@
+/*
+ * The route table: which route of the configuration a new request takes.
+ *
+ * cay_config_t.routes (include/cay/config.h) is plain data. Each shard
+ * compiles its own copy once, at start (regexes, CIDRs, IP literals), and
+ * matches every new request against it on its own thread: nothing here is
+ * shared between shards, so regexec() needs no lock.
+ *
+ * The check helpers below are what cay_config_check() uses for the same
+ * values, so that a table refused by the matcher is already refused, with
+ * a message, when the configuration is loaded or checked.
+ */
+#ifndef CAY_B2BUA_ROUTE_H
+#define CAY_B2BUA_ROUTE_H
+
+#include <stddef.h>
+
+#include "cay/config.h"
+#include "transport/addr.h"
+
+typedef struct cay__routes cay__routes_t; /* opaque */
+
+/**
+ * Compile cfg->routes (regexes, CIDRs) into a table of the caller's own.
+ * The routes are copied: the table does not refer to @p cfg afterwards.
+ *
+ * @param cfg     Configuration. Borrowed.
+ * @param out     Receives the table. Returned (free with cay__routes_free).
+ * @param err     Buffer for "routes[N].FIELD: what is wrong", or NULL.
+ * @param errlen  Size of @p err in bytes.
+ * @return 0, -ENOMEM, CAY_ECONFIG (with a message; cannot happen after
+ *         cay_config_load() or cay_config_check() passed).
+ * @thread any (the table then belongs to that thread)
+ */
+int cay__routes_new(const cay_config_t *cfg, cay__routes_t **out, char *err,
+                    size_t errlen);
+
+/** Free a table. NULL is a no-op. */
+void cay__routes_free(cay__routes_t *r);
+
+/** Number of routes in the table (0: every INVITE is answered). */
+unsigned cay__routes_count(const cay__routes_t *r);
+
+/** What a route is matched against. Every pointer is borrowed. */
+typedef struct cay__route_req {
+  const char *method;        /* "INVITE" */
+  const char *ruri_user;     /* NULL or "" when the R-URI has no user */
+  const char *ruri_domain;   /* R-URI host (IPv6 without brackets) */
+  const cay__addr_t *source; /* where the request came from, or NULL */
+} cay__route_req_t;
+
+/**
+ * The first route of @p r that matches @p req: every match key the route
+ * gives matches (method exact and case-sensitive, RFC 3261 section 7.1;
+ * user by regex; domain case-insensitive; source by CIDR).
+ *
+ * @return The route, borrowed from the table (valid until it is freed),
+ *         or NULL: no route matches, and the caller answers 404.
+ * @thread the table's owner
+ */
+const cay_route_t *cay__routes_match(const cay__routes_t *r,
+                                     const cay__route_req_t *req);
+
+/**
+ * Expand r->target: ${ruri_user} becomes the request's user ("" when it
+ * has none), ${ruri_domain} its domain, in brackets when it is an IPv6
+ * address (RFC 3261 section 25.1, IPv6reference).
+ *
+ * @param r       A route (returned by cay__routes_match). Borrowed.
+ * @param req     The request. Borrowed.
+ * @param out     Buffer for the URI, NUL-terminated. Borrowed.
+ * @param outlen  Size of @p out in bytes.
+ * @return The URI's length (without the NUL), or CAY_ELIMIT when it does
+ *         not fit in @p outlen (NUL included); @p out is then "" if
+ *         @p outlen > 0.
+ * @thread any
+ */
+long cay__route_target(const cay_route_t *r, const cay__route_req_t *req,
+                       char *out, size_t outlen);
+
+/*
+ * Checks of single values, for cay_config_check(). Each returns 0, or
+ * CAY_ECONFIG with "what is wrong" in @p err (no field name: the caller
+ * prefixes it).
+ */
+
+/** A POSIX extended regular expression (regcomp's own message). */
+int cay__route_check_user(const char *re, char *err, size_t errlen);
+/** "10.0.0.0/8", "2001:db8::/32", or one IP literal (/32 or /128). */
+int cay__route_check_source(const char *source, char *err, size_t errlen);
+/**
+ * A target template: known ${variables} only, and once they are replaced
+ * by a sample (user "1000"; domain the route's match.ruri_domain, or
+ * "example.com"), a sip: or sips: URI whose host is an IP literal.
+ */
+int cay__route_check_target(const cay_route_t *r, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,189 @@
+/*
+ * The session layer of one shard: the endpoint's transaction user, the
+ * dialog table, drain and shutdown.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cay/errno.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "dialog/session_int.h"
+
+#define SHARD_NO(ss) ((int)(ss)->shard->index)
+
+/* -- layer ---------------------------------------------------------------- */
+
+static void
+on_response(void *arg, cay_id_t tu_id, cay_id_t txn_id, int status, msg_t *msg)
+{
+  cay__sessions_t *ss = arg;
+  cay__session_t *s = cay__session_lookup(ss, tu_id);
+
+  if (s == NULL)
+    return; /* it ended (their BYE crossed ours): nothing to do */
+  if (s->state != CAY__SESSION_TERMINATING) {
+    if (s->uac)
+      cay__uac_response(s, txn_id, status, msg);
+    else
+      cay__mod_response(s, txn_id, status, msg);
+    return;
+  }
+  if (s->uac && txn_id == s->invite_txn) {
+    cay__uac_response(s, txn_id, status, msg); /* a 2xx copy: ACK again */
+    return;
+  }
+  /* The final response to our BYE, or its timeout: either way the
+   * session is over (15.1.1). */
+  s->end_status = status;
+  CAY_DEBUG(SHARD_NO(ss), "session %s: BYE got %d", s->call_id, status);
+  cay__session_destroy(s);
+}
+
+static void
+on_ack(void *arg, msg_t *msg, sip_t *sip)
+{
+  cay__sessions_t *ss = arg;
+  cay__session_t *s;
+
+  (void)msg;
+  if (sip->sip_to->a_tag == NULL)
+    return;
+  s = cay__session_find(ss, sip);
+  if (s)
+    cay__session_ack(s, sip);
+}
+
+int
+cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
+                   const cay_config_t *cfg)
+{
+  cay__tu_t tu = {
+    .on_request = cay__sessions_on_request,
+    .on_ack = on_ack,
+    .on_response = on_response,
+    .arg = ss,
+  };
+
+  memset(ss, 0, sizeof *ss);
+  ss->ep = ep;
+  ss->shard = ep->shard;
+  ss->cfg = *cfg;
+  for (unsigned i = 0; i < cfg->n_codecs; i++)
+    ss->codec_names[i] = ss->cfg.codecs[i];
+  ss->sdp.codecs = ss->codec_names;
+  ss->sdp.n_codecs = cfg->n_codecs;
+  ss->sdp.media_ip = ss->cfg.media_ip;
+  ss->sdp.port_base = 40000;
+  snprintf(ss->contact, sizeof ss->contact, "<sip:cay@%s>", ep->sent_by);
+  for (int tcp = 0; tcp < 2; tcp++) {
+    const char *tp = tcp ? ";transport=tcp" : "";
+    snprintf(ss->lines_180[tcp], sizeof ss->lines_180[0],
+             "Contact: <sip:cay@%s%s>\r\n", ep->sent_by, tp);
+    snprintf(ss->lines_200[tcp], sizeof ss->lines_200[0],
+             "Contact: <sip:cay@%s%s>\r\nAllow: " CAY_ALLOW "\r\n", ep->sent_by,
+             tp);
+  }
+  ep->tu = tu;
+  ep->t1_ms = cfg->t1_ms;
+  ep->t2_ms = cfg->t2_ms;
+  ep->t4_ms = cfg->t4_ms;
+  ep->max_txns = cfg->max_transactions;
+  return cay__htab_init(&ss->dialogs, 1024);
+}
+
+static void
+destroy_all(cay__sessions_t *ss, int signal)
+{
+  cay__htab_t *tab = &ss->dialogs;
+
+  for (size_t i = 0; i < tab->nbuckets; i++) {
+    cay__hnode_t *n = tab->buckets[i];
+    while (n) {
+      cay__session_t *s = SESSION_OF(n);
+      n = n->next;
+      if (!signal) {
+        cay__session_destroy(s);
+      } else if (s->uac
+                 && (s->state == CAY__SESSION_CALLING
+                     || s->state == CAY__SESSION_EARLY)) {
+        /* Our own call, not answered: CANCEL (9.1); its 487 ends it. */
+        cay__session_hangup(s);
+      } else if (s->state == CAY__SESSION_INCOMING
+                 || s->state == CAY__SESSION_EARLY) {
+        cay__txn_t *t = cay__txn_lookup(ss->ep, s->invite_txn);
+        if (t)
+          cay__txn_reply(t, 480, "Temporarily Unavailable - Shutting Down",
+                         s->local_tag);
+        cay__session_destroy(s);
+      } else if (s->state == CAY__SESSION_ANSWERED
+                 || s->state == CAY__SESSION_CONFIRMED) {
+        cay__session_bye(s, "shutdown");
+      }
+    }
+  }
+}
+
+void
+cay__sessions_fini(cay__sessions_t *ss)
+{
+  ss->on_idle = NULL;
+  destroy_all(ss, 0);
+  cay__shard_flush(ss->shard);
+  cay__htab_fini(&ss->dialogs);
+  cay__free(ss->offer_cache);
+  cay__free(ss->answer_cache);
+}
+
+void
+cay__sessions_drain(cay__sessions_t *ss, void (*on_idle)(void *arg), void *arg)
+{
+  ss->draining = 1;
+  ss->ep->draining = 1;
+  ss->on_idle = on_idle;
+  ss->idle_arg = arg;
+  destroy_all(ss, 1);
+  if (ss->live == 0 && on_idle)
+    on_idle(arg);
+}
+
+unsigned
+cay__sessions_live(const cay__sessions_t *ss)
+{
+  return ss->live;
+}
+
+cay__session_t *
+cay__session_lookup(cay__sessions_t *ss, cay_id_t id)
+{
+  cay__session_t *s = cay__idtab_get(&ss->shard->ids, id);
+
+  /* The id table holds transactions too: a session is recognised by its
+   * back pointer. */
+  if (s == NULL || s->ss != ss || s->state == CAY__SESSION_TERMINATED)
+    return NULL;
+  return s;
+}
+
+cay__session_state_t
+cay__session_state(const cay__session_t *s)
+{
+  return s->state;
+}
+
+cay_id_t
+cay__session_id(const cay__session_t *s)
+{
+  return s->id;
+}
+
+cay__session_t *
+cay__sessions_any(cay__sessions_t *ss)
+{
+  for (size_t i = 0; i < ss->dialogs.nbuckets; i++)
+    if (ss->dialogs.buckets[i])
+      return SESSION_OF(ss->dialogs.buckets[i]);
+  return NULL;
+}

@@ -1,0 +1,592 @@
+/*
+ * Changing a running session (RFC 3261 section 14, RFC 3311 UPDATE, RFC
+ * 3264 offer/answer with the rules of RFC 6337), both ways; INFO (RFC
+ * 6086); session timers (RFC 4028) refresh and expiry on top.
+ *
+ *   theirs: re-INVITE/UPDATE --EV_OFFER--> answer (now, deferred, or Cay's
+ *           own) --2xx--> [re-INVITE: retransmit until the ACK]
+ *   ours:   cay_session_modify() --request--> final --EV_MODIFIED-->
+ *           [re-INVITE 2xx: ACK]; 491: retry after the 14.1 delay
+ *
+ * At most one offer is outstanding in each direction: a request with an
+ * offer while ours is out gets 491 (glare, 14.2); a second re-INVITE while
+ * theirs is unanswered gets 500 with Retry-After (14.2).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cay/errno.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "dialog/session_int.h"
+
+#define SHARD_NO(ss)      ((int)(ss)->shard->index)
+#define MAX_GLARE_RETRIES 3
+
+static void on_in_retransmit(cay__timer_t *tm);
+static void on_in_timeout(cay__timer_t *tm);
+static void on_out_retry(cay__timer_t *tm);
+
+static cay__mod_t *
+mod_get(cay__session_t *s)
+{
+  cay__mod_t *m = s->mod;
+
+  if (m)
+    return m;
+  m = cay__calloc(1, sizeof *m);
+  if (m == NULL)
+    return NULL;
+  m->s = s;
+  cay__timer_init(&m->t_in, on_in_retransmit, m);
+  cay__timer_init(&m->t_in_end, on_in_timeout, m);
+  cay__timer_init(&m->t_out, on_out_retry, m);
+  s->mod = m;
+  return m;
+}
+
+/* Free the modification record once neither direction is busy. */
+static void
+mod_put(cay__session_t *s)
+{
+  cay__mod_t *m = s->mod;
+
+  if (m == NULL || m->in_txn || m->in_answered || m->out_txn || m->out_sdp)
+    return;
+  cay__mod_free(s);
+}
+
+void
+cay__mod_free(cay__session_t *s)
+{
+  cay__mod_t *m = s->mod;
+  cay__shard_t *shard = s->ss->shard;
+
+  if (m == NULL)
+    return;
+  if (m->in_txn && !m->in_answered) {
+    /* 15.1.2 / 14.2: the session ends under a pending re-INVITE or
+     * UPDATE: it gets its final response now. */
+    cay__txn_t *t = cay__txn_lookup(s->ss->ep, m->in_txn);
+    if (t && cay__txn_state(t) < CAY__TXN_COMPLETED)
+      cay__txn_reply(t, 487, NULL, NULL);
+  }
+  cay__shard_timer_stop(shard, &m->t_in);
+  cay__shard_timer_stop(shard, &m->t_in_end);
+  cay__shard_timer_stop(shard, &m->t_out);
+  cay__free(m->in_ok);
+  cay__free(m->out_sdp);
+  cay__free(m);
+  s->mod = NULL;
+}
+
+int
+cay__mod_busy(const cay__session_t *s)
+{
+  const cay__mod_t *m = s->mod;
+  return m && (m->in_txn || m->in_answered || m->out_txn || m->out_sdp);
+}
+
+/* -- session timers (RFC 4028) ------------------------------------------ */
+
+void
+cay__session_stimer_start(cay__session_t *s)
+{
+  uint64_t due = cay__stimer_due_ms(&s->st);
+
+  cay__shard_timer_stop(s->ss->shard, &s->t_step);
+  if (due && s->state == CAY__SESSION_CONFIRMED)
+    cay__session_timer(s, &s->t_step, due);
+}
+
+/* Lines of a 2xx to a request that negotiated @p st (section 9). */
+void
+cay__session_stimer_lines(const cay__session_t *s, const sip_t *req, char *buf,
+                          size_t len)
+{
+  buf[0] = '\0';
+  if (s->st.interval_s == 0 || req->sip_session_expires == NULL)
+    return;
+  /* We are the UAS of this transaction: "uas" when we refresh. */
+  snprintf(buf, len, "Session-Expires: %u;refresher=%s\r\n%s",
+           (unsigned)s->st.interval_s, s->st.we_refresh ? "uas" : "uac",
+           sip_has_feature(req->sip_supported, "timer") ? "Require: timer\r\n"
+                                                        : "");
+}
+
+/* The timer ran out: refresh (we are the refresher) or end the session
+ * (section 10: no refresh came in time). */
+void
+cay__session_stimer_fire(cay__session_t *s)
+{
+  int err;
+
+  if (s->state != CAY__SESSION_CONFIRMED || s->st.interval_s == 0)
+    return;
+  if (!s->st.we_refresh) {
+    CAY_INFO(SHARD_NO(s->ss), "session %s: no refresh within %u s (RFC 4028)",
+             s->call_id, (unsigned)s->st.interval_s);
+    cay__session_bye(s, "session timer expired");
+    return;
+  }
+  /* Section 7.4 / 9: refresh by UPDATE without a body when the peer
+   * allows it (no offer/answer), else by a re-INVITE without an offer. */
+  err = cay__mod_busy(s) ? CAY_ESTATE
+                         : cay__mod_send(s, NULL, s->peer_update, 1);
+  if (err == CAY_ESTATE) {
+    /* An offer is in progress: its 2xx refreshes the timer too (section
+     * 10); look again in a while. */
+    cay__session_timer(s, &s->t_step, 1000);
+  } else if (err) {
+    CAY_WARN(SHARD_NO(s->ss), "session %s: refresh not sent: %s", s->call_id,
+             cay_strerror(err));
+    cay__session_bye(s, "session refresh failed");
+  }
+}
+
+/* -- theirs: re-INVITE / UPDATE ------------------------------------------ */
+
+static void
+notify_offer(cay__session_t *s, const sip_t *sip)
+{
+  cay_session_event_t ev = { .kind = CAY_SESSION_EV_OFFER,
+                             .state = s->state,
+                             .method = sip->sip_request->rq_method_name };
+
+  if (sip->sip_payload && sip->sip_payload->pl_len) {
+    ev.body = sip->sip_payload->pl_data;
+    ev.body_len = sip->sip_payload->pl_len;
+    ev.content_type = "application/sdp";
+  }
+  cay__session_event(s, &ev);
+}
+
+void
+cay__mod_request(cay__session_t *s, cay__txn_t *t, sip_t *sip)
+{
+  static const char *const retry[] = { "Retry-After: 3", NULL };
+  cay__sessions_t *ss = s->ss;
+  int invite = sip->sip_request->rq_method == sip_method_invite;
+  int has_offer = sip->sip_payload && sip->sip_payload->pl_len > 0;
+  char lines[96];
+  cay__mod_t *m;
+  int st;
+
+  if (s->state != CAY__SESSION_CONFIRMED
+      && !(s->state == CAY__SESSION_ANSWERED && !invite && !has_offer)) {
+    /* Before the ACK the initial offer/answer may still be open (the
+     * offer in our 2xx): another offer now would cross it (RFC 6337
+     * section 3.1). */
+    cay__txn_reply(t, 491, NULL, NULL);
+    return;
+  }
+  if (s->mod && (s->mod->in_txn || s->mod->in_answered)) {
+    /* 14.2: their previous re-INVITE is not finished. */
+    cay__session_reply(t, 500, "Server Internal Error - Request Pending", NULL,
+                       retry);
+    return;
+  }
+  if (s->mod && (s->mod->out_txn || s->mod->out_sdp) && (invite || has_offer)) {
+    /* 14.2 and RFC 3311 section 5.2: glare with our own offer. */
+    cay__txn_reply(t, 491, NULL, NULL);
+    return;
+  }
+  /* RFC 4028 section 9: a refresh (or a first request for a timer). */
+  st = cay__stimer_on_request(ss->cfg.min_se_s, sip, &s->st, lines,
+                              sizeof lines);
+  if (st == 422) {
+    const char *const hdrs[] = { lines, NULL };
+    cay__session_reply(t, 422, NULL, NULL, hdrs);
+    return;
+  }
+  m = mod_get(s);
+  if (m == NULL) {
+    cay__txn_reply(t, 500, "Server Internal Error - Out of Memory", NULL);
+    return;
+  }
+  m->in_txn = cay__txn_id(t);
+  m->in_invite = (unsigned)invite;
+  m->in_deferred = 0;
+  m->in_cseq = sip->sip_cseq->cs_seq;
+  if (sip->sip_contact && sip->sip_contact->m_url->url_type != url_any)
+    cay__session_set_target(s, sip->sip_contact->m_url); /* 12.2.2 */
+  if (!invite && !has_offer) {
+    /* An UPDATE without an offer: a refresh only. */
+    cay_session_answer_offer(s, 200, NULL);
+    return;
+  }
+  notify_offer(s, sip);
+  /* Not answered in the callback and not deferred: Cay answers. */
+  if (s->mod && s->mod->in_txn && !s->mod->in_deferred && !s->mod->in_answered)
+    cay_session_answer_offer(s, 200, NULL);
+}
+
+/* Our answer (or offer, for a re-INVITE without one) for their request. */
+static int
+make_local_sdp(cay__session_t *s, const cay__txn_t *t, const char *given,
+               char **out, size_t *len)
+{
+  const sip_t *sip = sip_object(cay__txn_request(t));
+
+  if (given) {
+    *out = cay__strdup(given);
+    *len = *out ? strlen(*out) : 0;
+    return *out ? 0 : -ENOMEM;
+  }
+  if (sip && sip->sip_payload && sip->sip_payload->pl_len)
+    return cay__session_answer_sdp(s, sip->sip_payload->pl_data,
+                                   sip->sip_payload->pl_len, out, len);
+  return cay__session_offer_sdp(s, out, len);
+}
+
+int
+cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
+{
+  cay__sessions_t *ss = s->ss;
+  cay__mod_t *m = s->mod;
+  cay__txn_t *t;
+  const sip_t *req;
+  char lines[160], *body = NULL;
+  size_t len = 0;
+  int err;
+
+  if (m == NULL || m->in_txn == 0 || m->in_answered)
+    return CAY_ESTATE;
+  if (status != 200 && (status < 300 || status > 699))
+    return -EINVAL;
+  t = cay__txn_lookup(ss->ep, m->in_txn);
+  if (t == NULL) {
+    m->in_txn = 0;
+    mod_put(s);
+    return CAY_ESTATE;
+  }
+  req = sip_object(cay__txn_request(t));
+  if (status >= 300) {
+    /* 14.2: the session stays as it was. */
+    cay__txn_reply(t, status, NULL, NULL);
+    m->in_txn = 0;
+    mod_put(s);
+    return 0;
+  }
+  if (req->sip_payload && req->sip_payload->pl_len > 0 ? 1 : m->in_invite) {
+    err = make_local_sdp(s, t, sdp, &body, &len);
+    if (err) {
+      /* 488 for an offer we cannot answer (14.2, RFC 3264 section 6). */
+      cay__txn_reply(t, err == -ENOMEM ? 500 : 488,
+                     err == -ENOMEM ? NULL : "Not Acceptable Here", NULL);
+      m->in_txn = 0;
+      mod_put(s);
+      return 0;
+    }
+  }
+  cay__session_stimer_lines(s, req, lines, sizeof lines);
+  {
+    char all[400];
+    snprintf(all, sizeof all, "%s%s", ss->lines_200[s->peer.proto], lines);
+    err = cay__txn_reply_encoded(
+        t, 200, NULL, all, body ? "application/sdp" : NULL, body, len,
+        m->in_invite ? &m->in_ok : NULL, m->in_invite ? &m->in_ok_len : NULL);
+  }
+  cay__free(body);
+  if (err && cay__txn_state(t) != CAY__TXN_ACCEPTED
+      && cay__txn_state(t) != CAY__TXN_TERMINATED) {
+    cay__txn_reply(t, 500, NULL, NULL);
+    m->in_txn = 0;
+    mod_put(s);
+    return err;
+  }
+  m->in_txn = 0;
+  if (m->in_invite) {
+    /* 13.3.1.4 for a re-INVITE too: the 2xx until the ACK. */
+    m->in_answered = 1;
+    m->in_interval = ss->cfg.t1_ms;
+    cay__session_timer(s, &m->t_in, m->in_interval);
+    cay__session_timer(s, &m->t_in_end, 64ull * ss->cfg.t1_ms);
+  }
+  /* RFC 4028 section 10: a 2xx to a refresh restarts the timer. */
+  cay__session_stimer_start(s);
+  mod_put(s);
+  return 0;
+}
+
+int
+cay_session_defer_offer(cay_session_t *s)
+{
+  if (s->mod == NULL || s->mod->in_txn == 0 || s->mod->in_answered)
+    return CAY_ESTATE;
+  s->mod->in_deferred = 1;
+  return 0;
+}
+
+static void
+on_in_retransmit(cay__timer_t *tm)
+{
+  cay__mod_t *m = tm->data;
+  cay__session_t *s = m->s;
+  cay__sessions_t *ss = s->ss;
+
+  if (m->in_ok)
+    cay__endpoint_send_bytes(ss->ep, &s->peer, m->in_ok, m->in_ok_len, 1);
+  m->in_interval
+      = m->in_interval * 2 > ss->cfg.t2_ms ? ss->cfg.t2_ms : m->in_interval * 2;
+  cay__session_timer(s, &m->t_in, m->in_interval);
+}
+
+static void
+on_in_timeout(cay__timer_t *tm)
+{
+  cay__mod_t *m = tm->data;
+
+  /* 14.2 / 13.3.1.4: no ACK for the re-INVITE's 2xx: end the session. */
+  cay__session_bye(m->s, "no ACK for the re-INVITE's 2xx");
+}
+
+int
+cay__mod_ack(cay__session_t *s, const sip_t *sip)
+{
+  cay__mod_t *m = s->mod;
+
+  if (m == NULL || !m->in_answered || sip->sip_cseq->cs_seq != m->in_cseq)
+    return 0;
+  cay__shard_timer_stop(s->ss->shard, &m->t_in);
+  cay__shard_timer_stop(s->ss->shard, &m->t_in_end);
+  cay__free(m->in_ok);
+  m->in_ok = NULL;
+  m->in_answered = 0;
+  mod_put(s);
+  return 1;
+}
+
+void
+cay__mod_info(cay__session_t *s, cay__txn_t *t, sip_t *sip)
+{
+  cay_session_event_t ev
+      = { .kind = CAY_SESSION_EV_INFO, .state = s->state, .method = "INFO" };
+
+  if (sip->sip_payload && sip->sip_payload->pl_len) {
+    ev.body = sip->sip_payload->pl_data;
+    ev.body_len = sip->sip_payload->pl_len;
+    ev.content_type
+        = sip->sip_content_type ? sip->sip_content_type->c_type : NULL;
+  }
+  cay__txn_reply(t, 200, NULL, NULL);
+  cay__session_event(s, &ev);
+}
+
+/* -- ours: re-INVITE / UPDATE -------------------------------------------- */
+
+int
+cay__mod_send(cay__session_t *s, const char *sdp, int update, int refresh)
+{
+  cay__sessions_t *ss = s->ss;
+  char lines[200];
+  cay__dreq_t r;
+  cay__mod_t *m;
+  long n;
+  int err;
+
+  if (s->state != CAY__SESSION_CONFIRMED)
+    return CAY_ESTATE;
+  if (s->mod && (s->mod->out_txn || s->mod->in_txn || s->mod->in_answered))
+    return CAY_ESTATE;
+  m = mod_get(s);
+  if (m == NULL)
+    return -ENOMEM;
+  if (sdp && m->out_sdp != sdp) {
+    cay__free(m->out_sdp);
+    m->out_sdp = cay__strdup(sdp);
+    if (m->out_sdp == NULL) {
+      mod_put(s);
+      return -ENOMEM;
+    }
+  }
+  /* Section 7.4 of RFC 4028: a refresh keeps the negotiated interval and
+   * roles; other requests also carry it, or the peer would see the
+   * timer dropped. */
+  n = cay__stimer_request_lines(
+      s->st.interval_s ? 0 : ss->cfg.session_expires_s, ss->cfg.min_se_s,
+      s->st.interval_s ? &s->st : NULL, lines, sizeof lines);
+  memset(&r, 0, sizeof r);
+  r.method = update ? sip_method_update : sip_method_invite;
+  r.name = update ? "UPDATE" : "INVITE";
+  r.cseq = ++s->local_cseq;
+  r.contact = 1; /* 12.2.1.1 / RFC 3311: target refresh requests */
+  r.extra = n > 0 ? lines : NULL;
+  if (m->out_sdp) {
+    r.ctype = "application/sdp";
+    r.body = m->out_sdp;
+    r.body_len = strlen(m->out_sdp);
+  }
+  err = cay__session_send(s, &r, &m->out_txn);
+  if (err) {
+    m->out_txn = 0;
+    cay__free(m->out_sdp);
+    m->out_sdp = NULL;
+    mod_put(s);
+    return err;
+  }
+  m->out_invite = (unsigned)!update;
+  m->out_refresh = (unsigned)refresh;
+  CAY_DEBUG(SHARD_NO(ss), "session %s: %s sent%s", s->call_id, r.name,
+            refresh ? " (session refresh)" : "");
+  return 0;
+}
+
+int
+cay_session_modify(cay_session_t *s, const char *sdp, int update)
+{
+  char *own = NULL;
+  size_t len;
+  int err;
+
+  if (s->state != CAY__SESSION_CONFIRMED || cay__mod_busy(s))
+    return CAY_ESTATE;
+  if (sdp == NULL) {
+    err = cay__session_offer_sdp(s, &own, &len);
+    if (err)
+      return err;
+    sdp = own;
+  }
+  if (s->mod == NULL && mod_get(s) == NULL) {
+    cay__free(own);
+    return -ENOMEM;
+  }
+  s->mod->out_tries = 0;
+  err = cay__mod_send(s, sdp, update, 0);
+  cay__free(own);
+  return err;
+}
+
+static void
+notify_modified(cay__session_t *s, int status, const sip_t *sip,
+                const char *method)
+{
+  cay_session_event_t ev = { .kind = CAY_SESSION_EV_MODIFIED,
+                             .state = s->state,
+                             .status = status,
+                             .method = method };
+
+  if (sip && sip->sip_payload && sip->sip_payload->pl_len) {
+    ev.body = sip->sip_payload->pl_data;
+    ev.body_len = sip->sip_payload->pl_len;
+    ev.content_type = "application/sdp";
+  }
+  cay__session_event(s, &ev);
+}
+
+/* 14.1: after a 491, try again after a random delay: 2.1 to 4 s in 10 ms
+ * steps when we chose the Call-ID (we sent the initial INVITE), 0 to 2 s
+ * otherwise. */
+static uint64_t
+glare_delay_ms(cay__session_t *s)
+{
+  uint32_t r = cay__rand_u32(&s->ss->shard->rand);
+  return s->uac ? 2100 + (r % 191) * 10 : (r % 201) * 10;
+}
+
+static void
+on_out_retry(cay__timer_t *tm)
+{
+  cay__mod_t *m = tm->data;
+  cay__session_t *s = m->s;
+  int err;
+
+  err = cay__mod_send(s, m->out_sdp, !m->out_invite, m->out_refresh);
+  if (err) {
+    cay__free(m->out_sdp);
+    m->out_sdp = NULL;
+    mod_put(s);
+    notify_modified(s, 491, NULL, NULL);
+  }
+}
+
+/* The ACK for the 2xx of our re-INVITE (13.2.2.4), with the answer when
+ * the 2xx carried an offer (our re-INVITE had none: a refresh). */
+static void
+ack_reinvite(cay__session_t *s, uint32_t cseq, const sip_t *sip)
+{
+  char branch[32], *answer = NULL;
+  size_t len = 0;
+  cay__peer_t dst;
+  cay__dreq_t r;
+  const char *data;
+  size_t dlen;
+  msg_t *ack;
+
+  memset(&r, 0, sizeof r);
+  r.method = sip_method_ack;
+  r.name = "ACK";
+  r.cseq = cseq;
+  if ((s->mod == NULL || s->mod->out_sdp == NULL) && sip && sip->sip_payload
+      && sip->sip_payload->pl_len
+      && cay__session_answer_sdp(s, sip->sip_payload->pl_data,
+                                 sip->sip_payload->pl_len, &answer, &len)
+             == 0) {
+    r.ctype = "application/sdp";
+    r.body = answer;
+    r.body_len = len;
+  }
+  cay__endpoint_branch(s->ss->ep, branch, sizeof branch);
+  ack = cay__session_request(s, &r, branch, &dst);
+  if (ack && cay__msg_serialize(ack, &data, &dlen) == 0)
+    cay__endpoint_send_bytes(s->ss->ep, &dst, data, dlen, 0);
+  if (ack)
+    msg_destroy(ack);
+  cay__free(answer);
+}
+
+int
+cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
+{
+  cay__mod_t *m = s->mod;
+  sip_t *sip = msg ? sip_object(msg) : NULL;
+  const char *method;
+
+  if (m == NULL || m->out_txn != txn_id)
+    return 0;
+  method = m->out_invite ? "INVITE" : "UPDATE";
+  if (status < 200)
+    return 1;
+  if (m->out_invite && status < 300 && sip)
+    ack_reinvite(s, sip->sip_cseq->cs_seq, sip);
+  m->out_txn = 0;
+  if (status == 491 && m->out_tries < MAX_GLARE_RETRIES) {
+    m->out_tries++;
+    cay__session_timer(s, &m->t_out, glare_delay_ms(s));
+    return 1;
+  }
+  if (status == 422 && sip && m->out_refresh) {
+    /* RFC 4028 section 7.4 / 6: the peer wants a longer interval. */
+    unsigned min = cay__stimer_min_se_of_422(sip);
+    if (min > s->st.interval_s && m->out_tries < MAX_GLARE_RETRIES) {
+      s->st.interval_s = min;
+      m->out_tries++;
+      cay__session_timer(s, &m->t_out, 0);
+      return 1;
+    }
+  }
+  if (status < 300) {
+    if (sip)
+      cay__stimer_on_response(sip, &s->st);
+    if (sip && sip->sip_contact)
+      cay__session_set_target(s, sip->sip_contact->m_url); /* 12.2.1.2 */
+    cay__session_stimer_start(s);
+  }
+  cay__free(m->out_sdp);
+  m->out_sdp = NULL;
+  if (m->out_refresh) {
+    mod_put(s);
+    /* RFC 4028 section 10 / RFC 5057: a refresh that gets 408 or 481 (the
+     * dialog is gone) ends the session. */
+    if (status == 408 || status == 481)
+      cay__session_bye(s, "session refresh failed");
+    return 1;
+  }
+  mod_put(s);
+  notify_modified(s, status, sip, method);
+  if (status == 408 || status == 481)
+    cay__session_bye(s, "re-INVITE/UPDATE failed");
+  return 1;
+}

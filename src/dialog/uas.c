@@ -1,0 +1,424 @@
+/*
+ * Answering an incoming INVITE (RFC 3261 section 13.3): provisional
+ * responses (reliable ones per RFC 3262), the 2xx and its retransmission,
+ * rejection and redirection; by the configured answer: behaviour, or by
+ * the embedder through cay/session.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cay/errno.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "dialog/rel.h"
+#include "dialog/session_int.h"
+
+#define SHARD_NO(ss) ((int)(ss)->shard->index)
+
+/* A 16-digit o= session id, fixed width so that a cached answer can take
+ * a new one in place (RFC 4566 section 5.2 only asks for a number), and
+ * the same for every SDP of the session (RFC 3264 section 8), so derived
+ * from the dialog rather than stored. */
+static uint64_t
+sdp_session_id(const cay__session_t *s)
+{
+  return 1000000000000000ull
+         + cay__hash_mix(cay__hash(s->call_id, strlen(s->call_id)),
+                         cay__hash(s->local_tag, strlen(s->local_tag)))
+               % 9000000000000000ull;
+}
+
+static void
+cache_answer(cay__sessions_t *ss, const char *offer, size_t offer_len,
+             const char *answer, size_t len)
+{
+  const char *o = strstr(answer, "o=cay ");
+  char *oc, *ac;
+
+  if (o == NULL)
+    return;
+  oc = cay__malloc(offer_len);
+  ac = cay__malloc(len + 1);
+  if (oc == NULL || ac == NULL) {
+    cay__free(oc);
+    cay__free(ac);
+    return;
+  }
+  cay__free(ss->offer_cache);
+  cay__free(ss->answer_cache);
+  memcpy(oc, offer, offer_len);
+  memcpy(ac, answer, len + 1);
+  ss->offer_cache = oc;
+  ss->offer_cache_len = offer_len;
+  ss->answer_cache = ac;
+  ss->answer_cache_len = len;
+  ss->answer_id_off = (size_t)(o - answer) + 6;
+}
+
+/* Replace the o= version (1 as the SDP layer writes it) of @p *sdp by
+ * @p version (RFC 3264 section 8: each new SDP of a session counts up). */
+static int
+set_version(char **sdp, size_t *len, uint32_t version)
+{
+  char *o = strstr(*sdp, "o=cay "), *v, *out, num[16];
+  size_t nl;
+
+  if (version <= 1 || o == NULL || (v = strchr(o + 6, ' ')) == NULL
+      || strncmp(v, " 1 ", 3) != 0)
+    return 0;
+  nl = (size_t)snprintf(num, sizeof num, "%u", (unsigned)version);
+  out = cay__malloc(*len + nl);
+  if (out == NULL)
+    return -ENOMEM;
+  memcpy(out, *sdp, (size_t)(v - *sdp) + 1);
+  memcpy(out + (v - *sdp) + 1, num, nl);
+  memcpy(out + (v - *sdp) + 1 + nl, v + 2, *len - (size_t)(v + 2 - *sdp) + 1);
+  cay__free(*sdp);
+  *sdp = out;
+  *len = *len - 1 + nl;
+  return 0;
+}
+
+int
+cay__session_answer_sdp(cay__session_t *s, const char *offer, size_t len,
+                        char **out, size_t *out_len)
+{
+  int err = cay__sdp_answer(offer, len, &s->ss->sdp, sdp_session_id(s), out,
+                            out_len);
+  if (err == 0 && (err = set_version(out, out_len, ++s->sdp_version)) != 0) {
+    cay__free(*out);
+    *out = NULL;
+  }
+  return err;
+}
+
+int
+cay__session_offer_sdp(cay__session_t *s, char **out, size_t *out_len)
+{
+  int err = cay__sdp_offer(&s->ss->sdp, sdp_session_id(s), out, out_len);
+  if (err == 0 && (err = set_version(out, out_len, ++s->sdp_version)) != 0) {
+    cay__free(*out);
+    *out = NULL;
+  }
+  return err;
+}
+
+/* The SDP of our 200: the answer to the INVITE's offer, or our offer when
+ * the INVITE had none (RFC 3264 section 5, RFC 3261 section 13.2.1). The
+ * last offer and its answer are cached per shard: UAs send the same offer
+ * call after call. */
+int
+cay__session_auto_sdp(cay__session_t *s, const sip_t *sip)
+{
+  cay__sessions_t *ss = s->ss;
+  uint64_t sess_id = sdp_session_id(s);
+  const char *offer = NULL;
+  size_t offer_len = 0, len = 0;
+  char *body = NULL, digits[24];
+  int err;
+
+  s->sdp_version = 1;
+  if (sip->sip_payload && sip->sip_payload->pl_len > 0) {
+    offer = sip->sip_payload->pl_data;
+    offer_len = sip->sip_payload->pl_len;
+  }
+  if (offer && offer_len == ss->offer_cache_len && ss->answer_cache
+      && memcmp(offer, ss->offer_cache, offer_len) == 0) {
+    s->sdp = cay__strndup(ss->answer_cache, ss->answer_cache_len);
+    if (s->sdp == NULL)
+      return -ENOMEM;
+    /* sess_id has exactly 16 digits (sdp_session_id()). */
+    cay__fmt_u64(digits, sess_id);
+    memcpy(s->sdp + ss->answer_id_off, digits, 16);
+    s->sdp_len = ss->answer_cache_len;
+    return 0;
+  }
+  if (offer)
+    err = cay__sdp_answer(offer, offer_len, &ss->sdp, sess_id, &body, &len);
+  else
+    err = cay__sdp_offer(&ss->sdp, sess_id, &body, &len);
+  if (err)
+    return err;
+  if (offer)
+    cache_answer(ss, offer, offer_len, body, len);
+  s->sdp = body; /* cay__malloc'd by the SDP layer */
+  s->sdp_len = len;
+  return 0;
+}
+
+/* -- responses to the INVITE -------------------------------------------- */
+
+/* A provisional response (13.3.1.1); reliable (RFC 3262 section 3) when
+ * the INVITE requires 100rel: then kept and retransmitted until the
+ * PRACK. */
+static int
+send_provisional(cay__session_t *s, cay__txn_t *t, int status, const char *sdp)
+{
+  cay__sessions_t *ss = s->ss;
+  char lines[320];
+  size_t n;
+  int err;
+
+  n = (size_t)snprintf(lines, sizeof lines, "%s", ss->lines_180[s->peer.proto]);
+  if (s->rel == 1) {
+    if (s->rseq == 0)
+      s->rseq = cay__rel_first_rseq(cay__rand_u64(&ss->shard->rand));
+    else
+      s->rseq++;
+    if (cay__rel_lines(s->rseq, lines + n, sizeof lines - n) < 0)
+      return CAY_ELIMIT;
+  }
+  cay__free(s->ok_bytes);
+  s->ok_bytes = NULL;
+  err = cay__txn_reply_encoded(
+      t, status, s->local_tag, lines, sdp ? "application/sdp" : NULL, sdp,
+      sdp ? strlen(sdp) : 0, s->rel == 1 ? &s->ok_bytes : NULL,
+      s->rel == 1 ? &s->ok_len : NULL);
+  if (err)
+    CAY_DEBUG(SHARD_NO(ss), "session %s: %d not sent: %s", s->call_id, status,
+              cay_strerror(err));
+  s->state = CAY__SESSION_EARLY;
+  if (s->rel == 1 && s->ok_bytes) {
+    s->prack_wait = 1;
+    s->ok_interval = ss->cfg.t1_ms;
+    cay__session_timer(s, &s->t_step, s->ok_interval);
+    cay__session_timer(s, &s->t_guard, 64ull * ss->cfg.t1_ms);
+  }
+  return 0;
+}
+
+static void
+send_ok(cay__session_t *s, cay__txn_t *t)
+{
+  cay__sessions_t *ss = s->ss;
+  char lines[400];
+  int err;
+
+  /* RFC 4028 section 9: the negotiated timer goes in the 2xx. */
+  snprintf(lines, sizeof lines, "%s", ss->lines_200[s->peer.proto]);
+  cay__session_stimer_lines(s, sip_object(cay__txn_request(t)),
+                            lines + strlen(lines),
+                            sizeof lines - strlen(lines));
+  err = cay__txn_reply_encoded(t, 200, s->local_tag, lines, "application/sdp",
+                               s->sdp, s->sdp_len, &s->ok_bytes, &s->ok_len);
+  if (err == CAY_ESTATE || (err && cay__txn_state(t) != CAY__TXN_ACCEPTED)) {
+    /* Nothing went out (it did not fit, no memory): fail the call. */
+    CAY_WARN(SHARD_NO(ss), "session %s: 200 not built: %s", s->call_id,
+             cay_strerror(err));
+    cay__txn_reply(t, 500, "Server Internal Error", s->local_tag);
+    s->end_status = 500;
+    cay__session_destroy(s);
+    return;
+  }
+  if (err || s->ok_bytes == NULL) {
+    /* Sent but not kept, or not sent: the no-ACK timer still ends the
+     * session cleanly. */
+    CAY_DEBUG(SHARD_NO(ss), "session %s: 200 not sent cleanly: %s", s->call_id,
+              cay_strerror(err));
+  }
+  /* The SDP lives on in ok_bytes until the ACK. */
+  cay__free(s->sdp);
+  s->sdp = NULL;
+  s->state = CAY__SESSION_ANSWERED;
+  ss->shard->stats.calls_answered++;
+  /* 13.3.1.4: retransmit the 2xx at T1, doubling to T2, until the ACK;
+   * after 64*T1 without it, end the session with BYE. */
+  s->ok_interval = ss->cfg.t1_ms;
+  cay__session_timer(s, &s->t_step, s->ok_interval);
+  cay__session_timer(s, &s->t_guard, 64ull * ss->cfg.t1_ms);
+  cay__session_start_max(s);
+  cay__session_notify(s, 200);
+}
+
+/* Advance INCOMING -> EARLY -> ANSWERED as far as the configured delays
+ * allow right now (the built-in answering). */
+static void
+progress(cay__session_t *s)
+{
+  cay__sessions_t *ss = s->ss;
+  cay__txn_t *t = cay__txn_lookup(ss->ep, s->invite_txn);
+
+  if (t == NULL) {
+    cay__session_destroy(s);
+    return;
+  }
+  if (s->state == CAY__SESSION_INCOMING) {
+    if (ss->cfg.ring_ms && !s->ring_waited) {
+      s->ring_waited = 1;
+      cay__session_timer(s, &s->t_step, ss->cfg.ring_ms);
+      return;
+    }
+    send_provisional(s, t, 180, NULL);
+    if (s->prack_wait)
+      return; /* RFC 3262: the 200 follows the PRACK */
+  }
+  if (s->state == CAY__SESSION_EARLY) {
+    if (ss->cfg.answer_after_ms && !s->answer_waited) {
+      s->answer_waited = 1;
+      cay__session_timer(s, &s->t_step, ss->cfg.answer_after_ms);
+      return;
+    }
+    send_ok(s, t);
+  }
+}
+
+void
+cay__session_start(cay__session_t *s)
+{
+  progress(s);
+}
+
+void
+cay__session_step(cay__session_t *s)
+{
+  cay__sessions_t *ss = s->ss;
+
+  if (s->state == CAY__SESSION_EARLY && s->prack_wait) {
+    /* RFC 3262 section 3: the reliable 1xx again, at T1 doubling. */
+    if (s->ok_bytes)
+      cay__endpoint_send_bytes(ss->ep, &s->peer, s->ok_bytes, s->ok_len, 1);
+    s->ok_interval *= 2;
+    cay__session_timer(s, &s->t_step, s->ok_interval);
+    return;
+  }
+  if (s->state != CAY__SESSION_ANSWERED) {
+    if (!s->manual)
+      progress(s);
+    return;
+  }
+  /* 13.3.1.4: 2xx retransmission. */
+  if (s->ok_bytes)
+    cay__endpoint_send_bytes(ss->ep, &s->peer, s->ok_bytes, s->ok_len, 1);
+  s->ok_interval *= 2;
+  if (s->ok_interval > ss->cfg.t2_ms)
+    s->ok_interval = ss->cfg.t2_ms;
+  cay__session_timer(s, &s->t_step, s->ok_interval);
+}
+
+void
+cay__session_prack_timeout(cay__session_t *s)
+{
+  cay__txn_t *t = cay__txn_lookup(s->ss->ep, s->invite_txn);
+
+  /* RFC 3262 section 3: no PRACK after 64*T1: reject with a 5xx. */
+  CAY_INFO(SHARD_NO(s->ss), "session %s: no PRACK for the reliable 1xx",
+           s->call_id);
+  if (t)
+    cay__txn_reply(t, 504, "Server Time-out - No PRACK", s->local_tag);
+  s->end_status = 504;
+  cay__session_destroy(s);
+}
+
+void
+cay__session_prack(cay__session_t *s, cay__txn_t *t, const sip_t *sip)
+{
+  cay__sessions_t *ss = s->ss;
+  cay__txn_t *inv;
+  int m = s->prack_wait ? cay__rel_prack_matches(sip, s->rseq, s->invite_cseq)
+                        : 0;
+
+  if (m < 0) {
+    cay__txn_reply(t, 400, "Bad Request - Bad RAck", NULL);
+    return;
+  }
+  if (m == 0) {
+    /* RFC 3262 section 3: a PRACK matching no unacknowledged reliable
+     * provisional response. */
+    cay__txn_reply(t, 481, NULL, NULL);
+    return;
+  }
+  cay__txn_reply(t, 200, NULL, NULL);
+  s->prack_wait = 0;
+  cay__shard_timer_stop(ss->shard, &s->t_step);
+  cay__shard_timer_stop(ss->shard, &s->t_guard);
+  cay__free(s->ok_bytes);
+  s->ok_bytes = NULL;
+  inv = cay__txn_lookup(ss->ep, s->invite_txn);
+  if (inv == NULL)
+    return;
+  if (!s->manual)
+    progress(s);
+  else if (s->answer_wanted)
+    send_ok(s, inv);
+}
+
+/* -- the embedder's answering (include/cay/session.h) --------------------- */
+
+static cay__txn_t *
+pending_invite(cay_session_t *s)
+{
+  if (s->uac
+      || (s->state != CAY__SESSION_INCOMING && s->state != CAY__SESSION_EARLY)
+      || s->answer_wanted)
+    return NULL;
+  return cay__txn_lookup(s->ss->ep, s->invite_txn);
+}
+
+int
+cay_session_progress(cay_session_t *s, int status, const char *sdp)
+{
+  cay__txn_t *t = pending_invite(s);
+
+  if (status < 101 || status > 199)
+    return -EINVAL;
+  if (t == NULL || s->prack_wait)
+    return CAY_ESTATE;
+  return send_provisional(s, t, status, sdp);
+}
+
+int
+cay_session_answer(cay_session_t *s, const char *sdp)
+{
+  cay__txn_t *t = pending_invite(s);
+  int err;
+
+  if (t == NULL)
+    return CAY_ESTATE;
+  cay__free(s->sdp);
+  s->sdp = NULL;
+  if (sdp) {
+    s->sdp = cay__strdup(sdp);
+    s->sdp_len = s->sdp ? strlen(sdp) : 0;
+    if (s->sdp == NULL)
+      return -ENOMEM;
+    s->sdp_version = 1;
+  } else if ((err = cay__session_auto_sdp(s, sip_object(cay__txn_request(t))))
+             != 0) {
+    return err;
+  }
+  if (s->prack_wait) {
+    /* RFC 3262 section 3: the 2xx waits for the PRACK of the reliable
+     * provisional (it may have carried SDP). */
+    s->answer_wanted = 1;
+    return 0;
+  }
+  send_ok(s, t);
+  return 0;
+}
+
+int
+cay_session_reject(cay_session_t *s, int status, const char *reason,
+                   const char *contact)
+{
+  cay__txn_t *t = pending_invite(s);
+  char line[600];
+  const char *const hdrs[] = { line, NULL };
+
+  if (status < 300 || status > 699 || (status < 400 && contact == NULL))
+    return -EINVAL;
+  if (t == NULL)
+    return CAY_ESTATE;
+  if (status < 400) {
+    /* 13.3.1.2 / 21.3: a redirect names the new target(s). */
+    snprintf(line, sizeof line, "Contact: %s", contact);
+    cay__session_reply(t, status, reason, s->local_tag, hdrs);
+  } else {
+    cay__txn_reply(t, status, reason, s->local_tag);
+  }
+  s->end_status = status;
+  s->ss->shard->stats.calls_rejected++;
+  cay__session_destroy(s);
+  return 0;
+}

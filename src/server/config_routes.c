@@ -1,0 +1,447 @@
+/*
+ * The routes: list of the configuration: its schema, loading (pass 3 of
+ * config_load.c) and checks (part of cay_config_check()).
+ *
+ *   routes:
+ *     - match: { method: INVITE, ruri_user: "^1", ruri_domain: example.com,
+ *                source: 10.0.0.0/8 }
+ *       action: forward
+ *       target: "sip:${ruri_user}@127.0.0.1:5070"
+ *
+ * A value that only the loader can see (a key given with an action that
+ * does not use it, a number out of range) is refused while loading; all
+ * the rest is refused by cay__config_check_routes(), so that routes an
+ * embedder fills in code are checked the same way. What the matcher
+ * compiles (regexes, CIDRs, target templates) is checked by the matcher's
+ * own helpers (b2bua/route.h), so the two cannot disagree.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "b2bua/route.h"
+#include "cay/errno.h"
+#include "server/config_int.h"
+#include "transport/addr.h"
+
+/* A forward rings this long when the route does not say (RFC 3261
+ * section 13.3.1.1 leaves the time to the UAS; 60 s is what phones use). */
+#define ROUTE_RING_TIMEOUT_S 60
+#define ROUTE_MAX_RING_S     86400 /* a day: ring_timeout_s * 1000 fits */
+#define ROUTE_REJECT_CODE    403
+
+/* ------------------------------------------------------------------ */
+/* Schema.                                                              */
+/* ------------------------------------------------------------------ */
+
+static const cyaml_schema_field_t match_fields[] = {
+  STR("method", struct file_match, method),
+  STR("ruri_user", struct file_match, ruri_user),
+  STR("ruri_domain", struct file_match, ruri_domain),
+  STR("source", struct file_match, source),
+  CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t route_fields[] = {
+  CYAML_FIELD_MAPPING_PTR("match", OPT, struct file_route, match, match_fields),
+  STR("action", struct file_route, action),
+  STR("target", struct file_route, target),
+  STR("code", struct file_route, code),
+  STR("reason", struct file_route, reason),
+  STR("max_duration_s", struct file_route, max_duration_s),
+  STR("ring_timeout_s", struct file_route, ring_timeout_s),
+  CYAML_FIELD_SEQUENCE("codecs", CYAML_FLAG_POINTER | OPT, struct file_route,
+                       codecs, &cay__config_string_entry, 0,
+                       CAY_ROUTE_MAX_CODECS),
+  CYAML_FIELD_END,
+};
+
+const cyaml_schema_value_t cay__config_route_entry = {
+  CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct file_route, route_fields),
+};
+
+/* ------------------------------------------------------------------ */
+/* Which keys go with which action.                                     */
+/* ------------------------------------------------------------------ */
+
+static const char *const action_names[] = { "answer", "reject", "forward" };
+
+static const char *
+action_name(cay_route_action_t a)
+{
+  return (unsigned)a < sizeof action_names / sizeof *action_names
+             ? action_names[a]
+             : "unknown";
+}
+
+/* Keys that only some actions use; any other key goes with every action. */
+static const struct {
+  const char *key;
+  const char *noun; /* as a message names it */
+  unsigned actions; /* bit per cay_route_action_t */
+  const char *which;
+} action_keys[] = {
+  { "target", "a target", 1u << CAY_ROUTE_FORWARD,
+    "only action forward takes" },
+  { "ring_timeout_s", "ring_timeout_s", 1u << CAY_ROUTE_FORWARD,
+    "only action forward takes" },
+  { "code", "a code", 1u << CAY_ROUTE_REJECT, "only action reject takes" },
+  { "reason", "a reason", 1u << CAY_ROUTE_REJECT, "only action reject takes" },
+  { "max_duration_s", "max_duration_s",
+    1u << CAY_ROUTE_ANSWER | 1u << CAY_ROUTE_FORWARD,
+    "only actions answer and forward take" },
+  { "codecs", "codecs", 1u << CAY_ROUTE_ANSWER | 1u << CAY_ROUTE_FORWARD,
+    "only actions answer and forward take" },
+};
+
+/* 0 when route @p i may have @p key with @p action; else CAY_ECONFIG and
+ * "routes[I].KEY: only action ... takes a KEY (this route's action is
+ * A)". */
+static int
+check_key_action(unsigned i, const char *key, cay_route_action_t action,
+                 char *err, size_t errlen)
+{
+  for (size_t k = 0; k < sizeof action_keys / sizeof *action_keys; k++) {
+    if (strcmp(action_keys[k].key, key) != 0
+        || (action_keys[k].actions & 1u << action))
+      continue;
+    cay__config_msg(
+        err, errlen, "routes[%u].%s: %s %s (this route's action is %s)", i, key,
+        action_keys[k].which, action_keys[k].noun, action_name(action));
+    return CAY_ECONFIG;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading.                                                             */
+/* ------------------------------------------------------------------ */
+
+void
+cay__config_route_init(cay_route_t *r)
+{
+  memset(r, 0, sizeof *r);
+  r->action = CAY_ROUTE_ANSWER;
+  r->code = ROUTE_REJECT_CODE;
+  r->max_duration_s = -1; /* dialog: max_duration_s */
+  r->ring_timeout_s = ROUTE_RING_TIMEOUT_S;
+}
+
+/* Copy @p text (NULL: absent, nothing to do) into @p dst of @p size. */
+static int
+copy_text(struct load_ctx *lc, const char *path, const char *text, char *dst,
+          size_t size)
+{
+  size_t n;
+
+  if (text == NULL)
+    return 0;
+  n = strlen(text);
+  if (n >= size)
+    return cay__config_fail_value(lc, path, "longer than %zu bytes", size - 1);
+  memcpy(dst, text, n + 1);
+  return 0;
+}
+
+/* A key only the loader knows was given: does it go with the action? */
+static int
+check_given(struct load_ctx *lc, unsigned i, const char *key, const char *value,
+            cay_route_action_t action)
+{
+  char path[PATH_LEN], msg[256];
+  const struct node_pos *np;
+
+  if (value == NULL || check_key_action(i, key, action, msg, sizeof msg) == 0)
+    return 0;
+  snprintf(path, sizeof path, "routes[%u].%s", i, key);
+  np = cay__config_find_node(lc, path);
+  return cay__config_fail_at(lc, np ? np->line : 0, np ? np->col : 0, "%s",
+                             msg);
+}
+
+static int
+apply_route(struct load_ctx *lc, unsigned i, const struct file_route *f,
+            cay_route_t *r)
+{
+  char path[PATH_LEN], base[32];
+  const struct file_match *m = f->match;
+  unsigned value;
+  size_t a;
+  int rc;
+
+  snprintf(base, sizeof base, "routes[%u]", i);
+#define AT(key) (snprintf(path, sizeof path, "%s.%s", base, key), path)
+
+  if (f->action == NULL)
+    return cay__config_fail_value(
+        lc, base, "missing action (expected answer, reject or forward)");
+  for (a = 0; a < sizeof action_names / sizeof *action_names; a++)
+    if (strcmp(f->action, action_names[a]) == 0)
+      break;
+  if (a == sizeof action_names / sizeof *action_names)
+    return cay__config_fail_value(lc, AT("action"),
+                                  "expected answer, reject or forward, got "
+                                  "'%.*s'",
+                                  VALUE_PREVIEW, f->action);
+  r->action = (cay_route_action_t)a;
+
+  if (m
+      && ((rc = copy_text(lc, AT("match.method"), m->method, r->method,
+                          sizeof r->method))
+              != 0
+          || (rc = copy_text(lc, AT("match.ruri_user"), m->ruri_user,
+                             r->ruri_user, sizeof r->ruri_user))
+                 != 0
+          || (rc = copy_text(lc, AT("match.ruri_domain"), m->ruri_domain,
+                             r->ruri_domain, sizeof r->ruri_domain))
+                 != 0
+          || (rc = copy_text(lc, AT("match.source"), m->source, r->source,
+                             sizeof r->source))
+                 != 0))
+    return rc;
+
+  /* Keys whose default the struct cannot tell from a given value. */
+  if ((rc = check_given(lc, i, "code", f->code, r->action)) != 0
+      || (rc
+          = check_given(lc, i, "ring_timeout_s", f->ring_timeout_s, r->action))
+             != 0
+      || (rc
+          = check_given(lc, i, "max_duration_s", f->max_duration_s, r->action))
+             != 0)
+    return rc;
+
+  /* RFC 3261 section 21: a rejection is a 4xx, 5xx or 6xx final
+   * response. */
+  if ((rc = cay__config_parse_uint(lc, AT("code"), f->code, 400, 699, &r->code))
+          != 0
+      || (rc
+          = copy_text(lc, AT("reason"), f->reason, r->reason, sizeof r->reason))
+             != 0
+      || (rc
+          = copy_text(lc, AT("target"), f->target, r->target, sizeof r->target))
+             != 0
+      || (rc
+          = cay__config_parse_uint(lc, AT("ring_timeout_s"), f->ring_timeout_s,
+                                   0, ROUTE_MAX_RING_S, &r->ring_timeout_s))
+             != 0)
+    return rc;
+  if (f->max_duration_s) {
+    rc = cay__config_parse_uint(lc, AT("max_duration_s"), f->max_duration_s, 0,
+                                INT_MAX, &value);
+    if (rc != 0)
+      return rc;
+    r->max_duration_s = (long)value;
+  }
+
+  /* Without a codecs list (or with an empty one) the route keeps every
+   * codec of the answer: section. */
+  for (unsigned j = 0; j < f->codecs_count; j++) {
+    snprintf(path, sizeof path, "%s.codecs[%u]", base, j);
+    if ((rc
+         = copy_text(lc, path, f->codecs[j], r->codecs[j], sizeof r->codecs[j]))
+        != 0)
+      return rc;
+  }
+  r->n_codecs = f->codecs_count;
+#undef AT
+  return 0;
+}
+
+int
+cay__config_apply_routes(struct load_ctx *lc, const struct file_top *t,
+                         cay_config_t *c)
+{
+  char path[PATH_LEN];
+  const struct node_pos *np;
+  int rc;
+
+  /* A routes: list replaces the one before it, as listen: does; an empty
+   * list means every INVITE is answered. */
+  if (cay__config_find_node(lc, "routes") == NULL)
+    return 0;
+  for (unsigned i = 0; i < CAY_CONFIG_MAX_ROUTES; i++)
+    cay__config_route_init(&c->routes[i]);
+  c->n_routes = 0;
+  for (unsigned i = 0; i < t->routes_count; i++) {
+    cay_route_t *r = &c->routes[i];
+
+    snprintf(path, sizeof path, "routes[%u]", i);
+    np = cay__config_find_node(lc, path);
+    if (np) {
+      r->line = np->line;
+      r->column = np->col;
+    }
+    if ((rc = apply_route(lc, i, &t->routes[i], r)) != 0)
+      return rc;
+  }
+  c->n_routes = t->routes_count;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks.                                                              */
+/* ------------------------------------------------------------------ */
+
+/* RFC 3261 section 25.1: token = 1*(alphanum / "-" / "." / "!" / "%" /
+ * "*" / "_" / "+" / "`" / "'" / "~"); a Method is a token. */
+static int
+is_token(const char *s)
+{
+  if (*s == '\0')
+    return 0;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
+          || (*s >= '0' && *s <= '9') || strchr("-.!%*_+`'~", *s)))
+      return 0;
+  return 1;
+}
+
+/* A host name (RFC 3261 section 25.1 hostname: labels of letters, digits
+ * and hyphens) or an IP literal, IPv6 with or without brackets. */
+static int
+is_host(const char *s)
+{
+  size_t n = strlen(s);
+
+  if (n == 0)
+    return 0;
+  if (cay__is_ip_literal(s, n))
+    return 1;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
+          || (*s >= '0' && *s <= '9') || *s == '-' || *s == '.'))
+      return 0;
+  return 1;
+}
+
+/* RFC 3261 section 25.1: a Reason-Phrase has no CR, LF or other control
+ * characters but HTAB. */
+static int
+is_reason(const char *s)
+{
+  for (; *s; s++)
+    if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+      return 0;
+  return 1;
+}
+
+#define HAS_NUL(field) (memchr((field), '\0', sizeof(field)) != NULL)
+
+static int
+check_route(const cay_route_t *r, unsigned i, struct problem *pb, char *err,
+            size_t errlen)
+{
+  char why[256];
+  int rc;
+
+#define AT(key) snprintf(pb->path, sizeof pb->path, "routes[%u].%s", i, key)
+#define FAIL(...)                                                              \
+  do {                                                                         \
+    cay__config_msg(err, errlen, __VA_ARGS__);                                 \
+    return CAY_ECONFIG;                                                        \
+  } while (0)
+
+  /* An embedder fills these in code: never read past a field. */
+  AT("match");
+  if (!HAS_NUL(r->method) || !HAS_NUL(r->ruri_user) || !HAS_NUL(r->ruri_domain)
+      || !HAS_NUL(r->source) || !HAS_NUL(r->reason) || !HAS_NUL(r->target))
+    FAIL("routes[%u]: a string field is not NUL-terminated", i);
+
+  AT("action");
+  if ((unsigned)r->action > CAY_ROUTE_FORWARD)
+    FAIL("routes[%u].action: unknown action %d", i, (int)r->action);
+
+  AT("match.method");
+  if (r->method[0] && !is_token(r->method))
+    FAIL("routes[%u].match.method: '%s' is not a SIP method (a token, RFC "
+         "3261 section 25.1)",
+         i, r->method);
+  AT("match.ruri_user");
+  if (r->ruri_user[0] && cay__route_check_user(r->ruri_user, why, sizeof why))
+    FAIL("routes[%u].match.ruri_user: %s", i, why);
+  AT("match.ruri_domain");
+  if (r->ruri_domain[0] && !is_host(r->ruri_domain))
+    FAIL("routes[%u].match.ruri_domain: '%s' is not a host name or IP "
+         "address",
+         i, r->ruri_domain);
+  AT("match.source");
+  if (r->source[0] && cay__route_check_source(r->source, why, sizeof why))
+    FAIL("routes[%u].match.source: %s", i, why);
+
+  AT("target");
+  if (r->target[0]
+      && (rc = check_key_action(i, "target", r->action, err, errlen)) != 0)
+    return rc;
+  if (r->action == CAY_ROUTE_FORWARD && r->target[0] == '\0') {
+    AT("action");
+    FAIL("routes[%u]: action forward needs a target", i);
+  }
+  if (r->target[0] && cay__route_check_target(r, why, sizeof why))
+    FAIL("routes[%u].target: %s", i, why);
+
+  AT("code");
+  /* RFC 3261 section 21: a rejection is a 4xx, 5xx or 6xx response. */
+  if (r->action == CAY_ROUTE_REJECT && (r->code < 400 || r->code > 699))
+    FAIL("routes[%u].code (%u) must be 400 to 699", i, r->code);
+  AT("reason");
+  if (r->reason[0]
+      && (rc = check_key_action(i, "reason", r->action, err, errlen)) != 0)
+    return rc;
+  if (!is_reason(r->reason))
+    FAIL("routes[%u].reason: control characters are not allowed in a "
+         "reason phrase (RFC 3261 section 25.1)",
+         i);
+
+  AT("max_duration_s");
+  if (r->max_duration_s < -1)
+    FAIL("routes[%u].max_duration_s (%ld) must be -1 (the dialog's) or "
+         "more",
+         i, r->max_duration_s);
+  AT("ring_timeout_s");
+  if (r->ring_timeout_s > ROUTE_MAX_RING_S)
+    FAIL("routes[%u].ring_timeout_s (%u) must be at most %d", i,
+         r->ring_timeout_s, ROUTE_MAX_RING_S);
+
+  AT("codecs");
+  if (r->n_codecs > CAY_ROUTE_MAX_CODECS)
+    FAIL("routes[%u].codecs: at most %d codecs are allowed, got %u", i,
+         CAY_ROUTE_MAX_CODECS, r->n_codecs);
+  if (r->n_codecs
+      && (rc = check_key_action(i, "codecs", r->action, err, errlen)) != 0)
+    return rc;
+  for (unsigned j = 0; j < r->n_codecs; j++) {
+    if (HAS_NUL(r->codecs[j]) && cay__config_is_known_codec(r->codecs[j]))
+      continue;
+    snprintf(pb->path, sizeof pb->path, "routes[%u].codecs[%u]", i, j);
+    FAIL("routes[%u].codecs[%u]: unknown codec '%.*s' (expected "
+         "" CONFIG_CODEC_NAMES ")",
+         i, j, (int)sizeof r->codecs[j], r->codecs[j]);
+  }
+#undef FAIL
+#undef AT
+  return 0;
+}
+
+int
+cay__config_check_routes(const cay_config_t *c, struct problem *pb, char *err,
+                         size_t errlen)
+{
+  int rc;
+
+  strcpy(pb->path, "routes");
+  if (c->n_routes > CAY_CONFIG_MAX_ROUTES) {
+    cay__config_msg(err, errlen,
+                    "routes: at most %d routes are allowed, got %u",
+                    CAY_CONFIG_MAX_ROUTES, c->n_routes);
+    return CAY_ECONFIG;
+  }
+  for (unsigned i = 0; i < c->n_routes; i++) {
+    /* A route's own position, when its offending key is not in the file
+     * (a forward without a target). */
+    snprintf(pb->alt, sizeof pb->alt, "routes[%u]", i);
+    if ((rc = check_route(&c->routes[i], i, pb, err, errlen)) != 0)
+      return rc;
+  }
+  pb->alt[0] = '\0';
+  return 0;
+}

@@ -1,0 +1,582 @@
+/*
+ * Changing a running UAS session and the UAS extensions, on a virtual
+ * clock: re-INVITE and UPDATE offers (RFC 3261 section 14, RFC 3311),
+ * glare (14.1, 14.2), INFO (RFC 6086), reliable provisionals (RFC 3262),
+ * session timers (RFC 4028), and the embedder's answering API
+ * (cay_server_on_session, cay_session_progress/answer/reject).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <errno.h>
+
+#include "cay/errno.h"
+#include "dialog/session_int.h"
+#include "support/peer.h"
+#include "support/run.h"
+
+#define T1 500
+
+static const char offer2[] = "v=0\r\n"
+                             "o=user1 53655765 2353687638 IN IP4 127.0.0.1\r\n"
+                             "s=-\r\n"
+                             "c=IN IP4 127.0.0.1\r\n"
+                             "t=0 0\r\n"
+                             "m=audio 6002 RTP/AVP 8\r\n"
+                             "a=rtpmap:8 PCMA/8000\r\n";
+
+typedef struct events {
+  int n;
+  cay_session_event_kind_t kind[16];
+  int status[16];
+  cay_session_state_t state[16];
+  int defer_offer; /* EV_OFFER: defer it */
+} events_t;
+
+static void
+record(cay_session_t *s, const cay_session_event_t *ev, void *arg)
+{
+  events_t *e = arg;
+
+  if (e->n < 16) {
+    e->kind[e->n] = ev->kind;
+    e->status[e->n] = ev->status;
+    e->state[e->n] = ev->state;
+    e->n++;
+  }
+  if (ev->kind == CAY_SESSION_EV_OFFER && e->defer_offer)
+    ck_assert_int_eq(cay_session_defer_offer(s), 0);
+}
+
+static void
+invite_with(peer_t *p, const char *cid, const char *extra)
+{
+  char branch[64];
+
+  snprintf(branch, sizeof branch, "z9hG4bK-inv-%s", cid);
+  peer_send(p, "invite.sip", "branch", branch, "fromtag", "ft1", "callid", cid,
+            "codecs", "0 8 101", "extra", extra, NULL);
+}
+
+static void
+request(peer_t *p, const char *method, const char *cid, const char *branch,
+        const char *cseq, const char *totag, const char *extra)
+{
+  peer_send(p, "request.sip", "method", method, "branch", branch, "fromtag",
+            "ft1", "callid", cid, "cseq", cseq, "totag", totag, "maxfwd", "70",
+            "extra", extra, NULL);
+}
+
+static void
+request_sdp(peer_t *p, const char *method, const char *cid, const char *branch,
+            const char *cseq, const char *totag, const char *body)
+{
+  peer_send(p, "request_body.sip", "method", method, "branch", branch,
+            "fromtag", "ft1", "callid", cid, "cseq", cseq, "totag", totag,
+            "extra", "", "ctype", "application/sdp", "body", body, NULL);
+}
+
+/* INVITE (with @p extra headers) answered and ACKed; the To tag in @p tag. */
+static void
+confirmed_with(peer_t *p, const char *cid, const char *extra, char *tag,
+               size_t n)
+{
+  invite_with(p, cid, extra);
+  int ok = peer_find_last(p, 200, NULL);
+  ck_assert_int_ge(ok, 0);
+  peer_to_tag(p, (unsigned)ok, tag, n);
+  request(p, "ACK", cid, "z9hG4bK-ack", "1", tag, "");
+  ck_assert_int_eq(cay__session_state(cay__sessions_any(&p->ss)),
+                   CAY__SESSION_CONFIRMED);
+}
+
+/* The o= version of sent message @p i. */
+static long
+o_version(peer_t *p, unsigned i)
+{
+  const char *o = strstr(p->sent[i].data, "o=cay ");
+  ck_assert_ptr_nonnull(o);
+  return strtol(strchr(o + 6, ' ') + 1, NULL, 10);
+}
+
+START_TEST(modify_14_2_reinvite_offer_answered_2xx_until_ack)
+{
+  peer_t *p = peer_new(NULL);
+  char tag[64];
+
+  confirmed_with(p, "m1", "", tag, sizeof tag);
+  peer_clear(p);
+  request_sdp(p, "INVITE", "m1", "z9hG4bK-re1", "2", tag, offer2);
+  int ok = peer_find_last(p, 200, NULL);
+  ck_assert_int_ge(ok, 0);
+  /* RFC 3264 section 6 and 8: an answer with PCMA (the only codec now
+   * offered), the same o= id and version + 1. */
+  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "RTP/AVP 8"));
+  ck_assert_int_eq(o_version(p, (unsigned)ok), 2);
+  char *contact = peer_header(p, (unsigned)ok, "Contact");
+  ck_assert_ptr_nonnull(contact);
+  free(contact);
+  /* 13.3.1.4: retransmitted until the ACK. */
+  unsigned before = p->nsent;
+  peer_advance(p, T1);
+  ck_assert_uint_eq(p->nsent, before + 1);
+  ck_assert_str_eq(p->sent[before].data, p->sent[ok].data);
+  request(p, "ACK", "m1", "z9hG4bK-ack2", "2", tag, "");
+  peer_advance(p, 40 * T1);
+  ck_assert_uint_eq(p->nsent, before + 1);
+  ck_assert_ptr_null(cay__sessions_any(&p->ss)->mod);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(modify_14_2_reinvite_without_ack_ends_with_bye)
+{
+  peer_t *p = peer_new(NULL);
+  char tag[64];
+
+  confirmed_with(p, "m2", "", tag, sizeof tag);
+  request_sdp(p, "INVITE", "m2", "z9hG4bK-re1", "2", tag, offer2);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 0);
+  peer_advance(p, 64 * T1);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(modify_3311_update_with_and_without_offer)
+{
+  peer_t *p = peer_new(NULL);
+  char tag[64];
+
+  confirmed_with(p, "m3", "", tag, sizeof tag);
+  peer_clear(p);
+  request_sdp(p, "UPDATE", "m3", "z9hG4bK-up1", "2", tag, offer2);
+  ck_assert_uint_eq(p->nsent, 1);
+  ck_assert_int_eq(peer_status(p, 0), 200);
+  ck_assert_ptr_nonnull(strstr(p->sent[0].data, "RTP/AVP 8"));
+  /* No ACK for UPDATE: nothing is retransmitted. */
+  peer_advance(p, 10 * T1);
+  ck_assert_uint_eq(p->nsent, 1);
+  /* An UPDATE without a body: 200 without one (RFC 3311 section 5.2). */
+  request(p, "UPDATE", "m3", "z9hG4bK-up2", "3", tag, "");
+  ck_assert_uint_eq(p->nsent, 2);
+  ck_assert_int_eq(peer_status(p, 1), 200);
+  char *cl = peer_header(p, 1, "Content-Length");
+  ck_assert_str_eq(cl, "0");
+  free(cl);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(modify_14_2_second_reinvite_before_ack_gets_500_retry_after)
+{
+  peer_t *p = peer_new(NULL);
+  char tag[64];
+
+  confirmed_with(p, "m4", "", tag, sizeof tag);
+  request_sdp(p, "INVITE", "m4", "z9hG4bK-re1", "2", tag, offer2);
+  peer_clear(p);
+  request_sdp(p, "INVITE", "m4", "z9hG4bK-re2", "3", tag, offer2);
+  ck_assert_int_eq(peer_find_last(p, 500, NULL), 0);
+  char *ra = peer_header(p, 0, "Retry-After");
+  ck_assert_ptr_nonnull(ra);
+  free(ra);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(modify_14_1_glare_491_both_ways_then_retry)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { 0 };
+  char tag[64];
+
+  confirmed_with(p, "m5", "", tag, sizeof tag);
+  cay__session_t *s = cay__sessions_any(&p->ss);
+  cay_session_set_cb(s, record, &e);
+  peer_clear(p);
+  ck_assert_int_eq(cay_session_modify(s, NULL, 0), 0);
+  ck_assert_str_eq(peer_method(p, 0), "INVITE");
+  /* A second change while ours is out is refused locally. */
+  ck_assert_int_eq(cay_session_modify(s, NULL, 0), CAY_ESTATE);
+  /* 14.2: their re-INVITE crosses ours: 491. */
+  request_sdp(p, "INVITE", "m5", "z9hG4bK-re1", "2", tag, offer2);
+  ck_assert_int_eq(peer_status(p, 1), 491);
+  /* Ours gets 491 too: the transaction ACKs it, and 14.1 has Cay (not
+   * the Call-ID's owner here) try again within 0 to 2 s. */
+  char *via = peer_header(p, 0, "Via"), *from = peer_header(p, 0, "From");
+  char *to = peer_header(p, 0, "To"), *cid = peer_header(p, 0, "Call-ID");
+  char *cseq = peer_header(p, 0, "CSeq");
+  peer_send(p, "response.sip", "status", "491", "phrase", "Request Pending",
+            "via", via, "from", from, "to", to, "callid", cid, "cseq", cseq,
+            NULL);
+  ck_assert_uint_eq(peer_count(p, 0, "ACK"), 1);
+  ck_assert_uint_eq(peer_count(p, 0, "INVITE"), 1);
+  peer_advance(p, 2001);
+  /* The retry (and its Timer A retransmissions). */
+  ck_assert_uint_ge(peer_count(p, 0, "INVITE"), 2);
+  int again = peer_find_last(p, 0, "INVITE");
+  char *cseq2 = peer_header(p, (unsigned)again, "CSeq");
+  ck_assert_str_ne(cseq2, cseq); /* a new request, a new CSeq */
+  ck_assert_int_eq(e.n, 0);      /* nothing reported yet */
+  free(via);
+  free(from);
+  free(to);
+  free(cid);
+  free(cseq);
+  free(cseq2);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(modify_14_1_own_reinvite_2xx_acked_and_reported)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { 0 };
+  char tag[64];
+
+  confirmed_with(p, "m6", "", tag, sizeof tag);
+  cay__session_t *s = cay__sessions_any(&p->ss);
+  cay_session_set_cb(s, record, &e);
+  peer_clear(p);
+  ck_assert_int_eq(cay_session_modify(s, NULL, 0), 0);
+  /* 12.2.1.1: From is our side, To theirs; a Contact (target refresh). */
+  char *to = peer_header(p, 0, "To");
+  ck_assert_ptr_nonnull(strstr(to, "tag=ft1"));
+  char *contact = peer_header(p, 0, "Contact");
+  ck_assert_ptr_nonnull(contact);
+  char *via = peer_header(p, 0, "Via"), *from = peer_header(p, 0, "From");
+  char *cid = peer_header(p, 0, "Call-ID"), *cseq = peer_header(p, 0, "CSeq");
+  peer_send(p, "response_sdp.sip", "status", "200", "phrase", "OK", "via", via,
+            "from", from, "to", to, "callid", cid, "cseq", cseq, "extra",
+            "Contact: <sip:sipp@127.0.0.1:5070>\r\n", "body", offer2, NULL);
+  /* 13.2.2.4: the ACK with the re-INVITE's CSeq number. */
+  int ack = peer_find_last(p, 0, "ACK");
+  ck_assert_int_ge(ack, 0);
+  char *acseq = peer_header(p, (unsigned)ack, "CSeq");
+  ck_assert_int_eq(atoi(acseq), atoi(cseq));
+  ck_assert_int_eq(e.n, 1);
+  ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_MODIFIED);
+  ck_assert_int_eq(e.status[0], 200);
+  ck_assert_ptr_null(s->mod);
+  free(to);
+  free(contact);
+  free(via);
+  free(from);
+  free(cid);
+  free(cseq);
+  free(acseq);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(modify_deferred_offer_answered_later_or_488)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { .defer_offer = 1 };
+  char tag[64];
+
+  confirmed_with(p, "m7", "", tag, sizeof tag);
+  cay__session_t *s = cay__sessions_any(&p->ss);
+  cay_session_set_cb(s, record, &e);
+  peer_clear(p);
+  request_sdp(p, "UPDATE", "m7", "z9hG4bK-up1", "2", tag, offer2);
+  ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_OFFER);
+  ck_assert_int_eq(peer_count(p, 200, NULL), 0); /* waiting for us */
+  /* 14.2: an unacceptable offer gets 488 and the session stays. */
+  ck_assert_int_eq(cay_session_answer_offer(s, 488, NULL), 0);
+  ck_assert_int_eq(peer_last_status(p), 488);
+  ck_assert_int_eq(cay_session_answer_offer(s, 200, NULL), CAY_ESTATE);
+  ck_assert_int_eq(cay__session_state(s), CAY__SESSION_CONFIRMED);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(info_6086_answered_200_and_reported)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { 0 };
+  char tag[64];
+
+  confirmed_with(p, "i1", "", tag, sizeof tag);
+  cay_session_set_cb(cay__sessions_any(&p->ss), record, &e);
+  peer_clear(p);
+  peer_send(p, "request_body.sip", "method", "INFO", "branch", "z9hG4bK-inf",
+            "fromtag", "ft1", "callid", "i1", "cseq", "2", "totag", tag,
+            "extra", "", "ctype", "application/dtmf-relay", "body",
+            "Signal=5\r\nDuration=160\r\n", NULL);
+  ck_assert_int_eq(peer_last_status(p), 200);
+  ck_assert_int_eq(e.n, 1);
+  ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_INFO);
+  peer_free(p);
+}
+END_TEST
+
+/* -- RFC 3262 -------------------------------------------------------------- */
+
+START_TEST(prack_3262_reliable_180_until_prack_then_200)
+{
+  peer_t *p = peer_new(NULL);
+  char tag[64], rack[64];
+
+  invite_with(p, "r1", "Require: 100rel\r\n");
+  ck_assert_uint_eq(p->nsent, 1); /* the 200 waits for the PRACK */
+  ck_assert_int_eq(peer_status(p, 0), 180);
+  char *rseq = peer_header(p, 0, "RSeq");
+  char *req = peer_header(p, 0, "Require");
+  ck_assert_ptr_nonnull(rseq);
+  ck_assert_str_eq(req, "100rel");
+  /* Section 3: retransmitted at T1, then 2*T1. */
+  peer_advance(p, T1);
+  ck_assert_uint_eq(p->nsent, 2);
+  ck_assert_str_eq(p->sent[1].data, p->sent[0].data);
+  peer_advance(p, 2 * T1);
+  ck_assert_uint_eq(p->nsent, 3);
+  peer_to_tag(p, 0, tag, sizeof tag);
+  /* A PRACK for another RSeq: 481. */
+  snprintf(rack, sizeof rack, "RAck: %lu 1 INVITE\r\n",
+           strtoul(rseq, NULL, 10) + 1);
+  request(p, "PRACK", "r1", "z9hG4bK-pr0", "2", tag, rack);
+  ck_assert_int_eq(peer_last_status(p), 481);
+  snprintf(rack, sizeof rack, "RAck: %s 1 INVITE\r\n", rseq);
+  request(p, "PRACK", "r1", "z9hG4bK-pr1", "3", tag, rack);
+  ck_assert_int_eq(peer_count(p, 200, NULL), 2); /* PRACK's, INVITE's */
+  unsigned n = p->nsent;
+  peer_advance(p, 8 * T1); /* no more 180s (the 200 repeats until ACK) */
+  ck_assert_uint_eq(peer_count(p, 180, NULL), 3);
+  ck_assert_uint_ge(p->nsent, n);
+  free(rseq);
+  free(req);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(prack_3262_no_prack_after_64_t1_rejected_5xx)
+{
+  peer_t *p = peer_new(NULL);
+
+  invite_with(p, "r2", "Require: 100rel\r\n");
+  peer_advance(p, 64 * T1);
+  ck_assert_int_eq(peer_last_status(p), 504);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(prack_3262_supported_only_stays_unreliable)
+{
+  peer_t *p = peer_new(NULL);
+
+  invite_with(p, "r3", "Supported: 100rel\r\n");
+  ck_assert_uint_eq(p->nsent, 2);
+  char *rseq = peer_header(p, 0, "RSeq");
+  ck_assert_ptr_null(rseq);
+  ck_assert_int_eq(peer_status(p, 1), 200);
+  peer_free(p);
+}
+END_TEST
+
+/* -- RFC 4028 -------------------------------------------------------------- */
+
+START_TEST(stimer_4028_9_uas_refresher_refreshes_at_half)
+{
+  peer_t *p = peer_new(NULL);
+  char tag[64];
+
+  confirmed_with(p, "t1",
+                 "Supported: timer\r\nSession-Expires: 90;refresher=uas\r\n"
+                 "Allow: INVITE, ACK, BYE, UPDATE\r\n",
+                 tag, sizeof tag);
+  int ok = peer_find_last(p, 200, NULL);
+  char *se = peer_header(p, (unsigned)ok, "Session-Expires");
+  char *req = peer_header(p, (unsigned)ok, "Require");
+  ck_assert_str_eq(se, "90;refresher=uas");
+  ck_assert_str_eq(req, "timer");
+  peer_clear(p);
+  peer_advance(p, 44999);
+  ck_assert_uint_eq(peer_count(p, 0, "UPDATE"), 0);
+  peer_advance(p, 1);
+  /* Section 10: at half the interval, an UPDATE without a body (the peer
+   * allows UPDATE), carrying the timer. */
+  ck_assert_uint_eq(peer_count(p, 0, "UPDATE"), 1);
+  char *se2 = peer_header(p, 0, "Session-Expires");
+  ck_assert_str_eq(se2, "90;refresher=uac");
+  free(se);
+  free(req);
+  free(se2);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(stimer_4028_10_no_refresh_bye_before_expiry)
+{
+  peer_t *p = peer_new(NULL);
+  char tag[64];
+
+  confirmed_with(p, "t2",
+                 "Supported: timer\r\nSession-Expires: 90;refresher=uac\r\n",
+                 tag, sizeof tag);
+  peer_clear(p);
+  /* A refresh at 40 s restarts the clock (section 10). */
+  peer_advance(p, 40000);
+  request(p, "UPDATE", "t2", "z9hG4bK-up1", "2", tag,
+          "Supported: timer\r\nSession-Expires: 90;refresher=uac\r\n");
+  ck_assert_int_eq(peer_last_status(p), 200);
+  peer_advance(p, 59999);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 0);
+  /* 90 - min(32, 90/3) = 60 s after the refresh: BYE. */
+  peer_advance(p, 1);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(stimer_4028_9_below_min_se_gets_422)
+{
+  peer_t *p = peer_new(NULL);
+
+  invite_with(p, "t3", "Supported: timer\r\nSession-Expires: 60\r\n");
+  ck_assert_int_eq(peer_last_status(p), 422);
+  char *min = peer_header(p, (unsigned)peer_find_last(p, 422, NULL), "Min-SE");
+  ck_assert_int_ge(atoi(min), 90);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  free(min);
+  peer_free(p);
+}
+END_TEST
+
+/* -- the embedder answers ---------------------------------------------------
+ */
+
+static events_t api_events;
+static int api_mode; /* 0: nothing now, 1: reject 486, 2: redirect 302 */
+static cay_id_t api_id;
+
+static void
+on_incoming(cay_session_t *s, const cay_incoming_t *in, void *arg)
+{
+  (void)arg;
+  ck_assert_str_eq(in->request_uri, "sip:service@127.0.0.1:5060");
+  ck_assert_ptr_nonnull(in->sdp);
+  ck_assert_str_eq(in->source, "127.0.0.1:5070");
+  api_id = cay_session_id(s);
+  cay_session_set_cb(s, record, &api_events);
+  if (api_mode == 1)
+    ck_assert_int_eq(cay_session_reject(s, 486, NULL, NULL), 0);
+  else if (api_mode == 2)
+    ck_assert_int_eq(
+        cay_session_reject(s, 302, NULL, "<sip:other@127.0.0.1:5090>"), 0);
+}
+
+static peer_t *
+api_peer(int mode)
+{
+  peer_t *p = peer_new(NULL);
+
+  memset(&api_events, 0, sizeof api_events);
+  api_mode = mode;
+  p->ss.on_incoming = on_incoming;
+  return p;
+}
+
+START_TEST(api_13_3_1_embedder_rings_with_early_media_then_answers)
+{
+  peer_t *p = api_peer(0);
+  char tag[64];
+
+  invite_with(p, "a1", "");
+  /* The embedder has not answered yet: the transaction's 100 only (17.2.1). */
+  ck_assert_uint_eq(p->nsent, 1);
+  ck_assert_int_eq(peer_status(p, 0), 100);
+  cay__session_t *s = cay__session_lookup(&p->ss, api_id);
+  ck_assert_ptr_nonnull(s);
+  ck_assert_int_eq(cay_session_progress(s, 183, offer2), 0);
+  ck_assert_int_eq(peer_status(p, 1), 183);
+  ck_assert_ptr_nonnull(strstr(p->sent[1].data, "m=audio 6002"));
+  ck_assert_int_eq(cay_session_progress(s, 99, NULL), -EINVAL);
+  ck_assert_int_eq(cay_session_answer(s, NULL), 0);
+  ck_assert_int_eq(peer_status(p, 2), 200);
+  ck_assert_int_eq(cay_session_answer(s, NULL), CAY_ESTATE);
+  peer_to_tag(p, 2, tag, sizeof tag);
+  request(p, "ACK", "a1", "z9hG4bK-ack", "1", tag, "");
+  ck_assert_int_eq(api_events.kind[api_events.n - 1], CAY_SESSION_EV_STATE);
+  ck_assert_int_eq(api_events.state[api_events.n - 1], CAY_SESSION_CONFIRMED);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(api_13_3_1_embedder_rejects_486)
+{
+  peer_t *p = api_peer(1);
+
+  invite_with(p, "a2", "");
+  ck_assert_int_eq(peer_last_status(p), 486);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_int_eq(api_events.state[api_events.n - 1], CAY_SESSION_TERMINATED);
+  ck_assert_int_eq(api_events.status[api_events.n - 1], 486);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(api_13_3_1_2_embedder_redirects_302_with_contact)
+{
+  peer_t *p = api_peer(2);
+
+  invite_with(p, "a3", "");
+  ck_assert_int_eq(peer_last_status(p), 302);
+  char *c = peer_header(p, (unsigned)peer_find_last(p, 302, NULL), "Contact");
+  ck_assert_str_eq(c, "<sip:other@127.0.0.1:5090>");
+  free(c);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(api_9_2_cancel_before_the_embedder_answers)
+{
+  peer_t *p = api_peer(0);
+
+  invite_with(p, "a4", "");
+  request(p, "CANCEL", "a4", "z9hG4bK-inv-a4", "1", "", "");
+  ck_assert_int_eq(peer_count(p, 487, NULL), 1);
+  ck_assert_int_eq(api_events.state[api_events.n - 1], CAY_SESSION_TERMINATED);
+  ck_assert_int_eq(api_events.status[api_events.n - 1], 487);
+  ck_assert_ptr_null(cay__session_lookup(&p->ss, api_id));
+  peer_free(p);
+}
+END_TEST
+
+static Suite *
+modify_suite(void)
+{
+  Suite *s = suite_create("modify");
+  TCase *tc = tcase_create("core");
+
+  tcase_add_test(tc, modify_14_2_reinvite_offer_answered_2xx_until_ack);
+  tcase_add_test(tc, modify_14_2_reinvite_without_ack_ends_with_bye);
+  tcase_add_test(tc, modify_3311_update_with_and_without_offer);
+  tcase_add_test(tc,
+                 modify_14_2_second_reinvite_before_ack_gets_500_retry_after);
+  tcase_add_test(tc, modify_14_1_glare_491_both_ways_then_retry);
+  tcase_add_test(tc, modify_14_1_own_reinvite_2xx_acked_and_reported);
+  tcase_add_test(tc, modify_deferred_offer_answered_later_or_488);
+  tcase_add_test(tc, info_6086_answered_200_and_reported);
+  tcase_add_test(tc, prack_3262_reliable_180_until_prack_then_200);
+  tcase_add_test(tc, prack_3262_no_prack_after_64_t1_rejected_5xx);
+  tcase_add_test(tc, prack_3262_supported_only_stays_unreliable);
+  tcase_add_test(tc, stimer_4028_9_uas_refresher_refreshes_at_half);
+  tcase_add_test(tc, stimer_4028_10_no_refresh_bye_before_expiry);
+  tcase_add_test(tc, stimer_4028_9_below_min_se_gets_422);
+  tcase_add_test(tc, api_13_3_1_embedder_rings_with_early_media_then_answers);
+  tcase_add_test(tc, api_13_3_1_embedder_rejects_486);
+  tcase_add_test(tc, api_13_3_1_2_embedder_redirects_302_with_contact);
+  tcase_add_test(tc, api_9_2_cancel_before_the_embedder_answers);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int
+main(void)
+{
+  return cay_test_run(modify_suite());
+}
