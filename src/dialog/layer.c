@@ -10,6 +10,7 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "b2bua/route.h"
 #include "dialog/session_int.h"
 
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
@@ -91,6 +92,14 @@ cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
   ep->t2_ms = cfg->t2_ms;
   ep->t4_ms = cfg->t4_ms;
   ep->max_txns = cfg->max_transactions;
+  if (cfg->n_routes) {
+    char err[256];
+    int e = cay__routes_new(cfg, &ss->routes, err, sizeof err);
+    if (e) {
+      CAY_ERROR(SHARD_NO(ss), "routes: %s", err);
+      return e;
+    }
+  }
   return cay__htab_init(&ss->dialogs, 1024);
 }
 
@@ -133,6 +142,8 @@ cay__sessions_fini(cay__sessions_t *ss)
   destroy_all(ss, 0);
   cay__shard_flush(ss->shard);
   cay__htab_fini(&ss->dialogs);
+  cay__routes_free(ss->routes);
+  ss->routes = NULL;
   cay__free(ss->offer_cache);
   cay__free(ss->answer_cache);
 }

@@ -371,8 +371,11 @@ cay__mod_info(cay__session_t *s, cay__txn_t *t, sip_t *sip)
     ev.content_type
         = sip->sip_content_type ? sip->sip_content_type->c_type : NULL;
   }
-  cay__txn_reply(t, 200, NULL, NULL);
+  /* The body lives in the request, which the final response frees: the
+   * event first, then the 200. The session may end in the callback; the
+   * transaction is answered either way. */
   cay__session_event(s, &ev);
+  cay__txn_reply(t, 200, NULL, NULL);
 }
 
 /* -- ours: re-INVITE / UPDATE -------------------------------------------- */

@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "cay/errno.h"
+#include "core/alloc.h"
 #include "core/log.h"
+#include "b2bua/bridge.h"
+#include "b2bua/route.h"
 
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
 
@@ -182,13 +185,84 @@ hand_over(cay__sessions_t *ss, cay__session_t *s, cay__txn_t *t,
   ss->on_incoming(s, &in, ss->incoming_arg);
 }
 
+/* The `routes:` decision for an initial INVITE (first match wins): 404
+ * without a match, the route's rejection, or 482 for a forward that loops.
+ * @return 1 when the INVITE was answered here, else 0 with *route set
+ * (NULL: no routes configured, answer as usual) and, for a forward,
+ * @p target expanded. */
+static int
+pick_route(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
+           const cay_route_t **route, char *target, size_t len)
+{
+  const url_t *ru = sip->sip_request->rq_url;
+  cay__route_req_t req = { .method = sip->sip_request->rq_method_name,
+                           .ruri_user = ru->url_user,
+                           .ruri_domain = ru->url_host,
+                           .source = &cay__txn_peer(t)->addr };
+  const cay_route_t *r;
+
+  *route = NULL;
+  if (ss->routes == NULL || cay__routes_count(ss->routes) == 0)
+    return 0;
+  r = cay__routes_match(ss->routes, &req);
+  if (r == NULL) {
+    ss->shard->stats.calls_rejected++;
+    cay__txn_reply(t, 404, "Not Found - No Route", NULL);
+    return 1;
+  }
+  if (r->action == CAY_ROUTE_REJECT) {
+    ss->shard->stats.calls_rejected++;
+    cay__txn_reply(t, (int)r->code, r->reason[0] ? r->reason : NULL, NULL);
+    return 1;
+  }
+  if (r->action == CAY_ROUTE_FORWARD) {
+    if (cay__route_target(r, &req, target, len) < 0) {
+      ss->shard->stats.calls_rejected++;
+      cay__txn_reply(t, 500, "Server Internal Error - Target Too Long", NULL);
+      return 1;
+    }
+    if (cay__bridge_is_loop(ss, sip, target)) {
+      /* RFC 3261 section 16.3 item 4: the request came back to us. */
+      ss->shard->stats.calls_rejected++;
+      cay__txn_reply(t, 482, NULL, NULL);
+      return 1;
+    }
+  }
+  *route = r;
+  return 0;
+}
+
+/* An answer route with `codecs:`: answer the offer with only those codecs
+ * (built-in answering otherwise). */
+static int
+answer_filtered(cay__session_t *s, const sip_t *sip, const cay_route_t *r)
+{
+  const char *names[CAY_ROUTE_MAX_CODECS];
+  char *offer = NULL;
+  size_t len;
+  int err;
+
+  s->manual = 0;
+  if (sip->sip_payload == NULL || sip->sip_payload->pl_len == 0)
+    return cay__session_auto_sdp(s, sip);
+  for (unsigned i = 0; i < r->n_codecs; i++)
+    names[i] = r->codecs[i];
+  err = cay__sdp_filter(sip->sip_payload->pl_data, sip->sip_payload->pl_len,
+                        names, r->n_codecs, &offer, &len);
+  if (err == 0)
+    err = cay__session_answer_sdp(s, offer, len, &s->sdp, &s->sdp_len);
+  cay__free(offer);
+  return err;
+}
+
 static void
 handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
 {
   static const char *const retry[] = { "Retry-After: 5", NULL };
+  const cay_route_t *route = NULL;
   cay__session_t *s;
-  char lines[64];
-  int err;
+  char lines[64], target[CAY_CONFIG_TEXT_LEN + 64];
+  int err, forward, filter;
 
   ss->shard->stats.calls_in++;
   if (ss->draining) {
@@ -207,7 +281,16 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
     ss->shard->stats.calls_rejected++;
     return;
   }
-  err = cay__session_create(ss, t, sip, ss->on_incoming != NULL, &s);
+  if (pick_route(ss, t, sip, &route, target, sizeof target))
+    return;
+  forward = route && route->action == CAY_ROUTE_FORWARD;
+  filter = route && route->action == CAY_ROUTE_ANSWER && route->n_codecs;
+  err = cay__session_create(ss, t, sip,
+                            forward || filter || ss->on_incoming != NULL, &s);
+  if (err == 0 && route && route->max_duration_s >= 0)
+    s->max_s = (uint32_t)route->max_duration_s;
+  if (err == 0 && filter && (err = answer_filtered(s, sip, route)) != 0)
+    cay__session_destroy(s);
   if (err) {
     ss->shard->stats.calls_rejected++;
     if (err == CAY_ENOCODEC)
@@ -229,10 +312,22 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
     return;
   }
   CAY_DEBUG(SHARD_NO(ss), "session %s: INVITE", s->call_id);
-  if (ss->on_incoming)
+  if (forward) {
+    err = cay__bridge_start(ss, s, sip, route, target);
+    if (err) {
+      CAY_INFO(SHARD_NO(ss), "session %s: not forwarded to %s: %s", s->call_id,
+               target, cay_strerror(err));
+      cay_session_reject(s, err == CAY_ENOCODEC ? 488 : 500,
+                         err == CAY_ENOCODEC ? "Not Acceptable Here - "
+                                               "No Common Codec"
+                                             : NULL,
+                         NULL);
+    }
+  } else if (ss->on_incoming && !filter) {
     hand_over(ss, s, t, sip);
-  else
+  } else {
     cay__session_start(s);
+  }
 }
 
 void

@@ -55,6 +55,22 @@ int cay__sdp_offer(const cay__sdp_opts_t *o, uint64_t session_id, char **offer,
 int cay__sdp_codec_known(const char *name);
 
 /**
+ * Keep only the listed codecs in an offer passed on (a B2BUA route's
+ * `codecs:`): each audio m-line keeps the payload types whose encoding
+ * name (rtpmap, or the static name of RFC 3551 table 4) is in @p codecs
+ * (case-insensitive), with their a=rtpmap/a=fmtp/a=rtcp-fb lines;
+ * everything else is copied as it is.
+ *
+ * @param codecs  Names, e.g. "PCMU", "telephone-event". Borrowed.
+ * @param out     Receives the NUL-terminated result (cay__free()).
+ * @return 0, CAY_ENOCODEC (no audio payload type left: answer 488),
+ *         CAY_EPARSE (no audio m-line), -ENOMEM.
+ * @thread any
+ */
+int cay__sdp_filter(const char *sdp, size_t sdp_len, const char *const *codecs,
+                    unsigned n_codecs, char **out, size_t *out_len);
+
+/**
  * Parse an answer (in an ACK) well enough to accept it.
  * @return 0 or CAY_EPARSE.
  */

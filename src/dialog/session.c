@@ -203,6 +203,7 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
   s->ss = ss;
   s->state = CAY__SESSION_INCOMING;
   s->manual = (unsigned)manual;
+  s->max_s = ss->cfg.dialog_max_duration_s;
   s->offer_in_invite = sip->sip_payload && sip->sip_payload->pl_len > 0;
   /* RFC 3262 section 3: reliable provisionals when the UAC asks. */
   s->rel = (unsigned)cay__rel_wanted(sip);
@@ -395,6 +396,7 @@ cay__session_bye(cay__session_t *s, const char *why)
   }
   ss->shard->stats.byes_sent++;
   CAY_DEBUG(SHARD_NO(ss), "session %s: BYE sent (%s)", s->call_id, why);
+  cay__session_notify(s, 0); /* TERMINATING: a bridge ends the other leg */
 }
 
 static void
@@ -513,7 +515,6 @@ cay__session_init_timers(cay__session_t *s)
 void
 cay__session_start_max(cay__session_t *s)
 {
-  if (s->ss->cfg.dialog_max_duration_s)
-    cay__session_timer(s, &s->t_max,
-                       1000ull * s->ss->cfg.dialog_max_duration_s);
+  if (s->max_s && !s->bridged)
+    cay__session_timer(s, &s->t_max, 1000ull * s->max_s);
 }

@@ -64,6 +64,8 @@ typedef struct cay__sessions {
   size_t answer_id_off;
   cay__htab_t dialogs;
   unsigned nshards; /* for Call-IDs that hash to this shard (rule 2) */
+  struct cay__routes *routes;  /* compiled `routes:` (src/b2bua/route.h) */
+  unsigned bridges;            /* live B2BUA bridges */
   cay_incoming_cb on_incoming; /* the embedder answers, or NULL */
   void *incoming_arg;
   unsigned live;
@@ -113,6 +115,22 @@ cay_id_t cay__session_id(const cay__session_t *s);
 int cay__session_invite(cay__sessions_t *ss, const char *uri, const char *from,
                         const char *sdp, cay_session_cb cb, void *arg,
                         cay__session_t **out);
+
+/** An outgoing call with every option (cay__session_invite() is this with
+ * the defaults). */
+typedef struct cay__invite_opts {
+  const char *uri;  /* Request-URI (IP literal host) */
+  const char *from; /* From without tag */
+  const char *sdp;  /* offer or NULL */
+  cay_session_cb cb;
+  void *arg;
+  unsigned max_forwards; /* Max-Forwards + 1, or 0 for 70 (16.6 item 3) */
+  int bridged;           /* no max-duration timer of its own */
+} cay__invite_opts_t;
+
+/** @thread owner. Errors as cay__session_invite(). */
+int cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
+                             cay__session_t **out);
 
 /** See cay_session_hangup(). @thread owner */
 int cay__session_hangup(cay__session_t *s);

@@ -28,11 +28,14 @@ struct cay__session {
   unsigned peer_update : 1;   /* the peer's Allow lists UPDATE */
   unsigned stimer_422 : 2;    /* UAC: INVITE retries after 422 */
   unsigned answer_wanted : 1; /* UAS: answer once the PRACK is in */
+  unsigned bridged : 1;       /* a B2BUA leg: the bridge keeps the time */
+  unsigned max_forwards : 8;  /* UAC: Max-Forwards + 1 to send, 0 = 70 */
   int end_status;             /* the status that ended it, for the callback */
   cay_session_cb cb;          /* the embedder's, or NULL */
   void *cb_arg;
   cay__mod_t *mod;      /* a re-INVITE/UPDATE in progress, either way */
   cay__stimer_t st;     /* RFC 4028 session timer (interval 0: none) */
+  uint32_t max_s;       /* dialog max duration, s (0: none) */
   uint32_t sdp_version; /* o= version of our last SDP (RFC 3264 s.8) */
   uint32_t rseq;        /* UAS: RSeq of our last reliable 1xx; UAC: the
                            last RSeq PRACKed */

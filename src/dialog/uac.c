@@ -91,6 +91,7 @@ build_invite(cay__session_t *s, su_home_t *home, const char *branch,
   spec.call_id = s->call_id;
   spec.contact = sip_contact_make(home, s->ss->contact);
   spec.cseq = s->invite_cseq;
+  spec.max_forwards = s->max_forwards;
   if (sdp) {
     spec.content_type = "application/sdp";
     spec.body = sdp;
@@ -143,6 +144,16 @@ cay__session_invite(cay__sessions_t *ss, const char *uri, const char *from,
                     const char *sdp, cay_session_cb cb, void *arg,
                     cay__session_t **out)
 {
+  cay__invite_opts_t o
+      = { .uri = uri, .from = from, .sdp = sdp, .cb = cb, .arg = arg };
+  return cay__session_invite_opts(ss, &o, out);
+}
+
+int
+cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
+                         cay__session_t **out)
+{
+  const char *uri = o->uri, *from = o->from, *sdp = o->sdp;
   char call_id[96], tag[16], local[512];
   const char *v[7];
   cay__session_t *s;
@@ -156,8 +167,11 @@ cay__session_invite(cay__sessions_t *ss, const char *uri, const char *from,
   s->ss = ss;
   s->uac = 1;
   s->state = CAY__SESSION_CALLING;
-  s->cb = cb;
-  s->cb_arg = arg;
+  s->cb = o->cb;
+  s->cb_arg = o->arg;
+  s->bridged = o->bridged != 0;
+  s->max_s = ss->cfg.dialog_max_duration_s;
+  s->max_forwards = o->max_forwards > 71 ? 71 : o->max_forwards;
   s->local_cseq = 1;
   s->invite_cseq = 1;
   cay__session_init_timers(s);

@@ -1,0 +1,411 @@
+/*
+ * The B2BUA bridge: an incoming call (A leg) forwarded as an outgoing call
+ * (B leg) that Cay places, both sessions of the same shard (the B leg's
+ * Call-ID hashes to it, DESIGN.md rule 2), kept in step until either ends.
+ *
+ *   A INVITE --route forward--> B INVITE (A's offer, codecs filtered,
+ *                               Max-Forwards - 1)
+ *   B 18x --> A 18x (early SDP)        B 2xx --> A 200 (B's answer)
+ *   B >= 300 --> A mapped failure      ring timeout --> CANCEL B, 480 A
+ *   A CANCEL --> CANCEL B              BYE either side --> BYE the other
+ *   re-INVITE/UPDATE either side --> the other side, answer relayed back
+ *   INFO either side --> the other side
+ *   max duration --> BYE both
+ *
+ * Both legs and the bridge live on one loop: every event of one leg runs to
+ * its end before any event of the other, so a BYE racing the max-duration
+ * timeout has one winner and the other side gets exactly one BYE (the
+ * second hangup of a leg already terminating does nothing). The bridge is
+ * freed once both legs have ended, never inside a nested callback.
+ */
+#include "b2bua/bridge.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cay/errno.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "dialog/session_int.h"
+
+#define SHARD_NO(ss) ((int)(ss)->shard->index)
+
+typedef struct bridge {
+  cay__sessions_t *ss;
+  cay_id_t a, b;
+  const cay_route_t *route; /* in ss->routes: lives as long as the shard */
+  cay__timer_t t_ring;      /* no answer from B in time */
+  cay__timer_t t_max;       /* the route's max duration */
+  unsigned answered : 1;
+  unsigned a_done : 1, b_done : 1;
+  unsigned cancelled : 1; /* A went away before the answer */
+  unsigned depth;         /* callbacks of this bridge on the stack */
+} bridge_t;
+
+static void on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg);
+static void on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg);
+
+static cay__session_t *
+leg(bridge_t *br, cay_id_t id)
+{
+  return id ? cay__session_lookup(br->ss, id) : NULL;
+}
+
+static void
+maybe_free(bridge_t *br)
+{
+  if (br->depth > 0 || !br->a_done || !br->b_done)
+    return;
+  cay__shard_timer_stop(br->ss->shard, &br->t_ring);
+  cay__shard_timer_stop(br->ss->shard, &br->t_max);
+  br->ss->bridges--;
+  cay__free(br);
+}
+
+/* A NUL-terminated copy of an event body (the API takes C strings). */
+static char *
+body_copy(const cay_session_event_t *ev)
+{
+  return ev->body ? cay__strndup(ev->body, ev->body_len) : NULL;
+}
+
+/* The status A gets for B's failure: a 503 from B means B is overloaded,
+ * not Cay (RFC 3261 section 16.7 item 6: 500); a redirect or a challenge
+ * is not followed by the bridge, and a 481/487 A did not cause means B
+ * lost the call. */
+static int
+map_failure(int status, const char **phrase)
+{
+  *phrase = NULL;
+  switch (status) {
+  case 503:
+    *phrase = "Server Internal Error - Callee Unavailable";
+    return 500;
+  case 401:
+  case 407:
+    *phrase = "Forbidden - Callee Requires Authentication";
+    return 403;
+  case 481:
+  case 487:
+    *phrase = "Temporarily Unavailable";
+    return 480;
+  default:
+    if (status >= 300 && status < 400) {
+      *phrase = "Temporarily Unavailable - Redirected";
+      return 480;
+    }
+    return status >= 400 && status <= 699 ? status : 500;
+  }
+}
+
+/* End leg @p id as its state requires (CANCEL, BYE, or a final response
+ * to an unanswered A); a leg already ending is left alone. */
+static void
+end_leg(bridge_t *br, cay_id_t id, int status, const char *phrase)
+{
+  cay__session_t *s = leg(br, id);
+
+  if (s == NULL)
+    return;
+  if (id == br->a
+      && (s->state == CAY__SESSION_INCOMING
+          || s->state == CAY__SESSION_EARLY)) {
+    cay_session_reject(s, status, phrase, NULL);
+    return;
+  }
+  cay__session_hangup(s);
+}
+
+static void
+on_ring_timeout(cay__timer_t *tm)
+{
+  bridge_t *br = tm->data;
+
+  CAY_INFO(SHARD_NO(br->ss), "bridge: no answer in %u s: CANCEL",
+           br->route->ring_timeout_s);
+  br->depth++;
+  end_leg(br, br->b, 0, NULL);
+  end_leg(br, br->a, 480, "Temporarily Unavailable - No Answer");
+  br->depth--;
+  maybe_free(br);
+}
+
+static void
+on_max_duration(cay__timer_t *tm)
+{
+  bridge_t *br = tm->data;
+
+  CAY_DEBUG(SHARD_NO(br->ss), "bridge: max duration: BYE both legs");
+  br->depth++;
+  end_leg(br, br->a, 0, NULL);
+  end_leg(br, br->b, 0, NULL);
+  br->depth--;
+  maybe_free(br);
+}
+
+/* One side changed the session: carry the offer to the other side and the
+ * answer back (RFC 3261 section 14, RFC 3311). An offer the other side
+ * cannot take now (its own change in progress) gets 491 (14.2). */
+static void
+relay_offer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
+            const cay_session_event_t *ev)
+{
+  cay__session_t *to = leg(br, to_id);
+  char *sdp;
+  int err;
+
+  if (ev->body == NULL)
+    return; /* a re-INVITE asking for our offer: Cay answers it itself */
+  if (to == NULL || to->state != CAY__SESSION_CONFIRMED) {
+    cay_session_answer_offer(from, 491, NULL);
+    return;
+  }
+  sdp = body_copy(ev);
+  err = sdp ? cay_session_modify(
+            to, sdp, ev->method && strcmp(ev->method, "UPDATE") == 0)
+            : -ENOMEM;
+  cay__free(sdp);
+  if (err) {
+    cay_session_answer_offer(from, err == CAY_ESTATE ? 491 : 500, NULL);
+    return;
+  }
+  cay_session_defer_offer(from);
+}
+
+/* The other side answered the offer we carried: answer the side that made
+ * it. */
+static void
+relay_answer(bridge_t *br, cay_id_t to_id, const cay_session_event_t *ev)
+{
+  cay__session_t *to = leg(br, to_id);
+  char *sdp;
+
+  if (to == NULL || to->mod == NULL || to->mod->in_txn == 0)
+    return;
+  if (ev->status >= 200 && ev->status < 300 && ev->body) {
+    sdp = body_copy(ev);
+    cay_session_answer_offer(to, sdp ? 200 : 500, sdp);
+    cay__free(sdp);
+  } else {
+    cay_session_answer_offer(to, ev->status >= 300 ? ev->status : 488, NULL);
+  }
+}
+
+static void
+relay_info(bridge_t *br, cay_id_t to_id, const cay_session_event_t *ev)
+{
+  cay__session_t *to = leg(br, to_id);
+
+  if (to && ev->content_type)
+    cay_session_info(to, ev->content_type, ev->body, ev->body_len);
+}
+
+static void
+on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
+{
+  bridge_t *br = arg;
+
+  (void)s;
+  br->depth++;
+  switch (ev->kind) {
+  case CAY_SESSION_EV_STATE:
+    if (ev->state == CAY_SESSION_TERMINATING
+        || ev->state == CAY_SESSION_TERMINATED) {
+      if (ev->state == CAY_SESSION_TERMINATED)
+        br->a_done = 1;
+      if (!br->answered)
+        br->cancelled = 1;
+      cay__shard_timer_stop(br->ss->shard, &br->t_ring);
+      cay__shard_timer_stop(br->ss->shard, &br->t_max);
+      end_leg(br, br->b, 0, NULL); /* CANCEL or BYE (15.1, 9.1) */
+    }
+    break;
+  case CAY_SESSION_EV_OFFER:
+    relay_offer(br, s, br->b, ev);
+    break;
+  case CAY_SESSION_EV_MODIFIED:
+    relay_answer(br, br->b, ev);
+    break;
+  case CAY_SESSION_EV_INFO:
+    relay_info(br, br->b, ev);
+    break;
+  default:
+    break;
+  }
+  br->depth--;
+  maybe_free(br);
+}
+
+static void
+b_answered(bridge_t *br, const cay_session_event_t *ev)
+{
+  cay__session_t *a = leg(br, br->a);
+  char *sdp = body_copy(ev);
+  int err;
+
+  br->answered = 1;
+  cay__shard_timer_stop(br->ss->shard, &br->t_ring);
+  err = a && sdp ? cay_session_answer(a, sdp) : CAY_ESTATE;
+  cay__free(sdp);
+  if (err) {
+    CAY_WARN(SHARD_NO(br->ss), "bridge: A not answered: %s", cay_strerror(err));
+    end_leg(br, br->b, 0, NULL);
+    end_leg(br, br->a, 500, NULL);
+    return;
+  }
+  /* The route's limit, or the dialog default (-1); 0 is none. */
+  long max = br->route->max_duration_s < 0
+                 ? (long)br->ss->cfg.dialog_max_duration_s
+                 : br->route->max_duration_s;
+  if (max > 0)
+    cay__shard_timer_start(br->ss->shard, &br->t_max, 1000ull * (uint64_t)max);
+}
+
+static void
+on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
+{
+  bridge_t *br = arg;
+  cay__session_t *a;
+  const char *phrase;
+  int status;
+
+  br->depth++;
+  switch (ev->kind) {
+  case CAY_SESSION_EV_PROVISIONAL:
+    a = leg(br, br->a);
+    if (a && ev->status > 100) {
+      char *sdp = body_copy(ev);
+      cay_session_progress(a, ev->status, sdp); /* early media too */
+      cay__free(sdp);
+    }
+    break;
+  case CAY_SESSION_EV_STATE:
+    if (ev->state == CAY_SESSION_CONFIRMED && !br->answered) {
+      b_answered(br, ev);
+    } else if (ev->state == CAY_SESSION_TERMINATING
+               || ev->state == CAY_SESSION_TERMINATED) {
+      if (ev->state == CAY_SESSION_TERMINATED)
+        br->b_done = 1;
+      cay__shard_timer_stop(br->ss->shard, &br->t_ring);
+      cay__shard_timer_stop(br->ss->shard, &br->t_max);
+      status = br->answered ? 0 : map_failure(ev->status, &phrase);
+      end_leg(br, br->a, status, br->answered ? NULL : phrase);
+    }
+    break;
+  case CAY_SESSION_EV_OFFER:
+    relay_offer(br, s, br->a, ev);
+    break;
+  case CAY_SESSION_EV_MODIFIED:
+    relay_answer(br, br->a, ev);
+    break;
+  case CAY_SESSION_EV_INFO:
+    relay_info(br, br->a, ev);
+    break;
+  }
+  br->depth--;
+  maybe_free(br);
+}
+
+/* "display" <uri> of A's From, without its tag: the B leg's From (a new
+ * tag is added by the UAC, 8.1.1.3). */
+static void
+from_of(const sip_t *sip, char *buf, size_t len)
+{
+  char uri[400];
+
+  if (url_e(uri, sizeof uri, sip->sip_from->a_url) <= 0)
+    snprintf(uri, sizeof uri, "sip:anonymous@anonymous.invalid");
+  uri[sizeof uri - 1] = '\0';
+  if (sip->sip_from->a_display && *sip->sip_from->a_display)
+    snprintf(buf, len, "%s <%s>", sip->sip_from->a_display, uri);
+  else
+    snprintf(buf, len, "<%s>", uri);
+}
+
+int
+cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
+                  const cay_route_t *route, const char *target)
+{
+  cay__invite_opts_t o;
+  cay__session_t *b;
+  bridge_t *br;
+  char from[512], *offer = NULL;
+  size_t offer_len;
+  int err = 0;
+
+  br = cay__calloc(1, sizeof *br);
+  if (br == NULL)
+    return -ENOMEM;
+  br->ss = ss;
+  br->route = route;
+  br->a = a->id;
+  cay__timer_init(&br->t_ring, on_ring_timeout, br);
+  cay__timer_init(&br->t_max, on_max_duration, br);
+  if (sip->sip_payload && sip->sip_payload->pl_len && route->n_codecs) {
+    const char *names[CAY_ROUTE_MAX_CODECS];
+    for (unsigned i = 0; i < route->n_codecs; i++)
+      names[i] = route->codecs[i];
+    err = cay__sdp_filter(sip->sip_payload->pl_data, sip->sip_payload->pl_len,
+                          names, route->n_codecs, &offer, &offer_len);
+  } else if (sip->sip_payload && sip->sip_payload->pl_len) {
+    offer = cay__strndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+    err = offer ? 0 : -ENOMEM;
+  }
+  if (err) {
+    cay__free(br);
+    return err;
+  }
+  from_of(sip, from, sizeof from);
+  memset(&o, 0, sizeof o);
+  o.uri = target;
+  o.from = from;
+  o.sdp = offer;
+  o.cb = on_b;
+  o.arg = br;
+  o.bridged = 1;
+  /* RFC 3261 section 16.6 item 3, as a proxy would: one hop less. */
+  o.max_forwards
+      = sip->sip_max_forwards ? (unsigned)sip->sip_max_forwards->mf_count : 71;
+  err = cay__session_invite_opts(ss, &o, &b);
+  cay__free(offer);
+  if (err) {
+    cay__free(br);
+    return err;
+  }
+  br->b = b->id;
+  a->bridged = 1;
+  cay_session_set_cb(a, on_a, br);
+  ss->bridges++;
+  if (route->ring_timeout_s)
+    cay__shard_timer_start(ss->shard, &br->t_ring,
+                           1000ull * route->ring_timeout_s);
+  CAY_DEBUG(SHARD_NO(ss), "bridge: %s -> %s (%s)", a->call_id, target,
+            b->call_id);
+  return 0;
+}
+
+int
+cay__bridge_is_loop(const cay__sessions_t *ss, const sip_t *sip,
+                    const char *target)
+{
+  char ruri[512];
+
+  /* A request that already went through this Cay (our sent-by in a Via)
+   * and would be forwarded to where it was sent before is a loop (RFC
+   * 3261 section 16.3 item 4's idea for a B2BUA): a spiral with another
+   * target is not. */
+  if (url_e(ruri, sizeof ruri, sip->sip_request->rq_url) <= 0)
+    return 0;
+  ruri[sizeof ruri - 1] = '\0';
+  for (const sip_via_t *v = sip->sip_via; v; v = v->v_next) {
+    char sent_by[96];
+    if (v->v_port)
+      snprintf(sent_by, sizeof sent_by, "%s:%s", v->v_host, v->v_port);
+    else
+      snprintf(sent_by, sizeof sent_by, "%s", v->v_host);
+    if (strcmp(sent_by, ss->ep->sent_by) == 0 && strcmp(ruri, target) == 0)
+      return 1;
+  }
+  return 0;
+}

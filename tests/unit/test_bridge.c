@@ -1,0 +1,410 @@
+/*
+ * The B2BUA bridge on a virtual clock: routes (404, reject, forward, loop
+ * 482), relaying (provisional, answer, failure mapping, CANCEL, BYE,
+ * re-INVITE, INFO), ring timeout, codec filtering, and a BYE racing the
+ * max-duration timeout in both orders (OpenSIPS issue 3835).
+ *
+ * The fixture's peer plays both sides: A (the caller) sends from
+ * 127.0.0.1:5070, and the B leg's target is the same address, so every
+ * message Cay sends lands in p->sent; A-leg and B-leg messages are told
+ * apart by Call-ID.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dialog/session_int.h"
+#include "support/peer.h"
+#include "support/run.h"
+
+#define T1 500
+
+static cay_config_t
+config(long max_s, unsigned ring_s, const char *codec)
+{
+  cay_config_t cfg;
+  cay_route_t *r;
+
+  cay_config_init(&cfg);
+  r = &cfg.routes[0];
+  snprintf(r->ruri_user, sizeof r->ruri_user, "^serv");
+  r->action = CAY_ROUTE_FORWARD;
+  snprintf(r->target, sizeof r->target, "sip:${ruri_user}@127.0.0.1:5070");
+  r->max_duration_s = max_s;
+  r->ring_timeout_s = ring_s;
+  if (codec) {
+    snprintf(r->codecs[0], sizeof r->codecs[0], "%s", codec);
+    r->n_codecs = 1;
+  }
+  r = &cfg.routes[1];
+  snprintf(r->ruri_user, sizeof r->ruri_user, "^busy$");
+  r->action = CAY_ROUTE_REJECT;
+  r->code = 486;
+  cfg.n_routes = 2;
+  return cfg;
+}
+
+static void
+invite_a(peer_t *p, const char *user, const char *extra)
+{
+  char ruri[96];
+
+  snprintf(ruri, sizeof ruri, "%s", user);
+  peer_send(p, "invite_to.sip", "user", ruri, "host", "127.0.0.1:5060",
+            "branch", "z9hG4bK-a-inv", "fromtag", "ft1", "callid", "a-leg",
+            "codecs", "0 8 101", "extra", extra, NULL);
+}
+
+/* Index of the last message Cay sent for the B leg (any Call-ID but A's)
+ * with @p status / @p method, or -1. */
+static int
+b_msg(peer_t *p, int status, const char *method)
+{
+  for (int i = (int)p->nsent - 1; i >= 0; i--) {
+    char *cid = peer_header(p, (unsigned)i, "Call-ID");
+    int b = strcmp(cid, "a-leg") != 0;
+    free(cid);
+    if (!b)
+      continue;
+    if (status ? peer_status(p, (unsigned)i) == status
+               : strcmp(peer_method(p, (unsigned)i), method) == 0)
+      return i;
+  }
+  return -1;
+}
+
+/* Answer Cay's request @p i (a B-leg request) as the callee. */
+static void
+respond(peer_t *p, unsigned i, const char *status, const char *extra,
+        const char *sdp)
+{
+  char *via = peer_header(p, i, "Via"), *from = peer_header(p, i, "From");
+  char *to = peer_header(p, i, "To"), *cid = peer_header(p, i, "Call-ID");
+  char *cseq = peer_header(p, i, "CSeq");
+  char tob[512];
+
+  snprintf(tob, sizeof tob, "%s%s", to, strstr(to, "tag=") ? "" : ";tag=b1");
+  if (sdp)
+    peer_send(p, "response_sdp.sip", "status", status, "phrase", "X", "via",
+              via, "from", from, "to", tob, "callid", cid, "cseq", cseq,
+              "extra", extra, "body", sdp, NULL);
+  else
+    peer_send(p, "response_extra.sip", "status", status, "phrase", "X", "via",
+              via, "from", from, "to", tob, "callid", cid, "cseq", cseq,
+              "extra", extra, NULL);
+  free(via);
+  free(from);
+  free(to);
+  free(cid);
+  free(cseq);
+}
+
+static const char b_answer[] = "v=0\r\n"
+                               "o=callee 1 1 IN IP4 127.0.0.9\r\n"
+                               "s=-\r\n"
+                               "c=IN IP4 127.0.0.9\r\n"
+                               "t=0 0\r\n"
+                               "m=audio 7000 RTP/AVP 0\r\n";
+
+static const char contact_b[] = "Contact: <sip:callee@127.0.0.1:5070>\r\n";
+
+/* A calls, B rings and answers, A ACKs: returns A's To tag. */
+static void
+bridged_call(peer_t *p, char *a_tag, size_t n)
+{
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(inv, 0);
+  respond(p, (unsigned)inv, "180", contact_b, NULL);
+  respond(p, (unsigned)inv, "200", contact_b, b_answer);
+  int ok = peer_find_last(p, 200, NULL);
+  ck_assert_int_ge(ok, 0);
+  peer_to_tag(p, (unsigned)ok, a_tag, n);
+  peer_send(p, "request.sip", "method", "ACK", "branch", "z9hG4bK-a-ack",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "1", "totag", a_tag,
+            "maxfwd", "70", "extra", "", NULL);
+}
+
+static void
+a_request(peer_t *p, const char *method, const char *branch, const char *cseq,
+          const char *tag)
+{
+  peer_send(p, "request.sip", "method", method, "branch", branch, "fromtag",
+            "ft1", "callid", "a-leg", "cseq", cseq, "totag", tag, "maxfwd",
+            "70", "extra", "", NULL);
+}
+
+START_TEST(bridge_forward_relays_ringing_and_answer)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(inv, 0);
+  /* The B leg: the target from the template, A's offer, one hop less
+   * (RFC 3261 section 16.6 item 3), A's From with a new tag. */
+  ck_assert_int_eq(
+      strncmp(p->sent[inv].data, "INVITE sip:service@127.0.0.1:5070 ", 34), 0);
+  char *mf = peer_header(p, (unsigned)inv, "Max-Forwards");
+  ck_assert_str_eq(mf, "69");
+  free(mf);
+  ck_assert_ptr_nonnull(strstr(p->sent[inv].data, "o=user1 53655765"));
+  char *from = peer_header(p, (unsigned)inv, "From");
+  ck_assert_ptr_nonnull(strstr(from, "sip:sipp@127.0.0.1:5070"));
+  ck_assert_ptr_null(strstr(from, "tag=ft1"));
+  free(from);
+  respond(p, (unsigned)inv, "180", contact_b, NULL);
+  ck_assert_int_eq(peer_count(p, 180, NULL), 1); /* to A */
+  respond(p, (unsigned)inv, "200", contact_b, b_answer);
+  ck_assert_int_ge(b_msg(p, 0, "ACK"), 0);
+  int ok = peer_find_last(p, 200, NULL);
+  ck_assert_int_ge(ok, 0);
+  /* A's 200 carries B's answer. */
+  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "o=callee 1 1"));
+  peer_to_tag(p, (unsigned)ok, tag, sizeof tag);
+  a_request(p, "ACK", "z9hG4bK-a-ack", "1", tag);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  ck_assert_uint_eq(p->ss.bridges, 1);
+  /* A hangs up: B gets BYE; both end. */
+  a_request(p, "BYE", "z9hG4bK-a-bye", "2", tag);
+  int bye = b_msg(p, 0, "BYE");
+  ck_assert_int_ge(bye, 0);
+  respond(p, (unsigned)bye, "200", "", NULL);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_uint_eq(p->ss.bridges, 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(bridge_routes_no_match_404_and_reject)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "nobody", "");
+  ck_assert_int_eq(peer_last_status(p), 404);
+  peer_clear(p);
+  peer_send(p, "invite_to.sip", "user", "busy", "host", "127.0.0.1:5060",
+            "branch", "z9hG4bK-b2", "fromtag", "ft2", "callid", "busy-call",
+            "codecs", "0", "extra", "", NULL);
+  ck_assert_int_eq(peer_last_status(p), 486);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(bridge_9_cancel_from_a_cancels_b)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "180", contact_b, NULL);
+  a_request(p, "CANCEL", "z9hG4bK-a-inv", "1", "");
+  ck_assert_int_eq(peer_count(p, 487, NULL), 1); /* A's INVITE */
+  int cancel = b_msg(p, 0, "CANCEL");
+  ck_assert_int_ge(cancel, 0);
+  respond(p, (unsigned)cancel, "200", "", NULL);
+  respond(p, (unsigned)inv, "487", "", NULL);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_uint_eq(p->ss.bridges, 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(bridge_ring_timeout_cancels_b_and_480_to_a)
+{
+  cay_config_t cfg = config(-1, 2, NULL);
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "180", contact_b, NULL);
+  peer_advance(p, 1999);
+  ck_assert_int_lt(b_msg(p, 0, "CANCEL"), 0);
+  peer_advance(p, 1);
+  ck_assert_int_ge(b_msg(p, 0, "CANCEL"), 0);
+  ck_assert_int_eq(peer_count(p, 480, NULL), 1);
+  respond(p, (unsigned)inv, "487", "", NULL);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(bridge_failures_mapped_486_kept_503_becomes_500)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "");
+  respond(p, (unsigned)b_msg(p, 0, "INVITE"), "486", "", NULL);
+  ck_assert_int_eq(peer_count(p, 486, NULL), 1);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_clear(p);
+  peer_send(p, "invite_to.sip", "user", "service", "host", "127.0.0.1:5060",
+            "branch", "z9hG4bK-2", "fromtag", "ft2", "callid", "a-leg2",
+            "codecs", "0", "extra", "", NULL);
+  int inv = -1;
+  for (unsigned i = 0; i < p->nsent; i++)
+    if (strcmp(peer_method(p, i), "INVITE") == 0)
+      inv = (int)i;
+  respond(p, (unsigned)inv, "503", "", NULL);
+  /* RFC 3261 section 16.7 item 6: B's overload is not passed on. */
+  ck_assert_int_eq(peer_count(p, 503, NULL), 0);
+  ck_assert_int_eq(peer_count(p, 500, NULL), 1);
+  peer_free(p);
+}
+END_TEST
+
+/* The race of OpenSIPS issue 3835: A's BYE and the max-duration timeout on
+ * the same loop. Whichever runs first wins; B gets exactly one BYE. */
+START_TEST(bridge_race_bye_first_then_timeout)
+{
+  cay_config_t cfg = config(2, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  peer_advance(p, 1900);
+  a_request(p, "BYE", "z9hG4bK-a-bye", "2", tag);
+  peer_advance(p, 100); /* the timeout would have fired now */
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1); /* to B only */
+  respond(p, (unsigned)b_msg(p, 0, "BYE"), "200", "", NULL);
+  peer_advance(p, 5000);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_uint_eq(p->ss.bridges, 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(bridge_race_timeout_first_then_bye)
+{
+  cay_config_t cfg = config(2, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  peer_advance(p, 2000);
+  /* BYE to both legs. */
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 2);
+  int b_bye = b_msg(p, 0, "BYE");
+  ck_assert_int_ge(b_bye, 0);
+  /* A's BYE crosses ours: answered 200, nothing more to B. */
+  a_request(p, "BYE", "z9hG4bK-a-bye", "2", tag);
+  ck_assert_int_eq(peer_last_status(p), 200);
+  respond(p, (unsigned)b_bye, "200", "", NULL);
+  /* A answers our BYE too (481: its dialog is gone). */
+  for (unsigned i = 0; i < p->nsent; i++)
+    if (strcmp(peer_method(p, i), "BYE") == 0 && (int)i != b_bye)
+      respond(p, i, "481", "", NULL);
+  peer_advance(p, 64 * T1);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 2);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_uint_eq(p->ss.bridges, 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(bridge_16_3_loop_to_itself_482)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+
+  /* The B leg Cay would send, arriving back at Cay: our Via, and a
+   * Request-URI equal to the target. */
+  peer_send(
+      p, "invite_to.sip", "user", "service", "host", "127.0.0.1:5070", "branch",
+      "z9hG4bK-loop\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx",
+      "fromtag", "ft1", "callid", "loop", "codecs", "0", "extra", "", NULL);
+  ck_assert_int_eq(peer_last_status(p), 482);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(bridge_14_reinvite_from_a_relayed_and_answer_back)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  peer_send(p, "request_body.sip", "method", "INVITE", "branch", "z9hG4bK-a-re",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "2", "totag", tag,
+            "extra", "", "ctype", "application/sdp", "body",
+            "v=0\r\no=user1 53655765 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+            "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6010 RTP/AVP 8\r\n",
+            NULL);
+  int re = b_msg(p, 0, "INVITE");
+  ck_assert_ptr_nonnull(strstr(p->sent[re].data, "m=audio 6010 RTP/AVP 8"));
+  unsigned before = peer_count(p, 200, NULL);
+  respond(p, (unsigned)re, "200", contact_b,
+          "v=0\r\no=callee 1 2 IN IP4 127.0.0.9\r\ns=-\r\n"
+          "c=IN IP4 127.0.0.9\r\nt=0 0\r\nm=audio 7010 RTP/AVP 8\r\n");
+  ck_assert_uint_eq(peer_count(p, 200, NULL), before + 1);
+  int ok = peer_find_last(p, 200, NULL);
+  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "m=audio 7010"));
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(bridge_6086_info_relayed)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  peer_send(p, "request_body.sip", "method", "INFO", "branch", "z9hG4bK-a-in",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "2", "totag", tag,
+            "extra", "", "ctype", "application/dtmf-relay", "body",
+            "Signal=5\r\nDuration=160\r\n", NULL);
+  int info = b_msg(p, 0, "INFO");
+  ck_assert_int_ge(info, 0);
+  char *ct = peer_header(p, (unsigned)info, "Content-Type");
+  ck_assert_str_eq(ct, "application/dtmf-relay");
+  free(ct);
+  ck_assert_ptr_nonnull(strstr(p->sent[info].data, "Signal=5"));
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(bridge_codecs_filtered_in_b_offer)
+{
+  cay_config_t cfg = config(-1, 60, "PCMA");
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_ptr_nonnull(
+      strstr(p->sent[inv].data, "m=audio 6000 RTP/AVP 8\r\n"));
+  ck_assert_ptr_null(strstr(p->sent[inv].data, "PCMU"));
+  ck_assert_ptr_nonnull(strstr(p->sent[inv].data, "a=rtpmap:8 PCMA/8000"));
+  peer_free(p);
+}
+END_TEST
+
+int
+main(void)
+{
+  Suite *s = suite_create("b2bua_bridge");
+  TCase *tc = tcase_create("bridge");
+
+  tcase_add_test(tc, bridge_forward_relays_ringing_and_answer);
+  tcase_add_test(tc, bridge_routes_no_match_404_and_reject);
+  tcase_add_test(tc, bridge_9_cancel_from_a_cancels_b);
+  tcase_add_test(tc, bridge_ring_timeout_cancels_b_and_480_to_a);
+  tcase_add_test(tc, bridge_failures_mapped_486_kept_503_becomes_500);
+  tcase_add_test(tc, bridge_race_bye_first_then_timeout);
+  tcase_add_test(tc, bridge_race_timeout_first_then_bye);
+  tcase_add_test(tc, bridge_16_3_loop_to_itself_482);
+  tcase_add_test(tc, bridge_14_reinvite_from_a_relayed_and_answer_back);
+  tcase_add_test(tc, bridge_6086_info_relayed);
+  tcase_add_test(tc, bridge_codecs_filtered_in_b_offer);
+  suite_add_tcase(s, tc);
+  return cay_test_run(s);
+}
