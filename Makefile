@@ -59,7 +59,8 @@ test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j 2
 
 # Unit and integration tests, then the same tests under ASan+UBSan, the
-# multi-shard tests (label "shards") and the mailbox under ThreadSanitizer,
+# multi-shard, session and B2BUA tests (labels "shards", "sessions",
+# "b2bua") and the mailbox under ThreadSanitizer,
 # then a short pass of the benchmark suite so that its scripts cannot rot.
 test: build asan tsan format-check
 	ctest --test-dir $(BUILD) --output-on-failure
@@ -67,7 +68,7 @@ test: build asan tsan format-check
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -L shards
+	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -L 'shards|sessions|b2bua' 
 	TSAN_OPTIONS=halt_on_error=1 \
 	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -R 'unit.test_mailbox'
 	python3 bench/run --selftest --no-install --cay-bin $(BUILD)/cay

@@ -231,6 +231,7 @@ make_local_sdp(cay__session_t *s, const cay__txn_t *t, const char *given,
   const sip_t *sip = sip_object(cay__txn_request(t));
 
   if (given) {
+    cay__session_origin(s, given);
     *out = cay__strdup(given);
     *len = *out ? strlen(*out) : 0;
     return *out ? 0 : -ENOMEM;
@@ -397,6 +398,8 @@ cay__mod_send(cay__session_t *s, const char *sdp, int update, int refresh)
   m = mod_get(s);
   if (m == NULL)
     return -ENOMEM;
+  if (sdp && m->out_sdp != sdp && !refresh)
+    cay__session_origin(s, sdp); /* the embedder's own, or Cay's */
   if (sdp && m->out_sdp != sdp) {
     cay__free(m->out_sdp);
     m->out_sdp = cay__strdup(sdp);

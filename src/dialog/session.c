@@ -58,6 +58,7 @@ free_session(cay__defer_t *d)
 
   cay__free(s->ok_bytes);
   cay__free(s->sdp);
+  cay__free(s->origin);
   cay__free(s->text);
   cay__free(s);
 }

@@ -35,6 +35,8 @@ struct cay__session {
   void *cb_arg;
   cay__mod_t *mod;      /* a re-INVITE/UPDATE in progress, either way */
   cay__stimer_t st;     /* RFC 4028 session timer (interval 0: none) */
+  char *origin;         /* "user id" of o= when the embedder's SDP went
+                           first (RFC 3264 section 8), else NULL */
   uint32_t max_s;       /* dialog max duration, s (0: none) */
   uint32_t sdp_version; /* o= version of our last SDP (RFC 3264 s.8) */
   uint32_t rseq;        /* UAS: RSeq of our last reliable 1xx; UAC: the
@@ -146,6 +148,7 @@ void cay__session_start(cay__session_t *s);
 void cay__session_step(cay__session_t *s);
 void cay__session_prack(cay__session_t *s, cay__txn_t *t, const sip_t *sip);
 void cay__session_prack_timeout(cay__session_t *s);
+void cay__session_origin(cay__session_t *s, const char *sdp);
 int cay__session_answer_sdp(cay__session_t *s, const char *offer, size_t len,
                             char **out, size_t *out_len);
 int cay__session_offer_sdp(cay__session_t *s, char **out, size_t *out_len);

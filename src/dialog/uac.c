@@ -190,10 +190,13 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
   s->offer_in_invite = sdp != NULL;
   if (err == 0 && sdp && (s->sdp = cay__strdup(sdp)) == NULL)
     err = -ENOMEM; /* kept until the 2xx: a 422 retry sends it again */
+  if (err == 0 && sdp)
+    cay__session_origin(s, sdp);
   if (err == 0)
     err = cay__idtab_add(&ss->shard->ids, s, &s->id);
   if (err) {
     cay__free(s->sdp);
+    cay__free(s->origin);
     cay__free(s->text);
     cay__free(s);
     return err;

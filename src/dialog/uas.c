@@ -57,28 +57,57 @@ cache_answer(cay__sessions_t *ss, const char *offer, size_t offer_len,
   ss->answer_id_off = (size_t)(o - answer) + 6;
 }
 
-/* Replace the o= version (1 as the SDP layer writes it) of @p *sdp by
- * @p version (RFC 3264 section 8: each new SDP of a session counts up). */
+/* Restamp an SDP the SDP layer built ("o=cay ID 1 ..."): the session's
+ * origin (the embedder's own username and id when its SDP went first,
+ * else Cay's) with the next version (RFC 3264 section 8: every new SDP of
+ * a session keeps o= and counts the version up). */
 static int
-set_version(char **sdp, size_t *len, uint32_t version)
+restamp(cay__session_t *s, char **sdp, size_t *len)
 {
-  char *o = strstr(*sdp, "o=cay "), *v, *out, num[16];
-  size_t nl;
+  char *o = strstr(*sdp, "o=cay "), *v, *out, head[192];
+  size_t hl, rest_off;
 
-  if (version <= 1 || o == NULL || (v = strchr(o + 6, ' ')) == NULL
-      || strncmp(v, " 1 ", 3) != 0)
+  s->sdp_version++;
+  if (o == NULL || (v = strchr(o + 6, ' ')) == NULL || strncmp(v, " 1 ", 3))
     return 0;
-  nl = (size_t)snprintf(num, sizeof num, "%u", (unsigned)version);
-  out = cay__malloc(*len + nl);
+  if (s->origin)
+    hl = (size_t)snprintf(head, sizeof head, "o=%s %u", s->origin,
+                          (unsigned)s->sdp_version);
+  else
+    hl = (size_t)snprintf(head, sizeof head, "%.*s %u", (int)(v - o), o,
+                          (unsigned)s->sdp_version);
+  if (hl >= sizeof head)
+    return CAY_ELIMIT;
+  rest_off = (size_t)(v + 2 - *sdp); /* from the space after "1" */
+  out = cay__malloc((size_t)(o - *sdp) + hl + (*len - rest_off) + 1);
   if (out == NULL)
     return -ENOMEM;
-  memcpy(out, *sdp, (size_t)(v - *sdp) + 1);
-  memcpy(out + (v - *sdp) + 1, num, nl);
-  memcpy(out + (v - *sdp) + 1 + nl, v + 2, *len - (size_t)(v + 2 - *sdp) + 1);
+  memcpy(out, *sdp, (size_t)(o - *sdp));
+  memcpy(out + (o - *sdp), head, hl);
+  memcpy(out + (o - *sdp) + hl, *sdp + rest_off, *len - rest_off + 1);
+  *len = (size_t)(o - *sdp) + hl + (*len - rest_off);
   cay__free(*sdp);
   *sdp = out;
-  *len = *len - 1 + nl;
   return 0;
+}
+
+void
+cay__session_origin(cay__session_t *s, const char *sdp)
+{
+  /* "o=<username> <sess-id> <sess-version> <nettype> ..." (RFC 4566
+   * section 5.2): keep username and id, and the version to count on. */
+  const char *o = strstr(sdp, "o=");
+  char user[64], id[32];
+  unsigned long version;
+
+  if (o == NULL || (o != sdp && o[-1] != '\n')
+      || sscanf(o + 2, "%63s %31s %lu", user, id, &version) != 3)
+    return;
+  cay__free(s->origin);
+  s->origin = cay__malloc(strlen(user) + strlen(id) + 2);
+  if (s->origin)
+    sprintf(s->origin, "%s %s", user, id);
+  s->sdp_version = (uint32_t)version;
 }
 
 int
@@ -87,7 +116,7 @@ cay__session_answer_sdp(cay__session_t *s, const char *offer, size_t len,
 {
   int err = cay__sdp_answer(offer, len, &s->ss->sdp, sdp_session_id(s), out,
                             out_len);
-  if (err == 0 && (err = set_version(out, out_len, ++s->sdp_version)) != 0) {
+  if (err == 0 && (err = restamp(s, out, out_len)) != 0) {
     cay__free(*out);
     *out = NULL;
   }
@@ -98,7 +127,7 @@ int
 cay__session_offer_sdp(cay__session_t *s, char **out, size_t *out_len)
 {
   int err = cay__sdp_offer(&s->ss->sdp, sdp_session_id(s), out, out_len);
-  if (err == 0 && (err = set_version(out, out_len, ++s->sdp_version)) != 0) {
+  if (err == 0 && (err = restamp(s, out, out_len)) != 0) {
     cay__free(*out);
     *out = NULL;
   }
@@ -383,7 +412,7 @@ cay_session_answer(cay_session_t *s, const char *sdp)
     s->sdp_len = s->sdp ? strlen(sdp) : 0;
     if (s->sdp == NULL)
       return -ENOMEM;
-    s->sdp_version = 1;
+    cay__session_origin(s, sdp);
   } else if ((err = cay__session_auto_sdp(s, sip_object(cay__txn_request(t))))
              != 0) {
     return err;

@@ -140,8 +140,13 @@ cay_server_start(cay_server_t *srv)
   /* DESIGN.md section 4: the registry is frozen before any shard runs, so
    * that the shards read it without locks. */
   cay__supps_freeze(&srv->supps);
-  for (unsigned i = 0; i < srv->nshards; i++)
+  for (unsigned i = 0; i < srv->nshards; i++) {
     cay__supps_attach(&srv->supps, &srv->workers[i]->ep);
+    /* Set before any shard runs, like the supplements: read without
+     * locks from then on. */
+    srv->workers[i]->ss.on_incoming = srv->on_incoming;
+    srv->workers[i]->ss.incoming_arg = srv->incoming_arg;
+  }
   for (unsigned i = 0; i < srv->nshards; i++) {
     err = cay__worker_start(srv->workers[i]);
     if (err)

@@ -434,8 +434,6 @@ cay__worker_layers_init(cay__worker_t *w, const char *sent_by)
     return err;
   err = cay__sessions_init(&w->ss, &w->ep, &w->srv->cfg);
   w->ss.nshards = w->srv->nshards;
-  w->ss.on_incoming = w->srv->on_incoming;
-  w->ss.incoming_arg = w->srv->incoming_arg;
   if (err) {
     cay__endpoint_fini(&w->ep);
     return err;

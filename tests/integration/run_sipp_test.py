@@ -22,6 +22,13 @@ Steps:
  5. Print one line `PASS ...` or `FAIL ...: reasons`, then on failure
     cay's stderr tail and SIPp's screen and errors. Exit 0 or 1.
 
+--parallel-scenario FILE runs one more SIPp UAC with FILE against the
+same cay at the same time (same SIPp arguments, judged the same way), and
+--parallel-command CMD runs CMD (split like a shell line) alongside, which
+must exit 0: so that tests that mostly wait (session timers) share one
+cay run and one wall-clock wait. Both may be repeated. cay is stopped
+once all of them are done, and its --expect checks cover all of them.
+
 --peer-only replaces cay by a SIPp UAS (`-sn uas`, or --peer-scenario
 FILE): the same SIPp run and parsing, used to check the harness itself
 when there is no cay binary. Its readiness is the UAS holding its port;
@@ -36,6 +43,7 @@ Validate the harness itself with the stand-in server fake_cay.py:
 
 import argparse
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -117,9 +125,17 @@ def parse_args(argv):
     p.add_argument("--log-level", default=None, help="cay -l LEVEL")
     p.add_argument("--keep", action="store_true",
                    help="keep the work directory even on success")
+    p.add_argument("--parallel-scenario", action="append", default=[],
+                   help="one more SIPp UAC with this scenario, run at the "
+                        "same time against the same cay")
+    p.add_argument("--parallel-command", action="append", default=[],
+                   help="a command (one shell-like string) run at the same "
+                        "time; it must exit 0")
     args = p.parse_args(ours)
     if not args.peer_only and not args.cay:
         p.error("--cay is required unless --peer-only")
+    if args.peer_only and (args.parallel_scenario or args.parallel_command):
+        p.error("--parallel-* options need cay (not with --peer-only)")
     for spec in args.expect + args.expect_shard:
         try:
             cayrun.parse_expect(spec)
@@ -284,8 +300,9 @@ def start_peer(args, workdir, port):
         cayrun.HOST, port)
 
 
-def uac_args(args, port):
-    what = (["-sf", os.path.abspath(args.scenario)] if args.scenario
+def uac_args(args, port, scenario=None):
+    scenario = scenario or args.scenario
+    what = (["-sf", os.path.abspath(scenario)] if scenario
             else ["-sn", args.sn])
     if args.tcp:
         what = what + ["-t", "t1"]
@@ -355,6 +372,73 @@ def sipp_text(rc, stats):
         rc, stats["SuccessfulCall"], stats["FailedCall"], extra)
 
 
+class ParallelSipp:
+    """A SIPp UAC run alongside the main one (--parallel-scenario)."""
+
+    def __init__(self, args, workdir, port, scenario, tag):
+        self.tag = tag
+        self.sipp = Sipp(args.sipp, workdir, tag)
+        self.sipp.start(uac_args(args, port, scenario))
+
+    def finish(self, cay, args):
+        rc = wait_uac(self.sipp, cay, args.sipp_timeout + 20)
+        stats = self.sipp.stats()
+        bad = ["%s: %s" % (self.tag, p)
+               for p in judge_sipp(self.sipp, rc, stats, args.calls)]
+        return sipp_text(rc, stats), bad
+
+    def report(self):
+        return self.sipp.report()
+
+
+class ParallelCommand:
+    """A command run alongside SIPp (--parallel-command); exit 0 wanted."""
+
+    def __init__(self, workdir, command, tag):
+        self.tag = tag
+        self.cmd = shlex.split(command)
+        self.out = os.path.join(workdir, tag + ".out")
+        with open(self.out, "wb") as out:
+            self.proc = cayrun.popen(self.cmd, out, subprocess.STDOUT,
+                                     workdir)
+
+    def finish(self, cay, args):
+        try:
+            rc = self.proc.wait(timeout=args.sipp_timeout + 20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            return "killed", ["%s: still running after %.0f s (killed)"
+                              % (self.tag, args.sipp_timeout + 20)]
+        # Its verdict is its first PASS/FAIL line, else its last line.
+        with open(self.out, encoding="utf-8", errors="replace") as f:
+            lines = [ln.rstrip() for ln in f if ln.strip()]
+        verdict = next((ln for ln in lines if ln.startswith(("PASS", "FAIL"))),
+                       lines[-1] if lines else "(no output)")
+        bad = [] if rc == 0 else ["%s: exit code %s" % (self.tag, rc)]
+        return "rc=%s %s" % (rc, verdict), bad
+
+    def report(self):
+        return "--- %s command: %s\n--- %s output (%s), last lines:\n%s" % (
+            self.tag, " ".join(self.cmd), self.tag, self.out,
+            cayrun.tail(self.out, 60))
+
+
+def start_parallel(args, workdir, port, test):
+    """Start every --parallel-scenario and --parallel-command."""
+    out = []
+    for i, scenario in enumerate(args.parallel_scenario):
+        p = ParallelSipp(args, workdir, port, scenario, "uac%d" % (i + 2))
+        print("%s: sipp (%s): %s" % (test, p.tag, " ".join(p.sipp.cmd)),
+              flush=True)
+        out.append(p)
+    for i, command in enumerate(args.parallel_command):
+        c = ParallelCommand(workdir, command, "cmd%d" % (i + 1))
+        print("%s: %s: %s" % (test, c.tag, " ".join(c.cmd)), flush=True)
+        out.append(c)
+    return out
+
+
 def run(args):
     started = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="cay-it-%s-" % args.name)
@@ -393,10 +477,17 @@ def run(args):
     uac = Sipp(args.sipp, workdir, "uac")
     uac.start(uac_args(args, port))
     print("%s: sipp: %s" % (test, " ".join(uac.cmd)), flush=True)
+    others = start_parallel(args, workdir, port, test)
     rc = wait_uac(uac, cay, args.sipp_timeout + 20)
     stats = uac.stats()
     problems += judge_sipp(uac, rc, stats, args.calls)
     line = sipp_text(rc, stats)
+    for what in others:
+        text, bad = what.finish(cay, args)
+        line += " | %s %s" % (what.tag, text)
+        problems += bad
+        if bad:
+            reports.append(what.report())
 
     if args.settle_ms:
         time.sleep(args.settle_ms / 1000.0)

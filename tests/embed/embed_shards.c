@@ -1,0 +1,182 @@
+/*
+ * Proof that every callback of a session runs on the shard that owns it
+ * (DESIGN.md rule 2, cay/session.h): Cay with SHARDS shards answers the
+ * calls SIPp makes to udp:127.0.0.1:PORT through cay_server_on_session,
+ * and a supplement records the thread of every hook call per Call-ID. At
+ * the end, for every call, each hook ran on the thread that got the
+ * session's incoming callback, and more than one thread took calls.
+ *
+ *   embed_shards PORT SHARDS RUN_MS
+ *
+ * Runs for RUN_MS, then closes Cay. Prints "embed_shards: calls=N
+ * threads=T hooks=H wrong_thread=W" and exits 0 when calls > 0, W == 0,
+ * every call's hooks were seen, and T > 1.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cay/cay.h>
+
+#define MAX_CALLS 4096
+
+static struct {
+  pthread_mutex_t lock;
+  struct call {
+    char call_id[128];
+    pthread_t owner; /* thread of the incoming callback */
+    int owned;
+    unsigned hooks;
+  } calls[MAX_CALLS];
+  unsigned n;
+  unsigned long hooks, wrong;
+  pthread_t threads[64];
+  unsigned nthreads;
+  cay_server_t *srv;
+  uv_timer_t stop;
+} app = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The record of @p call_id (created when new). Call with the lock. */
+static struct call *
+call_of(const char *call_id)
+{
+  for (unsigned i = 0; i < app.n; i++)
+    if (strcmp(app.calls[i].call_id, call_id) == 0)
+      return &app.calls[i];
+  if (app.n == MAX_CALLS)
+    return NULL;
+  struct call *c = &app.calls[app.n++];
+  snprintf(c->call_id, sizeof c->call_id, "%s", call_id);
+  return c;
+}
+
+/* A hook ran for @p call_id on this thread: it must be the owner's. */
+static void
+saw_hook(const sip_t *sip)
+{
+  if (sip == NULL || sip->sip_call_id == NULL)
+    return;
+  pthread_mutex_lock(&app.lock);
+  struct call *c = call_of(sip->sip_call_id->i_id);
+  if (c) {
+    c->hooks++;
+    app.hooks++;
+    /* The session is made after the INVITE's incoming hook; that first
+     * hook is checked at the end against the owner. */
+    if (c->owned && !pthread_equal(c->owner, pthread_self()))
+      app.wrong++;
+    if (!c->owned) {
+      c->owner = pthread_self();
+      c->owned = 2; /* provisional: the hook's thread */
+    }
+  }
+  pthread_mutex_unlock(&app.lock);
+}
+
+static int
+in_request(msg_t *msg, sip_t *sip, void *arg)
+{
+  (void)msg;
+  (void)arg;
+  saw_hook(sip);
+  return 0;
+}
+
+static void
+out_response(msg_t *msg, sip_t *sip, void *arg)
+{
+  (void)msg;
+  (void)arg;
+  saw_hook(sip);
+}
+
+static void
+on_incoming(cay_session_t *s, const cay_incoming_t *in, void *arg)
+{
+  (void)in;
+  (void)arg;
+  pthread_mutex_lock(&app.lock);
+  struct call *c = call_of(cay_session_call_id(s));
+  if (c) {
+    if (c->owned == 2 && !pthread_equal(c->owner, pthread_self()))
+      app.wrong++; /* the INVITE's hook ran elsewhere */
+    c->owner = pthread_self();
+    c->owned = 1;
+  }
+  unsigned i;
+  for (i = 0; i < app.nthreads; i++)
+    if (pthread_equal(app.threads[i], pthread_self()))
+      break;
+  if (i == app.nthreads && app.nthreads < 64)
+    app.threads[app.nthreads++] = pthread_self();
+  pthread_mutex_unlock(&app.lock);
+  cay_session_answer(s, NULL);
+}
+
+static void
+on_closed(cay_server_t *srv, void *arg)
+{
+  (void)srv;
+  (void)arg;
+  uv_close((uv_handle_t *)&app.stop, NULL);
+}
+
+static void
+on_stop(uv_timer_t *t)
+{
+  (void)t;
+  cay_server_close(app.srv, 2000, on_closed, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+  uv_loop_t loop;
+  cay_config_t cfg;
+  char text[256];
+  int err;
+
+  if (argc != 4) {
+    fprintf(stderr, "usage: embed_shards PORT SHARDS RUN_MS\n");
+    return 2;
+  }
+  uv_loop_init(&loop);
+  cay_config_init(&cfg);
+  cfg.shards = (unsigned)atoi(argv[2]);
+  cfg.log_level = CAY_LOG_WARN;
+  cfg.n_listen = 1;
+  snprintf(text, sizeof text, "udp:127.0.0.1:%s", argv[1]);
+  if (cay_config_parse_listen(text, &cfg.listen[0], text, sizeof text)) {
+    fprintf(stderr, "embed_shards: %s\n", text);
+    return 2;
+  }
+  err = cay_server_create(&app.srv, &loop, &cfg);
+  if (err == 0) {
+    cay_supp_t rec = { .name = "thread-recorder",
+                       .priority = CAY_SUPP_PRIO_APP,
+                       .incoming_request = in_request,
+                       .outgoing_response = out_response };
+    err = cay_supp_register(app.srv, &rec);
+  }
+  if (err == 0)
+    err = cay_server_on_session(app.srv, on_incoming, NULL);
+  if (err == 0)
+    err = cay_server_start(app.srv);
+  if (err) {
+    fprintf(stderr, "embed_shards: cay: %s\n", cay_strerror(err));
+    return 1;
+  }
+  uv_timer_init(&loop, &app.stop);
+  uv_timer_start(&app.stop, on_stop, (uint64_t)atoi(argv[3]), 0);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  unsigned owned = 0;
+  for (unsigned i = 0; i < app.n; i++)
+    owned += app.calls[i].owned == 1 && app.calls[i].hooks >= 3;
+  printf("embed_shards: calls=%u owned_with_hooks=%u threads=%u hooks=%lu "
+         "wrong_thread=%lu\n",
+         app.n, owned, app.nthreads, app.hooks, app.wrong);
+  return app.n > 0 && owned == app.n && app.wrong == 0 && app.nthreads > 1 ? 0
+                                                                           : 1;
+}

@@ -1,0 +1,434 @@
+#!/usr/bin/env python3
+"""Run one call through `cay` as a B2BUA, SIPp on both sides, and judge it.
+
+Usage (everything after `--` goes to the caller SIPp unchanged):
+
+  run_b2bua_test.py --cay build/cay --name b2bua_calls_2000_udp \\
+      --caller-scenario scenarios/uac_basic.xml --callee-sn uas \\
+      --expect dialogs_live=0 --expect txns_live=0 -- -m 2000 -r 200
+
+    caller SIPp (UAC) --A leg--> cay (route forward) --B leg--> callee SIPp
+
+Steps:
+ 1. Start the callee SIPp (UAS: `-sn uas` or --callee-scenario FILE) on a
+    free port, `-t t1` with --tcp, and wait until it holds the port.
+ 2. Write the cay config: --route-yaml with @CALLEE_PORT@ replaced, or a
+    default table of one route forwarding every INVITE to
+    sip:${ruri_user}@127.0.0.1:PORT (;transport=tcp with --tcp), with any
+    --route-opt KEY=VALUE lines added. Start cay on a free port (UDP, and
+    TCP on the same port with --tcp), -s N with --shards, and wait until it
+    answers OPTIONS.
+ 3. Run the caller SIPp (UAC) against cay, as run_sipp_test.py does.
+ 4. SIGTERM cay (it drains and prints its summary), then SIGUSR1 the
+    callee (SIPp's graceful quit: running calls finish, counters dumped).
+ 5. Judge: caller exit code 0, no failed calls, -m successful calls;
+    callee exit code 0, no failed calls, --callee-calls (default -m)
+    successful calls; cay exit code 0 and every --expect on its summary;
+    every --caller-count / --callee-count on SIPp's per-message counts.
+ 6. Print `PASS ...` or `FAIL ...: reasons`, and on failure the tails of
+    cay's log and both SIPp reports. Exit 0 or 1.
+
+Scenario files may hold @KEY@ placeholders, replaced in a copy in the work
+directory (and in --route-yaml): CALLEE_PORT always, MAX_DURATION_MS from
+--route-opt max_duration_s=N, BYE_AFTER_MS = MAX_DURATION_MS - --lead-ms
+(the race of issue 5: the caller's BYE that many ms before the max
+duration), and any --subst KEY=VALUE.
+
+Per-message counts (--caller-count, --callee-count) come from SIPp's
+-trace_counts file; a key is a column name without its step number, summed
+over the steps that share it: `BYE_Recv=2000` is every BYE the callee
+received (retransmissions are `BYE_Retrans`, unexpected ones `BYE_Unexp`).
+"""
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cayrun  # noqa: E402
+import run_sipp_test  # noqa: E402
+
+DEFAULT_ROUTE = """\
+routes:
+  - match: { method: INVITE }
+    action: forward
+    target: "sip:${ruri_user}@127.0.0.1:@CALLEE_PORT@@TRANSPORT_PARAM@"
+"""
+
+
+def parse_args(argv):
+    if "--" in argv:
+        cut = argv.index("--")
+        ours, sipp_extra = argv[:cut], argv[cut + 1:]
+    else:
+        ours, sipp_extra = argv, []
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], allow_abbrev=False,
+        epilog="Arguments after -- are passed to the caller SIPp (-m, -r, "
+               "-l, -d, ...).")
+    p.add_argument("--cay", required=True, help="the cay binary")
+    p.add_argument("--sipp", default="sipp", help="SIPp binary")
+    p.add_argument("--name", required=True, help="test name for reports")
+    caller = p.add_mutually_exclusive_group(required=True)
+    caller.add_argument("--caller-scenario", help="caller (UAC) XML file")
+    caller.add_argument("--caller-sn", help="caller built-in, e.g. uac")
+    callee = p.add_mutually_exclusive_group()
+    callee.add_argument("--callee-scenario", help="callee (UAS) XML file")
+    callee.add_argument("--callee-sn", default=None,
+                        help="callee built-in scenario (default uas)")
+    p.add_argument("--callee-arg", action="append", default=[],
+                   help="one more argument for the callee SIPp (repeat "
+                        "for each word, e.g. --callee-arg=-d "
+                        "--callee-arg=500)")
+    p.add_argument("--callee-calls", type=int, default=None,
+                   help="successful calls wanted at the callee (default: "
+                        "the caller's -m; -1: do not check)")
+    p.add_argument("--shards", type=int, default=None,
+                   help="run cay with -s N")
+    p.add_argument("--tcp", action="store_true",
+                   help="TCP on both legs: caller -t t1, cay listens on "
+                        "TCP, route target ;transport=tcp, callee -t t1")
+    p.add_argument("--route-yaml", default=None,
+                   help="the cay config (routes:...), @CALLEE_PORT@ "
+                        "replaced; default: forward every INVITE to the "
+                        "callee")
+    p.add_argument("--route-opt", action="append", default=[],
+                   help="KEY=VALUE line added to the default route, e.g. "
+                        "ring_timeout_s=2")
+    p.add_argument("--config-extra", default="",
+                   help="more YAML appended to the config (timers: ...)")
+    p.add_argument("--lead-ms", type=int, default=None,
+                   help="BYE_AFTER_MS = max duration - this (the race)")
+    p.add_argument("--subst", action="append", default=[],
+                   help="KEY=VALUE: replace @KEY@ in the scenarios")
+    p.add_argument("--expect", action="append", default=[],
+                   help="check on cay's summary: key=N, key>=N, key<N, ...")
+    p.add_argument("--caller-count", action="append", default=[],
+                   help="check on the caller's message counts, e.g. "
+                        "BYE_Recv>=1")
+    p.add_argument("--callee-count", action="append", default=[],
+                   help="check on the callee's message counts, e.g. "
+                        "BYE_Recv=2000")
+    p.add_argument("--sipp-timeout", type=float, default=60.0,
+                   help="caller SIPp -timeout in s (default 60)")
+    p.add_argument("--recv-timeout-ms", type=int, default=30000,
+                   help="caller SIPp -recv_timeout unless given after --")
+    p.add_argument("--stop-timeout", type=float,
+                   default=cayrun.STOP_TIMEOUT_S,
+                   help="s to wait for cay after SIGTERM before killing it")
+    p.add_argument("--log-level", default=None, help="cay -l LEVEL")
+    p.add_argument("--trace-msg", action="store_true",
+                   help="SIPp -trace_msg on both sides (message logs in "
+                        "the work directory; implies --keep on failure)")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the work directory even on success")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress lines (the command lines)")
+    args = p.parse_args(ours)
+    for spec in args.expect + args.caller_count + args.callee_count:
+        try:
+            cayrun.parse_expect(spec)
+        except ValueError as e:
+            p.error(str(e))
+    for kv in args.route_opt + args.subst:
+        if "=" not in kv:
+            p.error("want KEY=VALUE, got %r" % kv)
+    if args.route_yaml and args.route_opt:
+        p.error("--route-opt applies to the default route only")
+    args.sipp_extra = sipp_extra
+    args.calls = run_sipp_test.option_int(sipp_extra, "-m")
+    if args.callee_calls is None:
+        args.callee_calls = args.calls
+    # The names run_sipp_test.uac_args() reads.
+    args.scenario = args.caller_scenario
+    args.sn = args.caller_sn
+    args.host = cayrun.HOST
+    return args
+
+
+def free_port(tcp):
+    """A port free for UDP (and for TCP when tcp) a moment ago."""
+    for _ in range(50):
+        port = cayrun.free_udp_port()
+        if not tcp or not tcp_port_bound(port):
+            return port
+    raise RuntimeError("no free port found")
+
+
+def tcp_port_bound(port, host=cayrun.HOST):
+    """True if some process listens on (or holds) host:port for TCP."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+        return False
+
+
+def substitutions(args, callee_port):
+    """The @KEY@ -> value table for scenarios and the config."""
+    subs = {"CALLEE_PORT": str(callee_port),
+            "TRANSPORT_PARAM": ";transport=tcp" if args.tcp else ""}
+    opts = dict(kv.split("=", 1) for kv in args.route_opt)
+    if "max_duration_s" in opts:
+        subs["MAX_DURATION_MS"] = str(int(opts["max_duration_s"]) * 1000)
+    if args.lead_ms is not None:
+        if "MAX_DURATION_MS" not in subs:
+            raise SystemExit("--lead-ms needs --route-opt max_duration_s=N")
+        subs["BYE_AFTER_MS"] = str(int(subs["MAX_DURATION_MS"])
+                                   - args.lead_ms)
+    subs.update(kv.split("=", 1) for kv in args.subst)
+    return subs
+
+
+def expand(text, subs):
+    for key, value in subs.items():
+        text = text.replace("@%s@" % key, value)
+    return text
+
+
+def config_text(args, subs):
+    """The cay config: the route table (and --config-extra)."""
+    if args.route_yaml:
+        text = args.route_yaml
+    else:
+        text = DEFAULT_ROUTE + "".join(
+            "    %s: %s\n" % tuple(kv.split("=", 1)) for kv in args.route_opt)
+    if args.config_extra:
+        text = text.rstrip() + "\n" + args.config_extra
+    return expand(text, subs)
+
+
+def scenario_copy(path, workdir, subs, tag):
+    """The scenario with its @KEY@ placeholders replaced, in workdir.
+
+    A placeholder left over is an error: SIPp would take "@X@" as a
+    literal timeout and fail in a less obvious way.
+    """
+    with open(path, encoding="latin-1") as f:
+        text = expand(f.read(), subs)
+    left = re.findall(r"@([A-Z][A-Z0-9_]*)@", text)
+    if left:
+        raise SystemExit("%s: no value for @%s@ (give --subst %s=...)"
+                         % (path, left[0], left[0]))
+    out = os.path.join(workdir, "%s_%s" % (tag, os.path.basename(path)))
+    with open(out, "w", encoding="latin-1") as f:
+        f.write(text)
+    return out
+
+
+def read_counts(workdir, pid):
+    """SIPp's last -trace_counts line as {key: total}, or None.
+
+    Column names are STEP_NAME_KIND (4_BYE_Recv); the step number is
+    dropped and steps of the same NAME_KIND are added up. The columns of
+    single steps stay in the dict too, under their own names (4_BYE_Recv).
+    """
+    files = glob.glob(os.path.join(workdir, "*_%d_counts.csv" % pid))
+    if not files:
+        return None
+    with open(files[0], encoding="latin-1") as f:
+        lines = [ln.rstrip("\r\n") for ln in f if ln.strip()]
+    if len(lines) < 2:
+        return None
+    out = {}
+    for name, value in zip(lines[0].split(";"), lines[-1].split(";")):
+        step, sep, key = name.partition("_")
+        if not sep or not step.isdigit():
+            continue
+        try:
+            out[key] = out.get(key, 0) + int(value)
+            out[name] = int(value)
+        except ValueError:
+            pass
+    return out
+
+
+class Callee(run_sipp_test.Sipp):
+    """The SIPp UAS the B legs go to."""
+
+    def counts(self):
+        return read_counts(self.workdir, self.proc.pid)
+
+
+def start_callee(args, workdir, port, scenario):
+    callee = Callee(args.sipp, workdir, "callee")
+    what = (["-sf", scenario] if scenario
+            else ["-sn", args.callee_sn or "uas"])
+    if args.tcp:
+        what += ["-t", "t1"]
+    extra = ["-trace_counts"] + (["-trace_msg"] if args.trace_msg else [])
+    callee.start(what + ["-i", cayrun.HOST, "-p", str(port),
+                         "-timeout", "%ds" % int(args.sipp_timeout + 30)]
+                 + extra + args.callee_arg)
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        if callee.proc.poll() is not None:
+            return callee, "callee SIPp exited with code %s at start" % (
+                callee.proc.returncode)
+        bound = (tcp_port_bound(port) if args.tcp
+                 else cayrun.udp_port_bound(cayrun.HOST, port))
+        if bound:
+            return callee, None
+        time.sleep(0.05)
+    return callee, "callee SIPp did not bind %s:%s:%d in 5 s" % (
+        "tcp" if args.tcp else "udp", cayrun.HOST, port)
+
+
+def check_counts(who, counts, specs):
+    if not specs:
+        return []
+    if counts is None:
+        return ["%s: no SIPp message counts (-trace_counts)" % who]
+    return ["%s: %s" % (who, f.replace("summary ", "counts "))
+            for f in cayrun.check_expectations(counts, specs)]
+
+
+def counts_text(counts, specs):
+    keys = [cayrun.parse_expect(s)[0] for s in specs]
+    if counts is None or not keys:
+        return ""
+    return " " + " ".join("%s=%s" % (k, counts.get(k)) for k in keys)
+
+
+class Outcome:
+    """Everything a run left, for the verdict and for the race sweep."""
+
+    def __init__(self):
+        self.ok = False
+        self.problems = []
+        self.reports = []
+        self.line = ""
+        self.caller_stats = self.callee_stats = None
+        self.caller_counts = self.callee_counts = None
+        self.summary = None
+        self.workdir = None
+        self.took = 0.0
+
+
+def run_case(args):
+    """Run one test; return an Outcome (nothing printed but progress)."""
+    out = Outcome()
+    started = time.monotonic()
+    workdir = out.workdir = tempfile.mkdtemp(prefix="cay-b2b-%s-" % args.name)
+    test = "integration.%s" % args.name
+    cay = callee = caller = None
+
+    callee_port = free_port(args.tcp)
+    subs = substitutions(args, callee_port)
+    caller_sf = (scenario_copy(args.caller_scenario, workdir, subs, "caller")
+                 if args.caller_scenario else None)
+    callee_sf = (scenario_copy(args.callee_scenario, workdir, subs, "callee")
+                 if args.callee_scenario else None)
+
+    callee, err = start_callee(args, workdir, callee_port, callee_sf)
+    if err is None:
+        cay, err = cayrun.start_cay(
+            args.cay, workdir, config_text(args, subs), args.log_level,
+            tcp=args.tcp,
+            extra_args=(["-s", str(args.shards)] if args.shards else []))
+        if not args.quiet:
+            print("%s: cay: %s" % (test, " ".join(cay.command())),
+                  flush=True)
+    if err:
+        out.problems.append(err)
+        if cay is not None:
+            out.reports.append("--- cay stderr (%s), last lines:\n%s"
+                               % (cay.stderr_path, cay.stderr_tail()))
+        callee.wait(0.1)
+        out.reports.append(callee.report())
+        out.took = time.monotonic() - started
+        return out
+    if not args.quiet:
+        print("%s: callee: %s" % (test, " ".join(callee.cmd)),
+              flush=True)
+
+    caller = run_sipp_test.Sipp(args.sipp, workdir, "caller")
+    if caller_sf:
+        args.scenario = caller_sf  # the copy with @KEY@ replaced
+    uac = run_sipp_test.uac_args(args, cay.port)
+    uac += ["-trace_counts"] + (["-trace_msg"] if args.trace_msg else [])
+    caller.start(uac)
+    if not args.quiet:
+        print("%s: caller: %s" % (test, " ".join(caller.cmd)),
+              flush=True)
+    rc = run_sipp_test.wait_uac(caller, cay, args.sipp_timeout + 20)
+    out.caller_stats = caller.stats()
+    out.caller_counts = read_counts(workdir, caller.proc.pid)
+    out.problems += ["caller: " + p for p in run_sipp_test.judge_sipp(
+        caller, rc, out.caller_stats, args.calls)]
+    out.problems += check_counts("caller", out.caller_counts,
+                                 args.caller_count)
+    line = "caller " + run_sipp_test.sipp_text(rc, out.caller_stats)
+    line += counts_text(out.caller_counts, args.caller_count)
+
+    # cay first: its drain would BYE a dialog the callee still held.
+    if not cay.alive():
+        out.problems.append("cay died during the SIPp run (exit code %s)"
+                            % cay.proc.returncode)
+    result = cay.stop(args.stop_timeout)
+    out.summary = result.summary
+    out.problems += result.problems(args.expect, (), args.shards)
+
+    # SIGUSR1: the callee finishes its calls (timewait included) and
+    # dumps its counters.
+    crc = callee.quit(15)
+    out.callee_stats = callee.stats()
+    out.callee_counts = callee.counts()
+    want = None if args.callee_calls == -1 else args.callee_calls
+    out.problems += ["callee: " + p for p in run_sipp_test.judge_sipp(
+        callee, crc, out.callee_stats, want)]
+    out.problems += check_counts("callee", out.callee_counts,
+                                 args.callee_count)
+    line += " | callee " + run_sipp_test.sipp_text(crc, out.callee_stats)
+    line += counts_text(out.callee_counts, args.callee_count)
+    line += " | cay rc=%s %s" % (result.returncode, result.summary_text())
+    out.line = line
+
+    if out.problems:
+        out.reports.append("--- cay stderr (%s), last lines:\n%s"
+                           % (cay.stderr_path, cay.stderr_tail()))
+        if result.stdout_text.strip():
+            out.reports.append("--- cay stdout:\n%s"
+                               % result.stdout_text.strip()[-3000:])
+        out.reports.append(caller.report())
+        out.reports.append(callee.report())
+    out.ok = not out.problems
+    out.took = time.monotonic() - started
+    return out
+
+
+def run(args):
+    out = run_case(args)
+    test = "integration.%s" % args.name
+    if out.ok:
+        print("PASS %s: %s (%.1f s)" % (test, out.line, out.took))
+    else:
+        print("FAIL %s: %s (%.1f s)" % (test, "; ".join(out.problems),
+                                        out.took))
+        if out.line:
+            print("  " + out.line)
+        for r in out.reports:
+            print(r)
+        print("--- work directory kept: %s" % out.workdir)
+    if out.ok and not args.keep:
+        shutil.rmtree(out.workdir, ignore_errors=True)
+    elif out.ok:
+        print("--- work directory: %s" % out.workdir)
+    sys.stdout.flush()
+    return 0 if out.ok else 1
+
+
+def main(argv=None):
+    return cayrun.main(parse_args, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
