@@ -29,6 +29,7 @@ struct cay__session {
   unsigned stimer_422 : 2;    /* UAC: INVITE retries after 422 */
   unsigned answer_wanted : 1; /* UAS: answer once the PRACK is in */
   unsigned bridged : 1;       /* a B2BUA leg: the bridge keeps the time */
+  unsigned cancelling : 1;    /* UAC: hung up before the answer (9.1) */
   unsigned max_forwards : 8;  /* UAC: Max-Forwards + 1 to send, 0 = 70 */
   int end_status;             /* the status that ended it, for the callback */
   cay_session_cb cb;          /* the embedder's, or NULL */

@@ -496,9 +496,13 @@ cay__session_hangup(cay__session_t *s)
   case CAY__SESSION_CALLING:
   case CAY__SESSION_EARLY:
     if (s->uac) {
-      /* 9.1: CANCEL; the INVITE's 487 ends the session. */
+      /* 9.1: one CANCEL per INVITE (it retransmits by itself); the
+       * INVITE's 487 ends the session. A second hangup does nothing. */
       cay__txn_t *t = cay__txn_lookup(s->ss->ep, s->invite_txn);
-      return t ? cay__txn_cancel(t) : 0;
+      if (s->cancelling || t == NULL)
+        return 0;
+      s->cancelling = 1;
+      return cay__txn_cancel(t);
     }
     /* fallthrough */
   case CAY__SESSION_INCOMING:

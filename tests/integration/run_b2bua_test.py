@@ -126,7 +126,7 @@ def parse_args(argv):
     p.add_argument("--log-level", default=None, help="cay -l LEVEL")
     p.add_argument("--trace-msg", action="store_true",
                    help="SIPp -trace_msg on both sides (message logs in "
-                        "the work directory; implies --keep on failure)")
+                        "the work directory, which a failure keeps)")
     p.add_argument("--keep", action="store_true",
                    help="keep the work directory even on success")
     p.add_argument("--quiet", action="store_true",
@@ -368,6 +368,12 @@ def run_case(args):
                                  args.caller_count)
     line = "caller " + run_sipp_test.sipp_text(rc, out.caller_stats)
     line += counts_text(out.caller_counts, args.caller_count)
+
+    # The callee must outlive the caller's calls: one that ended by itself
+    # (crash, or a signal from outside) explains every failure after it.
+    if callee.proc.poll() is not None:
+        out.problems.append("callee SIPp ended before the caller did "
+                            "(exit code %s)" % callee.proc.returncode)
 
     # cay first: its drain would BYE a dialog the callee still held.
     if not cay.alive():

@@ -227,6 +227,8 @@ START_TEST(bridge_ring_timeout_cancels_b_and_480_to_a)
   ck_assert_int_lt(b_msg(p, 0, "CANCEL"), 0);
   peer_advance(p, 1);
   ck_assert_int_ge(b_msg(p, 0, "CANCEL"), 0);
+  /* 9.1: one CANCEL (A's end re-entering the bridge sends no second). */
+  ck_assert_uint_eq(peer_count(p, 0, "CANCEL"), 1);
   ck_assert_int_eq(peer_count(p, 480, NULL), 1);
   respond(p, (unsigned)inv, "487", "", NULL);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
@@ -388,6 +390,33 @@ START_TEST(bridge_codecs_filtered_in_b_offer)
 }
 END_TEST
 
+/* DESIGN.md rule 2: the B leg lives on the A leg's shard, so its Call-ID
+ * is chosen to hash there (every shard routes by Call-ID). */
+START_TEST(bridge_b_leg_call_id_hashes_to_the_a_shard)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+
+  p->ss.nshards = 4;
+  for (unsigned shard = 0; shard < 4; shard++) {
+    char cid[32];
+    p->shard.index = shard; /* as if this were shard K of 4 */
+    snprintf(cid, sizeof cid, "a-leg-%u", shard);
+    peer_clear(p);
+    peer_send(p, "invite_to.sip", "user", "service", "host", "127.0.0.1:5060",
+              "branch", cid, "fromtag", "ft1", "callid", cid, "codecs", "0",
+              "extra", "", NULL);
+    int inv = b_msg(p, 0, "INVITE");
+    ck_assert_int_ge(inv, 0);
+    char *b_cid = peer_header(p, (unsigned)inv, "Call-ID");
+    ck_assert_uint_eq(cay__callid_shard(b_cid, strlen(b_cid), 4), shard);
+    free(b_cid);
+  }
+  p->shard.index = 0;
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -405,6 +434,7 @@ main(void)
   tcase_add_test(tc, bridge_14_reinvite_from_a_relayed_and_answer_back);
   tcase_add_test(tc, bridge_6086_info_relayed);
   tcase_add_test(tc, bridge_codecs_filtered_in_b_offer);
+  tcase_add_test(tc, bridge_b_leg_call_id_hashes_to_the_a_shard);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }
