@@ -13,6 +13,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <sodium.h>
 
 #include "core/alloc.h"
 
@@ -69,6 +70,20 @@ cay__hash_mix(uint64_t a, uint64_t b)
    * mix(a, b) != mix(b, a), and mix(x, x) is not 0 as a ^ b would be. */
   a ^= b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2);
   return fmix64(a);
+}
+
+uint64_t
+cay__hash_keyed(const uint8_t *key, const void *data, size_t len)
+{
+  unsigned char out[crypto_shorthash_siphash24_BYTES];
+  uint64_t h = 0;
+
+  _Static_assert(CAY__HASH_KEYBYTES == crypto_shorthash_siphash24_KEYBYTES,
+                 "SipHash key size");
+  crypto_shorthash_siphash24(out, data, len, key);
+  for (size_t i = 0; i < sizeof out; i++)
+    h |= (uint64_t)out[i] << (8 * i);
+  return h;
 }
 
 static size_t

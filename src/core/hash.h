@@ -18,6 +18,16 @@ uint64_t cay__hash_icase(const void *data, size_t len);
 /** Combine two hashes. */
 uint64_t cay__hash_mix(uint64_t a, uint64_t b);
 
+#define CAY__HASH_KEYBYTES 16
+
+/**
+ * Keyed 64-bit hash of bytes (SipHash-2-4). Without @p key, nobody can
+ * make two inputs collide on purpose, so the hash can stand for the bytes
+ * where a collision by chance (2^-64 per pair) is harmless enough.
+ * @param key  CAY__HASH_KEYBYTES random bytes. Borrowed.
+ */
+uint64_t cay__hash_keyed(const uint8_t *key, const void *data, size_t len);
+
 /** Owner shard of a Call-ID (DESIGN.md rule 2): hash of the exact bytes. */
 static inline unsigned
 cay__callid_shard(const char *callid, size_t len, unsigned nshards)

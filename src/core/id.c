@@ -37,18 +37,6 @@ id_gen(cay_id_t id)
   return (uint32_t)id;
 }
 
-/* Give every new slot generation 1: generation 0 is never handed out, so
- * no live id can be 0 (CAY_ID_NONE) even for shard 0, slot 0. */
-static void
-init_slots(cay__idslot_t *slots, uint32_t from, uint32_t to)
-{
-  for (uint32_t i = from; i < to; i++) {
-    slots[i].gen = 1;
-    slots[i].next_free = 0;
-    slots[i].ptr = NULL;
-  }
-}
-
 static int
 grow_slots(cay__idtab_t *t)
 {
@@ -60,7 +48,9 @@ grow_slots(cay__idtab_t *t)
   cay__idslot_t *slots = cay__realloc(t->slots, (size_t)cap * sizeof *slots);
   if (slots == NULL)
     return -ENOMEM; /* The old array is untouched and still in use. */
-  init_slots(slots, t->cap, cap);
+  /* The new slots are set up when first handed out (cay__idtab_add): a
+   * large array is mapped by the kernel as it is touched, so slots never
+   * used cost address space only. */
   t->slots = slots;
   t->cap = cap;
   return 0;
@@ -75,7 +65,6 @@ cay__idtab_init(cay__idtab_t *t, unsigned shard)
   t->slots = cay__malloc(IDTAB_INITIAL_SLOTS * sizeof *t->slots);
   if (t->slots == NULL)
     return -ENOMEM;
-  init_slots(t->slots, 0, IDTAB_INITIAL_SLOTS);
   t->cap = IDTAB_INITIAL_SLOTS;
   t->shard = (uint8_t)shard;
   return 0;
@@ -106,6 +95,10 @@ cay__idtab_add(cay__idtab_t *t, void *ptr, cay_id_t *out)
         return err;
     }
     slot = t->used++;
+    /* A slot's first generation is 1: generation 0 is never handed out,
+     * so no live id can be 0 (CAY_ID_NONE) even for shard 0, slot 0. */
+    t->slots[slot].gen = 1;
+    t->slots[slot].next_free = 0;
   }
   t->slots[slot].ptr = ptr;
   t->live++;

@@ -31,6 +31,8 @@ cay__endpoint_init(cay__endpoint_t *ep, cay__shard_t *shard,
   ep->t4_ms = 5000;
   ep->max_txns = 100000;
   snprintf(ep->sent_by, sizeof ep->sent_by, "%s", sent_by);
+  cay__rand_bytes(&shard->rand, ep->accepted.key, sizeof ep->accepted.key);
+  cay__timer_init(&ep->accepted.timer, cay__accepted_expire, ep);
   err = cay__htab_init(&ep->server_txns, 1024);
   if (err)
     return err;
@@ -53,6 +55,7 @@ cay__endpoint_fini(cay__endpoint_t *ep)
 {
   terminate_all(&ep->server_txns);
   terminate_all(&ep->client_txns);
+  cay__accepted_free_all(ep);
   cay__shard_flush(ep->shard);
   cay__htab_fini(&ep->server_txns);
   cay__htab_fini(&ep->client_txns);
@@ -142,11 +145,16 @@ cay__txn_find_cancelled(cay__endpoint_t *ep, sip_t *cancel)
 {
   size_t keylen;
   char *key = cay__txn_server_key(cancel, "INVITE", &keylen);
+  uint64_t hash;
+  const cay__acc_ent_t *e;
   cay__txn_t *t;
 
   if (key == NULL)
     return NULL;
-  t = cay__txn_find(&ep->server_txns, key, keylen, cay__hash(key, keylen));
+  hash = cay__hash(key, keylen);
+  t = cay__txn_find(&ep->server_txns, key, keylen, hash);
+  if (t == NULL && (e = cay__accepted_find(ep, key, keylen)) != NULL)
+    t = cay__accepted_view(ep, e); /* the INVITE was answered 2xx */
   cay__free(key);
   return t && t->invite ? t : NULL;
 }
@@ -308,6 +316,12 @@ handle_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip,
   if (t) {
     cay__free(key);
     cay__txn_server_retransmit(t, msg, sip);
+    msg_destroy(msg);
+    return;
+  }
+  if (cay__accepted_find(ep, key, keylen) != NULL) {
+    cay__free(key);
+    cay__accepted_request(ep, msg, sip);
     msg_destroy(msg);
     return;
   }

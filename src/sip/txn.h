@@ -26,6 +26,12 @@
  *     v                          +-----------+
  *   Terminated (freed)
  *
+ * Accepted keeps almost nothing: after the first 2xx the transaction goes
+ * on as a compact record without an id (txn_int.h), which absorbs the
+ * INVITE, hands a matching ACK to the TU and ends at timer L. The TU's
+ * pointer stays valid, in state Accepted, until the end of the event;
+ * its id no longer resolves.
+ *
  * Non-INVITE server transaction (figure 8): Trying -> Proceeding (1xx) ->
  * Completed (final; resend it on request retransmission; J = 64*T1) ->
  * Terminated.
@@ -52,6 +58,7 @@
 
 typedef struct cay__endpoint cay__endpoint_t;
 typedef struct cay__txn cay__txn_t;
+typedef struct cay__acc_ent cay__acc_ent_t;
 
 typedef enum cay__txn_state {
   CAY__TXN_CALLING,    /* INVITE client: sent, nothing back yet */
@@ -122,7 +129,18 @@ struct cay__endpoint {
                         new requests get a stateless 503 */
   cay__htab_t server_txns;
   cay__htab_t client_txns;
-  unsigned live_txns;
+  /* INVITE server transactions in Accepted (RFC 6026), as compact records
+   * (txn_int.h), oldest first for timer L. */
+  struct {
+    cay__acc_ent_t *ents; /* ring, oldest at head */
+    uint32_t *buckets;    /* cap chains of 1 + entry index, 0 = end */
+    uint32_t cap;         /* 0 or a power of two */
+    uint32_t head, count;
+    cay__timer_t timer;              /* timer L of the oldest entry */
+    cay__txn_t *view;                /* see cay__txn_find_cancelled() */
+    uint8_t key[CAY__HASH_KEYBYTES]; /* of cay__accepted_hash() */
+  } accepted;
+  unsigned live_txns;  /* transactions and Accepted records */
   char sent_by[64];    /* host:port for Via and Contact of what Cay sends */
   int draining;        /* new INVITE -> 503 */
   char scratch[65536]; /* encoding buffer of cay__txn_reply_encoded() */
@@ -219,12 +237,21 @@ const cay__peer_t *cay__txn_peer(const cay__txn_t *t);
 /** The TU object a server transaction belongs to (set by the TU). */
 void cay__txn_set_tu(cay__txn_t *t, cay_id_t tu_id);
 cay_id_t cay__txn_tu(const cay__txn_t *t);
-/** Resolve an id to a live transaction of this endpoint's shard. */
+/**
+ * Resolve an id to a live transaction of this endpoint's shard, or NULL.
+ * An INVITE server transaction that has sent a 2xx (Accepted) no longer
+ * resolves (unless there was no memory for its record): it waits for
+ * timer L as a record without an id. The TU retransmits its 2xx with
+ * cay__endpoint_send_bytes() anyway.
+ */
 cay__txn_t *cay__txn_lookup(cay__endpoint_t *ep, cay_id_t id);
 
 /**
  * The INVITE server transaction a CANCEL is for (RFC 3261 section 9.2: same
- * branch and sent-by, or the RFC 2543 fallback), or NULL.
+ * branch and sent-by, or the RFC 2543 fallback), or NULL. For an INVITE
+ * already answered with a 2xx (Accepted), a stand-in valid until the next
+ * call: state Accepted, cay__txn_tu() of the INVITE, no id, no request,
+ * and every response on it fails with CAY_ESTATE.
  */
 cay__txn_t *cay__txn_find_cancelled(cay__endpoint_t *ep, sip_t *cancel);
 

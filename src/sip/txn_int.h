@@ -14,6 +14,9 @@ struct cay__txn {
   unsigned invite : 1;
   unsigned pending : 1;       /* no final response yet: counted in txns_live */
   unsigned cancel_wanted : 1; /* INVITE client: CANCEL at first 1xx */
+  unsigned moved : 1; /* INVITE server: went on as an Accepted entry; this
+                         struct only waits for its deferred free */
+  unsigned view : 1;  /* ep->accepted.view: a stand-in for an entry */
   cay__txn_state_t state;
   int status; /* last response sent or received */
   msg_t *req; /* server: the request, until the final response */
@@ -27,6 +30,56 @@ struct cay__txn {
   cay__timer_t t_end;   /* H or F */
   cay__timer_t t_wait;  /* I, J, K or L */
 };
+
+/*
+ * An INVITE server transaction in the Accepted state (RFC 6026 section
+ * 7.1), once its cay__txn is gone. Accepted needs very little: absorb a
+ * retransmitted INVITE (the TU retransmits the 2xx itself, RFC 3261
+ * section 13.3.1.4), pass a matching ACK to the TU, and end at timer L.
+ * Every held call keeps one for 64*T1 after its 2xx, and as a full
+ * cay__txn (280 bytes, a separate key, an id slot, a heap timer) it was
+ * the largest part of a live dialog's memory. An entry is 24 bytes in one
+ * array, plus 4 to 8 bytes of index:
+ *
+ * - The matching key is kept as its keyed 64-bit hash (SipHash under the
+ *   endpoint's random key, cay__accepted_hash()), which is both the index
+ *   hash and the entry's identity. Nobody can make two keys collide on
+ *   purpose without the key; by chance a new INVITE collides with one of
+ *   n entries with probability n / 2^64 (5e-15 for 100,000 entries), and
+ *   is then absorbed like a retransmission. A full key would cost 40 to
+ *   100 more bytes per call.
+ * - Timer L is 64*T1 for every entry, so due times grow with creation
+ *   order and entries only ever leave oldest first: they live in a ring
+ *   (ep->accepted), and one endpoint timer armed for the oldest replaces
+ *   one heap timer per transaction. The ring doubles when full and never
+ *   shrinks, like the other tables.
+ * - An entry has no id: it is never named across time, only found by its
+ *   key. The TU's id stays, for a CANCEL that comes after the 2xx.
+ */
+struct cay__acc_ent {
+  uint64_t hash;   /* cay__accepted_hash() of the matching key */
+  cay_id_t tu_id;  /* the TU object (cay__txn_tu) */
+  uint32_t due_ms; /* timer L, low 32 bits of the shard clock */
+  uint32_t next;   /* index chain: 1 + entry index, 0 = end */
+};
+
+/* The entry hash of a server matching key (cay__txn_server_key). */
+uint64_t cay__accepted_hash(const cay__endpoint_t *ep, const char *key,
+                            size_t keylen);
+/* The entry of an Accepted INVITE server transaction with this key, or
+ * NULL. Valid until the next entry is added. */
+const cay__acc_ent_t *cay__accepted_find(const cay__endpoint_t *ep,
+                                         const char *key, size_t keylen);
+/* A request matched an entry (RFC 6026 section 7.1): an INVITE is
+ * absorbed, an ACK passed to the TU. @p msg stays the caller's. */
+void cay__accepted_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip);
+/* Timer L of the oldest entries (ep->accepted.timer). */
+void cay__accepted_expire(cay__timer_t *tm);
+/* Drop every entry and free the ring (endpoint teardown). */
+void cay__accepted_free_all(cay__endpoint_t *ep);
+/* A cay__txn stand-in for entry @p e, valid until the next call (for
+ * cay__txn_find_cancelled()), or NULL without memory. */
+cay__txn_t *cay__accepted_view(cay__endpoint_t *ep, const cay__acc_ent_t *e);
 
 /* Matching key of a request for the server table; for ACK and CANCEL
  * lookups, @p method names the INVITE. Returned malloc'd (cay__free). */
