@@ -20,7 +20,8 @@ extern "C" {
 #define CAY_ELIMIT    (-5004) /* a configured or built-in limit was reached */
 #define CAY_ENOCODEC  (-5005) /* an SDP offer shares no codec with ours */
 #define CAY_ENOTFOUND (-5006) /* no object for that id or key */
-#define CAY_EMAX      (-5007) /* one past the last CAY_E* code */
+#define CAY_ECONNECT  (-5007) /* a connection to the peer failed */
+#define CAY_EMAX      (-5008) /* one past the last CAY_E* code */
 
 /**
  * Describe an error code.

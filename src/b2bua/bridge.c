@@ -375,6 +375,13 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   }
   br->b = b->id;
   a->bridged = 1;
+  {
+    /* 17.2.1: B usually rings within 200 ms; A's 100 Trying waits that
+     * long (one message less per call when it does). */
+    cay__txn_t *t = cay__txn_lookup(ss->ep, a->invite_txn);
+    if (t)
+      cay__txn_trying_later(t);
+  }
   cay_session_set_cb(a, on_a, br);
   ss->bridges++;
   if (route->ring_timeout_s)

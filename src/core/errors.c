@@ -11,6 +11,7 @@ static const char *const cay_messages[] = {
   "limit reached",                    /* CAY_ELIMIT */
   "no common codec in the SDP offer", /* CAY_ENOCODEC */
   "no such object",                   /* CAY_ENOTFOUND */
+  "connection to the peer failed",    /* CAY_ECONNECT */
 };
 
 const char *

@@ -149,6 +149,8 @@ on_tcp_message(cay__tcp_t *tcp, cay_id_t conn, int status, const char *data,
   (void)tcp;
   if (status == CAY_EPARSE)
     reject_unframed(arg, data, len, &src);
+  else if (status == CAY_ECONNECT)
+    cay__txn_transport_error(&((cay__worker_t *)arg)->ep, &src);
   else
     route(arg, data, len, &src);
 }

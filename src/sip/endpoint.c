@@ -367,9 +367,10 @@ handle_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip,
     }
   }
   ep->tu.on_request(ep->tu.arg, t, msg, sip);
-  /* 17.2.1: the TU did not answer at once, so send 100 Trying. */
+  /* 17.2.1: the TU did not answer at once, so send 100 Trying (unless it
+   * asked for it to wait 200 ms: the timer is running then). */
   t = cay__txn_lookup(ep, id);
-  if (t && t->invite && t->status == 0)
+  if (t && t->invite && t->status == 0 && !cay__timer_armed(&t->t_retx))
     cay__txn_reply(t, 100, NULL, NULL);
 }
 

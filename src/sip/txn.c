@@ -97,6 +97,14 @@ on_retx(cay__timer_t *tm)
   cay__txn_t *t = tm->data;
   cay__endpoint_t *ep = t->ep;
 
+  if (t->server && t->invite && t->status < 200) {
+    /* 17.2.1: the 200 ms of cay__txn_trying_later() passed: 100 Trying
+     * now unless the TU has sent a provisional response meanwhile
+     * (provisionals are not retransmitted). */
+    if (t->status == 0)
+      cay__txn_reply(t, 100, NULL, NULL);
+    return;
+  }
   send_out(t, 1);
   if (!t->server && t->invite) {
     /* Timer A (17.1.1.2): doubles, without the T2 cap. */
@@ -770,6 +778,57 @@ send_cancel(cay__txn_t *t)
   if (cancel == NULL)
     return -ENOMEM;
   return cay__txn_request_send(t->ep, cancel, &t->peer, 0, NULL);
+}
+
+static int
+waits_on(const cay__txn_t *t, const cay__peer_t *peer)
+{
+  return !t->server && t->peer.proto == peer->proto
+         && cay__addr_eq(&t->peer.addr, &peer->addr)
+         && (t->state == CAY__TXN_CALLING || t->state == CAY__TXN_TRYING
+             || t->state == CAY__TXN_PROCEEDING);
+}
+
+void
+cay__txn_trying_later(cay__txn_t *t)
+{
+  if (t->server && t->invite && t->status == 0)
+    start_timer(t, &t->t_retx, 200);
+}
+
+void
+cay__txn_transport_error(cay__endpoint_t *ep, const cay__peer_t *peer)
+{
+  cay__htab_t *tab = &ep->client_txns;
+  cay_id_t few[64], *ids = few;
+  size_t n = 0, max = 0;
+
+  /* Collect the ids first, in one pass: the TU may send new requests
+   * when told, and those are not part of this failure. */
+  for (size_t i = 0; i < tab->nbuckets; i++)
+    for (cay__hnode_t *h = tab->buckets[i]; h; h = h->next)
+      max += waits_on((cay__txn_t *)((char *)h - offsetof(cay__txn_t, hnode)),
+                      peer);
+  if (max > 64 && (ids = cay__malloc(max * sizeof *ids)) == NULL) {
+    ids = few;
+    max = 64; /* the rest end at their own timeout */
+  }
+  for (size_t i = 0; i < tab->nbuckets; i++)
+    for (cay__hnode_t *h = tab->buckets[i]; h && n < max; h = h->next) {
+      cay__txn_t *t = (cay__txn_t *)((char *)h - offsetof(cay__txn_t, hnode));
+      if (waits_on(t, peer))
+        ids[n++] = t->id;
+    }
+  for (size_t i = 0; i < n; i++) {
+    cay__txn_t *t = cay__idtab_get(&ep->shard->ids, ids[i]);
+    if (t == NULL)
+      continue;
+    CAY_DEBUG((int)ep->shard->index, "transport error: transaction ends");
+    cay__txn_terminate(t); /* freed after this event: t stays readable */
+    tell_tu(t, 503, NULL);
+  }
+  if (ids != few)
+    cay__free(ids);
 }
 
 int

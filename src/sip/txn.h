@@ -221,6 +221,23 @@ int cay__txn_reply_encoded(cay__txn_t *t, int status, const char *to_tag,
                            const char *body, size_t body_len, char **copy,
                            size_t *copylen);
 
+/**
+ * 17.2.1: an INVITE server transaction whose TU will likely answer within
+ * 200 ms (a B2BUA waiting for the B leg's first response) sends its 100
+ * Trying only if nothing was sent by then, instead of at once.
+ * @thread owner
+ */
+void cay__txn_trying_later(cay__txn_t *t);
+
+/**
+ * A transport error for @p peer (a TCP connection Cay opened to it
+ * failed): every client transaction still waiting for a final response
+ * from that address over that transport ends now, and its TU sees 503
+ * (RFC 3261 section 17.1.4, 8.1.3.1).
+ * @thread owner
+ */
+void cay__txn_transport_error(cay__endpoint_t *ep, const cay__peer_t *peer);
+
 /** Build and send a response with no body (helper over cay__txn_respond).
  * @p to_tag may be NULL. */
 int cay__txn_reply(cay__txn_t *t, int status, const char *phrase,

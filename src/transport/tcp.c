@@ -338,8 +338,11 @@ on_connect(uv_connect_t *req, int status)
   if (status < 0) {
     if (cay__addr_format(&c->peer, name, sizeof name) != 0)
       strcpy(name, "?");
-    CAY_DEBUG(shard, "tcp: connect to %s failed: %s, queued data dropped", name,
-              uv_strerror(status));
+    CAY_INFO(shard, "tcp: connect to %s failed: %s, queued data dropped", name,
+             uv_strerror(status));
+    /* Tell the owner, so that transactions waiting on this connection
+     * end now (RFC 3261 section 17.1.4) instead of at their timeout. */
+    c->tcp->cb(c->tcp, c->id, CAY_ECONNECT, NULL, 0, &c->peer, c->tcp->arg);
     cay__tcp_close_conn(c);
     return;
   }

@@ -33,7 +33,9 @@ typedef struct cay__tcp_opts {
  * @param status  0 (a message), or CAY_EPARSE (no Content-Length; @p data
  *                is the header section; the connection closes once what
  *                the callback sends has been written, so a 400 can go
- *                out first).
+ *                out first), or CAY_ECONNECT (a connection Cay opened to
+ *                @p from failed; @p data is NULL and what was queued on
+ *                it is lost).
  * @param data    Valid during the call only.
  */
 typedef void (*cay__tcp_recv_cb)(cay__tcp_t *tcp, cay_id_t conn, int status,

@@ -59,6 +59,17 @@ cay_b2bua_test(b2bua_busy_486 60
   --expect dialogs_live=0 --expect txns_live=0
   -- -m 20 -r 20)
 
+# The callee cannot be reached (TCP connect refused): the caller gets 500
+# at once (RFC 3261 section 17.1.4), not after Timer B; nothing is left.
+cay_b2bua_test(b2bua_unreachable_tcp 60
+  --tcp
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_unreachable.xml
+  --route-yaml "routes: [ { action: forward, target: \"sip:\${ruri_user}@127.0.0.1:9;transport=tcp\" } ]"
+  --callee-calls -1
+  --sipp-timeout 20 --recv-timeout-ms 5000
+  --expect dialogs_live=0 --expect txns_live=0
+  -- -m 5 -r 5)
+
 # Ring timeout (route ring_timeout_s: 2): the callee rings and never
 # answers; Cay CANCELs it once (200 + 487, ACK) and the caller gets 180
 # then 480 "No Answer" between 1.5 and 4.5 s after the 180.

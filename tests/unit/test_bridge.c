@@ -390,6 +390,31 @@ START_TEST(bridge_codecs_filtered_in_b_offer)
 }
 END_TEST
 
+/* RFC 3261 section 17.2.1: the A leg's 100 Trying waits 200 ms for B, and
+ * is not sent when B's 180 came first. */
+START_TEST(bridge_17_2_1_trying_after_200ms_unless_b_rings)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "");
+  ck_assert_uint_eq(peer_count(p, 100, NULL), 0);
+  peer_advance(p, 199);
+  ck_assert_uint_eq(peer_count(p, 100, NULL), 0);
+  peer_advance(p, 1);
+  ck_assert_uint_eq(peer_count(p, 100, NULL), 1);
+  peer_free(p);
+
+  p = peer_new(&cfg);
+  invite_a(p, "service", "");
+  respond(p, (unsigned)b_msg(p, 0, "INVITE"), "180", contact_b, NULL);
+  peer_advance(p, 1000);
+  ck_assert_uint_eq(peer_count(p, 100, NULL), 0);
+  ck_assert_uint_eq(peer_count(p, 180, NULL), 1); /* not repeated */
+  peer_free(p);
+}
+END_TEST
+
 /* DESIGN.md rule 2: the B leg lives on the A leg's shard, so its Call-ID
  * is chosen to hash there (every shard routes by Call-ID). */
 START_TEST(bridge_b_leg_call_id_hashes_to_the_a_shard)
@@ -435,6 +460,7 @@ main(void)
   tcase_add_test(tc, bridge_6086_info_relayed);
   tcase_add_test(tc, bridge_codecs_filtered_in_b_offer);
   tcase_add_test(tc, bridge_b_leg_call_id_hashes_to_the_a_shard);
+  tcase_add_test(tc, bridge_17_2_1_trying_after_200ms_unless_b_rings);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

@@ -140,7 +140,9 @@ on_msg(cay__tcp_t *tcp, cay_id_t conn, int status, const char *data, size_t len,
 
   ck_assert_int_lt(i, MAX_RX);
   ck_assert_uint_lt(len, sizeof s->data[i]);
-  memcpy(s->data[i], data, len);
+  ck_assert(data != NULL || status == CAY_ECONNECT);
+  if (len)
+    memcpy(s->data[i], data, len);
   s->data[i][len] = '\0';
   s->len[i] = len;
   s->status[i] = status;
@@ -737,6 +739,10 @@ START_TEST(tcp_send_to_refused_drops_the_data)
   RUN_UNTIL(cay__tcp_conns(tcp) == 0, WAIT_MS);
   ck_assert_uint_eq(cay__tcp_conns(tcp), 0);
   ck_assert_int_eq(cay__tcp_send(tcp, id, "x", 1), CAY_ENOTFOUND);
+  /* The owner was told, with the address (RFC 3261 section 17.1.4). */
+  ck_assert_int_eq(s.count, 1);
+  ck_assert_int_eq(s.status[0], CAY_ECONNECT);
+  ck_assert_int_eq(cay__addr_eq(&s.from[0], &dst), 1);
   close(fd);
   close_tcp(tcp, &s);
 }

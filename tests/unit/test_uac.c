@@ -383,6 +383,30 @@ START_TEST(uac_4028_7_1_invite_asks_timer_and_retries_after_422)
 }
 END_TEST
 
+START_TEST(uac_17_1_4_tcp_connect_failure_ends_the_call_503)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+  cay__session_t *s = NULL;
+  cay__peer_t to = { .proto = CAY__TCP };
+
+  ck_assert_int_eq(
+      cay__session_invite(&p->ss, "sip:svc@127.0.0.1:5070;transport=tcp",
+                          "<sip:cay@127.0.0.1>", NULL, on_state, &r, &s),
+      0);
+  ck_assert_int_eq(p->sent[0].proto, CAY__TCP);
+  /* The transport reports that the connection to the callee failed: the
+   * INVITE ends now with 503, not at Timer B. */
+  cay__addr_set(&to.addr, "127.0.0.1", 5070);
+  cay__txn_transport_error(&p->ep, &to);
+  ck_assert_int_eq(r.n, 1);
+  ck_assert_int_eq(r.states[0], CAY_SESSION_TERMINATED);
+  ck_assert_int_eq(r.statuses[0], 503);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -400,6 +424,7 @@ main(void)
   tcase_add_test(tc, uac_13_2_2_4_second_fork_2xx_gets_ack_then_bye);
   tcase_add_test(tc, uac_3262_4_reliable_provisional_gets_one_prack);
   tcase_add_test(tc, uac_4028_7_1_invite_asks_timer_and_retries_after_422);
+  tcase_add_test(tc, uac_17_1_4_tcp_connect_failure_ends_the_call_503);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }
