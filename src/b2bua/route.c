@@ -22,6 +22,7 @@
 
 #include "cay/errno.h"
 #include "core/alloc.h"
+#include "core/log.h"
 
 #define PREVIEW 64 /* bytes of a bad value quoted in a message */
 
@@ -64,21 +65,6 @@ struct cay__routes {
   unsigned n;
   struct entry e[];
 };
-
-static void set_msg(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_msg(char *err, size_t errlen, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (err == NULL || errlen == 0)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 /* ------------------------------------------------------------------ */
 /* Values: user pattern, domain, source.                                */
@@ -124,12 +110,12 @@ compile_user(regex_t *re, const char *pattern, char *err, size_t errlen)
   if (rc == 0)
     return 0;
   if (rc == REG_ESPACE) {
-    set_msg(err, errlen, "out of memory");
+    cay__errmsg(err, errlen, "out of memory");
     return -ENOMEM;
   }
   regerror(rc, re, why, sizeof why);
-  set_msg(err, errlen, "bad regular expression '%.*s': %s", PREVIEW, pattern,
-          why);
+  cay__errmsg(err, errlen, "bad regular expression '%.*s': %s", PREVIEW,
+              pattern, why);
   return CAY_ECONFIG;
 }
 
@@ -174,10 +160,10 @@ parse_cidr(const char *s, struct cidr *out, char *err, size_t errlen)
   memset(&c, 0, sizeof c);
   /* No brackets: this is an address, not the host part of a URI. */
   if (n == 0 || s[0] == '[' || parse_ip(s, n, &c.family, c.net) != 0) {
-    set_msg(err, errlen,
-            "expected an IP address or a CIDR such as 10.0.0.0/8 or "
-            "2001:db8::/32, got '%.*s'",
-            PREVIEW, s);
+    cay__errmsg(err, errlen,
+                "expected an IP address or a CIDR such as 10.0.0.0/8 or "
+                "2001:db8::/32, got '%.*s'",
+                PREVIEW, s);
     return CAY_ECONFIG;
   }
   max = c.family == AF_INET ? 32 : 128;
@@ -188,8 +174,8 @@ parse_cidr(const char *s, struct cidr *out, char *err, size_t errlen)
     for (p = slash + 1; *p >= '0' && *p <= '9' && bits <= max; p++)
       bits = bits * 10 + (unsigned)(*p - '0');
     if (p == slash + 1 || *p != '\0' || bits > max) {
-      set_msg(err, errlen, "prefix length '%.*s' is not from 0 to %u", PREVIEW,
-              slash + 1, max);
+      cay__errmsg(err, errlen, "prefix length '%.*s' is not from 0 to %u",
+                  PREVIEW, slash + 1, max);
       return CAY_ECONFIG;
     }
   }
@@ -208,9 +194,10 @@ parse_cidr(const char *s, struct cidr *out, char *err, size_t errlen)
         c.net[j] &= (uint8_t)(0xff00u >> keep);
       }
       inet_ntop(c.family, c.net, net, sizeof net);
-      set_msg(err, errlen,
-              "'%.*s' has bits set beyond the prefix (the network is %s/%u)",
-              PREVIEW, s, net, bits);
+      cay__errmsg(
+          err, errlen,
+          "'%.*s' has bits set beyond the prefix (the network is %s/%u)",
+          PREVIEW, s, net, bits);
       return CAY_ECONFIG;
     }
   }
@@ -302,15 +289,15 @@ cay__route_check_target(const cay_route_t *r, char *err, size_t errlen)
     size_t n = variable_len(p);
 
     if (n == 0) {
-      set_msg(err, errlen, "'${' without a closing '}' in '%.*s'", PREVIEW,
-              r->target);
+      cay__errmsg(err, errlen, "'${' without a closing '}' in '%.*s'", PREVIEW,
+                  r->target);
       return CAY_ECONFIG;
     }
     if (!is_variable(p, n, "ruri_user") && !is_variable(p, n, "ruri_domain")) {
-      set_msg(err, errlen,
-              "unknown variable '%.*s' (expected ${ruri_user} or "
-              "${ruri_domain})",
-              (int)(n > PREVIEW ? PREVIEW : n), p);
+      cay__errmsg(err, errlen,
+                  "unknown variable '%.*s' (expected ${ruri_user} or "
+                  "${ruri_domain})",
+                  (int)(n > PREVIEW ? PREVIEW : n), p);
       return CAY_ECONFIG;
     }
     p += n;
@@ -335,15 +322,15 @@ cay__route_check_target(const cay_route_t *r, char *err, size_t errlen)
   }
   len = cay__route_target(r, &sample, uri, sizeof uri);
   if (len <= 0 || !is_uri_text(uri)) {
-    set_msg(err, errlen, "expected a sip: or sips: URI, got '%.*s'", PREVIEW,
-            r->target);
+    cay__errmsg(err, errlen, "expected a sip: or sips: URI, got '%.*s'",
+                PREVIEW, r->target);
     return CAY_ECONFIG;
   }
   memset(&url, 0, sizeof url);
   if (url_d(&url, uri) < 0
       || (url.url_type != url_sip && url.url_type != url_sips)) {
-    set_msg(err, errlen, "expected a sip: or sips: URI, got '%.*s'", PREVIEW,
-            r->target);
+    cay__errmsg(err, errlen, "expected a sip: or sips: URI, got '%.*s'",
+                PREVIEW, r->target);
     return CAY_ECONFIG;
   }
   host = url.url_host ? url.url_host : "";
@@ -352,10 +339,10 @@ cay__route_check_target(const cay_route_t *r, char *err, size_t errlen)
     if (strcmp(host, sample.ruri_domain) == 0
         && strstr(r->target, "${ruri_domain}") != NULL)
       host = "${ruri_domain}";
-    set_msg(err, errlen,
-            "Cay does no DNS: the target host must be an IP literal, got "
-            "'%.*s'",
-            PREVIEW, host);
+    cay__errmsg(err, errlen,
+                "Cay does no DNS: the target host must be an IP literal, got "
+                "'%.*s'",
+                PREVIEW, host);
     return CAY_ECONFIG;
   }
   if (url.url_port) {
@@ -365,8 +352,8 @@ cay__route_check_target(const cay_route_t *r, char *err, size_t errlen)
     for (p = url.url_port; *p >= '0' && *p <= '9' && port <= 65535; p++)
       port = port * 10 + (unsigned long)(*p - '0');
     if (p == url.url_port || *p != '\0' || port < 1 || port > 65535) {
-      set_msg(err, errlen, "target port '%.*s' is not from 1 to 65535", PREVIEW,
-              url.url_port);
+      cay__errmsg(err, errlen, "target port '%.*s' is not from 1 to 65535",
+                  PREVIEW, url.url_port);
       return CAY_ECONFIG;
     }
   }
@@ -407,7 +394,7 @@ compile_entry(struct entry *e, unsigned i, char *err, size_t errlen)
       || !has_nul(r->ruri_domain, sizeof r->ruri_domain)
       || !has_nul(r->source, sizeof r->source)
       || !has_nul(r->target, sizeof r->target)) {
-    set_msg(err, errlen, "routes[%u]: a string is not NUL-terminated", i);
+    cay__errmsg(err, errlen, "routes[%u]: a string is not NUL-terminated", i);
     return CAY_ECONFIG;
   }
 
@@ -417,9 +404,9 @@ compile_entry(struct entry *e, unsigned i, char *err, size_t errlen)
     if (rc != 0) {
       e->user_kind = USER_ANY;
       if (rc == -ENOMEM)
-        set_msg(err, errlen, "out of memory");
+        cay__errmsg(err, errlen, "out of memory");
       else
-        set_msg(err, errlen, "routes[%u].match.ruri_user: %s", i, why);
+        cay__errmsg(err, errlen, "routes[%u].match.ruri_user: %s", i, why);
       return rc;
     }
   }
@@ -443,7 +430,7 @@ compile_entry(struct entry *e, unsigned i, char *err, size_t errlen)
     e->has_source = 1;
     rc = parse_cidr(r->source, &e->source, why, sizeof why);
     if (rc != 0) {
-      set_msg(err, errlen, "routes[%u].match.source: %s", i, why);
+      cay__errmsg(err, errlen, "routes[%u].match.source: %s", i, why);
       goto fail;
     }
   }
@@ -465,13 +452,13 @@ cay__routes_new(const cay_config_t *cfg, cay__routes_t **out, char *err,
 
   *out = NULL;
   if (n > CAY_CONFIG_MAX_ROUTES) {
-    set_msg(err, errlen, "routes: at most %d routes are allowed, got %u",
-            CAY_CONFIG_MAX_ROUTES, n);
+    cay__errmsg(err, errlen, "routes: at most %d routes are allowed, got %u",
+                CAY_CONFIG_MAX_ROUTES, n);
     return CAY_ECONFIG;
   }
   t = cay__calloc(1, sizeof *t + n * sizeof t->e[0]);
   if (t == NULL) {
-    set_msg(err, errlen, "out of memory");
+    cay__errmsg(err, errlen, "out of memory");
     return -ENOMEM;
   }
   for (unsigned i = 0; i < n; i++) {

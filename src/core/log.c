@@ -87,3 +87,15 @@ cay__log_write(int level, int shard, const char *fmt, ...)
   ssize_t w = write(STDERR_FILENO, line, n);
   (void)w; /* nowhere to report a failed log write */
 }
+
+void
+cay__errmsg(char *buf, size_t len, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (buf == NULL || len == 0)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(buf, len, fmt, ap);
+  va_end(ap);
+}

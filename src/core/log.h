@@ -19,6 +19,15 @@ void cay__log_set_level(int level);
 /** Parse "error", "warn", "info", "debug"; -1 for anything else. */
 int cay__log_level_parse(const char *name);
 const char *cay__log_level_name(int level);
+/**
+ * Format an error message into @p buf (when @p buf is not NULL and
+ * @p len > 0), truncating as snprintf does. For "what was expected"
+ * messages of parsers and checks.
+ * @thread any
+ */
+void cay__errmsg(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 void cay__log_write(int level, int shard, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

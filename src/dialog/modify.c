@@ -155,11 +155,7 @@ notify_offer(cay__session_t *s, const sip_t *sip)
                              .state = s->state,
                              .method = sip->sip_request->rq_method_name };
 
-  if (sip->sip_payload && sip->sip_payload->pl_len) {
-    ev.body = sip->sip_payload->pl_data;
-    ev.body_len = sip->sip_payload->pl_len;
-    ev.content_type = "application/sdp";
-  }
+  cay__session_event_body(&ev, sip, "application/sdp");
   cay__session_event(s, &ev);
 }
 
@@ -366,12 +362,8 @@ cay__mod_info(cay__session_t *s, cay__txn_t *t, sip_t *sip)
   cay_session_event_t ev
       = { .kind = CAY_SESSION_EV_INFO, .state = s->state, .method = "INFO" };
 
-  if (sip->sip_payload && sip->sip_payload->pl_len) {
-    ev.body = sip->sip_payload->pl_data;
-    ev.body_len = sip->sip_payload->pl_len;
-    ev.content_type
-        = sip->sip_content_type ? sip->sip_content_type->c_type : NULL;
-  }
+  cay__session_event_body(
+      &ev, sip, sip->sip_content_type ? sip->sip_content_type->c_type : NULL);
   /* The body lives in the request, which the final response frees: the
    * event first, then the 200. The session may end in the callback; the
    * transaction is answered either way. */
@@ -474,11 +466,7 @@ notify_modified(cay__session_t *s, int status, const sip_t *sip,
                              .status = status,
                              .method = method };
 
-  if (sip && sip->sip_payload && sip->sip_payload->pl_len) {
-    ev.body = sip->sip_payload->pl_data;
-    ev.body_len = sip->sip_payload->pl_len;
-    ev.content_type = "application/sdp";
-  }
+  cay__session_event_body(&ev, sip, "application/sdp");
   cay__session_event(s, &ev);
 }
 

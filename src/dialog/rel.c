@@ -3,6 +3,7 @@
  * pure functions over sofia-sip's parsed headers. See rel.h.
  */
 #include "dialog/rel.h"
+#include "dialog/stimer.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -16,18 +17,6 @@
 
 /* RFC 3262 section 3: the first RSeq lies in 1..2^31-1. */
 #define RSEQ_FIRST_MAX 0x7fffffffu
-
-/* snprintf into @p lines; CAY_ELIMIT (and "") on truncation. */
-static long
-finish_lines(char *lines, size_t len, int n)
-{
-  if (n < 0 || (size_t)n >= len) {
-    if (len > 0)
-      lines[0] = '\0';
-    return CAY_ELIMIT;
-  }
-  return n;
-}
 
 int
 cay__rel_wanted(const sip_t *invite)
@@ -52,7 +41,7 @@ cay__rel_lines(uint32_t rseq, char *lines, size_t len)
   /* RFC 3262 section 3: a reliable provisional carries Require: 100rel
    * and an RSeq. */
   n = snprintf(lines, len, "Require: 100rel\r\nRSeq: %" PRIu32 "\r\n", rseq);
-  return finish_lines(lines, len, n);
+  return cay__lines_finish(lines, len, n);
 }
 
 uint32_t
@@ -124,5 +113,5 @@ cay__rel_rack_line(uint32_t rseq, uint32_t cseq, char *lines, size_t len)
   /* RFC 3262 section 7.2: RAck = response-num CSeq-num Method. */
   n = snprintf(lines, len, "RAck: %" PRIu32 " %" PRIu32 " INVITE\r\n", rseq,
                cseq);
-  return finish_lines(lines, len, n);
+  return cay__lines_finish(lines, len, n);
 }

@@ -456,11 +456,7 @@ cay__session_ack(cay__session_t *s, const sip_t *sip)
                                .state = s->state,
                                .status = 200,
                                .method = "ACK" };
-    if (sip->sip_payload && sip->sip_payload->pl_len) {
-      ev.body = sip->sip_payload->pl_data;
-      ev.body_len = sip->sip_payload->pl_len;
-      ev.content_type = "application/sdp";
-    }
+    cay__session_event_body(&ev, sip, "application/sdp");
     cay__session_event(s, &ev);
   }
 }

@@ -17,6 +17,17 @@ cay__session_event(cay__session_t *s, const cay_session_event_t *ev)
 }
 
 void
+cay__session_event_body(cay_session_event_t *ev, const sip_t *sip,
+                        const char *ctype)
+{
+  if (sip && sip->sip_payload && sip->sip_payload->pl_len) {
+    ev->body = sip->sip_payload->pl_data;
+    ev->body_len = sip->sip_payload->pl_len;
+    ev->content_type = ctype;
+  }
+}
+
+void
 cay__session_notify(cay__session_t *s, int status)
 {
   cay_session_event_t ev

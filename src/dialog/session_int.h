@@ -141,6 +141,9 @@ uint64_t cay__dialog_hash(const char *call_id, const char *local_tag,
 /* session_api.c */
 void cay__session_notify(cay__session_t *s, int status);
 void cay__session_event(cay__session_t *s, const cay_session_event_t *ev);
+/* Point @p ev's body at @p sip's (when it has one), typed @p ctype. */
+void cay__session_event_body(cay_session_event_t *ev, const sip_t *sip,
+                             const char *ctype);
 int cay__session_set_text(cay__session_t *s, const char *const v[7]);
 
 /* uas.c */

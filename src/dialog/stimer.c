@@ -56,9 +56,8 @@ supports_timer(const sip_t *req)
          || sip_has_feature(req->sip_require, "timer");
 }
 
-/* snprintf into @p lines; CAY_ELIMIT (and "") on truncation. */
-static long
-finish_lines(char *lines, size_t len, int n)
+long
+cay__lines_finish(char *lines, size_t len, int n)
 {
   if (n < 0 || (size_t)n >= len) {
     if (len > 0)
@@ -107,7 +106,7 @@ cay__stimer_on_request(unsigned min_se_s, const sip_t *req, cay__stimer_t *st,
       /* RFC 4028 section 9: reject with 422 and our minimum in Min-SE.
        * Section 4 forbids intervals below 90 s, so 0..89 land here too. */
       n = snprintf(lines, len, "Min-SE: %" PRIu32 "\r\n", floor_s);
-      return finish_lines(lines, len, n) < 0 ? CAY_ELIMIT : 422;
+      return cay__lines_finish(lines, len, n) < 0 ? CAY_ELIMIT : 422;
     }
     /* RFC 4028 section 8.1 (for proxies) and erratum 1687 (for the UAS): a
      * UAC without timer support cannot retry after a 422, so the call
@@ -132,7 +131,7 @@ cay__stimer_on_request(unsigned min_se_s, const sip_t *req, cay__stimer_t *st,
   n = snprintf(lines, len, "Session-Expires: %" PRIu32 ";refresher=%s\r\n%s",
                interval, who == REFRESHER_UAC ? "uac" : "uas",
                uac_supports ? "Require: timer\r\n" : "");
-  if (finish_lines(lines, len, n) < 0)
+  if (cay__lines_finish(lines, len, n) < 0)
     return CAY_ELIMIT;
 
   st->interval_s = interval;
@@ -165,7 +164,7 @@ cay__stimer_request_lines(unsigned expires_s, unsigned min_se_s,
     /* RFC 4028 section 7.1: support is listed in every request, even
      * when no timer is asked for. */
     n = snprintf(lines, len, "Supported: timer\r\n");
-    return finish_lines(lines, len, n);
+    return cay__lines_finish(lines, len, n);
   }
   /* RFC 4028 section 7.1 and 7.4: Session-Expires MUST NOT be below the
    * Min-SE we send (after a 422, the Min-SE it carried). */
@@ -176,7 +175,7 @@ cay__stimer_request_lines(unsigned expires_s, unsigned min_se_s,
                "Supported: timer\r\nSession-Expires: %u%s\r\n"
                "Min-SE: %u\r\n",
                interval, refresher, min_se);
-  return finish_lines(lines, len, n);
+  return cay__lines_finish(lines, len, n);
 }
 
 void

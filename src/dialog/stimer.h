@@ -173,4 +173,12 @@ unsigned cay__stimer_min_se_of_422(const sip_t *resp);
  */
 uint64_t cay__stimer_due_ms(const cay__stimer_t *st);
 
+/**
+ * The end of every header-line writer here and in rel.c: @p n is what
+ * snprintf returned for @p lines of @p len bytes.
+ * @return @p n, or CAY_ELIMIT (with @p lines emptied) when it was cut.
+ * @thread any
+ */
+long cay__lines_finish(char *lines, size_t len, int n);
+
 #endif

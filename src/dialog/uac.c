@@ -399,11 +399,7 @@ notify_body(cay__session_t *s, cay_session_event_kind_t kind, int status,
   cay_session_event_t ev
       = { .kind = kind, .state = s->state, .status = status };
 
-  if (sip && sip->sip_payload && sip->sip_payload->pl_len) {
-    ev.body = sip->sip_payload->pl_data;
-    ev.body_len = sip->sip_payload->pl_len;
-    ev.content_type = "application/sdp";
-  }
+  cay__session_event_body(&ev, sip, "application/sdp");
   cay__session_event(s, &ev);
 }
 

@@ -31,18 +31,6 @@ static const char *const later_transports[] = { "tls", "sctp", "ws", "wss" };
 /* Messages.                                                            */
 /* ------------------------------------------------------------------ */
 
-void
-cay__config_msg(char *err, size_t errlen, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (err == NULL || errlen == 0)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
-
 /* ------------------------------------------------------------------ */
 /* Defaults and the listen spec.                                        */
 /* ------------------------------------------------------------------ */
@@ -126,22 +114,21 @@ cay_config_parse_listen(const char *spec, cay_listen_t *out, char *err,
       = proto_len > 0 && *p == ':'
         && (is_udp || is_later || *rest == '[' || strchr(rest, ':') != NULL);
   if (!has_proto) {
-    cay__config_msg(
-        err, errlen,
-        "missing transport: expected udp:HOST:PORT or tcp:HOST:PORT "
-        "(such as udp:127.0.0.1:5060), got '%.*s'",
-        VALUE_PREVIEW, spec);
+    cay__errmsg(err, errlen,
+                "missing transport: expected udp:HOST:PORT or tcp:HOST:PORT "
+                "(such as udp:127.0.0.1:5060), got '%.*s'",
+                VALUE_PREVIEW, spec);
     return CAY_ECONFIG;
   }
   if (!is_udp) {
     if (is_later)
-      cay__config_msg(err, errlen,
-                      "transport '%.*s' is not supported yet (udp and tcp are)",
-                      (int)proto_len, spec);
+      cay__errmsg(err, errlen,
+                  "transport '%.*s' is not supported yet (udp and tcp are)",
+                  (int)proto_len, spec);
     else
-      cay__config_msg(
-          err, errlen, "unknown transport '%.*s' (expected udp or tcp)",
-          (int)(proto_len > VALUE_PREVIEW ? VALUE_PREVIEW : proto_len), spec);
+      cay__errmsg(err, errlen, "unknown transport '%.*s' (expected udp or tcp)",
+                  (int)(proto_len > VALUE_PREVIEW ? VALUE_PREVIEW : proto_len),
+                  spec);
     return CAY_ECONFIG;
   }
   strcpy(l.proto, strncasecmp(spec, "tcp", 3) == 0 ? "tcp" : "udp");
@@ -152,17 +139,17 @@ cay_config_parse_listen(const char *spec, cay_listen_t *out, char *err,
     host = rest + 1;
     host_end = strchr(host, ']');
     if (host_end == NULL) {
-      cay__config_msg(err, errlen, "missing ']' after the IPv6 address");
+      cay__errmsg(err, errlen, "missing ']' after the IPv6 address");
       return CAY_ECONFIG;
     }
     if (memchr(host, ':', (size_t)(host_end - host)) == NULL) {
-      cay__config_msg(err, errlen,
-                      "brackets are only for IPv6 addresses, got '%.*s'",
-                      (int)(host_end - host), host);
+      cay__errmsg(err, errlen,
+                  "brackets are only for IPv6 addresses, got '%.*s'",
+                  (int)(host_end - host), host);
       return CAY_ECONFIG;
     }
     if (host_end[1] != ':') {
-      cay__config_msg(err, errlen, "missing port: expected udp:[HOST]:PORT");
+      cay__errmsg(err, errlen, "missing port: expected udp:[HOST]:PORT");
       return CAY_ECONFIG;
     }
     port = host_end + 2;
@@ -170,12 +157,12 @@ cay_config_parse_listen(const char *spec, cay_listen_t *out, char *err,
     host = rest;
     host_end = strrchr(rest, ':');
     if (host_end == NULL) {
-      cay__config_msg(err, errlen, "missing port: expected udp:HOST:PORT");
+      cay__errmsg(err, errlen, "missing port: expected udp:HOST:PORT");
       return CAY_ECONFIG;
     }
     if (memchr(host, ':', (size_t)(host_end - host)) != NULL) {
-      cay__config_msg(err, errlen,
-                      "an IPv6 address needs brackets, as in udp:[::1]:5060");
+      cay__errmsg(err, errlen,
+                  "an IPv6 address needs brackets, as in udp:[::1]:5060");
       return CAY_ECONFIG;
     }
     port = host_end + 1;
@@ -183,11 +170,11 @@ cay_config_parse_listen(const char *spec, cay_listen_t *out, char *err,
 
   host_len = (size_t)(host_end - host);
   if (host_len == 0) {
-    cay__config_msg(err, errlen, "missing host: expected an IP address");
+    cay__errmsg(err, errlen, "missing host: expected an IP address");
     return CAY_ECONFIG;
   }
   if (host_len >= sizeof l.host || !cay__is_ip_literal(host, host_len)) {
-    cay__config_msg(
+    cay__errmsg(
         err, errlen,
         "host '%.*s' is not an IP address (host names are not resolved)",
         (int)(host_len > VALUE_PREVIEW ? VALUE_PREVIEW : host_len), host);
@@ -201,8 +188,8 @@ cay_config_parse_listen(const char *spec, cay_listen_t *out, char *err,
   for (p = port; *p >= '0' && *p <= '9' && value <= 65535; p++)
     value = value * 10 + (unsigned long)(*p - '0');
   if (p == port || *p != '\0' || value > 65535) {
-    cay__config_msg(err, errlen, "port '%.*s' is not a number from 0 to 65535",
-                    VALUE_PREVIEW, port);
+    cay__errmsg(err, errlen, "port '%.*s' is not a number from 0 to 65535",
+                VALUE_PREVIEW, port);
     return CAY_ECONFIG;
   }
   l.port = (unsigned)value;
@@ -240,13 +227,12 @@ check_timer(const char *name, unsigned value, struct problem *pb, char *err,
 {
   snprintf(pb->path, sizeof pb->path, "timers.%s", name);
   if (value < 1) {
-    cay__config_msg(err, errlen, "timers.%s (%u) must be at least 1", name,
-                    value);
+    cay__errmsg(err, errlen, "timers.%s (%u) must be at least 1", name, value);
     return CAY_ECONFIG;
   }
   if (value > CONFIG_MAX_TIMER_MS) {
-    cay__config_msg(err, errlen, "timers.%s (%u) must not exceed %u", name,
-                    value, CONFIG_MAX_TIMER_MS);
+    cay__errmsg(err, errlen, "timers.%s (%u) must not exceed %u", name, value,
+                CONFIG_MAX_TIMER_MS);
     return CAY_ECONFIG;
   }
   return 0;
@@ -261,14 +247,12 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
   memset(pb, 0, sizeof *pb);
   strcpy(pb->path, "listen");
   if (c->n_listen == 0) {
-    cay__config_msg(err, errlen,
-                    "listen: at least one listen address is required");
+    cay__errmsg(err, errlen, "listen: at least one listen address is required");
     return CAY_ECONFIG;
   }
   if (c->n_listen > CAY_CONFIG_MAX_LISTEN) {
-    cay__config_msg(err, errlen,
-                    "listen: at most %d addresses are allowed, got %u",
-                    CAY_CONFIG_MAX_LISTEN, c->n_listen);
+    cay__errmsg(err, errlen, "listen: at most %d addresses are allowed, got %u",
+                CAY_CONFIG_MAX_LISTEN, c->n_listen);
     return CAY_ECONFIG;
   }
   for (unsigned i = 0; i < c->n_listen; i++) {
@@ -277,27 +261,27 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
     snprintf(pb->path, sizeof pb->path, "listen[%u]", i);
     if (strcmp(l->proto, "udp") != 0 && strcmp(l->proto, "tcp") != 0) {
       if (is_later_transport(l->proto, strnlen(l->proto, sizeof l->proto)))
-        cay__config_msg(err, errlen,
-                        "listen[%u]: transport '%.*s' is not supported yet "
-                        "(udp and tcp are)",
-                        i, (int)sizeof l->proto, l->proto);
+        cay__errmsg(err, errlen,
+                    "listen[%u]: transport '%.*s' is not supported yet "
+                    "(udp and tcp are)",
+                    i, (int)sizeof l->proto, l->proto);
       else
-        cay__config_msg(
+        cay__errmsg(
             err, errlen,
             "listen[%u]: unknown transport '%.*s' (expected udp or tcp)", i,
             (int)sizeof l->proto, l->proto);
       return CAY_ECONFIG;
     }
     if (!is_bare_ip(l->host)) {
-      cay__config_msg(err, errlen,
-                      "listen[%u]: host '%.*s' is not an IP address without "
-                      "brackets",
-                      i, CAY_CONFIG_NAME_LEN, l->host);
+      cay__errmsg(err, errlen,
+                  "listen[%u]: host '%.*s' is not an IP address without "
+                  "brackets",
+                  i, CAY_CONFIG_NAME_LEN, l->host);
       return CAY_ECONFIG;
     }
     if (l->port > 65535) {
-      cay__config_msg(err, errlen, "listen[%u]: port %u is not from 0 to 65535",
-                      i, l->port);
+      cay__errmsg(err, errlen, "listen[%u]: port %u is not from 0 to 65535", i,
+                  l->port);
       return CAY_ECONFIG;
     }
   }
@@ -311,22 +295,21 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
   if (c->t1_ms > c->t2_ms) {
     strcpy(pb->path, "timers.t1_ms");
     strcpy(pb->alt, "timers.t2_ms");
-    cay__config_msg(err, errlen,
-                    "timers.t1_ms (%u) must not exceed timers.t2_ms (%u)",
-                    c->t1_ms, c->t2_ms);
+    cay__errmsg(err, errlen,
+                "timers.t1_ms (%u) must not exceed timers.t2_ms (%u)", c->t1_ms,
+                c->t2_ms);
     return CAY_ECONFIG;
   }
 
   strcpy(pb->path, "answer.codecs");
   if (c->n_codecs == 0) {
-    cay__config_msg(err, errlen,
-                    "answer.codecs: at least one codec is required");
+    cay__errmsg(err, errlen, "answer.codecs: at least one codec is required");
     return CAY_ECONFIG;
   }
   if (c->n_codecs > CAY_CONFIG_MAX_CODECS) {
-    cay__config_msg(err, errlen,
-                    "answer.codecs: at most %d codecs are allowed, got %u",
-                    CAY_CONFIG_MAX_CODECS, c->n_codecs);
+    cay__errmsg(err, errlen,
+                "answer.codecs: at most %d codecs are allowed, got %u",
+                CAY_CONFIG_MAX_CODECS, c->n_codecs);
     return CAY_ECONFIG;
   }
   for (unsigned i = 0; i < c->n_codecs; i++) {
@@ -334,7 +317,7 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
         && cay__config_is_known_codec(c->codecs[i]))
       continue;
     snprintf(pb->path, sizeof pb->path, "answer.codecs[%u]", i);
-    cay__config_msg(
+    cay__errmsg(
         err, errlen,
         "answer.codecs[%u]: unknown codec '%.*s' (expected " CONFIG_CODEC_NAMES
         ")",
@@ -343,67 +326,64 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
   }
   strcpy(pb->path, "answer.media_ip");
   if (!is_bare_ip(c->media_ip)) {
-    cay__config_msg(err, errlen, "answer.media_ip: '%.*s' is not an IP address",
-                    CAY_CONFIG_NAME_LEN, c->media_ip);
+    cay__errmsg(err, errlen, "answer.media_ip: '%.*s' is not an IP address",
+                CAY_CONFIG_NAME_LEN, c->media_ip);
     return CAY_ECONFIG;
   }
 
   strcpy(pb->path, "log.level");
   if ((int)c->log_level < CAY_LOG_ERROR || c->log_level > CAY_LOG_DEBUG) {
-    cay__config_msg(err, errlen, "log.level: unknown level %d",
-                    (int)c->log_level);
+    cay__errmsg(err, errlen, "log.level: unknown level %d", (int)c->log_level);
     return CAY_ECONFIG;
   }
 
   /* 0 is "auto": one shard per CPU. */
   strcpy(pb->path, "shards");
   if (c->shards > CONFIG_MAX_SHARDS) {
-    cay__config_msg(err, errlen, "shards (%u) must be at most %d", c->shards,
-                    CONFIG_MAX_SHARDS);
+    cay__errmsg(err, errlen, "shards (%u) must be at most %d", c->shards,
+                CONFIG_MAX_SHARDS);
     return CAY_ECONFIG;
   }
 
   strcpy(pb->path, "limits.max_transactions");
   if (c->max_transactions < 1) {
-    cay__config_msg(err, errlen,
-                    "limits.max_transactions (%u) must be at least 1",
-                    c->max_transactions);
+    cay__errmsg(err, errlen, "limits.max_transactions (%u) must be at least 1",
+                c->max_transactions);
     return CAY_ECONFIG;
   }
   strcpy(pb->path, "limits.max_message_bytes");
   if (c->max_message_bytes < 1024 || c->max_message_bytes > (1u << 24)) {
-    cay__config_msg(err, errlen,
-                    "limits.max_message_bytes (%u) must be 1024 to 16777216",
-                    c->max_message_bytes);
+    cay__errmsg(err, errlen,
+                "limits.max_message_bytes (%u) must be 1024 to 16777216",
+                c->max_message_bytes);
     return CAY_ECONFIG;
   }
   strcpy(pb->path, "limits.max_headers");
   if (c->max_headers < 16 || c->max_headers > 65535) {
-    cay__config_msg(err, errlen, "limits.max_headers (%u) must be 16 to 65535",
-                    c->max_headers);
+    cay__errmsg(err, errlen, "limits.max_headers (%u) must be 16 to 65535",
+                c->max_headers);
     return CAY_ECONFIG;
   }
   strcpy(pb->path, "limits.tcp_max_connections");
   if (c->tcp_max_connections < 1) {
-    cay__config_msg(err, errlen,
-                    "limits.tcp_max_connections must be at least 1");
+    cay__errmsg(err, errlen, "limits.tcp_max_connections must be at least 1");
     return CAY_ECONFIG;
   }
   strcpy(pb->path, "limits.tcp_idle_timeout_s");
   if (c->tcp_idle_timeout_s < 1 || c->tcp_idle_timeout_s > 86400) {
-    cay__config_msg(err, errlen,
-                    "limits.tcp_idle_timeout_s (%u) must be 1 to 86400",
-                    c->tcp_idle_timeout_s);
+    cay__errmsg(err, errlen,
+                "limits.tcp_idle_timeout_s (%u) must be 1 to 86400",
+                c->tcp_idle_timeout_s);
     return CAY_ECONFIG;
   }
 
   /* RFC 4028 section 5: Min-SE is at least 90 s. */
   strcpy(pb->path, "session_timers.min_se_s");
   if (c->min_se_s < CONFIG_MIN_SE_S) {
-    cay__config_msg(err, errlen,
-                    "session_timers.min_se_s (%u) must be at least %d "
-                    "(RFC 4028 section 5)",
-                    c->min_se_s, CONFIG_MIN_SE_S);
+    cay__errmsg(err, errlen,
+                "session_timers.min_se_s (%u) must be at least %d "
+                "(RFC 4028 section 5)",
+                c->min_se_s, CONFIG_MIN_SE_S);
     return CAY_ECONFIG;
   }
   /* RFC 4028 section 7.1: the Session-Expires a UAC asks for is never
@@ -411,10 +391,10 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
   strcpy(pb->path, "session_timers.expires_s");
   strcpy(pb->alt, "session_timers.min_se_s");
   if (c->session_expires_s != 0 && c->session_expires_s < c->min_se_s) {
-    cay__config_msg(err, errlen,
-                    "session_timers.expires_s (%u) must be 0 or at least "
-                    "session_timers.min_se_s (%u)",
-                    c->session_expires_s, c->min_se_s);
+    cay__errmsg(err, errlen,
+                "session_timers.expires_s (%u) must be 0 or at least "
+                "session_timers.min_se_s (%u)",
+                c->session_expires_s, c->min_se_s);
     return CAY_ECONFIG;
   }
   pb->alt[0] = '\0';

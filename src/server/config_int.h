@@ -19,6 +19,7 @@
 #include <yaml.h>
 
 #include "cay/config.h"
+#include "core/log.h"
 
 /* A configuration file is a few dozen lines; refuse to slurp anything that
  * is obviously not one (a log file given by mistake, /dev/zero). */
@@ -143,8 +144,6 @@ struct problem {
   char alt[PATH_LEN];
 };
 
-void cay__config_msg(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 int cay__config_is_known_codec(const char *name);
 /* cay_config_check(), telling where the problem is. */
 int cay__config_check_values(const cay_config_t *c, struct problem *pb,

@@ -575,13 +575,13 @@ cay_config_load(cay_config_t *cfg, const char *path, char *err, size_t errlen)
   int rc;
 
   memset(&cc, 0, sizeof cc);
-  cay__config_msg(err, errlen, "%s", "");
+  cay__errmsg(err, errlen, "%s", "");
   /* The context holds the backtrace lines, the parser stack and the new
    * configuration: about 40 KiB, too much for a caller's stack in an
    * embedding application. */
   lc = cay__calloc(1, sizeof *lc);
   if (lc == NULL) {
-    cay__config_msg(err, errlen, "%s: out of memory", path);
+    cay__errmsg(err, errlen, "%s: out of memory", path);
     return -ENOMEM;
   }
   lc->file = path;

@@ -105,9 +105,9 @@ check_key_action(unsigned i, const char *key, cay_route_action_t action,
     if (strcmp(action_keys[k].key, key) != 0
         || (action_keys[k].actions & 1u << action))
       continue;
-    cay__config_msg(
-        err, errlen, "routes[%u].%s: %s %s (this route's action is %s)", i, key,
-        action_keys[k].which, action_keys[k].noun, action_name(action));
+    cay__errmsg(err, errlen, "routes[%u].%s: %s %s (this route's action is %s)",
+                i, key, action_keys[k].which, action_keys[k].noun,
+                action_name(action));
     return CAY_ECONFIG;
   }
   return 0;
@@ -337,7 +337,7 @@ check_route(const cay_route_t *r, unsigned i, struct problem *pb, char *err,
 #define AT(key) snprintf(pb->path, sizeof pb->path, "routes[%u].%s", i, key)
 #define FAIL(...)                                                              \
   do {                                                                         \
-    cay__config_msg(err, errlen, __VA_ARGS__);                                 \
+    cay__errmsg(err, errlen, __VA_ARGS__);                                     \
     return CAY_ECONFIG;                                                        \
   } while (0)
 
@@ -430,9 +430,8 @@ cay__config_check_routes(const cay_config_t *c, struct problem *pb, char *err,
 
   strcpy(pb->path, "routes");
   if (c->n_routes > CAY_CONFIG_MAX_ROUTES) {
-    cay__config_msg(err, errlen,
-                    "routes: at most %d routes are allowed, got %u",
-                    CAY_CONFIG_MAX_ROUTES, c->n_routes);
+    cay__errmsg(err, errlen, "routes: at most %d routes are allowed, got %u",
+                CAY_CONFIG_MAX_ROUTES, c->n_routes);
     return CAY_ECONFIG;
   }
   for (unsigned i = 0; i < c->n_routes; i++) {
