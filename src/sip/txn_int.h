@@ -77,6 +77,11 @@ void cay__accepted_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip);
 void cay__accepted_expire(cay__timer_t *tm);
 /* Drop every entry and free the ring (endpoint teardown). */
 void cay__accepted_free_all(cay__endpoint_t *ep);
+/* After the first 2xx of an INVITE server transaction: keep an entry, let
+ * the transaction go (txn_accepted.c). -ENOMEM: @p t stays as it is. */
+int cay__txn_move_to_accepted(cay__txn_t *t);
+/* The shard's deferred free of a transaction (rule 5). */
+void cay__txn_free_deferred(cay__defer_t *d);
 /* A cay__txn stand-in for entry @p e, valid until the next call (for
  * cay__txn_find_cancelled()), or NULL without memory. */
 cay__txn_t *cay__accepted_view(cay__endpoint_t *ep, const cay__acc_ent_t *e);
