@@ -417,7 +417,7 @@ cay__mod_send(cay__session_t *s, const char *sdp, int update, int refresh)
     r.body = m->out_sdp;
     r.body_len = strlen(m->out_sdp);
   }
-  err = cay__session_send(s, &r, &m->out_txn);
+  err = cay__session_send(s, &r, 1, &m->out_txn);
   if (err) {
     m->out_txn = 0;
     cay__free(m->out_sdp);
@@ -501,13 +501,10 @@ on_out_retry(cay__timer_t *tm)
 static void
 ack_reinvite(cay__session_t *s, uint32_t cseq, const sip_t *sip)
 {
-  char branch[32], *answer = NULL;
+  char *answer = NULL;
   size_t len = 0;
   cay__peer_t dst;
   cay__dreq_t r;
-  const char *data;
-  size_t dlen;
-  msg_t *ack;
 
   memset(&r, 0, sizeof r);
   r.method = sip_method_ack;
@@ -522,12 +519,7 @@ ack_reinvite(cay__session_t *s, uint32_t cseq, const sip_t *sip)
     r.body = answer;
     r.body_len = len;
   }
-  cay__endpoint_branch(s->ss->ep, branch, sizeof branch);
-  ack = cay__session_request(s, &r, branch, &dst);
-  if (ack && cay__msg_serialize(ack, &data, &dlen) == 0)
-    cay__endpoint_send_bytes(s->ss->ep, &dst, data, dlen, 0);
-  if (ack)
-    msg_destroy(ack);
+  cay__session_send_ack(s, &r, &dst, NULL, NULL);
   cay__free(answer);
 }
 

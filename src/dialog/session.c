@@ -317,21 +317,131 @@ cay__session_request(cay__session_t *s, const cay__dreq_t *r,
   return req;
 }
 
+/* Where a request in the dialog goes, from the text state: the first
+ * Route's URI, else the remote target (as bye_dest(), without building
+ * sofia headers). */
+static void
+text_dest(cay__session_t *s, cay__peer_t *dst)
+{
+  char buf[512];
+  const char *from = s->route_set ? s->route_set : s->remote_target;
+  const char *lt = s->route_set ? strchr(from, '<') : NULL;
+  size_t n;
+  url_t url;
+
+  *dst = s->peer;
+  if (lt) {
+    const char *gt = strchr(lt, '>');
+    from = lt + 1;
+    n = gt ? (size_t)(gt - from) : strlen(from);
+  } else {
+    n = strcspn(from, ", ");
+  }
+  if (n >= sizeof buf)
+    return;
+  memcpy(buf, from, n);
+  buf[n] = '\0';
+  if (url_d(&url, buf) < 0 || cay__url_dest(&url, &dst->addr) != 0)
+    dst->addr = s->peer.addr;
+}
+
+long
+cay__session_encode(cay__session_t *s, const cay__dreq_t *r, const char *branch,
+                    char *buf, size_t size, cay__peer_t *dst)
+{
+  cay__req_text_t t = { .method_name = r->name,
+                        .ruri = s->remote_target,
+                        .sent_by = s->ss->ep->sent_by,
+                        .proto = s->peer.proto,
+                        .branch = branch,
+                        .route = s->route_set,
+                        .from = s->local_party,
+                        .to = s->remote_party,
+                        .call_id = s->call_id,
+                        .cseq = r->cseq,
+                        .contact = r->contact ? s->ss->contact : NULL,
+                        .extra = r->extra,
+                        .ctype = r->ctype,
+                        .body = r->body,
+                        .body_len = r->body_len };
+
+  text_dest(s, dst);
+  return cay__msg_request_encode(&t, buf, size);
+}
+
 int
-cay__session_send(cay__session_t *s, const cay__dreq_t *r, cay_id_t *txn_id)
+cay__session_fast(const cay__session_t *s)
+{
+  /* Text straight to bytes when no supplement wants to see (and maybe
+   * change) the requests Cay sends (DESIGN.md section 4). */
+  return s->ss->ep->hooks.out_message == NULL;
+}
+
+int
+cay__session_send_ack(cay__session_t *s, const cay__dreq_t *r, cay__peer_t *dst,
+                      char **keep, size_t *keep_len)
 {
   cay__endpoint_t *ep = s->ss->ep;
+  const char *data = NULL;
+  char branch[32];
+  size_t len = 0;
+  msg_t *ack = NULL;
+  int err = 0;
+
+  /* 17.1.1.3 / 13.2.2.4: an ACK for a 2xx is no transaction; it is sent
+   * as it is, a new branch each. */
+  cay__endpoint_branch(ep, branch, sizeof branch);
+  if (cay__session_fast(s)) {
+    long n = cay__session_encode(s, r, branch, ep->scratch, sizeof ep->scratch,
+                                 dst);
+    err = n < 0 ? (int)n : 0;
+    data = ep->scratch;
+    len = n < 0 ? 0 : (size_t)n;
+  } else {
+    ack = cay__session_request(s, r, branch, dst);
+    err = ack ? cay__msg_serialize(ack, &data, &len) : -ENOMEM;
+  }
+  if (err == 0 && keep) {
+    *keep = cay__malloc(len);
+    if (*keep == NULL)
+      err = -ENOMEM;
+    else {
+      memcpy(*keep, data, len);
+      *keep_len = len;
+    }
+  }
+  if (err == 0)
+    err = cay__endpoint_send_bytes(ep, dst, data, len, 0);
+  if (ack)
+    msg_destroy(ack);
+  return err;
+}
+
+int
+cay__session_send(cay__session_t *s, const cay__dreq_t *r, int report,
+                  cay_id_t *txn_id)
+{
+  cay__endpoint_t *ep = s->ss->ep;
+  cay_id_t tu = report ? s->id : 0;
   char branch[32];
   cay__peer_t dst;
   msg_t *req;
 
   cay__endpoint_branch(ep, branch, sizeof branch);
+  if (cay__session_fast(s) && r->method != sip_method_invite) {
+    long n = cay__session_encode(s, r, branch, ep->scratch, sizeof ep->scratch,
+                                 &dst);
+    if (n < 0)
+      return (int)n;
+    return cay__txn_request_send_bytes(ep, ep->scratch, (size_t)n, branch,
+                                       r->name, &dst, tu, txn_id);
+  }
   req = cay__session_request(s, r, branch, &dst);
   if (req == NULL)
     return -ENOMEM;
   /* Responses come back to the session only when the caller waits for
-   * them (txn_id): PRACK and INFO answers are not reported. */
-  return cay__txn_request_send(ep, req, &dst, txn_id ? s->id : 0, txn_id);
+   * them: PRACK and INFO answers are not reported. */
+  return cay__txn_request_send(ep, req, &dst, tu, txn_id);
 }
 
 int
@@ -371,11 +481,7 @@ void
 cay__session_bye(cay__session_t *s, const char *why)
 {
   cay__sessions_t *ss = s->ss;
-  cay__endpoint_t *ep = ss->ep;
-  char branch[32];
   cay__dreq_t r = { .method = sip_method_bye, .name = "BYE" };
-  cay__peer_t dst;
-  msg_t *bye;
   int err;
 
   if (s->state != CAY__SESSION_ANSWERED && s->state != CAY__SESSION_CONFIRMED)
@@ -385,10 +491,8 @@ cay__session_bye(cay__session_t *s, const char *why)
   cay__shard_timer_stop(ss->shard, &s->t_max);
   cay__mod_free(s);
   r.cseq = ++s->local_cseq;
-  cay__endpoint_branch(ep, branch, sizeof branch);
-  bye = cay__session_request(s, &r, branch, &dst);
   s->state = CAY__SESSION_TERMINATING;
-  err = bye ? cay__txn_request_send(ep, bye, &dst, s->id, NULL) : -ENOMEM;
+  err = cay__session_send(s, &r, 1, NULL);
   if (err) {
     CAY_WARN(SHARD_NO(ss), "session %s: BYE (%s) not sent: %s", s->call_id, why,
              cay_strerror(err));

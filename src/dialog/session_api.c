@@ -87,7 +87,7 @@ cay_session_info(cay_session_t *s, const char *content_type, const char *body,
   r.ctype = content_type;
   r.body = body;
   r.body_len = body_len;
-  return cay__session_send(s, &r, NULL);
+  return cay__session_send(s, &r, 0, NULL);
 }
 
 int

@@ -131,8 +131,20 @@ void cay__session_init_timers(cay__session_t *s);
 void cay__session_start_max(cay__session_t *s);
 msg_t *cay__session_request(cay__session_t *s, const cay__dreq_t *r,
                             const char *branch, cay__peer_t *dst);
-int cay__session_send(cay__session_t *s, const cay__dreq_t *r,
+/* Send request @p r in the dialog as a client transaction; its final
+ * response reaches the session when @p report is set. */
+int cay__session_send(cay__session_t *s, const cay__dreq_t *r, int report,
                       cay_id_t *txn_id);
+/* Send the ACK @p r (of a 2xx) to the dialog's next hop (@p dst receives
+ * it); with @p keep, a copy of the bytes (cay__malloc'd) for resending. */
+int cay__session_send_ack(cay__session_t *s, const cay__dreq_t *r,
+                          cay__peer_t *dst, char **keep, size_t *keep_len);
+/* 1 when requests may be encoded straight from text (no outgoing hook). */
+int cay__session_fast(const cay__session_t *s);
+/* Encode @p r into @p buf and say where it goes. @return bytes or < 0. */
+long cay__session_encode(cay__session_t *s, const cay__dreq_t *r,
+                         const char *branch, char *buf, size_t size,
+                         cay__peer_t *dst);
 int cay__session_add_lines(msg_t *msg, const char *lines);
 int cay__session_set_target(cay__session_t *s, const url_t *url);
 uint64_t cay__dialog_hash(const char *call_id, const char *local_tag,

@@ -270,12 +270,9 @@ confirm_dialog(cay__session_t *s, msg_t *msg)
 static int
 send_ack(cay__session_t *s, const sip_t *sip)
 {
-  cay__sessions_t *ss = s->ss;
   cay__dreq_t r = { .method = sip_method_ack, .name = "ACK" };
-  char branch[32], *answer = NULL;
-  const char *data;
-  size_t len, alen;
-  msg_t *ack;
+  char *answer = NULL;
+  size_t alen;
   int err;
 
   r.cseq = s->invite_cseq;
@@ -289,20 +286,8 @@ send_ack(cay__session_t *s, const sip_t *sip)
     r.body = answer;
     r.body_len = alen;
   }
-  cay__endpoint_branch(ss->ep, branch, sizeof branch);
-  ack = cay__session_request(s, &r, branch, &s->peer);
+  err = cay__session_send_ack(s, &r, &s->peer, &s->ok_bytes, &s->ok_len);
   cay__free(answer);
-  if (ack == NULL)
-    return -ENOMEM;
-  err = cay__msg_serialize(ack, &data, &len);
-  if (err == 0 && (s->ok_bytes = cay__malloc(len)) == NULL)
-    err = -ENOMEM;
-  if (err == 0) {
-    memcpy(s->ok_bytes, data, len);
-    s->ok_len = len;
-    err = cay__endpoint_send_bytes(ss->ep, &s->peer, data, len, 0);
-  }
-  msg_destroy(ack);
   return err;
 }
 
@@ -345,7 +330,7 @@ send_prack(cay__session_t *s, msg_t *msg, const sip_t *sip)
   r.name = "PRACK";
   r.cseq = ++s->local_cseq;
   r.extra = rack;
-  if (cay__session_send(s, &r, NULL) != 0)
+  if (cay__session_send(s, &r, 0, NULL) != 0)
     CAY_WARN(SHARD_NO(s->ss), "session %s: PRACK not sent", s->call_id);
 }
 
@@ -358,11 +343,7 @@ end_forked(cay__session_t *s, msg_t *msg)
   cay__session_t fork;
   cay__dreq_t ack = { .method = sip_method_ack, .name = "ACK" };
   cay__dreq_t bye = { .method = sip_method_bye, .name = "BYE" };
-  char branch[32];
-  const char *data;
-  size_t len;
   cay__peer_t dst;
-  msg_t *req;
 
   memset(&fork, 0, sizeof fork);
   fork.ss = s->ss;
@@ -377,14 +358,9 @@ end_forked(cay__session_t *s, msg_t *msg)
     return;
   }
   ack.cseq = s->invite_cseq;
-  cay__endpoint_branch(s->ss->ep, branch, sizeof branch);
-  req = cay__session_request(&fork, &ack, branch, &dst);
-  if (req && cay__msg_serialize(req, &data, &len) == 0)
-    cay__endpoint_send_bytes(s->ss->ep, &dst, data, len, 0);
-  if (req)
-    msg_destroy(req);
+  cay__session_send_ack(&fork, &ack, &dst, NULL, NULL);
   bye.cseq = s->invite_cseq + 1;
-  cay__session_send(&fork, &bye, NULL);
+  cay__session_send(&fork, &bye, 0, NULL);
   CAY_INFO(SHARD_NO(s->ss),
            "session %s: 2xx from a second fork (tag %s): "
            "ACKed and ended with BYE",

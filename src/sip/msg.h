@@ -128,6 +128,37 @@ typedef struct cay__req_spec {
   unsigned max_forwards;
 } cay__req_spec_t;
 
+/** A request as text pieces, for cay__msg_request_encode(). */
+typedef struct cay__req_text {
+  const char *method_name; /* "BYE" */
+  const char *ruri;        /* Request-URI, encoded */
+  const char *sent_by;     /* "host:port" ("[v6]:port") for the Via */
+  int proto;               /* CAY__UDP or CAY__TCP */
+  const char *branch;
+  const char *route;     /* "<uri1>, <uri2>" or NULL */
+  unsigned max_forwards; /* + 1, or 0 for 70 */
+  const char *from, *to; /* header values, with tags */
+  const char *call_id;
+  uint32_t cseq;
+  const char *contact; /* header value, or NULL */
+  const char *extra;   /* header lines ending in CRLF, or NULL */
+  const char *ctype;   /* or NULL */
+  const char *body;
+  size_t body_len;
+} cay__req_text_t;
+
+/**
+ * Encode a request straight from text pieces, the same headers in the
+ * same order as cay__msg_request(), without a msg_t: the fast path for a
+ * request in a dialog (ACK, BYE, ...) that no outgoing hook must see.
+ * The pieces are trusted (Cay's own dialog state).
+ *
+ * @return Bytes written (no NUL), -ENOSPC (@p buf too small), -EINVAL (a
+ *         mandatory piece is NULL).
+ * @thread any
+ */
+long cay__msg_request_encode(const cay__req_text_t *r, char *buf, size_t size);
+
 /**
  * Build a request (RFC 3261 section 8.1.1 and, in a dialog, 12.2.1.1):
  * Request-URI, one Via (SIP/2.0/UDP with rport), Max-Forwards 70, From, To,

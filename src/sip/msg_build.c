@@ -532,3 +532,75 @@ cay__msg_cancel_for(msg_t *invite)
     return NULL;
   return derived_request(invite, iv->sip_to, sip_method_cancel, "CANCEL");
 }
+
+/* Append a C string. */
+static int
+put_str(char *buf, size_t size, size_t *off, const char *text)
+{
+  return put_text(buf, size, off, text, strlen(text));
+}
+
+long
+cay__msg_request_encode(const cay__req_text_t *r, char *buf, size_t size)
+{
+  char num[24];
+  size_t off = 0;
+  int err = 0;
+
+  if (!r->method_name || !r->ruri || !r->sent_by || !r->branch || !r->from
+      || !r->to || !r->call_id)
+    return -EINVAL;
+  /* RFC 3261 section 8.1.1 (12.2.1.1 in a dialog), in the order
+   * cay__msg_request() writes them. */
+  err = err ? err : put_str(buf, size, &off, r->method_name);
+  err = err ? err : put_text(buf, size, &off, " ", 1);
+  err = err ? err : put_str(buf, size, &off, r->ruri);
+  err = err ? err : put_str(buf, size, &off, " SIP/2.0\r\nVia: SIP/2.0/");
+  err = err ? err
+            : put_str(buf, size, &off, r->proto == CAY__TCP ? "TCP " : "UDP ");
+  err = err ? err : put_str(buf, size, &off, r->sent_by);
+  err = err ? err : put_str(buf, size, &off, ";branch=");
+  err = err ? err : put_str(buf, size, &off, r->branch);
+  err = err ? err : put_str(buf, size, &off, ";rport\r\n");
+  if (r->route) {
+    err = err ? err : put_str(buf, size, &off, "Route: ");
+    err = err ? err : put_str(buf, size, &off, r->route);
+    err = err ? err : put_text(buf, size, &off, "\r\n", 2);
+  }
+  num[cay__fmt_u64(num, r->max_forwards ? r->max_forwards - 1 : 70)] = '\0';
+  err = err ? err : put_str(buf, size, &off, "Max-Forwards: ");
+  err = err ? err : put_str(buf, size, &off, num);
+  err = err ? err : put_str(buf, size, &off, "\r\nFrom: ");
+  err = err ? err : put_str(buf, size, &off, r->from);
+  err = err ? err : put_str(buf, size, &off, "\r\nTo: ");
+  err = err ? err : put_str(buf, size, &off, r->to);
+  err = err ? err : put_str(buf, size, &off, "\r\nCall-ID: ");
+  err = err ? err : put_str(buf, size, &off, r->call_id);
+  num[cay__fmt_u64(num, r->cseq)] = '\0';
+  err = err ? err : put_str(buf, size, &off, "\r\nCSeq: ");
+  err = err ? err : put_str(buf, size, &off, num);
+  err = err ? err : put_text(buf, size, &off, " ", 1);
+  err = err ? err : put_str(buf, size, &off, r->method_name);
+  err = err ? err : put_text(buf, size, &off, "\r\n", 2);
+  if (r->contact) {
+    err = err ? err : put_str(buf, size, &off, "Contact: ");
+    err = err ? err : put_str(buf, size, &off, r->contact);
+    err = err ? err : put_text(buf, size, &off, "\r\n", 2);
+  }
+  err = err ? err
+            : put_str(buf, size, &off, "User-Agent: " CAY_SERVER_NAME "\r\n");
+  if (r->extra)
+    err = err ? err : put_str(buf, size, &off, r->extra);
+  if (r->ctype && r->body_len) {
+    err = err ? err : put_str(buf, size, &off, "Content-Type: ");
+    err = err ? err : put_str(buf, size, &off, r->ctype);
+    err = err ? err : put_text(buf, size, &off, "\r\n", 2);
+  }
+  num[cay__fmt_u64(num, r->ctype ? r->body_len : 0)] = '\0';
+  err = err ? err : put_str(buf, size, &off, "Content-Length: ");
+  err = err ? err : put_str(buf, size, &off, num);
+  err = err ? err : put_text(buf, size, &off, "\r\n\r\n", 4);
+  if (r->ctype && r->body_len)
+    err = err ? err : put_text(buf, size, &off, r->body, r->body_len);
+  return err ? err : (long)off;
+}

@@ -91,6 +91,9 @@ on_wait(cay__timer_t *tm)
   cay__txn_terminate(tm->data);
 }
 
+static int client_start(cay__txn_t *t, const cay__peer_t *dst, cay_id_t tu_id,
+                        cay_id_t *txn_id);
+
 static void
 on_retx(cay__timer_t *tm)
 {
@@ -479,7 +482,6 @@ cay__txn_request_send(cay__endpoint_t *ep, msg_t *req, const cay__peer_t *dst,
   sip_t *sip = sip_object(req);
   const char *data;
   size_t len;
-  uint64_t hash;
   cay__txn_t *t;
   int err;
 
@@ -517,11 +519,22 @@ cay__txn_request_send(cay__endpoint_t *ep, msg_t *req, const cay__peer_t *dst,
     t->req = req; /* for the ACK of a non-2xx and for CANCEL */
   else
     msg_destroy(req);
+  return client_start(t, dst, tu_id, txn_id);
+}
+
+/* Start client transaction @p t (key and bytes set): table, first send,
+ * timers. */
+static int
+client_start(cay__txn_t *t, const cay__peer_t *dst, cay_id_t tu_id,
+             cay_id_t *txn_id)
+{
+  cay__endpoint_t *ep = t->ep;
+  int err;
+
   t->peer = *dst;
   t->tu_id = tu_id;
   t->state = t->invite ? CAY__TXN_CALLING : CAY__TXN_TRYING;
-  hash = cay__hash(t->key, t->keylen);
-  cay__htab_insert(&ep->client_txns, &t->hnode, hash);
+  cay__htab_insert(&ep->client_txns, &t->hnode, cay__hash(t->key, t->keylen));
   err = send_out(t, 0);
   if (err) {
     /* 17.1.4: a transport error ends the transaction; the caller learns it
@@ -539,6 +552,34 @@ cay__txn_request_send(cay__endpoint_t *ep, msg_t *req, const cay__peer_t *dst,
   if (txn_id)
     *txn_id = t->id;
   return 0;
+}
+
+int
+cay__txn_request_send_bytes(cay__endpoint_t *ep, const char *data, size_t len,
+                            const char *branch, const char *method_name,
+                            const cay__peer_t *dst, cay_id_t tu_id,
+                            cay_id_t *txn_id)
+{
+  cay__txn_t *t;
+
+  if (strcmp(method_name, "INVITE") == 0 || strcmp(method_name, "ACK") == 0)
+    return -EINVAL; /* an INVITE keeps its msg_t; an ACK has no txn */
+  t = txn_alloc(ep);
+  if (t == NULL)
+    return -ENOMEM;
+  t->key = cay__txn_client_key(branch, method_name, &t->keylen);
+  t->out = t->key ? cay__malloc(len) : NULL;
+  if (t->out == NULL) {
+    ep->live_txns--;
+    ep->shard->stats.txns_live--;
+    cay__idtab_remove(&ep->shard->ids, t->id);
+    cay__free(t->key);
+    cay__free(t);
+    return -ENOMEM;
+  }
+  memcpy(t->out, data, len);
+  t->outlen = len;
+  return client_start(t, dst, tu_id, txn_id);
 }
 
 static void

@@ -222,6 +222,23 @@ int cay__txn_reply_encoded(cay__txn_t *t, int status, const char *to_tag,
                            size_t *copylen);
 
 /**
+ * Like cay__txn_request_send() for a non-INVITE request already encoded
+ * (cay__msg_request_encode()): no msg_t, no outgoing hooks (the caller
+ * checked that none is registered).
+ *
+ * @param data         The request. Borrowed; copied.
+ * @param branch       Its top Via branch. Borrowed.
+ * @param method_name  Its method ("BYE"); not INVITE or ACK.
+ * @return 0, -EINVAL, -ENOMEM, or the send's error (the transaction then
+ *         ended, 17.1.4).
+ * @thread owner
+ */
+int cay__txn_request_send_bytes(cay__endpoint_t *ep, const char *data,
+                                size_t len, const char *branch,
+                                const char *method_name, const cay__peer_t *dst,
+                                cay_id_t tu_id, cay_id_t *txn_id);
+
+/**
  * 17.2.1: an INVITE server transaction whose TU will likely answer within
  * 200 ms (a B2BUA waiting for the B leg's first response) sends its 100
  * Trying only if nothing was sent by then, instead of at once.
