@@ -320,7 +320,7 @@ cay__session_request(cay__session_t *s, const cay__dreq_t *r,
 /* Where a request in the dialog goes, from the text state: the first
  * Route's URI, else the remote target (as bye_dest(), without building
  * sofia headers). */
-static void
+static int
 text_dest(cay__session_t *s, cay__peer_t *dst)
 {
   char buf[512];
@@ -338,34 +338,43 @@ text_dest(cay__session_t *s, cay__peer_t *dst)
     n = strcspn(from, ", ");
   }
   if (n >= sizeof buf)
-    return;
+    return -1;
   memcpy(buf, from, n);
   buf[n] = '\0';
-  if (url_d(&url, buf) < 0 || cay__url_dest(&url, &dst->addr) != 0)
+  if (url_d(&url, buf) < 0 || cay__url_dest(&url, &dst->addr) != 0) {
     dst->addr = s->peer.addr;
+    return -1;
+  }
+  return 0;
 }
 
 long
 cay__session_encode(cay__session_t *s, const cay__dreq_t *r, const char *branch,
                     char *buf, size_t size, cay__peer_t *dst)
 {
-  cay__req_text_t t = { .method_name = r->name,
-                        .ruri = s->remote_target,
-                        .sent_by = s->ss->ep->sent_by,
-                        .proto = s->peer.proto,
-                        .branch = branch,
-                        .route = s->route_set,
-                        .from = s->local_party,
-                        .to = s->remote_party,
-                        .call_id = s->call_id,
-                        .cseq = r->cseq,
-                        .contact = r->contact ? s->ss->contact : NULL,
-                        .extra = r->extra,
-                        .ctype = r->ctype,
-                        .body = r->body,
-                        .body_len = r->body_len };
+  cay__req_text_t t
+      = { .method_name = r->name,
+          .ruri = s->remote_target,
+          .sent_by = s->ss->ep->sent_by,
+          .proto = s->peer.proto,
+          .branch = branch,
+          .route = s->route_set,
+          .max_forwards = r->method == sip_method_invite ? s->max_forwards : 0,
+          .from = s->local_party,
+          .to = s->remote_party,
+          .call_id = s->call_id,
+          .cseq = r->cseq,
+          .contact = r->contact ? s->ss->contact : NULL,
+          .extra = r->extra,
+          .ctype = r->ctype,
+          .body = r->body,
+          .body_len = r->body_len };
 
-  text_dest(s, dst);
+  /* Without DNS (8.1.2), a first request must name an IP literal; in a
+   * dialog a host name falls back to where the peer's messages came from
+   * (see bye_dest()). */
+  if (text_dest(s, dst) != 0 && s->state == CAY__SESSION_CALLING)
+    return -EINVAL;
   return cay__msg_request_encode(&t, buf, size);
 }
 
@@ -428,11 +437,13 @@ cay__session_send(cay__session_t *s, const cay__dreq_t *r, int report,
   msg_t *req;
 
   cay__endpoint_branch(ep, branch, sizeof branch);
-  if (cay__session_fast(s) && r->method != sip_method_invite) {
+  if (cay__session_fast(s)) {
     long n = cay__session_encode(s, r, branch, ep->scratch, sizeof ep->scratch,
                                  &dst);
     if (n < 0)
       return (int)n;
+    if (s->state == CAY__SESSION_CALLING)
+      s->peer = dst; /* the initial INVITE: its responses' peer */
     return cay__txn_request_send_bytes(ep, ep->scratch, (size_t)n, branch,
                                        r->name, &dst, tu, txn_id);
   }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cay/errno.h"
 #include "core/alloc.h"
@@ -118,17 +119,47 @@ build_invite(cay__session_t *s, su_home_t *home, const char *branch,
   return msg;
 }
 
+/* ";transport=tcp" among the URI's parameters (RFC 3261 section 19.1.1;
+ * parameter names and values are case-insensitive). */
+static int
+uri_says_tcp(const char *uri)
+{
+  static const char p[] = ";transport=tcp";
+
+  for (const char *c = strchr(uri, ';'); c; c = strchr(c + 1, ';'))
+    if (strncasecmp(c, p, sizeof p - 1) == 0
+        && (c[sizeof p - 1] == '\0' || c[sizeof p - 1] == ';'
+            || c[sizeof p - 1] == '>' || c[sizeof p - 1] == '?'))
+      return 1;
+  return 0;
+}
+
 /* Send (or, after a 422, send again) the INVITE; a new transaction each
  * time with the session's current CSeq. */
 static int
 send_invite(cay__session_t *s, const char *sdp)
 {
   su_home_t home[1] = { SU_HOME_INIT(home) };
-  char branch[32];
+  char branch[32], lines[400];
   cay__peer_t dst;
   msg_t *invite;
   int err;
 
+  if (cay__session_fast(s)) {
+    /* Straight from text (no supplement to show it to); the transaction
+     * parses it back only if a CANCEL needs it. */
+    cay__dreq_t r = { .method = sip_method_invite,
+                      .name = "INVITE",
+                      .cseq = s->invite_cseq,
+                      .contact = 1,
+                      .extra = invite_lines(s, lines, sizeof lines),
+                      .ctype = sdp ? "application/sdp" : NULL,
+                      .body = sdp,
+                      .body_len = sdp ? strlen(sdp) : 0 };
+    s->peer.proto = uri_says_tcp(s->remote_target) ? CAY__TCP : CAY__UDP;
+    s->peer.conn = 0;
+    return cay__session_send(s, &r, 1, &s->invite_txn);
+  }
   cay__endpoint_branch(s->ss->ep, branch, sizeof branch);
   invite = build_invite(s, home, branch, sdp, &dst);
   su_home_deinit(home);

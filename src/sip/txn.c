@@ -562,8 +562,8 @@ cay__txn_request_send_bytes(cay__endpoint_t *ep, const char *data, size_t len,
 {
   cay__txn_t *t;
 
-  if (strcmp(method_name, "INVITE") == 0 || strcmp(method_name, "ACK") == 0)
-    return -EINVAL; /* an INVITE keeps its msg_t; an ACK has no txn */
+  if (strcmp(method_name, "ACK") == 0)
+    return -EINVAL; /* an ACK has no transaction */
   t = txn_alloc(ep);
   if (t == NULL)
     return -ENOMEM;
@@ -579,6 +579,10 @@ cay__txn_request_send_bytes(cay__endpoint_t *ep, const char *data, size_t len,
   }
   memcpy(t->out, data, len);
   t->outlen = len;
+  /* An INVITE's msg_t is made from these bytes only if a CANCEL or the
+   * ACK of a failure needs it (client_request()). */
+  t->invite = strcmp(method_name, "INVITE") == 0;
+  t->from_bytes = 1;
   return client_start(t, dst, tu_id, txn_id);
 }
 
@@ -593,12 +597,28 @@ tell_tu(cay__txn_t *t, int status, msg_t *msg)
     ep->tu.on_response(ep->tu.arg, t->tu_id, t->id, status, msg);
 }
 
+/* The INVITE of a client transaction started from bytes, parsed the first
+ * time it is needed (for a CANCEL or the ACK of a failure). NULL when it
+ * does not parse (it cannot: Cay wrote it) or there is no memory. */
+static msg_t *
+client_request(cay__txn_t *t)
+{
+  if (t->req == NULL && t->from_bytes && t->out
+      && cay__msg_parse(t->out, t->outlen, &t->req) != 0) {
+    if (t->req)
+      msg_destroy(t->req);
+    t->req = NULL;
+  }
+  return t->req;
+}
+
 /* 9.1: the CANCEL of an INVITE client transaction, as a transaction of its
  * own that nobody waits for (the INVITE's 487 is what tells the TU). */
 static int
 send_cancel(cay__txn_t *t)
 {
-  msg_t *cancel = cay__msg_cancel_for(t->req);
+  msg_t *invite = client_request(t);
+  msg_t *cancel = invite ? cay__msg_cancel_for(invite) : NULL;
 
   t->cancel_wanted = 0;
   if (cancel == NULL)
@@ -660,7 +680,7 @@ cay__txn_transport_error(cay__endpoint_t *ep, const cay__peer_t *peer)
 int
 cay__txn_cancel(cay__txn_t *t)
 {
-  if (t->server || !t->invite || t->req == NULL)
+  if (t->server || !t->invite || (t->req == NULL && !t->from_bytes))
     return CAY_ESTATE;
   if (t->state == CAY__TXN_CALLING) {
     t->cancel_wanted = 1; /* 9.1: wait for a provisional response */
@@ -709,7 +729,8 @@ invite_client_response(cay__txn_t *t, msg_t *msg, int status)
     start_timer(t, &t->t_wait, 64ull * ep->t1_ms);
   } else {
     /* 17.1.1.3: the ACK, kept for retransmitted finals; D = 32 s. */
-    msg_t *ack = cay__msg_ack_for(t->req, msg);
+    msg_t *invite = client_request(t);
+    msg_t *ack = invite ? cay__msg_ack_for(invite, msg) : NULL;
     const char *data;
     size_t len;
     char *copy;

@@ -222,13 +222,15 @@ int cay__txn_reply_encoded(cay__txn_t *t, int status, const char *to_tag,
                            size_t *copylen);
 
 /**
- * Like cay__txn_request_send() for a non-INVITE request already encoded
+ * Like cay__txn_request_send() for a request already encoded
  * (cay__msg_request_encode()): no msg_t, no outgoing hooks (the caller
  * checked that none is registered).
  *
  * @param data         The request. Borrowed; copied.
  * @param branch       Its top Via branch. Borrowed.
- * @param method_name  Its method ("BYE"); not INVITE or ACK.
+ * @param method_name  Its method ("BYE", "INVITE"); not ACK. An INVITE's
+ *                     msg_t is parsed back from the bytes only when a
+ *                     CANCEL or the ACK of a failure needs it.
  * @return 0, -EINVAL, -ENOMEM, or the send's error (the transaction then
  *         ended, 17.1.4).
  * @thread owner

@@ -14,6 +14,8 @@ struct cay__txn {
   unsigned invite : 1;
   unsigned pending : 1;       /* no final response yet: counted in txns_live */
   unsigned cancel_wanted : 1; /* INVITE client: CANCEL at first 1xx */
+  unsigned from_bytes : 1;    /* client: started from bytes, req parsed
+                                 from out when needed */
   unsigned moved : 1; /* INVITE server: went on as an Accepted entry; this
                          struct only waits for its deferred free */
   unsigned view : 1;  /* ep->accepted.view: a stand-in for an entry */
