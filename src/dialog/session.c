@@ -234,22 +234,6 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
 
 /* -- ending a session ----------------------------------------------------- */
 
-static void
-bye_dest(cay__session_t *s, const sip_route_t *route, const url_t *target,
-         cay__peer_t *dst)
-{
-  /* 12.2.1.1 with loose routing: the first Route, else the remote target.
-   * Cay does no DNS yet: a host name falls back to where the INVITE came
-   * from (right for the usual peer behind its own address). Over TCP the
-   * INVITE's connection is reused while it lives (RFC 3261 section
-   * 18.1.1 allows any connection to the target). */
-  const url_t *url = route ? route->r_url : target;
-
-  *dst = s->peer;
-  if (url == NULL || cay__url_dest(url, &dst->addr) != 0)
-    dst->addr = s->peer.addr;
-}
-
 /* Add header lines "Name: value\r\n..." to @p msg. */
 int
 cay__session_add_lines(msg_t *msg, const char *lines)
@@ -270,56 +254,12 @@ cay__session_add_lines(msg_t *msg, const char *lines)
   return 0;
 }
 
-/* Build a request in the dialog (12.2.1.1): BYE, re-INVITE, UPDATE, INFO,
- * PRACK, or the ACK for a 2xx (13.2.2.4). The headers kept as text are
- * parsed into a scratch home that lives only for this call. */
-msg_t *
-cay__session_request(cay__session_t *s, const cay__dreq_t *r,
-                     const char *branch, cay__peer_t *dst)
-{
-  cay__endpoint_t *ep = s->ss->ep;
-  su_home_t home[1] = { SU_HOME_INIT(home) };
-  const char *colon = strrchr(ep->sent_by, ':');
-  cay__req_spec_t spec;
-  char host[64];
-  msg_t *req = NULL;
-
-  /* sent_by is "host:port" or "[v6]:port". */
-  snprintf(host, sizeof host, "%.*s", (int)(colon - ep->sent_by), ep->sent_by);
-  memset(&spec, 0, sizeof spec);
-  spec.method = r->method;
-  spec.method_name = r->name;
-  spec.ruri = url_make(home, s->remote_target);
-  spec.via_host = host;
-  spec.via_port = (unsigned)atoi(colon + 1);
-  spec.proto = s->peer.proto;
-  spec.branch = branch;
-  /* 12.2.1.1: From is the local party, To the remote party. */
-  spec.from = sip_from_make(home, s->local_party);
-  spec.to = sip_to_make(home, s->remote_party);
-  spec.call_id = s->call_id;
-  spec.cseq = r->cseq;
-  spec.route = s->route_set ? sip_route_make(home, s->route_set) : NULL;
-  spec.contact = r->contact ? sip_contact_make(home, s->ss->contact) : NULL;
-  spec.content_type = r->ctype;
-  spec.body = r->body;
-  spec.body_len = r->body_len;
-  if (spec.ruri && spec.from && spec.to && (spec.route || !s->route_set)
-      && (spec.contact || !r->contact)) {
-    req = cay__msg_request(&spec);
-    if (req && cay__session_add_lines(req, r->extra) != 0) {
-      msg_destroy(req);
-      req = NULL;
-    }
-    bye_dest(s, spec.route, spec.ruri, dst);
-  }
-  su_home_deinit(home);
-  return req;
-}
-
-/* Where a request in the dialog goes, from the text state: the first
- * Route's URI, else the remote target (as bye_dest(), without building
- * sofia headers). */
+/* Where a request in the dialog goes (12.2.1.1 with loose routing): the
+ * first Route's URI, else the remote target. Cay does no DNS yet: a host
+ * name falls back to where the peer's messages came from (right for the
+ * usual peer behind its own address); over TCP the dialog's connection is
+ * reused while it lives (18.1.1 allows any connection to the target).
+ * @return 0, or -1 when the fallback was used. */
 static int
 text_dest(cay__session_t *s, cay__peer_t *dst)
 {
@@ -372,18 +312,38 @@ cay__session_encode(cay__session_t *s, const cay__dreq_t *r, const char *branch,
 
   /* Without DNS (8.1.2), a first request must name an IP literal; in a
    * dialog a host name falls back to where the peer's messages came from
-   * (see bye_dest()). */
+   * (text_dest()). */
   if (text_dest(s, dst) != 0 && s->state == CAY__SESSION_CALLING)
     return -EINVAL;
   return cay__msg_request_encode(&t, buf, size);
 }
 
-int
-cay__session_fast(const cay__session_t *s)
+/* Request @p r of the dialog as bytes: written straight from the dialog's
+ * text. When a supplement wants to see (and maybe change) the requests
+ * Cay sends (DESIGN.md section 4), the bytes are parsed into *@p msg for
+ * it; otherwise *@p msg is NULL and *@p data is the endpoint's scratch. */
+static int
+dialog_request(cay__session_t *s, const cay__dreq_t *r, const char *branch,
+               cay__peer_t *dst, msg_t **msg, const char **data, size_t *len)
 {
-  /* Text straight to bytes when no supplement wants to see (and maybe
-   * change) the requests Cay sends (DESIGN.md section 4). */
-  return s->ss->ep->hooks.out_message == NULL;
+  cay__endpoint_t *ep = s->ss->ep;
+  long n
+      = cay__session_encode(s, r, branch, ep->scratch, sizeof ep->scratch, dst);
+
+  *msg = NULL;
+  if (n < 0)
+    return (int)n;
+  *data = ep->scratch;
+  *len = (size_t)n;
+  if (ep->hooks.out_message == NULL)
+    return 0;
+  if (cay__msg_parse(ep->scratch, (size_t)n, msg) != 0) {
+    if (*msg)
+      msg_destroy(*msg);
+    *msg = NULL;
+    return -ENOMEM; /* Cay's own bytes always parse: out of memory */
+  }
+  return 0;
 }
 
 int
@@ -394,21 +354,16 @@ cay__session_send_ack(cay__session_t *s, const cay__dreq_t *r, cay__peer_t *dst,
   const char *data = NULL;
   char branch[32];
   size_t len = 0;
-  msg_t *ack = NULL;
-  int err = 0;
+  msg_t *ack;
+  int err;
 
   /* 17.1.1.3 / 13.2.2.4: an ACK for a 2xx is no transaction; it is sent
    * as it is, a new branch each. */
   cay__endpoint_branch(ep, branch, sizeof branch);
-  if (cay__session_fast(s)) {
-    long n = cay__session_encode(s, r, branch, ep->scratch, sizeof ep->scratch,
-                                 dst);
-    err = n < 0 ? (int)n : 0;
-    data = ep->scratch;
-    len = n < 0 ? 0 : (size_t)n;
-  } else {
-    ack = cay__session_request(s, r, branch, dst);
-    err = ack ? cay__msg_serialize(ack, &data, &len) : -ENOMEM;
+  err = dialog_request(s, r, branch, dst, &ack, &data, &len);
+  if (err == 0 && ack) {
+    cay__endpoint_out(ep, ack);
+    err = cay__msg_serialize(ack, &data, &len);
   }
   if (err == 0 && keep) {
     *keep = cay__malloc(len);
@@ -431,28 +386,26 @@ cay__session_send(cay__session_t *s, const cay__dreq_t *r, int report,
                   cay_id_t *txn_id)
 {
   cay__endpoint_t *ep = s->ss->ep;
-  cay_id_t tu = report ? s->id : 0;
-  char branch[32];
-  cay__peer_t dst;
-  msg_t *req;
-
-  cay__endpoint_branch(ep, branch, sizeof branch);
-  if (cay__session_fast(s)) {
-    long n = cay__session_encode(s, r, branch, ep->scratch, sizeof ep->scratch,
-                                 &dst);
-    if (n < 0)
-      return (int)n;
-    if (s->state == CAY__SESSION_CALLING)
-      s->peer = dst; /* the initial INVITE: its responses' peer */
-    return cay__txn_request_send_bytes(ep, ep->scratch, (size_t)n, branch,
-                                       r->name, &dst, tu, txn_id);
-  }
-  req = cay__session_request(s, r, branch, &dst);
-  if (req == NULL)
-    return -ENOMEM;
   /* Responses come back to the session only when the caller waits for
    * them: PRACK and INFO answers are not reported. */
-  return cay__txn_request_send(ep, req, &dst, tu, txn_id);
+  cay_id_t tu = report ? s->id : 0;
+  const char *data;
+  char branch[32];
+  cay__peer_t dst;
+  size_t len;
+  msg_t *req;
+  int err;
+
+  cay__endpoint_branch(ep, branch, sizeof branch);
+  err = dialog_request(s, r, branch, &dst, &req, &data, &len);
+  if (err)
+    return err;
+  if (s->state == CAY__SESSION_CALLING)
+    s->peer = dst; /* the initial INVITE: its responses' peer */
+  if (req)
+    return cay__txn_request_send(ep, req, &dst, tu, txn_id);
+  return cay__txn_request_send_bytes(ep, data, len, branch, r->name, &dst, tu,
+                                     txn_id);
 }
 
 int

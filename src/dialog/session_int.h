@@ -29,7 +29,6 @@ struct cay__session {
   unsigned stimer_422 : 2;    /* UAC: INVITE retries after 422 */
   unsigned answer_wanted : 1; /* UAS: answer once the PRACK is in */
   unsigned bridged : 1;       /* a B2BUA leg: the bridge keeps the time */
-  unsigned cancelling : 1;    /* UAC: hung up before the answer (9.1) */
   unsigned max_forwards : 8;  /* UAC: Max-Forwards + 1 to send, 0 = 70 */
   int end_status;             /* the status that ended it, for the callback */
   cay_session_cb cb;          /* the embedder's, or NULL */
@@ -129,8 +128,6 @@ void cay__session_reply(cay__txn_t *t, int status, const char *phrase,
                         const char *tag, const char *const *headers);
 void cay__session_init_timers(cay__session_t *s);
 void cay__session_start_max(cay__session_t *s);
-msg_t *cay__session_request(cay__session_t *s, const cay__dreq_t *r,
-                            const char *branch, cay__peer_t *dst);
 /* Send request @p r in the dialog as a client transaction; its final
  * response reaches the session when @p report is set. */
 int cay__session_send(cay__session_t *s, const cay__dreq_t *r, int report,
@@ -139,8 +136,6 @@ int cay__session_send(cay__session_t *s, const cay__dreq_t *r, int report,
  * it); with @p keep, a copy of the bytes (cay__malloc'd) for resending. */
 int cay__session_send_ack(cay__session_t *s, const cay__dreq_t *r,
                           cay__peer_t *dst, char **keep, size_t *keep_len);
-/* 1 when requests may be encoded straight from text (no outgoing hook). */
-int cay__session_fast(const cay__session_t *s);
 /* Encode @p r into @p buf and say where it goes. @return bytes or < 0. */
 long cay__session_encode(cay__session_t *s, const cay__dreq_t *r,
                          const char *branch, char *buf, size_t size,

@@ -69,56 +69,6 @@ invite_lines(const cay__session_t *s, char *buf, size_t len)
   return buf;
 }
 
-static msg_t *
-build_invite(cay__session_t *s, su_home_t *home, const char *branch,
-             const char *sdp, cay__peer_t *dst)
-{
-  cay__endpoint_t *ep = s->ss->ep;
-  const char *colon = strrchr(ep->sent_by, ':');
-  cay__req_spec_t spec;
-  char host[64], lines[400];
-  msg_t *msg;
-
-  snprintf(host, sizeof host, "%.*s", (int)(colon - ep->sent_by), ep->sent_by);
-  memset(&spec, 0, sizeof spec);
-  spec.method = sip_method_invite;
-  spec.method_name = "INVITE";
-  spec.ruri = url_make(home, s->remote_target);
-  spec.via_host = host;
-  spec.via_port = (unsigned)atoi(colon + 1);
-  spec.branch = branch;
-  spec.from = sip_from_make(home, s->local_party);
-  spec.to = sip_to_make(home, s->remote_party);
-  spec.call_id = s->call_id;
-  spec.contact = sip_contact_make(home, s->ss->contact);
-  spec.cseq = s->invite_cseq;
-  spec.max_forwards = s->max_forwards;
-  if (sdp) {
-    spec.content_type = "application/sdp";
-    spec.body = sdp;
-    spec.body_len = strlen(sdp);
-  }
-  if (!spec.ruri || !spec.from || !spec.to || !spec.contact)
-    return NULL;
-  /* 8.1.2 without DNS: the Request-URI's host must be an IP literal. */
-  memset(dst, 0, sizeof *dst);
-  if (cay__url_dest(spec.ruri, &dst->addr) != 0)
-    return NULL;
-  dst->proto
-      = spec.ruri->url_params && url_has_param(spec.ruri, "transport=tcp")
-            ? CAY__TCP
-            : CAY__UDP;
-  spec.proto = dst->proto;
-  msg = cay__msg_request(&spec);
-  if (msg
-      && cay__session_add_lines(msg, invite_lines(s, lines, sizeof lines))
-             != 0) {
-    msg_destroy(msg);
-    msg = NULL;
-  }
-  return msg;
-}
-
 /* ";transport=tcp" among the URI's parameters (RFC 3261 section 19.1.1;
  * parameter names and values are case-insensitive). */
 static int
@@ -139,35 +89,21 @@ uri_says_tcp(const char *uri)
 static int
 send_invite(cay__session_t *s, const char *sdp)
 {
-  su_home_t home[1] = { SU_HOME_INIT(home) };
-  char branch[32], lines[400];
-  cay__peer_t dst;
-  msg_t *invite;
-  int err;
+  char lines[400];
+  cay__dreq_t r = { .method = sip_method_invite,
+                    .name = "INVITE",
+                    .cseq = s->invite_cseq,
+                    .contact = 1,
+                    .extra = invite_lines(s, lines, sizeof lines),
+                    .ctype = sdp ? "application/sdp" : NULL,
+                    .body = sdp,
+                    .body_len = sdp ? strlen(sdp) : 0 };
 
-  if (cay__session_fast(s)) {
-    /* Straight from text (no supplement to show it to); the transaction
-     * parses it back only if a CANCEL needs it. */
-    cay__dreq_t r = { .method = sip_method_invite,
-                      .name = "INVITE",
-                      .cseq = s->invite_cseq,
-                      .contact = 1,
-                      .extra = invite_lines(s, lines, sizeof lines),
-                      .ctype = sdp ? "application/sdp" : NULL,
-                      .body = sdp,
-                      .body_len = sdp ? strlen(sdp) : 0 };
-    s->peer.proto = uri_says_tcp(s->remote_target) ? CAY__TCP : CAY__UDP;
-    s->peer.conn = 0;
-    return cay__session_send(s, &r, 1, &s->invite_txn);
-  }
-  cay__endpoint_branch(s->ss->ep, branch, sizeof branch);
-  invite = build_invite(s, home, branch, sdp, &dst);
-  su_home_deinit(home);
-  if (invite == NULL)
-    return -EINVAL;
-  s->peer = dst;
-  err = cay__txn_request_send(s->ss->ep, invite, &dst, s->id, &s->invite_txn);
-  return err;
+  /* 8.1.2 without DNS: the Request-URI's host must be an IP literal
+   * (cay__session_encode() refuses it otherwise, -EINVAL). */
+  s->peer.proto = uri_says_tcp(s->remote_target) ? CAY__TCP : CAY__UDP;
+  s->peer.conn = 0;
+  return cay__session_send(s, &r, 1, &s->invite_txn);
 }
 
 int
@@ -499,13 +435,10 @@ cay__session_hangup(cay__session_t *s)
   case CAY__SESSION_CALLING:
   case CAY__SESSION_EARLY:
     if (s->uac) {
-      /* 9.1: one CANCEL per INVITE (it retransmits by itself); the
-       * INVITE's 487 ends the session. A second hangup does nothing. */
+      /* 9.1: CANCEL (one per INVITE, however often this is called); the
+       * INVITE's 487 ends the session. */
       cay__txn_t *t = cay__txn_lookup(s->ss->ep, s->invite_txn);
-      if (s->cancelling || t == NULL)
-        return 0;
-      s->cancelling = 1;
-      return cay__txn_cancel(t);
+      return t ? cay__txn_cancel(t) : 0;
     }
     /* fallthrough */
   case CAY__SESSION_INCOMING:

@@ -123,9 +123,6 @@ typedef struct cay__req_spec {
   const char *content_type;     /* or NULL */
   const char *body;             /* or NULL */
   size_t body_len;
-  /* Max-Forwards + 1 (a B2BUA passing on a decremented count, RFC 3261
-   * section 16.6 item 3), or 0 for the default 70. */
-  unsigned max_forwards;
 } cay__req_spec_t;
 
 /** A request as text pieces, for cay__msg_request_encode(). */

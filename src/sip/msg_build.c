@@ -205,7 +205,7 @@ cay__msg_request(const cay__req_spec_t *spec)
     mf = (sip_max_forwards_t *)msg_header_alloc(home, sip_max_forwards_class,
                                                 0);
     if (mf)
-      mf->mf_count = spec->max_forwards ? spec->max_forwards - 1 : 70;
+      mf->mf_count = 70;
     err = insert(msg, sip, mf);
   }
   if (!err)

@@ -621,6 +621,7 @@ send_cancel(cay__txn_t *t)
   msg_t *cancel = invite ? cay__msg_cancel_for(invite) : NULL;
 
   t->cancel_wanted = 0;
+  t->cancel_sent = 1;
   if (cancel == NULL)
     return -ENOMEM;
   return cay__txn_request_send(t->ep, cancel, &t->peer, 0, NULL);
@@ -682,6 +683,8 @@ cay__txn_cancel(cay__txn_t *t)
 {
   if (t->server || !t->invite || (t->req == NULL && !t->from_bytes))
     return CAY_ESTATE;
+  if (t->cancel_sent || t->cancel_wanted)
+    return 0; /* 9.1: one CANCEL per INVITE; it retransmits by itself */
   if (t->state == CAY__TXN_CALLING) {
     t->cancel_wanted = 1; /* 9.1: wait for a provisional response */
     return 0;

@@ -311,7 +311,8 @@ int cay__txn_request_send(cay__endpoint_t *ep, msg_t *req,
  * with the INVITE's Request-URI, top Via, Route, From, To, Call-ID and
  * CSeq number goes out as its own transaction. Before any provisional
  * response it waits for one (9.1: it MUST NOT be sent earlier); after a
- * final response it is not sent at all.
+ * final response it is not sent at all. Calling it again does nothing:
+ * one CANCEL per INVITE, which retransmits by itself.
  * @return 0, CAY_ESTATE (not an INVITE client transaction), -ENOMEM.
  */
 int cay__txn_cancel(cay__txn_t *t);

@@ -14,6 +14,7 @@ struct cay__txn {
   unsigned invite : 1;
   unsigned pending : 1;       /* no final response yet: counted in txns_live */
   unsigned cancel_wanted : 1; /* INVITE client: CANCEL at first 1xx */
+  unsigned cancel_sent : 1;   /* INVITE client: its CANCEL is out */
   unsigned from_bytes : 1;    /* client: started from bytes, req parsed
                                  from out when needed */
   unsigned moved : 1; /* INVITE server: went on as an Accepted entry; this
