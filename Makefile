@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 CAY_ARGS   ?=
 
 DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev \
-  libsofia-sip-ua-dev libcyaml-dev libsodium-dev check libsubunit-dev \
+  libsofia-sip-ua-dev libcyaml-dev libsodium-dev libbpf-dev check libsubunit-dev \
   sip-tester python3 clang-format
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -74,7 +74,7 @@ test: build asan tsan format-check
 	python3 bench/run --selftest --no-install --cay-bin $(BUILD)/cay
 
 # The benchmark suite: Cay against SIPp's UAS and Kamailio (bench/README.md).
-bench:
+bench: deps
 	python3 bench/run $(BENCH_ARGS)
 
 clean:

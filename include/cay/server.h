@@ -50,6 +50,8 @@ typedef struct cay_stats {
   uint64_t dialogs_live;   /* gauge: dialogs now */
   uint64_t txns_live;      /* gauge: transactions now */
   uint64_t send_errors;    /* sends that the transport refused */
+  uint64_t handed_over;    /* messages read here for another shard and
+                              posted to it (DESIGN.md section 3, step 3) */
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

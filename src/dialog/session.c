@@ -389,10 +389,10 @@ cay__session_send(cay__session_t *s, const cay__dreq_t *r, int report,
   /* Responses come back to the session only when the caller waits for
    * them: PRACK and INFO answers are not reported. */
   cay_id_t tu = report ? s->id : 0;
-  const char *data;
+  const char *data = NULL;
   char branch[32];
   cay__peer_t dst;
-  size_t len;
+  size_t len = 0;
   msg_t *req;
   int err;
 

@@ -16,11 +16,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "server/server_int.h"
+#include "transport/steer.h"
 
 /* The Via sent-by and Contact host Cay names: the first listen address,
  * or, for a wildcard bind, the first non-loopback interface address. */
@@ -84,6 +86,50 @@ destroy_partial(cay_server_t *srv)
   cay__free(srv);
 }
 
+/* DESIGN.md section 3, step 2, done by the kernel: with 2 or more shards,
+ * each UDP address's SO_REUSEPORT group gets the steering program, and a
+ * datagram reaches its owner's socket without a hand-over between shards.
+ * Best effort: without it (no CAP_BPF, an old kernel) the shards hand
+ * datagrams over by mailbox as before. The workers bound their sockets in
+ * shard order, so a socket's place in its group is its shard. */
+static void
+steer_udp(cay_server_t *srv)
+{
+  const cay__worker_t *w0 = srv->workers[0];
+  char why[200];
+  unsigned attached = 0;
+  int prog, fd, err;
+
+  if (srv->nshards < 2 || w0->n_udp == 0)
+    return;
+  err = cay__steer_load(srv->nshards, &prog, why, sizeof why);
+  if (err) {
+    CAY_INFO(-1,
+             "udp: no kernel steering (%s); shards hand datagrams to "
+             "their owner by mailbox",
+             why);
+    return;
+  }
+  for (unsigned i = 0; i < w0->n_udp; i++) {
+    fd = cay__udp_fd(w0->udp[i]);
+    err = fd < 0 ? fd : cay__steer_attach(prog, fd);
+    if (err) {
+      CAY_INFO(-1,
+               "udp: no kernel steering on listen address %u (%s); "
+               "its shards hand datagrams over by mailbox",
+               i, strerror(-err));
+      continue;
+    }
+    attached++;
+  }
+  close(prog);
+  if (attached)
+    CAY_INFO(-1,
+             "udp: the kernel steers each datagram to its shard by "
+             "Call-ID (%u of %u listen addresses)",
+             attached, w0->n_udp);
+}
+
 int
 cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
 {
@@ -116,6 +162,8 @@ cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
     if (err == 0)
       err = cay__worker_bind(srv, srv->workers[i]);
   }
+  if (err == 0)
+    steer_udp(srv);
   /* Every shard names the same address: they share it (SO_REUSEPORT). */
   if (err == 0)
     choose_sent_by(srv->workers[0], sent_by, sizeof sent_by);
@@ -248,6 +296,7 @@ cay__server_worker_closed(cay_server_t *srv, cay__worker_t *w)
     t->dialogs_live += s->dialogs_live;
     t->txns_live += s->txns_live;
     t->send_errors += s->send_errors;
+    t->handed_over += s->handed_over;
   }
   srv->finished = 1;
   if (srv->close_cb)
@@ -303,14 +352,14 @@ cay_stats_print(const cay_stats_t *st, FILE *f)
       "msgs_in=%llu msgs_out=%llu retransmits=%llu parse_errors=%llu "
       "bad_requests=%llu dropped=%llu calls_in=%llu calls_answered=%llu "
       "calls_rejected=%llu byes_sent=%llu dialogs_live=%llu "
-      "txns_live=%llu send_errors=%llu\n",
+      "txns_live=%llu send_errors=%llu handed_over=%llu\n",
       (unsigned long long)st->msgs_in, (unsigned long long)st->msgs_out,
       (unsigned long long)st->retransmits, (unsigned long long)st->parse_errors,
       (unsigned long long)st->bad_requests, (unsigned long long)st->dropped,
       (unsigned long long)st->calls_in, (unsigned long long)st->calls_answered,
       (unsigned long long)st->calls_rejected, (unsigned long long)st->byes_sent,
       (unsigned long long)st->dialogs_live, (unsigned long long)st->txns_live,
-      (unsigned long long)st->send_errors);
+      (unsigned long long)st->send_errors, (unsigned long long)st->handed_over);
 }
 
 int

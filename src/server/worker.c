@@ -96,7 +96,9 @@ route(cay__worker_t *w, const char *data, size_t len, const cay__peer_t *src)
   if (n > 1 && cay__callid_scan(data, len, &cid, &cidlen) == 0)
     owner = cay__callid_shard(cid, cidlen, n);
   if (owner != w->index) {
-    if (post_bytes(w->srv->workers[owner], MAIL_RECV, src, data, len) != 0) {
+    if (post_bytes(w->srv->workers[owner], MAIL_RECV, src, data, len) == 0) {
+      w->shard.stats.handed_over++;
+    } else {
       w->shard.stats.msgs_in++;
       w->shard.stats.dropped++;
       CAY_DEBUG(SHARD_NO(w), "shard %u refused a message: dropped", owner);

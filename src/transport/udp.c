@@ -245,6 +245,15 @@ cay__udp_send(cay__udp_t *u, const cay__addr_t *to, const void *data,
   return 0;
 }
 
+int
+cay__udp_fd(const cay__udp_t *u)
+{
+  uv_os_fd_t fd;
+  int err = uv_fileno((const uv_handle_t *)&u->handle, &fd);
+
+  return err ? err : fd;
+}
+
 static void
 on_close(uv_handle_t *h)
 {

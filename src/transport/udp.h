@@ -44,6 +44,8 @@ int cay__udp_local(const cay__udp_t *u, cay__addr_t *out);
  */
 int cay__udp_send(cay__udp_t *u, const cay__addr_t *to, const void *data,
                   size_t len);
+/** The socket's file descriptor (owned by @p u), or a negative libuv error. */
+int cay__udp_fd(const cay__udp_t *u);
 /** Close the socket; @p cb runs after libuv closed it; @p u is then freed. */
 void cay__udp_close(cay__udp_t *u, void (*cb)(void *arg), void *arg);
 
