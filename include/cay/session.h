@@ -45,7 +45,13 @@ typedef enum cay_session_event_kind {
   /* The state changed (ev->state); ev->status is the SIP status that
    * caused it (the final response of a failed call, 408 for a timeout,
    * 200 for an answer, the BYE's final response when it ends) or 0. A 2xx
-   * carries the answer (or offer) in ev->body. */
+   * carries the answer (or offer) in ev->body. When our INVITE had no
+   * offer, the 2xx's body is the peer's offer and the ACK carries the
+   * answer (RFC 3261 section 13.2.1): answer it with
+   * cay_session_answer_offer() during the callback or, after
+   * cay_session_defer_offer(), later (the ACK waits; a hangup meanwhile
+   * ACKs with Cay's own answer first); otherwise Cay answers it from its
+   * configured codecs when the callback returns. */
   CAY_SESSION_EV_STATE,
   /* A provisional response to our INVITE (ev->status 180, 183, ...),
    * with early SDP in ev->body when it has one. */
@@ -185,7 +191,11 @@ int cay_session_modify(cay_session_t *s, const char *sdp, int update);
 /**
  * Answer the peer's offer reported by CAY_SESSION_EV_OFFER: 2xx with
  * @p sdp (status 200), or a rejection (488 for an unacceptable offer, RFC
- * 3261 section 14.2; the session stays as it was).
+ * 3261 section 14.2; the session stays as it was). Also answers the offer
+ * in the 2xx to our offerless INVITE (CAY_SESSION_EV_STATE, RFC 3261
+ * section 13.2.1): status 200 sends the ACK with @p sdp; a rejection sends
+ * the ACK without an answer and ends the session with BYE (a 2xx cannot
+ * be refused, section 13.2.2.4).
  *
  * @param status  200 or 300..699.
  * @param sdp     The answer for 200, NUL-terminated; NULL: Cay answers
@@ -196,11 +206,12 @@ int cay_session_modify(cay_session_t *s, const char *sdp, int update);
 int cay_session_answer_offer(cay_session_t *s, int status, const char *sdp);
 
 /**
- * Keep the offer of the current CAY_SESSION_EV_OFFER open after the
- * callback returns (the embedder answers it later with
- * cay_session_answer_offer(); the peer waits, retransmitting).
+ * Keep the offer of the current CAY_SESSION_EV_OFFER, or of the 2xx
+ * reported by CAY_SESSION_EV_STATE, open after the callback returns (the
+ * embedder answers it later with cay_session_answer_offer(); the peer
+ * waits, retransmitting its request or its 2xx).
  * @return 0 or CAY_ESTATE (no offer pending).
- * @thread owner, during the EV_OFFER callback
+ * @thread owner, during the EV_OFFER or EV_STATE callback
  */
 int cay_session_defer_offer(cay_session_t *s);
 

@@ -40,7 +40,11 @@ typedef struct bridge {
   unsigned answered : 1;
   unsigned a_done : 1, b_done : 1;
   unsigned cancelled : 1; /* A went away before the answer */
-  unsigned depth;         /* callbacks of this bridge on the stack */
+  /* A's INVITE had no SDP (RFC 3261 section 13.2.1): B's 2xx holds the
+   * offer, which goes to A in its 200, and A's ACK the answer, which goes
+   * to B in B's ACK. */
+  unsigned delayed_offer : 1;
+  unsigned depth; /* callbacks of this bridge on the stack */
 } bridge_t;
 
 static void on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg);
@@ -201,6 +205,18 @@ relay_info(bridge_t *br, cay_id_t to_id, const cay_session_event_t *ev)
     cay_session_info(to, ev->content_type, ev->body, ev->body_len);
 }
 
+/* A's ACK answers the offer B made in its 2xx: B's ACK carries it. */
+static void
+relay_ack_answer(bridge_t *br, const cay_session_event_t *ev)
+{
+  cay__session_t *b = leg(br, br->b);
+  char *sdp = body_copy(ev);
+
+  if (b && sdp)
+    cay_session_answer_offer(b, 200, sdp);
+  cay__free(sdp);
+}
+
 static void
 on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
 {
@@ -219,6 +235,9 @@ on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
       cay__shard_timer_stop(br->ss->shard, &br->t_ring);
       cay__shard_timer_stop(br->ss->shard, &br->t_max);
       end_leg(br, br->b, 0, NULL); /* CANCEL or BYE (15.1, 9.1) */
+    } else if (ev->state == CAY_SESSION_CONFIRMED && br->delayed_offer
+               && ev->method && strcmp(ev->method, "ACK") == 0) {
+      relay_ack_answer(br, ev);
     }
     break;
   case CAY_SESSION_EV_OFFER:
@@ -240,7 +259,7 @@ on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
 static void
 b_answered(bridge_t *br, const cay_session_event_t *ev)
 {
-  cay__session_t *a = leg(br, br->a);
+  cay__session_t *a = leg(br, br->a), *b;
   char *sdp = body_copy(ev);
   int err;
 
@@ -260,6 +279,9 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
                  : br->route->max_duration_s;
   if (max > 0)
     cay__shard_timer_start(br->ss->shard, &br->t_max, 1000ull * (uint64_t)max);
+  /* B's ACK waits for A's answer (in A's ACK, on_a). */
+  if (br->delayed_offer && (b = leg(br, br->b)) != NULL)
+    cay_session_defer_offer(b);
 }
 
 static void
@@ -340,6 +362,7 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   br->ss = ss;
   br->route = route;
   br->a = a->id;
+  br->delayed_offer = !(sip->sip_payload && sip->sip_payload->pl_len);
   cay__timer_init(&br->t_ring, on_ring_timeout, br);
   cay__timer_init(&br->t_max, on_max_duration, br);
   if (sip->sip_payload && sip->sip_payload->pl_len && route->n_codecs) {

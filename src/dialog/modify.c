@@ -249,6 +249,10 @@ cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
   size_t len = 0;
   int err;
 
+  if (s->ack_pending) /* the offer in the 2xx to our INVITE (13.2.1) */
+    return status != 200 && (status < 300 || status > 699)
+               ? -EINVAL
+               : cay__uac_ack_answer(s, status, sdp);
   if (m == NULL || m->in_txn == 0 || m->in_answered)
     return CAY_ESTATE;
   if (status != 200 && (status < 300 || status > 699))
@@ -311,6 +315,10 @@ cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
 int
 cay_session_defer_offer(cay_session_t *s)
 {
+  if (s->ack_pending) {
+    s->ack_deferred = 1;
+    return 0;
+  }
   if (s->mod == NULL || s->mod->in_txn == 0 || s->mod->in_answered)
     return CAY_ESTATE;
   s->mod->in_deferred = 1;

@@ -450,6 +450,10 @@ cay__session_bye(cay__session_t *s, const char *why)
 
   if (s->state != CAY__SESSION_ANSWERED && s->state != CAY__SESSION_CONFIRMED)
     return;
+  /* 13.2.2.4: the 2xx is ACKed before the BYE, with Cay's own answer when
+   * the embedder's never came. */
+  if (s->ack_pending)
+    cay__uac_ack_answer(s, 200, NULL);
   cay__shard_timer_stop(ss->shard, &s->t_step);
   cay__shard_timer_stop(ss->shard, &s->t_guard);
   cay__shard_timer_stop(ss->shard, &s->t_max);

@@ -29,6 +29,8 @@ struct cay__session {
   unsigned stimer_422 : 2;    /* UAC: INVITE retries after 422 */
   unsigned answer_wanted : 1; /* UAS: answer once the PRACK is in */
   unsigned bridged : 1;       /* a B2BUA leg: the bridge keeps the time */
+  unsigned ack_pending : 1;   /* UAC: the 2xx held an offer, not yet ACKed */
+  unsigned ack_deferred : 1;  /* UAC: the embedder answers it later */
   unsigned max_forwards : 8;  /* UAC: Max-Forwards + 1 to send, 0 = 70 */
   int end_status;             /* the status that ended it, for the callback */
   cay_session_cb cb;          /* the embedder's, or NULL */
@@ -178,6 +180,10 @@ void cay__session_stimer_lines(const cay__session_t *s, const sip_t *req,
                                char *buf, size_t len);
 
 /* uac.c */
+/* 13.2.1: ACK the 2xx whose offer is pending, with @p sdp as the answer
+ * (NULL: Cay's own); @p status >= 300 ACKs without one and ends the
+ * session. @return 0, CAY_ESTATE (no ACK pending) or the send's error. */
+int cay__uac_ack_answer(cay__session_t *s, int status, const char *sdp);
 void cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status,
                        msg_t *msg);
 

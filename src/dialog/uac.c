@@ -233,28 +233,58 @@ confirm_dialog(cay__session_t *s, msg_t *msg)
 }
 
 /* 13.2.2.4: the ACK for the 2xx, built once and kept for every copy of
- * the 2xx (the ACK then goes again). */
+ * the 2xx (the ACK then goes again). 13.2.1: when our INVITE had no offer,
+ * the 2xx's @p offer is answered in the ACK: with @p given (the
+ * embedder's), else from the configured codecs; none when it cannot be. */
 static int
-send_ack(cay__session_t *s, const sip_t *sip)
+send_ack(cay__session_t *s, const char *offer, const char *given)
 {
   cay__dreq_t r = { .method = sip_method_ack, .name = "ACK" };
   char *answer = NULL;
-  size_t alen;
+  size_t alen = 0;
   int err;
 
   r.cseq = s->invite_cseq;
-  if (!s->offer_in_invite && sip->sip_payload && sip->sip_payload->pl_len
-      && cay__session_answer_sdp(s, sip->sip_payload->pl_data,
-                                 sip->sip_payload->pl_len, &answer, &alen)
-             == 0) {
-    /* 13.2.1: our INVITE had no offer, so the 2xx's offer is answered in
-     * the ACK. */
-    r.ctype = "application/sdp";
+  if (given) {
+    cay__session_origin(s, given); /* RFC 3264 section 8: our o= from now */
+    r.body = given;
+    r.body_len = strlen(given);
+  } else if (offer
+             && cay__session_answer_sdp(s, offer, strlen(offer), &answer, &alen)
+                    == 0) {
     r.body = answer;
     r.body_len = alen;
   }
+  if (r.body)
+    r.ctype = "application/sdp";
   err = cay__session_send_ack(s, &r, &s->peer, &s->ok_bytes, &s->ok_len);
   cay__free(answer);
+  return err;
+}
+
+int
+cay__uac_ack_answer(cay__session_t *s, int status, const char *sdp)
+{
+  char *offer = s->sdp;
+  int err;
+
+  if (!s->ack_pending)
+    return CAY_ESTATE;
+  s->ack_pending = 0;
+  s->ack_deferred = 0;
+  s->sdp = NULL;
+  if (status >= 300) {
+    /* 13.2.2.4: a 2xx cannot be refused; it is ACKed, then the session
+     * ends (RFC 3264 section 6: an offer we cannot answer). */
+    err = send_ack(s, NULL, NULL);
+    cay__free(offer);
+    cay__session_bye(s, "offer in the 2xx not acceptable");
+    return err;
+  }
+  err = send_ack(s, offer, sdp);
+  cay__free(offer);
+  if (err)
+    CAY_WARN(SHARD_NO(s->ss), "session %s: ACK not sent", s->call_id);
   return err;
 }
 
@@ -375,12 +405,22 @@ on_2xx(cay__session_t *s, int status, msg_t *msg, const sip_t *sip)
   s->state = CAY__SESSION_CONFIRMED;
   s->peer_update = sip_is_allowed(sip->sip_allow, sip_method_update, NULL);
   ss->shard->stats.calls_answered++;
-  if (send_ack(s, sip) != 0)
+  if (!s->offer_in_invite && sip->sip_payload && sip->sip_payload->pl_len) {
+    /* 13.2.1: the 2xx holds the offer and the ACK the answer. The
+     * callback may answer it (cay_session_answer_offer) or keep it open
+     * (cay_session_defer_offer, as the B2BUA does until the other leg's
+     * ACK); otherwise Cay answers once the callback returns. */
+    s->sdp = cay__strndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+    s->ack_pending = s->sdp != NULL;
+  }
+  if (!s->ack_pending && send_ack(s, NULL, NULL) != 0)
     CAY_WARN(SHARD_NO(ss), "session %s: ACK not sent", s->call_id);
   cay__stimer_on_response(sip, &s->st); /* RFC 4028 section 7.2 */
   cay__session_start_max(s);
   cay__session_stimer_start(s);
   notify_body(s, CAY_SESSION_EV_STATE, status, sip);
+  if (s->ack_pending && !s->ack_deferred)
+    cay__uac_ack_answer(s, 200, NULL);
 }
 
 void

@@ -105,6 +105,19 @@ cay_b2bua_test(b2bua_bye_from_b 60
   --expect dialogs_live=0 --expect txns_live=0
   -- -m 20 -r 20)
 
+# A delayed offer (RFC 3261 section 13.2.1): the caller's INVITE has no
+# SDP, so neither has the callee's; the callee's offer in its 200 reaches
+# the caller in Cay's 200, and the caller's answer in its ACK reaches the
+# callee in Cay's ACK, which waits for it (b2b_uac_delayed.xml).
+cay_b2bua_test(b2bua_delayed_offer 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_delayed.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_delayed.xml
+  --sipp-timeout 30
+  --expect calls_in=20 --expect byes_sent=20
+  --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=20
+  -- -m 20 -r 20)
+
 # re-INVITE from the caller (offer to the callee, answer back), then from
 # the callee (offer to the caller, answer back), then INFO
 # application/dtmf-relay from the caller to the callee, then BYE. The SDP

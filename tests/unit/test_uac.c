@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cay/errno.h"
 #include "dialog/session_int.h"
 #include "support/peer.h"
 
@@ -383,6 +384,144 @@ START_TEST(uac_4028_7_1_invite_asks_timer_and_retries_after_422)
 }
 END_TEST
 
+/* RFC 3261 section 13.2.1: an INVITE without an offer; the 2xx holds the
+ * offer (port 7010) and the ACK the answer. */
+static const char b_offer[] = "v=0\r\no=b 7010 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                              "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                              "m=audio 7010 RTP/AVP 0\r\n";
+static const char a_answer[] = "v=0\r\no=a 6010 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                               "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                               "m=audio 6010 RTP/AVP 0\r\n";
+
+typedef struct offer_ctl {
+  int defer;  /* defer the answer in the callback */
+  int offers; /* 2xx offers seen */
+} offer_ctl_t;
+
+static void
+on_2xx_offer(cay_session_t *s, const cay_session_event_t *ev, void *arg)
+{
+  offer_ctl_t *c = arg;
+
+  if (ev->kind != CAY_SESSION_EV_STATE || ev->state != CAY_SESSION_CONFIRMED)
+    return;
+  c->offers++;
+  ck_assert_ptr_nonnull(ev->body);
+  ck_assert_ptr_nonnull(strstr(ev->body, "m=audio 7010"));
+  if (c->defer)
+    ck_assert_int_eq(cay_session_defer_offer(s), 0);
+}
+
+static cay__session_t *
+call_without_offer(peer_t *p, offer_ctl_t *c)
+{
+  cay__session_t *s = NULL;
+
+  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@127.0.0.1:5070",
+                                       "<sip:cay@127.0.0.1>", NULL,
+                                       on_2xx_offer, c, &s),
+                   0);
+  ck_assert_ptr_nonnull(strstr(p->sent[0].data, "Content-Length: 0\r\n"));
+  ck_assert_ptr_null(strstr(p->sent[0].data, "application/sdp"));
+  return s;
+}
+
+static void
+respond_offer(peer_t *p, const char *totag)
+{
+  char *via = peer_header(p, 0, "Via"), *from = peer_header(p, 0, "From");
+  char *to = peer_header(p, 0, "To"), *cid = peer_header(p, 0, "Call-ID");
+  char *cseq = peer_header(p, 0, "CSeq");
+  char tob[512];
+
+  snprintf(tob, sizeof tob, "%s;tag=%s", to, totag);
+  peer_send(p, "response_sdp.sip", "status", "200", "phrase", "OK", "via", via,
+            "from", from, "to", tob, "callid", cid, "cseq", cseq, "extra",
+            "Contact: <sip:uas@127.0.0.1:5070>\r\n", "body", b_offer, NULL);
+  free(via);
+  free(from);
+  free(to);
+  free(cid);
+  free(cseq);
+}
+
+START_TEST(uac_13_2_1_offer_in_2xx_answered_later_in_the_ack)
+{
+  peer_t *p = peer_new(NULL);
+  offer_ctl_t c = { .defer = 1 };
+  cay__session_t *s = call_without_offer(p, &c);
+
+  respond_offer(p, "dly1");
+  ck_assert_int_eq(c.offers, 1);
+  /* Deferred: no ACK yet, not even for a copy of the 2xx. */
+  ck_assert_int_lt(peer_find_last(p, 0, "ACK"), 0);
+  respond_offer(p, "dly1");
+  ck_assert_int_lt(peer_find_last(p, 0, "ACK"), 0);
+  ck_assert_int_eq(cay_session_answer_offer(s, 200, a_answer), 0);
+  int ack = peer_find_last(p, 0, "ACK");
+  ck_assert_int_ge(ack, 0);
+  ck_assert_ptr_nonnull(strstr(p->sent[ack].data, "m=audio 6010"));
+  ck_assert_ptr_nonnull(strstr(p->sent[ack].data, "application/sdp"));
+  /* Answered once; a copy of the 2xx now gets the same ACK again. */
+  ck_assert_int_eq(cay_session_answer_offer(s, 200, a_answer), CAY_ESTATE);
+  unsigned n = p->nsent;
+  respond_offer(p, "dly1");
+  ck_assert_uint_eq(p->nsent, n + 1);
+  ck_assert_str_eq(p->sent[n].data, p->sent[ack].data);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(uac_13_2_1_offer_in_2xx_answered_by_cay_unless_deferred)
+{
+  peer_t *p = peer_new(NULL);
+  offer_ctl_t c = { .defer = 0 };
+
+  call_without_offer(p, &c);
+  respond_offer(p, "dly2");
+  int ack = peer_find_last(p, 0, "ACK");
+  ck_assert_int_ge(ack, 0);
+  /* Cay's own answer: its codecs, the offer's port not echoed. */
+  ck_assert_ptr_nonnull(strstr(p->sent[ack].data, "application/sdp"));
+  ck_assert_ptr_nonnull(strstr(p->sent[ack].data, "m=audio "));
+  ck_assert_ptr_null(strstr(p->sent[ack].data, "m=audio 7010"));
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(uac_13_2_2_4_hangup_before_the_answer_acks_then_byes)
+{
+  peer_t *p = peer_new(NULL);
+  offer_ctl_t c = { .defer = 1 };
+  cay__session_t *s = call_without_offer(p, &c);
+
+  respond_offer(p, "dly3");
+  ck_assert_int_eq(cay_session_hangup(s), 0);
+  int ack = peer_find_last(p, 0, "ACK"), bye = peer_find_last(p, 0, "BYE");
+  ck_assert_int_ge(ack, 0);
+  ck_assert_int_gt(bye, ack);
+  ck_assert_ptr_nonnull(strstr(p->sent[ack].data, "application/sdp"));
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(uac_13_2_2_4_refused_offer_in_2xx_is_acked_then_ended)
+{
+  peer_t *p = peer_new(NULL);
+  offer_ctl_t c = { .defer = 1 };
+  cay__session_t *s = call_without_offer(p, &c);
+
+  respond_offer(p, "dly4");
+  ck_assert_int_eq(cay_session_answer_offer(s, 99, NULL), -EINVAL);
+  ck_assert_int_eq(cay_session_answer_offer(s, 488, NULL), 0);
+  int ack = peer_find_last(p, 0, "ACK"), bye = peer_find_last(p, 0, "BYE");
+  ck_assert_int_ge(ack, 0);
+  ck_assert_int_gt(bye, ack);
+  ck_assert_ptr_null(strstr(p->sent[ack].data, "application/sdp"));
+  peer_free(p);
+}
+END_TEST
+
 START_TEST(uac_17_1_4_tcp_connect_failure_ends_the_call_503)
 {
   peer_t *p = peer_new(NULL);
@@ -425,6 +564,10 @@ main(void)
   tcase_add_test(tc, uac_3262_4_reliable_provisional_gets_one_prack);
   tcase_add_test(tc, uac_4028_7_1_invite_asks_timer_and_retries_after_422);
   tcase_add_test(tc, uac_17_1_4_tcp_connect_failure_ends_the_call_503);
+  tcase_add_test(tc, uac_13_2_1_offer_in_2xx_answered_later_in_the_ack);
+  tcase_add_test(tc, uac_13_2_1_offer_in_2xx_answered_by_cay_unless_deferred);
+  tcase_add_test(tc, uac_13_2_2_4_hangup_before_the_answer_acks_then_byes);
+  tcase_add_test(tc, uac_13_2_2_4_refused_offer_in_2xx_is_acked_then_ended);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }
