@@ -293,6 +293,14 @@ emit_step_dispatch(prog_t *p)
   emit_to(p, JA(), L_STORE);
 }
 
+/* step() ends with the state set to @p st (stored by L_STORE). */
+static void
+goto_state(prog_t *p, int st)
+{
+  emit(p, MOV_IMM(BPF_REG_5, st));
+  emit_to(p, JA(), L_STORE);
+}
+
 static void
 emit_step_states(prog_t *p)
 {
@@ -300,31 +308,26 @@ emit_step_states(prog_t *p)
   label(p, L_SKIP);
   emit(p, MOV_IMM(BPF_REG_5, ST_SKIP));
   emit_to(p, JMP_IMM(BPF_JNE, BPF_REG_4, '\n'), L_STORE);
-  emit(p, MOV_IMM(BPF_REG_5, ST_LSTART));
-  emit_to(p, JA(), L_STORE);
+  goto_state(p, ST_LSTART);
 
   /* A line start: an empty line ends the headers (no Call-ID). */
   label(p, L_LSTART);
   emit_to(p, JMP_IMM(BPF_JEQ, BPF_REG_4, '\r'), L_STEP_FAIL);
   emit_to(p, JMP_IMM(BPF_JEQ, BPF_REG_4, '\n'), L_STEP_FAIL);
   emit_to(p, JMP_IMM(BPF_JNE, BPF_REG_0, 'c'), L_NOT_C);
-  emit(p, MOV_IMM(BPF_REG_5, ST_NAME));
-  emit_to(p, JA(), L_STORE);
+  goto_state(p, ST_NAME);
   label(p, L_NOT_C);
   emit_to(p, JMP_IMM(BPF_JNE, BPF_REG_0, 'i'), L_NOT_I);
-  emit(p, MOV_IMM(BPF_REG_5, ST_AFTER));
-  emit_to(p, JA(), L_STORE);
+  goto_state(p, ST_AFTER);
   label(p, L_NOT_I);
-  emit(p, MOV_IMM(BPF_REG_5, ST_SKIP));
-  emit_to(p, JA(), L_STORE);
+  goto_state(p, ST_SKIP);
 
   /* After the name: blanks, then the colon, or it was another header. */
   label(p, L_AFTER);
   emit_to(p, JMP_IMM(BPF_JEQ, BPF_REG_4, ' '), L_RET0);
   emit_to(p, JMP_IMM(BPF_JEQ, BPF_REG_4, '\t'), L_RET0);
   emit_to(p, JMP_IMM(BPF_JNE, BPF_REG_4, ':'), L_SKIP);
-  emit(p, MOV_IMM(BPF_REG_5, ST_VLEAD));
-  emit_to(p, JA(), L_STORE);
+  goto_state(p, ST_VLEAD);
 
   /* Blanks before the value; a line end here (a folded value, or none)
    * is left to the shards. */
@@ -350,8 +353,7 @@ emit_step_states(prog_t *p)
   emit_to(p, JMP_IMM(BPF_JEQ, BPF_REG_4, '\t'), L_SET_VALUE);
   emit(p, STX(BPF_DW, BPF_REG_6, BPF_REG_1, SCAN_TRIM));
   label(p, L_SET_VALUE);
-  emit(p, MOV_IMM(BPF_REG_5, ST_VALUE));
-  emit_to(p, JA(), L_STORE);
+  goto_state(p, ST_VALUE);
 
   label(p, L_STEP_DONE);
   emit(p, MOV_IMM(BPF_REG_5, ST_DONE));
