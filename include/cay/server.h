@@ -46,12 +46,15 @@ typedef struct cay_stats {
   uint64_t calls_in;       /* initial INVITEs received */
   uint64_t calls_answered; /* initial INVITEs answered with 2xx */
   uint64_t calls_rejected; /* initial INVITEs answered with >= 300 */
-  uint64_t byes_sent;      /* BYEs sent by Cay */
-  uint64_t dialogs_live;   /* gauge: dialogs now */
-  uint64_t txns_live;      /* gauge: transactions now */
-  uint64_t send_errors;    /* sends that the transport refused */
-  uint64_t handed_over;    /* messages read here for another shard and
-                              posted to it (DESIGN.md section 3, step 3) */
+  uint64_t calls_out;      /* initial INVITEs sent (embedder's calls, B legs) */
+  uint64_t calls_out_answered; /* of those, answered with 2xx */
+  uint64_t calls_out_failed;   /* of those, failed (>= 300, timeout, error) */
+  uint64_t byes_sent;          /* BYEs sent by Cay */
+  uint64_t dialogs_live;       /* gauge: dialogs now */
+  uint64_t txns_live;          /* gauge: transactions now */
+  uint64_t send_errors;        /* sends that the transport refused */
+  uint64_t handed_over;        /* messages read here for another shard and
+                                  posted to it (DESIGN.md section 3, step 3) */
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

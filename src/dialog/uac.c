@@ -182,6 +182,7 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
     cay__session_destroy(s);
     return err;
   }
+  ss->shard->stats.calls_out++;
   CAY_DEBUG(SHARD_NO(ss), "session %s: INVITE sent to %s", s->call_id, uri);
   *out = s;
   return 0;
@@ -404,7 +405,7 @@ on_2xx(cay__session_t *s, int status, msg_t *msg, const sip_t *sip)
   s->sdp = NULL;
   s->state = CAY__SESSION_CONFIRMED;
   s->peer_update = sip_is_allowed(sip->sip_allow, sip_method_update, NULL);
-  ss->shard->stats.calls_answered++;
+  ss->shard->stats.calls_out_answered++;
   if (!s->offer_in_invite && sip->sip_payload && sip->sip_payload->pl_len) {
     /* 13.2.1: the 2xx holds the offer and the ACK the answer. The
      * callback may answer it (cay_session_answer_offer) or keep it open
@@ -464,7 +465,7 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   /* 300-699, 408 (timer B) or a transport error: the call failed; the
    * transaction has ACKed a final response itself (17.1.1.3). */
   s->end_status = status;
-  ss->shard->stats.calls_rejected++;
+  ss->shard->stats.calls_out_failed++;
   cay__session_destroy(s);
 }
 

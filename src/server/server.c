@@ -292,6 +292,9 @@ cay__server_worker_closed(cay_server_t *srv, cay__worker_t *w)
     t->calls_in += s->calls_in;
     t->calls_answered += s->calls_answered;
     t->calls_rejected += s->calls_rejected;
+    t->calls_out += s->calls_out;
+    t->calls_out_answered += s->calls_out_answered;
+    t->calls_out_failed += s->calls_out_failed;
     t->byes_sent += s->byes_sent;
     t->dialogs_live += s->dialogs_live;
     t->txns_live += s->txns_live;
@@ -351,15 +354,19 @@ cay_stats_print(const cay_stats_t *st, FILE *f)
       f,
       "msgs_in=%llu msgs_out=%llu retransmits=%llu parse_errors=%llu "
       "bad_requests=%llu dropped=%llu calls_in=%llu calls_answered=%llu "
-      "calls_rejected=%llu byes_sent=%llu dialogs_live=%llu "
+      "calls_rejected=%llu calls_out=%llu calls_out_answered=%llu "
+      "calls_out_failed=%llu byes_sent=%llu dialogs_live=%llu "
       "txns_live=%llu send_errors=%llu handed_over=%llu\n",
       (unsigned long long)st->msgs_in, (unsigned long long)st->msgs_out,
       (unsigned long long)st->retransmits, (unsigned long long)st->parse_errors,
       (unsigned long long)st->bad_requests, (unsigned long long)st->dropped,
       (unsigned long long)st->calls_in, (unsigned long long)st->calls_answered,
-      (unsigned long long)st->calls_rejected, (unsigned long long)st->byes_sent,
-      (unsigned long long)st->dialogs_live, (unsigned long long)st->txns_live,
-      (unsigned long long)st->send_errors, (unsigned long long)st->handed_over);
+      (unsigned long long)st->calls_rejected, (unsigned long long)st->calls_out,
+      (unsigned long long)st->calls_out_answered,
+      (unsigned long long)st->calls_out_failed,
+      (unsigned long long)st->byes_sent, (unsigned long long)st->dialogs_live,
+      (unsigned long long)st->txns_live, (unsigned long long)st->send_errors,
+      (unsigned long long)st->handed_over);
 }
 
 int

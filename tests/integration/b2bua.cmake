@@ -30,6 +30,8 @@ cay_b2bua_test(b2bua_calls_2000_udp 120
   --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
   --sipp-timeout 60
   --expect calls_in=2000 --expect byes_sent=2000
+  --expect calls_answered=2000 --expect calls_out=2000
+  --expect calls_out_answered=2000
   --expect dialogs_live=0 --expect txns_live=0
   --callee-count BYE_Recv=2000
   -- -m 2000 -r 200)
@@ -56,6 +58,7 @@ cay_b2bua_test(b2bua_busy_486 60
   --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_busy.xml
   --sipp-timeout 30
   --expect calls_in=20 --expect byes_sent=0
+  --expect calls_rejected=20 --expect calls_out_failed=20
   --expect dialogs_live=0 --expect txns_live=0
   -- -m 20 -r 20)
 

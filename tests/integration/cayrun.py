@@ -10,7 +10,8 @@ The contract with the `cay` binary (see DESIGN.md section 6):
 - SIGTERM (or SIGINT) drains the server; it exits 0 and prints one line
   `summary key=value ...` on stdout (msgs_in, msgs_out, retransmits,
   parse_errors, bad_requests, dropped, calls_in, calls_answered,
-  calls_rejected, byes_sent, dialogs_live, txns_live, send_errors).
+  calls_rejected, calls_out, calls_out_answered, calls_out_failed,
+  byes_sent, dialogs_live, txns_live, send_errors, handed_over).
 - Logs go to stderr.
 
 stdout and stderr of the server go to files in the work directory, never to

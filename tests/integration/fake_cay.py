@@ -51,8 +51,9 @@ ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS"
 
 COUNTERS = ("msgs_in", "msgs_out", "retransmits", "parse_errors",
             "bad_requests", "dropped", "calls_in", "calls_answered",
-            "calls_rejected", "byes_sent", "dialogs_live", "txns_live",
-            "send_errors")
+            "calls_rejected", "calls_out", "calls_out_answered",
+            "calls_out_failed", "byes_sent", "dialogs_live", "txns_live",
+            "send_errors", "handed_over")
 
 
 def log(fmt, *args):
