@@ -377,17 +377,25 @@ emit_step_states(prog_t *p)
 /* -- loading ----------------------------------------------------------------
  */
 
-/* The verifier's last non-empty line, which names what it refused. */
+#define VERIFIER_LOG_BYTES 16384
+
+/* The verifier's reason: its last non-empty line other than the
+ * "processed N insns ..." statistics it ends with. */
 static void
 last_line(const char *log, char *out, size_t outlen)
 {
   const char *end = log + strlen(log), *start;
 
-  while (end > log && (end[-1] == '\n' || end[-1] == ' '))
-    end--;
-  start = end;
-  while (start > log && start[-1] != '\n')
-    start--;
+  for (;;) {
+    while (end > log && (end[-1] == '\n' || end[-1] == ' '))
+      end--;
+    start = end;
+    while (start > log && start[-1] != '\n')
+      start--;
+    if (start == log || strncmp(start, "processed ", 10) != 0)
+      break;
+    end = start;
+  }
   snprintf(out, outlen, "%.*s", (int)(end - start), start);
 }
 
@@ -429,7 +437,7 @@ load_btf(struct btf **out, struct bpf_func_info *funcs)
 static int
 load_prog(const prog_t *p, char *why, size_t whylen)
 {
-  static char log[16384];
+  char *log;
   LIBBPF_OPTS(bpf_prog_load_opts, opts);
   struct bpf_func_info funcs[2];
   struct btf *btf;
@@ -451,17 +459,19 @@ load_prog(const prog_t *p, char *why, size_t whylen)
                      p->insn, (size_t)p->n, &opts);
   err = fd < 0 ? -errno : 0;
   if (fd < 0 && (err == -EINVAL || err == -EACCES)) {
-    /* Refused by the verifier: load again with its log for the reason. */
-    log[0] = '\0';
+    /* Refused by the verifier: load again with its log for the reason
+     * (on the heap: only this rare path needs it, on any thread). */
+    log = cay__calloc(1, VERIFIER_LOG_BYTES);
     opts.log_buf = log;
-    opts.log_size = sizeof log;
-    opts.log_level = 1;
+    opts.log_size = log ? VERIFIER_LOG_BYTES : 0;
+    opts.log_level = log ? 1 : 0;
     fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "cay_steer", "Dual MIT/GPL",
                        p->insn, (size_t)p->n, &opts);
     if (fd < 0) {
-      last_line(log, line, sizeof line);
+      last_line(log ? log : "", line, sizeof line);
       snprintf(why, whylen, "bpf: %s (verifier: %s)", strerror(-err), line);
     }
+    cay__free(log);
   } else if (fd < 0) {
     snprintf(why, whylen, "bpf: %s", strerror(-err));
   }

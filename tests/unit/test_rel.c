@@ -16,99 +16,39 @@
 #include "core/alloc.h"
 #include "dialog/rel.h"
 #include "sip/msg.h"
+#include "support/parsed.h"
 
 static long live_at_start;
-static msg_t *msgs[4];
-static unsigned n_msgs;
 
 static void
 setup(void)
 {
-  n_msgs = 0;
   live_at_start = cay__alloc_live();
 }
 
 static void
 teardown(void)
 {
-  while (n_msgs)
-    msg_destroy(msgs[--n_msgs]);
+  parsed_free_all();
   ck_assert_int_eq(cay__alloc_live(), live_at_start);
-}
-
-/* Parse @p text; @p want_err is what cay__msg_parse() must return. */
-static const sip_t *
-parse_expect(const char *text, int want_err)
-{
-  msg_t *msg = NULL;
-
-  ck_assert_int_eq(cay__msg_parse(text, strlen(text), &msg), want_err);
-  ck_assert_ptr_nonnull(msg);
-  ck_assert_uint_lt(n_msgs, sizeof msgs / sizeof msgs[0]);
-  msgs[n_msgs++] = msg;
-  return sip_object(msg);
-}
-
-/* A request @p method (CSeq @p cseq) with header lines @p extra. */
-static const sip_t *
-request_expect(const char *method, unsigned cseq, const char *extra,
-               int want_err)
-{
-  char buf[2048];
-
-  snprintf(buf, sizeof buf,
-           "%s sip:bob@127.0.0.1 SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-rel-%u\r\n"
-           "Max-Forwards: 70\r\n"
-           "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
-           "To: <sip:bob@127.0.0.1>%s\r\n"
-           "Call-ID: rel-1@127.0.0.1\r\n"
-           "CSeq: %u %s\r\n"
-           "Contact: <sip:alice@127.0.0.1:5061>\r\n"
-           "%s"
-           "Content-Length: 0\r\n"
-           "\r\n",
-           method, cseq, strcmp(method, "INVITE") ? ";tag=b1" : "", cseq,
-           method, extra);
-  return parse_expect(buf, want_err);
 }
 
 static const sip_t *
 invite(const char *extra)
 {
-  return request_expect("INVITE", 1, extra, 0);
+  return parsed_request("INVITE", 1, extra, 0);
 }
 
 static const sip_t *
 prack(const char *extra)
 {
-  return request_expect("PRACK", 2, extra, 0);
-}
-
-/* A response @p status to "CSeq: 1 @p method" with header lines @p extra. */
-static const sip_t *
-response_to(int status, const char *method, const char *extra)
-{
-  char buf[2048];
-
-  snprintf(buf, sizeof buf,
-           "SIP/2.0 %d Whatever\r\n"
-           "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-rel-1\r\n"
-           "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
-           "To: <sip:bob@127.0.0.1>;tag=b1\r\n"
-           "Call-ID: rel-1@127.0.0.1\r\n"
-           "CSeq: 1 %s\r\n"
-           "%s"
-           "Content-Length: 0\r\n"
-           "\r\n",
-           status, method, extra);
-  return parse_expect(buf, 0);
+  return parsed_request("PRACK", 2, extra, 0);
 }
 
 static const sip_t *
 response(int status, const char *extra)
 {
-  return response_to(status, "INVITE", extra);
+  return parsed_response(status, "INVITE", extra);
 }
 
 /* ---- section 3: what the INVITE asks for -------------------------------- */
@@ -284,7 +224,7 @@ START_TEST(rel_7_2_prack_malformed_rack_400)
 {
   /* The method is missing: sofia-sip files the header under sip_error and
    * cay__msg_parse() keeps the request so that it can be answered. */
-  const sip_t *p = request_expect("PRACK", 2, "RAck: 776656 1\r\n", CAY_EPARSE);
+  const sip_t *p = parsed_request("PRACK", 2, "RAck: 776656 1\r\n", CAY_EPARSE);
 
   ck_assert_int_eq(cay__rel_prack_matches(p, 776656, 1), -1);
 }
@@ -363,7 +303,8 @@ START_TEST(rel_4_non_invite_not_reliable)
 
   ck_assert_int_eq(
       cay__rel_provisional(
-          response_to(183, "UPDATE", "Require: 100rel\r\nRSeq: 7\r\n"), &rseq),
+          parsed_response(183, "UPDATE", "Require: 100rel\r\nRSeq: 7\r\n"),
+          &rseq),
       0);
   ck_assert_uint_eq(rseq, 42);
 }

@@ -19,62 +19,29 @@
 #include "core/alloc.h"
 #include "dialog/stimer.h"
 #include "sip/msg.h"
+#include "support/parsed.h"
 
 static long live_at_start;
-static msg_t *msgs[4];
-static unsigned n_msgs;
 
 static void
 setup(void)
 {
-  n_msgs = 0;
   live_at_start = cay__alloc_live();
 }
 
 static void
 teardown(void)
 {
-  while (n_msgs)
-    msg_destroy(msgs[--n_msgs]);
+  parsed_free_all();
   /* Parsing went through the allocation shim where it allocates at all;
    * the functions under test allocate nothing. */
   ck_assert_int_eq(cay__alloc_live(), live_at_start);
 }
 
-/* Parse @p text (which must parse cleanly); teardown frees it. */
-static const sip_t *
-parse(const char *text)
-{
-  msg_t *msg = NULL;
-
-  ck_assert_int_eq(cay__msg_parse(text, strlen(text), &msg), 0);
-  ck_assert_ptr_nonnull(msg);
-  ck_assert_uint_lt(n_msgs, sizeof msgs / sizeof msgs[0]);
-  msgs[n_msgs++] = msg;
-  return sip_object(msg);
-}
-
-/* A request @p method with the header lines @p extra (each ending in
- * CRLF, or ""). */
 static const sip_t *
 request(const char *method, const char *extra)
 {
-  char buf[2048];
-
-  snprintf(buf, sizeof buf,
-           "%s sip:bob@127.0.0.1 SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-st-1\r\n"
-           "Max-Forwards: 70\r\n"
-           "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
-           "To: <sip:bob@127.0.0.1>\r\n"
-           "Call-ID: stimer-1@127.0.0.1\r\n"
-           "CSeq: 1 %s\r\n"
-           "Contact: <sip:alice@127.0.0.1:5061>\r\n"
-           "%s"
-           "Content-Length: 0\r\n"
-           "\r\n",
-           method, method, extra);
-  return parse(buf);
+  return parsed_request(method, 1, extra, 0);
 }
 
 static const sip_t *
@@ -83,24 +50,10 @@ invite(const char *extra)
   return request("INVITE", extra);
 }
 
-/* A response @p status to an INVITE with the header lines @p extra. */
 static const sip_t *
 response(int status, const char *extra)
 {
-  char buf[2048];
-
-  snprintf(buf, sizeof buf,
-           "SIP/2.0 %d Whatever\r\n"
-           "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-st-1\r\n"
-           "From: <sip:alice@127.0.0.1>;tag=a1\r\n"
-           "To: <sip:bob@127.0.0.1>;tag=b1\r\n"
-           "Call-ID: stimer-1@127.0.0.1\r\n"
-           "CSeq: 1 INVITE\r\n"
-           "%s"
-           "Content-Length: 0\r\n"
-           "\r\n",
-           status, extra);
-  return parse(buf);
+  return parsed_response(status, "INVITE", extra);
 }
 
 /* ---- section 9: the UAS decides ---------------------------------------- */
@@ -882,11 +835,11 @@ START_TEST(stimer_6_422_malformed_min_se_gives_up)
   sip_t *sip;
 
   ck_assert_ptr_nonnull(msg);
-  msgs[n_msgs++] = msg;
   sip = sip_object(msg);
   ck_assert_ptr_nonnull(sip->sip_status);
   ck_assert_ptr_null(sip->sip_min_se);
   ck_assert_uint_eq(cay__stimer_min_se_of_422(sip), 0);
+  msg_destroy(msg);
 }
 END_TEST
 
