@@ -100,8 +100,11 @@ typedef struct cay_route {
                                        and ${ruri_domain} are replaced */
   long max_duration_s;     /* -1 = dialog: max_duration_s, 0 = no limit */
   unsigned ring_timeout_s; /* forward: default 60, 0 = none */
-  char codecs[CAY_ROUTE_MAX_CODECS][16]; /* keep only these in the SDP */
-  unsigned n_codecs;                     /* 0 = no filtering */
+  /* Keep only these in the SDP: answer, in the INVITE's offer; forward,
+   * every offer the bridge relays (A's, B's 2xx offer in a delayed-offer
+   * call, re-INVITE/UPDATE offers either way; none left: 488). */
+  char codecs[CAY_ROUTE_MAX_CODECS][16];
+  unsigned n_codecs;     /* 0 = no filtering */
   unsigned line, column; /* where the route starts in the file (1-based),
                             0 when it was set in code */
 } cay_route_t;

@@ -5,6 +5,8 @@
  *
  *   A INVITE --route forward--> B INVITE (A's offer, codecs filtered,
  *                               Max-Forwards - 1)
+ *   (no offer in A's INVITE: B's 2xx offer, codecs filtered --> A 200,
+ *    A's answer in its ACK --> B's ACK; none of the codecs --> 488 A)
  *   B 18x --> A 18x (early SDP)        B 2xx --> A 200 (B's answer)
  *   B >= 300 --> A mapped failure      ring timeout --> CANCEL B, 480 A
  *   A CANCEL --> CANCEL B              BYE either side --> BYE the other
@@ -39,7 +41,7 @@ typedef struct bridge {
   cay__timer_t t_max;       /* the route's max duration */
   unsigned answered : 1;
   unsigned a_done : 1, b_done : 1;
-  unsigned cancelled : 1; /* A went away before the answer */
+  unsigned no_codec : 1; /* B's 2xx offer had none of the route's codecs */
   /* A's INVITE had no SDP (RFC 3261 section 13.2.1): B's 2xx holds the
    * offer, which goes to A in its 200, and A's ACK the answer, which goes
    * to B in B's ACK. */
@@ -72,6 +74,30 @@ static char *
 body_copy(const cay_session_event_t *ev)
 {
   return ev->body ? cay__strndup(ev->body, ev->body_len) : NULL;
+}
+
+/* A NUL-terminated copy of an offer going through the bridge (A's INVITE,
+ * B's 2xx in a delayed-offer call, a re-INVITE or UPDATE either way), with
+ * only the route's codecs when it lists some: neither side is offered a
+ * codec the route keeps out (RFC 3264 section 5). *out is NULL for an
+ * empty body. Returns 0, CAY_ENOCODEC (none of the route's codecs is
+ * offered), CAY_EPARSE (no audio stream to filter) or -ENOMEM. */
+static int
+offer_copy(const cay_route_t *route, const char *body, size_t len, char **out)
+{
+  const char *names[CAY_ROUTE_MAX_CODECS];
+  size_t out_len;
+
+  *out = NULL;
+  if (body == NULL || len == 0)
+    return 0;
+  if (route->n_codecs == 0) {
+    *out = cay__strndup(body, len);
+    return *out ? 0 : -ENOMEM;
+  }
+  for (unsigned i = 0; i < route->n_codecs; i++)
+    names[i] = route->codecs[i];
+  return cay__sdp_filter(body, len, names, route->n_codecs, out, &out_len);
 }
 
 /* The status A gets for B's failure: a 503 from B means B is overloaded,
@@ -159,19 +185,25 @@ relay_offer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
   char *sdp;
   int err;
 
-  if (ev->body == NULL)
+  if (ev->body == NULL || ev->body_len == 0)
     return; /* a re-INVITE asking for our offer: Cay answers it itself */
   if (to == NULL || to->state != CAY__SESSION_CONFIRMED) {
     cay_session_answer_offer(from, 491, NULL);
     return;
   }
-  sdp = body_copy(ev);
-  err = sdp ? cay_session_modify(
-            to, sdp, ev->method && strcmp(ev->method, "UPDATE") == 0)
-            : -ENOMEM;
+  err = offer_copy(br->route, ev->body, ev->body_len, &sdp);
+  if (err == 0)
+    err = cay_session_modify(to, sdp,
+                             ev->method && strcmp(ev->method, "UPDATE") == 0);
   cay__free(sdp);
   if (err) {
-    cay_session_answer_offer(from, err == CAY_ESTATE ? 491 : 500, NULL);
+    /* 14.2: the session stays as it was; 488 for an offer without any of
+     * the route's codecs (RFC 3264 section 6). */
+    cay_session_answer_offer(from,
+                             err == CAY_ESTATE                          ? 491
+                             : err == CAY_ENOCODEC || err == CAY_EPARSE ? 488
+                                                                        : 500,
+                             NULL);
     return;
   }
   cay_session_defer_offer(from);
@@ -230,8 +262,6 @@ on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
         || ev->state == CAY_SESSION_TERMINATED) {
       if (ev->state == CAY_SESSION_TERMINATED)
         br->a_done = 1;
-      if (!br->answered)
-        br->cancelled = 1;
       cay__shard_timer_stop(br->ss->shard, &br->t_ring);
       cay__shard_timer_stop(br->ss->shard, &br->t_max);
       end_leg(br, br->b, 0, NULL); /* CANCEL or BYE (15.1, 9.1) */
@@ -259,12 +289,28 @@ on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
 static void
 b_answered(bridge_t *br, const cay_session_event_t *ev)
 {
-  cay__session_t *a = leg(br, br->a), *b;
-  char *sdp = body_copy(ev);
+  cay__session_t *a = leg(br, br->a), *b = leg(br, br->b);
+  char *sdp = NULL;
   int err;
 
-  br->answered = 1;
   cay__shard_timer_stop(br->ss->shard, &br->t_ring);
+  if (br->delayed_offer) {
+    /* B's 2xx holds the offer (13.2.1): the route's codecs apply to it as
+     * to A's. None of them: B's offer is refused (ACK, then BYE,
+     * 13.2.2.4) and A gets 488 (RFC 3264 section 6). */
+    err = offer_copy(br->route, ev->body, ev->body_len, &sdp);
+    if ((err == CAY_ENOCODEC || err == CAY_EPARSE) && b != NULL) {
+      CAY_INFO(SHARD_NO(br->ss), "bridge: %s: no route codec in B's offer",
+               b->call_id);
+      br->no_codec = 1;
+      cay_session_answer_offer(b, 488, NULL);
+      end_leg(br, br->a, 488, "Not Acceptable Here - No Common Codec");
+      return;
+    }
+  } else {
+    sdp = body_copy(ev);
+  }
+  br->answered = 1;
   err = a && sdp ? cay_session_answer(a, sdp) : CAY_ESTATE;
   cay__free(sdp);
   if (err) {
@@ -280,7 +326,7 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
   if (max > 0)
     cay__shard_timer_start(br->ss->shard, &br->t_max, 1000ull * (uint64_t)max);
   /* B's ACK waits for A's answer (in A's ACK, on_a). */
-  if (br->delayed_offer && (b = leg(br, br->b)) != NULL)
+  if (br->delayed_offer && b != NULL)
     cay_session_defer_offer(b);
 }
 
@@ -311,7 +357,12 @@ on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
         br->b_done = 1;
       cay__shard_timer_stop(br->ss->shard, &br->t_ring);
       cay__shard_timer_stop(br->ss->shard, &br->t_max);
-      status = br->answered ? 0 : map_failure(ev->status, &phrase);
+      if (br->no_codec) {
+        status = 488;
+        phrase = "Not Acceptable Here - No Common Codec";
+      } else {
+        status = br->answered ? 0 : map_failure(ev->status, &phrase);
+      }
       end_leg(br, br->a, status, br->answered ? NULL : phrase);
     }
     break;
@@ -353,7 +404,6 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   cay__session_t *b;
   bridge_t *br;
   char from[512], *offer = NULL;
-  size_t offer_len;
   int err = 0;
 
   br = cay__calloc(1, sizeof *br);
@@ -365,16 +415,9 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   br->delayed_offer = !(sip->sip_payload && sip->sip_payload->pl_len);
   cay__timer_init(&br->t_ring, on_ring_timeout, br);
   cay__timer_init(&br->t_max, on_max_duration, br);
-  if (sip->sip_payload && sip->sip_payload->pl_len && route->n_codecs) {
-    const char *names[CAY_ROUTE_MAX_CODECS];
-    for (unsigned i = 0; i < route->n_codecs; i++)
-      names[i] = route->codecs[i];
-    err = cay__sdp_filter(sip->sip_payload->pl_data, sip->sip_payload->pl_len,
-                          names, route->n_codecs, &offer, &offer_len);
-  } else if (sip->sip_payload && sip->sip_payload->pl_len) {
-    offer = cay__strndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-    err = offer ? 0 : -ENOMEM;
-  }
+  if (!br->delayed_offer)
+    err = offer_copy(route, sip->sip_payload->pl_data, sip->sip_payload->pl_len,
+                     &offer);
   if (err) {
     cay__free(br);
     return err;

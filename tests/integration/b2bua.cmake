@@ -110,13 +110,29 @@ cay_b2bua_test(b2bua_bye_from_b 60
 
 # A delayed offer (RFC 3261 section 13.2.1): the caller's INVITE has no
 # SDP, so neither has the callee's; the callee's offer in its 200 reaches
-# the caller in Cay's 200, and the caller's answer in its ACK reaches the
+# the caller in Cay's 200 with the route's codecs only (PCMU and PCMA of
+# PCMU, PCMA and G729), and the caller's answer in its ACK reaches the
 # callee in Cay's ACK, which waits for it (b2b_uac_delayed.xml).
 cay_b2bua_test(b2bua_delayed_offer 60
   --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_delayed.xml
   --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_delayed.xml
+  --route-opt "codecs=[PCMU, PCMA]"
   --sipp-timeout 30
   --expect calls_in=20 --expect byes_sent=20
+  --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=20
+  -- -m 20 -r 20)
+
+# The callee's offer in its 200 has none of the route's codecs: the caller
+# gets 488 "No Common Codec", the callee an ACK without an answer and then
+# a BYE (13.2.2.4: a 2xx cannot be refused).
+cay_b2bua_test(b2bua_delayed_offer_no_codec 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_delayed_488.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_delayed_refused.xml
+  --route-opt "codecs=[G722]"
+  --sipp-timeout 30
+  --expect calls_in=20 --expect calls_rejected=20
+  --expect calls_out_answered=20 --expect byes_sent=20
   --expect dialogs_live=0 --expect txns_live=0
   --callee-count BYE_Recv=20
   -- -m 20 -r 20)
@@ -124,10 +140,12 @@ cay_b2bua_test(b2bua_delayed_offer 60
 # re-INVITE from the caller (offer to the callee, answer back), then from
 # the callee (offer to the caller, answer back), then INFO
 # application/dtmf-relay from the caller to the callee, then BYE. The SDP
-# ports mark whose offer or answer arrived where (b2b_uac_reinvite.xml).
+# ports mark whose offer or answer arrived where (b2b_uac_reinvite.xml);
+# each re-INVITE offers PCMU and G729 and the route keeps PCMU only.
 cay_b2bua_test(b2bua_reinvite_both_ways 60
   --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_reinvite.xml
   --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_reinvite.xml
+  --route-opt "codecs=[PCMU, PCMA]"
   --sipp-timeout 30
   --expect calls_in=20 --expect byes_sent=20
   --expect dialogs_live=0 --expect txns_live=0

@@ -106,6 +106,15 @@ static const char b_answer[] = "v=0\r\n"
                                "t=0 0\r\n"
                                "m=audio 7000 RTP/AVP 0\r\n";
 
+static const char b_offer_pcmu_pcma[] = "v=0\r\n"
+                                        "o=callee 1 1 IN IP4 127.0.0.9\r\n"
+                                        "s=-\r\n"
+                                        "c=IN IP4 127.0.0.9\r\n"
+                                        "t=0 0\r\n"
+                                        "m=audio 7000 RTP/AVP 0 8\r\n"
+                                        "a=rtpmap:0 PCMU/8000\r\n"
+                                        "a=rtpmap:8 PCMA/8000\r\n";
+
 static const char contact_b[] = "Contact: <sip:callee@127.0.0.1:5070>\r\n";
 
 /* A calls, B rings and answers, A ACKs: returns A's To tag. */
@@ -390,6 +399,102 @@ START_TEST(bridge_codecs_filtered_in_b_offer)
 }
 END_TEST
 
+/* A's INVITE without SDP (RFC 3261 section 13.2.1): B's offer in its 2xx
+ * is filtered by the route's codecs before it reaches A (RFC 3264 section
+ * 5), and A's answer in its ACK goes to B in B's ACK. */
+START_TEST(bridge_delayed_offer_codecs_filtered_in_b_2xx_offer)
+{
+  cay_config_t cfg = config(-1, 60, "PCMA");
+  peer_t *p = peer_new(&cfg);
+
+  peer_send(p, "invite_nosdp.sip", "branch", "z9hG4bK-a-inv", "fromtag", "ft1",
+            "callid", "a-leg", NULL);
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(inv, 0);
+  ck_assert_ptr_null(strstr(p->sent[inv].data, "m=audio"));
+  respond(p, (unsigned)inv, "200", contact_b, b_offer_pcmu_pcma);
+  int ok = peer_find_last(p, 200, NULL);
+  ck_assert_int_ge(ok, 0);
+  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "m=audio 7000 RTP/AVP 8\r\n"));
+  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "a=rtpmap:8 PCMA/8000"));
+  ck_assert_ptr_null(strstr(p->sent[ok].data, "PCMU"));
+  ck_assert_int_lt(b_msg(p, 0, "ACK"), 0); /* B's ACK waits for A's */
+  char tag[64];
+  peer_to_tag(p, (unsigned)ok, tag, sizeof tag);
+  peer_send(p, "ack_answer.sip", "branch", "z9hG4bK-a-ack", "fromtag", "ft1",
+            "callid", "a-leg", "totag", tag, NULL);
+  int ack = b_msg(p, 0, "ACK");
+  ck_assert_int_ge(ack, 0);
+  ck_assert_ptr_nonnull(strstr(p->sent[ack].data, "m=audio 6000 RTP/AVP 0"));
+  peer_free(p);
+}
+END_TEST
+
+/* B's 2xx offer has none of the route's codecs: A gets 488, B's 2xx is
+ * ACKed without an answer and the call ended with BYE (13.2.2.4). */
+START_TEST(bridge_delayed_offer_no_route_codec_488_to_a_bye_to_b)
+{
+  cay_config_t cfg = config(-1, 60, "G729");
+  peer_t *p = peer_new(&cfg);
+
+  peer_send(p, "invite_nosdp.sip", "branch", "z9hG4bK-a-inv", "fromtag", "ft1",
+            "callid", "a-leg", NULL);
+  int inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "180", contact_b, NULL);
+  respond(p, (unsigned)inv, "200", contact_b, b_offer_pcmu_pcma);
+  int rej = peer_find_last(p, 488, NULL);
+  ck_assert_int_ge(rej, 0);
+  ck_assert_ptr_nonnull(strstr(p->sent[rej].data, "No Common Codec"));
+  ck_assert_uint_eq(peer_count(p, 488, NULL), 1);
+  ck_assert_uint_eq(peer_count(p, 200, NULL), 0); /* A was not answered */
+  int ack = b_msg(p, 0, "ACK"), bye = b_msg(p, 0, "BYE");
+  ck_assert_int_ge(ack, 0);
+  ck_assert_int_gt(bye, ack);
+  ck_assert_ptr_null(strstr(p->sent[ack].data, "m=audio"));
+  respond(p, (unsigned)bye, "200", "", NULL);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_uint_eq(p->ss.bridges, 0);
+  peer_free(p);
+}
+END_TEST
+
+/* A re-INVITE's offer is filtered like the first one; an offer with none
+ * of the route's codecs gets 488 and never reaches B (RFC 3261 14.2). */
+START_TEST(bridge_reinvite_offer_filtered_none_left_488)
+{
+  cay_config_t cfg = config(-1, 60, "PCMA");
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  peer_send(p, "request_body.sip", "method", "INVITE", "branch", "z9hG4bK-a-re",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "2", "totag", tag,
+            "extra", "", "ctype", "application/sdp", "body",
+            "v=0\r\no=user1 53655765 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+            "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6010 RTP/AVP 0 8\r\n"
+            "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n",
+            NULL);
+  int re = b_msg(p, 0, "INVITE");
+  ck_assert_ptr_nonnull(strstr(p->sent[re].data, "m=audio 6010 RTP/AVP 8\r\n"));
+  ck_assert_ptr_null(strstr(p->sent[re].data, "PCMU"));
+  respond(p, (unsigned)re, "200", contact_b,
+          "v=0\r\no=callee 1 2 IN IP4 127.0.0.9\r\ns=-\r\n"
+          "c=IN IP4 127.0.0.9\r\nt=0 0\r\nm=audio 7010 RTP/AVP 8\r\n");
+  a_request(p, "ACK", "z9hG4bK-a-reack", "2", tag);
+  unsigned invites = peer_count(p, 0, "INVITE");
+  peer_send(p, "request_body.sip", "method", "INVITE", "branch",
+            "z9hG4bK-a-re2", "fromtag", "ft1", "callid", "a-leg", "cseq", "3",
+            "totag", tag, "extra", "", "ctype", "application/sdp", "body",
+            "v=0\r\no=user1 53655765 3 IN IP4 127.0.0.1\r\ns=-\r\n"
+            "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6020 RTP/AVP 0\r\n",
+            NULL);
+  ck_assert_int_eq(peer_last_status(p), 488);
+  ck_assert_uint_eq(peer_count(p, 0, "INVITE"), invites);
+  peer_free(p);
+}
+END_TEST
+
 /* RFC 3261 section 17.2.1: the A leg's 100 Trying waits 200 ms for B, and
  * is not sent when B's 180 came first. */
 START_TEST(bridge_17_2_1_trying_after_200ms_unless_b_rings)
@@ -459,6 +564,9 @@ main(void)
   tcase_add_test(tc, bridge_14_reinvite_from_a_relayed_and_answer_back);
   tcase_add_test(tc, bridge_6086_info_relayed);
   tcase_add_test(tc, bridge_codecs_filtered_in_b_offer);
+  tcase_add_test(tc, bridge_delayed_offer_codecs_filtered_in_b_2xx_offer);
+  tcase_add_test(tc, bridge_delayed_offer_no_route_codec_488_to_a_bye_to_b);
+  tcase_add_test(tc, bridge_reinvite_offer_filtered_none_left_488);
   tcase_add_test(tc, bridge_b_leg_call_id_hashes_to_the_a_shard);
   tcase_add_test(tc, bridge_17_2_1_trying_after_200ms_unless_b_rings);
   suite_add_tcase(s, tc);
