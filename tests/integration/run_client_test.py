@@ -1,0 +1,326 @@
+#!/usr/bin/env python3
+"""Calls from a real SIP client, baresip, through cay.
+
+  --mode answer   baresip (caller) -> cay's built-in UAS
+  --mode bridge   baresip (caller) -> cay (forward route, codecs:
+                  [PCMA, telephone-event]) -> baresip (callee, auto answer)
+
+The caller dials, puts the call on hold and takes it off hold (re-INVITEs
+with a=sendonly, then a=sendrecv: RFC 3264 section 8.4), hangs up (BYE)
+and quits. Commands reach it one at a time through its console module (a
+UDP port), each once the step before it is done; baresip prints every SIP
+message it sends and receives (-s), and that trace is what is judged:
+
+- the caller gets 200 for its INVITE, both re-INVITEs and its BYE;
+- the answer to the hold offer is recvonly (RFC 3264 section 6.1);
+- bridge: the callee gets the INVITE with PCMA and telephone-event only
+  (baresip offers PCMU first, so without Cay's filter it would pick
+  PCMU), the hold re-INVITE (sendonly), the resume re-INVITE, and Cay's
+  BYE; RTP flows both ways between the two clients (each logs its
+  incoming RTP), which it only does if each side's SDP reached the other;
+- cay's summary (--expect), with nothing live at the end.
+
+Standard library only. Ports are free loopback ports; baresip binds its
+SIP port on UDP and TCP, and the port after it for TLS.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+
+import cayrun
+
+STEP_TIMEOUT_S = 10.0
+
+# One traced message: "#", "UDP src -> dst", the message, "\x1b[;m".
+_TRACE_RE = re.compile(r"#\r?\n(UDP|TCP) (\S+) -> (\S+)\r?\n(.*?)\x1b\[;m",
+                       re.S)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--cay", required=True)
+    p.add_argument("--baresip", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--mode", choices=("answer", "bridge"), required=True)
+    p.add_argument("--expect", action="append", default=[],
+                   help="KEY=N on cay's summary (repeat)")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the work directory when the test passes")
+    args = p.parse_args(argv)
+    for spec in args.expect:
+        cayrun.parse_expect(spec)
+    return args
+
+
+def free_sip_port():
+    """A port free for UDP and TCP whose next port is free for TCP (TLS)."""
+    for _ in range(50):
+        port = cayrun.free_udp_port()
+        socks = []
+        try:
+            for kind, p in ((socket.SOCK_STREAM, port),
+                            (socket.SOCK_STREAM, port + 1)):
+                s = socket.socket(socket.AF_INET, kind)
+                socks.append(s)
+                s.bind((cayrun.HOST, p))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise SystemExit("no free SIP port for baresip")
+
+
+class Client:
+    """One baresip process with its own config directory."""
+
+    def __init__(self, binary, workdir, name, user, auto_answer):
+        self.name = name
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir)
+        self.port = free_sip_port()
+        self.cons_port = cayrun.free_udp_port()
+        self.uri = "sip:%s@%s:%d" % (user, cayrun.HOST, self.port)
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.binary = binary
+        self.proc = None
+        self.write_config(user, auto_answer)
+
+    def write_config(self, user, auto_answer):
+        tone = os.path.join(self.dir, "tone.wav")
+        write_silence(tone)
+        with open(os.path.join(self.dir, "config"), "w") as f:
+            f.write("sip_listen %s:%d\n" % (cayrun.HOST, self.port))
+            f.write("net_interface %s\n" % cayrun.HOST)
+            f.write("module_path /usr/lib/baresip/modules\n")
+            for m in ("g711", "aufile", "aubridge", "cons"):
+                f.write("module %s.so\n" % m)
+            f.write("module_tmp account.so\nmodule_app menu.so\n")
+            f.write("cons_listen %s:%d\n" % (cayrun.HOST, self.cons_port))
+            # A file as the microphone, a bridge device as the speaker:
+            # no sound card needed.
+            f.write("audio_source aufile,%s\n" % tone)
+            f.write("audio_player aubridge,play_%s\n" % self.name)
+            f.write("audio_alert aubridge,alert_%s\n" % self.name)
+        with open(os.path.join(self.dir, "accounts"), "w") as f:
+            f.write("<%s>;regint=0%s\n"
+                    % (self.uri, ";answermode=auto" if auto_answer else ""))
+
+    def start(self, commands=()):
+        cmd = [self.binary, "-s", "-f", self.dir, "-t", "60"]
+        for c in commands:
+            cmd += ["-e", c]
+        self.log = open(self.log_path, "wb")
+        self.proc = cayrun.popen(cmd, self.log, self.log, self.dir)
+        return " ".join(cmd)
+
+    def text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("latin-1")
+
+    def messages(self):
+        """[(direction 'in'/'out', first line, whole text)] in order."""
+        out = []
+        local = "%s:%d" % (cayrun.HOST, self.port)
+        for m in _TRACE_RE.finditer(self.text()):
+            body = m.group(4).replace("\r\n", "\n")
+            lines = [ln for ln in body.split("\n") if ln.strip()]
+            way = "out" if m.group(2) == local else "in"
+            out.append((way, lines[0] if lines else "", "\n".join(lines)))
+        return out
+
+    def command(self, text):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(text.encode() + b"\n", (cayrun.HOST, self.cons_port))
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(5)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def write_silence(path, seconds=20):
+    """8 kHz 16-bit mono WAV of silence (the caller's microphone)."""
+    import wave
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * 8000 * seconds)
+
+
+def cseq(text):
+    m = re.search(r"^CSeq:\s*(\d+)\s+(\w+)", text, re.M | re.I)
+    return (int(m.group(1)), m.group(2).upper()) if m else (None, None)
+
+
+def final_ok(msgs, method, nth):
+    """The 200 the client got for its nth request of method (1-based)."""
+    sent = [cseq(t)[0] for way, first, t in msgs
+            if way == "out" and first.startswith(method + " ")]
+    if len(sent) < nth:
+        return None
+    for way, first, t in msgs:
+        if (way == "in" and first.startswith("SIP/2.0 200")
+                and cseq(t) == (sent[nth - 1], method)):
+            return t
+    return None
+
+
+def received(msgs, method):
+    return [t for way, first, t in msgs
+            if way == "in" and first.startswith(method + " ")]
+
+
+def wait_for(what, check, timeout=STEP_TIMEOUT_S):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return None
+        time.sleep(0.05)
+    return "timed out waiting for " + what
+
+
+def drive_caller(a, b):
+    """Hold, resume, hang up, quit: each step once the last one is done."""
+    steps = [
+        ("the caller's call to be established",
+         lambda: "Call established" in a.text(), None),
+        ("the 200 to the hold re-INVITE",
+         lambda: final_ok(a.messages(), "INVITE", 2), "/hold"),
+        ("the 200 to the resume re-INVITE",
+         lambda: final_ok(a.messages(), "INVITE", 3), "/resume"),
+        ("the 200 to the caller's BYE",
+         lambda: final_ok(a.messages(), "BYE", 1), "/hangup"),
+    ]
+    for what, done, command in steps:
+        if command:
+            a.command(command)
+        err = wait_for(what, done)
+        if err:
+            return err
+    if b is not None:
+        err = wait_for("Cay's BYE at the callee",
+                       lambda: received(b.messages(), "BYE"))
+        if err:
+            return err
+    a.command("/quit")
+    return wait_for("the caller to quit", lambda: a.proc.poll() is not None)
+
+
+def judge_caller(a):
+    msgs = a.messages()
+    problems = []
+    for method, nth in (("INVITE", 1), ("INVITE", 2), ("INVITE", 3),
+                        ("BYE", 1)):
+        if final_ok(msgs, method, nth) is None:
+            problems.append("caller: no 200 to its %s #%d" % (method, nth))
+    hold = final_ok(msgs, "INVITE", 2)
+    if hold and "a=recvonly" not in hold:
+        problems.append("caller: the answer to its hold offer is not "
+                        "recvonly")
+    return problems
+
+
+def judge_callee(a, b):
+    msgs = b.messages()
+    problems = []
+    invites = received(msgs, "INVITE")
+    if len(invites) != 3:
+        problems.append("callee: got %d INVITEs, wanted 3" % len(invites))
+    else:
+        if not re.search(r"^m=audio \d+ RTP/AVP 8 101$", invites[0], re.M):
+            problems.append("callee: the offer is not PCMA and "
+                            "telephone-event only (route codecs)")
+        if "a=sendonly" not in invites[1]:
+            problems.append("callee: the hold re-INVITE is not sendonly")
+    if len(received(msgs, "BYE")) != 1:
+        problems.append("callee: got %d BYEs, wanted 1"
+                        % len(received(msgs, "BYE")))
+    for c in (a, b):
+        if "incoming rtp for 'audio' established" not in c.text():
+            problems.append("%s: no RTP from the other client" % c.name)
+    return problems
+
+
+def bridge_config(b):
+    return ("routes:\n"
+            "  - action: forward\n"
+            "    target: \"sip:${ruri_user}@%s:%d\"\n"
+            "    codecs: [ PCMA, telephone-event ]\n" % (cayrun.HOST, b.port))
+
+
+def run(args):
+    test = "integration.%s" % args.name
+    workdir = tempfile.mkdtemp(prefix="cay-client-%s-" % args.name)
+    problems, cay = [], None
+    a = Client(args.baresip, workdir, "caller", "alice", False)
+    b = (Client(args.baresip, workdir, "callee", "bob", True)
+         if args.mode == "bridge" else None)
+    try:
+        if b is not None:
+            print("%s: callee: %s" % (test, b.start()), flush=True)
+            err = wait_for("the callee to start",
+                           lambda: "baresip is ready" in b.text())
+            if err:
+                raise SystemExit(err)
+        cay, err = cayrun.start_cay(
+            args.cay, workdir, bridge_config(b) if b else None)
+        if err:
+            raise SystemExit(err)
+        print("%s: cay: %s" % (test, " ".join(cay.command())), flush=True)
+        dial = "/dial sip:bob@%s:%d" % (cayrun.HOST, cay.port)
+        print("%s: caller: %s" % (test, a.start([dial])), flush=True)
+        err = drive_caller(a, b)
+        if err:
+            problems.append(err)
+        problems += judge_caller(a)
+        if b is not None:
+            problems += judge_callee(a, b)
+        result = cay.stop()
+        problems += result.problems(args.expect)
+        line = result.summary_text()
+    except SystemExit as e:
+        problems.append(str(e))
+        line = ""
+    finally:
+        a.stop()
+        if b is not None:
+            b.stop()
+        if cay is not None and cay.alive():
+            cay.kill()
+    if not problems:
+        print("PASS %s: %s" % (test, line))
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 0
+    print("FAIL %s: %s" % (test, "; ".join(problems)))
+    for c in (a, b):
+        if c is not None:
+            print("--- %s log, last lines:\n%s"
+                  % (c.name, cayrun.tail(c.log_path, 60)))
+    if cay is not None:
+        print("--- cay stderr, last lines:\n%s" % cay.stderr_tail())
+    print("--- work directory kept: %s" % workdir)
+    return 1
+
+
+def main(argv=None):
+    return cayrun.main(parse_args, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
