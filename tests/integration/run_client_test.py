@@ -4,6 +4,8 @@
   --mode answer   baresip (caller) -> cay's built-in UAS
   --mode bridge   baresip (caller) -> cay (forward route, codecs:
                   [PCMA, telephone-event]) -> baresip (callee, auto answer)
+  --tcp           every leg over TCP (RFC 3261 section 18): the caller
+                  dials ;transport=tcp, the route's target is one too
 
 The caller dials, puts the call on hold and takes it off hold (re-INVITEs
 with a=sendonly, then a=sendrecv: RFC 3264 section 8.4), hangs up (BYE)
@@ -49,6 +51,8 @@ def parse_args(argv):
     p.add_argument("--baresip", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--mode", choices=("answer", "bridge"), required=True)
+    p.add_argument("--tcp", action="store_true",
+                   help="both legs over TCP instead of UDP")
     p.add_argument("--expect", action="append", default=[],
                    help="KEY=N on cay's summary (repeat)")
     p.add_argument("--keep", action="store_true",
@@ -127,15 +131,29 @@ class Client:
             return f.read().decode("latin-1")
 
     def messages(self):
-        """[(direction 'in'/'out', first line, whole text)] in order."""
+        """[(direction 'in'/'out', first line, whole text)] in order.
+
+        The direction comes from the top Via, not the addresses: over TCP
+        a connection's local port is not the SIP port. A request whose
+        top Via is ours was sent by us, a response with it came to us
+        (RFC 3261 sections 8.1.1.7 and 18.2.2).
+        """
         out = []
-        local = "%s:%d" % (cayrun.HOST, self.port)
         for m in _TRACE_RE.finditer(self.text()):
             body = m.group(4).replace("\r\n", "\n")
             lines = [ln for ln in body.split("\n") if ln.strip()]
-            way = "out" if m.group(2) == local else "in"
-            out.append((way, lines[0] if lines else "", "\n".join(lines)))
+            first = lines[0] if lines else ""
+            via = re.search(r"^(?:Via|v):\s*SIP/2\.0/\w+\s+[^;:\s]+:(\d+)",
+                            "\n".join(lines), re.M | re.I)
+            ours = via is not None and int(via.group(1)) == self.port
+            response = first.startswith("SIP/2.0 ")
+            way = "in" if ours == response else "out"
+            out.append((way, first, "\n".join(lines)))
         return out
+
+    def transports(self):
+        """The transports ("UDP", "TCP") of every traced message."""
+        return {m.group(1) for m in _TRACE_RE.finditer(self.text())}
 
     def command(self, text):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -256,11 +274,12 @@ def judge_callee(a, b):
     return problems
 
 
-def bridge_config(b):
+def bridge_config(b, tcp):
     return ("routes:\n"
             "  - action: forward\n"
-            "    target: \"sip:${ruri_user}@%s:%d\"\n"
-            "    codecs: [ PCMA, telephone-event ]\n" % (cayrun.HOST, b.port))
+            "    target: \"sip:${ruri_user}@%s:%d%s\"\n"
+            "    codecs: [ PCMA, telephone-event ]\n"
+            % (cayrun.HOST, b.port, ";transport=tcp" if tcp else ""))
 
 
 def run(args):
@@ -278,11 +297,13 @@ def run(args):
             if err:
                 raise SystemExit(err)
         cay, err = cayrun.start_cay(
-            args.cay, workdir, bridge_config(b) if b else None)
+            args.cay, workdir, bridge_config(b, args.tcp) if b else None,
+            tcp=args.tcp)
         if err:
             raise SystemExit(err)
         print("%s: cay: %s" % (test, " ".join(cay.command())), flush=True)
-        dial = "/dial sip:bob@%s:%d" % (cayrun.HOST, cay.port)
+        dial = "/dial sip:bob@%s:%d%s" % (cayrun.HOST, cay.port,
+                                          ";transport=tcp" if args.tcp else "")
         print("%s: caller: %s" % (test, a.start([dial])), flush=True)
         err = drive_caller(a, b)
         if err:
@@ -290,6 +311,11 @@ def run(args):
         problems += judge_caller(a)
         if b is not None:
             problems += judge_callee(a, b)
+        want = "TCP" if args.tcp else "UDP"
+        for c in (a, b):
+            if c is not None and c.transports() != {want}:
+                problems.append("%s: SIP went over %s, wanted %s only" % (
+                    c.name, "+".join(sorted(c.transports())), want))
         result = cay.stop()
         problems += result.problems(args.expect)
         line = result.summary_text()
