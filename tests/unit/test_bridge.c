@@ -143,6 +143,17 @@ a_request(peer_t *p, const char *method, const char *branch, const char *cseq,
             "70", "extra", "", NULL);
 }
 
+/* A re-INVITE from A in the bridged call (A's To tag @p tag) offering
+ * @p sdp. */
+static void
+reinvite_a(peer_t *p, const char *branch, const char *cseq, const char *tag,
+           const char *sdp)
+{
+  peer_send(p, "request_body.sip", "method", "INVITE", "branch", branch,
+            "fromtag", "ft1", "callid", "a-leg", "cseq", cseq, "totag", tag,
+            "extra", "", "ctype", "application/sdp", "body", sdp, NULL);
+}
+
 START_TEST(bridge_forward_relays_ringing_and_answer)
 {
   cay_config_t cfg = config(-1, 60, NULL);
@@ -344,12 +355,9 @@ START_TEST(bridge_14_reinvite_from_a_relayed_and_answer_back)
   char tag[64];
 
   bridged_call(p, tag, sizeof tag);
-  peer_send(p, "request_body.sip", "method", "INVITE", "branch", "z9hG4bK-a-re",
-            "fromtag", "ft1", "callid", "a-leg", "cseq", "2", "totag", tag,
-            "extra", "", "ctype", "application/sdp", "body",
-            "v=0\r\no=user1 53655765 2 IN IP4 127.0.0.1\r\ns=-\r\n"
-            "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6010 RTP/AVP 8\r\n",
-            NULL);
+  reinvite_a(p, "z9hG4bK-a-re", "2", tag,
+             "v=0\r\no=user1 53655765 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+             "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6010 RTP/AVP 8\r\n");
   int re = b_msg(p, 0, "INVITE");
   ck_assert_ptr_nonnull(strstr(p->sent[re].data, "m=audio 6010 RTP/AVP 8"));
   unsigned before = peer_count(p, 200, NULL);
@@ -399,6 +407,19 @@ START_TEST(bridge_codecs_filtered_in_b_offer)
 }
 END_TEST
 
+/* A calls without an offer (RFC 3261 section 13.2.1): Cay's INVITE to B
+ * has none either. Returns its index in p->sent. */
+static int
+invite_a_no_offer(peer_t *p)
+{
+  peer_send(p, "invite_nosdp.sip", "branch", "z9hG4bK-a-inv", "fromtag", "ft1",
+            "callid", "a-leg", NULL);
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(inv, 0);
+  ck_assert_ptr_null(strstr(p->sent[inv].data, "m=audio"));
+  return inv;
+}
+
 /* A's INVITE without SDP (RFC 3261 section 13.2.1): B's offer in its 2xx
  * is filtered by the route's codecs before it reaches A (RFC 3264 section
  * 5), and A's answer in its ACK goes to B in B's ACK. */
@@ -407,11 +428,7 @@ START_TEST(bridge_delayed_offer_codecs_filtered_in_b_2xx_offer)
   cay_config_t cfg = config(-1, 60, "PCMA");
   peer_t *p = peer_new(&cfg);
 
-  peer_send(p, "invite_nosdp.sip", "branch", "z9hG4bK-a-inv", "fromtag", "ft1",
-            "callid", "a-leg", NULL);
-  int inv = b_msg(p, 0, "INVITE");
-  ck_assert_int_ge(inv, 0);
-  ck_assert_ptr_null(strstr(p->sent[inv].data, "m=audio"));
+  int inv = invite_a_no_offer(p);
   respond(p, (unsigned)inv, "200", contact_b, b_offer_pcmu_pcma);
   int ok = peer_find_last(p, 200, NULL);
   ck_assert_int_ge(ok, 0);
@@ -437,9 +454,7 @@ START_TEST(bridge_delayed_offer_no_route_codec_488_to_a_bye_to_b)
   cay_config_t cfg = config(-1, 60, "G729");
   peer_t *p = peer_new(&cfg);
 
-  peer_send(p, "invite_nosdp.sip", "branch", "z9hG4bK-a-inv", "fromtag", "ft1",
-            "callid", "a-leg", NULL);
-  int inv = b_msg(p, 0, "INVITE");
+  int inv = invite_a_no_offer(p);
   respond(p, (unsigned)inv, "180", contact_b, NULL);
   respond(p, (unsigned)inv, "200", contact_b, b_offer_pcmu_pcma);
   int rej = peer_find_last(p, 488, NULL);
@@ -468,13 +483,10 @@ START_TEST(bridge_reinvite_offer_filtered_none_left_488)
   char tag[64];
 
   bridged_call(p, tag, sizeof tag);
-  peer_send(p, "request_body.sip", "method", "INVITE", "branch", "z9hG4bK-a-re",
-            "fromtag", "ft1", "callid", "a-leg", "cseq", "2", "totag", tag,
-            "extra", "", "ctype", "application/sdp", "body",
-            "v=0\r\no=user1 53655765 2 IN IP4 127.0.0.1\r\ns=-\r\n"
-            "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6010 RTP/AVP 0 8\r\n"
-            "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n",
-            NULL);
+  reinvite_a(p, "z9hG4bK-a-re", "2", tag,
+             "v=0\r\no=user1 53655765 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+             "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6010 RTP/AVP 0 8\r\n"
+             "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n");
   int re = b_msg(p, 0, "INVITE");
   ck_assert_ptr_nonnull(strstr(p->sent[re].data, "m=audio 6010 RTP/AVP 8\r\n"));
   ck_assert_ptr_null(strstr(p->sent[re].data, "PCMU"));
@@ -483,12 +495,9 @@ START_TEST(bridge_reinvite_offer_filtered_none_left_488)
           "c=IN IP4 127.0.0.9\r\nt=0 0\r\nm=audio 7010 RTP/AVP 8\r\n");
   a_request(p, "ACK", "z9hG4bK-a-reack", "2", tag);
   unsigned invites = peer_count(p, 0, "INVITE");
-  peer_send(p, "request_body.sip", "method", "INVITE", "branch",
-            "z9hG4bK-a-re2", "fromtag", "ft1", "callid", "a-leg", "cseq", "3",
-            "totag", tag, "extra", "", "ctype", "application/sdp", "body",
-            "v=0\r\no=user1 53655765 3 IN IP4 127.0.0.1\r\ns=-\r\n"
-            "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6020 RTP/AVP 0\r\n",
-            NULL);
+  reinvite_a(p, "z9hG4bK-a-re2", "3", tag,
+             "v=0\r\no=user1 53655765 3 IN IP4 127.0.0.1\r\ns=-\r\n"
+             "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6020 RTP/AVP 0\r\n");
   ck_assert_int_eq(peer_last_status(p), 488);
   ck_assert_uint_eq(peer_count(p, 0, "INVITE"), invites);
   peer_free(p);
