@@ -81,7 +81,7 @@ body_copy(const cay_session_event_t *ev)
  * only the route's codecs when it lists some: neither side is offered a
  * codec the route keeps out (RFC 3264 section 5). *out is NULL for an
  * empty body. Returns 0, CAY_ENOCODEC (none of the route's codecs is
- * offered), CAY_EPARSE (no audio stream to filter) or -ENOMEM. */
+ * offered, or no audio stream) or -ENOMEM. */
 static int
 offer_copy(const cay_route_t *route, const char *body, size_t len, char **out)
 {
@@ -200,9 +200,9 @@ relay_offer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
     /* 14.2: the session stays as it was; 488 for an offer without any of
      * the route's codecs (RFC 3264 section 6). */
     cay_session_answer_offer(from,
-                             err == CAY_ESTATE                          ? 491
-                             : err == CAY_ENOCODEC || err == CAY_EPARSE ? 488
-                                                                        : 500,
+                             err == CAY_ESTATE     ? 491
+                             : err == CAY_ENOCODEC ? 488
+                                                   : 500,
                              NULL);
     return;
   }
@@ -299,7 +299,7 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
      * to A's. None of them: B's offer is refused (ACK, then BYE,
      * 13.2.2.4) and A gets 488 (RFC 3264 section 6). */
     err = offer_copy(br->route, ev->body, ev->body_len, &sdp);
-    if ((err == CAY_ENOCODEC || err == CAY_EPARSE) && b != NULL) {
+    if (err == CAY_ENOCODEC && b != NULL) {
       CAY_INFO(SHARD_NO(br->ss), "bridge: %s: no route codec in B's offer",
                b->call_id);
       br->no_codec = 1;

@@ -63,8 +63,8 @@ int cay__sdp_codec_known(const char *name);
  *
  * @param codecs  Names, e.g. "PCMU", "telephone-event". Borrowed.
  * @param out     Receives the NUL-terminated result (cay__free()).
- * @return 0, CAY_ENOCODEC (no audio payload type left: answer 488),
- *         CAY_EPARSE (no audio m-line), -ENOMEM.
+ * @return 0, CAY_ENOCODEC (no audio payload type left, or no audio
+ *         m-line: answer 488), -ENOMEM.
  * @thread any
  */
 int cay__sdp_filter(const char *sdp, size_t sdp_len, const char *const *codecs,

@@ -153,7 +153,7 @@ cay__sdp_filter(const char *sdp, size_t sdp_len, const char *const *codecs,
 {
   const char *l = sdp, *end = sdp + sdp_len;
   unsigned char keep[MAX_PT];
-  int in_audio = 0, audio_kept = 0, any_audio = 0, err = 0;
+  int in_audio = 0, audio_kept = 0, err = 0;
   char *buf = NULL;
   size_t len = 0, cap = 0;
 
@@ -171,7 +171,6 @@ cay__sdp_filter(const char *sdp, size_t sdp_len, const char *const *codecs,
         int kept;
         choose(l + n, next, codecs, n_codecs, keep);
         err = put_mline(&buf, &len, &cap, l, n - (eol ? 1 : 0), keep, &kept);
-        any_audio = 1;
         audio_kept += kept;
         l += n;
         continue;
@@ -186,10 +185,11 @@ cay__sdp_filter(const char *sdp, size_t sdp_len, const char *const *codecs,
     err = append(&buf, &len, &cap, l, n);
     l += n;
   }
-  if (!err && any_audio && audio_kept == 0)
+  /* No audio payload type left, or no audio stream at all (a video-only
+   * offer): none of the listed codecs is offered (RFC 3264 section 6:
+   * 488), which is not malformed SDP. */
+  if (!err && audio_kept == 0)
     err = CAY_ENOCODEC;
-  if (!err && !any_audio)
-    err = CAY_EPARSE;
   if (err) {
     cay__free(buf);
     return err;

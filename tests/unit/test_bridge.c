@@ -407,6 +407,29 @@ START_TEST(bridge_codecs_filtered_in_b_offer)
 }
 END_TEST
 
+/* An offer without audio (video only) has none of the route's codecs:
+ * 488, not 500 or 400 (RFC 3264 section 6), and nothing goes to B. */
+START_TEST(bridge_codecs_video_only_offer_488)
+{
+  cay_config_t cfg = config(-1, 60, "PCMA");
+  peer_t *p = peer_new(&cfg);
+
+  peer_send(p, "request_body.sip", "method", "INVITE", "branch",
+            "z9hG4bK-a-vid", "fromtag", "ft1", "callid", "a-leg", "cseq", "1",
+            "totag", "", "extra", "", "ctype", "application/sdp", "body",
+            "v=0\r\no=user1 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+            "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video 6000 RTP/AVP 97\r\n"
+            "a=rtpmap:97 H264/90000\r\n",
+            NULL);
+  int rej = peer_find_last(p, 488, NULL);
+  ck_assert_int_ge(rej, 0);
+  ck_assert_ptr_nonnull(strstr(p->sent[rej].data, "No Common Codec"));
+  ck_assert_int_lt(b_msg(p, 0, "INVITE"), 0);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
 /* A calls without an offer (RFC 3261 section 13.2.1): Cay's INVITE to B
  * has none either. Returns its index in p->sent. */
 static int
@@ -573,6 +596,7 @@ main(void)
   tcase_add_test(tc, bridge_14_reinvite_from_a_relayed_and_answer_back);
   tcase_add_test(tc, bridge_6086_info_relayed);
   tcase_add_test(tc, bridge_codecs_filtered_in_b_offer);
+  tcase_add_test(tc, bridge_codecs_video_only_offer_488);
   tcase_add_test(tc, bridge_delayed_offer_codecs_filtered_in_b_2xx_offer);
   tcase_add_test(tc, bridge_delayed_offer_no_route_codec_488_to_a_bye_to_b);
   tcase_add_test(tc, bridge_reinvite_offer_filtered_none_left_488);
