@@ -47,6 +47,17 @@ arm_accepted(cay__endpoint_t *ep)
     CAY_WARN((int)ep->shard->index, "no memory for timer L");
 }
 
+/* Put entry @p i at the head of its bucket's chain (the index of a ring of
+ * @p cap entries, one bucket per entry). */
+static void
+link_ent(cay__acc_ent_t *ents, uint32_t *buckets, uint32_t cap, uint32_t i)
+{
+  uint32_t b = (uint32_t)ents[i].hash & (cap - 1);
+
+  ents[i].next = buckets[b];
+  buckets[b] = i + 1;
+}
+
 /* Double the ring (first use: 256 entries) and rebuild the index with one
  * bucket per entry. On failure the old ring stays as it was. */
 static int
@@ -66,13 +77,9 @@ grow_accepted(cay__endpoint_t *ep)
     return -ENOMEM;
   }
   for (uint32_t i = 0; i < ep->accepted.count; i++) {
-    cay__acc_ent_t *e = &ents[i];
-    uint32_t b;
-
-    *e = ep->accepted.ents[(ep->accepted.head + i) & (ep->accepted.cap - 1)];
-    b = (uint32_t)e->hash & (cap - 1);
-    e->next = buckets[b];
-    buckets[b] = i + 1;
+    ents[i]
+        = ep->accepted.ents[(ep->accepted.head + i) & (ep->accepted.cap - 1)];
+    link_ent(ents, buckets, cap, i);
   }
   cay__free(ep->accepted.ents);
   cay__free(ep->accepted.buckets);
@@ -90,7 +97,7 @@ int
 cay__txn_move_to_accepted(cay__txn_t *t)
 {
   cay__endpoint_t *ep = t->ep;
-  uint32_t i, b;
+  uint32_t i;
   cay__acc_ent_t *e;
 
   if (ep->accepted.count == ep->accepted.cap && grow_accepted(ep) != 0)
@@ -103,9 +110,7 @@ cay__txn_move_to_accepted(cay__txn_t *t)
    * entry waits the same time, so the ring stays in due order (a change
    * of T1 at run time could only make a few entries wait longer). */
   e->due_ms = (uint32_t)(cay__shard_now(ep->shard) + 64ull * ep->t1_ms);
-  b = (uint32_t)e->hash & (ep->accepted.cap - 1);
-  e->next = ep->accepted.buckets[b];
-  ep->accepted.buckets[b] = i + 1;
+  link_ent(ep->accepted.ents, ep->accepted.buckets, ep->accepted.cap, i);
   ep->accepted.count++;
   if (!cay__timer_armed(&ep->accepted.timer))
     arm_accepted(ep);

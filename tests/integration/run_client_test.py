@@ -32,9 +32,11 @@ import re
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
+import wave
 
 import cayrun
 
@@ -165,14 +167,13 @@ class Client:
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(5)
-        except Exception:
+        except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
 
 
 def write_silence(path, seconds=20):
     """8 kHz 16-bit mono WAV of silence (the caller's microphone)."""
-    import wave
     with wave.open(path, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
