@@ -259,6 +259,7 @@ cay__session_add_lines(msg_t *msg, const char *lines)
  * name falls back to where the peer's messages came from (right for the
  * usual peer behind its own address); over TCP the dialog's connection is
  * reused while it lives (18.1.1 allows any connection to the target).
+ * The initial INVITE takes its transport from that URI.
  * @return 0, or -1 when the fallback was used. */
 static int
 text_dest(cay__session_t *s, cay__peer_t *dst)
@@ -285,6 +286,12 @@ text_dest(cay__session_t *s, cay__peer_t *dst)
     dst->addr = s->peer.addr;
     return -1;
   }
+  if (s->state == CAY__SESSION_CALLING) {
+    /* The initial INVITE: no connection yet, the URI's transport
+     * parameter (18.1.1, 19.1.1) chooses. */
+    dst->proto = url_has_param(&url, "transport=tcp") ? CAY__TCP : CAY__UDP;
+    dst->conn = 0;
+  }
   return 0;
 }
 
@@ -296,7 +303,6 @@ cay__session_encode(cay__session_t *s, const cay__dreq_t *r, const char *branch,
       = { .method_name = r->name,
           .ruri = s->remote_target,
           .sent_by = s->ss->ep->sent_by,
-          .proto = s->peer.proto,
           .branch = branch,
           .route = s->route_set,
           .max_forwards = r->method == sip_method_invite ? s->max_forwards : 0,
@@ -315,6 +321,7 @@ cay__session_encode(cay__session_t *s, const cay__dreq_t *r, const char *branch,
    * (text_dest()). */
   if (text_dest(s, dst) != 0 && s->state == CAY__SESSION_CALLING)
     return -EINVAL;
+  t.proto = dst->proto; /* the Via's transport */
   return cay__msg_request_encode(&t, buf, size);
 }
 

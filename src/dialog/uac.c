@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cay/errno.h"
 #include "core/alloc.h"
@@ -69,21 +68,6 @@ invite_lines(const cay__session_t *s, char *buf, size_t len)
   return buf;
 }
 
-/* ";transport=tcp" among the URI's parameters (RFC 3261 section 19.1.1;
- * parameter names and values are case-insensitive). */
-static int
-uri_says_tcp(const char *uri)
-{
-  static const char p[] = ";transport=tcp";
-
-  for (const char *c = strchr(uri, ';'); c; c = strchr(c + 1, ';'))
-    if (strncasecmp(c, p, sizeof p - 1) == 0
-        && (c[sizeof p - 1] == '\0' || c[sizeof p - 1] == ';'
-            || c[sizeof p - 1] == '>' || c[sizeof p - 1] == '?'))
-      return 1;
-  return 0;
-}
-
 /* Send (or, after a 422, send again) the INVITE; a new transaction each
  * time with the session's current CSeq. */
 static int
@@ -99,10 +83,8 @@ send_invite(cay__session_t *s, const char *sdp)
                     .body = sdp,
                     .body_len = sdp ? strlen(sdp) : 0 };
 
-  /* 8.1.2 without DNS: the Request-URI's host must be an IP literal
-   * (cay__session_encode() refuses it otherwise, -EINVAL). */
-  s->peer.proto = uri_says_tcp(s->remote_target) ? CAY__TCP : CAY__UDP;
-  s->peer.conn = 0;
+  /* 8.1.2 without DNS: the Request-URI's host must be an IP literal, and
+   * its transport parameter picks UDP or TCP (cay__session_encode()). */
   return cay__session_send(s, &r, 1, &s->invite_txn);
 }
 
