@@ -161,6 +161,18 @@ txn_alloc(cay__endpoint_t *ep)
   return t;
 }
 
+/* Undo txn_alloc() for a transaction that never started (in no table, no
+ * timer running): its id, its count in txns_live, its key. */
+static void
+txn_unalloc(cay__txn_t *t)
+{
+  t->ep->live_txns--;
+  t->ep->shard->stats.txns_live--;
+  cay__idtab_remove(&t->ep->shard->ids, t->id);
+  cay__free(t->key);
+  cay__free(t);
+}
+
 cay__txn_t *
 cay__txn_server_new(cay__endpoint_t *ep, msg_t *msg, char *key, size_t keylen,
                     uint64_t hash, const cay__peer_t *src)
@@ -178,10 +190,7 @@ cay__txn_server_new(cay__endpoint_t *ep, msg_t *msg, char *key, size_t keylen,
       && cay__via_response_dest(sip->sip_via, &t->peer.addr) != 0) {
     /* Cannot happen after cay__via_fix_received(), which always adds a
      * received parameter when sent-by is a host name. */
-    ep->live_txns--;
-    ep->shard->stats.txns_live--;
-    cay__idtab_remove(&ep->shard->ids, t->id);
-    cay__free(t);
+    txn_unalloc(t);
     return NULL;
   }
   t->server = 1;
@@ -503,11 +512,7 @@ cay__txn_request_send(cay__endpoint_t *ep, msg_t *req, const cay__peer_t *dst,
   if (err == 0 && (t->out = cay__malloc(len)) == NULL)
     err = -ENOMEM;
   if (err) {
-    ep->live_txns--;
-    ep->shard->stats.txns_live--;
-    cay__idtab_remove(&ep->shard->ids, t->id);
-    cay__free(t->key);
-    cay__free(t);
+    txn_unalloc(t);
     msg_destroy(req);
     return err;
   }
@@ -570,11 +575,7 @@ cay__txn_request_send_bytes(cay__endpoint_t *ep, const char *data, size_t len,
   t->key = cay__txn_client_key(branch, method_name, &t->keylen);
   t->out = t->key ? cay__malloc(len) : NULL;
   if (t->out == NULL) {
-    ep->live_txns--;
-    ep->shard->stats.txns_live--;
-    cay__idtab_remove(&ep->shard->ids, t->id);
-    cay__free(t->key);
-    cay__free(t);
+    txn_unalloc(t);
     return -ENOMEM;
   }
   memcpy(t->out, data, len);
