@@ -311,10 +311,25 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
     sdp = body_copy(ev);
   }
   br->answered = 1;
-  err = a && sdp ? cay_session_answer(a, sdp) : CAY_ESTATE;
+  if (a == NULL)
+    err = CAY_ESTATE;
+  else if (sdp == NULL)
+    err = CAY_EPARSE; /* 13.2.1: B's 2xx must hold the answer (or offer) */
+  else
+    err = cay_session_answer(a, sdp);
   cay__free(sdp);
+  if (err == CAY_ESTATE) {
+    /* A CANCEL, the ring timeout or A's end crossed B's 2xx: B's call is
+     * ACKed and ended (15, 9.1), an everyday race, not a fault. */
+    CAY_INFO(SHARD_NO(br->ss),
+             "bridge: %s: B answered after A's INVITE ended: BYE to B",
+             b ? b->call_id : "?");
+  } else if (err) {
+    CAY_WARN(SHARD_NO(br->ss), "bridge: %s: A not answered (%s): BYE to B",
+             b ? b->call_id : "?",
+             err == CAY_EPARSE ? "no SDP in B's 2xx" : cay_strerror(err));
+  }
   if (err) {
-    CAY_WARN(SHARD_NO(br->ss), "bridge: A not answered: %s", cay_strerror(err));
     end_leg(br, br->b, 0, NULL);
     end_leg(br, br->a, 500, NULL);
     return;
@@ -381,15 +396,21 @@ on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
 }
 
 /* "display" <uri> of A's From, without its tag: the B leg's From (a new
- * tag is added by the UAC, 8.1.1.3). */
+ * tag is added by the UAC, 8.1.1.3). A URI that is not sip, sips or tel,
+ * or that printed holds a character that would end the name-addr early,
+ * becomes the anonymous URI of RFC 3261 section 8.1.1.3: B must get a
+ * From it can parse whatever A sent. */
 static void
 from_of(const sip_t *sip, char *buf, size_t len)
 {
+  const url_t *u = sip->sip_from->a_url;
   char uri[400];
+  isize_t n = url_e(uri, sizeof uri, u);
 
-  if (url_e(uri, sizeof uri, sip->sip_from->a_url) <= 0)
+  if ((u->url_type != url_sip && u->url_type != url_sips
+       && u->url_type != url_tel)
+      || n <= 0 || n >= (isize_t)sizeof uri || strpbrk(uri, "<>\" \t\r\n"))
     snprintf(uri, sizeof uri, "sip:anonymous@anonymous.invalid");
-  uri[sizeof uri - 1] = '\0';
   if (sip->sip_from->a_display && *sip->sip_from->a_display)
     snprintf(buf, len, "%s <%s>", sip->sip_from->a_display, uri);
   else

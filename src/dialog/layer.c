@@ -100,7 +100,13 @@ cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
       return e;
     }
   }
-  return cay__htab_init(&ss->dialogs, 1024);
+  if (cay__htab_init(&ss->dialogs, 1024) != 0)
+    return -ENOMEM;
+  if (cay__htab_init(&ss->merge, 1024) != 0) {
+    cay__htab_fini(&ss->dialogs);
+    return -ENOMEM;
+  }
+  return 0;
 }
 
 static void
@@ -142,6 +148,7 @@ cay__sessions_fini(cay__sessions_t *ss)
   destroy_all(ss, 0);
   cay__shard_flush(ss->shard);
   cay__htab_fini(&ss->dialogs);
+  cay__htab_fini(&ss->merge);
   cay__routes_free(ss->routes);
   ss->routes = NULL;
   cay__free(ss->offer_cache);

@@ -206,7 +206,7 @@ cay__mod_request(cay__session_t *s, cay__txn_t *t, sip_t *sip)
   m->in_invite = (unsigned)invite;
   m->in_deferred = 0;
   m->in_cseq = sip->sip_cseq->cs_seq;
-  if (sip->sip_contact && sip->sip_contact->m_url->url_type != url_any)
+  if (cay__contact_usable(sip->sip_contact))
     cay__session_set_target(s, sip->sip_contact->m_url); /* 12.2.2 */
   if (!invite && !has_offer) {
     /* An UPDATE without an offer: a refresh only. */
@@ -564,7 +564,7 @@ cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   if (status < 300) {
     if (sip)
       cay__stimer_on_response(sip, &s->st);
-    if (sip && sip->sip_contact)
+    if (sip && cay__contact_usable(sip->sip_contact))
       cay__session_set_target(s, sip->sip_contact->m_url); /* 12.2.1.2 */
     cay__session_stimer_start(s);
   }

@@ -270,11 +270,21 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
     reply_with(t, 503, "Service Unavailable - Shutting Down", NULL, retry);
     return;
   }
-  if (sip->sip_contact == NULL
-      || sip->sip_contact->m_url->url_type == url_any) {
-    /* 8.1.1.8: an INVITE must name its Contact (a dialog needs it). */
+  if (cay__session_merged(ss, sip)) {
+    /* 8.2.2.2: the same INVITE again by another path (its Call-ID, From
+     * tag and CSeq, another branch): one call, not two. */
     ss->shard->stats.calls_rejected++;
-    cay__txn_reply(t, 400, "Bad Request - Missing Contact", NULL);
+    cay__txn_reply(t, 482, "Loop Detected - Merged Request", NULL);
+    return;
+  }
+  if (!cay__contact_usable(sip->sip_contact)) {
+    /* 8.1.1.8: an INVITE must name its Contact, a SIP URI Cay can send
+     * the dialog's requests to (12.1.1). */
+    ss->shard->stats.calls_rejected++;
+    cay__txn_reply(t, 400,
+                   sip->sip_contact ? "Bad Request - Bad Contact"
+                                    : "Bad Request - Missing Contact",
+                   NULL);
     return;
   }
   if (check_content(t, sip)) {

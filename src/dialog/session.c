@@ -50,6 +50,32 @@ cay__session_find(cay__sessions_t *ss, const sip_t *sip)
   return NULL;
 }
 
+static uint64_t
+merge_hash(const char *call_id, const char *remote_tag)
+{
+  return cay__hash_mix(cay__hash(call_id, strlen(call_id)),
+                       cay__hash(remote_tag, strlen(remote_tag)));
+}
+
+#define SESSION_OF_MNODE(n)                                                    \
+  ((cay__session_t *)((char *)(n)-offsetof(cay__session_t, mnode)))
+
+cay__session_t *
+cay__session_merged(cay__sessions_t *ss, const sip_t *sip)
+{
+  const char *cid = sip->sip_call_id->i_id;
+  const char *rtag = sip->sip_from->a_tag ? sip->sip_from->a_tag : "";
+
+  for (cay__hnode_t *n = cay__htab_first(&ss->merge, merge_hash(cid, rtag)); n;
+       n = cay__htab_next(n)) {
+    cay__session_t *s = SESSION_OF_MNODE(n);
+    if (s->invite_cseq == sip->sip_cseq->cs_seq && strcmp(s->call_id, cid) == 0
+        && strcmp(s->remote_tag, rtag) == 0)
+      return s;
+  }
+  return NULL;
+}
+
 static void
 free_session(cay__defer_t *d)
 {
@@ -78,6 +104,9 @@ cay__session_destroy(cay__session_t *s)
   if (s->in_table)
     cay__htab_remove(&ss->dialogs, &s->hnode);
   s->in_table = 0;
+  if (s->in_merge)
+    cay__htab_remove(&ss->merge, &s->mnode);
+  s->in_merge = 0;
   cay__idtab_remove(&ss->shard->ids, s->id);
   ss->live--;
   ss->shard->stats.dialogs_live--;
@@ -226,6 +255,9 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
   cay__htab_insert(&ss->dialogs, &s->hnode,
                    cay__dialog_hash(s->call_id, s->local_tag, s->remote_tag));
   s->in_table = 1;
+  cay__htab_insert(&ss->merge, &s->mnode,
+                   merge_hash(s->call_id, s->remote_tag));
+  s->in_merge = 1;
   ss->live++;
   ss->shard->stats.dialogs_live++;
   *out = s;
@@ -563,6 +595,11 @@ cay__session_remote_bye(cay__session_t *s, cay__txn_t *t)
     if (inv)
       cay__txn_reply(inv, 487, NULL, s->local_tag);
   }
+  /* 13.2.2.4: every 2xx is ACKed, also one whose offer still waits for
+   * the embedder's answer (a B leg's, until A's ACK) when the callee
+   * hangs up first. */
+  if (s->ack_pending)
+    cay__uac_ack_answer(s, 200, NULL);
   cay__txn_reply_encoded(t, 200, NULL, NULL, NULL, NULL, 0, NULL, NULL);
   s->end_status = 200;
   cay__session_destroy(s);

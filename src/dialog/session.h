@@ -63,7 +63,8 @@ typedef struct cay__sessions {
   size_t answer_cache_len;
   size_t answer_id_off;
   cay__htab_t dialogs;
-  unsigned nshards; /* for Call-IDs that hash to this shard (rule 2) */
+  cay__htab_t merge; /* incoming sessions by Call-ID and From tag (8.2.2.2) */
+  unsigned nshards;  /* for Call-IDs that hash to this shard (rule 2) */
   struct cay__routes *routes;  /* compiled `routes:` (src/b2bua/route.h) */
   unsigned bridges;            /* live B2BUA bridges */
   cay_incoming_cb on_incoming; /* the embedder answers, or NULL */

@@ -11,6 +11,7 @@ typedef struct cay__mod cay__mod_t;
 
 struct cay__session {
   cay__hnode_t hnode; /* in ss->dialogs, by Call-ID and both tags */
+  cay__hnode_t mnode; /* incoming: in ss->merge, by Call-ID and From tag */
   cay__defer_t defer;
   cay__sessions_t *ss;
   cay_id_t id;
@@ -21,6 +22,7 @@ struct cay__session {
   unsigned offer_in_invite : 1;
   unsigned uac : 1;           /* we sent the INVITE */
   unsigned in_table : 1;      /* in ss->dialogs (a UAC once the tag is known) */
+  unsigned in_merge : 1;      /* in ss->merge */
   unsigned manual : 1;        /* the embedder answers (cay_server_on_session) */
   unsigned rel : 2;           /* UAS: 100rel required (1) / supported (2) */
   unsigned prack_wait : 1;    /* UAS: a reliable 1xx awaits its PRACK */
@@ -118,6 +120,11 @@ typedef struct cay__dreq {
 
 /* session.c */
 cay__session_t *cay__session_find(cay__sessions_t *ss, const sip_t *sip);
+/** RFC 3261 section 8.2.2.2: an incoming session whose INVITE had the
+ * Call-ID, From tag and CSeq of @p sip (a new INVITE without a To tag
+ * that no transaction matched: the same request by another path), or
+ * NULL. */
+cay__session_t *cay__session_merged(cay__sessions_t *ss, const sip_t *sip);
 int cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
                         int manual, cay__session_t **out);
 void cay__session_destroy(cay__session_t *s);

@@ -184,10 +184,10 @@ confirm_dialog(cay__session_t *s, msg_t *msg)
   if (!sip || !sip->sip_to || !sip->sip_to->a_tag
       || !value_of((const msg_header_t *)sip->sip_to, to, sizeof to))
     return CAY_EPARSE;
-  if (sip->sip_contact
+  if (cay__contact_usable(sip->sip_contact)
       && url_e(target, sizeof target, sip->sip_contact->m_url) > 0)
-    ; /* the remote target */
-  else
+    ;  /* the remote target */
+  else /* none, or none to send to: the target the INVITE went to */
     snprintf(target, sizeof target, "%s", s->remote_target);
   for (const sip_record_route_t *r = sip->sip_record_route; r && nrr < 64;
        r = r->r_next)

@@ -31,6 +31,7 @@
 #include <strings.h>
 
 #include <sofia-sip/bnf.h>
+#include <sofia-sip/hostdomain.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/msg_parser.h>
 #include <sofia-sip/msg_protos.h>
@@ -512,6 +513,34 @@ find_error(const sip_t *sip, const char *name)
   return NULL;
 }
 
+static int parse_port(const char *s, unsigned *port);
+
+/* A sip or sips URI Cay can print back so that a peer parses it (RFC 3261
+ * section 19.1.1: a valid host, a port of digits, no path); other schemes
+ * are not judged. sofia-sip's URI parser is lenient: "sip:a@b/c" parses,
+ * and prints as "sip:a@bc". */
+static int
+url_sane(const url_t *u)
+{
+  const char *h = u->url_host;
+  size_t n;
+  unsigned port;
+
+  if (u->url_type != url_sip && u->url_type != url_sips)
+    return 1;
+  if (h == NULL || u->url_path)
+    return 0;
+  /* RFC 5118 section 4.4 asks that a reference with one colon too many
+   * ("[2001:db8:::192.0.2.1]") be taken, which host_is_valid() does not:
+   * a bracketed run of hex digits, colons and dots is. */
+  if (!host_is_valid(h)) {
+    n = h[0] == '[' ? 1 + strspn(h + 1, "0123456789abcdefABCDEF:.") : 0;
+    if (n == 0 || h[n] != ']' || h[n + 1] != '\0')
+      return 0;
+  }
+  return u->url_port == NULL || parse_port(u->url_port, &port) == 0;
+}
+
 int
 cay__msg_check_request(msg_t *msg, const char **phrase)
 {
@@ -594,6 +623,19 @@ cay__msg_check_request(msg_t *msg, const char **phrase)
     *phrase = "Unsupported URI Scheme";
     return 416;
   }
+  if (!url_sane(rq->rq_url)) {
+    *phrase = "Bad Request - Malformed Request-URI";
+    return 400;
+  }
+  /* The response, and a B2BUA's other leg, carry these back. */
+  if (!url_sane(sip->sip_from->a_url)) {
+    *phrase = "Bad Request - Malformed From URI";
+    return 400;
+  }
+  if (!url_sane(sip->sip_to->a_url)) {
+    *phrase = "Bad Request - Malformed To URI";
+    return 400;
+  }
   *phrase = NULL;
   return 0;
 }
@@ -612,6 +654,9 @@ cay__msg_check_response(msg_t *msg)
     return CAY_EPARSE;
   if ((sip->sip_flags & MSG_FLG_ERROR) || !sip->sip_via || !sip->sip_from
       || !sip->sip_to || !sip->sip_call_id || !sip->sip_cseq)
+    return CAY_EPARSE;
+  /* An ACK or CANCEL copies them (17.1.1.3, 9.1). */
+  if (!url_sane(sip->sip_from->a_url) || !url_sane(sip->sip_to->a_url))
     return CAY_EPARSE;
   /* A second instance of a mandatory header makes the response ambiguous;
    * errors in other headers do not keep it from its transaction. */
@@ -747,6 +792,20 @@ cay__url_dest(const url_t *url, cay__addr_t *dst)
       return cay__addr_set(dst, maddr, port);
   }
   return cay__addr_set(dst, url->url_host, port);
+}
+
+int
+cay__contact_usable(const sip_contact_t *contact)
+{
+  const url_t *u = contact ? contact->m_url : NULL;
+  unsigned port = 1;
+
+  if (u == NULL || (u->url_type != url_sip && u->url_type != url_sips))
+    return 0;
+  if (!url_sane(u)
+      || (u->url_port && parse_port(u->url_port, &port) == 0 && port == 0))
+    return 0;
+  return 1;
 }
 
 int

@@ -52,7 +52,8 @@ int cay__msg_answerable(const sip_t *sip);
  * Validate a request per RFC 3261 section 8.2 (mandatory headers of section
  * 8.1.1 parsed, CSeq method equals the request method, SIP/2.0, a sip or
  * sips Request-URI, Content-Length not beyond the body, headers that failed
- * to parse).
+ * to parse), and that the sip/sips URIs of the Request-URI, From and To
+ * print back as they must (19.1.1: valid host, numeric port, no path).
  *
  * @param msg     The message. Borrowed.
  * @param phrase  Receives a static reason phrase when the result is not 0,
@@ -63,8 +64,8 @@ int cay__msg_answerable(const sip_t *sip);
  */
 int cay__msg_check_request(msg_t *msg, const char **phrase);
 
-/** Validate a response: status line, Via, From, To, Call-ID, CSeq. 0 or
- * CAY_EPARSE. */
+/** Validate a response: status line, Via, From, To, Call-ID, CSeq, and
+ * From and To URIs as for a request. 0 or CAY_EPARSE. */
 int cay__msg_check_response(msg_t *msg);
 
 /**
@@ -234,6 +235,20 @@ int cay__via_response_dest(const sip_via_t *via, cay__addr_t *dst);
  * @return 0, or -EINVAL (host is a name: no DNS here).
  */
 int cay__url_dest(const url_t *url, cay__addr_t *dst);
+
+/**
+ * True when @p contact can be a dialog's remote target (RFC 3261 sections
+ * 12.1.1 and 12.1.2: the Contact of an INVITE, of its 2xx, of a target
+ * refresh): a sip or sips URI with a valid host, no path, and a port of
+ * 1..65535 when it gives one. A host name is allowed here (cay__url_dest()
+ * refuses it when a request is sent). Anything else (no Contact, "*",
+ * another scheme, port 0, what sofia-sip's lenient parser takes but prints
+ * differently) would make Cay build requests no peer can parse.
+ *
+ * @param contact  The first Contact, or NULL. Borrowed.
+ * @thread any
+ */
+int cay__contact_usable(const sip_contact_t *contact);
 
 /**
  * Write @p v in decimal at @p p (no NUL); returns the digits written.

@@ -497,6 +497,97 @@ START_TEST(bridge_delayed_offer_no_route_codec_488_to_a_bye_to_b)
 }
 END_TEST
 
+/* A request from B in the B leg's dialog (B's tag "b1", as respond()
+ * gives it), Cay's INVITE to B being sent message @p inv. */
+static void
+b_request(peer_t *p, unsigned inv, const char *method, unsigned cseq)
+{
+  char *from = peer_header(p, inv, "From"), *to = peer_header(p, inv, "To");
+  char *cid = peer_header(p, inv, "Call-ID");
+  char buf[2048];
+  int n = snprintf(buf, sizeof buf,
+                   "%s sip:cay@127.0.0.1:5060 SIP/2.0\r\n"
+                   "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-b-%u\r\n"
+                   "Max-Forwards: 70\r\nFrom: %s;tag=b1\r\nTo: %s\r\n"
+                   "Call-ID: %s\r\nCSeq: %u %s\r\nContent-Length: 0\r\n\r\n",
+                   method, cseq, to, from, cid, cseq, method);
+
+  peer_send_raw(p, buf, (size_t)n);
+  free(from);
+  free(to);
+  free(cid);
+}
+
+/* Delayed offer: B's ACK waits for A's answer, but B hangs up first. Its
+ * 2xx is still ACKed (13.2.2.4, with Cay's own answer) before the BYE is
+ * answered, and A gets BYE. */
+START_TEST(bridge_delayed_offer_b_bye_before_ack_still_acked)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+
+  int inv = invite_a_no_offer(p);
+  respond(p, (unsigned)inv, "200", contact_b, b_offer_pcmu_pcma);
+  ck_assert_int_lt(b_msg(p, 0, "ACK"), 0); /* waits for A's ACK */
+  b_request(p, (unsigned)inv, "BYE", 1);
+  int ack = b_msg(p, 0, "ACK"), ok = b_msg(p, 200, NULL);
+  ck_assert_int_ge(ack, 0);
+  ck_assert_int_gt(ok, ack);
+  ck_assert_ptr_nonnull(strstr(p->sent[ack].data, "m=audio")); /* an answer */
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);               /* to A */
+  ck_assert_int_lt(b_msg(p, 0, "BYE"), 0);
+  peer_free(p);
+}
+END_TEST
+
+/* B's 2xx names a Contact no request can go to (port 0): the dialog keeps
+ * the target the INVITE went to (12.1.2), so the ACK and later requests
+ * still reach B and parse. */
+START_TEST(bridge_b_2xx_unusable_contact_keeps_the_target)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "200", "Contact: <sip:callee@127.0.0.1:0>\r\n",
+          b_answer);
+  int ack = b_msg(p, 0, "ACK");
+  ck_assert_int_ge(ack, 0);
+  msg_destroy(peer_msg(p, (unsigned)ack)); /* parses */
+  ck_assert_int_eq(
+      strncmp(p->sent[ack].data, "ACK sip:service@127.0.0.1:5070 SIP/2.0", 38),
+      0);
+  peer_free(p);
+}
+END_TEST
+
+/* A's From with a URI sofia-sip parses but no peer could (another scheme
+ * with '>' in it): B's From is the anonymous URI (8.1.1.3), so B gets an
+ * INVITE it can parse. */
+START_TEST(bridge_b_leg_from_is_anonymous_for_an_unusable_a_from)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  const char invite[]
+      = "INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-a-inv\r\n"
+        "Max-Forwards: 70\r\nFrom: Wsip:caller@127.0.0.1:5070>;tag=ft1\r\n"
+        "To: <sip:service@127.0.0.1:5060>\r\nCall-ID: a-leg\r\n"
+        "CSeq: 1 INVITE\r\nContact: <sip:caller@127.0.0.1:5070>\r\n"
+        "Content-Length: 0\r\n\r\n";
+
+  peer_send_raw(p, invite, sizeof invite - 1);
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(inv, 0);
+  msg_destroy(peer_msg(p, (unsigned)inv)); /* parses */
+  char *from = peer_header(p, (unsigned)inv, "From");
+  ck_assert_ptr_nonnull(strstr(from, "<sip:anonymous@anonymous.invalid>;tag="));
+  free(from);
+  peer_free(p);
+}
+END_TEST
+
 /* A re-INVITE's offer is filtered like the first one; an offer with none
  * of the route's codecs gets 488 and never reaches B (RFC 3261 14.2). */
 START_TEST(bridge_reinvite_offer_filtered_none_left_488)
@@ -599,6 +690,9 @@ main(void)
   tcase_add_test(tc, bridge_codecs_video_only_offer_488);
   tcase_add_test(tc, bridge_delayed_offer_codecs_filtered_in_b_2xx_offer);
   tcase_add_test(tc, bridge_delayed_offer_no_route_codec_488_to_a_bye_to_b);
+  tcase_add_test(tc, bridge_delayed_offer_b_bye_before_ack_still_acked);
+  tcase_add_test(tc, bridge_b_leg_from_is_anonymous_for_an_unusable_a_from);
+  tcase_add_test(tc, bridge_b_2xx_unusable_contact_keeps_the_target);
   tcase_add_test(tc, bridge_reinvite_offer_filtered_none_left_488);
   tcase_add_test(tc, bridge_b_leg_call_id_hashes_to_the_a_shard);
   tcase_add_test(tc, bridge_17_2_1_trying_after_200ms_unless_b_rings);

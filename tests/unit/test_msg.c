@@ -352,6 +352,52 @@ START_TEST(check_25_1_request_line_double_space_400)
 }
 END_TEST
 
+/* sofia-sip takes "sip:alice@example.com/x" and prints it without the
+ * slash: a response or a B leg would carry a From no peer parses. */
+START_TEST(check_19_1_1_from_uri_with_path_400)
+{
+  int err;
+  msg_t *msg = parse_file("msg-invite.sip", "<sip:alice@example.com>",
+                          "<sip:alice@example.com/x>", &err);
+  const char *phrase;
+
+  ck_assert_ptr_nonnull(msg);
+  ck_assert_int_eq(cay__msg_check_request(msg, &phrase), 400);
+  ck_assert_str_eq(phrase, "Bad Request - Malformed From URI");
+  msg_destroy(msg);
+}
+END_TEST
+
+START_TEST(contact_12_1_1_usable_remote_targets)
+{
+  static const struct {
+    const char *contact;
+    int usable;
+  } cases[] = {
+    { "<sip:alice@192.0.2.10:5061>", 1 },
+    { "<sips:alice@example.com>", 1 },
+    { "<sip:[2001:db8::10]:5060>", 1 },
+    { "*", 0 },                            /* not a target */
+    { "<tel:+15551234>", 0 },              /* nothing to send a request to */
+    { "<sip:alice@192.0.2.10:0>", 0 },     /* port 0 */
+    { "<sip:alice@192.0.2.10/x>", 0 },     /* prints as another host */
+    { "< sip:alice@192.0.2.10:5061>", 0 }, /* not a sip URI to sofia-sip */
+  };
+
+  for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int err;
+    msg_t *msg = parse_file("msg-invite.sip", "<sip:alice@192.0.2.10:5061>",
+                            cases[i].contact, &err);
+    ck_assert_ptr_nonnull(msg);
+    ck_assert_msg(cay__contact_usable(sip_object(msg)->sip_contact)
+                      == cases[i].usable,
+                  "%s", cases[i].contact);
+    msg_destroy(msg);
+  }
+  ck_assert_int_eq(cay__contact_usable(NULL), 0);
+}
+END_TEST
+
 START_TEST(check_response_20_mandatory_headers)
 {
   int err;
@@ -1045,6 +1091,8 @@ msg_suite(void)
   tcase_add_loop_test(tc, url_rfc3263_destination, 0,
                       sizeof url_cases / sizeof url_cases[0]);
   tcase_add_test(tc, branch_8_1_1_7_magic_cookie);
+  tcase_add_test(tc, check_19_1_1_from_uri_with_path_400);
+  tcase_add_test(tc, contact_12_1_1_usable_remote_targets);
   suite_add_tcase(s, tc);
   return s;
 }

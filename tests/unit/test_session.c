@@ -322,6 +322,48 @@ START_TEST(session_8_2_missing_call_id_gets_400_with_reason)
 }
 END_TEST
 
+/* 8.2.2.2: the same INVITE (Call-ID, From tag, CSeq) by another path,
+ * that is with another branch, is one call: the second copy gets 482. */
+START_TEST(session_8_2_2_2_merged_invite_gets_482)
+{
+  peer_t *p = peer_new(NULL);
+
+  invite(p, "merged", "0 8 101");
+  ck_assert_int_eq(peer_last_status(p), 200);
+  peer_send(p, "invite.sip", "branch", "z9hG4bK-other-path", "fromtag", "ft1",
+            "callid", "merged", "codecs", "0", "extra", "", NULL);
+  ck_assert_int_eq(peer_last_status(p), 482);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 1);
+  /* Another From tag: not the same request, a new call. */
+  peer_send(p, "invite.sip", "branch", "z9hG4bK-next", "fromtag", "ft2",
+            "callid", "merged", "codecs", "0", "extra", "", NULL);
+  ck_assert_int_eq(peer_last_status(p), 200);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  peer_free(p);
+}
+END_TEST
+
+/* 8.1.1.8, 12.1.1: a Contact Cay could not send the dialog's requests to
+ * (port 0 here) gets 400, not a call whose BYE no peer could parse. */
+START_TEST(session_8_1_1_8_unusable_contact_gets_400)
+{
+  peer_t *p = peer_new(NULL);
+  const char invite[] = "INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n"
+                        "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-c0\r\n"
+                        "Max-Forwards: 70\r\nFrom: <sip:a@x>;tag=1\r\n"
+                        "To: <sip:service@127.0.0.1:5060>\r\nCall-ID: c0\r\n"
+                        "CSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:0>\r\n"
+                        "Content-Length: 0\r\n\r\n";
+
+  peer_send_raw(p, invite, sizeof invite - 1);
+  ck_assert_int_eq(peer_last_status(p), 400);
+  ck_assert_ptr_nonnull(
+      strstr(p->sent[p->nsent - 1].data, "400 Bad Request - Bad Contact\r\n"));
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
 START_TEST(session_8_2_cseq_method_mismatch_gets_400_with_reason)
 {
   peer_t *p = peer_new(NULL);
@@ -618,6 +660,8 @@ session_suite(void)
   tcase_add_test(tc, session_16_3_max_forwards_zero_gets_483);
   tcase_add_test(tc, session_8_2_missing_call_id_gets_400_with_reason);
   tcase_add_test(tc, session_8_2_cseq_method_mismatch_gets_400_with_reason);
+  tcase_add_test(tc, session_8_2_2_2_merged_invite_gets_482);
+  tcase_add_test(tc, session_8_1_1_8_unusable_contact_gets_400);
   tcase_add_test(tc, session_8_2_garbage_is_dropped_and_counted);
   tcase_add_test(tc, session_rfc3264_no_common_codec_gets_488);
   tcase_add_test(tc, session_rfc3264_no_offer_means_offer_in_200_answer_in_ack);
