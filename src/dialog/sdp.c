@@ -136,6 +136,51 @@ put_session_head(struct sbuf *b, const cay__sdp_opts_t *o, uint64_t session_id)
       session_id, fam, o->media_ip, fam, o->media_ip);
 }
 
+/* RFC 4566 section 9: token-char. */
+static int
+is_token_char(unsigned char c)
+{
+  return c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2A || c == 0x2B
+         || c == 0x2D || c == 0x2E || (c >= 0x30 && c <= 0x39)
+         || (c >= 0x41 && c <= 0x5A) || (c >= 0x5E && c <= 0x7E);
+}
+
+/* Every m= line is "media SP port[/count] SP proto SP fmt *(SP fmt)" made
+ * of tokens (RFC 4566 section 5.14; proto may hold "/"). Checked before
+ * sofia-sip sees the text: for a format of other characters (":31", bytes
+ * above 0x7F) its parser asks for about 128 MiB, so one small offer would
+ * cost that much memory. */
+static int
+mlines_are_tokens(const char *text, size_t len)
+{
+  const char *l = text, *end = text + len;
+
+  while (l < end) {
+    const char *eol = memchr(l, '\n', (size_t)(end - l));
+    const char *le = eol ? eol : end;
+    if (le > l && le[-1] == '\r')
+      le--;
+    if (le - l >= 2 && l[0] == 'm' && l[1] == '=') {
+      unsigned fields = 0;
+      for (const char *p = l + 2; p < le; p++) {
+        if (*p == ' ') {
+          if (p[-1] == ' ' || p == l + 2)
+            return 0; /* an empty field */
+          continue;
+        }
+        if (p == l + 2 || p[-1] == ' ')
+          fields++;
+        if (!is_token_char((unsigned char)*p) && *p != '/')
+          return 0;
+      }
+      if (fields < 4)
+        return 0;
+    }
+    l = eol ? eol + 1 : end;
+  }
+  return 1;
+}
+
 /*
  * Parse @p text and check that the essentials are present. sofia-sip
  * already insists on v= and o= and, through its sanity check, on c= for
@@ -150,7 +195,7 @@ parse_sdp(const char *text, size_t len, sdp_parser_t **parser,
   sdp_media_t *m;
 
   *parser = NULL;
-  if (len > (size_t)SSIZE_MAX)
+  if (len > (size_t)SSIZE_MAX || !mlines_are_tokens(text, len))
     return CAY_EPARSE;
   /* Without a parent home the parser is its own home, freed whole by
    * sdp_parser_free(). sdp_f_mode_0000 stays off: RFC 3264 section 8.4

@@ -48,8 +48,21 @@ listed(const char *name, size_t n, const char *const *codecs, unsigned nc)
   return 0;
 }
 
-/* The payload type an "a=rtpmap:PT ..." or "a=fmtp:PT ..." line is for,
- * or -1. */
+/* The payload type number at [p, end): its digits, at most MAX_PT (any
+ * larger number is no payload type of ours), or -1 when there is no digit.
+ * The text is not NUL-terminated: nothing past @p end is read. */
+static int
+pt_at(const char *p, const char *end)
+{
+  int v = -1;
+
+  for (; p < end && *p >= '0' && *p <= '9'; p++)
+    v = v < 0 ? *p - '0' : (v >= MAX_PT ? MAX_PT : v * 10 + (*p - '0'));
+  return v;
+}
+
+/* The payload type an "a=rtpmap:PT ...", "a=fmtp:PT ..." or
+ * "a=rtcp-fb:PT ..." line is for, or -1. */
 static int
 attr_pt(const char *line, size_t len)
 {
@@ -63,7 +76,7 @@ attr_pt(const char *line, size_t len)
     p = line + 10;
   else
     return -1;
-  return *p >= '0' && *p <= '9' ? atoi(p) : -1;
+  return pt_at(p, line + len);
 }
 
 /* Decide which payload types of the media section [sec, end) to keep. */
@@ -133,7 +146,7 @@ put_mline(char **buf, size_t *len, size_t *cap, const char *l, size_t n,
       if (!err && field < 2)
         err = append(buf, len, cap, " ", 1);
     } else {
-      int pt = atoi(p);
+      int pt = pt_at(p, p + tl);
       if (pt >= 0 && pt < MAX_PT && keep[pt]) {
         err = append(buf, len, cap, " ", 1);
         if (!err)
@@ -164,7 +177,8 @@ cay__sdp_filter(const char *sdp, size_t sdp_len, const char *const *codecs,
       in_audio = n > 8 && strncmp(l, "m=audio ", 8) == 0;
       if (in_audio) {
         const char *next = l + n;
-        while (next < end && strncmp(next, "m=", 2) != 0) {
+        while (next < end
+               && !(end - next >= 2 && next[0] == 'm' && next[1] == '=')) {
           const char *e2 = memchr(next, '\n', (size_t)(end - next));
           next = e2 ? e2 + 1 : end;
         }

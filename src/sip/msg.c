@@ -44,6 +44,7 @@
 /* Names of the error entries this file adds; compared by pointer. */
 static const char err_request_line[] = "Request-Line";
 static const char err_nul[] = "NUL octet";
+static const char err_bare_cr[] = "bare CR";
 
 /* A static reason phrase per header, so that cay__msg_check_request() can
  * name the header without building a string. */
@@ -106,6 +107,22 @@ static const struct {
 };
 #undef PHRASE
 
+/* A CR not followed by LF before the CRLFCRLF that ends the headers. */
+static int
+has_bare_cr(const char *b, size_t len)
+{
+  const char *p = b, *end = b + len;
+
+  while ((p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+    if (p + 1 == end || p[1] != '\n')
+      return 1;
+    if (end - p >= 4 && p[2] == '\r' && p[3] == '\n')
+      return 0; /* the body may hold anything */
+    p += 2;
+  }
+  return 0;
+}
+
 static const char *
 phrase_for(const msg_header_t *h)
 {
@@ -122,6 +139,8 @@ phrase_for(const msg_header_t *h)
     return "Bad Request - Malformed Request-Line";
   if (name == err_nul)
     return "Bad Request - NUL octet in header";
+  if (name == err_bare_cr)
+    return "Bad Request - CR without LF in header";
   for (i = 0; name && i < sizeof header_phrases / sizeof header_phrases[0]; i++)
     if (strcasecmp(name, header_phrases[i].name) == 0)
       return multiple ? header_phrases[i].multiple
@@ -477,6 +496,11 @@ cay__msg_parse(const char *data, size_t len, msg_t **out)
   }
   if (bad_nul && (err = add_error(msg, sip, err_nul)))
     goto out;
+  /* RFC 3261 section 7: header lines end in CRLF. sofia-sip also ends one
+   * at a lone CR, where the Call-ID scan that picks the owner shard does
+   * not (transport/callid.c): the two could name different Call-IDs. */
+  if (has_bare_cr(b, len) && (err = add_error(msg, sip, err_bare_cr)))
+    goto out;
   if (sip->sip_request && !request_line_is_strict(b, len)
       && (err = add_error(msg, sip, err_request_line)))
     goto out;
@@ -515,6 +539,88 @@ find_error(const sip_t *sip, const char *name)
 
 static int parse_port(const char *s, unsigned *port);
 
+static int
+callid_is_word(const char *id)
+{
+  if (id == NULL || *id == '\0')
+    return 0;
+  for (; *id; id++)
+    if ((unsigned char)*id <= 0x20 || (unsigned char)*id >= 0x7F)
+      return 0;
+  return 1;
+}
+
+/* A URI of another scheme (tel:, or one Cay does not know) as printed
+ * back: RFC 3986 section 3.1's scheme (sofia-sip takes "s/ip:" and prints
+ * "sip:") and no control character or inner space. Spaces at either end
+ * are what RFC 4475 section 3.1.2.14 lets an element ignore. */
+static int
+other_url_sane(const url_t *u)
+{
+  char text[512];
+  const char *p = u->url_scheme;
+  isize_t n;
+
+  while (p && *p == ' ')
+    p++;
+  if (p == NULL || !IS_ALPHA(*p)
+      || p[strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789+-.")]
+             != '\0')
+    return 0;
+  n = url_e(text, sizeof text, u);
+  if (n <= 0 || n >= (isize_t)sizeof text)
+    return 0;
+  for (p = text + strspn(text, " "); *p; p++)
+    if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7F
+        || (*p == ' ' && p[strspn(p, " ")] != '\0'))
+      return 0;
+  return 1;
+}
+
+static int
+has_ctl_or_space(const char *s)
+{
+  for (; s && *s; s++)
+    if ((unsigned char)*s <= 0x20 || (unsigned char)*s == 0x7F)
+      return 1;
+  return 0;
+}
+
+/* RFC 3261 section 20.42: host a name or an address, bracketed for IPv6
+ * (RFC 5118 section 4.4's one colon too many included, see url_sane()). */
+static int
+host_sane(const char *h)
+{
+  size_t n;
+
+  if (h == NULL)
+    return 0;
+  if (host_is_valid(h))
+    return 1;
+  n = h[0] == '[' ? 1 + strspn(h + 1, "0123456789abcdefABCDEF:.") : 0;
+  return n != 0 && h[n] == ']' && h[n + 1] == '\0';
+}
+
+/* A Via Cay copies into its responses as sofia-sip prints it: "SIP/2.0/"
+ * and a transport token (section 20.42), a valid host. sofia-sip takes
+ * "SIP/2.0/UDP[2001:db8::20]" and prints it with the address twice. */
+static int
+via_sane(const sip_via_t *v)
+{
+  const char *t;
+
+  if (v->v_protocol == NULL || strncasecmp(v->v_protocol, "SIP/2.0/", 8) != 0)
+    return 0;
+  t = v->v_protocol + 8;
+  if (*t == '\0'
+      || t[strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+                     "TUVWXYZ0123456789-.!%*_+`'~")]
+             != '\0')
+    return 0;
+  return host_sane(v->v_host);
+}
+
 /* A sip or sips URI Cay can print back so that a peer parses it (RFC 3261
  * section 19.1.1: a valid host, a port of digits, no path); other schemes
  * are not judged. sofia-sip's URI parser is lenient: "sip:a@b/c" parses,
@@ -522,22 +628,19 @@ static int parse_port(const char *s, unsigned *port);
 static int
 url_sane(const url_t *u)
 {
-  const char *h = u->url_host;
-  size_t n;
   unsigned port;
 
   if (u->url_type != url_sip && u->url_type != url_sips)
-    return 1;
-  if (h == NULL || u->url_path)
-    return 0;
+    return other_url_sane(u);
   /* RFC 5118 section 4.4 asks that a reference with one colon too many
    * ("[2001:db8:::192.0.2.1]") be taken, which host_is_valid() does not:
-   * a bracketed run of hex digits, colons and dots is. */
-  if (!host_is_valid(h)) {
-    n = h[0] == '[' ? 1 + strspn(h + 1, "0123456789abcdefABCDEF:.") : 0;
-    if (n == 0 || h[n] != ']' || h[n + 1] != '\0')
-      return 0;
-  }
+   * host_sane() takes a bracketed run of hex digits, colons and dots. */
+  if (!host_sane(u->url_host) || u->url_path)
+    return 0;
+  /* Escaped or not, no control character or space (19.1.1, 25.1). */
+  if (has_ctl_or_space(u->url_user) || has_ctl_or_space(u->url_password)
+      || has_ctl_or_space(u->url_params) || has_ctl_or_space(u->url_headers))
+    return 0;
   return u->url_port == NULL || parse_port(u->url_port, &port) == 0;
 }
 
@@ -607,6 +710,13 @@ cay__msg_check_request(msg_t *msg, const char **phrase)
     *phrase = "CSeq method does not match";
     return 400;
   }
+  /* RFC 3261 section 25.1: callid = word [ "@" word ], not empty, no
+   * whitespace (a folded value keeps its CRLF SP in sofia-sip's i_id, and
+   * the Call-ID scan that picks the owner shard stops at the fold). */
+  if (!callid_is_word(sip->sip_call_id->i_id)) {
+    *phrase = "Bad Request - Malformed Call-ID";
+    return 400;
+  }
   /* RFC 4475 section 3.1.2.7: a Request-URI that is not a URI at all. */
   if (rq->rq_url->url_type == url_invalid) {
     *phrase = "Bad Request - Malformed Request-URI";
@@ -636,6 +746,19 @@ cay__msg_check_request(msg_t *msg, const char **phrase)
     *phrase = "Bad Request - Malformed To URI";
     return 400;
   }
+  for (const sip_via_t *v = sip->sip_via; v; v = v->v_next)
+    if (!via_sane(v)) {
+      *phrase = "Bad Request - Malformed Via";
+      return 400;
+    }
+  /* 12.1.1: a 1xx or 2xx copies them, and the route set is built of them:
+   * sip or sips URIs (16.4) that print back. */
+  for (const sip_record_route_t *r = sip->sip_record_route; r; r = r->r_next)
+    if ((r->r_url->url_type != url_sip && r->r_url->url_type != url_sips)
+        || !url_sane(r->r_url)) {
+      *phrase = "Bad Request - Malformed Record-Route";
+      return 400;
+    }
   *phrase = NULL;
   return 0;
 }

@@ -244,7 +244,7 @@ scan(call_t *c)
     if (!to_a && c->b_inv < 0 && !sip->sip_status
         && method == sip_method_invite)
       snprintf(c->b_cid, sizeof c->b_cid, "%s", sip->sip_call_id->i_id);
-    if (!to_a && strcmp(sip->sip_call_id->i_id, c->b_cid) != 0) {
+    if (!to_a && (!c->b_cid[0] || strcmp(sip->sip_call_id->i_id, c->b_cid))) {
       /* A response to a request whose Call-ID was damaged, or a call that
        * a damaged request started (one without its To tag is a new
        * INVITE). */
@@ -486,8 +486,8 @@ event(call_t *c)
   case 10:
     answer_request(c, c->b_req, sdp_b);
     break;
-  case 11:
-    if (c->b_inv >= 0)
+  case 11: /* RFC 3261 section 15: a callee MUST NOT BYE an early dialog */
+    if (c->b_inv >= 0 && c->b_2xx)
       b_send(c, "BYE", NULL, ++c->b_cseq, NULL);
     break;
   case 12:

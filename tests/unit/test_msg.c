@@ -398,6 +398,44 @@ START_TEST(contact_12_1_1_usable_remote_targets)
 }
 END_TEST
 
+/* Headers sofia-sip takes but would print back so that no peer parses
+ * them, or that the Call-ID scan reads otherwise than sofia-sip (found by
+ * the fuzzers, tests/fuzz): each gets 400 with its reason. */
+START_TEST(check_fuzz_findings_400)
+{
+  static const struct {
+    const char *from, *to, *phrase;
+  } cases[] = {
+    { "Call-ID: 3848276298220188511@192.0.2.10",
+      "Call-ID: ", "Bad Request - Malformed Call-ID" },
+    { "Call-ID: 3848276298220188511@192.0.2.10",
+      "Call-ID: 3848276298220188511\r\n @192.0.2.10",
+      "Bad Request - Malformed Call-ID" },
+    { "To: Bob <sip:bob@example.com>\r\n", "To: Bob <sip:bob@example.com>\r",
+      "Bad Request - CR without LF in header" },
+    { "SIP/2.0/UDP 192.0.2.30:5070", "SIP/2.0/UDP[2001:db8::20]",
+      "Bad Request - Malformed Via" },
+    { "Record-Route: <sip:192.0.2.31;lr>", "Record-Route: :caller@192.0.2.1>",
+      "Bad Request - Malformed Record-Route" },
+    { "<sip:alice@example.com>", "<sip:al\x1aice@example.com>",
+      "Bad Request - Malformed From URI" },
+    { "Alice <sip:alice@example.com>", "s/ip:alice@bad_host!",
+      "Bad Request - Malformed From URI" },
+  };
+
+  for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int err;
+    msg_t *msg = parse_file("msg-invite.sip", cases[i].from, cases[i].to, &err);
+    const char *phrase = NULL;
+    ck_assert_ptr_nonnull(msg);
+    ck_assert_msg(cay__msg_check_request(msg, &phrase) == 400, "case %u", i);
+    ck_assert_msg(phrase && strcmp(phrase, cases[i].phrase) == 0, "case %u: %s",
+                  i, phrase ? phrase : "(none)");
+    msg_destroy(msg);
+  }
+}
+END_TEST
+
 START_TEST(check_response_20_mandatory_headers)
 {
   int err;
@@ -1092,6 +1130,7 @@ msg_suite(void)
                       sizeof url_cases / sizeof url_cases[0]);
   tcase_add_test(tc, branch_8_1_1_7_magic_cookie);
   tcase_add_test(tc, check_19_1_1_from_uri_with_path_400);
+  tcase_add_test(tc, check_fuzz_findings_400);
   tcase_add_test(tc, contact_12_1_1_usable_remote_targets);
   suite_add_tcase(s, tc);
   return s;

@@ -132,6 +132,49 @@ count_lines(const char *text, const char *prefix)
 
 /* ---- answers (RFC 3264 section 6) ---- */
 
+/* Found by the fuzzers (tests/fuzz): an m= format that is no token made
+ * sofia-sip ask for about 128 MiB; now it is refused before. */
+START_TEST(answer_mline_format_not_a_token_eparse)
+{
+  static const char offer[] = "v=0\r\no=- 1 1 IN IP4 192.0.2.3\r\ns=-\r\n"
+                              "c=IN IP4 192.0.2.4\r\nt=0 0\r\n"
+                              "m=video 3227 TCP :31\r\n";
+  char *answer = NULL;
+  size_t len;
+
+  ck_assert_int_eq(
+      cay__sdp_answer(offer, sizeof offer - 1, &opts, 1, &answer, &len),
+      CAY_EPARSE);
+  ck_assert_ptr_null(answer);
+  ck_assert_int_eq(cay__sdp_check(offer, sizeof offer - 1), CAY_EPARSE);
+}
+END_TEST
+
+/* The filter works on text that need not end in NUL: an offer whose last
+ * byte is a payload type digit is read to its end, not past it (ASan
+ * checks, on an exact-size copy). */
+START_TEST(filter_reads_nothing_past_the_offer)
+{
+  static const char *const codecs[] = { "PCMU" };
+  static const char *const texts[] = {
+    "v=0\r\nm=audio 4000 RTP/AVP 0 8",
+    "v=0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:8",
+    "v=0\r\nm=audio 4000 RTP/AVP 0\r\na=fmtp:0",
+    "v=0\r\nm=audio 4000 RTP/AVP 0\r\nm",
+  };
+
+  for (unsigned i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    size_t n = strlen(texts[i]), out_len;
+    char *copy = malloc(n), *out = NULL;
+    memcpy(copy, texts[i], n);
+    ck_assert_int_eq(cay__sdp_filter(copy, n, codecs, 1, &out, &out_len), 0);
+    ck_assert_ptr_nonnull(strstr(out, "RTP/AVP 0"));
+    cay__free(out);
+    free(copy);
+  }
+}
+END_TEST
+
 START_TEST(answer_6_1_our_codec_order_with_telephone_event)
 {
   /* RFC 3264 section 6.1: the answerer picks from the offered formats; we
@@ -606,6 +649,8 @@ sdp_suite(void)
   tcase_add_test(tc, codec_known_names);
   tcase_add_test(tc, check_accepts_an_answer);
   tcase_add_test(tc, check_rejects_garbage);
+  tcase_add_test(tc, answer_mline_format_not_a_token_eparse);
+  tcase_add_test(tc, filter_reads_nothing_past_the_offer);
   suite_add_tcase(s, tc);
   return s;
 }
