@@ -3,6 +3,9 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= msg sdp framer config
 JOBS       ?= $(shell nproc)
 CAY_ARGS   ?=
 
@@ -12,7 +15,8 @@ DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build asan tsan run test test-unit format-check bench clean
+.PHONY: all deps build asan tsan run test test-unit format-check bench fuzz \
+  clean
 
 all: build
 
@@ -72,6 +76,41 @@ test: build asan tsan format-check
 	TSAN_OPTIONS=halt_on_error=1 \
 	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -R 'unit.test_mailbox'
 	python3 bench/run --selftest --no-install --cay-bin $(BUILD)/cay
+
+# Coverage-guided fuzzing (tests/fuzz, libFuzzer; clang only, not part of
+# `make test`): each target in turn for FUZZ_SECONDS, one process at a
+# time. New inputs go to $(FUZZ_BUILD)/corpus/NAME, crashes to
+# $(FUZZ_BUILD)/artifacts/NAME/; the seeds in tests/fuzz/corpus/NAME and
+# the saved findings in tests/data/fuzz/NAME are read, never written. Save
+# a minimized finding under tests/data/fuzz/NAME/ and test_fuzz_replay
+# replays it in every `make test`.
+FUZZ_MAX_LEN_msg    = 4096
+FUZZ_MAX_LEN_sdp    = 4096
+FUZZ_MAX_LEN_framer = 16384
+FUZZ_MAX_LEN_config = 8192
+FUZZ_DICT_msg       = -dict=tests/fuzz/sip.dict
+FUZZ_DICT_sdp       = -dict=tests/fuzz/sdp.dict
+FUZZ_DICT_framer    = -dict=tests/fuzz/sip.dict
+FUZZ_DICT_config    = -dict=tests/fuzz/config.dict
+define fuzz_run
+	mkdir -p $(FUZZ_BUILD)/corpus/$(1) $(FUZZ_BUILD)/artifacts/$(1)
+	ASAN_OPTIONS=detect_leaks=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ./$(FUZZ_BUILD)/tests/fuzz/fuzz_$(1) $(FUZZ_BUILD)/corpus/$(1) \
+	  tests/fuzz/corpus/$(1) tests/data/fuzz/$(1) $(FUZZ_DICT_$(1)) \
+	  -max_len=$(FUZZ_MAX_LEN_$(1)) -max_total_time=$(FUZZ_SECONDS) \
+	  -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 -detect_leaks=1 \
+	  -print_final_stats=1 \
+	  -artifact_prefix=$(FUZZ_BUILD)/artifacts/$(1)/ $(FUZZ_ARGS)
+
+endef
+
+fuzz: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="clang libclang-rt-14-dev"
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCAY_FUZZ=ON -DCAY_TESTS=OFF >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target cay_fuzzers
+	$(foreach t,$(FUZZ_TARGETS),$(call fuzz_run,$(t)))
 
 # The benchmark suite: Cay against SIPp's UAS and Kamailio (bench/README.md).
 bench: deps

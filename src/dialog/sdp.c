@@ -145,38 +145,76 @@ is_token_char(unsigned char c)
          || (c >= 0x41 && c <= 0x5A) || (c >= 0x5E && c <= 0x7E);
 }
 
-/* Every m= line is "media SP port[/count] SP proto SP fmt *(SP fmt)" made
- * of tokens (RFC 4566 section 5.14; proto may hold "/"). Checked before
- * sofia-sip sees the text: for a format of other characters (":31", bytes
- * above 0x7F) its parser asks for about 128 MiB, so one small offer would
- * cost that much memory. */
+/* One field of an m= line, [p, e): 0 media, 1 port ["/" count], 2 proto
+ * (tokens joined by single "/"), 3.. fmt (a token). */
+static int
+mfield_ok(const char *p, const char *e, unsigned field)
+{
+  const char *q;
+
+  if (p == e)
+    return 0;
+  if (field == 1) {
+    for (q = p; q < e && *q >= '0' && *q <= '9'; q++)
+      ;
+    if (q == p)
+      return 0;
+    if (q < e && *q == '/') {
+      const char *d = ++q;
+      for (; q < e && *q >= '0' && *q <= '9'; q++)
+        ;
+      if (q == d)
+        return 0;
+    }
+    return q == e;
+  }
+  for (q = p; q < e; q++) {
+    if (*q == '/' && field == 2 && q > p && q + 1 < e && q[1] != '/')
+      continue;
+    if (!is_token_char((unsigned char)*q))
+      return 0;
+  }
+  return 1;
+}
+
+/* Every m= line is "media SP port[/count] SP proto SP fmt *(SP fmt)"
+ * (RFC 4566 section 5.14), checked field by field before sofia-sip sees
+ * the text: its format loop does not move on from a format that starts
+ * with another character (":31", "/b", bytes above 0x7F, a port run into
+ * its proto as in "0P /") and allocates list entries until memory runs
+ * out. Lines are split as sofia-sip may split them: at CR, LF or NUL,
+ * leading and trailing blanks dropped. */
 static int
 mlines_are_tokens(const char *text, size_t len)
 {
   const char *l = text, *end = text + len;
 
   while (l < end) {
-    const char *eol = memchr(l, '\n', (size_t)(end - l));
-    const char *le = eol ? eol : end;
-    if (le > l && le[-1] == '\r')
+    const char *le = l;
+    while (le < end && *le != '\r' && *le != '\n' && *le != '\0')
+      le++;
+    const char *next = le < end ? le + 1 : end;
+    while (l < le && (*l == ' ' || *l == '\t'))
+      l++;
+    while (le > l && (le[-1] == ' ' || le[-1] == '\t'))
       le--;
     if (le - l >= 2 && l[0] == 'm' && l[1] == '=') {
-      unsigned fields = 0;
-      for (const char *p = l + 2; p < le; p++) {
-        if (*p == ' ') {
-          if (p[-1] == ' ' || p == l + 2)
-            return 0; /* an empty field */
-          continue;
+      unsigned field = 0;
+      const char *f = l + 2;
+      for (const char *p = f;; p++) {
+        if (p == le || *p == ' ') {
+          if (!mfield_ok(f, p, field > 3 ? 3 : field))
+            return 0;
+          field++;
+          f = p + 1;
+          if (p == le)
+            break;
         }
-        if (p == l + 2 || p[-1] == ' ')
-          fields++;
-        if (!is_token_char((unsigned char)*p) && *p != '/')
-          return 0;
       }
-      if (fields < 4)
+      if (field < 4)
         return 0;
     }
-    l = eol ? eol + 1 : end;
+    l = next;
   }
   return 1;
 }

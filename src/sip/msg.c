@@ -165,24 +165,44 @@ header_end(const char *b, size_t len)
   return len;
 }
 
+/* True when the header line at @p b (up to @p n bytes) is a Call-ID
+ * ("Call-ID" or "i", RFC 3261 section 20.8, then blanks and a colon). */
+static int
+is_callid_line(const char *b, size_t n)
+{
+  size_t k = n >= 7 && strncasecmp(b, "call-id", 7) == 0 ? 7
+             : n >= 1 && (b[0] == 'i' || b[0] == 'I')    ? 1
+                                                         : 0;
+
+  if (k == 0)
+    return 0;
+  while (k < n && (b[k] == ' ' || b[k] == '\t'))
+    k++;
+  return k < n && b[k] == ':';
+}
+
 /*
  * Rewrite octets 0 in the header section of @p b. RFC 3261 section 25.1
  * allows %x00 only as a quoted-pair inside a quoted string; that NUL
  * becomes "0" (the display name changes, nothing Cay matches on does).
- * Any other NUL becomes a space and makes the message malformed.
+ * Any other NUL becomes a space and makes the message malformed, and so
+ * does every NUL of a Call-ID, which has no quoted strings: the Call-ID
+ * scan that picks the owner shard hashes the raw bytes.
  * @return 1 when a NUL outside a quoted-pair was found, else 0.
  */
 static int
 fix_nul_octets(char *b, size_t hlen)
 {
-  int quoted = 0, bad = 0;
+  int quoted = 0, bad = 0, callid = 0;
   size_t i;
 
   for (i = 0; i < hlen; i++) {
-    if (quoted && b[i] == '\\' && i + 1 < hlen) {
+    if (i == 0 || (b[i - 1] == '\n' && b[i] != ' ' && b[i] != '\t'))
+      callid = is_callid_line(b + i, hlen - i);
+    if (quoted && !callid && b[i] == '\\' && i + 1 < hlen) {
       if (b[++i] == '\0')
         b[i] = '0';
-    } else if (b[i] == '"') {
+    } else if (b[i] == '"' && !callid) {
       quoted = !quoted;
     } else if (b[i] == '\n' && i + 1 < hlen && b[i + 1] != ' '
                && b[i + 1] != '\t') {
@@ -460,10 +480,18 @@ cay__msg_parse(const char *data, size_t len, msg_t **out)
   char *copy = NULL;
   msg_t *msg = NULL;
   int err = 0, bad_nul = 0;
+  size_t lead;
   sip_t *sip;
 
   *out = NULL;
   if (!data || len == 0)
+    return CAY_EPARSE;
+  /* RFC 3261 section 7.5 allows CRLFs before the start line, nothing else.
+   * sofia-sip also skips a line of blanks there, which the Call-ID scan
+   * that picks the owner shard would take for the start line: such a
+   * message is not SIP, and is dropped. */
+  lead = skip_crlf(data, len);
+  if (lead < len && (data[lead] == ' ' || data[lead] == '\t'))
     return CAY_EPARSE;
   nul = memchr(data, '\0', len);
   if (nul && (size_t)(nul - data) < header_end(data, len)) {
@@ -499,7 +527,10 @@ cay__msg_parse(const char *data, size_t len, msg_t **out)
   /* RFC 3261 section 7: header lines end in CRLF. sofia-sip also ends one
    * at a lone CR, where the Call-ID scan that picks the owner shard does
    * not (transport/callid.c): the two could name different Call-IDs. */
-  if (has_bare_cr(b, len) && (err = add_error(msg, sip, err_bare_cr)))
+  /* The CRs and LFs sofia-sip skips before the start line (7.5) are no
+   * header line ends: the check starts after them. */
+  if (has_bare_cr(b + lead, len - lead)
+      && (err = add_error(msg, sip, err_bare_cr)))
     goto out;
   if (sip->sip_request && !request_line_is_strict(b, len)
       && (err = add_error(msg, sip, err_request_line)))
@@ -571,9 +602,12 @@ other_url_sane(const url_t *u)
   n = url_e(text, sizeof text, u);
   if (n <= 0 || n >= (isize_t)sizeof text)
     return 0;
+  /* '<', '>' and '"' too: a From or To without brackets is printed
+   * without them, so one of these would end the URI early ("foo:%20/>"
+   * prints as "foo:%20>"). */
   for (p = text + strspn(text, " "); *p; p++)
-    if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7F
-        || (*p == ' ' && p[strspn(p, " ")] != '\0'))
+    if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7F || *p == '<'
+        || *p == '>' || *p == '"' || (*p == ' ' && p[strspn(p, " ")] != '\0'))
       return 0;
   return 1;
 }
@@ -777,6 +811,10 @@ cay__msg_check_response(msg_t *msg)
     return CAY_EPARSE;
   if ((sip->sip_flags & MSG_FLG_ERROR) || !sip->sip_via || !sip->sip_from
       || !sip->sip_to || !sip->sip_call_id || !sip->sip_cseq)
+    return CAY_EPARSE;
+  /* As for a request: the scan that picks the owner shard must read the
+   * same Call-ID. */
+  if (!callid_is_word(sip->sip_call_id->i_id))
     return CAY_EPARSE;
   /* An ACK or CANCEL copies them (17.1.1.3, 9.1). */
   if (!url_sane(sip->sip_from->a_url) || !url_sane(sip->sip_to->a_url))

@@ -85,9 +85,10 @@ cay__callid_scan(const char *msg, size_t len, const char **callid,
   size_t after, end, n;
 
   /* RFC 3261 section 7.5: CRLFs before the start line are ignored (they
-   * are keep-alives on some transports), so they are not the start line. */
-  while ((n = eol_len(msg, len, i)) != 0)
-    i += n;
+   * are keep-alives on some transports), so they are not the start line.
+   * Any run of CR and LF, as the parser (sip/msg.c skip_crlf) skips. */
+  while (i < len && (msg[i] == '\r' || msg[i] == '\n'))
+    i++;
 
   /* The start line is skipped whatever it holds: a Request-URI may carry
    * "Call-ID:" in its text and must never be read as a header. */

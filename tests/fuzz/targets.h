@@ -1,0 +1,67 @@
+/*
+ * Fuzz targets: Cay's input parsers driven the way the server drives them,
+ * one function per entry point. Each takes arbitrary bytes, returns 0, frees
+ * everything it allocated, and calls abort() (after a line on stderr) when
+ * an invariant of the code under test does not hold, so that a fuzzer or
+ * the replay test (tests/unit/test_fuzz_replay.c) sees a crash.
+ *
+ * Plain C: the libFuzzer executables (tests/fuzz/fuzz_<name>.c, clang) and
+ * the replay test (gcc, ASan in `make test`) share this file.
+ */
+#ifndef CAY_TESTS_FUZZ_TARGETS_H
+#define CAY_TESTS_FUZZ_TARGETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * One datagram, from the worker to the transaction layer (src/server/
+ * worker.c route(), src/sip/endpoint.c cay__endpoint_recv()): the Call-ID
+ * scan that steers it, cay__msg_parse(), then for a response
+ * cay__msg_check_response() and what the dialog layer reads from one; for
+ * a request the Via fix-up, cay__msg_check_request() and either the
+ * stateless 400 (reject_bad()) or, when valid, the server key, the
+ * destinations, the 100 and the 180/200 as the session layer encodes them,
+ * with the offer answered and filtered.
+ *
+ * Invariants: a response Cay builds to a valid request parses back as a
+ * valid response with the request's Call-ID and CSeq (and the To tag Cay
+ * added); the Call-ID that steers a valid message is the one it parses to.
+ */
+int cay_fuzz_msg(const uint8_t *data, size_t size);
+
+/**
+ * One SDP body: cay__sdp_check(), cay__sdp_answer() with the built-in
+ * options (src/dialog/layer.c) and with an IPv6 set whose later streams
+ * get ports above 65535, cay__sdp_filter() with two codec lists, and the
+ * answer of a filtered offer (src/dialog/request.c answer_filtered()).
+ *
+ * Invariant: an answer Cay writes passes cay__sdp_check().
+ */
+int cay_fuzz_sdp(const uint8_t *data, size_t size);
+
+/**
+ * A TCP byte stream through cay__framer_*, the way src/transport/
+ * tcp_conn.c deliver() uses it. The first 4 bytes are the split plan
+ * (chunk lengths, used in turn; bit 0 of the first also picks max_msg 300
+ * or 4096); the rest is the stream.
+ *
+ * Invariant: what the framer hands out (messages, keep-alives, the first
+ * error) does not depend on how the stream was split into reads: the same
+ * stream pushed in one piece gives the same sequence.
+ */
+int cay_fuzz_framer(const uint8_t *data, size_t size);
+
+/**
+ * A YAML configuration file through cay_config_load() (from a memfd), then,
+ * when it loaded, cay_config_check(), cay__routes_new() and
+ * cay__routes_match() / cay__route_target() for three sample requests.
+ *
+ * Invariants: a loaded configuration passes cay_config_check() and
+ * compiles into a route table (route.h: CAY_ECONFIG "cannot happen");
+ * cay__route_target() returns strlen of what it wrote, or "" on
+ * CAY_ELIMIT.
+ */
+int cay_fuzz_config(const uint8_t *data, size_t size);
+
+#endif
