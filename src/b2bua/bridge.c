@@ -318,18 +318,18 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
   else
     err = cay_session_answer(a, sdp);
   cay__free(sdp);
-  if (err == CAY_ESTATE) {
-    /* A CANCEL, the ring timeout or A's end crossed B's 2xx: B's call is
-     * ACKed and ended (15, 9.1), an everyday race, not a fault. */
-    CAY_INFO(SHARD_NO(br->ss),
-             "bridge: %s: B answered after A's INVITE ended: BYE to B",
-             b ? b->call_id : "?");
-  } else if (err) {
-    CAY_WARN(SHARD_NO(br->ss), "bridge: %s: A not answered (%s): BYE to B",
-             b ? b->call_id : "?",
-             err == CAY_EPARSE ? "no SDP in B's 2xx" : cay_strerror(err));
-  }
   if (err) {
+    /* CAY_ESTATE: a CANCEL, the ring timeout or A's end crossed B's 2xx;
+     * B's call is ACKed and ended (15, 9.1), an everyday race, not a
+     * fault. */
+    if (err == CAY_ESTATE)
+      CAY_INFO(SHARD_NO(br->ss),
+               "bridge: %s: B answered after A's INVITE ended: BYE to B",
+               b ? b->call_id : "?");
+    else
+      CAY_WARN(SHARD_NO(br->ss), "bridge: %s: A not answered (%s): BYE to B",
+               b ? b->call_id : "?",
+               err == CAY_EPARSE ? "no SDP in B's 2xx" : cay_strerror(err));
     end_leg(br, br->b, 0, NULL);
     end_leg(br, br->a, 500, NULL);
     return;

@@ -1,7 +1,8 @@
 /*
- * Parsing and validation of SIP messages over sofia-sip (RFC 3261 sections
- * 7, 8.2 and 18.2, RFC 3581, and the torture cases of RFC 4475 and RFC
- * 5118). Building and serializing live in msg_build.c.
+ * Parsing of SIP messages over sofia-sip (RFC 3261 section 7 and the
+ * torture cases of RFC 4475 and RFC 5118), and where responses and requests
+ * go (18.2, RFC 3581). Validation lives in msg_check.c, building and
+ * serializing in msg_build.c.
  *
  * sofia-sip's msg_make() does the parsing. Around it this file fills the
  * gaps that the torture tests expose:
@@ -19,19 +20,20 @@
  *   raw line records that as an error entry.
  *
  * Errors are recorded the way sofia-sip records them, as entries of the
- * sip_error list, so that cay__msg_check_request() sees one list.
+ * sip_error list, so that cay__msg_check_request() (msg_check.c) sees one
+ * list.
  *
  * The multipart parser (msg_multipart_parse()) is never called: msg_make()
  * only extracts the body as one payload, and nothing here looks inside it.
  */
 #include "sip/msg.h"
+#include "sip/msg_int.h"
 
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
 
 #include <sofia-sip/bnf.h>
-#include <sofia-sip/hostdomain.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/msg_parser.h>
 #include <sofia-sip/msg_protos.h>
@@ -41,71 +43,10 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 
-/* Names of the error entries this file adds; compared by pointer. */
-static const char err_request_line[] = "Request-Line";
-static const char err_nul[] = "NUL octet";
-static const char err_bare_cr[] = "bare CR";
-
-/* A static reason phrase per header, so that cay__msg_check_request() can
- * name the header without building a string. */
-#define PHRASE(name)                                                           \
-  {                                                                            \
-    name, "Malformed header: " name, "Multiple " name                          \
-  }
-static const struct {
-  const char *name;
-  const char *malformed;
-  const char *multiple;
-} header_phrases[] = {
-  PHRASE("Via"),
-  PHRASE("From"),
-  PHRASE("To"),
-  PHRASE("Call-ID"),
-  { "CSeq", "Bad CSeq", "Multiple CSeq" },
-  PHRASE("Max-Forwards"),
-  PHRASE("Contact"),
-  PHRASE("Content-Length"),
-  PHRASE("Content-Type"),
-  PHRASE("Content-Disposition"),
-  PHRASE("Content-Encoding"),
-  PHRASE("Route"),
-  PHRASE("Record-Route"),
-  PHRASE("Require"),
-  PHRASE("Proxy-Require"),
-  PHRASE("Supported"),
-  PHRASE("Unsupported"),
-  PHRASE("Allow"),
-  PHRASE("Accept"),
-  PHRASE("Accept-Encoding"),
-  PHRASE("Accept-Language"),
-  PHRASE("Expires"),
-  PHRASE("Min-Expires"),
-  PHRASE("Date"),
-  PHRASE("Timestamp"),
-  PHRASE("Retry-After"),
-  PHRASE("Session-Expires"),
-  PHRASE("Min-SE"),
-  PHRASE("Event"),
-  PHRASE("Allow-Events"),
-  PHRASE("Subscription-State"),
-  PHRASE("Authorization"),
-  PHRASE("Proxy-Authorization"),
-  PHRASE("WWW-Authenticate"),
-  PHRASE("Proxy-Authenticate"),
-  PHRASE("RSeq"),
-  PHRASE("RAck"),
-  PHRASE("Refer-To"),
-  PHRASE("Referred-By"),
-  PHRASE("Replaces"),
-  PHRASE("Reason"),
-  PHRASE("Privacy"),
-  PHRASE("Priority"),
-  PHRASE("Warning"),
-  PHRASE("Server"),
-  PHRASE("User-Agent"),
-  PHRASE("MIME-Version"),
-};
-#undef PHRASE
+/* Names of the error entries this file adds (msg_int.h). */
+const char cay__err_request_line[] = "Request-Line";
+const char cay__err_nul[] = "NUL octet";
+const char cay__err_bare_cr[] = "bare CR";
 
 /* A CR not followed by LF before the CRLFCRLF that ends the headers. */
 static int
@@ -121,31 +62,6 @@ has_bare_cr(const char *b, size_t len)
     p += 2;
   }
   return 0;
-}
-
-static const char *
-phrase_for(const msg_header_t *h)
-{
-  const char *name;
-  int multiple;
-  size_t i;
-
-  /* A header that failed to parse is an msg_error_t naming it; a second
-   * instance of a single-valued header keeps its own class (sofia-sip's
-   * append_parsed()). */
-  multiple = !msg_is_error(h);
-  name = multiple ? h->sh_class->hc_name : h->sh_error->er_name;
-  if (name == err_request_line)
-    return "Bad Request - Malformed Request-Line";
-  if (name == err_nul)
-    return "Bad Request - NUL octet in header";
-  if (name == err_bare_cr)
-    return "Bad Request - CR without LF in header";
-  for (i = 0; name && i < sizeof header_phrases / sizeof header_phrases[0]; i++)
-    if (strcasecmp(name, header_phrases[i].name) == 0)
-      return multiple ? header_phrases[i].multiple
-                      : header_phrases[i].malformed;
-  return multiple ? "Bad Request - Multiple header" : "Malformed header";
 }
 
 /* Offset just past the empty line that ends the header section, or len. */
@@ -522,7 +438,7 @@ cay__msg_parse(const char *data, size_t len, msg_t **out)
     if ((err = recover_cseq(msg, sip, b, len)))
       goto out;
   }
-  if (bad_nul && (err = add_error(msg, sip, err_nul)))
+  if (bad_nul && (err = add_error(msg, sip, cay__err_nul)))
     goto out;
   /* RFC 3261 section 7: header lines end in CRLF. sofia-sip also ends one
    * at a lone CR, where the Call-ID scan that picks the owner shard does
@@ -530,10 +446,10 @@ cay__msg_parse(const char *data, size_t len, msg_t **out)
   /* The CRs and LFs sofia-sip skips before the start line (7.5) are no
    * header line ends: the check starts after them. */
   if (has_bare_cr(b + lead, len - lead)
-      && (err = add_error(msg, sip, err_bare_cr)))
+      && (err = add_error(msg, sip, cay__err_bare_cr)))
     goto out;
   if (sip->sip_request && !request_line_is_strict(b, len)
-      && (err = add_error(msg, sip, err_request_line)))
+      && (err = add_error(msg, sip, cay__err_request_line)))
     goto out;
 
   if ((sip->sip_flags & MSG_FLG_ERROR) || !(sip->sip_flags & MSG_FLG_COMPLETE)
@@ -555,288 +471,8 @@ out:
   return err;
 }
 
-/* The error entry about @p name, if any. */
-static const msg_header_t *
-find_error(const sip_t *sip, const char *name)
-{
-  const msg_error_t *e;
-
-  for (e = sip->sip_error; e; e = e->er_next)
-    if (msg_is_error((msg_header_t *)e) && e->er_name
-        && strcasecmp(e->er_name, name) == 0)
-      return (const msg_header_t *)e;
-  return NULL;
-}
-
-static int parse_port(const char *s, unsigned *port);
-
-static int
-callid_is_word(const char *id)
-{
-  if (id == NULL || *id == '\0')
-    return 0;
-  for (; *id; id++)
-    if ((unsigned char)*id <= 0x20 || (unsigned char)*id >= 0x7F)
-      return 0;
-  return 1;
-}
-
-/* A URI of another scheme (tel:, or one Cay does not know) as printed
- * back: RFC 3986 section 3.1's scheme (sofia-sip takes "s/ip:" and prints
- * "sip:") and no control character or inner space. Spaces at either end
- * are what RFC 4475 section 3.1.2.14 lets an element ignore. */
-static int
-other_url_sane(const url_t *u)
-{
-  char text[512];
-  const char *p = u->url_scheme;
-  isize_t n;
-
-  while (p && *p == ' ')
-    p++;
-  if (p == NULL || !IS_ALPHA(*p)
-      || p[strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                     "0123456789+-.")]
-             != '\0')
-    return 0;
-  n = url_e(text, sizeof text, u);
-  if (n <= 0 || n >= (isize_t)sizeof text)
-    return 0;
-  /* '<', '>' and '"' too: a From or To without brackets is printed
-   * without them, so one of these would end the URI early ("foo:%20/>"
-   * prints as "foo:%20>"). */
-  for (p = text + strspn(text, " "); *p; p++)
-    if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7F || *p == '<'
-        || *p == '>' || *p == '"' || (*p == ' ' && p[strspn(p, " ")] != '\0'))
-      return 0;
-  return 1;
-}
-
-static int
-has_ctl_or_space(const char *s)
-{
-  for (; s && *s; s++)
-    if ((unsigned char)*s <= 0x20 || (unsigned char)*s == 0x7F)
-      return 1;
-  return 0;
-}
-
-/* RFC 3261 section 20.42: host a name or an address, bracketed for IPv6
- * (RFC 5118 section 4.4's one colon too many included, see url_sane()). */
-static int
-host_sane(const char *h)
-{
-  size_t n;
-
-  if (h == NULL)
-    return 0;
-  if (host_is_valid(h))
-    return 1;
-  n = h[0] == '[' ? 1 + strspn(h + 1, "0123456789abcdefABCDEF:.") : 0;
-  return n != 0 && h[n] == ']' && h[n + 1] == '\0';
-}
-
-/* A Via Cay copies into its responses as sofia-sip prints it: "SIP/2.0/"
- * and a transport token (section 20.42), a valid host. sofia-sip takes
- * "SIP/2.0/UDP[2001:db8::20]" and prints it with the address twice. */
-static int
-via_sane(const sip_via_t *v)
-{
-  const char *t;
-
-  if (v->v_protocol == NULL || strncasecmp(v->v_protocol, "SIP/2.0/", 8) != 0)
-    return 0;
-  t = v->v_protocol + 8;
-  if (*t == '\0'
-      || t[strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-                     "TUVWXYZ0123456789-.!%*_+`'~")]
-             != '\0')
-    return 0;
-  return host_sane(v->v_host);
-}
-
-/* A sip or sips URI Cay can print back so that a peer parses it (RFC 3261
- * section 19.1.1: a valid host, a port of digits, no path); other schemes
- * are not judged. sofia-sip's URI parser is lenient: "sip:a@b/c" parses,
- * and prints as "sip:a@bc". */
-static int
-url_sane(const url_t *u)
-{
-  unsigned port;
-
-  if (u->url_type != url_sip && u->url_type != url_sips)
-    return other_url_sane(u);
-  /* RFC 5118 section 4.4 asks that a reference with one colon too many
-   * ("[2001:db8:::192.0.2.1]") be taken, which host_is_valid() does not:
-   * host_sane() takes a bracketed run of hex digits, colons and dots. */
-  if (!host_sane(u->url_host) || u->url_path)
-    return 0;
-  /* Escaped or not, no control character or space (19.1.1, 25.1). */
-  if (has_ctl_or_space(u->url_user) || has_ctl_or_space(u->url_password)
-      || has_ctl_or_space(u->url_params) || has_ctl_or_space(u->url_headers))
-    return 0;
-  return u->url_port == NULL || parse_port(u->url_port, &port) == 0;
-}
-
 int
-cay__msg_check_request(msg_t *msg, const char **phrase)
-{
-  static const struct {
-    size_t offset;
-    const char *name;
-    const char *missing;
-  } mandatory[] = {
-    /* RFC 3261 section 8.1.1: Max-Forwards is mandatory too, but section
-     * 16.6 step 3 lets an element add it, so its absence is tolerated. */
-    { offsetof(sip_t, sip_via), "Via", "Bad Request - Missing Via" },
-    { offsetof(sip_t, sip_from), "From", "Bad Request - Missing From" },
-    { offsetof(sip_t, sip_to), "To", "Bad Request - Missing To" },
-    { offsetof(sip_t, sip_call_id), "Call-ID",
-      "Bad Request - Missing Call-ID" },
-    { offsetof(sip_t, sip_cseq), "CSeq", "Bad Request - Missing CSeq" },
-  };
-  sip_t const *sip = sip_object(msg);
-  sip_request_t const *rq = sip ? sip->sip_request : NULL;
-  const msg_header_t *e;
-  size_t i;
-
-  *phrase = "Bad Request";
-  if (!rq)
-    return 400;
-  /* RFC 3261 section 21.5.7: a version other than SIP/2.0 gets 505 (RFC
-   * 4475 section 3.1.2.16), before anything else is judged by 2.0
-   * rules. */
-  if (!rq->rq_version || strcasecmp(rq->rq_version, "SIP/2.0") != 0) {
-    *phrase = "Version Not Supported";
-    return 505;
-  }
-  if ((e = find_error(sip, err_request_line))) {
-    *phrase = phrase_for(e);
-    return 400;
-  }
-  /* RFC 3261 section 18.3 / RFC 4475 section 3.1.2.2: a Content-Length
-   * larger than the datagram's body. */
-  if (sip->sip_flags & MSG_FLG_TRUNC) {
-    *phrase = "Bad Request - Content-Length exceeds body";
-    return 400;
-  }
-  for (i = 0; i < sizeof mandatory / sizeof mandatory[0]; i++) {
-    if (*(void *const *)((const char *)sip + mandatory[i].offset))
-      continue;
-    e = find_error(sip, mandatory[i].name);
-    *phrase = e ? phrase_for(e) : mandatory[i].missing;
-    return 400;
-  }
-  /* Any other header that did not parse, or a second instance of a
-   * single-valued header (RFC 4475 sections 3.3.8 and 3.3.9). */
-  if (sip->sip_error) {
-    *phrase = phrase_for((const msg_header_t *)sip->sip_error);
-    return 400;
-  }
-  if ((sip->sip_flags & MSG_FLG_ERROR) || !(sip->sip_flags & MSG_FLG_COMPLETE))
-    return 400;
-  /* RFC 3261 section 8.1.1.5: the CSeq method matches the request method
-   * (RFC 4475 sections 3.1.2.17 and 3.1.2.18). Methods are
-   * case-sensitive. */
-  if (sip->sip_cseq->cs_method != rq->rq_method
-      || (rq->rq_method == sip_method_unknown
-          && strcmp(sip->sip_cseq->cs_method_name, rq->rq_method_name) != 0)) {
-    *phrase = "CSeq method does not match";
-    return 400;
-  }
-  /* RFC 3261 section 25.1: callid = word [ "@" word ], not empty, no
-   * whitespace (a folded value keeps its CRLF SP in sofia-sip's i_id, and
-   * the Call-ID scan that picks the owner shard stops at the fold). */
-  if (!callid_is_word(sip->sip_call_id->i_id)) {
-    *phrase = "Bad Request - Malformed Call-ID";
-    return 400;
-  }
-  /* RFC 4475 section 3.1.2.7: a Request-URI that is not a URI at all. */
-  if (rq->rq_url->url_type == url_invalid) {
-    *phrase = "Bad Request - Malformed Request-URI";
-    return 400;
-  }
-  /* RFC 3261 section 19.1.1 table 1: headers are not allowed in a
-   * Request-URI (RFC 4475 section 3.1.2.11). */
-  if (rq->rq_url->url_headers) {
-    *phrase = "Bad Request - Headers in Request-URI";
-    return 400;
-  }
-  /* RFC 3261 section 8.2.2.1 (RFC 4475 sections 3.3.2 and 3.3.3). */
-  if (rq->rq_url->url_type != url_sip && rq->rq_url->url_type != url_sips) {
-    *phrase = "Unsupported URI Scheme";
-    return 416;
-  }
-  if (!url_sane(rq->rq_url)) {
-    *phrase = "Bad Request - Malformed Request-URI";
-    return 400;
-  }
-  /* The response, and a B2BUA's other leg, carry these back. */
-  if (!url_sane(sip->sip_from->a_url)) {
-    *phrase = "Bad Request - Malformed From URI";
-    return 400;
-  }
-  if (!url_sane(sip->sip_to->a_url)) {
-    *phrase = "Bad Request - Malformed To URI";
-    return 400;
-  }
-  for (const sip_via_t *v = sip->sip_via; v; v = v->v_next)
-    if (!via_sane(v)) {
-      *phrase = "Bad Request - Malformed Via";
-      return 400;
-    }
-  /* 12.1.1: a 1xx or 2xx copies them, and the route set is built of them:
-   * sip or sips URIs (16.4) that print back. */
-  for (const sip_record_route_t *r = sip->sip_record_route; r; r = r->r_next)
-    if ((r->r_url->url_type != url_sip && r->r_url->url_type != url_sips)
-        || !url_sane(r->r_url)) {
-      *phrase = "Bad Request - Malformed Record-Route";
-      return 400;
-    }
-  *phrase = NULL;
-  return 0;
-}
-
-int
-cay__msg_check_response(msg_t *msg)
-{
-  sip_t const *sip = sip_object(msg);
-  static const char *const needed[]
-      = { "Via", "From", "To", "Call-ID", "CSeq" };
-  const msg_error_t *e;
-  size_t i;
-
-  if (!sip || !sip->sip_status || sip->sip_status->st_status < 100
-      || sip->sip_status->st_status > 699)
-    return CAY_EPARSE;
-  if ((sip->sip_flags & MSG_FLG_ERROR) || !sip->sip_via || !sip->sip_from
-      || !sip->sip_to || !sip->sip_call_id || !sip->sip_cseq)
-    return CAY_EPARSE;
-  /* As for a request: the scan that picks the owner shard must read the
-   * same Call-ID. */
-  if (!callid_is_word(sip->sip_call_id->i_id))
-    return CAY_EPARSE;
-  /* An ACK or CANCEL copies them (17.1.1.3, 9.1). */
-  if (!url_sane(sip->sip_from->a_url) || !url_sane(sip->sip_to->a_url))
-    return CAY_EPARSE;
-  /* A second instance of a mandatory header makes the response ambiguous;
-   * errors in other headers do not keep it from its transaction. */
-  for (e = sip->sip_error; e; e = e->er_next) {
-    const char *name = msg_is_error((msg_header_t *)e)
-                           ? e->er_name
-                           : e->er_common->h_class->hc_name;
-    if (!name || name == err_nul)
-      return CAY_EPARSE;
-    for (i = 0; i < sizeof needed / sizeof needed[0]; i++)
-      if (strcasecmp(name, needed[i]) == 0)
-        return CAY_EPARSE;
-  }
-  return 0;
-}
-
-/* Parse a port number (1*DIGIT, at most 65535). */
-static int
-parse_port(const char *s, unsigned *port)
+cay__parse_port(const char *s, unsigned *port)
 {
   unsigned long v = 0;
   const char *p;
@@ -916,11 +552,12 @@ cay__via_response_dest(const sip_via_t *via, cay__addr_t *dst)
   /* RFC 3261 section 18.2.2: the maddr case is left out on purpose. Cay
    * does not send multicast, and honouring maddr would let any request
    * aim its responses at a third party. */
-  if (via->v_port && via->v_port[0] && parse_port(via->v_port, &port) != 0)
+  if (via->v_port && via->v_port[0] && cay__parse_port(via->v_port, &port) != 0)
     return -EINVAL;
   if (via->v_received && via->v_received[0]) {
     /* RFC 3581 section 4: received plus the port from rport. */
-    if (via->v_rport && via->v_rport[0] && parse_port(via->v_rport, &port) != 0)
+    if (via->v_rport && via->v_rport[0]
+        && cay__parse_port(via->v_rport, &port) != 0)
       return -EINVAL;
     /* RFC 5118 section 4.6: received may come with or without brackets. */
     return cay__addr_set(dst, via->v_received, port);
@@ -941,7 +578,7 @@ cay__url_dest(const url_t *url, cay__addr_t *dst)
   /* RFC 3263 section 4.2: without a port, 5060, or 5061 for sips (TLS). */
   port = url->url_type == url_sips ? 5061 : 5060;
   if (url->url_port && url->url_port[0]
-      && parse_port(url->url_port, &port) != 0)
+      && cay__parse_port(url->url_port, &port) != 0)
     return -EINVAL;
   /* RFC 3263 section 4: maddr, when present, replaces the host. */
   if (url->url_params) {
@@ -953,25 +590,4 @@ cay__url_dest(const url_t *url, cay__addr_t *dst)
       return cay__addr_set(dst, maddr, port);
   }
   return cay__addr_set(dst, url->url_host, port);
-}
-
-int
-cay__contact_usable(const sip_contact_t *contact)
-{
-  const url_t *u = contact ? contact->m_url : NULL;
-  unsigned port = 1;
-
-  if (u == NULL || (u->url_type != url_sip && u->url_type != url_sips))
-    return 0;
-  if (!url_sane(u)
-      || (u->url_port && parse_port(u->url_port, &port) == 0 && port == 0))
-    return 0;
-  return 1;
-}
-
-int
-cay__branch_is_rfc3261(const char *branch)
-{
-  /* RFC 3261 section 8.1.1.7: the magic cookie. */
-  return branch && strncmp(branch, "z9hG4bK", 7) == 0;
 }
