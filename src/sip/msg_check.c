@@ -198,10 +198,7 @@ via_sane(const sip_via_t *v)
   if (v->v_protocol == NULL || strncasecmp(v->v_protocol, "SIP/2.0/", 8) != 0)
     return 0;
   t = v->v_protocol + 8;
-  if (*t == '\0'
-      || t[strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-                     "TUVWXYZ0123456789-.!%*_+`'~")]
-             != '\0')
+  if (*t == '\0' || t[span_token(t)] != '\0')
     return 0;
   return host_sane(v->v_host);
 }
