@@ -128,12 +128,19 @@ cay__rand_token(cay__rand_t *r, char *out, size_t nchars)
    * exactly 7 byte values and b % 36 has no modulo bias. A character
    * carries log2(36) > 5.16 bits, so 7 of them meet the 32 bits that
    * RFC 3261 section 19.3 asks of a tag. */
-  for (size_t i = 0; i < nchars; i++) {
-    unsigned char b;
-    do {
-      cay__rand_bytes(r, &b, 1);
-    } while (b >= 252);
-    out[i] = alphabet[b % 36];
+  size_t i = 0;
+
+  /* Bytes are drawn a block at a time: one cay__rand_bytes() per byte cost
+   * more than the ChaCha20 keystream itself. */
+  while (i < nchars) {
+    unsigned char b[32];
+    size_t want = nchars - i < sizeof b ? nchars - i : sizeof b;
+
+    cay__rand_bytes(r, b, want);
+    for (size_t k = 0; k < want; k++) {
+      if (b[k] < 252)
+        out[i++] = alphabet[b[k] % 36];
+    }
   }
   out[nchars] = '\0';
 }

@@ -97,16 +97,32 @@ cay__session_origin(cay__session_t *s, const char *sdp)
   /* "o=<username> <sess-id> <sess-version> <nettype> ..." (RFC 4566
    * section 5.2): keep username and id, and the version to count on. */
   const char *o = strstr(sdp, "o=");
-  char user[64], id[32];
+  const char *p, *user, *id;
+  size_t ulen, idlen;
   unsigned long version;
 
-  if (o == NULL || (o != sdp && o[-1] != '\n')
-      || sscanf(o + 2, "%63s %31s %lu", user, id, &version) != 3)
+  if (o == NULL || (o != sdp && o[-1] != '\n'))
     return;
+  /* Fields are separated by single spaces (RFC 4566 section 5); a
+   * username of 64 or an id of 32 characters and more is not kept. */
+  user = o + 2;
+  ulen = strcspn(user, " \r\n");
+  if (ulen == 0 || ulen > 63 || user[ulen] != ' ')
+    return;
+  id = user + ulen + 1;
+  idlen = strcspn(id, " \r\n");
+  if (idlen == 0 || idlen > 31 || id[idlen] != ' ')
+    return;
+  p = id + idlen + 1;
+  if (*p < '0' || *p > '9')
+    return;
+  version = strtoul(p, NULL, 10);
   cay__free(s->origin);
-  s->origin = cay__malloc(strlen(user) + strlen(id) + 2);
-  if (s->origin)
-    sprintf(s->origin, "%s %s", user, id);
+  s->origin = cay__malloc(ulen + 1 + idlen + 1);
+  if (s->origin) {
+    memcpy(s->origin, user, ulen + 1 + idlen); /* "<username> <sess-id>" */
+    s->origin[ulen + 1 + idlen] = '\0';
+  }
   s->sdp_version = (uint32_t)version;
 }
 

@@ -509,7 +509,7 @@ cay__via_fix_received(msg_t *msg, const cay__addr_t *src)
   char *param;
   int received;
 
-  if (!v || !v->v_host || cay__addr_ip(src, ip, sizeof ip) != 0)
+  if (!v || !v->v_host)
     return -EINVAL;
   /* RFC 3261 section 18.2.1: add received when sent-by is a name or an
    * address other than the source. RFC 5118 section 4.6: the IPv6 address
@@ -530,7 +530,12 @@ cay__via_fix_received(msg_t *msg, const cay__addr_t *src)
     received = 1;
   }
   if (received) {
-    size_t iplen = strlen(ip);
+    size_t iplen;
+    /* Formatted only here: most requests come from their sent-by, and
+     * inet_ntop() costs as much as the rest of this function. */
+    if (cay__addr_ip(src, ip, sizeof ip) != 0)
+      return -EINVAL;
+    iplen = strlen(ip);
     param = su_alloc(home, 9 + iplen + 1);
     if (!param)
       return -ENOMEM;

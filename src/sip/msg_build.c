@@ -373,6 +373,13 @@ put_text(char *buf, size_t size, size_t *off, const char *text, size_t len)
   return 0;
 }
 
+/* Append a C string. */
+static int
+put_str(char *buf, size_t size, size_t *off, const char *text)
+{
+  return put_text(buf, size, off, text, strlen(text));
+}
+
 long
 cay__msg_response_encode(msg_t *req, int status, const char *phrase,
                          const char *to_tag, const char *extra,
@@ -430,18 +437,26 @@ cay__msg_response_encode(msg_t *req, int status, const char *phrase,
   }
   if (!err && rq->sip_call_id)
     err = put_header(buf, size, &off, (msg_header_t const *)rq->sip_call_id);
-  if (!err && rq->sip_cseq)
+  if (!err && rq->sip_cseq && rq->sip_cseq->cs_method_name) {
+    /* Written here: sofia-sip's CSeq encoder runs snprintf(). */
+    memcpy(line, "CSeq: ", 6);
+    n = 6 + (int)cay__fmt_u64(line + 6, rq->sip_cseq->cs_seq);
+    line[n++] = ' ';
+    err = put_text(buf, size, &off, line, (size_t)n);
+    err = err ? err : put_str(buf, size, &off, rq->sip_cseq->cs_method_name);
+    err = err ? err : put_text(buf, size, &off, "\r\n", 2);
+  } else if (!err && rq->sip_cseq) {
     err = put_header(buf, size, &off, (msg_header_t const *)rq->sip_cseq);
+  }
   if (!err)
     err = put_text(buf, size, &off, "Server: " CAY_SERVER_NAME "\r\n",
                    sizeof("Server: " CAY_SERVER_NAME "\r\n") - 1);
   if (!err && extra)
     err = put_text(buf, size, &off, extra, strlen(extra));
   if (!err && ctype && body) {
-    n = snprintf(line, sizeof line, "Content-Type: %s\r\n", ctype);
-    err = n < 0 || (size_t)n >= sizeof line
-              ? -EINVAL
-              : put_text(buf, size, &off, line, (size_t)n);
+    err = put_text(buf, size, &off, "Content-Type: ", 14);
+    err = err ? err : put_str(buf, size, &off, ctype);
+    err = err ? err : put_text(buf, size, &off, "\r\n", 2);
   } else {
     body_len = 0;
   }
@@ -531,13 +546,6 @@ cay__msg_cancel_for(msg_t *invite)
   if (!iv || !iv->sip_to)
     return NULL;
   return derived_request(invite, iv->sip_to, sip_method_cancel, "CANCEL");
-}
-
-/* Append a C string. */
-static int
-put_str(char *buf, size_t size, size_t *off, const char *text)
-{
-  return put_text(buf, size, off, text, strlen(text));
 }
 
 long
