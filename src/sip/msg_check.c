@@ -159,6 +159,11 @@ other_url_sane(const url_t *u)
                      "0123456789+-.")]
              != '\0')
     return 0;
+  /* sofia-sip prints "x:a/b" as "x:ab": a path after a host without "//"
+   * loses its "/", and what is left may not parse ("x:a/\xe9" prints as
+   * "x:a\xe9", a host of a non-ASCII byte). */
+  if (u->url_path && u->url_host && !u->url_root)
+    return 0;
   n = url_e(text, sizeof text, u);
   if (n <= 0 || n >= (isize_t)sizeof text)
     return 0;

@@ -421,6 +421,11 @@ START_TEST(check_fuzz_findings_400)
       "Bad Request - Malformed From URI" },
     { "Alice <sip:alice@example.com>", "s/ip:alice@bad_host!",
       "Bad Request - Malformed From URI" },
+    /* sofia-sip prints these as "x:ab" and "x:a\xe9" (no "/"). */
+    { "<sip:alice@example.com>", "<x:a/b>",
+      "Bad Request - Malformed From URI" },
+    { "<sip:alice@example.com>", "<x:a/\xe9>",
+      "Bad Request - Malformed From URI" },
   };
 
   for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
