@@ -23,8 +23,16 @@ on_response(void *arg, cay_id_t tu_id, cay_id_t txn_id, int status, msg_t *msg)
   cay__sessions_t *ss = arg;
   cay__session_t *s = cay__session_lookup(ss, tu_id);
 
-  if (s == NULL)
-    return; /* it ended (their BYE crossed ours): nothing to do */
+  if (s == NULL) {
+    /* It ended (their BYE crossed ours, or a 2xx came after our BYE's
+     * answer). A 2xx still gets its ACK, and its dialog a BYE. */
+    cay__txn_t *t
+        = msg && status / 100 == 2 ? cay__txn_lookup(ss->ep, txn_id) : NULL;
+    if (t)
+      cay__uac_stray_2xx(ss, cay__txn_peer(t), msg,
+                         cay__txn_2xx_is_copy(t, sip_object(msg)));
+    return;
+  }
   if (s->state != CAY__SESSION_TERMINATING) {
     if (s->uac)
       cay__uac_response(s, txn_id, status, msg);

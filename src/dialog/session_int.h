@@ -191,6 +191,14 @@ void cay__session_stimer_lines(const cay__session_t *s, const sip_t *req,
  * (NULL: Cay's own); @p status >= 300 ACKs without one and ends the
  * session. @return 0, CAY_ESTATE (no ACK pending) or the send's error. */
 int cay__uac_ack_answer(cay__session_t *s, int status, const char *sdp);
+/* RFC 3261 section 13.2.2.4: a 2xx of an INVITE client transaction whose
+ * session has ended gets its ACK, built from the 2xx alone; another
+ * fork's dialog (@p copy 0) then gets a BYE, a copy of the 2xx the session
+ * had (@p copy 1) does not. @p peer is where the INVITE went. A 2xx
+ * without a usable Contact or From tag is dropped. @p msg stays the
+ * caller's. Shard thread. */
+void cay__uac_stray_2xx(cay__sessions_t *ss, const cay__peer_t *peer,
+                        msg_t *msg, int copy);
 void cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status,
                        msg_t *msg);
 

@@ -314,16 +314,37 @@ send_prack(cay__session_t *s, msg_t *msg, const sip_t *sip)
     CAY_WARN(SHARD_NO(s->ss), "session %s: PRACK not sent", s->call_id);
 }
 
+/* 13.2.2.4: ACK the dialog a 2xx makes that no session wants, then BYE
+ * it unless @p ack_only (a copy of a 2xx already ACKed: its dialog is ours
+ * and has ended). @p fork names our side of it (ss, peer, Call-ID, local
+ * tag and party, the target for a 2xx without a usable Contact); the
+ * dialog is built on it, on the caller's stack, just for these requests.
+ * The caller frees fork->text. */
+static int
+ack_and_bye(cay__session_t *fork, uint32_t invite_cseq, msg_t *msg,
+            int ack_only)
+{
+  cay__dreq_t ack = { .method = sip_method_ack, .name = "ACK" };
+  cay__dreq_t bye = { .method = sip_method_bye, .name = "BYE" };
+  cay__peer_t dst;
+  int err = confirm_dialog(fork, msg);
+
+  if (err)
+    return err;
+  ack.cseq = invite_cseq;
+  err = cay__session_send_ack(fork, &ack, &dst, NULL, NULL);
+  if (ack_only)
+    return err;
+  bye.cseq = invite_cseq + 1;
+  return cay__session_send(fork, &bye, 0, NULL);
+}
+
 /* 13.2.2.4: a 2xx from a second fork makes a second dialog we do not
- * want: ACK it, then BYE it (the dialog is built on the stack, just for
- * the two requests). */
+ * want. */
 static void
 end_forked(cay__session_t *s, msg_t *msg)
 {
   cay__session_t fork;
-  cay__dreq_t ack = { .method = sip_method_ack, .name = "ACK" };
-  cay__dreq_t bye = { .method = sip_method_bye, .name = "BYE" };
-  cay__peer_t dst;
 
   memset(&fork, 0, sizeof fork);
   fork.ss = s->ss;
@@ -333,18 +354,46 @@ end_forked(cay__session_t *s, msg_t *msg)
   fork.local_party = s->local_party;
   fork.remote_target = s->remote_target;
   fork.remote_party = s->remote_party;
-  if (confirm_dialog(&fork, msg) != 0) {
-    cay__free(fork.text);
-    return;
+  if (ack_and_bye(&fork, s->invite_cseq, msg, 0) == 0)
+    CAY_INFO(SHARD_NO(s->ss),
+             "session %s: 2xx from a second fork (tag %s): "
+             "ACKed and ended with BYE",
+             s->call_id, fork.remote_tag);
+  cay__free(fork.text);
+}
+
+void
+cay__uac_stray_2xx(cay__sessions_t *ss, const cay__peer_t *peer, msg_t *msg,
+                   int copy)
+{
+  const sip_t *sip = sip_object(msg);
+  char from[1024];
+  cay__session_t fork;
+
+  if (!sip || !sip->sip_cseq || sip->sip_cseq->cs_method != sip_method_invite
+      || !sip->sip_call_id || !sip->sip_from || !sip->sip_from->a_tag
+      || !cay__contact_usable(sip->sip_contact)
+      || !value_of((const msg_header_t *)sip->sip_from, from, sizeof from))
+    return; /* no dialog to ACK: nothing to send to, or no From tag */
+  memset(&fork, 0, sizeof fork);
+  fork.ss = ss;
+  fork.peer = *peer;
+  fork.call_id = sip->sip_call_id->i_id;
+  fork.local_tag = sip->sip_from->a_tag;
+  fork.local_party = from;
+  fork.remote_target = "";
+  if (ack_and_bye(&fork, sip->sip_cseq->cs_seq, msg, copy) == 0) {
+    if (copy)
+      CAY_DEBUG(SHARD_NO(ss),
+                "call %s: 2xx copy after its session ended: "
+                "ACKed",
+                fork.call_id);
+    else
+      CAY_INFO(SHARD_NO(ss),
+               "call %s: 2xx from another fork (tag %s) after its session "
+               "ended: ACKed and ended with BYE",
+               fork.call_id, fork.remote_tag);
   }
-  ack.cseq = s->invite_cseq;
-  cay__session_send_ack(&fork, &ack, &dst, NULL, NULL);
-  bye.cseq = s->invite_cseq + 1;
-  cay__session_send(&fork, &bye, 0, NULL);
-  CAY_INFO(SHARD_NO(s->ss),
-           "session %s: 2xx from a second fork (tag %s): "
-           "ACKed and ended with BYE",
-           s->call_id, fork.remote_tag);
   cay__free(fork.text);
 }
 

@@ -270,6 +270,10 @@ cay_id_t cay__txn_id(const cay__txn_t *t);
 int cay__txn_status(const cay__txn_t *t);
 /** Where responses of @p t go (from the request's Via). */
 const cay__peer_t *cay__txn_peer(const cay__txn_t *t);
+/** 1 when 2xx @p sip of INVITE client transaction @p t has the To tag of
+ * the first 2xx it got (a copy, RFC 3261 section 13.2.2.4), 0 for another
+ * fork's or any other transaction. Shard thread. */
+int cay__txn_2xx_is_copy(const cay__txn_t *t, const sip_t *sip);
 /** The TU object a server transaction belongs to (set by the TU). */
 void cay__txn_set_tu(cay__txn_t *t, cay_id_t tu_id);
 cay_id_t cay__txn_tu(const cay__txn_t *t);

@@ -27,11 +27,13 @@ struct cay__txn {
   size_t keylen;
   char *out; /* last message sent, for retransmission */
   size_t outlen;
-  cay__peer_t peer;     /* responses (server) / requests (client) go here */
-  unsigned interval_ms; /* current retransmit interval (G, E) */
-  cay__timer_t t_retx;  /* G or E */
-  cay__timer_t t_end;   /* H or F */
-  cay__timer_t t_wait;  /* I, J, K or L */
+  cay__peer_t peer;       /* responses (server) / requests (client) go here */
+  uint64_t first_2xx_tag; /* INVITE client: hash of the To tag of the 2xx
+                             that made it Accepted (RFC 6026 7.2) */
+  unsigned interval_ms;   /* current retransmit interval (G, E) */
+  cay__timer_t t_retx;    /* G or E */
+  cay__timer_t t_end;     /* H or F */
+  cay__timer_t t_wait;    /* I, J, K or L */
 };
 
 /*

@@ -73,17 +73,21 @@ b_msg(peer_t *p, int status, const char *method)
   return -1;
 }
 
-/* Answer Cay's request @p i (a B-leg request) as the callee. */
+/* Answer Cay's request @p i (a B-leg request) as the callee whose To tag
+ * is @p tag when the request has none. */
 static void
-respond(peer_t *p, unsigned i, const char *status, const char *extra,
-        const char *sdp)
+respond_as(peer_t *p, unsigned i, const char *tag, const char *status,
+           const char *extra, const char *sdp)
 {
   char *via = peer_header(p, i, "Via"), *from = peer_header(p, i, "From");
   char *to = peer_header(p, i, "To"), *cid = peer_header(p, i, "Call-ID");
   char *cseq = peer_header(p, i, "CSeq");
   char tob[512];
 
-  snprintf(tob, sizeof tob, "%s%s", to, strstr(to, "tag=") ? "" : ";tag=b1");
+  if (strstr(to, "tag="))
+    snprintf(tob, sizeof tob, "%s", to);
+  else
+    snprintf(tob, sizeof tob, "%s;tag=%s", to, tag);
   if (sdp)
     peer_send(p, "response_sdp.sip", "status", status, "phrase", "X", "via",
               via, "from", from, "to", tob, "callid", cid, "cseq", cseq,
@@ -97,6 +101,14 @@ respond(peer_t *p, unsigned i, const char *status, const char *extra,
   free(to);
   free(cid);
   free(cseq);
+}
+
+/* Answer Cay's request @p i as the callee (To tag b1). */
+static void
+respond(peer_t *p, unsigned i, const char *status, const char *extra,
+        const char *sdp)
+{
+  respond_as(p, i, "b1", status, extra, sdp);
 }
 
 static const char b_answer[] = "v=0\r\n"
@@ -540,6 +552,49 @@ START_TEST(bridge_delayed_offer_b_bye_before_ack_still_acked)
 }
 END_TEST
 
+/* A hangs up; B's leg ends with BYE and 200. A 2xx that comes after that
+ * still gets its ACK (13.2.2.4): from another fork (To tag b2) also a BYE
+ * for the dialog it made; a copy of the 2xx the leg had, only the ACK
+ * again (its dialog has ended). */
+START_TEST(bridge_13_2_2_4_2xx_after_the_b_leg_ended_acked)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64], got[64];
+
+  bridged_call(p, tag, sizeof tag);
+  int inv = b_msg(p, 0, "INVITE");
+  a_request(p, "BYE", "z9hG4bK-a-bye", "2", tag);
+  respond(p, (unsigned)b_msg(p, 0, "BYE"), "200", "", NULL);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_uint_eq(peer_count(p, 0, "ACK"), 1);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+
+  respond(p, (unsigned)inv, "200", contact_b, b_answer); /* a copy */
+  ck_assert_uint_eq(peer_count(p, 0, "ACK"), 2);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+  peer_to_tag(p, (unsigned)b_msg(p, 0, "ACK"), got, sizeof got);
+  ck_assert_str_eq(got, ";tag=b1");
+
+  respond_as(p, (unsigned)inv, "b2", "200", contact_b, b_answer); /* a fork */
+  int ack = b_msg(p, 0, "ACK"), bye = b_msg(p, 0, "BYE");
+  ck_assert_uint_eq(peer_count(p, 0, "ACK"), 3);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 2);
+  ck_assert_int_gt(bye, ack);
+  peer_to_tag(p, (unsigned)ack, got, sizeof got);
+  ck_assert_str_eq(got, ";tag=b2");
+  peer_to_tag(p, (unsigned)bye, got, sizeof got);
+  ck_assert_str_eq(got, ";tag=b2");
+  msg_destroy(peer_msg(p, (unsigned)ack)); /* both parse */
+  msg_destroy(peer_msg(p, (unsigned)bye));
+  respond(p, (unsigned)bye, "200", "", NULL);
+  peer_advance(p, 64 * T1);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 2);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
 /* B's 2xx names a Contact no request can go to (port 0): the dialog keeps
  * the target the INVITE went to (12.1.2), so the ACK and later requests
  * still reach B and parse. */
@@ -692,6 +747,7 @@ main(void)
   tcase_add_test(tc, bridge_delayed_offer_no_route_codec_488_to_a_bye_to_b);
   tcase_add_test(tc, bridge_delayed_offer_b_bye_before_ack_still_acked);
   tcase_add_test(tc, bridge_b_leg_from_is_anonymous_for_an_unusable_a_from);
+  tcase_add_test(tc, bridge_13_2_2_4_2xx_after_the_b_leg_ended_acked);
   tcase_add_test(tc, bridge_b_2xx_unusable_contact_keeps_the_target);
   tcase_add_test(tc, bridge_reinvite_offer_filtered_none_left_488);
   tcase_add_test(tc, bridge_b_leg_call_id_hashes_to_the_a_shard);
