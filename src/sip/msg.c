@@ -47,6 +47,7 @@
 const char cay__err_request_line[] = "Request-Line";
 const char cay__err_nul[] = "NUL octet";
 const char cay__err_bare_cr[] = "bare CR";
+const char cay__err_name_folded[] = "folded header name";
 
 /* A CR not followed by LF before the CRLFCRLF that ends the headers. */
 static int
@@ -60,6 +61,29 @@ has_bare_cr(const char *b, size_t len)
     if (end - p >= 4 && p[2] == '\r' && p[3] == '\n')
       return 0; /* the body may hold anything */
     p += 2;
+  }
+  return 0;
+}
+
+/* A header name folded onto the next line before its colon ("Call-ID\r\n
+ * : x"): RFC 3261 section 7.3.1's HCOLON allows only SP and HTAB there.
+ * sofia-sip unfolds the line and takes the header; the Call-ID scan that
+ * picks the owner shard does not. @p b starts at the start line. */
+static int
+has_folded_name(const char *b, size_t len)
+{
+  const char *end = b + len, *line = memchr(b, '\n', len), *nl;
+
+  if (line == NULL)
+    return 0;
+  for (line++; line < end; line = nl + 1) {
+    nl = memchr(line, '\n', (size_t)(end - line));
+    if (nl == NULL || nl == line || (nl == line + 1 && *line == '\r'))
+      return 0; /* the blank line: the body may hold anything */
+    if (*line != ' ' && *line != '\t' && nl + 1 < end
+        && (nl[1] == ' ' || nl[1] == '\t')
+        && memchr(line, ':', (size_t)(nl - line)) == NULL)
+      return 1;
   }
   return 0;
 }
@@ -447,6 +471,9 @@ cay__msg_parse(const char *data, size_t len, msg_t **out)
    * header line ends: the check starts after them. */
   if (has_bare_cr(b + lead, len - lead)
       && (err = add_error(msg, sip, cay__err_bare_cr)))
+    goto out;
+  if (has_folded_name(b + lead, len - lead)
+      && (err = add_error(msg, sip, cay__err_name_folded)))
     goto out;
   if (sip->sip_request && !request_line_is_strict(b, len)
       && (err = add_error(msg, sip, cay__err_request_line)))

@@ -102,6 +102,8 @@ phrase_for(const msg_header_t *h)
     return "Bad Request - NUL octet in header";
   if (name == cay__err_bare_cr)
     return "Bad Request - CR without LF in header";
+  if (name == cay__err_name_folded)
+    return "Bad Request - Folded header name";
   for (i = 0; name && i < sizeof header_phrases / sizeof header_phrases[0]; i++)
     if (strcasecmp(name, header_phrases[i].name) == 0)
       return multiple ? header_phrases[i].multiple
