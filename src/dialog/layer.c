@@ -25,7 +25,8 @@ on_response(void *arg, cay_id_t tu_id, cay_id_t txn_id, int status, msg_t *msg)
 
   if (s == NULL) {
     /* It ended (their BYE crossed ours, or a 2xx came after our BYE's
-     * answer). A 2xx still gets its ACK, and its dialog a BYE. */
+     * answer). A 2xx still gets its ACK, and another fork's dialog a BYE
+     * (uac.c). */
     cay__txn_t *t
         = msg && status / 100 == 2 ? cay__txn_lookup(ss->ep, txn_id) : NULL;
     if (t)
