@@ -49,43 +49,37 @@ const char cay__err_nul[] = "NUL octet";
 const char cay__err_bare_cr[] = "bare CR";
 const char cay__err_name_folded[] = "folded header name";
 
-/* A CR not followed by LF before the CRLFCRLF that ends the headers. */
-static int
-has_bare_cr(const char *b, size_t len)
+/* What is wrong with the header lines, up to the empty line that ends
+ * them (the body may hold anything), in one walk; NULL when nothing.
+ * Both errors are lines sofia-sip reads otherwise than the Call-ID scan
+ * that picks the owner shard (transport/callid.c), so the two could name
+ * different Call-IDs:
+ * - cay__err_bare_cr: a CR not followed by LF (RFC 3261 section 7: lines
+ *   end in CRLF; sofia-sip also ends one at a lone CR);
+ * - cay__err_name_folded: a header name folded onto the next line before
+ *   its colon ("Call-ID\r\n : x"; section 7.3.1's HCOLON allows only SP
+ *   and HTAB there; sofia-sip unfolds the line and takes the header).
+ * @p b starts at the start line. */
+static const char *
+header_line_error(const char *b, size_t len)
 {
-  const char *p = b, *end = b + len;
+  const char *end = b + len, *line, *nl;
+  size_t n;
 
-  while ((p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
-    if (p + 1 == end || p[1] != '\n')
-      return 1;
-    if (end - p >= 4 && p[2] == '\r' && p[3] == '\n')
-      return 0; /* the body may hold anything */
-    p += 2;
-  }
-  return 0;
-}
-
-/* A header name folded onto the next line before its colon ("Call-ID\r\n
- * : x"): RFC 3261 section 7.3.1's HCOLON allows only SP and HTAB there.
- * sofia-sip unfolds the line and takes the header; the Call-ID scan that
- * picks the owner shard does not. @p b starts at the start line. */
-static int
-has_folded_name(const char *b, size_t len)
-{
-  const char *end = b + len, *line = memchr(b, '\n', len), *nl;
-
-  if (line == NULL)
-    return 0;
-  for (line++; line < end; line = nl + 1) {
+  for (line = b; line < end; line = nl + 1) {
     nl = memchr(line, '\n', (size_t)(end - line));
-    if (nl == NULL || nl == line || (nl == line + 1 && *line == '\r'))
-      return 0; /* the blank line: the body may hold anything */
-    if (*line != ' ' && *line != '\t' && nl + 1 < end
-        && (nl[1] == ' ' || nl[1] == '\t')
-        && memchr(line, ':', (size_t)(nl - line)) == NULL)
-      return 1;
+    if (nl == NULL)
+      return memchr(line, '\r', (size_t)(end - line)) ? cay__err_bare_cr : NULL;
+    n = (size_t)(nl - line);
+    if (n == 0 || (n == 1 && *line == '\r'))
+      return NULL; /* the empty line */
+    if (memchr(line, '\r', n - 1))
+      return cay__err_bare_cr;
+    if (line != b && *line != ' ' && *line != '\t' && nl + 1 < end
+        && (nl[1] == ' ' || nl[1] == '\t') && memchr(line, ':', n) == NULL)
+      return cay__err_name_folded;
   }
-  return 0;
+  return NULL;
 }
 
 /* Offset just past the empty line that ends the header section, or len. */
@@ -416,7 +410,7 @@ cay__msg_answerable(const sip_t *sip)
 int
 cay__msg_parse(const char *data, size_t len, msg_t **out)
 {
-  const char *b = data, *nul;
+  const char *b = data, *nul, *bad_line;
   char *copy = NULL;
   msg_t *msg = NULL;
   int err = 0, bad_nul = 0;
@@ -464,16 +458,10 @@ cay__msg_parse(const char *data, size_t len, msg_t **out)
   }
   if (bad_nul && (err = add_error(msg, sip, cay__err_nul)))
     goto out;
-  /* RFC 3261 section 7: header lines end in CRLF. sofia-sip also ends one
-   * at a lone CR, where the Call-ID scan that picks the owner shard does
-   * not (transport/callid.c): the two could name different Call-IDs. */
   /* The CRs and LFs sofia-sip skips before the start line (7.5) are no
    * header line ends: the check starts after them. */
-  if (has_bare_cr(b + lead, len - lead)
-      && (err = add_error(msg, sip, cay__err_bare_cr)))
-    goto out;
-  if (has_folded_name(b + lead, len - lead)
-      && (err = add_error(msg, sip, cay__err_name_folded)))
+  if ((bad_line = header_line_error(b + lead, len - lead)) != NULL
+      && (err = add_error(msg, sip, bad_line)))
     goto out;
   if (sip->sip_request && !request_line_is_strict(b, len)
       && (err = add_error(msg, sip, cay__err_request_line)))

@@ -472,21 +472,6 @@ cay__txn_peer(const cay__txn_t *t)
   return &t->peer;
 }
 
-static uint64_t
-to_tag_hash(const sip_t *sip)
-{
-  const char *tag = sip && sip->sip_to ? sip->sip_to->a_tag : NULL;
-
-  return tag ? cay__hash(tag, strlen(tag)) : 0;
-}
-
-int
-cay__txn_2xx_is_copy(const cay__txn_t *t, const sip_t *sip)
-{
-  return !t->server && t->invite && t->state == CAY__TXN_ACCEPTED
-         && t->first_2xx_tag != 0 && to_tag_hash(sip) == t->first_2xx_tag;
-}
-
 cay__txn_t *
 cay__txn_lookup(cay__endpoint_t *ep, cay_id_t id)
 {
@@ -743,7 +728,7 @@ invite_client_response(cay__txn_t *t, msg_t *msg, int status)
   if (status < 300) {
     /* RFC 6026: Accepted; M = 64*T1. The request is no longer needed. */
     t->state = CAY__TXN_ACCEPTED;
-    t->first_2xx_tag = to_tag_hash(sip_object(msg));
+    t->first_2xx_tag = cay__txn_to_tag_hash(sip_object(msg));
     msg_destroy(t->req);
     t->req = NULL;
     start_timer(t, &t->t_wait, 64ull * ep->t1_ms);

@@ -4,7 +4,9 @@
  * entry (keyed hash of the matching key, the TU's id, Timer L's due time)
  * absorbs retransmitted INVITEs and passes ACKs to the TU until 64*T1.
  * Entries live in one ring per endpoint, oldest first (Timer L is the
- * same for all), with one endpoint timer for the oldest.
+ * same for all), with one endpoint timer for the oldest. Also the one
+ * thing an INVITE client transaction remembers in Accepted (section 7.2):
+ * the To tag of its first 2xx.
  */
 #include "sip/txn_int.h"
 
@@ -234,4 +236,22 @@ cay__accepted_view(cay__endpoint_t *ep, const cay__acc_ent_t *e)
   t->status = 200;
   t->tu_id = e->tu_id;
   return t;
+}
+
+/* -- INVITE client transactions in Accepted (RFC 6026 section 7.2) ------ */
+
+uint64_t
+cay__txn_to_tag_hash(const sip_t *sip)
+{
+  const char *tag = sip && sip->sip_to ? sip->sip_to->a_tag : NULL;
+
+  return tag ? cay__hash(tag, strlen(tag)) : 0;
+}
+
+int
+cay__txn_2xx_is_copy(const cay__txn_t *t, const sip_t *sip)
+{
+  return !t->server && t->invite && t->state == CAY__TXN_ACCEPTED
+         && t->first_2xx_tag != 0
+         && cay__txn_to_tag_hash(sip) == t->first_2xx_tag;
 }

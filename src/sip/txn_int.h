@@ -85,6 +85,9 @@ void cay__accepted_free_all(cay__endpoint_t *ep);
 /* After the first 2xx of an INVITE server transaction: keep an entry, let
  * the transaction go (txn_accepted.c). -ENOMEM: @p t stays as it is. */
 int cay__txn_move_to_accepted(cay__txn_t *t);
+/* Hash of @p sip's To tag (0 without one), kept by an INVITE client
+ * transaction for its first 2xx (cay__txn_2xx_is_copy()). */
+uint64_t cay__txn_to_tag_hash(const sip_t *sip);
 /* The shard's deferred free of a transaction (rule 5). */
 void cay__txn_free_deferred(cay__defer_t *d);
 /* A cay__txn stand-in for entry @p e, valid until the next call (for
