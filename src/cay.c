@@ -15,7 +15,7 @@
 #define DRAIN_GRACE_MS 10000 /* bound of the SIGTERM drain */
 
 static cay_server_t *server;
-static uv_signal_t sig_int, sig_term;
+static uv_signal_t sig_int, sig_term, sig_usr1;
 
 static void
 usage(FILE *f)
@@ -37,7 +37,9 @@ usage(FILE *f)
          "(UDP and TCP).\n"
          "SIGINT/SIGTERM drain: new calls get 503, live calls get BYE, then\n"
          "cay exits 0 and prints a 'shard=K key=value...' line per shard and\n"
-         "a 'summary key=value...' line of totals on stdout.\n");
+         "a 'summary key=value...' line of totals on stdout.\n"
+         "SIGUSR1 prints the live counters the same way, each line starting\n"
+         "with 'live ' ('live shard=K ...', 'live summary ...').\n");
 }
 
 static void
@@ -58,6 +60,7 @@ on_closed(cay_server_t *srv, void *arg)
   fflush(stdout);
   uv_close((uv_handle_t *)&sig_int, NULL);
   uv_close((uv_handle_t *)&sig_term, NULL);
+  uv_close((uv_handle_t *)&sig_usr1, NULL);
 }
 
 static void
@@ -67,6 +70,39 @@ on_signal(uv_signal_t *h, int signum)
   cay__log_write(CAY_LOG_INFO, -1, "signal %d: draining (at most %d ms)",
                  signum, DRAIN_GRACE_MS);
   cay_server_close(server, DRAIN_GRACE_MS, on_closed, NULL);
+}
+
+static void
+on_gathered(cay_server_t *srv, const cay_stats_t *shards, unsigned nshards,
+            const cay_stats_t *total, void *arg)
+{
+  (void)srv;
+  (void)arg;
+  for (unsigned k = 0; k < nshards; k++) {
+    printf("live shard=%u ", k);
+    cay_stats_print(&shards[k], stdout);
+  }
+  fputs("live summary ", stdout);
+  cay_stats_print(total, stdout);
+  fflush(stdout);
+}
+
+static void
+on_usr1(uv_signal_t *h, int signum)
+{
+  int err = cay_server_stats_gather(server, on_gathered, NULL);
+
+  (void)h;
+  if (err)
+    cay__log_write(CAY_LOG_WARN, -1, "signal %d: no live counters: %s", signum,
+                   err == CAY_ESTATE ? "the last SIGUSR1's are still being "
+                                       "gathered"
+                                     : cay_strerror(err));
+  else
+    cay__log_write(CAY_LOG_INFO, -1,
+                   "signal %d: live counters asked of every shard, printed "
+                   "on stdout",
+                   signum);
 }
 
 /* Parse the command line into @p cfg; returns -1 to exit 1, 1 to exit 0. */
@@ -192,6 +228,8 @@ main(int argc, char **argv)
   uv_signal_init(loop, &sig_term);
   uv_signal_start(&sig_int, on_signal, SIGINT);
   uv_signal_start(&sig_term, on_signal, SIGTERM);
+  uv_signal_init(loop, &sig_usr1);
+  uv_signal_start(&sig_usr1, on_usr1, SIGUSR1);
   cay__log_write(CAY_LOG_INFO, -1, "cay %s ready", CAY_VERSION);
   uv_run(loop, UV_RUN_DEFAULT);
   uv_loop_close(loop);

@@ -109,12 +109,45 @@ void cay_server_close(cay_server_t *srv, uint64_t grace_ms,
  * Read the counters: the totals over every shard once the server has
  * closed (in the close callback); before that, with one shard its live
  * counters, with several only shard 0's (the others' belong to their
- * threads).
+ * threads; cay_server_stats_gather() asks them).
  *
  * @param out  Receives the counters. Borrowed.
  * @thread owner (shard 0's loop)
  */
 void cay_server_stats(const cay_server_t *srv, cay_stats_t *out);
+
+/**
+ * Called once per cay_server_stats_gather() with every shard's counters.
+ *
+ * @param shards   Counters of shard 0 .. @p nshards - 1, as each shard read
+ *                 its own when the question reached it (a shard that had
+ *                 already stopped: its final counters). Valid only during
+ *                 the call.
+ * @param nshards  cay_server_shards().
+ * @param total    The sum over @p shards. Valid only during the call.
+ * @thread owner (shard 0's loop)
+ */
+typedef void (*cay_server_stats_cb)(cay_server_t *srv,
+                                    const cay_stats_t *shards, unsigned nshards,
+                                    const cay_stats_t *total, void *arg);
+
+/**
+ * Gather the live counters of every shard while the server runs (also
+ * during the drain). Shard 0 asks each shard by message; each answers
+ * with its own counters, read on its own thread; @p cb runs on shard 0's
+ * loop once all have answered, at the latest before the close callback
+ * (a shard that stops meanwhile answers with its final counters). The
+ * counters are each shard's at the moment it answered, not one instant
+ * across shards. With one shard @p cb runs before this returns.
+ *
+ * @param cb   Called exactly once, unless an error is returned.
+ * @param arg  Passed to @p cb. Borrowed.
+ * @return 0; CAY_ESTATE (not started, closed, or a gather is already in
+ *         flight: one at a time); -ENOMEM (no question was sent).
+ * @thread owner (shard 0's loop)
+ */
+int cay_server_stats_gather(cay_server_t *srv, cay_server_stats_cb cb,
+                            void *arg);
 
 /**
  * Number of shards the server runs (config `shards`, `auto` resolved).

@@ -226,7 +226,7 @@ cay_server_close(cay_server_t *srv, uint64_t grace_ms, cay_server_close_cb cb,
   srv->close_arg = arg;
   srv->grace_ms = grace_ms;
   for (unsigned i = 0; i < srv->nshards; i++)
-    cay__worker_post_ctl(srv->workers[i], MAIL_DRAIN, 0, NULL);
+    cay__worker_post_ctl(srv->workers[i], MAIL_DRAIN, 0, 0, NULL);
 }
 
 void
@@ -237,7 +237,7 @@ cay__server_on_drained(cay_server_t *srv, unsigned from)
     return;
   /* No shard has sessions left (or the grace ran out): stop everyone. */
   for (unsigned i = 0; i < srv->nshards; i++)
-    cay__worker_post_ctl(srv->workers[i], MAIL_EXIT, 0, NULL);
+    cay__worker_post_ctl(srv->workers[i], MAIL_EXIT, 0, 0, NULL);
 }
 
 static void
@@ -255,8 +255,10 @@ cay__server_on_final(cay_server_t *srv, unsigned from, const cay_stats_t *st)
   cay__worker_t *w0 = srv->workers[0];
 
   srv->shard_stats[from] = *st;
+  srv->final_in[from] = 1;
   CAY_DEBUG(0, "final counters of shard %u in (%llu calls)", from,
             (unsigned long long)st->calls_in);
+  cay__server_gather_final(srv, from);
   if (++srv->finals < srv->nshards)
     return;
   /* Every shard has reported: shard 0 may close its mailbox (anything
@@ -280,27 +282,7 @@ cay__server_worker_closed(cay_server_t *srv, cay__worker_t *w)
     cay__worker_free(srv->workers[i]);
     srv->workers[i] = NULL;
   }
-  memset(t, 0, sizeof *t);
-  for (unsigned i = 0; i < srv->nshards; i++) {
-    const cay_stats_t *s = &srv->shard_stats[i];
-    t->msgs_in += s->msgs_in;
-    t->msgs_out += s->msgs_out;
-    t->retransmits += s->retransmits;
-    t->parse_errors += s->parse_errors;
-    t->bad_requests += s->bad_requests;
-    t->dropped += s->dropped;
-    t->calls_in += s->calls_in;
-    t->calls_answered += s->calls_answered;
-    t->calls_rejected += s->calls_rejected;
-    t->calls_out += s->calls_out;
-    t->calls_out_answered += s->calls_out_answered;
-    t->calls_out_failed += s->calls_out_failed;
-    t->byes_sent += s->byes_sent;
-    t->dialogs_live += s->dialogs_live;
-    t->txns_live += s->txns_live;
-    t->send_errors += s->send_errors;
-    t->handed_over += s->handed_over;
-  }
+  cay__stats_sum(srv->shard_stats, srv->nshards, t);
   srv->finished = 1;
   if (srv->close_cb)
     srv->close_cb(srv, srv->close_arg);
@@ -324,49 +306,6 @@ unsigned
 cay_server_shards(const cay_server_t *srv)
 {
   return srv->nshards;
-}
-
-void
-cay_server_stats(const cay_server_t *srv, cay_stats_t *out)
-{
-  /* Live counters belong to their shards (no shard reads another's
-   * memory); before the close only shard 0's own are readable here. */
-  if (srv->finished)
-    *out = srv->totals;
-  else
-    *out = srv->workers[0]->shard.stats;
-}
-
-int
-cay_server_shard_stats(const cay_server_t *srv, unsigned shard,
-                       cay_stats_t *out)
-{
-  if (shard >= srv->nshards || !srv->finished)
-    return shard >= srv->nshards ? -EINVAL : CAY_ESTATE;
-  *out = srv->shard_stats[shard];
-  return 0;
-}
-
-void
-cay_stats_print(const cay_stats_t *st, FILE *f)
-{
-  fprintf(
-      f,
-      "msgs_in=%llu msgs_out=%llu retransmits=%llu parse_errors=%llu "
-      "bad_requests=%llu dropped=%llu calls_in=%llu calls_answered=%llu "
-      "calls_rejected=%llu calls_out=%llu calls_out_answered=%llu "
-      "calls_out_failed=%llu byes_sent=%llu dialogs_live=%llu "
-      "txns_live=%llu send_errors=%llu handed_over=%llu\n",
-      (unsigned long long)st->msgs_in, (unsigned long long)st->msgs_out,
-      (unsigned long long)st->retransmits, (unsigned long long)st->parse_errors,
-      (unsigned long long)st->bad_requests, (unsigned long long)st->dropped,
-      (unsigned long long)st->calls_in, (unsigned long long)st->calls_answered,
-      (unsigned long long)st->calls_rejected, (unsigned long long)st->calls_out,
-      (unsigned long long)st->calls_out_answered,
-      (unsigned long long)st->calls_out_failed,
-      (unsigned long long)st->byes_sent, (unsigned long long)st->dialogs_live,
-      (unsigned long long)st->txns_live, (unsigned long long)st->send_errors,
-      (unsigned long long)st->handed_over);
 }
 
 int

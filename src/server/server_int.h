@@ -20,7 +20,9 @@ enum {
   MAIL_DRAIN,     /* shard 0 -> all: start draining */
   MAIL_DRAINED,   /* all -> shard 0: my sessions are gone */
   MAIL_EXIT,      /* shard 0 -> all: stop reading, report, close */
-  MAIL_FINAL      /* all -> shard 0: my final counters */
+  MAIL_FINAL,     /* all -> shard 0: my final counters */
+  MAIL_STATS_ASK, /* shard 0 -> 1..N-1: your live counters, please */
+  MAIL_STATS      /* 1..N-1 -> shard 0: my live counters */
 };
 
 typedef struct mail_bytes {
@@ -33,7 +35,8 @@ typedef struct mail_bytes {
 typedef struct mail_ctl {
   cay__mail_t m;
   unsigned from;
-  cay_stats_t stats; /* MAIL_FINAL */
+  uint64_t seq;      /* MAIL_STATS_ASK, MAIL_STATS: the gather */
+  cay_stats_t stats; /* MAIL_FINAL, MAIL_STATS */
 } mail_ctl_t;
 
 /* One shard: its runtime, SIP layers, mailbox and sockets. */
@@ -75,9 +78,18 @@ struct cay_server {
   /* Shard 0 only, during the close. */
   unsigned drained, finals;
   cay_stats_t shard_stats[CAY_MAX_SHARDS];
+  unsigned char final_in[CAY_MAX_SHARDS];
   cay_stats_t totals;
   cay_server_close_cb close_cb;
   void *close_arg;
+  /* Shard 0 only: the live gather in flight (cay_server_stats_gather()).
+   * seq 0: none. An answer with another seq is of a gather given up. */
+  uint64_t gather_seq, gather_last;
+  unsigned gather_missing; /* shards yet to answer */
+  unsigned char gather_in[CAY_MAX_SHARDS];
+  cay_stats_t gather_stats[CAY_MAX_SHARDS];
+  cay_server_stats_cb gather_cb;
+  void *gather_arg;
 };
 
 /* worker.c */
@@ -89,8 +101,10 @@ int cay__worker_start(cay__worker_t *w);
 /* Close a worker that never ran (failed create): runs its loop until every
  * handle is closed, then frees it. */
 void cay__worker_abort(cay__worker_t *w);
-void cay__worker_post_ctl(cay__worker_t *to, int kind, unsigned from,
-                          const cay_stats_t *stats);
+/* Post a control message; 0, -ENOMEM or the mailbox's CAY_ESTATE (the
+ * shard has closed its mailbox). Failures are logged. */
+int cay__worker_post_ctl(cay__worker_t *to, int kind, unsigned from,
+                         uint64_t seq, const cay_stats_t *stats);
 int cay__worker_bind(cay_server_t *srv, cay__worker_t *w);
 void cay__worker_free(cay__worker_t *w);
 
@@ -98,6 +112,14 @@ void cay__worker_free(cay__worker_t *w);
 void cay__server_on_drained(cay_server_t *srv, unsigned from);
 void cay__server_on_final(cay_server_t *srv, unsigned from,
                           const cay_stats_t *st);
+/* server_stats.c: a shard's answer to a live gather. */
+void cay__server_on_stats(cay_server_t *srv, unsigned from, uint64_t seq,
+                          const cay_stats_t *st);
+/* Shard 0 got shard @p from's final counters: they answer a gather in
+ * flight that shard has not answered. */
+void cay__server_gather_final(cay_server_t *srv, unsigned from);
+/* Sum @p n shards' counters into @p out. */
+void cay__stats_sum(const cay_stats_t *shards, unsigned n, cay_stats_t *out);
 void cay__server_worker_closed(cay_server_t *srv, cay__worker_t *w);
 
 #endif

@@ -193,30 +193,54 @@ dispatch(cay__mail_t *m, void *arg)
   case MAIL_FINAL:
     cay__server_on_final(w->srv, c->from, &c->stats);
     break;
+  case MAIL_STATS_ASK:
+    /* Our own counters, read here on our thread (no shard reads
+     * another's memory). Once we have stopped, our FINAL (already on its
+     * way to shard 0, which keeps its mailbox until every FINAL is in)
+     * answers instead. */
+    if (!w->exiting)
+      cay__worker_post_ctl(w->srv->workers[0], MAIL_STATS, w->index, c->seq,
+                           &w->shard.stats);
+    break;
+  case MAIL_STATS:
+    cay__server_on_stats(w->srv, c->from, c->seq, &c->stats);
+    break;
   }
   cay__free(m);
   cay__shard_flush(&w->shard);
 }
 
-void
-cay__worker_post_ctl(cay__worker_t *to, int kind, unsigned from,
+int
+cay__worker_post_ctl(cay__worker_t *to, int kind, unsigned from, uint64_t seq,
                      const cay_stats_t *stats)
 {
   mail_ctl_t *c = cay__calloc(1, sizeof *c);
+  int err;
 
   if (c == NULL) {
     CAY_ERROR((int)from, "no memory for a control message to shard %u",
               to->index);
-    return;
+    return -ENOMEM;
   }
   c->m.kind = kind;
   c->from = from;
+  c->seq = seq;
   if (stats)
     c->stats = *stats;
-  if (cay__mailbox_post(&to->mb, &c->m) != 0) {
-    CAY_ERROR((int)from, "shard %u refused a control message", to->index);
+  err = cay__mailbox_post(&to->mb, &c->m);
+  if (err) {
+    /* A closed mailbox is expected for a gather's question to a shard
+     * that has just stopped (its FINAL answers instead). */
+    if (kind == MAIL_STATS_ASK)
+      CAY_DEBUG((int)from,
+                "shard %u has stopped: its final counters "
+                "answer the gather",
+                to->index);
+    else
+      CAY_ERROR((int)from, "shard %u refused a control message", to->index);
     cay__free(c);
   }
+  return err;
 }
 
 /* -- drain and exit ------------------------------------------------------- */
@@ -229,7 +253,7 @@ drained(cay__worker_t *w)
   w->drained = 1;
   uv_timer_stop(&w->grace);
   CAY_DEBUG(SHARD_NO(w), "drained");
-  cay__worker_post_ctl(w->srv->workers[0], MAIL_DRAINED, w->index, NULL);
+  cay__worker_post_ctl(w->srv->workers[0], MAIL_DRAINED, w->index, 0, NULL);
 }
 
 static void
@@ -321,7 +345,7 @@ exit_worker(cay__worker_t *w)
   if (w->index == 0)
     cay__server_on_final(w->srv, 0, &st);
   else
-    cay__worker_post_ctl(w->srv->workers[0], MAIL_FINAL, w->index, &st);
+    cay__worker_post_ctl(w->srv->workers[0], MAIL_FINAL, w->index, 0, &st);
   cay__sessions_fini(&w->ss);
   cay__endpoint_fini(&w->ep);
   w->layers_up = 0;

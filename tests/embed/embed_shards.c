@@ -8,9 +8,16 @@
  *
  *   embed_shards PORT SHARDS RUN_MS
  *
- * Runs for RUN_MS, then closes Cay. Prints "embed_shards: calls=N
- * threads=T hooks=H wrong_thread=W" and exits 0 when calls > 0, W == 0,
- * every call's hooks were seen, and T > 1.
+ * Runs for RUN_MS, then gathers the live counters of every shard
+ * (cay_server_stats_gather()), gathers again and closes Cay at once (the
+ * second gather races the close), and closes. Prints "embed_shards:
+ * calls=N threads=T hooks=H wrong_thread=W gathered_calls=G
+ * shards_with_calls=S gather_errors=E" and exits 0 when calls > 0,
+ * W == 0, every call's hooks were seen, T > 1, and the gathers agree:
+ * G == N == the final calls_in, S > 1, each gather's total is the sum of
+ * its shards, the racing gather answered once before the close callback,
+ * and a gather asked before start, while one is in flight, or after the
+ * close was refused (E == 0).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -35,6 +42,10 @@ static struct {
   unsigned nthreads;
   cay_server_t *srv;
   uv_timer_t stop;
+  /* Live gathers (shard 0's thread only). */
+  uint64_t gathered_calls; /* total calls_in of the first gather */
+  unsigned shards_with_calls, gathers, gather_errors;
+  int closed;
 } app = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* The record of @p call_id (created when new). Call with the lock. */
@@ -117,16 +128,75 @@ on_incoming(cay_session_t *s, const cay_incoming_t *in, void *arg)
 static void
 on_closed(cay_server_t *srv, void *arg)
 {
+  cay_stats_t total;
+
+  (void)arg;
+  app.closed = 1;
+  /* The racing gather has answered by now, exactly once. */
+  if (app.gathers != 2)
+    app.gather_errors++;
+  if (cay_server_stats_gather(srv, NULL, NULL) != CAY_ESTATE)
+    app.gather_errors++;
+  cay_server_stats(srv, &total);
+  if (total.calls_in != app.gathered_calls)
+    app.gather_errors++;
+  uv_close((uv_handle_t *)&app.stop, NULL);
+}
+
+/* Each gather's total must be the sum of its shards' counters. */
+static int
+sum_ok(const cay_stats_t *shards, unsigned n, const cay_stats_t *total)
+{
+  uint64_t calls = 0, msgs = 0;
+
+  for (unsigned k = 0; k < n; k++) {
+    calls += shards[k].calls_in;
+    msgs += shards[k].msgs_in;
+  }
+  return calls == total->calls_in && msgs == total->msgs_in;
+}
+
+static void
+on_second_gather(cay_server_t *srv, const cay_stats_t *shards, unsigned n,
+                 const cay_stats_t *total, void *arg)
+{
   (void)srv;
   (void)arg;
-  uv_close((uv_handle_t *)&app.stop, NULL);
+  app.gathers++;
+  if (app.closed || !sum_ok(shards, n, total)
+      || total->calls_in != app.gathered_calls)
+    app.gather_errors++;
+}
+
+static void
+on_first_gather(cay_server_t *srv, const cay_stats_t *shards, unsigned n,
+                const cay_stats_t *total, void *arg)
+{
+  (void)arg;
+  app.gathers++;
+  app.gathered_calls = total->calls_in;
+  for (unsigned k = 0; k < n; k++)
+    app.shards_with_calls += shards[k].calls_in > 0;
+  if (n != cay_server_shards(srv) || !sum_ok(shards, n, total))
+    app.gather_errors++;
+  /* The next gather races the close: it must still answer, once, before
+   * the close callback; a third one meanwhile is refused. */
+  if (cay_server_stats_gather(srv, on_second_gather, NULL) != 0)
+    app.gather_errors++;
+  if (n > 1
+      && cay_server_stats_gather(srv, on_second_gather, NULL) != CAY_ESTATE)
+    app.gather_errors++;
+  cay_server_close(srv, 2000, on_closed, NULL);
 }
 
 static void
 on_stop(uv_timer_t *t)
 {
   (void)t;
-  cay_server_close(app.srv, 2000, on_closed, NULL);
+  if (cay_server_stats_gather(app.srv, on_first_gather, NULL) != 0) {
+    app.gather_errors++;
+    cay_server_close(app.srv, 2000, on_closed, NULL);
+  }
 }
 
 int
@@ -161,6 +231,9 @@ main(int argc, char **argv)
   }
   if (err == 0)
     err = cay_server_on_session(app.srv, on_incoming, NULL);
+  if (err == 0
+      && cay_server_stats_gather(app.srv, on_first_gather, NULL) != CAY_ESTATE)
+    app.gather_errors++; /* not started yet */
   if (err == 0)
     err = cay_server_start(app.srv);
   if (err) {
@@ -175,8 +248,14 @@ main(int argc, char **argv)
   for (unsigned i = 0; i < app.n; i++)
     owned += app.calls[i].owned == 1 && app.calls[i].hooks >= 3;
   printf("embed_shards: calls=%u owned_with_hooks=%u threads=%u hooks=%lu "
-         "wrong_thread=%lu\n",
-         app.n, owned, app.nthreads, app.hooks, app.wrong);
-  return app.n > 0 && owned == app.n && app.wrong == 0 && app.nthreads > 1 ? 0
-                                                                           : 1;
+         "wrong_thread=%lu gathered_calls=%llu shards_with_calls=%u "
+         "gathers=%u gather_errors=%u\n",
+         app.n, owned, app.nthreads, app.hooks, app.wrong,
+         (unsigned long long)app.gathered_calls, app.shards_with_calls,
+         app.gathers, app.gather_errors);
+  return app.n > 0 && owned == app.n && app.wrong == 0 && app.nthreads > 1
+                 && app.gathered_calls == app.n && app.shards_with_calls > 1
+                 && app.gathers == 2 && app.gather_errors == 0
+             ? 0
+             : 1;
 }

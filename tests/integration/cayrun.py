@@ -251,6 +251,23 @@ def parse_shard_summaries(text):
     return [shards[k] for k in sorted(shards)]
 
 
+def parse_live(text):
+    """Parse the last block of `live shard=K k=v ...` lines and the `live
+    summary k=v ...` line that ends it (what cay prints on SIGUSR1).
+
+    Returns (list of per-shard dicts in print order, summary dict), or
+    None when no block is complete.
+    """
+    block, last = [], None
+    for line in text.splitlines():
+        if line.startswith("live shard="):
+            block.append(parse_summary("summary " + line[len("live "):]))
+        elif line.startswith("live summary "):
+            last = (block, parse_summary(line[len("live "):]))
+            block = []
+    return last
+
+
 _EXPECT_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*"
                         r"(==|=|!=|>=|<=|>|<)\s*(-?\d+)\s*$")
 _OPS = {
@@ -426,6 +443,21 @@ class Cay:
             stdout_text = f.read().decode("utf-8", "replace")
         return CayResult(self.proc.returncode, parse_summary(stdout_text),
                          stdout_text, self.stderr_path, killed, timeout)
+
+    def live_counters(self, timeout=5.0):
+        """SIGUSR1, then wait (bounded) for the block of `live` lines it
+        prints; return parse_live()'s result for it, or None."""
+        before = os.path.getsize(self.stdout_path)
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.alive():
+            with open(self.stdout_path, "rb") as f:
+                f.seek(before)
+                got = parse_live(f.read().decode("utf-8", "replace"))
+            if got is not None:
+                return got
+            time.sleep(0.05)
+        return None
 
     def kill(self):
         """Last-resort cleanup for error paths (no result wanted)."""

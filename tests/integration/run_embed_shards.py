@@ -11,6 +11,7 @@ took calls).
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,8 +51,11 @@ def main():
     print("%s: embed_shards rc=%s %s| sipp uac rc=%s (%d calls)" % (
         "PASS" if ok else "FAIL", embed.returncode, out.strip() + " ",
         uac_rc, args.calls))
-    if not ok:
+    if ok:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
         print(err[-3000:])
+        print("work directory kept: %s" % work)
     return 0 if ok else 1
 
 

@@ -122,6 +122,10 @@ def parse_args(argv):
     p.add_argument("--stop-timeout", type=float,
                    default=cayrun.STOP_TIMEOUT_S,
                    help="s to wait for cay after SIGTERM before killing it")
+    p.add_argument("--live-counters", action="store_true",
+                   help="after SIPp, ask cay for its live counters "
+                   "(SIGUSR1): one line per shard whose sum is the live "
+                   "total, and the calls in it equal the final summary's")
     p.add_argument("--log-level", default=None, help="cay -l LEVEL")
     p.add_argument("--keep", action="store_true",
                    help="keep the work directory even on success")
@@ -504,9 +508,15 @@ def run(args):
         if not cay.alive():
             problems.append("cay died during the SIPp run (exit code %s)"
                             % cay.proc.returncode)
+        live = cay.live_counters() if args.live_counters else None
         cay_result = cay.stop(args.stop_timeout)
         problems += cay_result.problems(args.expect, args.expect_shard,
                                         args.shards)
+        if args.live_counters:
+            problems += check_live(live, cay_result.summary,
+                                   args.shards or 1)
+            line += " | live %s" % (
+                "calls_in=%s" % live[1].get("calls_in") if live else "none")
         line += " | cay rc=%s %s" % (cay_result.returncode,
                                      cay_result.summary_text())
 
@@ -523,6 +533,29 @@ def run(args):
     return finish(test, not problems, problems, "%s vs %s: %s"
                   % (args.scenario or args.sn, target, line), reports,
                   workdir, started, args.keep)
+
+
+def check_live(live, final, shards):
+    """Problems with the live counters cay printed on SIGUSR1 after SIPp
+    was done: a line per shard, every total the sum of the shard lines,
+    and the calls equal to the final summary's (none came in between)."""
+    if live is None:
+        return ["cay printed no live counters within 5 s of SIGUSR1"]
+    per_shard, total = live
+    out = []
+    if [s.get("shard") for s in per_shard] != list(range(shards)):
+        out.append("live counters: shard lines %s, wanted 0..%d"
+                   % ([s.get("shard") for s in per_shard], shards - 1))
+    for key, value in total.items():
+        got = sum(s.get(key, 0) for s in per_shard)
+        if got != value:
+            out.append("live %s=%s is not the sum of the shards' (%s)"
+                       % (key, value, got))
+    for key in ("calls_in", "calls_answered"):
+        if final is not None and total.get(key) != final.get(key):
+            out.append("live %s=%s, final %s=%s"
+                       % (key, total.get(key), key, final.get(key)))
+    return out
 
 
 def finish(test, ok, problems, line, reports, workdir, started, keep):
