@@ -7,6 +7,9 @@
  *   listen: [ "udp:127.0.0.1:5060", "tcp:127.0.0.1:5060" ]
  *                                   # udp|tcp:HOST:PORT, HOST may be [v6]
  *   shards: 1                       # or auto: one per CPU
+ *   udp_steering: auto              # auto: the kernel hands each UDP
+ *                                   # datagram to its owner shard when it
+ *                                   # can; off: the reading shard does
  *   timers: { t1_ms: 500, t2_ms: 4000, t4_ms: 5000 }   # RFC 3261 s.17
  *   dialog: { max_duration_s: 7200 }                   # 0 = no limit
  *   answer:
@@ -18,7 +21,7 @@
  *   log: { level: info }            # error | warn | info | debug
  *   limits: { max_transactions: 100000, max_message_bytes: 65535,
  *             max_headers: 256, tcp_max_connections: 10000,
- *             tcp_idle_timeout_s: 300 }
+ *             tcp_idle_timeout_s: 300, mailbox_messages: 65536 }
  *   session_timers: { expires_s: 1800, min_se_s: 90 }
  *                                   # RFC 4028; expires_s 0 = off;
  *                                   # min_se_s >= 90, expires_s >= min_se_s
@@ -125,6 +128,12 @@ typedef struct cay_config {
   char media_ip[CAY_CONFIG_NAME_LEN]; /* default 127.0.0.1 */
   cay_log_level_t log_level;          /* default CAY_LOG_INFO */
   unsigned shards;            /* default 1; 0 = auto, one per CPU; at most 64 */
+  unsigned udp_steering;      /* 1 (default, "auto"): with several shards,
+                                 the kernel hands each UDP datagram to the
+                                 socket of the shard its Call-ID hashes to,
+                                 when it lets Cay load the program (root or
+                                 CAP_BPF); 0 ("off"): the shard that reads a
+                                 datagram hands it to its owner by message */
   unsigned max_message_bytes; /* largest message on a stream, default
                                  65535 (1024..16 MiB) */
   unsigned max_headers;       /* header lines per stream message, default
@@ -133,6 +142,10 @@ typedef struct cay_config {
   unsigned tcp_idle_timeout_s;  /* close a silent connection, default 300 */
   unsigned max_transactions;    /* per shard, transactions without a final
                                   response; default 100000 */
+  unsigned mailbox_messages;    /* per shard, messages read by other shards and
+                                   not yet handled by it; above, a handed-over
+                                   message is dropped (counted in `dropped`,
+                                   UDP peers retransmit); default 65536 */
   /* RFC 4028 session timers. Cay honours a peer's Session-Expires in any
    * case; it asks for one in the INVITEs it sends when expires_s > 0. */
   unsigned session_expires_s; /* interval asked for, default 1800, 0 = off */

@@ -42,7 +42,9 @@ typedef struct cay_stats {
   uint64_t retransmits;    /* of those, retransmissions */
   uint64_t parse_errors;   /* datagrams that did not parse or validate */
   uint64_t bad_requests;   /* of those, answered with 400 */
-  uint64_t dropped;        /* of those, dropped (no answer possible) */
+  uint64_t dropped;        /* not handled: did not parse and could not be
+                              answered, or read for a shard whose mailbox
+                              was full (limits.mailbox_messages) or closed */
   uint64_t calls_in;       /* initial INVITEs received */
   uint64_t calls_answered; /* initial INVITEs answered with 2xx */
   uint64_t calls_rejected; /* initial INVITEs answered with >= 300 */

@@ -61,6 +61,8 @@ cay_config_init(cay_config_t *cfg)
   strcpy(cfg->media_ip, "127.0.0.1");
   cfg->log_level = CAY_LOG_INFO;
   cfg->shards = 1;
+  cfg->udp_steering = 1;
+  cfg->mailbox_messages = 65536;
   cfg->max_transactions = 100000;
   cfg->max_message_bytes = 65535;
   cfg->max_headers = 256;
@@ -345,6 +347,18 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
     return CAY_ECONFIG;
   }
 
+  strcpy(pb->path, "udp_steering");
+  if (c->udp_steering > 1) {
+    cay__errmsg(err, errlen, "udp_steering (%u) must be 1 (auto) or 0 (off)",
+                c->udp_steering);
+    return CAY_ECONFIG;
+  }
+
+  strcpy(pb->path, "limits.mailbox_messages");
+  if (c->mailbox_messages < 1) {
+    cay__errmsg(err, errlen, "limits.mailbox_messages must be at least 1");
+    return CAY_ECONFIG;
+  }
   strcpy(pb->path, "limits.max_transactions");
   if (c->max_transactions < 1) {
     cay__errmsg(err, errlen, "limits.max_transactions (%u) must be at least 1",

@@ -83,6 +83,7 @@ struct file_limits {
   char *max_headers;
   char *tcp_max_connections;
   char *tcp_idle_timeout_s;
+  char *mailbox_messages;
 };
 
 struct file_session_timers {
@@ -117,6 +118,7 @@ struct file_top {
   struct file_answer *answer;
   struct file_log *log;
   char *shards;
+  char *udp_steering;
   struct file_limits *limits;
   struct file_session_timers *session_timers;
   struct file_route *routes;

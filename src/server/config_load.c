@@ -82,6 +82,7 @@ static const cyaml_schema_field_t limits_fields[] = {
   STR("max_headers", struct file_limits, max_headers),
   STR("tcp_max_connections", struct file_limits, tcp_max_connections),
   STR("tcp_idle_timeout_s", struct file_limits, tcp_idle_timeout_s),
+  STR("mailbox_messages", struct file_limits, mailbox_messages),
   CYAML_FIELD_END,
 };
 
@@ -104,6 +105,7 @@ static const cyaml_schema_field_t top_fields[] = {
                           answer_fields),
   CYAML_FIELD_MAPPING_PTR("log", OPT, struct file_top, log, log_fields),
   STR("shards", struct file_top, shards),
+  STR("udp_steering", struct file_top, udp_steering),
   CYAML_FIELD_MAPPING_PTR("limits", OPT, struct file_top, limits,
                           limits_fields),
   CYAML_FIELD_MAPPING_PTR("session_timers", OPT, struct file_top,
@@ -454,6 +456,23 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
            != 0)
     return rc;
 
+  if (t->udp_steering) {
+    if (strcmp(t->udp_steering, "auto") == 0)
+      c->udp_steering = 1;
+    else if (strcmp(t->udp_steering, "off") == 0)
+      c->udp_steering = 0;
+    else
+      return cay__config_fail_value(lc, "udp_steering",
+                                    "expected auto or off, got '%.*s'",
+                                    VALUE_PREVIEW, t->udp_steering);
+  }
+
+  if (t->limits
+      && (rc = cay__config_parse_uint(lc, "limits.mailbox_messages",
+                                      t->limits->mailbox_messages, 1, UINT_MAX,
+                                      &c->mailbox_messages))
+             != 0)
+    return rc;
   if (t->limits
       && (rc = cay__config_parse_uint(lc, "limits.max_transactions",
                                       t->limits->max_transactions, 0, UINT_MAX,

@@ -90,7 +90,8 @@ destroy_partial(cay_server_t *srv)
  * each UDP address's SO_REUSEPORT group gets the steering program, and a
  * datagram reaches its owner's socket without a hand-over between shards.
  * Best effort: without it (no CAP_BPF, an old kernel) the shards hand
- * datagrams over by mailbox as before. The workers bound their sockets in
+ * datagrams over by mailbox as before, as with udp_steering: off in the
+ * config. The workers bound their sockets in
  * shard order, so a socket's place in its group is its shard. */
 static void
 steer_udp(cay_server_t *srv)
@@ -102,6 +103,11 @@ steer_udp(cay_server_t *srv)
 
   if (srv->nshards < 2 || w0->n_udp == 0)
     return;
+  if (!srv->cfg.udp_steering) {
+    CAY_INFO(-1, "udp: kernel steering off (udp_steering: off); shards "
+                 "hand datagrams to their owner by mailbox");
+    return;
+  }
   err = cay__steer_load(srv->nshards, &prog, why, sizeof why);
   if (err) {
     CAY_INFO(-1,

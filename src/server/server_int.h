@@ -58,6 +58,8 @@ typedef struct cay__worker {
   cay__addr_t tcp_addr[CAY_CONFIG_MAX_LISTEN];
   unsigned n_tcp;
   uv_timer_t grace;
+  uint64_t full_warn_ms; /* shard clock of the last "mailbox full" line */
+  uint64_t full_drops;   /* dropped for full mailboxes since that line */
   int shard_up, mb_open, grace_open, layers_up;
   int draining, drained, exiting;
   unsigned open_handles;

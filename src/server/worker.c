@@ -16,6 +16,8 @@
 #include "transport/callid.h"
 
 #define SHARD_NO(w) ((int)(w)->index)
+/* Shortest time between two "mailbox full" warnings of a shard, in ms. */
+#define FULL_WARN_MS 10000
 
 static void start_drain(cay__worker_t *w);
 static void exit_worker(cay__worker_t *w);
@@ -33,6 +35,9 @@ tcp_write_local(cay__worker_t *w, cay_id_t conn, const char *data, size_t len)
   return err;
 }
 
+/* A message read here for shard @p to (MAIL_RECV: bounded by
+ * limits.mailbox_messages) or bytes for its connection (MAIL_TCP_WRITE:
+ * responses, as many as the requests it took). */
 static int
 post_bytes(cay__worker_t *to, int kind, const cay__peer_t *peer,
            const char *data, size_t len)
@@ -46,7 +51,8 @@ post_bytes(cay__worker_t *to, int kind, const cay__peer_t *peer,
   m->peer = *peer;
   m->len = len;
   memcpy(m->data, data, len);
-  err = cay__mailbox_post(&to->mb, &m->m);
+  err = cay__mailbox_post_within(
+      &to->mb, &m->m, kind == MAIL_RECV ? to->srv->cfg.mailbox_messages : 0);
   if (err)
     cay__free(m);
   return err;
@@ -83,6 +89,27 @@ send_peer(void *arg, const cay__peer_t *dst, const char *data, size_t len)
 
 /* -- receiving ------------------------------------------------------------ */
 
+/* A message for shard @p owner was dropped because its mailbox is full
+ * (DESIGN.md section 7). Logged at most every FULL_WARN_MS, with the
+ * count since the last line: under overload, not a line per message. */
+static void
+warn_full(cay__worker_t *w, unsigned owner)
+{
+  uint64_t now = cay__shard_now(&w->shard);
+
+  w->full_drops++;
+  if (w->full_warn_ms != 0 && now - w->full_warn_ms < FULL_WARN_MS)
+    return;
+  CAY_WARN(SHARD_NO(w),
+           "shard %u has %u messages waiting (limits.mailbox_messages): "
+           "%llu messages read here for busy shards dropped since the last "
+           "such line",
+           owner, w->srv->cfg.mailbox_messages,
+           (unsigned long long)w->full_drops);
+  w->full_warn_ms = now ? now : 1;
+  w->full_drops = 0;
+}
+
 /* DESIGN.md section 3, steps 2-3: the owner of a message is the shard its
  * Call-ID hashes to; anything else is posted there, raw. A message with no
  * Call-ID is handled here (it gets a stateless 400 or is dropped). */
@@ -96,13 +123,19 @@ route(cay__worker_t *w, const char *data, size_t len, const cay__peer_t *src)
   if (n > 1 && cay__callid_scan(data, len, &cid, &cidlen) == 0)
     owner = cay__callid_shard(cid, cidlen, n);
   if (owner != w->index) {
-    if (post_bytes(w->srv->workers[owner], MAIL_RECV, src, data, len) == 0) {
+    int err = post_bytes(w->srv->workers[owner], MAIL_RECV, src, data, len);
+
+    if (err == 0) {
       w->shard.stats.handed_over++;
-    } else {
-      w->shard.stats.msgs_in++;
-      w->shard.stats.dropped++;
-      CAY_DEBUG(SHARD_NO(w), "shard %u refused a message: dropped", owner);
+      return;
     }
+    w->shard.stats.msgs_in++;
+    w->shard.stats.dropped++;
+    if (err == CAY_ELIMIT)
+      warn_full(w, owner);
+    else
+      CAY_DEBUG(SHARD_NO(w), "shard %u refused a message (%s): dropped", owner,
+                cay_strerror(err));
     return;
   }
   cay__endpoint_recv(&w->ep, data, len, src);

@@ -92,6 +92,12 @@ cay__mailbox_init(cay__mailbox_t *mb, uv_loop_t *loop, cay__mail_fn dispatch,
 int
 cay__mailbox_post(cay__mailbox_t *mb, cay__mail_t *m)
 {
+  return cay__mailbox_post_within(mb, m, 0);
+}
+
+int
+cay__mailbox_post_within(cay__mailbox_t *mb, cay__mail_t *m, size_t limit)
+{
   int err = 0;
 
   pthread_mutex_lock(&mb->lock);
@@ -99,7 +105,8 @@ cay__mailbox_post(cay__mailbox_t *mb, cay__mail_t *m)
     err = CAY_ESTATE;
     goto out;
   }
-  if (mb->max_pending != 0 && mb->pending >= mb->max_pending) {
+  if ((mb->max_pending != 0 && mb->pending >= mb->max_pending)
+      || (limit != 0 && mb->pending >= limit)) {
     err = CAY_ELIMIT;
     goto out;
   }

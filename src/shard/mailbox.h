@@ -61,6 +61,15 @@ int cay__mailbox_init(cay__mailbox_t *mb, uv_loop_t *loop,
 int cay__mailbox_post(cay__mailbox_t *mb, cay__mail_t *m);
 
 /**
+ * Post @p m unless @p limit mails are already waiting (0: no limit; the
+ * mailbox's own max_pending applies too). Lets data be bounded while
+ * control mail to the same mailbox never is.
+ * @return as cay__mailbox_post(); CAY_ELIMIT also above @p limit.
+ * @thread any
+ */
+int cay__mailbox_post_within(cay__mailbox_t *mb, cay__mail_t *m, size_t limit);
+
+/**
  * Dispatch everything queued now (also what the async callback does).
  * Mail posted while dispatching waits for the next drain.
  * @return mails dispatched.

@@ -261,7 +261,8 @@ START_TEST(load_bad_unknown_top_level_key)
 {
   expect_bad("bad_unknown_top.yaml",
              "3:1: unknown key 'bogus' (expected listen, timers, dialog, "
-             "answer, log, shards, limits, session_timers or routes)");
+             "answer, log, shards, udp_steering, limits, session_timers or "
+             "routes)");
 }
 END_TEST
 
@@ -402,6 +403,41 @@ START_TEST(load_shards_number_and_auto)
   ck_assert_int_eq(
       cay_config_load(&cfg, DATA "shards_auto.yaml", err, sizeof err), 0);
   ck_assert_uint_eq(cfg.shards, 0);
+}
+END_TEST
+
+START_TEST(load_udp_steering_off_and_mailbox_bound)
+{
+  ck_assert_uint_eq(defaults.udp_steering, 1);
+  ck_assert_uint_eq(defaults.mailbox_messages, 65536);
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "shards_handover.yaml", err, sizeof err), 0);
+  ck_assert_uint_eq(cfg.shards, 4);
+  ck_assert_uint_eq(cfg.udp_steering, 0);
+  ck_assert_uint_eq(cfg.mailbox_messages, 128);
+  /* Set in code out of range: the check names the key. */
+  cfg.udp_steering = 2;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "udp_steering (2) must be 1 (auto) or 0 (off)");
+  cfg.udp_steering = 1;
+  cfg.mailbox_messages = 0;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "limits.mailbox_messages must be at least 1");
+}
+END_TEST
+
+START_TEST(load_bad_udp_steering)
+{
+  expect_bad("bad_udp_steering.yaml",
+             "1:15: udp_steering: expected auto or off, got 'kernel'");
+}
+END_TEST
+
+START_TEST(load_bad_mailbox_messages_zero)
+{
+  expect_bad("bad_mailbox_zero.yaml",
+             "2:21: limits.mailbox_messages: expected an integer from 1 to "
+             "4294967295, got '0'");
 }
 END_TEST
 
@@ -1104,6 +1140,9 @@ config_suite(void)
   tcase_add_test(tc, load_shards_number_and_auto);
   tcase_add_test(tc, load_stream_limits);
   tcase_add_test(tc, load_bad_shards_out_of_range);
+  tcase_add_test(tc, load_udp_steering_off_and_mailbox_bound);
+  tcase_add_test(tc, load_bad_udp_steering);
+  tcase_add_test(tc, load_bad_mailbox_messages_zero);
   tcase_add_test(tc, load_bad_max_transactions_zero);
   suite_add_tcase(s, tc);
 

@@ -199,6 +199,34 @@ START_TEST(mailbox_full_returns_elimit_and_mail_stays_callers)
 }
 END_TEST
 
+START_TEST(mailbox_post_within_bounds_data_not_control)
+{
+  test_mail_t *data = new_mail(0, 2), *ctl = new_mail(0, 2);
+
+  /* No bound of its own: each post says how many may wait. */
+  ck_assert_int_eq(cay__mailbox_init(&mb, &loop, on_mail, &seen, 0), 0);
+  for (unsigned i = 0; i < 2; i++)
+    ck_assert_int_eq(cay__mailbox_post_within(&mb, &new_mail(0, i)->mail, 2),
+                     0);
+
+  ck_assert_int_eq(cay__mailbox_post_within(&mb, &data->mail, 2), CAY_ELIMIT);
+  ck_assert_ptr_null(data->mail.next);
+  /* Control mail (no limit) still gets in behind the bounded data. */
+  ck_assert_int_eq(cay__mailbox_post(&mb, &ctl->mail), 0);
+  ck_assert_uint_eq(mb.pending, 3);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  ck_assert_uint_eq(seen.n, 3);
+  ck_assert_int_eq(seen.out_of_order, 0);
+  /* Drained: there is room again. */
+  data->seq = 3;
+  ck_assert_int_eq(cay__mailbox_post_within(&mb, &data->mail, 2), 0);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  ck_assert_uint_eq(seen.n, 4);
+  ck_assert_int_eq(seen.out_of_order, 0);
+  close_mailbox();
+}
+END_TEST
+
 START_TEST(mailbox_post_after_close_returns_estate)
 {
   test_mail_t *late = new_mail(0, 0);
@@ -349,6 +377,7 @@ mailbox_suite(void)
   tcase_add_test(tc, mailbox_post_from_dispatch_waits_for_next_wakeup);
   tcase_add_test(tc, mailbox_direct_drain_leaves_empty_wakeup_uncounted);
   tcase_add_test(tc, mailbox_full_returns_elimit_and_mail_stays_callers);
+  tcase_add_test(tc, mailbox_post_within_bounds_data_not_control);
   tcase_add_test(tc, mailbox_post_after_close_returns_estate);
   tcase_add_test(tc, mailbox_close_dispatches_what_was_posted);
   tcase_add_test(tc, mailbox_post_from_dispatch_during_close_is_refused);
