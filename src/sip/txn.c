@@ -726,11 +726,16 @@ invite_client_response(cay__txn_t *t, msg_t *msg, int status)
   cay__shard_timer_stop(ep->shard, &t->t_retx);
   cay__shard_timer_stop(ep->shard, &t->t_end);
   if (status < 300) {
-    /* RFC 6026: Accepted; M = 64*T1. The request is no longer needed. */
+    /* RFC 6026: Accepted; M = 64*T1. The request is no longer needed,
+     * parsed or as bytes: Accepted sends nothing (the TU ACKs each 2xx),
+     * and a bridged call would otherwise keep its INVITE for 32 s. */
     t->state = CAY__TXN_ACCEPTED;
     t->first_2xx_tag = cay__txn_to_tag_hash(sip_object(msg));
     msg_destroy(t->req);
     t->req = NULL;
+    cay__free(t->out);
+    t->out = NULL;
+    t->outlen = 0;
     start_timer(t, &t->t_wait, 64ull * ep->t1_ms);
   } else {
     /* 17.1.1.3: the ACK, kept for retransmitted finals; D = 32 s. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cay/errno.h"
+#include "core/alloc.h"
 #include "dialog/session_int.h"
 #include "support/peer.h"
 
@@ -213,6 +214,48 @@ START_TEST(uac_15_1_1_hangup_sends_bye_and_200_ends_it)
   ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_TERMINATED);
   ck_assert_int_eq(r.statuses[r.n - 1], 200);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
+/* One call from INVITE to the 200 of our BYE. */
+static void
+call_and_hang_up(peer_t *p, record_t *r)
+{
+  cay__session_t *s = call(p, r);
+  unsigned first = p->nsent - 1;
+
+  respond(p, first, "200", "uas3", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
+  ck_assert_int_eq(cay_session_hangup(s), 0);
+  int bye = peer_find_last(p, 0, "BYE");
+  ck_assert_int_ge(bye, 0);
+  respond(p, (unsigned)bye, "200", NULL, NULL);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+}
+
+START_TEST(uac_6026_7_2_accepted_keeps_only_transaction_and_key)
+{
+  /* RFC 6026 section 7.2: the INVITE client transaction stays Accepted
+   * for timer M = 64*T1 after its 2xx, to pass copies to the TU, but it
+   * sends nothing more: it keeps the transaction and its matching key,
+   * not the INVITE (about 700 bytes per bridged call for 32 s). */
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 }, r2 = { 0 };
+
+  call_and_hang_up(p, &r); /* warms the tables that never shrink */
+  peer_advance(p, 64 * T1);
+  long live = cay__alloc_live();
+
+  call_and_hang_up(p, &r2);
+  peer_advance(p, 5000); /* timer K of the BYE (T4) */
+  ck_assert_int_eq(cay__alloc_live() - live, 2);
+  /* A copy of the 2xx still gets its ACK, built by the TU. */
+  unsigned n = p->nsent;
+  respond(p, n - 3, "200", "uas3", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
+  ck_assert_uint_eq(p->nsent, n + 1);
+  ck_assert_str_eq(peer_method(p, n), "ACK");
+  peer_advance(p, 64 * T1);
+  ck_assert_int_eq(cay__alloc_live(), live);
   peer_free(p);
 }
 END_TEST
@@ -557,6 +600,7 @@ main(void)
   tcase_add_test(tc, uac_17_1_1_3_failure_is_acked_by_the_transaction);
   tcase_add_test(tc, uac_9_1_cancel_waits_for_a_provisional);
   tcase_add_test(tc, uac_15_1_1_hangup_sends_bye_and_200_ends_it);
+  tcase_add_test(tc, uac_6026_7_2_accepted_keeps_only_transaction_and_key);
   tcase_add_test(tc, uac_15_1_2_their_bye_ends_our_call);
   tcase_add_test(tc, uac_drain_cancels_a_ringing_call);
   tcase_add_test(tc, uac_8_1_2_name_in_uri_is_refused);
