@@ -58,8 +58,8 @@ typedef struct cay__worker {
   cay__addr_t tcp_addr[CAY_CONFIG_MAX_LISTEN];
   unsigned n_tcp;
   uv_timer_t grace;
-  uint64_t full_warn_ms; /* shard clock of the last "mailbox full" line */
-  uint64_t full_drops;   /* dropped for full mailboxes since that line */
+  uint64_t full_warn_next; /* shard clock: the next "mailbox full" line */
+  uint64_t full_drops;     /* dropped for full mailboxes since that line */
   int shard_up, mb_open, grace_open, layers_up;
   int draining, drained, exiting;
   unsigned open_handles;
@@ -84,11 +84,11 @@ struct cay_server {
   cay_stats_t totals;
   cay_server_close_cb close_cb;
   void *close_arg;
-  /* Shard 0 only: the live gather in flight (cay_server_stats_gather()).
-   * seq 0: none. An answer with another seq is of a gather given up. */
-  uint64_t gather_seq, gather_last;
-  unsigned gather_missing; /* shards yet to answer */
-  unsigned char gather_in[CAY_MAX_SHARDS];
+  /* Shard 0 only: the live gather (cay_server_stats_gather()), in flight
+   * while gather_cb is set. An answer with another seq is of a gather
+   * given up. */
+  uint64_t gather_seq;
+  unsigned char gather_in[CAY_MAX_SHARDS]; /* answered, by shard */
   cay_stats_t gather_stats[CAY_MAX_SHARDS];
   cay_server_stats_cb gather_cb;
   void *gather_arg;

@@ -11,9 +11,9 @@
  *   gather -> ASK to 1..N-1 -> each answers STATS (or, if it stopped
  *   meanwhile, its FINAL answers) -> with every shard in: the callback.
  *
- * One gather is in flight at a time. Each has a sequence number; an
- * answer with another number belongs to a gather that was given up (a
- * question that could not be sent) and is dropped.
+ * One gather is in flight at a time (gather_cb set). Each has a sequence
+ * number; an answer with an older one belongs to a gather that was given
+ * up (a question that could not be sent) and is dropped.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,16 +58,16 @@ gather_answer(cay_server_t *srv, unsigned from, const cay_stats_t *st)
   cay_stats_t total;
   void *arg;
 
-  if (srv->gather_seq == 0 || srv->gather_in[from])
+  if (srv->gather_cb == NULL || srv->gather_in[from])
     return;
   srv->gather_in[from] = 1;
   srv->gather_stats[from] = *st;
-  if (--srv->gather_missing > 0)
-    return;
+  for (unsigned i = 0; i < srv->nshards; i++)
+    if (!srv->gather_in[i])
+      return;
   /* Ended before the callback runs: it may start the next gather. */
   cb = srv->gather_cb;
   arg = srv->gather_arg;
-  srv->gather_seq = 0;
   srv->gather_cb = NULL;
   cay__stats_sum(srv->gather_stats, srv->nshards, &total);
   CAY_DEBUG(0, "live counters of %u shards gathered (%llu calls)", srv->nshards,
@@ -93,33 +93,30 @@ cay__server_gather_final(cay_server_t *srv, unsigned from)
 int
 cay_server_stats_gather(cay_server_t *srv, cay_server_stats_cb cb, void *arg)
 {
-  uint64_t seq;
   int err;
 
-  if (!srv->started || srv->finished || srv->gather_seq != 0 || cb == NULL)
+  if (!srv->started || srv->finished || srv->gather_cb != NULL || cb == NULL)
     return CAY_ESTATE;
-  seq = ++srv->gather_last;
-  srv->gather_seq = seq;
+  srv->gather_seq++;
   srv->gather_cb = cb;
   srv->gather_arg = arg;
-  srv->gather_missing = srv->nshards;
   memset(srv->gather_in, 0, sizeof srv->gather_in);
-  /* Shards 1..N-1 first, so that a failure leaves nothing half done:
-   * answers to a question already sent carry a seq nobody waits for. */
+  /* Shards 1..N-1 first: the gather cannot end before shard 0 is in, so
+   * a failure leaves nothing half done (answers to a question already
+   * sent carry a seq nobody waits for). */
   for (unsigned i = 1; i < srv->nshards; i++) {
-    if (srv->final_in[i])
+    if (srv->final_in[i]) {
+      gather_answer(srv, i, &srv->shard_stats[i]);
       continue;
-    err = cay__worker_post_ctl(srv->workers[i], MAIL_STATS_ASK, 0, seq, NULL);
+    }
+    err = cay__worker_post_ctl(srv->workers[i], MAIL_STATS_ASK, 0,
+                               srv->gather_seq, NULL);
     /* CAY_ESTATE: it stopped after its FINAL went out; that answers. */
     if (err && err != CAY_ESTATE) {
-      srv->gather_seq = 0;
       srv->gather_cb = NULL;
       return err;
     }
   }
-  for (unsigned i = 1; i < srv->nshards; i++)
-    if (srv->final_in[i])
-      gather_answer(srv, i, &srv->shard_stats[i]);
   /* Shard 0 is this thread: its counters are read here, last, since with
    * one shard (or every other one stopped) that ends the gather. */
   gather_answer(srv, 0,

@@ -98,7 +98,7 @@ warn_full(cay__worker_t *w, unsigned owner)
   uint64_t now = cay__shard_now(&w->shard);
 
   w->full_drops++;
-  if (w->full_warn_ms != 0 && now - w->full_warn_ms < FULL_WARN_MS)
+  if (now < w->full_warn_next)
     return;
   CAY_WARN(SHARD_NO(w),
            "shard %u has %u messages waiting (limits.mailbox_messages): "
@@ -106,7 +106,7 @@ warn_full(cay__worker_t *w, unsigned owner)
            "such line",
            owner, w->srv->cfg.mailbox_messages,
            (unsigned long long)w->full_drops);
-  w->full_warn_ms = now ? now : 1;
+  w->full_warn_next = now + FULL_WARN_MS;
   w->full_drops = 0;
 }
 
