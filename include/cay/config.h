@@ -21,7 +21,8 @@
  *   log: { level: info }            # error | warn | info | debug
  *   limits: { max_transactions: 100000, max_message_bytes: 65535,
  *             max_headers: 256, tcp_max_connections: 10000,
- *             tcp_idle_timeout_s: 300, mailbox_messages: 65536 }
+ *             tcp_idle_timeout_s: 300, mailbox_messages: 65536,
+ *             udp_max_request_bytes: 1300 }   # 0 = no limit
  *   session_timers: { expires_s: 1800, min_se_s: 90 }
  *                                   # RFC 4028; expires_s 0 = off;
  *                                   # min_se_s >= 90, expires_s >= min_se_s
@@ -146,6 +147,12 @@ typedef struct cay_config {
                                    not yet handled by it; above, a handed-over
                                    message is dropped (counted in `dropped`,
                                    UDP peers retransmit); default 65536 */
+  unsigned udp_max_request_bytes; /* RFC 3261 18.1.1: a request larger than
+                                     this that would go over UDP goes over
+                                     TCP when Cay listens on TCP, and back
+                                     over UDP if the connection is refused;
+                                     default 1300, 0 = no limit, at most
+                                     65535 */
   /* RFC 4028 session timers. Cay honours a peer's Session-Expires in any
    * case; it asks for one in the INVITEs it sends when expires_s > 0. */
   unsigned session_expires_s; /* interval asked for, default 1800, 0 = off */

@@ -465,6 +465,13 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
     cay__mod_response(s, txn_id, status, msg);
     return;
   }
+  if (s->state == CAY__SESSION_CALLING || s->state == CAY__SESSION_EARLY) {
+    /* The INVITE may have gone over TCP for its size and even come back
+     * to UDP (RFC 3261 18.1.1): requests in the dialog follow it. */
+    const cay__txn_t *t = cay__txn_lookup(ss->ep, txn_id);
+    if (t)
+      s->peer.proto = cay__txn_peer(t)->proto;
+  }
   if (status < 200) {
     /* 12.1.2: a provisional with a To tag makes an early dialog. */
     if (s->state == CAY__SESSION_CALLING && sip && sip->sip_to

@@ -63,6 +63,7 @@ cay_config_init(cay_config_t *cfg)
   cfg->shards = 1;
   cfg->udp_steering = 1;
   cfg->mailbox_messages = 65536;
+  cfg->udp_max_request_bytes = 1300;
   cfg->max_transactions = 100000;
   cfg->max_message_bytes = 65535;
   cfg->max_headers = 256;
@@ -357,6 +358,13 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
   strcpy(pb->path, "limits.mailbox_messages");
   if (c->mailbox_messages < 1) {
     cay__errmsg(err, errlen, "limits.mailbox_messages must be at least 1");
+    return CAY_ECONFIG;
+  }
+  strcpy(pb->path, "limits.udp_max_request_bytes");
+  if (c->udp_max_request_bytes > 65535) {
+    cay__errmsg(err, errlen,
+                "limits.udp_max_request_bytes (%u) must be at most 65535",
+                c->udp_max_request_bytes);
     return CAY_ECONFIG;
   }
   strcpy(pb->path, "limits.max_transactions");

@@ -84,6 +84,7 @@ struct file_limits {
   char *tcp_max_connections;
   char *tcp_idle_timeout_s;
   char *mailbox_messages;
+  char *udp_max_request_bytes;
 };
 
 struct file_session_timers {

@@ -83,6 +83,7 @@ static const cyaml_schema_field_t limits_fields[] = {
   STR("tcp_max_connections", struct file_limits, tcp_max_connections),
   STR("tcp_idle_timeout_s", struct file_limits, tcp_idle_timeout_s),
   STR("mailbox_messages", struct file_limits, mailbox_messages),
+  STR("udp_max_request_bytes", struct file_limits, udp_max_request_bytes),
   CYAML_FIELD_END,
 };
 
@@ -471,6 +472,12 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
       && (rc = cay__config_parse_uint(lc, "limits.mailbox_messages",
                                       t->limits->mailbox_messages, 1, UINT_MAX,
                                       &c->mailbox_messages))
+             != 0)
+    return rc;
+  if (t->limits
+      && (rc = cay__config_parse_uint(lc, "limits.udp_max_request_bytes",
+                                      t->limits->udp_max_request_bytes, 0,
+                                      65535, &c->udp_max_request_bytes))
              != 0)
     return rc;
   if (t->limits

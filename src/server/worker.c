@@ -493,6 +493,8 @@ cay__worker_layers_init(cay__worker_t *w, const char *sent_by)
   err = cay__endpoint_init(&w->ep, &w->shard, &none, send_peer, w, sent_by);
   if (err)
     return err;
+  /* RFC 3261 18.1.1 needs a TCP transport to move large requests to. */
+  w->ep.udp_max_request = w->n_tcp ? w->srv->cfg.udp_max_request_bytes : 0;
   err = cay__sessions_init(&w->ss, &w->ep, &w->srv->cfg);
   w->ss.nshards = w->srv->nshards;
   if (err) {

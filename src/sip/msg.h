@@ -158,6 +158,23 @@ typedef struct cay__req_text {
 long cay__msg_request_encode(const cay__req_text_t *r, char *buf, size_t size);
 
 /**
+ * Change the transport of the top Via of the serialized request @p data
+ * between UDP and TCP, in place (both names are three bytes, so nothing
+ * moves): RFC 3261 section 18.1.1, a request sent over another transport
+ * than its top Via names must have that Via changed. The top Via is the
+ * first header line named Via or v (any case); its value must begin
+ * "SIP/2.0/UDP" or "SIP/2.0/TCP" (any case) followed by white space.
+ *
+ * @param data   The request's bytes (request line, headers, ...). Changed
+ *               in place; never read past @p len.
+ * @param proto  CAY__UDP or CAY__TCP: the transport to write.
+ * @return 0, or -EINVAL: no header section end, no Via, or a top Via that
+ *         is not SIP/2.0 over UDP or TCP (@p data is then unchanged).
+ * @thread any
+ */
+int cay__msg_set_via_transport(char *data, size_t len, int proto);
+
+/**
  * Build a request (RFC 3261 section 8.1.1 and, in a dialog, 12.2.1.1):
  * Request-URI, one Via (SIP/2.0/UDP with rport), Max-Forwards 70, From, To,
  * Call-ID, CSeq, Route, Contact, User-Agent, body with Content-Type and

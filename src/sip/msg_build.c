@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
@@ -546,6 +547,51 @@ cay__msg_cancel_for(msg_t *invite)
   if (!iv || !iv->sip_to)
     return NULL;
   return derived_request(invite, iv->sip_to, sip_method_cancel, "CANCEL");
+}
+
+/* True when the header line at @p p (up to @p end) is named @p name. */
+static int
+header_named(const char *p, const char *end, const char *name, size_t n)
+{
+  if ((size_t)(end - p) <= n || strncasecmp(p, name, n) != 0)
+    return 0;
+  p += n;
+  while (p < end && (*p == ' ' || *p == '\t'))
+    p++;
+  return p < end && *p == ':';
+}
+
+int
+cay__msg_set_via_transport(char *data, size_t len, int proto)
+{
+  static const char sip20[] = "SIP/2.0/";
+  char *end = data + len;
+  char *line = memchr(data, '\n', len); /* past the request line */
+
+  while (line != NULL && ++line < end && *line != '\r' && *line != '\n') {
+    char *eol = memchr(line, '\n', (size_t)(end - line));
+    char *p;
+
+    if (eol == NULL)
+      return -EINVAL;
+    if (!header_named(line, eol, "via", 3)
+        && !header_named(line, eol, "v", 1)) {
+      line = eol;
+      continue;
+    }
+    p = memchr(line, ':', (size_t)(eol - line)) + 1;
+    while (p < eol && (*p == ' ' || *p == '\t'))
+      p++;
+    if (eol - p < (long)sizeof sip20 + 3 || strncasecmp(p, sip20, 8) != 0)
+      return -EINVAL;
+    p += 8;
+    if ((strncasecmp(p, "UDP", 3) != 0 && strncasecmp(p, "TCP", 3) != 0)
+        || (p[3] != ' ' && p[3] != '\t'))
+      return -EINVAL;
+    memcpy(p, proto == CAY__TCP ? "TCP" : "UDP", 3);
+    return 0;
+  }
+  return -EINVAL;
 }
 
 long

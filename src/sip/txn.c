@@ -1,8 +1,9 @@
 /*
  * Transaction state machines (RFC 3261 section 17, RFC 6026): INVITE and
- * non-INVITE server transactions, non-INVITE client transactions. Only
- * unreliable transport (UDP) timers so far: G, E retransmit; I, J, K are
- * T4, 64*T1, T4 (section 17.1.2.2, 17.2.1, 17.2.2).
+ * non-INVITE server and client transactions, with their timers (RFC 3261
+ * A to K, RFC 6026 L and M; over TCP only those that do not retransmit).
+ * The choice of transport and transport errors: txn_transport.c; INVITE
+ * server transactions in Accepted: txn_accepted.c.
  */
 #include "sip/txn_int.h"
 
@@ -72,8 +73,8 @@ send_out(cay__txn_t *t, int retransmit)
                                   retransmit);
 }
 
-static void
-start_timer(cay__txn_t *t, cay__timer_t *tm, uint64_t ms)
+void
+cay__txn_start_timer(cay__txn_t *t, cay__timer_t *tm, uint64_t ms)
 {
   /* A timer that cannot be armed (no memory for the heap) would leave the
    * transaction alive forever: end it now instead. */
@@ -121,7 +122,7 @@ on_retx(cay__timer_t *tm)
     /* Timer E in Proceeding: every T2. */
     t->interval_ms = ep->t2_ms;
   }
-  start_timer(t, &t->t_retx, t->interval_ms);
+  cay__txn_start_timer(t, &t->t_retx, t->interval_ms);
 }
 
 static void
@@ -215,7 +216,7 @@ cay__txn_server_retransmit(cay__txn_t *t, msg_t *msg, sip_t *sip)
       t->state = CAY__TXN_CONFIRMED;
       cay__shard_timer_stop(ep->shard, &t->t_retx);
       cay__shard_timer_stop(ep->shard, &t->t_end);
-      start_timer(t, &t->t_wait, reliable(t) ? 0 : ep->t4_ms);
+      cay__txn_start_timer(t, &t->t_wait, reliable(t) ? 0 : ep->t4_ms);
     } else if (t->state == CAY__TXN_ACCEPTED && ep->tu.on_ack) {
       /* RFC 6026 section 7.1: an ACK matching an Accepted transaction is
        * passed to the TU. */
@@ -307,19 +308,19 @@ respond_bytes(cay__txn_t *t, int status, const char *data, size_t len,
   if (t->invite && status < 300) {
     t->state = CAY__TXN_ACCEPTED; /* RFC 6026: timer L = 64*T1 */
     if (cay__txn_move_to_accepted(t) != 0)
-      start_timer(t, &t->t_wait, 64ull * ep->t1_ms);
+      cay__txn_start_timer(t, &t->t_wait, 64ull * ep->t1_ms);
   } else if (t->invite) {
     /* 17.2.1: G = T1 on an unreliable transport only; H = 64*T1. */
     t->state = CAY__TXN_COMPLETED;
     t->interval_ms = ep->t1_ms;
     if (!reliable(t))
-      start_timer(t, &t->t_retx, t->interval_ms);
+      cay__txn_start_timer(t, &t->t_retx, t->interval_ms);
     if (t->state == CAY__TXN_COMPLETED)
-      start_timer(t, &t->t_end, 64ull * ep->t1_ms);
+      cay__txn_start_timer(t, &t->t_end, 64ull * ep->t1_ms);
   } else {
     /* 17.2.2: J = 64*T1 on UDP, 0 on a reliable transport. */
     t->state = CAY__TXN_COMPLETED;
-    start_timer(t, &t->t_wait, reliable(t) ? 0 : 64ull * ep->t1_ms);
+    cay__txn_start_timer(t, &t->t_wait, reliable(t) ? 0 : 64ull * ep->t1_ms);
   }
   return err;
 }
@@ -540,7 +541,10 @@ client_start(cay__txn_t *t, const cay__peer_t *dst, cay_id_t tu_id,
   t->tu_id = tu_id;
   t->state = t->invite ? CAY__TXN_CALLING : CAY__TXN_TRYING;
   cay__htab_insert(&ep->client_txns, &t->hnode, cay__hash(t->key, t->keylen));
+  cay__txn_choose_transport(t);
   err = send_out(t, 0);
+  if (err && cay__txn_undo_transport(t))
+    err = send_out(t, 0);
   if (err) {
     /* 17.1.4: a transport error ends the transaction; the caller learns it
      * from the return value. */
@@ -551,9 +555,9 @@ client_start(cay__txn_t *t, const cay__peer_t *dst, cay_id_t tu_id,
    * 17.1.1.2: timers A and B likewise for an INVITE. */
   t->interval_ms = ep->t1_ms;
   if (!reliable(t))
-    start_timer(t, &t->t_retx, t->interval_ms);
+    cay__txn_start_timer(t, &t->t_retx, t->interval_ms);
   if (t->state == CAY__TXN_TRYING || t->state == CAY__TXN_CALLING)
-    start_timer(t, &t->t_end, 64ull * ep->t1_ms);
+    cay__txn_start_timer(t, &t->t_end, 64ull * ep->t1_ms);
   if (txn_id)
     *txn_id = t->id;
   return 0;
@@ -587,8 +591,8 @@ cay__txn_request_send_bytes(cay__endpoint_t *ep, const char *data, size_t len,
   return client_start(t, dst, tu_id, txn_id);
 }
 
-static void
-tell_tu(cay__txn_t *t, int status, msg_t *msg)
+void
+cay__txn_tell_tu(cay__txn_t *t, int status, msg_t *msg)
 {
   cay__endpoint_t *ep = t->ep;
 
@@ -628,55 +632,11 @@ send_cancel(cay__txn_t *t)
   return cay__txn_request_send(t->ep, cancel, &t->peer, 0, NULL);
 }
 
-static int
-waits_on(const cay__txn_t *t, const cay__peer_t *peer)
-{
-  return !t->server && t->peer.proto == peer->proto
-         && cay__addr_eq(&t->peer.addr, &peer->addr)
-         && (t->state == CAY__TXN_CALLING || t->state == CAY__TXN_TRYING
-             || t->state == CAY__TXN_PROCEEDING);
-}
-
 void
 cay__txn_trying_later(cay__txn_t *t)
 {
   if (t->server && t->invite && t->status == 0)
-    start_timer(t, &t->t_retx, 200);
-}
-
-void
-cay__txn_transport_error(cay__endpoint_t *ep, const cay__peer_t *peer)
-{
-  cay__htab_t *tab = &ep->client_txns;
-  cay_id_t few[64], *ids = few;
-  size_t n = 0, max = 0;
-
-  /* Collect the ids first, in one pass: the TU may send new requests
-   * when told, and those are not part of this failure. */
-  for (size_t i = 0; i < tab->nbuckets; i++)
-    for (cay__hnode_t *h = tab->buckets[i]; h; h = h->next)
-      max += waits_on((cay__txn_t *)((char *)h - offsetof(cay__txn_t, hnode)),
-                      peer);
-  if (max > 64 && (ids = cay__malloc(max * sizeof *ids)) == NULL) {
-    ids = few;
-    max = 64; /* the rest end at their own timeout */
-  }
-  for (size_t i = 0; i < tab->nbuckets; i++)
-    for (cay__hnode_t *h = tab->buckets[i]; h && n < max; h = h->next) {
-      cay__txn_t *t = (cay__txn_t *)((char *)h - offsetof(cay__txn_t, hnode));
-      if (waits_on(t, peer))
-        ids[n++] = t->id;
-    }
-  for (size_t i = 0; i < n; i++) {
-    cay__txn_t *t = cay__idtab_get(&ep->shard->ids, ids[i]);
-    if (t == NULL)
-      continue;
-    CAY_DEBUG((int)ep->shard->index, "transport error: transaction ends");
-    cay__txn_terminate(t); /* freed after this event: t stays readable */
-    tell_tu(t, 503, NULL);
-  }
-  if (ids != few)
-    cay__free(ids);
+    cay__txn_start_timer(t, &t->t_retx, 200);
 }
 
 int
@@ -703,7 +663,8 @@ invite_client_response(cay__txn_t *t, msg_t *msg, int status)
 
   if (t->state == CAY__TXN_ACCEPTED) {
     if (status / 100 == 2)
-      tell_tu(t, status, msg); /* a copy or another fork: the TU ACKs */
+      cay__txn_tell_tu(t, status,
+                       msg); /* a copy or another fork: the TU ACKs */
     return;
   }
   if (t->state == CAY__TXN_COMPLETED) {
@@ -718,7 +679,7 @@ invite_client_response(cay__txn_t *t, msg_t *msg, int status)
     t->status = status;
     if (t->cancel_wanted)
       send_cancel(t); /* 9.1: any provisional, 100 included */
-    tell_tu(t, status, msg);
+    cay__txn_tell_tu(t, status, msg);
     return;
   }
   t->status = status;
@@ -736,7 +697,7 @@ invite_client_response(cay__txn_t *t, msg_t *msg, int status)
     cay__free(t->out);
     t->out = NULL;
     t->outlen = 0;
-    start_timer(t, &t->t_wait, 64ull * ep->t1_ms);
+    cay__txn_start_timer(t, &t->t_wait, 64ull * ep->t1_ms);
   } else {
     /* 17.1.1.3: the ACK, kept for retransmitted finals; D = 32 s. */
     msg_t *invite = client_request(t);
@@ -757,9 +718,9 @@ invite_client_response(cay__txn_t *t, msg_t *msg, int status)
     }
     if (ack)
       msg_destroy(ack);
-    start_timer(t, &t->t_wait, reliable(t) ? 0 : 32000);
+    cay__txn_start_timer(t, &t->t_wait, reliable(t) ? 0 : 32000);
   }
-  tell_tu(t, status, msg);
+  cay__txn_tell_tu(t, status, msg);
 }
 
 void
@@ -783,9 +744,9 @@ cay__txn_client_response(cay__txn_t *t, msg_t *msg, sip_t *sip)
   cay__txn_settle(t);
   cay__shard_timer_stop(ep->shard, &t->t_retx);
   cay__shard_timer_stop(ep->shard, &t->t_end);
-  tell_tu(t, status, msg);
+  cay__txn_tell_tu(t, status, msg);
   /* Timer K = T4 on UDP, 0 on a reliable transport. The TU may have ended
    * everything meanwhile. */
   if (t->state == CAY__TXN_COMPLETED)
-    start_timer(t, &t->t_wait, reliable(t) ? 0 : ep->t4_ms);
+    cay__txn_start_timer(t, &t->t_wait, reliable(t) ? 0 : ep->t4_ms);
 }

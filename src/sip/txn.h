@@ -140,8 +140,17 @@ struct cay__endpoint {
     cay__txn_t *view;                /* see cay__txn_find_cancelled() */
     uint8_t key[CAY__HASH_KEYBYTES]; /* of cay__accepted_hash() */
   } accepted;
-  unsigned live_txns;  /* transactions and Accepted records */
-  char sent_by[64];    /* host:port for Via and Contact of what Cay sends */
+  unsigned live_txns;     /* transactions and Accepted records */
+  char sent_by[64];       /* host:port for Via and Contact of what Cay sends */
+  size_t udp_max_request; /* RFC 3261 18.1.1: a larger request that would
+                             go over UDP goes over TCP; 0 = never (also
+                             when the shard has no TCP listener) */
+  /* Targets that refused such a TCP connection lately: large requests to
+   * them go straight over UDP until until_ms (shard clock). */
+  struct {
+    cay__addr_t addr;
+    uint64_t until_ms;
+  } tcp_refused[8];
   int draining;        /* new INVITE -> 503 */
   char scratch[65536]; /* encoding buffer of cay__txn_reply_encoded() */
 };

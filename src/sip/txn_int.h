@@ -17,9 +17,11 @@ struct cay__txn {
   unsigned cancel_sent : 1;   /* INVITE client: its CANCEL is out */
   unsigned from_bytes : 1;    /* client: started from bytes, req parsed
                                  from out when needed */
-  unsigned moved : 1; /* INVITE server: went on as an Accepted entry; this
-                         struct only waits for its deferred free */
-  unsigned view : 1;  /* ep->accepted.view: a stand-in for an entry */
+  unsigned moved : 1;    /* INVITE server: went on as an Accepted entry; this
+                            struct only waits for its deferred free */
+  unsigned view : 1;     /* ep->accepted.view: a stand-in for an entry */
+  unsigned for_size : 1; /* client: over TCP instead of UDP for its size
+                            (RFC 3261 18.1.1), UDP again if refused */
   cay__txn_state_t state;
   int status; /* last response sent or received */
   msg_t *req; /* server: the request, until the final response */
@@ -110,6 +112,16 @@ cay__txn_t *cay__txn_server_new(cay__endpoint_t *ep, msg_t *msg, char *key,
 void cay__txn_server_retransmit(cay__txn_t *t, msg_t *msg, sip_t *sip);
 void cay__txn_client_response(cay__txn_t *t, msg_t *msg, sip_t *sip);
 void cay__txn_terminate(cay__txn_t *t);
+/* Arm @p tm of @p t @p ms from now; ends @p t when no memory for it. */
+void cay__txn_start_timer(cay__txn_t *t, cay__timer_t *tm, uint64_t ms);
+/* Hand a response (or @p status alone, msg NULL) to @p t's TU. */
+void cay__txn_tell_tu(cay__txn_t *t, int status, msg_t *msg);
+/* 18.1.1 before the first send of client transaction @p t (peer and bytes
+ * set): a request too large for UDP goes over TCP (txn_transport.c). */
+void cay__txn_choose_transport(cay__txn_t *t);
+/* After the first send failed: @p t back over UDP if it had been moved to
+ * TCP for its size. @return 1 if so (send again), else 0. */
+int cay__txn_undo_transport(cay__txn_t *t);
 /* The final response went out or came in: no longer counted live. */
 void cay__txn_settle(cay__txn_t *t);
 

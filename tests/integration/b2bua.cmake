@@ -170,3 +170,29 @@ cay_b2bua_test(b2bua_shards4_race_asan 150
   -- -m 2000 -r 200)
 set_tests_properties(integration.b2bua_shards4_race_asan PROPERTIES
   RUN_SERIAL TRUE LABELS "integration;shards")
+
+# RFC 3261 section 18.1.1: the caller's INVITE (UDP) carries a large SDP,
+# so the B leg's INVITE is over limits.udp_max_request_bytes (1300). Cay
+# listens on TCP too and the route target names no transport: the INVITE
+# must go over TCP, and the ACK and BYE follow it. The callee listens on
+# TCP only, so a call completes only if they do.
+cay_b2bua_test(b2bua_large_invite_over_tcp 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_large.xml
+  --cay-tcp --callee-tcp
+  --sipp-timeout 30
+  --expect calls_in=200 --expect calls_out_answered=200
+  --expect byes_sent=200 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=200
+  -- -m 200 -r 100)
+
+# The same INVITE to a callee on UDP only: the TCP connection is refused,
+# and Cay sends the INVITE over UDP instead (18.1.1), saying so once.
+cay_b2bua_test(b2bua_large_invite_tcp_refused_udp 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_large.xml
+  --cay-tcp
+  --sipp-timeout 30
+  --expect calls_in=200 --expect calls_out_answered=200
+  --expect byes_sent=200 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=200
+  --expect-log "refused a connection for a request of [0-9]+ bytes: sent over UDP instead"
+  -- -m 200 -r 100)

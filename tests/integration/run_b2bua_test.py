@@ -11,20 +11,21 @@ Usage (everything after `--` goes to the caller SIPp unchanged):
 
 Steps:
  1. Start the callee SIPp (UAS: `-sn uas` or --callee-scenario FILE) on a
-    free port, `-t t1` with --tcp, and wait until it holds the port.
+    free port, `-t t1` with --tcp or --callee-tcp, and wait until it
+    holds the port.
  2. Write the cay config: --route-yaml with @CALLEE_PORT@ replaced, or a
     default table of one route forwarding every INVITE to
     sip:${ruri_user}@127.0.0.1:PORT (;transport=tcp with --tcp), with any
     --route-opt KEY=VALUE lines added. Start cay on a free port (UDP, and
-    TCP on the same port with --tcp), -s N with --shards, and wait until it
-    answers OPTIONS.
+    TCP on the same port with --tcp or --cay-tcp), -s N with --shards,
+    and wait until it answers OPTIONS.
  3. Run the caller SIPp (UAC) against cay, as run_sipp_test.py does.
  4. SIGTERM cay (it drains and prints its summary), then SIGUSR1 the
     callee (SIPp's graceful quit: running calls finish, counters dumped).
  5. Judge: caller exit code 0, no failed calls, -m successful calls;
     callee exit code 0, no failed calls, --callee-calls (default -m)
-    successful calls; cay exit code 0 and every --expect on its summary;
-    every --caller-count / --callee-count on SIPp's per-message counts.
+    successful calls; cay exit code 0, every --expect on its summary and
+    every --expect-log on its log; every --caller-count / --callee-count on SIPp's per-message counts.
  6. Print `PASS ...` or `FAIL ...: reasons`, and on failure the tails of
     cay's log and both SIPp reports. Exit 0 or 1.
 
@@ -95,6 +96,10 @@ def parse_args(argv):
     p.add_argument("--tcp", action="store_true",
                    help="TCP on both legs: caller -t t1, cay listens on "
                         "TCP, route target ;transport=tcp, callee -t t1")
+    p.add_argument("--cay-tcp", action="store_true",
+                   help="cay listens on TCP too (the caller stays on UDP)")
+    p.add_argument("--callee-tcp", action="store_true",
+                   help="the callee listens on TCP only (-t t1)")
     p.add_argument("--route-yaml", default=None,
                    help="the cay config (routes:...), @CALLEE_PORT@ "
                         "replaced; default: forward every INVITE to the "
@@ -110,6 +115,9 @@ def parse_args(argv):
                    help="KEY=VALUE: replace @KEY@ in the scenarios")
     p.add_argument("--expect", action="append", default=[],
                    help="check on cay's summary: key=N, key>=N, key<N, ...")
+    p.add_argument("--expect-log", action="append", default=[],
+                   help="a regular expression some line of cay's log must "
+                        "match")
     p.add_argument("--caller-count", action="append", default=[],
                    help="check on the caller's message counts, e.g. "
                         "BYE_Recv>=1")
@@ -262,7 +270,7 @@ def start_callee(args, workdir, port, scenario):
     callee = Callee(args.sipp, workdir, "callee")
     what = (["-sf", scenario] if scenario
             else ["-sn", args.callee_sn or "uas"])
-    if args.tcp:
+    if args.tcp or args.callee_tcp:
         what += ["-t", "t1"]
     extra = ["-trace_counts"] + (["-trace_msg"] if args.trace_msg else [])
     callee.start(what + ["-i", cayrun.HOST, "-p", str(port),
@@ -273,13 +281,13 @@ def start_callee(args, workdir, port, scenario):
         if callee.proc.poll() is not None:
             return callee, "callee SIPp exited with code %s at start" % (
                 callee.proc.returncode)
-        bound = (tcp_port_bound(port) if args.tcp
+        bound = (tcp_port_bound(port) if args.tcp or args.callee_tcp
                  else cayrun.udp_port_bound(cayrun.HOST, port))
         if bound:
             return callee, None
         time.sleep(0.05)
     return callee, "callee SIPp did not bind %s:%s:%d in 5 s" % (
-        "tcp" if args.tcp else "udp", cayrun.HOST, port)
+        "tcp" if args.tcp or args.callee_tcp else "udp", cayrun.HOST, port)
 
 
 def check_counts(who, counts, specs):
@@ -296,6 +304,16 @@ def counts_text(counts, specs):
     if counts is None or not keys:
         return ""
     return " " + " ".join("%s=%s" % (k, counts.get(k)) for k in keys)
+
+
+def log_problems(path, patterns):
+    """One problem per --expect-log pattern no line of cay's log matches."""
+    if not patterns:
+        return []
+    with open(path, encoding="latin-1") as f:
+        lines = f.read().splitlines()
+    return ["cay log: no line matches %r" % pat for pat in patterns
+            if not any(re.search(pat, ln) for ln in lines)]
 
 
 class Outcome:
@@ -321,7 +339,7 @@ def run_case(args):
     test = "integration.%s" % args.name
     cay = callee = caller = None
 
-    callee_port = free_port(args.tcp)
+    callee_port = free_port(args.tcp or args.callee_tcp)
     subs = substitutions(args, callee_port)
     caller_sf = (scenario_copy(args.caller_scenario, workdir, subs, "caller")
                  if args.caller_scenario else None)
@@ -332,7 +350,7 @@ def run_case(args):
     if err is None:
         cay, err = cayrun.start_cay(
             args.cay, workdir, config_text(args, subs), args.log_level,
-            tcp=args.tcp,
+            tcp=args.tcp or args.cay_tcp,
             extra_args=(["-s", str(args.shards)] if args.shards else []))
         if not args.quiet:
             print("%s: cay: %s" % (test, " ".join(cay.command())),
@@ -382,6 +400,7 @@ def run_case(args):
     result = cay.stop(args.stop_timeout)
     out.summary = result.summary
     out.problems += result.problems(args.expect, (), args.shards)
+    out.problems += log_problems(cay.stderr_path, args.expect_log)
 
     # SIGUSR1: the callee finishes its calls (timewait included) and
     # dumps its counters.

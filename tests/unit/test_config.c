@@ -415,6 +415,8 @@ START_TEST(load_udp_steering_off_and_mailbox_bound)
   ck_assert_uint_eq(cfg.shards, 4);
   ck_assert_uint_eq(cfg.udp_steering, 0);
   ck_assert_uint_eq(cfg.mailbox_messages, 128);
+  ck_assert_uint_eq(defaults.udp_max_request_bytes, 1300);
+  ck_assert_uint_eq(cfg.udp_max_request_bytes, 0);
   /* Set in code out of range: the check names the key. */
   cfg.udp_steering = 2;
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
@@ -423,6 +425,19 @@ START_TEST(load_udp_steering_off_and_mailbox_bound)
   cfg.mailbox_messages = 0;
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
   ck_assert_str_eq(err, "limits.mailbox_messages must be at least 1");
+  cfg.mailbox_messages = 1;
+  cfg.udp_max_request_bytes = 65536;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(
+      err, "limits.udp_max_request_bytes (65536) must be at most 65535");
+}
+END_TEST
+
+START_TEST(load_bad_udp_max_request_bytes)
+{
+  expect_bad("bad_udp_max_request.yaml",
+             "2:26: limits.udp_max_request_bytes: expected an integer from 0 "
+             "to 65535, got '70000'");
 }
 END_TEST
 
@@ -1143,6 +1158,7 @@ config_suite(void)
   tcase_add_test(tc, load_udp_steering_off_and_mailbox_bound);
   tcase_add_test(tc, load_bad_udp_steering);
   tcase_add_test(tc, load_bad_mailbox_messages_zero);
+  tcase_add_test(tc, load_bad_udp_max_request_bytes);
   tcase_add_test(tc, load_bad_max_transactions_zero);
   suite_add_tcase(s, tc);
 

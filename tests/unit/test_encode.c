@@ -1,6 +1,8 @@
 /*
  * cay__msg_response_encode(): the allocation-free response encoder must
  * say what cay__msg_response() says (RFC 3261 sections 8.2.6.2, 12.1.1).
+ * cay__msg_set_via_transport(): the top Via's transport changed in place
+ * (18.1.1).
  */
 #include <check.h>
 
@@ -144,6 +146,40 @@ START_TEST(encode_small_buffer_gives_enospc)
 }
 END_TEST
 
+START_TEST(encode_18_1_1_via_transport_changes_in_place)
+{
+  char req[] = "INVITE sip:a@127.0.0.1 SIP/2.0\r\n"
+               "Route: <sip:127.0.0.1;lr>\r\n"
+               "v:  sip/2.0/udp 127.0.0.1:5060;branch=z9hG4bK-1\r\n"
+               "Via: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK-2\r\n"
+               "Content-Length: 0\r\n\r\n";
+  char copy[sizeof req];
+
+  /* The first Via line (compact form, any case) is the top Via; the
+   * second is left alone. */
+  ck_assert_int_eq(cay__msg_set_via_transport(req, strlen(req), CAY__TCP), 0);
+  ck_assert_ptr_nonnull(strstr(req, "v:  sip/2.0/TCP 127.0.0.1:5060"));
+  ck_assert_ptr_nonnull(strstr(req, "Via: SIP/2.0/UDP 127.0.0.2:5060"));
+  ck_assert_int_eq(cay__msg_set_via_transport(req, strlen(req), CAY__UDP), 0);
+  ck_assert_ptr_nonnull(strstr(req, "v:  sip/2.0/UDP 127.0.0.1:5060"));
+
+  /* No Via before the blank line, a TLS Via, a cut header: -EINVAL and
+   * the bytes unchanged. */
+  const char *bad[] = {
+    "BYE sip:a SIP/2.0\r\nTo: <sip:a>\r\n\r\nVia: SIP/2.0/UDP h\r\n",
+    "BYE sip:a SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK-3\r\n\r\n",
+    "BYE sip:a SIP/2.0\r\nVia: SIP/2.0/UDP",
+    "BYE sip:a SIP/2.0\r\nVias: SIP/2.0/UDP h\r\n\r\n",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    size_t n = strlen(bad[i]);
+    memcpy(copy, bad[i], n);
+    ck_assert_int_eq(cay__msg_set_via_transport(copy, n, CAY__TCP), -EINVAL);
+    ck_assert_int_eq(memcmp(copy, bad[i], n), 0);
+  }
+}
+END_TEST
+
 int
 main(void)
 {
@@ -156,6 +192,7 @@ main(void)
   tcase_add_test(tc, encode_extra_lines_and_body);
   tcase_add_test(tc, encode_same_as_msg_response);
   tcase_add_test(tc, encode_small_buffer_gives_enospc);
+  tcase_add_test(tc, encode_18_1_1_via_transport_changes_in_place);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

@@ -589,6 +589,160 @@ START_TEST(uac_17_1_4_tcp_connect_failure_ends_the_call_503)
 }
 END_TEST
 
+/* An INVITE of about 1,500 bytes (an SDP with many a= lines). */
+static cay__session_t *
+large_call(peer_t *p, record_t *r)
+{
+  char sdp[1400];
+  size_t off;
+  cay__session_t *s = NULL;
+
+  off = (size_t)snprintf(sdp, sizeof sdp,
+                         "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                         "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                         "m=audio 4000 RTP/AVP 0\r\n");
+  for (int i = 0; off + 40 < sizeof sdp; i++)
+    off += (size_t)snprintf(sdp + off, sizeof sdp - off,
+                            "a=x-pad:%03d 0123456789abcdef\r\n", i);
+  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@127.0.0.1:5070",
+                                       "<sip:cay@127.0.0.1>", sdp, on_state, r,
+                                       &s),
+                   0);
+  return s;
+}
+
+/* The transport of sent message @p i's top Via ("UDP", "TCP"), in @p buf. */
+static const char *
+via_transport(peer_t *p, unsigned i, char *buf)
+{
+  char *via = peer_header(p, i, "Via");
+
+  ck_assert_ptr_nonnull(via);
+  ck_assert_int_eq(strncmp(via, "SIP/2.0/", 8), 0);
+  memcpy(buf, via + 8, 3);
+  buf[3] = '\0';
+  free(via);
+  return buf;
+}
+
+START_TEST(uac_18_1_1_large_request_goes_over_tcp_and_the_dialog_follows)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+  char t[4];
+
+  p->ep.udp_max_request = 1300;
+  cay__session_t *s = large_call(p, &r);
+  ck_assert_uint_eq(p->nsent, 1);
+  ck_assert_uint_gt(p->sent[0].len, 1300);
+  ck_assert_int_eq(p->sent[0].proto, CAY__TCP);
+  ck_assert_str_eq(via_transport(p, 0, t), "TCP");
+  /* Over TCP nothing is retransmitted (17.1.1.2: no timer A). */
+  peer_advance(p, 4 * T1);
+  ck_assert_uint_eq(p->nsent, 1);
+  /* The answer came back over TCP: the ACK and the BYE, small as they
+   * are, go over TCP too, to the dialog's peer. */
+  respond(p, 0, "200", "uas1", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
+  int ack = peer_find_last(p, 0, "ACK");
+  ck_assert_int_ge(ack, 0);
+  ck_assert_int_eq(p->sent[ack].proto, CAY__TCP);
+  ck_assert_str_eq(via_transport(p, (unsigned)ack, t), "TCP");
+  ck_assert_int_eq(cay__session_hangup(s), 0);
+  int bye = peer_find_last(p, 0, "BYE");
+  ck_assert_int_ge(bye, 0);
+  ck_assert_uint_lt(p->sent[bye].len, 1300);
+  ck_assert_int_eq(p->sent[bye].proto, CAY__TCP);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(uac_18_1_1_refused_tcp_retries_over_udp)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+  cay__peer_t to = { .proto = CAY__TCP };
+  char t[4];
+
+  p->ep.udp_max_request = 1300;
+  large_call(p, &r);
+  ck_assert_int_eq(p->sent[0].proto, CAY__TCP);
+  /* The callee does not listen on TCP: the connection is refused, and the
+   * INVITE goes again over UDP with a UDP Via and the same branch, not
+   * ending the call with 503. */
+  cay__addr_set(&to.addr, "127.0.0.1", 5070);
+  cay__txn_transport_error(&p->ep, &to);
+  ck_assert_int_eq(r.n, 0);
+  ck_assert_uint_eq(p->nsent, 2);
+  ck_assert_int_eq(p->sent[1].proto, CAY__UDP);
+  ck_assert_str_eq(via_transport(p, 1, t), "UDP");
+  char *via0 = peer_header(p, 0, "Via"), *via1 = peer_header(p, 1, "Via");
+  ck_assert_str_eq(via0 + 11, via1 + 11); /* past SIP/2.0/UDP: same */
+  ck_assert_uint_eq(p->sent[0].len, p->sent[1].len);
+  free(via0);
+  free(via1);
+  /* Now over UDP: timer A retransmits at T1. */
+  peer_advance(p, T1);
+  ck_assert_uint_eq(p->nsent, 3);
+  ck_assert_int_eq(p->sent[2].proto, CAY__UDP);
+  /* A second failure of TCP is not this call's any more. */
+  cay__txn_transport_error(&p->ep, &to);
+  ck_assert_int_eq(r.n, 0);
+  respond(p, 1, "200", "uas1", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
+  int ack = peer_find_last(p, 0, "ACK");
+  ck_assert_int_ge(ack, 0);
+  ck_assert_int_eq(p->sent[ack].proto, CAY__UDP);
+  ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_CONFIRMED);
+  /* The next large INVITE to that target goes over UDP at once, without a
+   * connection attempt per call; a minute later TCP is tried again. */
+  record_t r2 = { 0 }, r3 = { 0 };
+  unsigned n = p->nsent;
+  large_call(p, &r2);
+  ck_assert_int_eq(p->sent[n].proto, CAY__UDP);
+  ck_assert_str_eq(via_transport(p, n, t), "UDP");
+  peer_advance(p, 60000);
+  n = p->nsent;
+  large_call(p, &r3);
+  ck_assert_int_eq(p->sent[n].proto, CAY__TCP);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(uac_18_1_1_small_or_unlimited_stays_udp)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+  char t[4];
+
+  p->ep.udp_max_request = 1300;
+  call(p, &r); /* a 600-byte INVITE */
+  ck_assert_int_eq(p->sent[0].proto, CAY__UDP);
+  ck_assert_str_eq(via_transport(p, 0, t), "UDP");
+  p->ep.udp_max_request = 0; /* no TCP listener, or the limit is off */
+  large_call(p, &r);
+  ck_assert_uint_gt(p->sent[1].len, 1300);
+  ck_assert_int_eq(p->sent[1].proto, CAY__UDP);
+  ck_assert_str_eq(via_transport(p, 1, t), "UDP");
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(uac_18_1_1_no_tcp_send_at_all_sends_over_udp_at_once)
+{
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 };
+  char t[4];
+
+  p->ep.udp_max_request = 1300;
+  p->fail_tcp = 1; /* e.g. no TCP listener of the target's family */
+  large_call(p, &r);
+  ck_assert_uint_eq(p->nsent, 1);
+  ck_assert_int_eq(p->sent[0].proto, CAY__UDP);
+  ck_assert_str_eq(via_transport(p, 0, t), "UDP");
+  ck_assert_int_eq(r.n, 0);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -608,6 +762,11 @@ main(void)
   tcase_add_test(tc, uac_3262_4_reliable_provisional_gets_one_prack);
   tcase_add_test(tc, uac_4028_7_1_invite_asks_timer_and_retries_after_422);
   tcase_add_test(tc, uac_17_1_4_tcp_connect_failure_ends_the_call_503);
+  tcase_add_test(tc,
+                 uac_18_1_1_large_request_goes_over_tcp_and_the_dialog_follows);
+  tcase_add_test(tc, uac_18_1_1_refused_tcp_retries_over_udp);
+  tcase_add_test(tc, uac_18_1_1_small_or_unlimited_stays_udp);
+  tcase_add_test(tc, uac_18_1_1_no_tcp_send_at_all_sends_over_udp_at_once);
   tcase_add_test(tc, uac_13_2_1_offer_in_2xx_answered_later_in_the_ack);
   tcase_add_test(tc, uac_13_2_1_offer_in_2xx_answered_by_cay_unless_deferred);
   tcase_add_test(tc, uac_13_2_2_4_hangup_before_the_answer_acks_then_byes);

@@ -14,7 +14,7 @@ capture(void *arg, const cay__peer_t *dst, const char *data, size_t len)
 {
   peer_t *p = arg;
 
-  if (p->fail_sends)
+  if (p->fail_sends || (p->fail_tcp && dst->proto == CAY__TCP))
     return -EIO;
   if (p->discard) {
     p->ndiscarded++;

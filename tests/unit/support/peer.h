@@ -36,6 +36,7 @@ typedef struct peer {
   peer_sent_t sent[PEER_MAX_SENT];
   unsigned nsent;
   int fail_sends; /* the transport refuses sends while set */
+  int fail_tcp;   /* the transport refuses sends over TCP while set */
   int discard;    /* count sends (ndiscarded) without keeping them */
   unsigned long ndiscarded;
   long alloc_start;

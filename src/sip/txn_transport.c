@@ -1,0 +1,177 @@
+/*
+ * The transaction layer and its transport (RFC 3261 section 18): which
+ * transport a client transaction's request takes (18.1.1: over TCP when it
+ * is too large for UDP, back over UDP when TCP is refused), and what a
+ * transport error does to the transactions waiting on it (17.1.4).
+ */
+#include "sip/txn_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+
+#define SHARD(t) ((t)->ep->shard)
+
+static int
+send_out(cay__txn_t *t)
+{
+  return cay__endpoint_send_bytes(t->ep, &t->peer, t->out, t->outlen, 0);
+}
+
+/* Send client transaction @p t's request over @p proto (CAY__UDP or
+ * CAY__TCP) from now on, its top Via changed to match (18.1.1). An INVITE
+ * parsed earlier is parsed again from the changed bytes when a CANCEL or
+ * an ACK needs it. @return 0, or -EINVAL (no Via to change). */
+static int
+switch_transport(cay__txn_t *t, int proto)
+{
+  if (cay__msg_set_via_transport(t->out, t->outlen, proto) != 0)
+    return -EINVAL;
+  t->peer.proto = proto;
+  t->peer.conn = 0;
+  if (t->req) {
+    msg_destroy(t->req);
+    t->req = NULL;
+  }
+  t->from_bytes = 1;
+  return 0;
+}
+
+/* How long a target that refused TCP gets large requests over UDP. */
+#define TCP_REFUSED_MS 60000
+
+/* True when @p to refused a TCP connection less than TCP_REFUSED_MS ago. */
+static int
+tcp_refused(const cay__endpoint_t *ep, const cay__addr_t *to)
+{
+  uint64_t now = cay__shard_now(ep->shard);
+
+  for (size_t i = 0; i < sizeof ep->tcp_refused / sizeof ep->tcp_refused[0];
+       i++)
+    if (ep->tcp_refused[i].until_ms > now
+        && cay__addr_eq(&ep->tcp_refused[i].addr, to))
+      return 1;
+  return 0;
+}
+
+/* Remember that @p to refused TCP, in place of the entry that expires
+ * first. @return 1 when it was not remembered already. */
+static int
+remember_tcp_refused(cay__endpoint_t *ep, const cay__addr_t *to)
+{
+  size_t n = sizeof ep->tcp_refused / sizeof ep->tcp_refused[0], pick = 0;
+  uint64_t now = cay__shard_now(ep->shard);
+
+  if (tcp_refused(ep, to))
+    return 0;
+  for (size_t i = 1; i < n; i++)
+    if (ep->tcp_refused[i].until_ms < ep->tcp_refused[pick].until_ms)
+      pick = i;
+  ep->tcp_refused[pick].addr = *to;
+  ep->tcp_refused[pick].until_ms = now + TCP_REFUSED_MS;
+  return 1;
+}
+
+/* 18.1.1: back over UDP, as the request would have gone but for its size,
+ * after the TCP connection to the target was refused. */
+static int
+fall_back_to_udp(cay__txn_t *t)
+{
+  char name[64];
+  int err = switch_transport(t, CAY__UDP);
+
+  t->for_size = 0;
+  /* Once per target and period, not once per call. */
+  if (remember_tcp_refused(t->ep, &t->peer.addr)) {
+    if (cay__addr_format(&t->peer.addr, name, sizeof name) != 0)
+      strcpy(name, "?");
+    CAY_INFO((int)SHARD(t)->index,
+             "tcp: %s refused a connection for a request of %zu bytes: sent "
+             "over UDP instead, and so are large requests to it for the next "
+             "%d s (RFC 3261 18.1.1)",
+             name, t->outlen, TCP_REFUSED_MS / 1000);
+  }
+  err = err ? err : send_out(t);
+  if (err)
+    return err;
+  t->interval_ms = t->ep->t1_ms; /* timer A or E, as over UDP from the
+                                    start; B or F keep running */
+  cay__txn_start_timer(t, &t->t_retx, t->interval_ms);
+  return 0;
+}
+
+void
+cay__txn_choose_transport(cay__txn_t *t)
+{
+  cay__endpoint_t *ep = t->ep;
+
+  /* 18.1.1: a request over 1300 bytes (the path MTU is unknown) goes over
+   * a congestion-controlled transport, TCP. */
+  if (t->peer.proto == CAY__UDP && ep->udp_max_request
+      && t->outlen > ep->udp_max_request && !tcp_refused(ep, &t->peer.addr)
+      && switch_transport(t, CAY__TCP) == 0)
+    t->for_size = 1;
+}
+
+int
+cay__txn_undo_transport(cay__txn_t *t)
+{
+  /* No TCP to the target at all (no listener of its family, the
+   * connection limit): over UDP, as it would have gone. */
+  if (!t->for_size)
+    return 0;
+  t->for_size = 0;
+  return switch_transport(t, CAY__UDP) == 0;
+}
+
+static int
+waits_on(const cay__txn_t *t, const cay__peer_t *peer)
+{
+  return !t->server && t->peer.proto == peer->proto
+         && cay__addr_eq(&t->peer.addr, &peer->addr)
+         && (t->state == CAY__TXN_CALLING || t->state == CAY__TXN_TRYING
+             || t->state == CAY__TXN_PROCEEDING);
+}
+
+void
+cay__txn_transport_error(cay__endpoint_t *ep, const cay__peer_t *peer)
+{
+  cay__htab_t *tab = &ep->client_txns;
+  cay_id_t few[64], *ids = few;
+  size_t n = 0, max = 0;
+
+  /* Collect the ids first, in one pass: the TU may send new requests
+   * when told, and those are not part of this failure. */
+  for (size_t i = 0; i < tab->nbuckets; i++)
+    for (cay__hnode_t *h = tab->buckets[i]; h; h = h->next)
+      max += waits_on((cay__txn_t *)((char *)h - offsetof(cay__txn_t, hnode)),
+                      peer);
+  if (max > 64 && (ids = cay__malloc(max * sizeof *ids)) == NULL) {
+    ids = few;
+    max = 64; /* the rest end at their own timeout */
+  }
+  for (size_t i = 0; i < tab->nbuckets; i++)
+    for (cay__hnode_t *h = tab->buckets[i]; h && n < max; h = h->next) {
+      cay__txn_t *t = (cay__txn_t *)((char *)h - offsetof(cay__txn_t, hnode));
+      if (waits_on(t, peer))
+        ids[n++] = t->id;
+    }
+  for (size_t i = 0; i < n; i++) {
+    cay__txn_t *t = cay__idtab_get(&ep->shard->ids, ids[i]);
+    if (t == NULL)
+      continue;
+    /* 18.1.1: a request moved to TCP for its size, whose connection was
+     * refused, is retried over UDP (before any response came back). */
+    if (t->for_size
+        && (t->state == CAY__TXN_CALLING || t->state == CAY__TXN_TRYING)
+        && fall_back_to_udp(t) == 0)
+      continue;
+    CAY_DEBUG((int)ep->shard->index, "transport error: transaction ends");
+    cay__txn_terminate(t); /* freed after this event: t stays readable */
+    cay__txn_tell_tu(t, 503, NULL);
+  }
+  if (ids != few)
+    cay__free(ids);
+}
