@@ -1,0 +1,56 @@
+/*
+ * The fixture of the configuration tests (test_config.c,
+ * test_config_routes.c): a config loaded over the defaults, the defaults
+ * to compare with, an error buffer, and no allocation left behind. Each
+ * test program includes it once.
+ */
+#ifndef CAY_TEST_CONFIG_FIXTURE_H
+#define CAY_TEST_CONFIG_FIXTURE_H
+
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cay/config.h"
+#include "cay/errno.h"
+#include "core/alloc.h"
+
+#define DATA CAY_TEST_DATA "/config/"
+
+static long live_at_start;
+static cay_config_t cfg;
+static cay_config_t defaults;
+static char err[512];
+
+static void
+setup(void)
+{
+  live_at_start = cay__alloc_live();
+  cay_config_init(&cfg);
+  cay_config_init(&defaults);
+  memset(err, 0, sizeof err);
+}
+
+static void
+teardown(void)
+{
+  cay__alloc_fail_nth(0);
+  ck_assert_int_eq(cay__alloc_live(), live_at_start);
+}
+
+/* Load tests/data/config/NAME, expect CAY_ECONFIG and the message
+ * "FULLPATH:" followed by @p where_what ("3:10: timers.t1_ms: ..."), and
+ * expect @p cfg untouched. */
+static void
+expect_bad(const char *name, const char *where_what)
+{
+  char path[512], want[1024];
+
+  snprintf(path, sizeof path, DATA "%s", name);
+  snprintf(want, sizeof want, "%s:%s", path, where_what);
+  ck_assert_int_eq(cay_config_load(&cfg, path, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, want);
+  ck_assert_int_eq(memcmp(&cfg, &defaults, sizeof cfg), 0);
+}
+
+#endif

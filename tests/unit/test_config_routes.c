@@ -1,0 +1,441 @@
+/* Unit tests: the routes: and session_timers: sections of the configuration
+ * (issue 5's route table, RFC 4028), loaded and checked. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/config_fixture.h"
+
+/* ---- routes: and session_timers: ---- */
+
+/* A route as cay_config_init() leaves a slot, at @p line:@p column. */
+static cay_route_t
+default_route(unsigned line, unsigned column)
+{
+  cay_route_t r = defaults.routes[0];
+
+  r.line = line;
+  r.column = column;
+  return r;
+}
+
+START_TEST(load_routes_to_exact_structs)
+{
+  cay_route_t want[3];
+
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "routes_good.yaml", err, sizeof err), 0);
+  ck_assert_str_eq(err, "");
+  ck_assert_uint_eq(cfg.session_expires_s, 600);
+  ck_assert_uint_eq(cfg.min_se_s, 120);
+  ck_assert_uint_eq(cfg.n_routes, 3);
+
+  want[0] = default_route(4, 5);
+  strcpy(want[0].method, "INVITE");
+  strcpy(want[0].ruri_user, "^1");
+  strcpy(want[0].ruri_domain, "example.com");
+  strcpy(want[0].source, "10.0.0.0/8");
+  want[0].action = CAY_ROUTE_FORWARD;
+  strcpy(want[0].target, "sip:${ruri_user}@127.0.0.1:5070");
+  want[0].max_duration_s = 3600;
+  want[0].ring_timeout_s = 30;
+  strcpy(want[0].codecs[0], "PCMU");
+  strcpy(want[0].codecs[1], "telephone-event");
+  want[0].n_codecs = 2;
+
+  want[1] = default_route(11, 5);
+  strcpy(want[1].source, "2001:db8::/32");
+  want[1].action = CAY_ROUTE_ANSWER;
+
+  want[2] = default_route(14, 5);
+  want[2].action = CAY_ROUTE_REJECT;
+  want[2].code = 486;
+  strcpy(want[2].reason, "Busy Here");
+
+  for (unsigned i = 0; i < 3; i++) {
+    ck_assert_str_eq(cfg.routes[i].method, want[i].method);
+    ck_assert_str_eq(cfg.routes[i].target, want[i].target);
+    ck_assert_uint_eq(cfg.routes[i].line, want[i].line);
+    ck_assert_uint_eq(cfg.routes[i].column, want[i].column);
+    ck_assert_int_eq(memcmp(&cfg.routes[i], &want[i], sizeof want[i]), 0);
+  }
+  /* The slots after the last route keep the defaults. */
+  ck_assert_int_eq(memcmp(&cfg.routes[3], &defaults.routes[3],
+                          sizeof cfg.routes[3] * (CAY_CONFIG_MAX_ROUTES - 3)),
+                   0);
+}
+END_TEST
+
+START_TEST(load_routes_list_replaces_earlier_one)
+{
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "routes_good.yaml", err, sizeof err), 0);
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "routes_replace.yaml", err, sizeof err), 0);
+  ck_assert_uint_eq(cfg.n_routes, 1);
+  ck_assert_int_eq(cfg.routes[0].action, CAY_ROUTE_REJECT);
+  ck_assert_str_eq(cfg.routes[0].method, "");
+  ck_assert_str_eq(cfg.routes[1].target, "");
+  /* A file without routes: keeps them. */
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "good_partial.yaml", err, sizeof err), 0);
+  ck_assert_uint_eq(cfg.n_routes, 1);
+  /* An empty list: every INVITE is answered again. */
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "routes_empty.yaml", err, sizeof err), 0);
+  ck_assert_uint_eq(cfg.n_routes, 0);
+}
+END_TEST
+
+START_TEST(load_routes_every_enomem_path)
+{
+  int rc = -ENOMEM;
+  long n;
+
+  for (n = 1; rc == -ENOMEM && n < 1000; n++) {
+    cay__alloc_fail_nth(n);
+    rc = cay_config_load(&cfg, DATA "routes_good.yaml", err, sizeof err);
+    cay__alloc_fail_nth(0);
+    if (rc == -ENOMEM) {
+      ck_assert_int_eq(memcmp(&cfg, &defaults, sizeof cfg), 0);
+      ck_assert_int_eq(cay__alloc_live(), live_at_start);
+    }
+  }
+  ck_assert_int_eq(rc, 0);
+  ck_assert_int_gt(n, 3);
+  ck_assert_uint_eq(cfg.n_routes, 3);
+}
+END_TEST
+
+START_TEST(load_bad_route_action)
+{
+  expect_bad("routes_bad_action.yaml",
+             "4:13: routes[1].action: expected answer, reject or forward, "
+             "got 'bounce'");
+}
+END_TEST
+
+START_TEST(load_bad_route_without_action)
+{
+  expect_bad("routes_bad_no_action.yaml",
+             "3:5: routes[1]: missing action (expected answer, reject or "
+             "forward)");
+}
+END_TEST
+
+START_TEST(load_bad_route_unknown_key)
+{
+  expect_bad("routes_bad_key.yaml",
+             "3:5: routes[0]: unknown key 'cod' (expected match, action, "
+             "target, code, reason, max_duration_s, ring_timeout_s or "
+             "codecs)");
+}
+END_TEST
+
+START_TEST(load_bad_route_unknown_match_key)
+{
+  expect_bad("routes_bad_match_key.yaml",
+             "4:7: routes[0].match: unknown key 'user' (expected method, "
+             "ruri_user, ruri_domain or source)");
+}
+END_TEST
+
+START_TEST(load_bad_route_regex)
+{
+  expect_bad("routes_bad_regex.yaml",
+             "2:25: routes[0].match.ruri_user: bad regular expression "
+             "'^(1': Unmatched ( or \\(");
+}
+END_TEST
+
+START_TEST(load_bad_route_cidr)
+{
+  expect_bad("routes_bad_cidr.yaml",
+             "2:22: routes[0].match.source: prefix length '33' is not from 0 "
+             "to 32");
+}
+END_TEST
+
+START_TEST(load_bad_route_source_not_ip)
+{
+  expect_bad("routes_bad_source_ip.yaml",
+             "2:22: routes[0].match.source: expected an IP address or a CIDR "
+             "such as 10.0.0.0/8 or 2001:db8::/32, got 'pbx.example.com'");
+}
+END_TEST
+
+START_TEST(load_bad_route_25_1_method_not_token)
+{
+  /* RFC 3261 section 25.1: a Method is a token; no spaces. */
+  expect_bad("routes_bad_method.yaml",
+             "2:22: routes[0].match.method: 'IN VITE' is not a SIP method (a "
+             "token, RFC 3261 section 25.1)");
+}
+END_TEST
+
+START_TEST(load_bad_route_forward_without_target)
+{
+  expect_bad("routes_bad_no_target.yaml",
+             "3:13: routes[0]: action forward needs a target");
+}
+END_TEST
+
+START_TEST(load_bad_route_target_with_reject)
+{
+  expect_bad("routes_bad_target_action.yaml",
+             "3:13: routes[0].target: only action forward takes a target "
+             "(this route's action is reject)");
+}
+END_TEST
+
+START_TEST(load_bad_route_code_with_forward)
+{
+  expect_bad("routes_bad_code_action.yaml",
+             "4:11: routes[0].code: only action reject takes a code (this "
+             "route's action is forward)");
+}
+END_TEST
+
+START_TEST(load_bad_route_target_not_sip_uri)
+{
+  expect_bad("routes_bad_target_uri.yaml",
+             "3:13: routes[0].target: expected a sip: or sips: URI, got "
+             "'http://127.0.0.1/${ruri_user}'");
+}
+END_TEST
+
+START_TEST(load_bad_route_target_host_name)
+{
+  expect_bad("routes_bad_target_dns.yaml",
+             "3:13: routes[0].target: Cay does no DNS: the target host must "
+             "be an IP literal, got 'pbx.example.com'");
+}
+END_TEST
+
+START_TEST(load_bad_route_target_unknown_variable)
+{
+  expect_bad("routes_bad_target_var.yaml",
+             "3:13: routes[0].target: unknown variable '${user}' (expected "
+             "${ruri_user} or ${ruri_domain})");
+}
+END_TEST
+
+START_TEST(load_bad_route_21_code_not_4xx_to_6xx)
+{
+  /* RFC 3261 section 21: a rejection is a 4xx, 5xx or 6xx response. */
+  expect_bad("routes_bad_code.yaml",
+             "3:11: routes[0].code: expected an integer from 400 to 699, got "
+             "'302'");
+}
+END_TEST
+
+START_TEST(load_bad_route_codec)
+{
+  expect_bad("routes_bad_codec.yaml",
+             "3:20: routes[0].codecs[1]: unknown codec 'OPUS' (expected PCMU, "
+             "PCMA, G722, G729 or telephone-event)");
+}
+END_TEST
+
+START_TEST(load_bad_route_too_many)
+{
+  /* The position is the 33rd route. */
+  expect_bad("routes_bad_too_many.yaml",
+             "35:5: routes: too many entries (at most 32)");
+}
+END_TEST
+
+START_TEST(load_bad_route_string_too_long)
+{
+  expect_bad("routes_bad_long.yaml",
+             "2:22: routes[0].match.method: longer than 15 bytes");
+}
+END_TEST
+
+START_TEST(load_4028_session_timers_off)
+{
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "session_timers_off.yaml", err, sizeof err),
+      0);
+  ck_assert_uint_eq(cfg.session_expires_s, 0);
+  ck_assert_uint_eq(cfg.min_se_s, 90);
+}
+END_TEST
+
+START_TEST(load_bad_4028_5_min_se_below_90)
+{
+  expect_bad("session_timers_bad_min_se.yaml",
+             "2:13: session_timers.min_se_s (60) must be at least 90 (RFC "
+             "4028 section 5)");
+}
+END_TEST
+
+START_TEST(load_bad_4028_expires_below_min_se)
+{
+  expect_bad("session_timers_bad_expires.yaml",
+             "1:30: session_timers.expires_s (100) must be 0 or at least "
+             "session_timers.min_se_s (120)");
+}
+END_TEST
+
+/* Routes filled in code go through the same checks. */
+
+START_TEST(check_route_slot_defaults_pass)
+{
+  cfg.n_routes = 1; /* an answer route matching everything */
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+}
+END_TEST
+
+START_TEST(check_route_forward_without_target)
+{
+  cfg.routes[0].action = CAY_ROUTE_FORWARD;
+  cfg.n_routes = 1;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "routes[0]: action forward needs a target");
+}
+END_TEST
+
+START_TEST(check_route_bad_regex)
+{
+  strcpy(cfg.routes[1].ruri_user, "a{2");
+  cfg.n_routes = 2;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_ptr_nonnull(
+      strstr(err, "routes[1].match.ruri_user: bad regular expression"));
+}
+END_TEST
+
+START_TEST(check_route_21_reject_code_range)
+{
+  cfg.routes[0].action = CAY_ROUTE_REJECT;
+  cfg.routes[0].code = 0;
+  cfg.n_routes = 1;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "routes[0].code (0) must be 400 to 699");
+  cfg.routes[0].code = 699;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+}
+END_TEST
+
+START_TEST(check_route_25_1_reason_without_crlf)
+{
+  /* RFC 3261 section 25.1: no CR or LF in a Reason-Phrase; a reason with
+   * one would smuggle a header into the response. */
+  cfg.routes[0].action = CAY_ROUTE_REJECT;
+  strcpy(cfg.routes[0].reason, "No\r\nX-Evil: 1");
+  cfg.n_routes = 1;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "routes[0].reason: control characters are not "
+                        "allowed in a reason phrase (RFC 3261 section 25.1)");
+}
+END_TEST
+
+START_TEST(check_route_codecs_with_reject)
+{
+  cfg.routes[0].action = CAY_ROUTE_REJECT;
+  strcpy(cfg.routes[0].codecs[0], "PCMU");
+  cfg.routes[0].n_codecs = 1;
+  cfg.n_routes = 1;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "routes[0].codecs: only actions answer and forward "
+                        "take codecs (this route's action is reject)");
+}
+END_TEST
+
+START_TEST(check_route_string_not_terminated)
+{
+  memset(cfg.routes[0].method, 'A', sizeof cfg.routes[0].method);
+  cfg.n_routes = 1;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "routes[0]: a string field is not NUL-terminated");
+}
+END_TEST
+
+START_TEST(check_too_many_routes)
+{
+  cfg.n_routes = CAY_CONFIG_MAX_ROUTES + 1;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "routes: at most 32 routes are allowed, got 33");
+}
+END_TEST
+
+START_TEST(check_4028_session_timers)
+{
+  cfg.min_se_s = 89;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "session_timers.min_se_s (89) must be at least 90 "
+                        "(RFC 4028 section 5)");
+  cfg.min_se_s = 90;
+  cfg.session_expires_s = 89;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "session_timers.expires_s (89) must be 0 or at least "
+                        "session_timers.min_se_s (90)");
+  cfg.session_expires_s = 90;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+  cfg.session_expires_s = 0; /* off */
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+}
+END_TEST
+
+static Suite *
+config_routes_suite(void)
+{
+  Suite *s = suite_create("config_routes");
+  TCase *tc;
+
+  tc = tcase_create("routes");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, load_routes_to_exact_structs);
+  tcase_add_test(tc, load_routes_list_replaces_earlier_one);
+  tcase_add_test(tc, load_routes_every_enomem_path);
+  tcase_add_test(tc, load_bad_route_action);
+  tcase_add_test(tc, load_bad_route_without_action);
+  tcase_add_test(tc, load_bad_route_unknown_key);
+  tcase_add_test(tc, load_bad_route_unknown_match_key);
+  tcase_add_test(tc, load_bad_route_regex);
+  tcase_add_test(tc, load_bad_route_cidr);
+  tcase_add_test(tc, load_bad_route_source_not_ip);
+  tcase_add_test(tc, load_bad_route_25_1_method_not_token);
+  tcase_add_test(tc, load_bad_route_forward_without_target);
+  tcase_add_test(tc, load_bad_route_target_with_reject);
+  tcase_add_test(tc, load_bad_route_code_with_forward);
+  tcase_add_test(tc, load_bad_route_target_not_sip_uri);
+  tcase_add_test(tc, load_bad_route_target_host_name);
+  tcase_add_test(tc, load_bad_route_target_unknown_variable);
+  tcase_add_test(tc, load_bad_route_21_code_not_4xx_to_6xx);
+  tcase_add_test(tc, load_bad_route_codec);
+  tcase_add_test(tc, load_bad_route_too_many);
+  tcase_add_test(tc, load_bad_route_string_too_long);
+  tcase_add_test(tc, check_route_slot_defaults_pass);
+  tcase_add_test(tc, check_route_forward_without_target);
+  tcase_add_test(tc, check_route_bad_regex);
+  tcase_add_test(tc, check_route_21_reject_code_range);
+  tcase_add_test(tc, check_route_25_1_reason_without_crlf);
+  tcase_add_test(tc, check_route_codecs_with_reject);
+  tcase_add_test(tc, check_route_string_not_terminated);
+  tcase_add_test(tc, check_too_many_routes);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("session_timers");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, load_4028_session_timers_off);
+  tcase_add_test(tc, load_bad_4028_5_min_se_below_90);
+  tcase_add_test(tc, load_bad_4028_expires_below_min_se);
+  tcase_add_test(tc, check_4028_session_timers);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int
+main(void)
+{
+  SRunner *sr = srunner_create(config_routes_suite());
+  int failed;
+
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
