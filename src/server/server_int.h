@@ -22,12 +22,14 @@ enum {
   MAIL_EXIT,      /* shard 0 -> all: stop reading, report, close */
   MAIL_FINAL,     /* all -> shard 0: my final counters */
   MAIL_STATS_ASK, /* shard 0 -> 1..N-1: your live counters, please */
-  MAIL_STATS      /* 1..N-1 -> shard 0: my live counters */
+  MAIL_STATS,     /* 1..N-1 -> shard 0: my live counters */
+  MAIL_TCP_FAILED /* a connection to peer failed: your transactions too */
 };
 
 typedef struct mail_bytes {
   cay__mail_t m;
-  cay__peer_t peer; /* MAIL_RECV: the source; MAIL_TCP_WRITE: the target */
+  cay__peer_t peer; /* MAIL_RECV: the source; MAIL_TCP_WRITE: the target;
+                       MAIL_TCP_FAILED: where the connection went */
   size_t len;
   char data[];
 } mail_bytes_t;

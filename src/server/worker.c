@@ -35,6 +35,24 @@ tcp_write_local(cay__worker_t *w, cay_id_t conn, const char *data, size_t len)
   return err;
 }
 
+/* Bytes for @p dst over TCP from this shard: on its connection while that
+ * lives; once it is gone, on a live connection to the same address or a
+ * new one (RFC 3261 sections 18.1.1 and 18.2.2 allow any). */
+static int
+tcp_send_local(cay__worker_t *w, const cay__peer_t *dst, const char *data,
+               size_t len)
+{
+  if (dst->conn) {
+    int err = tcp_write_local(w, dst->conn, data, len);
+    if (err != CAY_ENOTFOUND)
+      return err;
+  }
+  for (unsigned i = 0; i < w->n_tcp; i++)
+    if (cay__addr_family(&w->tcp_addr[i]) == cay__addr_family(&dst->addr))
+      return cay__tcp_send_to(w->tcp[i], &dst->addr, data, len, NULL);
+  return -EAFNOSUPPORT;
+}
+
 /* A message read here for shard @p to (MAIL_RECV: bounded by
  * limits.mailbox_messages) or bytes for its connection (MAIL_TCP_WRITE:
  * responses, as many as the requests it took). */
@@ -50,7 +68,8 @@ post_bytes(cay__worker_t *to, int kind, const cay__peer_t *peer,
   m->m.kind = kind;
   m->peer = *peer;
   m->len = len;
-  memcpy(m->data, data, len);
+  if (len)
+    memcpy(m->data, data, len);
   err = cay__mailbox_post_within(
       &to->mb, &m->m, kind == MAIL_RECV ? to->srv->cfg.mailbox_messages : 0);
   if (err)
@@ -62,7 +81,6 @@ static int
 send_peer(void *arg, const cay__peer_t *dst, const char *data, size_t len)
 {
   cay__worker_t *w = arg;
-  int err;
 
   if (dst->proto == CAY__UDP) {
     /* Any shard sends UDP from its own socket of the right family. */
@@ -76,15 +94,8 @@ send_peer(void *arg, const cay__peer_t *dst, const char *data, size_t len)
     if (owner != w->index && owner < w->srv->nshards)
       /* The connection belongs to another shard: it writes (rule 1). */
       return post_bytes(w->srv->workers[owner], MAIL_TCP_WRITE, dst, data, len);
-    err = tcp_write_local(w, dst->conn, data, len);
-    if (err != CAY_ENOTFOUND)
-      return err;
   }
-  /* No live connection: reuse one to the address or open one. */
-  for (unsigned i = 0; i < w->n_tcp; i++)
-    if (cay__addr_family(&w->tcp_addr[i]) == cay__addr_family(&dst->addr))
-      return cay__tcp_send_to(w->tcp[i], &dst->addr, data, len, NULL);
-  return -EAFNOSUPPORT;
+  return tcp_send_local(w, dst, data, len);
 }
 
 /* -- receiving ------------------------------------------------------------ */
@@ -110,6 +121,34 @@ warn_full(cay__worker_t *w, unsigned owner)
   w->full_drops = 0;
 }
 
+/* A request read from a TCP connection here for shard @p owner, whose
+ * mailbox is full (DESIGN.md section 7). Over UDP the peer retransmits and
+ * the message is only dropped; over TCP nothing comes again before the
+ * peer's own timeout (64*T1), so a request other than ACK gets a stateless
+ * 503 with Retry-After from this shard, which owns the connection (RFC
+ * 3261 section 21.5.4). Only the top of the message is looked at. */
+static void
+refuse_busy(cay__worker_t *w, const char *data, size_t len,
+            const cay__peer_t *src)
+{
+  msg_t *msg = NULL, *resp = NULL;
+  sip_t *sip;
+
+  if (cay__msg_parse(data, len, &msg) == 0 && (sip = sip_object(msg)) != NULL
+      && sip->sip_request && sip->sip_request->rq_method != sip_method_ack
+      && cay__msg_answerable(sip)
+      && (resp = cay__msg_response(msg, 503, NULL, NULL)) != NULL
+      && cay__msg_add_header(resp, "Retry-After: 5") == 0
+      && cay__endpoint_tag_response(&w->ep, resp) == 0) {
+    (void)cay__endpoint_respond_stateless(&w->ep, msg, src, resp);
+    resp = NULL; /* taken either way */
+  }
+  if (resp)
+    msg_destroy(resp);
+  if (msg)
+    msg_destroy(msg);
+}
+
 /* DESIGN.md section 3, steps 2-3: the owner of a message is the shard its
  * Call-ID hashes to; anything else is posted there, raw. A message with no
  * Call-ID is handled here (it gets a stateless 400 or is dropped). */
@@ -131,6 +170,8 @@ route(cay__worker_t *w, const char *data, size_t len, const cay__peer_t *src)
     }
     w->shard.stats.msgs_in++;
     w->shard.stats.dropped++;
+    if (err == CAY_ELIMIT && src->proto == CAY__TCP)
+      refuse_busy(w, data, len, src);
     if (err == CAY_ELIMIT)
       warn_full(w, owner);
     else
@@ -175,6 +216,19 @@ reject_unframed(cay__worker_t *w, const char *data, size_t len,
     msg_destroy(msg);
 }
 
+/* A connection this shard opened to @p peer failed. Its own transactions
+ * waiting on that address end (or go over UDP, 18.1.1) now, and so do
+ * the other shards': their requests may have been written here for them
+ * (MAIL_TCP_WRITE) after the connection they named had closed. */
+static void
+tcp_failed(cay__worker_t *w, const cay__peer_t *peer)
+{
+  cay__txn_transport_error(&w->ep, peer);
+  for (unsigned k = 0; k < w->srv->nshards; k++)
+    if (k != w->index)
+      (void)post_bytes(w->srv->workers[k], MAIL_TCP_FAILED, peer, NULL, 0);
+}
+
 static void
 on_tcp_message(cay__tcp_t *tcp, cay_id_t conn, int status, const char *data,
                size_t len, const cay__addr_t *from, void *arg)
@@ -185,7 +239,7 @@ on_tcp_message(cay__tcp_t *tcp, cay_id_t conn, int status, const char *data,
   if (status == CAY_EPARSE)
     reject_unframed(arg, data, len, &src);
   else if (status == CAY_ECONNECT)
-    cay__txn_transport_error(&((cay__worker_t *)arg)->ep, &src);
+    tcp_failed(arg, &src);
   else
     route(arg, data, len, &src);
 }
@@ -211,8 +265,15 @@ dispatch(cay__mail_t *m, void *arg)
     }
     break;
   case MAIL_TCP_WRITE:
-    if (tcp_write_local(w, b->peer.conn, b->data, b->len) != 0)
+    /* A connection that closed meanwhile is replaced like one of our own
+     * (a BYE of the other shard's call still reaches the peer, and a
+     * refused connection is news for that shard: tcp_failed()). */
+    if (tcp_send_local(w, &b->peer, b->data, b->len) != 0)
       CAY_DEBUG(SHARD_NO(w), "write for a closed connection dropped");
+    break;
+  case MAIL_TCP_FAILED:
+    if (!w->exiting)
+      cay__txn_transport_error(&w->ep, &b->peer);
     break;
   case MAIL_DRAIN:
     start_drain(w);
