@@ -291,6 +291,32 @@ take_request(msg_t *msg, sip_t *sip)
   cay__free(answer);
 }
 
+/* src/sip/txn_transport.c: the top Via's transport changed in place
+ * (RFC 3261 18.1.1), on a copy of exactly @p size bytes so that a read
+ * past the end is caught. */
+static void
+switch_via(const char *d, size_t size)
+{
+  char *copy = size ? malloc(size) : NULL;
+  size_t changed = 0;
+
+  if (copy == NULL)
+    return;
+  memcpy(copy, d, size);
+  if (cay__msg_set_via_transport(copy, size, CAY__TCP) != 0) {
+    if (memcmp(copy, d, size) != 0)
+      fuzz_fail("cay__msg_set_via_transport() failed but changed bytes");
+  } else {
+    for (size_t i = 0; i < size; i++)
+      changed += copy[i] != d[i];
+    if (changed > 3)
+      fuzz_fail("cay__msg_set_via_transport() changed %zu bytes", changed);
+    if (cay__msg_set_via_transport(copy, size, CAY__UDP) != 0)
+      fuzz_fail("cay__msg_set_via_transport() cannot switch back");
+  }
+  free(copy);
+}
+
 int
 cay_fuzz_msg(const uint8_t *data, size_t size)
 {
@@ -310,6 +336,7 @@ cay_fuzz_msg(const uint8_t *data, size_t size)
   }
   if (cay__addr_set(&src, "192.0.2.1", 5070) != 0)
     abort();
+  switch_via(d, size);
 
   /* src/sip/endpoint.c cay__endpoint_recv(). */
   err = cay__msg_parse(d, size, &msg);

@@ -26,7 +26,9 @@
  *
  * Invariants: a response Cay builds to a valid request parses back as a
  * valid response with the request's Call-ID and CSeq (and the To tag Cay
- * added); the Call-ID that steers a valid message is the one it parses to.
+ * added); the Call-ID that steers a valid message is the one it parses to;
+ * cay__msg_set_via_transport() reads no byte past the message, changes at
+ * most 3 bytes or none, and what it switched to TCP it switches back.
  */
 int cay_fuzz_msg(const uint8_t *data, size_t size);
 
