@@ -131,20 +131,13 @@ static void
 refuse_busy(cay__worker_t *w, const char *data, size_t len,
             const cay__peer_t *src)
 {
-  msg_t *msg = NULL, *resp = NULL;
+  msg_t *msg = NULL;
   sip_t *sip;
 
   if (cay__msg_parse(data, len, &msg) == 0 && (sip = sip_object(msg)) != NULL
       && sip->sip_request && sip->sip_request->rq_method != sip_method_ack
-      && cay__msg_answerable(sip)
-      && (resp = cay__msg_response(msg, 503, NULL, NULL)) != NULL
-      && cay__msg_add_header(resp, "Retry-After: 5") == 0
-      && cay__endpoint_tag_response(&w->ep, resp) == 0) {
-    (void)cay__endpoint_respond_stateless(&w->ep, msg, src, resp);
-    resp = NULL; /* taken either way */
-  }
-  if (resp)
-    msg_destroy(resp);
+      && cay__msg_answerable(sip))
+    (void)cay__endpoint_respond_busy(&w->ep, msg, src);
   if (msg)
     msg_destroy(msg);
 }

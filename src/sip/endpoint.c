@@ -207,6 +207,22 @@ cay__endpoint_respond_stateless(cay__endpoint_t *ep, msg_t *req,
 }
 
 int
+cay__endpoint_respond_busy(cay__endpoint_t *ep, msg_t *req,
+                           const cay__peer_t *src)
+{
+  msg_t *resp = cay__msg_response(req, 503, NULL, NULL);
+
+  if (resp == NULL)
+    return -ENOMEM;
+  if (cay__msg_add_header(resp, "Retry-After: 5") != 0
+      || cay__endpoint_tag_response(ep, resp) != 0) {
+    msg_destroy(resp);
+    return -ENOMEM;
+  }
+  return cay__endpoint_respond_stateless(ep, req, src, resp);
+}
+
+int
 cay__endpoint_tag_response(cay__endpoint_t *ep, msg_t *resp)
 {
   sip_t *sip = sip_object(resp);
@@ -340,13 +356,8 @@ handle_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip,
      * that only absorb retransmissions do not count: they go by themselves
      * within 64*T1, and counting them capped a 100,000 bound at about
      * 1,500 calls/s. */
-    msg_t *resp = cay__msg_response(msg, 503, NULL, NULL);
     cay__free(key);
-    if (resp && cay__msg_add_header(resp, "Retry-After: 5") == 0
-        && cay__endpoint_tag_response(ep, resp) == 0)
-      cay__endpoint_respond_stateless(ep, msg, src, resp);
-    else if (resp)
-      msg_destroy(resp);
+    (void)cay__endpoint_respond_busy(ep, msg, src);
     msg_destroy(msg);
     return;
   }

@@ -188,6 +188,18 @@ void cay__endpoint_recv(cay__endpoint_t *ep, const char *data, size_t len,
 int cay__endpoint_respond_stateless(cay__endpoint_t *ep, msg_t *req,
                                     const cay__peer_t *src, msg_t *resp);
 
+/**
+ * Answer request @p req from @p src statelessly with 503 Service
+ * Unavailable, Retry-After: 5 and a To tag (RFC 3261 sections 21.5.4,
+ * 20.33): Cay has no room for it now (DESIGN.md section 7). The caller
+ * checked that @p req is an answerable request other than ACK. @p req is
+ * borrowed; nothing is sent when memory runs out.
+ * @return 0 or a negative error (-ENOMEM, the send's error).
+ * @thread owner of @p ep
+ */
+int cay__endpoint_respond_busy(cay__endpoint_t *ep, msg_t *req,
+                               const cay__peer_t *src);
+
 /* -- server transactions ------------------------------------------------ */
 
 /**

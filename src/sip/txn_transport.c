@@ -14,12 +14,6 @@
 
 #define SHARD(t) ((t)->ep->shard)
 
-static int
-send_out(cay__txn_t *t)
-{
-  return cay__endpoint_send_bytes(t->ep, &t->peer, t->out, t->outlen, 0);
-}
-
 /* Send client transaction @p t's request over @p proto (CAY__UDP or
  * CAY__TCP) from now on, its top Via changed to match (18.1.1). An INVITE
  * parsed earlier is parsed again from the changed bytes when a CANCEL or
@@ -93,7 +87,8 @@ fall_back_to_udp(cay__txn_t *t)
              "%d s (RFC 3261 18.1.1)",
              name, t->outlen, TCP_REFUSED_MS / 1000);
   }
-  err = err ? err : send_out(t);
+  err = err ? err
+            : cay__endpoint_send_bytes(t->ep, &t->peer, t->out, t->outlen, 0);
   if (err)
     return err;
   t->interval_ms = t->ep->t1_ms; /* timer A or E, as over UDP from the
