@@ -21,7 +21,8 @@
  *   log: { level: info }            # error | warn | info | debug
  *   limits: { max_transactions: 100000, max_message_bytes: 65535,
  *             max_headers: 256, tcp_max_connections: 10000,
- *             tcp_idle_timeout_s: 300, mailbox_messages: 65536,
+ *             tcp_idle_timeout_s: 300, tcp_connect_timeout_ms: 5000,
+ *             mailbox_messages: 65536,
  *             udp_max_request_bytes: 1300 }   # 0 = no limit
  *   session_timers: { expires_s: 1800, min_se_s: 90 }
  *                                   # RFC 4028; expires_s 0 = off;
@@ -139,14 +140,19 @@ typedef struct cay_config {
                                  65535 (1024..16 MiB) */
   unsigned max_headers;       /* header lines per stream message, default
                                  256 */
-  unsigned tcp_max_connections; /* per shard, default 10000 */
-  unsigned tcp_idle_timeout_s;  /* close a silent connection, default 300 */
-  unsigned max_transactions;    /* per shard, transactions without a final
-                                  response; default 100000 */
-  unsigned mailbox_messages;    /* per shard, messages read by other shards and
-                                   not yet handled by it; above, a handed-over
-                                   message is dropped (counted in `dropped`,
-                                   UDP peers retransmit); default 65536 */
+  unsigned tcp_max_connections;    /* per shard, default 10000 */
+  unsigned tcp_idle_timeout_s;     /* close a silent connection, default 300 */
+  unsigned tcp_connect_timeout_ms; /* a connection Cay opens that is not up
+                                      by then fails like a refused one: its
+                                      requests end with 503, or go over UDP
+                                      when TCP was chosen for their size;
+                                      default 5000, 100 to 600000 */
+  unsigned max_transactions;       /* per shard, transactions without a final
+                                     response; default 100000 */
+  unsigned mailbox_messages; /* per shard, messages read by other shards and
+                                not yet handled by it; above, a handed-over
+                                message is dropped (counted in `dropped`,
+                                UDP peers retransmit); default 65536 */
   unsigned udp_max_request_bytes; /* RFC 3261 18.1.1: a request larger than
                                      this that would go over UDP goes over
                                      TCP when Cay listens on TCP, and back

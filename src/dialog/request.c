@@ -163,6 +163,7 @@ hand_over(cay__sessions_t *ss, cay__session_t *s, cay__txn_t *t,
 {
   char ruri[512], from[512], to[512], source[64];
   cay_incoming_t in = { ruri, from, to, source, NULL, 0 };
+  cay__addr_t src;
 
   if (url_e(ruri, sizeof ruri, sip->sip_request->rq_url) <= 0)
     ruri[0] = '\0';
@@ -175,7 +176,8 @@ hand_over(cay__sessions_t *ss, cay__session_t *s, cay__txn_t *t,
       <= 0)
     to[0] = '\0';
   from[sizeof from - 1] = to[sizeof to - 1] = '\0';
-  cay__addr_format(&cay__txn_peer(t)->addr, source, sizeof source);
+  cay__txn_source(t, &src);
+  cay__addr_format(&src, source, sizeof source);
   if (sip->sip_payload && sip->sip_payload->pl_len) {
     in.sdp = sip->sip_payload->pl_data;
     in.sdp_len = sip->sip_payload->pl_len;
@@ -195,12 +197,14 @@ pick_route(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
            const cay_route_t **route, char *target, size_t len)
 {
   const url_t *ru = sip->sip_request->rq_url;
+  cay__addr_t src;
   cay__route_req_t req = { .method = sip->sip_request->rq_method_name,
                            .ruri_user = ru->url_user,
                            .ruri_domain = ru->url_host,
-                           .source = &cay__txn_peer(t)->addr };
+                           .source = &src };
   const cay_route_t *r;
 
+  cay__txn_source(t, &src);
   *route = NULL;
   if (ss->routes == NULL || cay__routes_count(ss->routes) == 0)
     return 0;

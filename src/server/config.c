@@ -69,6 +69,7 @@ cay_config_init(cay_config_t *cfg)
   cfg->max_headers = 256;
   cfg->tcp_max_connections = 10000;
   cfg->tcp_idle_timeout_s = 300;
+  cfg->tcp_connect_timeout_ms = 5000;
   /* RFC 4028 section 4 recommends 30 minutes for Session-Expires;
    * section 5 makes 90 s the smallest Min-SE. */
   cfg->session_expires_s = 1800;
@@ -396,6 +397,14 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
     cay__errmsg(err, errlen,
                 "limits.tcp_idle_timeout_s (%u) must be 1 to 86400",
                 c->tcp_idle_timeout_s);
+    return CAY_ECONFIG;
+  }
+
+  strcpy(pb->path, "limits.tcp_connect_timeout_ms");
+  if (c->tcp_connect_timeout_ms < 100 || c->tcp_connect_timeout_ms > 600000) {
+    cay__errmsg(err, errlen,
+                "limits.tcp_connect_timeout_ms (%u) must be 100 to 600000",
+                c->tcp_connect_timeout_ms);
     return CAY_ECONFIG;
   }
 

@@ -83,6 +83,7 @@ struct file_limits {
   char *max_headers;
   char *tcp_max_connections;
   char *tcp_idle_timeout_s;
+  char *tcp_connect_timeout_ms;
   char *mailbox_messages;
   char *udp_max_request_bytes;
 };

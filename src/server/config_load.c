@@ -82,6 +82,7 @@ static const cyaml_schema_field_t limits_fields[] = {
   STR("max_headers", struct file_limits, max_headers),
   STR("tcp_max_connections", struct file_limits, tcp_max_connections),
   STR("tcp_idle_timeout_s", struct file_limits, tcp_idle_timeout_s),
+  STR("tcp_connect_timeout_ms", struct file_limits, tcp_connect_timeout_ms),
   STR("mailbox_messages", struct file_limits, mailbox_messages),
   STR("udp_max_request_bytes", struct file_limits, udp_max_request_bytes),
   CYAML_FIELD_END,
@@ -503,6 +504,11 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
           || (rc = cay__config_parse_uint(lc, "limits.tcp_idle_timeout_s",
                                           t->limits->tcp_idle_timeout_s, 1,
                                           86400, &c->tcp_idle_timeout_s))
+                 != 0
+          || (rc
+              = cay__config_parse_uint(lc, "limits.tcp_connect_timeout_ms",
+                                       t->limits->tcp_connect_timeout_ms, 100,
+                                       600000, &c->tcp_connect_timeout_ms))
                  != 0))
     return rc;
 

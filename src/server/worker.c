@@ -472,6 +472,7 @@ cay__worker_bind(cay_server_t *srv, cay__worker_t *w)
       o.max_headers = srv->cfg.max_headers;
       o.max_conns = srv->cfg.tcp_max_connections;
       o.idle_timeout_ms = srv->cfg.tcp_idle_timeout_s * 1000u;
+      o.connect_timeout_ms = srv->cfg.tcp_connect_timeout_ms;
       err = cay__tcp_create(&w->tcp[w->n_tcp], &w->shard, &addr, &o,
                             on_tcp_message, w);
       if (err == 0)

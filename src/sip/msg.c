@@ -531,6 +531,10 @@ cay__via_fix_received(msg_t *msg, const cay__addr_t *src)
    * goes in without brackets, as the received ABNF says. */
   received
       = cay__addr_set(&sent_by, v->v_host, 0) != 0 || !same_ip(&sent_by, src);
+  /* A received the sender wrote itself is not where it sent from (only
+   * the receiver can know): replaced by the source, or it would aim every
+   * response at a third party. */
+  received |= v->v_received != NULL;
   /* RFC 3581 section 4: an rport without value gets the source port, and
    * then received is added even when it equals sent-by. */
   if (v->v_rport && !v->v_rport[0]) {
@@ -584,6 +588,26 @@ cay__via_response_dest(const sip_via_t *via, cay__addr_t *dst)
   }
   /* Otherwise sent-by itself, which needs DNS when it is a name. */
   return cay__addr_set(dst, via->v_host, port);
+}
+
+int
+cay__via_stream_dest(const sip_via_t *via, cay__addr_t *dst)
+{
+  unsigned port;
+
+  if (!via || !via->v_host)
+    return -EINVAL;
+  /* RFC 3261 section 18.2.2: the IP of received (that is, the source's,
+   * which *dst holds; see cay__via_fix_received()) and the sent-by port,
+   * or the transport's default. rport is for unreliable transports only
+   * (RFC 3581 section 4). */
+  port = via->v_protocol && strcasecmp(via->v_protocol, "SIP/2.0/TLS") == 0
+             ? 5061
+             : 5060;
+  if (via->v_port && via->v_port[0] && cay__parse_port(via->v_port, &port) != 0)
+    return -EINVAL;
+  cay__addr_set_port(dst, port);
+  return 0;
 }
 
 int

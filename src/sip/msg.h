@@ -227,7 +227,9 @@ int cay__msg_serialize(msg_t *msg, const char **data, size_t *len);
  * RFC 3261 section 18.2.1 and RFC 3581 section 4: on a request received
  * from @p src, add "received=<src ip>" to the top Via when its sent-by host
  * differs from the source IP, and fill an empty "rport" with the source
- * port (adding "received" as well).
+ * port (adding "received" as well). A "received" the sender put in its own
+ * Via is replaced by the source IP: it would otherwise aim the responses
+ * at any address the sender chose.
  *
  * @return 0, -EINVAL (no Via), -ENOMEM.
  */
@@ -243,6 +245,21 @@ int cay__via_fix_received(msg_t *msg, const cay__addr_t *src);
  *         there is no received parameter).
  */
 int cay__via_response_dest(const sip_via_t *via, cay__addr_t *dst);
+
+/**
+ * RFC 3261 section 18.2.2 for a reliable transport: where a response goes
+ * when the connection its request came on has closed. @p dst holds the
+ * request's source address on entry (its IP is what "received" names, or
+ * sent-by when they are equal); its port becomes the top Via's sent-by
+ * port, or the transport's default (5060, 5061 for TLS). rport is not
+ * used (RFC 3581 section 4 covers unreliable transports only).
+ *
+ * Any thread; no allocation.
+ *
+ * @return 0, or -EINVAL (no Via, or a sent-by port that is not a port):
+ *         @p dst is then unchanged.
+ */
+int cay__via_stream_dest(const sip_via_t *via, cay__addr_t *dst);
 
 /**
  * Destination of a request sent to @p url (RFC 3263 without DNS): maddr if

@@ -185,10 +185,14 @@ cay__txn_server_new(cay__endpoint_t *ep, msg_t *msg, char *key, size_t keylen,
   if (t == NULL)
     return NULL;
   /* 18.2.2: over a stream, responses go back on the connection the request
-   * came on; over UDP, to where the Via says (received, rport). */
+   * came on, or once it has closed on a new one to the sent-by port; over
+   * UDP, to where the Via says (received, rport). */
   t->peer = *src;
-  if (!cay__proto_reliable(src->proto)
-      && cay__via_response_dest(sip->sip_via, &t->peer.addr) != 0) {
+  t->source_port = (uint16_t)cay__addr_port(&src->addr);
+  if (cay__proto_reliable(src->proto)) {
+    /* A bad sent-by port keeps the source's, the best guess left. */
+    (void)cay__via_stream_dest(sip->sip_via, &t->peer.addr);
+  } else if (cay__via_response_dest(sip->sip_via, &t->peer.addr) != 0) {
     /* Cannot happen after cay__via_fix_received(), which always adds a
      * received parameter when sent-by is a host name. */
     txn_unalloc(t);
@@ -471,6 +475,14 @@ const cay__peer_t *
 cay__txn_peer(const cay__txn_t *t)
 {
   return &t->peer;
+}
+
+void
+cay__txn_source(const cay__txn_t *t, cay__addr_t *src)
+{
+  *src = t->peer.addr;
+  if (t->server)
+    cay__addr_set_port(src, t->source_port);
 }
 
 cay__txn_t *

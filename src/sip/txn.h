@@ -289,8 +289,14 @@ cay__txn_state_t cay__txn_state(const cay__txn_t *t);
 cay_id_t cay__txn_id(const cay__txn_t *t);
 /** Last status sent (server) or received (client), 0 if none. */
 int cay__txn_status(const cay__txn_t *t);
-/** Where responses of @p t go (from the request's Via). */
+/** Where responses of @p t go (from the request's Via and, over a
+ * stream, its connection), or where a client's request goes. */
 const cay__peer_t *cay__txn_peer(const cay__txn_t *t);
+/** Server: the address the request came from, which differs from where
+ * responses go by its port (a Via without rport, a stream whose sent-by
+ * port is its listening port). Client: where the request goes. Owner
+ * shard's thread. */
+void cay__txn_source(const cay__txn_t *t, cay__addr_t *src);
 /** 1 when 2xx @p sip of INVITE client transaction @p t has the To tag of
  * the first 2xx it got (a copy, RFC 3261 section 13.2.2.4), 0 for another
  * fork's or any other transaction. Shard thread. */

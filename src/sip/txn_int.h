@@ -23,9 +23,11 @@ struct cay__txn {
   unsigned for_size : 1; /* client: over TCP instead of UDP for its size
                             (RFC 3261 18.1.1), UDP again if refused */
   cay__txn_state_t state;
-  int status; /* last response sent or received */
-  msg_t *req; /* server: the request, until the final response */
-  char *key;  /* matching key, see make_key() in endpoint.c */
+  int status;           /* last response sent or received */
+  uint16_t source_port; /* server: the request came from peer.addr's IP at
+                           this port (peer.addr is where responses go) */
+  msg_t *req;           /* server: the request, until the final response */
+  char *key;            /* matching key, see make_key() in endpoint.c */
   size_t keylen;
   char *out; /* last message sent, for retransmission */
   size_t outlen;

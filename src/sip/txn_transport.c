@@ -82,9 +82,9 @@ fall_back_to_udp(cay__txn_t *t)
     if (cay__addr_format(&t->peer.addr, name, sizeof name) != 0)
       strcpy(name, "?");
     CAY_INFO((int)SHARD(t)->index,
-             "tcp: %s refused a connection for a request of %zu bytes: sent "
-             "over UDP instead, and so are large requests to it for the next "
-             "%d s (RFC 3261 18.1.1)",
+             "tcp: %s took no connection for a request of %zu bytes (refused "
+             "or timed out): sent over UDP instead, and so are large "
+             "requests to it for the next %d s (RFC 3261 18.1.1)",
              name, t->outlen, TCP_REFUSED_MS / 1000);
   }
   err = err ? err

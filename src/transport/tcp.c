@@ -44,6 +44,9 @@ cay__tcp_opts_init(cay__tcp_opts_t *o)
   o->max_headers = 256;
   o->idle_timeout_ms = 300000;
   o->max_conns = 10000;
+  /* Two SYN retransmissions (after 1 s and 3 s); the kernel alone would
+   * try for about 127 s, past every transaction timeout. */
+  o->connect_timeout_ms = 5000;
 }
 
 static void
@@ -329,21 +332,13 @@ on_connect(uv_connect_t *req, int status)
   struct conn *c = req->handle->data;
   unsigned shard = c->tcp->shard->index;
   struct wreq *w;
-  char name[64];
   int err;
 
   /* UV_ECANCELED: closed while connecting, by close or the idle timer. */
   if (status == UV_ECANCELED || c->state != CONN_CONNECTING)
     return;
   if (status < 0) {
-    if (cay__addr_format(&c->peer, name, sizeof name) != 0)
-      strcpy(name, "?");
-    CAY_INFO(shard, "tcp: connect to %s failed: %s, queued data dropped", name,
-             uv_strerror(status));
-    /* Tell the owner, so that transactions waiting on this connection
-     * end now (RFC 3261 section 17.1.4) instead of at their timeout. */
-    c->tcp->cb(c->tcp, c->id, CAY_ECONNECT, NULL, 0, &c->peer, c->tcp->arg);
-    cay__tcp_close_conn(c);
+    cay__tcp_connect_failed(c, uv_strerror(status));
     return;
   }
   c->state = CONN_OPEN;

@@ -19,12 +19,15 @@
 typedef struct cay__tcp cay__tcp_t;
 
 typedef struct cay__tcp_opts {
-  size_t max_msg_bytes;     /* default 65535 */
-  unsigned max_headers;     /* default 256 */
-  unsigned idle_timeout_ms; /* no byte either way for this long: close;
-                               default 300000 */
-  unsigned max_conns;       /* per shard, default 10000; beyond it new
-                               connections are closed at once */
+  size_t max_msg_bytes;        /* default 65535 */
+  unsigned max_headers;        /* default 256 */
+  unsigned idle_timeout_ms;    /* no byte either way for this long: close;
+                                  default 300000 */
+  unsigned max_conns;          /* per shard, default 10000; beyond it new
+                                  connections are closed at once */
+  unsigned connect_timeout_ms; /* a connection Cay opens that is not up by
+                                  then fails as a refused one does
+                                  (CAY_ECONNECT); default 5000 */
 } cay__tcp_opts_t;
 
 /**
@@ -35,7 +38,8 @@ typedef struct cay__tcp_opts {
  *                the callback sends has been written, so a 400 can go
  *                out first), or CAY_ECONNECT (a connection Cay opened to
  *                @p from failed; @p data is NULL and what was queued on
- *                it is lost).
+ *                it is lost; also when it is not up within
+ *                connect_timeout_ms, a SYN dropped on the way).
  * @param data    Valid during the call only.
  */
 typedef void (*cay__tcp_recv_cb)(cay__tcp_t *tcp, cay_id_t conn, int status,

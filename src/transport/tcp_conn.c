@@ -4,6 +4,7 @@
  * writing, draining after a 400, closing. See tcp.c for the states.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -64,11 +65,28 @@ cay__tcp_touch_idle(struct conn *c)
 {
   cay__tcp_t *tcp = c->tcp;
 
+  unsigned ms = c->state == CONN_CONNECTING ? tcp->opts.connect_timeout_ms
+                                            : tcp->opts.idle_timeout_ms;
+
   /* The heap only fails to grow here; the connection then lives without
    * an idle bound until the next read or write re-arms it. */
-  if (cay__shard_timer_start(tcp->shard, &c->idle, tcp->opts.idle_timeout_ms)
-      != 0)
+  if (cay__shard_timer_start(tcp->shard, &c->idle, ms) != 0)
     CAY_DEBUG(tcp->shard->index, "tcp: cannot arm the idle timer");
+}
+
+void
+cay__tcp_connect_failed(struct conn *c, const char *why)
+{
+  char name[64];
+
+  if (cay__addr_format(&c->peer, name, sizeof name) != 0)
+    strcpy(name, "?");
+  CAY_INFO(c->tcp->shard->index,
+           "tcp: connect to %s failed: %s, queued data dropped", name, why);
+  /* Tell the owner, so that transactions waiting on this connection end
+   * now (RFC 3261 section 17.1.4) instead of at their timeout. */
+  c->tcp->cb(c->tcp, c->id, CAY_ECONNECT, NULL, 0, &c->peer, c->tcp->arg);
+  cay__tcp_close_conn(c);
 }
 
 void
@@ -158,8 +176,15 @@ static void
 on_idle(cay__timer_t *t)
 {
   struct conn *c = t->data;
-  char name[64];
+  char name[64], why[64];
 
+  if (c->state == CONN_CONNECTING) {
+    /* A SYN (or its answer) lost for good: fail as a refusal does. */
+    snprintf(why, sizeof why, "not connected after %u ms",
+             c->tcp->opts.connect_timeout_ms);
+    cay__tcp_connect_failed(c, why);
+    return;
+  }
   if (cay__addr_format(&c->peer, name, sizeof name) != 0)
     strcpy(name, "?");
   CAY_DEBUG(c->tcp->shard->index, "tcp: %s idle for %u ms, closing", name,

@@ -83,6 +83,9 @@ void cay__tcp_set_addr(cay__addr_t *out, const struct sockaddr_storage *ss);
 int cay__tcp_start_reading(struct conn *c);
 int cay__tcp_submit_wreq(struct conn *c, struct wreq *w);
 void cay__tcp_touch_idle(struct conn *c);
+/* A connection Cay opened did not come up (@p why: the error, or the
+ * connect timeout): log, tell the owner (CAY_ECONNECT), close. */
+void cay__tcp_connect_failed(struct conn *c, const char *why);
 int cay__tcp_write_conn(struct conn *c, const char *data, size_t len);
 
 #endif

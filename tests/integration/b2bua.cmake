@@ -194,5 +194,21 @@ cay_b2bua_test(b2bua_large_invite_tcp_refused_udp 60
   --expect calls_in=200 --expect calls_out_answered=200
   --expect byes_sent=200 --expect dialogs_live=0 --expect txns_live=0
   --callee-count BYE_Recv=200
-  --expect-log "refused a connection for a request of [0-9]+ bytes: sent over UDP instead"
+  --expect-log "took no connection for a request of [0-9]+ bytes \\(refused or timed out\\): sent over UDP instead"
   -- -m 200 -r 100)
+
+# The same when the callee's TCP port drops SYNs instead of refusing them
+# (a listener whose accept queue is full): the connection is given up after
+# limits.tcp_connect_timeout_ms and the INVITE goes over UDP; the next
+# large INVITEs go over UDP at once.
+cay_b2bua_test(b2bua_large_invite_tcp_timeout_udp 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_large.xml
+  --cay-tcp --callee-tcp-blackhole
+  --config-extra "limits: { tcp_connect_timeout_ms: 300 }"
+  --sipp-timeout 30
+  --expect calls_in=50 --expect calls_out_answered=50
+  --expect byes_sent=50 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=50
+  --expect-log "connect to 127\\.0\\.0\\.1:[0-9]+ failed: not connected after 300 ms"
+  --expect-log "took no connection for a request of [0-9]+ bytes"
+  -- -m 50 -r 50)

@@ -89,6 +89,20 @@ def free_udp_port(host=HOST):
         return s.getsockname()[1]
 
 
+def free_udp_tcp_port(host=HOST):
+    """A port free for both UDP and TCP on host a moment ago (cay listens
+    on both with --tcp); same caveat as free_udp_port()."""
+    for _ in range(50):
+        port = free_udp_port(host)
+        with socket.socket(family_of(host), socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no port free for both UDP and TCP on %s" % host)
+
+
 def family_of(host):
     """AF_INET6 for an IPv6 literal, else AF_INET."""
     return socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -379,7 +393,8 @@ class Cay:
         self.binary = os.path.abspath(binary) if os.sep in binary else binary
         self.workdir = workdir
         self.host = host
-        self.port = port or free_udp_port(host)
+        self.port = port or (free_udp_tcp_port(host) if tcp
+                             else free_udp_port(host))
         self.config_path = config_path
         self.log_level = log_level
         self.extra_args = list(extra_args)

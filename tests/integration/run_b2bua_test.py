@@ -100,6 +100,11 @@ def parse_args(argv):
                    help="cay listens on TCP too (the caller stays on UDP)")
     p.add_argument("--callee-tcp", action="store_true",
                    help="the callee listens on TCP only (-t t1)")
+    p.add_argument("--callee-tcp-blackhole", action="store_true",
+                   help="the callee's port on TCP takes no connection: a "
+                        "listener whose accept queue is full, so that "
+                        "the kernel drops every SYN (a firewall that "
+                        "drops, not refuses)")
     p.add_argument("--route-yaml", default=None,
                    help="the cay config (routes:...), @CALLEE_PORT@ "
                         "replaced; default: forward every INVITE to the "
@@ -178,6 +183,23 @@ def tcp_port_bound(port, host=cayrun.HOST):
         except OSError:
             return True
         return False
+
+
+class Blackhole:
+    """A TCP port where connecting hangs: a listener with a backlog of 0
+    whose one queue slot a connection that is never accepted holds. Linux
+    drops the SYNs that find the accept queue full, and the connecting
+    side retransmits them until its own timeout."""
+
+    def __init__(self, port, host=cayrun.HOST):
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind((host, port))
+        self.listener.listen(0)
+        self.filler = socket.create_connection((host, port), timeout=5)
+
+    def close(self):
+        self.filler.close()
+        self.listener.close()
 
 
 def substitutions(args, callee_port):
@@ -328,6 +350,7 @@ class Outcome:
         self.caller_counts = self.callee_counts = None
         self.summary = None
         self.workdir = None
+        self.blackhole = None  # --callee-tcp-blackhole, closed with cay
         self.took = 0.0
 
 
@@ -339,7 +362,8 @@ def run_case(args):
     test = "integration.%s" % args.name
     cay = callee = caller = None
 
-    callee_port = free_port(args.tcp or args.callee_tcp)
+    callee_port = free_port(args.tcp or args.callee_tcp
+                            or args.callee_tcp_blackhole)
     subs = substitutions(args, callee_port)
     caller_sf = (scenario_copy(args.caller_scenario, workdir, subs, "caller")
                  if args.caller_scenario else None)
@@ -347,6 +371,8 @@ def run_case(args):
                  if args.callee_scenario else None)
 
     callee, err = start_callee(args, workdir, callee_port, callee_sf)
+    if err is None and args.callee_tcp_blackhole:
+        out.blackhole = Blackhole(callee_port)
     if err is None:
         cay, err = cayrun.start_cay(
             args.cay, workdir, config_text(args, subs), args.log_level,
@@ -398,6 +424,8 @@ def run_case(args):
         out.problems.append("cay died during the SIPp run (exit code %s)"
                             % cay.proc.returncode)
     result = cay.stop(args.stop_timeout)
+    if out.blackhole:
+        out.blackhole.close()
     out.summary = result.summary
     out.problems += result.problems(args.expect, (), args.shards)
     out.problems += log_problems(cay.stderr_path, args.expect_log)

@@ -350,12 +350,27 @@ START_TEST(load_stream_limits)
   ck_assert_uint_eq(cfg.max_headers, 64);
   ck_assert_uint_eq(cfg.tcp_max_connections, 50);
   ck_assert_uint_eq(cfg.tcp_idle_timeout_s, 30);
+  ck_assert_uint_eq(defaults.tcp_connect_timeout_ms, 5000);
+  ck_assert_uint_eq(cfg.tcp_connect_timeout_ms, 2500);
   ck_assert_uint_eq(cfg.max_transactions, defaults.max_transactions);
   /* Out of range from code, not the file: cay_config_check says so. */
   cfg.max_message_bytes = 100;
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
   ck_assert_str_eq(err,
                    "limits.max_message_bytes (100) must be 1024 to 16777216");
+  cfg.max_message_bytes = 8192;
+  cfg.tcp_connect_timeout_ms = 99;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err,
+                   "limits.tcp_connect_timeout_ms (99) must be 100 to 600000");
+}
+END_TEST
+
+START_TEST(load_bad_tcp_connect_timeout)
+{
+  expect_bad("bad_tcp_connect_timeout.yaml",
+             "3:27: limits.tcp_connect_timeout_ms: expected an integer from "
+             "100 to 600000, got '0'");
 }
 END_TEST
 
@@ -752,6 +767,7 @@ config_suite(void)
   tcase_add_test(tc, load_bad_udp_steering);
   tcase_add_test(tc, load_bad_mailbox_messages_zero);
   tcase_add_test(tc, load_bad_udp_max_request_bytes);
+  tcase_add_test(tc, load_bad_tcp_connect_timeout);
   tcase_add_test(tc, load_bad_max_transactions_zero);
   suite_add_tcase(s, tc);
 

@@ -94,6 +94,84 @@ START_TEST(session_18_2_2_responses_go_to_received_rport)
 }
 END_TEST
 
+/* An INVITE whose top Via is @p via, from @p src. */
+static void
+invite_from(peer_t *p, const char *cid, const char *via, const char *src,
+            unsigned port, int proto, uint64_t conn)
+{
+  static const char sdp[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                            "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                            "m=audio 6000 RTP/AVP 0\r\n";
+  char m[1024];
+  int n = snprintf(m, sizeof m,
+                   "INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n"
+                   "Via: %s;branch=z9hG4bK-%s\r\n"
+                   "Max-Forwards: 70\r\n"
+                   "From: <sip:a@127.0.0.1>;tag=ft-%s\r\n"
+                   "To: <sip:service@127.0.0.1:5060>\r\n"
+                   "Call-ID: %s\r\n"
+                   "CSeq: 1 INVITE\r\n"
+                   "Contact: <sip:a@127.0.0.1:5070>\r\n"
+                   "Content-Type: application/sdp\r\n"
+                   "Content-Length: %zu\r\n\r\n%s",
+                   via, cid, cid, cid, strlen(sdp), sdp);
+
+  ck_assert_int_eq(cay__addr_set(&p->src.addr, src, port), 0);
+  p->src.proto = proto;
+  p->src.conn = conn;
+  peer_send_raw(p, m, (size_t)n);
+}
+
+static char incoming_source[64];
+
+static void
+keep_source(cay_session_t *s, const cay_incoming_t *in, void *arg)
+{
+  (void)arg;
+  snprintf(incoming_source, sizeof incoming_source, "%s", in->source);
+  ck_assert_int_eq(cay_session_answer(s, NULL), 0);
+}
+
+START_TEST(session_18_2_2_stream_responses_to_sent_by_port_source_kept)
+{
+  peer_t *p = peer_new(NULL);
+  char addr[64];
+
+  p->ss.on_incoming = keep_source;
+  /* Over TCP from an ephemeral port: responses on the request's
+   * connection, and the address to open a new one to, should it close, is
+   * the sent-by port (section 18.2.2). The embedder sees the real source. */
+  invite_from(p, "s1", "SIP/2.0/TCP 127.0.0.1:5070", "127.0.0.1", 40001,
+              CAY__TCP, 42);
+  ck_assert_str_eq(incoming_source, "127.0.0.1:40001");
+  ck_assert_int_ge(p->nsent, 1);
+  for (unsigned i = 0; i < p->nsent; i++) {
+    cay__addr_format(&p->sent[i].dst, addr, sizeof addr);
+    ck_assert_str_eq(addr, "127.0.0.1:5070");
+    ck_assert_int_eq(p->sent[i].proto, CAY__TCP);
+    ck_assert_uint_eq(p->sent[i].conn, 42);
+  }
+  ck_assert_int_eq(peer_last_status(p), 200);
+
+  /* Over UDP without rport: responses to sent-by, source as it was. */
+  peer_clear(p);
+  invite_from(p, "s2", "SIP/2.0/UDP 127.0.0.1:5070", "127.0.0.1", 40002,
+              CAY__UDP, 0);
+  ck_assert_str_eq(incoming_source, "127.0.0.1:40002");
+  cay__addr_format(&p->sent[0].dst, addr, sizeof addr);
+  ck_assert_str_eq(addr, "127.0.0.1:5070");
+
+  /* A received the sender wrote is not honoured (18.2.1). */
+  peer_clear(p);
+  invite_from(p, "s3", "SIP/2.0/UDP 127.0.0.1:5070;received=192.0.2.66",
+              "127.0.0.1", 5070, CAY__UDP, 0);
+  ck_assert_int_ge(p->nsent, 1);
+  cay__addr_format(&p->sent[0].dst, addr, sizeof addr);
+  ck_assert_str_eq(addr, "127.0.0.1:5070");
+  peer_free(p);
+}
+END_TEST
+
 START_TEST(session_13_3_1_4_2xx_retransmitted_until_ack)
 {
   peer_t *p = peer_new(NULL);
@@ -646,6 +724,8 @@ session_suite(void)
 
   tcase_add_test(tc, session_13_3_1_invite_gets_180_then_200_with_answer);
   tcase_add_test(tc, session_18_2_2_responses_go_to_received_rport);
+  tcase_add_test(tc,
+                 session_18_2_2_stream_responses_to_sent_by_port_source_kept);
   tcase_add_test(tc, session_13_3_1_4_2xx_retransmitted_until_ack);
   tcase_add_test(tc, session_13_3_1_4_no_ack_after_64_t1_ends_with_bye);
   tcase_add_test(tc, session_12_2_1_1_bye_follows_the_route_set);
