@@ -260,6 +260,11 @@ take_request(msg_t *msg, sip_t *sip)
   cay__free(key);
   (void)cay__url_dest(rq->rq_url, &dst);
   (void)cay__via_response_dest(sip->sip_via, &dst);
+  /* Over a stream the source's IP with the sent-by port (18.2.2). */
+  (void)cay__addr_set(&dst, "192.0.2.1", 40000);
+  if (cay__via_stream_dest(sip->sip_via, &dst) != 0
+      && cay__addr_port(&dst) != 40000)
+    fuzz_fail("cay__via_stream_dest() failed but changed the address");
   if (sip->sip_contact)
     (void)cay__url_dest(sip->sip_contact->m_url, &dst);
   if (rq->rq_method == sip_method_ack)

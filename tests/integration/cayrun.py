@@ -22,6 +22,7 @@ import ctypes
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -507,6 +508,20 @@ def start_cay(binary, workdir, config_yaml=None, log_level=None,
         why = "exited with code %s before answering OPTIONS" % (
             cay.proc.returncode)
     return cay, "cay on udp:%s:%d %s" % (cay.host, cay.port, why)
+
+
+def verdict(test, problems, line, cay, workdir, keep=False):
+    """Print PASS or FAIL (with cay's log tail, keeping workdir) for a
+    script that drives cay itself; return the exit code, 0 or 1."""
+    if problems:
+        print("FAIL %s: %s\n  %s" % (test, "; ".join(problems[:10]), line))
+        print("--- cay stderr, last lines:\n%s" % cay.stderr_tail())
+        print("--- work directory kept: %s" % workdir)
+        return 1
+    print("PASS %s: %s" % (test, line))
+    if not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
 
 
 def main(parse_args, run, argv=None):

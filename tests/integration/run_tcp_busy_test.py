@@ -31,7 +31,6 @@ final response and no 200 came for 1.5 s. Checks:
 import argparse
 import os
 import random
-import shutil
 import socket
 import sys
 import tempfile
@@ -174,15 +173,7 @@ def run(args):
             n200, n503, result.returncode, result.summary_text())
     else:
         problems.append(err)
-    if problems:
-        print("FAIL %s: %s\n  %s" % (test, "; ".join(problems[:10]), line))
-        print("--- cay stderr, last lines:\n%s" % cay.stderr_tail())
-        print("--- work directory kept: %s" % workdir)
-        return 1
-    print("PASS %s: %s" % (test, line))
-    if not args.keep:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+    return cayrun.verdict(test, problems, line, cay, workdir, args.keep)
 
 
 def parse_args(argv):

@@ -33,7 +33,6 @@ import argparse
 import os
 import random
 import selectors
-import shutil
 import socket
 import sys
 import tempfile
@@ -203,15 +202,7 @@ def run(args):
             args.calls, conns, result.returncode, result.summary_text())
     else:
         problems.append(err)
-    if problems:
-        print("FAIL %s: %s\n  %s" % (test, "; ".join(problems[:10]), line))
-        print("--- cay stderr, last lines:\n%s" % cay.stderr_tail())
-        print("--- work directory kept: %s" % workdir)
-        return 1
-    print("PASS %s: %s" % (test, line))
-    if not args.keep:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+    return cayrun.verdict(test, problems, line, cay, workdir, args.keep)
 
 
 def parse_args(argv):
