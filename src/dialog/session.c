@@ -391,30 +391,37 @@ cay__session_send_ack(cay__session_t *s, const cay__dreq_t *r, cay__peer_t *dst,
 {
   cay__endpoint_t *ep = s->ss->ep;
   const char *data = NULL;
-  char branch[32];
+  char branch[32], *copy = NULL;
   size_t len = 0;
   msg_t *ack;
   int err;
 
   /* 17.1.1.3 / 13.2.2.4: an ACK for a 2xx is no transaction; it is sent
-   * as it is, a new branch each. */
+   * as it is, a new branch each, over TCP when too large for UDP
+   * (18.1.1, cay__endpoint_send_sized() changes its Via). */
   cay__endpoint_branch(ep, branch, sizeof branch);
   err = dialog_request(s, r, branch, dst, &ack, &data, &len);
   if (err == 0 && ack) {
     cay__endpoint_out(ep, ack);
     err = cay__msg_serialize(ack, &data, &len);
   }
-  if (err == 0 && keep) {
-    *keep = cay__malloc(len);
-    if (*keep == NULL)
+  if (err == 0
+      && (keep || (ep->udp_max_request && len > ep->udp_max_request))) {
+    copy = cay__malloc(len);
+    if (copy == NULL)
       err = -ENOMEM;
-    else {
-      memcpy(*keep, data, len);
-      *keep_len = len;
-    }
+    else
+      memcpy(copy, data, len);
   }
   if (err == 0)
-    err = cay__endpoint_send_bytes(ep, dst, data, len, 0);
+    err = copy ? cay__endpoint_send_sized(ep, dst, copy, len, 0)
+               : cay__endpoint_send_bytes(ep, dst, data, len, 0);
+  if (copy && keep) {
+    *keep = copy; /* as sent: a copy of the 2xx gets it again */
+    *keep_len = len;
+    copy = NULL;
+  }
+  cay__free(copy);
   if (ack)
     msg_destroy(ack);
   return err;

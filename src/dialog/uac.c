@@ -420,7 +420,7 @@ on_2xx(cay__session_t *s, int status, msg_t *msg, const sip_t *sip)
     if (sip && sip->sip_to && sip->sip_to->a_tag
         && strcmp(sip->sip_to->a_tag, s->remote_tag) == 0) {
       if (s->ok_bytes)
-        cay__endpoint_send_bytes(ss->ep, &s->peer, s->ok_bytes, s->ok_len, 1);
+        cay__endpoint_send_sized(ss->ep, &s->peer, s->ok_bytes, s->ok_len, 1);
     } else if (msg && sip && sip->sip_to && sip->sip_to->a_tag) {
       end_forked(s, msg);
     }

@@ -147,9 +147,10 @@ struct cay__endpoint {
                              when the shard has no TCP listener) */
   /* Targets that refused such a TCP connection lately: large requests to
    * them go straight over UDP until until_ms (shard clock). */
-  struct {
+  struct cay__tcp_refused {
     cay__addr_t addr;
     uint64_t until_ms;
+    int said; /* its INFO line is out for this period */
   } tcp_refused[8];
   int draining;        /* new INVITE -> 503 */
   char scratch[65536]; /* encoding buffer of cay__txn_reply_encoded() */
@@ -273,7 +274,9 @@ void cay__txn_trying_later(cay__txn_t *t);
  * A transport error for @p peer (a TCP connection Cay opened to it
  * failed): every client transaction still waiting for a final response
  * from that address over that transport ends now, and its TU sees 503
- * (RFC 3261 section 17.1.4, 8.1.3.1).
+ * (RFC 3261 section 17.1.4, 8.1.3.1); one that went over TCP only for its
+ * size goes over UDP instead (18.1.1), as do large requests to that
+ * address for the next 60 s (logged once per address and period).
  * @thread owner
  */
 void cay__txn_transport_error(cay__endpoint_t *ep, const cay__peer_t *peer);
@@ -351,6 +354,22 @@ int cay__txn_cancel(cay__txn_t *t);
 /** Send raw bytes (a 2xx retransmission) and count them. */
 int cay__endpoint_send_bytes(cay__endpoint_t *ep, const cay__peer_t *dst,
                              const char *data, size_t len, int retransmit);
+
+/**
+ * Send a request that is no transaction (the ACK for a 2xx, RFC 3261
+ * section 13.2.2.4) by section 18.1.1: when @p dst is UDP and @p len is
+ * over the endpoint's udp_max_request, over TCP to the same address,
+ * unless that address took no TCP connection in the last minute (see
+ * cay__txn_transport_error()) or TCP cannot be sent at all; else over UDP.
+ * @p data (@p len bytes, caller's, kept) gets its top Via's transport set
+ * to the one taken, so call it again for every copy with the same bytes.
+ * Over a stream @p dst is used as it is.
+ *
+ * @return 0 or the send error (cay__endpoint_send_bytes()).
+ * @thread owner
+ */
+int cay__endpoint_send_sized(cay__endpoint_t *ep, const cay__peer_t *dst,
+                             char *data, size_t len, int retransmit);
 
 /**
  * RFC 3261 section 8.2.6.2: a response other than 100 to a request whose

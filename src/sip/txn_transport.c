@@ -1,8 +1,9 @@
 /*
  * The transaction layer and its transport (RFC 3261 section 18): which
  * transport a client transaction's request takes (18.1.1: over TCP when it
- * is too large for UDP, back over UDP when TCP is refused), and what a
- * transport error does to the transactions waiting on it (17.1.4).
+ * is too large for UDP, back over UDP when TCP is refused), the same for
+ * the one request sent outside a transaction (the ACK for a 2xx), and what
+ * a transport error does to the transactions waiting on it (17.1.4).
  */
 #include "sip/txn_int.h"
 
@@ -36,9 +37,10 @@ switch_transport(cay__txn_t *t, int proto)
 /* How long a target that refused TCP gets large requests over UDP. */
 #define TCP_REFUSED_MS 60000
 
-/* True when @p to refused a TCP connection less than TCP_REFUSED_MS ago. */
-static int
-tcp_refused(const cay__endpoint_t *ep, const cay__addr_t *to)
+/* The entry of @p to when it refused a TCP connection less than
+ * TCP_REFUSED_MS ago, else NULL. */
+static struct cay__tcp_refused *
+refused_entry(cay__endpoint_t *ep, const cay__addr_t *to)
 {
   uint64_t now = cay__shard_now(ep->shard);
 
@@ -46,26 +48,51 @@ tcp_refused(const cay__endpoint_t *ep, const cay__addr_t *to)
        i++)
     if (ep->tcp_refused[i].until_ms > now
         && cay__addr_eq(&ep->tcp_refused[i].addr, to))
-      return 1;
-  return 0;
+      return &ep->tcp_refused[i];
+  return NULL;
+}
+
+static int
+tcp_refused(cay__endpoint_t *ep, const cay__addr_t *to)
+{
+  return refused_entry(ep, to) != NULL;
 }
 
 /* Remember that @p to refused TCP, in place of the entry that expires
- * first. @return 1 when it was not remembered already. */
-static int
+ * first. */
+static void
 remember_tcp_refused(cay__endpoint_t *ep, const cay__addr_t *to)
 {
   size_t n = sizeof ep->tcp_refused / sizeof ep->tcp_refused[0], pick = 0;
-  uint64_t now = cay__shard_now(ep->shard);
 
   if (tcp_refused(ep, to))
-    return 0;
+    return;
   for (size_t i = 1; i < n; i++)
     if (ep->tcp_refused[i].until_ms < ep->tcp_refused[pick].until_ms)
       pick = i;
   ep->tcp_refused[pick].addr = *to;
-  ep->tcp_refused[pick].until_ms = now + TCP_REFUSED_MS;
-  return 1;
+  ep->tcp_refused[pick].until_ms = cay__shard_now(ep->shard) + TCP_REFUSED_MS;
+  ep->tcp_refused[pick].said = 0;
+}
+
+/* A request of @p len bytes to @p to goes over UDP because @p to took no
+ * TCP connection: said once per target and period, not once per call. */
+static void
+say_sent_over_udp(cay__endpoint_t *ep, const cay__addr_t *to, size_t len)
+{
+  struct cay__tcp_refused *e = refused_entry(ep, to);
+  char name[64];
+
+  if (e == NULL || e->said)
+    return;
+  e->said = 1;
+  if (cay__addr_format(to, name, sizeof name) != 0)
+    strcpy(name, "?");
+  CAY_INFO((int)ep->shard->index,
+           "tcp: %s took no connection for a request of %zu bytes (refused "
+           "or timed out): sent over UDP instead, and so are large requests "
+           "to it for the next %d s (RFC 3261 18.1.1)",
+           name, len, TCP_REFUSED_MS / 1000);
 }
 
 /* 18.1.1: back over UDP, as the request would have gone but for its size,
@@ -73,20 +100,10 @@ remember_tcp_refused(cay__endpoint_t *ep, const cay__addr_t *to)
 static int
 fall_back_to_udp(cay__txn_t *t)
 {
-  char name[64];
   int err = switch_transport(t, CAY__UDP);
 
   t->for_size = 0;
-  /* Once per target and period, not once per call. */
-  if (remember_tcp_refused(t->ep, &t->peer.addr)) {
-    if (cay__addr_format(&t->peer.addr, name, sizeof name) != 0)
-      strcpy(name, "?");
-    CAY_INFO((int)SHARD(t)->index,
-             "tcp: %s took no connection for a request of %zu bytes (refused "
-             "or timed out): sent over UDP instead, and so are large "
-             "requests to it for the next %d s (RFC 3261 18.1.1)",
-             name, t->outlen, TCP_REFUSED_MS / 1000);
-  }
+  say_sent_over_udp(t->ep, &t->peer.addr, t->outlen);
   err = err ? err
             : cay__endpoint_send_bytes(t->ep, &t->peer, t->out, t->outlen, 0);
   if (err)
@@ -97,6 +114,32 @@ fall_back_to_udp(cay__txn_t *t)
   return 0;
 }
 
+int
+cay__endpoint_send_sized(cay__endpoint_t *ep, const cay__peer_t *dst,
+                         char *data, size_t len, int retransmit)
+{
+  cay__peer_t tcp = *dst;
+  int err;
+
+  if (dst->proto != CAY__UDP)
+    return cay__endpoint_send_bytes(ep, dst, data, len, retransmit);
+  /* 18.1.1 as for a transaction's request, decided again for every copy:
+   * a target that refused TCP since the last one gets this one over UDP. */
+  if (ep->udp_max_request && len > ep->udp_max_request
+      && tcp_refused(ep, &dst->addr))
+    say_sent_over_udp(ep, &dst->addr, len);
+  else if (ep->udp_max_request && len > ep->udp_max_request
+           && cay__msg_set_via_transport(data, len, CAY__TCP) == 0) {
+    tcp.proto = CAY__TCP;
+    tcp.conn = 0;
+    err = cay__endpoint_send_bytes(ep, &tcp, data, len, retransmit);
+    if (err == 0)
+      return 0;
+  }
+  (void)cay__msg_set_via_transport(data, len, CAY__UDP);
+  return cay__endpoint_send_bytes(ep, dst, data, len, retransmit);
+}
+
 void
 cay__txn_choose_transport(cay__txn_t *t)
 {
@@ -104,9 +147,12 @@ cay__txn_choose_transport(cay__txn_t *t)
 
   /* 18.1.1: a request over 1300 bytes (the path MTU is unknown) goes over
    * a congestion-controlled transport, TCP. */
-  if (t->peer.proto == CAY__UDP && ep->udp_max_request
-      && t->outlen > ep->udp_max_request && !tcp_refused(ep, &t->peer.addr)
-      && switch_transport(t, CAY__TCP) == 0)
+  if (t->peer.proto != CAY__UDP || !ep->udp_max_request
+      || t->outlen <= ep->udp_max_request)
+    return;
+  if (tcp_refused(ep, &t->peer.addr))
+    say_sent_over_udp(ep, &t->peer.addr, t->outlen);
+  else if (switch_transport(t, CAY__TCP) == 0)
     t->for_size = 1;
 }
 
@@ -136,6 +182,11 @@ cay__txn_transport_error(cay__endpoint_t *ep, const cay__peer_t *peer)
   cay__htab_t *tab = &ep->client_txns;
   cay_id_t few[64], *ids = few;
   size_t n = 0, max = 0;
+
+  /* 18.1.1: large requests to a target that took no TCP connection go
+   * over UDP for a while, whichever request found out (an ACK too). */
+  if (peer->proto == CAY__TCP && ep->udp_max_request)
+    remember_tcp_refused(ep, &peer->addr);
 
   /* Collect the ids first, in one pass: the TU may send new requests
    * when told, and those are not part of this failure. */

@@ -137,6 +137,23 @@ cay_b2bua_test(b2bua_delayed_offer_no_codec 60
   --callee-count BYE_Recv=20
   -- -m 20 -r 20)
 
+# The same with an answer of about 1,700 bytes in the caller's ACK, and Cay
+# listening on TCP: Cay's ACK to the callee is over 1300 bytes and goes
+# over TCP (RFC 3261 18.1.1 holds for the ACK of a 2xx too). The callee
+# is on UDP only and refuses the connection; its next copy of the 200
+# gets the ACK again over UDP (b2b_uac_delayed_large.xml).
+cay_b2bua_test(b2bua_delayed_offer_large_ack 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_delayed_large.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_delayed.xml
+  --cay-tcp
+  --route-opt "codecs=[PCMU, PCMA]"
+  --sipp-timeout 30
+  --expect calls_in=20 --expect byes_sent=20
+  --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=20
+  --expect-log "took no connection for a request of [0-9]+ bytes \\(refused or timed out\\): sent over UDP instead"
+  -- -m 20 -r 20)
+
 # re-INVITE from the caller (offer to the callee, answer back), then from
 # the callee (offer to the caller, answer back), then INFO
 # application/dtmf-relay from the caller to the callee, then BYE. The SDP

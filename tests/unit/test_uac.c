@@ -743,6 +743,56 @@ START_TEST(uac_18_1_1_no_tcp_send_at_all_sends_over_udp_at_once)
 }
 END_TEST
 
+START_TEST(uac_18_1_1_large_ack_for_2xx_goes_over_tcp_then_udp_if_refused)
+{
+  peer_t *p = peer_new(NULL);
+  offer_ctl_t c = { .defer = 1 };
+  cay__peer_t to = { .proto = CAY__TCP };
+  char answer[1500], t[4];
+  size_t off;
+
+  /* 13.2.1: the INVITE (small, over UDP) had no offer; the embedder's
+   * answer in the ACK makes it about 1,700 bytes. */
+  off = (size_t)snprintf(answer, sizeof answer, "%s", a_answer);
+  for (int i = 0; off + 40 < sizeof answer; i++)
+    off += (size_t)snprintf(answer + off, sizeof answer - off,
+                            "a=x-pad:%03d 0123456789abcdef\r\n", i);
+  p->ep.udp_max_request = 1300;
+  cay__session_t *s = call_without_offer(p, &c);
+  ck_assert_int_eq(p->sent[0].proto, CAY__UDP);
+  respond_offer(p, "big1");
+  ck_assert_int_eq(cay_session_answer_offer(s, 200, answer), 0);
+  /* The ACK is no transaction, but 18.1.1 holds for it too: over TCP
+   * with a TCP Via. */
+  int ack = peer_find_last(p, 0, "ACK");
+  ck_assert_int_ge(ack, 0);
+  ck_assert_uint_gt(p->sent[ack].len, 1300);
+  ck_assert_int_eq(p->sent[ack].proto, CAY__TCP);
+  ck_assert_str_eq(via_transport(p, (unsigned)ack, t), "TCP");
+  /* The callee refused the connection; its copy of the 2xx gets the ACK
+   * again, over UDP now, with a UDP Via and otherwise the same bytes. */
+  cay__addr_set(&to.addr, "127.0.0.1", 5070);
+  cay__txn_transport_error(&p->ep, &to);
+  respond_offer(p, "big1");
+  int again = peer_find_last(p, 0, "ACK");
+  ck_assert_int_gt(again, ack);
+  ck_assert_int_eq(p->sent[again].proto, CAY__UDP);
+  ck_assert_str_eq(via_transport(p, (unsigned)again, t), "UDP");
+  ck_assert_uint_eq(p->sent[again].len, p->sent[ack].len);
+  const char *v = strstr(p->sent[ack].data, "Via: SIP/2.0/");
+  ck_assert_ptr_nonnull(v);
+  size_t at = (size_t)(v - p->sent[ack].data) + 13; /* the 3 bytes */
+  ck_assert_int_eq(memcmp(p->sent[again].data, p->sent[ack].data, at), 0);
+  ck_assert_str_eq(p->sent[again].data + at + 3, p->sent[ack].data + at + 3);
+  /* The BYE, small, stays on the dialog's UDP. */
+  ck_assert_int_eq(cay__session_hangup(s), 0);
+  int bye = peer_find_last(p, 0, "BYE");
+  ck_assert_int_ge(bye, 0);
+  ck_assert_int_eq(p->sent[bye].proto, CAY__UDP);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -767,6 +817,8 @@ main(void)
   tcase_add_test(tc, uac_18_1_1_refused_tcp_retries_over_udp);
   tcase_add_test(tc, uac_18_1_1_small_or_unlimited_stays_udp);
   tcase_add_test(tc, uac_18_1_1_no_tcp_send_at_all_sends_over_udp_at_once);
+  tcase_add_test(
+      tc, uac_18_1_1_large_ack_for_2xx_goes_over_tcp_then_udp_if_refused);
   tcase_add_test(tc, uac_13_2_1_offer_in_2xx_answered_later_in_the_ack);
   tcase_add_test(tc, uac_13_2_1_offer_in_2xx_answered_by_cay_unless_deferred);
   tcase_add_test(tc, uac_13_2_2_4_hangup_before_the_answer_acks_then_byes);
