@@ -11,7 +11,9 @@
  * - an outgoing hook runs exactly once per message, after Cay has built it
  *   and before the transport sees a byte of it; the message is the hook's
  *   to change. Retransmissions resend the bytes already sent and do not
- *   run hooks again;
+ *   run hooks again. A request's top Via already names the transport it
+ *   goes with, TCP for a request too large for UDP (RFC 3261 18.1.1); if
+ *   the hook makes it small again it goes over UDP, its Via changed back;
  * - an incoming-request hook may stop a request by returning a final
  *   status (300..699): Cay then answers the request with it (so a stopped
  *   request is always answered) and nothing after that hook sees it.

@@ -402,6 +402,9 @@ cay__session_send_ack(cay__session_t *s, const cay__dreq_t *r, cay__peer_t *dst,
   cay__endpoint_branch(ep, branch, sizeof branch);
   err = dialog_request(s, r, branch, dst, &ack, &data, &len);
   if (err == 0 && ack) {
+    /* The hooks see the Via it goes with (18.1.1, supp.h). */
+    if (ep->hooks.out_message)
+      (void)cay__endpoint_via_for_size(ep, ack, dst);
     cay__endpoint_out(ep, ack);
     err = cay__msg_serialize(ack, &data, &len);
   }

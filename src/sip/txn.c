@@ -519,8 +519,12 @@ cay__txn_request_send(cay__endpoint_t *ep, msg_t *req, const cay__peer_t *dst,
   }
   t->key = cay__txn_client_key(sip->sip_via->v_branch,
                                sip->sip_cseq->cs_method_name, &t->keylen);
-  if (t->key)
+  if (t->key && ep->hooks.out_message) {
+    /* The hooks see the Via the request goes with (18.1.1, supp.h);
+     * cay__txn_choose_transport() settles it after them. */
+    t->for_size = (unsigned)cay__endpoint_via_for_size(ep, req, dst);
     cay__endpoint_out(ep, req); /* once: retransmissions reuse bytes */
+  }
   err = t->key ? cay__msg_serialize(req, &data, &len) : -ENOMEM;
   if (err == 0 && (t->out = cay__malloc(len)) == NULL)
     err = -ENOMEM;

@@ -372,6 +372,21 @@ int cay__endpoint_send_sized(cay__endpoint_t *ep, const cay__peer_t *dst,
                              char *data, size_t len, int retransmit);
 
 /**
+ * Before the outgoing hooks run on request @p req for @p dst: section
+ * 18.1.1's choice made on the request as built, so that the hooks see the
+ * Via it goes with (supp.h). When @p dst is UDP and @p req serializes to
+ * more than the endpoint's udp_max_request (and the address has not
+ * refused TCP lately), its top Via's transport becomes TCP. The send
+ * (cay__txn_request_send(), cay__endpoint_send_sized()) settles it on the
+ * size after the hooks, back to UDP if they made the request small.
+ *
+ * @return 1 when the Via was set to TCP, else 0 (nothing changed).
+ * @thread owner
+ */
+int cay__endpoint_via_for_size(cay__endpoint_t *ep, msg_t *req,
+                               const cay__peer_t *dst);
+
+/**
  * RFC 3261 section 8.2.6.2: a response other than 100 to a request whose
  * To has no tag gets a tag in its To. Adds a fresh random one to @p resp
  * when it has none. @return 0 or -ENOMEM.

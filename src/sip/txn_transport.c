@@ -140,20 +140,43 @@ cay__endpoint_send_sized(cay__endpoint_t *ep, const cay__peer_t *dst,
   return cay__endpoint_send_bytes(ep, dst, data, len, retransmit);
 }
 
+int
+cay__endpoint_via_for_size(cay__endpoint_t *ep, msg_t *req,
+                           const cay__peer_t *dst)
+{
+  sip_via_t *via = sip_object(req)->sip_via;
+  const char *data;
+  size_t len;
+
+  if (dst->proto != CAY__UDP || !ep->udp_max_request || via == NULL
+      || tcp_refused(ep, &dst->addr)
+      || cay__msg_serialize(req, &data, &len) != 0
+      || len <= ep->udp_max_request)
+    return 0;
+  via->v_protocol = sip_transport_tcp;
+  msg_fragment_clear(via->v_common); /* encoded again */
+  return 1;
+}
+
 void
 cay__txn_choose_transport(cay__txn_t *t)
 {
   cay__endpoint_t *ep = t->ep;
+  int preset = t->for_size;
 
   /* 18.1.1: a request over 1300 bytes (the path MTU is unknown) goes over
    * a congestion-controlled transport, TCP. */
-  if (t->peer.proto != CAY__UDP || !ep->udp_max_request
-      || t->outlen <= ep->udp_max_request)
-    return;
-  if (tcp_refused(ep, &t->peer.addr))
-    say_sent_over_udp(ep, &t->peer.addr, t->outlen);
-  else if (switch_transport(t, CAY__TCP) == 0)
-    t->for_size = 1;
+  t->for_size = 0;
+  if (t->peer.proto == CAY__UDP && ep->udp_max_request
+      && t->outlen > ep->udp_max_request) {
+    if (tcp_refused(ep, &t->peer.addr))
+      say_sent_over_udp(ep, &t->peer.addr, t->outlen);
+    else if (switch_transport(t, CAY__TCP) == 0)
+      t->for_size = 1;
+  }
+  /* TCP set before the hooks, which made the request small again. */
+  if (preset && !t->for_size)
+    (void)switch_transport(t, CAY__UDP);
 }
 
 int

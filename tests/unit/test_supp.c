@@ -223,6 +223,72 @@ START_TEST(supp_caller_id_adds_p_asserted_identity_to_invite)
 }
 END_TEST
 
+/* What an outgoing-request hook saw of the top Via, and what it does. */
+static char via_seen[8][8];
+static int nvia, shrink;
+
+static void
+see_via(msg_t *msg, sip_t *sip, void *arg)
+{
+  (void)arg;
+  if (nvia < 8)
+    snprintf(via_seen[nvia++], sizeof via_seen[0], "%s",
+             sip->sip_via->v_protocol + 8);
+  /* Shrinking the request under the limit: the body goes. */
+  if (shrink && sip->sip_payload)
+    ck_assert_int_eq(msg_header_remove(msg, (msg_pub_t *)sip,
+                                       (msg_header_t *)sip->sip_payload),
+                     0);
+}
+
+START_TEST(supp_outgoing_hook_sees_the_transport_of_18_1_1)
+{
+  cay_supp_t s = { .name = "v", .priority = 1, .outgoing_request = see_via };
+  peer_t *p = peer_with(&s, 1);
+  char sdp[1400];
+  size_t off;
+  cay__session_t *sess = NULL;
+
+  off = (size_t)snprintf(sdp, sizeof sdp,
+                         "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                         "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                         "m=audio 4000 RTP/AVP 0\r\n");
+  for (int i = 0; off + 40 < sizeof sdp; i++)
+    off += (size_t)snprintf(sdp + off, sizeof sdp - off,
+                            "a=x-pad:%03d 0123456789abcdef\r\n", i);
+  p->ep.udp_max_request = 1300;
+  nvia = shrink = 0;
+  /* Too large for UDP: the hook sees the TCP Via the INVITE goes with. */
+  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@127.0.0.1:5070",
+                                       "<sip:cay@127.0.0.1>", sdp, NULL, NULL,
+                                       &sess),
+                   0);
+  ck_assert_int_eq(nvia, 1);
+  ck_assert_str_eq(via_seen[0], "TCP");
+  ck_assert_int_eq(p->sent[0].proto, CAY__TCP);
+  ck_assert_ptr_nonnull(strstr(p->sent[0].data, "Via: SIP/2.0/TCP "));
+  /* A hook that makes it small again: UDP on the wire, and in the Via. */
+  shrink = 1;
+  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@127.0.0.1:5070",
+                                       "<sip:cay@127.0.0.1>", sdp, NULL, NULL,
+                                       &sess),
+                   0);
+  ck_assert_int_eq(nvia, 2);
+  ck_assert_uint_lt(p->sent[1].len, 1300);
+  ck_assert_int_eq(p->sent[1].proto, CAY__UDP);
+  ck_assert_ptr_nonnull(strstr(p->sent[1].data, "Via: SIP/2.0/UDP "));
+  /* Small from the start: UDP for the hook too. */
+  shrink = 0;
+  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@127.0.0.1:5070",
+                                       "<sip:cay@127.0.0.1>", NULL, NULL, NULL,
+                                       &sess),
+                   0);
+  ck_assert_str_eq(via_seen[2], "UDP");
+  ck_assert_int_eq(p->sent[2].proto, CAY__UDP);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -235,6 +301,7 @@ main(void)
   tcase_add_test(tc, supp_method_filter);
   tcase_add_test(tc, supp_registry_frozen_and_checked);
   tcase_add_test(tc, supp_caller_id_adds_p_asserted_identity_to_invite);
+  tcase_add_test(tc, supp_outgoing_hook_sees_the_transport_of_18_1_1);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }
