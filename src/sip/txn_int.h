@@ -121,7 +121,6 @@ void cay__txn_tell_tu(cay__txn_t *t, int status, msg_t *msg);
 /* 18.1.1 before the first send of client transaction @p t (peer and bytes
  * set): a request too large for UDP goes over TCP (txn_transport.c). */
 void cay__txn_choose_transport(cay__txn_t *t);
-
 /* After the first send failed: @p t back over UDP if it had been moved to
  * TCP for its size. @return 1 if so (send again), else 0. */
 int cay__txn_undo_transport(cay__txn_t *t);

@@ -246,16 +246,11 @@ START_TEST(supp_outgoing_hook_sees_the_transport_of_18_1_1)
   cay_supp_t s = { .name = "v", .priority = 1, .outgoing_request = see_via };
   peer_t *p = peer_with(&s, 1);
   char sdp[1400];
-  size_t off;
   cay__session_t *sess = NULL;
 
-  off = (size_t)snprintf(sdp, sizeof sdp,
-                         "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-                         "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-                         "m=audio 4000 RTP/AVP 0\r\n");
-  for (int i = 0; off + 40 < sizeof sdp; i++)
-    off += (size_t)snprintf(sdp + off, sizeof sdp - off,
-                            "a=x-pad:%03d 0123456789abcdef\r\n", i);
+  peer_padded_sdp(sdp, sizeof sdp,
+                  "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                  "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n");
   p->ep.udp_max_request = 1300;
   nvia = shrink = 0;
   /* Too large for UDP: the hook sees the TCP Via the INVITE goes with. */

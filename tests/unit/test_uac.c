@@ -594,16 +594,11 @@ static cay__session_t *
 large_call(peer_t *p, record_t *r)
 {
   char sdp[1400];
-  size_t off;
   cay__session_t *s = NULL;
 
-  off = (size_t)snprintf(sdp, sizeof sdp,
-                         "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-                         "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-                         "m=audio 4000 RTP/AVP 0\r\n");
-  for (int i = 0; off + 40 < sizeof sdp; i++)
-    off += (size_t)snprintf(sdp + off, sizeof sdp - off,
-                            "a=x-pad:%03d 0123456789abcdef\r\n", i);
+  peer_padded_sdp(sdp, sizeof sdp,
+                  "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                  "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n");
   ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@127.0.0.1:5070",
                                        "<sip:cay@127.0.0.1>", sdp, on_state, r,
                                        &s),
@@ -749,14 +744,10 @@ START_TEST(uac_18_1_1_large_ack_for_2xx_goes_over_tcp_then_udp_if_refused)
   offer_ctl_t c = { .defer = 1 };
   cay__peer_t to = { .proto = CAY__TCP };
   char answer[1500], t[4];
-  size_t off;
 
   /* 13.2.1: the INVITE (small, over UDP) had no offer; the embedder's
    * answer in the ACK makes it about 1,700 bytes. */
-  off = (size_t)snprintf(answer, sizeof answer, "%s", a_answer);
-  for (int i = 0; off + 40 < sizeof answer; i++)
-    off += (size_t)snprintf(answer + off, sizeof answer - off,
-                            "a=x-pad:%03d 0123456789abcdef\r\n", i);
+  peer_padded_sdp(answer, sizeof answer, a_answer);
   p->ep.udp_max_request = 1300;
   cay__session_t *s = call_without_offer(p, &c);
   ck_assert_int_eq(p->sent[0].proto, CAY__UDP);

@@ -63,6 +63,17 @@ peer_clear(peer_t *p)
   p->nsent = 0;
 }
 
+const char *
+peer_padded_sdp(char *buf, size_t size, const char *sdp)
+{
+  size_t off = (size_t)snprintf(buf, size, "%s", sdp);
+
+  for (int i = 0; off + 40 < size; i++)
+    off += (size_t)snprintf(buf + off, size - off,
+                            "a=x-pad:%03d 0123456789abcdef\r\n", i);
+  return buf;
+}
+
 void
 peer_free(peer_t *p)
 {

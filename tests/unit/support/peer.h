@@ -76,4 +76,8 @@ const char *peer_to_tag(peer_t *p, unsigned i, char *buf, size_t n);
 /** Forget captured messages. */
 void peer_clear(peer_t *p);
 
+/** An SDP too large for UDP (RFC 3261 18.1.1): @p sdp, then "a=x-pad:"
+ * lines until @p buf (@p size bytes, about 1,400) is nearly full. */
+const char *peer_padded_sdp(char *buf, size_t size, const char *sdp);
+
 #endif
