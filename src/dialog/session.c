@@ -408,17 +408,14 @@ cay__session_send_ack(cay__session_t *s, const cay__dreq_t *r, cay__peer_t *dst,
     cay__endpoint_out(ep, ack);
     err = cay__msg_serialize(ack, &data, &len);
   }
-  if (err == 0
-      && (keep || (ep->udp_max_request && len > ep->udp_max_request))) {
-    copy = cay__malloc(len);
-    if (copy == NULL)
-      err = -ENOMEM;
-    else
-      memcpy(copy, data, len);
+  /* Writable bytes: the send may change the Via (an ACK per call, and the
+   * first one is kept anyway). */
+  if (err == 0 && (copy = cay__malloc(len)) == NULL)
+    err = -ENOMEM;
+  if (err == 0) {
+    memcpy(copy, data, len);
+    err = cay__endpoint_send_sized(ep, dst, copy, len, 0);
   }
-  if (err == 0)
-    err = copy ? cay__endpoint_send_sized(ep, dst, copy, len, 0)
-               : cay__endpoint_send_bytes(ep, dst, data, len, 0);
   if (copy && keep) {
     *keep = copy; /* as sent: a copy of the 2xx gets it again */
     *keep_len = len;

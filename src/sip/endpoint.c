@@ -195,10 +195,7 @@ cay__endpoint_respond_stateless(cay__endpoint_t *ep, msg_t *req,
 
   /* 18.2.2: on the request's connection over a stream (a new one to the
    * sent-by port once it has closed), else by the Via. */
-  if (!cay__proto_reliable(src->proto))
-    err = cay__via_response_dest(sip->sip_via, &dst.addr);
-  else
-    (void)cay__via_stream_dest(sip->sip_via, &dst.addr);
+  err = cay__response_dest(sip->sip_via, &dst);
   if (err == 0) {
     cay__endpoint_out(ep, resp);
     err = cay__msg_serialize(resp, &data, &len);

@@ -611,6 +611,15 @@ cay__via_stream_dest(const sip_via_t *via, cay__addr_t *dst)
 }
 
 int
+cay__response_dest(const sip_via_t *via, cay__peer_t *dst)
+{
+  if (!cay__proto_reliable(dst->proto))
+    return cay__via_response_dest(via, &dst->addr);
+  (void)cay__via_stream_dest(via, &dst->addr);
+  return 0;
+}
+
+int
 cay__url_dest(const url_t *url, cay__addr_t *dst)
 {
   char maddr[INET6_ADDRSTRLEN + 2];

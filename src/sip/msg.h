@@ -247,6 +247,18 @@ int cay__via_fix_received(msg_t *msg, const cay__addr_t *src);
 int cay__via_response_dest(const sip_via_t *via, cay__addr_t *dst);
 
 /**
+ * RFC 3261 section 18.2.2: where the responses to a request go. @p dst
+ * holds the peer the request came from on entry (address, transport,
+ * connection); over UDP its address becomes cay__via_response_dest()'s,
+ * over a stream the connection stays and the address becomes
+ * cay__via_stream_dest()'s (a bad sent-by port keeps the source's, the
+ * best guess left).
+ *
+ * @return 0, or -EINVAL over UDP (no usable address).
+ */
+int cay__response_dest(const sip_via_t *via, cay__peer_t *dst);
+
+/**
  * RFC 3261 section 18.2.2 for a reliable transport: where a response goes
  * when the connection its request came on has closed. @p dst holds the
  * request's source address on entry (its IP is what "received" names, or

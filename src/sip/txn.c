@@ -189,10 +189,7 @@ cay__txn_server_new(cay__endpoint_t *ep, msg_t *msg, char *key, size_t keylen,
    * UDP, to where the Via says (received, rport). */
   t->peer = *src;
   t->source_port = (uint16_t)cay__addr_port(&src->addr);
-  if (cay__proto_reliable(src->proto)) {
-    /* A bad sent-by port keeps the source's, the best guess left. */
-    (void)cay__via_stream_dest(sip->sip_via, &t->peer.addr);
-  } else if (cay__via_response_dest(sip->sip_via, &t->peer.addr) != 0) {
+  if (cay__response_dest(sip->sip_via, &t->peer) != 0) {
     /* Cannot happen after cay__via_fix_received(), which always adds a
      * received parameter when sent-by is a host name. */
     txn_unalloc(t);

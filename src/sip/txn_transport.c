@@ -52,12 +52,6 @@ refused_entry(cay__endpoint_t *ep, const cay__addr_t *to)
   return NULL;
 }
 
-static int
-tcp_refused(cay__endpoint_t *ep, const cay__addr_t *to)
-{
-  return refused_entry(ep, to) != NULL;
-}
-
 /* Remember that @p to refused TCP, in place of the entry that expires
  * first. */
 static void
@@ -65,7 +59,7 @@ remember_tcp_refused(cay__endpoint_t *ep, const cay__addr_t *to)
 {
   size_t n = sizeof ep->tcp_refused / sizeof ep->tcp_refused[0], pick = 0;
 
-  if (tcp_refused(ep, to))
+  if (refused_entry(ep, to) != NULL)
     return;
   for (size_t i = 1; i < n; i++)
     if (ep->tcp_refused[i].until_ms < ep->tcp_refused[pick].until_ms)
@@ -114,6 +108,24 @@ fall_back_to_udp(cay__txn_t *t)
   return 0;
 }
 
+/* 18.1.1: a request over 1300 bytes (the path MTU is unknown) goes over a
+ * congestion-controlled transport, TCP. 1 when a request of @p len bytes
+ * for @p dst should go over TCP instead of UDP; 0 when not (its transport
+ * is not UDP, it is small, or the limit is off), and when @p dst took no
+ * TCP connection lately, which is said once per period. */
+static int
+tcp_for_size(cay__endpoint_t *ep, const cay__peer_t *dst, size_t len)
+{
+  if (dst->proto != CAY__UDP || !ep->udp_max_request
+      || len <= ep->udp_max_request)
+    return 0;
+  if (refused_entry(ep, &dst->addr) != NULL) {
+    say_sent_over_udp(ep, &dst->addr, len);
+    return 0;
+  }
+  return 1;
+}
+
 int
 cay__endpoint_send_sized(cay__endpoint_t *ep, const cay__peer_t *dst,
                          char *data, size_t len, int retransmit)
@@ -123,13 +135,10 @@ cay__endpoint_send_sized(cay__endpoint_t *ep, const cay__peer_t *dst,
 
   if (dst->proto != CAY__UDP)
     return cay__endpoint_send_bytes(ep, dst, data, len, retransmit);
-  /* 18.1.1 as for a transaction's request, decided again for every copy:
-   * a target that refused TCP since the last one gets this one over UDP. */
-  if (ep->udp_max_request && len > ep->udp_max_request
-      && tcp_refused(ep, &dst->addr))
-    say_sent_over_udp(ep, &dst->addr, len);
-  else if (ep->udp_max_request && len > ep->udp_max_request
-           && cay__msg_set_via_transport(data, len, CAY__TCP) == 0) {
+  /* As for a transaction's request, decided again for every copy: a
+   * target that refused TCP since the last one gets this one over UDP. */
+  if (tcp_for_size(ep, dst, len)
+      && cay__msg_set_via_transport(data, len, CAY__TCP) == 0) {
     tcp.proto = CAY__TCP;
     tcp.conn = 0;
     err = cay__endpoint_send_bytes(ep, &tcp, data, len, retransmit);
@@ -148,10 +157,10 @@ cay__endpoint_via_for_size(cay__endpoint_t *ep, msg_t *req,
   const char *data;
   size_t len;
 
+  /* The cheap tests first: serializing is what costs. */
   if (dst->proto != CAY__UDP || !ep->udp_max_request || via == NULL
-      || tcp_refused(ep, &dst->addr)
       || cay__msg_serialize(req, &data, &len) != 0
-      || len <= ep->udp_max_request)
+      || !tcp_for_size(ep, dst, len))
     return 0;
   via->v_protocol = sip_transport_tcp;
   msg_fragment_clear(via->v_common); /* encoded again */
@@ -164,16 +173,8 @@ cay__txn_choose_transport(cay__txn_t *t)
   cay__endpoint_t *ep = t->ep;
   int preset = t->for_size;
 
-  /* 18.1.1: a request over 1300 bytes (the path MTU is unknown) goes over
-   * a congestion-controlled transport, TCP. */
-  t->for_size = 0;
-  if (t->peer.proto == CAY__UDP && ep->udp_max_request
-      && t->outlen > ep->udp_max_request) {
-    if (tcp_refused(ep, &t->peer.addr))
-      say_sent_over_udp(ep, &t->peer.addr, t->outlen);
-    else if (switch_transport(t, CAY__TCP) == 0)
-      t->for_size = 1;
-  }
+  t->for_size = tcp_for_size(ep, &t->peer, t->outlen)
+                && switch_transport(t, CAY__TCP) == 0;
   /* TCP set before the hooks, which made the request small again. */
   if (preset && !t->for_size)
     (void)switch_transport(t, CAY__UDP);
