@@ -24,6 +24,11 @@
  *             tcp_idle_timeout_s: 300, tcp_connect_timeout_ms: 5000,
  *             mailbox_messages: 65536,
  *             udp_max_request_bytes: 1300 }   # 0 = no limit
+ *   dns: { servers: [], timeout_ms: 2000 }
+ *                                   # RFC 3263: a target or Request-URI
+ *                                   # host that is a name; servers
+ *                                   # "IP[:PORT]" ([v6]), [] = the system's
+ *                                   # (/etc/resolv.conf, /etc/hosts first)
  *   session_timers: { expires_s: 1800, min_se_s: 90 }
  *                                   # RFC 4028; expires_s 0 = off;
  *                                   # min_se_s >= 90, expires_s >= min_se_s
@@ -41,8 +46,9 @@
  *
  * The first route whose every match key matches wins; a request that no
  * route matches gets 404. A routes: or listen: list replaces the one
- * before it. A target's host is an IP literal (Cay does no DNS);
- * ${ruri_user} and ${ruri_domain} are the request's.
+ * before it. A target's host is an IP literal or a name, located by RFC
+ * 3263 (SRV, then A/AAAA) when a call is forwarded; ${ruri_user} and
+ * ${ruri_domain} are the request's.
  */
 /* clang-format on */
 #ifndef CAY_CONFIG_H
@@ -60,6 +66,7 @@ extern "C" {
 #define CAY_CONFIG_TEXT_LEN   256
 #define CAY_CONFIG_MAX_ROUTES 32
 #define CAY_ROUTE_MAX_CODECS  8
+#define CAY_CONFIG_MAX_DNS    4
 
 /** Log levels, most severe first. */
 typedef enum cay_log_level {
@@ -159,6 +166,13 @@ typedef struct cay_config {
                                      over UDP if the connection is refused;
                                      default 1300, 0 = no limit, at most
                                      65535 */
+  /* RFC 3263: how names in the URIs Cay sends to are located. */
+  char dns_servers[CAY_CONFIG_MAX_DNS][CAY_CONFIG_NAME_LEN]; /* "IP",
+                                     "IP:PORT", "[v6]:PORT"; none: the
+                                     system's (/etc/resolv.conf) */
+  unsigned n_dns_servers;
+  unsigned dns_timeout_ms; /* per try (two tries per server), default
+                              2000, 100 to 60000 */
   /* RFC 4028 session timers. Cay honours a peer's Session-Expires in any
    * case; it asks for one in the INVITEs it sends when expires_s > 0. */
   unsigned session_expires_s; /* interval asked for, default 1800, 0 = off */

@@ -233,17 +233,21 @@ int cay_session_info(cay_session_t *s, const char *content_type,
  * session (section 13.2.2.4).
  *
  * @param srv   A started server. Borrowed.
- * @param uri   Request-URI, "sip:user@IP[:port][;transport=tcp]" (Cay does
- *              no DNS yet: the host must be an IP literal). Borrowed.
+ * @param uri   Request-URI, "sip:user@HOST[:port][;transport=tcp|udp]".
+ *              HOST is an IP literal, or a name located first by RFC 3263
+ *              section 4 (SRV, then A/AAAA, the config's dns: section):
+ *              the INVITE then goes once the answer is in, and when no
+ *              target is found the session ends with status 503 through
+ *              @p cb. Borrowed.
  * @param from  From, e.g. "<sip:cay@127.0.0.1>". Borrowed.
  * @param sdp   The offer, or NULL for an INVITE without one. Borrowed;
  *              copied.
  * @param cb    Called with every state change. Borrowed.
  * @param arg   Passed to @p cb.
  * @param id    Receives the session id, or NULL.
- * @return 0, -EINVAL (uri or from does not parse, or the host is not an IP
- *         literal), CAY_ESTATE (not started, or closing), -ENOMEM, or the
- *         error of the first send.
+ * @return 0, -EINVAL (uri or from does not parse; a host name with a
+ *         transport parameter other than udp or tcp), CAY_ESTATE (not
+ *         started, or closing), -ENOMEM, or the error of the first send.
  * @thread owner (shard 0's loop)
  */
 int cay_session_invite(cay_server_t *srv, const char *uri, const char *from,

@@ -287,11 +287,12 @@ cay__session_add_lines(msg_t *msg, const char *lines)
 }
 
 /* Where a request in the dialog goes (12.2.1.1 with loose routing): the
- * first Route's URI, else the remote target. Cay does no DNS yet: a host
- * name falls back to where the peer's messages came from (right for the
- * usual peer behind its own address); over TCP the dialog's connection is
- * reused while it lives (18.1.1 allows any connection to the target).
- * The initial INVITE takes its transport from that URI.
+ * first Route's URI, else the remote target. The initial INVITE goes where
+ * RFC 3263 located a host name (locate.c), or to the IP literal with the
+ * URI's transport parameter. Later in the dialog a host name falls back to
+ * where the INVITE went (right for the usual peer behind its own
+ * address); over TCP the dialog's connection is reused while it lives
+ * (18.1.1 allows any connection to the target).
  * @return 0, or -1 when the fallback was used. */
 static int
 text_dest(cay__session_t *s, cay__peer_t *dst)
@@ -303,6 +304,8 @@ text_dest(cay__session_t *s, cay__peer_t *dst)
   url_t url;
 
   *dst = s->peer;
+  if (s->located && s->state == CAY__SESSION_CALLING)
+    return 0; /* the hop DNS found; a 422 retry goes there again */
   if (lt) {
     const char *gt = strchr(lt, '>');
     from = lt + 1;
@@ -348,9 +351,9 @@ cay__session_encode(cay__session_t *s, const cay__dreq_t *r, const char *branch,
           .body = r->body,
           .body_len = r->body_len };
 
-  /* Without DNS (8.1.2), a first request must name an IP literal; in a
-   * dialog a host name falls back to where the peer's messages came from
-   * (text_dest()). */
+  /* 8.1.2: a first request names an IP literal or a host name located
+   * before (locate.c); in a dialog a host name falls back to where the
+   * INVITE went (text_dest()). */
   if (text_dest(s, dst) != 0 && s->state == CAY__SESSION_CALLING)
     return -EINVAL;
   t.proto = dst->proto; /* the Via's transport */

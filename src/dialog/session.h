@@ -66,6 +66,9 @@ typedef struct cay__sessions {
   cay__htab_t merge; /* incoming sessions by Call-ID and From tag (8.2.2.2) */
   unsigned nshards;  /* for Call-IDs that hash to this shard (rule 2) */
   struct cay__routes *routes;  /* compiled `routes:` (src/b2bua/route.h) */
+  struct cay__dns *dns;        /* RFC 3263 for first requests to a host name;
+                                  NULL: such requests fail with -EINVAL.
+                                  Borrowed (the worker owns it) */
   unsigned bridges;            /* live B2BUA bridges */
   cay_incoming_cb on_incoming; /* the embedder answers, or NULL */
   void *incoming_arg;
@@ -120,7 +123,8 @@ int cay__session_invite(cay__sessions_t *ss, const char *uri, const char *from,
 /** An outgoing call with every option (cay__session_invite() is this with
  * the defaults). */
 typedef struct cay__invite_opts {
-  const char *uri;  /* Request-URI (IP literal host) */
+  const char *uri;  /* Request-URI (an IP literal, or a name located by
+                       RFC 3263 when ss->dns is set) */
   const char *from; /* From without tag */
   const char *sdp;  /* offer or NULL */
   cay_session_cb cb;

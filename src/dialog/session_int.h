@@ -34,6 +34,8 @@ struct cay__session {
   unsigned ack_pending : 1;   /* UAC: the 2xx held an offer, not yet ACKed */
   unsigned ack_deferred : 1;  /* UAC: the embedder answers it later */
   unsigned max_forwards : 8;  /* UAC: Max-Forwards + 1 to send, 0 = 70 */
+  unsigned locating : 1;      /* UAC: DNS is finding the INVITE's next hop */
+  unsigned located : 1;       /* UAC: peer is the hop DNS found (RFC 3263) */
   int end_status;             /* the status that ended it, for the callback */
   cay_session_cb cb;          /* the embedder's, or NULL */
   void *cb_arg;
@@ -199,6 +201,22 @@ int cay__uac_ack_answer(cay__session_t *s, int status, const char *sdp);
  * caller's. Shard thread. */
 void cay__uac_stray_2xx(cay__sessions_t *ss, const cay__peer_t *peer,
                         msg_t *msg, int copy);
+/* Send the first INVITE of outgoing session @p s (its next hop is known)
+ * and log it. @return 0 or the send's error. */
+int cay__uac_start(cay__session_t *s);
+
+/* locate.c */
+/* RFC 3263: when the first INVITE's next hop is a host name and the
+ * shard has a resolver, look it up; the INVITE goes once it is found
+ * (locate.c), or the session ends as after a transport error (503).
+ * @return 1 (located later), 0 (no lookup needed: send now), -EINVAL
+ * (no resolver for a name, a URI that does not parse), -ENOMEM. */
+int cay__uac_locate(cay__session_t *s);
+
+/* End outgoing session @p s still being located with @p status (487
+ * when hung up, 503 when no target was found). */
+void cay__uac_locate_end(cay__session_t *s, int status);
+
 void cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status,
                        msg_t *msg);
 

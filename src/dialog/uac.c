@@ -83,9 +83,21 @@ send_invite(cay__session_t *s, const char *sdp)
                     .body = sdp,
                     .body_len = sdp ? strlen(sdp) : 0 };
 
-  /* 8.1.2 without DNS: the Request-URI's host must be an IP literal, and
-   * its transport parameter picks UDP or TCP (cay__session_encode()). */
+  /* 8.1.2: the Request-URI's host is an IP literal, or the hop RFC 3263
+   * found for it; its transport parameter picks UDP or TCP
+   * (cay__session_encode()). */
   return cay__session_send(s, &r, 1, &s->invite_txn);
+}
+
+int
+cay__uac_start(cay__session_t *s)
+{
+  int err = send_invite(s, s->sdp);
+
+  if (err == 0)
+    CAY_DEBUG(SHARD_NO(s->ss), "session %s: INVITE sent to %s", s->call_id,
+              s->remote_target);
+  return err;
 }
 
 int
@@ -158,14 +170,15 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
   cay__htab_insert(&ss->dialogs, &s->hnode,
                    cay__dialog_hash(s->call_id, s->local_tag, ""));
   s->in_table = 1;
-  err = send_invite(s, sdp);
-  if (err) {
+  err = cay__uac_locate(s); /* 1: the INVITE goes once DNS answers */
+  if (err == 0)
+    err = cay__uac_start(s);
+  if (err < 0) {
     s->cb = NULL; /* the caller learns it from the return value */
     cay__session_destroy(s);
     return err;
   }
   ss->shard->stats.calls_out++;
-  CAY_DEBUG(SHARD_NO(ss), "session %s: INVITE sent to %s", s->call_id, uri);
   *out = s;
   return 0;
 }
@@ -513,6 +526,11 @@ cay__session_hangup(cay__session_t *s)
   switch (s->state) {
   case CAY__SESSION_CALLING:
   case CAY__SESSION_EARLY:
+    if (s->uac && s->locating) {
+      /* No INVITE has gone yet: nothing to CANCEL (9.1). */
+      cay__uac_locate_end(s, 487);
+      return 0;
+    }
     if (s->uac) {
       /* 9.1: CANCEL (one per INVITE, however often this is called); the
        * INVITE's 487 ends the session. */

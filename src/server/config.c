@@ -70,6 +70,7 @@ cay_config_init(cay_config_t *cfg)
   cfg->tcp_max_connections = 10000;
   cfg->tcp_idle_timeout_s = 300;
   cfg->tcp_connect_timeout_ms = 5000;
+  cfg->dns_timeout_ms = 2000;
   /* RFC 4028 section 4 recommends 30 minutes for Session-Expires;
    * section 5 makes 90 s the smallest Min-SE. */
   cfg->session_expires_s = 1800;
@@ -406,6 +407,31 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
                 "limits.tcp_connect_timeout_ms (%u) must be 100 to 600000",
                 c->tcp_connect_timeout_ms);
     return CAY_ECONFIG;
+  }
+
+  strcpy(pb->path, "dns.timeout_ms");
+  if (c->dns_timeout_ms < 100 || c->dns_timeout_ms > 60000) {
+    cay__errmsg(err, errlen, "dns.timeout_ms (%u) must be 100 to 60000",
+                c->dns_timeout_ms);
+    return CAY_ECONFIG;
+  }
+  strcpy(pb->path, "dns.servers");
+  if (c->n_dns_servers > CAY_CONFIG_MAX_DNS) {
+    cay__errmsg(err, errlen, "dns.servers: at most %d servers",
+                CAY_CONFIG_MAX_DNS);
+    return CAY_ECONFIG;
+  }
+  for (unsigned i = 0; i < c->n_dns_servers; i++) {
+    cay__addr_t a;
+    snprintf(pb->path, sizeof pb->path, "dns.servers[%u]", i);
+    if (memchr(c->dns_servers[i], '\0', CAY_CONFIG_NAME_LEN) == NULL
+        || cay__addr_parse(&a, c->dns_servers[i], 53) != 0) {
+      cay__errmsg(err, errlen,
+                  "dns.servers[%u]: expected IP, IP:PORT or [IPv6]:PORT, got "
+                  "'%.*s'",
+                  i, VALUE_PREVIEW, c->dns_servers[i]);
+      return CAY_ECONFIG;
+    }
   }
 
   /* RFC 4028 section 5: Min-SE is at least 90 s. */

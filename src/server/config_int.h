@@ -88,6 +88,12 @@ struct file_limits {
   char *udp_max_request_bytes;
 };
 
+struct file_dns {
+  char **servers;
+  unsigned servers_count;
+  char *timeout_ms;
+};
+
 struct file_session_timers {
   char *expires_s;
   char *min_se_s;
@@ -123,6 +129,7 @@ struct file_top {
   char *udp_steering;
   struct file_limits *limits;
   struct file_session_timers *session_timers;
+  struct file_dns *dns;
   struct file_route *routes;
   unsigned routes_count;
 };

@@ -95,6 +95,15 @@ static const cyaml_schema_field_t session_timers_fields[] = {
   CYAML_FIELD_END,
 };
 
+/* RFC 3263 name lookups. */
+static const cyaml_schema_field_t dns_fields[] = {
+  CYAML_FIELD_SEQUENCE("servers", CYAML_FLAG_POINTER | OPT, struct file_dns,
+                       servers, &cay__config_string_entry, 0,
+                       CAY_CONFIG_MAX_DNS),
+  STR("timeout_ms", struct file_dns, timeout_ms),
+  CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t top_fields[] = {
   CYAML_FIELD_SEQUENCE("listen", CYAML_FLAG_POINTER | OPT, struct file_top,
                        listen, &cay__config_string_entry, 0,
@@ -112,6 +121,7 @@ static const cyaml_schema_field_t top_fields[] = {
                           limits_fields),
   CYAML_FIELD_MAPPING_PTR("session_timers", OPT, struct file_top,
                           session_timers, session_timers_fields),
+  CYAML_FIELD_MAPPING_PTR("dns", OPT, struct file_top, dns, dns_fields),
   CYAML_FIELD_SEQUENCE("routes", CYAML_FLAG_POINTER | OPT, struct file_top,
                        routes, &cay__config_route_entry, 0,
                        CAY_CONFIG_MAX_ROUTES),
@@ -356,6 +366,33 @@ cay__config_parse_uint(struct load_ctx *lc, const char *path, const char *text,
   return 0;
 }
 
+/* dns: servers (a list replaces the one before) and timeout_ms. */
+static int
+apply_dns(struct load_ctx *lc, const struct file_dns *f, cay_config_t *c)
+{
+  char path[PATH_LEN];
+  cay__addr_t a;
+
+  if (f == NULL)
+    return 0;
+  if (cay__config_find_node(lc, "dns.servers") != NULL) {
+    for (unsigned i = 0; i < f->servers_count; i++) {
+      snprintf(path, sizeof path, "dns.servers[%u]", i);
+      if (strlen(f->servers[i]) >= CAY_CONFIG_NAME_LEN
+          || cay__addr_parse(&a, f->servers[i], 53) != 0)
+        return cay__config_fail_value(
+            lc, path,
+            "expected IP, IP:PORT or [IPv6]:PORT (a DNS server's address), "
+            "got '%.*s'",
+            VALUE_PREVIEW, f->servers[i]);
+      strcpy(c->dns_servers[i], f->servers[i]);
+    }
+    c->n_dns_servers = f->servers_count;
+  }
+  return cay__config_parse_uint(lc, "dns.timeout_ms", f->timeout_ms, 100, 60000,
+                                &c->dns_timeout_ms);
+}
+
 static int
 apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
 {
@@ -526,6 +563,8 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
                  != 0))
     return rc;
 
+  if ((rc = apply_dns(lc, t->dns, c)) != 0)
+    return rc;
   return cay__config_apply_routes(lc, t, c);
 }
 

@@ -59,6 +59,7 @@ typedef struct cay__worker {
   cay__tcp_t *tcp[CAY_CONFIG_MAX_LISTEN];
   cay__addr_t tcp_addr[CAY_CONFIG_MAX_LISTEN];
   unsigned n_tcp;
+  struct cay__dns *dns; /* RFC 3263 resolver of this shard, or NULL */
   uv_timer_t grace;
   uint64_t full_warn_next; /* shard clock: the next "mailbox full" line */
   uint64_t full_drops;     /* dropped for full mailboxes since that line */

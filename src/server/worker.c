@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "server/server_int.h"
 #include "transport/callid.h"
+#include "transport/dns.h"
 
 #define SHARD_NO(w) ((int)(w)->index)
 /* Shortest time between two "mailbox full" warnings of a shard, in ms. */
@@ -436,6 +437,11 @@ exit_worker(cay__worker_t *w)
   cay__sessions_fini(&w->ss);
   cay__endpoint_fini(&w->ep);
   w->layers_up = 0;
+  if (w->dns) { /* after the sessions: no answer is delivered any more */
+    w->open_handles++;
+    cay__dns_close(w->dns, on_handle_closed, w);
+    w->dns = NULL;
+  }
   close_sockets(w);
   if (w->grace_open) {
     w->open_handles++;
@@ -539,6 +545,42 @@ cay__worker_create(cay_server_t *srv, unsigned index, uv_loop_t *loop,
   return 0;
 }
 
+/* The shard's RFC 3263 resolver: the configured servers, and the
+ * address families it has sockets of. */
+static int
+dns_create(cay__worker_t *w)
+{
+  const cay_config_t *c = &w->srv->cfg;
+  cay__dns_opts_t o = { .timeout_ms = c->dns_timeout_ms, .tries = 2 };
+  char csv[CAY_CONFIG_MAX_DNS * 56] = "", msg[256];
+  int v4 = 0, v6 = 0, err;
+
+  for (unsigned i = 0; i < c->n_dns_servers && i < CAY_CONFIG_MAX_DNS; i++) {
+    cay__addr_t a;
+    size_t off = strlen(csv);
+    /* "IP:PORT" or "[v6]:PORT" as c-ares reads them; checked at load. */
+    if (cay__addr_parse(&a, c->dns_servers[i], 53) != 0)
+      return CAY_ECONFIG;
+    if (off)
+      csv[off++] = ',';
+    (void)cay__addr_format(&a, csv + off, sizeof csv - off);
+  }
+  for (unsigned i = 0; i < w->n_udp + w->n_tcp; i++) {
+    const cay__addr_t *a
+        = i < w->n_udp ? &w->udp_addr[i] : &w->tcp_addr[i - w->n_udp];
+    if (cay__addr_family(a) == AF_INET6)
+      v6 = 1;
+    else
+      v4 = 1;
+  }
+  o.family = v4 && v6 ? AF_UNSPEC : v6 ? AF_INET6 : AF_INET;
+  o.servers = csv;
+  err = cay__dns_create(&w->dns, w->loop, &o, msg, sizeof msg);
+  if (err)
+    CAY_ERROR(SHARD_NO(w), "%s", msg);
+  return err;
+}
+
 int
 cay__worker_layers_init(cay__worker_t *w, const char *sent_by)
 {
@@ -552,10 +594,13 @@ cay__worker_layers_init(cay__worker_t *w, const char *sent_by)
   w->ep.udp_max_request = w->n_tcp ? w->srv->cfg.udp_max_request_bytes : 0;
   err = cay__sessions_init(&w->ss, &w->ep, &w->srv->cfg);
   w->ss.nshards = w->srv->nshards;
+  if (err == 0 && (err = dns_create(w)) != 0)
+    cay__sessions_fini(&w->ss);
   if (err) {
     cay__endpoint_fini(&w->ep);
     return err;
   }
+  w->ss.dns = w->dns;
   w->layers_up = 1;
   return 0;
 }
@@ -597,6 +642,9 @@ cay__worker_abort(cay__worker_t *w)
     cay__endpoint_fini(&w->ep);
     w->layers_up = 0;
   }
+  if (w->dns)
+    cay__dns_close(w->dns, NULL, NULL);
+  w->dns = NULL;
   close_sockets(w);
   if (w->grace_open)
     uv_close((uv_handle_t *)&w->grace, NULL);

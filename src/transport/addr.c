@@ -43,6 +43,36 @@ cay__addr_set(cay__addr_t *a, const char *host, unsigned port)
 }
 
 int
+cay__addr_parse(cay__addr_t *a, const char *s, unsigned default_port)
+{
+  const char *colon = strrchr(s, ':'), *host_end;
+  unsigned long port = default_port;
+
+  /* "IP", "IPv4:PORT", "[IPv6]", "[IPv6]:PORT"; a bare IPv6 has no port. */
+  if (s[0] == '[') {
+    host_end = strchr(s, ']');
+    if (host_end == NULL || (host_end[1] != '\0' && host_end[1] != ':'))
+      return -EINVAL;
+    colon = host_end[1] == ':' ? host_end + 1 : NULL;
+    host_end++;
+  } else if (colon && strchr(s, ':') == colon) {
+    host_end = colon;
+  } else {
+    host_end = s + strlen(s);
+    colon = NULL;
+  }
+  if (colon) {
+    const char *p = colon + 1;
+    port = 0;
+    for (; *p >= '0' && *p <= '9' && port <= 65535; p++)
+      port = port * 10 + (unsigned long)(*p - '0');
+    if (p == colon + 1 || *p != '\0' || port < 1 || port > 65535)
+      return -EINVAL;
+  }
+  return cay__addr_setn(a, s, (size_t)(host_end - s), (unsigned)port);
+}
+
+int
 cay__is_ip_literal(const char *s, size_t n)
 {
   cay__addr_t a;

@@ -75,6 +75,14 @@ int cay__addr_eq(const cay__addr_t *a, const cay__addr_t *b);
  */
 int cay__socket_bound(const cay__addr_t *a, int type, int bufsize);
 
+/**
+ * Set @p a from "IP", "IPv4:PORT", "[IPv6]" or "[IPv6]:PORT" (a bare IPv6
+ * literal has no port); @p default_port when none is given.
+ * @return 0 or -EINVAL (not that shape, a port not from 1 to 65535).
+ * @thread any
+ */
+int cay__addr_parse(cay__addr_t *a, const char *s, unsigned default_port);
+
 /** True when @p s (length @p n) is an IPv4 or IPv6 literal (brackets ok). */
 int cay__is_ip_literal(const char *s, size_t n);
 

@@ -229,3 +229,123 @@ cay_b2bua_test(b2bua_large_invite_tcp_timeout_udp 60
   --expect-log "connect to 127\\.0\\.0\\.1:[0-9]+ failed: not connected after 300 ms"
   --expect-log "took no connection for a request of [0-9]+ bytes"
   -- -m 50 -r 50)
+
+# DNS (RFC 3263 section 4): the route target names a host, and fake_dns.py
+# (on a free UDP port, cay's dns.servers, timeout_ms 500) holds the records.
+# The fake server counts the queries it got; --expect-dns-query wants one
+# at least, --expect-no-dns-query none, --expect-dns-order the first of
+# each in that order.
+#
+# No port and no transport in the target: SRV "_sip._udp" (4.1) gives
+# uas.cay.test and the callee's port (4.2), its A record the address.
+cay_b2bua_test(b2bua_dns_srv_udp 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --target "sip:\${ruri_user}@callee.cay.test"
+  --dns-record "SRV _sip._udp.callee.cay.test 10 5 @CALLEE_PORT@ uas.cay.test"
+  --dns-record "A uas.cay.test 127.0.0.1"
+  --sipp-timeout 30
+  --expect calls_in=200 --expect calls_out_answered=200
+  --expect byes_sent=200 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=200
+  --expect-dns-query "SRV _sip._udp.callee.cay.test"
+  --expect-dns-query "A uas.cay.test"
+  --expect-dns-order "SRV _sip._udp.callee.cay.test, A uas.cay.test"
+  -- -m 200 -r 100)
+
+# The same at 4 shards (a resolver per shard). Label shards: the
+# ThreadSanitizer build runs it too.
+cay_b2bua_test(shards4_b2bua_dns_srv_udp 60
+  --shards 4
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --target "sip:\${ruri_user}@callee.cay.test"
+  --dns-record "SRV _sip._udp.callee.cay.test 10 5 @CALLEE_PORT@ uas.cay.test"
+  --dns-record "A uas.cay.test 127.0.0.1"
+  --sipp-timeout 30
+  --expect calls_in=400 --expect calls_out_answered=400
+  --expect byes_sent=400 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=400
+  --expect-dns-query "SRV _sip._udp.callee.cay.test"
+  --expect-dns-query "A uas.cay.test"
+  -- -m 400 -r 100)
+set_tests_properties(integration.shards4_b2bua_dns_srv_udp PROPERTIES
+  LABELS "integration;shards")
+
+# Only "_sip._tcp" has SRV records ("_sip._udp" is NXDOMAIN), asked after
+# "_sip._udp": the B legs go over TCP to a callee that listens on TCP
+# only, so a call completes only if they do.
+cay_b2bua_test(b2bua_dns_srv_tcp 60
+  --cay-tcp --callee-tcp
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --target "sip:\${ruri_user}@callee.cay.test"
+  --dns-record "SRV _sip._tcp.callee.cay.test 10 5 @CALLEE_PORT@ uas.cay.test"
+  --dns-record "A uas.cay.test 127.0.0.1"
+  --sipp-timeout 30
+  --expect calls_in=100 --expect calls_out_answered=100
+  --expect byes_sent=100 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=100
+  --expect-dns-query "SRV _sip._udp.callee.cay.test"
+  --expect-dns-query "SRV _sip._tcp.callee.cay.test"
+  --expect-dns-query "A uas.cay.test"
+  --expect-dns-order "SRV _sip._udp.callee.cay.test, SRV _sip._tcp.callee.cay.test"
+  --expect-dns-order "SRV _sip._tcp.callee.cay.test, A uas.cay.test"
+  -- -m 100 -r 100)
+
+# A port in the target: no SRV query (4.2), the A record of the host.
+cay_b2bua_test(b2bua_dns_a_with_port 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --target "sip:\${ruri_user}@uas.cay.test:@CALLEE_PORT@"
+  --dns-record "A uas.cay.test 127.0.0.1"
+  --sipp-timeout 30
+  --expect calls_in=100 --expect calls_out_answered=100
+  --expect byes_sent=100 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=100
+  --expect-dns-query "A uas.cay.test"
+  --expect-no-dns-query "SRV"
+  -- -m 100 -r 100)
+
+# A name the server does not know (NXDOMAIN for SRV and for A): the B leg
+# fails as a transport failure would, the caller gets "500 Server
+# Internal Error - Callee Unavailable" (b2b_uac_dns_fail.xml checks the
+# phrase), the callee gets nothing, and nothing stays live.
+cay_b2bua_test(b2bua_dns_nxdomain 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_dns_fail.xml
+  --target "sip:\${ruri_user}@nosuch.cay.test"
+  --callee-calls 0
+  --sipp-timeout 20 --recv-timeout-ms 5000
+  --expect calls_in=20 --expect calls_rejected=20 --expect byes_sent=0
+  --expect dialogs_live=0 --expect txns_live=0
+  --expect-log "DNS found no target for .*nosuch\\.cay\\.test"
+  --expect-dns-query "SRV _sip._udp.nosuch.cay.test"
+  --expect-dns-query "SRV _sip._tcp.nosuch.cay.test"
+  --expect-dns-query "A nosuch.cay.test"
+  -- -m 20 -r 20)
+
+# SRV records whose target has no address (NODATA for A and AAAA): no
+# place to send to, the same 500.
+cay_b2bua_test(b2bua_dns_srv_no_address 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_dns_fail.xml
+  --target "sip:\${ruri_user}@callee.cay.test"
+  --dns-record "SRV _sip._udp.callee.cay.test 10 5 @CALLEE_PORT@ noaddr.cay.test"
+  --dns-record "NODATA noaddr.cay.test"
+  --callee-calls 0
+  --sipp-timeout 20 --recv-timeout-ms 5000
+  --expect calls_in=20 --expect calls_rejected=20 --expect byes_sent=0
+  --expect dialogs_live=0 --expect txns_live=0
+  --expect-log "DNS found no target for .*callee\\.cay\\.test"
+  --expect-dns-query "SRV _sip._udp.callee.cay.test"
+  --expect-dns-query "A noaddr.cay.test"
+  -- -m 20 -r 20)
+
+# The server never answers for the name (timeout_ms 500, per try): the
+# caller gets the same 500, later, and nothing stays live.
+cay_b2bua_test(b2bua_dns_timeout 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_dns_fail.xml
+  --target "sip:\${ruri_user}@slow.cay.test:@CALLEE_PORT@"
+  --dns-record "DROP slow.cay.test"
+  --callee-calls 0
+  --sipp-timeout 30 --recv-timeout-ms 15000
+  --expect calls_in=10 --expect calls_rejected=10 --expect byes_sent=0
+  --expect dialogs_live=0 --expect txns_live=0
+  --expect-log "DNS found no target for .*slow\\.cay\\.test"
+  --expect-dns-query "A slow.cay.test"
+  -- -m 10 -r 10)

@@ -15,19 +15,35 @@ Steps:
     holds the port.
  2. Write the cay config: --route-yaml with @CALLEE_PORT@ replaced, or a
     default table of one route forwarding every INVITE to
-    sip:${ruri_user}@127.0.0.1:PORT (;transport=tcp with --tcp), with any
-    --route-opt KEY=VALUE lines added. Start cay on a free port (UDP, and
-    TCP on the same port with --tcp or --cay-tcp), -s N with --shards,
-    and wait until it answers OPTIONS.
+    sip:${ruri_user}@127.0.0.1:PORT (;transport=tcp with --tcp; --target
+    replaces it), with any --route-opt KEY=VALUE lines added, and the dns
+    section with --dns-record. Start cay on a free port (UDP, and TCP on
+    the same port with --tcp or --cay-tcp), -s N with --shards, and wait
+    until it answers OPTIONS.
  3. Run the caller SIPp (UAC) against cay, as run_sipp_test.py does.
  4. SIGTERM cay (it drains and prints its summary), then SIGUSR1 the
     callee (SIPp's graceful quit: running calls finish, counters dumped).
  5. Judge: caller exit code 0, no failed calls, -m successful calls;
     callee exit code 0, no failed calls, --callee-calls (default -m)
     successful calls; cay exit code 0, every --expect on its summary and
-    every --expect-log on its log; every --caller-count / --callee-count on SIPp's per-message counts.
+    every --expect-log on its log; every --caller-count / --callee-count
+    on SIPp's per-message counts; every --expect-dns-query,
+    --expect-no-dns-query and --expect-dns-order on the fake DNS server's
+    counts.
  6. Print `PASS ...` or `FAIL ...: reasons`, and on failure the tails of
     cay's log and both SIPp reports. Exit 0 or 1.
+
+DNS (RFC 3263): --dns-record "TYPE NAME DATA..." (repeatable; A, AAAA,
+SRV, NODATA, DROP, SERVFAIL as fake_dns.py takes them, @KEY@ replaced) starts
+fake_dns.py on a free UDP port before cay and adds `dns: { servers:
+["127.0.0.1:PORT"], timeout_ms: --dns-timeout-ms }` to cay's config
+(also with no record at all, when only --expect-dns-query or --dns is
+given: every name is then NXDOMAIN). --target sets the default route's
+target, e.g. "sip:${ruri_user}@callee.cay.test". At the end,
+--expect-dns-query "TYPE [NAME]" wants at least one such query, and
+--expect-no-dns-query "TYPE [NAME]" none (no NAME: any name), and
+--expect-dns-order "TYPE NAME, TYPE NAME, ..." the first query of each in
+that order (the fake server numbers its queries as they come).
 
 Scenario files may hold @KEY@ placeholders, replaced in a copy in the work
 directory (and in --route-yaml): CALLEE_PORT always, MAX_DURATION_MS from
@@ -54,14 +70,16 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cayrun  # noqa: E402
+import fake_dns  # noqa: E402
 import run_sipp_test  # noqa: E402
 
 DEFAULT_ROUTE = """\
 routes:
   - match: { method: INVITE }
     action: forward
-    target: "sip:${ruri_user}@127.0.0.1:@CALLEE_PORT@@TRANSPORT_PARAM@"
+    target: "@TARGET@"
 """
+DEFAULT_TARGET = "sip:${ruri_user}@127.0.0.1:@CALLEE_PORT@@TRANSPORT_PARAM@"
 
 
 def parse_args(argv):
@@ -112,8 +130,31 @@ def parse_args(argv):
     p.add_argument("--route-opt", action="append", default=[],
                    help="KEY=VALUE line added to the default route, e.g. "
                         "ring_timeout_s=2")
+    p.add_argument("--target", default=DEFAULT_TARGET,
+                   help="the default route's target, @KEY@ replaced "
+                        "(default %(default)s)")
     p.add_argument("--config-extra", default="",
                    help="more YAML appended to the config (timers: ...)")
+    p.add_argument("--dns", action="store_true",
+                   help="run the fake DNS server and point cay at it "
+                        "(implied by the --dns-* and --expect-*dns* "
+                        "options)")
+    p.add_argument("--dns-record", action="append", default=[],
+                   help='a record of the fake DNS server, "TYPE NAME '
+                        'DATA...", e.g. "SRV _sip._udp.x.test 10 5 '
+                        '@CALLEE_PORT@ uas.x.test", "A uas.x.test '
+                        '127.0.0.1", "DROP slow.x.test"')
+    p.add_argument("--dns-timeout-ms", type=int, default=500,
+                   help="cay's dns.timeout_ms (default 500)")
+    p.add_argument("--expect-dns-query", action="append", default=[],
+                   help='"TYPE [NAME]": the fake DNS server got such a '
+                        'query at least once')
+    p.add_argument("--expect-no-dns-query", action="append", default=[],
+                   help='"TYPE [NAME]": the fake DNS server got no such '
+                        'query (no NAME: of any name)')
+    p.add_argument("--expect-dns-order", action="append", default=[],
+                   help='"TYPE [NAME], TYPE [NAME], ...": the first query '
+                        'of each was asked, in this order')
     p.add_argument("--lead-ms", type=int, default=None,
                    help="BYE_AFTER_MS = max duration - this (the race)")
     p.add_argument("--subst", action="append", default=[],
@@ -155,6 +196,23 @@ def parse_args(argv):
             p.error("want KEY=VALUE, got %r" % kv)
     if args.route_yaml and args.route_opt:
         p.error("--route-opt applies to the default route only")
+    if args.route_yaml and args.target != DEFAULT_TARGET:
+        p.error("--target applies to the default route only")
+    for spec in (args.expect_dns_query + args.expect_no_dns_query
+                 + [q for o in args.expect_dns_order for q in o.split(",")]):
+        try:
+            fake_dns.parse_query_spec(spec)
+        except ValueError as e:
+            p.error(str(e))
+    for spec in args.dns_record:
+        try:
+            # Placeholders are not replaced yet: check the shape with a
+            # stand-in for each.
+            fake_dns.parse_record(re.sub(r"@[A-Z][A-Z0-9_]*@", "1", spec))
+        except ValueError as e:
+            p.error("--dns-record: %s" % e)
+    args.dns = bool(args.dns or args.dns_record or args.expect_dns_query
+                    or args.expect_no_dns_query or args.expect_dns_order)
     args.sipp_extra = sipp_extra
     args.calls = run_sipp_test.option_int(sipp_extra, "-m")
     if args.callee_calls is None:
@@ -215,6 +273,7 @@ def substitutions(args, callee_port):
         subs["BYE_AFTER_MS"] = str(int(subs["MAX_DURATION_MS"])
                                    - args.lead_ms)
     subs.update(kv.split("=", 1) for kv in args.subst)
+    subs["TARGET"] = expand(args.target, subs)
     return subs
 
 
@@ -233,6 +292,10 @@ def config_text(args, subs):
             "    %s: %s\n" % tuple(kv.split("=", 1)) for kv in args.route_opt)
     if args.config_extra:
         text = text.rstrip() + "\n" + args.config_extra
+    if "DNS_PORT" in subs:
+        text = text.rstrip() + "\n" + (
+            'dns: { servers: [ "%s:@DNS_PORT@" ], timeout_ms: %d }\n'
+            % (cayrun.HOST, args.dns_timeout_ms))
     return expand(text, subs)
 
 
@@ -312,6 +375,44 @@ def start_callee(args, workdir, port, scenario):
         "tcp" if args.tcp or args.callee_tcp else "udp", cayrun.HOST, port)
 
 
+def start_dns(dns, args, subs):
+    """The fake DNS server's records from --dns-record (placeholders
+    replaced); it serves from a thread from now on; subs gets DNS_PORT.
+
+    The server was made (its port bound) before the callee's port was
+    chosen, so that neither takes the other's port in between.
+    """
+    for spec in args.dns_record:
+        dns.add(expand(spec, subs))
+    dns.start()
+    subs["DNS_PORT"] = str(dns.port)
+    return dns
+
+
+def dns_problems(dns, want, want_not, orders):
+    """One problem per --expect-dns-query never asked, per
+    --expect-no-dns-query asked and per --expect-dns-order broken."""
+    out = []
+    for order in orders:
+        specs = [fake_dns.parse_query_spec(q) for q in order.split(",")]
+        firsts = [dns.first_query(t, n) for t, n in specs]
+        if None in firsts or firsts != sorted(firsts):
+            out.append("dns: first queries not in the order %s (query "
+                       "numbers %s%s)" % (order, firsts, ", None: never asked"
+                                          if None in firsts else ""))
+    for spec in want:
+        rtype, name = fake_dns.parse_query_spec(spec)
+        if dns.count(rtype, name) == 0:
+            out.append("dns: no %s query for %s" % (rtype, name or "any name"))
+    for spec in want_not:
+        rtype, name = fake_dns.parse_query_spec(spec)
+        n = dns.count(rtype, name)
+        if n:
+            out.append("dns: %d %s queries for %s, wanted none"
+                       % (n, rtype, name or "any name"))
+    return out
+
+
 def check_counts(who, counts, specs):
     if not specs:
         return []
@@ -351,20 +452,33 @@ class Outcome:
         self.summary = None
         self.workdir = None
         self.blackhole = None  # --callee-tcp-blackhole, closed with cay
+        self.dns = None  # the fake DNS server (--dns-record ...)
         self.took = 0.0
 
 
 def run_case(args):
     """Run one test; return an Outcome (nothing printed but progress)."""
     out = Outcome()
+    try:
+        return run_case_dns(args, out)
+    finally:
+        if out.dns is not None:
+            out.dns.stop()
+
+
+def run_case_dns(args, out):
     started = time.monotonic()
     workdir = out.workdir = tempfile.mkdtemp(prefix="cay-b2b-%s-" % args.name)
     test = "integration.%s" % args.name
     cay = callee = caller = None
 
+    if args.dns:
+        out.dns = fake_dns.FakeDns()
     callee_port = free_port(args.tcp or args.callee_tcp
                             or args.callee_tcp_blackhole)
     subs = substitutions(args, callee_port)
+    if args.dns:
+        start_dns(out.dns, args, subs)
     caller_sf = (scenario_copy(args.caller_scenario, workdir, subs, "caller")
                  if args.caller_scenario else None)
     callee_sf = (scenario_copy(args.callee_scenario, workdir, subs, "callee")
@@ -420,6 +534,12 @@ def run_case(args):
                             "(exit code %s)" % callee.proc.returncode)
 
     # cay first: its drain would BYE a dialog the callee still held.
+    # Over TCP, stopping cay closes the callee's connection, and SIPp
+    # fails a call that is still winding down (the last BYE's 200 just
+    # sent: cay may answer the caller's BYE before the callee answers
+    # its own) with FailedTcpClosed: give those calls a moment to end.
+    if args.tcp or args.callee_tcp:
+        time.sleep(0.5)
     if not cay.alive():
         out.problems.append("cay died during the SIPp run (exit code %s)"
                             % cay.proc.returncode)
@@ -443,6 +563,11 @@ def run_case(args):
     line += " | callee " + run_sipp_test.sipp_text(crc, out.callee_stats)
     line += counts_text(out.callee_counts, args.callee_count)
     line += " | cay rc=%s %s" % (result.returncode, result.summary_text())
+    if out.dns is not None:
+        out.problems += dns_problems(out.dns, args.expect_dns_query,
+                                     args.expect_no_dns_query,
+                                     args.expect_dns_order)
+        line += " | dns queries: %s" % (out.dns.counts_text() or "none")
     out.line = line
 
     if out.problems:

@@ -1,5 +1,6 @@
-/* Unit tests: the routes: and session_timers: sections of the configuration
- * (issue 5's route table, RFC 4028), loaded and checked. */
+/* Unit tests: the routes:, session_timers: and dns: sections of the
+ * configuration (issue 5's route table, RFC 4028, RFC 3263), loaded and
+ * checked. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -205,11 +206,71 @@ START_TEST(load_bad_route_target_not_sip_uri)
 }
 END_TEST
 
+/* RFC 3263: a host name is located when the call is forwarded. */
+/* ---- dns: (RFC 3263 lookups) ---- */
+
+START_TEST(load_3263_dns_servers_and_timeout)
+{
+  ck_assert_uint_eq(defaults.n_dns_servers, 0); /* the system's */
+  ck_assert_uint_eq(defaults.dns_timeout_ms, 2000);
+  ck_assert_int_eq(cay_config_load(&cfg, DATA "dns_good.yaml", err, sizeof err),
+                   0);
+  ck_assert_uint_eq(cfg.n_dns_servers, 3);
+  ck_assert_str_eq(cfg.dns_servers[0], "127.0.0.1:5353");
+  ck_assert_str_eq(cfg.dns_servers[1], "[::1]");
+  ck_assert_str_eq(cfg.dns_servers[2], "192.0.2.53");
+  ck_assert_uint_eq(cfg.dns_timeout_ms, 750);
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+}
+END_TEST
+
+START_TEST(load_bad_3263_dns)
+{
+  expect_bad("dns_bad_server.yaml",
+             "2:32: dns.servers[1]: expected IP, IP:PORT or [IPv6]:PORT (a "
+             "DNS server's address), got 'ns.example.com'");
+  expect_bad("dns_bad_timeout.yaml",
+             "2:15: dns.timeout_ms: expected an integer from 100 to 60000, "
+             "got '50'");
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "dns_too_many.yaml", err, sizeof err),
+      CAY_ECONFIG);
+  ck_assert_ptr_nonnull(strstr(err, "dns_too_many.yaml:2:"));
+}
+END_TEST
+
+START_TEST(check_3263_dns)
+{
+  cfg.dns_timeout_ms = 99;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "dns.timeout_ms (99) must be 100 to 60000");
+  cfg.dns_timeout_ms = 2000;
+  cfg.n_dns_servers = 1;
+  strcpy(cfg.dns_servers[0], "[::1]:0");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "dns.servers[0]: expected IP, IP:PORT or "
+                        "[IPv6]:PORT, got '[::1]:0'");
+  strcpy(cfg.dns_servers[0], "::1"); /* a bare IPv6 literal: port 53 */
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+  cfg.n_dns_servers = CAY_CONFIG_MAX_DNS + 1;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "dns.servers: at most 4 servers");
+}
+END_TEST
+
+START_TEST(load_route_target_host_name)
+{
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "routes_target_dns.yaml", err, sizeof err), 0);
+  ck_assert_str_eq(cfg.routes[0].target, "sip:${ruri_user}@pbx.example.com");
+}
+END_TEST
+
 START_TEST(load_bad_route_target_host_name)
 {
-  expect_bad("routes_bad_target_dns.yaml",
-             "3:13: routes[0].target: Cay does no DNS: the target host must "
-             "be an IP literal, got 'pbx.example.com'");
+  expect_bad("routes_bad_target_host.yaml",
+             "3:13: routes[0].target: target host 'pbx_1.example.com' is "
+             "neither an IP address nor a host name");
 }
 END_TEST
 
@@ -402,6 +463,7 @@ config_routes_suite(void)
   tcase_add_test(tc, load_bad_route_target_with_reject);
   tcase_add_test(tc, load_bad_route_code_with_forward);
   tcase_add_test(tc, load_bad_route_target_not_sip_uri);
+  tcase_add_test(tc, load_route_target_host_name);
   tcase_add_test(tc, load_bad_route_target_host_name);
   tcase_add_test(tc, load_bad_route_target_unknown_variable);
   tcase_add_test(tc, load_bad_route_21_code_not_4xx_to_6xx);
@@ -416,6 +478,13 @@ config_routes_suite(void)
   tcase_add_test(tc, check_route_codecs_with_reject);
   tcase_add_test(tc, check_route_string_not_terminated);
   tcase_add_test(tc, check_too_many_routes);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("dns");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, load_3263_dns_servers_and_timeout);
+  tcase_add_test(tc, load_bad_3263_dns);
+  tcase_add_test(tc, check_3263_dns);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("session_timers");

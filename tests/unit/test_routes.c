@@ -511,10 +511,23 @@ START_TEST(check_target_refuses)
                         "b@127.0.0.1'");
   ck_assert_int_eq(check_target("tel:+123", ""), CAY_ECONFIG);
   ck_assert_str_eq(err, "expected a sip: or sips: URI, got 'tel:+123'");
+  ck_assert_int_eq(check_target("sip:1@pbx_1.example.com", ""), CAY_ECONFIG);
+  ck_assert_str_eq(err, "target host 'pbx_1.example.com' is neither an IP "
+                        "address nor a host name");
+  ck_assert_int_eq(check_target("sip:1@pbx.-example.com", ""), CAY_ECONFIG);
+  ck_assert_int_eq(check_target("sip:1@pbx.example.123", ""), CAY_ECONFIG);
+  ck_assert_int_eq(check_target("sip:1@pbx..example.com", ""), CAY_ECONFIG);
+}
+END_TEST
+
+/* RFC 3263: a host name is located when a call is forwarded. */
+START_TEST(check_target_takes_host_names)
+{
   ck_assert_int_eq(check_target("sip:${ruri_user}@${ruri_domain}", "Pbx.Lan"),
-                   CAY_ECONFIG);
-  ck_assert_str_eq(err, "Cay does no DNS: the target host must be an IP "
-                        "literal, got '${ruri_domain}'");
+                   0);
+  ck_assert_int_eq(check_target("sip:1@pbx.example.com.", ""), 0);
+  ck_assert_int_eq(check_target("sip:1@gw-1.example.com:5080", ""), 0);
+  ck_assert_int_eq(check_target("sips:1@localhost", ""), 0);
 }
 END_TEST
 
@@ -582,6 +595,7 @@ main(void)
   tcase_add_test(tc, routes_free_releases_everything);
   tcase_add_test(tc, check_target_accepts_ip_hosts);
   tcase_add_test(tc, check_target_refuses);
+  tcase_add_test(tc, check_target_takes_host_names);
   tcase_add_test(tc, check_user_and_source);
   suite_add_tcase(s, tc);
   return cay_test_run(s);

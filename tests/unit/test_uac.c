@@ -316,22 +316,6 @@ START_TEST(uac_drain_cancels_a_ringing_call)
 }
 END_TEST
 
-START_TEST(uac_8_1_2_name_in_uri_is_refused)
-{
-  peer_t *p = peer_new(NULL);
-  cay__session_t *s = NULL;
-
-  /* No DNS yet: the host must be an IP literal. */
-  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@example.com",
-                                       "<sip:cay@127.0.0.1>", NULL, NULL, NULL,
-                                       &s),
-                   -EINVAL);
-  ck_assert_uint_eq(p->nsent, 0);
-  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
-  peer_free(p);
-}
-END_TEST
-
 START_TEST(uac_13_2_2_4_second_fork_2xx_gets_ack_then_bye)
 {
   peer_t *p = peer_new(NULL);
@@ -798,7 +782,6 @@ main(void)
   tcase_add_test(tc, uac_6026_7_2_accepted_keeps_only_transaction_and_key);
   tcase_add_test(tc, uac_15_1_2_their_bye_ends_our_call);
   tcase_add_test(tc, uac_drain_cancels_a_ringing_call);
-  tcase_add_test(tc, uac_8_1_2_name_in_uri_is_refused);
   tcase_add_test(tc, uac_13_2_2_4_second_fork_2xx_gets_ack_then_bye);
   tcase_add_test(tc, uac_3262_4_reliable_provisional_gets_one_prack);
   tcase_add_test(tc, uac_4028_7_1_invite_asks_timer_and_retries_after_422);

@@ -1,0 +1,120 @@
+/* RFC 3263 for an outgoing session's first INVITE: when the next hop's
+ * host is a name, the shard's resolver (src/transport/dns.h) finds its
+ * transport, address and port; the INVITE goes once it answers. Requests
+ * later in the dialog go to the remote target (a host name there falls
+ * back to where the INVITE went, session.c text_dest()). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cay/errno.h"
+#include "core/log.h"
+#include "dialog/session_int.h"
+#include "transport/dns.h"
+
+#define SHARD_NO(ss) ((int)(ss)->shard->index)
+
+/* What went wrong, for the log line. */
+static const char *
+reason(int err)
+{
+  switch (err) {
+  case CAY_ENOTFOUND:
+    return "no such name, or no SRV target or address Cay can use";
+  case -ETIMEDOUT:
+    return "no DNS server answered";
+  case -EIO:
+    return "the DNS server failed or refused";
+  default:
+    return cay_strerror(err);
+  }
+}
+
+void
+cay__uac_locate_end(cay__session_t *s, int status)
+{
+  s->locating = 0;
+  /* As if the INVITE transaction had ended with @p status (no
+   * transaction was made: invite_txn is 0). */
+  cay__uac_response(s, s->invite_txn, status, NULL);
+}
+
+static void
+on_located(void *arg, uint64_t id, int err, const cay__dns_target_t *t,
+           size_t n)
+{
+  cay__sessions_t *ss = arg;
+  cay__session_t *s = cay__session_lookup(ss, id);
+  char where[64] = "";
+
+  (void)n;
+  if (s == NULL || !s->locating)
+    return; /* hung up meanwhile */
+  s->locating = 0;
+  if (err == 0) {
+    s->peer.addr = t[0].addr;
+    s->peer.proto = t[0].proto;
+    s->peer.conn = 0;
+    s->located = 1;
+    (void)cay__addr_format(&t[0].addr, where, sizeof where);
+    CAY_DEBUG(SHARD_NO(ss), "session %s: %s located at %s over %s", s->call_id,
+              s->remote_target, where, cay__proto_name(t[0].proto));
+    err = cay__uac_start(s);
+    if (err == 0)
+      return;
+    CAY_WARN(SHARD_NO(ss), "session %s: INVITE to %s (%s) not sent: %s",
+             s->call_id, s->remote_target, where, cay_strerror(err));
+  } else {
+    CAY_WARN(SHARD_NO(ss), "session %s: DNS found no target for %s: %s",
+             s->call_id, s->remote_target, reason(err));
+  }
+  /* RFC 3263 section 4.3 / RFC 3261 section 8.1.3.1: as a transport
+   * failure, a 503 of the transaction that never was. */
+  cay__uac_locate_end(s, 503);
+}
+
+int
+cay__uac_locate(cay__session_t *s)
+{
+  cay__sessions_t *ss = s->ss;
+  cay__dns_query_t q;
+  char buf[512], tp[16];
+  url_t url;
+  int err;
+
+  /* The first INVITE's next hop is its Request-URI (no route set yet). */
+  if (snprintf(buf, sizeof buf, "%s", s->remote_target) >= (int)sizeof buf
+      || url_d(&url, buf) < 0 || url.url_host == NULL)
+    return -EINVAL;
+  if (cay__is_ip_literal(url.url_host, strlen(url.url_host)))
+    return 0;
+  if (ss->dns == NULL)
+    return -EINVAL; /* no resolver (a unit test's session layer) */
+  memset(&q, 0, sizeof q);
+  q.host = url.url_host;
+  q.sips = url.url_type == url_sips;
+  q.proto = -1;
+  if (url_param(url.url_params, "transport", tp, sizeof tp) > 0) {
+    if (strcasecmp(tp, "tcp") == 0)
+      q.proto = CAY__TCP;
+    else if (strcasecmp(tp, "udp") == 0 && !q.sips)
+      q.proto = CAY__UDP;
+    else
+      return -EINVAL; /* a transport Cay does not send over */
+  }
+  if (url.url_port) {
+    unsigned long port = 0;
+    const char *p = url.url_port;
+    for (; *p >= '0' && *p <= '9' && port <= 65535; p++)
+      port = port * 10 + (unsigned long)(*p - '0');
+    if (p == url.url_port || *p != '\0' || port < 1 || port > 65535)
+      return -EINVAL;
+    q.port = (unsigned)port;
+  }
+  err = cay__dns_locate(ss->dns, &q, on_located, ss, s->id);
+  if (err)
+    return err;
+  s->locating = 1;
+  return 1;
+}

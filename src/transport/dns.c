@@ -1,0 +1,636 @@
+/* RFC 3263 section 4 with c-ares on a libuv loop (dns.h). c-ares tells
+ * which sockets to watch (ARES_OPT_SOCK_STATE_CB): each gets a uv_poll_t;
+ * one uv_timer_t follows ares_timeout(). A query walks its steps (SRV for
+ * UDP, SRV for TCP, the addresses of a SRV target or of the host) from
+ * c-ares's callbacks, always on the loop's thread. */
+#include "transport/dns.h"
+#include "transport/addr.h"
+
+#include <ares.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cay/errno.h"
+#include "core/alloc.h"
+#include "core/rand.h"
+
+#define NAME_MAX_LEN 253 /* RFC 1035 section 2.3.4, as text */
+
+typedef struct dns_sock {
+  uv_poll_t poll;
+  int fd;
+  cay__dns_t *d;
+  struct dns_sock *next;
+} dns_sock_t;
+
+enum step { SRV_UDP, SRV_TCP, SRV_ONE, ADDR_SRV, ADDR_HOST };
+
+typedef struct dns_q {
+  cay__dns_t *d;
+  struct dns_q *next, *prev; /* the resolver's list */
+  cay__dns_cb cb;
+  void *arg;
+  uint64_t id;
+  enum step step;
+  char host[NAME_MAX_LEN + 1];
+  unsigned port;
+  int proto; /* -1 = none asked for */
+  int sips;
+  struct {
+    char name[NAME_MAX_LEN + 1];
+    unsigned port;
+  } srv[CAY__DNS_MAX_TARGETS];
+  unsigned n_srv, next_srv;
+  int srv_proto;
+  cay__dns_target_t out[CAY__DNS_MAX_TARGETS];
+  unsigned n_out;
+  int err;
+  int in_locate; /* an answer now waits for the kick timer */
+  int ready;     /* answered; delivered by the kick timer */
+} dns_q_t;
+
+struct cay__dns {
+  uv_loop_t *loop;
+  ares_channel channel;
+  int family;
+  uv_timer_t timer; /* ares_timeout() */
+  uv_timer_t kick;  /* answers found inside cay__dns_locate() */
+  dns_sock_t *socks;
+  dns_q_t *queries;
+  unsigned pending;
+  cay__rand_t rand; /* RFC 2782 weighted order */
+  int closing;
+  int depth; /* inside ares_process_fd(): a close waits for its end */
+  unsigned open_handles;
+  void (*closed_cb)(void *arg);
+  void *closed_arg;
+};
+
+static uv_once_t lib_once = UV_ONCE_INIT;
+static int lib_status;
+
+static void
+lib_init(void)
+{
+  lib_status = ares_library_init(ARES_LIB_INIT_ALL);
+}
+
+static int
+map_status(int status)
+{
+  switch (status) {
+  case ARES_SUCCESS:
+    return 0;
+  case ARES_ENOTFOUND:
+  case ARES_ENODATA:
+  case ARES_ENONAME:
+    return CAY_ENOTFOUND;
+  case ARES_ETIMEOUT:
+    return -ETIMEDOUT;
+  case ARES_ENOMEM:
+    return -ENOMEM;
+  default:
+    return -EIO;
+  }
+}
+
+/* -- sockets and the timer ------------------------------------------------- */
+
+static void schedule(cay__dns_t *d);
+static void close_now(cay__dns_t *d);
+
+static void
+on_timer(uv_timer_t *h)
+{
+  cay__dns_t *d = h->data;
+
+  d->depth++;
+  ares_process_fd(d->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+  if (--d->depth == 0 && d->closing) {
+    close_now(d);
+    return;
+  }
+  schedule(d);
+}
+
+/* Arm the timer for c-ares's next timeout, or stop it. */
+static void
+schedule(cay__dns_t *d)
+{
+  struct timeval tv, *t;
+
+  if (d->closing)
+    return;
+  t = ares_timeout(d->channel, NULL, &tv);
+  if (t == NULL) {
+    uv_timer_stop(&d->timer);
+    return;
+  }
+  uv_timer_start(
+      &d->timer, on_timer,
+      (uint64_t)t->tv_sec * 1000 + ((uint64_t)t->tv_usec + 999) / 1000, 0);
+}
+
+static void
+on_poll(uv_poll_t *h, int status, int events)
+{
+  dns_sock_t *s = h->data;
+  cay__dns_t *d = s->d;
+
+  if (status < 0) /* let c-ares find the socket's error */
+    events = UV_READABLE | UV_WRITABLE;
+  d->depth++;
+  ares_process_fd(d->channel, events & UV_READABLE ? s->fd : ARES_SOCKET_BAD,
+                  events & UV_WRITABLE ? s->fd : ARES_SOCKET_BAD);
+  if (--d->depth == 0 && d->closing) {
+    close_now(d);
+    return;
+  }
+  schedule(d);
+}
+
+static void
+handle_closed(cay__dns_t *d)
+{
+  if (--d->open_handles == 0 && d->closing) {
+    void (*cb)(void *) = d->closed_cb;
+    void *arg = d->closed_arg;
+
+    cay__free(d);
+    if (cb)
+      cb(arg);
+  }
+}
+
+static void
+on_sock_closed(uv_handle_t *h)
+{
+  dns_sock_t *s = h->data;
+  cay__dns_t *d = s->d;
+
+  cay__free(s);
+  handle_closed(d);
+}
+
+static void
+sock_drop(dns_sock_t **link)
+{
+  dns_sock_t *s = *link;
+
+  *link = s->next;
+  uv_poll_stop(&s->poll); /* before c-ares closes the descriptor */
+  uv_close((uv_handle_t *)&s->poll, on_sock_closed);
+}
+
+/* ARES_OPT_SOCK_STATE_CB: watch @p fd for what c-ares waits for. */
+static void
+on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+  cay__dns_t *d = data;
+  dns_sock_t **link = &d->socks, *s;
+  int events = (readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0);
+
+  while (*link && (*link)->fd != fd)
+    link = &(*link)->next;
+  if (events == 0) {
+    if (*link)
+      sock_drop(link);
+    return;
+  }
+  if ((s = *link) == NULL) {
+    s = cay__calloc(1, sizeof *s);
+    if (s == NULL)
+      return; /* the query times out */
+    if (uv_poll_init_socket(d->loop, &s->poll, fd) != 0) {
+      cay__free(s);
+      return;
+    }
+    s->fd = fd;
+    s->d = d;
+    s->poll.data = s;
+    s->next = d->socks;
+    d->socks = s;
+    d->open_handles++;
+  }
+  uv_poll_start(&s->poll, events, on_poll);
+}
+
+/* -- queries ----------------------------------------------------------------
+ */
+
+static void
+q_unlink(dns_q_t *q)
+{
+  cay__dns_t *d = q->d;
+
+  if (q->prev)
+    q->prev->next = q->next;
+  else
+    d->queries = q->next;
+  if (q->next)
+    q->next->prev = q->prev;
+  d->pending--;
+}
+
+static void
+deliver(dns_q_t *q)
+{
+  q_unlink(q);
+  if (q->err == 0 && q->n_out == 0)
+    q->err = CAY_ENOTFOUND;
+  q->cb(q->arg, q->id, q->err, q->err ? NULL : q->out, q->err ? 0 : q->n_out);
+  cay__free(q);
+}
+
+static void
+on_kick(uv_timer_t *h)
+{
+  cay__dns_t *d = h->data;
+  dns_q_t *q = d->queries, *next;
+
+  for (; q; q = next) {
+    next = q->next;
+    if (q->ready) {
+      deliver(q);
+      if (d->closing)
+        return;
+    }
+  }
+}
+
+/* The answer is in: to the caller now, or from the kick timer when it
+ * came inside cay__dns_locate() (the caller's state is not ready yet). */
+static void
+finish(dns_q_t *q, int err)
+{
+  q->err = err;
+  if (q->in_locate) {
+    q->ready = 1;
+    uv_timer_start(&q->d->kick, on_kick, 0, 0);
+    return;
+  }
+  deliver(q);
+}
+
+static void ask_host(dns_q_t *q);
+static void on_addr(void *arg, int status, int timeouts,
+                    struct ares_addrinfo *res);
+static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf,
+                   int alen);
+
+static void
+ask_addr(dns_q_t *q, const char *name)
+{
+  struct ares_addrinfo_hints hints;
+
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = q->d->family;
+  hints.ai_flags = ARES_AI_NOSORT;
+  ares_getaddrinfo(q->d->channel, name, NULL, &hints, on_addr, q);
+}
+
+static void
+ask_srv(dns_q_t *q, enum step step)
+{
+  char name[NAME_MAX_LEN + 16];
+  const char *svc = q->sips                ? "_sips._tcp"
+                    : step == SRV_UDP      ? "_sip._udp"
+                    : step == SRV_TCP      ? "_sip._tcp"
+                    : q->proto == CAY__TCP ? "_sip._tcp"
+                                           : "_sip._udp";
+
+  q->step = step;
+  snprintf(name, sizeof name, "%s.%s", svc, q->host);
+  if (strlen(name) > NAME_MAX_LEN) {
+    ask_host(q);
+    return;
+  }
+  ares_query(q->d->channel, name, 1 /* C_IN */, 33 /* T_SRV */, on_srv, q);
+}
+
+/* The transport when neither the URI nor SRV chose one (4.1). */
+static int
+default_proto(const dns_q_t *q)
+{
+  if (q->proto >= 0)
+    return q->proto;
+  return q->sips ? CAY__TCP : CAY__UDP;
+}
+
+/* 4.2: no SRV records: the host's own addresses on the default port. */
+static void
+ask_host(dns_q_t *q)
+{
+  q->step = ADDR_HOST;
+  q->srv_proto = default_proto(q);
+  if (q->port == 0)
+    q->port = q->sips ? 5061 : 5060;
+  ask_addr(q, q->host);
+}
+
+/* RFC 2782: lowest priority first; within one priority, a weighted random
+ * order (weight 0 entries first in their group, as the RFC says, so they
+ * get a small chance). */
+static void
+order_srv(cay__dns_t *d, struct ares_srv_reply *list, dns_q_t *q)
+{
+  struct ares_srv_reply *v[64];
+  unsigned n = 0;
+
+  for (struct ares_srv_reply *r = list; r && n < 64; r = r->next)
+    v[n++] = r;
+  for (unsigned i = 1; i < n; i++) /* insertion sort: priority, weight 0 */
+    for (unsigned j = i; j > 0
+                         && (v[j]->priority < v[j - 1]->priority
+                             || (v[j]->priority == v[j - 1]->priority
+                                 && v[j]->weight == 0 && v[j - 1]->weight));
+         j--) {
+      struct ares_srv_reply *t = v[j];
+      v[j] = v[j - 1];
+      v[j - 1] = t;
+    }
+  q->n_srv = 0;
+  for (unsigned i = 0; i < n && q->n_srv < CAY__DNS_MAX_TARGETS;) {
+    unsigned end = i, sum = 0;
+    while (end < n && v[end]->priority == v[i]->priority)
+      sum += v[end++]->weight;
+    /* pick one of v[i..end) by weight, move it to v[i], go on */
+    {
+      unsigned pick = sum ? cay__rand_u32(&d->rand) % (sum + 1) : 0, k = i;
+      unsigned run = v[i]->weight;
+      while (k + 1 < end && run < pick)
+        run += v[++k]->weight;
+      struct ares_srv_reply *t = v[k];
+      memmove(&v[i + 1], &v[i], (size_t)(k - i) * sizeof v[0]);
+      v[i] = t;
+    }
+    snprintf(q->srv[q->n_srv].name, sizeof q->srv[0].name, "%s", v[i]->host);
+    q->srv[q->n_srv++].port = v[i]->port;
+    i++;
+  }
+}
+
+/* The next SRV target's addresses, or the end. */
+static void
+next_srv_target(dns_q_t *q, int err)
+{
+  while (q->next_srv < q->n_srv) {
+    const char *name = q->srv[q->next_srv].name;
+    q->port = q->srv[q->next_srv++].port;
+    if (name[0] == '\0' || strcmp(name, ".") == 0)
+      continue; /* RFC 2782: "." = the service is not offered */
+    q->step = ADDR_SRV;
+    ask_addr(q, name);
+    return;
+  }
+  finish(q, q->n_out ? 0 : err);
+}
+
+static void
+on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+  dns_q_t *q = arg;
+  struct ares_srv_reply *list = NULL;
+
+  (void)timeouts;
+  if (q->d->closing) {
+    cay__free(q);
+    return;
+  }
+  if (status == ARES_SUCCESS
+      && (status = ares_parse_srv_reply(abuf, alen, &list)) == ARES_SUCCESS
+      && list == NULL)
+    status = ARES_ENODATA;
+  if (status == ARES_SUCCESS) {
+    order_srv(q->d, list, q);
+    ares_free_data(list);
+    q->srv_proto = q->step == SRV_UDP   ? CAY__UDP
+                   : q->step == SRV_TCP ? CAY__TCP
+                                        : default_proto(q);
+    q->next_srv = 0;
+    next_srv_target(q, CAY_ENOTFOUND);
+    return;
+  }
+  if (list)
+    ares_free_data(list);
+  if (status != ARES_ENOTFOUND && status != ARES_ENODATA) {
+    finish(q, map_status(status));
+    return;
+  }
+  /* 4.1: no SRV for UDP, try TCP; 4.2: none at all, the host itself. */
+  if (q->step == SRV_UDP)
+    ask_srv(q, SRV_TCP);
+  else
+    ask_host(q);
+}
+
+static void
+on_addr(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+  dns_q_t *q = arg;
+
+  (void)timeouts;
+  if (q->d->closing) {
+    if (res)
+      ares_freeaddrinfo(res);
+    cay__free(q);
+    return;
+  }
+  for (struct ares_addrinfo_node *n = res ? res->nodes : NULL;
+       n && q->n_out < CAY__DNS_MAX_TARGETS; n = n->ai_next) {
+    cay__dns_target_t *t = &q->out[q->n_out];
+
+    memset(t, 0, sizeof *t);
+    if (n->ai_family == AF_INET && n->ai_addrlen >= sizeof t->addr.u.sin)
+      memcpy(&t->addr.u.sin, n->ai_addr, sizeof t->addr.u.sin);
+    else if (n->ai_family == AF_INET6 && n->ai_addrlen >= sizeof t->addr.u.sin6)
+      memcpy(&t->addr.u.sin6, n->ai_addr, sizeof t->addr.u.sin6);
+    else
+      continue;
+    cay__addr_set_port(&t->addr, q->port);
+    t->proto = q->srv_proto;
+    q->n_out++;
+  }
+  if (res)
+    ares_freeaddrinfo(res);
+  if (q->step == ADDR_SRV && q->n_out < CAY__DNS_MAX_TARGETS
+      && q->next_srv < q->n_srv) {
+    /* The next SRV target's addresses too (4.3: what to try next), until
+     * there are CAY__DNS_MAX_TARGETS. */
+    next_srv_target(q,
+                    map_status(status == ARES_SUCCESS ? ARES_ENODATA : status));
+    return;
+  }
+  finish(q, q->n_out
+                ? 0
+                : map_status(status == ARES_SUCCESS ? ARES_ENODATA : status));
+}
+
+/* -- the API -----------------------------------------------------------------
+ */
+
+int
+cay__dns_create(cay__dns_t **out, uv_loop_t *loop, const cay__dns_opts_t *o,
+                char *err, size_t errlen)
+{
+  struct ares_options opts;
+  cay__dns_t *d;
+  int rc;
+
+  *out = NULL;
+  uv_once(&lib_once, lib_init);
+  if (lib_status != ARES_SUCCESS)
+    return -EIO;
+  d = cay__calloc(1, sizeof *d);
+  if (d == NULL)
+    return -ENOMEM;
+  if (cay__rand_init(&d->rand) != 0) {
+    cay__free(d);
+    return -EIO;
+  }
+  d->loop = loop;
+  d->family = o->family;
+  memset(&opts, 0, sizeof opts);
+  opts.sock_state_cb = on_sock_state;
+  opts.sock_state_cb_data = d;
+  opts.timeout = o->timeout_ms ? (int)o->timeout_ms : 2000;
+  opts.tries = o->tries ? (int)o->tries : 2;
+  rc = ares_init_options(&d->channel, &opts,
+                         ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS
+                             | ARES_OPT_TRIES);
+  if (rc != ARES_SUCCESS) {
+    if (err && errlen)
+      snprintf(err, errlen, "DNS: %s", ares_strerror(rc));
+    cay__free(d);
+    return rc == ARES_ENOMEM ? -ENOMEM : -EIO;
+  }
+  if (o->servers && *o->servers
+      && (rc = ares_set_servers_ports_csv(d->channel, o->servers))
+             != ARES_SUCCESS) {
+    if (err && errlen)
+      snprintf(err, errlen, "DNS servers '%s': %s", o->servers,
+               ares_strerror(rc));
+    ares_destroy(d->channel);
+    cay__free(d);
+    return rc == ARES_ENOMEM ? -ENOMEM : CAY_ECONFIG;
+  }
+  uv_timer_init(loop, &d->timer);
+  uv_timer_init(loop, &d->kick);
+  d->timer.data = d->kick.data = d;
+  d->open_handles = 2;
+  *out = d;
+  return 0;
+}
+
+/* RFC 1035 section 2.3.4: labels of 1 to 63 octets. */
+static int
+labels_fit(const char *s, size_t n)
+{
+  size_t label = 0;
+
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] != '.') {
+      if (++label > 63)
+        return 0;
+    } else if (label == 0) {
+      return 0;
+    } else {
+      label = 0;
+    }
+  }
+  return label > 0;
+}
+
+int
+cay__dns_locate(cay__dns_t *d, const cay__dns_query_t *in, cay__dns_cb cb,
+                void *arg, uint64_t id)
+{
+  size_t n = in->host ? strlen(in->host) : 0;
+  dns_q_t *q;
+
+  if (d->closing)
+    return CAY_ESTATE;
+  if (n && in->host[n - 1] == '.')
+    n--; /* an absolute name: the same name */
+  if (n == 0 || n > NAME_MAX_LEN || cay__is_ip_literal(in->host, n)
+      || !labels_fit(in->host, n) || (in->sips && in->proto == CAY__UDP)
+      || in->port > 65535)
+    return -EINVAL;
+  q = cay__calloc(1, sizeof *q);
+  if (q == NULL)
+    return -ENOMEM;
+  q->d = d;
+  q->cb = cb;
+  q->arg = arg;
+  q->id = id;
+  memcpy(q->host, in->host, n);
+  q->port = in->port;
+  q->proto = in->proto;
+  q->sips = in->sips;
+  q->next = d->queries;
+  if (d->queries)
+    d->queries->prev = q;
+  d->queries = q;
+  d->pending++;
+  q->in_locate = 1;
+  if (q->port) { /* 4.2: a port: the host's addresses, no SRV */
+    q->step = ADDR_HOST;
+    q->srv_proto = default_proto(q);
+    ask_addr(q, q->host);
+  } else if (q->proto >= 0 || q->sips) {
+    ask_srv(q, SRV_ONE); /* 4.1: the transport is known */
+  } else {
+    ask_srv(q, SRV_UDP);
+  }
+  /* c-ares may have answered already (/etc/hosts): not freed, held for
+   * the kick timer (finish()). */
+  q->in_locate = 0;
+  schedule(d);
+  return 0;
+}
+
+unsigned
+cay__dns_pending(const cay__dns_t *d)
+{
+  return d->pending;
+}
+
+static void
+on_timer_closed(uv_handle_t *h)
+{
+  handle_closed(h->data);
+}
+
+void
+cay__dns_close(cay__dns_t *d, void (*cb)(void *arg), void *arg)
+{
+  dns_q_t *q, *next;
+
+  d->closing = 1;
+  d->closed_cb = cb;
+  d->closed_arg = arg;
+  /* The queries still in c-ares get ARES_EDESTRUCTION and free themselves
+   * (closing is set); those answered and waiting for the kick are freed
+   * here. Its sockets go through on_sock_state() as it closes them. */
+  for (q = d->queries; q; q = next) {
+    next = q->next;
+    if (q->ready) {
+      q_unlink(q);
+      cay__free(q);
+    }
+  }
+  if (d->depth == 0)
+    close_now(d);
+}
+
+static void
+close_now(cay__dns_t *d)
+{
+  ares_destroy(d->channel);
+  while (d->socks)
+    sock_drop(&d->socks);
+  uv_close((uv_handle_t *)&d->timer, on_timer_closed);
+  uv_close((uv_handle_t *)&d->kick, on_timer_closed);
+}

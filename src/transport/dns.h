@@ -1,0 +1,102 @@
+/*
+ * Locating SIP servers (RFC 3263 section 4) with c-ares on the shard's
+ * libuv loop: the transport, port and addresses a request to a SIP URI
+ * whose host is a name goes to. One resolver per shard; its queries,
+ * sockets and timer belong to the shard's loop.
+ *
+ * What is done: a transport parameter or a port in the URI is kept; a
+ * URI without a port is looked up as SRV (RFC 2782; "_sip._udp" then
+ * "_sip._tcp" without a transport parameter, "_sips._tcp" for sips:),
+ * ordered by priority and weight, and the targets' A/AAAA records are
+ * asked in that order until there are CAY__DNS_MAX_TARGETS addresses;
+ * without SRV records (or when "_sip._udp." + host is too long to be a
+ * name), A/AAAA of the host with port 5060 (5061 for sips:). NAPTR (4.1) is not
+ * queried: the SRV queries 4.1 prescribes when there are no NAPTR records are
+ * made at once, so a domain that publishes NAPTR only for another transport
+ * order is still reached, over the first transport its SRV records
+ * offer. There is no cache beyond the servers' own.
+ */
+#ifndef CAY_TRANSPORT_DNS_H
+#define CAY_TRANSPORT_DNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "transport/addr.h"
+
+typedef struct cay__dns cay__dns_t;
+
+/** How the resolver asks. */
+typedef struct cay__dns_opts {
+  /* "IP[:PORT],..." with IPv6 in brackets; "" or NULL: the system's
+   * (/etc/resolv.conf). Names are also looked up in /etc/hosts first. */
+  const char *servers;
+  unsigned timeout_ms; /* per try, 0 = 2000 */
+  unsigned tries;      /* per server, 0 = 2 */
+  int family;          /* AF_INET, AF_INET6, or AF_UNSPEC: the addresses
+                          Cay can send to */
+} cay__dns_opts_t;
+
+/** What a request to a SIP URI needs from it (RFC 3263 section 4). */
+typedef struct cay__dns_query {
+  const char *host; /* a name (no IP literal), without a trailing dot */
+  unsigned port;    /* 0 = none in the URI */
+  int proto;        /* CAY__UDP, CAY__TCP from ";transport=", -1 = none */
+  int sips;         /* a sips: URI: TCP only, "_sips" SRV, port 5061 */
+} cay__dns_query_t;
+
+#define CAY__DNS_MAX_TARGETS 8
+
+/** One place to send to, in the order to try (RFC 3263 section 4.3). */
+typedef struct cay__dns_target {
+  cay__addr_t addr; /* IP and port */
+  int proto;        /* CAY__UDP or CAY__TCP */
+} cay__dns_target_t;
+
+/**
+ * The answer to cay__dns_locate(). @p err is 0 with 1..8 @p targets, or
+ * CAY_ENOTFOUND (the name does not exist, or has no SRV target and no
+ * address of a family Cay can use), -ETIMEDOUT (no server answered),
+ * -EIO (a server failed or refused), -ENOMEM. @p targets is valid only
+ * during the call. @p arg and @p id are the caller's, as given.
+ */
+typedef void (*cay__dns_cb)(void *arg, uint64_t id, int err,
+                            const cay__dns_target_t *targets, size_t n);
+
+/**
+ * Create a resolver on @p loop (c-ares channel, its sockets polled by
+ * libuv). @p o is borrowed.
+ * @return 0, CAY_ECONFIG (a server address that c-ares does not take;
+ *         the message in @p err, size @p errlen), -ENOMEM, -EIO (c-ares
+ *         could not start: no usable resolv.conf).
+ * @thread the loop's
+ */
+int cay__dns_create(cay__dns_t **out, uv_loop_t *loop, const cay__dns_opts_t *o,
+                    char *err, size_t errlen);
+
+/**
+ * RFC 3263 section 4 for @p q (borrowed; copied): find where a request
+ * goes. @p cb is called exactly once, always later (never from inside
+ * this call), unless the resolver is closed first: then never. @p cb may
+ * start other lookups, and may close the resolver.
+ * @return 0 (the answer will come), -EINVAL (no host, an IP literal, a
+ *         name over 253 bytes or with a label over 63, UDP asked for a
+ *         sips: URI), -ENOMEM, CAY_ESTATE (closing).
+ * @thread the loop's
+ */
+int cay__dns_locate(cay__dns_t *d, const cay__dns_query_t *q, cay__dns_cb cb,
+                    void *arg, uint64_t id);
+
+/** Queries asked and not answered yet. */
+unsigned cay__dns_pending(const cay__dns_t *d);
+
+/**
+ * Drop every query (their callbacks are not called), close the sockets and
+ * the timer; @p cb (may be NULL) runs once libuv has closed them all, and
+ * @p d is then freed.
+ * @thread the loop's
+ */
+void cay__dns_close(cay__dns_t *d, void (*cb)(void *arg), void *arg);
+
+#endif
