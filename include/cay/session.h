@@ -236,9 +236,10 @@ int cay_session_info(cay_session_t *s, const char *content_type,
  * @param uri   Request-URI, "sip:user@HOST[:port][;transport=tcp|udp]".
  *              HOST is an IP literal, or a name located first by RFC 3263
  *              section 4 (SRV, then A/AAAA, the config's dns: section):
- *              the INVITE then goes once the answer is in, and when no
- *              target is found the session ends with status 503 through
- *              @p cb. Borrowed.
+ *              the INVITE then goes once the answer is in, to the next
+ *              address found when one fails with 503 or 408 (section
+ *              4.3), and when no target is found (or none is left) the
+ *              session ends with status 503 through @p cb. Borrowed.
  * @param from  From, e.g. "<sip:cay@127.0.0.1>". Borrowed.
  * @param sdp   The offer, or NULL for an INVITE without one. Borrowed;
  *              copied.

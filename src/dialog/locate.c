@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cay/errno.h"
+#include "core/alloc.h"
 #include "core/log.h"
 #include "dialog/session_int.h"
 #include "transport/dns.h"
@@ -40,35 +41,92 @@ cay__uac_locate_end(cay__session_t *s, int status)
   cay__uac_response(s, s->invite_txn, status, NULL);
 }
 
+void
+cay__uac_targets_free(cay__session_t *s)
+{
+  cay__free(s->targets);
+  s->targets = NULL;
+  s->n_targets = 0;
+}
+
+/* Send the INVITE of @p s to @p t. @return 0 or the send's error. */
+static int
+invite_to(cay__session_t *s, const cay__dns_target_t *t)
+{
+  char where[64] = "";
+  int err;
+
+  s->peer.addr = t->addr;
+  s->peer.proto = t->proto;
+  s->peer.conn = 0;
+  s->located = 1;
+  (void)cay__addr_format(&t->addr, where, sizeof where);
+  CAY_DEBUG(SHARD_NO(s->ss), "session %s: %s located at %s over %s", s->call_id,
+            s->remote_target, where, cay__proto_name(t->proto));
+  err = cay__uac_start(s);
+  if (err)
+    CAY_WARN(SHARD_NO(s->ss), "session %s: INVITE to %s (%s) not sent: %s",
+             s->call_id, s->remote_target, where, cay_strerror(err));
+  return err;
+}
+
+void
+cay__uac_located(cay__session_t *s, const cay__dns_target_t *t, size_t n)
+{
+  s->locating = 0;
+  if (n > 1 && n <= CAY__DNS_MAX_TARGETS
+      && (s->targets = cay__malloc((n - 1) * sizeof *t)) != NULL) {
+    /* The rest, for 4.3 (without memory: no failover). */
+    memcpy(s->targets, t + 1, (n - 1) * sizeof *t);
+    s->n_targets = (unsigned)(n - 1) & 7u;
+  }
+  if (invite_to(s, &t[0]) == 0 || cay__uac_next_target(s, 503))
+    return;
+  /* RFC 3261 section 8.1.3.1: a transport failure is a 503 of the
+   * transaction that never was. */
+  cay__uac_locate_end(s, 503);
+}
+
+int
+cay__uac_next_target(cay__session_t *s, int status)
+{
+  while (s->targets && s->n_targets > 0) {
+    cay__dns_target_t t = s->targets[0];
+    char where[64] = "";
+
+    s->n_targets--;
+    memmove(s->targets, s->targets + 1, s->n_targets * sizeof t);
+    (void)cay__addr_format(&t.addr, where, sizeof where);
+    CAY_INFO(SHARD_NO(s->ss),
+             "session %s: INVITE to %s ended with %d: trying the next "
+             "target DNS found, %s over %s (RFC 3263 section 4.3)",
+             s->call_id, s->remote_target, status, where,
+             cay__proto_name(t.proto));
+    /* A new transaction: the next CSeq (8.1.1.5), a new branch. */
+    s->invite_cseq = ++s->local_cseq;
+    s->state = CAY__SESSION_CALLING;
+    if (invite_to(s, &t) == 0)
+      return 1;
+  }
+  cay__uac_targets_free(s);
+  return 0;
+}
+
 static void
 on_located(void *arg, uint64_t id, int err, const cay__dns_target_t *t,
            size_t n)
 {
   cay__sessions_t *ss = arg;
   cay__session_t *s = cay__session_lookup(ss, id);
-  char where[64] = "";
 
-  (void)n;
   if (s == NULL || !s->locating)
     return; /* hung up meanwhile */
-  s->locating = 0;
   if (err == 0) {
-    s->peer.addr = t[0].addr;
-    s->peer.proto = t[0].proto;
-    s->peer.conn = 0;
-    s->located = 1;
-    (void)cay__addr_format(&t[0].addr, where, sizeof where);
-    CAY_DEBUG(SHARD_NO(ss), "session %s: %s located at %s over %s", s->call_id,
-              s->remote_target, where, cay__proto_name(t[0].proto));
-    err = cay__uac_start(s);
-    if (err == 0)
-      return;
-    CAY_WARN(SHARD_NO(ss), "session %s: INVITE to %s (%s) not sent: %s",
-             s->call_id, s->remote_target, where, cay_strerror(err));
-  } else {
-    CAY_WARN(SHARD_NO(ss), "session %s: DNS found no target for %s: %s",
-             s->call_id, s->remote_target, reason(err));
+    cay__uac_located(s, t, n);
+    return;
   }
+  CAY_WARN(SHARD_NO(ss), "session %s: DNS found no target for %s: %s",
+           s->call_id, s->remote_target, reason(err));
   /* RFC 3263 section 4.3 / RFC 3261 section 8.1.3.1: as a transport
    * failure, a 503 of the transaction that never was. */
   cay__uac_locate_end(s, 503);

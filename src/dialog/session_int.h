@@ -36,6 +36,9 @@ struct cay__session {
   unsigned max_forwards : 8;  /* UAC: Max-Forwards + 1 to send, 0 = 70 */
   unsigned locating : 1;      /* UAC: DNS is finding the INVITE's next hop */
   unsigned located : 1;       /* UAC: peer is the hop DNS found (RFC 3263) */
+  unsigned n_targets : 3;     /* UAC: entries left in targets */
+  unsigned cancelled : 1;     /* UAC: hung up before the answer: no other
+                                 target is tried */
   int end_status;             /* the status that ended it, for the callback */
   cay_session_cb cb;          /* the embedder's, or NULL */
   void *cb_arg;
@@ -62,9 +65,13 @@ struct cay__session {
   uint32_t remote_cseq;
   uint32_t invite_cseq;
   uint32_t local_cseq;
-  cay__peer_t peer; /* where the INVITE's responses went (and its
-                       connection over TCP) */
-  char *sdp;        /* our answer (or offer) until the 200 is out */
+  cay__peer_t peer;                /* where the INVITE's responses went (and its
+                                      connection over TCP) */
+  struct cay__dns_target *targets; /* UAC: the next hops DNS found after
+                                      peer, to try in order when the
+                                      INVITE fails (RFC 3263 4.3), or NULL
+                                      (cay__malloc) */
+  char *sdp; /* our answer (or offer) until the 200 is out */
   size_t sdp_len;
   char *ok_bytes; /* UAS: the 2xx as sent, for retransmission; UAC: the
                      ACK as sent, again for each 2xx copy (cay__malloc) */
@@ -216,6 +223,22 @@ int cay__uac_locate(cay__session_t *s);
 /* End outgoing session @p s still being located with @p status (487
  * when hung up, 503 when no target was found). */
 void cay__uac_locate_end(cay__session_t *s, int status);
+
+/* The answer for session @p s (locating): send the INVITE to @p t[0] and
+ * keep @p t[1..n-1] for cay__uac_next_target(). Ends the session (503)
+ * when the INVITE cannot be sent. @p t is borrowed. */
+void cay__uac_located(cay__session_t *s, const struct cay__dns_target *t,
+                      size_t n);
+
+/* RFC 3263 section 4.3: the INVITE of @p s failed with @p status (408 or
+ * 503, from the peer or from the transaction: timeout, transport error)
+ * before any answer with a tag: send a new INVITE (a new transaction,
+ * the next CSeq) to the next target DNS found. @return 1 when one went,
+ * 0 when there is none left (the call fails). */
+int cay__uac_next_target(cay__session_t *s, int status);
+
+/* Forget the targets left (the call was answered or ended). */
+void cay__uac_targets_free(cay__session_t *s);
 
 void cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status,
                        msg_t *msg);

@@ -488,14 +488,17 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   if (status < 200) {
     /* 12.1.2: a provisional with a To tag makes an early dialog. */
     if (s->state == CAY__SESSION_CALLING && sip && sip->sip_to
-        && sip->sip_to->a_tag)
+        && sip->sip_to->a_tag) {
       s->state = CAY__SESSION_EARLY;
+      cay__uac_targets_free(s); /* this target answers */
+    }
     if (sip && sip->sip_to && sip->sip_to->a_tag)
       send_prack(s, msg, sip);
     notify_body(s, CAY_SESSION_EV_PROVISIONAL, status, sip);
     return;
   }
   if (status < 300) {
+    cay__uac_targets_free(s);
     on_2xx(s, status, msg, sip);
     return;
   }
@@ -513,6 +516,9 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
         return;
     }
   }
+  if ((status == 408 || status == 503) && s->state == CAY__SESSION_CALLING
+      && !s->cancelled && cay__uac_next_target(s, status))
+    return;
   /* 300-699, 408 (timer B) or a transport error: the call failed; the
    * transaction has ACKed a final response itself (17.1.1.3). */
   s->end_status = status;
@@ -535,6 +541,7 @@ cay__session_hangup(cay__session_t *s)
       /* 9.1: CANCEL (one per INVITE, however often this is called); the
        * INVITE's 487 ends the session. */
       cay__txn_t *t = cay__txn_lookup(s->ss->ep, s->invite_txn);
+      s->cancelled = 1;
       return t ? cay__txn_cancel(t) : 0;
     }
     /* fallthrough */

@@ -349,3 +349,25 @@ cay_b2bua_test(b2bua_dns_timeout 60
   --expect-log "DNS found no target for .*slow\\.cay\\.test"
   --expect-dns-query "A slow.cay.test"
   -- -m 10 -r 10)
+
+# RFC 3263 section 4.3: the first SRV target (priority 10) refuses TCP
+# connections, so each B leg's INVITE fails there (503 inside Cay) and a
+# new INVITE goes to the next target (priority 20), the callee: every
+# call completes, and the log says so.
+cay_b2bua_test(b2bua_dns_srv_failover_tcp 60
+  --cay-tcp --callee-tcp
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --target "sip:\${ruri_user}@callee.cay.test\;transport=tcp"
+  --dns-record "SRV _sip._tcp.callee.cay.test 10 5 @DEAD_PORT@ dead.cay.test"
+  --dns-record "SRV _sip._tcp.callee.cay.test 20 5 @CALLEE_PORT@ uas.cay.test"
+  --dns-record "A dead.cay.test 127.0.0.1"
+  --dns-record "A uas.cay.test 127.0.0.1"
+  --sipp-timeout 30
+  --expect calls_in=50 --expect calls_out_answered=50
+  --expect calls_out_failed=0
+  --expect byes_sent=50 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=50
+  --expect-log "ended with 503: trying the next target DNS found, 127\\.0\\.0\\.1:[0-9]+ over TCP"
+  --expect-dns-query "SRV _sip._tcp.callee.cay.test"
+  --expect-no-dns-query "SRV _sip._udp.callee.cay.test"
+  -- -m 50 -r 50)

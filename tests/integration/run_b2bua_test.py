@@ -46,7 +46,8 @@ target, e.g. "sip:${ruri_user}@callee.cay.test". At the end,
 that order (the fake server numbers its queries as they come).
 
 Scenario files may hold @KEY@ placeholders, replaced in a copy in the work
-directory (and in --route-yaml): CALLEE_PORT always, MAX_DURATION_MS from
+directory (and in --route-yaml): CALLEE_PORT and DEAD_PORT (a port nobody
+listens on) always, MAX_DURATION_MS from
 --route-opt max_duration_s=N, BYE_AFTER_MS = MAX_DURATION_MS - --lead-ms
 (the race of issue 5: the caller's BYE that many ms before the max
 duration), and any --subst KEY=VALUE.
@@ -263,6 +264,9 @@ class Blackhole:
 def substitutions(args, callee_port):
     """The @KEY@ -> value table for scenarios and the config."""
     subs = {"CALLEE_PORT": str(callee_port),
+            # Free a moment ago and listened on by nobody: a target that
+            # refuses connections (RFC 3263 section 4.3 tests).
+            "DEAD_PORT": str(free_port(tcp=True)),
             "TRANSPORT_PARAM": ";transport=tcp" if args.tcp else ""}
     opts = dict(kv.split("=", 1) for kv in args.route_opt)
     if "max_duration_s" in opts:

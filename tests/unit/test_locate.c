@@ -218,6 +218,129 @@ START_TEST(locate_3263_hangup_while_locating_sends_nothing)
 }
 END_TEST
 
+/* Session @p s, still locating "gw.invalid", gets @p n targets on
+ * 127.0.0.1 at ports 5071, 5072, ... (TCP for the second), as if DNS
+ * had answered (the real answer, a failure, comes later and finds the
+ * session no longer locating). */
+static void
+located(cay__session_t *s, size_t n)
+{
+  cay__dns_target_t t[4];
+
+  memset(t, 0, sizeof t);
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_int_eq(cay__addr_set(&t[i].addr, "127.0.0.1", 5071 + i), 0);
+    t[i].proto = i == 1 ? CAY__TCP : CAY__UDP;
+  }
+  ck_assert(s->locating);
+  cay__uac_located(s, t, n);
+}
+
+/* What Cay sent as message @p i: its method or status, port, transport
+ * and CSeq number. */
+static void
+expect_sent(peer_t *p, unsigned i, const char *method, unsigned port, int proto,
+            uint32_t cseq)
+{
+  msg_t *m;
+
+  ck_assert_uint_gt(p->nsent, i);
+  m = peer_msg(p, i);
+  ck_assert_str_eq(sip_object(m)->sip_request->rq_method_name, method);
+  ck_assert_uint_eq(sip_object(m)->sip_cseq->cs_seq, cseq);
+  ck_assert_uint_eq(cay__addr_port(&p->sent[i].dst), port);
+  ck_assert_int_eq(p->sent[i].proto, proto);
+  msg_destroy(m);
+}
+
+/* RFC 3263 section 4.3: a 503 from the first target, then no answer at
+ * all (timer B: 408) from the second: each time a new INVITE (the next
+ * CSeq, another branch) to the next target; the third answers, and the
+ * dialog's requests go there. */
+START_TEST(locate_3263_4_3_next_target_after_503_and_timeout)
+{
+  peer_t *p = peer_with_resolver();
+  record_t r = { 0 };
+  cay__session_t *s = NULL;
+  char *b1, *b2;
+
+  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@gw.invalid",
+                                       "<sip:cay@127.0.0.1>", NULL, on_state,
+                                       &r, &s),
+                   0);
+  located(s, 3);
+  expect_sent(p, 0, "INVITE", 5071, CAY__UDP, 1);
+  peer_respond(p, 0, "503", "x1", NULL);
+  /* 17.1.1.3: the 503 is ACKed to where the INVITE went; then the next. */
+  expect_sent(p, 1, "ACK", 5071, CAY__UDP, 1);
+  expect_sent(p, 2, "INVITE", 5072, CAY__TCP, 2);
+  b1 = peer_header(p, 0, "Via");
+  b2 = peer_header(p, 2, "Via");
+  ck_assert_str_ne(strstr(b1, "branch="), strstr(b2, "branch="));
+  free(b1);
+  free(b2);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 1);
+  peer_advance(p, 64 * 500); /* timer B of the TCP INVITE */
+  expect_sent(p, 3, "INVITE", 5073, CAY__UDP, 3);
+  peer_respond(p, 3, "200", "x3", "Contact: <sip:svc@127.0.0.1:5073>\r\n");
+  expect_sent(p, 4, "ACK", 5073, CAY__UDP, 3);
+  ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_CONFIRMED);
+  ck_assert_ptr_null(s->targets);
+  ck_assert_int_eq(cay__session_hangup(s), 0);
+  expect_sent(p, 5, "BYE", 5073, CAY__UDP, 4);
+  peer_respond(p, 5, "200", NULL, NULL);
+  peer_advance(p, 1);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_uint_eq(p->shard.stats.calls_out_failed, 0);
+  peer_without_resolver(p);
+}
+END_TEST
+
+/* A hangup before any answer: when the INVITE then fails, no other target
+ * is tried (9.1: the caller gave up), and the last target's failure ends
+ * the call when there is none left. */
+START_TEST(locate_3263_4_3_no_next_target_after_hangup_or_the_last)
+{
+  peer_t *p = peer_with_resolver();
+  record_t r = { 0 };
+  cay__session_t *s = NULL;
+
+  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@gw.invalid",
+                                       "<sip:cay@127.0.0.1>", NULL, on_state,
+                                       &r, &s),
+                   0);
+  located(s, 2);
+  expect_sent(p, 0, "INVITE", 5071, CAY__UDP, 1);
+  ck_assert_int_eq(cay__session_hangup(s), 0); /* CANCEL waits for a 1xx */
+  peer_respond(p, 0, "503", "x1", NULL);
+  peer_advance(p, 1);
+  for (unsigned i = 1; i < p->nsent; i++) {
+    msg_t *m = peer_msg(p, i);
+    ck_assert_str_ne(sip_object(m)->sip_request->rq_method_name, "INVITE");
+    msg_destroy(m);
+  }
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_int_eq(r.statuses[r.n - 1], 503);
+
+  /* Two targets, both 503: the call fails with the second's. */
+  peer_clear(p);
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@gw.invalid",
+                                       "<sip:cay@127.0.0.1>", NULL, on_state,
+                                       &r, &s),
+                   0);
+  located(s, 2);
+  peer_respond(p, 0, "503", "x1", NULL);
+  expect_sent(p, 2, "INVITE", 5072, CAY__TCP, 2);
+  peer_respond(p, 2, "503", "x2", NULL);
+  peer_advance(p, 1);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_int_eq(r.statuses[r.n - 1], 503);
+  ck_assert_uint_eq(p->shard.stats.calls_out_failed, 2);
+  peer_without_resolver(p);
+}
+END_TEST
+
 START_TEST(locate_3263_without_resolver_a_name_is_refused)
 {
   peer_t *p = peer_new(NULL);
@@ -245,6 +368,8 @@ main(void)
   tcase_add_test(tc, locate_3263_transport_parameter_is_kept);
   tcase_add_test(tc, locate_3263_no_target_ends_the_session_with_503);
   tcase_add_test(tc, locate_3263_hangup_while_locating_sends_nothing);
+  tcase_add_test(tc, locate_3263_4_3_next_target_after_503_and_timeout);
+  tcase_add_test(tc, locate_3263_4_3_no_next_target_after_hangup_or_the_last);
   tcase_add_test(tc, locate_3263_without_resolver_a_name_is_refused);
   suite_add_tcase(s, tc);
   return cay_test_run(s);

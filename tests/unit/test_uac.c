@@ -54,30 +54,6 @@ call(peer_t *p, record_t *r)
   return s;
 }
 
-/* Answer sent message @p i (the INVITE) with @p status. */
-static void
-respond(peer_t *p, unsigned i, const char *status, const char *totag,
-        const char *extra)
-{
-  char *via = peer_header(p, i, "Via");
-  char *from = peer_header(p, i, "From");
-  char *to = peer_header(p, i, "To");
-  char *cid = peer_header(p, i, "Call-ID");
-  char *cseq = peer_header(p, i, "CSeq");
-  char tob[512];
-
-  snprintf(tob, sizeof tob, "%s%s%s", to, totag ? ";tag=" : "",
-           totag ? totag : "");
-  peer_send(p, "response_extra.sip", "status", status, "phrase", "X", "via",
-            via, "from", from, "to", tob, "callid", cid, "cseq", cseq, "extra",
-            extra ? extra : "", NULL);
-  free(via);
-  free(from);
-  free(to);
-  free(cid);
-  free(cseq);
-}
-
 START_TEST(uac_13_2_invite_answered_then_ack_to_contact)
 {
   peer_t *p = peer_new(NULL);
@@ -86,10 +62,11 @@ START_TEST(uac_13_2_invite_answered_then_ack_to_contact)
   call(p, &r);
   ck_assert_uint_eq(p->nsent, 1);
   ck_assert_str_eq(peer_method(p, 0), "INVITE");
-  respond(p, 0, "180", "uas1", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
-  respond(p, 0, "200", "uas1",
-          "Contact: <sip:uas@127.0.0.1:5072>\r\n"
-          "Record-Route: <sip:127.0.0.1:5080;lr>, <sip:127.0.0.1:5090;lr>\r\n");
+  peer_respond(p, 0, "180", "uas1", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
+  peer_respond(
+      p, 0, "200", "uas1",
+      "Contact: <sip:uas@127.0.0.1:5072>\r\n"
+      "Record-Route: <sip:127.0.0.1:5080;lr>, <sip:127.0.0.1:5090;lr>\r\n");
   ck_assert_int_eq(r.n, 2);
   ck_assert_int_eq(r.states[0], CAY_SESSION_EARLY);
   ck_assert_int_eq(r.statuses[0], 180);
@@ -113,7 +90,7 @@ START_TEST(uac_13_2_invite_answered_then_ack_to_contact)
   free(b1);
   free(b2);
   /* 13.2.2.4: a copy of the 2xx gets the same ACK again. */
-  respond(p, 0, "200", "uas1", "Contact: <sip:uas@127.0.0.1:5072>\r\n");
+  peer_respond(p, 0, "200", "uas1", "Contact: <sip:uas@127.0.0.1:5072>\r\n");
   ck_assert_uint_eq(p->nsent, 3);
   ck_assert_str_eq(p->sent[2].data, p->sent[1].data);
   peer_free(p);
@@ -148,7 +125,7 @@ START_TEST(uac_17_1_1_3_failure_is_acked_by_the_transaction)
   record_t r = { 0 };
 
   call(p, &r);
-  respond(p, 0, "486", "busy1", NULL);
+  peer_respond(p, 0, "486", "busy1", NULL);
   ck_assert_int_eq(r.n, 1);
   ck_assert_int_eq(r.states[0], CAY_SESSION_TERMINATED);
   ck_assert_int_eq(r.statuses[0], 486);
@@ -163,7 +140,7 @@ START_TEST(uac_17_1_1_3_failure_is_acked_by_the_transaction)
   ck_assert_ptr_nonnull(strstr(to, "tag=busy1"));
   free(to);
   /* A retransmitted 486 gets the ACK again; after D nothing is left. */
-  respond(p, 0, "486", "busy1", NULL);
+  peer_respond(p, 0, "486", "busy1", NULL);
   ck_assert_uint_eq(p->nsent, 3);
   peer_advance(p, 32000);
   ck_assert_uint_eq(p->ep.live_txns, 0);
@@ -179,7 +156,7 @@ START_TEST(uac_9_1_cancel_waits_for_a_provisional)
 
   ck_assert_int_eq(cay_session_hangup(s), 0);
   ck_assert_uint_eq(p->nsent, 1); /* 9.1: no CANCEL before a provisional */
-  respond(p, 0, "100", NULL, NULL);
+  peer_respond(p, 0, "100", NULL, NULL);
   ck_assert_uint_eq(p->nsent, 2);
   ck_assert_str_eq(peer_method(p, 1), "CANCEL");
   char *v0 = peer_header(p, 0, "Via"), *v1 = peer_header(p, 1, "Via");
@@ -189,7 +166,7 @@ START_TEST(uac_9_1_cancel_waits_for_a_provisional)
   char *cseq = peer_header(p, 1, "CSeq");
   ck_assert_str_eq(cseq, "1 CANCEL");
   free(cseq);
-  respond(p, 0, "487", "t487", NULL);
+  peer_respond(p, 0, "487", "t487", NULL);
   ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_TERMINATED);
   ck_assert_int_eq(r.statuses[r.n - 1], 487);
   peer_advance(p, 64 * T1);
@@ -203,14 +180,14 @@ START_TEST(uac_15_1_1_hangup_sends_bye_and_200_ends_it)
   record_t r = { 0 };
   cay__session_t *s = call(p, &r);
 
-  respond(p, 0, "200", "uas2", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
+  peer_respond(p, 0, "200", "uas2", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
   ck_assert_int_eq(cay_session_hangup(s), 0);
   int bye = peer_find_last(p, 0, "BYE");
   ck_assert_int_ge(bye, 0);
   char *to = peer_header(p, (unsigned)bye, "To");
   ck_assert_ptr_nonnull(strstr(to, "tag=uas2"));
   free(to);
-  respond(p, (unsigned)bye, "200", NULL, NULL);
+  peer_respond(p, (unsigned)bye, "200", NULL, NULL);
   ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_TERMINATED);
   ck_assert_int_eq(r.statuses[r.n - 1], 200);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
@@ -225,11 +202,12 @@ call_and_hang_up(peer_t *p, record_t *r)
   cay__session_t *s = call(p, r);
   unsigned first = p->nsent - 1;
 
-  respond(p, first, "200", "uas3", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
+  peer_respond(p, first, "200", "uas3",
+               "Contact: <sip:uas@127.0.0.1:5070>\r\n");
   ck_assert_int_eq(cay_session_hangup(s), 0);
   int bye = peer_find_last(p, 0, "BYE");
   ck_assert_int_ge(bye, 0);
-  respond(p, (unsigned)bye, "200", NULL, NULL);
+  peer_respond(p, (unsigned)bye, "200", NULL, NULL);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
 }
 
@@ -251,7 +229,8 @@ START_TEST(uac_6026_7_2_accepted_keeps_only_transaction_and_key)
   ck_assert_int_eq(cay__alloc_live() - live, 2);
   /* A copy of the 2xx still gets its ACK, built by the TU. */
   unsigned n = p->nsent;
-  respond(p, n - 3, "200", "uas3", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
+  peer_respond(p, n - 3, "200", "uas3",
+               "Contact: <sip:uas@127.0.0.1:5070>\r\n");
   ck_assert_uint_eq(p->nsent, n + 1);
   ck_assert_str_eq(peer_method(p, n), "ACK");
   peer_advance(p, 64 * T1);
@@ -266,7 +245,7 @@ START_TEST(uac_15_1_2_their_bye_ends_our_call)
   record_t r = { 0 };
 
   call(p, &r);
-  respond(p, 0, "200", "uas3", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
+  peer_respond(p, 0, "200", "uas3", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
   /* Their BYE: To is us (our From tag), From is them (their tag). */
   char *from = peer_header(p, 0, "From");
   char *cid = peer_header(p, 0, "Call-ID");
@@ -304,12 +283,12 @@ START_TEST(uac_drain_cancels_a_ringing_call)
   record_t r = { 0 };
 
   call(p, &r);
-  respond(p, 0, "180", "ring1", NULL);
+  peer_respond(p, 0, "180", "ring1", NULL);
   idle_calls = 0;
   cay__sessions_drain(&p->ss, on_idle, NULL);
   ck_assert_str_eq(peer_method(p, p->nsent - 1), "CANCEL");
   ck_assert_int_eq(idle_calls, 0); /* waits for the INVITE to end */
-  respond(p, 0, "487", "ring1", NULL);
+  peer_respond(p, 0, "487", "ring1", NULL);
   ck_assert_int_eq(idle_calls, 1);
   ck_assert_int_eq(r.statuses[r.n - 1], 487);
   peer_free(p);
@@ -322,10 +301,10 @@ START_TEST(uac_13_2_2_4_second_fork_2xx_gets_ack_then_bye)
   record_t r = { 0 };
 
   call(p, &r);
-  respond(p, 0, "200", "fork1", "Contact: <sip:uas1@127.0.0.1:5070>\r\n");
+  peer_respond(p, 0, "200", "fork1", "Contact: <sip:uas1@127.0.0.1:5070>\r\n");
   ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_CONFIRMED);
   unsigned n = p->nsent;
-  respond(p, 0, "200", "fork2", "Contact: <sip:uas2@127.0.0.1:5070>\r\n");
+  peer_respond(p, 0, "200", "fork2", "Contact: <sip:uas2@127.0.0.1:5070>\r\n");
   /* The second dialog is ACKed (its 2xx would repeat otherwise), then
    * ended at once; the first one stays. */
   ck_assert_uint_eq(p->nsent, n + 2);
@@ -351,9 +330,9 @@ START_TEST(uac_3262_4_reliable_provisional_gets_one_prack)
   char *sup = peer_header(p, 0, "Supported");
   ck_assert_ptr_nonnull(strstr(sup, "100rel"));
   free(sup);
-  respond(p, 0, "180", "uas1",
-          "Contact: <sip:uas@127.0.0.1:5072>\r\nRequire: 100rel\r\n"
-          "RSeq: 7\r\n");
+  peer_respond(p, 0, "180", "uas1",
+               "Contact: <sip:uas@127.0.0.1:5072>\r\nRequire: 100rel\r\n"
+               "RSeq: 7\r\n");
   int pr = peer_find_last(p, 0, "PRACK");
   ck_assert_int_ge(pr, 0);
   char *rack = peer_header(p, (unsigned)pr, "RAck");
@@ -363,9 +342,9 @@ START_TEST(uac_3262_4_reliable_provisional_gets_one_prack)
   ck_assert_int_eq(
       strncmp(p->sent[pr].data, "PRACK sip:uas@127.0.0.1:5072 ", 29), 0);
   /* A retransmission of the same provisional: no second PRACK. */
-  respond(p, 0, "180", "uas1",
-          "Contact: <sip:uas@127.0.0.1:5072>\r\nRequire: 100rel\r\n"
-          "RSeq: 7\r\n");
+  peer_respond(p, 0, "180", "uas1",
+               "Contact: <sip:uas@127.0.0.1:5072>\r\nRequire: 100rel\r\n"
+               "RSeq: 7\r\n");
   ck_assert_uint_eq(peer_count(p, 0, "PRACK"), 1);
   peer_free(p);
 }
@@ -380,7 +359,7 @@ START_TEST(uac_4028_7_1_invite_asks_timer_and_retries_after_422)
   char *se = peer_header(p, 0, "Session-Expires");
   ck_assert_str_eq(se, "1800");
   free(se);
-  respond(p, 0, "422", "uas1", "Min-SE: 3600\r\n");
+  peer_respond(p, 0, "422", "uas1", "Min-SE: 3600\r\n");
   /* The 422 is ACKed by the transaction, and a new INVITE (same Call-ID,
    * From tag; CSeq + 1) asks for at least the Min-SE. */
   ck_assert_uint_eq(peer_count(p, 0, "INVITE"), 2);
@@ -395,9 +374,9 @@ START_TEST(uac_4028_7_1_invite_asks_timer_and_retries_after_422)
   free(min);
   free(cseq);
   ck_assert_int_eq(r.n, 0); /* still calling */
-  respond(p, (unsigned)again, "200", "uas1",
-          "Contact: <sip:uas@127.0.0.1:5072>\r\n"
-          "Session-Expires: 3600;refresher=uac\r\nRequire: timer\r\n");
+  peer_respond(p, (unsigned)again, "200", "uas1",
+               "Contact: <sip:uas@127.0.0.1:5072>\r\n"
+               "Session-Expires: 3600;refresher=uac\r\nRequire: timer\r\n");
   ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_CONFIRMED);
   cay__session_t *s = cay__sessions_any(&p->ss);
   ck_assert_uint_eq(s->st.interval_s, 3600);
@@ -621,7 +600,7 @@ START_TEST(uac_18_1_1_large_request_goes_over_tcp_and_the_dialog_follows)
   ck_assert_uint_eq(p->nsent, 1);
   /* The answer came back over TCP: the ACK and the BYE, small as they
    * are, go over TCP too, to the dialog's peer. */
-  respond(p, 0, "200", "uas1", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
+  peer_respond(p, 0, "200", "uas1", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
   int ack = peer_find_last(p, 0, "ACK");
   ck_assert_int_ge(ack, 0);
   ck_assert_int_eq(p->sent[ack].proto, CAY__TCP);
@@ -666,7 +645,7 @@ START_TEST(uac_18_1_1_refused_tcp_retries_over_udp)
   /* A second failure of TCP is not this call's any more. */
   cay__txn_transport_error(&p->ep, &to);
   ck_assert_int_eq(r.n, 0);
-  respond(p, 1, "200", "uas1", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
+  peer_respond(p, 1, "200", "uas1", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
   int ack = peer_find_last(p, 0, "ACK");
   ck_assert_int_ge(ack, 0);
   ck_assert_int_eq(p->sent[ack].proto, CAY__UDP);

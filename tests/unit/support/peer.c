@@ -283,3 +283,26 @@ peer_to_tag(peer_t *p, unsigned i, char *buf, size_t n)
   free(to);
   return buf;
 }
+
+void
+peer_respond(peer_t *p, unsigned i, const char *status, const char *totag,
+             const char *extra)
+{
+  char *via = peer_header(p, i, "Via");
+  char *from = peer_header(p, i, "From");
+  char *to = peer_header(p, i, "To");
+  char *cid = peer_header(p, i, "Call-ID");
+  char *cseq = peer_header(p, i, "CSeq");
+  char tob[512];
+
+  snprintf(tob, sizeof tob, "%s%s%s", to, totag ? ";tag=" : "",
+           totag ? totag : "");
+  peer_send(p, "response_extra.sip", "status", status, "phrase", "X", "via",
+            via, "from", from, "to", tob, "callid", cid, "cseq", cseq, "extra",
+            extra ? extra : "", NULL);
+  free(via);
+  free(from);
+  free(to);
+  free(cid);
+  free(cseq);
+}

@@ -69,6 +69,13 @@ int peer_last_status(peer_t *p);
 unsigned peer_count(peer_t *p, int status, const char *method);
 /** Value of header @p name of sent message @p i (dup, free()) or NULL. */
 char *peer_header(peer_t *p, unsigned i, const char *name);
+/**
+ * Answer what Cay sent as message @p i (a request) with @p status ("503"),
+ * its Via, From, To (with ";tag=@p totag" unless NULL), Call-ID and CSeq,
+ * and the header lines @p extra (NULL: none).
+ */
+void peer_respond(peer_t *p, unsigned i, const char *status, const char *totag,
+                  const char *extra);
 /** Index of the last sent message with @p status / @p method, or -1. */
 int peer_find_last(peer_t *p, int status, const char *method);
 /** ";tag=X" from the To of sent message @p i, in @p buf (size @p n). */
