@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cay/errno.h"
 #include "core/alloc.h"
@@ -25,7 +26,7 @@ typedef struct dns_sock {
   struct dns_sock *next;
 } dns_sock_t;
 
-enum step { SRV_UDP, SRV_TCP, SRV_ONE, ADDR_SRV, ADDR_HOST };
+enum step { NAPTR, SRV_UDP, SRV_TCP, SRV_ONE, ADDR_SRV, ADDR_HOST };
 
 typedef struct dns_q {
   cay__dns_t *d;
@@ -310,6 +311,70 @@ ask_srv(dns_q_t *q, enum step step)
   ares_query(q->d->channel, name, 1 /* C_IN */, 33 /* T_SRV */, on_srv, q);
 }
 
+/* RFC 3263 section 4.1: the NAPTR record Cay can use, lowest order then
+ * preference: flag "S" (an SRV name follows), a replacement, and a service
+ * of the URI's scheme over UDP or TCP. @return it, or NULL. */
+static const struct ares_naptr_reply *
+pick_naptr(const dns_q_t *q, const struct ares_naptr_reply *r)
+{
+  const struct ares_naptr_reply *best = NULL;
+
+  for (; r; r = r->next) {
+    const char *svc = (const char *)r->service;
+    const char *repl = (const char *)r->replacement;
+    int usable = q->sips ? strcasecmp(svc, "SIPS+D2T") == 0
+                         : strcasecmp(svc, "SIP+D2T") == 0
+                               || strcasecmp(svc, "SIP+D2U") == 0;
+
+    /* RFC 3403 section 4.1: "." (c-ares: "") is no replacement. */
+    if (!usable || strcasecmp((const char *)r->flags, "s") != 0
+        || repl[0] == '\0' || strcmp(repl, ".") == 0)
+      continue;
+    if (best == NULL || r->order < best->order
+        || (r->order == best->order && r->preference < best->preference))
+      best = r;
+  }
+  return best;
+}
+
+static void
+on_naptr(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+  dns_q_t *q = arg;
+  struct ares_naptr_reply *list = NULL;
+  const struct ares_naptr_reply *r = NULL;
+
+  (void)timeouts;
+  if (q->d->closing) {
+    cay__free(q);
+    return;
+  }
+  if (status == ARES_SUCCESS
+      && ares_parse_naptr_reply(abuf, alen, &list) == ARES_SUCCESS)
+    r = pick_naptr(q, list);
+  if (r && strlen((const char *)r->replacement) <= NAME_MAX_LEN) {
+    /* Its transport, and SRV at its replacement (4.1, 4.2). */
+    char name[NAME_MAX_LEN + 1];
+    const char *svc = (const char *)r->service;
+
+    q->proto = strcasecmp(svc, "SIP+D2U") == 0 ? CAY__UDP : CAY__TCP;
+    snprintf(name, sizeof name, "%s", (const char *)r->replacement);
+    ares_free_data(list);
+    q->step = SRV_ONE;
+    ares_query(q->d->channel, name, 1 /* C_IN */, 33 /* T_SRV */, on_srv, q);
+    return;
+  }
+  if (list)
+    ares_free_data(list);
+  if (status != ARES_SUCCESS && status != ARES_ENOTFOUND
+      && status != ARES_ENODATA) {
+    finish(q, map_status(status));
+    return;
+  }
+  /* 4.1: no NAPTR Cay can use: the SRV queries for what it supports. */
+  ask_srv(q, q->sips ? SRV_ONE : SRV_UDP);
+}
+
 /* The transport when neither the URI nor SRV chose one (4.1). */
 static int
 default_proto(const dns_q_t *q)
@@ -579,10 +644,13 @@ cay__dns_locate(cay__dns_t *d, const cay__dns_query_t *in, cay__dns_cb cb,
     q->step = ADDR_HOST;
     q->srv_proto = default_proto(q);
     ask_addr(q, q->host);
-  } else if (q->proto >= 0 || q->sips) {
+  } else if (q->proto >= 0) {
     ask_srv(q, SRV_ONE); /* 4.1: the transport is known */
   } else {
-    ask_srv(q, SRV_UDP);
+    /* 4.1: neither port nor transport: NAPTR first. */
+    q->step = NAPTR;
+    ares_query(d->channel, q->host, 1 /* C_IN */, 35 /* T_NAPTR */, on_naptr,
+               q);
   }
   /* c-ares may have answered already (/etc/hosts): not freed, held for
    * the kick timer (finish()). */

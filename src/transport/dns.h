@@ -4,17 +4,18 @@
  * whose host is a name goes to. One resolver per shard; its queries,
  * sockets and timer belong to the shard's loop.
  *
- * What is done: a transport parameter or a port in the URI is kept; a
- * URI without a port is looked up as SRV (RFC 2782; "_sip._udp" then
- * "_sip._tcp" without a transport parameter, "_sips._tcp" for sips:),
- * ordered by priority and weight, and the targets' A/AAAA records are
- * asked in that order until there are CAY__DNS_MAX_TARGETS addresses;
- * without SRV records (or when "_sip._udp." + host is too long to be a
- * name), A/AAAA of the host with port 5060 (5061 for sips:). NAPTR (4.1) is not
- * queried: the SRV queries 4.1 prescribes when there are no NAPTR records are
- * made at once, so a domain that publishes NAPTR only for another transport
- * order is still reached, over the first transport its SRV records
- * offer. There is no cache beyond the servers' own.
+ * What is done: a port or a transport parameter in the URI is kept (then
+ * no NAPTR; with a port, no SRV either). Without both, NAPTR first
+ * (4.1): of the records with flag "S" and a service Cay can use
+ * ("SIP+D2U", "SIP+D2T"; "SIPS+D2T" for sips:), the lowest order and
+ * preference gives the transport and the SRV name. Without such a
+ * record, SRV (RFC 2782) "_sip._udp" then "_sip._tcp" ("_sips._tcp" for
+ * sips:, only the one of the transport parameter). SRV targets are taken
+ * by priority and weight, and their A/AAAA records asked in that order
+ * until there are CAY__DNS_MAX_TARGETS addresses. Without SRV records (or
+ * when "_sip._udp." + host is too long to be a name), A/AAAA of the host
+ * with port 5060 (5061 for sips:) and the transport chosen so far. There
+ * is no cache beyond the servers' own.
  */
 #ifndef CAY_TRANSPORT_DNS_H
 #define CAY_TRANSPORT_DNS_H

@@ -236,8 +236,9 @@ cay_b2bua_test(b2bua_large_invite_tcp_timeout_udp 60
 # at least, --expect-no-dns-query none, --expect-dns-order the first of
 # each in that order.
 #
-# No port and no transport in the target: SRV "_sip._udp" (4.1) gives
-# uas.cay.test and the callee's port (4.2), its A record the address.
+# No port and no transport in the target: NAPTR first (4.1), NXDOMAIN
+# there, so SRV "_sip._udp" (4.1) gives uas.cay.test and the callee's port
+# (4.2), its A record the address.
 cay_b2bua_test(b2bua_dns_srv_udp 60
   --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
   --target "sip:\${ruri_user}@callee.cay.test"
@@ -249,7 +250,7 @@ cay_b2bua_test(b2bua_dns_srv_udp 60
   --callee-count BYE_Recv=200
   --expect-dns-query "SRV _sip._udp.callee.cay.test"
   --expect-dns-query "A uas.cay.test"
-  --expect-dns-order "SRV _sip._udp.callee.cay.test, A uas.cay.test"
+  --expect-dns-order "NAPTR callee.cay.test, SRV _sip._udp.callee.cay.test, A uas.cay.test"
   -- -m 200 -r 100)
 
 # The same at 4 shards (a resolver per shard). Label shards: the
@@ -301,9 +302,10 @@ cay_b2bua_test(b2bua_dns_a_with_port 60
   --callee-count BYE_Recv=100
   --expect-dns-query "A uas.cay.test"
   --expect-no-dns-query "SRV"
+  --expect-no-dns-query "NAPTR"
   -- -m 100 -r 100)
 
-# A name the server does not know (NXDOMAIN for SRV and for A): the B leg
+# A name the server does not know (NXDOMAIN for NAPTR, SRV and A): the B leg
 # fails as a transport failure would, the caller gets "500 Server
 # Internal Error - Callee Unavailable" (b2b_uac_dns_fail.xml checks the
 # phrase), the callee gets nothing, and nothing stays live.
@@ -315,6 +317,7 @@ cay_b2bua_test(b2bua_dns_nxdomain 60
   --expect calls_in=20 --expect calls_rejected=20 --expect byes_sent=0
   --expect dialogs_live=0 --expect txns_live=0
   --expect-log "DNS found no target for .*nosuch\\.cay\\.test"
+  --expect-dns-query "NAPTR nosuch.cay.test"
   --expect-dns-query "SRV _sip._udp.nosuch.cay.test"
   --expect-dns-query "SRV _sip._tcp.nosuch.cay.test"
   --expect-dns-query "A nosuch.cay.test"
@@ -348,6 +351,7 @@ cay_b2bua_test(b2bua_dns_timeout 60
   --expect dialogs_live=0 --expect txns_live=0
   --expect-log "DNS found no target for .*slow\\.cay\\.test"
   --expect-dns-query "A slow.cay.test"
+  --expect-no-dns-query "NAPTR"
   -- -m 10 -r 10)
 
 # RFC 3263 section 4.3: the first SRV target (priority 10) refuses TCP
@@ -370,4 +374,26 @@ cay_b2bua_test(b2bua_dns_srv_failover_tcp 60
   --expect-log "ended with 503: trying the next target DNS found, 127\\.0\\.0\\.1:[0-9]+ over TCP"
   --expect-dns-query "SRV _sip._tcp.callee.cay.test"
   --expect-no-dns-query "SRV _sip._udp.callee.cay.test"
+  --expect-no-dns-query "NAPTR"
   -- -m 50 -r 50)
+
+# RFC 3263 section 4.1: no port and no transport in the target, and
+# callee.cay.test has a NAPTR record "S" "SIP+D2T" to
+# "_sip._tcp.callee.cay.test": the SRV there (not "_sip._udp") gives
+# uas.cay.test and the callee's port, and the B legs go over TCP to a
+# callee that listens on TCP only, so a call completes only if they do.
+cay_b2bua_test(b2bua_dns_naptr_tcp 60
+  --cay-tcp --callee-tcp
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --target "sip:\${ruri_user}@callee.cay.test"
+  --dns-record "NAPTR callee.cay.test 10 50 s SIP+D2T _sip._tcp.callee.cay.test"
+  --dns-record "SRV _sip._tcp.callee.cay.test 10 5 @CALLEE_PORT@ uas.cay.test"
+  --dns-record "A uas.cay.test 127.0.0.1"
+  --sipp-timeout 30
+  --expect calls_in=100 --expect calls_out_answered=100
+  --expect byes_sent=100 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=100
+  --expect-dns-query "NAPTR callee.cay.test"
+  --expect-dns-order "NAPTR callee.cay.test, SRV _sip._tcp.callee.cay.test, A uas.cay.test"
+  --expect-no-dns-query "SRV _sip._udp.callee.cay.test"
+  -- -m 100 -r 100)

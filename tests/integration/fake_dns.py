@@ -11,6 +11,10 @@ It holds records given as one line each, "TYPE NAME DATA...":
     AAAA  uas.cay.test ::1
     SRV   _sip._udp.callee.cay.test 10 5 5070 uas.cay.test
           (priority weight port target, RFC 2782)
+    NAPTR callee.cay.test 10 50 s SIP+D2T _sip._tcp.callee.cay.test
+          (order preference flags service [regexp] replacement, RFC 3403
+          section 4.1; no regexp: an empty one; "" for an empty flags,
+          service or regexp; replacement "." for none)
     NODATA noaddr.cay.test      the name exists, with no record (NOERROR
                                 and an empty answer to every query)
     DROP  slow.cay.test         no answer at all to any query for it (the
@@ -19,7 +23,8 @@ It holds records given as one line each, "TYPE NAME DATA...":
 
 and answers a query (RFC 1035 section 4.1) for
  - a name and type it holds: NOERROR, AA, the records in the answer
-   section (TTL 300; SRV targets uncompressed, RFC 2782);
+   section (TTL 300; SRV targets and NAPTR replacements uncompressed,
+   RFC 2782, RFC 3403 section 4.1);
  - a name it holds with another type: NOERROR and no answer (NODATA);
  - any other name: NXDOMAIN (RCODE 3);
  - an opcode other than QUERY, or a packet it cannot parse: NOTIMP or
@@ -121,6 +126,15 @@ def decode_name(pkt, off):
     return ".".join(labels), (end if end is not None else off)
 
 
+def encode_string(text):
+    """A <character-string> (RFC 1035 section 3.3): a length byte, then
+    the bytes; '""' on the command line is the empty string."""
+    raw = b"" if text == '""' else text.encode("ascii")
+    if len(raw) > 255:
+        raise ValueError("character-string over 255 bytes: %r" % text)
+    return bytes([len(raw)]) + raw
+
+
 def parse_record(spec):
     """("TYPE", name, rdata bytes or None) from "TYPE NAME DATA..."."""
     words = spec.split()
@@ -149,8 +163,21 @@ def parse_record(spec):
                 raise ValueError("SRV field out of range in %r" % spec)
         return rtype, name, (struct.pack("!HHH", prio, weight, port)
                              + encode_name(data[3]))
-    raise ValueError("unknown record type %r (A, AAAA, SRV, NODATA, %s)"
-                     % (rtype, ", ".join(BEHAVIOURS)))
+    if rtype == "NAPTR":
+        if len(data) not in (5, 6):
+            raise ValueError("want NAPTR NAME ORDER PREFERENCE FLAGS SERVICE "
+                             "[REGEXP] REPLACEMENT, got %r" % spec)
+        order, pref = (int(x) for x in data[:2])
+        for v in (order, pref):
+            if not 0 <= v <= 65535:
+                raise ValueError("NAPTR field out of range in %r" % spec)
+        regexp = data[4] if len(data) == 6 else '""'
+        return rtype, name, (struct.pack("!HH", order, pref)
+                             + encode_string(data[2]) + encode_string(data[3])
+                             + encode_string(regexp)
+                             + encode_name(data[-1]))
+    raise ValueError("unknown record type %r (A, AAAA, SRV, NAPTR, NODATA, "
+                     "%s)" % (rtype, ", ".join(BEHAVIOURS)))
 
 
 class FakeDns:

@@ -34,11 +34,11 @@ Steps:
     cay's log and both SIPp reports. Exit 0 or 1.
 
 DNS (RFC 3263): --dns-record "TYPE NAME DATA..." (repeatable; A, AAAA,
-SRV, NODATA, DROP, SERVFAIL as fake_dns.py takes them, @KEY@ replaced) starts
-fake_dns.py on a free UDP port before cay and adds `dns: { servers:
-["127.0.0.1:PORT"], timeout_ms: --dns-timeout-ms }` to cay's config
-(also with no record at all, when only --expect-dns-query or --dns is
-given: every name is then NXDOMAIN). --target sets the default route's
+SRV, NAPTR, NODATA, DROP, SERVFAIL as fake_dns.py takes them, @KEY@
+replaced) starts fake_dns.py on a free UDP port before cay and adds `dns:
+{ servers: ["127.0.0.1:PORT"], timeout_ms: --dns-timeout-ms }` to cay's
+config (also with no record at all, when only --expect-dns-query or --dns
+is given: every name is then NXDOMAIN). --target sets the default route's
 target, e.g. "sip:${ruri_user}@callee.cay.test". At the end,
 --expect-dns-query "TYPE [NAME]" wants at least one such query, and
 --expect-no-dns-query "TYPE [NAME]" none (no NAME: any name), and
@@ -144,7 +144,8 @@ def parse_args(argv):
                    help='a record of the fake DNS server, "TYPE NAME '
                         'DATA...", e.g. "SRV _sip._udp.x.test 10 5 '
                         '@CALLEE_PORT@ uas.x.test", "A uas.x.test '
-                        '127.0.0.1", "DROP slow.x.test"')
+                        '127.0.0.1", "NAPTR x.test 10 50 s SIP+D2T '
+                        '_sip._tcp.x.test", "DROP slow.x.test"')
     p.add_argument("--dns-timeout-ms", type=int, default=500,
                    help="cay's dns.timeout_ms (default 500)")
     p.add_argument("--expect-dns-query", action="append", default=[],

@@ -3,18 +3,23 @@
  * and, on it, a fake DNS server standing in for the resolver's name
  * server. The server is a uv_udp_t bound to 127.0.0.1 port 0 (its
  * "127.0.0.1:PORT" is in fake.servers); it answers each query from a
- * table of records the test sets (A, AAAA, SRV), as RFC 1035 section 4.1
- * lays a message out:
+ * table of records the test sets (A, AAAA, SRV, NAPTR), as RFC 1035
+ * section 4.1 lays a message out:
  *
  *   - a name with records of the type asked: NOERROR, those records in
  *     table order, owner names as the pointer 0xC00C to the question
- *     (RFC 1035 section 4.1.4), SRV targets as full names;
+ *     (RFC 1035 section 4.1.4), SRV targets and NAPTR replacements as full
+ *     names (NAPTR RDATA as RFC 3403 section 4.1 lays it out);
  *   - a name in the table without records of that type: NOERROR, no
  *     answers (what c-ares calls ENODATA);
  *   - a name not in the table: NXDOMAIN (RCODE 3).
  *
  * Two modes replace answering: FAKE_DNS_DROP ignores every query (the
- * resolver times out) and FAKE_DNS_SERVFAIL answers RCODE 2. In every
+ * resolver times out) and FAKE_DNS_SERVFAIL answers RCODE 2; with
+ * fake.mode_type set, only queries of that type (the others are answered).
+ * An answer is at most 512 bytes (RFC 1035 section 4.2.1; c-ares without
+ * EDNS would ask a longer one again over TCP, which this server does not
+ * serve): a test whose records make a longer one fails. In every
  * mode each query is logged, in the order it came, as (name, type), so a
  * test can assert which queries RFC 3263 section 4 made and in which
  * order. Every wait is bounded by a uv_timer guard; nothing sleeps. Each
@@ -40,10 +45,11 @@
 
 #define WAIT_MS 5000
 
-/* RR types (RFC 1035 section 3.2.2, RFC 3596, RFC 2782). */
-#define T_A    1
-#define T_AAAA 28
-#define T_SRV  33
+/* RR types (RFC 1035 section 3.2.2, RFC 3596, RFC 2782, RFC 3403). */
+#define T_A     1
+#define T_AAAA  28
+#define T_SRV   33
+#define T_NAPTR 35
 
 enum { FAKE_DNS_ANSWER, FAKE_DNS_DROP, FAKE_DNS_SERVFAIL };
 
@@ -53,9 +59,13 @@ enum { FAKE_DNS_ANSWER, FAKE_DNS_DROP, FAKE_DNS_SERVFAIL };
 struct fake_rr {
   char name[256];
   int type;
-  uint8_t ip[16]; /* A: 4 bytes, AAAA: 16 */
-  unsigned prio, weight, port;
-  char target[256]; /* SRV; "." for "no service" */
+  uint8_t ip[16];                           /* A: 4 bytes, AAAA: 16 */
+  unsigned prio, weight, port;              /* SRV */
+  unsigned order, pref;                     /* NAPTR */
+  char flags[16], service[64], regexp[128]; /* NAPTR <character-string>s */
+  /* SRV: the target ("." for "no service"); NAPTR: the replacement ("."
+   * for none). */
+  char target[256];
 };
 
 struct fake_dns {
@@ -63,6 +73,7 @@ struct fake_dns {
   cay__addr_t addr;
   char servers[64]; /* "127.0.0.1:PORT", for cay__dns_opts_t.servers */
   int mode;
+  int mode_type; /* 0: the mode is for every query; else for this type only */
   struct fake_rr rr[FAKE_DNS_MAX_RR];
   int nrr;
   struct {
@@ -74,48 +85,9 @@ struct fake_dns {
 };
 
 static uv_loop_t loop;
+#include "support/guard.h" /* RUN_UNTIL on this loop */
 static struct fake_dns fake;
 static long live_at_start;
-
-struct guard {
-  uv_timer_t t;
-  int fired;
-};
-
-static inline void
-on_guard(uv_timer_t *t)
-{
-  ((struct guard *)t->data)->fired = 1;
-}
-
-static inline void
-guard_start(struct guard *g, uint64_t ms)
-{
-  g->fired = 0;
-  ck_assert_int_eq(uv_timer_init(&loop, &g->t), 0);
-  g->t.data = g;
-  ck_assert_int_eq(uv_timer_start(&g->t, on_guard, ms, 0), 0);
-}
-
-static inline void
-guard_stop(struct guard *g)
-{
-  uv_close((uv_handle_t *)&g->t, NULL);
-  uv_run(&loop, UV_RUN_NOWAIT);
-}
-
-/* Run the loop until @p cond holds or @p ms pass. A callback that can
- * make @p cond true from a timer (as the resolver's answers come) calls
- * uv_stop(): libuv 1.44's UV_RUN_ONCE runs the due timers first, then
- * polls until the next one, here the guard, unless the loop is stopped. */
-#define RUN_UNTIL(cond, ms)                                                    \
-  do {                                                                         \
-    struct guard g_;                                                           \
-    guard_start(&g_, (ms));                                                    \
-    while (!(cond) && !g_.fired)                                               \
-      uv_run(&loop, UV_RUN_ONCE);                                              \
-    guard_stop(&g_);                                                           \
-  } while (0)
 
 /* Read the question's name at @p p (labels only: a query has no
  * pointers) into @p out as "a.b.c", lower case. @return the offset past
@@ -168,6 +140,26 @@ put16(uint8_t *p, unsigned v)
   p[1] = (uint8_t)v;
 }
 
+/* Write @p s as a <character-string> (RFC 1035 section 3.3): a length
+ * byte, then the bytes. */
+static inline size_t
+fake_put_cstr(uint8_t *p, const char *s)
+{
+  size_t l = strlen(s);
+
+  p[0] = (uint8_t)l;
+  memcpy(p + 1, s, l);
+  return l + 1;
+}
+
+/* The mode that applies to a query of @p type. */
+static inline int
+fake_mode_for(int type)
+{
+  return fake.mode_type == 0 || fake.mode_type == type ? fake.mode
+                                                       : FAKE_DNS_ANSWER;
+}
+
 /* Build in @p r the answer to the query @p q, whose question (@p name,
  * @p type) ends at @p qend. @return its length. */
 static inline size_t
@@ -197,6 +189,14 @@ fake_answer(const uint8_t *q, size_t qend, const char *name, int type,
       put16(r + o + 2, rr->weight);
       put16(r + o + 4, rr->port);
       rdlen = 6 + fake_put_name(r + o + 6, rr->target);
+    } else if (type == T_NAPTR) { /* RFC 3403 section 4.1 */
+      put16(r + o, rr->order);
+      put16(r + o + 2, rr->pref);
+      rdlen = 4;
+      rdlen += fake_put_cstr(r + o + rdlen, rr->flags);
+      rdlen += fake_put_cstr(r + o + rdlen, rr->service);
+      rdlen += fake_put_cstr(r + o + rdlen, rr->regexp);
+      rdlen += fake_put_name(r + o + rdlen, rr->target);
     } else {
       rdlen = type == T_A ? 4 : 16;
       memcpy(r + o, rr->ip, rdlen);
@@ -205,7 +205,7 @@ fake_answer(const uint8_t *q, size_t qend, const char *name, int type,
     o += rdlen;
     an++;
   }
-  if (fake.mode == FAKE_DNS_SERVFAIL) {
+  if (fake_mode_for(type) == FAKE_DNS_SERVFAIL) {
     rcode = 2;
     an = 0;
     o = qend;
@@ -235,7 +235,7 @@ fake_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
           const struct sockaddr *from, unsigned flags)
 {
   const uint8_t *q = (const uint8_t *)buf->base;
-  uint8_t r[8192]; /* 16 SRV records with 255-byte targets fit */
+  uint8_t r[16384]; /* 16 SRV or NAPTR records with 255-byte names fit */
   char name[256];
   size_t end, rlen;
   uv_buf_t out;
@@ -253,9 +253,13 @@ fake_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   strcpy(fake.asked[fake.nasked].name, name);
   fake.asked[fake.nasked].type = type;
   fake.nasked++;
-  if (fake.mode == FAKE_DNS_DROP)
+  if (fake_mode_for(type) == FAKE_DNS_DROP)
     return;
   rlen = fake_answer(q, end, name, type, r);
+  ck_assert_msg(rlen <= 512,
+                "the answer to (%s, %d) is %zu bytes, over 512: c-ares would "
+                "ask again over TCP",
+                name, type, rlen);
   out = uv_buf_init((char *)r, (unsigned)rlen);
   ck_assert_int_eq(uv_udp_try_send(h, &out, 1, from), (int)rlen);
 }
@@ -311,6 +315,33 @@ fake_srv(const char *name, unsigned prio, unsigned weight, unsigned port,
   rr->port = port;
   ck_assert_uint_lt(strlen(target), sizeof rr->target);
   strcpy(rr->target, target);
+}
+
+/* A NAPTR record (RFC 3403 section 4.1) of @p name; @p replacement "."
+ * for none. */
+static inline void
+fake_naptr(const char *name, unsigned order, unsigned pref, const char *flags,
+           const char *service, const char *regexp, const char *replacement)
+{
+  struct fake_rr *rr = fake_rr_add(name, T_NAPTR);
+
+  rr->order = order;
+  rr->pref = pref;
+  ck_assert_uint_lt(strlen(flags), sizeof rr->flags);
+  ck_assert_uint_lt(strlen(service), sizeof rr->service);
+  ck_assert_uint_lt(strlen(regexp), sizeof rr->regexp);
+  ck_assert_uint_lt(strlen(replacement), sizeof rr->target);
+  strcpy(rr->flags, flags);
+  strcpy(rr->service, service);
+  strcpy(rr->regexp, regexp);
+  strcpy(rr->target, replacement);
+}
+
+/* Forget the queries asked so far (the log starts again). */
+static inline void
+fake_forget(void)
+{
+  fake.nasked = 0;
 }
 
 /* How many times (@p name, @p type) was asked. */

@@ -42,6 +42,7 @@
 #define REPLY_400 "SIP/2.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
 
 static uv_loop_t loop;
+#include "support/guard.h" /* RUN_UNTIL on this loop */
 static cay__shard_t shard;
 static long live_at_start;
 
@@ -73,43 +74,6 @@ struct client {
   uv_timer_t pinger; /* client_ping_every() */
   int pings_left;
 };
-
-struct guard {
-  uv_timer_t t;
-  int fired;
-};
-
-static inline void
-on_guard(uv_timer_t *t)
-{
-  ((struct guard *)t->data)->fired = 1;
-}
-
-static inline void
-guard_start(struct guard *g, uint64_t ms)
-{
-  g->fired = 0;
-  ck_assert_int_eq(uv_timer_init(&loop, &g->t), 0);
-  g->t.data = g;
-  ck_assert_int_eq(uv_timer_start(&g->t, on_guard, ms, 0), 0);
-}
-
-static inline void
-guard_stop(struct guard *g)
-{
-  uv_close((uv_handle_t *)&g->t, NULL);
-  uv_run(&loop, UV_RUN_NOWAIT);
-}
-
-/* Run the loop until @p cond holds or @p ms pass. */
-#define RUN_UNTIL(cond, ms)                                                    \
-  do {                                                                         \
-    struct guard g_;                                                           \
-    guard_start(&g_, (ms));                                                    \
-    while (!(cond) && !g_.fired)                                               \
-      uv_run(&loop, UV_RUN_ONCE);                                              \
-    guard_stop(&g_);                                                           \
-  } while (0)
 
 static void
 setup(void)
