@@ -394,4 +394,112 @@ teardown(void)
   ck_assert_int_eq(cay__alloc_live(), live_at_start);
 }
 
+/* ---- what the tests of the resolver share ---- */
+
+#define NAME     "example.test"
+#define UDP_SRV  "_sip._udp." NAME
+#define TCP_SRV  "_sip._tcp." NAME
+#define SIPS_SRV "_sips._tcp." NAME
+
+/* The one answer to a cay__dns_locate(). */
+struct answer {
+  int calls;
+  int inside; /* called while cay__dns_locate() had not returned */
+  uint64_t id;
+  int err;
+  cay__dns_target_t t[CAY__DNS_MAX_TARGETS];
+  size_t n;
+};
+
+static int in_locate;
+
+static inline void
+on_answer(void *arg, uint64_t id, int err, const cay__dns_target_t *t, size_t n)
+{
+  struct answer *a = arg;
+
+  uv_stop(&loop); /* RUN_UNTIL() sees it at once (dns_fixture.h) */
+  a->inside |= in_locate;
+  a->calls++;
+  a->id = id;
+  a->err = err;
+  a->n = n;
+  if (err == 0) {
+    ck_assert_uint_ge(n, 1);
+    ck_assert_uint_le(n, CAY__DNS_MAX_TARGETS);
+    memcpy(a->t, t, n * sizeof *t);
+  } else {
+    ck_assert_uint_eq(n, 0);
+  }
+}
+
+static inline void
+on_closed(void *arg)
+{
+  uv_stop(&loop);
+  ++*(int *)arg;
+}
+
+static inline cay__dns_t *
+dns_open(int family, unsigned timeout_ms)
+{
+  cay__dns_opts_t o = { fake.servers, timeout_ms, 1, family };
+  cay__dns_t *d = NULL;
+  char err[256] = "";
+
+  ck_assert_msg(cay__dns_create(&d, &loop, &o, err, sizeof err) == 0, "%s",
+                err);
+  ck_assert_ptr_nonnull(d);
+  return d;
+}
+
+static inline void
+dns_close(cay__dns_t *d)
+{
+  int closed = 0;
+
+  cay__dns_close(d, on_closed, &closed);
+  RUN_UNTIL(closed > 0, WAIT_MS);
+  ck_assert_int_eq(closed, 1);
+}
+
+static inline int
+locate(cay__dns_t *d, const char *host, unsigned port, int proto, int sips,
+       struct answer *a, uint64_t id)
+{
+  cay__dns_query_t q = { host, port, proto, sips };
+  int err;
+
+  in_locate = 1;
+  err = cay__dns_locate(d, &q, on_answer, a, id);
+  in_locate = 0;
+  return err;
+}
+
+/* Locate, then wait for the one answer, which comes later. */
+static inline void
+resolve(cay__dns_t *d, const char *host, unsigned port, int proto, int sips,
+        struct answer *a)
+{
+  memset(a, 0, sizeof *a);
+  ck_assert_int_eq(locate(d, host, port, proto, sips, a, 42), 0);
+  ck_assert_int_eq(a->calls, 0);
+  RUN_UNTIL(a->calls > 0, WAIT_MS);
+  ck_assert_int_eq(a->calls, 1);
+  ck_assert_int_eq(a->inside, 0);
+  ck_assert_uint_eq(a->id, 42);
+}
+
+static inline void
+target_is(const struct answer *a, size_t i, const char *addr, int proto)
+{
+  char buf[64];
+
+  ck_assert_uint_lt(i, a->n);
+  ck_assert_int_eq(cay__addr_format(&a->t[i].addr, buf, sizeof buf), 0);
+  ck_assert_str_eq(buf, addr);
+  ck_assert_str_eq(cay__proto_name(a->t[i].proto), cay__proto_name(proto));
+  ck_assert_int_eq(a->t[i].proto, proto);
+}
+
 #endif
