@@ -1,5 +1,6 @@
-/* Unit tests: configuration defaults, the YAML loader and its checks (routes
- * and session timers: test_config_routes.c). */
+/* Unit tests: configuration defaults, the YAML loader and its checks (routes,
+ * session timers and dns: test_config_routes.c; the listen spec:
+ * test_config_listen.c). */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -579,137 +580,6 @@ START_TEST(check_bad_log_level)
 }
 END_TEST
 
-/* ---- cay_config_parse_listen ---- */
-
-START_TEST(listen_ipv4)
-{
-  cay_listen_t l;
-
-  ck_assert_int_eq(
-      cay_config_parse_listen("udp:127.0.0.1:5060", &l, err, sizeof err), 0);
-  ck_assert_str_eq(l.proto, "udp");
-  ck_assert_str_eq(l.host, "127.0.0.1");
-  ck_assert_uint_eq(l.port, 5060);
-}
-END_TEST
-
-START_TEST(listen_ipv6_in_brackets)
-{
-  cay_listen_t l;
-
-  ck_assert_int_eq(
-      cay_config_parse_listen("udp:[::1]:5070", &l, err, sizeof err), 0);
-  ck_assert_str_eq(l.proto, "udp");
-  ck_assert_str_eq(l.host, "::1");
-  ck_assert_uint_eq(l.port, 5070);
-}
-END_TEST
-
-START_TEST(listen_port_zero_and_max)
-{
-  cay_listen_t l;
-
-  ck_assert_int_eq(
-      cay_config_parse_listen("udp:0.0.0.0:0", &l, err, sizeof err), 0);
-  ck_assert_uint_eq(l.port, 0);
-  ck_assert_int_eq(
-      cay_config_parse_listen("UDP:[2001:db8::1]:65535", &l, err, sizeof err),
-      0);
-  ck_assert_str_eq(l.proto, "udp");
-  ck_assert_str_eq(l.host, "2001:db8::1");
-  ck_assert_uint_eq(l.port, 65535);
-}
-END_TEST
-
-/* One bad spec: CAY_ECONFIG, this message, and @p out untouched. */
-static void
-expect_bad_listen(const char *spec, const char *msg)
-{
-  cay_listen_t l;
-
-  memset(&l, 0x5a, sizeof l);
-  ck_assert_int_eq(cay_config_parse_listen(spec, &l, err, sizeof err),
-                   CAY_ECONFIG);
-  ck_assert_str_eq(err, msg);
-  ck_assert_int_eq(l.port, 0x5a5a5a5a);
-}
-
-START_TEST(listen_missing_transport)
-{
-  expect_bad_listen(
-      "127.0.0.1:5060",
-      "missing transport: expected udp:HOST:PORT or tcp:HOST:PORT (such as "
-      "udp:127.0.0.1:5060), got '127.0.0.1:5060'");
-  expect_bad_listen(
-      "[::1]:5060",
-      "missing transport: expected udp:HOST:PORT or tcp:HOST:PORT (such as "
-      "udp:127.0.0.1:5060), got '[::1]:5060'");
-  expect_bad_listen(
-      "localhost:5060",
-      "missing transport: expected udp:HOST:PORT or tcp:HOST:PORT (such as "
-      "udp:127.0.0.1:5060), got 'localhost:5060'");
-}
-END_TEST
-
-START_TEST(listen_tcp)
-{
-  cay_listen_t l;
-
-  ck_assert_int_eq(
-      cay_config_parse_listen("tcp:127.0.0.1:5070", &l, err, sizeof err), 0);
-  ck_assert_str_eq(l.proto, "tcp");
-  ck_assert_uint_eq(l.port, 5070);
-}
-END_TEST
-
-START_TEST(listen_tls_not_supported_yet)
-{
-  expect_bad_listen("tls:127.0.0.1:5061",
-                    "transport 'tls' is not supported yet (udp and tcp are)");
-}
-END_TEST
-
-START_TEST(listen_unknown_transport)
-{
-  expect_bad_listen("foo:127.0.0.1:5060",
-                    "unknown transport 'foo' (expected udp or tcp)");
-}
-END_TEST
-
-START_TEST(listen_host_not_ip)
-{
-  expect_bad_listen("udp:localhost:5060",
-                    "host 'localhost' is not an IP address (host names are "
-                    "not resolved)");
-  expect_bad_listen("udp:[::g]:5060", "host '::g' is not an IP address (host "
-                                      "names are not resolved)");
-  expect_bad_listen("udp::5060", "missing host: expected an IP address");
-}
-END_TEST
-
-START_TEST(listen_ipv6_needs_brackets)
-{
-  expect_bad_listen("udp:::1:5060",
-                    "an IPv6 address needs brackets, as in udp:[::1]:5060");
-  expect_bad_listen("udp:[::1:5060", "missing ']' after the IPv6 address");
-  expect_bad_listen("udp:[127.0.0.1]:5060",
-                    "brackets are only for IPv6 addresses, got '127.0.0.1'");
-}
-END_TEST
-
-START_TEST(listen_bad_port)
-{
-  expect_bad_listen("udp:127.0.0.1:65536",
-                    "port '65536' is not a number from 0 to 65535");
-  expect_bad_listen("udp:127.0.0.1:50x",
-                    "port '50x' is not a number from 0 to 65535");
-  expect_bad_listen("udp:127.0.0.1:", "port '' is not a number from 0 to "
-                                      "65535");
-  expect_bad_listen("udp:127.0.0.1", "missing port: expected udp:HOST:PORT");
-  expect_bad_listen("udp:[::1]", "missing port: expected udp:[HOST]:PORT");
-}
-END_TEST
-
 static Suite *
 config_suite(void)
 {
@@ -787,19 +657,6 @@ config_suite(void)
   tcase_add_test(tc, check_bad_log_level);
   suite_add_tcase(s, tc);
 
-  tc = tcase_create("parse_listen");
-  tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_add_test(tc, listen_ipv4);
-  tcase_add_test(tc, listen_ipv6_in_brackets);
-  tcase_add_test(tc, listen_port_zero_and_max);
-  tcase_add_test(tc, listen_missing_transport);
-  tcase_add_test(tc, listen_tcp);
-  tcase_add_test(tc, listen_tls_not_supported_yet);
-  tcase_add_test(tc, listen_unknown_transport);
-  tcase_add_test(tc, listen_host_not_ip);
-  tcase_add_test(tc, listen_ipv6_needs_brackets);
-  tcase_add_test(tc, listen_bad_port);
-  suite_add_tcase(s, tc);
   return s;
 }
 

@@ -41,7 +41,7 @@ teardown(void)
 /* Load tests/data/config/NAME, expect CAY_ECONFIG and the message
  * "FULLPATH:" followed by @p where_what ("3:10: timers.t1_ms: ..."), and
  * expect @p cfg untouched. */
-static void
+static inline void
 expect_bad(const char *name, const char *where_what)
 {
   char path[512], want[1024];
