@@ -24,6 +24,7 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "transport/addr.h"
 
 #define PREVIEW 64 /* bytes of a bad value quoted in a message */
 
@@ -372,12 +373,9 @@ cay__route_check_target(const cay_route_t *r, char *err, size_t errlen)
     return CAY_ECONFIG;
   }
   if (url.url_port) {
-    unsigned long port = 0;
-    const char *p;
+    unsigned port;
 
-    for (p = url.url_port; *p >= '0' && *p <= '9' && port <= 65535; p++)
-      port = port * 10 + (unsigned long)(*p - '0');
-    if (p == url.url_port || *p != '\0' || port < 1 || port > 65535) {
+    if (cay__parse_port(url.url_port, &port) != 0 || port == 0) {
       cay__errmsg(err, errlen, "target port '%.*s' is not from 1 to 65535",
                   PREVIEW, url.url_port);
       return CAY_ECONFIG;

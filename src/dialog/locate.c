@@ -137,20 +137,23 @@ cay__uac_locate(cay__session_t *s)
 {
   cay__sessions_t *ss = s->ss;
   cay__dns_query_t q;
-  char buf[512], tp[16];
+  char buf[512], tp[16], maddr[256];
+  cay__addr_t literal;
   url_t url;
   int err;
 
-  /* The first INVITE's next hop is its Request-URI (no route set yet). */
+  /* The first INVITE's next hop is its Request-URI (no route set yet);
+   * an IP literal host or maddr needs no DNS (cay__url_dest()). */
   if (snprintf(buf, sizeof buf, "%s", s->remote_target) >= (int)sizeof buf
       || url_d(&url, buf) < 0 || url.url_host == NULL)
     return -EINVAL;
-  if (cay__is_ip_literal(url.url_host, strlen(url.url_host)))
-    return 0;
-  if (ss->dns == NULL)
-    return -EINVAL; /* no resolver (a unit test's session layer) */
+  if (cay__url_dest(&url, &literal) == 0 || ss->dns == NULL)
+    return 0; /* no resolver: cay__session_encode() refuses a name */
   memset(&q, 0, sizeof q);
-  q.host = url.url_host;
+  /* RFC 3263 section 4: maddr, when present, is the name to look up. */
+  q.host = url_param(url.url_params, "maddr", maddr, sizeof maddr) > 1
+               ? maddr
+               : url.url_host;
   q.sips = url.url_type == url_sips;
   q.proto = -1;
   if (url_param(url.url_params, "transport", tp, sizeof tp) > 0) {
@@ -161,15 +164,9 @@ cay__uac_locate(cay__session_t *s)
     else
       return -EINVAL; /* a transport Cay does not send over */
   }
-  if (url.url_port) {
-    unsigned long port = 0;
-    const char *p = url.url_port;
-    for (; *p >= '0' && *p <= '9' && port <= 65535; p++)
-      port = port * 10 + (unsigned long)(*p - '0');
-    if (p == url.url_port || *p != '\0' || port < 1 || port > 65535)
-      return -EINVAL;
-    q.port = (unsigned)port;
-  }
+  if (url.url_port
+      && (cay__parse_port(url.url_port, &q.port) != 0 || q.port == 0))
+    return -EINVAL;
   err = cay__dns_locate(ss->dns, &q, on_located, ss, s->id);
   if (err)
     return err;

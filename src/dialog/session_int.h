@@ -213,11 +213,12 @@ void cay__uac_stray_2xx(cay__sessions_t *ss, const cay__peer_t *peer,
 int cay__uac_start(cay__session_t *s);
 
 /* locate.c */
-/* RFC 3263: when the first INVITE's next hop is a host name and the
- * shard has a resolver, look it up; the INVITE goes once it is found
- * (locate.c), or the session ends as after a transport error (503).
- * @return 1 (located later), 0 (no lookup needed: send now), -EINVAL
- * (no resolver for a name, a URI that does not parse), -ENOMEM. */
+/* RFC 3263: when the first INVITE's next hop (its maddr, else its host)
+ * is a name and the shard has a resolver, look it up; the INVITE goes
+ * once it is found (locate.c), or the session ends as after a transport
+ * error (503). @return 1 (located later), 0 (no lookup: send now; a name
+ * without a resolver is refused by the send), -EINVAL (a URI that does
+ * not parse, port 0, a transport Cay does not send over), -ENOMEM. */
 int cay__uac_locate(cay__session_t *s);
 
 /* End outgoing session @p s still being located with @p status (487

@@ -427,8 +427,8 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
     if (memchr(c->dns_servers[i], '\0', CAY_CONFIG_NAME_LEN) == NULL
         || cay__addr_parse(&a, c->dns_servers[i], 53) != 0) {
       cay__errmsg(err, errlen,
-                  "dns.servers[%u]: expected IP, IP:PORT or [IPv6]:PORT, got "
-                  "'%.*s'",
+                  "dns.servers[%u]: expected IP, IP:PORT or [IPv6]:PORT (a "
+                  "DNS server's address), got '%.*s'",
                   i, VALUE_PREVIEW, c->dns_servers[i]);
       return CAY_ECONFIG;
     }

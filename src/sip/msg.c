@@ -486,20 +486,6 @@ out:
   return err;
 }
 
-int
-cay__parse_port(const char *s, unsigned *port)
-{
-  unsigned long v = 0;
-  const char *p;
-
-  for (p = s; IS_DIGIT(*p) && v <= 65535; p++)
-    v = v * 10 + (unsigned long)(*p - '0');
-  if (p == s || *p || v > 65535)
-    return -EINVAL;
-  *port = (unsigned)v;
-  return 0;
-}
-
 /* Same IP address, ports ignored. */
 static int
 same_ip(const cay__addr_t *a, const cay__addr_t *b)

@@ -9,7 +9,4 @@ extern const char cay__err_nul[];          /* an octet 0 in the headers */
 extern const char cay__err_bare_cr[];      /* a CR without LF */
 extern const char cay__err_name_folded[];  /* a fold before a colon */
 
-/** A port number (1*DIGIT, at most 65535) into *@p port. 0 or -EINVAL. */
-int cay__parse_port(const char *s, unsigned *port);
-
 #endif

@@ -43,10 +43,24 @@ cay__addr_set(cay__addr_t *a, const char *host, unsigned port)
 }
 
 int
+cay__parse_port(const char *s, unsigned *port)
+{
+  unsigned long v = 0;
+  const char *p;
+
+  for (p = s; *p >= '0' && *p <= '9' && v <= 65535; p++)
+    v = v * 10 + (unsigned long)(*p - '0');
+  if (p == s || *p || v > 65535)
+    return -EINVAL;
+  *port = (unsigned)v;
+  return 0;
+}
+
+int
 cay__addr_parse(cay__addr_t *a, const char *s, unsigned default_port)
 {
   const char *colon = strrchr(s, ':'), *host_end;
-  unsigned long port = default_port;
+  unsigned port = default_port;
 
   /* "IP", "IPv4:PORT", "[IPv6]", "[IPv6]:PORT"; a bare IPv6 has no port. */
   if (s[0] == '[') {
@@ -61,15 +75,9 @@ cay__addr_parse(cay__addr_t *a, const char *s, unsigned default_port)
     host_end = s + strlen(s);
     colon = NULL;
   }
-  if (colon) {
-    const char *p = colon + 1;
-    port = 0;
-    for (; *p >= '0' && *p <= '9' && port <= 65535; p++)
-      port = port * 10 + (unsigned long)(*p - '0');
-    if (p == colon + 1 || *p != '\0' || port < 1 || port > 65535)
-      return -EINVAL;
-  }
-  return cay__addr_setn(a, s, (size_t)(host_end - s), (unsigned)port);
+  if (colon && (cay__parse_port(colon + 1, &port) != 0 || port == 0))
+    return -EINVAL;
+  return cay__addr_setn(a, s, (size_t)(host_end - s), port);
 }
 
 int

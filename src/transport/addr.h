@@ -76,6 +76,13 @@ int cay__addr_eq(const cay__addr_t *a, const cay__addr_t *b);
 int cay__socket_bound(const cay__addr_t *a, int type, int bufsize);
 
 /**
+ * A port number (1*DIGIT, at most 65535; 0 included) from @p s into
+ * *@p port. @return 0 or -EINVAL.
+ * @thread any
+ */
+int cay__parse_port(const char *s, unsigned *port);
+
+/**
  * Set @p a from "IP", "IPv4:PORT", "[IPv6]" or "[IPv6]:PORT" (a bare IPv6
  * literal has no port); @p default_port when none is given.
  * @return 0 or -EINVAL (not that shape, a port not from 1 to 65535).

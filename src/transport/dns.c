@@ -102,18 +102,24 @@ map_status(int status)
 static void schedule(cay__dns_t *d);
 static void close_now(cay__dns_t *d);
 
+/* Let c-ares read @p r / write @p w (or only check its timeouts) and arm
+ * the timer again; a close asked for from inside waits for its end. */
 static void
-on_timer(uv_timer_t *h)
+process(cay__dns_t *d, ares_socket_t r, ares_socket_t w)
 {
-  cay__dns_t *d = h->data;
-
   d->depth++;
-  ares_process_fd(d->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+  ares_process_fd(d->channel, r, w);
   if (--d->depth == 0 && d->closing) {
     close_now(d);
     return;
   }
   schedule(d);
+}
+
+static void
+on_timer(uv_timer_t *h)
+{
+  process(h->data, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 }
 
 /* Arm the timer for c-ares's next timeout, or stop it. */
@@ -142,14 +148,8 @@ on_poll(uv_poll_t *h, int status, int events)
 
   if (status < 0) /* let c-ares find the socket's error */
     events = UV_READABLE | UV_WRITABLE;
-  d->depth++;
-  ares_process_fd(d->channel, events & UV_READABLE ? s->fd : ARES_SOCKET_BAD,
-                  events & UV_WRITABLE ? s->fd : ARES_SOCKET_BAD);
-  if (--d->depth == 0 && d->closing) {
-    close_now(d);
-    return;
-  }
-  schedule(d);
+  process(d, events & UV_READABLE ? s->fd : ARES_SOCKET_BAD,
+          events & UV_WRITABLE ? s->fd : ARES_SOCKET_BAD);
 }
 
 static void

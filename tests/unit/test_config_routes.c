@@ -249,7 +249,7 @@ START_TEST(check_3263_dns)
   strcpy(cfg.dns_servers[0], "[::1]:0");
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
   ck_assert_str_eq(err, "dns.servers[0]: expected IP, IP:PORT or "
-                        "[IPv6]:PORT, got '[::1]:0'");
+                        "[IPv6]:PORT (a DNS server's address), got '[::1]:0'");
   strcpy(cfg.dns_servers[0], "::1"); /* a bare IPv6 literal: port 53 */
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
   cfg.n_dns_servers = CAY_CONFIG_MAX_DNS + 1;

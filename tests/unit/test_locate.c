@@ -148,6 +148,35 @@ START_TEST(locate_3263_invite_goes_to_the_located_hop)
 }
 END_TEST
 
+/* RFC 3263 section 4: maddr, when present, is where the request goes:
+ * an IP literal needs no DNS, a name is the one looked up. */
+START_TEST(locate_3263_maddr_is_the_next_hop)
+{
+  peer_t *p = peer_with_resolver();
+  record_t r = { 0 };
+  cay__session_t *s = NULL;
+  char ip[64];
+
+  ck_assert_int_eq(
+      cay__session_invite(&p->ss, "sip:svc@gw.invalid:5098;maddr=127.0.0.1",
+                          "<sip:cay@127.0.0.1>", NULL, on_state, &r, &s),
+      0);
+  ck_assert_uint_eq(p->nsent, 1); /* at once: nothing to look up */
+  ck_assert_uint_eq(cay__dns_pending(p->ss.dns), 0);
+  ck_assert_uint_eq(cay__addr_port(&p->sent[0].dst), 5098);
+  ck_assert_int_eq(
+      cay__session_invite(&p->ss, "sip:svc@127.0.0.2:5099;maddr=localhost",
+                          "<sip:cay@127.0.0.1>", NULL, on_state, &r, &s),
+      0);
+  ck_assert_uint_eq(p->nsent, 1);
+  run_until(p, &p->nsent, 2);
+  ck_assert_int_eq(cay__addr_ip(&p->sent[1].dst, ip, sizeof ip), 0);
+  ck_assert_str_eq(ip, "127.0.0.1"); /* localhost, not the host 127.0.0.2 */
+  ck_assert_uint_eq(cay__addr_port(&p->sent[1].dst), 5099);
+  peer_without_resolver(p);
+}
+END_TEST
+
 START_TEST(locate_3263_transport_parameter_is_kept)
 {
   peer_t *p = peer_with_resolver();
@@ -365,6 +394,7 @@ main(void)
 
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, locate_3263_invite_goes_to_the_located_hop);
+  tcase_add_test(tc, locate_3263_maddr_is_the_next_hop);
   tcase_add_test(tc, locate_3263_transport_parameter_is_kept);
   tcase_add_test(tc, locate_3263_no_target_ends_the_session_with_503);
   tcase_add_test(tc, locate_3263_hangup_while_locating_sends_nothing);
