@@ -24,7 +24,8 @@
  *             tcp_idle_timeout_s: 300, tcp_connect_timeout_ms: 5000,
  *             mailbox_messages: 65536,
  *             udp_max_request_bytes: 1300 }   # 0 = no limit
- *   dns: { servers: [], timeout_ms: 2000 }
+ *   dns: { servers: [], timeout_ms: 2000, cache_entries: 1024,
+ *          cache_max_ttl_s: 3600 }
  *                                   # RFC 3263: a target or Request-URI
  *                                   # host that is a name; servers
  *                                   # "IP[:PORT]" ([v6]), [] = the system's
@@ -171,8 +172,15 @@ typedef struct cay_config {
                                      "IP:PORT", "[v6]:PORT"; none: the
                                      system's (/etc/resolv.conf) */
   unsigned n_dns_servers;
-  unsigned dns_timeout_ms; /* per try (two tries per server), default
-                              2000, 100 to 60000 */
+  unsigned dns_timeout_ms;      /* per try (two tries per server), default
+                                   2000, 100 to 60000 */
+  unsigned dns_cache_entries;   /* answers each shard keeps for their TTL
+                                   (NAPTR, SRV, a name's addresses;
+                                   negative NAPTR/SRV answers with an SOA,
+                                   RFC 2308), default 1024, 0 = no cache,
+                                   at most 1000000 */
+  unsigned dns_cache_max_ttl_s; /* the longest an answer is kept, whatever
+                                   its TTL; default 3600, 1 to 604800 */
   /* RFC 4028 session timers. Cay honours a peer's Session-Expires in any
    * case; it asks for one in the INVITEs it sends when expires_s > 0. */
   unsigned session_expires_s; /* interval asked for, default 1800, 0 = off */

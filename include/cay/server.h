@@ -57,6 +57,11 @@ typedef struct cay_stats {
   uint64_t send_errors;        /* sends that the transport refused */
   uint64_t handed_over;        /* messages read here for another shard and
                                   posted to it (DESIGN.md section 3, step 3) */
+  uint64_t dns_lookups;        /* RFC 3263 questions put to DNS: a NAPTR or SRV
+                                  query, or a name's addresses (/etc/hosts, else
+                                  A and AAAA) */
+  uint64_t dns_cache_hits;     /* questions answered from the shard's DNS cache
+                                  instead (dns.cache_entries) */
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

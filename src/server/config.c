@@ -71,6 +71,8 @@ cay_config_init(cay_config_t *cfg)
   cfg->tcp_idle_timeout_s = 300;
   cfg->tcp_connect_timeout_ms = 5000;
   cfg->dns_timeout_ms = 2000;
+  cfg->dns_cache_entries = 1024;
+  cfg->dns_cache_max_ttl_s = 3600;
   /* RFC 4028 section 4 recommends 30 minutes for Session-Expires;
    * section 5 makes 90 s the smallest Min-SE. */
   cfg->session_expires_s = 1800;
@@ -413,6 +415,18 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
   if (c->dns_timeout_ms < 100 || c->dns_timeout_ms > 60000) {
     cay__errmsg(err, errlen, "dns.timeout_ms (%u) must be 100 to 60000",
                 c->dns_timeout_ms);
+    return CAY_ECONFIG;
+  }
+  strcpy(pb->path, "dns.cache_entries");
+  if (c->dns_cache_entries > 1000000) {
+    cay__errmsg(err, errlen, "dns.cache_entries (%u) must be 0 to 1000000",
+                c->dns_cache_entries);
+    return CAY_ECONFIG;
+  }
+  strcpy(pb->path, "dns.cache_max_ttl_s");
+  if (c->dns_cache_max_ttl_s < 1 || c->dns_cache_max_ttl_s > 604800) {
+    cay__errmsg(err, errlen, "dns.cache_max_ttl_s (%u) must be 1 to 604800",
+                c->dns_cache_max_ttl_s);
     return CAY_ECONFIG;
   }
   strcpy(pb->path, "dns.servers");

@@ -92,6 +92,8 @@ struct file_dns {
   char **servers;
   unsigned servers_count;
   char *timeout_ms;
+  char *cache_entries;
+  char *cache_max_ttl_s;
 };
 
 struct file_session_timers {

@@ -101,6 +101,8 @@ static const cyaml_schema_field_t dns_fields[] = {
                        servers, &cay__config_string_entry, 0,
                        CAY_CONFIG_MAX_DNS),
   STR("timeout_ms", struct file_dns, timeout_ms),
+  STR("cache_entries", struct file_dns, cache_entries),
+  STR("cache_max_ttl_s", struct file_dns, cache_max_ttl_s),
   CYAML_FIELD_END,
 };
 
@@ -366,11 +368,13 @@ cay__config_parse_uint(struct load_ctx *lc, const char *path, const char *text,
   return 0;
 }
 
-/* dns: servers (a list replaces the one before) and timeout_ms. */
+/* dns: servers (a list replaces the one before), timeout_ms and the
+ * cache. */
 static int
 apply_dns(struct load_ctx *lc, const struct file_dns *f, cay_config_t *c)
 {
   char path[PATH_LEN];
+  int rc;
 
   if (f == NULL)
     return 0;
@@ -387,8 +391,15 @@ apply_dns(struct load_ctx *lc, const struct file_dns *f, cay_config_t *c)
     }
     c->n_dns_servers = f->servers_count;
   }
-  return cay__config_parse_uint(lc, "dns.timeout_ms", f->timeout_ms, 100, 60000,
-                                &c->dns_timeout_ms);
+  if ((rc = cay__config_parse_uint(lc, "dns.timeout_ms", f->timeout_ms, 100,
+                                   60000, &c->dns_timeout_ms))
+          != 0
+      || (rc = cay__config_parse_uint(lc, "dns.cache_entries", f->cache_entries,
+                                      0, 1000000, &c->dns_cache_entries))
+             != 0)
+    return rc;
+  return cay__config_parse_uint(lc, "dns.cache_max_ttl_s", f->cache_max_ttl_s,
+                                1, 604800, &c->dns_cache_max_ttl_s);
 }
 
 static int

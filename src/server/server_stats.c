@@ -46,6 +46,8 @@ cay__stats_sum(const cay_stats_t *shards, unsigned n, cay_stats_t *t)
     t->txns_live += s->txns_live;
     t->send_errors += s->send_errors;
     t->handed_over += s->handed_over;
+    t->dns_lookups += s->dns_lookups;
+    t->dns_cache_hits += s->dns_cache_hits;
   }
 }
 
@@ -155,7 +157,8 @@ cay_stats_print(const cay_stats_t *st, FILE *f)
       "bad_requests=%llu dropped=%llu calls_in=%llu calls_answered=%llu "
       "calls_rejected=%llu calls_out=%llu calls_out_answered=%llu "
       "calls_out_failed=%llu byes_sent=%llu dialogs_live=%llu "
-      "txns_live=%llu send_errors=%llu handed_over=%llu\n",
+      "txns_live=%llu send_errors=%llu handed_over=%llu dns_lookups=%llu "
+      "dns_cache_hits=%llu\n",
       (unsigned long long)st->msgs_in, (unsigned long long)st->msgs_out,
       (unsigned long long)st->retransmits, (unsigned long long)st->parse_errors,
       (unsigned long long)st->bad_requests, (unsigned long long)st->dropped,
@@ -165,5 +168,6 @@ cay_stats_print(const cay_stats_t *st, FILE *f)
       (unsigned long long)st->calls_out_failed,
       (unsigned long long)st->byes_sent, (unsigned long long)st->dialogs_live,
       (unsigned long long)st->txns_live, (unsigned long long)st->send_errors,
-      (unsigned long long)st->handed_over);
+      (unsigned long long)st->handed_over, (unsigned long long)st->dns_lookups,
+      (unsigned long long)st->dns_cache_hits);
 }

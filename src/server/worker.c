@@ -551,7 +551,11 @@ static int
 dns_create(cay__worker_t *w)
 {
   const cay_config_t *c = &w->srv->cfg;
-  cay__dns_opts_t o = { .timeout_ms = c->dns_timeout_ms, .tries = 2 };
+  cay__dns_opts_t o = { .timeout_ms = c->dns_timeout_ms,
+                        .tries = 2,
+                        .cache_entries = c->dns_cache_entries,
+                        .cache_max_ttl_s = c->dns_cache_max_ttl_s,
+                        .stats = &w->shard.stats };
   char csv[CAY_CONFIG_MAX_DNS * 56] = "", msg[256];
   int v4 = 0, v6 = 0, err;
 

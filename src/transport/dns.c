@@ -5,6 +5,7 @@
  * c-ares's callbacks, always on the loop's thread. */
 #include "transport/dns.h"
 #include "transport/addr.h"
+#include "transport/dns_cache.h"
 
 #include <ares.h>
 #include <errno.h>
@@ -18,6 +19,12 @@
 #include "core/rand.h"
 
 #define NAME_MAX_LEN 253 /* RFC 1035 section 2.3.4, as text */
+
+/* RR types (RFC 1035 section 3.2.2, RFC 2782, RFC 3403), and the cache's
+ * key type of a name's addresses (A and AAAA as getaddrinfo gave them). */
+#define T_SRV   33
+#define T_NAPTR 35
+#define ADDRS   0x10000
 
 typedef struct dns_sock {
   uv_poll_t poll;
@@ -47,6 +54,8 @@ typedef struct dns_q {
   int srv_proto;
   cay__dns_target_t out[CAY__DNS_MAX_TARGETS];
   unsigned n_out;
+  char asked[NAME_MAX_LEN + 16]; /* the name of the query in c-ares */
+  int asked_type;                /* T_NAPTR, T_SRV, ADDRS */
   int err;
   int in_locate; /* an answer now waits for the kick timer */
   int ready;     /* answered; delivered by the kick timer */
@@ -61,7 +70,10 @@ struct cay__dns {
   dns_sock_t *socks;
   dns_q_t *queries;
   unsigned pending;
-  cay__rand_t rand; /* RFC 2782 weighted order */
+  cay__rand_t rand;        /* RFC 2782 weighted order */
+  cay__dns_cache_t *cache; /* NULL: no cache */
+  cay_stats_t *stats;      /* the shard's, or own */
+  cay_stats_t own;
   int closing;
   int depth; /* inside ares_process_fd(): a close waits for its end */
   unsigned open_handles;
@@ -159,6 +171,7 @@ handle_closed(cay__dns_t *d)
     void (*cb)(void *) = d->closed_cb;
     void *arg = d->closed_arg;
 
+    cay__dns_cache_free(d->cache);
     cay__free(d);
     if (cb)
       cb(arg);
@@ -276,20 +289,136 @@ finish(dns_q_t *q, int err)
 }
 
 static void ask_host(dns_q_t *q);
-static void on_addr(void *arg, int status, int timeouts,
-                    struct ares_addrinfo *res);
-static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf,
-                   int alen);
+static void got_naptr(dns_q_t *q, int status, const unsigned char *abuf,
+                      int alen);
+static void got_srv(dns_q_t *q, int status, const unsigned char *abuf,
+                    int alen);
+static void got_addrs(dns_q_t *q, int status, const cay__addr_t *a, size_t n);
 
+/* The cache's copy of an answer: a DNS message or addresses. */
+typedef union {
+  unsigned char msg[CAY__DNS_CACHE_MAX_DATA];
+  cay__addr_t addrs[CAY__DNS_CACHE_MAX_DATA / sizeof(cay__addr_t)];
+} cached_t;
+
+/* The answer to a NAPTR or SRV query: kept for its TTL, then used. */
+static void
+on_query(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+  dns_q_t *q = arg;
+  cay__dns_t *d = q->d;
+  uint32_t ttl;
+
+  (void)timeouts;
+  if (d->closing) {
+    cay__free(q);
+    return;
+  }
+  if (d->cache && abuf && alen > 0
+      && (status == ARES_SUCCESS || status == ARES_ENOTFOUND
+          || status == ARES_ENODATA)
+      && cay__dns_msg_ttl(abuf, (size_t)alen, &ttl) == 0)
+    (void)cay__dns_cache_put(d->cache, q->asked_type, q->asked, status, abuf,
+                             (size_t)alen, ttl, uv_now(d->loop));
+  if (q->asked_type == T_NAPTR)
+    got_naptr(q, status, abuf, alen);
+  else
+    got_srv(q, status, abuf, alen);
+}
+
+/* Ask (@p name, @p type) (T_NAPTR or T_SRV): from the cache, or from the
+ * servers. */
+static void
+ask_query(dns_q_t *q, const char *name, int type)
+{
+  cay__dns_t *d = q->d;
+  cached_t c;
+  size_t len;
+  int status;
+
+  if (d->cache
+      && cay__dns_cache_get(d->cache, type, name, uv_now(d->loop), &status,
+                            c.msg, &len)) {
+    d->stats->dns_cache_hits++;
+    if (type == T_NAPTR)
+      got_naptr(q, status, c.msg, (int)len);
+    else
+      got_srv(q, status, c.msg, (int)len);
+    return;
+  }
+  d->stats->dns_lookups++;
+  snprintf(q->asked, sizeof q->asked, "%s", name);
+  q->asked_type = type;
+  ares_query(d->channel, name, 1 /* C_IN */, type, on_query, q);
+}
+
+static void
+on_addr(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+  dns_q_t *q = arg;
+  cay__dns_t *d = q->d;
+  cay__addr_t a[CAY__DNS_MAX_TARGETS];
+  size_t n = 0;
+  int ttl = INT32_MAX;
+
+  (void)timeouts;
+  if (d->closing) {
+    if (res)
+      ares_freeaddrinfo(res);
+    cay__free(q);
+    return;
+  }
+  for (struct ares_addrinfo_node *i = res ? res->nodes : NULL;
+       i && n < CAY__DNS_MAX_TARGETS; i = i->ai_next) {
+    memset(&a[n], 0, sizeof a[n]);
+    if (i->ai_family == AF_INET && i->ai_addrlen >= sizeof a[n].u.sin)
+      memcpy(&a[n].u.sin, i->ai_addr, sizeof a[n].u.sin);
+    else if (i->ai_family == AF_INET6 && i->ai_addrlen >= sizeof a[n].u.sin6)
+      memcpy(&a[n].u.sin6, i->ai_addr, sizeof a[n].u.sin6);
+    else
+      continue;
+    if (i->ai_ttl < ttl)
+      ttl = i->ai_ttl;
+    n++;
+  }
+  for (struct ares_addrinfo_cname *c = res ? res->cnames : NULL; c; c = c->next)
+    if (c->ttl < ttl)
+      ttl = c->ttl;
+  if (res)
+    ares_freeaddrinfo(res);
+  /* Only addresses are kept: getaddrinfo tells no SOA for a negative
+   * answer (RFC 2308 section 5), and /etc/hosts gives TTL 0. */
+  if (d->cache && status == ARES_SUCCESS && n > 0 && ttl > 0)
+    (void)cay__dns_cache_put(d->cache, ADDRS, q->asked, ARES_SUCCESS, a,
+                             n * sizeof a[0], (uint32_t)ttl, uv_now(d->loop));
+  got_addrs(q, status, a, n);
+}
+
+/* The addresses (A/AAAA) of @p name: from the cache, or from c-ares
+ * (/etc/hosts, then the servers). */
 static void
 ask_addr(dns_q_t *q, const char *name)
 {
+  cay__dns_t *d = q->d;
   struct ares_addrinfo_hints hints;
+  cached_t c;
+  size_t len;
+  int status;
 
+  if (d->cache
+      && cay__dns_cache_get(d->cache, ADDRS, name, uv_now(d->loop), &status,
+                            c.msg, &len)) {
+    d->stats->dns_cache_hits++;
+    got_addrs(q, status, c.addrs, len / sizeof c.addrs[0]);
+    return;
+  }
+  d->stats->dns_lookups++;
+  snprintf(q->asked, sizeof q->asked, "%s", name);
+  q->asked_type = ADDRS;
   memset(&hints, 0, sizeof hints);
-  hints.ai_family = q->d->family;
+  hints.ai_family = d->family;
   hints.ai_flags = ARES_AI_NOSORT;
-  ares_getaddrinfo(q->d->channel, name, NULL, &hints, on_addr, q);
+  ares_getaddrinfo(d->channel, name, NULL, &hints, on_addr, q);
 }
 
 static void
@@ -308,7 +437,7 @@ ask_srv(dns_q_t *q, enum step step)
     ask_host(q);
     return;
   }
-  ares_query(q->d->channel, name, 1 /* C_IN */, 33 /* T_SRV */, on_srv, q);
+  ask_query(q, name, T_SRV);
 }
 
 /* RFC 3263 section 4.1: the NAPTR record Cay can use, lowest order then
@@ -338,17 +467,11 @@ pick_naptr(const dns_q_t *q, const struct ares_naptr_reply *r)
 }
 
 static void
-on_naptr(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+got_naptr(dns_q_t *q, int status, const unsigned char *abuf, int alen)
 {
-  dns_q_t *q = arg;
   struct ares_naptr_reply *list = NULL;
   const struct ares_naptr_reply *r = NULL;
 
-  (void)timeouts;
-  if (q->d->closing) {
-    cay__free(q);
-    return;
-  }
   if (status == ARES_SUCCESS
       && ares_parse_naptr_reply(abuf, alen, &list) == ARES_SUCCESS)
     r = pick_naptr(q, list);
@@ -361,7 +484,7 @@ on_naptr(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
     snprintf(name, sizeof name, "%s", (const char *)r->replacement);
     ares_free_data(list);
     q->step = SRV_ONE;
-    ares_query(q->d->channel, name, 1 /* C_IN */, 33 /* T_SRV */, on_srv, q);
+    ask_query(q, name, T_SRV);
     return;
   }
   if (list)
@@ -454,16 +577,10 @@ next_srv_target(dns_q_t *q, int err)
 }
 
 static void
-on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+got_srv(dns_q_t *q, int status, const unsigned char *abuf, int alen)
 {
-  dns_q_t *q = arg;
   struct ares_srv_reply *list = NULL;
 
-  (void)timeouts;
-  if (q->d->closing) {
-    cay__free(q);
-    return;
-  }
   if (status == ARES_SUCCESS
       && (status = ares_parse_srv_reply(abuf, alen, &list)) == ARES_SUCCESS
       && list == NULL)
@@ -491,35 +608,18 @@ on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
     ask_host(q);
 }
 
+/* The addresses of a SRV target or of the host (@p n of @p a, no port). */
 static void
-on_addr(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+got_addrs(dns_q_t *q, int status, const cay__addr_t *a, size_t n)
 {
-  dns_q_t *q = arg;
-
-  (void)timeouts;
-  if (q->d->closing) {
-    if (res)
-      ares_freeaddrinfo(res);
-    cay__free(q);
-    return;
-  }
-  for (struct ares_addrinfo_node *n = res ? res->nodes : NULL;
-       n && q->n_out < CAY__DNS_MAX_TARGETS; n = n->ai_next) {
-    cay__dns_target_t *t = &q->out[q->n_out];
+  for (size_t i = 0; i < n && q->n_out < CAY__DNS_MAX_TARGETS; i++) {
+    cay__dns_target_t *t = &q->out[q->n_out++];
 
     memset(t, 0, sizeof *t);
-    if (n->ai_family == AF_INET && n->ai_addrlen >= sizeof t->addr.u.sin)
-      memcpy(&t->addr.u.sin, n->ai_addr, sizeof t->addr.u.sin);
-    else if (n->ai_family == AF_INET6 && n->ai_addrlen >= sizeof t->addr.u.sin6)
-      memcpy(&t->addr.u.sin6, n->ai_addr, sizeof t->addr.u.sin6);
-    else
-      continue;
+    t->addr = a[i];
     cay__addr_set_port(&t->addr, q->port);
     t->proto = q->srv_proto;
-    q->n_out++;
   }
-  if (res)
-    ares_freeaddrinfo(res);
   if (q->step == ADDR_SRV && q->n_out < CAY__DNS_MAX_TARGETS
       && q->next_srv < q->n_srv) {
     /* The next SRV target's addresses too (4.3: what to try next), until
@@ -557,6 +657,14 @@ cay__dns_create(cay__dns_t **out, uv_loop_t *loop, const cay__dns_opts_t *o,
   }
   d->loop = loop;
   d->family = o->family;
+  d->stats = o->stats ? o->stats : &d->own;
+  if (o->cache_entries
+      && cay__dns_cache_create(&d->cache, o->cache_entries,
+                               o->cache_max_ttl_s ? o->cache_max_ttl_s : 3600)
+             != 0) {
+    cay__free(d);
+    return -ENOMEM;
+  }
   memset(&opts, 0, sizeof opts);
   opts.sock_state_cb = on_sock_state;
   opts.sock_state_cb_data = d;
@@ -568,6 +676,7 @@ cay__dns_create(cay__dns_t **out, uv_loop_t *loop, const cay__dns_opts_t *o,
   if (rc != ARES_SUCCESS) {
     if (err && errlen)
       snprintf(err, errlen, "DNS: %s", ares_strerror(rc));
+    cay__dns_cache_free(d->cache);
     cay__free(d);
     return rc == ARES_ENOMEM ? -ENOMEM : -EIO;
   }
@@ -578,6 +687,7 @@ cay__dns_create(cay__dns_t **out, uv_loop_t *loop, const cay__dns_opts_t *o,
       snprintf(err, errlen, "DNS servers '%s': %s", o->servers,
                ares_strerror(rc));
     ares_destroy(d->channel);
+    cay__dns_cache_free(d->cache);
     cay__free(d);
     return rc == ARES_ENOMEM ? -ENOMEM : CAY_ECONFIG;
   }
@@ -649,8 +759,7 @@ cay__dns_locate(cay__dns_t *d, const cay__dns_query_t *in, cay__dns_cb cb,
   } else {
     /* 4.1: neither port nor transport: NAPTR first. */
     q->step = NAPTR;
-    ares_query(d->channel, q->host, 1 /* C_IN */, 35 /* T_NAPTR */, on_naptr,
-               q);
+    ask_query(q, q->host, T_NAPTR);
   }
   /* c-ares may have answered already (/etc/hosts): not freed, held for
    * the kick timer (finish()). */

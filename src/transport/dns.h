@@ -14,8 +14,12 @@
  * by priority and weight, and their A/AAAA records asked in that order
  * until there are CAY__DNS_MAX_TARGETS addresses. Without SRV records (or
  * when "_sip._udp." + host is too long to be a name), A/AAAA of the host
- * with port 5060 (5061 for sips:) and the transport chosen so far. There
- * is no cache beyond the servers' own.
+ * with port 5060 (5061 for sips:) and the transport chosen so far.
+ *
+ * With a cache (cay__dns_opts_t.cache_entries), each answer is kept for
+ * its TTL (dns_cache.h): a NAPTR or SRV answer, positive or negative, and
+ * a name's addresses; each lookup still walks these steps on the kept
+ * answers, so SRV's weighted order is drawn anew each time.
  */
 #ifndef CAY_TRANSPORT_DNS_H
 #define CAY_TRANSPORT_DNS_H
@@ -24,6 +28,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "cay/server.h"
 #include "transport/addr.h"
 
 typedef struct cay__dns cay__dns_t;
@@ -33,10 +38,15 @@ typedef struct cay__dns_opts {
   /* "IP[:PORT],..." with IPv6 in brackets; "" or NULL: the system's
    * (/etc/resolv.conf). Names are also looked up in /etc/hosts first. */
   const char *servers;
-  unsigned timeout_ms; /* per try, 0 = 2000 */
-  unsigned tries;      /* per server, 0 = 2 */
-  int family;          /* AF_INET, AF_INET6, or AF_UNSPEC: the addresses
-                          Cay can send to */
+  unsigned timeout_ms;      /* per try, 0 = 2000 */
+  unsigned tries;           /* per server, 0 = 2 */
+  int family;               /* AF_INET, AF_INET6, or AF_UNSPEC: the addresses
+                               Cay can send to */
+  unsigned cache_entries;   /* answers kept (dns_cache.h), 0 = no cache */
+  unsigned cache_max_ttl_s; /* the longest an answer is kept, 0 = 3600 */
+  cay_stats_t *stats;       /* where dns_lookups and dns_cache_hits are counted
+                               (the shard's; borrowed, outlives the resolver),
+                               or NULL */
 } cay__dns_opts_t;
 
 /** What a request to a SIP URI needs from it (RFC 3263 section 4). */

@@ -234,7 +234,10 @@ cay_b2bua_test(b2bua_large_invite_tcp_timeout_udp 60
 # (on a free UDP port, cay's dns.servers, timeout_ms 500) holds the records.
 # The fake server counts the queries it got; --expect-dns-query wants one
 # at least, --expect-no-dns-query none, --expect-dns-order the first of
-# each in that order.
+# each in that order. fake_dns.py's answers have TTL 300 (negative ones
+# an SOA of TTL 60), so each shard's cache (dns.cache_entries, default
+# 1024) asks once per name and type: the summary's dns_lookups and
+# dns_cache_hits count what was asked and what was found kept.
 #
 # No port and no transport in the target: NAPTR first (4.1), NXDOMAIN
 # there, so SRV "_sip._udp" (4.1) gives uas.cay.test and the callee's port
@@ -251,6 +254,7 @@ cay_b2bua_test(b2bua_dns_srv_udp 60
   --expect-dns-query "SRV _sip._udp.callee.cay.test"
   --expect-dns-query "A uas.cay.test"
   --expect-dns-order "NAPTR callee.cay.test, SRV _sip._udp.callee.cay.test, A uas.cay.test"
+  --expect dns_lookups<=6 --expect dns_cache_hits>=594
   -- -m 200 -r 100)
 
 # The same at 4 shards (a resolver per shard). Label shards: the
@@ -267,6 +271,7 @@ cay_b2bua_test(shards4_b2bua_dns_srv_udp 60
   --callee-count BYE_Recv=400
   --expect-dns-query "SRV _sip._udp.callee.cay.test"
   --expect-dns-query "A uas.cay.test"
+  --expect dns_lookups<=24 --expect dns_cache_hits>=1176
   -- -m 400 -r 100)
 set_tests_properties(integration.shards4_b2bua_dns_srv_udp PROPERTIES
   LABELS "integration;shards")

@@ -11,7 +11,8 @@ The contract with the `cay` binary (see DESIGN.md section 6):
   `summary key=value ...` on stdout (msgs_in, msgs_out, retransmits,
   parse_errors, bad_requests, dropped, calls_in, calls_answered,
   calls_rejected, calls_out, calls_out_answered, calls_out_failed,
-  byes_sent, dialogs_live, txns_live, send_errors, handed_over).
+  byes_sent, dialogs_live, txns_live, send_errors, handed_over,
+  dns_lookups, dns_cache_hits).
 - Logs go to stderr.
 
 stdout and stderr of the server go to files in the work directory, never to

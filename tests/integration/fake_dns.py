@@ -27,6 +27,9 @@ and answers a query (RFC 1035 section 4.1) for
    RFC 2782, RFC 3403 section 4.1);
  - a name it holds with another type: NOERROR and no answer (NODATA);
  - any other name: NXDOMAIN (RCODE 3);
+ - both negative answers with an SOA record in the authority section
+   (TTL and MINIMUM 60: RFC 2308 section 5, how long a resolver may keep
+   the negative answer), as a real server's;
  - an opcode other than QUERY, or a packet it cannot parse: NOTIMP or
    FORMERR (an unparsable packet with no header gets nothing).
 Names match case-insensitively, without a trailing dot; the question goes
@@ -63,6 +66,7 @@ import threading
 
 HOST = "127.0.0.1"
 TTL = 300
+NEGATIVE_TTL = 60
 
 TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15,
          "TXT": 16, "AAAA": 28, "SRV": 33, "NAPTR": 35, "OPT": 41,
@@ -183,10 +187,12 @@ def parse_record(spec):
 class FakeDns:
     """The server: records in, a UDP socket on host, counts out."""
 
-    def __init__(self, records=(), host=HOST, port=0, ttl=TTL):
+    def __init__(self, records=(), host=HOST, port=0, ttl=TTL,
+                 negative_ttl=NEGATIVE_TTL):
         self.records = collections.defaultdict(list)  # (type, name) -> rdata
         self.names = {}  # name -> None, or a behaviour in BEHAVIOURS
         self.ttl = ttl
+        self.negative_ttl = negative_ttl
         self.queries = collections.Counter()
         self.first = {}  # (type, name) -> number of its first query, from 0
         self.lock = threading.Lock()
@@ -274,8 +280,22 @@ class FakeDns:
         answers = b"".join(
             struct.pack("!HHHIH", 0xC00C, qtype, CLASS_IN, self.ttl,
                         len(data)) + data for data in rdatas)
+        authority = b""
+        if rcode in (RCODE_NXDOMAIN, RCODE_NOERROR) and not rdatas:
+            authority = self.soa()
         return (struct.pack("!HHHHHH", qid, head_flags | rcode, 1,
-                            len(rdatas), 0, 0) + question + answers)
+                            len(rdatas), 1 if authority else 0, 0)
+                + question + answers + authority)
+
+    def soa(self):
+        """An SOA record owned by the question's name (RFC 1035 section
+        3.3.13), TTL and MINIMUM negative_ttl (RFC 2308 section 3)."""
+        rdata = (encode_name("ns.fake.test")
+                 + encode_name("hostmaster.fake.test")
+                 + struct.pack("!IIIII", 1, 3600, 600, 86400,
+                               self.negative_ttl))
+        return struct.pack("!HHHIH", 0xC00C, TYPES["SOA"], CLASS_IN,
+                           self.negative_ttl, len(rdata)) + rdata
 
     def serve_once(self, timeout):
         """Wait up to timeout s for a query; answer it. False if none."""

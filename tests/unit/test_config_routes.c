@@ -213,6 +213,8 @@ START_TEST(load_3263_dns_servers_and_timeout)
 {
   ck_assert_uint_eq(defaults.n_dns_servers, 0); /* the system's */
   ck_assert_uint_eq(defaults.dns_timeout_ms, 2000);
+  ck_assert_uint_eq(defaults.dns_cache_entries, 1024);
+  ck_assert_uint_eq(defaults.dns_cache_max_ttl_s, 3600);
   ck_assert_int_eq(cay_config_load(&cfg, DATA "dns_good.yaml", err, sizeof err),
                    0);
   ck_assert_uint_eq(cfg.n_dns_servers, 3);
@@ -220,6 +222,8 @@ START_TEST(load_3263_dns_servers_and_timeout)
   ck_assert_str_eq(cfg.dns_servers[1], "[::1]");
   ck_assert_str_eq(cfg.dns_servers[2], "192.0.2.53");
   ck_assert_uint_eq(cfg.dns_timeout_ms, 750);
+  ck_assert_uint_eq(cfg.dns_cache_entries, 10);
+  ck_assert_uint_eq(cfg.dns_cache_max_ttl_s, 60);
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
 }
 END_TEST
@@ -232,6 +236,9 @@ START_TEST(load_bad_3263_dns)
   expect_bad("dns_bad_timeout.yaml",
              "2:15: dns.timeout_ms: expected an integer from 100 to 60000, "
              "got '50'");
+  expect_bad("dns_bad_cache.yaml",
+             "2:18: dns.cache_entries: expected an integer from 0 to "
+             "1000000, got '2000000'");
   ck_assert_int_eq(
       cay_config_load(&cfg, DATA "dns_too_many.yaml", err, sizeof err),
       CAY_ECONFIG);
@@ -255,6 +262,15 @@ START_TEST(check_3263_dns)
   cfg.n_dns_servers = CAY_CONFIG_MAX_DNS + 1;
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
   ck_assert_str_eq(err, "dns.servers: at most 4 servers");
+  cfg.n_dns_servers = 0;
+  cfg.dns_cache_entries = 1000001;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "dns.cache_entries (1000001) must be 0 to 1000000");
+  cfg.dns_cache_entries = 0; /* no cache */
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+  cfg.dns_cache_max_ttl_s = 0;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "dns.cache_max_ttl_s (0) must be 1 to 604800");
 }
 END_TEST
 

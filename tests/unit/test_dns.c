@@ -553,7 +553,9 @@ END_TEST
 
 START_TEST(dns_create_bad_server_is_econfig)
 {
-  cay__dns_opts_t o = { "not-an-ip", 300, 1, AF_UNSPEC };
+  cay__dns_opts_t o = {
+    .servers = "not-an-ip", .timeout_ms = 300, .tries = 1, .family = AF_UNSPEC
+  };
   cay__dns_t *d = NULL;
   char err[256] = "";
 

@@ -74,6 +74,11 @@ struct fake_dns {
   char servers[64]; /* "127.0.0.1:PORT", for cay__dns_opts_t.servers */
   int mode;
   int mode_type; /* 0: the mode is for every query; else for this type only */
+  uint32_t ttl;  /* of every record; fake_dns_start() sets 60 */
+  /* A negative answer (NXDOMAIN, or a name without records of the type)
+   * carries an SOA record in its authority section with this TTL and
+   * MINIMUM (RFC 2308 section 3) when soa_ttl is not 0; else none. */
+  uint32_t soa_ttl, soa_minimum;
   struct fake_rr rr[FAKE_DNS_MAX_RR];
   int nrr;
   struct {
@@ -140,6 +145,13 @@ put16(uint8_t *p, unsigned v)
   p[1] = (uint8_t)v;
 }
 
+static inline void
+put32(uint8_t *p, uint32_t v)
+{
+  put16(p, v >> 16);
+  put16(p + 2, v & 0xFFFF);
+}
+
 /* Write @p s as a <character-string> (RFC 1035 section 3.3): a length
  * byte, then the bytes. */
 static inline size_t
@@ -167,7 +179,7 @@ fake_answer(const uint8_t *q, size_t qend, const char *name, int type,
             uint8_t *r)
 {
   size_t o = qend;
-  int known = 0, an = 0, rcode = 0;
+  int known = 0, an = 0, ns = 0, rcode = 0;
 
   memcpy(r, q, qend); /* ID, then the question echoed (RFC 1035 4.1.2) */
   for (int i = 0; i < fake.nrr; i++) {
@@ -181,9 +193,9 @@ fake_answer(const uint8_t *q, size_t qend, const char *name, int type,
       continue;
     put16(r + o, 0xC00C); /* the owner: a pointer to the question's name */
     put16(r + o + 2, (unsigned)type);
-    put16(r + o + 4, 1);                /* IN */
-    memcpy(r + o + 6, "\0\0\0\x3c", 4); /* TTL 60 s */
-    o += 12;                            /* RDLENGTH is set below */
+    put16(r + o + 4, 1); /* IN */
+    put32(r + o + 6, fake.ttl);
+    o += 12; /* RDLENGTH is set below */
     if (type == T_SRV) {
       put16(r + o, rr->prio);
       put16(r + o + 2, rr->weight);
@@ -212,11 +224,28 @@ fake_answer(const uint8_t *q, size_t qend, const char *name, int type,
   } else if (!known) {
     rcode = 3; /* NXDOMAIN */
   }
+  if (an == 0 && rcode != 2 && fake.soa_ttl) { /* RFC 2308 section 3 */
+    put16(r + o, 0xC00C); /* owner: the name asked (a zone apex, say) */
+    put16(r + o + 2, 6);  /* SOA */
+    put16(r + o + 4, 1);
+    put32(r + o + 6, fake.soa_ttl);
+    put16(r + o + 10, 2 + 2 + 20);
+    o += 12;
+    put16(r + o, 0xC00C);     /* MNAME */
+    put16(r + o + 2, 0xC00C); /* RNAME */
+    put32(r + o + 4, 1);      /* SERIAL */
+    put32(r + o + 8, 3600);   /* REFRESH */
+    put32(r + o + 12, 600);   /* RETRY */
+    put32(r + o + 16, 86400); /* EXPIRE */
+    put32(r + o + 20, fake.soa_minimum);
+    o += 24;
+    ns = 1;
+  }
   r[2] = (uint8_t)(0x80 | (q[2] & 0x79) | 0x04); /* QR, opcode, AA, RD */
   r[3] = (uint8_t)(0x80 | rcode);                /* RA, RCODE */
   put16(r + 4, 1);
   put16(r + 6, (unsigned)an);
-  put16(r + 8, 0);
+  put16(r + 8, (unsigned)ns);
   put16(r + 10, 0);
   return o;
 }
@@ -270,6 +299,7 @@ fake_dns_start(void)
   int len = (int)sizeof fake.addr.u;
 
   memset(&fake, 0, sizeof fake);
+  fake.ttl = 60;
   ck_assert_int_eq(cay__addr_set(&fake.addr, "127.0.0.1", 0), 0);
   ck_assert_int_eq(uv_udp_init(&loop, &fake.h), 0);
   ck_assert_int_eq(uv_udp_bind(&fake.h, &fake.addr.u.sa, 0), 0);
@@ -440,10 +470,18 @@ on_closed(void *arg)
   ++*(int *)arg;
 }
 
+/* A resolver asking the fake server, keeping up to @p cache_entries
+ * answers (0: no cache) for at most @p max_ttl_s. */
 static inline cay__dns_t *
-dns_open(int family, unsigned timeout_ms)
+dns_open_cached(int family, unsigned timeout_ms, unsigned cache_entries,
+                unsigned max_ttl_s)
 {
-  cay__dns_opts_t o = { fake.servers, timeout_ms, 1, family };
+  cay__dns_opts_t o = { .servers = fake.servers,
+                        .timeout_ms = timeout_ms,
+                        .tries = 1,
+                        .family = family,
+                        .cache_entries = cache_entries,
+                        .cache_max_ttl_s = max_ttl_s };
   cay__dns_t *d = NULL;
   char err[256] = "";
 
@@ -451,6 +489,12 @@ dns_open(int family, unsigned timeout_ms)
                 err);
   ck_assert_ptr_nonnull(d);
   return d;
+}
+
+static inline cay__dns_t *
+dns_open(int family, unsigned timeout_ms)
+{
+  return dns_open_cached(family, timeout_ms, 0, 0);
 }
 
 static inline void
