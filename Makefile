@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= msg sdp framer config
+FUZZ_TARGETS ?= msg sdp framer config dns
 JOBS       ?= $(shell nproc)
 CAY_ARGS   ?=
 
@@ -88,6 +88,7 @@ FUZZ_MAX_LEN_msg    = 4096
 FUZZ_MAX_LEN_sdp    = 4096
 FUZZ_MAX_LEN_framer = 16384
 FUZZ_MAX_LEN_config = 8192
+FUZZ_MAX_LEN_dns    = 4200
 FUZZ_DICT_msg       = -dict=tests/fuzz/sip.dict
 FUZZ_DICT_sdp       = -dict=tests/fuzz/sdp.dict
 FUZZ_DICT_framer    = -dict=tests/fuzz/sip.dict

@@ -60,8 +60,10 @@ typedef struct cay_stats {
   uint64_t dns_lookups;        /* RFC 3263 questions put to DNS: a NAPTR or SRV
                                   query, or a name's addresses (/etc/hosts, else
                                   A and AAAA) */
-  uint64_t dns_cache_hits;     /* questions answered from the shard's DNS cache
-                                  instead (dns.cache_entries) */
+  uint64_t dns_cache_hits;     /* questions answered without one: from the
+                                  shard's DNS cache (dns.cache_entries), or
+                                  by the same question in flight for
+                                  another call */
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

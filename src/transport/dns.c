@@ -54,12 +54,22 @@ typedef struct dns_q {
   int srv_proto;
   cay__dns_target_t out[CAY__DNS_MAX_TARGETS];
   unsigned n_out;
-  char asked[NAME_MAX_LEN + 16]; /* the name of the query in c-ares */
-  int asked_type;                /* T_NAPTR, T_SRV, ADDRS */
+  struct dns_q *wait_next; /* the next waiting for the same answer */
   int err;
   int in_locate; /* an answer now waits for the kick timer */
   int ready;     /* answered; delivered by the kick timer */
 } dns_q_t;
+
+/* A question put to c-ares and the lookups waiting for its answer, in
+ * the order they came: the one that asked it, then those that found it in
+ * flight (the same type and name) instead of asking again. */
+typedef struct dns_ask {
+  struct dns_ask *next; /* the resolver's list */
+  cay__dns_t *d;
+  int type; /* T_NAPTR, T_SRV, ADDRS */
+  dns_q_t *first, **last;
+  char name[NAME_MAX_LEN + 16];
+} dns_ask_t;
 
 struct cay__dns {
   uv_loop_t *loop;
@@ -69,6 +79,7 @@ struct cay__dns {
   uv_timer_t kick;  /* answers found inside cay__dns_locate() */
   dns_sock_t *socks;
   dns_q_t *queries;
+  dns_ask_t *asks; /* in c-ares now */
   unsigned pending;
   cay__rand_t rand;        /* RFC 2782 weighted order */
   cay__dns_cache_t *cache; /* NULL: no cache */
@@ -301,73 +312,136 @@ typedef union {
   cay__addr_t addrs[CAY__DNS_CACHE_MAX_DATA / sizeof(cay__addr_t)];
 } cached_t;
 
-/* The answer to a NAPTR or SRV query: kept for its TTL, then used. */
+/* Take @p a out of the resolver's list of questions in flight: a lookup
+ * asking the same from now on asks again. */
+static void
+ask_unlink(dns_ask_t *a)
+{
+  dns_ask_t **link = &a->d->asks;
+
+  while (*link != a)
+    link = &(*link)->next;
+  *link = a->next;
+}
+
+/* The answer to a NAPTR or SRV query: kept for its TTL, then given to
+ * each lookup waiting for it. A lookup's callback may close the resolver:
+ * the lookups after it are then dropped. */
 static void
 on_query(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
-  dns_q_t *q = arg;
-  cay__dns_t *d = q->d;
+  dns_ask_t *a = arg;
+  cay__dns_t *d = a->d;
+  dns_q_t *q, *next;
+  cached_t copy;
   uint32_t ttl;
 
   (void)timeouts;
-  if (d->closing) {
-    cay__free(q);
-    return;
-  }
-  if (d->cache && abuf && alen > 0
+  ask_unlink(a);
+  if (!d->closing && d->cache && abuf && alen > 0
       && (status == ARES_SUCCESS || status == ARES_ENOTFOUND
           || status == ARES_ENODATA)
       && cay__dns_msg_ttl(abuf, (size_t)alen, &ttl) == 0)
-    (void)cay__dns_cache_put(d->cache, q->asked_type, q->asked, status, abuf,
+    (void)cay__dns_cache_put(d->cache, a->type, a->name, status, abuf,
                              (size_t)alen, ttl, uv_now(d->loop));
-  if (q->asked_type == T_NAPTR)
-    got_naptr(q, status, abuf, alen);
-  else
-    got_srv(q, status, abuf, alen);
+  if (a->first && a->first->wait_next && abuf && alen > 0
+      && (size_t)alen <= sizeof copy.msg) {
+    /* Several lookups: c-ares's buffer is not ours beyond the first. */
+    memcpy(copy.msg, abuf, (size_t)alen);
+    abuf = copy.msg;
+  }
+  for (q = a->first; q; q = next) {
+    next = q->wait_next;
+    if (d->closing)
+      cay__free(q);
+    else if (a->type == T_NAPTR)
+      got_naptr(q, status, abuf, alen);
+    else
+      got_srv(q, status, abuf, alen);
+  }
+  cay__free(a);
 }
 
-/* Ask (@p name, @p type) (T_NAPTR or T_SRV): from the cache, or from the
- * servers. */
+enum found { FROM_CACHE, ASK, WAITING, FAILED };
+
+/* (@p type, @p name) for @p q: FROM_CACHE (a hit, in @p c), WAITING (the
+ * same question is in flight: @p q waits for its answer), ASK (@p q waits
+ * for @p *ask, to be put to c-ares now), FAILED (-ENOMEM: @p q is
+ * finished). Hits and waits count as cache hits, asks as lookups. */
+static enum found
+find(dns_q_t *q, int type, const char *name, cached_t *c, size_t *len,
+     int *status, dns_ask_t **ask)
+{
+  cay__dns_t *d = q->d;
+  dns_ask_t *a;
+
+  q->wait_next = NULL;
+  if (d->cache
+      && cay__dns_cache_get(d->cache, type, name, uv_now(d->loop), status,
+                            c->msg, len)) {
+    d->stats->dns_cache_hits++;
+    return FROM_CACHE;
+  }
+  for (a = d->asks; a; a = a->next)
+    if (a->type == type && strcasecmp(a->name, name) == 0) {
+      *a->last = q;
+      a->last = &q->wait_next;
+      d->stats->dns_cache_hits++;
+      return WAITING;
+    }
+  if ((a = cay__calloc(1, sizeof *a)) == NULL) {
+    finish(q, -ENOMEM);
+    return FAILED;
+  }
+  a->d = d;
+  a->type = type;
+  snprintf(a->name, sizeof a->name, "%s", name);
+  a->first = q;
+  a->last = &q->wait_next;
+  a->next = d->asks;
+  d->asks = a;
+  d->stats->dns_lookups++;
+  *ask = a;
+  return ASK;
+}
+
+/* Ask (@p name, @p type) (T_NAPTR or T_SRV): from the cache, from a
+ * question in flight, or from the servers. */
 static void
 ask_query(dns_q_t *q, const char *name, int type)
 {
-  cay__dns_t *d = q->d;
+  dns_ask_t *a = NULL;
   cached_t c;
   size_t len;
   int status;
 
-  if (d->cache
-      && cay__dns_cache_get(d->cache, type, name, uv_now(d->loop), &status,
-                            c.msg, &len)) {
-    d->stats->dns_cache_hits++;
+  switch (find(q, type, name, &c, &len, &status, &a)) {
+  case FROM_CACHE:
     if (type == T_NAPTR)
       got_naptr(q, status, c.msg, (int)len);
     else
       got_srv(q, status, c.msg, (int)len);
-    return;
+    break;
+  case ASK:
+    ares_query(q->d->channel, name, 1 /* C_IN */, type, on_query, a);
+    break;
+  default:
+    break;
   }
-  d->stats->dns_lookups++;
-  snprintf(q->asked, sizeof q->asked, "%s", name);
-  q->asked_type = type;
-  ares_query(d->channel, name, 1 /* C_IN */, type, on_query, q);
 }
 
 static void
 on_addr(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
-  dns_q_t *q = arg;
-  cay__dns_t *d = q->d;
+  dns_ask_t *ask = arg;
+  cay__dns_t *d = ask->d;
   cay__addr_t a[CAY__DNS_MAX_TARGETS];
+  dns_q_t *q, *next;
   size_t n = 0;
   int ttl = INT32_MAX;
 
   (void)timeouts;
-  if (d->closing) {
-    if (res)
-      ares_freeaddrinfo(res);
-    cay__free(q);
-    return;
-  }
+  ask_unlink(ask);
   for (struct ares_addrinfo_node *i = res ? res->nodes : NULL;
        i && n < CAY__DNS_MAX_TARGETS; i = i->ai_next) {
     memset(&a[n], 0, sizeof a[n]);
@@ -388,10 +462,17 @@ on_addr(void *arg, int status, int timeouts, struct ares_addrinfo *res)
     ares_freeaddrinfo(res);
   /* Only addresses are kept: getaddrinfo tells no SOA for a negative
    * answer (RFC 2308 section 5), and /etc/hosts gives TTL 0. */
-  if (d->cache && status == ARES_SUCCESS && n > 0 && ttl > 0)
-    (void)cay__dns_cache_put(d->cache, ADDRS, q->asked, ARES_SUCCESS, a,
+  if (!d->closing && d->cache && status == ARES_SUCCESS && n > 0 && ttl > 0)
+    (void)cay__dns_cache_put(d->cache, ADDRS, ask->name, ARES_SUCCESS, a,
                              n * sizeof a[0], (uint32_t)ttl, uv_now(d->loop));
-  got_addrs(q, status, a, n);
+  for (q = ask->first; q; q = next) {
+    next = q->wait_next;
+    if (d->closing)
+      cay__free(q);
+    else
+      got_addrs(q, status, a, n);
+  }
+  cay__free(ask);
 }
 
 /* The addresses (A/AAAA) of @p name: from the cache, or from c-ares
@@ -399,26 +480,25 @@ on_addr(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 static void
 ask_addr(dns_q_t *q, const char *name)
 {
-  cay__dns_t *d = q->d;
   struct ares_addrinfo_hints hints;
+  dns_ask_t *a = NULL;
   cached_t c;
   size_t len;
   int status;
 
-  if (d->cache
-      && cay__dns_cache_get(d->cache, ADDRS, name, uv_now(d->loop), &status,
-                            c.msg, &len)) {
-    d->stats->dns_cache_hits++;
+  switch (find(q, ADDRS, name, &c, &len, &status, &a)) {
+  case FROM_CACHE:
     got_addrs(q, status, c.addrs, len / sizeof c.addrs[0]);
-    return;
+    break;
+  case ASK:
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = q->d->family;
+    hints.ai_flags = ARES_AI_NOSORT;
+    ares_getaddrinfo(q->d->channel, name, NULL, &hints, on_addr, a);
+    break;
+  default:
+    break;
   }
-  d->stats->dns_lookups++;
-  snprintf(q->asked, sizeof q->asked, "%s", name);
-  q->asked_type = ADDRS;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_family = d->family;
-  hints.ai_flags = ARES_AI_NOSORT;
-  ares_getaddrinfo(d->channel, name, NULL, &hints, on_addr, q);
 }
 
 static void

@@ -19,7 +19,9 @@
  * With a cache (cay__dns_opts_t.cache_entries), each answer is kept for
  * its TTL (dns_cache.h): a NAPTR or SRV answer, positive or negative, and
  * a name's addresses; each lookup still walks these steps on the kept
- * answers, so SRV's weighted order is drawn anew each time.
+ * answers, so SRV's weighted order is drawn anew each time. Lookups that
+ * need an answer already asked for wait for that question (with or
+ * without a cache): one query, not one per lookup.
  */
 #ifndef CAY_TRANSPORT_DNS_H
 #define CAY_TRANSPORT_DNS_H

@@ -30,7 +30,10 @@
 #include "sip/txn_int.h"
 #include "transport/addr.h"
 #include "transport/callid.h"
+#include "transport/dns_cache.h"
 #include "transport/framing.h"
+
+#include <ares.h>
 
 /* An invariant of the code under test failed: say which, then crash so
  * that the fuzzer saves the input and the replay test fails. */
@@ -626,5 +629,60 @@ cay_fuzz_config(const uint8_t *data, size_t size)
   }
   close(fd);
   free(cfg);
+  return 0;
+}
+
+/* -- dns ------------------------------------------------------------------- */
+
+int
+cay_fuzz_dns(const uint8_t *data, size_t size)
+{
+  static unsigned char back[CAY__DNS_CACHE_MAX_DATA];
+  cay__dns_cache_t *c = NULL;
+  uint32_t ttl = 0, again = 0;
+  size_t len = 0;
+  int rc, status = -1, kept;
+
+  rc = cay__dns_msg_ttl(data, size, &ttl);
+  if (cay__dns_msg_ttl(data, size, &again) != rc || (rc == 0 && ttl != again))
+    fuzz_fail("dns: the TTL of one message changed (%d %u, then %u)", rc, ttl,
+              again);
+  if (rc != 0 && rc != -1)
+    fuzz_fail("dns: cay__dns_msg_ttl returned %d", rc);
+  if (rc != 0)
+    return 0;
+  if (ttl & 0x80000000u)
+    fuzz_fail("dns: TTL %u has the top bit set", ttl);
+  if (cay__dns_cache_create(&c, 2, 60) != 0)
+    return 0;
+  kept = cay__dns_cache_put(c, 33, "_sip._udp.example.test", 7, data, size, ttl,
+                            1000);
+  if (kept < 0) { /* out of memory only */
+    cay__dns_cache_free(c);
+    return 0;
+  }
+  if (kept != (ttl > 0 && size <= CAY__DNS_CACHE_MAX_DATA))
+    fuzz_fail("dns: put gave %d for TTL %u, %zu bytes", kept, ttl, size);
+  if (kept) {
+    uint64_t end = 1000 + (uint64_t)(ttl < 60 ? ttl : 60) * 1000;
+
+    if (!cay__dns_cache_get(c, 33, "_SIP._udp.example.test", end - 1, &status,
+                            back, &len)
+        || status != 7 || len != size || memcmp(back, data, size) != 0)
+      fuzz_fail("dns: a kept message did not come back as it went in");
+    {
+      struct ares_srv_reply *srv = NULL;
+      struct ares_naptr_reply *naptr = NULL;
+
+      if (ares_parse_srv_reply(back, (int)len, &srv) == ARES_SUCCESS)
+        ares_free_data(srv);
+      if (ares_parse_naptr_reply(back, (int)len, &naptr) == ARES_SUCCESS)
+        ares_free_data(naptr);
+    }
+    if (cay__dns_cache_get(c, 33, "_sip._udp.example.test", end, &status, back,
+                           &len))
+      fuzz_fail("dns: a message was still kept after its TTL");
+  }
+  cay__dns_cache_free(c);
   return 0;
 }

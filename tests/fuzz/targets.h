@@ -66,4 +66,17 @@ int cay_fuzz_framer(const uint8_t *data, size_t size);
  */
 int cay_fuzz_config(const uint8_t *data, size_t size);
 
+/**
+ * One DNS message from the network, the way the resolver's cache takes it
+ * (src/transport/dns.c on_query()): cay__dns_msg_ttl(), and when it may
+ * be kept, cay__dns_cache_put() and _get() in a cache of 2 entries with a
+ * 60 s cap, then c-ares's SRV and NAPTR parsers on what came back (as a
+ * lookup from the cache does).
+ *
+ * Invariants: the TTL is the same on a second call, never has the top bit
+ * set (RFC 2181 section 8); a message that may be kept is kept and comes
+ * back byte for byte until its TTL (at most 60 s) ends, and not after.
+ */
+int cay_fuzz_dns(const uint8_t *data, size_t size);
+
 #endif

@@ -508,6 +508,109 @@ START_TEST(dns_cache_expires_at_max_ttl)
 }
 END_TEST
 
+START_TEST(dns_cache_etc_hosts_is_read_each_time)
+{
+  /* /etc/hosts has no TTL (c-ares gives 0): its answers are not kept,
+   * so an edit of the file counts at the next call. */
+  cay__dns_t *d = cached(64, 3600);
+  struct answer a;
+
+  fake_a("localhost", "192.0.2.99"); /* never asked: the file answers */
+  resolve(d, "localhost", 5060, -1, 0, &a);
+  ck_assert_int_eq(a.err, 0);
+  target_is(&a, 0, "127.0.0.1:5060", CAY__UDP);
+  resolve(d, "localhost", 5060, -1, 0, &a);
+  target_is(&a, 0, "127.0.0.1:5060", CAY__UDP);
+  ck_assert_int_eq(fake.nasked, 0);
+  ck_assert_uint_eq(counted.dns_lookups, 2);
+  ck_assert_uint_eq(counted.dns_cache_hits, 0);
+  dns_close(d);
+}
+END_TEST
+
+START_TEST(dns_lookups_in_flight_share_one_question)
+{
+  /* Five calls to one name before any answer (a cold cache, or just
+   * after an answer expired): each question goes to the servers once,
+   * and every lookup gets its answer, later and once. Also without a
+   * cache. */
+  for (unsigned entries = 0; entries <= 64; entries += 64) {
+    cay__dns_t *d = cached(entries, 3600);
+    struct answer a[5];
+
+    fake_forget();
+    fake.nrr = 0;
+    fake_srv(UDP_SRV, 10, 0, 5062, "a." NAME);
+    fake_a("a." NAME, "192.0.2.10");
+    memset(a, 0, sizeof a);
+    for (int i = 0; i < 5; i++)
+      ck_assert_int_eq(locate(d, NAME, 0, -1, 0, &a[i], (uint64_t)i), 0);
+    ck_assert_uint_eq(cay__dns_pending(d), 5);
+    RUN_UNTIL(cay__dns_pending(d) == 0, WAIT_MS);
+    for (int i = 0; i < 5; i++) {
+      ck_assert_int_eq(a[i].calls, 1);
+      ck_assert_int_eq(a[i].inside, 0);
+      ck_assert_uint_eq(a[i].id, (uint64_t)i);
+      ck_assert_int_eq(a[i].err, 0);
+      target_is(&a[i], 0, "192.0.2.10:5062", CAY__UDP);
+    }
+    ck_assert_int_eq(fake_asked(NAME, T_NAPTR), 1);
+    ck_assert_int_eq(fake_asked(UDP_SRV, T_SRV), 1);
+    ck_assert_int_eq(fake_asked("a." NAME, T_A), 1);
+    ck_assert_uint_eq(counted.dns_lookups, 3);
+    ck_assert_uint_eq(counted.dns_cache_hits, 12);
+    dns_close(d);
+  }
+}
+END_TEST
+
+static cay__dns_t *closing_from_cb;
+
+static void
+on_answer_close(void *arg, uint64_t id, int err, const cay__dns_target_t *t,
+                size_t n)
+{
+  on_answer(arg, id, err, t, n);
+  if (closing_from_cb) {
+    cay__dns_close(closing_from_cb, NULL, NULL);
+    closing_from_cb = NULL;
+  }
+}
+
+START_TEST(dns_lookups_in_flight_dropped_when_closed)
+{
+  /* Lookups waiting for one question: closing before the answer drops
+   * them all; closing from the first one's callback drops the others.
+   * No callback after the close, nothing leaked (teardown). */
+  cay__dns_t *d = cached(64, 3600);
+  struct answer a[3];
+  int closed = 0;
+
+  fake_a(NAME, "192.0.2.10");
+  memset(a, 0, sizeof a);
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(locate(d, NAME, 5060, -1, 0, &a[i], 1), 0);
+  cay__dns_close(d, on_closed, &closed);
+  RUN_UNTIL(closed > 0, WAIT_MS);
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(a[i].calls, 0);
+
+  d = cached(64, 3600);
+  memset(a, 0, sizeof a);
+  for (int i = 0; i < 3; i++) {
+    cay__dns_query_t q = { NAME, 5060, -1, 0 };
+    ck_assert_int_eq(cay__dns_locate(d, &q, on_answer_close, &a[i], 1), 0);
+  }
+  closing_from_cb = d;
+  RUN_UNTIL(a[0].calls > 0, WAIT_MS);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  ck_assert_ptr_null(closing_from_cb);
+  ck_assert_int_eq(a[0].calls, 1);
+  ck_assert_int_eq(a[1].calls, 0);
+  ck_assert_int_eq(a[2].calls, 0);
+}
+END_TEST
+
 START_TEST(dns_no_cache_asks_every_time)
 {
   cay__dns_t *d = cached(0, 0);
@@ -567,7 +670,10 @@ cache_suite(void)
   tcase_add_test(tc, dns_cache_2308_negative_kept_only_with_soa);
   tcase_add_test(tc, dns_cache_failures_are_not_kept);
   tcase_add_test(tc, dns_cache_expires_at_max_ttl);
+  tcase_add_test(tc, dns_cache_etc_hosts_is_read_each_time);
   tcase_add_test(tc, dns_no_cache_asks_every_time);
+  tcase_add_test(tc, dns_lookups_in_flight_share_one_question);
+  tcase_add_test(tc, dns_lookups_in_flight_dropped_when_closed);
   tcase_add_test(tc, dns_cache_close_with_lookups_from_the_cache_pending);
   suite_add_tcase(s, tc);
   return s;

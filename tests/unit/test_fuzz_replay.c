@@ -208,6 +208,14 @@ START_TEST(fuzz_replay_config_files)
 }
 END_TEST
 
+START_TEST(fuzz_replay_dns_answers)
+{
+  /* RFC 1035 section 4.1, RFC 2308 section 5: DNS answers timed and kept
+   * by the resolver's cache. */
+  replay("dns", cay_fuzz_dns);
+}
+END_TEST
+
 static Suite *
 fuzz_replay_suite(void)
 {
@@ -218,6 +226,7 @@ fuzz_replay_suite(void)
   tcase_add_test(tc, fuzz_replay_sdp_offers);
   tcase_add_test(tc, fuzz_replay_framer_streams);
   tcase_add_test(tc, fuzz_replay_config_files);
+  tcase_add_test(tc, fuzz_replay_dns_answers);
   suite_add_tcase(s, tc);
   return s;
 }
