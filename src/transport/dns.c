@@ -1,13 +1,11 @@
 /* RFC 3263 section 4 with c-ares on a libuv loop (dns.h). c-ares tells
  * which sockets to watch (ARES_OPT_SOCK_STATE_CB): each gets a uv_poll_t;
- * one uv_timer_t follows ares_timeout(). A query walks its steps (SRV for
- * UDP, SRV for TCP, the addresses of a SRV target or of the host) from
- * c-ares's callbacks, always on the loop's thread. */
-#include "transport/dns.h"
-#include "transport/addr.h"
-#include "transport/dns_cache.h"
+ * one uv_timer_t follows ares_timeout(). A lookup's questions (NAPTR, SRV,
+ * a name's addresses) are answered from the cache, by the same question
+ * in flight, or by c-ares, always on the loop's thread; dns_steps.c turns
+ * each answer into the next question or the targets. */
+#include "transport/dns_int.h"
 
-#include <ares.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,81 +14,6 @@
 
 #include "cay/errno.h"
 #include "core/alloc.h"
-#include "core/rand.h"
-
-#define NAME_MAX_LEN 253 /* RFC 1035 section 2.3.4, as text */
-
-/* RR types (RFC 1035 section 3.2.2, RFC 2782, RFC 3403), and the cache's
- * key type of a name's addresses (A and AAAA as getaddrinfo gave them). */
-#define T_SRV   33
-#define T_NAPTR 35
-#define ADDRS   0x10000
-
-typedef struct dns_sock {
-  uv_poll_t poll;
-  int fd;
-  cay__dns_t *d;
-  struct dns_sock *next;
-} dns_sock_t;
-
-enum step { NAPTR, SRV_UDP, SRV_TCP, SRV_ONE, ADDR_SRV, ADDR_HOST };
-
-typedef struct dns_q {
-  cay__dns_t *d;
-  struct dns_q *next, *prev; /* the resolver's list */
-  cay__dns_cb cb;
-  void *arg;
-  uint64_t id;
-  enum step step;
-  char host[NAME_MAX_LEN + 1];
-  unsigned port;
-  int proto; /* -1 = none asked for */
-  int sips;
-  struct {
-    char name[NAME_MAX_LEN + 1];
-    unsigned port;
-  } srv[CAY__DNS_MAX_TARGETS];
-  unsigned n_srv, next_srv;
-  int srv_proto;
-  cay__dns_target_t out[CAY__DNS_MAX_TARGETS];
-  unsigned n_out;
-  struct dns_q *wait_next; /* the next waiting for the same answer */
-  int err;
-  int in_locate; /* an answer now waits for the kick timer */
-  int ready;     /* answered; delivered by the kick timer */
-} dns_q_t;
-
-/* A question put to c-ares and the lookups waiting for its answer, in
- * the order they came: the one that asked it, then those that found it in
- * flight (the same type and name) instead of asking again. */
-typedef struct dns_ask {
-  struct dns_ask *next; /* the resolver's list */
-  cay__dns_t *d;
-  int type; /* T_NAPTR, T_SRV, ADDRS */
-  dns_q_t *first, **last;
-  char name[NAME_MAX_LEN + 16];
-} dns_ask_t;
-
-struct cay__dns {
-  uv_loop_t *loop;
-  ares_channel channel;
-  int family;
-  uv_timer_t timer; /* ares_timeout() */
-  uv_timer_t kick;  /* answers found inside cay__dns_locate() */
-  dns_sock_t *socks;
-  dns_q_t *queries;
-  dns_ask_t *asks; /* in c-ares now */
-  unsigned pending;
-  cay__rand_t rand;        /* RFC 2782 weighted order */
-  cay__dns_cache_t *cache; /* NULL: no cache */
-  cay_stats_t *stats;      /* the shard's, or own */
-  cay_stats_t own;
-  int closing;
-  int depth; /* inside ares_process_fd(): a close waits for its end */
-  unsigned open_handles;
-  void (*closed_cb)(void *arg);
-  void *closed_arg;
-};
 
 static uv_once_t lib_once = UV_ONCE_INIT;
 static int lib_status;
@@ -101,8 +24,8 @@ lib_init(void)
   lib_status = ares_library_init(ARES_LIB_INIT_ALL);
 }
 
-static int
-map_status(int status)
+int
+cay__dns_map_status(int status)
 {
   switch (status) {
   case ARES_SUCCESS:
@@ -287,8 +210,8 @@ on_kick(uv_timer_t *h)
 
 /* The answer is in: to the caller now, or from the kick timer when it
  * came inside cay__dns_locate() (the caller's state is not ready yet). */
-static void
-finish(dns_q_t *q, int err)
+void
+cay__dns_finish(dns_q_t *q, int err)
 {
   q->err = err;
   if (q->in_locate) {
@@ -298,13 +221,6 @@ finish(dns_q_t *q, int err)
   }
   deliver(q);
 }
-
-static void ask_host(dns_q_t *q);
-static void got_naptr(dns_q_t *q, int status, const unsigned char *abuf,
-                      int alen);
-static void got_srv(dns_q_t *q, int status, const unsigned char *abuf,
-                    int alen);
-static void got_addrs(dns_q_t *q, int status, const cay__addr_t *a, size_t n);
 
 /* The cache's copy of an answer: a DNS message or addresses. */
 typedef union {
@@ -355,9 +271,9 @@ on_query(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
     if (d->closing)
       cay__free(q);
     else if (a->type == T_NAPTR)
-      got_naptr(q, status, abuf, alen);
+      cay__dns_got_naptr(q, status, abuf, alen);
     else
-      got_srv(q, status, abuf, alen);
+      cay__dns_got_srv(q, status, abuf, alen);
   }
   cay__free(a);
 }
@@ -390,7 +306,7 @@ find(dns_q_t *q, int type, const char *name, cached_t *c, size_t *len,
       return WAITING;
     }
   if ((a = cay__calloc(1, sizeof *a)) == NULL) {
-    finish(q, -ENOMEM);
+    cay__dns_finish(q, -ENOMEM);
     return FAILED;
   }
   a->d = d;
@@ -407,8 +323,8 @@ find(dns_q_t *q, int type, const char *name, cached_t *c, size_t *len,
 
 /* Ask (@p name, @p type) (T_NAPTR or T_SRV): from the cache, from a
  * question in flight, or from the servers. */
-static void
-ask_query(dns_q_t *q, const char *name, int type)
+void
+cay__dns_ask_query(dns_q_t *q, const char *name, int type)
 {
   dns_ask_t *a = NULL;
   cached_t c;
@@ -418,9 +334,9 @@ ask_query(dns_q_t *q, const char *name, int type)
   switch (find(q, type, name, &c, &len, &status, &a)) {
   case FROM_CACHE:
     if (type == T_NAPTR)
-      got_naptr(q, status, c.msg, (int)len);
+      cay__dns_got_naptr(q, status, c.msg, (int)len);
     else
-      got_srv(q, status, c.msg, (int)len);
+      cay__dns_got_srv(q, status, c.msg, (int)len);
     break;
   case ASK:
     ares_query(q->d->channel, name, 1 /* C_IN */, type, on_query, a);
@@ -470,15 +386,15 @@ on_addr(void *arg, int status, int timeouts, struct ares_addrinfo *res)
     if (d->closing)
       cay__free(q);
     else
-      got_addrs(q, status, a, n);
+      cay__dns_got_addrs(q, status, a, n);
   }
   cay__free(ask);
 }
 
 /* The addresses (A/AAAA) of @p name: from the cache, or from c-ares
  * (/etc/hosts, then the servers). */
-static void
-ask_addr(dns_q_t *q, const char *name)
+void
+cay__dns_ask_addr(dns_q_t *q, const char *name)
 {
   struct ares_addrinfo_hints hints;
   dns_ask_t *a = NULL;
@@ -488,7 +404,7 @@ ask_addr(dns_q_t *q, const char *name)
 
   switch (find(q, ADDRS, name, &c, &len, &status, &a)) {
   case FROM_CACHE:
-    got_addrs(q, status, c.addrs, len / sizeof c.addrs[0]);
+    cay__dns_got_addrs(q, status, c.addrs, len / sizeof c.addrs[0]);
     break;
   case ASK:
     memset(&hints, 0, sizeof hints);
@@ -499,218 +415,6 @@ ask_addr(dns_q_t *q, const char *name)
   default:
     break;
   }
-}
-
-static void
-ask_srv(dns_q_t *q, enum step step)
-{
-  char name[NAME_MAX_LEN + 16];
-  const char *svc = q->sips                ? "_sips._tcp"
-                    : step == SRV_UDP      ? "_sip._udp"
-                    : step == SRV_TCP      ? "_sip._tcp"
-                    : q->proto == CAY__TCP ? "_sip._tcp"
-                                           : "_sip._udp";
-
-  q->step = step;
-  snprintf(name, sizeof name, "%s.%s", svc, q->host);
-  if (strlen(name) > NAME_MAX_LEN) {
-    ask_host(q);
-    return;
-  }
-  ask_query(q, name, T_SRV);
-}
-
-/* RFC 3263 section 4.1: the NAPTR record Cay can use, lowest order then
- * preference: flag "S" (an SRV name follows), a replacement, and a service
- * of the URI's scheme over UDP or TCP. @return it, or NULL. */
-static const struct ares_naptr_reply *
-pick_naptr(const dns_q_t *q, const struct ares_naptr_reply *r)
-{
-  const struct ares_naptr_reply *best = NULL;
-
-  for (; r; r = r->next) {
-    const char *svc = (const char *)r->service;
-    const char *repl = (const char *)r->replacement;
-    int usable = q->sips ? strcasecmp(svc, "SIPS+D2T") == 0
-                         : strcasecmp(svc, "SIP+D2T") == 0
-                               || strcasecmp(svc, "SIP+D2U") == 0;
-
-    /* RFC 3403 section 4.1: "." (c-ares: "") is no replacement. */
-    if (!usable || strcasecmp((const char *)r->flags, "s") != 0
-        || repl[0] == '\0' || strcmp(repl, ".") == 0)
-      continue;
-    if (best == NULL || r->order < best->order
-        || (r->order == best->order && r->preference < best->preference))
-      best = r;
-  }
-  return best;
-}
-
-static void
-got_naptr(dns_q_t *q, int status, const unsigned char *abuf, int alen)
-{
-  struct ares_naptr_reply *list = NULL;
-  const struct ares_naptr_reply *r = NULL;
-
-  if (status == ARES_SUCCESS
-      && ares_parse_naptr_reply(abuf, alen, &list) == ARES_SUCCESS)
-    r = pick_naptr(q, list);
-  if (r && strlen((const char *)r->replacement) <= NAME_MAX_LEN) {
-    /* Its transport, and SRV at its replacement (4.1, 4.2). */
-    char name[NAME_MAX_LEN + 1];
-    const char *svc = (const char *)r->service;
-
-    q->proto = strcasecmp(svc, "SIP+D2U") == 0 ? CAY__UDP : CAY__TCP;
-    snprintf(name, sizeof name, "%s", (const char *)r->replacement);
-    ares_free_data(list);
-    q->step = SRV_ONE;
-    ask_query(q, name, T_SRV);
-    return;
-  }
-  if (list)
-    ares_free_data(list);
-  if (status != ARES_SUCCESS && status != ARES_ENOTFOUND
-      && status != ARES_ENODATA) {
-    finish(q, map_status(status));
-    return;
-  }
-  /* 4.1: no NAPTR Cay can use: the SRV queries for what it supports. */
-  ask_srv(q, q->sips ? SRV_ONE : SRV_UDP);
-}
-
-/* The transport when neither the URI nor SRV chose one (4.1). */
-static int
-default_proto(const dns_q_t *q)
-{
-  if (q->proto >= 0)
-    return q->proto;
-  return q->sips ? CAY__TCP : CAY__UDP;
-}
-
-/* 4.2: no SRV records: the host's own addresses on the default port. */
-static void
-ask_host(dns_q_t *q)
-{
-  q->step = ADDR_HOST;
-  q->srv_proto = default_proto(q);
-  if (q->port == 0)
-    q->port = q->sips ? 5061 : 5060;
-  ask_addr(q, q->host);
-}
-
-/* RFC 2782: lowest priority first; within one priority, a weighted random
- * order (weight 0 entries first in their group, as the RFC says, so they
- * get a small chance). */
-static void
-order_srv(cay__dns_t *d, struct ares_srv_reply *list, dns_q_t *q)
-{
-  struct ares_srv_reply *v[64];
-  unsigned n = 0;
-
-  for (struct ares_srv_reply *r = list; r && n < 64; r = r->next)
-    v[n++] = r;
-  for (unsigned i = 1; i < n; i++) /* insertion sort: priority, weight 0 */
-    for (unsigned j = i; j > 0
-                         && (v[j]->priority < v[j - 1]->priority
-                             || (v[j]->priority == v[j - 1]->priority
-                                 && v[j]->weight == 0 && v[j - 1]->weight));
-         j--) {
-      struct ares_srv_reply *t = v[j];
-      v[j] = v[j - 1];
-      v[j - 1] = t;
-    }
-  q->n_srv = 0;
-  for (unsigned i = 0; i < n && q->n_srv < CAY__DNS_MAX_TARGETS;) {
-    unsigned end = i, sum = 0;
-    while (end < n && v[end]->priority == v[i]->priority)
-      sum += v[end++]->weight;
-    /* pick one of v[i..end) by weight, move it to v[i], go on */
-    {
-      unsigned pick = sum ? cay__rand_u32(&d->rand) % (sum + 1) : 0, k = i;
-      unsigned run = v[i]->weight;
-      while (k + 1 < end && run < pick)
-        run += v[++k]->weight;
-      struct ares_srv_reply *t = v[k];
-      memmove(&v[i + 1], &v[i], (size_t)(k - i) * sizeof v[0]);
-      v[i] = t;
-    }
-    snprintf(q->srv[q->n_srv].name, sizeof q->srv[0].name, "%s", v[i]->host);
-    q->srv[q->n_srv++].port = v[i]->port;
-    i++;
-  }
-}
-
-/* The next SRV target's addresses, or the end. */
-static void
-next_srv_target(dns_q_t *q, int err)
-{
-  while (q->next_srv < q->n_srv) {
-    const char *name = q->srv[q->next_srv].name;
-    q->port = q->srv[q->next_srv++].port;
-    if (name[0] == '\0' || strcmp(name, ".") == 0)
-      continue; /* RFC 2782: "." = the service is not offered */
-    q->step = ADDR_SRV;
-    ask_addr(q, name);
-    return;
-  }
-  finish(q, q->n_out ? 0 : err);
-}
-
-static void
-got_srv(dns_q_t *q, int status, const unsigned char *abuf, int alen)
-{
-  struct ares_srv_reply *list = NULL;
-
-  if (status == ARES_SUCCESS
-      && (status = ares_parse_srv_reply(abuf, alen, &list)) == ARES_SUCCESS
-      && list == NULL)
-    status = ARES_ENODATA;
-  if (status == ARES_SUCCESS) {
-    order_srv(q->d, list, q);
-    ares_free_data(list);
-    q->srv_proto = q->step == SRV_UDP   ? CAY__UDP
-                   : q->step == SRV_TCP ? CAY__TCP
-                                        : default_proto(q);
-    q->next_srv = 0;
-    next_srv_target(q, CAY_ENOTFOUND);
-    return;
-  }
-  if (list)
-    ares_free_data(list);
-  if (status != ARES_ENOTFOUND && status != ARES_ENODATA) {
-    finish(q, map_status(status));
-    return;
-  }
-  /* 4.1: no SRV for UDP, try TCP; 4.2: none at all, the host itself. */
-  if (q->step == SRV_UDP)
-    ask_srv(q, SRV_TCP);
-  else
-    ask_host(q);
-}
-
-/* The addresses of a SRV target or of the host (@p n of @p a, no port). */
-static void
-got_addrs(dns_q_t *q, int status, const cay__addr_t *a, size_t n)
-{
-  for (size_t i = 0; i < n && q->n_out < CAY__DNS_MAX_TARGETS; i++) {
-    cay__dns_target_t *t = &q->out[q->n_out++];
-
-    memset(t, 0, sizeof *t);
-    t->addr = a[i];
-    cay__addr_set_port(&t->addr, q->port);
-    t->proto = q->srv_proto;
-  }
-  if (q->step == ADDR_SRV && q->n_out < CAY__DNS_MAX_TARGETS
-      && q->next_srv < q->n_srv) {
-    /* The next SRV target's addresses too (4.3: what to try next), until
-     * there are CAY__DNS_MAX_TARGETS. */
-    next_srv_target(q,
-                    map_status(status == ARES_SUCCESS ? ARES_ENODATA : status));
-    return;
-  }
-  finish(q, q->n_out
-                ? 0
-                : map_status(status == ARES_SUCCESS ? ARES_ENODATA : status));
 }
 
 /* -- the API -----------------------------------------------------------------
@@ -832,17 +536,17 @@ cay__dns_locate(cay__dns_t *d, const cay__dns_query_t *in, cay__dns_cb cb,
   q->in_locate = 1;
   if (q->port) { /* 4.2: a port: the host's addresses, no SRV */
     q->step = ADDR_HOST;
-    q->srv_proto = default_proto(q);
-    ask_addr(q, q->host);
+    q->srv_proto = cay__dns_default_proto(q);
+    cay__dns_ask_addr(q, q->host);
   } else if (q->proto >= 0) {
-    ask_srv(q, SRV_ONE); /* 4.1: the transport is known */
+    cay__dns_ask_srv(q, SRV_ONE); /* 4.1: the transport is known */
   } else {
     /* 4.1: neither port nor transport: NAPTR first. */
     q->step = NAPTR;
-    ask_query(q, q->host, T_NAPTR);
+    cay__dns_ask_query(q, q->host, T_NAPTR);
   }
   /* c-ares may have answered already (/etc/hosts): not freed, held for
-   * the kick timer (finish()). */
+   * the kick timer (cay__dns_finish()). */
   q->in_locate = 0;
   schedule(d);
   return 0;

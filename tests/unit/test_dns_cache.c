@@ -313,23 +313,12 @@ END_TEST
 
 static cay_stats_t counted;
 
+/* A resolver (IPv4, 300 ms per try) counting into @p counted. */
 static cay__dns_t *
 cached(unsigned entries, unsigned max_ttl_s)
 {
-  cay__dns_opts_t o = { .servers = fake.servers,
-                        .timeout_ms = 300,
-                        .tries = 1,
-                        .family = AF_INET,
-                        .cache_entries = entries,
-                        .cache_max_ttl_s = max_ttl_s,
-                        .stats = &counted };
-  cay__dns_t *d = NULL;
-  char err[256] = "";
-
   memset(&counted, 0, sizeof counted);
-  ck_assert_msg(cay__dns_create(&d, &loop, &o, err, sizeof err) == 0, "%s",
-                err);
-  return d;
+  return dns_open_cached(AF_INET, 300, entries, max_ttl_s, &counted);
 }
 
 static void

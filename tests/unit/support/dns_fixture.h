@@ -471,17 +471,19 @@ on_closed(void *arg)
 }
 
 /* A resolver asking the fake server, keeping up to @p cache_entries
- * answers (0: no cache) for at most @p max_ttl_s. */
+ * answers (0: no cache) for at most @p max_ttl_s, counting its lookups
+ * in @p stats (may be NULL). */
 static inline cay__dns_t *
 dns_open_cached(int family, unsigned timeout_ms, unsigned cache_entries,
-                unsigned max_ttl_s)
+                unsigned max_ttl_s, cay_stats_t *stats)
 {
   cay__dns_opts_t o = { .servers = fake.servers,
                         .timeout_ms = timeout_ms,
                         .tries = 1,
                         .family = family,
                         .cache_entries = cache_entries,
-                        .cache_max_ttl_s = max_ttl_s };
+                        .cache_max_ttl_s = max_ttl_s,
+                        .stats = stats };
   cay__dns_t *d = NULL;
   char err[256] = "";
 
@@ -494,7 +496,7 @@ dns_open_cached(int family, unsigned timeout_ms, unsigned cache_entries,
 static inline cay__dns_t *
 dns_open(int family, unsigned timeout_ms)
 {
-  return dns_open_cached(family, timeout_ms, 0, 0);
+  return dns_open_cached(family, timeout_ms, 0, 0, NULL);
 }
 
 static inline void
