@@ -25,7 +25,7 @@
  *             mailbox_messages: 65536,
  *             udp_max_request_bytes: 1300 }   # 0 = no limit
  *   dns: { servers: [], timeout_ms: 2000, cache_entries: 1024,
- *          cache_max_ttl_s: 3600 }
+ *          cache_max_ttl_s: 3600, failed_target_s: 60 }
  *                                   # RFC 3263: a target or Request-URI
  *                                   # host that is a name; servers
  *                                   # "IP[:PORT]" ([v6]), [] = the system's
@@ -181,6 +181,11 @@ typedef struct cay_config {
                                    at most 1000000 */
   unsigned dns_cache_max_ttl_s; /* the longest an answer is kept, whatever
                                    its TTL; default 3600, 1 to 604800 */
+  unsigned dns_failed_target_s; /* a target DNS found that did not answer
+                                   (transport error, timer B) is tried last
+                                   by each shard's later calls for this
+                                   long (RFC 3263 section 4.3); default
+                                   60, 0 = no memory, at most 86400 */
   /* RFC 4028 session timers. Cay honours a peer's Session-Expires in any
    * case; it asks for one in the INVITEs it sends when expires_s > 0. */
   unsigned session_expires_s; /* interval asked for, default 1800, 0 = off */

@@ -1,6 +1,8 @@
 /* RFC 3263 for an outgoing session's first INVITE: when the next hop's
  * host is a name, the shard's resolver (src/transport/dns.h) finds its
- * transport, address and port; the INVITE goes once it answers. Requests
+ * transport, address and port; the INVITE goes once it answers. A target
+ * that does not answer is reported to the resolver, which gives it last
+ * to later lookups for a while (section 4.3). Requests
  * later in the dialog go to the remote target (a host name there falls
  * back to where the INVITE went, session.c text_dest()). */
 #include <errno.h>
@@ -110,6 +112,29 @@ cay__uac_next_target(cay__session_t *s, int status)
   }
   cay__uac_targets_free(s);
   return 0;
+}
+
+void
+cay__uac_target_heard(cay__session_t *s, int status, int answered)
+{
+  cay__dns_t *dns = s->ss->dns;
+  char where[64] = "";
+
+  if (!s->located || dns == NULL)
+    return;
+  (void)cay__addr_format(&s->peer.addr, where, sizeof where);
+  if (answered) {
+    if (cay__dns_target_answered(dns, &s->peer.addr))
+      CAY_INFO(SHARD_NO(s->ss),
+               "session %s: %s answers again; calls no longer try it last",
+               s->call_id, where);
+  } else if ((status == 408 || status == 503)
+             && cay__dns_target_failed(dns, &s->peer.addr)) {
+    CAY_INFO(SHARD_NO(s->ss),
+             "session %s: %s did not answer (%d): calls try it last among "
+             "the targets DNS finds for dns.failed_target_s",
+             s->call_id, where, status);
+  }
 }
 
 static void

@@ -484,6 +484,8 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
     const cay__txn_t *t = cay__txn_lookup(ss->ep, txn_id);
     if (t)
       s->peer.proto = cay__txn_peer(t)->proto;
+    if (s->state == CAY__SESSION_CALLING)
+      cay__uac_target_heard(s, status, msg != NULL);
   }
   if (status < 200) {
     /* 12.1.2: a provisional with a To tag makes an early dialog. */

@@ -73,6 +73,7 @@ cay_config_init(cay_config_t *cfg)
   cfg->dns_timeout_ms = 2000;
   cfg->dns_cache_entries = 1024;
   cfg->dns_cache_max_ttl_s = 3600;
+  cfg->dns_failed_target_s = 60; /* as Kamailio's dst_blacklist_expire */
   /* RFC 4028 section 4 recommends 30 minutes for Session-Expires;
    * section 5 makes 90 s the smallest Min-SE. */
   cfg->session_expires_s = 1800;
@@ -427,6 +428,12 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
   if (c->dns_cache_max_ttl_s < 1 || c->dns_cache_max_ttl_s > 604800) {
     cay__errmsg(err, errlen, "dns.cache_max_ttl_s (%u) must be 1 to 604800",
                 c->dns_cache_max_ttl_s);
+    return CAY_ECONFIG;
+  }
+  strcpy(pb->path, "dns.failed_target_s");
+  if (c->dns_failed_target_s > 86400) {
+    cay__errmsg(err, errlen, "dns.failed_target_s (%u) must be 0 to 86400",
+                c->dns_failed_target_s);
     return CAY_ECONFIG;
   }
   strcpy(pb->path, "dns.servers");

@@ -94,6 +94,7 @@ struct file_dns {
   char *timeout_ms;
   char *cache_entries;
   char *cache_max_ttl_s;
+  char *failed_target_s;
 };
 
 struct file_session_timers {

@@ -103,6 +103,7 @@ static const cyaml_schema_field_t dns_fields[] = {
   STR("timeout_ms", struct file_dns, timeout_ms),
   STR("cache_entries", struct file_dns, cache_entries),
   STR("cache_max_ttl_s", struct file_dns, cache_max_ttl_s),
+  STR("failed_target_s", struct file_dns, failed_target_s),
   CYAML_FIELD_END,
 };
 
@@ -396,10 +397,14 @@ apply_dns(struct load_ctx *lc, const struct file_dns *f, cay_config_t *c)
           != 0
       || (rc = cay__config_parse_uint(lc, "dns.cache_entries", f->cache_entries,
                                       0, 1000000, &c->dns_cache_entries))
+             != 0
+      || (rc = cay__config_parse_uint(lc, "dns.cache_max_ttl_s",
+                                      f->cache_max_ttl_s, 1, 604800,
+                                      &c->dns_cache_max_ttl_s))
              != 0)
     return rc;
-  return cay__config_parse_uint(lc, "dns.cache_max_ttl_s", f->cache_max_ttl_s,
-                                1, 604800, &c->dns_cache_max_ttl_s);
+  return cay__config_parse_uint(lc, "dns.failed_target_s", f->failed_target_s,
+                                0, 86400, &c->dns_failed_target_s);
 }
 
 static int

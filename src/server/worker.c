@@ -555,6 +555,7 @@ dns_create(cay__worker_t *w)
                         .tries = 2,
                         .cache_entries = c->dns_cache_entries,
                         .cache_max_ttl_s = c->dns_cache_max_ttl_s,
+                        .failed_target_s = c->dns_failed_target_s,
                         .stats = &w->shard.stats };
   char csv[CAY_CONFIG_MAX_DNS * 56] = "", msg[256];
   int v4 = 0, v6 = 0, err;

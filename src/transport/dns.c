@@ -98,6 +98,15 @@ on_poll(uv_poll_t *h, int status, int events)
           events & UV_WRITABLE ? s->fd : ARES_SOCKET_BAD);
 }
 
+/* Free @p d and its caches (its handles are closed, or never were). */
+static void
+dns_free(cay__dns_t *d)
+{
+  cay__dns_cache_free(d->cache);
+  cay__dns_cache_free(d->failed);
+  cay__free(d);
+}
+
 static void
 handle_closed(cay__dns_t *d)
 {
@@ -105,8 +114,7 @@ handle_closed(cay__dns_t *d)
     void (*cb)(void *) = d->closed_cb;
     void *arg = d->closed_arg;
 
-    cay__dns_cache_free(d->cache);
-    cay__free(d);
+    dns_free(d);
     if (cb)
       cb(arg);
   }
@@ -188,6 +196,8 @@ deliver(dns_q_t *q)
   q_unlink(q);
   if (q->err == 0 && q->n_out == 0)
     q->err = CAY_ENOTFOUND;
+  if (q->err == 0)
+    cay__dns_order_failed(q->d, q->out, q->n_out);
   q->cb(q->arg, q->id, q->err, q->err ? NULL : q->out, q->err ? 0 : q->n_out);
   cay__free(q);
 }
@@ -442,11 +452,16 @@ cay__dns_create(cay__dns_t **out, uv_loop_t *loop, const cay__dns_opts_t *o,
   d->loop = loop;
   d->family = o->family;
   d->stats = o->stats ? o->stats : &d->own;
-  if (o->cache_entries
-      && cay__dns_cache_create(&d->cache, o->cache_entries,
-                               o->cache_max_ttl_s ? o->cache_max_ttl_s : 3600)
-             != 0) {
-    cay__free(d);
+  d->failed_target_s = o->failed_target_s;
+  if ((o->cache_entries
+       && cay__dns_cache_create(&d->cache, o->cache_entries,
+                                o->cache_max_ttl_s ? o->cache_max_ttl_s : 3600)
+              != 0)
+      || (o->failed_target_s
+          && cay__dns_cache_create(&d->failed, CAY__DNS_FAILED_MAX,
+                                   o->failed_target_s)
+                 != 0)) {
+    dns_free(d);
     return -ENOMEM;
   }
   memset(&opts, 0, sizeof opts);
@@ -460,8 +475,7 @@ cay__dns_create(cay__dns_t **out, uv_loop_t *loop, const cay__dns_opts_t *o,
   if (rc != ARES_SUCCESS) {
     if (err && errlen)
       snprintf(err, errlen, "DNS: %s", ares_strerror(rc));
-    cay__dns_cache_free(d->cache);
-    cay__free(d);
+    dns_free(d);
     return rc == ARES_ENOMEM ? -ENOMEM : -EIO;
   }
   if (o->servers && *o->servers
@@ -471,8 +485,7 @@ cay__dns_create(cay__dns_t **out, uv_loop_t *loop, const cay__dns_opts_t *o,
       snprintf(err, errlen, "DNS servers '%s': %s", o->servers,
                ares_strerror(rc));
     ares_destroy(d->channel);
-    cay__dns_cache_free(d->cache);
-    cay__free(d);
+    dns_free(d);
     return rc == ARES_ENOMEM ? -ENOMEM : CAY_ECONFIG;
   }
   uv_timer_init(loop, &d->timer);

@@ -22,6 +22,16 @@
  * answers, so SRV's weighted order is drawn anew each time. Lookups that
  * need an answer already asked for wait for that question (with or
  * without a cache): one query, not one per lookup.
+ *
+ * RFC 3263 section 4.3 leaves to the client what it learns from a target
+ * that does not answer. The resolver remembers, for
+ * cay__dns_opts_t.failed_target_s, the addresses its caller reported
+ * with cay__dns_target_failed() (no answer at all: a transport error,
+ * timer B or F), and puts them last in the targets of every lookup
+ * meanwhile, keeping the order among the others: a call no longer waits
+ * 32 s of timer B for each target it could have known was down. They are
+ * still tried, last, so a lookup whose targets all failed gives them all,
+ * and one that answers (cay__dns_target_answered()) is forgotten.
  */
 #ifndef CAY_TRANSPORT_DNS_H
 #define CAY_TRANSPORT_DNS_H
@@ -46,6 +56,9 @@ typedef struct cay__dns_opts {
                                Cay can send to */
   unsigned cache_entries;   /* answers kept (dns_cache.h), 0 = no cache */
   unsigned cache_max_ttl_s; /* the longest an answer is kept, 0 = 3600 */
+  unsigned failed_target_s; /* how long an address reported by
+                               cay__dns_target_failed() goes last, 0 = no
+                               such memory */
   cay_stats_t *stats;       /* where dns_lookups and dns_cache_hits are counted
                                (the shard's; borrowed, outlives the resolver),
                                or NULL */
@@ -60,6 +73,8 @@ typedef struct cay__dns_query {
 } cay__dns_query_t;
 
 #define CAY__DNS_MAX_TARGETS 8
+/* The most addresses cay__dns_target_failed() keeps. */
+#define CAY__DNS_FAILED_MAX 1024
 
 /** One place to send to, in the order to try (RFC 3263 section 4.3). */
 typedef struct cay__dns_target {
@@ -100,6 +115,29 @@ int cay__dns_create(cay__dns_t **out, uv_loop_t *loop, const cay__dns_opts_t *o,
  */
 int cay__dns_locate(cay__dns_t *d, const cay__dns_query_t *q, cay__dns_cb cb,
                     void *arg, uint64_t id);
+
+/**
+ * Remember that @p addr (IP and port, whatever the transport) did not
+ * answer a request the caller sent to a target this resolver gave: the
+ * transport failed (connection refused or timed out) or no response came
+ * (timer B or F, RFC 3261 section 17.1). For the next
+ * cay__dns_opts_t.failed_target_s seconds (from now, each time it is
+ * reported) lookups give it after the targets not reported (RFC 3263
+ * section 4.3). At most CAY__DNS_FAILED_MAX addresses are kept; the one
+ * reported longest ago goes first.
+ * @return 1 it was not remembered before (the caller may log it), 0 it
+ *         was (its time starts again), or no memory (failed_target_s is
+ *         0, or out of memory: forgetting only loses an ordering hint).
+ * @thread the loop's
+ */
+int cay__dns_target_failed(cay__dns_t *d, const cay__addr_t *addr);
+
+/**
+ * @p addr answered (any response): forget that it failed.
+ * @return 1 it was remembered as failed, 0 it was not.
+ * @thread the loop's
+ */
+int cay__dns_target_answered(cay__dns_t *d, const cay__addr_t *addr);
 
 /** Queries asked and not answered yet. */
 unsigned cay__dns_pending(const cay__dns_t *d);

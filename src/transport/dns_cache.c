@@ -183,6 +183,19 @@ cay__dns_cache_get(cay__dns_cache_t *c, int type, const char *name,
   return 1;
 }
 
+int
+cay__dns_cache_remove(cay__dns_cache_t *c, int type, const char *name)
+{
+  char low[NAME_MAX_BYTES + 1];
+  uint64_t h;
+  entry_t *e;
+
+  if (key(type, name, low, &h) == 0 || (e = find(c, type, low, h)) == NULL)
+    return 0;
+  drop(c, e);
+  return 1;
+}
+
 unsigned
 cay__dns_cache_count(const cay__dns_cache_t *c)
 {

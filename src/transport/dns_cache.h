@@ -63,6 +63,12 @@ int cay__dns_cache_put(cay__dns_cache_t *c, int type, const char *name,
 int cay__dns_cache_get(cay__dns_cache_t *c, int type, const char *name,
                        uint64_t now_ms, int *status, void *data, size_t *len);
 
+/**
+ * Drop the entry of (@p type, @p name), expired or not.
+ * @return 1 there was one, 0 there was none.
+ */
+int cay__dns_cache_remove(cay__dns_cache_t *c, int type, const char *name);
+
 /** Entries held now (expired ones included until looked up or evicted). */
 unsigned cay__dns_cache_count(const cay__dns_cache_t *c);
 

@@ -77,9 +77,11 @@ struct cay__dns {
   dns_q_t *queries;
   dns_ask_t *asks; /* in c-ares now */
   unsigned pending;
-  cay__rand_t rand;        /* RFC 2782 weighted order */
-  cay__dns_cache_t *cache; /* NULL: no cache */
-  cay_stats_t *stats;      /* the shard's, or own */
+  cay__rand_t rand;         /* RFC 2782 weighted order */
+  cay__dns_cache_t *cache;  /* NULL: no cache */
+  cay__dns_cache_t *failed; /* dns_failed.c; NULL: no memory */
+  unsigned failed_target_s;
+  cay_stats_t *stats; /* the shard's, or own */
   cay_stats_t own;
   int closing;
   int depth; /* inside ares_process_fd(): a close waits for its end */
@@ -87,6 +89,12 @@ struct cay__dns {
   void (*closed_cb)(void *arg);
   void *closed_arg;
 };
+
+/* -- dns_failed.c ---------------------------------------------------------- */
+
+/** Put the @p n targets @p t that cay__dns_target_failed() reported last,
+ * keeping the order among the others and among them. */
+void cay__dns_order_failed(cay__dns_t *d, cay__dns_target_t *t, size_t n);
 
 /* -- dns.c ----------------------------------------------------------------- */
 

@@ -360,9 +360,12 @@ cay_b2bua_test(b2bua_dns_timeout 60
   -- -m 10 -r 10)
 
 # RFC 3263 section 4.3: the first SRV target (priority 10) refuses TCP
-# connections, so each B leg's INVITE fails there (503 inside Cay) and a
-# new INVITE goes to the next target (priority 20), the callee: every
-# call completes, and the log says so.
+# connections, so the first B leg's INVITE fails there (503 inside Cay)
+# and a new INVITE goes to the next target (priority 20), the callee:
+# every call completes, and the log says so. The shard then remembers the
+# refusing target (dns.failed_target_s, default 60 s) and gives it last,
+# so most of the 50 calls go to the callee at once (without that memory,
+# all 50 would fail over).
 cay_b2bua_test(b2bua_dns_srv_failover_tcp 60
   --cay-tcp --callee-tcp
   --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
@@ -377,10 +380,36 @@ cay_b2bua_test(b2bua_dns_srv_failover_tcp 60
   --expect byes_sent=50 --expect dialogs_live=0 --expect txns_live=0
   --callee-count BYE_Recv=50
   --expect-log "ended with 503: trying the next target DNS found, 127\\.0\\.0\\.1:[0-9]+ over TCP"
+  --expect-log "127\\.0\\.0\\.1:[0-9]+ did not answer \\(503\\)"
+  --expect-log-count "<=10" "trying the next target DNS found"
   --expect-dns-query "SRV _sip._tcp.callee.cay.test"
   --expect-no-dns-query "SRV _sip._udp.callee.cay.test"
   --expect-no-dns-query "NAPTR"
   -- -m 50 -r 50)
+
+# The same over UDP, where a target that does not answer costs a call
+# timer B (64*T1: 3.2 s with t1_ms 50) before the next target: the calls
+# placed before the first timer B fired (about 7 of 16 at 2 calls/s) fail
+# over after it; the shard then tries the silent target last, so the
+# calls after it go to the callee at once. Without that memory all 16
+# would fail over.
+cay_b2bua_test(b2bua_dns_srv_failover_udp 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --target "sip:\${ruri_user}@callee.cay.test"
+  --dns-record "SRV _sip._udp.callee.cay.test 10 5 @DEAD_PORT@ dead.cay.test"
+  --dns-record "SRV _sip._udp.callee.cay.test 20 5 @CALLEE_PORT@ uas.cay.test"
+  --dns-record "A dead.cay.test 127.0.0.1"
+  --dns-record "A uas.cay.test 127.0.0.1"
+  --config-extra "timers: { t1_ms: 50 }"
+  --sipp-timeout 40
+  --expect calls_in=16 --expect calls_out_answered=16
+  --expect calls_out_failed=0
+  --expect byes_sent=16 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=16
+  --expect-log "127\\.0\\.0\\.1:[0-9]+ did not answer \\(408\\)"
+  --expect-log-count ">=1" "ended with 408: trying the next target DNS found, 127\\.0\\.0\\.1:[0-9]+ over UDP"
+  --expect-log-count "<=12" "trying the next target DNS found"
+  -- -m 16 -r 2)
 
 # RFC 3263 section 4.1: no port and no transport in the target, and
 # callee.cay.test has a NAPTR record "S" "SIP+D2T" to

@@ -310,6 +310,11 @@ def parse_expect(spec):
     return m.group(1), m.group(2), int(m.group(3))
 
 
+def check_op(op, got, want):
+    """Whether `got OP want` holds, for an OP parse_expect() gave."""
+    return _OPS[op](got, want)
+
+
 def check_expectations(summary, specs):
     """Return a list of failed-expectation messages (empty = all hold)."""
     failures = []

@@ -26,7 +26,7 @@ Steps:
  5. Judge: caller exit code 0, no failed calls, -m successful calls;
     callee exit code 0, no failed calls, --callee-calls (default -m)
     successful calls; cay exit code 0, every --expect on its summary and
-    every --expect-log on its log; every --caller-count / --callee-count
+    every --expect-log and --expect-log-count on its log; every --caller-count / --callee-count
     on SIPp's per-message counts; every --expect-dns-query,
     --expect-no-dns-query and --expect-dns-order on the fake DNS server's
     counts.
@@ -166,6 +166,10 @@ def parse_args(argv):
     p.add_argument("--expect-log", action="append", default=[],
                    help="a regular expression some line of cay's log must "
                         "match")
+    p.add_argument("--expect-log-count", action="append", nargs=2,
+                   default=[], metavar=("OPN", "REGEX"),
+                   help="how many lines of cay's log match REGEX, e.g. "
+                        "'<=10' 'trying the next target'")
     p.add_argument("--caller-count", action="append", default=[],
                    help="check on the caller's message counts, e.g. "
                         "BYE_Recv>=1")
@@ -434,14 +438,23 @@ def counts_text(counts, specs):
     return " " + " ".join("%s=%s" % (k, counts.get(k)) for k in keys)
 
 
-def log_problems(path, patterns):
-    """One problem per --expect-log pattern no line of cay's log matches."""
-    if not patterns:
+def log_problems(path, patterns, counts=()):
+    """One problem per --expect-log pattern no line of cay's log matches,
+    and per --expect-log-count ("OPN", REGEX) whose count of matching
+    lines is not OP N."""
+    if not patterns and not counts:
         return []
     with open(path, encoding="latin-1") as f:
         lines = f.read().splitlines()
-    return ["cay log: no line matches %r" % pat for pat in patterns
-            if not any(re.search(pat, ln) for ln in lines)]
+    problems = ["cay log: no line matches %r" % pat for pat in patterns
+                if not any(re.search(pat, ln) for ln in lines)]
+    for spec, pat in counts:
+        _, op, want = cayrun.parse_expect("lines" + spec)
+        got = sum(1 for ln in lines if re.search(pat, ln))
+        if not cayrun.check_op(op, got, want):
+            problems.append("cay log: %d lines match %r, wanted %s%d"
+                            % (got, pat, op, want))
+    return problems
 
 
 class Outcome:
@@ -553,7 +566,8 @@ def run_case_dns(args, out):
         out.blackhole.close()
     out.summary = result.summary
     out.problems += result.problems(args.expect, (), args.shards)
-    out.problems += log_problems(cay.stderr_path, args.expect_log)
+    out.problems += log_problems(cay.stderr_path, args.expect_log,
+                                 args.expect_log_count)
 
     # SIGUSR1: the callee finishes its calls (timewait included) and
     # dumps its counters.

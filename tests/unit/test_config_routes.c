@@ -215,6 +215,7 @@ START_TEST(load_3263_dns_servers_and_timeout)
   ck_assert_uint_eq(defaults.dns_timeout_ms, 2000);
   ck_assert_uint_eq(defaults.dns_cache_entries, 1024);
   ck_assert_uint_eq(defaults.dns_cache_max_ttl_s, 3600);
+  ck_assert_uint_eq(defaults.dns_failed_target_s, 60);
   ck_assert_int_eq(cay_config_load(&cfg, DATA "dns_good.yaml", err, sizeof err),
                    0);
   ck_assert_uint_eq(cfg.n_dns_servers, 3);
@@ -224,6 +225,7 @@ START_TEST(load_3263_dns_servers_and_timeout)
   ck_assert_uint_eq(cfg.dns_timeout_ms, 750);
   ck_assert_uint_eq(cfg.dns_cache_entries, 10);
   ck_assert_uint_eq(cfg.dns_cache_max_ttl_s, 60);
+  ck_assert_uint_eq(cfg.dns_failed_target_s, 0); /* no memory */
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
 }
 END_TEST
@@ -239,6 +241,9 @@ START_TEST(load_bad_3263_dns)
   expect_bad("dns_bad_cache.yaml",
              "2:18: dns.cache_entries: expected an integer from 0 to "
              "1000000, got '2000000'");
+  expect_bad("dns_bad_failed.yaml",
+             "2:20: dns.failed_target_s: expected an integer from 0 to "
+             "86400, got '90000'");
   ck_assert_int_eq(
       cay_config_load(&cfg, DATA "dns_too_many.yaml", err, sizeof err),
       CAY_ECONFIG);
@@ -271,6 +276,12 @@ START_TEST(check_3263_dns)
   cfg.dns_cache_max_ttl_s = 0;
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
   ck_assert_str_eq(err, "dns.cache_max_ttl_s (0) must be 1 to 604800");
+  cfg.dns_cache_max_ttl_s = 1;
+  cfg.dns_failed_target_s = 86401;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "dns.failed_target_s (86401) must be 0 to 86400");
+  cfg.dns_failed_target_s = 86400;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
 }
 END_TEST
 

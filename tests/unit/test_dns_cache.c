@@ -321,26 +321,6 @@ cached(unsigned entries, unsigned max_ttl_s)
   return dns_open_cached(AF_INET, 300, entries, max_ttl_s, &counted);
 }
 
-static void
-on_wait(uv_timer_t *t)
-{
-  ++*(int *)t->data;
-}
-
-static void
-wait_ms(unsigned ms)
-{
-  uv_timer_t t;
-  int done = 0;
-
-  uv_timer_init(&loop, &t);
-  t.data = &done;
-  uv_timer_start(&t, on_wait, ms, 0);
-  RUN_UNTIL(done, ms + WAIT_MS);
-  uv_close((uv_handle_t *)&t, NULL);
-  uv_run(&loop, UV_RUN_NOWAIT);
-}
-
 START_TEST(dns_cache_second_lookup_asks_no_server)
 {
   /* NAPTR (none), SRV, the target's A: three questions, then the same

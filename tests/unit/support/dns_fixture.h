@@ -470,6 +470,20 @@ on_closed(void *arg)
   ++*(int *)arg;
 }
 
+/* A resolver asking the fake server (@p o's servers are set to it). */
+static inline cay__dns_t *
+dns_open_with(cay__dns_opts_t o)
+{
+  cay__dns_t *d = NULL;
+  char err[256] = "";
+
+  o.servers = fake.servers;
+  ck_assert_msg(cay__dns_create(&d, &loop, &o, err, sizeof err) == 0, "%s",
+                err);
+  ck_assert_ptr_nonnull(d);
+  return d;
+}
+
 /* A resolver asking the fake server, keeping up to @p cache_entries
  * answers (0: no cache) for at most @p max_ttl_s, counting its lookups
  * in @p stats (may be NULL). */
@@ -477,20 +491,12 @@ static inline cay__dns_t *
 dns_open_cached(int family, unsigned timeout_ms, unsigned cache_entries,
                 unsigned max_ttl_s, cay_stats_t *stats)
 {
-  cay__dns_opts_t o = { .servers = fake.servers,
-                        .timeout_ms = timeout_ms,
-                        .tries = 1,
-                        .family = family,
-                        .cache_entries = cache_entries,
-                        .cache_max_ttl_s = max_ttl_s,
-                        .stats = stats };
-  cay__dns_t *d = NULL;
-  char err[256] = "";
-
-  ck_assert_msg(cay__dns_create(&d, &loop, &o, err, sizeof err) == 0, "%s",
-                err);
-  ck_assert_ptr_nonnull(d);
-  return d;
+  return dns_open_with((cay__dns_opts_t){ .timeout_ms = timeout_ms,
+                                          .tries = 1,
+                                          .family = family,
+                                          .cache_entries = cache_entries,
+                                          .cache_max_ttl_s = max_ttl_s,
+                                          .stats = stats });
 }
 
 static inline cay__dns_t *
@@ -534,6 +540,27 @@ resolve(cay__dns_t *d, const char *host, unsigned port, int proto, int sips,
   ck_assert_int_eq(a->calls, 1);
   ck_assert_int_eq(a->inside, 0);
   ck_assert_uint_eq(a->id, 42);
+}
+
+static inline void
+on_wait(uv_timer_t *t)
+{
+  ++*(int *)t->data;
+}
+
+/* Run the loop for @p ms (the resolver's clock, uv_now(), moves on). */
+static inline void
+wait_ms(unsigned ms)
+{
+  uv_timer_t t;
+  int done = 0;
+
+  uv_timer_init(&loop, &t);
+  t.data = &done;
+  uv_timer_start(&t, on_wait, ms, 0);
+  RUN_UNTIL(done, ms + WAIT_MS);
+  uv_close((uv_handle_t *)&t, NULL);
+  uv_run(&loop, UV_RUN_NOWAIT);
 }
 
 static inline void

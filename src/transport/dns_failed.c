@@ -1,0 +1,77 @@
+/* The resolver's memory of targets that did not answer (dns.h,
+ * cay__dns_target_failed()): their addresses kept in a second cache
+ * (dns_cache.h, an entry without data per address, for failed_target_s),
+ * and each lookup's targets ordered by it before they are given out. */
+#include <string.h>
+
+#include "transport/dns_int.h"
+
+#define FAILED 0x20000 /* the memory's one key type */
+
+/* "IP:PORT", the memory's key of @p addr. @return 0, or -1 (cannot be). */
+static int
+failed_key(const cay__addr_t *addr, char *buf, size_t size)
+{
+  return cay__addr_format(addr, buf, size) == 0 ? 0 : -1;
+}
+
+static int
+is_failed(cay__dns_t *d, const cay__addr_t *addr)
+{
+  unsigned char none[CAY__DNS_CACHE_MAX_DATA];
+  char name[64];
+  size_t len;
+  int status;
+
+  return failed_key(addr, name, sizeof name) == 0
+         && cay__dns_cache_get(d->failed, FAILED, name, uv_now(d->loop),
+                               &status, none, &len)
+                == 1;
+}
+
+int
+cay__dns_target_failed(cay__dns_t *d, const cay__addr_t *addr)
+{
+  char name[64];
+  int known;
+
+  if (d->failed == NULL || failed_key(addr, name, sizeof name) != 0)
+    return 0;
+  known = is_failed(d, addr);
+  if (cay__dns_cache_put(d->failed, FAILED, name, 0, NULL, 0,
+                         d->failed_target_s, uv_now(d->loop))
+      != 1)
+    return 0;
+  return !known;
+}
+
+int
+cay__dns_target_answered(cay__dns_t *d, const cay__addr_t *addr)
+{
+  char name[64];
+
+  if (d->failed == NULL || cay__dns_cache_count(d->failed) == 0
+      || failed_key(addr, name, sizeof name) != 0)
+    return 0;
+  return cay__dns_cache_remove(d->failed, FAILED, name);
+}
+
+void
+cay__dns_order_failed(cay__dns_t *d, cay__dns_target_t *t, size_t n)
+{
+  cay__dns_target_t later[CAY__DNS_MAX_TARGETS];
+  size_t kept = 0, moved = 0;
+
+  if (d->failed == NULL || n < 2 || n > CAY__DNS_MAX_TARGETS
+      || cay__dns_cache_count(d->failed) == 0)
+    return;
+  /* A stable partition: the others in their order, then the failed ones
+   * in theirs. */
+  for (size_t i = 0; i < n; i++) {
+    if (is_failed(d, &t[i].addr))
+      later[moved++] = t[i];
+    else
+      t[kept++] = t[i];
+  }
+  memcpy(t + kept, later, moved * sizeof *t);
+}
