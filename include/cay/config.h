@@ -184,8 +184,10 @@ typedef struct cay_config {
   unsigned dns_failed_target_s; /* a target DNS found that did not answer
                                    (transport error, timer B) is tried last
                                    by each shard's later calls for this
-                                   long (RFC 3263 section 4.3); default
-                                   60, 0 = no memory, at most 86400 */
+                                   long (RFC 3263 section 4.3), one that
+                                   answered 503 with Retry-After for that
+                                   long if shorter; default 60, 0 = no
+                                   memory, at most 86400 */
   /* RFC 4028 session timers. Cay honours a peer's Session-Expires in any
    * case; it asks for one in the INVITEs it sends when expires_s > 0. */
   unsigned session_expires_s; /* interval asked for, default 1800, 0 = off */

@@ -115,7 +115,7 @@ cay__uac_next_target(cay__session_t *s, int status)
 }
 
 void
-cay__uac_target_heard(cay__session_t *s, int status, int answered)
+cay__uac_target_heard(cay__session_t *s, int status, const sip_t *sip)
 {
   cay__dns_t *dns = s->ss->dns;
   char where[64] = "";
@@ -123,17 +123,28 @@ cay__uac_target_heard(cay__session_t *s, int status, int answered)
   if (!s->located || dns == NULL)
     return;
   (void)cay__addr_format(&s->peer.addr, where, sizeof where);
-  if (answered) {
-    if (cay__dns_target_answered(dns, &s->peer.addr))
+  if (sip == NULL) {
+    if ((status == 408 || status == 503)
+        && cay__dns_target_failed(dns, &s->peer.addr, 0))
       CAY_INFO(SHARD_NO(s->ss),
-               "session %s: %s answers again; calls no longer try it last",
-               s->call_id, where);
-  } else if ((status == 408 || status == 503)
-             && cay__dns_target_failed(dns, &s->peer.addr)) {
+               "session %s: %s did not answer (%d): calls try it last "
+               "among the targets DNS finds for dns.failed_target_s",
+               s->call_id, where, status);
+  } else if (status == 503 && sip->sip_retry_after
+             && sip->sip_retry_after->af_delta > 0) {
+    /* RFC 3261 section 21.5.4: unavailable for that long. */
+    unsigned delta = (unsigned)sip->sip_retry_after->af_delta;
+
+    if (cay__dns_target_failed(dns, &s->peer.addr, delta))
+      CAY_INFO(SHARD_NO(s->ss),
+               "session %s: %s answered 503 with Retry-After: %u: calls "
+               "try it last among the targets DNS finds for that long (at "
+               "most dns.failed_target_s)",
+               s->call_id, where, delta);
+  } else if (cay__dns_target_answered(dns, &s->peer.addr)) {
     CAY_INFO(SHARD_NO(s->ss),
-             "session %s: %s did not answer (%d): calls try it last among "
-             "the targets DNS finds for dns.failed_target_s",
-             s->call_id, where, status);
+             "session %s: %s answers again; calls no longer try it last",
+             s->call_id, where);
   }
 }
 

@@ -239,10 +239,12 @@ void cay__uac_located(cay__session_t *s, const struct cay__dns_target *t,
 int cay__uac_next_target(cay__session_t *s, int status);
 
 /* The first response of the INVITE to the hop DNS found for @p s (no-op
- * for an IP literal): from the target (@p answered), or made inside Cay
- * (a 408 of timer B, a 503 of a transport error), which the resolver
- * remembers to try that target last for dns.failed_target_s. */
-void cay__uac_target_heard(cay__session_t *s, int status, int answered);
+ * for an IP literal): @p sip from the target, or NULL when made inside
+ * Cay (a 408 of timer B, a 503 of a transport error). The resolver then
+ * gives that target last to later lookups for dns.failed_target_s, and
+ * for the seconds of a 503's Retry-After (RFC 3261 section 21.5.4); any
+ * other answer makes it forget the target. */
+void cay__uac_target_heard(cay__session_t *s, int status, const sip_t *sip);
 
 /* Forget the targets left (the call was answered or ended). */
 void cay__uac_targets_free(cay__session_t *s);

@@ -485,7 +485,7 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
     if (t)
       s->peer.proto = cay__txn_peer(t)->proto;
     if (s->state == CAY__SESSION_CALLING)
-      cay__uac_target_heard(s, status, msg != NULL);
+      cay__uac_target_heard(s, status, sip);
   }
   if (status < 200) {
     /* 12.1.2: a provisional with a To tag makes an early dialog. */

@@ -29,7 +29,9 @@
  * with cay__dns_target_failed() (no answer at all: a transport error,
  * timer B or F), and puts them last in the targets of every lookup
  * meanwhile, keeping the order among the others: a call no longer waits
- * 32 s of timer B for each target it could have known was down. They are
+ * 32 s of timer B for each target it could have known was down. A 503
+ * with Retry-After counts the same for its seconds (at most
+ * failed_target_s). They are
  * still tried, last, so a lookup whose targets all failed gives them all,
  * and one that answers (cay__dns_target_answered()) is forgotten.
  */
@@ -120,17 +122,19 @@ int cay__dns_locate(cay__dns_t *d, const cay__dns_query_t *q, cay__dns_cb cb,
  * Remember that @p addr (IP and port, whatever the transport) did not
  * answer a request the caller sent to a target this resolver gave: the
  * transport failed (connection refused or timed out) or no response came
- * (timer B or F, RFC 3261 section 17.1). For the next
- * cay__dns_opts_t.failed_target_s seconds (from now, each time it is
- * reported) lookups give it after the targets not reported (RFC 3263
- * section 4.3). At most CAY__DNS_FAILED_MAX addresses are kept; the one
- * reported longest ago goes first.
+ * (timer B or F, RFC 3261 section 17.1); or that it answered 503 with
+ * Retry-After (RFC 3261 section 21.5.4), @p for_s its seconds. For the
+ * next cay__dns_opts_t.failed_target_s seconds (@p for_s, when not 0 and
+ * shorter; from now, each time it is reported) lookups give it after the
+ * targets not reported (RFC 3263 section 4.3). At most CAY__DNS_FAILED_MAX
+ * addresses are kept; the one reported longest ago goes first.
  * @return 1 it was not remembered before (the caller may log it), 0 it
  *         was (its time starts again), or no memory (failed_target_s is
  *         0, or out of memory: forgetting only loses an ordering hint).
  * @thread the loop's
  */
-int cay__dns_target_failed(cay__dns_t *d, const cay__addr_t *addr);
+int cay__dns_target_failed(cay__dns_t *d, const cay__addr_t *addr,
+                           unsigned for_s);
 
 /**
  * @p addr answered (any response): forget that it failed.

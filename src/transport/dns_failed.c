@@ -30,16 +30,18 @@ is_failed(cay__dns_t *d, const cay__addr_t *addr)
 }
 
 int
-cay__dns_target_failed(cay__dns_t *d, const cay__addr_t *addr)
+cay__dns_target_failed(cay__dns_t *d, const cay__addr_t *addr, unsigned for_s)
 {
   char name[64];
   int known;
 
   if (d->failed == NULL || failed_key(addr, name, sizeof name) != 0)
     return 0;
+  if (for_s == 0 || for_s > d->failed_target_s)
+    for_s = d->failed_target_s;
   known = is_failed(d, addr);
-  if (cay__dns_cache_put(d->failed, FAILED, name, 0, NULL, 0,
-                         d->failed_target_s, uv_now(d->loop))
+  if (cay__dns_cache_put(d->failed, FAILED, name, 0, NULL, 0, for_s,
+                         uv_now(d->loop))
       != 1)
     return 0;
   return !known;

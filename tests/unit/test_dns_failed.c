@@ -4,7 +4,8 @@
  * section 4.3), against the fake DNS server of support/dns_fixture.h: a
  * reported address goes last in later lookups, keeping the order among
  * the others and among the reported ones; one that answers is forgotten;
- * the memory's key is IP and port; it expires after failed_target_s; it
+ * the memory's key is IP and port; it expires after failed_target_s, or
+ * a shorter Retry-After of a 503 (RFC 3261 section 21.5.4); it
  * is bounded (CAY__DNS_FAILED_MAX, the one reported longest ago goes);
  * failed_target_s 0 keeps nothing; out of memory loses only the hint.
  */
@@ -72,10 +73,10 @@ START_TEST(dns_4_3_failed_target_goes_last_others_keep_their_order)
 
   three_targets();
   order_is(d, A_, B_, C_);
-  ck_assert_int_eq(cay__dns_target_failed(d, &a), 1); /* new: log it */
-  ck_assert_int_eq(cay__dns_target_failed(d, &a), 0); /* known */
+  ck_assert_int_eq(cay__dns_target_failed(d, &a, 0), 1); /* new: log it */
+  ck_assert_int_eq(cay__dns_target_failed(d, &a, 0), 0); /* known */
   order_is(d, B_, C_, A_); /* b shares a's IP: its port differs */
-  ck_assert_int_eq(cay__dns_target_failed(d, &c), 1);
+  ck_assert_int_eq(cay__dns_target_failed(d, &c, 0), 1);
   order_is(d, B_, A_, C_); /* the failed ones in DNS's order */
   dns_close(d);
 }
@@ -88,9 +89,9 @@ START_TEST(dns_4_3_all_failed_keep_the_dns_order)
               c = addr_of("192.0.2.30", 5066);
 
   three_targets();
-  ck_assert_int_eq(cay__dns_target_failed(d, &c), 1);
-  ck_assert_int_eq(cay__dns_target_failed(d, &b), 1);
-  ck_assert_int_eq(cay__dns_target_failed(d, &a), 1);
+  ck_assert_int_eq(cay__dns_target_failed(d, &c, 0), 1);
+  ck_assert_int_eq(cay__dns_target_failed(d, &b, 0), 1);
+  ck_assert_int_eq(cay__dns_target_failed(d, &a, 0), 1);
   order_is(d, A_, B_, C_); /* still all tried */
   dns_close(d);
 }
@@ -103,28 +104,48 @@ START_TEST(dns_4_3_target_that_answers_is_forgotten)
 
   three_targets();
   ck_assert_int_eq(cay__dns_target_answered(d, &a), 0); /* nothing known */
-  ck_assert_int_eq(cay__dns_target_failed(d, &a), 1);
+  ck_assert_int_eq(cay__dns_target_failed(d, &a, 0), 1);
   ck_assert_int_eq(cay__dns_target_answered(d, &b), 0); /* another port */
   order_is(d, B_, C_, A_);
   ck_assert_int_eq(cay__dns_target_answered(d, &a), 1);
   ck_assert_int_eq(cay__dns_target_answered(d, &a), 0);
   order_is(d, A_, B_, C_);
-  ck_assert_int_eq(cay__dns_target_failed(d, &a), 1); /* new again */
+  ck_assert_int_eq(cay__dns_target_failed(d, &a, 0), 1); /* new again */
   dns_close(d);
 }
 END_TEST
 
 START_TEST(dns_4_3_failed_target_expires_after_failed_target_s)
 {
+  /* failed_target_s 1: a report for 0 (no answer) or for a longer
+   * Retry-After lasts 1 s. */
   cay__dns_t *d = open_failed(1);
-  cay__addr_t a = addr_of("192.0.2.10", 5062);
+  cay__addr_t a = addr_of("192.0.2.10", 5062), c = addr_of("192.0.2.30", 5066);
 
   three_targets();
-  ck_assert_int_eq(cay__dns_target_failed(d, &a), 1);
-  order_is(d, B_, C_, A_);
+  ck_assert_int_eq(cay__dns_target_failed(d, &a, 0), 1);
+  ck_assert_int_eq(cay__dns_target_failed(d, &c, 100), 1);
+  order_is(d, B_, A_, C_);
   wait_ms(1100);
   order_is(d, A_, B_, C_);
-  ck_assert_int_eq(cay__dns_target_failed(d, &a), 1); /* new again */
+  ck_assert_int_eq(cay__dns_target_failed(d, &a, 0), 1); /* new again */
+  dns_close(d);
+}
+END_TEST
+
+START_TEST(dns_4_3_retry_after_shorter_than_failed_target_s)
+{
+  /* RFC 3261 section 21.5.4: a 503 with Retry-After: 1 puts the target
+   * last for 1 s, not failed_target_s (60). */
+  cay__dns_t *d = open_failed(60);
+  cay__addr_t a = addr_of("192.0.2.10", 5062), b = addr_of("192.0.2.10", 5064);
+
+  three_targets();
+  ck_assert_int_eq(cay__dns_target_failed(d, &a, 1), 1);
+  ck_assert_int_eq(cay__dns_target_failed(d, &b, 0), 1);
+  order_is(d, C_, A_, B_);
+  wait_ms(1100);
+  order_is(d, A_, C_, B_); /* b still: 60 s */
   dns_close(d);
 }
 END_TEST
@@ -135,15 +156,15 @@ START_TEST(dns_4_3_memory_bounded_oldest_report_goes)
   cay__addr_t a = addr_of("192.0.2.10", 5062), b = addr_of("192.0.2.10", 5064);
 
   three_targets();
-  ck_assert_int_eq(cay__dns_target_failed(d, &a), 1);
-  ck_assert_int_eq(cay__dns_target_failed(d, &b), 1);
+  ck_assert_int_eq(cay__dns_target_failed(d, &a, 0), 1);
+  ck_assert_int_eq(cay__dns_target_failed(d, &b, 0), 1);
   order_is(d, C_, A_, B_);
   /* a is reported again (its time starts anew), then as many others as
    * push b, the one reported longest ago, out. */
-  ck_assert_int_eq(cay__dns_target_failed(d, &a), 0);
+  ck_assert_int_eq(cay__dns_target_failed(d, &a, 0), 0);
   for (unsigned i = 0; i < CAY__DNS_FAILED_MAX - 1; i++) {
     cay__addr_t x = addr_of("198.51.100.1", 1000 + i);
-    ck_assert_int_eq(cay__dns_target_failed(d, &x), 1);
+    ck_assert_int_eq(cay__dns_target_failed(d, &x, 0), 1);
   }
   order_is(d, B_, C_, A_);
   dns_close(d);
@@ -156,7 +177,7 @@ START_TEST(dns_4_3_no_memory_when_failed_target_s_is_0)
   cay__addr_t a = addr_of("192.0.2.10", 5062);
 
   three_targets();
-  ck_assert_int_eq(cay__dns_target_failed(d, &a), 0);
+  ck_assert_int_eq(cay__dns_target_failed(d, &a, 0), 0);
   order_is(d, A_, B_, C_);
   ck_assert_int_eq(cay__dns_target_answered(d, &a), 0);
   dns_close(d);
@@ -171,10 +192,10 @@ START_TEST(dns_4_3_out_of_memory_loses_only_the_hint)
   three_targets();
   order_is(d, A_, B_, C_);
   cay__alloc_fail_nth(1);
-  ck_assert_int_eq(cay__dns_target_failed(d, &a), 0);
+  ck_assert_int_eq(cay__dns_target_failed(d, &a, 0), 0);
   cay__alloc_fail_nth(0);
   order_is(d, A_, B_, C_);
-  ck_assert_int_eq(cay__dns_target_failed(d, &a), 1);
+  ck_assert_int_eq(cay__dns_target_failed(d, &a, 0), 1);
   order_is(d, B_, C_, A_);
   dns_close(d);
 }
@@ -192,6 +213,7 @@ failed_suite(void)
   tcase_add_test(tc, dns_4_3_all_failed_keep_the_dns_order);
   tcase_add_test(tc, dns_4_3_target_that_answers_is_forgotten);
   tcase_add_test(tc, dns_4_3_failed_target_expires_after_failed_target_s);
+  tcase_add_test(tc, dns_4_3_retry_after_shorter_than_failed_target_s);
   tcase_add_test(tc, dns_4_3_memory_bounded_oldest_report_goes);
   tcase_add_test(tc, dns_4_3_no_memory_when_failed_target_s_is_0);
   tcase_add_test(tc, dns_4_3_out_of_memory_loses_only_the_hint);

@@ -77,15 +77,19 @@ run_until(peer_t *p, const unsigned *count, unsigned want)
   ck_assert_msg(done(p, count, want), "nothing happened within %d ms", WAIT_MS);
 }
 
+/* A peer whose session layer has a resolver, which remembers targets
+ * that failed for @p failed_s (0: not at all). */
 static peer_t *
-peer_with_resolver(void)
+peer_with_resolver(unsigned failed_s)
 {
   peer_t *p = peer_new(NULL);
   /* Port 9 (discard) on loopback is closed: a query gets ICMP port
    * unreachable, so a name not in /etc/hosts fails at once. */
-  cay__dns_opts_t o = {
-    .servers = "127.0.0.1:9", .timeout_ms = 300, .tries = 1, .family = AF_INET
-  };
+  cay__dns_opts_t o = { .servers = "127.0.0.1:9",
+                        .timeout_ms = 300,
+                        .tries = 1,
+                        .family = AF_INET,
+                        .failed_target_s = failed_s };
   char err[128];
 
   ck_assert_int_eq(cay__dns_create(&p->ss.dns, &p->loop, &o, err, sizeof err),
@@ -119,7 +123,7 @@ peer_without_resolver(peer_t *p)
 
 START_TEST(locate_3263_invite_goes_to_the_located_hop)
 {
-  peer_t *p = peer_with_resolver();
+  peer_t *p = peer_with_resolver(0);
   record_t r = { 0 };
   cay__session_t *s = NULL;
   msg_t *m;
@@ -152,7 +156,7 @@ END_TEST
  * an IP literal needs no DNS, a name is the one looked up. */
 START_TEST(locate_3263_maddr_is_the_next_hop)
 {
-  peer_t *p = peer_with_resolver();
+  peer_t *p = peer_with_resolver(0);
   record_t r = { 0 };
   cay__session_t *s = NULL;
   char ip[64];
@@ -179,7 +183,7 @@ END_TEST
 
 START_TEST(locate_3263_transport_parameter_is_kept)
 {
-  peer_t *p = peer_with_resolver();
+  peer_t *p = peer_with_resolver(0);
   record_t r = { 0 };
   cay__session_t *s = NULL;
 
@@ -201,7 +205,7 @@ END_TEST
 
 START_TEST(locate_3263_no_target_ends_the_session_with_503)
 {
-  peer_t *p = peer_with_resolver();
+  peer_t *p = peer_with_resolver(0);
   record_t r = { 0 };
   cay__session_t *s = NULL;
 
@@ -225,7 +229,7 @@ END_TEST
 
 START_TEST(locate_3263_hangup_while_locating_sends_nothing)
 {
-  peer_t *p = peer_with_resolver();
+  peer_t *p = peer_with_resolver(0);
   record_t r = { 0 };
   cay__session_t *s = NULL;
 
@@ -288,7 +292,7 @@ expect_sent(peer_t *p, unsigned i, const char *method, unsigned port, int proto,
  * dialog's requests go there. */
 START_TEST(locate_3263_4_3_next_target_after_503_and_timeout)
 {
-  peer_t *p = peer_with_resolver();
+  peer_t *p = peer_with_resolver(0);
   record_t r = { 0 };
   cay__session_t *s = NULL;
   char *b1, *b2;
@@ -325,12 +329,71 @@ START_TEST(locate_3263_4_3_next_target_after_503_and_timeout)
 }
 END_TEST
 
+/* Whether the resolver of @p p remembered 127.0.0.1:@p port as failed
+ * (asking forgets it). */
+static int
+was_failed(peer_t *p, unsigned port)
+{
+  cay__addr_t a;
+
+  ck_assert_int_eq(cay__addr_set(&a, "127.0.0.1", port), 0);
+  return cay__dns_target_answered(p->ss.dns, &a);
+}
+
+/* What the session tells the resolver (section 4.3): the first target
+ * answers 503 with Retry-After (RFC 3261 section 21.5.4), the second
+ * (TCP) not at all (timer B), the third with 200: the first two are
+ * remembered as failed, the third not. Then a target remembered before
+ * answers 503 without Retry-After: an answer, so it is forgotten. */
+START_TEST(locate_3263_4_3_targets_that_failed_are_reported)
+{
+  peer_t *p = peer_with_resolver(60);
+  record_t r = { 0 };
+  cay__session_t *s = NULL;
+  cay__addr_t first;
+
+  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@gw.invalid",
+                                       "<sip:cay@127.0.0.1>", NULL, on_state,
+                                       &r, &s),
+                   0);
+  located(s, 3);
+  peer_respond(p, 0, "503", "x1", "Retry-After: 30\r\n");
+  expect_sent(p, 2, "INVITE", 5072, CAY__TCP, 2);
+  peer_advance(p, 64 * 500); /* timer B of the TCP INVITE */
+  expect_sent(p, 3, "INVITE", 5073, CAY__UDP, 3);
+  peer_respond(p, 3, "200", "x3", "Contact: <sip:svc@127.0.0.1:5073>\r\n");
+  ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_CONFIRMED);
+  ck_assert_int_eq(was_failed(p, 5071), 1);
+  ck_assert_int_eq(was_failed(p, 5072), 1);
+  ck_assert_int_eq(was_failed(p, 5073), 0);
+  ck_assert_int_eq(cay__session_hangup(s), 0);
+  peer_respond(p, p->nsent - 1, "200", NULL, NULL);
+  peer_advance(p, 1);
+
+  peer_clear(p);
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(cay__addr_set(&first, "127.0.0.1", 5071), 0);
+  ck_assert_int_eq(cay__dns_target_failed(p->ss.dns, &first, 0), 1);
+  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@gw.invalid",
+                                       "<sip:cay@127.0.0.1>", NULL, on_state,
+                                       &r, &s),
+                   0);
+  located(s, 1);
+  peer_respond(p, 0, "503", "x1", NULL);
+  peer_advance(p, 1);
+  ck_assert_int_eq(r.statuses[r.n - 1], 503);
+  ck_assert_int_eq(was_failed(p, 5071), 0);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_without_resolver(p);
+}
+END_TEST
+
 /* A hangup before any answer: when the INVITE then fails, no other target
  * is tried (9.1: the caller gave up), and the last target's failure ends
  * the call when there is none left. */
 START_TEST(locate_3263_4_3_no_next_target_after_hangup_or_the_last)
 {
-  peer_t *p = peer_with_resolver();
+  peer_t *p = peer_with_resolver(0);
   record_t r = { 0 };
   cay__session_t *s = NULL;
 
@@ -400,6 +463,7 @@ main(void)
   tcase_add_test(tc, locate_3263_hangup_while_locating_sends_nothing);
   tcase_add_test(tc, locate_3263_4_3_next_target_after_503_and_timeout);
   tcase_add_test(tc, locate_3263_4_3_no_next_target_after_hangup_or_the_last);
+  tcase_add_test(tc, locate_3263_4_3_targets_that_failed_are_reported);
   tcase_add_test(tc, locate_3263_without_resolver_a_name_is_refused);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
