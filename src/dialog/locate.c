@@ -2,9 +2,9 @@
  * host is a name, the shard's resolver (src/transport/dns.h) finds its
  * transport, address and port; the INVITE goes once it answers. A target
  * that does not answer is reported to the resolver, which gives it last
- * to later lookups for a while (section 4.3). Requests
- * later in the dialog go to the remote target (a host name there falls
- * back to where the INVITE went, session.c text_dest()). */
+ * to later lookups for a while (section 4.3). Requests later in the
+ * dialog go to the remote target (a host name there falls back to where
+ * the INVITE went, session.c text_dest()). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -31,9 +31,9 @@
  * meanwhile, keeping the order among the others: a call no longer waits
  * 32 s of timer B for each target it could have known was down. A 503
  * with Retry-After counts the same for its seconds (at most
- * failed_target_s). They are
- * still tried, last, so a lookup whose targets all failed gives them all,
- * and one that answers (cay__dns_target_answered()) is forgotten.
+ * failed_target_s). They are still tried, last, so a lookup whose
+ * targets all failed gives them all, and one that answers
+ * (cay__dns_target_answered()) is forgotten.
  */
 #ifndef CAY_TRANSPORT_DNS_H
 #define CAY_TRANSPORT_DNS_H
