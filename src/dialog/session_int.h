@@ -238,8 +238,9 @@ void cay__uac_located(cay__session_t *s, const struct cay__dns_target *t,
  * 0 when there is none left (the call fails). */
 int cay__uac_next_target(cay__session_t *s, int status);
 
-/* The first response of the INVITE to the hop DNS found for @p s (no-op
- * for an IP literal): @p sip from the target, or NULL when made inside
+/* A response of the INVITE to the hop DNS found for @p s, while no
+ * answer with a tag came (no-op for an IP literal, and called by uac.c
+ * only then): @p sip from the target, or NULL when made inside
  * Cay (a 408 of timer B, a 503 of a transport error). The resolver then
  * gives that target last to later lookups for dns.failed_target_s, and
  * for the seconds of a 503's Retry-After (RFC 3261 section 21.5.4); any

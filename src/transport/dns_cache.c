@@ -177,9 +177,11 @@ cay__dns_cache_get(cay__dns_cache_t *c, int type, const char *name,
   }
   lru_unlink(c, e);
   lru_push(c, e);
-  *status = e->status;
-  memcpy(data, e->data, e->len);
-  *len = e->len;
+  if (data) {
+    *status = e->status;
+    memcpy(data, e->data, e->len);
+    *len = e->len;
+  }
   return 1;
 }
 

@@ -58,6 +58,8 @@ int cay__dns_cache_put(cay__dns_cache_t *c, int type, const char *name,
  * Look (@p type, @p name) up at @p now_ms; an expired entry is dropped.
  * On a hit, @p status gets the entry's status, and @p data (a buffer of
  * CAY__DNS_CACHE_MAX_DATA bytes) a copy of its data; @p len its length.
+ * With @p data NULL, only whether there is one (@p status and @p len are
+ * not touched and may be NULL).
  * @return 1 hit, 0 miss.
  */
 int cay__dns_cache_get(cay__dns_cache_t *c, int type, const char *name,

@@ -8,24 +8,15 @@
 
 #define FAILED 0x20000 /* the memory's one key type */
 
-/* "IP:PORT", the memory's key of @p addr. @return 0, or -1 (cannot be). */
-static int
-failed_key(const cay__addr_t *addr, char *buf, size_t size)
-{
-  return cay__addr_format(addr, buf, size) == 0 ? 0 : -1;
-}
-
+/* Whether @p addr (keyed "IP:PORT") is remembered and not expired. */
 static int
 is_failed(cay__dns_t *d, const cay__addr_t *addr)
 {
-  unsigned char none[CAY__DNS_CACHE_MAX_DATA];
   char name[64];
-  size_t len;
-  int status;
 
-  return failed_key(addr, name, sizeof name) == 0
-         && cay__dns_cache_get(d->failed, FAILED, name, uv_now(d->loop),
-                               &status, none, &len)
+  return cay__addr_format(addr, name, sizeof name) == 0
+         && cay__dns_cache_get(d->failed, FAILED, name, uv_now(d->loop), NULL,
+                               NULL, NULL)
                 == 1;
 }
 
@@ -35,7 +26,7 @@ cay__dns_target_failed(cay__dns_t *d, const cay__addr_t *addr, unsigned for_s)
   char name[64];
   int known;
 
-  if (d->failed == NULL || failed_key(addr, name, sizeof name) != 0)
+  if (d->failed == NULL || cay__addr_format(addr, name, sizeof name) != 0)
     return 0;
   if (for_s == 0 || for_s > d->failed_target_s)
     for_s = d->failed_target_s;
@@ -53,7 +44,7 @@ cay__dns_target_answered(cay__dns_t *d, const cay__addr_t *addr)
   char name[64];
 
   if (d->failed == NULL || cay__dns_cache_count(d->failed) == 0
-      || failed_key(addr, name, sizeof name) != 0)
+      || cay__addr_format(addr, name, sizeof name) != 0)
     return 0;
   return cay__dns_cache_remove(d->failed, FAILED, name);
 }

@@ -132,6 +132,11 @@ START_TEST(cache_keeps_for_ttl_by_type_and_name_without_case)
   ck_assert_int_eq(st, 3);
   ck_assert_str_eq(out, "abc");
   ck_assert_int_eq(hit(c, T_SRV, "EXAMPLE.test", 60999, &st, out), 1);
+  /* Only whether there is one: no buffers. */
+  ck_assert_int_eq(
+      cay__dns_cache_get(c, T_SRV, "example.test", 60999, NULL, NULL, NULL), 1);
+  ck_assert_int_eq(
+      cay__dns_cache_get(c, T_A, "example.test", 60999, NULL, NULL, NULL), 0);
   ck_assert_int_eq(hit(c, T_NAPTR, "example.test", 1000, &st, NULL), 0);
   ck_assert_int_eq(hit(c, T_SRV, "example.tes", 1000, &st, NULL), 0);
   ck_assert_uint_eq(cay__dns_cache_count(c), 1);
