@@ -183,7 +183,7 @@ typedef struct cay_config {
                                    its TTL; default 3600, 1 to 604800 */
   unsigned dns_failed_target_s; /* a target DNS found that did not answer
                                    (transport error, timer B) is tried last
-                                   by each shard's later calls for this
+                                   by every shard's later calls for this
                                    long (RFC 3263 section 4.3), one that
                                    answered 503 with Retry-After for that
                                    long if shorter; default 60, 0 = no

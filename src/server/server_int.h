@@ -15,15 +15,16 @@
 
 /* What shards say to each other (DESIGN.md rule 3). */
 enum {
-  MAIL_RECV = 1,  /* a message read by another shard, for its owner */
-  MAIL_TCP_WRITE, /* bytes for a connection the target shard owns */
-  MAIL_DRAIN,     /* shard 0 -> all: start draining */
-  MAIL_DRAINED,   /* all -> shard 0: my sessions are gone */
-  MAIL_EXIT,      /* shard 0 -> all: stop reading, report, close */
-  MAIL_FINAL,     /* all -> shard 0: my final counters */
-  MAIL_STATS_ASK, /* shard 0 -> 1..N-1: your live counters, please */
-  MAIL_STATS,     /* 1..N-1 -> shard 0: my live counters */
-  MAIL_TCP_FAILED /* a connection to peer failed: your transactions too */
+  MAIL_RECV = 1,   /* a message read by another shard, for its owner */
+  MAIL_TCP_WRITE,  /* bytes for a connection the target shard owns */
+  MAIL_DRAIN,      /* shard 0 -> all: start draining */
+  MAIL_DRAINED,    /* all -> shard 0: my sessions are gone */
+  MAIL_EXIT,       /* shard 0 -> all: stop reading, report, close */
+  MAIL_FINAL,      /* all -> shard 0: my final counters */
+  MAIL_STATS_ASK,  /* shard 0 -> 1..N-1: your live counters, please */
+  MAIL_STATS,      /* 1..N-1 -> shard 0: my live counters */
+  MAIL_TCP_FAILED, /* a connection to peer failed: your transactions too */
+  MAIL_TARGET      /* one -> the others: what its resolver learnt (dns.h) */
 };
 
 typedef struct mail_bytes {
@@ -40,6 +41,13 @@ typedef struct mail_ctl {
   uint64_t seq;      /* MAIL_STATS_ASK, MAIL_STATS: the gather */
   cay_stats_t stats; /* MAIL_FINAL, MAIL_STATS */
 } mail_ctl_t;
+
+typedef struct mail_target {
+  cay__mail_t m;
+  unsigned from;
+  cay__addr_t addr; /* a target that failed or answers again */
+  unsigned for_s;   /* how long it goes last; 0 = it answers again */
+} mail_target_t;
 
 /* One shard: its runtime, SIP layers, mailbox and sockets. */
 typedef struct cay__worker {

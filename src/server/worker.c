@@ -238,6 +238,53 @@ on_tcp_message(cay__tcp_t *tcp, cay_id_t conn, int status, const char *data,
     route(arg, data, len, &src);
 }
 
+/* -- what the resolvers learn -------------------------------------------- */
+
+/* This shard's resolver learnt that @p addr failed (@p for_s > 0) or
+ * answers again (0): the other shards' resolvers learn it too (dns.h),
+ * so a dead target costs the server one timer B, not one per shard. */
+static void
+share_target(void *arg, const cay__addr_t *addr, unsigned for_s)
+{
+  cay__worker_t *w = arg;
+
+  /* Once this shard exits, shard 0 may free the others after our FINAL. */
+  if (w->exiting)
+    return;
+  for (unsigned i = 0; i < w->srv->nshards; i++) {
+    cay__worker_t *to = w->srv->workers[i];
+    mail_target_t *m;
+
+    if (i == w->index || to == NULL)
+      continue;
+    m = cay__malloc(sizeof *m);
+    if (m == NULL) {
+      /* Only an ordering hint is lost: that shard learns it itself. */
+      CAY_WARN(SHARD_NO(w), "no memory to tell shard %u about a target", i);
+      return;
+    }
+    m->m.kind = MAIL_TARGET;
+    m->from = w->index;
+    m->addr = *addr;
+    m->for_s = for_s;
+    if (cay__mailbox_post(&to->mb, &m->m) != 0)
+      cay__free(m); /* that shard has stopped */
+  }
+}
+
+static void
+learn_target(cay__worker_t *w, const mail_target_t *m)
+{
+  char where[64] = "";
+
+  if (w->exiting || w->dns == NULL
+      || !cay__dns_target_learn(w->dns, &m->addr, m->for_s))
+    return;
+  (void)cay__addr_format(&m->addr, where, sizeof where);
+  CAY_DEBUG(SHARD_NO(w), "shard %u says %s %s", m->from, where,
+            m->for_s ? "did not answer: calls try it last" : "answers again");
+}
+
 /* -- mailbox ------------------------------------------------------------- */
 
 static void
@@ -292,6 +339,9 @@ dispatch(cay__mail_t *m, void *arg)
     break;
   case MAIL_STATS:
     cay__server_on_stats(w->srv, c->from, c->seq, &c->stats);
+    break;
+  case MAIL_TARGET:
+    learn_target(w, (const mail_target_t *)m);
     break;
   }
   cay__free(m);
@@ -556,7 +606,9 @@ dns_create(cay__worker_t *w)
                         .cache_entries = c->dns_cache_entries,
                         .cache_max_ttl_s = c->dns_cache_max_ttl_s,
                         .failed_target_s = c->dns_failed_target_s,
-                        .stats = &w->shard.stats };
+                        .stats = &w->shard.stats,
+                        .share = w->srv->nshards > 1 ? share_target : NULL,
+                        .share_arg = w };
   char csv[CAY_CONFIG_MAX_DNS * 56] = "", msg[256];
   int v4 = 0, v6 = 0, err;
 

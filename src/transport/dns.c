@@ -453,6 +453,8 @@ cay__dns_create(cay__dns_t **out, uv_loop_t *loop, const cay__dns_opts_t *o,
   d->family = o->family;
   d->stats = o->stats ? o->stats : &d->own;
   d->failed_target_s = o->failed_target_s;
+  d->share = o->share;
+  d->share_arg = o->share_arg;
   if ((o->cache_entries
        && cay__dns_cache_create(&d->cache, o->cache_entries,
                                 o->cache_max_ttl_s ? o->cache_max_ttl_s : 3600)

@@ -33,7 +33,10 @@
  * with Retry-After counts the same for its seconds (at most
  * failed_target_s). They are still tried, last, so a lookup whose
  * targets all failed gives them all, and one that answers
- * (cay__dns_target_answered()) is forgotten.
+ * (cay__dns_target_answered()) is forgotten. Each shard has its own
+ * resolver; what one learns reaches the others through
+ * cay__dns_opts_t.share and cay__dns_target_learn(), so a dead target
+ * costs one timer B for the server, not one per shard.
  */
 #ifndef CAY_TRANSPORT_DNS_H
 #define CAY_TRANSPORT_DNS_H
@@ -46,6 +49,17 @@
 #include "transport/addr.h"
 
 typedef struct cay__dns cay__dns_t;
+
+/**
+ * What the resolver learnt from its caller about a target (through
+ * cay__dns_target_failed() or cay__dns_target_answered()), for other
+ * resolvers to learn too (cay__dns_target_learn()): @p addr (borrowed,
+ * valid during the call) goes last for @p for_s seconds, or, when
+ * @p for_s is 0, answers again. Called on the resolver's loop, from
+ * inside the report; it must not call back into this resolver.
+ */
+typedef void (*cay__dns_share_fn)(void *arg, const cay__addr_t *addr,
+                                  unsigned for_s);
 
 /** How the resolver asks. */
 typedef struct cay__dns_opts {
@@ -64,6 +78,8 @@ typedef struct cay__dns_opts {
   cay_stats_t *stats;       /* where dns_lookups and dns_cache_hits are counted
                                (the shard's; borrowed, outlives the resolver),
                                or NULL */
+  cay__dns_share_fn share;  /* told each failed or answering target, or NULL */
+  void *share_arg;
 } cay__dns_opts_t;
 
 /** What a request to a SIP URI needs from it (RFC 3263 section 4). */
@@ -127,7 +143,9 @@ int cay__dns_locate(cay__dns_t *d, const cay__dns_query_t *q, cay__dns_cb cb,
  * next cay__dns_opts_t.failed_target_s seconds (@p for_s, when not 0 and
  * shorter; from now, each time it is reported) lookups give it after the
  * targets not reported (RFC 3263 section 4.3). At most CAY__DNS_FAILED_MAX
- * addresses are kept; the one reported longest ago goes first.
+ * addresses are kept; the one reported longest ago goes first. Then
+ * calls cay__dns_opts_t.share with the seconds kept, also when it was
+ * remembered already (its time started again).
  * @return 1 it was not remembered before (the caller may log it), 0 it
  *         was (its time starts again), or no memory (failed_target_s is
  *         0, or out of memory: forgetting only loses an ordering hint).
@@ -137,11 +155,25 @@ int cay__dns_target_failed(cay__dns_t *d, const cay__addr_t *addr,
                            unsigned for_s);
 
 /**
- * @p addr answered (any response): forget that it failed.
+ * @p addr answered (any response): forget that it failed, and, when it
+ * was remembered, call cay__dns_opts_t.share with 0 seconds.
  * @return 1 it was remembered as failed, 0 it was not.
  * @thread the loop's
  */
 int cay__dns_target_answered(cay__dns_t *d, const cay__addr_t *addr);
+
+/**
+ * What another resolver's cay__dns_opts_t.share told: @p addr failed and
+ * goes last for @p for_s seconds (at most failed_target_s, from now), or
+ * answers again (@p for_s 0). The same as cay__dns_target_failed() and
+ * cay__dns_target_answered(), except that share is not called (news is
+ * not passed on again).
+ * @return 1 what was remembered of @p addr changed (remembered anew, or
+ *         forgotten), 0 it did not (or there is no memory).
+ * @thread the loop's
+ */
+int cay__dns_target_learn(cay__dns_t *d, const cay__addr_t *addr,
+                          unsigned for_s);
 
 /** Queries asked and not answered yet. */
 unsigned cay__dns_pending(const cay__dns_t *d);

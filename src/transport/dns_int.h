@@ -81,6 +81,8 @@ struct cay__dns {
   cay__dns_cache_t *cache;  /* NULL: no cache */
   cay__dns_cache_t *failed; /* dns_failed.c; NULL: no memory */
   unsigned failed_target_s;
+  cay__dns_share_fn share; /* what is learnt there, for other resolvers */
+  void *share_arg;
   cay_stats_t *stats; /* the shard's, or own */
   cay_stats_t own;
   int closing;

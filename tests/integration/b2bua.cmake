@@ -411,6 +411,34 @@ cay_b2bua_test(b2bua_dns_srv_failover_udp 60
   --expect-log-count "<=12" "trying the next target DNS found"
   -- -m 16 -r 2)
 
+# The same at 4 shards, one call every 1.5 s, timer B 640 ms (t1_ms 10):
+# the first call waits for the silent target and fails over; its shard
+# tells the other three (MAIL_TARGET, logged at debug), so no later call
+# fails over, whichever shard owns it. Without the sharing, the first
+# call of each shard would. Label shards: the ThreadSanitizer build runs
+# it too.
+cay_b2bua_test(shards4_b2bua_dns_failed_target_shared 60
+  --shards 4
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --target "sip:\${ruri_user}@callee.cay.test"
+  --dns-record "SRV _sip._udp.callee.cay.test 10 5 @DEAD_PORT@ dead.cay.test"
+  --dns-record "SRV _sip._udp.callee.cay.test 20 5 @CALLEE_PORT@ uas.cay.test"
+  --dns-record "A dead.cay.test 127.0.0.1"
+  --dns-record "A uas.cay.test 127.0.0.1"
+  --config-extra "timers: { t1_ms: 10 }"
+  --log-level debug
+  --sipp-timeout 40
+  --expect calls_in=8 --expect calls_out_answered=8
+  --expect calls_out_failed=0
+  --expect byes_sent=8 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=8
+  --expect-log-count "==1" "127\\.0\\.0\\.1:[0-9]+ did not answer \\(408\\)"
+  --expect-log-count "==3" "shard [0-3] says 127\\.0\\.0\\.1:[0-9]+ did not answer"
+  --expect-log-count "==1" "trying the next target DNS found"
+  -- -m 8 -r 1 -rp 1500)
+set_tests_properties(integration.shards4_b2bua_dns_failed_target_shared
+  PROPERTIES LABELS "integration;shards")
+
 # RFC 3263 section 4.1: no port and no transport in the target, and
 # callee.cay.test has a NAPTR record "S" "SIP+D2T" to
 # "_sip._tcp.callee.cay.test": the SRV there (not "_sip._udp") gives

@@ -7,7 +7,8 @@
  * the memory's key is IP and port; it expires after failed_target_s, or
  * a shorter Retry-After of a 503 (RFC 3261 section 21.5.4); it
  * is bounded (CAY__DNS_FAILED_MAX, the one reported longest ago goes);
- * failed_target_s 0 keeps nothing; out of memory loses only the hint.
+ * failed_target_s 0 keeps nothing; out of memory loses only the hint;
+ * what one resolver learns it shares, and another learns it (shards).
  */
 #include "support/dns_fixture.h"
 #include "support/run.h"
@@ -201,6 +202,96 @@ START_TEST(dns_4_3_out_of_memory_loses_only_the_hint)
 }
 END_TEST
 
+/* What a resolver's share hook was told, in order. */
+struct told {
+  unsigned n;
+  char addr[8][64];
+  unsigned for_s[8];
+};
+
+static void
+on_share(void *arg, const cay__addr_t *addr, unsigned for_s)
+{
+  struct told *t = arg;
+
+  ck_assert_uint_lt(t->n, 8);
+  ck_assert_int_eq(cay__addr_format(addr, t->addr[t->n], 64), 0);
+  t->for_s[t->n++] = for_s;
+}
+
+static cay__dns_t *
+open_sharing(unsigned failed_s, struct told *t)
+{
+  return dns_open_with((cay__dns_opts_t){ .timeout_ms = 300,
+                                          .tries = 1,
+                                          .family = AF_INET,
+                                          .cache_entries = 64,
+                                          .cache_max_ttl_s = 3600,
+                                          .failed_target_s = failed_s,
+                                          .share = on_share,
+                                          .share_arg = t });
+}
+
+static void
+told_is(const struct told *t, unsigned i, const char *addr, unsigned for_s)
+{
+  ck_assert_uint_gt(t->n, i);
+  ck_assert_str_eq(t->addr[i], addr);
+  ck_assert_uint_eq(t->for_s[i], for_s);
+}
+
+/* Two resolvers as two shards: what the first learns from its caller it
+ * shares (each report, with the seconds kept; an answer only from a
+ * remembered target); the second learns it without sharing it again. */
+START_TEST(dns_4_3_what_one_resolver_learns_another_learns)
+{
+  struct told t1 = { 0 }, t2 = { 0 };
+  cay__dns_t *d1 = open_sharing(60, &t1), *d2 = open_sharing(60, &t2);
+  cay__addr_t a = addr_of("192.0.2.10", 5062), b = addr_of("192.0.2.10", 5064),
+              c = addr_of("192.0.2.30", 5066);
+
+  three_targets();
+  ck_assert_int_eq(cay__dns_target_failed(d1, &a, 0), 1);
+  told_is(&t1, 0, A_, 60);
+  ck_assert_int_eq(cay__dns_target_learn(d2, &a, t1.for_s[0]), 1);
+  ck_assert_int_eq(cay__dns_target_learn(d2, &a, t1.for_s[0]), 0); /* known */
+  order_is(d2, B_, C_, A_);
+  ck_assert_int_eq(cay__dns_target_failed(d1, &a, 0), 0); /* again: shared */
+  told_is(&t1, 1, A_, 60);
+  ck_assert_int_eq(cay__dns_target_failed(d1, &c, 100), 1); /* at most 60 */
+  told_is(&t1, 2, C_, 60);
+  ck_assert_int_eq(cay__dns_target_failed(d1, &b, 1), 1); /* Retry-After */
+  told_is(&t1, 3, B_, 1);
+  ck_assert_int_eq(cay__dns_target_answered(d1, &c), 1);
+  told_is(&t1, 4, C_, 0);
+  ck_assert_int_eq(cay__dns_target_answered(d1, &c), 0); /* not again */
+  ck_assert_uint_eq(t1.n, 5);
+  ck_assert_int_eq(cay__dns_target_learn(d2, &c, 60), 1);
+  order_is(d2, B_, A_, C_);
+  ck_assert_int_eq(cay__dns_target_learn(d2, &a, 0), 1); /* answers again */
+  ck_assert_int_eq(cay__dns_target_learn(d2, &a, 0), 0);
+  order_is(d2, A_, B_, C_);
+  ck_assert_uint_eq(t2.n, 0); /* news is not passed on again */
+  dns_close(d1);
+  dns_close(d2);
+}
+END_TEST
+
+START_TEST(dns_4_3_nothing_shared_or_learnt_without_memory)
+{
+  struct told t = { 0 };
+  cay__dns_t *d = open_sharing(0, &t);
+  cay__addr_t a = addr_of("192.0.2.10", 5062);
+
+  three_targets();
+  ck_assert_int_eq(cay__dns_target_failed(d, &a, 0), 0);
+  ck_assert_int_eq(cay__dns_target_learn(d, &a, 60), 0);
+  order_is(d, A_, B_, C_);
+  ck_assert_uint_eq(t.n, 0);
+  dns_close(d);
+}
+END_TEST
+
 static Suite *
 failed_suite(void)
 {
@@ -217,6 +308,8 @@ failed_suite(void)
   tcase_add_test(tc, dns_4_3_memory_bounded_oldest_report_goes);
   tcase_add_test(tc, dns_4_3_no_memory_when_failed_target_s_is_0);
   tcase_add_test(tc, dns_4_3_out_of_memory_loses_only_the_hint);
+  tcase_add_test(tc, dns_4_3_what_one_resolver_learns_another_learns);
+  tcase_add_test(tc, dns_4_3_nothing_shared_or_learnt_without_memory);
   suite_add_tcase(s, tc);
   return s;
 }
