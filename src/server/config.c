@@ -7,6 +7,7 @@
  */
 #include "cay/config.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -246,13 +247,12 @@ check_timer(const char *name, unsigned value, struct problem *pb, char *err,
   return 0;
 }
 
-int
-cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
-                         size_t errlen)
+/* listen: 1..CAY_CONFIG_MAX_LISTEN addresses, each udp or tcp on a bare
+ * IP and a port. */
+static int
+check_listen(const cay_config_t *c, struct problem *pb, char *err,
+             size_t errlen)
 {
-  int rc;
-
-  memset(pb, 0, sizeof *pb);
   strcpy(pb->path, "listen");
   if (c->n_listen == 0) {
     cay__errmsg(err, errlen, "listen: at least one listen address is required");
@@ -293,6 +293,15 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
       return CAY_ECONFIG;
     }
   }
+  return 0;
+}
+
+/* timers: each 1..CONFIG_MAX_TIMER_MS, T1 <= T2. */
+static int
+check_timers(const cay_config_t *c, struct problem *pb, char *err,
+             size_t errlen)
+{
+  int rc;
 
   if ((rc = check_timer("t1_ms", c->t1_ms, pb, err, errlen)) != 0
       || (rc = check_timer("t2_ms", c->t2_ms, pb, err, errlen)) != 0
@@ -308,7 +317,14 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
                 c->t2_ms);
     return CAY_ECONFIG;
   }
+  return 0;
+}
 
+/* answer: 1..CAY_CONFIG_MAX_CODECS known codecs, media_ip an IP. */
+static int
+check_answer(const cay_config_t *c, struct problem *pb, char *err,
+             size_t errlen)
+{
   strcpy(pb->path, "answer.codecs");
   if (c->n_codecs == 0) {
     cay__errmsg(err, errlen, "answer.codecs: at least one codec is required");
@@ -338,104 +354,56 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
                 CAY_CONFIG_NAME_LEN, c->media_ip);
     return CAY_ECONFIG;
   }
+  return 0;
+}
 
-  strcpy(pb->path, "log.level");
-  if ((int)c->log_level < CAY_LOG_ERROR || c->log_level > CAY_LOG_DEBUG) {
-    cay__errmsg(err, errlen, "log.level: unknown level %d", (int)c->log_level);
-    return CAY_ECONFIG;
-  }
+/* A number and its bounds (hi UINT_MAX: none). */
+struct range {
+  const char *path;
+  unsigned value, lo, hi;
+};
 
-  /* 0 is "auto": one shard per CPU. */
-  strcpy(pb->path, "shards");
-  if (c->shards > CONFIG_MAX_SHARDS) {
-    cay__errmsg(err, errlen, "shards (%u) must be at most %d", c->shards,
-                CONFIG_MAX_SHARDS);
-    return CAY_ECONFIG;
-  }
+/* The numbers of @p c whose bounds stand alone (the file's parse has the
+ * same: config_load.c apply_numbers()); also for values set in code. */
+static int
+check_ranges(const cay_config_t *c, struct problem *pb, char *err,
+             size_t errlen)
+{
+  const struct range r[] = {
+    { "limits.mailbox_messages", c->mailbox_messages, 1, UINT_MAX },
+    { "limits.udp_max_request_bytes", c->udp_max_request_bytes, 0, 65535 },
+    { "limits.max_transactions", c->max_transactions, 1, UINT_MAX },
+    { "limits.max_message_bytes", c->max_message_bytes, 1024, 1u << 24 },
+    { "limits.max_headers", c->max_headers, 16, 65535 },
+    { "limits.tcp_max_connections", c->tcp_max_connections, 1, 1000000 },
+    { "limits.tcp_idle_timeout_s", c->tcp_idle_timeout_s, 1, 86400 },
+    { "limits.tcp_connect_timeout_ms", c->tcp_connect_timeout_ms, 100, 600000 },
+    { "dns.timeout_ms", c->dns_timeout_ms, 100, 60000 },
+    { "dns.cache_entries", c->dns_cache_entries, 0, 1000000 },
+    { "dns.cache_max_ttl_s", c->dns_cache_max_ttl_s, 1, 604800 },
+    { "dns.failed_target_s", c->dns_failed_target_s, 0, 86400 },
+  };
 
-  strcpy(pb->path, "udp_steering");
-  if (c->udp_steering > 1) {
-    cay__errmsg(err, errlen, "udp_steering (%u) must be 1 (auto) or 0 (off)",
-                c->udp_steering);
+  for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
+    if (r[i].value >= r[i].lo && r[i].value <= r[i].hi)
+      continue;
+    snprintf(pb->path, sizeof pb->path, "%s", r[i].path);
+    if (r[i].hi == UINT_MAX)
+      cay__errmsg(err, errlen, "%s (%u) must be at least %u", r[i].path,
+                  r[i].value, r[i].lo);
+    else
+      cay__errmsg(err, errlen, "%s (%u) must be %u to %u", r[i].path,
+                  r[i].value, r[i].lo, r[i].hi);
     return CAY_ECONFIG;
   }
+  return 0;
+}
 
-  strcpy(pb->path, "limits.mailbox_messages");
-  if (c->mailbox_messages < 1) {
-    cay__errmsg(err, errlen, "limits.mailbox_messages must be at least 1");
-    return CAY_ECONFIG;
-  }
-  strcpy(pb->path, "limits.udp_max_request_bytes");
-  if (c->udp_max_request_bytes > 65535) {
-    cay__errmsg(err, errlen,
-                "limits.udp_max_request_bytes (%u) must be at most 65535",
-                c->udp_max_request_bytes);
-    return CAY_ECONFIG;
-  }
-  strcpy(pb->path, "limits.max_transactions");
-  if (c->max_transactions < 1) {
-    cay__errmsg(err, errlen, "limits.max_transactions (%u) must be at least 1",
-                c->max_transactions);
-    return CAY_ECONFIG;
-  }
-  strcpy(pb->path, "limits.max_message_bytes");
-  if (c->max_message_bytes < 1024 || c->max_message_bytes > (1u << 24)) {
-    cay__errmsg(err, errlen,
-                "limits.max_message_bytes (%u) must be 1024 to 16777216",
-                c->max_message_bytes);
-    return CAY_ECONFIG;
-  }
-  strcpy(pb->path, "limits.max_headers");
-  if (c->max_headers < 16 || c->max_headers > 65535) {
-    cay__errmsg(err, errlen, "limits.max_headers (%u) must be 16 to 65535",
-                c->max_headers);
-    return CAY_ECONFIG;
-  }
-  strcpy(pb->path, "limits.tcp_max_connections");
-  if (c->tcp_max_connections < 1) {
-    cay__errmsg(err, errlen, "limits.tcp_max_connections must be at least 1");
-    return CAY_ECONFIG;
-  }
-  strcpy(pb->path, "limits.tcp_idle_timeout_s");
-  if (c->tcp_idle_timeout_s < 1 || c->tcp_idle_timeout_s > 86400) {
-    cay__errmsg(err, errlen,
-                "limits.tcp_idle_timeout_s (%u) must be 1 to 86400",
-                c->tcp_idle_timeout_s);
-    return CAY_ECONFIG;
-  }
-
-  strcpy(pb->path, "limits.tcp_connect_timeout_ms");
-  if (c->tcp_connect_timeout_ms < 100 || c->tcp_connect_timeout_ms > 600000) {
-    cay__errmsg(err, errlen,
-                "limits.tcp_connect_timeout_ms (%u) must be 100 to 600000",
-                c->tcp_connect_timeout_ms);
-    return CAY_ECONFIG;
-  }
-
-  strcpy(pb->path, "dns.timeout_ms");
-  if (c->dns_timeout_ms < 100 || c->dns_timeout_ms > 60000) {
-    cay__errmsg(err, errlen, "dns.timeout_ms (%u) must be 100 to 60000",
-                c->dns_timeout_ms);
-    return CAY_ECONFIG;
-  }
-  strcpy(pb->path, "dns.cache_entries");
-  if (c->dns_cache_entries > 1000000) {
-    cay__errmsg(err, errlen, "dns.cache_entries (%u) must be 0 to 1000000",
-                c->dns_cache_entries);
-    return CAY_ECONFIG;
-  }
-  strcpy(pb->path, "dns.cache_max_ttl_s");
-  if (c->dns_cache_max_ttl_s < 1 || c->dns_cache_max_ttl_s > 604800) {
-    cay__errmsg(err, errlen, "dns.cache_max_ttl_s (%u) must be 1 to 604800",
-                c->dns_cache_max_ttl_s);
-    return CAY_ECONFIG;
-  }
-  strcpy(pb->path, "dns.failed_target_s");
-  if (c->dns_failed_target_s > 86400) {
-    cay__errmsg(err, errlen, "dns.failed_target_s (%u) must be 0 to 86400",
-                c->dns_failed_target_s);
-    return CAY_ECONFIG;
-  }
+/* dns.servers: at most CAY_CONFIG_MAX_DNS, each IP[:PORT]. */
+static int
+check_dns_servers(const cay_config_t *c, struct problem *pb, char *err,
+                  size_t errlen)
+{
   strcpy(pb->path, "dns.servers");
   if (c->n_dns_servers > CAY_CONFIG_MAX_DNS) {
     cay__errmsg(err, errlen, "dns.servers: at most %d servers",
@@ -454,7 +422,14 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
       return CAY_ECONFIG;
     }
   }
+  return 0;
+}
 
+/* session_timers: RFC 4028's bounds. */
+static int
+check_session_timers(const cay_config_t *c, struct problem *pb, char *err,
+                     size_t errlen)
+{
   /* RFC 4028 section 5: Min-SE is at least 90 s. */
   strcpy(pb->path, "session_timers.min_se_s");
   if (c->min_se_s < CONFIG_MIN_SE_S) {
@@ -476,7 +451,44 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
     return CAY_ECONFIG;
   }
   pb->alt[0] = '\0';
+  return 0;
+}
 
+int
+cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
+                         size_t errlen)
+{
+  int rc;
+
+  memset(pb, 0, sizeof *pb);
+  if ((rc = check_listen(c, pb, err, errlen)) != 0
+      || (rc = check_timers(c, pb, err, errlen)) != 0
+      || (rc = check_answer(c, pb, err, errlen)) != 0)
+    return rc;
+
+  strcpy(pb->path, "log.level");
+  if ((int)c->log_level < CAY_LOG_ERROR || c->log_level > CAY_LOG_DEBUG) {
+    cay__errmsg(err, errlen, "log.level: unknown level %d", (int)c->log_level);
+    return CAY_ECONFIG;
+  }
+  /* 0 is "auto": one shard per CPU. */
+  strcpy(pb->path, "shards");
+  if (c->shards > CONFIG_MAX_SHARDS) {
+    cay__errmsg(err, errlen, "shards (%u) must be at most %d", c->shards,
+                CONFIG_MAX_SHARDS);
+    return CAY_ECONFIG;
+  }
+  strcpy(pb->path, "udp_steering");
+  if (c->udp_steering > 1) {
+    cay__errmsg(err, errlen, "udp_steering (%u) must be 1 (auto) or 0 (off)",
+                c->udp_steering);
+    return CAY_ECONFIG;
+  }
+
+  if ((rc = check_ranges(c, pb, err, errlen)) != 0
+      || (rc = check_dns_servers(c, pb, err, errlen)) != 0
+      || (rc = check_session_timers(c, pb, err, errlen)) != 0)
+    return rc;
   return cay__config_check_routes(c, pb, err, errlen);
 }
 

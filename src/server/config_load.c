@@ -369,49 +369,154 @@ cay__config_parse_uint(struct load_ctx *lc, const char *path, const char *text,
   return 0;
 }
 
-/* dns: servers (a list replaces the one before), timeout_ms and the
- * cache. */
+/* A number of the file: its dotted path, its text (NULL: the key is
+ * absent, the value stays), its bounds and where it goes. */
+struct number {
+  const char *path;
+  const char *text;
+  unsigned lo, hi;
+  unsigned *out;
+};
+
+/* The numbers of the file, each parsed strictly in its bounds; the ranges
+ * that depend on each other (T1 <= T2, RFC 4028's Min-SE) are checked
+ * with the rest (config.c), so that values set in code meet them too. */
+static int
+apply_numbers(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
+{
+  static const struct file_timers no_timers;
+  static const struct file_dialog no_dialog;
+  static const struct file_answer no_answer;
+  static const struct file_limits no_limits;
+  static const struct file_session_timers no_st;
+  static const struct file_dns no_dns;
+  const struct file_timers *tm = t->timers ? t->timers : &no_timers;
+  const struct file_dialog *dl = t->dialog ? t->dialog : &no_dialog;
+  const struct file_answer *an = t->answer ? t->answer : &no_answer;
+  const struct file_limits *li = t->limits ? t->limits : &no_limits;
+  const struct file_session_timers *st
+      = t->session_timers ? t->session_timers : &no_st;
+  const struct file_dns *dn = t->dns ? t->dns : &no_dns;
+  /* "auto" (one shard per CPU) is the one word a number here may be. */
+  int auto_shards = t->shards && strcmp(t->shards, "auto") == 0;
+  const struct number n[] = {
+    { "timers.t1_ms", tm->t1_ms, 0, UINT_MAX, &c->t1_ms },
+    { "timers.t2_ms", tm->t2_ms, 0, UINT_MAX, &c->t2_ms },
+    { "timers.t4_ms", tm->t4_ms, 0, UINT_MAX, &c->t4_ms },
+    { "dialog.max_duration_s", dl->max_duration_s, 0, UINT_MAX,
+      &c->dialog_max_duration_s },
+    { "answer.ring_ms", an->ring_ms, 0, UINT_MAX, &c->ring_ms },
+    { "answer.answer_after_ms", an->answer_after_ms, 0, UINT_MAX,
+      &c->answer_after_ms },
+    { "answer.hangup_after_ms", an->hangup_after_ms, 0, UINT_MAX,
+      &c->hangup_after_ms },
+    { "shards", auto_shards ? NULL : t->shards, 1, CONFIG_MAX_SHARDS,
+      &c->shards },
+    { "limits.mailbox_messages", li->mailbox_messages, 1, UINT_MAX,
+      &c->mailbox_messages },
+    { "limits.udp_max_request_bytes", li->udp_max_request_bytes, 0, 65535,
+      &c->udp_max_request_bytes },
+    { "limits.max_transactions", li->max_transactions, 0, UINT_MAX,
+      &c->max_transactions },
+    /* RFC 3261 section 18.3 framing limits and TCP connection limits. */
+    { "limits.max_message_bytes", li->max_message_bytes, 1024, 1u << 24,
+      &c->max_message_bytes },
+    { "limits.max_headers", li->max_headers, 16, 65535, &c->max_headers },
+    { "limits.tcp_max_connections", li->tcp_max_connections, 1, 1000000,
+      &c->tcp_max_connections },
+    { "limits.tcp_idle_timeout_s", li->tcp_idle_timeout_s, 1, 86400,
+      &c->tcp_idle_timeout_s },
+    { "limits.tcp_connect_timeout_ms", li->tcp_connect_timeout_ms, 100, 600000,
+      &c->tcp_connect_timeout_ms },
+    { "session_timers.expires_s", st->expires_s, 0, UINT_MAX,
+      &c->session_expires_s },
+    { "session_timers.min_se_s", st->min_se_s, 0, UINT_MAX, &c->min_se_s },
+    { "dns.timeout_ms", dn->timeout_ms, 100, 60000, &c->dns_timeout_ms },
+    { "dns.cache_entries", dn->cache_entries, 0, 1000000,
+      &c->dns_cache_entries },
+    { "dns.cache_max_ttl_s", dn->cache_max_ttl_s, 1, 604800,
+      &c->dns_cache_max_ttl_s },
+    { "dns.failed_target_s", dn->failed_target_s, 0, 86400,
+      &c->dns_failed_target_s },
+  };
+  int rc;
+
+  for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
+    if ((rc = cay__config_parse_uint(lc, n[i].path, n[i].text, n[i].lo, n[i].hi,
+                                     n[i].out))
+        != 0)
+      return rc;
+  if (auto_shards)
+    c->shards = 0;
+  return 0;
+}
+
+/* answer: codecs (a list replaces the defaults) and media_ip. */
+static int
+apply_answer(struct load_ctx *lc, const struct file_answer *a, cay_config_t *c)
+{
+  char path[PATH_LEN];
+
+  if (a == NULL)
+    return 0;
+  if (cay__config_find_node(lc, "answer.codecs") != NULL) {
+    for (unsigned i = 0; i < a->codecs_count; i++) {
+      snprintf(path, sizeof path, "answer.codecs[%u]", i);
+      if (strlen(a->codecs[i]) >= CAY_CONFIG_NAME_LEN)
+        return cay__config_fail_value(lc, path,
+                                      "codec name longer than %d bytes",
+                                      CAY_CONFIG_NAME_LEN - 1);
+      strcpy(c->codecs[i], a->codecs[i]);
+    }
+    c->n_codecs = a->codecs_count;
+  }
+  if (a->media_ip) {
+    const char *ip = a->media_ip;
+    size_t n = strlen(ip);
+
+    /* Accept "[::1]" as people write it in URIs; store it bare. */
+    if (n >= 2 && ip[0] == '[' && ip[n - 1] == ']') {
+      ip++;
+      n -= 2;
+    }
+    if (n >= CAY_CONFIG_NAME_LEN || !cay__is_ip_literal(ip, n))
+      return cay__config_fail_value(lc, "answer.media_ip",
+                                    "expected an IP address, got '%.*s'",
+                                    VALUE_PREVIEW, a->media_ip);
+    memcpy(c->media_ip, ip, n);
+    c->media_ip[n] = '\0';
+  }
+  return 0;
+}
+
+/* dns: servers (a list replaces the one before); its numbers are
+ * apply_numbers()'s. */
 static int
 apply_dns(struct load_ctx *lc, const struct file_dns *f, cay_config_t *c)
 {
   char path[PATH_LEN];
-  int rc;
 
-  if (f == NULL)
+  if (f == NULL || cay__config_find_node(lc, "dns.servers") == NULL)
     return 0;
-  if (cay__config_find_node(lc, "dns.servers") != NULL) {
-    for (unsigned i = 0; i < f->servers_count; i++) {
-      snprintf(path, sizeof path, "dns.servers[%u]", i);
-      /* The address itself is checked with the rest (config.c). */
-      if (strlen(f->servers[i]) >= CAY_CONFIG_NAME_LEN)
-        return cay__config_fail_value(lc, path,
-                                      "a DNS server's address is at most %d "
-                                      "bytes",
-                                      CAY_CONFIG_NAME_LEN - 1);
-      strcpy(c->dns_servers[i], f->servers[i]);
-    }
-    c->n_dns_servers = f->servers_count;
+  for (unsigned i = 0; i < f->servers_count; i++) {
+    snprintf(path, sizeof path, "dns.servers[%u]", i);
+    /* The address itself is checked with the rest (config.c). */
+    if (strlen(f->servers[i]) >= CAY_CONFIG_NAME_LEN)
+      return cay__config_fail_value(lc, path,
+                                    "a DNS server's address is at most %d "
+                                    "bytes",
+                                    CAY_CONFIG_NAME_LEN - 1);
+    strcpy(c->dns_servers[i], f->servers[i]);
   }
-  if ((rc = cay__config_parse_uint(lc, "dns.timeout_ms", f->timeout_ms, 100,
-                                   60000, &c->dns_timeout_ms))
-          != 0
-      || (rc = cay__config_parse_uint(lc, "dns.cache_entries", f->cache_entries,
-                                      0, 1000000, &c->dns_cache_entries))
-             != 0
-      || (rc = cay__config_parse_uint(lc, "dns.cache_max_ttl_s",
-                                      f->cache_max_ttl_s, 1, 604800,
-                                      &c->dns_cache_max_ttl_s))
-             != 0)
-    return rc;
-  return cay__config_parse_uint(lc, "dns.failed_target_s", f->failed_target_s,
-                                0, 86400, &c->dns_failed_target_s);
+  c->n_dns_servers = f->servers_count;
+  return 0;
 }
 
 static int
 apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
 {
   char path[PATH_LEN], msg[256];
-  int rc = 0;
+  int rc;
 
   if (t == NULL) /* an empty document: nothing to change */
     return 0;
@@ -428,69 +533,9 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
     }
     c->n_listen = t->listen_count;
   }
-
-  if (t->timers
-      && ((rc = cay__config_parse_uint(lc, "timers.t1_ms", t->timers->t1_ms, 0,
-                                       UINT_MAX, &c->t1_ms))
-              != 0
-          || (rc = cay__config_parse_uint(lc, "timers.t2_ms", t->timers->t2_ms,
-                                          0, UINT_MAX, &c->t2_ms))
-                 != 0
-          || (rc = cay__config_parse_uint(lc, "timers.t4_ms", t->timers->t4_ms,
-                                          0, UINT_MAX, &c->t4_ms))
-                 != 0))
+  if ((rc = apply_numbers(lc, t, c)) != 0
+      || (rc = apply_answer(lc, t->answer, c)) != 0)
     return rc;
-
-  if (t->dialog
-      && (rc = cay__config_parse_uint(lc, "dialog.max_duration_s",
-                                      t->dialog->max_duration_s, 0, UINT_MAX,
-                                      &c->dialog_max_duration_s))
-             != 0)
-    return rc;
-
-  if (t->answer) {
-    const struct file_answer *a = t->answer;
-
-    if ((rc = cay__config_parse_uint(lc, "answer.ring_ms", a->ring_ms, 0,
-                                     UINT_MAX, &c->ring_ms))
-            != 0
-        || (rc = cay__config_parse_uint(lc, "answer.answer_after_ms",
-                                        a->answer_after_ms, 0, UINT_MAX,
-                                        &c->answer_after_ms))
-               != 0
-        || (rc = cay__config_parse_uint(lc, "answer.hangup_after_ms",
-                                        a->hangup_after_ms, 0, UINT_MAX,
-                                        &c->hangup_after_ms))
-               != 0)
-      return rc;
-    if (cay__config_find_node(lc, "answer.codecs") != NULL) {
-      for (unsigned i = 0; i < a->codecs_count; i++) {
-        snprintf(path, sizeof path, "answer.codecs[%u]", i);
-        if (strlen(a->codecs[i]) >= CAY_CONFIG_NAME_LEN)
-          return cay__config_fail_value(lc, path,
-                                        "codec name longer than %d bytes",
-                                        CAY_CONFIG_NAME_LEN - 1);
-        strcpy(c->codecs[i], a->codecs[i]);
-      }
-      c->n_codecs = a->codecs_count;
-    }
-    if (a->media_ip) {
-      const char *ip = a->media_ip;
-      size_t n = strlen(ip);
-
-      /* Accept "[::1]" as people write it in URIs; store it bare. */
-      if (n >= 2 && ip[0] == '[' && ip[n - 1] == ']') {
-        ip++;
-        n -= 2;
-      }
-      if (n >= CAY_CONFIG_NAME_LEN || !cay__is_ip_literal(ip, n))
-        return cay__config_fail_value(lc, "answer.media_ip",
-                                      "expected an IP address, got '%.*s'",
-                                      VALUE_PREVIEW, a->media_ip);
-      memcpy(c->media_ip, ip, n);
-      c->media_ip[n] = '\0';
-    }
-  }
 
   if (t->log && t->log->level) {
     int level = cay__log_level_parse(t->log->level);
@@ -502,13 +547,6 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
     c->log_level = (cay_log_level_t)level;
   }
 
-  if (t->shards && strcmp(t->shards, "auto") == 0)
-    c->shards = 0; /* one per CPU */
-  else if ((rc = cay__config_parse_uint(lc, "shards", t->shards, 1,
-                                        CONFIG_MAX_SHARDS, &c->shards))
-           != 0)
-    return rc;
-
   if (t->udp_steering) {
     if (strcmp(t->udp_steering, "auto") == 0)
       c->udp_steering = 1;
@@ -519,63 +557,6 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
                                     "expected auto or off, got '%.*s'",
                                     VALUE_PREVIEW, t->udp_steering);
   }
-
-  if (t->limits
-      && (rc = cay__config_parse_uint(lc, "limits.mailbox_messages",
-                                      t->limits->mailbox_messages, 1, UINT_MAX,
-                                      &c->mailbox_messages))
-             != 0)
-    return rc;
-  if (t->limits
-      && (rc = cay__config_parse_uint(lc, "limits.udp_max_request_bytes",
-                                      t->limits->udp_max_request_bytes, 0,
-                                      65535, &c->udp_max_request_bytes))
-             != 0)
-    return rc;
-  if (t->limits
-      && (rc = cay__config_parse_uint(lc, "limits.max_transactions",
-                                      t->limits->max_transactions, 0, UINT_MAX,
-                                      &c->max_transactions))
-             != 0)
-    return rc;
-  /* RFC 3261 section 18.3 framing limits and TCP connection limits. */
-  if (t->limits
-      && ((rc = cay__config_parse_uint(lc, "limits.max_message_bytes",
-                                       t->limits->max_message_bytes, 1024,
-                                       1u << 24, &c->max_message_bytes))
-              != 0
-          || (rc = cay__config_parse_uint(lc, "limits.max_headers",
-                                          t->limits->max_headers, 16, 65535,
-                                          &c->max_headers))
-                 != 0
-          || (rc = cay__config_parse_uint(lc, "limits.tcp_max_connections",
-                                          t->limits->tcp_max_connections, 1,
-                                          1000000, &c->tcp_max_connections))
-                 != 0
-          || (rc = cay__config_parse_uint(lc, "limits.tcp_idle_timeout_s",
-                                          t->limits->tcp_idle_timeout_s, 1,
-                                          86400, &c->tcp_idle_timeout_s))
-                 != 0
-          || (rc
-              = cay__config_parse_uint(lc, "limits.tcp_connect_timeout_ms",
-                                       t->limits->tcp_connect_timeout_ms, 100,
-                                       600000, &c->tcp_connect_timeout_ms))
-                 != 0))
-    return rc;
-
-  /* RFC 4028: ranges are checked with the rest (min_se_s >= 90,
-   * expires_s 0 or >= min_se_s), so that values set in code meet them
-   * too. */
-  if (t->session_timers
-      && ((rc = cay__config_parse_uint(lc, "session_timers.expires_s",
-                                       t->session_timers->expires_s, 0,
-                                       UINT_MAX, &c->session_expires_s))
-              != 0
-          || (rc = cay__config_parse_uint(lc, "session_timers.min_se_s",
-                                          t->session_timers->min_se_s, 0,
-                                          UINT_MAX, &c->min_se_s))
-                 != 0))
-    return rc;
 
   if ((rc = apply_dns(lc, t->dns, c)) != 0)
     return rc;

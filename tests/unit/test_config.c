@@ -405,12 +405,20 @@ START_TEST(load_udp_steering_off_and_mailbox_bound)
   cfg.udp_steering = 1;
   cfg.mailbox_messages = 0;
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
-  ck_assert_str_eq(err, "limits.mailbox_messages must be at least 1");
+  ck_assert_str_eq(err, "limits.mailbox_messages (0) must be at least 1");
   cfg.mailbox_messages = 1;
   cfg.udp_max_request_bytes = 65536;
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
-  ck_assert_str_eq(
-      err, "limits.udp_max_request_bytes (65536) must be at most 65535");
+  ck_assert_str_eq(err,
+                   "limits.udp_max_request_bytes (65536) must be 0 to 65535");
+  cfg.udp_max_request_bytes = 0;
+  /* The file's bounds hold for values set in code too. */
+  cfg.tcp_max_connections = 1000001;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err,
+                   "limits.tcp_max_connections (1000001) must be 1 to 1000000");
+  cfg.tcp_max_connections = 1000000;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
 }
 END_TEST
 
