@@ -234,8 +234,11 @@ url_sane(const url_t *u)
          || (cay__parse_port(u->url_port, &port) == 0 && port != 0);
 }
 
-int
-cay__msg_check_request(msg_t *msg, const char **phrase)
+/* The parse itself: the version (505 first), the request line, the
+ * framing, the mandatory headers, any header that did not parse, and the
+ * CSeq method. */
+static int
+check_parsed(sip_t const *sip, sip_request_t const *rq, const char **phrase)
 {
   static const struct {
     size_t offset;
@@ -251,14 +254,8 @@ cay__msg_check_request(msg_t *msg, const char **phrase)
       "Bad Request - Missing Call-ID" },
     { offsetof(sip_t, sip_cseq), "CSeq", "Bad Request - Missing CSeq" },
   };
-  sip_t const *sip = sip_object(msg);
-  sip_request_t const *rq = sip ? sip->sip_request : NULL;
   const msg_header_t *e;
-  size_t i;
 
-  *phrase = "Bad Request";
-  if (!rq)
-    return 400;
   /* RFC 3261 section 21.5.7: a version other than SIP/2.0 gets 505 (RFC
    * 4475 section 3.1.2.16), before anything else is judged by 2.0
    * rules. */
@@ -276,7 +273,7 @@ cay__msg_check_request(msg_t *msg, const char **phrase)
     *phrase = "Bad Request - Content-Length exceeds body";
     return 400;
   }
-  for (i = 0; i < sizeof mandatory / sizeof mandatory[0]; i++) {
+  for (size_t i = 0; i < sizeof mandatory / sizeof mandatory[0]; i++) {
     if (*(void *const *)((const char *)sip + mandatory[i].offset))
       continue;
     e = find_error(sip, mandatory[i].name);
@@ -300,6 +297,14 @@ cay__msg_check_request(msg_t *msg, const char **phrase)
     *phrase = "CSeq method does not match";
     return 400;
   }
+  return 0;
+}
+
+/* The values a response or the other leg carries back: Call-ID, the
+ * Request-URI, From, To, Via and Record-Route URIs. */
+static int
+check_values(sip_t const *sip, sip_request_t const *rq, const char **phrase)
+{
   /* RFC 3261 section 25.1: callid = word [ "@" word ], not empty, no
    * whitespace (a folded value keeps its CRLF SP in sofia-sip's i_id, and
    * the Call-ID scan that picks the owner shard stops at the fold). */
@@ -349,6 +354,22 @@ cay__msg_check_request(msg_t *msg, const char **phrase)
       *phrase = "Bad Request - Malformed Record-Route";
       return 400;
     }
+  return 0;
+}
+
+int
+cay__msg_check_request(msg_t *msg, const char **phrase)
+{
+  sip_t const *sip = sip_object(msg);
+  sip_request_t const *rq = sip ? sip->sip_request : NULL;
+  int status;
+
+  *phrase = "Bad Request";
+  if (!rq)
+    return 400;
+  if ((status = check_parsed(sip, rq, phrase)) != 0
+      || (status = check_values(sip, rq, phrase)) != 0)
+    return status;
   *phrase = NULL;
   return 0;
 }
