@@ -378,65 +378,57 @@ struct number {
   unsigned *out;
 };
 
+/* The text of key @p k of section @p sec, NULL when either is absent. */
+#define KEY(sec, k) (t->sec ? t->sec->k : NULL)
+
 /* The numbers of the file, each parsed strictly in its bounds; the ranges
  * that depend on each other (T1 <= T2, RFC 4028's Min-SE) are checked
  * with the rest (config.c), so that values set in code meet them too. */
 static int
 apply_numbers(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
 {
-  static const struct file_timers no_timers;
-  static const struct file_dialog no_dialog;
-  static const struct file_answer no_answer;
-  static const struct file_limits no_limits;
-  static const struct file_session_timers no_st;
-  static const struct file_dns no_dns;
-  const struct file_timers *tm = t->timers ? t->timers : &no_timers;
-  const struct file_dialog *dl = t->dialog ? t->dialog : &no_dialog;
-  const struct file_answer *an = t->answer ? t->answer : &no_answer;
-  const struct file_limits *li = t->limits ? t->limits : &no_limits;
-  const struct file_session_timers *st
-      = t->session_timers ? t->session_timers : &no_st;
-  const struct file_dns *dn = t->dns ? t->dns : &no_dns;
   /* "auto" (one shard per CPU) is the one word a number here may be. */
   int auto_shards = t->shards && strcmp(t->shards, "auto") == 0;
   const struct number n[] = {
-    { "timers.t1_ms", tm->t1_ms, 0, UINT_MAX, &c->t1_ms },
-    { "timers.t2_ms", tm->t2_ms, 0, UINT_MAX, &c->t2_ms },
-    { "timers.t4_ms", tm->t4_ms, 0, UINT_MAX, &c->t4_ms },
-    { "dialog.max_duration_s", dl->max_duration_s, 0, UINT_MAX,
+    { "timers.t1_ms", KEY(timers, t1_ms), 0, UINT_MAX, &c->t1_ms },
+    { "timers.t2_ms", KEY(timers, t2_ms), 0, UINT_MAX, &c->t2_ms },
+    { "timers.t4_ms", KEY(timers, t4_ms), 0, UINT_MAX, &c->t4_ms },
+    { "dialog.max_duration_s", KEY(dialog, max_duration_s), 0, UINT_MAX,
       &c->dialog_max_duration_s },
-    { "answer.ring_ms", an->ring_ms, 0, UINT_MAX, &c->ring_ms },
-    { "answer.answer_after_ms", an->answer_after_ms, 0, UINT_MAX,
+    { "answer.ring_ms", KEY(answer, ring_ms), 0, UINT_MAX, &c->ring_ms },
+    { "answer.answer_after_ms", KEY(answer, answer_after_ms), 0, UINT_MAX,
       &c->answer_after_ms },
-    { "answer.hangup_after_ms", an->hangup_after_ms, 0, UINT_MAX,
+    { "answer.hangup_after_ms", KEY(answer, hangup_after_ms), 0, UINT_MAX,
       &c->hangup_after_ms },
     { "shards", auto_shards ? NULL : t->shards, 1, CONFIG_MAX_SHARDS,
       &c->shards },
-    { "limits.mailbox_messages", li->mailbox_messages, 1, UINT_MAX,
+    { "limits.mailbox_messages", KEY(limits, mailbox_messages), 1, UINT_MAX,
       &c->mailbox_messages },
-    { "limits.udp_max_request_bytes", li->udp_max_request_bytes, 0, 65535,
-      &c->udp_max_request_bytes },
-    { "limits.max_transactions", li->max_transactions, 0, UINT_MAX,
+    { "limits.udp_max_request_bytes", KEY(limits, udp_max_request_bytes), 0,
+      65535, &c->udp_max_request_bytes },
+    { "limits.max_transactions", KEY(limits, max_transactions), 0, UINT_MAX,
       &c->max_transactions },
     /* RFC 3261 section 18.3 framing limits and TCP connection limits. */
-    { "limits.max_message_bytes", li->max_message_bytes, 1024, 1u << 24,
-      &c->max_message_bytes },
-    { "limits.max_headers", li->max_headers, 16, 65535, &c->max_headers },
-    { "limits.tcp_max_connections", li->tcp_max_connections, 1, 1000000,
-      &c->tcp_max_connections },
-    { "limits.tcp_idle_timeout_s", li->tcp_idle_timeout_s, 1, 86400,
+    { "limits.max_message_bytes", KEY(limits, max_message_bytes), 1024,
+      1u << 24, &c->max_message_bytes },
+    { "limits.max_headers", KEY(limits, max_headers), 16, 65535,
+      &c->max_headers },
+    { "limits.tcp_max_connections", KEY(limits, tcp_max_connections), 1,
+      1000000, &c->tcp_max_connections },
+    { "limits.tcp_idle_timeout_s", KEY(limits, tcp_idle_timeout_s), 1, 86400,
       &c->tcp_idle_timeout_s },
-    { "limits.tcp_connect_timeout_ms", li->tcp_connect_timeout_ms, 100, 600000,
-      &c->tcp_connect_timeout_ms },
-    { "session_timers.expires_s", st->expires_s, 0, UINT_MAX,
+    { "limits.tcp_connect_timeout_ms", KEY(limits, tcp_connect_timeout_ms), 100,
+      600000, &c->tcp_connect_timeout_ms },
+    { "session_timers.expires_s", KEY(session_timers, expires_s), 0, UINT_MAX,
       &c->session_expires_s },
-    { "session_timers.min_se_s", st->min_se_s, 0, UINT_MAX, &c->min_se_s },
-    { "dns.timeout_ms", dn->timeout_ms, 100, 60000, &c->dns_timeout_ms },
-    { "dns.cache_entries", dn->cache_entries, 0, 1000000,
+    { "session_timers.min_se_s", KEY(session_timers, min_se_s), 0, UINT_MAX,
+      &c->min_se_s },
+    { "dns.timeout_ms", KEY(dns, timeout_ms), 100, 60000, &c->dns_timeout_ms },
+    { "dns.cache_entries", KEY(dns, cache_entries), 0, 1000000,
       &c->dns_cache_entries },
-    { "dns.cache_max_ttl_s", dn->cache_max_ttl_s, 1, 604800,
+    { "dns.cache_max_ttl_s", KEY(dns, cache_max_ttl_s), 1, 604800,
       &c->dns_cache_max_ttl_s },
-    { "dns.failed_target_s", dn->failed_target_s, 0, 86400,
+    { "dns.failed_target_s", KEY(dns, failed_target_s), 0, 86400,
       &c->dns_failed_target_s },
   };
   int rc;
@@ -450,6 +442,7 @@ apply_numbers(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
     c->shards = 0;
   return 0;
 }
+#undef KEY
 
 /* answer: codecs (a list replaces the defaults) and media_ip. */
 static int
