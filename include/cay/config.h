@@ -40,6 +40,11 @@
  *       target: "sip:${ruri_user}@127.0.0.1:5070"   # forward only
  *       max_duration_s: 7200        # answer, forward; absent = dialog's
  *       ring_timeout_s: 60          # forward only; 0 = no limit
+ *       no_response_timeout_ms: 0   # forward only: an INVITE to a target
+ *                                   # with no response at all (not even
+ *                                   # 100 Trying) this long ends as if
+ *                                   # timer B had fired: 408, the next
+ *                                   # target DNS found; 0 = timer B only
  *       codecs: [ PCMU, telephone-event ]   # answer, forward: filter
  *     - action: reject
  *       code: 403                   # reject only; 400..699
@@ -113,6 +118,12 @@ typedef struct cay_route {
                                        and ${ruri_domain} are replaced */
   long max_duration_s;     /* -1 = dialog: max_duration_s, 0 = no limit */
   unsigned ring_timeout_s; /* forward: default 60, 0 = none */
+  /* forward: ms an INVITE to the target may go without any response (not
+   * even 100 Trying) before Cay gives that target up as if timer B had
+   * fired (RFC 3261 17.1.1.2): it counts as not answering (408), the
+   * next target DNS found is tried (RFC 3263 section 4.3), or A gets
+   * 408. 0 (default) = timer B only (64*T1); at most 600000. */
+  unsigned no_response_timeout_ms;
   /* Keep only these in the SDP: answer, in the INVITE's offer; forward,
    * every offer the bridge relays (A's, B's 2xx offer in a delayed-offer
    * call, re-INVITE/UPDATE offers either way; none left: 488). */

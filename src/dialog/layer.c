@@ -31,7 +31,8 @@ on_response(void *arg, cay_id_t tu_id, cay_id_t txn_id, int status, msg_t *msg)
         = msg && status / 100 == 2 ? cay__txn_lookup(ss->ep, txn_id) : NULL;
     if (t)
       cay__uac_stray_2xx(ss, cay__txn_peer(t), msg,
-                         cay__txn_2xx_is_copy(t, sip_object(msg)));
+                         cay__txn_2xx_is_copy(t, sip_object(msg)),
+                         "after its session ended");
     return;
   }
   if (s->state != CAY__SESSION_TERMINATING) {
@@ -41,8 +42,13 @@ on_response(void *arg, cay_id_t tu_id, cay_id_t txn_id, int status, msg_t *msg)
       cay__mod_response(s, txn_id, status, msg);
     return;
   }
-  if (s->uac && txn_id == s->invite_txn) {
-    cay__uac_response(s, txn_id, status, msg); /* a 2xx copy: ACK again */
+  if (s->uac
+      && (txn_id == s->invite_txn
+          || (msg && sip_object(msg)->sip_cseq
+              && sip_object(msg)->sip_cseq->cs_method == sip_method_invite))) {
+    /* A 2xx copy: ACK again; a 2xx to an INVITE given up for no response:
+     * ACK and BYE (uac.c). Neither answers our BYE. */
+    cay__uac_response(s, txn_id, status, msg);
     return;
   }
   /* The final response to our BYE, or its timeout: either way the

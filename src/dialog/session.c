@@ -621,8 +621,11 @@ on_step(cay__timer_t *tm)
 {
   cay__session_t *s = tm->data;
 
-  /* Once confirmed the step timer is the session timer (RFC 4028). */
-  if (s->state == CAY__SESSION_CONFIRMED)
+  /* Once confirmed the step timer is the session timer (RFC 4028); a
+   * UAC's while calling, its no_response_ms. */
+  if (s->uac && s->state == CAY__SESSION_CALLING)
+    cay__uac_no_response(s);
+  else if (s->state == CAY__SESSION_CONFIRMED)
     cay__session_stimer_fire(s);
   else
     cay__session_step(s);

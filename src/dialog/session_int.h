@@ -42,14 +42,16 @@ struct cay__session {
   int end_status;             /* the status that ended it, for the callback */
   cay_session_cb cb;          /* the embedder's, or NULL */
   void *cb_arg;
-  cay__mod_t *mod;      /* a re-INVITE/UPDATE in progress, either way */
-  cay__stimer_t st;     /* RFC 4028 session timer (interval 0: none) */
-  char *origin;         /* "user id" of o= when the embedder's SDP went
-                           first (RFC 3264 section 8), else NULL */
-  uint32_t max_s;       /* dialog max duration, s (0: none) */
-  uint32_t sdp_version; /* o= version of our last SDP (RFC 3264 s.8) */
-  uint32_t rseq;        /* UAS: RSeq of our last reliable 1xx; UAC: the
-                           last RSeq PRACKed */
+  cay__mod_t *mod;         /* a re-INVITE/UPDATE in progress, either way */
+  cay__stimer_t st;        /* RFC 4028 session timer (interval 0: none) */
+  char *origin;            /* "user id" of o= when the embedder's SDP went
+                              first (RFC 3264 section 8), else NULL */
+  uint32_t max_s;          /* dialog max duration, s (0: none) */
+  uint32_t sdp_version;    /* o= version of our last SDP (RFC 3264 s.8) */
+  uint32_t rseq;           /* UAS: RSeq of our last reliable 1xx; UAC: the
+                              last RSeq PRACKed */
+  uint32_t no_response_ms; /* UAC: give a target up after this long
+                              without any response (0: timer B only) */
   /* The dialog state of RFC 3261 section 12.1.1, as text in one block
    * (memory per dialog is a goal: sofia-sip headers in an su_home cost
    * about 2 KB, this about 300 bytes). Headers are parsed again only for
@@ -77,8 +79,9 @@ struct cay__session {
                      ACK as sent, again for each 2xx copy (cay__malloc) */
   size_t ok_len;
   unsigned ok_interval;
-  cay__timer_t t_step;  /* ring delay, answer delay, 2xx retransmit; once
-                           CONFIRMED the session timer (RFC 4028) */
+  cay__timer_t t_step;  /* UAS: ring delay, answer delay, 2xx retransmit;
+                           UAC calling: no_response_ms; once CONFIRMED the
+                           session timer (RFC 4028) */
   cay__timer_t t_guard; /* 64*T1 without ACK; after the ACK, hangup_after */
   cay__timer_t t_max;   /* dialog max duration */
 };
@@ -201,16 +204,22 @@ void cay__session_stimer_lines(const cay__session_t *s, const sip_t *req,
  * session. @return 0, CAY_ESTATE (no ACK pending) or the send's error. */
 int cay__uac_ack_answer(cay__session_t *s, int status, const char *sdp);
 /* RFC 3261 section 13.2.2.4: a 2xx of an INVITE client transaction whose
- * session has ended gets its ACK, built from the 2xx alone; another
- * fork's dialog (@p copy 0) then gets a BYE, a copy of the 2xx the session
- * had (@p copy 1) does not. @p peer is where the INVITE went. A 2xx
- * without a usable Contact or From tag is dropped. @p msg stays the
+ * session has ended (or that the session gave up) gets its ACK, built
+ * from the 2xx alone; the dialog it makes (@p copy 0) then gets a BYE, a
+ * copy of a 2xx already ACKed (@p copy 1) does not. @p peer is where the
+ * INVITE went; @p why ends the log line ("after its session ended"). A
+ * 2xx without a usable Contact or From tag is dropped. @p msg stays the
  * caller's. Shard thread. */
 void cay__uac_stray_2xx(cay__sessions_t *ss, const cay__peer_t *peer,
-                        msg_t *msg, int copy);
+                        msg_t *msg, int copy, const char *why);
 /* Send the first INVITE of outgoing session @p s (its next hop is known)
  * and log it. @return 0 or the send's error. */
 int cay__uac_start(cay__session_t *s);
+/* The INVITE of @p s (calling) had no response in s->no_response_ms: give
+ * its transaction up (cay__txn_give_up()) and go on as after timer B's
+ * 408: the next target DNS found, or the call fails. No-op when the
+ * INVITE has had a response. */
+void cay__uac_no_response(cay__session_t *s);
 
 /* locate.c */
 /* RFC 3263: when the first INVITE's next hop (its maddr, else its host)

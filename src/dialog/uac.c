@@ -86,7 +86,11 @@ send_invite(cay__session_t *s, const char *sdp)
   /* 8.1.2: the Request-URI's host is an IP literal, or the hop RFC 3263
    * found for it; its transport parameter picks UDP or TCP
    * (cay__session_encode()). */
-  return cay__session_send(s, &r, 1, &s->invite_txn);
+  int err = cay__session_send(s, &r, 1, &s->invite_txn);
+
+  if (err == 0 && s->no_response_ms)
+    cay__session_timer(s, &s->t_step, s->no_response_ms);
+  return err;
 }
 
 int
@@ -133,6 +137,7 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
   s->bridged = o->bridged != 0;
   s->max_s = ss->cfg.dialog_max_duration_s;
   s->max_forwards = o->max_forwards > 71 ? 71 : o->max_forwards;
+  s->no_response_ms = o->no_response_ms;
   s->local_cseq = 1;
   s->invite_cseq = 1;
   cay__session_init_timers(s);
@@ -377,7 +382,7 @@ end_forked(cay__session_t *s, msg_t *msg)
 
 void
 cay__uac_stray_2xx(cay__sessions_t *ss, const cay__peer_t *peer, msg_t *msg,
-                   int copy)
+                   int copy, const char *why)
 {
   const sip_t *sip = sip_object(msg);
   char from[1024];
@@ -397,15 +402,11 @@ cay__uac_stray_2xx(cay__sessions_t *ss, const cay__peer_t *peer, msg_t *msg,
   fork.remote_target = "";
   if (ack_and_bye(&fork, sip->sip_cseq->cs_seq, msg, copy) == 0) {
     if (copy)
-      CAY_DEBUG(SHARD_NO(ss),
-                "call %s: 2xx copy after its session ended: "
-                "ACKed",
-                fork.call_id);
+      CAY_DEBUG(SHARD_NO(ss), "call %s: 2xx copy %s: ACKed", fork.call_id, why);
     else
       CAY_INFO(SHARD_NO(ss),
-               "call %s: 2xx from another fork (tag %s) after its session "
-               "ended: ACKed and ended with BYE",
-               fork.call_id, fork.remote_tag);
+               "call %s: 2xx (tag %s) %s: ACKed and ended with BYE",
+               fork.call_id, fork.remote_tag, why);
   }
   cay__free(fork.text);
 }
@@ -468,6 +469,42 @@ on_2xx(cay__session_t *s, int status, msg_t *msg, const sip_t *sip)
     cay__uac_ack_answer(s, 200, NULL);
 }
 
+/* A 2xx of an INVITE we sent before this one (a target given up for no
+ * response, cay__uac_no_response()) makes a dialog nobody wants: ACK and
+ * BYE it (13.2.2.4), as for a 2xx after the session ended. @return 1 when
+ * it was one. */
+static int
+earlier_2xx(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
+{
+  const sip_t *sip = msg ? sip_object(msg) : NULL;
+  const cay__txn_t *t;
+
+  if (status / 100 != 2 || sip == NULL || sip->sip_cseq == NULL
+      || sip->sip_cseq->cs_method != sip_method_invite
+      || sip->sip_cseq->cs_seq >= s->invite_cseq
+      || (t = cay__txn_lookup(s->ss->ep, txn_id)) == NULL)
+    return 0;
+  cay__uac_stray_2xx(s->ss, cay__txn_peer(t), msg, cay__txn_2xx_is_copy(t, sip),
+                     "to an INVITE given up for no response");
+  return 1;
+}
+
+void
+cay__uac_no_response(cay__session_t *s)
+{
+  cay__txn_t *t = cay__txn_lookup(s->ss->ep, s->invite_txn);
+  char where[64] = "";
+
+  if (s->state != CAY__SESSION_CALLING || t == NULL || cay__txn_give_up(t) != 0)
+    return;
+  (void)cay__addr_format(&s->peer.addr, where, sizeof where);
+  CAY_INFO(SHARD_NO(s->ss),
+           "session %s: INVITE to %s (%s) had no response in %u ms "
+           "(no_response_timeout_ms): given up as on timer B",
+           s->call_id, s->remote_target, where, s->no_response_ms);
+  cay__uac_response(s, s->invite_txn, 408, NULL);
+}
+
 void
 cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
 {
@@ -475,9 +512,12 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   sip_t *sip = msg ? sip_object(msg) : NULL;
 
   if (txn_id != s->invite_txn) {
-    cay__mod_response(s, txn_id, status, msg);
+    if (!earlier_2xx(s, txn_id, status, msg))
+      cay__mod_response(s, txn_id, status, msg);
     return;
   }
+  if (s->state == CAY__SESSION_CALLING && s->no_response_ms)
+    cay__shard_timer_stop(ss->shard, &s->t_step); /* it responds */
   if (s->state == CAY__SESSION_CALLING || s->state == CAY__SESSION_EARLY) {
     /* The INVITE may have gone over TCP for its size and even come back
      * to UDP (RFC 3261 18.1.1): requests in the dialog follow it. */

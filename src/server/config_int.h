@@ -117,6 +117,7 @@ struct file_route {
   char *reason;
   char *max_duration_s;
   char *ring_timeout_s;
+  char *no_response_timeout_ms;
   char **codecs;
   unsigned codecs_count;
 };

@@ -28,7 +28,10 @@
  * section 13.3.1.1 leaves the time to the UAS; 60 s is what phones use). */
 #define ROUTE_RING_TIMEOUT_S 60
 #define ROUTE_MAX_RING_S     86400 /* a day: ring_timeout_s * 1000 fits */
-#define ROUTE_REJECT_CODE    403
+/* Ten minutes: far past timer B (64*T1, 32 s with the default T1), which
+ * ends a silent INVITE first anyway. */
+#define ROUTE_MAX_NO_RESPONSE_MS 600000
+#define ROUTE_REJECT_CODE        403
 
 /* ------------------------------------------------------------------ */
 /* Schema.                                                              */
@@ -50,6 +53,7 @@ static const cyaml_schema_field_t route_fields[] = {
   STR("reason", struct file_route, reason),
   STR("max_duration_s", struct file_route, max_duration_s),
   STR("ring_timeout_s", struct file_route, ring_timeout_s),
+  STR("no_response_timeout_ms", struct file_route, no_response_timeout_ms),
   CYAML_FIELD_SEQUENCE("codecs", CYAML_FLAG_POINTER | OPT, struct file_route,
                        codecs, &cay__config_string_entry, 0,
                        CAY_ROUTE_MAX_CODECS),
@@ -84,6 +88,8 @@ static const struct {
   { "target", "a target", 1u << CAY_ROUTE_FORWARD,
     "only action forward takes" },
   { "ring_timeout_s", "ring_timeout_s", 1u << CAY_ROUTE_FORWARD,
+    "only action forward takes" },
+  { "no_response_timeout_ms", "no_response_timeout_ms", 1u << CAY_ROUTE_FORWARD,
     "only action forward takes" },
   { "code", "a code", 1u << CAY_ROUTE_REJECT, "only action reject takes" },
   { "reason", "a reason", 1u << CAY_ROUTE_REJECT, "only action reject takes" },
@@ -159,19 +165,25 @@ check_given(struct load_ctx *lc, unsigned i, const char *key, const char *value,
                              msg);
 }
 
+/* "routes[I].KEY" into @p path (PATH_LEN bytes); returns @p path. */
+static const char *
+route_path(char *path, unsigned i, const char *key)
+{
+  snprintf(path, PATH_LEN, "routes[%u].%s", i, key);
+  return path;
+}
+
+/* Route @p i's action and match keys. */
 static int
-apply_route(struct load_ctx *lc, unsigned i, const struct file_route *f,
-            cay_route_t *r)
+apply_route_head(struct load_ctx *lc, unsigned i, const struct file_route *f,
+                 cay_route_t *r)
 {
   char path[PATH_LEN], base[32];
   const struct file_match *m = f->match;
-  unsigned value;
   size_t a;
   int rc;
 
   snprintf(base, sizeof base, "routes[%u]", i);
-#define AT(key) (snprintf(path, sizeof path, "%s.%s", base, key), path)
-
   if (f->action == NULL)
     return cay__config_fail_value(
         lc, base, "missing action (expected answer, reject or forward)");
@@ -179,31 +191,45 @@ apply_route(struct load_ctx *lc, unsigned i, const struct file_route *f,
     if (strcmp(f->action, action_names[a]) == 0)
       break;
   if (a == sizeof action_names / sizeof *action_names)
-    return cay__config_fail_value(lc, AT("action"),
+    return cay__config_fail_value(lc, route_path(path, i, "action"),
                                   "expected answer, reject or forward, got "
                                   "'%.*s'",
                                   VALUE_PREVIEW, f->action);
   r->action = (cay_route_action_t)a;
-
-  if (m
-      && ((rc = copy_text(lc, AT("match.method"), m->method, r->method,
-                          sizeof r->method))
-              != 0
-          || (rc = copy_text(lc, AT("match.ruri_user"), m->ruri_user,
-                             r->ruri_user, sizeof r->ruri_user))
-                 != 0
-          || (rc = copy_text(lc, AT("match.ruri_domain"), m->ruri_domain,
-                             r->ruri_domain, sizeof r->ruri_domain))
-                 != 0
-          || (rc = copy_text(lc, AT("match.source"), m->source, r->source,
-                             sizeof r->source))
-                 != 0))
+  if (m == NULL)
+    return 0;
+  if ((rc = copy_text(lc, route_path(path, i, "match.method"), m->method,
+                      r->method, sizeof r->method))
+          != 0
+      || (rc = copy_text(lc, route_path(path, i, "match.ruri_user"),
+                         m->ruri_user, r->ruri_user, sizeof r->ruri_user))
+             != 0
+      || (rc = copy_text(lc, route_path(path, i, "match.ruri_domain"),
+                         m->ruri_domain, r->ruri_domain, sizeof r->ruri_domain))
+             != 0)
     return rc;
+  return copy_text(lc, route_path(path, i, "match.source"), m->source,
+                   r->source, sizeof r->source);
+}
 
+/* Route @p i's keys after the match: which go with its action, then their
+ * values. */
+static int
+apply_route_values(struct load_ctx *lc, unsigned i, const struct file_route *f,
+                   cay_route_t *r)
+{
+  char path[PATH_LEN];
+  unsigned value;
+  int rc;
+
+#define AT(key) route_path(path, i, key)
   /* Keys whose default the struct cannot tell from a given value. */
   if ((rc = check_given(lc, i, "code", f->code, r->action)) != 0
       || (rc
           = check_given(lc, i, "ring_timeout_s", f->ring_timeout_s, r->action))
+             != 0
+      || (rc = check_given(lc, i, "no_response_timeout_ms",
+                           f->no_response_timeout_ms, r->action))
              != 0
       || (rc
           = check_given(lc, i, "max_duration_s", f->max_duration_s, r->action))
@@ -223,6 +249,10 @@ apply_route(struct load_ctx *lc, unsigned i, const struct file_route *f,
       || (rc
           = cay__config_parse_uint(lc, AT("ring_timeout_s"), f->ring_timeout_s,
                                    0, ROUTE_MAX_RING_S, &r->ring_timeout_s))
+             != 0
+      || (rc = cay__config_parse_uint(
+              lc, AT("no_response_timeout_ms"), f->no_response_timeout_ms, 0,
+              ROUTE_MAX_NO_RESPONSE_MS, &r->no_response_timeout_ms))
              != 0)
     return rc;
   if (f->max_duration_s) {
@@ -232,19 +262,28 @@ apply_route(struct load_ctx *lc, unsigned i, const struct file_route *f,
       return rc;
     r->max_duration_s = (long)value;
   }
+#undef AT
 
   /* Without a codecs list (or with an empty one) the route keeps every
    * codec of the answer: section. */
   for (unsigned j = 0; j < f->codecs_count; j++) {
-    snprintf(path, sizeof path, "%s.codecs[%u]", base, j);
+    snprintf(path, sizeof path, "routes[%u].codecs[%u]", i, j);
     if ((rc
          = copy_text(lc, path, f->codecs[j], r->codecs[j], sizeof r->codecs[j]))
         != 0)
       return rc;
   }
   r->n_codecs = f->codecs_count;
-#undef AT
   return 0;
+}
+
+static int
+apply_route(struct load_ctx *lc, unsigned i, const struct file_route *f,
+            cay_route_t *r)
+{
+  int rc = apply_route_head(lc, i, f, r);
+
+  return rc ? rc : apply_route_values(lc, i, f, r);
 }
 
 int
@@ -327,19 +366,19 @@ is_reason(const char *s)
 
 #define HAS_NUL(field) (memchr((field), '\0', sizeof(field)) != NULL)
 
-static int
-check_route(const cay_route_t *r, unsigned i, struct problem *pb, char *err,
-            size_t errlen)
-{
-  char why[256];
-  int rc;
-
 #define AT(key) snprintf(pb->path, sizeof pb->path, "routes[%u].%s", i, key)
 #define FAIL(...)                                                              \
   do {                                                                         \
     cay__errmsg(err, errlen, __VA_ARGS__);                                     \
     return CAY_ECONFIG;                                                        \
   } while (0)
+
+/* Route @p i's strings, action and match keys. */
+static int
+check_route_match(const cay_route_t *r, unsigned i, struct problem *pb,
+                  char *err, size_t errlen)
+{
+  char why[256];
 
   /* An embedder fills these in code: never read past a field. */
   AT("match");
@@ -367,6 +406,16 @@ check_route(const cay_route_t *r, unsigned i, struct problem *pb, char *err,
   AT("match.source");
   if (r->source[0] && cay__route_check_source(r->source, why, sizeof why))
     FAIL("routes[%u].match.source: %s", i, why);
+  return 0;
+}
+
+/* Route @p i's target, code and reason. */
+static int
+check_route_answer(const cay_route_t *r, unsigned i, struct problem *pb,
+                   char *err, size_t errlen)
+{
+  char why[256];
+  int rc;
 
   AT("target");
   if (r->target[0]
@@ -391,6 +440,15 @@ check_route(const cay_route_t *r, unsigned i, struct problem *pb, char *err,
     FAIL("routes[%u].reason: control characters are not allowed in a "
          "reason phrase (RFC 3261 section 25.1)",
          i);
+  return 0;
+}
+
+/* Route @p i's times and codecs. */
+static int
+check_route_limits(const cay_route_t *r, unsigned i, struct problem *pb,
+                   char *err, size_t errlen)
+{
+  int rc;
 
   AT("max_duration_s");
   if (r->max_duration_s < -1)
@@ -401,6 +459,15 @@ check_route(const cay_route_t *r, unsigned i, struct problem *pb, char *err,
   if (r->ring_timeout_s > ROUTE_MAX_RING_S)
     FAIL("routes[%u].ring_timeout_s (%u) must be at most %d", i,
          r->ring_timeout_s, ROUTE_MAX_RING_S);
+  AT("no_response_timeout_ms");
+  if (r->no_response_timeout_ms > ROUTE_MAX_NO_RESPONSE_MS)
+    FAIL("routes[%u].no_response_timeout_ms (%u) must be 0 to %d", i,
+         r->no_response_timeout_ms, ROUTE_MAX_NO_RESPONSE_MS);
+  if (r->no_response_timeout_ms
+      && (rc = check_key_action(i, "no_response_timeout_ms", r->action, err,
+                                errlen))
+             != 0)
+    return rc;
 
   AT("codecs");
   if (r->n_codecs > CAY_ROUTE_MAX_CODECS)
@@ -417,9 +484,20 @@ check_route(const cay_route_t *r, unsigned i, struct problem *pb, char *err,
          "" CONFIG_CODEC_NAMES ")",
          i, j, (int)sizeof r->codecs[j], r->codecs[j]);
   }
+  return 0;
+}
 #undef FAIL
 #undef AT
-  return 0;
+
+static int
+check_route(const cay_route_t *r, unsigned i, struct problem *pb, char *err,
+            size_t errlen)
+{
+  int rc = check_route_match(r, i, pb, err, errlen);
+
+  if (rc == 0)
+    rc = check_route_answer(r, i, pb, err, errlen);
+  return rc ? rc : check_route_limits(r, i, pb, err, errlen);
 }
 
 int

@@ -134,7 +134,7 @@ on_end(cay__timer_t *tm)
   if (t->server) {
     /* Timer H (17.2.1): no ACK for our final response. */
     CAY_DEBUG((int)ep->shard->index, "timer H: no ACK for %d", t->status);
-  } else if (t->tu_id && ep->tu.on_response) {
+  } else if (t->tu_id && ep->tu.on_response && !t->given_up) {
     /* Timers F and B (17.1.2.2, 17.1.1.2): the TU sees a 408. */
     ep->tu.on_response(ep->tu.arg, t->tu_id, t->id, 408, NULL);
   }
@@ -611,6 +611,8 @@ cay__txn_tell_tu(cay__txn_t *t, int status, msg_t *msg)
 
   if (msg && ep->hooks.in_response)
     ep->hooks.in_response(ep->hooks.arg, msg, sip_object(msg));
+  if (t->given_up && status / 100 != 2)
+    return; /* cay__txn_give_up(): the TU has moved on */
   if (t->tu_id && ep->tu.on_response)
     ep->tu.on_response(ep->tu.arg, t->tu_id, t->id, status, msg);
 }
@@ -668,11 +670,24 @@ cay__txn_cancel(cay__txn_t *t)
   return send_cancel(t);
 }
 
+int
+cay__txn_give_up(cay__txn_t *t)
+{
+  if (t->server || !t->invite || t->state != CAY__TXN_CALLING)
+    return CAY_ESTATE;
+  t->given_up = 1;
+  cay__txn_settle(t); /* its outcome is the TU's 408: not live */
+  cay__shard_timer_stop(t->ep->shard, &t->t_retx); /* no more timer A */
+  (void)cay__txn_cancel(t); /* 9.1: at the first provisional, if any */
+  return 0;
+}
+
 /* 17.1.1.2/17.1.1.3 and RFC 6026 section 7.2 for an INVITE. */
 static void
 invite_client_response(cay__txn_t *t, msg_t *msg, int status)
 {
   cay__endpoint_t *ep = t->ep;
+  uint64_t first_2xx_tag = 0;
 
   if (t->state == CAY__TXN_ACCEPTED) {
     if (status / 100 == 2)
@@ -704,7 +719,7 @@ invite_client_response(cay__txn_t *t, msg_t *msg, int status)
      * parsed or as bytes: Accepted sends nothing (the TU ACKs each 2xx),
      * and a bridged call would otherwise keep its INVITE for 32 s. */
     t->state = CAY__TXN_ACCEPTED;
-    t->first_2xx_tag = cay__txn_to_tag_hash(sip_object(msg));
+    first_2xx_tag = cay__txn_to_tag_hash(sip_object(msg));
     msg_destroy(t->req);
     t->req = NULL;
     cay__free(t->out);
@@ -734,6 +749,9 @@ invite_client_response(cay__txn_t *t, msg_t *msg, int status)
     cay__txn_start_timer(t, &t->t_wait, reliable(t) ? 0 : 32000);
   }
   cay__txn_tell_tu(t, status, msg);
+  /* Set after the TU has seen the first 2xx: it is not a copy of itself
+   * (cay__txn_2xx_is_copy()). The free is deferred: t is still here. */
+  t->first_2xx_tag = first_2xx_tag;
 }
 
 void

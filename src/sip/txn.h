@@ -301,8 +301,9 @@ const cay__peer_t *cay__txn_peer(const cay__txn_t *t);
  * shard's thread. */
 void cay__txn_source(const cay__txn_t *t, cay__addr_t *src);
 /** 1 when 2xx @p sip of INVITE client transaction @p t has the To tag of
- * the first 2xx it got (a copy, RFC 3261 section 13.2.2.4), 0 for another
- * fork's or any other transaction. Shard thread. */
+ * the first 2xx it got, and is not that first 2xx itself (a copy, RFC
+ * 3261 section 13.2.2.4); 0 for the first 2xx (while the TU sees it),
+ * another fork's, or any other transaction. Shard thread. */
 int cay__txn_2xx_is_copy(const cay__txn_t *t, const sip_t *sip);
 /** The TU object a server transaction belongs to (set by the TU). */
 void cay__txn_set_tu(cay__txn_t *t, cay_id_t tu_id);
@@ -350,6 +351,22 @@ int cay__txn_request_send(cay__endpoint_t *ep, msg_t *req,
  * @return 0, CAY_ESTATE (not an INVITE client transaction), -ENOMEM.
  */
 int cay__txn_cancel(cay__txn_t *t);
+
+/**
+ * Give up INVITE client transaction @p t, which has had no response at all
+ * (state Calling), before timer B would: for a TU with a shorter limit
+ * than 64*T1 for a silent target (a route's no_response_timeout_ms). The
+ * INVITE is no longer retransmitted (timer A stops); the transaction
+ * stays until timer B to absorb what comes late: a provisional response
+ * gets the CANCEL (RFC 3261 section 9.1), a failure its ACK (17.1.1.3),
+ * and only a 2xx still reaches the TU (it must ACK and BYE that dialog,
+ * 13.2.2.4); timer B itself is not reported. The TU acts on the timeout
+ * itself (as on a 408); the transaction no longer counts in txns_live.
+ * @return 0, or CAY_ESTATE (not an INVITE client transaction, or it has
+ *         had a response).
+ * @thread owner shard
+ */
+int cay__txn_give_up(cay__txn_t *t);
 
 /** Send raw bytes (a 2xx retransmission) and count them. */
 int cay__endpoint_send_bytes(cay__endpoint_t *ep, const cay__peer_t *dst,

@@ -15,6 +15,8 @@ struct cay__txn {
   unsigned pending : 1;       /* no final response yet: counted in txns_live */
   unsigned cancel_wanted : 1; /* INVITE client: CANCEL at first 1xx */
   unsigned cancel_sent : 1;   /* INVITE client: its CANCEL is out */
+  unsigned given_up : 1;      /* INVITE client: the TU gave it up for no
+                                 response; only a 2xx still goes to it */
   unsigned from_bytes : 1;    /* client: started from bytes, req parsed
                                  from out when needed */
   unsigned moved : 1;    /* INVITE server: went on as an Accepted entry; this

@@ -68,9 +68,25 @@ cay_b2bua_test(b2bua_unreachable_tcp 60
   --tcp
   --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_unreachable.xml
   --route-yaml "routes: [ { action: forward, target: \"sip:\${ruri_user}@127.0.0.1:9;transport=tcp\" } ]"
+  --subst FINAL_STATUS=500
   --callee-calls -1
   --sipp-timeout 20 --recv-timeout-ms 5000
   --expect dialogs_live=0 --expect txns_live=0
+  -- -m 5 -r 5)
+
+# The callee never responds, not even 100 Trying (UDP to a port nobody
+# answers on), and the route has no_response_timeout_ms: 1000. The B leg
+# is given up after 1 s as on timer B, and the caller gets 408 within its
+# 5 s receive timeout, not after timer B's 32 s.
+cay_b2bua_test(b2bua_no_response_timeout_408 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_unreachable.xml
+  --route-yaml "routes: [ { action: forward, target: \"sip:\${ruri_user}@127.0.0.1:@DEAD_PORT@\", no_response_timeout_ms: 1000 } ]"
+  --subst FINAL_STATUS=408
+  --callee-calls -1
+  --sipp-timeout 20 --recv-timeout-ms 5000
+  --expect calls_in=5 --expect calls_out_failed=5 --expect dialogs_live=0
+  --expect txns_live=0
+  --expect-log-count "==5" "INVITE to sip:[^ ]+ \\(127\\.0\\.0\\.1:[0-9]+\\) had no response in 1000 ms"
   -- -m 5 -r 5)
 
 # Ring timeout (route ring_timeout_s: 2): the callee rings and never
@@ -410,6 +426,27 @@ cay_b2bua_test(b2bua_dns_srv_failover_udp 60
   --expect-log-count ">=1" "ended with 408: trying the next target DNS found, 127\\.0\\.0\\.1:[0-9]+ over UDP"
   --expect-log-count "<=12" "trying the next target DNS found"
   -- -m 16 -r 2)
+
+# The same with the route's no_response_timeout_ms: 500 and the default
+# T1 (timer B 32 s, past the caller's 10 s receive timeout): the first
+# call gives the silent target up after 500 ms and goes to the callee;
+# the calls after it go to the callee at once (dns.failed_target_s).
+cay_b2bua_test(b2bua_dns_srv_failover_no_response 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --target "sip:\${ruri_user}@callee.cay.test"
+  --route-opt no_response_timeout_ms=500
+  --dns-record "SRV _sip._udp.callee.cay.test 10 5 @DEAD_PORT@ dead.cay.test"
+  --dns-record "SRV _sip._udp.callee.cay.test 20 5 @CALLEE_PORT@ uas.cay.test"
+  --dns-record "A dead.cay.test 127.0.0.1"
+  --dns-record "A uas.cay.test 127.0.0.1"
+  --sipp-timeout 30 --recv-timeout-ms 10000
+  --expect calls_in=6 --expect calls_out_answered=6
+  --expect calls_out_failed=0
+  --expect byes_sent=6 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=6
+  --expect-log-count "==1" "had no response in 500 ms \\(no_response_timeout_ms\\)"
+  --expect-log-count "==1" "ended with 408: trying the next target DNS found, 127\\.0\\.0\\.1:[0-9]+ over UDP"
+  -- -m 6 -r 1)
 
 # The same at 4 shards, one call every 1.5 s, timer B 640 ms (t1_ms 10):
 # the first call waits for the silent target and fails over; its shard

@@ -268,6 +268,29 @@ START_TEST(bridge_ring_timeout_cancels_b_and_480_to_a)
 }
 END_TEST
 
+/* The route's no_response_timeout_ms: B never responds; after 3 s (not
+ * timer B's 32 s) A gets 408 and the B leg ends, nothing left. */
+START_TEST(bridge_no_response_timeout_408_to_a)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  cfg.routes[0].no_response_timeout_ms = 3000;
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "");
+  ck_assert_int_ge(b_msg(p, 0, "INVITE"), 0);
+  peer_advance(p, 2999);
+  ck_assert_uint_eq(peer_count(p, 408, NULL), 0);
+  ck_assert_uint_eq(peer_count(p, 100, NULL), 1); /* A's, after 200 ms */
+  peer_advance(p, 1);
+  ck_assert_uint_eq(peer_count(p, 408, NULL), 1);
+  ck_assert_uint_eq(peer_count(p, 0, "CANCEL"), 0); /* 9.1: no 1xx yet */
+  peer_advance(p, 64 * T1);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_uint_eq(p->ep.live_txns, 0);
+  peer_free(p);
+}
+END_TEST
+
 START_TEST(bridge_failures_mapped_486_kept_503_becomes_500)
 {
   cay_config_t cfg = config(-1, 60, NULL);
@@ -735,6 +758,7 @@ main(void)
   tcase_add_test(tc, bridge_routes_no_match_404_and_reject);
   tcase_add_test(tc, bridge_9_cancel_from_a_cancels_b);
   tcase_add_test(tc, bridge_ring_timeout_cancels_b_and_480_to_a);
+  tcase_add_test(tc, bridge_no_response_timeout_408_to_a);
   tcase_add_test(tc, bridge_failures_mapped_486_kept_503_becomes_500);
   tcase_add_test(tc, bridge_race_bye_first_then_timeout);
   tcase_add_test(tc, bridge_race_timeout_first_then_bye);

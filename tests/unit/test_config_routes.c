@@ -41,15 +41,16 @@ START_TEST(load_routes_to_exact_structs)
   strcpy(want[0].target, "sip:${ruri_user}@127.0.0.1:5070");
   want[0].max_duration_s = 3600;
   want[0].ring_timeout_s = 30;
+  want[0].no_response_timeout_ms = 2500;
   strcpy(want[0].codecs[0], "PCMU");
   strcpy(want[0].codecs[1], "telephone-event");
   want[0].n_codecs = 2;
 
-  want[1] = default_route(11, 5);
+  want[1] = default_route(12, 5);
   strcpy(want[1].source, "2001:db8::/32");
   want[1].action = CAY_ROUTE_ANSWER;
 
-  want[2] = default_route(14, 5);
+  want[2] = default_route(15, 5);
   want[2].action = CAY_ROUTE_REJECT;
   want[2].code = 486;
   strcpy(want[2].reason, "Busy Here");
@@ -129,8 +130,8 @@ START_TEST(load_bad_route_unknown_key)
 {
   expect_bad("routes_bad_key.yaml",
              "3:5: routes[0]: unknown key 'cod' (expected match, action, "
-             "target, code, reason, max_duration_s, ring_timeout_s or "
-             "codecs)");
+             "target, code, reason, max_duration_s, ring_timeout_s, "
+             "no_response_timeout_ms or codecs)");
 }
 END_TEST
 
@@ -195,6 +196,19 @@ START_TEST(load_bad_route_code_with_forward)
   expect_bad("routes_bad_code_action.yaml",
              "4:11: routes[0].code: only action reject takes a code (this "
              "route's action is forward)");
+}
+END_TEST
+
+/* RFC 3261 17.1.1.2: a shorter limit than timer B for a silent target,
+ * forward only, at most ten minutes. */
+START_TEST(load_bad_route_no_response_timeout)
+{
+  expect_bad("routes_bad_no_response.yaml",
+             "4:29: routes[0].no_response_timeout_ms: expected an integer "
+             "from 0 to 600000, got '700000'");
+  expect_bad("routes_bad_no_response_action.yaml",
+             "3:29: routes[0].no_response_timeout_ms: only action forward "
+             "takes no_response_timeout_ms (this route's action is answer)");
 }
 END_TEST
 
@@ -432,6 +446,27 @@ START_TEST(check_route_codecs_with_reject)
 }
 END_TEST
 
+START_TEST(check_route_no_response_timeout)
+{
+  cfg.routes[0].action = CAY_ROUTE_FORWARD;
+  strcpy(cfg.routes[0].target, "sip:1000@127.0.0.1");
+  cfg.routes[0].no_response_timeout_ms = 600000;
+  cfg.n_routes = 1;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+  cfg.routes[0].no_response_timeout_ms = 600001;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "routes[0].no_response_timeout_ms (600001) must be 0 "
+                        "to 600000");
+  cfg.routes[0].no_response_timeout_ms = 3000;
+  cfg.routes[0].action = CAY_ROUTE_REJECT;
+  cfg.routes[0].target[0] = '\0';
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "routes[0].no_response_timeout_ms: only action "
+                        "forward takes no_response_timeout_ms (this route's "
+                        "action is reject)");
+}
+END_TEST
+
 START_TEST(check_route_string_not_terminated)
 {
   memset(cfg.routes[0].method, 'A', sizeof cfg.routes[0].method);
@@ -490,6 +525,7 @@ config_routes_suite(void)
   tcase_add_test(tc, load_bad_route_target_with_reject);
   tcase_add_test(tc, load_bad_route_code_with_forward);
   tcase_add_test(tc, load_bad_route_target_not_sip_uri);
+  tcase_add_test(tc, load_bad_route_no_response_timeout);
   tcase_add_test(tc, load_route_target_host_name);
   tcase_add_test(tc, load_bad_route_target_host_name);
   tcase_add_test(tc, load_bad_route_target_unknown_variable);
@@ -503,6 +539,7 @@ config_routes_suite(void)
   tcase_add_test(tc, check_route_21_reject_code_range);
   tcase_add_test(tc, check_route_25_1_reason_without_crlf);
   tcase_add_test(tc, check_route_codecs_with_reject);
+  tcase_add_test(tc, check_route_no_response_timeout);
   tcase_add_test(tc, check_route_string_not_terminated);
   tcase_add_test(tc, check_too_many_routes);
   suite_add_tcase(s, tc);

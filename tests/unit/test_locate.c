@@ -18,6 +18,7 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "dialog/session_int.h"
+#include "support/located.h"
 #include "support/peer.h"
 #include "transport/dns.h"
 
@@ -75,50 +76,6 @@ run_until(peer_t *p, const unsigned *count, unsigned want)
   uv_close((uv_handle_t *)&tick, NULL);
   uv_run(&p->loop, UV_RUN_NOWAIT);
   ck_assert_msg(done(p, count, want), "nothing happened within %d ms", WAIT_MS);
-}
-
-/* A peer whose session layer has a resolver, which remembers targets
- * that failed for @p failed_s (0: not at all). */
-static peer_t *
-peer_with_resolver(unsigned failed_s)
-{
-  peer_t *p = peer_new(NULL);
-  /* Port 9 (discard) on loopback is closed: a query gets ICMP port
-   * unreachable, so a name not in /etc/hosts fails at once. */
-  cay__dns_opts_t o = { .servers = "127.0.0.1:9",
-                        .timeout_ms = 300,
-                        .tries = 1,
-                        .family = AF_INET,
-                        .failed_target_s = failed_s };
-  char err[128];
-
-  ck_assert_int_eq(cay__dns_create(&p->ss.dns, &p->loop, &o, err, sizeof err),
-                   0);
-  return p;
-}
-
-static int dns_closed;
-
-static void
-on_dns_closed(void *arg)
-{
-  (void)arg;
-  dns_closed++;
-}
-
-static void
-peer_without_resolver(peer_t *p)
-{
-  cay__sessions_fini(&p->ss); /* the sessions first, as the worker does */
-  dns_closed = 0;
-  cay__dns_close(p->ss.dns, on_dns_closed, NULL);
-  p->ss.dns = NULL;
-  for (int i = 0; i < 8 && !dns_closed; i++)
-    uv_run(&p->loop, UV_RUN_NOWAIT);
-  ck_assert_int_eq(dns_closed, 1);
-  /* peer_free() ends the session layer again: it is empty. */
-  ck_assert_int_eq(cay__sessions_init(&p->ss, &p->ep, &p->cfg), 0);
-  peer_free(p);
 }
 
 START_TEST(locate_3263_invite_goes_to_the_located_hop)
@@ -251,41 +208,6 @@ START_TEST(locate_3263_hangup_while_locating_sends_nothing)
 }
 END_TEST
 
-/* Session @p s, still locating "gw.invalid", gets @p n targets on
- * 127.0.0.1 at ports 5071, 5072, ... (TCP for the second), as if DNS
- * had answered (the real answer, a failure, comes later and finds the
- * session no longer locating). */
-static void
-located(cay__session_t *s, size_t n)
-{
-  cay__dns_target_t t[4];
-
-  memset(t, 0, sizeof t);
-  for (size_t i = 0; i < n; i++) {
-    ck_assert_int_eq(cay__addr_set(&t[i].addr, "127.0.0.1", 5071 + i), 0);
-    t[i].proto = i == 1 ? CAY__TCP : CAY__UDP;
-  }
-  ck_assert(s->locating);
-  cay__uac_located(s, t, n);
-}
-
-/* What Cay sent as message @p i: its method or status, port, transport
- * and CSeq number. */
-static void
-expect_sent(peer_t *p, unsigned i, const char *method, unsigned port, int proto,
-            uint32_t cseq)
-{
-  msg_t *m;
-
-  ck_assert_uint_gt(p->nsent, i);
-  m = peer_msg(p, i);
-  ck_assert_str_eq(sip_object(m)->sip_request->rq_method_name, method);
-  ck_assert_uint_eq(sip_object(m)->sip_cseq->cs_seq, cseq);
-  ck_assert_uint_eq(cay__addr_port(&p->sent[i].dst), port);
-  ck_assert_int_eq(p->sent[i].proto, proto);
-  msg_destroy(m);
-}
-
 /* RFC 3263 section 4.3: a 503 from the first target, then no answer at
  * all (timer B: 408) from the second: each time a new INVITE (the next
  * CSeq, another branch) to the next target; the third answers, and the
@@ -301,7 +223,7 @@ START_TEST(locate_3263_4_3_next_target_after_503_and_timeout)
                                        "<sip:cay@127.0.0.1>", NULL, on_state,
                                        &r, &s),
                    0);
-  located(s, 3);
+  located(s, 3, 1);
   expect_sent(p, 0, "INVITE", 5071, CAY__UDP, 1);
   peer_respond(p, 0, "503", "x1", NULL);
   /* 17.1.1.3: the 503 is ACKed to where the INVITE went; then the next. */
@@ -329,17 +251,6 @@ START_TEST(locate_3263_4_3_next_target_after_503_and_timeout)
 }
 END_TEST
 
-/* Whether the resolver of @p p remembered 127.0.0.1:@p port as failed
- * (asking forgets it). */
-static int
-was_failed(peer_t *p, unsigned port)
-{
-  cay__addr_t a;
-
-  ck_assert_int_eq(cay__addr_set(&a, "127.0.0.1", port), 0);
-  return cay__dns_target_answered(p->ss.dns, &a);
-}
-
 /* What the session tells the resolver (section 4.3): the first target
  * answers 503 with Retry-After (RFC 3261 section 21.5.4), the second
  * (TCP) not at all (timer B), the third with 200: the first two are
@@ -356,7 +267,7 @@ START_TEST(locate_3263_4_3_targets_that_failed_are_reported)
                                        "<sip:cay@127.0.0.1>", NULL, on_state,
                                        &r, &s),
                    0);
-  located(s, 3);
+  located(s, 3, 1);
   peer_respond(p, 0, "503", "x1", "Retry-After: 30\r\n");
   expect_sent(p, 2, "INVITE", 5072, CAY__TCP, 2);
   peer_advance(p, 64 * 500); /* timer B of the TCP INVITE */
@@ -378,7 +289,7 @@ START_TEST(locate_3263_4_3_targets_that_failed_are_reported)
                                        "<sip:cay@127.0.0.1>", NULL, on_state,
                                        &r, &s),
                    0);
-  located(s, 1);
+  located(s, 1, 1);
   peer_respond(p, 0, "503", "x1", NULL);
   peer_advance(p, 1);
   ck_assert_int_eq(r.statuses[r.n - 1], 503);
@@ -401,7 +312,7 @@ START_TEST(locate_3263_4_3_no_next_target_after_hangup_or_the_last)
                                        "<sip:cay@127.0.0.1>", NULL, on_state,
                                        &r, &s),
                    0);
-  located(s, 2);
+  located(s, 2, 1);
   expect_sent(p, 0, "INVITE", 5071, CAY__UDP, 1);
   ck_assert_int_eq(cay__session_hangup(s), 0); /* CANCEL waits for a 1xx */
   peer_respond(p, 0, "503", "x1", NULL);
@@ -421,7 +332,7 @@ START_TEST(locate_3263_4_3_no_next_target_after_hangup_or_the_last)
                                        "<sip:cay@127.0.0.1>", NULL, on_state,
                                        &r, &s),
                    0);
-  located(s, 2);
+  located(s, 2, 1);
   peer_respond(p, 0, "503", "x1", NULL);
   expect_sent(p, 2, "INVITE", 5072, CAY__TCP, 2);
   peer_respond(p, 2, "503", "x2", NULL);
