@@ -24,25 +24,6 @@
 
 #define WAIT_MS 5000
 
-typedef struct record {
-  int n;
-  cay_session_state_t states[8];
-  int statuses[8];
-} record_t;
-
-static void
-on_state(cay_session_t *s, const cay_session_event_t *ev, void *arg)
-{
-  record_t *r = arg;
-
-  (void)s;
-  if (r->n < 8) {
-    r->states[r->n] = ev->state;
-    r->statuses[r->n] = ev->status;
-    r->n++;
-  }
-}
-
 static void
 on_tick(uv_timer_t *h)
 {
@@ -87,8 +68,8 @@ START_TEST(locate_3263_invite_goes_to_the_located_hop)
   char ip[64];
 
   ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@localhost:5099",
-                                       "<sip:cay@127.0.0.1>", NULL, on_state,
-                                       &r, &s),
+                                       "<sip:cay@127.0.0.1>", NULL,
+                                       record_event, &r, &s),
                    0);
   ck_assert_ptr_nonnull(s);
   ck_assert_uint_eq(p->nsent, 0); /* nothing before the answer */
@@ -120,14 +101,14 @@ START_TEST(locate_3263_maddr_is_the_next_hop)
 
   ck_assert_int_eq(
       cay__session_invite(&p->ss, "sip:svc@gw.invalid:5098;maddr=127.0.0.1",
-                          "<sip:cay@127.0.0.1>", NULL, on_state, &r, &s),
+                          "<sip:cay@127.0.0.1>", NULL, record_event, &r, &s),
       0);
   ck_assert_uint_eq(p->nsent, 1); /* at once: nothing to look up */
   ck_assert_uint_eq(cay__dns_pending(p->ss.dns), 0);
   ck_assert_uint_eq(cay__addr_port(&p->sent[0].dst), 5098);
   ck_assert_int_eq(
       cay__session_invite(&p->ss, "sip:svc@127.0.0.2:5099;maddr=localhost",
-                          "<sip:cay@127.0.0.1>", NULL, on_state, &r, &s),
+                          "<sip:cay@127.0.0.1>", NULL, record_event, &r, &s),
       0);
   ck_assert_uint_eq(p->nsent, 1);
   run_until(p, &p->nsent, 2);
@@ -146,7 +127,7 @@ START_TEST(locate_3263_transport_parameter_is_kept)
 
   ck_assert_int_eq(
       cay__session_invite(&p->ss, "sip:svc@localhost:5099;transport=tcp",
-                          "<sip:cay@127.0.0.1>", NULL, on_state, &r, &s),
+                          "<sip:cay@127.0.0.1>", NULL, record_event, &r, &s),
       0);
   run_until(p, &p->nsent, 1);
   ck_assert_int_eq(p->sent[0].proto, CAY__TCP);
@@ -154,7 +135,7 @@ START_TEST(locate_3263_transport_parameter_is_kept)
   /* A transport Cay does not send over is refused at once. */
   ck_assert_int_eq(
       cay__session_invite(&p->ss, "sip:svc@localhost:5099;transport=sctp",
-                          "<sip:cay@127.0.0.1>", NULL, on_state, &r, &s),
+                          "<sip:cay@127.0.0.1>", NULL, record_event, &r, &s),
       -EINVAL);
   peer_without_resolver(p);
 }
@@ -167,8 +148,8 @@ START_TEST(locate_3263_no_target_ends_the_session_with_503)
   cay__session_t *s = NULL;
 
   ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@nowhere.invalid",
-                                       "<sip:cay@127.0.0.1>", NULL, on_state,
-                                       &r, &s),
+                                       "<sip:cay@127.0.0.1>", NULL,
+                                       record_event, &r, &s),
                    0);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 1);
   run_until(p, NULL, 0);
@@ -191,8 +172,8 @@ START_TEST(locate_3263_hangup_while_locating_sends_nothing)
   cay__session_t *s = NULL;
 
   ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@localhost:5099",
-                                       "<sip:cay@127.0.0.1>", NULL, on_state,
-                                       &r, &s),
+                                       "<sip:cay@127.0.0.1>", NULL,
+                                       record_event, &r, &s),
                    0);
   /* 9.1: no INVITE has gone, so there is nothing to CANCEL: it ends. */
   ck_assert_int_eq(cay__session_hangup(s), 0);
@@ -220,8 +201,8 @@ START_TEST(locate_3263_4_3_next_target_after_503_and_timeout)
   char *b1, *b2;
 
   ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@gw.invalid",
-                                       "<sip:cay@127.0.0.1>", NULL, on_state,
-                                       &r, &s),
+                                       "<sip:cay@127.0.0.1>", NULL,
+                                       record_event, &r, &s),
                    0);
   located(s, 3, 1);
   expect_sent(p, 0, "INVITE", 5071, CAY__UDP, 1);
@@ -264,8 +245,8 @@ START_TEST(locate_3263_4_3_targets_that_failed_are_reported)
   cay__addr_t first;
 
   ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@gw.invalid",
-                                       "<sip:cay@127.0.0.1>", NULL, on_state,
-                                       &r, &s),
+                                       "<sip:cay@127.0.0.1>", NULL,
+                                       record_event, &r, &s),
                    0);
   located(s, 3, 1);
   peer_respond(p, 0, "503", "x1", "Retry-After: 30\r\n");
@@ -286,8 +267,8 @@ START_TEST(locate_3263_4_3_targets_that_failed_are_reported)
   ck_assert_int_eq(cay__addr_set(&first, "127.0.0.1", 5071), 0);
   ck_assert_int_eq(cay__dns_target_failed(p->ss.dns, &first, 0), 1);
   ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@gw.invalid",
-                                       "<sip:cay@127.0.0.1>", NULL, on_state,
-                                       &r, &s),
+                                       "<sip:cay@127.0.0.1>", NULL,
+                                       record_event, &r, &s),
                    0);
   located(s, 1, 1);
   peer_respond(p, 0, "503", "x1", NULL);
@@ -309,8 +290,8 @@ START_TEST(locate_3263_4_3_no_next_target_after_hangup_or_the_last)
   cay__session_t *s = NULL;
 
   ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@gw.invalid",
-                                       "<sip:cay@127.0.0.1>", NULL, on_state,
-                                       &r, &s),
+                                       "<sip:cay@127.0.0.1>", NULL,
+                                       record_event, &r, &s),
                    0);
   located(s, 2, 1);
   expect_sent(p, 0, "INVITE", 5071, CAY__UDP, 1);
@@ -329,8 +310,8 @@ START_TEST(locate_3263_4_3_no_next_target_after_hangup_or_the_last)
   peer_clear(p);
   memset(&r, 0, sizeof r);
   ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@gw.invalid",
-                                       "<sip:cay@127.0.0.1>", NULL, on_state,
-                                       &r, &s),
+                                       "<sip:cay@127.0.0.1>", NULL,
+                                       record_event, &r, &s),
                    0);
   located(s, 2, 1);
   peer_respond(p, 0, "503", "x1", NULL);

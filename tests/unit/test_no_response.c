@@ -19,25 +19,6 @@
 
 #define T1 500
 
-typedef struct record {
-  int n;
-  cay_session_state_t states[8];
-  int statuses[8];
-} record_t;
-
-static void
-on_state(cay_session_t *s, const cay_session_event_t *ev, void *arg)
-{
-  record_t *r = arg;
-
-  (void)s;
-  if (r->n < 8) {
-    r->states[r->n] = ev->state;
-    r->statuses[r->n] = ev->status;
-    r->n++;
-  }
-}
-
 /* An outgoing call to @p uri that gives a silent target up after
  * @p no_response_ms. */
 static cay__session_t *
@@ -45,7 +26,7 @@ call(peer_t *p, const char *uri, unsigned no_response_ms, record_t *r)
 {
   cay__invite_opts_t o = { .uri = uri,
                            .from = "<sip:cay@127.0.0.1>",
-                           .cb = on_state,
+                           .cb = record_event,
                            .arg = r,
                            .no_response_ms = no_response_ms };
   cay__session_t *s = NULL;

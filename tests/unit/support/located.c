@@ -6,6 +6,19 @@
 
 #include "transport/dns.h"
 
+void
+record_event(cay_session_t *s, const cay_session_event_t *ev, void *arg)
+{
+  record_t *r = arg;
+
+  (void)s;
+  if (r->n < 8) {
+    r->states[r->n] = ev->state;
+    r->statuses[r->n] = ev->status;
+    r->n++;
+  }
+}
+
 peer_t *
 peer_with_resolver(unsigned failed_s)
 {

@@ -11,6 +11,16 @@
 #include "dialog/session_int.h"
 #include "support/peer.h"
 
+/** What a session's callback saw: each event's state and status. */
+typedef struct record {
+  int n;
+  cay_session_state_t states[8];
+  int statuses[8];
+} record_t;
+
+/** A cay_session_cb that appends to the record_t @p arg (the first 8). */
+void record_event(cay_session_t *s, const cay_session_event_t *ev, void *arg);
+
 /** A peer whose session layer has a resolver, which remembers targets
  * that failed for @p failed_s (0: not at all). It answers "localhost"
  * from /etc/hosts and asks a closed port on 127.0.0.1 for anything else,
