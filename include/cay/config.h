@@ -105,8 +105,9 @@ typedef enum cay_route_action {
  */
 typedef struct cay_route {
   char method[16]; /* SIP method, exact (case-sensitive, RFC 3261 7.1) */
-  /* POSIX extended regex on the Request-URI user: "^1000$" is exact,
-   * "^1" a prefix (both matched without regexec). */
+  /* PCRE2 regex on the Request-URI user: "^1000$" is exact, "^1" a
+   * prefix (both matched without a regex). At most 32 nested
+   * parentheses; a match past 100,000 backtracking steps is no match. */
   char ruri_user[CAY_CONFIG_TEXT_LEN];
   char ruri_domain[CAY_CONFIG_NAME_LEN]; /* R-URI host, case-insensitive */
   char source[CAY_CONFIG_NAME_LEN];      /* CIDR "10.0.0.0/8", "::1/128", or

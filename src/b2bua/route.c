@@ -2,23 +2,25 @@
  * The route table: compile once per shard, match every new request.
  *
  * A table is a copy of cfg->routes plus what matching needs precompiled:
- * the user regex (or, for the common "^1000$" and "^1" forms, a literal
- * compared without regexec), the domain (binary when it is an IP
+ * the user regex (PCRE2; for the common "^1000$" and "^1" forms, a
+ * literal compared without it), the domain (binary when it is an IP
  * literal, so "::1" and "0::1" are one domain) and the source CIDR. It is
- * one allocation through the shim, plus regcomp's own for each regex.
+ * one allocation through the shim, plus PCRE2's own (also through it)
+ * for each regex.
  */
 #include "b2bua/route.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <sofia-sip/url.h>
 
 #include "cay/errno.h"
@@ -27,6 +29,12 @@
 #include "transport/addr.h"
 
 #define PREVIEW 64 /* bytes of a bad value quoted in a message */
+
+/* A user regex's match gives up (no match) past this many backtracking
+ * steps or this depth, or this much heap (KiB): about a millisecond. */
+#define USER_RE_MATCH_LIMIT 100000
+#define USER_RE_HEAP_KIB    1024
+#define USER_RE_NEST_LIMIT  32 /* parentheses nested in a pattern */
 
 /* Sample values a target template is expanded with before it is parsed:
  * a user that any SIP URI accepts, and a domain that is no IP literal
@@ -39,7 +47,7 @@ enum user_kind {
   USER_ANY,    /* no ruri_user key */
   USER_EXACT,  /* "^literal$": strcmp */
   USER_PREFIX, /* "^literal": prefix compare */
-  USER_REGEX   /* anything else: regexec */
+  USER_REGEX   /* anything else: pcre2_match */
 };
 
 /* An address block: @c bits leading bits of @c net, in network order. */
@@ -49,12 +57,29 @@ struct cidr {
   uint8_t net[16];
 };
 
+/* A compiled user regex (PCRE2) and what matching it needs; every
+ * pointer is allocated through the shim. */
+struct user_re {
+  pcre2_code *code;
+  pcre2_match_data *md;    /* the shard's own: one match at a time */
+  pcre2_match_context *mc; /* the limits */
+};
+
+static void
+user_re_free(struct user_re *u)
+{
+  pcre2_match_context_free(u->mc);
+  pcre2_match_data_free(u->md);
+  pcre2_code_free(u->code);
+  memset(u, 0, sizeof *u);
+}
+
 struct entry {
   cay_route_t route; /* the shard's own copy, returned by match */
   enum user_kind user_kind;
   const char *user_lit; /* USER_EXACT, USER_PREFIX: in route.ruri_user */
   size_t user_len;
-  regex_t user_re; /* USER_REGEX only */
+  struct user_re user_re; /* USER_REGEX only */
   int has_domain;
   int domain_family;                /* AF_INET/AF_INET6 when an IP, else 0 */
   uint8_t domain_addr[16];          /* when domain_family != 0 */
@@ -73,7 +98,7 @@ struct cay__routes {
 /* ------------------------------------------------------------------ */
 
 /* True when @p s has none of the characters that mean something in a
- * POSIX extended regex (IEEE Std 1003.1, section 9.4.3), so that it
+ * PCRE2 pattern (outside a character class), so that it
  * matches only itself. */
 static int
 is_literal(const char *s, size_t n)
@@ -102,22 +127,67 @@ classify_user(const char *re, const char **lit, size_t *len)
   return USER_REGEX;
 }
 
-/* regcomp() with its message. @return 0, -ENOMEM or CAY_ECONFIG. */
-static int
-compile_user(regex_t *re, const char *pattern, char *err, size_t errlen)
+/* PCRE2 allocates through Cay's shim: counted, and failed on purpose by
+ * the tests' allocation failures. */
+static void *
+re_malloc(PCRE2_SIZE n, void *data)
 {
-  char why[128];
-  int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
+  (void)data;
+  return cay__malloc(n);
+}
 
-  if (rc == 0)
+static void
+re_free(void *p, void *data)
+{
+  (void)data;
+  cay__free(p);
+}
+
+/* Compile user regex @p pattern into @p u with its match data and the
+ * match limits, so that no Request-URI user can make a match cost more
+ * than about USER_RE_MATCH_LIMIT steps (a pattern such as "^(a|aa)+$"
+ * backtracks exponentially without one). PCRE2 compiles in time and
+ * space bounded by the pattern's length: repetitions that glibc's
+ * regcomp() expanded into gigabytes ("a*+*+*+*", "((a*){1,40}){1,40}")
+ * compile small, or are refused as too large, here.
+ * @return 0, -ENOMEM or CAY_ECONFIG with the message in @p err. */
+static int
+compile_user(struct user_re *u, const char *pattern, char *err, size_t errlen)
+{
+  pcre2_general_context *gc
+      = pcre2_general_context_create(re_malloc, re_free, NULL);
+  pcre2_compile_context *cc = gc ? pcre2_compile_context_create(gc) : NULL;
+  PCRE2_UCHAR why[128];
+  PCRE2_SIZE at = 0;
+  int code = 0;
+
+  memset(u, 0, sizeof *u);
+  if (cc) {
+    pcre2_set_parens_nest_limit(cc, USER_RE_NEST_LIMIT);
+    u->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0,
+                            &code, &at, cc);
+  }
+  if (u->code) {
+    u->md = pcre2_match_data_create(1, gc);
+    u->mc = pcre2_match_context_create(gc);
+  }
+  pcre2_compile_context_free(cc);
+  pcre2_general_context_free(gc);
+  if (u->code && u->md && u->mc) {
+    pcre2_set_match_limit(u->mc, USER_RE_MATCH_LIMIT);
+    pcre2_set_depth_limit(u->mc, USER_RE_MATCH_LIMIT);
+    pcre2_set_heap_limit(u->mc, USER_RE_HEAP_KIB);
     return 0;
-  if (rc == REG_ESPACE) {
+  }
+  user_re_free(u);
+  if (cc == NULL || code == 0 || code == PCRE2_ERROR_HEAP_FAILED) {
     cay__errmsg(err, errlen, "out of memory");
     return -ENOMEM;
   }
-  regerror(rc, re, why, sizeof why);
-  cay__errmsg(err, errlen, "bad regular expression '%.*s': %s", PREVIEW,
-              pattern, why);
+  if (pcre2_get_error_message(code, why, sizeof why) < 0)
+    snprintf((char *)why, sizeof why, "error %d", code);
+  cay__errmsg(err, errlen, "bad regular expression '%.*s' at offset %zu: %s",
+              PREVIEW, pattern, (size_t)at, (const char *)why);
   return CAY_ECONFIG;
 }
 
@@ -258,11 +328,11 @@ cidr_contains(const struct cidr *c, const cay__addr_t *a)
 int
 cay__route_check_user(const char *re, char *err, size_t errlen)
 {
-  regex_t compiled;
+  struct user_re compiled;
   int rc = compile_user(&compiled, re, err, errlen);
 
   if (rc == 0)
-    regfree(&compiled);
+    user_re_free(&compiled);
   return rc == -ENOMEM ? 0 : rc; /* not the pattern's fault */
 }
 
@@ -393,7 +463,7 @@ free_entries(struct entry *e, unsigned n)
 {
   for (unsigned i = 0; i < n; i++)
     if (e[i].user_kind == USER_REGEX)
-      regfree(&e[i].user_re);
+      user_re_free(&e[i].user_re);
 }
 
 static int
@@ -526,7 +596,10 @@ match_user(const struct entry *e, const char *user)
   case USER_PREFIX:
     return strncmp(user, e->user_lit, e->user_len) == 0;
   case USER_REGEX:
-    return regexec(&e->user_re, user, 0, NULL, 0) == 0;
+    /* Over the limits (PCRE2_ERROR_MATCHLIMIT and the like): no match. */
+    return pcre2_match(e->user_re.code, (PCRE2_SPTR)user, strlen(user), 0, 0,
+                       e->user_re.md, e->user_re.mc)
+           >= 0;
   }
   return 0;
 }
@@ -567,7 +640,7 @@ cay__routes_match(const cay__routes_t *r, const cay__route_req_t *req)
       continue;
     if (!match_domain(e, domain))
       continue;
-    /* The user last: it is the only key that may cost a regexec. */
+    /* The user last: it is the only key that may cost a regex match. */
     if (!match_user(e, user))
       continue;
     return &e->route;

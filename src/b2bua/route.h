@@ -4,7 +4,7 @@
  * cay_config_t.routes (include/cay/config.h) is plain data. Each shard
  * compiles its own copy once, at start (regexes, CIDRs, IP literals), and
  * matches every new request against it on its own thread: nothing here is
- * shared between shards, so regexec() needs no lock.
+ * shared between shards, so matching a regex needs no lock.
  *
  * The check helpers below are what cay_config_check() uses for the same
  * values, so that a table refused by the matcher is already refused, with
@@ -84,7 +84,7 @@ long cay__route_target(const cay_route_t *r, const cay__route_req_t *req,
  * prefixes it).
  */
 
-/** A POSIX extended regular expression (regcomp's own message). */
+/** A PCRE2 regular expression (PCRE2's own message, with the offset). */
 int cay__route_check_user(const char *re, char *err, size_t errlen);
 /** "10.0.0.0/8", "2001:db8::/32", or one IP literal (/32 or /128). */
 int cay__route_check_source(const char *source, char *err, size_t errlen);

@@ -97,21 +97,20 @@ is_later_transport(const char *name, size_t n)
   return 0;
 }
 
-int
-cay_config_parse_listen(const char *spec, cay_listen_t *out, char *err,
-                        size_t errlen)
+/* The transport of listen spec @p spec into @p l->proto; *@p rest is set
+ * to what follows "PROTO:". */
+static int
+listen_proto(const char *spec, cay_listen_t *l, const char **rest, char *err,
+             size_t errlen)
 {
-  cay_listen_t l;
-  const char *p = spec, *rest, *host, *host_end, *port;
-  size_t proto_len, host_len;
-  unsigned long value;
+  const char *p = spec;
+  size_t proto_len;
   int is_udp, is_later, has_proto;
 
-  memset(&l, 0, sizeof l);
   while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
     p++;
   proto_len = (size_t)(p - spec);
-  rest = *p ? p + 1 : p;
+  *rest = *p ? p + 1 : p;
   is_udp = proto_len == 3
            && (strncasecmp(spec, "udp", 3) == 0
                || strncasecmp(spec, "tcp", 3) == 0);
@@ -121,7 +120,7 @@ cay_config_parse_listen(const char *spec, cay_listen_t *out, char *err,
    * follows it. Both lack the transport. */
   has_proto
       = proto_len > 0 && *p == ':'
-        && (is_udp || is_later || *rest == '[' || strchr(rest, ':') != NULL);
+        && (is_udp || is_later || **rest == '[' || strchr(*rest, ':') != NULL);
   if (!has_proto) {
     cay__errmsg(err, errlen,
                 "missing transport: expected udp:HOST:PORT or tcp:HOST:PORT "
@@ -140,42 +139,67 @@ cay_config_parse_listen(const char *spec, cay_listen_t *out, char *err,
                   spec);
     return CAY_ECONFIG;
   }
-  strcpy(l.proto, strncasecmp(spec, "tcp", 3) == 0 ? "tcp" : "udp");
+  strcpy(l->proto, strncasecmp(spec, "tcp", 3) == 0 ? "tcp" : "udp");
+  return 0;
+}
 
+/* Split "HOST:PORT" or "[V6]:PORT" (@p rest): the host is *@p host up to
+ * *@p host_end, the port starts at *@p port. */
+static int
+listen_split(const char *rest, const char **host, const char **host_end,
+             const char **port, char *err, size_t errlen)
+{
   if (*rest == '[') {
     /* RFC 3986 section 3.2.2: an IPv6 literal is enclosed in brackets, so
      * its colons do not clash with the port's. */
-    host = rest + 1;
-    host_end = strchr(host, ']');
-    if (host_end == NULL) {
+    *host = rest + 1;
+    *host_end = strchr(*host, ']');
+    if (*host_end == NULL) {
       cay__errmsg(err, errlen, "missing ']' after the IPv6 address");
       return CAY_ECONFIG;
     }
-    if (memchr(host, ':', (size_t)(host_end - host)) == NULL) {
+    if (memchr(*host, ':', (size_t)(*host_end - *host)) == NULL) {
       cay__errmsg(err, errlen,
                   "brackets are only for IPv6 addresses, got '%.*s'",
-                  (int)(host_end - host), host);
+                  (int)(*host_end - *host), *host);
       return CAY_ECONFIG;
     }
-    if (host_end[1] != ':') {
+    if ((*host_end)[1] != ':') {
       cay__errmsg(err, errlen, "missing port: expected udp:[HOST]:PORT");
       return CAY_ECONFIG;
     }
-    port = host_end + 2;
-  } else {
-    host = rest;
-    host_end = strrchr(rest, ':');
-    if (host_end == NULL) {
-      cay__errmsg(err, errlen, "missing port: expected udp:HOST:PORT");
-      return CAY_ECONFIG;
-    }
-    if (memchr(host, ':', (size_t)(host_end - host)) != NULL) {
-      cay__errmsg(err, errlen,
-                  "an IPv6 address needs brackets, as in udp:[::1]:5060");
-      return CAY_ECONFIG;
-    }
-    port = host_end + 1;
+    *port = *host_end + 2;
+    return 0;
   }
+  *host = rest;
+  *host_end = strrchr(rest, ':');
+  if (*host_end == NULL) {
+    cay__errmsg(err, errlen, "missing port: expected udp:HOST:PORT");
+    return CAY_ECONFIG;
+  }
+  if (memchr(*host, ':', (size_t)(*host_end - *host)) != NULL) {
+    cay__errmsg(err, errlen,
+                "an IPv6 address needs brackets, as in udp:[::1]:5060");
+    return CAY_ECONFIG;
+  }
+  *port = *host_end + 1;
+  return 0;
+}
+
+int
+cay_config_parse_listen(const char *spec, cay_listen_t *out, char *err,
+                        size_t errlen)
+{
+  cay_listen_t l;
+  const char *p, *rest, *host, *host_end, *port;
+  size_t host_len;
+  unsigned long value;
+  int rc;
+
+  memset(&l, 0, sizeof l);
+  if ((rc = listen_proto(spec, &l, &rest, err, errlen)) != 0
+      || (rc = listen_split(rest, &host, &host_end, &port, err, errlen)) != 0)
+    return rc;
 
   host_len = (size_t)(host_end - host);
   if (host_len == 0) {

@@ -242,19 +242,18 @@ type_phrase(const char *type)
   return "a single value";
 }
 
-static int
-fail_cyaml(struct load_ctx *lc, cyaml_err_t cerr)
+/* Where libcyaml's last error is, from its log (lc->log): the path of
+ * the innermost node into @p path (PATH_LEN bytes), its position into
+ * *@p line and *@p col (0 when none). @return the message ("Load: ...")
+ * after its prefix, or NULL. */
+static const char *
+cyaml_error_at(struct load_ctx *lc, char *path, unsigned *line, unsigned *col)
 {
   const char *msg = NULL;
-  char path[PATH_LEN] = "", name[PATH_LEN], child[PATH_LEN];
-  char want[32], got[32], keys[256];
-  unsigned line = 0, col = 0, l, c, idx;
+  char name[PATH_LEN], child[PATH_LEN];
+  unsigned l, c, idx;
   const struct node_pos *np;
 
-  if (cerr == CYAML_ERR_OOM) {
-    cay__config_fail_at(lc, 0, 0, "out of memory");
-    return -ENOMEM;
-  }
   /* The backtrace lists the innermost frame first: walk it outermost
    * first to build the path, keeping the innermost position. Sequence
    * entry numbers in libcyaml 1.3.1 backtraces are not reliable (they are
@@ -267,48 +266,72 @@ fail_cyaml(struct load_ctx *lc, cyaml_err_t cerr)
                &l, &c)
         == 3) {
       cay__config_join_path(child, sizeof child, path, name);
-      memcpy(path, child, sizeof path);
-      line = l;
-      col = c;
+      memcpy(path, child, PATH_LEN);
+      *line = l;
+      *col = c;
     } else if (sscanf(s, "  in sequence entry '%u' (line: %u, column: %u)",
                       &idx, &l, &c)
                == 3) {
       np = cay__config_find_node_at(lc, l, c);
       if (np)
-        memcpy(path, np->path, sizeof path);
-      line = l;
-      col = c;
+        memcpy(path, np->path, PATH_LEN);
+      *line = l;
+      *col = c;
     } else if (sscanf(s, "  in mapping (line: %u, column: %u)", &l, &c) == 2) {
-      line = l;
-      col = c;
+      *line = l;
+      *col = c;
     } else if (strncmp(s, "Load: ", 6) == 0
                && strcmp(s, "Load: Backtrace:") != 0) {
       msg = s + 6;
     }
   }
+  return msg;
+}
+
+/* "Unexpected key: KEY" at @p path: the key's own position, and the keys
+ * the mapping takes. */
+static int
+fail_unknown_key(struct load_ctx *lc, const char *path, const char *key,
+                 unsigned line, unsigned col)
+{
+  const cyaml_schema_field_t *fields = fields_at(path);
+  char child[PATH_LEN], keys[256];
+  const struct node_pos *np;
+
+  /* libcyaml points at the previous value here, not at the key: take
+   * the key's own position from the index. */
+  cay__config_join_path(child, sizeof child, path, key);
+  np = cay__config_find_node(lc, child);
+  if (np) {
+    line = np->key_line;
+    col = np->key_col;
+  }
+  if (fields)
+    format_keys(keys, sizeof keys, fields);
+  else
+    keys[0] = '\0';
+  return cay__config_fail_at(
+      lc, line, col, "%s%sunknown key '%.*s'%s%s%s", path, *path ? ": " : "",
+      VALUE_PREVIEW, key, *keys ? " (expected " : "", keys, *keys ? ")" : "");
+}
+
+static int
+fail_cyaml(struct load_ctx *lc, cyaml_err_t cerr)
+{
+  const char *msg;
+  char path[PATH_LEN] = "", want[32], got[32];
+  unsigned line = 0, col = 0, idx;
+  const struct node_pos *np;
+
+  if (cerr == CYAML_ERR_OOM) {
+    cay__config_fail_at(lc, 0, 0, "out of memory");
+    return -ENOMEM;
+  }
+  msg = cyaml_error_at(lc, path, &line, &col);
   if (msg == NULL)
     return cay__config_fail_at(lc, 0, 0, "%s", cyaml_strerror(cerr));
-
-  if (strncmp(msg, "Unexpected key: ", 16) == 0) {
-    const cyaml_schema_field_t *fields = fields_at(path);
-
-    /* libcyaml points at the previous value here, not at the key: take
-     * the key's own position from the index. */
-    cay__config_join_path(child, sizeof child, path, msg + 16);
-    np = cay__config_find_node(lc, child);
-    if (np) {
-      line = np->key_line;
-      col = np->key_col;
-    }
-    if (fields)
-      format_keys(keys, sizeof keys, fields);
-    else
-      keys[0] = '\0';
-    return cay__config_fail_at(lc, line, col, "%s%sunknown key '%.*s'%s%s%s",
-                               path, *path ? ": " : "", VALUE_PREVIEW, msg + 16,
-                               *keys ? " (expected " : "", keys,
-                               *keys ? ")" : "");
-  }
+  if (strncmp(msg, "Unexpected key: ", 16) == 0)
+    return fail_unknown_key(lc, path, msg + 16, line, col);
 
   if (line == 0 && (np = cay__config_find_node(lc, path)) != NULL) {
     line = np->line;

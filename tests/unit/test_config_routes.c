@@ -147,7 +147,7 @@ START_TEST(load_bad_route_regex)
 {
   expect_bad("routes_bad_regex.yaml",
              "2:25: routes[0].match.ruri_user: bad regular expression "
-             "'^(1': Unmatched ( or \\(");
+             "'^(1' at offset 3: missing closing parenthesis");
 }
 END_TEST
 
@@ -401,11 +401,48 @@ END_TEST
 
 START_TEST(check_route_bad_regex)
 {
-  strcpy(cfg.routes[1].ruri_user, "a{2");
+  strcpy(cfg.routes[1].ruri_user, "a(2");
   cfg.n_routes = 2;
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
   ck_assert_ptr_nonnull(
       strstr(err, "routes[1].match.ruri_user: bad regular expression"));
+}
+END_TEST
+
+/* Fuzzing found user patterns that glibc's regcomp() (Cay's regex engine
+ * before PCRE2) took gigabytes or minutes to compile: stacked and nested
+ * repetitions. PCRE2 refuses what is not a pattern (a quantifier after a
+ * quantifier, parentheses past 32 deep) and compiles the rest at once. */
+START_TEST(check_route_regex_costly_patterns)
+{
+  static const char *const refused[] = {
+    "^(0)\\1*+++++++++++++++++++++++++++++++++++++++++++++++++++0*$",
+    "^a*+*+*+*+*$",
+    "^(((((((((((((((((((((((((((((((((1)))))))))))))))))))))))))))))))))$",
+  };
+  static const char *const kept[] = {
+    "^((((((((((a*)+)*)+)*)+)*)+)*)+)$", /* exponential in regcomp() */
+    "^((a*){1,40}){1,40}$",              /* not ending in regcomp() */
+    "^(((a+)+)+)+$",
+    "^(0)\\1$", /* a back-reference: matching is bounded (test_routes) */
+    "^1[0-9]{3}$",
+    "^\\+?[0-9]{7,15}$",
+    "^(sip|tel)[[:digit:]]+(x|y)?$",
+  };
+
+  cfg.n_routes = 1;
+  for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+    strcpy(cfg.routes[0].ruri_user, refused[i]);
+    ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+    ck_assert_msg(strstr(err, "routes[0].match.ruri_user: bad regular "
+                              "expression"),
+                  "%s: %s", refused[i], err);
+  }
+  for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
+    strcpy(cfg.routes[0].ruri_user, kept[i]);
+    ck_assert_msg(cay_config_check(&cfg, err, sizeof err) == 0, "%s: %s",
+                  kept[i], err);
+  }
 }
 END_TEST
 
@@ -536,6 +573,7 @@ config_routes_suite(void)
   tcase_add_test(tc, check_route_slot_defaults_pass);
   tcase_add_test(tc, check_route_forward_without_target);
   tcase_add_test(tc, check_route_bad_regex);
+  tcase_add_test(tc, check_route_regex_costly_patterns);
   tcase_add_test(tc, check_route_21_reject_code_range);
   tcase_add_test(tc, check_route_25_1_reason_without_crlf);
   tcase_add_test(tc, check_route_codecs_with_reject);
