@@ -105,6 +105,84 @@ on_usr1(uv_signal_t *h, int signum)
                    signum);
 }
 
+/* What the command line asks for, before the config file is applied. */
+struct args {
+  cay_listen_t listen[CAY_CONFIG_MAX_LISTEN];
+  unsigned n_listen;
+  const char *config;
+  int log_level, shards; /* -1: not given */
+};
+
+/* -L SPEC, -s N|auto or -l LEVEL into @p a. @return 0, or -1 after a
+ * message on stderr. */
+static int
+parse_value(int c, const char *arg, struct args *a)
+{
+  char err[512], *end;
+  long n;
+
+  switch (c) {
+  case 'L':
+    if (a->n_listen == CAY_CONFIG_MAX_LISTEN) {
+      fprintf(stderr, "cay: at most %d -L options\n", CAY_CONFIG_MAX_LISTEN);
+      return -1;
+    }
+    if (cay_config_parse_listen(arg, &a->listen[a->n_listen], err,
+                                sizeof err)) {
+      fprintf(stderr, "cay: -L %s: %s\n", arg, err);
+      return -1;
+    }
+    a->n_listen++;
+    return 0;
+  case 's':
+    n = strtol(arg, &end, 10);
+    if (strcmp(arg, "auto") == 0) {
+      a->shards = 0;
+    } else if (*arg == '\0' || *end != '\0' || n < 1 || n > 64) {
+      fprintf(stderr, "cay: -s %s: expected 1..64 or auto\n", arg);
+      return -1;
+    } else {
+      a->shards = (int)n;
+    }
+    return 0;
+  default: /* 'l' */
+    a->log_level = cay__log_level_parse(arg);
+    if (a->log_level < 0) {
+      fprintf(stderr, "cay: -l %s: expected error, warn, info or debug\n", arg);
+      return -1;
+    }
+    return 0;
+  }
+}
+
+/* Load the config file of @p a into @p cfg, then what the command line
+ * gives over it, and check the result. @return 0, or -1 after a message
+ * on stderr. */
+static int
+apply_args(const struct args *a, cay_config_t *cfg)
+{
+  char err[512];
+
+  if (a->config && cay_config_load(cfg, a->config, err, sizeof err) != 0) {
+    fprintf(stderr, "cay: %s\n", err);
+    return -1;
+  }
+  if (a->n_listen) {
+    memcpy(cfg->listen, a->listen, sizeof a->listen[0] * a->n_listen);
+    cfg->n_listen = a->n_listen;
+  }
+  if (a->log_level >= 0)
+    cfg->log_level = (cay_log_level_t)a->log_level;
+  if (a->shards >= 0)
+    cfg->shards = (unsigned)a->shards;
+  if (cay_config_check(cfg, err, sizeof err) != 0) {
+    fprintf(stderr, "cay: %s%s%s\n", a->config ? a->config : "",
+            a->config ? ": " : "", err);
+    return -1;
+  }
+  return 0;
+}
+
 /* Parse the command line into @p cfg; returns -1 to exit 1, 1 to exit 0. */
 static int
 parse_args(int argc, char **argv, cay_config_t *cfg, int *check_only)
@@ -119,51 +197,22 @@ parse_args(int argc, char **argv, cay_config_t *cfg, int *check_only)
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
-  cay_listen_t listen[CAY_CONFIG_MAX_LISTEN];
-  unsigned n_listen = 0;
-  const char *config = NULL;
-  int log_level = -1, shards = -1, c;
-  char err[512];
+  struct args a = { .log_level = -1, .shards = -1 };
+  int c;
 
   while ((c = getopt_long(argc, argv, "c:L:s:tl:Vh", opts, NULL)) != -1) {
     switch (c) {
     case 'c':
-      config = optarg;
+      a.config = optarg;
       break;
     case 'L':
-      if (n_listen == CAY_CONFIG_MAX_LISTEN) {
-        fprintf(stderr, "cay: at most %d -L options\n", CAY_CONFIG_MAX_LISTEN);
+    case 's':
+    case 'l':
+      if (parse_value(c, optarg, &a) != 0)
         return -1;
-      }
-      if (cay_config_parse_listen(optarg, &listen[n_listen], err, sizeof err)) {
-        fprintf(stderr, "cay: -L %s: %s\n", optarg, err);
-        return -1;
-      }
-      n_listen++;
       break;
     case 't':
       *check_only = 1;
-      break;
-    case 's': {
-      char *end;
-      long n = strtol(optarg, &end, 10);
-      if (strcmp(optarg, "auto") == 0) {
-        shards = 0;
-      } else if (*optarg == '\0' || *end != '\0' || n < 1 || n > 64) {
-        fprintf(stderr, "cay: -s %s: expected 1..64 or auto\n", optarg);
-        return -1;
-      } else {
-        shards = (int)n;
-      }
-      break;
-    }
-    case 'l':
-      log_level = cay__log_level_parse(optarg);
-      if (log_level < 0) {
-        fprintf(stderr, "cay: -l %s: expected error, warn, info or debug\n",
-                optarg);
-        return -1;
-      }
       break;
     case 'V':
       printf("cay %s\n", CAY_VERSION);
@@ -181,24 +230,7 @@ parse_args(int argc, char **argv, cay_config_t *cfg, int *check_only)
     usage(stderr);
     return -1;
   }
-  if (config && cay_config_load(cfg, config, err, sizeof err) != 0) {
-    fprintf(stderr, "cay: %s\n", err);
-    return -1;
-  }
-  if (n_listen) {
-    memcpy(cfg->listen, listen, sizeof listen[0] * n_listen);
-    cfg->n_listen = n_listen;
-  }
-  if (log_level >= 0)
-    cfg->log_level = (cay_log_level_t)log_level;
-  if (shards >= 0)
-    cfg->shards = (unsigned)shards;
-  if (cay_config_check(cfg, err, sizeof err) != 0) {
-    fprintf(stderr, "cay: %s%s%s\n", config ? config : "", config ? ": " : "",
-            err);
-    return -1;
-  }
-  return 0;
+  return apply_args(&a, cfg);
 }
 
 int

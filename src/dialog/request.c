@@ -259,43 +259,58 @@ answer_filtered(cay__session_t *s, const sip_t *sip, const cay_route_t *r)
   return err;
 }
 
+/* A new INVITE that is refused before any route is picked: draining
+ * (503), merged (482), without a usable Contact or with a body Cay does
+ * not take (400, 415). @return 1 when it was answered so. */
+static int
+invite_refused(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
+{
+  static const char *const retry[] = { "Retry-After: 5", NULL };
+
+  if (ss->draining) {
+    reply_with(t, 503, "Service Unavailable - Shutting Down", NULL, retry);
+  } else if (cay__session_merged(ss, sip)) {
+    /* 8.2.2.2: the same INVITE again by another path (its Call-ID, From
+     * tag and CSeq, another branch): one call, not two. */
+    cay__txn_reply(t, 482, "Loop Detected - Merged Request", NULL);
+  } else if (!cay__contact_usable(sip->sip_contact)) {
+    /* 8.1.1.8: an INVITE must name its Contact, a SIP URI Cay can send
+     * the dialog's requests to (12.1.1). */
+    cay__txn_reply(t, 400,
+                   sip->sip_contact ? "Bad Request - Bad Contact"
+                                    : "Bad Request - Missing Contact",
+                   NULL);
+  } else if (!check_content(t, sip)) {
+    return 0;
+  }
+  ss->shard->stats.calls_rejected++;
+  return 1;
+}
+
+/* The session for a new INVITE could not be made (@p err): say why. */
+static void
+reply_not_created(cay__sessions_t *ss, cay__txn_t *t, int err)
+{
+  ss->shard->stats.calls_rejected++;
+  if (err == CAY_ENOCODEC)
+    cay__txn_reply(t, 488, "Not Acceptable Here - No Common Codec", NULL);
+  else if (err == CAY_EPARSE)
+    cay__txn_reply(t, 400, "Bad Request - Malformed SDP", NULL);
+  else
+    cay__txn_reply(t, 500, "Server Internal Error - Out of Memory", NULL);
+}
+
 static void
 handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
 {
-  static const char *const retry[] = { "Retry-After: 5", NULL };
   const cay_route_t *route = NULL;
   cay__session_t *s;
   char lines[64], target[CAY_CONFIG_TEXT_LEN + 64];
   int err, forward, filter;
 
   ss->shard->stats.calls_in++;
-  if (ss->draining) {
-    ss->shard->stats.calls_rejected++;
-    reply_with(t, 503, "Service Unavailable - Shutting Down", NULL, retry);
-    return;
-  }
-  if (cay__session_merged(ss, sip)) {
-    /* 8.2.2.2: the same INVITE again by another path (its Call-ID, From
-     * tag and CSeq, another branch): one call, not two. */
-    ss->shard->stats.calls_rejected++;
-    cay__txn_reply(t, 482, "Loop Detected - Merged Request", NULL);
-    return;
-  }
-  if (!cay__contact_usable(sip->sip_contact)) {
-    /* 8.1.1.8: an INVITE must name its Contact, a SIP URI Cay can send
-     * the dialog's requests to (12.1.1). */
-    ss->shard->stats.calls_rejected++;
-    cay__txn_reply(t, 400,
-                   sip->sip_contact ? "Bad Request - Bad Contact"
-                                    : "Bad Request - Missing Contact",
-                   NULL);
-    return;
-  }
-  if (check_content(t, sip)) {
-    ss->shard->stats.calls_rejected++;
-    return;
-  }
-  if (pick_route(ss, t, sip, &route, target, sizeof target))
+  if (invite_refused(ss, t, sip)
+      || pick_route(ss, t, sip, &route, target, sizeof target))
     return;
   forward = route && route->action == CAY_ROUTE_FORWARD;
   filter = route && route->action == CAY_ROUTE_ANSWER && route->n_codecs;
@@ -306,13 +321,7 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   if (err == 0 && filter && (err = answer_filtered(s, sip, route)) != 0)
     cay__session_destroy(s);
   if (err) {
-    ss->shard->stats.calls_rejected++;
-    if (err == CAY_ENOCODEC)
-      cay__txn_reply(t, 488, "Not Acceptable Here - No Common Codec", NULL);
-    else if (err == CAY_EPARSE)
-      cay__txn_reply(t, 400, "Bad Request - Malformed SDP", NULL);
-    else
-      cay__txn_reply(t, 500, "Server Internal Error - Out of Memory", NULL);
+    reply_not_created(ss, t, err);
     return;
   }
   /* RFC 4028 section 9: the session timer the caller asks for. */

@@ -381,6 +381,95 @@ put_str(char *buf, size_t size, size_t *off, const char *text)
   return put_text(buf, size, off, text, strlen(text));
 }
 
+/* "SIP/2.0 STATUS PHRASE\r\n" without printf: it runs for every
+ * response. */
+static int
+put_status_line(char *buf, size_t size, size_t *off, int status,
+                const char *phrase)
+{
+  char line[128];
+  size_t plen = strlen(phrase), n;
+
+  if (plen + 16 > sizeof line)
+    return -EINVAL;
+  memcpy(line, "SIP/2.0 ", 8);
+  n = 8 + cay__fmt_u64(line + 8, (unsigned)status);
+  line[n++] = ' ';
+  memcpy(line + n, phrase, plen);
+  n += plen;
+  memcpy(line + n, "\r\n", 2);
+  return put_text(buf, size, off, line, n + 2);
+}
+
+/* The request's To, with ";tag=@p to_tag" when it has none and @p status
+ * is above 100 (RFC 3261 section 8.2.6.2). */
+static int
+put_to(char *buf, size_t size, size_t *off, const sip_to_t *to,
+       const char *to_tag, int status)
+{
+  int err = put_header(buf, size, off, (msg_header_t const *)to);
+  size_t tl;
+
+  if (err || to->a_tag || !to_tag || status <= 100)
+    return err;
+  /* The tag is the last parameter of the To: insert it before the CRLF
+   * that ends the encoded header. */
+  tl = strlen(to_tag);
+  if (*off + tl + 5 >= size)
+    return -ENOSPC;
+  *off -= 2;
+  memcpy(buf + *off, ";tag=", 5);
+  memcpy(buf + *off + 5, to_tag, tl);
+  *off += 5 + tl;
+  return put_text(buf, size, off, "\r\n", 2);
+}
+
+/* The request's CSeq, written here: sofia-sip's encoder runs snprintf(). */
+static int
+put_cseq(char *buf, size_t size, size_t *off, const sip_cseq_t *cs)
+{
+  char line[32];
+  size_t n;
+  int err;
+
+  if (cs->cs_method_name == NULL)
+    return put_header(buf, size, off, (msg_header_t const *)cs);
+  memcpy(line, "CSeq: ", 6);
+  n = 6 + cay__fmt_u64(line + 6, cs->cs_seq);
+  line[n++] = ' ';
+  err = put_text(buf, size, off, line, n);
+  err = err ? err : put_str(buf, size, off, cs->cs_method_name);
+  return err ? err : put_text(buf, size, off, "\r\n", 2);
+}
+
+/* Content-Type (when @p ctype and @p body), Content-Length, the empty
+ * line and the body. */
+static int
+put_body(char *buf, size_t size, size_t *off, const char *ctype,
+         const char *body, size_t body_len)
+{
+  char line[48];
+  size_t n;
+  int err = 0;
+
+  if (ctype && body) {
+    err = put_text(buf, size, off, "Content-Type: ", 14);
+    err = err ? err : put_str(buf, size, off, ctype);
+    err = err ? err : put_text(buf, size, off, "\r\n", 2);
+  } else {
+    body_len = 0;
+  }
+  if (err)
+    return err;
+  memcpy(line, "Content-Length: ", 16);
+  n = 16 + cay__fmt_u64(line + 16, body_len);
+  memcpy(line + n, "\r\n\r\n", 4);
+  err = put_text(buf, size, off, line, n + 4);
+  if (!err && body_len)
+    err = put_text(buf, size, off, body, body_len);
+  return err;
+}
+
 long
 cay__msg_response_encode(msg_t *req, int status, const char *phrase,
                          const char *to_tag, const char *extra,
@@ -388,27 +477,14 @@ cay__msg_response_encode(msg_t *req, int status, const char *phrase,
                          char *buf, size_t size)
 {
   sip_t const *rq = sip_object(req);
-  char line[128];
   size_t off = 0;
-  int n, err = 0;
+  int err;
 
   if (!rq || !rq->sip_request || status < 100 || status > 699 || size == 0)
     return -EINVAL;
   if (phrase == NULL)
     phrase = sip_status_phrase(status);
-  if (phrase == NULL)
-    phrase = "";
-  /* The status line without printf: it runs for every response. */
-  if (strlen(phrase) + 16 > sizeof line)
-    return -EINVAL;
-  memcpy(line, "SIP/2.0 ", 8);
-  n = 8 + (int)cay__fmt_u64(line + 8, (unsigned)status);
-  line[n++] = ' ';
-  memcpy(line + n, phrase, strlen(phrase));
-  n += (int)strlen(phrase);
-  memcpy(line + n, "\r\n", 2);
-  n += 2;
-  err = put_text(buf, size, &off, line, (size_t)n);
+  err = put_status_line(buf, size, &off, status, phrase ? phrase : "");
   /* RFC 3261 section 8.2.6.2: Via (all, in order), From, To, Call-ID and
    * CSeq from the request; 12.1.1: Record-Route in a dialog-creating
    * 101-299. */
@@ -421,54 +497,19 @@ cay__msg_response_encode(msg_t *req, int status, const char *phrase,
       err = put_header(buf, size, &off, (msg_header_t const *)r);
   if (!err && rq->sip_from)
     err = put_header(buf, size, &off, (msg_header_t const *)rq->sip_from);
-  if (!err && rq->sip_to) {
-    err = put_header(buf, size, &off, (msg_header_t const *)rq->sip_to);
-    if (!err && !rq->sip_to->a_tag && to_tag && status > 100) {
-      /* The tag is the last parameter of the To: insert it before the
-       * CRLF that ends the encoded header. */
-      size_t tl = strlen(to_tag);
-      if (off + tl + 5 >= size)
-        return -ENOSPC;
-      off -= 2;
-      memcpy(buf + off, ";tag=", 5);
-      memcpy(buf + off + 5, to_tag, tl);
-      off += 5 + tl;
-      err = put_text(buf, size, &off, "\r\n", 2);
-    }
-  }
+  if (!err && rq->sip_to)
+    err = put_to(buf, size, &off, rq->sip_to, to_tag, status);
   if (!err && rq->sip_call_id)
     err = put_header(buf, size, &off, (msg_header_t const *)rq->sip_call_id);
-  if (!err && rq->sip_cseq && rq->sip_cseq->cs_method_name) {
-    /* Written here: sofia-sip's CSeq encoder runs snprintf(). */
-    memcpy(line, "CSeq: ", 6);
-    n = 6 + (int)cay__fmt_u64(line + 6, rq->sip_cseq->cs_seq);
-    line[n++] = ' ';
-    err = put_text(buf, size, &off, line, (size_t)n);
-    err = err ? err : put_str(buf, size, &off, rq->sip_cseq->cs_method_name);
-    err = err ? err : put_text(buf, size, &off, "\r\n", 2);
-  } else if (!err && rq->sip_cseq) {
-    err = put_header(buf, size, &off, (msg_header_t const *)rq->sip_cseq);
-  }
+  if (!err && rq->sip_cseq)
+    err = put_cseq(buf, size, &off, rq->sip_cseq);
   if (!err)
     err = put_text(buf, size, &off, "Server: " CAY_SERVER_NAME "\r\n",
                    sizeof("Server: " CAY_SERVER_NAME "\r\n") - 1);
   if (!err && extra)
     err = put_text(buf, size, &off, extra, strlen(extra));
-  if (!err && ctype && body) {
-    err = put_text(buf, size, &off, "Content-Type: ", 14);
-    err = err ? err : put_str(buf, size, &off, ctype);
-    err = err ? err : put_text(buf, size, &off, "\r\n", 2);
-  } else {
-    body_len = 0;
-  }
-  if (!err) {
-    memcpy(line, "Content-Length: ", 16);
-    n = 16 + (int)cay__fmt_u64(line + 16, body_len);
-    memcpy(line + n, "\r\n\r\n", 4);
-    err = put_text(buf, size, &off, line, (size_t)n + 4);
-  }
-  if (!err && body_len)
-    err = put_text(buf, size, &off, body, body_len);
+  if (!err)
+    err = put_body(buf, size, &off, ctype, body, body_len);
   return err ? err : (long)off;
 }
 
