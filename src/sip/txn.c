@@ -134,9 +134,10 @@ on_end(cay__timer_t *tm)
   if (t->server) {
     /* Timer H (17.2.1): no ACK for our final response. */
     CAY_DEBUG((int)ep->shard->index, "timer H: no ACK for %d", t->status);
-  } else if (t->tu_id && ep->tu.on_response && !t->given_up) {
-    /* Timers F and B (17.1.2.2, 17.1.1.2): the TU sees a 408. */
-    ep->tu.on_response(ep->tu.arg, t->tu_id, t->id, 408, NULL);
+  } else {
+    /* Timers F and B (17.1.2.2, 17.1.1.2): the TU sees a 408 (not once
+     * it gave the transaction up). */
+    cay__txn_tell_tu(t, 408, NULL);
   }
   cay__txn_terminate(t);
 }

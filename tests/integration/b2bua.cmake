@@ -403,6 +403,14 @@ cay_b2bua_test(b2bua_dns_srv_failover_tcp 60
   --expect-no-dns-query "NAPTR"
   -- -m 50 -r 50)
 
+# SRV for callee.cay.test over UDP: first a target nobody answers on
+# (DEAD_PORT), then the callee.
+set(SILENT_FIRST_UDP_SRV
+  --dns-record "SRV _sip._udp.callee.cay.test 10 5 @DEAD_PORT@ dead.cay.test"
+  --dns-record "SRV _sip._udp.callee.cay.test 20 5 @CALLEE_PORT@ uas.cay.test"
+  --dns-record "A dead.cay.test 127.0.0.1"
+  --dns-record "A uas.cay.test 127.0.0.1")
+
 # The same over UDP, where a target that does not answer costs a call
 # timer B (64*T1: 3.2 s with t1_ms 50) before the next target: the calls
 # placed before the first timer B fired (about 7 of 16 at 2 calls/s) fail
@@ -412,10 +420,7 @@ cay_b2bua_test(b2bua_dns_srv_failover_tcp 60
 cay_b2bua_test(b2bua_dns_srv_failover_udp 60
   --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
   --target "sip:\${ruri_user}@callee.cay.test"
-  --dns-record "SRV _sip._udp.callee.cay.test 10 5 @DEAD_PORT@ dead.cay.test"
-  --dns-record "SRV _sip._udp.callee.cay.test 20 5 @CALLEE_PORT@ uas.cay.test"
-  --dns-record "A dead.cay.test 127.0.0.1"
-  --dns-record "A uas.cay.test 127.0.0.1"
+  ${SILENT_FIRST_UDP_SRV}
   --config-extra "timers: { t1_ms: 50 }"
   --sipp-timeout 40
   --expect calls_in=16 --expect calls_out_answered=16
@@ -435,10 +440,7 @@ cay_b2bua_test(b2bua_dns_srv_failover_no_response 60
   --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
   --target "sip:\${ruri_user}@callee.cay.test"
   --route-opt no_response_timeout_ms=500
-  --dns-record "SRV _sip._udp.callee.cay.test 10 5 @DEAD_PORT@ dead.cay.test"
-  --dns-record "SRV _sip._udp.callee.cay.test 20 5 @CALLEE_PORT@ uas.cay.test"
-  --dns-record "A dead.cay.test 127.0.0.1"
-  --dns-record "A uas.cay.test 127.0.0.1"
+  ${SILENT_FIRST_UDP_SRV}
   --sipp-timeout 30 --recv-timeout-ms 10000
   --expect calls_in=6 --expect calls_out_answered=6
   --expect calls_out_failed=0
@@ -458,10 +460,7 @@ cay_b2bua_test(shards4_b2bua_dns_failed_target_shared 60
   --shards 4
   --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
   --target "sip:\${ruri_user}@callee.cay.test"
-  --dns-record "SRV _sip._udp.callee.cay.test 10 5 @DEAD_PORT@ dead.cay.test"
-  --dns-record "SRV _sip._udp.callee.cay.test 20 5 @CALLEE_PORT@ uas.cay.test"
-  --dns-record "A dead.cay.test 127.0.0.1"
-  --dns-record "A uas.cay.test 127.0.0.1"
+  ${SILENT_FIRST_UDP_SRV}
   --config-extra "timers: { t1_ms: 10 }"
   --log-level debug
   --sipp-timeout 40
