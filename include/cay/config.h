@@ -23,7 +23,8 @@
  *             max_headers: 256, tcp_max_connections: 10000,
  *             tcp_idle_timeout_s: 300, tcp_connect_timeout_ms: 5000,
  *             mailbox_messages: 65536,
- *             udp_max_request_bytes: 1300 }   # 0 = no limit
+ *             udp_max_request_bytes: 1300,    # 0 = no limit
+ *             udp_overload_percent: 50 }      # 0 = off
  *   dns: { servers: [], timeout_ms: 2000, cache_entries: 1024,
  *          cache_max_ttl_s: 3600, failed_target_s: 60 }
  *                                   # RFC 3263: a target or Request-URI
@@ -179,6 +180,14 @@ typedef struct cay_config {
                                      over UDP if the connection is refused;
                                      default 1300, 0 = no limit, at most
                                      65535 */
+  unsigned udp_overload_percent;  /* DESIGN.md section 7: when a UDP socket's
+                                     receive queue holds this % of its
+                                     buffer, new INVITEs read from it get a
+                                     503 with Retry-After until the queue
+                                     has drained (past that point the
+                                     kernel drops datagrams, and each drop
+                                     returns as a retransmission); default
+                                     50, 0 = off, at most 100 */
   /* RFC 3263: how names in the URIs Cay sends to are located. */
   char dns_servers[CAY_CONFIG_MAX_DNS][CAY_CONFIG_NAME_LEN]; /* "IP",
                                      "IP:PORT", "[v6]:PORT"; none: the

@@ -64,6 +64,13 @@ typedef struct cay_stats {
                                   shard's DNS cache (dns.cache_entries), or
                                   by the same question in flight for
                                   another call */
+  uint64_t overload_rejected;  /* new requests answered 503 for overload:
+                                  above limits.max_transactions, or new
+                                  INVITEs read from a UDP receive queue
+                                  over limits.udp_overload_percent */
+  uint64_t udp_drops;          /* datagrams the kernel dropped because a
+                                  UDP receive queue of the shard was full
+                                  (SO_MEMINFO), as of the last report */
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

@@ -259,16 +259,27 @@ answer_filtered(cay__session_t *s, const sip_t *sip, const cay_route_t *r)
   return err;
 }
 
-/* A new INVITE that is refused before any route is picked: draining
- * (503), merged (482), without a usable Contact or with a body Cay does
- * not take (400, 415). @return 1 when it was answered so. */
+/* A new INVITE that is refused before any route is picked: draining or
+ * overloaded (503), merged (482), without a usable Contact or with a body
+ * Cay does not take (400, 415). @return 1 when it was answered so. */
 static int
 invite_refused(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
 {
   static const char *const retry[] = { "Retry-After: 5", NULL };
+  static const char *const retry_soon[] = { "Retry-After: 1", NULL };
 
   if (ss->draining) {
     reply_with(t, 503, "Service Unavailable - Shutting Down", NULL, retry);
+  } else if (ss->shard->udp_backlogged) {
+    /* DESIGN.md section 7: read from a receive queue over
+     * limits.udp_overload_percent. A transaction of its own absorbs the
+     * copies of this INVITE still queued behind it, which would otherwise
+     * start the call after its caller took the 503. The Retry-After is
+     * short: the queue drains in milliseconds, and a longer one turns a
+     * burst into seconds of refused calls at every upstream that honours
+     * it (RFC 3261 section 21.5.4). */
+    ss->shard->stats.overload_rejected++;
+    reply_with(t, 503, "Service Unavailable - Overloaded", NULL, retry_soon);
   } else if (cay__session_merged(ss, sip)) {
     /* 8.2.2.2: the same INVITE again by another path (its Call-ID, From
      * tag and CSeq, another branch): one call, not two. */

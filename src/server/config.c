@@ -65,6 +65,7 @@ cay_config_init(cay_config_t *cfg)
   cfg->udp_steering = 1;
   cfg->mailbox_messages = 65536;
   cfg->udp_max_request_bytes = 1300;
+  cfg->udp_overload_percent = 50;
   cfg->max_transactions = 100000;
   cfg->max_message_bytes = 65535;
   cfg->max_headers = 256;
@@ -396,6 +397,7 @@ check_ranges(const cay_config_t *c, struct problem *pb, char *err,
   const struct range r[] = {
     { "limits.mailbox_messages", c->mailbox_messages, 1, UINT_MAX },
     { "limits.udp_max_request_bytes", c->udp_max_request_bytes, 0, 65535 },
+    { "limits.udp_overload_percent", c->udp_overload_percent, 0, 100 },
     { "limits.max_transactions", c->max_transactions, 1, UINT_MAX },
     { "limits.max_message_bytes", c->max_message_bytes, 1024, 1u << 24 },
     { "limits.max_headers", c->max_headers, 16, 65535 },

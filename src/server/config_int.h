@@ -86,6 +86,7 @@ struct file_limits {
   char *tcp_connect_timeout_ms;
   char *mailbox_messages;
   char *udp_max_request_bytes;
+  char *udp_overload_percent;
 };
 
 struct file_dns {

@@ -85,6 +85,7 @@ static const cyaml_schema_field_t limits_fields[] = {
   STR("tcp_connect_timeout_ms", struct file_limits, tcp_connect_timeout_ms),
   STR("mailbox_messages", struct file_limits, mailbox_messages),
   STR("udp_max_request_bytes", struct file_limits, udp_max_request_bytes),
+  STR("udp_overload_percent", struct file_limits, udp_overload_percent),
   CYAML_FIELD_END,
 };
 
@@ -429,6 +430,8 @@ apply_numbers(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
       &c->mailbox_messages },
     { "limits.udp_max_request_bytes", KEY(limits, udp_max_request_bytes), 0,
       65535, &c->udp_max_request_bytes },
+    { "limits.udp_overload_percent", KEY(limits, udp_overload_percent), 0, 100,
+      &c->udp_overload_percent },
     { "limits.max_transactions", KEY(limits, max_transactions), 0, UINT_MAX,
       &c->max_transactions },
     /* RFC 3261 section 18.3 framing limits and TCP connection limits. */

@@ -48,6 +48,8 @@ cay__stats_sum(const cay_stats_t *shards, unsigned n, cay_stats_t *t)
     t->handed_over += s->handed_over;
     t->dns_lookups += s->dns_lookups;
     t->dns_cache_hits += s->dns_cache_hits;
+    t->overload_rejected += s->overload_rejected;
+    t->udp_drops += s->udp_drops;
   }
 }
 
@@ -158,7 +160,7 @@ cay_stats_print(const cay_stats_t *st, FILE *f)
       "calls_rejected=%llu calls_out=%llu calls_out_answered=%llu "
       "calls_out_failed=%llu byes_sent=%llu dialogs_live=%llu "
       "txns_live=%llu send_errors=%llu handed_over=%llu dns_lookups=%llu "
-      "dns_cache_hits=%llu\n",
+      "dns_cache_hits=%llu overload_rejected=%llu udp_drops=%llu\n",
       (unsigned long long)st->msgs_in, (unsigned long long)st->msgs_out,
       (unsigned long long)st->retransmits, (unsigned long long)st->parse_errors,
       (unsigned long long)st->bad_requests, (unsigned long long)st->dropped,
@@ -169,5 +171,7 @@ cay_stats_print(const cay_stats_t *st, FILE *f)
       (unsigned long long)st->byes_sent, (unsigned long long)st->dialogs_live,
       (unsigned long long)st->txns_live, (unsigned long long)st->send_errors,
       (unsigned long long)st->handed_over, (unsigned long long)st->dns_lookups,
-      (unsigned long long)st->dns_cache_hits);
+      (unsigned long long)st->dns_cache_hits,
+      (unsigned long long)st->overload_rejected,
+      (unsigned long long)st->udp_drops);
 }

@@ -78,6 +78,35 @@ post_bytes(cay__worker_t *to, int kind, const cay__peer_t *peer,
   return err;
 }
 
+/* The first shard's line per listen address; for UDP with the receive
+ * buffer the kernel granted, since net.core.rmem_max caps what Cay asks
+ * for (4 MiB) and a small buffer drops bursts. */
+static void
+say_listening(cay__worker_t *w, const char *proto, const char *where)
+{
+  unsigned rcvbuf;
+
+  if (strcmp(proto, "udp") == 0
+      && cay__udp_meminfo(w->udp[w->n_udp - 1], NULL, &rcvbuf, NULL) == 0)
+    CAY_INFO(0, "listening on %s:%s (receive buffer %u KiB)", proto, where,
+             rcvbuf / 1024);
+  else
+    CAY_INFO(0, "listening on %s:%s", proto, where);
+}
+
+/* What the kernel dropped at this shard's UDP sockets, for the counters. */
+static void
+count_udp_drops(cay__worker_t *w)
+{
+  uint64_t sum = 0;
+  unsigned d;
+
+  for (unsigned i = 0; i < w->n_udp; i++)
+    if (cay__udp_meminfo(w->udp[i], NULL, NULL, &d) == 0)
+      sum += d;
+  w->shard.stats.udp_drops = sum;
+}
+
 static int
 send_peer(void *arg, const cay__peer_t *dst, const char *data, size_t len)
 {
@@ -182,9 +211,11 @@ on_datagram(cay__udp_t *u, const char *data, size_t len,
             const cay__addr_t *from, void *arg)
 {
   cay__peer_t src = { .addr = *from, .proto = CAY__UDP, .conn = 0 };
+  cay__worker_t *w = arg;
 
-  (void)u;
-  route(arg, data, len, &src);
+  w->shard.udp_backlogged = cay__udp_backlogged(u);
+  route(w, data, len, &src);
+  w->shard.udp_backlogged = 0;
 }
 
 /* RFC 3261 section 18.3: a message on a stream without Content-Length is
@@ -333,9 +364,11 @@ dispatch(cay__mail_t *m, void *arg)
      * another's memory). Once we have stopped, our FINAL (already on its
      * way to shard 0, which keeps its mailbox until every FINAL is in)
      * answers instead. */
-    if (!w->exiting)
+    if (!w->exiting) {
+      count_udp_drops(w);
       cay__worker_post_ctl(w->srv->workers[0], MAIL_STATS, w->index, c->seq,
                            &w->shard.stats);
+    }
     break;
   case MAIL_STATS:
     cay__server_on_stats(w->srv, c->from, c->seq, &c->stats);
@@ -473,6 +506,7 @@ exit_worker(cay__worker_t *w)
     cay__tcp_stop(w->tcp[i]);
   /* The summary reports the state at the end of the drain: dialogs still
    * live and transactions still without a final response were cut. */
+  count_udp_drops(w);
   st = w->shard.stats;
   if (st.dialogs_live || st.txns_live)
     CAY_WARN(SHARD_NO(w),
@@ -537,10 +571,12 @@ cay__worker_bind(cay_server_t *srv, cay__worker_t *w)
         w->n_tcp++;
     } else {
       err = cay__udp_create(&w->udp[w->n_udp], w->loop, &addr, on_datagram, w);
-      if (err == 0)
+      if (err == 0) {
         cay__udp_local(w->udp[w->n_udp], &w->udp_addr[w->n_udp]);
-      if (err == 0)
+        cay__udp_set_backlog_percent(
+            w->udp[w->n_udp], w->srv->cfg.udp_overload_percent, SHARD_NO(w));
         w->n_udp++;
+      }
     }
     if (err) {
       CAY_ERROR(SHARD_NO(w), "cannot listen on %s:%s:%u: %s", l->proto, l->host,
@@ -552,7 +588,7 @@ cay__worker_bind(cay_server_t *srv, cay__worker_t *w)
                            ? &w->tcp_addr[w->n_tcp - 1]
                            : &w->udp_addr[w->n_udp - 1],
                        text, sizeof text);
-      CAY_INFO(0, "listening on %s:%s", l->proto, text);
+      say_listening(w, l->proto, text);
     }
   }
   return 0;

@@ -357,6 +357,7 @@ handle_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip,
      * within 64*T1, and counting them capped a 100,000 bound at about
      * 1,500 calls/s. */
     cay__free(key);
+    ep->shard->stats.overload_rejected++;
     (void)cay__endpoint_respond_busy(ep, msg, src);
     msg_destroy(msg);
     return;

@@ -12,10 +12,21 @@
  * again. One buffer per socket, allocated at create and reused for every
  * batch, therefore never holds a datagram that is still in use, and nothing
  * is ever freed per batch.
+ *
+ * Overload (DESIGN.md section 7): a full batch means more datagrams may be
+ * waiting, so the socket's receive queue is read then (SO_MEMINFO, one
+ * getsockopt per full batch, none at light load). At or above the owner's
+ * percentage of the receive buffer the socket is backlogged until a read
+ * finds the queue empty (a short batch, or EAGAIN): past that point the
+ * kernel starts dropping datagrams, and every drop comes back as a
+ * retransmission 500 ms later, so the owner refuses new work while the
+ * queue drains instead.
  */
 #include "transport/udp.h"
 
 #include <errno.h>
+#include <linux/sock_diag.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -29,6 +40,8 @@
 #define UDP_BATCH 16
 /* Kernel socket buffers asked for; the kernel may grant less. */
 #define UDP_SOCKBUF (4 * 1024 * 1024)
+/* Backlogged episodes logged at most once per this many ms. */
+#define UDP_BACKLOG_LOG_MS 10000
 
 struct cay__udp {
   uv_udp_t handle;
@@ -36,6 +49,13 @@ struct cay__udp {
   void *arg;
   char *rbuf; /* UDP_BATCH * UDP_SLOT_SIZE bytes, reused for every batch */
   size_t rbuf_len;
+  unsigned batch_n;     /* datagrams of the batch being delivered so far */
+  unsigned backlog_pct; /* owner's threshold, % of the receive buffer; 0 off */
+  int backlogged;       /* see the top of this file */
+  uint64_t backlog_logged_ms; /* uv_now() of the last episode logged */
+  unsigned backlog_unlogged;  /* episodes since then */
+  char name[64];              /* bound address, for logs */
+  int shard_no;               /* for logs: the owner's shard, -1 none */
   int closing;
   void (*close_cb)(void *arg);
   void *close_arg;
@@ -58,6 +78,71 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
   buf->len = u->rbuf_len;
 }
 
+int
+cay__udp_meminfo(const cay__udp_t *u, unsigned *queued, unsigned *rcvbuf,
+                 unsigned *drops)
+{
+  uint32_t mi[SK_MEMINFO_VARS];
+  socklen_t len = sizeof mi;
+  int fd = cay__udp_fd(u);
+
+  if (fd < 0)
+    return fd;
+  memset(mi, 0, sizeof mi);
+  if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) != 0)
+    return -errno;
+  if (queued)
+    *queued = mi[SK_MEMINFO_RMEM_ALLOC];
+  if (rcvbuf)
+    *rcvbuf = mi[SK_MEMINFO_RCVBUF];
+  if (drops)
+    *drops = mi[SK_MEMINFO_DROPS];
+  return 0;
+}
+
+/* A full batch was read: is the queue behind it over the threshold? */
+static void
+check_backlog(cay__udp_t *u)
+{
+  unsigned queued, rcvbuf, dropped;
+  char more[64] = "";
+  uint64_t now;
+
+  if (u->backlogged || u->backlog_pct == 0
+      || cay__udp_meminfo(u, &queued, &rcvbuf, &dropped) != 0 || rcvbuf == 0
+      || (uint64_t)queued * 100 < (uint64_t)rcvbuf * u->backlog_pct)
+    return;
+  u->backlogged = 1;
+  now = uv_now(u->handle.loop);
+  if (u->backlog_logged_ms && now - u->backlog_logged_ms < UDP_BACKLOG_LOG_MS) {
+    u->backlog_unlogged++;
+    return;
+  }
+  if (u->backlog_unlogged)
+    snprintf(more, sizeof more, "; %u more times since the last such line",
+             u->backlog_unlogged);
+  CAY_WARN(u->shard_no,
+           "udp %s: receive queue %u%% full (%u of %u KiB; "
+           "limits.udp_overload_percent %u; %u datagrams dropped by the "
+           "kernel so far): new INVITEs get 503 until it has drained%s",
+           u->name, (unsigned)((uint64_t)queued * 100 / rcvbuf), queued / 1024,
+           rcvbuf / 1024, u->backlog_pct, dropped, more);
+  u->backlog_logged_ms = now;
+  u->backlog_unlogged = 0;
+}
+
+/* A read found the queue empty: whatever was waiting has been read. */
+static void
+end_backlog(cay__udp_t *u)
+{
+  if (!u->backlogged)
+    return;
+  u->backlogged = 0;
+  CAY_DEBUG(u->shard_no,
+            "udp %s: receive queue drained: new INVITEs accepted again",
+            u->name);
+}
+
 static void
 on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
         const struct sockaddr *addr, unsigned flags)
@@ -75,9 +160,19 @@ on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   }
   /* nread 0 with no address: nothing more to read (EAGAIN), or the end of
    * a recvmmsg batch (UV_UDP_MMSG_FREE). The buffer is ours and reused,
-   * so there is nothing to free either way. */
-  if (addr == NULL)
+   * so there is nothing to free either way. Either way but a full batch,
+   * the queue was empty when it was read. */
+  if (addr == NULL) {
+    if (!(flags & UV_UDP_MMSG_FREE) || u->batch_n < UDP_BATCH)
+      end_backlog(u);
+    u->batch_n = 0;
     return;
+  }
+  /* libuv hands out slot k of the buffer for the k-th datagram of a
+   * batch; the last slot filled means the batch was full. */
+  u->batch_n = (unsigned)((size_t)(buf->base - u->rbuf) / UDP_SLOT_SIZE) + 1;
+  if (u->batch_n == UDP_BATCH)
+    check_backlog(u);
   /* An empty datagram carries no SIP message, and the callback's
    * contract is never to see one. */
   if (nread == 0)
@@ -123,6 +218,7 @@ cay__udp_create(cay__udp_t **out, uv_loop_t *loop, const cay__addr_t *bind,
                 cay__udp_recv_cb cb, void *arg)
 {
   cay__udp_t *u;
+  cay__addr_t bound;
   char name[64];
   int fd, err;
 
@@ -138,9 +234,11 @@ cay__udp_create(cay__udp_t **out, uv_loop_t *loop, const cay__addr_t *bind,
   }
   u->cb = cb;
   u->arg = arg;
+  u->shard_no = -1;
 
   if (cay__addr_format(bind, name, sizeof name) != 0)
     strcpy(name, "?");
+  memcpy(u->name, name, sizeof u->name);
   fd = make_socket(bind);
   if (fd < 0) {
     /* Returned to the caller, who reports it; debug only here. */
@@ -169,8 +267,25 @@ cay__udp_create(cay__udp_t **out, uv_loop_t *loop, const cay__addr_t *bind,
     return err;
   }
   CAY_DEBUG(-1, "udp: bound %s", name);
+  if (cay__udp_local(u, &bound) == 0)
+    (void)cay__addr_format(&bound, u->name, sizeof u->name);
   *out = u;
   return 0;
+}
+
+void
+cay__udp_set_backlog_percent(cay__udp_t *u, unsigned percent, int shard_no)
+{
+  u->shard_no = shard_no;
+  u->backlog_pct = percent > 100 ? 100 : percent;
+  if (u->backlog_pct == 0)
+    u->backlogged = 0;
+}
+
+int
+cay__udp_backlogged(const cay__udp_t *u)
+{
+  return u->backlogged;
 }
 
 int

@@ -44,6 +44,36 @@ int cay__udp_local(const cay__udp_t *u, cay__addr_t *out);
  */
 int cay__udp_send(cay__udp_t *u, const cay__addr_t *to, const void *data,
                   size_t len);
+/**
+ * Refuse-new-work threshold (DESIGN.md section 7): after a receive batch
+ * that filled every slot, if the socket's receive queue holds at least
+ * @p percent % of its receive buffer (SO_MEMINFO), the socket is
+ * backlogged until a read finds the queue empty. Entering is logged as a
+ * warning (at most once per 10 s, with the count of episodes since).
+ * @p percent 0 turns it off (and ends a backlog); above 100 is 100.
+ * Default 0. @p shard_no is the shard named in those lines (-1: none).
+ * @thread owner
+ */
+void cay__udp_set_backlog_percent(cay__udp_t *u, unsigned percent,
+                                  int shard_no);
+/**
+ * 1 while @p u is backlogged (see cay__udp_set_backlog_percent()): asked
+ * from the receive callback, it tells whether the datagram in hand was
+ * read from a queue over the threshold. 0 otherwise.
+ * @thread owner
+ */
+int cay__udp_backlogged(const cay__udp_t *u);
+/**
+ * The kernel's view of the receive side (SO_MEMINFO, Linux 4.6+): bytes
+ * now in the receive queue (with the kernel's per-datagram overhead),
+ * the receive buffer's size in the same unit (twice what SO_RCVBUF was
+ * given), and datagrams dropped since the socket was made because the
+ * queue was full. Any out pointer may be NULL.
+ * @return 0, a libuv error (socket not open), or -errno of getsockopt.
+ * @thread owner
+ */
+int cay__udp_meminfo(const cay__udp_t *u, unsigned *queued, unsigned *rcvbuf,
+                     unsigned *drops);
 /** The socket's file descriptor (owned by @p u), or a negative libuv error. */
 int cay__udp_fd(const cay__udp_t *u);
 /** Close the socket; @p cb runs after libuv closed it; @p u is then freed. */

@@ -89,6 +89,29 @@ cay_b2bua_test(b2bua_no_response_timeout_408 60
   --expect-log-count "==5" "INVITE to sip:[^ ]+ \\(127\\.0\\.0\\.1:[0-9]+\\) had no response in 1000 ms"
   -- -m 5 -r 5)
 
+# Overload (DESIGN.md section 7, limits.udp_overload_percent): cay is
+# stopped (SIGSTOP) for 1.5 s while 300 calls/s come in, as on a machine
+# too busy to run it, so INVITEs and their retransmissions pile up in its
+# UDP receive queue. Read back in full batches from a queue over 1% of
+# the buffer, new INVITEs get 503 with Retry-After in a transaction of
+# their own (the queued copies get that 503 again, never a call); once
+# the queue has drained, calls are bridged again. Every call ends one
+# way or the other, and nothing is left. The callee takes the B-leg
+# INVITE retransmissions that a paused Cay sends before it reads the
+# queued 200s.
+cay_b2bua_test(b2bua_overload_503 90
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_overload.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_invite_retrans.xml
+  --config-extra "limits: { udp_overload_percent: 1 }"
+  --pause-cay 500:1500
+  --callee-calls -1
+  --sipp-timeout 40 --recv-timeout-ms 20000
+  --expect calls_in=600 --expect overload_rejected>=50
+  --expect calls_out>=100 --expect dialogs_live=0 --expect txns_live=0
+  --caller-count 503_Recv>=50
+  --expect-log "udp 127\\.0\\.0\\.1:[0-9]+: receive queue [0-9]+% full .*new INVITEs get 503"
+  -- -m 600 -r 300)
+
 # Ring timeout (route ring_timeout_s: 2): the callee rings and never
 # answers; Cay CANCELs it once (200 + 487, ACK) and the caller gets 180
 # then 480 "No Answer" between 1.5 and 4.5 s after the 180.

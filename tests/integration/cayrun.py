@@ -12,7 +12,7 @@ The contract with the `cay` binary (see DESIGN.md section 6):
   parse_errors, bad_requests, dropped, calls_in, calls_answered,
   calls_rejected, calls_out, calls_out_answered, calls_out_failed,
   byes_sent, dialogs_live, txns_live, send_errors, handed_over,
-  dns_lookups, dns_cache_hits).
+  dns_lookups, dns_cache_hits, overload_rejected, udp_drops).
 - Logs go to stderr.
 
 stdout and stderr of the server go to files in the work directory, never to
@@ -284,7 +284,7 @@ def parse_live(text):
     return last
 
 
-_EXPECT_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*"
+_EXPECT_RE = re.compile(r"^\s*([A-Za-z0-9_]+)\s*"
                         r"(==|=|!=|>=|<=|>|<)\s*(-?\d+)\s*$")
 _OPS = {
     "=": lambda a, b: a == b,

@@ -53,7 +53,8 @@ COUNTERS = ("msgs_in", "msgs_out", "retransmits", "parse_errors",
             "bad_requests", "dropped", "calls_in", "calls_answered",
             "calls_rejected", "calls_out", "calls_out_answered",
             "calls_out_failed", "byes_sent", "dialogs_live", "txns_live",
-            "send_errors", "handed_over", "dns_lookups", "dns_cache_hits")
+            "send_errors", "handed_over", "dns_lookups", "dns_cache_hits",
+            "overload_rejected", "udp_drops")
 
 
 def log(fmt, *args):

@@ -64,8 +64,10 @@ import os
 import re
 import shutil
 import socket
+import signal
 import sys
 import tempfile
+import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -184,6 +186,11 @@ def parse_args(argv):
                    default=cayrun.STOP_TIMEOUT_S,
                    help="s to wait for cay after SIGTERM before killing it")
     p.add_argument("--log-level", default=None, help="cay -l LEVEL")
+    p.add_argument("--pause-cay", default=None, metavar="AT_MS:FOR_MS",
+                   type=pause_spec,
+                   help="AT_MS after the caller starts, stop cay (SIGSTOP) "
+                        "for FOR_MS, as a machine too busy to run it would: "
+                        "what arrives meanwhile waits in its receive queue")
     p.add_argument("--trace-msg", action="store_true",
                    help="SIPp -trace_msg on both sides (message logs in "
                         "the work directory, which a failure keeps)")
@@ -422,6 +429,42 @@ def dns_problems(dns, want, want_not, orders):
     return out
 
 
+def pause_spec(text):
+    """--pause-cay AT_MS:FOR_MS as a (seconds, seconds) pair."""
+    try:
+        at, length = (int(x) for x in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("want AT_MS:FOR_MS, got %r" % text)
+    if at < 0 or length <= 0:
+        raise argparse.ArgumentTypeError("want AT_MS >= 0, FOR_MS > 0")
+    return at / 1000.0, length / 1000.0
+
+
+def pause_later(pid, spec):
+    """Stop process pid at spec[0] s from now for spec[1] s (a thread,
+    returned; None without spec). SIGCONT follows whatever happens."""
+    if not spec:
+        return None
+
+    def pause():
+        time.sleep(spec[0])
+        try:
+            os.kill(pid, signal.SIGSTOP)
+        except ProcessLookupError:
+            return
+        try:
+            time.sleep(spec[1])
+        finally:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+
+    t = threading.Thread(target=pause, daemon=True)
+    t.start()
+    return t
+
+
 def check_counts(who, counts, specs):
     if not specs:
         return []
@@ -535,7 +578,10 @@ def run_case_dns(args, out):
     if not args.quiet:
         print("%s: caller: %s" % (test, " ".join(caller.cmd)),
               flush=True)
+    pauser = pause_later(cay.proc.pid, args.pause_cay)
     rc = run_sipp_test.wait_uac(caller, cay, args.sipp_timeout + 20)
+    if pauser:
+        pauser.join()
     out.caller_stats = caller.stats()
     out.caller_counts = read_counts(workdir, caller.proc.pid)
     out.problems += ["caller: " + p for p in run_sipp_test.judge_sipp(

@@ -51,6 +51,7 @@ START_TEST(defaults_answer_dialog_log_limits)
   ck_assert_int_eq(cfg.log_level, CAY_LOG_INFO);
   ck_assert_uint_eq(cfg.shards, 1);
   ck_assert_uint_eq(cfg.max_transactions, 100000);
+  ck_assert_uint_eq(cfg.udp_overload_percent, 50);
 }
 END_TEST
 
@@ -107,6 +108,7 @@ START_TEST(load_full_file_sets_every_key)
   ck_assert_int_eq(cfg.log_level, CAY_LOG_DEBUG);
   ck_assert_uint_eq(cfg.shards, 1);
   ck_assert_uint_eq(cfg.max_transactions, 500);
+  ck_assert_uint_eq(cfg.udp_overload_percent, 0);
 }
 END_TEST
 
@@ -412,6 +414,10 @@ START_TEST(load_udp_steering_off_and_mailbox_bound)
   ck_assert_str_eq(err,
                    "limits.udp_max_request_bytes (65536) must be 0 to 65535");
   cfg.udp_max_request_bytes = 0;
+  cfg.udp_overload_percent = 101;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "limits.udp_overload_percent (101) must be 0 to 100");
+  cfg.udp_overload_percent = 100;
   /* The file's bounds hold for values set in code too. */
   cfg.tcp_max_connections = 1000001;
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
@@ -427,6 +433,14 @@ START_TEST(load_bad_udp_max_request_bytes)
   expect_bad("bad_udp_max_request.yaml",
              "2:26: limits.udp_max_request_bytes: expected an integer from 0 "
              "to 65535, got '70000'");
+}
+END_TEST
+
+START_TEST(load_bad_udp_overload_percent)
+{
+  expect_bad("bad_udp_overload_percent.yaml",
+             "3:25: limits.udp_overload_percent: expected an integer from 0 "
+             "to 100, got '150'");
 }
 END_TEST
 
@@ -645,6 +659,7 @@ config_suite(void)
   tcase_add_test(tc, load_bad_udp_steering);
   tcase_add_test(tc, load_bad_mailbox_messages_zero);
   tcase_add_test(tc, load_bad_udp_max_request_bytes);
+  tcase_add_test(tc, load_bad_udp_overload_percent);
   tcase_add_test(tc, load_bad_tcp_connect_timeout);
   tcase_add_test(tc, load_bad_max_transactions_zero);
   suite_add_tcase(s, tc);

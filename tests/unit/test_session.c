@@ -694,9 +694,63 @@ START_TEST(session_7_overload_503_counts_only_work_in_flight)
   invite(p, "wait3", "0");
   ck_assert_uint_eq(p->nsent, 1);
   ck_assert_int_eq(peer_status(p, 0), 503);
+  ck_assert_uint_eq(p->shard.stats.overload_rejected, 1);
   char *ra = peer_header(p, 0, "Retry-After");
   ck_assert_ptr_nonnull(ra);
   free(ra);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(session_7_backlogged_udp_queue_refuses_new_invites_only)
+{
+  /* DESIGN.md section 7, limits.udp_overload_percent: while the datagram
+   * in hand was read from a UDP receive queue over the threshold (the
+   * worker sets shard.udp_backlogged), a new INVITE gets 503 with a short
+   * Retry-After in a transaction of its own; work in flight goes on. */
+  peer_t *p = peer_new(NULL);
+  char tag[64];
+  char *ra;
+  msg_t *m;
+
+  confirmed_call(p, "live", tag, sizeof tag);
+  peer_clear(p);
+  p->shard.udp_backlogged = 1;
+  invite(p, "new1", "0");
+  ck_assert_uint_eq(p->nsent, 1);
+  ck_assert_int_eq(peer_status(p, 0), 503);
+  m = peer_msg(p, 0);
+  ck_assert_str_eq(sip_object(m)->sip_status->st_phrase,
+                   "Service Unavailable - Overloaded");
+  ck_assert_ptr_nonnull(sip_object(m)->sip_to->a_tag);
+  msg_destroy(m);
+  ra = peer_header(p, 0, "Retry-After");
+  ck_assert_ptr_nonnull(ra);
+  ck_assert_str_eq(ra, "1");
+  free(ra);
+  ck_assert_uint_eq(p->shard.stats.overload_rejected, 1);
+  ck_assert_uint_eq(p->shard.stats.calls_rejected, 1);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 1);
+
+  /* The live call is not refused anything: BYE gets its 200. */
+  request(p, "BYE", "live", "z9hG4bK-b1", "2", tag, "", "70");
+  ck_assert_int_eq(peer_last_status(p), 200);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+
+  /* Drained: a copy of the refused INVITE still queued behind it gets
+   * the 503 again from its transaction, never a call; a new INVITE is a
+   * call again. */
+  p->shard.udp_backlogged = 0;
+  peer_clear(p);
+  invite(p, "new1", "0");
+  ck_assert_uint_eq(p->nsent, 1);
+  ck_assert_int_eq(peer_status(p, 0), 503);
+  ck_assert_uint_eq(p->shard.stats.overload_rejected, 1);
+  invite(p, "new2", "0");
+  ck_assert_int_eq(peer_last_status(p), 200);
+  ck_assert_uint_eq(p->shard.stats.overload_rejected, 1);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 1);
+  peer_advance(p, 64 * T1);
   peer_free(p);
 }
 END_TEST
@@ -754,6 +808,7 @@ session_suite(void)
   tcase_add_test(tc, session_maxdur_same_tick_timer_handled_first);
   tcase_add_test(tc, session_drain_byes_confirmed_and_refuses_new_calls);
   tcase_add_test(tc, session_7_overload_503_counts_only_work_in_flight);
+  tcase_add_test(tc, session_7_backlogged_udp_queue_refuses_new_invites_only);
   tcase_add_test(tc, session_send_failure_loses_nothing);
   suite_add_tcase(s, tc);
   return s;

@@ -290,6 +290,153 @@ START_TEST(udp_batch_of_50_in_order_via_recvmmsg)
 }
 END_TEST
 
+/* -- overload: the receive queue behind a full batch (DESIGN.md 7) -------- */
+
+#define BACKLOG_MAX 8192
+
+struct backlog_rx {
+  int count;
+  unsigned char
+      flagged[BACKLOG_MAX]; /* cay__udp_backlogged() in the callback */
+};
+
+static void
+on_rx_backlog(cay__udp_t *u, const char *data, size_t len,
+              const cay__addr_t *from, void *arg)
+{
+  struct backlog_rx *rx = arg;
+
+  (void)data;
+  (void)len;
+  (void)from;
+  ck_assert_int_lt(rx->count, BACKLOG_MAX);
+  rx->flagged[rx->count++] = (unsigned char)cay__udp_backlogged(u);
+}
+
+/* A receiver (not started) with @p rx, and a sender. */
+static cay__udp_t *
+open_backlog_pair(struct backlog_rx *rx, cay__addr_t *lr, cay__udp_t **s,
+                  struct rx *rs)
+{
+  cay__udp_t *r = NULL;
+  cay__addr_t a, ls;
+
+  ck_assert_int_eq(cay__addr_set(&a, "127.0.0.1", 0), 0);
+  ck_assert_int_eq(cay__udp_create(&r, &loop, &a, on_rx_backlog, rx), 0);
+  ck_assert_int_eq(cay__udp_local(r, lr), 0);
+  *s = open_udp("127.0.0.1", 0, rs, &ls);
+  return r;
+}
+
+/* Send 1000-byte datagrams to @p to until the receiver's queue holds
+ * @p pct % of its buffer (and at least 48 datagrams, three batches).
+ * @return how many were sent. */
+static int
+fill_queue(cay__udp_t *s, cay__udp_t *r, const cay__addr_t *to, unsigned pct)
+{
+  static char payload[1000];
+  unsigned queued = 0, rcvbuf = 0, drops = 0;
+  int n = 0;
+
+  memset(payload, 'q', sizeof payload);
+  while (n < 48 || (uint64_t)queued * 100 < (uint64_t)rcvbuf * pct) {
+    ck_assert_int_lt(n, BACKLOG_MAX);
+    ck_assert_int_eq(cay__udp_send(s, to, payload, sizeof payload), 0);
+    n++;
+    ck_assert_int_eq(cay__udp_meminfo(r, &queued, &rcvbuf, &drops), 0);
+  }
+  ck_assert_uint_gt(rcvbuf, 0);
+  ck_assert_uint_eq(drops, 0); /* the buffer is not full: nothing lost */
+  return n;
+}
+
+START_TEST(udp_backlogged_from_a_full_batch_until_the_queue_is_empty)
+{
+  struct backlog_rx *rx = calloc(1, sizeof *rx);
+  struct rx rs = { 0 };
+  cay__addr_t lr;
+  cay__udp_t *s, *r = open_backlog_pair(rx, &lr, &s, &rs);
+  int n, k;
+
+  cay__udp_set_backlog_percent(r, 5, -1);
+  n = fill_queue(s, r, &lr, 20);
+  ck_assert_int_eq(cay__udp_start(r), 0);
+  ck_assert_int_eq(run_until(&rx->count, NULL, n, WAIT_MS), n);
+  /* The first batch is read before anything is known of the queue
+   * behind it; its last datagram finds it over 5% (20% less 16). */
+  for (k = 0; k < 15; k++)
+    ck_assert_msg(!rx->flagged[k], "datagram %d flagged", k);
+  ck_assert(rx->flagged[15]);
+  /* From there on, until a read finds the queue empty. */
+  for (k = 15; k < n; k++)
+    ck_assert_msg(rx->flagged[k], "datagram %d of %d not flagged", k, n);
+  ck_assert_int_eq(cay__udp_backlogged(r), 0);
+
+  /* A datagram on an empty queue is not. */
+  ck_assert_int_eq(cay__udp_send(s, &lr, "x", 1), 0);
+  ck_assert_int_eq(run_until(&rx->count, NULL, n + 1, WAIT_MS), n + 1);
+  ck_assert(!rx->flagged[n]);
+  close_udp(r);
+  close_udp(s);
+  free(rx);
+}
+END_TEST
+
+START_TEST(udp_backlog_under_the_threshold_or_off_is_not_flagged)
+{
+  unsigned pcts[] = { 0, 90 }; /* off (the default), above the fill */
+
+  for (unsigned i = 0; i < 2; i++) {
+    struct backlog_rx *rx = calloc(1, sizeof *rx);
+    struct rx rs = { 0 };
+    cay__addr_t lr;
+    cay__udp_t *s, *r = open_backlog_pair(rx, &lr, &s, &rs);
+    int n;
+
+    if (pcts[i])
+      cay__udp_set_backlog_percent(r, pcts[i], -1);
+    n = fill_queue(s, r, &lr, 20);
+    ck_assert_int_eq(cay__udp_start(r), 0);
+    ck_assert_int_eq(run_until(&rx->count, NULL, n, WAIT_MS), n);
+    for (int k = 0; k < n; k++)
+      ck_assert_msg(!rx->flagged[k], "%u%%: datagram %d flagged", pcts[i], k);
+    close_udp(r);
+    close_udp(s);
+    free(rx);
+  }
+}
+END_TEST
+
+START_TEST(udp_meminfo_counts_what_the_kernel_dropped)
+{
+  struct backlog_rx *rx = calloc(1, sizeof *rx);
+  struct rx rs = { 0 };
+  cay__addr_t lr;
+  cay__udp_t *s, *r = open_backlog_pair(rx, &lr, &s, &rs);
+  char payload[1000];
+  unsigned queued, rcvbuf, drops;
+  int small = 4096, fd = cay__udp_fd(r);
+
+  /* The kernel's smallest receive buffer holds a few datagrams. */
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small),
+                   0);
+  memset(payload, 'd', sizeof payload);
+  for (int k = 0; k < 64; k++)
+    ck_assert_int_eq(cay__udp_send(s, &lr, payload, sizeof payload), 0);
+  ck_assert_int_eq(cay__udp_meminfo(r, &queued, &rcvbuf, &drops), 0);
+  ck_assert_uint_le(rcvbuf, 65536);
+  ck_assert_uint_gt(queued, 0);
+  ck_assert_uint_gt(drops, 0);
+  ck_assert_uint_lt(drops, 64);
+  /* Any out pointer may be NULL. */
+  ck_assert_int_eq(cay__udp_meminfo(r, NULL, NULL, NULL), 0);
+  close_udp(r);
+  close_udp(s);
+  free(rx);
+}
+END_TEST
+
 START_TEST(udp_empty_datagram_not_delivered)
 {
   struct rx rx = { 0 };
@@ -425,6 +572,9 @@ udp_suite(void)
   tcase_add_test(tc, udp_port_held_without_reuseport_is_eaddrinuse);
   tcase_add_test(tc, udp_ipv6_loopback_send_to_self);
   tcase_add_test(tc, udp_batch_of_50_in_order_via_recvmmsg);
+  tcase_add_test(tc, udp_backlogged_from_a_full_batch_until_the_queue_is_empty);
+  tcase_add_test(tc, udp_backlog_under_the_threshold_or_off_is_not_flagged);
+  tcase_add_test(tc, udp_meminfo_counts_what_the_kernel_dropped);
   tcase_add_test(tc, udp_empty_datagram_not_delivered);
   tcase_add_test(tc, udp_stop_holds_datagrams_until_start);
   tcase_add_test(tc, udp_close_in_callback_stops_the_batch);
