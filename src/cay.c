@@ -15,7 +15,7 @@
 #define DRAIN_GRACE_MS 10000 /* bound of the SIGTERM drain */
 
 static cay_server_t *server;
-static uv_signal_t sig_int, sig_term, sig_usr1;
+static uv_signal_t sig_int, sig_term, sig_usr1, sig_hup;
 
 static void
 usage(FILE *f)
@@ -39,7 +39,10 @@ usage(FILE *f)
          "cay exits 0 and prints a 'shard=K key=value...' line per shard and\n"
          "a 'summary key=value...' line of totals on stdout.\n"
          "SIGUSR1 prints the live counters the same way, each line starting\n"
-         "with 'live ' ('live shard=K ...', 'live summary ...').\n");
+         "with 'live ' ('live shard=K ...', 'live summary ...').\n"
+         "SIGHUP reads the config file again: new calls take its routes,\n"
+         "calls in progress keep theirs; values that need a restart\n"
+         "(listen, shards, ...) are logged and kept.\n");
 }
 
 static void
@@ -61,6 +64,7 @@ on_closed(cay_server_t *srv, void *arg)
   uv_close((uv_handle_t *)&sig_int, NULL);
   uv_close((uv_handle_t *)&sig_term, NULL);
   uv_close((uv_handle_t *)&sig_usr1, NULL);
+  uv_close((uv_handle_t *)&sig_hup, NULL);
 }
 
 static void
@@ -105,13 +109,14 @@ on_usr1(uv_signal_t *h, int signum)
                    signum);
 }
 
-/* What the command line asks for, before the config file is applied. */
-struct args {
+/* What the command line asks for, before the config file is applied;
+ * kept for SIGHUP, which applies it again over the file it rereads. */
+static struct args {
   cay_listen_t listen[CAY_CONFIG_MAX_LISTEN];
   unsigned n_listen;
   const char *config;
   int log_level, shards; /* -1: not given */
-};
+} cmdline = { .log_level = -1, .shards = -1 };
 
 /* -L SPEC, -s N|auto or -l LEVEL into @p a. @return 0, or -1 after a
  * message on stderr. */
@@ -156,15 +161,15 @@ parse_value(int c, const char *arg, struct args *a)
 }
 
 /* Load the config file of @p a into @p cfg, then what the command line
- * gives over it, and check the result. @return 0, or -1 after a message
- * on stderr. */
+ * gives over it, and check the result. @return 0, or -1 with the message
+ * in @p err. */
 static int
-apply_args(const struct args *a, cay_config_t *cfg)
+apply_args(const struct args *a, cay_config_t *cfg, char *err, size_t len)
 {
-  char err[512];
+  char why[512];
 
-  if (a->config && cay_config_load(cfg, a->config, err, sizeof err) != 0) {
-    fprintf(stderr, "cay: %s\n", err);
+  if (a->config && cay_config_load(cfg, a->config, why, sizeof why) != 0) {
+    snprintf(err, len, "%s", why);
     return -1;
   }
   if (a->n_listen) {
@@ -175,12 +180,42 @@ apply_args(const struct args *a, cay_config_t *cfg)
     cfg->log_level = (cay_log_level_t)a->log_level;
   if (a->shards >= 0)
     cfg->shards = (unsigned)a->shards;
-  if (cay_config_check(cfg, err, sizeof err) != 0) {
-    fprintf(stderr, "cay: %s%s%s\n", a->config ? a->config : "",
-            a->config ? ": " : "", err);
+  if (cay_config_check(cfg, why, sizeof why) != 0) {
+    snprintf(err, len, "%s%s%s", a->config ? a->config : "",
+             a->config ? ": " : "", why);
     return -1;
   }
   return 0;
+}
+
+/* SIGHUP: read the config file again, with the command line over it, and
+ * hand it to the running server (cay_server_reload(): new calls take it,
+ * calls in progress keep their routes). A file that does not load or
+ * check is logged, with its file:line:column, and changes nothing. */
+static void
+on_hup(uv_signal_t *h, int signum)
+{
+  static cay_config_t cfg; /* large; the loop's thread only */
+  char err[1100];
+  int rc;
+
+  (void)h;
+  if (cmdline.config == NULL) {
+    cay__log_write(CAY_LOG_WARN, -1,
+                   "signal %d: no configuration file (-c) to reload; cay "
+                   "runs on its built-in defaults",
+                   signum);
+    return;
+  }
+  cay__log_write(CAY_LOG_INFO, -1, "signal %d: reloading %s", signum,
+                 cmdline.config);
+  cay_config_init(&cfg);
+  rc = apply_args(&cmdline, &cfg, err, sizeof err);
+  if (rc == 0)
+    rc = cay_server_reload(server, &cfg, err, sizeof err);
+  if (rc)
+    cay__log_write(CAY_LOG_ERROR, -1,
+                   "reload failed: %s; the running configuration is kept", err);
 }
 
 /* Parse the command line into @p cfg; returns -1 to exit 1, 1 to exit 0. */
@@ -197,18 +232,19 @@ parse_args(int argc, char **argv, cay_config_t *cfg, int *check_only)
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
-  struct args a = { .log_level = -1, .shards = -1 };
+  struct args *a = &cmdline;
+  char err[1100];
   int c;
 
   while ((c = getopt_long(argc, argv, "c:L:s:tl:Vh", opts, NULL)) != -1) {
     switch (c) {
     case 'c':
-      a.config = optarg;
+      a->config = optarg;
       break;
     case 'L':
     case 's':
     case 'l':
-      if (parse_value(c, optarg, &a) != 0)
+      if (parse_value(c, optarg, a) != 0)
         return -1;
       break;
     case 't':
@@ -230,7 +266,11 @@ parse_args(int argc, char **argv, cay_config_t *cfg, int *check_only)
     usage(stderr);
     return -1;
   }
-  return apply_args(&a, cfg);
+  if (apply_args(a, cfg, err, sizeof err) != 0) {
+    fprintf(stderr, "cay: %s\n", err);
+    return -1;
+  }
+  return 0;
 }
 
 int
@@ -248,7 +288,6 @@ main(int argc, char **argv)
     printf("cay: configuration ok\n");
     return 0;
   }
-  cay__log_set_level(cfg.log_level);
   err = cay_server_create(&server, loop, &cfg);
   if (err == 0)
     err = cay_server_start(server);
@@ -262,6 +301,8 @@ main(int argc, char **argv)
   uv_signal_start(&sig_term, on_signal, SIGTERM);
   uv_signal_init(loop, &sig_usr1);
   uv_signal_start(&sig_usr1, on_usr1, SIGUSR1);
+  uv_signal_init(loop, &sig_hup);
+  uv_signal_start(&sig_hup, on_hup, SIGHUP);
   cay__log_write(CAY_LOG_INFO, -1, "cay %s ready", CAY_VERSION);
   uv_run(loop, UV_RUN_DEFAULT);
   uv_loop_close(loop);

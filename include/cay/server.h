@@ -77,6 +77,8 @@ typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);
 
 /**
  * Create a server with a copy of @p cfg and bind its listen addresses.
+ * cfg->log_level becomes the level of Cay's log lines (stderr), for the
+ * whole process.
  *
  * @param out   Receives the server. Returned (caller owns; free with
  *              cay_server_close()).
@@ -120,6 +122,41 @@ int cay_server_run(cay_server_t *srv);
  */
 void cay_server_close(cay_server_t *srv, uint64_t grace_ms,
                       cay_server_close_cb cb, void *arg);
+
+/**
+ * Take a new configuration while the server runs, without dropping a
+ * call: what an operator's SIGHUP does to `cay`.
+ *
+ * Taken by every shard, on its own thread, for what comes next:
+ * - `routes:` for new requests. A call routed before keeps its route (its
+ *   codecs, ring and max duration) until it ends.
+ * - answer.ring_ms, answer_after_ms, hangup_after_ms,
+ *   dialog.max_duration_s and session_timers.expires_s / min_se_s, for
+ *   calls and requests from then on.
+ * - limits.max_transactions and limits.udp_overload_percent.
+ * Every other value (listen, shards, udp_steering, timers, the other
+ * limits, answer.codecs and media_ip, dns) takes effect only at a
+ * restart: each one that differs is logged as a warning and the running
+ * value is kept. log.level is applied at once; like at
+ * cay_server_create(), it is the level of the whole process (of every
+ * server in it).
+ *
+ * All shards take the reload or none does: every route table is compiled
+ * before any shard is told.
+ *
+ * @param cfg     The new configuration (cay_config_init(), then
+ *                cay_config_load() and the program's own overrides).
+ *                Borrowed; copied.
+ * @param err     Buffer for what is wrong ("routes[2].match.ruri_user:
+ *                ..."), or NULL. Borrowed.
+ * @param errlen  Size of @p err in bytes.
+ * @return 0; CAY_ECONFIG (@p cfg fails cay_config_check(), or a route
+ *         does not compile), -ENOMEM, or CAY_ESTATE (not started, or
+ *         closing). On error nothing has changed.
+ * @thread owner (shard 0's loop)
+ */
+int cay_server_reload(cay_server_t *srv, const cay_config_t *cfg, char *err,
+                      size_t errlen);
 
 /**
  * Read the counters: the totals over every shard once the server has

@@ -29,6 +29,7 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "b2bua/route.h"
 #include "dialog/session_int.h"
 
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
@@ -36,7 +37,8 @@
 typedef struct bridge {
   cay__sessions_t *ss;
   cay_id_t a, b;
-  const cay_route_t *route; /* in ss->routes: lives as long as the shard */
+  const cay_route_t *route; /* in routes */
+  cay__routes_t *routes;    /* held: a reload may replace ss->routes */
   cay__timer_t t_ring;      /* no answer from B in time */
   cay__timer_t t_max;       /* the route's max duration */
   unsigned answered : 1;
@@ -66,6 +68,7 @@ maybe_free(bridge_t *br)
   cay__shard_timer_stop(br->ss->shard, &br->t_ring);
   cay__shard_timer_stop(br->ss->shard, &br->t_max);
   br->ss->bridges--;
+  cay__routes_free(br->routes);
   cay__free(br);
 }
 
@@ -471,6 +474,7 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
       cay__txn_trying_later(t);
   }
   cay_session_set_cb(a, on_a, br);
+  br->routes = cay__routes_hold(ss->routes);
   ss->bridges++;
   if (route->ring_timeout_s)
     cay__shard_timer_start(ss->shard, &br->t_ring,

@@ -15,8 +15,10 @@
  * and B's are relayed from then on (RFC 3261 sections 13-16 as a B2BUA).
  *
  * @param sip     A's INVITE. Borrowed.
- * @param route   The matching forward route; must outlive the bridge (it
- *                lives in the shard's route table). Borrowed.
+ * @param route   The matching forward route, in ss->routes; the bridge
+ *                holds that table (cay__routes_hold()) until it ends, so
+ *                a reload does not pull the route from under it.
+ *                Borrowed.
  * @param target  The expanded target URI. Borrowed.
  * @return 0; or CAY_ENOCODEC (no codec left after filtering: reject A
  *         488), CAY_EPARSE, -EINVAL (target unusable), -ENOMEM, or the

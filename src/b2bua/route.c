@@ -90,6 +90,7 @@ struct entry {
 
 struct cay__routes {
   unsigned n;
+  unsigned refs; /* the creator's, and one per cay__routes_hold() */
   struct entry e[];
 };
 
@@ -555,6 +556,7 @@ cay__routes_new(const cay_config_t *cfg, cay__routes_t **out, char *err,
     cay__errmsg(err, errlen, "out of memory");
     return -ENOMEM;
   }
+  t->refs = 1;
   for (unsigned i = 0; i < n; i++) {
     t->e[i].route = cfg->routes[i];
     rc = compile_entry(&t->e[i], i, err, errlen);
@@ -572,10 +574,18 @@ cay__routes_new(const cay_config_t *cfg, cay__routes_t **out, char *err,
 void
 cay__routes_free(cay__routes_t *r)
 {
-  if (r == NULL)
+  if (r == NULL || --r->refs > 0)
     return;
   free_entries(r->e, r->n);
   cay__free(r);
+}
+
+cay__routes_t *
+cay__routes_hold(cay__routes_t *r)
+{
+  if (r)
+    r->refs++;
+  return r;
 }
 
 unsigned

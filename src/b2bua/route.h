@@ -2,9 +2,12 @@
  * The route table: which route of the configuration a new request takes.
  *
  * cay_config_t.routes (include/cay/config.h) is plain data. Each shard
- * compiles its own copy once, at start (regexes, CIDRs, IP literals), and
- * matches every new request against it on its own thread: nothing here is
- * shared between shards, so matching a regex needs no lock.
+ * has its own compiled copy (regexes, CIDRs, IP literals): compiled at
+ * start, and at a reload compiled by shard 0 and handed over by message
+ * (src/server/server_reload.c). A shard matches every new request against
+ * its copy on its own thread: nothing here is shared between shards, so
+ * matching a regex needs no lock. A table is reference-counted, on its
+ * owner's thread only: a bridged call holds the table it was routed by.
  *
  * The check helpers below are what cay_config_check() uses for the same
  * values, so that a table refused by the matcher is already refused, with
@@ -35,8 +38,22 @@ typedef struct cay__routes cay__routes_t; /* opaque */
 int cay__routes_new(const cay_config_t *cfg, cay__routes_t **out, char *err,
                     size_t errlen);
 
-/** Free a table. NULL is a no-op. */
+/**
+ * Drop a reference to a table: the creator's (cay__routes_new()) or one
+ * taken by cay__routes_hold(). The table is freed with the last one, so
+ * a call that took a route keeps it after a reload has put a new table
+ * in its shard (cay_server_reload()). NULL is a no-op.
+ * @thread the table's owner
+ */
 void cay__routes_free(cay__routes_t *r);
+
+/**
+ * Take a reference to @p r (NULL is a no-op): its routes stay valid until
+ * the matching cay__routes_free().
+ * @return @p r.
+ * @thread the table's owner
+ */
+cay__routes_t *cay__routes_hold(cay__routes_t *r);
 
 /** Number of routes in the table (0: every INVITE is answered). */
 unsigned cay__routes_count(const cay__routes_t *r);
@@ -54,7 +71,8 @@ typedef struct cay__route_req {
  * gives matches (method exact and case-sensitive, RFC 3261 section 7.1;
  * user by regex; domain case-insensitive; source by CIDR).
  *
- * @return The route, borrowed from the table (valid until it is freed),
+ * @return The route, borrowed from the table (valid while a reference to
+ *         the table is held),
  *         or NULL: no route matches, and the caller answers 404.
  * @thread the table's owner
  */

@@ -23,7 +23,7 @@ cay__log_set_level(int level)
     level = CAY_LOG_ERROR;
   if (level > CAY_LOG_DEBUG)
     level = CAY_LOG_DEBUG;
-  cay__log_level = level;
+  __atomic_store_n(&cay__log_level, level, __ATOMIC_RELAXED);
 }
 
 int

@@ -13,8 +13,18 @@
 
 #include "cay/config.h"
 
-extern int cay__log_level; /* a cay_log_level_t; read without locking */
+extern int cay__log_level; /* a cay_log_level_t; use cay__log_on() */
 
+/** True when lines of @p level are written. A relaxed atomic read: the
+ * level may change on another thread (a reload) while shards log.
+ * @thread any */
+static inline int
+cay__log_on(int level)
+{
+  return level <= __atomic_load_n(&cay__log_level, __ATOMIC_RELAXED);
+}
+
+/** Set the process's log level (clamped to error..debug). @thread any */
 void cay__log_set_level(int level);
 /** Parse "error", "warn", "info", "debug"; -1 for anything else. */
 int cay__log_level_parse(const char *name);
@@ -37,7 +47,7 @@ void cay__log_set_sink(cay__log_sink_fn fn, void *arg);
 
 #define CAY_LOG(level, shard, ...)                                             \
   do {                                                                         \
-    if ((level) <= cay__log_level)                                             \
+    if (cay__log_on(level))                                                    \
       cay__log_write((level), (shard), __VA_ARGS__);                           \
   } while (0)
 #define CAY_ERROR(shard, ...) CAY_LOG(CAY_LOG_ERROR, shard, __VA_ARGS__)

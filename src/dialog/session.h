@@ -92,6 +92,22 @@ int cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
 void cay__sessions_fini(cay__sessions_t *ss);
 
 /**
+ * Take a reloaded configuration (cay_server_reload()) for what comes
+ * next: @p routes for new requests (a call already bridged keeps the
+ * table it was routed by), and from @p cfg the values read when they are
+ * needed: answer.ring_ms, answer_after_ms and hangup_after_ms,
+ * dialog.max_duration_s, session_timers.expires_s and min_se_s,
+ * limits.max_transactions. The rest of ss->cfg stays as it was started.
+ *
+ * @param routes  Compiled from @p cfg for this shard, or NULL for none
+ *                (every INVITE answered). Moved.
+ * @param cfg     Checked (cay_config_check()). Borrowed.
+ * @thread owner
+ */
+void cay__sessions_reload(cay__sessions_t *ss, struct cay__routes *routes,
+                          const cay_config_t *cfg);
+
+/**
  * Start draining: new INVITEs get 503 with Retry-After; sessions not yet
  * answered get 480; answered ones are ended with BYE. @p on_idle runs
  * when no session is left (at once if none is live).

@@ -152,6 +152,7 @@ cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
   if (srv == NULL)
     return -ENOMEM;
   srv->cfg = *cfg;
+  cay__log_set_level(cfg->log_level);
   srv->nshards = shard_count(cfg);
   if (loop == NULL) {
     err = uv_loop_init(&srv->own_loop);

@@ -24,7 +24,8 @@ enum {
   MAIL_STATS_ASK,  /* shard 0 -> 1..N-1: your live counters, please */
   MAIL_STATS,      /* 1..N-1 -> shard 0: my live counters */
   MAIL_TCP_FAILED, /* a connection to peer failed: your transactions too */
-  MAIL_TARGET      /* one -> the others: what its resolver learnt (dns.h) */
+  MAIL_TARGET,     /* one -> the others: what its resolver learnt (dns.h) */
+  MAIL_RELOAD      /* shard 0 -> 1..N-1: a reloaded configuration */
 };
 
 typedef struct mail_bytes {
@@ -48,6 +49,13 @@ typedef struct mail_target {
   cay__addr_t addr; /* a target that failed or answers again */
   unsigned for_s;   /* how long it goes last; 0 = it answers again */
 } mail_target_t;
+
+typedef struct mail_reload {
+  cay__mail_t m;
+  struct cay__routes *routes; /* compiled for the target shard, or NULL */
+  cay_config_t cfg;           /* checked; what the shard takes from it:
+                                 cay__worker_reload() */
+} mail_reload_t;
 
 /* One shard: its runtime, SIP layers, mailbox and sockets. */
 typedef struct cay__worker {
@@ -119,6 +127,12 @@ void cay__worker_abort(cay__worker_t *w);
 int cay__worker_post_ctl(cay__worker_t *to, int kind, unsigned from,
                          uint64_t seq, const cay_stats_t *stats);
 int cay__worker_bind(cay_server_t *srv, cay__worker_t *w);
+/* Take a reloaded configuration on @p w's own thread: limits.
+ * udp_overload_percent for its UDP sockets, the rest as
+ * cay__sessions_reload(). @p routes (compiled for @p w, or NULL) is
+ * moved; a shard that has stopped frees it. */
+void cay__worker_reload(cay__worker_t *w, struct cay__routes *routes,
+                        const cay_config_t *cfg);
 void cay__worker_free(cay__worker_t *w);
 
 /* server.c: shard 0's side of the close protocol. */

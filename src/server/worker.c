@@ -317,7 +317,6 @@ learn_target(cay__worker_t *w, const mail_target_t *m)
 }
 
 /* -- mailbox ------------------------------------------------------------- */
-
 static void
 dispatch(cay__mail_t *m, void *arg)
 {
@@ -375,6 +374,10 @@ dispatch(cay__mail_t *m, void *arg)
     break;
   case MAIL_TARGET:
     learn_target(w, (const mail_target_t *)m);
+    break;
+  case MAIL_RELOAD:
+    cay__worker_reload(w, ((mail_reload_t *)m)->routes,
+                       &((mail_reload_t *)m)->cfg);
     break;
   }
   cay__free(m);

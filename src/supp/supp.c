@@ -219,7 +219,7 @@ cay_supp_caller_id(const char *identity)
 static void
 log_line(const char *dir, const sip_t *sip)
 {
-  if (cay__log_level < CAY_LOG_DEBUG)
+  if (!cay__log_on(CAY_LOG_DEBUG))
     return;
   if (sip->sip_request)
     cay__log_write(CAY_LOG_DEBUG, -1, "%s %s %s cseq=%u call-id=%s", dir,

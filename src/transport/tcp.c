@@ -123,7 +123,7 @@ accept_one(cay__tcp_t *tcp)
   err = cay__tcp_start_reading(c);
   if (err)
     goto drop;
-  if (cay__log_level >= CAY_LOG_DEBUG
+  if (cay__log_on(CAY_LOG_DEBUG)
       && cay__addr_format(&c->peer, name, sizeof name) == 0)
     CAY_DEBUG(tcp->shard->index, "tcp: accepted %s", name);
   return;

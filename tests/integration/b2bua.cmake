@@ -518,3 +518,32 @@ cay_b2bua_test(b2bua_dns_naptr_tcp 60
   --expect-dns-order "NAPTR callee.cay.test, SRV _sip._tcp.callee.cay.test, A uas.cay.test"
   --expect-no-dns-query "SRV _sip._udp.callee.cay.test"
   -- -m 100 -r 100)
+
+# Reload (SIGHUP, cay_server_reload()) at 4 shards while calls go on: the
+# route forwards with max_duration_s 2 until, at 1.5 s, the config file is
+# replaced by one whose route rejects with 403 "Forbidden - Reloaded" (and
+# whose limits.tcp_max_connections needs a restart: logged, kept). Just
+# before, at 1 s, a file that does not load (unknown action) is logged
+# with its line and column and changes nothing. Every call placed before
+# the reload is bridged and ended by Cay after the old route's 2 s, also
+# the calls the callee answers after the reload (it rings for 1 s); every
+# call after it gets the 403; none fails, nothing is left live.
+cay_b2bua_test(b2bua_reload 60
+  --shards 4
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_reload.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_answer_late.xml
+  --callee-calls -1
+  --route-opt max_duration_s=2
+  --reload 1000:${PROJECT_SOURCE_DIR}/tests/data/reload/bad_action.yaml
+  --reload 1500:${PROJECT_SOURCE_DIR}/tests/data/reload/reject.yaml
+  --sipp-timeout 30
+  --expect calls_in=80 --expect calls_out>=20 --expect calls_rejected>=20
+  --expect calls_out_answered>=20 --expect dialogs_live=0
+  --expect txns_live=0 --expect retransmits=0
+  --caller-count 403_Recv>=20 --caller-count BYE_Recv>=20
+  --expect-log "reload failed: .*cay-test\\.yaml:5:13: routes\\[0\\]\\.action: expected answer, reject or forward"
+  --expect-log "reload: limits\\.tcp_max_connections changed \\(10000 -> 500\\): takes effect at a restart"
+  --expect-log "reload: 1 route taken by 4 shards for new calls"
+  -- -m 80 -r 20)
+set_tests_properties(integration.b2bua_reload PROPERTIES
+  LABELS "integration;shards")

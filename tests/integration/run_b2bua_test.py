@@ -20,7 +20,10 @@ Steps:
     section with --dns-record. Start cay on a free port (UDP, and TCP on
     the same port with --tcp or --cay-tcp), -s N with --shards, and wait
     until it answers OPTIONS.
- 3. Run the caller SIPp (UAC) against cay, as run_sipp_test.py does.
+ 3. Run the caller SIPp (UAC) against cay, as run_sipp_test.py does;
+    meanwhile --pause-cay AT_MS:FOR_MS stops cay (SIGSTOP) for a while,
+    and each --reload AT_MS:FILE writes FILE (@KEY@ replaced) over cay's
+    config file and sends cay SIGHUP, AT_MS after the caller started.
  4. SIGTERM cay (it drains and prints its summary), then SIGUSR1 the
     callee (SIPp's graceful quit: running calls finish, counters dumped).
  5. Judge: caller exit code 0, no failed calls, -m successful calls;
@@ -191,6 +194,11 @@ def parse_args(argv):
                    help="AT_MS after the caller starts, stop cay (SIGSTOP) "
                         "for FOR_MS, as a machine too busy to run it would: "
                         "what arrives meanwhile waits in its receive queue")
+    p.add_argument("--reload", action="append", default=[],
+                   metavar="AT_MS:FILE", type=reload_spec,
+                   help="AT_MS after the caller starts, write FILE (its "
+                        "@KEY@ replaced, as the config) over cay's config "
+                        "file and send cay SIGHUP; repeatable")
     p.add_argument("--trace-msg", action="store_true",
                    help="SIPp -trace_msg on both sides (message logs in "
                         "the work directory, which a failure keeps)")
@@ -465,6 +473,45 @@ def pause_later(pid, spec):
     return t
 
 
+def reload_spec(text):
+    """--reload AT_MS:FILE as a (seconds, path) pair."""
+    at, _, path = text.partition(":")
+    try:
+        at_ms = int(at)
+    except ValueError:
+        raise argparse.ArgumentTypeError("want AT_MS:FILE, got %r" % text)
+    if at_ms < 0 or not path:
+        raise argparse.ArgumentTypeError("want AT_MS >= 0 and a FILE")
+    return at_ms / 1000.0, path
+
+
+def reload_later(cay, specs, subs):
+    """At each spec's time, replace cay's config file by the spec's file
+    (its @KEY@ placeholders replaced) and send cay SIGHUP (a thread,
+    returned; None without specs)."""
+    if not specs:
+        return None
+    texts = []
+    for at, path in sorted(specs):
+        with open(path) as f:
+            texts.append((at, expand(f.read(), subs)))
+
+    def reload():
+        start = time.monotonic()
+        for at, text in texts:
+            time.sleep(max(0.0, start + at - time.monotonic()))
+            with open(cay.config_path, "w") as f:
+                f.write(text)
+            try:
+                os.kill(cay.proc.pid, signal.SIGHUP)
+            except ProcessLookupError:
+                return
+
+    t = threading.Thread(target=reload, daemon=True)
+    t.start()
+    return t
+
+
 def check_counts(who, counts, specs):
     if not specs:
         return []
@@ -579,9 +626,11 @@ def run_case_dns(args, out):
         print("%s: caller: %s" % (test, " ".join(caller.cmd)),
               flush=True)
     pauser = pause_later(cay.proc.pid, args.pause_cay)
+    reloader = reload_later(cay, args.reload, subs)
     rc = run_sipp_test.wait_uac(caller, cay, args.sipp_timeout + 20)
-    if pauser:
-        pauser.join()
+    for t in (pauser, reloader):
+        if t:
+            t.join()
     out.caller_stats = caller.stats()
     out.caller_counts = read_counts(workdir, caller.proc.pid)
     out.problems += ["caller: " + p for p in run_sipp_test.judge_sipp(

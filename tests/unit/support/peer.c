@@ -288,6 +288,13 @@ void
 peer_respond(peer_t *p, unsigned i, const char *status, const char *totag,
              const char *extra)
 {
+  peer_respond_sdp(p, i, status, totag, extra, NULL);
+}
+
+void
+peer_respond_sdp(peer_t *p, unsigned i, const char *status, const char *totag,
+                 const char *extra, const char *sdp)
+{
   char *via = peer_header(p, i, "Via");
   char *from = peer_header(p, i, "From");
   char *to = peer_header(p, i, "To");
@@ -297,9 +304,14 @@ peer_respond(peer_t *p, unsigned i, const char *status, const char *totag,
 
   snprintf(tob, sizeof tob, "%s%s%s", to, totag ? ";tag=" : "",
            totag ? totag : "");
-  peer_send(p, "response_extra.sip", "status", status, "phrase", "X", "via",
-            via, "from", from, "to", tob, "callid", cid, "cseq", cseq, "extra",
-            extra ? extra : "", NULL);
+  if (sdp)
+    peer_send(p, "response_sdp.sip", "status", status, "phrase", "X", "via",
+              via, "from", from, "to", tob, "callid", cid, "cseq", cseq,
+              "extra", extra ? extra : "", "body", sdp, NULL);
+  else
+    peer_send(p, "response_extra.sip", "status", status, "phrase", "X", "via",
+              via, "from", from, "to", tob, "callid", cid, "cseq", cseq,
+              "extra", extra ? extra : "", NULL);
   free(via);
   free(from);
   free(to);

@@ -76,6 +76,9 @@ char *peer_header(peer_t *p, unsigned i, const char *name);
  */
 void peer_respond(peer_t *p, unsigned i, const char *status, const char *totag,
                   const char *extra);
+/** peer_respond() with @p sdp as an application/sdp body (NULL: none). */
+void peer_respond_sdp(peer_t *p, unsigned i, const char *status,
+                      const char *totag, const char *extra, const char *sdp);
 /** Index of the last sent message with @p status / @p method, or -1. */
 int peer_find_last(peer_t *p, int status, const char *method);
 /** ";tag=X" from the To of sent message @p i, in @p buf (size @p n). */

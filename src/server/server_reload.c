@@ -1,0 +1,229 @@
+/*
+ * cay_server_reload(): a new configuration for a running server, taken by
+ * every shard on its own thread without dropping a call.
+ *
+ *   reload (shard 0) -> check -> compile one route table per shard ->
+ *   RELOAD mail to 1..N-1 (each with its table and the values) -> shard
+ *   0 takes its own at once -> each shard swaps on its thread
+ *
+ * Nothing is posted until every table has compiled and every mail is
+ * allocated, so a reload is taken by all shards or by none. A call routed
+ * before the reload keeps its route: a bridge holds the table it was
+ * routed by (cay__routes_hold()) and the old table goes with the last
+ * such call.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "b2bua/route.h"
+#include "cay/errno.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "server/server_int.h"
+
+void
+cay__worker_reload(cay__worker_t *w, struct cay__routes *routes,
+                   const cay_config_t *cfg)
+{
+  if (w->exiting || !w->layers_up) {
+    cay__routes_free(routes);
+    return;
+  }
+  for (unsigned i = 0; i < w->n_udp; i++)
+    cay__udp_set_backlog_percent(w->udp[i], cfg->udp_overload_percent,
+                                 (int)w->index);
+  cay__sessions_reload(&w->ss, routes, cfg);
+  CAY_DEBUG((int)w->index, "reload taken: %u routes", cfg->n_routes);
+}
+
+/* Values a running server keeps until it is restarted: sockets, threads,
+ * buffers and resolvers are made from them at start. */
+#define KEPT(field, name)                                                      \
+  {                                                                            \
+    name, offsetof(cay_config_t, field)                                        \
+  }
+static const struct {
+  const char *name;
+  size_t off;
+} kept_numbers[] = {
+  KEPT(t1_ms, "timers.t1_ms"),
+  KEPT(t2_ms, "timers.t2_ms"),
+  KEPT(t4_ms, "timers.t4_ms"),
+  KEPT(shards, "shards"),
+  KEPT(udp_steering, "udp_steering"),
+  KEPT(max_message_bytes, "limits.max_message_bytes"),
+  KEPT(max_headers, "limits.max_headers"),
+  KEPT(tcp_max_connections, "limits.tcp_max_connections"),
+  KEPT(tcp_idle_timeout_s, "limits.tcp_idle_timeout_s"),
+  KEPT(tcp_connect_timeout_ms, "limits.tcp_connect_timeout_ms"),
+  KEPT(mailbox_messages, "limits.mailbox_messages"),
+  KEPT(udp_max_request_bytes, "limits.udp_max_request_bytes"),
+  KEPT(dns_timeout_ms, "dns.timeout_ms"),
+  KEPT(dns_cache_entries, "dns.cache_entries"),
+  KEPT(dns_cache_max_ttl_s, "dns.cache_max_ttl_s"),
+  KEPT(dns_failed_target_s, "dns.failed_target_s"),
+};
+
+static unsigned
+number_at(const cay_config_t *c, size_t off)
+{
+  unsigned v;
+
+  memcpy(&v, (const char *)c + off, sizeof v);
+  return v;
+}
+
+static int
+same_listen(const cay_config_t *a, const cay_config_t *b)
+{
+  if (a->n_listen != b->n_listen)
+    return 0;
+  for (unsigned i = 0; i < a->n_listen; i++)
+    if (strcmp(a->listen[i].proto, b->listen[i].proto) != 0
+        || strcmp(a->listen[i].host, b->listen[i].host) != 0
+        || a->listen[i].port != b->listen[i].port)
+      return 0;
+  return 1;
+}
+
+static int
+same_names(const char (*a)[CAY_CONFIG_NAME_LEN], unsigned na,
+           const char (*b)[CAY_CONFIG_NAME_LEN], unsigned nb)
+{
+  if (na != nb)
+    return 0;
+  for (unsigned i = 0; i < na; i++)
+    if (strcmp(a[i], b[i]) != 0)
+      return 0;
+  return 1;
+}
+
+/* Log every value of @p next that differs from the running @p cur but
+ * only takes effect at a restart. @return how many. */
+static unsigned
+warn_kept(const cay_config_t *cur, const cay_config_t *next)
+{
+  static const char tail[] = "takes effect at a restart; the running value "
+                             "is kept";
+  unsigned n = 0;
+
+  for (size_t i = 0; i < sizeof kept_numbers / sizeof kept_numbers[0]; i++) {
+    unsigned was = number_at(cur, kept_numbers[i].off);
+    unsigned now = number_at(next, kept_numbers[i].off);
+    if (was != now) {
+      CAY_WARN(0, "reload: %s changed (%u -> %u): %s", kept_numbers[i].name,
+               was, now, tail);
+      n++;
+    }
+  }
+  if (!same_listen(cur, next) && ++n)
+    CAY_WARN(0, "reload: listen changed: %s", tail);
+  if (!same_names(cur->codecs, cur->n_codecs, next->codecs, next->n_codecs)
+      && ++n)
+    CAY_WARN(0, "reload: answer.codecs changed: %s", tail);
+  if (strcmp(cur->media_ip, next->media_ip) != 0 && ++n)
+    CAY_WARN(0, "reload: answer.media_ip changed (%s -> %s): %s", cur->media_ip,
+             next->media_ip, tail);
+  if (!same_names(cur->dns_servers, cur->n_dns_servers, next->dns_servers,
+                  next->n_dns_servers)
+      && ++n)
+    CAY_WARN(0, "reload: dns.servers changed: %s", tail);
+  return n;
+}
+
+/* The values cay__sessions_reload() and cay__worker_reload() take, into
+ * the server's own copy (what the next reload is compared with). */
+static void
+keep_taken(cay_config_t *cur, const cay_config_t *next)
+{
+  cur->log_level = next->log_level;
+  cur->ring_ms = next->ring_ms;
+  cur->answer_after_ms = next->answer_after_ms;
+  cur->hangup_after_ms = next->hangup_after_ms;
+  cur->dialog_max_duration_s = next->dialog_max_duration_s;
+  cur->session_expires_s = next->session_expires_s;
+  cur->min_se_s = next->min_se_s;
+  cur->max_transactions = next->max_transactions;
+  cur->udp_overload_percent = next->udp_overload_percent;
+  cur->n_routes = next->n_routes;
+  memcpy(cur->routes, next->routes, sizeof cur->routes[0] * next->n_routes);
+}
+
+static void
+free_prepared(mail_reload_t **mails, cay__routes_t **tables, unsigned n)
+{
+  for (unsigned i = 0; i < n; i++) {
+    cay__routes_free(tables[i]);
+    cay__free(mails[i]);
+  }
+}
+
+/* Compile a table per shard and allocate the mail of shards 1..N-1.
+ * @return 0, or the first error with everything freed. */
+static int
+prepare(cay_server_t *srv, const cay_config_t *cfg, mail_reload_t **mails,
+        cay__routes_t **tables, char *err, size_t errlen)
+{
+  int rc;
+
+  for (unsigned i = 0; i < srv->nshards; i++) {
+    if (cfg->n_routes
+        && (rc = cay__routes_new(cfg, &tables[i], err, errlen)) != 0) {
+      free_prepared(mails, tables, i);
+      return rc;
+    }
+    if (i > 0 && (mails[i] = cay__malloc(sizeof *mails[i])) == NULL) {
+      cay__routes_free(tables[i]);
+      free_prepared(mails, tables, i);
+      cay__errmsg(err, errlen, "out of memory");
+      return -ENOMEM;
+    }
+  }
+  return 0;
+}
+
+int
+cay_server_reload(cay_server_t *srv, const cay_config_t *cfg, char *err,
+                  size_t errlen)
+{
+  mail_reload_t *mails[CAY_MAX_SHARDS] = { 0 };
+  cay__routes_t *tables[CAY_MAX_SHARDS] = { 0 };
+  unsigned kept;
+  int rc;
+
+  if (!srv->started || srv->closing) {
+    cay__errmsg(err, errlen, "the server is %s",
+                srv->closing ? "closing" : "not started");
+    return CAY_ESTATE;
+  }
+  if ((rc = cay_config_check(cfg, err, errlen)) != 0)
+    return rc;
+  if ((rc = prepare(srv, cfg, mails, tables, err, errlen)) != 0)
+    return rc;
+  kept = warn_kept(&srv->cfg, cfg);
+  for (unsigned i = 1; i < srv->nshards; i++) {
+    mails[i]->m.kind = MAIL_RELOAD;
+    mails[i]->routes = tables[i];
+    mails[i]->cfg = *cfg;
+    /* Control mail has no bound, and no mailbox closes before the
+     * server is closing: a failure here is a bug, and the shard keeps
+     * what it had. */
+    if ((rc = cay__mailbox_post(&srv->workers[i]->mb, &mails[i]->m)) != 0) {
+      CAY_ERROR(0, "reload: shard %u did not take it: %s", i, cay_strerror(rc));
+      cay__routes_free(tables[i]);
+      cay__free(mails[i]);
+    }
+  }
+  cay__worker_reload(srv->workers[0], tables[0], cfg);
+  cay__log_set_level(cfg->log_level);
+  keep_taken(&srv->cfg, cfg);
+  CAY_INFO(0,
+           "reload: %u route%s taken by %u shard%s for new calls, log "
+           "level %s; %u value%s kept until a restart",
+           cfg->n_routes, cfg->n_routes == 1 ? "" : "s", srv->nshards,
+           srv->nshards == 1 ? "" : "s", cay__log_level_name(cfg->log_level),
+           kept, kept == 1 ? "" : "s");
+  return 0;
+}
