@@ -47,6 +47,8 @@
  *                                   # timer B had fired: 408, the next
  *                                   # target DNS found; 0 = timer B only
  *       codecs: [ PCMU, telephone-event ]   # answer, forward: filter
+ *       auth: { username: cay, password: secret }   # forward only: for
+ *                                   # a target that asks (401/407)
  *     - action: reject
  *       code: 403                   # reject only; 400..699
  *       reason: Forbidden           # reject only; absent = standard phrase
@@ -130,7 +132,13 @@ typedef struct cay_route {
    * every offer the bridge relays (A's, B's 2xx offer in a delayed-offer
    * call, re-INVITE/UPDATE offers either way; none left: 488). */
   char codecs[CAY_ROUTE_MAX_CODECS][16];
-  unsigned n_codecs;     /* 0 = no filtering */
+  unsigned n_codecs; /* 0 = no filtering */
+  /* forward: credentials for a target that challenges the INVITE with
+   * 401 or 407 (RFC 3261 section 22.2, digest per RFC 2617: MD5 or
+   * MD5-sess, qop auth or none). "" = none (a challenge fails the call:
+   * 403 to A). Both or neither. */
+  char auth_username[CAY_CONFIG_NAME_LEN];
+  char auth_password[CAY_CONFIG_NAME_LEN];
   unsigned line, column; /* where the route starts in the file (1-based),
                             0 when it was set in code */
 } cay_route_t;

@@ -255,6 +255,42 @@ int cay_session_invite(cay_server_t *srv, const char *uri, const char *from,
                        const char *sdp, cay_session_cb cb, void *arg,
                        cay_id_t *id);
 
+/** What cay_session_invite_with() takes beyond cay_session_invite()'s
+ * arguments. Zero (memset) is the default of each. */
+typedef struct cay_invite_opts {
+  const char *uri;  /* as cay_session_invite(). Borrowed. */
+  const char *from; /* as cay_session_invite(). Borrowed. */
+  const char *sdp;  /* the offer, or NULL. Borrowed; copied. */
+  /* ms the INVITE may go without any response (not even 100 Trying)
+   * before the target is given up as on timer B (RFC 3261 17.1.1.2):
+   * 408, or the next address RFC 3263 found; 0 = timer B only (64*T1),
+   * at most 600000. What a route's no_response_timeout_ms does. */
+  unsigned no_response_timeout_ms;
+  /* Credentials for a 401/407 digest challenge to the INVITE (RFC 3261
+   * section 22.2; MD5 or MD5-sess, qop auth or none): the INVITE goes
+   * again with them, and the ACK of its 2xx carries them too (13.2.2.4).
+   * NULL or "" = none (a challenge then ends the call with its status).
+   * The username without '"', '\\' or line breaks; each at most 127
+   * bytes. Borrowed; copied. */
+  const char *auth_username;
+  const char *auth_password;
+} cay_invite_opts_t;
+
+/**
+ * cay_session_invite() with options: the same call, errors and thread,
+ * and what @p opts adds (a shorter limit for a silent target, digest
+ * credentials).
+ *
+ * @param opts  The call. Borrowed.
+ * @return as cay_session_invite(); -EINVAL also for
+ *         no_response_timeout_ms above 600000, a username with '"',
+ *         '\\' or a line break, credentials without a password, or a
+ *         value longer than 127 bytes.
+ * @thread owner (shard 0's loop)
+ */
+int cay_session_invite_with(cay_server_t *srv, const cay_invite_opts_t *opts,
+                            cay_session_cb cb, void *arg, cay_id_t *id);
+
 /**
  * Hang up: CANCEL an outgoing call not yet answered (section 9.1; before
  * any provisional the CANCEL waits for one), BYE an answered one (section

@@ -455,6 +455,8 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   o.arg = br;
   o.bridged = 1;
   o.no_response_ms = route->no_response_timeout_ms;
+  o.auth_username = route->auth_username; /* "" = none */
+  o.auth_password = route->auth_password;
   /* RFC 3261 section 16.6 item 3, as a proxy would: one hop less. */
   o.max_forwards
       = sip->sip_max_forwards ? (unsigned)sip->sip_max_forwards->mf_count : 71;

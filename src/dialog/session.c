@@ -4,6 +4,7 @@
  * Requests outside a session (OPTIONS, unknown methods, CANCEL) are
  * answered in request.c.
  */
+#include "dialog/auth.h"
 #include "dialog/session_int.h"
 
 #include <errno.h>
@@ -86,6 +87,7 @@ free_session(cay__defer_t *d)
   cay__free(s->targets);
   cay__free(s->sdp);
   cay__free(s->origin);
+  cay__auth_free(s->auth);
   cay__free(s->text);
   cay__free(s);
 }

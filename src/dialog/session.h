@@ -145,10 +145,13 @@ typedef struct cay__invite_opts {
   const char *sdp;  /* offer or NULL */
   cay_session_cb cb;
   void *arg;
-  unsigned max_forwards;   /* Max-Forwards + 1, or 0 for 70 (16.6 item 3) */
-  int bridged;             /* no max-duration timer of its own */
-  unsigned no_response_ms; /* give a target up after this long without any
-                              response, as on timer B (0: timer B only) */
+  unsigned max_forwards;     /* Max-Forwards + 1, or 0 for 70 (16.6 item 3) */
+  int bridged;               /* no max-duration timer of its own */
+  unsigned no_response_ms;   /* give a target up after this long without any
+                                response, as on timer B (0: timer B only) */
+  const char *auth_username; /* credentials for a 401/407 challenge to the
+                                INVITE (RFC 3261 section 22.2), or NULL */
+  const char *auth_password;
 } cay__invite_opts_t;
 
 /** @thread owner. Errors as cay__session_invite(). */

@@ -52,6 +52,8 @@ struct cay__session {
                               last RSeq PRACKed */
   uint32_t no_response_ms; /* UAC: give a target up after this long
                               without any response (0: timer B only) */
+  struct cay__auth *auth;  /* UAC: credentials for a 401/407 to the INVITE
+                              (dialog/auth.h), or NULL */
   /* The dialog state of RFC 3261 section 12.1.1, as text in one block
    * (memory per dialog is a goal: sofia-sip headers in an su_home cost
    * about 2 KB, this about 300 bytes). Headers are parsed again only for

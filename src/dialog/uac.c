@@ -10,6 +10,7 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "dialog/auth.h"
 #include "dialog/rel.h"
 #include "dialog/session_int.h"
 
@@ -68,12 +69,13 @@ invite_lines(const cay__session_t *s, char *buf, size_t len)
   return buf;
 }
 
-/* Send (or, after a 422, send again) the INVITE; a new transaction each
- * time with the session's current CSeq. */
+/* Send (or, after a 422 or a 401/407, send again) the INVITE; a new
+ * transaction each time with the session's current CSeq, and the
+ * credentials for the last challenge (22.2). */
 static int
 send_invite(cay__session_t *s, const char *sdp)
 {
-  char lines[400];
+  char lines[400 + 1024];
   cay__dreq_t r = { .method = sip_method_invite,
                     .name = "INVITE",
                     .cseq = s->invite_cseq,
@@ -83,10 +85,18 @@ send_invite(cay__session_t *s, const char *sdp)
                     .body = sdp,
                     .body_len = sdp ? strlen(sdp) : 0 };
 
+  int err;
+
+  if (s->auth) {
+    size_t n = strlen(lines);
+    /* Its digest-uri is the Request-URI (RFC 2617 section 3.2.2). */
+    snprintf(lines + n, sizeof lines - n, "%s",
+             cay__auth_line(s->auth, "INVITE", s->remote_target));
+  }
   /* 8.1.2: the Request-URI's host is an IP literal, or the hop RFC 3263
    * found for it; its transport parameter picks UDP or TCP
    * (cay__session_encode()). */
-  int err = cay__session_send(s, &r, 1, &s->invite_txn);
+  err = cay__session_send(s, &r, 1, &s->invite_txn);
 
   if (err == 0 && s->no_response_ms)
     cay__session_timer(s, &s->t_step, s->no_response_ms);
@@ -153,6 +163,11 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
   v[5] = uri;
   v[6] = NULL;
   err = cay__session_set_text(s, v);
+  if (err == 0 && o->auth_username && *o->auth_username
+      && (s->auth = cay__auth_new(o->auth_username,
+                                  o->auth_password ? o->auth_password : ""))
+             == NULL)
+    err = -ENOMEM;
   s->offer_in_invite = sdp != NULL;
   if (err == 0 && sdp && (s->sdp = cay__strdup(sdp)) == NULL)
     err = -ENOMEM; /* kept until the 2xx: a 422 retry sends it again */
@@ -163,6 +178,7 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
   if (err) {
     cay__free(s->sdp);
     cay__free(s->origin);
+    cay__auth_free(s->auth);
     cay__free(s->text);
     cay__free(s);
     return err;
@@ -246,6 +262,9 @@ send_ack(cay__session_t *s, const char *offer, const char *given)
   int err;
 
   r.cseq = s->invite_cseq;
+  /* 13.2.2.4: the ACK carries the INVITE's credentials. */
+  if (s->auth && *cay__auth_last(s->auth))
+    r.extra = cay__auth_last(s->auth);
   if (given) {
     cay__session_origin(s, given); /* RFC 3264 section 8: our o= from now */
     r.body = given;
@@ -505,6 +524,32 @@ cay__uac_no_response(cay__session_t *s)
   cay__uac_response(s, s->invite_txn, 408, NULL);
 }
 
+/* RFC 3261 section 22.2: a 401/407 to our INVITE, and we have
+ * credentials: the INVITE again (CSeq + 1, same Call-ID and From tag) with
+ * them. @return 1 when it went. */
+static int
+retry_with_credentials(cay__session_t *s, int status, const sip_t *sip)
+{
+  const char *why = NULL;
+
+  if (s->auth == NULL || s->cancelled)
+    return 0;
+  if (cay__auth_challenge(s->auth, status, sip, &s->ss->shard->rand, &why)
+      != 0) {
+    CAY_INFO(SHARD_NO(s->ss), "session %s: %d from %s not answered: %s",
+             s->call_id, status, s->remote_target, why);
+    return 0;
+  }
+  s->invite_cseq = ++s->local_cseq;
+  s->state = CAY__SESSION_CALLING;
+  if (send_invite(s, s->sdp) != 0)
+    return 0;
+  CAY_DEBUG(SHARD_NO(s->ss),
+            "session %s: INVITE sent again with credentials after %d",
+            s->call_id, status);
+  return 1;
+}
+
 void
 cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
 {
@@ -558,6 +603,9 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
         return;
     }
   }
+  if ((status == 401 || status == 407) && sip
+      && retry_with_credentials(s, status, sip))
+    return;
   if ((status == 408 || status == 503) && s->state == CAY__SESSION_CALLING
       && !s->cancelled && cay__uac_next_target(s, status))
     return;

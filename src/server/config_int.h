@@ -110,8 +110,14 @@ struct file_match {
   char *source;
 };
 
+struct file_auth {
+  char *username;
+  char *password;
+};
+
 struct file_route {
   struct file_match *match;
+  struct file_auth *auth;
   char *action;
   char *target;
   char *code;

@@ -7,6 +7,7 @@
  *                source: 10.0.0.0/8 }
  *       action: forward
  *       target: "sip:${ruri_user}@127.0.0.1:5070"
+ *       auth: { username: cay, password: secret }
  *
  * A value that only the loader can see (a key given with an action that
  * does not use it, a number out of range) is refused while loading; all
@@ -45,6 +46,12 @@ static const cyaml_schema_field_t match_fields[] = {
   CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t auth_fields[] = {
+  STR("username", struct file_auth, username),
+  STR("password", struct file_auth, password),
+  CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t route_fields[] = {
   CYAML_FIELD_MAPPING_PTR("match", OPT, struct file_route, match, match_fields),
   STR("action", struct file_route, action),
@@ -57,6 +64,7 @@ static const cyaml_schema_field_t route_fields[] = {
   CYAML_FIELD_SEQUENCE("codecs", CYAML_FLAG_POINTER | OPT, struct file_route,
                        codecs, &cay__config_string_entry, 0,
                        CAY_ROUTE_MAX_CODECS),
+  CYAML_FIELD_MAPPING_PTR("auth", OPT, struct file_route, auth, auth_fields),
   CYAML_FIELD_END,
 };
 
@@ -91,6 +99,7 @@ static const struct {
     "only action forward takes" },
   { "no_response_timeout_ms", "no_response_timeout_ms", 1u << CAY_ROUTE_FORWARD,
     "only action forward takes" },
+  { "auth", "auth", 1u << CAY_ROUTE_FORWARD, "only action forward takes" },
   { "code", "a code", 1u << CAY_ROUTE_REJECT, "only action reject takes" },
   { "reason", "a reason", 1u << CAY_ROUTE_REJECT, "only action reject takes" },
   { "max_duration_s", "max_duration_s",
@@ -274,7 +283,15 @@ apply_route_values(struct load_ctx *lc, unsigned i, const struct file_route *f,
       return rc;
   }
   r->n_codecs = f->codecs_count;
-  return 0;
+  if (f->auth == NULL)
+    return 0;
+  if ((rc
+       = copy_text(lc, route_path(path, i, "auth.username"), f->auth->username,
+                   r->auth_username, sizeof r->auth_username))
+      != 0)
+    return rc;
+  return copy_text(lc, route_path(path, i, "auth.password"), f->auth->password,
+                   r->auth_password, sizeof r->auth_password);
 }
 
 static int
@@ -443,6 +460,32 @@ check_route_answer(const cay_route_t *r, unsigned i, struct problem *pb,
   return 0;
 }
 
+/* Route @p i's credentials: with a forward, both or neither, and
+ * nothing a header line could not carry. */
+static int
+check_route_auth(const cay_route_t *r, unsigned i, struct problem *pb,
+                 char *err, size_t errlen)
+{
+  int rc;
+
+  AT("auth");
+  if (!HAS_NUL(r->auth_username) || !HAS_NUL(r->auth_password))
+    FAIL("routes[%u].auth: username and password must be NUL-terminated", i);
+  if (r->auth_username[0] == '\0' && r->auth_password[0] == '\0')
+    return 0;
+  if ((rc = check_key_action(i, "auth", r->action, err, errlen)) != 0)
+    return rc;
+  if (r->auth_username[0] == '\0' || r->auth_password[0] == '\0')
+    FAIL("routes[%u].auth: needs both username and password", i);
+  /* It goes between quotes in Authorization (RFC 2617 section 3.2.2);
+   * the password is only hashed. */
+  if (strpbrk(r->auth_username, "\"\\\r\n"))
+    FAIL("routes[%u].auth.username: '\"', '\\' and line breaks are not "
+         "allowed",
+         i);
+  return 0;
+}
+
 /* Route @p i's times and codecs. */
 static int
 check_route_limits(const cay_route_t *r, unsigned i, struct problem *pb,
@@ -484,7 +527,7 @@ check_route_limits(const cay_route_t *r, unsigned i, struct problem *pb,
          "" CONFIG_CODEC_NAMES ")",
          i, j, (int)sizeof r->codecs[j], r->codecs[j]);
   }
-  return 0;
+  return check_route_auth(r, i, pb, err, errlen);
 }
 #undef FAIL
 #undef AT

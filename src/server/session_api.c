@@ -1,25 +1,59 @@
 /* cay_session_invite() and lookup: the server side of cay/session.h. */
+#include <string.h>
+
 #include "cay/errno.h"
 #include "cay/session.h"
 #include "server/server_int.h"
 
-int
-cay_session_invite(cay_server_t *srv, const char *uri, const char *from,
-                   const char *sdp, cay_session_cb cb, void *arg, cay_id_t *id)
+/* The bounds of cay_invite_opts_t (as a route's, config_routes.c). */
+static int
+opts_ok(const cay_invite_opts_t *o)
 {
+  const char *user = o->auth_username, *pass = o->auth_password;
+
+  if (o->uri == NULL || o->from == NULL || o->no_response_timeout_ms > 600000)
+    return 0;
+  if (user == NULL || *user == '\0')
+    return 1;
+  return pass && *pass && strlen(user) < 128 && strlen(pass) < 128
+         && strpbrk(user, "\"\\\r\n") == NULL;
+}
+
+int
+cay_session_invite_with(cay_server_t *srv, const cay_invite_opts_t *opts,
+                        cay_session_cb cb, void *arg, cay_id_t *id)
+{
+  cay__invite_opts_t o = { 0 };
   cay__session_t *s;
   int err;
 
   if (!srv->started || srv->closing)
     return CAY_ESTATE;
-  if (uri == NULL || from == NULL)
+  if (opts == NULL || !opts_ok(opts))
     return -EINVAL;
-  err = cay__session_invite(&srv->workers[0]->ss, uri, from, sdp, cb, arg, &s);
+  o.uri = opts->uri;
+  o.from = opts->from;
+  o.sdp = opts->sdp;
+  o.cb = cb;
+  o.arg = arg;
+  o.no_response_ms = opts->no_response_timeout_ms;
+  o.auth_username = opts->auth_username;
+  o.auth_password = opts->auth_password;
+  err = cay__session_invite_opts(&srv->workers[0]->ss, &o, &s);
   if (err == 0 && id)
     *id = cay__session_id(s);
   /* No flush here: the embedder may call this from inside a callback of
    * ours, and the shard frees deferred objects at the end of the event. */
   return err;
+}
+
+int
+cay_session_invite(cay_server_t *srv, const char *uri, const char *from,
+                   const char *sdp, cay_session_cb cb, void *arg, cay_id_t *id)
+{
+  cay_invite_opts_t o = { .uri = uri, .from = from, .sdp = sdp };
+
+  return cay_session_invite_with(srv, &o, cb, arg, id);
 }
 
 cay_session_t *

@@ -12,7 +12,9 @@
  * "modify": once answered, change the session with a re-INVITE carrying a
  * new offer (cay_session_modify), and BYE once it got its 200 (RFC 3261
  * section 14.1, glare retries included). MODE "hold": keep the call until
- * the callee sends BYE (session timer tests).
+ * the callee sends BYE (session timer tests). MODE "auth": as plain, but
+ * each call is placed with cay_session_invite_with() and the credentials
+ * cay / s3cret for a callee that challenges (RFC 3261 section 22.2).
  *
  * It closes Cay (drain, then exit) once its own calls are done and at
  * least MIN_RUN_MS have passed, so that incoming calls get answered too.
@@ -40,7 +42,7 @@ static struct {
   const char *target;
   int total, concurrency, started, in_flight;
   int answered, ended, failed, modified, incoming;
-  int mode; /* 0 plain, 1 modify, 2 hold */
+  int mode; /* 0 plain, 1 modify, 2 hold, 3 auth */
   unsigned long ticks;
   int closing;
   uint64_t close_after; /* loop time in ms */
@@ -95,7 +97,7 @@ on_session(cay_session_t *s, const cay_session_event_t *ev, void *arg)
         fprintf(stderr, "embed: modify: %s\n", cay_strerror(err));
         cay_session_hangup(s);
       }
-    } else if (app.mode == 0) {
+    } else if (app.mode == 0 || app.mode == 3) {
       cay_session_hangup(s); /* BYE at once */
     }
   } else if (state == CAY_SESSION_TERMINATED) {
@@ -116,8 +118,15 @@ place_calls(void)
   while (!app.closing && app.started < app.total
          && app.in_flight < app.concurrency) {
     int *answered = calloc(1, sizeof *answered);
-    int err = cay_session_invite(app.srv, app.target, "<sip:embed@127.0.0.1>",
-                                 offer, on_session, answered, NULL);
+    cay_invite_opts_t o
+        = { .uri = app.target, .from = "<sip:embed@127.0.0.1>", .sdp = offer };
+    int err;
+
+    if (app.mode == 3) {
+      o.auth_username = "cay";
+      o.auth_password = "s3cret";
+    }
+    err = cay_session_invite_with(app.srv, &o, on_session, answered, NULL);
     app.started++;
     if (err) {
       fprintf(stderr, "embed: invite: %s\n", cay_strerror(err));
@@ -182,12 +191,13 @@ main(int argc, char **argv)
 
   if (argc != 6 && argc != 7) {
     fprintf(stderr, "usage: embed_calls PORT TARGET NCALLS CONCURRENCY "
-                    "MIN_RUN_MS [plain|modify|hold]\n");
+                    "MIN_RUN_MS [plain|modify|hold|auth]\n");
     return 2;
   }
   if (argc == 7)
     app.mode = strcmp(argv[6], "modify") == 0 ? 1
                : strcmp(argv[6], "hold") == 0 ? 2
+               : strcmp(argv[6], "auth") == 0 ? 3
                                               : 0;
   app.target = argv[2];
   app.total = atoi(argv[3]);

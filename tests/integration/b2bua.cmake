@@ -547,3 +547,19 @@ cay_b2bua_test(b2bua_reload 60
   -- -m 80 -r 20)
 set_tests_properties(integration.b2bua_reload PROPERTIES
   LABELS "integration;shards")
+
+# A callee that wants digest credentials, as a SIP trunk does (RFC 3261
+# section 22.2): the route's auth: answers its 401 with an INVITE that
+# SIPp verifies (verifyauth, qop auth, opaque kept, CSeq 2), and the ACK
+# of its 200 carries the same credentials (13.2.2.4). Wrong credentials
+# would get 403 and fail the caller's calls.
+cay_b2bua_test(b2bua_digest_auth_401 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_auth.xml
+  --route-yaml "routes: [ { action: forward, target: \"@TARGET@\", auth: { username: cay, password: s3cret } } ]"
+  --sipp-timeout 30
+  --expect calls_in=20 --expect calls_out_answered=20
+  --expect calls_out_failed=0 --expect byes_sent=20 --expect retransmits=0
+  --expect dialogs_live=0 --expect txns_live=0
+  --callee-count INVITE_Recv=40 --callee-count ACK_Recv=40
+  -- -m 20 -r 10)

@@ -3,7 +3,7 @@
 SIPp UAS while a SIPp UAC calls it.
 
     run_embed_test.py --embed PATH [--calls N] [--incoming N]
-        [--mode plain|modify|hold] [--uas-scenario FILE] [--uas-calls N]
+        [--mode plain|modify|hold|auth] [--uas-scenario FILE] [--uas-calls N]
         [--concurrency N] [--min-run-ms MS] [--timeout S] [--keep]
 
 Starts a SIPp UAS (scenarios/uas_pai.xml, or --uas-scenario) on a free
@@ -72,7 +72,7 @@ def parse_args(argv):
                     help="outgoing calls the program places")
     ap.add_argument("--incoming", type=int, default=50,
                     help="calls a SIPp UAC places to the program (0: none)")
-    ap.add_argument("--mode", choices=("plain", "modify", "hold"),
+    ap.add_argument("--mode", choices=("plain", "modify", "hold", "auth"),
                     default=None, help="embed_calls MODE")
     ap.add_argument("--uas-scenario", default=os.path.join(
         HERE, "scenarios", "uas_pai.xml"), help="the callee's scenario")

@@ -45,12 +45,14 @@ START_TEST(load_routes_to_exact_structs)
   strcpy(want[0].codecs[0], "PCMU");
   strcpy(want[0].codecs[1], "telephone-event");
   want[0].n_codecs = 2;
+  strcpy(want[0].auth_username, "trunk-7");
+  strcpy(want[0].auth_password, "s3cret: with spaces");
 
-  want[1] = default_route(12, 5);
+  want[1] = default_route(13, 5);
   strcpy(want[1].source, "2001:db8::/32");
   want[1].action = CAY_ROUTE_ANSWER;
 
-  want[2] = default_route(15, 5);
+  want[2] = default_route(16, 5);
   want[2].action = CAY_ROUTE_REJECT;
   want[2].code = 486;
   strcpy(want[2].reason, "Busy Here");
@@ -131,7 +133,7 @@ START_TEST(load_bad_route_unknown_key)
   expect_bad("routes_bad_key.yaml",
              "3:5: routes[0]: unknown key 'cod' (expected match, action, "
              "target, code, reason, max_duration_s, ring_timeout_s, "
-             "no_response_timeout_ms or codecs)");
+             "no_response_timeout_ms, codecs or auth)");
 }
 END_TEST
 
@@ -209,6 +211,21 @@ START_TEST(load_bad_route_no_response_timeout)
   expect_bad("routes_bad_no_response_action.yaml",
              "3:29: routes[0].no_response_timeout_ms: only action forward "
              "takes no_response_timeout_ms (this route's action is answer)");
+}
+END_TEST
+
+/* RFC 3261 section 22.2: credentials for a target that challenges,
+ * forward only, username and password both. */
+START_TEST(load_bad_route_auth)
+{
+  expect_bad("routes_bad_auth_action.yaml",
+             "3:11: routes[0].auth: only action forward takes auth (this "
+             "route's action is reject)");
+  expect_bad("routes_bad_auth_half.yaml",
+             "4:11: routes[0].auth: needs both username and password");
+  expect_bad("routes_bad_auth_key.yaml",
+             "4:13: routes[0].auth: unknown key 'user' (expected username or "
+             "password)");
 }
 END_TEST
 
@@ -483,6 +500,22 @@ START_TEST(check_route_codecs_with_reject)
 }
 END_TEST
 
+/* The username goes between quotes in Authorization (RFC 2617 3.2.2). */
+START_TEST(check_route_auth_username_quotable)
+{
+  cfg.routes[0].action = CAY_ROUTE_FORWARD;
+  strcpy(cfg.routes[0].target, "sip:1000@127.0.0.1");
+  strcpy(cfg.routes[0].auth_username, "a\"b");
+  strcpy(cfg.routes[0].auth_password, "x");
+  cfg.n_routes = 1;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "routes[0].auth.username: '\"', '\\' and line "
+                        "breaks are not allowed");
+  strcpy(cfg.routes[0].auth_username, "ab");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+}
+END_TEST
+
 START_TEST(check_route_no_response_timeout)
 {
   cfg.routes[0].action = CAY_ROUTE_FORWARD;
@@ -562,6 +595,7 @@ config_routes_suite(void)
   tcase_add_test(tc, load_bad_route_target_with_reject);
   tcase_add_test(tc, load_bad_route_code_with_forward);
   tcase_add_test(tc, load_bad_route_target_not_sip_uri);
+  tcase_add_test(tc, load_bad_route_auth);
   tcase_add_test(tc, load_bad_route_no_response_timeout);
   tcase_add_test(tc, load_route_target_host_name);
   tcase_add_test(tc, load_bad_route_target_host_name);
@@ -578,6 +612,7 @@ config_routes_suite(void)
   tcase_add_test(tc, check_route_25_1_reason_without_crlf);
   tcase_add_test(tc, check_route_codecs_with_reject);
   tcase_add_test(tc, check_route_no_response_timeout);
+  tcase_add_test(tc, check_route_auth_username_quotable);
   tcase_add_test(tc, check_route_string_not_terminated);
   tcase_add_test(tc, check_too_many_routes);
   suite_add_tcase(s, tc);

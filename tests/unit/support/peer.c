@@ -250,6 +250,24 @@ peer_find_last(peer_t *p, int status, const char *method)
   return -1;
 }
 
+int
+peer_find_request(peer_t *p, const char *method, const char *call_id)
+{
+  for (int i = (int)p->nsent - 1; i >= 0; i--) {
+    if (peer_status(p, (unsigned)i) != 0
+        || strcmp(peer_method(p, (unsigned)i), method) != 0)
+      continue;
+    if (call_id == NULL)
+      return i;
+    char *cid = peer_header(p, (unsigned)i, "Call-ID");
+    int same = cid && strcmp(cid, call_id) == 0;
+    free(cid);
+    if (same)
+      return i;
+  }
+  return -1;
+}
+
 char *
 peer_header(peer_t *p, unsigned i, const char *name)
 {

@@ -81,6 +81,9 @@ void peer_respond_sdp(peer_t *p, unsigned i, const char *status,
                       const char *totag, const char *extra, const char *sdp);
 /** Index of the last sent message with @p status / @p method, or -1. */
 int peer_find_last(peer_t *p, int status, const char *method);
+/** Index of the last request @p method Cay sent with Call-ID @p call_id
+ * (NULL: any), or -1. */
+int peer_find_request(peer_t *p, const char *method, const char *call_id);
 /** ";tag=X" from the To of sent message @p i, in @p buf (size @p n). */
 const char *peer_to_tag(peer_t *p, unsigned i, char *buf, size_t n);
 /** Forget captured messages. */

@@ -1,0 +1,394 @@
+/*
+ * Client digest authentication (dialog/auth.h; RFC 3261 section 22.2,
+ * RFC 2617): which challenges are answered, the credentials line, and
+ * when Cay gives up. The expected digests were computed apart from
+ * sofia-sip (Python's hashlib over RFC 2617 section 3.2.2's formulas), on
+ * the values of RFC 2617 section 3.5's example.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sofia-sip/msg.h>
+#include <sofia-sip/sip.h>
+#include <sofia-sip/sip_protos.h>
+
+#include "cay/cay.h"
+#include "dialog/auth.h"
+#include "support/peer.h"
+#include "support/run.h"
+
+#define NONCE  "dcd98b7102dd2f0e8b11d0f600bfb0c093"
+#define OPAQUE "5ccc069c403ebaf9f0171e9517f40e41"
+#define URI    "sip:bob@127.0.0.1:5070"
+
+static msg_t *msg;
+static cay__rand_t rnd;
+
+/* A 401 (or 407) to an INVITE with the challenge header line(s) @p ch. */
+static const sip_t *
+challenge(int status, const char *ch)
+{
+  char text[1024];
+  int n = snprintf(text, sizeof text,
+                   "SIP/2.0 %d X\r\n"
+                   "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-1\r\n"
+                   "From: <sip:cay@127.0.0.1>;tag=a\r\n"
+                   "To: <" URI ">;tag=b\r\n"
+                   "Call-ID: c1\r\n"
+                   "CSeq: 1 INVITE\r\n"
+                   "%s"
+                   "Content-Length: 0\r\n\r\n",
+                   status, ch);
+
+  if (msg)
+    msg_destroy(msg);
+  msg = msg_make(sip_default_mclass(), 0, text, (isize_t)n);
+  ck_assert_ptr_nonnull(msg);
+  return sip_object(msg);
+}
+
+static void
+setup(void)
+{
+  static const uint8_t seed[32] = { 7 };
+
+  cay__rand_seed(&rnd, seed);
+  msg = NULL;
+}
+
+static void
+teardown(void)
+{
+  if (msg)
+    msg_destroy(msg);
+}
+
+/* RFC 2617 section 3.2.2.1 without qop: response = MD5(HA1:nonce:HA2). */
+START_TEST(auth_22_2_401_md5_without_qop_known_answer)
+{
+  cay__auth_t *a = cay__auth_new("Mufasa", "Circle Of Life");
+  const char *why = "unset";
+
+  ck_assert_ptr_nonnull(a);
+  ck_assert_str_eq(cay__auth_line(a, "INVITE", URI), "");
+  ck_assert_int_eq(
+      cay__auth_challenge(a, 401,
+                          challenge(401, "WWW-Authenticate: Digest "
+                                         "realm=\"testrealm@host.com\", "
+                                         "nonce=\"" NONCE "\", "
+                                         "opaque=\"" OPAQUE "\"\r\n"),
+                          &rnd, &why),
+      0);
+  ck_assert_ptr_null(why);
+  ck_assert_str_eq(cay__auth_line(a, "INVITE", URI),
+                   "Authorization: Digest username=\"Mufasa\", "
+                   "realm=\"testrealm@host.com\", nonce=\"" NONCE "\", "
+                   "uri=\"" URI "\", "
+                   "response=\"9f34e0b6e2262021aa4ce47f01171da0\", "
+                   "algorithm=MD5, opaque=\"" OPAQUE "\"\r\n");
+  /* 13.2.2.4: the ACK's line is the INVITE's. */
+  ck_assert_str_eq(cay__auth_last(a), cay__auth_line(a, "INVITE", URI));
+  cay__auth_free(a);
+}
+END_TEST
+
+/* A 407 is answered with Proxy-Authorization; with qop auth each line
+ * counts (nc) and carries the client nonce the digest used. */
+START_TEST(auth_22_3_407_proxy_authorization_qop_auth_counts)
+{
+  cay__auth_t *a = cay__auth_new("Mufasa", "Circle Of Life");
+  char cnonce[64], want[512];
+  const char *line, *c;
+
+  ck_assert_int_eq(
+      cay__auth_challenge(a, 407,
+                          challenge(407, "Proxy-Authenticate: Digest "
+                                         "realm=\"testrealm@host.com\", "
+                                         "qop=\"auth,auth-int\", "
+                                         "nonce=\"" NONCE "\"\r\n"),
+                          &rnd, NULL),
+      0);
+  line = cay__auth_line(a, "INVITE", URI);
+  ck_assert_ptr_nonnull(strstr(line, "Proxy-Authorization: Digest "));
+  ck_assert_ptr_nonnull(strstr(line, ", qop=auth, nc=00000001, cnonce=\""));
+  c = strstr(line, "cnonce=\"") + 8;
+  snprintf(cnonce, sizeof cnonce, "%.*s", (int)strcspn(c, "\""), c);
+  ck_assert_uint_eq(strlen(cnonce), 16);
+  /* hashlib: MD5(HA1:nonce:00000001:cnonce:auth:HA2) for this seed's
+   * client nonce. */
+  snprintf(want, sizeof want, "cnonce=\"%s\"", cnonce);
+  ck_assert_str_eq(cnonce, "peb5tu8wc6vceynd");
+  ck_assert_ptr_nonnull(
+      strstr(line, "response=\"3cba6fd31a717b31d3c94fd55c2adf04\""));
+  line = cay__auth_line(a, "INVITE", URI);
+  ck_assert_ptr_nonnull(strstr(line, ", nc=00000002, "));
+  ck_assert_ptr_nonnull(strstr(line, want)); /* same nonce, same cnonce */
+  cay__auth_free(a);
+}
+END_TEST
+
+/* Only Digest with MD5 (or MD5-sess with qop auth) and qop auth (or
+ * none) can be answered. */
+START_TEST(auth_challenges_cay_cannot_answer)
+{
+  static const char *const no[] = {
+    "WWW-Authenticate: Basic realm=\"r\"\r\n",
+    "WWW-Authenticate: Digest realm=\"r\", nonce=\"n\", "
+    "algorithm=SHA-256\r\n",
+    "WWW-Authenticate: Digest realm=\"r\", nonce=\"n\", qop=\"auth-int\"\r\n",
+    "WWW-Authenticate: Digest realm=\"r\", nonce=\"n\", "
+    "algorithm=MD5-sess\r\n",
+    "WWW-Authenticate: Digest realm=\"r\"\r\n",
+    "",
+  };
+
+  for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+    cay__auth_t *a = cay__auth_new("u", "p");
+    const char *why = NULL;
+    ck_assert_int_eq(
+        cay__auth_challenge(a, 401, challenge(401, no[i]), &rnd, &why),
+        -EINVAL);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_str_eq(cay__auth_line(a, "INVITE", URI), "");
+    cay__auth_free(a);
+  }
+  /* A usable one after an unusable one in the same response is taken. */
+  cay__auth_t *a = cay__auth_new("u", "p");
+  ck_assert_int_eq(cay__auth_challenge(
+                       a, 401,
+                       challenge(401, "WWW-Authenticate: Basic realm=\"r\"\r\n"
+                                      "WWW-Authenticate: Digest realm=\"r\", "
+                                      "nonce=\"n\"\r\n"),
+                       &rnd, NULL),
+                   0);
+  cay__auth_free(a);
+}
+END_TEST
+
+/* RFC 2617 section 3.2.1: the same nonce again after our credentials
+ * means they were refused; stale=true only that the nonce aged. */
+START_TEST(auth_refused_credentials_and_stale_nonce)
+{
+  cay__auth_t *a = cay__auth_new("u", "wrong");
+  const char *why = NULL;
+  const char *first = "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n";
+
+  ck_assert_int_eq(
+      cay__auth_challenge(a, 401, challenge(401, first), &rnd, NULL), 0);
+  (void)cay__auth_line(a, "INVITE", URI);
+  ck_assert_int_eq(
+      cay__auth_challenge(a, 401,
+                          challenge(401, "WWW-Authenticate: Digest "
+                                         "realm=\"r\", nonce=\"n2\", "
+                                         "stale=true\r\n"),
+                          &rnd, NULL),
+      0);
+  ck_assert_ptr_nonnull(
+      strstr(cay__auth_line(a, "INVITE", URI), "nonce=\"n2\""));
+  ck_assert_int_eq(
+      cay__auth_challenge(a, 401,
+                          challenge(401, "WWW-Authenticate: Digest "
+                                         "realm=\"r\", "
+                                         "nonce=\"n2\"\r\n"),
+                          &rnd, &why),
+      -EACCES);
+  ck_assert_str_eq(why, "the credentials were refused");
+  cay__auth_free(a);
+
+  /* However the server words it, a fourth challenge is one too many. */
+  a = cay__auth_new("u", "p");
+  for (int i = 0; i < 4; i++) {
+    char ch[128];
+    snprintf(ch, sizeof ch,
+             "WWW-Authenticate: Digest realm=\"r\", nonce=\"n%d\"\r\n", i);
+    ck_assert_int_eq(
+        cay__auth_challenge(a, 401, challenge(401, ch), &rnd, &why),
+        i < 3 ? 0 : -EACCES);
+    (void)cay__auth_line(a, "INVITE", URI);
+  }
+  cay__auth_free(a);
+}
+END_TEST
+
+START_TEST(auth_values_too_long_refused)
+{
+  char big[300];
+
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  ck_assert_ptr_null(cay__auth_new(big, "p"));
+  ck_assert_ptr_null(cay__auth_new("u", big));
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Through the B2BUA: a forward route with auth:.                       */
+/* ------------------------------------------------------------------ */
+
+static peer_t *
+bridge_with_auth(void)
+{
+  cay_config_t cfg;
+  cay_route_t *r = &cfg.routes[0];
+
+  cay_config_init(&cfg);
+  r->action = CAY_ROUTE_FORWARD;
+  snprintf(r->target, sizeof r->target, "sip:${ruri_user}@127.0.0.1:5070");
+  snprintf(r->auth_username, sizeof r->auth_username, "cay");
+  snprintf(r->auth_password, sizeof r->auth_password, "s3cret");
+  cfg.n_routes = 1;
+  return peer_new(&cfg);
+}
+
+#define PROXY_CHALLENGE                                                        \
+  "Proxy-Authenticate: Digest realm=\"trunk\", nonce=\"n1\"\r\n"
+
+/* RFC 3261 section 22.2/22.3: B's 407 is answered by the INVITE again,
+ * CSeq 2 in the same call, with Proxy-Authorization; the same challenge
+ * again means the credentials are wrong: A gets 403, B nothing more. */
+START_TEST(auth_bridge_407_retried_once_then_403_to_a)
+{
+  peer_t *p = bridge_with_auth();
+
+  peer_send(p, "invite_to.sip", "user", "service", "host", "127.0.0.1:5060",
+            "branch", "z9hG4bK-a-inv", "fromtag", "ft1", "callid", "a-leg",
+            "codecs", "0 8", "extra", "", NULL);
+  int inv = peer_find_request(p, "INVITE", NULL);
+  ck_assert_int_ge(inv, 0);
+  ck_assert_ptr_null(peer_header(p, (unsigned)inv, "Proxy-Authorization"));
+  char *call = peer_header(p, (unsigned)inv, "Call-ID");
+  char *from = peer_header(p, (unsigned)inv, "From");
+  peer_respond(p, (unsigned)inv, "407", "b1", PROXY_CHALLENGE);
+  ck_assert_int_ge(peer_find_request(p, "ACK", call), 0); /* 17.1.1.3 */
+  int again = peer_find_request(p, "INVITE", call);
+  ck_assert_int_gt(again, inv);
+  char *cseq = peer_header(p, (unsigned)again, "CSeq");
+  char *from2 = peer_header(p, (unsigned)again, "From");
+  char *cred = peer_header(p, (unsigned)again, "Proxy-Authorization");
+  ck_assert_str_eq(cseq, "2 INVITE");
+  ck_assert_str_eq(from2, from);
+  ck_assert_ptr_nonnull(cred);
+  ck_assert_ptr_nonnull(strstr(cred, "Digest username=\"cay\", "
+                                     "realm=\"trunk\", nonce=\"n1\", "
+                                     "uri=\"sip:service@127.0.0.1:5070\""));
+  free(cseq);
+  free(from2);
+  free(cred);
+  peer_respond(p, (unsigned)again, "407", "b1", PROXY_CHALLENGE);
+  ck_assert_int_eq(peer_find_request(p, "INVITE", call), again);
+  int refused = peer_find_last(p, 403, NULL);
+  ck_assert_int_ge(refused, 0);
+  ck_assert_ptr_nonnull(strstr(p->sent[refused].data,
+                               "403 Forbidden - Callee Requires "
+                               "Authentication"));
+  ck_assert_uint_eq(p->ss.shard->stats.calls_out_failed, 1);
+  free(call);
+  free(from);
+  peer_send(p, "request.sip", "method", "ACK", "branch", "z9hG4bK-a-inv",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "1", "totag", "",
+            "maxfwd", "70", "extra", "", NULL);
+  peer_advance(p, 64 * 500);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* The embedder's cay_session_invite_with().                           */
+/* ------------------------------------------------------------------ */
+
+static void
+on_call(cay_session_t *s, const cay_session_event_t *ev, void *arg)
+{
+  (void)s;
+  (void)ev;
+  (void)arg;
+}
+
+static void
+on_closed(cay_server_t *srv, void *arg)
+{
+  (void)srv;
+  *(int *)arg = 1;
+}
+
+START_TEST(auth_invite_with_refuses_bad_options)
+{
+  static const char user_bad[] = "a\"b";
+  uv_loop_t loop;
+  cay_server_t *srv;
+  cay_config_t cfg;
+  cay_invite_opts_t o
+      = { .uri = "sip:bob@127.0.0.1:9", .from = "<sip:me@127.0.0.1>" };
+  char big[200];
+  int closed = 0;
+
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  cay_config_init(&cfg);
+  cfg.listen[0].port = 0; /* any free port */
+  cfg.n_listen = 1;
+  cfg.log_level = CAY_LOG_ERROR;
+  ck_assert_int_eq(cay_server_create(&srv, &loop, &cfg), 0);
+  ck_assert_int_eq(cay_session_invite_with(srv, &o, on_call, NULL, NULL),
+                   CAY_ESTATE);
+  ck_assert_int_eq(cay_server_start(srv), 0);
+  o.no_response_timeout_ms = 600001;
+  ck_assert_int_eq(cay_session_invite_with(srv, &o, on_call, NULL, NULL),
+                   -EINVAL);
+  o.no_response_timeout_ms = 0;
+  o.auth_username = user_bad;
+  o.auth_password = "p";
+  ck_assert_int_eq(cay_session_invite_with(srv, &o, on_call, NULL, NULL),
+                   -EINVAL);
+  o.auth_username = "u";
+  o.auth_password = "";
+  ck_assert_int_eq(cay_session_invite_with(srv, &o, on_call, NULL, NULL),
+                   -EINVAL);
+  o.auth_password = big;
+  ck_assert_int_eq(cay_session_invite_with(srv, &o, on_call, NULL, NULL),
+                   -EINVAL);
+  o.auth_password = "p";
+  o.from = NULL;
+  ck_assert_int_eq(cay_session_invite_with(srv, &o, on_call, NULL, NULL),
+                   -EINVAL);
+  /* And a good one goes (to a port where nobody answers). */
+  o.from = "<sip:me@127.0.0.1>";
+  cay_id_t id = CAY_ID_NONE;
+  ck_assert_int_eq(cay_session_invite_with(srv, &o, on_call, NULL, &id), 0);
+  ck_assert(id != CAY_ID_NONE);
+  cay_server_close(srv, 0, on_closed, &closed);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  ck_assert_int_eq(closed, 1);
+  ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
+static Suite *
+auth_suite(void)
+{
+  Suite *s = suite_create("auth");
+  TCase *tc = tcase_create("core");
+
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, auth_22_2_401_md5_without_qop_known_answer);
+  tcase_add_test(tc, auth_22_3_407_proxy_authorization_qop_auth_counts);
+  tcase_add_test(tc, auth_challenges_cay_cannot_answer);
+  tcase_add_test(tc, auth_refused_credentials_and_stale_nonce);
+  tcase_add_test(tc, auth_values_too_long_refused);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("bridge");
+  tcase_add_test(tc, auth_bridge_407_retried_once_then_403_to_a);
+  tcase_add_test(tc, auth_invite_with_refuses_bad_options);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int
+main(void)
+{
+  return cay_test_run(auth_suite());
+}
