@@ -171,22 +171,26 @@ cay__sessions_fini(cay__sessions_t *ss)
 }
 
 void
+cay__sessions_take_values(cay_config_t *dst, const cay_config_t *src)
+{
+  dst->n_routes = src->n_routes;
+  memcpy(dst->routes, src->routes, sizeof dst->routes[0] * src->n_routes);
+  dst->ring_ms = src->ring_ms;
+  dst->answer_after_ms = src->answer_after_ms;
+  dst->hangup_after_ms = src->hangup_after_ms;
+  dst->dialog_max_duration_s = src->dialog_max_duration_s;
+  dst->session_expires_s = src->session_expires_s;
+  dst->min_se_s = src->min_se_s;
+  dst->max_transactions = src->max_transactions;
+}
+
+void
 cay__sessions_reload(cay__sessions_t *ss, struct cay__routes *routes,
                      const cay_config_t *cfg)
 {
-  cay_config_t *c = &ss->cfg;
-
   cay__routes_free(ss->routes);
   ss->routes = routes;
-  c->n_routes = cfg->n_routes;
-  memcpy(c->routes, cfg->routes, sizeof c->routes[0] * cfg->n_routes);
-  c->ring_ms = cfg->ring_ms;
-  c->answer_after_ms = cfg->answer_after_ms;
-  c->hangup_after_ms = cfg->hangup_after_ms;
-  c->dialog_max_duration_s = cfg->dialog_max_duration_s;
-  c->session_expires_s = cfg->session_expires_s;
-  c->min_se_s = cfg->min_se_s;
-  c->max_transactions = cfg->max_transactions;
+  cay__sessions_take_values(&ss->cfg, cfg);
   ss->ep->max_txns = cfg->max_transactions;
 }
 

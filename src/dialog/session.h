@@ -107,6 +107,10 @@ void cay__sessions_fini(cay__sessions_t *ss);
 void cay__sessions_reload(cay__sessions_t *ss, struct cay__routes *routes,
                           const cay_config_t *cfg);
 
+/** Copy into @p dst the values of @p src that cay__sessions_reload()
+ * takes (the routes as configured, not compiled). @thread any */
+void cay__sessions_take_values(cay_config_t *dst, const cay_config_t *src);
+
 /**
  * Start draining: new INVITEs get 503 with Retry-After; sessions not yet
  * answered get 480; answered ones are ended with BYE. @p on_idle runs

@@ -138,17 +138,9 @@ warn_kept(const cay_config_t *cur, const cay_config_t *next)
 static void
 keep_taken(cay_config_t *cur, const cay_config_t *next)
 {
+  cay__sessions_take_values(cur, next);
   cur->log_level = next->log_level;
-  cur->ring_ms = next->ring_ms;
-  cur->answer_after_ms = next->answer_after_ms;
-  cur->hangup_after_ms = next->hangup_after_ms;
-  cur->dialog_max_duration_s = next->dialog_max_duration_s;
-  cur->session_expires_s = next->session_expires_s;
-  cur->min_se_s = next->min_se_s;
-  cur->max_transactions = next->max_transactions;
   cur->udp_overload_percent = next->udp_overload_percent;
-  cur->n_routes = next->n_routes;
-  memcpy(cur->routes, next->routes, sizeof cur->routes[0] * next->n_routes);
 }
 
 static void
