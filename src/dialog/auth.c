@@ -13,7 +13,7 @@
 #define AUTH_TEXT      128 /* username, password, realm, opaque */
 #define AUTH_NONCE     256
 #define AUTH_LINE      1024
-#define AUTH_MAX_TRIES 3 /* challenges answered for one request */
+#define AUTH_MAX_TRIES 3 /* challenges answered per session */
 
 struct cay__auth {
   char username[AUTH_TEXT];
@@ -25,7 +25,7 @@ struct cay__auth {
   char cnonce[24];
   unsigned has_challenge : 1, proxy : 1, qop_auth : 1, md5sess : 1,
       has_opaque : 1, answered : 1;
-  unsigned tries; /* challenges taken since the last success */
+  unsigned tries; /* challenges taken */
   unsigned nc;    /* requests sent with this nonce (RFC 2617 3.2.2) */
   char line[AUTH_LINE];
 };

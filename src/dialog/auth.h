@@ -1,11 +1,11 @@
 /*
  * Client digest authentication (RFC 3261 section 22.2, digest per RFC
  * 2617 with sofia-sip's helpers): the credentials a UAC sends again with
- * its INVITE after a 401 or 407 challenge.
+ * INVITE (or BYE) after a 401 or 407 challenge.
  *
- *   401/407 -> cay__auth_challenge() -> the INVITE again, CSeq + 1, with
- *   cay__auth_line() ("Authorization: Digest ...") -> the same line in
- *   the ACK of its 2xx (section 13.2.2.4)
+ *   401/407 -> cay__auth_challenge() -> the request again, CSeq + 1, with
+ *   cay__auth_line() ("Authorization: Digest ...") -> for an INVITE, the
+ *   same line in the ACK of its 2xx (section 13.2.2.4)
  *
  * One per session that has credentials (a forward route's auth:), owned
  * by it: nothing here is shared.
@@ -45,7 +45,8 @@ void cay__auth_free(cay__auth_t *a);
  * @return 0: send the request again with cay__auth_line(); -EINVAL: no
  *         challenge Cay can answer; -EACCES: our credentials were already
  *         sent for this very nonce and refused (not stale=true), or three
- *         challenges came for one request: they are wrong.
+ *         challenges were answered already (per session): they are
+ *         wrong.
  * @thread owner
  */
 int cay__auth_challenge(cay__auth_t *a, int status, const sip_t *sip,
@@ -58,7 +59,7 @@ int cay__auth_challenge(cay__auth_t *a, int status, const sip_t *sip,
  * cnonce=...]\r\n" (Proxy-Authorization after a 407), the nonce count
  * one more each time. Kept: cay__auth_last() gives it again.
  *
- * @param method  "INVITE".
+ * @param method  "INVITE" or "BYE".
  * @param uri     The request's Request-URI, as sent. Borrowed.
  * @return The line (borrowed from @p a until the next call), or "" when
  *         no challenge has been taken.

@@ -51,6 +51,9 @@ on_response(void *arg, cay_id_t tu_id, cay_id_t txn_id, int status, msg_t *msg)
     cay__uac_response(s, txn_id, status, msg);
     return;
   }
+  if ((status == 401 || status == 407) && msg
+      && cay__session_bye_challenged(s, status, sip_object(msg)))
+    return;
   /* The final response to our BYE, or its timeout: either way the
    * session is over (15.1.1). */
   s->end_status = status;

@@ -524,6 +524,31 @@ cay__session_bye(cay__session_t *s, const char *why)
   cay__session_notify(s, 0); /* TERMINATING: a bridge ends the other leg */
 }
 
+int
+cay__session_bye_challenged(cay__session_t *s, int status, const sip_t *sip)
+{
+  cay__dreq_t r = { .method = sip_method_bye, .name = "BYE" };
+  const char *why = NULL;
+
+  if (s->auth == NULL || sip == NULL)
+    return 0;
+  if (cay__auth_challenge(s->auth, status, sip, &s->ss->shard->rand, &why)
+      != 0) {
+    CAY_INFO(SHARD_NO(s->ss), "session %s: %d to our BYE not answered: %s",
+             s->call_id, status, why);
+    return 0;
+  }
+  /* 22.2: the same request again, CSeq + 1, with the credentials; their
+   * digest-uri is its Request-URI, the remote target. */
+  r.cseq = ++s->local_cseq;
+  r.extra = cay__auth_line(s->auth, "BYE", s->remote_target);
+  if (cay__session_send(s, &r, 1, NULL) != 0)
+    return 0; /* byes_sent counts the first only: it is one hang-up */
+  CAY_DEBUG(SHARD_NO(s->ss), "session %s: BYE sent again with credentials",
+            s->call_id);
+  return 1;
+}
+
 static void
 on_guard(cay__timer_t *tm)
 {

@@ -133,6 +133,11 @@ typedef struct cay__dreq {
 } cay__dreq_t;
 
 /* session.c */
+/* RFC 3261 section 22.2: our BYE got 401/407 (@p status, @p sip) and the
+ * session has credentials: the BYE again with them (CSeq + 1). @return 1
+ * when it went (the session waits for its answer), else 0. */
+int cay__session_bye_challenged(cay__session_t *s, int status,
+                                const sip_t *sip);
 cay__session_t *cay__session_find(cay__sessions_t *ss, const sip_t *sip);
 /** RFC 3261 section 8.2.2.2: an incoming session whose INVITE had the
  * Call-ID, From tag and CSeq of @p sip (a new INVITE without a To tag

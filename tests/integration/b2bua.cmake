@@ -551,8 +551,9 @@ set_tests_properties(integration.b2bua_reload PROPERTIES
 # A callee that wants digest credentials, as a SIP trunk does (RFC 3261
 # section 22.2): the route's auth: answers its 401 with an INVITE that
 # SIPp verifies (verifyauth, qop auth, opaque kept, CSeq 2), and the ACK
-# of its 200 carries the same credentials (13.2.2.4). Wrong credentials
-# would get 403 and fail the caller's calls.
+# of its 200 carries the same credentials (13.2.2.4). The relayed BYE is
+# challenged too and goes again with credentials. Wrong credentials would
+# get 403 and fail the caller's calls (INVITE) or the callee's (BYE).
 cay_b2bua_test(b2bua_digest_auth_401 60
   --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
   --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_auth.xml
@@ -562,4 +563,5 @@ cay_b2bua_test(b2bua_digest_auth_401 60
   --expect calls_out_failed=0 --expect byes_sent=20 --expect retransmits=0
   --expect dialogs_live=0 --expect txns_live=0
   --callee-count INVITE_Recv=40 --callee-count ACK_Recv=40
+  --callee-count BYE_Recv=40
   -- -m 20 -r 10)

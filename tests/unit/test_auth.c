@@ -8,6 +8,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sofia-sip/msg.h>
@@ -295,6 +296,65 @@ START_TEST(auth_bridge_407_retried_once_then_403_to_a)
 }
 END_TEST
 
+static const char b_answer[] = "v=0\r\n"
+                               "o=callee 1 1 IN IP4 127.0.0.9\r\n"
+                               "s=-\r\n"
+                               "c=IN IP4 127.0.0.9\r\n"
+                               "t=0 0\r\n"
+                               "m=audio 7000 RTP/AVP 0\r\n";
+
+/* RFC 3261 section 22.2 for a BYE: B challenges the BYE Cay relays; the
+ * BYE goes again with credentials for that challenge (CSeq + 1, digest
+ * over BYE and the remote target), and its 200 ends the call. */
+START_TEST(auth_bridge_bye_challenged_sent_again)
+{
+  peer_t *p = bridge_with_auth();
+  char tag[64];
+
+  peer_send(p, "invite_to.sip", "user", "service", "host", "127.0.0.1:5060",
+            "branch", "z9hG4bK-a-inv", "fromtag", "ft1", "callid", "a-leg",
+            "codecs", "0 8", "extra", "", NULL);
+  int inv = peer_find_request(p, "INVITE", NULL);
+  char *call = peer_header(p, (unsigned)inv, "Call-ID");
+  peer_respond_sdp(p, (unsigned)inv, "200", "b1",
+                   "Contact: <sip:callee@127.0.0.1:5070>\r\n", b_answer);
+  int ok = peer_find_last(p, 200, NULL);
+  ck_assert_int_ge(ok, 0);
+  peer_to_tag(p, (unsigned)ok, tag, sizeof tag);
+  peer_send(p, "request.sip", "method", "ACK", "branch", "z9hG4bK-a-ack",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "1", "totag", tag,
+            "maxfwd", "70", "extra", "", NULL);
+  peer_send(p, "request.sip", "method", "BYE", "branch", "z9hG4bK-a-bye",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "2", "totag", tag,
+            "maxfwd", "70", "extra", "", NULL);
+  int bye = peer_find_request(p, "BYE", call);
+  ck_assert_int_ge(bye, 0);
+  ck_assert_ptr_null(peer_header(p, (unsigned)bye, "Authorization"));
+  peer_respond(p, (unsigned)bye, "401", NULL,
+               "WWW-Authenticate: Digest realm=\"trunk\", nonce=\"b7\"\r\n");
+  int again = peer_find_request(p, "BYE", call);
+  ck_assert_int_gt(again, bye);
+  char *cseq = peer_header(p, (unsigned)bye, "CSeq");
+  char *cseq2 = peer_header(p, (unsigned)again, "CSeq");
+  char *cred = peer_header(p, (unsigned)again, "Authorization");
+  ck_assert_int_eq(atoi(cseq2), atoi(cseq) + 1);
+  ck_assert_ptr_nonnull(strstr(cseq2, "BYE"));
+  ck_assert_ptr_nonnull(cred);
+  ck_assert_ptr_nonnull(strstr(cred, "nonce=\"b7\", "
+                                     "uri=\"sip:callee@127.0.0.1:5070\""));
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 1); /* B waits */
+  peer_respond(p, (unsigned)again, "200", NULL, NULL);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_uint_eq(p->ss.shard->stats.byes_sent, 1);
+  free(cseq);
+  free(cseq2);
+  free(cred);
+  free(call);
+  peer_advance(p, 64 * 500);
+  peer_free(p);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* The embedder's cay_session_invite_with().                           */
 /* ------------------------------------------------------------------ */
@@ -382,6 +442,7 @@ auth_suite(void)
   suite_add_tcase(s, tc);
   tc = tcase_create("bridge");
   tcase_add_test(tc, auth_bridge_407_retried_once_then_403_to_a);
+  tcase_add_test(tc, auth_bridge_bye_challenged_sent_again);
   tcase_add_test(tc, auth_invite_with_refuses_bad_options);
   suite_add_tcase(s, tc);
   return s;
