@@ -296,13 +296,6 @@ START_TEST(auth_bridge_407_retried_once_then_403_to_a)
 }
 END_TEST
 
-static const char b_answer[] = "v=0\r\n"
-                               "o=callee 1 1 IN IP4 127.0.0.9\r\n"
-                               "s=-\r\n"
-                               "c=IN IP4 127.0.0.9\r\n"
-                               "t=0 0\r\n"
-                               "m=audio 7000 RTP/AVP 0\r\n";
-
 /* RFC 3261 section 22.2 for a BYE: B challenges the BYE Cay relays; the
  * BYE goes again with credentials for that challenge (CSeq + 1, digest
  * over BYE and the remote target), and its 200 ends the call. */
@@ -317,7 +310,7 @@ START_TEST(auth_bridge_bye_challenged_sent_again)
   int inv = peer_find_request(p, "INVITE", NULL);
   char *call = peer_header(p, (unsigned)inv, "Call-ID");
   peer_respond_sdp(p, (unsigned)inv, "200", "b1",
-                   "Contact: <sip:callee@127.0.0.1:5070>\r\n", b_answer);
+                   "Contact: <sip:callee@127.0.0.1:5070>\r\n", peer_callee_sdp);
   int ok = peer_find_last(p, 200, NULL);
   ck_assert_int_ge(ok, 0);
   peer_to_tag(p, (unsigned)ok, tag, sizeof tag);

@@ -111,13 +111,6 @@ respond(peer_t *p, unsigned i, const char *status, const char *extra,
   respond_as(p, i, "b1", status, extra, sdp);
 }
 
-static const char b_answer[] = "v=0\r\n"
-                               "o=callee 1 1 IN IP4 127.0.0.9\r\n"
-                               "s=-\r\n"
-                               "c=IN IP4 127.0.0.9\r\n"
-                               "t=0 0\r\n"
-                               "m=audio 7000 RTP/AVP 0\r\n";
-
 static const char b_offer_pcmu_pcma[] = "v=0\r\n"
                                         "o=callee 1 1 IN IP4 127.0.0.9\r\n"
                                         "s=-\r\n"
@@ -137,7 +130,7 @@ bridged_call(peer_t *p, char *a_tag, size_t n)
   int inv = b_msg(p, 0, "INVITE");
   ck_assert_int_ge(inv, 0);
   respond(p, (unsigned)inv, "180", contact_b, NULL);
-  respond(p, (unsigned)inv, "200", contact_b, b_answer);
+  respond(p, (unsigned)inv, "200", contact_b, peer_callee_sdp);
   int ok = peer_find_last(p, 200, NULL);
   ck_assert_int_ge(ok, 0);
   peer_to_tag(p, (unsigned)ok, a_tag, n);
@@ -189,7 +182,7 @@ START_TEST(bridge_forward_relays_ringing_and_answer)
   free(from);
   respond(p, (unsigned)inv, "180", contact_b, NULL);
   ck_assert_int_eq(peer_count(p, 180, NULL), 1); /* to A */
-  respond(p, (unsigned)inv, "200", contact_b, b_answer);
+  respond(p, (unsigned)inv, "200", contact_b, peer_callee_sdp);
   ck_assert_int_ge(b_msg(p, 0, "ACK"), 0);
   int ok = peer_find_last(p, 200, NULL);
   ck_assert_int_ge(ok, 0);
@@ -593,13 +586,14 @@ START_TEST(bridge_13_2_2_4_2xx_after_the_b_leg_ended_acked)
   ck_assert_uint_eq(peer_count(p, 0, "ACK"), 1);
   ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
 
-  respond(p, (unsigned)inv, "200", contact_b, b_answer); /* a copy */
+  respond(p, (unsigned)inv, "200", contact_b, peer_callee_sdp); /* a copy */
   ck_assert_uint_eq(peer_count(p, 0, "ACK"), 2);
   ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
   peer_to_tag(p, (unsigned)b_msg(p, 0, "ACK"), got, sizeof got);
   ck_assert_str_eq(got, ";tag=b1");
 
-  respond_as(p, (unsigned)inv, "b2", "200", contact_b, b_answer); /* a fork */
+  respond_as(p, (unsigned)inv, "b2", "200", contact_b,
+             peer_callee_sdp); /* a fork */
   int ack = b_msg(p, 0, "ACK"), bye = b_msg(p, 0, "BYE");
   ck_assert_uint_eq(peer_count(p, 0, "ACK"), 3);
   ck_assert_uint_eq(peer_count(p, 0, "BYE"), 2);
@@ -629,7 +623,7 @@ START_TEST(bridge_b_2xx_unusable_contact_keeps_the_target)
   invite_a(p, "service", "");
   int inv = b_msg(p, 0, "INVITE");
   respond(p, (unsigned)inv, "200", "Contact: <sip:callee@127.0.0.1:0>\r\n",
-          b_answer);
+          peer_callee_sdp);
   int ack = b_msg(p, 0, "ACK");
   ck_assert_int_ge(ack, 0);
   msg_destroy(peer_msg(p, (unsigned)ack)); /* parses */

@@ -61,13 +61,6 @@ invite(peer_t *p, const char *callid, const char *branch)
             "0 8", "extra", "", NULL);
 }
 
-static const char b_answer[] = "v=0\r\n"
-                               "o=callee 1 1 IN IP4 127.0.0.9\r\n"
-                               "s=-\r\n"
-                               "c=IN IP4 127.0.0.9\r\n"
-                               "t=0 0\r\n"
-                               "m=audio 7000 RTP/AVP 0\r\n";
-
 /* The B leg's INVITE @p i answered @p status by the callee (tag b1). */
 static void
 respond_b(peer_t *p, unsigned i, const char *status, const char *sdp)
@@ -98,7 +91,7 @@ START_TEST(reload_bridged_call_keeps_its_route_new_invites_take_the_new)
   /* B answers after the reload: the bridge still has its route, whose
    * max duration (2 s, where the new configuration's dialog limit is
    * 7200 s) ends the call with a BYE to each leg. */
-  respond_b(p, (unsigned)inv, "200", b_answer);
+  respond_b(p, (unsigned)inv, "200", peer_callee_sdp);
   int ok = peer_find_last(p, 200, NULL);
   ck_assert_int_ge(ok, 0);
   peer_to_tag(p, (unsigned)ok, tag, sizeof tag);

@@ -9,6 +9,13 @@
 
 #include "core/alloc.h"
 
+const char peer_callee_sdp[] = "v=0\r\n"
+                               "o=callee 1 1 IN IP4 127.0.0.9\r\n"
+                               "s=-\r\n"
+                               "c=IN IP4 127.0.0.9\r\n"
+                               "t=0 0\r\n"
+                               "m=audio 7000 RTP/AVP 0\r\n";
+
 static int
 capture(void *arg, const cay__peer_t *dst, const char *data, size_t len)
 {

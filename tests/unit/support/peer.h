@@ -17,6 +17,10 @@
 
 #define PEER_MAX_SENT 512
 
+/** A callee's SDP answer (PCMU on 127.0.0.9:7000, o= "callee 1 1"), for
+ * the 2xx a test sends as the B leg. */
+extern const char peer_callee_sdp[];
+
 typedef struct peer_sent {
   char *data;
   size_t len;
