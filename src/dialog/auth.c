@@ -41,17 +41,28 @@ copy(char *dst, size_t size, const char *src)
   return 0;
 }
 
+const char *
+cay__auth_refusal(const char *username, const char *password)
+{
+  if (strpbrk(username, "\"\\\r\n"))
+    return "username: '\"', '\\' and line breaks are not allowed";
+  if (strlen(username) >= AUTH_TEXT)
+    return "username: longer than 127 bytes";
+  if (strlen(password) >= AUTH_TEXT)
+    return "password: longer than 127 bytes";
+  return NULL;
+}
+
 cay__auth_t *
 cay__auth_new(const char *username, const char *password)
 {
-  cay__auth_t *a = cay__calloc(1, sizeof *a);
+  cay__auth_t *a;
 
-  if (a
-      && (copy(a->username, sizeof a->username, username) != 0
-          || copy(a->password, sizeof a->password, password) != 0)) {
-    cay__free(a);
+  if (cay__auth_refusal(username, password)
+      || (a = cay__calloc(1, sizeof *a)) == NULL)
     return NULL;
-  }
+  (void)copy(a->username, sizeof a->username, username);
+  (void)copy(a->password, sizeof a->password, password);
   return a;
 }
 

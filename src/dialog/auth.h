@@ -21,11 +21,21 @@
 typedef struct cay__auth cay__auth_t;
 
 /**
+ * Why @p username and @p password cannot be used, or NULL when they can:
+ * the username goes between quotes in Authorization (RFC 2617 section
+ * 3.2.2), so it has no '"', '\\' or line break; each is at most 127
+ * bytes. The phrase names the field: "username: longer than 127 bytes".
+ * The one rule for the config check and the embedder's API.
+ * @thread any
+ */
+const char *cay__auth_refusal(const char *username, const char *password);
+
+/**
  * Credentials for a session.
- * @param username  Non-empty, without '"', '\\' or line breaks. Copied.
+ * @param username  Non-empty, passing cay__auth_refusal(). Copied.
  * @param password  Copied.
  * @return The credentials (free with cay__auth_free()), or NULL: out of
- *         memory, or a value too long (at most 127 bytes each).
+ *         memory, or values cay__auth_refusal() refuses.
  * @thread any (then the owner's)
  */
 cay__auth_t *cay__auth_new(const char *username, const char *password);

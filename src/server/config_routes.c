@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "b2bua/route.h"
+#include "dialog/auth.h"
 #include "cay/errno.h"
 #include "server/config_int.h"
 #include "transport/addr.h"
@@ -466,6 +467,7 @@ static int
 check_route_auth(const cay_route_t *r, unsigned i, struct problem *pb,
                  char *err, size_t errlen)
 {
+  const char *why;
   int rc;
 
   AT("auth");
@@ -477,12 +479,8 @@ check_route_auth(const cay_route_t *r, unsigned i, struct problem *pb,
     return rc;
   if (r->auth_username[0] == '\0' || r->auth_password[0] == '\0')
     FAIL("routes[%u].auth: needs both username and password", i);
-  /* It goes between quotes in Authorization (RFC 2617 section 3.2.2);
-   * the password is only hashed. */
-  if (strpbrk(r->auth_username, "\"\\\r\n"))
-    FAIL("routes[%u].auth.username: '\"', '\\' and line breaks are not "
-         "allowed",
-         i);
+  if ((why = cay__auth_refusal(r->auth_username, r->auth_password)) != NULL)
+    FAIL("routes[%u].auth.%s", i, why);
   return 0;
 }
 

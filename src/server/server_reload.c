@@ -118,18 +118,24 @@ warn_kept(const cay_config_t *cur, const cay_config_t *next)
       n++;
     }
   }
-  if (!same_listen(cur, next) && ++n)
+  if (!same_listen(cur, next)) {
     CAY_WARN(0, "reload: listen changed: %s", tail);
-  if (!same_names(cur->codecs, cur->n_codecs, next->codecs, next->n_codecs)
-      && ++n)
+    n++;
+  }
+  if (!same_names(cur->codecs, cur->n_codecs, next->codecs, next->n_codecs)) {
     CAY_WARN(0, "reload: answer.codecs changed: %s", tail);
-  if (strcmp(cur->media_ip, next->media_ip) != 0 && ++n)
+    n++;
+  }
+  if (strcmp(cur->media_ip, next->media_ip) != 0) {
     CAY_WARN(0, "reload: answer.media_ip changed (%s -> %s): %s", cur->media_ip,
              next->media_ip, tail);
+    n++;
+  }
   if (!same_names(cur->dns_servers, cur->n_dns_servers, next->dns_servers,
-                  next->n_dns_servers)
-      && ++n)
+                  next->n_dns_servers)) {
     CAY_WARN(0, "reload: dns.servers changed: %s", tail);
+    n++;
+  }
   return n;
 }
 

@@ -1,11 +1,10 @@
 /* cay_session_invite() and lookup: the server side of cay/session.h. */
-#include <string.h>
-
 #include "cay/errno.h"
 #include "cay/session.h"
+#include "dialog/auth.h"
 #include "server/server_int.h"
 
-/* The bounds of cay_invite_opts_t (as a route's, config_routes.c). */
+/* The bounds of cay_invite_opts_t (a route's, config_routes.c). */
 static int
 opts_ok(const cay_invite_opts_t *o)
 {
@@ -15,8 +14,7 @@ opts_ok(const cay_invite_opts_t *o)
     return 0;
   if (user == NULL || *user == '\0')
     return 1;
-  return pass && *pass && strlen(user) < 128 && strlen(pass) < 128
-         && strpbrk(user, "\"\\\r\n") == NULL;
+  return pass && *pass && cay__auth_refusal(user, pass) == NULL;
 }
 
 int
