@@ -266,10 +266,11 @@ typedef struct cay_invite_opts {
    * 408, or the next address RFC 3263 found; 0 = timer B only (64*T1),
    * at most 600000. What a route's no_response_timeout_ms does. */
   unsigned no_response_timeout_ms;
-  /* Credentials for a 401/407 digest challenge to the INVITE or to our
-   * BYE (RFC 3261 section 22.2; MD5 or MD5-sess, qop auth or none): the
-   * request goes again with them, and the ACK of the INVITE's 2xx
-   * carries them too (13.2.2.4).
+  /* Credentials for a 401/407 digest challenge to the INVITE, or later
+   * in the call to our re-INVITE, UPDATE or BYE (RFC 3261 section 22.2;
+   * MD5 or MD5-sess, qop auth or none): the request goes again with them
+   * (CSeq + 1, the same offer), and the ACK of an INVITE's 2xx carries
+   * them too (13.2.2.4). At most three challenges per request.
    * NULL or "" = none (a challenge then ends the call with its status).
    * The username without '"', '\\' or line breaks; each at most 127
    * bytes. Borrowed; copied. */

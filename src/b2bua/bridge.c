@@ -11,6 +11,7 @@
  *   B >= 300 --> A mapped failure      ring timeout --> CANCEL B, 480 A
  *   A CANCEL --> CANCEL B              BYE either side --> BYE the other
  *   re-INVITE/UPDATE either side --> the other side, answer relayed back
+ *                                    (a failure mapped as above)
  *   INFO either side --> the other side
  *   max duration --> BYE both
  *
@@ -218,6 +219,7 @@ static void
 relay_answer(bridge_t *br, cay_id_t to_id, const cay_session_event_t *ev)
 {
   cay__session_t *to = leg(br, to_id);
+  const char *phrase;
   char *sdp;
 
   if (to == NULL || to->mod == NULL || to->mod->in_txn == 0)
@@ -227,7 +229,10 @@ relay_answer(bridge_t *br, cay_id_t to_id, const cay_session_event_t *ev)
     cay_session_answer_offer(to, sdp ? 200 : 500, sdp);
     cay__free(sdp);
   } else {
-    cay_session_answer_offer(to, ev->status >= 300 ? ev->status : 488, NULL);
+    /* As for the first INVITE: a challenge or a 503 of the other side is
+     * not the sender's to answer (491 and 488 pass unchanged). */
+    cay_session_answer_offer(
+        to, ev->status >= 300 ? map_failure(ev->status, &phrase) : 488, NULL);
   }
 }
 

@@ -13,7 +13,7 @@
 #define AUTH_TEXT      128 /* username, password, realm, opaque */
 #define AUTH_NONCE     256
 #define AUTH_LINE      1024
-#define AUTH_MAX_TRIES 3 /* challenges answered per session */
+#define AUTH_MAX_TRIES 3 /* challenges answered per request */
 
 struct cay__auth {
   char username[AUTH_TEXT];
@@ -25,7 +25,7 @@ struct cay__auth {
   char cnonce[24];
   unsigned has_challenge : 1, proxy : 1, qop_auth : 1, md5sess : 1,
       has_opaque : 1, answered : 1;
-  unsigned tries; /* challenges taken */
+  unsigned tries; /* challenges taken since a request last got through */
   unsigned nc;    /* requests sent with this nonce (RFC 2617 3.2.2) */
   char line[AUTH_LINE];
 };
@@ -197,6 +197,12 @@ cay__auth_line(cay__auth_t *a, const char *method, const char *uri)
   }
   a->answered = 1;
   return a->line;
+}
+
+void
+cay__auth_settled(cay__auth_t *a)
+{
+  a->tries = 0;
 }
 
 const char *

@@ -4,8 +4,11 @@
  * INVITE (or BYE) after a 401 or 407 challenge.
  *
  *   401/407 -> cay__auth_challenge() -> the request again, CSeq + 1, with
- *   cay__auth_line() ("Authorization: Digest ...") -> for an INVITE, the
- *   same line in the ACK of its 2xx (section 13.2.2.4)
+ *   cay__auth_line() ("Authorization: Digest ...") -> for an INVITE (the
+ *   first or a re-INVITE), the same line in the ACK of its 2xx (section
+ *   13.2.2.4); any other final response -> cay__auth_settled()
+ *
+ * Requests answered: INVITE, re-INVITE, UPDATE, BYE.
  *
  * One per session that has credentials (a forward route's auth:), owned
  * by it: nothing here is shared.
@@ -55,8 +58,8 @@ void cay__auth_free(cay__auth_t *a);
  * @return 0: send the request again with cay__auth_line(); -EINVAL: no
  *         challenge Cay can answer; -EACCES: our credentials were already
  *         sent for this very nonce and refused (not stale=true), or three
- *         challenges were answered already (per session): they are
- *         wrong.
+ *         challenges were answered already for this request (since the
+ *         last cay__auth_settled()): they are wrong.
  * @thread owner
  */
 int cay__auth_challenge(cay__auth_t *a, int status, const sip_t *sip,
@@ -69,13 +72,21 @@ int cay__auth_challenge(cay__auth_t *a, int status, const sip_t *sip,
  * cnonce=...]\r\n" (Proxy-Authorization after a 407), the nonce count
  * one more each time. Kept: cay__auth_last() gives it again.
  *
- * @param method  "INVITE" or "BYE".
+ * @param method  "INVITE", "UPDATE" or "BYE".
  * @param uri     The request's Request-URI, as sent. Borrowed.
  * @return The line (borrowed from @p a until the next call), or "" when
  *         no challenge has been taken.
  * @thread owner
  */
 const char *cay__auth_line(cay__auth_t *a, const char *method, const char *uri);
+
+/**
+ * A request of the session got a final response other than 401/407: the
+ * next challenge (to a later request: a re-INVITE, an UPDATE, the BYE)
+ * starts a new count of three. The nonce and its count are kept.
+ * @thread owner
+ */
+void cay__auth_settled(cay__auth_t *a);
 
 /** The last line cay__auth_line() made ("" before any): the ACK of a 2xx
  * carries the INVITE's credentials (RFC 3261 section 13.2.2.4). */

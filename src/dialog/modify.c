@@ -6,7 +6,8 @@
  *   theirs: re-INVITE/UPDATE --EV_OFFER--> answer (now, deferred, or Cay's
  *           own) --2xx--> [re-INVITE: retransmit until the ACK]
  *   ours:   cay_session_modify() --request--> final --EV_MODIFIED-->
- *           [re-INVITE 2xx: ACK]; 491: retry after the 14.1 delay
+ *           [re-INVITE 2xx: ACK]; 491: retry after the 14.1 delay;
+ *           401/407 and the session has credentials: again with them
  *
  * At most one offer is outstanding in each direction: a request with an
  * offer while ours is out gets 491 (glare, 14.2); a second re-INVITE while
@@ -20,6 +21,7 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "dialog/auth.h"
 #include "dialog/session_int.h"
 
 #define SHARD_NO(ss)      ((int)(ss)->shard->index)
@@ -385,7 +387,7 @@ int
 cay__mod_send(cay__session_t *s, const char *sdp, int update, int refresh)
 {
   cay__sessions_t *ss = s->ss;
-  char lines[200];
+  char lines[1280]; /* session-timer lines, then credentials (auth.h) */
   cay__dreq_t r;
   cay__mod_t *m;
   long n;
@@ -419,7 +421,13 @@ cay__mod_send(cay__session_t *s, const char *sdp, int update, int refresh)
   r.name = update ? "UPDATE" : "INVITE";
   r.cseq = ++s->local_cseq;
   r.contact = 1; /* 12.2.1.1 / RFC 3311: target refresh requests */
-  r.extra = n > 0 ? lines : NULL;
+  if (n < 0)
+    n = 0;
+  if (m->out_auth && s->auth)
+    /* 22.2: its digest-uri is the Request-URI, the remote target. */
+    n += snprintf(lines + n, sizeof lines - (size_t)n, "%s",
+                  cay__auth_line(s->auth, r.name, s->remote_target));
+  r.extra = n > 0 && (size_t)n < sizeof lines ? lines : NULL;
   if (m->out_sdp) {
     r.ctype = "application/sdp";
     r.body = m->out_sdp;
@@ -497,11 +505,53 @@ on_out_retry(cay__timer_t *tm)
 
   err = cay__mod_send(s, m->out_sdp, !m->out_invite, m->out_refresh);
   if (err) {
-    cay__free(m->out_sdp);
-    m->out_sdp = NULL;
-    mod_put(s);
+    /* A failed send may have let the record go already. */
+    if (s->mod) {
+      cay__free(s->mod->out_sdp);
+      s->mod->out_sdp = NULL;
+      mod_put(s);
+    }
     notify_modified(s, 491, NULL, NULL);
   }
+}
+
+/* RFC 3261 section 22.2: our re-INVITE or UPDATE got 401/407 (@p status,
+ * @p sip) and the session has credentials: the same request again (CSeq
+ * + 1, the same offer) with them. @return 1 when the response is dealt
+ * with here: the request went again, or it could not and the change
+ * failed; 0 when the challenge is not answered. */
+static int
+mod_challenged(cay__session_t *s, int status, const sip_t *sip,
+               const char *method)
+{
+  cay__mod_t *m = s->mod;
+  const char *why = NULL;
+  int refresh = m->out_refresh;
+
+  if (s->auth == NULL)
+    return 0;
+  if (cay__auth_challenge(s->auth, status, sip, &s->ss->shard->rand, &why)
+      != 0) {
+    CAY_INFO(SHARD_NO(s->ss), "session %s: %d to our %s not answered: %s",
+             s->call_id, status, method, why);
+    return 0;
+  }
+  m->out_txn = 0;
+  m->out_auth = 1;
+  if (cay__mod_send(s, m->out_sdp, !m->out_invite, refresh) == 0) {
+    CAY_DEBUG(SHARD_NO(s->ss), "session %s: %s sent again with credentials",
+              s->call_id, method);
+    return 1;
+  }
+  /* A failed send may have let the record go already. */
+  if (s->mod) {
+    cay__free(s->mod->out_sdp);
+    s->mod->out_sdp = NULL;
+    mod_put(s);
+  }
+  if (!refresh)
+    notify_modified(s, status, sip, method);
+  return 1;
 }
 
 /* The ACK for the 2xx of our re-INVITE (13.2.2.4), with the answer when
@@ -509,8 +559,9 @@ on_out_retry(cay__timer_t *tm)
 static void
 ack_reinvite(cay__session_t *s, uint32_t cseq, const sip_t *sip)
 {
-  char *answer = NULL;
-  size_t len = 0;
+  char *answer = NULL, *sent = NULL;
+  size_t len = 0, sent_len = 0;
+  struct cay__reack *keep;
   cay__peer_t dst;
   cay__dreq_t r;
 
@@ -518,6 +569,9 @@ ack_reinvite(cay__session_t *s, uint32_t cseq, const sip_t *sip)
   r.method = sip_method_ack;
   r.name = "ACK";
   r.cseq = cseq;
+  /* 13.2.2.4: the ACK carries the re-INVITE's credentials. */
+  if (s->mod && s->mod->out_auth && s->auth)
+    r.extra = cay__auth_last(s->auth);
   if ((s->mod == NULL || s->mod->out_sdp == NULL) && sip && sip->sip_payload
       && sip->sip_payload->pl_len
       && cay__session_answer_sdp(s, sip->sip_payload->pl_data,
@@ -527,8 +581,36 @@ ack_reinvite(cay__session_t *s, uint32_t cseq, const sip_t *sip)
     r.body = answer;
     r.body_len = len;
   }
-  cay__session_send_ack(s, &r, &dst, NULL, NULL);
+  cay__session_send_ack(s, &r, &dst, &sent, &sent_len);
   cay__free(answer);
+  /* Kept as sent for copies of this 2xx; without memory they go
+   * unanswered, as a lost ACK would. */
+  if (sent && (keep = cay__malloc(sizeof *keep + sent_len)) != NULL) {
+    keep->cseq = cseq;
+    keep->dst = dst;
+    keep->len = sent_len;
+    memcpy(keep->data, sent, sent_len);
+    cay__free(s->reack);
+    s->reack = keep;
+  }
+  cay__free(sent);
+}
+
+/* 13.2.2.4: a copy of the 2xx to our last re-INVITE (our ACK was lost, so
+ * the peer sends it again): the same ACK again. @return 1 when it was. */
+static int
+reack_copy(cay__session_t *s, int status, const sip_t *sip)
+{
+  struct cay__reack *k = s->reack;
+
+  if (k == NULL || status / 100 != 2 || sip == NULL || sip->sip_cseq == NULL
+      || sip->sip_cseq->cs_method != sip_method_invite
+      || sip->sip_cseq->cs_seq != k->cseq)
+    return 0;
+  (void)cay__endpoint_send_sized(s->ss->ep, &k->dst, k->data, k->len, 1);
+  CAY_DEBUG(SHARD_NO(s->ss), "session %s: 2xx copy to our re-INVITE: ACKed",
+            s->call_id);
+  return 1;
 }
 
 int
@@ -539,12 +621,18 @@ cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   const char *method;
 
   if (m == NULL || m->out_txn != txn_id)
-    return 0;
+    return reack_copy(s, status, sip);
   method = m->out_invite ? "INVITE" : "UPDATE";
   if (status < 200)
     return 1;
+  if ((status == 401 || status == 407) && sip
+      && mod_challenged(s, status, sip, method))
+    return 1;
   if (m->out_invite && status < 300 && sip)
     ack_reinvite(s, sip->sip_cseq->cs_seq, sip);
+  if (s->auth)
+    cay__auth_settled(s->auth); /* it got through, or failed otherwise */
+  m->out_auth = 0;
   m->out_txn = 0;
   if (status == 491 && m->out_tries < MAX_GLARE_RETRIES) {
     m->out_tries++;

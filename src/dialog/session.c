@@ -84,6 +84,7 @@ free_session(cay__defer_t *d)
       = (cay__session_t *)((char *)d - offsetof(cay__session_t, defer));
 
   cay__free(s->ok_bytes);
+  cay__free(s->reack);
   cay__free(s->targets);
   cay__free(s->sdp);
   cay__free(s->origin);

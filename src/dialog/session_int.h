@@ -79,6 +79,8 @@ struct cay__session {
   size_t sdp_len;
   char *ok_bytes; /* UAS: the 2xx as sent, for retransmission; UAC: the
                      ACK as sent, again for each 2xx copy (cay__malloc) */
+  struct cay__reack *reack; /* the ACK of our last re-INVITE's 2xx, again
+                               for each copy (modify.c), or NULL */
   size_t ok_len;
   unsigned ok_interval;
   cay__timer_t t_step;  /* UAS: ring delay, answer delay, 2xx retransmit;
@@ -107,9 +109,19 @@ struct cay__mod {
   unsigned out_invite : 1;
   unsigned out_refresh : 1; /* a session-timer refresh, not the embedder's */
   unsigned out_tries : 2;   /* 491 retries so far (14.1) */
+  unsigned out_auth : 1;    /* sent with credentials after a 401/407 (22.2) */
   char *out_sdp;            /* our offer, kept for a retry after 491 */
   cay__timer_t t_out;       /* the 14.1 retry delay */
   cay__session_t *s;
+};
+
+/* 13.2.2.4: the ACK for the 2xx of our re-INVITE, as sent, for copies of
+ * that 2xx (our ACK was lost); kept until the next one or the end. */
+struct cay__reack {
+  uint32_t cseq;   /* the re-INVITE's */
+  cay__peer_t dst; /* where it went */
+  size_t len;
+  char data[];
 };
 
 /* When to end or refresh, from s->st (modify.c). */

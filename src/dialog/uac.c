@@ -586,6 +586,8 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   }
   if (status < 300) {
     cay__uac_targets_free(s);
+    if (s->auth)
+      cay__auth_settled(s->auth); /* later requests get three tries again */
     on_2xx(s, status, msg, sip);
     return;
   }

@@ -554,14 +554,33 @@ set_tests_properties(integration.b2bua_reload PROPERTIES
 # of its 200 carries the same credentials (13.2.2.4). The relayed BYE is
 # challenged too and goes again with credentials. Wrong credentials would
 # get 403 and fail the caller's calls (INVITE) or the callee's (BYE).
+set(CAY_AUTH_ROUTE "routes: [ { action: forward, target: \"@TARGET@\", auth: { username: cay, password: s3cret } } ]")
 cay_b2bua_test(b2bua_digest_auth_401 60
   --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
   --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_auth.xml
-  --route-yaml "routes: [ { action: forward, target: \"@TARGET@\", auth: { username: cay, password: s3cret } } ]"
+  --route-yaml "${CAY_AUTH_ROUTE}"
   --sipp-timeout 30
   --expect calls_in=20 --expect calls_out_answered=20
   --expect calls_out_failed=0 --expect byes_sent=20 --expect retransmits=0
   --expect dialogs_live=0 --expect txns_live=0
   --callee-count INVITE_Recv=40 --callee-count ACK_Recv=40
+  --callee-count BYE_Recv=40
+  -- -m 20 -r 10)
+
+# The same trunk challenging every request Cay sends it, in a call the
+# caller changes twice (b2b_uac_modify.xml, b2b_uas_auth_modify.xml): the
+# INVITE, the relayed re-INVITE and UPDATE, and the BYE each get 401 and
+# go again with credentials SIPp verifies over their own method, carrying
+# the caller's offer; the ACKs of both INVITEs' 200s carry credentials.
+# Four challenges per call: the limit of three is per request.
+cay_b2bua_test(b2bua_digest_auth_modify 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_modify.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_auth_modify.xml
+  --route-yaml "${CAY_AUTH_ROUTE}"
+  --sipp-timeout 30
+  --expect calls_in=20 --expect calls_out_answered=20
+  --expect calls_out_failed=0 --expect byes_sent=20 --expect retransmits=0
+  --expect dialogs_live=0 --expect txns_live=0
+  --callee-count INVITE_Recv=80 --callee-count UPDATE_Recv=40
   --callee-count BYE_Recv=40
   -- -m 20 -r 10)

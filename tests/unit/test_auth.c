@@ -296,6 +296,79 @@ START_TEST(auth_bridge_407_retried_once_then_403_to_a)
 }
 END_TEST
 
+/* A request in the bridged call from A (To tag @p tag), with an SDP
+ * offer on port @p port when @p port is set. */
+static void
+a_request(peer_t *p, const char *method, const char *branch, const char *cseq,
+          const char *tag, int port)
+{
+  char sdp[256];
+
+  if (port == 0) {
+    peer_send(p, "request.sip", "method", method, "branch", branch, "fromtag",
+              "ft1", "callid", "a-leg", "cseq", cseq, "totag", tag, "maxfwd",
+              "70", "extra", "", NULL);
+    return;
+  }
+  snprintf(sdp, sizeof sdp,
+           "v=0\r\no=user1 53655765 %s IN IP4 127.0.0.1\r\ns=-\r\n"
+           "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 0\r\n",
+           cseq, port);
+  peer_send(p, "request_body.sip", "method", method, "branch", branch,
+            "fromtag", "ft1", "callid", "a-leg", "cseq", cseq, "totag", tag,
+            "extra", "", "ctype", "application/sdp", "body", sdp, NULL);
+}
+
+/* Cay's request @p method to B after B challenged request @p before with
+ * @p hdr (e.g. "Proxy-Authorization"): its index; asserts it is newer,
+ * has the next CSeq, and carries credentials for @p nonce over @p method
+ * and the remote target (RFC 3261 section 22.2, RFC 2617 3.2.2). */
+static int
+sent_again(peer_t *p, const char *call, const char *method, int before,
+           const char *hdr, const char *nonce)
+{
+  char want[128];
+  int again = peer_find_request(p, method, call);
+
+  ck_assert_int_gt(again, before);
+  char *cseq = peer_header(p, (unsigned)before, "CSeq");
+  char *cseq2 = peer_header(p, (unsigned)again, "CSeq");
+  char *cred = peer_header(p, (unsigned)again, hdr);
+  ck_assert_int_eq(atoi(cseq2), atoi(cseq) + 1);
+  ck_assert_ptr_nonnull(strstr(cseq2, method));
+  ck_assert_ptr_nonnull(cred);
+  snprintf(want, sizeof want, "nonce=\"%s\", uri=\"sip:callee@127.0.0.1:5070\"",
+           nonce);
+  ck_assert_ptr_nonnull(strstr(cred, want));
+  free(cseq);
+  free(cseq2);
+  free(cred);
+  return again;
+}
+
+/* A calls, B answers 200 (with @p b_extra header lines), A ACKs: A's To
+ * tag in @p tag; returns the B leg's Call-ID (free it) and, in @p inv, the
+ * index of B's INVITE. */
+static char *
+answered(peer_t *p, const char *b_extra, char *tag, size_t n, int *inv)
+{
+  char extra[512];
+
+  peer_send(p, "invite_to.sip", "user", "service", "host", "127.0.0.1:5060",
+            "branch", "z9hG4bK-a-inv", "fromtag", "ft1", "callid", "a-leg",
+            "codecs", "0 8", "extra", "", NULL);
+  *inv = peer_find_request(p, "INVITE", NULL);
+  ck_assert_int_ge(*inv, 0);
+  snprintf(extra, sizeof extra, "Contact: <sip:callee@127.0.0.1:5070>\r\n%s",
+           b_extra);
+  peer_respond_sdp(p, (unsigned)*inv, "200", "b1", extra, peer_callee_sdp);
+  int ok = peer_find_last(p, 200, NULL);
+  ck_assert_int_ge(ok, 0);
+  peer_to_tag(p, (unsigned)ok, tag, n);
+  a_request(p, "ACK", "z9hG4bK-a-ack", "1", tag, 0);
+  return peer_header(p, (unsigned)*inv, "Call-ID");
+}
+
 /* RFC 3261 section 22.2 for a BYE: B challenges the BYE Cay relays; the
  * BYE goes again with credentials for that challenge (CSeq + 1, digest
  * over BYE and the remote target), and its 200 ends the call. */
@@ -303,23 +376,10 @@ START_TEST(auth_bridge_bye_challenged_sent_again)
 {
   peer_t *p = bridge_with_auth();
   char tag[64];
+  int inv;
+  char *call = answered(p, "", tag, sizeof tag, &inv);
 
-  peer_send(p, "invite_to.sip", "user", "service", "host", "127.0.0.1:5060",
-            "branch", "z9hG4bK-a-inv", "fromtag", "ft1", "callid", "a-leg",
-            "codecs", "0 8", "extra", "", NULL);
-  int inv = peer_find_request(p, "INVITE", NULL);
-  char *call = peer_header(p, (unsigned)inv, "Call-ID");
-  peer_respond_sdp(p, (unsigned)inv, "200", "b1",
-                   "Contact: <sip:callee@127.0.0.1:5070>\r\n", peer_callee_sdp);
-  int ok = peer_find_last(p, 200, NULL);
-  ck_assert_int_ge(ok, 0);
-  peer_to_tag(p, (unsigned)ok, tag, sizeof tag);
-  peer_send(p, "request.sip", "method", "ACK", "branch", "z9hG4bK-a-ack",
-            "fromtag", "ft1", "callid", "a-leg", "cseq", "1", "totag", tag,
-            "maxfwd", "70", "extra", "", NULL);
-  peer_send(p, "request.sip", "method", "BYE", "branch", "z9hG4bK-a-bye",
-            "fromtag", "ft1", "callid", "a-leg", "cseq", "2", "totag", tag,
-            "maxfwd", "70", "extra", "", NULL);
+  a_request(p, "BYE", "z9hG4bK-a-bye", "2", tag, 0);
   int bye = peer_find_request(p, "BYE", call);
   ck_assert_int_ge(bye, 0);
   ck_assert_ptr_null(peer_header(p, (unsigned)bye, "Authorization"));
@@ -345,6 +405,130 @@ START_TEST(auth_bridge_bye_challenged_sent_again)
   free(call);
   peer_advance(p, 64 * 500);
   peer_free(p);
+}
+END_TEST
+
+/* RFC 3261 section 22.2 in a confirmed call: B challenges the re-INVITE
+ * Cay relays (407, then a stale nonce once more), the UPDATE (401) and
+ * the BYE (401). Each goes again with credentials and the same offer; the
+ * ACK of the re-INVITE's 200 carries the re-INVITE's credentials
+ * (13.2.2.4); the answers reach A. Four challenges in one call: the limit
+ * of three is per request, not per session. */
+START_TEST(auth_bridge_reinvite_update_bye_challenged)
+{
+  peer_t *p = bridge_with_auth();
+  char tag[64];
+  int inv;
+  char *call = answered(p, "", tag, sizeof tag, &inv);
+
+  /* The re-INVITE: 407, then 407 with stale=true, then 200. */
+  a_request(p, "INVITE", "z9hG4bK-a-re", "2", tag, 6010);
+  int re = peer_find_request(p, "INVITE", call);
+  ck_assert_int_gt(re, inv);
+  ck_assert_ptr_null(peer_header(p, (unsigned)re, "Proxy-Authorization"));
+  peer_respond(p, (unsigned)re, "407", NULL,
+               "Proxy-Authenticate: Digest realm=\"trunk\", nonce=\"r1\"\r\n");
+  int re2 = sent_again(p, call, "INVITE", re, "Proxy-Authorization", "r1");
+  ck_assert_ptr_nonnull(strstr(p->sent[re2].data, "m=audio 6010 RTP/AVP 0"));
+  peer_respond(p, (unsigned)re2, "407", NULL,
+               "Proxy-Authenticate: Digest realm=\"trunk\", nonce=\"r2\", "
+               "stale=true\r\n");
+  int re3 = sent_again(p, call, "INVITE", re2, "Proxy-Authorization", "r2");
+  unsigned oks = peer_count(p, 200, NULL);
+  peer_respond_sdp(p, (unsigned)re3, "200", NULL,
+                   "Contact: <sip:callee@127.0.0.1:5070>\r\n", peer_callee_sdp);
+  int ack = peer_find_request(p, "ACK", call);
+  ck_assert_int_gt(ack, re3);
+  char *ack_cred = peer_header(p, (unsigned)ack, "Proxy-Authorization");
+  ck_assert_ptr_nonnull(ack_cred);
+  ck_assert_ptr_nonnull(strstr(ack_cred, "nonce=\"r2\""));
+  free(ack_cred);
+  ck_assert_uint_eq(peer_count(p, 200, NULL), oks + 1); /* A's answer */
+  a_request(p, "ACK", "z9hG4bK-a-ack2", "2", tag, 0);
+
+  /* The UPDATE: 401, then 200. */
+  a_request(p, "UPDATE", "z9hG4bK-a-up", "3", tag, 6020);
+  int up = peer_find_request(p, "UPDATE", call);
+  ck_assert_int_ge(up, 0);
+  peer_respond(p, (unsigned)up, "401", NULL,
+               "WWW-Authenticate: Digest realm=\"trunk\", nonce=\"u1\"\r\n");
+  int up2 = sent_again(p, call, "UPDATE", up, "Authorization", "u1");
+  ck_assert_ptr_nonnull(strstr(p->sent[up2].data, "m=audio 6020 RTP/AVP 0"));
+  oks = peer_count(p, 200, NULL);
+  peer_respond_sdp(p, (unsigned)up2, "200", NULL, NULL, peer_callee_sdp);
+  ck_assert_uint_eq(peer_count(p, 200, NULL), oks + 1);
+
+  /* The BYE: the fourth challenge of the call is answered too. */
+  a_request(p, "BYE", "z9hG4bK-a-bye", "4", tag, 0);
+  int bye = peer_find_request(p, "BYE", call);
+  peer_respond(p, (unsigned)bye, "401", NULL,
+               "WWW-Authenticate: Digest realm=\"trunk\", nonce=\"b1\"\r\n");
+  int bye2 = sent_again(p, call, "BYE", bye, "Authorization", "b1");
+  peer_respond(p, (unsigned)bye2, "200", NULL, NULL);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  free(call);
+  peer_advance(p, 64 * 500);
+  peer_free(p);
+}
+END_TEST
+
+/* RFC 4028 section 10 with RFC 3261 section 22.2: B makes Cay the
+ * refresher; the refresh (an UPDATE: B allows it) is challenged and goes
+ * again with credentials, its 200 keeps the call, and the next refresh
+ * comes half an interval later. A hears nothing of it. */
+START_TEST(auth_bridge_session_refresh_challenged)
+{
+  peer_t *p = bridge_with_auth();
+  char tag[64];
+  int inv;
+  char *call = answered(p,
+                        "Allow: INVITE, ACK, BYE, UPDATE\r\n"
+                        "Require: timer\r\n"
+                        "Session-Expires: 90;refresher=uac\r\n",
+                        tag, sizeof tag, &inv);
+  unsigned to_a = p->nsent;
+  peer_advance(p, 45000);
+  int up = peer_find_request(p, "UPDATE", call);
+  ck_assert_int_ge(up, 0);
+  peer_respond(p, (unsigned)up, "407", NULL,
+               "Proxy-Authenticate: Digest realm=\"trunk\", nonce=\"s1\"\r\n");
+  int up2 = sent_again(p, call, "UPDATE", up, "Proxy-Authorization", "s1");
+  peer_respond(p, (unsigned)up2, "200", NULL,
+               "Require: timer\r\nSession-Expires: 90;refresher=uac\r\n");
+  peer_advance(p, 44000);
+  ck_assert_int_eq(peer_find_request(p, "UPDATE", call), up2);
+  ck_assert_int_lt(peer_find_request(p, "BYE", call), 0);
+  peer_advance(p, 1000);
+  ck_assert_int_gt(peer_find_request(p, "UPDATE", call), up2);
+  /* Nothing went to A: every message since its ACK is B's. */
+  for (unsigned i = to_a; i < p->nsent; i++)
+    ck_assert_ptr_nonnull(strstr(p->sent[i].data, call));
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  free(call);
+  peer_free(p);
+}
+END_TEST
+
+/* The limit of three challenges counts from the last request that got
+ * through (cay__auth_settled()). */
+START_TEST(auth_limit_is_per_request)
+{
+  cay__auth_t *a = cay__auth_new("u", "p");
+  const char *why = NULL;
+
+  for (int i = 0; i < 7; i++) {
+    char ch[128];
+    snprintf(ch, sizeof ch,
+             "WWW-Authenticate: Digest realm=\"r\", nonce=\"n%d\"\r\n", i);
+    if (i == 3)
+      cay__auth_settled(a);
+    ck_assert_int_eq(
+        cay__auth_challenge(a, 401, challenge(401, ch), &rnd, &why),
+        i < 6 ? 0 : -EACCES);
+    (void)cay__auth_line(a, "UPDATE", URI);
+  }
+  ck_assert_str_eq(why, "challenged again and again");
+  cay__auth_free(a);
 }
 END_TEST
 
@@ -432,10 +616,13 @@ auth_suite(void)
   tcase_add_test(tc, auth_challenges_cay_cannot_answer);
   tcase_add_test(tc, auth_refused_credentials_and_stale_nonce);
   tcase_add_test(tc, auth_values_too_long_refused);
+  tcase_add_test(tc, auth_limit_is_per_request);
   suite_add_tcase(s, tc);
   tc = tcase_create("bridge");
   tcase_add_test(tc, auth_bridge_407_retried_once_then_403_to_a);
   tcase_add_test(tc, auth_bridge_bye_challenged_sent_again);
+  tcase_add_test(tc, auth_bridge_reinvite_update_bye_challenged);
+  tcase_add_test(tc, auth_bridge_session_refresh_challenged);
   tcase_add_test(tc, auth_invite_with_refuses_bad_options);
   suite_add_tcase(s, tc);
   return s;

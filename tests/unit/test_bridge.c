@@ -399,6 +399,42 @@ START_TEST(bridge_14_reinvite_from_a_relayed_and_answer_back)
 }
 END_TEST
 
+/* B refuses A's re-INVITE with a challenge the route has no credentials
+ * for, then with 503: A cannot answer B's challenge (a 401 to A would
+ * also lack the WWW-Authenticate that section 20.44 requires) and B's
+ * overload is not Cay's, so A gets 403 and 500 as for the first INVITE
+ * (map_failure); the call stays up (RFC 5057: both are failures of the
+ * transaction only). */
+START_TEST(bridge_reinvite_failure_from_b_mapped_for_a)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+  static const char *const b_says[] = { "401", "503" };
+  static const int a_gets[] = { 403, 500 };
+
+  bridged_call(p, tag, sizeof tag);
+  for (int i = 0; i < 2; i++) {
+    char branch[32], cseq[8];
+    snprintf(branch, sizeof branch, "z9hG4bK-a-re%d", i);
+    snprintf(cseq, sizeof cseq, "%d", i + 2);
+    reinvite_a(p, branch, cseq, tag,
+               "v=0\r\no=user1 53655765 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+               "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6010 RTP/AVP 8\r\n");
+    int re = b_msg(p, 0, "INVITE");
+    respond(p, (unsigned)re, b_says[i],
+            "WWW-Authenticate: Digest realm=\"b\", nonce=\"n\"\r\n", NULL);
+    ck_assert_int_eq(peer_last_status(p), a_gets[i]);
+    ck_assert_int_lt(peer_find_last(p, atoi(b_says[i]), NULL), 0);
+    peer_send(p, "request.sip", "method", "ACK", "branch", branch, "fromtag",
+              "ft1", "callid", "a-leg", "cseq", cseq, "totag", tag, "maxfwd",
+              "70", "extra", "", NULL);
+  }
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  peer_free(p);
+}
+END_TEST
+
 START_TEST(bridge_6086_info_relayed)
 {
   cay_config_t cfg = config(-1, 60, NULL);
@@ -758,6 +794,7 @@ main(void)
   tcase_add_test(tc, bridge_race_timeout_first_then_bye);
   tcase_add_test(tc, bridge_16_3_loop_to_itself_482);
   tcase_add_test(tc, bridge_14_reinvite_from_a_relayed_and_answer_back);
+  tcase_add_test(tc, bridge_reinvite_failure_from_b_mapped_for_a);
   tcase_add_test(tc, bridge_6086_info_relayed);
   tcase_add_test(tc, bridge_codecs_filtered_in_b_offer);
   tcase_add_test(tc, bridge_codecs_video_only_offer_488);

@@ -260,6 +260,19 @@ START_TEST(modify_14_1_own_reinvite_2xx_acked_and_reported)
   ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_MODIFIED);
   ck_assert_int_eq(e.status[0], 200);
   ck_assert_ptr_null(s->mod);
+  /* Our ACK was lost and the 200 comes again: each 2xx gets its ACK
+   * (13.2.2.4), or the peer would end the call after 64*T1 (14.2); the
+   * copy is no second answer. */
+  peer_send(p, "response_sdp.sip", "status", "200", "phrase", "OK", "via", via,
+            "from", from, "to", to, "callid", cid, "cseq", cseq, "extra",
+            "Contact: <sip:sipp@127.0.0.1:5070>\r\n", "body", offer2, NULL);
+  int ack2 = peer_find_last(p, 0, "ACK");
+  ck_assert_int_gt(ack2, ack);
+  char *acseq2 = peer_header(p, (unsigned)ack2, "CSeq");
+  ck_assert_str_eq(acseq2, acseq);
+  ck_assert_str_eq(p->sent[ack2].data, p->sent[ack].data); /* as sent */
+  ck_assert_int_eq(e.n, 1);
+  free(acseq2);
   free(to);
   free(contact);
   free(via);
