@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -382,44 +383,64 @@ check_answer(const cay_config_t *c, struct problem *pb, char *err,
   return 0;
 }
 
-/* A number and its bounds (hi UINT_MAX: none). */
-struct range {
-  const char *path;
-  unsigned value, lo, hi;
-};
+/* The offset of field @p f of cay_config_t, which must be unsigned
+ * (check_ranges() reads it as one): another type does not compile. */
+#define UNSIGNED_FIELD(f)                                                      \
+  _Generic(((cay_config_t *)0)->f, unsigned : offsetof(cay_config_t, f))
+#define RANGE(path, field, lo, hi)                                             \
+  {                                                                            \
+    path, UNSIGNED_FIELD(field), lo, hi                                        \
+  }
 
-/* The numbers of @p c whose bounds stand alone (the file's parse has the
- * same: config_load.c apply_numbers()); also for values set in code. */
+const struct cay__config_range cay__config_ranges[] = {
+  RANGE("limits.mailbox_messages", mailbox_messages, 1, UINT_MAX),
+  RANGE("limits.udp_max_request_bytes", udp_max_request_bytes, 0, 65535),
+  RANGE("limits.udp_overload_percent", udp_overload_percent, 0, 100),
+  RANGE("limits.max_transactions", max_transactions, 1, UINT_MAX),
+  /* RFC 3261 section 18.3 framing limits and TCP connection limits. */
+  RANGE("limits.max_message_bytes", max_message_bytes, 1024, 1u << 24),
+  RANGE("limits.max_headers", max_headers, 16, 65535),
+  RANGE("limits.tcp_max_connections", tcp_max_connections, 1, 1000000),
+  RANGE("limits.tcp_idle_timeout_s", tcp_idle_timeout_s, 1, 86400),
+  RANGE("limits.tcp_connect_timeout_ms", tcp_connect_timeout_ms, 100, 600000),
+  RANGE("dns.timeout_ms", dns_timeout_ms, 100, 60000),
+  RANGE("dns.cache_entries", dns_cache_entries, 0, 1000000),
+  RANGE("dns.cache_max_ttl_s", dns_cache_max_ttl_s, 1, 604800),
+  RANGE("dns.failed_target_s", dns_failed_target_s, 0, 86400),
+};
+#undef RANGE
+#undef UNSIGNED_FIELD
+
+const size_t cay__config_n_ranges
+    = sizeof cay__config_ranges / sizeof cay__config_ranges[0];
+
+const struct cay__config_range *
+cay__config_range_of(const char *path)
+{
+  for (size_t i = 0; i < cay__config_n_ranges; i++)
+    if (strcmp(cay__config_ranges[i].path, path) == 0)
+      return &cay__config_ranges[i];
+  return NULL;
+}
+
+/* The numbers of @p c whose bounds stand alone (cay__config_ranges). */
 static int
 check_ranges(const cay_config_t *c, struct problem *pb, char *err,
              size_t errlen)
 {
-  const struct range r[] = {
-    { "limits.mailbox_messages", c->mailbox_messages, 1, UINT_MAX },
-    { "limits.udp_max_request_bytes", c->udp_max_request_bytes, 0, 65535 },
-    { "limits.udp_overload_percent", c->udp_overload_percent, 0, 100 },
-    { "limits.max_transactions", c->max_transactions, 1, UINT_MAX },
-    { "limits.max_message_bytes", c->max_message_bytes, 1024, 1u << 24 },
-    { "limits.max_headers", c->max_headers, 16, 65535 },
-    { "limits.tcp_max_connections", c->tcp_max_connections, 1, 1000000 },
-    { "limits.tcp_idle_timeout_s", c->tcp_idle_timeout_s, 1, 86400 },
-    { "limits.tcp_connect_timeout_ms", c->tcp_connect_timeout_ms, 100, 600000 },
-    { "dns.timeout_ms", c->dns_timeout_ms, 100, 60000 },
-    { "dns.cache_entries", c->dns_cache_entries, 0, 1000000 },
-    { "dns.cache_max_ttl_s", c->dns_cache_max_ttl_s, 1, 604800 },
-    { "dns.failed_target_s", c->dns_failed_target_s, 0, 86400 },
-  };
+  for (size_t i = 0; i < cay__config_n_ranges; i++) {
+    const struct cay__config_range *r = &cay__config_ranges[i];
+    unsigned value = *(const unsigned *)((const char *)c + r->offset);
 
-  for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
-    if (r[i].value >= r[i].lo && r[i].value <= r[i].hi)
+    if (value >= r->lo && value <= r->hi)
       continue;
-    snprintf(pb->path, sizeof pb->path, "%s", r[i].path);
-    if (r[i].hi == UINT_MAX)
-      cay__errmsg(err, errlen, "%s (%u) must be at least %u", r[i].path,
-                  r[i].value, r[i].lo);
+    snprintf(pb->path, sizeof pb->path, "%s", r->path);
+    if (r->hi == UINT_MAX)
+      cay__errmsg(err, errlen, "%s (%u) must be at least %u", r->path, value,
+                  r->lo);
     else
-      cay__errmsg(err, errlen, "%s (%u) must be %u to %u", r[i].path,
-                  r[i].value, r[i].lo, r[i].hi);
+      cay__errmsg(err, errlen, "%s (%u) must be %u to %u", r->path, value,
+                  r->lo, r->hi);
     return CAY_ECONFIG;
   }
   return 0;

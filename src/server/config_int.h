@@ -40,6 +40,23 @@
 /* The codec names Cay knows, as a message lists them. */
 #define CONFIG_CODEC_NAMES "PCMU, PCMA, G722, G729 or telephone-event"
 
+/* A number whose bounds stand alone: the one list both the file's parse
+ * (config_load.c apply_numbers()) and cay_config_check() use, so a value
+ * out of bounds is refused the same way whether it came from a file or
+ * was set in code. Bounds that depend on other values (T1 <= T2, RFC
+ * 4028's Min-SE) are checked in config.c. hi UINT_MAX: none. */
+struct cay__config_range {
+  const char *path;
+  size_t offset; /* of the unsigned field in cay_config_t */
+  unsigned lo, hi;
+};
+
+extern const struct cay__config_range cay__config_ranges[];
+extern const size_t cay__config_n_ranges;
+
+/* The entry for dotted @p path, or NULL. */
+const struct cay__config_range *cay__config_range_of(const char *path);
+
 #define PATH_LEN      128  /* "routes[31].match.ruri_domain" and room */
 #define MAX_DEPTH     16   /* the schema is 4 deep; deeper is an error */
 #define MAX_NODES     1024 /* a valid file has a few hundred values */

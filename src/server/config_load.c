@@ -385,6 +385,10 @@ cay__config_parse_uint(struct load_ctx *lc, const char *path, const char *text,
       return cay__config_fail_value(lc, path,
                                     "expected an unsigned integer, got '%.*s'",
                                     VALUE_PREVIEW, text);
+    if (max == UINT_MAX)
+      return cay__config_fail_value(
+          lc, path, "expected an integer of at least %u, got '%.*s'", min,
+          VALUE_PREVIEW, text);
     return cay__config_fail_value(
         lc, path, "expected an integer from %u to %u, got '%.*s'", min, max,
         VALUE_PREVIEW, text);
@@ -394,18 +398,18 @@ cay__config_parse_uint(struct load_ctx *lc, const char *path, const char *text,
 }
 
 /* A number of the file: its dotted path, its text (NULL: the key is
- * absent, the value stays), its bounds and where it goes. */
+ * absent, the value stays) and where it goes. */
 struct number {
   const char *path;
   const char *text;
-  unsigned lo, hi;
   unsigned *out;
 };
 
 /* The text of key @p k of section @p sec, NULL when either is absent. */
 #define KEY(sec, k) (t->sec ? t->sec->k : NULL)
 
-/* The numbers of the file, each parsed strictly in its bounds; the ranges
+/* The numbers of the file, each parsed strictly in its bounds (those of
+ * cay__config_ranges in config.c, or none; the shards' own); the ranges
  * that depend on each other (T1 <= T2, RFC 4028's Min-SE) are checked
  * with the rest (config.c), so that values set in code meet them too. */
 static int
@@ -414,56 +418,57 @@ apply_numbers(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
   /* "auto" (one shard per CPU) is the one word a number here may be. */
   int auto_shards = t->shards && strcmp(t->shards, "auto") == 0;
   const struct number n[] = {
-    { "timers.t1_ms", KEY(timers, t1_ms), 0, UINT_MAX, &c->t1_ms },
-    { "timers.t2_ms", KEY(timers, t2_ms), 0, UINT_MAX, &c->t2_ms },
-    { "timers.t4_ms", KEY(timers, t4_ms), 0, UINT_MAX, &c->t4_ms },
-    { "dialog.max_duration_s", KEY(dialog, max_duration_s), 0, UINT_MAX,
+    { "timers.t1_ms", KEY(timers, t1_ms), &c->t1_ms },
+    { "timers.t2_ms", KEY(timers, t2_ms), &c->t2_ms },
+    { "timers.t4_ms", KEY(timers, t4_ms), &c->t4_ms },
+    { "dialog.max_duration_s", KEY(dialog, max_duration_s),
       &c->dialog_max_duration_s },
-    { "answer.ring_ms", KEY(answer, ring_ms), 0, UINT_MAX, &c->ring_ms },
-    { "answer.answer_after_ms", KEY(answer, answer_after_ms), 0, UINT_MAX,
+    { "answer.ring_ms", KEY(answer, ring_ms), &c->ring_ms },
+    { "answer.answer_after_ms", KEY(answer, answer_after_ms),
       &c->answer_after_ms },
-    { "answer.hangup_after_ms", KEY(answer, hangup_after_ms), 0, UINT_MAX,
+    { "answer.hangup_after_ms", KEY(answer, hangup_after_ms),
       &c->hangup_after_ms },
-    { "shards", auto_shards ? NULL : t->shards, 1, CONFIG_MAX_SHARDS,
-      &c->shards },
-    { "limits.mailbox_messages", KEY(limits, mailbox_messages), 1, UINT_MAX,
+    { "limits.mailbox_messages", KEY(limits, mailbox_messages),
       &c->mailbox_messages },
-    { "limits.udp_max_request_bytes", KEY(limits, udp_max_request_bytes), 0,
-      65535, &c->udp_max_request_bytes },
-    { "limits.udp_overload_percent", KEY(limits, udp_overload_percent), 0, 100,
+    { "limits.udp_max_request_bytes", KEY(limits, udp_max_request_bytes),
+      &c->udp_max_request_bytes },
+    { "limits.udp_overload_percent", KEY(limits, udp_overload_percent),
       &c->udp_overload_percent },
-    { "limits.max_transactions", KEY(limits, max_transactions), 0, UINT_MAX,
+    { "limits.max_transactions", KEY(limits, max_transactions),
       &c->max_transactions },
-    /* RFC 3261 section 18.3 framing limits and TCP connection limits. */
-    { "limits.max_message_bytes", KEY(limits, max_message_bytes), 1024,
-      1u << 24, &c->max_message_bytes },
-    { "limits.max_headers", KEY(limits, max_headers), 16, 65535,
-      &c->max_headers },
-    { "limits.tcp_max_connections", KEY(limits, tcp_max_connections), 1,
-      1000000, &c->tcp_max_connections },
-    { "limits.tcp_idle_timeout_s", KEY(limits, tcp_idle_timeout_s), 1, 86400,
+    { "limits.max_message_bytes", KEY(limits, max_message_bytes),
+      &c->max_message_bytes },
+    { "limits.max_headers", KEY(limits, max_headers), &c->max_headers },
+    { "limits.tcp_max_connections", KEY(limits, tcp_max_connections),
+      &c->tcp_max_connections },
+    { "limits.tcp_idle_timeout_s", KEY(limits, tcp_idle_timeout_s),
       &c->tcp_idle_timeout_s },
-    { "limits.tcp_connect_timeout_ms", KEY(limits, tcp_connect_timeout_ms), 100,
-      600000, &c->tcp_connect_timeout_ms },
-    { "session_timers.expires_s", KEY(session_timers, expires_s), 0, UINT_MAX,
+    { "limits.tcp_connect_timeout_ms", KEY(limits, tcp_connect_timeout_ms),
+      &c->tcp_connect_timeout_ms },
+    { "session_timers.expires_s", KEY(session_timers, expires_s),
       &c->session_expires_s },
-    { "session_timers.min_se_s", KEY(session_timers, min_se_s), 0, UINT_MAX,
-      &c->min_se_s },
-    { "dns.timeout_ms", KEY(dns, timeout_ms), 100, 60000, &c->dns_timeout_ms },
-    { "dns.cache_entries", KEY(dns, cache_entries), 0, 1000000,
-      &c->dns_cache_entries },
-    { "dns.cache_max_ttl_s", KEY(dns, cache_max_ttl_s), 1, 604800,
+    { "session_timers.min_se_s", KEY(session_timers, min_se_s), &c->min_se_s },
+    { "dns.timeout_ms", KEY(dns, timeout_ms), &c->dns_timeout_ms },
+    { "dns.cache_entries", KEY(dns, cache_entries), &c->dns_cache_entries },
+    { "dns.cache_max_ttl_s", KEY(dns, cache_max_ttl_s),
       &c->dns_cache_max_ttl_s },
-    { "dns.failed_target_s", KEY(dns, failed_target_s), 0, 86400,
+    { "dns.failed_target_s", KEY(dns, failed_target_s),
       &c->dns_failed_target_s },
   };
   int rc;
 
-  for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
-    if ((rc = cay__config_parse_uint(lc, n[i].path, n[i].text, n[i].lo, n[i].hi,
-                                     n[i].out))
+  for (size_t i = 0; i < sizeof n / sizeof n[0]; i++) {
+    const struct cay__config_range *r = cay__config_range_of(n[i].path);
+
+    if ((rc = cay__config_parse_uint(lc, n[i].path, n[i].text, r ? r->lo : 0,
+                                     r ? r->hi : UINT_MAX, n[i].out))
         != 0)
       return rc;
+  }
+  if ((rc = cay__config_parse_uint(lc, "shards", auto_shards ? NULL : t->shards,
+                                   1, CONFIG_MAX_SHARDS, &c->shards))
+      != 0)
+    return rc;
   if (auto_shards)
     c->shards = 0;
   return 0;

@@ -454,8 +454,8 @@ END_TEST
 START_TEST(load_bad_mailbox_messages_zero)
 {
   expect_bad("bad_mailbox_zero.yaml",
-             "2:21: limits.mailbox_messages: expected an integer from 1 to "
-             "4294967295, got '0'");
+             "2:21: limits.mailbox_messages: expected an integer of at least "
+             "1, got '0'");
 }
 END_TEST
 
@@ -469,7 +469,8 @@ END_TEST
 START_TEST(load_bad_max_transactions_zero)
 {
   expect_bad("bad_limits.yaml",
-             "2:21: limits.max_transactions (0) must be at least 1");
+             "2:21: limits.max_transactions: expected an integer of at least "
+             "1, got '0'");
 }
 END_TEST
 
