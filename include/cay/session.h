@@ -217,7 +217,10 @@ int cay_session_defer_offer(cay_session_t *s);
 
 /**
  * Send an INFO in a confirmed session (RFC 6086), e.g. DTMF as
- * "application/dtmf-relay". The final response is not reported.
+ * "application/dtmf-relay". The final response is not reported; a
+ * session with credentials (cay_invite_opts_t) sends it again after a
+ * 401/407 with them (RFC 3261 section 22.2). @p content_type and @p body
+ * are borrowed (copied when kept for that).
  * @return 0, CAY_ESTATE (not CONFIRMED), -EINVAL, -ENOMEM, or the send's
  *         error.
  * @thread owner
@@ -267,10 +270,10 @@ typedef struct cay_invite_opts {
    * at most 600000. What a route's no_response_timeout_ms does. */
   unsigned no_response_timeout_ms;
   /* Credentials for a 401/407 digest challenge to the INVITE, or later
-   * in the call to our re-INVITE, UPDATE or BYE (RFC 3261 section 22.2;
+   * in the call to our re-INVITE, UPDATE, INFO or BYE (RFC 3261 22.2;
    * MD5 or MD5-sess, qop auth or none): the request goes again with them
-   * (CSeq + 1, the same offer), and the ACK of an INVITE's 2xx carries
-   * them too (13.2.2.4). At most three challenges per request.
+   * (CSeq + 1, the same offer or body), and the ACK of an INVITE's 2xx
+   * carries them too (13.2.2.4). At most three challenges per request.
    * NULL or "" = none (a challenge then ends the call with its status).
    * The username without '"', '\\' or line breaks; each at most 127
    * bytes. Borrowed; copied. */

@@ -8,7 +8,7 @@
  *   first or a re-INVITE), the same line in the ACK of its 2xx (section
  *   13.2.2.4); any other final response -> cay__auth_settled()
  *
- * Requests answered: INVITE, re-INVITE, UPDATE, BYE.
+ * Requests answered: INVITE, re-INVITE, UPDATE, INFO, BYE.
  *
  * One per session that has credentials (a forward route's auth:), owned
  * by it: nothing here is shared.
@@ -72,7 +72,7 @@ int cay__auth_challenge(cay__auth_t *a, int status, const sip_t *sip,
  * cnonce=...]\r\n" (Proxy-Authorization after a 407), the nonce count
  * one more each time. Kept: cay__auth_last() gives it again.
  *
- * @param method  "INVITE", "UPDATE" or "BYE".
+ * @param method  "INVITE", "UPDATE", "INFO" or "BYE".
  * @param uri     The request's Request-URI, as sent. Borrowed.
  * @return The line (borrowed from @p a until the next call), or "" when
  *         no challenge has been taken.

@@ -22,6 +22,7 @@ on_response(void *arg, cay_id_t tu_id, cay_id_t txn_id, int status, msg_t *msg)
 {
   cay__sessions_t *ss = arg;
   cay__session_t *s = cay__session_lookup(ss, tu_id);
+  const sip_cseq_t *cseq;
 
   if (s == NULL) {
     /* It ended (their BYE crossed ours, or a 2xx came after our BYE's
@@ -42,13 +43,27 @@ on_response(void *arg, cay_id_t tu_id, cay_id_t txn_id, int status, msg_t *msg)
       cay__mod_response(s, txn_id, status, msg);
     return;
   }
+  cseq = msg ? sip_object(msg)->sip_cseq : NULL;
   if (s->uac
       && (txn_id == s->invite_txn
-          || (msg && sip_object(msg)->sip_cseq
-              && sip_object(msg)->sip_cseq->cs_method == sip_method_invite))) {
+          || (cseq && cseq->cs_method == sip_method_invite
+              && cseq->cs_seq <= s->invite_cseq))) {
     /* A 2xx copy: ACK again; a 2xx to an INVITE given up for no response:
      * ACK and BYE (uac.c). Neither answers our BYE. */
     cay__uac_response(s, txn_id, status, msg);
+    return;
+  }
+  if (cseq && cseq->cs_method != sip_method_bye) {
+    /* The response to a request sent before our BYE (a re-INVITE, an
+     * UPDATE, an INFO), not the BYE's: a 2xx to a re-INVITE still gets
+     * its ACK (13.2.2.4). */
+    cay__txn_t *t = status / 100 == 2 && cseq->cs_method == sip_method_invite
+                        ? cay__txn_lookup(ss->ep, txn_id)
+                        : NULL;
+    if (t)
+      cay__uac_stray_2xx(ss, cay__txn_peer(t), msg,
+                         1, /* the ACK only: our BYE is out */
+                         "after our BYE");
     return;
   }
   if ((status == 401 || status == 407) && msg

@@ -381,6 +381,103 @@ cay__mod_info(cay__session_t *s, cay__txn_t *t, sip_t *sip)
   cay__txn_reply(t, 200, NULL, NULL);
 }
 
+/* -- ours: INFO ----------------------------------------------------------- */
+
+/* Send INFO (CSeq + 1) with credentials line @p auth (NULL: none); with
+ * @p txn, its final response is reported (the session has credentials). */
+static int
+info_send(cay__session_t *s, const char *ctype, const char *body, size_t len,
+          const char *auth, cay_id_t *txn)
+{
+  cay__dreq_t r = { .method = sip_method_info, .name = "INFO" };
+
+  r.cseq = ++s->local_cseq;
+  r.ctype = ctype;
+  r.body = body;
+  r.body_len = len;
+  r.extra = auth;
+  return cay__session_send(s, &r, txn != NULL, txn);
+}
+
+int
+cay__info_send(cay__session_t *s, const char *ctype, const char *body,
+               size_t len)
+{
+  size_t clen = strlen(ctype);
+  struct cay__info_out *k;
+  int err;
+
+  if (s->auth == NULL)
+    return info_send(s, ctype, body, len, NULL, NULL);
+  /* Kept, so a challenge can be answered with the same INFO. */
+  k = cay__malloc(sizeof *k + clen + 1 + len);
+  if (k == NULL)
+    return -ENOMEM;
+  k->ctype_len = clen;
+  k->body_len = len;
+  memcpy(k->data, ctype, clen + 1);
+  if (len)
+    memcpy(k->data + clen + 1, body, len);
+  err = info_send(s, k->data, k->data + clen + 1, len, NULL, &k->txn);
+  if (err) {
+    cay__free(k);
+    return err;
+  }
+  k->next = s->infos;
+  s->infos = k;
+  return 0;
+}
+
+void
+cay__info_free_all(cay__session_t *s)
+{
+  while (s->infos) {
+    struct cay__info_out *k = s->infos;
+    s->infos = k->next;
+    cay__free(k);
+  }
+}
+
+/* The final response to a kept INFO: after a 401/407 it goes again with
+ * credentials (RFC 3261 section 22.2), else it is done. @return 1 when
+ * @p txn_id was one. */
+static int
+info_response(cay__session_t *s, cay_id_t txn_id, int status, const sip_t *sip)
+{
+  struct cay__info_out **pp = &s->infos, *k;
+  const char *why = NULL;
+
+  while (*pp && (*pp)->txn != txn_id)
+    pp = &(*pp)->next;
+  if ((k = *pp) == NULL)
+    return 0;
+  if (status < 200)
+    return 1;
+  if ((status == 401 || status == 407) && sip && s->auth) {
+    if (cay__auth_challenge(s->auth, status, sip, &s->ss->shard->rand, &why)
+        == 0) {
+      const char *ctype = k->data, *body = k->data + k->ctype_len + 1;
+      if (info_send(s, ctype, body, k->body_len,
+                    cay__auth_line(s->auth, "INFO", s->remote_target), &k->txn)
+          == 0) {
+        CAY_DEBUG(SHARD_NO(s->ss),
+                  "session %s: INFO sent again with "
+                  "credentials",
+                  s->call_id);
+        return 1;
+      }
+    } else {
+      CAY_INFO(SHARD_NO(s->ss), "session %s: %d to our INFO not answered: %s",
+               s->call_id, status, why);
+    }
+  } else if (s->auth) {
+    cay__auth_settled(s->auth);
+  }
+  *pp = k->next;
+  cay__free(k);
+  return 1;
+}
+
 /* -- ours: re-INVITE / UPDATE -------------------------------------------- */
 
 int
@@ -621,7 +718,7 @@ cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   const char *method;
 
   if (m == NULL || m->out_txn != txn_id)
-    return reack_copy(s, status, sip);
+    return reack_copy(s, status, sip) || info_response(s, txn_id, status, sip);
   method = m->out_invite ? "INVITE" : "UPDATE";
   if (status < 200)
     return 1;

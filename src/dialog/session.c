@@ -85,6 +85,7 @@ free_session(cay__defer_t *d)
 
   cay__free(s->ok_bytes);
   cay__free(s->reack);
+  cay__info_free_all(s);
   cay__free(s->targets);
   cay__free(s->sdp);
   cay__free(s->origin);

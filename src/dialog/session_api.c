@@ -77,17 +77,11 @@ int
 cay_session_info(cay_session_t *s, const char *content_type, const char *body,
                  size_t body_len)
 {
-  cay__dreq_t r = { .method = sip_method_info, .name = "INFO" };
-
   if (s->state != CAY__SESSION_CONFIRMED)
     return CAY_ESTATE;
   if (content_type == NULL || (body == NULL && body_len))
     return -EINVAL;
-  r.cseq = ++s->local_cseq;
-  r.ctype = content_type;
-  r.body = body;
-  r.body_len = body_len;
-  return cay__session_send(s, &r, 0, NULL);
+  return cay__info_send(s, content_type, body, body_len);
 }
 
 int

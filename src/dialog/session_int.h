@@ -79,8 +79,10 @@ struct cay__session {
   size_t sdp_len;
   char *ok_bytes; /* UAS: the 2xx as sent, for retransmission; UAC: the
                      ACK as sent, again for each 2xx copy (cay__malloc) */
-  struct cay__reack *reack; /* the ACK of our last re-INVITE's 2xx, again
-                               for each copy (modify.c), or NULL */
+  struct cay__reack *reack;    /* the ACK of our last re-INVITE's 2xx, again
+                                  for each copy (modify.c), or NULL */
+  struct cay__info_out *infos; /* with credentials: our INFOs awaiting
+                                  their final response (modify.c) */
   size_t ok_len;
   unsigned ok_interval;
   cay__timer_t t_step;  /* UAS: ring delay, answer delay, 2xx retransmit;
@@ -123,6 +125,22 @@ struct cay__reack {
   size_t len;
   char data[];
 };
+
+/* An INFO of a session with credentials, kept until its final response
+ * to go again after a 401/407 (RFC 3261 section 22.2). */
+struct cay__info_out {
+  struct cay__info_out *next;
+  cay_id_t txn;
+  size_t ctype_len, body_len;
+  char data[]; /* the content type, '\0', the body */
+};
+
+/* Send INFO (RFC 6086) with @p ctype and @p body (@p len bytes) in the
+ * dialog; kept for a challenge when the session has credentials. */
+int cay__info_send(cay__session_t *s, const char *ctype, const char *body,
+                   size_t len);
+/* Free the kept INFOs (at the session's end). */
+void cay__info_free_all(cay__session_t *s);
 
 /* When to end or refresh, from s->st (modify.c). */
 void cay__session_stimer_start(cay__session_t *s);

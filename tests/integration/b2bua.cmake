@@ -568,11 +568,12 @@ cay_b2bua_test(b2bua_digest_auth_401 60
   -- -m 20 -r 10)
 
 # The same trunk challenging every request Cay sends it, in a call the
-# caller changes twice (b2b_uac_modify.xml, b2b_uas_auth_modify.xml): the
-# INVITE, the relayed re-INVITE and UPDATE, and the BYE each get 401 and
-# go again with credentials SIPp verifies over their own method, carrying
-# the caller's offer; the ACKs of both INVITEs' 200s carry credentials.
-# Four challenges per call: the limit of three is per request.
+# caller changes twice and sends DTMF in (b2b_uac_modify.xml,
+# b2b_uas_auth_modify.xml): the INVITE, the relayed re-INVITE, UPDATE and
+# INFO, and the BYE each get 401 and go again with credentials SIPp
+# verifies over their own method, carrying the caller's offer or DTMF; the
+# ACKs of both INVITEs' 200s carry credentials. Five challenges per call:
+# the limit of three is per request.
 cay_b2bua_test(b2bua_digest_auth_modify 60
   --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_modify.xml
   --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_auth_modify.xml
@@ -582,5 +583,5 @@ cay_b2bua_test(b2bua_digest_auth_modify 60
   --expect calls_out_failed=0 --expect byes_sent=20 --expect retransmits=0
   --expect dialogs_live=0 --expect txns_live=0
   --callee-count INVITE_Recv=80 --callee-count UPDATE_Recv=40
-  --callee-count BYE_Recv=40
+  --callee-count INFO_Recv=40 --callee-count BYE_Recv=40
   -- -m 20 -r 10)

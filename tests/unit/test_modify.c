@@ -284,6 +284,44 @@ START_TEST(modify_14_1_own_reinvite_2xx_acked_and_reported)
 }
 END_TEST
 
+/* Our re-INVITE is out when we hang up: its 200, arriving after our BYE,
+ * is no answer to the BYE (the session waits for that) and still gets its
+ * ACK (13.2.2.4); the BYE's own 200 ends the session (15.1.1). */
+START_TEST(modify_reinvite_2xx_after_our_bye_acked)
+{
+  peer_t *p = peer_new(NULL);
+  char tag[64];
+
+  confirmed_with(p, "m7", "", tag, sizeof tag);
+  cay__session_t *s = cay__sessions_any(&p->ss);
+  peer_clear(p);
+  ck_assert_int_eq(cay_session_modify(s, NULL, 0), 0);
+  ck_assert_int_eq(cay_session_hangup(s), 0);
+  int bye = peer_find_last(p, 0, "BYE");
+  ck_assert_int_ge(bye, 0);
+  char *via = peer_header(p, 0, "Via"), *from = peer_header(p, 0, "From");
+  char *to = peer_header(p, 0, "To"), *cid = peer_header(p, 0, "Call-ID");
+  char *cseq = peer_header(p, 0, "CSeq");
+  peer_send(p, "response_sdp.sip", "status", "200", "phrase", "OK", "via", via,
+            "from", from, "to", to, "callid", cid, "cseq", cseq, "extra",
+            "Contact: <sip:sipp@127.0.0.1:5070>\r\n", "body", offer2, NULL);
+  int ack = peer_find_last(p, 0, "ACK");
+  ck_assert_int_gt(ack, bye);
+  char *acseq = peer_header(p, (unsigned)ack, "CSeq");
+  ck_assert_int_eq(atoi(acseq), atoi(cseq));
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 1); /* the BYE waits */
+  peer_respond(p, (unsigned)bye, "200", NULL, NULL);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  free(via);
+  free(from);
+  free(to);
+  free(cid);
+  free(cseq);
+  free(acseq);
+  peer_free(p);
+}
+END_TEST
+
 START_TEST(modify_deferred_offer_answered_later_or_488)
 {
   peer_t *p = peer_new(NULL);
@@ -572,6 +610,7 @@ modify_suite(void)
                  modify_14_2_second_reinvite_before_ack_gets_500_retry_after);
   tcase_add_test(tc, modify_14_1_glare_491_both_ways_then_retry);
   tcase_add_test(tc, modify_14_1_own_reinvite_2xx_acked_and_reported);
+  tcase_add_test(tc, modify_reinvite_2xx_after_our_bye_acked);
   tcase_add_test(tc, modify_deferred_offer_answered_later_or_488);
   tcase_add_test(tc, info_6086_answered_200_and_reported);
   tcase_add_test(tc, prack_3262_reliable_180_until_prack_then_200);
