@@ -1,7 +1,7 @@
 /*
  * Changing a running session (RFC 3261 section 14, RFC 3311 UPDATE, RFC
- * 3264 offer/answer with the rules of RFC 6337), both ways; INFO (RFC
- * 6086); session timers (RFC 4028) refresh and expiry on top.
+ * 3264 offer/answer with the rules of RFC 6337), both ways; session
+ * timers (RFC 4028) refresh and expiry on top. INFO: info.c.
  *
  *   theirs: re-INVITE/UPDATE --EV_OFFER--> answer (now, deferred, or Cay's
  *           own) --2xx--> [re-INVITE: retransmit until the ACK]
@@ -366,118 +366,6 @@ cay__mod_ack(cay__session_t *s, const sip_t *sip)
   return 1;
 }
 
-void
-cay__mod_info(cay__session_t *s, cay__txn_t *t, sip_t *sip)
-{
-  cay_session_event_t ev
-      = { .kind = CAY_SESSION_EV_INFO, .state = s->state, .method = "INFO" };
-
-  cay__session_event_body(
-      &ev, sip, sip->sip_content_type ? sip->sip_content_type->c_type : NULL);
-  /* The body lives in the request, which the final response frees: the
-   * event first, then the 200. The session may end in the callback; the
-   * transaction is answered either way. */
-  cay__session_event(s, &ev);
-  cay__txn_reply(t, 200, NULL, NULL);
-}
-
-/* -- ours: INFO ----------------------------------------------------------- */
-
-/* Send INFO (CSeq + 1) with credentials line @p auth (NULL: none); with
- * @p txn, its final response is reported (the session has credentials). */
-static int
-info_send(cay__session_t *s, const char *ctype, const char *body, size_t len,
-          const char *auth, cay_id_t *txn)
-{
-  cay__dreq_t r = { .method = sip_method_info, .name = "INFO" };
-
-  r.cseq = ++s->local_cseq;
-  r.ctype = ctype;
-  r.body = body;
-  r.body_len = len;
-  r.extra = auth;
-  return cay__session_send(s, &r, txn != NULL, txn);
-}
-
-int
-cay__info_send(cay__session_t *s, const char *ctype, const char *body,
-               size_t len)
-{
-  size_t clen = strlen(ctype);
-  struct cay__info_out *k;
-  int err;
-
-  if (s->auth == NULL)
-    return info_send(s, ctype, body, len, NULL, NULL);
-  /* Kept, so a challenge can be answered with the same INFO. */
-  k = cay__malloc(sizeof *k + clen + 1 + len);
-  if (k == NULL)
-    return -ENOMEM;
-  k->ctype_len = clen;
-  k->body_len = len;
-  memcpy(k->data, ctype, clen + 1);
-  if (len)
-    memcpy(k->data + clen + 1, body, len);
-  err = info_send(s, k->data, k->data + clen + 1, len, NULL, &k->txn);
-  if (err) {
-    cay__free(k);
-    return err;
-  }
-  k->next = s->infos;
-  s->infos = k;
-  return 0;
-}
-
-void
-cay__info_free_all(cay__session_t *s)
-{
-  while (s->infos) {
-    struct cay__info_out *k = s->infos;
-    s->infos = k->next;
-    cay__free(k);
-  }
-}
-
-/* The final response to a kept INFO: after a 401/407 it goes again with
- * credentials (RFC 3261 section 22.2), else it is done. @return 1 when
- * @p txn_id was one. */
-static int
-info_response(cay__session_t *s, cay_id_t txn_id, int status, const sip_t *sip)
-{
-  struct cay__info_out **pp = &s->infos, *k;
-  const char *why = NULL;
-
-  while (*pp && (*pp)->txn != txn_id)
-    pp = &(*pp)->next;
-  if ((k = *pp) == NULL)
-    return 0;
-  if (status < 200)
-    return 1;
-  if ((status == 401 || status == 407) && sip && s->auth) {
-    if (cay__auth_challenge(s->auth, status, sip, &s->ss->shard->rand, &why)
-        == 0) {
-      const char *ctype = k->data, *body = k->data + k->ctype_len + 1;
-      if (info_send(s, ctype, body, k->body_len,
-                    cay__auth_line(s->auth, "INFO", s->remote_target), &k->txn)
-          == 0) {
-        CAY_DEBUG(SHARD_NO(s->ss),
-                  "session %s: INFO sent again with "
-                  "credentials",
-                  s->call_id);
-        return 1;
-      }
-    } else {
-      CAY_INFO(SHARD_NO(s->ss), "session %s: %d to our INFO not answered: %s",
-               s->call_id, status, why);
-    }
-  } else if (s->auth) {
-    cay__auth_settled(s->auth);
-  }
-  *pp = k->next;
-  cay__free(k);
-  return 1;
-}
-
 /* -- ours: re-INVITE / UPDATE -------------------------------------------- */
 
 int
@@ -718,7 +606,8 @@ cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   const char *method;
 
   if (m == NULL || m->out_txn != txn_id)
-    return reack_copy(s, status, sip) || info_response(s, txn_id, status, sip);
+    return reack_copy(s, status, sip)
+           || cay__info_response(s, txn_id, status, sip);
   method = m->out_invite ? "INVITE" : "UPDATE";
   if (status < 200)
     return 1;

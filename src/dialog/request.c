@@ -145,7 +145,7 @@ handle_in_dialog(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
     cay__mod_request(s, t, sip);
     break;
   case sip_method_info: /* RFC 6086 */
-    cay__mod_info(s, t, sip);
+    cay__info_received(s, t, sip);
     break;
   case sip_method_prack: /* RFC 3262 section 3 */
     cay__session_prack(s, t, sip);

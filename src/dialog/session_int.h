@@ -82,7 +82,7 @@ struct cay__session {
   struct cay__reack *reack;    /* the ACK of our last re-INVITE's 2xx, again
                                   for each copy (modify.c), or NULL */
   struct cay__info_out *infos; /* with credentials: our INFOs awaiting
-                                  their final response (modify.c) */
+                                  their final response (info.c) */
   size_t ok_len;
   unsigned ok_interval;
   cay__timer_t t_step;  /* UAS: ring delay, answer delay, 2xx retransmit;
@@ -135,12 +135,19 @@ struct cay__info_out {
   char data[]; /* the content type, '\0', the body */
 };
 
+/* info.c: their INFO @p sip (transaction @p t), reported and answered. */
+void cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip);
 /* Send INFO (RFC 6086) with @p ctype and @p body (@p len bytes) in the
  * dialog; kept for a challenge when the session has credentials. */
 int cay__info_send(cay__session_t *s, const char *ctype, const char *body,
                    size_t len);
 /* Free the kept INFOs (at the session's end). */
 void cay__info_free_all(cay__session_t *s);
+/* The final response to a kept INFO (@p txn_id): after a 401/407 it goes
+ * again with credentials, else it is done. @return 1 when @p txn_id was
+ * one. */
+int cay__info_response(cay__session_t *s, cay_id_t txn_id, int status,
+                       const sip_t *sip);
 
 /* When to end or refresh, from s->st (modify.c). */
 void cay__session_stimer_start(cay__session_t *s);
@@ -224,7 +231,6 @@ int cay__session_offer_sdp(cay__session_t *s, char **out, size_t *out_len);
 
 /* modify.c */
 void cay__mod_request(cay__session_t *s, cay__txn_t *t, sip_t *sip);
-void cay__mod_info(cay__session_t *s, cay__txn_t *t, sip_t *sip);
 int cay__mod_ack(cay__session_t *s, const sip_t *sip);
 int cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status,
                       msg_t *msg);
