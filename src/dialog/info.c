@@ -95,14 +95,8 @@ static int
 info_again(cay__session_t *s, struct cay__info_out *k, int status,
            const sip_t *sip)
 {
-  const char *why = NULL;
-
-  if (cay__auth_challenge(s->auth, status, sip, &s->ss->shard->rand, &why)
-      != 0) {
-    CAY_INFO(SHARD_NO(s->ss), "session %s: %d to our INFO not answered: %s",
-             s->call_id, status, why);
+  if (!cay__session_challenged(s, status, sip, "INFO"))
     return 0;
-  }
   if (info_send(s, k->data, k->data + k->ctype_len + 1, k->body_len,
                 cay__auth_line(s->auth, "INFO", s->remote_target), &k->txn)
       != 0)
@@ -124,7 +118,7 @@ cay__info_response(cay__session_t *s, cay_id_t txn_id, int status,
     return 0;
   if (status < 200)
     return 1;
-  if ((status == 401 || status == 407) && sip && s->auth) {
+  if (status == 401 || status == 407) {
     if (info_again(s, k, status, sip))
       return 1;
   } else if (s->auth) {

@@ -481,6 +481,19 @@ glare_delay_ms(cay__session_t *s)
   return s->uac ? 2100 + (r % 191) * 10 : (r % 201) * 10;
 }
 
+/* Our re-INVITE or UPDATE could not go again: its offer is dropped, and
+ * the record with it once nothing else needs it. A failed send may have
+ * let the record go already. */
+static void
+drop_offer(cay__session_t *s)
+{
+  if (s->mod) {
+    cay__free(s->mod->out_sdp);
+    s->mod->out_sdp = NULL;
+    mod_put(s);
+  }
+}
+
 static void
 on_out_retry(cay__timer_t *tm)
 {
@@ -490,12 +503,7 @@ on_out_retry(cay__timer_t *tm)
 
   err = cay__mod_send(s, m->out_sdp, !m->out_invite, m->out_refresh);
   if (err) {
-    /* A failed send may have let the record go already. */
-    if (s->mod) {
-      cay__free(s->mod->out_sdp);
-      s->mod->out_sdp = NULL;
-      mod_put(s);
-    }
+    drop_offer(s);
     notify_modified(s, 491, NULL, NULL);
   }
 }
@@ -510,17 +518,10 @@ mod_challenged(cay__session_t *s, int status, const sip_t *sip,
                const char *method)
 {
   cay__mod_t *m = s->mod;
-  const char *why = NULL;
   int refresh = m->out_refresh;
 
-  if (s->auth == NULL)
+  if (!cay__session_challenged(s, status, sip, method))
     return 0;
-  if (cay__auth_challenge(s->auth, status, sip, &s->ss->shard->rand, &why)
-      != 0) {
-    CAY_INFO(SHARD_NO(s->ss), "session %s: %d to our %s not answered: %s",
-             s->call_id, status, method, why);
-    return 0;
-  }
   m->out_txn = 0;
   m->out_auth = 1;
   if (cay__mod_send(s, m->out_sdp, !m->out_invite, refresh) == 0) {
@@ -528,12 +529,7 @@ mod_challenged(cay__session_t *s, int status, const sip_t *sip,
               s->call_id, method);
     return 1;
   }
-  /* A failed send may have let the record go already. */
-  if (s->mod) {
-    cay__free(s->mod->out_sdp);
-    s->mod->out_sdp = NULL;
-    mod_put(s);
-  }
+  drop_offer(s);
   if (!refresh)
     notify_modified(s, status, sip, method);
   return 1;

@@ -527,19 +527,27 @@ cay__session_bye(cay__session_t *s, const char *why)
 }
 
 int
-cay__session_bye_challenged(cay__session_t *s, int status, const sip_t *sip)
+cay__session_challenged(cay__session_t *s, int status, const sip_t *sip,
+                        const char *method)
 {
-  cay__dreq_t r = { .method = sip_method_bye, .name = "BYE" };
   const char *why = NULL;
 
   if (s->auth == NULL || sip == NULL)
     return 0;
-  if (cay__auth_challenge(s->auth, status, sip, &s->ss->shard->rand, &why)
-      != 0) {
-    CAY_INFO(SHARD_NO(s->ss), "session %s: %d to our BYE not answered: %s",
-             s->call_id, status, why);
+  if (cay__auth_challenge(s->auth, status, sip, &s->ss->shard->rand, &why) == 0)
+    return 1;
+  CAY_INFO(SHARD_NO(s->ss), "session %s: %d from %s to our %s not answered: %s",
+           s->call_id, status, s->remote_target, method, why);
+  return 0;
+}
+
+int
+cay__session_bye_challenged(cay__session_t *s, int status, const sip_t *sip)
+{
+  cay__dreq_t r = { .method = sip_method_bye, .name = "BYE" };
+
+  if (!cay__session_challenged(s, status, sip, "BYE"))
     return 0;
-  }
   /* 22.2: the same request again, CSeq + 1, with the credentials; their
    * digest-uri is its Request-URI, the remote target. */
   r.cseq = ++s->local_cseq;

@@ -170,6 +170,12 @@ typedef struct cay__dreq {
 } cay__dreq_t;
 
 /* session.c */
+/* RFC 3261 section 22.2: our request @p method got 401/407 (@p status,
+ * @p sip): 1 when the session has credentials and took the challenge (the
+ * request goes again with cay__auth_line()), else 0, and the log says
+ * why. */
+int cay__session_challenged(cay__session_t *s, int status, const sip_t *sip,
+                            const char *method);
 /* RFC 3261 section 22.2: our BYE got 401/407 (@p status, @p sip) and the
  * session has credentials: the BYE again with them (CSeq + 1). @return 1
  * when it went (the session waits for its answer), else 0. */

@@ -530,16 +530,8 @@ cay__uac_no_response(cay__session_t *s)
 static int
 retry_with_credentials(cay__session_t *s, int status, const sip_t *sip)
 {
-  const char *why = NULL;
-
-  if (s->auth == NULL || s->cancelled)
+  if (s->cancelled || !cay__session_challenged(s, status, sip, "INVITE"))
     return 0;
-  if (cay__auth_challenge(s->auth, status, sip, &s->ss->shard->rand, &why)
-      != 0) {
-    CAY_INFO(SHARD_NO(s->ss), "session %s: %d from %s not answered: %s",
-             s->call_id, status, s->remote_target, why);
-    return 0;
-  }
   s->invite_cseq = ++s->local_cseq;
   s->state = CAY__SESSION_CALLING;
   if (send_invite(s, s->sdp) != 0)
