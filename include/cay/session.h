@@ -66,9 +66,26 @@ typedef enum cay_session_event_kind {
    * ev->status (2xx: the answer in ev->body; 491 only when the retries
    * of RFC 3261 section 14.1 are used up). */
   CAY_SESSION_EV_MODIFIED,
-  /* An INFO (RFC 6086) arrived; ev->body/content_type hold its body. Cay
-   * answers it 200 when the callback returns. */
-  CAY_SESSION_EV_INFO
+  /* An INFO (RFC 6086) arrived; ev->body/content_type hold its body (none
+   * for an empty INFO), ev->request names it. Answer it with
+   * cay_session_answer_info() during the callback or, after
+   * cay_session_defer_info(), later; otherwise Cay answers it 200 when
+   * the callback returns. */
+  CAY_SESSION_EV_INFO,
+  /* The final response to our INFO sent with a request id
+   * (cay_session_info()): ev->status (408 for no response; after a
+   * 401/407 answered with credentials, the response to the INFO sent
+   * again), ev->request the id. A 408 or 481 also ends the session with
+   * BYE (RFC 3261 section 12.2.1.2), after this event. */
+  CAY_SESSION_EV_INFO_ANSWERED,
+  /* The peer CANCELed its re-INVITE (RFC 3261 section 9.2) while its
+   * offer waits for the embedder (cay_session_defer_offer()). Cay answers
+   * the re-INVITE 487 when the callback returns (the session stays as it
+   * was, 14.2) unless the callback calls cay_session_defer_offer() again:
+   * then the embedder's answer still goes (a B2BUA relays the other
+   * side's final response: 487 when its CANCEL took effect, 2xx when it
+   * crossed the answer). */
+  CAY_SESSION_EV_CANCEL
 } cay_session_event_kind_t;
 
 /** One event. Every pointer is Borrowed: valid during the callback only. */
@@ -80,6 +97,7 @@ typedef struct cay_session_event {
   const char *content_type;  /* of body, or NULL */
   const char *body;          /* NULL when none; not NUL-terminated */
   size_t body_len;
+  cay_id_t request; /* EV_INFO, EV_INFO_ANSWERED: the INFO's id, else 0 */
 } cay_session_event_t;
 
 /**
@@ -209,24 +227,73 @@ int cay_session_answer_offer(cay_session_t *s, int status, const char *sdp);
  * Keep the offer of the current CAY_SESSION_EV_OFFER, or of the 2xx
  * reported by CAY_SESSION_EV_STATE, open after the callback returns (the
  * embedder answers it later with cay_session_answer_offer(); the peer
- * waits, retransmitting its request or its 2xx).
+ * waits, retransmitting its request or its 2xx). During
+ * CAY_SESSION_EV_CANCEL: keep the CANCELed re-INVITE open (no 487 now).
  * @return 0 or CAY_ESTATE (no offer pending).
- * @thread owner, during the EV_OFFER or EV_STATE callback
+ * @thread owner, during the EV_OFFER, EV_STATE or EV_CANCEL callback
  */
 int cay_session_defer_offer(cay_session_t *s);
 
 /**
- * Send an INFO in a confirmed session (RFC 6086), e.g. DTMF as
- * "application/dtmf-relay". The final response is not reported; a
- * session with credentials (cay_invite_opts_t) sends it again after a
- * 401/407 with them (RFC 3261 section 22.2). @p content_type and @p body
- * are borrowed (copied when kept for that).
- * @return 0, CAY_ESTATE (not CONFIRMED), -EINVAL, -ENOMEM, or the send's
- *         error.
+ * Send an INFO in the session (RFC 6086), e.g. DTMF as
+ * "application/dtmf-relay", in a confirmed session. A 408 or 481
+ * to it ends the session with BYE (RFC 3261 section 12.2.1.2); a session
+ * with credentials (cay_invite_opts_t) sends it again after a 401/407
+ * with them (section 22.2).
+ *
+ * @param content_type  The body's type; NULL only without a body (an
+ *                      empty INFO). Borrowed; copied.
+ * @param body          @p body_len bytes, or NULL. Borrowed; copied.
+ * @param request       NULL, or receives the INFO's id: its final
+ *                      response is then reported as
+ *                      CAY_SESSION_EV_INFO_ANSWERED with this id.
+ * @return 0, CAY_ESTATE (not CONFIRMED), -EINVAL (a body without a
+ *         type, or a NULL body of nonzero length), -ENOMEM, or the
+ *         send's error.
  * @thread owner
  */
 int cay_session_info(cay_session_t *s, const char *content_type,
-                     const char *body, size_t body_len);
+                     const char *body, size_t body_len, cay_id_t *request);
+
+/**
+ * Keep the INFO of the current CAY_SESSION_EV_INFO open after the
+ * callback returns: the embedder answers it later with
+ * cay_session_answer_info() (a B2BUA, once the other side answered its
+ * copy). If the session ends first, Cay answers it 487 (RFC 3261
+ * section 15.1.2).
+ * @return 0, CAY_ESTATE (not in that callback, or already answered),
+ *         -ENOMEM.
+ * @thread owner, during the EV_INFO callback
+ */
+int cay_session_defer_info(cay_session_t *s);
+
+/**
+ * Answer the peer's INFO @p request (ev->request of CAY_SESSION_EV_INFO):
+ * during its callback, or later once deferred (cay_session_defer_info()).
+ *
+ * @param status  200..699 (RFC 6086 section 4.2.2: 200 when the body was
+ *                taken, 415 for a type not supported, ...).
+ * @param reason  Reason phrase, or NULL for the standard one. Borrowed.
+ * @return 0, -EINVAL (status), CAY_ESTATE (no such INFO waits for its
+ *         answer in this session: answered, or ended).
+ * @thread owner
+ */
+int cay_session_answer_info(cay_session_t *s, cay_id_t request, int status,
+                            const char *reason);
+
+/**
+ * CANCEL our re-INVITE (cay_session_modify() without @p update) that has
+ * no final response yet (RFC 3261 section 9.1): before any provisional
+ * response the CANCEL waits for one. Its final response is still
+ * reported (CAY_SESSION_EV_MODIFIED): 487 when the CANCEL took effect,
+ * a 2xx when it crossed the answer (ACKed, and in effect: 14.1). A
+ * re-INVITE waiting to go again after 491 (14.1) is not sent again: 487
+ * is reported once the loop runs. A 401/407 or 491 to a CANCELed
+ * re-INVITE is reported, not answered.
+ * @return 0, CAY_ESTATE (no re-INVITE of the embedder's in progress).
+ * @thread owner
+ */
+int cay_session_modify_cancel(cay_session_t *s);
 
 /**
  * Place an outgoing call (RFC 3261 section 13.2): an INVITE to @p uri with

@@ -12,7 +12,9 @@
  *   A CANCEL --> CANCEL B              BYE either side --> BYE the other
  *   re-INVITE/UPDATE either side --> the other side, answer relayed back
  *                                    (a failure mapped as above)
- *   INFO either side --> the other side
+ *   CANCEL of a re-INVITE --> CANCEL of its copy, whose answer (487, or
+ *                             a 2xx that crossed it) is relayed back
+ *   INFO either side --> the other side, its final response relayed back
  *   max duration --> BYE both
  *
  * Both legs and the bridge live on one loop: every event of one leg runs to
@@ -35,6 +37,13 @@
 
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
 
+/* An INFO relayed (RFC 6086): the copy we sent (its request id, on one
+ * leg) and the INFO it answers (its request id, on the other). */
+typedef struct info_relay {
+  struct info_relay *next;
+  cay_id_t copy, orig;
+} info_relay_t;
+
 typedef struct bridge {
   cay__sessions_t *ss;
   cay_id_t a, b;
@@ -49,7 +58,8 @@ typedef struct bridge {
    * offer, which goes to A in its 200, and A's ACK the answer, which goes
    * to B in B's ACK. */
   unsigned delayed_offer : 1;
-  unsigned depth; /* callbacks of this bridge on the stack */
+  unsigned depth;      /* callbacks of this bridge on the stack */
+  info_relay_t *infos; /* INFOs relayed, awaiting the copy's answer */
 } bridge_t;
 
 static void on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg);
@@ -69,6 +79,11 @@ maybe_free(bridge_t *br)
   cay__shard_timer_stop(br->ss->shard, &br->t_ring);
   cay__shard_timer_stop(br->ss->shard, &br->t_max);
   br->ss->bridges--;
+  while (br->infos) {
+    info_relay_t *r = br->infos;
+    br->infos = r->next;
+    cay__free(r);
+  }
   cay__routes_free(br->routes);
   cay__free(br);
 }
@@ -131,6 +146,17 @@ map_failure(int status, const char **phrase)
     }
     return status >= 400 && status <= 699 ? status : 500;
   }
+}
+
+/* The status the sender of a re-INVITE, UPDATE or INFO gets for the
+ * other side's failure of its copy: as for the first INVITE, but a 487
+ * (the sender CANCELed its re-INVITE) stays 487. */
+static int
+map_in_dialog(int status)
+{
+  const char *phrase;
+
+  return status == 487 ? 487 : map_failure(status, &phrase);
 }
 
 /* End leg @p id as its state requires (CANCEL, BYE, or a final response
@@ -219,7 +245,6 @@ static void
 relay_answer(bridge_t *br, cay_id_t to_id, const cay_session_event_t *ev)
 {
   cay__session_t *to = leg(br, to_id);
-  const char *phrase;
   char *sdp;
 
   if (to == NULL || to->mod == NULL || to->mod->in_txn == 0)
@@ -232,17 +257,76 @@ relay_answer(bridge_t *br, cay_id_t to_id, const cay_session_event_t *ev)
     /* As for the first INVITE: a challenge or a 503 of the other side is
      * not the sender's to answer (491 and 488 pass unchanged). */
     cay_session_answer_offer(
-        to, ev->status >= 300 ? map_failure(ev->status, &phrase) : 488, NULL);
+        to, ev->status >= 300 ? map_in_dialog(ev->status) : 488, NULL);
   }
 }
 
+/* The side that sent a re-INVITE CANCELed it (RFC 3261 section 9.2): its
+ * copy is CANCELed too, and the sender waits for the copy's final
+ * response (relay_answer): 487, or a 2xx that crossed the CANCEL, which
+ * both sides then take. Without a copy in progress it gets 487 now. */
 static void
-relay_info(bridge_t *br, cay_id_t to_id, const cay_session_event_t *ev)
+relay_cancel(bridge_t *br, cay__session_t *from, cay_id_t to_id)
 {
   cay__session_t *to = leg(br, to_id);
 
-  if (to && ev->content_type)
-    cay_session_info(to, ev->content_type, ev->body, ev->body_len);
+  if (to && cay_session_modify_cancel(to) == 0)
+    cay_session_defer_offer(from);
+}
+
+/* An INFO from one side (RFC 6086): a copy to the other side, whose final
+ * response answers it (relay_info_answer). One that cannot go (the other
+ * side is not confirmed) gets 200 when empty (legacy keep-alive: our
+ * dialog with the sender is there) and 500 when it carried a body (a
+ * failure of the transaction only, RFC 5057). */
+static void
+relay_info(bridge_t *br, cay__session_t *from, cay_id_t to_id,
+           const cay_session_event_t *ev)
+{
+  cay__session_t *to = leg(br, to_id);
+  info_relay_t *r = cay__calloc(1, sizeof *r);
+
+  if (r == NULL) {
+    cay_session_answer_info(from, ev->request, 500, NULL);
+    return;
+  }
+  if (to
+      && cay_session_info(to, ev->content_type, ev->body, ev->body_len,
+                          &r->copy)
+             == 0) {
+    if (cay_session_defer_info(from) == 0) {
+      r->orig = ev->request;
+      r->next = br->infos;
+      br->infos = r;
+      return;
+    }
+    /* No memory to wait: the sender gets Cay's 200. */
+  } else if (ev->body_len) {
+    cay_session_answer_info(from, ev->request, 500,
+                            "Server Internal Error - Not Relayed");
+  }
+  cay__free(r);
+}
+
+/* The other side answered our copy (@p ev->request) of an INFO of
+ * @p from_id's side: that INFO gets the answer, a failure mapped as for
+ * a re-INVITE. */
+static void
+relay_info_answer(bridge_t *br, cay_id_t from_id, const cay_session_event_t *ev)
+{
+  info_relay_t **pp = &br->infos, *r;
+  cay__session_t *from;
+
+  while (*pp && (*pp)->copy != ev->request)
+    pp = &(*pp)->next;
+  if ((r = *pp) == NULL)
+    return;
+  *pp = r->next;
+  if ((from = leg(br, from_id)) != NULL)
+    cay_session_answer_info(from, r->orig,
+                            ev->status < 300 ? 200 : map_in_dialog(ev->status),
+                            NULL);
+  cay__free(r);
 }
 
 /* A's ACK answers the offer B made in its 2xx: B's ACK carries it. */
@@ -284,8 +368,14 @@ on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
   case CAY_SESSION_EV_MODIFIED:
     relay_answer(br, br->b, ev);
     break;
+  case CAY_SESSION_EV_CANCEL:
+    relay_cancel(br, s, br->b);
+    break;
   case CAY_SESSION_EV_INFO:
-    relay_info(br, br->b, ev);
+    relay_info(br, s, br->b, ev);
+    break;
+  case CAY_SESSION_EV_INFO_ANSWERED:
+    relay_info_answer(br, br->b, ev);
     break;
   default:
     break;
@@ -395,8 +485,14 @@ on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
   case CAY_SESSION_EV_MODIFIED:
     relay_answer(br, br->a, ev);
     break;
+  case CAY_SESSION_EV_CANCEL:
+    relay_cancel(br, s, br->a);
+    break;
   case CAY_SESSION_EV_INFO:
-    relay_info(br, br->a, ev);
+    relay_info(br, s, br->a, ev);
+    break;
+  case CAY_SESSION_EV_INFO_ANSWERED:
+    relay_info_answer(br, br->a, ev);
     break;
   }
   br->depth--;

@@ -205,6 +205,8 @@ cay__mod_request(cay__session_t *s, cay__txn_t *t, sip_t *sip)
     return;
   }
   m->in_txn = cay__txn_id(t);
+  if (invite)
+    cay__txn_set_tu(t, s->id); /* a CANCEL finds the session (9.2) */
   m->in_invite = (unsigned)invite;
   m->in_deferred = 0;
   m->in_cseq = sip->sip_cseq->cs_seq;
@@ -312,6 +314,26 @@ cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
   cay__session_stimer_start(s);
   mod_put(s);
   return 0;
+}
+
+void
+cay__mod_cancelled(cay__session_t *s, const cay__txn_t *invite)
+{
+  cay_session_event_t ev = { .kind = CAY_SESSION_EV_CANCEL,
+                             .state = s->state,
+                             .method = "INVITE" };
+  cay_id_t id = cay__txn_id(invite);
+  cay__mod_t *m = s->mod;
+
+  if (m == NULL || id == 0 || m->in_txn != id || m->in_answered)
+    return;
+  /* 9.2: unanswered, it gets 487 (the session stays as it was, 14.2),
+   * unless the embedder still waits for an answer it asked for. */
+  m->in_deferred = 0;
+  cay__session_event(s, &ev);
+  m = s->mod;
+  if (m && m->in_txn == id && !m->in_deferred && !m->in_answered)
+    cay_session_answer_offer(s, 487, NULL);
 }
 
 int
@@ -453,6 +475,7 @@ cay_session_modify(cay_session_t *s, const char *sdp, int update)
     return -ENOMEM;
   }
   s->mod->out_tries = 0;
+  s->mod->out_cancelled = 0;
   err = cay__mod_send(s, sdp, update, 0);
   cay__free(own);
   return err;
@@ -501,11 +524,36 @@ on_out_retry(cay__timer_t *tm)
   cay__session_t *s = m->s;
   int err;
 
+  if (m->out_cancelled) {
+    /* cay_session_modify_cancel() while waiting for this retry (14.1). */
+    m->out_cancelled = 0;
+    drop_offer(s);
+    notify_modified(s, 487, NULL, "INVITE");
+    return;
+  }
   err = cay__mod_send(s, m->out_sdp, !m->out_invite, m->out_refresh);
   if (err) {
     drop_offer(s);
     notify_modified(s, 491, NULL, NULL);
   }
+}
+
+int
+cay_session_modify_cancel(cay_session_t *s)
+{
+  cay__mod_t *m = s->mod;
+  cay__txn_t *t;
+
+  if (m == NULL || !m->out_invite || m->out_refresh || m->out_cancelled
+      || (m->out_txn == 0 && m->out_sdp == NULL))
+    return CAY_ESTATE;
+  m->out_cancelled = 1;
+  if (m->out_txn == 0) {
+    cay__session_timer(s, &m->t_out, 0); /* reported from the loop */
+    return 0;
+  }
+  t = cay__txn_lookup(s->ss->ep, m->out_txn);
+  return t ? cay__txn_cancel(t) : CAY_ESTATE;
 }
 
 /* RFC 3261 section 22.2: our re-INVITE or UPDATE got 401/407 (@p status,
@@ -600,6 +648,7 @@ cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   cay__mod_t *m = s->mod;
   sip_t *sip = msg ? sip_object(msg) : NULL;
   const char *method;
+  int cancelled;
 
   if (m == NULL || m->out_txn != txn_id)
     return reack_copy(s, status, sip)
@@ -607,7 +656,8 @@ cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   method = m->out_invite ? "INVITE" : "UPDATE";
   if (status < 200)
     return 1;
-  if ((status == 401 || status == 407) && sip
+  cancelled = m->out_cancelled;
+  if ((status == 401 || status == 407) && sip && !cancelled
       && mod_challenged(s, status, sip, method))
     return 1;
   if (m->out_invite && status < 300 && sip)
@@ -615,8 +665,9 @@ cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   if (s->auth)
     cay__auth_settled(s->auth); /* it got through, or failed otherwise */
   m->out_auth = 0;
+  m->out_cancelled = 0;
   m->out_txn = 0;
-  if (status == 491 && m->out_tries < MAX_GLARE_RETRIES) {
+  if (status == 491 && m->out_tries < MAX_GLARE_RETRIES && !cancelled) {
     m->out_tries++;
     cay__session_timer(s, &m->t_out, glare_delay_ms(s));
     return 1;

@@ -106,6 +106,7 @@ cay__session_destroy(cay__session_t *s)
   cay__shard_timer_stop(ss->shard, &s->t_guard);
   cay__shard_timer_stop(ss->shard, &s->t_max);
   cay__mod_free(s);
+  cay__info_end(s);
   if (s->in_table)
     cay__htab_remove(&ss->dialogs, &s->hnode);
   s->in_table = 0;
@@ -512,6 +513,7 @@ cay__session_bye(cay__session_t *s, const char *why)
   cay__shard_timer_stop(ss->shard, &s->t_guard);
   cay__shard_timer_stop(ss->shard, &s->t_max);
   cay__mod_free(s);
+  cay__info_end(s); /* their pending INFOs: 487 now, as a re-INVITE's */
   r.cseq = ++s->local_cseq;
   s->state = CAY__SESSION_TERMINATING;
   err = cay__session_send(s, &r, 1, NULL);
@@ -624,6 +626,10 @@ void
 cay__session_cancel(cay__session_t *s, cay__txn_t *invite)
 {
   /* 9.2: CANCEL before the final response: 487 to the INVITE. */
+  if (s->state == CAY__SESSION_CONFIRMED) {
+    cay__mod_cancelled(s, invite); /* a re-INVITE's */
+    return;
+  }
   if (s->state != CAY__SESSION_INCOMING && s->state != CAY__SESSION_EARLY)
     return;
   cay__txn_reply(invite, 487, NULL, s->local_tag);

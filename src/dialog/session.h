@@ -65,11 +65,16 @@ typedef struct cay__sessions {
   cay__htab_t dialogs;
   cay__htab_t merge; /* incoming sessions by Call-ID and From tag (8.2.2.2) */
   unsigned nshards;  /* for Call-IDs that hash to this shard (rule 2) */
-  struct cay__routes *routes;  /* compiled `routes:` (src/b2bua/route.h) */
-  struct cay__dns *dns;        /* RFC 3263 for first requests to a host name;
-                                  NULL: such requests fail with -EINVAL.
-                                  Borrowed (the worker owns it) */
-  unsigned bridges;            /* live B2BUA bridges */
+  struct cay__routes *routes; /* compiled `routes:` (src/b2bua/route.h) */
+  struct cay__dns *dns;       /* RFC 3263 for first requests to a host name;
+                                 NULL: such requests fail with -EINVAL.
+                                 Borrowed (the worker owns it) */
+  unsigned bridges;           /* live B2BUA bridges */
+  /* Their INFO being reported now (info.c): its server transaction, 0
+   * outside the EV_INFO callback, and whether the callback answered or
+   * deferred it. */
+  cay_id_t info_txn;
+  int info_taken;
   cay_incoming_cb on_incoming; /* the embedder answers, or NULL */
   void *incoming_arg;
   unsigned live;

@@ -75,13 +75,13 @@ cay_session_set_cb(cay_session_t *s, cay_session_cb cb, void *arg)
 
 int
 cay_session_info(cay_session_t *s, const char *content_type, const char *body,
-                 size_t body_len)
+                 size_t body_len, cay_id_t *request)
 {
   if (s->state != CAY__SESSION_CONFIRMED)
     return CAY_ESTATE;
-  if (content_type == NULL || (body == NULL && body_len))
+  if ((body == NULL && body_len) || (content_type == NULL && body_len))
     return -EINVAL;
-  return cay__info_send(s, content_type, body, body_len);
+  return cay__info_send(s, content_type, body, body_len, request);
 }
 
 int

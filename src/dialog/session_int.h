@@ -79,10 +79,10 @@ struct cay__session {
   size_t sdp_len;
   char *ok_bytes; /* UAS: the 2xx as sent, for retransmission; UAC: the
                      ACK as sent, again for each 2xx copy (cay__malloc) */
-  struct cay__reack *reack;    /* the ACK of our last re-INVITE's 2xx, again
-                                  for each copy (modify.c), or NULL */
-  struct cay__info_out *infos; /* with credentials: our INFOs awaiting
-                                  their final response (info.c) */
+  struct cay__reack *reack; /* the ACK of our last re-INVITE's 2xx, again
+                               for each copy (modify.c), or NULL */
+  struct cay__info *infos;  /* INFOs either way awaiting their final
+                               response (info.c) */
   size_t ok_len;
   unsigned ok_interval;
   cay__timer_t t_step;  /* UAS: ring delay, answer delay, 2xx retransmit;
@@ -109,11 +109,12 @@ struct cay__mod {
   /* Ours: the re-INVITE/UPDATE we sent. */
   cay_id_t out_txn;
   unsigned out_invite : 1;
-  unsigned out_refresh : 1; /* a session-timer refresh, not the embedder's */
-  unsigned out_tries : 2;   /* 491 retries so far (14.1) */
-  unsigned out_auth : 1;    /* sent with credentials after a 401/407 (22.2) */
-  char *out_sdp;            /* our offer, kept for a retry after 491 */
-  cay__timer_t t_out;       /* the 14.1 retry delay */
+  unsigned out_refresh : 1;   /* a session-timer refresh, not the embedder's */
+  unsigned out_tries : 2;     /* 491 retries so far (14.1) */
+  unsigned out_auth : 1;      /* sent with credentials after a 401/407 (22.2) */
+  unsigned out_cancelled : 1; /* cay_session_modify_cancel() (9.1) */
+  char *out_sdp;              /* our offer, kept for a retry after 491 */
+  cay__timer_t t_out;         /* the 14.1 retry delay */
   cay__session_t *s;
 };
 
@@ -126,26 +127,36 @@ struct cay__reack {
   char data[];
 };
 
-/* An INFO of a session with credentials, kept until its final response
- * to go again after a 401/407 (RFC 3261 section 22.2). */
-struct cay__info_out {
-  struct cay__info_out *next;
-  cay_id_t txn;
-  size_t ctype_len, body_len;
-  char data[]; /* the content type, '\0', the body */
+/* An INFO either way whose final response is still to come (info.c).
+ * Ours: kept to report that response (a request id was asked for), to
+ * end the session on 408/481 (12.2.1.2), and with credentials to go
+ * again after a 401/407 (22.2). Theirs: deferred by the embedder
+ * (cay_session_defer_info()), answered 487 if the session ends first. */
+struct cay__info {
+  struct cay__info *next;
+  cay_id_t txn;     /* ours: the client transaction of the last send;
+                       theirs: the server transaction */
+  cay_id_t request; /* ours: the id given to the embedder, or 0 */
+  unsigned theirs : 1;
+  size_t ctype_len, body_len; /* ours */
+  char data[];                /* ours: the content type, '\0', the body */
 };
 
 /* info.c: their INFO @p sip (transaction @p t), reported and answered. */
 void cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip);
-/* Send INFO (RFC 6086) with @p ctype and @p body (@p len bytes) in the
- * dialog; kept for a challenge when the session has credentials. */
+/* Send INFO (RFC 6086) with @p ctype (NULL: no body) and @p body (@p len
+ * bytes) in the dialog, kept until its final response; @p request (or
+ * NULL) receives the id its EV_INFO_ANSWERED will carry. */
 int cay__info_send(cay__session_t *s, const char *ctype, const char *body,
-                   size_t len);
-/* Free the kept INFOs (at the session's end). */
+                   size_t len, cay_id_t *request);
+/* The session ends, or our BYE goes out: their deferred INFOs get 487
+ * (15.1.2), and every kept INFO is freed. */
+void cay__info_end(cay__session_t *s);
+/* Free the kept INFOs without answering any (the session is freed). */
 void cay__info_free_all(cay__session_t *s);
-/* The final response to a kept INFO (@p txn_id): after a 401/407 it goes
- * again with credentials, else it is done. @return 1 when @p txn_id was
- * one. */
+/* The final response to our INFO (@p txn_id): after a 401/407 it goes
+ * again with credentials, else it is reported (when asked) and done.
+ * @return 1 when @p txn_id was one. */
 int cay__info_response(cay__session_t *s, cay_id_t txn_id, int status,
                        const sip_t *sip);
 
@@ -237,6 +248,10 @@ int cay__session_offer_sdp(cay__session_t *s, char **out, size_t *out_len);
 
 /* modify.c */
 void cay__mod_request(cay__session_t *s, cay__txn_t *t, sip_t *sip);
+/* RFC 3261 section 9.2: a CANCEL for re-INVITE server transaction
+ * @p invite of session @p s: reported (EV_CANCEL) when its offer waits
+ * for the embedder, then 487 unless the embedder keeps it open. */
+void cay__mod_cancelled(cay__session_t *s, const cay__txn_t *invite);
 int cay__mod_ack(cay__session_t *s, const sip_t *sip);
 int cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status,
                       msg_t *msg);

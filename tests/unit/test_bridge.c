@@ -159,6 +159,55 @@ reinvite_a(peer_t *p, const char *branch, const char *cseq, const char *tag,
             "extra", "", "ctype", "application/sdp", "body", sdp, NULL);
 }
 
+/* A request from B in the B leg's dialog (B's tag "b1", as respond()
+ * gives it), Cay's INVITE to B being sent message @p inv. */
+static void
+b_request(peer_t *p, unsigned inv, const char *method, unsigned cseq)
+{
+  char *from = peer_header(p, inv, "From"), *to = peer_header(p, inv, "To");
+  char *cid = peer_header(p, inv, "Call-ID");
+  char buf[2048];
+  int n = snprintf(buf, sizeof buf,
+                   "%s sip:cay@127.0.0.1:5060 SIP/2.0\r\n"
+                   "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-b-%u\r\n"
+                   "Max-Forwards: 70\r\nFrom: %s;tag=b1\r\nTo: %s\r\n"
+                   "Call-ID: %s\r\nCSeq: %u %s\r\nContent-Length: 0\r\n\r\n",
+                   method, cseq, to, from, cid, cseq, method);
+
+  peer_send_raw(p, buf, (size_t)n);
+  free(from);
+  free(to);
+  free(cid);
+}
+
+/* Index of the last final response Cay sent to A with CSeq @p cseq
+ * ("2 INFO"), or -1. */
+static int
+a_response(peer_t *p, const char *cseq)
+{
+  for (int i = (int)p->nsent - 1; i >= 0; i--) {
+    if (peer_status(p, (unsigned)i) < 200)
+      continue;
+    char *cid = peer_header(p, (unsigned)i, "Call-ID");
+    char *cs = peer_header(p, (unsigned)i, "CSeq");
+    int hit = strcmp(cid, "a-leg") == 0 && strcmp(cs, cseq) == 0;
+    free(cid);
+    free(cs);
+    if (hit)
+      return i;
+  }
+  return -1;
+}
+
+static void
+a_info(peer_t *p, const char *branch, const char *cseq, const char *tag)
+{
+  peer_send(p, "request_body.sip", "method", "INFO", "branch", branch,
+            "fromtag", "ft1", "callid", "a-leg", "cseq", cseq, "totag", tag,
+            "extra", "", "ctype", "application/dtmf-relay", "body",
+            "Signal=5\r\nDuration=160\r\n", NULL);
+}
+
 START_TEST(bridge_forward_relays_ringing_and_answer)
 {
   cay_config_t cfg = config(-1, 60, NULL);
@@ -399,6 +448,52 @@ START_TEST(bridge_14_reinvite_from_a_relayed_and_answer_back)
 }
 END_TEST
 
+/* A CANCELs its re-INVITE (RFC 3261 section 9.2) while B's copy rings:
+ * B's copy is CANCELed too and A gets B's final response: 487 when the
+ * CANCEL took effect, B's 200 (with its answer, which both sides then
+ * have) when it crossed the CANCEL. */
+START_TEST(bridge_9_2_cancel_of_a_reinvite_relayed)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+  static const char *const b_says[] = { "487", "200" };
+
+  bridged_call(p, tag, sizeof tag);
+  for (int i = 0; i < 2; i++) {
+    char branch[32], cseq[8], a_cseq[16];
+    snprintf(branch, sizeof branch, "z9hG4bK-a-re%d", i);
+    snprintf(cseq, sizeof cseq, "%d", i + 2);
+    snprintf(a_cseq, sizeof a_cseq, "%d INVITE", i + 2);
+    reinvite_a(p, branch, cseq, tag,
+               "v=0\r\no=user1 53655765 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+               "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6010 RTP/AVP 8\r\n");
+    int re = b_msg(p, 0, "INVITE");
+    respond(p, (unsigned)re, "100", "", NULL);
+    unsigned cancels = peer_count(p, 0, "CANCEL");
+    a_request(p, "CANCEL", branch, cseq, tag);
+    ck_assert_uint_eq(peer_count(p, 0, "CANCEL"), cancels + 1); /* to B */
+    ck_assert_int_gt(b_msg(p, 0, "CANCEL"), re);
+    ck_assert_int_lt(a_response(p, a_cseq), 0); /* A waits for B */
+    respond(p, (unsigned)re, b_says[i], contact_b,
+            i ? "v=0\r\no=callee 1 2 IN IP4 127.0.0.9\r\ns=-\r\n"
+                "c=IN IP4 127.0.0.9\r\nt=0 0\r\nm=audio 7010 RTP/AVP 8\r\n"
+              : NULL);
+    int r = a_response(p, a_cseq);
+    ck_assert_int_ge(r, 0);
+    ck_assert_int_eq(peer_status(p, (unsigned)r), atoi(b_says[i]));
+    if (i)
+      ck_assert_ptr_nonnull(strstr(p->sent[r].data, "m=audio 7010"));
+    peer_send(p, "request.sip", "method", "ACK", "branch",
+              i ? "z9hG4bK-a-reack" : branch, "fromtag", "ft1", "callid",
+              "a-leg", "cseq", cseq, "totag", tag, "maxfwd", "70", "extra", "",
+              NULL);
+  }
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  peer_free(p);
+}
+END_TEST
+
 /* B refuses A's re-INVITE with a challenge the route has no credentials
  * for, then with 503: A cannot answer B's challenge (a 401 to A would
  * also lack the WWW-Authenticate that section 20.44 requires) and B's
@@ -435,23 +530,78 @@ START_TEST(bridge_reinvite_failure_from_b_mapped_for_a)
 }
 END_TEST
 
-START_TEST(bridge_6086_info_relayed)
+/* RFC 6086 through the bridge: A's INFO goes to B with its body, and A
+ * gets B's final response (a challenge the route cannot answer mapped to
+ * 403, as for the first INVITE); B's empty INFO goes to A, and B gets
+ * A's answer. */
+START_TEST(bridge_6086_info_relayed_with_its_answer)
 {
   cay_config_t cfg = config(-1, 60, NULL);
   peer_t *p = peer_new(&cfg);
   char tag[64];
 
   bridged_call(p, tag, sizeof tag);
-  peer_send(p, "request_body.sip", "method", "INFO", "branch", "z9hG4bK-a-in",
-            "fromtag", "ft1", "callid", "a-leg", "cseq", "2", "totag", tag,
-            "extra", "", "ctype", "application/dtmf-relay", "body",
-            "Signal=5\r\nDuration=160\r\n", NULL);
+  int inv = b_msg(p, 0, "INVITE");
+  a_info(p, "z9hG4bK-a-in", "2", tag);
   int info = b_msg(p, 0, "INFO");
   ck_assert_int_ge(info, 0);
   char *ct = peer_header(p, (unsigned)info, "Content-Type");
   ck_assert_str_eq(ct, "application/dtmf-relay");
   free(ct);
   ck_assert_ptr_nonnull(strstr(p->sent[info].data, "Signal=5"));
+  ck_assert_int_lt(a_response(p, "2 INFO"), 0); /* waits for B */
+  respond(p, (unsigned)info, "200", "", NULL);
+  int ok = a_response(p, "2 INFO");
+  ck_assert_int_ge(ok, 0);
+  ck_assert_int_eq(peer_status(p, (unsigned)ok), 200);
+
+  a_info(p, "z9hG4bK-a-in2", "3", tag);
+  info = b_msg(p, 0, "INFO");
+  respond(p, (unsigned)info, "401",
+          "WWW-Authenticate: Digest realm=\"b\", nonce=\"n\"\r\n", NULL);
+  ok = a_response(p, "3 INFO");
+  ck_assert_int_ge(ok, 0);
+  ck_assert_int_eq(peer_status(p, (unsigned)ok), 403);
+
+  b_request(p, (unsigned)inv, "INFO", 2);
+  int to_a = peer_find_request(p, "INFO", "a-leg");
+  ck_assert_int_ge(to_a, 0);
+  char *clen = peer_header(p, (unsigned)to_a, "Content-Length");
+  ck_assert_str_eq(clen, "0");
+  free(clen);
+  ck_assert_int_lt(b_msg(p, 200, NULL), to_a); /* B waits for A */
+  respond(p, (unsigned)to_a, "488", "", NULL);
+  int b_ok = b_msg(p, 488, NULL);
+  ck_assert_int_gt(b_ok, to_a);
+  char *cseq = peer_header(p, (unsigned)b_ok, "CSeq");
+  ck_assert_str_eq(cseq, "2 INFO");
+  free(cseq);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  peer_free(p);
+}
+END_TEST
+
+/* B hangs up while A's INFO waits for B's answer: A gets BYE, and its
+ * INFO 487 (RFC 3261 section 15.1.2); nothing is left behind. */
+START_TEST(bridge_6086_info_pending_when_b_hangs_up_487)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  int inv = b_msg(p, 0, "INVITE");
+  a_info(p, "z9hG4bK-a-in", "2", tag);
+  ck_assert_int_ge(b_msg(p, 0, "INFO"), 0);
+  b_request(p, (unsigned)inv, "BYE", 2);
+  int bye = peer_find_request(p, "BYE", "a-leg");
+  ck_assert_int_ge(bye, 0);
+  int r = a_response(p, "2 INFO");
+  ck_assert_int_ge(r, 0);
+  ck_assert_int_eq(peer_status(p, (unsigned)r), 487);
+  respond(p, (unsigned)bye, "200", "", NULL);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_uint_eq(p->ss.bridges, 0);
   peer_free(p);
 }
 END_TEST
@@ -560,27 +710,6 @@ START_TEST(bridge_delayed_offer_no_route_codec_488_to_a_bye_to_b)
   peer_free(p);
 }
 END_TEST
-
-/* A request from B in the B leg's dialog (B's tag "b1", as respond()
- * gives it), Cay's INVITE to B being sent message @p inv. */
-static void
-b_request(peer_t *p, unsigned inv, const char *method, unsigned cseq)
-{
-  char *from = peer_header(p, inv, "From"), *to = peer_header(p, inv, "To");
-  char *cid = peer_header(p, inv, "Call-ID");
-  char buf[2048];
-  int n = snprintf(buf, sizeof buf,
-                   "%s sip:cay@127.0.0.1:5060 SIP/2.0\r\n"
-                   "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-b-%u\r\n"
-                   "Max-Forwards: 70\r\nFrom: %s;tag=b1\r\nTo: %s\r\n"
-                   "Call-ID: %s\r\nCSeq: %u %s\r\nContent-Length: 0\r\n\r\n",
-                   method, cseq, to, from, cid, cseq, method);
-
-  peer_send_raw(p, buf, (size_t)n);
-  free(from);
-  free(to);
-  free(cid);
-}
 
 /* Delayed offer: B's ACK waits for A's answer, but B hangs up first. Its
  * 2xx is still ACKed (13.2.2.4, with Cay's own answer) before the BYE is
@@ -795,7 +924,9 @@ main(void)
   tcase_add_test(tc, bridge_16_3_loop_to_itself_482);
   tcase_add_test(tc, bridge_14_reinvite_from_a_relayed_and_answer_back);
   tcase_add_test(tc, bridge_reinvite_failure_from_b_mapped_for_a);
-  tcase_add_test(tc, bridge_6086_info_relayed);
+  tcase_add_test(tc, bridge_9_2_cancel_of_a_reinvite_relayed);
+  tcase_add_test(tc, bridge_6086_info_relayed_with_its_answer);
+  tcase_add_test(tc, bridge_6086_info_pending_when_b_hangs_up_487);
   tcase_add_test(tc, bridge_codecs_filtered_in_b_offer);
   tcase_add_test(tc, bridge_codecs_video_only_offer_488);
   tcase_add_test(tc, bridge_delayed_offer_codecs_filtered_in_b_2xx_offer);

@@ -15,6 +15,7 @@
 #include "dialog/session_int.h"
 #include "support/peer.h"
 #include "support/run.h"
+#include "support/uas_call.h"
 
 #define T1 500
 
@@ -31,7 +32,8 @@ typedef struct events {
   cay_session_event_kind_t kind[16];
   int status[16];
   cay_session_state_t state[16];
-  int defer_offer; /* EV_OFFER: defer it */
+  int defer_offer;  /* EV_OFFER: defer it */
+  int defer_cancel; /* EV_CANCEL: keep the re-INVITE open */
 } events_t;
 
 static void
@@ -47,48 +49,8 @@ record(cay_session_t *s, const cay_session_event_t *ev, void *arg)
   }
   if (ev->kind == CAY_SESSION_EV_OFFER && e->defer_offer)
     ck_assert_int_eq(cay_session_defer_offer(s), 0);
-}
-
-static void
-invite_with(peer_t *p, const char *cid, const char *extra)
-{
-  char branch[64];
-
-  snprintf(branch, sizeof branch, "z9hG4bK-inv-%s", cid);
-  peer_send(p, "invite.sip", "branch", branch, "fromtag", "ft1", "callid", cid,
-            "codecs", "0 8 101", "extra", extra, NULL);
-}
-
-static void
-request(peer_t *p, const char *method, const char *cid, const char *branch,
-        const char *cseq, const char *totag, const char *extra)
-{
-  peer_send(p, "request.sip", "method", method, "branch", branch, "fromtag",
-            "ft1", "callid", cid, "cseq", cseq, "totag", totag, "maxfwd", "70",
-            "extra", extra, NULL);
-}
-
-static void
-request_sdp(peer_t *p, const char *method, const char *cid, const char *branch,
-            const char *cseq, const char *totag, const char *body)
-{
-  peer_send(p, "request_body.sip", "method", method, "branch", branch,
-            "fromtag", "ft1", "callid", cid, "cseq", cseq, "totag", totag,
-            "extra", "", "ctype", "application/sdp", "body", body, NULL);
-}
-
-/* INVITE (with @p extra headers) answered and ACKed; the To tag in @p tag. */
-static void
-confirmed_with(peer_t *p, const char *cid, const char *extra, char *tag,
-               size_t n)
-{
-  invite_with(p, cid, extra);
-  int ok = peer_find_last(p, 200, NULL);
-  ck_assert_int_ge(ok, 0);
-  peer_to_tag(p, (unsigned)ok, tag, n);
-  request(p, "ACK", cid, "z9hG4bK-ack", "1", tag, "");
-  ck_assert_int_eq(cay__session_state(cay__sessions_any(&p->ss)),
-                   CAY__SESSION_CONFIRMED);
+  if (ev->kind == CAY_SESSION_EV_CANCEL && e->defer_cancel)
+    ck_assert_int_eq(cay_session_defer_offer(s), 0);
 }
 
 /* The o= version of sent message @p i. */
@@ -105,9 +67,9 @@ START_TEST(modify_14_2_reinvite_offer_answered_2xx_until_ack)
   peer_t *p = peer_new(NULL);
   char tag[64];
 
-  confirmed_with(p, "m1", "", tag, sizeof tag);
+  uas_confirmed(p, "m1", "", tag, sizeof tag);
   peer_clear(p);
-  request_sdp(p, "INVITE", "m1", "z9hG4bK-re1", "2", tag, offer2);
+  uas_request_sdp(p, "INVITE", "m1", "z9hG4bK-re1", "2", tag, offer2);
   int ok = peer_find_last(p, 200, NULL);
   ck_assert_int_ge(ok, 0);
   /* RFC 3264 section 6 and 8: an answer with PCMA (the only codec now
@@ -122,7 +84,7 @@ START_TEST(modify_14_2_reinvite_offer_answered_2xx_until_ack)
   peer_advance(p, T1);
   ck_assert_uint_eq(p->nsent, before + 1);
   ck_assert_str_eq(p->sent[before].data, p->sent[ok].data);
-  request(p, "ACK", "m1", "z9hG4bK-ack2", "2", tag, "");
+  uas_request(p, "ACK", "m1", "z9hG4bK-ack2", "2", tag, "");
   peer_advance(p, 40 * T1);
   ck_assert_uint_eq(p->nsent, before + 1);
   ck_assert_ptr_null(cay__sessions_any(&p->ss)->mod);
@@ -135,8 +97,8 @@ START_TEST(modify_14_2_reinvite_without_ack_ends_with_bye)
   peer_t *p = peer_new(NULL);
   char tag[64];
 
-  confirmed_with(p, "m2", "", tag, sizeof tag);
-  request_sdp(p, "INVITE", "m2", "z9hG4bK-re1", "2", tag, offer2);
+  uas_confirmed(p, "m2", "", tag, sizeof tag);
+  uas_request_sdp(p, "INVITE", "m2", "z9hG4bK-re1", "2", tag, offer2);
   ck_assert_uint_eq(peer_count(p, 0, "BYE"), 0);
   peer_advance(p, 64 * T1);
   ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
@@ -149,9 +111,9 @@ START_TEST(modify_3311_update_with_and_without_offer)
   peer_t *p = peer_new(NULL);
   char tag[64];
 
-  confirmed_with(p, "m3", "", tag, sizeof tag);
+  uas_confirmed(p, "m3", "", tag, sizeof tag);
   peer_clear(p);
-  request_sdp(p, "UPDATE", "m3", "z9hG4bK-up1", "2", tag, offer2);
+  uas_request_sdp(p, "UPDATE", "m3", "z9hG4bK-up1", "2", tag, offer2);
   ck_assert_uint_eq(p->nsent, 1);
   ck_assert_int_eq(peer_status(p, 0), 200);
   ck_assert_ptr_nonnull(strstr(p->sent[0].data, "RTP/AVP 8"));
@@ -159,7 +121,7 @@ START_TEST(modify_3311_update_with_and_without_offer)
   peer_advance(p, 10 * T1);
   ck_assert_uint_eq(p->nsent, 1);
   /* An UPDATE without a body: 200 without one (RFC 3311 section 5.2). */
-  request(p, "UPDATE", "m3", "z9hG4bK-up2", "3", tag, "");
+  uas_request(p, "UPDATE", "m3", "z9hG4bK-up2", "3", tag, "");
   ck_assert_uint_eq(p->nsent, 2);
   ck_assert_int_eq(peer_status(p, 1), 200);
   char *cl = peer_header(p, 1, "Content-Length");
@@ -174,10 +136,10 @@ START_TEST(modify_14_2_second_reinvite_before_ack_gets_500_retry_after)
   peer_t *p = peer_new(NULL);
   char tag[64];
 
-  confirmed_with(p, "m4", "", tag, sizeof tag);
-  request_sdp(p, "INVITE", "m4", "z9hG4bK-re1", "2", tag, offer2);
+  uas_confirmed(p, "m4", "", tag, sizeof tag);
+  uas_request_sdp(p, "INVITE", "m4", "z9hG4bK-re1", "2", tag, offer2);
   peer_clear(p);
-  request_sdp(p, "INVITE", "m4", "z9hG4bK-re2", "3", tag, offer2);
+  uas_request_sdp(p, "INVITE", "m4", "z9hG4bK-re2", "3", tag, offer2);
   ck_assert_int_eq(peer_find_last(p, 500, NULL), 0);
   char *ra = peer_header(p, 0, "Retry-After");
   ck_assert_ptr_nonnull(ra);
@@ -192,7 +154,7 @@ START_TEST(modify_14_1_glare_491_both_ways_then_retry)
   events_t e = { 0 };
   char tag[64];
 
-  confirmed_with(p, "m5", "", tag, sizeof tag);
+  uas_confirmed(p, "m5", "", tag, sizeof tag);
   cay__session_t *s = cay__sessions_any(&p->ss);
   cay_session_set_cb(s, record, &e);
   peer_clear(p);
@@ -201,7 +163,7 @@ START_TEST(modify_14_1_glare_491_both_ways_then_retry)
   /* A second change while ours is out is refused locally. */
   ck_assert_int_eq(cay_session_modify(s, NULL, 0), CAY_ESTATE);
   /* 14.2: their re-INVITE crosses ours: 491. */
-  request_sdp(p, "INVITE", "m5", "z9hG4bK-re1", "2", tag, offer2);
+  uas_request_sdp(p, "INVITE", "m5", "z9hG4bK-re1", "2", tag, offer2);
   ck_assert_int_eq(peer_status(p, 1), 491);
   /* Ours gets 491 too: the transaction ACKs it, and 14.1 has Cay (not
    * the Call-ID's owner here) try again within 0 to 2 s. */
@@ -236,7 +198,7 @@ START_TEST(modify_14_1_own_reinvite_2xx_acked_and_reported)
   events_t e = { 0 };
   char tag[64];
 
-  confirmed_with(p, "m6", "", tag, sizeof tag);
+  uas_confirmed(p, "m6", "", tag, sizeof tag);
   cay__session_t *s = cay__sessions_any(&p->ss);
   cay_session_set_cb(s, record, &e);
   peer_clear(p);
@@ -292,7 +254,7 @@ START_TEST(modify_reinvite_2xx_after_our_bye_acked)
   peer_t *p = peer_new(NULL);
   char tag[64];
 
-  confirmed_with(p, "m7", "", tag, sizeof tag);
+  uas_confirmed(p, "m7", "", tag, sizeof tag);
   cay__session_t *s = cay__sessions_any(&p->ss);
   peer_clear(p);
   ck_assert_int_eq(cay_session_modify(s, NULL, 0), 0);
@@ -328,11 +290,11 @@ START_TEST(modify_deferred_offer_answered_later_or_488)
   events_t e = { .defer_offer = 1 };
   char tag[64];
 
-  confirmed_with(p, "m7", "", tag, sizeof tag);
+  uas_confirmed(p, "m7", "", tag, sizeof tag);
   cay__session_t *s = cay__sessions_any(&p->ss);
   cay_session_set_cb(s, record, &e);
   peer_clear(p);
-  request_sdp(p, "UPDATE", "m7", "z9hG4bK-up1", "2", tag, offer2);
+  uas_request_sdp(p, "UPDATE", "m7", "z9hG4bK-up1", "2", tag, offer2);
   ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_OFFER);
   ck_assert_int_eq(peer_count(p, 200, NULL), 0); /* waiting for us */
   /* 14.2: an unacceptable offer gets 488 and the session stays. */
@@ -344,22 +306,93 @@ START_TEST(modify_deferred_offer_answered_later_or_488)
 }
 END_TEST
 
-START_TEST(info_6086_answered_200_and_reported)
+/* 9.2: their CANCEL of a re-INVITE whose offer waits for the embedder:
+ * 200 to the CANCEL, EV_CANCEL, then 487 (the session stays as it was,
+ * 14.2); or, when the embedder keeps it open, its own answer later. */
+START_TEST(modify_9_2_cancel_of_a_deferred_reinvite)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { .defer_offer = 1 };
+  char tag[64];
+
+  uas_confirmed(p, "c1", "", tag, sizeof tag);
+  cay__session_t *s = cay__sessions_any(&p->ss);
+  cay_session_set_cb(s, record, &e);
+  peer_clear(p);
+  uas_request_sdp(p, "INVITE", "c1", "z9hG4bK-re1", "2", tag, offer2);
+  ck_assert_int_lt(peer_find_last(p, 200, NULL), 0); /* waiting for us */
+  peer_clear(p);                                     /* its 100 Trying */
+  uas_request(p, "CANCEL", "c1", "z9hG4bK-re1", "2", tag, "");
+  ck_assert_int_eq(e.n, 2);
+  ck_assert_int_eq(e.kind[1], CAY_SESSION_EV_CANCEL);
+  ck_assert_uint_eq(p->nsent, 2);
+  char *cseq0 = peer_header(p, 0, "CSeq"), *cseq1 = peer_header(p, 1, "CSeq");
+  ck_assert_int_eq(peer_status(p, 0), 200);
+  ck_assert_str_eq(cseq0, "2 CANCEL");
+  ck_assert_int_eq(peer_status(p, 1), 487);
+  ck_assert_str_eq(cseq1, "2 INVITE");
+  free(cseq0);
+  free(cseq1);
+  ck_assert_int_eq(cay_session_answer_offer(s, 200, NULL), CAY_ESTATE);
+  uas_request(p, "ACK", "c1", "z9hG4bK-re1", "2", tag, "");
+  ck_assert_ptr_null(s->mod);
+  ck_assert_int_eq(cay__session_state(s), CAY__SESSION_CONFIRMED);
+
+  /* Kept open in the EV_CANCEL callback: the embedder's 200 still goes. */
+  e.defer_cancel = 1;
+  peer_clear(p);
+  uas_request_sdp(p, "INVITE", "c1", "z9hG4bK-re2", "3", tag, offer2);
+  peer_clear(p);
+  uas_request(p, "CANCEL", "c1", "z9hG4bK-re2", "3", tag, "");
+  ck_assert_uint_eq(p->nsent, 1); /* the CANCEL's 200 only */
+  ck_assert_int_eq(cay_session_answer_offer(s, 200, NULL), 0);
+  ck_assert_int_eq(peer_last_status(p), 200);
+  ck_assert_uint_eq(peer_count(p, 487, NULL), 0);
+  peer_free(p);
+}
+END_TEST
+
+/* 9.1: cay_session_modify_cancel() on our re-INVITE: the CANCEL waits for
+ * a provisional, its 487 is reported; one waiting for its 491 retry
+ * (14.1) is not sent again and 487 is reported. */
+START_TEST(modify_9_1_our_reinvite_cancelled)
 {
   peer_t *p = peer_new(NULL);
   events_t e = { 0 };
   char tag[64];
 
-  confirmed_with(p, "i1", "", tag, sizeof tag);
-  cay_session_set_cb(cay__sessions_any(&p->ss), record, &e);
+  uas_confirmed(p, "c2", "", tag, sizeof tag);
+  cay__session_t *s = cay__sessions_any(&p->ss);
+  cay_session_set_cb(s, record, &e);
   peer_clear(p);
-  peer_send(p, "request_body.sip", "method", "INFO", "branch", "z9hG4bK-inf",
-            "fromtag", "ft1", "callid", "i1", "cseq", "2", "totag", tag,
-            "extra", "", "ctype", "application/dtmf-relay", "body",
-            "Signal=5\r\nDuration=160\r\n", NULL);
-  ck_assert_int_eq(peer_last_status(p), 200);
+  ck_assert_int_eq(cay_session_modify_cancel(s), CAY_ESTATE);
+  ck_assert_int_eq(cay_session_modify(s, NULL, 0), 0);
+  ck_assert_int_eq(cay_session_modify_cancel(s), 0);
+  ck_assert_int_eq(cay_session_modify_cancel(s), CAY_ESTATE); /* once */
+  ck_assert_uint_eq(peer_count(p, 0, "CANCEL"), 0);
+  peer_respond(p, 0, "100", NULL, NULL);
+  int cancel = peer_find_last(p, 0, "CANCEL");
+  ck_assert_int_ge(cancel, 0);
+  char *cseq = peer_header(p, (unsigned)cancel, "CSeq");
+  char *inv_cseq = peer_header(p, 0, "CSeq");
+  ck_assert_int_eq(atoi(cseq), atoi(inv_cseq));
+  free(cseq);
+  free(inv_cseq);
+  peer_respond(p, 0, "487", NULL, NULL);
   ck_assert_int_eq(e.n, 1);
-  ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_INFO);
+  ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_MODIFIED);
+  ck_assert_int_eq(e.status[0], 487);
+  ck_assert_ptr_null(s->mod);
+
+  peer_clear(p);
+  ck_assert_int_eq(cay_session_modify(s, NULL, 0), 0);
+  peer_respond(p, 0, "491", NULL, NULL);
+  ck_assert_int_eq(cay_session_modify_cancel(s), 0);
+  peer_advance(p, 5000);
+  ck_assert_uint_eq(peer_count(p, 0, "INVITE"), 1);
+  ck_assert_int_eq(e.n, 2);
+  ck_assert_int_eq(e.status[1], 487);
+  ck_assert_ptr_null(s->mod);
   peer_free(p);
 }
 END_TEST
@@ -371,7 +404,7 @@ START_TEST(prack_3262_reliable_180_until_prack_then_200)
   peer_t *p = peer_new(NULL);
   char tag[64], rack[64];
 
-  invite_with(p, "r1", "Require: 100rel\r\n");
+  uas_invite(p, "r1", "Require: 100rel\r\n");
   ck_assert_uint_eq(p->nsent, 1); /* the 200 waits for the PRACK */
   ck_assert_int_eq(peer_status(p, 0), 180);
   char *rseq = peer_header(p, 0, "RSeq");
@@ -388,10 +421,10 @@ START_TEST(prack_3262_reliable_180_until_prack_then_200)
   /* A PRACK for another RSeq: 481. */
   snprintf(rack, sizeof rack, "RAck: %lu 1 INVITE\r\n",
            strtoul(rseq, NULL, 10) + 1);
-  request(p, "PRACK", "r1", "z9hG4bK-pr0", "2", tag, rack);
+  uas_request(p, "PRACK", "r1", "z9hG4bK-pr0", "2", tag, rack);
   ck_assert_int_eq(peer_last_status(p), 481);
   snprintf(rack, sizeof rack, "RAck: %s 1 INVITE\r\n", rseq);
-  request(p, "PRACK", "r1", "z9hG4bK-pr1", "3", tag, rack);
+  uas_request(p, "PRACK", "r1", "z9hG4bK-pr1", "3", tag, rack);
   ck_assert_int_eq(peer_count(p, 200, NULL), 2); /* PRACK's, INVITE's */
   unsigned n = p->nsent;
   peer_advance(p, 8 * T1); /* no more 180s (the 200 repeats until ACK) */
@@ -407,7 +440,7 @@ START_TEST(prack_3262_no_prack_after_64_t1_rejected_5xx)
 {
   peer_t *p = peer_new(NULL);
 
-  invite_with(p, "r2", "Require: 100rel\r\n");
+  uas_invite(p, "r2", "Require: 100rel\r\n");
   peer_advance(p, 64 * T1);
   ck_assert_int_eq(peer_last_status(p), 504);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
@@ -419,7 +452,7 @@ START_TEST(prack_3262_supported_only_stays_unreliable)
 {
   peer_t *p = peer_new(NULL);
 
-  invite_with(p, "r3", "Supported: 100rel\r\n");
+  uas_invite(p, "r3", "Supported: 100rel\r\n");
   ck_assert_uint_eq(p->nsent, 2);
   char *rseq = peer_header(p, 0, "RSeq");
   ck_assert_ptr_null(rseq);
@@ -435,10 +468,10 @@ START_TEST(stimer_4028_9_uas_refresher_refreshes_at_half)
   peer_t *p = peer_new(NULL);
   char tag[64];
 
-  confirmed_with(p, "t1",
-                 "Supported: timer\r\nSession-Expires: 90;refresher=uas\r\n"
-                 "Allow: INVITE, ACK, BYE, UPDATE\r\n",
-                 tag, sizeof tag);
+  uas_confirmed(p, "t1",
+                "Supported: timer\r\nSession-Expires: 90;refresher=uas\r\n"
+                "Allow: INVITE, ACK, BYE, UPDATE\r\n",
+                tag, sizeof tag);
   int ok = peer_find_last(p, 200, NULL);
   char *se = peer_header(p, (unsigned)ok, "Session-Expires");
   char *req = peer_header(p, (unsigned)ok, "Require");
@@ -465,14 +498,14 @@ START_TEST(stimer_4028_10_no_refresh_bye_before_expiry)
   peer_t *p = peer_new(NULL);
   char tag[64];
 
-  confirmed_with(p, "t2",
-                 "Supported: timer\r\nSession-Expires: 90;refresher=uac\r\n",
-                 tag, sizeof tag);
+  uas_confirmed(p, "t2",
+                "Supported: timer\r\nSession-Expires: 90;refresher=uac\r\n",
+                tag, sizeof tag);
   peer_clear(p);
   /* A refresh at 40 s restarts the clock (section 10). */
   peer_advance(p, 40000);
-  request(p, "UPDATE", "t2", "z9hG4bK-up1", "2", tag,
-          "Supported: timer\r\nSession-Expires: 90;refresher=uac\r\n");
+  uas_request(p, "UPDATE", "t2", "z9hG4bK-up1", "2", tag,
+              "Supported: timer\r\nSession-Expires: 90;refresher=uac\r\n");
   ck_assert_int_eq(peer_last_status(p), 200);
   peer_advance(p, 59999);
   ck_assert_uint_eq(peer_count(p, 0, "BYE"), 0);
@@ -487,7 +520,7 @@ START_TEST(stimer_4028_9_below_min_se_gets_422)
 {
   peer_t *p = peer_new(NULL);
 
-  invite_with(p, "t3", "Supported: timer\r\nSession-Expires: 60\r\n");
+  uas_invite(p, "t3", "Supported: timer\r\nSession-Expires: 60\r\n");
   ck_assert_int_eq(peer_last_status(p), 422);
   char *min = peer_header(p, (unsigned)peer_find_last(p, 422, NULL), "Min-SE");
   ck_assert_int_ge(atoi(min), 90);
@@ -536,7 +569,7 @@ START_TEST(api_13_3_1_embedder_rings_with_early_media_then_answers)
   peer_t *p = api_peer(0);
   char tag[64];
 
-  invite_with(p, "a1", "");
+  uas_invite(p, "a1", "");
   /* The embedder has not answered yet: the transaction's 100 only (17.2.1). */
   ck_assert_uint_eq(p->nsent, 1);
   ck_assert_int_eq(peer_status(p, 0), 100);
@@ -550,7 +583,7 @@ START_TEST(api_13_3_1_embedder_rings_with_early_media_then_answers)
   ck_assert_int_eq(peer_status(p, 2), 200);
   ck_assert_int_eq(cay_session_answer(s, NULL), CAY_ESTATE);
   peer_to_tag(p, 2, tag, sizeof tag);
-  request(p, "ACK", "a1", "z9hG4bK-ack", "1", tag, "");
+  uas_request(p, "ACK", "a1", "z9hG4bK-ack", "1", tag, "");
   ck_assert_int_eq(api_events.kind[api_events.n - 1], CAY_SESSION_EV_STATE);
   ck_assert_int_eq(api_events.state[api_events.n - 1], CAY_SESSION_CONFIRMED);
   peer_free(p);
@@ -561,7 +594,7 @@ START_TEST(api_13_3_1_embedder_rejects_486)
 {
   peer_t *p = api_peer(1);
 
-  invite_with(p, "a2", "");
+  uas_invite(p, "a2", "");
   ck_assert_int_eq(peer_last_status(p), 486);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
   ck_assert_int_eq(api_events.state[api_events.n - 1], CAY_SESSION_TERMINATED);
@@ -574,7 +607,7 @@ START_TEST(api_13_3_1_2_embedder_redirects_302_with_contact)
 {
   peer_t *p = api_peer(2);
 
-  invite_with(p, "a3", "");
+  uas_invite(p, "a3", "");
   ck_assert_int_eq(peer_last_status(p), 302);
   char *c = peer_header(p, (unsigned)peer_find_last(p, 302, NULL), "Contact");
   ck_assert_str_eq(c, "<sip:other@127.0.0.1:5090>");
@@ -587,8 +620,8 @@ START_TEST(api_9_2_cancel_before_the_embedder_answers)
 {
   peer_t *p = api_peer(0);
 
-  invite_with(p, "a4", "");
-  request(p, "CANCEL", "a4", "z9hG4bK-inv-a4", "1", "", "");
+  uas_invite(p, "a4", "");
+  uas_request(p, "CANCEL", "a4", "z9hG4bK-inv-a4", "1", "", "");
   ck_assert_int_eq(peer_count(p, 487, NULL), 1);
   ck_assert_int_eq(api_events.state[api_events.n - 1], CAY_SESSION_TERMINATED);
   ck_assert_int_eq(api_events.status[api_events.n - 1], 487);
@@ -612,7 +645,8 @@ modify_suite(void)
   tcase_add_test(tc, modify_14_1_own_reinvite_2xx_acked_and_reported);
   tcase_add_test(tc, modify_reinvite_2xx_after_our_bye_acked);
   tcase_add_test(tc, modify_deferred_offer_answered_later_or_488);
-  tcase_add_test(tc, info_6086_answered_200_and_reported);
+  tcase_add_test(tc, modify_9_2_cancel_of_a_deferred_reinvite);
+  tcase_add_test(tc, modify_9_1_our_reinvite_cancelled);
   tcase_add_test(tc, prack_3262_reliable_180_until_prack_then_200);
   tcase_add_test(tc, prack_3262_no_prack_after_64_t1_rejected_5xx);
   tcase_add_test(tc, prack_3262_supported_only_stays_unreliable);

@@ -1,0 +1,236 @@
+/*
+ * INFO (RFC 6086) in a confirmed UAS session, both ways, on a virtual
+ * clock: theirs reported and answered (200 by Cay, or the embedder's
+ * answer, now or deferred; 487 when the session ends first, RFC 3261
+ * section 15.1.2); ours kept until its final response, which is reported
+ * with the id the embedder was given, and a 408 or 481 that ends the
+ * session (section 12.2.1.2).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <errno.h>
+
+#include "cay/errno.h"
+#include "dialog/session_int.h"
+#include "support/peer.h"
+#include "support/run.h"
+#include "support/uas_call.h"
+
+#define T1 500
+
+static const char dtmf[] = "Signal=5\r\nDuration=160\r\n";
+
+typedef struct events {
+  int n;
+  cay_session_event_kind_t kind[8];
+  int status[8];
+  cay_id_t request[8];
+  char body[8][64];
+  /* EV_INFO: 1 defer it, 2 answer it 415 in the callback */
+  int on_info;
+  int defer_rc;
+} events_t;
+
+static void
+record(cay_session_t *s, const cay_session_event_t *ev, void *arg)
+{
+  events_t *e = arg;
+
+  if (e->n < 8) {
+    e->kind[e->n] = ev->kind;
+    e->status[e->n] = ev->status;
+    e->request[e->n] = ev->request;
+    if (ev->body && ev->body_len < sizeof e->body[0])
+      memcpy(e->body[e->n], ev->body, ev->body_len);
+    e->n++;
+  }
+  if (ev->kind != CAY_SESSION_EV_INFO)
+    return;
+  if (e->on_info == 1)
+    e->defer_rc = cay_session_defer_info(s);
+  else if (e->on_info == 2)
+    ck_assert_int_eq(
+        cay_session_answer_info(s, ev->request, 415, "Unsupported Media Type"),
+        0);
+}
+
+/* A confirmed call (Call-ID @p cid) whose events go to @p e. */
+static cay__session_t *
+call(peer_t *p, const char *cid, events_t *e, char *tag, size_t n)
+{
+  uas_confirmed(p, cid, "", tag, n);
+  cay__session_t *s = cay__sessions_any(&p->ss);
+  cay_session_set_cb(s, record, e);
+  peer_clear(p);
+  return s;
+}
+
+static void
+their_info(peer_t *p, const char *cid, const char *branch, const char *cseq,
+           const char *tag)
+{
+  uas_request_body(p, "INFO", cid, branch, cseq, tag, "application/dtmf-relay",
+                   dtmf);
+}
+
+START_TEST(info_6086_answered_200_and_reported)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { 0 };
+  char tag[64];
+
+  call(p, "i1", &e, tag, sizeof tag);
+  their_info(p, "i1", "z9hG4bK-inf", "2", tag);
+  ck_assert_int_eq(peer_last_status(p), 200);
+  ck_assert_int_eq(e.n, 1);
+  ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_INFO);
+  ck_assert_str_eq(e.body[0], dtmf);
+  ck_assert(e.request[0] != 0);
+  /* Outside its callback it is answered already. */
+  ck_assert_int_eq(cay_session_answer_info(cay__sessions_any(&p->ss),
+                                           e.request[0], 200, NULL),
+                   CAY_ESTATE);
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(info_6086_answered_by_the_embedder_in_its_callback)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { .on_info = 2 };
+  char tag[64];
+
+  call(p, "i2", &e, tag, sizeof tag);
+  their_info(p, "i2", "z9hG4bK-inf", "2", tag);
+  /* Its 415, and no 200 after it. */
+  ck_assert_uint_eq(p->nsent, 1);
+  ck_assert_int_eq(peer_status(p, 0), 415);
+  peer_free(p);
+}
+END_TEST
+
+/* Deferred, the INFO waits (its retransmission gets nothing) until the
+ * embedder answers; one still deferred when the peer hangs up gets 487
+ * (15.1.2), and the session ends without a leak (peer_free). */
+START_TEST(info_6086_deferred_answered_later_487_at_the_end)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { .on_info = 1 };
+  char tag[64];
+
+  cay__session_t *s = call(p, "i3", &e, tag, sizeof tag);
+  their_info(p, "i3", "z9hG4bK-inf1", "2", tag);
+  ck_assert_int_eq(e.defer_rc, 0);
+  ck_assert_uint_eq(p->nsent, 0);
+  their_info(p, "i3", "z9hG4bK-inf1", "2", tag); /* retransmitted */
+  ck_assert_uint_eq(p->nsent, 0);
+  ck_assert_int_eq(e.n, 1); /* not reported twice */
+  ck_assert_int_eq(cay_session_answer_info(s, e.request[0], 100, NULL),
+                   -EINVAL);
+  ck_assert_int_eq(cay_session_answer_info(s, e.request[0] + 99, 200, NULL),
+                   CAY_ESTATE);
+  ck_assert_int_eq(cay_session_answer_info(s, e.request[0], 486, NULL), 0);
+  ck_assert_int_eq(peer_last_status(p), 486);
+  ck_assert_int_eq(cay_session_answer_info(s, e.request[0], 200, NULL),
+                   CAY_ESTATE);
+  /* Outside an EV_INFO callback there is nothing to defer. */
+  ck_assert_int_eq(cay_session_defer_info(s), CAY_ESTATE);
+
+  their_info(p, "i3", "z9hG4bK-inf2", "3", tag);
+  ck_assert_int_eq(e.n, 2);
+  peer_clear(p);
+  uas_request(p, "BYE", "i3", "z9hG4bK-bye", "4", tag, "");
+  ck_assert_uint_eq(peer_count(p, 487, NULL), 1);
+  char *cseq = peer_header(p, (unsigned)peer_find_last(p, 487, NULL), "CSeq");
+  ck_assert_str_eq(cseq, "3 INFO");
+  free(cseq);
+  ck_assert_uint_eq(peer_count(p, 200, NULL), 1); /* the BYE's */
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
+/* Ours: sent in the dialog with its body; its final response reported
+ * with the id we were given (an INFO sent without one is not reported);
+ * an empty INFO needs no type, a body does. */
+START_TEST(info_6086_ours_final_response_reported_by_id)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { 0 };
+  char tag[64];
+  cay_id_t id = 0;
+
+  cay__session_t *s = call(p, "i4", &e, tag, sizeof tag);
+  ck_assert_int_eq(cay_session_info(s, NULL, "x", 1, NULL), -EINVAL);
+  ck_assert_int_eq(
+      cay_session_info(s, "application/dtmf-relay", dtmf, strlen(dtmf), &id),
+      0);
+  ck_assert(id != 0);
+  ck_assert_str_eq(peer_method(p, 0), "INFO");
+  ck_assert_ptr_nonnull(strstr(p->sent[0].data, "Signal=5"));
+  peer_respond(p, 0, "100", NULL, NULL);
+  ck_assert_int_eq(e.n, 0); /* a provisional is not the answer */
+  peer_respond(p, 0, "415", NULL, NULL);
+  ck_assert_int_eq(e.n, 1);
+  ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_INFO_ANSWERED);
+  ck_assert_int_eq(e.status[0], 415);
+  ck_assert(e.request[0] == id);
+  ck_assert_ptr_null(s->infos);
+
+  ck_assert_int_eq(cay_session_info(s, NULL, NULL, 0, NULL), 0);
+  ck_assert_int_eq(peer_find_last(p, 0, "INFO"), 1);
+  char *clen = peer_header(p, 1, "Content-Length");
+  ck_assert_str_eq(clen, "0");
+  free(clen);
+  peer_respond(p, 1, "200", NULL, NULL);
+  ck_assert_int_eq(e.n, 1);
+  ck_assert_ptr_null(s->infos);
+  ck_assert_int_eq(cay__session_state(s), CAY__SESSION_CONFIRMED);
+  peer_free(p);
+}
+END_TEST
+
+/* 12.2.1.2: a 481 to our INFO (the peer lost the dialog) or no answer at
+ * all (408) ends the session with BYE, after the report. */
+START_TEST(info_12_2_1_2_ours_481_or_408_ends_with_bye)
+{
+  for (int timeout = 0; timeout < 2; timeout++) {
+    peer_t *p = peer_new(NULL);
+    events_t e = { 0 };
+    char tag[64];
+    cay_id_t id = 0;
+
+    cay__session_t *s = call(p, timeout ? "i6" : "i5", &e, tag, sizeof tag);
+    ck_assert_int_eq(
+        cay_session_info(s, "application/dtmf-relay", dtmf, strlen(dtmf), &id),
+        0);
+    ck_assert_uint_eq(peer_count(p, 0, "BYE"), 0);
+    if (timeout)
+      peer_advance(p, 64 * T1 + 1);
+    else
+      peer_respond(p, 0, "481", NULL, NULL);
+    ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_INFO_ANSWERED);
+    ck_assert_int_eq(e.status[0], timeout ? 408 : 481);
+    ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+    ck_assert_int_eq(cay__session_state(s), CAY__SESSION_TERMINATING);
+    peer_free(p);
+  }
+}
+END_TEST
+
+int
+main(void)
+{
+  Suite *s = suite_create("info");
+  TCase *tc = tcase_create("core");
+
+  tcase_add_test(tc, info_6086_answered_200_and_reported);
+  tcase_add_test(tc, info_6086_answered_by_the_embedder_in_its_callback);
+  tcase_add_test(tc, info_6086_deferred_answered_later_487_at_the_end);
+  tcase_add_test(tc, info_6086_ours_final_response_reported_by_id);
+  tcase_add_test(tc, info_12_2_1_2_ours_481_or_408_ends_with_bye);
+  suite_add_tcase(s, tc);
+  return cay_test_run(s);
+}
