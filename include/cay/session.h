@@ -64,7 +64,13 @@ typedef enum cay_session_event_kind {
   CAY_SESSION_EV_OFFER,
   /* Our re-INVITE/UPDATE (cay_session_modify()) got its final response:
    * ev->status (2xx: the answer in ev->body; 491 only when the retries
-   * of RFC 3261 section 14.1 are used up). */
+   * of RFC 3261 section 14.1 are used up). After
+   * cay_session_modify_without_offer() a 2xx's body is the peer's offer
+   * and the ACK carries the answer (RFC 3261 section 14.1, 13.2.1):
+   * answer it with cay_session_answer_offer() during the callback or,
+   * after cay_session_defer_offer(), later (the ACK waits; a hangup
+   * meanwhile ACKs with Cay's own answer first); otherwise Cay answers
+   * it from its configured codecs when the callback returns. */
   CAY_SESSION_EV_MODIFIED,
   /* An INFO (RFC 6086) arrived; ev->body/content_type hold its body (none
    * for an empty INFO), ev->request names it. Answer it with
@@ -85,7 +91,11 @@ typedef enum cay_session_event_kind {
    * then the embedder's answer still goes (a B2BUA relays the other
    * side's final response: 487 when its CANCEL took effect, 2xx when it
    * crossed the answer). */
-  CAY_SESSION_EV_CANCEL
+  CAY_SESSION_EV_CANCEL,
+  /* The ACK of our 2xx to the peer's re-INVITE without an offer: our 2xx
+   * carried the offer, and ev->body the peer's answer (none when its ACK
+   * had none; RFC 3261 section 14.2, 13.2.1). */
+  CAY_SESSION_EV_ANSWER
 } cay_session_event_kind_t;
 
 /** One event. Every pointer is Borrowed: valid during the callback only. */
@@ -207,13 +217,28 @@ int cay_session_reject(cay_session_t *s, int status, const char *reason,
 int cay_session_modify(cay_session_t *s, const char *sdp, int update);
 
 /**
+ * Send a re-INVITE without an offer (RFC 3261 section 14.1): the peer's
+ * 2xx carries its offer, reported by CAY_SESSION_EV_MODIFIED, and the ACK
+ * the answer (what a B2BUA does with the other side's offerless
+ * re-INVITE). 491 retries, credentials and cay_session_modify_cancel()
+ * as for cay_session_modify().
+ * @return 0, CAY_ESTATE (not CONFIRMED, or an offer of ours or theirs is
+ *         still outstanding), -ENOMEM, or the send's error.
+ * @thread owner
+ */
+int cay_session_modify_without_offer(cay_session_t *s);
+
+/**
  * Answer the peer's offer reported by CAY_SESSION_EV_OFFER: 2xx with
- * @p sdp (status 200), or a rejection (488 for an unacceptable offer, RFC
- * 3261 section 14.2; the session stays as it was). Also answers the offer
- * in the 2xx to our offerless INVITE (CAY_SESSION_EV_STATE, RFC 3261
- * section 13.2.1): status 200 sends the ACK with @p sdp; a rejection sends
- * the ACK without an answer and ends the session with BYE (a 2xx cannot
- * be refused, section 13.2.2.4).
+ * @p sdp (status 200; for a re-INVITE without an offer, @p sdp is our
+ * offer and CAY_SESSION_EV_ANSWER later reports the answer), or a
+ * rejection (488 for an unacceptable offer, RFC 3261 section 14.2; the
+ * session stays as it was). Also answers the offer in the 2xx to our
+ * offerless INVITE (CAY_SESSION_EV_STATE, RFC 3261 section 13.2.1) or
+ * re-INVITE (CAY_SESSION_EV_MODIFIED): status 200 sends the ACK with
+ * @p sdp; a rejection sends the ACK (an INVITE's without an answer, a
+ * re-INVITE's with Cay's own) and ends the session with BYE (a 2xx
+ * cannot be refused, section 13.2.2.4).
  *
  * @param status  200 or 300..699.
  * @param sdp     The answer for 200, NUL-terminated; NULL: Cay answers
@@ -225,12 +250,14 @@ int cay_session_answer_offer(cay_session_t *s, int status, const char *sdp);
 
 /**
  * Keep the offer of the current CAY_SESSION_EV_OFFER, or of the 2xx
- * reported by CAY_SESSION_EV_STATE, open after the callback returns (the
+ * reported by CAY_SESSION_EV_STATE or EV_MODIFIED, open after the
+ * callback returns (the
  * embedder answers it later with cay_session_answer_offer(); the peer
  * waits, retransmitting its request or its 2xx). During
  * CAY_SESSION_EV_CANCEL: keep the CANCELed re-INVITE open (no 487 now).
  * @return 0 or CAY_ESTATE (no offer pending).
- * @thread owner, during the EV_OFFER, EV_STATE or EV_CANCEL callback
+ * @thread owner, during the EV_OFFER, EV_STATE, EV_MODIFIED or EV_CANCEL
+ *         callback
  */
 int cay_session_defer_offer(cay_session_t *s);
 

@@ -11,7 +11,10 @@
  *   B >= 300 --> A mapped failure      ring timeout --> CANCEL B, 480 A
  *   A CANCEL --> CANCEL B              BYE either side --> BYE the other
  *   re-INVITE/UPDATE either side --> the other side, answer relayed back
- *                                    (a failure mapped as above)
+ *                                    (a failure mapped as above); one
+ *                                    without an offer gets the other
+ *                                    side's, and its ACK's answer goes
+ *                                    on in the other side's ACK
  *   CANCEL of a re-INVITE --> CANCEL of its copy, whose answer (487, or
  *                             a 2xx that crossed it) is relayed back
  *   INFO either side --> the other side, its final response relayed back
@@ -215,17 +218,21 @@ relay_offer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
   char *sdp;
   int err;
 
-  if (ev->body == NULL || ev->body_len == 0)
-    return; /* a re-INVITE asking for our offer: Cay answers it itself */
   if (to == NULL || to->state != CAY__SESSION_CONFIRMED) {
     cay_session_answer_offer(from, 491, NULL);
     return;
   }
-  err = offer_copy(br->route, ev->body, ev->body_len, &sdp);
-  if (err == 0)
-    err = cay_session_modify(to, sdp,
-                             ev->method && strcmp(ev->method, "UPDATE") == 0);
-  cay__free(sdp);
+  if (ev->body == NULL || ev->body_len == 0) {
+    /* A re-INVITE asking for an offer: the other side's, from its 2xx
+     * (relay_answer), and the answer in the ACK back (relay_ack_answer). */
+    err = cay_session_modify_without_offer(to);
+  } else {
+    err = offer_copy(br->route, ev->body, ev->body_len, &sdp);
+    if (err == 0)
+      err = cay_session_modify(to, sdp,
+                               ev->method && strcmp(ev->method, "UPDATE") == 0);
+    cay__free(sdp);
+  }
   if (err) {
     /* 14.2: the session stays as it was; 488 for an offer without any of
      * the route's codecs (RFC 3264 section 6). */
@@ -239,19 +246,36 @@ relay_offer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
   cay_session_defer_offer(from);
 }
 
-/* The other side answered the offer we carried: answer the side that made
- * it. */
+/* Side @p from answered the request we carried for @p to_id's side:
+ * answer that request. When ours asked for an offer, @p from's 2xx holds
+ * one: it goes to the other side in its 2xx (the route's codecs only),
+ * and @p from's ACK waits for the answer (relay_ack_answer). */
 static void
-relay_answer(bridge_t *br, cay_id_t to_id, const cay_session_event_t *ev)
+relay_answer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
+             const cay_session_event_t *ev)
 {
   cay__session_t *to = leg(br, to_id);
-  char *sdp;
+  int offer = from->mod && from->mod->out_ack_pending;
+  char *sdp = NULL;
+  int err = 0, status;
 
+  /* Where @p from's held ACK is not taken care of below, Cay sends it
+   * with its own answer when this callback returns. */
   if (to == NULL || to->mod == NULL || to->mod->in_txn == 0)
     return;
   if (ev->status >= 200 && ev->status < 300 && ev->body) {
-    sdp = body_copy(ev);
-    cay_session_answer_offer(to, sdp ? 200 : 500, sdp);
+    if (offer)
+      err = offer_copy(br->route, ev->body, ev->body_len, &sdp);
+    else if ((sdp = body_copy(ev)) == NULL)
+      err = -ENOMEM;
+    status = err == 0 ? 200 : err == CAY_ENOCODEC ? 488 : 500;
+    if (cay_session_answer_offer(to, status, sdp) == 0 && status == 200
+        && offer)
+      cay_session_defer_offer(from); /* its ACK waits for the answer */
+    else if (offer && status == 488)
+      /* None of the route's codecs (RFC 3264 section 6): the 2xx cannot
+       * be refused, so its ACK and then a BYE (13.2.2.4). */
+      cay_session_answer_offer(from, 488, NULL);
     cay__free(sdp);
   } else {
     /* As for the first INVITE: a challenge or a 503 of the other side is
@@ -329,15 +353,18 @@ relay_info_answer(bridge_t *br, cay_id_t from_id, const cay_session_event_t *ev)
   cay__free(r);
 }
 
-/* A's ACK answers the offer B made in its 2xx: B's ACK carries it. */
+/* An ACK answers the offer the other side made in its 2xx (B's to A's
+ * first INVITE without one, either side's to a re-INVITE without one):
+ * the other side's ACK carries it, or Cay's own answer when this ACK had
+ * none. */
 static void
-relay_ack_answer(bridge_t *br, const cay_session_event_t *ev)
+relay_ack_answer(bridge_t *br, cay_id_t to_id, const cay_session_event_t *ev)
 {
-  cay__session_t *b = leg(br, br->b);
+  cay__session_t *to = leg(br, to_id);
   char *sdp = body_copy(ev);
 
-  if (b && sdp)
-    cay_session_answer_offer(b, 200, sdp);
+  if (to && (sdp || ev->kind == CAY_SESSION_EV_ANSWER))
+    cay_session_answer_offer(to, 200, sdp);
   cay__free(sdp);
 }
 
@@ -359,14 +386,17 @@ on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
       end_leg(br, br->b, 0, NULL); /* CANCEL or BYE (15.1, 9.1) */
     } else if (ev->state == CAY_SESSION_CONFIRMED && br->delayed_offer
                && ev->method && strcmp(ev->method, "ACK") == 0) {
-      relay_ack_answer(br, ev);
+      relay_ack_answer(br, br->b, ev);
     }
     break;
   case CAY_SESSION_EV_OFFER:
     relay_offer(br, s, br->b, ev);
     break;
   case CAY_SESSION_EV_MODIFIED:
-    relay_answer(br, br->b, ev);
+    relay_answer(br, s, br->b, ev);
+    break;
+  case CAY_SESSION_EV_ANSWER:
+    relay_ack_answer(br, br->b, ev);
     break;
   case CAY_SESSION_EV_CANCEL:
     relay_cancel(br, s, br->b);
@@ -483,7 +513,10 @@ on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
     relay_offer(br, s, br->a, ev);
     break;
   case CAY_SESSION_EV_MODIFIED:
-    relay_answer(br, br->a, ev);
+    relay_answer(br, s, br->a, ev);
+    break;
+  case CAY_SESSION_EV_ANSWER:
+    relay_ack_answer(br, br->a, ev);
     break;
   case CAY_SESSION_EV_CANCEL:
     relay_cancel(br, s, br->a);

@@ -53,6 +53,13 @@ on_response(void *arg, cay_id_t tu_id, cay_id_t txn_id, int status, msg_t *msg)
     cay__uac_response(s, txn_id, status, msg);
     return;
   }
+  if (msg == NULL) {
+    /* A timeout or transport error: the BYE's ends the session, that of
+     * a request sent before it (an INFO, a re-INVITE) does not. */
+    const cay__txn_t *t = cay__txn_lookup(ss->ep, txn_id);
+    if (t && !cay__txn_client_is(t, "BYE"))
+      return;
+  }
   if (cseq && cseq->cs_method != sip_method_bye) {
     /* The response to a request sent before our BYE (a re-INVITE, an
      * UPDATE, an INFO), not the BYE's: a 2xx to a re-INVITE still gets

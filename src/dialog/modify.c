@@ -1,7 +1,8 @@
 /*
  * Changing a running session (RFC 3261 section 14, RFC 3311 UPDATE, RFC
- * 3264 offer/answer with the rules of RFC 6337), both ways; session
- * timers (RFC 4028) refresh and expiry on top. INFO: info.c.
+ * 3264 offer/answer with the rules of RFC 6337), both ways (ours, the
+ * re-INVITE/UPDATE we send: modify_out.c); session timers (RFC 4028)
+ * refresh and expiry on top. INFO: info.c.
  *
  *   theirs: re-INVITE/UPDATE --EV_OFFER--> answer (now, deferred, or Cay's
  *           own) --2xx--> [re-INVITE: retransmit until the ACK]
@@ -15,24 +16,20 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
-#include "dialog/auth.h"
 #include "dialog/session_int.h"
 
-#define SHARD_NO(ss)      ((int)(ss)->shard->index)
-#define MAX_GLARE_RETRIES 3
+#define SHARD_NO(ss) ((int)(ss)->shard->index)
 
 static void on_in_retransmit(cay__timer_t *tm);
 static void on_in_timeout(cay__timer_t *tm);
-static void on_out_retry(cay__timer_t *tm);
 
-static cay__mod_t *
-mod_get(cay__session_t *s)
+cay__mod_t *
+cay__mod_get(cay__session_t *s)
 {
   cay__mod_t *m = s->mod;
 
@@ -44,18 +41,18 @@ mod_get(cay__session_t *s)
   m->s = s;
   cay__timer_init(&m->t_in, on_in_retransmit, m);
   cay__timer_init(&m->t_in_end, on_in_timeout, m);
-  cay__timer_init(&m->t_out, on_out_retry, m);
+  cay__timer_init(&m->t_out, cay__mod_out_retry, m);
   s->mod = m;
   return m;
 }
 
 /* Free the modification record once neither direction is busy. */
-static void
-mod_put(cay__session_t *s)
+void
+cay__mod_put(cay__session_t *s)
 {
   cay__mod_t *m = s->mod;
 
-  if (m == NULL || m->in_txn || m->in_answered || m->out_txn || m->out_sdp)
+  if (m == NULL || cay__mod_busy(s))
     return;
   cay__mod_free(s);
 }
@@ -68,6 +65,7 @@ cay__mod_free(cay__session_t *s)
 
   if (m == NULL)
     return;
+  cay__mod_send_held_ack(s, NULL); /* 13.2.2.4: every 2xx gets its ACK */
   if (m->in_txn && !m->in_answered) {
     /* 15.1.2 / 14.2: the session ends under a pending re-INVITE or
      * UPDATE: it gets its final response now. */
@@ -80,6 +78,7 @@ cay__mod_free(cay__session_t *s)
   cay__shard_timer_stop(shard, &m->t_out);
   cay__free(m->in_ok);
   cay__free(m->out_sdp);
+  cay__free(m->out_peer_offer);
   cay__free(m);
   s->mod = NULL;
 }
@@ -88,7 +87,9 @@ int
 cay__mod_busy(const cay__session_t *s)
 {
   const cay__mod_t *m = s->mod;
-  return m && (m->in_txn || m->in_answered || m->out_txn || m->out_sdp);
+  return m
+         && (m->in_txn || m->in_answered || m->out_txn || m->out_sdp
+             || m->out_no_offer || m->out_ack_pending);
 }
 
 /* -- session timers (RFC 4028) ------------------------------------------ */
@@ -134,9 +135,13 @@ cay__session_stimer_fire(cay__session_t *s)
     return;
   }
   /* Section 7.4 / 9: refresh by UPDATE without a body when the peer
-   * allows it (no offer/answer), else by a re-INVITE without an offer. */
-  err = cay__mod_busy(s) ? CAY_ESTATE
-                         : cay__mod_send(s, NULL, s->peer_update, 1);
+   * allows it (no offer/answer), else by a re-INVITE: a bridged leg's
+   * offers its SDP again (cay__session_keep_sdp()), Cay's own has none
+   * and answers the offer in the 2xx. */
+  err = cay__mod_busy(s)
+            ? CAY_ESTATE
+            : cay__mod_send(s, s->peer_update || !s->bridged ? NULL : s->sdp,
+                            s->peer_update, 1);
   if (err == CAY_ESTATE) {
     /* An offer is in progress: its 2xx refreshes the timer too (section
      * 10); look again in a while. */
@@ -186,7 +191,10 @@ cay__mod_request(cay__session_t *s, cay__txn_t *t, sip_t *sip)
                        retry);
     return;
   }
-  if (s->mod && (s->mod->out_txn || s->mod->out_sdp) && (invite || has_offer)) {
+  if (s->mod
+      && (s->mod->out_txn || s->mod->out_sdp || s->mod->out_no_offer
+          || s->mod->out_ack_pending)
+      && (invite || has_offer)) {
     /* 14.2 and RFC 3311 section 5.2: glare with our own offer. */
     cay__txn_reply(t, 491, NULL, NULL);
     return;
@@ -199,7 +207,7 @@ cay__mod_request(cay__session_t *s, cay__txn_t *t, sip_t *sip)
     cay__session_reply(t, 422, NULL, NULL, hdrs);
     return;
   }
-  m = mod_get(s);
+  m = cay__mod_get(s);
   if (m == NULL) {
     cay__txn_reply(t, 500, "Server Internal Error - Out of Memory", NULL);
     return;
@@ -208,6 +216,7 @@ cay__mod_request(cay__session_t *s, cay__txn_t *t, sip_t *sip)
   if (invite)
     cay__txn_set_tu(t, s->id); /* a CANCEL finds the session (9.2) */
   m->in_invite = (unsigned)invite;
+  m->in_no_offer = (unsigned)(invite && !has_offer);
   m->in_deferred = 0;
   m->in_cseq = sip->sip_cseq->cs_seq;
   if (cay__contact_usable(sip->sip_contact))
@@ -253,10 +262,14 @@ cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
   size_t len = 0;
   int err;
 
-  if (s->ack_pending) /* the offer in the 2xx to our INVITE (13.2.1) */
-    return status != 200 && (status < 300 || status > 699)
-               ? -EINVAL
-               : cay__uac_ack_answer(s, status, sdp);
+  if (s->ack_pending || (m && m->out_ack_pending)) {
+    /* The offer in the 2xx to our INVITE or re-INVITE without one
+     * (13.2.1, 14.1): the ACK carries the answer. */
+    if (status != 200 && (status < 300 || status > 699))
+      return -EINVAL;
+    return s->ack_pending ? cay__uac_ack_answer(s, status, sdp)
+                          : cay__mod_ack_answer(s, status, sdp);
+  }
   if (m == NULL || m->in_txn == 0 || m->in_answered)
     return CAY_ESTATE;
   if (status != 200 && (status < 300 || status > 699))
@@ -264,7 +277,7 @@ cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
   t = cay__txn_lookup(ss->ep, m->in_txn);
   if (t == NULL) {
     m->in_txn = 0;
-    mod_put(s);
+    cay__mod_put(s);
     return CAY_ESTATE;
   }
   req = sip_object(cay__txn_request(t));
@@ -272,7 +285,7 @@ cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
     /* 14.2: the session stays as it was. */
     cay__txn_reply(t, status, NULL, NULL);
     m->in_txn = 0;
-    mod_put(s);
+    cay__mod_put(s);
     return 0;
   }
   if (req->sip_payload && req->sip_payload->pl_len > 0 ? 1 : m->in_invite) {
@@ -282,7 +295,7 @@ cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
       cay__txn_reply(t, err == -ENOMEM ? 500 : 488,
                      err == -ENOMEM ? NULL : "Not Acceptable Here", NULL);
       m->in_txn = 0;
-      mod_put(s);
+      cay__mod_put(s);
       return 0;
     }
   }
@@ -294,12 +307,14 @@ cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
         t, 200, NULL, all, body ? "application/sdp" : NULL, body, len,
         m->in_invite ? &m->in_ok : NULL, m->in_invite ? &m->in_ok_len : NULL);
   }
+  if (err == 0)
+    cay__session_keep_sdp(s, body, len);
   cay__free(body);
   if (err && cay__txn_state(t) != CAY__TXN_ACCEPTED
       && cay__txn_state(t) != CAY__TXN_TERMINATED) {
     cay__txn_reply(t, 500, NULL, NULL);
     m->in_txn = 0;
-    mod_put(s);
+    cay__mod_put(s);
     return err;
   }
   m->in_txn = 0;
@@ -312,7 +327,7 @@ cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
   }
   /* RFC 4028 section 10: a 2xx to a refresh restarts the timer. */
   cay__session_stimer_start(s);
-  mod_put(s);
+  cay__mod_put(s);
   return 0;
 }
 
@@ -341,6 +356,10 @@ cay_session_defer_offer(cay_session_t *s)
 {
   if (s->ack_pending) {
     s->ack_deferred = 1;
+    return 0;
+  }
+  if (s->mod && s->mod->out_ack_pending) {
+    s->mod->out_ack_deferred = 1;
     return 0;
   }
   if (s->mod == NULL || s->mod->in_txn == 0 || s->mod->in_answered)
@@ -384,324 +403,14 @@ cay__mod_ack(cay__session_t *s, const sip_t *sip)
   cay__free(m->in_ok);
   m->in_ok = NULL;
   m->in_answered = 0;
-  mod_put(s);
-  return 1;
-}
-
-/* -- ours: re-INVITE / UPDATE -------------------------------------------- */
-
-int
-cay__mod_send(cay__session_t *s, const char *sdp, int update, int refresh)
-{
-  cay__sessions_t *ss = s->ss;
-  char lines[1280]; /* session-timer lines, then credentials (auth.h) */
-  cay__dreq_t r;
-  cay__mod_t *m;
-  long n;
-  int err;
-
-  if (s->state != CAY__SESSION_CONFIRMED)
-    return CAY_ESTATE;
-  if (s->mod && (s->mod->out_txn || s->mod->in_txn || s->mod->in_answered))
-    return CAY_ESTATE;
-  m = mod_get(s);
-  if (m == NULL)
-    return -ENOMEM;
-  if (sdp && m->out_sdp != sdp && !refresh)
-    cay__session_origin(s, sdp); /* the embedder's own, or Cay's */
-  if (sdp && m->out_sdp != sdp) {
-    cay__free(m->out_sdp);
-    m->out_sdp = cay__strdup(sdp);
-    if (m->out_sdp == NULL) {
-      mod_put(s);
-      return -ENOMEM;
-    }
+  if (m->in_no_offer) {
+    /* 14.2 / 13.2.1: the answer to the offer in our 2xx. */
+    cay_session_event_t ev
+        = { .kind = CAY_SESSION_EV_ANSWER, .state = s->state, .method = "ACK" };
+    m->in_no_offer = 0;
+    cay__session_event_body(&ev, sip, "application/sdp");
+    cay__session_event(s, &ev);
   }
-  /* Section 7.4 of RFC 4028: a refresh keeps the negotiated interval and
-   * roles; other requests also carry it, or the peer would see the
-   * timer dropped. */
-  n = cay__stimer_request_lines(
-      s->st.interval_s ? 0 : ss->cfg.session_expires_s, ss->cfg.min_se_s,
-      s->st.interval_s ? &s->st : NULL, lines, sizeof lines);
-  memset(&r, 0, sizeof r);
-  r.method = update ? sip_method_update : sip_method_invite;
-  r.name = update ? "UPDATE" : "INVITE";
-  r.cseq = ++s->local_cseq;
-  r.contact = 1; /* 12.2.1.1 / RFC 3311: target refresh requests */
-  if (n < 0)
-    n = 0;
-  if (m->out_auth && s->auth)
-    /* 22.2: its digest-uri is the Request-URI, the remote target. */
-    n += snprintf(lines + n, sizeof lines - (size_t)n, "%s",
-                  cay__auth_line(s->auth, r.name, s->remote_target));
-  r.extra = n > 0 && (size_t)n < sizeof lines ? lines : NULL;
-  if (m->out_sdp) {
-    r.ctype = "application/sdp";
-    r.body = m->out_sdp;
-    r.body_len = strlen(m->out_sdp);
-  }
-  err = cay__session_send(s, &r, 1, &m->out_txn);
-  if (err) {
-    m->out_txn = 0;
-    cay__free(m->out_sdp);
-    m->out_sdp = NULL;
-    mod_put(s);
-    return err;
-  }
-  m->out_invite = (unsigned)!update;
-  m->out_refresh = (unsigned)refresh;
-  CAY_DEBUG(SHARD_NO(ss), "session %s: %s sent%s", s->call_id, r.name,
-            refresh ? " (session refresh)" : "");
-  return 0;
-}
-
-int
-cay_session_modify(cay_session_t *s, const char *sdp, int update)
-{
-  char *own = NULL;
-  size_t len;
-  int err;
-
-  if (s->state != CAY__SESSION_CONFIRMED || cay__mod_busy(s))
-    return CAY_ESTATE;
-  if (sdp == NULL) {
-    err = cay__session_offer_sdp(s, &own, &len);
-    if (err)
-      return err;
-    sdp = own;
-  }
-  if (s->mod == NULL && mod_get(s) == NULL) {
-    cay__free(own);
-    return -ENOMEM;
-  }
-  s->mod->out_tries = 0;
-  s->mod->out_cancelled = 0;
-  err = cay__mod_send(s, sdp, update, 0);
-  cay__free(own);
-  return err;
-}
-
-static void
-notify_modified(cay__session_t *s, int status, const sip_t *sip,
-                const char *method)
-{
-  cay_session_event_t ev = { .kind = CAY_SESSION_EV_MODIFIED,
-                             .state = s->state,
-                             .status = status,
-                             .method = method };
-
-  cay__session_event_body(&ev, sip, "application/sdp");
-  cay__session_event(s, &ev);
-}
-
-/* 14.1: after a 491, try again after a random delay: 2.1 to 4 s in 10 ms
- * steps when we chose the Call-ID (we sent the initial INVITE), 0 to 2 s
- * otherwise. */
-static uint64_t
-glare_delay_ms(cay__session_t *s)
-{
-  uint32_t r = cay__rand_u32(&s->ss->shard->rand);
-  return s->uac ? 2100 + (r % 191) * 10 : (r % 201) * 10;
-}
-
-/* Our re-INVITE or UPDATE could not go again: its offer is dropped, and
- * the record with it once nothing else needs it. A failed send may have
- * let the record go already. */
-static void
-drop_offer(cay__session_t *s)
-{
-  if (s->mod) {
-    cay__free(s->mod->out_sdp);
-    s->mod->out_sdp = NULL;
-    mod_put(s);
-  }
-}
-
-static void
-on_out_retry(cay__timer_t *tm)
-{
-  cay__mod_t *m = tm->data;
-  cay__session_t *s = m->s;
-  int err;
-
-  if (m->out_cancelled) {
-    /* cay_session_modify_cancel() while waiting for this retry (14.1). */
-    m->out_cancelled = 0;
-    drop_offer(s);
-    notify_modified(s, 487, NULL, "INVITE");
-    return;
-  }
-  err = cay__mod_send(s, m->out_sdp, !m->out_invite, m->out_refresh);
-  if (err) {
-    drop_offer(s);
-    notify_modified(s, 491, NULL, NULL);
-  }
-}
-
-int
-cay_session_modify_cancel(cay_session_t *s)
-{
-  cay__mod_t *m = s->mod;
-  cay__txn_t *t;
-
-  if (m == NULL || !m->out_invite || m->out_refresh || m->out_cancelled
-      || (m->out_txn == 0 && m->out_sdp == NULL))
-    return CAY_ESTATE;
-  m->out_cancelled = 1;
-  if (m->out_txn == 0) {
-    cay__session_timer(s, &m->t_out, 0); /* reported from the loop */
-    return 0;
-  }
-  t = cay__txn_lookup(s->ss->ep, m->out_txn);
-  return t ? cay__txn_cancel(t) : CAY_ESTATE;
-}
-
-/* RFC 3261 section 22.2: our re-INVITE or UPDATE got 401/407 (@p status,
- * @p sip) and the session has credentials: the same request again (CSeq
- * + 1, the same offer) with them. @return 1 when the response is dealt
- * with here: the request went again, or it could not and the change
- * failed; 0 when the challenge is not answered. */
-static int
-mod_challenged(cay__session_t *s, int status, const sip_t *sip,
-               const char *method)
-{
-  cay__mod_t *m = s->mod;
-  int refresh = m->out_refresh;
-
-  if (!cay__session_challenged(s, status, sip, method))
-    return 0;
-  m->out_txn = 0;
-  m->out_auth = 1;
-  if (cay__mod_send(s, m->out_sdp, !m->out_invite, refresh) == 0) {
-    CAY_DEBUG(SHARD_NO(s->ss), "session %s: %s sent again with credentials",
-              s->call_id, method);
-    return 1;
-  }
-  drop_offer(s);
-  if (!refresh)
-    notify_modified(s, status, sip, method);
-  return 1;
-}
-
-/* The ACK for the 2xx of our re-INVITE (13.2.2.4), with the answer when
- * the 2xx carried an offer (our re-INVITE had none: a refresh). */
-static void
-ack_reinvite(cay__session_t *s, uint32_t cseq, const sip_t *sip)
-{
-  char *answer = NULL, *sent = NULL;
-  size_t len = 0, sent_len = 0;
-  struct cay__reack *keep;
-  cay__peer_t dst;
-  cay__dreq_t r;
-
-  memset(&r, 0, sizeof r);
-  r.method = sip_method_ack;
-  r.name = "ACK";
-  r.cseq = cseq;
-  /* 13.2.2.4: the ACK carries the re-INVITE's credentials. */
-  if (s->mod && s->mod->out_auth && s->auth)
-    r.extra = cay__auth_last(s->auth);
-  if ((s->mod == NULL || s->mod->out_sdp == NULL) && sip && sip->sip_payload
-      && sip->sip_payload->pl_len
-      && cay__session_answer_sdp(s, sip->sip_payload->pl_data,
-                                 sip->sip_payload->pl_len, &answer, &len)
-             == 0) {
-    r.ctype = "application/sdp";
-    r.body = answer;
-    r.body_len = len;
-  }
-  cay__session_send_ack(s, &r, &dst, &sent, &sent_len);
-  cay__free(answer);
-  /* Kept as sent for copies of this 2xx; without memory they go
-   * unanswered, as a lost ACK would. */
-  if (sent && (keep = cay__malloc(sizeof *keep + sent_len)) != NULL) {
-    keep->cseq = cseq;
-    keep->dst = dst;
-    keep->len = sent_len;
-    memcpy(keep->data, sent, sent_len);
-    cay__free(s->reack);
-    s->reack = keep;
-  }
-  cay__free(sent);
-}
-
-/* 13.2.2.4: a copy of the 2xx to our last re-INVITE (our ACK was lost, so
- * the peer sends it again): the same ACK again. @return 1 when it was. */
-static int
-reack_copy(cay__session_t *s, int status, const sip_t *sip)
-{
-  struct cay__reack *k = s->reack;
-
-  if (k == NULL || status / 100 != 2 || sip == NULL || sip->sip_cseq == NULL
-      || sip->sip_cseq->cs_method != sip_method_invite
-      || sip->sip_cseq->cs_seq != k->cseq)
-    return 0;
-  (void)cay__endpoint_send_sized(s->ss->ep, &k->dst, k->data, k->len, 1);
-  CAY_DEBUG(SHARD_NO(s->ss), "session %s: 2xx copy to our re-INVITE: ACKed",
-            s->call_id);
-  return 1;
-}
-
-int
-cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
-{
-  cay__mod_t *m = s->mod;
-  sip_t *sip = msg ? sip_object(msg) : NULL;
-  const char *method;
-  int cancelled;
-
-  if (m == NULL || m->out_txn != txn_id)
-    return reack_copy(s, status, sip)
-           || cay__info_response(s, txn_id, status, sip);
-  method = m->out_invite ? "INVITE" : "UPDATE";
-  if (status < 200)
-    return 1;
-  cancelled = m->out_cancelled;
-  if ((status == 401 || status == 407) && sip && !cancelled
-      && mod_challenged(s, status, sip, method))
-    return 1;
-  if (m->out_invite && status < 300 && sip)
-    ack_reinvite(s, sip->sip_cseq->cs_seq, sip);
-  if (s->auth)
-    cay__auth_settled(s->auth); /* it got through, or failed otherwise */
-  m->out_auth = 0;
-  m->out_cancelled = 0;
-  m->out_txn = 0;
-  if (status == 491 && m->out_tries < MAX_GLARE_RETRIES && !cancelled) {
-    m->out_tries++;
-    cay__session_timer(s, &m->t_out, glare_delay_ms(s));
-    return 1;
-  }
-  if (status == 422 && sip && m->out_refresh) {
-    /* RFC 4028 section 7.4 / 6: the peer wants a longer interval. */
-    unsigned min = cay__stimer_min_se_of_422(sip);
-    if (min > s->st.interval_s && m->out_tries < MAX_GLARE_RETRIES) {
-      s->st.interval_s = min;
-      m->out_tries++;
-      cay__session_timer(s, &m->t_out, 0);
-      return 1;
-    }
-  }
-  if (status < 300) {
-    if (sip)
-      cay__stimer_on_response(sip, &s->st);
-    if (sip && cay__contact_usable(sip->sip_contact))
-      cay__session_set_target(s, sip->sip_contact->m_url); /* 12.2.1.2 */
-    cay__session_stimer_start(s);
-  }
-  cay__free(m->out_sdp);
-  m->out_sdp = NULL;
-  if (m->out_refresh) {
-    mod_put(s);
-    /* RFC 4028 section 10 / RFC 5057: a refresh that gets 408 or 481 (the
-     * dialog is gone) ends the session. */
-    if (status == 408 || status == 481)
-      cay__session_bye(s, "session refresh failed");
-    return 1;
-  }
-  mod_put(s);
-  notify_modified(s, status, sip, method);
-  if (status == 408 || status == 481)
-    cay__session_bye(s, "re-INVITE/UPDATE failed");
+  cay__mod_put(s);
   return 1;
 }

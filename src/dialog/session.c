@@ -61,6 +61,20 @@ merge_hash(const char *call_id, const char *remote_tag)
 #define SESSION_OF_MNODE(n)                                                    \
   ((cay__session_t *)((char *)(n)-offsetof(cay__session_t, mnode)))
 
+void
+cay__session_keep_sdp(cay__session_t *s, const char *sdp, size_t len)
+{
+  char *copy;
+
+  if (!s->bridged || sdp == NULL || sdp == s->sdp)
+    return;
+  if ((copy = cay__strndup(sdp, len)) == NULL)
+    return;
+  cay__free(s->sdp);
+  s->sdp = copy;
+  s->sdp_len = len;
+}
+
 cay__session_t *
 cay__session_merged(cay__sessions_t *ss, const sip_t *sip)
 {

@@ -75,7 +75,10 @@ struct cay__session {
                                       peer, to try in order when the
                                       INVITE fails (RFC 3263 4.3), or NULL
                                       (cay__malloc) */
-  char *sdp; /* our answer (or offer) until the 200 is out */
+  /* Our answer (or offer) until the 200 is out. A bridged session keeps
+   * here, once confirmed, the SDP it last sent that took effect, which a
+   * session refresh by re-INVITE repeats (cay__session_keep_sdp()). */
+  char *sdp;
   size_t sdp_len;
   char *ok_bytes; /* UAS: the 2xx as sent, for retransmission; UAC: the
                      ACK as sent, again for each 2xx copy (cay__malloc) */
@@ -100,6 +103,8 @@ struct cay__mod {
   unsigned in_invite : 1; /* a re-INVITE (2xx needs its ACK) */
   unsigned in_deferred : 1;
   unsigned in_answered : 1; /* 2xx sent, waiting for the ACK */
+  unsigned in_no_offer : 1; /* a re-INVITE without an offer: our 2xx has
+                               one, its ACK the answer (EV_ANSWER) */
   uint32_t in_cseq;
   char *in_ok; /* our 2xx to a re-INVITE, retransmitted until the ACK */
   size_t in_ok_len;
@@ -113,8 +118,15 @@ struct cay__mod {
   unsigned out_tries : 2;     /* 491 retries so far (14.1) */
   unsigned out_auth : 1;      /* sent with credentials after a 401/407 (22.2) */
   unsigned out_cancelled : 1; /* cay_session_modify_cancel() (9.1) */
-  char *out_sdp;              /* our offer, kept for a retry after 491 */
-  cay__timer_t t_out;         /* the 14.1 retry delay */
+  unsigned out_no_offer : 1;  /* cay_session_modify_without_offer() */
+  /* Its 2xx held the peer's offer: the ACK waits for the answer
+   * (cay_session_answer_offer(), deferred or not). */
+  unsigned out_ack_pending : 1;
+  unsigned out_ack_deferred : 1;
+  uint32_t out_ack_cseq; /* the re-INVITE's CSeq, for that ACK */
+  char *out_peer_offer;  /* that offer, for Cay's own answer */
+  char *out_sdp;         /* our offer, kept for a retry after 491 */
+  cay__timer_t t_out;    /* the 14.1 retry delay */
   cay__session_t *s;
 };
 
@@ -181,6 +193,14 @@ typedef struct cay__dreq {
 } cay__dreq_t;
 
 /* session.c */
+/* A bridged session sent @p sdp (@p len bytes) and it took effect (its
+ * INVITE's answered offer, an answer, an accepted change's offer): kept
+ * in s->sdp, so that a session refresh by re-INVITE offers it again (RFC
+ * 4028 section 7.4, RFC 3264 section 8: the same SDP, the same version,
+ * changes nothing) instead of Cay's own SDP, which would move the peer's
+ * media to an address where nothing listens. No-op for other sessions,
+ * or @p sdp NULL; without memory the older copy stays. */
+void cay__session_keep_sdp(cay__session_t *s, const char *sdp, size_t len);
 /* RFC 3261 section 22.2: our request @p method got 401/407 (@p status,
  * @p sip): 1 when the session has credentials and took the challenge (the
  * request goes again with cay__auth_line()), else 0, and the log says
@@ -247,6 +267,22 @@ int cay__session_answer_sdp(cay__session_t *s, const char *offer, size_t len,
 int cay__session_offer_sdp(cay__session_t *s, char **out, size_t *out_len);
 
 /* modify.c */
+/* The session's modification record, made when missing (NULL: no
+ * memory); freed again by cay__mod_put() once neither direction is
+ * busy. */
+cay__mod_t *cay__mod_get(cay__session_t *s);
+void cay__mod_put(cay__session_t *s);
+/* modify_out.c: the 14.1 retry timer of our re-INVITE/UPDATE. */
+void cay__mod_out_retry(cay__timer_t *tm);
+/* modify_out.c: the ACK held for the answer to the offer in the 2xx of
+ * our re-INVITE without one (out_ack_pending) goes now, with @p sdp
+ * (NULL: Cay's own answer to that offer); no-op when none is held. */
+void cay__mod_send_held_ack(cay__session_t *s, const char *sdp);
+/* modify_out.c: cay_session_answer_offer() for that held ACK: @p status
+ * 200 sends it with @p sdp (NULL: Cay's own answer); a refusal (300 to
+ * 699) sends Cay's own answer and then BYE (13.2.2.4: a 2xx cannot be
+ * refused). @return 0. */
+int cay__mod_ack_answer(cay__session_t *s, int status, const char *sdp);
 void cay__mod_request(cay__session_t *s, cay__txn_t *t, sip_t *sip);
 /* RFC 3261 section 9.2: a CANCEL for re-INVITE server transaction
  * @p invite of session @p s: reported (EV_CANCEL) when its offer waits

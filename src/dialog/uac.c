@@ -278,6 +278,8 @@ send_ack(cay__session_t *s, const char *offer, const char *given)
   if (r.body)
     r.ctype = "application/sdp";
   err = cay__session_send_ack(s, &r, &s->peer, &s->ok_bytes, &s->ok_len);
+  if (err == 0)
+    cay__session_keep_sdp(s, r.body, r.body_len);
   cay__free(answer);
   return err;
 }
@@ -465,8 +467,10 @@ on_2xx(cay__session_t *s, int status, msg_t *msg, const sip_t *sip)
     cay__session_destroy(s);
     return;
   }
-  cay__free(s->sdp);
-  s->sdp = NULL;
+  if (!(s->bridged && s->offer_in_invite)) {
+    cay__free(s->sdp); /* a bridged leg keeps its offer, now in effect */
+    s->sdp = NULL;
+  }
   s->state = CAY__SESSION_CONFIRMED;
   s->peer_update = sip_is_allowed(sip->sip_allow, sip_method_update, NULL);
   ss->shard->stats.calls_out_answered++;

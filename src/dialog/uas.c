@@ -263,9 +263,12 @@ send_ok(cay__session_t *s, cay__txn_t *t)
     CAY_DEBUG(SHARD_NO(ss), "session %s: 200 not sent cleanly: %s", s->call_id,
               cay_strerror(err));
   }
-  /* The SDP lives on in ok_bytes until the ACK. */
-  cay__free(s->sdp);
-  s->sdp = NULL;
+  /* The SDP lives on in ok_bytes until the ACK (a bridged leg keeps it:
+   * cay__session_keep_sdp()). */
+  if (!s->bridged) {
+    cay__free(s->sdp);
+    s->sdp = NULL;
+  }
   s->state = CAY__SESSION_ANSWERED;
   ss->shard->stats.calls_answered++;
   /* 13.3.1.4: retransmit the 2xx at T1, doubling to T2, until the ACK;

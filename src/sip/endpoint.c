@@ -129,6 +129,17 @@ cay__txn_client_key(const char *branch, const char *method, size_t *keylen)
   return cay__strndup(buf, off);
 }
 
+int
+cay__txn_client_is(const cay__txn_t *t, const char *method)
+{
+  size_t n = strlen(method);
+
+  /* The client key ends with the method and its separator (above). */
+  return !t->server && t->key && t->keylen >= n + 2
+         && t->key[t->keylen - n - 2] == '\x01'
+         && memcmp(t->key + t->keylen - n - 1, method, n) == 0;
+}
+
 cay__txn_t *
 cay__txn_find(cay__htab_t *tab, const char *key, size_t keylen, uint64_t hash)
 {

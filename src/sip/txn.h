@@ -305,6 +305,9 @@ void cay__txn_source(const cay__txn_t *t, cay__addr_t *src);
  * 3261 section 13.2.2.4); 0 for the first 2xx (while the TU sees it),
  * another fork's, or any other transaction. Shard thread. */
 int cay__txn_2xx_is_copy(const cay__txn_t *t, const sip_t *sip);
+/** 1 when @p t is a client transaction of request method @p method
+ * ("BYE"), else 0. Shard thread. */
+int cay__txn_client_is(const cay__txn_t *t, const char *method);
 /** The TU object a server transaction belongs to (set by the TU). */
 void cay__txn_set_tu(cay__txn_t *t, cay_id_t tu_id);
 cay_id_t cay__txn_tu(const cay__txn_t *t);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "dialog/session_int.h"
 #include "support/peer.h"
 #include "support/run.h"
@@ -448,6 +449,126 @@ START_TEST(bridge_14_reinvite_from_a_relayed_and_answer_back)
 }
 END_TEST
 
+/* A re-INVITE without an offer from A (RFC 3261 section 14.1): B gets
+ * one without an offer too; B's offer (from its 2xx, the route's codecs
+ * only) reaches A in A's 200, and A's answer (in its ACK) reaches B in
+ * B's ACK, which waits for it. Neither side gets an SDP Cay made up. */
+START_TEST(bridge_14_reinvite_without_offer_relayed_both_ways)
+{
+  cay_config_t cfg = config(-1, 60, "PCMA");
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  unsigned acks = peer_count(p, 0, "ACK");
+  a_request(p, "INVITE", "z9hG4bK-a-re", "2", tag);
+  int re = b_msg(p, 0, "INVITE");
+  char *clen = peer_header(p, (unsigned)re, "Content-Length");
+  ck_assert_str_eq(clen, "0");
+  free(clen);
+  respond(p, (unsigned)re, "200", contact_b, b_offer_pcmu_pcma);
+  ck_assert_uint_eq(peer_count(p, 0, "ACK"), acks); /* B's waits */
+  int ok = a_response(p, "2 INVITE");
+  ck_assert_int_ge(ok, 0);
+  ck_assert_int_eq(peer_status(p, (unsigned)ok), 200);
+  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "o=callee 1 1"));
+  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "m=audio 7000 RTP/AVP 8"));
+  peer_send(p, "request_body.sip", "method", "ACK", "branch", "z9hG4bK-a-ack2",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "2", "totag", tag,
+            "extra", "", "ctype", "application/sdp", "body",
+            "v=0\r\no=user1 53655765 3 IN IP4 127.0.0.1\r\ns=-\r\n"
+            "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6020 RTP/AVP 8\r\n",
+            NULL);
+  int ack = b_msg(p, 0, "ACK");
+  ck_assert_uint_eq(peer_count(p, 0, "ACK"), acks + 1);
+  ck_assert_ptr_nonnull(strstr(p->sent[ack].data, "m=audio 6020 RTP/AVP 8"));
+  char *cseq = peer_header(p, (unsigned)ack, "CSeq"),
+       *icseq = peer_header(p, (unsigned)re, "CSeq");
+  ck_assert_int_eq(atoi(cseq), atoi(icseq));
+  free(cseq);
+  free(icseq);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  peer_free(p);
+}
+END_TEST
+
+/* The body of sent message @p i (after the blank line). */
+static const char *
+body_of(peer_t *p, unsigned i)
+{
+  const char *b = strstr(p->sent[i].data, "\r\n\r\n");
+  ck_assert_ptr_nonnull(b);
+  return b + 4;
+}
+
+/* RFC 4028 on both legs with Cay as the refresher and UPDATE allowed by
+ * neither side: each refresh is a re-INVITE offering again the SDP that
+ * leg last got from Cay (A's offer to B, B's answer to A; after A's
+ * change, A's new offer), never Cay's own, which would send the media to
+ * Cay's address (RFC 3264 section 8: the same SDP, the same version,
+ * changes nothing). The other leg hears nothing of it. */
+START_TEST(bridge_4028_refresh_repeats_the_leg_s_sdp)
+{
+  cay_config_t cfg = config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  invite_a(p, "service",
+           "Supported: timer\r\nSession-Expires: 90;refresher=uas\r\n");
+  int inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "200",
+          "Contact: <sip:callee@127.0.0.1:5070>\r\nRequire: timer\r\n"
+          "Session-Expires: 90;refresher=uac\r\n",
+          peer_callee_sdp);
+  int ok = peer_find_last(p, 200, NULL);
+  peer_to_tag(p, (unsigned)ok, tag, sizeof tag);
+  a_request(p, "ACK", "z9hG4bK-a-ack", "1", tag);
+  char *b_sdp = cay__strdup(body_of(p, (unsigned)inv));
+  ck_assert_ptr_nonnull(strstr(body_of(p, (unsigned)ok), "o=callee 1 1"));
+  char *a_sdp = cay__strdup(body_of(p, (unsigned)ok));
+
+  peer_clear(p);
+  peer_advance(p, 45000);
+  int to_b = b_msg(p, 0, "INVITE");
+  int to_a = peer_find_request(p, "INVITE", "a-leg");
+  ck_assert_int_ge(to_b, 0);
+  ck_assert_int_ge(to_a, 0);
+  ck_assert_str_eq(body_of(p, (unsigned)to_b), b_sdp);
+  ck_assert_str_eq(body_of(p, (unsigned)to_a), a_sdp);
+  respond(p, (unsigned)to_b, "200",
+          "Require: timer\r\nSession-Expires: 90;refresher=uac\r\n",
+          peer_callee_sdp);
+  int ack = b_msg(p, 0, "ACK");
+  ck_assert_int_ge(ack, 0);
+  char *clen = peer_header(p, (unsigned)ack, "Content-Length");
+  ck_assert_str_eq(clen, "0"); /* the 2xx held an answer */
+  free(clen);
+  ck_assert_int_eq(peer_find_request(p, "INVITE", "a-leg"), to_a);
+  respond(p, (unsigned)to_a, "200",
+          "Require: timer\r\nSession-Expires: 90;refresher=uas\r\n",
+          "v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\n"
+          "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n");
+
+  /* A changes the session; B's next refresh offers A's new SDP. */
+  reinvite_a(p, "z9hG4bK-a-re", "2", tag,
+             "v=0\r\no=user1 53655765 2353687638 IN IP4 127.0.0.1\r\ns=-\r\n"
+             "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6010 RTP/AVP 0\r\n");
+  int re = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)re, "200",
+          "Require: timer\r\nSession-Expires: 90;refresher=uac\r\n",
+          peer_callee_sdp);
+  a_request(p, "ACK", "z9hG4bK-a-reack", "2", tag);
+  peer_clear(p);
+  peer_advance(p, 45000);
+  to_b = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(to_b, 0);
+  ck_assert_ptr_nonnull(strstr(body_of(p, (unsigned)to_b), "m=audio 6010"));
+  cay__free(b_sdp);
+  cay__free(a_sdp);
+  peer_free(p);
+}
+END_TEST
+
 /* A CANCELs its re-INVITE (RFC 3261 section 9.2) while B's copy rings:
  * B's copy is CANCELed too and A gets B's final response: 487 when the
  * CANCEL took effect, B's 200 (with its answer, which both sides then
@@ -484,10 +605,7 @@ START_TEST(bridge_9_2_cancel_of_a_reinvite_relayed)
     ck_assert_int_eq(peer_status(p, (unsigned)r), atoi(b_says[i]));
     if (i)
       ck_assert_ptr_nonnull(strstr(p->sent[r].data, "m=audio 7010"));
-    peer_send(p, "request.sip", "method", "ACK", "branch",
-              i ? "z9hG4bK-a-reack" : branch, "fromtag", "ft1", "callid",
-              "a-leg", "cseq", cseq, "totag", tag, "maxfwd", "70", "extra", "",
-              NULL);
+    a_request(p, "ACK", i ? "z9hG4bK-a-reack" : branch, cseq, tag);
   }
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
   peer_free(p);
@@ -925,6 +1043,8 @@ main(void)
   tcase_add_test(tc, bridge_14_reinvite_from_a_relayed_and_answer_back);
   tcase_add_test(tc, bridge_reinvite_failure_from_b_mapped_for_a);
   tcase_add_test(tc, bridge_9_2_cancel_of_a_reinvite_relayed);
+  tcase_add_test(tc, bridge_14_reinvite_without_offer_relayed_both_ways);
+  tcase_add_test(tc, bridge_4028_refresh_repeats_the_leg_s_sdp);
   tcase_add_test(tc, bridge_6086_info_relayed_with_its_answer);
   tcase_add_test(tc, bridge_6086_info_pending_when_b_hangs_up_487);
   tcase_add_test(tc, bridge_codecs_filtered_in_b_offer);

@@ -75,6 +75,14 @@ their_info(peer_t *p, const char *cid, const char *branch, const char *cseq,
                    dtmf);
 }
 
+/* Our DTMF INFO in session @p s; its id in @p id (NULL: not asked). */
+static void
+our_info(cay__session_t *s, cay_id_t *id)
+{
+  ck_assert_int_eq(
+      cay_session_info(s, "application/dtmf-relay", dtmf, strlen(dtmf), id), 0);
+}
+
 START_TEST(info_6086_answered_200_and_reported)
 {
   peer_t *p = peer_new(NULL);
@@ -164,9 +172,7 @@ START_TEST(info_6086_ours_final_response_reported_by_id)
 
   cay__session_t *s = call(p, "i4", &e, tag, sizeof tag);
   ck_assert_int_eq(cay_session_info(s, NULL, "x", 1, NULL), -EINVAL);
-  ck_assert_int_eq(
-      cay_session_info(s, "application/dtmf-relay", dtmf, strlen(dtmf), &id),
-      0);
+  our_info(s, &id);
   ck_assert(id != 0);
   ck_assert_str_eq(peer_method(p, 0), "INFO");
   ck_assert_ptr_nonnull(strstr(p->sent[0].data, "Signal=5"));
@@ -203,9 +209,7 @@ START_TEST(info_12_2_1_2_ours_481_or_408_ends_with_bye)
     cay_id_t id = 0;
 
     cay__session_t *s = call(p, timeout ? "i6" : "i5", &e, tag, sizeof tag);
-    ck_assert_int_eq(
-        cay_session_info(s, "application/dtmf-relay", dtmf, strlen(dtmf), &id),
-        0);
+    our_info(s, &id);
     ck_assert_uint_eq(peer_count(p, 0, "BYE"), 0);
     if (timeout)
       peer_advance(p, 64 * T1 + 1);
@@ -220,6 +224,28 @@ START_TEST(info_12_2_1_2_ours_481_or_408_ends_with_bye)
 }
 END_TEST
 
+/* After our BYE only the BYE's own outcome ends the session (15.1.1): the
+ * timeout of an INFO sent before it does not, the BYE's 200 does. */
+START_TEST(info_timeout_after_our_bye_is_not_the_bye_s)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { 0 };
+  char tag[64];
+
+  cay__session_t *s = call(p, "i7", &e, tag, sizeof tag);
+  our_info(s, NULL);
+  peer_advance(p, 1000);
+  ck_assert_int_eq(cay_session_hangup(s), 0);
+  int bye = peer_find_last(p, 0, "BYE");
+  ck_assert_int_ge(bye, 0);
+  peer_advance(p, 64 * T1 - 500); /* the INFO's timer F, not the BYE's */
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 1);
+  peer_respond(p, (unsigned)bye, "200", NULL, NULL);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -231,6 +257,7 @@ main(void)
   tcase_add_test(tc, info_6086_deferred_answered_later_487_at_the_end);
   tcase_add_test(tc, info_6086_ours_final_response_reported_by_id);
   tcase_add_test(tc, info_12_2_1_2_ours_481_or_408_ends_with_bye);
+  tcase_add_test(tc, info_timeout_after_our_bye_is_not_the_bye_s);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

@@ -34,6 +34,8 @@ typedef struct events {
   cay_session_state_t state[16];
   int defer_offer;  /* EV_OFFER: defer it */
   int defer_cancel; /* EV_CANCEL: keep the re-INVITE open */
+  int defer_2xx;    /* EV_MODIFIED: keep the 2xx's offer open */
+  char body[16][200];
 } events_t;
 
 static void
@@ -51,6 +53,10 @@ record(cay_session_t *s, const cay_session_event_t *ev, void *arg)
     ck_assert_int_eq(cay_session_defer_offer(s), 0);
   if (ev->kind == CAY_SESSION_EV_CANCEL && e->defer_cancel)
     ck_assert_int_eq(cay_session_defer_offer(s), 0);
+  if (ev->kind == CAY_SESSION_EV_MODIFIED && e->defer_2xx)
+    ck_assert_int_eq(cay_session_defer_offer(s), 0);
+  if (e->n <= 16 && ev->body && ev->body_len < sizeof e->body[0])
+    memcpy(e->body[e->n - 1], ev->body, ev->body_len);
 }
 
 /* The o= version of sent message @p i. */
@@ -397,6 +403,112 @@ START_TEST(modify_9_1_our_reinvite_cancelled)
 }
 END_TEST
 
+static const char answer2[] = "v=0\r\n"
+                              "o=user1 53655765 3 IN IP4 127.0.0.1\r\n"
+                              "s=-\r\n"
+                              "c=IN IP4 127.0.0.1\r\n"
+                              "t=0 0\r\n"
+                              "m=audio 6020 RTP/AVP 8\r\n";
+
+/* 14.2 / 13.2.1: their re-INVITE without an offer gets ours in the 2xx
+ * (Cay's, or the embedder's given later), and the answer in their ACK is
+ * reported (EV_ANSWER). */
+START_TEST(modify_14_2_reinvite_without_offer_answer_in_the_ack)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { 0 };
+  char tag[64];
+
+  uas_confirmed(p, "n1", "", tag, sizeof tag);
+  cay__session_t *s = cay__sessions_any(&p->ss);
+  cay_session_set_cb(s, record, &e);
+  peer_clear(p);
+  uas_request(p, "INVITE", "n1", "z9hG4bK-re1", "2", tag, "");
+  ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_OFFER);
+  int ok = peer_find_last(p, 200, NULL);
+  ck_assert_int_ge(ok, 0);
+  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "m=audio")); /* Cay's */
+  uas_request_body(p, "ACK", "n1", "z9hG4bK-ack2", "2", tag, "application/sdp",
+                   answer2);
+  ck_assert_int_eq(e.n, 2);
+  ck_assert_int_eq(e.kind[1], CAY_SESSION_EV_ANSWER);
+  ck_assert_str_eq(e.body[1], answer2);
+  ck_assert_ptr_null(s->mod);
+
+  /* The embedder's offer, given later; an ACK with an offer of ours in
+   * the 2xx to a re-INVITE with one is no EV_ANSWER. */
+  e.defer_offer = 1;
+  peer_clear(p);
+  uas_request(p, "INVITE", "n1", "z9hG4bK-re2", "3", tag, "");
+  ck_assert_int_lt(peer_find_last(p, 200, NULL), 0);
+  ck_assert_int_eq(cay_session_answer_offer(s, 200, offer2), 0);
+  ok = peer_find_last(p, 200, NULL);
+  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "m=audio 6002 RTP/AVP 8"));
+  uas_request_body(p, "ACK", "n1", "z9hG4bK-ack3", "3", tag, "application/sdp",
+                   answer2);
+  ck_assert_int_eq(e.kind[3], CAY_SESSION_EV_ANSWER);
+  uas_request_sdp(p, "INVITE", "n1", "z9hG4bK-re4", "4", tag, offer2);
+  ck_assert_int_eq(cay_session_answer_offer(s, 200, NULL), 0);
+  uas_request(p, "ACK", "n1", "z9hG4bK-ack4", "4", tag, "");
+  ck_assert_int_eq(e.n, 5);
+  peer_free(p);
+}
+END_TEST
+
+/* 14.1: our re-INVITE without an offer; the 2xx's offer is reported and
+ * the ACK carries the answer: the embedder's, given later (the ACK
+ * waits), or Cay's own when the embedder gives none, or before a BYE. */
+START_TEST(modify_14_1_our_reinvite_without_offer_ack_waits_for_the_answer)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { .defer_2xx = 1 };
+  char tag[64];
+
+  uas_confirmed(p, "n2", "", tag, sizeof tag);
+  cay__session_t *s = cay__sessions_any(&p->ss);
+  cay_session_set_cb(s, record, &e);
+  for (int round = 0; round < 3; round++) {
+    peer_clear(p);
+    e.defer_2xx = round != 1;
+    ck_assert_int_eq(cay_session_modify_without_offer(s), 0);
+    ck_assert_int_eq(cay_session_modify(s, NULL, 0), CAY_ESTATE);
+    char *clen = peer_header(p, 0, "Content-Length");
+    ck_assert_str_eq(clen, "0");
+    free(clen);
+    peer_respond_sdp(p, 0, "200", NULL,
+                     "Contact: <sip:sipp@127.0.0.1:5070>\r\n", offer2);
+    ck_assert_int_eq(e.kind[e.n - 1], CAY_SESSION_EV_MODIFIED);
+    ck_assert_str_eq(e.body[e.n - 1], offer2);
+    int ack = peer_find_last(p, 0, "ACK");
+    if (round == 0) {
+      ck_assert_int_lt(ack, 0); /* waits for the answer */
+      ck_assert_int_eq(cay_session_modify(s, NULL, 0), CAY_ESTATE);
+      ck_assert_int_eq(cay_session_answer_offer(s, 200, answer2), 0);
+      ack = peer_find_last(p, 0, "ACK");
+      ck_assert_int_ge(ack, 0);
+      ck_assert_ptr_nonnull(strstr(p->sent[ack].data, "m=audio 6020"));
+    } else if (round == 1) {
+      ck_assert_int_ge(ack, 0); /* Cay's own answer */
+      ck_assert_ptr_nonnull(strstr(p->sent[ack].data, "s=cay\r\n"));
+    } else {
+      ck_assert_int_lt(ack, 0);
+      ck_assert_int_eq(cay_session_hangup(s), 0);
+      ack = peer_find_last(p, 0, "ACK");
+      ck_assert_int_ge(ack, 0);
+      ck_assert_int_gt(peer_find_last(p, 0, "BYE"), ack);
+      break;
+    }
+    char *acseq = peer_header(p, (unsigned)ack, "CSeq");
+    char *icseq = peer_header(p, 0, "CSeq");
+    ck_assert_int_eq(atoi(acseq), atoi(icseq));
+    free(acseq);
+    free(icseq);
+    ck_assert_ptr_null(s->mod);
+  }
+  peer_free(p);
+}
+END_TEST
+
 /* -- RFC 3262 -------------------------------------------------------------- */
 
 START_TEST(prack_3262_reliable_180_until_prack_then_200)
@@ -647,6 +759,9 @@ modify_suite(void)
   tcase_add_test(tc, modify_deferred_offer_answered_later_or_488);
   tcase_add_test(tc, modify_9_2_cancel_of_a_deferred_reinvite);
   tcase_add_test(tc, modify_9_1_our_reinvite_cancelled);
+  tcase_add_test(tc, modify_14_2_reinvite_without_offer_answer_in_the_ack);
+  tcase_add_test(
+      tc, modify_14_1_our_reinvite_without_offer_ack_waits_for_the_answer);
   tcase_add_test(tc, prack_3262_reliable_180_until_prack_then_200);
   tcase_add_test(tc, prack_3262_no_prack_after_64_t1_rejected_5xx);
   tcase_add_test(tc, prack_3262_supported_only_stays_unreliable);
