@@ -56,17 +56,6 @@ record(cay_session_t *s, const cay_session_event_t *ev, void *arg)
         0);
 }
 
-/* A confirmed call (Call-ID @p cid) whose events go to @p e. */
-static cay__session_t *
-call(peer_t *p, const char *cid, events_t *e, char *tag, size_t n)
-{
-  uas_confirmed(p, cid, "", tag, n);
-  cay__session_t *s = cay__sessions_any(&p->ss);
-  cay_session_set_cb(s, record, e);
-  peer_clear(p);
-  return s;
-}
-
 static void
 their_info(peer_t *p, const char *cid, const char *branch, const char *cseq,
            const char *tag)
@@ -89,7 +78,7 @@ START_TEST(info_6086_answered_200_and_reported)
   events_t e = { 0 };
   char tag[64];
 
-  call(p, "i1", &e, tag, sizeof tag);
+  uas_watched(p, "i1", record, &e, tag, sizeof tag);
   their_info(p, "i1", "z9hG4bK-inf", "2", tag);
   ck_assert_int_eq(peer_last_status(p), 200);
   ck_assert_int_eq(e.n, 1);
@@ -110,7 +99,7 @@ START_TEST(info_6086_answered_by_the_embedder_in_its_callback)
   events_t e = { .on_info = 2 };
   char tag[64];
 
-  call(p, "i2", &e, tag, sizeof tag);
+  uas_watched(p, "i2", record, &e, tag, sizeof tag);
   their_info(p, "i2", "z9hG4bK-inf", "2", tag);
   /* Its 415, and no 200 after it. */
   ck_assert_uint_eq(p->nsent, 1);
@@ -128,7 +117,7 @@ START_TEST(info_6086_deferred_answered_later_487_at_the_end)
   events_t e = { .on_info = 1 };
   char tag[64];
 
-  cay__session_t *s = call(p, "i3", &e, tag, sizeof tag);
+  cay__session_t *s = uas_watched(p, "i3", record, &e, tag, sizeof tag);
   their_info(p, "i3", "z9hG4bK-inf1", "2", tag);
   ck_assert_int_eq(e.defer_rc, 0);
   ck_assert_uint_eq(p->nsent, 0);
@@ -170,7 +159,7 @@ START_TEST(info_6086_ours_final_response_reported_by_id)
   char tag[64];
   cay_id_t id = 0;
 
-  cay__session_t *s = call(p, "i4", &e, tag, sizeof tag);
+  cay__session_t *s = uas_watched(p, "i4", record, &e, tag, sizeof tag);
   ck_assert_int_eq(cay_session_info(s, NULL, "x", 1, NULL), -EINVAL);
   our_info(s, &id);
   ck_assert(id != 0);
@@ -208,7 +197,8 @@ START_TEST(info_12_2_1_2_ours_481_or_408_ends_with_bye)
     char tag[64];
     cay_id_t id = 0;
 
-    cay__session_t *s = call(p, timeout ? "i6" : "i5", &e, tag, sizeof tag);
+    cay__session_t *s
+        = uas_watched(p, timeout ? "i6" : "i5", record, &e, tag, sizeof tag);
     our_info(s, &id);
     ck_assert_uint_eq(peer_count(p, 0, "BYE"), 0);
     if (timeout)
@@ -232,7 +222,7 @@ START_TEST(info_timeout_after_our_bye_is_not_the_bye_s)
   events_t e = { 0 };
   char tag[64];
 
-  cay__session_t *s = call(p, "i7", &e, tag, sizeof tag);
+  cay__session_t *s = uas_watched(p, "i7", record, &e, tag, sizeof tag);
   our_info(s, NULL);
   peer_advance(p, 1000);
   ck_assert_int_eq(cay_session_hangup(s), 0);

@@ -160,10 +160,7 @@ START_TEST(modify_14_1_glare_491_both_ways_then_retry)
   events_t e = { 0 };
   char tag[64];
 
-  uas_confirmed(p, "m5", "", tag, sizeof tag);
-  cay__session_t *s = cay__sessions_any(&p->ss);
-  cay_session_set_cb(s, record, &e);
-  peer_clear(p);
+  cay__session_t *s = uas_watched(p, "m5", record, &e, tag, sizeof tag);
   ck_assert_int_eq(cay_session_modify(s, NULL, 0), 0);
   ck_assert_str_eq(peer_method(p, 0), "INVITE");
   /* A second change while ours is out is refused locally. */
@@ -204,10 +201,7 @@ START_TEST(modify_14_1_own_reinvite_2xx_acked_and_reported)
   events_t e = { 0 };
   char tag[64];
 
-  uas_confirmed(p, "m6", "", tag, sizeof tag);
-  cay__session_t *s = cay__sessions_any(&p->ss);
-  cay_session_set_cb(s, record, &e);
-  peer_clear(p);
+  cay__session_t *s = uas_watched(p, "m6", record, &e, tag, sizeof tag);
   ck_assert_int_eq(cay_session_modify(s, NULL, 0), 0);
   /* 12.2.1.1: From is our side, To theirs; a Contact (target refresh). */
   char *to = peer_header(p, 0, "To");
@@ -296,10 +290,7 @@ START_TEST(modify_deferred_offer_answered_later_or_488)
   events_t e = { .defer_offer = 1 };
   char tag[64];
 
-  uas_confirmed(p, "m7", "", tag, sizeof tag);
-  cay__session_t *s = cay__sessions_any(&p->ss);
-  cay_session_set_cb(s, record, &e);
-  peer_clear(p);
+  cay__session_t *s = uas_watched(p, "m7", record, &e, tag, sizeof tag);
   uas_request_sdp(p, "UPDATE", "m7", "z9hG4bK-up1", "2", tag, offer2);
   ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_OFFER);
   ck_assert_int_eq(peer_count(p, 200, NULL), 0); /* waiting for us */
@@ -321,10 +312,7 @@ START_TEST(modify_9_2_cancel_of_a_deferred_reinvite)
   events_t e = { .defer_offer = 1 };
   char tag[64];
 
-  uas_confirmed(p, "c1", "", tag, sizeof tag);
-  cay__session_t *s = cay__sessions_any(&p->ss);
-  cay_session_set_cb(s, record, &e);
-  peer_clear(p);
+  cay__session_t *s = uas_watched(p, "c1", record, &e, tag, sizeof tag);
   uas_request_sdp(p, "INVITE", "c1", "z9hG4bK-re1", "2", tag, offer2);
   ck_assert_int_lt(peer_find_last(p, 200, NULL), 0); /* waiting for us */
   peer_clear(p);                                     /* its 100 Trying */
@@ -367,10 +355,7 @@ START_TEST(modify_9_1_our_reinvite_cancelled)
   events_t e = { 0 };
   char tag[64];
 
-  uas_confirmed(p, "c2", "", tag, sizeof tag);
-  cay__session_t *s = cay__sessions_any(&p->ss);
-  cay_session_set_cb(s, record, &e);
-  peer_clear(p);
+  cay__session_t *s = uas_watched(p, "c2", record, &e, tag, sizeof tag);
   ck_assert_int_eq(cay_session_modify_cancel(s), CAY_ESTATE);
   ck_assert_int_eq(cay_session_modify(s, NULL, 0), 0);
   ck_assert_int_eq(cay_session_modify_cancel(s), 0);
@@ -419,10 +404,7 @@ START_TEST(modify_14_2_reinvite_without_offer_answer_in_the_ack)
   events_t e = { 0 };
   char tag[64];
 
-  uas_confirmed(p, "n1", "", tag, sizeof tag);
-  cay__session_t *s = cay__sessions_any(&p->ss);
-  cay_session_set_cb(s, record, &e);
-  peer_clear(p);
+  cay__session_t *s = uas_watched(p, "n1", record, &e, tag, sizeof tag);
   uas_request(p, "INVITE", "n1", "z9hG4bK-re1", "2", tag, "");
   ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_OFFER);
   int ok = peer_find_last(p, 200, NULL);

@@ -55,3 +55,14 @@ uas_confirmed(peer_t *p, const char *cid, const char *extra, char *tag,
   ck_assert_int_eq(cay__session_state(cay__sessions_any(&p->ss)),
                    CAY__SESSION_CONFIRMED);
 }
+
+cay__session_t *
+uas_watched(peer_t *p, const char *cid, cay_session_cb cb, void *arg, char *tag,
+            size_t n)
+{
+  uas_confirmed(p, cid, "", tag, n);
+  cay__session_t *s = cay__sessions_any(&p->ss);
+  cay_session_set_cb(s, cb, arg);
+  peer_clear(p);
+  return s;
+}

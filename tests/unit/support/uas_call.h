@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "dialog/session_int.h"
 #include "support/peer.h"
 
 /** An INVITE for Call-ID @p cid (From tag ft1, offer PCMU/PCMA/101) with
@@ -31,5 +32,11 @@ void uas_request_sdp(peer_t *p, const char *method, const char *cid,
  * CONFIRMED, its To tag (";tag=X") in @p tag (size @p n). */
 void uas_confirmed(peer_t *p, const char *cid, const char *extra, char *tag,
                    size_t n);
+
+/** uas_confirmed() (no extra headers), then the session's events go to
+ * @p cb with @p arg and what Cay sent so far is forgotten (peer_clear()).
+ * @return the session. */
+cay__session_t *uas_watched(peer_t *p, const char *cid, cay_session_cb cb,
+                            void *arg, char *tag, size_t n);
 
 #endif
