@@ -7,9 +7,10 @@
  * Each call starts with A's INVITE (with an offer, without one, with no
  * codec of the route's, video only, or broken SDP). Then 1 to MAX_EVENTS
  * events are drawn at random: A retransmits, CANCELs, ACKs, sends BYE,
- * re-INVITE, UPDATE or INFO, answers what Cay sent it; B answers Cay's
- * INVITE (100, 180, 183, 200, failures), answers Cay's other requests,
- * sends BYE, re-INVITE or ACK; time moves by a few ms up to past the ring
+ * re-INVITE (with an offer or without), UPDATE or INFO, CANCELs its
+ * re-INVITE, answers what Cay sent it; B answers Cay's INVITE (100, 180,
+ * 183, 200, failures), answers Cay's other requests, sends BYE, re-INVITE,
+ * an empty INFO or ACK; time moves by a few ms up to past the ring
  * timeout. One request or response in MUTATE_ONE_IN is damaged
  * (support/mutate.h). Then the clock runs on until every timer is out.
  *
@@ -80,6 +81,8 @@ typedef struct call {
   uint64_t b_inv_at;    /* when it was seen */
   int b_final_sent;     /* B sent a final response to it */
   int a_req, b_req;     /* Cay's latest other request to A / to B, or -1 */
+  char a_re_branch[64]; /* A's latest re-INVITE, for its CANCEL */
+  unsigned a_re_cseq;
   int a_final, b_final; /* Cay's latest final to an INVITE of A / B, or -1 */
   int invite_clean;     /* A's INVITE went out undamaged */
   int damaged;          /* some message of the call went out damaged */
@@ -426,7 +429,7 @@ b_answers_invite(call_t *c)
 static void
 answer_request(call_t *c, int i, const char *sdp)
 {
-  static const int st[] = { 200, 200, 200, 481, 500, 491 };
+  static const int st[] = { 200, 200, 200, 481, 500, 491, 487, 415 };
   int s = st[pick(c, sizeof st / sizeof st[0])];
   const char *m;
 
@@ -444,7 +447,7 @@ event(call_t *c)
   static const char *const offers[] = { sdp_ok, sdp_ok, sdp_g729, sdp_bad };
   const char *offer = offers[pick(c, 4)];
 
-  switch (pick(c, 18)) {
+  switch (pick(c, 20)) {
   case 0:
     /* Undamaged: a damaged copy could get a 400 of its own. Only before
      * A saw a final response: later, once Timer I has run out, the same
@@ -465,8 +468,14 @@ event(call_t *c)
     a_send(c, "BYE", NULL, ++c->a_cseq, NULL, NULL);
     break;
   case 4: /* without a To tag it would be a new call */
-    if (c->a_tag[0])
-      a_send(c, "INVITE", NULL, ++c->a_cseq, offer, "application/sdp");
+    if (c->a_tag[0]) {
+      /* One in four without an offer (RFC 3261 section 14.1). */
+      snprintf(c->a_re_branch, sizeof c->a_re_branch, "z9hG4bK-a%u-%u", c->id,
+               ++c->branch);
+      c->a_re_cseq = ++c->a_cseq;
+      a_send(c, "INVITE", c->a_re_branch, c->a_re_cseq,
+             pick(c, 4) ? offer : NULL, "application/sdp");
+    }
     break;
   case 5:
     a_send(c, "UPDATE", NULL, ++c->a_cseq, offer, "application/sdp");
@@ -504,6 +513,14 @@ event(call_t *c)
     break;
   case 16:
     advance(c, 1000 + pick(c, 8000));
+    break;
+  case 17: /* 9.2: A CANCELs its latest re-INVITE */
+    if (c->a_re_branch[0])
+      a_send(c, "CANCEL", c->a_re_branch, c->a_re_cseq, NULL, NULL);
+    break;
+  case 18: /* RFC 6086: an empty INFO from B */
+    if (c->b_inv >= 0 && c->b_2xx)
+      b_send(c, "INFO", NULL, ++c->b_cseq, NULL);
     break;
   default:
     advance(c, pick(c, 30));
