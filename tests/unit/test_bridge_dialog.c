@@ -1,0 +1,353 @@
+/*
+ * The B2BUA bridge once the call is up, on a virtual clock: re-INVITE and
+ * UPDATE relayed both ways (with and without an offer, refused, CANCELed:
+ * RFC 3261 sections 14 and 9), INFO relayed with its answer (RFC 6086),
+ * and session refreshes that keep each leg's media (RFC 4028).
+ * support/bridge_call.h explains the fixture.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "dialog/session_int.h"
+#include "support/bridge_call.h"
+#include "support/peer.h"
+#include "support/run.h"
+
+START_TEST(bridge_14_reinvite_from_a_relayed_and_answer_back)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  reinvite_a(p, "z9hG4bK-a-re", "2", tag,
+             "v=0\r\no=user1 53655765 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+             "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6010 RTP/AVP 8\r\n");
+  int re = b_msg(p, 0, "INVITE");
+  ck_assert_ptr_nonnull(strstr(p->sent[re].data, "m=audio 6010 RTP/AVP 8"));
+  unsigned before = peer_count(p, 200, NULL);
+  respond(p, (unsigned)re, "200", contact_b,
+          "v=0\r\no=callee 1 2 IN IP4 127.0.0.9\r\ns=-\r\n"
+          "c=IN IP4 127.0.0.9\r\nt=0 0\r\nm=audio 7010 RTP/AVP 8\r\n");
+  ck_assert_uint_eq(peer_count(p, 200, NULL), before + 1);
+  int ok = peer_find_last(p, 200, NULL);
+  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "m=audio 7010"));
+  peer_free(p);
+}
+END_TEST
+
+/* A re-INVITE without an offer from A (RFC 3261 section 14.1): B gets
+ * one without an offer too; B's offer (from its 2xx, the route's codecs
+ * only) reaches A in A's 200, and A's answer (in its ACK) reaches B in
+ * B's ACK, which waits for it. Neither side gets an SDP Cay made up. */
+START_TEST(bridge_14_reinvite_without_offer_relayed_both_ways)
+{
+  cay_config_t cfg = bridge_config(-1, 60, "PCMA");
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  unsigned acks = peer_count(p, 0, "ACK");
+  a_request(p, "INVITE", "z9hG4bK-a-re", "2", tag);
+  int re = b_msg(p, 0, "INVITE");
+  char *clen = peer_header(p, (unsigned)re, "Content-Length");
+  ck_assert_str_eq(clen, "0");
+  free(clen);
+  respond(p, (unsigned)re, "200", contact_b, b_offer_pcmu_pcma);
+  ck_assert_uint_eq(peer_count(p, 0, "ACK"), acks); /* B's waits */
+  int ok = a_response(p, "2 INVITE");
+  ck_assert_int_ge(ok, 0);
+  ck_assert_int_eq(peer_status(p, (unsigned)ok), 200);
+  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "o=callee 1 1"));
+  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "m=audio 7000 RTP/AVP 8"));
+  peer_send(p, "request_body.sip", "method", "ACK", "branch", "z9hG4bK-a-ack2",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "2", "totag", tag,
+            "extra", "", "ctype", "application/sdp", "body",
+            "v=0\r\no=user1 53655765 3 IN IP4 127.0.0.1\r\ns=-\r\n"
+            "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6020 RTP/AVP 8\r\n",
+            NULL);
+  int ack = b_msg(p, 0, "ACK");
+  ck_assert_uint_eq(peer_count(p, 0, "ACK"), acks + 1);
+  ck_assert_ptr_nonnull(strstr(p->sent[ack].data, "m=audio 6020 RTP/AVP 8"));
+  char *cseq = peer_header(p, (unsigned)ack, "CSeq"),
+       *icseq = peer_header(p, (unsigned)re, "CSeq");
+  ck_assert_int_eq(atoi(cseq), atoi(icseq));
+  free(cseq);
+  free(icseq);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  peer_free(p);
+}
+END_TEST
+
+/* RFC 4028 on both legs with Cay as the refresher and UPDATE allowed by
+ * neither side: each refresh is a re-INVITE offering again the SDP that
+ * leg last got from Cay (A's offer to B, B's answer to A; after A's
+ * change, A's new offer), never Cay's own, which would send the media to
+ * Cay's address (RFC 3264 section 8: the same SDP, the same version,
+ * changes nothing). The other leg hears nothing of it. */
+START_TEST(bridge_4028_refresh_repeats_the_leg_s_sdp)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  invite_a(p, "service",
+           "Supported: timer\r\nSession-Expires: 90;refresher=uas\r\n");
+  int inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "200",
+          "Contact: <sip:callee@127.0.0.1:5070>\r\nRequire: timer\r\n"
+          "Session-Expires: 90;refresher=uac\r\n",
+          peer_callee_sdp);
+  int ok = peer_find_last(p, 200, NULL);
+  peer_to_tag(p, (unsigned)ok, tag, sizeof tag);
+  a_request(p, "ACK", "z9hG4bK-a-ack", "1", tag);
+  char *b_sdp = cay__strdup(body_of(p, (unsigned)inv));
+  ck_assert_ptr_nonnull(strstr(body_of(p, (unsigned)ok), "o=callee 1 1"));
+  char *a_sdp = cay__strdup(body_of(p, (unsigned)ok));
+
+  peer_clear(p);
+  peer_advance(p, 45000);
+  int to_b = b_msg(p, 0, "INVITE");
+  int to_a = peer_find_request(p, "INVITE", "a-leg");
+  ck_assert_int_ge(to_b, 0);
+  ck_assert_int_ge(to_a, 0);
+  ck_assert_str_eq(body_of(p, (unsigned)to_b), b_sdp);
+  ck_assert_str_eq(body_of(p, (unsigned)to_a), a_sdp);
+  respond(p, (unsigned)to_b, "200",
+          "Require: timer\r\nSession-Expires: 90;refresher=uac\r\n",
+          peer_callee_sdp);
+  int ack = b_msg(p, 0, "ACK");
+  ck_assert_int_ge(ack, 0);
+  char *clen = peer_header(p, (unsigned)ack, "Content-Length");
+  ck_assert_str_eq(clen, "0"); /* the 2xx held an answer */
+  free(clen);
+  ck_assert_int_eq(peer_find_request(p, "INVITE", "a-leg"), to_a);
+  respond(p, (unsigned)to_a, "200",
+          "Require: timer\r\nSession-Expires: 90;refresher=uas\r\n",
+          "v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\n"
+          "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n");
+
+  /* A changes the session; B's next refresh offers A's new SDP. */
+  reinvite_a(p, "z9hG4bK-a-re", "2", tag,
+             "v=0\r\no=user1 53655765 2353687638 IN IP4 127.0.0.1\r\ns=-\r\n"
+             "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6010 RTP/AVP 0\r\n");
+  int re = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)re, "200",
+          "Require: timer\r\nSession-Expires: 90;refresher=uac\r\n",
+          peer_callee_sdp);
+  a_request(p, "ACK", "z9hG4bK-a-reack", "2", tag);
+  peer_clear(p);
+  peer_advance(p, 45000);
+  to_b = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(to_b, 0);
+  ck_assert_ptr_nonnull(strstr(body_of(p, (unsigned)to_b), "m=audio 6010"));
+  cay__free(b_sdp);
+  cay__free(a_sdp);
+  peer_free(p);
+}
+END_TEST
+
+/* A CANCELs its re-INVITE (RFC 3261 section 9.2) while B's copy rings:
+ * B's copy is CANCELed too and A gets B's final response: 487 when the
+ * CANCEL took effect, B's 200 (with its answer, which both sides then
+ * have) when it crossed the CANCEL. */
+START_TEST(bridge_9_2_cancel_of_a_reinvite_relayed)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+  static const char *const b_says[] = { "487", "200" };
+
+  bridged_call(p, tag, sizeof tag);
+  for (int i = 0; i < 2; i++) {
+    char branch[32], cseq[8], a_cseq[16];
+    snprintf(branch, sizeof branch, "z9hG4bK-a-re%d", i);
+    snprintf(cseq, sizeof cseq, "%d", i + 2);
+    snprintf(a_cseq, sizeof a_cseq, "%d INVITE", i + 2);
+    reinvite_a(p, branch, cseq, tag,
+               "v=0\r\no=user1 53655765 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+               "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6010 RTP/AVP 8\r\n");
+    int re = b_msg(p, 0, "INVITE");
+    respond(p, (unsigned)re, "100", "", NULL);
+    unsigned cancels = peer_count(p, 0, "CANCEL");
+    a_request(p, "CANCEL", branch, cseq, tag);
+    ck_assert_uint_eq(peer_count(p, 0, "CANCEL"), cancels + 1); /* to B */
+    ck_assert_int_gt(b_msg(p, 0, "CANCEL"), re);
+    ck_assert_int_lt(a_response(p, a_cseq), 0); /* A waits for B */
+    respond(p, (unsigned)re, b_says[i], contact_b,
+            i ? "v=0\r\no=callee 1 2 IN IP4 127.0.0.9\r\ns=-\r\n"
+                "c=IN IP4 127.0.0.9\r\nt=0 0\r\nm=audio 7010 RTP/AVP 8\r\n"
+              : NULL);
+    int r = a_response(p, a_cseq);
+    ck_assert_int_ge(r, 0);
+    ck_assert_int_eq(peer_status(p, (unsigned)r), atoi(b_says[i]));
+    if (i)
+      ck_assert_ptr_nonnull(strstr(p->sent[r].data, "m=audio 7010"));
+    a_request(p, "ACK", i ? "z9hG4bK-a-reack" : branch, cseq, tag);
+  }
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  peer_free(p);
+}
+END_TEST
+
+/* B refuses A's re-INVITE with a challenge the route has no credentials
+ * for, then with 503: A cannot answer B's challenge (a 401 to A would
+ * also lack the WWW-Authenticate that section 20.44 requires) and B's
+ * overload is not Cay's, so A gets 403 and 500 as for the first INVITE
+ * (map_failure); the call stays up (RFC 5057: both are failures of the
+ * transaction only). */
+START_TEST(bridge_reinvite_failure_from_b_mapped_for_a)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+  static const char *const b_says[] = { "401", "503" };
+  static const int a_gets[] = { 403, 500 };
+
+  bridged_call(p, tag, sizeof tag);
+  for (int i = 0; i < 2; i++) {
+    char branch[32], cseq[8];
+    snprintf(branch, sizeof branch, "z9hG4bK-a-re%d", i);
+    snprintf(cseq, sizeof cseq, "%d", i + 2);
+    reinvite_a(p, branch, cseq, tag,
+               "v=0\r\no=user1 53655765 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+               "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6010 RTP/AVP 8\r\n");
+    int re = b_msg(p, 0, "INVITE");
+    respond(p, (unsigned)re, b_says[i],
+            "WWW-Authenticate: Digest realm=\"b\", nonce=\"n\"\r\n", NULL);
+    ck_assert_int_eq(peer_last_status(p), a_gets[i]);
+    ck_assert_int_lt(peer_find_last(p, atoi(b_says[i]), NULL), 0);
+    peer_send(p, "request.sip", "method", "ACK", "branch", branch, "fromtag",
+              "ft1", "callid", "a-leg", "cseq", cseq, "totag", tag, "maxfwd",
+              "70", "extra", "", NULL);
+  }
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  peer_free(p);
+}
+END_TEST
+
+/* RFC 6086 through the bridge: A's INFO goes to B with its body, and A
+ * gets B's final response (a challenge the route cannot answer mapped to
+ * 403, as for the first INVITE); B's empty INFO goes to A, and B gets
+ * A's answer. */
+START_TEST(bridge_6086_info_relayed_with_its_answer)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  int inv = b_msg(p, 0, "INVITE");
+  a_info(p, "z9hG4bK-a-in", "2", tag);
+  int info = b_msg(p, 0, "INFO");
+  ck_assert_int_ge(info, 0);
+  char *ct = peer_header(p, (unsigned)info, "Content-Type");
+  ck_assert_str_eq(ct, "application/dtmf-relay");
+  free(ct);
+  ck_assert_ptr_nonnull(strstr(p->sent[info].data, "Signal=5"));
+  ck_assert_int_lt(a_response(p, "2 INFO"), 0); /* waits for B */
+  respond(p, (unsigned)info, "200", "", NULL);
+  int ok = a_response(p, "2 INFO");
+  ck_assert_int_ge(ok, 0);
+  ck_assert_int_eq(peer_status(p, (unsigned)ok), 200);
+
+  a_info(p, "z9hG4bK-a-in2", "3", tag);
+  info = b_msg(p, 0, "INFO");
+  respond(p, (unsigned)info, "401",
+          "WWW-Authenticate: Digest realm=\"b\", nonce=\"n\"\r\n", NULL);
+  ok = a_response(p, "3 INFO");
+  ck_assert_int_ge(ok, 0);
+  ck_assert_int_eq(peer_status(p, (unsigned)ok), 403);
+
+  b_request(p, (unsigned)inv, "INFO", 2);
+  int to_a = peer_find_request(p, "INFO", "a-leg");
+  ck_assert_int_ge(to_a, 0);
+  char *clen = peer_header(p, (unsigned)to_a, "Content-Length");
+  ck_assert_str_eq(clen, "0");
+  free(clen);
+  ck_assert_int_lt(b_msg(p, 200, NULL), to_a); /* B waits for A */
+  respond(p, (unsigned)to_a, "488", "", NULL);
+  int b_ok = b_msg(p, 488, NULL);
+  ck_assert_int_gt(b_ok, to_a);
+  char *cseq = peer_header(p, (unsigned)b_ok, "CSeq");
+  ck_assert_str_eq(cseq, "2 INFO");
+  free(cseq);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  peer_free(p);
+}
+END_TEST
+
+/* B hangs up while A's INFO waits for B's answer: A gets BYE, and its
+ * INFO 487 (RFC 3261 section 15.1.2); nothing is left behind. */
+START_TEST(bridge_6086_info_pending_when_b_hangs_up_487)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  int inv = b_msg(p, 0, "INVITE");
+  a_info(p, "z9hG4bK-a-in", "2", tag);
+  ck_assert_int_ge(b_msg(p, 0, "INFO"), 0);
+  b_request(p, (unsigned)inv, "BYE", 2);
+  int bye = peer_find_request(p, "BYE", "a-leg");
+  ck_assert_int_ge(bye, 0);
+  int r = a_response(p, "2 INFO");
+  ck_assert_int_ge(r, 0);
+  ck_assert_int_eq(peer_status(p, (unsigned)r), 487);
+  respond(p, (unsigned)bye, "200", "", NULL);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_uint_eq(p->ss.bridges, 0);
+  peer_free(p);
+}
+END_TEST
+
+/* A re-INVITE's offer is filtered like the first one; an offer with none
+ * of the route's codecs gets 488 and never reaches B (RFC 3261 14.2). */
+START_TEST(bridge_reinvite_offer_filtered_none_left_488)
+{
+  cay_config_t cfg = bridge_config(-1, 60, "PCMA");
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  reinvite_a(p, "z9hG4bK-a-re", "2", tag,
+             "v=0\r\no=user1 53655765 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+             "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6010 RTP/AVP 0 8\r\n"
+             "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n");
+  int re = b_msg(p, 0, "INVITE");
+  ck_assert_ptr_nonnull(strstr(p->sent[re].data, "m=audio 6010 RTP/AVP 8\r\n"));
+  ck_assert_ptr_null(strstr(p->sent[re].data, "PCMU"));
+  respond(p, (unsigned)re, "200", contact_b,
+          "v=0\r\no=callee 1 2 IN IP4 127.0.0.9\r\ns=-\r\n"
+          "c=IN IP4 127.0.0.9\r\nt=0 0\r\nm=audio 7010 RTP/AVP 8\r\n");
+  a_request(p, "ACK", "z9hG4bK-a-reack", "2", tag);
+  unsigned invites = peer_count(p, 0, "INVITE");
+  reinvite_a(p, "z9hG4bK-a-re2", "3", tag,
+             "v=0\r\no=user1 53655765 3 IN IP4 127.0.0.1\r\ns=-\r\n"
+             "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6020 RTP/AVP 0\r\n");
+  ck_assert_int_eq(peer_last_status(p), 488);
+  ck_assert_uint_eq(peer_count(p, 0, "INVITE"), invites);
+  peer_free(p);
+}
+END_TEST
+
+int
+main(void)
+{
+  Suite *s = suite_create("b2bua_bridge_dialog");
+  TCase *tc = tcase_create("bridge_dialog");
+
+  tcase_add_test(tc, bridge_14_reinvite_from_a_relayed_and_answer_back);
+  tcase_add_test(tc, bridge_14_reinvite_without_offer_relayed_both_ways);
+  tcase_add_test(tc, bridge_4028_refresh_repeats_the_leg_s_sdp);
+  tcase_add_test(tc, bridge_9_2_cancel_of_a_reinvite_relayed);
+  tcase_add_test(tc, bridge_reinvite_failure_from_b_mapped_for_a);
+  tcase_add_test(tc, bridge_6086_info_relayed_with_its_answer);
+  tcase_add_test(tc, bridge_6086_info_pending_when_b_hangs_up_487);
+  tcase_add_test(tc, bridge_reinvite_offer_filtered_none_left_488);
+  suite_add_tcase(s, tc);
+  return cay_test_run(s);
+}
