@@ -19,6 +19,18 @@
 
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
 
+/* The link to the INFO record of transaction @p txn (theirs or ours, as
+ * @p theirs says) in s->infos, or to the list's NULL end. */
+static struct cay__info **
+info_find(cay__session_t *s, cay_id_t txn, int theirs)
+{
+  struct cay__info **pp = &s->infos;
+
+  while (*pp && ((*pp)->txn != txn || (*pp)->theirs != (unsigned)theirs))
+    pp = &(*pp)->next;
+  return pp;
+}
+
 /* -- theirs --------------------------------------------------------------- */
 
 void
@@ -69,7 +81,7 @@ cay_session_answer_info(cay_session_t *s, cay_id_t request, int status,
                         const char *reason)
 {
   cay__sessions_t *ss = s->ss;
-  struct cay__info **pp = &s->infos, *k;
+  struct cay__info **pp, *k;
   cay__txn_t *t;
 
   if (status < 200 || status > 699)
@@ -77,8 +89,7 @@ cay_session_answer_info(cay_session_t *s, cay_id_t request, int status,
   if (request != 0 && request == ss->info_txn && !ss->info_taken) {
     ss->info_taken = 1; /* in its callback: answered now */
   } else {
-    while (*pp && ((*pp)->txn != request || !(*pp)->theirs))
-      pp = &(*pp)->next;
+    pp = info_find(s, request, 1);
     if ((k = *pp) == NULL)
       return CAY_ESTATE;
     *pp = k->next;
@@ -184,13 +195,11 @@ int
 cay__info_response(cay__session_t *s, cay_id_t txn_id, int status,
                    const sip_t *sip)
 {
-  struct cay__info **pp = &s->infos, *k;
+  struct cay__info **pp = info_find(s, txn_id, 0), *k;
   cay_session_event_t ev = { .kind = CAY_SESSION_EV_INFO_ANSWERED,
                              .status = status,
                              .method = "INFO" };
 
-  while (*pp && ((*pp)->txn != txn_id || (*pp)->theirs))
-    pp = &(*pp)->next;
   if ((k = *pp) == NULL)
     return 0;
   if (status < 200)

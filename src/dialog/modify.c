@@ -262,18 +262,16 @@ cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
   size_t len = 0;
   int err;
 
-  if (s->ack_pending || (m && m->out_ack_pending)) {
-    /* The offer in the 2xx to our INVITE or re-INVITE without one
-     * (13.2.1, 14.1): the ACK carries the answer. */
-    if (status != 200 && (status < 300 || status > 699))
-      return -EINVAL;
-    return s->ack_pending ? cay__uac_ack_answer(s, status, sdp)
-                          : cay__mod_ack_answer(s, status, sdp);
-  }
-  if (m == NULL || m->in_txn == 0 || m->in_answered)
-    return CAY_ESTATE;
   if (status != 200 && (status < 300 || status > 699))
     return -EINVAL;
+  /* The offer in the 2xx to our INVITE or re-INVITE without one (13.2.1,
+   * 14.1): the ACK carries the answer. */
+  if (s->ack_pending)
+    return cay__uac_ack_answer(s, status, sdp);
+  if (m && m->out_ack_pending)
+    return cay__mod_ack_answer(s, status, sdp);
+  if (m == NULL || m->in_txn == 0 || m->in_answered)
+    return CAY_ESTATE;
   t = cay__txn_lookup(ss->ep, m->in_txn);
   if (t == NULL) {
     m->in_txn = 0;

@@ -273,6 +273,22 @@ send_reack(cay__session_t *s, uint32_t cseq, const char *answer, size_t len)
   cay__free(sent);
 }
 
+/* send_reack() with the answer to @p offer (NULL: the 2xx had none):
+ * @p given, else Cay's own (cay__session_ack_answer()); the answer is
+ * what a bridged leg offers in its refreshes from now. */
+static void
+send_answered_reack(cay__session_t *s, uint32_t cseq, const char *offer,
+                    const char *given)
+{
+  char *own;
+  size_t len;
+  const char *answer = cay__session_ack_answer(s, offer, given, &own, &len);
+
+  send_reack(s, cseq, answer, len);
+  cay__session_keep_sdp(s, answer, len);
+  cay__free(own);
+}
+
 /* The 2xx @p sip (CSeq @p cseq) of our re-INVITE: ACKed now, with Cay's
  * own answer when it carried an offer (a refresh had none); after
  * cay_session_modify_without_offer() the ACK waits for the embedder's
@@ -283,52 +299,31 @@ ack_reinvite(cay__session_t *s, uint32_t cseq, const sip_t *sip)
   cay__mod_t *m = s->mod;
   int offer = sip->sip_payload && sip->sip_payload->pl_len
               && (m == NULL || m->out_sdp == NULL);
-  char *answer = NULL;
-  size_t len = 0;
+  char *copy = offer ? cay__strndup(sip->sip_payload->pl_data,
+                                    sip->sip_payload->pl_len)
+                     : NULL;
 
-  if (offer && m && m->out_no_offer) {
-    m->out_peer_offer
-        = cay__strndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-    if (m->out_peer_offer) {
-      m->out_ack_pending = 1;
-      m->out_ack_deferred = 0;
-      m->out_ack_cseq = cseq;
-      return;
-    }
+  if (copy && m && m->out_no_offer) {
+    m->out_peer_offer = copy;
+    m->out_ack_pending = 1;
+    m->out_ack_deferred = 0;
+    m->out_ack_cseq = cseq;
+    return;
   }
-  if (offer
-      && cay__session_answer_sdp(s, sip->sip_payload->pl_data,
-                                 sip->sip_payload->pl_len, &answer, &len)
-             != 0)
-    answer = NULL;
-  send_reack(s, cseq, answer, len);
-  cay__free(answer);
+  send_answered_reack(s, cseq, copy, NULL);
+  cay__free(copy);
 }
 
 void
 cay__mod_send_held_ack(cay__session_t *s, const char *sdp)
 {
   cay__mod_t *m = s->mod;
-  char *own = NULL;
-  size_t len = 0;
 
   if (m == NULL || !m->out_ack_pending)
     return;
   m->out_ack_pending = 0;
   m->out_ack_deferred = 0;
-  if (sdp) {
-    cay__session_origin(s, sdp); /* the embedder's: its o= goes on */
-    len = strlen(sdp);
-  } else if (cay__session_answer_sdp(s, m->out_peer_offer,
-                                     strlen(m->out_peer_offer), &own, &len)
-             == 0) {
-    sdp = own;
-  } else {
-    len = 0; /* no answer we can give: the ACK goes without one */
-  }
-  send_reack(s, m->out_ack_cseq, sdp, len);
-  cay__session_keep_sdp(s, sdp, len);
-  cay__free(own);
+  send_answered_reack(s, m->out_ack_cseq, m->out_peer_offer, sdp);
   cay__free(m->out_peer_offer);
   m->out_peer_offer = NULL;
 }

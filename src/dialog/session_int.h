@@ -262,6 +262,13 @@ void cay__session_step(cay__session_t *s);
 void cay__session_prack(cay__session_t *s, cay__txn_t *t, const sip_t *sip);
 void cay__session_prack_timeout(cay__session_t *s);
 void cay__session_origin(cay__session_t *s, const char *sdp);
+/* The answer an ACK carries to @p offer, the offer of a 2xx to our INVITE
+ * or re-INVITE without one (RFC 3261 13.2.1): @p given, the embedder's
+ * (whose o= is ours from now, RFC 3264 section 8), else Cay's own from
+ * its configured codecs (in *own, cay__free() it), else NULL (none can
+ * be given: the ACK goes without). *len receives its length. */
+const char *cay__session_ack_answer(cay__session_t *s, const char *offer,
+                                    const char *given, char **own, size_t *len);
 int cay__session_answer_sdp(cay__session_t *s, const char *offer, size_t len,
                             char **out, size_t *out_len);
 int cay__session_offer_sdp(cay__session_t *s, char **out, size_t *out_len);

@@ -257,30 +257,20 @@ static int
 send_ack(cay__session_t *s, const char *offer, const char *given)
 {
   cay__dreq_t r = { .method = sip_method_ack, .name = "ACK" };
-  char *answer = NULL;
-  size_t alen = 0;
+  char *own;
   int err;
 
   r.cseq = s->invite_cseq;
   /* 13.2.2.4: the ACK carries the INVITE's credentials. */
   if (s->auth && *cay__auth_last(s->auth))
     r.extra = cay__auth_last(s->auth);
-  if (given) {
-    cay__session_origin(s, given); /* RFC 3264 section 8: our o= from now */
-    r.body = given;
-    r.body_len = strlen(given);
-  } else if (offer
-             && cay__session_answer_sdp(s, offer, strlen(offer), &answer, &alen)
-                    == 0) {
-    r.body = answer;
-    r.body_len = alen;
-  }
+  r.body = cay__session_ack_answer(s, offer, given, &own, &r.body_len);
   if (r.body)
     r.ctype = "application/sdp";
   err = cay__session_send_ack(s, &r, &s->peer, &s->ok_bytes, &s->ok_len);
   if (err == 0)
     cay__session_keep_sdp(s, r.body, r.body_len);
-  cay__free(answer);
+  cay__free(own);
   return err;
 }
 

@@ -139,6 +139,25 @@ cay__session_answer_sdp(cay__session_t *s, const char *offer, size_t len,
   return err;
 }
 
+const char *
+cay__session_ack_answer(cay__session_t *s, const char *offer, const char *given,
+                        char **own, size_t *len)
+{
+  *own = NULL;
+  *len = 0;
+  if (given) {
+    cay__session_origin(s, given);
+    *len = strlen(given);
+    return given;
+  }
+  if (offer == NULL
+      || cay__session_answer_sdp(s, offer, strlen(offer), own, len) != 0) {
+    *own = NULL;
+    *len = 0;
+  }
+  return *own;
+}
+
 int
 cay__session_offer_sdp(cay__session_t *s, char **out, size_t *out_len)
 {
