@@ -79,7 +79,7 @@ cay_session_info(cay_session_t *s, const char *content_type, const char *body,
 {
   if (s->state != CAY__SESSION_CONFIRMED)
     return CAY_ESTATE;
-  if ((body == NULL && body_len) || (content_type == NULL && body_len))
+  if (body_len && (body == NULL || content_type == NULL))
     return -EINVAL;
   return cay__info_send(s, content_type, body, body_len, request);
 }
