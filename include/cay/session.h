@@ -74,16 +74,16 @@ typedef enum cay_session_event_kind {
   CAY_SESSION_EV_MODIFIED,
   /* An INFO (RFC 6086) arrived; ev->body/content_type hold its body (none
    * for an empty INFO), ev->request names it. Answer it with
-   * cay_session_answer_info() during the callback or, after
-   * cay_session_defer_info(), later; otherwise Cay answers it 200 when
+   * cay_session_answer_request() during the callback or, after
+   * cay_session_defer_request(), later; otherwise Cay answers it 200 when
    * the callback returns. */
   CAY_SESSION_EV_INFO,
-  /* The final response to our INFO sent with a request id
-   * (cay_session_info()): ev->status (408 for no response; after a
-   * 401/407 answered with credentials, the response to the INFO sent
-   * again), ev->request the id. A 408 or 481 also ends the session with
-   * BYE (RFC 3261 section 12.2.1.2), after this event. */
-  CAY_SESSION_EV_INFO_ANSWERED,
+  /* The final response to our INFO, REFER or NOTIFY sent with a request
+   * id (cay_session_request()): ev->method and ev->status (408 for no
+   * response; after a 401/407 answered with credentials, the response to
+   * the request sent again), ev->request the id. A 408 or 481 also ends
+   * the session with BYE (RFC 3261 section 12.2.1.2), after this event. */
+  CAY_SESSION_EV_REQUEST_ANSWERED,
   /* The peer CANCELed its re-INVITE (RFC 3261 section 9.2) while its
    * offer waits for the embedder (cay_session_defer_offer()). Cay answers
    * the re-INVITE 487 when the callback returns (the session stays as it
@@ -95,7 +95,17 @@ typedef enum cay_session_event_kind {
   /* The ACK of our 2xx to the peer's re-INVITE without an offer: our 2xx
    * carried the offer, and ev->body the peer's answer (none when its ACK
    * had none; RFC 3261 section 14.2, 13.2.1). */
-  CAY_SESSION_EV_ANSWER
+  CAY_SESSION_EV_ANSWER,
+  /* A REFER (RFC 3515) or NOTIFY (RFC 6665) arrived in the dialog:
+   * ev->method names it, ev->request is its id, ev->headers holds the
+   * method's own header lines as received (REFER: Refer-To, Referred-By,
+   * Refer-Sub, Target-Dialog; NOTIFY: Event, Subscription-State), and
+   * ev->body/content_type its body (a REFER's NOTIFY: message/sipfrag).
+   * Answer it with cay_session_answer_request() during the callback or,
+   * after cay_session_defer_request(), later (a B2BUA relays it and the
+   * other side's answer); otherwise Cay answers it 405 when the callback
+   * returns: Cay itself does not transfer calls or take subscriptions. */
+  CAY_SESSION_EV_REQUEST
 } cay_session_event_kind_t;
 
 /** One event. Every pointer is Borrowed: valid during the callback only. */
@@ -107,7 +117,9 @@ typedef struct cay_session_event {
   const char *content_type;  /* of body, or NULL */
   const char *body;          /* NULL when none; not NUL-terminated */
   size_t body_len;
-  cay_id_t request; /* EV_INFO, EV_INFO_ANSWERED: the INFO's id, else 0 */
+  cay_id_t request;    /* EV_INFO, EV_REQUEST, EV_REQUEST_ANSWERED: the
+                          request's id, else 0 */
+  const char *headers; /* EV_REQUEST: "Name: value\r\n" lines, or NULL */
 } cay_session_event_t;
 
 /**
@@ -262,51 +274,64 @@ int cay_session_answer_offer(cay_session_t *s, int status, const char *sdp);
 int cay_session_defer_offer(cay_session_t *s);
 
 /**
- * Send an INFO in the session (RFC 6086), e.g. DTMF as
- * "application/dtmf-relay", in a confirmed session. A 408 or 481
- * to it ends the session with BYE (RFC 3261 section 12.2.1.2); a session
- * with credentials (cay_invite_opts_t) sends it again after a 401/407
- * with them (section 22.2).
+ * Send an INFO (RFC 6086; e.g. DTMF as "application/dtmf-relay"), a REFER
+ * (RFC 3515) or a NOTIFY (RFC 6665) in a confirmed session, with our
+ * Contact for REFER and NOTIFY. A 408 or 481 to it ends the session with
+ * BYE (RFC 3261 section 12.2.1.2); a session with credentials
+ * (cay_invite_opts_t) sends it again after a 401/407 with them (section
+ * 22.2).
  *
- * @param content_type  The body's type; NULL only without a body (an
- *                      empty INFO). Borrowed; copied.
+ * @param method        "INFO", "REFER" or "NOTIFY" (case matters, RFC
+ *                      3261 section 7.1). Borrowed.
+ * @param headers       NULL, or header lines "Name: value\r\n..." the
+ *                      request carries (a REFER's Refer-To, a NOTIFY's
+ *                      Event and Subscription-State). Not the headers
+ *                      Cay writes itself: Via, From, To, Call-ID, CSeq,
+ *                      Max-Forwards, Contact, Route, Content-Type,
+ *                      Content-Length. Borrowed; copied.
+ * @param content_type  The body's type; NULL only without a body.
+ *                      Borrowed; copied.
  * @param body          @p body_len bytes, or NULL. Borrowed; copied.
- * @param request       NULL, or receives the INFO's id: its final
+ * @param request       NULL, or receives the request's id: its final
  *                      response is then reported as
- *                      CAY_SESSION_EV_INFO_ANSWERED with this id.
- * @return 0, CAY_ESTATE (not CONFIRMED), -EINVAL (a body without a
- *         type, or a NULL body of nonzero length), -ENOMEM, or the
- *         send's error.
+ *                      CAY_SESSION_EV_REQUEST_ANSWERED with this id.
+ * @return 0, CAY_ESTATE (not CONFIRMED), -EINVAL (another method; a body
+ *         without a type, or a NULL body of nonzero length; @p headers
+ *         not lines of "Name: value\r\n", or naming a header Cay
+ *         writes), -ENOMEM, or the send's error.
  * @thread owner
  */
-int cay_session_info(cay_session_t *s, const char *content_type,
-                     const char *body, size_t body_len, cay_id_t *request);
+int cay_session_request(cay_session_t *s, const char *method,
+                        const char *headers, const char *content_type,
+                        const char *body, size_t body_len, cay_id_t *request);
 
 /**
- * Keep the INFO of the current CAY_SESSION_EV_INFO open after the
- * callback returns: the embedder answers it later with
- * cay_session_answer_info() (a B2BUA, once the other side answered its
- * copy). If the session ends first, Cay answers it 487 (RFC 3261
+ * Keep the request of the current CAY_SESSION_EV_INFO or EV_REQUEST open
+ * after the callback returns: the embedder answers it later with
+ * cay_session_answer_request() (a B2BUA, once the other side answered
+ * its copy). If the session ends first, Cay answers it 487 (RFC 3261
  * section 15.1.2).
  * @return 0, CAY_ESTATE (not in that callback, or already answered),
  *         -ENOMEM.
- * @thread owner, during the EV_INFO callback
+ * @thread owner, during the EV_INFO or EV_REQUEST callback
  */
-int cay_session_defer_info(cay_session_t *s);
+int cay_session_defer_request(cay_session_t *s);
 
 /**
- * Answer the peer's INFO @p request (ev->request of CAY_SESSION_EV_INFO):
- * during its callback, or later once deferred (cay_session_defer_info()).
+ * Answer the peer's INFO, REFER or NOTIFY @p request (ev->request of
+ * CAY_SESSION_EV_INFO or EV_REQUEST): during its callback, or later once
+ * deferred (cay_session_defer_request()).
  *
- * @param status  200..699 (RFC 6086 section 4.2.2: 200 when the body was
- *                taken, 415 for a type not supported, ...).
+ * @param status  200..699 (RFC 6086 section 4.2.2: 200 when an INFO's
+ *                body was taken, 415 for a type not supported; RFC 3515
+ *                section 2.4.2: 202 for a REFER accepted, ...).
  * @param reason  Reason phrase, or NULL for the standard one. Borrowed.
- * @return 0, -EINVAL (status), CAY_ESTATE (no such INFO waits for its
+ * @return 0, -EINVAL (status), CAY_ESTATE (no such request waits for its
  *         answer in this session: answered, or ended).
  * @thread owner
  */
-int cay_session_answer_info(cay_session_t *s, cay_id_t request, int status,
-                            const char *reason);
+int cay_session_answer_request(cay_session_t *s, cay_id_t request, int status,
+                               const char *reason);
 
 /**
  * CANCEL our re-INVITE (cay_session_modify() without @p update) that has

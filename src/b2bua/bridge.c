@@ -17,7 +17,9 @@
  *                                    on in the other side's ACK
  *   CANCEL of a re-INVITE --> CANCEL of its copy, whose answer (487, or
  *                             a 2xx that crossed it) is relayed back
- *   INFO either side --> the other side, its final response relayed back
+ *   INFO, REFER, NOTIFY either side --> the other side, its final response
+ *                             relayed back (a NOTIFY of a relayed REFER
+ *                             names the sender's REFER: Event id=)
  *   max duration --> BYE both
  *
  * Both legs and the bridge live on one loop: every event of one leg runs to
@@ -30,7 +32,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cay/errno.h"
 #include "core/alloc.h"
@@ -40,12 +44,26 @@
 
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
 
-/* An INFO relayed (RFC 6086): the copy we sent (its request id, on one
- * leg) and the INFO it answers (its request id, on the other). */
+/* An INFO, REFER or NOTIFY relayed: the copy we sent (its request id, on
+ * one leg) and the request it answers (its request id, on the other). */
 typedef struct info_relay {
   struct info_relay *next;
   cay_id_t copy, orig;
 } info_relay_t;
+
+/* A REFER relayed (RFC 3515): its CSeq on the side that sent it and its
+ * copy's on leg @p to. The NOTIFYs of the copy's implicit subscription
+ * name it by the copy's CSeq (Event: refer;id=, section 2.4.6); relayed,
+ * they must name the sender's REFER. */
+typedef struct refer_map {
+  struct refer_map *next;
+  cay_id_t to;
+  uint32_t orig_cseq, copy_cseq;
+} refer_map_t;
+
+/* REFERs remembered per call: a transfer takes one, a retried one two;
+ * past this the oldest is forgotten (its NOTIFYs go with their id). */
+#define MAX_REFERS 4
 
 typedef struct bridge {
   cay__sessions_t *ss;
@@ -62,7 +80,8 @@ typedef struct bridge {
    * to B in B's ACK. */
   unsigned delayed_offer : 1;
   unsigned depth;      /* callbacks of this bridge on the stack */
-  info_relay_t *infos; /* INFOs relayed, awaiting the copy's answer */
+  info_relay_t *infos; /* requests relayed, awaiting the copy's answer */
+  refer_map_t *refers; /* REFERs relayed, newest first */
 } bridge_t;
 
 static void on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg);
@@ -86,6 +105,11 @@ maybe_free(bridge_t *br)
     info_relay_t *r = br->infos;
     br->infos = r->next;
     cay__free(r);
+  }
+  while (br->refers) {
+    refer_map_t *m = br->refers;
+    br->refers = m->next;
+    cay__free(m);
   }
   cay__routes_free(br->routes);
   cay__free(br);
@@ -298,45 +322,113 @@ relay_cancel(bridge_t *br, cay__session_t *from, cay_id_t to_id)
     cay_session_defer_offer(from);
 }
 
-/* An INFO from one side (RFC 6086): a copy to the other side, whose final
- * response answers it (relay_info_answer). One that cannot go (the other
- * side is not confirmed) gets 200 when empty (legacy keep-alive: our
- * dialog with the sender is there) and 500 when it carried a body (a
- * failure of the transaction only, RFC 5057). */
+/* REFER number @p orig_cseq of one side went to leg @p to as number
+ * @p copy_cseq: remembered for the NOTIFYs that leg sends about it. */
 static void
-relay_info(bridge_t *br, cay__session_t *from, cay_id_t to_id,
-           const cay_session_event_t *ev)
+note_refer(bridge_t *br, cay_id_t to, uint32_t orig_cseq, uint32_t copy_cseq)
+{
+  refer_map_t *m = cay__calloc(1, sizeof *m), **pp = &br->refers;
+  unsigned n = 1;
+
+  if (m == NULL)
+    return; /* its NOTIFYs go with the copy's id */
+  m->to = to;
+  m->orig_cseq = orig_cseq;
+  m->copy_cseq = copy_cseq;
+  m->next = br->refers;
+  br->refers = m;
+  while (*pp && n++ < MAX_REFERS)
+    pp = &(*pp)->next;
+  if (*pp) {
+    cay__free(*pp); /* the oldest: at most one past the limit */
+    *pp = NULL;
+  }
+}
+
+/* A NOTIFY's header lines @p h from leg @p from, with "Event: refer;id=N"
+ * naming the REFER the other side sent when N is the CSeq of its copy to
+ * @p from (RFC 3515 section 2.4.6), written to @p buf; @p h itself when
+ * there is nothing to change or no room. */
+static const char *
+notify_headers(bridge_t *br, cay_id_t from, const char *h, char *buf,
+               size_t size)
+{
+  const char *ev = strncmp(h, "Event:", 6) == 0 ? h : strstr(h, "\nEvent:");
+  const char *id, *end;
+  unsigned long n;
+
+  if (ev == NULL)
+    return h;
+  ev += *ev == '\n' ? 7 : 6;
+  ev += strspn(ev, " \t");
+  end = ev + strcspn(ev, "\r");
+  if (strncasecmp(ev, "refer", 5) != 0 || strchr(";\r \t", ev[5]) == NULL)
+    return h;
+  for (id = ev; (id = strchr(id, ';')) != NULL && id < end; id++)
+    if (strncasecmp(id + 1 + strspn(id + 1, " \t"), "id=", 3) == 0)
+      break;
+  if (id == NULL || id >= end)
+    return h;
+  id = strchr(id, '=') + 1;
+  n = strtoul(id, (char **)&end, 10);
+  for (const refer_map_t *m = br->refers; m; m = m->next)
+    if (m->to == from && m->copy_cseq == n) {
+      int len = snprintf(buf, size, "%.*s%u%s", (int)(id - h), h,
+                         (unsigned)m->orig_cseq, end);
+      return len > 0 && (size_t)len < size ? buf : h;
+    }
+  return h;
+}
+
+/* An INFO (RFC 6086), REFER (RFC 3515) or NOTIFY (RFC 6665) from one
+ * side: a copy to the other side, whose final response answers it
+ * (relay_request_answer). One that cannot go (the other side is not
+ * confirmed) gets 500, a failure of the transaction only (RFC 5057); an
+ * empty INFO gets 200 (legacy keep-alive: our dialog with the sender is
+ * there). */
+static void
+relay_request(bridge_t *br, cay__session_t *from, cay_id_t to_id,
+              const cay_session_event_t *ev)
 {
   cay__session_t *to = leg(br, to_id);
   info_relay_t *r = cay__calloc(1, sizeof *r);
+  const char *hdrs = ev->headers;
+  int refer
+      = ev->kind == CAY_SESSION_EV_REQUEST && strcmp(ev->method, "REFER") == 0;
+  char buf[4200];
 
   if (r == NULL) {
-    cay_session_answer_info(from, ev->request, 500, NULL);
+    cay_session_answer_request(from, ev->request, 500, NULL);
     return;
   }
+  if (hdrs && ev->kind == CAY_SESSION_EV_REQUEST && !refer)
+    hdrs = notify_headers(br, from->id, hdrs, buf, sizeof buf);
   if (to
-      && cay_session_info(to, ev->content_type, ev->body, ev->body_len,
-                          &r->copy)
+      && cay_session_request(to, ev->method, hdrs, ev->content_type, ev->body,
+                             ev->body_len, &r->copy)
              == 0) {
-    if (cay_session_defer_info(from) == 0) {
+    if (refer)
+      note_refer(br, to_id, from->remote_cseq, to->local_cseq);
+    if (cay_session_defer_request(from) == 0) {
       r->orig = ev->request;
       r->next = br->infos;
       br->infos = r;
       return;
     }
-    /* No memory to wait: the sender gets Cay's 200. */
-  } else if (ev->body_len) {
-    cay_session_answer_info(from, ev->request, 500,
-                            "Server Internal Error - Not Relayed");
+    /* No memory to wait: the sender gets Cay's own answer. */
+  } else if (ev->body_len || ev->kind == CAY_SESSION_EV_REQUEST) {
+    cay_session_answer_request(from, ev->request, 500,
+                               "Server Internal Error - Not Relayed");
   }
   cay__free(r);
 }
 
-/* The other side answered our copy (@p ev->request) of an INFO of
- * @p from_id's side: that INFO gets the answer, a failure mapped as for
- * a re-INVITE. */
+/* The other side answered our copy (@p ev->request) of a request of
+ * @p from_id's side: that request gets the answer (a REFER's 202 stays
+ * 202), a failure mapped as for a re-INVITE. */
 static void
-relay_info_answer(bridge_t *br, cay_id_t from_id, const cay_session_event_t *ev)
+relay_request_answer(bridge_t *br, cay_id_t from_id,
+                     const cay_session_event_t *ev)
 {
   info_relay_t **pp = &br->infos, *r;
   cay__session_t *from;
@@ -347,9 +439,9 @@ relay_info_answer(bridge_t *br, cay_id_t from_id, const cay_session_event_t *ev)
     return;
   *pp = r->next;
   if ((from = leg(br, from_id)) != NULL)
-    cay_session_answer_info(from, r->orig,
-                            ev->status < 300 ? 200 : map_in_dialog(ev->status),
-                            NULL);
+    cay_session_answer_request(
+        from, r->orig,
+        ev->status < 300 ? ev->status : map_in_dialog(ev->status), NULL);
   cay__free(r);
 }
 
@@ -402,10 +494,11 @@ on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
     relay_cancel(br, s, br->b);
     break;
   case CAY_SESSION_EV_INFO:
-    relay_info(br, s, br->b, ev);
+  case CAY_SESSION_EV_REQUEST:
+    relay_request(br, s, br->b, ev);
     break;
-  case CAY_SESSION_EV_INFO_ANSWERED:
-    relay_info_answer(br, br->b, ev);
+  case CAY_SESSION_EV_REQUEST_ANSWERED:
+    relay_request_answer(br, br->b, ev);
     break;
   default:
     break;
@@ -522,10 +615,11 @@ on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
     relay_cancel(br, s, br->a);
     break;
   case CAY_SESSION_EV_INFO:
-    relay_info(br, s, br->a, ev);
+  case CAY_SESSION_EV_REQUEST:
+    relay_request(br, s, br->a, ev);
     break;
-  case CAY_SESSION_EV_INFO_ANSWERED:
-    relay_info_answer(br, br->a, ev);
+  case CAY_SESSION_EV_REQUEST_ANSWERED:
+    relay_request_answer(br, br->a, ev);
     break;
   }
   br->depth--;

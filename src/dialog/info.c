@@ -1,15 +1,21 @@
 /*
- * INFO (RFC 6086), both ways. Theirs is reported to the session's owner
- * and answered by it (a B2BUA relays the other side's answer), or 200
- * when it does not (legacy INFO usage: Cay has no Info Package to check
- * it against). Ours is sent in the dialog and kept until its final
+ * INFO (RFC 6086), REFER (RFC 3515) and NOTIFY (RFC 6665) in a session,
+ * both ways. Theirs is reported to the session's owner and answered by
+ * it (a B2BUA relays the other side's answer), or when it does not: an
+ * INFO 200 (legacy INFO usage: Cay has no Info Package to check it
+ * against), a REFER or NOTIFY 405 (Cay itself neither transfers calls
+ * nor subscribes). Ours is sent in the dialog and kept until its final
  * response: that response is reported when the owner asked for it, a
  * 408 or 481 ends the session (RFC 3261 section 12.2.1.2), and in a
- * session with credentials a 401/407 is answered with the same INFO and
- * the credentials (section 22.2).
+ * session with credentials a 401/407 is answered with the same request
+ * and the credentials (section 22.2).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/sip_extra.h>
 
 #include "cay/errno.h"
 #include "core/alloc.h"
@@ -18,6 +24,22 @@
 #include "dialog/session_int.h"
 
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
+
+/* The methods of this file; struct cay__info's method indexes it. REFER
+ * and NOTIFY carry our Contact (RFC 3515 section 2.4.1's table, RFC 6665
+ * section 8.3.1: both are target refresh requests). */
+static const struct {
+  sip_method_t method;
+  const char *name;
+} methods[] = {
+  { sip_method_info, "INFO" },
+  { sip_method_refer, "REFER" },
+  { sip_method_notify, "NOTIFY" },
+};
+
+/* Carried by name when the parser did not know them: RFC 4488 section 4
+ * (sofia-sip's sip_extra.h has a class for it), RFC 4538 section 7. */
+static const char *const refer_extra[] = { "Refer-Sub", "Target-Dialog" };
 
 /* The link to the INFO record of transaction @p txn (theirs or ours, as
  * @p theirs says) in s->infos, or to the list's NULL end. */
@@ -33,31 +55,91 @@ info_find(cay__session_t *s, cay_id_t txn, int theirs)
 
 /* -- theirs --------------------------------------------------------------- */
 
-void
+/* Append header @p h ("Name: value\r\n") to @p buf (@p size bytes, *off
+ * used). @return 0, or -ENOSPC. */
+static int
+put_header(char *buf, size_t size, size_t *off, const msg_header_t *h)
+{
+  issize_t n;
+
+  if (h == NULL)
+    return 0;
+  n = msg_header_e(buf + *off, size - *off, h, 0);
+  if (n < 0 || (size_t)n >= size - *off)
+    return -ENOSPC;
+  *off += (size_t)n;
+  return 0;
+}
+
+/* The header lines of REFER or NOTIFY @p sip that belong to its method
+ * (the event's ev->headers), into @p buf. @return 0, or -ENOSPC. */
+static int
+method_headers(const sip_t *sip, char *buf, size_t size)
+{
+  size_t off = 0;
+  int err = 0;
+
+  buf[0] = '\0';
+  if (sip->sip_request->rq_method == sip_method_notify) {
+    err = put_header(buf, size, &off, (const msg_header_t *)sip->sip_event);
+    if (err == 0)
+      err = put_header(buf, size, &off,
+                       (const msg_header_t *)sip->sip_subscription_state);
+    return err;
+  }
+  err = put_header(buf, size, &off, (const msg_header_t *)sip->sip_refer_to);
+  if (err == 0)
+    err = put_header(buf, size, &off,
+                     (const msg_header_t *)sip->sip_referred_by);
+  if (err == 0)
+    err = put_header(buf, size, &off, (const msg_header_t *)sip_refer_sub(sip));
+  for (const sip_unknown_t *u = sip->sip_unknown; u && !err; u = u->un_next)
+    for (size_t i = 0; i < sizeof refer_extra / sizeof *refer_extra; i++)
+      if (strcasecmp(u->un_name, refer_extra[i]) == 0)
+        err = put_header(buf, size, &off, (const msg_header_t *)u);
+  return err;
+}
+
+int
 cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip)
 {
   cay__sessions_t *ss = s->ss;
+  sip_method_t m = sip->sip_request->rq_method;
   cay_session_event_t ev = { .kind = CAY_SESSION_EV_INFO,
                              .state = s->state,
                              .method = "INFO",
                              .request = cay__txn_id(t) };
+  char hdrs[4096];
 
+  if (m != sip_method_info) {
+    if (method_headers(sip, hdrs, sizeof hdrs) != 0) {
+      cay__txn_reply(t, 500, "Server Internal Error - Headers Too Long", NULL);
+      return 1;
+    }
+    ev.kind = CAY_SESSION_EV_REQUEST;
+    ev.method = m == sip_method_refer ? "REFER" : "NOTIFY";
+    ev.headers = hdrs;
+  }
   cay__session_event_body(
       &ev, sip, sip->sip_content_type ? sip->sip_content_type->c_type : NULL);
   /* The body lives in the request, which the final response frees: the
-   * event first, then the 200 unless the callback answered or deferred
-   * it. The session may end in the callback; the transaction is answered
-   * either way. */
+   * event first, then the default answer unless the callback answered or
+   * deferred it. The session may end in the callback; the transaction is
+   * answered either way. */
   ss->info_txn = ev.request;
   ss->info_taken = 0;
   cay__session_event(s, &ev);
   ss->info_txn = 0;
-  if (!ss->info_taken)
-    cay__txn_reply(t, 200, NULL, NULL);
+  if (ss->info_taken)
+    return 1;
+  if (m != sip_method_info)
+    return 0;
+  cay__txn_reply(t, 200, NULL, NULL);
+  return 1;
 }
 
 int
-cay_session_defer_info(cay_session_t *s)
+cay_session_defer_request(cay_session_t *s)
 {
   cay__sessions_t *ss = s->ss;
   struct cay__info *k;
@@ -77,8 +159,8 @@ cay_session_defer_info(cay_session_t *s)
 }
 
 int
-cay_session_answer_info(cay_session_t *s, cay_id_t request, int status,
-                        const char *reason)
+cay_session_answer_request(cay_session_t *s, cay_id_t request, int status,
+                           const char *reason)
 {
   cay__sessions_t *ss = s->ss;
   struct cay__info **pp, *k;
@@ -131,12 +213,18 @@ cay__info_free_all(cay__session_t *s)
 
 /* -- ours ------------------------------------------------------------------ */
 
-/* Send INFO (CSeq + 1) with credentials line @p auth (NULL: none); its
- * final response reaches the session (cay__info_response()). */
+/* Send kept request @p k (CSeq + 1) with credentials line @p auth (NULL:
+ * none) after its own header lines; its final response reaches the
+ * session (cay__info_response()). */
 static int
 info_send(cay__session_t *s, struct cay__info *k, const char *auth)
 {
-  cay__dreq_t r = { .method = sip_method_info, .name = "INFO" };
+  cay__dreq_t r = { .method = methods[k->method].method,
+                    .name = methods[k->method].name,
+                    .contact = k->method != 0 };
+  const char *hdrs = k->data + k->ctype_len + 1 + k->body_len;
+  char *both = NULL;
+  int err;
 
   r.cseq = ++s->local_cseq;
   if (k->ctype_len) {
@@ -144,27 +232,48 @@ info_send(cay__session_t *s, struct cay__info *k, const char *auth)
     r.body = k->data + k->ctype_len + 1;
     r.body_len = k->body_len;
   }
-  r.extra = auth;
-  return cay__session_send(s, &r, 1, &k->txn);
+  r.extra = k->hdrs_len ? hdrs : auth;
+  if (k->hdrs_len && auth) {
+    size_t alen = strlen(auth);
+    if ((both = cay__malloc(k->hdrs_len + alen + 1)) == NULL)
+      return -ENOMEM;
+    memcpy(both, hdrs, k->hdrs_len);
+    memcpy(both + k->hdrs_len, auth, alen + 1);
+    r.extra = both;
+  }
+  err = cay__session_send(s, &r, 1, &k->txn);
+  cay__free(both);
+  return err;
 }
 
 int
-cay__info_send(cay__session_t *s, const char *ctype, const char *body,
-               size_t len, cay_id_t *request)
+cay__info_send(cay__session_t *s, const char *method, const char *hdrs,
+               const char *ctype, const char *body, size_t len,
+               cay_id_t *request)
 {
-  size_t clen = ctype ? strlen(ctype) : 0;
+  size_t clen = ctype ? strlen(ctype) : 0, hlen = hdrs ? strlen(hdrs) : 0;
+  unsigned i = 0;
   struct cay__info *k;
   int err;
 
-  k = cay__calloc(1, sizeof *k + clen + 1 + len);
+  while (i < sizeof methods / sizeof *methods
+         && strcmp(method, methods[i].name) != 0)
+    i++;
+  if (i == sizeof methods / sizeof *methods)
+    return -EINVAL;
+  k = cay__calloc(1, sizeof *k + clen + 1 + len + hlen + 1);
   if (k == NULL)
     return -ENOMEM;
+  k->method = i;
   k->ctype_len = clen;
   k->body_len = len;
+  k->hdrs_len = hlen;
   if (clen)
     memcpy(k->data, ctype, clen + 1);
   if (len)
     memcpy(k->data + clen + 1, body, len);
+  if (hlen)
+    memcpy(k->data + clen + 1 + len, hdrs, hlen + 1);
   err = info_send(s, k, NULL);
   if (err) {
     cay__free(k);
@@ -177,17 +286,19 @@ cay__info_send(cay__session_t *s, const char *ctype, const char *body,
   return 0;
 }
 
-/* After a 401/407 (@p status, @p sip): kept INFO @p k again, with
+/* After a 401/407 (@p status, @p sip): kept request @p k again, with
  * credentials. @return 1 when it went. */
 static int
 info_again(cay__session_t *s, struct cay__info *k, int status, const sip_t *sip)
 {
-  if (!cay__session_challenged(s, status, sip, "INFO"))
+  const char *name = methods[k->method].name;
+
+  if (!cay__session_challenged(s, status, sip, name))
     return 0;
-  if (info_send(s, k, cay__auth_line(s->auth, "INFO", s->remote_target)) != 0)
+  if (info_send(s, k, cay__auth_line(s->auth, name, s->remote_target)) != 0)
     return 0;
-  CAY_DEBUG(SHARD_NO(s->ss), "session %s: INFO sent again with credentials",
-            s->call_id);
+  CAY_DEBUG(SHARD_NO(s->ss), "session %s: %s sent again with credentials",
+            s->call_id, name);
   return 1;
 }
 
@@ -196,12 +307,12 @@ cay__info_response(cay__session_t *s, cay_id_t txn_id, int status,
                    const sip_t *sip)
 {
   struct cay__info **pp = info_find(s, txn_id, 0), *k;
-  cay_session_event_t ev = { .kind = CAY_SESSION_EV_INFO_ANSWERED,
-                             .status = status,
-                             .method = "INFO" };
+  cay_session_event_t ev
+      = { .kind = CAY_SESSION_EV_REQUEST_ANSWERED, .status = status };
 
   if ((k = *pp) == NULL)
     return 0;
+  ev.method = methods[k->method].name;
   if (status < 200)
     return 1;
   if ((status == 401 || status == 407) && info_again(s, k, status, sip))
@@ -216,7 +327,10 @@ cay__info_response(cay__session_t *s, cay_id_t txn_id, int status,
     cay__session_event(s, &ev);
   }
   /* 12.2.1.2: the dialog is gone (481) or the peer is (408). */
-  if (status == 408 || status == 481)
-    cay__session_bye(s, "INFO got 408/481");
+  if (status == 408 || status == 481) {
+    char why[32];
+    snprintf(why, sizeof why, "%s got %d", ev.method, status);
+    cay__session_bye(s, why);
+  }
   return 1;
 }

@@ -144,8 +144,11 @@ handle_in_dialog(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   case sip_method_update: /* RFC 3311 */
     cay__mod_request(s, t, sip);
     break;
-  case sip_method_info: /* RFC 6086 */
-    cay__info_received(s, t, sip);
+  case sip_method_info:   /* RFC 6086 */
+  case sip_method_refer:  /* RFC 3515 */
+  case sip_method_notify: /* RFC 6665 */
+    if (!cay__info_received(s, t, sip))
+      reply_405(t);
     break;
   case sip_method_prack: /* RFC 3262 section 3 */
     cay__session_prack(s, t, sip);
@@ -375,10 +378,13 @@ cay__sessions_on_request(void *arg, cay__txn_t *t, msg_t *msg, sip_t *sip)
     handle_cancel(ss, t, sip);
     return;
   }
-  /* 8.2.1: methods Cay does not implement get 405 with Allow. */
+  /* 8.2.1: methods Cay does not implement get 405 with Allow. A REFER or
+   * NOTIFY in a dialog goes to the session's owner (a B2BUA relays it);
+   * outside one Cay has no use for it. */
   if (m != sip_method_invite && m != sip_method_bye && m != sip_method_options
-      && m != sip_method_update && m != sip_method_prack
-      && m != sip_method_info) {
+      && m != sip_method_update && m != sip_method_prack && m != sip_method_info
+      && ((m != sip_method_refer && m != sip_method_notify)
+          || !sip->sip_to->a_tag)) {
     reply_405(t);
     return;
   }

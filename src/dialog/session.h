@@ -70,9 +70,9 @@ typedef struct cay__sessions {
                                  NULL: such requests fail with -EINVAL.
                                  Borrowed (the worker owns it) */
   unsigned bridges;           /* live B2BUA bridges */
-  /* Their INFO being reported now (info.c): its server transaction, 0
-   * outside the EV_INFO callback, and whether the callback answered or
-   * deferred it. */
+  /* Their INFO, REFER or NOTIFY being reported now (info.c): its server
+   * transaction, 0 outside the EV_INFO/EV_REQUEST callback, and whether
+   * the callback answered or deferred it. */
   cay_id_t info_txn;
   int info_taken;
   cay_incoming_cb on_incoming; /* the embedder answers, or NULL */

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cay/errno.h"
 #include "core/alloc.h"
@@ -73,15 +74,54 @@ cay_session_set_cb(cay_session_t *s, cay_session_cb cb, void *arg)
   s->cb_arg = arg;
 }
 
-int
-cay_session_info(cay_session_t *s, const char *content_type, const char *body,
-                 size_t body_len, cay_id_t *request)
+/* cay_session_request()'s @p headers: lines "Name: value\r\n" (a token,
+ * a colon, no CR or LF inside), none naming a header Cay writes. */
+static int
+headers_ok(const char *h)
 {
-  if (s->state != CAY__SESSION_CONFIRMED)
-    return CAY_ESTATE;
+  static const char *const ours[] = { "Via",     "v",
+                                      "From",    "f",
+                                      "To",      "t",
+                                      "Call-ID", "i",
+                                      "CSeq",    "Max-Forwards",
+                                      "Contact", "m",
+                                      "Route",   "Content-Type",
+                                      "c",       "Content-Length",
+                                      "l" };
+
+  while (*h) {
+    size_t name = strcspn(h, ": \t\r\n"), line = strcspn(h, "\r\n");
+    const char *colon = h + name + strspn(h + name, " \t");
+
+    if (name == 0 || *colon != ':' || colon > h + line)
+      return 0;
+    if (strspn(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789-.!%*_+`'~")
+        != name)
+      return 0;
+    if (strncmp(h + line, "\r\n", 2) != 0)
+      return 0;
+    for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)
+      if (strlen(ours[i]) == name && strncasecmp(h, ours[i], name) == 0)
+        return 0;
+    h += line + 2;
+  }
+  return 1;
+}
+
+int
+cay_session_request(cay_session_t *s, const char *method, const char *headers,
+                    const char *content_type, const char *body, size_t body_len,
+                    cay_id_t *request)
+{
+  if (method == NULL || (headers && !headers_ok(headers)))
+    return -EINVAL;
   if (body_len && (body == NULL || content_type == NULL))
     return -EINVAL;
-  return cay__info_send(s, content_type, body, body_len, request);
+  if (s->state != CAY__SESSION_CONFIRMED)
+    return CAY_ESTATE;
+  return cay__info_send(s, method, headers, content_type, body, body_len,
+                        request);
 }
 
 int

@@ -139,36 +139,45 @@ struct cay__reack {
   char data[];
 };
 
-/* An INFO either way whose final response is still to come (info.c).
- * Ours: kept to report that response (a request id was asked for), to
- * end the session on 408/481 (12.2.1.2), and with credentials to go
- * again after a 401/407 (22.2). Theirs: deferred by the embedder
- * (cay_session_defer_info()), answered 487 if the session ends first. */
+/* An INFO, REFER or NOTIFY either way whose final response is still to
+ * come (info.c). Ours: kept to report that response (a request id was
+ * asked for), to end the session on 408/481 (12.2.1.2), and with
+ * credentials to go again after a 401/407 (22.2). Theirs: deferred by
+ * the embedder (cay_session_defer_request()), answered 487 if the
+ * session ends first. */
 struct cay__info {
   struct cay__info *next;
   cay_id_t txn;     /* ours: the client transaction of the last send;
                        theirs: the server transaction */
   cay_id_t request; /* ours: the id given to the embedder, or 0 */
   unsigned theirs : 1;
-  size_t ctype_len, body_len; /* ours */
-  char data[];                /* ours: the content type, '\0', the body */
+  unsigned method : 2; /* ours: index into info.c's method table */
+  size_t ctype_len, body_len, hdrs_len; /* ours */
+  char data[]; /* ours: the content type, '\0', the body, the header
+                  lines, '\0' */
 };
 
-/* info.c: their INFO @p sip (transaction @p t), reported and answered. */
-void cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip);
-/* Send INFO (RFC 6086) with @p ctype (NULL: no body) and @p body (@p len
- * bytes) in the dialog, kept until its final response; @p request (or
- * NULL) receives the id its EV_INFO_ANSWERED will carry. */
-int cay__info_send(cay__session_t *s, const char *ctype, const char *body,
-                   size_t len, cay_id_t *request);
-/* The session ends, or our BYE goes out: their deferred INFOs get 487
- * (15.1.2), and every kept INFO is freed. */
+/* info.c: their INFO, REFER or NOTIFY @p sip (transaction @p t),
+ * reported and answered (an INFO 200 when the owner did not take it).
+ * @return 1 when answered or taken, 0 when the caller answers (a REFER
+ * or NOTIFY the owner did not take: 405). */
+int cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip);
+/* Send @p method ("INFO", "REFER" or "NOTIFY") with header lines @p hdrs
+ * (or NULL), @p ctype (NULL: no body) and @p body (@p len bytes) in the
+ * dialog, kept until its final response; @p request (or NULL) receives
+ * the id its EV_REQUEST_ANSWERED will carry. -EINVAL for another
+ * method. */
+int cay__info_send(cay__session_t *s, const char *method, const char *hdrs,
+                   const char *ctype, const char *body, size_t len,
+                   cay_id_t *request);
+/* The session ends, or our BYE goes out: their deferred requests get 487
+ * (15.1.2), and every kept one is freed. */
 void cay__info_end(cay__session_t *s);
-/* Free the kept INFOs without answering any (the session is freed). */
+/* Free the kept requests without answering any (the session is freed). */
 void cay__info_free_all(cay__session_t *s);
-/* The final response to our INFO (@p txn_id): after a 401/407 it goes
- * again with credentials, else it is reported (when asked) and done.
- * @return 1 when @p txn_id was one. */
+/* The final response to our INFO, REFER or NOTIFY (@p txn_id): after a
+ * 401/407 it goes again with credentials, else it is reported (when
+ * asked) and done. @return 1 when @p txn_id was one. */
 int cay__info_response(cay__session_t *s, cay_id_t txn_id, int status,
                        const sip_t *sip);
 

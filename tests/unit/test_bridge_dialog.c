@@ -1,9 +1,9 @@
 /*
  * The B2BUA bridge once the call is up, on a virtual clock: re-INVITE and
  * UPDATE relayed both ways (with and without an offer, refused, CANCELed:
- * RFC 3261 sections 14 and 9), INFO relayed with its answer (RFC 6086),
- * and session refreshes that keep each leg's media (RFC 4028).
- * support/bridge_call.h explains the fixture.
+ * RFC 3261 sections 14 and 9), INFO, REFER and NOTIFY relayed with their
+ * answers (RFC 6086, 3515, 6665), and session refreshes that keep each leg's
+ * media (RFC 4028). support/bridge_call.h explains the fixture.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -334,6 +334,92 @@ START_TEST(bridge_reinvite_offer_filtered_none_left_488)
 }
 END_TEST
 
+/* RFC 3515 through the bridge (a blind transfer): A's REFER goes to B
+ * with its Refer-To and Referred-By, and A gets B's 202; B's NOTIFYs
+ * about it go to A with their sipfrag and Event id naming A's REFER
+ * (section 2.4.6: A's CSeq 7, not the copy's), and B gets A's answer. A
+ * NOTIFY naming no REFER Cay relayed keeps its id; a refused REFER gets
+ * B's refusal. */
+START_TEST(bridge_3515_refer_and_its_notifys_relayed)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64], *v;
+
+  bridged_call(p, tag, sizeof tag);
+  int inv = b_msg(p, 0, "INVITE");
+  peer_send(p, "request.sip", "method", "REFER", "branch", "z9hG4bK-a-ref",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "7", "totag", tag,
+            "maxfwd", "70", "extra",
+            "Refer-To: <sip:carol@example.com>\r\n"
+            "Referred-By: <sip:alice@example.com>\r\n",
+            NULL);
+  int refer = b_msg(p, 0, "REFER");
+  ck_assert_int_ge(refer, 0);
+  v = peer_header(p, (unsigned)refer, "Refer-To");
+  ck_assert_str_eq(v, "<sip:carol@example.com>");
+  free(v);
+  v = peer_header(p, (unsigned)refer, "Referred-By");
+  ck_assert_str_eq(v, "<sip:alice@example.com>");
+  free(v);
+  char *cseq = peer_header(p, (unsigned)refer, "CSeq");
+  unsigned copy = (unsigned)atoi(cseq);
+  free(cseq);
+  ck_assert_uint_ne(copy, 7);
+  ck_assert_int_lt(a_response(p, "7 REFER"), 0); /* waits for B */
+  respond(p, (unsigned)refer, "202", "", NULL);
+  int ok = a_response(p, "7 REFER");
+  ck_assert_int_ge(ok, 0);
+  ck_assert_int_eq(peer_status(p, (unsigned)ok), 202);
+
+  char ev[128];
+  snprintf(ev, sizeof ev,
+           "Event: refer;id=%u\r\nSubscription-State: active;expires=60\r\n",
+           copy);
+  b_request_with(p, (unsigned)inv, "NOTIFY", 2, ev, "message/sipfrag",
+                 "SIP/2.0 100 Trying\r\n");
+  int to_a = peer_find_request(p, "NOTIFY", "a-leg");
+  ck_assert_int_ge(to_a, 0);
+  v = peer_header(p, (unsigned)to_a, "Event");
+  ck_assert_str_eq(v, "refer;id=7");
+  free(v);
+  v = peer_header(p, (unsigned)to_a, "Subscription-State");
+  ck_assert_str_eq(v, "active;expires=60");
+  free(v);
+  v = peer_header(p, (unsigned)to_a, "Content-Type");
+  ck_assert_str_eq(v, "message/sipfrag");
+  free(v);
+  ck_assert_str_eq(body_of(p, (unsigned)to_a), "SIP/2.0 100 Trying\r\n");
+  respond(p, (unsigned)to_a, "200", "", NULL);
+  int b_ok = b_msg(p, 200, NULL);
+  cseq = peer_header(p, (unsigned)b_ok, "CSeq");
+  ck_assert_str_eq(cseq, "2 NOTIFY");
+  free(cseq);
+
+  b_request_with(p, (unsigned)inv, "NOTIFY", 3,
+                 "Event: refer;id=99\r\n"
+                 "Subscription-State: terminated;reason=noresource\r\n",
+                 "message/sipfrag", "SIP/2.0 200 OK\r\n");
+  to_a = peer_find_request(p, "NOTIFY", "a-leg");
+  v = peer_header(p, (unsigned)to_a, "Event");
+  ck_assert_str_eq(v, "refer;id=99");
+  free(v);
+  respond(p, (unsigned)to_a, "200", "", NULL);
+
+  peer_send(p, "request.sip", "method", "REFER", "branch", "z9hG4bK-a-ref2",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "8", "totag", tag,
+            "maxfwd", "70", "extra", "Refer-To: <sip:dave@example.com>\r\n",
+            NULL);
+  refer = b_msg(p, 0, "REFER");
+  respond(p, (unsigned)refer, "603", "", NULL);
+  ok = a_response(p, "8 REFER");
+  ck_assert_int_ge(ok, 0);
+  ck_assert_int_eq(peer_status(p, (unsigned)ok), 603);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -347,6 +433,7 @@ main(void)
   tcase_add_test(tc, bridge_reinvite_failure_from_b_mapped_for_a);
   tcase_add_test(tc, bridge_6086_info_relayed_with_its_answer);
   tcase_add_test(tc, bridge_6086_info_pending_when_b_hangs_up_487);
+  tcase_add_test(tc, bridge_3515_refer_and_its_notifys_relayed);
   tcase_add_test(tc, bridge_reinvite_offer_filtered_none_left_488);
   suite_add_tcase(s, tc);
   return cay_test_run(s);

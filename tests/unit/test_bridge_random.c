@@ -7,11 +7,11 @@
  * Each call starts with A's INVITE (with an offer, without one, with no
  * codec of the route's, video only, or broken SDP). Then 1 to MAX_EVENTS
  * events are drawn at random: A retransmits, CANCELs, ACKs, sends BYE,
- * re-INVITE (with an offer or without), UPDATE or INFO, CANCELs its
- * re-INVITE, answers what Cay sent it; B answers Cay's INVITE (100, 180,
- * 183, 200, failures), answers Cay's other requests, sends BYE, re-INVITE,
- * an empty INFO or ACK; time moves by a few ms up to past the ring
- * timeout. One request or response in MUTATE_ONE_IN is damaged
+ * re-INVITE (with an offer or without), UPDATE, INFO or REFER, CANCELs
+ * its re-INVITE, answers what Cay sent it; B answers Cay's INVITE (100,
+ * 180, 183, 200, failures), answers Cay's other requests, sends BYE,
+ * re-INVITE, an empty INFO, a NOTIFY or ACK; time moves by a few ms up to past
+ * the ring timeout. One request or response in MUTATE_ONE_IN is damaged
  * (support/mutate.h). Then the clock runs on until every timer is out.
  *
  * After every call, whatever happened (RFC 3261, and the brief's rule that
@@ -278,6 +278,17 @@ scan(call_t *c)
 
 /* A request from A into @p buf: in A's dialog once Cay gave it a tag.
  * @p branch NULL means a new one. Returns its length. */
+/* The header lines a REFER (RFC 3515) or NOTIFY (RFC 6665) needs. */
+static const char *
+method_lines(const char *method)
+{
+  if (strcmp(method, "REFER") == 0)
+    return "Refer-To: <sip:carol@example.com>\r\n";
+  if (strcmp(method, "NOTIFY") == 0)
+    return "Event: refer;id=2\r\nSubscription-State: active\r\n";
+  return "";
+}
+
 static size_t
 build_a(call_t *c, char *buf, size_t size, const char *method,
         const char *branch, unsigned cseq, const char *body, const char *ct)
@@ -295,12 +306,12 @@ build_a(call_t *c, char *buf, size_t size, const char *method,
                "To: <sip:service@127.0.0.1:5060>%s\r\n"
                "Call-ID: %s\r\nCSeq: %u %s\r\n"
                "Contact: <sip:caller@127.0.0.1:5070>\r\n"
-               "%s%s%sContent-Length: %zu\r\n\r\n%s",
+               "%s%s%s%sContent-Length: %zu\r\n\r\n%s",
                method, branch ? branch : br,
                strcmp(method, "INVITE") == 0 && cseq == 1 ? "" : c->a_tag,
-               c->a_cid, cseq, method, body ? "Content-Type: " : "",
-               body ? ct : "", body ? "\r\n" : "", body ? strlen(body) : 0,
-               body ? body : "");
+               c->a_cid, cseq, method, method_lines(method),
+               body ? "Content-Type: " : "", body ? ct : "", body ? "\r\n" : "",
+               body ? strlen(body) : 0, body ? body : "");
   ck_assert_int_lt(n, (int)size);
   return (size_t)n;
 }
@@ -337,10 +348,13 @@ b_send(call_t *c, const char *method, const char *branch, unsigned cseq,
                "Max-Forwards: 70\r\nFrom: %s;tag=b1\r\nTo: %s\r\n"
                "Call-ID: %s\r\nCSeq: %u %s\r\n"
                "Contact: <sip:callee@127.0.0.1:5070>\r\n"
-               "%sContent-Length: %zu\r\n\r\n%s",
+               "%s%sContent-Length: %zu\r\n\r\n%s",
                method, (int)strcspn(uri, ">"), uri, branch ? branch : br, to,
-               from, cid, cseq, method,
-               body ? "Content-Type: application/sdp\r\n" : "",
+               from, cid, cseq, method, method_lines(method),
+               !body ? ""
+               : strcmp(method, "NOTIFY") == 0
+                   ? "Content-Type: message/sipfrag\r\n"
+                   : "Content-Type: application/sdp\r\n",
                body ? strlen(body) : 0, body ? body : "");
   ck_assert_int_lt(n, (int)sizeof buf);
   note(c, "B:%s ", method);
@@ -429,7 +443,7 @@ b_answers_invite(call_t *c)
 static void
 answer_request(call_t *c, int i, const char *sdp)
 {
-  static const int st[] = { 200, 200, 200, 481, 500, 491, 487, 415 };
+  static const int st[] = { 200, 200, 200, 481, 500, 491, 487, 415, 202 };
   int s = st[pick(c, sizeof st / sizeof st[0])];
   const char *m;
 
@@ -480,9 +494,12 @@ event(call_t *c)
   case 5:
     a_send(c, "UPDATE", NULL, ++c->a_cseq, offer, "application/sdp");
     break;
-  case 6:
-    a_send(c, "INFO", NULL, ++c->a_cseq, "Signal=5\r\nDuration=160\r\n",
-           "application/dtmf-relay");
+  case 6: /* RFC 6086 INFO, or an RFC 3515 REFER */
+    if (pick(c, 3))
+      a_send(c, "INFO", NULL, ++c->a_cseq, "Signal=5\r\nDuration=160\r\n",
+             "application/dtmf-relay");
+    else
+      a_send(c, "REFER", NULL, ++c->a_cseq, NULL, NULL);
     break;
   case 7:
     answer_request(c, c->a_req, sdp_ok);
@@ -518,9 +535,13 @@ event(call_t *c)
     if (c->a_re_branch[0])
       a_send(c, "CANCEL", c->a_re_branch, c->a_re_cseq, NULL, NULL);
     break;
-  case 18: /* RFC 6086: an empty INFO from B */
-    if (c->b_inv >= 0 && c->b_2xx)
-      b_send(c, "INFO", NULL, ++c->b_cseq, NULL);
+  case 18: /* an empty INFO (RFC 6086), or a NOTIFY (RFC 6665) from B */
+    if (c->b_inv >= 0 && c->b_2xx) {
+      if (pick(c, 2))
+        b_send(c, "INFO", NULL, ++c->b_cseq, NULL);
+      else
+        b_send(c, "NOTIFY", NULL, ++c->b_cseq, "SIP/2.0 200 OK\r\n");
+    }
     break;
   default:
     advance(c, pick(c, 30));

@@ -1,6 +1,7 @@
 /*
- * INFO (RFC 6086) in a confirmed UAS session, both ways, on a virtual
- * clock: theirs reported and answered (200 by Cay, or the embedder's
+ * INFO (RFC 6086), REFER (RFC 3515) and NOTIFY (RFC 6665) in a confirmed
+ * UAS session, both ways, on a virtual clock: theirs reported and
+ * answered (INFO 200 by Cay, REFER and NOTIFY 405, or the embedder's
  * answer, now or deferred; 487 when the session ends first, RFC 3261
  * section 15.1.2); ours kept until its final response, which is reported
  * with the id the embedder was given, and a 408 or 481 that ends the
@@ -28,7 +29,10 @@ typedef struct events {
   int status[8];
   cay_id_t request[8];
   char body[8][64];
-  /* EV_INFO: 1 defer it, 2 answer it 415 in the callback */
+  char method[8][16];
+  char headers[8][256];
+  /* EV_INFO, EV_REQUEST: 1 defer it, 2 answer it 415 (an INFO) or 202 (a
+   * REFER or NOTIFY) in the callback */
   int on_info;
   int defer_rc;
 } events_t;
@@ -44,16 +48,22 @@ record(cay_session_t *s, const cay_session_event_t *ev, void *arg)
     e->request[e->n] = ev->request;
     if (ev->body && ev->body_len < sizeof e->body[0])
       memcpy(e->body[e->n], ev->body, ev->body_len);
+    if (ev->method && strlen(ev->method) < sizeof e->method[0])
+      strcpy(e->method[e->n], ev->method);
+    if (ev->headers && strlen(ev->headers) < sizeof e->headers[0])
+      strcpy(e->headers[e->n], ev->headers);
     e->n++;
   }
-  if (ev->kind != CAY_SESSION_EV_INFO)
+  if (ev->kind != CAY_SESSION_EV_INFO && ev->kind != CAY_SESSION_EV_REQUEST)
     return;
   if (e->on_info == 1)
-    e->defer_rc = cay_session_defer_info(s);
+    e->defer_rc = cay_session_defer_request(s);
+  else if (e->on_info == 2 && ev->kind == CAY_SESSION_EV_INFO)
+    ck_assert_int_eq(cay_session_answer_request(s, ev->request, 415,
+                                                "Unsupported Media Type"),
+                     0);
   else if (e->on_info == 2)
-    ck_assert_int_eq(
-        cay_session_answer_info(s, ev->request, 415, "Unsupported Media Type"),
-        0);
+    ck_assert_int_eq(cay_session_answer_request(s, ev->request, 202, NULL), 0);
 }
 
 static void
@@ -68,8 +78,10 @@ their_info(peer_t *p, const char *cid, const char *branch, const char *cseq,
 static void
 our_info(cay__session_t *s, cay_id_t *id)
 {
-  ck_assert_int_eq(
-      cay_session_info(s, "application/dtmf-relay", dtmf, strlen(dtmf), id), 0);
+  ck_assert_int_eq(cay_session_request(s, "INFO", NULL,
+                                       "application/dtmf-relay", dtmf,
+                                       strlen(dtmf), id),
+                   0);
 }
 
 START_TEST(info_6086_answered_200_and_reported)
@@ -86,8 +98,8 @@ START_TEST(info_6086_answered_200_and_reported)
   ck_assert_str_eq(e.body[0], dtmf);
   ck_assert(e.request[0] != 0);
   /* Outside its callback it is answered already. */
-  ck_assert_int_eq(cay_session_answer_info(cay__sessions_any(&p->ss),
-                                           e.request[0], 200, NULL),
+  ck_assert_int_eq(cay_session_answer_request(cay__sessions_any(&p->ss),
+                                              e.request[0], 200, NULL),
                    CAY_ESTATE);
   peer_free(p);
 }
@@ -124,16 +136,16 @@ START_TEST(info_6086_deferred_answered_later_487_at_the_end)
   their_info(p, "i3", "z9hG4bK-inf1", "2", tag); /* retransmitted */
   ck_assert_uint_eq(p->nsent, 0);
   ck_assert_int_eq(e.n, 1); /* not reported twice */
-  ck_assert_int_eq(cay_session_answer_info(s, e.request[0], 100, NULL),
+  ck_assert_int_eq(cay_session_answer_request(s, e.request[0], 100, NULL),
                    -EINVAL);
-  ck_assert_int_eq(cay_session_answer_info(s, e.request[0] + 99, 200, NULL),
+  ck_assert_int_eq(cay_session_answer_request(s, e.request[0] + 99, 200, NULL),
                    CAY_ESTATE);
-  ck_assert_int_eq(cay_session_answer_info(s, e.request[0], 486, NULL), 0);
+  ck_assert_int_eq(cay_session_answer_request(s, e.request[0], 486, NULL), 0);
   ck_assert_int_eq(peer_last_status(p), 486);
-  ck_assert_int_eq(cay_session_answer_info(s, e.request[0], 200, NULL),
+  ck_assert_int_eq(cay_session_answer_request(s, e.request[0], 200, NULL),
                    CAY_ESTATE);
   /* Outside an EV_INFO callback there is nothing to defer. */
-  ck_assert_int_eq(cay_session_defer_info(s), CAY_ESTATE);
+  ck_assert_int_eq(cay_session_defer_request(s), CAY_ESTATE);
 
   their_info(p, "i3", "z9hG4bK-inf2", "3", tag);
   ck_assert_int_eq(e.n, 2);
@@ -160,7 +172,8 @@ START_TEST(info_6086_ours_final_response_reported_by_id)
   cay_id_t id = 0;
 
   cay__session_t *s = uas_watched(p, "i4", record, &e, tag, sizeof tag);
-  ck_assert_int_eq(cay_session_info(s, NULL, "x", 1, NULL), -EINVAL);
+  ck_assert_int_eq(cay_session_request(s, "INFO", NULL, NULL, "x", 1, NULL),
+                   -EINVAL);
   our_info(s, &id);
   ck_assert(id != 0);
   ck_assert_str_eq(peer_method(p, 0), "INFO");
@@ -169,12 +182,13 @@ START_TEST(info_6086_ours_final_response_reported_by_id)
   ck_assert_int_eq(e.n, 0); /* a provisional is not the answer */
   peer_respond(p, 0, "415", NULL, NULL);
   ck_assert_int_eq(e.n, 1);
-  ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_INFO_ANSWERED);
+  ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_REQUEST_ANSWERED);
   ck_assert_int_eq(e.status[0], 415);
   ck_assert(e.request[0] == id);
   ck_assert_ptr_null(s->infos);
 
-  ck_assert_int_eq(cay_session_info(s, NULL, NULL, 0, NULL), 0);
+  ck_assert_int_eq(cay_session_request(s, "INFO", NULL, NULL, NULL, 0, NULL),
+                   0);
   ck_assert_int_eq(peer_find_last(p, 0, "INFO"), 1);
   char *clen = peer_header(p, 1, "Content-Length");
   ck_assert_str_eq(clen, "0");
@@ -205,7 +219,7 @@ START_TEST(info_12_2_1_2_ours_481_or_408_ends_with_bye)
       peer_advance(p, 64 * T1 + 1);
     else
       peer_respond(p, 0, "481", NULL, NULL);
-    ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_INFO_ANSWERED);
+    ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_REQUEST_ANSWERED);
     ck_assert_int_eq(e.status[0], timeout ? 408 : 481);
     ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
     ck_assert_int_eq(cay__session_state(s), CAY__SESSION_TERMINATING);
@@ -236,6 +250,154 @@ START_TEST(info_timeout_after_our_bye_is_not_the_bye_s)
 }
 END_TEST
 
+static const char refer_hdrs[] = "Refer-To: <sip:carol@example.com>\r\n"
+                                 "Referred-By: <sip:alice@example.com>\r\n"
+                                 "Refer-Sub: false\r\n"
+                                 "Supported: norefersub\r\n";
+
+/* RFC 3515 / 6665: their REFER and NOTIFY are reported with their own
+ * headers (Refer-To, Referred-By, Refer-Sub; Event, Subscription-State;
+ * not the others); not taken, each gets 405 with Allow (Cay does not
+ * transfer by itself). Outside a dialog they get 405 unreported. */
+START_TEST(refer_3515_notify_6665_reported_then_405)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { 0 };
+  char tag[64], *allow;
+
+  uas_watched(p, "r1", record, &e, tag, sizeof tag);
+  uas_request(p, "REFER", "r1", "z9hG4bK-ref", "2", tag, refer_hdrs);
+  ck_assert_int_eq(peer_last_status(p), 405);
+  allow = peer_header(p, 0, "Allow");
+  ck_assert_ptr_nonnull(allow);
+  free(allow);
+  ck_assert_int_eq(e.n, 1);
+  ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_REQUEST);
+  ck_assert_str_eq(e.method[0], "REFER");
+  ck_assert(e.request[0] != 0);
+  ck_assert_str_eq(e.headers[0], "Refer-To: <sip:carol@example.com>\r\n"
+                                 "Referred-By: <sip:alice@example.com>\r\n"
+                                 "Refer-Sub: false\r\n");
+
+  uas_request_body(p, "NOTIFY", "r1", "z9hG4bK-not", "3", tag,
+                   "message/sipfrag", "SIP/2.0 200 OK\r\n");
+  ck_assert_int_eq(peer_last_status(p), 405);
+  ck_assert_int_eq(e.n, 2);
+  ck_assert_str_eq(e.method[1], "NOTIFY");
+  ck_assert_str_eq(e.body[1], "SIP/2.0 200 OK\r\n");
+
+  peer_clear(p);
+  uas_request(p, "NOTIFY", "r1", "z9hG4bK-not2", "4", tag,
+              "Event: refer;id=2\r\n"
+              "Subscription-State: terminated;reason=noresource\r\n");
+  ck_assert_int_eq(e.n, 3);
+  ck_assert_str_eq(e.headers[2],
+                   "Event: refer;id=2\r\n"
+                   "Subscription-State: terminated;reason=noresource\r\n");
+
+  peer_clear(p);
+  uas_request(p, "REFER", "r1-other", "z9hG4bK-ref2", "1", "", refer_hdrs);
+  ck_assert_int_eq(peer_last_status(p), 405);
+  ck_assert_int_eq(e.n, 3);
+  peer_free(p);
+}
+END_TEST
+
+/* The embedder accepts their REFER (202, RFC 3515 section 2.4.2) in its
+ * callback, or defers it and answers later. */
+START_TEST(refer_3515_answered_202_by_the_embedder)
+{
+  for (int defer = 0; defer < 2; defer++) {
+    peer_t *p = peer_new(NULL);
+    events_t e = { .on_info = defer ? 1 : 2 };
+    char tag[64];
+
+    cay__session_t *s
+        = uas_watched(p, defer ? "r3" : "r2", record, &e, tag, sizeof tag);
+    uas_request(p, "REFER", defer ? "r3" : "r2", "z9hG4bK-ref", "2", tag,
+                refer_hdrs);
+    if (defer) {
+      ck_assert_int_eq(e.defer_rc, 0);
+      ck_assert_uint_eq(p->nsent, 0);
+      ck_assert_int_eq(cay_session_answer_request(s, e.request[0], 202, NULL),
+                       0);
+    }
+    ck_assert_uint_eq(p->nsent, 1);
+    ck_assert_int_eq(peer_status(p, 0), 202);
+    peer_free(p);
+  }
+}
+END_TEST
+
+/* Ours: REFER and NOTIFY go with the embedder's header lines and our
+ * Contact (both are target refresh requests), each CSeq one more; the
+ * REFER's 202 is reported by id with its method. Header lines that are
+ * not "Name: value\r\n", or that name a header Cay writes, and other
+ * methods are refused. */
+START_TEST(refer_3515_ours_sent_with_headers_and_contact)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { 0 };
+  char tag[64], *v;
+  cay_id_t id = 0;
+
+  cay__session_t *s = uas_watched(p, "r4", record, &e, tag, sizeof tag);
+  static const char *const bad[] = { "Refer-To: <sip:c@x>",
+                                     "Via: SIP/2.0/UDP x\r\n",
+                                     "contact: <sip:c@x>\r\n",
+                                     "Bad Name: x\r\n",
+                                     "NoColon\r\n",
+                                     "X: a\nY: b\r\n",
+                                     "X: a\r\n b\r\n" };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    ck_assert_int_eq(
+        cay_session_request(s, "REFER", bad[i], NULL, NULL, 0, NULL), -EINVAL);
+  ck_assert_int_eq(cay_session_request(s, "refer", NULL, NULL, NULL, 0, NULL),
+                   -EINVAL);
+  ck_assert_int_eq(cay_session_request(s, "BYE", NULL, NULL, NULL, 0, NULL),
+                   -EINVAL);
+  ck_assert_uint_eq(p->nsent, 0);
+
+  ck_assert_int_eq(cay_session_request(s, "REFER",
+                                       "Refer-To: <sip:carol@example.com>\r\n",
+                                       NULL, NULL, 0, &id),
+                   0);
+  ck_assert_str_eq(peer_method(p, 0), "REFER");
+  v = peer_header(p, 0, "Refer-To");
+  ck_assert_str_eq(v, "<sip:carol@example.com>");
+  free(v);
+  v = peer_header(p, 0, "Contact");
+  ck_assert_ptr_nonnull(v);
+  free(v);
+  peer_respond(p, 0, "202", NULL, NULL);
+  ck_assert_int_eq(e.n, 1);
+  ck_assert_int_eq(e.kind[0], CAY_SESSION_EV_REQUEST_ANSWERED);
+  ck_assert_int_eq(e.status[0], 202);
+  ck_assert_str_eq(e.method[0], "REFER");
+  ck_assert(e.request[0] == id);
+
+  ck_assert_int_eq(cay_session_request(
+                       s, "NOTIFY",
+                       "Event: refer\r\nSubscription-State: active\r\n",
+                       "message/sipfrag", "SIP/2.0 100 Trying\r\n", 20, NULL),
+                   0);
+  ck_assert_str_eq(peer_method(p, 1), "NOTIFY");
+  v = peer_header(p, 1, "Event");
+  ck_assert_str_eq(v, "refer");
+  free(v);
+  v = peer_header(p, 1, "CSeq");
+  char *first = peer_header(p, 0, "CSeq");
+  ck_assert_int_eq(atoi(v), atoi(first) + 1);
+  free(v);
+  free(first);
+  ck_assert_ptr_nonnull(strstr(p->sent[1].data, "\r\n\r\nSIP/2.0 100 Trying"));
+  peer_respond(p, 1, "200", NULL, NULL);
+  ck_assert_int_eq(e.n, 1); /* sent without an id: not reported */
+  ck_assert_ptr_null(s->infos);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -248,6 +410,9 @@ main(void)
   tcase_add_test(tc, info_6086_ours_final_response_reported_by_id);
   tcase_add_test(tc, info_12_2_1_2_ours_481_or_408_ends_with_bye);
   tcase_add_test(tc, info_timeout_after_our_bye_is_not_the_bye_s);
+  tcase_add_test(tc, refer_3515_notify_6665_reported_then_405);
+  tcase_add_test(tc, refer_3515_answered_202_by_the_embedder);
+  tcase_add_test(tc, refer_3515_ours_sent_with_headers_and_contact);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

@@ -153,16 +153,32 @@ reinvite_a(peer_t *p, const char *branch, const char *cseq, const char *tag,
 void
 b_request(peer_t *p, unsigned inv, const char *method, unsigned cseq)
 {
+  b_request_with(p, inv, method, cseq, "", NULL, NULL);
+}
+
+/* b_request() with header lines @p extra and, when @p ctype is set, body
+ * @p body. */
+void
+b_request_with(peer_t *p, unsigned inv, const char *method, unsigned cseq,
+               const char *extra, const char *ctype, const char *body)
+{
   char *from = peer_header(p, inv, "From"), *to = peer_header(p, inv, "To");
   char *cid = peer_header(p, inv, "Call-ID");
-  char buf[2048];
-  int n = snprintf(buf, sizeof buf,
-                   "%s sip:cay@127.0.0.1:5060 SIP/2.0\r\n"
-                   "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-b-%u\r\n"
-                   "Max-Forwards: 70\r\nFrom: %s;tag=b1\r\nTo: %s\r\n"
-                   "Call-ID: %s\r\nCSeq: %u %s\r\nContent-Length: 0\r\n\r\n",
-                   method, cseq, to, from, cid, cseq, method);
+  char buf[4096], type[128] = "";
+  size_t blen = ctype ? strlen(body) : 0;
+  int n;
 
+  if (ctype)
+    snprintf(type, sizeof type, "Content-Type: %s\r\n", ctype);
+  n = snprintf(buf, sizeof buf,
+               "%s sip:cay@127.0.0.1:5060 SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-b-%u\r\n"
+               "Max-Forwards: 70\r\nFrom: %s;tag=b1\r\nTo: %s\r\n"
+               "Call-ID: %s\r\nCSeq: %u %s\r\n%s%sContent-Length: %zu\r\n"
+               "\r\n%s",
+               method, cseq, to, from, cid, cseq, method, extra, type, blen,
+               ctype ? body : "");
+  ck_assert_int_lt(n, (int)sizeof buf);
   peer_send_raw(p, buf, (size_t)n);
   free(from);
   free(to);

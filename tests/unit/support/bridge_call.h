@@ -48,6 +48,10 @@ void reinvite_a(peer_t *p, const char *branch, const char *cseq,
 /* A request from B in the B leg's dialog (B's tag "b1", as respond()
  * gives it), Cay's INVITE to B being sent message @p inv. */
 void b_request(peer_t *p, unsigned inv, const char *method, unsigned cseq);
+/* b_request() with header lines @p extra and, when @p ctype is set, body
+ * @p body. */
+void b_request_with(peer_t *p, unsigned inv, const char *method, unsigned cseq,
+                    const char *extra, const char *ctype, const char *body);
 /* Index of the last final response Cay sent to A with CSeq @p cseq
  * ("2 INFO"), or -1. */
 int a_response(peer_t *p, const char *cseq);
