@@ -4,6 +4,11 @@
   --mode answer   baresip (caller) -> cay's built-in UAS
   --mode bridge   baresip (caller) -> cay (forward route, codecs:
                   [PCMA, telephone-event]) -> baresip (callee, auto answer)
+  --mode transfer baresip alice -> cay -> baresip bob, then alice's
+                  blind transfer of bob to carol (RFC 3515): her REFER
+                  reaches bob through Cay, bob calls carol (through Cay,
+                  a second forward route), and alice learns how it went
+                  from bob's NOTIFYs, relayed by Cay
   --tcp           every leg over TCP (RFC 3261 section 18): the caller
                   dials ;transport=tcp, the route's target is one too
 
@@ -52,7 +57,8 @@ def parse_args(argv):
     p.add_argument("--cay", required=True)
     p.add_argument("--baresip", required=True)
     p.add_argument("--name", required=True)
-    p.add_argument("--mode", choices=("answer", "bridge"), required=True)
+    p.add_argument("--mode", choices=("answer", "bridge", "transfer"),
+                   required=True)
     p.add_argument("--tcp", action="store_true",
                    help="both legs over TCP instead of UDP")
     p.add_argument("--expect", action="append", default=[],
@@ -275,6 +281,79 @@ def judge_callee(a, b):
     return problems
 
 
+def drive_transfer(a, b, c, cay_uri):
+    """alice transfers bob to carol; then bob and carol hang up."""
+    steps = [
+        ("alice's call to be established",
+         lambda: "Call established" in a.text(), None),
+        ("carol to be called by bob and answer",
+         lambda: "Call established" in c.text(),
+         "/transfer %s" % cay_uri),
+        ("the NOTIFY telling alice that bob's call was answered",
+         lambda: [t for t in received(a.messages(), "NOTIFY")
+                  if re.search(r"^SIP/2\.0 200", t, re.M)], None),
+        ("bob's call with alice to end",
+         lambda: received(b.messages(), "BYE")
+         or final_ok(b.messages(), "BYE", 1), None),
+    ]
+    for what, done, command in steps:
+        if command:
+            a.command(command)
+        err = wait_for(what, done)
+        if err:
+            return err
+    b.command("/hangup")
+    err = wait_for("the end of bob's call with carol",
+                   lambda: received(c.messages(), "BYE"))
+    for x in (a, b, c):
+        x.command("/quit")
+    return err
+
+
+def judge_transfer(a, b, c):
+    problems = []
+    refers = received(b.messages(), "REFER")
+    if len(refers) != 1:
+        problems.append("bob: got %d REFERs, wanted 1" % len(refers))
+    elif not re.search(r"^(Refer-To|r):.*sip:carol@", refers[0],
+                       re.M | re.I):
+        problems.append("bob: the REFER's Refer-To is not carol")
+    sent = [t for way, first, t in a.messages()
+            if way == "out" and first.startswith("REFER ")]
+    got_202 = [t for way, first, t in a.messages()
+               if way == "in" and first.startswith("SIP/2.0 202")
+               and sent and cseq(t) == cseq(sent[0])]
+    if not got_202:
+        problems.append("alice: no 202 to her REFER")
+    for t in received(a.messages(), "NOTIFY"):
+        ev = re.search(r"^(?:Event|o):\s*refer(?:;id=(\d+))?", t,
+                       re.M | re.I)
+        if ev is None:
+            problems.append("alice: a NOTIFY without Event: refer")
+        elif ev.group(1) and sent and int(ev.group(1)) != cseq(sent[0])[0]:
+            problems.append("alice: a NOTIFY's Event id %s does not name "
+                            "her REFER (CSeq %d)"
+                            % (ev.group(1), cseq(sent[0])[0]))
+    invites = received(c.messages(), "INVITE")
+    if len(invites) != 1:
+        problems.append("carol: got %d INVITEs, wanted 1" % len(invites))
+    for x in (b, c):
+        if "incoming rtp for 'audio' established" not in x.text():
+            problems.append("%s: no RTP from the other client" % x.name)
+    return problems
+
+
+def transfer_config(b, c):
+    return ("routes:\n"
+            "  - match: { ruri_user: \"^bob$\" }\n"
+            "    action: forward\n"
+            "    target: \"sip:bob@%s:%d\"\n"
+            "  - match: { ruri_user: \"^carol$\" }\n"
+            "    action: forward\n"
+            "    target: \"sip:carol@%s:%d\"\n"
+            % (cayrun.HOST, b.port, cayrun.HOST, c.port))
+
+
 def bridge_config(b, tcp):
     return ("routes:\n"
             "  - action: forward\n"
@@ -289,34 +368,45 @@ def run(args):
     problems, cay = [], None
     a = Client(args.baresip, workdir, "caller", "alice", False)
     b = (Client(args.baresip, workdir, "callee", "bob", True)
-         if args.mode == "bridge" else None)
+         if args.mode != "answer" else None)
+    c = (Client(args.baresip, workdir, "carol", "carol", True)
+         if args.mode == "transfer" else None)
     try:
+        if c is not None:
+            print("%s: carol: %s" % (test, c.start()), flush=True)
         if b is not None:
             print("%s: callee: %s" % (test, b.start()), flush=True)
             err = wait_for("the callee to start",
                            lambda: "baresip is ready" in b.text())
             if err:
                 raise SystemExit(err)
-        cay, err = cayrun.start_cay(
-            args.cay, workdir, bridge_config(b, args.tcp) if b else None,
-            tcp=args.tcp)
+        config = (transfer_config(b, c) if c else
+                  bridge_config(b, args.tcp) if b else None)
+        cay, err = cayrun.start_cay(args.cay, workdir, config, tcp=args.tcp)
         if err:
             raise SystemExit(err)
         print("%s: cay: %s" % (test, " ".join(cay.command())), flush=True)
         dial = "/dial sip:bob@%s:%d%s" % (cayrun.HOST, cay.port,
                                           ";transport=tcp" if args.tcp else "")
         print("%s: caller: %s" % (test, a.start([dial])), flush=True)
-        err = drive_caller(a, b)
-        if err:
-            problems.append(err)
-        problems += judge_caller(a)
-        if b is not None:
-            problems += judge_callee(a, b)
+        if c is not None:
+            err = drive_transfer(a, b, c, "sip:carol@%s:%d"
+                                 % (cayrun.HOST, cay.port))
+            if err:
+                problems.append(err)
+            problems += judge_transfer(a, b, c)
+        else:
+            err = drive_caller(a, b)
+            if err:
+                problems.append(err)
+            problems += judge_caller(a)
+            if b is not None:
+                problems += judge_callee(a, b)
         want = "TCP" if args.tcp else "UDP"
-        for c in (a, b):
-            if c is not None and c.transports() != {want}:
+        for x in (a, b, c):
+            if x is not None and x.transports() != {want}:
                 problems.append("%s: SIP went over %s, wanted %s only" % (
-                    c.name, "+".join(sorted(c.transports())), want))
+                    x.name, "+".join(sorted(x.transports())), want))
         result = cay.stop()
         problems += result.problems(args.expect)
         line = result.summary_text()
@@ -324,9 +414,9 @@ def run(args):
         problems.append(str(e))
         line = ""
     finally:
-        a.stop()
-        if b is not None:
-            b.stop()
+        for x in (a, b, c):
+            if x is not None:
+                x.stop()
         if cay is not None and cay.alive():
             cay.kill()
     if not problems:
@@ -335,10 +425,10 @@ def run(args):
             shutil.rmtree(workdir, ignore_errors=True)
         return 0
     print("FAIL %s: %s" % (test, "; ".join(problems)))
-    for c in (a, b):
-        if c is not None:
+    for x in (a, b, c):
+        if x is not None:
             print("--- %s log, last lines:\n%s"
-                  % (c.name, cayrun.tail(c.log_path, 60)))
+                  % (x.name, cayrun.tail(x.log_path, 60)))
     if cay is not None:
         print("--- cay stderr, last lines:\n%s" % cay.stderr_tail())
     print("--- work directory kept: %s" % workdir)
