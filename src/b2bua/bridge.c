@@ -328,7 +328,7 @@ static void
 note_refer(bridge_t *br, cay_id_t to, uint32_t orig_cseq, uint32_t copy_cseq)
 {
   refer_map_t *m = cay__calloc(1, sizeof *m), **pp = &br->refers;
-  unsigned n = 1;
+  unsigned n = 0;
 
   if (m == NULL)
     return; /* its NOTIFYs go with the copy's id */
@@ -337,7 +337,7 @@ note_refer(bridge_t *br, cay_id_t to, uint32_t orig_cseq, uint32_t copy_cseq)
   m->copy_cseq = copy_cseq;
   m->next = br->refers;
   br->refers = m;
-  while (*pp && n++ < MAX_REFERS)
+  while (*pp && n++ < MAX_REFERS) /* past the newest MAX_REFERS */
     pp = &(*pp)->next;
   if (*pp) {
     cay__free(*pp); /* the oldest: at most one past the limit */

@@ -420,6 +420,73 @@ START_TEST(bridge_3515_refer_and_its_notifys_relayed)
 }
 END_TEST
 
+/* A's REFER @p cseq (Refer-To carol) relayed to B and accepted with 202:
+ * the CSeq of Cay's copy. */
+static unsigned
+refer_accepted(peer_t *p, const char *tag, unsigned cseq)
+{
+  char cs[16], branch[32], *v;
+  unsigned copy;
+
+  snprintf(cs, sizeof cs, "%u", cseq);
+  snprintf(branch, sizeof branch, "z9hG4bK-a-ref%u", cseq);
+  peer_send(p, "request.sip", "method", "REFER", "branch", branch, "fromtag",
+            "ft1", "callid", "a-leg", "cseq", cs, "totag", tag, "maxfwd", "70",
+            "extra", "Refer-To: <sip:carol@example.com>\r\n", NULL);
+  int refer = b_msg(p, 0, "REFER");
+  ck_assert_int_ge(refer, 0);
+  v = peer_header(p, (unsigned)refer, "CSeq");
+  copy = (unsigned)atoi(v);
+  free(v);
+  respond(p, (unsigned)refer, "202", "", NULL);
+  return copy;
+}
+
+/* B's NOTIFY (CSeq @p cseq) about REFER copy @p copy: the Event header A
+ * gets (to be freed). */
+static char *
+notify_event_at_a(peer_t *p, unsigned inv, unsigned cseq, unsigned copy)
+{
+  char ev[96];
+
+  snprintf(ev, sizeof ev,
+           "Event: refer;id=%u\r\nSubscription-State: active\r\n", copy);
+  b_request_with(p, inv, "NOTIFY", cseq, ev, "message/sipfrag",
+                 "SIP/2.0 100 Trying\r\n");
+  int to_a = peer_find_request(p, "NOTIFY", "a-leg");
+  ck_assert_int_ge(to_a, 0);
+  char *v = peer_header(p, (unsigned)to_a, "Event");
+  respond(p, (unsigned)to_a, "200", "", NULL);
+  return v;
+}
+
+/* The bridge remembers the newest 4 REFERs of a call: a NOTIFY about an
+ * older one keeps its id (bounded memory whatever a peer sends). */
+START_TEST(bridge_3515_newest_4_refers_remembered)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64], want[32], *v;
+  unsigned copy[5];
+
+  bridged_call(p, tag, sizeof tag);
+  int inv = b_msg(p, 0, "INVITE");
+  for (unsigned i = 0; i < 5; i++)
+    copy[i] = refer_accepted(p, tag, 10 + i);
+  v = notify_event_at_a(p, (unsigned)inv, 2, copy[0]);
+  snprintf(want, sizeof want, "refer;id=%u", copy[0]);
+  ck_assert_str_eq(v, want);
+  free(v);
+  v = notify_event_at_a(p, (unsigned)inv, 3, copy[1]);
+  ck_assert_str_eq(v, "refer;id=11");
+  free(v);
+  v = notify_event_at_a(p, (unsigned)inv, 4, copy[4]);
+  ck_assert_str_eq(v, "refer;id=14");
+  free(v);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -434,6 +501,7 @@ main(void)
   tcase_add_test(tc, bridge_6086_info_relayed_with_its_answer);
   tcase_add_test(tc, bridge_6086_info_pending_when_b_hangs_up_487);
   tcase_add_test(tc, bridge_3515_refer_and_its_notifys_relayed);
+  tcase_add_test(tc, bridge_3515_newest_4_refers_remembered);
   tcase_add_test(tc, bridge_reinvite_offer_filtered_none_left_488);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
