@@ -126,6 +126,9 @@ cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
     snprintf(ss->lines_200[tcp], sizeof ss->lines_200[0],
              "Contact: <sip:cay@%s%s>\r\nAllow: " CAY_ALLOW "\r\n", ep->sent_by,
              tp);
+    snprintf(ss->lines_200_bridged[tcp], sizeof ss->lines_200_bridged[0],
+             "Contact: <sip:cay@%s%s>\r\nAllow: " CAY_ALLOW_BRIDGED "\r\n",
+             ep->sent_by, tp);
   }
   ep->tu = tu;
   ep->t1_ms = cfg->t1_ms;

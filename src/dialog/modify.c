@@ -300,7 +300,7 @@ cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
   cay__session_stimer_lines(s, req, lines, sizeof lines);
   {
     char all[400];
-    snprintf(all, sizeof all, "%s%s", ss->lines_200[s->peer.proto], lines);
+    snprintf(all, sizeof all, "%s%s", cay__session_ok_lines(s), lines);
     err = cay__txn_reply_encoded(
         t, 200, NULL, all, body ? "application/sdp" : NULL, body, len,
         m->in_invite ? &m->in_ok : NULL, m->in_invite ? &m->in_ok_len : NULL);

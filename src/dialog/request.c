@@ -24,13 +24,16 @@ reply_with(cay__txn_t *t, int status, const char *phrase, const char *tag,
 }
 
 static void
-reply_options(cay__txn_t *t, const char *tag)
+reply_options(cay__txn_t *t, const char *tag, int bridged)
 {
-  /* 11.2: 200 with what Cay accepts and supports. */
-  static const char *const hdrs[]
-      = { "Allow: " CAY_ALLOW, "Accept: " CAY_ACCEPT,
-          "Supported: " CAY_SUPPORTED, NULL };
-  reply_with(t, 200, NULL, tag, hdrs);
+  /* 11.2: 200 with what Cay accepts and supports (in a bridged leg's
+   * dialog, what the bridge relays too). */
+  static const char *const hdrs[2][4]
+      = { { "Allow: " CAY_ALLOW, "Accept: " CAY_ACCEPT,
+            "Supported: " CAY_SUPPORTED, NULL },
+          { "Allow: " CAY_ALLOW_BRIDGED, "Accept: " CAY_ACCEPT,
+            "Supported: " CAY_SUPPORTED, NULL } };
+  reply_with(t, 200, NULL, tag, hdrs[bridged != 0]);
 }
 
 static void
@@ -138,7 +141,7 @@ handle_in_dialog(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
     cay__session_remote_bye(s, t);
     break;
   case sip_method_options:
-    reply_options(t, NULL);
+    reply_options(t, NULL, s->bridged);
     break;
   case sip_method_invite: /* 14.2 */
   case sip_method_update: /* RFC 3311 */
@@ -406,7 +409,7 @@ cay__sessions_on_request(void *arg, cay__txn_t *t, msg_t *msg, sip_t *sip)
     handle_invite(ss, t, sip);
     break;
   case sip_method_options:
-    reply_options(t, NULL);
+    reply_options(t, NULL, 0);
     break;
   default: /* BYE without a To tag: no dialog (15.1.2). */
     cay__txn_reply(t, 481, NULL, NULL);

@@ -54,6 +54,7 @@ typedef struct cay__sessions {
    * over TCP says transport=tcp, RFC 3261 section 19.1.1). */
   char lines_180[2][176];
   char lines_200[2][240];
+  char lines_200_bridged[2][256]; /* the same with CAY_ALLOW_BRIDGED */
   /* Last offer and its answer: UAs send the same offer bytes call after
    * call, and only the o= session id (16 digits at answer_id_off) differs
    * between answers. Saves an SDP parse and print per call. */

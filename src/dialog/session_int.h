@@ -201,6 +201,16 @@ typedef struct cay__dreq {
   size_t body_len;
 } cay__dreq_t;
 
+/* The Contact and Allow lines of our 2xx to an INVITE or re-INVITE in
+ * @p s (layer.c builds them per transport): a bridged leg allows REFER
+ * and NOTIFY too, which the bridge relays. */
+static inline const char *
+cay__session_ok_lines(const cay__session_t *s)
+{
+  return s->bridged ? s->ss->lines_200_bridged[s->peer.proto]
+                    : s->ss->lines_200[s->peer.proto];
+}
+
 /* session.c */
 /* A bridged session sent @p sdp (@p len bytes) and it took effect (its
  * INVITE's answered offer, an answer, an accepted change's offer): kept

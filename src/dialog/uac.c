@@ -64,8 +64,8 @@ invite_lines(const cay__session_t *s, char *buf, size_t len)
     rest = strstr(timer, "\r\n");
     rest = rest ? rest + 2 : "";
   }
-  snprintf(buf, len, "Allow: " CAY_ALLOW "\r\nSupported: 100rel, timer\r\n%s",
-           rest);
+  snprintf(buf, len, "Allow: %s\r\nSupported: 100rel, timer\r\n%s",
+           s->bridged ? CAY_ALLOW_BRIDGED : CAY_ALLOW, rest);
   return buf;
 }
 

@@ -261,7 +261,7 @@ send_ok(cay__session_t *s, cay__txn_t *t)
   int err;
 
   /* RFC 4028 section 9: the negotiated timer goes in the 2xx. */
-  snprintf(lines, sizeof lines, "%s", ss->lines_200[s->peer.proto]);
+  snprintf(lines, sizeof lines, "%s", cay__session_ok_lines(s));
   cay__session_stimer_lines(s, sip_object(cay__txn_request(t)),
                             lines + strlen(lines),
                             sizeof lines - strlen(lines));

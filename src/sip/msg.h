@@ -20,8 +20,12 @@
 
 #define CAY_SERVER_NAME "Cay/0.1.0"
 #define CAY_ALLOW       "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, INFO"
-#define CAY_ACCEPT      "application/sdp"
-#define CAY_SUPPORTED   "100rel, timer" /* RFC 3262, RFC 4028 */
+/* A bridged leg's: the bridge relays REFER (RFC 3515) and NOTIFY (RFC
+ * 6665) to the other side, so that a UA offering transfers only to peers
+ * that allow REFER offers them across the bridge. */
+#define CAY_ALLOW_BRIDGED CAY_ALLOW ", REFER, NOTIFY"
+#define CAY_ACCEPT        "application/sdp"
+#define CAY_SUPPORTED     "100rel, timer" /* RFC 3262, RFC 4028 */
 
 /**
  * Parse one complete SIP message (RFC 3261 section 7) with msg_make().

@@ -487,6 +487,37 @@ START_TEST(bridge_3515_newest_4_refers_remembered)
 }
 END_TEST
 
+/* A bridged leg allows REFER and NOTIFY, which the bridge relays: the
+ * Allow of A's 200, of B's INVITE and of the answer to an OPTIONS in
+ * either dialog says so (RFC 3261 section 20.5), so that a UA that
+ * offers transfers only to peers allowing REFER offers them. */
+START_TEST(bridge_allow_lists_refer_and_notify)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64], *v;
+
+  bridged_call(p, tag, sizeof tag);
+  int inv = b_msg(p, 0, "INVITE");
+  int ok = a_response(p, "1 INVITE");
+  ck_assert_int_ge(ok, 0);
+  const int at[] = { inv, ok };
+  for (unsigned i = 0; i < 2; i++) {
+    v = peer_header(p, (unsigned)at[i], "Allow");
+    ck_assert_ptr_nonnull(strstr(v, "REFER, NOTIFY"));
+    ck_assert_ptr_nonnull(strstr(v, "INFO"));
+    free(v);
+  }
+  a_request(p, "OPTIONS", "z9hG4bK-a-opt", "2", tag);
+  ok = a_response(p, "2 OPTIONS");
+  ck_assert_int_ge(ok, 0);
+  v = peer_header(p, (unsigned)ok, "Allow");
+  ck_assert_ptr_nonnull(strstr(v, "REFER, NOTIFY"));
+  free(v);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -502,6 +533,7 @@ main(void)
   tcase_add_test(tc, bridge_6086_info_pending_when_b_hangs_up_487);
   tcase_add_test(tc, bridge_3515_refer_and_its_notifys_relayed);
   tcase_add_test(tc, bridge_3515_newest_4_refers_remembered);
+  tcase_add_test(tc, bridge_allow_lists_refer_and_notify);
   tcase_add_test(tc, bridge_reinvite_offer_filtered_none_left_488);
   suite_add_tcase(s, tc);
   return cay_test_run(s);

@@ -265,6 +265,15 @@ START_TEST(refer_3515_notify_6665_reported_then_405)
   events_t e = { 0 };
   char tag[64], *allow;
 
+  /* Cay's UAS allows neither: its 200's Allow (and below, its 405's and
+   * its OPTIONS answer's). */
+  peer_t *p0 = peer_new(NULL);
+  uas_confirmed(p0, "r0", "", tag, sizeof tag);
+  allow = peer_header(p0, (unsigned)peer_find_last(p0, 200, NULL), "Allow");
+  ck_assert_ptr_null(strstr(allow, "REFER"));
+  ck_assert_ptr_nonnull(strstr(allow, "INFO"));
+  free(allow);
+  peer_free(p0);
   uas_watched(p, "r1", record, &e, tag, sizeof tag);
   uas_request(p, "REFER", "r1", "z9hG4bK-ref", "2", tag, refer_hdrs);
   ck_assert_int_eq(peer_last_status(p), 405);
@@ -299,6 +308,14 @@ START_TEST(refer_3515_notify_6665_reported_then_405)
   uas_request(p, "REFER", "r1-other", "z9hG4bK-ref2", "1", "", refer_hdrs);
   ck_assert_int_eq(peer_last_status(p), 405);
   ck_assert_int_eq(e.n, 3);
+  allow = peer_header(p, 0, "Allow");
+  ck_assert_ptr_null(strstr(allow, "REFER"));
+  free(allow);
+  uas_request(p, "OPTIONS", "r1", "z9hG4bK-opt", "5", tag, "");
+  allow = peer_header(p, 1, "Allow");
+  ck_assert_ptr_null(strstr(allow, "REFER"));
+  ck_assert_ptr_nonnull(strstr(allow, "INFO"));
+  free(allow);
   peer_free(p);
 }
 END_TEST
