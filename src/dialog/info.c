@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "dialog/auth.h"
 #include "dialog/session_int.h"
+#include "sip/msg.h"
 
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
 
@@ -119,6 +120,11 @@ cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip)
     ev.kind = CAY_SESSION_EV_REQUEST;
     ev.method = m == sip_method_refer ? "REFER" : "NOTIFY";
     ev.headers = hdrs;
+    /* A NOTIFY is a target refresh request (RFC 6665), and the remote
+     * target is the dialog's, whatever the usage (RFC 5057): our next
+     * request goes to its Contact (RFC 3261 section 12.2.2). */
+    if (m == sip_method_notify && cay__contact_usable(sip->sip_contact))
+      cay__session_set_target(s, sip->sip_contact->m_url);
   }
   cay__session_event_body(
       &ev, sip, sip->sip_content_type ? sip->sip_content_type->c_type : NULL);

@@ -415,6 +415,40 @@ START_TEST(refer_3515_ours_sent_with_headers_and_contact)
 }
 END_TEST
 
+/* A NOTIFY is a target refresh request (RFC 6665): after one with a new
+ * Contact, our next request in the dialog goes there, also when the
+ * NOTIFY was refused (405). */
+START_TEST(notify_6665_refreshes_the_remote_target)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { 0 };
+  char tag[64], buf[1024];
+
+  cay__session_t *s = uas_watched(p, "r5", record, &e, tag, sizeof tag);
+  int n = snprintf(buf, sizeof buf,
+                   "NOTIFY sip:service@127.0.0.1:5060 SIP/2.0\r\n"
+                   "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-n5\r\n"
+                   "Max-Forwards: 70\r\n"
+                   "From: sipp <sip:sipp@127.0.0.1:5070>;tag=ft1\r\n"
+                   "To: <sip:service@127.0.0.1:5060>%s\r\n"
+                   "Call-ID: r5\r\nCSeq: 2 NOTIFY\r\n"
+                   "Contact: <sip:moved@127.0.0.1:5070>\r\n"
+                   "Event: refer\r\nSubscription-State: active\r\n"
+                   "Content-Length: 0\r\n\r\n",
+                   tag);
+  peer_send_raw(p, buf, (size_t)n);
+  ck_assert_int_eq(peer_last_status(p), 405);
+  ck_assert_int_eq(cay_session_request(s, "INFO", NULL, NULL, NULL, 0, NULL),
+                   0);
+  int info = peer_find_last(p, 0, "INFO");
+  ck_assert_int_ge(info, 0);
+  ck_assert_int_eq(
+      strncmp(p->sent[info].data, "INFO sip:moved@127.0.0.1:5070 SIP/2.0", 37),
+      0);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -430,6 +464,7 @@ main(void)
   tcase_add_test(tc, refer_3515_notify_6665_reported_then_405);
   tcase_add_test(tc, refer_3515_answered_202_by_the_embedder);
   tcase_add_test(tc, refer_3515_ours_sent_with_headers_and_contact);
+  tcase_add_test(tc, notify_6665_refreshes_the_remote_target);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }
