@@ -24,7 +24,8 @@
  *             tcp_idle_timeout_s: 300, tcp_connect_timeout_ms: 5000,
  *             mailbox_messages: 65536,
  *             udp_max_request_bytes: 1300,    # 0 = no limit
- *             udp_overload_percent: 50 }      # 0 = off
+ *             udp_overload_percent: 50,       # 0 = off
+ *             tcp_overload_kib: 256 }         # 0 = off
  *   dns: { servers: [], timeout_ms: 2000, cache_entries: 1024,
  *          cache_max_ttl_s: 3600, failed_target_s: 60 }
  *                                   # RFC 3263: a target or Request-URI
@@ -196,6 +197,14 @@ typedef struct cay_config {
                                      kernel drops datagrams, and each drop
                                      returns as a retransmission); default
                                      50, 0 = off, at most 100 */
+  unsigned tcp_overload_kib;      /* DESIGN.md section 7: when a read from
+                                     a TCP connection leaves this many KiB
+                                     still unread on it, new INVITEs read
+                                     from it get a 503 with Retry-After
+                                     until a read finds it drained (TCP
+                                     loses nothing, but every message
+                                     waits behind the backlog); default
+                                     256, 0 = off, at most 65536 */
   /* RFC 3263: how names in the URIs Cay sends to are located. */
   char dns_servers[CAY_CONFIG_MAX_DNS][CAY_CONFIG_NAME_LEN]; /* "IP",
                                      "IP:PORT", "[v6]:PORT"; none: the

@@ -133,7 +133,8 @@ void cay_server_close(cay_server_t *srv, uint64_t grace_ms,
  * - answer.ring_ms, answer_after_ms, hangup_after_ms,
  *   dialog.max_duration_s and session_timers.expires_s / min_se_s, for
  *   calls and requests from then on.
- * - limits.max_transactions and limits.udp_overload_percent.
+ * - limits.max_transactions, limits.udp_overload_percent and
+ *   limits.tcp_overload_kib.
  * Every other value (listen, shards, udp_steering, timers, the other
  * limits, answer.codecs and media_ip, dns) takes effect only at a
  * restart: each one that differs is logged as a warning and the running

@@ -276,9 +276,10 @@ invite_refused(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
 
   if (ss->draining) {
     reply_with(t, 503, "Service Unavailable - Shutting Down", NULL, retry);
-  } else if (ss->shard->udp_backlogged) {
-    /* DESIGN.md section 7: read from a receive queue over
-     * limits.udp_overload_percent. A transaction of its own absorbs the
+  } else if (ss->shard->backlogged) {
+    /* DESIGN.md section 7: read from a UDP receive queue over
+     * limits.udp_overload_percent or a TCP connection over
+     * limits.tcp_overload_kib. A transaction of its own absorbs the
      * copies of this INVITE still queued behind it, which would otherwise
      * start the call after its caller took the 503. The Retry-After is
      * short: the queue drains in milliseconds, and a longer one turns a

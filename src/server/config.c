@@ -67,6 +67,7 @@ cay_config_init(cay_config_t *cfg)
   cfg->mailbox_messages = 65536;
   cfg->udp_max_request_bytes = 1300;
   cfg->udp_overload_percent = 50;
+  cfg->tcp_overload_kib = 256;
   cfg->max_transactions = 100000;
   cfg->max_message_bytes = 65535;
   cfg->max_headers = 256;
@@ -396,6 +397,7 @@ const struct cay__config_range cay__config_ranges[] = {
   RANGE("limits.mailbox_messages", mailbox_messages, 1, UINT_MAX),
   RANGE("limits.udp_max_request_bytes", udp_max_request_bytes, 0, 65535),
   RANGE("limits.udp_overload_percent", udp_overload_percent, 0, 100),
+  RANGE("limits.tcp_overload_kib", tcp_overload_kib, 0, 65536),
   RANGE("limits.max_transactions", max_transactions, 1, UINT_MAX),
   /* RFC 3261 section 18.3 framing limits and TCP connection limits. */
   RANGE("limits.max_message_bytes", max_message_bytes, 1024, 1u << 24),

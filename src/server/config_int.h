@@ -104,6 +104,7 @@ struct file_limits {
   char *mailbox_messages;
   char *udp_max_request_bytes;
   char *udp_overload_percent;
+  char *tcp_overload_kib;
 };
 
 struct file_dns {

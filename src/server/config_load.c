@@ -86,6 +86,7 @@ static const cyaml_schema_field_t limits_fields[] = {
   STR("mailbox_messages", struct file_limits, mailbox_messages),
   STR("udp_max_request_bytes", struct file_limits, udp_max_request_bytes),
   STR("udp_overload_percent", struct file_limits, udp_overload_percent),
+  STR("tcp_overload_kib", struct file_limits, tcp_overload_kib),
   CYAML_FIELD_END,
 };
 
@@ -434,6 +435,8 @@ apply_numbers(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
       &c->udp_max_request_bytes },
     { "limits.udp_overload_percent", KEY(limits, udp_overload_percent),
       &c->udp_overload_percent },
+    { "limits.tcp_overload_kib", KEY(limits, tcp_overload_kib),
+      &c->tcp_overload_kib },
     { "limits.max_transactions", KEY(limits, max_transactions),
       &c->max_transactions },
     { "limits.max_message_bytes", KEY(limits, max_message_bytes),

@@ -32,6 +32,8 @@ typedef struct mail_bytes {
   cay__mail_t m;
   cay__peer_t peer; /* MAIL_RECV: the source; MAIL_TCP_WRITE: the target;
                        MAIL_TCP_FAILED: where the connection went */
+  int backlogged;   /* MAIL_RECV: read from a backlogged TCP connection
+                       (the owner refuses it if a new INVITE) */
   size_t len;
   char data[];
 } mail_bytes_t;

@@ -34,6 +34,8 @@ cay__worker_reload(cay__worker_t *w, struct cay__routes *routes,
   for (unsigned i = 0; i < w->n_udp; i++)
     cay__udp_set_backlog_percent(w->udp[i], cfg->udp_overload_percent,
                                  (int)w->index);
+  for (unsigned i = 0; i < w->n_tcp; i++)
+    cay__tcp_set_backlog_bytes(w->tcp[i], 1024ull * cfg->tcp_overload_kib);
   cay__sessions_reload(&w->ss, routes, cfg);
   CAY_DEBUG((int)w->index, "reload taken: %u routes", cfg->n_routes);
 }
@@ -147,6 +149,7 @@ keep_taken(cay_config_t *cur, const cay_config_t *next)
   cay__sessions_take_values(cur, next);
   cur->log_level = next->log_level;
   cur->udp_overload_percent = next->udp_overload_percent;
+  cur->tcp_overload_kib = next->tcp_overload_kib;
 }
 
 static void

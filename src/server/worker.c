@@ -59,7 +59,7 @@ tcp_send_local(cay__worker_t *w, const cay__peer_t *dst, const char *data,
  * responses, as many as the requests it took). */
 static int
 post_bytes(cay__worker_t *to, int kind, const cay__peer_t *peer,
-           const char *data, size_t len)
+           const char *data, size_t len, int from_backlog)
 {
   mail_bytes_t *m = cay__malloc(sizeof *m + len);
   int err;
@@ -68,6 +68,7 @@ post_bytes(cay__worker_t *to, int kind, const cay__peer_t *peer,
     return -ENOMEM;
   m->m.kind = kind;
   m->peer = *peer;
+  m->backlogged = kind == MAIL_RECV && from_backlog;
   m->len = len;
   if (len)
     memcpy(m->data, data, len);
@@ -123,7 +124,8 @@ send_peer(void *arg, const cay__peer_t *dst, const char *data, size_t len)
     unsigned owner = cay__id_shard(dst->conn);
     if (owner != w->index && owner < w->srv->nshards)
       /* The connection belongs to another shard: it writes (rule 1). */
-      return post_bytes(w->srv->workers[owner], MAIL_TCP_WRITE, dst, data, len);
+      return post_bytes(w->srv->workers[owner], MAIL_TCP_WRITE, dst, data, len,
+                        0);
   }
   return tcp_send_local(w, dst, data, len);
 }
@@ -185,7 +187,8 @@ route(cay__worker_t *w, const char *data, size_t len, const cay__peer_t *src)
   if (n > 1 && cay__callid_scan(data, len, &cid, &cidlen) == 0)
     owner = cay__callid_shard(cid, cidlen, n);
   if (owner != w->index) {
-    int err = post_bytes(w->srv->workers[owner], MAIL_RECV, src, data, len);
+    int err = post_bytes(w->srv->workers[owner], MAIL_RECV, src, data, len,
+                         w->shard.backlogged);
 
     if (err == 0) {
       w->shard.stats.handed_over++;
@@ -213,9 +216,9 @@ on_datagram(cay__udp_t *u, const char *data, size_t len,
   cay__peer_t src = { .addr = *from, .proto = CAY__UDP, .conn = 0 };
   cay__worker_t *w = arg;
 
-  w->shard.udp_backlogged = cay__udp_backlogged(u);
+  w->shard.backlogged = cay__udp_backlogged(u);
   route(w, data, len, &src);
-  w->shard.udp_backlogged = 0;
+  w->shard.backlogged = 0;
 }
 
 /* RFC 3261 section 18.3: a message on a stream without Content-Length is
@@ -251,7 +254,7 @@ tcp_failed(cay__worker_t *w, const cay__peer_t *peer)
   cay__txn_transport_error(&w->ep, peer);
   for (unsigned k = 0; k < w->srv->nshards; k++)
     if (k != w->index)
-      (void)post_bytes(w->srv->workers[k], MAIL_TCP_FAILED, peer, NULL, 0);
+      (void)post_bytes(w->srv->workers[k], MAIL_TCP_FAILED, peer, NULL, 0, 0);
 }
 
 static void
@@ -259,14 +262,17 @@ on_tcp_message(cay__tcp_t *tcp, cay_id_t conn, int status, const char *data,
                size_t len, const cay__addr_t *from, void *arg)
 {
   cay__peer_t src = { .addr = *from, .proto = CAY__TCP, .conn = conn };
+  cay__worker_t *w = arg;
 
-  (void)tcp;
-  if (status == CAY_EPARSE)
-    reject_unframed(arg, data, len, &src);
-  else if (status == CAY_ECONNECT)
-    tcp_failed(arg, &src);
-  else
-    route(arg, data, len, &src);
+  if (status == CAY_EPARSE) {
+    reject_unframed(w, data, len, &src);
+  } else if (status == CAY_ECONNECT) {
+    tcp_failed(w, &src);
+  } else {
+    w->shard.backlogged = cay__tcp_backlogged(tcp);
+    route(w, data, len, &src);
+    w->shard.backlogged = 0;
+  }
 }
 
 /* -- what the resolvers learn -------------------------------------------- */
@@ -332,7 +338,9 @@ dispatch(cay__mail_t *m, void *arg)
       w->shard.stats.msgs_in++;
       w->shard.stats.dropped++;
     } else {
+      w->shard.backlogged = b->backlogged;
       cay__endpoint_recv(&w->ep, b->data, b->len, &b->peer);
+      w->shard.backlogged = 0;
     }
     break;
   case MAIL_TCP_WRITE:
@@ -566,6 +574,7 @@ cay__worker_bind(cay_server_t *srv, cay__worker_t *w)
       o.max_conns = srv->cfg.tcp_max_connections;
       o.idle_timeout_ms = srv->cfg.tcp_idle_timeout_s * 1000u;
       o.connect_timeout_ms = srv->cfg.tcp_connect_timeout_ms;
+      o.backlog_bytes = 1024u * (size_t)srv->cfg.tcp_overload_kib;
       err = cay__tcp_create(&w->tcp[w->n_tcp], &w->shard, &addr, &o,
                             on_tcp_message, w);
       if (err == 0)

@@ -46,9 +46,11 @@ typedef struct cay__shard {
   cay__rand_t rand;
   cay__defer_t *deferred; /* LIFO of objects to free after this event */
   cay_stats_t stats;
-  int udp_backlogged; /* 1 while a datagram read from a UDP receive queue
-                         over limits.udp_overload_percent is handled: a
-                         new INVITE in it gets 503 (DESIGN.md section 7) */
+  int backlogged; /* 1 while a message read from a backlog is handled (a
+                     UDP receive queue over limits.udp_overload_percent, a
+                     TCP connection over limits.tcp_overload_kib, on this
+                     shard or the one that read it): a new INVITE in it
+                     gets 503 (DESIGN.md section 7) */
 } cay__shard_t;
 
 /**

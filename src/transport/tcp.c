@@ -47,6 +47,7 @@ cay__tcp_opts_init(cay__tcp_opts_t *o)
   /* Two SYN retransmissions (after 1 s and 3 s); the kernel alone would
    * try for about 127 s, past every transaction timeout. */
   o->connect_timeout_ms = 5000;
+  o->backlog_bytes = 0;
 }
 
 static void
@@ -404,6 +405,18 @@ unsigned
 cay__tcp_conns(const cay__tcp_t *tcp)
 {
   return tcp->nconns;
+}
+
+void
+cay__tcp_set_backlog_bytes(cay__tcp_t *tcp, size_t bytes)
+{
+  tcp->opts.backlog_bytes = bytes;
+}
+
+int
+cay__tcp_backlogged(const cay__tcp_t *tcp)
+{
+  return tcp->delivering_backlogged;
 }
 
 void

@@ -28,6 +28,10 @@ typedef struct cay__tcp_opts {
   unsigned connect_timeout_ms; /* a connection Cay opens that is not up by
                                   then fails as a refused one does
                                   (CAY_ECONNECT); default 5000 */
+  size_t backlog_bytes;        /* a connection with this many bytes still
+                                  unread after a full read is backlogged
+                                  (cay__tcp_backlogged()); 0 = never, the
+                                  default */
 } cay__tcp_opts_t;
 
 /**
@@ -87,6 +91,24 @@ int cay__tcp_send_to(cay__tcp_t *tcp, const cay__addr_t *dst, const char *data,
 
 /** Live connections of this shard. */
 unsigned cay__tcp_conns(const cay__tcp_t *tcp);
+
+/**
+ * Set opts.backlog_bytes (0 = off) for the connections' next reads (a
+ * reload of limits.tcp_overload_kib).
+ * @thread owner
+ */
+void cay__tcp_set_backlog_bytes(cay__tcp_t *tcp, size_t bytes);
+
+/**
+ * 1 while the message being handed to the receive callback comes from a
+ * backlogged connection: a read that filled the whole read buffer left
+ * opts.backlog_bytes or more still unread on it (FIONREAD), and no read
+ * since found it drained (read less than the buffer). Entering is logged
+ * as a warning, at most once per 10 s. Asked from the callback only:
+ * the owner refuses new INVITEs then (DESIGN.md section 7).
+ * @thread owner
+ */
+int cay__tcp_backlogged(const cay__tcp_t *tcp);
 
 /**
  * Close the listener and every connection; @p cb runs once all handles are

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -414,11 +415,49 @@ deliver(struct conn *c, const char *data, size_t len)
   }
 }
 
+/* A read of @p nread bytes from @p c: a full read buffer with
+ * opts.backlog_bytes or more still unread makes @p c backlogged, a shorter
+ * read (its queue drained) ends it. */
+static void
+check_backlog(struct conn *c, size_t nread)
+{
+  cay__tcp_t *tcp = c->tcp;
+  uv_os_fd_t fd;
+  int unread = 0;
+  uint64_t now;
+  char peer[64];
+
+  if (nread < TCP_READ_SIZE || tcp->opts.backlog_bytes == 0) {
+    c->backlogged = 0;
+    return;
+  }
+  if (c->backlogged || uv_fileno((uv_handle_t *)&c->handle, &fd) != 0
+      || ioctl(fd, FIONREAD, &unread) != 0
+      || (size_t)unread < tcp->opts.backlog_bytes)
+    return;
+  c->backlogged = 1;
+  now = uv_now(tcp->shard->loop);
+  if (tcp->backlog_logged_ms && now - tcp->backlog_logged_ms < 10000) {
+    tcp->backlog_unlogged++;
+    return;
+  }
+  cay__addr_format(&c->peer, peer, sizeof peer);
+  CAY_WARN((int)tcp->shard->index,
+           "tcp connection from %s: %d KiB unread after a full read "
+           "(limits.tcp_overload_kib %zu; %u more times since the last "
+           "line): new INVITEs on it get 503 until it has drained",
+           peer, unread / 1024, tcp->opts.backlog_bytes / 1024,
+           tcp->backlog_unlogged);
+  tcp->backlog_logged_ms = now;
+  tcp->backlog_unlogged = 0;
+}
+
 static void
 on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
   struct conn *c = stream->data;
-  cay__shard_t *shard = c->tcp->shard;
+  cay__tcp_t *tcp = c->tcp;
+  cay__shard_t *shard = tcp->shard;
 
   if (nread < 0) {
     if (nread != UV_EOF)
@@ -426,7 +465,12 @@ on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     cay__tcp_close_conn(c);
   } else if (nread > 0 && c->state == CONN_OPEN) {
     cay__tcp_touch_idle(c);
+    check_backlog(c, (size_t)nread);
+    /* The transport outlives the callbacks of this read (closing it only
+     * starts closing its handles). */
+    tcp->delivering_backlogged = c->backlogged;
     deliver(c, buf->base, (size_t)nread);
+    tcp->delivering_backlogged = 0;
   }
   /* A top-level event ends with a flush (shard.h). */
   cay__shard_flush(shard);

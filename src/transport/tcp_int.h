@@ -35,7 +35,8 @@ struct conn {
   uv_tcp_t handle;
   cay_id_t id;
   enum conn_state state;
-  int live; /* in the id table and the address table, counted */
+  int live;       /* in the id table and the address table, counted */
+  int backlogged; /* see cay__tcp_backlogged() */
   cay__framer_t framer;
   cay__addr_t peer;
   cay__hnode_t by_addr;
@@ -59,7 +60,11 @@ struct cay__tcp {
   unsigned nconns;  /* live connections */
   unsigned handles; /* open handles: listener(s), connections, spare */
   cay__htab_t by_addr;
-  int limit_warned; /* a burst over max_conns was logged */
+  int limit_warned;           /* a burst over max_conns was logged */
+  int delivering_backlogged;  /* a backlogged connection's message is being
+                                 handed out now */
+  uint64_t backlog_logged_ms; /* uv_now() of the last episode logged */
+  unsigned backlog_unlogged;  /* episodes since then */
   /* When even a connection struct cannot be allocated, a pending
    * connection is accepted into this handle and closed, since libuv stops
    * polling a listener whose connection was not accepted. */

@@ -112,6 +112,25 @@ cay_b2bua_test(b2bua_overload_503 90
   --expect-log "udp 127\\.0\\.0\\.1:[0-9]+: receive queue [0-9]+% full .*new INVITEs get 503"
   -- -m 600 -r 300)
 
+# The same over TCP (limits.tcp_overload_kib): nothing is lost on a
+# stream, but the INVITEs of the pause wait in cay's receive queue on the
+# caller's connection. Read back in full 64 KiB reads that leave 16 KiB
+# or more unread, new INVITEs get 503 (DESIGN.md section 7); once a read
+# drains the connection, calls are bridged again.
+cay_b2bua_test(b2bua_overload_503_tcp 90
+  --tcp
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_overload.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_invite_retrans.xml
+  --config-extra "limits: { tcp_overload_kib: 16 }"
+  --pause-cay 500:1500
+  --callee-calls -1
+  --sipp-timeout 40 --recv-timeout-ms 20000
+  --expect calls_in=600 --expect overload_rejected>=50
+  --expect calls_out>=100 --expect dialogs_live=0 --expect txns_live=0
+  --caller-count 503_Recv>=50
+  --expect-log "tcp connection from 127\\.0\\.0\\.1:[0-9]+: [0-9]+ KiB unread after a full read .*new INVITEs on it get 503"
+  -- -m 600 -r 300)
+
 # Ring timeout (route ring_timeout_s: 2): the callee rings and never
 # answers; Cay CANCELs it once (200 + 487, ACK) and the caller gets 180
 # then 480 "No Answer" between 1.5 and 4.5 s after the 180.

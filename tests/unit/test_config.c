@@ -52,6 +52,7 @@ START_TEST(defaults_answer_dialog_log_limits)
   ck_assert_uint_eq(cfg.shards, 1);
   ck_assert_uint_eq(cfg.max_transactions, 100000);
   ck_assert_uint_eq(cfg.udp_overload_percent, 50);
+  ck_assert_uint_eq(cfg.tcp_overload_kib, 256);
 }
 END_TEST
 
@@ -109,6 +110,7 @@ START_TEST(load_full_file_sets_every_key)
   ck_assert_uint_eq(cfg.shards, 1);
   ck_assert_uint_eq(cfg.max_transactions, 500);
   ck_assert_uint_eq(cfg.udp_overload_percent, 0);
+  ck_assert_uint_eq(cfg.tcp_overload_kib, 1024);
 }
 END_TEST
 
@@ -418,6 +420,10 @@ START_TEST(load_udp_steering_off_and_mailbox_bound)
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
   ck_assert_str_eq(err, "limits.udp_overload_percent (101) must be 0 to 100");
   cfg.udp_overload_percent = 100;
+  cfg.tcp_overload_kib = 65537;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "limits.tcp_overload_kib (65537) must be 0 to 65536");
+  cfg.tcp_overload_kib = 65536;
   /* The file's bounds hold for values set in code too. */
   cfg.tcp_max_connections = 1000001;
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
@@ -441,6 +447,14 @@ START_TEST(load_bad_udp_overload_percent)
   expect_bad("bad_udp_overload_percent.yaml",
              "3:25: limits.udp_overload_percent: expected an integer from 0 "
              "to 100, got '150'");
+}
+END_TEST
+
+START_TEST(load_bad_tcp_overload_kib)
+{
+  expect_bad("bad_tcp_overload_kib.yaml",
+             "2:21: limits.tcp_overload_kib: expected an integer from 0 "
+             "to 65536, got '70000'");
 }
 END_TEST
 
@@ -661,6 +675,7 @@ config_suite(void)
   tcase_add_test(tc, load_bad_mailbox_messages_zero);
   tcase_add_test(tc, load_bad_udp_max_request_bytes);
   tcase_add_test(tc, load_bad_udp_overload_percent);
+  tcase_add_test(tc, load_bad_tcp_overload_kib);
   tcase_add_test(tc, load_bad_tcp_connect_timeout);
   tcase_add_test(tc, load_bad_max_transactions_zero);
   suite_add_tcase(s, tc);

@@ -706,7 +706,7 @@ START_TEST(session_7_backlogged_udp_queue_refuses_new_invites_only)
 {
   /* DESIGN.md section 7, limits.udp_overload_percent: while the datagram
    * in hand was read from a UDP receive queue over the threshold (the
-   * worker sets shard.udp_backlogged), a new INVITE gets 503 with a short
+   * worker sets shard.backlogged), a new INVITE gets 503 with a short
    * Retry-After in a transaction of its own; work in flight goes on. */
   peer_t *p = peer_new(NULL);
   char tag[64];
@@ -715,7 +715,7 @@ START_TEST(session_7_backlogged_udp_queue_refuses_new_invites_only)
 
   confirmed_call(p, "live", tag, sizeof tag);
   peer_clear(p);
-  p->shard.udp_backlogged = 1;
+  p->shard.backlogged = 1;
   invite(p, "new1", "0");
   ck_assert_uint_eq(p->nsent, 1);
   ck_assert_int_eq(peer_status(p, 0), 503);
@@ -740,7 +740,7 @@ START_TEST(session_7_backlogged_udp_queue_refuses_new_invites_only)
   /* Drained: a copy of the refused INVITE still queued behind it gets
    * the 503 again from its transaction, never a call; a new INVITE is a
    * call again. */
-  p->shard.udp_backlogged = 0;
+  p->shard.backlogged = 0;
   peer_clear(p);
   invite(p, "new1", "0");
   ck_assert_uint_eq(p->nsent, 1);

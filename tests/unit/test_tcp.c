@@ -530,6 +530,46 @@ START_TEST(tcp_accept_out_of_memory_drops_one_connection)
 }
 END_TEST
 
+/* DESIGN.md section 7: a burst far larger than one read buffer (64 KiB)
+ * written at once. With opts.backlog_bytes 8 KiB, the messages of the
+ * reads that left that much unread are handed out backlogged, and those
+ * of the last read, which drained the connection, are not; with 0, none
+ * is. */
+START_TEST(tcp_backlogged_from_a_full_read_until_drained)
+{
+  enum { N = 2000 };
+  size_t one = strlen(MSG_A);
+  char *burst = malloc(N * one);
+
+  ck_assert_ptr_nonnull(burst);
+  for (size_t i = 0; i < N; i++)
+    memcpy(burst + i * one, MSG_A, one);
+  for (int on = 1; on >= 0; on--) {
+    struct srv s = { .count_only = 1 };
+    struct client c;
+    cay__addr_t local;
+    cay__tcp_opts_t o;
+
+    cay__tcp_opts_init(&o);
+    o.backlog_bytes = on ? 8 * 1024 : 0;
+    cay__tcp_t *tcp = open_tcp("127.0.0.1", 0, &o, &s, &local);
+    client_connect(&c, &local);
+    client_write(&c, burst, N * one);
+    RUN_UNTIL(s.count >= N, WAIT_MS);
+    ck_assert_int_eq(s.count, N);
+    if (on)
+      ck_assert_int_gt(s.flagged, 0);
+    else
+      ck_assert_int_eq(s.flagged, 0);
+    ck_assert_int_eq(s.last_flagged, 0);
+    ck_assert_int_eq(cay__tcp_backlogged(tcp), 0); /* outside a callback */
+    client_close(&c);
+    close_tcp(tcp, &s);
+  }
+  free(burst);
+}
+END_TEST
+
 static Suite *
 tcp_suite(void)
 {
@@ -549,6 +589,7 @@ tcp_suite(void)
   tcase_add_test(tc, tcp_idle_timeout_closes);
   tcase_add_test(tc, tcp_idle_timer_restarts_on_traffic);
   tcase_add_test(tc, tcp_max_conns_closes_extra);
+  tcase_add_test(tc, tcp_backlogged_from_a_full_read_until_drained);
   tcase_add_test(tc, tcp_reuseport_two_listeners_share_the_port);
   tcase_add_test(tc, tcp_port_held_without_reuseport_is_eaddrinuse);
   tcase_add_test(tc, tcp_ipv6_loopback);
