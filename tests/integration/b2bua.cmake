@@ -131,6 +131,23 @@ cay_b2bua_test(b2bua_overload_503_tcp 90
   --expect-log "tcp connection from 127\\.0\\.0\\.1:[0-9]+: [0-9]+ KiB unread after a full read .*new INVITEs on it get 503"
   -- -m 600 -r 300)
 
+# The same at 2 shards: shard 0 or 1 reads the caller's one connection
+# and hands every call of the other shard over to it, with the backlogged
+# state of the read, so both shards refuse INVITEs.
+cay_b2bua_test(b2bua_overload_503_tcp_2_shards 90
+  --tcp --shards 2
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_overload.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_invite_retrans.xml
+  --config-extra "limits: { tcp_overload_kib: 16 }"
+  --pause-cay 500:1500
+  --callee-calls -1
+  --sipp-timeout 40 --recv-timeout-ms 20000
+  --expect calls_in=600 --expect overload_rejected>=50
+  --expect-shard overload_rejected>=20
+  --expect calls_out>=100 --expect dialogs_live=0 --expect txns_live=0
+  --caller-count 503_Recv>=50
+  -- -m 600 -r 300)
+
 # Ring timeout (route ring_timeout_s: 2): the callee rings and never
 # answers; Cay CANCELs it once (200 + 487, ACK) and the caller gets 180
 # then 480 "No Answer" between 1.5 and 4.5 s after the 180.

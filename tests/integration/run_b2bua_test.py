@@ -168,6 +168,8 @@ def parse_args(argv):
                    help="KEY=VALUE: replace @KEY@ in the scenarios")
     p.add_argument("--expect", action="append", default=[],
                    help="check on cay's summary: key=N, key>=N, key<N, ...")
+    p.add_argument("--expect-shard", action="append", default=[],
+                   help="check on every `shard=K` line of cay's summary")
     p.add_argument("--expect-log", action="append", default=[],
                    help="a regular expression some line of cay's log must "
                         "match")
@@ -207,7 +209,8 @@ def parse_args(argv):
     p.add_argument("--quiet", action="store_true",
                    help="no progress lines (the command lines)")
     args = p.parse_args(ours)
-    for spec in args.expect + args.caller_count + args.callee_count:
+    for spec in (args.expect + args.expect_shard + args.caller_count
+                 + args.callee_count):
         try:
             cayrun.parse_expect(spec)
         except ValueError as e:
@@ -660,7 +663,8 @@ def run_case_dns(args, out):
     if out.blackhole:
         out.blackhole.close()
     out.summary = result.summary
-    out.problems += result.problems(args.expect, (), args.shards)
+    out.problems += result.problems(args.expect, args.expect_shard,
+                                    args.shards)
     out.problems += log_problems(cay.stderr_path, args.expect_log,
                                  args.expect_log_count)
 
