@@ -219,6 +219,18 @@ def wait_for(what, check, timeout=STEP_TIMEOUT_S):
     return "timed out waiting for " + what
 
 
+def run_steps(a, steps):
+    """(what, done, command) in order: send command (if any) to a, then
+    wait until done(); the first wait that times out is the error."""
+    for what, done, command in steps:
+        if command:
+            a.command(command)
+        err = wait_for(what, done)
+        if err:
+            return err
+    return None
+
+
 def drive_caller(a, b):
     """Hold, resume, hang up, quit: each step once the last one is done."""
     steps = [
@@ -231,12 +243,9 @@ def drive_caller(a, b):
         ("the 200 to the caller's BYE",
          lambda: final_ok(a.messages(), "BYE", 1), "/hangup"),
     ]
-    for what, done, command in steps:
-        if command:
-            a.command(command)
-        err = wait_for(what, done)
-        if err:
-            return err
+    err = run_steps(a, steps)
+    if err:
+        return err
     if b is not None:
         err = wait_for("Cay's BYE at the callee",
                        lambda: received(b.messages(), "BYE"))
@@ -296,12 +305,9 @@ def drive_transfer(a, b, c, cay_uri):
          lambda: received(b.messages(), "BYE")
          or final_ok(b.messages(), "BYE", 1), None),
     ]
-    for what, done, command in steps:
-        if command:
-            a.command(command)
-        err = wait_for(what, done)
-        if err:
-            return err
+    err = run_steps(a, steps)
+    if err:
+        return err
     b.command("/hangup")
     err = wait_for("the end of bob's call with carol",
                    lambda: received(c.messages(), "BYE"))
