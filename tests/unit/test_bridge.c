@@ -454,6 +454,29 @@ START_TEST(bridge_b_leg_from_is_anonymous_for_an_unusable_a_from)
 }
 END_TEST
 
+/* RFC 3261 section 20.10: a target whose user part holds a ';' (allowed
+ * there, 19.1.1) goes in B's To in angle brackets; bare, the To header
+ * would take ";x=1@..." for its own parameters and not parse (found by
+ * test_bridge_random with another seed). */
+START_TEST(bridge_b_leg_to_in_angle_brackets)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "serv;x=1", "");
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(inv, 0);
+  ck_assert_int_eq(strncmp(p->sent[inv].data,
+                           "INVITE sip:serv;x=1@127.0.0.1:5070 SIP/2.0", 42),
+                   0);
+  msg_destroy(peer_msg(p, (unsigned)inv)); /* parses */
+  char *to = peer_header(p, (unsigned)inv, "To");
+  ck_assert_str_eq(to, "<sip:serv;x=1@127.0.0.1:5070>");
+  free(to);
+  peer_free(p);
+}
+END_TEST
+
 /* RFC 3261 section 17.2.1: the A leg's 100 Trying waits 200 ms for B, and
  * is not sent when B's 180 came first. */
 START_TEST(bridge_17_2_1_trying_after_200ms_unless_b_rings)
@@ -527,6 +550,7 @@ main(void)
   tcase_add_test(tc, bridge_delayed_offer_no_route_codec_488_to_a_bye_to_b);
   tcase_add_test(tc, bridge_delayed_offer_b_bye_before_ack_still_acked);
   tcase_add_test(tc, bridge_b_leg_from_is_anonymous_for_an_unusable_a_from);
+  tcase_add_test(tc, bridge_b_leg_to_in_angle_brackets);
   tcase_add_test(tc, bridge_13_2_2_4_2xx_after_the_b_leg_ended_acked);
   tcase_add_test(tc, bridge_b_2xx_unusable_contact_keeps_the_target);
   tcase_add_test(tc, bridge_b_leg_call_id_hashes_to_the_a_shard);
