@@ -368,7 +368,8 @@ int cay_session_modify_cancel(cay_session_t *s);
  * @param cb    Called with every state change. Borrowed.
  * @param arg   Passed to @p cb.
  * @param id    Receives the session id, or NULL.
- * @return 0, -EINVAL (uri or from does not parse; a host name with a
+ * @return 0, -EINVAL (uri or from does not parse, or uri is longer than
+ *         512 bytes; a host name with a
  *         transport parameter other than udp or tcp), CAY_ESTATE (not
  *         started, or closing), -ENOMEM, or the error of the first send.
  * @thread owner (shard 0's loop)

@@ -355,6 +355,7 @@ notify_headers(bridge_t *br, cay_id_t from, const char *h, char *buf,
 {
   const char *ev = strncmp(h, "Event:", 6) == 0 ? h : strstr(h, "\nEvent:");
   const char *id, *end;
+  char *after;
   unsigned long n;
 
   if (ev == NULL)
@@ -370,11 +371,11 @@ notify_headers(bridge_t *br, cay_id_t from, const char *h, char *buf,
   if (id == NULL || id >= end)
     return h;
   id = strchr(id, '=') + 1;
-  n = strtoul(id, (char **)&end, 10);
+  n = strtoul(id, &after, 10);
   for (const refer_map_t *m = br->refers; m; m = m->next)
     if (m->to == from && m->copy_cseq == n) {
       int len = snprintf(buf, size, "%.*s%u%s", (int)(id - h), h,
-                         (unsigned)m->orig_cseq, end);
+                         (unsigned)m->orig_cseq, after);
       return len > 0 && (size_t)len < size ? buf : h;
     }
   return h;
@@ -393,15 +394,14 @@ relay_request(bridge_t *br, cay__session_t *from, cay_id_t to_id,
   cay__session_t *to = leg(br, to_id);
   info_relay_t *r = cay__calloc(1, sizeof *r);
   const char *hdrs = ev->headers;
-  int refer
-      = ev->kind == CAY_SESSION_EV_REQUEST && strcmp(ev->method, "REFER") == 0;
+  int refer = strcmp(ev->method, "REFER") == 0;
   char buf[4200];
 
   if (r == NULL) {
     cay_session_answer_request(from, ev->request, 500, NULL);
     return;
   }
-  if (hdrs && ev->kind == CAY_SESSION_EV_REQUEST && !refer)
+  if (strcmp(ev->method, "NOTIFY") == 0)
     hdrs = notify_headers(br, from->id, hdrs, buf, sizeof buf);
   if (to
       && cay_session_request(to, ev->method, hdrs, ev->content_type, ev->body,

@@ -56,20 +56,11 @@ info_find(cay__session_t *s, cay_id_t txn, int theirs)
 
 /* -- theirs --------------------------------------------------------------- */
 
-/* Append header @p h ("Name: value\r\n") to @p buf (@p size bytes, *off
- * used). @return 0, or -ENOSPC. */
+/* Append header @p h, when there is one (cay__msg_header_append()). */
 static int
 put_header(char *buf, size_t size, size_t *off, const msg_header_t *h)
 {
-  issize_t n;
-
-  if (h == NULL)
-    return 0;
-  n = msg_header_e(buf + *off, size - *off, h, 0);
-  if (n < 0 || (size_t)n >= size - *off)
-    return -ENOSPC;
-  *off += (size_t)n;
-  return 0;
+  return h ? cay__msg_header_append(buf, size, off, h) : 0;
 }
 
 /* The header lines of REFER or NOTIFY @p sip that belong to its method
@@ -101,7 +92,7 @@ method_headers(const sip_t *sip, char *buf, size_t size)
   return err;
 }
 
-int
+void
 cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip)
 {
   cay__sessions_t *ss = s->ss;
@@ -115,7 +106,7 @@ cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip)
   if (m != sip_method_info) {
     if (method_headers(sip, hdrs, sizeof hdrs) != 0) {
       cay__txn_reply(t, 500, "Server Internal Error - Headers Too Long", NULL);
-      return 1;
+      return;
     }
     ev.kind = CAY_SESSION_EV_REQUEST;
     ev.method = m == sip_method_refer ? "REFER" : "NOTIFY";
@@ -137,11 +128,11 @@ cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip)
   cay__session_event(s, &ev);
   ss->info_txn = 0;
   if (ss->info_taken)
-    return 1;
-  if (m != sip_method_info)
-    return 0;
-  cay__txn_reply(t, 200, NULL, NULL);
-  return 1;
+    return;
+  if (m == sip_method_info)
+    cay__txn_reply(t, 200, NULL, NULL);
+  else
+    cay__reply_405(t); /* Cay itself neither transfers nor subscribes */
 }
 
 int

@@ -36,8 +36,8 @@ reply_options(cay__txn_t *t, const char *tag, int bridged)
   reply_with(t, 200, NULL, tag, hdrs[bridged != 0]);
 }
 
-static void
-reply_405(cay__txn_t *t)
+void
+cay__reply_405(cay__txn_t *t)
 {
   /* 8.2.1: 405 lists the methods Cay does allow. */
   static const char *const hdrs[] = { "Allow: " CAY_ALLOW, NULL };
@@ -150,14 +150,13 @@ handle_in_dialog(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   case sip_method_info:   /* RFC 6086 */
   case sip_method_refer:  /* RFC 3515 */
   case sip_method_notify: /* RFC 6665 */
-    if (!cay__info_received(s, t, sip))
-      reply_405(t);
+    cay__info_received(s, t, sip);
     break;
   case sip_method_prack: /* RFC 3262 section 3 */
     cay__session_prack(s, t, sip);
     break;
   default:
-    reply_405(t);
+    cay__reply_405(t);
     break;
   }
 }
@@ -389,7 +388,7 @@ cay__sessions_on_request(void *arg, cay__txn_t *t, msg_t *msg, sip_t *sip)
       && m != sip_method_update && m != sip_method_prack && m != sip_method_info
       && ((m != sip_method_refer && m != sip_method_notify)
           || !sip->sip_to->a_tag)) {
-    reply_405(t);
+    cay__reply_405(t);
     return;
   }
   if (check_require(t, sip))

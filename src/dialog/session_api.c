@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sofia-sip/bnf.h>
+
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "dialog/session_int.h"
@@ -93,11 +95,9 @@ headers_ok(const char *h)
     size_t name = strcspn(h, ": \t\r\n"), line = strcspn(h, "\r\n");
     const char *colon = h + name + strspn(h + name, " \t");
 
-    if (name == 0 || *colon != ':' || colon > h + line)
-      return 0;
-    if (strspn(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                  "0123456789-.!%*_+`'~")
-        != name)
+    /* The name is a token (RFC 3261 section 25.1). */
+    if (name == 0 || *colon != ':' || colon > h + line
+        || (size_t)span_token(h) != name)
       return 0;
     if (strncmp(h + line, "\r\n", 2) != 0)
       return 0;

@@ -158,10 +158,11 @@ struct cay__info {
 };
 
 /* info.c: their INFO, REFER or NOTIFY @p sip (transaction @p t),
- * reported and answered (an INFO 200 when the owner did not take it).
- * @return 1 when answered or taken, 0 when the caller answers (a REFER
- * or NOTIFY the owner did not take: 405). */
-int cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip);
+ * reported, and answered when the owner did not take it: an INFO 200,
+ * a REFER or NOTIFY 405. */
+void cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip);
+/* request.c: 405 with the Allow of Cay's UAS (RFC 3261 section 8.2.1). */
+void cay__reply_405(cay__txn_t *t);
 /* Send @p method ("INFO", "REFER" or "NOTIFY") with header lines @p hdrs
  * (or NULL), @p ctype (NULL: no body) and @p body (@p len bytes) in the
  * dialog, kept until its final response; @p request (or NULL) receives

@@ -129,14 +129,20 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
                          cay__session_t **out)
 {
   const char *uri = o->uri, *from = o->from, *sdp = o->sdp;
-  char call_id[96], tag[16], local[512], *remote;
-  size_t rlen = strlen(uri) + 3;
+  char call_id[96], tag[16], local[512], remote[515]; /* "<" 512 ">" */
   const char *v[7];
   cay__session_t *s;
   int err;
 
   if (ss->draining)
     return CAY_ESTATE;
+  /* 8.1.1.2: To is the target, in angle brackets (20.10: a URI with a
+   * ';', ',' or '?', which a user part may hold, would otherwise lend the
+   * To header its parameters). Longer than the dialog's remote target can
+   * be (confirm_dialog()): refused. */
+  if (strlen(uri) + 3 > sizeof remote)
+    return -EINVAL;
+  snprintf(remote, sizeof remote, "<%s>", uri);
   s = cay__calloc(1, sizeof *s);
   if (s == NULL)
     return -ENOMEM;
@@ -154,11 +160,8 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
   cay__session_init_timers(s);
   make_call_id(ss, call_id, sizeof call_id);
   cay__rand_token(&ss->shard->rand, tag, 10);
-  /* 8.1.1.3: our From with a fresh tag; 8.1.1.2: To is the target, in
-   * angle brackets (20.10: a URI with a ';', ',' or '?', which a user
-   * part may hold, would otherwise lend the To header its parameters). */
+  /* 8.1.1.3: our From with a fresh tag. */
   snprintf(local, sizeof local, "%s;tag=%s", from, tag);
-  remote = cay__malloc(rlen);
   v[0] = call_id;
   v[1] = tag;
   v[2] = "";
@@ -166,10 +169,7 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
   v[4] = remote;
   v[5] = uri;
   v[6] = NULL;
-  if (remote)
-    snprintf(remote, rlen, "<%s>", uri);
-  err = remote ? cay__session_set_text(s, v) : -ENOMEM;
-  cay__free(remote);
+  err = cay__session_set_text(s, v);
   if (err == 0 && o->auth_username && *o->auth_username
       && (s->auth = cay__auth_new(o->auth_username,
                                   o->auth_password ? o->auth_password : ""))

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sofia-sip/bnf.h>
+
 #include "b2bua/route.h"
 #include "dialog/auth.h"
 #include "cay/errno.h"
@@ -344,13 +346,7 @@ cay__config_apply_routes(struct load_ctx *lc, const struct file_top *t,
 static int
 is_token(const char *s)
 {
-  if (*s == '\0')
-    return 0;
-  for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
-          || (*s >= '0' && *s <= '9') || strchr("-.!%*_+`'~", *s)))
-      return 0;
-  return 1;
+  return *s != '\0' && s[span_token(s)] == '\0';
 }
 
 /* A host name (RFC 3261 section 25.1 hostname: labels of letters, digits

@@ -174,11 +174,25 @@ refuse_busy(cay__worker_t *w, const char *data, size_t len,
     msg_destroy(msg);
 }
 
-/* DESIGN.md section 3, steps 2-3: the owner of a message is the shard its
- * Call-ID hashes to; anything else is posted there, raw. A message with no
- * Call-ID is handled here (it gets a stateless 400 or is dropped). */
+/* A message this shard owns, read here or handed over: to the endpoint,
+ * which refuses a new INVITE in it while @p backlogged (read from a
+ * backlogged UDP queue or TCP connection; DESIGN.md section 7). */
 static void
-route(cay__worker_t *w, const char *data, size_t len, const cay__peer_t *src)
+recv_here(cay__worker_t *w, const char *data, size_t len,
+          const cay__peer_t *src, int backlogged)
+{
+  w->shard.backlogged = backlogged;
+  cay__endpoint_recv(&w->ep, data, len, src);
+  w->shard.backlogged = 0;
+}
+
+/* DESIGN.md section 3, steps 2-3: the owner of a message is the shard its
+ * Call-ID hashes to; anything else is posted there, raw, with whether it
+ * was read from a backlog. A message with no Call-ID is handled here (it
+ * gets a stateless 400 or is dropped). */
+static void
+route(cay__worker_t *w, const char *data, size_t len, const cay__peer_t *src,
+      int backlogged)
 {
   unsigned n = w->srv->nshards, owner = w->index;
   const char *cid;
@@ -188,7 +202,7 @@ route(cay__worker_t *w, const char *data, size_t len, const cay__peer_t *src)
     owner = cay__callid_shard(cid, cidlen, n);
   if (owner != w->index) {
     int err = post_bytes(w->srv->workers[owner], MAIL_RECV, src, data, len,
-                         w->shard.backlogged);
+                         backlogged);
 
     if (err == 0) {
       w->shard.stats.handed_over++;
@@ -205,7 +219,7 @@ route(cay__worker_t *w, const char *data, size_t len, const cay__peer_t *src)
                 cay_strerror(err));
     return;
   }
-  cay__endpoint_recv(&w->ep, data, len, src);
+  recv_here(w, data, len, src, backlogged);
   cay__shard_flush(&w->shard);
 }
 
@@ -216,9 +230,7 @@ on_datagram(cay__udp_t *u, const char *data, size_t len,
   cay__peer_t src = { .addr = *from, .proto = CAY__UDP, .conn = 0 };
   cay__worker_t *w = arg;
 
-  w->shard.backlogged = cay__udp_backlogged(u);
-  route(w, data, len, &src);
-  w->shard.backlogged = 0;
+  route(w, data, len, &src, cay__udp_backlogged(u));
 }
 
 /* RFC 3261 section 18.3: a message on a stream without Content-Length is
@@ -264,15 +276,12 @@ on_tcp_message(cay__tcp_t *tcp, cay_id_t conn, int status, const char *data,
   cay__peer_t src = { .addr = *from, .proto = CAY__TCP, .conn = conn };
   cay__worker_t *w = arg;
 
-  if (status == CAY_EPARSE) {
+  if (status == CAY_EPARSE)
     reject_unframed(w, data, len, &src);
-  } else if (status == CAY_ECONNECT) {
+  else if (status == CAY_ECONNECT)
     tcp_failed(w, &src);
-  } else {
-    w->shard.backlogged = cay__tcp_backlogged(tcp);
-    route(w, data, len, &src);
-    w->shard.backlogged = 0;
-  }
+  else
+    route(w, data, len, &src, cay__tcp_backlogged(tcp));
 }
 
 /* -- what the resolvers learn -------------------------------------------- */
@@ -338,9 +347,7 @@ dispatch(cay__mail_t *m, void *arg)
       w->shard.stats.msgs_in++;
       w->shard.stats.dropped++;
     } else {
-      w->shard.backlogged = b->backlogged;
-      cay__endpoint_recv(&w->ep, b->data, b->len, &b->peer);
-      w->shard.backlogged = 0;
+      recv_here(w, b->data, b->len, &b->peer, b->backlogged);
     }
     break;
   case MAIL_TCP_WRITE:

@@ -228,6 +228,16 @@ int cay__msg_add_header(msg_t *msg, const char *text);
 int cay__msg_serialize(msg_t *msg, const char **data, size_t *len);
 
 /**
+ * Append header @p h ("Name: value\r\n", its full name, without its list
+ * successors) to @p buf (@p size bytes, *@p off used, NUL-terminated
+ * after). @return 0, -EINVAL (sofia-sip cannot encode it) or -ENOSPC
+ * (it does not fit; *@p off unchanged).
+ * @thread any
+ */
+int cay__msg_header_append(char *buf, size_t size, size_t *off,
+                           const msg_header_t *h);
+
+/**
  * RFC 3261 section 18.2.1 and RFC 3581 section 4: on a request received
  * from @p src, add "received=<src ip>" to the top Via when its sent-by host
  * differs from the source IP, and fill an empty "rport" with the source

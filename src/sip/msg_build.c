@@ -350,9 +350,9 @@ cay__msg_serialize(msg_t *msg, const char **data, size_t *len)
   return 0;
 }
 
-/* Append one header (without its list successors) to buf at *off. */
-static int
-put_header(char *buf, size_t size, size_t *off, const msg_header_t *h)
+int
+cay__msg_header_append(char *buf, size_t size, size_t *off,
+                       const msg_header_t *h)
 {
   issize_t n = msg_header_e(buf + *off, size - *off, h, 0);
 
@@ -407,7 +407,7 @@ static int
 put_to(char *buf, size_t size, size_t *off, const sip_to_t *to,
        const char *to_tag, int status)
 {
-  int err = put_header(buf, size, off, (msg_header_t const *)to);
+  int err = cay__msg_header_append(buf, size, off, (msg_header_t const *)to);
   size_t tl;
 
   if (err || to->a_tag || !to_tag || status <= 100)
@@ -433,7 +433,7 @@ put_cseq(char *buf, size_t size, size_t *off, const sip_cseq_t *cs)
   int err;
 
   if (cs->cs_method_name == NULL)
-    return put_header(buf, size, off, (msg_header_t const *)cs);
+    return cay__msg_header_append(buf, size, off, (msg_header_t const *)cs);
   memcpy(line, "CSeq: ", 6);
   n = 6 + cay__fmt_u64(line + 6, cs->cs_seq);
   line[n++] = ' ';
@@ -489,18 +489,20 @@ cay__msg_response_encode(msg_t *req, int status, const char *phrase,
    * CSeq from the request; 12.1.1: Record-Route in a dialog-creating
    * 101-299. */
   for (sip_via_t const *v = rq->sip_via; !err && v; v = v->v_next)
-    err = put_header(buf, size, &off, (msg_header_t const *)v);
+    err = cay__msg_header_append(buf, size, &off, (msg_header_t const *)v);
   if (status > 100 && status < 300
       && creates_dialog(rq->sip_request->rq_method))
     for (sip_record_route_t const *r = rq->sip_record_route; !err && r;
          r = r->r_next)
-      err = put_header(buf, size, &off, (msg_header_t const *)r);
+      err = cay__msg_header_append(buf, size, &off, (msg_header_t const *)r);
   if (!err && rq->sip_from)
-    err = put_header(buf, size, &off, (msg_header_t const *)rq->sip_from);
+    err = cay__msg_header_append(buf, size, &off,
+                                 (msg_header_t const *)rq->sip_from);
   if (!err && rq->sip_to)
     err = put_to(buf, size, &off, rq->sip_to, to_tag, status);
   if (!err && rq->sip_call_id)
-    err = put_header(buf, size, &off, (msg_header_t const *)rq->sip_call_id);
+    err = cay__msg_header_append(buf, size, &off,
+                                 (msg_header_t const *)rq->sip_call_id);
   if (!err && rq->sip_cseq)
     err = put_cseq(buf, size, &off, rq->sip_cseq);
   if (!err)

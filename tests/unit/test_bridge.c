@@ -31,9 +31,7 @@ START_TEST(bridge_forward_relays_ringing_and_answer)
    * (RFC 3261 section 16.6 item 3), A's From with a new tag. */
   ck_assert_int_eq(
       strncmp(p->sent[inv].data, "INVITE sip:service@127.0.0.1:5070 ", 34), 0);
-  char *mf = peer_header(p, (unsigned)inv, "Max-Forwards");
-  ck_assert_str_eq(mf, "69");
-  free(mf);
+  peer_header_is(p, (unsigned)inv, "Max-Forwards", "69");
   ck_assert_ptr_nonnull(strstr(p->sent[inv].data, "o=user1 53655765"));
   char *from = peer_header(p, (unsigned)inv, "From");
   ck_assert_ptr_nonnull(strstr(from, "sip:sipp@127.0.0.1:5070"));

@@ -52,14 +52,10 @@ START_TEST(bridge_14_reinvite_without_offer_relayed_both_ways)
   unsigned acks = peer_count(p, 0, "ACK");
   a_request(p, "INVITE", "z9hG4bK-a-re", "2", tag);
   int re = b_msg(p, 0, "INVITE");
-  char *clen = peer_header(p, (unsigned)re, "Content-Length");
-  ck_assert_str_eq(clen, "0");
-  free(clen);
+  peer_header_is(p, (unsigned)re, "Content-Length", "0");
   respond(p, (unsigned)re, "200", contact_b, b_offer_pcmu_pcma);
   ck_assert_uint_eq(peer_count(p, 0, "ACK"), acks); /* B's waits */
-  int ok = a_response(p, "2 INVITE");
-  ck_assert_int_ge(ok, 0);
-  ck_assert_int_eq(peer_status(p, (unsigned)ok), 200);
+  unsigned ok = a_final_is(p, "2 INVITE", 200);
   ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "o=callee 1 1"));
   ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "m=audio 7000 RTP/AVP 8"));
   peer_send(p, "request_body.sip", "method", "ACK", "branch", "z9hG4bK-a-ack2",
@@ -180,9 +176,7 @@ START_TEST(bridge_9_2_cancel_of_a_reinvite_relayed)
             i ? "v=0\r\no=callee 1 2 IN IP4 127.0.0.9\r\ns=-\r\n"
                 "c=IN IP4 127.0.0.9\r\nt=0 0\r\nm=audio 7010 RTP/AVP 8\r\n"
               : NULL);
-    int r = a_response(p, a_cseq);
-    ck_assert_int_ge(r, 0);
-    ck_assert_int_eq(peer_status(p, (unsigned)r), atoi(b_says[i]));
+    unsigned r = a_final_is(p, a_cseq, atoi(b_says[i]));
     if (i)
       ck_assert_ptr_nonnull(strstr(p->sent[r].data, "m=audio 7010"));
     a_request(p, "ACK", i ? "z9hG4bK-a-reack" : branch, cseq, tag);
@@ -243,37 +237,27 @@ START_TEST(bridge_6086_info_relayed_with_its_answer)
   a_info(p, "z9hG4bK-a-in", "2", tag);
   int info = b_msg(p, 0, "INFO");
   ck_assert_int_ge(info, 0);
-  char *ct = peer_header(p, (unsigned)info, "Content-Type");
-  ck_assert_str_eq(ct, "application/dtmf-relay");
-  free(ct);
+  peer_header_is(p, (unsigned)info, "Content-Type", "application/dtmf-relay");
   ck_assert_ptr_nonnull(strstr(p->sent[info].data, "Signal=5"));
   ck_assert_int_lt(a_response(p, "2 INFO"), 0); /* waits for B */
   respond(p, (unsigned)info, "200", "", NULL);
-  int ok = a_response(p, "2 INFO");
-  ck_assert_int_ge(ok, 0);
-  ck_assert_int_eq(peer_status(p, (unsigned)ok), 200);
+  a_final_is(p, "2 INFO", 200);
 
   a_info(p, "z9hG4bK-a-in2", "3", tag);
   info = b_msg(p, 0, "INFO");
   respond(p, (unsigned)info, "401",
           "WWW-Authenticate: Digest realm=\"b\", nonce=\"n\"\r\n", NULL);
-  ok = a_response(p, "3 INFO");
-  ck_assert_int_ge(ok, 0);
-  ck_assert_int_eq(peer_status(p, (unsigned)ok), 403);
+  a_final_is(p, "3 INFO", 403);
 
   b_request(p, (unsigned)inv, "INFO", 2);
   int to_a = peer_find_request(p, "INFO", "a-leg");
   ck_assert_int_ge(to_a, 0);
-  char *clen = peer_header(p, (unsigned)to_a, "Content-Length");
-  ck_assert_str_eq(clen, "0");
-  free(clen);
+  peer_header_is(p, (unsigned)to_a, "Content-Length", "0");
   ck_assert_int_lt(b_msg(p, 200, NULL), to_a); /* B waits for A */
   respond(p, (unsigned)to_a, "488", "", NULL);
   int b_ok = b_msg(p, 488, NULL);
   ck_assert_int_gt(b_ok, to_a);
-  char *cseq = peer_header(p, (unsigned)b_ok, "CSeq");
-  ck_assert_str_eq(cseq, "2 INFO");
-  free(cseq);
+  peer_header_is(p, (unsigned)b_ok, "CSeq", "2 INFO");
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
   peer_free(p);
 }
@@ -294,9 +278,7 @@ START_TEST(bridge_6086_info_pending_when_b_hangs_up_487)
   b_request(p, (unsigned)inv, "BYE", 2);
   int bye = peer_find_request(p, "BYE", "a-leg");
   ck_assert_int_ge(bye, 0);
-  int r = a_response(p, "2 INFO");
-  ck_assert_int_ge(r, 0);
-  ck_assert_int_eq(peer_status(p, (unsigned)r), 487);
+  a_final_is(p, "2 INFO", 487);
   respond(p, (unsigned)bye, "200", "", NULL);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
   ck_assert_uint_eq(p->ss.bridges, 0);
@@ -334,6 +316,23 @@ START_TEST(bridge_reinvite_offer_filtered_none_left_488)
 }
 END_TEST
 
+/* A's REFER @p cseq in its dialog (A's To tag @p tag) with the header
+ * lines @p extra (its Refer-To, ...): the index of Cay's copy to B. */
+static int
+a_refer(peer_t *p, const char *tag, unsigned cseq, const char *extra)
+{
+  char cs[16], branch[32];
+
+  snprintf(cs, sizeof cs, "%u", cseq);
+  snprintf(branch, sizeof branch, "z9hG4bK-a-ref%u", cseq);
+  peer_send(p, "request.sip", "method", "REFER", "branch", branch, "fromtag",
+            "ft1", "callid", "a-leg", "cseq", cs, "totag", tag, "maxfwd", "70",
+            "extra", extra, NULL);
+  int refer = b_msg(p, 0, "REFER");
+  ck_assert_int_ge(refer, 0);
+  return refer;
+}
+
 /* RFC 3515 through the bridge (a blind transfer): A's REFER goes to B
  * with its Refer-To and Referred-By, and A gets B's 202; B's NOTIFYs
  * about it go to A with their sipfrag and Event id naming A's REFER
@@ -348,29 +347,18 @@ START_TEST(bridge_3515_refer_and_its_notifys_relayed)
 
   bridged_call(p, tag, sizeof tag);
   int inv = b_msg(p, 0, "INVITE");
-  peer_send(p, "request.sip", "method", "REFER", "branch", "z9hG4bK-a-ref",
-            "fromtag", "ft1", "callid", "a-leg", "cseq", "7", "totag", tag,
-            "maxfwd", "70", "extra",
-            "Refer-To: <sip:carol@example.com>\r\n"
-            "Referred-By: <sip:alice@example.com>\r\n",
-            NULL);
-  int refer = b_msg(p, 0, "REFER");
-  ck_assert_int_ge(refer, 0);
-  v = peer_header(p, (unsigned)refer, "Refer-To");
-  ck_assert_str_eq(v, "<sip:carol@example.com>");
-  free(v);
-  v = peer_header(p, (unsigned)refer, "Referred-By");
-  ck_assert_str_eq(v, "<sip:alice@example.com>");
-  free(v);
+  int refer = a_refer(p, tag, 7,
+                      "Refer-To: <sip:carol@example.com>\r\n"
+                      "Referred-By: <sip:alice@example.com>\r\n");
+  peer_header_is(p, (unsigned)refer, "Refer-To", "<sip:carol@example.com>");
+  peer_header_is(p, (unsigned)refer, "Referred-By", "<sip:alice@example.com>");
   char *cseq = peer_header(p, (unsigned)refer, "CSeq");
   unsigned copy = (unsigned)atoi(cseq);
   free(cseq);
   ck_assert_uint_ne(copy, 7);
   ck_assert_int_lt(a_response(p, "7 REFER"), 0); /* waits for B */
   respond(p, (unsigned)refer, "202", "", NULL);
-  int ok = a_response(p, "7 REFER");
-  ck_assert_int_ge(ok, 0);
-  ck_assert_int_eq(peer_status(p, (unsigned)ok), 202);
+  a_final_is(p, "7 REFER", 202);
 
   char ev[128];
   snprintf(ev, sizeof ev,
@@ -386,15 +374,11 @@ START_TEST(bridge_3515_refer_and_its_notifys_relayed)
   v = peer_header(p, (unsigned)to_a, "Subscription-State");
   ck_assert_str_eq(v, "active;expires=60");
   free(v);
-  v = peer_header(p, (unsigned)to_a, "Content-Type");
-  ck_assert_str_eq(v, "message/sipfrag");
-  free(v);
+  peer_header_is(p, (unsigned)to_a, "Content-Type", "message/sipfrag");
   ck_assert_str_eq(body_of(p, (unsigned)to_a), "SIP/2.0 100 Trying\r\n");
   respond(p, (unsigned)to_a, "200", "", NULL);
   int b_ok = b_msg(p, 200, NULL);
-  cseq = peer_header(p, (unsigned)b_ok, "CSeq");
-  ck_assert_str_eq(cseq, "2 NOTIFY");
-  free(cseq);
+  peer_header_is(p, (unsigned)b_ok, "CSeq", "2 NOTIFY");
 
   b_request_with(p, (unsigned)inv, "NOTIFY", 3,
                  "Event: refer;id=99\r\n"
@@ -406,15 +390,9 @@ START_TEST(bridge_3515_refer_and_its_notifys_relayed)
   free(v);
   respond(p, (unsigned)to_a, "200", "", NULL);
 
-  peer_send(p, "request.sip", "method", "REFER", "branch", "z9hG4bK-a-ref2",
-            "fromtag", "ft1", "callid", "a-leg", "cseq", "8", "totag", tag,
-            "maxfwd", "70", "extra", "Refer-To: <sip:dave@example.com>\r\n",
-            NULL);
-  refer = b_msg(p, 0, "REFER");
+  refer = a_refer(p, tag, 8, "Refer-To: <sip:dave@example.com>\r\n");
   respond(p, (unsigned)refer, "603", "", NULL);
-  ok = a_response(p, "8 REFER");
-  ck_assert_int_ge(ok, 0);
-  ck_assert_int_eq(peer_status(p, (unsigned)ok), 603);
+  a_final_is(p, "8 REFER", 603);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
   peer_free(p);
 }
@@ -425,16 +403,10 @@ END_TEST
 static unsigned
 refer_accepted(peer_t *p, const char *tag, unsigned cseq)
 {
-  char cs[16], branch[32], *v;
+  int refer = a_refer(p, tag, cseq, "Refer-To: <sip:carol@example.com>\r\n");
+  char *v;
   unsigned copy;
 
-  snprintf(cs, sizeof cs, "%u", cseq);
-  snprintf(branch, sizeof branch, "z9hG4bK-a-ref%u", cseq);
-  peer_send(p, "request.sip", "method", "REFER", "branch", branch, "fromtag",
-            "ft1", "callid", "a-leg", "cseq", cs, "totag", tag, "maxfwd", "70",
-            "extra", "Refer-To: <sip:carol@example.com>\r\n", NULL);
-  int refer = b_msg(p, 0, "REFER");
-  ck_assert_int_ge(refer, 0);
   v = peer_header(p, (unsigned)refer, "CSeq");
   copy = (unsigned)atoi(v);
   free(v);

@@ -190,9 +190,7 @@ START_TEST(info_6086_ours_final_response_reported_by_id)
   ck_assert_int_eq(cay_session_request(s, "INFO", NULL, NULL, NULL, 0, NULL),
                    0);
   ck_assert_int_eq(peer_find_last(p, 0, "INFO"), 1);
-  char *clen = peer_header(p, 1, "Content-Length");
-  ck_assert_str_eq(clen, "0");
-  free(clen);
+  peer_header_is(p, 1, "Content-Length", "0");
   peer_respond(p, 1, "200", NULL, NULL);
   ck_assert_int_eq(e.n, 1);
   ck_assert_ptr_null(s->infos);
@@ -380,9 +378,7 @@ START_TEST(refer_3515_ours_sent_with_headers_and_contact)
                                        NULL, NULL, 0, &id),
                    0);
   ck_assert_str_eq(peer_method(p, 0), "REFER");
-  v = peer_header(p, 0, "Refer-To");
-  ck_assert_str_eq(v, "<sip:carol@example.com>");
-  free(v);
+  peer_header_is(p, 0, "Refer-To", "<sip:carol@example.com>");
   v = peer_header(p, 0, "Contact");
   ck_assert_ptr_nonnull(v);
   free(v);
@@ -399,9 +395,7 @@ START_TEST(refer_3515_ours_sent_with_headers_and_contact)
                        "message/sipfrag", "SIP/2.0 100 Trying\r\n", 20, NULL),
                    0);
   ck_assert_str_eq(peer_method(p, 1), "NOTIFY");
-  v = peer_header(p, 1, "Event");
-  ck_assert_str_eq(v, "refer");
-  free(v);
+  peer_header_is(p, 1, "Event", "refer");
   v = peer_header(p, 1, "CSeq");
   char *first = peer_header(p, 0, "CSeq");
   ck_assert_int_eq(atoi(v), atoi(first) + 1);

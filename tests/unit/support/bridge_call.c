@@ -204,6 +204,16 @@ a_response(peer_t *p, const char *cseq)
   return -1;
 }
 
+unsigned
+a_final_is(peer_t *p, const char *cseq, int status)
+{
+  int i = a_response(p, cseq);
+
+  ck_assert_msg(i >= 0, "A got no final response to %s", cseq);
+  ck_assert_int_eq(peer_status(p, (unsigned)i), status);
+  return (unsigned)i;
+}
+
 void
 a_info(peer_t *p, const char *branch, const char *cseq, const char *tag)
 {

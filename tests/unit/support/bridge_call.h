@@ -55,6 +55,9 @@ void b_request_with(peer_t *p, unsigned inv, const char *method, unsigned cseq,
 /* Index of the last final response Cay sent to A with CSeq @p cseq
  * ("2 INFO"), or -1. */
 int a_response(peer_t *p, const char *cseq);
+/* Assert that A got a final response @p status with CSeq @p cseq: its
+ * index. */
+unsigned a_final_is(peer_t *p, const char *cseq, int status);
 /* A's INFO application/dtmf-relay (Signal=5) in its dialog. */
 void a_info(peer_t *p, const char *branch, const char *cseq, const char *tag);
 /* The body of sent message @p i (after the blank line). */

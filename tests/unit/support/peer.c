@@ -295,6 +295,16 @@ peer_header(peer_t *p, unsigned i, const char *name)
   return NULL;
 }
 
+void
+peer_header_is(peer_t *p, unsigned i, const char *name, const char *want)
+{
+  char *v = peer_header(p, i, name);
+
+  ck_assert_msg(v != NULL, "message %u has no %s header", i, name);
+  ck_assert_str_eq(v, want);
+  free(v);
+}
+
 const char *
 peer_to_tag(peer_t *p, unsigned i, char *buf, size_t n)
 {

@@ -73,6 +73,8 @@ int peer_last_status(peer_t *p);
 unsigned peer_count(peer_t *p, int status, const char *method);
 /** Value of header @p name of sent message @p i (dup, free()) or NULL. */
 char *peer_header(peer_t *p, unsigned i, const char *name);
+/** Assert that sent message @p i has header @p name with value @p want. */
+void peer_header_is(peer_t *p, unsigned i, const char *name, const char *want);
 /**
  * Answer what Cay sent as message @p i (a request) with @p status ("503"),
  * its Via, From, To (with ";tag=@p totag" unless NULL), Call-ID and CSeq,
