@@ -11,7 +11,7 @@ CAY_ARGS   ?=
 
 DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev \
   libsofia-sip-ua-dev libcyaml-dev libsodium-dev libbpf-dev libc-ares-dev libpcre2-dev check libsubunit-dev \
-  sip-tester baresip-core python3 clang-format
+  sip-tester baresip-core linphone-cli python3 clang-format
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -21,6 +21,8 @@
  *                             relayed back (a NOTIFY of a relayed REFER
  *                             names the sender's REFER: Event id=)
  *   max duration --> BYE both
+ *   a new INVITE whose Replaces names a leg --> that leg's place taken
+ *                             (RFC 3891; bridge_replace.c)
  *
  * Both legs and the bridge live on one loop: every event of one leg runs to
  * its end before any event of the other, so a BYE racing the max-duration
@@ -28,7 +30,7 @@
  * second hangup of a leg already terminating does nothing). The bridge is
  * freed once both legs have ended, never inside a nested callback.
  */
-#include "b2bua/bridge.h"
+#include "b2bua/bridge_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -39,78 +41,17 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
-#include "b2bua/route.h"
-#include "dialog/session_int.h"
 
-#define SHARD_NO(ss) ((int)(ss)->shard->index)
-
-/* An INFO, REFER or NOTIFY relayed: the copy we sent (its request id, on
- * one leg) and the request it answers (its request id, on the other). */
-typedef struct info_relay {
-  struct info_relay *next;
-  cay_id_t copy, orig;
-} info_relay_t;
-
-/* A REFER relayed (RFC 3515): its CSeq on the side that sent it and its
- * copy's on leg @p to. The NOTIFYs of the copy's implicit subscription
- * name it by the copy's CSeq (Event: refer;id=, section 2.4.6); relayed,
- * they must name the sender's REFER. */
-typedef struct refer_map {
-  struct refer_map *next;
-  cay_id_t to;
-  uint32_t orig_cseq, copy_cseq;
-} refer_map_t;
-
-/* REFERs remembered per call: a transfer takes one, a retried one two;
- * past this the oldest is forgotten (its NOTIFYs go with their id). */
-#define MAX_REFERS 4
-
-typedef struct bridge {
-  cay__sessions_t *ss;
-  cay_id_t a, b;
-  const cay_route_t *route; /* in routes */
-  cay__routes_t *routes;    /* held: a reload may replace ss->routes */
-  cay__timer_t t_ring;      /* no answer from B in time */
-  cay__timer_t t_max;       /* the route's max duration */
-  unsigned answered : 1;
-  unsigned a_done : 1, b_done : 1;
-  unsigned no_codec : 1; /* B's 2xx offer had none of the route's codecs */
-  /* A's INVITE had no SDP (RFC 3261 section 13.2.1): B's 2xx holds the
-   * offer, which goes to A in its 200, and A's ACK the answer, which goes
-   * to B in B's ACK. */
-  unsigned delayed_offer : 1;
-  unsigned depth;      /* callbacks of this bridge on the stack */
-  info_relay_t *infos; /* requests relayed, awaiting the copy's answer */
-  refer_map_t *refers; /* REFERs relayed, newest first */
-} bridge_t;
-
-static void on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg);
-static void on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg);
-
-static cay__session_t *
-leg(bridge_t *br, cay_id_t id)
-{
-  return id ? cay__session_lookup(br->ss, id) : NULL;
-}
-
-static void
-maybe_free(bridge_t *br)
+void
+cay__bridge_maybe_free(bridge_t *br)
 {
   if (br->depth > 0 || !br->a_done || !br->b_done)
     return;
   cay__shard_timer_stop(br->ss->shard, &br->t_ring);
   cay__shard_timer_stop(br->ss->shard, &br->t_max);
   br->ss->bridges--;
-  while (br->infos) {
-    info_relay_t *r = br->infos;
-    br->infos = r->next;
-    cay__free(r);
-  }
-  while (br->refers) {
-    refer_map_t *m = br->refers;
-    br->refers = m->next;
-    cay__free(m);
-  }
+  cay__bridge_requests_free(br);
+  cay__free(br->join_restore);
   cay__routes_free(br->routes);
   cay__free(br);
 }
@@ -128,8 +69,9 @@ body_copy(const cay_session_event_t *ev)
  * codec the route keeps out (RFC 3264 section 5). *out is NULL for an
  * empty body. Returns 0, CAY_ENOCODEC (none of the route's codecs is
  * offered, or no audio stream) or -ENOMEM. */
-static int
-offer_copy(const cay_route_t *route, const char *body, size_t len, char **out)
+int
+cay__bridge_offer_copy(const cay_route_t *route, const char *body, size_t len,
+                       char **out)
 {
   const char *names[CAY_ROUTE_MAX_CODECS];
   size_t out_len;
@@ -150,8 +92,8 @@ offer_copy(const cay_route_t *route, const char *body, size_t len, char **out)
  * not Cay (RFC 3261 section 16.7 item 6: 500); a redirect or a challenge
  * is not followed by the bridge, and a 481/487 A did not cause means B
  * lost the call. */
-static int
-map_failure(int status, const char **phrase)
+int
+cay__bridge_map_failure(int status, const char **phrase)
 {
   *phrase = NULL;
   switch (status) {
@@ -178,12 +120,12 @@ map_failure(int status, const char **phrase)
 /* The status the sender of a re-INVITE, UPDATE or INFO gets for the
  * other side's failure of its copy: as for the first INVITE, but a 487
  * (the sender CANCELed its re-INVITE) stays 487. */
-static int
-map_in_dialog(int status)
+int
+cay__bridge_map_in_dialog(int status)
 {
   const char *phrase;
 
-  return status == 487 ? 487 : map_failure(status, &phrase);
+  return status == 487 ? 487 : cay__bridge_map_failure(status, &phrase);
 }
 
 /* End leg @p id as its state requires (CANCEL, BYE, or a final response
@@ -191,7 +133,7 @@ map_in_dialog(int status)
 static void
 end_leg(bridge_t *br, cay_id_t id, int status, const char *phrase)
 {
-  cay__session_t *s = leg(br, id);
+  cay__session_t *s = bridge_leg(br, id);
 
   if (s == NULL)
     return;
@@ -215,7 +157,7 @@ on_ring_timeout(cay__timer_t *tm)
   end_leg(br, br->b, 0, NULL);
   end_leg(br, br->a, 480, "Temporarily Unavailable - No Answer");
   br->depth--;
-  maybe_free(br);
+  cay__bridge_maybe_free(br);
 }
 
 static void
@@ -228,7 +170,7 @@ on_max_duration(cay__timer_t *tm)
   end_leg(br, br->a, 0, NULL);
   end_leg(br, br->b, 0, NULL);
   br->depth--;
-  maybe_free(br);
+  cay__bridge_maybe_free(br);
 }
 
 /* One side changed the session: carry the offer to the other side and the
@@ -238,7 +180,7 @@ static void
 relay_offer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
             const cay_session_event_t *ev)
 {
-  cay__session_t *to = leg(br, to_id);
+  cay__session_t *to = bridge_leg(br, to_id);
   char *sdp;
   int err;
 
@@ -251,7 +193,7 @@ relay_offer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
      * (relay_answer), and the answer in the ACK back (relay_ack_answer). */
     err = cay_session_modify_without_offer(to);
   } else {
-    err = offer_copy(br->route, ev->body, ev->body_len, &sdp);
+    err = cay__bridge_offer_copy(br->route, ev->body, ev->body_len, &sdp);
     if (err == 0)
       err = cay_session_modify(to, sdp,
                                ev->method && strcmp(ev->method, "UPDATE") == 0);
@@ -278,7 +220,7 @@ static void
 relay_answer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
              const cay_session_event_t *ev)
 {
-  cay__session_t *to = leg(br, to_id);
+  cay__session_t *to = bridge_leg(br, to_id);
   int offer = from->mod && from->mod->out_ack_pending;
   char *sdp = NULL;
   int err = 0, status;
@@ -289,7 +231,7 @@ relay_answer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
     return;
   if (ev->status >= 200 && ev->status < 300 && ev->body) {
     if (offer)
-      err = offer_copy(br->route, ev->body, ev->body_len, &sdp);
+      err = cay__bridge_offer_copy(br->route, ev->body, ev->body_len, &sdp);
     else if ((sdp = body_copy(ev)) == NULL)
       err = -ENOMEM;
     status = err == 0 ? 200 : err == CAY_ENOCODEC ? 488 : 500;
@@ -305,7 +247,8 @@ relay_answer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
     /* As for the first INVITE: a challenge or a 503 of the other side is
      * not the sender's to answer (491 and 488 pass unchanged). */
     cay_session_answer_offer(
-        to, ev->status >= 300 ? map_in_dialog(ev->status) : 488, NULL);
+        to, ev->status >= 300 ? cay__bridge_map_in_dialog(ev->status) : 488,
+        NULL);
   }
 }
 
@@ -316,133 +259,10 @@ relay_answer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
 static void
 relay_cancel(bridge_t *br, cay__session_t *from, cay_id_t to_id)
 {
-  cay__session_t *to = leg(br, to_id);
+  cay__session_t *to = bridge_leg(br, to_id);
 
   if (to && cay_session_modify_cancel(to) == 0)
     cay_session_defer_offer(from);
-}
-
-/* REFER number @p orig_cseq of one side went to leg @p to as number
- * @p copy_cseq: remembered for the NOTIFYs that leg sends about it. */
-static void
-note_refer(bridge_t *br, cay_id_t to, uint32_t orig_cseq, uint32_t copy_cseq)
-{
-  refer_map_t *m = cay__calloc(1, sizeof *m), **pp = &br->refers;
-  unsigned n = 0;
-
-  if (m == NULL)
-    return; /* its NOTIFYs go with the copy's id */
-  m->to = to;
-  m->orig_cseq = orig_cseq;
-  m->copy_cseq = copy_cseq;
-  m->next = br->refers;
-  br->refers = m;
-  while (*pp && n++ < MAX_REFERS) /* past the newest MAX_REFERS */
-    pp = &(*pp)->next;
-  if (*pp) {
-    cay__free(*pp); /* the oldest: at most one past the limit */
-    *pp = NULL;
-  }
-}
-
-/* A NOTIFY's header lines @p h from leg @p from, with "Event: refer;id=N"
- * naming the REFER the other side sent when N is the CSeq of its copy to
- * @p from (RFC 3515 section 2.4.6), written to @p buf; @p h itself when
- * there is nothing to change or no room. */
-static const char *
-notify_headers(bridge_t *br, cay_id_t from, const char *h, char *buf,
-               size_t size)
-{
-  const char *ev = strncmp(h, "Event:", 6) == 0 ? h : strstr(h, "\nEvent:");
-  const char *id, *end;
-  char *after;
-  unsigned long n;
-
-  if (ev == NULL)
-    return h;
-  ev += *ev == '\n' ? 7 : 6;
-  ev += strspn(ev, " \t");
-  end = ev + strcspn(ev, "\r");
-  if (strncasecmp(ev, "refer", 5) != 0 || strchr(";\r \t", ev[5]) == NULL)
-    return h;
-  for (id = ev; (id = strchr(id, ';')) != NULL && id < end; id++)
-    if (strncasecmp(id + 1 + strspn(id + 1, " \t"), "id=", 3) == 0)
-      break;
-  if (id == NULL || id >= end)
-    return h;
-  id = strchr(id, '=') + 1;
-  n = strtoul(id, &after, 10);
-  for (const refer_map_t *m = br->refers; m; m = m->next)
-    if (m->to == from && m->copy_cseq == n) {
-      int len = snprintf(buf, size, "%.*s%u%s", (int)(id - h), h,
-                         (unsigned)m->orig_cseq, after);
-      return len > 0 && (size_t)len < size ? buf : h;
-    }
-  return h;
-}
-
-/* An INFO (RFC 6086), REFER (RFC 3515) or NOTIFY (RFC 6665) from one
- * side: a copy to the other side, whose final response answers it
- * (relay_request_answer). One that cannot go (the other side is not
- * confirmed) gets 500, a failure of the transaction only (RFC 5057); an
- * empty INFO gets 200 (legacy keep-alive: our dialog with the sender is
- * there). */
-static void
-relay_request(bridge_t *br, cay__session_t *from, cay_id_t to_id,
-              const cay_session_event_t *ev)
-{
-  cay__session_t *to = leg(br, to_id);
-  info_relay_t *r = cay__calloc(1, sizeof *r);
-  const char *hdrs = ev->headers;
-  int refer = strcmp(ev->method, "REFER") == 0;
-  char buf[4200];
-
-  if (r == NULL) {
-    cay_session_answer_request(from, ev->request, 500, NULL);
-    return;
-  }
-  if (strcmp(ev->method, "NOTIFY") == 0)
-    hdrs = notify_headers(br, from->id, hdrs, buf, sizeof buf);
-  if (to
-      && cay_session_request(to, ev->method, hdrs, ev->content_type, ev->body,
-                             ev->body_len, &r->copy)
-             == 0) {
-    if (refer)
-      note_refer(br, to_id, from->remote_cseq, to->local_cseq);
-    if (cay_session_defer_request(from) == 0) {
-      r->orig = ev->request;
-      r->next = br->infos;
-      br->infos = r;
-      return;
-    }
-    /* No memory to wait: the sender gets Cay's own answer. */
-  } else if (ev->body_len || ev->kind == CAY_SESSION_EV_REQUEST) {
-    cay_session_answer_request(from, ev->request, 500,
-                               "Server Internal Error - Not Relayed");
-  }
-  cay__free(r);
-}
-
-/* The other side answered our copy (@p ev->request) of a request of
- * @p from_id's side: that request gets the answer (a REFER's 202 stays
- * 202), a failure mapped as for a re-INVITE. */
-static void
-relay_request_answer(bridge_t *br, cay_id_t from_id,
-                     const cay_session_event_t *ev)
-{
-  info_relay_t **pp = &br->infos, *r;
-  cay__session_t *from;
-
-  while (*pp && (*pp)->copy != ev->request)
-    pp = &(*pp)->next;
-  if ((r = *pp) == NULL)
-    return;
-  *pp = r->next;
-  if ((from = leg(br, from_id)) != NULL)
-    cay_session_answer_request(
-        from, r->orig,
-        ev->status < 300 ? ev->status : map_in_dialog(ev->status), NULL);
-  cay__free(r);
 }
 
 /* An ACK answers the offer the other side made in its 2xx (B's to A's
@@ -452,7 +272,7 @@ relay_request_answer(bridge_t *br, cay_id_t from_id,
 static void
 relay_ack_answer(bridge_t *br, cay_id_t to_id, const cay_session_event_t *ev)
 {
-  cay__session_t *to = leg(br, to_id);
+  cay__session_t *to = bridge_leg(br, to_id);
   char *sdp = body_copy(ev);
 
   if (to && (sdp || ev->kind == CAY_SESSION_EV_ANSWER))
@@ -460,57 +280,96 @@ relay_ack_answer(bridge_t *br, cay_id_t to_id, const cay_session_event_t *ev)
   cay__free(sdp);
 }
 
+/* An event of leg @p s that both legs relay alike to the other leg,
+ * @p other_id. The answer to the offer carried for a leg that is
+ * joining the call (RFC 3891) is the joining leg's. */
 static void
-on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
+relay_event(bridge_t *br, cay__session_t *s, cay_id_t other_id,
+            const cay_session_event_t *ev)
 {
-  bridge_t *br = arg;
-
-  (void)s;
-  br->depth++;
   switch (ev->kind) {
-  case CAY_SESSION_EV_STATE:
-    if (ev->state == CAY_SESSION_TERMINATING
-        || ev->state == CAY_SESSION_TERMINATED) {
-      if (ev->state == CAY_SESSION_TERMINATED)
-        br->a_done = 1;
-      cay__shard_timer_stop(br->ss->shard, &br->t_ring);
-      cay__shard_timer_stop(br->ss->shard, &br->t_max);
-      end_leg(br, br->b, 0, NULL); /* CANCEL or BYE (15.1, 9.1) */
-    } else if (ev->state == CAY_SESSION_CONFIRMED && br->delayed_offer
-               && ev->method && strcmp(ev->method, "ACK") == 0) {
-      relay_ack_answer(br, br->b, ev);
-    }
-    break;
   case CAY_SESSION_EV_OFFER:
-    relay_offer(br, s, br->b, ev);
+    relay_offer(br, s, other_id, ev);
     break;
   case CAY_SESSION_EV_MODIFIED:
-    relay_answer(br, s, br->b, ev);
+    if (br->joining && s->id != br->replaced)
+      cay__bridge_join_answered(br, s, ev);
+    else
+      relay_answer(br, s, other_id, ev);
     break;
   case CAY_SESSION_EV_ANSWER:
-    relay_ack_answer(br, br->b, ev);
+    relay_ack_answer(br, other_id, ev);
     break;
   case CAY_SESSION_EV_CANCEL:
-    relay_cancel(br, s, br->b);
+    relay_cancel(br, s, other_id);
     break;
   case CAY_SESSION_EV_INFO:
   case CAY_SESSION_EV_REQUEST:
-    relay_request(br, s, br->b, ev);
+    cay__bridge_relay_request(br, s, other_id, ev);
     break;
   case CAY_SESSION_EV_REQUEST_ANSWERED:
-    relay_request_answer(br, br->b, ev);
+    cay__bridge_relay_request_answer(br, other_id, ev);
     break;
   default:
     break;
   }
+}
+
+/* The ACK that confirmed leg @p s: the answer it holds goes to the other
+ * leg's ACK when that leg's 2xx held the offer (A's INVITE without one;
+ * a leg that joined without one, RFC 3891). */
+static void
+acked(bridge_t *br, cay__session_t *s, cay_id_t other_id,
+      const cay_session_event_t *ev)
+{
+  if (ev->method == NULL || strcmp(ev->method, "ACK") != 0)
+    return;
+  if (s->id == br->join_ack) {
+    br->join_ack = 0;
+    relay_ack_answer(br, other_id, ev);
+  } else if (s->id == br->a && br->delayed_offer) {
+    relay_ack_answer(br, other_id, ev);
+  }
+}
+
+/* Leg @p s is ending: so is the call (its timers stop, the other leg
+ * gets CANCEL or BYE, 15.1 and 9.1), and a leg joining it is refused. */
+static void
+leg_ending(bridge_t *br, cay_id_t other_id, int status, const char *phrase)
+{
+  cay__shard_timer_stop(br->ss->shard, &br->t_ring);
+  cay__shard_timer_stop(br->ss->shard, &br->t_max);
+  if (br->joining)
+    cay__bridge_join_call_ended(br);
+  end_leg(br, other_id, status, phrase);
+}
+
+void
+cay__bridge_on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
+{
+  bridge_t *br = arg;
+
+  br->depth++;
+  if (ev->kind == CAY_SESSION_EV_STATE) {
+    if (ev->state == CAY_SESSION_TERMINATING
+        || ev->state == CAY_SESSION_TERMINATED) {
+      if (ev->state == CAY_SESSION_TERMINATED)
+        br->a_done = 1;
+      leg_ending(br, br->b, 0, NULL);
+    } else if (ev->state == CAY_SESSION_CONFIRMED) {
+      acked(br, s, br->b, ev);
+    }
+  } else {
+    relay_event(br, s, br->b, ev);
+  }
   br->depth--;
-  maybe_free(br);
+  cay__bridge_maybe_free(br);
 }
 
 static void
 b_answered(bridge_t *br, const cay_session_event_t *ev)
 {
-  cay__session_t *a = leg(br, br->a), *b = leg(br, br->b);
+  cay__session_t *a = bridge_leg(br, br->a), *b = bridge_leg(br, br->b);
   char *sdp = NULL;
   int err;
 
@@ -519,7 +378,7 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
     /* B's 2xx holds the offer (13.2.1): the route's codecs apply to it as
      * to A's. None of them: B's offer is refused (ACK, then BYE,
      * 13.2.2.4) and A gets 488 (RFC 3264 section 6). */
-    err = offer_copy(br->route, ev->body, ev->body_len, &sdp);
+    err = cay__bridge_offer_copy(br->route, ev->body, ev->body_len, &sdp);
     if (err == CAY_ENOCODEC && b != NULL) {
       CAY_INFO(SHARD_NO(br->ss), "bridge: %s: no route codec in B's offer",
                b->call_id);
@@ -561,69 +420,47 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
                  : br->route->max_duration_s;
   if (max > 0)
     cay__shard_timer_start(br->ss->shard, &br->t_max, 1000ull * (uint64_t)max);
-  /* B's ACK waits for A's answer (in A's ACK, on_a). */
+  /* B's ACK waits for A's answer (in A's ACK, cay__bridge_on_a). */
   if (br->delayed_offer && b != NULL)
     cay_session_defer_offer(b);
 }
 
-static void
-on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
+void
+cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
 {
   bridge_t *br = arg;
   cay__session_t *a;
-  const char *phrase;
-  int status;
+  const char *phrase = NULL;
+  int status = 0;
 
   br->depth++;
-  switch (ev->kind) {
-  case CAY_SESSION_EV_PROVISIONAL:
-    a = leg(br, br->a);
+  if (ev->kind == CAY_SESSION_EV_PROVISIONAL) {
+    a = bridge_leg(br, br->a);
     if (a && ev->status > 100) {
       char *sdp = body_copy(ev);
       cay_session_progress(a, ev->status, sdp); /* early media too */
       cay__free(sdp);
     }
-    break;
-  case CAY_SESSION_EV_STATE:
-    if (ev->state == CAY_SESSION_CONFIRMED && !br->answered) {
-      b_answered(br, ev);
-    } else if (ev->state == CAY_SESSION_TERMINATING
-               || ev->state == CAY_SESSION_TERMINATED) {
-      if (ev->state == CAY_SESSION_TERMINATED)
-        br->b_done = 1;
-      cay__shard_timer_stop(br->ss->shard, &br->t_ring);
-      cay__shard_timer_stop(br->ss->shard, &br->t_max);
-      if (br->no_codec) {
-        status = 488;
-        phrase = "Not Acceptable Here - No Common Codec";
-      } else {
-        status = br->answered ? 0 : map_failure(ev->status, &phrase);
-      }
-      end_leg(br, br->a, status, br->answered ? NULL : phrase);
+  } else if (ev->kind != CAY_SESSION_EV_STATE) {
+    relay_event(br, s, br->a, ev);
+  } else if (ev->state == CAY_SESSION_CONFIRMED && !br->answered) {
+    b_answered(br, ev);
+  } else if (ev->state == CAY_SESSION_CONFIRMED) {
+    acked(br, s, br->a, ev);
+  } else if (ev->state == CAY_SESSION_TERMINATING
+             || ev->state == CAY_SESSION_TERMINATED) {
+    if (ev->state == CAY_SESSION_TERMINATED)
+      br->b_done = 1;
+    if (br->no_codec) {
+      status = 488;
+      phrase = "Not Acceptable Here - No Common Codec";
+    } else if (!br->answered) {
+      status = cay__bridge_map_failure(ev->status, &phrase);
     }
-    break;
-  case CAY_SESSION_EV_OFFER:
-    relay_offer(br, s, br->a, ev);
-    break;
-  case CAY_SESSION_EV_MODIFIED:
-    relay_answer(br, s, br->a, ev);
-    break;
-  case CAY_SESSION_EV_ANSWER:
-    relay_ack_answer(br, br->a, ev);
-    break;
-  case CAY_SESSION_EV_CANCEL:
-    relay_cancel(br, s, br->a);
-    break;
-  case CAY_SESSION_EV_INFO:
-  case CAY_SESSION_EV_REQUEST:
-    relay_request(br, s, br->a, ev);
-    break;
-  case CAY_SESSION_EV_REQUEST_ANSWERED:
-    relay_request_answer(br, br->a, ev);
-    break;
+    leg_ending(br, br->a, status, phrase);
   }
   br->depth--;
-  maybe_free(br);
+  cay__bridge_maybe_free(br);
 }
 
 /* "display" <uri> of A's From, without its tag: the B leg's From (a new
@@ -668,8 +505,8 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   cay__timer_init(&br->t_ring, on_ring_timeout, br);
   cay__timer_init(&br->t_max, on_max_duration, br);
   if (!br->delayed_offer)
-    err = offer_copy(route, sip->sip_payload->pl_data, sip->sip_payload->pl_len,
-                     &offer);
+    err = cay__bridge_offer_copy(route, sip->sip_payload->pl_data,
+                                 sip->sip_payload->pl_len, &offer);
   if (err) {
     cay__free(br);
     return err;
@@ -679,7 +516,7 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   o.uri = target;
   o.from = from;
   o.sdp = offer;
-  o.cb = on_b;
+  o.cb = cay__bridge_on_b;
   o.arg = br;
   o.bridged = 1;
   o.no_response_ms = route->no_response_timeout_ms;
@@ -703,7 +540,7 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
     if (t)
       cay__txn_trying_later(t);
   }
-  cay_session_set_cb(a, on_a, br);
+  cay_session_set_cb(a, cay__bridge_on_a, br);
   br->routes = cay__routes_hold(ss->routes);
   ss->bridges++;
   if (route->ring_timeout_s)

@@ -29,6 +29,29 @@ int cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
                       const cay_route_t *route, const char *target);
 
 /**
+ * An INVITE with Replaces naming leg @p old of a bridged call (RFC 3891
+ * section 3): the new incoming session @p s (INCOMING, created for the
+ * embedder, not yet answered) is to take @p old's place. The other leg is
+ * sent a re-INVITE with @p s's offer (the route's codecs only), or
+ * without one when the INVITE had none; its answer decides: a 2xx answers
+ * @p s, @p old gets BYE and @p s is its side of the call from then; a
+ * failure refuses @p s (mapped as for a first INVITE) and @p old stays.
+ * A call that ends meanwhile refuses @p s with 480.
+ *
+ * @param s    The new session. Borrowed; its callback is the bridge's.
+ * @param old  The dialog the Replaces header names, CONFIRMED. Borrowed.
+ * @param sip  @p s's INVITE. Borrowed.
+ * @return 0; CAY_ENOTFOUND (@p old is not a leg of a bridge: refuse
+ *         @p s 403), CAY_ESTATE (the call is not confirmed, or a
+ *         re-INVITE or another join is in progress on it: 491),
+ *         CAY_ENOCODEC (none of the route's codecs in the offer: 488),
+ *         -ENOMEM or a send error (500); @p s is untouched on error.
+ * @thread owner (the call's shard)
+ */
+int cay__bridge_replace(cay__sessions_t *ss, cay__session_t *s,
+                        cay__session_t *old, const sip_t *sip);
+
+/**
  * Loop detection for a forward: @p sip already passed through this Cay
  * (its sent-by is in a Via) and its Request-URI is @p target again.
  * @return 1 loop (answer 482), 0 not.

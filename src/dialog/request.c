@@ -48,7 +48,8 @@ cay__reply_405(cay__txn_t *t)
 static int
 is_supported(const char *tag)
 {
-  return strcasecmp(tag, "100rel") == 0 || strcasecmp(tag, "timer") == 0;
+  return strcasecmp(tag, "100rel") == 0 || strcasecmp(tag, "timer") == 0
+         || strcasecmp(tag, "replaces") == 0; /* RFC 3891 section 6.2 */
 }
 
 /* 8.2.2.3: any option in Require that Cay does not support gets 420 with
@@ -317,17 +318,110 @@ reply_not_created(cay__sessions_t *ss, cay__txn_t *t, int err)
     cay__txn_reply(t, 500, "Server Internal Error - Out of Memory", NULL);
 }
 
+/* RFC 4028 section 9: the session timer the caller of new session @p s
+ * asks for; one shorter than our Min-SE gets 422 and @p s is destroyed.
+ * @return 1 when so. */
+static int
+stimer_refused(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
+               cay__session_t *s)
+{
+  char lines[64];
+  const char *const hdrs[] = { lines, NULL };
+
+  if (cay__stimer_on_request(ss->cfg.min_se_s, sip, &s->st, lines, sizeof lines)
+      != 422)
+    return 0;
+  reply_with(t, 422, NULL, NULL, hdrs);
+  ss->shard->stats.calls_rejected++;
+  s->end_status = 422;
+  cay__session_destroy(s);
+  return 1;
+}
+
+/* The status and phrase for a Replaces header naming @p old (NULL: no
+ * such dialog) that cannot be taken (RFC 3891 section 3), or 0. Only a
+ * confirmed dialog is replaced: an early one gets 481 whichever side
+ * began it (Cay does not pick up calls). */
+static int
+replaces_refused(const sip_replaces_t *rp, const cay__session_t *old,
+                 const char **phrase)
+{
+  if (old == NULL || old->state == CAY__SESSION_CALLING
+      || old->state == CAY__SESSION_INCOMING || old->state == CAY__SESSION_EARLY
+      || old->state == CAY__SESSION_ANSWERED) {
+    *phrase = "Call/Transaction Does Not Exist - Replaces Names No Dialog";
+    return 481;
+  }
+  if (old->state != CAY__SESSION_CONFIRMED) {
+    *phrase = "Decline - Replaced Dialog Has Ended";
+    return 603;
+  }
+  if (rp->rp_early_only) {
+    *phrase = "Busy Here - Replaced Dialog Is Confirmed";
+    return 486;
+  }
+  return 0;
+}
+
+/* RFC 3891 section 3: a new INVITE whose Replaces names a dialog (its
+ * to-tag is our local tag, its from-tag the remote one). A leg of a
+ * bridged call is replaced by the new session (cay__bridge_replace());
+ * the routes are not consulted, the call has its route. Knowing the
+ * dialog's Call-ID and both tags is the caller's authority (section 6). */
+static void
+handle_replaces(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
+{
+  const sip_replaces_t *rp = sip->sip_replaces;
+  cay__session_t *old, *s;
+  const char *phrase = NULL;
+  int status, err;
+
+  old = cay__session_find_dialog(ss, rp->rp_call_id,
+                                 rp->rp_to_tag ? rp->rp_to_tag : "",
+                                 rp->rp_from_tag ? rp->rp_from_tag : "");
+  if ((status = replaces_refused(rp, old, &phrase)) != 0) {
+    CAY_INFO(SHARD_NO(ss), "session %s: Replaces %s: %d",
+             sip->sip_call_id->i_id, rp->rp_call_id, status);
+    ss->shard->stats.calls_rejected++;
+    cay__txn_reply(t, status, phrase, NULL);
+    return;
+  }
+  if ((err = cay__session_create(ss, t, sip, 1, &s)) != 0) {
+    reply_not_created(ss, t, err);
+    return;
+  }
+  if (stimer_refused(ss, t, sip, s))
+    return;
+  if ((err = cay__bridge_replace(ss, s, old, sip)) == 0)
+    return;
+  CAY_INFO(SHARD_NO(ss), "session %s: does not replace %s: %s", s->call_id,
+           old->call_id, cay_strerror(err));
+  if (err == CAY_ENOTFOUND)
+    cay_session_reject(s, 403, "Forbidden - Dialog Not Replaceable", NULL);
+  else if (err == CAY_ESTATE)
+    cay_session_reject(s, 491, NULL, NULL);
+  else if (err == CAY_ENOCODEC)
+    cay_session_reject(s, 488, "Not Acceptable Here - No Common Codec", NULL);
+  else
+    cay_session_reject(s, 500, NULL, NULL);
+}
+
 static void
 handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
 {
   const cay_route_t *route = NULL;
   cay__session_t *s;
-  char lines[64], target[CAY_CONFIG_TEXT_LEN + 64];
+  char target[CAY_CONFIG_TEXT_LEN + 64];
   int err, forward, filter;
 
   ss->shard->stats.calls_in++;
-  if (invite_refused(ss, t, sip)
-      || pick_route(ss, t, sip, &route, target, sizeof target))
+  if (invite_refused(ss, t, sip))
+    return;
+  if (sip->sip_replaces) {
+    handle_replaces(ss, t, sip);
+    return;
+  }
+  if (pick_route(ss, t, sip, &route, target, sizeof target))
     return;
   forward = route && route->action == CAY_ROUTE_FORWARD;
   filter = route && route->action == CAY_ROUTE_ANSWER && route->n_codecs;
@@ -341,16 +435,8 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
     reply_not_created(ss, t, err);
     return;
   }
-  /* RFC 4028 section 9: the session timer the caller asks for. */
-  if (cay__stimer_on_request(ss->cfg.min_se_s, sip, &s->st, lines, sizeof lines)
-      == 422) {
-    const char *const hdrs[] = { lines, NULL };
-    reply_with(t, 422, NULL, NULL, hdrs);
-    ss->shard->stats.calls_rejected++;
-    s->end_status = 422;
-    cay__session_destroy(s);
+  if (stimer_refused(ss, t, sip, s))
     return;
-  }
   CAY_DEBUG(SHARD_NO(ss), "session %s: INVITE", s->call_id);
   if (forward) {
     err = cay__bridge_start(ss, s, sip, route, target);

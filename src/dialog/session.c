@@ -32,13 +32,9 @@ cay__dialog_hash(const char *call_id, const char *local_tag,
 }
 
 cay__session_t *
-cay__session_find(cay__sessions_t *ss, const sip_t *sip)
+cay__session_find_dialog(cay__sessions_t *ss, const char *cid, const char *ltag,
+                         const char *rtag)
 {
-  /* 12.2.2: Call-ID, local tag (To, for requests to the UAS) and remote
-   * tag (From). */
-  const char *cid = sip->sip_call_id->i_id;
-  const char *ltag = sip->sip_to->a_tag ? sip->sip_to->a_tag : "";
-  const char *rtag = sip->sip_from->a_tag ? sip->sip_from->a_tag : "";
   uint64_t h = cay__dialog_hash(cid, ltag, rtag);
 
   for (cay__hnode_t *n = cay__htab_first(&ss->dialogs, h); n;
@@ -49,6 +45,16 @@ cay__session_find(cay__sessions_t *ss, const sip_t *sip)
       return s;
   }
   return NULL;
+}
+
+cay__session_t *
+cay__session_find(cay__sessions_t *ss, const sip_t *sip)
+{
+  /* 12.2.2: Call-ID, local tag (To, for requests to the UAS) and remote
+   * tag (From). */
+  return cay__session_find_dialog(
+      ss, sip->sip_call_id->i_id, sip->sip_to->a_tag ? sip->sip_to->a_tag : "",
+      sip->sip_from->a_tag ? sip->sip_from->a_tag : "");
 }
 
 static uint64_t

@@ -233,6 +233,10 @@ int cay__session_challenged(cay__session_t *s, int status, const sip_t *sip,
 int cay__session_bye_challenged(cay__session_t *s, int status,
                                 const sip_t *sip);
 cay__session_t *cay__session_find(cay__sessions_t *ss, const sip_t *sip);
+/** The session whose dialog (RFC 3261 section 12) has Call-ID @p cid,
+ * local tag @p ltag and remote tag @p rtag, or NULL. */
+cay__session_t *cay__session_find_dialog(cay__sessions_t *ss, const char *cid,
+                                         const char *ltag, const char *rtag);
 /** RFC 3261 section 8.2.2.2: an incoming session whose INVITE had the
  * Call-ID, From tag and CSeq of @p sip (a new INVITE without a To tag
  * that no transaction matched: the same request by another path), or

@@ -1,0 +1,102 @@
+/*
+ * Private to the bridge (bridge.c: the call and its offer/answer relay;
+ * bridge_request.c: INFO, REFER and NOTIFY relayed; bridge_replace.c: a
+ * new leg taking an old one's place, RFC 3891). Everything here runs on
+ * the owner shard's loop.
+ */
+#ifndef CAY_B2BUA_BRIDGE_INT_H
+#define CAY_B2BUA_BRIDGE_INT_H
+
+#include "b2bua/bridge.h"
+#include "b2bua/route.h"
+#include "dialog/session_int.h"
+
+#define SHARD_NO(ss) ((int)(ss)->shard->index)
+
+/* An INFO, REFER or NOTIFY relayed: the copy we sent (its request id, on
+ * one leg) and the request it answers (its request id, on the other). */
+typedef struct info_relay {
+  struct info_relay *next;
+  cay_id_t copy, orig;
+} info_relay_t;
+
+/* A REFER relayed (RFC 3515): its CSeq on the side that sent it and its
+ * copy's on leg @p to. The NOTIFYs of the copy's implicit subscription
+ * name it by the copy's CSeq (Event: refer;id=, section 2.4.6); relayed,
+ * they must name the sender's REFER. */
+typedef struct refer_map {
+  struct refer_map *next;
+  cay_id_t to;
+  uint32_t orig_cseq, copy_cseq;
+} refer_map_t;
+
+/* REFERs remembered per call: a transfer takes one, a retried one two;
+ * past this the oldest is forgotten (its NOTIFYs go with their id). */
+#define MAX_REFERS 4
+
+typedef struct bridge {
+  cay__sessions_t *ss;
+  cay_id_t a, b;
+  const cay_route_t *route; /* in routes */
+  cay__routes_t *routes;    /* held: a reload may replace ss->routes */
+  cay__timer_t t_ring;      /* no answer from B in time */
+  cay__timer_t t_max;       /* the route's max duration */
+  unsigned answered : 1;
+  unsigned a_done : 1, b_done : 1;
+  unsigned no_codec : 1; /* B's 2xx offer had none of the route's codecs */
+  /* A's INVITE had no SDP (RFC 3261 section 13.2.1): B's 2xx holds the
+   * offer, which goes to A in its 200, and A's ACK the answer, which goes
+   * to B in B's ACK. */
+  unsigned delayed_offer : 1;
+  unsigned depth;      /* callbacks of this bridge on the stack */
+  info_relay_t *infos; /* requests relayed, awaiting the copy's answer */
+  refer_map_t *refers; /* REFERs relayed, newest first */
+  /* RFC 3891: a new incoming leg (joining) that replaces leg replaced
+   * once the other leg has answered the offer carried to it. */
+  cay_id_t joining, replaced;
+  cay_id_t join_ack;  /* the joined leg whose ACK holds the answer the
+                         other leg's 2xx offer waits for */
+  char *join_restore; /* the other leg's SDP before the join, offered to
+                         it again if the joining leg ends first */
+} bridge_t;
+
+static inline cay__session_t *
+bridge_leg(bridge_t *br, cay_id_t id)
+{
+  return id ? cay__session_lookup(br->ss, id) : NULL;
+}
+
+/* The two legs' session callbacks (bridge.c). */
+void cay__bridge_on_a(cay_session_t *s, const cay_session_event_t *ev,
+                      void *arg);
+void cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev,
+                      void *arg);
+/* Free @p br once both legs have ended and no callback of it is on the
+ * stack. */
+void cay__bridge_maybe_free(bridge_t *br);
+/* A NUL-terminated copy of @p len bytes of an offer with only the route's
+ * codecs (*out NULL for none): 0, CAY_ENOCODEC or -ENOMEM. */
+int cay__bridge_offer_copy(const cay_route_t *route, const char *body,
+                           size_t len, char **out);
+/* The status (and phrase, or NULL) the other side gets for a failure
+ * @p status of a leg's INVITE, and of a request in the dialog. */
+int cay__bridge_map_failure(int status, const char **phrase);
+int cay__bridge_map_in_dialog(int status);
+
+/* bridge_request.c: an INFO, REFER or NOTIFY of @p from to leg @p to_id,
+ * the other side's answer to a copy back to leg @p from_id, and the
+ * bridge's lists freed. */
+void cay__bridge_relay_request(bridge_t *br, cay__session_t *from,
+                               cay_id_t to_id, const cay_session_event_t *ev);
+void cay__bridge_relay_request_answer(bridge_t *br, cay_id_t from_id,
+                                      const cay_session_event_t *ev);
+void cay__bridge_requests_free(bridge_t *br);
+
+/* bridge_replace.c: the other leg (@p other) answered the offer carried
+ * for a joining leg; the joining leg ended (@p s); the call ended while a
+ * leg was joining. Each returns with the bridge consistent. */
+void cay__bridge_join_answered(bridge_t *br, cay__session_t *other,
+                               const cay_session_event_t *ev);
+void cay__bridge_join_call_ended(bridge_t *br);
+
+#endif

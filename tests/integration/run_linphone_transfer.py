@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""An attended transfer (RFC 5589 section 7) through cay by three real SIP
+clients, linphonec (Debian linphone-cli).
+
+alice calls bob through Cay (a forward route), puts him on hold, calls
+carol through Cay (a second route), and transfers bob to carol with
+linphonec's `transfer 1 --to-call 2`: her REFER reaches bob through Cay
+with a Refer-To naming her call with carol (?Replaces=, RFC 3891), bob's
+INVITE with that Replaces reaches Cay (his outbound proxy), and Cay puts
+bob in alice's place in the call with carol (a re-INVITE to carol with
+bob's media, BYE to alice). Then bob hangs up and carol's call ends.
+
+Each client is a linphonec on a pseudo-terminal (its readline loop is
+what drives its SIP stack); commands go one at a time, each once the
+step before it shows in the client's console. What is judged:
+
+- alice is told bob was transferred, and her two calls end;
+- bob's second call (to carol, with Replaces) is established;
+- carol is re-INVITEd with bob's RTP port and keeps one call, which ends
+  when bob hangs up;
+- cay logged the replacement, and its summary has nothing live at the end.
+
+Standard library only. Ports are free loopback ports.
+"""
+
+import argparse
+import os
+import pty
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import cayrun
+
+STEP_TIMEOUT_S = 15.0
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--cay", required=True)
+    p.add_argument("--linphonec", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--expect", action="append", default=[],
+                   help="KEY=N on cay's summary (repeat)")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the work directory when the test passes")
+    args = p.parse_args(argv)
+    for spec in args.expect:
+        cayrun.parse_expect(spec)
+    return args
+
+
+class Client:
+    """One linphonec with its own HOME, configuration and console."""
+
+    def __init__(self, binary, workdir, name, auto_answer):
+        self.binary = binary
+        self.name = name
+        self.home = os.path.join(workdir, name)
+        # liblinphone does not start its core without its database.
+        os.makedirs(os.path.join(self.home, ".local", "share", "linphone"))
+        self.port = cayrun.free_udp_port()
+        self.rtp_port = cayrun.free_udp_port()  # its first call's
+        self.auto_answer = auto_answer
+        self.out_path = os.path.join(workdir, name + ".out")
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.proc = None
+        self.master = None
+
+    def write_config(self, cay_port):
+        # Every request goes to Cay (an outbound proxy that never
+        # registers): the Refer-To alice sends names carol without Cay's
+        # port, and bob's INVITE to it must still reach Cay.
+        with open(os.path.join(self.home, "rc"), "w") as f:
+            f.write("[sip]\ndefault_proxy=0\nsip_tcp_port=-1\n"
+                    "sip_tls_port=-1\nguess_hostname=0\n"
+                    "contact=sip:%s@%s:%d\n"
+                    "[rtp]\naudio_rtp_port=%d\n"
+                    "[sound]\necho_cancellation=0\n"
+                    "[proxy_0]\nreg_proxy=<sip:%s:%d>\n"
+                    "reg_identity=sip:%s@%s\nreg_sendregister=0\n"
+                    "publish=0\n"
+                    % (self.name, cayrun.HOST, self.port, self.rtp_port,
+                       cayrun.HOST, cay_port, self.name, cayrun.HOST))
+
+    def start(self, cay_port):
+        self.write_config(cay_port)
+        cmd = [self.binary, "-c", os.path.join(self.home, "rc"), "-d", "6",
+               "-l", self.log_path]
+        if self.auto_answer:
+            cmd.append("-a")
+        self.master, slave = pty.openpty()
+        env = dict(os.environ, HOME=self.home)
+        with open(self.out_path, "wb") as out:
+            self.proc = subprocess.Popen(cmd, stdin=slave, stdout=out,
+                                         stderr=subprocess.STDOUT,
+                                         cwd=self.home, env=env,
+                                         start_new_session=True)
+        os.close(slave)
+        return " ".join(cmd)
+
+    def text(self):
+        with open(self.out_path, "rb") as f:
+            return f.read().decode("latin-1")
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("latin-1")
+        except OSError:
+            return ""
+
+    def command(self, text):
+        os.write(self.master, text.encode() + b"\n")
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                self.command("quit")
+                self.proc.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        os.close(self.master)
+        self.proc = None
+
+
+def wait_for(what, check, timeout=STEP_TIMEOUT_S):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return None
+        time.sleep(0.05)
+    return "timed out waiting for " + what
+
+
+def config(b, c):
+    return "routes:\n" + "".join(
+        "  - match: { ruri_user: \"^%s$\" }\n"
+        "    action: forward\n"
+        "    target: \"sip:%s@%s:%d\"\n"
+        % (x.name, x.name, cayrun.HOST, x.port) for x in (b, c))
+
+
+def drive(a, b, c, cay):
+    """(client, command, what, done) in order: each command once the
+    previous step is done."""
+    dial = "call sip:%%s@%s:%d" % (cayrun.HOST, cay.port)
+    steps = [(x, "ports sip %d" % x.port, "%s's SIP port" % x.name,
+              (lambda x: lambda: "Setting sip port" in x.text())(x))
+             for x in (a, b, c)]
+    steps += [
+        (a, dial % "bob", "alice's call with bob",
+         lambda: "Media streams established with sip:bob" in a.text()),
+        (a, "pause 1", "alice's hold of bob",
+         lambda: "is now paused" in a.text()),
+        (a, dial % "carol", "alice's call with carol",
+         lambda: "Media streams established with sip:carol" in a.text()),
+        (a, "transfer 1 --to-call 2", "bob's call replacing alice's",
+         lambda: re.search(r"Media streams established with <sip:carol"
+                           r"[^>]*Replaces=", b.text())),
+        (None, None, "alice told bob was transferred",
+         lambda: "has been transfered" in a.text()),
+        (None, None, "the end of alice's calls",
+         lambda: len(re.findall(r"Call [12] with \S+ ended", a.text())) == 2),
+        (b, "terminate 2", "the end of carol's call",
+         lambda: re.search(r"Call 1 with \S+ ended", c.text())),
+    ]
+    for x, command, what, done in steps:
+        if command:
+            x.command(command)
+        err = wait_for(what, done)
+        if err:
+            return err
+    return None
+
+
+def judge(c, b, cay_log):
+    problems = []
+    if "took the place of" not in cay_log:
+        problems.append("cay: no leg replaced (RFC 3891) in its log")
+    # carol's re-INVITE from Cay carries bob's media: the RTP port of his
+    # INVITE with Replaces.
+    m = re.search(r"^INVITE sip:carol@[^\n]*\n(?:[^\n]+\n)*?Replaces:"
+                  r".*?^m=audio (\d+) ", b.log(), re.M | re.S)
+    if m is None:
+        problems.append("bob: no INVITE with Replaces and an offer in his "
+                        "log")
+    elif not re.search(r"^m=audio %s " % m.group(1), c.log(), re.M):
+        problems.append("carol: no offer with bob's RTP port %s"
+                        % m.group(1))
+    if re.search(r"Call 2 with", c.text()):
+        problems.append("carol: a second call (the transfer should "
+                        "replace alice in her call, not add one)")
+    return problems
+
+
+def run(args):
+    test = "integration.%s" % args.name
+    workdir = tempfile.mkdtemp(prefix="cay-linphone-%s-" % args.name)
+    problems, cay = [], None
+    a = Client(args.linphonec, workdir, "alice", False)
+    b = Client(args.linphonec, workdir, "bob", True)
+    c = Client(args.linphonec, workdir, "carol", True)
+    line = ""
+    try:
+        cay, err = cayrun.start_cay(args.cay, workdir, config(b, c),
+                                    log_level="info")
+        if err:
+            raise SystemExit(err)
+        print("%s: cay: %s" % (test, " ".join(cay.command())), flush=True)
+        for x in (a, b, c):
+            print("%s: %s: %s" % (test, x.name, x.start(cay.port)),
+                  flush=True)
+        for x in (a, b, c):
+            err = wait_for("%s's prompt" % x.name,
+                           lambda: "linphonec>" in x.text())
+            if err:
+                raise SystemExit(err)
+        err = drive(a, b, c, cay)
+        if err:
+            problems.append(err)
+        for x in (a, b, c):
+            x.stop()
+        result = cay.stop()
+        problems += judge(c, b, cay.stderr_tail(400))
+        problems += result.problems(args.expect)
+        line = result.summary_text()
+    except SystemExit as e:
+        problems.append(str(e))
+    finally:
+        for x in (a, b, c):
+            x.stop()
+        if cay is not None and cay.alive():
+            cay.kill()
+    if not problems:
+        print("PASS %s: %s" % (test, line))
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 0
+    print("FAIL %s: %s" % (test, "; ".join(problems)))
+    for x in (a, b, c):
+        print("--- %s console, last lines:\n%s"
+              % (x.name, cayrun.tail(x.out_path, 40)))
+    if cay is not None:
+        print("--- cay stderr, last lines:\n%s" % cay.stderr_tail())
+    print("--- work directory kept: %s" % workdir)
+    return 1
+
+
+def main(argv=None):
+    return cayrun.main(parse_args, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
