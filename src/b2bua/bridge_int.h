@@ -92,9 +92,10 @@ void cay__bridge_relay_request_answer(bridge_t *br, cay_id_t from_id,
                                       const cay_session_event_t *ev);
 void cay__bridge_requests_free(bridge_t *br);
 
-/* bridge_replace.c: the other leg (@p other) answered the offer carried
- * for a joining leg; the joining leg ended (@p s); the call ended while a
- * leg was joining. Each returns with the bridge consistent. */
+/* bridge_replace.c: the other leg (@p other) answered (@p ev) the offer
+ * carried for the joining leg br->joining, which then takes the replaced
+ * leg's place or is refused; the call ended while a leg was joining (it
+ * gets 480). Each returns with the bridge consistent. */
 void cay__bridge_join_answered(bridge_t *br, cay__session_t *other,
                                const cay_session_event_t *ev);
 void cay__bridge_join_call_ended(bridge_t *br);

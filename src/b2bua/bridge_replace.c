@@ -95,18 +95,22 @@ cay__bridge_replace(cay__sessions_t *ss, cay__session_t *s, cay__session_t *old,
   return 0;
 }
 
-/* The joining leg ended before the other leg answered: a 2xx to the offer
- * carried for it is undone by offering the other leg its SDP of before
- * (RFC 3261 section 14), whose answer goes nowhere. */
+/* The joining leg ended, or was refused, after the other leg answered
+ * the offer carried for it: that 2xx is undone by offering the other leg
+ * its SDP of before (RFC 3261 section 14), whose answer goes nowhere. A
+ * 2xx that was itself an offer (a join without one) needs no undo: its ACK
+ * carries Cay's own answer, which keeps the media of before
+ * (modify_out.c). */
 static void
 restore(bridge_t *br, cay__session_t *other, const cay_session_event_t *ev)
 {
-  if (ev->status < 200 || ev->status >= 300 || br->join_restore == NULL)
+  if (ev->status < 200 || ev->status >= 300 || br->join_restore == NULL
+      || (other->mod && other->mod->out_ack_pending))
     return;
   if (cay_session_modify(other, br->join_restore, 0) != 0)
     CAY_WARN(SHARD_NO(br->ss),
-             "bridge: %s: took the offer of a leg that has gone, and could "
-             "not be offered its old SDP again",
+             "bridge: %s: took the offer of a leg that did not join, and "
+             "could not be offered its old SDP again",
              other->call_id);
 }
 

@@ -516,12 +516,17 @@ def start_cay(binary, workdir, config_yaml=None, log_level=None,
     return cay, "cay on udp:%s:%d %s" % (cay.host, cay.port, why)
 
 
-def verdict(test, problems, line, cay, workdir, keep=False):
-    """Print PASS or FAIL (with cay's log tail, keeping workdir) for a
-    script that drives cay itself; return the exit code, 0 or 1."""
+def verdict(test, problems, line, cay, workdir, keep=False, logs=()):
+    """Print PASS or FAIL for a script that drives cay itself; return the
+    exit code, 0 or 1. On FAIL: the (title, text) pairs of logs (the
+    peers' log tails), cay's log tail (cay may be None when it never
+    started), and workdir is kept."""
     if problems:
         print("FAIL %s: %s\n  %s" % (test, "; ".join(problems[:10]), line))
-        print("--- cay stderr, last lines:\n%s" % cay.stderr_tail())
+        for title, text in logs:
+            print("--- %s, last lines:\n%s" % (title, text))
+        if cay is not None:
+            print("--- cay stderr, last lines:\n%s" % cay.stderr_tail())
         print("--- work directory kept: %s" % workdir)
         return 1
     print("PASS %s: %s" % (test, line))

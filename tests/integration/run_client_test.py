@@ -34,7 +34,6 @@ SIP port on UDP and TCP, and the port after it for TLS.
 import argparse
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -425,20 +424,9 @@ def run(args):
                 x.stop()
         if cay is not None and cay.alive():
             cay.kill()
-    if not problems:
-        print("PASS %s: %s" % (test, line))
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        return 0
-    print("FAIL %s: %s" % (test, "; ".join(problems)))
-    for x in (a, b, c):
-        if x is not None:
-            print("--- %s log, last lines:\n%s"
-                  % (x.name, cayrun.tail(x.log_path, 60)))
-    if cay is not None:
-        print("--- cay stderr, last lines:\n%s" % cay.stderr_tail())
-    print("--- work directory kept: %s" % workdir)
-    return 1
+    logs = [("%s log" % x.name, cayrun.tail(x.log_path, 60))
+            for x in (a, b, c) if x is not None]
+    return cayrun.verdict(test, problems, line, cay, workdir, args.keep, logs)
 
 
 def main(argv=None):

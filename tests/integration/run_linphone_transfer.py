@@ -27,7 +27,6 @@ import argparse
 import os
 import pty
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -239,19 +238,9 @@ def run(args):
             x.stop()
         if cay is not None and cay.alive():
             cay.kill()
-    if not problems:
-        print("PASS %s: %s" % (test, line))
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        return 0
-    print("FAIL %s: %s" % (test, "; ".join(problems)))
-    for x in (a, b, c):
-        print("--- %s console, last lines:\n%s"
-              % (x.name, cayrun.tail(x.out_path, 40)))
-    if cay is not None:
-        print("--- cay stderr, last lines:\n%s" % cay.stderr_tail())
-    print("--- work directory kept: %s" % workdir)
-    return 1
+    logs = [("%s console" % x.name, cayrun.tail(x.out_path, 40))
+            for x in (a, b, c)]
+    return cayrun.verdict(test, problems, line, cay, workdir, args.keep, logs)
 
 
 def main(argv=None):

@@ -32,6 +32,13 @@ static const char b_answer2[] = "v=0\r\n"
                                 "t=0 0\r\n"
                                 "m=audio 7010 RTP/AVP 0\r\n";
 
+static const char b_offer_pcma[] = "v=0\r\n"
+                                   "o=callee 1 2 IN IP4 127.0.0.9\r\n"
+                                   "s=-\r\n"
+                                   "c=IN IP4 127.0.0.9\r\n"
+                                   "t=0 0\r\n"
+                                   "m=audio 7010 RTP/AVP 8\r\n";
+
 static const char cancel_c[]
     = "CANCEL sip:nobody@127.0.0.1:5060 SIP/2.0\r\n"
       "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-c-inv;rport\r\n"
@@ -119,6 +126,15 @@ call_up(peer_t *p, char *a_tag, size_t n, char *b_cid, size_t m)
   return (unsigned)inv;
 }
 
+/* The Replaces header value naming A's leg, whose To tag is @p a_tag
+ * (";tag=..."): to-tag Cay's, from-tag A's (RFC 3891 section 6.1). */
+static void
+names_a_leg(char *rp, size_t n, const char *a_tag)
+{
+  int len = snprintf(rp, n, "a-leg;to-tag=%s;from-tag=ft1", a_tag + 5);
+  ck_assert_int_lt(len, (int)n);
+}
+
 /* Section 3: C's INVITE names A's leg (to-tag: Cay's tag, from-tag: A's).
  * B is offered C's media in a re-INVITE; its answer is C's 200, A gets
  * BYE, and the call is C's with B from then: B's BYE reaches C. The
@@ -132,7 +148,7 @@ START_TEST(bridge_3891_replaces_a_leg)
   unsigned inv = call_up(p, tag, sizeof tag, bcid, sizeof bcid);
   int re, ok, bye;
 
-  snprintf(rp, sizeof rp, "a-leg;to-tag=%s;from-tag=ft1", tag + 5);
+  names_a_leg(rp, sizeof rp, tag);
   invite_c(p, rp, "Require: replaces\r\n", 1);
   re = last_for(p, bcid, 0, "INVITE");
   ck_assert_int_gt(re, (int)inv);
@@ -210,7 +226,7 @@ START_TEST(bridge_3891_join_without_offer)
   int re, ok, ack;
 
   call_up(p, tag, sizeof tag, bcid, sizeof bcid);
-  snprintf(rp, sizeof rp, "a-leg;to-tag=%s;from-tag=ft1", tag + 5);
+  names_a_leg(rp, sizeof rp, tag);
   invite_c(p, rp, "", 0);
   re = last_for(p, bcid, 0, "INVITE");
   peer_header_is(p, (unsigned)re, "Content-Length", "0");
@@ -227,6 +243,33 @@ START_TEST(bridge_3891_join_without_offer)
 }
 END_TEST
 
+/* C's INVITE has no offer and B's offer (its 2xx) has none of the route's
+ * codecs (PCMU only): C gets 488, and B's ACK carries Cay's own answer
+ * with nothing offered after it, so B keeps A's media (RFC 3261 section
+ * 13.2.1: the 2xx's offer is answered in the ACK); A keeps its call. */
+START_TEST(bridge_3891_join_without_offer_no_codec_488)
+{
+  cay_config_t cfg = bridge_config(-1, 60, "PCMU");
+  peer_t *p = peer_new(&cfg);
+  char tag[64], bcid[128], rp[256];
+  int re, ack;
+
+  call_up(p, tag, sizeof tag, bcid, sizeof bcid);
+  names_a_leg(rp, sizeof rp, tag);
+  invite_c(p, rp, "", 0);
+  re = last_for(p, bcid, 0, "INVITE");
+  respond(p, (unsigned)re, "200", contact_b, b_offer_pcma);
+  ck_assert_int_ge(last_for(p, "c-leg", 488, NULL), 0);
+  ack = last_for(p, bcid, 0, "ACK");
+  ck_assert_int_gt(ack, re);
+  ck_assert_ptr_nonnull(strstr(p->sent[ack].data, "m=audio"));
+  ck_assert_int_eq(last_for(p, bcid, 0, "INVITE"), re);
+  ck_assert_int_eq(last_for(p, "a-leg", 0, "BYE"), -1);
+  ck_assert_uint_eq(p->ss.bridges, 1);
+  peer_free(p);
+}
+END_TEST
+
 /* B refuses the re-INVITE: C gets the failure (as for a first INVITE),
  * A keeps its call; nothing is left once A hangs up. */
 START_TEST(bridge_3891_refused_by_the_other_leg_old_leg_stays)
@@ -237,7 +280,7 @@ START_TEST(bridge_3891_refused_by_the_other_leg_old_leg_stays)
   int re, bye;
 
   call_up(p, tag, sizeof tag, bcid, sizeof bcid);
-  snprintf(rp, sizeof rp, "a-leg;to-tag=%s;from-tag=ft1", tag + 5);
+  names_a_leg(rp, sizeof rp, tag);
   invite_c(p, rp, "", 1);
   re = last_for(p, bcid, 0, "INVITE");
   respond(p, (unsigned)re, "488", "", NULL);
@@ -265,7 +308,7 @@ START_TEST(bridge_3891_cancel_before_the_answer_restores_the_other_leg)
   int re, again;
 
   call_up(p, tag, sizeof tag, bcid, sizeof bcid);
-  snprintf(rp, sizeof rp, "a-leg;to-tag=%s;from-tag=ft1", tag + 5);
+  names_a_leg(rp, sizeof rp, tag);
   invite_c(p, rp, "", 1);
   re = last_for(p, bcid, 0, "INVITE");
   peer_send_raw(p, cancel_c, strlen(cancel_c));
@@ -289,7 +332,7 @@ START_TEST(bridge_3891_call_ends_while_joining_480)
   char tag[64], bcid[128], rp[256];
 
   call_up(p, tag, sizeof tag, bcid, sizeof bcid);
-  snprintf(rp, sizeof rp, "a-leg;to-tag=%s;from-tag=ft1", tag + 5);
+  names_a_leg(rp, sizeof rp, tag);
   invite_c(p, rp, "", 1);
   a_request(p, "BYE", "z9hG4bK-a-bye", "2", tag);
   ck_assert_int_ge(last_for(p, "c-leg", 480, NULL), 0);
@@ -317,7 +360,7 @@ START_TEST(bridge_3891_refusals)
   /* B hangs up; Cay's BYE to A is not answered yet: A's leg is ending. */
   b_request(p, inv, "BYE", 9);
   ck_assert_int_ge(last_for(p, "a-leg", 0, "BYE"), 0);
-  snprintf(rp, sizeof rp, "a-leg;to-tag=%s;from-tag=ft1", tag + 5);
+  names_a_leg(rp, sizeof rp, tag);
   invite_c_on(p, "z9hG4bK-c-inv3", rp, "", 1);
   ck_assert_int_ge(last_for(p, "c-leg", 603, NULL), 0);
   peer_free(p);
@@ -341,7 +384,7 @@ START_TEST(bridge_3891_own_uas_session_not_replaced_403)
   ck_assert_int_ge(ok, 0);
   peer_to_tag(p, (unsigned)ok, tag, sizeof tag);
   a_request(p, "ACK", "z9hG4bK-a-ack", "1", tag);
-  snprintf(rp, sizeof rp, "a-leg;to-tag=%s;from-tag=ft1", tag + 5);
+  names_a_leg(rp, sizeof rp, tag);
   invite_c(p, rp, "", 1);
   ck_assert_int_ge(last_for(p, "c-leg", 403, NULL), 0);
   ck_assert_int_eq(last_for(p, "a-leg", 0, "BYE"), -1);
@@ -358,6 +401,7 @@ main(void)
   tcase_add_test(tc, bridge_3891_replaces_a_leg);
   tcase_add_test(tc, bridge_3891_replaces_b_leg);
   tcase_add_test(tc, bridge_3891_join_without_offer);
+  tcase_add_test(tc, bridge_3891_join_without_offer_no_codec_488);
   tcase_add_test(tc, bridge_3891_refused_by_the_other_leg_old_leg_stays);
   tcase_add_test(tc,
                  bridge_3891_cancel_before_the_answer_restores_the_other_leg);
