@@ -134,6 +134,8 @@ cay__session_destroy(cay__session_t *s)
     cay__htab_remove(&ss->merge, &s->mnode);
   s->in_merge = 0;
   cay__idtab_remove(&ss->shard->ids, s->id);
+  if (s->foreign && ss->on_foreign)
+    ss->on_foreign(ss->foreign_arg, s->call_id, 0);
   ss->live--;
   ss->shard->stats.dialogs_live--;
   CAY_DEBUG(SHARD_NO(ss), "session %s ended", s->call_id);
@@ -286,6 +288,12 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
   s->in_merge = 1;
   ss->live++;
   ss->shard->stats.dialogs_live++;
+  if (ss->on_foreign
+      && cay__callid_shard(s->call_id, strlen(s->call_id), ss->nshards)
+             != ss->shard->index) {
+    s->foreign = 1;
+    ss->on_foreign(ss->foreign_arg, s->call_id, 1);
+  }
   *out = s;
   return 0;
 }

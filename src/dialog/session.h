@@ -76,6 +76,12 @@ typedef struct cay__sessions {
    * the callback answered or deferred it. */
   cay_id_t info_txn;
   int info_taken;
+  /* A session whose Call-ID hashes to another shard (an INVITE with
+   * Replaces handed here: server/alias.h) has begun (@p live 1) or ended
+   * (0), for that shard to know where its messages go; NULL: nobody is
+   * told (one shard). */
+  void (*on_foreign)(void *arg, const char *call_id, int live);
+  void *foreign_arg;
   cay_incoming_cb on_incoming; /* the embedder answers, or NULL */
   void *incoming_arg;
   unsigned live;

@@ -31,6 +31,7 @@ struct cay__session {
   unsigned stimer_422 : 2;    /* UAC: INVITE retries after 422 */
   unsigned answer_wanted : 1; /* UAS: answer once the PRACK is in */
   unsigned bridged : 1;       /* a B2BUA leg: the bridge keeps the time */
+  unsigned foreign : 1;       /* its Call-ID hashes to another shard */
   unsigned ack_pending : 1;   /* UAC: the 2xx held an offer, not yet ACKed */
   unsigned ack_deferred : 1;  /* UAC: the embedder answers it later */
   unsigned max_forwards : 8;  /* UAC: Max-Forwards + 1 to send, 0 = 70 */

@@ -4,6 +4,7 @@
 
 #include "cay/server.h"
 #include "dialog/session.h"
+#include "server/alias.h"
 #include "shard/mailbox.h"
 #include "shard/shard.h"
 #include "sip/txn.h"
@@ -25,7 +26,8 @@ enum {
   MAIL_STATS,      /* 1..N-1 -> shard 0: my live counters */
   MAIL_TCP_FAILED, /* a connection to peer failed: your transactions too */
   MAIL_TARGET,     /* one -> the others: what its resolver learnt (dns.h) */
-  MAIL_RELOAD      /* shard 0 -> 1..N-1: a reloaded configuration */
+  MAIL_RELOAD,     /* shard 0 -> 1..N-1: a reloaded configuration */
+  MAIL_ALIAS       /* -> a Call-ID's home shard: who owns its dialogs */
 };
 
 typedef struct mail_bytes {
@@ -34,6 +36,9 @@ typedef struct mail_bytes {
                        MAIL_TCP_FAILED: where the connection went */
   int backlogged;   /* MAIL_RECV: read from a backlogged TCP connection
                        (the owner refuses it if a new INVITE) */
+  int handed;       /* MAIL_RECV: handed on by an alias or for a Replaces
+                       (worker_alias.c): the receiver's aliases of its
+                       Call-ID are not asked again */
   size_t len;
   char data[];
 } mail_bytes_t;
@@ -59,6 +64,23 @@ typedef struct mail_reload {
                                  cay__worker_reload() */
 } mail_reload_t;
 
+/* What the owner of a dialog, or a shard on the way to it, tells the home
+ * shard of the dialog's Call-ID (server/alias.h). */
+enum {
+  ALIAS_GUESS = 1, /* handed to `shard` on the way: an alias not held */
+  ALIAS_HELD,      /* `from` has a session of the Call-ID */
+  ALIAS_RELEASED   /* `from`'s session of the Call-ID has ended */
+};
+
+typedef struct mail_alias {
+  cay__mail_t m;
+  unsigned from;
+  unsigned shard; /* ALIAS_GUESS: the shard the dialog was handed to */
+  int what;       /* ALIAS_* */
+  size_t len;
+  char cid[]; /* the Call-ID, len bytes, no NUL */
+} mail_alias_t;
+
 /* One shard: its runtime, SIP layers, mailbox and sockets. */
 typedef struct cay__worker {
   cay_server_t *srv;
@@ -81,6 +103,7 @@ typedef struct cay__worker {
   uv_timer_t grace;
   uint64_t full_warn_next; /* shard clock: the next "mailbox full" line */
   uint64_t full_drops;     /* dropped for full mailboxes since that line */
+  cay__aliases_t aliases;  /* Call-IDs of this shard owned elsewhere */
   int shard_up, mb_open, grace_open, layers_up;
   int draining, drained, exiting;
   unsigned open_handles;
@@ -136,6 +159,29 @@ int cay__worker_bind(cay_server_t *srv, cay__worker_t *w);
 void cay__worker_reload(cay__worker_t *w, struct cay__routes *routes,
                         const cay_config_t *cfg);
 void cay__worker_free(cay__worker_t *w);
+
+/* A message read here for shard @p to (MAIL_RECV: bounded by
+ * limits.mailbox_messages; @p handed: by an alias or for a Replaces) or
+ * bytes for its connection (MAIL_TCP_WRITE, MAIL_TCP_FAILED). 0,
+ * -ENOMEM, or the mailbox's CAY_ELIMIT / CAY_ESTATE. */
+int cay__worker_post_bytes(cay__worker_t *to, int kind, const cay__peer_t *peer,
+                           const char *data, size_t len, int from_backlog,
+                           int handed);
+
+/* worker_route.c: a message read by this shard from its sockets
+ * (@p backlogged: from a backlogged UDP queue or TCP connection) goes to
+ * its owner (DESIGN.md section 3). */
+void cay__worker_route(cay__worker_t *w, const char *data, size_t len,
+                       const cay__peer_t *src, int backlogged);
+/* A message whose Call-ID hashes here, read here or handed over (@p
+ * handed: by another shard's alias or for a Replaces): handled here,
+ * unless its dialog lives on another shard. */
+void cay__worker_deliver(cay__worker_t *w, const char *data, size_t len,
+                         const cay__peer_t *src, int backlogged, int handed);
+/* MAIL_ALIAS from another shard. */
+void cay__worker_on_alias(cay__worker_t *w, const mail_alias_t *m);
+/* The session layer's on_foreign hook: tells the Call-ID's home shard. */
+void cay__worker_session_foreign(void *arg, const char *call_id, int live);
 
 /* server.c: shard 0's side of the close protocol. */
 void cay__server_on_drained(cay_server_t *srv, unsigned from);

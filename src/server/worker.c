@@ -1,8 +1,8 @@
 /*
- * One shard of the server (DESIGN.md sections 1 and 3): its sockets, the
- * routing of every message to the shard that owns its Call-ID, sending
- * (UDP from the own socket, TCP through the shard that owns the
+ * One shard of the server (DESIGN.md sections 1 and 3): its sockets,
+ * sending (UDP from the own socket, TCP through the shard that owns the
  * connection), the mailbox dispatch, and this shard's part of the drain.
+ * Where a message read here goes: worker_route.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,15 +10,11 @@
 
 #include "cay/errno.h"
 #include "core/alloc.h"
-#include "core/hash.h"
 #include "core/log.h"
 #include "server/server_int.h"
-#include "transport/callid.h"
 #include "transport/dns.h"
 
 #define SHARD_NO(w) ((int)(w)->index)
-/* Shortest time between two "mailbox full" warnings of a shard, in ms. */
-#define FULL_WARN_MS 10000
 
 static void start_drain(cay__worker_t *w);
 static void exit_worker(cay__worker_t *w);
@@ -55,11 +51,13 @@ tcp_send_local(cay__worker_t *w, const cay__peer_t *dst, const char *data,
 }
 
 /* A message read here for shard @p to (MAIL_RECV: bounded by
- * limits.mailbox_messages) or bytes for its connection (MAIL_TCP_WRITE:
- * responses, as many as the requests it took). */
-static int
-post_bytes(cay__worker_t *to, int kind, const cay__peer_t *peer,
-           const char *data, size_t len, int from_backlog)
+ * limits.mailbox_messages; @p handed: by an alias or for a Replaces) or
+ * bytes for its connection (MAIL_TCP_WRITE: responses, as many as the
+ * requests it took). */
+int
+cay__worker_post_bytes(cay__worker_t *to, int kind, const cay__peer_t *peer,
+                       const char *data, size_t len, int from_backlog,
+                       int handed)
 {
   mail_bytes_t *m = cay__malloc(sizeof *m + len);
   int err;
@@ -69,6 +67,7 @@ post_bytes(cay__worker_t *to, int kind, const cay__peer_t *peer,
   m->m.kind = kind;
   m->peer = *peer;
   m->backlogged = kind == MAIL_RECV && from_backlog;
+  m->handed = handed;
   m->len = len;
   if (len)
     memcpy(m->data, data, len);
@@ -124,104 +123,13 @@ send_peer(void *arg, const cay__peer_t *dst, const char *data, size_t len)
     unsigned owner = cay__id_shard(dst->conn);
     if (owner != w->index && owner < w->srv->nshards)
       /* The connection belongs to another shard: it writes (rule 1). */
-      return post_bytes(w->srv->workers[owner], MAIL_TCP_WRITE, dst, data, len,
-                        0);
+      return cay__worker_post_bytes(w->srv->workers[owner], MAIL_TCP_WRITE, dst,
+                                    data, len, 0, 0);
   }
   return tcp_send_local(w, dst, data, len);
 }
 
 /* -- receiving ------------------------------------------------------------ */
-
-/* A message for shard @p owner was dropped because its mailbox is full
- * (DESIGN.md section 7). Logged at most every FULL_WARN_MS, with the
- * count since the last line: under overload, not a line per message. */
-static void
-warn_full(cay__worker_t *w, unsigned owner)
-{
-  uint64_t now = cay__shard_now(&w->shard);
-
-  w->full_drops++;
-  if (now < w->full_warn_next)
-    return;
-  CAY_WARN(SHARD_NO(w),
-           "shard %u has %u messages waiting (limits.mailbox_messages): "
-           "%llu messages read here for busy shards dropped since the last "
-           "such line",
-           owner, w->srv->cfg.mailbox_messages,
-           (unsigned long long)w->full_drops);
-  w->full_warn_next = now + FULL_WARN_MS;
-  w->full_drops = 0;
-}
-
-/* A request read from a TCP connection here for shard @p owner, whose
- * mailbox is full (DESIGN.md section 7). Over UDP the peer retransmits and
- * the message is only dropped; over TCP nothing comes again before the
- * peer's own timeout (64*T1), so a request other than ACK gets a stateless
- * 503 with Retry-After from this shard, which owns the connection (RFC
- * 3261 section 21.5.4). Only the top of the message is looked at. */
-static void
-refuse_busy(cay__worker_t *w, const char *data, size_t len,
-            const cay__peer_t *src)
-{
-  msg_t *msg = NULL;
-  sip_t *sip;
-
-  if (cay__msg_parse(data, len, &msg) == 0 && (sip = sip_object(msg)) != NULL
-      && sip->sip_request && sip->sip_request->rq_method != sip_method_ack
-      && cay__msg_answerable(sip))
-    (void)cay__endpoint_respond_busy(&w->ep, msg, src);
-  if (msg)
-    msg_destroy(msg);
-}
-
-/* A message this shard owns, read here or handed over: to the endpoint,
- * which refuses a new INVITE in it while @p backlogged (read from a
- * backlogged UDP queue or TCP connection; DESIGN.md section 7). */
-static void
-recv_here(cay__worker_t *w, const char *data, size_t len,
-          const cay__peer_t *src, int backlogged)
-{
-  w->shard.backlogged = backlogged;
-  cay__endpoint_recv(&w->ep, data, len, src);
-  w->shard.backlogged = 0;
-}
-
-/* DESIGN.md section 3, steps 2-3: the owner of a message is the shard its
- * Call-ID hashes to; anything else is posted there, raw, with whether it
- * was read from a backlog. A message with no Call-ID is handled here (it
- * gets a stateless 400 or is dropped). */
-static void
-route(cay__worker_t *w, const char *data, size_t len, const cay__peer_t *src,
-      int backlogged)
-{
-  unsigned n = w->srv->nshards, owner = w->index;
-  const char *cid;
-  size_t cidlen;
-
-  if (n > 1 && cay__callid_scan(data, len, &cid, &cidlen) == 0)
-    owner = cay__callid_shard(cid, cidlen, n);
-  if (owner != w->index) {
-    int err = post_bytes(w->srv->workers[owner], MAIL_RECV, src, data, len,
-                         backlogged);
-
-    if (err == 0) {
-      w->shard.stats.handed_over++;
-      return;
-    }
-    w->shard.stats.msgs_in++;
-    w->shard.stats.dropped++;
-    if (err == CAY_ELIMIT && src->proto == CAY__TCP)
-      refuse_busy(w, data, len, src);
-    if (err == CAY_ELIMIT)
-      warn_full(w, owner);
-    else
-      CAY_DEBUG(SHARD_NO(w), "shard %u refused a message (%s): dropped", owner,
-                cay_strerror(err));
-    return;
-  }
-  recv_here(w, data, len, src, backlogged);
-  cay__shard_flush(&w->shard);
-}
 
 static void
 on_datagram(cay__udp_t *u, const char *data, size_t len,
@@ -230,7 +138,7 @@ on_datagram(cay__udp_t *u, const char *data, size_t len,
   cay__peer_t src = { .addr = *from, .proto = CAY__UDP, .conn = 0 };
   cay__worker_t *w = arg;
 
-  route(w, data, len, &src, cay__udp_backlogged(u));
+  cay__worker_route(w, data, len, &src, cay__udp_backlogged(u));
 }
 
 /* RFC 3261 section 18.3: a message on a stream without Content-Length is
@@ -266,7 +174,8 @@ tcp_failed(cay__worker_t *w, const cay__peer_t *peer)
   cay__txn_transport_error(&w->ep, peer);
   for (unsigned k = 0; k < w->srv->nshards; k++)
     if (k != w->index)
-      (void)post_bytes(w->srv->workers[k], MAIL_TCP_FAILED, peer, NULL, 0, 0);
+      (void)cay__worker_post_bytes(w->srv->workers[k], MAIL_TCP_FAILED, peer,
+                                   NULL, 0, 0, 0);
 }
 
 static void
@@ -281,7 +190,7 @@ on_tcp_message(cay__tcp_t *tcp, cay_id_t conn, int status, const char *data,
   else if (status == CAY_ECONNECT)
     tcp_failed(w, &src);
   else
-    route(w, data, len, &src, cay__tcp_backlogged(tcp));
+    cay__worker_route(w, data, len, &src, cay__tcp_backlogged(tcp));
 }
 
 /* -- what the resolvers learn -------------------------------------------- */
@@ -347,7 +256,8 @@ dispatch(cay__mail_t *m, void *arg)
       w->shard.stats.msgs_in++;
       w->shard.stats.dropped++;
     } else {
-      recv_here(w, b->data, b->len, &b->peer, b->backlogged);
+      cay__worker_deliver(w, b->data, b->len, &b->peer, b->backlogged,
+                          b->handed);
     }
     break;
   case MAIL_TCP_WRITE:
@@ -393,6 +303,10 @@ dispatch(cay__mail_t *m, void *arg)
   case MAIL_RELOAD:
     cay__worker_reload(w, ((mail_reload_t *)m)->routes,
                        &((mail_reload_t *)m)->cfg);
+    break;
+  case MAIL_ALIAS:
+    if (!w->exiting)
+      cay__worker_on_alias(w, (const mail_alias_t *)m);
     break;
   }
   cay__free(m);
@@ -536,8 +450,10 @@ exit_worker(cay__worker_t *w)
     cay__server_on_final(w->srv, 0, &st);
   else
     cay__worker_post_ctl(w->srv->workers[0], MAIL_FINAL, w->index, 0, &st);
+  w->ss.on_foreign = NULL; /* ending here is no news for the others */
   cay__sessions_fini(&w->ss);
   cay__endpoint_fini(&w->ep);
+  cay__aliases_fini(&w->aliases);
   w->layers_up = 0;
   if (w->dns) { /* after the sessions: no answer is delivered any more */
     w->open_handles++;
@@ -624,9 +540,16 @@ cay__worker_create(cay_server_t *srv, unsigned index, uv_loop_t *loop,
     return -ENOMEM;
   w->srv = srv;
   w->index = index;
+  /* 64*T1: a transaction's lifetime (RFC 3261 section 17.1.1.2). */
+  err = cay__aliases_init(&w->aliases, 64 * (uint64_t)srv->cfg.t1_ms);
+  if (err) {
+    cay__free(w);
+    return err;
+  }
   if (loop == NULL) {
     err = uv_loop_init(&w->own_loop);
     if (err) {
+      cay__aliases_fini(&w->aliases);
       cay__free(w);
       return err;
     }
@@ -706,6 +629,10 @@ cay__worker_layers_init(cay__worker_t *w, const char *sent_by)
   w->ep.udp_max_request = w->n_tcp ? w->srv->cfg.udp_max_request_bytes : 0;
   err = cay__sessions_init(&w->ss, &w->ep, &w->srv->cfg);
   w->ss.nshards = w->srv->nshards;
+  if (w->srv->nshards > 1) {
+    w->ss.on_foreign = cay__worker_session_foreign;
+    w->ss.foreign_arg = w;
+  }
   if (err == 0 && (err = dns_create(w)) != 0)
     cay__sessions_fini(&w->ss);
   if (err) {
@@ -780,5 +707,6 @@ cay__worker_free(cay__worker_t *w)
 {
   if (w->loop == &w->own_loop)
     uv_loop_close(&w->own_loop);
+  cay__aliases_fini(&w->aliases);
   cay__free(w);
 }

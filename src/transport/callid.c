@@ -9,6 +9,8 @@
  */
 #include "transport/callid.h"
 
+#include <string.h>
+
 #include "cay/errno.h"
 
 static int
@@ -77,9 +79,15 @@ match_name(const char *msg, size_t len, size_t i, const char *name, size_t nlen)
   return 0;
 }
 
-int
-cay__callid_scan(const char *msg, size_t len, const char **callid,
-                 size_t *cidlen)
+/*
+ * The value of the first header named @p name (lower case, @p nlen bytes)
+ * or its compact form @p compact (NULL: none), in the header section of
+ * @p msg: trimmed, one line (a folded continuation after it is not part of
+ * it). @return 0 or CAY_EPARSE (no such header, or an empty value).
+ */
+static int
+header_scan(const char *msg, size_t len, const char *name, size_t nlen,
+            const char *compact, const char **value, size_t *vlen)
 {
   size_t i = 0;
   size_t after, end, n;
@@ -108,11 +116,9 @@ cay__callid_scan(const char *msg, size_t len, const char **callid,
       continue;
     }
 
-    /* RFC 3261 section 20.8 and 7.3.3: "Call-ID", or its compact form
-     * "i". */
-    after = match_name(msg, len, i, "call-id", 7);
-    if (after == 0)
-      after = match_name(msg, len, i, "i", 1);
+    after = match_name(msg, len, i, name, nlen);
+    if (after == 0 && compact)
+      after = match_name(msg, len, i, compact, 1);
     if (after == 0) {
       i = next_line(msg, len, i);
       continue;
@@ -131,9 +137,7 @@ cay__callid_scan(const char *msg, size_t len, const char **callid,
         break;
     }
 
-    /* The value runs to the end of its line. A Call-ID is one word
-     * (RFC 3261 section 25.1, callid = word [ "@" word ]), so a folded
-     * continuation after it is not part of it. */
+    /* The value runs to the end of its line. */
     end = i;
     while (end < len && msg[end] != '\n')
       end++;
@@ -142,9 +146,46 @@ cay__callid_scan(const char *msg, size_t len, const char **callid,
     if (end == i)
       return CAY_EPARSE;
 
-    *callid = msg + i;
-    *cidlen = end - i;
+    *value = msg + i;
+    *vlen = end - i;
     return 0;
   }
   return CAY_EPARSE;
+}
+
+int
+cay__callid_scan(const char *msg, size_t len, const char **callid,
+                 size_t *cidlen)
+{
+  /* RFC 3261 sections 20.8 and 7.3.3: "Call-ID", or its compact form
+   * "i". A Call-ID is one word (section 25.1, callid = word [ "@" word
+   * ]), so the line holds all of it. */
+  return header_scan(msg, len, "call-id", 7, "i", callid, cidlen);
+}
+
+int
+cay__replaces_scan(const char *msg, size_t len, const char **callid,
+                   size_t *cidlen)
+{
+  const char *v;
+  size_t i = 0, n;
+
+  while (i < len && (msg[i] == '\r' || msg[i] == '\n'))
+    i++;
+  /* RFC 3261 section 7.1: the method is case-sensitive; Replaces means
+   * something in an INVITE only (RFC 3891 section 3). */
+  if (len - i < 7 || memcmp(msg + i, "INVITE ", 7) != 0)
+    return CAY_EPARSE;
+  /* RFC 3891 section 6.1: Replaces = "Replaces" HCOLON callid *(SEMI
+   * replaces-param); no compact form. The Call-ID (a word, RFC 3261
+   * section 25.1) holds no ';' or blank. */
+  if (header_scan(msg, len, "replaces", 8, NULL, &v, &n) != 0)
+    return CAY_EPARSE;
+  for (i = 0; i < n && v[i] != ';' && !is_wsp(v[i]); i++)
+    ;
+  if (i == 0)
+    return CAY_EPARSE;
+  *callid = v;
+  *cidlen = i;
+  return 0;
 }

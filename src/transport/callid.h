@@ -29,4 +29,25 @@
 int cay__callid_scan(const char *msg, size_t len, const char **callid,
                      size_t *cidlen);
 
+/**
+ * Find the Call-ID named by the Replaces header (RFC 3891 section 6.1) of
+ * an INVITE, without parsing the rest, so that the INVITE can be routed to
+ * the shard of the dialog it replaces (DESIGN.md section 3).
+ *
+ * The start line must begin with "INVITE " (other methods, and responses,
+ * are CAY_EPARSE). The header is found as cay__callid_scan() finds
+ * Call-ID (full name "Replaces" in any case; it has no compact form); the
+ * Call-ID is its value up to the first ';' or blank.
+ *
+ * @param msg     Raw message. Borrowed; need not be NUL-terminated.
+ * @param len     Bytes in @p msg.
+ * @param callid  Receives a pointer into @p msg.
+ * @param cidlen  Receives the Call-ID's length (>= 1).
+ * @return 0, or CAY_EPARSE (not an INVITE, no Replaces header, or one
+ *         without a Call-ID).
+ * @thread any
+ */
+int cay__replaces_scan(const char *msg, size_t len, const char **callid,
+                       size_t *cidlen);
+
 #endif

@@ -27,6 +27,7 @@ import argparse
 import os
 import pty
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +48,11 @@ def parse_args(argv):
                    help="KEY=N on cay's summary (repeat)")
     p.add_argument("--keep", action="store_true",
                    help="keep the work directory when the test passes")
+    p.add_argument("--shards", type=int, default=1,
+                   help="cay's shards; above 1, the transfer is run again "
+                        "(up to --attempts times) until bob's INVITE hashed "
+                        "to another shard than alice's call with carol")
+    p.add_argument("--attempts", type=int, default=6)
     args = p.parse_args(argv)
     for spec in args.expect:
         cayrun.parse_expect(spec)
@@ -139,8 +145,8 @@ def wait_for(what, check, timeout=STEP_TIMEOUT_S):
     return "timed out waiting for " + what
 
 
-def config(b, c):
-    return "routes:\n" + "".join(
+def config(b, c, shards):
+    return "shards: %d\nroutes:\n" % shards + "".join(
         "  - match: { ruri_user: \"^%s$\" }\n"
         "    action: forward\n"
         "    target: \"sip:%s@%s:%d\"\n"
@@ -201,7 +207,25 @@ def judge(c, b, cay_log):
 
 
 def run(args):
+    """One transfer; at more than one shard, again until one crossed
+    shards (cay's log says it handed bob's INVITE over)."""
     test = "integration.%s" % args.name
+    for attempt in range(1, args.attempts + 1):
+        rc, crossed = run_once(args, test, attempt == args.attempts)
+        if rc or args.shards == 1 or crossed:
+            if args.shards > 1:
+                print("%s: attempt %d crossed shards" % (test, attempt))
+            return rc
+        print("%s: attempt %d stayed on one shard: again" % (test, attempt),
+              flush=True)
+    print("%s: no attempt crossed shards (chance 1 in %d); "
+          "run_replaces_shards.py covers that path" % (test, 2 ** args.attempts))
+    return 0
+
+
+def run_once(args, test, last):
+    """@return (exit code, whether bob's INVITE crossed shards); prints
+    the verdict when it fails, or passes crossing or @last."""
     workdir = tempfile.mkdtemp(prefix="cay-linphone-%s-" % args.name)
     problems, cay = [], None
     a = Client(args.linphonec, workdir, "alice", False)
@@ -209,7 +233,8 @@ def run(args):
     c = Client(args.linphonec, workdir, "carol", True)
     line = ""
     try:
-        cay, err = cayrun.start_cay(args.cay, workdir, config(b, c),
+        cay, err = cayrun.start_cay(args.cay, workdir,
+                                    config(b, c, args.shards),
                                     log_level="info")
         if err:
             raise SystemExit(err)
@@ -238,9 +263,14 @@ def run(args):
             x.stop()
         if cay is not None and cay.alive():
             cay.kill()
+    crossed = cay is not None and "handed to shard" in cay.stderr_tail(400)
+    if not problems and args.shards > 1 and not crossed and not last:
+        shutil.rmtree(workdir, ignore_errors=True)
+        return 0, False
     logs = [("%s console" % x.name, cayrun.tail(x.out_path, 40))
             for x in (a, b, c)]
-    return cayrun.verdict(test, problems, line, cay, workdir, args.keep, logs)
+    return cayrun.verdict(test, problems, line, cay, workdir, args.keep,
+                          logs), crossed
 
 
 def main(argv=None):

@@ -552,6 +552,123 @@ START_TEST(callid_rfc4475_3_3_1_insuf_has_none)
 }
 END_TEST
 
+/* -- the Call-ID a Replaces header names (RFC 3891 section 6.1) ---------- */
+
+/* cay__replaces_scan() of a NUL-terminated message, the Call-ID copied
+ * into @p out. */
+static int
+scan_replaces(const char *msg, char *out, size_t outlen)
+{
+  const char *cid = NULL;
+  size_t n = 0;
+  int err = cay__replaces_scan(msg, strlen(msg), &cid, &n);
+
+  out[0] = '\0';
+  if (err == 0) {
+    ck_assert(cid >= msg && cid + n <= msg + strlen(msg));
+    ck_assert_uint_ge(n, 1);
+    ck_assert_uint_lt(n, outlen);
+    memcpy(out, cid, n);
+    out[n] = '\0';
+  }
+  return err;
+}
+
+START_TEST(replaces_call_id_ends_at_the_first_param)
+{
+  char v[128];
+
+  ck_assert_int_eq(
+      scan_replaces("INVITE sip:a@b SIP/2.0\r\nCall-ID: new@h\r\n"
+                    "Replaces: 425928@bobster.example.org;to-tag=7743;"
+                    "from-tag=6472\r\nContent-Length: 0\r\n\r\n",
+                    v, sizeof v),
+      0);
+  ck_assert_str_eq(v, "425928@bobster.example.org");
+  ck_assert_int_eq(scan_replaces("INVITE sip:a@b SIP/2.0\r\n"
+                                 "Replaces: abc ; to-tag=1\r\n\r\n",
+                                 v, sizeof v),
+                   0);
+  ck_assert_str_eq(v, "abc");
+  ck_assert_int_eq(scan_replaces("INVITE sip:a@b SIP/2.0\r\n"
+                                 "Replaces: only-a-call-id\r\n\r\n",
+                                 v, sizeof v),
+                   0);
+  ck_assert_str_eq(v, "only-a-call-id");
+}
+END_TEST
+
+/* RFC 3261 section 7.3.1: any case, blanks before the colon, a folded
+ * value; "Replaces-X" is another header. */
+START_TEST(replaces_7_3_1_name_forms)
+{
+  char v[128];
+
+  ck_assert_int_eq(scan_replaces("INVITE sip:a@b SIP/2.0\n"
+                                 "Replaces-X: no\n"
+                                 "rePLACES \t:\n \t x@y;early-only\n\n",
+                                 v, sizeof v),
+                   0);
+  ck_assert_str_eq(v, "x@y");
+}
+END_TEST
+
+/* Only an INVITE (method case-sensitive, section 7.1) with a Replaces
+ * header in its header section that names a Call-ID. */
+START_TEST(replaces_none_is_eparse)
+{
+  char v[128];
+
+  ck_assert_int_eq(
+      scan_replaces("BYE sip:a@b SIP/2.0\r\nReplaces: x;to-tag=1\r\n\r\n", v,
+                    sizeof v),
+      CAY_EPARSE);
+  ck_assert_int_eq(
+      scan_replaces("invite sip:a@b SIP/2.0\r\nReplaces: x\r\n\r\n", v,
+                    sizeof v),
+      CAY_EPARSE);
+  ck_assert_int_eq(
+      scan_replaces("SIP/2.0 200 OK\r\nReplaces: x\r\n\r\n", v, sizeof v),
+      CAY_EPARSE);
+  ck_assert_int_eq(scan_replaces("INVITE sip:a@b SIP/2.0\r\nCall-ID: c\r\n\r\n"
+                                 "Replaces: x\r\n",
+                                 v, sizeof v),
+                   CAY_EPARSE);
+  ck_assert_int_eq(scan_replaces("INVITE sip:a@b SIP/2.0\r\n"
+                                 "Replaces: ;to-tag=1\r\n\r\n",
+                                 v, sizeof v),
+                   CAY_EPARSE);
+  ck_assert_int_eq(scan_replaces("INVITE", v, sizeof v), CAY_EPARSE);
+  ck_assert_int_eq(scan_replaces("", v, sizeof v), CAY_EPARSE);
+}
+END_TEST
+
+/* Every prefix of a message is scanned within its bounds (ASan), and a
+ * prefix that cuts the Call-ID short yields the bytes within it. */
+START_TEST(replaces_every_prefix_in_bounds)
+{
+  static const char msg[] = "\r\nINVITE sip:a@b SIP/2.0\r\n"
+                            "Replaces:\r\n abc;to-tag=1\r\n\r\n";
+  size_t full = strlen(msg);
+
+  for (size_t len = 0; len <= full; len++) {
+    char *copy = malloc(len ? len : 1);
+    const char *cid = NULL;
+    size_t n = 0;
+    int err;
+
+    ck_assert_ptr_nonnull(copy);
+    memcpy(copy, msg, len);
+    err = cay__replaces_scan(copy, len, &cid, &n);
+    if (err == 0) {
+      ck_assert(cid >= copy && cid + n <= copy + len);
+      ck_assert_int_eq(memcmp(cid, "abc", n), 0);
+    }
+    free(copy);
+  }
+}
+END_TEST
+
 static Suite *
 callid_suite(void)
 {
@@ -595,6 +712,13 @@ callid_suite(void)
   tcase_add_test(tc, callid_rfc4475_3_1_1_8_dblreq_first_message);
   tcase_add_test(tc, callid_rfc4475_3_1_1_6_lwsdisp);
   tcase_add_test(tc, callid_rfc4475_3_3_1_insuf_has_none);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("replaces");
+  tcase_add_test(tc, replaces_call_id_ends_at_the_first_param);
+  tcase_add_test(tc, replaces_7_3_1_name_forms);
+  tcase_add_test(tc, replaces_none_is_eparse);
+  tcase_add_test(tc, replaces_every_prefix_in_bounds);
   suite_add_tcase(s, tc);
   return s;
 }
