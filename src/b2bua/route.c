@@ -671,6 +671,29 @@ append(char *out, size_t outlen, size_t *len, const char *s, size_t n)
   return 1;
 }
 
+/* Append the user part @p user, each octet that RFC 3261 section 25.1
+ * does not allow in one (user = 1*( unreserved / escaped /
+ * user-unreserved )) escaped as %XX: a Request-URI user sofia-sip took
+ * ("a>b") must not end the target's URI early. An escape already there
+ * stays. False once @p out is full. */
+static int
+append_user(char *out, size_t outlen, size_t *len, const char *user)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  int ok = 1;
+
+  for (const unsigned char *u = (const unsigned char *)user; *u && ok; u++) {
+    char esc[3] = { '%', hex[*u >> 4], hex[*u & 15] };
+
+    if ((*u >= 'a' && *u <= 'z') || (*u >= 'A' && *u <= 'Z')
+        || (*u >= '0' && *u <= '9') || strchr("-_.!~*'()&=+$,;?/%", *u))
+      ok = append(out, outlen, len, (const char *)u, 1);
+    else
+      ok = append(out, outlen, len, esc, 3);
+  }
+  return ok;
+}
+
 long
 cay__route_target(const cay_route_t *r, const cay__route_req_t *req, char *out,
                   size_t outlen)
@@ -691,7 +714,7 @@ cay__route_target(const cay_route_t *r, const cay__route_req_t *req, char *out,
     }
     ok = append(out, outlen, &len, p, (size_t)(var - p));
     if (ok && is_variable(var, n, "ruri_user")) {
-      ok = append(out, outlen, &len, user, strlen(user));
+      ok = append_user(out, outlen, &len, user);
     } else if (ok && is_variable(var, n, "ruri_domain")) {
       /* RFC 3261 section 25.1: an IPv6 host goes in brackets. */
       int v6 = strchr(domain, ':') != NULL && domain[0] != '[';

@@ -81,8 +81,9 @@ const cay_route_t *cay__routes_match(const cay__routes_t *r,
 
 /**
  * Expand r->target: ${ruri_user} becomes the request's user ("" when it
- * has none), ${ruri_domain} its domain, in brackets when it is an IPv6
- * address (RFC 3261 section 25.1, IPv6reference).
+ * has none; an octet RFC 3261 section 25.1 does not allow in a user part
+ * escaped as %XX), ${ruri_domain} its domain, in brackets when it is an
+ * IPv6 address (section 25.1, IPv6reference).
  *
  * @param r       A route (returned by cay__routes_match). Borrowed.
  * @param req     The request. Borrowed.

@@ -99,14 +99,17 @@ header_end(const char *b, size_t len)
   return len;
 }
 
-/* True when the header line at @p b (up to @p n bytes) is a Call-ID
- * ("Call-ID" or "i", RFC 3261 section 20.8, then blanks and a colon). */
+/* True when the header line at @p b (up to @p n bytes) holds a Call-ID
+ * the owner-shard scans hash: a Call-ID ("Call-ID" or "i", RFC 3261
+ * section 20.8) or a Replaces (RFC 3891 section 6.1), then blanks and a
+ * colon. */
 static int
 is_callid_line(const char *b, size_t n)
 {
-  size_t k = n >= 7 && strncasecmp(b, "call-id", 7) == 0 ? 7
-             : n >= 1 && (b[0] == 'i' || b[0] == 'I')    ? 1
-                                                         : 0;
+  size_t k = n >= 7 && strncasecmp(b, "call-id", 7) == 0    ? 7
+             : n >= 8 && strncasecmp(b, "replaces", 8) == 0 ? 8
+             : n >= 1 && (b[0] == 'i' || b[0] == 'I')       ? 1
+                                                            : 0;
 
   if (k == 0)
     return 0;
@@ -120,8 +123,9 @@ is_callid_line(const char *b, size_t n)
  * allows %x00 only as a quoted-pair inside a quoted string; that NUL
  * becomes "0" (the display name changes, nothing Cay matches on does).
  * Any other NUL becomes a space and makes the message malformed, and so
- * does every NUL of a Call-ID, which has no quoted strings: the Call-ID
- * scan that picks the owner shard hashes the raw bytes.
+ * does every NUL of a Call-ID or Replaces line, where a quote is part of
+ * the Call-ID (a word may hold DQUOTE): the scans that pick the owner
+ * shard hash the raw bytes.
  * @return 1 when a NUL outside a quoted-pair was found, else 0.
  */
 static int

@@ -143,6 +143,20 @@ callid_is_word(const char *id)
   return id && id[0] && visible_ascii(id);
 }
 
+/* RFC 3891 section 6.1: Replaces = callid *(SEMI replaces-param), with
+ * exactly one to-tag and one from-tag. sofia-sip takes a value it cannot
+ * split at its first ';' (a blank or '=' in the Call-ID) whole as the
+ * Call-ID: one with a ';' or a blank in it is no callid, and the scan that
+ * hands the INVITE to the dialog's shard (cay__replaces_scan()) would read
+ * another. */
+static int
+replaces_sane(const sip_replaces_t *rp)
+{
+  return callid_is_word(rp->rp_call_id) && strchr(rp->rp_call_id, ';') == NULL
+         && rp->rp_to_tag && rp->rp_to_tag[0] && rp->rp_from_tag
+         && rp->rp_from_tag[0];
+}
+
 /* A URI of another scheme (tel:, or one Cay does not know) as printed
  * back: RFC 3986 section 3.1's scheme (sofia-sip takes "s/ip:" and prints
  * "sip:") and no control character or inner space. Spaces at either end
@@ -346,6 +360,10 @@ check_values(sip_t const *sip, sip_request_t const *rq, const char **phrase)
       *phrase = "Bad Request - Malformed Via";
       return 400;
     }
+  if (sip->sip_replaces && !replaces_sane(sip->sip_replaces)) {
+    *phrase = "Bad Request - Malformed Replaces";
+    return 400;
+  }
   /* 12.1.1: a 1xx or 2xx copies them, and the route set is built of them:
    * sip or sips URIs (16.4) that print back. */
   for (const sip_record_route_t *r = sip->sip_record_route; r; r = r->r_next)

@@ -73,6 +73,31 @@ static const char *const filter_b[] = { "PCMU" };
 /* The To tag Cay adds to the responses built below. */
 #define FUZZ_TO_TAG "fz7tag0001"
 
+/* An INVITE's Replaces as the worker scans it to hand the INVITE to the
+ * shard of the dialog it names (src/server/worker_route.c) must name the
+ * Call-ID the parser reads, or a transfer could look for its dialog on
+ * the wrong shard. */
+static void
+check_replaces(const char *data, size_t size, const sip_t *sip)
+{
+  const sip_replaces_t *rp = sip->sip_replaces;
+  const char *cid;
+  size_t cidlen;
+
+  if (sip->sip_request == NULL
+      || sip->sip_request->rq_method != sip_method_invite || rp == NULL
+      || rp->rp_call_id == NULL)
+    return;
+  if (cay__replaces_scan(data, size, &cid, &cidlen) != 0)
+    fuzz_fail("Replaces naming \"%s\" parsed, but cay__replaces_scan() "
+              "found none",
+              rp->rp_call_id);
+  if (strlen(rp->rp_call_id) != cidlen
+      || memcmp(rp->rp_call_id, cid, cidlen) != 0)
+    fuzz_fail("Replaces Call-ID parsed as \"%s\", scanned as \"%.*s\"",
+              rp->rp_call_id, (int)cidlen, cid);
+}
+
 /* The datagram's Call-ID as the worker scans it to pick the owner shard
  * must be the Call-ID the message parses to, or the messages of one call
  * could be handled by different shards. */
@@ -91,6 +116,7 @@ check_steering(const char *data, size_t size, const sip_t *sip)
       || memcmp(sip->sip_call_id->i_id, cid, cidlen) != 0)
     fuzz_fail("Call-ID parsed as \"%s\", scanned as \"%.*s\"",
               sip->sip_call_id->i_id, (int)cidlen, cid);
+  check_replaces(data, size, sip);
 }
 
 static int

@@ -14,10 +14,17 @@
  * the ring timeout. One request or response in MUTATE_ONE_IN is damaged
  * (support/mutate.h). Then the clock runs on until every timer is out.
  *
+ * The second test adds C, a new caller whose INVITE names A's dialog in a
+ * Replaces header (RFC 3891, the end of an attended transfer): C may send
+ * it before A's dialog is confirmed (481), retransmit it, CANCEL it, ACK
+ * Cay's answer (with its own when its INVITE had no offer), hang up, or
+ * answer Cay's BYE; half of those calls start answered and ACKed.
+ *
  * After every call, whatever happened (RFC 3261, and the brief's rule that
  * bad input loses nothing):
  * - A's INVITE got at most one final status (exactly one when it was sent
  *   undamaged): a 2xx only if B answered;
+ * - C's INVITE got exactly one final status when it went out undamaged;
  * - each leg got at most one BYE from Cay (retransmissions of it aside);
  * - every undamaged 2xx from B to Cay's INVITE was ACKed (13.2.2.4);
  * - every message Cay sent parses;
@@ -93,6 +100,22 @@ typedef struct call {
   unsigned n_a_finals;
   char a_bye[2][96], b_bye[2][96]; /* distinct branches of Cay's BYEs */
   unsigned n_a_bye, n_b_bye;
+  /* C, with_c only: a new caller whose INVITE's Replaces names A's dialog
+   * (RFC 3891, the end of an attended transfer). */
+  int with_c;
+  char c_cid[32];
+  char c_tag[96];      /* ";tag=X" of Cay's final to C's INVITE */
+  char c_branch[64];   /* C's INVITE's */
+  char c_invite[4096]; /* as sent, for retransmissions */
+  size_t c_invite_len;
+  int c_sent, c_offer; /* C sent its INVITE; it had an offer */
+  int c_invite_clean;  /* ... undamaged */
+  int c_final, c_req;  /* Cay's latest final to C's INVITE / request */
+  unsigned c_cseq;
+  int c_finals[4]; /* distinct final statuses to C's INVITE */
+  unsigned n_c_finals;
+  char c_bye[2][96];
+  unsigned n_c_bye;
   char log[4096]; /* the events, for the failure message */
 } call_t;
 
@@ -152,32 +175,33 @@ inject(call_t *c, const char *data, size_t len)
   return 1;
 }
 
+/* A BYE from Cay (top Via branch @p branch) to leg @p leg (A, B or C),
+ * kept in @p set of @p n distinct branches. */
 static void
-add_bye(call_t *c, int to_a, const char *branch)
+add_bye(call_t *c, char (*set)[96], unsigned *n, const char *leg,
+        const char *branch)
 {
-  char(*set)[96] = to_a ? c->a_bye : c->b_bye;
-  unsigned *n = to_a ? &c->n_a_bye : &c->n_b_bye;
-
   for (unsigned i = 0; i < *n; i++)
     if (strcmp(set[i], branch) == 0)
       return;
-  ck_assert_msg(*n < 2, "call %u: a second BYE to %s: %s", c->id,
-                to_a ? "A" : "B", c->log);
+  ck_assert_msg(*n < 2, "call %u: a second BYE to %s: %s", c->id, leg, c->log);
   snprintf(set[(*n)++], sizeof set[0], "%s", branch);
 }
 
+/* A final @p status to the INVITE of @p who (A or C), kept in @p finals
+ * (@p n distinct) when new: a second one only when that INVITE went out
+ * damaged (@p clean 0: it may get a 400 and its retransmission more). */
 static void
-add_a_final(call_t *c, int status)
+add_final(call_t *c, int *finals, unsigned *n, int clean, const char *who,
+          int status)
 {
-  for (unsigned k = 0; k < c->n_a_finals; k++)
-    if (c->a_finals[k] == status)
+  for (unsigned k = 0; k < *n; k++)
+    if (finals[k] == status)
       return;
-  /* A damaged INVITE may get a 400 and its retransmission more. */
-  ck_assert_msg(c->n_a_finals == 0 || !c->invite_clean,
-                "call %u: A's INVITE got %d, then %d: %s", c->id,
-                c->a_finals[0], status, c->log);
-  if (c->n_a_finals < 4)
-    c->a_finals[c->n_a_finals++] = status;
+  ck_assert_msg(*n == 0 || !clean, "call %u: %s's INVITE got %d, then %d: %s",
+                c->id, who, finals[0], status, c->log);
+  if (*n < 4)
+    finals[(*n)++] = status;
 }
 
 /* Cay's response @p sip (message @p i) on leg A or B. */
@@ -200,7 +224,26 @@ scan_response(call_t *c, unsigned i, const sip_t *sip, int to_a)
   if (sip->sip_cseq->cs_seq == 1) {
     ck_assert_msg(st >= 300 || c->b_2xx, "call %u: 2xx to A, B never did: %s",
                   c->id, c->log);
-    add_a_final(c, st);
+    add_final(c, c->a_finals, &c->n_a_finals, c->invite_clean, "A", st);
+  }
+}
+
+/* Cay's message @p sip (number @p i) to C. */
+static void
+scan_c(call_t *c, unsigned i, const sip_t *sip)
+{
+  int st = sip->sip_status ? sip->sip_status->st_status : 0;
+
+  if (st >= 200 && sip->sip_cseq->cs_method == sip_method_invite
+      && sip->sip_cseq->cs_seq == 1) {
+    c->c_final = (int)i;
+    if (sip->sip_to->a_tag)
+      snprintf(c->c_tag, sizeof c->c_tag, ";tag=%s", sip->sip_to->a_tag);
+    add_final(c, c->c_finals, &c->n_c_finals, c->c_invite_clean, "C", st);
+  } else if (!st) {
+    if (sip->sip_cseq->cs_method == sip_method_bye)
+      add_bye(c, c->c_bye, &c->n_c_bye, "C", sip->sip_via->v_branch);
+    c->c_req = (int)i;
   }
 }
 
@@ -217,10 +260,12 @@ scan(call_t *c)
     int to_a;
     sip_method_t method;
 
-    /* Everything Cay sends parses, but for a 400 to a damaged request:
-     * it copies the request's From and To (8.2.6.2), damage and all. */
+    /* Everything Cay sends parses, but for a 400 (or 505, 416, ...) to a
+     * damaged request: it copies the request's From and To (8.2.6.2),
+     * damage and all. */
     if (perr != 0 && c->damaged
-        && strncmp(c->p->sent[i].data, "SIP/2.0 400 ", 12) == 0) {
+        && (strncmp(c->p->sent[i].data, "SIP/2.0 4", 9) == 0
+            || strncmp(c->p->sent[i].data, "SIP/2.0 505 ", 12) == 0)) {
       msg_destroy(m);
       continue;
     }
@@ -239,6 +284,11 @@ scan(call_t *c)
         || sip->sip_via == NULL) {
       ck_assert_ptr_nonnull(sip->sip_status);
       ck_assert_int_ge(sip->sip_status->st_status, 400);
+      msg_destroy(m);
+      continue;
+    }
+    if (c->with_c && strcmp(sip->sip_call_id->i_id, c->c_cid) == 0) {
+      scan_c(c, i, sip);
       msg_destroy(m);
       continue;
     }
@@ -269,7 +319,8 @@ scan(call_t *c)
       c->b_inv_cseq = sip->sip_cseq->cs_seq;
     } else {
       if (method == sip_method_bye)
-        add_bye(c, to_a, sip->sip_via->v_branch);
+        add_bye(c, to_a ? c->a_bye : c->b_bye, to_a ? &c->n_a_bye : &c->n_b_bye,
+                to_a ? "A" : "B", sip->sip_via->v_branch);
       *(to_a ? &c->a_req : &c->b_req) = (int)i;
     }
     msg_destroy(m);
@@ -327,6 +378,50 @@ a_send(call_t *c, const char *method, const char *branch, unsigned cseq,
                 build_a(c, buf, sizeof buf, method, branch, cseq, body, ct));
 }
 
+/* A request from C into @p buf: its INVITE (and that INVITE's CANCEL)
+ * names A's dialog in a Replaces header, the rest is in C's dialog. A
+ * NULL @p branch means a new one. Returns its length. */
+static size_t
+build_c(call_t *c, char *buf, size_t size, const char *method,
+        const char *branch, unsigned cseq, const char *body)
+{
+  int invite = strcmp(method, "INVITE") == 0;
+  int first = invite || strcmp(method, "CANCEL") == 0;
+  char br[64], rp[192] = "";
+  int n;
+
+  if (branch == NULL)
+    snprintf(br, sizeof br, "z9hG4bK-c%u-%u", c->id, ++c->branch);
+  if (invite)
+    snprintf(rp, sizeof rp, "Replaces: %s;to-tag=%s;from-tag=fa\r\n", c->a_cid,
+             c->a_tag + 5);
+  n = snprintf(buf, size,
+               "%s sip:nobody@127.0.0.1:5060 SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=%s;rport\r\n"
+               "Max-Forwards: 70\r\n"
+               "From: <sip:carol@127.0.0.1:5070>;tag=fc\r\n"
+               "To: <sip:nobody@127.0.0.1:5060>%s\r\n"
+               "Call-ID: %s\r\nCSeq: %u %s\r\n"
+               "Contact: <sip:carol@127.0.0.1:5070>\r\n"
+               "%s%sContent-Length: %zu\r\n\r\n%s",
+               method, branch ? branch : br, first ? "" : c->c_tag, c->c_cid,
+               cseq, method, rp,
+               body ? "Content-Type: application/sdp\r\n" : "",
+               body ? strlen(body) : 0, body ? body : "");
+  ck_assert_int_lt(n, (int)size);
+  return (size_t)n;
+}
+
+static void
+c_send(call_t *c, const char *method, const char *branch, unsigned cseq,
+       const char *body)
+{
+  char buf[4096];
+
+  note(c, "C:%s ", method);
+  inject(c, buf, build_c(c, buf, sizeof buf, method, branch, cseq, body));
+}
+
 /* A request from B in the B leg's dialog (B's tag "b1"). */
 static void
 b_send(call_t *c, const char *method, const char *branch, unsigned cseq,
@@ -374,6 +469,9 @@ reply(call_t *c, unsigned i, int status, const char *sdp)
   char *to = peer_header(c->p, i, "To"), *cid = peer_header(c->p, i, "Call-ID");
   char *cseq = peer_header(c->p, i, "CSeq");
   char buf[4096], st[16];
+  /* A tag after the URI: a user part may hold ";tag=" (a damaged
+   * Request-URI expanded into B's To, in angle brackets). */
+  const char *params = strrchr(to, '>') ? strrchr(to, '>') : to;
   int n, ok;
 
   n = snprintf(buf, sizeof buf,
@@ -382,12 +480,16 @@ reply(call_t *c, unsigned i, int status, const char *sdp)
                "Contact: <sip:peer@127.0.0.1:5070>\r\n"
                "%sContent-Length: %zu\r\n\r\n%s",
                status, via, from, to,
-               strstr(to, "tag=") || status == 100 ? "" : ";tag=b1", cid, cseq,
-               sdp ? "Content-Type: application/sdp\r\n" : "",
+               strstr(params, "tag=") || status == 100 ? "" : ";tag=b1", cid,
+               cseq, sdp ? "Content-Type: application/sdp\r\n" : "",
                sdp ? strlen(sdp) : 0, sdp ? sdp : "");
   ck_assert_int_lt(n, (int)sizeof buf);
   snprintf(st, sizeof st, "%d/", status);
-  note(c, strcmp(cid, c->a_cid) == 0 ? "A:%s" : "B:%s", st);
+  note(c,
+       strcmp(cid, c->a_cid) == 0   ? "A:%s"
+       : strcmp(cid, c->c_cid) == 0 ? "C:%s"
+                                    : "B:%s",
+       st);
   note(c, "%s ", strchr(cseq, ' ') + 1);
   ok = inject(c, buf, (size_t)n);
   free(via);
@@ -455,13 +557,70 @@ answer_request(call_t *c, int i, const char *sdp)
                                                                    : NULL);
 }
 
+/* C's INVITE, naming A's dialog once Cay gave it a tag; retransmitted
+ * (undamaged) until it has a final response. */
+static void
+c_invites(call_t *c)
+{
+  if (c->c_sent) {
+    if (c->n_c_finals == 0) {
+      note(c, "%s", "C:INVITE(again) ");
+      peer_send_raw(c->p, c->c_invite, c->c_invite_len);
+    }
+    return;
+  }
+  if (!c->a_tag[0])
+    return;
+  c->c_sent = 1;
+  c->c_offer = pick(c, 3) != 0; /* one in three without (13.2.1) */
+  snprintf(c->c_branch, sizeof c->c_branch, "z9hG4bK-c%u-0", c->id);
+  c->c_invite_len = build_c(c, c->c_invite, sizeof c->c_invite, "INVITE",
+                            c->c_branch, 1, c->c_offer ? sdp_ok : NULL);
+  note(c, "%s",
+       c->c_offer ? "C:INVITE(replaces) " : "C:INVITE(replaces, no offer) ");
+  c->c_invite_clean = inject(c, c->c_invite, c->c_invite_len);
+}
+
+/* C CANCELs its INVITE, or hangs up once it has a 2xx. */
+static void
+c_ends(call_t *c)
+{
+  if (!c->c_sent)
+    return;
+  if (c->c_final >= 0 && peer_status(c->p, (unsigned)c->c_final) < 300
+      && pick(c, 2))
+    c_send(c, "BYE", NULL, ++c->c_cseq, NULL);
+  else
+    c_send(c, "CANCEL", c->c_branch, 1, NULL);
+}
+
+/* C ACKs Cay's final response (a failure's in its transaction, a 2xx's
+ * with the answer when C's INVITE had no offer), or answers Cay's
+ * latest request to it. */
+static void
+c_acks_or_answers(call_t *c)
+{
+  int st;
+
+  if (c->c_final < 0 || pick(c, 2)) {
+    answer_request(c, c->c_req, sdp_ok);
+    return;
+  }
+  st = peer_status(c->p, (unsigned)c->c_final);
+  c_send(c, "ACK", st >= 300 ? c->c_branch : NULL, 1,
+         st < 300 && !c->c_offer ? sdp_ok : NULL);
+}
+
 static void
 event(call_t *c)
 {
   static const char *const offers[] = { sdp_ok, sdp_ok, sdp_g729, sdp_bad };
   const char *offer = offers[pick(c, 4)];
 
-  switch (pick(c, 20)) {
+  /* With C, about one event in five is C's, A ACKs more often (C's INVITE names
+   * a dialog A must have confirmed) and B answers more often (the
+   * re-INVITE carrying C's offer). */
+  switch (pick(c, c->with_c ? 29 : 20)) {
   case 0:
     /* Undamaged: a damaged copy could get a 400 of its own. Only before
      * A saw a final response: later, once Timer I has run out, the same
@@ -543,6 +702,26 @@ event(call_t *c)
         b_send(c, "NOTIFY", NULL, ++c->b_cseq, "SIP/2.0 200 OK\r\n");
     }
     break;
+  case 20:
+  case 21:
+    c_invites(c);
+    break;
+  case 22:
+    c_ends(c);
+    break;
+  case 23:
+  case 24:
+    c_acks_or_answers(c);
+    break;
+  case 25:
+    if (c->a_final >= 0)
+      ack(c, (unsigned)c->a_final, 1);
+    break;
+  case 26:
+  case 27:
+  case 28:
+    answer_request(c, c->b_req, sdp_b);
+    break;
   default:
     advance(c, pick(c, 30));
     break;
@@ -561,6 +740,9 @@ start(call_t *c)
   const char *offer = offers[pick(c, sizeof offers / sizeof offers[0])];
 
   snprintf(c->a_cid, sizeof c->a_cid, "rnd-%u", c->id);
+  snprintf(c->c_cid, sizeof c->c_cid, "rnd-c-%u", c->id);
+  c->c_final = c->c_req = -1;
+  c->c_cseq = 1;
   c->a_cseq = 1;
   c->b_cseq = 100;
   c->b_inv = c->a_req = c->b_req = c->a_final = c->b_final = -1;
@@ -577,6 +759,25 @@ start(call_t *c)
   scan(c);
 }
 
+/* B answers Cay's INVITE 200 and A ACKs Cay's 200: with C, half the
+ * calls start so, for C's INVITE to name a confirmed dialog more often
+ * than the random events make one. */
+static void
+call_up(call_t *c)
+{
+  if (c->b_inv < 0)
+    return;
+  note(c, "%s", "(up) ");
+  c->b_2xx = 1;
+  if (reply(c, (unsigned)c->b_inv, 200, sdp_b) && !c->b_final_sent)
+    c->b_2xx_owed = 1;
+  c->b_final_sent = 1;
+  scan(c);
+  if (c->a_final >= 0)
+    ack(c, (unsigned)c->a_final, 1);
+  scan(c);
+}
+
 /* What must hold once every timer of the call has run out. */
 static void
 check_call(call_t *c, peer_t *p)
@@ -584,6 +785,9 @@ check_call(call_t *c, peer_t *p)
   ck_assert_msg(!c->invite_clean || c->n_a_finals == 1,
                 "call %u: A's INVITE got %u final statuses: %s", c->id,
                 c->n_a_finals, c->log);
+  ck_assert_msg(!c->c_invite_clean || c->n_c_finals == 1,
+                "call %u: C's INVITE got %u final statuses: %s", c->id,
+                c->n_c_finals, c->log);
   ck_assert_msg(!c->b_2xx_owed || c->b_acked,
                 "call %u: B's 2xx to Cay's INVITE never ACKed: %s", c->id,
                 c->log);
@@ -596,19 +800,22 @@ check_call(call_t *c, peer_t *p)
                 c->id, c->log);
 }
 
-START_TEST(bridge_random_calls_end_clean)
+/* @p calls random calls (CAY_RANDOM_CALLS overrides), with C's
+ * replacing INVITE among the events when @p with_c; the seed's first
+ * bytes are @p seed0 (CAY_RANDOM_SEED adds to it). */
+static void
+run_calls(int with_c, uint8_t seed0, unsigned calls)
 {
-  uint8_t seed[32] = { 7, 3 };
+  uint8_t seed[32] = { seed0, 3 };
   const char *env = getenv("CAY_RANDOM_SEED");
-  unsigned calls = getenv("CAY_RANDOM_CALLS")
-                       ? (unsigned)atoi(getenv("CAY_RANDOM_CALLS"))
-                       : CALLS;
   cay__rand_t r;
   cay_config_t cfg;
   cay_route_t *rt;
   peer_t *p;
-  unsigned answered = 0, bye_both = 0, damaged = 0;
+  unsigned answered = 0, bye_both = 0, damaged = 0, replaced = 0;
 
+  if (getenv("CAY_RANDOM_CALLS"))
+    calls = (unsigned)atoi(getenv("CAY_RANDOM_CALLS"));
   /* Thousands of calls: the INFO lines (ring timeouts, 488s) say nothing
    * a check does not; warnings and errors still show. */
   cay__log_set_level(CAY_LOG_WARN);
@@ -633,7 +840,10 @@ START_TEST(bridge_random_calls_end_clean)
     c->p = p;
     c->r = &r;
     c->id = id;
+    c->with_c = with_c;
     start(c);
+    if (with_c && pick(c, 2))
+      call_up(c);
     n = 1 + pick(c, MAX_EVENTS);
     for (unsigned k = 0; k < n; k++)
       event(c);
@@ -645,6 +855,7 @@ START_TEST(bridge_random_calls_end_clean)
     answered += c->n_a_finals == 1 && c->a_finals[0] < 300;
     bye_both += c->n_a_bye == 1 && c->n_b_bye == 1;
     damaged += c->damaged;
+    replaced += c->n_c_finals == 1 && c->c_finals[0] < 300;
     peer_clear(p);
     free(c);
   }
@@ -652,7 +863,24 @@ START_TEST(bridge_random_calls_end_clean)
   ck_assert_uint_gt(answered, calls / 20);
   ck_assert_uint_gt(bye_both, calls / 50);
   ck_assert_uint_gt(damaged, calls / 10);
+  if (with_c) /* most C INVITEs meet a call that is not up, or ends */
+    ck_assert_uint_gt(replaced, calls / 300);
   peer_free(p); /* no allocation left */
+}
+
+START_TEST(bridge_random_calls_end_clean)
+{
+  run_calls(0, 7, CALLS);
+}
+END_TEST
+
+/* The same with a third party, C, whose INVITE names A's dialog (RFC
+ * 3891): C may send it early (481), retransmit it, CANCEL it, ACK or
+ * hang up; A, B and the clock go on meanwhile. The same checks hold, and
+ * C's INVITE gets exactly one final status when it went out undamaged. */
+START_TEST(bridge_random_transfers_end_clean)
+{
+  run_calls(1, 11, 2 * CALLS);
 }
 END_TEST
 
@@ -664,6 +892,7 @@ main(void)
 
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, bridge_random_calls_end_clean);
+  tcase_add_test(tc, bridge_random_transfers_end_clean);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

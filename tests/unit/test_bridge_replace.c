@@ -135,6 +135,23 @@ names_a_leg(char *rp, size_t n, const char *a_tag)
   ck_assert_int_lt(len, (int)n);
 }
 
+/* The bridged call, then C's INVITE (with c_offer when @p offer) naming
+ * A's leg: A's To tag in @p a_tag, B's Call-ID in @p b_cid; returns the
+ * index of Cay's re-INVITE to B it caused. */
+static int
+join_a_leg(peer_t *p, char *a_tag, size_t n, char *b_cid, size_t m, int offer)
+{
+  char rp[256];
+  int re;
+
+  call_up(p, a_tag, n, b_cid, m);
+  names_a_leg(rp, sizeof rp, a_tag);
+  invite_c(p, rp, "", offer);
+  re = last_for(p, b_cid, 0, "INVITE");
+  ck_assert_int_ge(re, 0);
+  return re;
+}
+
 /* Section 3: C's INVITE names A's leg (to-tag: Cay's tag, from-tag: A's).
  * B is offered C's media in a re-INVITE; its answer is C's 200, A gets
  * BYE, and the call is C's with B from then: B's BYE reaches C. The
@@ -222,13 +239,10 @@ START_TEST(bridge_3891_join_without_offer)
 {
   cay_config_t cfg = bridge_config(-1, 60, NULL);
   peer_t *p = peer_new(&cfg);
-  char tag[64], bcid[128], rp[256];
+  char tag[64], bcid[128];
   int re, ok, ack;
 
-  call_up(p, tag, sizeof tag, bcid, sizeof bcid);
-  names_a_leg(rp, sizeof rp, tag);
-  invite_c(p, rp, "", 0);
-  re = last_for(p, bcid, 0, "INVITE");
+  re = join_a_leg(p, tag, sizeof tag, bcid, sizeof bcid, 0);
   peer_header_is(p, (unsigned)re, "Content-Length", "0");
   ack = last_for(p, bcid, 0, "ACK");
   respond(p, (unsigned)re, "200", contact_b, b_offer_pcmu_pcma);
@@ -251,13 +265,10 @@ START_TEST(bridge_3891_join_without_offer_no_codec_488)
 {
   cay_config_t cfg = bridge_config(-1, 60, "PCMU");
   peer_t *p = peer_new(&cfg);
-  char tag[64], bcid[128], rp[256];
+  char tag[64], bcid[128];
   int re, ack;
 
-  call_up(p, tag, sizeof tag, bcid, sizeof bcid);
-  names_a_leg(rp, sizeof rp, tag);
-  invite_c(p, rp, "", 0);
-  re = last_for(p, bcid, 0, "INVITE");
+  re = join_a_leg(p, tag, sizeof tag, bcid, sizeof bcid, 0);
   respond(p, (unsigned)re, "200", contact_b, b_offer_pcma);
   ck_assert_int_ge(last_for(p, "c-leg", 488, NULL), 0);
   ack = last_for(p, bcid, 0, "ACK");
@@ -276,13 +287,10 @@ START_TEST(bridge_3891_refused_by_the_other_leg_old_leg_stays)
 {
   cay_config_t cfg = bridge_config(-1, 60, NULL);
   peer_t *p = peer_new(&cfg);
-  char tag[64], bcid[128], rp[256];
+  char tag[64], bcid[128];
   int re, bye;
 
-  call_up(p, tag, sizeof tag, bcid, sizeof bcid);
-  names_a_leg(rp, sizeof rp, tag);
-  invite_c(p, rp, "", 1);
-  re = last_for(p, bcid, 0, "INVITE");
+  re = join_a_leg(p, tag, sizeof tag, bcid, sizeof bcid, 1);
   respond(p, (unsigned)re, "488", "", NULL);
   ck_assert_int_ge(last_for(p, "c-leg", 488, NULL), 0);
   ck_assert_int_eq(last_for(p, "a-leg", 0, "BYE"), -1);
@@ -304,13 +312,10 @@ START_TEST(bridge_3891_cancel_before_the_answer_restores_the_other_leg)
 {
   cay_config_t cfg = bridge_config(-1, 60, NULL);
   peer_t *p = peer_new(&cfg);
-  char tag[64], bcid[128], rp[256];
+  char tag[64], bcid[128];
   int re, again;
 
-  call_up(p, tag, sizeof tag, bcid, sizeof bcid);
-  names_a_leg(rp, sizeof rp, tag);
-  invite_c(p, rp, "", 1);
-  re = last_for(p, bcid, 0, "INVITE");
+  re = join_a_leg(p, tag, sizeof tag, bcid, sizeof bcid, 1);
   peer_send_raw(p, cancel_c, strlen(cancel_c));
   ck_assert_int_ge(last_for(p, "c-leg", 487, NULL), 0);
   respond(p, (unsigned)re, "200", contact_b, b_answer2);

@@ -285,6 +285,8 @@ END_TEST
 /* Headers sofia-sip takes but would print back so that no peer parses
  * them, or that the Call-ID scan reads otherwise than sofia-sip (found by
  * the fuzzers, tests/fuzz): each gets 400 with its reason. */
+#define CID "Call-ID: 3848276298220188511@192.0.2.10"
+
 START_TEST(check_fuzz_findings_400)
 {
   static const struct {
@@ -313,6 +315,17 @@ START_TEST(check_fuzz_findings_400)
       "Bad Request - Malformed From URI" },
     { "<sip:alice@example.com>", "<x:a/\xe9>",
       "Bad Request - Malformed From URI" },
+    /* RFC 3891 section 6.1: sofia-sip takes "from-tag=6472;early-only"
+     * whole as the Call-ID (the scan reads "from-tag=6472"), and "abc "
+     * with its blank; both tags are required. */
+    { CID, CID "\r\nReplaces:from-tag=6472;early-only",
+      "Bad Request - Malformed Replaces" },
+    { CID, CID "\r\nReplaces: abc ;to-tag=1;from-tag=2",
+      "Bad Request - Malformed Replaces" },
+    { CID, CID "\r\nReplaces: abc;to-tag=1",
+      "Bad Request - Malformed Replaces" },
+    { CID, CID "\r\nReplaces: abc;from-tag=2",
+      "Bad Request - Malformed Replaces" },
   };
 
   for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -325,6 +338,25 @@ START_TEST(check_fuzz_findings_400)
                   i, phrase ? phrase : "(none)");
     msg_destroy(msg);
   }
+}
+END_TEST
+
+/* RFC 3891 section 6.1: a well-formed Replaces passes. */
+START_TEST(check_3891_replaces_accepted)
+{
+  int err;
+  msg_t *msg
+      = parse_file("msg-invite.sip", CID,
+                   CID "\r\nReplaces: 98732@sip.example.com;from-tag=r33th4x0r;"
+                       "to-tag=ff87ff;early-only",
+                   &err);
+  const char *phrase = NULL;
+
+  ck_assert_ptr_nonnull(msg);
+  ck_assert_int_eq(cay__msg_check_request(msg, &phrase), 0);
+  ck_assert_str_eq(sip_object(msg)->sip_replaces->rp_call_id,
+                   "98732@sip.example.com");
+  msg_destroy(msg);
 }
 END_TEST
 
@@ -458,6 +490,7 @@ msg_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, check_19_1_1_from_uri_with_path_400);
   tcase_add_test(tc, check_fuzz_findings_400);
+  tcase_add_test(tc, check_3891_replaces_accepted);
   tcase_add_test(tc, contact_12_1_1_usable_remote_targets);
   suite_add_tcase(s, tc);
   return s;

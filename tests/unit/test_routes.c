@@ -413,6 +413,29 @@ START_TEST(target_user_absent_is_empty)
 }
 END_TEST
 
+/* RFC 3261 section 25.1: what a user part may not hold is escaped (a '>'
+ * sofia-sip took in a Request-URI would end the target's URI early; found
+ * by test_bridge_random); what it may hold, escapes included, stays. */
+START_TEST(target_25_1_user_escaped)
+{
+  char out[96];
+
+  ck_assert_int_eq(expand("sip:${ruri_user}@127.0.0.1", "service> a\"<", "d",
+                          out, sizeof out),
+                   (long)strlen("sip:service%3E%20a%22%3C@127.0.0.1"));
+  ck_assert_str_eq(out, "sip:service%3E%20a%22%3C@127.0.0.1");
+  ck_assert_int_gt(expand("sip:${ruri_user}@127.0.0.1",
+                          "+1-(555)_x.y!~*';&=$,?/%41", "d", out, sizeof out),
+                   0);
+  ck_assert_str_eq(out, "sip:+1-(555)_x.y!~*';&=$,?/%41@127.0.0.1");
+  /* An escape counts as three bytes against the room. */
+  ck_assert_int_eq(expand("sip:${ruri_user}@h", "a>", "d", out, 10),
+                   CAY_ELIMIT);
+  ck_assert_int_eq(expand("sip:${ruri_user}@h", "a>", "d", out, 11),
+                   (long)strlen("sip:a%3E@h"));
+}
+END_TEST
+
 START_TEST(target_overflow_is_elimit)
 {
   /* "sip:1000@127.0.0.1" is 18 bytes: 19 with the NUL fits, 18 does
@@ -609,6 +632,7 @@ main(void)
   tcase_add_test(tc, target_without_variables_is_copied);
   tcase_add_test(tc, target_25_1_ipv6_domain_in_brackets);
   tcase_add_test(tc, target_user_absent_is_empty);
+  tcase_add_test(tc, target_25_1_user_escaped);
   tcase_add_test(tc, target_overflow_is_elimit);
   suite_add_tcase(s, tc);
 
