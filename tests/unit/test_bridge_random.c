@@ -634,6 +634,7 @@ event(call_t *c)
     a_send(c, "CANCEL", c->invite_branch, 1, NULL, NULL);
     break;
   case 2:
+  case 25: /* with C: A ACKs more often */
     if (c->a_final >= 0)
       ack(c, (unsigned)c->a_final, 1);
     break;
@@ -712,10 +713,6 @@ event(call_t *c)
   case 23:
   case 24:
     c_acks_or_answers(c);
-    break;
-  case 25:
-    if (c->a_final >= 0)
-      ack(c, (unsigned)c->a_final, 1);
     break;
   case 26:
   case 27:
