@@ -211,8 +211,9 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
   return 0;
 }
 
-/* 12.1.2: the dialog the 2xx makes: the remote tag (To), the remote
- * target (Contact), the route set (Record-Route in reverse order). */
+/* 12.1.2: the dialog the 2xx makes: the remote tag (To; null, "", when
+ * the To has none, for RFC 2543 peers), the remote target (Contact), the
+ * route set (Record-Route in reverse order). */
 static int
 confirm_dialog(cay__session_t *s, msg_t *msg)
 {
@@ -222,7 +223,7 @@ confirm_dialog(cay__session_t *s, msg_t *msg)
   const char *v[7];
   size_t nrr = 0, off = 0;
 
-  if (!sip || !sip->sip_to || !sip->sip_to->a_tag
+  if (!sip || !sip->sip_to
       || !value_of((const msg_header_t *)sip->sip_to, to, sizeof to))
     return CAY_EPARSE;
   if (cay__contact_usable(sip->sip_contact)
@@ -248,7 +249,7 @@ confirm_dialog(cay__session_t *s, msg_t *msg)
   }
   v[0] = s->call_id;
   v[1] = s->local_tag;
-  v[2] = sip->sip_to->a_tag;
+  v[2] = sip->sip_to->a_tag ? sip->sip_to->a_tag : "";
   v[3] = s->local_party;
   v[4] = to;
   v[5] = target;
@@ -449,8 +450,9 @@ on_2xx(cay__session_t *s, int status, msg_t *msg, const sip_t *sip)
       || s->state == CAY__SESSION_TERMINATING) {
     /* 13.2.2.4: a copy of the 2xx gets the same ACK again; a 2xx of
      * another fork gets ACK and BYE. */
-    if (sip && sip->sip_to && sip->sip_to->a_tag
-        && strcmp(sip->sip_to->a_tag, s->remote_tag) == 0) {
+    if (sip && sip->sip_to
+        && strcmp(sip->sip_to->a_tag ? sip->sip_to->a_tag : "", s->remote_tag)
+               == 0) {
       if (s->ok_bytes)
         cay__endpoint_send_sized(ss->ep, &s->peer, s->ok_bytes, s->ok_len, 1);
     } else if (msg && sip && sip->sip_to && sip->sip_to->a_tag) {

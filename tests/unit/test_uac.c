@@ -268,6 +268,60 @@ START_TEST(uac_15_1_2_their_bye_ends_our_call)
 }
 END_TEST
 
+/* 12.1.2: a 2xx without a To tag (an RFC 2543 peer) makes a dialog
+ * whose remote tag is null: it is ACKed (and a copy of it again), our
+ * BYE's To has no tag, and their BYE, whose From has none either, is in
+ * the dialog. */
+START_TEST(uac_12_1_2_2xx_without_to_tag_has_a_null_remote_tag)
+{
+  static const char contact[] = "Contact: <sip:uas@127.0.0.1:5070>\r\n";
+  peer_t *p = peer_new(NULL);
+  record_t r = { 0 }, r2 = { 0 };
+  cay__session_t *s = call(p, &r);
+  char *to, *from, *cid, req[1024];
+  unsigned n;
+  int bye;
+
+  peer_respond(p, 0, "200", NULL, contact);
+  ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_CONFIRMED);
+  ck_assert_int_eq(peer_find_last(p, 0, "ACK"), 1);
+  n = p->nsent;
+  peer_respond(p, 0, "200", NULL, contact); /* a copy: the same ACK */
+  ck_assert_uint_eq(p->nsent, n + 1);
+  ck_assert_str_eq(peer_method(p, n), "ACK");
+  ck_assert_int_eq(cay_session_hangup(s), 0);
+  bye = peer_find_last(p, 0, "BYE");
+  ck_assert_int_ge(bye, 0);
+  to = peer_header(p, (unsigned)bye, "To");
+  ck_assert_ptr_null(strstr(to, "tag="));
+  free(to);
+  peer_respond(p, (unsigned)bye, "200", NULL, NULL);
+  ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_TERMINATED);
+  ck_assert_int_eq(r.statuses[r.n - 1], 200);
+
+  /* Their BYE: From without a tag. */
+  call(p, &r2);
+  n = p->nsent - 1;
+  peer_respond(p, n, "200", NULL, contact);
+  from = peer_header(p, n, "From");
+  cid = peer_header(p, n, "Call-ID");
+  snprintf(req, sizeof req,
+           "BYE sip:cay@127.0.0.1:5060 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-tagless\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:svc@127.0.0.1:5070>\r\n"
+           "To: <sip:cay@127.0.0.1>%s\r\nCall-ID: %s\r\nCSeq: 9 BYE\r\n"
+           "Content-Length: 0\r\n\r\n",
+           strstr(from, ";tag="), cid);
+  peer_send_raw(p, req, strlen(req));
+  ck_assert_int_eq(peer_last_status(p), 200);
+  ck_assert_int_eq(r2.states[r2.n - 1], CAY_SESSION_TERMINATED);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  free(from);
+  free(cid);
+  peer_free(p);
+}
+END_TEST
+
 static int idle_calls;
 
 static void
@@ -760,6 +814,7 @@ main(void)
   tcase_add_test(tc, uac_15_1_1_hangup_sends_bye_and_200_ends_it);
   tcase_add_test(tc, uac_6026_7_2_accepted_keeps_only_transaction_and_key);
   tcase_add_test(tc, uac_15_1_2_their_bye_ends_our_call);
+  tcase_add_test(tc, uac_12_1_2_2xx_without_to_tag_has_a_null_remote_tag);
   tcase_add_test(tc, uac_drain_cancels_a_ringing_call);
   tcase_add_test(tc, uac_13_2_2_4_second_fork_2xx_gets_ack_then_bye);
   tcase_add_test(tc, uac_3262_4_reliable_provisional_gets_one_prack);
