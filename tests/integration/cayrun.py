@@ -516,6 +516,17 @@ def start_cay(binary, workdir, config_yaml=None, log_level=None,
     return cay, "cay on udp:%s:%d %s" % (cay.host, cay.port, why)
 
 
+def wait_for(what, check, timeout):
+    """Poll check() every 50 ms until it is true: None, or after timeout
+    seconds the error "timed out waiting for <what>"."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return None
+        time.sleep(0.05)
+    return "timed out waiting for " + what
+
+
 def verdict(test, problems, line, cay, workdir, keep=False, logs=()):
     """Print PASS or FAIL for a script that drives cay itself; return the
     exit code, 0 or 1. On FAIL: the (title, text) pairs of logs (the

@@ -39,7 +39,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import wave
 
 import cayrun
@@ -209,13 +208,8 @@ def received(msgs, method):
             if way == "in" and first.startswith(method + " ")]
 
 
-def wait_for(what, check, timeout=STEP_TIMEOUT_S):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return None
-        time.sleep(0.05)
-    return "timed out waiting for " + what
+def wait_for(what, check):
+    return cayrun.wait_for(what, check, STEP_TIMEOUT_S)
 
 
 def run_steps(a, steps):

@@ -32,7 +32,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 import cayrun
 
@@ -136,13 +135,8 @@ class Client:
         self.proc = None
 
 
-def wait_for(what, check, timeout=STEP_TIMEOUT_S):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return None
-        time.sleep(0.05)
-    return "timed out waiting for " + what
+def wait_for(what, check):
+    return cayrun.wait_for(what, check, STEP_TIMEOUT_S)
 
 
 def config(b, c, shards):

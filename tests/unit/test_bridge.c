@@ -54,8 +54,7 @@ START_TEST(bridge_forward_relays_ringing_and_answer)
   int bye = b_msg(p, 0, "BYE");
   ck_assert_int_ge(bye, 0);
   respond(p, (unsigned)bye, "200", "", NULL);
-  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
-  ck_assert_uint_eq(p->ss.bridges, 0);
+  call_gone(p);
   peer_free(p);
 }
 END_TEST
@@ -91,8 +90,7 @@ START_TEST(bridge_9_cancel_from_a_cancels_b)
   ck_assert_int_ge(cancel, 0);
   respond(p, (unsigned)cancel, "200", "", NULL);
   respond(p, (unsigned)inv, "487", "", NULL);
-  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
-  ck_assert_uint_eq(p->ss.bridges, 0);
+  call_gone(p);
   peer_free(p);
 }
 END_TEST
@@ -182,8 +180,7 @@ START_TEST(bridge_race_bye_first_then_timeout)
   respond(p, (unsigned)b_msg(p, 0, "BYE"), "200", "", NULL);
   peer_advance(p, 5000);
   ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
-  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
-  ck_assert_uint_eq(p->ss.bridges, 0);
+  call_gone(p);
   peer_free(p);
 }
 END_TEST
@@ -210,8 +207,7 @@ START_TEST(bridge_race_timeout_first_then_bye)
       respond(p, i, "481", "", NULL);
   peer_advance(p, 64 * T1);
   ck_assert_uint_eq(peer_count(p, 0, "BYE"), 2);
-  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
-  ck_assert_uint_eq(p->ss.bridges, 0);
+  call_gone(p);
   peer_free(p);
 }
 END_TEST
@@ -332,8 +328,7 @@ START_TEST(bridge_delayed_offer_no_route_codec_488_to_a_bye_to_b)
   ck_assert_ptr_null(strstr(p->sent[ack].data, "m=audio"));
   respond(p, (unsigned)bye, "200", "", NULL);
   ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
-  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
-  ck_assert_uint_eq(p->ss.bridges, 0);
+  call_gone(p);
   peer_free(p);
 }
 END_TEST

@@ -63,6 +63,16 @@ last_for(peer_t *p, const char *cid, int status, const char *method)
   return -1;
 }
 
+/* Cay's last BYE with Call-ID @p cid, answered 200. */
+static void
+answer_bye(peer_t *p, const char *cid)
+{
+  int bye = last_for(p, cid, 0, "BYE");
+
+  ck_assert_int_ge(bye, 0);
+  respond(p, (unsigned)bye, "200", "", NULL);
+}
+
 /* C's INVITE (to a user no route matches, top Via branch @p branch)
  * with Replaces @p replaces, the header lines @p extra and, when
  * @p offer, c_offer. invite_c(): branch z9hG4bK-c-inv. */
@@ -163,7 +173,7 @@ START_TEST(bridge_3891_replaces_a_leg)
   peer_t *p = peer_new(&cfg);
   char tag[64], bcid[128], rp[256];
   unsigned inv = call_up(p, tag, sizeof tag, bcid, sizeof bcid);
-  int re, ok, bye;
+  int re, ok;
 
   names_a_leg(rp, sizeof rp, tag);
   invite_c(p, rp, "Require: replaces\r\n", 1);
@@ -176,20 +186,15 @@ START_TEST(bridge_3891_replaces_a_leg)
   ok = last_for(p, "c-leg", 200, NULL);
   ck_assert_int_ge(ok, 0);
   ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "m=audio 7010"));
-  bye = last_for(p, "a-leg", 0, "BYE");
-  ck_assert_int_ge(bye, 0);
-  respond(p, (unsigned)bye, "200", "", NULL);
+  answer_bye(p, "a-leg");
   ack_c(p, (unsigned)ok, NULL);
   peer_advance(p, 64 * T1); /* C's ACK took: no BYE for a missing one */
   ck_assert_int_eq(last_for(p, "c-leg", 0, "BYE"), -1);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
   ck_assert_uint_eq(p->ss.bridges, 1);
   b_request(p, inv, "BYE", 9);
-  bye = last_for(p, "c-leg", 0, "BYE");
-  ck_assert_int_ge(bye, 0);
-  respond(p, (unsigned)bye, "200", "", NULL);
-  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
-  ck_assert_uint_eq(p->ss.bridges, 0);
+  answer_bye(p, "c-leg");
+  call_gone(p);
   peer_free(p);
 }
 END_TEST
@@ -204,7 +209,7 @@ START_TEST(bridge_3891_replaces_b_leg)
   char tag[64], bcid[128], rp[384], btag[64];
   unsigned inv = call_up(p, tag, sizeof tag, bcid, sizeof bcid);
   char *from = peer_header(p, inv, "From");
-  int re, ok, bye;
+  int re, ok;
 
   ck_assert_ptr_nonnull(strstr(from, "tag="));
   snprintf(btag, sizeof btag, "%s", strstr(from, "tag=") + 4);
@@ -218,16 +223,11 @@ START_TEST(bridge_3891_replaces_b_leg)
   ok = last_for(p, "c-leg", 200, NULL);
   ck_assert_int_ge(ok, 0);
   ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "m=audio 7010"));
-  bye = last_for(p, bcid, 0, "BYE");
-  ck_assert_int_ge(bye, 0);
-  respond(p, (unsigned)bye, "200", "", NULL);
+  answer_bye(p, bcid);
   ack_c(p, (unsigned)ok, NULL);
   a_request(p, "BYE", "z9hG4bK-a-bye", "2", tag);
-  bye = last_for(p, "c-leg", 0, "BYE");
-  ck_assert_int_ge(bye, 0);
-  respond(p, (unsigned)bye, "200", "", NULL);
-  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
-  ck_assert_uint_eq(p->ss.bridges, 0);
+  answer_bye(p, "c-leg");
+  call_gone(p);
   peer_free(p);
 }
 END_TEST
@@ -288,19 +288,16 @@ START_TEST(bridge_3891_refused_by_the_other_leg_old_leg_stays)
   cay_config_t cfg = bridge_config(-1, 60, NULL);
   peer_t *p = peer_new(&cfg);
   char tag[64], bcid[128];
-  int re, bye;
+  int re;
 
   re = join_a_leg(p, tag, sizeof tag, bcid, sizeof bcid, 1);
   respond(p, (unsigned)re, "488", "", NULL);
   ck_assert_int_ge(last_for(p, "c-leg", 488, NULL), 0);
   ck_assert_int_eq(last_for(p, "a-leg", 0, "BYE"), -1);
   a_request(p, "BYE", "z9hG4bK-a-bye", "2", tag);
-  bye = last_for(p, bcid, 0, "BYE");
-  ck_assert_int_ge(bye, 0);
-  respond(p, (unsigned)bye, "200", "", NULL);
+  answer_bye(p, bcid);
   peer_advance(p, 64 * T1);
-  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
-  ck_assert_uint_eq(p->ss.bridges, 0);
+  call_gone(p);
   ck_assert_uint_eq(p->ep.live_txns, 0);
   peer_free(p);
 }

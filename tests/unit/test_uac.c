@@ -239,6 +239,28 @@ START_TEST(uac_6026_7_2_accepted_keeps_only_transaction_and_key)
 }
 END_TEST
 
+/* Their BYE in the dialog of our INVITE (sent message @p inv): To is us
+ * (our From tag), From is them with @p from_tag (";tag=X", or "" for an
+ * RFC 2543 peer that gave none). */
+static void
+their_bye(peer_t *p, unsigned inv, const char *from_tag)
+{
+  char *from = peer_header(p, inv, "From");
+  char *cid = peer_header(p, inv, "Call-ID");
+  char req[1024];
+
+  snprintf(req, sizeof req,
+           "BYE sip:cay@127.0.0.1:5060 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-theirbye\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:svc@127.0.0.1:5070>%s\r\n"
+           "To: <sip:cay@127.0.0.1>%s\r\nCall-ID: %s\r\nCSeq: 9 BYE\r\n"
+           "Content-Length: 0\r\n\r\n",
+           from_tag, strstr(from, ";tag="), cid);
+  peer_send_raw(p, req, strlen(req));
+  free(from);
+  free(cid);
+}
+
 START_TEST(uac_15_1_2_their_bye_ends_our_call)
 {
   peer_t *p = peer_new(NULL);
@@ -246,24 +268,10 @@ START_TEST(uac_15_1_2_their_bye_ends_our_call)
 
   call(p, &r);
   peer_respond(p, 0, "200", "uas3", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
-  /* Their BYE: To is us (our From tag), From is them (their tag). */
-  char *from = peer_header(p, 0, "From");
-  char *cid = peer_header(p, 0, "Call-ID");
-  char *ourtag = strstr(from, ";tag=");
-  char req[1024];
-  snprintf(req, sizeof req,
-           "BYE sip:cay@127.0.0.1:5060 SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-theirbye\r\n"
-           "Max-Forwards: 70\r\nFrom: <sip:svc@127.0.0.1:5070>;tag=uas3\r\n"
-           "To: <sip:cay@127.0.0.1>%s\r\nCall-ID: %s\r\nCSeq: 9 BYE\r\n"
-           "Content-Length: 0\r\n\r\n",
-           ourtag, cid);
-  peer_send_raw(p, req, strlen(req));
+  their_bye(p, 0, ";tag=uas3");
   ck_assert_int_eq(peer_last_status(p), 200);
   ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_TERMINATED);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
-  free(from);
-  free(cid);
   peer_free(p);
 }
 END_TEST
@@ -278,7 +286,7 @@ START_TEST(uac_12_1_2_2xx_without_to_tag_has_a_null_remote_tag)
   peer_t *p = peer_new(NULL);
   record_t r = { 0 }, r2 = { 0 };
   cay__session_t *s = call(p, &r);
-  char *to, *from, *cid, req[1024];
+  char *to;
   unsigned n;
   int bye;
 
@@ -303,21 +311,10 @@ START_TEST(uac_12_1_2_2xx_without_to_tag_has_a_null_remote_tag)
   call(p, &r2);
   n = p->nsent - 1;
   peer_respond(p, n, "200", NULL, contact);
-  from = peer_header(p, n, "From");
-  cid = peer_header(p, n, "Call-ID");
-  snprintf(req, sizeof req,
-           "BYE sip:cay@127.0.0.1:5060 SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-tagless\r\n"
-           "Max-Forwards: 70\r\nFrom: <sip:svc@127.0.0.1:5070>\r\n"
-           "To: <sip:cay@127.0.0.1>%s\r\nCall-ID: %s\r\nCSeq: 9 BYE\r\n"
-           "Content-Length: 0\r\n\r\n",
-           strstr(from, ";tag="), cid);
-  peer_send_raw(p, req, strlen(req));
+  their_bye(p, n, "");
   ck_assert_int_eq(peer_last_status(p), 200);
   ck_assert_int_eq(r2.states[r2.n - 1], CAY_SESSION_TERMINATED);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
-  free(from);
-  free(cid);
   peer_free(p);
 }
 END_TEST

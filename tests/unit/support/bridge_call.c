@@ -231,3 +231,10 @@ body_of(peer_t *p, unsigned i)
   ck_assert_ptr_nonnull(b);
   return b + 4;
 }
+
+void
+call_gone(peer_t *p)
+{
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  ck_assert_uint_eq(p->ss.bridges, 0);
+}

@@ -60,6 +60,8 @@ int a_response(peer_t *p, const char *cseq);
 unsigned a_final_is(peer_t *p, const char *cseq, int status);
 /* A's INFO application/dtmf-relay (Signal=5) in its dialog. */
 void a_info(peer_t *p, const char *branch, const char *cseq, const char *tag);
+/* Assert that no session and no bridge is left. */
+void call_gone(peer_t *p);
 /* The body of sent message @p i (after the blank line). */
 const char *body_of(peer_t *p, unsigned i);
 
