@@ -81,8 +81,12 @@ typedef enum cay_session_event_kind {
   /* The final response to our INFO, REFER or NOTIFY sent with a request
    * id (cay_session_request()): ev->method and ev->status (408 for no
    * response; after a 401/407 answered with credentials, the response to
-   * the request sent again), ev->request the id. A 408 or 481 also ends
-   * the session with BYE (RFC 3261 section 12.2.1.2), after this event. */
+   * the request sent again), ev->request the id, ev->headers the
+   * response's header lines that the request's sender needs relayed (a
+   * REFER's 2xx: its Refer-Sub, RFC 4488 section 4; a 420: its
+   * Unsupported, RFC 3261 section 8.2.2.3) or NULL. A 408 or 481 also
+   * ends the session with BYE (RFC 3261 section 12.2.1.2), after this
+   * event. */
   CAY_SESSION_EV_REQUEST_ANSWERED,
   /* The peer CANCELed its re-INVITE (RFC 3261 section 9.2) while its
    * offer waits for the embedder (cay_session_defer_offer()). Cay answers
@@ -99,7 +103,8 @@ typedef enum cay_session_event_kind {
   /* A REFER (RFC 3515) or NOTIFY (RFC 6665) arrived in the dialog:
    * ev->method names it, ev->request is its id, ev->headers holds the
    * method's own header lines as received (REFER: Refer-To, Referred-By,
-   * Refer-Sub, Target-Dialog; NOTIFY: Event, Subscription-State), and
+   * Refer-Sub, Target-Dialog, and "Require: norefersub" when it required
+   * that, RFC 4488 section 4; NOTIFY: Event, Subscription-State), and
    * ev->body/content_type its body (a REFER's NOTIFY: message/sipfrag).
    * Answer it with cay_session_answer_request() during the callback or,
    * after cay_session_defer_request(), later (a B2BUA relays it and the
@@ -119,7 +124,8 @@ typedef struct cay_session_event {
   size_t body_len;
   cay_id_t request;    /* EV_INFO, EV_REQUEST, EV_REQUEST_ANSWERED: the
                           request's id, else 0 */
-  const char *headers; /* EV_REQUEST: "Name: value\r\n" lines, or NULL */
+  const char *headers; /* EV_REQUEST, EV_REQUEST_ANSWERED: "Name: value\r\n"
+                          lines, or NULL */
 } cay_session_event_t;
 
 /**
@@ -326,12 +332,17 @@ int cay_session_defer_request(cay_session_t *s);
  *                body was taken, 415 for a type not supported; RFC 3515
  *                section 2.4.2: 202 for a REFER accepted, ...).
  * @param reason  Reason phrase, or NULL for the standard one. Borrowed.
- * @return 0, -EINVAL (status), CAY_ESTATE (no such request waits for its
- *         answer in this session: answered, or ended).
+ * @param headers NULL, or header lines "Name: value\r\n..." for the
+ *                response, under the rules of cay_session_request()'s
+ *                (a B2BUA relays the other side's Refer-Sub, RFC 4488
+ *                section 4, or Unsupported). Borrowed; copied.
+ * @return 0, -EINVAL (status; @p headers not lines of "Name: value\r\n",
+ *         or naming a header Cay writes), CAY_ESTATE (no such request
+ *         waits for its answer in this session: answered, or ended).
  * @thread owner
  */
 int cay_session_answer_request(cay_session_t *s, cay_id_t request, int status,
-                               const char *reason);
+                               const char *reason, const char *headers);
 
 /**
  * CANCEL our re-INVITE (cay_session_modify() without @p update) that has

@@ -87,7 +87,7 @@ cay__bridge_relay_request(bridge_t *br, cay__session_t *from, cay_id_t to_id,
   char buf[4200];
 
   if (r == NULL) {
-    cay_session_answer_request(from, ev->request, 500, NULL);
+    cay_session_answer_request(from, ev->request, 500, NULL, NULL);
     return;
   }
   if (strcmp(ev->method, "NOTIFY") == 0)
@@ -107,7 +107,7 @@ cay__bridge_relay_request(bridge_t *br, cay__session_t *from, cay_id_t to_id,
     /* No memory to wait: the sender gets Cay's own answer. */
   } else if (ev->body_len || ev->kind == CAY_SESSION_EV_REQUEST) {
     cay_session_answer_request(from, ev->request, 500,
-                               "Server Internal Error - Not Relayed");
+                               "Server Internal Error - Not Relayed", NULL);
   }
   cay__free(r);
 }
@@ -121,17 +121,20 @@ cay__bridge_relay_request_answer(bridge_t *br, cay_id_t from_id,
 {
   info_relay_t **pp = &br->infos, *r;
   cay__session_t *from;
+  int status = ev->status;
 
   while (*pp && (*pp)->copy != ev->request)
     pp = &(*pp)->next;
   if ((r = *pp) == NULL)
     return;
   *pp = r->next;
+  /* A 420 names what the other side does not support (RFC 3261 section
+   * 8.2.2.3): a Require the bridge relayed (norefersub, RFC 4488), so the
+   * sender gets it as it is, with its Unsupported. */
+  if (status >= 300 && !(status == 420 && ev->headers))
+    status = cay__bridge_map_in_dialog(status);
   if ((from = bridge_leg(br, from_id)) != NULL)
-    cay_session_answer_request(
-        from, r->orig,
-        ev->status < 300 ? ev->status : cay__bridge_map_in_dialog(ev->status),
-        NULL);
+    cay_session_answer_request(from, r->orig, status, NULL, ev->headers);
   cay__free(r);
 }
 

@@ -63,6 +63,19 @@ put_header(char *buf, size_t size, size_t *off, const msg_header_t *h)
   return h ? cay__msg_header_append(buf, size, off, h) : 0;
 }
 
+/* Append @p line to @p buf as put_header() does. @return 0, -ENOSPC. */
+static int
+put_line(char *buf, size_t size, size_t *off, const char *line)
+{
+  size_t n = strlen(line);
+
+  if (*off + n >= size)
+    return -ENOSPC;
+  memcpy(buf + *off, line, n + 1);
+  *off += n;
+  return 0;
+}
+
 /* The header lines of REFER or NOTIFY @p sip that belong to its method
  * (the event's ev->headers), into @p buf. @return 0, or -ENOSPC. */
 static int
@@ -79,7 +92,13 @@ method_headers(const sip_t *sip, char *buf, size_t size)
                        (const msg_header_t *)sip->sip_subscription_state);
     return err;
   }
-  err = put_header(buf, size, &off, (const msg_header_t *)sip->sip_refer_to);
+  /* RFC 4488 section 4: norefersub is the REFER-Recipient's to support
+   * (check_require() let it through for a REFER): required of the other
+   * side too. */
+  if (sip_has_feature(sip->sip_require, "norefersub"))
+    err = put_line(buf, size, &off, "Require: norefersub\r\n");
+  if (err == 0)
+    err = put_header(buf, size, &off, (const msg_header_t *)sip->sip_refer_to);
   if (err == 0)
     err = put_header(buf, size, &off,
                      (const msg_header_t *)sip->sip_referred_by);
@@ -157,13 +176,15 @@ cay_session_defer_request(cay_session_t *s)
 
 int
 cay_session_answer_request(cay_session_t *s, cay_id_t request, int status,
-                           const char *reason)
+                           const char *reason, const char *headers)
 {
   cay__sessions_t *ss = s->ss;
+  const char *const lines[] = { headers, NULL };
   struct cay__info **pp, *k;
   cay__txn_t *t;
 
-  if (status < 200 || status > 699)
+  if (status < 200 || status > 699
+      || (headers && !cay__session_headers_ok(headers)))
     return -EINVAL;
   if (request != 0 && request == ss->info_txn && !ss->info_taken) {
     ss->info_taken = 1; /* in its callback: answered now */
@@ -177,7 +198,7 @@ cay_session_answer_request(cay_session_t *s, cay_id_t request, int status,
   t = cay__txn_lookup(ss->ep, request);
   if (t == NULL || cay__txn_state(t) >= CAY__TXN_COMPLETED)
     return CAY_ESTATE; /* gone (a transport error ended it) */
-  cay__txn_reply(t, status, reason, NULL);
+  cay__session_reply(t, status, reason, NULL, lines);
   return 0;
 }
 
@@ -299,6 +320,29 @@ info_again(cay__session_t *s, struct cay__info *k, int status, const sip_t *sip)
   return 1;
 }
 
+/* The header lines of response @p sip (@p status) to our request @p k
+ * that its sender needs relayed (ev->headers), into @p buf: a REFER's
+ * 2xx says with Refer-Sub: false that no subscription was made (RFC 4488
+ * section 4), a 420 names what is unsupported (RFC 3261 section
+ * 8.2.2.3). @return 0, or -ENOSPC (none then). */
+static int
+answer_headers(const struct cay__info *k, int status, const sip_t *sip,
+               char *buf, size_t size)
+{
+  size_t off = 0;
+  int err = 0;
+
+  buf[0] = '\0';
+  if (status < 300 && methods[k->method].method == sip_method_refer)
+    err = put_header(buf, size, &off, (const msg_header_t *)sip_refer_sub(sip));
+  else if (status == 420)
+    err = put_header(buf, size, &off,
+                     (const msg_header_t *)sip->sip_unsupported);
+  if (err)
+    buf[0] = '\0';
+  return err;
+}
+
 int
 cay__info_response(cay__session_t *s, cay_id_t txn_id, int status,
                    const sip_t *sip)
@@ -306,6 +350,7 @@ cay__info_response(cay__session_t *s, cay_id_t txn_id, int status,
   struct cay__info **pp = info_find(s, txn_id, 0), *k;
   cay_session_event_t ev
       = { .kind = CAY_SESSION_EV_REQUEST_ANSWERED, .status = status };
+  char hdrs[1024];
 
   if ((k = *pp) == NULL)
     return 0;
@@ -316,6 +361,8 @@ cay__info_response(cay__session_t *s, cay_id_t txn_id, int status,
     return 1;
   if (s->auth)
     cay__auth_settled(s->auth);
+  if (sip && answer_headers(k, status, sip, hdrs, sizeof hdrs) == 0 && hdrs[0])
+    ev.headers = hdrs;
   ev.request = k->request;
   *pp = k->next;
   cay__free(k);

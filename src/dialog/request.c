@@ -44,12 +44,19 @@ cay__reply_405(cay__txn_t *t)
   reply_with(t, 405, NULL, NULL, hdrs);
 }
 
-/* Option tags Cay implements: 100rel (RFC 3262), timer (RFC 4028). */
+/* Option tags Cay implements in request @p sip: 100rel (RFC 3262), timer
+ * (RFC 4028), replaces (RFC 3891 section 6.2); in a REFER in a dialog,
+ * norefersub (RFC 4488 section 4), which is the REFER-Recipient's: the
+ * bridge requires it of the other side, whose 420 it relays, and a
+ * dialog without a bridge answers REFER 405 anyway. */
 static int
-is_supported(const char *tag)
+is_supported(const char *tag, const sip_t *sip)
 {
   return strcasecmp(tag, "100rel") == 0 || strcasecmp(tag, "timer") == 0
-         || strcasecmp(tag, "replaces") == 0; /* RFC 3891 section 6.2 */
+         || strcasecmp(tag, "replaces") == 0
+         || (strcasecmp(tag, "norefersub") == 0
+             && sip->sip_request->rq_method == sip_method_refer
+             && sip->sip_to->a_tag);
 }
 
 /* 8.2.2.3: any option in Require that Cay does not support gets 420 with
@@ -66,7 +73,7 @@ check_require(cay__txn_t *t, const sip_t *sip)
     return 0;
   off = (size_t)snprintf(line, sizeof line, "Unsupported: ");
   for (msg_param_t const *p = sip->sip_require->k_items; *p; p++) {
-    if (is_supported(*p))
+    if (is_supported(*p, sip))
       continue;
     off += (size_t)snprintf(line + off,
                             off < sizeof line ? sizeof line - off : 0, "%s%s",

@@ -78,8 +78,8 @@ cay_session_set_cb(cay_session_t *s, cay_session_cb cb, void *arg)
 
 /* cay_session_request()'s @p headers: lines "Name: value\r\n" (a token,
  * a colon, no CR or LF inside), none naming a header Cay writes. */
-static int
-headers_ok(const char *h)
+int
+cay__session_headers_ok(const char *h)
 {
   static const char *const ours[] = { "Via",     "v",
                                       "From",    "f",
@@ -114,7 +114,7 @@ cay_session_request(cay_session_t *s, const char *method, const char *headers,
                     const char *content_type, const char *body, size_t body_len,
                     cay_id_t *request)
 {
-  if (method == NULL || (headers && !headers_ok(headers)))
+  if (method == NULL || (headers && !cay__session_headers_ok(headers)))
     return -EINVAL;
   if (body_len && (body == NULL || content_type == NULL))
     return -EINVAL;

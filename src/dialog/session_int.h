@@ -268,6 +268,9 @@ long cay__session_encode(cay__session_t *s, const cay__dreq_t *r,
                          const char *branch, char *buf, size_t size,
                          cay__peer_t *dst);
 int cay__session_add_lines(msg_t *msg, const char *lines);
+/* 1 when @p h is lines "Name: value\r\n" (a token, a colon, no CR or LF
+ * inside) none of which names a header Cay writes, else 0. */
+int cay__session_headers_ok(const char *h);
 int cay__session_set_target(cay__session_t *s, const url_t *url);
 uint64_t cay__dialog_hash(const char *call_id, const char *local_tag,
                           const char *remote_tag);

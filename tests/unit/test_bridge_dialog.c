@@ -397,6 +397,50 @@ START_TEST(bridge_3515_refer_and_its_notifys_relayed)
 }
 END_TEST
 
+/* RFC 4488 section 4 through the bridge: A's REFER with Refer-Sub: false
+ * reaches B with it, and B's 202 with Refer-Sub: false (no subscription,
+ * so no NOTIFY will come) reaches A with it; a 202 without it reaches A
+ * without it. A REFER requiring norefersub reaches B with that Require,
+ * and B's 420 reaches A as 420 with B's Unsupported. */
+START_TEST(bridge_4488_refer_sub_and_norefersub_relayed)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64], *v;
+
+  bridged_call(p, tag, sizeof tag);
+  int refer = a_refer(p, tag, 7,
+                      "Refer-To: <sip:carol@example.com>\r\n"
+                      "Refer-Sub: false\r\n");
+  peer_header_is(p, (unsigned)refer, "Refer-Sub", "false");
+  ck_assert_ptr_null(peer_header(p, (unsigned)refer, "Require"));
+  respond(p, (unsigned)refer, "202", "Refer-Sub: false\r\n", NULL);
+  a_final_is(p, "7 REFER", 202);
+  peer_header_is(p, (unsigned)a_response(p, "7 REFER"), "Refer-Sub", "false");
+
+  refer = a_refer(p, tag, 8,
+                  "Refer-To: <sip:carol@example.com>\r\n"
+                  "Refer-Sub: false\r\n");
+  respond(p, (unsigned)refer, "202", "", NULL);
+  a_final_is(p, "8 REFER", 202);
+  ck_assert_ptr_null(
+      peer_header(p, (unsigned)a_response(p, "8 REFER"), "Refer-Sub"));
+
+  refer = a_refer(p, tag, 9,
+                  "Refer-To: <sip:carol@example.com>\r\n"
+                  "Refer-Sub: false\r\n"
+                  "Require: norefersub\r\n");
+  peer_header_is(p, (unsigned)refer, "Require", "norefersub");
+  respond(p, (unsigned)refer, "420", "Unsupported: norefersub\r\n", NULL);
+  a_final_is(p, "9 REFER", 420);
+  v = peer_header(p, (unsigned)a_response(p, "9 REFER"), "Unsupported");
+  ck_assert_str_eq(v, "norefersub");
+  free(v);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  peer_free(p);
+}
+END_TEST
+
 /* A's REFER @p cseq (Refer-To carol) relayed to B and accepted with 202:
  * the CSeq of Cay's copy. */
 static unsigned
@@ -504,6 +548,7 @@ main(void)
   tcase_add_test(tc, bridge_6086_info_pending_when_b_hangs_up_487);
   tcase_add_test(tc, bridge_3515_refer_and_its_notifys_relayed);
   tcase_add_test(tc, bridge_3515_newest_4_refers_remembered);
+  tcase_add_test(tc, bridge_4488_refer_sub_and_norefersub_relayed);
   tcase_add_test(tc, bridge_allow_lists_refer_and_notify);
   tcase_add_test(tc, bridge_reinvite_offer_filtered_none_left_488);
   suite_add_tcase(s, tc);

@@ -60,10 +60,11 @@ record(cay_session_t *s, const cay_session_event_t *ev, void *arg)
     e->defer_rc = cay_session_defer_request(s);
   else if (e->on_info == 2 && ev->kind == CAY_SESSION_EV_INFO)
     ck_assert_int_eq(cay_session_answer_request(s, ev->request, 415,
-                                                "Unsupported Media Type"),
+                                                "Unsupported Media Type", NULL),
                      0);
   else if (e->on_info == 2)
-    ck_assert_int_eq(cay_session_answer_request(s, ev->request, 202, NULL), 0);
+    ck_assert_int_eq(
+        cay_session_answer_request(s, ev->request, 202, NULL, NULL), 0);
 }
 
 static void
@@ -99,7 +100,7 @@ START_TEST(info_6086_answered_200_and_reported)
   ck_assert(e.request[0] != 0);
   /* Outside its callback it is answered already. */
   ck_assert_int_eq(cay_session_answer_request(cay__sessions_any(&p->ss),
-                                              e.request[0], 200, NULL),
+                                              e.request[0], 200, NULL, NULL),
                    CAY_ESTATE);
   peer_free(p);
 }
@@ -136,13 +137,15 @@ START_TEST(info_6086_deferred_answered_later_487_at_the_end)
   their_info(p, "i3", "z9hG4bK-inf1", "2", tag); /* retransmitted */
   ck_assert_uint_eq(p->nsent, 0);
   ck_assert_int_eq(e.n, 1); /* not reported twice */
-  ck_assert_int_eq(cay_session_answer_request(s, e.request[0], 100, NULL),
+  ck_assert_int_eq(cay_session_answer_request(s, e.request[0], 100, NULL, NULL),
                    -EINVAL);
-  ck_assert_int_eq(cay_session_answer_request(s, e.request[0] + 99, 200, NULL),
-                   CAY_ESTATE);
-  ck_assert_int_eq(cay_session_answer_request(s, e.request[0], 486, NULL), 0);
+  ck_assert_int_eq(
+      cay_session_answer_request(s, e.request[0] + 99, 200, NULL, NULL),
+      CAY_ESTATE);
+  ck_assert_int_eq(cay_session_answer_request(s, e.request[0], 486, NULL, NULL),
+                   0);
   ck_assert_int_eq(peer_last_status(p), 486);
-  ck_assert_int_eq(cay_session_answer_request(s, e.request[0], 200, NULL),
+  ck_assert_int_eq(cay_session_answer_request(s, e.request[0], 200, NULL, NULL),
                    CAY_ESTATE);
   /* Outside an EV_INFO callback there is nothing to defer. */
   ck_assert_int_eq(cay_session_defer_request(s), CAY_ESTATE);
@@ -318,6 +321,39 @@ START_TEST(refer_3515_notify_6665_reported_then_405)
 }
 END_TEST
 
+/* RFC 4488 section 4: norefersub is the REFER-Recipient's option tag. A
+ * REFER in a dialog that requires it is not refused 420 (a bridge relays
+ * the Require to the other side): the event carries it, and Cay's own
+ * UAS answers 405 as to any REFER. Another request requiring it gets
+ * 420 naming it (RFC 3261 section 8.2.2.3). */
+START_TEST(refer_4488_norefersub_required_in_a_refer_only)
+{
+  peer_t *p = peer_new(NULL);
+  events_t e = { 0 };
+  char tag[64], *v;
+
+  uas_watched(p, "r4", record, &e, tag, sizeof tag);
+  uas_request(p, "REFER", "r4", "z9hG4bK-ref", "2", tag,
+              "Refer-To: <sip:carol@example.com>\r\n"
+              "Refer-Sub: false\r\n"
+              "Require: norefersub\r\n");
+  ck_assert_int_eq(peer_last_status(p), 405);
+  ck_assert_int_eq(e.n, 1);
+  ck_assert_str_eq(e.headers[0], "Require: norefersub\r\n"
+                                 "Refer-To: <sip:carol@example.com>\r\n"
+                                 "Refer-Sub: false\r\n");
+  peer_clear(p);
+  uas_request(p, "INFO", "r4", "z9hG4bK-inf", "3", tag,
+              "Require: norefersub\r\n");
+  ck_assert_int_eq(peer_last_status(p), 420);
+  v = peer_header(p, 0, "Unsupported");
+  ck_assert_str_eq(v, "norefersub");
+  free(v);
+  ck_assert_int_eq(e.n, 1); /* not reported */
+  peer_free(p);
+}
+END_TEST
+
 /* The embedder accepts their REFER (202, RFC 3515 section 2.4.2) in its
  * callback, or defers it and answers later. */
 START_TEST(refer_3515_answered_202_by_the_embedder)
@@ -334,8 +370,8 @@ START_TEST(refer_3515_answered_202_by_the_embedder)
     if (defer) {
       ck_assert_int_eq(e.defer_rc, 0);
       ck_assert_uint_eq(p->nsent, 0);
-      ck_assert_int_eq(cay_session_answer_request(s, e.request[0], 202, NULL),
-                       0);
+      ck_assert_int_eq(
+          cay_session_answer_request(s, e.request[0], 202, NULL, NULL), 0);
     }
     ck_assert_uint_eq(p->nsent, 1);
     ck_assert_int_eq(peer_status(p, 0), 202);
@@ -456,6 +492,7 @@ main(void)
   tcase_add_test(tc, info_12_2_1_2_ours_481_or_408_ends_with_bye);
   tcase_add_test(tc, info_timeout_after_our_bye_is_not_the_bye_s);
   tcase_add_test(tc, refer_3515_notify_6665_reported_then_405);
+  tcase_add_test(tc, refer_4488_norefersub_required_in_a_refer_only);
   tcase_add_test(tc, refer_3515_answered_202_by_the_embedder);
   tcase_add_test(tc, refer_3515_ours_sent_with_headers_and_contact);
   tcase_add_test(tc, notify_6665_refreshes_the_remote_target);
