@@ -76,6 +76,8 @@ extern "C" {
 #define CAY_CONFIG_TEXT_LEN   256
 #define CAY_CONFIG_MAX_ROUTES 32
 #define CAY_ROUTE_MAX_CODECS  8
+#define CAY_ROUTE_MAX_PASS    12 /* pass_headers entries per route */
+#define CAY_ROUTE_HEADER_LEN  32 /* a pass_headers name, NUL included */
 #define CAY_CONFIG_MAX_DNS    4
 
 /** Log levels, most severe first. */
@@ -140,6 +142,15 @@ typedef struct cay_route {
    * 403 to A). Both or neither. */
   char auth_username[CAY_CONFIG_NAME_LEN];
   char auth_password[CAY_CONFIG_NAME_LEN];
+  /* forward: header fields of A's INVITE that B's INVITE carries
+   * unchanged, in A's order (caller identity such as P-Asserted-Identity
+   * and Privacy, RFC 3325, from a source the route trusts; Diversion,
+   * Alert-Info, ...). By name, case-insensitive, a compact form counting
+   * as its full name; "X-*" is every name that starts with "X-". Never a
+   * header Cay writes itself (Via, From, To, Call-ID, CSeq, Contact, ...).
+   * None by default. */
+  char pass_headers[CAY_ROUTE_MAX_PASS][CAY_ROUTE_HEADER_LEN];
+  unsigned n_pass_headers;
   unsigned line, column; /* where the route starts in the file (1-based),
                             0 when it was set in code */
 } cay_route_t;

@@ -114,4 +114,32 @@ int cay__route_check_source(const char *source, char *err, size_t errlen);
  */
 int cay__route_check_target(const cay_route_t *r, char *err, size_t errlen);
 
+/**
+ * A pass_headers name (cay_route_t.pass_headers): a header name (an RFC
+ * 3261 section 25.1 token) of more than one character (a compact form
+ * would not match its full name), optionally ending in '*' (a prefix of
+ * at least one character), and not a header Cay writes itself
+ * (cay__route_header_ours()).
+ */
+int cay__route_check_header(const char *name, char *err, size_t errlen);
+
+/**
+ * 1 when @p name (a full header name, case-insensitive) is one that Cay
+ * writes or that goes with what Cay does in an INVITE it sends (Via,
+ * From, To, Call-ID, CSeq, Max-Forwards, Contact, Route, Record-Route,
+ * the body's headers, Allow, Supported, Require, Proxy-Require,
+ * Session-Expires, Min-SE, credentials, RAck, RSeq, Replaces, Accept):
+ * never passed from A's INVITE, whatever a pattern says. Else 0.
+ * @thread any
+ */
+int cay__route_header_ours(const char *name);
+
+/**
+ * 1 when header @p name (full name) is one that route @p r passes from
+ * A's INVITE to B's (its pass_headers, case-insensitive, '*' a prefix),
+ * and not one of Cay's own (cay__route_header_ours()). Else 0.
+ * @thread any
+ */
+int cay__route_passes(const cay_route_t *r, const char *name);
+
 #endif

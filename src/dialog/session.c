@@ -108,6 +108,7 @@ free_session(cay__defer_t *d)
   cay__info_free_all(s);
   cay__free(s->targets);
   cay__free(s->sdp);
+  cay__free(s->pass_lines);
   cay__free(s->origin);
   cay__auth_free(s->auth);
   cay__free(s->text);

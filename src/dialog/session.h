@@ -168,6 +168,8 @@ typedef struct cay__invite_opts {
   const char *auth_username; /* credentials for a 401/407 challenge to the
                                 INVITE (RFC 3261 section 22.2), or NULL */
   const char *auth_password;
+  const char *headers; /* "Name: value\r\n" lines every INVITE carries (a
+                          bridge's pass_headers), or NULL; copied */
 } cay__invite_opts_t;
 
 /** @thread owner. Errors as cay__session_invite(). */

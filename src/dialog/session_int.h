@@ -81,8 +81,10 @@ struct cay__session {
    * session refresh by re-INVITE repeats (cay__session_keep_sdp()). */
   char *sdp;
   size_t sdp_len;
-  char *ok_bytes; /* UAS: the 2xx as sent, for retransmission; UAC: the
-                     ACK as sent, again for each 2xx copy (cay__malloc) */
+  char *pass_lines; /* UAC: header lines every INVITE of ours carries
+                         (a bridge's pass_headers), or NULL (cay__malloc) */
+  char *ok_bytes;   /* UAS: the 2xx as sent, for retransmission; UAC: the
+                       ACK as sent, again for each 2xx copy (cay__malloc) */
   struct cay__reack *reack; /* the ACK of our last re-INVITE's 2xx, again
                                for each copy (modify.c), or NULL */
   struct cay__info *infos;  /* INFOs either way awaiting their final

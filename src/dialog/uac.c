@@ -85,6 +85,7 @@ send_invite(cay__session_t *s, const char *sdp)
                     .body = sdp,
                     .body_len = sdp ? strlen(sdp) : 0 };
 
+  char *all = NULL;
   int err;
 
   if (s->auth) {
@@ -93,10 +94,20 @@ send_invite(cay__session_t *s, const char *sdp)
     snprintf(lines + n, sizeof lines - n, "%s",
              cay__auth_line(s->auth, "INVITE", s->remote_target));
   }
+  if (s->pass_lines) {
+    /* A bridge's pass_headers: A's lines, after ours. */
+    size_t n = strlen(lines), m = strlen(s->pass_lines);
+    if ((all = cay__malloc(n + m + 1)) == NULL)
+      return -ENOMEM;
+    memcpy(all, lines, n);
+    memcpy(all + n, s->pass_lines, m + 1);
+    r.extra = all;
+  }
   /* 8.1.2: the Request-URI's host is an IP literal, or the hop RFC 3263
    * found for it; its transport parameter picks UDP or TCP
    * (cay__session_encode()). */
   err = cay__session_send(s, &r, 1, &s->invite_txn);
+  cay__free(all);
 
   if (err == 0 && s->no_response_ms)
     cay__session_timer(s, &s->t_step, s->no_response_ms);
@@ -175,6 +186,9 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
                                   o->auth_password ? o->auth_password : ""))
              == NULL)
     err = -ENOMEM;
+  if (err == 0 && o->headers && *o->headers
+      && (s->pass_lines = cay__strdup(o->headers)) == NULL)
+    err = -ENOMEM;
   s->offer_in_invite = sdp != NULL;
   if (err == 0 && sdp && (s->sdp = cay__strdup(sdp)) == NULL)
     err = -ENOMEM; /* kept until the 2xx: a 422 retry sends it again */
@@ -184,6 +198,7 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
     err = cay__idtab_add(&ss->shard->ids, s, &s->id);
   if (err) {
     cay__free(s->sdp);
+    cay__free(s->pass_lines);
     cay__free(s->origin);
     cay__auth_free(s->auth);
     cay__free(s->text);

@@ -145,6 +145,8 @@ struct file_route {
   char *no_response_timeout_ms;
   char **codecs;
   unsigned codecs_count;
+  char **pass_headers;
+  unsigned pass_headers_count;
 };
 
 struct file_top {

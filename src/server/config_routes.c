@@ -68,6 +68,9 @@ static const cyaml_schema_field_t route_fields[] = {
                        codecs, &cay__config_string_entry, 0,
                        CAY_ROUTE_MAX_CODECS),
   CYAML_FIELD_MAPPING_PTR("auth", OPT, struct file_route, auth, auth_fields),
+  CYAML_FIELD_SEQUENCE("pass_headers", CYAML_FLAG_POINTER | OPT,
+                       struct file_route, pass_headers,
+                       &cay__config_string_entry, 0, CAY_ROUTE_MAX_PASS),
   CYAML_FIELD_END,
 };
 
@@ -103,6 +106,8 @@ static const struct {
   { "no_response_timeout_ms", "no_response_timeout_ms", 1u << CAY_ROUTE_FORWARD,
     "only action forward takes" },
   { "auth", "auth", 1u << CAY_ROUTE_FORWARD, "only action forward takes" },
+  { "pass_headers", "pass_headers", 1u << CAY_ROUTE_FORWARD,
+    "only action forward takes" },
   { "code", "a code", 1u << CAY_ROUTE_REJECT, "only action reject takes" },
   { "reason", "a reason", 1u << CAY_ROUTE_REJECT, "only action reject takes" },
   { "max_duration_s", "max_duration_s",
@@ -286,6 +291,14 @@ apply_route_values(struct load_ctx *lc, unsigned i, const struct file_route *f,
       return rc;
   }
   r->n_codecs = f->codecs_count;
+  for (unsigned j = 0; j < f->pass_headers_count; j++) {
+    snprintf(path, sizeof path, "routes[%u].pass_headers[%u]", i, j);
+    if ((rc = copy_text(lc, path, f->pass_headers[j], r->pass_headers[j],
+                        sizeof r->pass_headers[j]))
+        != 0)
+      return rc;
+  }
+  r->n_pass_headers = f->pass_headers_count;
   if (f->auth == NULL)
     return 0;
   if ((rc
@@ -523,6 +536,35 @@ check_route_limits(const cay_route_t *r, unsigned i, struct problem *pb,
   }
   return check_route_auth(r, i, pb, err, errlen);
 }
+
+/* Route @p i's pass_headers: names B's INVITE may carry from A's. */
+static int
+check_route_pass(const cay_route_t *r, unsigned i, struct problem *pb,
+                 char *err, size_t errlen)
+{
+  char why[160];
+  int rc;
+
+  AT("pass_headers");
+  if (r->n_pass_headers > CAY_ROUTE_MAX_PASS)
+    FAIL("routes[%u].pass_headers: at most %d names are allowed, got %u", i,
+         CAY_ROUTE_MAX_PASS, r->n_pass_headers);
+  if (r->n_pass_headers
+      && (rc = check_key_action(i, "pass_headers", r->action, err, errlen))
+             != 0)
+    return rc;
+  for (unsigned j = 0; j < r->n_pass_headers; j++) {
+    if (HAS_NUL(r->pass_headers[j])
+        && cay__route_check_header(r->pass_headers[j], why, sizeof why) == 0)
+      continue;
+    if (!HAS_NUL(r->pass_headers[j]))
+      snprintf(why, sizeof why, "not a header name");
+    snprintf(pb->path, sizeof pb->path, "routes[%u].pass_headers[%u]", i, j);
+    FAIL("routes[%u].pass_headers[%u]: '%.*s': %s", i, j,
+         (int)sizeof r->pass_headers[j], r->pass_headers[j], why);
+  }
+  return 0;
+}
 #undef FAIL
 #undef AT
 
@@ -534,7 +576,9 @@ check_route(const cay_route_t *r, unsigned i, struct problem *pb, char *err,
 
   if (rc == 0)
     rc = check_route_answer(r, i, pb, err, errlen);
-  return rc ? rc : check_route_limits(r, i, pb, err, errlen);
+  if (rc == 0)
+    rc = check_route_limits(r, i, pb, err, errlen);
+  return rc ? rc : check_route_pass(r, i, pb, err, errlen);
 }
 
 int

@@ -51,6 +51,19 @@ cay_b2bua_test(b2bua_calls_2000_tcp 120
 set_tests_properties(integration.b2bua_calls_2000_tcp PROPERTIES
   RUN_SERIAL TRUE)
 
+# A route's pass_headers: the callee checks that each INVITE from Cay
+# carries the caller's P-Asserted-Identity, Privacy and Subject and not
+# its User-Agent (b2b_uas_pass.xml).
+cay_b2bua_test(b2bua_pass_headers 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_pass.xml
+  --route-opt "pass_headers=[ P-Asserted-Identity, Privacy, Subject ]"
+  --sipp-timeout 30
+  --expect calls_in=20 --expect calls_out_answered=20
+  --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=20
+  -- -m 20 -r 20)
+
 # The callee is busy: its 486 reaches the caller unchanged, each leg ACKs
 # its own 486 (RFC 3261 section 17.1.1.3).
 cay_b2bua_test(b2bua_busy_486 60

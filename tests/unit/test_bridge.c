@@ -522,6 +522,65 @@ START_TEST(bridge_b_leg_call_id_hashes_to_the_a_shard)
 }
 END_TEST
 
+/* A route's pass_headers: B's INVITE carries A's header fields of those
+ * names (any case, a compact form as its full name, "X-*" a prefix) and
+ * no other, never one of Cay's own whatever a pattern says ("C*" passes
+ * Call-Info, not Contact or Call-ID); so does the INVITE sent again with
+ * credentials after a 407 (RFC 3261 section 22.2). */
+START_TEST(bridge_pass_headers_copied_to_b_leg_invite)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  static const char *const names[]
+      = { "P-Asserted-Identity", "privacy", "X-*", "Subject", "C*" };
+  cay_route_t *r = &cfg.routes[0];
+  peer_t *p;
+
+  for (unsigned i = 0; i < 5; i++)
+    snprintf(r->pass_headers[i], sizeof r->pass_headers[i], "%s", names[i]);
+  r->n_pass_headers = 5;
+  snprintf(r->auth_username, sizeof r->auth_username, "cay");
+  snprintf(r->auth_password, sizeof r->auth_password, "s3cret");
+  p = peer_new(&cfg);
+  invite_a(p, "service",
+           "P-Asserted-Identity: \"Alice\" <sip:+15551234@example.com>\r\n"
+           "Privacy: id\r\n"
+           "X-Account: 42\r\n"
+           "x-trace: abc\r\n"
+           "s: hello\r\n"
+           "Call-Info: <http://example.com/a.png>;purpose=icon\r\n"
+           "Diversion: <sip:bob@example.com>;reason=no-answer\r\n"
+           "User-Agent: phone/1.0\r\n");
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(inv, 0);
+  respond(p, (unsigned)inv, "407",
+          "Proxy-Authenticate: Digest realm=\"trunk\", nonce=\"n1\"\r\n", NULL);
+  int again = b_msg(p, 0, "INVITE");
+  ck_assert_int_gt(again, inv);
+  ck_assert_ptr_nonnull(
+      strstr(p->sent[again].data, "Proxy-Authorization: Digest"));
+  const int at[] = { inv, again };
+  for (unsigned i = 0; i < 2; i++) {
+    unsigned k = (unsigned)at[i];
+    const char *data = p->sent[k].data;
+    peer_header_is(p, k, "P-Asserted-Identity",
+                   "\"Alice\" <sip:+15551234@example.com>");
+    peer_header_is(p, k, "Privacy", "id");
+    peer_header_is(p, k, "X-Account", "42");
+    ck_assert_ptr_nonnull(strstr(data, "\r\nx-trace: abc\r\n"));
+    ck_assert_ptr_nonnull(strstr(data, "\r\nSubject: hello\r\n"));
+    peer_header_is(p, k, "Call-Info",
+                   "<http://example.com/a.png>;purpose=icon");
+    ck_assert_ptr_null(strstr(data, "Diversion"));
+    ck_assert_ptr_null(strstr(data, "phone/1.0"));
+    ck_assert_ptr_null(strstr(data, "a-leg")); /* A's Call-ID */
+    ck_assert_ptr_null(strstr(data, "ft1"));   /* A's From tag */
+    ck_assert_ptr_null(
+        strstr(strstr(data, "\r\nContact:") + 2, "\r\nContact:"));
+  }
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -548,6 +607,7 @@ main(void)
   tcase_add_test(tc, bridge_b_2xx_unusable_contact_keeps_the_target);
   tcase_add_test(tc, bridge_b_leg_call_id_hashes_to_the_a_shard);
   tcase_add_test(tc, bridge_17_2_1_trying_after_200ms_unless_b_rings);
+  tcase_add_test(tc, bridge_pass_headers_copied_to_b_leg_invite);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

@@ -47,12 +47,16 @@ START_TEST(load_routes_to_exact_structs)
   want[0].n_codecs = 2;
   strcpy(want[0].auth_username, "trunk-7");
   strcpy(want[0].auth_password, "s3cret: with spaces");
+  strcpy(want[0].pass_headers[0], "P-Asserted-Identity");
+  strcpy(want[0].pass_headers[1], "Privacy");
+  strcpy(want[0].pass_headers[2], "X-*");
+  want[0].n_pass_headers = 3;
 
-  want[1] = default_route(13, 5);
+  want[1] = default_route(14, 5);
   strcpy(want[1].source, "2001:db8::/32");
   want[1].action = CAY_ROUTE_ANSWER;
 
-  want[2] = default_route(16, 5);
+  want[2] = default_route(17, 5);
   want[2].action = CAY_ROUTE_REJECT;
   want[2].code = 486;
   strcpy(want[2].reason, "Busy Here");
@@ -133,7 +137,7 @@ START_TEST(load_bad_route_unknown_key)
   expect_bad("routes_bad_key.yaml",
              "3:5: routes[0]: unknown key 'cod' (expected match, action, "
              "target, code, reason, max_duration_s, ring_timeout_s, "
-             "no_response_timeout_ms, codecs or auth)");
+             "no_response_timeout_ms, codecs, auth or pass_headers)");
 }
 END_TEST
 
@@ -354,6 +358,60 @@ START_TEST(load_bad_route_codec)
   expect_bad("routes_bad_codec.yaml",
              "3:20: routes[0].codecs[1]: unknown codec 'OPUS' (expected PCMU, "
              "PCMA, G722, G729 or telephone-event)");
+}
+END_TEST
+
+START_TEST(load_bad_route_pass_header_of_cay_s_own)
+{
+  expect_bad("routes_bad_pass_header.yaml",
+             "4:30: routes[0].pass_headers[1]: 'Contact': Cay writes this "
+             "header itself");
+}
+END_TEST
+
+/* What a pass_headers name may be: a token of two or more characters, a
+ * prefix ending in '*', not a header Cay writes (any case). */
+START_TEST(check_route_pass_header_names)
+{
+  static const char *const good[] = {
+    "P-Asserted-Identity", "X-*", "x-*", "Diversion", "C*", "Alert-Info"
+  };
+  static const struct {
+    const char *name, *why;
+  } bad[] = {
+    { "call-id", "Cay writes this header itself" },
+    { "s", "a compact form: give the full name (Subject, not s)" },
+    { "*", "not a header name (\"X-*\" is a prefix; \"*\" alone would pass "
+           "everything)" },
+    { "X Foo", "not a header name (RFC 3261 token)" },
+    { "X-*-Y", "not a header name (RFC 3261 token)" },
+    { "Via:", "not a header name (RFC 3261 token)" },
+  };
+
+  for (unsigned i = 0; i < sizeof good / sizeof *good; i++) {
+    cay_config_init(&cfg);
+    cfg.routes[0].action = CAY_ROUTE_FORWARD;
+    strcpy(cfg.routes[0].target, "sip:1000@127.0.0.1:5070");
+    strcpy(cfg.routes[0].pass_headers[0], good[i]);
+    cfg.routes[0].n_pass_headers = 1;
+    cfg.n_routes = 1;
+    ck_assert_msg(cay_config_check(&cfg, err, sizeof err) == 0, "%s: %s",
+                  good[i], err);
+  }
+  for (unsigned i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char want[256];
+    strcpy(cfg.routes[0].pass_headers[0], bad[i].name);
+    ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+    snprintf(want, sizeof want, "routes[0].pass_headers[0]: '%s': %s",
+             bad[i].name, bad[i].why);
+    ck_assert_str_eq(err, want);
+  }
+  cfg.routes[0].action = CAY_ROUTE_REJECT;
+  cfg.routes[0].target[0] = '\0';
+  strcpy(cfg.routes[0].pass_headers[0], "Privacy");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "routes[0].pass_headers: only action forward takes "
+                        "pass_headers (this route's action is reject)");
 }
 END_TEST
 
@@ -611,6 +669,8 @@ config_routes_suite(void)
   tcase_add_test(tc, check_route_21_reject_code_range);
   tcase_add_test(tc, check_route_25_1_reason_without_crlf);
   tcase_add_test(tc, check_route_codecs_with_reject);
+  tcase_add_test(tc, load_bad_route_pass_header_of_cay_s_own);
+  tcase_add_test(tc, check_route_pass_header_names);
   tcase_add_test(tc, check_route_no_response_timeout);
   tcase_add_test(tc, check_route_auth_username_quotable);
   tcase_add_test(tc, check_route_string_not_terminated);
