@@ -145,9 +145,10 @@ typedef struct cay_route {
   /* forward: header fields of A's INVITE that B's INVITE carries
    * unchanged, in A's order (caller identity such as P-Asserted-Identity
    * and Privacy, RFC 3325, from a source the route trusts; Diversion,
-   * Alert-Info, ...). By name, case-insensitive, a compact form counting
-   * as its full name; "X-*" is every name that starts with "X-". Never a
-   * header Cay writes itself (Via, From, To, Call-ID, CSeq, Contact, ...).
+   * Alert-Info, ...), and of B's provisional and 2xx responses that A's
+   * carry (the callee's identity). By name, case-insensitive, a compact form
+   * counting as its full name; "X-*" is every name that starts with "X-". Never
+   * a header Cay writes itself (Via, From, To, Call-ID, CSeq, Contact, ...).
    * None by default. */
   char pass_headers[CAY_ROUTE_MAX_PASS][CAY_ROUTE_HEADER_LEN];
   unsigned n_pass_headers;

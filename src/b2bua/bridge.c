@@ -395,7 +395,7 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
     err = CAY_ESTATE;
   else if (sdp == NULL)
     err = CAY_EPARSE; /* 13.2.1: B's 2xx must hold the answer (or offer) */
-  else
+  else if ((err = cay__session_set_pass_lines(a, ev->headers)) == 0)
     err = cay_session_answer(a, sdp);
   cay__free(sdp);
   if (err) {
@@ -438,6 +438,7 @@ cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
     a = bridge_leg(br, br->a);
     if (a && ev->status > 100) {
       char *sdp = body_copy(ev);
+      (void)cay__session_set_pass_lines(a, ev->headers);
       cay_session_progress(a, ev->status, sdp); /* early media too */
       cay__free(sdp);
     }
@@ -485,40 +486,6 @@ from_of(const sip_t *sip, char *buf, size_t len)
     snprintf(buf, len, "<%s>", uri);
 }
 
-/* Bytes of A's header lines B's INVITE may carry (pass_headers): with
- * Cay's own, well inside the largest message Cay encodes. */
-#define PASS_MAX 4096
-
-/* The header lines of A's INVITE @p msg that @p route passes to B
- * (cay__route_passes()), in A's order, each with its full name, into
- * @p buf. A header that did not parse is not passed; one that does not
- * fit is left out and logged. */
-static void
-pass_lines(cay__sessions_t *ss, const cay_route_t *route, msg_t *msg, char *buf,
-           size_t size)
-{
-  msg_header_t **head = msg ? msg_chain_head(msg) : NULL;
-  size_t off = 0;
-
-  buf[0] = '\0';
-  if (route->n_pass_headers == 0 || head == NULL)
-    return;
-  for (msg_header_t *h = *head; h; h = h->sh_succ) {
-    const msg_hclass_t *hc = h->sh_class;
-    const char *name
-        = hc == sip_unknown_class ? h->sh_unknown->un_name : hc->hc_name;
-    if (hc == sip_request_class || hc == sip_separator_class
-        || hc == sip_payload_class || hc == sip_error_class || name == NULL
-        || !cay__route_passes(route, name))
-      continue;
-    if (cay__msg_header_append(buf, size, &off, h) != 0)
-      CAY_INFO(SHARD_NO(ss),
-               "bridge: %s not passed to the callee: more than %d bytes of "
-               "pass_headers",
-               name, PASS_MAX);
-  }
-}
-
 int
 cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
                   const cay_route_t *route, const char *target)
@@ -526,7 +493,7 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   cay__invite_opts_t o;
   cay__session_t *b;
   bridge_t *br;
-  char from[512], *offer = NULL, passed[PASS_MAX];
+  char from[512], *offer = NULL, passed[CAY__PASS_MAX];
   cay__txn_t *t = cay__txn_lookup(ss->ep, a->invite_txn);
   int err = 0;
 
@@ -547,9 +514,16 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
     return err;
   }
   from_of(sip, from, sizeof from);
-  pass_lines(ss, route, t ? cay__txn_request(t) : NULL, passed, sizeof passed);
+  if (cay__route_pass_lines(route, t ? cay__txn_request(t) : NULL, passed,
+                            sizeof passed)
+      != 0)
+    CAY_INFO(SHARD_NO(ss),
+             "bridge: %s: a header not passed to the callee: more than %d "
+             "bytes of pass_headers",
+             a->call_id, CAY__PASS_MAX);
   memset(&o, 0, sizeof o);
   o.headers = passed;
+  o.pass = route->n_pass_headers ? route : NULL;
   o.uri = target;
   o.from = from;
   o.sdp = offer;

@@ -21,11 +21,13 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <sofia-sip/sip_header.h>
 #include <sofia-sip/url.h>
 
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "sip/msg.h"
 #include "transport/addr.h"
 
 #define PREVIEW 64 /* bytes of a bad value quoted in a message */
@@ -831,4 +833,28 @@ cay__route_passes(const cay_route_t *r, const char *name)
       return !cay__route_header_ours(name);
   }
   return 0;
+}
+
+int
+cay__route_pass_lines(const cay_route_t *r, msg_t *msg, char *buf, size_t size)
+{
+  msg_header_t **head = msg ? msg_chain_head(msg) : NULL;
+  size_t off = 0;
+  int err = 0;
+
+  buf[0] = '\0';
+  if (r->n_pass_headers == 0 || head == NULL)
+    return 0;
+  for (msg_header_t *h = *head; h; h = h->sh_succ) {
+    const msg_hclass_t *hc = h->sh_class;
+    const char *name
+        = hc == sip_unknown_class ? h->sh_unknown->un_name : hc->hc_name;
+    if (hc == sip_request_class || hc == sip_status_class
+        || hc == sip_separator_class || hc == sip_payload_class
+        || hc == sip_error_class || name == NULL || !cay__route_passes(r, name))
+      continue;
+    if (cay__msg_header_append(buf, size, &off, h) != 0)
+      err = -ENOSPC;
+  }
+  return err;
 }

@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include <sofia-sip/sip.h>
+
 #include "cay/config.h"
 #include "transport/addr.h"
 
@@ -141,5 +143,18 @@ int cay__route_header_ours(const char *name);
  * @thread any
  */
 int cay__route_passes(const cay_route_t *r, const char *name);
+
+/**
+ * The header fields of message @p msg (A's INVITE, or B's provisional or
+ * 2xx response) that route @p r passes (cay__route_passes()), in their
+ * order, each as "Full-Name: value\r\n", into @p buf (NUL-terminated).
+ * A header that did not parse is not passed.
+ * @param msg  The message, or NULL (nothing). Borrowed.
+ * @return 0, or -ENOSPC: a header that did not fit in @p size bytes was
+ *         left out (the others are there).
+ * @thread any
+ */
+int cay__route_pass_lines(const cay_route_t *r, msg_t *msg, char *buf,
+                          size_t size);
 
 #endif

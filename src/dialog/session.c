@@ -508,6 +508,16 @@ cay__session_set_target(cay__session_t *s, const url_t *url)
   return cay__session_set_text(s, v);
 }
 
+int
+cay__session_set_pass_lines(cay__session_t *s, const char *lines)
+{
+  cay__free(s->pass_lines);
+  s->pass_lines = NULL;
+  if (lines && *lines && (s->pass_lines = cay__strdup(lines)) == NULL)
+    return -ENOMEM;
+  return 0;
+}
+
 void
 cay__session_reply(cay__txn_t *t, int status, const char *phrase,
                    const char *tag, const char *const *headers)

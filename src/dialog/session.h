@@ -168,8 +168,12 @@ typedef struct cay__invite_opts {
   const char *auth_username; /* credentials for a 401/407 challenge to the
                                 INVITE (RFC 3261 section 22.2), or NULL */
   const char *auth_password;
-  const char *headers; /* "Name: value\r\n" lines every INVITE carries (a
-                          bridge's pass_headers), or NULL; copied */
+  const char *headers;     /* "Name: value\r\n" lines every INVITE carries (a
+                              bridge's pass_headers), or NULL; copied */
+  const cay_route_t *pass; /* a route whose pass_headers of the provisional
+                              and 2xx responses are reported (ev->headers of
+                              EV_PROVISIONAL and EV_STATE), or NULL;
+                              borrowed for the session's life */
 } cay__invite_opts_t;
 
 /** @thread owner. Errors as cay__session_invite(). */

@@ -81,7 +81,10 @@ struct cay__session {
    * session refresh by re-INVITE repeats (cay__session_keep_sdp()). */
   char *sdp;
   size_t sdp_len;
-  char *pass_lines; /* UAC: header lines every INVITE of ours carries
+  const cay_route_t *pass_route; /* UAC: cay__invite_opts_t.pass */
+  char *pass_lines; /* UAS: header lines our next provisional or 2xx
+                       response carries (cay__session_set_pass_lines());
+                       UAC: header lines every INVITE of ours carries
                          (a bridge's pass_headers), or NULL (cay__malloc) */
   char *ok_bytes;   /* UAS: the 2xx as sent, for retransmission; UAC: the
                        ACK as sent, again for each 2xx copy (cay__malloc) */
@@ -270,6 +273,15 @@ long cay__session_encode(cay__session_t *s, const cay__dreq_t *r,
                          const char *branch, char *buf, size_t size,
                          cay__peer_t *dst);
 int cay__session_add_lines(msg_t *msg, const char *lines);
+/* Bytes of header lines a bridge passes from one leg's INVITE or response
+ * to the other's (a route's pass_headers): with Cay's own, well inside
+ * the largest message Cay encodes. */
+#define CAY__PASS_MAX 4096
+/* UAS: our next provisional and 2xx responses to the INVITE carry
+ * @p lines ("Name: value\r\n"..., NULL: none), copied, until the next
+ * call (a bridge sets the other leg's passed headers before each).
+ * @return 0, -ENOMEM (none are carried then). */
+int cay__session_set_pass_lines(cay__session_t *s, const char *lines);
 /* 1 when @p h is lines "Name: value\r\n" (a token, a colon, no CR or LF
  * inside) none of which names a header Cay writes, else 0. */
 int cay__session_headers_ok(const char *h);

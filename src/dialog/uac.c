@@ -10,6 +10,7 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "b2bua/route.h"
 #include "dialog/auth.h"
 #include "dialog/rel.h"
 #include "dialog/session_int.h"
@@ -186,6 +187,7 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
                                   o->auth_password ? o->auth_password : ""))
              == NULL)
     err = -ENOMEM;
+  s->pass_route = o->pass;
   if (err == 0 && o->headers && *o->headers
       && (s->pass_lines = cay__strdup(o->headers)) == NULL)
     err = -ENOMEM;
@@ -445,13 +447,26 @@ cay__uac_stray_2xx(cay__sessions_t *ss, const cay__peer_t *peer, msg_t *msg,
   cay__free(fork.text);
 }
 
+/* Report response @p msg (@p sip) to our INVITE: its body, and the
+ * header lines the session's route passes to the other leg (a bridged
+ * leg's pass_headers, in ev->headers). */
 static void
 notify_body(cay__session_t *s, cay_session_event_kind_t kind, int status,
-            const sip_t *sip)
+            msg_t *msg, const sip_t *sip)
 {
   cay_session_event_t ev
       = { .kind = kind, .state = s->state, .status = status };
+  char lines[CAY__PASS_MAX];
 
+  if (s->pass_route && msg && s->cb) {
+    if (cay__route_pass_lines(s->pass_route, msg, lines, sizeof lines) != 0)
+      CAY_INFO(SHARD_NO(s->ss),
+               "session %s: a header of the %d not passed on: more than %d "
+               "bytes of pass_headers",
+               s->call_id, status, CAY__PASS_MAX);
+    if (lines[0])
+      ev.headers = lines;
+  }
   cay__session_event_body(&ev, sip, "application/sdp");
   cay__session_event(s, &ev);
 }
@@ -501,7 +516,7 @@ on_2xx(cay__session_t *s, int status, msg_t *msg, const sip_t *sip)
   cay__stimer_on_response(sip, &s->st); /* RFC 4028 section 7.2 */
   cay__session_start_max(s);
   cay__session_stimer_start(s);
-  notify_body(s, CAY_SESSION_EV_STATE, status, sip);
+  notify_body(s, CAY_SESSION_EV_STATE, status, msg, sip);
   if (s->ack_pending && !s->ack_deferred)
     cay__uac_ack_answer(s, 200, NULL);
 }
@@ -591,7 +606,7 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
     }
     if (sip && sip->sip_to && sip->sip_to->a_tag)
       send_prack(s, msg, sip);
-    notify_body(s, CAY_SESSION_EV_PROVISIONAL, status, sip);
+    notify_body(s, CAY_SESSION_EV_PROVISIONAL, status, msg, sip);
     return;
   }
   if (status < 300) {

@@ -221,19 +221,22 @@ static int
 send_provisional(cay__session_t *s, cay__txn_t *t, int status, const char *sdp)
 {
   cay__sessions_t *ss = s->ss;
-  char lines[320];
+  char lines[320 + CAY__PASS_MAX];
   size_t n;
   int err;
 
-  n = (size_t)snprintf(lines, sizeof lines, "%s", ss->lines_180[s->peer.proto]);
+  n = (size_t)snprintf(lines, 320, "%s", ss->lines_180[s->peer.proto]);
   if (s->rel == 1) {
     if (s->rseq == 0)
       s->rseq = cay__rel_first_rseq(cay__rand_u64(&ss->shard->rand));
     else
       s->rseq++;
-    if (cay__rel_lines(s->rseq, lines + n, sizeof lines - n) < 0)
+    if (cay__rel_lines(s->rseq, lines + n, 320 - n) < 0)
       return CAY_ELIMIT;
   }
+  if (s->pass_lines) /* the other leg's, a bridge's pass_headers */
+    snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "%s",
+             s->pass_lines);
   cay__free(s->ok_bytes);
   s->ok_bytes = NULL;
   err = cay__txn_reply_encoded(
@@ -257,14 +260,18 @@ static void
 send_ok(cay__session_t *s, cay__txn_t *t)
 {
   cay__sessions_t *ss = s->ss;
-  char lines[400];
+  char lines[400 + CAY__PASS_MAX];
   int err;
 
   /* RFC 4028 section 9: the negotiated timer goes in the 2xx. */
-  snprintf(lines, sizeof lines, "%s", cay__session_ok_lines(s));
+  snprintf(lines, 400, "%s", cay__session_ok_lines(s));
   cay__session_stimer_lines(s, sip_object(cay__txn_request(t)),
-                            lines + strlen(lines),
-                            sizeof lines - strlen(lines));
+                            lines + strlen(lines), 400 - strlen(lines));
+  if (s->pass_lines) { /* the other leg's, a bridge's pass_headers */
+    snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "%s",
+             s->pass_lines);
+    cay__session_set_pass_lines(s, NULL);
+  }
   err = cay__txn_reply_encoded(t, 200, s->local_tag, lines, "application/sdp",
                                s->sdp, s->sdp_len, &s->ok_bytes, &s->ok_len);
   if (err == CAY_ESTATE || (err && cay__txn_state(t) != CAY__TXN_ACCEPTED)) {

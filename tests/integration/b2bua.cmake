@@ -51,11 +51,13 @@ cay_b2bua_test(b2bua_calls_2000_tcp 120
 set_tests_properties(integration.b2bua_calls_2000_tcp PROPERTIES
   RUN_SERIAL TRUE)
 
-# A route's pass_headers: the callee checks that each INVITE from Cay
-# carries the caller's P-Asserted-Identity, Privacy and Subject and not
-# its User-Agent (b2b_uas_pass.xml).
+# A route's pass_headers, both ways: the callee checks that each INVITE
+# from Cay carries the caller's P-Asserted-Identity, Privacy and Subject
+# and not its User-Agent (b2b_uas_pass.xml); the caller that Cay's 200
+# carries the callee's P-Asserted-Identity and not its Server header
+# (b2b_uac_pass.xml).
 cay_b2bua_test(b2bua_pass_headers 60
-  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_pass.xml
   --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_pass.xml
   --route-opt "pass_headers=[ P-Asserted-Identity, Privacy, Subject ]"
   --sipp-timeout 30

@@ -526,8 +526,9 @@ END_TEST
  * names (any case, a compact form as its full name, "X-*" a prefix) and
  * no other, never one of Cay's own whatever a pattern says ("C*" passes
  * Call-Info, not Contact or Call-ID); so does the INVITE sent again with
- * credentials after a 407 (RFC 3261 section 22.2). */
-START_TEST(bridge_pass_headers_copied_to_b_leg_invite)
+ * credentials after a 407 (RFC 3261 section 22.2); and A's 180 and 200
+ * carry those of B's 180 and 200. */
+START_TEST(bridge_pass_headers_both_ways)
 {
   cay_config_t cfg = bridge_config(-1, 60, NULL);
   static const char *const names[]
@@ -577,6 +578,32 @@ START_TEST(bridge_pass_headers_copied_to_b_leg_invite)
     ck_assert_ptr_null(
         strstr(strstr(data, "\r\nContact:") + 2, "\r\nContact:"));
   }
+
+  /* Both ways: B's 180 and 200 reach A with what the route passes of
+   * theirs (the callee's identity: connected line), and no more. */
+  respond(p, (unsigned)again, "180",
+          "P-Asserted-Identity: <sip:bob@example.com>\r\n"
+          "X-Callee: 7\r\n"
+          "Server: pbx/2.0\r\n",
+          NULL);
+  int ringing = peer_find_last(p, 180, NULL);
+  ck_assert_int_ge(ringing, 0);
+  peer_header_is(p, (unsigned)ringing, "P-Asserted-Identity",
+                 "<sip:bob@example.com>");
+  peer_header_is(p, (unsigned)ringing, "X-Callee", "7");
+  ck_assert_ptr_null(strstr(p->sent[ringing].data, "pbx/2.0"));
+  respond(p, (unsigned)again, "200",
+          "Contact: <sip:callee@127.0.0.9:5070>\r\n"
+          "P-Asserted-Identity: <sip:carol@example.com>\r\n",
+          peer_callee_sdp);
+  int ok = a_response(p, "1 INVITE");
+  ck_assert_int_ge(ok, 0);
+  ck_assert_int_eq(peer_status(p, (unsigned)ok), 200);
+  peer_header_is(p, (unsigned)ok, "P-Asserted-Identity",
+                 "<sip:carol@example.com>");
+  ck_assert_ptr_null(strstr(p->sent[ok].data, "X-Callee"));
+  ck_assert_ptr_null(strstr(p->sent[ok].data, "127.0.0.9:5070"));
+  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "\r\nContact:"));
   peer_free(p);
 }
 END_TEST
@@ -607,7 +634,7 @@ main(void)
   tcase_add_test(tc, bridge_b_2xx_unusable_contact_keeps_the_target);
   tcase_add_test(tc, bridge_b_leg_call_id_hashes_to_the_a_shard);
   tcase_add_test(tc, bridge_17_2_1_trying_after_200ms_unless_b_rings);
-  tcase_add_test(tc, bridge_pass_headers_copied_to_b_leg_invite);
+  tcase_add_test(tc, bridge_pass_headers_both_ways);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }
