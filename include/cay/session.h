@@ -125,7 +125,10 @@ typedef struct cay_session_event {
   cay_id_t request;    /* EV_INFO, EV_REQUEST, EV_REQUEST_ANSWERED: the
                           request's id, else 0 */
   const char *headers; /* EV_REQUEST, EV_REQUEST_ANSWERED: "Name: value\r\n"
-                          lines, or NULL */
+                          lines, or NULL; EV_PROVISIONAL and EV_STATE of a
+                          bridged B leg: the response's header fields its
+                          route passes (pass_headers), NULL for any other
+                          session */
 } cay_session_event_t;
 
 /**
