@@ -70,15 +70,16 @@
 extern "C" {
 #endif
 
-#define CAY_CONFIG_MAX_LISTEN 16
-#define CAY_CONFIG_MAX_CODECS 16
-#define CAY_CONFIG_NAME_LEN   64
-#define CAY_CONFIG_TEXT_LEN   256
-#define CAY_CONFIG_MAX_ROUTES 32
-#define CAY_ROUTE_MAX_CODECS  8
-#define CAY_ROUTE_MAX_PASS    12 /* pass_headers entries per route */
-#define CAY_ROUTE_HEADER_LEN  32 /* a pass_headers name, NUL included */
-#define CAY_CONFIG_MAX_DNS    4
+#define CAY_CONFIG_MAX_LISTEN  16
+#define CAY_CONFIG_MAX_CODECS  16
+#define CAY_CONFIG_NAME_LEN    64
+#define CAY_CONFIG_TEXT_LEN    256
+#define CAY_CONFIG_MAX_ROUTES  32
+#define CAY_ROUTE_MAX_CODECS   8
+#define CAY_ROUTE_MAX_PASS     12 /* pass_headers entries per route */
+#define CAY_ROUTE_MAX_FAILOVER 3  /* failover targets per route */
+#define CAY_ROUTE_HEADER_LEN   32 /* a pass_headers name, NUL included */
+#define CAY_CONFIG_MAX_DNS     4
 
 /** Log levels, most severe first. */
 typedef enum cay_log_level {
@@ -123,6 +124,11 @@ typedef struct cay_route {
   char reason[CAY_CONFIG_NAME_LEN]; /* reject: "" = the standard phrase */
   char target[CAY_CONFIG_TEXT_LEN]; /* forward: URI template; ${ruri_user}
                                        and ${ruri_domain} are replaced */
+  /* forward: targets (templates as target) tried in turn when the one
+   * before fails before an answer with 408 (no response), 480 or a 5xx
+   * (a transport failure is a 503), while the caller waits. */
+  char failover[CAY_ROUTE_MAX_FAILOVER][CAY_CONFIG_TEXT_LEN];
+  unsigned n_failover;
   long max_duration_s;     /* -1 = dialog: max_duration_s, 0 = no limit */
   unsigned ring_timeout_s; /* forward: default 60, 0 = none */
   /* forward: ms an INVITE to the target may go without any response (not

@@ -425,6 +425,8 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
     cay_session_defer_offer(b);
 }
 
+static int failover(bridge_t *br, int status);
+
 void
 cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
 {
@@ -440,6 +442,8 @@ cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
       char *sdp = body_copy(ev);
       (void)cay__session_set_pass_lines(a, ev->headers);
       cay_session_progress(a, ev->status, sdp); /* early media too */
+      if (sdp && a->rel == 1)
+        br->early_answered = 1; /* no failover: A's offer is answered */
       cay__free(sdp);
     }
   } else if (ev->kind != CAY_SESSION_EV_STATE) {
@@ -452,6 +456,11 @@ cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
              || ev->state == CAY_SESSION_TERMINATED) {
     if (ev->state == CAY_SESSION_TERMINATED)
       br->b_done = 1;
+    if (ev->state == CAY_SESSION_TERMINATED && s->id == br->b
+        && failover(br, ev->status)) {
+      br->depth--;
+      return;
+    }
     if (br->no_codec) {
       status = 488;
       phrase = "Not Acceptable Here - No Common Codec";
@@ -486,40 +495,30 @@ from_of(const sip_t *sip, char *buf, size_t len)
     snprintf(buf, len, "<%s>", uri);
 }
 
-int
-cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
-                  const cay_route_t *route, const char *target)
+/* Place the B leg of @p br to @p target for A (@p a, whose INVITE is
+ * @p msg / @p sip): A's offer with the route's codecs only, A's From, the
+ * header fields the route passes, one hop less. @return 0 (br->b set),
+ * CAY_ENOCODEC, -ENOMEM, or cay__session_invite_opts()'s error. */
+static int
+place_b(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
+        const char *target)
 {
+  const cay_route_t *route = br->route;
   cay__invite_opts_t o;
   cay__session_t *b;
-  bridge_t *br;
   char from[512], *offer = NULL, passed[CAY__PASS_MAX];
-  cay__txn_t *t = cay__txn_lookup(ss->ep, a->invite_txn);
   int err = 0;
 
-  br = cay__calloc(1, sizeof *br);
-  if (br == NULL)
-    return -ENOMEM;
-  br->ss = ss;
-  br->route = route;
-  br->a = a->id;
-  br->delayed_offer = !(sip->sip_payload && sip->sip_payload->pl_len);
-  cay__timer_init(&br->t_ring, on_ring_timeout, br);
-  cay__timer_init(&br->t_max, on_max_duration, br);
   if (!br->delayed_offer)
     err = cay__bridge_offer_copy(route, sip->sip_payload->pl_data,
                                  sip->sip_payload->pl_len, &offer);
-  if (err) {
-    cay__free(br);
+  if (err)
     return err;
-  }
   from_of(sip, from, sizeof from);
-  if (cay__route_pass_lines(route, t ? cay__txn_request(t) : NULL, passed,
-                            sizeof passed)
-      != 0)
-    CAY_INFO(SHARD_NO(ss),
-             "bridge: %s: a header not passed to the callee: more than %d "
-             "bytes of pass_headers",
+  if (cay__route_pass_lines(route, msg, passed, sizeof passed) != 0)
+    CAY_INFO(SHARD_NO(br->ss),
+             "bridge: %s: a header not passed to the callee: it could not be "
+             "encoded, or pass_headers came to more than %d bytes",
              a->call_id, CAY__PASS_MAX);
   memset(&o, 0, sizeof o);
   o.headers = passed;
@@ -536,13 +535,94 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   /* RFC 3261 section 16.6 item 3, as a proxy would: one hop less. */
   o.max_forwards
       = sip->sip_max_forwards ? (unsigned)sip->sip_max_forwards->mf_count : 71;
-  err = cay__session_invite_opts(ss, &o, &b);
+  err = cay__session_invite_opts(br->ss, &o, &b);
   cay__free(offer);
+  if (err == 0) {
+    br->b = b->id;
+    CAY_DEBUG(SHARD_NO(br->ss), "bridge: %s -> %s (%s)", a->call_id, target,
+              b->call_id);
+  }
+  return err;
+}
+
+/* B failed with @p status before an answer: place the call to the
+ * route's next failover target, when the status is one to try another
+ * for (408: no response; 480; a 5xx, a transport failure's 503 too), A
+ * still waits, and A had no reliable provisional with B's SDP (its offer
+ * is answered: another callee's answer would not fit). A target that
+ * loops or cannot be called is passed over. @return 1 when a new B leg
+ * is on its way. */
+static int
+failover(bridge_t *br, int status)
+{
+  const cay_route_t *route = br->route;
+  cay__session_t *a = bridge_leg(br, br->a);
+  cay__txn_t *t;
+  msg_t *msg;
+  const sip_t *sip;
+  cay__addr_t src;
+  char target[CAY_CONFIG_TEXT_LEN + 64];
+
+  if (br->answered || br->no_codec || br->early_answered
+      || br->next_target >= route->n_failover || a == NULL
+      || (a->state != CAY__SESSION_INCOMING && a->state != CAY__SESSION_EARLY)
+      || !(status == 408 || status == 480 || (status >= 500 && status < 600))
+      || (t = cay__txn_lookup(br->ss->ep, a->invite_txn)) == NULL
+      || (msg = cay__txn_request(t)) == NULL)
+    return 0;
+  sip = sip_object(msg);
+  cay__txn_source(t, &src);
+  cay__route_req_t req = { .method = sip->sip_request->rq_method_name,
+                           .ruri_user = sip->sip_request->rq_url->url_user,
+                           .ruri_domain = sip->sip_request->rq_url->url_host,
+                           .source = &src };
+  while (br->next_target < route->n_failover) {
+    unsigned i = br->next_target++;
+    const char *why;
+    int err;
+
+    if (cay__route_failover_target(route, i, &req, target, sizeof target) < 0) {
+      why = "the target is too long";
+    } else if (cay__bridge_is_loop(br->ss, sip, target)) {
+      why = "it would loop (RFC 3261 section 16.3 item 4)";
+    } else if ((err = place_b(br, a, msg, sip, target)) != 0) {
+      why = cay_strerror(err);
+    } else {
+      CAY_INFO(SHARD_NO(br->ss),
+               "bridge: %s: the callee failed with %d: trying failover[%u], "
+               "%s",
+               a->call_id, status, i, target);
+      br->b_done = 0;
+      return 1;
+    }
+    CAY_INFO(SHARD_NO(br->ss), "bridge: %s: failover[%u] (%s) not tried: %s",
+             a->call_id, i, target, why);
+  }
+  return 0;
+}
+
+int
+cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
+                  const cay_route_t *route, const char *target)
+{
+  cay__txn_t *t = cay__txn_lookup(ss->ep, a->invite_txn);
+  bridge_t *br;
+  int err;
+
+  br = cay__calloc(1, sizeof *br);
+  if (br == NULL)
+    return -ENOMEM;
+  br->ss = ss;
+  br->route = route;
+  br->a = a->id;
+  br->delayed_offer = !(sip->sip_payload && sip->sip_payload->pl_len);
+  cay__timer_init(&br->t_ring, on_ring_timeout, br);
+  cay__timer_init(&br->t_max, on_max_duration, br);
+  err = place_b(br, a, t ? cay__txn_request(t) : NULL, sip, target);
   if (err) {
     cay__free(br);
     return err;
   }
-  br->b = b->id;
   a->bridged = 1;
   /* 17.2.1: B usually rings within 200 ms; A's 100 Trying waits that
    * long (one message less per call when it does). */
@@ -554,8 +634,6 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   if (route->ring_timeout_s)
     cay__shard_timer_start(ss->shard, &br->t_ring,
                            1000ull * route->ring_timeout_s);
-  CAY_DEBUG(SHARD_NO(ss), "bridge: %s -> %s (%s)", a->call_id, target,
-            b->call_id);
   return 0;
 }
 

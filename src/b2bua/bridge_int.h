@@ -48,9 +48,13 @@ typedef struct bridge {
    * offer, which goes to A in its 200, and A's ACK the answer, which goes
    * to B in B's ACK. */
   unsigned delayed_offer : 1;
-  unsigned depth;      /* callbacks of this bridge on the stack */
-  info_relay_t *infos; /* requests relayed, awaiting the copy's answer */
-  refer_map_t *refers; /* REFERs relayed, newest first */
+  /* A got a reliable provisional with B's SDP (RFC 3262): its offer is
+   * answered, and another callee (failover) would not fit that answer. */
+  unsigned early_answered : 1;
+  unsigned next_target; /* the route's failover target to try next */
+  unsigned depth;       /* callbacks of this bridge on the stack */
+  info_relay_t *infos;  /* requests relayed, awaiting the copy's answer */
+  refer_map_t *refers;  /* REFERs relayed, newest first */
   /* RFC 3891: a new incoming leg (joining) that replaces leg replaced
    * once the other leg has answered the offer carried to it. */
   cay_id_t joining, replaced;

@@ -377,8 +377,12 @@ is_uri_text(const char *s)
   return 1;
 }
 
-int
-cay__route_check_target(const cay_route_t *r, char *err, size_t errlen)
+static long expand(const char *tmpl, const cay__route_req_t *req, char *out,
+                   size_t outlen);
+
+/* cay__route_check_target() for template @p tmpl of route @p r. */
+static int
+check_template(const cay_route_t *r, const char *tmpl, char *err, size_t errlen)
 {
   char uri[2 * CAY_CONFIG_TEXT_LEN];
   char domain[CAY_CONFIG_NAME_LEN + 2];
@@ -389,12 +393,12 @@ cay__route_check_target(const cay_route_t *r, char *err, size_t errlen)
 
   /* Only the two variables of the contract; a typo such as ${ruri_usr}
    * would otherwise reach the wire. */
-  for (const char *p = strstr(r->target, "${"); p; p = strstr(p, "${")) {
+  for (const char *p = strstr(tmpl, "${"); p; p = strstr(p, "${")) {
     size_t n = variable_len(p);
 
     if (n == 0) {
       cay__errmsg(err, errlen, "'${' without a closing '}' in '%.*s'", PREVIEW,
-                  r->target);
+                  tmpl);
       return CAY_ECONFIG;
     }
     if (!is_variable(p, n, "ruri_user") && !is_variable(p, n, "ruri_domain")) {
@@ -424,17 +428,17 @@ cay__route_check_target(const cay_route_t *r, char *err, size_t errlen)
     domain[n] = '\0';
     sample.ruri_domain = domain;
   }
-  len = cay__route_target(r, &sample, uri, sizeof uri);
+  len = expand(tmpl, &sample, uri, sizeof uri);
   if (len <= 0 || !is_uri_text(uri)) {
     cay__errmsg(err, errlen, "expected a sip: or sips: URI, got '%.*s'",
-                PREVIEW, r->target);
+                PREVIEW, tmpl);
     return CAY_ECONFIG;
   }
   memset(&url, 0, sizeof url);
   if (url_d(&url, uri) < 0
       || (url.url_type != url_sip && url.url_type != url_sips)) {
     cay__errmsg(err, errlen, "expected a sip: or sips: URI, got '%.*s'",
-                PREVIEW, r->target);
+                PREVIEW, tmpl);
     return CAY_ECONFIG;
   }
   host = url.url_host ? url.url_host : "";
@@ -455,6 +459,19 @@ cay__route_check_target(const cay_route_t *r, char *err, size_t errlen)
     }
   }
   return 0;
+}
+
+int
+cay__route_check_target(const cay_route_t *r, char *err, size_t errlen)
+{
+  return check_template(r, r->target, err, errlen);
+}
+
+int
+cay__route_check_failover(const cay_route_t *r, unsigned i, char *err,
+                          size_t errlen)
+{
+  return check_template(r, r->failover[i], err, errlen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -700,9 +717,24 @@ long
 cay__route_target(const cay_route_t *r, const cay__route_req_t *req, char *out,
                   size_t outlen)
 {
+  return expand(r->target, req, out, outlen);
+}
+
+long
+cay__route_failover_target(const cay_route_t *r, unsigned i,
+                           const cay__route_req_t *req, char *out,
+                           size_t outlen)
+{
+  return expand(r->failover[i], req, out, outlen);
+}
+
+/* Template @p tmpl expanded for @p req (cay__route_target()). */
+static long
+expand(const char *tmpl, const cay__route_req_t *req, char *out, size_t outlen)
+{
   const char *user = req->ruri_user ? req->ruri_user : "";
   const char *domain = req->ruri_domain ? req->ruri_domain : "";
-  const char *p = r->target;
+  const char *p = tmpl;
   size_t len = 0;
   int ok = 1;
 

@@ -99,6 +99,15 @@ const cay_route_t *cay__routes_match(const cay__routes_t *r,
 long cay__route_target(const cay_route_t *r, const cay__route_req_t *req,
                        char *out, size_t outlen);
 
+/**
+ * cay__route_target() for r->failover[@p i] (i < r->n_failover): the
+ * target tried when the one before it failed (cay_route_t.failover).
+ * @thread any
+ */
+long cay__route_failover_target(const cay_route_t *r, unsigned i,
+                                const cay__route_req_t *req, char *out,
+                                size_t outlen);
+
 /*
  * Checks of single values, for cay_config_check(). Each returns 0, or
  * CAY_ECONFIG with "what is wrong" in @p err (no field name: the caller
@@ -115,6 +124,9 @@ int cay__route_check_source(const char *source, char *err, size_t errlen);
  * "example.com"), a sip: or sips: URI whose host is an IP literal.
  */
 int cay__route_check_target(const cay_route_t *r, char *err, size_t errlen);
+/** The same for r->failover[@p i]. */
+int cay__route_check_failover(const cay_route_t *r, unsigned i, char *err,
+                              size_t errlen);
 
 /**
  * A pass_headers name (cay_route_t.pass_headers): a header name (an RFC
@@ -150,8 +162,9 @@ int cay__route_passes(const cay_route_t *r, const char *name);
  * order, each as "Full-Name: value\r\n", into @p buf (NUL-terminated).
  * A header that did not parse is not passed.
  * @param msg  The message, or NULL (nothing). Borrowed.
- * @return 0, or -ENOSPC: a header that did not fit in @p size bytes was
- *         left out (the others are there).
+ * @return 0, or -ENOSPC: a header that did not fit in @p size bytes, or
+ *         that sofia-sip could not encode, was left out (the others are
+ *         there).
  * @thread any
  */
 int cay__route_pass_lines(const cay_route_t *r, msg_t *msg, char *buf,

@@ -198,7 +198,10 @@ cay_session_answer_request(cay_session_t *s, cay_id_t request, int status,
   t = cay__txn_lookup(ss->ep, request);
   if (t == NULL || cay__txn_state(t) >= CAY__TXN_COMPLETED)
     return CAY_ESTATE; /* gone (a transport error ended it) */
-  cay__session_reply(t, status, reason, NULL, lines);
+  if (headers)
+    cay__session_reply(t, status, reason, NULL, lines);
+  else
+    cay__txn_reply(t, status, reason, NULL);
   return 0;
 }
 

@@ -188,6 +188,8 @@ void
 cay__sessions_fini(cay__sessions_t *ss)
 {
   ss->on_idle = NULL;
+  ss->draining = 1; /* no new session while the table is walked (a bridge
+                       failing over places none) */
   destroy_all(ss, 0);
   cay__shard_flush(ss->shard);
   cay__htab_fini(&ss->dialogs);

@@ -461,8 +461,8 @@ notify_body(cay__session_t *s, cay_session_event_kind_t kind, int status,
   if (s->pass_route && msg && s->cb) {
     if (cay__route_pass_lines(s->pass_route, msg, lines, sizeof lines) != 0)
       CAY_INFO(SHARD_NO(s->ss),
-               "session %s: a header of the %d not passed on: more than %d "
-               "bytes of pass_headers",
+               "session %s: a header of the %d not passed on: it could not "
+               "be encoded, or pass_headers came to more than %d bytes",
                s->call_id, status, CAY__PASS_MAX);
     if (lines[0])
       ev.headers = lines;
@@ -501,6 +501,7 @@ on_2xx(cay__session_t *s, int status, msg_t *msg, const sip_t *sip)
     s->sdp = NULL;
   }
   s->state = CAY__SESSION_CONFIRMED;
+  (void)cay__session_set_pass_lines(s, NULL); /* no INVITE goes again */
   s->peer_update = sip_is_allowed(sip->sip_allow, sip_method_update, NULL);
   ss->shard->stats.calls_out_answered++;
   if (!s->offer_in_invite && sip->sip_payload && sip->sip_payload->pl_len) {

@@ -147,6 +147,8 @@ struct file_route {
   unsigned codecs_count;
   char **pass_headers;
   unsigned pass_headers_count;
+  char **failover;
+  unsigned failover_count;
 };
 
 struct file_top {

@@ -71,6 +71,9 @@ static const cyaml_schema_field_t route_fields[] = {
   CYAML_FIELD_SEQUENCE("pass_headers", CYAML_FLAG_POINTER | OPT,
                        struct file_route, pass_headers,
                        &cay__config_string_entry, 0, CAY_ROUTE_MAX_PASS),
+  CYAML_FIELD_SEQUENCE("failover", CYAML_FLAG_POINTER | OPT, struct file_route,
+                       failover, &cay__config_string_entry, 0,
+                       CAY_ROUTE_MAX_FAILOVER),
   CYAML_FIELD_END,
 };
 
@@ -107,6 +110,8 @@ static const struct {
     "only action forward takes" },
   { "auth", "auth", 1u << CAY_ROUTE_FORWARD, "only action forward takes" },
   { "pass_headers", "pass_headers", 1u << CAY_ROUTE_FORWARD,
+    "only action forward takes" },
+  { "failover", "failover", 1u << CAY_ROUTE_FORWARD,
     "only action forward takes" },
   { "code", "a code", 1u << CAY_ROUTE_REJECT, "only action reject takes" },
   { "reason", "a reason", 1u << CAY_ROUTE_REJECT, "only action reject takes" },
@@ -299,6 +304,14 @@ apply_route_values(struct load_ctx *lc, unsigned i, const struct file_route *f,
       return rc;
   }
   r->n_pass_headers = f->pass_headers_count;
+  for (unsigned j = 0; j < f->failover_count; j++) {
+    snprintf(path, sizeof path, "routes[%u].failover[%u]", i, j);
+    if ((rc = copy_text(lc, path, f->failover[j], r->failover[j],
+                        sizeof r->failover[j]))
+        != 0)
+      return rc;
+  }
+  r->n_failover = f->failover_count;
   if (f->auth == NULL)
     return 0;
   if ((rc
@@ -537,6 +550,33 @@ check_route_limits(const cay_route_t *r, unsigned i, struct problem *pb,
   return check_route_auth(r, i, pb, err, errlen);
 }
 
+/* Route @p i's failover targets: templates as its target. */
+static int
+check_route_failover(const cay_route_t *r, unsigned i, struct problem *pb,
+                     char *err, size_t errlen)
+{
+  char why[256];
+  int rc;
+
+  AT("failover");
+  if (r->n_failover > CAY_ROUTE_MAX_FAILOVER)
+    FAIL("routes[%u].failover: at most %d targets are allowed, got %u", i,
+         CAY_ROUTE_MAX_FAILOVER, r->n_failover);
+  if (r->n_failover
+      && (rc = check_key_action(i, "failover", r->action, err, errlen)) != 0)
+    return rc;
+  for (unsigned j = 0; j < r->n_failover; j++) {
+    if (HAS_NUL(r->failover[j]) && r->failover[j][0]
+        && cay__route_check_failover(r, j, why, sizeof why) == 0)
+      continue;
+    if (!HAS_NUL(r->failover[j]) || r->failover[j][0] == '\0')
+      snprintf(why, sizeof why, "expected a sip: or sips: URI");
+    snprintf(pb->path, sizeof pb->path, "routes[%u].failover[%u]", i, j);
+    FAIL("routes[%u].failover[%u]: %s", i, j, why);
+  }
+  return 0;
+}
+
 /* Route @p i's pass_headers: names B's INVITE may carry from A's. */
 static int
 check_route_pass(const cay_route_t *r, unsigned i, struct problem *pb,
@@ -578,6 +618,8 @@ check_route(const cay_route_t *r, unsigned i, struct problem *pb, char *err,
     rc = check_route_answer(r, i, pb, err, errlen);
   if (rc == 0)
     rc = check_route_limits(r, i, pb, err, errlen);
+  if (rc == 0)
+    rc = check_route_failover(r, i, pb, err, errlen);
   return rc ? rc : check_route_pass(r, i, pb, err, errlen);
 }
 

@@ -104,6 +104,21 @@ cay_b2bua_test(b2bua_no_response_timeout_408 60
   --expect-log-count "==5" "INVITE to sip:[^ ]+ \\(127\\.0\\.0\\.1:[0-9]+\\) had no response in 1000 ms"
   -- -m 5 -r 5)
 
+# A route's failover: the target never responds (a port nobody answers
+# on; no_response_timeout_ms: 500 makes that a 408), and the next target,
+# failover[0], is the callee: every call is answered there, and cay logs
+# each failover.
+cay_b2bua_test(b2bua_failover_after_no_response 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --route-yaml "routes: [ { action: forward, target: \"sip:\${ruri_user}@127.0.0.1:@DEAD_PORT@\", failover: [ \"sip:\${ruri_user}@127.0.0.1:@CALLEE_PORT@\" ], no_response_timeout_ms: 500 } ]"
+  --sipp-timeout 30
+  --expect calls_in=10 --expect calls_out_failed=10
+  --expect calls_out_answered=10 --expect byes_sent=10
+  --expect dialogs_live=0 --expect txns_live=0
+  --callee-count BYE_Recv=10
+  --expect-log-count "==10" "the callee failed with 408: trying failover\\[0\\], sip:service@127\\.0\\.0\\.1:[0-9]+"
+  -- -m 10 -r 10)
+
 # Overload (DESIGN.md section 7, limits.udp_overload_percent): cay is
 # stopped (SIGSTOP) for 1.5 s while 300 calls/s come in, as on a machine
 # too busy to run it, so INVITEs and their retransmissions pile up in its

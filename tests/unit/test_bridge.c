@@ -608,6 +608,111 @@ START_TEST(bridge_pass_headers_both_ways)
 }
 END_TEST
 
+/* A forward route with two failover targets (ports 5071, 5072). */
+static cay_config_t
+failover_config(unsigned no_response_ms)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  cay_route_t *r = &cfg.routes[0];
+
+  snprintf(r->failover[0], sizeof r->failover[0],
+           "sip:${ruri_user}@127.0.0.1:5071");
+  snprintf(r->failover[1], sizeof r->failover[1],
+           "sip:${ruri_user}@127.0.0.1:5072");
+  r->n_failover = 2;
+  r->no_response_timeout_ms = no_response_ms;
+  return cfg;
+}
+
+/* The last INVITE Cay sent for a B leg: its index, after checking that
+ * it went to @p target (its Request-URI) and, unless @p nth is 0, that
+ * it is the @p nth INVITE sent (retransmissions count). */
+static int
+b_invite_to(peer_t *p, const char *target, unsigned nth)
+{
+  char line[128];
+  int inv = b_msg(p, 0, "INVITE");
+
+  ck_assert_int_ge(inv, 0);
+  snprintf(line, sizeof line, "INVITE %s SIP/2.0\r\n", target);
+  ck_assert_msg(strncmp(p->sent[inv].data, line, strlen(line)) == 0,
+                "not to %s: %.60s", target, p->sent[inv].data);
+  if (nth)
+    ck_assert_uint_eq(peer_count(p, 0, "INVITE"), nth);
+  return inv;
+}
+
+/* failover: B's 503 makes Cay call failover[0] (a new B leg, a new
+ * Call-ID), A waiting; its 486 is not one to fail over on, so A gets it
+ * and failover[1] is never called. */
+START_TEST(bridge_failover_on_503_not_on_486)
+{
+  cay_config_t cfg = failover_config(0);
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "");
+  int inv = b_invite_to(p, "sip:service@127.0.0.1:5070", 1);
+  char *cid1 = peer_header(p, (unsigned)inv, "Call-ID");
+  respond(p, (unsigned)inv, "503", "", NULL);
+  ck_assert_int_lt(a_response(p, "1 INVITE"), 0); /* A waits */
+  inv = b_invite_to(p, "sip:service@127.0.0.1:5071", 2);
+  char *cid2 = peer_header(p, (unsigned)inv, "Call-ID");
+  ck_assert_str_ne(cid1, cid2);
+  ck_assert_ptr_nonnull(strstr(p->sent[inv].data, "m=audio"));
+  respond(p, (unsigned)inv, "486", "", NULL);
+  a_final_is(p, "1 INVITE", 486);
+  ck_assert_uint_eq(peer_count(p, 0, "INVITE"), 2);
+  ck_assert_uint_eq(p->ss.shard->stats.calls_out_failed, 2);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  free(cid1);
+  free(cid2);
+  peer_free(p);
+}
+END_TEST
+
+/* failover after no response (no_response_timeout_ms, a 408): the first
+ * failover target answers, and the call is bridged there; a response of
+ * the given-up first target coming late changes nothing for A. */
+START_TEST(bridge_failover_on_no_response_then_answered)
+{
+  cay_config_t cfg = failover_config(1000);
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "");
+  b_invite_to(p, "sip:service@127.0.0.1:5070", 1);
+  peer_advance(p, 1000);
+  int inv = b_invite_to(p, "sip:service@127.0.0.1:5071", 0);
+  respond(p, (unsigned)inv, "180", contact_b, NULL);
+  ck_assert_int_ge(peer_find_last(p, 180, NULL), 0);
+  respond(p, (unsigned)inv, "200", contact_b, peer_callee_sdp);
+  a_final_is(p, "1 INVITE", 200);
+  ck_assert_uint_eq(p->ss.shard->stats.calls_out_answered, 1);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  peer_free(p);
+}
+END_TEST
+
+/* No failover once A got B's SDP in a reliable provisional (RFC 3262):
+ * A's offer is answered, and another callee's answer would not fit it.
+ * B's 503 then reaches A (as 500), and no other target is called. */
+START_TEST(bridge_no_failover_after_a_reliable_early_answer)
+{
+  cay_config_t cfg = failover_config(0);
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "Require: 100rel\r\n");
+  int inv = b_invite_to(p, "sip:service@127.0.0.1:5070", 1);
+  respond(p, (unsigned)inv, "183", contact_b, peer_callee_sdp);
+  int early = peer_find_last(p, 183, NULL);
+  ck_assert_int_ge(early, 0);
+  ck_assert_ptr_nonnull(strstr(p->sent[early].data, "\r\nRSeq: "));
+  respond(p, (unsigned)inv, "503", "", NULL);
+  a_final_is(p, "1 INVITE", 500);
+  ck_assert_uint_eq(peer_count(p, 0, "INVITE"), 1);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -635,6 +740,9 @@ main(void)
   tcase_add_test(tc, bridge_b_leg_call_id_hashes_to_the_a_shard);
   tcase_add_test(tc, bridge_17_2_1_trying_after_200ms_unless_b_rings);
   tcase_add_test(tc, bridge_pass_headers_both_ways);
+  tcase_add_test(tc, bridge_failover_on_503_not_on_486);
+  tcase_add_test(tc, bridge_failover_on_no_response_then_answered);
+  tcase_add_test(tc, bridge_no_failover_after_a_reliable_early_answer);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

@@ -20,6 +20,10 @@
  * Cay's answer (with its own when its INVITE had no offer), hang up, or
  * answer Cay's BYE; half of those calls start answered and ACKed.
  *
+ * The third gives the route two failover targets (ports 5071 and 5072):
+ * B's 408, 480 or 5xx makes Cay call the next one, a new B leg the
+ * events go on with.
+ *
  * After every call, whatever happened (RFC 3261, and the brief's rule that
  * bad input loses nothing):
  * - A's INVITE got at most one final status (exactly one when it was sent
@@ -116,7 +120,8 @@ typedef struct call {
   unsigned n_c_finals;
   char c_bye[2][96];
   unsigned n_c_bye;
-  char log[4096]; /* the events, for the failure message */
+  unsigned failovers; /* B legs Cay placed after the first (failover) */
+  char log[4096];     /* the events, for the failure message */
 } call_t;
 
 /* CAY_RANDOM_TRACE=<call number>: print what Cay sent in that call and
@@ -294,6 +299,20 @@ scan(call_t *c)
     }
     to_a = strcmp(sip->sip_call_id->i_id, c->a_cid) == 0;
     method = sip->sip_cseq->cs_method;
+    if (!to_a && !sip->sip_status && method == sip_method_invite
+        && c->b_inv >= 0 && strcmp(sip->sip_call_id->i_id, c->b_cid) != 0
+        && !sip->sip_to->a_tag && sip->sip_request->rq_url->url_port
+        && strcmp(sip->sip_request->rq_url->url_port, "5070") != 0) {
+      /* A failover target's INVITE (not the primary's port, which a call
+       * started by a damaged INVITE of A's would go to): the B leg from
+       * now on. */
+      ck_assert_msg(c->b_final_sent, "call %u: failover before B failed: %s",
+                    c->id, c->log);
+      c->b_inv = c->b_req = c->b_final = -1;
+      c->b_final_sent = 0;
+      c->b_cid[0] = '\0';
+      c->failovers++;
+    }
     if (!to_a && c->b_inv < 0 && !sip->sip_status
         && method == sip_method_invite)
       snprintf(c->b_cid, sizeof c->b_cid, "%s", sip->sip_call_id->i_id);
@@ -801,7 +820,7 @@ check_call(call_t *c, peer_t *p)
  * replacing INVITE among the events when @p with_c; the seed's first
  * bytes are @p seed0 (CAY_RANDOM_SEED adds to it). */
 static void
-run_calls(int with_c, uint8_t seed0, unsigned calls)
+run_calls(int with_c, int failover, uint8_t seed0, unsigned calls)
 {
   uint8_t seed[32] = { seed0, 3 };
   const char *env = getenv("CAY_RANDOM_SEED");
@@ -810,6 +829,7 @@ run_calls(int with_c, uint8_t seed0, unsigned calls)
   cay_route_t *rt;
   peer_t *p;
   unsigned answered = 0, bye_both = 0, damaged = 0, replaced = 0;
+  unsigned failed_over = 0;
 
   if (getenv("CAY_RANDOM_CALLS"))
     calls = (unsigned)atoi(getenv("CAY_RANDOM_CALLS"));
@@ -825,6 +845,13 @@ run_calls(int with_c, uint8_t seed0, unsigned calls)
   snprintf(rt->codecs[0], sizeof rt->codecs[0], "PCMU");
   snprintf(rt->codecs[1], sizeof rt->codecs[1], "telephone-event");
   rt->n_codecs = 2;
+  if (failover) {
+    snprintf(rt->failover[0], sizeof rt->failover[0],
+             "sip:${ruri_user}@127.0.0.1:5071");
+    snprintf(rt->failover[1], sizeof rt->failover[1],
+             "sip:${ruri_user}@127.0.0.1:5072");
+    rt->n_failover = 2;
+  }
   cfg.n_routes = 1;
   p = peer_new(&cfg);
   if (env) /* another draw, to explore: the default stays fixed */
@@ -853,6 +880,8 @@ run_calls(int with_c, uint8_t seed0, unsigned calls)
     bye_both += c->n_a_bye == 1 && c->n_b_bye == 1;
     damaged += c->damaged;
     replaced += c->n_c_finals == 1 && c->c_finals[0] < 300;
+    failed_over += c->failovers > 0;
+    ck_assert_uint_le(c->failovers, 2);
     peer_clear(p);
     free(c);
   }
@@ -862,12 +891,16 @@ run_calls(int with_c, uint8_t seed0, unsigned calls)
   ck_assert_uint_gt(damaged, calls / 10);
   if (with_c) /* most C INVITEs meet a call that is not up, or ends */
     ck_assert_uint_gt(replaced, calls / 300);
+  if (failover)
+    ck_assert_uint_gt(failed_over, calls / 20);
+  else
+    ck_assert_uint_eq(failed_over, 0);
   peer_free(p); /* no allocation left */
 }
 
 START_TEST(bridge_random_calls_end_clean)
 {
-  run_calls(0, 7, CALLS);
+  run_calls(0, 0, 7, CALLS);
 }
 END_TEST
 
@@ -877,7 +910,16 @@ END_TEST
  * C's INVITE gets exactly one final status when it went out undamaged. */
 START_TEST(bridge_random_transfers_end_clean)
 {
-  run_calls(1, 11, 2 * CALLS);
+  run_calls(1, 0, 11, 2 * CALLS);
+}
+END_TEST
+
+/* The same with two failover targets: B's 408, 480 or 5xx before an
+ * answer makes Cay call the next (the events then go to that leg), and
+ * the same checks hold across the legs. */
+START_TEST(bridge_random_failovers_end_clean)
+{
+  run_calls(0, 1, 13, CALLS);
 }
 END_TEST
 
@@ -890,6 +932,7 @@ main(void)
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, bridge_random_calls_end_clean);
   tcase_add_test(tc, bridge_random_transfers_end_clean);
+  tcase_add_test(tc, bridge_random_failovers_end_clean);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

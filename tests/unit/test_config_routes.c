@@ -51,12 +51,15 @@ START_TEST(load_routes_to_exact_structs)
   strcpy(want[0].pass_headers[1], "Privacy");
   strcpy(want[0].pass_headers[2], "X-*");
   want[0].n_pass_headers = 3;
+  strcpy(want[0].failover[0], "sip:${ruri_user}@127.0.0.2:5070");
+  strcpy(want[0].failover[1], "sip:${ruri_user}@[::1]");
+  want[0].n_failover = 2;
 
-  want[1] = default_route(14, 5);
+  want[1] = default_route(15, 5);
   strcpy(want[1].source, "2001:db8::/32");
   want[1].action = CAY_ROUTE_ANSWER;
 
-  want[2] = default_route(17, 5);
+  want[2] = default_route(18, 5);
   want[2].action = CAY_ROUTE_REJECT;
   want[2].code = 486;
   strcpy(want[2].reason, "Busy Here");
@@ -137,7 +140,8 @@ START_TEST(load_bad_route_unknown_key)
   expect_bad("routes_bad_key.yaml",
              "3:5: routes[0]: unknown key 'cod' (expected match, action, "
              "target, code, reason, max_duration_s, ring_timeout_s, "
-             "no_response_timeout_ms, codecs, auth or pass_headers)");
+             "no_response_timeout_ms, codecs, auth, pass_headers or "
+             "failover)");
 }
 END_TEST
 
@@ -358,6 +362,34 @@ START_TEST(load_bad_route_codec)
   expect_bad("routes_bad_codec.yaml",
              "3:20: routes[0].codecs[1]: unknown codec 'OPUS' (expected PCMU, "
              "PCMA, G722, G729 or telephone-event)");
+}
+END_TEST
+
+START_TEST(load_bad_route_failover_target)
+{
+  expect_bad("routes_bad_failover.yaml",
+             "4:39: routes[0].failover[1]: unknown variable '${user}' "
+             "(expected ${ruri_user} or ${ruri_domain})");
+}
+END_TEST
+
+/* failover goes with forward only, and an empty target is no target. */
+START_TEST(check_route_failover)
+{
+  cay_config_init(&cfg);
+  cfg.routes[0].action = CAY_ROUTE_FORWARD;
+  strcpy(cfg.routes[0].target, "sip:1000@127.0.0.1:5070");
+  cfg.routes[0].n_failover = 1;
+  cfg.n_routes = 1;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "routes[0].failover[0]: expected a sip: or sips: URI");
+  strcpy(cfg.routes[0].failover[0], "sip:${ruri_user}@127.0.0.2");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+  cfg.routes[0].action = CAY_ROUTE_ANSWER;
+  cfg.routes[0].target[0] = '\0';
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "routes[0].failover: only action forward takes "
+                        "failover (this route's action is answer)");
 }
 END_TEST
 
@@ -670,6 +702,8 @@ config_routes_suite(void)
   tcase_add_test(tc, check_route_25_1_reason_without_crlf);
   tcase_add_test(tc, check_route_codecs_with_reject);
   tcase_add_test(tc, load_bad_route_pass_header_of_cay_s_own);
+  tcase_add_test(tc, load_bad_route_failover_target);
+  tcase_add_test(tc, check_route_failover);
   tcase_add_test(tc, check_route_pass_header_names);
   tcase_add_test(tc, check_route_no_response_timeout);
   tcase_add_test(tc, check_route_auth_username_quotable);
