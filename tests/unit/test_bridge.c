@@ -679,9 +679,17 @@ START_TEST(bridge_failover_on_no_response_then_answered)
   peer_t *p = peer_new(&cfg);
 
   invite_a(p, "service", "");
-  b_invite_to(p, "sip:service@127.0.0.1:5070", 1);
+  int first = b_invite_to(p, "sip:service@127.0.0.1:5070", 1);
+  char *cid1 = peer_header(p, (unsigned)first, "Call-ID");
   peer_advance(p, 1000);
   int inv = b_invite_to(p, "sip:service@127.0.0.1:5071", 0);
+  /* The first target answers after all: ACKed and hung up (RFC 3261
+   * section 13.2.2.4), and A still waits for the second. */
+  respond(p, (unsigned)first, "200", contact_b, peer_callee_sdp);
+  ck_assert_int_ge(peer_find_request(p, "ACK", cid1), 0);
+  ck_assert_int_ge(peer_find_request(p, "BYE", cid1), 0);
+  ck_assert_int_lt(a_response(p, "1 INVITE"), 0);
+  free(cid1);
   respond(p, (unsigned)inv, "180", contact_b, NULL);
   ck_assert_int_ge(peer_find_last(p, 180, NULL), 0);
   respond(p, (unsigned)inv, "200", contact_b, peer_callee_sdp);
