@@ -561,6 +561,7 @@ failover(bridge_t *br, int status)
   msg_t *msg;
   const sip_t *sip;
   cay__addr_t src;
+  cay__route_req_t req;
   char target[CAY_CONFIG_TEXT_LEN + 64];
 
   if (br->answered || br->no_codec || br->early_answered
@@ -572,10 +573,7 @@ failover(bridge_t *br, int status)
     return 0;
   sip = sip_object(msg);
   cay__txn_source(t, &src);
-  cay__route_req_t req = { .method = sip->sip_request->rq_method_name,
-                           .ruri_user = sip->sip_request->rq_url->url_user,
-                           .ruri_domain = sip->sip_request->rq_url->url_host,
-                           .source = &src };
+  cay__route_req_of(&req, sip, &src);
   while (br->next_target < route->n_failover) {
     unsigned i = br->next_target++;
     const char *why;

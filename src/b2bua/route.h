@@ -69,6 +69,14 @@ typedef struct cay__route_req {
 } cay__route_req_t;
 
 /**
+ * @p req for request @p sip (method, Request-URI user and host, borrowed
+ * from it) received from @p src (borrowed).
+ * @thread any
+ */
+void cay__route_req_of(cay__route_req_t *req, const sip_t *sip,
+                       const cay__addr_t *src);
+
+/**
  * The first route of @p r that matches @p req: every match key the route
  * gives matches (method exact and case-sensitive, RFC 3261 section 7.1;
  * user by regex; domain case-insensitive; source by CIDR).

@@ -209,15 +209,12 @@ static int
 pick_route(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
            const cay_route_t **route, char *target, size_t len)
 {
-  const url_t *ru = sip->sip_request->rq_url;
   cay__addr_t src;
-  cay__route_req_t req = { .method = sip->sip_request->rq_method_name,
-                           .ruri_user = ru->url_user,
-                           .ruri_domain = ru->url_host,
-                           .source = &src };
+  cay__route_req_t req;
   const cay_route_t *r;
 
   cay__txn_source(t, &src);
+  cay__route_req_of(&req, sip, &src);
   *route = NULL;
   if (ss->routes == NULL || cay__routes_count(ss->routes) == 0)
     return 0;

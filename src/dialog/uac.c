@@ -449,7 +449,8 @@ cay__uac_stray_2xx(cay__sessions_t *ss, const cay__peer_t *peer, msg_t *msg,
 
 /* Report response @p msg (@p sip) to our INVITE: its body, and the
  * header lines the session's route passes to the other leg (a bridged
- * leg's pass_headers, in ev->headers). */
+ * leg's pass_headers, in ev->headers), while the session has an owner: a
+ * leg its bridge let go (replaced, RFC 3891) may outlive the route. */
 static void
 notify_body(cay__session_t *s, cay_session_event_kind_t kind, int status,
             msg_t *msg, const sip_t *sip)
