@@ -38,7 +38,10 @@
  *   routes:                         # default none: answer every INVITE
  *     - match: { method: INVITE, ruri_user: "^1", ruri_domain: example.com,
  *                source: 10.0.0.0/8 }   # every key optional, match too
- *       action: forward             # answer | reject | forward (required)
+ *       action: forward             # answer | reject | forward |
+ *                                   # register (required); register takes
+ *                                   # REGISTER only, and a REGISTER goes
+ *                                   # to register or reject only
  *       target: "sip:${ruri_user}@127.0.0.1:5070"   # forward only
  *       max_duration_s: 7200        # answer, forward; absent = dialog's
  *       ring_timeout_s: 60          # forward only; 0 = no limit
@@ -53,12 +56,27 @@
  *     - action: reject
  *       code: 403                   # reject only; 400..699
  *       reason: Forbidden           # reject only; absent = standard phrase
+ *   registrar:                      # RFC 3261 section 10.3, for the
+ *                                   # routes with action register
+ *     realm: ""                     # digest realm; "" = the REGISTER's
+ *                                   # Request-URI host; at most 63 bytes,
+ *                                   # no '"', '\' or controls (CR, LF)
+ *     min_expires_s: 60             # 1..86400; shorter gets 423
+ *     max_expires_s: 3600           # 1..604800; longer is cut to it
+ *     default_expires_s: 3600       # 1..604800; min <= default <= max
+ *     max_bindings: 10              # per AOR, 1..1000
+ *     max_aors: 100000              # per shard, 1..10000000
+ *     users:                        # default none: no authentication;
+ *       - { username: alice, password: secret }   # at most 64, each at
+ *                                   # most 63 bytes; username unique, no
+ *                                   # '"', '\', ':', spaces or controls;
+ *                                   # password without CR/LF
  *
  * The first route whose every match key matches wins; a request that no
- * route matches gets 404. A routes: or listen: list replaces the one
- * before it. A target's host is an IP literal or a name, located by RFC
- * 3263 (SRV, then A/AAAA) when a call is forwarded; ${ruri_user} and
- * ${ruri_domain} are the request's.
+ * route matches gets 404. A routes:, listen: or registrar.users: list
+ * replaces the one before it. A target's host is an IP literal or a name,
+ * located by RFC 3263 (SRV, then A/AAAA) when a call is forwarded;
+ * ${ruri_user} and ${ruri_domain} are the request's.
  */
 /* clang-format on */
 #ifndef CAY_CONFIG_H
@@ -80,6 +98,7 @@ extern "C" {
 #define CAY_ROUTE_MAX_FAILOVER 3  /* failover targets per route */
 #define CAY_ROUTE_HEADER_LEN   32 /* a pass_headers name, NUL included */
 #define CAY_CONFIG_MAX_DNS     4
+#define CAY_CONFIG_MAX_USERS   64 /* registrar.users entries */
 
 /** Log levels, most severe first. */
 typedef enum cay_log_level {
@@ -96,11 +115,19 @@ typedef struct cay_listen {
   unsigned port;                  /* 1..65535; 0 = any free port */
 } cay_listen_t;
 
+/** A user the registrar authenticates (RFC 3261 section 22, digest). */
+typedef struct cay_registrar_user {
+  char username[CAY_CONFIG_NAME_LEN]; /* also the AOR's user it may bind */
+  char password[CAY_CONFIG_NAME_LEN];
+} cay_registrar_user_t;
+
 /** What a route does with a request it matches. */
 typedef enum cay_route_action {
   CAY_ROUTE_ANSWER = 0, /* the built-in UAS (the answer: section) */
   CAY_ROUTE_REJECT,     /* a final response: code and reason */
-  CAY_ROUTE_FORWARD     /* B2BUA: a new call to target (issue 5) */
+  CAY_ROUTE_FORWARD,    /* B2BUA: a new call to target (issue 5) */
+  CAY_ROUTE_REGISTER    /* registrar: a REGISTER's bindings (RFC 3261
+                           section 10.3) */
 } cay_route_action_t;
 
 /**
@@ -129,6 +156,12 @@ typedef struct cay_route {
    * (a transport failure is a 503), while the caller waits. */
   char failover[CAY_ROUTE_MAX_FAILOVER][CAY_CONFIG_TEXT_LEN];
   unsigned n_failover;
+  /* forward: 1 = instead of target, the contacts the Request-URI's AOR
+   * is registered at (the registrar's bindings, RFC 3261 section 10), in
+   * the order of section 16.6 (highest q first, then the newest); each
+   * that fails as a failover target fails is followed by the next, then
+   * by the failover targets. None registered and no failover: 480. */
+  unsigned location;
   long max_duration_s;     /* -1 = dialog: max_duration_s, 0 = no limit */
   unsigned ring_timeout_s; /* forward: default 60, 0 = none */
   /* forward: ms an INVITE to the target may go without any response (not
@@ -250,6 +283,24 @@ typedef struct cay_config {
   unsigned min_se_s;          /* smallest accepted (Min-SE), default 90 */
   cay_route_t routes[CAY_CONFIG_MAX_ROUTES];
   unsigned n_routes; /* 0: every INVITE is answered (the answer: section) */
+  /* The registrar (RFC 3261 section 10.3): what a REGISTER taken by a
+   * route with action register may do. */
+  char reg_realm[CAY_CONFIG_NAME_LEN]; /* digest realm; "" (default): the
+                                          REGISTER's Request-URI host */
+  unsigned reg_min_expires_s;          /* a binding asked for less (not 0) gets
+                                          423 with Min-Expires; default 60 */
+  unsigned reg_max_expires_s;          /* a longer one is cut to this; default
+                                          3600 */
+  unsigned reg_default_expires_s;      /* neither the Contact nor the request
+                                          says; default 3600 */
+  unsigned reg_max_bindings; /* per AOR; one more gets 403; default 10 */
+  unsigned reg_max_aors;     /* AORs with bindings, per shard; a new
+                                one past it gets 503; default 100000 */
+  /* Digest credentials (RFC 2617, MD5, qop auth). None: every REGISTER
+   * is taken without authentication. Some: a REGISTER must authenticate
+   * as the user of the AOR it binds (To's user). */
+  cay_registrar_user_t reg_users[CAY_CONFIG_MAX_USERS];
+  unsigned n_reg_users;
 } cay_config_t;
 
 /**

@@ -71,6 +71,10 @@ typedef struct cay_stats {
   uint64_t udp_drops;          /* datagrams the kernel dropped because a
                                   UDP receive queue of the shard was full
                                   (SO_MEMINFO), as of the last report */
+  uint64_t registers;          /* REGISTERs answered 2xx (RFC 3261 10.3) */
+  uint64_t registers_refused;  /* REGISTERs answered >= 300 by the
+                                  registrar, not counting 401 challenges */
+  uint64_t bindings_live;      /* gauge: registrar bindings now */
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

@@ -41,6 +41,7 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "registrar/registrar.h"
 
 void
 cay__bridge_maybe_free(bridge_t *br)
@@ -51,6 +52,7 @@ cay__bridge_maybe_free(bridge_t *br)
   cay__shard_timer_stop(br->ss->shard, &br->t_max);
   br->ss->bridges--;
   cay__bridge_requests_free(br);
+  cay__free(br->contacts);
   cay__free(br->join_restore);
   cay__routes_free(br->routes);
   cay__free(br);
@@ -545,58 +547,121 @@ place_b(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
   return err;
 }
 
-/* B failed with @p status before an answer: place the call to the
- * route's next failover target, when the status is one to try another
- * for (408: no response; 480; a 5xx, a transport failure's 503 too), A
- * still waits, and A had no reliable provisional with B's SDP (its offer
- * is answered: another callee's answer would not fit). A target that
- * loops or cannot be called is passed over. @return 1 when a new B leg
- * is on its way. */
+/* The next target of @p br after the one that failed, into @p target:
+ * the next contact the callee is registered at (a location route), else
+ * the route's next failover target; @p label names it for the log. A
+ * target that loops or cannot be called is passed over. @return 1 when
+ * a new B leg is on its way, 0 when none is left. */
+static int
+place_next(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
+           const cay__route_req_t *req, int status)
+{
+  const cay_route_t *route = br->route;
+  char target[CAY_CONFIG_TEXT_LEN + CAY__CONTACT_MAX], label[32];
+
+  while (br->next_contact < br->n_contacts
+         || br->next_target < route->n_failover) {
+    const char *why = NULL;
+    int err;
+
+    if (br->next_contact < br->n_contacts) {
+      unsigned i = br->next_contact++;
+      snprintf(label, sizeof label, "contact %u", i + 1);
+      snprintf(target, sizeof target, "%s", br->contacts[i].uri);
+    } else {
+      unsigned i = br->next_target++;
+      snprintf(label, sizeof label, "failover[%u]", i);
+      if (cay__route_failover_target(route, i, req, target, sizeof target) < 0)
+        why = "the target is too long";
+    }
+    if (why == NULL && cay__bridge_is_loop(br->ss, sip, target))
+      why = "it would loop (RFC 3261 section 16.3 item 4)";
+    else if (why == NULL && (err = place_b(br, a, msg, sip, target)) != 0)
+      why = cay_strerror(err);
+    if (why == NULL) {
+      if (status)
+        CAY_INFO(SHARD_NO(br->ss),
+                 "bridge: %s: the callee failed with %d: trying %s, %s",
+                 a->call_id, status, label, target);
+      return 1;
+    }
+    CAY_INFO(SHARD_NO(br->ss), "bridge: %s: %s (%s) not tried: %s", a->call_id,
+             label, target, why);
+  }
+  return 0;
+}
+
+/* B failed with @p status before an answer: place the call to the next
+ * target (place_next()), when the status is one to try another for
+ * (408: no response; 480; a 5xx, a transport failure's 503 too), A still
+ * waits, and A had no reliable provisional with B's SDP (its offer is
+ * answered: another callee's answer would not fit). @return 1 when a new
+ * B leg is on its way. */
 static int
 failover(bridge_t *br, int status)
 {
-  const cay_route_t *route = br->route;
   cay__session_t *a = bridge_leg(br, br->a);
   cay__txn_t *t;
   msg_t *msg;
-  const sip_t *sip;
   cay__addr_t src;
   cay__route_req_t req;
-  char target[CAY_CONFIG_TEXT_LEN + 64];
 
-  if (br->answered || br->no_codec || br->early_answered
-      || br->next_target >= route->n_failover || a == NULL
+  if (br->answered || br->no_codec || br->early_answered || a == NULL
       || (a->state != CAY__SESSION_INCOMING && a->state != CAY__SESSION_EARLY)
       || !(status == 408 || status == 480 || (status >= 500 && status < 600))
       || (t = cay__txn_lookup(br->ss->ep, a->invite_txn)) == NULL
       || (msg = cay__txn_request(t)) == NULL)
     return 0;
-  sip = sip_object(msg);
   cay__txn_source(t, &src);
-  cay__route_req_of(&req, sip, &src);
-  while (br->next_target < route->n_failover) {
-    unsigned i = br->next_target++;
-    const char *why;
-    int err;
+  cay__route_req_of(&req, sip_object(msg), &src);
+  if (!place_next(br, a, msg, sip_object(msg), &req, status))
+    return 0;
+  br->b_done = 0;
+  return 1;
+}
 
-    if (cay__route_failover_target(route, i, &req, target, sizeof target) < 0) {
-      why = "the target is too long";
-    } else if (cay__bridge_is_loop(br->ss, sip, target)) {
-      why = "it would loop (RFC 3261 section 16.3 item 4)";
-    } else if ((err = place_b(br, a, msg, sip, target)) != 0) {
-      why = cay_strerror(err);
-    } else {
-      CAY_INFO(SHARD_NO(br->ss),
-               "bridge: %s: the callee failed with %d: trying failover[%u], "
-               "%s",
-               a->call_id, status, i, target);
-      br->b_done = 0;
-      return 1;
-    }
-    CAY_INFO(SHARD_NO(br->ss), "bridge: %s: failover[%u] (%s) not tried: %s",
-             a->call_id, i, target, why);
-  }
+/* A location route (cay_route_t.location): the contacts the Request-URI's
+ * AOR is registered at, for place_next(). @return 0, -ENOMEM. */
+static int
+look_up(bridge_t *br, const sip_t *sip)
+{
+  char aor[CAY__AOR_MAX];
+  cay__contact_t found[CAY__LOOKUP_MAX];
+
+  if (cay__aor_of(sip->sip_request->rq_url, aor) < 0)
+    return 0; /* no user: nobody registers there */
+  br->n_contacts
+      = cay__registrar_lookup(br->ss->reg, aor, found, CAY__LOOKUP_MAX);
+  if (br->n_contacts == 0)
+    return 0;
+  br->contacts = cay__malloc(br->n_contacts * sizeof found[0]);
+  if (br->contacts == NULL)
+    return -ENOMEM;
+  memcpy(br->contacts, found, br->n_contacts * sizeof found[0]);
   return 0;
+}
+
+/* The first B leg of @p br: to @p target, or for a location route to
+ * the first contact that can be called, else the failover targets.
+ * @return 0, CAY_ENOTFOUND (a location route: not registered, no
+ * failover), or place_b()'s error. */
+static int
+place_first(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
+            const char *target)
+{
+  cay__txn_t *t = cay__txn_lookup(br->ss->ep, a->invite_txn);
+  cay__addr_t src;
+  cay__route_req_t req;
+  int err;
+
+  if (!br->route->location)
+    return place_b(br, a, msg, sip, target);
+  if ((err = look_up(br, sip)) != 0)
+    return err;
+  if (t)
+    cay__txn_source(t, &src);
+  cay__route_req_of(&req, sip, t ? &src : NULL);
+  return place_next(br, a, msg, sip, &req, 0) ? 0 : CAY_ENOTFOUND;
 }
 
 int
@@ -616,8 +681,9 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   br->delayed_offer = !(sip->sip_payload && sip->sip_payload->pl_len);
   cay__timer_init(&br->t_ring, on_ring_timeout, br);
   cay__timer_init(&br->t_max, on_max_duration, br);
-  err = place_b(br, a, t ? cay__txn_request(t) : NULL, sip, target);
+  err = place_first(br, a, t ? cay__txn_request(t) : NULL, sip, target);
   if (err) {
+    cay__free(br->contacts);
     cay__free(br);
     return err;
   }

@@ -52,9 +52,13 @@ typedef struct bridge {
    * answered, and another callee (failover) would not fit that answer. */
   unsigned early_answered : 1;
   unsigned next_target; /* the route's failover target to try next */
-  unsigned depth;       /* callbacks of this bridge on the stack */
-  info_relay_t *infos;  /* requests relayed, awaiting the copy's answer */
-  refer_map_t *refers;  /* REFERs relayed, newest first */
+  /* A location route: the contacts the callee is registered at, tried
+   * in turn before the failover targets. */
+  struct cay__contact *contacts;
+  unsigned n_contacts, next_contact;
+  unsigned depth;      /* callbacks of this bridge on the stack */
+  info_relay_t *infos; /* requests relayed, awaiting the copy's answer */
+  refer_map_t *refers; /* REFERs relayed, newest first */
   /* RFC 3891: a new incoming leg (joining) that replaces leg replaced
    * once the other leg has answered the offer carried to it. */
   cay_id_t joining, replaced;

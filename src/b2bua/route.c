@@ -605,6 +605,15 @@ cay__routes_hold(cay__routes_t *r)
   return r;
 }
 
+int
+cay__routes_register(const cay__routes_t *r)
+{
+  for (unsigned i = 0; r && i < r->n; i++)
+    if (r->e[i].route.action == CAY_ROUTE_REGISTER)
+      return 1;
+  return 0;
+}
+
 unsigned
 cay__routes_count(const cay__routes_t *r)
 {
@@ -661,6 +670,11 @@ cay__routes_match(const cay__routes_t *r, const cay__route_req_t *req)
 
     /* RFC 3261 section 7.1: the method name is case-sensitive. */
     if (e->route.method[0] && strcmp(method, e->route.method) != 0)
+      continue;
+    /* The registrar takes REGISTER only; a REGISTER is never a call. */
+    if ((e->route.action == CAY_ROUTE_REGISTER)
+            != (strcmp(method, "REGISTER") == 0)
+        && e->route.action != CAY_ROUTE_REJECT)
       continue;
     if (e->has_source
         && (req->source == NULL || !cidr_contains(&e->source, req->source)))

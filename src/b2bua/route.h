@@ -60,6 +60,9 @@ cay__routes_t *cay__routes_hold(cay__routes_t *r);
 /** Number of routes in the table (0: every INVITE is answered). */
 unsigned cay__routes_count(const cay__routes_t *r);
 
+/** 1 when a route of @p r has action register (a registrar), else 0. */
+int cay__routes_register(const cay__routes_t *r);
+
 /** What a route is matched against. Every pointer is borrowed. */
 typedef struct cay__route_req {
   const char *method;        /* "INVITE" */
@@ -79,7 +82,9 @@ void cay__route_req_of(cay__route_req_t *req, const sip_t *sip,
 /**
  * The first route of @p r that matches @p req: every match key the route
  * gives matches (method exact and case-sensitive, RFC 3261 section 7.1;
- * user by regex; domain case-insensitive; source by CIDR).
+ * user by regex; domain case-insensitive; source by CIDR). A register
+ * route matches only a REGISTER, and a REGISTER only a register or a
+ * reject route.
  *
  * @return The route, borrowed from the table (valid while a reference to
  *         the table is held),

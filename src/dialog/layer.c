@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "b2bua/route.h"
+#include "registrar/registrar.h"
 #include "dialog/session_int.h"
 
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
@@ -149,6 +150,12 @@ cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
     cay__htab_fini(&ss->dialogs);
     return -ENOMEM;
   }
+  /* Made even without a register route: a reload may add one. */
+  if (cay__registrar_create(ss->shard, &ss->reg) != 0) {
+    cay__htab_fini(&ss->dialogs);
+    cay__htab_fini(&ss->merge);
+    return -ENOMEM;
+  }
   return 0;
 }
 
@@ -196,6 +203,8 @@ cay__sessions_fini(cay__sessions_t *ss)
   cay__htab_fini(&ss->merge);
   cay__routes_free(ss->routes);
   ss->routes = NULL;
+  cay__registrar_destroy(ss->reg);
+  ss->reg = NULL;
   cay__free(ss->offer_cache);
   cay__free(ss->answer_cache);
 }
@@ -212,6 +221,16 @@ cay__sessions_take_values(cay_config_t *dst, const cay_config_t *src)
   dst->session_expires_s = src->session_expires_s;
   dst->min_se_s = src->min_se_s;
   dst->max_transactions = src->max_transactions;
+  /* The registrar's values (RFC 3261 section 10.3), users included. */
+  memcpy(dst->reg_realm, src->reg_realm, sizeof dst->reg_realm);
+  dst->reg_min_expires_s = src->reg_min_expires_s;
+  dst->reg_max_expires_s = src->reg_max_expires_s;
+  dst->reg_default_expires_s = src->reg_default_expires_s;
+  dst->reg_max_bindings = src->reg_max_bindings;
+  dst->reg_max_aors = src->reg_max_aors;
+  dst->n_reg_users = src->n_reg_users;
+  memcpy(dst->reg_users, src->reg_users,
+         sizeof dst->reg_users[0] * src->n_reg_users);
 }
 
 void

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "b2bua/bridge.h"
 #include "b2bua/route.h"
+#include "registrar/registrar.h"
 
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
 
@@ -229,7 +230,10 @@ pick_route(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
     cay__txn_reply(t, (int)r->code, r->reason[0] ? r->reason : NULL, NULL);
     return 1;
   }
-  if (r->action == CAY_ROUTE_FORWARD) {
+  if (r->action == CAY_ROUTE_FORWARD && r->location) {
+    /* The bridge looks the callee up (its contacts are its targets). */
+    snprintf(target, len, "the contacts of the Request-URI's AOR");
+  } else if (r->action == CAY_ROUTE_FORWARD) {
     if (cay__route_target(r, &req, target, len) < 0) {
       ss->shard->stats.calls_rejected++;
       cay__txn_reply(t, 500, "Server Internal Error - Target Too Long", NULL);
@@ -446,18 +450,51 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
     err = cay__bridge_start(ss, s, sip, route, target);
     if (err) {
       CAY_INFO(SHARD_NO(ss), "session %s: not forwarded to %s: %s", s->call_id,
-               target, cay_strerror(err));
-      cay_session_reject(s, err == CAY_ENOCODEC ? 488 : 500,
-                         err == CAY_ENOCODEC ? "Not Acceptable Here - "
-                                               "No Common Codec"
-                                             : NULL,
-                         NULL);
+               target,
+               err == CAY_ENOTFOUND ? "not registered" : cay_strerror(err));
+      if (err == CAY_ENOTFOUND) /* RFC 3261 section 21.4.18 */
+        cay_session_reject(s, 480, "Temporarily Unavailable - Not Registered",
+                           NULL);
+      else
+        cay_session_reject(s, err == CAY_ENOCODEC ? 488 : 500,
+                           err == CAY_ENOCODEC ? "Not Acceptable Here - "
+                                                 "No Common Codec"
+                                               : NULL,
+                           NULL);
     }
   } else if (ss->on_incoming && !filter) {
     hand_over(ss, s, t, sip);
   } else {
     cay__session_start(s);
   }
+}
+
+/* A REGISTER (RFC 3261 section 10.3) goes to the registrar when a route
+ * with action register takes it; without such a route Cay is no
+ * registrar (405), and one that no route takes gets 404 (item 1: not a
+ * domain Cay registers). */
+static void
+handle_register(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip)
+{
+  cay__addr_t src;
+  cay__route_req_t req;
+  const cay_route_t *r;
+
+  if (!cay__routes_register(ss->routes)) {
+    cay__reply_405(t);
+    return;
+  }
+  if (check_require(t, sip))
+    return;
+  cay__txn_source(t, &src);
+  cay__route_req_of(&req, sip, &src);
+  r = cay__routes_match(ss->routes, &req);
+  if (r == NULL)
+    cay__txn_reply(t, 404, "Not Found - No Route", NULL);
+  else if (r->action == CAY_ROUTE_REJECT)
+    cay__txn_reply(t, (int)r->code, r->reason[0] ? r->reason : NULL, NULL);
+  else
+    cay__registrar_on_register(ss->reg, &ss->cfg, t, sip);
 }
 
 void
@@ -469,6 +506,10 @@ cay__sessions_on_request(void *arg, cay__txn_t *t, msg_t *msg, sip_t *sip)
   (void)msg;
   if (m == sip_method_cancel) {
     handle_cancel(ss, t, sip);
+    return;
+  }
+  if (m == sip_method_register) {
+    handle_register(ss, t, sip);
     return;
   }
   /* 8.2.1: methods Cay does not implement get 405 with Allow. A REFER or

@@ -71,6 +71,8 @@ typedef struct cay__sessions {
                                  NULL: such requests fail with -EINVAL.
                                  Borrowed (the worker owns it) */
   unsigned bridges;           /* live B2BUA bridges */
+  struct cay__registrar *reg; /* the bindings of this shard's AORs
+                                 (src/registrar/registrar.h) */
   /* Their INFO, REFER or NOTIFY being reported now (info.c): its server
    * transaction, 0 outside the EV_INFO/EV_REQUEST callback, and whether
    * the callback answered or deferred it. */

@@ -3,7 +3,8 @@
  * every configuration passes, whether it came from a file or from code.
  *
  * Loading a YAML file is in config_load.c and config_yaml.c, the routes:
- * list in config_routes.c; config_int.h says what each file holds.
+ * list in config_routes.c, the registrar: section in config_registrar.c;
+ * config_int.h says what each file holds.
  */
 #include "cay/config.h"
 
@@ -87,6 +88,15 @@ cay_config_init(cay_config_t *cfg)
   for (unsigned i = 0; i < CAY_CONFIG_MAX_ROUTES; i++)
     cay__config_route_init(&cfg->routes[i]);
   cfg->n_routes = 0;
+  /* The registrar: realm "" is the REGISTER's Request-URI host. RFC 3261
+   * section 10.3 step 7 leaves the intervals to the registrar: a binding
+   * lives an hour unless it asks for less, and at least a minute. */
+  cfg->reg_min_expires_s = 60;
+  cfg->reg_max_expires_s = 3600;
+  cfg->reg_default_expires_s = 3600;
+  cfg->reg_max_bindings = 10;
+  cfg->reg_max_aors = 100000;
+  cfg->n_reg_users = 0; /* every REGISTER is taken without authentication */
 }
 
 static int
@@ -409,6 +419,12 @@ const struct cay__config_range cay__config_ranges[] = {
   RANGE("dns.cache_entries", dns_cache_entries, 0, 1000000),
   RANGE("dns.cache_max_ttl_s", dns_cache_max_ttl_s, 1, 604800),
   RANGE("dns.failed_target_s", dns_failed_target_s, 0, 86400),
+  /* RFC 3261 section 10.3: the registrar's bounds on a binding's life. */
+  RANGE("registrar.min_expires_s", reg_min_expires_s, 1, 86400),
+  RANGE("registrar.max_expires_s", reg_max_expires_s, 1, 604800),
+  RANGE("registrar.default_expires_s", reg_default_expires_s, 1, 604800),
+  RANGE("registrar.max_bindings", reg_max_bindings, 1, 1000),
+  RANGE("registrar.max_aors", reg_max_aors, 1, 10000000),
 };
 #undef RANGE
 #undef UNSIGNED_FIELD
@@ -536,9 +552,10 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
 
   if ((rc = check_ranges(c, pb, err, errlen)) != 0
       || (rc = check_dns_servers(c, pb, err, errlen)) != 0
-      || (rc = check_session_timers(c, pb, err, errlen)) != 0)
+      || (rc = check_session_timers(c, pb, err, errlen)) != 0
+      || (rc = cay__config_check_routes(c, pb, err, errlen)) != 0)
     return rc;
-  return cay__config_check_routes(c, pb, err, errlen);
+  return cay__config_check_registrar(c, pb, err, errlen);
 }
 
 int

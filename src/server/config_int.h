@@ -8,6 +8,8 @@
  *                    into a message), pass 3 (strings to values), and
  *                    cay_config_load()
  *   config_routes.c  the routes: list: its schema, loading and checks
+ *   config_registrar.c  the registrar: section: its schema, loading and
+ *                    checks
  *
  * Not part of the API: only src/server/config*.c include this.
  */
@@ -138,6 +140,7 @@ struct file_route {
   struct file_auth *auth;
   char *action;
   char *target;
+  char *location;
   char *code;
   char *reason;
   char *max_duration_s;
@@ -149,6 +152,22 @@ struct file_route {
   unsigned pass_headers_count;
   char **failover;
   unsigned failover_count;
+};
+
+struct file_reg_user {
+  char *username;
+  char *password;
+};
+
+struct file_registrar {
+  char *realm;
+  char *min_expires_s;
+  char *max_expires_s;
+  char *default_expires_s;
+  char *max_bindings;
+  char *max_aors;
+  struct file_reg_user *users;
+  unsigned users_count;
 };
 
 struct file_top {
@@ -165,6 +184,7 @@ struct file_top {
   struct file_dns *dns;
   struct file_route *routes;
   unsigned routes_count;
+  struct file_registrar *registrar;
 };
 
 #define OPT CYAML_FLAG_OPTIONAL
@@ -175,6 +195,8 @@ struct file_top {
 extern const cyaml_schema_value_t cay__config_string_entry;
 /* A routes: entry (config_routes.c). */
 extern const cyaml_schema_value_t cay__config_route_entry;
+/* The registrar: mapping's keys (config_registrar.c). */
+extern const cyaml_schema_field_t cay__config_registrar_fields[];
 
 /* ------------------------------------------------------------------ */
 /* Checks (config.c).                                                   */
@@ -188,6 +210,17 @@ struct problem {
   char alt[PATH_LEN];
 };
 
+/* In a check: the fixed-size string @p field ends within its array. */
+#define HAS_NUL(field) (memchr((field), '\0', sizeof(field)) != NULL)
+
+/* In a check with `err` and `errlen` in scope: the message, and return
+ * CAY_ECONFIG. */
+#define FAIL(...)                                                              \
+  do {                                                                         \
+    cay__errmsg(err, errlen, __VA_ARGS__);                                     \
+    return CAY_ECONFIG;                                                        \
+  } while (0)
+
 int cay__config_is_known_codec(const char *name);
 /* cay_config_check(), telling where the problem is. */
 int cay__config_check_values(const cay_config_t *c, struct problem *pb,
@@ -198,6 +231,9 @@ void cay__config_route_init(cay_route_t *r);
 /* The routes: part of cay_config_check() (config_routes.c). */
 int cay__config_check_routes(const cay_config_t *c, struct problem *pb,
                              char *err, size_t errlen);
+/* The registrar: part of cay_config_check() (config_registrar.c). */
+int cay__config_check_registrar(const cay_config_t *c, struct problem *pb,
+                                char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* Loading.                                                             */
@@ -267,8 +303,32 @@ int cay__config_parse_uint(struct load_ctx *lc, const char *path,
                            const char *text, unsigned min, unsigned max,
                            unsigned *out);
 
+/* config_load.c: copy @p text (NULL: the key is absent, nothing to do)
+ * into @p dst of @p size bytes; longer is an error at @p path.
+ * @return 0 or CAY_ECONFIG. */
+int cay__config_copy_text(struct load_ctx *lc, const char *path,
+                          const char *text, char *dst, size_t size);
+
+/* A number of the file: its dotted path, its text (NULL: the key is
+ * absent, the value stays) and where it goes. */
+struct cay__config_number {
+  const char *path;
+  const char *text;
+  unsigned *out;
+};
+
+/* config_load.c: each of @p n parsed strictly in its bounds of
+ * cay__config_ranges (none: any unsigned). @return 0 or CAY_ECONFIG. */
+int cay__config_parse_numbers(struct load_ctx *lc,
+                              const struct cay__config_number *n, size_t count);
+
 /* config_routes.c: pass 3 for the routes: list. */
 int cay__config_apply_routes(struct load_ctx *lc, const struct file_top *t,
                              cay_config_t *c);
+/* config_registrar.c: pass 3 for the registrar: section (NULL @p f: the
+ * section is absent, nothing changes). */
+int cay__config_apply_registrar(struct load_ctx *lc,
+                                const struct file_registrar *f,
+                                cay_config_t *c);
 
 #endif

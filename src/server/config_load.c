@@ -130,6 +130,8 @@ static const cyaml_schema_field_t top_fields[] = {
   CYAML_FIELD_SEQUENCE("routes", CYAML_FLAG_POINTER | OPT, struct file_top,
                        routes, &cay__config_route_entry, 0,
                        CAY_CONFIG_MAX_ROUTES),
+  CYAML_FIELD_MAPPING_PTR("registrar", OPT, struct file_top, registrar,
+                          cay__config_registrar_fields),
   CYAML_FIELD_END,
 };
 
@@ -398,13 +400,37 @@ cay__config_parse_uint(struct load_ctx *lc, const char *path, const char *text,
   return 0;
 }
 
-/* A number of the file: its dotted path, its text (NULL: the key is
- * absent, the value stays) and where it goes. */
-struct number {
-  const char *path;
-  const char *text;
-  unsigned *out;
-};
+int
+cay__config_copy_text(struct load_ctx *lc, const char *path, const char *text,
+                      char *dst, size_t size)
+{
+  size_t n;
+
+  if (text == NULL)
+    return 0;
+  n = strlen(text);
+  if (n >= size)
+    return cay__config_fail_value(lc, path, "longer than %zu bytes", size - 1);
+  memcpy(dst, text, n + 1);
+  return 0;
+}
+
+int
+cay__config_parse_numbers(struct load_ctx *lc,
+                          const struct cay__config_number *n, size_t count)
+{
+  int rc;
+
+  for (size_t i = 0; i < count; i++) {
+    const struct cay__config_range *r = cay__config_range_of(n[i].path);
+
+    if ((rc = cay__config_parse_uint(lc, n[i].path, n[i].text, r ? r->lo : 0,
+                                     r ? r->hi : UINT_MAX, n[i].out))
+        != 0)
+      return rc;
+  }
+  return 0;
+}
 
 /* The text of key @p k of section @p sec, NULL when either is absent. */
 #define KEY(sec, k) (t->sec ? t->sec->k : NULL)
@@ -418,7 +444,7 @@ apply_numbers(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
 {
   /* "auto" (one shard per CPU) is the one word a number here may be. */
   int auto_shards = t->shards && strcmp(t->shards, "auto") == 0;
-  const struct number n[] = {
+  const struct cay__config_number n[] = {
     { "timers.t1_ms", KEY(timers, t1_ms), &c->t1_ms },
     { "timers.t2_ms", KEY(timers, t2_ms), &c->t2_ms },
     { "timers.t4_ms", KEY(timers, t4_ms), &c->t4_ms },
@@ -460,14 +486,8 @@ apply_numbers(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
   };
   int rc;
 
-  for (size_t i = 0; i < sizeof n / sizeof n[0]; i++) {
-    const struct cay__config_range *r = cay__config_range_of(n[i].path);
-
-    if ((rc = cay__config_parse_uint(lc, n[i].path, n[i].text, r ? r->lo : 0,
-                                     r ? r->hi : UINT_MAX, n[i].out))
-        != 0)
-      return rc;
-  }
+  if ((rc = cay__config_parse_numbers(lc, n, sizeof n / sizeof n[0])) != 0)
+    return rc;
   if ((rc = cay__config_parse_uint(lc, "shards", auto_shards ? NULL : t->shards,
                                    1, CONFIG_MAX_SHARDS, &c->shards))
       != 0)
@@ -585,9 +605,10 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
                                     VALUE_PREVIEW, t->udp_steering);
   }
 
-  if ((rc = apply_dns(lc, t->dns, c)) != 0)
+  if ((rc = apply_dns(lc, t->dns, c)) != 0
+      || (rc = cay__config_apply_routes(lc, t, c)) != 0)
     return rc;
-  return cay__config_apply_routes(lc, t, c);
+  return cay__config_apply_registrar(lc, t->registrar, c);
 }
 
 /* ------------------------------------------------------------------ */

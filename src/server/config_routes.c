@@ -9,6 +9,9 @@
  *       target: "sip:${ruri_user}@127.0.0.1:5070"
  *       auth: { username: cay, password: secret }
  *
+ * Action register (the registrar, config_registrar.c) takes REGISTER
+ * only, and a REGISTER goes to a register or a reject route only.
+ *
  * A value that only the loader can see (a key given with an action that
  * does not use it, a number out of range) is refused while loading; all
  * the rest is refused by cay__config_check_routes(), so that routes an
@@ -59,6 +62,7 @@ static const cyaml_schema_field_t route_fields[] = {
   CYAML_FIELD_MAPPING_PTR("match", OPT, struct file_route, match, match_fields),
   STR("action", struct file_route, action),
   STR("target", struct file_route, target),
+  STR("location", struct file_route, location),
   STR("code", struct file_route, code),
   STR("reason", struct file_route, reason),
   STR("max_duration_s", struct file_route, max_duration_s),
@@ -85,7 +89,15 @@ const cyaml_schema_value_t cay__config_route_entry = {
 /* Which keys go with which action.                                     */
 /* ------------------------------------------------------------------ */
 
-static const char *const action_names[] = { "answer", "reject", "forward" };
+/* Indexed by cay_route_action_t. */
+static const char *const action_names[]
+    = { "answer", "reject", "forward", "register" };
+
+/* What action: may be, as a message says it. It starts with the whole
+ * list of before register ("answer, reject or forward"), which logs and
+ * scripts look for (tests/integration/b2bua.cmake). */
+#define ACTIONS_EXPECTED                                                       \
+  "answer, reject or forward, or register for REGISTER requests"
 
 static const char *
 action_name(cay_route_action_t a)
@@ -103,6 +115,8 @@ static const struct {
   const char *which;
 } action_keys[] = {
   { "target", "a target", 1u << CAY_ROUTE_FORWARD,
+    "only action forward takes" },
+  { "location", "location", 1u << CAY_ROUTE_FORWARD,
     "only action forward takes" },
   { "ring_timeout_s", "ring_timeout_s", 1u << CAY_ROUTE_FORWARD,
     "only action forward takes" },
@@ -155,22 +169,6 @@ cay__config_route_init(cay_route_t *r)
   r->ring_timeout_s = ROUTE_RING_TIMEOUT_S;
 }
 
-/* Copy @p text (NULL: absent, nothing to do) into @p dst of @p size. */
-static int
-copy_text(struct load_ctx *lc, const char *path, const char *text, char *dst,
-          size_t size)
-{
-  size_t n;
-
-  if (text == NULL)
-    return 0;
-  n = strlen(text);
-  if (n >= size)
-    return cay__config_fail_value(lc, path, "longer than %zu bytes", size - 1);
-  memcpy(dst, text, n + 1);
-  return 0;
-}
-
 /* A key only the loader knows was given: does it go with the action? */
 static int
 check_given(struct load_ctx *lc, unsigned i, const char *key, const char *value,
@@ -208,30 +206,31 @@ apply_route_head(struct load_ctx *lc, unsigned i, const struct file_route *f,
   snprintf(base, sizeof base, "routes[%u]", i);
   if (f->action == NULL)
     return cay__config_fail_value(
-        lc, base, "missing action (expected answer, reject or forward)");
+        lc, base, "missing action (expected " ACTIONS_EXPECTED ")");
   for (a = 0; a < sizeof action_names / sizeof *action_names; a++)
     if (strcmp(f->action, action_names[a]) == 0)
       break;
   if (a == sizeof action_names / sizeof *action_names)
     return cay__config_fail_value(lc, route_path(path, i, "action"),
-                                  "expected answer, reject or forward, got "
-                                  "'%.*s'",
+                                  "expected " ACTIONS_EXPECTED ", got '%.*s'",
                                   VALUE_PREVIEW, f->action);
   r->action = (cay_route_action_t)a;
   if (m == NULL)
     return 0;
-  if ((rc = copy_text(lc, route_path(path, i, "match.method"), m->method,
-                      r->method, sizeof r->method))
+  if ((rc = cay__config_copy_text(lc, route_path(path, i, "match.method"),
+                                  m->method, r->method, sizeof r->method))
           != 0
-      || (rc = copy_text(lc, route_path(path, i, "match.ruri_user"),
-                         m->ruri_user, r->ruri_user, sizeof r->ruri_user))
+      || (rc = cay__config_copy_text(lc, route_path(path, i, "match.ruri_user"),
+                                     m->ruri_user, r->ruri_user,
+                                     sizeof r->ruri_user))
              != 0
-      || (rc = copy_text(lc, route_path(path, i, "match.ruri_domain"),
-                         m->ruri_domain, r->ruri_domain, sizeof r->ruri_domain))
+      || (rc = cay__config_copy_text(
+              lc, route_path(path, i, "match.ruri_domain"), m->ruri_domain,
+              r->ruri_domain, sizeof r->ruri_domain))
              != 0)
     return rc;
-  return copy_text(lc, route_path(path, i, "match.source"), m->source,
-                   r->source, sizeof r->source);
+  return cay__config_copy_text(lc, route_path(path, i, "match.source"),
+                               m->source, r->source, sizeof r->source);
 }
 
 /* Route @p i's keys after the match: which go with its action, then their
@@ -262,11 +261,11 @@ apply_route_values(struct load_ctx *lc, unsigned i, const struct file_route *f,
    * response. */
   if ((rc = cay__config_parse_uint(lc, AT("code"), f->code, 400, 699, &r->code))
           != 0
-      || (rc
-          = copy_text(lc, AT("reason"), f->reason, r->reason, sizeof r->reason))
+      || (rc = cay__config_copy_text(lc, AT("reason"), f->reason, r->reason,
+                                     sizeof r->reason))
              != 0
-      || (rc
-          = copy_text(lc, AT("target"), f->target, r->target, sizeof r->target))
+      || (rc = cay__config_copy_text(lc, AT("target"), f->target, r->target,
+                                     sizeof r->target))
              != 0
       || (rc
           = cay__config_parse_uint(lc, AT("ring_timeout_s"), f->ring_timeout_s,
@@ -277,6 +276,14 @@ apply_route_values(struct load_ctx *lc, unsigned i, const struct file_route *f,
               ROUTE_MAX_NO_RESPONSE_MS, &r->no_response_timeout_ms))
              != 0)
     return rc;
+  /* A YAML boolean, spelt as YAML 1.2's core schema spells it. */
+  if (f->location && strcmp(f->location, "true") != 0
+      && strcmp(f->location, "false") != 0)
+    return cay__config_fail_value(lc, AT("location"),
+                                  "expected true or false, got '%.*s'",
+                                  VALUE_PREVIEW, f->location);
+  if (f->location)
+    r->location = strcmp(f->location, "true") == 0;
   if (f->max_duration_s) {
     rc = cay__config_parse_uint(lc, AT("max_duration_s"), f->max_duration_s, 0,
                                 INT_MAX, &value);
@@ -290,37 +297,39 @@ apply_route_values(struct load_ctx *lc, unsigned i, const struct file_route *f,
    * codec of the answer: section. */
   for (unsigned j = 0; j < f->codecs_count; j++) {
     snprintf(path, sizeof path, "routes[%u].codecs[%u]", i, j);
-    if ((rc
-         = copy_text(lc, path, f->codecs[j], r->codecs[j], sizeof r->codecs[j]))
+    if ((rc = cay__config_copy_text(lc, path, f->codecs[j], r->codecs[j],
+                                    sizeof r->codecs[j]))
         != 0)
       return rc;
   }
   r->n_codecs = f->codecs_count;
   for (unsigned j = 0; j < f->pass_headers_count; j++) {
     snprintf(path, sizeof path, "routes[%u].pass_headers[%u]", i, j);
-    if ((rc = copy_text(lc, path, f->pass_headers[j], r->pass_headers[j],
-                        sizeof r->pass_headers[j]))
+    if ((rc
+         = cay__config_copy_text(lc, path, f->pass_headers[j],
+                                 r->pass_headers[j], sizeof r->pass_headers[j]))
         != 0)
       return rc;
   }
   r->n_pass_headers = f->pass_headers_count;
   for (unsigned j = 0; j < f->failover_count; j++) {
     snprintf(path, sizeof path, "routes[%u].failover[%u]", i, j);
-    if ((rc = copy_text(lc, path, f->failover[j], r->failover[j],
-                        sizeof r->failover[j]))
+    if ((rc = cay__config_copy_text(lc, path, f->failover[j], r->failover[j],
+                                    sizeof r->failover[j]))
         != 0)
       return rc;
   }
   r->n_failover = f->failover_count;
   if (f->auth == NULL)
     return 0;
-  if ((rc
-       = copy_text(lc, route_path(path, i, "auth.username"), f->auth->username,
-                   r->auth_username, sizeof r->auth_username))
+  if ((rc = cay__config_copy_text(lc, route_path(path, i, "auth.username"),
+                                  f->auth->username, r->auth_username,
+                                  sizeof r->auth_username))
       != 0)
     return rc;
-  return copy_text(lc, route_path(path, i, "auth.password"), f->auth->password,
-                   r->auth_password, sizeof r->auth_password);
+  return cay__config_copy_text(lc, route_path(path, i, "auth.password"),
+                               f->auth->password, r->auth_password,
+                               sizeof r->auth_password);
 }
 
 static int
@@ -404,14 +413,7 @@ is_reason(const char *s)
   return 1;
 }
 
-#define HAS_NUL(field) (memchr((field), '\0', sizeof(field)) != NULL)
-
 #define AT(key) snprintf(pb->path, sizeof pb->path, "routes[%u].%s", i, key)
-#define FAIL(...)                                                              \
-  do {                                                                         \
-    cay__errmsg(err, errlen, __VA_ARGS__);                                     \
-    return CAY_ECONFIG;                                                        \
-  } while (0)
 
 /* Route @p i's strings, action and match keys. */
 static int
@@ -427,7 +429,7 @@ check_route_match(const cay_route_t *r, unsigned i, struct problem *pb,
     FAIL("routes[%u]: a string field is not NUL-terminated", i);
 
   AT("action");
-  if ((unsigned)r->action > CAY_ROUTE_FORWARD)
+  if ((unsigned)r->action > CAY_ROUTE_REGISTER)
     FAIL("routes[%u].action: unknown action %d", i, (int)r->action);
 
   AT("match.method");
@@ -435,6 +437,19 @@ check_route_match(const cay_route_t *r, unsigned i, struct problem *pb,
     FAIL("routes[%u].match.method: '%s' is not a SIP method (a token, RFC "
          "3261 section 25.1)",
          i, r->method);
+  /* RFC 3261 section 10.3: a REGISTER's bindings are a registrar's; a
+   * call is not a registration, nor the other way round. A reject route
+   * takes any method. The method is case-sensitive (section 7.1). */
+  if (r->action == CAY_ROUTE_REGISTER && r->method[0]
+      && strcmp(r->method, "REGISTER") != 0)
+    FAIL("routes[%u].match.method: action register takes REGISTER "
+         "requests, got '%s'",
+         i, r->method);
+  if ((r->action == CAY_ROUTE_ANSWER || r->action == CAY_ROUTE_FORWARD)
+      && strcmp(r->method, "REGISTER") == 0)
+    FAIL("routes[%u].match.method: action %s does not take REGISTER "
+         "requests (REGISTER needs action register or reject)",
+         i, action_name(r->action));
   AT("match.ruri_user");
   if (r->ruri_user[0] && cay__route_check_user(r->ruri_user, why, sizeof why))
     FAIL("routes[%u].match.ruri_user: %s", i, why);
@@ -461,9 +476,18 @@ check_route_answer(const cay_route_t *r, unsigned i, struct problem *pb,
   if (r->target[0]
       && (rc = check_key_action(i, "target", r->action, err, errlen)) != 0)
     return rc;
-  if (r->action == CAY_ROUTE_FORWARD && r->target[0] == '\0') {
+  if (r->location
+      && (rc = check_key_action(i, "location", r->action, err, errlen)) != 0) {
+    AT("location");
+    return rc;
+  }
+  if (r->location && r->target[0])
+    FAIL("routes[%u].target: a route with location: true takes its targets "
+         "from the registrar, not a target",
+         i);
+  if (r->action == CAY_ROUTE_FORWARD && r->target[0] == '\0' && !r->location) {
     AT("action");
-    FAIL("routes[%u]: action forward needs a target", i);
+    FAIL("routes[%u]: action forward needs a target (or location: true)", i);
   }
   if (r->target[0] && cay__route_check_target(r, why, sizeof why))
     FAIL("routes[%u].target: %s", i, why);
@@ -605,7 +629,6 @@ check_route_pass(const cay_route_t *r, unsigned i, struct problem *pb,
   }
   return 0;
 }
-#undef FAIL
 #undef AT
 
 static int

@@ -27,7 +27,8 @@ enum {
   MAIL_TCP_FAILED, /* a connection to peer failed: your transactions too */
   MAIL_TARGET,     /* one -> the others: what its resolver learnt (dns.h) */
   MAIL_RELOAD,     /* shard 0 -> 1..N-1: a reloaded configuration */
-  MAIL_ALIAS       /* -> a Call-ID's home shard: who owns its dialogs */
+  MAIL_ALIAS,      /* -> a Call-ID's home shard: who owns its dialogs */
+  MAIL_BINDING     /* an AOR's owner -> the others: a binding changed */
 };
 
 typedef struct mail_bytes {
@@ -63,6 +64,16 @@ typedef struct mail_reload {
   cay_config_t cfg;           /* checked; what the shard takes from it:
                                  cay__worker_reload() */
 } mail_reload_t;
+
+/* A registrar binding of the sender's changed (registrar.h): the others'
+ * copies follow. */
+typedef struct mail_binding {
+  cay__mail_t m;
+  int q;               /* thousandths, -1: none */
+  uint64_t expires_ms; /* from when it was sent; 0: removed */
+  size_t aor_len;
+  char text[]; /* the AOR, NUL, the contact URI, NUL */
+} mail_binding_t;
 
 /* What the owner of a dialog, or a shard on the way to it, tells the home
  * shard of the dialog's Call-ID (server/alias.h). */
@@ -182,6 +193,12 @@ void cay__worker_deliver(cay__worker_t *w, const char *data, size_t len,
 void cay__worker_on_alias(cay__worker_t *w, const mail_alias_t *m);
 /* The session layer's on_foreign hook: tells the Call-ID's home shard. */
 void cay__worker_session_foreign(void *arg, const char *call_id, int live);
+
+/* worker_registrar.c: the registrar's share hook (every other shard gets
+ * the change), and a change another shard shared (MAIL_BINDING). */
+void cay__worker_share_binding(void *arg, const char *aor, const char *contact,
+                               int q, uint64_t expires_ms);
+void cay__worker_on_binding(cay__worker_t *w, const mail_binding_t *m);
 
 /* server.c: shard 0's side of the close protocol. */
 void cay__server_on_drained(cay_server_t *srv, unsigned from);

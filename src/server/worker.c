@@ -11,6 +11,7 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "registrar/registrar.h"
 #include "server/server_int.h"
 #include "transport/dns.h"
 
@@ -307,6 +308,10 @@ dispatch(cay__mail_t *m, void *arg)
   case MAIL_ALIAS:
     if (!w->exiting)
       cay__worker_on_alias(w, (const mail_alias_t *)m);
+    break;
+  case MAIL_BINDING:
+    if (!w->exiting && w->layers_up)
+      cay__worker_on_binding(w, (const mail_binding_t *)m);
     break;
   }
   cay__free(m);
@@ -629,9 +634,10 @@ cay__worker_layers_init(cay__worker_t *w, const char *sent_by)
   w->ep.udp_max_request = w->n_tcp ? w->srv->cfg.udp_max_request_bytes : 0;
   err = cay__sessions_init(&w->ss, &w->ep, &w->srv->cfg);
   w->ss.nshards = w->srv->nshards;
-  if (w->srv->nshards > 1) {
+  if (w->srv->nshards > 1 && err == 0) {
     w->ss.on_foreign = cay__worker_session_foreign;
     w->ss.foreign_arg = w;
+    cay__registrar_set_share(w->ss.reg, cay__worker_share_binding, w);
   }
   if (err == 0 && (err = dns_create(w)) != 0)
     cay__sessions_fini(&w->ss);

@@ -1,6 +1,7 @@
 /*
  * Receiving (DESIGN.md section 3): every message goes to the shard that
- * owns its Call-ID, the shard it hashes to, or the one an alias names
+ * owns its Call-ID, the shard it hashes to (a REGISTER: its AOR's, where
+ * the registrar keeps the AOR's bindings), or the one an alias names
  * (server/alias.h) for a dialog that lives away from its Call-ID's home:
  * an INVITE with Replaces is handed to the shard of the dialog it names,
  * and the aliases send the rest of its dialog after it; the owner tells
@@ -14,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "registrar/registrar.h"
 #include "server/server_int.h"
 #include "transport/callid.h"
 
@@ -206,8 +208,13 @@ cay__worker_route(cay__worker_t *w, const char *data, size_t len,
   unsigned n = w->srv->nshards, owner = w->index;
   const char *cid;
   size_t cidlen;
+  int aor_owner;
 
-  if (n > 1 && cay__callid_scan(data, len, &cid, &cidlen) == 0)
+  /* A REGISTER goes to its AOR's shard, which holds its bindings
+   * (DESIGN.md rule 1); every other message to its Call-ID's. */
+  if (n > 1 && (aor_owner = cay__register_shard(data, len, n)) >= 0)
+    owner = (unsigned)aor_owner;
+  else if (n > 1 && cay__callid_scan(data, len, &cid, &cidlen) == 0)
     owner = cay__callid_shard(cid, cidlen, n);
   if (owner != w->index) {
     hand_over(w, owner, data, len, src, backlogged, 0);

@@ -12,7 +12,8 @@ The contract with the `cay` binary (see DESIGN.md section 6):
   parse_errors, bad_requests, dropped, calls_in, calls_answered,
   calls_rejected, calls_out, calls_out_answered, calls_out_failed,
   byes_sent, dialogs_live, txns_live, send_errors, handed_over,
-  dns_lookups, dns_cache_hits, overload_rejected, udp_drops).
+  dns_lookups, dns_cache_hits, overload_rejected, udp_drops,
+  registers, registers_refused, bindings_live).
 - Logs go to stderr.
 
 stdout and stderr of the server go to files in the work directory, never to
@@ -176,8 +177,29 @@ def options_request(local, remote, call_id=None):
              br=new_token(16), tag=new_token(8), cid=call_id).encode()
 
 
-def options_ping(host, port, timeout=1.0, src_host=None):
-    """Send one OPTIONS to host:port and return the final status or None.
+def register_request(local, remote, aor, contact, call_id):
+    """Build a REGISTER binding aor to contact (RFC 3261 s.10.2), without
+    credentials, from local (host, port) to remote."""
+    domain = aor.split("@", 1)[1]
+    return (
+        "REGISTER sip:{dom} SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP {lh}:{lp};branch=z9hG4bK{br};rport\r\n"
+        "Max-Forwards: 70\r\n"
+        "From: <{aor}>;tag={tag}\r\n"
+        "To: <{aor}>\r\n"
+        "Call-ID: {cid}\r\n"
+        "CSeq: 1 REGISTER\r\n"
+        "Contact: <{contact}>\r\n"
+        "Expires: 3600\r\n"
+        "Content-Length: 0\r\n\r\n"
+    ).format(dom=domain, lh=uri_host(local[0]), lp=local[1],
+             br=new_token(16), tag=new_token(8), aor=aor, cid=call_id,
+             contact=contact).encode()
+
+
+def transact(host, port, build, timeout=1.0, src_host=None):
+    """Send one request built by build(local, remote, call_id) to
+    host:port and return the final status or None.
 
     Provisional responses are skipped; anything whose Call-ID is not ours
     (a late answer to an earlier probe) is ignored. Our Via carries our
@@ -189,8 +211,7 @@ def options_ping(host, port, timeout=1.0, src_host=None):
     with socket.socket(family_of(host), socket.SOCK_DGRAM) as s:
         s.bind((src_host, 0))
         call_id = "probe-" + new_token(16)
-        s.sendto(options_request(s.getsockname(), (host, port), call_id),
-                 (host, port))
+        s.sendto(build(s.getsockname(), (host, port), call_id), (host, port))
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -210,6 +231,19 @@ def options_ping(host, port, timeout=1.0, src_host=None):
             if header_value(data, ("call-id", "i")) != call_id:
                 continue
             return status
+
+
+def options_ping(host, port, timeout=1.0, src_host=None):
+    """Send one OPTIONS to host:port: the final status or None."""
+    return transact(host, port, options_request, timeout, src_host)
+
+
+def register_binding(host, port, aor, contact, timeout=2.0):
+    """REGISTER aor at contact with the registrar host:port: the final
+    status or None."""
+    return transact(host, port,
+                    lambda local, remote, cid: register_request(
+                        local, remote, aor, contact, cid), timeout)
 
 
 def tail(path, lines=40):

@@ -166,6 +166,12 @@ def parse_args(argv):
                    help="BYE_AFTER_MS = max duration - this (the race)")
     p.add_argument("--subst", action="append", default=[],
                    help="KEY=VALUE: replace @KEY@ in the scenarios")
+    p.add_argument("--register", action="append", default=[],
+                   metavar="AOR",
+                   help="before the caller starts, REGISTER AOR with cay "
+                        "at the callee (sip:callee@127.0.0.1:CALLEE_PORT, "
+                        ";transport=tcp with --callee-tcp); cay must "
+                        "answer 200")
     p.add_argument("--expect", action="append", default=[],
                    help="check on cay's summary: key=N, key>=N, key<N, ...")
     p.add_argument("--expect-shard", action="append", default=[],
@@ -618,6 +624,14 @@ def run_case_dns(args, out):
     if not args.quiet:
         print("%s: callee: %s" % (test, " ".join(callee.cmd)),
               flush=True)
+    for aor in args.register:
+        contact = "sip:callee@%s:%d%s" % (
+            cayrun.HOST, callee_port,
+            ";transport=tcp" if args.tcp or args.callee_tcp else "")
+        status = cayrun.register_binding(cayrun.HOST, cay.port, aor, contact)
+        if status != 200:
+            out.problems.append("REGISTER %s -> %s got %s, not 200"
+                                % (aor, contact, status))
 
     caller = run_sipp_test.Sipp(args.sipp, workdir, "caller")
     if caller_sf:

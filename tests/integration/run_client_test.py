@@ -4,6 +4,11 @@
   --mode answer   baresip (caller) -> cay's built-in UAS
   --mode bridge   baresip (caller) -> cay (forward route, codecs:
                   [PCMA, telephone-event]) -> baresip (callee, auto answer)
+  --mode register alice and bob register with cay's registrar (digest,
+                  RFC 3261 sections 10 and 22), and alice calls bob's
+                  AOR: cay forwards the call to the contact bob
+                  registered (a forward route with location: true),
+                  and the call goes on as in bridge mode
   --mode transfer baresip alice -> cay -> baresip bob, then alice's
                   blind transfer of bob to carol (RFC 3515): her REFER
                   reaches bob through Cay, bob calls carol (through Cay,
@@ -55,7 +60,8 @@ def parse_args(argv):
     p.add_argument("--cay", required=True)
     p.add_argument("--baresip", required=True)
     p.add_argument("--name", required=True)
-    p.add_argument("--mode", choices=("answer", "bridge", "transfer"),
+    p.add_argument("--mode",
+                   choices=("answer", "bridge", "register", "transfer"),
                    required=True)
     p.add_argument("--tcp", action="store_true",
                    help="both legs over TCP instead of UDP")
@@ -102,6 +108,8 @@ class Client:
         self.log_path = os.path.join(workdir, name + ".log")
         self.binary = binary
         self.proc = None
+        self.user = user
+        self.auto_answer = auto_answer
         self.write_config(user, auto_answer)
 
     def write_config(self, user, auto_answer):
@@ -123,6 +131,25 @@ class Client:
         with open(os.path.join(self.dir, "accounts"), "w") as f:
             f.write("<%s>;regint=0%s\n"
                     % (self.uri, ";answermode=auto" if auto_answer else ""))
+
+    def register_with(self, cay_port, password, tcp):
+        """Register with cay (the account's AOR is on cay's address, so
+        baresip sends its REGISTERs there) instead of using no
+        registrar."""
+        aor = "sip:%s@%s:%d%s" % (self.user, cayrun.HOST, cay_port,
+                                  ";transport=tcp" if tcp else "")
+        with open(os.path.join(self.dir, "accounts"), "w") as f:
+            f.write("<%s>;auth_pass=%s;regint=600%s\n"
+                    % (aor, password,
+                       ";answermode=auto" if self.auto_answer else ""))
+
+    def registered(self):
+        """The 200 to one of the client's REGISTERs, or None."""
+        for way, first, t in self.messages():
+            if (way == "in" and first.startswith("SIP/2.0 200")
+                    and cseq(t)[1] == "REGISTER"):
+                return t
+        return None
 
     def start(self, commands=()):
         cmd = [self.binary, "-s", "-f", self.dir, "-t", "60"]
@@ -361,6 +388,34 @@ def bridge_config(b, tcp):
             % (cayrun.HOST, b.port, ";transport=tcp" if tcp else ""))
 
 
+def register_config():
+    """alice and bob may register; a call goes to its AOR's contacts."""
+    return ("registrar:\n"
+            "  users:\n"
+            "    - { username: alice, password: alicepw }\n"
+            "    - { username: bob, password: bobpw }\n"
+            "routes:\n"
+            "  - match: { method: REGISTER }\n"
+            "    action: register\n"
+            "  - match: { method: INVITE }\n"
+            "    action: forward\n"
+            "    location: true\n"
+            "    codecs: [ PCMA, telephone-event ]\n")
+
+
+def start_registered(test, a, b, cay, tcp):
+    """bob, then alice, register with cay; alice dials bob's AOR."""
+    b.register_with(cay.port, "bobpw", tcp)
+    print("%s: callee: %s" % (test, b.start()), flush=True)
+    err = wait_for("the 200 to the callee's REGISTER", b.registered)
+    if err:
+        raise SystemExit(err)
+    a.register_with(cay.port, "alicepw", tcp)
+    dial = "/dial sip:bob@%s:%d%s" % (cayrun.HOST, cay.port,
+                                      ";transport=tcp" if tcp else "")
+    print("%s: caller: %s" % (test, a.start([dial])), flush=True)
+
+
 def run(args):
     test = "integration.%s" % args.name
     workdir = tempfile.mkdtemp(prefix="cay-client-%s-" % args.name)
@@ -373,21 +428,25 @@ def run(args):
     try:
         if c is not None:
             print("%s: carol: %s" % (test, c.start()), flush=True)
-        if b is not None:
+        if b is not None and args.mode != "register":
             print("%s: callee: %s" % (test, b.start()), flush=True)
             err = wait_for("the callee to start",
                            lambda: "baresip is ready" in b.text())
             if err:
                 raise SystemExit(err)
         config = (transfer_config(b, c) if c else
+                  register_config() if args.mode == "register" else
                   bridge_config(b, args.tcp) if b else None)
         cay, err = cayrun.start_cay(args.cay, workdir, config, tcp=args.tcp)
         if err:
             raise SystemExit(err)
         print("%s: cay: %s" % (test, " ".join(cay.command())), flush=True)
-        dial = "/dial sip:bob@%s:%d%s" % (cayrun.HOST, cay.port,
-                                          ";transport=tcp" if args.tcp else "")
-        print("%s: caller: %s" % (test, a.start([dial])), flush=True)
+        if args.mode == "register":
+            start_registered(test, a, b, cay, args.tcp)
+        else:
+            dial = "/dial sip:bob@%s:%d%s" % (
+                cayrun.HOST, cay.port, ";transport=tcp" if args.tcp else "")
+            print("%s: caller: %s" % (test, a.start([dial])), flush=True)
         if c is not None:
             err = drive_transfer(a, b, c, "sip:carol@%s:%d"
                                  % (cayrun.HOST, cay.port))
@@ -401,6 +460,8 @@ def run(args):
             problems += judge_caller(a)
             if b is not None:
                 problems += judge_callee(a, b)
+            if args.mode == "register" and not a.registered():
+                problems.append("caller: no 200 to its REGISTER")
         want = "TCP" if args.tcp else "UDP"
         for x in (a, b, c):
             if x is not None and x.transports() != {want}:

@@ -8,6 +8,7 @@
 #define CAY_TEST_CONFIG_FIXTURE_H
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +52,34 @@ expect_bad(const char *name, const char *where_what)
   ck_assert_int_eq(cay_config_load(&cfg, path, err, sizeof err), CAY_ECONFIG);
   ck_assert_str_eq(err, want);
   ck_assert_int_eq(memcmp(&cfg, &defaults, sizeof cfg), 0);
+}
+
+/* Load tests/data/config/NAME with the n-th allocation failing, for
+ * n = 1, 2, ... until it loads: each failed load says so ("out of
+ * memory"), leaves @p cfg untouched and no allocation behind (the file,
+ * the index, libcyaml: each fails once); the last one leaves the file's values
+ * in
+ * @p cfg. */
+static inline void
+expect_every_enomem_path(const char *name)
+{
+  char path[512];
+  int rc = -ENOMEM;
+  long n;
+
+  snprintf(path, sizeof path, DATA "%s", name);
+  for (n = 1; rc == -ENOMEM && n < 1000; n++) {
+    cay__alloc_fail_nth(n);
+    rc = cay_config_load(&cfg, path, err, sizeof err);
+    cay__alloc_fail_nth(0);
+    if (rc == -ENOMEM) {
+      ck_assert_ptr_nonnull(strstr(err, "out of memory"));
+      ck_assert_int_eq(memcmp(&cfg, &defaults, sizeof cfg), 0);
+      ck_assert_int_eq(cay__alloc_live(), live_at_start);
+    }
+  }
+  ck_assert_int_eq(rc, 0);
+  ck_assert_int_gt(n, 3);
 }
 
 #endif

@@ -1,0 +1,403 @@
+/*
+ * A REGISTER, step by step as RFC 3261 section 10.3 numbers them:
+ *
+ *   1-3  the route took it (domain, source), the UAS core checked
+ *        Require (src/dialog/request.c)
+ *   4    digest authentication, and the user may bind only its own AOR
+ *        (digest.c)
+ *   5    To's URI in canonical form: the AOR (cay__aor_of())
+ *   6    Contact "*" with Expires 0: every binding goes
+ *   7    each Contact checked first (expires, q, Call-ID and CSeq order,
+ *        limits), then all of them taken at once: none is taken when one
+ *        is refused
+ *   8    200 with every binding the AOR has now, each with its expires
+ *
+ * A REGISTER without Contact asks for the bindings and changes none.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sofia-sip/sip_status.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "sip/msg.h"
+#include "registrar/registrar_int.h"
+
+#define SHARD_NO(reg)    ((int)(reg)->shard->index)
+#define MAX_CONTACTS     32 /* Contacts in one REGISTER; more get 400 */
+#define FULL_RETRY_AFTER "Retry-After: 60"
+
+/* One Contact of the REGISTER, checked, waiting to be taken. */
+typedef struct pending {
+  const sip_contact_t *m;
+  reg_binding_t *b;   /* its binding now, or NULL */
+  unsigned expires_s; /* 0: remove */
+  int q;
+  int skip; /* a later Contact of the same request names the same URI */
+  char uri[REG_CONTACT_MAX];
+} pending_t;
+
+typedef struct reg_req {
+  cay__registrar_t *reg;
+  const cay_config_t *cfg;
+  cay__txn_t *t;
+  const sip_t *sip;
+  char aor[CAY__AOR_MAX];
+  reg_aor_t *a; /* NULL: no binding yet */
+  pending_t p[MAX_CONTACTS];
+  unsigned n;
+  unsigned adds, removes; /* bindings the request makes and ends */
+} reg_req_t;
+
+/* ------------------------------------------------------------------ */
+/* The AOR.                                                             */
+/* ------------------------------------------------------------------ */
+
+static int
+hexval(char c)
+{
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+
+/* Append @p s unescaped (RFC 3261 section 19.1.4: %XX is the octet). */
+static int
+put_unescaped(char *out, size_t *n, size_t size, const char *s)
+{
+  for (; *s; s++) {
+    int c = (unsigned char)*s;
+    if (c == '%') {
+      int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+      if (lo < 0 || (hi == 0 && lo == 0))
+        return -EINVAL;
+      c = hi * 16 + lo;
+      s += 2;
+    }
+    if (*n + 1 >= size)
+      return -EINVAL;
+    out[(*n)++] = (char)c;
+  }
+  return 0;
+}
+
+int
+cay__aor_of(const url_t *uri, char out[CAY__AOR_MAX])
+{
+  const char *scheme;
+  size_t n;
+
+  if (uri == NULL || (uri->url_type != url_sip && uri->url_type != url_sips)
+      || uri->url_user == NULL || uri->url_user[0] == '\0'
+      || uri->url_host == NULL || uri->url_host[0] == '\0')
+    return -EINVAL;
+  scheme = uri->url_type == url_sips ? "sips:" : "sip:";
+  n = strlen(scheme);
+  memcpy(out, scheme, n);
+  if (put_unescaped(out, &n, CAY__AOR_MAX, uri->url_user) != 0
+      || n + 1 + strlen(uri->url_host) >= CAY__AOR_MAX) {
+    out[0] = '\0';
+    return -EINVAL;
+  }
+  out[n++] = '@';
+  for (const char *h = uri->url_host; *h; h++)
+    out[n++] = (char)(*h >= 'A' && *h <= 'Z' ? *h - 'A' + 'a' : *h);
+  out[n] = '\0';
+  return (int)n;
+}
+
+unsigned
+cay__aor_shard(const char *aor, size_t len, unsigned nshards)
+{
+  return cay__callid_shard(aor, len, nshards);
+}
+
+int
+cay__register_shard(const char *data, size_t len, unsigned nshards)
+{
+  char aor[CAY__AOR_MAX];
+  msg_t *msg = NULL;
+  sip_t *sip;
+  int n = -1;
+
+  if (len < 9 || memcmp(data, "REGISTER ", 9) != 0)
+    return -1;
+  if (cay__msg_parse(data, len, &msg) == 0 && (sip = sip_object(msg)) != NULL
+      && sip->sip_to)
+    n = cay__aor_of(sip->sip_to->a_url, aor);
+  if (msg)
+    msg_destroy(msg);
+  return n < 0 ? -1 : (int)cay__aor_shard(aor, (size_t)n, nshards);
+}
+
+/* ------------------------------------------------------------------ */
+/* Step 7: the Contacts, checked.                                       */
+/* ------------------------------------------------------------------ */
+
+/* A delta-seconds value (RFC 3261 section 25.1): digits only; one past
+ * 2^32 - 1 counts as 2^32 - 1 (section 20.19). -1: not a number. */
+static long long
+delta_seconds(const char *s)
+{
+  unsigned long long v = 0;
+
+  if (s == NULL || *s == '\0' || strspn(s, "0123456789") != strlen(s))
+    return -1;
+  for (; *s; s++)
+    if ((v = v * 10 + (unsigned)(*s - '0')) > 0xffffffffull)
+      return 0xffffffffll;
+  return (long long)v;
+}
+
+/* A q-value (section 20.10, qvalue) in thousandths; -1 absent, -2 bad. */
+static int
+qvalue(const char *s)
+{
+  int v = 0, scale = 1000;
+
+  if (s == NULL)
+    return -1;
+  if ((s[0] != '0' && s[0] != '1') || (s[1] != '\0' && s[1] != '.'))
+    return -2;
+  v = (s[0] - '0') * 1000;
+  if (s[1] == '.')
+    for (s += 2; *s; s++) {
+      if (*s < '0' || *s > '9' || scale == 1)
+        return -2;
+      scale /= 10;
+      v += (*s - '0') * scale;
+    }
+  return v > 1000 ? -2 : v;
+}
+
+/* The failure of the request, sent; always 1. */
+static int
+refuse(reg_req_t *rq, int status, const char *phrase, const char *lines)
+{
+  CAY_INFO(SHARD_NO(rq->reg), "REGISTER %s for %s: %d %s",
+           rq->sip->sip_call_id->i_id, rq->aor[0] ? rq->aor : "?", status,
+           phrase ? phrase : sip_status_phrase(status));
+  cay__reg_reply(rq->reg, rq->t, status, phrase, lines);
+  return 1;
+}
+
+/* Section 10.3 item 7: a binding of this Call-ID may be changed only by
+ * a REGISTER with a higher CSeq (an older one arrived late). */
+static int
+out_of_order(const reg_req_t *rq, const reg_binding_t *b)
+{
+  return strcmp(b->call_id, rq->sip->sip_call_id->i_id) == 0
+         && rq->sip->sip_cseq->cs_seq <= b->cseq;
+}
+
+/* Contact @p m into @p p: 0, or 1 when the request was refused. */
+static int
+check_contact(reg_req_t *rq, const sip_contact_t *m, pending_t *p)
+{
+  const sip_expires_t *ex = rq->sip->sip_expires;
+  long long e = m->m_expires ? delta_seconds(m->m_expires)
+                : ex         ? (long long)ex->ex_delta
+                             : (long long)rq->cfg->reg_default_expires_s;
+
+  if (m->m_url->url_type != url_sip && m->m_url->url_type != url_sips)
+    return refuse(rq, 400, "Bad Request - Contact Is Not a SIP URI", NULL);
+  if (url_e(p->uri, REG_CONTACT_MAX, m->m_url) >= REG_CONTACT_MAX)
+    return refuse(rq, 400, "Bad Request - Contact Too Long", NULL);
+  if (e < 0)
+    return refuse(rq, 400, "Bad Request - Bad Contact Expires", NULL);
+  if ((p->q = qvalue(m->m_q)) == -2)
+    return refuse(rq, 400, "Bad Request - Bad Contact q", NULL);
+  if (e > 0 && e < rq->cfg->reg_min_expires_s) {
+    char line[48];
+    snprintf(line, sizeof line, "Min-Expires: %u", rq->cfg->reg_min_expires_s);
+    return refuse(rq, 423, NULL, line);
+  }
+  p->m = m;
+  p->expires_s = e > rq->cfg->reg_max_expires_s ? rq->cfg->reg_max_expires_s
+                                                : (unsigned)e;
+  p->b = rq->a ? cay__loc_binding(rq->a, m->m_url) : NULL;
+  if (p->b && out_of_order(rq, p->b))
+    return refuse(rq, 500, "Server Internal Error - Out of Order REGISTER",
+                  NULL);
+  /* The same URI twice in one request: the last one counts. */
+  for (unsigned i = 0; i < rq->n; i++)
+    if (!rq->p[i].skip && url_cmp_all(rq->p[i].m->m_url, m->m_url) == 0)
+      rq->p[i].skip = 1;
+  return 0;
+}
+
+/* Every Contact checked, and the limits: 0, or 1 when refused. */
+static int
+check_contacts(reg_req_t *rq)
+{
+  const cay_config_t *cfg = rq->cfg;
+
+  for (const sip_contact_t *m = rq->sip->sip_contact; m; m = m->m_next) {
+    if (m->m_url->url_type == url_any)
+      return refuse(rq, 400, "Bad Request - Contact * Among Others", NULL);
+    if (rq->n == MAX_CONTACTS)
+      return refuse(rq, 400, "Bad Request - Too Many Contacts", NULL);
+    if (check_contact(rq, m, &rq->p[rq->n]) != 0)
+      return 1;
+    rq->n++;
+  }
+  for (unsigned i = 0; i < rq->n; i++) {
+    const pending_t *p = &rq->p[i];
+    if (!p->skip && p->b == NULL && p->expires_s)
+      rq->adds++;
+    else if (!p->skip && p->b && p->expires_s == 0)
+      rq->removes++;
+  }
+  if (rq->adds
+      && (rq->a ? rq->a->n : 0) + rq->adds - rq->removes
+             > cfg->reg_max_bindings)
+    return refuse(rq, 403, "Forbidden - Too Many Bindings", NULL);
+  if (rq->adds && rq->a == NULL && rq->reg->n_aors >= cfg->reg_max_aors) {
+    CAY_WARN(SHARD_NO(rq->reg),
+             "registrar full: %u AORs (registrar.max_aors): %s refused",
+             rq->reg->n_aors, rq->aor);
+    return refuse(rq, 503, "Service Unavailable - Registrar Full",
+                  FULL_RETRY_AFTER);
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Steps 6 to 8: taking them, and the answer.                           */
+/* ------------------------------------------------------------------ */
+
+/* Item 8: 200 with every binding of the AOR (none left: no Contact),
+ * each with the seconds it has left, and the Date. */
+static void
+reply_bindings(reg_req_t *rq)
+{
+  reg_aor_t *a = cay__loc_find(rq->reg, rq->aor, 0);
+  size_t size = 64 + (a ? a->n : 0) * (REG_CONTACT_MAX + 48), n = 0;
+  char *lines = cay__malloc(size);
+  time_t now = time(NULL);
+  struct tm tm;
+
+  if (lines == NULL) {
+    refuse(rq, 500, "Server Internal Error - No Memory", NULL);
+    return;
+  }
+  for (const reg_binding_t *b = a ? a->bindings : NULL; b; b = b->next) {
+    n += (size_t)snprintf(lines + n, size - n, "Contact: <%s>;expires=%u",
+                          b->contact, cay__loc_remaining_s(b));
+    if (b->q >= 0)
+      n += (size_t)snprintf(lines + n, size - n, ";q=%d.%03d", b->q / 1000,
+                            b->q % 1000);
+    n += (size_t)snprintf(lines + n, size - n, "\r\n");
+  }
+  gmtime_r(&now, &tm);
+  strftime(lines + n, size - n, "Date: %a, %d %b %Y %H:%M:%S GMT", &tm);
+  cay__reg_reply(rq->reg, rq->t, 200, NULL, lines);
+  cay__free(lines);
+}
+
+/* Item 6: Contact "*" (only with Expires 0) ends every binding, unless
+ * one of them is newer than this request (then none). */
+static void
+remove_all(reg_req_t *rq)
+{
+  const sip_t *sip = rq->sip;
+
+  if (sip->sip_contact->m_next)
+    refuse(rq, 400, "Bad Request - Contact * Among Others", NULL);
+  else if (sip->sip_expires == NULL || sip->sip_expires->ex_delta != 0)
+    refuse(rq, 400, "Bad Request - Contact * Needs Expires 0", NULL);
+  else {
+    for (reg_binding_t *b = rq->a ? rq->a->bindings : NULL; b; b = b->next)
+      if (out_of_order(rq, b)) {
+        refuse(rq, 500, "Server Internal Error - Out of Order REGISTER", NULL);
+        return;
+      }
+    if (rq->a)
+      CAY_INFO(SHARD_NO(rq->reg), "AOR %s: all %u bindings removed", rq->aor,
+               rq->a->n);
+    for (unsigned n = rq->a ? rq->a->n : 0; n > 0; n--)
+      cay__loc_remove(rq->a->bindings); /* the last one frees the AOR */
+    rq->a = NULL;
+    reply_bindings(rq);
+  }
+}
+
+/* Item 7, checked: new and refreshed bindings first, removals last, so
+ * that the AOR (freed with its last binding) outlives the loop. */
+static int
+take_contacts(reg_req_t *rq)
+{
+  const sip_t *sip = rq->sip;
+
+  if (rq->adds && rq->a == NULL
+      && (rq->a = cay__loc_add_aor(rq->reg, rq->aor, 0)) == NULL)
+    return -ENOMEM;
+  for (unsigned i = 0; i < rq->n; i++) {
+    pending_t *p = &rq->p[i];
+    if (p->skip || p->expires_s == 0)
+      continue;
+    if (cay__loc_set(rq->a, p->b, p->uri, sip->sip_call_id->i_id,
+                     sip->sip_cseq->cs_seq, p->q, 1000ull * p->expires_s)
+        != 0) {
+      cay__loc_drop_if_empty(rq->a);
+      return -ENOMEM;
+    }
+    CAY_INFO(SHARD_NO(rq->reg), "AOR %s: binding %s %s, expires in %u s",
+             rq->aor, p->uri, p->b ? "refreshed" : "added", p->expires_s);
+  }
+  for (unsigned i = 0; i < rq->n; i++)
+    if (!rq->p[i].skip && rq->p[i].expires_s == 0 && rq->p[i].b) {
+      CAY_INFO(SHARD_NO(rq->reg), "AOR %s: binding %s removed", rq->aor,
+               rq->p[i].uri);
+      cay__loc_remove(rq->p[i].b);
+    }
+  return 0;
+}
+
+void
+cay__registrar_on_register(cay__registrar_t *reg, const cay_config_t *cfg,
+                           cay__txn_t *t, const sip_t *sip)
+{
+  reg_req_t *rq = cay__calloc(1, sizeof *rq);
+  char user[CAY__AOR_MAX];
+  size_t n;
+
+  if (rq == NULL) {
+    cay__reg_reply(reg, t, 500, "Server Internal Error - No Memory", NULL);
+    return;
+  }
+  rq->reg = reg;
+  rq->cfg = cfg;
+  rq->t = t;
+  rq->sip = sip;
+  if (cay__aor_of(sip->sip_to->a_url, rq->aor) < 0) {
+    refuse(rq, 404, "Not Found - To Is Not a SIP AOR With a User", NULL);
+    goto out;
+  }
+  /* The AOR's user, unescaped, is what a username must equal. */
+  n = 0;
+  if (put_unescaped(user, &n, sizeof user, sip->sip_to->a_url->url_user) != 0)
+    n = 0; /* cannot be: cay__aor_of() took it */
+  user[n] = '\0';
+  if (cay__reg_authenticate(reg, cfg, t, sip, user) != 0)
+    goto out;
+  rq->a = cay__loc_find(reg, rq->aor, 0);
+  if (sip->sip_contact == NULL)
+    reply_bindings(rq); /* a query */
+  else if (sip->sip_contact->m_url->url_type == url_any)
+    remove_all(rq);
+  else if (check_contacts(rq) == 0) {
+    if (take_contacts(rq) != 0)
+      refuse(rq, 500, "Server Internal Error - No Memory", NULL);
+    else
+      reply_bindings(rq);
+  }
+out:
+  cay__free(rq);
+}

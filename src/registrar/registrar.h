@@ -1,0 +1,161 @@
+/*
+ * The registrar (RFC 3261 section 10.3) and its location service: which
+ * contacts (bindings) each address-of-record (AOR) has now.
+ *
+ * A binding belongs to the shard its AOR hashes to (DESIGN.md rule 1):
+ * every REGISTER for an AOR is handed to that shard before it is parsed
+ * for good (server/worker_route.c), so one shard holds all of an AOR's
+ * bindings, on its own thread, without a lock. Each shard has its own
+ * registrar; nothing here is shared between shards.
+ *
+ *   REGISTER --route action register--> cay__registrar_on_register():
+ *     To's AOR (canonical) -> digest authentication (RFC 2617, 401 with a
+ *     nonce Cay can verify without keeping it) -> the Contacts checked
+ *     as a whole (*, expires, Call-ID/CSeq order, limits) -> bindings
+ *     added, refreshed or removed -> 200 with every binding of the AOR
+ *   a binding's expiry (shard timer) -> the binding is removed
+ *
+ * Files: register.c (the request), location.c (the bindings), digest.c
+ * (challenges and credentials).
+ */
+#ifndef CAY_REGISTRAR_REGISTRAR_H
+#define CAY_REGISTRAR_REGISTRAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sofia-sip/sip.h>
+
+#include "cay/config.h"
+#include "shard/shard.h"
+#include "sip/txn.h"
+
+typedef struct cay__registrar cay__registrar_t; /* opaque */
+
+/* An AOR in canonical form, "sip:user@host" (user unescaped, host in
+ * lower case, no port or parameters), NUL included. */
+#define CAY__AOR_MAX 192
+
+/* The longest Contact URI the registrar keeps, NUL included (a longer one
+ * gets 400). */
+#define CAY__CONTACT_MAX 384
+
+/**
+ * A registrar for shard @p shard (its timers, its clock, its random
+ * source for the nonce key).
+ * @param out  Receives the registrar. Returned (cay__registrar_free()).
+ * @return 0 or -ENOMEM.
+ * @thread the shard's
+ */
+int cay__registrar_create(cay__shard_t *shard, cay__registrar_t **out);
+
+/**
+ * Remove every binding (no message is sent: a registrar that stops tells
+ * nobody, RFC 3261 section 10.2.4) and free @p reg. NULL is a no-op.
+ * @thread the shard's
+ */
+void cay__registrar_destroy(cay__registrar_t *reg);
+
+/**
+ * Answer REGISTER @p t (RFC 3261 section 10.3) with @p cfg's registrar
+ * values (cay_config_t.reg_*): 200 with the AOR's bindings, 401 with a
+ * challenge, or the failure that says what is wrong (400 for a bad
+ * Contact or Expires, 403 for credentials that do not fit the AOR or a
+ * full AOR, 404 for a To without a user, 423 with Min-Expires, 500 for a
+ * REGISTER older than a binding it names, 503 with Retry-After when the
+ * shard holds reg_max_aors AORs). Every outcome is logged.
+ *
+ * @param t    The REGISTER's server transaction. Borrowed.
+ * @param sip  Its request. Borrowed.
+ * @thread the shard's; only for an AOR of this shard (cay__aor_shard())
+ */
+void cay__registrar_on_register(cay__registrar_t *reg, const cay_config_t *cfg,
+                                cay__txn_t *t, const sip_t *sip);
+
+/**
+ * The canonical AOR of @p uri (RFC 3261 section 10.3 item 5): "sip:" or
+ * "sips:" as given, the user unescaped, "@", the host in lower case; no
+ * port, no parameters.
+ * @param out  Buffer of CAY__AOR_MAX bytes. Borrowed.
+ * @return The length, or -EINVAL: no URI, not sip/sips, no user or host,
+ *         an escape that is not %XX or that decodes to NUL, longer than
+ *         CAY__AOR_MAX - 1.
+ * @thread any
+ */
+int cay__aor_of(const url_t *uri, char out[CAY__AOR_MAX]);
+
+/**
+ * The shard that owns AOR @p aor (cay__aor_of()) among @p nshards: the
+ * same hash as a Call-ID's (DESIGN.md rule 2).
+ * @thread any
+ */
+unsigned cay__aor_shard(const char *aor, size_t len, unsigned nshards);
+
+/**
+ * The owner shard of a raw REGISTER (@p data, @p len) among @p nshards:
+ * its To's AOR's (cay__aor_shard()). Parses the message.
+ * @return The shard, or -1: not a REGISTER, or no AOR in it (its Call-ID's
+ *         shard answers it).
+ * @thread any
+ */
+int cay__register_shard(const char *data, size_t len, unsigned nshards);
+
+/**
+ * Told of every change to a binding this shard owns, for the other
+ * shards' copies (cay__registrar_learn()): AOR @p aor, contact URI
+ * @p contact, q in thousandths (-1: none), @p expires_ms from now
+ * (0: the binding is gone). Every pointer is borrowed for the call.
+ */
+typedef void (*cay__registrar_share_fn)(void *arg, const char *aor,
+                                        const char *contact, int q,
+                                        uint64_t expires_ms);
+
+/**
+ * Set who is told of changes (NULL: nobody; one shard). Each shard keeps
+ * a copy of every other shard's bindings, updated by message, so that a
+ * call to an AOR is routed on the call's own shard, at once, without
+ * asking the AOR's owner (DESIGN.md rule 1: no shard reads another's
+ * memory). A copy lags its owner by one mailbox hop.
+ * @thread the shard's
+ */
+void cay__registrar_set_share(cay__registrar_t *reg,
+                              cay__registrar_share_fn share, void *arg);
+
+/**
+ * A change another shard shared (cay__registrar_share_fn): the copy of
+ * that binding is set, moved or removed (@p expires_ms 0). No memory:
+ * the copy is left as it was (logged).
+ * @thread the shard's
+ */
+void cay__registrar_learn(cay__registrar_t *reg, const char *aor,
+                          const char *contact, int q, uint64_t expires_ms);
+
+/* Contacts a call tries at most (the registrar keeps up to
+ * registrar.max_bindings per AOR). */
+#define CAY__LOOKUP_MAX 16
+
+/** A contact of an AOR, as cay__registrar_lookup() hands it out. */
+typedef struct cay__contact {
+  char uri[CAY__CONTACT_MAX];
+  int q; /* thousandths; -1: none given */
+} cay__contact_t;
+
+/**
+ * The contacts AOR @p aor (canonical) is bound to now, this shard's own
+ * or its copy of another shard's, in the order a call tries them (RFC
+ * 3261 section 16.6: highest q first, a contact without q counting as
+ * 1.0, the most recently registered first among equals).
+ * @param out  Room for @p max contacts. Borrowed.
+ * @return How many were written (0: not registered).
+ * @thread the shard's
+ */
+unsigned cay__registrar_lookup(cay__registrar_t *reg, const char *aor,
+                               cay__contact_t *out, unsigned max);
+
+/** AORs with at least one binding now. @thread the shard's */
+unsigned cay__registrar_aors(const cay__registrar_t *reg);
+
+/** Bindings now, all AORs. @thread the shard's */
+unsigned cay__registrar_bindings(const cay__registrar_t *reg);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * Internals shared by the files of src/registrar/. Not part of any API.
+ */
+#ifndef CAY_REGISTRAR_INT_H
+#define CAY_REGISTRAR_INT_H
+
+#include <stdint.h>
+
+#include "core/hash.h"
+#include "registrar/registrar.h"
+
+#define REG_CONTACT_MAX CAY__CONTACT_MAX
+
+/* How long a nonce of Cay's challenge is good for, in s: a later one gets
+ * a new challenge with stale=true (RFC 2617 section 3.2.1). */
+#define REG_NONCE_TTL_S 300
+
+typedef struct reg_aor reg_aor_t;
+
+/* One binding: a contact address of an AOR until it expires. */
+typedef struct reg_binding {
+  struct reg_binding *next;
+  reg_aor_t *aor;
+  cay__timer_t t_expire;
+  uint64_t expires_ms; /* on the shard clock */
+  uint32_t cseq;       /* of the REGISTER that set it (section 10.3 item 7) */
+  int q;               /* q-value in thousandths, -1: none given */
+  char *call_id;       /* of that REGISTER */
+  char contact[];      /* the URI, as the UA wrote it */
+} reg_binding_t;
+
+struct reg_aor {
+  cay__hnode_t hnode;
+  cay__registrar_t *reg;
+  int copy; /* another shard's AOR, kept up to date by its messages */
+  reg_binding_t *bindings; /* newest first */
+  unsigned n;
+  char name[]; /* canonical (cay__aor_of()) */
+};
+
+struct cay__registrar {
+  cay__shard_t *shard;
+  cay__htab_t aors;   /* this shard's own */
+  cay__htab_t copies; /* the other shards', as they told */
+  unsigned n_aors, n_bindings;
+  cay__registrar_share_fn share;
+  void *share_arg;
+  uint8_t key[CAY__HASH_KEYBYTES]; /* the nonces' MAC key */
+};
+
+/* location.c */
+
+/* The AOR named @p name (canonical) of this shard (@p copy 0) or a copy
+ * of another's (1), or NULL. */
+reg_aor_t *cay__loc_find(cay__registrar_t *reg, const char *name, int copy);
+/* A new AOR without bindings, in its table. NULL: no memory. */
+reg_aor_t *cay__loc_add_aor(cay__registrar_t *reg, const char *name, int copy);
+/* @p a's binding whose contact equals @p uri (RFC 3261 section 19.1.4),
+ * or NULL. */
+reg_binding_t *cay__loc_binding(const reg_aor_t *a, const url_t *uri);
+/* The same for a contact as text; NULL too when it does not parse. */
+reg_binding_t *cay__loc_binding_text(const reg_aor_t *a, const char *uri);
+/* Set @p b (NULL: a new binding of @p a for @p contact) to expire in
+ * @p expires_ms, from REGISTER @p call_id / @p cseq (a copy: "", 0).
+ * 0 or -ENOMEM (then nothing changed). */
+int cay__loc_set(reg_aor_t *a, reg_binding_t *b, const char *contact,
+                 const char *call_id, uint32_t cseq, int q,
+                 uint64_t expires_ms);
+/* Remove @p b; its AOR goes with its last binding. */
+void cay__loc_remove(reg_binding_t *b);
+/* Free @p a if it has no binding (a new AOR whose first binding could
+ * not be made). */
+void cay__loc_drop_if_empty(reg_aor_t *a);
+/* Seconds until @p b expires (at least 0). */
+unsigned cay__loc_remaining_s(const reg_binding_t *b);
+
+/* digest.c */
+
+/* RFC 2617 for REGISTER @p t: 0 when it may go on (no users configured,
+ * or credentials of the AOR's user @p aor_user that verify); 1 when it
+ * was answered (401 with a challenge, 403). */
+int cay__reg_authenticate(cay__registrar_t *reg, const cay_config_t *cfg,
+                          cay__txn_t *t, const sip_t *sip,
+                          const char *aor_user);
+/* Send @p status to @p t with header lines @p lines ("Name: value\r\n"
+ * each, or NULL), counted in the shard's statistics. */
+void cay__reg_reply(cay__registrar_t *reg, cay__txn_t *t, int status,
+                    const char *phrase, const char *lines);
+
+#endif

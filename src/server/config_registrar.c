@@ -1,0 +1,220 @@
+/*
+ * The registrar: section of the configuration: its schema, loading (pass
+ * 3 of config_load.c) and checks (part of cay_config_check()).
+ *
+ *   registrar:
+ *     realm: example.com
+ *     min_expires_s: 60
+ *     max_expires_s: 3600
+ *     default_expires_s: 3600
+ *     max_bindings: 10
+ *     max_aors: 100000
+ *     users:
+ *       - { username: alice, password: secret }
+ *
+ * The numbers' bounds are in the shared table (cay__config_ranges,
+ * config.c), so a file and code meet the same ones. The loader refuses
+ * only what cannot be stored (a string too long for its field); every
+ * rule about the values themselves is cay__config_check_registrar()'s, so
+ * that users an embedder fills in code are checked the same way.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cay/errno.h"
+#include "server/config_int.h"
+
+/* ------------------------------------------------------------------ */
+/* Schema.                                                              */
+/* ------------------------------------------------------------------ */
+
+static const cyaml_schema_field_t user_fields[] = {
+  STR("username", struct file_reg_user, username),
+  STR("password", struct file_reg_user, password),
+  CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t user_entry = {
+  CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct file_reg_user, user_fields),
+};
+
+const cyaml_schema_field_t cay__config_registrar_fields[] = {
+  STR("realm", struct file_registrar, realm),
+  STR("min_expires_s", struct file_registrar, min_expires_s),
+  STR("max_expires_s", struct file_registrar, max_expires_s),
+  STR("default_expires_s", struct file_registrar, default_expires_s),
+  STR("max_bindings", struct file_registrar, max_bindings),
+  STR("max_aors", struct file_registrar, max_aors),
+  CYAML_FIELD_SEQUENCE("users", CYAML_FLAG_POINTER | OPT, struct file_registrar,
+                       users, &user_entry, 0, CAY_CONFIG_MAX_USERS),
+  CYAML_FIELD_END,
+};
+
+/* ------------------------------------------------------------------ */
+/* Loading.                                                             */
+/* ------------------------------------------------------------------ */
+
+/* The numbers, each strictly in its bounds of cay__config_ranges. */
+static int
+apply_numbers(struct load_ctx *lc, const struct file_registrar *f,
+              cay_config_t *c)
+{
+  const struct cay__config_number n[] = {
+    { "registrar.min_expires_s", f->min_expires_s, &c->reg_min_expires_s },
+    { "registrar.max_expires_s", f->max_expires_s, &c->reg_max_expires_s },
+    { "registrar.default_expires_s", f->default_expires_s,
+      &c->reg_default_expires_s },
+    { "registrar.max_bindings", f->max_bindings, &c->reg_max_bindings },
+    { "registrar.max_aors", f->max_aors, &c->reg_max_aors },
+  };
+
+  return cay__config_parse_numbers(lc, n, sizeof n / sizeof n[0]);
+}
+
+int
+cay__config_apply_registrar(struct load_ctx *lc, const struct file_registrar *f,
+                            cay_config_t *c)
+{
+  char path[PATH_LEN];
+  int rc;
+
+  if (f == NULL)
+    return 0;
+  if ((rc = apply_numbers(lc, f, c)) != 0
+      || (rc = cay__config_copy_text(lc, "registrar.realm", f->realm,
+                                     c->reg_realm, sizeof c->reg_realm))
+             != 0)
+    return rc;
+  /* A users: list replaces the one before it, as routes: does; an empty
+   * list turns authentication off. */
+  if (cay__config_find_node(lc, "registrar.users") == NULL)
+    return 0;
+  memset(c->reg_users, 0, sizeof c->reg_users);
+  for (unsigned i = 0; i < f->users_count; i++) {
+    const struct file_reg_user *u = &f->users[i];
+    cay_registrar_user_t *to = &c->reg_users[i];
+
+    /* A missing username or password stays "", which the check refuses
+     * at the entry's position. */
+    snprintf(path, sizeof path, "registrar.users[%u].username", i);
+    if ((rc = cay__config_copy_text(lc, path, u->username, to->username,
+                                    sizeof to->username))
+        != 0)
+      return rc;
+    snprintf(path, sizeof path, "registrar.users[%u].password", i);
+    if ((rc = cay__config_copy_text(lc, path, u->password, to->password,
+                                    sizeof to->password))
+        != 0)
+      return rc;
+  }
+  c->n_reg_users = f->users_count;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks.                                                              */
+/* ------------------------------------------------------------------ */
+
+/* 1 when @p s has a character of @p set or a control character (RFC 3261
+ * section 25.1: a quoted-string's qdtext has no CTL but LWS, and Cay
+ * writes realm and username between quotes). */
+static int
+has_any(const char *s, const char *set)
+{
+  for (; *s; s++)
+    if (strchr(set, *s) || (unsigned char)*s < 0x20 || *s == 0x7f)
+      return 1;
+  return 0;
+}
+
+/* min_expires_s <= default_expires_s <= max_expires_s, and the realm. */
+static int
+check_expires_realm(const cay_config_t *c, struct problem *pb, char *err,
+                    size_t errlen)
+{
+  /* RFC 3261 section 10.3 step 7: a binding shorter than the registrar's
+   * minimum gets 423; the default a REGISTER gets when it names none must
+   * not be refused or cut by the registrar's own bounds. */
+  strcpy(pb->path, "registrar.min_expires_s");
+  strcpy(pb->alt, "registrar.default_expires_s");
+  if (c->reg_min_expires_s > c->reg_default_expires_s)
+    FAIL("registrar.min_expires_s (%u) must not exceed "
+         "registrar.default_expires_s (%u)",
+         c->reg_min_expires_s, c->reg_default_expires_s);
+  strcpy(pb->path, "registrar.default_expires_s");
+  strcpy(pb->alt, "registrar.max_expires_s");
+  if (c->reg_default_expires_s > c->reg_max_expires_s)
+    FAIL("registrar.default_expires_s (%u) must not exceed "
+         "registrar.max_expires_s (%u)",
+         c->reg_default_expires_s, c->reg_max_expires_s);
+  pb->alt[0] = '\0';
+
+  /* RFC 2617 section 3.2.1: realm is a quoted-string of the challenge. */
+  strcpy(pb->path, "registrar.realm");
+  if (!HAS_NUL(c->reg_realm))
+    FAIL("registrar.realm: longer than %d bytes", CAY_CONFIG_NAME_LEN - 1);
+  if (has_any(c->reg_realm, "\"\\"))
+    FAIL("registrar.realm: '\"', '\\' and control characters (line breaks "
+         "too) are not allowed");
+  return 0;
+}
+
+/* User @p i: a username that goes between quotes in Authorization and
+ * into HA1 = MD5(username ":" realm ":" password) (RFC 2617 section
+ * 3.2.2.2), unlike any before it; a password on one line. */
+static int
+check_user(const cay_config_t *c, unsigned i, struct problem *pb, char *err,
+           size_t errlen)
+{
+  const cay_registrar_user_t *u = &c->reg_users[i];
+
+  /* A key missing from the file: the entry's own position. */
+  snprintf(pb->alt, sizeof pb->alt, "registrar.users[%u]", i);
+  snprintf(pb->path, sizeof pb->path, "registrar.users[%u].username", i);
+  if (!HAS_NUL(u->username))
+    FAIL("registrar.users[%u].username: longer than %d bytes", i,
+         CAY_CONFIG_NAME_LEN - 1);
+  if (u->username[0] == '\0')
+    FAIL("registrar.users[%u].username: missing or empty", i);
+  if (has_any(u->username, "\"\\: \t"))
+    FAIL("registrar.users[%u].username: '\"', '\\', ':', spaces and control "
+         "characters are not allowed",
+         i);
+  for (unsigned j = 0; j < i; j++)
+    if (strcmp(c->reg_users[j].username, u->username) == 0)
+      FAIL("registrar.users[%u].username: '%s' is registrar.users[%u]'s too", i,
+           u->username, j);
+
+  snprintf(pb->path, sizeof pb->path, "registrar.users[%u].password", i);
+  if (!HAS_NUL(u->password))
+    FAIL("registrar.users[%u].password: longer than %d bytes", i,
+         CAY_CONFIG_NAME_LEN - 1);
+  if (u->password[0] == '\0')
+    FAIL("registrar.users[%u].password: missing or empty", i);
+  if (strpbrk(u->password, "\r\n"))
+    FAIL("registrar.users[%u].password: line breaks are not allowed", i);
+  pb->alt[0] = '\0';
+  return 0;
+}
+
+int
+cay__config_check_registrar(const cay_config_t *c, struct problem *pb,
+                            char *err, size_t errlen)
+{
+  int rc;
+
+  if ((rc = check_expires_realm(c, pb, err, errlen)) != 0)
+    return rc;
+  strcpy(pb->path, "registrar.users");
+  if (c->n_reg_users > CAY_CONFIG_MAX_USERS) {
+    cay__errmsg(err, errlen,
+                "registrar.users: at most %d users are allowed, got %u",
+                CAY_CONFIG_MAX_USERS, c->n_reg_users);
+    return CAY_ECONFIG;
+  }
+  for (unsigned i = 0; i < c->n_reg_users; i++)
+    if ((rc = check_user(c, i, pb, err, errlen)) != 0)
+      return rc;
+  return 0;
+}

@@ -1,0 +1,62 @@
+# Registrar integration tests (RFC 3261 section 10), included from
+# CMakeLists.txt after b2bua.cmake (CAY_IT_RUN, CAY_B2B_RUN,
+# cay_sipp_test(), cay_b2bua_test()).
+
+# 16 users, user1/pw1 ... user16/pw16 (scenarios/register_users.csv).
+set(CAY_REG_USERS "")
+foreach(i RANGE 1 16)
+  if(i GREATER 1)
+    string(APPEND CAY_REG_USERS ", ")
+  endif()
+  string(APPEND CAY_REG_USERS "{ username: user${i}, password: pw${i} }")
+endforeach()
+set(CAY_REG_YAML "{ registrar: { users: [ ${CAY_REG_USERS} ] }, routes: [ { match: { method: REGISTER }, action: register } ] }")
+
+# Each of 16 users registers with digest credentials that SIPp computes
+# (401, then 200 with its binding), asks for its bindings, and removes
+# them (register_digest.xml), at 4 shards from one SIPp socket: each
+# REGISTER is handed to its AOR's shard, and the 16 AORs spread over all
+# four. Over UDP, then over one TCP connection (the shard that owns the
+# connection writes the AOR shards' answers).
+cay_sipp_test(registrar_digest_4shards 60
+  --shards 4
+  --config-yaml "${CAY_REG_YAML}"
+  --scenario ${CAY_IT_SCENARIOS}/register_digest.xml
+  --sipp-timeout 30
+  --expect registers=48 --expect registers_refused=0
+  --expect bindings_live=0 --expect txns_live=0 --expect calls_in=0
+  --expect-shard "registers>0"
+  -- -inf ${CAY_IT_SCENARIOS}/register_users.csv -m 16 -r 20)
+set_tests_properties(integration.registrar_digest_4shards PROPERTIES
+  LABELS "integration;shards")
+cay_sipp_test(registrar_digest_4shards_tcp 60
+  --shards 4 --tcp
+  --config-yaml "${CAY_REG_YAML}"
+  --scenario ${CAY_IT_SCENARIOS}/register_digest.xml
+  --sipp-timeout 30
+  --expect registers=48 --expect registers_refused=0
+  --expect bindings_live=0 --expect txns_live=0
+  --expect-shard "registers>0"
+  -- -inf ${CAY_IT_SCENARIOS}/register_users.csv -m 16 -r 20)
+set_tests_properties(integration.registrar_digest_4shards_tcp PROPERTIES
+  LABELS "integration;shards")
+
+# Calls to a registered user at 4 shards: the callee SIPp's address is
+# registered as the contact of sip:service@127.0.0.1 (one REGISTER, on
+# that AOR's shard), and 400 calls to sip:service@... come in on every
+# shard by their Call-IDs: each shard finds the contact in its copy of
+# the binding (location: true) and bridges the call there.
+cay_b2bua_test(b2bua_location_4shards 90
+  --shards 4
+  --register "sip:service@127.0.0.1"
+  --route-yaml "routes: [ { match: { method: REGISTER }, action: register }, { match: { method: INVITE }, action: forward, location: true } ]"
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --sipp-timeout 40
+  --expect registers=1 --expect bindings_live=1
+  --expect calls_in=400 --expect calls_out_answered=400
+  --expect dialogs_live=0 --expect txns_live=0
+  --expect-shard "calls_in>50"
+  --callee-count BYE_Recv=400
+  -- -m 400 -r 100)
+set_tests_properties(integration.b2bua_location_4shards PROPERTIES
+  LABELS "integration;shards;b2bua")

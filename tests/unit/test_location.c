@@ -1,0 +1,205 @@
+/*
+ * Calls to registered users: a forward route with `location` sends the
+ * B leg to the contacts the Request-URI's AOR is registered at (RFC 3261
+ * section 10; in the order of section 16.6), and the other shards' copies
+ * of the bindings (cay__registrar_learn()) that let any shard route such
+ * a call.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registrar/registrar.h"
+#include "support/bridge_call.h"
+#include "support/peer.h"
+#include "support/register.h"
+#include "support/run.h"
+
+/* The AOR of A's INVITE (invite_a(): sip:service@127.0.0.1:5060). */
+#define SERVICE "sip:service@127.0.0.1"
+
+/* A register route for REGISTERs, and "^serv" forwarded to the
+ * registered contacts of the Request-URI, then to voicemail on port 5072
+ * when @p voicemail. */
+static cay_config_t
+location_config(int voicemail)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  cay_route_t *r = &cfg.routes[0];
+
+  r->target[0] = '\0';
+  r->location = 1;
+  if (voicemail) {
+    snprintf(r->failover[0], sizeof r->failover[0],
+             "sip:voicemail@127.0.0.1:5072");
+    r->n_failover = 1;
+  }
+  r = &cfg.routes[cfg.n_routes++];
+  r->action = CAY_ROUTE_REGISTER;
+  cfg.reg_min_expires_s = 60;
+  cfg.reg_max_expires_s = 3600;
+  cfg.reg_default_expires_s = 3600;
+  cfg.reg_max_bindings = 10;
+  cfg.reg_max_aors = 10;
+  return cfg;
+}
+
+/* The request line of message @p i starts with "INVITE @p uri ". */
+static void
+invite_to(peer_t *p, int i, const char *uri)
+{
+  char line[128];
+
+  ck_assert_int_ge(i, 0);
+  snprintf(line, sizeof line, "INVITE %s SIP/2.0\r\n", uri);
+  ck_assert_msg(strncmp(p->sent[i].data, line, strlen(line)) == 0,
+                "not to %s: %.60s", uri, p->sent[i].data);
+}
+
+/* Two contacts, q 0.5 and 0.9: the 0.9 one is called first; its 480
+ * makes Cay call the other, whose 503 makes it call voicemail, which
+ * answers, while A waits. */
+START_TEST(location_16_6_contacts_by_q_then_failover)
+{
+  cay_config_t cfg = location_config(1);
+  peer_t *p = peer_new(&cfg);
+
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 1,
+                            "Contact: <sip:phone@127.0.0.1:5071>;q=0.5, "
+                            "<sip:desk@127.0.0.1:5070>;q=0.9\r\n"),
+                   200);
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  invite_to(p, inv, "sip:desk@127.0.0.1:5070");
+  respond(p, (unsigned)inv, "480", "", NULL);
+  ck_assert_int_lt(a_response(p, "1 INVITE"), 0);
+  inv = b_msg(p, 0, "INVITE");
+  invite_to(p, inv, "sip:phone@127.0.0.1:5071");
+  respond(p, (unsigned)inv, "503", "", NULL);
+  ck_assert_int_lt(a_response(p, "1 INVITE"), 0);
+  inv = b_msg(p, 0, "INVITE");
+  invite_to(p, inv, "sip:voicemail@127.0.0.1:5072");
+  respond(p, (unsigned)inv, "200", contact_b, peer_callee_sdp);
+  a_final_is(p, "1 INVITE", 200);
+  ck_assert_uint_eq(peer_count(p, 0, "INVITE"), 3);
+  peer_free(p);
+}
+END_TEST
+
+/* Not registered: 480 (RFC 3261 section 21.4.18), no B leg; with a
+ * failover target, that target instead. */
+START_TEST(location_not_registered_480_or_failover)
+{
+  cay_config_t cfg = location_config(0);
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "");
+  a_final_is(p, "1 INVITE", 480);
+  ck_assert_uint_eq(peer_count(p, 0, "INVITE"), 0);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_free(p);
+
+  cfg = location_config(1);
+  p = peer_new(&cfg);
+  invite_a(p, "service", "");
+  invite_to(p, b_msg(p, 0, "INVITE"), "sip:voicemail@127.0.0.1:5072");
+  peer_free(p);
+}
+END_TEST
+
+/* A binding that expires is no target any more. */
+START_TEST(location_expired_binding_not_called)
+{
+  cay_config_t cfg = location_config(0);
+  peer_t *p = peer_new(&cfg);
+
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 1,
+                            "Contact: <sip:desk@127.0.0.1:5070>\r\n"
+                            "Expires: 60\r\n"),
+                   200);
+  peer_advance(p, 60000);
+  invite_a(p, "service", "");
+  a_final_is(p, "1 INVITE", 480);
+  peer_free(p);
+}
+END_TEST
+
+/* What the share hook was told last, and how often. */
+typedef struct told {
+  unsigned n;
+  char aor[CAY__AOR_MAX], contact[CAY__CONTACT_MAX];
+  int q;
+  uint64_t expires_ms;
+} told_t;
+
+static void
+record(void *arg, const char *aor, const char *contact, int q,
+       uint64_t expires_ms)
+{
+  told_t *t = arg;
+
+  t->n++;
+  snprintf(t->aor, sizeof t->aor, "%s", aor);
+  snprintf(t->contact, sizeof t->contact, "%s", contact);
+  t->q = q;
+  t->expires_ms = expires_ms;
+}
+
+/* The owner tells of every change (set, refresh, removal, expiry); a
+ * copy told so is found by a lookup, in q order, and goes when told or
+ * when its own time is up; the copies are no bindings of this shard. */
+START_TEST(location_copies_shared_and_learnt)
+{
+  cay_config_t cfg = location_config(0);
+  peer_t *p = peer_new(&cfg);
+  cay__registrar_t *reg = p->ss.reg;
+  cay__contact_t c[4];
+  told_t t = { 0 };
+
+  cay__registrar_set_share(reg, record, &t);
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 1,
+                            "Contact: <sip:desk@127.0.0.1:5070>;q=0.2\r\n"
+                            "Expires: 100\r\n"),
+                   200);
+  ck_assert_uint_eq(t.n, 1);
+  ck_assert_str_eq(t.aor, SERVICE);
+  ck_assert_str_eq(t.contact, "sip:desk@127.0.0.1:5070");
+  ck_assert_int_eq(t.q, 200);
+  ck_assert_uint_eq(t.expires_ms, 100000);
+  peer_advance(p, 100000);
+  ck_assert_uint_eq(t.n, 2);
+  ck_assert_uint_eq(t.expires_ms, 0);
+
+  cay__registrar_learn(reg, "sip:bob@b.example", "sip:bob@10.0.0.1", 500,
+                       30000);
+  cay__registrar_learn(reg, "sip:bob@b.example", "sip:bob@10.0.0.2", -1, 30000);
+  cay__registrar_learn(reg, "sip:bob@b.example", "sip:bob@10.0.0.3", 500,
+                       30000);
+  ck_assert_uint_eq(cay__registrar_bindings(reg), 0);
+  ck_assert_uint_eq(cay__registrar_lookup(reg, "sip:bob@b.example", c, 4), 3);
+  ck_assert_str_eq(c[0].uri, "sip:bob@10.0.0.2"); /* no q: 1.0 */
+  ck_assert_str_eq(c[1].uri, "sip:bob@10.0.0.3"); /* the newer of two */
+  ck_assert_str_eq(c[2].uri, "sip:bob@10.0.0.1");
+  ck_assert_uint_eq(cay__registrar_lookup(reg, "sip:bob@b.example", c, 1), 1);
+  cay__registrar_learn(reg, "sip:bob@b.example", "sip:bob@10.0.0.2", -1, 0);
+  ck_assert_uint_eq(cay__registrar_lookup(reg, "sip:bob@b.example", c, 4), 2);
+  peer_advance(p, 30000);
+  ck_assert_uint_eq(cay__registrar_lookup(reg, "sip:bob@b.example", c, 4), 0);
+  ck_assert_uint_eq(t.n, 2); /* copies are not told on */
+  peer_free(p);
+}
+END_TEST
+
+int
+main(void)
+{
+  Suite *s = suite_create("location");
+  TCase *tc = tcase_create("rfc3261_10");
+
+  tcase_add_test(tc, location_16_6_contacts_by_q_then_failover);
+  tcase_add_test(tc, location_not_registered_480_or_failover);
+  tcase_add_test(tc, location_expired_binding_not_called);
+  tcase_add_test(tc, location_copies_shared_and_learnt);
+  suite_add_tcase(s, tc);
+  return cay_test_run(s);
+}
