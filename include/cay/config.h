@@ -43,6 +43,13 @@
  *                                   # REGISTER only, and a REGISTER goes
  *                                   # to register or reject only
  *       target: "sip:${ruri_user}@127.0.0.1:5070"   # forward only
+ *       location: false             # forward only: true = instead of
+ *                                   # target, the contacts the R-URI's
+ *                                   # AOR is registered at (registrar)
+ *       authenticate: false         # answer, forward: true = the caller
+ *                                   # proves with digest credentials of
+ *                                   # registrar.users that it is the
+ *                                   # From's user (407 first)
  *       max_duration_s: 7200        # answer, forward; absent = dialog's
  *       ring_timeout_s: 60          # forward only; 0 = no limit
  *       no_response_timeout_ms: 0   # forward only: an INVITE to a target
@@ -162,6 +169,11 @@ typedef struct cay_route {
    * that fails as a failover target fails is followed by the next, then
    * by the failover targets. None registered and no failover: 480. */
   unsigned location;
+  /* answer, forward: 1 = an INVITE must carry digest credentials (RFC
+   * 3261 section 22.3: 407 with Proxy-Authenticate, then
+   * Proxy-Authorization) of a registrar user (reg_users) that is the
+   * From's user; others get 403. Needs reg_users. */
+  unsigned authenticate;
   long max_duration_s;     /* -1 = dialog: max_duration_s, 0 = no limit */
   unsigned ring_timeout_s; /* forward: default 60, 0 = none */
   /* forward: ms an INVITE to the target may go without any response (not

@@ -230,6 +230,11 @@ pick_route(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
     cay__txn_reply(t, (int)r->code, r->reason[0] ? r->reason : NULL, NULL);
     return 1;
   }
+  /* RFC 3261 section 22.3: the caller proves it is the From's user. */
+  if (r->authenticate
+      && cay__digest_check(ss->reg, &ss->cfg, t, sip,
+                           sip->sip_from->a_url->url_user, 1))
+    return 1;
   if (r->action == CAY_ROUTE_FORWARD && r->location) {
     /* The bridge looks the callee up (its contacts are its targets). */
     snprintf(target, len, "the contacts of the Request-URI's AOR");

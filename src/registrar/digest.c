@@ -27,7 +27,7 @@
 #define SHARD_NO(reg) ((int)(reg)->shard->index)
 #define NONCE_LEN     32
 
-static const char not_aor_user[] = "not the AOR's user";
+static const char not_own_user[] = "not the user's own";
 
 void
 cay__reg_reply(cay__registrar_t *reg, cay__txn_t *t, int status,
@@ -74,18 +74,39 @@ check_nonce(const cay__registrar_t *reg, const char *nonce, const char *realm)
   return now_s - issued <= REG_NONCE_TTL_S ? 1 : 0;
 }
 
-/* 401 with a fresh challenge (RFC 2617 section 3.2.1: MD5, qop auth). */
+/* The answer to a request that digest_check() took: a REGISTER's
+ * counted by cay__reg_reply(); a call's (@p proxy) 403 counted as a call
+ * refused. */
 static void
-challenge(cay__registrar_t *reg, cay__txn_t *t, const char *realm, int stale)
+digest_reply(cay__registrar_t *reg, cay__txn_t *t, int proxy, int status,
+             const char *phrase, const char *line)
+{
+  const char *const hdrs[] = { line, NULL };
+
+  if (!proxy) {
+    cay__reg_reply(reg, t, status, phrase, line);
+    return;
+  }
+  if (status == 403)
+    reg->shard->stats.calls_rejected++;
+  cay__session_reply(t, status, phrase, NULL, line ? hdrs : NULL);
+}
+
+/* 401 (407 for a call, @p proxy) with a fresh challenge (RFC 2617
+ * section 3.2.1: MD5, qop auth). */
+static void
+challenge(cay__registrar_t *reg, cay__txn_t *t, int proxy, const char *realm,
+          int stale)
 {
   char nonce[NONCE_LEN + 1], line[256];
 
   make_nonce(reg, cay__shard_now(reg->shard) / 1000, realm, nonce);
   snprintf(line, sizeof line,
-           "WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", "
+           "%s: Digest realm=\"%s\", nonce=\"%s\", "
            "algorithm=MD5, qop=\"auth\"%s",
-           realm, nonce, stale ? ", stale=true" : "");
-  cay__reg_reply(reg, t, 401, NULL, line);
+           proxy ? "Proxy-Authenticate" : "WWW-Authenticate", realm, nonce,
+           stale ? ", stale=true" : "");
+  digest_reply(reg, t, proxy, proxy ? 407 : 401, NULL, line);
 }
 
 static const cay_registrar_user_t *
@@ -119,14 +140,16 @@ response_ok(auth_response_t *ar, const char *password, const char *method,
   return strcasecmp(want, ar->ar_response) == 0;
 }
 
-/* The credentials of @p sip for @p realm, parsed into @p ar (strings in
+/* The credentials of @p sip for @p realm (Proxy-Authorization for a
+ * call, @p proxy; Authorization), parsed into @p ar (strings in
  * @p home). 0 or -1: none for this realm. */
 static int
-credentials(su_home_t *home, const sip_t *sip, const char *realm,
+credentials(su_home_t *home, const sip_t *sip, int proxy, const char *realm,
             auth_response_t *ar)
 {
-  for (const sip_authorization_t *au = sip->sip_authorization; au;
-       au = au->au_next) {
+  for (const msg_auth_t *au
+       = proxy ? sip->sip_proxy_authorization : sip->sip_authorization;
+       au; au = au->au_next) {
     if (au->au_scheme == NULL || strcasecmp(au->au_scheme, "Digest") != 0)
       continue;
     memset(ar, 0, sizeof *ar);
@@ -140,26 +163,27 @@ credentials(su_home_t *home, const sip_t *sip, const char *realm,
 }
 
 /* Why credentials that are Cay's own are refused, or NULL when they
- * are good for @p aor_user. */
+ * are good for @p user. */
 static const char *
 refusal(const cay_config_t *cfg, auth_response_t *ar, const sip_t *sip,
-        const char *aor_user)
+        const char *user)
 {
   const cay_registrar_user_t *u = find_user(cfg, ar->ar_username);
 
   if (u == NULL)
     return "unknown user";
-  if (!response_ok(ar, u->password, "REGISTER", sip))
+  if (!response_ok(ar, u->password, sip->sip_request->rq_method_name, sip))
     return "wrong password";
-  /* Section 10.3 item 4: a user may bind its own AOR only. */
-  if (aor_user == NULL || strcmp(u->username, aor_user) != 0)
-    return not_aor_user;
+  /* Section 10.3 item 4: a user may bind its own AOR only; and a caller
+   * may call as itself only. */
+  if (user == NULL || strcmp(u->username, user) != 0)
+    return not_own_user;
   return NULL;
 }
 
 int
-cay__reg_authenticate(cay__registrar_t *reg, const cay_config_t *cfg,
-                      cay__txn_t *t, const sip_t *sip, const char *aor_user)
+cay__digest_check(cay__registrar_t *reg, const cay_config_t *cfg, cay__txn_t *t,
+                  const sip_t *sip, const char *user, int proxy)
 {
   su_home_t home[1] = { SU_HOME_INIT(home) };
   const url_t *ruri = sip->sip_request->rq_url;
@@ -172,20 +196,22 @@ cay__reg_authenticate(cay__registrar_t *reg, const cay_config_t *cfg,
 
   if (cfg->n_reg_users == 0)
     return 0;
-  if (credentials(home, sip, realm, &ar) != 0
+  if (credentials(home, sip, proxy, realm, &ar) != 0
       || (fresh = check_nonce(reg, ar.ar_nonce, realm)) < 0) {
-    challenge(reg, t, realm, 0);
-  } else if ((why = refusal(cfg, &ar, sip, aor_user)) != NULL) {
-    CAY_INFO(SHARD_NO(reg), "REGISTER %s by user '%s' refused: %s",
-             sip->sip_call_id->i_id, ar.ar_username ? ar.ar_username : "", why);
+    challenge(reg, t, proxy, realm, 0);
+  } else if ((why = refusal(cfg, &ar, sip, user)) != NULL) {
+    CAY_INFO(SHARD_NO(reg), "%s %s by user '%s' refused: %s",
+             sip->sip_request->rq_method_name, sip->sip_call_id->i_id,
+             ar.ar_username ? ar.ar_username : "", why);
     /* The same phrase for an unknown user and a wrong password: a
      * guesser learns nothing of which users there are. */
-    cay__reg_reply(reg, t, 403,
-                   why == not_aor_user ? "Forbidden - Not the AOR's User"
-                                       : "Forbidden - Wrong Credentials",
-                   NULL);
+    digest_reply(reg, t, proxy, 403,
+                 why != not_own_user ? "Forbidden - Wrong Credentials"
+                 : proxy             ? "Forbidden - Not the From's User"
+                                     : "Forbidden - Not the AOR's User",
+                 NULL);
   } else if (!fresh) {
-    challenge(reg, t, realm, 1); /* good credentials, old nonce */
+    challenge(reg, t, proxy, realm, 1); /* good credentials, old nonce */
   } else {
     rc = 0;
   }

@@ -385,7 +385,7 @@ cay__registrar_on_register(cay__registrar_t *reg, const cay_config_t *cfg,
   if (put_unescaped(user, &n, sizeof user, sip->sip_to->a_url->url_user) != 0)
     n = 0; /* cannot be: cay__aor_of() took it */
   user[n] = '\0';
-  if (cay__reg_authenticate(reg, cfg, t, sip, user) != 0)
+  if (cay__digest_check(reg, cfg, t, sip, user, 0) != 0)
     goto out;
   rq->a = cay__loc_find(reg, rq->aor, 0);
   if (sip->sip_contact == NULL)

@@ -152,6 +152,26 @@ typedef struct cay__contact {
 unsigned cay__registrar_lookup(cay__registrar_t *reg, const char *aor,
                                cay__contact_t *out, unsigned max);
 
+/**
+ * Digest authentication (RFC 3261 section 22, RFC 2617) of request @p t
+ * against cay_config_t.reg_users: of a REGISTER (@p proxy 0: 401 and
+ * WWW-Authenticate, Authorization), or of an INVITE a route takes with
+ * authenticate: true (@p proxy 1: 407 and Proxy-Authenticate,
+ * Proxy-Authorization, RFC 3261 section 22.3). Without credentials for
+ * the realm (cay_config_t.reg_realm, else the Request-URI's host), or
+ * with a nonce that is not Cay's, the request gets a challenge (MD5, qop
+ * auth), and with one older than 5 minutes one with stale=true; with
+ * credentials that do not verify, or of a user other than @p user, 403.
+ * @param user  The user the credentials must be of: the AOR's (To), or
+ *              the caller's (From). Borrowed.
+ * @return 0: the request may go on (good credentials, or no users
+ *         configured); 1: it was answered.
+ * @thread the shard's
+ */
+int cay__digest_check(cay__registrar_t *reg, const cay_config_t *cfg,
+                      cay__txn_t *t, const sip_t *sip, const char *user,
+                      int proxy);
+
 /** AORs with at least one binding now. @thread the shard's */
 unsigned cay__registrar_aors(const cay__registrar_t *reg);
 

@@ -76,12 +76,6 @@ unsigned cay__loc_remaining_s(const reg_binding_t *b);
 
 /* digest.c */
 
-/* RFC 2617 for REGISTER @p t: 0 when it may go on (no users configured,
- * or credentials of the AOR's user @p aor_user that verify); 1 when it
- * was answered (401 with a challenge, 403). */
-int cay__reg_authenticate(cay__registrar_t *reg, const cay_config_t *cfg,
-                          cay__txn_t *t, const sip_t *sip,
-                          const char *aor_user);
 /* Send @p status to @p t with header lines @p lines ("Name: value\r\n"
  * each, or NULL), counted in the shard's statistics. */
 void cay__reg_reply(cay__registrar_t *reg, cay__txn_t *t, int status,

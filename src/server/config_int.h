@@ -141,6 +141,7 @@ struct file_route {
   char *action;
   char *target;
   char *location;
+  char *authenticate;
   char *code;
   char *reason;
   char *max_duration_s;

@@ -63,6 +63,7 @@ static const cyaml_schema_field_t route_fields[] = {
   STR("action", struct file_route, action),
   STR("target", struct file_route, target),
   STR("location", struct file_route, location),
+  STR("authenticate", struct file_route, authenticate),
   STR("code", struct file_route, code),
   STR("reason", struct file_route, reason),
   STR("max_duration_s", struct file_route, max_duration_s),
@@ -118,6 +119,9 @@ static const struct {
     "only action forward takes" },
   { "location", "location", 1u << CAY_ROUTE_FORWARD,
     "only action forward takes" },
+  { "authenticate", "authenticate",
+    1u << CAY_ROUTE_ANSWER | 1u << CAY_ROUTE_FORWARD,
+    "only actions answer and forward take" },
   { "ring_timeout_s", "ring_timeout_s", 1u << CAY_ROUTE_FORWARD,
     "only action forward takes" },
   { "no_response_timeout_ms", "no_response_timeout_ms", 1u << CAY_ROUTE_FORWARD,
@@ -183,6 +187,21 @@ check_given(struct load_ctx *lc, unsigned i, const char *key, const char *value,
   np = cay__config_find_node(lc, path);
   return cay__config_fail_at(lc, np ? np->line : 0, np ? np->col : 0, "%s",
                              msg);
+}
+
+/* A YAML boolean, spelt as YAML 1.2's core schema spells it: true or
+ * false (NULL: absent, @p out stays). */
+static int
+parse_bool(struct load_ctx *lc, const char *path, const char *text,
+           unsigned *out)
+{
+  if (text == NULL)
+    return 0;
+  if (strcmp(text, "true") != 0 && strcmp(text, "false") != 0)
+    return cay__config_fail_value(
+        lc, path, "expected true or false, got '%.*s'", VALUE_PREVIEW, text);
+  *out = strcmp(text, "true") == 0;
+  return 0;
 }
 
 /* "routes[I].KEY" into @p path (PATH_LEN bytes); returns @p path. */
@@ -276,14 +295,11 @@ apply_route_values(struct load_ctx *lc, unsigned i, const struct file_route *f,
               ROUTE_MAX_NO_RESPONSE_MS, &r->no_response_timeout_ms))
              != 0)
     return rc;
-  /* A YAML boolean, spelt as YAML 1.2's core schema spells it. */
-  if (f->location && strcmp(f->location, "true") != 0
-      && strcmp(f->location, "false") != 0)
-    return cay__config_fail_value(lc, AT("location"),
-                                  "expected true or false, got '%.*s'",
-                                  VALUE_PREVIEW, f->location);
-  if (f->location)
-    r->location = strcmp(f->location, "true") == 0;
+  if ((rc = parse_bool(lc, AT("location"), f->location, &r->location)) != 0
+      || (rc = parse_bool(lc, AT("authenticate"), f->authenticate,
+                          &r->authenticate))
+             != 0)
+    return rc;
   if (f->max_duration_s) {
     rc = cay__config_parse_uint(lc, AT("max_duration_s"), f->max_duration_s, 0,
                                 INT_MAX, &value);
@@ -481,6 +497,12 @@ check_route_answer(const cay_route_t *r, unsigned i, struct problem *pb,
     AT("location");
     return rc;
   }
+  if (r->authenticate
+      && (rc = check_key_action(i, "authenticate", r->action, err, errlen))
+             != 0) {
+    AT("authenticate");
+    return rc;
+  }
   if (r->location && r->target[0])
     FAIL("routes[%u].target: a route with location: true takes its targets "
          "from the registrar, not a target",
@@ -664,6 +686,14 @@ cay__config_check_routes(const cay_config_t *c, struct problem *pb, char *err,
     snprintf(pb->alt, sizeof pb->alt, "routes[%u]", i);
     if ((rc = check_route(&c->routes[i], i, pb, err, errlen)) != 0)
       return rc;
+    if (c->routes[i].authenticate && c->n_reg_users == 0) {
+      snprintf(pb->path, sizeof pb->path, "routes[%u].authenticate", i);
+      cay__errmsg(err, errlen,
+                  "routes[%u].authenticate: the callers' credentials are "
+                  "registrar.users, and there is none",
+                  i);
+      return CAY_ECONFIG;
+    }
   }
   pb->alt[0] = '\0';
   return 0;

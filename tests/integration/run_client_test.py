@@ -7,8 +7,10 @@
   --mode register alice and bob register with cay's registrar (digest,
                   RFC 3261 sections 10 and 22), and alice calls bob's
                   AOR: cay forwards the call to the contact bob
-                  registered (a forward route with location: true),
-                  and the call goes on as in bridge mode
+                  registered (a forward route with location: true;
+                  alice's INVITE is challenged, 407, and she answers
+                  with her credentials: authenticate: true), and the
+                  call goes on as in bridge mode
   --mode transfer baresip alice -> cay -> baresip bob, then alice's
                   blind transfer of bob to carol (RFC 3515): her REFER
                   reaches bob through Cay, bob calls carol (through Cay,
@@ -251,15 +253,17 @@ def run_steps(a, steps):
     return None
 
 
-def drive_caller(a, b):
-    """Hold, resume, hang up, quit: each step once the last one is done."""
+def drive_caller(a, b, first=1):
+    """Hold, resume, hang up, quit: each step once the last one is done.
+    first: the number of the caller's INVITE that the call took (2 when
+    its first was challenged)."""
     steps = [
         ("the caller's call to be established",
          lambda: "Call established" in a.text(), None),
         ("the 200 to the hold re-INVITE",
-         lambda: final_ok(a.messages(), "INVITE", 2), "/hold"),
+         lambda: final_ok(a.messages(), "INVITE", first + 1), "/hold"),
         ("the 200 to the resume re-INVITE",
-         lambda: final_ok(a.messages(), "INVITE", 3), "/resume"),
+         lambda: final_ok(a.messages(), "INVITE", first + 2), "/resume"),
         ("the 200 to the caller's BYE",
          lambda: final_ok(a.messages(), "BYE", 1), "/hangup"),
     ]
@@ -275,14 +279,14 @@ def drive_caller(a, b):
     return wait_for("the caller to quit", lambda: a.proc.poll() is not None)
 
 
-def judge_caller(a):
+def judge_caller(a, first=1):
     msgs = a.messages()
     problems = []
-    for method, nth in (("INVITE", 1), ("INVITE", 2), ("INVITE", 3),
-                        ("BYE", 1)):
+    for method, nth in (("INVITE", first), ("INVITE", first + 1),
+                        ("INVITE", first + 2), ("BYE", 1)):
         if final_ok(msgs, method, nth) is None:
             problems.append("caller: no 200 to its %s #%d" % (method, nth))
-    hold = final_ok(msgs, "INVITE", 2)
+    hold = final_ok(msgs, "INVITE", first + 1)
     if hold and "a=recvonly" not in hold:
         problems.append("caller: the answer to its hold offer is not "
                         "recvonly")
@@ -389,7 +393,8 @@ def bridge_config(b, tcp):
 
 
 def register_config():
-    """alice and bob may register; a call goes to its AOR's contacts."""
+    """alice and bob may register; a call, from one of them (digest,
+    RFC 3261 section 22.3), goes to its AOR's contacts."""
     return ("registrar:\n"
             "  users:\n"
             "    - { username: alice, password: alicepw }\n"
@@ -400,7 +405,24 @@ def register_config():
             "  - match: { method: INVITE }\n"
             "    action: forward\n"
             "    location: true\n"
+            "    authenticate: true\n"
             "    codecs: [ PCMA, telephone-event ]\n")
+
+
+def judge_registered(a):
+    """alice registered, and her first INVITE was challenged (407)."""
+    problems = []
+    if not a.registered():
+        problems.append("caller: no 200 to its REGISTER")
+    challenged = [t for way, first, t in a.messages()
+                  if way == "in" and first.startswith("SIP/2.0 407")
+                  and cseq(t)[1] == "INVITE"
+                  and re.search(r"^Proxy-Authenticate:\s*Digest", t,
+                                re.M | re.I)]
+    if not challenged:
+        problems.append("caller: its INVITE was not challenged (407 with "
+                        "Proxy-Authenticate)")
+    return problems
 
 
 def start_registered(test, a, b, cay, tcp):
@@ -454,14 +476,15 @@ def run(args):
                 problems.append(err)
             problems += judge_transfer(a, b, c)
         else:
-            err = drive_caller(a, b)
+            first = 2 if args.mode == "register" else 1
+            err = drive_caller(a, b, first)
             if err:
                 problems.append(err)
-            problems += judge_caller(a)
+            problems += judge_caller(a, first)
             if b is not None:
                 problems += judge_callee(a, b)
-            if args.mode == "register" and not a.registered():
-                problems.append("caller: no 200 to its REGISTER")
+            if args.mode == "register":
+                problems += judge_registered(a)
         want = "TCP" if args.tcp else "UDP"
         for x in (a, b, c):
             if x is not None and x.transports() != {want}:

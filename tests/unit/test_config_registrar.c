@@ -404,6 +404,25 @@ START_TEST(load_route_location)
 }
 END_TEST
 
+/* authenticate: true wants the callers' credentials among
+ * registrar.users, on an answer or forward route. */
+START_TEST(load_route_authenticate)
+{
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "routes_authenticate.yaml", err, sizeof err),
+      0);
+  ck_assert_uint_eq(cfg.routes[0].authenticate, 1);
+  ck_assert_uint_eq(cfg.routes[1].authenticate, 0);
+  cay_config_init(&cfg);
+  expect_bad("routes_bad_authenticate_users.yaml",
+             "4:19: routes[0].authenticate: the callers' credentials are "
+             "registrar.users, and there is none");
+  expect_bad("routes_bad_authenticate_reject.yaml",
+             "5:19: routes[0].authenticate: only actions answer and forward "
+             "take authenticate (this route's action is reject)");
+}
+END_TEST
+
 START_TEST(load_bad_route_register_takes_only_register)
 {
   expect_bad("routes_bad_register_method.yaml",
@@ -497,6 +516,7 @@ config_registrar_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, load_route_register);
   tcase_add_test(tc, load_route_location);
+  tcase_add_test(tc, load_route_authenticate);
   tcase_add_test(tc, load_bad_route_register_takes_only_register);
   tcase_add_test(tc, load_bad_route_register_method_with_call_action);
   tcase_add_test(tc, load_bad_route_register_with_forward_keys);

@@ -126,7 +126,8 @@ START_TEST(load_bad_route_unknown_key)
 {
   expect_bad("routes_bad_key.yaml",
              "3:5: routes[0]: unknown key 'cod' (expected match, action, "
-             "target, location, code, reason, max_duration_s, ring_timeout_s, "
+             "target, location, authenticate, code, reason, max_duration_s, "
+             "ring_timeout_s, "
              "no_response_timeout_ms, codecs, auth, pass_headers or "
              "failover)");
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dialog/auth.h"
 #include "registrar/registrar.h"
 #include "support/bridge_call.h"
 #include "support/peer.h"
@@ -190,6 +191,78 @@ START_TEST(location_copies_shared_and_learnt)
 }
 END_TEST
 
+/* INVITE from @p from (CSeq @p cseq, a new branch each time) to the
+ * answer route, with the header lines @p extra: its status. */
+static int
+invite_as(peer_t *p, const char *from, const char *cseq, const char *extra)
+{
+  static unsigned n;
+  char branch[32];
+
+  snprintf(branch, sizeof branch, "z9hG4bK-auth%u", ++n);
+  peer_send(p, "invite_auth.sip", "user", "callee", "host", "127.0.0.1:5060",
+            "branch", branch, "fromtag", "ft9", "callid", "auth-call", "codecs",
+            "0 8", "from", from, "cseq", cseq, "extra", extra, NULL);
+  return peer_last_status(p);
+}
+
+/* Credentials of @p user / @p password for the 407 Cay sent as message
+ * @p i, as a Proxy-Authorization line (Cay's UAC side makes it). */
+static void
+proxy_credentials(peer_t *p, unsigned i, const char *user, const char *password,
+                  char *out, size_t size)
+{
+  cay__auth_t *a = cay__auth_new(user, password);
+  msg_t *m = peer_msg(p, i);
+  const char *why = NULL;
+
+  ck_assert_int_eq(
+      cay__auth_challenge(a, 407, sip_object(m), &p->shard.rand, &why), 0);
+  snprintf(out, size, "%s",
+           cay__auth_line(a, "INVITE", "sip:callee@127.0.0.1:5060"));
+  ck_assert_ptr_nonnull(strstr(out, "Proxy-Authorization: Digest"));
+  cay__auth_free(a);
+  msg_destroy(m);
+}
+
+/* authenticate: true (RFC 3261 section 22.3): an INVITE without
+ * credentials gets 407 with Proxy-Authenticate; with alice's, as alice,
+ * it is answered; with alice's as bob (From), or a wrong password, 403. */
+START_TEST(authenticate_22_3_invite_challenged)
+{
+  cay_config_t cfg;
+  peer_t *p;
+  char auth[700];
+  char *pa;
+  unsigned challenge;
+
+  cay_config_init(&cfg);
+  cfg.n_routes = 1;
+  cfg.routes[0].action = CAY_ROUTE_ANSWER;
+  cfg.routes[0].authenticate = 1;
+  strcpy(cfg.reg_users[0].username, "alice");
+  strcpy(cfg.reg_users[0].password, "secret");
+  cfg.n_reg_users = 1;
+  p = peer_new(&cfg);
+  ck_assert_int_eq(invite_as(p, "alice", "1", ""), 407);
+  challenge = p->nsent - 1;
+  pa = peer_header(p, challenge, "Proxy-Authenticate");
+  ck_assert_ptr_nonnull(pa);
+  ck_assert(strstr(pa, "realm=\"127.0.0.1\"") != NULL);
+  free(pa);
+  proxy_credentials(p, challenge, "alice", "secret", auth, sizeof auth);
+  ck_assert_int_eq(invite_as(p, "bob", "2", auth), 403);
+  proxy_credentials(p, challenge, "alice", "wrong", auth, sizeof auth);
+  ck_assert_int_eq(invite_as(p, "alice", "3", auth), 403);
+  ck_assert_uint_eq(p->shard.stats.calls_rejected, 2);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  proxy_credentials(p, challenge, "alice", "secret", auth, sizeof auth);
+  ck_assert_int_eq(invite_as(p, "alice", "4", auth), 200);
+  ck_assert_uint_eq(p->shard.stats.calls_answered, 1);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -200,6 +273,7 @@ main(void)
   tcase_add_test(tc, location_not_registered_480_or_failover);
   tcase_add_test(tc, location_expired_binding_not_called);
   tcase_add_test(tc, location_copies_shared_and_learnt);
+  tcase_add_test(tc, authenticate_22_3_invite_challenged);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

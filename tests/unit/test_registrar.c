@@ -331,8 +331,7 @@ answer_challenge(peer_t *p, const char *user, const char *password, char *out,
   ck_assert_int_eq(peer_status(p, p->nsent - 1), 401);
   ck_assert_int_eq(
       cay__auth_challenge(a, 401, sip_object(m), &p->shard.rand, &why), 0);
-  snprintf(out, size, "%s\r\n",
-           cay__auth_line(a, "REGISTER", "sip:example.com"));
+  snprintf(out, size, "%s", cay__auth_line(a, "REGISTER", "sip:example.com"));
   cay__auth_free(a);
   msg_destroy(m);
 }
