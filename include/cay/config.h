@@ -73,6 +73,9 @@
  *     default_expires_s: 3600       # 1..604800; min <= default <= max
  *     max_bindings: 10              # per AOR, 1..1000
  *     max_aors: 100000              # per shard, 1..10000000
+ *     flows: auto                   # auto | always | never: calls to a
+ *                                   # binding over its REGISTER's flow
+ *                                   # (cay_reg_flows_t; NAT traversal)
  *     users:                        # default none: no authentication;
  *       - { username: alice, password: secret }   # at most 64, each at
  *                                   # most 63 bytes; username unique, no
@@ -308,12 +311,32 @@ typedef struct cay_config {
   unsigned reg_max_bindings; /* per AOR; one more gets 403; default 10 */
   unsigned reg_max_aors;     /* AORs with bindings, per shard; a new
                                 one past it gets 503; default 100000 */
+  /* Where a call to a binding goes (cay_reg_flows_t): to the contact, or
+   * over the flow its REGISTER came on (RFC 5626 section 5.3: its TCP
+   * connection, or its UDP source address, which a NAT maps to the UA). */
+  unsigned reg_flows;
   /* Digest credentials (RFC 2617, MD5, qop auth). None: every REGISTER
    * is taken without authentication. Some: a REGISTER must authenticate
    * as the user of the AOR it binds (To's user). */
   cay_registrar_user_t reg_users[CAY_CONFIG_MAX_USERS];
   unsigned n_reg_users;
 } cay_config_t;
+
+/** cay_config_t.reg_flows: when a call to a registered contact goes over
+ * the flow its REGISTER came on instead of to the contact itself. */
+typedef enum cay_reg_flows {
+  /* "auto" (default): when the REGISTER asked for it (a Contact with
+   * reg-id, RFC 5626 section 4.2), when the contact is a private,
+   * shared or link-local address (RFC 1918, RFC 6598, RFC 3927, RFC
+   * 4193, RFC 4291) other than the REGISTER's source (a NAT between),
+   * or when the REGISTER came over TCP from the contact's own IP address
+   * (its connection is reused, RFC 5923 section 1). A contact that
+   * names a host rather than an address goes to the contact. */
+  CAY_REG_FLOWS_AUTO = 0,
+  CAY_REG_FLOWS_ALWAYS = 1, /* "always": every binding */
+  CAY_REG_FLOWS_NEVER = 2,  /* "never": every call to the contact itself
+                               (RFC 3261 section 16.6 with RFC 3263) */
+} cay_reg_flows_t;
 
 /**
  * Fill @p cfg with the built-in defaults (listen udp:127.0.0.1:5060, answer

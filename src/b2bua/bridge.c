@@ -499,11 +499,13 @@ from_of(const sip_t *sip, char *buf, size_t len)
 
 /* Place the B leg of @p br to @p target for A (@p a, whose INVITE is
  * @p msg / @p sip): A's offer with the route's codecs only, A's From, the
- * header fields the route passes, one hop less. @return 0 (br->b set),
- * CAY_ENOCODEC, -ENOMEM, or cay__session_invite_opts()'s error. */
+ * header fields the route passes, one hop less; over @p flow when a
+ * registered contact is reached by its REGISTER's flow (else NULL).
+ * @return 0 (br->b set), CAY_ENOCODEC, -ENOMEM, or
+ * cay__session_invite_opts()'s error. */
 static int
 place_b(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
-        const char *target)
+        const char *target, const cay__peer_t *flow)
 {
   const cay_route_t *route = br->route;
   cay__invite_opts_t o;
@@ -526,6 +528,7 @@ place_b(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
   o.headers = passed;
   o.pass = route->n_pass_headers ? route : NULL;
   o.uri = target;
+  o.flow = flow;
   o.from = from;
   o.sdp = offer;
   o.cb = cay__bridge_on_b;
@@ -540,9 +543,15 @@ place_b(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
   err = cay__session_invite_opts(br->ss, &o, &b);
   cay__free(offer);
   if (err == 0) {
+    char via[64] = "";
     br->b = b->id;
-    CAY_DEBUG(SHARD_NO(br->ss), "bridge: %s -> %s (%s)", a->call_id, target,
-              b->call_id);
+    if (flow) {
+      strcpy(via, flow->proto == CAY__TCP ? " over tcp:" : " over udp:");
+      (void)cay__addr_format(&flow->addr, via + strlen(via),
+                             sizeof via - strlen(via));
+    }
+    CAY_DEBUG(SHARD_NO(br->ss), "bridge: %s -> %s%s (%s)", a->call_id, target,
+              via, b->call_id);
   }
   return err;
 }
@@ -561,6 +570,7 @@ place_next(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
 
   while (br->next_contact < br->n_contacts
          || br->next_target < route->n_failover) {
+    const cay__peer_t *flow = NULL;
     const char *why = NULL;
     int err;
 
@@ -568,6 +578,8 @@ place_next(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
       unsigned i = br->next_contact++;
       snprintf(label, sizeof label, "contact %u", i + 1);
       snprintf(target, sizeof target, "%s", br->contacts[i].uri);
+      if (br->contacts[i].by_flow)
+        flow = &br->contacts[i].flow;
     } else {
       unsigned i = br->next_target++;
       snprintf(label, sizeof label, "failover[%u]", i);
@@ -576,7 +588,7 @@ place_next(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
     }
     if (why == NULL && cay__bridge_is_loop(br->ss, sip, target))
       why = "it would loop (RFC 3261 section 16.3 item 4)";
-    else if (why == NULL && (err = place_b(br, a, msg, sip, target)) != 0)
+    else if (why == NULL && (err = place_b(br, a, msg, sip, target, flow)) != 0)
       why = cay_strerror(err);
     if (why == NULL) {
       if (status)
@@ -655,7 +667,7 @@ place_first(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
   int err;
 
   if (!br->route->location)
-    return place_b(br, a, msg, sip, target);
+    return place_b(br, a, msg, sip, target, NULL);
   if ((err = look_up(br, sip)) != 0)
     return err;
   if (t)

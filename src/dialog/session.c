@@ -327,7 +327,8 @@ cay__session_add_lines(msg_t *msg, const char *lines)
  * URI's transport parameter. Later in the dialog a host name falls back to
  * where the INVITE went (right for the usual peer behind its own
  * address); over TCP the dialog's connection is reused while it lives
- * (18.1.1 allows any connection to the target).
+ * (18.1.1 allows any connection to the target). A call to a registered
+ * contact's flow (by_flow) sends everything there.
  * @return 0, or -1 when the fallback was used. */
 static int
 text_dest(cay__session_t *s, cay__peer_t *dst)
@@ -339,6 +340,8 @@ text_dest(cay__session_t *s, cay__peer_t *dst)
   url_t url;
 
   *dst = s->peer;
+  if (s->by_flow)
+    return 0; /* the callee's registered flow, all dialog long */
   if (s->located && s->state == CAY__SESSION_CALLING)
     return 0; /* the hop DNS found; a 422 retry goes there again */
   if (lt) {

@@ -176,6 +176,10 @@ typedef struct cay__invite_opts {
                               and 2xx responses are reported (ev->headers of
                               EV_PROVISIONAL and EV_STATE), or NULL;
                               borrowed for the session's life */
+  const cay__peer_t *flow; /* where every request of the dialog goes (a
+                              registered contact's flow, RFC 5626 section
+                              5.3: no DNS, no route set or Contact
+                              consulted), or NULL; copied */
 } cay__invite_opts_t;
 
 /** @thread owner. Errors as cay__session_invite(). */

@@ -40,6 +40,9 @@ struct cay__session {
   unsigned n_targets : 3;     /* UAC: entries left in targets */
   unsigned cancelled : 1;     /* UAC: hung up before the answer: no other
                                  target is tried */
+  unsigned by_flow : 1;       /* UAC: every request goes to peer, the
+                                 callee's registered flow (RFC 5626
+                                 section 5.3), whatever its Contact says */
   int end_status;             /* the status that ended it, for the callback */
   cay_session_cb cb;          /* the embedder's, or NULL */
   void *cb_arg;

@@ -215,7 +215,12 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
   cay__htab_insert(&ss->dialogs, &s->hnode,
                    cay__dialog_hash(s->call_id, s->local_tag, ""));
   s->in_table = 1;
-  err = cay__uac_locate(s); /* 1: the INVITE goes once DNS answers */
+  if (o->flow) {
+    s->peer = *o->flow;
+    s->by_flow = 1;
+  }
+  /* 1: the INVITE goes once DNS answers */
+  err = o->flow ? 0 : cay__uac_locate(s);
   if (err == 0)
     err = cay__uac_start(s);
   if (err < 0) {

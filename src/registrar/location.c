@@ -158,10 +158,17 @@ share(const reg_binding_t *b, int gone)
   cay__registrar_t *reg = b->aor->reg;
   uint64_t now = cay__shard_now(reg->shard);
 
+  cay__binding_change_t c = {
+    .aor = b->aor->name,
+    .contact = b->contact,
+    .q = b->q,
+    .expires_ms = gone || b->expires_ms <= now ? 0 : b->expires_ms - now,
+    .flow = b->by_flow ? &b->flow : NULL,
+  };
+
   if (reg->share == NULL || b->aor->copy)
     return;
-  reg->share(reg->share_arg, b->aor->name, b->contact, b->q,
-             gone || b->expires_ms <= now ? 0 : b->expires_ms - now);
+  reg->share(reg->share_arg, &c);
 }
 
 /* A binding's time is up (RFC 3261 section 10.2.1: the UA did not
@@ -200,27 +207,32 @@ binding_new(reg_aor_t *a, const char *contact)
 }
 
 int
-cay__loc_set(reg_aor_t *a, reg_binding_t *b, const char *contact,
-             const char *call_id, uint32_t cseq, int q, uint64_t expires_ms)
+cay__loc_set(reg_aor_t *a, reg_binding_t *b, const cay__binding_change_t *c,
+             const char *call_id, uint32_t cseq)
 {
   cay__registrar_t *reg = a->reg;
   char *cid = cay__strdup(call_id);
 
-  if (cid == NULL || (b == NULL && (b = binding_new(a, contact)) == NULL)) {
+  if (cid == NULL || (b == NULL && (b = binding_new(a, c->contact)) == NULL)) {
     cay__free(cid);
     return -ENOMEM;
   }
   cay__free(b->call_id);
   b->call_id = cid;
   b->cseq = cseq;
-  b->q = q;
-  b->expires_ms = cay__shard_now(reg->shard) + expires_ms;
+  b->q = c->q;
+  /* A refresh may come on another flow (a NAT that mapped the UA
+   * anew, a new TCP connection): the newest one counts. */
+  b->by_flow = c->flow != NULL;
+  if (c->flow)
+    b->flow = *c->flow;
+  b->expires_ms = cay__shard_now(reg->shard) + c->expires_ms;
   cay__shard_timer_stop(reg->shard, &b->t_expire);
   /* A timer that cannot be armed (no memory for the heap to grow): the
    * binding stays until the AOR is next registered or the shard stops. */
-  if (cay__shard_timer_start(reg->shard, &b->t_expire, expires_ms) != 0)
+  if (cay__shard_timer_start(reg->shard, &b->t_expire, c->expires_ms) != 0)
     CAY_WARN(SHARD_NO(reg), "AOR %s: no memory for the expiry of %s", a->name,
-             contact);
+             c->contact);
   share(b, 0);
   return 0;
 }
@@ -270,13 +282,13 @@ cay__loc_remaining_s(const reg_binding_t *b)
 }
 
 void
-cay__registrar_learn(cay__registrar_t *reg, const char *aor,
-                     const char *contact, int q, uint64_t expires_ms)
+cay__registrar_learn(cay__registrar_t *reg, const cay__binding_change_t *c)
 {
+  const char *aor = c->aor, *contact = c->contact;
   reg_aor_t *a = cay__loc_find(reg, aor, 1);
   reg_binding_t *b = a ? cay__loc_binding_text(a, contact) : NULL;
 
-  if (expires_ms == 0) {
+  if (c->expires_ms == 0) {
     if (b)
       cay__loc_remove(b);
     return;
@@ -288,7 +300,7 @@ cay__registrar_learn(cay__registrar_t *reg, const char *aor,
              aor);
     return;
   }
-  if (cay__loc_set(a, b, contact, "", 0, q, expires_ms) != 0) {
+  if (cay__loc_set(a, b, c, "", 0) != 0) {
     CAY_WARN(SHARD_NO(reg), "no memory for a copy of %s's binding %s", aor,
              contact);
     cay__loc_drop_if_empty(a);
@@ -328,6 +340,8 @@ cay__registrar_lookup(cay__registrar_t *reg, const char *aor,
   for (unsigned i = 0; i < n; i++) {
     strcpy(out[i].uri, sorted[i]->contact);
     out[i].q = sorted[i]->q;
+    out[i].by_flow = sorted[i]->by_flow;
+    out[i].flow = sorted[i]->flow;
   }
   return n;
 }

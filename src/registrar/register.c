@@ -12,6 +12,11 @@
  *        is refused
  *   8    200 with every binding the AOR has now, each with its expires
  *
+ * Each binding also keeps the flow its REGISTER came on (RFC 5626
+ * section 5.3: transport, source address, TCP connection), and whether
+ * calls to it take that flow rather than the contact (registrar.flows:
+ * a UA behind a NAT registers an address nobody else can reach).
+ *
  * A REGISTER without Contact asks for the bindings and changes none.
  */
 #include <errno.h>
@@ -38,7 +43,8 @@ typedef struct pending {
   reg_binding_t *b;   /* its binding now, or NULL */
   unsigned expires_s; /* 0: remove */
   int q;
-  int skip; /* a later Contact of the same request names the same URI */
+  int by_flow; /* calls to it take the REGISTER's flow (by_flow()) */
+  int skip;    /* a later Contact of the same request names the same URI */
   char uri[REG_CONTACT_MAX];
 } pending_t;
 
@@ -52,6 +58,7 @@ typedef struct reg_req {
   pending_t p[MAX_CONTACTS];
   unsigned n;
   unsigned adds, removes; /* bindings the request makes and ends */
+  cay__peer_t flow;       /* the flow it came on */
 } reg_req_t;
 
 /* ------------------------------------------------------------------ */
@@ -196,6 +203,29 @@ out_of_order(const reg_req_t *rq, const reg_binding_t *b)
          && rq->sip->sip_cseq->cs_seq <= b->cseq;
 }
 
+/* cay_reg_flows_t for Contact @p m of the request: 1 when calls to its
+ * binding take the REGISTER's flow. */
+static int
+by_flow(const reg_req_t *rq, const sip_contact_t *m)
+{
+  cay__addr_t contact;
+
+  if (rq->cfg->reg_flows != CAY_REG_FLOWS_AUTO)
+    return rq->cfg->reg_flows == CAY_REG_FLOWS_ALWAYS;
+  /* RFC 5626 section 4.2: a UA that asks for outbound. */
+  if (msg_params_find(m->m_params, "reg-id") != NULL)
+    return 1;
+  if (cay__url_dest(m->m_url, &contact) != 0)
+    return 0; /* a host name: RFC 3263 finds it */
+  /* An address behind a NAT: the UA is reached through its mapping. */
+  if (cay__addr_private(&contact) && !cay__addr_eq(&contact, &rq->flow.addr))
+    return 1;
+  /* The UA's own connection (RFC 5923 section 1): a contact of the host
+   * the connection comes from. */
+  return rq->flow.proto == CAY__TCP
+         && cay__addr_same_ip(&contact, &rq->flow.addr);
+}
+
 /* Contact @p m into @p p: 0, or 1 when the request was refused. */
 static int
 check_contact(reg_req_t *rq, const sip_contact_t *m, pending_t *p)
@@ -219,6 +249,7 @@ check_contact(reg_req_t *rq, const sip_contact_t *m, pending_t *p)
     return refuse(rq, 423, NULL, line);
   }
   p->m = m;
+  p->by_flow = by_flow(rq, m);
   p->expires_s = e > rq->cfg->reg_max_expires_s ? rq->cfg->reg_max_expires_s
                                                 : (unsigned)e;
   p->b = rq->a ? cay__loc_binding(rq->a, m->m_url) : NULL;
@@ -340,16 +371,28 @@ take_contacts(reg_req_t *rq)
     return -ENOMEM;
   for (unsigned i = 0; i < rq->n; i++) {
     pending_t *p = &rq->p[i];
+    cay__binding_change_t c = { .contact = p->uri,
+                                .q = p->q,
+                                .expires_ms = 1000ull * p->expires_s,
+                                .flow = p->by_flow ? &rq->flow : NULL };
+    char via[72] = "";
+
     if (p->skip || p->expires_s == 0)
       continue;
-    if (cay__loc_set(rq->a, p->b, p->uri, sip->sip_call_id->i_id,
-                     sip->sip_cseq->cs_seq, p->q, 1000ull * p->expires_s)
+    if (cay__loc_set(rq->a, p->b, &c, sip->sip_call_id->i_id,
+                     sip->sip_cseq->cs_seq)
         != 0) {
       cay__loc_drop_if_empty(rq->a);
       return -ENOMEM;
     }
-    CAY_INFO(SHARD_NO(rq->reg), "AOR %s: binding %s %s, expires in %u s",
-             rq->aor, p->uri, p->b ? "refreshed" : "added", p->expires_s);
+    if (p->by_flow) {
+      strcpy(via, rq->flow.proto == CAY__TCP ? ", calls over tcp:"
+                                             : ", calls over udp:");
+      (void)cay__addr_format(&rq->flow.addr, via + strlen(via),
+                             sizeof via - strlen(via));
+    }
+    CAY_INFO(SHARD_NO(rq->reg), "AOR %s: binding %s %s, expires in %u s%s",
+             rq->aor, p->uri, p->b ? "refreshed" : "added", p->expires_s, via);
   }
   for (unsigned i = 0; i < rq->n; i++)
     if (!rq->p[i].skip && rq->p[i].expires_s == 0 && rq->p[i].b) {
@@ -376,6 +419,8 @@ cay__registrar_on_register(cay__registrar_t *reg, const cay_config_t *cfg,
   rq->cfg = cfg;
   rq->t = t;
   rq->sip = sip;
+  rq->flow = *cay__txn_peer(t);
+  cay__txn_source(t, &rq->flow.addr); /* not the Via's: the NAT's */
   if (cay__aor_of(sip->sip_to->a_url, rq->aor) < 0) {
     refuse(rq, 404, "Not Found - To Is Not a SIP AOR With a User", NULL);
     goto out;

@@ -29,6 +29,7 @@
 #include "cay/config.h"
 #include "shard/shard.h"
 #include "sip/txn.h"
+#include "transport/addr.h"
 
 typedef struct cay__registrar cay__registrar_t; /* opaque */
 
@@ -100,15 +101,24 @@ unsigned cay__aor_shard(const char *aor, size_t len, unsigned nshards);
  */
 int cay__register_shard(const char *data, size_t len, unsigned nshards);
 
+/** A binding as its owner shard shares it and a copy keeps it. */
+typedef struct cay__binding_change {
+  const char *aor;         /* canonical (cay__aor_of()) */
+  const char *contact;     /* the contact URI */
+  int q;                   /* thousandths; -1: none */
+  uint64_t expires_ms;     /* from now; 0: the binding is gone */
+  const cay__peer_t *flow; /* where calls to it go instead of the contact
+                              (the REGISTER's flow, cay_reg_flows_t), or
+                              NULL */
+} cay__binding_change_t;
+
 /**
  * Told of every change to a binding this shard owns, for the other
- * shards' copies (cay__registrar_learn()): AOR @p aor, contact URI
- * @p contact, q in thousandths (-1: none), @p expires_ms from now
- * (0: the binding is gone). Every pointer is borrowed for the call.
+ * shards' copies (cay__registrar_learn()). Every pointer of @p c is
+ * borrowed for the call.
  */
-typedef void (*cay__registrar_share_fn)(void *arg, const char *aor,
-                                        const char *contact, int q,
-                                        uint64_t expires_ms);
+typedef void (*cay__registrar_share_fn)(void *arg,
+                                        const cay__binding_change_t *c);
 
 /**
  * Set who is told of changes (NULL: nobody; one shard). Each shard keeps
@@ -123,12 +133,13 @@ void cay__registrar_set_share(cay__registrar_t *reg,
 
 /**
  * A change another shard shared (cay__registrar_share_fn): the copy of
- * that binding is set, moved or removed (@p expires_ms 0). No memory:
- * the copy is left as it was (logged).
+ * that binding is set, moved or removed (expires_ms 0). No memory: the
+ * copy is left as it was (logged).
+ * @param c  Borrowed for the call.
  * @thread the shard's
  */
-void cay__registrar_learn(cay__registrar_t *reg, const char *aor,
-                          const char *contact, int q, uint64_t expires_ms);
+void cay__registrar_learn(cay__registrar_t *reg,
+                          const cay__binding_change_t *c);
 
 /* Contacts a call tries at most (the registrar keeps up to
  * registrar.max_bindings per AOR). */
@@ -137,7 +148,10 @@ void cay__registrar_learn(cay__registrar_t *reg, const char *aor,
 /** A contact of an AOR, as cay__registrar_lookup() hands it out. */
 typedef struct cay__contact {
   char uri[CAY__CONTACT_MAX];
-  int q; /* thousandths; -1: none given */
+  int q;            /* thousandths; -1: none given */
+  int by_flow;      /* 1: a call goes to @c flow, not where @c uri says */
+  cay__peer_t flow; /* the REGISTER's flow (RFC 5626 section 5.3): its
+                       transport, source address and TCP connection */
 } cay__contact_t;
 
 /**

@@ -25,6 +25,8 @@ typedef struct reg_binding {
   uint64_t expires_ms; /* on the shard clock */
   uint32_t cseq;       /* of the REGISTER that set it (section 10.3 item 7) */
   int q;               /* q-value in thousandths, -1: none given */
+  int by_flow;         /* calls go to flow (cay_reg_flows_t) */
+  cay__peer_t flow;    /* the REGISTER's flow */
   char *call_id;       /* of that REGISTER */
   char contact[];      /* the URI, as the UA wrote it */
 } reg_binding_t;
@@ -60,12 +62,11 @@ reg_aor_t *cay__loc_add_aor(cay__registrar_t *reg, const char *name, int copy);
 reg_binding_t *cay__loc_binding(const reg_aor_t *a, const url_t *uri);
 /* The same for a contact as text; NULL too when it does not parse. */
 reg_binding_t *cay__loc_binding_text(const reg_aor_t *a, const char *uri);
-/* Set @p b (NULL: a new binding of @p a for @p contact) to expire in
- * @p expires_ms, from REGISTER @p call_id / @p cseq (a copy: "", 0).
- * 0 or -ENOMEM (then nothing changed). */
-int cay__loc_set(reg_aor_t *a, reg_binding_t *b, const char *contact,
-                 const char *call_id, uint32_t cseq, int q,
-                 uint64_t expires_ms);
+/* Set @p b (NULL: a new binding of @p a for c->contact) as @p c says
+ * (c->aor is not read), from REGISTER @p call_id / @p cseq (a copy: "",
+ * 0). 0 or -ENOMEM (then nothing changed). */
+int cay__loc_set(reg_aor_t *a, reg_binding_t *b, const cay__binding_change_t *c,
+                 const char *call_id, uint32_t cseq);
 /* Remove @p b; its AOR goes with its last binding. */
 void cay__loc_remove(reg_binding_t *b);
 /* Free @p a if it has no binding (a new AOR whose first binding could

@@ -9,6 +9,7 @@
  *     default_expires_s: 3600
  *     max_bindings: 10
  *     max_aors: 100000
+ *     flows: auto            # auto | always | never
  *     users:
  *       - { username: alice, password: secret }
  *
@@ -46,6 +47,7 @@ const cyaml_schema_field_t cay__config_registrar_fields[] = {
   STR("default_expires_s", struct file_registrar, default_expires_s),
   STR("max_bindings", struct file_registrar, max_bindings),
   STR("max_aors", struct file_registrar, max_aors),
+  STR("flows", struct file_registrar, flows),
   CYAML_FIELD_SEQUENCE("users", CYAML_FLAG_POINTER | OPT, struct file_registrar,
                        users, &user_entry, 0, CAY_CONFIG_MAX_USERS),
   CYAML_FIELD_END,
@@ -72,6 +74,24 @@ apply_numbers(struct load_ctx *lc, const struct file_registrar *f,
   return cay__config_parse_numbers(lc, n, sizeof n / sizeof n[0]);
 }
 
+/* registrar.flows: auto, always or never (cay_reg_flows_t). */
+static int
+apply_flows(struct load_ctx *lc, const char *v, cay_config_t *c)
+{
+  static const char *const names[] = { "auto", "always", "never" };
+
+  if (v == NULL)
+    return 0;
+  for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcmp(v, names[i]) == 0) {
+      c->reg_flows = i;
+      return 0;
+    }
+  return cay__config_fail_value(lc, "registrar.flows",
+                                "expected auto, always or never, got '%.*s'",
+                                VALUE_PREVIEW, v);
+}
+
 int
 cay__config_apply_registrar(struct load_ctx *lc, const struct file_registrar *f,
                             cay_config_t *c)
@@ -82,6 +102,7 @@ cay__config_apply_registrar(struct load_ctx *lc, const struct file_registrar *f,
   if (f == NULL)
     return 0;
   if ((rc = apply_numbers(lc, f, c)) != 0
+      || (rc = apply_flows(lc, f->flows, c)) != 0
       || (rc = cay__config_copy_text(lc, "registrar.realm", f->realm,
                                      c->reg_realm, sizeof c->reg_realm))
              != 0)
@@ -206,6 +227,14 @@ cay__config_check_registrar(const cay_config_t *c, struct problem *pb,
 
   if ((rc = check_expires_realm(c, pb, err, errlen)) != 0)
     return rc;
+  strcpy(pb->path, "registrar.flows");
+  if (c->reg_flows > CAY_REG_FLOWS_NEVER) {
+    cay__errmsg(err, errlen,
+                "registrar.flows (%u) must be 0 (auto), 1 (always) or 2 "
+                "(never)",
+                c->reg_flows);
+    return CAY_ECONFIG;
+  }
   strcpy(pb->path, "registrar.users");
   if (c->n_reg_users > CAY_CONFIG_MAX_USERS) {
     cay__errmsg(err, errlen,

@@ -4,6 +4,7 @@
 
 #include "cay/server.h"
 #include "dialog/session.h"
+#include "registrar/registrar.h"
 #include "server/alias.h"
 #include "shard/mailbox.h"
 #include "shard/shard.h"
@@ -71,6 +72,8 @@ typedef struct mail_binding {
   cay__mail_t m;
   int q;               /* thousandths, -1: none */
   uint64_t expires_ms; /* from when it was sent; 0: removed */
+  int by_flow;         /* calls go to flow (cay__binding_change_t) */
+  cay__peer_t flow;
   size_t aor_len;
   char text[]; /* the AOR, NUL, the contact URI, NUL */
 } mail_binding_t;
@@ -196,8 +199,7 @@ void cay__worker_session_foreign(void *arg, const char *call_id, int live);
 
 /* worker_registrar.c: the registrar's share hook (every other shard gets
  * the change), and a change another shard shared (MAIL_BINDING). */
-void cay__worker_share_binding(void *arg, const char *aor, const char *contact,
-                               int q, uint64_t expires_ms);
+void cay__worker_share_binding(void *arg, const cay__binding_change_t *c);
 void cay__worker_on_binding(cay__worker_t *w, const mail_binding_t *m);
 
 /* server.c: shard 0's side of the close protocol. */

@@ -19,11 +19,10 @@
 #define SHARD_NO(w) ((int)(w)->index)
 
 void
-cay__worker_share_binding(void *arg, const char *aor, const char *contact,
-                          int q, uint64_t expires_ms)
+cay__worker_share_binding(void *arg, const cay__binding_change_t *c)
 {
   cay__worker_t *w = arg;
-  size_t alen = strlen(aor), clen = strlen(contact);
+  size_t alen = strlen(c->aor), clen = strlen(c->contact);
 
   /* Once this shard exits, shard 0 may free the others after our FINAL. */
   if (w->exiting)
@@ -37,15 +36,20 @@ cay__worker_share_binding(void *arg, const char *aor, const char *contact,
     m = cay__malloc(sizeof *m + alen + clen + 2);
     if (m == NULL) {
       /* That shard's copy lags until the next change or its expiry. */
-      CAY_WARN(SHARD_NO(w), "no memory to tell shard %u of AOR %s", i, aor);
+      CAY_WARN(SHARD_NO(w), "no memory to tell shard %u of AOR %s", i, c->aor);
       return;
     }
     m->m.kind = MAIL_BINDING;
-    m->q = q;
-    m->expires_ms = expires_ms;
+    m->q = c->q;
+    m->expires_ms = c->expires_ms;
+    /* The flow is plain data: a TCP connection is named by its id,
+     * which says its shard (a call from here posts its bytes there). */
+    m->by_flow = c->flow != NULL;
+    if (c->flow)
+      m->flow = *c->flow;
     m->aor_len = alen;
-    memcpy(m->text, aor, alen + 1);
-    memcpy(m->text + alen + 1, contact, clen + 1);
+    memcpy(m->text, c->aor, alen + 1);
+    memcpy(m->text + alen + 1, c->contact, clen + 1);
     if (cay__mailbox_post(&to->mb, &m->m) != 0)
       cay__free(m); /* that shard has stopped */
   }
@@ -54,6 +58,11 @@ cay__worker_share_binding(void *arg, const char *aor, const char *contact,
 void
 cay__worker_on_binding(cay__worker_t *w, const mail_binding_t *m)
 {
-  cay__registrar_learn(w->ss.reg, m->text, m->text + m->aor_len + 1, m->q,
-                       m->expires_ms);
+  cay__binding_change_t c = { .aor = m->text,
+                              .contact = m->text + m->aor_len + 1,
+                              .q = m->q,
+                              .expires_ms = m->expires_ms,
+                              .flow = m->by_flow ? &m->flow : NULL };
+
+  cay__registrar_learn(w->ss.reg, &c);
 }

@@ -156,6 +156,29 @@ cay__addr_eq(const cay__addr_t *a, const cay__addr_t *b)
 }
 
 int
+cay__addr_same_ip(const cay__addr_t *a, const cay__addr_t *b)
+{
+  if (a->u.sa.sa_family != b->u.sa.sa_family)
+    return 0;
+  if (a->u.sa.sa_family == AF_INET6)
+    return memcmp(&a->u.sin6.sin6_addr, &b->u.sin6.sin6_addr, 16) == 0;
+  return a->u.sin.sin_addr.s_addr == b->u.sin.sin_addr.s_addr;
+}
+
+int
+cay__addr_private(const cay__addr_t *a)
+{
+  if (a->u.sa.sa_family == AF_INET6) {
+    const uint8_t *b = a->u.sin6.sin6_addr.s6_addr;
+    return (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+  }
+  uint32_t ip = ntohl(a->u.sin.sin_addr.s_addr);
+  return (ip >> 24) == 10 || (ip >> 20) == (172u << 4 | 1)
+         || (ip >> 16) == (192u << 8 | 168) || (ip >> 22) == (100u << 2 | 1)
+         || (ip >> 16) == (169u << 8 | 254);
+}
+
+int
 cay__socket_bound(const cay__addr_t *a, int type, int bufsize)
 {
   int family = cay__addr_family(a);

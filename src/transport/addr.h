@@ -64,6 +64,17 @@ int cay__addr_family(const cay__addr_t *a); /* AF_INET or AF_INET6 */
 socklen_t cay__addr_len(const cay__addr_t *a);
 /** Same family, IP and port. */
 int cay__addr_eq(const cay__addr_t *a, const cay__addr_t *b);
+/** Same family and IP, whatever the ports. */
+int cay__addr_same_ip(const cay__addr_t *a, const cay__addr_t *b);
+/**
+ * True when @p a is an address a NAT usually hides, which nobody outside
+ * its own network can reach: IPv4 private (RFC 1918: 10/8, 172.16/12,
+ * 192.168/16), shared (RFC 6598: 100.64/10) or link-local (RFC 3927:
+ * 169.254/16); IPv6 unique local (RFC 4193: fc00::/7) or link-local
+ * (RFC 4291: fe80::/10). Loopback is not: it is the host's own.
+ * @thread any
+ */
+int cay__addr_private(const cay__addr_t *a);
 /**
  * A non-blocking socket of @p type (SOCK_DGRAM, SOCK_STREAM) bound to
  * @p a with SO_REUSEADDR and SO_REUSEPORT (every shard binds the same

@@ -197,9 +197,10 @@ def register_request(local, remote, aor, contact, call_id):
              contact=contact).encode()
 
 
-def transact(host, port, build, timeout=1.0, src_host=None):
+def transact(host, port, build, timeout=1.0, src_host=None, src_port=0):
     """Send one request built by build(local, remote, call_id) to
-    host:port and return the final status or None.
+    host:port from src_host:src_port (port 0: any) and return the final
+    status or None.
 
     Provisional responses are skipped; anything whose Call-ID is not ours
     (a late answer to an earlier probe) is ignored. Our Via carries our
@@ -209,7 +210,7 @@ def transact(host, port, build, timeout=1.0, src_host=None):
     if src_host is None:
         src_host = "::1" if ":" in host else HOST
     with socket.socket(family_of(host), socket.SOCK_DGRAM) as s:
-        s.bind((src_host, 0))
+        s.bind((src_host, src_port))
         call_id = "probe-" + new_token(16)
         s.sendto(build(s.getsockname(), (host, port), call_id), (host, port))
         deadline = time.monotonic() + timeout
@@ -238,12 +239,13 @@ def options_ping(host, port, timeout=1.0, src_host=None):
     return transact(host, port, options_request, timeout, src_host)
 
 
-def register_binding(host, port, aor, contact, timeout=2.0):
-    """REGISTER aor at contact with the registrar host:port: the final
-    status or None."""
+def register_binding(host, port, aor, contact, timeout=2.0, src_port=0):
+    """REGISTER aor at contact with the registrar host:port, from local
+    port src_port (0: any): the final status or None."""
     return transact(host, port,
                     lambda local, remote, cid: register_request(
-                        local, remote, aor, contact, cid), timeout)
+                        local, remote, aor, contact, cid), timeout,
+                    src_port=src_port)
 
 
 def tail(path, lines=40):

@@ -60,3 +60,26 @@ cay_b2bua_test(b2bua_location_4shards 90
   -- -m 400 -r 100)
 set_tests_properties(integration.b2bua_location_4shards PROPERTIES
   LABELS "integration;shards;b2bua")
+
+# A callee behind a NAT (RFC 5626 section 5.3, registrar.flows auto): the
+# AOR is registered from the callee SIPp's own UDP port (before SIPp binds
+# it) at the private contact sip:callee@10.0.0.7:5060, which nobody here
+# can reach. At 4 shards, 200 calls to it: each shard sends the B leg to
+# the REGISTER's source address (its copy of the binding carries the
+# flow), with the private contact as the Request-URI, and the ACK and BYE
+# follow the same flow.
+cay_b2bua_test(b2bua_location_nat_4shards 90
+  --shards 4
+  --register-nat "sip:service@127.0.0.1"
+  --route-yaml "routes: [ { match: { method: REGISTER }, action: register }, { match: { method: INVITE }, action: forward, location: true } ]"
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --sipp-timeout 40
+  --expect-log "AOR sip:service@127.0.0.1: binding sip:callee@10.0.0.7:5060 added, expires in 3600 s, calls over udp:127.0.0.1:[0-9]+"
+  --expect registers=1 --expect bindings_live=1
+  --expect calls_in=200 --expect calls_out_answered=200
+  --expect dialogs_live=0 --expect txns_live=0
+  --expect-shard "calls_in>20"
+  --callee-count BYE_Recv=200
+  -- -m 200 -r 100)
+set_tests_properties(integration.b2bua_location_nat_4shards PROPERTIES
+  LABELS "integration;shards;b2bua")

@@ -172,6 +172,12 @@ def parse_args(argv):
                         "at the callee (sip:callee@127.0.0.1:CALLEE_PORT, "
                         ";transport=tcp with --callee-tcp); cay must "
                         "answer 200")
+    p.add_argument("--register-nat", action="append", default=[],
+                   metavar="AOR",
+                   help="REGISTER AOR with cay from the callee's UDP port, "
+                        "before the callee starts there, at the private "
+                        "contact sip:callee@10.0.0.7:5060, as a UA behind "
+                        "a NAT would; cay must answer 200")
     p.add_argument("--expect", action="append", default=[],
                    help="check on cay's summary: key=N, key>=N, key<N, ...")
     p.add_argument("--expect-shard", action="append", default=[],
@@ -408,6 +414,19 @@ def start_callee(args, workdir, port, scenario):
         "tcp" if args.tcp or args.callee_tcp else "udp", cayrun.HOST, port)
 
 
+def register_nat(args, cay, port):
+    """--register-nat: each AOR registered from udp:HOST:port at a
+    private contact. None, or what went wrong."""
+    for aor in args.register_nat:
+        contact = "sip:callee@10.0.0.7:5060"
+        status = cayrun.register_binding(cayrun.HOST, cay.port, aor, contact,
+                                         src_port=port)
+        if status != 200:
+            return ("REGISTER %s -> %s from port %d got %s, not 200"
+                    % (aor, contact, port, status))
+    return None
+
+
 def start_dns(dns, args, subs):
     """The fake DNS server's records from --dns-record (placeholders
     replaced); it serves from a thread from now on; subs gets DNS_PORT.
@@ -601,7 +620,11 @@ def run_case_dns(args, out):
     callee_sf = (scenario_copy(args.callee_scenario, workdir, subs, "callee")
                  if args.callee_scenario else None)
 
-    callee, err = start_callee(args, workdir, callee_port, callee_sf)
+    # A UA behind a NAT registers from the callee's port before the
+    # callee SIPp binds it: cay must start first.
+    err = None
+    if not args.register_nat:
+        callee, err = start_callee(args, workdir, callee_port, callee_sf)
     if err is None and args.callee_tcp_blackhole:
         out.blackhole = Blackhole(callee_port)
     if err is None:
@@ -612,13 +635,18 @@ def run_case_dns(args, out):
         if not args.quiet:
             print("%s: cay: %s" % (test, " ".join(cay.command())),
                   flush=True)
+    if err is None and args.register_nat:
+        err = register_nat(args, cay, callee_port)
+        if err is None:
+            callee, err = start_callee(args, workdir, callee_port, callee_sf)
     if err:
         out.problems.append(err)
         if cay is not None:
             out.reports.append("--- cay stderr (%s), last lines:\n%s"
                                % (cay.stderr_path, cay.stderr_tail()))
-        callee.wait(0.1)
-        out.reports.append(callee.report())
+        if callee is not None:
+            callee.wait(0.1)
+            out.reports.append(callee.report())
         out.took = time.monotonic() - started
         return out
     if not args.quiet:

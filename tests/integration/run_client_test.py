@@ -425,6 +425,26 @@ def judge_registered(a):
     return problems
 
 
+def judge_flow(cay, b):
+    """Over TCP, Cay called bob on the connection he registered over
+    (registrar.flows auto, RFC 5626 section 5.3), not on a new one to
+    his listening port: its debug log names the flow of the B leg."""
+    try:
+        with open(cay.stderr_path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError as e:
+        return ["cannot read cay's log: %s" % e]
+    flows = re.findall(r"bridge: \S+ -> sip:bob\S*@\S+ over tcp:%s:(\d+) "
+                       % re.escape(cayrun.HOST), text)
+    if not flows:
+        return ["cay: the call to bob did not go over his registered flow "
+                "(no 'bridge: ... over tcp:' in its log)"]
+    if any(int(port) == b.port for port in flows):
+        return ["cay: bob's flow is his listening port %d, not the "
+                "connection he registered over" % b.port]
+    return []
+
+
 def start_registered(test, a, b, cay, tcp):
     """bob, then alice, register with cay; alice dials bob's AOR."""
     b.register_with(cay.port, "bobpw", tcp)
@@ -459,7 +479,9 @@ def run(args):
         config = (transfer_config(b, c) if c else
                   register_config() if args.mode == "register" else
                   bridge_config(b, args.tcp) if b else None)
-        cay, err = cayrun.start_cay(args.cay, workdir, config, tcp=args.tcp)
+        flow_log = args.mode == "register" and args.tcp
+        cay, err = cayrun.start_cay(args.cay, workdir, config, tcp=args.tcp,
+                                    log_level="debug" if flow_log else None)
         if err:
             raise SystemExit(err)
         print("%s: cay: %s" % (test, " ".join(cay.command())), flush=True)
@@ -485,6 +507,8 @@ def run(args):
                 problems += judge_callee(a, b)
             if args.mode == "register":
                 problems += judge_registered(a)
+            if flow_log:
+                problems += judge_flow(cay, b)
         want = "TCP" if args.tcp else "UDP"
         for x in (a, b, c):
             if x is not None and x.transports() != {want}:

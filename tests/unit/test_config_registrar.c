@@ -25,6 +25,7 @@ START_TEST(defaults_registrar)
   ck_assert_uint_eq(defaults.reg_default_expires_s, 3600);
   ck_assert_uint_eq(defaults.reg_max_bindings, 10);
   ck_assert_uint_eq(defaults.reg_max_aors, 100000);
+  ck_assert_uint_eq(defaults.reg_flows, CAY_REG_FLOWS_AUTO);
   ck_assert_uint_eq(defaults.n_reg_users, 0);
   ck_assert_int_eq(cay_config_check(&defaults, err, sizeof err), 0);
 }
@@ -49,6 +50,7 @@ START_TEST(load_registrar_to_exact_fields)
   ck_assert_uint_eq(cfg.reg_default_expires_s, 1800);
   ck_assert_uint_eq(cfg.reg_max_bindings, 5);
   ck_assert_uint_eq(cfg.reg_max_aors, 2000);
+  ck_assert_uint_eq(cfg.reg_flows, CAY_REG_FLOWS_NEVER);
   ck_assert_uint_eq(cfg.n_reg_users, 2);
   ck_assert_str_eq(cfg.reg_users[1].username, "bob.smith+1");
   ck_assert_str_eq(cfg.reg_users[1].password, "p4ss: with spaces");
@@ -220,6 +222,26 @@ START_TEST(load_bad_registrar_realm)
 }
 END_TEST
 
+/* ---- flows ---- */
+
+START_TEST(load_bad_registrar_flows)
+{
+  expect_bad("registrar_bad_flows.yaml",
+             "2:10: registrar.flows: expected auto, always or never, got "
+             "'sometimes'");
+}
+END_TEST
+
+START_TEST(check_registrar_flows)
+{
+  cfg.reg_flows = CAY_REG_FLOWS_ALWAYS;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+  cfg.reg_flows = 3;
+  expect_check("registrar.flows (3) must be 0 (auto), 1 (always) or 2 "
+               "(never)");
+}
+END_TEST
+
 START_TEST(check_registrar_realm)
 {
   static const char *const bad[] = { "a\"b", "a\\b", "a\rb", "a\nb" };
@@ -281,7 +303,7 @@ START_TEST(load_bad_registrar_unknown_keys)
   expect_bad("registrar_bad_key.yaml",
              "3:3: registrar: unknown key 'realms' (expected realm, "
              "min_expires_s, max_expires_s, default_expires_s, max_bindings, "
-             "max_aors or users)");
+             "max_aors, flows or users)");
   expect_bad("registrar_bad_user_key.yaml",
              "3:9: registrar.users[0]: unknown key 'name' (expected username "
              "or password)");
@@ -501,6 +523,8 @@ config_registrar_suite(void)
   tcase_add_test(tc, check_registrar_expires_order);
   tcase_add_test(tc, load_bad_registrar_realm);
   tcase_add_test(tc, check_registrar_realm);
+  tcase_add_test(tc, load_bad_registrar_flows);
+  tcase_add_test(tc, check_registrar_flows);
   tcase_add_test(tc, load_bad_registrar_username);
   tcase_add_test(tc, load_bad_registrar_duplicate_username);
   tcase_add_test(tc, load_bad_registrar_missing_password);

@@ -16,47 +16,6 @@
 #include "support/register.h"
 #include "support/run.h"
 
-/* The AOR of A's INVITE (invite_a(): sip:service@127.0.0.1:5060). */
-#define SERVICE "sip:service@127.0.0.1"
-
-/* A register route for REGISTERs, and "^serv" forwarded to the
- * registered contacts of the Request-URI, then to voicemail on port 5072
- * when @p voicemail. */
-static cay_config_t
-location_config(int voicemail)
-{
-  cay_config_t cfg = bridge_config(-1, 60, NULL);
-  cay_route_t *r = &cfg.routes[0];
-
-  r->target[0] = '\0';
-  r->location = 1;
-  if (voicemail) {
-    snprintf(r->failover[0], sizeof r->failover[0],
-             "sip:voicemail@127.0.0.1:5072");
-    r->n_failover = 1;
-  }
-  r = &cfg.routes[cfg.n_routes++];
-  r->action = CAY_ROUTE_REGISTER;
-  cfg.reg_min_expires_s = 60;
-  cfg.reg_max_expires_s = 3600;
-  cfg.reg_default_expires_s = 3600;
-  cfg.reg_max_bindings = 10;
-  cfg.reg_max_aors = 10;
-  return cfg;
-}
-
-/* The request line of message @p i starts with "INVITE @p uri ". */
-static void
-invite_to(peer_t *p, int i, const char *uri)
-{
-  char line[128];
-
-  ck_assert_int_ge(i, 0);
-  snprintf(line, sizeof line, "INVITE %s SIP/2.0\r\n", uri);
-  ck_assert_msg(strncmp(p->sent[i].data, line, strlen(line)) == 0,
-                "not to %s: %.60s", uri, p->sent[i].data);
-}
-
 /* Two contacts, q 0.5 and 0.9: the 0.9 one is called first; its 480
  * makes Cay call the other, whose 503 makes it call voicemail, which
  * answers, while A waits. */
@@ -131,19 +90,37 @@ typedef struct told {
   char aor[CAY__AOR_MAX], contact[CAY__CONTACT_MAX];
   int q;
   uint64_t expires_ms;
+  int by_flow;
+  cay__peer_t flow;
 } told_t;
 
 static void
-record(void *arg, const char *aor, const char *contact, int q,
-       uint64_t expires_ms)
+record(void *arg, const cay__binding_change_t *c)
 {
   told_t *t = arg;
 
   t->n++;
-  snprintf(t->aor, sizeof t->aor, "%s", aor);
-  snprintf(t->contact, sizeof t->contact, "%s", contact);
-  t->q = q;
-  t->expires_ms = expires_ms;
+  snprintf(t->aor, sizeof t->aor, "%s", c->aor);
+  snprintf(t->contact, sizeof t->contact, "%s", c->contact);
+  t->q = c->q;
+  t->expires_ms = c->expires_ms;
+  t->by_flow = c->flow != NULL;
+  if (c->flow)
+    t->flow = *c->flow;
+}
+
+/* A copy of @p aor's binding @p contact as another shard tells it. */
+static void
+learn(cay__registrar_t *reg, const char *aor, const char *contact, int q,
+      uint64_t expires_ms, const cay__peer_t *flow)
+{
+  cay__binding_change_t c = { .aor = aor,
+                              .contact = contact,
+                              .q = q,
+                              .expires_ms = expires_ms,
+                              .flow = flow };
+
+  cay__registrar_learn(reg, &c);
 }
 
 /* The owner tells of every change (set, refresh, removal, expiry); a
@@ -171,18 +148,16 @@ START_TEST(location_copies_shared_and_learnt)
   ck_assert_uint_eq(t.n, 2);
   ck_assert_uint_eq(t.expires_ms, 0);
 
-  cay__registrar_learn(reg, "sip:bob@b.example", "sip:bob@10.0.0.1", 500,
-                       30000);
-  cay__registrar_learn(reg, "sip:bob@b.example", "sip:bob@10.0.0.2", -1, 30000);
-  cay__registrar_learn(reg, "sip:bob@b.example", "sip:bob@10.0.0.3", 500,
-                       30000);
+  learn(reg, "sip:bob@b.example", "sip:bob@10.0.0.1", 500, 30000, NULL);
+  learn(reg, "sip:bob@b.example", "sip:bob@10.0.0.2", -1, 30000, NULL);
+  learn(reg, "sip:bob@b.example", "sip:bob@10.0.0.3", 500, 30000, NULL);
   ck_assert_uint_eq(cay__registrar_bindings(reg), 0);
   ck_assert_uint_eq(cay__registrar_lookup(reg, "sip:bob@b.example", c, 4), 3);
   ck_assert_str_eq(c[0].uri, "sip:bob@10.0.0.2"); /* no q: 1.0 */
   ck_assert_str_eq(c[1].uri, "sip:bob@10.0.0.3"); /* the newer of two */
   ck_assert_str_eq(c[2].uri, "sip:bob@10.0.0.1");
   ck_assert_uint_eq(cay__registrar_lookup(reg, "sip:bob@b.example", c, 1), 1);
-  cay__registrar_learn(reg, "sip:bob@b.example", "sip:bob@10.0.0.2", -1, 0);
+  learn(reg, "sip:bob@b.example", "sip:bob@10.0.0.2", -1, 0, NULL);
   ck_assert_uint_eq(cay__registrar_lookup(reg, "sip:bob@b.example", c, 4), 2);
   peer_advance(p, 30000);
   ck_assert_uint_eq(cay__registrar_lookup(reg, "sip:bob@b.example", c, 4), 0);

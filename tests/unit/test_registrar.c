@@ -98,6 +98,42 @@ START_TEST(register_10_3_without_register_route_405)
 }
 END_TEST
 
+/* The Allow header of what Cay sent to @p method "request.sip"
+ * (outside a dialog): is REGISTER among its methods? */
+static int
+allows_register(peer_t *p, const char *method, int status)
+{
+  char *allow;
+  int found;
+
+  peer_send(p, "request.sip", "method", method, "branch", "z9hG4bK-allow",
+            "fromtag", "ft1", "callid", method, "cseq", "1", "totag", "",
+            "maxfwd", "70", "extra", "", NULL);
+  ck_assert_int_eq(peer_last_status(p), status);
+  allow = peer_header(p, p->nsent - 1, "Allow");
+  ck_assert_ptr_nonnull(allow);
+  ck_assert_ptr_nonnull(strstr(allow, "INVITE"));
+  found = strstr(allow, "REGISTER") != NULL;
+  free(allow);
+  return found;
+}
+
+/* Sections 11.2 and 8.2.1: OPTIONS and a 405 outside a dialog list
+ * REGISTER when a route takes it, and only then. */
+START_TEST(register_10_3_allow_lists_register)
+{
+  peer_t *p = peer_new(NULL);
+
+  ck_assert(!allows_register(p, "OPTIONS", 200));
+  ck_assert(!allows_register(p, "SUBSCRIBE", 405));
+  peer_free(p);
+  p = reg_peer(0);
+  ck_assert(allows_register(p, "OPTIONS", 200));
+  ck_assert(allows_register(p, "SUBSCRIBE", 405));
+  peer_free(p);
+}
+END_TEST
+
 START_TEST(register_10_3_bound_listed_and_expired)
 {
   peer_t *p = reg_peer(0);
@@ -421,6 +457,7 @@ main(void)
   TCase *tc = tcase_create("rfc3261_10_3");
 
   tcase_add_test(tc, register_10_3_without_register_route_405);
+  tcase_add_test(tc, register_10_3_allow_lists_register);
   tcase_add_test(tc, register_10_3_bound_listed_and_expired);
   tcase_add_test(tc, register_10_3_refresh_order_and_removal);
   tcase_add_test(tc, register_10_3_wildcard);

@@ -1,0 +1,223 @@
+/*
+ * Calls to a registered contact over its REGISTER's flow (RFC 5626
+ * section 5.3; registrar.flows): a UA behind a NAT registers an address
+ * nobody else can reach, so the B leg's requests go where its REGISTER
+ * came from (the UDP source address, or the TCP connection), with the
+ * contact still the Request-URI. Which bindings take the flow
+ * (cay_reg_flows_t), that the other shards' copies carry it, and what
+ * the B leg's INVITE and ACK do with it.
+ */
+#include <check.h>
+#include <string.h>
+
+#include "registrar/registrar.h"
+#include "support/bridge_call.h"
+#include "support/peer.h"
+#include "support/register.h"
+#include "support/run.h"
+
+/* A TCP connection's id as the transport would name it. */
+#define CONN 0x4000000000000123ull
+
+/* The one binding of @p aor, looked up: whether it takes its flow. */
+static int
+by_flow(peer_t *p, const char *aor, cay__contact_t *c)
+{
+  ck_assert_uint_eq(cay__registrar_lookup(p->ss.reg, aor, c, 1), 1);
+  return c->by_flow;
+}
+
+/* A UA at 10.0.0.7 behind a NAT, seen as the peer (127.0.0.1:5070):
+ * the B leg's INVITE names the contact but goes to the peer, and so
+ * does the ACK of its 2xx, whose Contact is private too. The other
+ * shards are told of the flow. */
+START_TEST(flow_5626_5_3_nat_binding_called_over_source)
+{
+  cay_config_t cfg = location_config(0);
+  peer_t *p = peer_new(&cfg);
+  cay__binding_change_t told;
+  cay__peer_t flow;
+
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 1,
+                            "Contact: <sip:phone@10.0.0.7:5060>\r\n"),
+                   200);
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  invite_to(p, inv, "sip:phone@10.0.0.7:5060");
+  ck_assert(cay__addr_eq(&p->sent[inv].dst, &p->addr));
+  ck_assert_int_eq(p->sent[inv].proto, CAY__UDP);
+  respond(p, (unsigned)inv, "200", "Contact: <sip:phone@10.0.0.7:5060>\r\n",
+          peer_callee_sdp);
+  int ack = b_msg(p, 0, "ACK");
+  ck_assert_int_gt(ack, inv);
+  ck_assert(strncmp(p->sent[ack].data, "ACK sip:phone@10.0.0.7:5060 ", 28)
+            == 0);
+  ck_assert(cay__addr_eq(&p->sent[ack].dst, &p->addr));
+  a_final_is(p, "1 INVITE", 200);
+
+  /* What a copy on another shard learns, and then looks up. */
+  cay__contact_t c;
+  memset(&told, 0, sizeof told);
+  ck_assert(by_flow(p, SERVICE, &c));
+  flow = c.flow;
+  ck_assert(cay__addr_eq(&flow.addr, &p->addr));
+  told.aor = "sip:copy@127.0.0.1";
+  told.contact = "sip:phone@10.0.0.8";
+  told.q = -1;
+  told.expires_ms = 60000;
+  told.flow = &flow;
+  cay__registrar_learn(p->ss.reg, &told);
+  ck_assert(by_flow(p, "sip:copy@127.0.0.1", &c));
+  ck_assert(cay__addr_eq(&c.flow.addr, &p->addr));
+  told.flow = NULL; /* a refresh from a UA that left its NAT */
+  cay__registrar_learn(p->ss.reg, &told);
+  ck_assert(!by_flow(p, "sip:copy@127.0.0.1", &c));
+  peer_free(p);
+}
+END_TEST
+
+/* registrar.flows: auto takes the flow for a private contact that is
+ * not the source, a Contact with reg-id (RFC 5626 section 4.2), and a
+ * TCP REGISTER from the contact's own IP address; not for a public
+ * contact, a private one that is the source itself, or a host name.
+ * always and never mean what they say. */
+START_TEST(flow_auto_always_never)
+{
+  cay_config_t cfg = location_config(0);
+  peer_t *p = peer_new(&cfg);
+  cay__contact_t c;
+
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", "sip:pub@127.0.0.1", "r1", 1,
+                            "Contact: <sip:pub@192.0.2.1:5060>\r\n"),
+                   200);
+  ck_assert(!by_flow(p, "sip:pub@127.0.0.1", &c));
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", "sip:name@127.0.0.1", "r2", 1,
+                            "Contact: <sip:name@phone.example>\r\n"),
+                   200);
+  ck_assert(!by_flow(p, "sip:name@127.0.0.1", &c));
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", "sip:ob@127.0.0.1", "r3", 1,
+                            "Contact: <sip:ob@192.0.2.1:5060>;reg-id=1;"
+                            "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-"
+                            "000A95A0E128>\"\r\n"),
+                   200);
+  ck_assert(by_flow(p, "sip:ob@127.0.0.1", &c));
+
+  /* The peer on a private address of its own: no NAT between. */
+  ck_assert_int_eq(cay__addr_set(&p->src.addr, "10.0.0.9", 5070), 0);
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", "sip:lan@127.0.0.1", "r4", 1,
+                            "Contact: <sip:lan@10.0.0.9:5070>\r\n"),
+                   200);
+  ck_assert(!by_flow(p, "sip:lan@127.0.0.1", &c));
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", "sip:lan2@127.0.0.1", "r5", 1,
+                            "Contact: <sip:lan2@10.0.0.9:5080>\r\n"),
+                   200);
+  ck_assert(by_flow(p, "sip:lan2@127.0.0.1", &c)); /* another port: NAT */
+
+  /* Over TCP: the UA's own connection, not another host's. */
+  p->src.addr = p->addr;
+  p->src.proto = CAY__TCP;
+  p->src.conn = CONN;
+  ck_assert_int_eq(
+      reg_send(p, "127.0.0.1", "sip:tcp@127.0.0.1", "r6", 1,
+               "Contact: <sip:tcp@127.0.0.1:5090;transport=tcp>\r\n"),
+      200);
+  ck_assert(by_flow(p, "sip:tcp@127.0.0.1", &c));
+  ck_assert_int_eq(c.flow.proto, CAY__TCP);
+  ck_assert(c.flow.conn == CONN);
+  ck_assert(cay__addr_eq(&c.flow.addr, &p->addr));
+  ck_assert_int_eq(
+      reg_send(p, "127.0.0.1", "sip:tp@127.0.0.1", "r7", 1,
+               "Contact: <sip:tp@192.0.2.1:5060;transport=tcp>\r\n"),
+      200);
+  ck_assert(!by_flow(p, "sip:tp@127.0.0.1", &c));
+  peer_free(p);
+
+  cfg.reg_flows = CAY_REG_FLOWS_ALWAYS;
+  p = peer_new(&cfg);
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", "sip:pub@127.0.0.1", "r1", 1,
+                            "Contact: <sip:pub@192.0.2.1:5060>\r\n"),
+                   200);
+  ck_assert(by_flow(p, "sip:pub@127.0.0.1", &c));
+  peer_free(p);
+
+  cfg.reg_flows = CAY_REG_FLOWS_NEVER;
+  p = peer_new(&cfg);
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 1,
+                            "Contact: <sip:phone@10.0.0.7:5060>\r\n"),
+                   200);
+  ck_assert(!by_flow(p, SERVICE, &c));
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(inv, 0);
+  ck_assert_int_eq(cay__addr_set(&p->src.addr, "10.0.0.7", 5060), 0);
+  ck_assert(cay__addr_eq(&p->sent[inv].dst, &p->src.addr));
+  peer_free(p);
+}
+END_TEST
+
+/* A UA registered over TCP is called on its own connection (the
+ * REGISTER's), not on a new one to its contact's listening port. */
+START_TEST(flow_tcp_call_on_register_connection)
+{
+  cay_config_t cfg = location_config(0);
+  peer_t *p = peer_new(&cfg);
+
+  p->src.proto = CAY__TCP;
+  p->src.conn = CONN;
+  ck_assert_int_eq(
+      reg_send(p, "127.0.0.1", SERVICE, "r1", 1,
+               "Contact: <sip:phone@127.0.0.1:5090;transport=tcp>\r\n"),
+      200);
+  p->src.proto = CAY__UDP;
+  p->src.conn = 0;
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  invite_to(p, inv, "sip:phone@127.0.0.1:5090;transport=tcp");
+  ck_assert_int_eq(p->sent[inv].proto, CAY__TCP);
+  ck_assert(p->sent[inv].conn == CONN);
+  ck_assert(cay__addr_eq(&p->sent[inv].dst, &p->addr));
+  ck_assert(strstr(p->sent[inv].data, "Via: SIP/2.0/TCP ") != NULL);
+  peer_free(p);
+}
+END_TEST
+
+/* The private ranges a NAT hides (cay__addr_private()), and not their
+ * neighbours or loopback. */
+START_TEST(flow_private_addresses)
+{
+  static const char *const hidden[]
+      = { "10.0.0.1",    "10.255.255.255", "172.16.0.1",      "172.31.255.255",
+          "192.168.1.1", "100.64.0.1",     "100.127.255.255", "169.254.1.1",
+          "fc00::1",     "fdff::1",        "fe80::1",         "febf::1" };
+  static const char *const open[]
+      = { "127.0.0.1",      "9.255.255.255", "11.0.0.1",
+          "172.15.255.255", "172.32.0.1",    "192.167.1.1",
+          "100.63.255.255", "100.128.0.1",   "169.253.1.1",
+          "192.0.2.1",      "::1",           "fec0::1",
+          "2001:db8::1" };
+  cay__addr_t a;
+
+  for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++) {
+    ck_assert_int_eq(cay__addr_set(&a, hidden[i], 5060), 0);
+    ck_assert_msg(cay__addr_private(&a), "%s is private", hidden[i]);
+  }
+  for (size_t i = 0; i < sizeof open / sizeof open[0]; i++) {
+    ck_assert_int_eq(cay__addr_set(&a, open[i], 5060), 0);
+    ck_assert_msg(!cay__addr_private(&a), "%s is not private", open[i]);
+  }
+}
+END_TEST
+
+int
+main(void)
+{
+  Suite *s = suite_create("flows");
+  TCase *tc = tcase_create("rfc5626_5_3");
+
+  tcase_add_test(tc, flow_5626_5_3_nat_binding_called_over_source);
+  tcase_add_test(tc, flow_auto_always_never);
+  tcase_add_test(tc, flow_tcp_call_on_register_connection);
+  tcase_add_test(tc, flow_private_addresses);
+  suite_add_tcase(s, tc);
+  return cay_test_run(s);
+}
