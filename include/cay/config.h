@@ -12,6 +12,9 @@
  *                                   # can; off: the reading shard does
  *   timers: { t1_ms: 500, t2_ms: 4000, t4_ms: 5000 }   # RFC 3261 s.17
  *   dialog: { max_duration_s: 7200 }                   # 0 = no limit
+ *   dialog: { flows: auto }         # auto | always | never: requests in
+ *                                   # a dialog to a peer behind a NAT go
+ *                                   # where its messages come from
  *   answer:
  *     ring_ms: 0                    # delay before 180 (and 200)
  *     answer_after_ms: 0            # delay from 180 to 200
@@ -218,9 +221,16 @@ typedef struct cay_config {
   unsigned t2_ms; /* RFC 3261 T2, max non-INVITE retransmit, default 4000 */
   unsigned t4_ms; /* RFC 3261 T4, max message lifetime, default 5000 */
   unsigned dialog_max_duration_s; /* default 7200, 0 = unlimited */
-  unsigned ring_ms;               /* INVITE -> 180 delay, default 0 */
-  unsigned answer_after_ms;       /* 180 -> 200 delay, default 0 */
-  unsigned hangup_after_ms;       /* 200 -> BYE by Cay, default 0 = never */
+  /* Where requests in a dialog without a route set go when the peer's
+   * Contact (its remote target) is not where its messages come from
+   * (cay_reg_flows_t): "auto" (default): to the peer's address when the
+   * target is a private, shared or link-local address other than it (a
+   * NAT between); "always": to the peer's address; "never": to the
+   * target (RFC 3261 section 12.2.1.1 as written). */
+  unsigned dialog_flows;
+  unsigned ring_ms;         /* INVITE -> 180 delay, default 0 */
+  unsigned answer_after_ms; /* 180 -> 200 delay, default 0 */
+  unsigned hangup_after_ms; /* 200 -> BYE by Cay, default 0 = never */
   char codecs[CAY_CONFIG_MAX_CODECS][CAY_CONFIG_NAME_LEN];
   unsigned n_codecs;                  /* default PCMU, PCMA, telephone-event */
   char media_ip[CAY_CONFIG_NAME_LEN]; /* default 127.0.0.1 */
@@ -323,7 +333,8 @@ typedef struct cay_config {
 } cay_config_t;
 
 /** cay_config_t.reg_flows: when a call to a registered contact goes over
- * the flow its REGISTER came on instead of to the contact itself. */
+ * the flow its REGISTER came on instead of to the contact itself (and
+ * the same words for cay_config_t.dialog_flows). */
 typedef enum cay_reg_flows {
   /* "auto" (default): when the REGISTER asked for it (a Contact with
    * reg-id, RFC 5626 section 4.2), when the contact is a private,

@@ -218,6 +218,7 @@ cay__sessions_take_values(cay_config_t *dst, const cay_config_t *src)
   dst->answer_after_ms = src->answer_after_ms;
   dst->hangup_after_ms = src->hangup_after_ms;
   dst->dialog_max_duration_s = src->dialog_max_duration_s;
+  dst->dialog_flows = src->dialog_flows;
   dst->session_expires_s = src->session_expires_s;
   dst->min_se_s = src->min_se_s;
   dst->max_transactions = src->max_transactions;
@@ -228,6 +229,7 @@ cay__sessions_take_values(cay_config_t *dst, const cay_config_t *src)
   dst->reg_default_expires_s = src->reg_default_expires_s;
   dst->reg_max_bindings = src->reg_max_bindings;
   dst->reg_max_aors = src->reg_max_aors;
+  dst->reg_flows = src->reg_flows;
   dst->n_reg_users = src->n_reg_users;
   memcpy(dst->reg_users, src->reg_users,
          sizeof dst->reg_users[0] * src->n_reg_users);

@@ -321,6 +321,23 @@ cay__session_add_lines(msg_t *msg, const char *lines)
   return 0;
 }
 
+/* dialog.flows (cay_reg_flows_t) for a dialog without a route set whose
+ * remote target is @p target and whose peer is at @p peer: 1 when its
+ * requests go to the peer's address instead. */
+static int
+past_nat(const cay__session_t *s, const cay__addr_t *target,
+         const cay__addr_t *peer)
+{
+  switch (s->ss->cfg.dialog_flows) {
+  case CAY_REG_FLOWS_ALWAYS:
+    return 1;
+  case CAY_REG_FLOWS_NEVER:
+    return 0;
+  default:
+    return cay__addr_private(target) && !cay__addr_eq(target, peer);
+  }
+}
+
 /* Where a request in the dialog goes (12.2.1.1 with loose routing): the
  * first Route's URI, else the remote target. The initial INVITE goes where
  * RFC 3263 located a host name (locate.c), or to the IP literal with the
@@ -328,7 +345,8 @@ cay__session_add_lines(msg_t *msg, const char *lines)
  * where the INVITE went (right for the usual peer behind its own
  * address); over TCP the dialog's connection is reused while it lives
  * (18.1.1 allows any connection to the target). A call to a registered
- * contact's flow (by_flow) sends everything there.
+ * contact's flow (by_flow) sends everything there; a peer whose target
+ * is behind a NAT (past_nat()) is sent to at its own address.
  * @return 0, or -1 when the fallback was used. */
 static int
 text_dest(cay__session_t *s, cay__peer_t *dst)
@@ -336,6 +354,7 @@ text_dest(cay__session_t *s, cay__peer_t *dst)
   char buf[512];
   const char *from = s->route_set ? s->route_set : s->remote_target;
   const char *lt = s->route_set ? strchr(from, '<') : NULL;
+  cay__addr_t peer = s->peer.addr; /* @p dst may be &s->peer (an ACK) */
   size_t n;
   url_t url;
 
@@ -359,6 +378,11 @@ text_dest(cay__session_t *s, cay__peer_t *dst)
     dst->addr = s->peer.addr;
     return -1;
   }
+  /* dialog.flows: a peer behind a NAT is reached where its messages
+   * come from, not at the private address its Contact names. */
+  if (s->route_set == NULL && s->state != CAY__SESSION_CALLING
+      && past_nat(s, &dst->addr, &peer))
+    dst->addr = peer;
   if (s->state == CAY__SESSION_CALLING) {
     /* The initial INVITE: no connection yet, the URI's transport
      * parameter (18.1.1, 19.1.1) chooses. */

@@ -543,6 +543,13 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
                 CONFIG_MAX_SHARDS);
     return CAY_ECONFIG;
   }
+  strcpy(pb->path, "dialog.flows");
+  if (c->dialog_flows > CAY_REG_FLOWS_NEVER) {
+    cay__errmsg(err, errlen,
+                "dialog.flows (%u) must be 0 (auto), 1 (always) or 2 (never)",
+                c->dialog_flows);
+    return CAY_ECONFIG;
+  }
   strcpy(pb->path, "udp_steering");
   if (c->udp_steering > 1) {
     cay__errmsg(err, errlen, "udp_steering (%u) must be 1 (auto) or 0 (off)",

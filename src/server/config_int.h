@@ -81,6 +81,7 @@ struct file_timers {
 
 struct file_dialog {
   char *max_duration_s;
+  char *flows;
 };
 
 struct file_answer {
@@ -295,6 +296,11 @@ int cay__config_fail_at(struct load_ctx *lc, unsigned line, unsigned col,
     __attribute__((format(printf, 4, 5)));
 /* "FILE:LINE:COLUMN: PATH: message" at the value at @p path.
  * @return CAY_ECONFIG. */
+/* @p v (NULL: absent, nothing changes) as auto, always or never
+ * (cay_reg_flows_t) into *@p out; a config error at @p path otherwise. */
+int cay__config_parse_flows(struct load_ctx *lc, const char *path,
+                            const char *v, unsigned *out);
+
 int cay__config_fail_value(struct load_ctx *lc, const char *path,
                            const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

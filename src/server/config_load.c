@@ -57,6 +57,7 @@ static const cyaml_schema_field_t timers_fields[] = {
 
 static const cyaml_schema_field_t dialog_fields[] = {
   STR("max_duration_s", struct file_dialog, max_duration_s),
+  STR("flows", struct file_dialog, flows),
   CYAML_FIELD_END,
 };
 
@@ -605,6 +606,11 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
                                     VALUE_PREVIEW, t->udp_steering);
   }
 
+  if (t->dialog
+      && (rc = cay__config_parse_flows(lc, "dialog.flows", t->dialog->flows,
+                                       &c->dialog_flows))
+             != 0)
+    return rc;
   if ((rc = apply_dns(lc, t->dns, c)) != 0
       || (rc = cay__config_apply_routes(lc, t, c)) != 0)
     return rc;

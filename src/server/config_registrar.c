@@ -74,9 +74,9 @@ apply_numbers(struct load_ctx *lc, const struct file_registrar *f,
   return cay__config_parse_numbers(lc, n, sizeof n / sizeof n[0]);
 }
 
-/* registrar.flows: auto, always or never (cay_reg_flows_t). */
-static int
-apply_flows(struct load_ctx *lc, const char *v, cay_config_t *c)
+int
+cay__config_parse_flows(struct load_ctx *lc, const char *path, const char *v,
+                        unsigned *out)
 {
   static const char *const names[] = { "auto", "always", "never" };
 
@@ -84,12 +84,11 @@ apply_flows(struct load_ctx *lc, const char *v, cay_config_t *c)
     return 0;
   for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strcmp(v, names[i]) == 0) {
-      c->reg_flows = i;
+      *out = i;
       return 0;
     }
-  return cay__config_fail_value(lc, "registrar.flows",
-                                "expected auto, always or never, got '%.*s'",
-                                VALUE_PREVIEW, v);
+  return cay__config_fail_value(
+      lc, path, "expected auto, always or never, got '%.*s'", VALUE_PREVIEW, v);
 }
 
 int
@@ -102,7 +101,9 @@ cay__config_apply_registrar(struct load_ctx *lc, const struct file_registrar *f,
   if (f == NULL)
     return 0;
   if ((rc = apply_numbers(lc, f, c)) != 0
-      || (rc = apply_flows(lc, f->flows, c)) != 0
+      || (rc = cay__config_parse_flows(lc, "registrar.flows", f->flows,
+                                       &c->reg_flows))
+             != 0
       || (rc = cay__config_copy_text(lc, "registrar.realm", f->realm,
                                      c->reg_realm, sizeof c->reg_realm))
              != 0)

@@ -651,3 +651,19 @@ cay_b2bua_test(b2bua_digest_auth_modify 60
   --callee-count INVITE_Recv=80 --callee-count UPDATE_Recv=40
   --callee-count INFO_Recv=40 --callee-count BYE_Recv=40
   -- -m 20 -r 10)
+
+# Both parties behind NATs (dialog.flows auto): the caller's Contact is
+# sip:sipp@10.0.0.8:5060 and the callee's 200 names sip:10.0.0.9:5060,
+# addresses nobody here reaches. Cay's ACK reaches the callee where its
+# INVITE went, and the BYE it relays from the callee reaches the caller
+# where the caller's INVITE came from; as in b2bua_bye_from_b otherwise.
+cay_b2bua_test(b2bua_bye_from_b_nat 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_bye_from_b.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_bye.xml
+  --subst CALLER_CONTACT=sip:sipp@10.0.0.8:5060
+  --subst CALLEE_CONTACT=sip:10.0.0.9:5060
+  --callee-arg=-d --callee-arg=300
+  --sipp-timeout 30
+  --expect calls_in=20 --expect byes_sent=20
+  --expect dialogs_live=0 --expect txns_live=0 --expect send_errors=0
+  -- -m 20 -r 20)

@@ -302,7 +302,11 @@ def substitutions(args, callee_port):
             # Free a moment ago and listened on by nobody: a target that
             # refuses connections (RFC 3263 section 4.3 tests).
             "DEAD_PORT": str(free_port(tcp=True)),
-            "TRANSPORT_PARAM": ";transport=tcp" if args.tcp else ""}
+            "TRANSPORT_PARAM": ";transport=tcp" if args.tcp else "",
+            # The Contacts of scenarios that name them so: the SIPp's own
+            # address unless --subst puts one behind a NAT.
+            "CALLER_CONTACT": "sip:sipp@[local_ip]:[local_port]",
+            "CALLEE_CONTACT": "sip:[local_ip]:[local_port];transport=[transport]"}
     opts = dict(kv.split("=", 1) for kv in args.route_opt)
     if "max_duration_s" in opts:
         subs["MAX_DURATION_MS"] = str(int(opts["max_duration_s"]) * 1000)

@@ -242,6 +242,25 @@ START_TEST(check_registrar_flows)
 }
 END_TEST
 
+/* dialog.flows takes the same words (cay_reg_flows_t). */
+START_TEST(load_dialog_flows)
+{
+  ck_assert_uint_eq(defaults.dialog_flows, CAY_REG_FLOWS_AUTO);
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "dialog_flows.yaml", err, sizeof err), 0);
+  ck_assert_uint_eq(cfg.dialog_flows, CAY_REG_FLOWS_ALWAYS);
+  ck_assert_uint_eq(cfg.reg_flows, CAY_REG_FLOWS_AUTO);
+  ck_assert_uint_eq(cfg.dialog_max_duration_s, defaults.dialog_max_duration_s);
+  cay_config_init(&cfg);
+  expect_bad("dialog_bad_flows.yaml",
+             "2:10: dialog.flows: expected auto, always or never, got "
+             "'maybe'");
+  cay_config_init(&cfg);
+  cfg.dialog_flows = 7;
+  expect_check("dialog.flows (7) must be 0 (auto), 1 (always) or 2 (never)");
+}
+END_TEST
+
 START_TEST(check_registrar_realm)
 {
   static const char *const bad[] = { "a\"b", "a\\b", "a\rb", "a\nb" };
@@ -525,6 +544,7 @@ config_registrar_suite(void)
   tcase_add_test(tc, check_registrar_realm);
   tcase_add_test(tc, load_bad_registrar_flows);
   tcase_add_test(tc, check_registrar_flows);
+  tcase_add_test(tc, load_dialog_flows);
   tcase_add_test(tc, load_bad_registrar_username);
   tcase_add_test(tc, load_bad_registrar_duplicate_username);
   tcase_add_test(tc, load_bad_registrar_missing_password);

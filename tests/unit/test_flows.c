@@ -16,6 +16,9 @@
 #include "support/register.h"
 #include "support/run.h"
 
+/* Where the scripted peer sends from (support/peer.h). */
+static cay__addr_t ctx_peer_addr;
+
 /* A TCP connection's id as the transport would name it. */
 #define CONN 0x4000000000000123ull
 
@@ -181,6 +184,94 @@ START_TEST(flow_tcp_call_on_register_connection)
 }
 END_TEST
 
+/* A caller whose INVITE names @p contact (and @p extra header lines),
+ * answered by Cay's UAS and never ACKed: after 64*T1 Cay's BYE (RFC
+ * 3261 section 13.3.1.4), whose destination goes to @p dst. */
+static void
+bye_of_unacked_call(const cay_config_t *cfg, const char *contact,
+                    const char *extra, cay__addr_t *dst)
+{
+  peer_t *p = peer_new(cfg);
+  int bye;
+
+  peer_send(p, "invite_contact.sip", "user", "service", "host",
+            "127.0.0.1:5060", "branch", "z9hG4bK-nat", "fromtag", "ft1",
+            "callid", "nat-call", "codecs", "0", "contact", contact, "extra",
+            extra, NULL);
+  ck_assert_int_eq(peer_last_status(p), 200);
+  peer_advance(p, 64 * 500);
+  bye = peer_find_last(p, 0, "BYE");
+  ck_assert_int_ge(bye, 0);
+  *dst = p->sent[bye].dst;
+  peer_free(p);
+}
+
+/* dialog.flows: Cay's BYE to a caller behind a NAT (private Contact,
+ * other than where it sends from) goes to its address (auto, always);
+ * to the Contact with never and for a public address (auto), and to
+ * the first route when a route set decides (RFC 3261 section
+ * 12.2.1.1). */
+START_TEST(flow_dialog_caller_behind_nat)
+{
+  cay_config_t cfg;
+  cay__addr_t dst, contact, proxy;
+
+  cay_config_init(&cfg);
+  ck_assert_int_eq(cay__addr_set(&contact, "10.0.0.7", 5060), 0);
+  ck_assert_int_eq(cay__addr_set(&proxy, "127.0.0.1", 5090), 0);
+  bye_of_unacked_call(&cfg, "sip:nat@10.0.0.7:5060", "", &dst);
+  ck_assert(cay__addr_eq(&dst, &ctx_peer_addr));
+  bye_of_unacked_call(&cfg, "sip:nat@10.0.0.7:5060",
+                      "Record-Route: <sip:proxy@127.0.0.1:5090;lr>\r\n", &dst);
+  ck_assert(cay__addr_eq(&dst, &proxy));
+  bye_of_unacked_call(&cfg, "sip:pub@192.0.2.1:5060", "", &dst);
+  ck_assert_int_eq(cay__addr_set(&contact, "192.0.2.1", 5060), 0);
+  ck_assert(cay__addr_eq(&dst, &contact));
+  cfg.dialog_flows = CAY_REG_FLOWS_ALWAYS;
+  bye_of_unacked_call(&cfg, "sip:pub@192.0.2.1:5060", "", &dst);
+  ck_assert(cay__addr_eq(&dst, &ctx_peer_addr));
+  cfg.dialog_flows = CAY_REG_FLOWS_NEVER;
+  bye_of_unacked_call(&cfg, "sip:nat@10.0.0.7:5060", "", &dst);
+  ck_assert_int_eq(cay__addr_set(&contact, "10.0.0.7", 5060), 0);
+  ck_assert(cay__addr_eq(&dst, &contact));
+}
+END_TEST
+
+/* The same for the callee of a B leg: its 2xx names a private Contact,
+ * and the ACK goes where the INVITE went (dialog.flows auto); a reload
+ * to never sends the next call's ACK to the Contact. */
+START_TEST(flow_dialog_callee_behind_nat)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL), never = cfg;
+  peer_t *p = peer_new(&cfg);
+  cay__addr_t contact;
+  int inv, ack;
+
+  invite_a(p, "service", "");
+  inv = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(inv, 0);
+  respond(p, (unsigned)inv, "200", "Contact: <sip:b@10.0.0.7:5060>\r\n",
+          peer_callee_sdp);
+  ack = b_msg(p, 0, "ACK");
+  ck_assert_int_gt(ack, inv);
+  ck_assert(cay__addr_eq(&p->sent[ack].dst, &p->addr));
+  peer_free(p);
+
+  never.dialog_flows = CAY_REG_FLOWS_NEVER;
+  p = peer_new(&cfg);
+  cay__sessions_take_values(&p->ss.cfg, &never); /* what a reload does */
+  invite_a(p, "service", "");
+  inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "200", "Contact: <sip:b@10.0.0.7:5060>\r\n",
+          peer_callee_sdp);
+  ack = b_msg(p, 0, "ACK");
+  ck_assert_int_gt(ack, inv);
+  ck_assert_int_eq(cay__addr_set(&contact, "10.0.0.7", 5060), 0);
+  ck_assert(cay__addr_eq(&p->sent[ack].dst, &contact));
+  peer_free(p);
+}
+END_TEST
+
 /* The private ranges a NAT hides (cay__addr_private()), and not their
  * neighbours or loopback. */
 START_TEST(flow_private_addresses)
@@ -212,11 +303,15 @@ int
 main(void)
 {
   Suite *s = suite_create("flows");
+
+  (void)cay__addr_set(&ctx_peer_addr, "127.0.0.1", 5070);
   TCase *tc = tcase_create("rfc5626_5_3");
 
   tcase_add_test(tc, flow_5626_5_3_nat_binding_called_over_source);
   tcase_add_test(tc, flow_auto_always_never);
   tcase_add_test(tc, flow_tcp_call_on_register_connection);
+  tcase_add_test(tc, flow_dialog_caller_behind_nat);
+  tcase_add_test(tc, flow_dialog_callee_behind_nat);
   tcase_add_test(tc, flow_private_addresses);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
