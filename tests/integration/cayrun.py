@@ -531,24 +531,32 @@ def start_cay(binary, workdir, config_yaml=None, log_level=None,
               ready_timeout=5.0, host=HOST, extra_args=(), tcp=False):
     """Start cay on a free port and wait until it answers OPTIONS.
 
+    The port was free a moment before cay binds it (free_udp_port()): a
+    start that another process beat to it ("address already in use") is
+    tried again on a new port, at most 3 times in all.
+
     Returns (cay, error): error is None on success, else a message (the
     process is then already stopped).
     """
     config_path = write_config(workdir, config_yaml) if config_yaml else None
-    cay = Cay(binary, workdir, config_path=config_path, log_level=log_level,
-              host=host, extra_args=extra_args, tcp=tcp)
-    try:
-        cay.start()
-    except OSError as e:
-        return cay, "cannot start %s: %s" % (binary, e)
-    if cay.wait_ready(ready_timeout):
-        return cay, None
-    if cay.alive():
-        cay.kill()
-        why = "no 200 to OPTIONS within %.0f s" % ready_timeout
-    else:
+    for attempt in range(3):
+        cay = Cay(binary, workdir, config_path=config_path,
+                  log_level=log_level, host=host, extra_args=extra_args,
+                  tcp=tcp)
+        try:
+            cay.start()
+        except OSError as e:
+            return cay, "cannot start %s: %s" % (binary, e)
+        if cay.wait_ready(ready_timeout):
+            return cay, None
+        if cay.alive():
+            cay.kill()
+            why = "no 200 to OPTIONS within %.0f s" % ready_timeout
+            break
         why = "exited with code %s before answering OPTIONS" % (
             cay.proc.returncode)
+        if "address already in use" not in cay.stderr_tail(5):
+            break
     return cay, "cay on udp:%s:%d %s" % (cay.host, cay.port, why)
 
 
