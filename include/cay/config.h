@@ -202,8 +202,10 @@ typedef struct cay_route {
   /* forward: header fields of A's INVITE that B's INVITE carries
    * unchanged, in A's order (caller identity such as P-Asserted-Identity
    * and Privacy, RFC 3325, from a source the route trusts; Diversion,
-   * Alert-Info, ...), and of B's provisional and 2xx responses that A's
-   * carry (the callee's identity). By name, case-insensitive, a compact form
+   * Alert-Info, ...), of B's provisional, 2xx and failure responses that
+   * A's carry (the callee's identity, a busy callee's Reason), and of
+   * either side's BYE and A's CANCEL that the other side's BYE or CANCEL
+   * carries (a Reason, RFC 3326). By name, case-insensitive, a compact form
    * counting as its full name; "X-*" is every name that starts with "X-". Never
    * a header Cay writes itself (Via, From, To, Call-ID, CSeq, Contact, ...).
    * None by default. */

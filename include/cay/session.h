@@ -127,8 +127,10 @@ typedef struct cay_session_event {
   const char *headers; /* EV_REQUEST, EV_REQUEST_ANSWERED: "Name: value\r\n"
                           lines, or NULL; EV_PROVISIONAL and EV_STATE of a
                           bridged B leg: the response's header fields its
-                          route passes (pass_headers), NULL for any other
-                          session */
+                          route passes (pass_headers), a failure's too;
+                          EV_STATE TERMINATED of a bridged leg ended by
+                          its peer's BYE or CANCEL: that request's; NULL
+                          for any other session */
 } cay_session_event_t;
 
 /**

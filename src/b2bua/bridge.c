@@ -131,9 +131,12 @@ cay__bridge_map_in_dialog(int status)
 }
 
 /* End leg @p id as its state requires (CANCEL, BYE, or a final response
- * to an unanswered A); a leg already ending is left alone. */
+ * to an unanswered A) with the header lines @p lines the route passes of
+ * what ended the other leg (NULL: none); a leg already ending is left
+ * alone. */
 static void
-end_leg(bridge_t *br, cay_id_t id, int status, const char *phrase)
+end_leg_with(bridge_t *br, cay_id_t id, int status, const char *phrase,
+             const char *lines)
 {
   cay__session_t *s = bridge_leg(br, id);
 
@@ -142,10 +145,17 @@ end_leg(bridge_t *br, cay_id_t id, int status, const char *phrase)
   if (id == br->a
       && (s->state == CAY__SESSION_INCOMING
           || s->state == CAY__SESSION_EARLY)) {
+    (void)cay__session_set_pass_lines(s, lines); /* not a 1xx's any more */
     cay_session_reject(s, status, phrase, NULL);
     return;
   }
-  cay__session_hangup(s);
+  cay__session_hangup_with(s, lines);
+}
+
+static void
+end_leg(bridge_t *br, cay_id_t id, int status, const char *phrase)
+{
+  end_leg_with(br, id, status, phrase, NULL);
 }
 
 static void
@@ -335,15 +345,17 @@ acked(bridge_t *br, cay__session_t *s, cay_id_t other_id,
 }
 
 /* Leg @p s is ending: so is the call (its timers stop, the other leg
- * gets CANCEL or BYE, 15.1 and 9.1), and a leg joining it is refused. */
+ * gets CANCEL or BYE, 15.1 and 9.1, with the route's pass_headers of
+ * what ended @p s, @p lines), and a leg joining it is refused. */
 static void
-leg_ending(bridge_t *br, cay_id_t other_id, int status, const char *phrase)
+leg_ending(bridge_t *br, cay_id_t other_id, int status, const char *phrase,
+           const char *lines)
 {
   cay__shard_timer_stop(br->ss->shard, &br->t_ring);
   cay__shard_timer_stop(br->ss->shard, &br->t_max);
   if (br->joining)
     cay__bridge_join_call_ended(br);
-  end_leg(br, other_id, status, phrase);
+  end_leg_with(br, other_id, status, phrase, lines);
 }
 
 void
@@ -357,7 +369,7 @@ cay__bridge_on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
         || ev->state == CAY_SESSION_TERMINATED) {
       if (ev->state == CAY_SESSION_TERMINATED)
         br->a_done = 1;
-      leg_ending(br, br->b, 0, NULL);
+      leg_ending(br, br->b, 0, NULL, ev->headers);
     } else if (ev->state == CAY_SESSION_CONFIRMED) {
       acked(br, s, br->b, ev);
     }
@@ -469,7 +481,7 @@ cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
     } else if (!br->answered) {
       status = cay__bridge_map_failure(ev->status, &phrase);
     }
-    leg_ending(br, br->a, status, phrase);
+    leg_ending(br, br->a, status, phrase, ev->headers);
   }
   br->depth--;
   cay__bridge_maybe_free(br);
@@ -700,6 +712,7 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
     return err;
   }
   a->bridged = 1;
+  a->pass_route = route->n_pass_headers ? route : NULL; /* BYE, CANCEL */
   /* 17.2.1: B usually rings within 200 ms; A's 100 Trying waits that
    * long (one message less per call when it does). */
   if (t)

@@ -145,6 +145,7 @@ take_place(bridge_t *br, cay__session_t *s, cay__session_t *other,
     br->b = s->id;
   cay_session_set_cb(s, br->a == s->id ? cay__bridge_on_a : cay__bridge_on_b,
                      br);
+  s->pass_route = br->route->n_pass_headers ? br->route : NULL;
   CAY_INFO(SHARD_NO(br->ss), "bridge: %s took the place of %s: BYE to it",
            s->call_id, old ? old->call_id : "?");
   if (old) {

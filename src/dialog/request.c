@@ -24,27 +24,27 @@ reply_with(cay__txn_t *t, int status, const char *phrase, const char *tag,
   cay__session_reply(t, status, phrase, tag, headers);
 }
 
-/* The Allow of an answer outside a dialog: REGISTER too when a route
- * takes it (section 10.3). */
-#define ALLOW_REGISTRAR "Allow: " CAY_ALLOW ", REGISTER"
-
-/* What reply_options() lists. */
-enum { ALLOW_UAS, ALLOW_BRIDGED, ALLOW_WITH_REGISTER };
-
-static void
-reply_options(cay__txn_t *t, const char *tag, int which)
+/* The Allow line of an answer in a dialog (a bridged leg's lists what
+ * the bridge relays too) or, @p s NULL, outside one: REGISTER too when a
+ * route takes it (section 10.3). */
+static const char *
+allow_line(const cay__sessions_t *ss, const cay__session_t *s)
 {
-  /* 11.2: 200 with what Cay accepts and supports (in a bridged leg's
-   * dialog, what the bridge relays too; outside a dialog, REGISTER when
-   * Cay is a registrar). */
-  static const char *const hdrs[3][4]
-      = { { "Allow: " CAY_ALLOW, "Accept: " CAY_ACCEPT,
-            "Supported: " CAY_SUPPORTED, NULL },
-          { "Allow: " CAY_ALLOW_BRIDGED, "Accept: " CAY_ACCEPT,
-            "Supported: " CAY_SUPPORTED, NULL },
-          { ALLOW_REGISTRAR, "Accept: " CAY_ACCEPT, "Supported: " CAY_SUPPORTED,
-            NULL } };
-  reply_with(t, 200, NULL, tag, hdrs[which]);
+  if (s)
+    return s->bridged ? "Allow: " CAY_ALLOW_BRIDGED : "Allow: " CAY_ALLOW;
+  return cay__routes_register(ss->routes) ? "Allow: " CAY_ALLOW ", REGISTER"
+                                          : "Allow: " CAY_ALLOW;
+}
+
+/* 11.2: 200 with what Cay accepts and supports; @p allow from
+ * allow_line(). */
+static void
+reply_options(cay__txn_t *t, const char *tag, const char *allow)
+{
+  const char *const hdrs[]
+      = { allow, "Accept: " CAY_ACCEPT, "Supported: " CAY_SUPPORTED, NULL };
+
+  reply_with(t, 200, NULL, tag, hdrs);
 }
 
 void
@@ -53,19 +53,6 @@ cay__reply_405(cay__txn_t *t)
   /* 8.2.1: 405 lists the methods Cay does allow. */
   static const char *const hdrs[] = { "Allow: " CAY_ALLOW, NULL };
   reply_with(t, 405, NULL, NULL, hdrs);
-}
-
-/* cay__reply_405() for a request outside a dialog: REGISTER is allowed
- * too when a route takes it. */
-static void
-reply_405_outside(const cay__sessions_t *ss, cay__txn_t *t)
-{
-  static const char *const hdrs[] = { ALLOW_REGISTRAR, NULL };
-
-  if (cay__routes_register(ss->routes))
-    reply_with(t, 405, NULL, NULL, hdrs);
-  else
-    cay__reply_405(t);
 }
 
 /* Option tags Cay implements in request @p sip: 100rel (RFC 3262), timer
@@ -144,10 +131,13 @@ handle_cancel(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   }
   s = cay__session_lookup(ss, cay__txn_tu(inv));
   /* 9.2: the CANCEL is answered 200 (with the tag of our responses to the
-   * INVITE), then the INVITE 487 if it had no final response yet. */
+   * INVITE), then the INVITE 487 if it had no final response yet. The
+   * 200 lets the CANCEL go; the session may pass on some of it. */
+  msg_t *cancel = msg_ref_create(cay__txn_request(t));
   cay__txn_reply(t, 200, NULL, s ? s->local_tag : NULL);
   if (s)
-    cay__session_cancel(s, inv);
+    cay__session_cancel(s, inv, cancel);
+  msg_destroy(cancel);
 }
 
 static void
@@ -173,7 +163,7 @@ handle_in_dialog(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
     cay__session_remote_bye(s, t);
     break;
   case sip_method_options:
-    reply_options(t, NULL, s->bridged ? ALLOW_BRIDGED : ALLOW_UAS);
+    reply_options(t, NULL, allow_line(ss, s));
     break;
   case sip_method_invite: /* 14.2 */
   case sip_method_update: /* RFC 3311 */
@@ -547,10 +537,10 @@ cay__sessions_on_request(void *arg, cay__txn_t *t, msg_t *msg, sip_t *sip)
       && m != sip_method_update && m != sip_method_prack && m != sip_method_info
       && ((m != sip_method_refer && m != sip_method_notify)
           || !sip->sip_to->a_tag)) {
-    if (sip->sip_to->a_tag)
-      cay__reply_405(t);
-    else
-      reply_405_outside(ss, t);
+    const char *const hdrs[]
+        = { sip->sip_to->a_tag ? "Allow: " CAY_ALLOW : allow_line(ss, NULL),
+            NULL };
+    reply_with(t, 405, NULL, NULL, hdrs);
     return;
   }
   if (check_require(t, sip))
@@ -571,9 +561,7 @@ cay__sessions_on_request(void *arg, cay__txn_t *t, msg_t *msg, sip_t *sip)
     handle_invite(ss, t, sip);
     break;
   case sip_method_options:
-    reply_options(t, NULL,
-                  cay__routes_register(ss->routes) ? ALLOW_WITH_REGISTER
-                                                   : ALLOW_UAS);
+    reply_options(t, NULL, allow_line(ss, NULL));
     break;
   default: /* BYE without a To tag: no dialog (15.1.2). */
     cay__txn_reply(t, 481, NULL, NULL);

@@ -118,6 +118,12 @@ free_session(cay__defer_t *d)
 void
 cay__session_destroy(cay__session_t *s)
 {
+  cay__session_end(s, NULL);
+}
+
+void
+cay__session_end(cay__session_t *s, const char *headers)
+{
   cay__sessions_t *ss = s->ss;
 
   if (s->state == CAY__SESSION_TERMINATED)
@@ -142,7 +148,7 @@ cay__session_destroy(cay__session_t *s)
   CAY_DEBUG(SHARD_NO(ss), "session %s ended", s->call_id);
   cay__shard_defer(ss->shard, &s->defer, free_session);
   /* The memory stays until the event is over: the callback may look. */
-  cay__session_notify(s, s->end_status);
+  cay__session_notify_with(s, s->end_status, headers);
   if (ss->draining && ss->live == 0 && ss->on_idle)
     ss->on_idle(ss->idle_arg);
 }
@@ -302,25 +308,6 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
 /* -- ending a session ----------------------------------------------------- */
 
 /* Add header lines "Name: value\r\n..." to @p msg. */
-int
-cay__session_add_lines(msg_t *msg, const char *lines)
-{
-  char one[512];
-
-  while (lines && *lines) {
-    const char *end = strstr(lines, "\r\n");
-    size_t n = end ? (size_t)(end - lines) : strlen(lines);
-    if (n >= sizeof one)
-      return CAY_ELIMIT;
-    memcpy(one, lines, n);
-    one[n] = '\0';
-    if (n && cay__msg_add_header(msg, one) != 0)
-      return -ENOMEM;
-    lines += n + (end ? 2 : 0);
-  }
-  return 0;
-}
-
 /* dialog.flows (cay_reg_flows_t) for a dialog without a route set whose
  * remote target is @p target and whose peer is at @p peer: 1 when its
  * requests go to the peer's address instead. */
@@ -375,14 +362,16 @@ text_dest(cay__session_t *s, cay__peer_t *dst)
   memcpy(buf, from, n);
   buf[n] = '\0';
   if (url_d(&url, buf) < 0 || cay__url_dest(&url, &dst->addr) != 0) {
-    dst->addr = s->peer.addr;
+    dst->addr = peer;
     return -1;
   }
   /* dialog.flows: a peer behind a NAT is reached where its messages
    * come from, not at the private address its Contact names. */
   if (s->route_set == NULL && s->state != CAY__SESSION_CALLING
-      && past_nat(s, &dst->addr, &peer))
+      && past_nat(s, &dst->addr, &peer)) {
     dst->addr = peer;
+    dst->flow = 1;
+  }
   if (s->state == CAY__SESSION_CALLING) {
     /* The initial INVITE: no connection yet, the URI's transport
      * parameter (18.1.1, 19.1.1) chooses. */
@@ -554,7 +543,7 @@ cay__session_reply(cay__txn_t *t, int status, const char *phrase,
   if (resp == NULL)
     return;
   for (; headers && *headers; headers++) {
-    if (cay__session_add_lines(resp, *headers) != 0) {
+    if (cay__msg_add_lines(resp, *headers) != 0) {
       msg_destroy(resp);
       return;
     }
@@ -565,12 +554,21 @@ cay__session_reply(cay__txn_t *t, int status, const char *phrase,
 void
 cay__session_bye(cay__session_t *s, const char *why)
 {
+  cay__session_bye_with(s, why, NULL);
+}
+
+void
+cay__session_bye_with(cay__session_t *s, const char *why, const char *lines)
+{
   cay__sessions_t *ss = s->ss;
   cay__dreq_t r = { .method = sip_method_bye, .name = "BYE" };
   int err;
 
   if (s->state != CAY__SESSION_ANSWERED && s->state != CAY__SESSION_CONFIRMED)
     return;
+  /* Kept for the BYE sent again with credentials (no memory: without). */
+  (void)cay__session_set_pass_lines(s, lines);
+  r.extra = s->pass_lines;
   /* 13.2.2.4: the 2xx is ACKed before the BYE, with Cay's own answer when
    * the embedder's never came. */
   if (s->ack_pending)
@@ -618,9 +616,19 @@ cay__session_bye_challenged(cay__session_t *s, int status, const sip_t *sip)
     return 0;
   /* 22.2: the same request again, CSeq + 1, with the credentials; their
    * digest-uri is its Request-URI, the remote target. */
+  char *lines = NULL;
+  const char *auth = cay__auth_line(s->auth, "BYE", s->remote_target);
+
   r.cseq = ++s->local_cseq;
-  r.extra = cay__auth_line(s->auth, "BYE", s->remote_target);
-  if (cay__session_send(s, &r, 1, NULL) != 0)
+  r.extra = auth;
+  if (s->pass_lines && auth
+      && (lines = cay__malloc(strlen(auth) + strlen(s->pass_lines) + 1))) {
+    strcpy(stpcpy(lines, auth), s->pass_lines);
+    r.extra = lines;
+  }
+  int err = cay__session_send(s, &r, 1, NULL);
+  cay__free(lines);
+  if (err != 0)
     return 0; /* byes_sent counts the first only: it is one hang-up */
   CAY_DEBUG(SHARD_NO(s->ss), "session %s: BYE sent again with credentials",
             s->call_id);
@@ -689,8 +697,10 @@ cay__session_ack(cay__session_t *s, const sip_t *sip)
 }
 
 void
-cay__session_cancel(cay__session_t *s, cay__txn_t *invite)
+cay__session_cancel(cay__session_t *s, cay__txn_t *invite, msg_t *cancel)
 {
+  char lines[CAY__PASS_MAX];
+
   /* 9.2: CANCEL before the final response: 487 to the INVITE. */
   if (s->state == CAY__SESSION_CONFIRMED) {
     cay__mod_cancelled(s, invite); /* a re-INVITE's */
@@ -701,7 +711,8 @@ cay__session_cancel(cay__session_t *s, cay__txn_t *invite)
   cay__txn_reply(invite, 487, NULL, s->local_tag);
   s->end_status = 487;
   s->ss->shard->stats.calls_rejected++;
-  cay__session_destroy(s);
+  cay__session_end(
+      s, cay__session_pass_of(s, cancel, "the CANCEL", lines, sizeof lines));
 }
 
 void
@@ -720,9 +731,14 @@ cay__session_remote_bye(cay__session_t *s, cay__txn_t *t)
    * hangs up first. */
   if (s->ack_pending)
     cay__uac_ack_answer(s, 200, NULL);
+  char lines[CAY__PASS_MAX];
+  /* Before the 200, which lets the request go. */
+  const char *passed = cay__session_pass_of(s, cay__txn_request(t), "the BYE",
+                                            lines, sizeof lines);
+
   cay__txn_reply_encoded(t, 200, NULL, NULL, NULL, NULL, 0, NULL, NULL);
   s->end_status = 200;
-  cay__session_destroy(s);
+  cay__session_end(s, passed);
 }
 
 static void

@@ -189,4 +189,10 @@ int cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
 /** See cay_session_hangup(). @thread owner */
 int cay__session_hangup(cay__session_t *s);
 
+/** cay__session_hangup() whose CANCEL, BYE or final response carries
+ * header lines @p lines ("Name: value\r\n"..., copied; NULL: none): a
+ * bridge's pass_headers of what ended the other leg (a Reason, RFC
+ * 3326). @thread owner */
+int cay__session_hangup_with(cay__session_t *s, const char *lines);
+
 #endif

@@ -8,9 +8,13 @@
 
 #include <sofia-sip/bnf.h>
 
+#include "b2bua/route.h"
 #include "cay/errno.h"
 #include "core/alloc.h"
+#include "core/log.h"
 #include "dialog/session_int.h"
+
+#define SHARD_NO(ss) ((int)(ss)->shard->index)
 
 void
 cay__session_event(cay__session_t *s, const cay_session_event_t *ev)
@@ -33,9 +37,31 @@ cay__session_event_body(cay_session_event_t *ev, const sip_t *sip,
 void
 cay__session_notify(cay__session_t *s, int status)
 {
-  cay_session_event_t ev
-      = { .kind = CAY_SESSION_EV_STATE, .state = s->state, .status = status };
+  cay__session_notify_with(s, status, NULL);
+}
+
+void
+cay__session_notify_with(cay__session_t *s, int status, const char *headers)
+{
+  cay_session_event_t ev = { .kind = CAY_SESSION_EV_STATE,
+                             .state = s->state,
+                             .status = status,
+                             .headers = headers };
   cay__session_event(s, &ev);
+}
+
+const char *
+cay__session_pass_of(cay__session_t *s, msg_t *msg, const char *what, char *buf,
+                     size_t size)
+{
+  if (s->pass_route == NULL || msg == NULL || s->cb == NULL)
+    return NULL;
+  if (cay__route_pass_lines(s->pass_route, msg, buf, size) != 0)
+    CAY_INFO(SHARD_NO(s->ss),
+             "session %s: a header of %s not passed on: it could not be "
+             "encoded, or pass_headers came to more than %d bytes",
+             s->call_id, what, CAY__PASS_MAX);
+  return buf[0] ? buf : NULL;
 }
 
 int

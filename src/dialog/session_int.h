@@ -84,11 +84,16 @@ struct cay__session {
    * session refresh by re-INVITE repeats (cay__session_keep_sdp()). */
   char *sdp;
   size_t sdp_len;
-  const cay_route_t *pass_route; /* UAC: cay__invite_opts_t.pass */
-  char *pass_lines; /* UAS: header lines our next provisional or 2xx
+  const cay_route_t *pass_route; /* a bridged leg's route, whose
+                                    pass_headers of its peer's responses
+                                    (UAC: cay__invite_opts_t.pass), BYE
+                                    and CANCEL are reported, or NULL */
+  char *pass_lines; /* UAS: header lines our next provisional or final
                        response carries (cay__session_set_pass_lines());
                        UAC: header lines every INVITE of ours carries
-                         (a bridge's pass_headers), or NULL (cay__malloc) */
+                       (a bridge's pass_headers); either, once ending:
+                       those of our BYE, also when it goes again with
+                       credentials; or NULL (cay__malloc) */
   char *ok_bytes;   /* UAS: the 2xx as sent, for retransmission; UAC: the
                        ACK as sent, again for each 2xx copy (cay__malloc) */
   struct cay__reack *reack; /* the ACK of our last re-INVITE's 2xx, again
@@ -254,9 +259,17 @@ cay__session_t *cay__session_merged(cay__sessions_t *ss, const sip_t *sip);
 int cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
                         int manual, cay__session_t **out);
 void cay__session_destroy(cay__session_t *s);
+/* cay__session_destroy() whose TERMINATED event carries @p headers (the
+ * pass_headers of the request or response that ended it), or NULL. */
+void cay__session_end(cay__session_t *s, const char *headers);
 void cay__session_bye(cay__session_t *s, const char *why);
+/* cay__session_bye() whose BYE carries header lines @p lines (a bridge's
+ * pass_headers of the other leg's BYE), or NULL. */
+void cay__session_bye_with(cay__session_t *s, const char *why,
+                           const char *lines);
 void cay__session_ack(cay__session_t *s, const sip_t *sip);
-void cay__session_cancel(cay__session_t *s, cay__txn_t *invite);
+/* 9.2: CANCEL @p cancel of @p invite, our session's INVITE. */
+void cay__session_cancel(cay__session_t *s, cay__txn_t *invite, msg_t *cancel);
 void cay__session_remote_bye(cay__session_t *s, cay__txn_t *t);
 int cay__session_timer(cay__session_t *s, cay__timer_t *t, uint64_t ms);
 void cay__session_reply(cay__txn_t *t, int status, const char *phrase,
@@ -275,7 +288,6 @@ int cay__session_send_ack(cay__session_t *s, const cay__dreq_t *r,
 long cay__session_encode(cay__session_t *s, const cay__dreq_t *r,
                          const char *branch, char *buf, size_t size,
                          cay__peer_t *dst);
-int cay__session_add_lines(msg_t *msg, const char *lines);
 /* Bytes of header lines a bridge passes from one leg's INVITE or response
  * to the other's (a route's pass_headers): with Cay's own, well inside
  * the largest message Cay encodes. */
@@ -294,6 +306,16 @@ uint64_t cay__dialog_hash(const char *call_id, const char *local_tag,
 
 /* session_api.c */
 void cay__session_notify(cay__session_t *s, int status);
+/* The state event of @p s with @p status, carrying @p headers. */
+void cay__session_notify_with(cay__session_t *s, int status,
+                              const char *headers);
+/* The header lines of @p msg, a request or response from the peer of
+ * bridged leg @p s, that its route passes to the other leg (written to
+ * @p buf of @p size bytes, at least CAY__PASS_MAX), or NULL: none, no
+ * route, or no one to tell. A header that could not be passed is logged,
+ * naming @p what ("the 486", "the BYE"). */
+const char *cay__session_pass_of(cay__session_t *s, msg_t *msg,
+                                 const char *what, char *buf, size_t size);
 void cay__session_event(cay__session_t *s, const cay_session_event_t *ev);
 /* Point @p ev's body at @p sip's (when it has one), typed @p ctype. */
 void cay__session_event_body(cay_session_event_t *ev, const sip_t *sip,

@@ -217,6 +217,7 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
   s->in_table = 1;
   if (o->flow) {
     s->peer = *o->flow;
+    s->peer.flow = 1;
     s->by_flow = 1;
   }
   /* 1: the INVITE goes once DNS answers */
@@ -462,17 +463,10 @@ notify_body(cay__session_t *s, cay_session_event_kind_t kind, int status,
 {
   cay_session_event_t ev
       = { .kind = kind, .state = s->state, .status = status };
-  char lines[CAY__PASS_MAX];
+  char lines[CAY__PASS_MAX], what[16];
 
-  if (s->pass_route && msg && s->cb) {
-    if (cay__route_pass_lines(s->pass_route, msg, lines, sizeof lines) != 0)
-      CAY_INFO(SHARD_NO(s->ss),
-               "session %s: a header of the %d not passed on: it could not "
-               "be encoded, or pass_headers came to more than %d bytes",
-               s->call_id, status, CAY__PASS_MAX);
-    if (lines[0])
-      ev.headers = lines;
-  }
+  snprintf(what, sizeof what, "the %d", status);
+  ev.headers = cay__session_pass_of(s, msg, what, lines, sizeof lines);
   cay__session_event_body(&ev, sip, "application/sdp");
   cay__session_event(s, &ev);
 }
@@ -644,14 +638,23 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
       && !s->cancelled && cay__uac_next_target(s, status))
     return;
   /* 300-699, 408 (timer B) or a transport error: the call failed; the
-   * transaction has ACKed a final response itself (17.1.1.3). */
+   * transaction has ACKed a final response itself (17.1.1.3). A bridge
+   * learns what the route passes of the failure (a Reason, RFC 3326). */
+  char lines[CAY__PASS_MAX];
   s->end_status = status;
   ss->shard->stats.calls_out_failed++;
-  cay__session_destroy(s);
+  cay__session_end(
+      s, cay__session_pass_of(s, msg, "the failure", lines, sizeof lines));
 }
 
 int
 cay__session_hangup(cay__session_t *s)
+{
+  return cay__session_hangup_with(s, NULL);
+}
+
+int
+cay__session_hangup_with(cay__session_t *s, const char *lines)
 {
   switch (s->state) {
   case CAY__SESSION_CALLING:
@@ -666,15 +669,16 @@ cay__session_hangup(cay__session_t *s)
        * INVITE's 487 ends the session. */
       cay__txn_t *t = cay__txn_lookup(s->ss->ep, s->invite_txn);
       s->cancelled = 1;
-      return t ? cay__txn_cancel(t) : 0;
+      return t ? cay__txn_cancel_with(t, lines) : 0;
     }
     /* fallthrough */
   case CAY__SESSION_INCOMING:
     /* An incoming call not answered: 480 (the callee is not there). */
+    (void)cay__session_set_pass_lines(s, lines);
     return cay_session_reject(s, 480, NULL, NULL);
   case CAY__SESSION_ANSWERED:
   case CAY__SESSION_CONFIRMED:
-    cay__session_bye(s, "hangup");
+    cay__session_bye_with(s, "hangup", lines);
     return 0;
   case CAY__SESSION_TERMINATING:
     return 0;

@@ -478,7 +478,8 @@ cay_session_reject(cay_session_t *s, int status, const char *reason,
 {
   cay__txn_t *t = pending_invite(s);
   char line[600];
-  const char *const hdrs[] = { line, NULL };
+  /* The other leg's (a bridge's pass_headers), after ours. */
+  const char *const hdrs[] = { line, s->pass_lines, NULL };
 
   if (status < 300 || status > 699 || (status < 400 && contact == NULL))
     return -EINVAL;
@@ -488,6 +489,8 @@ cay_session_reject(cay_session_t *s, int status, const char *reason,
     /* 13.3.1.2 / 21.3: a redirect names the new target(s). */
     snprintf(line, sizeof line, "Contact: %s", contact);
     cay__session_reply(t, status, reason, s->local_tag, hdrs);
+  } else if (s->pass_lines) {
+    cay__session_reply(t, status, reason, s->local_tag, hdrs + 1);
   } else {
     cay__txn_reply(t, status, reason, s->local_tag);
   }

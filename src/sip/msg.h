@@ -218,6 +218,15 @@ int cay__msg_set_body(msg_t *msg, const char *ctype, const char *body,
 int cay__msg_add_header(msg_t *msg, const char *text);
 
 /**
+ * Add header lines @p lines ("Name: value\r\n"..., the last CRLF
+ * optional; NULL or "" adds none) to @p msg, in order.
+ * @return 0, -EINVAL (a line does not parse), -ENOMEM; on an error the
+ *         lines before the failing one stay.
+ * @thread any
+ */
+int cay__msg_add_lines(msg_t *msg, const char *lines);
+
+/**
  * Encode @p msg once into wire bytes.
  *
  * @param data  Receives a pointer to the bytes, valid while @p msg lives

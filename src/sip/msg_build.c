@@ -30,6 +30,7 @@
 #include <sofia-sip/msg_parser.h>
 
 #include "cay/errno.h"
+#include "core/alloc.h"
 
 /* Insert @p h (NULL when its creation failed) into @p msg. */
 static int
@@ -293,6 +294,30 @@ cay__msg_add_header(msg_t *msg, const char *text)
     return -EINVAL;
   if (msg_header_insert(msg, NULL, h) < 0)
     return -ENOMEM;
+  return 0;
+}
+
+int
+cay__msg_add_lines(msg_t *msg, const char *lines)
+{
+  char small[512];
+
+  while (lines && *lines) {
+    const char *end = strstr(lines, "\r\n");
+    size_t n = end ? (size_t)(end - lines) : strlen(lines);
+    char *one = n < sizeof small ? small : cay__malloc(n + 1);
+    int err;
+    if (one == NULL)
+      return -ENOMEM;
+    memcpy(one, lines, n);
+    one[n] = '\0';
+    err = n ? cay__msg_add_header(msg, one) : 0;
+    if (one != small)
+      cay__free(one);
+    if (err != 0)
+      return err;
+    lines += n + (end ? 2 : 0);
+  }
   return 0;
 }
 

@@ -27,6 +27,7 @@ cay__txn_free_deferred(cay__defer_t *d)
     msg_destroy(t->req);
   cay__free(t->key);
   cay__free(t->out);
+  cay__free(t->cancel_lines);
   cay__free(t);
 }
 
@@ -645,6 +646,11 @@ send_cancel(cay__txn_t *t)
   t->cancel_sent = 1;
   if (cancel == NULL)
     return -ENOMEM;
+  /* RFC 3326: a Reason the TU passes on, say; without it if not. */
+  if (t->cancel_lines && cay__msg_add_lines(cancel, t->cancel_lines) != 0)
+    CAY_INFO((int)t->ep->shard->index,
+             "CANCEL sent without the header lines passed on: they do not "
+             "parse, or no memory");
   return cay__txn_request_send(t->ep, cancel, &t->peer, 0, NULL);
 }
 
@@ -658,10 +664,18 @@ cay__txn_trying_later(cay__txn_t *t)
 int
 cay__txn_cancel(cay__txn_t *t)
 {
+  return cay__txn_cancel_with(t, NULL);
+}
+
+int
+cay__txn_cancel_with(cay__txn_t *t, const char *lines)
+{
   if (t->server || !t->invite || (t->req == NULL && !t->from_bytes))
     return CAY_ESTATE;
   if (t->cancel_sent || t->cancel_wanted)
     return 0; /* 9.1: one CANCEL per INVITE; it retransmits by itself */
+  if (lines && *lines && (t->cancel_lines = cay__strdup(lines)) == NULL)
+    return -ENOMEM;
   if (t->state == CAY__TXN_CALLING) {
     t->cancel_wanted = 1; /* 9.1: wait for a provisional response */
     return 0;

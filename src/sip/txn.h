@@ -356,6 +356,16 @@ int cay__txn_request_send(cay__endpoint_t *ep, msg_t *req,
 int cay__txn_cancel(cay__txn_t *t);
 
 /**
+ * cay__txn_cancel() whose CANCEL also carries header lines @p lines
+ * ("Name: value\r\n"..., copied; NULL: none), such as the Reason (RFC
+ * 3326) of the CANCEL that a bridge relays. Lines that do not parse are
+ * left out (and logged), not the CANCEL. Ignored when a CANCEL is
+ * already out or waiting. Errors as cay__txn_cancel().
+ * @thread owner
+ */
+int cay__txn_cancel_with(cay__txn_t *t, const char *lines);
+
+/**
  * Give up INVITE client transaction @p t, which has had no response at all
  * (state Calling), before timer B would: for a TU with a shorter limit
  * than 64*T1 for a silent target (a route's no_response_timeout_ms). The

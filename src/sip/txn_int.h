@@ -31,7 +31,9 @@ struct cay__txn {
   msg_t *req;           /* server: the request, until the final response */
   char *key;            /* matching key, see make_key() in endpoint.c */
   size_t keylen;
-  char *out; /* last message sent, for retransmission */
+  char *out;          /* last message sent, for retransmission */
+  char *cancel_lines; /* INVITE client: header lines its CANCEL carries
+                         (cay__txn_cancel_with()), or NULL */
   size_t outlen;
   cay__peer_t peer;       /* responses (server) / requests (client) go here */
   uint64_t first_2xx_tag; /* INVITE client: hash of the To tag of the 2xx

@@ -111,12 +111,14 @@ fall_back_to_udp(cay__txn_t *t)
 /* 18.1.1: a request over 1300 bytes (the path MTU is unknown) goes over a
  * congestion-controlled transport, TCP. 1 when a request of @p len bytes
  * for @p dst should go over TCP instead of UDP; 0 when not (its transport
- * is not UDP, it is small, or the limit is off), and when @p dst took no
- * TCP connection lately, which is said once per period. */
+ * is not UDP, it is small, the limit is off, or @p dst is a flow through
+ * a NAT, which takes no connection: RFC 5626 section 5.3 sends over the
+ * flow), and when @p dst took no TCP connection lately, which is said
+ * once per period. */
 static int
 tcp_for_size(cay__endpoint_t *ep, const cay__peer_t *dst, size_t len)
 {
-  if (dst->proto != CAY__UDP || !ep->udp_max_request
+  if (dst->proto != CAY__UDP || dst->flow || !ep->udp_max_request
       || len <= ep->udp_max_request)
     return 0;
   if (refused_entry(ep, &dst->addr) != NULL) {

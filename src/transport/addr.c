@@ -144,18 +144,6 @@ cay__addr_format(const cay__addr_t *a, char *buf, size_t len)
 }
 
 int
-cay__addr_eq(const cay__addr_t *a, const cay__addr_t *b)
-{
-  if (a->u.sa.sa_family != b->u.sa.sa_family)
-    return 0;
-  if (a->u.sa.sa_family == AF_INET6)
-    return a->u.sin6.sin6_port == b->u.sin6.sin6_port
-           && memcmp(&a->u.sin6.sin6_addr, &b->u.sin6.sin6_addr, 16) == 0;
-  return a->u.sin.sin_port == b->u.sin.sin_port
-         && a->u.sin.sin_addr.s_addr == b->u.sin.sin_addr.s_addr;
-}
-
-int
 cay__addr_same_ip(const cay__addr_t *a, const cay__addr_t *b)
 {
   if (a->u.sa.sa_family != b->u.sa.sa_family)
@@ -163,6 +151,12 @@ cay__addr_same_ip(const cay__addr_t *a, const cay__addr_t *b)
   if (a->u.sa.sa_family == AF_INET6)
     return memcmp(&a->u.sin6.sin6_addr, &b->u.sin6.sin6_addr, 16) == 0;
   return a->u.sin.sin_addr.s_addr == b->u.sin.sin_addr.s_addr;
+}
+
+int
+cay__addr_eq(const cay__addr_t *a, const cay__addr_t *b)
+{
+  return cay__addr_same_ip(a, b) && cay__addr_port(a) == cay__addr_port(b);
 }
 
 int

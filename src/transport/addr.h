@@ -28,7 +28,10 @@ enum { CAY__UDP = 0, CAY__TCP = 1 };
  */
 typedef struct cay__peer {
   cay__addr_t addr;
-  int proto;     /* CAY__UDP or CAY__TCP */
+  uint8_t proto; /* CAY__UDP or CAY__TCP */
+  uint8_t flow;  /* 1: a flow (RFC 5626 section 3) to a peer behind a NAT:
+                    requests keep this transport, never TCP for their size
+                    (RFC 3261 18.1.1), since the NAT takes no connection */
   uint64_t conn; /* a cay_id_t naming the connection, or 0 */
 } cay__peer_t;
 

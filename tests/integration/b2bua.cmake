@@ -53,13 +53,13 @@ set_tests_properties(integration.b2bua_calls_2000_tcp PROPERTIES
 
 # A route's pass_headers, both ways: the callee checks that each INVITE
 # from Cay carries the caller's P-Asserted-Identity, Privacy and Subject
-# and not its User-Agent (b2b_uas_pass.xml); the caller that Cay's 200
-# carries the callee's P-Asserted-Identity and not its Server header
-# (b2b_uac_pass.xml).
+# and not its User-Agent, and that the BYE carries the caller's Reason
+# (b2b_uas_pass.xml); the caller that Cay's 200 carries the callee's
+# P-Asserted-Identity and not its Server header (b2b_uac_pass.xml).
 cay_b2bua_test(b2bua_pass_headers 60
   --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_pass.xml
   --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_pass.xml
-  --route-opt "pass_headers=[ P-Asserted-Identity, Privacy, Subject ]"
+  --route-opt "pass_headers=[ P-Asserted-Identity, Privacy, Subject, Reason ]"
   --sipp-timeout 30
   --expect calls_in=20 --expect calls_out_answered=20
   --expect dialogs_live=0 --expect txns_live=0
@@ -74,6 +74,19 @@ cay_b2bua_test(b2bua_busy_486 60
   --sipp-timeout 30
   --expect calls_in=20 --expect byes_sent=0
   --expect calls_rejected=20 --expect calls_out_failed=20
+  --expect dialogs_live=0 --expect txns_live=0
+  -- -m 20 -r 20)
+
+# The same with a route that passes Reason (RFC 3326): the callee's Q.850
+# cause reaches the caller in the 486 (without the route, above, it must
+# not).
+cay_b2bua_test(b2bua_busy_486_reason 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_busy.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_busy.xml
+  --route-opt "pass_headers=[ Reason ]"
+  --subst REASON_CHECK=check_it
+  --sipp-timeout 30
+  --expect calls_in=20 --expect calls_out_failed=20
   --expect dialogs_live=0 --expect txns_live=0
   -- -m 20 -r 20)
 

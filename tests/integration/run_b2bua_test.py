@@ -306,7 +306,10 @@ def substitutions(args, callee_port):
             # The Contacts of scenarios that name them so: the SIPp's own
             # address unless --subst puts one behind a NAT.
             "CALLER_CONTACT": "sip:sipp@[local_ip]:[local_port]",
-            "CALLEE_CONTACT": "sip:[local_ip]:[local_port];transport=[transport]"}
+            "CALLEE_CONTACT": "sip:[local_ip]:[local_port];transport=[transport]",
+            # b2b_uac_busy.xml: the callee's Reason must reach the caller
+            # (check_it: a route that passes it) or must not (the default).
+            "REASON_CHECK": "check_it_inverse"}
     opts = dict(kv.split("=", 1) for kv in args.route_opt)
     if "max_duration_s" in opts:
         subs["MAX_DURATION_MS"] = str(int(opts["max_duration_s"]) * 1000)

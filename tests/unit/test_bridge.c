@@ -522,92 +522,6 @@ START_TEST(bridge_b_leg_call_id_hashes_to_the_a_shard)
 }
 END_TEST
 
-/* A route's pass_headers: B's INVITE carries A's header fields of those
- * names (any case, a compact form as its full name, "X-*" a prefix) and
- * no other, never one of Cay's own whatever a pattern says ("C*" passes
- * Call-Info, not Contact or Call-ID); so does the INVITE sent again with
- * credentials after a 407 (RFC 3261 section 22.2); and A's 180 and 200
- * carry those of B's 180 and 200. */
-START_TEST(bridge_pass_headers_both_ways)
-{
-  cay_config_t cfg = bridge_config(-1, 60, NULL);
-  static const char *const names[]
-      = { "P-Asserted-Identity", "privacy", "X-*", "Subject", "C*" };
-  cay_route_t *r = &cfg.routes[0];
-  peer_t *p;
-
-  for (unsigned i = 0; i < 5; i++)
-    snprintf(r->pass_headers[i], sizeof r->pass_headers[i], "%s", names[i]);
-  r->n_pass_headers = 5;
-  snprintf(r->auth_username, sizeof r->auth_username, "cay");
-  snprintf(r->auth_password, sizeof r->auth_password, "s3cret");
-  p = peer_new(&cfg);
-  invite_a(p, "service",
-           "P-Asserted-Identity: \"Alice\" <sip:+15551234@example.com>\r\n"
-           "Privacy: id\r\n"
-           "X-Account: 42\r\n"
-           "x-trace: abc\r\n"
-           "s: hello\r\n"
-           "Call-Info: <http://example.com/a.png>;purpose=icon\r\n"
-           "Diversion: <sip:bob@example.com>;reason=no-answer\r\n"
-           "User-Agent: phone/1.0\r\n");
-  int inv = b_msg(p, 0, "INVITE");
-  ck_assert_int_ge(inv, 0);
-  respond(p, (unsigned)inv, "407",
-          "Proxy-Authenticate: Digest realm=\"trunk\", nonce=\"n1\"\r\n", NULL);
-  int again = b_msg(p, 0, "INVITE");
-  ck_assert_int_gt(again, inv);
-  ck_assert_ptr_nonnull(
-      strstr(p->sent[again].data, "Proxy-Authorization: Digest"));
-  const int at[] = { inv, again };
-  for (unsigned i = 0; i < 2; i++) {
-    unsigned k = (unsigned)at[i];
-    const char *data = p->sent[k].data;
-    peer_header_is(p, k, "P-Asserted-Identity",
-                   "\"Alice\" <sip:+15551234@example.com>");
-    peer_header_is(p, k, "Privacy", "id");
-    peer_header_is(p, k, "X-Account", "42");
-    ck_assert_ptr_nonnull(strstr(data, "\r\nx-trace: abc\r\n"));
-    ck_assert_ptr_nonnull(strstr(data, "\r\nSubject: hello\r\n"));
-    peer_header_is(p, k, "Call-Info",
-                   "<http://example.com/a.png>;purpose=icon");
-    ck_assert_ptr_null(strstr(data, "Diversion"));
-    ck_assert_ptr_null(strstr(data, "phone/1.0"));
-    ck_assert_ptr_null(strstr(data, "a-leg")); /* A's Call-ID */
-    ck_assert_ptr_null(strstr(data, "ft1"));   /* A's From tag */
-    ck_assert_ptr_null(
-        strstr(strstr(data, "\r\nContact:") + 2, "\r\nContact:"));
-  }
-
-  /* Both ways: B's 180 and 200 reach A with what the route passes of
-   * theirs (the callee's identity: connected line), and no more. */
-  respond(p, (unsigned)again, "180",
-          "P-Asserted-Identity: <sip:bob@example.com>\r\n"
-          "X-Callee: 7\r\n"
-          "Server: pbx/2.0\r\n",
-          NULL);
-  int ringing = peer_find_last(p, 180, NULL);
-  ck_assert_int_ge(ringing, 0);
-  peer_header_is(p, (unsigned)ringing, "P-Asserted-Identity",
-                 "<sip:bob@example.com>");
-  peer_header_is(p, (unsigned)ringing, "X-Callee", "7");
-  ck_assert_ptr_null(strstr(p->sent[ringing].data, "pbx/2.0"));
-  respond(p, (unsigned)again, "200",
-          "Contact: <sip:callee@127.0.0.9:5070>\r\n"
-          "P-Asserted-Identity: <sip:carol@example.com>\r\n",
-          peer_callee_sdp);
-  int ok = a_response(p, "1 INVITE");
-  ck_assert_int_ge(ok, 0);
-  ck_assert_int_eq(peer_status(p, (unsigned)ok), 200);
-  peer_header_is(p, (unsigned)ok, "P-Asserted-Identity",
-                 "<sip:carol@example.com>");
-  ck_assert_ptr_null(strstr(p->sent[ok].data, "X-Callee"));
-  ck_assert_ptr_null(strstr(p->sent[ok].data, "127.0.0.9:5070"));
-  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "\r\nContact:"));
-  peer_free(p);
-}
-END_TEST
-
 /* A forward route with two failover targets (ports 5071, 5072). */
 static cay_config_t
 failover_config(unsigned no_response_ms)
@@ -747,7 +661,6 @@ main(void)
   tcase_add_test(tc, bridge_b_2xx_unusable_contact_keeps_the_target);
   tcase_add_test(tc, bridge_b_leg_call_id_hashes_to_the_a_shard);
   tcase_add_test(tc, bridge_17_2_1_trying_after_200ms_unless_b_rings);
-  tcase_add_test(tc, bridge_pass_headers_both_ways);
   tcase_add_test(tc, bridge_failover_on_503_not_on_486);
   tcase_add_test(tc, bridge_failover_on_no_response_then_answered);
   tcase_add_test(tc, bridge_no_failover_after_a_reliable_early_answer);

@@ -8,6 +8,7 @@
  * the B leg's INVITE and ACK do with it.
  */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "registrar/registrar.h"
@@ -272,6 +273,74 @@ START_TEST(flow_dialog_callee_behind_nat)
 }
 END_TEST
 
+/* A's call reaches B (peer_new() with @p cfg), whose 2xx names
+ * @p contact; A ACKs, then re-offers an SDP of about 1,400 bytes. With
+ * udp_max_request 1300, the index of the re-INVITE Cay relays to B
+ * (about 1,700 bytes). */
+static int
+large_reinvite_to_b(peer_t *p, const char *contact)
+{
+  char sdp[1400], a_tag[64], hdr[128];
+
+  p->ep.udp_max_request = 1300;
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(inv, 0);
+  snprintf(hdr, sizeof hdr, "Contact: <%s>\r\n", contact);
+  respond(p, (unsigned)inv, "200", hdr, peer_callee_sdp);
+  peer_to_tag(p, a_final_is(p, "1 INVITE", 200), a_tag, sizeof a_tag);
+  a_request(p, "ACK", "z9hG4bK-a-ack", "1", a_tag);
+  peer_padded_sdp(sdp, sizeof sdp,
+                  "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+                  "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n");
+  reinvite_a(p, "z9hG4bK-a-re", "2", a_tag, sdp);
+  int re = b_msg(p, 0, "INVITE");
+  ck_assert_int_gt(re, inv);
+  ck_assert_uint_gt(p->sent[re].len, 1300);
+  return re;
+}
+
+/* A request over 1,300 bytes to a UA behind a NAT, on a registered UDP
+ * flow or at the address a dialog's peer sends from (dialog.flows):
+ * RFC 3261 18.1.1 would send it over TCP, but the NAT takes no
+ * connection, so it stays on the flow (RFC 5626 section 5.3), UDP Via
+ * and all, and is retransmitted there at T1. A callee that is not
+ * behind a NAT (dialog.flows never) gets it over TCP. */
+START_TEST(flow_large_request_stays_on_udp_flow)
+{
+  cay_config_t cfg = location_config(0), plain = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  cay__addr_t contact;
+  int re;
+
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 1,
+                            "Contact: <sip:phone@10.0.0.7:5060>\r\n"),
+                   200);
+  re = large_reinvite_to_b(p, "sip:phone@10.0.0.7:5060");
+  ck_assert_int_eq(p->sent[re].proto, CAY__UDP);
+  ck_assert(cay__addr_eq(&p->sent[re].dst, &p->addr));
+  ck_assert(strstr(p->sent[re].data, "Via: SIP/2.0/UDP ") != NULL);
+  peer_advance(p, 500);
+  ck_assert_int_gt(b_msg(p, 0, "INVITE"), re);
+  ck_assert_int_eq(p->sent[b_msg(p, 0, "INVITE")].proto, CAY__UDP);
+  peer_free(p);
+
+  p = peer_new(&plain); /* dialog.flows auto */
+  re = large_reinvite_to_b(p, "sip:b@10.0.0.7:5060");
+  ck_assert_int_eq(p->sent[re].proto, CAY__UDP);
+  ck_assert(cay__addr_eq(&p->sent[re].dst, &p->addr));
+  peer_free(p);
+
+  plain.dialog_flows = CAY_REG_FLOWS_NEVER;
+  p = peer_new(&plain);
+  re = large_reinvite_to_b(p, "sip:b@10.0.0.7:5060");
+  ck_assert_int_eq(p->sent[re].proto, CAY__TCP);
+  ck_assert_int_eq(cay__addr_set(&contact, "10.0.0.7", 5060), 0);
+  ck_assert(cay__addr_eq(&p->sent[re].dst, &contact));
+  peer_free(p);
+}
+END_TEST
+
 /* The private ranges a NAT hides (cay__addr_private()), and not their
  * neighbours or loopback. */
 START_TEST(flow_private_addresses)
@@ -312,6 +381,7 @@ main(void)
   tcase_add_test(tc, flow_tcp_call_on_register_connection);
   tcase_add_test(tc, flow_dialog_caller_behind_nat);
   tcase_add_test(tc, flow_dialog_callee_behind_nat);
+  tcase_add_test(tc, flow_large_request_stays_on_udp_flow);
   tcase_add_test(tc, flow_private_addresses);
   suite_add_tcase(s, tc);
   return cay_test_run(s);

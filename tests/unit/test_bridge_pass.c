@@ -1,0 +1,267 @@
+/*
+ * A route's pass_headers on the bridge (virtual clock): which header
+ * fields of one leg's INVITE, provisional and 2xx responses, failure,
+ * BYE and CANCEL the other leg's counterpart carries (a Reason, RFC
+ * 3326: the Q.850 cause of a hang-up or a busy callee, "call completed
+ * elsewhere" in a CANCEL). support/bridge_call.h explains the fixture.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/bridge_call.h"
+#include "support/peer.h"
+#include "support/run.h"
+
+/* The bridge_config() route passing @p n names @p names. */
+static cay_config_t
+pass_config(const char *const *names, unsigned n)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  cay_route_t *r = &cfg.routes[0];
+
+  for (unsigned i = 0; i < n; i++)
+    snprintf(r->pass_headers[i], sizeof r->pass_headers[i], "%s", names[i]);
+  r->n_pass_headers = n;
+  return cfg;
+}
+
+static const char *const reason_pai[] = { "Reason", "P-Asserted-Identity" };
+
+/* A route's pass_headers: B's INVITE carries A's header fields of those
+ * names (any case, a compact form as its full name, "X-*" a prefix) and
+ * no other, never one of Cay's own whatever a pattern says ("C*" passes
+ * Call-Info, not Contact or Call-ID); so does the INVITE sent again with
+ * credentials after a 407 (RFC 3261 section 22.2); and A's 180 and 200
+ * carry those of B's 180 and 200. */
+START_TEST(bridge_pass_headers_both_ways)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  static const char *const names[]
+      = { "P-Asserted-Identity", "privacy", "X-*", "Subject", "C*" };
+  cay_route_t *r = &cfg.routes[0];
+  peer_t *p;
+
+  for (unsigned i = 0; i < 5; i++)
+    snprintf(r->pass_headers[i], sizeof r->pass_headers[i], "%s", names[i]);
+  r->n_pass_headers = 5;
+  snprintf(r->auth_username, sizeof r->auth_username, "cay");
+  snprintf(r->auth_password, sizeof r->auth_password, "s3cret");
+  p = peer_new(&cfg);
+  invite_a(p, "service",
+           "P-Asserted-Identity: \"Alice\" <sip:+15551234@example.com>\r\n"
+           "Privacy: id\r\n"
+           "X-Account: 42\r\n"
+           "x-trace: abc\r\n"
+           "s: hello\r\n"
+           "Call-Info: <http://example.com/a.png>;purpose=icon\r\n"
+           "Diversion: <sip:bob@example.com>;reason=no-answer\r\n"
+           "User-Agent: phone/1.0\r\n");
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(inv, 0);
+  respond(p, (unsigned)inv, "407",
+          "Proxy-Authenticate: Digest realm=\"trunk\", nonce=\"n1\"\r\n", NULL);
+  int again = b_msg(p, 0, "INVITE");
+  ck_assert_int_gt(again, inv);
+  ck_assert_ptr_nonnull(
+      strstr(p->sent[again].data, "Proxy-Authorization: Digest"));
+  const int at[] = { inv, again };
+  for (unsigned i = 0; i < 2; i++) {
+    unsigned k = (unsigned)at[i];
+    const char *data = p->sent[k].data;
+    peer_header_is(p, k, "P-Asserted-Identity",
+                   "\"Alice\" <sip:+15551234@example.com>");
+    peer_header_is(p, k, "Privacy", "id");
+    peer_header_is(p, k, "X-Account", "42");
+    ck_assert_ptr_nonnull(strstr(data, "\r\nx-trace: abc\r\n"));
+    ck_assert_ptr_nonnull(strstr(data, "\r\nSubject: hello\r\n"));
+    peer_header_is(p, k, "Call-Info",
+                   "<http://example.com/a.png>;purpose=icon");
+    ck_assert_ptr_null(strstr(data, "Diversion"));
+    ck_assert_ptr_null(strstr(data, "phone/1.0"));
+    ck_assert_ptr_null(strstr(data, "a-leg")); /* A's Call-ID */
+    ck_assert_ptr_null(strstr(data, "ft1"));   /* A's From tag */
+    ck_assert_ptr_null(
+        strstr(strstr(data, "\r\nContact:") + 2, "\r\nContact:"));
+  }
+
+  /* Both ways: B's 180 and 200 reach A with what the route passes of
+   * theirs (the callee's identity: connected line), and no more. */
+  respond(p, (unsigned)again, "180",
+          "P-Asserted-Identity: <sip:bob@example.com>\r\n"
+          "X-Callee: 7\r\n"
+          "Server: pbx/2.0\r\n",
+          NULL);
+  int ringing = peer_find_last(p, 180, NULL);
+  ck_assert_int_ge(ringing, 0);
+  peer_header_is(p, (unsigned)ringing, "P-Asserted-Identity",
+                 "<sip:bob@example.com>");
+  peer_header_is(p, (unsigned)ringing, "X-Callee", "7");
+  ck_assert_ptr_null(strstr(p->sent[ringing].data, "pbx/2.0"));
+  respond(p, (unsigned)again, "200",
+          "Contact: <sip:callee@127.0.0.9:5070>\r\n"
+          "P-Asserted-Identity: <sip:carol@example.com>\r\n",
+          peer_callee_sdp);
+  int ok = a_response(p, "1 INVITE");
+  ck_assert_int_ge(ok, 0);
+  ck_assert_int_eq(peer_status(p, (unsigned)ok), 200);
+  peer_header_is(p, (unsigned)ok, "P-Asserted-Identity",
+                 "<sip:carol@example.com>");
+  ck_assert_ptr_null(strstr(p->sent[ok].data, "X-Callee"));
+  ck_assert_ptr_null(strstr(p->sent[ok].data, "127.0.0.9:5070"));
+  ck_assert_ptr_nonnull(strstr(p->sent[ok].data, "\r\nContact:"));
+  peer_free(p);
+}
+END_TEST
+
+/* B's failure reaches A (mapped as ever) with what the route passes of
+ * it: the busy callee's Q.850 cause, not its Server; not the identity
+ * its 180 carried, which was the 180's. The 503 that A gets as 500
+ * keeps the cause too. A route that passes nothing adds nothing. */
+START_TEST(bridge_pass_headers_of_a_failure)
+{
+  cay_config_t cfg = pass_config(reason_pai, 2),
+               none = bridge_config(-1, 60, NULL);
+  static const char busy[] = "Reason: Q.850;cause=17;text=\"User busy\"\r\n"
+                             "Server: pbx/2.0\r\n";
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "180",
+          "P-Asserted-Identity: <sip:bob@example.com>\r\n", NULL);
+  respond(p, (unsigned)inv, "486", busy, NULL);
+  unsigned k = a_final_is(p, "1 INVITE", 486);
+  peer_header_is(p, k, "Reason", "Q.850;cause=17;text=\"User busy\"");
+  ck_assert_ptr_null(strstr(p->sent[k].data, "pbx/2.0"));
+  ck_assert_ptr_null(strstr(p->sent[k].data, "bob@example.com"));
+  call_gone(p);
+  peer_free(p);
+
+  p = peer_new(&cfg);
+  invite_a(p, "service", "");
+  inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "503", "Reason: Q.850;cause=34\r\n", NULL);
+  k = a_final_is(p, "1 INVITE", 500);
+  peer_header_is(p, k, "Reason", "Q.850;cause=34");
+  peer_free(p);
+
+  p = peer_new(&none);
+  invite_a(p, "service", "");
+  inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "486", busy, NULL);
+  k = a_final_is(p, "1 INVITE", 486);
+  ck_assert_ptr_null(strstr(p->sent[k].data, "Reason"));
+  peer_free(p);
+}
+END_TEST
+
+/* A's BYE with a Reason: B's BYE carries it, also when it goes again
+ * with credentials after a 407 (RFC 3261 section 22.2); then B's BYE
+ * with a Reason: A's BYE carries it. */
+START_TEST(bridge_pass_headers_of_a_bye_both_ways)
+{
+  cay_config_t cfg = pass_config(reason_pai, 2);
+  char tag[64];
+  peer_t *p;
+
+  snprintf(cfg.routes[0].auth_username, sizeof cfg.routes[0].auth_username,
+           "cay");
+  snprintf(cfg.routes[0].auth_password, sizeof cfg.routes[0].auth_password,
+           "s3cret");
+  p = peer_new(&cfg);
+  bridged_call(p, tag, sizeof tag);
+  peer_send(p, "request.sip", "method", "BYE", "branch", "z9hG4bK-a-bye",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "2", "totag", tag,
+            "maxfwd", "70", "extra",
+            "Reason: Q.850;cause=16\r\nUser-Agent: phone/1.0\r\n", NULL);
+  int bye = b_msg(p, 0, "BYE");
+  ck_assert_int_ge(bye, 0);
+  peer_header_is(p, (unsigned)bye, "Reason", "Q.850;cause=16");
+  ck_assert_ptr_null(strstr(p->sent[bye].data, "phone/1.0"));
+  respond(p, (unsigned)bye, "407",
+          "Proxy-Authenticate: Digest realm=\"trunk\", nonce=\"n2\"\r\n", NULL);
+  int again = b_msg(p, 0, "BYE");
+  ck_assert_int_gt(again, bye);
+  ck_assert_ptr_nonnull(
+      strstr(p->sent[again].data, "Proxy-Authorization: Digest"));
+  peer_header_is(p, (unsigned)again, "Reason", "Q.850;cause=16");
+  respond(p, (unsigned)again, "200", "", NULL);
+  call_gone(p);
+  peer_free(p);
+
+  p = peer_new(&cfg);
+  bridged_call(p, tag, sizeof tag);
+  int inv = b_msg(p, 0, "INVITE");
+  b_request_with(p, (unsigned)inv, "BYE", 1,
+                 "Reason: Q.850;cause=16;text=\"Normal call clearing\"\r\n",
+                 NULL, NULL);
+  bye = peer_find_last(p, 0, "BYE");
+  ck_assert_int_ge(bye, 0);
+  char *cid = peer_header(p, (unsigned)bye, "Call-ID");
+  ck_assert_str_eq(cid, "a-leg");
+  free(cid);
+  peer_header_is(p, (unsigned)bye, "Reason",
+                 "Q.850;cause=16;text=\"Normal call clearing\"");
+  peer_free(p);
+}
+END_TEST
+
+/* A's CANCEL with a Reason (RFC 3326; "call completed elsewhere" keeps
+ * B from showing a missed call): B's CANCEL carries it, also when it
+ * waits for B's first provisional (RFC 3261 section 9.1). */
+START_TEST(bridge_pass_headers_of_a_cancel)
+{
+  cay_config_t cfg = pass_config(reason_pai, 2);
+  static const char elsewhere[]
+      = "Reason: SIP;cause=200;text=\"Call completed elsewhere\"\r\n";
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "180", contact_b, NULL);
+  peer_send(p, "request.sip", "method", "CANCEL", "branch", "z9hG4bK-a-inv",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "1", "totag", "",
+            "maxfwd", "70", "extra", elsewhere, NULL);
+  int cancel = b_msg(p, 0, "CANCEL");
+  ck_assert_int_ge(cancel, 0);
+  peer_header_is(p, (unsigned)cancel, "Reason",
+                 "SIP;cause=200;text=\"Call completed elsewhere\"");
+  respond(p, (unsigned)cancel, "200", "", NULL);
+  respond(p, (unsigned)inv, "487", "", NULL);
+  call_gone(p);
+  peer_free(p);
+
+  p = peer_new(&cfg);
+  invite_a(p, "service", "");
+  inv = b_msg(p, 0, "INVITE");
+  peer_send(p, "request.sip", "method", "CANCEL", "branch", "z9hG4bK-a-inv",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "1", "totag", "",
+            "maxfwd", "70", "extra", elsewhere, NULL);
+  ck_assert_int_lt(b_msg(p, 0, "CANCEL"), 0); /* 9.1: no 1xx yet */
+  respond(p, (unsigned)inv, "100", "", NULL);
+  cancel = b_msg(p, 0, "CANCEL");
+  ck_assert_int_ge(cancel, 0);
+  peer_header_is(p, (unsigned)cancel, "Reason",
+                 "SIP;cause=200;text=\"Call completed elsewhere\"");
+  respond(p, (unsigned)cancel, "200", "", NULL);
+  respond(p, (unsigned)inv, "487", "", NULL);
+  call_gone(p);
+  peer_free(p);
+}
+END_TEST
+
+int
+main(void)
+{
+  Suite *s = suite_create("bridge_pass");
+  TCase *tc = tcase_create("pass_headers");
+
+  tcase_add_test(tc, bridge_pass_headers_both_ways);
+  tcase_add_test(tc, bridge_pass_headers_of_a_failure);
+  tcase_add_test(tc, bridge_pass_headers_of_a_bye_both_ways);
+  tcase_add_test(tc, bridge_pass_headers_of_a_cancel);
+  suite_add_tcase(s, tc);
+  return cay_test_run(s);
+}
