@@ -750,9 +750,33 @@ def run_case_dns(args, out):
     return out
 
 
+# SIPp 3.6.1 aborts (call.cpp: assert that a final response to a finished
+# transaction is not an INVITE's) when a copy of a 2xx arrives between
+# the 2xx and the ACK it has yet to send: a retransmission RFC 3261
+# section 13.3.1.4 requires, which a SIGSTOPped cay sends in a burst.
+SIPP_ACK_RACE = "transactions[checkTxn - 1].isInvite' failed"
+
+
+def sipp_aborted_on_ack_race(out):
+    """True when a SIPp of run @p out died of SIPP_ACK_RACE."""
+    for who in ("caller", "callee"):
+        try:
+            with open(os.path.join(out.workdir, who + ".stdout")) as f:
+                if SIPP_ACK_RACE in f.read():
+                    return True
+        except OSError:
+            pass
+    return False
+
+
 def run(args):
     out = run_case(args)
     test = "integration.%s" % args.name
+    if not out.ok and sipp_aborted_on_ack_race(out):
+        # SIPp's fault, not cay's: once more, the first run kept.
+        print("NOTE %s: SIPp aborted on its own ACK race (%s); run again, "
+              "first run in %s" % (test, SIPP_ACK_RACE, out.workdir))
+        out = run_case(args)
     if out.ok:
         print("PASS %s: %s (%.1f s)" % (test, out.line, out.took))
     else:
