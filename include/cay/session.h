@@ -287,10 +287,12 @@ int cay_session_defer_offer(cay_session_t *s);
 /**
  * Send an INFO (RFC 6086; e.g. DTMF as "application/dtmf-relay"), a REFER
  * (RFC 3515) or a NOTIFY (RFC 6665) in a confirmed session, with our
- * Contact for REFER and NOTIFY. A 408 or 481 to it ends the session with
- * BYE (RFC 3261 section 12.2.1.2); a session with credentials
- * (cay_invite_opts_t) sends it again after a 401/407 with them (section
- * 22.2).
+ * Contact for REFER and NOTIFY; an INFO also in an early one (RFC 6086
+ * section 4.2.1: state CAY_SESSION_EARLY, once a provisional response
+ * with a To tag went out or came in). A 408 or 481 to it ends a
+ * confirmed session with BYE (RFC 3261 section 12.2.1.2); a session with
+ * credentials (cay_invite_opts_t) sends it again after a 401/407 with them
+ * (section 22.2).
  *
  * @param method        "INFO", "REFER" or "NOTIFY" (case matters, RFC
  *                      3261 section 7.1). Borrowed.
@@ -306,7 +308,8 @@ int cay_session_defer_offer(cay_session_t *s);
  * @param request       NULL, or receives the request's id: its final
  *                      response is then reported as
  *                      CAY_SESSION_EV_REQUEST_ANSWERED with this id.
- * @return 0, CAY_ESTATE (not CONFIRMED), -EINVAL (another method; a body
+ * @return 0, CAY_ESTATE (not CONFIRMED; for an INFO, not CONFIRMED or
+ *         EARLY with an early dialog), -EINVAL (another method; a body
  *         without a type, or a NULL body of nonzero length; @p headers
  *         not lines of "Name: value\r\n", or naming a header Cay
  *         writes), -ENOMEM, or the send's error.

@@ -345,11 +345,29 @@ take_dialog(cay__session_t *s, msg_t *msg)
   return err;
 }
 
+/* 12.1.2: a provisional with a To tag makes an early dialog: its tag,
+ * Contact and Record-Route become ours to send in (a PRACK, an INFO) and
+ * to be found by (the callee's INFO). A fork's provisional takes the
+ * place of another's. */
+static void
+take_early(cay__session_t *s, msg_t *msg, const sip_t *sip)
+{
+  if (s->early_dialog && strcmp(s->remote_tag, sip->sip_to->a_tag) == 0)
+    return;
+  if (take_dialog(s, msg) == 0)
+    s->early_dialog = 1;
+  else
+    CAY_INFO(SHARD_NO(s->ss),
+             "session %s: early dialog of a %d not kept: To, Contact or "
+             "Record-Route could not be copied",
+             s->call_id, sip->sip_status ? sip->sip_status->st_status : 0);
+}
+
 /* RFC 3262 section 4: PRACK a reliable provisional once per RSeq (its
  * retransmissions are ignored; the PRACK transaction retransmits itself).
  * The provisional makes the early dialog the PRACK travels in. */
 static void
-send_prack(cay__session_t *s, msg_t *msg, const sip_t *sip)
+send_prack(cay__session_t *s, const sip_t *sip)
 {
   char rack[64];
   uint32_t rseq;
@@ -357,11 +375,8 @@ send_prack(cay__session_t *s, msg_t *msg, const sip_t *sip)
 
   if (cay__rel_provisional(sip, &rseq) != 1 || (s->rseq && rseq <= s->rseq))
     return;
-  if (!s->early_dialog || strcmp(s->remote_tag, sip->sip_to->a_tag) != 0) {
-    if (take_dialog(s, msg) != 0)
-      return;
-    s->early_dialog = 1;
-  }
+  if (!s->early_dialog || strcmp(s->remote_tag, sip->sip_to->a_tag) != 0)
+    return; /* its early dialog could not be kept (take_early()) */
   s->rseq = rseq;
   if (cay__rel_rack_line(rseq, sip->sip_cseq->cs_seq, rack, sizeof rack) < 0)
     return;
@@ -605,8 +620,10 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
       s->state = CAY__SESSION_EARLY;
       cay__uac_targets_free(s); /* this target answers */
     }
-    if (sip && sip->sip_to && sip->sip_to->a_tag)
-      send_prack(s, msg, sip);
+    if (sip && sip->sip_to && sip->sip_to->a_tag) {
+      take_early(s, msg, sip);
+      send_prack(s, sip);
+    }
     notify_body(s, CAY_SESSION_EV_PROVISIONAL, status, msg, sip);
     return;
   }

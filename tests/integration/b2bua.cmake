@@ -286,6 +286,19 @@ cay_b2bua_test(b2bua_reinvite_both_ways 60
   --expect dialogs_live=0 --expect txns_live=0
   -- -m 20 -r 10)
 
+# INFO in early dialogs (RFC 6086 section 4.2.1): the caller sends DTMF
+# while the callee rings; Cay relays it in the B leg's early dialog (the
+# callee checks its Request-URI, To tag and body), and the callee's 200
+# reaches the caller before the call is answered.
+cay_b2bua_test(b2bua_info_early_dialog 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_early_info.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_early_info.xml
+  --sipp-timeout 30
+  --expect calls_in=20 --expect calls_out_answered=20
+  --expect dialogs_live=0 --expect txns_live=0
+  --callee-count INFO_Recv=20
+  -- -m 20 -r 10)
+
 # THE RACE (issue 5, OpenSIPS issue 3835): 4 shards, route max_duration_s:
 # 2, 2,000 calls at 200 calls/s; the caller sends its BYE 100 ms before
 # the max duration (b2b_uac_race.xml with --lead-ms 100) and takes a BYE

@@ -263,6 +263,61 @@ START_TEST(bridge_6086_info_relayed_with_its_answer)
 }
 END_TEST
 
+/* RFC 6086 section 4.2.1 in early dialogs: B rings (180 with its tag and
+ * a Contact of its own), A's INFO goes to B in the B leg's early dialog
+ * (B's tag, to B's Contact) and A gets B's answer; B's INFO goes to A in
+ * A's early dialog, and B gets A's answer. Then B answers as usual. A
+ * REFER is not relayed before the answer (500, RFC 5057). */
+START_TEST(bridge_6086_info_relayed_in_early_dialogs)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(inv, 0);
+  respond(p, (unsigned)inv, "180", "Contact: <sip:callee@127.0.0.9:5070>\r\n",
+          NULL);
+  int ringing = peer_find_last(p, 180, NULL);
+  ck_assert_int_ge(ringing, 0);
+  peer_to_tag(p, (unsigned)ringing, tag, sizeof tag);
+
+  a_info(p, "z9hG4bK-a-ein", "2", tag);
+  int info = b_msg(p, 0, "INFO");
+  ck_assert_int_ge(info, 0);
+  ck_assert_int_eq(
+      strncmp(p->sent[info].data, "INFO sip:callee@127.0.0.9:5070 ", 31), 0);
+  char *to = peer_header(p, (unsigned)info, "To");
+  ck_assert_ptr_nonnull(strstr(to, ";tag=b1")); /* B's early dialog */
+  free(to);
+  ck_assert_ptr_nonnull(strstr(p->sent[info].data, "Signal=5"));
+  ck_assert_int_lt(a_response(p, "2 INFO"), 0); /* waits for B */
+  respond(p, (unsigned)info, "200", "", NULL);
+  a_final_is(p, "2 INFO", 200);
+
+  b_request(p, (unsigned)inv, "INFO", 2);
+  int to_a = peer_find_request(p, "INFO", "a-leg");
+  ck_assert_int_ge(to_a, 0);
+  char *from = peer_header(p, (unsigned)to_a, "From");
+  ck_assert_ptr_nonnull(strstr(from, tag)); /* A's early dialog */
+  free(from);
+  respond(p, (unsigned)to_a, "200", "", NULL);
+  int b_ok = b_msg(p, 200, NULL);
+  ck_assert_int_gt(b_ok, to_a);
+  peer_header_is(p, (unsigned)b_ok, "CSeq", "2 INFO");
+
+  a_request(p, "REFER", "z9hG4bK-a-eref", "3", tag);
+  a_final_is(p, "3 REFER", 500);
+  ck_assert_int_lt(b_msg(p, 0, "REFER"), 0);
+
+  respond(p, (unsigned)inv, "200", contact_b, peer_callee_sdp);
+  a_final_is(p, "1 INVITE", 200);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  peer_free(p);
+}
+END_TEST
+
 /* B hangs up while A's INFO waits for B's answer: A gets BYE, and its
  * INFO 487 (RFC 3261 section 15.1.2); nothing is left behind. */
 START_TEST(bridge_6086_info_pending_when_b_hangs_up_487)
@@ -545,6 +600,7 @@ main(void)
   tcase_add_test(tc, bridge_9_2_cancel_of_a_reinvite_relayed);
   tcase_add_test(tc, bridge_reinvite_failure_from_b_mapped_for_a);
   tcase_add_test(tc, bridge_6086_info_relayed_with_its_answer);
+  tcase_add_test(tc, bridge_6086_info_relayed_in_early_dialogs);
   tcase_add_test(tc, bridge_6086_info_pending_when_b_hangs_up_487);
   tcase_add_test(tc, bridge_3515_refer_and_its_notifys_relayed);
   tcase_add_test(tc, bridge_3515_newest_4_refers_remembered);
