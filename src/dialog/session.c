@@ -307,7 +307,6 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
 
 /* -- ending a session ----------------------------------------------------- */
 
-/* Add header lines "Name: value\r\n..." to @p msg. */
 /* dialog.flows (cay_reg_flows_t) for a dialog without a route set whose
  * remote target is @p target and whose peer is at @p peer: 1 when its
  * requests go to the peer's address instead. */
@@ -711,8 +710,7 @@ cay__session_cancel(cay__session_t *s, cay__txn_t *invite, msg_t *cancel)
   cay__txn_reply(invite, 487, NULL, s->local_tag);
   s->end_status = 487;
   s->ss->shard->stats.calls_rejected++;
-  cay__session_end(
-      s, cay__session_pass_of(s, cancel, "the CANCEL", lines, sizeof lines));
+  cay__session_end(s, cay__session_pass_of(s, cancel, lines, sizeof lines));
 }
 
 void
@@ -733,8 +731,8 @@ cay__session_remote_bye(cay__session_t *s, cay__txn_t *t)
     cay__uac_ack_answer(s, 200, NULL);
   char lines[CAY__PASS_MAX];
   /* Before the 200, which lets the request go. */
-  const char *passed = cay__session_pass_of(s, cay__txn_request(t), "the BYE",
-                                            lines, sizeof lines);
+  const char *passed
+      = cay__session_pass_of(s, cay__txn_request(t), lines, sizeof lines);
 
   cay__txn_reply_encoded(t, 200, NULL, NULL, NULL, NULL, 0, NULL, NULL);
   s->end_status = 200;

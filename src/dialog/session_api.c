@@ -51,16 +51,22 @@ cay__session_notify_with(cay__session_t *s, int status, const char *headers)
 }
 
 const char *
-cay__session_pass_of(cay__session_t *s, msg_t *msg, const char *what, char *buf,
-                     size_t size)
+cay__session_pass_of(cay__session_t *s, msg_t *msg, char *buf, size_t size)
 {
+  const sip_t *sip;
+
   if (s->pass_route == NULL || msg == NULL || s->cb == NULL)
     return NULL;
-  if (cay__route_pass_lines(s->pass_route, msg, buf, size) != 0)
-    CAY_INFO(SHARD_NO(s->ss),
-             "session %s: a header of %s not passed on: it could not be "
-             "encoded, or pass_headers came to more than %d bytes",
-             s->call_id, what, CAY__PASS_MAX);
+  if (cay__route_pass_lines(s->pass_route, msg, buf, size) != 0) {
+    sip = sip_object(msg);
+    CAY_INFO(
+        SHARD_NO(s->ss),
+        "session %s: a header of the %s %d not passed on: it could not "
+        "be encoded, or pass_headers came to more than %d bytes",
+        s->call_id,
+        sip && sip->sip_request ? sip->sip_request->rq_method_name : "response",
+        sip && sip->sip_status ? sip->sip_status->st_status : 0, CAY__PASS_MAX);
+  }
   return buf[0] ? buf : NULL;
 }
 

@@ -312,10 +312,10 @@ void cay__session_notify_with(cay__session_t *s, int status,
 /* The header lines of @p msg, a request or response from the peer of
  * bridged leg @p s, that its route passes to the other leg (written to
  * @p buf of @p size bytes, at least CAY__PASS_MAX), or NULL: none, no
- * route, or no one to tell. A header that could not be passed is logged,
- * naming @p what ("the 486", "the BYE"). */
-const char *cay__session_pass_of(cay__session_t *s, msg_t *msg,
-                                 const char *what, char *buf, size_t size);
+ * route, or no one to tell. A header that could not be passed is logged.
+ * Nothing but a pointer test without a route that passes headers. */
+const char *cay__session_pass_of(cay__session_t *s, msg_t *msg, char *buf,
+                                 size_t size);
 void cay__session_event(cay__session_t *s, const cay_session_event_t *ev);
 /* Point @p ev's body at @p sip's (when it has one), typed @p ctype. */
 void cay__session_event_body(cay_session_event_t *ev, const sip_t *sip,

@@ -478,10 +478,9 @@ notify_body(cay__session_t *s, cay_session_event_kind_t kind, int status,
 {
   cay_session_event_t ev
       = { .kind = kind, .state = s->state, .status = status };
-  char lines[CAY__PASS_MAX], what[16];
+  char lines[CAY__PASS_MAX];
 
-  snprintf(what, sizeof what, "the %d", status);
-  ev.headers = cay__session_pass_of(s, msg, what, lines, sizeof lines);
+  ev.headers = cay__session_pass_of(s, msg, lines, sizeof lines);
   cay__session_event_body(&ev, sip, "application/sdp");
   cay__session_event(s, &ev);
 }
@@ -660,8 +659,7 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   char lines[CAY__PASS_MAX];
   s->end_status = status;
   ss->shard->stats.calls_out_failed++;
-  cay__session_end(
-      s, cay__session_pass_of(s, msg, "the failure", lines, sizeof lines));
+  cay__session_end(s, cay__session_pass_of(s, msg, lines, sizeof lines));
 }
 
 int
