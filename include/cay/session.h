@@ -60,7 +60,9 @@ typedef enum cay_session_event_kind {
    * an offer in ev->body (or none: a re-INVITE asking for our offer).
    * Answer it with cay_session_answer_offer() during the callback or,
    * after cay_session_defer_offer(), later; otherwise Cay answers it
-   * itself when the callback returns (its configured codecs). */
+   * itself when the callback returns (its configured codecs). An UPDATE
+   * may come in the early dialog too (ev->state EARLY, RFC 3311 section
+   * 5.1), once a reliable provisional answered the INVITE's offer. */
   CAY_SESSION_EV_OFFER,
   /* Our re-INVITE/UPDATE (cay_session_modify()) got its final response:
    * ev->status (2xx: the answer in ev->body; 491 only when the retries
@@ -202,7 +204,10 @@ int cay_session_progress(cay_session_t *s, int status, const char *sdp);
  *
  * @param sdp  The answer to the INVITE's offer (or Cay's offer when the
  *             INVITE had none), NUL-terminated; NULL: Cay builds it from
- *             its configured codecs. Borrowed; copied.
+ *             its configured codecs, or, when a reliable provisional
+ *             already answered the offer (RFC 3262), repeats the SDP last
+ *             sent in the early dialog, as an UPDATE there may have
+ *             changed it (RFC 6337 section 3.1.1). Borrowed; copied.
  * @return 0, CAY_ESTATE (not INCOMING/EARLY), CAY_ENOCODEC or CAY_EPARSE
  *         (sdp NULL and the offer cannot be answered: reject it 488),
  *         -ENOMEM.
@@ -212,7 +217,8 @@ int cay_session_answer(cay_session_t *s, const char *sdp);
 
 /**
  * Reject (status 300..699; 3xx redirects to @p contact, section 13.3.1.2
- * and 21.3) and end the session.
+ * and 21.3) and end the session: also when cay_session_answer()'s 2xx
+ * still waits for a PRACK (RFC 3262 section 3 lets a failure go first).
  *
  * @param reason   Reason phrase, or NULL for the standard one. Borrowed.
  * @param contact  3xx: the new target(s), a Contact header value; else
@@ -229,12 +235,16 @@ int cay_session_reject(cay_session_t *s, int status, const char *reason,
  * re-INVITE (or an UPDATE when @p update is set) with @p sdp as the new
  * offer. The final response arrives as CAY_SESSION_EV_MODIFIED. On 491
  * (glare) Cay retries after the section 14.1 delay (2.1-4 s when it owns
- * the Call-ID, 0-2 s otherwise), up to 3 times.
+ * the Call-ID, 0-2 s otherwise), up to 3 times. An UPDATE may also go in
+ * the early dialog (RFC 3311 section 5.1) once the INVITE's offer was
+ * answered in a reliable provisional (RFC 3262): ours, once its PRACK
+ * came (UAS), or the peer's, PRACKed (UAC).
  *
  * @param sdp  The offer, NUL-terminated, or NULL: Cay's own offer from its
  *             configured codecs. Borrowed; copied.
- * @return 0, CAY_ESTATE (not CONFIRMED, or an offer of ours or theirs is
- *         still outstanding), -ENOMEM, or the send's error.
+ * @return 0, CAY_ESTATE (not CONFIRMED nor, for an UPDATE, an early
+ *         dialog as above; or an offer of ours or theirs is still
+ *         outstanding), -ENOMEM, or the send's error.
  * @thread owner
  */
 int cay_session_modify(cay_session_t *s, const char *sdp, int update);

@@ -7,10 +7,14 @@
  *                               Max-Forwards - 1)
  *   (no offer in A's INVITE: B's 2xx offer, codecs filtered --> A 200,
  *    A's answer in its ACK --> B's ACK; none of the codecs --> 488 A)
- *   B 18x --> A 18x (early SDP)        B 2xx --> A 200 (B's answer)
+ *   B 18x --> A 18x (early SDP)        B 2xx --> A 200 (B's answer; or,
+ *                                      after B's reliable 18x answered,
+ *                                      the early dialog's last SDP)
  *   B >= 300 --> A mapped failure      ring timeout --> CANCEL B, 480 A
  *   A CANCEL --> CANCEL B              BYE either side --> BYE the other
  *   re-INVITE/UPDATE either side --> the other side, answer relayed back
+ *                                    (UPDATE in early dialogs too, RFC
+ *                                    3311 section 5.1)
  *                                    (a failure mapped as above); one
  *                                    without an offer gets the other
  *                                    side's, and its ACK's answer goes
@@ -54,6 +58,7 @@ cay__bridge_maybe_free(bridge_t *br)
   cay__bridge_requests_free(br);
   cay__free(br->contacts);
   cay__free(br->join_restore);
+  cay__free(br->b_early_sdp);
   cay__routes_free(br->routes);
   cay__free(br);
 }
@@ -145,6 +150,12 @@ end_leg_with(bridge_t *br, cay_id_t id, int status, const char *phrase,
   if (id == br->a
       && (s->state == CAY__SESSION_INCOMING
           || s->state == CAY__SESSION_EARLY)) {
+    if (status == 0) {
+      /* B answered, and ended before A's 2xx could go (it waits for A's
+       * PRACK, RFC 3262 section 3): A never had the call. */
+      status = 480;
+      phrase = "Temporarily Unavailable - Callee Hung Up";
+    }
     (void)cay__session_set_pass_lines(s, lines); /* not a 1xx's any more */
     cay_session_reject(s, status, phrase, NULL);
     return;
@@ -193,10 +204,15 @@ relay_offer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
             const cay_session_event_t *ev)
 {
   cay__session_t *to = bridge_leg(br, to_id);
+  int update = ev->method && strcmp(ev->method, "UPDATE") == 0;
   char *sdp;
   int err;
 
-  if (to == NULL || to->state != CAY__SESSION_CONFIRMED) {
+  /* An UPDATE may change an early dialog too (RFC 3311 section 5.1):
+   * cay_session_modify() tells whether the other side's can take one. */
+  if (to == NULL
+      || (to->state != CAY__SESSION_CONFIRMED
+          && !(update && to->state == CAY__SESSION_EARLY))) {
     cay_session_answer_offer(from, 491, NULL);
     return;
   }
@@ -207,8 +223,7 @@ relay_offer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
   } else {
     err = cay__bridge_offer_copy(br->route, ev->body, ev->body_len, &sdp);
     if (err == 0)
-      err = cay_session_modify(to, sdp,
-                               ev->method && strcmp(ev->method, "UPDATE") == 0);
+      err = cay_session_modify(to, sdp, update);
     cay__free(sdp);
   }
   if (err) {
@@ -401,13 +416,18 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
       end_leg(br, br->a, 488, "Not Acceptable Here - No Common Codec");
       return;
     }
-  } else {
-    sdp = body_copy(ev);
+  } else if ((sdp = body_copy(ev)) == NULL && b && b->early_oa
+             && !(a && a->early_oa && a->sdp)) {
+    /* RFC 3262: B answered in a reliable provisional, and its 2xx need
+     * not repeat that answer; A's 2xx does unless A got it reliably too
+     * (then A's session repeats the SDP A last got). */
+    sdp = br->b_early_sdp;
+    br->b_early_sdp = NULL;
   }
   br->answered = 1;
   if (a == NULL)
     err = CAY_ESTATE;
-  else if (sdp == NULL)
+  else if (sdp == NULL && !(a->early_oa && a->sdp))
     err = CAY_EPARSE; /* 13.2.1: B's 2xx must hold the answer (or offer) */
   else if ((err = cay__session_set_pass_lines(a, ev->headers)) == 0)
     err = cay_session_answer(a, sdp);
@@ -458,6 +478,11 @@ cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
       cay_session_progress(a, ev->status, sdp); /* early media too */
       if (sdp && a->rel == 1)
         br->early_answered = 1; /* no failover: A's offer is answered */
+      if (sdp && s->early_oa) {
+        cay__free(br->b_early_sdp); /* B answered A's offer reliably */
+        br->b_early_sdp = sdp;
+        sdp = NULL;
+      }
       cay__free(sdp);
     }
   } else if (ev->kind != CAY_SESSION_EV_STATE) {
@@ -636,11 +661,16 @@ failover(bridge_t *br, int status)
       || (t = cay__txn_lookup(br->ss->ep, a->invite_txn)) == NULL
       || (msg = cay__txn_request(t)) == NULL)
     return 0;
+  /* A's INFOs in the old B leg's early dialog are answered now: the next
+   * callee never saw them (RFC 6086 section 4.2.1). */
+  cay__bridge_requests_leg_gone(br, br->b, br->a);
   cay__txn_source(t, &src);
   cay__route_req_of(&req, sip_object(msg), &src);
   if (!place_next(br, a, msg, sip_object(msg), &req, status))
     return 0;
   br->b_done = 0;
+  cay__free(br->b_early_sdp); /* the old B leg's */
+  br->b_early_sdp = NULL;
   return 1;
 }
 

@@ -14,10 +14,11 @@
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
 
 /* An INFO, REFER or NOTIFY relayed: the copy we sent (its request id, on
- * one leg) and the request it answers (its request id, on the other). */
+ * leg to) and the request it answers (its request id, on the other). */
 typedef struct info_relay {
   struct info_relay *next;
   cay_id_t copy, orig;
+  cay_id_t to;
 } info_relay_t;
 
 /* A REFER relayed (RFC 3515): its CSeq on the side that sent it and its
@@ -51,6 +52,10 @@ typedef struct bridge {
   /* A got a reliable provisional with B's SDP (RFC 3262): its offer is
    * answered, and another callee (failover) would not fit that answer. */
   unsigned early_answered : 1;
+  /* B's SDP in its reliable provisional, which answered A's offer (RFC
+   * 3262): A's 2xx carries it when B's 2xx has none and A's own early
+   * dialog kept none (cay__session_t.early_oa); or NULL (cay__malloc). */
+  char *b_early_sdp;
   unsigned next_target; /* the route's failover target to try next */
   /* A location route: the contacts the callee is registered at, tried
    * in turn before the failover targets. */
@@ -99,6 +104,12 @@ void cay__bridge_relay_request(bridge_t *br, cay__session_t *from,
 void cay__bridge_relay_request_answer(bridge_t *br, cay_id_t from_id,
                                       const cay_session_event_t *ev);
 void cay__bridge_requests_free(bridge_t *br);
+/* Leg @p gone ended while copies sent to it wait for their answers (B
+ * failed and another callee is called): the requests they relay, of
+ * leg @p from_id, get 500 now (RFC 5057: the transaction failed, not the
+ * dialog). */
+void cay__bridge_requests_leg_gone(bridge_t *br, cay_id_t gone,
+                                   cay_id_t from_id);
 
 /* bridge_replace.c: the other leg (@p other) answered (@p ev) the offer
  * carried for the joining leg br->joining, which then takes the replaced

@@ -100,6 +100,7 @@ cay__bridge_relay_request(bridge_t *br, cay__session_t *from, cay_id_t to_id,
       note_refer(br, to_id, from->remote_cseq, to->local_cseq);
     if (cay_session_defer_request(from) == 0) {
       r->orig = ev->request;
+      r->to = to_id;
       r->next = br->infos;
       br->infos = r;
       return;
@@ -150,5 +151,24 @@ cay__bridge_requests_free(bridge_t *br)
     refer_map_t *m = br->refers;
     br->refers = m->next;
     cay__free(m);
+  }
+}
+
+void
+cay__bridge_requests_leg_gone(bridge_t *br, cay_id_t gone, cay_id_t from_id)
+{
+  cay__session_t *from = bridge_leg(br, from_id);
+  info_relay_t **pp = &br->infos, *r;
+
+  while ((r = *pp) != NULL) {
+    if (r->to != gone) {
+      pp = &r->next;
+      continue;
+    }
+    *pp = r->next;
+    if (from)
+      cay_session_answer_request(from, r->orig, 500,
+                                 "Server Internal Error - Callee Gone", NULL);
+    cay__free(r);
   }
 }

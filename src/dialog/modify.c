@@ -178,10 +178,12 @@ cay__mod_request(cay__session_t *s, cay__txn_t *t, sip_t *sip)
   int st;
 
   if (s->state != CAY__SESSION_CONFIRMED
-      && !(s->state == CAY__SESSION_ANSWERED && !invite && !has_offer)) {
+      && !(s->state == CAY__SESSION_ANSWERED && !invite && !has_offer)
+      && !(cay__session_early_update(s, 0) && !invite)) {
     /* Before the ACK the initial offer/answer may still be open (the
      * offer in our 2xx): another offer now would cross it (RFC 6337
-     * section 3.1). */
+     * section 3.1); so it is in an early dialog until a reliable
+     * provisional answered the INVITE's offer (RFC 3311 section 5.2). */
     cay__txn_reply(t, 491, NULL, NULL);
     return;
   }
@@ -199,9 +201,12 @@ cay__mod_request(cay__session_t *s, cay__txn_t *t, sip_t *sip)
     cay__txn_reply(t, 491, NULL, NULL);
     return;
   }
-  /* RFC 4028 section 9: a refresh (or a first request for a timer). */
-  st = cay__stimer_on_request(ss->cfg.min_se_s, sip, &s->st, lines,
-                              sizeof lines);
+  /* RFC 4028 section 9: a refresh (or a first request for a timer);
+   * the timer of an early dialog is the INVITE's to negotiate. */
+  st = s->state == CAY__SESSION_EARLY
+           ? 200
+           : cay__stimer_on_request(ss->cfg.min_se_s, sip, &s->st, lines,
+                                    sizeof lines);
   if (st == 422) {
     const char *const hdrs[] = { lines, NULL };
     cay__session_reply(t, 422, NULL, NULL, hdrs);

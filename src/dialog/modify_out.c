@@ -31,7 +31,8 @@ cay__mod_send(cay__session_t *s, const char *sdp, int update, int refresh)
   long n;
   int err;
 
-  if (s->state != CAY__SESSION_CONFIRMED)
+  if (s->state != CAY__SESSION_CONFIRMED
+      && !(update && cay__session_early_update(s, 1)))
     return CAY_ESTATE;
   if (s->mod && (s->mod->out_txn || s->mod->in_txn || s->mod->in_answered))
     return CAY_ESTATE;
@@ -51,9 +52,12 @@ cay__mod_send(cay__session_t *s, const char *sdp, int update, int refresh)
   /* Section 7.4 of RFC 4028: a refresh keeps the negotiated interval and
    * roles; other requests also carry it, or the peer would see the
    * timer dropped. */
-  n = cay__stimer_request_lines(
-      s->st.interval_s ? 0 : ss->cfg.session_expires_s, ss->cfg.min_se_s,
-      s->st.interval_s ? &s->st : NULL, lines, sizeof lines);
+  n = s->state != CAY__SESSION_CONFIRMED
+          ? 0 /* an early dialog's: the INVITE negotiates the timer */
+          : cay__stimer_request_lines(
+              s->st.interval_s ? 0 : ss->cfg.session_expires_s,
+              ss->cfg.min_se_s, s->st.interval_s ? &s->st : NULL, lines,
+              sizeof lines);
   memset(&r, 0, sizeof r);
   r.method = update ? sip_method_update : sip_method_invite;
   r.name = update ? "UPDATE" : "INVITE";
@@ -93,7 +97,9 @@ cay_session_modify(cay_session_t *s, const char *sdp, int update)
   size_t len;
   int err;
 
-  if (s->state != CAY__SESSION_CONFIRMED || cay__mod_busy(s))
+  if ((s->state != CAY__SESSION_CONFIRMED
+       && !(update && cay__session_early_update(s, 1)))
+      || cay__mod_busy(s))
     return CAY_ESTATE;
   if (sdp == NULL) {
     err = cay__session_offer_sdp(s, &own, &len);

@@ -72,7 +72,9 @@ cay__session_keep_sdp(cay__session_t *s, const char *sdp, size_t len)
 {
   char *copy;
 
-  if (!s->bridged || sdp == NULL || sdp == s->sdp)
+  if (!(s->bridged
+        || (s->early_oa && !s->uac && s->state == CAY__SESSION_EARLY))
+      || sdp == NULL || sdp == s->sdp)
     return;
   if ((copy = cay__strndup(sdp, len)) == NULL)
     return;

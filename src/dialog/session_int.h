@@ -43,8 +43,13 @@ struct cay__session {
   unsigned by_flow : 1;       /* UAC: every request goes to peer, the
                                  callee's registered flow (RFC 5626
                                  section 5.3), whatever its Contact says */
-  int end_status;             /* the status that ended it, for the callback */
-  cay_session_cb cb;          /* the embedder's, or NULL */
+  /* The INVITE's offer was answered in a reliable provisional (RFC 3262;
+   * UAS: ours is sent, UAC: theirs is PRACKed): an UPDATE may change the
+   * session in the early dialog (RFC 3311 section 5.1), and a UAS's 2xx
+   * repeats the SDP last sent in it (s->sdp). */
+  unsigned early_oa : 1;
+  int end_status;    /* the status that ended it, for the callback */
+  cay_session_cb cb; /* the embedder's, or NULL */
   void *cb_arg;
   cay__mod_t *mod;         /* a re-INVITE/UPDATE in progress, either way */
   cay__stimer_t st;        /* RFC 4028 session timer (interval 0: none) */
@@ -81,7 +86,9 @@ struct cay__session {
                                       (cay__malloc) */
   /* Our answer (or offer) until the 200 is out. A bridged session keeps
    * here, once confirmed, the SDP it last sent that took effect, which a
-   * session refresh by re-INVITE repeats (cay__session_keep_sdp()). */
+   * session refresh by re-INVITE repeats (cay__session_keep_sdp()); a
+   * UAS whose early dialog completed offer/answer (early_oa) keeps here
+   * the SDP it last sent in that dialog, which its 2xx repeats. */
   char *sdp;
   size_t sdp_len;
   const cay_route_t *pass_route; /* a bridged leg's route, whose
@@ -226,14 +233,27 @@ cay__session_ok_lines(const cay__session_t *s)
                     : s->ss->lines_200[s->peer.proto];
 }
 
+/* RFC 3311 section 5.1: an UPDATE may change the session in its early
+ * dialog now (a reliable provisional answered the INVITE's offer); one
+ * of ours (@p sending) from the UAS waits for that provisional's PRACK
+ * too. */
+static inline int
+cay__session_early_update(const cay__session_t *s, int sending)
+{
+  return s->state == CAY__SESSION_EARLY && s->early_oa
+         && (s->uac ? s->early_dialog : !(sending && s->prack_wait));
+}
+
 /* session.c */
 /* A bridged session sent @p sdp (@p len bytes) and it took effect (its
  * INVITE's answered offer, an answer, an accepted change's offer): kept
  * in s->sdp, so that a session refresh by re-INVITE offers it again (RFC
  * 4028 section 7.4, RFC 3264 section 8: the same SDP, the same version,
  * changes nothing) instead of Cay's own SDP, which would move the peer's
- * media to an address where nothing listens. No-op for other sessions,
- * or @p sdp NULL; without memory the older copy stays. */
+ * media to an address where nothing listens. A UAS in an early dialog
+ * with its offer/answer done (early_oa) keeps it too: its 2xx repeats it
+ * (RFC 6337 section 3.1.1). No-op for other sessions, or @p sdp NULL;
+ * without memory the older copy stays. */
 void cay__session_keep_sdp(cay__session_t *s, const char *sdp, size_t len);
 /* RFC 3261 section 22.2: our request @p method got 401/407 (@p status,
  * @p sip): 1 when the session has credentials and took the challenge (the

@@ -354,6 +354,7 @@ take_early(cay__session_t *s, msg_t *msg, const sip_t *sip)
 {
   if (s->early_dialog && strcmp(s->remote_tag, sip->sip_to->a_tag) == 0)
     return;
+  s->early_oa = 0; /* that of another fork's early dialog, if any */
   if (take_dialog(s, msg) == 0)
     s->early_dialog = 1;
   else
@@ -378,6 +379,8 @@ send_prack(cay__session_t *s, const sip_t *sip)
   if (!s->early_dialog || strcmp(s->remote_tag, sip->sip_to->a_tag) != 0)
     return; /* its early dialog could not be kept (take_early()) */
   s->rseq = rseq;
+  if (s->offer_in_invite && sip->sip_payload && sip->sip_payload->pl_len)
+    s->early_oa = 1; /* RFC 3311 section 5.1: UPDATE may follow */
   if (cay__rel_rack_line(rseq, sip->sip_cseq->cs_seq, rack, sizeof rack) < 0)
     return;
   memset(&r, 0, sizeof r);

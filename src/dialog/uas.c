@@ -214,6 +214,25 @@ cay__session_auto_sdp(cay__session_t *s, const sip_t *sip)
 
 /* -- responses to the INVITE -------------------------------------------- */
 
+/* RFC 3262 / RFC 3311 section 5.1: the INVITE's offer is answered in a
+ * reliable provisional (@p sdp): the early dialog's offer/answer is done,
+ * an UPDATE may change it, and the 2xx repeats the SDP last sent in it
+ * (RFC 6337 section 3.1.1), kept in s->sdp. Without memory for the copy
+ * the 2xx carries a fresh answer, as before. */
+static void
+keep_early_answer(cay__session_t *s, const char *sdp)
+{
+  char *copy = cay__strdup(sdp);
+
+  s->early_oa = 1;
+  if (copy == NULL)
+    return;
+  cay__free(s->sdp);
+  s->sdp = copy;
+  s->sdp_len = strlen(copy);
+  cay__session_origin(s, sdp);
+}
+
 /* A provisional response (13.3.1.1); reliable (RFC 3262 section 3) when
  * the INVITE requires 100rel: then kept and retransmitted until the
  * PRACK. */
@@ -233,6 +252,9 @@ send_provisional(cay__session_t *s, cay__txn_t *t, int status, const char *sdp)
       s->rseq++;
     if (cay__rel_lines(s->rseq, lines + n, 320 - n) < 0)
       return CAY_ELIMIT;
+    if (sdp) /* RFC 3311 section 4: an UPDATE may follow; say so */
+      snprintf(lines + strlen(lines), 320 - strlen(lines), "Allow: %s\r\n",
+               s->bridged ? CAY_ALLOW_BRIDGED : CAY_ALLOW);
   }
   if (s->pass_lines) /* the other leg's, a bridge's pass_headers */
     snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "%s",
@@ -247,6 +269,8 @@ send_provisional(cay__session_t *s, cay__txn_t *t, int status, const char *sdp)
     CAY_DEBUG(SHARD_NO(ss), "session %s: %d not sent: %s", s->call_id, status,
               cay_strerror(err));
   s->state = CAY__SESSION_EARLY;
+  if (s->rel == 1 && s->ok_bytes && sdp && s->offer_in_invite)
+    keep_early_answer(s, sdp);
   if (s->rel == 1 && s->ok_bytes) {
     s->prack_wait = 1;
     s->ok_interval = ss->cfg.t1_ms;
@@ -420,14 +444,22 @@ cay__session_prack(cay__session_t *s, cay__txn_t *t, const sip_t *sip)
 
 /* -- the embedder's answering (include/cay/session.h) --------------------- */
 
+/* The INVITE of @p s still without a final response, or NULL. */
+static cay__txn_t *
+unanswered_invite(cay_session_t *s)
+{
+  if (s->uac
+      || (s->state != CAY__SESSION_INCOMING && s->state != CAY__SESSION_EARLY))
+    return NULL;
+  return cay__txn_lookup(s->ss->ep, s->invite_txn);
+}
+
+/* unanswered_invite() unless its 2xx is decided already, waiting for a
+ * PRACK (answer_wanted). */
 static cay__txn_t *
 pending_invite(cay_session_t *s)
 {
-  if (s->uac
-      || (s->state != CAY__SESSION_INCOMING && s->state != CAY__SESSION_EARLY)
-      || s->answer_wanted)
-    return NULL;
-  return cay__txn_lookup(s->ss->ep, s->invite_txn);
+  return s->answer_wanted ? NULL : unanswered_invite(s);
 }
 
 int
@@ -450,17 +482,22 @@ cay_session_answer(cay_session_t *s, const char *sdp)
 
   if (t == NULL)
     return CAY_ESTATE;
-  cay__free(s->sdp);
-  s->sdp = NULL;
-  if (sdp) {
+  if (sdp == NULL && s->early_oa && s->sdp) {
+    /* RFC 6337 section 3.1.1: the early dialog's offer/answer stands;
+     * the 2xx repeats the SDP last sent in it. */
+  } else if (sdp) {
+    cay__free(s->sdp);
     s->sdp = cay__strdup(sdp);
     s->sdp_len = s->sdp ? strlen(sdp) : 0;
     if (s->sdp == NULL)
       return -ENOMEM;
     cay__session_origin(s, sdp);
-  } else if ((err = cay__session_auto_sdp(s, sip_object(cay__txn_request(t))))
-             != 0) {
-    return err;
+  } else {
+    cay__free(s->sdp);
+    s->sdp = NULL;
+    err = cay__session_auto_sdp(s, sip_object(cay__txn_request(t)));
+    if (err)
+      return err;
   }
   if (s->prack_wait) {
     /* RFC 3262 section 3: the 2xx waits for the PRACK of the reliable
@@ -476,7 +513,9 @@ int
 cay_session_reject(cay_session_t *s, int status, const char *reason,
                    const char *contact)
 {
-  cay__txn_t *t = pending_invite(s);
+  /* RFC 3262 section 3: a failure may go before the PRACKs, even when a
+   * 2xx waits for one. */
+  cay__txn_t *t = unanswered_invite(s);
   char line[600];
   /* The other leg's (a bridge's pass_headers), after ours. */
   const char *const hdrs[] = { line, s->pass_lines, NULL };

@@ -299,6 +299,20 @@ cay_b2bua_test(b2bua_info_early_dialog 60
   --callee-count INFO_Recv=20
   -- -m 20 -r 10)
 
+# UPDATE in early dialogs (RFC 3311 section 5.1): the callee answers the
+# caller's offer in a reliable 183 (RFC 3262), each side's UPDATE then
+# reaches the other in its early dialog with the answer relayed back
+# (both scenarios check the bodies), and the callee's 200 without SDP
+# gives the caller a 200 repeating the SDP it last got.
+cay_b2bua_test(b2bua_update_early_dialog 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_early_update.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_early_update.xml
+  --sipp-timeout 30
+  --expect calls_in=20 --expect calls_out_answered=20
+  --expect dialogs_live=0 --expect txns_live=0
+  --callee-count UPDATE_Recv=20
+  -- -m 20 -r 10)
+
 # THE RACE (issue 5, OpenSIPS issue 3835): 4 shards, route max_duration_s:
 # 2, 2,000 calls at 200 calls/s; the caller sends its BYE 100 ms before
 # the max duration (b2b_uac_race.xml with --lead-ms 100) and takes a BYE
