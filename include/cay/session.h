@@ -131,8 +131,12 @@ typedef struct cay_session_event {
                           bridged B leg: the response's header fields its
                           route passes (pass_headers), a failure's too;
                           EV_STATE TERMINATED of a bridged leg ended by
-                          its peer's BYE or CANCEL: that request's; NULL
-                          for any other session */
+                          its peer's BYE or CANCEL: that request's;
+                          EV_STATE TERMINATING: the header lines of the
+                          BYE Cay sent, the Reason (RFC 3326) when Cay
+                          ended the session on its own (Q.850 102 for a
+                          timer: no ACK, max duration, session timer); else
+                          NULL */
 } cay_session_event_t;
 
 /**

@@ -174,10 +174,15 @@ on_ring_timeout(cay__timer_t *tm)
 {
   bridge_t *br = tm->data;
 
+  char reason[128];
+
   CAY_INFO(SHARD_NO(br->ss), "bridge: no answer in %u s: CANCEL",
            br->route->ring_timeout_s);
   br->depth++;
-  end_leg(br, br->b, 0, NULL);
+  /* RFC 3326: the callee learns why (Q.850 19, no answer, user alerted). */
+  end_leg_with(br, br->b, 0, NULL,
+               cay__reason_line(reason, sizeof reason, CAY__Q850_NO_ANSWER,
+                                "no answer"));
   end_leg(br, br->a, 480, "Temporarily Unavailable - No Answer");
   br->depth--;
   cay__bridge_maybe_free(br);
@@ -188,10 +193,15 @@ on_max_duration(cay__timer_t *tm)
 {
   bridge_t *br = tm->data;
 
+  char reason[128];
+
   CAY_DEBUG(SHARD_NO(br->ss), "bridge: max duration: BYE both legs");
   br->depth++;
-  end_leg(br, br->a, 0, NULL);
-  end_leg(br, br->b, 0, NULL);
+  /* RFC 3326: both sides learn why (Q.850 102, recovery on timer
+   * expiry). */
+  cay__reason_line(reason, sizeof reason, CAY__Q850_TIMER, "max duration");
+  end_leg_with(br, br->a, 0, NULL, reason);
+  end_leg_with(br, br->b, 0, NULL, reason);
   br->depth--;
   cay__bridge_maybe_free(br);
 }

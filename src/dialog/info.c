@@ -377,7 +377,7 @@ cay__info_response(cay__session_t *s, cay_id_t txn_id, int status,
   if (status == 408 || status == 481) {
     char why[32];
     snprintf(why, sizeof why, "%s got %d", ev.method, status);
-    cay__session_bye(s, why);
+    cay__session_bye(s, status, why);
   }
   return 1;
 }

@@ -185,7 +185,7 @@ destroy_all(cay__sessions_t *ss, int signal)
         cay__session_destroy(s);
       } else if (s->state == CAY__SESSION_ANSWERED
                  || s->state == CAY__SESSION_CONFIRMED) {
-        cay__session_bye(s, "shutdown");
+        cay__session_bye(s, 503, "shutdown");
       }
     }
   }

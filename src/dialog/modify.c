@@ -131,7 +131,7 @@ cay__session_stimer_fire(cay__session_t *s)
   if (!s->st.we_refresh) {
     CAY_INFO(SHARD_NO(s->ss), "session %s: no refresh within %u s (RFC 4028)",
              s->call_id, (unsigned)s->st.interval_s);
-    cay__session_bye(s, "session timer expired");
+    cay__session_bye(s, CAY__Q850_TIMER, "session timer expired");
     return;
   }
   /* Section 7.4 / 9: refresh by UPDATE without a body when the peer
@@ -149,7 +149,7 @@ cay__session_stimer_fire(cay__session_t *s)
   } else if (err) {
     CAY_WARN(SHARD_NO(s->ss), "session %s: refresh not sent: %s", s->call_id,
              cay_strerror(err));
-    cay__session_bye(s, "session refresh failed");
+    cay__session_bye(s, 500, "session refresh not sent");
   }
 }
 
@@ -391,7 +391,7 @@ on_in_timeout(cay__timer_t *tm)
   cay__mod_t *m = tm->data;
 
   /* 14.2 / 13.3.1.4: no ACK for the re-INVITE's 2xx: end the session. */
-  cay__session_bye(m->s, "no ACK for the re-INVITE's 2xx");
+  cay__session_bye(m->s, CAY__Q850_TIMER, "no ACK for the re-INVITE's 2xx");
 }
 
 int

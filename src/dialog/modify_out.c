@@ -340,7 +340,7 @@ cay__mod_ack_answer(cay__session_t *s, int status, const char *sdp)
   cay__mod_send_held_ack(s, status == 200 ? sdp : NULL);
   cay__mod_put(s);
   if (status != 200)
-    cay__session_bye(s, "the offer in the re-INVITE's 2xx was refused");
+    cay__session_bye(s, 488, "the offer in the re-INVITE's 2xx was refused");
   return 0;
 }
 
@@ -418,7 +418,7 @@ cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
     /* RFC 4028 section 10 / RFC 5057: a refresh that gets 408 or 481 (the
      * dialog is gone) ends the session. */
     if (status == 408 || status == 481)
-      cay__session_bye(s, "session refresh failed");
+      cay__session_bye(s, status, "session refresh failed");
     return 1;
   }
   cay__mod_put(s);
@@ -427,6 +427,6 @@ cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   if (s->mod && s->mod->out_ack_pending && !s->mod->out_ack_deferred)
     cay__mod_ack_answer(s, 200, NULL);
   if (status == 408 || status == 481)
-    cay__session_bye(s, "re-INVITE/UPDATE failed");
+    cay__session_bye(s, status, "re-INVITE/UPDATE failed");
   return 1;
 }

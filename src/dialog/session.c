@@ -552,10 +552,26 @@ cay__session_reply(cay__txn_t *t, int status, const char *phrase,
   cay__txn_respond(t, resp);
 }
 
-void
-cay__session_bye(cay__session_t *s, const char *why)
+const char *
+cay__reason_line(char *buf, size_t size, int cause, const char *why)
 {
-  cay__session_bye_with(s, why, NULL);
+  int n = 0;
+
+  if (cause > 0)
+    n = snprintf(buf, size, "Reason: %s;cause=%d;text=\"%s\"\r\n",
+                 cause >= 300 ? "SIP" : "Q.850", cause, why);
+  if (cause <= 0 || n < 0 || (size_t)n >= size || strpbrk(why, "\"\\\r\n"))
+    buf[0] = '\0';
+  return buf;
+}
+
+void
+cay__session_bye(cay__session_t *s, int cause, const char *why)
+{
+  char line[128];
+
+  cay__reason_line(line, sizeof line, cause, why);
+  cay__session_bye_with(s, why, line[0] ? line : NULL);
 }
 
 void
@@ -590,7 +606,8 @@ cay__session_bye_with(cay__session_t *s, const char *why, const char *lines)
   }
   ss->shard->stats.byes_sent++;
   CAY_DEBUG(SHARD_NO(ss), "session %s: BYE sent (%s)", s->call_id, why);
-  cay__session_notify(s, 0); /* TERMINATING: a bridge ends the other leg */
+  /* TERMINATING: a bridge ends the other leg, with the same lines. */
+  cay__session_notify_with(s, 0, s->pass_lines);
 }
 
 int
@@ -648,14 +665,16 @@ on_guard(cay__timer_t *tm)
   /* Before the ACK, 13.3.1.4: no ACK after 64*T1, so the dialog is
    * confirmed but the session is ended with BYE. After it, the
    * configured hangup_after_ms ran out. */
-  cay__session_bye(s, s->state == CAY__SESSION_ANSWERED ? "no ACK"
-                                                        : "hangup_after_ms");
+  if (s->state == CAY__SESSION_ANSWERED)
+    cay__session_bye(s, CAY__Q850_TIMER, "no ACK");
+  else
+    cay__session_bye(s, CAY__Q850_NORMAL, "hangup_after_ms");
 }
 
 static void
 on_max(cay__timer_t *tm)
 {
-  cay__session_bye(tm->data, "max duration");
+  cay__session_bye(tm->data, CAY__Q850_TIMER, "max duration");
 }
 
 void
@@ -681,7 +700,7 @@ cay__session_ack(cay__session_t *s, const sip_t *sip)
                             sip->sip_payload->pl_len))) {
     /* RFC 3261 section 13.2.1 / RFC 3264: our offer went in the 200, so
      * the ACK must answer it; without a usable answer, end the call. */
-    cay__session_bye(s, "ACK without a valid SDP answer");
+    cay__session_bye(s, 488, "ACK without a valid SDP answer");
     return;
   }
   if (ss->cfg.hangup_after_ms)

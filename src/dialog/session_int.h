@@ -282,9 +282,24 @@ void cay__session_destroy(cay__session_t *s);
 /* cay__session_destroy() whose TERMINATED event carries @p headers (the
  * pass_headers of the request or response that ended it), or NULL. */
 void cay__session_end(cay__session_t *s, const char *headers);
-void cay__session_bye(cay__session_t *s, const char *why);
-/* cay__session_bye() whose BYE carries header lines @p lines (a bridge's
- * pass_headers of the other leg's BYE), or NULL. */
+/* Cay ends the session on its own (why: for the log): a BYE with a Reason
+ * (RFC 3326) of @p cause, a Q.850 cause (1..127: 102 recovery on timer
+ * expiry, 16 normal clearing) or a SIP status (300..699), and @p why as
+ * its text; 0: no Reason. Its TERMINATING event carries that line in
+ * ev->headers (a bridge gives the other leg the same). */
+void cay__session_bye(cay__session_t *s, int cause, const char *why);
+/* Q.850 causes of RFC 3326 Reason lines (ITU-T Q.850 table 1). */
+#define CAY__Q850_NORMAL    16
+#define CAY__Q850_NO_ANSWER 19
+#define CAY__Q850_TIMER     102
+/* "Reason: Q.850;cause=N;text=\"why\"\r\n" (or SIP;cause= for a
+ * status 300..699, see cay__session_bye()) in @p buf (@p size bytes); ""
+ * for @p cause 0 or when it does not fit. @return buf. */
+const char *cay__reason_line(char *buf, size_t size, int cause,
+                             const char *why);
+/* A BYE carrying header lines @p lines (a bridge's pass_headers of the
+ * other leg's BYE, or Cay's Reason), or NULL; reported in the
+ * TERMINATING event's ev->headers. */
 void cay__session_bye_with(cay__session_t *s, const char *why,
                            const char *lines);
 void cay__session_ack(cay__session_t *s, const sip_t *sip);

@@ -321,7 +321,7 @@ cay__uac_ack_answer(cay__session_t *s, int status, const char *sdp)
      * ends (RFC 3264 section 6: an offer we cannot answer). */
     err = send_ack(s, NULL, NULL);
     cay__free(offer);
-    cay__session_bye(s, "offer in the 2xx not acceptable");
+    cay__session_bye(s, 488, "offer in the 2xx not acceptable");
     return err;
   }
   err = send_ack(s, offer, sdp);

@@ -192,12 +192,14 @@ cay_b2bua_test(b2bua_overload_503_tcp_2_shards 90
   -- -m 600 -r 300)
 
 # Ring timeout (route ring_timeout_s: 2): the callee rings and never
-# answers; Cay CANCELs it once (200 + 487, ACK) and the caller gets 180
-# then 480 "No Answer" between 1.5 and 4.5 s after the 180.
+# answers; Cay CANCELs it once (200 + 487, ACK), with Reason: Q.850
+# cause 19 (RFC 3326), and the caller gets 180 then 480 "No Answer"
+# between 1.5 and 4.5 s after the 180.
 cay_b2bua_test(b2bua_ring_timeout 60
   --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_ring_timeout.xml
   --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_ring.xml
   --route-opt ring_timeout_s=2
+  --subst REASON_CHECK=check_it
   --sipp-timeout 30
   --expect calls_in=20 --expect byes_sent=0
   --expect dialogs_live=0 --expect txns_live=0

@@ -308,7 +308,9 @@ def substitutions(args, callee_port):
             "CALLER_CONTACT": "sip:sipp@[local_ip]:[local_port]",
             "CALLEE_CONTACT": "sip:[local_ip]:[local_port];transport=[transport]",
             # b2b_uac_busy.xml: the callee's Reason must reach the caller
-            # (check_it: a route that passes it) or must not (the default).
+            # (check_it: a route that passes it) or must not (the default);
+            # b2b_uas_ring.xml: Cay's CANCEL has its own Reason (check_it:
+            # the ring timeout's) or none (a caller's CANCEL relayed).
             "REASON_CHECK": "check_it_inverse"}
     opts = dict(kv.split("=", 1) for kv in args.route_opt)
     if "max_duration_s" in opts:

@@ -106,7 +106,11 @@ START_TEST(bridge_ring_timeout_cancels_b_and_480_to_a)
   peer_advance(p, 1999);
   ck_assert_int_lt(b_msg(p, 0, "CANCEL"), 0);
   peer_advance(p, 1);
-  ck_assert_int_ge(b_msg(p, 0, "CANCEL"), 0);
+  int cancel = b_msg(p, 0, "CANCEL");
+  ck_assert_int_ge(cancel, 0);
+  /* RFC 3326: the callee learns why (Q.850 19, no answer). */
+  peer_header_is(p, (unsigned)cancel, "Reason",
+                 "Q.850;cause=19;text=\"no answer\"");
   /* 9.1: one CANCEL (A's end re-entering the bridge sends no second). */
   ck_assert_uint_eq(peer_count(p, 0, "CANCEL"), 1);
   ck_assert_int_eq(peer_count(p, 480, NULL), 1);
@@ -197,6 +201,11 @@ START_TEST(bridge_race_timeout_first_then_bye)
   ck_assert_uint_eq(peer_count(p, 0, "BYE"), 2);
   int b_bye = b_msg(p, 0, "BYE");
   ck_assert_int_ge(b_bye, 0);
+  /* RFC 3326: both legs learn why (Q.850 102, recovery on timer expiry). */
+  peer_header_is(p, (unsigned)b_bye, "Reason",
+                 "Q.850;cause=102;text=\"max duration\"");
+  peer_header_is(p, (unsigned)peer_find_request(p, "BYE", "a-leg"), "Reason",
+                 "Q.850;cause=102;text=\"max duration\"");
   /* A's BYE crosses ours: answered 200, nothing more to B. */
   a_request(p, "BYE", "z9hG4bK-a-bye", "2", tag);
   ck_assert_int_eq(peer_last_status(p), 200);

@@ -3,7 +3,8 @@
  * fields of one leg's INVITE, provisional and 2xx responses, failure,
  * BYE and CANCEL the other leg's counterpart carries (a Reason, RFC
  * 3326: the Q.850 cause of a hang-up or a busy callee, "call completed
- * elsewhere" in a CANCEL). support/bridge_call.h explains the fixture.
+ * elsewhere" in a CANCEL); and the Reason of an end Cay chose itself.
+ * support/bridge_call.h explains the fixture.
  */
 #include <check.h>
 #include <stdio.h>
@@ -242,6 +243,35 @@ START_TEST(bridge_pass_headers_of_a_cancel)
 }
 END_TEST
 
+/* RFC 3326 when Cay itself ends the call, whatever pass_headers says: A
+ * never ACKs Cay's 200, so after 64*T1 A gets a BYE with Reason Q.850
+ * 102 (recovery on timer expiry) and "no ACK" (RFC 3261 13.3.1.4), and
+ * B's BYE carries the same Reason. */
+START_TEST(bridge_3326_cay_s_own_reason_reaches_both_legs)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "200", contact_b, peer_callee_sdp);
+  a_final_is(p, "1 INVITE", 200);
+  ck_assert_uint_eq(peer_count(p, 0, "BYE"), 0);
+  peer_advance(p, 64 * 500);
+  int a_bye = peer_find_request(p, "BYE", "a-leg"), b_bye = b_msg(p, 0, "BYE");
+  ck_assert_int_ge(a_bye, 0);
+  ck_assert_int_ge(b_bye, 0);
+  peer_header_is(p, (unsigned)a_bye, "Reason",
+                 "Q.850;cause=102;text=\"no ACK\"");
+  peer_header_is(p, (unsigned)b_bye, "Reason",
+                 "Q.850;cause=102;text=\"no ACK\"");
+  respond(p, (unsigned)a_bye, "200", "", NULL);
+  respond(p, (unsigned)b_bye, "200", "", NULL);
+  call_gone(p);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -252,6 +282,7 @@ main(void)
   tcase_add_test(tc, bridge_pass_headers_of_a_failure);
   tcase_add_test(tc, bridge_pass_headers_of_a_bye_both_ways);
   tcase_add_test(tc, bridge_pass_headers_of_a_cancel);
+  tcase_add_test(tc, bridge_3326_cay_s_own_reason_reaches_both_legs);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

@@ -108,6 +108,9 @@ START_TEST(modify_14_2_reinvite_without_ack_ends_with_bye)
   ck_assert_uint_eq(peer_count(p, 0, "BYE"), 0);
   peer_advance(p, 64 * T1);
   ck_assert_uint_eq(peer_count(p, 0, "BYE"), 1);
+  /* RFC 3326: why Cay hung up (Q.850 102, recovery on timer expiry). */
+  peer_header_is(p, (unsigned)peer_find_last(p, 0, "BYE"), "Reason",
+                 "Q.850;cause=102;text=\"no ACK for the re-INVITE's 2xx\"");
   peer_free(p);
 }
 END_TEST
