@@ -207,8 +207,9 @@ on_max_duration(cay__timer_t *tm)
 }
 
 /* One side changed the session: carry the offer to the other side and the
- * answer back (RFC 3261 section 14, RFC 3311). An offer the other side
- * cannot take now (its own change in progress) gets 491 (14.2). */
+ * answer back (RFC 3261 section 14, RFC 3311), each with the header
+ * fields the route passes (pass_headers). An offer the other side cannot
+ * take now (its own change in progress) gets 491 (14.2). */
 static void
 relay_offer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
             const cay_session_event_t *ev)
@@ -229,11 +230,11 @@ relay_offer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
   if (ev->body == NULL || ev->body_len == 0) {
     /* A re-INVITE asking for an offer: the other side's, from its 2xx
      * (relay_answer), and the answer in the ACK back (relay_ack_answer). */
-    err = cay_session_modify_without_offer(to);
+    err = cay__session_modify_without_offer_with(to, ev->headers);
   } else {
     err = cay__bridge_offer_copy(br->route, ev->body, ev->body_len, &sdp);
     if (err == 0)
-      err = cay_session_modify(to, sdp, update);
+      err = cay__session_modify_with(to, sdp, update, ev->headers);
     cay__free(sdp);
   }
   if (err) {
@@ -272,8 +273,8 @@ relay_answer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
     else if ((sdp = body_copy(ev)) == NULL)
       err = -ENOMEM;
     status = err == 0 ? 200 : err == CAY_ENOCODEC ? 488 : 500;
-    if (cay_session_answer_offer(to, status, sdp) == 0 && status == 200
-        && offer)
+    if (cay__session_answer_offer_with(to, status, sdp, ev->headers) == 0
+        && status == 200 && offer)
       cay_session_defer_offer(from); /* its ACK waits for the answer */
     else if (offer && status == 488)
       /* None of the route's codecs (RFC 3264 section 6): the 2xx cannot
@@ -283,9 +284,9 @@ relay_answer(bridge_t *br, cay__session_t *from, cay_id_t to_id,
   } else {
     /* As for the first INVITE: a challenge or a 503 of the other side is
      * not the sender's to answer (491 and 488 pass unchanged). */
-    cay_session_answer_offer(
+    cay__session_answer_offer_with(
         to, ev->status >= 300 ? cay__bridge_map_in_dialog(ev->status) : 488,
-        NULL);
+        NULL, ev->headers);
   }
 }
 

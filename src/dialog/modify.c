@@ -79,6 +79,7 @@ cay__mod_free(cay__session_t *s)
   cay__free(m->in_ok);
   cay__free(m->out_sdp);
   cay__free(m->out_peer_offer);
+  cay__free(m->out_lines);
   cay__free(m);
   s->mod = NULL;
 }
@@ -155,13 +156,17 @@ cay__session_stimer_fire(cay__session_t *s)
 
 /* -- theirs: re-INVITE / UPDATE ------------------------------------------ */
 
+/* Their offer reported, with the header fields of request @p msg the
+ * session's route passes (a bridged leg's pass_headers). */
 static void
-notify_offer(cay__session_t *s, const sip_t *sip)
+notify_offer(cay__session_t *s, msg_t *msg, const sip_t *sip)
 {
   cay_session_event_t ev = { .kind = CAY_SESSION_EV_OFFER,
                              .state = s->state,
                              .method = sip->sip_request->rq_method_name };
+  char lines[CAY__PASS_MAX];
 
+  ev.headers = cay__session_pass_of(s, msg, lines, sizeof lines);
   cay__session_event_body(&ev, sip, "application/sdp");
   cay__session_event(s, &ev);
 }
@@ -231,7 +236,7 @@ cay__mod_request(cay__session_t *s, cay__txn_t *t, sip_t *sip)
     cay_session_answer_offer(s, 200, NULL);
     return;
   }
-  notify_offer(s, sip);
+  notify_offer(s, cay__txn_request(t), sip);
   /* Not answered in the callback and not deferred: Cay answers. */
   if (s->mod && s->mod->in_txn && !s->mod->in_deferred && !s->mod->in_answered)
     cay_session_answer_offer(s, 200, NULL);
@@ -259,6 +264,14 @@ make_local_sdp(cay__session_t *s, const cay__txn_t *t, const char *given,
 int
 cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
 {
+  return cay__session_answer_offer_with(s, status, sdp, NULL);
+}
+
+int
+cay__session_answer_offer_with(cay__session_t *s, int status, const char *sdp,
+                               const char *pass)
+{
+  const char *const hdrs[] = { pass, NULL };
   cay__sessions_t *ss = s->ss;
   cay__mod_t *m = s->mod;
   cay__txn_t *t;
@@ -286,7 +299,7 @@ cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
   req = sip_object(cay__txn_request(t));
   if (status >= 300) {
     /* 14.2: the session stays as it was. */
-    cay__txn_reply(t, status, NULL, NULL);
+    cay__session_reply(t, status, NULL, NULL, hdrs);
     m->in_txn = 0;
     cay__mod_put(s);
     return 0;
@@ -304,8 +317,9 @@ cay_session_answer_offer(cay_session_t *s, int status, const char *sdp)
   }
   cay__session_stimer_lines(s, req, lines, sizeof lines);
   {
-    char all[400];
-    snprintf(all, sizeof all, "%s%s", cay__session_ok_lines(s), lines);
+    char all[400 + CAY__PASS_MAX];
+    snprintf(all, sizeof all, "%s%s%s", cay__session_ok_lines(s), lines,
+             pass ? pass : "");
     err = cay__txn_reply_encoded(
         t, 200, NULL, all, body ? "application/sdp" : NULL, body, len,
         m->in_invite ? &m->in_ok : NULL, m->in_invite ? &m->in_ok_len : NULL);

@@ -19,13 +19,24 @@
 #define SHARD_NO(ss)      ((int)(ss)->shard->index)
 #define MAX_GLARE_RETRIES 3
 
+/* The header lines our next re-INVITE or UPDATE carries, and its
+ * retries (491, credentials) too: a copy of @p lines, or none. */
+static int
+set_out_lines(cay__mod_t *m, const char *lines)
+{
+  cay__free(m->out_lines);
+  m->out_lines = lines && *lines ? cay__strdup(lines) : NULL;
+  return lines && *lines && m->out_lines == NULL ? -ENOMEM : 0;
+}
+
 /* -- ours: re-INVITE / UPDATE -------------------------------------------- */
 
 int
 cay__mod_send(cay__session_t *s, const char *sdp, int update, int refresh)
 {
   cay__sessions_t *ss = s->ss;
-  char lines[1280]; /* session-timer lines, then credentials (auth.h) */
+  /* Session-timer lines, credentials (auth.h), the other leg's. */
+  char lines[1280 + CAY__PASS_MAX];
   cay__dreq_t r;
   cay__mod_t *m;
   long n;
@@ -69,6 +80,8 @@ cay__mod_send(cay__session_t *s, const char *sdp, int update, int refresh)
     /* 22.2: its digest-uri is the Request-URI, the remote target. */
     n += snprintf(lines + n, sizeof lines - (size_t)n, "%s",
                   cay__auth_line(s->auth, r.name, s->remote_target));
+  if (m->out_lines && (size_t)n < sizeof lines)
+    n += snprintf(lines + n, sizeof lines - (size_t)n, "%s", m->out_lines);
   r.extra = n > 0 && (size_t)n < sizeof lines ? lines : NULL;
   if (m->out_sdp) {
     r.ctype = "application/sdp";
@@ -93,6 +106,13 @@ cay__mod_send(cay__session_t *s, const char *sdp, int update, int refresh)
 int
 cay_session_modify(cay_session_t *s, const char *sdp, int update)
 {
+  return cay__session_modify_with(s, sdp, update, NULL);
+}
+
+int
+cay__session_modify_with(cay__session_t *s, const char *sdp, int update,
+                         const char *lines)
+{
   char *own = NULL;
   size_t len;
   int err;
@@ -113,13 +133,23 @@ cay_session_modify(cay_session_t *s, const char *sdp, int update)
   }
   s->mod->out_tries = 0;
   s->mod->out_cancelled = 0;
-  err = cay__mod_send(s, sdp, update, 0);
+  err = set_out_lines(s->mod, lines);
+  if (err == 0)
+    err = cay__mod_send(s, sdp, update, 0);
+  if (err && s->mod)
+    set_out_lines(s->mod, NULL);
   cay__free(own);
   return err;
 }
 
 int
 cay_session_modify_without_offer(cay_session_t *s)
+{
+  return cay__session_modify_without_offer_with(s, NULL);
+}
+
+int
+cay__session_modify_without_offer_with(cay__session_t *s, const char *lines)
 {
   int err;
 
@@ -130,24 +160,31 @@ cay_session_modify_without_offer(cay_session_t *s)
   s->mod->out_tries = 0;
   s->mod->out_cancelled = 0;
   s->mod->out_no_offer = 1;
-  err = cay__mod_send(s, NULL, 0, 0);
+  err = set_out_lines(s->mod, lines);
+  if (err == 0)
+    err = cay__mod_send(s, NULL, 0, 0);
   if (err && s->mod) {
+    set_out_lines(s->mod, NULL);
     s->mod->out_no_offer = 0;
     cay__mod_put(s);
   }
   return err;
 }
 
+/* Our change got final response @p msg (NULL: none came, @p status
+ * says why): reported, with the header fields the session's route passes
+ * (a bridged leg's pass_headers). */
 static void
-notify_modified(cay__session_t *s, int status, const sip_t *sip,
-                const char *method)
+notify_modified(cay__session_t *s, int status, msg_t *msg, const char *method)
 {
   cay_session_event_t ev = { .kind = CAY_SESSION_EV_MODIFIED,
                              .state = s->state,
                              .status = status,
                              .method = method };
+  char lines[CAY__PASS_MAX];
 
-  cay__session_event_body(&ev, sip, "application/sdp");
+  ev.headers = cay__session_pass_of(s, msg, lines, sizeof lines);
+  cay__session_event_body(&ev, msg ? sip_object(msg) : NULL, "application/sdp");
   cay__session_event(s, &ev);
 }
 
@@ -170,6 +207,7 @@ drop_offer(cay__session_t *s)
   if (s->mod) {
     cay__free(s->mod->out_sdp);
     s->mod->out_sdp = NULL;
+    set_out_lines(s->mod, NULL);
     s->mod->out_no_offer = 0;
     cay__mod_put(s);
   }
@@ -215,18 +253,17 @@ cay_session_modify_cancel(cay_session_t *s)
 }
 
 /* RFC 3261 section 22.2: our re-INVITE or UPDATE got 401/407 (@p status,
- * @p sip) and the session has credentials: the same request again (CSeq
+ * @p msg) and the session has credentials: the same request again (CSeq
  * + 1, the same offer) with them. @return 1 when the response is dealt
  * with here: the request went again, or it could not and the change
  * failed; 0 when the challenge is not answered. */
 static int
-mod_challenged(cay__session_t *s, int status, const sip_t *sip,
-               const char *method)
+mod_challenged(cay__session_t *s, int status, msg_t *msg, const char *method)
 {
   cay__mod_t *m = s->mod;
   int refresh = m->out_refresh;
 
-  if (!cay__session_challenged(s, status, sip, method))
+  if (!cay__session_challenged(s, status, sip_object(msg), method))
     return 0;
   m->out_txn = 0;
   m->out_auth = 1;
@@ -237,7 +274,7 @@ mod_challenged(cay__session_t *s, int status, const sip_t *sip,
   }
   drop_offer(s);
   if (!refresh)
-    notify_modified(s, status, sip, method);
+    notify_modified(s, status, msg, method);
   return 1;
 }
 
@@ -377,7 +414,7 @@ cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
     return 1;
   cancelled = m->out_cancelled;
   if ((status == 401 || status == 407) && sip && !cancelled
-      && mod_challenged(s, status, sip, method))
+      && mod_challenged(s, status, msg, method))
     return 1;
   if (m->out_invite && status < 300 && sip)
     ack_reinvite(s, sip->sip_cseq->cs_seq, sip);
@@ -412,6 +449,7 @@ cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   }
   cay__free(m->out_sdp);
   m->out_sdp = NULL;
+  set_out_lines(m, NULL);
   m->out_no_offer = 0; /* done: a held ACK keeps the record (busy) */
   if (m->out_refresh) {
     cay__mod_put(s);
@@ -422,7 +460,7 @@ cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
     return 1;
   }
   cay__mod_put(s);
-  notify_modified(s, status, sip, method);
+  notify_modified(s, status, msg, method);
   /* Not answered in the callback and not deferred: Cay answers. */
   if (s->mod && s->mod->out_ack_pending && !s->mod->out_ack_deferred)
     cay__mod_ack_answer(s, 200, NULL);

@@ -147,6 +147,9 @@ struct cay__mod {
   uint32_t out_ack_cseq; /* the re-INVITE's CSeq, for that ACK */
   char *out_peer_offer;  /* that offer, for Cay's own answer */
   char *out_sdp;         /* our offer, kept for a retry after 491 */
+  char *out_lines;       /* header lines it carries (the other leg's
+                            pass_headers), also when it goes again, or
+                            NULL (cay__malloc) */
   cay__timer_t t_out;    /* the 14.1 retry delay */
   cay__session_t *s;
 };
@@ -401,6 +404,17 @@ int cay__mod_ack(cay__session_t *s, const sip_t *sip);
 int cay__mod_response(cay__session_t *s, cay_id_t txn_id, int status,
                       msg_t *msg);
 int cay__mod_send(cay__session_t *s, const char *sdp, int update, int refresh);
+/* cay_session_modify(), cay_session_modify_without_offer() and
+ * cay_session_answer_offer() whose request or response carries header
+ * lines @p lines ("Name: value\r\n"..., NULL: none; a bridge's
+ * pass_headers of the other leg's), copied; the request's also when it
+ * goes again (491, credentials). Same returns. */
+int cay__session_modify_with(cay__session_t *s, const char *sdp, int update,
+                             const char *lines);
+int cay__session_modify_without_offer_with(cay__session_t *s,
+                                           const char *lines);
+int cay__session_answer_offer_with(cay__session_t *s, int status,
+                                   const char *sdp, const char *lines);
 int cay__mod_busy(const cay__session_t *s);
 void cay__mod_free(cay__session_t *s);
 void cay__session_stimer_fire(cay__session_t *s);

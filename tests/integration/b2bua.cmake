@@ -288,6 +288,21 @@ cay_b2bua_test(b2bua_reinvite_both_ways 60
   --expect dialogs_live=0 --expect txns_live=0
   -- -m 20 -r 10)
 
+# The same with a route that passes P-Asserted-Identity (RFC 3325): the
+# caller's re-INVITE gives the callee's copy its identity, and the
+# callee's 200 gives the caller's its own (above, without the route, they
+# must not).
+cay_b2bua_test(b2bua_reinvite_pass_headers 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_reinvite.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_reinvite.xml
+  --route-opt "codecs=[PCMU, PCMA]"
+  --route-opt "pass_headers=[ P-Asserted-Identity ]"
+  --subst PAI_CHECK=check_it
+  --sipp-timeout 30
+  --expect calls_in=20 --expect byes_sent=20
+  --expect dialogs_live=0 --expect txns_live=0
+  -- -m 20 -r 10)
+
 # INFO in early dialogs (RFC 6086 section 4.2.1): the caller sends DTMF
 # while the callee rings; Cay relays it in the B leg's early dialog (the
 # callee checks its Request-URI, To tag and body), and the callee's 200

@@ -311,7 +311,11 @@ def substitutions(args, callee_port):
             # (check_it: a route that passes it) or must not (the default);
             # b2b_uas_ring.xml: Cay's CANCEL has its own Reason (check_it:
             # the ring timeout's) or none (a caller's CANCEL relayed).
-            "REASON_CHECK": "check_it_inverse"}
+            "REASON_CHECK": "check_it_inverse",
+            # b2b_uac/uas_reinvite.xml: the P-Asserted-Identity of a
+            # re-INVITE and its 200 must reach the other side (check_it:
+            # a route that passes it) or must not (the default).
+            "PAI_CHECK": "check_it_inverse"}
     opts = dict(kv.split("=", 1) for kv in args.route_opt)
     if "max_duration_s" in opts:
         subs["MAX_DURATION_MS"] = str(int(opts["max_duration_s"]) * 1000)

@@ -1,9 +1,10 @@
 /*
  * A route's pass_headers on the bridge (virtual clock): which header
  * fields of one leg's INVITE, provisional and 2xx responses, failure,
- * BYE and CANCEL the other leg's counterpart carries (a Reason, RFC
- * 3326: the Q.850 cause of a hang-up or a busy callee, "call completed
- * elsewhere" in a CANCEL); and the Reason of an end Cay chose itself.
+ * BYE and CANCEL, re-INVITE and UPDATE and their responses the other
+ * leg's counterpart carries (a Reason, RFC 3326: the Q.850 cause of a
+ * hang-up or a busy callee, "call completed elsewhere" in a CANCEL); and
+ * the Reason of an end Cay chose itself.
  * support/bridge_call.h explains the fixture.
  */
 #include <check.h>
@@ -243,6 +244,64 @@ START_TEST(bridge_pass_headers_of_a_cancel)
 }
 END_TEST
 
+/* A route's pass_headers in a running call (RFC 3261 section 14, RFC
+ * 3311): A's re-INVITE gives B's copy its P-Asserted-Identity (a
+ * connected-line update, RFC 3325) and no other header field, also when
+ * the copy goes again after B's 491 (section 14.1); B's 200 gives A's
+ * its own. B's UPDATE and A's answer to it work the same way back. */
+START_TEST(bridge_pass_headers_of_a_reinvite_and_update)
+{
+  cay_config_t cfg = pass_config(reason_pai, 2);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  int inv = b_msg(p, 0, "INVITE");
+  peer_send(p, "request_body.sip", "method", "INVITE", "branch", "z9hG4bK-a-re",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "2", "totag", tag,
+            "extra",
+            "P-Asserted-Identity: <sip:carol@example.com>\r\n"
+            "User-Agent: phone/1.0\r\n",
+            "ctype", "application/sdp", "body", peer_callee_sdp, NULL);
+  int re = b_msg(p, 0, "INVITE");
+  ck_assert_int_gt(re, inv);
+  peer_header_is(p, (unsigned)re, "P-Asserted-Identity",
+                 "<sip:carol@example.com>");
+  ck_assert_ptr_null(strstr(p->sent[re].data, "phone/1.0"));
+  respond(p, (unsigned)re, "491", "", NULL);
+  peer_advance(p, 4100); /* 14.1: Cay owns the B leg's Call-ID */
+  int again = b_msg(p, 0, "INVITE");
+  ck_assert_int_gt(again, re);
+  peer_header_is(p, (unsigned)again, "P-Asserted-Identity",
+                 "<sip:carol@example.com>");
+  respond(p, (unsigned)again, "200",
+          "Contact: <sip:callee@127.0.0.1:5070>\r\n"
+          "P-Asserted-Identity: <sip:dave@example.com>\r\n",
+          peer_callee_sdp);
+  unsigned ok = a_final_is(p, "2 INVITE", 200);
+  peer_header_is(p, ok, "P-Asserted-Identity", "<sip:dave@example.com>");
+  peer_send(p, "request.sip", "method", "ACK", "branch", "z9hG4bK-a-ack2",
+            "fromtag", "ft1", "callid", "a-leg", "cseq", "2", "totag", tag,
+            "maxfwd", "70", "extra", "", NULL);
+
+  b_request_with(p, (unsigned)inv, "UPDATE", 2,
+                 "Contact: <sip:callee@127.0.0.1:5070>\r\n"
+                 "P-Asserted-Identity: <sip:erin@example.com>\r\n",
+                 "application/sdp", peer_callee_sdp);
+  int upd = peer_find_request(p, "UPDATE", "a-leg");
+  ck_assert_int_ge(upd, 0);
+  peer_header_is(p, (unsigned)upd, "P-Asserted-Identity",
+                 "<sip:erin@example.com>");
+  respond(p, (unsigned)upd, "200",
+          "P-Asserted-Identity: <sip:frank@example.com>\r\n", peer_callee_sdp);
+  int b_ok = b_msg(p, 200, NULL);
+  peer_header_is(p, (unsigned)b_ok, "CSeq", "2 UPDATE");
+  peer_header_is(p, (unsigned)b_ok, "P-Asserted-Identity",
+                 "<sip:frank@example.com>");
+  peer_free(p);
+}
+END_TEST
+
 /* RFC 3326 when Cay itself ends the call, whatever pass_headers says: A
  * never ACKs Cay's 200, so after 64*T1 A gets a BYE with Reason Q.850
  * 102 (recovery on timer expiry) and "no ACK" (RFC 3261 13.3.1.4), and
@@ -282,6 +341,7 @@ main(void)
   tcase_add_test(tc, bridge_pass_headers_of_a_failure);
   tcase_add_test(tc, bridge_pass_headers_of_a_bye_both_ways);
   tcase_add_test(tc, bridge_pass_headers_of_a_cancel);
+  tcase_add_test(tc, bridge_pass_headers_of_a_reinvite_and_update);
   tcase_add_test(tc, bridge_3326_cay_s_own_reason_reaches_both_legs);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
