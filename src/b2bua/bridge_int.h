@@ -1,5 +1,6 @@
 /*
  * Private to the bridge (bridge.c: the call and its offer/answer relay;
+ * bridge_place.c: where the B leg goes, failover included;
  * bridge_request.c: INFO, REFER and NOTIFY relayed; bridge_replace.c: a
  * new leg taking an old one's place, RFC 3891). Everything here runs on
  * the owner shard's loop.
@@ -95,6 +96,18 @@ int cay__bridge_offer_copy(const cay_route_t *route, const char *body,
  * @p status of a leg's INVITE, and of a request in the dialog. */
 int cay__bridge_map_failure(int status, const char **phrase);
 int cay__bridge_map_in_dialog(int status);
+
+/* bridge_place.c: place the first B leg of @p br for A (@p a, whose
+ * INVITE is @p msg / @p sip) to @p target, or for a location route to
+ * the first registered contact that can be called, else the failover
+ * targets: 0, CAY_ENOTFOUND (a location route: not registered, no
+ * failover), or the placing's error (CAY_ENOCODEC, -ENOMEM, ...). B
+ * failed with @p status before an answer: 1 when a new B leg is on its
+ * way (a status to try another for, A still waits, A's offer not
+ * answered reliably yet), else 0. */
+int cay__bridge_place_first(bridge_t *br, cay__session_t *a, msg_t *msg,
+                            const sip_t *sip, const char *target);
+int cay__bridge_failover(bridge_t *br, int status);
 
 /* bridge_request.c: an INFO, REFER or NOTIFY of @p from to leg @p to_id,
  * the other side's answer to a copy back to leg @p from_id, and the

@@ -14,52 +14,16 @@
 #include "core/alloc.h"
 #include "dialog/session_int.h"
 #include "support/peer.h"
+#include "support/uac_call.h"
 
 #define T1 500
-
-typedef struct record {
-  int n;
-  cay_session_state_t states[16];
-  int statuses[16];
-} record_t;
-
-static void
-on_state(cay_session_t *s, const cay_session_event_t *ev, void *arg)
-{
-  record_t *r = arg;
-  cay_session_state_t state = ev->state;
-  int status = ev->status;
-
-  (void)s;
-  if (r->n < 16) {
-    r->states[r->n] = state;
-    r->statuses[r->n] = status;
-    r->n++;
-  }
-}
-
-static cay__session_t *
-call(peer_t *p, record_t *r)
-{
-  cay__session_t *s = NULL;
-
-  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@127.0.0.1:5070",
-                                       "<sip:cay@127.0.0.1>",
-                                       "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n"
-                                       "s=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-                                       "m=audio 4000 RTP/AVP 0\r\n",
-                                       on_state, r, &s),
-                   0);
-  ck_assert_ptr_nonnull(s);
-  return s;
-}
 
 START_TEST(uac_13_2_invite_answered_then_ack_to_contact)
 {
   peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
+  uac_record_t r = { 0 };
 
-  call(p, &r);
+  uac_call(p, &r);
   ck_assert_uint_eq(p->nsent, 1);
   ck_assert_str_eq(peer_method(p, 0), "INVITE");
   peer_respond(p, 0, "180", "uas1", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
@@ -100,9 +64,9 @@ END_TEST
 START_TEST(uac_17_1_1_2_timer_a_doubles_and_timer_b_gives_408)
 {
   peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
+  uac_record_t r = { 0 };
 
-  call(p, &r);
+  uac_call(p, &r);
   peer_advance(p, T1);
   ck_assert_uint_eq(p->nsent, 2);
   peer_advance(p, 2 * T1);
@@ -122,9 +86,9 @@ END_TEST
 START_TEST(uac_17_1_1_3_failure_is_acked_by_the_transaction)
 {
   peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
+  uac_record_t r = { 0 };
 
-  call(p, &r);
+  uac_call(p, &r);
   peer_respond(p, 0, "486", "busy1", NULL);
   ck_assert_int_eq(r.n, 1);
   ck_assert_int_eq(r.states[0], CAY_SESSION_TERMINATED);
@@ -151,8 +115,8 @@ END_TEST
 START_TEST(uac_9_1_cancel_waits_for_a_provisional)
 {
   peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
-  cay__session_t *s = call(p, &r);
+  uac_record_t r = { 0 };
+  cay__session_t *s = uac_call(p, &r);
 
   ck_assert_int_eq(cay_session_hangup(s), 0);
   ck_assert_uint_eq(p->nsent, 1); /* 9.1: no CANCEL before a provisional */
@@ -177,8 +141,8 @@ END_TEST
 START_TEST(uac_15_1_1_hangup_sends_bye_and_200_ends_it)
 {
   peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
-  cay__session_t *s = call(p, &r);
+  uac_record_t r = { 0 };
+  cay__session_t *s = uac_call(p, &r);
 
   peer_respond(p, 0, "200", "uas2", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
   ck_assert_int_eq(cay_session_hangup(s), 0);
@@ -197,9 +161,9 @@ END_TEST
 
 /* One call from INVITE to the 200 of our BYE. */
 static void
-call_and_hang_up(peer_t *p, record_t *r)
+call_and_hang_up(peer_t *p, uac_record_t *r)
 {
-  cay__session_t *s = call(p, r);
+  cay__session_t *s = uac_call(p, r);
   unsigned first = p->nsent - 1;
 
   peer_respond(p, first, "200", "uas3",
@@ -218,7 +182,7 @@ START_TEST(uac_6026_7_2_accepted_keeps_only_transaction_and_key)
    * sends nothing more: it keeps the transaction and its matching key,
    * not the INVITE (about 700 bytes per bridged call for 32 s). */
   peer_t *p = peer_new(NULL);
-  record_t r = { 0 }, r2 = { 0 };
+  uac_record_t r = { 0 }, r2 = { 0 };
 
   call_and_hang_up(p, &r); /* warms the tables that never shrink */
   peer_advance(p, 64 * T1);
@@ -264,9 +228,9 @@ their_bye(peer_t *p, unsigned inv, const char *from_tag)
 START_TEST(uac_15_1_2_their_bye_ends_our_call)
 {
   peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
+  uac_record_t r = { 0 };
 
-  call(p, &r);
+  uac_call(p, &r);
   peer_respond(p, 0, "200", "uas3", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
   their_bye(p, 0, ";tag=uas3");
   ck_assert_int_eq(peer_last_status(p), 200);
@@ -284,8 +248,8 @@ START_TEST(uac_12_1_2_2xx_without_to_tag_has_a_null_remote_tag)
 {
   static const char contact[] = "Contact: <sip:uas@127.0.0.1:5070>\r\n";
   peer_t *p = peer_new(NULL);
-  record_t r = { 0 }, r2 = { 0 };
-  cay__session_t *s = call(p, &r);
+  uac_record_t r = { 0 }, r2 = { 0 };
+  cay__session_t *s = uac_call(p, &r);
   char *to;
   unsigned n;
   int bye;
@@ -308,7 +272,7 @@ START_TEST(uac_12_1_2_2xx_without_to_tag_has_a_null_remote_tag)
   ck_assert_int_eq(r.statuses[r.n - 1], 200);
 
   /* Their BYE: From without a tag. */
-  call(p, &r2);
+  uac_call(p, &r2);
   n = p->nsent - 1;
   peer_respond(p, n, "200", NULL, contact);
   their_bye(p, n, "");
@@ -331,9 +295,9 @@ on_idle(void *arg)
 START_TEST(uac_drain_cancels_a_ringing_call)
 {
   peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
+  uac_record_t r = { 0 };
 
-  call(p, &r);
+  uac_call(p, &r);
   peer_respond(p, 0, "180", "ring1", NULL);
   idle_calls = 0;
   cay__sessions_drain(&p->ss, on_idle, NULL);
@@ -349,9 +313,9 @@ END_TEST
 START_TEST(uac_13_2_2_4_second_fork_2xx_gets_ack_then_bye)
 {
   peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
+  uac_record_t r = { 0 };
 
-  call(p, &r);
+  uac_call(p, &r);
   peer_respond(p, 0, "200", "fork1", "Contact: <sip:uas1@127.0.0.1:5070>\r\n");
   ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_CONFIRMED);
   unsigned n = p->nsent;
@@ -375,9 +339,9 @@ END_TEST
 START_TEST(uac_3262_4_reliable_provisional_gets_one_prack)
 {
   peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
+  uac_record_t r = { 0 };
 
-  call(p, &r);
+  uac_call(p, &r);
   char *sup = peer_header(p, 0, "Supported");
   ck_assert_ptr_nonnull(strstr(sup, "100rel"));
   free(sup);
@@ -404,9 +368,9 @@ END_TEST
 START_TEST(uac_4028_7_1_invite_asks_timer_and_retries_after_422)
 {
   peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
+  uac_record_t r = { 0 };
 
-  call(p, &r);
+  uac_call(p, &r);
   char *se = peer_header(p, 0, "Session-Expires");
   ck_assert_str_eq(se, "1800");
   free(se);
@@ -582,13 +546,13 @@ END_TEST
 START_TEST(uac_17_1_4_tcp_connect_failure_ends_the_call_503)
 {
   peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
+  uac_record_t r = { 0 };
   cay__session_t *s = NULL;
   cay__peer_t to = { .proto = CAY__TCP };
 
   ck_assert_int_eq(
       cay__session_invite(&p->ss, "sip:svc@127.0.0.1:5070;transport=tcp",
-                          "<sip:cay@127.0.0.1>", NULL, on_state, &r, &s),
+                          "<sip:cay@127.0.0.1>", NULL, uac_on_state, &r, &s),
       0);
   ck_assert_int_eq(p->sent[0].proto, CAY__TCP);
   /* The transport reports that the connection to the callee failed: the
@@ -599,155 +563,6 @@ START_TEST(uac_17_1_4_tcp_connect_failure_ends_the_call_503)
   ck_assert_int_eq(r.states[0], CAY_SESSION_TERMINATED);
   ck_assert_int_eq(r.statuses[0], 503);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
-  peer_free(p);
-}
-END_TEST
-
-/* An INVITE of about 1,500 bytes (an SDP with many a= lines). */
-static cay__session_t *
-large_call(peer_t *p, record_t *r)
-{
-  char sdp[1400];
-  cay__session_t *s = NULL;
-
-  peer_padded_sdp(sdp, sizeof sdp,
-                  "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-                  "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n");
-  ck_assert_int_eq(cay__session_invite(&p->ss, "sip:svc@127.0.0.1:5070",
-                                       "<sip:cay@127.0.0.1>", sdp, on_state, r,
-                                       &s),
-                   0);
-  return s;
-}
-
-/* The transport of sent message @p i's top Via ("UDP", "TCP"), in @p buf. */
-static const char *
-via_transport(peer_t *p, unsigned i, char *buf)
-{
-  char *via = peer_header(p, i, "Via");
-
-  ck_assert_ptr_nonnull(via);
-  ck_assert_int_eq(strncmp(via, "SIP/2.0/", 8), 0);
-  memcpy(buf, via + 8, 3);
-  buf[3] = '\0';
-  free(via);
-  return buf;
-}
-
-START_TEST(uac_18_1_1_large_request_goes_over_tcp_and_the_dialog_follows)
-{
-  peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
-  char t[4];
-
-  p->ep.udp_max_request = 1300;
-  cay__session_t *s = large_call(p, &r);
-  ck_assert_uint_eq(p->nsent, 1);
-  ck_assert_uint_gt(p->sent[0].len, 1300);
-  ck_assert_int_eq(p->sent[0].proto, CAY__TCP);
-  ck_assert_str_eq(via_transport(p, 0, t), "TCP");
-  /* Over TCP nothing is retransmitted (17.1.1.2: no timer A). */
-  peer_advance(p, 4 * T1);
-  ck_assert_uint_eq(p->nsent, 1);
-  /* The answer came back over TCP: the ACK and the BYE, small as they
-   * are, go over TCP too, to the dialog's peer. */
-  peer_respond(p, 0, "200", "uas1", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
-  int ack = peer_find_last(p, 0, "ACK");
-  ck_assert_int_ge(ack, 0);
-  ck_assert_int_eq(p->sent[ack].proto, CAY__TCP);
-  ck_assert_str_eq(via_transport(p, (unsigned)ack, t), "TCP");
-  ck_assert_int_eq(cay__session_hangup(s), 0);
-  int bye = peer_find_last(p, 0, "BYE");
-  ck_assert_int_ge(bye, 0);
-  ck_assert_uint_lt(p->sent[bye].len, 1300);
-  ck_assert_int_eq(p->sent[bye].proto, CAY__TCP);
-  peer_free(p);
-}
-END_TEST
-
-START_TEST(uac_18_1_1_refused_tcp_retries_over_udp)
-{
-  peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
-  cay__peer_t to = { .proto = CAY__TCP };
-  char t[4];
-
-  p->ep.udp_max_request = 1300;
-  large_call(p, &r);
-  ck_assert_int_eq(p->sent[0].proto, CAY__TCP);
-  /* The callee does not listen on TCP: the connection is refused, and the
-   * INVITE goes again over UDP with a UDP Via and the same branch, not
-   * ending the call with 503. */
-  cay__addr_set(&to.addr, "127.0.0.1", 5070);
-  cay__txn_transport_error(&p->ep, &to);
-  ck_assert_int_eq(r.n, 0);
-  ck_assert_uint_eq(p->nsent, 2);
-  ck_assert_int_eq(p->sent[1].proto, CAY__UDP);
-  ck_assert_str_eq(via_transport(p, 1, t), "UDP");
-  char *via0 = peer_header(p, 0, "Via"), *via1 = peer_header(p, 1, "Via");
-  ck_assert_str_eq(via0 + 11, via1 + 11); /* past SIP/2.0/UDP: same */
-  ck_assert_uint_eq(p->sent[0].len, p->sent[1].len);
-  free(via0);
-  free(via1);
-  /* Now over UDP: timer A retransmits at T1. */
-  peer_advance(p, T1);
-  ck_assert_uint_eq(p->nsent, 3);
-  ck_assert_int_eq(p->sent[2].proto, CAY__UDP);
-  /* A second failure of TCP is not this call's any more. */
-  cay__txn_transport_error(&p->ep, &to);
-  ck_assert_int_eq(r.n, 0);
-  peer_respond(p, 1, "200", "uas1", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
-  int ack = peer_find_last(p, 0, "ACK");
-  ck_assert_int_ge(ack, 0);
-  ck_assert_int_eq(p->sent[ack].proto, CAY__UDP);
-  ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_CONFIRMED);
-  /* The next large INVITE to that target goes over UDP at once, without a
-   * connection attempt per call; a minute later TCP is tried again. */
-  record_t r2 = { 0 }, r3 = { 0 };
-  unsigned n = p->nsent;
-  large_call(p, &r2);
-  ck_assert_int_eq(p->sent[n].proto, CAY__UDP);
-  ck_assert_str_eq(via_transport(p, n, t), "UDP");
-  peer_advance(p, 60000);
-  n = p->nsent;
-  large_call(p, &r3);
-  ck_assert_int_eq(p->sent[n].proto, CAY__TCP);
-  peer_free(p);
-}
-END_TEST
-
-START_TEST(uac_18_1_1_small_or_unlimited_stays_udp)
-{
-  peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
-  char t[4];
-
-  p->ep.udp_max_request = 1300;
-  call(p, &r); /* a 600-byte INVITE */
-  ck_assert_int_eq(p->sent[0].proto, CAY__UDP);
-  ck_assert_str_eq(via_transport(p, 0, t), "UDP");
-  p->ep.udp_max_request = 0; /* no TCP listener, or the limit is off */
-  large_call(p, &r);
-  ck_assert_uint_gt(p->sent[1].len, 1300);
-  ck_assert_int_eq(p->sent[1].proto, CAY__UDP);
-  ck_assert_str_eq(via_transport(p, 1, t), "UDP");
-  peer_free(p);
-}
-END_TEST
-
-START_TEST(uac_18_1_1_no_tcp_send_at_all_sends_over_udp_at_once)
-{
-  peer_t *p = peer_new(NULL);
-  record_t r = { 0 };
-  char t[4];
-
-  p->ep.udp_max_request = 1300;
-  p->fail_tcp = 1; /* e.g. no TCP listener of the target's family */
-  large_call(p, &r);
-  ck_assert_uint_eq(p->nsent, 1);
-  ck_assert_int_eq(p->sent[0].proto, CAY__UDP);
-  ck_assert_str_eq(via_transport(p, 0, t), "UDP");
-  ck_assert_int_eq(r.n, 0);
   peer_free(p);
 }
 END_TEST
@@ -773,7 +588,7 @@ START_TEST(uac_18_1_1_large_ack_for_2xx_goes_over_tcp_then_udp_if_refused)
   ck_assert_int_ge(ack, 0);
   ck_assert_uint_gt(p->sent[ack].len, 1300);
   ck_assert_int_eq(p->sent[ack].proto, CAY__TCP);
-  ck_assert_str_eq(via_transport(p, (unsigned)ack, t), "TCP");
+  ck_assert_str_eq(uac_via_transport(p, (unsigned)ack, t), "TCP");
   /* The callee refused the connection; its copy of the 2xx gets the ACK
    * again, over UDP now, with a UDP Via and otherwise the same bytes. */
   cay__addr_set(&to.addr, "127.0.0.1", 5070);
@@ -782,7 +597,7 @@ START_TEST(uac_18_1_1_large_ack_for_2xx_goes_over_tcp_then_udp_if_refused)
   int again = peer_find_last(p, 0, "ACK");
   ck_assert_int_gt(again, ack);
   ck_assert_int_eq(p->sent[again].proto, CAY__UDP);
-  ck_assert_str_eq(via_transport(p, (unsigned)again, t), "UDP");
+  ck_assert_str_eq(uac_via_transport(p, (unsigned)again, t), "UDP");
   ck_assert_uint_eq(p->sent[again].len, p->sent[ack].len);
   const char *v = strstr(p->sent[ack].data, "Via: SIP/2.0/");
   ck_assert_ptr_nonnull(v);
@@ -817,17 +632,12 @@ main(void)
   tcase_add_test(tc, uac_3262_4_reliable_provisional_gets_one_prack);
   tcase_add_test(tc, uac_4028_7_1_invite_asks_timer_and_retries_after_422);
   tcase_add_test(tc, uac_17_1_4_tcp_connect_failure_ends_the_call_503);
-  tcase_add_test(tc,
-                 uac_18_1_1_large_request_goes_over_tcp_and_the_dialog_follows);
-  tcase_add_test(tc, uac_18_1_1_refused_tcp_retries_over_udp);
-  tcase_add_test(tc, uac_18_1_1_small_or_unlimited_stays_udp);
-  tcase_add_test(tc, uac_18_1_1_no_tcp_send_at_all_sends_over_udp_at_once);
-  tcase_add_test(
-      tc, uac_18_1_1_large_ack_for_2xx_goes_over_tcp_then_udp_if_refused);
   tcase_add_test(tc, uac_13_2_1_offer_in_2xx_answered_later_in_the_ack);
   tcase_add_test(tc, uac_13_2_1_offer_in_2xx_answered_by_cay_unless_deferred);
   tcase_add_test(tc, uac_13_2_2_4_hangup_before_the_answer_acks_then_byes);
   tcase_add_test(tc, uac_13_2_2_4_refused_offer_in_2xx_is_acked_then_ended);
+  tcase_add_test(
+      tc, uac_18_1_1_large_ack_for_2xx_goes_over_tcp_then_udp_if_refused);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

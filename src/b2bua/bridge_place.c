@@ -1,0 +1,249 @@
+/*
+ * Where the bridge's B leg goes (bridge.c runs the call): the route's
+ * target, or for a location route the contacts the callee registered
+ * (each over its REGISTER's flow where the binding says so, RFC 5626),
+ * then the route's failover targets when B fails before an answer; never
+ * back to where the INVITE came from through this Cay (a loop).
+ */
+#include "b2bua/bridge_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cay/errno.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "registrar/registrar.h"
+
+/* "display" <uri> of A's From, without its tag: the B leg's From (a new
+ * tag is added by the UAC, 8.1.1.3). A URI that is not sip, sips or tel,
+ * or that printed holds a character that would end the name-addr early,
+ * becomes the anonymous URI of RFC 3261 section 8.1.1.3: B must get a
+ * From it can parse whatever A sent. */
+static void
+from_of(const sip_t *sip, char *buf, size_t len)
+{
+  const url_t *u = sip->sip_from->a_url;
+  char uri[400];
+  isize_t n = url_e(uri, sizeof uri, u);
+
+  if ((u->url_type != url_sip && u->url_type != url_sips
+       && u->url_type != url_tel)
+      || n <= 0 || n >= (isize_t)sizeof uri || strpbrk(uri, "<>\" \t\r\n"))
+    snprintf(uri, sizeof uri, "sip:anonymous@anonymous.invalid");
+  if (sip->sip_from->a_display && *sip->sip_from->a_display)
+    snprintf(buf, len, "%s <%s>", sip->sip_from->a_display, uri);
+  else
+    snprintf(buf, len, "<%s>", uri);
+}
+
+/* Place the B leg of @p br to @p target for A (@p a, whose INVITE is
+ * @p msg / @p sip): A's offer with the route's codecs only, A's From, the
+ * header fields the route passes, one hop less; over @p flow when a
+ * registered contact is reached by its REGISTER's flow (else NULL).
+ * @return 0 (br->b set), CAY_ENOCODEC, -ENOMEM, or
+ * cay__session_invite_opts()'s error. */
+static int
+place_b(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
+        const char *target, const cay__peer_t *flow)
+{
+  const cay_route_t *route = br->route;
+  cay__invite_opts_t o;
+  cay__session_t *b;
+  char from[512], *offer = NULL, passed[CAY__PASS_MAX];
+  int err = 0;
+
+  if (!br->delayed_offer)
+    err = cay__bridge_offer_copy(route, sip->sip_payload->pl_data,
+                                 sip->sip_payload->pl_len, &offer);
+  if (err)
+    return err;
+  from_of(sip, from, sizeof from);
+  if (cay__route_pass_lines(route, msg, passed, sizeof passed) != 0)
+    CAY_INFO(SHARD_NO(br->ss),
+             "bridge: %s: a header not passed to the callee: it could not be "
+             "encoded, or pass_headers came to more than %d bytes",
+             a->call_id, CAY__PASS_MAX);
+  memset(&o, 0, sizeof o);
+  o.headers = passed;
+  o.pass = route->n_pass_headers ? route : NULL;
+  o.uri = target;
+  o.flow = flow;
+  o.from = from;
+  o.sdp = offer;
+  o.cb = cay__bridge_on_b;
+  o.arg = br;
+  o.bridged = 1;
+  o.no_response_ms = route->no_response_timeout_ms;
+  o.auth_username = route->auth_username; /* "" = none */
+  o.auth_password = route->auth_password;
+  /* RFC 3261 section 16.6 item 3, as a proxy would: one hop less. */
+  o.max_forwards
+      = sip->sip_max_forwards ? (unsigned)sip->sip_max_forwards->mf_count : 71;
+  err = cay__session_invite_opts(br->ss, &o, &b);
+  cay__free(offer);
+  if (err == 0) {
+    char via[64] = "";
+    br->b = b->id;
+    if (flow) {
+      strcpy(via, flow->proto == CAY__TCP ? " over tcp:" : " over udp:");
+      (void)cay__addr_format(&flow->addr, via + strlen(via),
+                             sizeof via - strlen(via));
+    }
+    CAY_DEBUG(SHARD_NO(br->ss), "bridge: %s -> %s%s (%s)", a->call_id, target,
+              via, b->call_id);
+  }
+  return err;
+}
+
+/* The next target of @p br after the one that failed, into @p target:
+ * the next contact the callee is registered at (a location route), else
+ * the route's next failover target; @p label names it for the log. A
+ * target that loops or cannot be called is passed over. @return 1 when
+ * a new B leg is on its way, 0 when none is left. */
+static int
+place_next(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
+           const cay__route_req_t *req, int status)
+{
+  const cay_route_t *route = br->route;
+  char target[CAY_CONFIG_TEXT_LEN + CAY__CONTACT_MAX], label[32];
+
+  while (br->next_contact < br->n_contacts
+         || br->next_target < route->n_failover) {
+    const cay__peer_t *flow = NULL;
+    const char *why = NULL;
+    int err;
+
+    if (br->next_contact < br->n_contacts) {
+      unsigned i = br->next_contact++;
+      snprintf(label, sizeof label, "contact %u", i + 1);
+      snprintf(target, sizeof target, "%s", br->contacts[i].uri);
+      if (br->contacts[i].by_flow)
+        flow = &br->contacts[i].flow;
+    } else {
+      unsigned i = br->next_target++;
+      snprintf(label, sizeof label, "failover[%u]", i);
+      if (cay__route_failover_target(route, i, req, target, sizeof target) < 0)
+        why = "the target is too long";
+    }
+    if (why == NULL && cay__bridge_is_loop(br->ss, sip, target))
+      why = "it would loop (RFC 3261 section 16.3 item 4)";
+    else if (why == NULL && (err = place_b(br, a, msg, sip, target, flow)) != 0)
+      why = cay_strerror(err);
+    if (why == NULL) {
+      if (status)
+        CAY_INFO(SHARD_NO(br->ss),
+                 "bridge: %s: the callee failed with %d: trying %s, %s",
+                 a->call_id, status, label, target);
+      return 1;
+    }
+    CAY_INFO(SHARD_NO(br->ss), "bridge: %s: %s (%s) not tried: %s", a->call_id,
+             label, target, why);
+  }
+  return 0;
+}
+
+/* B failed with @p status before an answer: place the call to the next
+ * target (place_next()), when the status is one to try another for
+ * (408: no response; 480; a 5xx, a transport failure's 503 too), A still
+ * waits, and A had no reliable provisional with B's SDP (its offer is
+ * answered: another callee's answer would not fit). @return 1 when a new
+ * B leg is on its way. */
+int
+cay__bridge_failover(bridge_t *br, int status)
+{
+  cay__session_t *a = bridge_leg(br, br->a);
+  cay__txn_t *t;
+  msg_t *msg;
+  cay__addr_t src;
+  cay__route_req_t req;
+
+  if (br->answered || br->no_codec || br->early_answered || a == NULL
+      || (a->state != CAY__SESSION_INCOMING && a->state != CAY__SESSION_EARLY)
+      || !(status == 408 || status == 480 || (status >= 500 && status < 600))
+      || (t = cay__txn_lookup(br->ss->ep, a->invite_txn)) == NULL
+      || (msg = cay__txn_request(t)) == NULL)
+    return 0;
+  /* A's INFOs in the old B leg's early dialog are answered now: the next
+   * callee never saw them (RFC 6086 section 4.2.1). */
+  cay__bridge_requests_leg_gone(br, br->b, br->a);
+  cay__txn_source(t, &src);
+  cay__route_req_of(&req, sip_object(msg), &src);
+  if (!place_next(br, a, msg, sip_object(msg), &req, status))
+    return 0;
+  br->b_done = 0;
+  cay__free(br->b_early_sdp); /* the old B leg's */
+  br->b_early_sdp = NULL;
+  return 1;
+}
+
+/* A location route (cay_route_t.location): the contacts the Request-URI's
+ * AOR is registered at, for place_next(). @return 0, -ENOMEM. */
+static int
+look_up(bridge_t *br, const sip_t *sip)
+{
+  char aor[CAY__AOR_MAX];
+  cay__contact_t found[CAY__LOOKUP_MAX];
+
+  if (cay__aor_of(sip->sip_request->rq_url, aor) < 0)
+    return 0; /* no user: nobody registers there */
+  br->n_contacts
+      = cay__registrar_lookup(br->ss->reg, aor, found, CAY__LOOKUP_MAX);
+  if (br->n_contacts == 0)
+    return 0;
+  br->contacts = cay__malloc(br->n_contacts * sizeof found[0]);
+  if (br->contacts == NULL)
+    return -ENOMEM;
+  memcpy(br->contacts, found, br->n_contacts * sizeof found[0]);
+  return 0;
+}
+
+/* The first B leg of @p br: to @p target, or for a location route to
+ * the first contact that can be called, else the failover targets.
+ * @return 0, CAY_ENOTFOUND (a location route: not registered, no
+ * failover), or place_b()'s error. */
+int
+cay__bridge_place_first(bridge_t *br, cay__session_t *a, msg_t *msg,
+                        const sip_t *sip, const char *target)
+{
+  cay__txn_t *t = cay__txn_lookup(br->ss->ep, a->invite_txn);
+  cay__addr_t src;
+  cay__route_req_t req;
+  int err;
+
+  if (!br->route->location)
+    return place_b(br, a, msg, sip, target, NULL);
+  if ((err = look_up(br, sip)) != 0)
+    return err;
+  if (t)
+    cay__txn_source(t, &src);
+  cay__route_req_of(&req, sip, t ? &src : NULL);
+  return place_next(br, a, msg, sip, &req, 0) ? 0 : CAY_ENOTFOUND;
+}
+
+int
+cay__bridge_is_loop(const cay__sessions_t *ss, const sip_t *sip,
+                    const char *target)
+{
+  char ruri[512];
+
+  /* A request that already went through this Cay (our sent-by in a Via)
+   * and would be forwarded to where it was sent before is a loop (RFC
+   * 3261 section 16.3 item 4's idea for a B2BUA): a spiral with another
+   * target is not. */
+  if (url_e(ruri, sizeof ruri, sip->sip_request->rq_url) <= 0)
+    return 0;
+  ruri[sizeof ruri - 1] = '\0';
+  for (const sip_via_t *v = sip->sip_via; v; v = v->v_next) {
+    char sent_by[96];
+    if (v->v_port)
+      snprintf(sent_by, sizeof sent_by, "%s:%s", v->v_host, v->v_port);
+    else
+      snprintf(sent_by, sizeof sent_by, "%s", v->v_host);
+    if (strcmp(sent_by, ss->ep->sent_by) == 0 && strcmp(ruri, target) == 0)
+      return 1;
+  }
+  return 0;
+}
