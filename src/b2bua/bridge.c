@@ -433,6 +433,8 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
     sdp = br->b_early_sdp;
     br->b_early_sdp = NULL;
   }
+  cay__free(br->b_early_sdp); /* not needed once B answered */
+  br->b_early_sdp = NULL;
   br->answered = 1;
   if (a == NULL)
     err = CAY_ESTATE;
