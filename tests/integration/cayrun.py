@@ -80,16 +80,27 @@ def exit_on_sigterm():
     signal.signal(signal.SIGTERM, handler)
 
 
+_HANDED_OUT = set()
+
+
 def free_udp_port(host=HOST):
     """Return a UDP port that was free a moment ago on host.
 
     The kernel picks it (bind to port 0); the socket is closed at once, so
     another process could take the port before our child binds it. That
     window is small and a failed bind shows up as a clear start error.
+    The kernel may pick a port it picked before, now closed again: a port
+    this process handed out already is never handed out twice (two clients
+    of one test on the same port would take each other's calls).
     """
-    with socket.socket(family_of(host), socket.SOCK_DGRAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    for _ in range(50):
+        with socket.socket(family_of(host), socket.SOCK_DGRAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
+    raise RuntimeError("no UDP port on %s not handed out before" % host)
 
 
 def free_udp_tcp_port(host=HOST):
