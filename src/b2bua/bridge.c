@@ -410,6 +410,9 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
   cay__session_t *a = bridge_leg(br, br->a), *b = bridge_leg(br, br->b);
   char *sdp = NULL;
   int err;
+  /* A got the answer reliably: its session repeats the SDP it last got
+   * (cay_session_answer() with NULL). */
+  int a_repeats = a && a->early_oa && a->sdp;
 
   cay__shard_timer_stop(br->ss->shard, &br->t_ring);
   if (br->delayed_offer) {
@@ -425,8 +428,7 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
       end_leg(br, br->a, 488, "Not Acceptable Here - No Common Codec");
       return;
     }
-  } else if ((sdp = body_copy(ev)) == NULL && b && b->early_oa
-             && !(a && a->early_oa && a->sdp)) {
+  } else if ((sdp = body_copy(ev)) == NULL && b && b->early_oa && !a_repeats) {
     /* RFC 3262: B answered in a reliable provisional, and its 2xx need
      * not repeat that answer; A's 2xx does unless A got it reliably too
      * (then A's session repeats the SDP A last got). */
@@ -438,7 +440,7 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
   br->answered = 1;
   if (a == NULL)
     err = CAY_ESTATE;
-  else if (sdp == NULL && !(a->early_oa && a->sdp))
+  else if (sdp == NULL && !a_repeats)
     err = CAY_EPARSE; /* 13.2.1: B's 2xx must hold the answer (or offer) */
   else if ((err = cay__session_set_pass_lines(a, ev->headers)) == 0)
     err = cay_session_answer(a, sdp);
