@@ -344,7 +344,9 @@ typedef enum cay_reg_flows {
    * 4193, RFC 4291) other than the REGISTER's source (a NAT between),
    * or when the REGISTER came over TCP from the contact's own IP address
    * (its connection is reused, RFC 5923 section 1). A contact that
-   * names a host rather than an address goes to the contact. */
+   * names a host rather than an address goes to the contact. When the
+   * TCP connection closes (RFC 5626 section 7), a binding of the last
+   * kind goes to its contact; the others are removed. */
   CAY_REG_FLOWS_AUTO = 0,
   CAY_REG_FLOWS_ALWAYS = 1, /* "always": every binding */
   CAY_REG_FLOWS_NEVER = 2,  /* "never": every call to the contact itself

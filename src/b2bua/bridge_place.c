@@ -85,9 +85,11 @@ place_b(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
   err = cay__session_invite_opts(br->ss, &o, &b);
   cay__free(offer);
   if (err == 0) {
-    char via[64] = "";
+    char via[72] = "";
     br->b = b->id;
-    if (flow) {
+    if (flow && !flow->flow) /* RFC 5923 section 1 */
+      strcpy(via, " on the connection it registered over");
+    else if (flow) {
       strcpy(via, flow->proto == CAY__TCP ? " over tcp:" : " over udp:");
       (void)cay__addr_format(&flow->addr, via + strlen(via),
                              sizeof via - strlen(via));

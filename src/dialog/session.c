@@ -322,7 +322,11 @@ past_nat(const cay__session_t *s, const cay__addr_t *target,
   case CAY_REG_FLOWS_NEVER:
     return 0;
   default:
-    return cay__addr_private(target) && !cay__addr_eq(target, peer);
+    /* Over TCP the peer's port is its connection's, never its listening
+     * one: the same IP means no NAT between (RFC 5923 section 1). */
+    return cay__addr_private(target)
+           && !(s->peer.proto == CAY__TCP ? cay__addr_same_ip(target, peer)
+                                          : cay__addr_eq(target, peer));
   }
 }
 

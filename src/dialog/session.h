@@ -179,7 +179,9 @@ typedef struct cay__invite_opts {
   const cay__peer_t *flow; /* where every request of the dialog goes (a
                               registered contact's flow, RFC 5626 section
                               5.3: no DNS, no route set or Contact
-                              consulted), or NULL; copied */
+                              consulted; with its .flow set, a TCP
+                              connection that closed is not replaced), or
+                              NULL; copied */
 } cay__invite_opts_t;
 
 /** @thread owner. Errors as cay__session_invite(). */

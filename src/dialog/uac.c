@@ -216,8 +216,7 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
                    cay__dialog_hash(s->call_id, s->local_tag, ""));
   s->in_table = 1;
   if (o->flow) {
-    s->peer = *o->flow;
-    s->peer.flow = 1;
+    s->peer = *o->flow; /* its flow flag as the registrar set it */
     s->by_flow = 1;
   }
   /* 1: the INVITE goes once DNS answers */

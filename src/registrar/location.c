@@ -9,6 +9,7 @@
  * too, so a lost removal cannot leave it for longer than its owner's.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <sofia-sip/url.h>
@@ -33,6 +34,12 @@ cay__registrar_create(cay__shard_t *shard, cay__registrar_t **out)
   }
   if (cay__htab_init(&reg->copies, 64) != 0) {
     cay__htab_fini(&reg->aors);
+    cay__free(reg);
+    return -ENOMEM;
+  }
+  if (cay__htab_init(&reg->flows, 64) != 0) {
+    cay__htab_fini(&reg->aors);
+    cay__htab_fini(&reg->copies);
     cay__free(reg);
     return -ENOMEM;
   }
@@ -63,6 +70,7 @@ cay__registrar_destroy(cay__registrar_t *reg)
   remove_all(&reg->copies);
   cay__htab_fini(&reg->aors);
   cay__htab_fini(&reg->copies);
+  cay__htab_fini(&reg->flows);
   cay__free(reg);
 }
 
@@ -150,6 +158,28 @@ cay__loc_binding_text(const reg_aor_t *a, const char *uri)
   return url_d(&u, buf) == 0 ? cay__loc_binding(a, &u) : NULL;
 }
 
+static uint64_t
+flow_hash(cay_id_t conn)
+{
+  return cay__hash(&conn, sizeof conn);
+}
+
+/* Keep @p b on the flows table while its calls take a TCP connection
+ * (an own binding only: copies follow their owner). */
+static void
+index_flow(reg_binding_t *b)
+{
+  cay__registrar_t *reg = b->aor->reg;
+  int want = !b->aor->copy && b->by_flow && b->flow.proto == CAY__TCP
+             && b->flow.conn != 0;
+
+  if (b->in_flows)
+    cay__htab_remove(&reg->flows, &b->fnode);
+  b->in_flows = want;
+  if (want)
+    cay__htab_insert(&reg->flows, &b->fnode, flow_hash(b->flow.conn));
+}
+
 /* This shard's own binding @p b changed: the other shards' copies
  * follow (@p gone: it is removed). */
 static void
@@ -164,6 +194,7 @@ share(const reg_binding_t *b, int gone)
     .q = b->q,
     .expires_ms = gone || b->expires_ms <= now ? 0 : b->expires_ms - now,
     .flow = b->by_flow ? &b->flow : NULL,
+    .flow_only = b->flow_only,
   };
 
   if (reg->share == NULL || b->aor->copy)
@@ -224,8 +255,10 @@ cay__loc_set(reg_aor_t *a, reg_binding_t *b, const cay__binding_change_t *c,
   /* A refresh may come on another flow (a NAT that mapped the UA
    * anew, a new TCP connection): the newest one counts. */
   b->by_flow = c->flow != NULL;
+  b->flow_only = c->flow_only;
   if (c->flow)
     b->flow = *c->flow;
+  index_flow(b);
   b->expires_ms = cay__shard_now(reg->shard) + c->expires_ms;
   cay__shard_timer_stop(reg->shard, &b->t_expire);
   /* A timer that cannot be armed (no memory for the heap to grow): the
@@ -249,6 +282,8 @@ cay__loc_remove(reg_binding_t *b)
     pp = &(*pp)->next;
   *pp = b->next;
   a->n--;
+  b->by_flow = 0;
+  index_flow(b);
   if (!a->copy) {
     reg->n_bindings--;
     reg->shard->stats.bindings_live = reg->n_bindings;
@@ -305,6 +340,44 @@ cay__registrar_learn(cay__registrar_t *reg, const cay__binding_change_t *c)
              contact);
     cay__loc_drop_if_empty(a);
   }
+}
+
+unsigned
+cay__registrar_flow_failed(cay__registrar_t *reg, cay_id_t conn)
+{
+  uint64_t h = flow_hash(conn);
+  cay__hnode_t *n, *next;
+  unsigned changed = 0;
+  char where[64];
+
+  for (n = cay__htab_first(&reg->flows, h); n; n = next) {
+    reg_binding_t *b
+        = (reg_binding_t *)((char *)n - offsetof(reg_binding_t, fnode));
+
+    next = cay__htab_next(n); /* b may go */
+    if (b->flow.conn != conn)
+      continue;
+    changed++;
+    if (b->flow_only) {
+      if (cay__addr_format(&b->flow.addr, where, sizeof where) != 0)
+        strcpy(where, "?");
+      CAY_INFO(SHARD_NO(reg),
+               "AOR %s: binding %s removed: the connection it registered "
+               "over (tcp:%s) closed, and nothing else reaches it (RFC 5626 "
+               "section 7)",
+               b->aor->name, b->contact, where);
+      cay__loc_remove(b);
+      continue;
+    }
+    CAY_INFO(SHARD_NO(reg),
+             "AOR %s: binding %s: the connection it registered over "
+             "closed: calls go to the contact now",
+             b->aor->name, b->contact);
+    b->by_flow = 0;
+    index_flow(b);
+    share(b, 0);
+  }
+  return changed;
 }
 
 /* Does @p x go before @p y in a call's order (higher q first)? */

@@ -43,7 +43,7 @@ typedef struct pending {
   reg_binding_t *b;   /* its binding now, or NULL */
   unsigned expires_s; /* 0: remove */
   int q;
-  int by_flow; /* calls to it take the REGISTER's flow (by_flow()) */
+  int by_flow; /* FLOW_*: whether calls to it take the REGISTER's flow */
   int skip;    /* a later Contact of the same request names the same URI */
   char uri[REG_CONTACT_MAX];
 } pending_t;
@@ -203,27 +203,43 @@ out_of_order(const reg_req_t *rq, const reg_binding_t *b)
          && rq->sip->sip_cseq->cs_seq <= b->cseq;
 }
 
-/* cay_reg_flows_t for Contact @p m of the request: 1 when calls to its
- * binding take the REGISTER's flow. */
+/* cay_reg_flows_t for Contact @p m of the request: whether calls to its
+ * binding take the REGISTER's flow (FLOW_*). */
+enum { FLOW_NO = 0, FLOW_REUSE = 1, FLOW_ONLY = 2 };
 static int
 by_flow(const reg_req_t *rq, const sip_contact_t *m)
 {
   cay__addr_t contact;
 
   if (rq->cfg->reg_flows != CAY_REG_FLOWS_AUTO)
-    return rq->cfg->reg_flows == CAY_REG_FLOWS_ALWAYS;
+    return rq->cfg->reg_flows == CAY_REG_FLOWS_ALWAYS ? FLOW_ONLY : FLOW_NO;
   /* RFC 5626 section 4.2: a UA that asks for outbound. */
   if (msg_params_find(m->m_params, "reg-id") != NULL)
-    return 1;
+    return FLOW_ONLY;
   if (cay__url_dest(m->m_url, &contact) != 0)
-    return 0; /* a host name: RFC 3263 finds it */
+    return FLOW_NO; /* a host name: RFC 3263 finds it */
+  /* The UA's own connection (RFC 5923 section 1): a contact of the host
+   * the connection comes from, which listens there too. */
+  if (rq->flow.proto == CAY__TCP && cay__addr_same_ip(&contact, &rq->flow.addr))
+    return FLOW_REUSE;
   /* An address behind a NAT: the UA is reached through its mapping. */
   if (cay__addr_private(&contact) && !cay__addr_eq(&contact, &rq->flow.addr))
-    return 1;
-  /* The UA's own connection (RFC 5923 section 1): a contact of the host
-   * the connection comes from. */
-  return rq->flow.proto == CAY__TCP
-         && cay__addr_same_ip(&contact, &rq->flow.addr);
+    return FLOW_ONLY;
+  return FLOW_NO;
+}
+
+/* Where calls to pending binding @p p go (cay__binding_change_t.flow):
+ * FLOW_ONLY, the REGISTER's flow and nothing else (cay__peer_t.flow: a
+ * closed connection is not replaced); FLOW_REUSE, its connection while
+ * that lives, then a new one to the contact's own address (RFC 5923
+ * section 1, RFC 3261 section 18.1.1). */
+static void
+flow_of(const reg_req_t *rq, const pending_t *p, cay__peer_t *flow)
+{
+  *flow = rq->flow;
+  flow->flow = p->by_flow == FLOW_ONLY;
+  if (p->by_flow == FLOW_REUSE)
+    (void)cay__url_dest(p->m->m_url, &flow->addr); /* by_flow() read it */
 }
 
 /* Contact @p m into @p p: 0, or 1 when the request was refused. */
@@ -371,14 +387,17 @@ take_contacts(reg_req_t *rq)
     return -ENOMEM;
   for (unsigned i = 0; i < rq->n; i++) {
     pending_t *p = &rq->p[i];
+    cay__peer_t flow;
     cay__binding_change_t c = { .contact = p->uri,
                                 .q = p->q,
                                 .expires_ms = 1000ull * p->expires_s,
-                                .flow = p->by_flow ? &rq->flow : NULL };
-    char via[72] = "";
+                                .flow = p->by_flow ? &flow : NULL,
+                                .flow_only = p->by_flow == FLOW_ONLY };
+    char via[96] = "";
 
     if (p->skip || p->expires_s == 0)
       continue;
+    flow_of(rq, p, &flow);
     if (cay__loc_set(rq->a, p->b, &c, sip->sip_call_id->i_id,
                      sip->sip_cseq->cs_seq)
         != 0) {
@@ -386,8 +405,10 @@ take_contacts(reg_req_t *rq)
       return -ENOMEM;
     }
     if (p->by_flow) {
-      strcpy(via, rq->flow.proto == CAY__TCP ? ", calls over tcp:"
-                                             : ", calls over udp:");
+      strcpy(via, p->by_flow == FLOW_REUSE ? ", calls on its connection from "
+                                             "tcp:"
+                  : rq->flow.proto == CAY__TCP ? ", calls over tcp:"
+                                               : ", calls over udp:");
       (void)cay__addr_format(&rq->flow.addr, via + strlen(via),
                              sizeof via - strlen(via));
     }

@@ -110,6 +110,10 @@ typedef struct cay__binding_change {
   const cay__peer_t *flow; /* where calls to it go instead of the contact
                               (the REGISTER's flow, cay_reg_flows_t), or
                               NULL */
+  int flow_only;           /* 1: nothing reaches the contact but @c flow
+                              (reg-id, an address behind a NAT, or
+                              flows: always); 0: the flow only saves a
+                              connection (RFC 5923: the UA's own host) */
 } cay__binding_change_t;
 
 /**
@@ -140,6 +144,24 @@ void cay__registrar_set_share(cay__registrar_t *reg,
  */
 void cay__registrar_learn(cay__registrar_t *reg,
                           const cay__binding_change_t *c);
+
+/**
+ * TCP connection @p conn is gone: closed by either side, for any reason
+ * (RFC 5626 section 7: a proxy that learns that a flow failed invalidates
+ * every binding that uses it, whatever the AOR). Each binding of this
+ * shard's own AORs whose calls take that connection loses it: one whose
+ * contact nothing else reaches (cay__binding_change_t.flow_only) is
+ * removed; one registered from the contact's own host is called at its
+ * contact from now on (a new connection, RFC 3261 section 18.1.1). A
+ * binding refreshed over another connection since is left as it is.
+ * The other shards' copies follow by message (cay__registrar_set_share()).
+ * Each binding changed is logged.
+ * @param conn  The connection's id (cay__tcp_set_closed_cb()); of any
+ *              shard.
+ * @return How many bindings changed.
+ * @thread the shard's
+ */
+unsigned cay__registrar_flow_failed(cay__registrar_t *reg, cay_id_t conn);
 
 /* Contacts a call tries at most (the registrar keeps up to
  * registrar.max_bindings per AOR). */

@@ -26,6 +26,9 @@ typedef struct reg_binding {
   uint32_t cseq;       /* of the REGISTER that set it (section 10.3 item 7) */
   int q;               /* q-value in thousandths, -1: none given */
   int by_flow;         /* calls go to flow (cay_reg_flows_t) */
+  int flow_only;       /* cay__binding_change_t.flow_only */
+  int in_flows;        /* on cay__registrar_t.flows by flow.conn */
+  cay__hnode_t fnode;  /* there */
   cay__peer_t flow;    /* the REGISTER's flow */
   char *call_id;       /* of that REGISTER */
   char contact[];      /* the URI, as the UA wrote it */
@@ -44,6 +47,8 @@ struct cay__registrar {
   cay__shard_t *shard;
   cay__htab_t aors;   /* this shard's own */
   cay__htab_t copies; /* the other shards', as they told */
+  cay__htab_t flows;  /* own bindings whose calls take a TCP connection,
+                         by its id (cay__registrar_flow_failed()) */
   unsigned n_aors, n_bindings;
   cay__registrar_share_fn share;
   void *share_arg;

@@ -29,13 +29,15 @@ enum {
   MAIL_TARGET,     /* one -> the others: what its resolver learnt (dns.h) */
   MAIL_RELOAD,     /* shard 0 -> 1..N-1: a reloaded configuration */
   MAIL_ALIAS,      /* -> a Call-ID's home shard: who owns its dialogs */
-  MAIL_BINDING     /* an AOR's owner -> the others: a binding changed */
+  MAIL_BINDING,    /* an AOR's owner -> the others: a binding changed */
+  MAIL_FLOW_CLOSED /* a connection's owner -> the others: it closed */
 };
 
 typedef struct mail_bytes {
   cay__mail_t m;
   cay__peer_t peer; /* MAIL_RECV: the source; MAIL_TCP_WRITE: the target;
-                       MAIL_TCP_FAILED: where the connection went */
+                       MAIL_TCP_FAILED: where the connection went;
+                       MAIL_FLOW_CLOSED: the connection that closed */
   int backlogged;   /* MAIL_RECV: read from a backlogged TCP connection
                        (the owner refuses it if a new INVITE) */
   int handed;       /* MAIL_RECV: handed on by an alias or for a Replaces
@@ -201,6 +203,13 @@ void cay__worker_session_foreign(void *arg, const char *call_id, int live);
  * the change), and a change another shard shared (MAIL_BINDING). */
 void cay__worker_share_binding(void *arg, const cay__binding_change_t *c);
 void cay__worker_on_binding(cay__worker_t *w, const mail_binding_t *m);
+/* A connection of this shard closed (cay__tcp_closed_cb, @p arg the
+ * worker): this shard's bindings over it change, and every other shard
+ * is told (MAIL_FLOW_CLOSED), whose bindings may use it too. */
+void cay__worker_flow_closed(cay__tcp_t *tcp, cay_id_t conn,
+                             const cay__addr_t *peer, void *arg);
+/* MAIL_FLOW_CLOSED from the shard that owned the connection. */
+void cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m);
 
 /* server.c: shard 0's side of the close protocol. */
 void cay__server_on_drained(cay_server_t *srv, unsigned from);

@@ -35,7 +35,8 @@ tcp_write_local(cay__worker_t *w, cay_id_t conn, const char *data, size_t len)
 
 /* Bytes for @p dst over TCP from this shard: on its connection while that
  * lives; once it is gone, on a live connection to the same address or a
- * new one (RFC 3261 sections 18.1.1 and 18.2.2 allow any). */
+ * new one (RFC 3261 sections 18.1.1 and 18.2.2 allow any), except for a
+ * flow: CAY_ECONNECT. */
 static int
 tcp_send_local(cay__worker_t *w, const cay__peer_t *dst, const char *data,
                size_t len)
@@ -44,6 +45,12 @@ tcp_send_local(cay__worker_t *w, const cay__peer_t *dst, const char *data,
     int err = tcp_write_local(w, dst->conn, data, len);
     if (err != CAY_ENOTFOUND)
       return err;
+    /* RFC 5626 section 5.3: a flow is the connection the UA opened from
+     * behind its NAT; once it is gone, no new one reaches the UA there.
+     * The request fails at once, a transport error (RFC 3261 section
+     * 8.1.3.1), instead of at the connect timeout. */
+    if (dst->flow)
+      return CAY_ECONNECT;
   }
   for (unsigned i = 0; i < w->n_tcp; i++)
     if (cay__addr_family(&w->tcp_addr[i]) == cay__addr_family(&dst->addr))
@@ -264,13 +271,20 @@ dispatch(cay__mail_t *m, void *arg)
   case MAIL_TCP_WRITE:
     /* A connection that closed meanwhile is replaced like one of our own
      * (a BYE of the other shard's call still reaches the peer, and a
-     * refused connection is news for that shard: tcp_failed()). */
-    if (tcp_send_local(w, &b->peer, b->data, b->len) != 0)
+     * refused connection is news for that shard: tcp_failed()). A flow
+     * is not replaced: its failure is news for that shard at once. */
+    if (tcp_send_local(w, &b->peer, b->data, b->len) != 0) {
       CAY_DEBUG(SHARD_NO(w), "write for a closed connection dropped");
+      if (b->peer.flow && !w->exiting)
+        tcp_failed(w, &b->peer);
+    }
     break;
   case MAIL_TCP_FAILED:
     if (!w->exiting)
       cay__txn_transport_error(&w->ep, &b->peer);
+    break;
+  case MAIL_FLOW_CLOSED:
+    cay__worker_on_flow_closed(w, b);
     break;
   case MAIL_DRAIN:
     start_drain(w);
@@ -505,8 +519,10 @@ cay__worker_bind(cay_server_t *srv, cay__worker_t *w)
       o.backlog_bytes = 1024u * (size_t)srv->cfg.tcp_overload_kib;
       err = cay__tcp_create(&w->tcp[w->n_tcp], &w->shard, &addr, &o,
                             on_tcp_message, w);
-      if (err == 0)
+      if (err == 0) {
         cay__tcp_local(w->tcp[w->n_tcp], &w->tcp_addr[w->n_tcp]);
+        cay__tcp_set_closed_cb(w->tcp[w->n_tcp], cay__worker_flow_closed);
+      }
       if (err == 0)
         w->n_tcp++;
     } else {

@@ -6,9 +6,14 @@
  *
  *   REGISTER -> AOR's shard: binding set/removed/expired
  *            -> MAIL_BINDING to every other shard -> copy set/removed
+ *   a TCP connection closes -> MAIL_FLOW_CLOSED to every other shard
+ *            -> the AOR's shard: bindings over it removed or moved to
+ *               their contacts (RFC 5626 section 7) -> MAIL_BINDING
+ *            -> every shard: its transactions over that flow end (503)
  *
  * Every function runs on the worker's own thread.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -65,4 +70,43 @@ cay__worker_on_binding(cay__worker_t *w, const mail_binding_t *m)
                               .flow = m->by_flow ? &m->flow : NULL };
 
   cay__registrar_learn(w->ss.reg, &c);
+}
+
+void
+cay__worker_flow_closed(cay__tcp_t *tcp, cay_id_t conn, const cay__addr_t *peer,
+                        void *arg)
+{
+  cay__peer_t p = { .addr = *peer, .proto = CAY__TCP, .conn = conn };
+  cay__worker_t *w = arg;
+
+  (void)tcp;
+  /* Once this shard exits, shard 0 may free the others after our FINAL. */
+  if (w->exiting)
+    return;
+  (void)cay__registrar_flow_failed(w->ss.reg, conn);
+  cay__txn_flow_failed(&w->ep, conn);
+  /* The AOR whose binding took this connection may be any shard's, and
+   * so may a call over it. */
+  for (unsigned i = 0; i < w->srv->nshards; i++) {
+    cay__worker_t *to = w->srv->workers[i];
+
+    if (i != w->index && to != NULL
+        && cay__worker_post_bytes(to, MAIL_FLOW_CLOSED, &p, NULL, 0, 0, 0)
+               == -ENOMEM)
+      /* That shard's binding stays until a call over it fails or it
+       * expires. */
+      CAY_WARN(SHARD_NO(w),
+               "no memory to tell shard %u that a connection "
+               "closed",
+               i);
+  }
+}
+
+void
+cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m)
+{
+  if (w->exiting)
+    return;
+  (void)cay__registrar_flow_failed(w->ss.reg, m->peer.conn);
+  cay__txn_flow_failed(&w->ep, m->peer.conn);
 }

@@ -281,6 +281,19 @@ void cay__txn_trying_later(cay__txn_t *t);
  */
 void cay__txn_transport_error(cay__endpoint_t *ep, const cay__peer_t *peer);
 
+/**
+ * The flow over TCP connection @p conn failed: it closed (RFC 5626
+ * section 7). Every client transaction sent over that flow (its peer's
+ * cay__peer_t.flow set: a UA behind a NAT, which no new connection
+ * reaches) and still waiting for a final response ends now, and its TU
+ * sees 503 (RFC 3261 section 8.1.3.1), instead of waiting for Timer B or
+ * for ever once a provisional came. Transactions over other connections
+ * wait: their peer may answer on a new one (section 18.2.2).
+ * @param conn  The connection's id, of any shard.
+ * @thread owner
+ */
+void cay__txn_flow_failed(cay__endpoint_t *ep, cay_id_t conn);
+
 /** Build and send a response with no body (helper over cay__txn_respond).
  * @p to_tag may be NULL. */
 int cay__txn_reply(cay__txn_t *t, int status, const char *phrase,

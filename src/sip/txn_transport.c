@@ -193,43 +193,61 @@ cay__txn_undo_transport(cay__txn_t *t)
   return switch_transport(t, CAY__UDP) == 0;
 }
 
+/* A client transaction still waiting for its final response. */
 static int
-waits_on(const cay__txn_t *t, const cay__peer_t *peer)
+waiting(const cay__txn_t *t)
 {
-  return !t->server && t->peer.proto == peer->proto
-         && cay__addr_eq(&t->peer.addr, &peer->addr)
+  return !t->server
          && (t->state == CAY__TXN_CALLING || t->state == CAY__TXN_TRYING
              || t->state == CAY__TXN_PROCEEDING);
 }
 
-void
-cay__txn_transport_error(cay__endpoint_t *ep, const cay__peer_t *peer)
+/* What a transport failure ends: the transactions to an address over a
+ * transport (@c peer), or those over one flow (@c flow_conn). */
+typedef struct failed {
+  const cay__peer_t *peer;
+  cay_id_t flow_conn;
+} failed_t;
+
+static int
+hit(const cay__txn_t *t, const failed_t *f)
+{
+  if (!waiting(t))
+    return 0;
+  if (f->peer == NULL)
+    return t->peer.flow && t->peer.proto == CAY__TCP
+           && t->peer.conn == f->flow_conn;
+  return t->peer.proto == f->peer->proto
+         && cay__addr_eq(&t->peer.addr, &f->peer->addr);
+}
+
+static cay__txn_t *
+txn_of(cay__hnode_t *h)
+{
+  return (cay__txn_t *)((char *)h - offsetof(cay__txn_t, hnode));
+}
+
+/* End every client transaction @p f names: its TU sees 503. */
+static void
+end_failed(cay__endpoint_t *ep, const failed_t *f)
 {
   cay__htab_t *tab = &ep->client_txns;
   cay_id_t few[64], *ids = few;
   size_t n = 0, max = 0;
 
-  /* 18.1.1: large requests to a target that took no TCP connection go
-   * over UDP for a while, whichever request found out (an ACK too). */
-  if (peer->proto == CAY__TCP && ep->udp_max_request)
-    remember_tcp_refused(ep, &peer->addr);
-
   /* Collect the ids first, in one pass: the TU may send new requests
    * when told, and those are not part of this failure. */
   for (size_t i = 0; i < tab->nbuckets; i++)
     for (cay__hnode_t *h = tab->buckets[i]; h; h = h->next)
-      max += waits_on((cay__txn_t *)((char *)h - offsetof(cay__txn_t, hnode)),
-                      peer);
+      max += hit(txn_of(h), f);
   if (max > 64 && (ids = cay__malloc(max * sizeof *ids)) == NULL) {
     ids = few;
     max = 64; /* the rest end at their own timeout */
   }
   for (size_t i = 0; i < tab->nbuckets; i++)
-    for (cay__hnode_t *h = tab->buckets[i]; h && n < max; h = h->next) {
-      cay__txn_t *t = (cay__txn_t *)((char *)h - offsetof(cay__txn_t, hnode));
-      if (waits_on(t, peer))
-        ids[n++] = t->id;
-    }
+    for (cay__hnode_t *h = tab->buckets[i]; h && n < max; h = h->next)
+      if (hit(txn_of(h), f))
+        ids[n++] = txn_of(h)->id;
   for (size_t i = 0; i < n; i++) {
     cay__txn_t *t = cay__idtab_get(&ep->shard->ids, ids[i]);
     if (t == NULL)
@@ -246,4 +264,24 @@ cay__txn_transport_error(cay__endpoint_t *ep, const cay__peer_t *peer)
   }
   if (ids != few)
     cay__free(ids);
+}
+
+void
+cay__txn_transport_error(cay__endpoint_t *ep, const cay__peer_t *peer)
+{
+  failed_t f = { .peer = peer };
+
+  /* 18.1.1: large requests to a target that took no TCP connection go
+   * over UDP for a while, whichever request found out (an ACK too). */
+  if (peer->proto == CAY__TCP && ep->udp_max_request)
+    remember_tcp_refused(ep, &peer->addr);
+  end_failed(ep, &f);
+}
+
+void
+cay__txn_flow_failed(cay__endpoint_t *ep, cay_id_t conn)
+{
+  failed_t f = { .flow_conn = conn };
+
+  end_failed(ep, &f);
 }

@@ -50,6 +50,17 @@ typedef void (*cay__tcp_recv_cb)(cay__tcp_t *tcp, cay_id_t conn, int status,
                                  const char *data, size_t len,
                                  const cay__addr_t *from, void *arg);
 
+/**
+ * Connection @p conn to @p peer closed after it was up: the peer closed
+ * it or reset it, a write failed, the idle timeout or a framing error
+ * closed it. Not for a connection that never came up (that is
+ * CAY_ECONNECT to the receive callback), nor for those cay__tcp_close()
+ * closes. Runs from the loop once the handle has closed; @p peer is
+ * valid during the call only.
+ */
+typedef void (*cay__tcp_closed_cb)(cay__tcp_t *tcp, cay_id_t conn,
+                                   const cay__addr_t *peer, void *arg);
+
 void cay__tcp_opts_init(cay__tcp_opts_t *o);
 
 /**
@@ -62,6 +73,15 @@ void cay__tcp_opts_init(cay__tcp_opts_t *o);
 int cay__tcp_create(cay__tcp_t **out, cay__shard_t *shard,
                     const cay__addr_t *bind, const cay__tcp_opts_t *opts,
                     cay__tcp_recv_cb cb, void *arg);
+
+/**
+ * Be told of every connection that closes (cay__tcp_closed_cb), with the
+ * receive callback's arg; NULL: nobody (the default). Used for RFC 5626
+ * flows: a binding whose calls take a connection loses it with the
+ * connection.
+ * @thread owner
+ */
+void cay__tcp_set_closed_cb(cay__tcp_t *tcp, cay__tcp_closed_cb cb);
 
 /** Start accepting. @return 0 or a libuv error. */
 int cay__tcp_start(cay__tcp_t *tcp);

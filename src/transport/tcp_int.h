@@ -37,6 +37,7 @@ struct conn {
   enum conn_state state;
   int live;       /* in the id table and the address table, counted */
   int backlogged; /* see cay__tcp_backlogged() */
+  int was_up;     /* came up: its close is told (cay__tcp_closed_cb) */
   cay__framer_t framer;
   cay__addr_t peer;
   cay__hnode_t by_addr;
@@ -54,6 +55,7 @@ struct cay__tcp {
   cay__addr_t local;
   cay__tcp_opts_t opts;
   cay__tcp_recv_cb cb;
+  cay__tcp_closed_cb closed_cb;
   void *arg;
   char *rbuf;
   struct conn *conns;

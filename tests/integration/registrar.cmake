@@ -41,6 +41,55 @@ cay_sipp_test(registrar_digest_4shards_tcp 60
 set_tests_properties(integration.registrar_digest_4shards_tcp PROPERTIES
   LABELS "integration;shards")
 
+# RFC 5626 section 7: a flow that fails takes its bindings with it. 16
+# users register outbound flows (reg-id, a contact behind a NAT) at 4
+# shards, each over its own TCP connection (-t tn), which SIPp closes
+# when the call ends. The shard that accepted a connection is told it
+# closed and tells the others (MAIL_FLOW_CLOSED); the AOR's shard, most
+# often another, removes the binding: none is left, long before the
+# 600 s they were registered for.
+cay_sipp_test(registrar_flow_closed_4shards_tcp 60
+  --shards 4 --tcp-per-call
+  --config-yaml "routes: [ { match: { method: REGISTER }, action: register } ]"
+  --scenario ${CAY_IT_SCENARIOS}/register_flow.xml
+  --sipp-timeout 30 --settle-ms 500
+  --expect registers=16 --expect registers_refused=0
+  --expect bindings_live=0 --expect txns_live=0
+  --expect "handed_over>0"
+  -- -inf ${CAY_IT_SCENARIOS}/register_users.csv -m 16 -r 20)
+set_tests_properties(integration.registrar_flow_closed_4shards_tcp PROPERTIES
+  LABELS "integration;shards")
+
+# A phone on an outbound flow that dies while ringing (RFC 5626 section
+# 7, run_flow_test.py): 8 phones register over their own TCP connections
+# at 4 shards, SIPp calls each through a location route, each phone
+# rings (180) and resets its connection. Every caller gets 500 within
+# 5 s (the B leg's transaction ends when its flow fails, not at the
+# 30 s ring timeout), and every binding goes.
+add_test(NAME integration.b2bua_flow_failed_ringing_4shards
+         COMMAND ${Python3_EXECUTABLE} ${CAY_IT_DIR}/run_flow_test.py
+                 --cay $<TARGET_FILE:cay> --sipp ${SIPP_EXECUTABLE}
+                 --name b2bua_flow_failed_ringing_4shards --shards 4
+                 --calls 8
+                 --expect registers=8 --expect bindings_live=0
+                 --expect calls_in=8 --expect calls_out=8
+                 --expect calls_out_failed=8
+                 --expect dialogs_live=0 --expect txns_live=0)
+# The same phone answers, then resets its connection; the caller hangs
+# up a second later. Cay's BYE for the phone fails at once: a flow is
+# not replaced by a new connection to the NAT's address.
+add_test(NAME integration.b2bua_flow_failed_answered
+         COMMAND ${Python3_EXECUTABLE} ${CAY_IT_DIR}/run_flow_test.py
+                 --cay $<TARGET_FILE:cay> --sipp ${SIPP_EXECUTABLE}
+                 --name b2bua_flow_failed_answered --answer
+                 --expect registers=1 --expect bindings_live=0
+                 --expect calls_out_answered=1
+                 --expect dialogs_live=0 --expect txns_live=0)
+set_tests_properties(integration.b2bua_flow_failed_ringing_4shards
+                     integration.b2bua_flow_failed_answered PROPERTIES
+  TIMEOUT 90 LABELS "integration;shards;b2bua"
+  RESOURCE_LOCK cay_integration)
+
 # Calls to a registered user at 4 shards: the callee SIPp's address is
 # registered as the contact of sip:service@127.0.0.1 (one REGISTER, on
 # that AOR's shard), and 400 calls to sip:service@... come in on every

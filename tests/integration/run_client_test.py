@@ -18,6 +18,12 @@
                   from bob's NOTIFYs, relayed by Cay
   --tcp           every leg over TCP (RFC 3261 section 18): the caller
                   dials ;transport=tcp, the route's target is one too
+  --idle-close    register mode over TCP with limits.tcp_idle_timeout_s
+                  2: cay closes bob's idle registration connection
+                  before alice calls, and the call goes to the contact
+                  bob registered, on a new connection to his listening
+                  port (a binding from the contact's own host, RFC 5923
+                  section 1; RFC 5626 section 7 for the closed flow)
 
 The caller dials, puts the call on hold and takes it off hold (re-INVITEs
 with a=sendonly, then a=sendrecv: RFC 3264 section 8.4), hangs up (BYE)
@@ -67,11 +73,16 @@ def parse_args(argv):
                    required=True)
     p.add_argument("--tcp", action="store_true",
                    help="both legs over TCP instead of UDP")
+    p.add_argument("--idle-close", action="store_true",
+                   help="register over TCP; cay closes bob's idle "
+                        "connection before alice calls")
     p.add_argument("--expect", action="append", default=[],
                    help="KEY=N on cay's summary (repeat)")
     p.add_argument("--keep", action="store_true",
                    help="keep the work directory when the test passes")
     args = p.parse_args(argv)
+    if args.idle_close and (args.mode != "register" or not args.tcp):
+        p.error("--idle-close is for --mode register --tcp")
     for spec in args.expect:
         cayrun.parse_expect(spec)
     return args
@@ -425,33 +436,61 @@ def judge_registered(a):
     return problems
 
 
-def judge_flow(cay, b):
+def cay_log(cay):
+    with open(cay.stderr_path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+def invite_ports(b):
+    """The local port of the connection each INVITE b got came on (from
+    its trace: "TCP src -> dst")."""
+    ports = []
+    for m in _TRACE_RE.finditer(b.text()):
+        if m.group(1) == "TCP" and m.group(4).lstrip().startswith("INVITE "):
+            ports.append(int(m.group(3).rsplit(":", 1)[1]))
+    return ports
+
+
+def judge_flow(cay, b, idle_close):
     """Over TCP, Cay called bob on the connection he registered over
     (registrar.flows auto, RFC 5626 section 5.3), not on a new one to
-    his listening port: its debug log names the flow of the B leg."""
-    try:
-        with open(cay.stderr_path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError as e:
-        return ["cannot read cay's log: %s" % e]
-    flows = re.findall(r"bridge: \S+ -> sip:bob\S*@\S+ over tcp:%s:(\d+) "
-                       % re.escape(cayrun.HOST), text)
-    if not flows:
+    his listening port; with idle_close, once cay had closed that
+    connection, on a new one to his listening port."""
+    ports = invite_ports(b)
+    if not ports:
+        return ["callee: no INVITE over TCP in its trace"]
+    if idle_close:
+        if re.search(r"AOR sip:bob@\S+: binding \S+: the connection it "
+                     r"registered over closed: calls go to the contact now",
+                     cay_log(cay)) is None:
+            return ["cay: no log line that bob's connection closed"]
+        if ports[0] != b.port:
+            return ["callee: the INVITE came on a connection to port %d, "
+                    "not to bob's listening port %d" % (ports[0], b.port)]
+        return []
+    if re.search(r"bridge: \S+ -> sip:bob\S*@\S+ on the connection it "
+                 r"registered over", cay_log(cay)) is None:
         return ["cay: the call to bob did not go over his registered flow "
-                "(no 'bridge: ... over tcp:' in its log)"]
-    if any(int(port) == b.port for port in flows):
-        return ["cay: bob's flow is his listening port %d, not the "
-                "connection he registered over" % b.port]
+                "(no 'bridge: ... on the connection it registered over' "
+                "in its log)"]
+    if ports[0] == b.port:
+        return ["callee: the INVITE came on a connection to his listening "
+                "port %d, not the one he registered over" % b.port]
     return []
 
 
-def start_registered(test, a, b, cay, tcp):
+def start_registered(test, a, b, cay, tcp, idle_close):
     """bob, then alice, register with cay; alice dials bob's AOR."""
     b.register_with(cay.port, "bobpw", tcp)
     print("%s: callee: %s" % (test, b.start()), flush=True)
     err = wait_for("the 200 to the callee's REGISTER", b.registered)
     if err:
         raise SystemExit(err)
+    if idle_close:
+        err = wait_for("cay to close the callee's idle connection",
+                       lambda: "idle for 2000 ms, closing" in cay_log(cay))
+        if err:
+            raise SystemExit(err)
     a.register_with(cay.port, "alicepw", tcp)
     dial = "/dial sip:bob@%s:%d%s" % (cayrun.HOST, cay.port,
                                       ";transport=tcp" if tcp else "")
@@ -479,6 +518,9 @@ def run(args):
         config = (transfer_config(b, c) if c else
                   register_config() if args.mode == "register" else
                   bridge_config(b, args.tcp) if b else None)
+        if args.idle_close:
+            config += "limits: { tcp_idle_timeout_s: 2 }\n"
+
         flow_log = args.mode == "register" and args.tcp
         cay, err = cayrun.start_cay(args.cay, workdir, config, tcp=args.tcp,
                                     log_level="debug" if flow_log else None)
@@ -486,7 +528,7 @@ def run(args):
             raise SystemExit(err)
         print("%s: cay: %s" % (test, " ".join(cay.command())), flush=True)
         if args.mode == "register":
-            start_registered(test, a, b, cay, args.tcp)
+            start_registered(test, a, b, cay, args.tcp, args.idle_close)
         else:
             dial = "/dial sip:bob@%s:%d%s" % (
                 cayrun.HOST, cay.port, ";transport=tcp" if args.tcp else "")
@@ -508,7 +550,7 @@ def run(args):
             if args.mode == "register":
                 problems += judge_registered(a)
             if flow_log:
-                problems += judge_flow(cay, b)
+                problems += judge_flow(cay, b, args.idle_close)
         want = "TCP" if args.tcp else "UDP"
         for x in (a, b, c):
             if x is not None and x.transports() != {want}:

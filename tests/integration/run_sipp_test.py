@@ -109,6 +109,9 @@ def parse_args(argv):
     p.add_argument("--tcp", action="store_true",
                    help="cay listens on TCP too and SIPp calls over TCP "
                         "(-t t1: one connection for every call)")
+    p.add_argument("--tcp-per-call", action="store_true",
+                   help="as --tcp, but a connection per call, closed when "
+                        "the call ends (-t tn)")
     p.add_argument("--expect-shard", action="append", default=[],
                    help="check on every `shard=K` line of cay's summary")
     p.add_argument("--host", default=cayrun.HOST,
@@ -308,7 +311,9 @@ def uac_args(args, port, scenario=None):
     scenario = scenario or args.scenario
     what = (["-sf", os.path.abspath(scenario)] if scenario
             else ["-sn", args.sn])
-    if args.tcp:
+    if getattr(args, "tcp_per_call", False):
+        what = what + ["-t", "tn", "-max_socket", "1000"]
+    elif args.tcp:
         what = what + ["-t", "t1"]
     out = ["%s:%d" % (cayrun.uri_host(args.host), port)] + what + [
         "-i", args.host, "-p", str(cayrun.free_udp_port(args.host)),
@@ -462,7 +467,7 @@ def run(args):
     else:
         cay, err = cayrun.start_cay(
             args.cay, workdir, args.config_yaml, args.log_level,
-            host=args.host, tcp=args.tcp,
+            host=args.host, tcp=args.tcp or args.tcp_per_call,
             extra_args=(["-s", str(args.shards)] if args.shards else []))
         port = cay.port
         target = "cay"

@@ -90,6 +90,7 @@ START_TEST(flow_auto_always_never)
   cay_config_t cfg = location_config(0);
   peer_t *p = peer_new(&cfg);
   cay__contact_t c;
+  cay__addr_t addr;
 
   ck_assert_int_eq(reg_send(p, "127.0.0.1", "sip:pub@127.0.0.1", "r1", 1,
                             "Contact: <sip:pub@192.0.2.1:5060>\r\n"),
@@ -105,6 +106,7 @@ START_TEST(flow_auto_always_never)
                             "000A95A0E128>\"\r\n"),
                    200);
   ck_assert(by_flow(p, "sip:ob@127.0.0.1", &c));
+  ck_assert_int_eq(c.flow.flow, 1);
 
   /* The peer on a private address of its own: no NAT between. */
   ck_assert_int_eq(cay__addr_set(&p->src.addr, "10.0.0.9", 5070), 0);
@@ -128,7 +130,11 @@ START_TEST(flow_auto_always_never)
   ck_assert(by_flow(p, "sip:tcp@127.0.0.1", &c));
   ck_assert_int_eq(c.flow.proto, CAY__TCP);
   ck_assert(c.flow.conn == CONN);
-  ck_assert(cay__addr_eq(&c.flow.addr, &p->addr));
+  /* Once the connection is gone, a new one goes to the contact, where
+   * the UA listens: not a flow that nothing else replaces. */
+  ck_assert_int_eq(cay__addr_set(&addr, "127.0.0.1", 5090), 0);
+  ck_assert(cay__addr_eq(&c.flow.addr, &addr));
+  ck_assert_int_eq(c.flow.flow, 0);
   ck_assert_int_eq(
       reg_send(p, "127.0.0.1", "sip:tp@127.0.0.1", "r7", 1,
                "Contact: <sip:tp@192.0.2.1:5060;transport=tcp>\r\n"),
@@ -160,11 +166,14 @@ START_TEST(flow_auto_always_never)
 END_TEST
 
 /* A UA registered over TCP is called on its own connection (the
- * REGISTER's), not on a new one to its contact's listening port. */
+ * REGISTER's), not on a new one to its contact's listening port. Once
+ * that connection has closed (RFC 5626 section 7), a call goes to the
+ * contact on a new connection. */
 START_TEST(flow_tcp_call_on_register_connection)
 {
   cay_config_t cfg = location_config(0);
   peer_t *p = peer_new(&cfg);
+  cay__addr_t contact;
 
   p->src.proto = CAY__TCP;
   p->src.conn = CONN;
@@ -179,8 +188,163 @@ START_TEST(flow_tcp_call_on_register_connection)
   invite_to(p, inv, "sip:phone@127.0.0.1:5090;transport=tcp");
   ck_assert_int_eq(p->sent[inv].proto, CAY__TCP);
   ck_assert(p->sent[inv].conn == CONN);
-  ck_assert(cay__addr_eq(&p->sent[inv].dst, &p->addr));
   ck_assert(strstr(p->sent[inv].data, "Via: SIP/2.0/TCP ") != NULL);
+  /* Should the connection be gone by the time it is written, the
+   * transport opens one to the contact instead (RFC 3261 18.1.1). */
+  ck_assert_int_eq(cay__addr_set(&contact, "127.0.0.1", 5090), 0);
+  ck_assert(cay__addr_eq(&p->sent[inv].dst, &contact));
+  ck_assert_int_eq(p->sent[inv].flow, 0);
+  respond(p, (unsigned)inv, "486", "", NULL);
+  a_final_is(p, "1 INVITE", 486);
+  peer_advance(p, 64 * 500 + 1000); /* A's INVITE transaction is gone */
+
+  ck_assert_uint_eq(cay__registrar_flow_failed(p->ss.reg, CONN + 1), 0);
+  ck_assert_uint_eq(cay__registrar_flow_failed(p->ss.reg, CONN), 1);
+  ck_assert_uint_eq(cay__registrar_bindings(p->ss.reg), 1);
+  peer_clear(p);
+  invite_a(p, "service", "");
+  inv = b_msg(p, 0, "INVITE");
+  invite_to(p, inv, "sip:phone@127.0.0.1:5090;transport=tcp");
+  ck_assert_int_eq(p->sent[inv].proto, CAY__TCP);
+  ck_assert(p->sent[inv].conn == 0);
+  ck_assert(cay__addr_eq(&p->sent[inv].dst, &contact));
+  peer_free(p);
+}
+END_TEST
+
+/* What the other shards are told of the bindings (cay__registrar_set_share). */
+typedef struct told {
+  unsigned n, removed, moved;
+} told_t;
+
+static void
+record(void *arg, const cay__binding_change_t *c)
+{
+  told_t *t = arg;
+
+  t->n++;
+  t->removed += c->expires_ms == 0;
+  t->moved += c->expires_ms != 0 && c->flow == NULL;
+}
+
+/* REGISTER for @p aor from the TCP connection @p conn (peer's address)
+ * with Contact @p contact (Call-ID @p cid, CSeq @p cseq): its status. */
+static int
+reg_tcp(peer_t *p, cay_id_t conn, const char *aor, const char *cid,
+        unsigned cseq, const char *contact)
+{
+  char line[256];
+
+  p->src.addr = p->addr;
+  p->src.proto = CAY__TCP;
+  p->src.conn = conn;
+  snprintf(line, sizeof line, "Contact: %s\r\n", contact);
+  return reg_send(p, "127.0.0.1", aor, cid, cseq, line);
+}
+
+/* RFC 5626 section 7: a proxy that learns that a flow failed (a TCP
+ * connection closed) invalidates every binding that uses it, whatever
+ * the AOR. A binding with reg-id and one at an address behind a NAT
+ * go (nothing else reaches them); one from the contact's own host is
+ * called at its contact from then on; one refreshed over another
+ * connection since, and one of another connection, stay as they are.
+ * The other shards' copies are told each change. */
+START_TEST(flow_5626_7_closed_connection_invalidates_bindings)
+{
+  cay_config_t cfg = location_config(0);
+  peer_t *p = peer_new(&cfg);
+  cay__registrar_t *reg = p->ss.reg;
+  cay__contact_t c;
+  told_t t = { 0 };
+
+  ck_assert_int_eq(reg_tcp(p, CONN, "sip:ob@127.0.0.1", "r1", 1,
+                           "<sip:ob@192.0.2.1:5060;transport=tcp>;reg-id=1;"
+                           "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-"
+                           "000A95A0E128>\""),
+                   200);
+  ck_assert_int_eq(reg_tcp(p, CONN, "sip:nat@127.0.0.1", "r2", 1,
+                           "<sip:nat@10.0.0.7:5060;transport=tcp>"),
+                   200);
+  ck_assert_int_eq(reg_tcp(p, CONN, "sip:own@127.0.0.1", "r3", 1,
+                           "<sip:own@127.0.0.1:5090;transport=tcp>"),
+                   200);
+  ck_assert_int_eq(reg_tcp(p, CONN, "sip:moved@127.0.0.1", "r4", 1,
+                           "<sip:moved@10.0.0.8:5060;transport=tcp>"),
+                   200);
+  ck_assert_int_eq(reg_tcp(p, CONN + 1, "sip:moved@127.0.0.1", "r4", 2,
+                           "<sip:moved@10.0.0.8:5060;transport=tcp>"),
+                   200);
+  ck_assert_int_eq(reg_tcp(p, CONN + 1, "sip:other@127.0.0.1", "r5", 1,
+                           "<sip:other@10.0.0.9:5060;transport=tcp>"),
+                   200);
+  ck_assert_uint_eq(cay__registrar_bindings(reg), 5);
+  ck_assert(by_flow(p, "sip:nat@127.0.0.1", &c));
+  ck_assert_int_eq(c.flow.flow, 1);
+
+  cay__registrar_set_share(reg, record, &t);
+  ck_assert_uint_eq(cay__registrar_flow_failed(reg, CONN), 3);
+  ck_assert_uint_eq(t.n, 3);
+  ck_assert_uint_eq(t.removed, 2);
+  ck_assert_uint_eq(t.moved, 1);
+  ck_assert_uint_eq(cay__registrar_bindings(reg), 3);
+  ck_assert_uint_eq(cay__registrar_lookup(reg, "sip:ob@127.0.0.1", &c, 1), 0);
+  ck_assert_uint_eq(cay__registrar_lookup(reg, "sip:nat@127.0.0.1", &c, 1), 0);
+  ck_assert(!by_flow(p, "sip:own@127.0.0.1", &c));
+  ck_assert_str_eq(c.uri, "sip:own@127.0.0.1:5090;transport=tcp");
+  ck_assert(by_flow(p, "sip:moved@127.0.0.1", &c));
+  ck_assert(c.flow.conn == CONN + 1);
+  ck_assert(by_flow(p, "sip:other@127.0.0.1", &c));
+  /* Told once: nothing uses that connection any more. */
+  ck_assert_uint_eq(cay__registrar_flow_failed(reg, CONN), 0);
+  ck_assert_uint_eq(t.n, 3);
+
+  /* A copy of another shard's binding is its owner's business. */
+  cay__binding_change_t copy = { .aor = "sip:far@b.example",
+                                 .contact = "sip:far@10.0.0.5;transport=tcp",
+                                 .q = -1,
+                                 .expires_ms = 60000,
+                                 .flow = &p->src,
+                                 .flow_only = 1 };
+  cay__registrar_learn(reg, &copy);
+  ck_assert_uint_eq(cay__registrar_flow_failed(reg, CONN + 1), 2);
+  ck_assert_uint_eq(cay__registrar_lookup(reg, "sip:far@b.example", &c, 1), 1);
+  ck_assert_uint_eq(cay__registrar_bindings(reg), 1);
+  peer_free(p);
+}
+END_TEST
+
+/* A callee registered over an outbound flow (reg-id) rings, and its
+ * connection closes (a phone that died, RFC 5626 section 7): the B
+ * leg's INVITE transaction ends at once instead of ringing for ever,
+ * and A gets a final response; the binding goes. A transaction over
+ * another connection is not ended. */
+START_TEST(flow_5626_7_closed_flow_ends_ringing_call)
+{
+  cay_config_t cfg = location_config(0);
+  peer_t *p = peer_new(&cfg);
+
+  ck_assert_int_eq(reg_tcp(p, CONN, SERVICE, "r1", 1,
+                           "<sip:phone@10.0.0.7:5060;transport=tcp>;reg-id=1;"
+                           "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-"
+                           "000A95A0E128>\""),
+                   200);
+  p->src.proto = CAY__UDP;
+  p->src.conn = 0;
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(inv, 0);
+  ck_assert(p->sent[inv].conn == CONN);
+  ck_assert_int_eq(p->sent[inv].flow, 1);
+  respond(p, (unsigned)inv, "180", "", NULL);
+  ck_assert_int_ge(peer_find_last(p, 180, "INVITE"), 0);
+
+  cay__txn_flow_failed(&p->ep, CONN + 1); /* not its connection */
+  ck_assert_int_lt(a_response(p, "1 INVITE"), 0);
+  ck_assert_uint_eq(cay__registrar_flow_failed(p->ss.reg, CONN), 1);
+  cay__txn_flow_failed(&p->ep, CONN);
+  /* A transport error, as a refused connection's (RFC 3261 16.7 item 6). */
+  a_final_is(p, "1 INVITE", 500);
+  ck_assert_uint_eq(cay__registrar_bindings(p->ss.reg), 0);
   peer_free(p);
 }
 END_TEST
@@ -379,6 +543,8 @@ main(void)
   tcase_add_test(tc, flow_5626_5_3_nat_binding_called_over_source);
   tcase_add_test(tc, flow_auto_always_never);
   tcase_add_test(tc, flow_tcp_call_on_register_connection);
+  tcase_add_test(tc, flow_5626_7_closed_connection_invalidates_bindings);
+  tcase_add_test(tc, flow_5626_7_closed_flow_ends_ringing_call);
   tcase_add_test(tc, flow_dialog_caller_behind_nat);
   tcase_add_test(tc, flow_dialog_callee_behind_nat);
   tcase_add_test(tc, flow_large_request_stays_on_udp_flow);

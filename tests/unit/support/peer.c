@@ -35,6 +35,7 @@ capture(void *arg, const cay__peer_t *dst, const char *data, size_t len)
   p->sent[p->nsent].dst = dst->addr;
   p->sent[p->nsent].proto = dst->proto;
   p->sent[p->nsent].conn = dst->conn;
+  p->sent[p->nsent].flow = dst->flow;
   p->nsent++;
   return 0;
 }

@@ -27,6 +27,7 @@ typedef struct peer_sent {
   cay__addr_t dst;
   int proto;
   uint64_t conn;
+  int flow; /* cay__peer_t.flow: a closed connection is not replaced */
 } peer_sent_t;
 
 typedef struct peer {

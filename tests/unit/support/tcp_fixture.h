@@ -58,6 +58,10 @@ struct srv {
   int reply_err;
   int close_in_cb; /* close the transport from the first callback */
   int closed;      /* close callbacks seen */
+  /* Connections told closed (cay__tcp_closed_cb), and the last one. */
+  int gone;
+  cay_id_t gone_conn;
+  cay__addr_t gone_peer;
   /* Count only, past MAX_RX: messages, those handed out while
    * cay__tcp_backlogged() said 1, and what it said for the last one. */
   int count_only;
@@ -134,6 +138,17 @@ on_msg(cay__tcp_t *tcp, cay_id_t conn, int status, const char *data, size_t len,
     cay__tcp_close(tcp, on_tcp_closed, s);
 }
 
+static inline void
+on_conn_gone(cay__tcp_t *tcp, cay_id_t conn, const cay__addr_t *peer, void *arg)
+{
+  struct srv *s = arg;
+
+  (void)tcp;
+  s->gone++;
+  s->gone_conn = conn;
+  s->gone_peer = *peer;
+}
+
 static inline cay__tcp_t *
 open_tcp(const char *ip, unsigned port, const cay__tcp_opts_t *opts,
          struct srv *s, cay__addr_t *local)
@@ -144,6 +159,7 @@ open_tcp(const char *ip, unsigned port, const cay__tcp_opts_t *opts,
   ck_assert_int_eq(cay__addr_set(&a, ip, port), 0);
   ck_assert_int_eq(cay__tcp_create(&tcp, &shard, &a, opts, on_msg, s), 0);
   ck_assert_ptr_nonnull(tcp);
+  cay__tcp_set_closed_cb(tcp, on_conn_gone);
   ck_assert_int_eq(cay__tcp_start(tcp), 0);
   ck_assert_int_eq(cay__tcp_local(tcp, local), 0);
   ck_assert_uint_ne(cay__addr_port(local), 0);
