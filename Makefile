@@ -5,12 +5,12 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= msg sdp framer config dns
+FUZZ_TARGETS ?= msg sdp framer config dns stun
 JOBS       ?= $(shell nproc)
 CAY_ARGS   ?=
 
 DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev \
-  libsofia-sip-ua-dev libcyaml-dev libsodium-dev libbpf-dev libc-ares-dev libpcre2-dev check libsubunit-dev \
+  libsofia-sip-ua-dev libcyaml-dev libsodium-dev libbpf-dev libc-ares-dev libpcre2-dev libre-dev check libsubunit-dev \
   sip-tester baresip-core linphone-cli python3 clang-format
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -89,6 +89,7 @@ FUZZ_MAX_LEN_sdp    = 4096
 FUZZ_MAX_LEN_framer = 16384
 FUZZ_MAX_LEN_config = 8192
 FUZZ_MAX_LEN_dns    = 4200
+FUZZ_MAX_LEN_stun   = 600
 FUZZ_DICT_msg       = -dict=tests/fuzz/sip.dict
 FUZZ_DICT_sdp       = -dict=tests/fuzz/sdp.dict
 FUZZ_DICT_framer    = -dict=tests/fuzz/sip.dict

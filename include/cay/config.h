@@ -79,6 +79,10 @@
  *     flows: auto                   # auto | always | never: calls to a
  *                                   # binding over its REGISTER's flow
  *                                   # (cay_reg_flows_t; NAT traversal)
+ *     flow_timer_s: 0               # 0..3600: Flow-Timer in the 200 to
+ *                                   # an outbound REGISTER (RFC 5626):
+ *                                   # the UA's keep-alive interval; 0 =
+ *                                   # none, the UA's default
  *     users:                        # default none: no authentication;
  *       - { username: alice, password: secret }   # at most 64, each at
  *                                   # most 63 bytes; username unique, no
@@ -327,6 +331,11 @@ typedef struct cay_config {
    * over the flow its REGISTER came on (RFC 5626 section 5.3: its TCP
    * connection, or its UDP source address, which a NAT maps to the UA). */
   unsigned reg_flows;
+  /* Flow-Timer (RFC 5626 section 4.4.1) in the 2xx to a REGISTER that
+   * asked for outbound: the keep-alive interval the UA is to use, in s
+   * (below limits.tcp_idle_timeout_s keeps its connection open); 0
+   * (default): none, the UA chooses (RFC 5626 section 4.4.1). */
+  unsigned reg_flow_timer_s;
   /* Digest credentials (RFC 2617, MD5, qop auth). None: every REGISTER
    * is taken without authentication. Some: a REGISTER must authenticate
    * as the user of the AOR it binds (To's user). */

@@ -75,6 +75,8 @@ typedef struct cay_stats {
   uint64_t registers_refused;  /* REGISTERs answered >= 300 by the
                                   registrar, not counting 401 challenges */
   uint64_t bindings_live;      /* gauge: registrar bindings now */
+  uint64_t keepalives;         /* STUN Binding requests answered on a
+                                  UDP SIP port (RFC 5626 section 8) */
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

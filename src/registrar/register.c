@@ -59,6 +59,7 @@ typedef struct reg_req {
   unsigned n;
   unsigned adds, removes; /* bindings the request makes and ends */
   cay__peer_t flow;       /* the flow it came on */
+  int outbound;           /* its 2xx says Require: outbound (outbound()) */
 } reg_req_t;
 
 /* ------------------------------------------------------------------ */
@@ -325,7 +326,7 @@ static void
 reply_bindings(reg_req_t *rq)
 {
   reg_aor_t *a = cay__loc_find(rq->reg, rq->aor, 0);
-  size_t size = 64 + (a ? a->n : 0) * (REG_CONTACT_MAX + 48), n = 0;
+  size_t size = 128 + (a ? a->n : 0) * (REG_CONTACT_MAX + 48), n = 0;
   char *lines = cay__malloc(size);
   time_t now = time(NULL);
   struct tm tm;
@@ -342,6 +343,12 @@ reply_bindings(reg_req_t *rq)
                             b->q % 1000);
     n += (size_t)snprintf(lines + n, size - n, "\r\n");
   }
+  /* RFC 5626 section 6, and how often to keep the flow alive (4.4.1). */
+  if (rq->outbound)
+    n += (size_t)snprintf(lines + n, size - n, "Require: outbound\r\n");
+  if (rq->outbound && rq->cfg->reg_flow_timer_s)
+    n += (size_t)snprintf(lines + n, size - n, "Flow-Timer: %u\r\n",
+                          rq->cfg->reg_flow_timer_s);
   gmtime_r(&now, &tm);
   strftime(lines + n, size - n, "Date: %a, %d %b %Y %H:%M:%S GMT", &tm);
   cay__reg_reply(rq->reg, rq->t, 200, NULL, lines);
@@ -424,6 +431,35 @@ take_contacts(reg_req_t *rq)
   return 0;
 }
 
+/* RFC 5626 section 6: a REGISTER that asks for outbound (Supported:
+ * outbound, a Contact with reg-id and +sip.instance, section 4.2) gets
+ * Require: outbound in its 2xx when Cay is its first hop (one Via); 1
+ * then. Through a proxy that did not say it keeps the flow (no Path
+ * whose URI has ;ob) it gets 439 and 0 is returned: -1. A proxy that did
+ * say so: 0, a plain registration (Cay does not route by Path, RFC
+ * 3327). */
+static int
+outbound(reg_req_t *rq)
+{
+  const sip_t *sip = rq->sip;
+  const sip_contact_t *m = sip->sip_contact;
+
+  if (!sip_has_supported(sip->sip_supported, "outbound"))
+    return 0;
+  while (m
+         && !(msg_params_find(m->m_params, "reg-id")
+              && msg_params_find(m->m_params, "+sip.instance")))
+    m = m->m_next;
+  if (m == NULL)
+    return 0;
+  if (sip->sip_via->v_next == NULL)
+    return 1;
+  if (sip->sip_path && url_has_param(sip->sip_path->r_url, "ob"))
+    return 0;
+  refuse(rq, 439, "First Hop Lacks Outbound Support", NULL);
+  return -1;
+}
+
 void
 cay__registrar_on_register(cay__registrar_t *reg, const cay_config_t *cfg,
                            cay__txn_t *t, const sip_t *sip)
@@ -458,7 +494,7 @@ cay__registrar_on_register(cay__registrar_t *reg, const cay_config_t *cfg,
     reply_bindings(rq); /* a query */
   else if (sip->sip_contact->m_url->url_type == url_any)
     remove_all(rq);
-  else if (check_contacts(rq) == 0) {
+  else if ((rq->outbound = outbound(rq)) >= 0 && check_contacts(rq) == 0) {
     if (take_contacts(rq) != 0)
       refuse(rq, 500, "Server Internal Error - No Memory", NULL);
     else

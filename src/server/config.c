@@ -425,6 +425,7 @@ const struct cay__config_range cay__config_ranges[] = {
   RANGE("registrar.default_expires_s", reg_default_expires_s, 1, 604800),
   RANGE("registrar.max_bindings", reg_max_bindings, 1, 1000),
   RANGE("registrar.max_aors", reg_max_aors, 1, 10000000),
+  RANGE("registrar.flow_timer_s", reg_flow_timer_s, 0, 3600),
 };
 #undef RANGE
 #undef UNSIGNED_FIELD

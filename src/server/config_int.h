@@ -168,6 +168,7 @@ struct file_registrar {
   char *default_expires_s;
   char *max_bindings;
   char *max_aors;
+  char *flow_timer_s;
   char *flows;
   struct file_reg_user *users;
   unsigned users_count;

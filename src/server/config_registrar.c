@@ -10,6 +10,7 @@
  *     max_bindings: 10
  *     max_aors: 100000
  *     flows: auto            # auto | always | never
+ *     flow_timer_s: 0        # Flow-Timer for outbound UAs; 0 = none
  *     users:
  *       - { username: alice, password: secret }
  *
@@ -48,6 +49,7 @@ const cyaml_schema_field_t cay__config_registrar_fields[] = {
   STR("max_bindings", struct file_registrar, max_bindings),
   STR("max_aors", struct file_registrar, max_aors),
   STR("flows", struct file_registrar, flows),
+  STR("flow_timer_s", struct file_registrar, flow_timer_s),
   CYAML_FIELD_SEQUENCE("users", CYAML_FLAG_POINTER | OPT, struct file_registrar,
                        users, &user_entry, 0, CAY_CONFIG_MAX_USERS),
   CYAML_FIELD_END,
@@ -69,6 +71,7 @@ apply_numbers(struct load_ctx *lc, const struct file_registrar *f,
       &c->reg_default_expires_s },
     { "registrar.max_bindings", f->max_bindings, &c->reg_max_bindings },
     { "registrar.max_aors", f->max_aors, &c->reg_max_aors },
+    { "registrar.flow_timer_s", f->flow_timer_s, &c->reg_flow_timer_s },
   };
 
   return cay__config_parse_numbers(lc, n, sizeof n / sizeof n[0]);

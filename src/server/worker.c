@@ -14,6 +14,7 @@
 #include "registrar/registrar.h"
 #include "server/server_int.h"
 #include "transport/dns.h"
+#include "transport/stun.h"
 
 #define SHARD_NO(w) ((int)(w)->index)
 
@@ -145,7 +146,19 @@ on_datagram(cay__udp_t *u, const char *data, size_t len,
 {
   cay__peer_t src = { .addr = *from, .proto = CAY__UDP, .conn = 0 };
   cay__worker_t *w = arg;
+  char answer[CAY__STUN_ANSWER_MAX];
+  int n;
 
+  /* RFC 5626 section 8: a keep-alive of a UA on a UDP flow, answered by
+   * whichever shard read it (it has no Call-ID, and no state). */
+  if (cay__stun_maybe(data, len)) {
+    n = cay__stun_answer(data, len, from, answer);
+    if (n > 0 && cay__udp_send(u, from, answer, (size_t)n) == 0)
+      w->shard.stats.keepalives++;
+    else
+      w->shard.stats.dropped++;
+    return;
+  }
   cay__worker_route(w, data, len, &src, cay__udp_backlogged(u));
 }
 

@@ -32,6 +32,7 @@
 #include "transport/callid.h"
 #include "transport/dns_cache.h"
 #include "transport/framing.h"
+#include "transport/stun.h"
 
 #include <ares.h>
 
@@ -710,5 +711,49 @@ cay_fuzz_dns(const uint8_t *data, size_t size)
       fuzz_fail("dns: a message was still kept after its TTL");
   }
   cay__dns_cache_free(c);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* STUN keep-alives.                                                    */
+/* ------------------------------------------------------------------ */
+
+static void
+check_stun_answer(const uint8_t *req, size_t size, const uint8_t *a, int n)
+{
+  unsigned type;
+
+  if (n < 0 && n != -ENOMEM)
+    fuzz_fail("stun: cay__stun_answer returned %d", n);
+  if (n <= 0)
+    return;
+  if (!cay__stun_maybe((const char *)req, size))
+    fuzz_fail("stun: answered a datagram that is not STUN");
+  if (n < 20 || n > CAY__STUN_ANSWER_MAX)
+    fuzz_fail("stun: an answer of %d bytes", n);
+  type = (unsigned)a[0] << 8 | a[1];
+  if (type != 0x0101 && type != 0x0111)
+    fuzz_fail("stun: answer type 0x%04x", type);
+  if (((unsigned)a[2] << 8 | a[3]) != (unsigned)n - 20)
+    fuzz_fail("stun: the length field does not count the attributes");
+  if (memcmp(a + 4, "\x21\x12\xa4\x42", 4) != 0
+      || memcmp(a + 8, req + 8, 12) != 0)
+    fuzz_fail("stun: not the request's cookie and transaction id");
+}
+
+int
+cay_fuzz_stun(const uint8_t *data, size_t size)
+{
+  uint8_t a[CAY__STUN_ANSWER_MAX];
+  cay__addr_t from;
+
+  if (cay__addr_set(&from, "192.0.2.7", 40001) == 0)
+    check_stun_answer(
+        data, size, a,
+        cay__stun_answer((const char *)data, size, &from, (char *)a));
+  if (cay__addr_set(&from, "2001:db8::7", 5060) == 0)
+    check_stun_answer(
+        data, size, a,
+        cay__stun_answer((const char *)data, size, &from, (char *)a));
   return 0;
 }

@@ -79,4 +79,17 @@ int cay_fuzz_config(const uint8_t *data, size_t size);
  */
 int cay_fuzz_dns(const uint8_t *data, size_t size);
 
+/**
+ * One datagram on a UDP SIP port taken for STUN (cay__stun_maybe()):
+ * cay__stun_answer() for a source of each family (src/transport/stun.c,
+ * RFC 5389 with RFC 5626 section 8).
+ *
+ * Invariants: an answer is a STUN response of the Binding method (a
+ * success or an error) whose length field counts what follows the
+ * header, with the magic cookie and the request's transaction id, and
+ * fits CAY__STUN_ANSWER_MAX; only a datagram cay__stun_maybe() takes
+ * gets one.
+ */
+int cay_fuzz_stun(const uint8_t *data, size_t size);
+
 #endif

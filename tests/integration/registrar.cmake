@@ -90,6 +90,20 @@ set_tests_properties(integration.b2bua_flow_failed_ringing_4shards
   TIMEOUT 90 LABELS "integration;shards;b2bua"
   RESOURCE_LOCK cay_integration)
 
+# STUN keep-alives (RFC 5626 section 8) at 4 shards (run_stun_test.py):
+# 16 UDP sockets send 10 Binding requests each to cay's SIP port, half
+# with FINGERPRINT; every one gets a success response with the socket's
+# own address, whichever shard read it; an indication and an RFC 3489
+# request get nothing; OPTIONS is answered afterwards.
+add_test(NAME integration.stun_keepalives_4shards
+         COMMAND ${Python3_EXECUTABLE} ${CAY_IT_DIR}/run_stun_test.py
+                 --cay $<TARGET_FILE:cay> --name stun_keepalives_4shards
+                 --shards 4 --clients 16 --requests 10
+                 --expect keepalives=160 --expect dropped=2
+                 --expect txns_live=0)
+set_tests_properties(integration.stun_keepalives_4shards PROPERTIES
+  TIMEOUT 60 LABELS "integration;shards" RESOURCE_LOCK cay_integration)
+
 # Calls to a registered user at 4 shards: the callee SIPp's address is
 # registered as the contact of sip:service@127.0.0.1 (one REGISTER, on
 # that AOR's shard), and 400 calls to sip:service@... come in on every

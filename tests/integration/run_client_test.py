@@ -18,6 +18,11 @@
                   from bob's NOTIFYs, relayed by Cay
   --tcp           every leg over TCP (RFC 3261 section 18): the caller
                   dials ;transport=tcp, the route's target is one too
+  --outbound      register mode: bob registers an outbound flow (RFC
+                  5626: reg-id, +sip.instance; baresip's sipnat=outbound);
+                  cay's 200 says Require: outbound and Flow-Timer: 2, and
+                  bob keeps his flow alive with STUN Binding requests
+                  (over UDP) that cay answers (its keepalives counter)
   --idle-close    register mode over TCP with limits.tcp_idle_timeout_s
                   2: cay closes bob's idle registration connection
                   before alice calls, and the call goes to the contact
@@ -73,6 +78,8 @@ def parse_args(argv):
                    required=True)
     p.add_argument("--tcp", action="store_true",
                    help="both legs over TCP instead of UDP")
+    p.add_argument("--outbound", action="store_true",
+                   help="bob registers an outbound flow (RFC 5626)")
     p.add_argument("--idle-close", action="store_true",
                    help="register over TCP; cay closes bob's idle "
                         "connection before alice calls")
@@ -83,6 +90,8 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.idle_close and (args.mode != "register" or not args.tcp):
         p.error("--idle-close is for --mode register --tcp")
+    if args.outbound and args.mode != "register":
+        p.error("--outbound is for --mode register")
     for spec in args.expect:
         cayrun.parse_expect(spec)
     return args
@@ -134,7 +143,9 @@ class Client:
             f.write("module_path /usr/lib/baresip/modules\n")
             for m in ("g711", "aufile", "aubridge", "cons"):
                 f.write("module %s.so\n" % m)
-            f.write("module_tmp account.so\nmodule_app menu.so\n")
+            # uuid: the +sip.instance of an outbound registration.
+            f.write("module_tmp uuid.so\nmodule_tmp account.so\n"
+                    "module_app menu.so\n")
             f.write("cons_listen %s:%d\n" % (cayrun.HOST, self.cons_port))
             # A file as the microphone, a bridge device as the speaker:
             # no sound card needed.
@@ -145,15 +156,18 @@ class Client:
             f.write("<%s>;regint=0%s\n"
                     % (self.uri, ";answermode=auto" if auto_answer else ""))
 
-    def register_with(self, cay_port, password, tcp):
+    def register_with(self, cay_port, password, tcp, outbound=False):
         """Register with cay (the account's AOR is on cay's address, so
         baresip sends its REGISTERs there) instead of using no
-        registrar."""
+        registrar; with outbound, an RFC 5626 flow through cay."""
         aor = "sip:%s@%s:%d%s" % (self.user, cayrun.HOST, cay_port,
                                   ";transport=tcp" if tcp else "")
+        ob = (';sipnat=outbound;outbound="sip:%s:%d%s"'
+              % (cayrun.HOST, cay_port, ";transport=tcp" if tcp else "")
+              if outbound else "")
         with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write("<%s>;auth_pass=%s;regint=600%s\n"
-                    % (aor, password,
+            f.write("<%s>;auth_pass=%s;regint=600%s%s\n"
+                    % (aor, password, ob,
                        ";answermode=auto" if self.auto_answer else ""))
 
     def registered(self):
@@ -479,13 +493,45 @@ def judge_flow(cay, b, idle_close):
     return []
 
 
-def start_registered(test, a, b, cay, tcp, idle_close):
+def keepalives(cay):
+    """cay's live keepalives counter (SIGUSR1), or -1."""
+    live = cay.live_counters(2.0)
+    return live[1].get("keepalives", -1) if live else -1
+
+
+def judge_outbound(b):
+    """bob's REGISTER asked for outbound and cay's 200 granted it (RFC
+    5626 section 6) with the configured Flow-Timer."""
+    ok = b.registered()
+    problems = []
+    if not ok or not re.search(r"^Require:\s*outbound\s*$", ok, re.M | re.I):
+        problems.append("callee: the 200 to its REGISTER has no "
+                        "Require: outbound")
+    if not ok or not re.search(r"^Flow-Timer:\s*2\s*$", ok, re.M | re.I):
+        problems.append("callee: the 200 to its REGISTER has no "
+                        "Flow-Timer: 2")
+    sent = [t for way, first, t in b.messages()
+            if way == "out" and first.startswith("REGISTER ")]
+    if not sent or "reg-id=1" not in sent[0]:
+        problems.append("callee: its REGISTER did not ask for outbound "
+                        "(no reg-id)")
+    return problems
+
+
+def start_registered(test, a, b, cay, tcp, idle_close, outbound):
     """bob, then alice, register with cay; alice dials bob's AOR."""
-    b.register_with(cay.port, "bobpw", tcp)
+    b.register_with(cay.port, "bobpw", tcp, outbound)
     print("%s: callee: %s" % (test, b.start()), flush=True)
     err = wait_for("the 200 to the callee's REGISTER", b.registered)
     if err:
         raise SystemExit(err)
+    if outbound:
+        # Flow-Timer 2: a STUN Binding request every 1.6 to 2 s.
+        err = cayrun.wait_for("cay to answer 2 of the callee's STUN "
+                              "keep-alives", lambda: keepalives(cay) >= 2,
+                              STEP_TIMEOUT_S)
+        if err:
+            raise SystemExit(err)
     if idle_close:
         err = wait_for("cay to close the callee's idle connection",
                        lambda: "idle for 2000 ms, closing" in cay_log(cay))
@@ -520,6 +566,9 @@ def run(args):
                   bridge_config(b, args.tcp) if b else None)
         if args.idle_close:
             config += "limits: { tcp_idle_timeout_s: 2 }\n"
+        if args.outbound:
+            config = config.replace("registrar:\n",
+                                    "registrar:\n  flow_timer_s: 2\n")
 
         flow_log = args.mode == "register" and args.tcp
         cay, err = cayrun.start_cay(args.cay, workdir, config, tcp=args.tcp,
@@ -528,7 +577,8 @@ def run(args):
             raise SystemExit(err)
         print("%s: cay: %s" % (test, " ".join(cay.command())), flush=True)
         if args.mode == "register":
-            start_registered(test, a, b, cay, args.tcp, args.idle_close)
+            start_registered(test, a, b, cay, args.tcp, args.idle_close,
+                             args.outbound)
         else:
             dial = "/dial sip:bob@%s:%d%s" % (
                 cayrun.HOST, cay.port, ";transport=tcp" if args.tcp else "")
@@ -549,6 +599,8 @@ def run(args):
                 problems += judge_callee(a, b)
             if args.mode == "register":
                 problems += judge_registered(a)
+            if args.outbound:
+                problems += judge_outbound(b)
             if flow_log:
                 problems += judge_flow(cay, b, args.idle_close)
         want = "TCP" if args.tcp else "UDP"

@@ -25,6 +25,7 @@ START_TEST(defaults_registrar)
   ck_assert_uint_eq(defaults.reg_default_expires_s, 3600);
   ck_assert_uint_eq(defaults.reg_max_bindings, 10);
   ck_assert_uint_eq(defaults.reg_max_aors, 100000);
+  ck_assert_uint_eq(defaults.reg_flow_timer_s, 0);
   ck_assert_uint_eq(defaults.reg_flows, CAY_REG_FLOWS_AUTO);
   ck_assert_uint_eq(defaults.n_reg_users, 0);
   ck_assert_int_eq(cay_config_check(&defaults, err, sizeof err), 0);
@@ -50,6 +51,7 @@ START_TEST(load_registrar_to_exact_fields)
   ck_assert_uint_eq(cfg.reg_default_expires_s, 1800);
   ck_assert_uint_eq(cfg.reg_max_bindings, 5);
   ck_assert_uint_eq(cfg.reg_max_aors, 2000);
+  ck_assert_uint_eq(cfg.reg_flow_timer_s, 90);
   ck_assert_uint_eq(cfg.reg_flows, CAY_REG_FLOWS_NEVER);
   ck_assert_uint_eq(cfg.n_reg_users, 2);
   ck_assert_str_eq(cfg.reg_users[1].username, "bob.smith+1");
@@ -148,6 +150,8 @@ START_TEST(check_registrar_ranges)
       "registrar.max_aors (0) must be 1 to 10000000" },
     { offsetof(cay_config_t, reg_max_aors), 10000001,
       "registrar.max_aors (10000001) must be 1 to 10000000" },
+    { offsetof(cay_config_t, reg_flow_timer_s), 3601,
+      "registrar.flow_timer_s (3601) must be 0 to 3600" },
   };
 
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -322,7 +326,7 @@ START_TEST(load_bad_registrar_unknown_keys)
   expect_bad("registrar_bad_key.yaml",
              "3:3: registrar: unknown key 'realms' (expected realm, "
              "min_expires_s, max_expires_s, default_expires_s, max_bindings, "
-             "max_aors, flows or users)");
+             "max_aors, flows, flow_timer_s or users)");
   expect_bad("registrar_bad_user_key.yaml",
              "3:9: registrar.users[0]: unknown key 'name' (expected username "
              "or password)");

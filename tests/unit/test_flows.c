@@ -349,6 +349,68 @@ START_TEST(flow_5626_7_closed_flow_ends_ringing_call)
 }
 END_TEST
 
+#define OB_CONTACT                                                             \
+  "Contact: <sip:ob@192.0.2.1:5060>;reg-id=1;"                                 \
+  "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\"\r\n"
+
+/* RFC 5626 section 6: an outbound REGISTER (Supported: outbound, reg-id
+ * and +sip.instance) gets Require: outbound and the Flow-Timer of the
+ * config in its 200 when Cay is its first hop; one through a proxy that
+ * keeps no flow for it (no Path with ;ob) gets 439 and binds nothing;
+ * one without Supported: outbound, or through a proxy with Path ;ob
+ * (Cay does not route by Path), is a plain registration. */
+START_TEST(flow_5626_6_require_outbound_or_439)
+{
+  cay_config_t cfg = location_config(0);
+  peer_t *p;
+  char *v;
+
+  cfg.reg_flow_timer_s = 25;
+  p = peer_new(&cfg);
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 1,
+                            "Supported: path, outbound\r\n" OB_CONTACT),
+                   200);
+  v = peer_header(p, p->nsent - 1, "Require");
+  ck_assert_str_eq(v, "outbound");
+  free(v);
+  v = peer_header(p, p->nsent - 1, "Flow-Timer");
+  ck_assert_str_eq(v, "25");
+  free(v);
+
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r2", 1, OB_CONTACT), 200);
+  ck_assert_ptr_null(peer_header(p, p->nsent - 1, "Require"));
+  ck_assert_ptr_null(peer_header(p, p->nsent - 1, "Flow-Timer"));
+
+  ck_assert_int_eq(
+      reg_send(p, "127.0.0.1", "sip:far@127.0.0.1", "r3", 1,
+               "Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bK-edge1\r\n"
+               "Supported: outbound\r\n" OB_CONTACT),
+      439);
+  ck_assert_uint_eq(cay__registrar_bindings(p->ss.reg), 1); /* SERVICE's */
+  ck_assert_int_eq(
+      reg_send(p, "127.0.0.1", "sip:far@127.0.0.1", "r4", 1,
+               "Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bK-edge2\r\n"
+               "Path: <sip:edge@192.0.2.9;lr;ob>\r\n"
+               "Supported: outbound\r\n" OB_CONTACT),
+      200);
+  ck_assert_ptr_null(peer_header(p, p->nsent - 1, "Require"));
+  ck_assert_uint_eq(cay__registrar_bindings(p->ss.reg), 2);
+  peer_free(p);
+
+  /* Without a Flow-Timer configured, the UA keeps its own interval. */
+  cfg.reg_flow_timer_s = 0;
+  p = peer_new(&cfg);
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 1,
+                            "Supported: outbound\r\n" OB_CONTACT),
+                   200);
+  v = peer_header(p, p->nsent - 1, "Require");
+  ck_assert_str_eq(v, "outbound");
+  free(v);
+  ck_assert_ptr_null(peer_header(p, p->nsent - 1, "Flow-Timer"));
+  peer_free(p);
+}
+END_TEST
+
 /* A caller whose INVITE names @p contact (and @p extra header lines),
  * answered by Cay's UAS and never ACKed: after 64*T1 Cay's BYE (RFC
  * 3261 section 13.3.1.4), whose destination goes to @p dst. */
@@ -545,6 +607,7 @@ main(void)
   tcase_add_test(tc, flow_tcp_call_on_register_connection);
   tcase_add_test(tc, flow_5626_7_closed_connection_invalidates_bindings);
   tcase_add_test(tc, flow_5626_7_closed_flow_ends_ringing_call);
+  tcase_add_test(tc, flow_5626_6_require_outbound_or_439);
   tcase_add_test(tc, flow_dialog_caller_behind_nat);
   tcase_add_test(tc, flow_dialog_callee_behind_nat);
   tcase_add_test(tc, flow_large_request_stays_on_udp_flow);

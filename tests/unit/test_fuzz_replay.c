@@ -216,6 +216,13 @@ START_TEST(fuzz_replay_dns_answers)
 }
 END_TEST
 
+START_TEST(fuzz_replay_stun_datagrams)
+{
+  /* RFC 5389 section 7.3, RFC 5626 section 8: keep-alives answered. */
+  replay("stun", cay_fuzz_stun);
+}
+END_TEST
+
 static Suite *
 fuzz_replay_suite(void)
 {
@@ -227,6 +234,7 @@ fuzz_replay_suite(void)
   tcase_add_test(tc, fuzz_replay_framer_streams);
   tcase_add_test(tc, fuzz_replay_config_files);
   tcase_add_test(tc, fuzz_replay_dns_answers);
+  tcase_add_test(tc, fuzz_replay_stun_datagrams);
   suite_add_tcase(s, tc);
   return s;
 }
