@@ -147,6 +147,16 @@ cay__loc_binding(const reg_aor_t *a, const url_t *uri)
 }
 
 reg_binding_t *
+cay__loc_binding_flow(const reg_aor_t *a, const char *instance, unsigned reg_id)
+{
+  for (reg_binding_t *b = a->bindings; b; b = b->next)
+    if (b->instance && b->reg_id == reg_id
+        && strcmp(b->instance, instance) == 0)
+      return b;
+  return NULL;
+}
+
+reg_binding_t *
 cay__loc_binding_text(const reg_aor_t *a, const char *uri)
 {
   char buf[REG_CONTACT_MAX];
@@ -243,13 +253,19 @@ cay__loc_set(reg_aor_t *a, reg_binding_t *b, const cay__binding_change_t *c,
 {
   cay__registrar_t *reg = a->reg;
   char *cid = cay__strdup(call_id);
+  char *inst = c->instance ? cay__strdup(c->instance) : NULL;
 
-  if (cid == NULL || (b == NULL && (b = binding_new(a, c->contact)) == NULL)) {
+  if (cid == NULL || (c->instance && inst == NULL)
+      || (b == NULL && (b = binding_new(a, c->contact)) == NULL)) {
     cay__free(cid);
+    cay__free(inst);
     return -ENOMEM;
   }
   cay__free(b->call_id);
   b->call_id = cid;
+  cay__free(b->instance);
+  b->instance = inst;
+  b->reg_id = c->reg_id;
   b->cseq = cseq;
   b->q = c->q;
   /* A refresh may come on another flow (a NAT that mapped the UA
@@ -290,6 +306,7 @@ cay__loc_remove(reg_binding_t *b)
   }
   cay__shard_timer_stop(reg->shard, &b->t_expire);
   cay__free(b->call_id);
+  cay__free(b->instance);
   cay__free(b);
   cay__loc_drop_if_empty(a);
 }

@@ -45,6 +45,11 @@ typedef struct pending {
   int q;
   int by_flow; /* FLOW_*: whether calls to it take the REGISTER's flow */
   int skip;    /* a later Contact of the same request names the same URI */
+  const char *instance; /* +sip.instance of an outbound Contact, or NULL */
+  unsigned reg_id;      /* its reg-id */
+  reg_binding_t *drop;  /* that instance's and reg-id's binding at another
+                           URI: removed once this one is set (or with
+                           it, expires 0), or NULL */
   char uri[REG_CONTACT_MAX];
 } pending_t;
 
@@ -243,6 +248,43 @@ flow_of(const reg_req_t *rq, const pending_t *p, cay__peer_t *flow)
     (void)cay__url_dest(p->m->m_url, &flow->addr); /* by_flow() read it */
 }
 
+/* The +sip.instance and reg-id of outbound Contact @p m into @p p (none
+ * without both): 0, or -1 for a reg-id that is not 1 to 2^31-1 (RFC
+ * 5626 section 4.2). */
+static int
+outbound_id(const sip_contact_t *m, pending_t *p)
+{
+  const char *inst = msg_params_find(m->m_params, "+sip.instance");
+  const char *rid = msg_params_find(m->m_params, "reg-id");
+  char *end;
+  unsigned long v;
+
+  p->instance = NULL;
+  if (inst == NULL || rid == NULL || *inst == '\0')
+    return 0;
+  v = strtoul(rid, &end, 10);
+  if (*rid < '1' || *rid > '9' || *end != '\0' || v > 0x7fffffffUL)
+    return -1;
+  p->instance = inst;
+  p->reg_id = (unsigned)v;
+  return 0;
+}
+
+/* Does pending @p x set or remove binding @p b (not NULL)? */
+static int
+touches(const pending_t *x, const reg_binding_t *b)
+{
+  return b && (x->b == b || x->drop == b);
+}
+
+/* Do pending @p x and @p y name one outbound binding? */
+static int
+same_flow(const pending_t *x, const pending_t *y)
+{
+  return x->instance && y->instance && x->reg_id == y->reg_id
+         && strcmp(x->instance, y->instance) == 0;
+}
+
 /* Contact @p m into @p p: 0, or 1 when the request was refused. */
 static int
 check_contact(reg_req_t *rq, const sip_contact_t *m, pending_t *p)
@@ -269,13 +311,30 @@ check_contact(reg_req_t *rq, const sip_contact_t *m, pending_t *p)
   p->by_flow = by_flow(rq, m);
   p->expires_s = e > rq->cfg->reg_max_expires_s ? rq->cfg->reg_max_expires_s
                                                 : (unsigned)e;
+  if (rq->outbound == 1 && outbound_id(m, p) != 0)
+    return refuse(rq, 400, "Bad Request - Bad reg-id", NULL);
+  /* RFC 5626 section 6: an outbound binding is named by its instance
+   * and reg-id, whatever its URI; others by their URI (10.3 item 7). */
   p->b = rq->a ? cay__loc_binding(rq->a, m->m_url) : NULL;
+  p->drop = p->instance && rq->a
+                ? cay__loc_binding_flow(rq->a, p->instance, p->reg_id)
+                : NULL;
+  if (p->drop == p->b)
+    p->drop = NULL;
+  if (p->drop && out_of_order(rq, p->drop))
+    return refuse(rq, 500, "Server Internal Error - Out of Order REGISTER",
+                  NULL);
   if (p->b && out_of_order(rq, p->b))
     return refuse(rq, 500, "Server Internal Error - Out of Order REGISTER",
                   NULL);
-  /* The same URI twice in one request: the last one counts. */
+  /* The same URI, the same instance and reg-id, or the same binding
+   * twice in one request: the last one counts (one binding is never
+   * set twice, nor set after it was replaced). */
   for (unsigned i = 0; i < rq->n; i++)
-    if (!rq->p[i].skip && url_cmp_all(rq->p[i].m->m_url, m->m_url) == 0)
+    if (!rq->p[i].skip
+        && (url_cmp_all(rq->p[i].m->m_url, m->m_url) == 0
+            || same_flow(&rq->p[i], p) || touches(&rq->p[i], p->b)
+            || touches(&rq->p[i], p->drop)))
       rq->p[i].skip = 1;
   return 0;
 }
@@ -300,6 +359,8 @@ check_contacts(reg_req_t *rq)
     if (!p->skip && p->b == NULL && p->expires_s)
       rq->adds++;
     else if (!p->skip && p->b && p->expires_s == 0)
+      rq->removes++;
+    if (!p->skip && p->drop)
       rq->removes++;
   }
   if (rq->adds
@@ -399,7 +460,9 @@ take_contacts(reg_req_t *rq)
                                 .q = p->q,
                                 .expires_ms = 1000ull * p->expires_s,
                                 .flow = p->by_flow ? &flow : NULL,
-                                .flow_only = p->by_flow == FLOW_ONLY };
+                                .flow_only = p->by_flow == FLOW_ONLY,
+                                .instance = p->instance,
+                                .reg_id = p->reg_id };
     char via[96] = "";
 
     if (p->skip || p->expires_s == 0)
@@ -410,6 +473,15 @@ take_contacts(reg_req_t *rq)
         != 0) {
       cay__loc_drop_if_empty(rq->a);
       return -ENOMEM;
+    }
+    if (p->drop) {
+      /* Set first: the AOR outlives its old binding's removal. */
+      CAY_INFO(SHARD_NO(rq->reg),
+               "AOR %s: binding %s replaced by %s: the same +sip.instance "
+               "and reg-id (RFC 5626 section 6)",
+               rq->aor, p->drop->contact, p->uri);
+      cay__loc_remove(p->drop);
+      p->drop = NULL;
     }
     if (p->by_flow) {
       strcpy(via, p->by_flow == FLOW_REUSE ? ", calls on its connection from "
@@ -422,12 +494,23 @@ take_contacts(reg_req_t *rq)
     CAY_INFO(SHARD_NO(rq->reg), "AOR %s: binding %s %s, expires in %u s%s",
              rq->aor, p->uri, p->b ? "refreshed" : "added", p->expires_s, via);
   }
-  for (unsigned i = 0; i < rq->n; i++)
-    if (!rq->p[i].skip && rq->p[i].expires_s == 0 && rq->p[i].b) {
-      CAY_INFO(SHARD_NO(rq->reg), "AOR %s: binding %s removed", rq->aor,
-               rq->p[i].uri);
-      cay__loc_remove(rq->p[i].b);
+  for (unsigned i = 0; i < rq->n; i++) {
+    pending_t *p = &rq->p[i];
+    if (p->skip || p->expires_s)
+      continue;
+    if (p->drop) {
+      CAY_INFO(SHARD_NO(rq->reg),
+               "AOR %s: binding %s removed (its "
+               "+sip.instance and reg-id)",
+               rq->aor, p->drop->contact);
+      cay__loc_remove(p->drop);
     }
+    if (p->b) {
+      CAY_INFO(SHARD_NO(rq->reg), "AOR %s: binding %s removed", rq->aor,
+               p->uri);
+      cay__loc_remove(p->b);
+    }
+  }
   return 0;
 }
 

@@ -114,6 +114,10 @@ typedef struct cay__binding_change {
                               (reg-id, an address behind a NAT, or
                               flows: always); 0: the flow only saves a
                               connection (RFC 5923: the UA's own host) */
+  const char *instance;    /* an outbound binding's +sip.instance (RFC
+                              5626 section 6: with reg_id, what names
+                              it), or NULL */
+  unsigned reg_id;         /* its reg-id (1..), with @c instance */
 } cay__binding_change_t;
 
 /**

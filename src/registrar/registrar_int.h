@@ -31,6 +31,8 @@ typedef struct reg_binding {
   cay__hnode_t fnode;  /* there */
   cay__peer_t flow;    /* the REGISTER's flow */
   char *call_id;       /* of that REGISTER */
+  char *instance;      /* cay__binding_change_t.instance, or NULL */
+  unsigned reg_id;     /* and its reg-id */
   char contact[];      /* the URI, as the UA wrote it */
 } reg_binding_t;
 
@@ -65,6 +67,10 @@ reg_aor_t *cay__loc_add_aor(cay__registrar_t *reg, const char *name, int copy);
 /* @p a's binding whose contact equals @p uri (RFC 3261 section 19.1.4),
  * or NULL. */
 reg_binding_t *cay__loc_binding(const reg_aor_t *a, const url_t *uri);
+/* @p a's outbound binding of instance @p instance and reg-id @p reg_id
+ * (RFC 5626 section 6), or NULL. */
+reg_binding_t *cay__loc_binding_flow(const reg_aor_t *a, const char *instance,
+                                     unsigned reg_id);
 /* The same for a contact as text; NULL too when it does not parse. */
 reg_binding_t *cay__loc_binding_text(const reg_aor_t *a, const char *uri);
 /* Set @p b (NULL: a new binding of @p a for c->contact) as @p c says

@@ -21,8 +21,8 @@ cay__stun_answer(const char *req, size_t len, const cay__addr_t *from,
                  char out[CAY__STUN_ANSWER_MAX])
 {
   struct stun_unknown_attr ua = { .typec = 0 };
-  struct stun_errcode ec = { .code = UNKNOWN_ATTRIBUTE,
-                             .reason = "Unknown Attribute" };
+  struct stun_errcode ec
+      = { .code = UNKNOWN_ATTRIBUTE, .reason = "Unknown Attribute" };
   struct stun_msg *msg = NULL;
   struct mbuf *in, *mb = NULL;
   struct sa mapped;

@@ -526,6 +526,22 @@ def start_registered(test, a, b, cay, tcp, idle_close, outbound):
     if err:
         raise SystemExit(err)
     if outbound:
+        # bob dies without unregistering and comes back on another port,
+        # the same instance (baresip keeps its uuid): his binding is
+        # replaced (RFC 5626 section 6), not doubled.
+        b.proc.kill()
+        b.proc.wait()
+        b.port = free_sip_port()
+        b.write_config(b.user, b.auto_answer)
+        b.register_with(cay.port, "bobpw", tcp, outbound)
+        print("%s: callee again: %s" % (test, b.start()), flush=True)
+        err = wait_for("the 200 to the callee's second REGISTER",
+                       b.registered)
+        if err:
+            raise SystemExit(err)
+        if "replaced by sip:bob" not in cay_log(cay):
+            raise SystemExit("cay: bob's second binding did not replace "
+                             "his first")
         # Flow-Timer 2: a STUN Binding request every 1.6 to 2 s.
         err = cayrun.wait_for("cay to answer 2 of the callee's STUN "
                               "keep-alives", lambda: keepalives(cay) >= 2,

@@ -411,6 +411,93 @@ START_TEST(flow_5626_6_require_outbound_or_439)
 }
 END_TEST
 
+#define INSTANCE                                                               \
+  "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-00000000ABCD>\""
+
+/* One outbound Contact line at @p host with @p reg_id and @p extra
+ * parameters ("" or ";expires=0"). */
+static const char *
+ob_contact(char *buf, size_t n, const char *host, int reg_id, const char *extra)
+{
+  snprintf(buf, n, "Contact: <sip:ob@%s>;reg-id=%d;%s%s\r\n", host, reg_id,
+           INSTANCE, extra);
+  return buf;
+}
+
+/* The contacts of SERVICE, newest first, as "uri uri ...". */
+static const char *
+contacts(peer_t *p, char *buf, size_t n)
+{
+  cay__contact_t c[8];
+  unsigned k = cay__registrar_lookup(p->ss.reg, SERVICE, c, 8);
+  size_t at = 0;
+
+  buf[0] = '\0';
+  for (unsigned i = 0; i < k; i++)
+    at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? " " : "", c[i].uri);
+  return buf;
+}
+
+/* RFC 5626 section 6: an outbound binding is named by AOR, instance and
+ * reg-id, not by its URI: a UA that comes back at another address (a
+ * new NAT mapping, a new local IP) replaces its binding instead of adding
+ * one; another reg-id of the same instance is a second flow; expires=0
+ * at any URI removes it. Two Contacts of one request for one binding:
+ * the last counts. A reg-id out of range gets 400. Without Supported:
+ * outbound, URIs name bindings as in RFC 3261. */
+START_TEST(flow_5626_6_instance_and_reg_id_name_the_binding)
+{
+  cay_config_t cfg = location_config(0);
+  peer_t *p = peer_new(&cfg);
+  char c1[192], c2[192], got[512];
+  const char *sup = "Supported: outbound\r\n";
+  char lines[512];
+
+  snprintf(lines, sizeof lines, "%s%s", sup,
+           ob_contact(c1, sizeof c1, "10.0.0.7:5060", 1, ""));
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 1, lines), 200);
+  snprintf(lines, sizeof lines, "%s%s", sup,
+           ob_contact(c1, sizeof c1, "10.0.0.8:5062", 1, ""));
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 2, lines), 200);
+  ck_assert_str_eq(contacts(p, got, sizeof got), "sip:ob@10.0.0.8:5062");
+  /* The 200 lists the binding once, at its new URI. */
+  ck_assert_int_eq(peer_count(p, 200, "REGISTER"), 2);
+  ck_assert_ptr_null(strstr(p->sent[p->nsent - 1].data, "10.0.0.7"));
+
+  snprintf(lines, sizeof lines, "%s%s", sup,
+           ob_contact(c1, sizeof c1, "10.0.0.8:5064", 2, ""));
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r2", 1, lines), 200);
+  ck_assert_str_eq(contacts(p, got, sizeof got),
+                   "sip:ob@10.0.0.8:5064 sip:ob@10.0.0.8:5062");
+
+  snprintf(lines, sizeof lines, "%s%s", sup,
+           ob_contact(c1, sizeof c1, "10.0.0.9:5066", 1, ";expires=0"));
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 3, lines), 200);
+  ck_assert_str_eq(contacts(p, got, sizeof got), "sip:ob@10.0.0.8:5064");
+
+  /* reg-id 2 twice in one request, and a URI Contact naming the binding
+   * the first of them would replace: one binding, the last Contact's. */
+  snprintf(lines, sizeof lines, "%s%s%s%s", sup,
+           ob_contact(c1, sizeof c1, "10.0.0.10:5060", 2, ""),
+           ob_contact(c2, sizeof c2, "10.0.0.11:5060", 2, ""),
+           "Contact: <sip:ob@10.0.0.8:5064>\r\n");
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r2", 2, lines), 200);
+  ck_assert_str_eq(contacts(p, got, sizeof got), "sip:ob@10.0.0.8:5064");
+  ck_assert_uint_eq(cay__registrar_bindings(p->ss.reg), 1);
+
+  snprintf(lines, sizeof lines, "%s%s", sup,
+           ob_contact(c1, sizeof c1, "10.0.0.8:5064", 0, ""));
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r3", 1, lines), 400);
+
+  /* Not outbound: the URI names the binding, a new URI is a new one. */
+  snprintf(lines, sizeof lines, "%s",
+           ob_contact(c1, sizeof c1, "10.0.0.12:5060", 2, ""));
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r2", 3, lines), 200);
+  ck_assert_uint_eq(cay__registrar_bindings(p->ss.reg), 2);
+  peer_free(p);
+}
+END_TEST
+
 /* A caller whose INVITE names @p contact (and @p extra header lines),
  * answered by Cay's UAS and never ACKed: after 64*T1 Cay's BYE (RFC
  * 3261 section 13.3.1.4), whose destination goes to @p dst. */
@@ -608,6 +695,7 @@ main(void)
   tcase_add_test(tc, flow_5626_7_closed_connection_invalidates_bindings);
   tcase_add_test(tc, flow_5626_7_closed_flow_ends_ringing_call);
   tcase_add_test(tc, flow_5626_6_require_outbound_or_439);
+  tcase_add_test(tc, flow_5626_6_instance_and_reg_id_name_the_binding);
   tcase_add_test(tc, flow_dialog_caller_behind_nat);
   tcase_add_test(tc, flow_dialog_callee_behind_nat);
   tcase_add_test(tc, flow_large_request_stays_on_udp_flow);

@@ -158,8 +158,7 @@ START_TEST(stun_5389_fingerprint_answered_with_fingerprint)
   ck_assert_ptr_nonnull(f);
   ck_assert_uint_eq(len, 4);
   ck_assert_ptr_eq(f + 4, a + got); /* the last attribute */
-  ck_assert_uint_eq(get32(f),
-                    crc32_of(a, (size_t)got - 8) ^ 0x5354554eu);
+  ck_assert_uint_eq(get32(f), crc32_of(a, (size_t)got - 8) ^ 0x5354554eu);
 }
 END_TEST
 
@@ -204,9 +203,8 @@ START_TEST(stun_5389_not_a_binding_request_not_answered)
   const unsigned types[] = { 0x0101, 0x0011, 0x0003 };
 
   for (size_t i = 0; i < sizeof types / sizeof *types; i++)
-    ck_assert_int_eq(answer(req, header(req, types[i], 0, COOKIE),
-                            "192.0.2.1", 1, a),
-                     0);
+    ck_assert_int_eq(
+        answer(req, header(req, types[i], 0, COOKIE), "192.0.2.1", 1, a), 0);
   ck_assert_int_eq(
       answer(req, header(req, 0x0001, 0, 0x01020304), "192.0.2.1", 1, a), 0);
   ck_assert_int_eq(answer(req, 12, "192.0.2.1", 1, a), 0);
