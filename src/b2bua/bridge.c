@@ -408,7 +408,7 @@ static void
 b_answered(bridge_t *br, const cay_session_event_t *ev)
 {
   cay__session_t *a = bridge_leg(br, br->a), *b = bridge_leg(br, br->b);
-  char *sdp = NULL;
+  char *sdp = NULL, reason[128];
   int err;
   /* A got the answer reliably: its session repeats the SDP it last got
    * (cay_session_answer() with NULL). */
@@ -457,7 +457,19 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
       CAY_WARN(SHARD_NO(br->ss), "bridge: %s: A not answered (%s): BYE to B",
                b ? b->call_id : "?",
                err == CAY_EPARSE ? "no SDP in B's 2xx" : cay_strerror(err));
-    end_leg(br, br->b, 0, NULL);
+    /* A was not answered: B's end, which comes first, gives A the
+     * failure (cay__bridge_map_failure(): 500), not a hang-up (480).
+     * RFC 3326: B learns why its answered call ends at once. */
+    br->answered = 0;
+    end_leg_with(br, br->b, 0, NULL,
+                 cay__reason_line(reason, sizeof reason,
+                                  err == CAY_ESTATE   ? 487
+                                  : err == CAY_EPARSE ? 488
+                                                      : 500,
+                                  err == CAY_ESTATE ? "the caller left first"
+                                  : err == CAY_EPARSE
+                                      ? "no SDP answer in the 2xx"
+                                      : "the answer could not be relayed"));
     end_leg(br, br->a, 500, NULL);
     return;
   }

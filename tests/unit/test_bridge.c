@@ -95,6 +95,41 @@ START_TEST(bridge_9_cancel_from_a_cancels_b)
 }
 END_TEST
 
+/* RFC 3326: when Cay BYEs B at once after B's 2xx, the BYE says why: A's
+ * CANCEL crossed B's 200 (SIP 487), or B's 2xx had no answer to A's offer
+ * (RFC 3261 section 13.2.1: SIP 488, and A gets 500). */
+START_TEST(bridge_3326_bye_after_b_answered_says_why)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "180", contact_b, NULL);
+  a_request(p, "CANCEL", "z9hG4bK-a-inv", "1", "");
+  respond(p, (unsigned)b_msg(p, 0, "CANCEL"), "200", "", NULL);
+  respond(p, (unsigned)inv, "200", contact_b, peer_callee_sdp); /* crossed */
+  int bye = b_msg(p, 0, "BYE");
+  ck_assert_int_gt(bye, b_msg(p, 0, "ACK"));
+  peer_header_is(p, (unsigned)bye, "Reason",
+                 "SIP;cause=487;text=\"the caller left first\"");
+  respond(p, (unsigned)bye, "200", "", NULL);
+  call_gone(p);
+  peer_free(p);
+
+  p = peer_new(&cfg);
+  invite_a(p, "service", "");
+  inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "200", contact_b, NULL); /* no SDP */
+  a_final_is(p, "1 INVITE", 500);
+  bye = b_msg(p, 0, "BYE");
+  ck_assert_int_ge(bye, 0);
+  peer_header_is(p, (unsigned)bye, "Reason",
+                 "SIP;cause=488;text=\"no SDP answer in the 2xx\"");
+  peer_free(p);
+}
+END_TEST
+
 START_TEST(bridge_ring_timeout_cancels_b_and_480_to_a)
 {
   cay_config_t cfg = bridge_config(-1, 2, NULL);
@@ -653,6 +688,7 @@ main(void)
   tcase_add_test(tc, bridge_forward_relays_ringing_and_answer);
   tcase_add_test(tc, bridge_routes_no_match_404_and_reject);
   tcase_add_test(tc, bridge_9_cancel_from_a_cancels_b);
+  tcase_add_test(tc, bridge_3326_bye_after_b_answered_says_why);
   tcase_add_test(tc, bridge_ring_timeout_cancels_b_and_480_to_a);
   tcase_add_test(tc, bridge_no_response_timeout_408_to_a);
   tcase_add_test(tc, bridge_failures_mapped_486_kept_503_becomes_500);
