@@ -514,13 +514,13 @@ take_contacts(reg_req_t *rq)
   return 0;
 }
 
-/* RFC 5626 section 6: a REGISTER that asks for outbound (Supported:
- * outbound, a Contact with reg-id and +sip.instance, section 4.2) gets
- * Require: outbound in its 2xx when Cay is its first hop (one Via); 1
- * then. Through a proxy that did not say it keeps the flow (no Path
- * whose URI has ;ob) it gets 439 and 0 is returned: -1. A proxy that did
- * say so: 0, a plain registration (Cay does not route by Path, RFC
- * 3327). */
+/* RFC 5626 section 6: does the REGISTER ask for outbound (Supported:
+ * outbound, a Contact with reg-id and +sip.instance, section 4.2)?
+ * @return 1 when it does and Cay is its first hop (one Via): its 2xx
+ * says Require: outbound; -1 when it came through a proxy that keeps no
+ * flow for it (no Path whose URI has ;ob): answered 439; 0 otherwise, a
+ * plain registration (also through such a proxy: Cay does not route by
+ * Path, RFC 3327). */
 static int
 outbound(reg_req_t *rq)
 {

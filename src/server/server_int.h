@@ -203,9 +203,10 @@ void cay__worker_session_foreign(void *arg, const char *call_id, int live);
  * the change), and a change another shard shared (MAIL_BINDING). */
 void cay__worker_share_binding(void *arg, const cay__binding_change_t *c);
 void cay__worker_on_binding(cay__worker_t *w, const mail_binding_t *m);
-/* A connection of this shard closed (cay__tcp_closed_cb, @p arg the
- * worker): this shard's bindings over it change, and every other shard
- * is told (MAIL_FLOW_CLOSED), whose bindings may use it too. */
+/* A connection of this shard that carried a REGISTER closed
+ * (cay__tcp_closed_cb, @p arg the worker): this shard's bindings and
+ * transactions over it end, and every other shard is told
+ * (MAIL_FLOW_CLOSED), whose may use it too. */
 void cay__worker_flow_closed(cay__tcp_t *tcp, cay_id_t conn,
                              const cay__addr_t *peer, void *arg);
 /* MAIL_FLOW_CLOSED from the shard that owned the connection. */

@@ -210,8 +210,13 @@ on_tcp_message(cay__tcp_t *tcp, cay_id_t conn, int status, const char *data,
     reject_unframed(w, data, len, &src);
   else if (status == CAY_ECONNECT)
     tcp_failed(w, &src);
-  else
+  else {
+    /* A binding may take this connection (RFC 5626 section 5.3): its
+     * close is news for the registrar (cay__worker_flow_closed()). */
+    if (len > 9 && memcmp(data, "REGISTER ", 9) == 0)
+      (void)cay__tcp_mark_flow(tcp, conn);
     cay__worker_route(w, data, len, &src, cay__tcp_backlogged(tcp));
+  }
 }
 
 /* -- what the resolvers learn -------------------------------------------- */

@@ -72,6 +72,17 @@ cay__worker_on_binding(cay__worker_t *w, const mail_binding_t *m)
   cay__registrar_learn(w->ss.reg, &c);
 }
 
+/* What a closed flow ends on this shard: its bindings over @p conn
+ * (those of its own AORs) and its transactions over it. */
+static void
+flow_gone(cay__worker_t *w, cay_id_t conn)
+{
+  if (w->exiting)
+    return;
+  (void)cay__registrar_flow_failed(w->ss.reg, conn);
+  cay__txn_flow_failed(&w->ep, conn);
+}
+
 void
 cay__worker_flow_closed(cay__tcp_t *tcp, cay_id_t conn, const cay__addr_t *peer,
                         void *arg)
@@ -83,8 +94,7 @@ cay__worker_flow_closed(cay__tcp_t *tcp, cay_id_t conn, const cay__addr_t *peer,
   /* Once this shard exits, shard 0 may free the others after our FINAL. */
   if (w->exiting)
     return;
-  (void)cay__registrar_flow_failed(w->ss.reg, conn);
-  cay__txn_flow_failed(&w->ep, conn);
+  flow_gone(w, conn);
   /* The AOR whose binding took this connection may be any shard's, and
    * so may a call over it. */
   for (unsigned i = 0; i < w->srv->nshards; i++) {
@@ -105,8 +115,5 @@ cay__worker_flow_closed(cay__tcp_t *tcp, cay_id_t conn, const cay__addr_t *peer,
 void
 cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m)
 {
-  if (w->exiting)
-    return;
-  (void)cay__registrar_flow_failed(w->ss.reg, m->peer.conn);
-  cay__txn_flow_failed(&w->ep, m->peer.conn);
+  flow_gone(w, m->peer.conn);
 }

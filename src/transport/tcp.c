@@ -124,7 +124,6 @@ accept_one(cay__tcp_t *tcp)
   err = cay__tcp_start_reading(c);
   if (err)
     goto drop;
-  c->was_up = 1;
   if (cay__log_on(CAY_LOG_DEBUG)
       && cay__addr_format(&c->peer, name, sizeof name) == 0)
     CAY_DEBUG(tcp->shard->index, "tcp: accepted %s", name);
@@ -350,7 +349,6 @@ on_connect(uv_connect_t *req, int status)
     cay__tcp_close_conn(c);
     return;
   }
-  c->was_up = 1;
   cay__tcp_touch_idle(c);
   /* The queued copies become the write requests, in order. */
   while ((w = c->queue) != NULL) {
@@ -413,6 +411,17 @@ void
 cay__tcp_set_closed_cb(cay__tcp_t *tcp, cay__tcp_closed_cb cb)
 {
   tcp->closed_cb = cb;
+}
+
+int
+cay__tcp_mark_flow(cay__tcp_t *tcp, cay_id_t conn)
+{
+  struct conn *c = cay__tcp_find_conn(tcp, conn);
+
+  if (c == NULL)
+    return CAY_ENOTFOUND;
+  c->flow = 1;
+  return 0;
 }
 
 void

@@ -51,12 +51,11 @@ typedef void (*cay__tcp_recv_cb)(cay__tcp_t *tcp, cay_id_t conn, int status,
                                  const cay__addr_t *from, void *arg);
 
 /**
- * Connection @p conn to @p peer closed after it was up: the peer closed
- * it or reset it, a write failed, the idle timeout or a framing error
- * closed it. Not for a connection that never came up (that is
- * CAY_ECONNECT to the receive callback), nor for those cay__tcp_close()
- * closes. Runs from the loop once the handle has closed; @p peer is
- * valid during the call only.
+ * Connection @p conn to @p peer, marked by cay__tcp_mark_flow(), closed:
+ * the peer closed it or reset it, a write failed, the idle timeout or a
+ * framing error closed it. Not for those cay__tcp_close() closes. Runs
+ * from the loop once the handle has closed; @p peer is valid during the
+ * call only.
  */
 typedef void (*cay__tcp_closed_cb)(cay__tcp_t *tcp, cay_id_t conn,
                                    const cay__addr_t *peer, void *arg);
@@ -75,13 +74,23 @@ int cay__tcp_create(cay__tcp_t **out, cay__shard_t *shard,
                     cay__tcp_recv_cb cb, void *arg);
 
 /**
- * Be told of every connection that closes (cay__tcp_closed_cb), with the
- * receive callback's arg; NULL: nobody (the default). Used for RFC 5626
- * flows: a binding whose calls take a connection loses it with the
- * connection.
+ * Be told of every marked connection that closes (cay__tcp_closed_cb),
+ * with the receive callback's arg; NULL: nobody (the default). Used for
+ * RFC 5626 flows: a binding whose calls take a connection loses it with
+ * the connection.
  * @thread owner
  */
 void cay__tcp_set_closed_cb(cay__tcp_t *tcp, cay__tcp_closed_cb cb);
+
+/**
+ * Mark live connection @p conn as one that may carry a flow (a REGISTER
+ * came on it): its close is told to the closed callback. Unmarked
+ * connections close without a word, so that a connection per call costs
+ * nothing more.
+ * @return 0, or CAY_ENOTFOUND (no such live connection of @p tcp).
+ * @thread owner
+ */
+int cay__tcp_mark_flow(cay__tcp_t *tcp, cay_id_t conn);
 
 /** Start accepting. @return 0 or a libuv error. */
 int cay__tcp_start(cay__tcp_t *tcp);

@@ -148,7 +148,7 @@ on_conn_closed(uv_handle_t *h)
   struct conn *c = h->data;
   cay__tcp_t *tcp = c->tcp;
 
-  if (c->was_up && !tcp->closing && tcp->closed_cb != NULL)
+  if (c->flow && !tcp->closing && tcp->closed_cb != NULL)
     tcp->closed_cb(tcp, c->id, &c->peer, tcp->arg);
   free_queue(c);
   cay__framer_fini(&c->framer);

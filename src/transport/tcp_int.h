@@ -37,7 +37,7 @@ struct conn {
   enum conn_state state;
   int live;       /* in the id table and the address table, counted */
   int backlogged; /* see cay__tcp_backlogged() */
-  int was_up;     /* came up: its close is told (cay__tcp_closed_cb) */
+  int flow;       /* cay__tcp_mark_flow(): its close is told */
   cay__framer_t framer;
   cay__addr_t peer;
   cay__hnode_t by_addr;

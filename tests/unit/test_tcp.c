@@ -248,13 +248,14 @@ START_TEST(tcp_idle_timeout_closes)
 }
 END_TEST
 
-/* Every connection that was up is told closed once, whoever closed it
- * (the peer, the idle timeout), with its id and the peer's address;
- * those cay__tcp_close() closes are not (RFC 5626 section 7 flows). */
-START_TEST(tcp_closed_connection_told_once)
+/* A connection marked as a flow (cay__tcp_mark_flow()) is told closed
+ * once, whoever closed it (the peer, the idle timeout), with its id and
+ * the peer's address; an unmarked one is not, nor are those
+ * cay__tcp_close() closes (RFC 5626 section 7 flows). */
+START_TEST(tcp_closed_flow_told_once)
 {
   struct srv s = { 0 };
-  struct client a, b, c;
+  struct client a, b, c, d;
   cay__addr_t local, a_addr, b_addr;
   cay__tcp_opts_t o;
   cay__tcp_t *tcp;
@@ -262,29 +263,41 @@ START_TEST(tcp_closed_connection_told_once)
   cay__tcp_opts_init(&o);
   o.idle_timeout_ms = 300;
   tcp = open_tcp("127.0.0.1", 0, &o, &s, &local);
+  ck_assert_int_eq(cay__tcp_mark_flow(tcp, 12345), CAY_ENOTFOUND);
+  client_connect(&d, &local); /* never marked */
+  client_write_str(&d, MSG_A);
+  RUN_UNTIL(s.count == 1, WAIT_MS);
+  client_close(&d);
+  RUN_UNTIL(cay__tcp_conns(tcp) == 0, WAIT_MS);
+
   client_connect(&a, &local);
   client_local(&a, &a_addr);
   client_write_str(&a, MSG_A);
-  RUN_UNTIL(s.count == 1, WAIT_MS);
+  RUN_UNTIL(s.count == 2, WAIT_MS);
+  ck_assert_int_eq(cay__tcp_mark_flow(tcp, s.conn[1]), 0);
   client_close(&a);
   RUN_UNTIL(s.gone == 1, WAIT_MS);
-  ck_assert_int_eq(s.gone, 1);
-  ck_assert_uint_eq(s.gone_conn, s.conn[0]);
+  ck_assert_int_eq(s.gone, 1); /* a's, not d's */
+  ck_assert_uint_eq(s.gone_conn, s.conn[1]);
   ck_assert(cay__addr_eq(&s.gone_peer, &a_addr));
   ck_assert_uint_eq(cay__tcp_conns(tcp), 0);
 
   client_connect(&b, &local);
   client_local(&b, &b_addr);
+  client_write_str(&b, MSG_A);
+  RUN_UNTIL(s.count == 3, WAIT_MS);
+  ck_assert_int_eq(cay__tcp_mark_flow(tcp, s.conn[2]), 0);
   RUN_UNTIL(b.eof, WAIT_MS); /* the idle timeout */
   RUN_UNTIL(s.gone == 2, WAIT_MS);
   ck_assert_int_eq(s.gone, 2);
-  ck_assert_uint_ne(s.gone_conn, s.conn[0]);
+  ck_assert_uint_eq(s.gone_conn, s.conn[2]);
   ck_assert(cay__addr_eq(&s.gone_peer, &b_addr));
   client_close(&b);
 
   client_connect(&c, &local);
-  RUN_UNTIL(cay__tcp_conns(tcp) == 1, WAIT_MS);
-  ck_assert_uint_eq(cay__tcp_conns(tcp), 1);
+  client_write_str(&c, MSG_A);
+  RUN_UNTIL(s.count == 4, WAIT_MS);
+  ck_assert_int_eq(cay__tcp_mark_flow(tcp, s.conn[3]), 0);
   close_tcp(tcp, &s);
   ck_assert_int_eq(s.gone, 2);
   client_close(&c);
@@ -631,7 +644,7 @@ tcp_suite(void)
   tcase_add_test(tc, tcp_endless_headers_close);
   tcase_add_test(tc, tcp_idle_timeout_closes);
   tcase_add_test(tc, tcp_idle_timer_restarts_on_traffic);
-  tcase_add_test(tc, tcp_closed_connection_told_once);
+  tcase_add_test(tc, tcp_closed_flow_told_once);
   tcase_add_test(tc, tcp_max_conns_closes_extra);
   tcase_add_test(tc, tcp_backlogged_from_a_full_read_until_drained);
   tcase_add_test(tc, tcp_reuseport_two_listeners_share_the_port);
