@@ -10,7 +10,7 @@ JOBS       ?= $(shell nproc)
 CAY_ARGS   ?=
 
 DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev \
-  libsofia-sip-ua-dev libcyaml-dev libsodium-dev libbpf-dev libc-ares-dev libpcre2-dev libre-dev check libsubunit-dev \
+  libsofia-sip-ua-dev libcyaml-dev libsodium-dev libbpf-dev libc-ares-dev libpcre2-dev libre-dev libssl-dev check libsubunit-dev \
   sip-tester baresip-core linphone-cli python3 clang-format
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

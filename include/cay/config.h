@@ -5,7 +5,8 @@
  * The YAML shape (every key optional; shown with the defaults):
  *
  *   listen: [ "udp:127.0.0.1:5060", "tcp:127.0.0.1:5060" ]
- *                                   # udp|tcp:HOST:PORT, HOST may be [v6]
+ *                                   # udp|tcp|tls:HOST:PORT, HOST may be
+ *                                   # [v6]; tls needs tls.certificate
  *   shards: 1                       # or auto: one per CPU
  *   udp_steering: auto              # auto: the kernel hands each UDP
  *                                   # datagram to its owner shard when it
@@ -66,6 +67,15 @@
  *     - action: reject
  *       code: 403                   # reject only; 400..699
  *       reason: Forbidden           # reject only; absent = standard phrase
+ *   tls:                            # RFC 3261 section 26.2, RFC 5922
+ *     certificate: ""               # PEM: Cay's chain, leaf first
+ *     private_key: ""               # PEM: its key
+ *     ca_file: ""                   # PEM: CAs that verify peers; "" =
+ *                                   # the system's (/etc/ssl/certs)
+ *     verify_server: true           # connections Cay opens: the chain
+ *                                   # and the next hop's host name
+ *     verify_client: false          # true: peers that connect must show
+ *                                   # a certificate the CAs verify
  *   registrar:                      # RFC 3261 section 10.3, for the
  *                                   # routes with action register
  *     realm: ""                     # digest realm; "" = the REGISTER's
@@ -127,7 +137,7 @@ typedef enum cay_log_level {
 
 /** One listen address: transport, host (IP literal), port. */
 typedef struct cay_listen {
-  char proto[8];                  /* "udp" or "tcp" */
+  char proto[8];                  /* "udp", "tcp" or "tls" */
   char host[CAY_CONFIG_NAME_LEN]; /* IP literal without brackets */
   unsigned port;                  /* 1..65535; 0 = any free port */
 } cay_listen_t;
@@ -341,6 +351,19 @@ typedef struct cay_config {
    * as the user of the AOR it binds (To's user). */
   cay_registrar_user_t reg_users[CAY_CONFIG_MAX_USERS];
   unsigned n_reg_users;
+  /* TLS (RFC 3261 section 26.2): files read when the server starts (and
+   * by cay_config_check(), which tries them). A tls listen address needs
+   * the certificate and its key. Requests to sips: URIs or with
+   * ;transport=tls go over TLS from the tls listen address (without one
+   * they fail: 503 inside, a 5xx to the caller). */
+  char tls_certificate[CAY_CONFIG_TEXT_LEN]; /* PEM chain, leaf first */
+  char tls_private_key[CAY_CONFIG_TEXT_LEN]; /* PEM key of the leaf */
+  char tls_ca_file[CAY_CONFIG_TEXT_LEN];     /* PEM CAs; "" = the system's */
+  unsigned tls_verify_server; /* 1 (default): a server's certificate must
+                                 verify and name the host Cay resolved
+                                 (RFC 5922 section 7.2) */
+  unsigned tls_verify_client; /* 1: a client must show a certificate that
+                                 verifies (mutual TLS); default 0 */
 } cay_config_t;
 
 /** cay_config_t.reg_flows: when a call to a registered contact goes over

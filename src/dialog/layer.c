@@ -120,16 +120,24 @@ cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
   ss->sdp.media_ip = ss->cfg.media_ip;
   ss->sdp.port_base = 40000;
   snprintf(ss->contact, sizeof ss->contact, "<sip:cay@%s>", ep->sent_by);
-  for (int tcp = 0; tcp < 2; tcp++) {
-    const char *tp = tcp ? ";transport=tcp" : "";
-    snprintf(ss->lines_180[tcp], sizeof ss->lines_180[0],
-             "Contact: <sip:cay@%s%s>\r\n", ep->sent_by, tp);
-    snprintf(ss->lines_200[tcp], sizeof ss->lines_200[0],
-             "Contact: <sip:cay@%s%s>\r\nAllow: " CAY_ALLOW "\r\n", ep->sent_by,
+  snprintf(ss->contact_tls, sizeof ss->contact_tls,
+           "<sip:cay@%s;transport=tls>", ep->sent_by_tls);
+  snprintf(ss->contact_sips, sizeof ss->contact_sips, "<sips:cay@%s>",
+           ep->sent_by_tls);
+  for (int i = CAY__UDP; i <= CAY__LINES_SIPS; i++) {
+    const char *tp = i == CAY__TLS   ? ";transport=tls"
+                     : i == CAY__TCP ? ";transport=tcp"
+                                     : "";
+    const char *scheme = i == CAY__LINES_SIPS ? "sips" : "sip";
+    const char *at = i >= CAY__TLS ? ep->sent_by_tls : ep->sent_by;
+    snprintf(ss->lines_180[i], sizeof ss->lines_180[0],
+             "Contact: <%s:cay@%s%s>\r\n", scheme, at, tp);
+    snprintf(ss->lines_200[i], sizeof ss->lines_200[0],
+             "Contact: <%s:cay@%s%s>\r\nAllow: " CAY_ALLOW "\r\n", scheme, at,
              tp);
-    snprintf(ss->lines_200_bridged[tcp], sizeof ss->lines_200_bridged[0],
-             "Contact: <sip:cay@%s%s>\r\nAllow: " CAY_ALLOW_BRIDGED "\r\n",
-             ep->sent_by, tp);
+    snprintf(ss->lines_200_bridged[i], sizeof ss->lines_200_bridged[0],
+             "Contact: <%s:cay@%s%s>\r\nAllow: " CAY_ALLOW_BRIDGED "\r\n",
+             scheme, at, tp);
   }
   ep->tu = tu;
   ep->t1_ms = cfg->t1_ms;

@@ -193,7 +193,10 @@ cay__uac_locate(cay__session_t *s)
   q.sips = url.url_type == url_sips;
   q.proto = -1;
   if (url_param(url.url_params, "transport", tp, sizeof tp) > 0) {
-    if (strcasecmp(tp, "tcp") == 0)
+    /* RFC 3261 section 19.1.2: sips with transport=tcp is TLS over TCP. */
+    if (strcasecmp(tp, "tls") == 0 || (q.sips && strcasecmp(tp, "tcp") == 0))
+      q.proto = CAY__TLS;
+    else if (strcasecmp(tp, "tcp") == 0)
       q.proto = CAY__TCP;
     else if (strcasecmp(tp, "udp") == 0 && !q.sips)
       q.proto = CAY__UDP;

@@ -32,6 +32,10 @@
 /* The states are the public ones (cay/session.h); ANSWERED is the UAS's
  * CONNECTING: 2xx sent, no ACK yet. */
 typedef cay_session_state_t cay__session_state_t;
+/* The row of the lines_* tables for a sips Request-URI over TLS (after
+ * the transports' rows, CAY__UDP..CAY__TLS). */
+#define CAY__LINES_SIPS 3
+
 #define CAY__SESSION_CALLING     CAY_SESSION_CALLING
 #define CAY__SESSION_INCOMING    CAY_SESSION_INCOMING
 #define CAY__SESSION_EARLY       CAY_SESSION_EARLY
@@ -49,12 +53,17 @@ typedef struct cay__sessions {
   cay_config_t cfg; /* copy: timers, answer options, limits */
   const char *codec_names[CAY_CONFIG_MAX_CODECS];
   cay__sdp_opts_t sdp;
-  char contact[96]; /* "<sip:cay@host:port>" */
-  /* Header lines of our 180 and 200, per transport (the Contact of a call
-   * over TCP says transport=tcp, RFC 3261 section 19.1.1). */
-  char lines_180[2][176];
-  char lines_200[2][240];
-  char lines_200_bridged[2][256]; /* the same with CAY_ALLOW_BRIDGED */
+  char contact[96];       /* "<sip:cay@host:port>" */
+  char contact_tls[112];  /* "<sip:cay@host:tlsport;transport=tls>" */
+  char contact_sips[112]; /* "<sips:cay@host:tlsport>" (8.1.1.8) */
+  /* Header lines of our 180 and 200, per transport (CAY__UDP, CAY__TCP,
+   * CAY__TLS: the Contact of a call over TCP says transport=tcp, RFC 3261
+   * section 19.1.1, over TLS transport=tls and the TLS port), and for a
+   * sips Request-URI (CAY__LINES_SIPS: a sips Contact, 12.1.1). */
+  char lines_180[CAY__LINES_SIPS + 1][176];
+  char lines_200[CAY__LINES_SIPS + 1][240];
+  char lines_200_bridged[CAY__LINES_SIPS + 1][256]; /* with
+                                                       CAY_ALLOW_BRIDGED */
   /* Last offer and its answer: UAs send the same offer bytes call after
    * call, and only the o= session id (16 digits at answer_id_off) differs
    * between answers. Saves an SDP parse and print per call. */

@@ -48,6 +48,9 @@ struct cay__session {
    * session in the early dialog (RFC 3311 section 5.1), and a UAS's 2xx
    * repeats the SDP last sent in it (s->sdp). */
   unsigned early_oa : 1;
+  /* UAS: the INVITE came over TLS for a sips Request-URI: our Contact is
+   * sips too (RFC 3261 section 12.1.1). */
+  unsigned sips : 1;
   int end_status;    /* the status that ended it, for the callback */
   cay_session_cb cb; /* the embedder's, or NULL */
   void *cb_arg;
@@ -232,8 +235,9 @@ typedef struct cay__dreq {
 static inline const char *
 cay__session_ok_lines(const cay__session_t *s)
 {
-  return s->bridged ? s->ss->lines_200_bridged[s->peer.proto]
-                    : s->ss->lines_200[s->peer.proto];
+  unsigned at = s->sips ? CAY__LINES_SIPS : s->peer.proto;
+
+  return s->bridged ? s->ss->lines_200_bridged[at] : s->ss->lines_200[at];
 }
 
 /* RFC 3311 section 5.1: an UPDATE may change the session in its early

@@ -244,7 +244,9 @@ send_provisional(cay__session_t *s, cay__txn_t *t, int status, const char *sdp)
   size_t n;
   int err;
 
-  n = (size_t)snprintf(lines, 320, "%s", ss->lines_180[s->peer.proto]);
+  n = (size_t)snprintf(
+      lines, 320, "%s",
+      ss->lines_180[s->sips ? CAY__LINES_SIPS : s->peer.proto]);
   if (s->rel == 1) {
     if (s->rseq == 0)
       s->rseq = cay__rel_first_rseq(cay__rand_u64(&ss->shard->rand));

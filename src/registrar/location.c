@@ -180,7 +180,7 @@ static void
 index_flow(reg_binding_t *b)
 {
   cay__registrar_t *reg = b->aor->reg;
-  int want = !b->aor->copy && b->by_flow && b->flow.proto == CAY__TCP
+  int want = !b->aor->copy && b->by_flow && cay__proto_stream(b->flow.proto)
              && b->flow.conn != 0;
 
   if (b->in_flows)

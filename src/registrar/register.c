@@ -226,7 +226,8 @@ by_flow(const reg_req_t *rq, const sip_contact_t *m)
     return FLOW_NO; /* a host name: RFC 3263 finds it */
   /* The UA's own connection (RFC 5923 section 1): a contact of the host
    * the connection comes from, which listens there too. */
-  if (rq->flow.proto == CAY__TCP && cay__addr_same_ip(&contact, &rq->flow.addr))
+  if (cay__proto_stream(rq->flow.proto)
+      && cay__addr_same_ip(&contact, &rq->flow.addr))
     return FLOW_REUSE;
   /* An address behind a NAT: the UA is reached through its mapping. */
   if (cay__addr_private(&contact) && !cay__addr_eq(&contact, &rq->flow.addr))
@@ -484,10 +485,12 @@ take_contacts(reg_req_t *rq)
       p->drop = NULL;
     }
     if (p->by_flow) {
-      strcpy(via, p->by_flow == FLOW_REUSE ? ", calls on its connection from "
-                                             "tcp:"
-                  : rq->flow.proto == CAY__TCP ? ", calls over tcp:"
-                                               : ", calls over udp:");
+      snprintf(via, sizeof via, "%s%s:",
+               p->by_flow == FLOW_REUSE ? ", calls on its connection from "
+                                        : ", calls over ",
+               rq->flow.proto == CAY__TLS   ? "tls"
+               : rq->flow.proto == CAY__TCP ? "tcp"
+                                            : "udp");
       (void)cay__addr_format(&rq->flow.addr, via + strlen(via),
                              sizeof via - strlen(via));
     }

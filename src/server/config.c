@@ -27,8 +27,8 @@ static const char *const known_codecs[] = {
 };
 
 /* Transports a SIP listen spec may name (RFC 3261 section 18, RFC 7118)
- * that Cay does not implement yet (udp and tcp it does). */
-static const char *const later_transports[] = { "tls", "sctp", "ws", "wss" };
+ * that Cay does not implement yet (udp, tcp and tls it does). */
+static const char *const later_transports[] = { "sctp", "ws", "wss" };
 
 /* ------------------------------------------------------------------ */
 /* Messages.                                                            */
@@ -49,6 +49,7 @@ cay_config_init(cay_config_t *cfg)
   cfg->listen[1] = cfg->listen[0];
   strcpy(cfg->listen[1].proto, "tcp");
   cfg->n_listen = 2;
+  cfg->tls_verify_server = 1;
   /* RFC 3261 section 17.1.1.1 and table 4: T1 500 ms, T2 4 s, T4 5 s. */
   cfg->t1_ms = 500;
   cfg->t2_ms = 4000;
@@ -124,9 +125,10 @@ listen_proto(const char *spec, cay_listen_t *l, const char **rest, char *err,
     p++;
   proto_len = (size_t)(p - spec);
   *rest = *p ? p + 1 : p;
-  is_udp = proto_len == 3
-           && (strncasecmp(spec, "udp", 3) == 0
-               || strncasecmp(spec, "tcp", 3) == 0);
+  is_udp
+      = proto_len == 3
+        && (strncasecmp(spec, "udp", 3) == 0 || strncasecmp(spec, "tcp", 3) == 0
+            || strncasecmp(spec, "tls", 3) == 0);
   is_later = is_later_transport(spec, proto_len);
   /* "127.0.0.1:5060" and "[::1]:5060" have no letters-then-colon prefix;
    * in "localhost:5060" the prefix is no transport's name and no HOST:PORT
@@ -136,23 +138,26 @@ listen_proto(const char *spec, cay_listen_t *l, const char **rest, char *err,
         && (is_udp || is_later || **rest == '[' || strchr(*rest, ':') != NULL);
   if (!has_proto) {
     cay__errmsg(err, errlen,
-                "missing transport: expected udp:HOST:PORT or tcp:HOST:PORT "
-                "(such as udp:127.0.0.1:5060), got '%.*s'",
+                "missing transport: expected udp:HOST:PORT, tcp:HOST:PORT or "
+                "tls:HOST:PORT (such as udp:127.0.0.1:5060), got '%.*s'",
                 VALUE_PREVIEW, spec);
     return CAY_ECONFIG;
   }
   if (!is_udp) {
     if (is_later)
       cay__errmsg(err, errlen,
-                  "transport '%.*s' is not supported yet (udp and tcp are)",
+                  "transport '%.*s' is not supported yet (udp, tcp and tls "
+                  "are)",
                   (int)proto_len, spec);
     else
-      cay__errmsg(err, errlen, "unknown transport '%.*s' (expected udp or tcp)",
-                  (int)(proto_len > VALUE_PREVIEW ? VALUE_PREVIEW : proto_len),
-                  spec);
+      cay__errmsg(
+          err, errlen, "unknown transport '%.*s' (expected udp, tcp or tls)",
+          (int)(proto_len > VALUE_PREVIEW ? VALUE_PREVIEW : proto_len), spec);
     return CAY_ECONFIG;
   }
-  strcpy(l->proto, strncasecmp(spec, "tcp", 3) == 0 ? "tcp" : "udp");
+  strcpy(l->proto, strncasecmp(spec, "tcp", 3) == 0   ? "tcp"
+                   : strncasecmp(spec, "tls", 3) == 0 ? "tls"
+                                                      : "udp");
   return 0;
 }
 
@@ -304,19 +309,24 @@ check_listen(const cay_config_t *c, struct problem *pb, char *err,
     const cay_listen_t *l = &c->listen[i];
 
     snprintf(pb->path, sizeof pb->path, "listen[%u]", i);
-    if (strcmp(l->proto, "udp") != 0 && strcmp(l->proto, "tcp") != 0) {
+    if (strcmp(l->proto, "udp") != 0 && strcmp(l->proto, "tcp") != 0
+        && strcmp(l->proto, "tls") != 0) {
       if (is_later_transport(l->proto, strnlen(l->proto, sizeof l->proto)))
         cay__errmsg(err, errlen,
                     "listen[%u]: transport '%.*s' is not supported yet "
-                    "(udp and tcp are)",
+                    "(udp, tcp and tls are)",
                     i, (int)sizeof l->proto, l->proto);
       else
-        cay__errmsg(
-            err, errlen,
-            "listen[%u]: unknown transport '%.*s' (expected udp or tcp)", i,
-            (int)sizeof l->proto, l->proto);
+        cay__errmsg(err, errlen,
+                    "listen[%u]: unknown transport '%.*s' (expected udp, tcp "
+                    "or tls)",
+                    i, (int)sizeof l->proto, l->proto);
       return CAY_ECONFIG;
     }
+    if (strcmp(l->proto, "tls") == 0 && c->tls_certificate[0] == '\0')
+      FAIL("listen[%u]: a tls listen address needs tls.certificate and "
+           "tls.private_key",
+           i);
     if (!is_bare_ip(l->host)) {
       cay__errmsg(err, errlen,
                   "listen[%u]: host '%.*s' is not an IP address without "
@@ -561,7 +571,8 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
   if ((rc = check_ranges(c, pb, err, errlen)) != 0
       || (rc = check_dns_servers(c, pb, err, errlen)) != 0
       || (rc = check_session_timers(c, pb, err, errlen)) != 0
-      || (rc = cay__config_check_routes(c, pb, err, errlen)) != 0)
+      || (rc = cay__config_check_routes(c, pb, err, errlen)) != 0
+      || (rc = cay__config_check_tls(c, pb, err, errlen)) != 0)
     return rc;
   return cay__config_check_registrar(c, pb, err, errlen);
 }

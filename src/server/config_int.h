@@ -10,6 +10,7 @@
  *   config_routes.c  the routes: list: its schema, loading and checks
  *   config_registrar.c  the registrar: section: its schema, loading and
  *                    checks
+ *   config_tls.c     the tls: section: its schema, loading and checks
  *
  * Not part of the API: only src/server/config*.c include this.
  */
@@ -174,6 +175,14 @@ struct file_registrar {
   unsigned users_count;
 };
 
+struct file_tls {
+  char *certificate;
+  char *private_key;
+  char *ca_file;
+  char *verify_server;
+  char *verify_client;
+};
+
 struct file_top {
   char **listen;
   unsigned listen_count;
@@ -189,6 +198,7 @@ struct file_top {
   struct file_route *routes;
   unsigned routes_count;
   struct file_registrar *registrar;
+  struct file_tls *tls;
 };
 
 #define OPT CYAML_FLAG_OPTIONAL
@@ -201,6 +211,8 @@ extern const cyaml_schema_value_t cay__config_string_entry;
 extern const cyaml_schema_value_t cay__config_route_entry;
 /* The registrar: mapping's keys (config_registrar.c). */
 extern const cyaml_schema_field_t cay__config_registrar_fields[];
+/* The tls: mapping's keys (config_tls.c). */
+extern const cyaml_schema_field_t cay__config_tls_fields[];
 
 /* ------------------------------------------------------------------ */
 /* Checks (config.c).                                                   */
@@ -235,6 +247,9 @@ void cay__config_route_init(cay_route_t *r);
 /* The routes: part of cay_config_check() (config_routes.c). */
 int cay__config_check_routes(const cay_config_t *c, struct problem *pb,
                              char *err, size_t errlen);
+/* The tls: part of cay_config_check(): its files load (config_tls.c). */
+int cay__config_check_tls(const cay_config_t *c, struct problem *pb, char *err,
+                          size_t errlen);
 /* The registrar: part of cay_config_check() (config_registrar.c). */
 int cay__config_check_registrar(const cay_config_t *c, struct problem *pb,
                                 char *err, size_t errlen);
@@ -334,6 +349,12 @@ int cay__config_parse_numbers(struct load_ctx *lc,
 /* config_routes.c: pass 3 for the routes: list. */
 int cay__config_apply_routes(struct load_ctx *lc, const struct file_top *t,
                              cay_config_t *c);
+/* config_tls.c: pass 3 for the tls: section (NULL @p f: absent). */
+int cay__config_apply_tls(struct load_ctx *lc, const struct file_tls *f,
+                          cay_config_t *c);
+/* config_routes.c: "true" or "false" (NULL: absent, @p out stays). */
+int cay__config_parse_bool(struct load_ctx *lc, const char *path,
+                           const char *text, unsigned *out);
 /* config_registrar.c: pass 3 for the registrar: section (NULL @p f: the
  * section is absent, nothing changes). */
 int cay__config_apply_registrar(struct load_ctx *lc,

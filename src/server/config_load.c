@@ -133,6 +133,8 @@ static const cyaml_schema_field_t top_fields[] = {
                        CAY_CONFIG_MAX_ROUTES),
   CYAML_FIELD_MAPPING_PTR("registrar", OPT, struct file_top, registrar,
                           cay__config_registrar_fields),
+  CYAML_FIELD_MAPPING_PTR("tls", OPT, struct file_top, tls,
+                          cay__config_tls_fields),
   CYAML_FIELD_END,
 };
 
@@ -613,6 +615,8 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
     return rc;
   if ((rc = apply_dns(lc, t->dns, c)) != 0
       || (rc = cay__config_apply_routes(lc, t, c)) != 0)
+    return rc;
+  if ((rc = cay__config_apply_tls(lc, t->tls, c)) != 0)
     return rc;
   return cay__config_apply_registrar(lc, t->registrar, c);
 }

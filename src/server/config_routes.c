@@ -191,9 +191,9 @@ check_given(struct load_ctx *lc, unsigned i, const char *key, const char *value,
 
 /* A YAML boolean, spelt as YAML 1.2's core schema spells it: true or
  * false (NULL: absent, @p out stays). */
-static int
-parse_bool(struct load_ctx *lc, const char *path, const char *text,
-           unsigned *out)
+int
+cay__config_parse_bool(struct load_ctx *lc, const char *path, const char *text,
+                       unsigned *out)
 {
   if (text == NULL)
     return 0;
@@ -295,9 +295,11 @@ apply_route_values(struct load_ctx *lc, unsigned i, const struct file_route *f,
               ROUTE_MAX_NO_RESPONSE_MS, &r->no_response_timeout_ms))
              != 0)
     return rc;
-  if ((rc = parse_bool(lc, AT("location"), f->location, &r->location)) != 0
-      || (rc = parse_bool(lc, AT("authenticate"), f->authenticate,
-                          &r->authenticate))
+  if ((rc
+       = cay__config_parse_bool(lc, AT("location"), f->location, &r->location))
+          != 0
+      || (rc = cay__config_parse_bool(lc, AT("authenticate"), f->authenticate,
+                                      &r->authenticate))
              != 0)
     return rc;
   if (f->max_duration_s) {

@@ -24,17 +24,39 @@
 #include "server/server_int.h"
 #include "transport/steer.h"
 
-/* The Via sent-by and Contact host Cay names: the first listen address,
- * or, for a wildcard bind, the first non-loopback interface address. */
-static void
-choose_sent_by(const cay__worker_t *w, char *buf, size_t len)
+/* The first listen address of worker @p w over TLS (@p tls) or not; 1
+ * if there is one. */
+static int
+first_listen(const cay__worker_t *w, int tls, cay__addr_t *out)
 {
-  cay__addr_t a = w->n_udp ? w->udp_addr[0] : w->tcp_addr[0];
-  unsigned port = cay__addr_port(&a);
+  if (!tls && w->n_udp) {
+    *out = w->udp_addr[0];
+    return 1;
+  }
+  for (unsigned i = 0; i < w->n_tcp; i++)
+    if (cay__tcp_is_tls(w->tcp[i]) == tls) {
+      *out = w->tcp_addr[i];
+      return 1;
+    }
+  return 0;
+}
+
+/* The Via sent-by and Contact host Cay names (over TLS: @p tls): the
+ * first listen address, or, for a wildcard bind, the first non-loopback
+ * interface address. "" when there is no such listen address. */
+static void
+choose_sent_by(const cay__worker_t *w, int tls, char *buf, size_t len)
+{
+  cay__addr_t a;
+  unsigned port;
   uv_interface_address_t *ifs;
   char ip[64];
   int n;
 
+  buf[0] = '\0';
+  if (!first_listen(w, tls, &a))
+    return;
+  port = cay__addr_port(&a);
   if (a.u.sa.sa_family == AF_INET && a.u.sin.sin_addr.s_addr == 0
       && uv_interface_addresses(&ifs, &n) == 0) {
     for (int i = 0; i < n; i++) {
@@ -53,6 +75,24 @@ choose_sent_by(const cay__worker_t *w, char *buf, size_t len)
     snprintf(buf, len, "[%s]:%u", ip, port);
   else
     snprintf(buf, len, "%s:%u", ip, port);
+}
+
+/* The TLS context every shard's TLS transport shares, when a listen
+ * address is tls (RFC 3261 section 26.2). */
+static int
+make_tls(cay_server_t *srv, char *err, size_t errlen)
+{
+  const cay_config_t *c = &srv->cfg;
+  cay__tls_conf_t conf = { .certificate = c->tls_certificate,
+                           .private_key = c->tls_private_key,
+                           .ca_file = c->tls_ca_file,
+                           .verify_server = (int)c->tls_verify_server,
+                           .verify_client = (int)c->tls_verify_client };
+
+  for (unsigned i = 0; i < c->n_listen; i++)
+    if (strcmp(c->listen[i].proto, "tls") == 0)
+      return cay__tls_ctx_new(&srv->tls, &conf, err, errlen);
+  return 0;
 }
 
 static unsigned
@@ -83,6 +123,7 @@ destroy_partial(cay_server_t *srv)
       cay__worker_abort(srv->workers[i]);
   if (srv->owns_loop)
     uv_loop_close(&srv->own_loop);
+  cay__tls_ctx_free(srv->tls);
   cay__free(srv);
 }
 
@@ -139,7 +180,7 @@ steer_udp(cay_server_t *srv)
 int
 cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
 {
-  char err_text[256], sent_by[80] = "127.0.0.1:5060";
+  char err_text[256], sent_by[80] = "127.0.0.1:5060", sent_by_tls[80];
   cay_server_t *srv;
   int err = 0;
 
@@ -154,9 +195,15 @@ cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
   srv->cfg = *cfg;
   cay__log_set_level(cfg->log_level);
   srv->nshards = shard_count(cfg);
+  if ((err = make_tls(srv, err_text, sizeof err_text)) != 0) {
+    CAY_ERROR(-1, "config: %s", err_text);
+    cay__free(srv);
+    return err;
+  }
   if (loop == NULL) {
     err = uv_loop_init(&srv->own_loop);
     if (err) {
+      cay__tls_ctx_free(srv->tls);
       cay__free(srv);
       return err;
     }
@@ -172,10 +219,12 @@ cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
   if (err == 0)
     steer_udp(srv);
   /* Every shard names the same address: they share it (SO_REUSEPORT). */
-  if (err == 0)
-    choose_sent_by(srv->workers[0], sent_by, sizeof sent_by);
+  if (err == 0) {
+    choose_sent_by(srv->workers[0], 0, sent_by, sizeof sent_by);
+    choose_sent_by(srv->workers[0], 1, sent_by_tls, sizeof sent_by_tls);
+  }
   for (unsigned i = 0; i < srv->nshards && err == 0; i++)
-    err = cay__worker_layers_init(srv->workers[i], sent_by);
+    err = cay__worker_layers_init(srv->workers[i], sent_by, sent_by_tls);
   if (err) {
     destroy_partial(srv);
     return err;
@@ -295,6 +344,9 @@ cay__server_worker_closed(cay_server_t *srv, cay__worker_t *w)
     srv->close_cb(srv, srv->close_arg);
   cay__worker_free(srv->workers[0]);
   srv->workers[0] = NULL;
+  /* Every connection, and so every TLS session, has closed. */
+  cay__tls_ctx_free(srv->tls);
+  srv->tls = NULL;
   if (!srv->owns_loop)
     cay__free(srv);
   /* With its own loop, cay_server_run() frees the server after the loop
@@ -325,14 +377,16 @@ cay_server_listen_addr(const cay_server_t *srv, unsigned index, char *buf,
 
   if (w == NULL || index >= srv->cfg.n_listen)
     return -EINVAL;
-  /* Listen entries were bound in order, UDP and TCP counted apart. */
+  /* Listen entries were bound in order, UDP and streams (TCP, TLS)
+   * counted apart. */
   for (unsigned i = 0; i < index; i++)
-    strcmp(srv->cfg.listen[i].proto, "tcp") == 0 ? t++ : u++;
-  int tcp = strcmp(srv->cfg.listen[index].proto, "tcp") == 0;
-  if (cay__addr_format(tcp ? &w->tcp_addr[t] : &w->udp_addr[u], text,
+    strcmp(srv->cfg.listen[i].proto, "udp") != 0 ? t++ : u++;
+  int stream = strcmp(srv->cfg.listen[index].proto, "udp") != 0;
+  if (cay__addr_format(stream ? &w->tcp_addr[t] : &w->udp_addr[u], text,
                        sizeof text))
     return -ENOSPC;
-  if ((size_t)snprintf(buf, len, "%s:%s", tcp ? "tcp" : "udp", text) >= len)
+  if ((size_t)snprintf(buf, len, "%s:%s", srv->cfg.listen[index].proto, text)
+      >= len)
     return -ENOSPC;
   return 0;
 }

@@ -135,6 +135,8 @@ struct cay_server {
   int started, closing, finished;
   uint64_t grace_ms;
   cay__supps_t supps;          /* frozen at start; every shard reads it */
+  cay__tls_ctx_t *tls;         /* made before the shards, freed after
+                                  them; NULL without a tls listen */
   cay_incoming_cb on_incoming; /* set before start; read by every shard */
   void *incoming_arg;
   /* Shard 0 only, during the close. */
@@ -157,8 +159,18 @@ struct cay_server {
 /* worker.c */
 int cay__worker_create(cay_server_t *srv, unsigned index, uv_loop_t *loop,
                        cay__worker_t **out);
+/* worker_send.c: the endpoint's send function (cay__send_fn, @p arg the
+ * worker): UDP, or TCP and TLS through the connection's shard. */
+int cay__worker_send(void *arg, const cay__peer_t *dst, const char *data,
+                     size_t len);
+/* worker_send.c: bytes for @p dst over TCP or TLS from this shard, on its
+ * connection while that lives, else on a live or new one to the address,
+ * except for a flow (CAY_ECONNECT). */
+int cay__worker_send_stream(cay__worker_t *w, const cay__peer_t *dst,
+                            const char *data, size_t len);
 /* The endpoint and session layer, once the sockets are bound. */
-int cay__worker_layers_init(cay__worker_t *w, const char *sent_by);
+int cay__worker_layers_init(cay__worker_t *w, const char *sent_by,
+                            const char *sent_by_tls);
 int cay__worker_start(cay__worker_t *w);
 /* Close a worker that never ran (failed create): runs its loop until every
  * handle is closed, then frees it. */

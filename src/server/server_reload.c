@@ -66,6 +66,8 @@ static const struct {
   KEPT(dns_cache_entries, "dns.cache_entries"),
   KEPT(dns_cache_max_ttl_s, "dns.cache_max_ttl_s"),
   KEPT(dns_failed_target_s, "dns.failed_target_s"),
+  KEPT(tls_verify_server, "tls.verify_server"),
+  KEPT(tls_verify_client, "tls.verify_client"),
 };
 
 static unsigned
@@ -122,6 +124,13 @@ warn_kept(const cay_config_t *cur, const cay_config_t *next)
   }
   if (!same_listen(cur, next)) {
     CAY_WARN(0, "reload: listen changed: %s", tail);
+    n++;
+  }
+  /* The TLS context is made once, at start (its files too). */
+  if (strcmp(cur->tls_certificate, next->tls_certificate) != 0
+      || strcmp(cur->tls_private_key, next->tls_private_key) != 0
+      || strcmp(cur->tls_ca_file, next->tls_ca_file) != 0) {
+    CAY_WARN(0, "reload: tls files changed: %s", tail);
     n++;
   }
   if (!same_names(cur->codecs, cur->n_codecs, next->codecs, next->n_codecs)) {

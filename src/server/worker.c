@@ -21,44 +21,6 @@
 static void start_drain(cay__worker_t *w);
 static void exit_worker(cay__worker_t *w);
 
-/* -- sending -------------------------------------------------------------- */
-
-static int
-tcp_write_local(cay__worker_t *w, cay_id_t conn, const char *data, size_t len)
-{
-  int err = CAY_ENOTFOUND;
-
-  /* The connection is in one of this shard's listeners' tables. */
-  for (unsigned i = 0; i < w->n_tcp && err == CAY_ENOTFOUND; i++)
-    err = cay__tcp_send(w->tcp[i], conn, data, len);
-  return err;
-}
-
-/* Bytes for @p dst over TCP from this shard: on its connection while that
- * lives; once it is gone, on a live connection to the same address or a
- * new one (RFC 3261 sections 18.1.1 and 18.2.2 allow any), except for a
- * flow: CAY_ECONNECT. */
-static int
-tcp_send_local(cay__worker_t *w, const cay__peer_t *dst, const char *data,
-               size_t len)
-{
-  if (dst->conn) {
-    int err = tcp_write_local(w, dst->conn, data, len);
-    if (err != CAY_ENOTFOUND)
-      return err;
-    /* RFC 5626 section 5.3: a flow is the connection the UA opened from
-     * behind its NAT; once it is gone, no new one reaches the UA there.
-     * The request fails at once, a transport error (RFC 3261 section
-     * 8.1.3.1), instead of at the connect timeout. */
-    if (dst->flow)
-      return CAY_ECONNECT;
-  }
-  for (unsigned i = 0; i < w->n_tcp; i++)
-    if (cay__addr_family(&w->tcp_addr[i]) == cay__addr_family(&dst->addr))
-      return cay__tcp_send_to(w->tcp[i], &dst->addr, data, len, NULL);
-  return -EAFNOSUPPORT;
-}
-
 /* A message read here for shard @p to (MAIL_RECV: bounded by
  * limits.mailbox_messages; @p handed: by an alias or for a Replaces) or
  * bytes for its connection (MAIL_TCP_WRITE: responses, as many as the
@@ -114,28 +76,6 @@ count_udp_drops(cay__worker_t *w)
     if (cay__udp_meminfo(w->udp[i], NULL, NULL, &d) == 0)
       sum += d;
   w->shard.stats.udp_drops = sum;
-}
-
-static int
-send_peer(void *arg, const cay__peer_t *dst, const char *data, size_t len)
-{
-  cay__worker_t *w = arg;
-
-  if (dst->proto == CAY__UDP) {
-    /* Any shard sends UDP from its own socket of the right family. */
-    for (unsigned i = 0; i < w->n_udp; i++)
-      if (cay__addr_family(&w->udp_addr[i]) == cay__addr_family(&dst->addr))
-        return cay__udp_send(w->udp[i], &dst->addr, data, len);
-    return -EAFNOSUPPORT;
-  }
-  if (dst->conn) {
-    unsigned owner = cay__id_shard(dst->conn);
-    if (owner != w->index && owner < w->srv->nshards)
-      /* The connection belongs to another shard: it writes (rule 1). */
-      return cay__worker_post_bytes(w->srv->workers[owner], MAIL_TCP_WRITE, dst,
-                                    data, len, 0, 0);
-  }
-  return tcp_send_local(w, dst, data, len);
 }
 
 /* -- receiving ------------------------------------------------------------ */
@@ -203,7 +143,9 @@ static void
 on_tcp_message(cay__tcp_t *tcp, cay_id_t conn, int status, const char *data,
                size_t len, const cay__addr_t *from, void *arg)
 {
-  cay__peer_t src = { .addr = *from, .proto = CAY__TCP, .conn = conn };
+  cay__peer_t src = { .addr = *from,
+                      .proto = cay__tcp_is_tls(tcp) ? CAY__TLS : CAY__TCP,
+                      .conn = conn };
   cay__worker_t *w = arg;
 
   if (status == CAY_EPARSE)
@@ -291,7 +233,7 @@ dispatch(cay__mail_t *m, void *arg)
      * (a BYE of the other shard's call still reaches the peer, and a
      * refused connection is news for that shard: tcp_failed()). A flow
      * is not replaced: its failure is news for that shard at once. */
-    if (tcp_send_local(w, &b->peer, b->data, b->len) != 0) {
+    if (cay__worker_send_stream(w, &b->peer, b->data, b->len) != 0) {
       CAY_DEBUG(SHARD_NO(w), "write for a closed connection dropped");
       if (b->peer.flow && !w->exiting)
         tcp_failed(w, &b->peer);
@@ -526,7 +468,7 @@ cay__worker_bind(cay_server_t *srv, cay__worker_t *w)
 
     if (cay__addr_set(&addr, l->host, l->port))
       return CAY_ECONFIG;
-    if (strcmp(l->proto, "tcp") == 0) {
+    if (strcmp(l->proto, "udp") != 0) {
       cay__tcp_opts_t o;
       cay__tcp_opts_init(&o);
       o.max_msg_bytes = srv->cfg.max_message_bytes;
@@ -535,6 +477,8 @@ cay__worker_bind(cay_server_t *srv, cay__worker_t *w)
       o.idle_timeout_ms = srv->cfg.tcp_idle_timeout_s * 1000u;
       o.connect_timeout_ms = srv->cfg.tcp_connect_timeout_ms;
       o.backlog_bytes = 1024u * (size_t)srv->cfg.tcp_overload_kib;
+      /* RFC 3261 section 26.2: the same stream transport, in TLS. */
+      o.tls = strcmp(l->proto, "tls") == 0 ? srv->tls : NULL;
       err = cay__tcp_create(&w->tcp[w->n_tcp], &w->shard, &addr, &o,
                             on_tcp_message, w);
       if (err == 0) {
@@ -558,7 +502,7 @@ cay__worker_bind(cay_server_t *srv, cay__worker_t *w)
       return err;
     }
     if (w->index == 0) {
-      cay__addr_format(strcmp(l->proto, "tcp") == 0
+      cay__addr_format(strcmp(l->proto, "udp") != 0
                            ? &w->tcp_addr[w->n_tcp - 1]
                            : &w->udp_addr[w->n_udp - 1],
                        text, sizeof text);
@@ -656,16 +600,23 @@ dns_create(cay__worker_t *w)
 }
 
 int
-cay__worker_layers_init(cay__worker_t *w, const char *sent_by)
+cay__worker_layers_init(cay__worker_t *w, const char *sent_by,
+                        const char *sent_by_tls)
 {
   cay__tu_t none = { 0 };
   int err;
 
-  err = cay__endpoint_init(&w->ep, &w->shard, &none, send_peer, w, sent_by);
+  err = cay__endpoint_init(&w->ep, &w->shard, &none, cay__worker_send, w,
+                           sent_by);
   if (err)
     return err;
-  /* RFC 3261 18.1.1 needs a TCP transport to move large requests to. */
-  w->ep.udp_max_request = w->n_tcp ? w->srv->cfg.udp_max_request_bytes : 0;
+  snprintf(w->ep.sent_by_tls, sizeof w->ep.sent_by_tls, "%s", sent_by_tls);
+  /* RFC 3261 18.1.1 needs a TCP transport to move large requests to (a
+   * TLS one is not: the target's URI did not ask for TLS). */
+  w->ep.udp_max_request = 0;
+  for (unsigned i = 0; i < w->n_tcp; i++)
+    if (!cay__tcp_is_tls(w->tcp[i]))
+      w->ep.udp_max_request = w->srv->cfg.udp_max_request_bytes;
   err = cay__sessions_init(&w->ss, &w->ep, &w->srv->cfg);
   w->ss.nshards = w->srv->nshards;
   if (w->srv->nshards > 1 && err == 0) {

@@ -180,7 +180,7 @@ hand_over(cay__worker_t *w, unsigned owner, const char *data, size_t len,
   }
   w->shard.stats.msgs_in++;
   w->shard.stats.dropped++;
-  if (err == CAY_ELIMIT && src->proto == CAY__TCP)
+  if (err == CAY_ELIMIT && cay__proto_stream(src->proto))
     refuse_busy(w, data, len, src);
   if (err == CAY_ELIMIT)
     warn_full(w, owner);

@@ -117,7 +117,7 @@ typedef struct cay__req_spec {
   const url_t *ruri;       /* Request-URI. Borrowed. */
   const char *via_host;    /* sent-by host (IP literal) */
   unsigned via_port;       /* sent-by port */
-  int proto;               /* CAY__UDP (0) or CAY__TCP, for the Via */
+  int proto;               /* CAY__UDP (0), CAY__TCP or CAY__TLS (Via) */
   const char *branch;      /* z9hG4bK... */
   const sip_from_t *from;  /* with tag. Borrowed. */
   const sip_to_t *to;      /* with tag when in a dialog. Borrowed. */
@@ -135,7 +135,7 @@ typedef struct cay__req_text {
   const char *method_name; /* "BYE" */
   const char *ruri;        /* Request-URI, encoded */
   const char *sent_by;     /* "host:port" ("[v6]:port") for the Via */
-  int proto;               /* CAY__UDP or CAY__TCP */
+  int proto;               /* CAY__UDP, CAY__TCP or CAY__TLS */
   const char *branch;
   const char *route;     /* "<uri1>, <uri2>" or NULL */
   unsigned max_forwards; /* + 1, or 0 for 70 */
@@ -167,7 +167,8 @@ long cay__msg_request_encode(const cay__req_text_t *r, char *buf, size_t size);
  * moves): RFC 3261 section 18.1.1, a request sent over another transport
  * than its top Via names must have that Via changed. The top Via is the
  * first header line named Via or v (any case); its value must begin
- * "SIP/2.0/UDP" or "SIP/2.0/TCP" (any case) followed by white space.
+ * "SIP/2.0/UDP" or "SIP/2.0/TCP" (any case) followed by white space: a
+ * request over TLS is never moved.
  *
  * @param data   The request's bytes (request line, headers, ...). Changed
  *               in place; never read past @p len.

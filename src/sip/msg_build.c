@@ -168,8 +168,9 @@ make_via(su_home_t *home, const cay__req_spec_t *spec)
    * header, its strings and its parameter list. */
   memset(via, 0, sizeof via);
   via->v_common->h_class = sip_via_class;
-  via->v_protocol
-      = spec->proto == CAY__TCP ? sip_transport_tcp : sip_transport_udp;
+  via->v_protocol = spec->proto == CAY__TLS   ? sip_transport_tls
+                    : spec->proto == CAY__TCP ? sip_transport_tcp
+                                              : sip_transport_udp;
   via->v_host = bracket_host(home, spec->via_host);
   via->v_port = port;
   via->v_params = params;
@@ -653,6 +654,7 @@ cay__msg_set_via_transport(char *data, size_t len, int proto)
     if (eol - p < (long)sizeof sip20 + 3 || strncasecmp(p, sip20, 8) != 0)
       return -EINVAL;
     p += 8;
+    /* Never TLS: a request over TLS is not moved to another transport. */
     if ((strncasecmp(p, "UDP", 3) != 0 && strncasecmp(p, "TCP", 3) != 0)
         || (p[3] != ' ' && p[3] != '\t'))
       return -EINVAL;
@@ -678,8 +680,8 @@ cay__msg_request_encode(const cay__req_text_t *r, char *buf, size_t size)
   err = err ? err : put_text(buf, size, &off, " ", 1);
   err = err ? err : put_str(buf, size, &off, r->ruri);
   err = err ? err : put_str(buf, size, &off, " SIP/2.0\r\nVia: SIP/2.0/");
-  err = err ? err
-            : put_str(buf, size, &off, r->proto == CAY__TCP ? "TCP " : "UDP ");
+  err = err ? err : put_str(buf, size, &off, cay__proto_name(r->proto));
+  err = err ? err : put_text(buf, size, &off, " ", 1);
   err = err ? err : put_str(buf, size, &off, r->sent_by);
   err = err ? err : put_str(buf, size, &off, ";branch=");
   err = err ? err : put_str(buf, size, &off, r->branch);

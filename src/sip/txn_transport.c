@@ -215,7 +215,7 @@ hit(const cay__txn_t *t, const failed_t *f)
   if (!waiting(t))
     return 0;
   if (f->peer == NULL)
-    return t->peer.flow && t->peer.proto == CAY__TCP
+    return t->peer.flow && cay__proto_stream(t->peer.proto)
            && t->peer.conn == f->flow_conn;
   return t->peer.proto == f->peer->proto
          && cay__addr_eq(&t->peer.addr, &f->peer->addr);

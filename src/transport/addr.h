@@ -20,7 +20,14 @@ typedef struct cay__addr {
 } cay__addr_t;
 
 /** Transport protocols. */
-enum { CAY__UDP = 0, CAY__TCP = 1 };
+enum { CAY__UDP = 0, CAY__TCP = 1, CAY__TLS = 2 };
+
+/** True when @p proto is a stream (TCP or TLS over TCP: connections). */
+static inline int
+cay__proto_stream(int proto)
+{
+  return proto == CAY__TCP || proto == CAY__TLS;
+}
 
 /**
  * Where a message came from or goes to: an address, a transport, and for
@@ -28,7 +35,7 @@ enum { CAY__UDP = 0, CAY__TCP = 1 };
  */
 typedef struct cay__peer {
   cay__addr_t addr;
-  uint8_t proto; /* CAY__UDP or CAY__TCP */
+  uint8_t proto; /* CAY__UDP, CAY__TCP or CAY__TLS */
   uint8_t flow;  /* 1: a flow (RFC 5626 section 3) to a peer behind a NAT:
                     requests keep this transport, never TCP for their size
                     (RFC 3261 18.1.1), since the NAT takes no connection */
@@ -42,11 +49,11 @@ cay__proto_reliable(int proto)
   return proto != CAY__UDP;
 }
 
-/** "UDP" or "TCP", as in a Via (RFC 3261 section 20.42). */
+/** "UDP", "TCP" or "TLS", as in a Via (RFC 3261 section 20.42). */
 static inline const char *
 cay__proto_name(int proto)
 {
-  return proto == CAY__TCP ? "TCP" : "UDP";
+  return proto == CAY__TLS ? "TLS" : proto == CAY__TCP ? "TCP" : "UDP";
 }
 
 /**

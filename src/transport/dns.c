@@ -541,7 +541,8 @@ cay__dns_locate(cay__dns_t *d, const cay__dns_query_t *in, cay__dns_cb cb,
   q->id = id;
   memcpy(q->host, in->host, n);
   q->port = in->port;
-  q->proto = in->proto;
+  /* RFC 3261 section 19.1.2: a sips URI's transport=tcp is TLS. */
+  q->proto = in->sips && in->proto == CAY__TCP ? CAY__TLS : in->proto;
   q->sips = in->sips;
   q->next = d->queries;
   if (d->queries)

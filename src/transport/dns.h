@@ -86,8 +86,9 @@ typedef struct cay__dns_opts {
 typedef struct cay__dns_query {
   const char *host; /* a name (no IP literal), without a trailing dot */
   unsigned port;    /* 0 = none in the URI */
-  int proto;        /* CAY__UDP, CAY__TCP from ";transport=", -1 = none */
-  int sips;         /* a sips: URI: TCP only, "_sips" SRV, port 5061 */
+  int proto;        /* CAY__UDP, CAY__TCP, CAY__TLS from ";transport=",
+                       -1 = none */
+  int sips;         /* a sips: URI: TLS only, "_sips" SRV, port 5061 */
 } cay__dns_query_t;
 
 #define CAY__DNS_MAX_TARGETS 8
@@ -97,7 +98,7 @@ typedef struct cay__dns_query {
 /** One place to send to, in the order to try (RFC 3263 section 4.3). */
 typedef struct cay__dns_target {
   cay__addr_t addr; /* IP and port */
-  int proto;        /* CAY__UDP or CAY__TCP */
+  int proto;        /* CAY__UDP, CAY__TCP or CAY__TLS */
 } cay__dns_target_t;
 
 /**

@@ -15,11 +15,12 @@ void
 cay__dns_ask_srv(dns_q_t *q, enum step step)
 {
   char name[NAME_MAX_LEN + 16];
-  const char *svc = q->sips                ? "_sips._tcp"
-                    : step == SRV_UDP      ? "_sip._udp"
-                    : step == SRV_TCP      ? "_sip._tcp"
-                    : q->proto == CAY__TCP ? "_sip._tcp"
-                                           : "_sip._udp";
+  /* 4.1: TLS over TCP (a sips URI, or transport=tls) is "_sips._tcp". */
+  const char *svc = q->sips || q->proto == CAY__TLS ? "_sips._tcp"
+                    : step == SRV_UDP               ? "_sip._udp"
+                    : step == SRV_TCP               ? "_sip._tcp"
+                    : q->proto == CAY__TCP          ? "_sip._tcp"
+                                                    : "_sip._udp";
 
   q->step = step;
   snprintf(name, sizeof name, "%s.%s", svc, q->host);
@@ -70,7 +71,9 @@ cay__dns_got_naptr(dns_q_t *q, int status, const unsigned char *abuf, int alen)
     char name[NAME_MAX_LEN + 1];
     const char *svc = (const char *)r->service;
 
-    q->proto = strcasecmp(svc, "SIP+D2U") == 0 ? CAY__UDP : CAY__TCP;
+    q->proto = strcasecmp(svc, "SIP+D2U") == 0    ? CAY__UDP
+               : strcasecmp(svc, "SIPS+D2T") == 0 ? CAY__TLS
+                                                  : CAY__TCP;
     snprintf(name, sizeof name, "%s", (const char *)r->replacement);
     ares_free_data(list);
     q->step = SRV_ONE;
@@ -94,7 +97,7 @@ cay__dns_default_proto(const dns_q_t *q)
 {
   if (q->proto >= 0)
     return q->proto;
-  return q->sips ? CAY__TCP : CAY__UDP;
+  return q->sips ? CAY__TLS : CAY__UDP;
 }
 
 /* 4.2: no SRV records: the host's own addresses on the default port. */
@@ -104,7 +107,7 @@ ask_host(dns_q_t *q)
   q->step = ADDR_HOST;
   q->srv_proto = cay__dns_default_proto(q);
   if (q->port == 0)
-    q->port = q->sips ? 5061 : 5060;
+    q->port = q->sips || q->srv_proto == CAY__TLS ? 5061 : 5060;
   cay__dns_ask_addr(q, q->host);
 }
 

@@ -48,6 +48,7 @@ cay__tcp_opts_init(cay__tcp_opts_t *o)
    * try for about 127 s, past every transaction timeout. */
   o->connect_timeout_ms = 5000;
   o->backlog_bytes = 0;
+  o->tls = NULL;
 }
 
 static void
@@ -118,6 +119,9 @@ accept_one(cay__tcp_t *tcp)
   if (err)
     goto drop;
   cay__tcp_set_addr(&c->peer, &ss);
+  if (tcp->opts.tls != NULL
+      && (err = cay__tls_new(&c->tls, tcp->opts.tls, 0, NULL)) != 0)
+    goto drop;
   err = cay__tcp_make_live(c);
   if (err)
     goto drop;
@@ -241,13 +245,14 @@ cay__tcp_create(cay__tcp_t **out, cay__shard_t *shard, const cay__addr_t *bind,
   else
     cay__tcp_opts_init(&tcp->opts);
   tcp->rbuf = cay__malloc(TCP_READ_SIZE);
-  if (tcp->rbuf == NULL) {
-    cay__free(tcp);
-    return -ENOMEM;
-  }
-  err = cay__htab_init(&tcp->by_addr, TCP_ADDR_BUCKETS);
+  if (tcp->opts.tls != NULL)
+    tcp->pbuf = cay__malloc(TCP_READ_SIZE);
+  err = tcp->rbuf == NULL || (tcp->opts.tls && tcp->pbuf == NULL)
+            ? -ENOMEM
+            : cay__htab_init(&tcp->by_addr, TCP_ADDR_BUCKETS);
   if (err) {
     cay__free(tcp->rbuf);
+    cay__free(tcp->pbuf);
     cay__free(tcp);
     return err;
   }
@@ -350,6 +355,11 @@ on_connect(uv_connect_t *req, int status)
     return;
   }
   cay__tcp_touch_idle(c);
+  /* TLS: the queue waits for the handshake (tcp_conn.c). */
+  if (c->tls) {
+    cay__tcp_tls_start(c);
+    return;
+  }
   /* The queued copies become the write requests, in order. */
   while ((w = c->queue) != NULL) {
     c->queue = w->next;
@@ -366,8 +376,8 @@ on_connect(uv_connect_t *req, int status)
 }
 
 int
-cay__tcp_send_to(cay__tcp_t *tcp, const cay__addr_t *dst, const char *data,
-                 size_t len, cay_id_t *conn_out)
+cay__tcp_send_to(cay__tcp_t *tcp, const cay__addr_t *dst, const char *name,
+                 const char *data, size_t len, cay_id_t *conn_out)
 {
   struct conn *c;
   int err;
@@ -385,7 +395,10 @@ cay__tcp_send_to(cay__tcp_t *tcp, const cay__addr_t *dst, const char *data,
       return -ENOMEM;
     c->peer = *dst;
     c->state = CONN_CONNECTING;
-    err = uv_tcp_connect(&c->connect_req, &c->handle, &dst->u.sa, on_connect);
+    c->opened = 1;
+    err = tcp->opts.tls ? cay__tls_new(&c->tls, tcp->opts.tls, 1, name) : 0;
+    if (err == 0)
+      err = uv_tcp_connect(&c->connect_req, &c->handle, &dst->u.sa, on_connect);
     if (err == 0)
       err = cay__tcp_make_live(c);
     if (err) {
@@ -399,6 +412,12 @@ cay__tcp_send_to(cay__tcp_t *tcp, const cay__addr_t *dst, const char *data,
   if (conn_out != NULL)
     *conn_out = c->id;
   return 0;
+}
+
+int
+cay__tcp_is_tls(const cay__tcp_t *tcp)
+{
+  return tcp->opts.tls != NULL;
 }
 
 unsigned

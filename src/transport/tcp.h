@@ -15,6 +15,7 @@
 
 #include "shard/shard.h"
 #include "transport/addr.h"
+#include "transport/tls.h"
 
 typedef struct cay__tcp cay__tcp_t;
 
@@ -32,10 +33,19 @@ typedef struct cay__tcp_opts {
                                   unread after a full read is backlogged
                                   (cay__tcp_backlogged()); 0 = never, the
                                   default */
+  cay__tls_ctx_t *tls;         /* non-NULL: a TLS transport (RFC 3261
+                                  section 26.2): every connection is a TLS
+                                  session of this context (borrowed; it
+                                  outlives the transport); a connection
+                                  Cay opens counts as up, for the connect
+                                  timeout, once its handshake is done.
+                                  NULL: plain TCP, the default */
 } cay__tcp_opts_t;
 
 /**
  * One framed message from connection @p conn, or a framing error.
+ *
+ * For a TLS transport @p data is the plaintext.
  *
  * @param status  0 (a message), or CAY_EPARSE (no Content-Length; @p data
  *                is the header section; the connection closes once what
@@ -43,7 +53,8 @@ typedef struct cay__tcp_opts {
  *                out first), or CAY_ECONNECT (a connection Cay opened to
  *                @p from failed; @p data is NULL and what was queued on
  *                it is lost; also when it is not up within
- *                connect_timeout_ms, a SYN dropped on the way).
+ *                connect_timeout_ms, a SYN dropped on the way, and for
+ *                TLS when the handshake fails or is not done by then).
  * @param data    Valid during the call only.
  */
 typedef void (*cay__tcp_recv_cb)(cay__tcp_t *tcp, cay_id_t conn, int status,
@@ -110,13 +121,22 @@ int cay__tcp_send(cay__tcp_t *tcp, cay_id_t conn, const char *data, size_t len);
 
 /**
  * Send to @p dst: on a live connection of this shard to that address
- * (accepted or opened), else on a new connection (connect; the data waits
- * for it). @p conn_out receives the connection used, or NULL.
- * @return 0, CAY_ELIMIT (connection limit), -ENOMEM, or a libuv error.
+ * (accepted or opened), else on a new connection (connect, and for TLS
+ * the handshake; the data waits for it). @p conn_out receives the
+ * connection used, or NULL.
+ * @param name  TLS: the host the certificate of a new connection must
+ *              name (RFC 5922 section 7.2; see cay__tls_new()); NULL =
+ *              the chain only. Ignored for plain TCP.
+ * @return 0, CAY_ELIMIT (connection limit), -ENOMEM, CAY_ECONFIG (a name
+ *         OpenSSL refuses), or a libuv error. A TLS handshake that fails
+ *         later is told to the receive callback as CAY_ECONNECT.
  * @thread owner
  */
-int cay__tcp_send_to(cay__tcp_t *tcp, const cay__addr_t *dst, const char *data,
-                     size_t len, cay_id_t *conn_out);
+int cay__tcp_send_to(cay__tcp_t *tcp, const cay__addr_t *dst, const char *name,
+                     const char *data, size_t len, cay_id_t *conn_out);
+
+/** 1 when @p tcp is a TLS transport (opts.tls). @thread owner */
+int cay__tcp_is_tls(const cay__tcp_t *tcp);
 
 /** Live connections of this shard. */
 unsigned cay__tcp_conns(const cay__tcp_t *tcp);

@@ -66,8 +66,10 @@ cay__tcp_touch_idle(struct conn *c)
 {
   cay__tcp_t *tcp = c->tcp;
 
-  unsigned ms = c->state == CONN_CONNECTING ? tcp->opts.connect_timeout_ms
-                                            : tcp->opts.idle_timeout_ms;
+  /* A TLS handshake is bounded as a connect is. */
+  unsigned ms = c->state == CONN_CONNECTING || (c->tls && !c->tls_up)
+                    ? tcp->opts.connect_timeout_ms
+                    : tcp->opts.idle_timeout_ms;
 
   /* The heap only fails to grow here; the connection then lives without
    * an idle bound until the next read or write re-arms it. */
@@ -83,7 +85,8 @@ cay__tcp_connect_failed(struct conn *c, const char *why)
   if (cay__addr_format(&c->peer, name, sizeof name) != 0)
     strcpy(name, "?");
   CAY_INFO(c->tcp->shard->index,
-           "tcp: connect to %s failed: %s, queued data dropped", name, why);
+           "%s: connect to %s failed: %s, queued data dropped",
+           c->tls ? "tls" : "tcp", name, why);
   /* Tell the owner, so that transactions waiting on this connection end
    * now (RFC 3261 section 17.1.4) instead of at their timeout. */
   c->tcp->cb(c->tcp, c->id, CAY_ECONNECT, NULL, 0, &c->peer, c->tcp->arg);
@@ -101,6 +104,7 @@ cay__tcp_finish_close(cay__tcp_t *tcp)
     cb(arg);
   cay__htab_fini(&tcp->by_addr);
   cay__free(tcp->rbuf);
+  cay__free(tcp->pbuf);
   cay__free(tcp);
 }
 
@@ -151,6 +155,7 @@ on_conn_closed(uv_handle_t *h)
   if (c->flow && !tcp->closing && tcp->closed_cb != NULL)
     tcp->closed_cb(tcp, c->id, &c->peer, tcp->arg);
   free_queue(c);
+  cay__tls_free(c->tls);
   cay__framer_fini(&c->framer);
   if (c->prev != NULL)
     c->prev->next = c->next;
@@ -181,15 +186,24 @@ on_idle(cay__timer_t *t)
   struct conn *c = t->data;
   char name[64], why[64];
 
-  if (c->state == CONN_CONNECTING) {
-    /* A SYN (or its answer) lost for good: fail as a refusal does. */
-    snprintf(why, sizeof why, "not connected after %u ms",
+  if (c->state == CONN_CONNECTING || (c->opened && c->tls && !c->tls_up)) {
+    /* A SYN (or its answer) lost for good, or a TLS server that does not
+     * answer the handshake: fail as a refusal does. */
+    snprintf(why, sizeof why, "not %s after %u ms",
+             c->state == CONN_CONNECTING ? "connected" : "through TLS",
              c->tcp->opts.connect_timeout_ms);
     cay__tcp_connect_failed(c, why);
     return;
   }
   if (cay__addr_format(&c->peer, name, sizeof name) != 0)
     strcpy(name, "?");
+  if (c->tls && !c->tls_up) {
+    CAY_INFO(c->tcp->shard->index,
+             "tls: %s did not finish the handshake in %u ms, closing", name,
+             c->tcp->opts.connect_timeout_ms);
+    cay__tcp_close_conn(c);
+    return;
+  }
   CAY_DEBUG(c->tcp->shard->index, "tcp: %s idle for %u ms, closing", name,
             c->tcp->opts.idle_timeout_ms);
   cay__tcp_close_conn(c);
@@ -273,28 +287,30 @@ cay__tcp_submit_wreq(struct conn *c, struct wreq *w)
   return uv_write(&w->req, (uv_stream_t *)&c->handle, &buf, 1, on_write);
 }
 
-/* Write on an open (or draining, for the 400 before close) connection, or
- * queue on a connecting one. On a write error the connection is closed. */
-int
-cay__tcp_write_conn(struct conn *c, const char *data, size_t len)
+/* Keep a copy of @p data until the connection is up. */
+static int
+queue_write(struct conn *c, const char *data, size_t len)
+{
+  struct wreq *w = new_wreq(data, len);
+
+  if (w == NULL)
+    return -ENOMEM;
+  if (c->queue_tail != NULL)
+    c->queue_tail->next = w;
+  else
+    c->queue = w;
+  c->queue_tail = w;
+  return 0;
+}
+
+/* Bytes for the socket, in order. On a write error the connection is
+ * closed. */
+static int
+write_raw(struct conn *c, const char *data, size_t len)
 {
   struct wreq *w;
   uv_buf_t buf;
   int n, err;
-
-  if (len > UINT32_MAX)
-    return -EINVAL;
-  if (c->state == CONN_CONNECTING) {
-    w = new_wreq(data, len);
-    if (w == NULL)
-      return -ENOMEM;
-    if (c->queue_tail != NULL)
-      c->queue_tail->next = w;
-    else
-      c->queue = w;
-    c->queue_tail = w;
-    return 0;
-  }
 
   cay__tcp_touch_idle(c);
   /* The direct path costs no allocation and no copy. Only when nothing
@@ -327,6 +343,54 @@ cay__tcp_write_conn(struct conn *c, const char *data, size_t len)
   return 0;
 }
 
+/* TLS: write what the session has for the peer (records, handshake
+ * messages, alerts). */
+static int
+flush_tls(struct conn *c)
+{
+  const char *out;
+  size_t n = cay__tls_output(c->tls, &out);
+  int err = 0;
+
+  if (n > 0 && c->state != CONN_CLOSING)
+    err = write_raw(c, out, n);
+  cay__tls_output_done(c->tls);
+  return err;
+}
+
+/* TLS: plaintext into records (cay__tls_output()); a session that
+ * cannot take it closes the connection. */
+static int
+encrypt(struct conn *c, const char *data, size_t len)
+{
+  int err = cay__tls_write(c->tls, data, len);
+
+  if (err) {
+    CAY_DEBUG(c->tcp->shard->index, "tls: cannot write: %s",
+              cay__tls_why(c->tls));
+    cay__tcp_close_conn(c);
+  }
+  return err;
+}
+
+/* Write on an open (or draining, for the 400 before close) connection, or
+ * queue on a connecting one (or one whose TLS handshake is not done). On
+ * a write error the connection is closed. */
+int
+cay__tcp_write_conn(struct conn *c, const char *data, size_t len)
+{
+  int err;
+
+  if (len > UINT32_MAX)
+    return -EINVAL;
+  if (c->state == CONN_CONNECTING || (c->tls && !c->tls_up))
+    return queue_write(c, data, len);
+  if (c->tls == NULL)
+    return write_raw(c, data, len);
+  err = encrypt(c, data, len);
+  return err ? err : flush_tls(c);
+}
+
 static void
 on_shutdown(uv_shutdown_t *req, int status)
 {
@@ -351,6 +415,11 @@ drain_conn(struct conn *c)
     return;
   c->state = CONN_DRAINING;
   uv_read_stop((uv_stream_t *)&c->handle);
+  if (c->tls) {
+    cay__tls_shutdown(c->tls);
+    if (flush_tls(c) != 0)
+      return; /* closed */
+  }
   err = uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->handle, on_shutdown);
   if (err)
     cay__tcp_close_conn(c);
@@ -454,6 +523,92 @@ check_backlog(struct conn *c, size_t nread)
   tcp->backlog_unlogged = 0;
 }
 
+/* The handshake of @p c failed: a connection Cay opened fails as a
+ * refused one does (the owner's transactions end now), one it accepted
+ * closes. */
+static void
+tls_failed(struct conn *c)
+{
+  char name[64];
+
+  /* The alert (when OpenSSL made one) goes out first, best effort. */
+  (void)flush_tls(c);
+  if (c->opened) {
+    cay__tcp_connect_failed(c, cay__tls_why(c->tls));
+    return;
+  }
+  if (cay__addr_format(&c->peer, name, sizeof name) != 0)
+    strcpy(name, "?");
+  CAY_INFO(c->tcp->shard->index, "tls: handshake with %s failed: %s", name,
+           cay__tls_why(c->tls));
+  cay__tcp_close_conn(c);
+}
+
+/* The handshake is done: what waited for it is encrypted, in order. */
+static int
+tls_established(struct conn *c)
+{
+  struct wreq *w;
+  int err = 0;
+
+  c->tls_up = 1;
+  cay__tcp_touch_idle(c);
+  while (err == 0 && (w = c->queue) != NULL) {
+    c->queue = w->next;
+    if (c->queue == NULL)
+      c->queue_tail = NULL;
+    err = encrypt(c, w->data, w->len);
+    cay__free(w);
+  }
+  return err ? err : flush_tls(c);
+}
+
+void
+cay__tcp_tls_start(struct conn *c)
+{
+  if (cay__tls_handshake(c->tls) < 0)
+    tls_failed(c);
+  else
+    (void)flush_tls(c);
+}
+
+/* TLS: ciphertext read on @p c; its plaintext is framed and delivered
+ * as a plain connection's bytes are. */
+static void
+tls_in(struct conn *c, const char *data, size_t len)
+{
+  cay__tcp_t *tcp = c->tcp;
+  long n;
+  int r;
+
+  if (cay__tls_feed(c->tls, data, len) != 0) {
+    cay__tcp_close_conn(c);
+    return;
+  }
+  if (!c->tls_up) {
+    r = cay__tls_handshake(c->tls);
+    if (r < 0) {
+      tls_failed(c);
+      return;
+    }
+    if (r == 0 || tls_established(c) != 0) {
+      (void)flush_tls(c);
+      return;
+    }
+  }
+  while ((n = cay__tls_read(c->tls, tcp->pbuf, TCP_READ_SIZE)) > 0)
+    if (deliver(c, tcp->pbuf, (size_t)n) != 0)
+      return; /* closed or draining */
+  if (n < 0) {
+    CAY_DEBUG(tcp->shard->index, "tls: %s, closing",
+              n == UV_EOF ? "close_notify" : cay__tls_why(c->tls));
+    cay__tcp_close_conn(c);
+    return;
+  }
+  /* What reading made (a key update, tickets) goes out. */
+  (void)flush_tls(c);
+}
+
 static void
 on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
@@ -471,7 +626,10 @@ on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     /* The transport outlives the callbacks of this read (closing it only
      * starts closing its handles). */
     tcp->delivering_backlogged = c->backlogged;
-    deliver(c, buf->base, (size_t)nread);
+    if (c->tls)
+      tls_in(c, buf->base, (size_t)nread);
+    else
+      deliver(c, buf->base, (size_t)nread);
     tcp->delivering_backlogged = 0;
   }
   /* A top-level event ends with a flush (shard.h). */

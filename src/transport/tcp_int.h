@@ -8,6 +8,7 @@
 
 #include "transport/tcp.h"
 #include "transport/framing.h"
+#include "transport/tls.h"
 
 #include <sys/socket.h>
 
@@ -35,9 +36,12 @@ struct conn {
   uv_tcp_t handle;
   cay_id_t id;
   enum conn_state state;
-  int live;       /* in the id table and the address table, counted */
-  int backlogged; /* see cay__tcp_backlogged() */
-  int flow;       /* cay__tcp_mark_flow(): its close is told */
+  int live;        /* in the id table and the address table, counted */
+  int backlogged;  /* see cay__tcp_backlogged() */
+  int flow;        /* cay__tcp_mark_flow(): its close is told */
+  int opened;      /* Cay opened it (cay__tcp_send_to()) */
+  cay__tls_t *tls; /* a TLS transport's session, else NULL */
+  int tls_up;      /* its handshake is done: plaintext flows */
   cay__framer_t framer;
   cay__addr_t peer;
   cay__hnode_t by_addr;
@@ -58,6 +62,7 @@ struct cay__tcp {
   cay__tcp_closed_cb closed_cb;
   void *arg;
   char *rbuf;
+  char *pbuf; /* TLS: the plaintext of a read */
   struct conn *conns;
   unsigned nconns;  /* live connections */
   unsigned handles; /* open handles: listener(s), connections, spare */
@@ -94,5 +99,7 @@ void cay__tcp_touch_idle(struct conn *c);
  * connect timeout): log, tell the owner (CAY_ECONNECT), close. */
 void cay__tcp_connect_failed(struct conn *c, const char *why);
 int cay__tcp_write_conn(struct conn *c, const char *data, size_t len);
+/* TLS: a connection Cay opened is connected; start the handshake. */
+void cay__tcp_tls_start(struct conn *c);
 
 #endif

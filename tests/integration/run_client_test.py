@@ -23,6 +23,11 @@
                   cay's 200 says Require: outbound and Flow-Timer: 2, and
                   bob keeps his flow alive with STUN Binding requests
                   (over UDP) that cay answers (its keepalives counter)
+  --tls           register mode over TLS (RFC 3261 section 26.2): cay
+                  listens on a tls: address too, with the certificates
+                  of tests/data/tls; both clients trust its CA, register
+                  and dial ;transport=tls to that port, and alice's
+                  call reaches bob on the connection he registered over
   --idle-close    register mode over TCP with limits.tcp_idle_timeout_s
                   2: cay closes bob's idle registration connection
                   before alice calls, and the call goes to the contact
@@ -61,10 +66,13 @@ import wave
 
 import cayrun
 
+TLS_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "..", "data", "tls")
+
 STEP_TIMEOUT_S = 10.0
 
 # One traced message: "#", "UDP src -> dst", the message, "\x1b[;m".
-_TRACE_RE = re.compile(r"#\r?\n(UDP|TCP) (\S+) -> (\S+)\r?\n(.*?)\x1b\[;m",
+_TRACE_RE = re.compile(r"#\r?\n(UDP|TCP|TLS) (\S+) -> (\S+)\r?\n(.*?)\x1b\[;m",
                        re.S)
 
 
@@ -78,6 +86,9 @@ def parse_args(argv):
                    required=True)
     p.add_argument("--tcp", action="store_true",
                    help="both legs over TCP instead of UDP")
+    p.add_argument("--tls", action="store_true",
+                   help="register and call over TLS (RFC 3261 section "
+                        "26.2) with the certificates of tests/data/tls")
     p.add_argument("--outbound", action="store_true",
                    help="bob registers an outbound flow (RFC 5626)")
     p.add_argument("--idle-close", action="store_true",
@@ -92,6 +103,8 @@ def parse_args(argv):
         p.error("--idle-close is for --mode register --tcp")
     if args.outbound and args.mode != "register":
         p.error("--outbound is for --mode register")
+    if args.tls and (args.mode != "register" or args.tcp or args.outbound):
+        p.error("--tls is for --mode register, without --tcp or --outbound")
     for spec in args.expect:
         cayrun.parse_expect(spec)
     return args
@@ -120,8 +133,9 @@ def free_sip_port():
 class Client:
     """One baresip process with its own config directory."""
 
-    def __init__(self, binary, workdir, name, user, auto_answer):
+    def __init__(self, binary, workdir, name, user, auto_answer, tls=False):
         self.name = name
+        self.tls = tls
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir)
         self.port = free_sip_port()
@@ -152,6 +166,16 @@ class Client:
             f.write("audio_source aufile,%s\n" % tone)
             f.write("audio_player aubridge,play_%s\n" % self.name)
             f.write("audio_alert aubridge,alert_%s\n" % self.name)
+            if self.tls:
+                # Trust cay's CA; a certificate of its own (baresip wants
+                # the key in the same file) for its TLS listener.
+                pem = os.path.join(self.dir, "cert.pem")
+                with open(pem, "w") as out:
+                    for part in ("client.pem", "client.key"):
+                        with open(os.path.join(TLS_DATA, part)) as f_in:
+                            out.write(f_in.read())
+                f.write("sip_certificate %s\n" % pem)
+                f.write("sip_cafile %s\n" % os.path.join(TLS_DATA, "ca.pem"))
         with open(os.path.join(self.dir, "accounts"), "w") as f:
             f.write("<%s>;regint=0%s\n"
                     % (self.uri, ";answermode=auto" if auto_answer else ""))
@@ -159,9 +183,10 @@ class Client:
     def register_with(self, cay_port, password, tcp, outbound=False):
         """Register with cay (the account's AOR is on cay's address, so
         baresip sends its REGISTERs there) instead of using no
-        registrar; with outbound, an RFC 5626 flow through cay."""
+        registrar; with outbound, an RFC 5626 flow through cay. tcp:
+        False, True, or "tls" (cay_port is then cay's TLS port)."""
         aor = "sip:%s@%s:%d%s" % (self.user, cayrun.HOST, cay_port,
-                                  ";transport=tcp" if tcp else "")
+                                  transport_param(tcp))
         ob = (';sipnat=outbound;outbound="sip:%s:%d%s"'
               % (cayrun.HOST, cay_port, ";transport=tcp" if tcp else "")
               if outbound else "")
@@ -205,14 +230,16 @@ class Client:
             first = lines[0] if lines else ""
             via = re.search(r"^(?:Via|v):\s*SIP/2\.0/\w+\s+[^;:\s]+:(\d+)",
                             "\n".join(lines), re.M | re.I)
-            ours = via is not None and int(via.group(1)) == self.port
+            # Over TLS baresip's Via names its TLS port, the next one.
+            ours = via is not None and int(via.group(1)) in (self.port,
+                                                             self.port + 1)
             response = first.startswith("SIP/2.0 ")
             way = "in" if ours == response else "out"
             out.append((way, first, "\n".join(lines)))
         return out
 
     def transports(self):
-        """The transports ("UDP", "TCP") of every traced message."""
+        """The transports ("UDP", "TCP", "TLS") of every traced message."""
         return {m.group(1) for m in _TRACE_RE.finditer(self.text())}
 
     def command(self, text):
@@ -228,6 +255,29 @@ class Client:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def transport_param(tcp):
+    """The URI parameter for tcp (False, True or "tls")."""
+    return (";transport=tls" if tcp == "tls" else
+            ";transport=tcp" if tcp else "")
+
+
+def free_tcp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((cayrun.HOST, 0))
+        return s.getsockname()[1]
+
+
+def tls_config(port):
+    """cay's TLS listen address and certificates (tests/data/tls)."""
+    return ("tls:\n"
+            "  certificate: %s\n"
+            "  private_key: %s\n"
+            "  ca_file: %s\n" % (os.path.join(TLS_DATA, "server.pem"),
+                                 os.path.join(TLS_DATA, "server.key"),
+                                 os.path.join(TLS_DATA, "ca.pem")),
+            ["-L", "tls:%s:%d" % (cayrun.HOST, port)])
 
 
 def write_silence(path, seconds=20):
@@ -457,10 +507,11 @@ def cay_log(cay):
 
 def invite_ports(b):
     """The local port of the connection each INVITE b got came on (from
-    its trace: "TCP src -> dst")."""
+    its trace: "TCP src -> dst", or TLS)."""
     ports = []
     for m in _TRACE_RE.finditer(b.text()):
-        if m.group(1) == "TCP" and m.group(4).lstrip().startswith("INVITE "):
+        if (m.group(1) in ("TCP", "TLS")
+                and m.group(4).lstrip().startswith("INVITE ")):
             ports.append(int(m.group(3).rsplit(":", 1)[1]))
     return ports
 
@@ -472,7 +523,7 @@ def judge_flow(cay, b, idle_close):
     connection, on a new one to his listening port."""
     ports = invite_ports(b)
     if not ports:
-        return ["callee: no INVITE over TCP in its trace"]
+        return ["callee: no INVITE over a connection in its trace"]
     if idle_close:
         if re.search(r"AOR sip:bob@\S+: binding \S+: the connection it "
                      r"registered over closed: calls go to the contact now",
@@ -518,9 +569,12 @@ def judge_outbound(b):
     return problems
 
 
-def start_registered(test, a, b, cay, tcp, idle_close, outbound):
-    """bob, then alice, register with cay; alice dials bob's AOR."""
-    b.register_with(cay.port, "bobpw", tcp, outbound)
+def start_registered(test, a, b, cay, tcp, idle_close, outbound,
+                     port=None):
+    """bob, then alice, register with cay (on port, cay's own by
+    default); alice dials bob's AOR."""
+    port = port or cay.port
+    b.register_with(port, "bobpw", tcp, outbound)
     print("%s: callee: %s" % (test, b.start()), flush=True)
     err = wait_for("the 200 to the callee's REGISTER", b.registered)
     if err:
@@ -533,7 +587,7 @@ def start_registered(test, a, b, cay, tcp, idle_close, outbound):
         b.proc.wait()
         b.port = free_sip_port()
         b.write_config(b.user, b.auto_answer)
-        b.register_with(cay.port, "bobpw", tcp, outbound)
+        b.register_with(port, "bobpw", tcp, outbound)
         print("%s: callee again: %s" % (test, b.start()), flush=True)
         err = wait_for("the 200 to the callee's second REGISTER",
                        b.registered)
@@ -553,9 +607,8 @@ def start_registered(test, a, b, cay, tcp, idle_close, outbound):
                        lambda: "idle for 2000 ms, closing" in cay_log(cay))
         if err:
             raise SystemExit(err)
-    a.register_with(cay.port, "alicepw", tcp)
-    dial = "/dial sip:bob@%s:%d%s" % (cayrun.HOST, cay.port,
-                                      ";transport=tcp" if tcp else "")
+    a.register_with(port, "alicepw", tcp)
+    dial = "/dial sip:bob@%s:%d%s" % (cayrun.HOST, port, transport_param(tcp))
     print("%s: caller: %s" % (test, a.start([dial])), flush=True)
 
 
@@ -563,8 +616,8 @@ def run(args):
     test = "integration.%s" % args.name
     workdir = tempfile.mkdtemp(prefix="cay-client-%s-" % args.name)
     problems, cay = [], None
-    a = Client(args.baresip, workdir, "caller", "alice", False)
-    b = (Client(args.baresip, workdir, "callee", "bob", True)
+    a = Client(args.baresip, workdir, "caller", "alice", False, args.tls)
+    b = (Client(args.baresip, workdir, "callee", "bob", True, args.tls)
          if args.mode != "answer" else None)
     c = (Client(args.baresip, workdir, "carol", "carol", True)
          if args.mode == "transfer" else None)
@@ -586,15 +639,22 @@ def run(args):
             config = config.replace("registrar:\n",
                                     "registrar:\n  flow_timer_s: 2\n")
 
-        flow_log = args.mode == "register" and args.tcp
+        flow_log = args.mode == "register" and (args.tcp or args.tls)
+        tls_port, extra = None, []
+        if args.tls:
+            tls_port = free_tcp_port()
+            text, extra = tls_config(tls_port)
+            config += text
         cay, err = cayrun.start_cay(args.cay, workdir, config, tcp=args.tcp,
-                                    log_level="debug" if flow_log else None)
+                                    log_level="debug" if flow_log else None,
+                                    extra_args=extra)
         if err:
             raise SystemExit(err)
         print("%s: cay: %s" % (test, " ".join(cay.command())), flush=True)
         if args.mode == "register":
-            start_registered(test, a, b, cay, args.tcp, args.idle_close,
-                             args.outbound)
+            start_registered(test, a, b, cay,
+                             "tls" if args.tls else args.tcp,
+                             args.idle_close, args.outbound, tls_port)
         else:
             dial = "/dial sip:bob@%s:%d%s" % (
                 cayrun.HOST, cay.port, ";transport=tcp" if args.tcp else "")
@@ -619,7 +679,7 @@ def run(args):
                 problems += judge_outbound(b)
             if flow_log:
                 problems += judge_flow(cay, b, args.idle_close)
-        want = "TCP" if args.tcp else "UDP"
+        want = "TLS" if args.tls else "TCP" if args.tcp else "UDP"
         for x in (a, b, c):
             if x is not None and x.transports() != {want}:
                 problems.append("%s: SIP went over %s, wanted %s only" % (

@@ -217,7 +217,7 @@ START_TEST(load_bad_unknown_top_level_key)
   expect_bad("bad_unknown_top.yaml",
              "3:1: unknown key 'bogus' (expected listen, timers, dialog, "
              "answer, log, shards, udp_steering, limits, session_timers, dns, "
-             "routes or registrar)");
+             "routes, registrar or tls)");
 }
 END_TEST
 
@@ -530,12 +530,36 @@ START_TEST(check_no_listen_address)
 }
 END_TEST
 
-START_TEST(check_listen_tls_not_supported)
+START_TEST(check_listen_tls_needs_a_certificate)
 {
   strcpy(cfg.listen[0].proto, "tls");
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
-  ck_assert_str_eq(err, "listen[0]: transport 'tls' is not supported yet (udp "
-                        "and tcp are)");
+  ck_assert_str_eq(err, "listen[0]: a tls listen address needs "
+                        "tls.certificate and tls.private_key");
+  /* The files are tried: a key that is not the certificate's. */
+  strcpy(cfg.tls_certificate, CAY_TEST_DATA "/tls/server.pem");
+  strcpy(cfg.tls_private_key, CAY_TEST_DATA "/tls/client.key");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_msg(strncmp(err, "tls.private_key ", 16) == 0
+                    && strstr(err, "key values mismatch"),
+                "%s", err);
+  strcpy(cfg.tls_private_key, CAY_TEST_DATA "/tls/server.key");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+  cfg.tls_verify_client = 2;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err,
+                   "tls.verify_server and tls.verify_client must be 0 or 1");
+}
+END_TEST
+
+START_TEST(check_tls_files_unread_without_a_tls_listen)
+{
+  /* Nothing listens on TLS: the section's files are not opened. */
+  strcpy(cfg.tls_certificate, "/nonexistent/cert.pem");
+  strcpy(cfg.tls_private_key, "/nonexistent/key.pem");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+  ck_assert_uint_eq(cfg.tls_verify_server, 1); /* the default */
+  ck_assert_uint_eq(cfg.tls_verify_client, 0);
 }
 END_TEST
 
@@ -671,7 +695,8 @@ config_suite(void)
   tcase_add_test(tc, check_t1_zero);
   tcase_add_test(tc, check_t4_zero);
   tcase_add_test(tc, check_no_listen_address);
-  tcase_add_test(tc, check_listen_tls_not_supported);
+  tcase_add_test(tc, check_listen_tls_needs_a_certificate);
+  tcase_add_test(tc, check_tls_files_unread_without_a_tls_listen);
   tcase_add_test(tc, check_listen_port_range);
   tcase_add_test(tc, check_listen_host_not_ip);
   tcase_add_test(tc, check_unknown_codec);

@@ -70,16 +70,16 @@ START_TEST(listen_missing_transport)
 {
   expect_bad_listen(
       "127.0.0.1:5060",
-      "missing transport: expected udp:HOST:PORT or tcp:HOST:PORT (such as "
-      "udp:127.0.0.1:5060), got '127.0.0.1:5060'");
+      "missing transport: expected udp:HOST:PORT, tcp:HOST:PORT or "
+      "tls:HOST:PORT (such as udp:127.0.0.1:5060), got '127.0.0.1:5060'");
   expect_bad_listen(
       "[::1]:5060",
-      "missing transport: expected udp:HOST:PORT or tcp:HOST:PORT (such as "
-      "udp:127.0.0.1:5060), got '[::1]:5060'");
+      "missing transport: expected udp:HOST:PORT, tcp:HOST:PORT or "
+      "tls:HOST:PORT (such as udp:127.0.0.1:5060), got '[::1]:5060'");
   expect_bad_listen(
       "localhost:5060",
-      "missing transport: expected udp:HOST:PORT or tcp:HOST:PORT (such as "
-      "udp:127.0.0.1:5060), got 'localhost:5060'");
+      "missing transport: expected udp:HOST:PORT, tcp:HOST:PORT or "
+      "tls:HOST:PORT (such as udp:127.0.0.1:5060), got 'localhost:5060'");
 }
 END_TEST
 
@@ -94,17 +94,30 @@ START_TEST(listen_tcp)
 }
 END_TEST
 
-START_TEST(listen_tls_not_supported_yet)
+START_TEST(listen_tls)
 {
-  expect_bad_listen("tls:127.0.0.1:5061",
-                    "transport 'tls' is not supported yet (udp and tcp are)");
+  cay_listen_t l;
+
+  ck_assert_int_eq(
+      cay_config_parse_listen("TLS:[::1]:5061", &l, err, sizeof err), 0);
+  ck_assert_str_eq(l.proto, "tls");
+  ck_assert_str_eq(l.host, "::1");
+  ck_assert_uint_eq(l.port, 5061);
+}
+END_TEST
+
+START_TEST(listen_ws_not_supported_yet)
+{
+  expect_bad_listen(
+      "ws:127.0.0.1:8080",
+      "transport 'ws' is not supported yet (udp, tcp and tls are)");
 }
 END_TEST
 
 START_TEST(listen_unknown_transport)
 {
   expect_bad_listen("foo:127.0.0.1:5060",
-                    "unknown transport 'foo' (expected udp or tcp)");
+                    "unknown transport 'foo' (expected udp, tcp or tls)");
 }
 END_TEST
 
@@ -155,7 +168,8 @@ config_listen_suite(void)
   tcase_add_test(tc, listen_port_zero_and_max);
   tcase_add_test(tc, listen_missing_transport);
   tcase_add_test(tc, listen_tcp);
-  tcase_add_test(tc, listen_tls_not_supported_yet);
+  tcase_add_test(tc, listen_tls);
+  tcase_add_test(tc, listen_ws_not_supported_yet);
   tcase_add_test(tc, listen_unknown_transport);
   tcase_add_test(tc, listen_host_not_ip);
   tcase_add_test(tc, listen_ipv6_needs_brackets);

@@ -134,7 +134,7 @@ END_TEST
 START_TEST(dns_4_2_sips_no_srv_falls_back_to_5061_tcp)
 {
   /* RFC 3263 section 4.1 and 4.2: a sips: URI asks "_sips._tcp" only;
-   * without records, port 5061 over TCP. */
+   * without records, port 5061 over TLS. */
   cay__dns_t *d = dns_open(AF_UNSPEC, 300);
   struct answer a;
 
@@ -142,7 +142,7 @@ START_TEST(dns_4_2_sips_no_srv_falls_back_to_5061_tcp)
   resolve(d, NAME, 0, -1, 1, &a);
   ck_assert_int_eq(a.err, 0);
   ck_assert_uint_eq(a.n, 1);
-  target_is(&a, 0, "192.0.2.5:5061", CAY__TCP);
+  target_is(&a, 0, "192.0.2.5:5061", CAY__TLS);
   ck_assert_int_ge(fake_asked(SIPS_SRV, T_SRV), 1);
   ck_assert_int_eq(fake_asked(UDP_SRV, T_SRV), 0);
   ck_assert_int_eq(fake_asked(TCP_SRV, T_SRV), 0);
@@ -151,9 +151,32 @@ START_TEST(dns_4_2_sips_no_srv_falls_back_to_5061_tcp)
 }
 END_TEST
 
-START_TEST(dns_4_2_sips_srv_targets_over_tcp)
+START_TEST(dns_4_1_sip_transport_tls_is_sips_srv)
 {
-  /* RFC 3263 section 4.2: the "_sips._tcp" records, over TCP. */
+  /* RFC 3263 section 4.1: a sip: URI with transport=tls asks
+   * "_sips._tcp" (not "_sip._tcp"); without records, port 5061, over
+   * TLS either way. */
+  cay__dns_t *d = dns_open(AF_UNSPEC, 300);
+  struct answer a;
+
+  fake_srv(SIPS_SRV, 0, 0, 5071, "a." NAME);
+  fake_a("a." NAME, "192.0.2.10");
+  resolve(d, NAME, 0, CAY__TLS, 0, &a);
+  ck_assert_int_eq(a.err, 0);
+  target_is(&a, 0, "192.0.2.10:5071", CAY__TLS);
+  ck_assert_int_eq(fake_asked(TCP_SRV, T_SRV), 0);
+  fake_a("t." NAME, "192.0.2.5");
+  resolve(d, "t." NAME, 0, CAY__TLS, 0, &a);
+  ck_assert_int_eq(a.err, 0);
+  target_is(&a, 0, "192.0.2.5:5061", CAY__TLS);
+  ck_assert_int_ge(fake_asked("_sips._tcp.t." NAME, T_SRV), 1);
+  dns_close(d);
+}
+END_TEST
+
+START_TEST(dns_4_2_sips_srv_targets_over_tls)
+{
+  /* RFC 3263 section 4.2: the "_sips._tcp" records, over TLS. */
   cay__dns_t *d = dns_open(AF_UNSPEC, 300);
   struct answer a;
 
@@ -163,7 +186,7 @@ START_TEST(dns_4_2_sips_srv_targets_over_tcp)
   resolve(d, NAME, 0, -1, 1, &a);
   ck_assert_int_eq(a.err, 0);
   ck_assert_uint_eq(a.n, 1);
-  target_is(&a, 0, "192.0.2.10:5071", CAY__TCP);
+  target_is(&a, 0, "192.0.2.10:5071", CAY__TLS);
   dns_close(d);
 }
 END_TEST
@@ -580,7 +603,8 @@ dns_suite(void)
   tcase_add_test(tc, dns_4_1_tcp_srv_when_no_udp_srv);
   tcase_add_test(tc, dns_4_2_no_srv_falls_back_to_5060_udp);
   tcase_add_test(tc, dns_4_2_sips_no_srv_falls_back_to_5061_tcp);
-  tcase_add_test(tc, dns_4_2_sips_srv_targets_over_tcp);
+  tcase_add_test(tc, dns_4_2_sips_srv_targets_over_tls);
+  tcase_add_test(tc, dns_4_1_sip_transport_tls_is_sips_srv);
   tcase_add_test(tc, dns_4_3_srv_target_without_address_is_skipped);
   tcase_add_test(tc, dns_4_3_at_most_8_targets);
   tcase_add_test(tc, dns_2782_srv_dot_target_is_enotfound);

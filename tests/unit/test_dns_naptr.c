@@ -140,7 +140,7 @@ START_TEST(dns_4_1_naptr_sips_takes_sips_d2t_only)
   resolve(d, NAME, 0, -1, 1, &a);
   ck_assert_int_eq(a.err, 0);
   ck_assert_uint_eq(a.n, 1);
-  target_is(&a, 0, "192.0.2.20:5071", CAY__TCP);
+  target_is(&a, 0, "192.0.2.20:5071", CAY__TLS);
   ck_assert_int_eq(fake_first(NAME, T_NAPTR), 0);
   ck_assert_int_eq(fake_asked(NAPTR_TLS, T_SRV), 1);
   ck_assert_int_eq(fake_asked_type(T_SRV), 1);
@@ -187,7 +187,7 @@ START_TEST(dns_4_1_naptr_srv_empty_goes_to_host_address)
   resolve(d, "s." NAME, 0, -1, 1, &a);
   ck_assert_int_eq(a.err, 0);
   ck_assert_uint_eq(a.n, 1);
-  target_is(&a, 0, "192.0.2.7:5061", CAY__TCP);
+  target_is(&a, 0, "192.0.2.7:5061", CAY__TLS);
   ck_assert_int_eq(fake_asked("_sips._tcp.x." NAME, T_SRV), 1);
   ck_assert_int_eq(fake_asked_type(T_SRV), 1);
   dns_close(d);
@@ -224,10 +224,10 @@ START_TEST(dns_4_1_no_naptr_with_port_or_transport)
   target_is(&a, 0, "192.0.2.5:5063", CAY__TCP);
   resolve(d, NAME, 5071, -1, 1, &a); /* sips: with a port */
   ck_assert_int_eq(a.err, 0);
-  target_is(&a, 0, "192.0.2.5:5071", CAY__TCP);
+  target_is(&a, 0, "192.0.2.5:5071", CAY__TLS);
   resolve(d, NAME, 0, CAY__TCP, 1, &a); /* sips: ;transport=tcp */
   ck_assert_int_eq(a.err, 0);
-  target_is(&a, 0, "192.0.2.5:5061", CAY__TCP);
+  target_is(&a, 0, "192.0.2.5:5061", CAY__TLS);
   ck_assert_int_eq(fake_asked_type(T_NAPTR), 0);
   ck_assert_int_eq(fake_asked(NAPTR_TCP, T_SRV), 0);
   ck_assert_int_eq(fake_asked(NAPTR_TLS, T_SRV), 0);
@@ -260,7 +260,7 @@ START_TEST(dns_4_1_naptr_is_the_first_query)
   fake_forget();
   resolve(d, NAME, 0, -1, 1, &a);
   ck_assert_int_eq(a.err, 0);
-  target_is(&a, 0, "192.0.2.5:5061", CAY__TCP);
+  target_is(&a, 0, "192.0.2.5:5061", CAY__TLS);
   ck_assert_int_ge(fake.nasked, 3); /* NAPTR, SRV, A */
   ck_assert_str_eq(fake.asked[0].name, NAME);
   ck_assert_int_eq(fake.asked[0].type, T_NAPTR);

@@ -522,7 +522,7 @@ START_TEST(tcp_close_with_live_connections_frees_everything)
   /* Half a message buffered on one, a connection opened to the peer with
    * data queued, and the listener: all go. */
   client_write_str(&a, "INVITE sip:a@b SIP/2.0\r\nContent-Le");
-  ck_assert_int_eq(cay__tcp_send_to(tcp, &p.addr, "queued", 6, NULL), 0);
+  ck_assert_int_eq(cay__tcp_send_to(tcp, &p.addr, NULL, "queued", 6, NULL), 0);
   RUN_UNTIL(cay__tcp_conns(tcp) == 3 && p.accepted == 1, WAIT_MS);
   ck_assert_uint_eq(cay__tcp_conns(tcp), 3);
   close_tcp(tcp, &s);

@@ -17,16 +17,16 @@ START_TEST(tcp_18_1_send_to_opens_then_reuses)
 
   peer_listen(&p);
   /* The first send opens a connection; the data waits for it. */
-  ck_assert_int_eq(cay__tcp_send_to(tcp, &p.addr, "hello ", 6, &c1), 0);
+  ck_assert_int_eq(cay__tcp_send_to(tcp, &p.addr, NULL, "hello ", 6, &c1), 0);
   ck_assert_uint_ne(c1, CAY_ID_NONE);
   ck_assert_uint_eq(cay__tcp_conns(tcp), 1);
   /* The second, even before the connect completed, reuses it. */
-  ck_assert_int_eq(cay__tcp_send_to(tcp, &p.addr, "world ", 6, &c2), 0);
+  ck_assert_int_eq(cay__tcp_send_to(tcp, &p.addr, NULL, "world ", 6, &c2), 0);
   ck_assert_uint_eq(c2, c1);
   RUN_UNTIL(p.conn.rxlen >= 12, WAIT_MS);
   ck_assert_str_eq(p.conn.rx, "hello world ");
   /* And once connected, too. */
-  ck_assert_int_eq(cay__tcp_send_to(tcp, &p.addr, "again", 5, &c2), 0);
+  ck_assert_int_eq(cay__tcp_send_to(tcp, &p.addr, NULL, "again", 5, &c2), 0);
   ck_assert_uint_eq(c2, c1);
   RUN_UNTIL(p.conn.rxlen >= 17, WAIT_MS);
   ck_assert_str_eq(p.conn.rx, "hello world again");
@@ -62,7 +62,7 @@ START_TEST(tcp_send_to_refused_drops_the_data)
   ck_assert_int_eq(bind(fd, &dst.u.sa, cay__addr_len(&dst)), 0);
   ck_assert_int_eq(getsockname(fd, &dst.u.sa, &alen), 0);
 
-  ck_assert_int_eq(cay__tcp_send_to(tcp, &dst, "lost", 4, &id), 0);
+  ck_assert_int_eq(cay__tcp_send_to(tcp, &dst, NULL, "lost", 4, &id), 0);
   ck_assert_uint_eq(cay__tcp_conns(tcp), 1);
   RUN_UNTIL(cay__tcp_conns(tcp) == 0, WAIT_MS);
   ck_assert_uint_eq(cay__tcp_conns(tcp), 0);
@@ -88,10 +88,11 @@ START_TEST(tcp_send_to_over_max_conns_is_elimit)
   o.max_conns = 1;
   tcp = open_tcp("127.0.0.1", 0, &o, &s, &local);
   peer_listen(&p);
-  ck_assert_int_eq(cay__tcp_send_to(tcp, &p.addr, "a", 1, NULL), 0);
+  ck_assert_int_eq(cay__tcp_send_to(tcp, &p.addr, NULL, "a", 1, NULL), 0);
   other = p.addr;
   cay__addr_set_port(&other, cay__addr_port(&p.addr) == 65535 ? 1 : 65535);
-  ck_assert_int_eq(cay__tcp_send_to(tcp, &other, "b", 1, NULL), CAY_ELIMIT);
+  ck_assert_int_eq(cay__tcp_send_to(tcp, &other, NULL, "b", 1, NULL),
+                   CAY_ELIMIT);
   RUN_UNTIL(p.conn.rxlen >= 1, WAIT_MS);
   ck_assert_str_eq(p.conn.rx, "a");
   peer_close(&p);
@@ -148,7 +149,7 @@ START_TEST(tcp_send_to_connect_timeout_fails_like_refused)
   ck_assert_uint_eq(o.connect_timeout_ms, 5000);
   o.connect_timeout_ms = 300;
   tcp = open_tcp("127.0.0.1", 0, &o, &s, &local);
-  ck_assert_int_eq(cay__tcp_send_to(tcp, &dst, "lost", 4, &id), 0);
+  ck_assert_int_eq(cay__tcp_send_to(tcp, &dst, NULL, "lost", 4, &id), 0);
   /* Still trying well before the timeout... */
   RUN_UNTIL(s.count > 0, 100);
   ck_assert_int_eq(s.count, 0);
@@ -178,7 +179,7 @@ START_TEST(tcp_close_while_connecting)
   peer_listen(&p);
   /* Closed before the loop ever ran the connect: the queued copy is
    * freed, the connect cancelled. */
-  ck_assert_int_eq(cay__tcp_send_to(tcp, &p.addr, "never", 5, NULL), 0);
+  ck_assert_int_eq(cay__tcp_send_to(tcp, &p.addr, NULL, "never", 5, NULL), 0);
   close_tcp(tcp, &s);
   uv_run(&loop, UV_RUN_NOWAIT);
   peer_close(&p);

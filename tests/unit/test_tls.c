@@ -1,0 +1,390 @@
+/*
+ * Tests of TLS (RFC 3261 section 26.2, RFC 5922): the sessions of
+ * src/transport/tls.c on their own (two sessions joined in memory, one
+ * byte at a time), and the TCP transport with a TLS context on a real
+ * libuv loop over loopback: a message each way, what waits for the
+ * handshake, certificates that must not pass (unknown CA, another name),
+ * a name given as an IP literal, verification off, plaintext on the TLS
+ * port, a handshake that never comes, client certificates. The
+ * certificates are tests/data/tls/ (README there).
+ */
+#include <uv.h>
+
+#include "support/tcp_fixture.h"
+#include "transport/tls.h"
+
+#define PEM(name) CAY_TEST_DATA "/tls/" name
+
+/* A context; @p cert NULL: none (a client that shows no certificate). */
+static cay__tls_ctx_t *
+make_ctx(const char *cert, const char *key, int verify_server,
+         int verify_client)
+{
+  cay__tls_conf_t conf = { .certificate = cert,
+                           .private_key = key,
+                           .ca_file = PEM("ca.pem"),
+                           .verify_server = verify_server,
+                           .verify_client = verify_client };
+  cay__tls_ctx_t *ctx = NULL;
+  char err[256] = "";
+
+  ck_assert_msg(cay__tls_ctx_new(&ctx, &conf, err, sizeof err) == 0, "%s", err);
+  return ctx;
+}
+
+static cay__tls_ctx_t *
+server_ctx(const char *name, int verify_client)
+{
+  char cert[256], key[256];
+
+  snprintf(cert, sizeof cert, PEM("%s.pem"), name);
+  snprintf(key, sizeof key, PEM("%s.key"), name);
+  return make_ctx(cert, key, 1, verify_client);
+}
+
+/* -- sessions alone ------------------------------------------------------ */
+
+/* Move what @p from has for its peer into @p to, @p chunk bytes at a time
+ * (a read of that size each). @return the bytes moved. */
+static size_t
+pump(cay__tls_t *from, cay__tls_t *to, size_t chunk)
+{
+  const char *out;
+  size_t n = cay__tls_output(from, &out), moved = 0;
+  char copy[32768];
+
+  ck_assert_uint_le(n, sizeof copy);
+  memcpy(copy, out, n);
+  cay__tls_output_done(from);
+  for (; moved < n; moved += chunk) {
+    size_t k = n - moved < chunk ? n - moved : chunk;
+    ck_assert_int_eq(cay__tls_feed(to, copy + moved, k), 0);
+    if (cay__tls_handshake(to) < 0)
+      break;
+  }
+  return n;
+}
+
+START_TEST(tls_sessions_byte_by_byte)
+{
+  cay__tls_ctx_t *sctx = server_ctx("server", 0);
+  cay__tls_ctx_t *cctx = make_ctx(NULL, NULL, 1, 0);
+  cay__tls_t *srv, *cli;
+  char big[3000], got[4096];
+  size_t have = 0;
+  long n;
+
+  ck_assert_int_eq(cay__tls_new(&cli, cctx, 1, "cay.test"), 0);
+  ck_assert_int_eq(cay__tls_new(&srv, sctx, 0, NULL), 0);
+  ck_assert_int_eq(cay__tls_handshake(cli), 0); /* ClientHello waits */
+  for (int round = 0; round < 8; round++) {
+    pump(cli, srv, 1);
+    pump(srv, cli, 1);
+  }
+  ck_assert_int_eq(cay__tls_handshake(cli), 1);
+  ck_assert_int_eq(cay__tls_handshake(srv), 1);
+
+  /* A message longer than one read, split into single bytes. */
+  for (size_t i = 0; i < sizeof big; i++)
+    big[i] = (char)('a' + i % 26);
+  ck_assert_int_eq(cay__tls_write(cli, big, sizeof big), 0);
+  pump(cli, srv, 1);
+  while ((n = cay__tls_read(srv, got + have, sizeof got - have)) > 0)
+    have += (size_t)n;
+  ck_assert_int_eq(n, 0); /* nothing more until more is fed */
+  ck_assert_uint_eq(have, sizeof big);
+  ck_assert_mem_eq(got, big, sizeof big);
+
+  /* close_notify reads as the end. */
+  cay__tls_shutdown(cli);
+  pump(cli, srv, 7);
+  ck_assert_int_eq(cay__tls_read(srv, got, sizeof got), UV_EOF);
+
+  cay__tls_free(srv);
+  cay__tls_free(cli);
+  cay__tls_ctx_free(sctx);
+  cay__tls_ctx_free(cctx);
+}
+END_TEST
+
+START_TEST(tls_session_not_tls_fails_the_handshake)
+{
+  cay__tls_ctx_t *sctx = server_ctx("server", 0);
+  cay__tls_t *srv;
+  static const char options[] = "OPTIONS sip:cay@127.0.0.1 SIP/2.0\r\n\r\n";
+
+  ck_assert_int_eq(cay__tls_new(&srv, sctx, 0, NULL), 0);
+  ck_assert_int_eq(cay__tls_feed(srv, options, sizeof options - 1), 0);
+  ck_assert_int_eq(cay__tls_handshake(srv), CAY_EPARSE);
+  ck_assert_str_ne(cay__tls_why(srv), "unknown reason");
+  cay__tls_free(srv);
+  cay__tls_ctx_free(sctx);
+}
+END_TEST
+
+START_TEST(tls_ctx_errors_name_the_file)
+{
+  cay__tls_conf_t conf
+      = { .certificate = PEM("server.pem"), .private_key = PEM("rogue.key") };
+  cay__tls_ctx_t *ctx = NULL;
+  char err[256] = "";
+
+  /* A key that is not the certificate's. */
+  ck_assert_int_eq(cay__tls_ctx_new(&ctx, &conf, err, sizeof err), CAY_ECONFIG);
+  ck_assert_ptr_null(ctx);
+  ck_assert_msg(strstr(err, "tls.private_key") && strstr(err, "rogue.key"),
+                "%s", err);
+  /* A file that is not there. */
+  conf.private_key = PEM("server.key");
+  conf.ca_file = PEM("missing.pem");
+  ck_assert_int_eq(cay__tls_ctx_new(&ctx, &conf, err, sizeof err), CAY_ECONFIG);
+  ck_assert_msg(strstr(err, "tls.ca_file") && strstr(err, "missing.pem"), "%s",
+                err);
+  /* A certificate without its key. */
+  conf.ca_file = NULL;
+  conf.private_key = NULL;
+  ck_assert_int_eq(cay__tls_ctx_new(&ctx, &conf, err, sizeof err), CAY_ECONFIG);
+  ck_assert_msg(strstr(err, "go together"), "%s", err);
+}
+END_TEST
+
+/* -- the transport --------------------------------------------------------- */
+
+static cay__tcp_t *
+open_tls(cay__tls_ctx_t *ctx, unsigned timeout_ms, struct srv *s,
+         cay__addr_t *local)
+{
+  cay__tcp_opts_t o;
+
+  cay__tcp_opts_init(&o);
+  o.tls = ctx;
+  if (timeout_ms)
+    o.connect_timeout_ms = timeout_ms;
+  return open_tcp("127.0.0.1", 0, &o, s, local);
+}
+
+START_TEST(tls_26_2_message_each_way)
+{
+  cay__tls_ctx_t *sctx = server_ctx("server", 0);
+  cay__tls_ctx_t *cctx = make_ctx(NULL, NULL, 1, 0);
+  struct srv s = { .reply = MSG_B }, c = { 0 };
+  cay__addr_t at, cat;
+  cay__tcp_t *server = open_tls(sctx, 0, &s, &at);
+  cay__tcp_t *client = open_tls(cctx, 0, &c, &cat);
+  cay_id_t id = CAY_ID_NONE, id2 = CAY_ID_NONE;
+
+  ck_assert(cay__tcp_is_tls(server));
+  /* Two messages before the handshake: both wait for it, in order. */
+  ck_assert_int_eq(
+      cay__tcp_send_to(client, &at, "cay.test", MSG_A, strlen(MSG_A), &id), 0);
+  ck_assert_int_eq(
+      cay__tcp_send_to(client, &at, "cay.test", MSG_A, strlen(MSG_A), &id2), 0);
+  ck_assert_uint_eq(id2, id);
+  RUN_UNTIL(s.count >= 2 && c.count >= 2, WAIT_MS);
+  ck_assert_int_eq(s.count, 2);
+  ck_assert_int_eq(s.status[0], 0);
+  ck_assert_str_eq(s.data[0], MSG_A); /* the plaintext */
+  ck_assert_str_eq(s.data[1], MSG_A);
+  ck_assert_int_eq(s.reply_err, 0);
+  /* The replies came back on the client's connection. */
+  ck_assert_int_eq(c.count, 2);
+  ck_assert_uint_eq(c.conn[0], id);
+  ck_assert_str_eq(c.data[0], MSG_B);
+  ck_assert_uint_eq(cay__tcp_conns(server), 1);
+
+  close_tcp(client, &c);
+  close_tcp(server, &s);
+  cay__tls_ctx_free(sctx);
+  cay__tls_ctx_free(cctx);
+}
+END_TEST
+
+/* A client of @p ctx sends to a server with certificate @p cert, naming
+ * @p name: the number of messages the server got, and the client's
+ * callbacks in *@p c. */
+static int
+try_server(cay__tls_ctx_t *ctx, const char *cert, const char *name,
+           struct srv *c)
+{
+  cay__tls_ctx_t *sctx = server_ctx(cert, 0);
+  struct srv s = { 0 };
+  cay__addr_t at, cat;
+  cay__tcp_t *server = open_tls(sctx, 0, &s, &at);
+  cay__tcp_t *client = open_tls(ctx, 0, c, &cat);
+
+  ck_assert_int_eq(
+      cay__tcp_send_to(client, &at, name, MSG_A, strlen(MSG_A), NULL), 0);
+  RUN_UNTIL(s.count >= 1 || c->count >= 1, WAIT_MS);
+  /* Whatever the server would still get has arrived by now. */
+  RUN_UNTIL(0, 100);
+  close_tcp(client, c);
+  close_tcp(server, &s);
+  cay__tls_ctx_free(sctx);
+  return s.count;
+}
+
+START_TEST(tls_5922_certificates_that_must_not_pass)
+{
+  cay__tls_ctx_t *cctx = make_ctx(NULL, NULL, 1, 0);
+  struct srv c = { 0 };
+
+  /* Signed by a CA Cay does not trust: the connection fails as a
+   * refused one does, and the message is not sent. */
+  ck_assert_int_eq(try_server(cctx, "rogue", "cay.test", &c), 0);
+  ck_assert_int_eq(c.count, 1);
+  ck_assert_int_eq(c.status[0], CAY_ECONNECT);
+  /* Trusted, but for another name. */
+  memset(&c, 0, sizeof c);
+  ck_assert_int_eq(try_server(cctx, "wrong_name", "cay.test", &c), 0);
+  ck_assert_int_eq(c.status[0], CAY_ECONNECT);
+  /* The right certificate for another name than the one Cay resolved. */
+  memset(&c, 0, sizeof c);
+  ck_assert_int_eq(try_server(cctx, "server", "other.test", &c), 0);
+  ck_assert_int_eq(c.status[0], CAY_ECONNECT);
+  cay__tls_ctx_free(cctx);
+}
+END_TEST
+
+START_TEST(tls_5922_names_that_pass)
+{
+  cay__tls_ctx_t *cctx = make_ctx(NULL, NULL, 1, 0);
+  cay__tls_ctx_t *lax = make_ctx(NULL, NULL, 0, 0);
+  struct srv c = { 0 };
+
+  /* An IP literal is matched against the certificate's IP addresses. */
+  ck_assert_int_eq(try_server(cctx, "server", "127.0.0.1", &c), 1);
+  ck_assert_int_eq(c.count, 0);
+  ck_assert_int_eq(try_server(cctx, "server", "localhost", &c), 1);
+  /* verify_server off: any certificate. */
+  ck_assert_int_eq(try_server(lax, "rogue", "cay.test", &c), 1);
+  ck_assert_int_eq(c.count, 0);
+  cay__tls_ctx_free(cctx);
+  cay__tls_ctx_free(lax);
+}
+END_TEST
+
+START_TEST(tls_plaintext_on_the_tls_port_is_closed)
+{
+  cay__tls_ctx_t *sctx = server_ctx("server", 0);
+  struct srv s = { 0 };
+  struct client cl = { 0 };
+  cay__addr_t at;
+  cay__tcp_t *server = open_tls(sctx, 0, &s, &at);
+
+  client_connect(&cl, &at);
+  client_write_str(&cl, MSG_A);
+  RUN_UNTIL(cl.eof, WAIT_MS);
+  ck_assert(cl.eof);
+  ck_assert_int_eq(s.count, 0);
+  /* At most a TLS alert came back, never SIP. */
+  ck_assert_ptr_null(strstr(cl.rx, "SIP/2.0"));
+  client_close(&cl);
+  RUN_UNTIL(cay__tcp_conns(server) == 0, WAIT_MS);
+  ck_assert_uint_eq(cay__tcp_conns(server), 0);
+  close_tcp(server, &s);
+  cay__tls_ctx_free(sctx);
+}
+END_TEST
+
+START_TEST(tls_handshake_that_never_comes)
+{
+  cay__tls_ctx_t *sctx = server_ctx("server", 0);
+  cay__tls_ctx_t *cctx = make_ctx(NULL, NULL, 1, 0);
+  struct srv s = { 0 }, c = { 0 };
+  struct client cl = { 0 };
+  struct peer p;
+  cay__addr_t at, cat;
+  cay__tcp_t *server = open_tls(sctx, 200, &s, &at);
+  cay__tcp_t *client = open_tls(cctx, 200, &c, &cat);
+  uint64_t t0 = uv_now(&loop);
+
+  /* Accepted, silent: closed after the connect timeout, not the idle
+   * timeout (300 s). */
+  client_connect(&cl, &at);
+  RUN_UNTIL(cl.eof, WAIT_MS);
+  ck_assert(cl.eof);
+  ck_assert_uint_lt(uv_now(&loop) - t0, 2000);
+  client_close(&cl);
+  /* Opened to a server that takes the connection but never answers
+   * the ClientHello: fails as a refused connection does. */
+  peer_listen(&p);
+  ck_assert_int_eq(
+      cay__tcp_send_to(client, &p.addr, "cay.test", MSG_A, strlen(MSG_A), NULL),
+      0);
+  RUN_UNTIL(c.count >= 1, WAIT_MS);
+  ck_assert_int_eq(c.status[0], CAY_ECONNECT);
+  ck_assert_ptr_null(strstr(p.conn.rx, "OPTIONS")); /* never in clear */
+  peer_close(&p);
+  close_tcp(client, &c);
+  close_tcp(server, &s);
+  cay__tls_ctx_free(sctx);
+  cay__tls_ctx_free(cctx);
+}
+END_TEST
+
+START_TEST(tls_client_certificate_when_asked)
+{
+  cay__tls_ctx_t *sctx = server_ctx("server", 1);
+  cay__tls_ctx_t *none = make_ctx(NULL, NULL, 1, 0);
+  cay__tls_ctx_t *with = make_ctx(PEM("client.pem"), PEM("client.key"), 1, 0);
+  struct srv s = { 0 }, c = { 0 }, c2 = { 0 };
+  cay__addr_t at, cat, cat2;
+  cay__tcp_t *server = open_tls(sctx, 0, &s, &at);
+  cay__tcp_t *anon = open_tls(none, 0, &c, &cat);
+  cay__tcp_t *known = open_tls(with, 0, &c2, &cat2);
+
+  /* No certificate: the server never takes the message. */
+  ck_assert_int_eq(
+      cay__tcp_send_to(anon, &at, "cay.test", MSG_A, strlen(MSG_A), NULL), 0);
+  RUN_UNTIL(cay__tcp_conns(anon) == 0, WAIT_MS);
+  ck_assert_uint_eq(cay__tcp_conns(anon), 0);
+  ck_assert_int_eq(s.count, 0);
+  /* One the CAs verify: it does. */
+  ck_assert_int_eq(
+      cay__tcp_send_to(known, &at, "cay.test", MSG_A, strlen(MSG_A), NULL), 0);
+  RUN_UNTIL(s.count >= 1, WAIT_MS);
+  ck_assert_int_eq(s.count, 1);
+  ck_assert_str_eq(s.data[0], MSG_A);
+  close_tcp(known, &c2);
+  close_tcp(anon, &c);
+  close_tcp(server, &s);
+  cay__tls_ctx_free(sctx);
+  cay__tls_ctx_free(none);
+  cay__tls_ctx_free(with);
+}
+END_TEST
+
+static Suite *
+tls_suite(void)
+{
+  Suite *s = suite_create("tls");
+  TCase *mem = tcase_create("sessions");
+  TCase *tc = tcase_create("loopback");
+
+  tcase_add_test(mem, tls_sessions_byte_by_byte);
+  tcase_add_test(mem, tls_session_not_tls_fails_the_handshake);
+  tcase_add_test(mem, tls_ctx_errors_name_the_file);
+  suite_add_tcase(s, mem);
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, tls_26_2_message_each_way);
+  tcase_add_test(tc, tls_5922_certificates_that_must_not_pass);
+  tcase_add_test(tc, tls_5922_names_that_pass);
+  tcase_add_test(tc, tls_plaintext_on_the_tls_port_is_closed);
+  tcase_add_test(tc, tls_handshake_that_never_comes);
+  tcase_add_test(tc, tls_client_certificate_when_asked);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int
+main(void)
+{
+  SRunner *sr = srunner_create(tls_suite());
+  int failed;
+
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
