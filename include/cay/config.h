@@ -351,8 +351,9 @@ typedef struct cay_config {
    * as the user of the AOR it binds (To's user). */
   cay_registrar_user_t reg_users[CAY_CONFIG_MAX_USERS];
   unsigned n_reg_users;
-  /* TLS (RFC 3261 section 26.2): files read when the server starts (and
-   * by cay_config_check(), which tries them). A tls listen address needs
+  /* TLS (RFC 3261 section 26.2): files read when the server starts and at
+   * each cay_server_reload() (new connections take them), and by
+   * cay_config_check(), which tries them. A tls listen address needs
    * the certificate and its key. Requests to sips: URIs or with
    * ;transport=tls go over TLS from the tls listen address (without one
    * they fail: 503 inside, a 5xx to the caller). */

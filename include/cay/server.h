@@ -141,6 +141,9 @@ void cay_server_close(cay_server_t *srv, uint64_t grace_ms,
  *   calls and requests from then on.
  * - limits.max_transactions, limits.udp_overload_percent and
  *   limits.tcp_overload_kib.
+ * - tls: (when the server listens on TLS): the files are read again, a
+ *   certificate renewed in place included, for new connections; live
+ *   ones keep their sessions (RFC 3261 section 26.2).
  * Every other value (listen, shards, udp_steering, timers, the other
  * limits, answer.codecs and media_ip, dns) takes effect only at a
  * restart: each one that differs is logged as a warning and the running
@@ -149,7 +152,7 @@ void cay_server_close(cay_server_t *srv, uint64_t grace_ms,
  * server in it).
  *
  * All shards take the reload or none does: every route table is compiled
- * before any shard is told.
+ * and the TLS files have loaded before any shard is told.
  *
  * @param cfg     The new configuration (cay_config_init(), then
  *                cay_config_load() and the program's own overrides).
@@ -157,8 +160,9 @@ void cay_server_close(cay_server_t *srv, uint64_t grace_ms,
  * @param err     Buffer for what is wrong ("routes[2].match.ruri_user:
  *                ..."), or NULL. Borrowed.
  * @param errlen  Size of @p err in bytes.
- * @return 0; CAY_ECONFIG (@p cfg fails cay_config_check(), or a route
- *         does not compile), -ENOMEM, or CAY_ESTATE (not started, or
+ * @return 0; CAY_ECONFIG (@p cfg fails cay_config_check(), a route
+ *         does not compile, or the TLS files do not load), -ENOMEM, or
+ *         CAY_ESTATE (not started, or
  *         closing). On error nothing has changed.
  * @thread owner (shard 0's loop)
  */

@@ -383,16 +383,21 @@ check_contacts(reg_req_t *rq)
 /* ------------------------------------------------------------------ */
 
 /* Item 8: 200 with every binding of the AOR (none left: no Contact),
- * each with the seconds it has left, and the Date. */
+ * each with the seconds it has left (and an outbound one with its
+ * +sip.instance and reg-id, by which its UA knows it, RFC 5626 section
+ * 6), and the Date. */
 static void
 reply_bindings(reg_req_t *rq)
 {
   reg_aor_t *a = cay__loc_find(rq->reg, rq->aor, 0);
-  size_t size = 128 + (a ? a->n : 0) * (REG_CONTACT_MAX + 48), n = 0;
-  char *lines = cay__malloc(size);
+  size_t size = 128, n = 0;
+  char *lines;
   time_t now = time(NULL);
   struct tm tm;
 
+  for (const reg_binding_t *b = a ? a->bindings : NULL; b; b = b->next)
+    size += REG_CONTACT_MAX + 48 + (b->instance ? strlen(b->instance) + 40 : 0);
+  lines = cay__malloc(size);
   if (lines == NULL) {
     refuse(rq, 500, "Server Internal Error - No Memory", NULL);
     return;
@@ -403,6 +408,9 @@ reply_bindings(reg_req_t *rq)
     if (b->q >= 0)
       n += (size_t)snprintf(lines + n, size - n, ";q=%d.%03d", b->q / 1000,
                             b->q % 1000);
+    if (b->instance)
+      n += (size_t)snprintf(lines + n, size - n, ";+sip.instance=%s;reg-id=%u",
+                            b->instance, b->reg_id);
     n += (size_t)snprintf(lines + n, size - n, "\r\n");
   }
   /* RFC 5626 section 6, and how often to keep the flow alive (4.4.1). */

@@ -102,6 +102,6 @@ cay__config_check_tls(const cay_config_t *c, struct problem *pb, char *err,
     point_at(pb, err);
   if (rc)
     return rc;
-  cay__tls_ctx_free(ctx);
+  cay__tls_ctx_unref(ctx);
   return 0;
 }

@@ -123,7 +123,7 @@ destroy_partial(cay_server_t *srv)
       cay__worker_abort(srv->workers[i]);
   if (srv->owns_loop)
     uv_loop_close(&srv->own_loop);
-  cay__tls_ctx_free(srv->tls);
+  cay__tls_ctx_unref(srv->tls);
   cay__free(srv);
 }
 
@@ -203,7 +203,7 @@ cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
   if (loop == NULL) {
     err = uv_loop_init(&srv->own_loop);
     if (err) {
-      cay__tls_ctx_free(srv->tls);
+      cay__tls_ctx_unref(srv->tls);
       cay__free(srv);
       return err;
     }
@@ -345,7 +345,7 @@ cay__server_worker_closed(cay_server_t *srv, cay__worker_t *w)
   cay__worker_free(srv->workers[0]);
   srv->workers[0] = NULL;
   /* Every connection, and so every TLS session, has closed. */
-  cay__tls_ctx_free(srv->tls);
+  cay__tls_ctx_unref(srv->tls);
   srv->tls = NULL;
   if (!srv->owns_loop)
     cay__free(srv);

@@ -64,6 +64,8 @@ typedef struct mail_target {
 typedef struct mail_reload {
   cay__mail_t m;
   struct cay__routes *routes; /* compiled for the target shard, or NULL */
+  cay__tls_ctx_t *tls;        /* a reference to the new TLS context, or
+                                 NULL (no TLS transport) */
   cay_config_t cfg;           /* checked; what the shard takes from it:
                                  cay__worker_reload() */
 } mail_reload_t;
@@ -181,11 +183,12 @@ int cay__worker_post_ctl(cay__worker_t *to, int kind, unsigned from,
                          uint64_t seq, const cay_stats_t *stats);
 int cay__worker_bind(cay_server_t *srv, cay__worker_t *w);
 /* Take a reloaded configuration on @p w's own thread: limits.
- * udp_overload_percent for its UDP sockets, the rest as
- * cay__sessions_reload(). @p routes (compiled for @p w, or NULL) is
- * moved; a shard that has stopped frees it. */
+ * udp_overload_percent for its UDP sockets, @p tls (a reference, or
+ * NULL) for new TLS connections, the rest as cay__sessions_reload().
+ * @p routes (compiled for @p w, or NULL) and the reference are moved; a
+ * shard that has stopped drops them. */
 void cay__worker_reload(cay__worker_t *w, struct cay__routes *routes,
-                        const cay_config_t *cfg);
+                        cay__tls_ctx_t *tls, const cay_config_t *cfg);
 void cay__worker_free(cay__worker_t *w);
 
 /* A message read here for shard @p to (MAIL_RECV: bounded by

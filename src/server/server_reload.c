@@ -6,8 +6,10 @@
  *   RELOAD mail to 1..N-1 (each with its table and the values) -> shard
  *   0 takes its own at once -> each shard swaps on its thread
  *
- * Nothing is posted until every table has compiled and every mail is
- * allocated, so a reload is taken by all shards or by none. A call routed
+ * Nothing is posted until every table has compiled, the TLS files have
+ * loaded into a new context and every mail is allocated, so a reload is
+ * taken by all shards or by none. New TLS connections take the new
+ * context; live ones keep their sessions. A call routed
  * before the reload keeps its route: a bridge holds the table it was
  * routed by (cay__routes_hold()) and the old table goes with the last
  * such call.
@@ -25,17 +27,22 @@
 
 void
 cay__worker_reload(cay__worker_t *w, struct cay__routes *routes,
-                   const cay_config_t *cfg)
+                   cay__tls_ctx_t *tls, const cay_config_t *cfg)
 {
   if (w->exiting || !w->layers_up) {
     cay__routes_free(routes);
+    cay__tls_ctx_unref(tls);
     return;
   }
   for (unsigned i = 0; i < w->n_udp; i++)
     cay__udp_set_backlog_percent(w->udp[i], cfg->udp_overload_percent,
                                  (int)w->index);
-  for (unsigned i = 0; i < w->n_tcp; i++)
+  for (unsigned i = 0; i < w->n_tcp; i++) {
     cay__tcp_set_backlog_bytes(w->tcp[i], 1024ull * cfg->tcp_overload_kib);
+    if (tls != NULL && cay__tcp_is_tls(w->tcp[i]))
+      (void)cay__tcp_set_tls(w->tcp[i], tls);
+  }
+  cay__tls_ctx_unref(tls);
   cay__sessions_reload(&w->ss, routes, cfg);
   CAY_DEBUG((int)w->index, "reload taken: %u routes", cfg->n_routes);
 }
@@ -66,8 +73,6 @@ static const struct {
   KEPT(dns_cache_entries, "dns.cache_entries"),
   KEPT(dns_cache_max_ttl_s, "dns.cache_max_ttl_s"),
   KEPT(dns_failed_target_s, "dns.failed_target_s"),
-  KEPT(tls_verify_server, "tls.verify_server"),
-  KEPT(tls_verify_client, "tls.verify_client"),
 };
 
 static unsigned
@@ -126,13 +131,6 @@ warn_kept(const cay_config_t *cur, const cay_config_t *next)
     CAY_WARN(0, "reload: listen changed: %s", tail);
     n++;
   }
-  /* The TLS context is made once, at start (its files too). */
-  if (strcmp(cur->tls_certificate, next->tls_certificate) != 0
-      || strcmp(cur->tls_private_key, next->tls_private_key) != 0
-      || strcmp(cur->tls_ca_file, next->tls_ca_file) != 0) {
-    CAY_WARN(0, "reload: tls files changed: %s", tail);
-    n++;
-  }
   if (!same_names(cur->codecs, cur->n_codecs, next->codecs, next->n_codecs)) {
     CAY_WARN(0, "reload: answer.codecs changed: %s", tail);
     n++;
@@ -159,6 +157,39 @@ keep_taken(cay_config_t *cur, const cay_config_t *next)
   cur->log_level = next->log_level;
   cur->udp_overload_percent = next->udp_overload_percent;
   cur->tcp_overload_kib = next->tcp_overload_kib;
+  /* new_tls() made a context of these, when TLS runs at all. */
+  memcpy(cur->tls_certificate, next->tls_certificate,
+         sizeof cur->tls_certificate);
+  memcpy(cur->tls_private_key, next->tls_private_key,
+         sizeof cur->tls_private_key);
+  memcpy(cur->tls_ca_file, next->tls_ca_file, sizeof cur->tls_ca_file);
+  cur->tls_verify_server = next->tls_verify_server;
+  cur->tls_verify_client = next->tls_verify_client;
+}
+
+/* A TLS context from @p cfg's tls: section, when the server runs TLS
+ * transports: the files are read again (a certificate renewed in place
+ * is taken too). *@p out NULL: nothing to do. */
+static int
+new_tls(cay_server_t *srv, const cay_config_t *cfg, cay__tls_ctx_t **out,
+        char *err, size_t errlen)
+{
+  cay__tls_conf_t conf = { .certificate = cfg->tls_certificate,
+                           .private_key = cfg->tls_private_key,
+                           .ca_file = cfg->tls_ca_file,
+                           .verify_server = (int)cfg->tls_verify_server,
+                           .verify_client = (int)cfg->tls_verify_client };
+
+  *out = NULL;
+  if (srv->tls == NULL)
+    return 0;
+  if (cfg->tls_certificate[0] == '\0') {
+    cay__errmsg(err, errlen,
+                "tls: the running tls listen address needs "
+                "tls.certificate and tls.private_key");
+    return CAY_ECONFIG;
+  }
+  return cay__tls_ctx_new(out, &conf, err, errlen);
 }
 
 static void
@@ -200,6 +231,7 @@ cay_server_reload(cay_server_t *srv, const cay_config_t *cfg, char *err,
 {
   mail_reload_t *mails[CAY_MAX_SHARDS] = { 0 };
   cay__routes_t *tables[CAY_MAX_SHARDS] = { 0 };
+  cay__tls_ctx_t *tls;
   unsigned kept;
   int rc;
 
@@ -210,12 +242,17 @@ cay_server_reload(cay_server_t *srv, const cay_config_t *cfg, char *err,
   }
   if ((rc = cay_config_check(cfg, err, errlen)) != 0)
     return rc;
-  if ((rc = prepare(srv, cfg, mails, tables, err, errlen)) != 0)
+  if ((rc = new_tls(srv, cfg, &tls, err, errlen)) != 0)
     return rc;
+  if ((rc = prepare(srv, cfg, mails, tables, err, errlen)) != 0) {
+    cay__tls_ctx_unref(tls);
+    return rc;
+  }
   kept = warn_kept(&srv->cfg, cfg);
   for (unsigned i = 1; i < srv->nshards; i++) {
     mails[i]->m.kind = MAIL_RELOAD;
     mails[i]->routes = tables[i];
+    mails[i]->tls = tls ? cay__tls_ctx_ref(tls) : NULL;
     mails[i]->cfg = *cfg;
     /* Control mail has no bound, and no mailbox closes before the
      * server is closing: a failure here is a bug, and the shard keeps
@@ -223,10 +260,20 @@ cay_server_reload(cay_server_t *srv, const cay_config_t *cfg, char *err,
     if ((rc = cay__mailbox_post(&srv->workers[i]->mb, &mails[i]->m)) != 0) {
       CAY_ERROR(0, "reload: shard %u did not take it: %s", i, cay_strerror(rc));
       cay__routes_free(tables[i]);
+      cay__tls_ctx_unref(mails[i]->tls);
       cay__free(mails[i]);
     }
   }
-  cay__worker_reload(srv->workers[0], tables[0], cfg);
+  cay__worker_reload(srv->workers[0], tables[0],
+                     tls ? cay__tls_ctx_ref(tls) : NULL, cfg);
+  if (tls != NULL) {
+    /* The server's reference: the context of the next reload's compare
+     * and of the final free. */
+    cay__tls_ctx_unref(srv->tls);
+    srv->tls = tls;
+    CAY_INFO(0, "reload: tls: %s read again; new connections use it",
+             cfg->tls_certificate);
+  }
   cay__log_set_level(cfg->log_level);
   keep_taken(&srv->cfg, cfg);
   CAY_INFO(0,

@@ -277,7 +277,7 @@ dispatch(cay__mail_t *m, void *arg)
     break;
   case MAIL_RELOAD:
     cay__worker_reload(w, ((mail_reload_t *)m)->routes,
-                       &((mail_reload_t *)m)->cfg);
+                       ((mail_reload_t *)m)->tls, &((mail_reload_t *)m)->cfg);
     break;
   case MAIL_ALIAS:
     if (!w->exiting)

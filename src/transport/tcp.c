@@ -244,6 +244,8 @@ cay__tcp_create(cay__tcp_t **out, cay__shard_t *shard, const cay__addr_t *bind,
     tcp->opts = *opts;
   else
     cay__tcp_opts_init(&tcp->opts);
+  if (tcp->opts.tls != NULL)
+    cay__tls_ctx_ref(tcp->opts.tls);
   tcp->rbuf = cay__malloc(TCP_READ_SIZE);
   if (tcp->opts.tls != NULL)
     tcp->pbuf = cay__malloc(TCP_READ_SIZE);
@@ -253,6 +255,7 @@ cay__tcp_create(cay__tcp_t **out, cay__shard_t *shard, const cay__addr_t *bind,
   if (err) {
     cay__free(tcp->rbuf);
     cay__free(tcp->pbuf);
+    cay__tls_ctx_unref(tcp->opts.tls);
     cay__free(tcp);
     return err;
   }
@@ -418,6 +421,17 @@ int
 cay__tcp_is_tls(const cay__tcp_t *tcp)
 {
   return tcp->opts.tls != NULL;
+}
+
+int
+cay__tcp_set_tls(cay__tcp_t *tcp, cay__tls_ctx_t *ctx)
+{
+  if (tcp->opts.tls == NULL || ctx == NULL)
+    return CAY_ESTATE;
+  cay__tls_ctx_ref(ctx);
+  cay__tls_ctx_unref(tcp->opts.tls);
+  tcp->opts.tls = ctx;
+  return 0;
 }
 
 unsigned

@@ -35,8 +35,9 @@ typedef struct cay__tcp_opts {
                                   default */
   cay__tls_ctx_t *tls;         /* non-NULL: a TLS transport (RFC 3261
                                   section 26.2): every connection is a TLS
-                                  session of this context (borrowed; it
-                                  outlives the transport); a connection
+                                  session of this context (the transport
+                                  holds a reference; cay__tcp_set_tls()
+                                  changes it); a connection
                                   Cay opens counts as up, for the connect
                                   timeout, once its handshake is done.
                                   NULL: plain TCP, the default */
@@ -137,6 +138,16 @@ int cay__tcp_send_to(cay__tcp_t *tcp, const cay__addr_t *dst, const char *name,
 
 /** 1 when @p tcp is a TLS transport (opts.tls). @thread owner */
 int cay__tcp_is_tls(const cay__tcp_t *tcp);
+
+/**
+ * New connections of TLS transport @p tcp take @p ctx (a reload's
+ * certificate, key, CAs and checks); live ones keep their session. The
+ * transport takes a reference to @p ctx and drops the one it had.
+ * @return 0, or CAY_ESTATE (@p tcp is not a TLS transport, or @p ctx is
+ *         NULL: a transport does not change kind).
+ * @thread owner
+ */
+int cay__tcp_set_tls(cay__tcp_t *tcp, cay__tls_ctx_t *ctx);
 
 /** Live connections of this shard. */
 unsigned cay__tcp_conns(const cay__tcp_t *tcp);

@@ -105,6 +105,7 @@ cay__tcp_finish_close(cay__tcp_t *tcp)
   cay__htab_fini(&tcp->by_addr);
   cay__free(tcp->rbuf);
   cay__free(tcp->pbuf);
+  cay__tls_ctx_unref(tcp->opts.tls);
   cay__free(tcp);
 }
 

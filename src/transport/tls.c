@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 #include "transport/tls.h"
 
 struct cay__tls_ctx {
+  atomic_uint refs; /* the server's, each TLS transport's, reload mail */
   SSL_CTX *ssl_ctx;
   int can_accept;
   int verify_server;
@@ -54,7 +56,7 @@ ctx_fail(cay__tls_ctx_t *ctx, const char *what, const char *file, char *err,
 
   take_error(why, sizeof why, "unknown reason");
   snprintf(err, errlen, "%s %s: %s", what, file, why);
-  cay__tls_ctx_free(ctx);
+  cay__tls_ctx_unref(ctx);
   return CAY_ECONFIG;
 }
 
@@ -68,7 +70,7 @@ load_identity(cay__tls_ctx_t *ctx, const cay__tls_conf_t *conf, char *err,
 
   if (has_cert != has_key) {
     snprintf(err, errlen, "tls.certificate and tls.private_key go together");
-    cay__tls_ctx_free(ctx);
+    cay__tls_ctx_unref(ctx);
     return CAY_ECONFIG;
   }
   if (!has_cert)
@@ -117,6 +119,7 @@ cay__tls_ctx_new(cay__tls_ctx_t **out, const cay__tls_conf_t *conf, char *err,
   ctx = cay__calloc(1, sizeof *ctx);
   if (ctx == NULL)
     return -ENOMEM;
+  atomic_init(&ctx->refs, 1);
   ctx->ssl_ctx = SSL_CTX_new(TLS_method());
   if (ctx->ssl_ctx == NULL) {
     cay__free(ctx);
@@ -135,10 +138,19 @@ cay__tls_ctx_new(cay__tls_ctx_t **out, const cay__tls_conf_t *conf, char *err,
   return 0;
 }
 
-void
-cay__tls_ctx_free(cay__tls_ctx_t *ctx)
+cay__tls_ctx_t *
+cay__tls_ctx_ref(cay__tls_ctx_t *ctx)
 {
-  if (ctx == NULL)
+  atomic_fetch_add_explicit(&ctx->refs, 1, memory_order_relaxed);
+  return ctx;
+}
+
+void
+cay__tls_ctx_unref(cay__tls_ctx_t *ctx)
+{
+  /* acq_rel: the last owner sees every other owner's use before it. */
+  if (ctx == NULL
+      || atomic_fetch_sub_explicit(&ctx->refs, 1, memory_order_acq_rel) != 1)
     return;
   SSL_CTX_free(ctx->ssl_ctx);
   cay__free(ctx);

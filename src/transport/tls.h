@@ -5,8 +5,9 @@
  * and back. No socket, no loop, no thread of its own.
  *
  * A context (cay__tls_ctx_t) holds the certificate, the key and the CAs;
- * it is made once per server and shared by every shard's TLS transport
- * (OpenSSL 3 contexts may be used from several threads once set up). A
+ * it is made once per server (and again at each reload) and shared by
+ * every shard's TLS transport (OpenSSL 3 contexts may be used from
+ * several threads once set up), counted by references. A
  * session (cay__tls_t) is one connection's TLS state and belongs to that
  * connection's shard.
  */
@@ -35,8 +36,8 @@ typedef struct cay__tls_conf {
 /**
  * Make a context: TLS 1.2 or later, the certificate and key loaded and
  * checked against each other, the CAs loaded.
- * @param out     Receives the context; the caller frees it with
- *                cay__tls_ctx_free().
+ * @param out     Receives the context with one reference, the caller's
+ *                (cay__tls_ctx_unref()).
  * @param err     Receives a message naming the file and OpenSSL's reason
  *                on failure ("tls.certificate /x.pem: No such file ...").
  * @return 0, -ENOMEM, or CAY_ECONFIG (a file that cannot be read or used,
@@ -46,8 +47,13 @@ typedef struct cay__tls_conf {
 int cay__tls_ctx_new(cay__tls_ctx_t **out, const cay__tls_conf_t *conf,
                      char *err, size_t errlen);
 
-/** Free a context (NULL: nothing). Every session made from it first. */
-void cay__tls_ctx_free(cay__tls_ctx_t *ctx);
+/** One more reference to @p ctx. @return @p ctx. @thread any */
+cay__tls_ctx_t *cay__tls_ctx_ref(cay__tls_ctx_t *ctx);
+
+/** Drop a reference (NULL: nothing); the last one frees the context.
+ *  Sessions made from it keep what they need (OpenSSL counts its own
+ *  context), so it may go before them. @thread any */
+void cay__tls_ctx_unref(cay__tls_ctx_t *ctx);
 
 /** 1 when the context has a certificate (it can accept connections). */
 int cay__tls_ctx_can_accept(const cay__tls_ctx_t *ctx);

@@ -69,6 +69,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import socket
 import ssl
 import sys
@@ -81,7 +82,7 @@ sys.path.insert(0, HERE)
 import cayrun  # noqa: E402
 import run_sipp_test  # noqa: E402
 import tls_peers  # noqa: E402
-from tls_peers import (SDP, ConnThread, Failure, Phone,  # noqa: E402
+from tls_peers import (CAY_NAME, SDP, ConnThread, Failure, Phone,  # noqa: E402
                        TlsListener, build_request, final_to, names_tls_port,
                        register, scenario_copy, tls_connect, uri_of,
                        via_is_tls)
@@ -581,12 +582,81 @@ def case_client_cert(r):
     r.stop_cay()
 
 
+def names_it(r, name, tries=10):
+    """How many of tries new TLS connections verified cay's certificate
+    for name (at 2 shards the kernel spreads them over both)."""
+    ok = 0
+    for i in range(tries):
+        try:
+            conn = tls_connect(r.args.certs, r.cay.tls_port,
+                               "%s #%d" % (name, i), name=name)
+        except ssl.SSLCertVerificationError:
+            continue
+        ok += 1
+        conn.close()
+    return ok
+
+
+def reload_with(r, cert, key, want):
+    """cay's config with cert and key of tests/data/tls, SIGHUP, and the
+    reload's log line (want: taken, or refused)."""
+    text = config_text(r.args.certs, r.cay.port, r.cay.tls_port, "", False,
+                       r.args.shards)
+    text = text.replace("server.pem", cert).replace("server.key", key)
+    cayrun.write_config(r.workdir, text)
+    mark = r.log_size()
+    os.kill(r.cay.proc.pid, signal.SIGHUP)
+    pattern = (r"reload: tls: \S*%s read again" % re.escape(cert)
+               if want == "taken" else r"reload (failed|refused).*tls")
+    err = cayrun.wait_for("cay's reload line (%s)" % want,
+                          lambda: re.search(pattern, r.log_since(mark))
+                          is not None, 5.0)
+    if err:
+        raise Failure("%s: %s" % (err, r.log_since(mark)[-400:]))
+
+
+def case_reload(r):
+    """A renewed certificate (SIGHUP) is served to new connections at
+    every shard; a connection from before keeps its session; a reload
+    whose key is not the certificate's is refused and changes nothing."""
+    r.start_cay()
+    before = tls_connect(r.args.certs, r.cay.tls_port, "before the reload")
+    r.closers.append(before.close)
+    r.check(names_it(r, CAY_NAME) == 10, "before the reload: not every "
+            "connection got the certificate for %s" % CAY_NAME)
+    reload_with(r, "wrong_name.pem", "wrong_name.key", "taken")
+    got_old, got_new = names_it(r, CAY_NAME), names_it(r, "other.test")
+    r.check(got_old == 0 and got_new == 10,
+            "after the reload: %d of 10 connections verified for %s and "
+            "%d of 10 for other.test, wanted 0 and 10"
+            % (got_old, CAY_NAME, got_new))
+    r.notes.append("renewed certificate on %d of 10 new connections"
+                   % got_new)
+    options_on(r, before, "the connection from before the reload")
+    reload_with(r, "server.pem", "wrong_name.key", "refused")
+    r.check(names_it(r, "other.test") == 10,
+            "after a refused reload the certificate changed")
+    r.stop_cay()
+
+
+def options_on(r, conn, what):
+    """An OPTIONS on conn gets 200."""
+    call_id = "opt-" + cayrun.new_token(16)
+    conn.send(cayrun.options_request(
+        conn.sock.getsockname()[:2], (HOST, r.cay.tls_port), call_id)
+        .replace(b"SIP/2.0/UDP", b"SIP/2.0/TLS"))
+    ok = conn.expect("final response to the OPTIONS", final_to("OPTIONS"),
+                     5.0)
+    r.check(ok.status == 200, "%s: OPTIONS got %s" % (what, ok))
+
+
 CASES = {
     "tls_answer_call": case_answer_call,
     "tls_register_call": case_register_call,
     "tls_register_call_4shards": case_register_call,
     "tls_forward_verify": case_forward_verify,
     "tls_client_cert": case_client_cert,
+    "tls_reload_2shards": case_reload,
 }
 
 

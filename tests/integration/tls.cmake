@@ -70,3 +70,11 @@ cay_tls_test(tls_register_call_4shards 90 "integration;tls;b2bua;shards"
   --expect registers=8 --expect bindings_live=0
   --expect calls_in=4 --expect calls_out_answered=4
   --expect dialogs_live=0 --expect txns_live=0)
+
+# A certificate renewed in place (SIGHUP, cay_server_reload()) at 2
+# shards: every new connection, on either shard, gets the new certificate
+# (wrong_name.pem: it names other.test, not cay.test); a connection from
+# before keeps its session and still gets 200 to an OPTIONS; a reload
+# whose key is not its certificate's is refused and changes nothing.
+cay_tls_test(tls_reload_2shards 60 "integration;tls;shards"
+  --shards 2 --expect dialogs_live=0 --expect txns_live=0)

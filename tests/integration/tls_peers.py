@@ -288,9 +288,10 @@ def cert_paths(certs, name):
 
 
 def tls_connect(certs, port, label, cert=None, max_version=None,
-                timeout=5.0):
+                timeout=5.0, name=None):
     """A TLS connection to cay's TLS port, cay's certificate checked
-    against ca.pem for CAY_NAME; cert: the fixture to present (client)."""
+    against ca.pem for name (CAY_NAME by default); cert: the fixture to
+    present (client)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(os.path.join(certs, "ca.pem"))
     if cert:
@@ -299,7 +300,7 @@ def tls_connect(certs, port, label, cert=None, max_version=None,
         ctx.maximum_version = max_version
     raw = socket.create_connection((HOST, port), timeout)
     try:
-        tls = ctx.wrap_socket(raw, server_hostname=CAY_NAME)
+        tls = ctx.wrap_socket(raw, server_hostname=name or CAY_NAME)
     except BaseException:
         raw.close()
         raise

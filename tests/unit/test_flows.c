@@ -357,6 +357,7 @@ END_TEST
  * and +sip.instance) gets Require: outbound and the Flow-Timer of the
  * config in its 200 when Cay is its first hop; one through a proxy that
  * keeps no flow for it (no Path with ;ob) gets 439 and binds nothing;
+ * the 200's Contact carries the binding's +sip.instance and reg-id;
  * one without Supported: outbound, or through a proxy with Path ;ob
  * (Cay does not route by Path), is a plain registration. */
 START_TEST(flow_5626_6_require_outbound_or_439)
@@ -375,6 +376,12 @@ START_TEST(flow_5626_6_require_outbound_or_439)
   free(v);
   v = peer_header(p, p->nsent - 1, "Flow-Timer");
   ck_assert_str_eq(v, "25");
+  free(v);
+  /* The binding as its UA names it: instance and reg-id. */
+  v = peer_header(p, p->nsent - 1, "Contact");
+  ck_assert_ptr_nonnull(strstr(
+      v, ";+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\""));
+  ck_assert_ptr_nonnull(strstr(v, ";reg-id=1"));
   free(v);
 
   ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r2", 1, OB_CONTACT), 200);

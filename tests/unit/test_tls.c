@@ -5,7 +5,8 @@
  * libuv loop over loopback: a message each way, what waits for the
  * handshake, certificates that must not pass (unknown CA, another name),
  * a name given as an IP literal, verification off, plaintext on the TLS
- * port, a handshake that never comes, client certificates. The
+ * port, a handshake that never comes, client certificates, a new
+ * context for new connections (a reload). The
  * certificates are tests/data/tls/ (README there).
  */
 #include <uv.h>
@@ -102,8 +103,8 @@ START_TEST(tls_sessions_byte_by_byte)
 
   cay__tls_free(srv);
   cay__tls_free(cli);
-  cay__tls_ctx_free(sctx);
-  cay__tls_ctx_free(cctx);
+  cay__tls_ctx_unref(sctx);
+  cay__tls_ctx_unref(cctx);
 }
 END_TEST
 
@@ -118,7 +119,7 @@ START_TEST(tls_session_not_tls_fails_the_handshake)
   ck_assert_int_eq(cay__tls_handshake(srv), CAY_EPARSE);
   ck_assert_str_ne(cay__tls_why(srv), "unknown reason");
   cay__tls_free(srv);
-  cay__tls_ctx_free(sctx);
+  cay__tls_ctx_unref(sctx);
 }
 END_TEST
 
@@ -194,8 +195,8 @@ START_TEST(tls_26_2_message_each_way)
 
   close_tcp(client, &c);
   close_tcp(server, &s);
-  cay__tls_ctx_free(sctx);
-  cay__tls_ctx_free(cctx);
+  cay__tls_ctx_unref(sctx);
+  cay__tls_ctx_unref(cctx);
 }
 END_TEST
 
@@ -219,7 +220,7 @@ try_server(cay__tls_ctx_t *ctx, const char *cert, const char *name,
   RUN_UNTIL(0, 100);
   close_tcp(client, c);
   close_tcp(server, &s);
-  cay__tls_ctx_free(sctx);
+  cay__tls_ctx_unref(sctx);
   return s.count;
 }
 
@@ -241,7 +242,7 @@ START_TEST(tls_5922_certificates_that_must_not_pass)
   memset(&c, 0, sizeof c);
   ck_assert_int_eq(try_server(cctx, "server", "other.test", &c), 0);
   ck_assert_int_eq(c.status[0], CAY_ECONNECT);
-  cay__tls_ctx_free(cctx);
+  cay__tls_ctx_unref(cctx);
 }
 END_TEST
 
@@ -258,8 +259,8 @@ START_TEST(tls_5922_names_that_pass)
   /* verify_server off: any certificate. */
   ck_assert_int_eq(try_server(lax, "rogue", "cay.test", &c), 1);
   ck_assert_int_eq(c.count, 0);
-  cay__tls_ctx_free(cctx);
-  cay__tls_ctx_free(lax);
+  cay__tls_ctx_unref(cctx);
+  cay__tls_ctx_unref(lax);
 }
 END_TEST
 
@@ -282,7 +283,7 @@ START_TEST(tls_plaintext_on_the_tls_port_is_closed)
   RUN_UNTIL(cay__tcp_conns(server) == 0, WAIT_MS);
   ck_assert_uint_eq(cay__tcp_conns(server), 0);
   close_tcp(server, &s);
-  cay__tls_ctx_free(sctx);
+  cay__tls_ctx_unref(sctx);
 }
 END_TEST
 
@@ -317,8 +318,8 @@ START_TEST(tls_handshake_that_never_comes)
   peer_close(&p);
   close_tcp(client, &c);
   close_tcp(server, &s);
-  cay__tls_ctx_free(sctx);
-  cay__tls_ctx_free(cctx);
+  cay__tls_ctx_unref(sctx);
+  cay__tls_ctx_unref(cctx);
 }
 END_TEST
 
@@ -348,9 +349,60 @@ START_TEST(tls_client_certificate_when_asked)
   close_tcp(known, &c2);
   close_tcp(anon, &c);
   close_tcp(server, &s);
-  cay__tls_ctx_free(sctx);
-  cay__tls_ctx_free(none);
-  cay__tls_ctx_free(with);
+  cay__tls_ctx_unref(sctx);
+  cay__tls_ctx_unref(none);
+  cay__tls_ctx_unref(with);
+}
+END_TEST
+
+START_TEST(tls_set_tls_takes_new_connections_only)
+{
+  cay__tls_ctx_t *sctx = server_ctx("server", 0);
+  cay__tls_ctx_t *other = server_ctx("wrong_name", 0);
+  cay__tls_ctx_t *cctx = make_ctx(NULL, NULL, 1, 0);
+  struct srv s = { .reply = MSG_B }, c = { 0 }, plain_s = { 0 };
+  cay__addr_t at, cat, pat;
+  cay__tcp_t *server = open_tls(sctx, 0, &s, &at);
+  cay__tcp_t *client = open_tls(cctx, 0, &c, &cat);
+  cay__tcp_t *plain = open_tcp("127.0.0.1", 0, NULL, &plain_s, &pat);
+  cay_id_t first = CAY_ID_NONE, id = CAY_ID_NONE;
+
+  ck_assert_int_eq(
+      cay__tcp_send_to(client, &at, "cay.test", MSG_A, strlen(MSG_A), &first),
+      0);
+  RUN_UNTIL(c.count >= 1, WAIT_MS);
+  ck_assert_int_eq(c.status[0], 0);
+  /* A reload's context (a certificate for other.test): the transport
+   * holds it, the caller may drop its own reference at once. */
+  ck_assert_int_eq(cay__tcp_set_tls(server, other), 0);
+  cay__tls_ctx_unref(other);
+  ck_assert_int_eq(cay__tcp_set_tls(plain, sctx), CAY_ESTATE);
+  ck_assert_int_eq(cay__tcp_set_tls(server, NULL), CAY_ESTATE);
+  /* The live connection keeps its session. */
+  ck_assert_int_eq(cay__tcp_send(client, first, MSG_A, strlen(MSG_A)), 0);
+  RUN_UNTIL(c.count >= 2, WAIT_MS);
+  ck_assert_int_eq(c.status[1], 0);
+  ck_assert_uint_eq(c.conn[1], first);
+  /* A new one gets the new certificate: not cay.test's any more... */
+  close_tcp(client, &c);
+  memset(&c, 0, sizeof c);
+  client = open_tls(cctx, 0, &c, &cat);
+  ck_assert_int_eq(
+      cay__tcp_send_to(client, &at, "cay.test", MSG_A, strlen(MSG_A), &id), 0);
+  RUN_UNTIL(c.count >= 1, WAIT_MS);
+  ck_assert_int_eq(c.status[0], CAY_ECONNECT);
+  /* ...but other.test's. */
+  ck_assert_int_eq(
+      cay__tcp_send_to(client, &at, "other.test", MSG_A, strlen(MSG_A), &id),
+      0);
+  RUN_UNTIL(c.count >= 2, WAIT_MS);
+  ck_assert_int_eq(c.status[1], 0);
+  ck_assert_str_eq(c.data[1], MSG_B);
+  close_tcp(plain, &plain_s);
+  close_tcp(client, &c);
+  close_tcp(server, &s);
+  cay__tls_ctx_unref(sctx);
+  cay__tls_ctx_unref(cctx);
 }
 END_TEST
 
@@ -373,6 +425,7 @@ tls_suite(void)
   tcase_add_test(tc, tls_plaintext_on_the_tls_port_is_closed);
   tcase_add_test(tc, tls_handshake_that_never_comes);
   tcase_add_test(tc, tls_client_certificate_when_asked);
+  tcase_add_test(tc, tls_set_tls_takes_new_connections_only);
   suite_add_tcase(s, tc);
   return s;
 }
