@@ -551,21 +551,26 @@ def refused(r, what, cert=None, max_version=None):
         r.problems.append("%s: got a SIP answer: %s" % (what, msg))
 
 
+def options_on(r, conn, what):
+    """An OPTIONS on conn gets 200, with its Call-ID and a TLS Via."""
+    call_id = "opt-" + cayrun.new_token(16)
+    conn.send(cayrun.options_request(
+        conn.sock.getsockname()[:2], (HOST, r.cay.tls_port), call_id)
+        .replace(b"SIP/2.0/UDP", b"SIP/2.0/TLS"))
+    ok = conn.expect("final response to the OPTIONS", final_to("OPTIONS"),
+                     5.0)
+    r.check(ok.status == 200, "%s: OPTIONS got %s, wanted 200" % (what, ok))
+    r.check(ok.get("call-id") == call_id,
+            "%s: the answer's Call-ID is %r" % (what, ok.get("call-id")))
+    r.check(via_is_tls(ok.top_via()), "%s: Via %r is not SIP/2.0/TLS"
+            % (what, ok.top_via()))
+    return ok
+
+
 def options_over_tls(r, what, cert):
     conn = tls_connect(r.args.certs, r.cay.tls_port, what, cert=cert)
     try:
-        call_id = "opt-" + cayrun.new_token(16)
-        conn.send(cayrun.options_request(
-            conn.sock.getsockname()[:2], (HOST, r.cay.tls_port), call_id)
-            .replace(b"SIP/2.0/UDP", b"SIP/2.0/TLS"))
-        ok = conn.expect("final response to the OPTIONS", final_to("OPTIONS"),
-                         5.0)
-        r.check(ok.status == 200, "%s: OPTIONS got %s, wanted 200"
-                % (what, ok))
-        r.check(ok.get("call-id") == call_id,
-                "%s: the answer's Call-ID is %r" % (what, ok.get("call-id")))
-        r.check(via_is_tls(ok.top_via()), "%s: Via %r is not SIP/2.0/TLS"
-                % (what, ok.top_via()))
+        ok = options_on(r, conn, what)
         r.notes.append("%s: %s %s" % (what, conn.sock.version(), ok))
     finally:
         conn.close()
@@ -637,17 +642,6 @@ def case_reload(r):
     r.check(names_it(r, "other.test") == 10,
             "after a refused reload the certificate changed")
     r.stop_cay()
-
-
-def options_on(r, conn, what):
-    """An OPTIONS on conn gets 200."""
-    call_id = "opt-" + cayrun.new_token(16)
-    conn.send(cayrun.options_request(
-        conn.sock.getsockname()[:2], (HOST, r.cay.tls_port), call_id)
-        .replace(b"SIP/2.0/UDP", b"SIP/2.0/TLS"))
-    ok = conn.expect("final response to the OPTIONS", final_to("OPTIONS"),
-                     5.0)
-    r.check(ok.status == 200, "%s: OPTIONS got %s" % (what, ok))
 
 
 CASES = {
