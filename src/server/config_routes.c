@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/bnf.h>
 
@@ -670,6 +671,45 @@ check_route(const cay_route_t *r, unsigned i, struct problem *pb, char *err,
   return rc ? rc : check_route_pass(r, i, pb, err, errlen);
 }
 
+/* A URI template whose requests go over TLS: sips:, or ;transport=tls. */
+static int
+wants_tls(const char *tmpl)
+{
+  if (strncasecmp(tmpl, "sips:", 5) == 0)
+    return 1;
+  for (const char *p = tmpl; (p = strchr(p, ';')) != NULL; p++)
+    if (strncasecmp(p, ";transport=tls", 14) == 0)
+      return 1;
+  return 0;
+}
+
+/* RFC 3261 section 26.2: Cay sends over TLS from its tls listen address
+ * (the Via and Contact name it); a route that forwards over TLS without
+ * one could never place a call. */
+static int
+check_tls_targets(const cay_config_t *c, unsigned i, struct problem *pb,
+                  char *err, size_t errlen)
+{
+  const cay_route_t *r = &c->routes[i];
+
+  for (unsigned k = 0; k < c->n_listen && k < CAY_CONFIG_MAX_LISTEN; k++)
+    if (strcmp(c->listen[k].proto, "tls") == 0)
+      return 0;
+  snprintf(pb->path, sizeof pb->path, "routes[%u].target", i);
+  if (r->target[0] && wants_tls(r->target))
+    FAIL("routes[%u].target: a sips: or ;transport=tls target needs a tls "
+         "listen address (listen: tls:HOST:PORT)",
+         i);
+  for (unsigned j = 0; j < r->n_failover && j < CAY_ROUTE_MAX_FAILOVER; j++)
+    if (wants_tls(r->failover[j])) {
+      snprintf(pb->path, sizeof pb->path, "routes[%u].failover[%u]", i, j);
+      FAIL("routes[%u].failover[%u]: a sips: or ;transport=tls target needs "
+           "a tls listen address (listen: tls:HOST:PORT)",
+           i, j);
+    }
+  return 0;
+}
+
 int
 cay__config_check_routes(const cay_config_t *c, struct problem *pb, char *err,
                          size_t errlen)
@@ -686,7 +726,8 @@ cay__config_check_routes(const cay_config_t *c, struct problem *pb, char *err,
     /* A route's own position, when its offending key is not in the file
      * (a forward without a target). */
     snprintf(pb->alt, sizeof pb->alt, "routes[%u]", i);
-    if ((rc = check_route(&c->routes[i], i, pb, err, errlen)) != 0)
+    if ((rc = check_route(&c->routes[i], i, pb, err, errlen)) != 0
+        || (rc = check_tls_targets(c, i, pb, err, errlen)) != 0)
       return rc;
     if (c->routes[i].authenticate && c->n_reg_users == 0) {
       snprintf(pb->path, sizeof pb->path, "routes[%u].authenticate", i);

@@ -66,6 +66,7 @@ cay__worker_send_stream(cay__worker_t *w, const cay__peer_t *dst,
                         const char *data, size_t len)
 {
   char host[256];
+  int kind = 0;
 
   if (dst->conn) {
     int err = tcp_write_local(w, dst->conn, data, len);
@@ -78,6 +79,12 @@ cay__worker_send_stream(cay__worker_t *w, const cay__peer_t *dst,
     if (dst->flow)
       return CAY_ECONNECT;
   }
+  for (unsigned i = 0; i < w->n_tcp; i++)
+    kind |= cay__tcp_is_tls(w->tcp[i]) == (dst->proto == CAY__TLS);
+  /* No listen address of that transport at all (a registered contact
+   * with transport=tls, and no tls listen): say so. */
+  if (!kind)
+    return -EPROTONOSUPPORT;
   for (unsigned i = 0; i < w->n_tcp; i++)
     if (cay__addr_family(&w->tcp_addr[i]) == cay__addr_family(&dst->addr)
         && cay__tcp_is_tls(w->tcp[i]) == (dst->proto == CAY__TLS))

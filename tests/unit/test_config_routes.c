@@ -234,6 +234,36 @@ START_TEST(load_bad_route_target_not_sip_uri)
 }
 END_TEST
 
+/* RFC 3261 section 26.2: a target over TLS (sips:, or ;transport=tls in
+ * any case) needs a tls listen address to send from; with one it loads. */
+START_TEST(load_bad_route_tls_target_without_tls_listen)
+{
+  expect_bad("routes_bad_target_tls.yaml",
+             "3:13: routes[0].target: a sips: or ;transport=tls target needs "
+             "a tls listen address (listen: tls:HOST:PORT)");
+  expect_bad("routes_bad_failover_tls.yaml",
+             "4:17: routes[0].failover[0]: a sips: or ;transport=tls target "
+             "needs a tls listen address (listen: tls:HOST:PORT)");
+  /* The same route with a tls listen address (and its certificate). */
+  cay_config_init(&cfg);
+  cfg.routes[0].action = CAY_ROUTE_FORWARD;
+  strcpy(cfg.routes[0].target, "sips:${ruri_user}@127.0.0.1:5061");
+  cfg.n_routes = 1;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_int_eq(cay_config_parse_listen("tls:127.0.0.1:0", &cfg.listen[2],
+                                           err, sizeof err),
+                   0);
+  cfg.n_listen = 3;
+  strcpy(cfg.tls_certificate, CAY_TEST_DATA "/tls/server.pem");
+  strcpy(cfg.tls_private_key, CAY_TEST_DATA "/tls/server.key");
+  ck_assert_msg(cay_config_check(&cfg, err, sizeof err) == 0, "%s", err);
+  /* A plain sip: target with transport=tcp is no TLS target. */
+  cfg.n_listen = 2;
+  strcpy(cfg.routes[0].target, "sip:${ruri_user}@127.0.0.1:5061;transport=tcp");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+}
+END_TEST
+
 /* RFC 3263: a host name is located when the call is forwarded. */
 /* ---- dns: (RFC 3263 lookups) ---- */
 
@@ -675,6 +705,7 @@ config_routes_suite(void)
   tcase_add_test(tc, load_bad_route_target_with_reject);
   tcase_add_test(tc, load_bad_route_code_with_forward);
   tcase_add_test(tc, load_bad_route_target_not_sip_uri);
+  tcase_add_test(tc, load_bad_route_tls_target_without_tls_listen);
   tcase_add_test(tc, load_bad_route_auth);
   tcase_add_test(tc, load_bad_route_no_response_timeout);
   tcase_add_test(tc, load_route_target_host_name);
