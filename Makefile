@@ -5,13 +5,15 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= msg sdp framer config dns stun
+FUZZ_TARGETS ?= msg sdp framer config dns stun ws
 JOBS       ?= $(shell nproc)
 CAY_ARGS   ?=
 
 DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev \
-  libsofia-sip-ua-dev libcyaml-dev libsodium-dev libbpf-dev libc-ares-dev libpcre2-dev libre-dev libssl-dev check libsubunit-dev \
-  sip-tester baresip-core linphone-cli python3 clang-format
+  libsofia-sip-ua-dev libcyaml-dev libsodium-dev libbpf-dev libc-ares-dev libpcre2-dev libre-dev libssl-dev libwslay-dev libhttp-parser-dev check libsubunit-dev \
+  sip-tester baresip-core linphone-cli python3 clang-format nodejs
+# The npm packages of the JsSIP test (tests/integration/jssip).
+JSSIP_DIR = tests/integration/jssip
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -32,6 +34,12 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	else echo "deps: all installed"; fi
+	@command -v npm >/dev/null || { echo "deps: installing npm"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }
+	@[ -d $(JSSIP_DIR)/node_modules/jssip ] || { \
+	  echo "deps: npm ci in $(JSSIP_DIR)"; \
+	  npm ci --prefix $(JSSIP_DIR) --no-audit --no-fund; }
 
 # Configure every time (cheap): a build directory never misses a new test
 # folder or source file.

@@ -5,8 +5,10 @@
  * The YAML shape (every key optional; shown with the defaults):
  *
  *   listen: [ "udp:127.0.0.1:5060", "tcp:127.0.0.1:5060" ]
- *                                   # udp|tcp|tls:HOST:PORT, HOST may be
- *                                   # [v6]; tls needs tls.certificate
+ *                                   # udp|tcp|tls|ws|wss:HOST:PORT, HOST
+ *                                   # may be [v6]; tls and wss need
+ *                                   # tls.certificate; ws and wss are
+ *                                   # SIP over WebSocket (RFC 7118)
  *   shards: 1                       # or auto: one per CPU
  *   udp_steering: auto              # auto: the kernel hands each UDP
  *                                   # datagram to its owner shard when it
@@ -137,7 +139,7 @@ typedef enum cay_log_level {
 
 /** One listen address: transport, host (IP literal), port. */
 typedef struct cay_listen {
-  char proto[8];                  /* "udp", "tcp" or "tls" */
+  char proto[8];                  /* "udp", "tcp", "tls", "ws", "wss" */
   char host[CAY_CONFIG_NAME_LEN]; /* IP literal without brackets */
   unsigned port;                  /* 1..65535; 0 = any free port */
 } cay_listen_t;
@@ -353,8 +355,8 @@ typedef struct cay_config {
   unsigned n_reg_users;
   /* TLS (RFC 3261 section 26.2): files read when the server starts and at
    * each cay_server_reload() (new connections take them), and by
-   * cay_config_check(), which tries them. A tls listen address needs
-   * the certificate and its key. Requests to sips: URIs or with
+   * cay_config_check(), which tries them. A tls or wss listen address
+   * needs the certificate and its key. Requests to sips: URIs or with
    * ;transport=tls go over TLS from the tls listen address (without one
    * they fail: 503 inside, a 5xx to the caller). */
   char tls_certificate[CAY_CONFIG_TEXT_LEN]; /* PEM chain, leaf first */
@@ -415,8 +417,10 @@ int cay_config_load(cay_config_t *cfg, const char *path, char *err,
                     size_t errlen);
 
 /**
- * Parse a listen spec "udp:HOST:PORT" or "tcp:HOST:PORT" (HOST an IPv4
- * literal or an IPv6 literal in brackets, PORT 0..65535).
+ * Parse a listen spec "PROTO:HOST:PORT": PROTO udp, tcp, tls (RFC 3261
+ * section 26.2), ws or wss (RFC 7118), in any case; HOST an IPv4 literal
+ * or an IPv6 literal in brackets; PORT 0..65535. "sctp" is refused as
+ * not supported yet, any other PROTO as unknown.
  *
  * @param spec    The spec. Borrowed.
  * @param out     Result. Borrowed.

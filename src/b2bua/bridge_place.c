@@ -90,9 +90,7 @@ place_b(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
     if (flow && !flow->flow) /* RFC 5923 section 1 */
       strcpy(via, " on the connection it registered over");
     else if (flow) {
-      strcpy(via, flow->proto == CAY__TLS   ? " over tls:"
-                  : flow->proto == CAY__TCP ? " over tcp:"
-                                            : " over udp:");
+      snprintf(via, sizeof via, " over %s:", cay__proto_lname(flow->proto));
       (void)cay__addr_format(&flow->addr, via + strlen(via),
                              sizeof via - strlen(via));
     }

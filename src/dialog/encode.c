@@ -119,7 +119,14 @@ cay__session_encode(cay__session_t *s, const cay__dreq_t *r, const char *branch,
     return -EINVAL;
   t.proto = dst->proto; /* the Via's transport */
   t.sent_by = s->ss->ep->sent_by;
-  if (dst->proto == CAY__TLS) {
+  if (cay__proto_ws(dst->proto)) {
+    /* Only over the client's own connection (RFC 7118 section 5). */
+    int wss = dst->proto == CAY__WSS;
+    if ((wss ? s->ss->ep->sent_by_wss : s->ss->ep->sent_by_ws)[0])
+      t.sent_by = wss ? s->ss->ep->sent_by_wss : s->ss->ep->sent_by_ws;
+    if (r->contact)
+      t.contact = wss ? s->ss->contact_wss : s->ss->contact_ws;
+  } else if (dst->proto == CAY__TLS) {
     /* Without a tls listen address the send fails (no transport). */
     if (s->ss->ep->sent_by_tls[0])
       t.sent_by = s->ss->ep->sent_by_tls;

@@ -124,12 +124,21 @@ cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
            "<sip:cay@%s;transport=tls>", ep->sent_by_tls);
   snprintf(ss->contact_sips, sizeof ss->contact_sips, "<sips:cay@%s>",
            ep->sent_by_tls);
+  snprintf(ss->contact_ws, sizeof ss->contact_ws, "<sip:cay@%s;transport=ws>",
+           ep->sent_by_ws);
+  snprintf(ss->contact_wss, sizeof ss->contact_wss, "<sip:cay@%s;transport=ws>",
+           ep->sent_by_wss);
   for (int i = CAY__UDP; i <= CAY__LINES_SIPS; i++) {
-    const char *tp = i == CAY__TLS   ? ";transport=tls"
-                     : i == CAY__TCP ? ";transport=tcp"
-                                     : "";
+    /* RFC 7118 section 10.1: "ws" names both WebSocket transports. */
+    const char *tp = i == CAY__TLS                   ? ";transport=tls"
+                     : i == CAY__TCP                 ? ";transport=tcp"
+                     : i == CAY__WS || i == CAY__WSS ? ";transport=ws"
+                                                     : "";
     const char *scheme = i == CAY__LINES_SIPS ? "sips" : "sip";
-    const char *at = i >= CAY__TLS ? ep->sent_by_tls : ep->sent_by;
+    const char *at = i == CAY__WS    ? ep->sent_by_ws
+                     : i == CAY__WSS ? ep->sent_by_wss
+                     : i >= CAY__TLS ? ep->sent_by_tls
+                                     : ep->sent_by;
     snprintf(ss->lines_180[i], sizeof ss->lines_180[0],
              "Contact: <%s:cay@%s%s>\r\n", scheme, at, tp);
     snprintf(ss->lines_200[i], sizeof ss->lines_200[0],

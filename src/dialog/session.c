@@ -279,6 +279,10 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
   s->peer_update = sip_is_allowed(sip->sip_allow, sip_method_update, NULL);
   cay__session_init_timers(s);
   err = copy_dialog_state(s, sip, t);
+  /* RFC 7118 section 5: a WebSocket client is reached on its own
+   * connection only; its Contact names a host under .invalid. */
+  if (err == 0 && cay__proto_ws(s->peer.proto))
+    s->by_flow = 1;
   if (err == 0 && !manual)
     err = cay__session_auto_sdp(s, sip);
   if (err == 0)

@@ -33,8 +33,8 @@
  * CONNECTING: 2xx sent, no ACK yet. */
 typedef cay_session_state_t cay__session_state_t;
 /* The row of the lines_* tables for a sips Request-URI over TLS (after
- * the transports' rows, CAY__UDP..CAY__TLS). */
-#define CAY__LINES_SIPS 3
+ * the transports' rows, CAY__UDP..CAY__WSS). */
+#define CAY__LINES_SIPS 5
 
 #define CAY__SESSION_CALLING     CAY_SESSION_CALLING
 #define CAY__SESSION_INCOMING    CAY_SESSION_INCOMING
@@ -56,10 +56,13 @@ typedef struct cay__sessions {
   char contact[96];       /* "<sip:cay@host:port>" */
   char contact_tls[112];  /* "<sip:cay@host:tlsport;transport=tls>" */
   char contact_sips[112]; /* "<sips:cay@host:tlsport>" (8.1.1.8) */
-  /* Header lines of our 180 and 200, per transport (CAY__UDP, CAY__TCP,
-   * CAY__TLS: the Contact of a call over TCP says transport=tcp, RFC 3261
-   * section 19.1.1, over TLS transport=tls and the TLS port), and for a
-   * sips Request-URI (CAY__LINES_SIPS: a sips Contact, 12.1.1). */
+  char contact_ws[112];   /* "<sip:cay@host:wsport;transport=ws>" */
+  char contact_wss[112];  /* "<sip:cay@host:wssport;transport=ws>" */
+  /* Header lines of our 180 and 200, per transport (CAY__UDP .. CAY__WSS:
+   * the Contact of a call over TCP says transport=tcp, RFC 3261 section
+   * 19.1.1, over TLS transport=tls and the TLS port, over WebSocket
+   * transport=ws, RFC 7118 section 5.4, and its port), and for a sips
+   * Request-URI (CAY__LINES_SIPS: a sips Contact, 12.1.1). */
   char lines_180[CAY__LINES_SIPS + 1][176];
   char lines_200[CAY__LINES_SIPS + 1][240];
   char lines_200_bridged[CAY__LINES_SIPS + 1][256]; /* with

@@ -217,6 +217,10 @@ by_flow(const reg_req_t *rq, const sip_contact_t *m)
 {
   cay__addr_t contact;
 
+  /* RFC 7118 section 5: a WebSocket client is reached on its own
+   * connection only (its Contact names a host under .invalid). */
+  if (cay__proto_ws(rq->flow.proto))
+    return FLOW_ONLY;
   if (rq->cfg->reg_flows != CAY_REG_FLOWS_AUTO)
     return rq->cfg->reg_flows == CAY_REG_FLOWS_ALWAYS ? FLOW_ONLY : FLOW_NO;
   /* RFC 5626 section 4.2: a UA that asks for outbound. */
@@ -496,9 +500,7 @@ take_contacts(reg_req_t *rq)
       snprintf(via, sizeof via, "%s%s:",
                p->by_flow == FLOW_REUSE ? ", calls on its connection from "
                                         : ", calls over ",
-               rq->flow.proto == CAY__TLS   ? "tls"
-               : rq->flow.proto == CAY__TCP ? "tcp"
-                                            : "udp");
+               cay__proto_lname(rq->flow.proto));
       (void)cay__addr_format(&rq->flow.addr, via + strlen(via),
                              sizeof via - strlen(via));
     }

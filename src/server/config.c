@@ -26,9 +26,22 @@ static const char *const known_codecs[] = {
   "PCMU", "PCMA", "G722", "G729", "telephone-event",
 };
 
-/* Transports a SIP listen spec may name (RFC 3261 section 18, RFC 7118)
- * that Cay does not implement yet (udp, tcp and tls it does). */
-static const char *const later_transports[] = { "sctp", "ws", "wss" };
+/* The transports Cay listens on (RFC 3261 section 18, RFC 7118), and one
+ * a SIP listen spec may name that Cay does not implement yet. */
+static const char *const transports[] = { "udp", "tcp", "tls", "ws", "wss" };
+static const char *const later_transports[] = { "sctp" };
+#define TRANSPORT_LIST "udp, tcp, tls, ws and wss"
+
+/* The name in transports[] that @p name (@p n bytes, any case) is, or
+ * NULL. */
+static const char *
+known_transport(const char *name, size_t n)
+{
+  for (size_t i = 0; i < sizeof transports / sizeof *transports; i++)
+    if (strlen(transports[i]) == n && strncasecmp(name, transports[i], n) == 0)
+      return transports[i];
+  return NULL;
+}
 
 /* ------------------------------------------------------------------ */
 /* Messages.                                                            */
@@ -119,45 +132,42 @@ listen_proto(const char *spec, cay_listen_t *l, const char **rest, char *err,
 {
   const char *p = spec;
   size_t proto_len;
-  int is_udp, is_later, has_proto;
+  const char *known;
+  int is_later, has_proto;
 
   while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
     p++;
   proto_len = (size_t)(p - spec);
   *rest = *p ? p + 1 : p;
-  is_udp
-      = proto_len == 3
-        && (strncasecmp(spec, "udp", 3) == 0 || strncasecmp(spec, "tcp", 3) == 0
-            || strncasecmp(spec, "tls", 3) == 0);
+  known = known_transport(spec, proto_len);
   is_later = is_later_transport(spec, proto_len);
   /* "127.0.0.1:5060" and "[::1]:5060" have no letters-then-colon prefix;
    * in "localhost:5060" the prefix is no transport's name and no HOST:PORT
    * follows it. Both lack the transport. */
   has_proto
       = proto_len > 0 && *p == ':'
-        && (is_udp || is_later || **rest == '[' || strchr(*rest, ':') != NULL);
+        && (known || is_later || **rest == '[' || strchr(*rest, ':') != NULL);
   if (!has_proto) {
     cay__errmsg(err, errlen,
-                "missing transport: expected udp:HOST:PORT, tcp:HOST:PORT or "
-                "tls:HOST:PORT (such as udp:127.0.0.1:5060), got '%.*s'",
+                "missing transport: expected udp:HOST:PORT, tcp:, tls:, ws: "
+                "or wss:HOST:PORT (such as udp:127.0.0.1:5060), got '%.*s'",
                 VALUE_PREVIEW, spec);
     return CAY_ECONFIG;
   }
-  if (!is_udp) {
+  if (!known) {
     if (is_later)
       cay__errmsg(err, errlen,
-                  "transport '%.*s' is not supported yet (udp, tcp and tls "
-                  "are)",
+                  "transport '%.*s' is not supported yet (" TRANSPORT_LIST
+                  " are)",
                   (int)proto_len, spec);
     else
       cay__errmsg(
-          err, errlen, "unknown transport '%.*s' (expected udp, tcp or tls)",
+          err, errlen,
+          "unknown transport '%.*s' (expected udp, tcp, tls, ws or wss)",
           (int)(proto_len > VALUE_PREVIEW ? VALUE_PREVIEW : proto_len), spec);
     return CAY_ECONFIG;
   }
-  strcpy(l->proto, strncasecmp(spec, "tcp", 3) == 0   ? "tcp"
-                   : strncasecmp(spec, "tls", 3) == 0 ? "tls"
-                                                      : "udp");
+  strcpy(l->proto, known);
   return 0;
 }
 
@@ -309,24 +319,25 @@ check_listen(const cay_config_t *c, struct problem *pb, char *err,
     const cay_listen_t *l = &c->listen[i];
 
     snprintf(pb->path, sizeof pb->path, "listen[%u]", i);
-    if (strcmp(l->proto, "udp") != 0 && strcmp(l->proto, "tcp") != 0
-        && strcmp(l->proto, "tls") != 0) {
-      if (is_later_transport(l->proto, strnlen(l->proto, sizeof l->proto)))
+    size_t plen = strnlen(l->proto, sizeof l->proto);
+    if (known_transport(l->proto, plen) == NULL) {
+      if (is_later_transport(l->proto, plen))
         cay__errmsg(err, errlen,
                     "listen[%u]: transport '%.*s' is not supported yet "
-                    "(udp, tcp and tls are)",
+                    "(" TRANSPORT_LIST " are)",
                     i, (int)sizeof l->proto, l->proto);
       else
         cay__errmsg(err, errlen,
-                    "listen[%u]: unknown transport '%.*s' (expected udp, tcp "
-                    "or tls)",
+                    "listen[%u]: unknown transport '%.*s' (expected udp, tcp, "
+                    "tls, ws or wss)",
                     i, (int)sizeof l->proto, l->proto);
       return CAY_ECONFIG;
     }
-    if (strcmp(l->proto, "tls") == 0 && c->tls_certificate[0] == '\0')
-      FAIL("listen[%u]: a tls listen address needs tls.certificate and "
+    if ((strcmp(l->proto, "tls") == 0 || strcmp(l->proto, "wss") == 0)
+        && c->tls_certificate[0] == '\0')
+      FAIL("listen[%u]: a %s listen address needs tls.certificate and "
            "tls.private_key",
-           i);
+           i, l->proto);
     if (!is_bare_ip(l->host)) {
       cay__errmsg(err, errlen,
                   "listen[%u]: host '%.*s' is not an IP address without "

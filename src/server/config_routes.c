@@ -694,7 +694,7 @@ check_tls_targets(const cay_config_t *c, unsigned i, struct problem *pb,
 
   for (unsigned k = 0; k < c->n_listen && k < CAY_CONFIG_MAX_LISTEN; k++)
     if (strcmp(c->listen[k].proto, "tls") == 0)
-      return 0;
+      return 0; /* (not wss: Cay opens no WebSocket connections) */
   snprintf(pb->path, sizeof pb->path, "routes[%u].target", i);
   if (r->target[0] && wants_tls(r->target))
     FAIL("routes[%u].target: a sips: or ;transport=tls target needs a tls "

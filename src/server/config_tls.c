@@ -19,6 +19,7 @@
 
 #include "cay/errno.h"
 #include "server/config_int.h"
+#include "server/tls_conf.h"
 #include "transport/tls.h"
 
 const cyaml_schema_field_t cay__config_tls_fields[] = {
@@ -75,13 +76,9 @@ int
 cay__config_check_tls(const cay_config_t *c, struct problem *pb, char *err,
                       size_t errlen)
 {
-  cay__tls_conf_t conf = { .certificate = c->tls_certificate,
-                           .private_key = c->tls_private_key,
-                           .ca_file = c->tls_ca_file,
-                           .verify_server = (int)c->tls_verify_server,
-                           .verify_client = (int)c->tls_verify_client };
+  cay__tls_conf_t conf;
   cay__tls_ctx_t *ctx;
-  int uses_tls = 0, rc;
+  int rc;
 
   strcpy(pb->path, "tls.certificate");
   if (!HAS_NUL(c->tls_certificate) || !HAS_NUL(c->tls_private_key)
@@ -90,11 +87,9 @@ cay__config_check_tls(const cay_config_t *c, struct problem *pb, char *err,
   strcpy(pb->path, "tls.verify_server");
   if (c->tls_verify_server > 1 || c->tls_verify_client > 1)
     FAIL("tls.verify_server and tls.verify_client must be 0 or 1");
-  for (unsigned i = 0; i < c->n_listen && i < CAY_CONFIG_MAX_LISTEN; i++)
-    uses_tls |= strcmp(c->listen[i].proto, "tls") == 0;
-  /* Files nobody will read are not opened: a config without a tls
-   * listen address has no TLS, whatever the section says. */
-  if (!uses_tls)
+  /* Files nobody will read are not opened: a config without a tls or
+   * wss listen address has no TLS, whatever the section says. */
+  if (!cay__config_tls_conf(c, &conf))
     return 0;
   strcpy(pb->path, "tls.certificate");
   rc = cay__tls_ctx_new(&ctx, &conf, err, errlen);

@@ -22,30 +22,34 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "server/server_int.h"
+#include "server/tls_conf.h"
 #include "transport/steer.h"
 
-/* The first listen address of worker @p w over TLS (@p tls) or not; 1
- * if there is one. */
+/* The first listen address of worker @p w over @p proto (CAY__UDP: UDP,
+ * else TCP); 1 if there is one. */
 static int
-first_listen(const cay__worker_t *w, int tls, cay__addr_t *out)
+first_listen(const cay__worker_t *w, int proto, cay__addr_t *out)
 {
-  if (!tls && w->n_udp) {
+  if (proto == CAY__UDP && w->n_udp) {
     *out = w->udp_addr[0];
     return 1;
   }
+  if (proto == CAY__UDP)
+    proto = CAY__TCP;
   for (unsigned i = 0; i < w->n_tcp; i++)
-    if (cay__tcp_is_tls(w->tcp[i]) == tls) {
+    if (cay__tcp_proto(w->tcp[i]) == proto) {
       *out = w->tcp_addr[i];
       return 1;
     }
   return 0;
 }
 
-/* The Via sent-by and Contact host Cay names (over TLS: @p tls): the
- * first listen address, or, for a wildcard bind, the first non-loopback
- * interface address. "" when there is no such listen address. */
+/* The Via sent-by and Contact host Cay names over @p proto (CAY__UDP for
+ * UDP and TCP): the first listen address, or, for a wildcard bind, the
+ * first non-loopback interface address. "" when there is no such listen
+ * address. */
 static void
-choose_sent_by(const cay__worker_t *w, int tls, char *buf, size_t len)
+choose_sent_by(const cay__worker_t *w, int proto, char *buf, size_t len)
 {
   cay__addr_t a;
   unsigned port;
@@ -54,7 +58,7 @@ choose_sent_by(const cay__worker_t *w, int tls, char *buf, size_t len)
   int n;
 
   buf[0] = '\0';
-  if (!first_listen(w, tls, &a))
+  if (!first_listen(w, proto, &a))
     return;
   port = cay__addr_port(&a);
   if (a.u.sa.sa_family == AF_INET && a.u.sin.sin_addr.s_addr == 0
@@ -77,22 +81,17 @@ choose_sent_by(const cay__worker_t *w, int tls, char *buf, size_t len)
     snprintf(buf, len, "%s:%u", ip, port);
 }
 
-/* The TLS context every shard's TLS transport shares, when a listen
- * address is tls (RFC 3261 section 26.2). */
+/* The TLS context every shard's TLS and WSS transport shares, when a
+ * listen address is tls or wss (RFC 3261 section 26.2). */
 static int
 make_tls(cay_server_t *srv, char *err, size_t errlen)
 {
   const cay_config_t *c = &srv->cfg;
-  cay__tls_conf_t conf = { .certificate = c->tls_certificate,
-                           .private_key = c->tls_private_key,
-                           .ca_file = c->tls_ca_file,
-                           .verify_server = (int)c->tls_verify_server,
-                           .verify_client = (int)c->tls_verify_client };
+  cay__tls_conf_t conf;
 
-  for (unsigned i = 0; i < c->n_listen; i++)
-    if (strcmp(c->listen[i].proto, "tls") == 0)
-      return cay__tls_ctx_new(&srv->tls, &conf, err, errlen);
-  return 0;
+  if (!cay__config_tls_conf(c, &conf))
+    return 0;
+  return cay__tls_ctx_new(&srv->tls, &conf, err, errlen);
 }
 
 static unsigned
@@ -180,7 +179,7 @@ steer_udp(cay_server_t *srv)
 int
 cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
 {
-  char err_text[256], sent_by[80] = "127.0.0.1:5060", sent_by_tls[80];
+  char err_text[256], sent_by[CAY__WSS + 1][80] = { "127.0.0.1:5060" };
   cay_server_t *srv;
   int err = 0;
 
@@ -219,12 +218,11 @@ cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
   if (err == 0)
     steer_udp(srv);
   /* Every shard names the same address: they share it (SO_REUSEPORT). */
-  if (err == 0) {
-    choose_sent_by(srv->workers[0], 0, sent_by, sizeof sent_by);
-    choose_sent_by(srv->workers[0], 1, sent_by_tls, sizeof sent_by_tls);
-  }
+  for (int p = CAY__UDP; p <= CAY__WSS && err == 0; p++)
+    if (p != CAY__TCP) /* TCP's is UDP's */
+      choose_sent_by(srv->workers[0], p, sent_by[p], sizeof sent_by[0]);
   for (unsigned i = 0; i < srv->nshards && err == 0; i++)
-    err = cay__worker_layers_init(srv->workers[i], sent_by, sent_by_tls);
+    err = cay__worker_layers_init(srv->workers[i], sent_by);
   if (err) {
     destroy_partial(srv);
     return err;

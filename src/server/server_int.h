@@ -165,14 +165,17 @@ int cay__worker_create(cay_server_t *srv, unsigned index, uv_loop_t *loop,
  * worker): UDP, or TCP and TLS through the connection's shard. */
 int cay__worker_send(void *arg, const cay__peer_t *dst, const char *data,
                      size_t len);
-/* worker_send.c: bytes for @p dst over TCP or TLS from this shard, on its
+/* worker_send.c: bytes for @p dst over a stream from this shard, on its
  * connection while that lives, else on a live or new one to the address,
- * except for a flow (CAY_ECONNECT). */
+ * except for a flow or a WebSocket (CAY_ECONNECT). */
 int cay__worker_send_stream(cay__worker_t *w, const cay__peer_t *dst,
                             const char *data, size_t len);
-/* The endpoint and session layer, once the sockets are bound. */
-int cay__worker_layers_init(cay__worker_t *w, const char *sent_by,
-                            const char *sent_by_tls);
+/* The endpoint and session layer, once the sockets are bound;
+ * @p sent_by: the Via sent-by per transport (CAY__UDP's for UDP and TCP,
+ * CAY__TLS, CAY__WS, CAY__WSS; "" for a transport without a listen
+ * address). */
+int cay__worker_layers_init(cay__worker_t *w,
+                            const char sent_by[CAY__WSS + 1][80]);
 int cay__worker_start(cay__worker_t *w);
 /* Close a worker that never ran (failed create): runs its loop until every
  * handle is closed, then frees it. */

@@ -24,6 +24,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "server/server_int.h"
+#include "server/tls_conf.h"
 
 void
 cay__worker_reload(cay__worker_t *w, struct cay__routes *routes,
@@ -174,13 +175,10 @@ static int
 new_tls(cay_server_t *srv, const cay_config_t *cfg, cay__tls_ctx_t **out,
         char *err, size_t errlen)
 {
-  cay__tls_conf_t conf = { .certificate = cfg->tls_certificate,
-                           .private_key = cfg->tls_private_key,
-                           .ca_file = cfg->tls_ca_file,
-                           .verify_server = (int)cfg->tls_verify_server,
-                           .verify_client = (int)cfg->tls_verify_client };
+  cay__tls_conf_t conf;
 
   *out = NULL;
+  (void)cay__config_tls_conf(cfg, &conf);
   if (srv->tls == NULL)
     return 0;
   if (cfg->tls_certificate[0] == '\0') {

@@ -143,9 +143,8 @@ static void
 on_tcp_message(cay__tcp_t *tcp, cay_id_t conn, int status, const char *data,
                size_t len, const cay__addr_t *from, void *arg)
 {
-  cay__peer_t src = { .addr = *from,
-                      .proto = cay__tcp_is_tls(tcp) ? CAY__TLS : CAY__TCP,
-                      .conn = conn };
+  cay__peer_t src
+      = { .addr = *from, .proto = (uint8_t)cay__tcp_proto(tcp), .conn = conn };
   cay__worker_t *w = arg;
 
   if (status == CAY_EPARSE)
@@ -477,8 +476,12 @@ cay__worker_bind(cay_server_t *srv, cay__worker_t *w)
       o.idle_timeout_ms = srv->cfg.tcp_idle_timeout_s * 1000u;
       o.connect_timeout_ms = srv->cfg.tcp_connect_timeout_ms;
       o.backlog_bytes = 1024u * (size_t)srv->cfg.tcp_overload_kib;
-      /* RFC 3261 section 26.2: the same stream transport, in TLS. */
-      o.tls = strcmp(l->proto, "tls") == 0 ? srv->tls : NULL;
+      /* RFC 3261 section 26.2: the same stream transport, in TLS;
+       * RFC 7118: WebSocket, over TCP or TLS. */
+      o.tls = strcmp(l->proto, "tls") == 0 || strcmp(l->proto, "wss") == 0
+                  ? srv->tls
+                  : NULL;
+      o.ws = strcmp(l->proto, "ws") == 0 || strcmp(l->proto, "wss") == 0;
       err = cay__tcp_create(&w->tcp[w->n_tcp], &w->shard, &addr, &o,
                             on_tcp_message, w);
       if (err == 0) {
@@ -600,22 +603,25 @@ dns_create(cay__worker_t *w)
 }
 
 int
-cay__worker_layers_init(cay__worker_t *w, const char *sent_by,
-                        const char *sent_by_tls)
+cay__worker_layers_init(cay__worker_t *w, const char sent_by[CAY__WSS + 1][80])
 {
   cay__tu_t none = { 0 };
   int err;
 
   err = cay__endpoint_init(&w->ep, &w->shard, &none, cay__worker_send, w,
-                           sent_by);
+                           sent_by[CAY__UDP]);
   if (err)
     return err;
-  snprintf(w->ep.sent_by_tls, sizeof w->ep.sent_by_tls, "%s", sent_by_tls);
+  snprintf(w->ep.sent_by_tls, sizeof w->ep.sent_by_tls, "%s",
+           sent_by[CAY__TLS]);
+  snprintf(w->ep.sent_by_ws, sizeof w->ep.sent_by_ws, "%s", sent_by[CAY__WS]);
+  snprintf(w->ep.sent_by_wss, sizeof w->ep.sent_by_wss, "%s",
+           sent_by[CAY__WSS]);
   /* RFC 3261 18.1.1 needs a TCP transport to move large requests to (a
    * TLS one is not: the target's URI did not ask for TLS). */
   w->ep.udp_max_request = 0;
   for (unsigned i = 0; i < w->n_tcp; i++)
-    if (!cay__tcp_is_tls(w->tcp[i]))
+    if (cay__tcp_proto(w->tcp[i]) == CAY__TCP)
       w->ep.udp_max_request = w->srv->cfg.udp_max_request_bytes;
   err = cay__sessions_init(&w->ss, &w->ep, &w->srv->cfg);
   w->ss.nshards = w->srv->nshards;

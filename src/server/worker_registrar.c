@@ -87,9 +87,8 @@ void
 cay__worker_flow_closed(cay__tcp_t *tcp, cay_id_t conn, const cay__addr_t *peer,
                         void *arg)
 {
-  cay__peer_t p = { .addr = *peer,
-                    .proto = cay__tcp_is_tls(tcp) ? CAY__TLS : CAY__TCP,
-                    .conn = conn };
+  cay__peer_t p
+      = { .addr = *peer, .proto = (uint8_t)cay__tcp_proto(tcp), .conn = conn };
   cay__worker_t *w = arg;
 
   /* Once this shard exits, shard 0 may free the others after our FINAL. */

@@ -1,8 +1,9 @@
 /*
  * What a shard sends (DESIGN.md section 3, rule 1): UDP from its own
- * socket; over TCP or TLS on the connection's shard, which is this one or
- * gets the bytes by mailbox; a new connection from this shard, named for
- * TLS by the next hop's host (RFC 5922 section 7.2).
+ * socket; over TCP, TLS or WebSocket on the connection's shard, which is
+ * this one or gets the bytes by mailbox; a new connection from this shard
+ * (never a WebSocket one), named for TLS by the next hop's host (RFC 5922
+ * section 7.2).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -57,15 +58,17 @@ out:
   return host;
 }
 
-/* Bytes for @p dst over TCP or TLS from this shard: on its connection while
- * that lives; once it is gone, on a live connection to the same address or a
- * new one (RFC 3261 sections 18.1.1 and 18.2.2 allow any), except for a
- * flow: CAY_ECONNECT. */
+/* Bytes for @p dst over a stream (TCP, TLS, WebSocket) from this shard: on
+ * its connection while that lives; once it is gone, on a live connection
+ * to the same address or a new one (RFC 3261 sections 18.1.1 and 18.2.2
+ * allow any), except for a flow or a WebSocket: CAY_ECONNECT. */
 int
 cay__worker_send_stream(cay__worker_t *w, const cay__peer_t *dst,
                         const char *data, size_t len)
 {
   char host[256];
+  const char *name = NULL;
+  cay__tcp_t *tcp = NULL;
   int kind = 0;
 
   if (dst->conn) {
@@ -79,21 +82,21 @@ cay__worker_send_stream(cay__worker_t *w, const cay__peer_t *dst,
     if (dst->flow)
       return CAY_ECONNECT;
   }
-  for (unsigned i = 0; i < w->n_tcp; i++)
-    kind |= cay__tcp_is_tls(w->tcp[i]) == (dst->proto == CAY__TLS);
+  for (unsigned i = 0; i < w->n_tcp && tcp == NULL; i++) {
+    if (cay__tcp_proto(w->tcp[i]) != dst->proto)
+      continue;
+    kind = 1;
+    if (cay__addr_family(&w->tcp_addr[i]) == cay__addr_family(&dst->addr))
+      tcp = w->tcp[i];
+  }
   /* No listen address of that transport at all (a registered contact
    * with transport=tls, and no tls listen): say so. */
-  if (!kind)
-    return -EPROTONOSUPPORT;
-  for (unsigned i = 0; i < w->n_tcp; i++)
-    if (cay__addr_family(&w->tcp_addr[i]) == cay__addr_family(&dst->addr)
-        && cay__tcp_is_tls(w->tcp[i]) == (dst->proto == CAY__TLS))
-      return cay__tcp_send_to(w->tcp[i], &dst->addr,
-                              dst->proto == CAY__TLS
-                                  ? next_hop_host(data, len, host, sizeof host)
-                                  : NULL,
-                              data, len, NULL);
-  return -EAFNOSUPPORT;
+  if (tcp == NULL)
+    return kind ? -EAFNOSUPPORT : -EPROTONOSUPPORT;
+  /* Only a new TLS connection needs the name, which costs a parse. */
+  if (dst->proto == CAY__TLS && !cay__tcp_has_conn_to(tcp, &dst->addr))
+    name = next_hop_host(data, len, host, sizeof host);
+  return cay__tcp_send_to(tcp, &dst->addr, name, data, len, NULL);
 }
 
 int

@@ -168,7 +168,9 @@ make_via(su_home_t *home, const cay__req_spec_t *spec)
    * header, its strings and its parameter list. */
   memset(via, 0, sizeof via);
   via->v_common->h_class = sip_via_class;
-  via->v_protocol = spec->proto == CAY__TLS   ? sip_transport_tls
+  via->v_protocol = spec->proto == CAY__WS    ? "SIP/2.0/WS"
+                    : spec->proto == CAY__WSS ? "SIP/2.0/WSS"
+                    : spec->proto == CAY__TLS ? sip_transport_tls
                     : spec->proto == CAY__TCP ? sip_transport_tcp
                                               : sip_transport_udp;
   via->v_host = bracket_host(home, spec->via_host);

@@ -144,6 +144,9 @@ struct cay__endpoint {
   char sent_by[64];       /* host:port for Via and Contact of what Cay sends */
   char sent_by_tls[64];   /* the same over TLS (its own port); "" = the
                              server has no TLS listen address */
+  char sent_by_ws[64];    /* the same over WebSocket (RFC 7118); "" = no
+                             ws listen address */
+  char sent_by_wss[64];   /* the same over secure WebSocket; "" = none */
   size_t udp_max_request; /* RFC 3261 18.1.1: a larger request that would
                              go over UDP goes over TCP; 0 = never (also
                              when the shard has no TCP listener) */

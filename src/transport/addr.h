@@ -19,14 +19,31 @@ typedef struct cay__addr {
   } u;
 } cay__addr_t;
 
-/** Transport protocols. */
-enum { CAY__UDP = 0, CAY__TCP = 1, CAY__TLS = 2 };
+/** Transport protocols (WS and WSS: SIP over WebSocket, RFC 7118, over
+ * TCP and over TLS). */
+enum { CAY__UDP = 0, CAY__TCP = 1, CAY__TLS = 2, CAY__WS = 3, CAY__WSS = 4 };
 
-/** True when @p proto is a stream (TCP or TLS over TCP: connections). */
+/** True when @p proto is a stream (every transport over TCP:
+ * connections). */
 static inline int
 cay__proto_stream(int proto)
 {
-  return proto == CAY__TCP || proto == CAY__TLS;
+  return proto != CAY__UDP;
+}
+
+/** True when @p proto runs over TLS (TLS, WSS). */
+static inline int
+cay__proto_secure(int proto)
+{
+  return proto == CAY__TLS || proto == CAY__WSS;
+}
+
+/** True when @p proto is a WebSocket (WS, WSS): Cay reaches the peer on
+ * its own connection only. */
+static inline int
+cay__proto_ws(int proto)
+{
+  return proto == CAY__WS || proto == CAY__WSS;
 }
 
 /**
@@ -35,7 +52,7 @@ cay__proto_stream(int proto)
  */
 typedef struct cay__peer {
   cay__addr_t addr;
-  uint8_t proto; /* CAY__UDP, CAY__TCP or CAY__TLS */
+  uint8_t proto; /* CAY__UDP .. CAY__WSS */
   uint8_t flow;  /* 1: a flow (RFC 5626 section 3) to a peer behind a NAT:
                     requests keep this transport, never TCP for their size
                     (RFC 3261 18.1.1), since the NAT takes no connection */
@@ -49,11 +66,23 @@ cay__proto_reliable(int proto)
   return proto != CAY__UDP;
 }
 
-/** "UDP", "TCP" or "TLS", as in a Via (RFC 3261 section 20.42). */
+/** "UDP", "TCP", "TLS", "WS" or "WSS", as in a Via (RFC 3261 section
+ * 20.42, RFC 7118 section 5.1). */
 static inline const char *
 cay__proto_name(int proto)
 {
-  return proto == CAY__TLS ? "TLS" : proto == CAY__TCP ? "TCP" : "UDP";
+  static const char *const names[] = { "UDP", "TCP", "TLS", "WS", "WSS" };
+
+  return proto >= CAY__UDP && proto <= CAY__WSS ? names[proto] : "UDP";
+}
+
+/** "udp", "tcp", "tls", "ws" or "wss": the name in config and logs. */
+static inline const char *
+cay__proto_lname(int proto)
+{
+  static const char *const names[] = { "udp", "tcp", "tls", "ws", "wss" };
+
+  return proto >= CAY__UDP && proto <= CAY__WSS ? names[proto] : "udp";
 }
 
 /**

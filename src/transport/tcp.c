@@ -49,6 +49,7 @@ cay__tcp_opts_init(cay__tcp_opts_t *o)
   o->connect_timeout_ms = 5000;
   o->backlog_bytes = 0;
   o->tls = NULL;
+  o->ws = 0;
 }
 
 static void
@@ -121,6 +122,8 @@ accept_one(cay__tcp_t *tcp)
   cay__tcp_set_addr(&c->peer, &ss);
   if (tcp->opts.tls != NULL
       && (err = cay__tls_new(&c->tls, tcp->opts.tls, 0, NULL)) != 0)
+    goto drop;
+  if (tcp->opts.ws && (err = cay__tcp_ws_new(c)) != 0)
     goto drop;
   err = cay__tcp_make_live(c);
   if (err)
@@ -390,6 +393,8 @@ cay__tcp_send_to(cay__tcp_t *tcp, const cay__addr_t *dst, const char *name,
   if (tcp->closing)
     return UV_EINVAL;
   c = cay__tcp_find_conn_by_addr(tcp, dst);
+  if (c == NULL && tcp->opts.ws)
+    return CAY_ECONNECT; /* a WebSocket server opens no connections */
   if (c == NULL) {
     if (tcp->nconns >= tcp->opts.max_conns)
       return CAY_ELIMIT;
@@ -418,9 +423,23 @@ cay__tcp_send_to(cay__tcp_t *tcp, const cay__addr_t *dst, const char *name,
 }
 
 int
+cay__tcp_has_conn_to(const cay__tcp_t *tcp, const cay__addr_t *dst)
+{
+  return cay__tcp_find_conn_by_addr(tcp, dst) != NULL;
+}
+
+int
 cay__tcp_is_tls(const cay__tcp_t *tcp)
 {
   return tcp->opts.tls != NULL;
+}
+
+int
+cay__tcp_proto(const cay__tcp_t *tcp)
+{
+  if (tcp->opts.ws)
+    return tcp->opts.tls != NULL ? CAY__WSS : CAY__WS;
+  return tcp->opts.tls != NULL ? CAY__TLS : CAY__TCP;
 }
 
 int

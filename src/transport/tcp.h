@@ -41,7 +41,21 @@ typedef struct cay__tcp_opts {
                                   Cay opens counts as up, for the connect
                                   timeout, once its handshake is done.
                                   NULL: plain TCP, the default */
+  int ws;                      /* 1: a WebSocket transport (RFC 7118),
+                                  over TLS too with @p tls (WSS): Cay
+                                  accepts connections and answers their
+                                  upgrade, each message is one WebSocket
+                                  message; Cay opens none (a request to a
+                                  peer without a live connection fails
+                                  with CAY_ECONNECT); an idle connection
+                                  is pinged and only closed when the
+                                  ping gets nothing back within
+                                  CAY__WS_PONG_MS (or idle_timeout_ms
+                                  when shorter). 0: the default */
 } cay__tcp_opts_t;
+
+/* How long a pinged idle WebSocket connection has to answer. */
+#define CAY__WS_PONG_MS 30000
 
 /**
  * One framed message from connection @p conn, or a framing error.
@@ -129,15 +143,24 @@ int cay__tcp_send(cay__tcp_t *tcp, cay_id_t conn, const char *data, size_t len);
  *              name (RFC 5922 section 7.2; see cay__tls_new()); NULL =
  *              the chain only. Ignored for plain TCP.
  * @return 0, CAY_ELIMIT (connection limit), -ENOMEM, CAY_ECONFIG (a name
- *         OpenSSL refuses), or a libuv error. A TLS handshake that fails
- *         later is told to the receive callback as CAY_ECONNECT.
+ *         OpenSSL refuses), CAY_ECONNECT (a WebSocket transport without a
+ *         live connection to @p dst: it opens none), or a libuv error. A TLS
+ * handshake that fails later is told to the receive callback as CAY_ECONNECT.
  * @thread owner
  */
 int cay__tcp_send_to(cay__tcp_t *tcp, const cay__addr_t *dst, const char *name,
                      const char *data, size_t len, cay_id_t *conn_out);
 
+/** 1 when @p tcp has a live connection to @p dst (accepted or opened),
+ * which cay__tcp_send_to() would use. @thread owner */
+int cay__tcp_has_conn_to(const cay__tcp_t *tcp, const cay__addr_t *dst);
+
 /** 1 when @p tcp is a TLS transport (opts.tls). @thread owner */
 int cay__tcp_is_tls(const cay__tcp_t *tcp);
+
+/** The transport's protocol: CAY__TCP, CAY__TLS, CAY__WS or CAY__WSS
+ * (opts.tls, opts.ws). @thread any (fixed at creation) */
+int cay__tcp_proto(const cay__tcp_t *tcp);
 
 /**
  * New connections of TLS transport @p tcp take @p ctx (a reload's

@@ -65,11 +65,17 @@ void
 cay__tcp_touch_idle(struct conn *c)
 {
   cay__tcp_t *tcp = c->tcp;
-
-  /* A TLS handshake is bounded as a connect is. */
+  /* A TLS handshake and a WebSocket upgrade are bounded as a connect
+   * is. */
   unsigned ms = c->state == CONN_CONNECTING || (c->tls && !c->tls_up)
+                        || (c->ws && !cay__ws_open(c->ws))
                     ? tcp->opts.connect_timeout_ms
                     : tcp->opts.idle_timeout_ms;
+
+  /* A pinged WebSocket keeps its deadline for the pong: only a read
+   * (on_read() clears ws_pinged) moves it. */
+  if (c->ws_pinged)
+    return;
 
   /* The heap only fails to grow here; the connection then lives without
    * an idle bound until the next read or write re-arms it. */
@@ -157,6 +163,7 @@ on_conn_closed(uv_handle_t *h)
     tcp->closed_cb(tcp, c->id, &c->peer, tcp->arg);
   free_queue(c);
   cay__tls_free(c->tls);
+  cay__ws_free(c->ws);
   cay__framer_fini(&c->framer);
   if (c->prev != NULL)
     c->prev->next = c->next;
@@ -179,6 +186,39 @@ cay__tcp_close_conn(struct conn *c)
   c->state = CONN_CLOSING;
   cay__shard_timer_stop(c->tcp->shard, &c->idle);
   uv_close((uv_handle_t *)&c->handle, on_conn_closed);
+}
+
+/* WebSocket connection @p c (peer @p name) is idle: one not upgraded in
+ * time closes; an open one is pinged first (RFC 6455 section 5.5.2),
+ * since a browser keeps its WebSocket to a SIP server open without
+ * sending anything, and closes only when the pong does not come.
+ * @return 1 when this handled the timeout. */
+static int
+ws_idle(struct conn *c, const char *name)
+{
+  unsigned shard = c->tcp->shard->index;
+  unsigned pong_ms = c->tcp->opts.idle_timeout_ms < CAY__WS_PONG_MS
+                         ? c->tcp->opts.idle_timeout_ms
+                         : CAY__WS_PONG_MS;
+
+  if (!cay__ws_open(c->ws)) {
+    CAY_INFO(shard, "ws: %s did not upgrade in %u ms, closing", name,
+             c->tcp->opts.connect_timeout_ms);
+    cay__tcp_close_conn(c);
+    return 1;
+  }
+  if (c->ws_pinged) {
+    CAY_INFO(shard, "ws: %s did not answer a ping in %u ms, closing", name,
+             pong_ms);
+    cay__tcp_close_conn(c);
+    return 1;
+  }
+  if (cay__ws_ping(c->ws) != 0)
+    return 0; /* closed by the write, or closing: the caller closes */
+  c->ws_pinged = 1;
+  if (cay__shard_timer_start(c->tcp->shard, &c->idle, pong_ms) != 0)
+    CAY_DEBUG(shard, "tcp: cannot arm the idle timer");
+  return 1;
 }
 
 static void
@@ -205,6 +245,8 @@ on_idle(cay__timer_t *t)
     cay__tcp_close_conn(c);
     return;
   }
+  if (c->ws && ws_idle(c, name))
+    return;
   CAY_DEBUG(c->tcp->shard->index, "tcp: %s idle for %u ms, closing", name,
             c->tcp->opts.idle_timeout_ms);
   cay__tcp_close_conn(c);
@@ -374,22 +416,71 @@ encrypt(struct conn *c, const char *data, size_t len)
   return err;
 }
 
-/* Write on an open (or draining, for the 400 before close) connection, or
- * queue on a connecting one (or one whose TLS handshake is not done). On
- * a write error the connection is closed. */
-int
-cay__tcp_write_conn(struct conn *c, const char *data, size_t len)
+/* Bytes for the peer of a connection that is up (through TLS when it is
+ * a TLS connection). On a write error the connection is closed. */
+static int
+write_up(struct conn *c, const char *data, size_t len)
 {
   int err;
 
-  if (len > UINT32_MAX)
-    return -EINVAL;
-  if (c->state == CONN_CONNECTING || (c->tls && !c->tls_up))
-    return queue_write(c, data, len);
   if (c->tls == NULL)
     return write_raw(c, data, len);
   err = encrypt(c, data, len);
   return err ? err : flush_tls(c);
+}
+
+/* Write on an open (or draining, for the 400 before close) connection, or
+ * queue on a connecting one (or one whose TLS handshake is not done); on
+ * a WebSocket connection, as one WebSocket message. On a write error the
+ * connection is closed. */
+int
+cay__tcp_write_conn(struct conn *c, const char *data, size_t len)
+{
+  if (len > UINT32_MAX)
+    return -EINVAL;
+  if (c->state == CONN_CONNECTING || (c->tls && !c->tls_up))
+    return queue_write(c, data, len);
+  if (c->ws != NULL)
+    return cay__ws_send(c->ws, data, len);
+  return write_up(c, data, len);
+}
+
+/* cay__ws_io_t.send: the WebSocket's bytes. */
+static int
+ws_out(void *arg, const char *data, size_t len)
+{
+  struct conn *c = arg;
+
+  if (c->state == CONN_CLOSING)
+    return -EPIPE;
+  return write_up(c, data, len);
+}
+
+/* cay__ws_io_t.message: a whole SIP message, handed out as a framed one
+ * is. @return nonzero when the callback closed the connection. */
+static int
+ws_message(void *arg, const char *data, size_t len)
+{
+  struct conn *c = arg;
+  cay__tcp_t *tcp = c->tcp;
+  cay_id_t id = c->id;
+
+  /* RFC 5626 section 3.5.1 keep-alive over WebSocket (SIP.js sends its
+   * CRLFCRLF as a message): a CRLF message answers it. */
+  if (len == 4 && memcmp(data, "\r\n\r\n", 4) == 0) {
+    (void)cay__ws_send(c->ws, "\r\n", 2);
+    return 0;
+  }
+  tcp->cb(tcp, id, 0, data, len, &c->peer, tcp->arg);
+  return cay__tcp_find_conn(tcp, id) != c;
+}
+
+int
+cay__tcp_ws_new(struct conn *c)
+{
+  static const cay__ws_io_t io = { .send = ws_out, .message = ws_message };
+
+  return cay__ws_new(&c->ws, c->tcp->opts.max_msg_bytes, &io, c);
 }
 
 static void
@@ -436,6 +527,26 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
   buf->len = TCP_READ_SIZE;
 }
 
+/* WebSocket bytes read on @p c (see deliver()). */
+static int
+ws_in(struct conn *c, const char *data, size_t len)
+{
+  int r = cay__ws_feed(c->ws, data, len);
+  char name[64];
+
+  if (r == CAY__WS_GO_ON || r == CAY__WS_STOP)
+    return r;
+  if (cay__addr_format(&c->peer, name, sizeof name) != 0)
+    strcpy(name, "?");
+  CAY_DEBUG(c->tcp->shard->index, "ws: %s: %s, closing", name,
+            r == CAY__WS_DONE ? cay__ws_why(c->ws) : cay_strerror(r));
+  if (r == CAY__WS_DONE)
+    drain_conn(c); /* once the HTTP error or the close frame is out */
+  else
+    cay__tcp_close_conn(c);
+  return 1;
+}
+
 /* Frame what was read and hand each message out. @return 0 to go on, or
  * nonzero when the connection is no longer open for reading. */
 static int
@@ -447,6 +558,9 @@ deliver(struct conn *c, const char *data, size_t len)
   const char *msg;
   size_t mlen;
   int r;
+
+  if (c->ws != NULL)
+    return ws_in(c, data, len);
 
   r = cay__framer_push(&c->framer, data, len);
   if (r) {
@@ -622,6 +736,7 @@ on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
       CAY_DEBUG(shard->index, "tcp: read failed: %s", uv_strerror((int)nread));
     cay__tcp_close_conn(c);
   } else if (nread > 0 && c->state == CONN_OPEN) {
+    c->ws_pinged = 0;
     cay__tcp_touch_idle(c);
     check_backlog(c, (size_t)nread);
     /* The transport outlives the callbacks of this read (closing it only

@@ -9,6 +9,7 @@
 #include "transport/tcp.h"
 #include "transport/framing.h"
 #include "transport/tls.h"
+#include "transport/ws.h"
 
 #include <sys/socket.h>
 
@@ -42,6 +43,8 @@ struct conn {
   int opened;      /* Cay opened it (cay__tcp_send_to()) */
   cay__tls_t *tls; /* a TLS transport's session, else NULL */
   int tls_up;      /* its handshake is done: plaintext flows */
+  cay__ws_t *ws;   /* a WebSocket transport's session, else NULL */
+  int ws_pinged;   /* idle: a ping went out, no byte came since */
   cay__framer_t framer;
   cay__addr_t peer;
   cay__hnode_t by_addr;
@@ -101,5 +104,8 @@ void cay__tcp_connect_failed(struct conn *c, const char *why);
 int cay__tcp_write_conn(struct conn *c, const char *data, size_t len);
 /* TLS: a connection Cay opened is connected; start the handshake. */
 void cay__tcp_tls_start(struct conn *c);
+/* WebSocket: give accepted connection @p c its session. @return 0 or
+ * -ENOMEM. */
+int cay__tcp_ws_new(struct conn *c);
 
 #endif

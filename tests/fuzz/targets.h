@@ -92,4 +92,17 @@ int cay_fuzz_dns(const uint8_t *data, size_t size);
  */
 int cay_fuzz_stun(const uint8_t *data, size_t size);
 
+/**
+ * Bytes a client sends on a ws listen port (src/transport/ws.c, RFC 6455,
+ * RFC 7118): data[0] bit 0 set, frames after a valid upgrade, else the
+ * upgrade request itself; data[0] >> 1 says where the rest is cut in two
+ * reads. The session allows messages of 4096 bytes.
+ *
+ * Invariants: cay__ws_feed() returns CAY__WS_GO_ON, CAY__WS_DONE or
+ * -ENOMEM (its sends never fail here); the first bytes sent are an HTTP/1.1
+ * response; no message over 4096 bytes is handed out; an ended session
+ * neither sends nor reads; an open one sends.
+ */
+int cay_fuzz_ws(const uint8_t *data, size_t size);
+
 #endif

@@ -156,6 +156,11 @@ class Run:
             self.problems.append(text)
         return cond
 
+    def config_text(self, port, tls_port, body, verify_client):
+        """cay's config file (run_ws_test.py adds its listeners)."""
+        return config_text(self.args.certs, port, tls_port, body,
+                           verify_client, self.args.shards)
+
     def start_cay(self, body="", verify_client=False):
         """Start cay on free ports (again on new ones, at most 3 times in
         all, when another process took one first); wait for its 200 to
@@ -165,9 +170,8 @@ class Run:
             port = cayrun.free_udp_port()
             tls_port = cayrun.free_udp_tcp_port()
             path = cayrun.write_config(
-                self.workdir, config_text(self.args.certs, port, tls_port,
-                                          body, verify_client,
-                                          self.args.shards))
+                self.workdir, self.config_text(port, tls_port, body,
+                                               verify_client))
             self.cay = TlsCay(self.args.cay, self.workdir, port, tls_port,
                               path, self.args.log_level)
             try:

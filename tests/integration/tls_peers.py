@@ -215,12 +215,16 @@ def final_to(cseq_method):
 
 def build_request(method, ruri, conn, from_, to, call_id, cseq,
                   contact=None, body="", extra=()):
-    """A request sent from conn's socket: Via SIP/2.0/TLS with its own
-    address (a new branch), rport (RFC 3581)."""
+    """A request sent from conn's socket: Via SIP/2.0/TLS (or the
+    connection's via_transport) with its own address (or via_host), a new
+    branch, rport (RFC 3581)."""
     lh, lp = conn.sock.getsockname()[:2]
+    sent_by = getattr(conn, "via_host", None) or "%s:%d" % (
+        cayrun.uri_host(lh), lp)
     lines = ["%s %s SIP/2.0" % (method, ruri),
-             "Via: SIP/2.0/TLS %s:%d;branch=z9hG4bK%s;rport"
-             % (cayrun.uri_host(lh), lp, cayrun.new_token(16)),
+             "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport"
+             % (getattr(conn, "via_transport", "TLS"), sent_by,
+                cayrun.new_token(16)),
              "Max-Forwards: 70",
              "From: " + from_,
              "To: " + to,

@@ -70,16 +70,16 @@ START_TEST(listen_missing_transport)
 {
   expect_bad_listen(
       "127.0.0.1:5060",
-      "missing transport: expected udp:HOST:PORT, tcp:HOST:PORT or "
-      "tls:HOST:PORT (such as udp:127.0.0.1:5060), got '127.0.0.1:5060'");
+      "missing transport: expected udp:HOST:PORT, tcp:, tls:, ws: or "
+      "wss:HOST:PORT (such as udp:127.0.0.1:5060), got '127.0.0.1:5060'");
   expect_bad_listen(
       "[::1]:5060",
-      "missing transport: expected udp:HOST:PORT, tcp:HOST:PORT or "
-      "tls:HOST:PORT (such as udp:127.0.0.1:5060), got '[::1]:5060'");
+      "missing transport: expected udp:HOST:PORT, tcp:, tls:, ws: or "
+      "wss:HOST:PORT (such as udp:127.0.0.1:5060), got '[::1]:5060'");
   expect_bad_listen(
       "localhost:5060",
-      "missing transport: expected udp:HOST:PORT, tcp:HOST:PORT or "
-      "tls:HOST:PORT (such as udp:127.0.0.1:5060), got 'localhost:5060'");
+      "missing transport: expected udp:HOST:PORT, tcp:, tls:, ws: or "
+      "wss:HOST:PORT (such as udp:127.0.0.1:5060), got 'localhost:5060'");
 }
 END_TEST
 
@@ -106,18 +106,19 @@ START_TEST(listen_tls)
 }
 END_TEST
 
-START_TEST(listen_ws_not_supported_yet)
+START_TEST(listen_sctp_not_supported_yet)
 {
   expect_bad_listen(
-      "ws:127.0.0.1:8080",
-      "transport 'ws' is not supported yet (udp, tcp and tls are)");
+      "sctp:127.0.0.1:5060",
+      "transport 'sctp' is not supported yet (udp, tcp, tls, ws and wss are)");
 }
 END_TEST
 
 START_TEST(listen_unknown_transport)
 {
-  expect_bad_listen("foo:127.0.0.1:5060",
-                    "unknown transport 'foo' (expected udp, tcp or tls)");
+  expect_bad_listen(
+      "foo:127.0.0.1:5060",
+      "unknown transport 'foo' (expected udp, tcp, tls, ws or wss)");
 }
 END_TEST
 
@@ -169,7 +170,7 @@ config_listen_suite(void)
   tcase_add_test(tc, listen_missing_transport);
   tcase_add_test(tc, listen_tcp);
   tcase_add_test(tc, listen_tls);
-  tcase_add_test(tc, listen_ws_not_supported_yet);
+  tcase_add_test(tc, listen_sctp_not_supported_yet);
   tcase_add_test(tc, listen_unknown_transport);
   tcase_add_test(tc, listen_host_not_ip);
   tcase_add_test(tc, listen_ipv6_needs_brackets);

@@ -223,6 +223,13 @@ START_TEST(fuzz_replay_stun_datagrams)
 }
 END_TEST
 
+START_TEST(fuzz_replay_ws_streams)
+{
+  /* RFC 6455 sections 4 and 5, RFC 7118: upgrades and frames. */
+  replay("ws", cay_fuzz_ws);
+}
+END_TEST
+
 static Suite *
 fuzz_replay_suite(void)
 {
@@ -235,6 +242,7 @@ fuzz_replay_suite(void)
   tcase_add_test(tc, fuzz_replay_config_files);
   tcase_add_test(tc, fuzz_replay_dns_answers);
   tcase_add_test(tc, fuzz_replay_stun_datagrams);
+  tcase_add_test(tc, fuzz_replay_ws_streams);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,0 +1,59 @@
+# SIP over WebSocket integration tests (RFC 7118), included from
+# CMakeLists.txt after tls.cmake (CAY_IT_DIR, SIPP_EXECUTABLE).
+#
+# run_ws_test.py starts cay with a config file listing a UDP listener
+# (the readiness probe, the SIPp callers), a TLS one, a ws one and a wss
+# one (the fixture certificates of tests/data/tls). Its peers are Python
+# WebSocket clients (ws_peers.py) speaking raw SIP; each case is
+# described at the top of the script. Run them alone with:
+#
+#   ctest -L ws --output-on-failure
+
+set(CAY_WS_RUN ${Python3_EXECUTABLE} ${CAY_IT_DIR}/run_ws_test.py
+    --cay $<TARGET_FILE:cay> --sipp ${SIPP_EXECUTABLE}
+    --certs ${PROJECT_SOURCE_DIR}/tests/data/tls)
+
+# cay_ws_test(NAME TIMEOUT_S LABELS runner-args...)
+function(cay_ws_test name timeout labels)
+  add_test(NAME integration.${name}
+           COMMAND ${CAY_WS_RUN} --name ${name} ${ARGN})
+  set_tests_properties(integration.${name} PROPERTIES
+    TIMEOUT ${timeout}
+    LABELS "${labels}"
+    RESOURCE_LOCK cay_integration)
+endfunction()
+
+# alice registers over ws (a plain .invalid Contact: reachable on her
+# connection only), carol over wss (RFC 5626 reg-id); a SIPp caller
+# reaches each on her WebSocket (Via SIP/2.0/WS and WSS, Contact
+# transport=ws at cay's port), then alice calls carol WebSocket to
+# WebSocket through the B2BUA; both unregister.
+cay_ws_test(ws_register_call 90 "integration;ws;b2bua"
+  --expect registers=4 --expect bindings_live=0
+  --expect calls_in=3 --expect calls_out_answered=3
+  --expect dialogs_live=0 --expect txns_live=0)
+
+# Upgrades cay refuses (no sip subprotocol: 400; version 8: 426; SIP
+# without an upgrade: 400), each connection closed; a proper WebSocket
+# afterwards gets 200 to an OPTIONS.
+cay_ws_test(ws_upgrade_refused 60 "integration;ws"
+  --expect dialogs_live=0 --expect txns_live=0)
+
+# A real SIP over WebSocket client: JsSIP under Node.js (jssip/call.js;
+# `make deps` runs npm ci in tests/integration/jssip). alice and bob
+# register over ws; alice calls bob through the B2BUA, bob answers,
+# alice hangs up (bob gets the BYE); a call to an AOR without binding
+# fails with a 4xx; both unregister.
+cay_ws_test(ws_jssip_call 90 "integration;ws;b2bua"
+  --expect registers=4 --expect bindings_live=0
+  --expect calls_in=2 --expect calls_out_answered=1
+  --expect dialogs_live=0 --expect txns_live=0)
+
+# ws_register_call at 4 shards: a phone's WebSocket belongs to the shard
+# that accepted it, a call to the shard of its Call-ID; what crosses goes
+# by mailbox (rule 1), the frames are written by the connection's shard.
+cay_ws_test(ws_register_call_4shards 90 "integration;ws;b2bua;shards"
+  --shards 4
+  --expect registers=4 --expect bindings_live=0
+  --expect calls_in=3 --expect calls_out_answered=3
+  --expect dialogs_live=0 --expect txns_live=0)
