@@ -98,10 +98,12 @@ FUZZ_MAX_LEN_framer = 16384
 FUZZ_MAX_LEN_config = 8192
 FUZZ_MAX_LEN_dns    = 4200
 FUZZ_MAX_LEN_stun   = 600
+FUZZ_MAX_LEN_ws     = 10240
 FUZZ_DICT_msg       = -dict=tests/fuzz/sip.dict
 FUZZ_DICT_sdp       = -dict=tests/fuzz/sdp.dict
 FUZZ_DICT_framer    = -dict=tests/fuzz/sip.dict
 FUZZ_DICT_config    = -dict=tests/fuzz/config.dict
+FUZZ_DICT_ws        = -dict=tests/fuzz/ws.dict
 define fuzz_run
 	mkdir -p $(FUZZ_BUILD)/corpus/$(1) $(FUZZ_BUILD)/artifacts/$(1)
 	ASAN_OPTIONS=detect_leaks=1 \
