@@ -181,18 +181,44 @@ cay__bridge_failover(bridge_t *br, int status)
   return 1;
 }
 
+/* 1 when a call to contact @p c goes over TLS on every hop Cay controls
+ * (RFC 3261 section 26.2.2): a sips: contact, one with transport=tls, or
+ * one reached on its TLS or WSS flow. */
+static int
+contact_secure(const cay__contact_t *c)
+{
+  char buf[CAY__CONTACT_MAX];
+  url_t url;
+
+  if (c->by_flow)
+    return cay__proto_secure(c->flow.proto);
+  snprintf(buf, sizeof buf, "%s", c->uri);
+  return url_d(&url, buf) >= 0
+         && (url.url_type == url_sips || url_has_param(&url, "transport=tls"));
+}
+
 /* A location route (cay_route_t.location): the contacts the Request-URI's
- * AOR is registered at, for place_next(). @return 0, -ENOMEM. */
+ * AOR is registered at, for place_next(); for a sips: Request-URI only
+ * those reached over TLS (RFC 5630 section 5.3: a SIPS request is not
+ * downgraded). @return 0, -EPERM (a sips: Request-URI, and every binding
+ * is reached without TLS), -ENOMEM. */
 static int
 look_up(bridge_t *br, const sip_t *sip)
 {
   char aor[CAY__AOR_MAX];
   cay__contact_t found[CAY__LOOKUP_MAX];
+  unsigned n;
 
   if (cay__aor_of(sip->sip_request->rq_url, aor) < 0)
     return 0; /* no user: nobody registers there */
-  br->n_contacts
-      = cay__registrar_lookup(br->ss->reg, aor, found, CAY__LOOKUP_MAX);
+  n = cay__registrar_lookup(br->ss->reg, aor, found, CAY__LOOKUP_MAX);
+  br->n_contacts = 0;
+  for (unsigned i = 0; i < n; i++)
+    if (sip->sip_request->rq_url->url_type != url_sips
+        || contact_secure(&found[i]))
+      found[br->n_contacts++] = found[i];
+  if (n > 0 && br->n_contacts == 0)
+    return -EPERM;
   if (br->n_contacts == 0)
     return 0;
   br->contacts = cay__malloc(br->n_contacts * sizeof found[0]);
@@ -205,7 +231,7 @@ look_up(bridge_t *br, const sip_t *sip)
 /* The first B leg of @p br: to @p target, or for a location route to
  * the first contact that can be called, else the failover targets.
  * @return 0, CAY_ENOTFOUND (a location route: not registered, no
- * failover), or place_b()'s error. */
+ * failover), -EPERM (see look_up()), or place_b()'s error. */
 int
 cay__bridge_place_first(bridge_t *br, cay__session_t *a, msg_t *msg,
                         const sip_t *sip, const char *target)

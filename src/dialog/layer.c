@@ -124,6 +124,8 @@ cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
            "<sip:cay@%s;transport=tls>", ep->sent_by_tls);
   snprintf(ss->contact_sips, sizeof ss->contact_sips, "<sips:cay@%s>",
            ep->sent_by_tls);
+  snprintf(ss->sips_not_allowed, sizeof ss->sips_not_allowed,
+           "Warning: 380 %s \"SIPS Not Allowed\"", ep->sent_by);
   snprintf(ss->contact_ws, sizeof ss->contact_ws, "<sip:cay@%s;transport=ws>",
            ep->sent_by_ws);
   snprintf(ss->contact_wss, sizeof ss->contact_wss, "<sip:cay@%s;transport=ws>",

@@ -469,10 +469,15 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
     if (err) {
       CAY_INFO(SHARD_NO(ss), "session %s: not forwarded to %s: %s", s->call_id,
                target,
-               err == CAY_ENOTFOUND ? "not registered" : cay_strerror(err));
+               err == CAY_ENOTFOUND ? "not registered"
+               : err == -EPERM
+                   ? "a sips: Request-URI, and no binding is reached over TLS"
+                   : cay_strerror(err));
       if (err == CAY_ENOTFOUND) /* RFC 3261 section 21.4.18 */
         cay_session_reject(s, 480, "Temporarily Unavailable - Not Registered",
                            NULL);
+      else if (err == -EPERM) /* RFC 5630 sections 5.1.1 and 5.3 */
+        cay__session_reject_line(s, 480, NULL, ss->sips_not_allowed);
       else
         cay_session_reject(s, err == CAY_ENOCODEC ? 488 : 500,
                            err == CAY_ENOCODEC ? "Not Acceptable Here - "

@@ -58,6 +58,9 @@ typedef struct cay__sessions {
   char contact_sips[112]; /* "<sips:cay@host:tlsport>" (8.1.1.8) */
   char contact_ws[112];   /* "<sip:cay@host:wsport;transport=ws>" */
   char contact_wss[112];  /* "<sip:cay@host:wssport;transport=ws>" */
+  /* RFC 5630 section 5.1.1: the Warning of a 480 to a SIPS request Cay
+   * cannot forward over TLS (warn-code 380, RFC 3261 section 20.43). */
+  char sips_not_allowed[112];
   /* Header lines of our 180 and 200, per transport (CAY__UDP .. CAY__WSS:
    * the Contact of a call over TCP says transport=tcp, RFC 3261 section
    * 19.1.1, over TLS transport=tls and the TLS port, over WebSocket

@@ -316,6 +316,11 @@ void cay__session_remote_bye(cay__session_t *s, cay__txn_t *t);
 int cay__session_timer(cay__session_t *s, cay__timer_t *t, uint64_t ms);
 void cay__session_reply(cay__txn_t *t, int status, const char *phrase,
                         const char *tag, const char *const *headers);
+/* cay_session_reject() with header line @p line (no CRLF; NULL: none)
+ * in the response, before the bridge's pass_headers. @return 0 or
+ * CAY_ESTATE. */
+int cay__session_reject_line(cay__session_t *s, int status, const char *reason,
+                             const char *line);
 void cay__session_init_timers(cay__session_t *s);
 void cay__session_start_max(cay__session_t *s);
 /* Send request @p r in the dialog as a client transaction; its final

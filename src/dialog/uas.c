@@ -515,20 +515,30 @@ int
 cay_session_reject(cay_session_t *s, int status, const char *reason,
                    const char *contact)
 {
-  /* RFC 3262 section 3: a failure may go before the PRACKs, even when a
-   * 2xx waits for one. */
-  cay__txn_t *t = unanswered_invite(s);
   char line[600];
-  /* The other leg's (a bridge's pass_headers), after ours. */
-  const char *const hdrs[] = { line, s->pass_lines, NULL };
 
   if (status < 300 || status > 699 || (status < 400 && contact == NULL))
     return -EINVAL;
+  /* 13.3.1.2 / 21.3: a redirect names the new target(s). */
+  if (status < 400)
+    snprintf(line, sizeof line, "Contact: %s", contact);
+  return cay__session_reject_line(s, status, reason,
+                                  status < 400 ? line : NULL);
+}
+
+int
+cay__session_reject_line(cay__session_t *s, int status, const char *reason,
+                         const char *line)
+{
+  /* RFC 3262 section 3: a failure may go before the PRACKs, even when a
+   * 2xx waits for one. */
+  cay__txn_t *t = unanswered_invite(s);
+  /* The other leg's (a bridge's pass_headers), after ours. */
+  const char *const hdrs[] = { line, s->pass_lines, NULL };
+
   if (t == NULL)
     return CAY_ESTATE;
-  if (status < 400) {
-    /* 13.3.1.2 / 21.3: a redirect names the new target(s). */
-    snprintf(line, sizeof line, "Contact: %s", contact);
+  if (line != NULL) {
     cay__session_reply(t, status, reason, s->local_tag, hdrs);
   } else if (s->pass_lines) {
     cay__session_reply(t, status, reason, s->local_tag, hdrs + 1);

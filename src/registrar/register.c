@@ -103,16 +103,16 @@ put_unescaped(char *out, size_t *n, size_t size, const char *s)
 int
 cay__aor_of(const url_t *uri, char out[CAY__AOR_MAX])
 {
-  const char *scheme;
-  size_t n;
+  size_t n = 4;
 
   if (uri == NULL || (uri->url_type != url_sip && uri->url_type != url_sips)
       || uri->url_user == NULL || uri->url_user[0] == '\0'
       || uri->url_host == NULL || uri->url_host[0] == '\0')
     return -EINVAL;
-  scheme = uri->url_type == url_sips ? "sips:" : "sip:";
-  n = strlen(scheme);
-  memcpy(out, scheme, n);
+  /* RFC 5630: sips:alice@host and sip:alice@host are one AOR; a call to
+   * the sips: one only reaches the bindings that are secure
+   * (b2bua/bridge_place.c). */
+  memcpy(out, "sip:", 4);
   if (put_unescaped(out, &n, CAY__AOR_MAX, uri->url_user) != 0
       || n + 1 + strlen(uri->url_host) >= CAY__AOR_MAX) {
     out[0] = '\0';

@@ -74,9 +74,9 @@ void cay__registrar_on_register(cay__registrar_t *reg, const cay_config_t *cfg,
                                 cay__txn_t *t, const sip_t *sip);
 
 /**
- * The canonical AOR of @p uri (RFC 3261 section 10.3 item 5): "sip:" or
- * "sips:" as given, the user unescaped, "@", the host in lower case; no
- * port, no parameters.
+ * The canonical AOR of @p uri (RFC 3261 section 10.3 item 5): "sip:" (for
+ * a sips: URI too: RFC 5630 makes them one AOR), the user unescaped, "@",
+ * the host in lower case; no port, no parameters.
  * @param out  Buffer of CAY__AOR_MAX bytes. Borrowed.
  * @return The length, or -EINVAL: no URI, not sip/sips, no user or host,
  *         an escape that is not %XX or that decodes to NUL, longer than

@@ -23,7 +23,10 @@ ws_register_call
     must come on the phone's registration connection with Via SIP/2.0/WS
     (WSS) at cay's ws (wss) port and a Contact with transport=ws and that
     port; the phone answers 180 and 200, gets the ACK and, after the
-    caller's BYE, a BYE. Then alice calls carol from her WebSocket: the
+    caller's BYE, a BYE. A TLS caller calls sips:carol and sips:alice
+    (RFC 5630): carol, on wss, gets the call (a sips Contact in the 200,
+    ACK, BYE); alice, on ws, must not: 480 with Warning 380 "SIPS Not
+    Allowed" (section 5.1.1). Then alice calls carol from her WebSocket: the
     200 she gets names cay's ws port with transport=ws, her ACK and BYE
     on the same connection reach carol through cay. Both unregister.
 ws_upgrade_refused
@@ -52,7 +55,8 @@ import cayrun  # noqa: E402
 import run_tls_test  # noqa: E402
 from run_tls_test import ROUTES_REGISTER, UAC_BASIC  # noqa: E402
 from tls_peers import (SDP, ConnThread, Failure, Phone,  # noqa: E402
-                       build_request, final_to, register, uri_of)
+                       build_request, final_to, register, tls_connect,
+                       uri_of)
 from ws_peers import (open_socket, read_http_head, upgrade_request,  # noqa
                       ws_connect)
 
@@ -183,6 +187,63 @@ def call_over_ws(r, caller, callee):
                                                       callee.name, got))
 
 
+def ack_of(invite, final):
+    """The ACK of a non-2xx final response (RFC 3261 section 17.1.1.3):
+    the INVITE's Request-URI, Via (its branch), From, Call-ID and CSeq
+    number, the response's To."""
+    lines = invite.split("\r\n\r\n", 1)[0].split("\r\n")
+    ruri = lines[0].split(" ")[1]
+    keep = [ln for ln in lines[1:] if ln.split(":", 1)[0].lower() in
+            ("via", "from", "call-id", "max-forwards")]
+    cseq = [ln for ln in lines if ln.lower().startswith("cseq:")][0]
+    return "\r\n".join(["ACK %s SIP/2.0" % ruri] + keep + [
+        "To: " + final.get("to"), cseq.replace("INVITE", "ACK"),
+        "Content-Length: 0"]) + "\r\n\r\n"
+
+
+def sips_call(r, callee, allowed):
+    """A TLS UAC calls sips:callee (RFC 5630): to a phone registered
+    over wss the call goes through (200, ACK, BYE); to one registered
+    over ws, 480 with Warning 380 "SIPS Not Allowed" (section 5.1.1), and
+    the phone gets nothing."""
+    conn = tls_connect(r.args.certs, r.cay.tls_port, "sips caller of %s"
+                       % callee.name)
+    r.closers.append(conn.close)
+    lh, lp = conn.sock.getsockname()[:2]
+    call_id, target = "sips-" + cayrun.new_token(12), "sips:%s@%s" % (
+        callee.name, HOST)
+    from_ = "<sips:caller@%s>;tag=%s" % (HOST, cayrun.new_token(8))
+    invite = build_request("INVITE", target, conn, from_, "<%s>" % target,
+                           call_id, 1, "<sips:caller@%s:%d>" % (HOST, lp),
+                           SDP)
+    before = len(callee.phone.requests("INVITE"))
+    conn.send(invite)
+    final = conn.expect("final response to INVITE %s" % target,
+                        final_to("INVITE"))
+    if not allowed:
+        conn.send(ack_of(invite, final))
+        warning = final.get("warning") or ""
+        r.check(final.status == 480 and re.match(
+            r'380 \S+ "SIPS Not Allowed"$', warning),
+            "%s over ws: got %s (Warning %r), wanted 480 with Warning "
+            "380 \"SIPS Not Allowed\"" % (target, final, warning))
+        r.check(len(callee.phone.requests("INVITE")) == before,
+                "%s got the sips call over ws" % callee.name)
+        r.notes.append("%s: %s, %s" % (target, final, warning))
+        return
+    if not r.check(final.status == 200, "%s over wss: got %s, wanted 200"
+                   % (target, final)):
+        return
+    to, contact = final.get("to"), uri_of(final.get("contact"))
+    r.check(contact.lower().startswith("sips:"), "%s: the 200's Contact "
+            "%r is not sips (RFC 3261 section 12.1.1)" % (target, contact))
+    conn.send(build_request("ACK", contact, conn, from_, to, call_id, 1))
+    conn.send(build_request("BYE", contact, conn, from_, to, call_id, 2))
+    bye = conn.expect("200 to the BYE", final_to("BYE"))
+    r.check(bye.status == 200, "%s: BYE got %s" % (target, bye))
+    r.notes.append("%s over wss: 200, BYE %s" % (target, bye))
+
+
 def case_register_call(r):
     r.start_cay(ROUTES_REGISTER)
     alice = WsPhone(r, "alice", secure=False, outbound=False)
@@ -199,6 +260,13 @@ def case_register_call(r):
         check_called(r, p)
     carol.phone.got.clear()
     carol.served = ConnThread(carol.conn, carol.phone)
+    alice.served = ConnThread(alice.conn, alice.phone)
+    sips_call(r, alice, allowed=False)
+    sips_call(r, carol, allowed=True)
+    alice.served.join()
+    r.check(cayrun.wait_for("carol's BYE", lambda: carol.phone.requests(
+        "BYE"), 5) is None, "carol got no BYE of the sips call")
+    carol.phone.got.clear()
     call_over_ws(r, alice, carol)
     carol.served.join()
     for p in (alice, carol):

@@ -26,11 +26,13 @@ endfunction()
 # alice registers over ws (a plain .invalid Contact: reachable on her
 # connection only), carol over wss (RFC 5626 reg-id); a SIPp caller
 # reaches each on her WebSocket (Via SIP/2.0/WS and WSS, Contact
-# transport=ws at cay's port), then alice calls carol WebSocket to
-# WebSocket through the B2BUA; both unregister.
+# transport=ws at cay's port); a TLS caller's sips: call reaches carol
+# (wss) and gets 480 with Warning 380 "SIPS Not Allowed" for alice (ws,
+# RFC 5630); then alice calls carol WebSocket to WebSocket through the
+# B2BUA; both unregister.
 cay_ws_test(ws_register_call 90 "integration;ws;b2bua"
   --expect registers=4 --expect bindings_live=0
-  --expect calls_in=3 --expect calls_out_answered=3
+  --expect calls_in=5 --expect calls_out_answered=4
   --expect dialogs_live=0 --expect txns_live=0)
 
 # Upgrades cay refuses (no sip subprotocol: 400; version 8: 426; SIP
@@ -55,5 +57,5 @@ cay_ws_test(ws_jssip_call 90 "integration;ws;b2bua"
 cay_ws_test(ws_register_call_4shards 90 "integration;ws;b2bua;shards"
   --shards 4
   --expect registers=4 --expect bindings_live=0
-  --expect calls_in=3 --expect calls_out_answered=3
+  --expect calls_in=5 --expect calls_out_answered=4
   --expect dialogs_live=0 --expect txns_live=0)

@@ -313,7 +313,13 @@ START_TEST(register_10_3_aor_canonical)
   url_t u;
   char s[] = "sip:%61lice@EXAMPLE.com:5060;transport=udp";
 
+  char sips[] = "sips:alice@Example.COM";
+
   ck_assert_int_eq(url_d(&u, s), 0);
+  ck_assert_int_eq(cay__aor_of(&u, aor), (int)strlen(ALICE));
+  ck_assert_str_eq(aor, ALICE);
+  /* RFC 5630: the sips: AOR is the sip: one. */
+  ck_assert_int_eq(url_d(&u, sips), 0);
   ck_assert_int_eq(cay__aor_of(&u, aor), (int)strlen(ALICE));
   ck_assert_str_eq(aor, ALICE);
   ck_assert_int_eq(reg(p, "sip:%61lice@EXAMPLE.com:5060;transport=udp", "c1", 1,
