@@ -54,7 +54,7 @@ sys.path.insert(0, HERE)
 import cayrun  # noqa: E402
 import run_tls_test  # noqa: E402
 from run_tls_test import ROUTES_REGISTER, UAC_BASIC  # noqa: E402
-from tls_peers import (SDP, ConnThread, Failure, Phone,  # noqa: E402
+from tls_peers import (CAY_NAME, SDP, ConnThread, Failure, Phone,  # noqa
                        build_request, final_to, register, tls_connect,
                        uri_of)
 from ws_peers import (open_socket, read_http_head, upgrade_request,  # noqa
@@ -320,30 +320,38 @@ def case_jssip_call(r):
         raise Failure("%s/node_modules has no jssip: run `make deps` (it "
                       "runs npm ci there)" % JSSIP_DIR)
     r.start_cay(ROUTES_REGISTER)
+    run_jssip(r, "ws", ["ws://%s:%d" % (HOST, r.ws_port), HOST])
+    # Over wss, cay's certificate checked for cay.test against the CA.
+    run_jssip(r, "wss", ["wss://%s:%d" % (HOST, r.wss_port), HOST,
+                         os.path.join(r.args.certs, "ca.pem"), CAY_NAME])
+    r.stop_cay()
+
+
+def run_jssip(r, label, args):
+    """node call.js ARGS: every step and RESULT ok."""
     try:
-        out = subprocess.run(
-            ["node", "call.js", "ws://%s:%d" % (HOST, r.ws_port), HOST],
-            cwd=JSSIP_DIR, capture_output=True, text=True, timeout=60)
+        out = subprocess.run(["node", "call.js"] + args, cwd=JSSIP_DIR,
+                             capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as e:
-        raise Failure("node call.js: %s" % e)
-    with open(os.path.join(r.workdir, "jssip.log"), "w") as f:
+        raise Failure("node call.js (%s): %s" % (label, e))
+    with open(os.path.join(r.workdir, "jssip-%s.log" % label), "w") as f:
         f.write(out.stdout + out.stderr)
     steps = [line[5:] for line in out.stdout.splitlines()
              if line.startswith("STEP ")]
     result = [line for line in out.stdout.splitlines()
               if line.startswith("RESULT ")]
     r.check(out.returncode == 0 and result == ["RESULT ok"],
-            "JsSIP: exit %d, %s (stderr: %s)"
-            % (out.returncode, result or "no RESULT line",
+            "JsSIP over %s: exit %d, %s (stderr: %s)"
+            % (label, out.returncode, result or "no RESULT line",
                out.stderr.strip()[-300:]))
     for want in ("registered alice 200", "registered bob 200",
                  "incoming bob from sip:alice@", "confirmed alice -> bob",
                  "ended bob remote", "failed alice -> nobody 4",
                  "unregistered alice", "unregistered bob"):
         r.check(any(s.startswith(want) for s in steps),
-                "JsSIP: no step %r (steps: %s)" % (want, steps))
-    r.notes.append("JsSIP: " + "; ".join(steps))
-    r.stop_cay()
+                "JsSIP over %s: no step %r (steps: %s)" % (label, want,
+                                                           steps))
+    r.notes.append("JsSIP over %s: %s" % (label, "; ".join(steps)))
 
 
 CASES = {

@@ -42,13 +42,14 @@ cay_ws_test(ws_upgrade_refused 60 "integration;ws"
   --expect dialogs_live=0 --expect txns_live=0)
 
 # A real SIP over WebSocket client: JsSIP under Node.js (jssip/call.js;
-# `make deps` runs npm ci in tests/integration/jssip). alice and bob
-# register over ws; alice calls bob through the B2BUA, bob answers,
-# alice hangs up (bob gets the BYE); a call to an AOR without binding
-# fails with a 4xx; both unregister.
+# `make deps` runs npm ci in tests/integration/jssip), over ws and then
+# over wss (cay's certificate verified for cay.test). alice and bob
+# register; alice calls bob through the B2BUA, bob answers, alice hangs
+# up (bob gets the BYE); a call to an AOR without binding fails with a
+# 4xx; both unregister.
 cay_ws_test(ws_jssip_call 90 "integration;ws;b2bua"
-  --expect registers=4 --expect bindings_live=0
-  --expect calls_in=2 --expect calls_out_answered=1
+  --expect registers=8 --expect bindings_live=0
+  --expect calls_in=4 --expect calls_out_answered=2
   --expect dialogs_live=0 --expect txns_live=0)
 
 # ws_register_call at 4 shards: a phone's WebSocket belongs to the shard

@@ -1,7 +1,10 @@
 // JsSIP (a real SIP over WebSocket client, RFC 7118) against cay, for
 // run_ws_test.py's case ws_jssip_call.
 //
-//   node call.js WS_URL DOMAIN
+//   node call.js WS_URL DOMAIN [CA_FILE SERVER_NAME]
+//
+// With a wss:// URL, CA_FILE is the PEM CA cay's certificate must verify
+// against, and SERVER_NAME the name it must carry (sent as SNI).
 //
 // alice and bob register over WS_URL as sip:NAME@DOMAIN; alice calls bob
 // through cay; bob answers; alice hangs up (BYE through cay); alice calls
@@ -20,7 +23,7 @@
 const JsSIP = require('jssip');
 const WebSocket = require('ws');
 
-const [wsUrl, domain] = process.argv.slice(2);
+const [wsUrl, domain, caFile, serverName] = process.argv.slice(2);
 const STEP_MS = 10000;
 
 const SDP =
@@ -54,8 +57,20 @@ class StandInPeerConnection {
   close() { this.signalingState = 'closed'; }
 }
 
+// The browser API has no TLS options: for wss the test CA and the name
+// are set here, as a browser's trust store would.
+class VerifyingWebSocket extends WebSocket {
+  constructor(url, protocols) {
+    super(url, protocols, caFile ? {
+      ca: require('fs').readFileSync(caFile),
+      servername: serverName,
+      rejectUnauthorized: true,
+    } : {});
+  }
+}
+
 globalThis.window = globalThis;
-globalThis.WebSocket = WebSocket;
+globalThis.WebSocket = VerifyingWebSocket;
 globalThis.RTCPeerConnection = StandInPeerConnection;
 globalThis.RTCSessionDescription = class { constructor(d) { Object.assign(this, d); } };
 
