@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cay/errno.h"
@@ -79,6 +80,32 @@ choose_sent_by(const cay__worker_t *w, int proto, char *buf, size_t len)
     snprintf(buf, len, "[%s]:%u", ip, port);
   else
     snprintf(buf, len, "%s:%u", ip, port);
+}
+
+void
+cay__server_log_certificate(const cay__tls_ctx_t *ctx, const char *path,
+                            long long now)
+{
+  long long end = cay__tls_ctx_not_after(ctx);
+  time_t t = (time_t)end;
+  struct tm tm;
+  char date[32];
+
+  if (end == 0 || gmtime_r(&t, &tm) == NULL)
+    return;
+  strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", &tm);
+  if (end <= now)
+    CAY_WARN(-1,
+             "tls: certificate %s expired on %s: peers that verify it "
+             "refuse Cay's TLS and WSS",
+             path, date);
+  else if (end - now < CAY__CERT_WARN_DAYS * 86400LL)
+    CAY_WARN(-1,
+             "tls: certificate %s expires on %s, in %lld days: renew it "
+             "and reload (SIGHUP)",
+             path, date, (end - now) / 86400);
+  else
+    CAY_INFO(-1, "tls: certificate %s valid until %s", path, date);
 }
 
 /* The TLS context every shard's TLS and WSS transport shares, when a
@@ -199,6 +226,9 @@ cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
     cay__free(srv);
     return err;
   }
+  if (srv->tls != NULL)
+    cay__server_log_certificate(srv->tls, cfg->tls_certificate,
+                                (long long)time(NULL));
   if (loop == NULL) {
     err = uv_loop_init(&srv->own_loop);
     if (err) {

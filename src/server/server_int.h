@@ -170,6 +170,16 @@ int cay__worker_send(void *arg, const cay__peer_t *dst, const char *data,
  * except for a flow or a WebSocket (CAY_ECONNECT). */
 int cay__worker_send_stream(cay__worker_t *w, const cay__peer_t *dst,
                             const char *data, size_t len);
+/* How many days before its end a certificate is logged as expiring. */
+#define CAY__CERT_WARN_DAYS 14
+
+/* Log when @p ctx's certificate (file @p path) stops being valid, seen
+ * at @p now (seconds since 1970): a warning when that is past or within
+ * CAY__CERT_WARN_DAYS, else an info line (server.c; at start and at each
+ * reload). */
+void cay__server_log_certificate(const cay__tls_ctx_t *ctx, const char *path,
+                                 long long now);
+
 /* The endpoint and session layer, once the sockets are bound;
  * @p sent_by: the Via sent-by per transport (CAY__UDP's for UDP and TCP,
  * CAY__TLS, CAY__WS, CAY__WSS; "" for a transport without a listen

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "b2bua/route.h"
 #include "cay/errno.h"
@@ -269,6 +270,8 @@ cay_server_reload(cay_server_t *srv, const cay_config_t *cfg, char *err,
      * and of the final free. */
     cay__tls_ctx_unref(srv->tls);
     srv->tls = tls;
+    cay__server_log_certificate(tls, cfg->tls_certificate,
+                                (long long)time(NULL));
     CAY_INFO(0, "reload: tls: %s read again; new connections use it",
              cfg->tls_certificate);
   }

@@ -24,6 +24,7 @@ struct cay__tls_ctx {
   int can_accept;
   int verify_server;
   int verify_client;
+  long long not_after; /* the certificate's, seconds since 1970; 0: none */
 };
 
 struct cay__tls {
@@ -60,6 +61,23 @@ ctx_fail(cay__tls_ctx_t *ctx, const char *what, const char *file, char *err,
   return CAY_ECONFIG;
 }
 
+/* The end of @p cert's validity (RFC 5280 section 4.1.2.5), seconds since
+ * 1970; 0 when it cannot be read. */
+static long long
+not_after_of(const X509 *cert)
+{
+  ASN1_TIME *epoch;
+  int days = 0, secs = 0;
+  long long t = 0;
+
+  if (cert == NULL || (epoch = ASN1_TIME_set(NULL, 0)) == NULL)
+    return 0;
+  if (ASN1_TIME_diff(&days, &secs, epoch, X509_get0_notAfter(cert)) == 1)
+    t = (long long)days * 86400 + secs;
+  ASN1_TIME_free(epoch);
+  return t;
+}
+
 /* The certificate chain and its key, checked to belong together. */
 static int
 load_identity(cay__tls_ctx_t *ctx, const cay__tls_conf_t *conf, char *err,
@@ -84,7 +102,14 @@ load_identity(cay__tls_ctx_t *ctx, const cay__tls_conf_t *conf, char *err,
   if (SSL_CTX_check_private_key(ctx->ssl_ctx) != 1)
     return ctx_fail(ctx, "tls.private_key", conf->private_key, err, errlen);
   ctx->can_accept = 1;
+  ctx->not_after = not_after_of(SSL_CTX_get0_certificate(ctx->ssl_ctx));
   return 0;
+}
+
+long long
+cay__tls_ctx_not_after(const cay__tls_ctx_t *ctx)
+{
+  return ctx->not_after;
 }
 
 /* The CAs that verify peers, and the names a server asks clients for. */

@@ -50,6 +50,15 @@ int cay__tls_ctx_new(cay__tls_ctx_t **out, const cay__tls_conf_t *conf,
 /** One more reference to @p ctx. @return @p ctx. @thread any */
 cay__tls_ctx_t *cay__tls_ctx_ref(cay__tls_ctx_t *ctx);
 
+/**
+ * When the context's certificate stops being valid (its notAfter, RFC
+ * 5280 section 4.1.2.5): seconds since 1970 (UTC), or 0 when the context
+ * has no certificate. OpenSSL loads an expired one without complaint;
+ * the server logs it (peers that verify refuse it).
+ * @thread any
+ */
+long long cay__tls_ctx_not_after(const cay__tls_ctx_t *ctx);
+
 /** Drop a reference (NULL: nothing); the last one frees the context.
  *  Sessions made from it keep what they need (OpenSSL counts its own
  *  context), so it may go before them. @thread any */

@@ -12,7 +12,10 @@
 #include <uv.h>
 
 #include "support/tcp_fixture.h"
+#include "core/log.h"
+#include "server/server_int.h"
 #include "transport/tls.h"
+#include <time.h>
 
 #define PEM(name) CAY_TEST_DATA "/tls/" name
 
@@ -146,6 +149,59 @@ START_TEST(tls_ctx_errors_name_the_file)
   conf.private_key = NULL;
   ck_assert_int_eq(cay__tls_ctx_new(&ctx, &conf, err, sizeof err), CAY_ECONFIG);
   ck_assert_msg(strstr(err, "go together"), "%s", err);
+}
+END_TEST
+
+/* What the log said (cay__log_set_sink()). */
+static char logged[1024];
+
+static void
+log_into(int level, const char *line, void *arg)
+{
+  (void)level;
+  (void)arg;
+  snprintf(logged, sizeof logged, "%s", line);
+}
+
+/* The certificate's end (RFC 5280 section 4.1.2.5), and what the server
+ * logs of it at start and at each reload: expired (expired.pem ended on
+ * 2020-01-02, which OpenSSL loads without complaint), within 14 days, or
+ * an info line. */
+START_TEST(tls_certificate_end_logged)
+{
+  cay__tls_conf_t conf = { .certificate = PEM("expired.pem"),
+                           .private_key = PEM("expired.key") };
+  cay__tls_ctx_t *ctx = NULL;
+  const long long jan2 = 1577923200; /* 2020-01-02 00:00 UTC */
+  char err[256] = "";
+
+  ck_assert_msg(cay__tls_ctx_new(&ctx, &conf, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(cay__tls_ctx_not_after(ctx), jan2);
+  cay__log_set_level(CAY_LOG_INFO);
+  cay__log_set_sink(log_into, NULL);
+  cay__server_log_certificate(ctx, "expired.pem", jan2 + 1);
+  ck_assert_msg(strstr(logged, "WARN")
+                    && strstr(logged, "expired.pem expired "
+                                      "on 2020-01-02 00:00 "
+                                      "UTC"),
+                "%s", logged);
+  cay__server_log_certificate(ctx, "expired.pem", jan2 - 3 * 86400 - 5);
+  ck_assert_msg(strstr(logged, "WARN") && strstr(logged, "in 3 days"), "%s",
+                logged);
+  cay__server_log_certificate(ctx, "expired.pem", jan2 - 15 * 86400);
+  ck_assert_msg(strstr(logged, "INFO")
+                    && strstr(logged, "valid until 2020-01-02 00:00 UTC"),
+                "%s", logged);
+  cay__log_set_sink(NULL, NULL);
+  cay__tls_ctx_unref(ctx);
+  /* server.pem: 100 years; a context without a certificate: none. */
+  ctx = make_ctx(PEM("server.pem"), PEM("server.key"), 1, 0);
+  ck_assert_int_gt(cay__tls_ctx_not_after(ctx),
+                   time(NULL) + 90LL * 365 * 86400);
+  cay__tls_ctx_unref(ctx);
+  ctx = make_ctx(NULL, NULL, 1, 0);
+  ck_assert_int_eq(cay__tls_ctx_not_after(ctx), 0);
+  cay__tls_ctx_unref(ctx);
 }
 END_TEST
 
@@ -416,6 +472,7 @@ tls_suite(void)
   tcase_add_test(mem, tls_sessions_byte_by_byte);
   tcase_add_test(mem, tls_session_not_tls_fails_the_handshake);
   tcase_add_test(mem, tls_ctx_errors_name_the_file);
+  tcase_add_test(mem, tls_certificate_end_logged);
   suite_add_tcase(s, mem);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 30);
