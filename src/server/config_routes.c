@@ -683,30 +683,61 @@ wants_tls(const char *tmpl)
   return 0;
 }
 
-/* RFC 3261 section 26.2: Cay sends over TLS from its tls listen address
- * (the Via and Contact name it); a route that forwards over TLS without
- * one could never place a call. */
+/* True when target template @p tmpl asks for a WebSocket (;transport=ws
+ * or wss, in any case). */
+static int
+wants_ws(const char *tmpl)
+{
+  for (const char *p = tmpl; (p = strchr(p, ';')) != NULL; p++)
+    if (strncasecmp(p, ";transport=ws", 13) == 0
+        && (p[13] == '\0' || p[13] == ';' || p[13] == '>' || p[13] == 's'
+            || p[13] == 'S'))
+      return 1;
+  return 0;
+}
+
+/* Target template @p tmpl at @p what (routes[i].target or
+ * .failover[j]) can be called: over TLS only with a tls listen address
+ * (RFC 3261 section 26.2: Cay sends from it, its Via and Contact name
+ * it), never over a WebSocket (RFC 7118 section 5: the client connects,
+ * Cay opens none). */
+static int
+check_target(const char *tmpl, int has_tls, const char *what,
+             struct problem *pb, char *err, size_t errlen)
+{
+  snprintf(pb->path, sizeof pb->path, "%s", what);
+  if (wants_ws(tmpl))
+    FAIL("%s: Cay opens no WebSocket connections (RFC 7118): a WebSocket "
+         "client is reached on its registration, by a route with "
+         "location: true",
+         what);
+  if (!has_tls && wants_tls(tmpl))
+    FAIL("%s: a sips: or ;transport=tls target needs a tls listen address "
+         "(listen: tls:HOST:PORT)",
+         what);
+  return 0;
+}
+
 static int
 check_tls_targets(const cay_config_t *c, unsigned i, struct problem *pb,
                   char *err, size_t errlen)
 {
   const cay_route_t *r = &c->routes[i];
+  char what[64];
+  int has_tls = 0, rc;
 
   for (unsigned k = 0; k < c->n_listen && k < CAY_CONFIG_MAX_LISTEN; k++)
-    if (strcmp(c->listen[k].proto, "tls") == 0)
-      return 0; /* (not wss: Cay opens no WebSocket connections) */
-  snprintf(pb->path, sizeof pb->path, "routes[%u].target", i);
-  if (r->target[0] && wants_tls(r->target))
-    FAIL("routes[%u].target: a sips: or ;transport=tls target needs a tls "
-         "listen address (listen: tls:HOST:PORT)",
-         i);
-  for (unsigned j = 0; j < r->n_failover && j < CAY_ROUTE_MAX_FAILOVER; j++)
-    if (wants_tls(r->failover[j])) {
-      snprintf(pb->path, sizeof pb->path, "routes[%u].failover[%u]", i, j);
-      FAIL("routes[%u].failover[%u]: a sips: or ;transport=tls target needs "
-           "a tls listen address (listen: tls:HOST:PORT)",
-           i, j);
-    }
+    has_tls |= strcmp(c->listen[k].proto, "tls") == 0;
+  snprintf(what, sizeof what, "routes[%u].target", i);
+  if (r->target[0]
+      && (rc = check_target(r->target, has_tls, what, pb, err, errlen)) != 0)
+    return rc;
+  for (unsigned j = 0; j < r->n_failover && j < CAY_ROUTE_MAX_FAILOVER; j++) {
+    snprintf(what, sizeof what, "routes[%u].failover[%u]", i, j);
+    if ((rc = check_target(r->failover[j], has_tls, what, pb, err, errlen))
+        != 0)
+      return rc;
+  }
   return 0;
 }
 

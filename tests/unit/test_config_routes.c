@@ -264,6 +264,31 @@ START_TEST(load_bad_route_tls_target_without_tls_listen)
 }
 END_TEST
 
+/* RFC 7118 section 5: Cay opens no WebSocket connection, so a target
+ * with transport=ws or wss is an error at its place, with or without a
+ * ws listen address; transport=wsx is another transport. */
+START_TEST(load_bad_route_ws_target)
+{
+  expect_bad("routes_bad_failover_ws.yaml",
+             "4:17: routes[0].failover[0]: Cay opens no WebSocket "
+             "connections (RFC 7118): a WebSocket client is reached on its "
+             "registration, by a route with location: true");
+  cay_config_init(&cfg);
+  cfg.routes[0].action = CAY_ROUTE_FORWARD;
+  strcpy(cfg.routes[0].target, "sip:${ruri_user}@127.0.0.1:8080;transport=ws");
+  cfg.n_routes = 1;
+  ck_assert_int_eq(cay_config_parse_listen("ws:127.0.0.1:0", &cfg.listen[2],
+                                           err, sizeof err),
+                   0);
+  cfg.n_listen = 3;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_msg(strstr(err, "routes[0].target: Cay opens no WebSocket") != NULL,
+                "%s", err);
+  strcpy(cfg.routes[0].target, "sip:${ruri_user}@127.0.0.1:8080;transport=wsx");
+  ck_assert_msg(cay_config_check(&cfg, err, sizeof err) == 0, "%s", err);
+}
+END_TEST
+
 /* RFC 3263: a host name is located when the call is forwarded. */
 /* ---- dns: (RFC 3263 lookups) ---- */
 
@@ -706,6 +731,7 @@ config_routes_suite(void)
   tcase_add_test(tc, load_bad_route_code_with_forward);
   tcase_add_test(tc, load_bad_route_target_not_sip_uri);
   tcase_add_test(tc, load_bad_route_tls_target_without_tls_listen);
+  tcase_add_test(tc, load_bad_route_ws_target);
   tcase_add_test(tc, load_bad_route_auth);
   tcase_add_test(tc, load_bad_route_no_response_timeout);
   tcase_add_test(tc, load_route_target_host_name);
