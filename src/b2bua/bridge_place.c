@@ -47,7 +47,7 @@ from_of(const sip_t *sip, char *buf, size_t len)
  * cay__session_invite_opts()'s error. */
 static int
 place_b(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
-        const char *target, const cay__peer_t *flow)
+        const char *target, const cay__peer_t *flow, const char *path)
 {
   const cay_route_t *route = br->route;
   cay__invite_opts_t o;
@@ -71,6 +71,7 @@ place_b(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
   o.pass = route->n_pass_headers ? route : NULL;
   o.uri = target;
   o.flow = flow;
+  o.route = path;
   o.from = from;
   o.sdp = offer;
   o.cb = cay__bridge_on_b;
@@ -115,7 +116,7 @@ place_next(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
   while (br->next_contact < br->n_contacts
          || br->next_target < route->n_failover) {
     const cay__peer_t *flow = NULL;
-    const char *why = NULL;
+    const char *why = NULL, *path = NULL;
     int err;
 
     if (br->next_contact < br->n_contacts) {
@@ -124,6 +125,8 @@ place_next(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
       snprintf(target, sizeof target, "%s", br->contacts[i].uri);
       if (br->contacts[i].by_flow)
         flow = &br->contacts[i].flow;
+      if (br->contacts[i].path[0]) /* RFC 3327 section 5.3 */
+        path = br->contacts[i].path;
     } else {
       unsigned i = br->next_target++;
       snprintf(label, sizeof label, "failover[%u]", i);
@@ -132,7 +135,8 @@ place_next(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
     }
     if (why == NULL && cay__bridge_is_loop(br->ss, sip, target))
       why = "it would loop (RFC 3261 section 16.3 item 4)";
-    else if (why == NULL && (err = place_b(br, a, msg, sip, target, flow)) != 0)
+    else if (why == NULL
+             && (err = place_b(br, a, msg, sip, target, flow, path)) != 0)
       why = cay_strerror(err);
     if (why == NULL) {
       if (status)
@@ -242,7 +246,7 @@ cay__bridge_place_first(bridge_t *br, cay__session_t *a, msg_t *msg,
   int err;
 
   if (!br->route->location)
-    return place_b(br, a, msg, sip, target, NULL);
+    return place_b(br, a, msg, sip, target, NULL, NULL);
   if ((err = look_up(br, sip)) != 0)
     return err;
   if (t)

@@ -197,6 +197,12 @@ typedef struct cay__invite_opts {
                               consulted; with its .flow set, a TCP
                               connection that closed is not replaced), or
                               NULL; copied */
+  const char *route;       /* without @c flow: a preloaded route set (RFC
+                              3261 section 8.1.2, the Path of a binding,
+                              RFC 3327), a Route header's value, that the
+                              INVITE (and its CANCEL, 9.1) carries and is
+                              sent by until a response makes the dialog's
+                              own route set (12.1.2); or NULL; copied */
 } cay__invite_opts_t;
 
 /** @thread owner. Errors as cay__session_invite(). */

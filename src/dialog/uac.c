@@ -180,7 +180,7 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
   v[3] = local;
   v[4] = remote;
   v[5] = uri;
-  v[6] = NULL;
+  v[6] = o->flow == NULL && o->route && *o->route ? o->route : NULL;
   err = cay__session_set_text(s, v);
   if (err == 0 && o->auth_username && *o->auth_username
       && (s->auth = cay__auth_new(o->auth_username,

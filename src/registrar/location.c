@@ -205,6 +205,7 @@ share(const reg_binding_t *b, int gone)
     .expires_ms = gone || b->expires_ms <= now ? 0 : b->expires_ms - now,
     .flow = b->by_flow ? &b->flow : NULL,
     .flow_only = b->flow_only,
+    .path = b->path,
   };
 
   if (reg->share == NULL || b->aor->copy)
@@ -254,13 +255,18 @@ cay__loc_set(reg_aor_t *a, reg_binding_t *b, const cay__binding_change_t *c,
   cay__registrar_t *reg = a->reg;
   char *cid = cay__strdup(call_id);
   char *inst = c->instance ? cay__strdup(c->instance) : NULL;
+  char *path = c->path && c->path[0] ? cay__strdup(c->path) : NULL;
 
   if (cid == NULL || (c->instance && inst == NULL)
+      || (c->path && c->path[0] && path == NULL)
       || (b == NULL && (b = binding_new(a, c->contact)) == NULL)) {
     cay__free(cid);
     cay__free(inst);
+    cay__free(path);
     return -ENOMEM;
   }
+  cay__free(b->path);
+  b->path = path;
   cay__free(b->call_id);
   b->call_id = cid;
   cay__free(b->instance);
@@ -307,6 +313,7 @@ cay__loc_remove(reg_binding_t *b)
   cay__shard_timer_stop(reg->shard, &b->t_expire);
   cay__free(b->call_id);
   cay__free(b->instance);
+  cay__free(b->path);
   cay__free(b);
   cay__loc_drop_if_empty(a);
 }
@@ -432,6 +439,8 @@ cay__registrar_lookup(cay__registrar_t *reg, const char *aor,
     out[i].q = sorted[i]->q;
     out[i].by_flow = sorted[i]->by_flow;
     out[i].flow = sorted[i]->flow;
+    snprintf(out[i].path, sizeof out[i].path, "%s",
+             sorted[i]->path ? sorted[i]->path : "");
   }
   return n;
 }

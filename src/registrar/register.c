@@ -62,9 +62,10 @@ typedef struct reg_req {
   reg_aor_t *a; /* NULL: no binding yet */
   pending_t p[MAX_CONTACTS];
   unsigned n;
-  unsigned adds, removes; /* bindings the request makes and ends */
-  cay__peer_t flow;       /* the flow it came on */
-  int outbound;           /* its 2xx says Require: outbound (outbound()) */
+  unsigned adds, removes;   /* bindings the request makes and ends */
+  cay__peer_t flow;         /* the flow it came on */
+  int outbound;             /* its 2xx says Require: outbound (outbound()) */
+  char path[CAY__PATH_MAX]; /* its Path values (path_of()), "" = none */
 } reg_req_t;
 
 /* ------------------------------------------------------------------ */
@@ -217,6 +218,10 @@ by_flow(const reg_req_t *rq, const sip_contact_t *m)
 {
   cay__addr_t contact;
 
+  /* RFC 3327 section 5.3: a UA behind proxies that recorded a Path is
+   * reached through them, not on the flow the REGISTER came on (theirs). */
+  if (rq->path[0])
+    return FLOW_NO;
   /* RFC 7118 section 5: a WebSocket client is reached on its own
    * connection only (its Contact names a host under .invalid). */
   if (cay__proto_ws(rq->flow.proto))
@@ -399,6 +404,7 @@ reply_bindings(reg_req_t *rq)
   time_t now = time(NULL);
   struct tm tm;
 
+  size += strlen(rq->path) + 16;
   for (const reg_binding_t *b = a ? a->bindings : NULL; b; b = b->next)
     size += REG_CONTACT_MAX + 48 + (b->instance ? strlen(b->instance) + 40 : 0);
   lines = cay__malloc(size);
@@ -417,6 +423,9 @@ reply_bindings(reg_req_t *rq)
                             b->instance, b->reg_id);
     n += (size_t)snprintf(lines + n, size - n, "\r\n");
   }
+  /* RFC 3327 section 5.3: the Path stored, for a UA that supports it. */
+  if (rq->path[0] && sip_has_supported(rq->sip->sip_supported, "path"))
+    n += (size_t)snprintf(lines + n, size - n, "Path: %s\r\n", rq->path);
   /* RFC 5626 section 6, and how often to keep the flow alive (4.4.1). */
   if (rq->outbound)
     n += (size_t)snprintf(lines + n, size - n, "Require: outbound\r\n");
@@ -475,7 +484,8 @@ take_contacts(reg_req_t *rq)
                                 .flow = p->by_flow ? &flow : NULL,
                                 .flow_only = p->by_flow == FLOW_ONLY,
                                 .instance = p->instance,
-                                .reg_id = p->reg_id };
+                                .reg_id = p->reg_id,
+                                .path = rq->path };
     char via[96] = "";
 
     if (p->skip || p->expires_s == 0)
@@ -527,12 +537,51 @@ take_contacts(reg_req_t *rq)
   return 0;
 }
 
+/* RFC 3327 section 5.3: the REGISTER's Path values, in order, as one
+ * Route value into rq->path (calls to its bindings go through them).
+ * @return 0, or -1 when they are longer than CAY__PATH_MAX or do not
+ * encode (answered 400). */
+static int
+path_of(reg_req_t *rq)
+{
+  size_t n = 0;
+
+  rq->path[0] = '\0';
+  for (const sip_path_t *p = rq->sip->sip_path; p; p = p->r_next) {
+    int w = snprintf(rq->path + n, sizeof rq->path - n, "%s<", n ? ", " : "");
+    issize_t u;
+
+    if (w < 0 || (size_t)w >= sizeof rq->path - n)
+      goto long_;
+    n += (size_t)w;
+    u = url_e(rq->path + n, sizeof rq->path - n, p->r_url);
+    if (u <= 0 || (size_t)u >= sizeof rq->path - n)
+      goto long_;
+    n += (size_t)u;
+    w = snprintf(rq->path + n, sizeof rq->path - n, ">");
+    if (w < 0 || (size_t)w >= sizeof rq->path - n)
+      goto long_;
+    n += (size_t)w;
+    for (const msg_param_t *pa = p->r_params; pa && *pa; pa++) {
+      w = snprintf(rq->path + n, sizeof rq->path - n, ";%s", *pa);
+      if (w < 0 || (size_t)w >= sizeof rq->path - n)
+        goto long_;
+      n += (size_t)w;
+    }
+  }
+  return 0;
+long_:
+  rq->path[0] = '\0';
+  refuse(rq, 400, "Bad Request - Path Too Long", NULL);
+  return -1;
+}
+
 /* RFC 5626 section 6: does the REGISTER ask for outbound (Supported:
  * outbound, a Contact with reg-id and +sip.instance, section 4.2)?
  * @return 1 when it does and Cay is its first hop (one Via): its 2xx
  * says Require: outbound; -1 when it came through a proxy that keeps no
  * flow for it (no Path whose URI has ;ob): answered 439; 0 otherwise, a
- * plain registration (also through such a proxy: Cay does not route by
+ * plain registration (also through such a proxy: its calls go by the
  * Path, RFC 3327). */
 static int
 outbound(reg_req_t *rq)
@@ -590,7 +639,8 @@ cay__registrar_on_register(cay__registrar_t *reg, const cay_config_t *cfg,
     reply_bindings(rq); /* a query */
   else if (sip->sip_contact->m_url->url_type == url_any)
     remove_all(rq);
-  else if ((rq->outbound = outbound(rq)) >= 0 && check_contacts(rq) == 0) {
+  else if (path_of(rq) == 0 && (rq->outbound = outbound(rq)) >= 0
+           && check_contacts(rq) == 0) {
     if (take_contacts(rq) != 0)
       refuse(rq, 500, "Server Internal Error - No Memory", NULL);
     else

@@ -40,6 +40,9 @@ typedef struct cay__registrar cay__registrar_t; /* opaque */
 /* The longest Contact URI the registrar keeps, NUL included (a longer one
  * gets 400). */
 #define CAY__CONTACT_MAX 384
+/* The Path values (RFC 3327) of one REGISTER, at most, as one Route
+ * value ("<uri>;lr, <uri>;lr"); a longer one gets 400. */
+#define CAY__PATH_MAX 512
 
 /**
  * A registrar for shard @p shard (its timers, its clock, its random
@@ -118,6 +121,9 @@ typedef struct cay__binding_change {
                               5626 section 6: with reg_id, what names
                               it), or NULL */
   unsigned reg_id;         /* its reg-id (1..), with @c instance */
+  const char *path;        /* the REGISTER's Path values (RFC 3327), as
+                              a Route header's value, calls to the
+                              binding go through; or NULL */
 } cay__binding_change_t;
 
 /**
@@ -178,6 +184,9 @@ typedef struct cay__contact {
   int by_flow;      /* 1: a call goes to @c flow, not where @c uri says */
   cay__peer_t flow; /* the REGISTER's flow (RFC 5626 section 5.3): its
                        transport, source address and TCP connection */
+  char path[CAY__PATH_MAX]; /* the route to it (RFC 3327 section 5.3:
+                               the REGISTER's Path values, a Route
+                               header's value); "" = none */
 } cay__contact_t;
 
 /**

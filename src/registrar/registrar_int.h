@@ -33,6 +33,7 @@ typedef struct reg_binding {
   char *call_id;       /* of that REGISTER */
   char *instance;      /* cay__binding_change_t.instance, or NULL */
   unsigned reg_id;     /* and its reg-id */
+  char *path;          /* cay__binding_change_t.path, or NULL */
   char contact[];      /* the URI, as the UA wrote it */
 } reg_binding_t;
 

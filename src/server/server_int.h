@@ -79,7 +79,8 @@ typedef struct mail_binding {
   int by_flow;         /* calls go to flow (cay__binding_change_t) */
   cay__peer_t flow;
   size_t aor_len;
-  char text[]; /* the AOR, NUL, the contact URI, NUL */
+  char text[]; /* the AOR, NUL, the contact URI, NUL, the Path values
+                  (RFC 3327; "" for none), NUL */
 } mail_binding_t;
 
 /* What the owner of a dialog, or a shard on the way to it, tells the home

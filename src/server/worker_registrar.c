@@ -28,6 +28,7 @@ cay__worker_share_binding(void *arg, const cay__binding_change_t *c)
 {
   cay__worker_t *w = arg;
   size_t alen = strlen(c->aor), clen = strlen(c->contact);
+  size_t plen = c->path ? strlen(c->path) : 0;
 
   /* Once this shard exits, shard 0 may free the others after our FINAL. */
   if (w->exiting)
@@ -38,7 +39,7 @@ cay__worker_share_binding(void *arg, const cay__binding_change_t *c)
 
     if (i == w->index || to == NULL)
       continue;
-    m = cay__malloc(sizeof *m + alen + clen + 2);
+    m = cay__malloc(sizeof *m + alen + clen + plen + 3);
     if (m == NULL) {
       /* That shard's copy lags until the next change or its expiry. */
       CAY_WARN(SHARD_NO(w), "no memory to tell shard %u of AOR %s", i, c->aor);
@@ -55,6 +56,8 @@ cay__worker_share_binding(void *arg, const cay__binding_change_t *c)
     m->aor_len = alen;
     memcpy(m->text, c->aor, alen + 1);
     memcpy(m->text + alen + 1, c->contact, clen + 1);
+    /* Then the Path values (RFC 3327), "" for none. */
+    memcpy(m->text + alen + clen + 2, c->path ? c->path : "", plen + 1);
     if (cay__mailbox_post(&to->mb, &m->m) != 0)
       cay__free(m); /* that shard has stopped */
   }
@@ -63,11 +66,13 @@ cay__worker_share_binding(void *arg, const cay__binding_change_t *c)
 void
 cay__worker_on_binding(cay__worker_t *w, const mail_binding_t *m)
 {
+  const char *contact = m->text + m->aor_len + 1;
   cay__binding_change_t c = { .aor = m->text,
-                              .contact = m->text + m->aor_len + 1,
+                              .contact = contact,
                               .q = m->q,
                               .expires_ms = m->expires_ms,
-                              .flow = m->by_flow ? &m->flow : NULL };
+                              .flow = m->by_flow ? &m->flow : NULL,
+                              .path = contact + strlen(contact) + 1 };
 
   cay__registrar_learn(w->ss.reg, &c);
 }

@@ -56,6 +56,15 @@ tls_client_cert
     1.3) and with one of another CA (rogue.pem) fail the handshake or
     are closed before any SIP answer; one with client.pem gets 200 to
     OPTIONS; cay still answers afterwards.
+tls_register_path, tls_register_path_4shards
+    RFC 3327: bob registers through an edge proxy (a TLS connection
+    whose REGISTER has Path: <sip:edge@127.0.0.1:EDGE;transport=tls;lr>
+    and Supported: path; bob's Contact is a private address); the 200
+    must name the Path. A SIPp caller's call must reach the edge (a TLS
+    listener on EDGE with client.pem, a new connection from cay) with
+    that Route and bob's contact as Request-URI; ACK and BYE follow.
+    The second runs at 4 shards (tls.cmake), where the call's shard
+    calls through its copy of the binding.
 
 Every case then stops cay (SIGTERM), which must exit 0, and checks its
 summary line (--expect, as given by tls.cmake). Every SIP message the
@@ -445,6 +454,60 @@ def case_register_call(r):
     r.stop_cay()
 
 
+def case_register_path(r):
+    """bob behind an edge proxy (RFC 3327): the edge's TLS connection
+    carries his REGISTER with a Path naming the edge, and bob's Contact
+    is a private address only the edge reaches. The 200 names the Path
+    (Supported: path); SIPp's call reaches the edge (a new TLS connection
+    to its listener) with the Path as Route and bob's contact as
+    Request-URI."""
+    cay = r.start_cay(ROUTES_REGISTER)
+    edge_port = cayrun.free_udp_tcp_port()
+    edge = Phone("edge", "<sip:bob@%s:%d;transport=tls>" % (HOST, edge_port))
+    listener = TlsListener(edge, r.args.certs, "client", edge_port)
+    r.closers.append(listener.close)
+    conn = tls_connect(r.args.certs, cay.tls_port, "the edge's connection")
+    r.closers.append(conn.close)
+    aor, contact = "sip:bob@%s" % HOST, "sip:bob@10.0.0.7:5060"
+    path = "<sip:edge@%s:%d;transport=tls;lr>" % (HOST, edge_port)
+    from_ = "<%s>;tag=%s" % (aor, cayrun.new_token(8))
+    call_id = "reg-" + cayrun.new_token(12)
+
+    def register_bob(cseq, expires):
+        conn.send(build_request(
+            "REGISTER", "sip:" + HOST, conn, from_, "<%s>" % aor, call_id,
+            cseq, "<%s>" % contact, extra=["Expires: %d" % expires,
+                                           "Path: " + path,
+                                           "Supported: path"]))
+        return conn.expect("final response to the REGISTER",
+                           final_to("REGISTER"))
+
+    ok = register_bob(1, 600)
+    r.check(ok.status == 200 and ok.values("path") == [path],
+            "REGISTER with Path got %s, Path %s; wanted 200 naming %s"
+            % (ok, ok.values("path"), path))
+    if r.sipp_call("caller", UAC_BASIC, "bob")[0]:
+        cayrun.wait_for("the BYE", lambda: edge.requests("BYE"), 5)
+    invites = edge.requests("INVITE")
+    if r.check(invites, "the edge got no INVITE (handshakes %s, errors %s)"
+               % (edge.handshakes, edge.errors)):
+        label, inv = invites[0]
+        r.check(inv.first.startswith("INVITE %s " % contact),
+                "INVITE through the edge: %r, wanted Request-URI %s"
+                % (inv.first, contact))
+        r.check(inv.values("route") == [path], "INVITE through the edge: "
+                "Route %s, wanted %s" % (inv.values("route"), path))
+        r.check("listener" in label, "the INVITE came on %s" % label)
+        r.notes.append("%s with Route %s on %s" % (inv, path, label))
+    for method in ("ACK", "BYE"):
+        r.check(edge.requests(method), "the edge got no %s" % method)
+    ok = register_bob(2, 0)
+    r.check(ok.status == 200, "unREGISTER got %s" % ok)
+    conn.close()
+    listener.close()
+    r.stop_cay()
+
+
 ROUTES_FORWARD = """dns: { failed_target_s: 0 }
 routes:
   - match: { method: INVITE, ruri_user: "^sips-" }
@@ -653,6 +716,8 @@ CASES = {
     "tls_register_call": case_register_call,
     "tls_register_call_4shards": case_register_call,
     "tls_forward_verify": case_forward_verify,
+    "tls_register_path": case_register_path,
+    "tls_register_path_4shards": case_register_path,
     "tls_client_cert": case_client_cert,
     "tls_reload_2shards": case_reload,
 }

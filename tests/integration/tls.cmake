@@ -42,6 +42,22 @@ cay_tls_test(tls_register_call 90 "integration;tls;b2bua"
   --expect calls_in=1 --expect calls_out_answered=1
   --expect dialogs_live=0 --expect txns_live=0)
 
+# RFC 3327: bob registers through an edge proxy (its TLS connection, a
+# Path naming its TLS listener, bob's contact a private address); the
+# 200 names the Path; the SIPp caller's call reaches the edge with the
+# Path as Route and bob's contact as Request-URI.
+cay_tls_test(tls_register_path 60 "integration;tls;b2bua"
+  --expect registers=2 --expect bindings_live=0
+  --expect calls_in=1 --expect calls_out_answered=1
+  --expect dialogs_live=0 --expect txns_live=0)
+# The same at 4 shards: the call's shard is usually not the binding's,
+# and calls through its copy, whose Path came by mailbox.
+cay_tls_test(tls_register_path_4shards 60 "integration;tls;b2bua;shards"
+  --shards 4
+  --expect registers=2 --expect bindings_live=0
+  --expect calls_in=1 --expect calls_out_answered=1
+  --expect dialogs_live=0 --expect txns_live=0)
+
 # RFC 5922: a forward route to sips:USER@localhost:PORT and to
 # sip:USER@127.0.0.1:PORT;transport=tls. A callee whose certificate the
 # CA signed for those names answers; one of another CA (rogue.pem) or
