@@ -192,11 +192,14 @@ static int
 contact_secure(const cay__contact_t *c)
 {
   char buf[CAY__CONTACT_MAX];
+  size_t n = strnlen(c->uri, sizeof c->uri);
   url_t url;
 
   if (c->by_flow)
     return cay__proto_secure(c->flow.proto);
-  snprintf(buf, sizeof buf, "%s", c->uri);
+  if (n >= sizeof buf)
+    return 0;
+  memcpy(buf, c->uri, n + 1); /* url_d() writes into it */
   return url_d(&url, buf) >= 0
          && (url.url_type == url_sips || url_has_param(&url, "transport=tls"));
 }
