@@ -31,6 +31,27 @@ past_nat(const cay__session_t *s, const cay__addr_t *target,
   }
 }
 
+int
+cay__session_next_hop(const cay__session_t *s, char *buf, size_t size)
+{
+  const char *from = s->route_set ? s->route_set : s->remote_target;
+  const char *lt = s->route_set ? strchr(from, '<') : NULL;
+  size_t n;
+
+  if (lt) {
+    const char *gt = strchr(lt, '>');
+    from = lt + 1;
+    n = gt ? (size_t)(gt - from) : strlen(from);
+  } else {
+    n = strcspn(from, ", ");
+  }
+  if (n >= size)
+    return -1;
+  memcpy(buf, from, n);
+  buf[n] = '\0';
+  return 0;
+}
+
 /* Where a request in the dialog goes (12.2.1.1 with loose routing): the
  * first Route's URI, else the remote target. The initial INVITE goes where
  * RFC 3263 located a host name (locate.c), or to the IP literal with the
@@ -45,10 +66,7 @@ static int
 text_dest(cay__session_t *s, cay__peer_t *dst)
 {
   char buf[512];
-  const char *from = s->route_set ? s->route_set : s->remote_target;
-  const char *lt = s->route_set ? strchr(from, '<') : NULL;
   cay__addr_t peer = s->peer.addr; /* @p dst may be &s->peer (an ACK) */
-  size_t n;
   url_t url;
 
   *dst = s->peer;
@@ -56,17 +74,8 @@ text_dest(cay__session_t *s, cay__peer_t *dst)
     return 0; /* the callee's registered flow, all dialog long */
   if (s->located && s->state == CAY__SESSION_CALLING)
     return 0; /* the hop DNS found; a 422 retry goes there again */
-  if (lt) {
-    const char *gt = strchr(lt, '>');
-    from = lt + 1;
-    n = gt ? (size_t)(gt - from) : strlen(from);
-  } else {
-    n = strcspn(from, ", ");
-  }
-  if (n >= sizeof buf)
+  if (cay__session_next_hop(s, buf, sizeof buf) != 0)
     return -1;
-  memcpy(buf, from, n);
-  buf[n] = '\0';
   if (url_d(&url, buf) < 0 || cay__url_dest(&url, &dst->addr) != 0) {
     dst->addr = peer;
     return -1;
@@ -118,18 +127,15 @@ cay__session_encode(cay__session_t *s, const cay__dreq_t *r, const char *branch,
   if (text_dest(s, dst) != 0 && s->state == CAY__SESSION_CALLING)
     return -EINVAL;
   t.proto = dst->proto; /* the Via's transport */
-  t.sent_by = s->ss->ep->sent_by;
-  if (cay__proto_ws(dst->proto)) {
+  /* Without a listen address of that transport the send fails (no
+   * transport); the Via then names the UDP one. */
+  t.sent_by = cay__endpoint_sent_by(s->ss->ep, dst->proto);
+  if (t.sent_by[0] == '\0')
+    t.sent_by = s->ss->ep->sent_by;
+  if (r->contact && cay__proto_ws(dst->proto)) {
     /* Only over the client's own connection (RFC 7118 section 5). */
-    int wss = dst->proto == CAY__WSS;
-    if ((wss ? s->ss->ep->sent_by_wss : s->ss->ep->sent_by_ws)[0])
-      t.sent_by = wss ? s->ss->ep->sent_by_wss : s->ss->ep->sent_by_ws;
-    if (r->contact)
-      t.contact = wss ? s->ss->contact_wss : s->ss->contact_ws;
+    t.contact = dst->proto == CAY__WSS ? s->ss->contact_wss : s->ss->contact_ws;
   } else if (dst->proto == CAY__TLS) {
-    /* Without a tls listen address the send fails (no transport). */
-    if (s->ss->ep->sent_by_tls[0])
-      t.sent_by = s->ss->ep->sent_by_tls;
     /* RFC 3261 section 8.1.1.8: a sips Request-URI, a sips Contact. */
     if (r->contact)
       t.contact = strncasecmp(s->remote_target, "sips:", 5) == 0

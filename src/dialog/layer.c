@@ -137,10 +137,8 @@ cay__sessions_init(cay__sessions_t *ss, cay__endpoint_t *ep,
                      : i == CAY__WS || i == CAY__WSS ? ";transport=ws"
                                                      : "";
     const char *scheme = i == CAY__LINES_SIPS ? "sips" : "sip";
-    const char *at = i == CAY__WS    ? ep->sent_by_ws
-                     : i == CAY__WSS ? ep->sent_by_wss
-                     : i >= CAY__TLS ? ep->sent_by_tls
-                                     : ep->sent_by;
+    const char *at
+        = cay__endpoint_sent_by(ep, i == CAY__LINES_SIPS ? CAY__TLS : i);
     snprintf(ss->lines_180[i], sizeof ss->lines_180[0],
              "Contact: <%s:cay@%s%s>\r\n", scheme, at, tp);
     snprintf(ss->lines_200[i], sizeof ss->lines_200[0],

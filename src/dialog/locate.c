@@ -168,21 +168,6 @@ on_located(void *arg, uint64_t id, int err, const cay__dns_target_t *t,
   cay__uac_locate_end(s, 503);
 }
 
-/* The URI the first INVITE goes to, into @p buf: the first of the route
- * set's (inside its <>), else the remote target. */
-static int
-first_hop(const cay__session_t *s, char *buf, size_t size)
-{
-  const char *lt = s->route_set ? strchr(s->route_set, '<') : NULL;
-  const char *gt = lt ? strchr(lt, '>') : NULL;
-
-  if (lt && gt)
-    return snprintf(buf, size, "%.*s", (int)(gt - lt - 1), lt + 1) >= (int)size
-               ? -EINVAL
-               : 0;
-  return snprintf(buf, size, "%s", s->remote_target) >= (int)size ? -EINVAL : 0;
-}
-
 int
 cay__uac_locate(cay__session_t *s)
 {
@@ -196,7 +181,7 @@ cay__uac_locate(cay__session_t *s)
   /* The first INVITE's next hop is its Request-URI, or the first URI of
    * a preloaded route set (RFC 3261 section 8.1.2: a Path); an IP
    * literal host or maddr needs no DNS (cay__url_dest()). */
-  if (first_hop(s, buf, sizeof buf) != 0 || url_d(&url, buf) < 0
+  if (cay__session_next_hop(s, buf, sizeof buf) != 0 || url_d(&url, buf) < 0
       || url.url_host == NULL)
     return -EINVAL;
   if (cay__url_dest(&url, &literal) == 0 || ss->dns == NULL)

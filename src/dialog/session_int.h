@@ -316,6 +316,11 @@ void cay__session_remote_bye(cay__session_t *s, cay__txn_t *t);
 int cay__session_timer(cay__session_t *s, cay__timer_t *t, uint64_t ms);
 void cay__session_reply(cay__txn_t *t, int status, const char *phrase,
                         const char *tag, const char *const *headers);
+/* The URI the next request of @p s goes to (12.2.1.1 with loose
+ * routing): the first of the route set (a preloaded one for the first
+ * INVITE, 8.1.2), else the remote target; into @p buf. @return 0, or
+ * -1 when it does not fit (encode.c). */
+int cay__session_next_hop(const cay__session_t *s, char *buf, size_t size);
 /* cay_session_reject() with header line @p line (no CRLF; NULL: none)
  * in the response, before the bridge's pass_headers. @return 0 or
  * CAY_ESTATE. */

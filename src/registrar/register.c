@@ -548,29 +548,20 @@ path_of(reg_req_t *rq)
 
   rq->path[0] = '\0';
   for (const sip_path_t *p = rq->sip->sip_path; p; p = p->r_next) {
-    int w = snprintf(rq->path + n, sizeof rq->path - n, "%s<", n ? ", " : "");
-    issize_t u;
+    issize_t w;
 
-    if (w < 0 || (size_t)w >= sizeof rq->path - n)
-      goto long_;
-    n += (size_t)w;
-    u = url_e(rq->path + n, sizeof rq->path - n, p->r_url);
-    if (u <= 0 || (size_t)u >= sizeof rq->path - n)
-      goto long_;
-    n += (size_t)u;
-    w = snprintf(rq->path + n, sizeof rq->path - n, ">");
-    if (w < 0 || (size_t)w >= sizeof rq->path - n)
-      goto long_;
-    n += (size_t)w;
-    for (const msg_param_t *pa = p->r_params; pa && *pa; pa++) {
-      w = snprintf(rq->path + n, sizeof rq->path - n, ";%s", *pa);
-      if (w < 0 || (size_t)w >= sizeof rq->path - n)
-        goto long_;
-      n += (size_t)w;
+    if (n > 0 && n + 2 < sizeof rq->path) {
+      memcpy(rq->path + n, ", ", 2);
+      n += 2;
     }
+    w = msg_header_field_e(rq->path + n, sizeof rq->path - n,
+                           (const msg_header_t *)p, 0);
+    if (w <= 0 || (size_t)w >= sizeof rq->path - n)
+      goto too_long;
+    n += (size_t)w;
   }
   return 0;
-long_:
+too_long:
   rq->path[0] = '\0';
   refuse(rq, 400, "Bad Request - Path Too Long", NULL);
   return -1;

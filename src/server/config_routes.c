@@ -671,27 +671,17 @@ check_route(const cay_route_t *r, unsigned i, struct problem *pb, char *err,
   return rc ? rc : check_route_pass(r, i, pb, err, errlen);
 }
 
-/* A URI template whose requests go over TLS: sips:, or ;transport=tls. */
+/* True when target template @p tmpl has ;transport=@p name (any case,
+ * the whole value). */
 static int
-wants_tls(const char *tmpl)
+has_transport(const char *tmpl, const char *name)
 {
-  if (strncasecmp(tmpl, "sips:", 5) == 0)
-    return 1;
-  for (const char *p = tmpl; (p = strchr(p, ';')) != NULL; p++)
-    if (strncasecmp(p, ";transport=tls", 14) == 0)
-      return 1;
-  return 0;
-}
+  size_t n = strlen(name);
 
-/* True when target template @p tmpl asks for a WebSocket (;transport=ws
- * or wss, in any case). */
-static int
-wants_ws(const char *tmpl)
-{
   for (const char *p = tmpl; (p = strchr(p, ';')) != NULL; p++)
-    if (strncasecmp(p, ";transport=ws", 13) == 0
-        && (p[13] == '\0' || p[13] == ';' || p[13] == '>' || p[13] == 's'
-            || p[13] == 'S'))
+    if (strncasecmp(p, ";transport=", 11) == 0
+        && strncasecmp(p + 11, name, n) == 0
+        && strchr(";>?", p[11 + n]) != NULL)
       return 1;
   return 0;
 }
@@ -706,12 +696,13 @@ check_target(const char *tmpl, int has_tls, const char *what,
              struct problem *pb, char *err, size_t errlen)
 {
   snprintf(pb->path, sizeof pb->path, "%s", what);
-  if (wants_ws(tmpl))
+  if (has_transport(tmpl, "ws") || has_transport(tmpl, "wss"))
     FAIL("%s: Cay opens no WebSocket connections (RFC 7118): a WebSocket "
          "client is reached on its registration, by a route with "
          "location: true",
          what);
-  if (!has_tls && wants_tls(tmpl))
+  if (!has_tls
+      && (strncasecmp(tmpl, "sips:", 5) == 0 || has_transport(tmpl, "tls")))
     FAIL("%s: a sips: or ;transport=tls target needs a tls listen address "
          "(listen: tls:HOST:PORT)",
          what);
@@ -719,8 +710,8 @@ check_target(const char *tmpl, int has_tls, const char *what,
 }
 
 static int
-check_tls_targets(const cay_config_t *c, unsigned i, struct problem *pb,
-                  char *err, size_t errlen)
+check_targets(const cay_config_t *c, unsigned i, struct problem *pb, char *err,
+              size_t errlen)
 {
   const cay_route_t *r = &c->routes[i];
   char what[64];
@@ -758,7 +749,7 @@ cay__config_check_routes(const cay_config_t *c, struct problem *pb, char *err,
      * (a forward without a target). */
     snprintf(pb->alt, sizeof pb->alt, "routes[%u]", i);
     if ((rc = check_route(&c->routes[i], i, pb, err, errlen)) != 0
-        || (rc = check_tls_targets(c, i, pb, err, errlen)) != 0)
+        || (rc = check_targets(c, i, pb, err, errlen)) != 0)
       return rc;
     if (c->routes[i].authenticate && c->n_reg_users == 0) {
       snprintf(pb->path, sizeof pb->path, "routes[%u].authenticate", i);

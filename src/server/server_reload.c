@@ -41,7 +41,7 @@ cay__worker_reload(cay__worker_t *w, struct cay__routes *routes,
                                  (int)w->index);
   for (unsigned i = 0; i < w->n_tcp; i++) {
     cay__tcp_set_backlog_bytes(w->tcp[i], 1024ull * cfg->tcp_overload_kib);
-    if (tls != NULL && cay__tcp_is_tls(w->tcp[i]))
+    if (tls != NULL && cay__proto_secure(cay__tcp_proto(w->tcp[i])))
       (void)cay__tcp_set_tls(w->tcp[i], tls);
   }
   cay__tls_ctx_unref(tls);

@@ -146,7 +146,8 @@ struct cay__endpoint {
                              server has no TLS listen address */
   char sent_by_ws[64];    /* the same over WebSocket (RFC 7118); "" = no
                              ws listen address */
-  char sent_by_wss[64];   /* the same over secure WebSocket; "" = none */
+  char sent_by_wss[64];   /* the same over secure WebSocket; "" = none
+                             (cay__endpoint_sent_by() picks one) */
   size_t udp_max_request; /* RFC 3261 18.1.1: a larger request that would
                              go over UDP goes over TCP; 0 = never (also
                              when the shard has no TCP listener) */
@@ -160,6 +161,18 @@ struct cay__endpoint {
   int draining;        /* new INVITE -> 503 */
   char scratch[65536]; /* encoding buffer of cay__txn_reply_encoded() */
 };
+
+/** The sent-by of @p ep's listen address of transport @p proto (UDP and
+ * TCP share one; CAY__TLS, CAY__WS, CAY__WSS their own): "" when the
+ * server has none. @thread owner */
+static inline const char *
+cay__endpoint_sent_by(const cay__endpoint_t *ep, int proto)
+{
+  return proto == CAY__TLS   ? ep->sent_by_tls
+         : proto == CAY__WS  ? ep->sent_by_ws
+         : proto == CAY__WSS ? ep->sent_by_wss
+                             : ep->sent_by;
+}
 
 /**
  * Initialise an endpoint on @p shard.

@@ -429,12 +429,6 @@ cay__tcp_has_conn_to(const cay__tcp_t *tcp, const cay__addr_t *dst)
 }
 
 int
-cay__tcp_is_tls(const cay__tcp_t *tcp)
-{
-  return tcp->opts.tls != NULL;
-}
-
-int
 cay__tcp_proto(const cay__tcp_t *tcp)
 {
   if (tcp->opts.ws)

@@ -155,9 +155,6 @@ int cay__tcp_send_to(cay__tcp_t *tcp, const cay__addr_t *dst, const char *name,
  * which cay__tcp_send_to() would use. @thread owner */
 int cay__tcp_has_conn_to(const cay__tcp_t *tcp, const cay__addr_t *dst);
 
-/** 1 when @p tcp is a TLS transport (opts.tls). @thread owner */
-int cay__tcp_is_tls(const cay__tcp_t *tcp);
-
 /** The transport's protocol: CAY__TCP, CAY__TLS, CAY__WS or CAY__WSS
  * (opts.tls, opts.ws). @thread any (fixed at creation) */
 int cay__tcp_proto(const cay__tcp_t *tcp);
