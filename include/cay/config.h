@@ -78,6 +78,12 @@
  *                                   # and the next hop's host name
  *     verify_client: false          # true: peers that connect must show
  *                                   # a certificate the CAs verify
+ *   websocket:                      # ws and wss listeners (RFC 7118)
+ *     origins: []                   # default any; else at most 16 pages
+ *                                   # (scheme://host[:port], RFC 6454)
+ *                                   # whose scripts may connect: an
+ *                                   # upgrade from another Origin, or
+ *                                   # with none, gets 403
  *   registrar:                      # RFC 3261 section 10.3, for the
  *                                   # routes with action register
  *     realm: ""                     # digest realm; "" = the REGISTER's
@@ -127,7 +133,9 @@ extern "C" {
 #define CAY_ROUTE_MAX_FAILOVER 3  /* failover targets per route */
 #define CAY_ROUTE_HEADER_LEN   32 /* a pass_headers name, NUL included */
 #define CAY_CONFIG_MAX_DNS     4
-#define CAY_CONFIG_MAX_USERS   64 /* registrar.users entries */
+#define CAY_CONFIG_MAX_USERS   64  /* registrar.users entries */
+#define CAY_CONFIG_MAX_ORIGINS 16  /* websocket.origins entries */
+#define CAY_CONFIG_ORIGIN_LEN  128 /* an origin, NUL included */
 
 /** Log levels, most severe first. */
 typedef enum cay_log_level {
@@ -367,6 +375,16 @@ typedef struct cay_config {
                                  (RFC 5922 section 7.2) */
   unsigned tls_verify_client; /* 1: a client must show a certificate that
                                  verifies (mutual TLS); default 0 */
+  /* The origins (RFC 6454 serializations as browsers send them,
+   * "https://app.example.com", a port only when not the scheme's default)
+   * whose pages may open a WebSocket to a ws or wss listen address: an
+   * upgrade from another, or without an Origin, gets 403 Forbidden (RFC
+   * 6455 section 10.2). None (default): any. A reload's list holds for
+   * the upgrades after it. It keeps another site's script, run in a
+   * user's browser, from using that user's network position; it is no
+   * authentication (a client that is not a browser sends what it likes). */
+  char ws_origins[CAY_CONFIG_MAX_ORIGINS][CAY_CONFIG_ORIGIN_LEN];
+  unsigned n_ws_origins;
 } cay_config_t;
 
 /** cay_config_t.reg_flows: when a call to a registered contact goes over

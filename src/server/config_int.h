@@ -11,6 +11,7 @@
  *   config_registrar.c  the registrar: section: its schema, loading and
  *                    checks
  *   config_tls.c     the tls: section: its schema, loading and checks
+ *   config_ws.c      the websocket: section: its schema, loading and checks
  *
  * Not part of the API: only src/server/config*.c include this.
  */
@@ -183,6 +184,11 @@ struct file_tls {
   char *verify_client;
 };
 
+struct file_ws {
+  char **origins;
+  unsigned origins_count;
+};
+
 struct file_top {
   char **listen;
   unsigned listen_count;
@@ -199,6 +205,7 @@ struct file_top {
   unsigned routes_count;
   struct file_registrar *registrar;
   struct file_tls *tls;
+  struct file_ws *websocket;
 };
 
 #define OPT CYAML_FLAG_OPTIONAL
@@ -213,6 +220,8 @@ extern const cyaml_schema_value_t cay__config_route_entry;
 extern const cyaml_schema_field_t cay__config_registrar_fields[];
 /* The tls: mapping's keys (config_tls.c). */
 extern const cyaml_schema_field_t cay__config_tls_fields[];
+/* The websocket: mapping's keys (config_ws.c). */
+extern const cyaml_schema_field_t cay__config_ws_fields[];
 
 /* ------------------------------------------------------------------ */
 /* Checks (config.c).                                                   */
@@ -247,6 +256,10 @@ void cay__config_route_init(cay_route_t *r);
 /* The routes: part of cay_config_check() (config_routes.c). */
 int cay__config_check_routes(const cay_config_t *c, struct problem *pb,
                              char *err, size_t errlen);
+/* The websocket: part of cay_config_check(): each origin is one a browser
+ * sends (config_ws.c). */
+int cay__config_check_ws(const cay_config_t *c, struct problem *pb, char *err,
+                         size_t errlen);
 /* The tls: part of cay_config_check(): its files load (config_tls.c). */
 int cay__config_check_tls(const cay_config_t *c, struct problem *pb, char *err,
                           size_t errlen);
@@ -352,6 +365,9 @@ int cay__config_apply_routes(struct load_ctx *lc, const struct file_top *t,
 /* config_tls.c: pass 3 for the tls: section (NULL @p f: absent). */
 int cay__config_apply_tls(struct load_ctx *lc, const struct file_tls *f,
                           cay_config_t *c);
+/* config_ws.c: pass 3 for the websocket: section (NULL @p f: absent). */
+int cay__config_apply_ws(struct load_ctx *lc, const struct file_ws *f,
+                         cay_config_t *c);
 /* config_routes.c: "true" or "false" (NULL: absent, @p out stays). */
 int cay__config_parse_bool(struct load_ctx *lc, const char *path,
                            const char *text, unsigned *out);

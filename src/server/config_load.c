@@ -135,6 +135,8 @@ static const cyaml_schema_field_t top_fields[] = {
                           cay__config_registrar_fields),
   CYAML_FIELD_MAPPING_PTR("tls", OPT, struct file_top, tls,
                           cay__config_tls_fields),
+  CYAML_FIELD_MAPPING_PTR("websocket", OPT, struct file_top, websocket,
+                          cay__config_ws_fields),
   CYAML_FIELD_END,
 };
 
@@ -616,7 +618,8 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
   if ((rc = apply_dns(lc, t->dns, c)) != 0
       || (rc = cay__config_apply_routes(lc, t, c)) != 0)
     return rc;
-  if ((rc = cay__config_apply_tls(lc, t->tls, c)) != 0)
+  if ((rc = cay__config_apply_tls(lc, t->tls, c)) != 0
+      || (rc = cay__config_apply_ws(lc, t->websocket, c)) != 0)
     return rc;
   return cay__config_apply_registrar(lc, t->registrar, c);
 }

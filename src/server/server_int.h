@@ -201,6 +201,10 @@ int cay__worker_bind(cay_server_t *srv, cay__worker_t *w);
  * NULL) for new TLS connections, the rest as cay__sessions_reload().
  * @p routes (compiled for @p w, or NULL) and the reference are moved; a
  * shard that has stopped drops them. */
+/* Give WebSocket transport @p tcp (any other: nothing) @p cfg's
+ * websocket.origins (cay__tcp_set_origins()). @thread the worker's */
+void cay__worker_set_origins(cay__worker_t *w, cay__tcp_t *tcp,
+                             const cay_config_t *cfg);
 void cay__worker_reload(cay__worker_t *w, struct cay__routes *routes,
                         cay__tls_ctx_t *tls, const cay_config_t *cfg);
 void cay__worker_free(cay__worker_t *w);

@@ -28,6 +28,22 @@
 #include "server/tls_conf.h"
 
 void
+cay__worker_set_origins(cay__worker_t *w, cay__tcp_t *tcp,
+                        const cay_config_t *cfg)
+{
+  const char *list[CAY_CONFIG_MAX_ORIGINS];
+  unsigned n = cfg->n_ws_origins;
+
+  if (!cay__proto_ws(cay__tcp_proto(tcp)))
+    return;
+  for (unsigned i = 0; i < n; i++)
+    list[i] = cfg->ws_origins[i];
+  if (cay__tcp_set_origins(tcp, list, n) != 0)
+    CAY_WARN((int)w->index, "websocket.origins: out of memory, the list "
+                            "before is kept");
+}
+
+void
 cay__worker_reload(cay__worker_t *w, struct cay__routes *routes,
                    cay__tls_ctx_t *tls, const cay_config_t *cfg)
 {
@@ -43,6 +59,7 @@ cay__worker_reload(cay__worker_t *w, struct cay__routes *routes,
     cay__tcp_set_backlog_bytes(w->tcp[i], 1024ull * cfg->tcp_overload_kib);
     if (tls != NULL && cay__proto_secure(cay__tcp_proto(w->tcp[i])))
       (void)cay__tcp_set_tls(w->tcp[i], tls);
+    cay__worker_set_origins(w, w->tcp[i], cfg);
   }
   cay__tls_ctx_unref(tls);
   cay__sessions_reload(&w->ss, routes, cfg);
@@ -167,6 +184,8 @@ keep_taken(cay_config_t *cur, const cay_config_t *next)
   memcpy(cur->tls_ca_file, next->tls_ca_file, sizeof cur->tls_ca_file);
   cur->tls_verify_server = next->tls_verify_server;
   cur->tls_verify_client = next->tls_verify_client;
+  memcpy(cur->ws_origins, next->ws_origins, sizeof cur->ws_origins);
+  cur->n_ws_origins = next->n_ws_origins;
 }
 
 /* A TLS context from @p cfg's tls: section, when the server runs TLS

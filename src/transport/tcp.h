@@ -169,6 +169,27 @@ int cay__tcp_proto(const cay__tcp_t *tcp);
  */
 int cay__tcp_set_tls(cay__tcp_t *tcp, cay__tls_ctx_t *ctx);
 
+/**
+ * The origins (RFC 6454 serializations, "https://app.example.com") whose
+ * pages may open a WebSocket on WebSocket transport @p tcp: an upgrade
+ * from another, or without an Origin, gets 403 Forbidden (RFC 6455
+ * section 4.2.2 item 4, section 10.2); compared without regard to case.
+ * @p n 0: any upgrade is taken (the default). Copied; upgrades from now on
+ * are checked against it, open WebSockets stay.
+ * @return 0, -ENOMEM (the list before stays), or CAY_ESTATE (@p tcp is
+ *         not a WebSocket transport).
+ * @thread owner
+ */
+int cay__tcp_set_origins(cay__tcp_t *tcp, const char *const *origins,
+                         unsigned n);
+
+/**
+ * 1 when an upgrade from @p origin (NULL: the request had none) is taken
+ * by @p tcp's origins (cay__tcp_set_origins()), else 0.
+ * @thread owner
+ */
+int cay__tcp_origin_allowed(const cay__tcp_t *tcp, const char *origin);
+
 /** Live connections of this shard. */
 unsigned cay__tcp_conns(const cay__tcp_t *tcp);
 

@@ -112,6 +112,7 @@ cay__tcp_finish_close(cay__tcp_t *tcp)
   cay__free(tcp->rbuf);
   cay__free(tcp->pbuf);
   cay__tls_ctx_unref(tcp->opts.tls);
+  cay__free(tcp->origins);
   cay__free(tcp);
 }
 
@@ -475,10 +476,31 @@ ws_message(void *arg, const char *data, size_t len)
   return cay__tcp_find_conn(tcp, id) != c;
 }
 
+/* cay__ws_io_t.origin: the transport's allow-list (RFC 6455 section
+ * 10.2), its refusals logged. */
+static int
+ws_origin(void *arg, const char *origin)
+{
+  struct conn *c = arg;
+  char name[64];
+
+  if (cay__tcp_origin_allowed(c->tcp, origin))
+    return 1;
+  if (cay__addr_format(&c->peer, name, sizeof name) != 0)
+    strcpy(name, "?");
+  CAY_INFO(c->tcp->shard->index,
+           "ws: %s: Origin %s%.*s%s is not in websocket.origins, refusing "
+           "the upgrade (403)",
+           name, origin ? "'" : "", 80, origin ? origin : "(none)",
+           origin ? "'" : "");
+  return 0;
+}
+
 int
 cay__tcp_ws_new(struct conn *c)
 {
-  static const cay__ws_io_t io = { .send = ws_out, .message = ws_message };
+  static const cay__ws_io_t io
+      = { .send = ws_out, .message = ws_message, .origin = ws_origin };
 
   return cay__ws_new(&c->ws, c->tcp->opts.max_msg_bytes, &io, c);
 }

@@ -84,6 +84,9 @@ struct cay__tcp {
   int closing;
   void (*close_cb)(void *arg);
   void *close_arg;
+  /* WebSocket: the origins an upgrade may come from (cay__tcp_set_origins),
+   * each NUL-terminated, an empty one last; NULL: any. */
+  char *origins;
 };
 
 void cay__tcp_close_conn(struct conn *c);

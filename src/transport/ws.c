@@ -21,11 +21,22 @@
 /* Each header the handshake looks at, at most (repeats joined by ", "). */
 #define WS_HEADER_MAX 256
 
-enum { H_UPGRADE, H_CONNECTION, H_KEY, H_VERSION, H_PROTOCOL, H_COUNT };
+enum {
+  H_UPGRADE,
+  H_CONNECTION,
+  H_KEY,
+  H_VERSION,
+  H_PROTOCOL,
+  H_ORIGIN,
+  H_COUNT
+};
 
-static const char *const header_names[H_COUNT]
-    = { "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
-        "sec-websocket-protocol" };
+static const char *const header_names[H_COUNT] = { "upgrade",
+                                                   "connection",
+                                                   "sec-websocket-key",
+                                                   "sec-websocket-version",
+                                                   "sec-websocket-protocol",
+                                                   "origin" };
 
 /* The parse of the handshake request. */
 struct hs_parse {
@@ -274,24 +285,35 @@ check_request(const http_parser *p, const struct hs_parse *hp)
   return NULL;
 }
 
-/* Refuse the upgrade with @p status and @p why. */
+/* Refuse the upgrade with @p status ("400 Bad Request") and @p why. */
 static int
-refuse(cay__ws_t *ws, const char *why)
+refuse_with(cay__ws_t *ws, const char *status, const char *why)
 {
   char buf[512];
-  int v = strncmp(why, "Sec-WebSocket-Version", 21) == 0;
+  int v = strncmp(status, "426", 3) == 0;
   int n = snprintf(buf, sizeof buf,
                    "HTTP/1.1 %s\r\n%sContent-Type: text/plain\r\n"
                    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
-                   v ? "426 Upgrade Required" : "400 Bad Request",
-                   v ? "Sec-WebSocket-Version: 13\r\n" : "", strlen(why) + 1,
-                   why);
+                   status, v ? "Sec-WebSocket-Version: 13\r\n" : "",
+                   strlen(why) + 1, why);
 
   ws->why = why;
   ws->done = 1;
   if (ws->io.send(ws->arg, buf, (size_t)n) != 0)
     return -EPIPE;
   return CAY__WS_DONE;
+}
+
+/* Refuse a malformed upgrade: 400, or 426 for another version (RFC 6455
+ * section 4.4). */
+static int
+refuse(cay__ws_t *ws, const char *why)
+{
+  return refuse_with(ws,
+                     strncmp(why, "Sec-WebSocket-Version", 21) == 0
+                         ? "426 Upgrade Required"
+                         : "400 Bad Request",
+                     why);
 }
 
 /* The request is whole in ws->hs[0..@p len): answer it. */
@@ -316,6 +338,13 @@ upgrade(cay__ws_t *ws, size_t len)
   why = check_request(&p, &hp);
   if (why != NULL)
     return refuse(ws, why);
+  if (ws->io.origin != NULL
+      && !ws->io.origin(ws->arg,
+                        hp.lens[H_ORIGIN] > 0 ? hp.values[H_ORIGIN] : NULL))
+    return refuse_with(ws, "403 Forbidden",
+                       hp.lens[H_ORIGIN] > 0
+                           ? "the Origin is not one this server serves"
+                           : "an Origin is required");
   if (accept_value(hp.values[H_KEY], acc) != 0)
     return -ENOMEM;
   n = snprintf(buf, sizeof buf,

@@ -28,6 +28,11 @@ typedef struct cay__ws_io {
   /* A whole SIP message read (borrowed for the call): @return 0 to go
    * on, nonzero when the connection is gone (nothing more is read). */
   int (*message)(void *arg, const char *data, size_t len);
+  /* The handshake's Origin (RFC 6455 sections 4.2.1 and 10.2: the page a
+   * browser runs; NULL when the request has none, which browsers always
+   * send), borrowed for the call: @return 1 to go on with the upgrade, 0
+   * to refuse it with 403 Forbidden. A NULL member takes every origin. */
+  int (*origin)(void *arg, const char *origin);
 } cay__ws_io_t;
 
 /** cay__ws_feed() results besides a negative errno. */
@@ -59,9 +64,10 @@ void cay__ws_free(cay__ws_t *ws);
  * Before the upgrade they are the HTTP request (RFC 6455 section 4.2.1,
  * at most 8 KiB): a valid GET with Upgrade: websocket, Connection:
  * Upgrade, Sec-WebSocket-Version: 13, a Sec-WebSocket-Key of 16 bytes and
- * the "sip" subprotocol (RFC 7118 section 4.1) gets the 101 (section
- * 4.2.2); anything else gets 400 (426 for another version) with the
- * reason and CAY__WS_DONE. After it they are frames: each whole text or
+ * the "sip" subprotocol (RFC 7118 section 4.1), from an origin io.origin
+ * takes, gets the 101 (section 4.2.2); anything else gets 400 (426 for
+ * another version, 403 for an origin refused) with the reason and
+ * CAY__WS_DONE. After it they are frames: each whole text or
  * binary message goes to io.message.
  * @return CAY__WS_GO_ON, CAY__WS_STOP, CAY__WS_DONE, or a negative errno
  *         (-ENOMEM, io.send's error): close the connection now.

@@ -33,7 +33,12 @@ ws_upgrade_refused
     An upgrade without the sip subprotocol gets HTTP 400 and the
     connection closes; a SIP OPTIONS sent as is (no upgrade) on the ws
     port gets HTTP 400, no SIP answer, and closes; an upgrade with
-    version 8 gets 426. Then an OPTIONS over a proper WebSocket gets 200.
+    version 8 gets 426. cay runs with websocket.origins listing the
+    peers' page (RFC 6455 section 10.2): upgrades from another page, and
+    without an Origin, get 403 and close (several, so that at 4 shards
+    each shard's listener refuses some), each logged. Then an OPTIONS
+    over a proper WebSocket gets 200, and after a reload (SIGHUP) to a
+    config without the list the other page's upgrade is taken.
 
 Every case then stops cay (SIGTERM), which must exit 0, and checks its
 summary line (--expect, as ws.cmake gives it). Every SIP message the
@@ -45,6 +50,7 @@ Standard library only.
 
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -57,8 +63,8 @@ from run_tls_test import ROUTES_REGISTER, UAC_BASIC  # noqa: E402
 from tls_peers import (CAY_NAME, SDP, ConnThread, Failure, Phone,  # noqa
                        build_request, final_to, register, tls_connect,
                        uri_of)
-from ws_peers import (open_socket, read_http_head, upgrade_request,  # noqa
-                      ws_connect)
+from ws_peers import (ORIGIN, open_socket, read_http_head,  # noqa
+                      upgrade_request, ws_connect)
 
 HOST = cayrun.HOST
 JSSIP_DIR = os.path.join(HERE, "jssip")
@@ -281,8 +287,9 @@ def refused(r, request, status, what):
     try:
         sock.sendall(request)
         head, _ = read_http_head(sock)
-        r.check(head.startswith("HTTP/1.1 %d " % status),
-                "%s: got %r, wanted HTTP %d" % (what, head[:60], status))
+        if not head.startswith("HTTP/1.1 %d " % status):
+            raise Failure("%s: got %r, wanted HTTP %d"
+                          % (what, head[:60], status))
         closed = cayrun.wait_for("the close", lambda: sock.recv(4096) == b"",
                                  5)
         r.check(closed is None, "%s: the connection stayed open" % what)
@@ -293,8 +300,11 @@ def refused(r, request, status, what):
         sock.close()
 
 
+ORIGINS = 'websocket:\n  origins: [ "%s" ]\n' % ORIGIN
+
+
 def case_upgrade_refused(r):
-    r.start_cay()
+    r.start_cay(ORIGINS)
     key = "dGhlIHNhbXBsZSBub25jZQ=="
     refused(r, upgrade_request(key, protocols="chat"), 400,
             "no sip subprotocol")
@@ -302,6 +312,16 @@ def case_upgrade_refused(r):
     refused(r, ("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;"
                 "branch=z9hG4bK1\r\nContent-Length: 0\r\n\r\n" % HOST)
             .encode(), 400, "SIP without an upgrade")
+    mark = r.log_size()
+    for i in range(8):
+        refused(r, upgrade_request(key, origin="https://other.test"), 403,
+                "an upgrade from another page (%d)" % i)
+        refused(r, upgrade_request(key, origin=None), 403,
+                "an upgrade without Origin (%d)" % i)
+    logged = re.findall(r"Origin ('https://other.test'|\(none\)) is not "
+                        r"in websocket.origins", r.log_since(mark))
+    r.check(len(logged) == 16, "%d of 16 refused origins logged"
+            % len(logged))
     conn = ws_connect(r.ws_port, "ws after the refusals")
     r.closers.append(conn.close)
     conn.send(build_request("OPTIONS", "sip:%s" % HOST, conn,
@@ -311,7 +331,31 @@ def case_upgrade_refused(r):
     ok = conn.expect("200 to the OPTIONS", final_to("OPTIONS"))
     r.check(ok.status == 200, "OPTIONS over ws got %s" % ok)
     conn.close()
+    reload_without_origins(r)
+    for i in range(4):
+        other = open_socket(r.ws_port)
+        try:
+            other.sendall(upgrade_request(key, origin="https://other.test"))
+            head, _ = read_http_head(other)
+            r.check(head.startswith("HTTP/1.1 101 "), "after the reload, "
+                    "another page's upgrade got %r" % head[:60])
+        finally:
+            other.close()
     r.stop_cay()
+
+
+def reload_without_origins(r):
+    """cay's config file without websocket.origins, SIGHUP, and the
+    reload's log line."""
+    with open(r.cay.config_path) as f:
+        text = f.read()
+    cayrun.write_config(r.workdir, text.replace(ORIGINS, ""))
+    mark = r.log_size()
+    os.kill(r.cay.proc.pid, signal.SIGHUP)
+    err = cayrun.wait_for("cay's reload line", lambda: re.search(
+        r"reload: \d+ routes? taken", r.log_since(mark)) is not None, 5.0)
+    if err:
+        raise Failure("%s: %s" % (err, r.log_since(mark)[-400:]))
 
 
 def case_jssip_call(r):
@@ -319,7 +363,8 @@ def case_jssip_call(r):
     if not os.path.isdir(os.path.join(JSSIP_DIR, "node_modules", "jssip")):
         raise Failure("%s/node_modules has no jssip: run `make deps` (it "
                       "runs npm ci there)" % JSSIP_DIR)
-    r.start_cay(ROUTES_REGISTER)
+    # Its page's origin is the one cay takes WebSockets from.
+    r.start_cay(ROUTES_REGISTER + ORIGINS)
     run_jssip(r, "ws", ["ws://%s:%d" % (HOST, r.ws_port), HOST])
     # Over wss, cay's certificate checked for cay.test against the CA.
     run_jssip(r, "wss", ["wss://%s:%d" % (HOST, r.wss_port), HOST,
@@ -358,6 +403,7 @@ CASES = {
     "ws_register_call": case_register_call,
     "ws_register_call_4shards": case_register_call,
     "ws_upgrade_refused": case_upgrade_refused,
+    "ws_upgrade_refused_4shards": case_upgrade_refused,
     "ws_jssip_call": case_jssip_call,
 }
 

@@ -36,14 +36,19 @@ cay_ws_test(ws_register_call 90 "integration;ws;b2bua"
   --expect dialogs_live=0 --expect txns_live=0)
 
 # Upgrades cay refuses (no sip subprotocol: 400; version 8: 426; SIP
-# without an upgrade: 400), each connection closed; a proper WebSocket
-# afterwards gets 200 to an OPTIONS.
+# without an upgrade: 400; websocket.origins lists the peers' page, and
+# another page's Origin or none gets 403), each connection closed; a
+# proper WebSocket afterwards gets 200 to an OPTIONS; a reload without
+# the list takes the other page. Again at 4 shards: each shard's listener
+# has the list, and takes the reload's.
 cay_ws_test(ws_upgrade_refused 60 "integration;ws"
   --expect dialogs_live=0 --expect txns_live=0)
+cay_ws_test(ws_upgrade_refused_4shards 60 "integration;ws;shards"
+  --shards 4 --expect dialogs_live=0 --expect txns_live=0)
 
 # A real SIP over WebSocket client: JsSIP under Node.js (jssip/call.js;
-# `make deps` runs npm ci in tests/integration/jssip), over ws and then
-# over wss (cay's certificate verified for cay.test). alice and bob
+# `make deps` runs npm ci in tests/integration/jssip), from a page whose
+# origin websocket.origins lists, over ws and then over wss (cay's certificate verified for cay.test). alice and bob
 # register; alice calls bob through the B2BUA, bob answers, alice hangs
 # up (bob gets the BYE); a call to an AOR without binding fails with a
 # 4xx; both unregister.

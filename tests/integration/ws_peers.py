@@ -32,13 +32,18 @@ from tls_peers import CAY_NAME, Failure, Msg, SipConn  # noqa: E402
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
-def upgrade_request(key, protocols="sip", version="13"):
-    """The client's opening handshake (RFC 6455 section 4.1)."""
+ORIGIN = "https://phone.test"
+
+
+def upgrade_request(key, protocols="sip", version="13", origin=ORIGIN):
+    """The client's opening handshake (RFC 6455 section 4.1), from a page
+    of origin (None: no Origin, as a client that is not a browser)."""
     lines = ["GET / HTTP/1.1", "Host: %s" % CAY_NAME,
              "Upgrade: websocket", "Connection: Upgrade",
              "Sec-WebSocket-Key: " + key,
-             "Origin: https://phone.test",
              "Sec-WebSocket-Version: " + version]
+    if origin is not None:
+        lines.insert(4, "Origin: " + origin)
     if protocols:
         lines.append("Sec-WebSocket-Protocol: " + protocols)
     return ("\r\n".join(lines) + "\r\n\r\n").encode()

@@ -1,5 +1,6 @@
 /* Unit tests: the listen spec "udp|tcp:HOST:PORT" of the configuration
- * (cay_config_parse_listen()). */
+ * (cay_config_parse_listen()), and websocket.origins, the pages whose
+ * scripts may use the ws and wss listen addresses. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -156,6 +157,74 @@ START_TEST(listen_bad_port)
 }
 END_TEST
 
+/* ---- websocket.origins (RFC 6455 section 10.2) ---- */
+
+START_TEST(load_websocket_origins)
+{
+  ck_assert_uint_eq(defaults.n_ws_origins, 0); /* any origin */
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "ws_origins_good.yaml", err, sizeof err), 0);
+  ck_assert_uint_eq(cfg.n_ws_origins, 2);
+  ck_assert_str_eq(cfg.ws_origins[0], "https://phone.example.com");
+  ck_assert_str_eq(cfg.ws_origins[1], "http://[::1]:8080");
+}
+END_TEST
+
+START_TEST(load_bad_websocket_origin)
+{
+  expect_bad("ws_origins_bad.yaml",
+             "4:7: websocket.origins[1] 'https://phone.example.com/app': an "
+             "origin is scheme://host[:port], without a path, a query or "
+             "spaces");
+  expect_bad("ws_origins_not_list.yaml",
+             "2:12: websocket.origins: expected a sequence, got a single "
+             "value");
+}
+END_TEST
+
+START_TEST(check_websocket_origins)
+{
+  static const struct {
+    const char *origin, *why; /* why NULL: taken */
+  } cases[] = {
+    { "https://phone.example.com:8443", NULL },
+    { "HTTP://Phone.Example.COM", NULL },
+    { "http://[2001:db8::1]:8080", NULL },
+    { "phone.example.com", "expected http:// or https:// and a host" },
+    { "null", "expected http:// or https://" },
+    { "wss://phone.example.com", "expected http:// or https://" },
+    { "https://", "no host after the scheme" },
+    { "https://[zz::1]", "a bad IPv6 host" },
+    { "https://a.example ", "without a path, a query or spaces" },
+    { "https://a.example?x", "without a path, a query or spaces" },
+    { "https://a.example:0", "the port is not 1..65535" },
+    { "https://a.example:65536", "the port is not 1..65535" },
+    { "https://a.example:", "the port is not 1..65535" },
+    { "https://a.example:443", "the scheme's default port" },
+    { "http://a.example:80", "the scheme's default port" },
+  };
+
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cay_config_init(&cfg);
+    strcpy(cfg.ws_origins[0], "https://ok.example");
+    strcpy(cfg.ws_origins[1], cases[i].origin);
+    cfg.n_ws_origins = 2;
+    if (cases[i].why == NULL) {
+      ck_assert_msg(cay_config_check(&cfg, err, sizeof err) == 0, "%s: %s",
+                    cases[i].origin, err);
+      continue;
+    }
+    ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+    ck_assert_msg(strncmp(err, "websocket.origins[1] '", 22) == 0
+                      && strstr(err, cases[i].why) != NULL,
+                  "%s: %s", cases[i].origin, err);
+  }
+  cfg.n_ws_origins = CAY_CONFIG_MAX_ORIGINS + 1;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "websocket.origins: at most 16 entries");
+}
+END_TEST
+
 static Suite *
 config_listen_suite(void)
 {
@@ -175,6 +244,9 @@ config_listen_suite(void)
   tcase_add_test(tc, listen_host_not_ip);
   tcase_add_test(tc, listen_ipv6_needs_brackets);
   tcase_add_test(tc, listen_bad_port);
+  tcase_add_test(tc, load_websocket_origins);
+  tcase_add_test(tc, load_bad_websocket_origin);
+  tcase_add_test(tc, check_websocket_origins);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -180,6 +180,73 @@ START_TEST(ws_upgrades_refused)
 }
 END_TEST
 
+/* io.origin sees the handshake's Origin (NULL without one) once the
+ * request is valid; its 0 refuses with 403. */
+static char seen_origin[64];
+static int origin_calls;
+
+static int
+origin_only_example(void *arg, const char *origin)
+{
+  (void)arg;
+  origin_calls++;
+  snprintf(seen_origin, sizeof seen_origin, "%s", origin ? origin : "(null)");
+  return origin != NULL && strcmp(origin, "https://www.example.com") == 0;
+}
+
+static int
+feed_with_origin_check(const char *req, struct io_log *l)
+{
+  cay__ws_io_t io = log_io;
+  cay__ws_t *ws = NULL;
+  int rc;
+
+  io.origin = origin_only_example;
+  memset(l, 0, sizeof *l);
+  ck_assert_int_eq(cay__ws_new(&ws, 65535, &io, l), 0);
+  rc = cay__ws_feed(ws, req, strlen(req));
+  l->out[l->out_len] = '\0';
+  cay__ws_free(ws);
+  return rc;
+}
+
+START_TEST(ws_origin_is_asked)
+{
+  struct io_log l;
+  char other[sizeof UPGRADE + 16];
+  const char *o = strstr(UPGRADE, "www.example.com");
+
+  origin_calls = 0;
+  ck_assert_int_eq(feed_with_origin_check(UPGRADE, &l), CAY__WS_GO_ON);
+  ck_assert_str_eq(seen_origin, "https://www.example.com");
+  ck_assert_int_eq(strncmp(l.out, "HTTP/1.1 101 ", 13), 0);
+  /* Another page: 403 with the reason, the session done. */
+  snprintf(other, sizeof other, "%.*sevil.example%s", (int)(o - UPGRADE),
+           UPGRADE, o + strlen("www.example.com"));
+  ck_assert_int_eq(feed_with_origin_check(other, &l), CAY__WS_DONE);
+  ck_assert_str_eq(seen_origin, "https://evil.example");
+  ck_assert_int_eq(strncmp(l.out, "HTTP/1.1 403 Forbidden\r\n", 24), 0);
+  ck_assert_ptr_nonnull(strstr(l.out, "the Origin is not one this server"));
+  /* No Origin at all: asked with NULL. */
+  ck_assert_int_eq(feed_with_origin_check(
+                       "GET / HTTP/1.1\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                       "Sec-WebSocket-Key: " KEY "\r\n"
+                       "Sec-WebSocket-Protocol: sip\r\n\r\n",
+                       &l),
+                   CAY__WS_DONE);
+  ck_assert_str_eq(seen_origin, "(null)");
+  ck_assert_ptr_nonnull(strstr(l.out, "an Origin is required"));
+  /* A request refused for its form is refused before the origin is
+   * asked. */
+  ck_assert_int_eq(origin_calls, 3);
+  ck_assert_int_eq(feed_with_origin_check(UPGRADE_WITH("chat", "13"), &l),
+                   CAY__WS_DONE);
+  ck_assert_int_eq(origin_calls, 3);
+  ck_assert_int_eq(strncmp(l.out, "HTTP/1.1 400 ", 13), 0);
+}
+END_TEST
+
 /* Frames: two messages in one read, a fragmented message, a ping
  * answered between fragments, a binary message; what Cay sends from
  * inside io.message goes out after it, as one text frame. */
@@ -431,6 +498,49 @@ START_TEST(ws_refused_and_silent_connections_close)
 }
 END_TEST
 
+/* websocket.origins on the transport: a listed origin (in another case)
+ * upgrades, another gets 403 and the close, an empty list takes any
+ * again; a transport that is not WebSocket has no list. */
+static void
+expect_upgrade(const cay__addr_t *local, const char *status)
+{
+  struct client c;
+
+  client_connect(&c, local);
+  client_write_str(&c, UPGRADE);
+  RUN_UNTIL(strstr(c.rx, "\r\n\r\n") != NULL, WAIT_MS);
+  ck_assert_msg(strncmp(c.rx, status, strlen(status)) == 0, "%s", c.rx);
+  if (strncmp(status, "HTTP/1.1 403", 12) == 0)
+    RUN_UNTIL(c.eof, WAIT_MS);
+  client_close(&c);
+}
+
+START_TEST(ws_origin_allow_list)
+{
+  static const char *const listed[]
+      = { "https://phone.test", "https://WWW.Example.com" };
+  struct srv s, plain;
+  cay__addr_t local, plain_local;
+  cay__tcp_t *tcp = open_ws(&s, &local, 0);
+  cay__tcp_t *tcp_plain = open_tcp("127.0.0.1", 0, NULL, &plain, &plain_local);
+
+  ck_assert_int_eq(cay__tcp_set_origins(tcp_plain, listed, 2), CAY_ESTATE);
+  ck_assert_int_eq(cay__tcp_origin_allowed(tcp, NULL), 1);
+  ck_assert_int_eq(cay__tcp_set_origins(tcp, listed, 2), 0);
+  ck_assert_int_eq(cay__tcp_origin_allowed(tcp, NULL), 0);
+  ck_assert_int_eq(cay__tcp_origin_allowed(tcp, "https://phone.test.evil"), 0);
+  expect_upgrade(&local, "HTTP/1.1 101 ");
+  ck_assert_int_eq(cay__tcp_set_origins(tcp, listed, 1), 0);
+  expect_upgrade(&local, "HTTP/1.1 403 Forbidden\r\n");
+  ck_assert_int_eq(cay__tcp_set_origins(tcp, NULL, 0), 0);
+  expect_upgrade(&local, "HTTP/1.1 101 ");
+  RUN_UNTIL(cay__tcp_conns(tcp) == 0, WAIT_MS);
+  ck_assert_int_eq(s.count, 0);
+  close_tcp(tcp, &s);
+  close_tcp(tcp_plain, &plain);
+}
+END_TEST
+
 /* Idle: a ping; the peer's pong keeps the connection. */
 START_TEST(ws_idle_connection_is_pinged)
 {
@@ -476,6 +586,7 @@ ws_suite(void)
 
   tcase_add_test(mem, ws_upgrade_byte_by_byte);
   tcase_add_test(mem, ws_upgrades_refused);
+  tcase_add_test(mem, ws_origin_is_asked);
   tcase_add_test(mem, ws_frames_in);
   tcase_add_test(mem, ws_frames_out);
   tcase_add_test(mem, ws_session_ends);
@@ -485,6 +596,7 @@ ws_suite(void)
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, ws_7118_message_each_way);
   tcase_add_test(tc, ws_refused_and_silent_connections_close);
+  tcase_add_test(tc, ws_origin_allow_list);
   tcase_add_test(tc, ws_idle_connection_is_pinged);
   suite_add_tcase(s, tc);
   return s;

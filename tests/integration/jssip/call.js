@@ -17,7 +17,9 @@
 // answers a fixed SDP (audio, PCMU) with its candidates gathered at once.
 // JsSIP's SIP (the upgrade, REGISTER, INVITE, ACK, BYE, its dialogs and
 // transactions) is its own; the stand-in only feeds it SDP. Its
-// WebSocket is the ws package's (the browser API).
+// WebSocket is the ws package's (the browser API), sending the Origin a
+// browser would send for the page that runs JsSIP: https://phone.test
+// (run_ws_test.py lists it in cay's websocket.origins).
 'use strict';
 
 const JsSIP = require('jssip');
@@ -57,15 +59,18 @@ class StandInPeerConnection {
   close() { this.signalingState = 'closed'; }
 }
 
-// The browser API has no TLS options: for wss the test CA and the name
-// are set here, as a browser's trust store would.
+// The browser API has no TLS options nor an Origin to set: for wss the
+// test CA and the name are set here, as a browser's trust store would,
+// and the Origin is the page's, as a browser sends it.
+const PAGE_ORIGIN = 'https://phone.test';
 class VerifyingWebSocket extends WebSocket {
   constructor(url, protocols) {
     super(url, protocols, caFile ? {
       ca: require('fs').readFileSync(caFile),
       servername: serverName,
       rejectUnauthorized: true,
-    } : {});
+      origin: PAGE_ORIGIN,
+    } : { origin: PAGE_ORIGIN });
   }
 }
 
