@@ -26,7 +26,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -445,44 +444,6 @@ cay__tcp_set_tls(cay__tcp_t *tcp, cay__tls_ctx_t *ctx)
   cay__tls_ctx_ref(ctx);
   cay__tls_ctx_unref(tcp->opts.tls);
   tcp->opts.tls = ctx;
-  return 0;
-}
-
-int
-cay__tcp_set_origins(cay__tcp_t *tcp, const char *const *origins, unsigned n)
-{
-  size_t len = 1;
-  char *list = NULL, *p;
-
-  if (!tcp->opts.ws)
-    return CAY_ESTATE;
-  for (unsigned i = 0; i < n; i++)
-    len += strlen(origins[i]) + 1;
-  if (n > 0 && (list = cay__malloc(len)) == NULL)
-    return -ENOMEM;
-  p = list;
-  for (unsigned i = 0; i < n; i++) {
-    size_t l = strlen(origins[i]) + 1;
-    memcpy(p, origins[i], l);
-    p += l;
-  }
-  if (list != NULL)
-    *p = '\0';
-  cay__free(tcp->origins);
-  tcp->origins = list;
-  return 0;
-}
-
-int
-cay__tcp_origin_allowed(const cay__tcp_t *tcp, const char *origin)
-{
-  if (tcp->origins == NULL)
-    return 1;
-  if (origin == NULL)
-    return 0;
-  for (const char *p = tcp->origins; *p != '\0'; p += strlen(p) + 1)
-    if (strcasecmp(p, origin) == 0)
-      return 1;
   return 0;
 }
 

@@ -189,39 +189,6 @@ cay__tcp_close_conn(struct conn *c)
   uv_close((uv_handle_t *)&c->handle, on_conn_closed);
 }
 
-/* WebSocket connection @p c (peer @p name) is idle: one not upgraded in
- * time closes; an open one is pinged first (RFC 6455 section 5.5.2),
- * since a browser keeps its WebSocket to a SIP server open without
- * sending anything, and closes only when the pong does not come.
- * @return 1 when this handled the timeout. */
-static int
-ws_idle(struct conn *c, const char *name)
-{
-  unsigned shard = c->tcp->shard->index;
-  unsigned pong_ms = c->tcp->opts.idle_timeout_ms < CAY__WS_PONG_MS
-                         ? c->tcp->opts.idle_timeout_ms
-                         : CAY__WS_PONG_MS;
-
-  if (!cay__ws_open(c->ws)) {
-    CAY_INFO(shard, "ws: %s did not upgrade in %u ms, closing", name,
-             c->tcp->opts.connect_timeout_ms);
-    cay__tcp_close_conn(c);
-    return 1;
-  }
-  if (c->ws_pinged) {
-    CAY_INFO(shard, "ws: %s did not answer a ping in %u ms, closing", name,
-             pong_ms);
-    cay__tcp_close_conn(c);
-    return 1;
-  }
-  if (cay__ws_ping(c->ws) != 0)
-    return 0; /* closed by the write, or closing: the caller closes */
-  c->ws_pinged = 1;
-  if (cay__shard_timer_start(c->tcp->shard, &c->idle, pong_ms) != 0)
-    CAY_DEBUG(shard, "tcp: cannot arm the idle timer");
-  return 1;
-}
-
 static void
 on_idle(cay__timer_t *t)
 {
@@ -246,7 +213,7 @@ on_idle(cay__timer_t *t)
     cay__tcp_close_conn(c);
     return;
   }
-  if (c->ws && ws_idle(c, name))
+  if (c->ws && cay__tcp_ws_idle(c, name))
     return;
   CAY_DEBUG(c->tcp->shard->index, "tcp: %s idle for %u ms, closing", name,
             c->tcp->opts.idle_timeout_ms);
@@ -419,8 +386,8 @@ encrypt(struct conn *c, const char *data, size_t len)
 
 /* Bytes for the peer of a connection that is up (through TLS when it is
  * a TLS connection). On a write error the connection is closed. */
-static int
-write_up(struct conn *c, const char *data, size_t len)
+int
+cay__tcp_write_up(struct conn *c, const char *data, size_t len)
 {
   int err;
 
@@ -443,66 +410,7 @@ cay__tcp_write_conn(struct conn *c, const char *data, size_t len)
     return queue_write(c, data, len);
   if (c->ws != NULL)
     return cay__ws_send(c->ws, data, len);
-  return write_up(c, data, len);
-}
-
-/* cay__ws_io_t.send: the WebSocket's bytes. */
-static int
-ws_out(void *arg, const char *data, size_t len)
-{
-  struct conn *c = arg;
-
-  if (c->state == CONN_CLOSING)
-    return -EPIPE;
-  return write_up(c, data, len);
-}
-
-/* cay__ws_io_t.message: a whole SIP message, handed out as a framed one
- * is. @return nonzero when the callback closed the connection. */
-static int
-ws_message(void *arg, const char *data, size_t len)
-{
-  struct conn *c = arg;
-  cay__tcp_t *tcp = c->tcp;
-  cay_id_t id = c->id;
-
-  /* RFC 5626 section 3.5.1 keep-alive over WebSocket (SIP.js sends its
-   * CRLFCRLF as a message): a CRLF message answers it. */
-  if (len == 4 && memcmp(data, "\r\n\r\n", 4) == 0) {
-    (void)cay__ws_send(c->ws, "\r\n", 2);
-    return 0;
-  }
-  tcp->cb(tcp, id, 0, data, len, &c->peer, tcp->arg);
-  return cay__tcp_find_conn(tcp, id) != c;
-}
-
-/* cay__ws_io_t.origin: the transport's allow-list (RFC 6455 section
- * 10.2), its refusals logged. */
-static int
-ws_origin(void *arg, const char *origin)
-{
-  struct conn *c = arg;
-  char name[64];
-
-  if (cay__tcp_origin_allowed(c->tcp, origin))
-    return 1;
-  if (cay__addr_format(&c->peer, name, sizeof name) != 0)
-    strcpy(name, "?");
-  CAY_INFO(c->tcp->shard->index,
-           "ws: %s: Origin %s%.*s%s is not in websocket.origins, refusing "
-           "the upgrade (403)",
-           name, origin ? "'" : "", 80, origin ? origin : "(none)",
-           origin ? "'" : "");
-  return 0;
-}
-
-int
-cay__tcp_ws_new(struct conn *c)
-{
-  static const cay__ws_io_t io
-      = { .send = ws_out, .message = ws_message, .origin = ws_origin };
-
-  return cay__ws_new(&c->ws, c->tcp->opts.max_msg_bytes, &io, c);
+  return cay__tcp_write_up(c, data, len);
 }
 
 static void
@@ -519,8 +427,8 @@ on_shutdown(uv_shutdown_t *req, int status)
 /* RFC 3261 section 18.3: after a framing error, close once what the
  * callback sent (the 400) has been written. The idle timer stays armed,
  * bounding how long a peer that does not read can hold the connection. */
-static void
-drain_conn(struct conn *c)
+void
+cay__tcp_drain_conn(struct conn *c)
 {
   int err;
 
@@ -549,26 +457,6 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
   buf->len = TCP_READ_SIZE;
 }
 
-/* WebSocket bytes read on @p c (see deliver()). */
-static int
-ws_in(struct conn *c, const char *data, size_t len)
-{
-  int r = cay__ws_feed(c->ws, data, len);
-  char name[64];
-
-  if (r == CAY__WS_GO_ON || r == CAY__WS_STOP)
-    return r;
-  if (cay__addr_format(&c->peer, name, sizeof name) != 0)
-    strcpy(name, "?");
-  CAY_DEBUG(c->tcp->shard->index, "ws: %s: %s, closing", name,
-            r == CAY__WS_DONE ? cay__ws_why(c->ws) : cay_strerror(r));
-  if (r == CAY__WS_DONE)
-    drain_conn(c); /* once the HTTP error or the close frame is out */
-  else
-    cay__tcp_close_conn(c);
-  return 1;
-}
-
 /* Frame what was read and hand each message out. @return 0 to go on, or
  * nonzero when the connection is no longer open for reading. */
 static int
@@ -582,7 +470,7 @@ deliver(struct conn *c, const char *data, size_t len)
   int r;
 
   if (c->ws != NULL)
-    return ws_in(c, data, len);
+    return cay__tcp_ws_in(c, data, len);
 
   r = cay__framer_push(&c->framer, data, len);
   if (r) {
@@ -613,7 +501,7 @@ deliver(struct conn *c, const char *data, size_t len)
        * callback may answer 400; then the connection closes. */
       tcp->cb(tcp, id, CAY_EPARSE, msg, mlen, &c->peer, tcp->arg);
       if (cay__tcp_find_conn(tcp, id) == c)
-        drain_conn(c);
+        cay__tcp_drain_conn(c);
       return 1;
     default:
       CAY_DEBUG(shard, "tcp: framing failed: %s, closing", cay_strerror(r));

@@ -107,8 +107,22 @@ void cay__tcp_connect_failed(struct conn *c, const char *why);
 int cay__tcp_write_conn(struct conn *c, const char *data, size_t len);
 /* TLS: a connection Cay opened is connected; start the handshake. */
 void cay__tcp_tls_start(struct conn *c);
-/* WebSocket: give accepted connection @p c its session. @return 0 or
- * -ENOMEM. */
+/* Bytes for the peer of a connection that is up (through TLS when it is
+ * a TLS connection); a write error closes it. @return 0 or the error. */
+int cay__tcp_write_up(struct conn *c, const char *data, size_t len);
+/* Close @p c once what is queued for it is written (after a 400 or a
+ * WebSocket's last words). */
+void cay__tcp_drain_conn(struct conn *c);
+
+/* tcp_ws.c. WebSocket: give accepted connection @p c its session.
+ * @return 0 or -ENOMEM. */
 int cay__tcp_ws_new(struct conn *c);
+/* WebSocket bytes read on @p c. @return 0 to go on, nonzero when @p c is
+ * no longer open for reading. */
+int cay__tcp_ws_in(struct conn *c, const char *data, size_t len);
+/* WebSocket @p c (peer @p name) is idle: not upgraded in time, it closes;
+ * open, it is pinged (closed when no pong came since the last ping).
+ * @return 1 when this handled the timeout. */
+int cay__tcp_ws_idle(struct conn *c, const char *name);
 
 #endif
