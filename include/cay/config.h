@@ -74,6 +74,8 @@
  *     private_key: ""               # PEM: its key
  *     ca_file: ""                   # PEM: CAs that verify peers; "" =
  *                                   # the system's (/etc/ssl/certs)
+ *     crl_file: ""                  # PEM: CRLs of those CAs (RFC 5280);
+ *                                   # "" = no revocation check
  *     verify_server: true           # connections Cay opens: the chain
  *                                   # and the next hop's host name
  *     verify_client: false          # true: peers that connect must show
@@ -370,6 +372,13 @@ typedef struct cay_config {
   char tls_certificate[CAY_CONFIG_TEXT_LEN]; /* PEM chain, leaf first */
   char tls_private_key[CAY_CONFIG_TEXT_LEN]; /* PEM key of the leaf */
   char tls_ca_file[CAY_CONFIG_TEXT_LEN];     /* PEM CAs; "" = the system's */
+  /* PEM CRLs (RFC 5280 section 5) of the CAs that issue peers'
+   * certificates: a certificate its issuer's CRL revokes fails
+   * verification (a client's with verify_client, a server's with
+   * verify_server), and so does one whose issuer has no CRL in the file.
+   * A CRL past its nextUpdate is a config error. "" (default): no
+   * revocation check. Read again at a reload, as the other files. */
+  char tls_crl_file[CAY_CONFIG_TEXT_LEN];
   unsigned tls_verify_server; /* 1 (default): a server's certificate must
                                  verify and name the host Cay resolved
                                  (RFC 5922 section 7.2) */

@@ -180,6 +180,7 @@ struct file_tls {
   char *certificate;
   char *private_key;
   char *ca_file;
+  char *crl_file;
   char *verify_server;
   char *verify_client;
 };

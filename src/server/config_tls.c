@@ -7,6 +7,7 @@
  *     certificate: /etc/cay/cert.pem   # PEM chain, leaf first
  *     private_key: /etc/cay/key.pem
  *     ca_file: ""                       # "" = the system's CAs
+ *     crl_file: ""                      # "" = no revocation check
  *     verify_server: true
  *     verify_client: false
  *
@@ -26,6 +27,7 @@ const cyaml_schema_field_t cay__config_tls_fields[] = {
   STR("certificate", struct file_tls, certificate),
   STR("private_key", struct file_tls, private_key),
   STR("ca_file", struct file_tls, ca_file),
+  STR("crl_file", struct file_tls, crl_file),
   STR("verify_server", struct file_tls, verify_server),
   STR("verify_client", struct file_tls, verify_client),
   CYAML_FIELD_END,
@@ -50,6 +52,9 @@ cay__config_apply_tls(struct load_ctx *lc, const struct file_tls *f,
       || (rc = cay__config_copy_text(lc, "tls.ca_file", f->ca_file,
                                      c->tls_ca_file, sizeof c->tls_ca_file))
              != 0
+      || (rc = cay__config_copy_text(lc, "tls.crl_file", f->crl_file,
+                                     c->tls_crl_file, sizeof c->tls_crl_file))
+             != 0
       || (rc = cay__config_parse_bool(lc, "tls.verify_server", f->verify_server,
                                       &c->tls_verify_server))
              != 0)
@@ -63,7 +68,7 @@ static void
 point_at(struct problem *pb, const char *msg)
 {
   static const char *const keys[]
-      = { "tls.certificate", "tls.private_key", "tls.ca_file" };
+      = { "tls.certificate", "tls.private_key", "tls.ca_file", "tls.crl_file" };
 
   for (unsigned i = 0; i < sizeof keys / sizeof keys[0]; i++)
     if (strncmp(msg, keys[i], strlen(keys[i])) == 0) {
@@ -82,7 +87,7 @@ cay__config_check_tls(const cay_config_t *c, struct problem *pb, char *err,
 
   strcpy(pb->path, "tls.certificate");
   if (!HAS_NUL(c->tls_certificate) || !HAS_NUL(c->tls_private_key)
-      || !HAS_NUL(c->tls_ca_file))
+      || !HAS_NUL(c->tls_ca_file) || !HAS_NUL(c->tls_crl_file))
     FAIL("tls: a file name is not NUL-terminated");
   strcpy(pb->path, "tls.verify_server");
   if (c->tls_verify_server > 1 || c->tls_verify_client > 1)

@@ -82,18 +82,31 @@ choose_sent_by(const cay__worker_t *w, int proto, char *buf, size_t len)
     snprintf(buf, len, "%s:%u", ip, port);
 }
 
+uint64_t cay__tls_recheck_ms = 24ull * 3600 * 1000;
+
+/* @p t (seconds since 1970) as "YYYY-MM-DD HH:MM UTC" into @p date.
+ * @return 0, or -1 when it is no date. */
+static int
+format_date(long long t, char date[32])
+{
+  time_t tt = (time_t)t;
+  struct tm tm;
+
+  if (t == 0 || gmtime_r(&tt, &tm) == NULL)
+    return -1;
+  strftime(date, 32, "%Y-%m-%d %H:%M UTC", &tm);
+  return 0;
+}
+
 void
 cay__server_log_certificate(const cay__tls_ctx_t *ctx, const char *path,
-                            long long now)
+                            long long now, int only_warnings)
 {
   long long end = cay__tls_ctx_not_after(ctx);
-  time_t t = (time_t)end;
-  struct tm tm;
   char date[32];
 
-  if (end == 0 || gmtime_r(&t, &tm) == NULL)
+  if (format_date(end, date) != 0)
     return;
-  strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", &tm);
   if (end <= now)
     CAY_WARN(-1,
              "tls: certificate %s expired on %s: peers that verify it "
@@ -104,8 +117,32 @@ cay__server_log_certificate(const cay__tls_ctx_t *ctx, const char *path,
              "tls: certificate %s expires on %s, in %lld days: renew it "
              "and reload (SIGHUP)",
              path, date, (end - now) / 86400);
-  else
+  else if (!only_warnings)
     CAY_INFO(-1, "tls: certificate %s valid until %s", path, date);
+}
+
+void
+cay__server_log_crl(const cay__tls_ctx_t *ctx, const char *path, long long now,
+                    int only_warnings)
+{
+  long long next = cay__tls_ctx_crl_next_update(ctx);
+  char date[32];
+
+  if (format_date(next, date) != 0)
+    return;
+  if (next <= now)
+    CAY_WARN(-1,
+             "tls: a CRL of %s ran out on %s: every peer's certificate "
+             "fails verification until a new one is read (fetch it, "
+             "reload: SIGHUP)",
+             path, date);
+  else if (next - now < CAY__CRL_WARN_HOURS * 3600LL)
+    CAY_WARN(-1,
+             "tls: a CRL of %s runs out on %s, in %lld hours: fetch a new "
+             "one and reload (SIGHUP)",
+             path, date, (next - now) / 3600);
+  else if (!only_warnings)
+    CAY_INFO(-1, "tls: the CRLs of %s are current until %s", path, date);
 }
 
 /* The TLS context every shard's TLS and WSS transport shares, when a
@@ -226,9 +263,11 @@ cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
     cay__free(srv);
     return err;
   }
-  if (srv->tls != NULL)
+  if (srv->tls != NULL) {
     cay__server_log_certificate(srv->tls, cfg->tls_certificate,
-                                (long long)time(NULL));
+                                (long long)time(NULL), 0);
+    cay__server_log_crl(srv->tls, cfg->tls_crl_file, (long long)time(NULL), 0);
+  }
   if (loop == NULL) {
     err = uv_loop_init(&srv->own_loop);
     if (err) {

@@ -120,9 +120,10 @@ typedef struct cay__worker {
   unsigned n_tcp;
   struct cay__dns *dns; /* RFC 3263 resolver of this shard, or NULL */
   uv_timer_t grace;
-  uint64_t full_warn_next; /* shard clock: the next "mailbox full" line */
-  uint64_t full_drops;     /* dropped for full mailboxes since that line */
-  cay__aliases_t aliases;  /* Call-IDs of this shard owned elsewhere */
+  cay__timer_t tls_recheck; /* shard 0 with TLS: cay__tls_recheck_ms */
+  uint64_t full_warn_next;  /* shard clock: the next "mailbox full" line */
+  uint64_t full_drops;      /* dropped for full mailboxes since that line */
+  cay__aliases_t aliases;   /* Call-IDs of this shard owned elsewhere */
   int shard_up, mb_open, grace_open, layers_up;
   int draining, drained, exiting;
   unsigned open_handles;
@@ -174,12 +175,24 @@ int cay__worker_send_stream(cay__worker_t *w, const cay__peer_t *dst,
 /* How many days before its end a certificate is logged as expiring. */
 #define CAY__CERT_WARN_DAYS 14
 
+/* How many hours before a CRL's nextUpdate it is logged as running out. */
+#define CAY__CRL_WARN_HOURS 48
+
+/* How often shard 0 looks at the certificate's and the CRLs' ends again
+ * (ms; a day; tests lower it): a server that runs for months without a
+ * reload warns in time. */
+extern uint64_t cay__tls_recheck_ms;
+
 /* Log when @p ctx's certificate (file @p path) stops being valid, seen
  * at @p now (seconds since 1970): a warning when that is past or within
- * CAY__CERT_WARN_DAYS, else an info line (server.c; at start and at each
- * reload). */
+ * CAY__CERT_WARN_DAYS, else (not @p only_warnings) an info line (server.c;
+ * at start, at each reload, and each cay__tls_recheck_ms). */
 void cay__server_log_certificate(const cay__tls_ctx_t *ctx, const char *path,
-                                 long long now);
+                                 long long now, int only_warnings);
+/* The same for the earliest nextUpdate of @p ctx's CRLs (file @p path;
+ * none: nothing), warning within CAY__CRL_WARN_HOURS. */
+void cay__server_log_crl(const cay__tls_ctx_t *ctx, const char *path,
+                         long long now, int only_warnings);
 
 /* The endpoint and session layer, once the sockets are bound;
  * @p sent_by: the Via sent-by per transport (CAY__UDP's for UDP and TCP,

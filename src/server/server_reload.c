@@ -182,6 +182,7 @@ keep_taken(cay_config_t *cur, const cay_config_t *next)
   memcpy(cur->tls_private_key, next->tls_private_key,
          sizeof cur->tls_private_key);
   memcpy(cur->tls_ca_file, next->tls_ca_file, sizeof cur->tls_ca_file);
+  memcpy(cur->tls_crl_file, next->tls_crl_file, sizeof cur->tls_crl_file);
   cur->tls_verify_server = next->tls_verify_server;
   cur->tls_verify_client = next->tls_verify_client;
   memcpy(cur->ws_origins, next->ws_origins, sizeof cur->ws_origins);
@@ -290,7 +291,8 @@ cay_server_reload(cay_server_t *srv, const cay_config_t *cfg, char *err,
     cay__tls_ctx_unref(srv->tls);
     srv->tls = tls;
     cay__server_log_certificate(tls, cfg->tls_certificate,
-                                (long long)time(NULL));
+                                (long long)time(NULL), 0);
+    cay__server_log_crl(tls, cfg->tls_crl_file, (long long)time(NULL), 0);
     CAY_INFO(0, "reload: tls: %s read again; new connections use it",
              cfg->tls_certificate);
   }

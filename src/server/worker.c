@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cay/errno.h"
 #include "core/alloc.h"
@@ -324,6 +325,24 @@ cay__worker_post_ctl(cay__worker_t *to, int kind, unsigned from, uint64_t seq,
   return err;
 }
 
+/* Shard 0, each cay__tls_recheck_ms: warn of a certificate or a CRL
+ * that ends soon or has ended (the lines of start and reload). */
+static void
+on_tls_recheck(cay__timer_t *t)
+{
+  cay__worker_t *w = t->data;
+  const cay_server_t *srv = w->srv;
+  long long now = (long long)time(NULL);
+
+  if (w->draining || srv->tls == NULL)
+    return;
+  cay__server_log_certificate(srv->tls, srv->cfg.tls_certificate, now, 1);
+  cay__server_log_crl(srv->tls, srv->cfg.tls_crl_file, now, 1);
+  if (cay__shard_timer_start(&w->shard, &w->tls_recheck, cay__tls_recheck_ms)
+      != 0)
+    CAY_WARN(0, "tls: cannot arm the certificate recheck: out of memory");
+}
+
 /* -- drain and exit ------------------------------------------------------- */
 
 static void
@@ -358,6 +377,7 @@ start_drain(cay__worker_t *w)
   if (w->draining)
     return;
   w->draining = 1;
+  cay__shard_timer_stop(&w->shard, &w->tls_recheck);
   CAY_INFO(SHARD_NO(w), "draining: %u sessions live",
            cay__sessions_live(&w->ss));
   uv_timer_start(&w->grace, on_grace, w->srv->grace_ms, 0);
@@ -557,6 +577,7 @@ cay__worker_create(cay_server_t *srv, unsigned index, uv_loop_t *loop,
     return err;
   w->grace.data = w;
   w->grace_open = 1;
+  cay__timer_init(&w->tls_recheck, on_tls_recheck, w);
   return 0;
 }
 
@@ -661,8 +682,12 @@ cay__worker_start(cay__worker_t *w)
   for (unsigned i = 0; i < w->n_tcp; i++)
     if ((err = cay__tcp_start(w->tcp[i])) != 0)
       return err;
-  if (w->index == 0)
+  if (w->index == 0) {
+    if (w->srv->tls != NULL)
+      return cay__shard_timer_start(&w->shard, &w->tls_recheck,
+                                    cay__tls_recheck_ms);
     return 0;
+  }
   /* Everything was set up on this thread; the new thread owns the loop
    * from here on (thread creation orders the two). */
   err = uv_thread_create(&w->thread, thread_main, w);

@@ -25,6 +25,7 @@ struct cay__tls_ctx {
   int verify_server;
   int verify_client;
   long long not_after; /* the certificate's, seconds since 1970; 0: none */
+  long long crl_next;  /* the earliest nextUpdate of the CRLs; 0: none */
 };
 
 struct cay__tls {
@@ -64,18 +65,24 @@ ctx_fail(cay__tls_ctx_t *ctx, const char *what, const char *file, char *err,
 /* The end of @p cert's validity (RFC 5280 section 4.1.2.5), seconds since
  * 1970; 0 when it cannot be read. */
 static long long
-not_after_of(const X509 *cert)
+seconds_of(const ASN1_TIME *at)
 {
   ASN1_TIME *epoch;
   int days = 0, secs = 0;
   long long t = 0;
 
-  if (cert == NULL || (epoch = ASN1_TIME_set(NULL, 0)) == NULL)
+  if (at == NULL || (epoch = ASN1_TIME_set(NULL, 0)) == NULL)
     return 0;
-  if (ASN1_TIME_diff(&days, &secs, epoch, X509_get0_notAfter(cert)) == 1)
+  if (ASN1_TIME_diff(&days, &secs, epoch, at) == 1)
     t = (long long)days * 86400 + secs;
   ASN1_TIME_free(epoch);
   return t;
+}
+
+static long long
+not_after_of(const X509 *cert)
+{
+  return cert != NULL ? seconds_of(X509_get0_notAfter(cert)) : 0;
 }
 
 /* The certificate chain and its key, checked to belong together. */
@@ -112,6 +119,12 @@ cay__tls_ctx_not_after(const cay__tls_ctx_t *ctx)
   return ctx->not_after;
 }
 
+long long
+cay__tls_ctx_crl_next_update(const cay__tls_ctx_t *ctx)
+{
+  return ctx->crl_next;
+}
+
 /* The CAs that verify peers, and the names a server asks clients for. */
 static int
 load_cas(cay__tls_ctx_t *ctx, const cay__tls_conf_t *conf, char *err,
@@ -130,6 +143,67 @@ load_cas(cay__tls_ctx_t *ctx, const cay__tls_conf_t *conf, char *err,
   if (names != NULL)
     SSL_CTX_set_client_CA_list(ctx->ssl_ctx, names);
   ERR_clear_error();
+  return 0;
+}
+
+/* A CRL of @p st past its nextUpdate (RFC 5280 section 5.1.2.5), or NULL.
+ * OpenSSL fails every chain checked against one ("CRL has expired").
+ * *@p earliest: the earliest nextUpdate, seconds since 1970 (0: none). */
+static X509_CRL *
+stale_crl(X509_STORE *st, long long *earliest)
+{
+  STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(st);
+  X509_CRL *stale = NULL;
+
+  *earliest = 0;
+  for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+    X509_CRL *crl = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(objs, i));
+    const ASN1_TIME *next = crl ? X509_CRL_get0_nextUpdate(crl) : NULL;
+    long long t = seconds_of(next);
+
+    if (next != NULL && X509_cmp_current_time(next) < 0 && stale == NULL)
+      stale = crl;
+    if (t != 0 && (*earliest == 0 || t < *earliest))
+      *earliest = t;
+  }
+  return stale;
+}
+
+/* The CRLs, and revocation checked for every peer's certificate (its
+ * issuer's CRL must be among them). */
+static int
+load_crls(cay__tls_ctx_t *ctx, const cay__tls_conf_t *conf, char *err,
+          size_t errlen)
+{
+  X509_STORE *st = SSL_CTX_get_cert_store(ctx->ssl_ctx);
+  X509_LOOKUP *lu;
+  X509_CRL *crl;
+  char issuer[96];
+
+  if (conf->crl_file == NULL || conf->crl_file[0] == '\0')
+    return 0;
+  lu = X509_STORE_add_lookup(st, X509_LOOKUP_file());
+  if (lu == NULL)
+    return ctx_fail(ctx, "tls.crl_file", conf->crl_file, err, errlen);
+  if (X509_load_crl_file(lu, conf->crl_file, X509_FILETYPE_PEM) <= 0) {
+    char why[160];
+
+    take_error(why, sizeof why, "no CRL in it");
+    snprintf(err, errlen, "tls.crl_file %s: no PEM CRL could be read (%s)",
+             conf->crl_file, why);
+    cay__tls_ctx_unref(ctx);
+    return CAY_ECONFIG;
+  }
+  if ((crl = stale_crl(st, &ctx->crl_next)) != NULL) {
+    X509_NAME_oneline(X509_CRL_get_issuer(crl), issuer, sizeof issuer);
+    snprintf(err, errlen,
+             "tls.crl_file %s: the CRL of %s is past its nextUpdate; every "
+             "peer would fail verification: fetch a new one",
+             conf->crl_file, issuer);
+    cay__tls_ctx_unref(ctx);
+    return CAY_ECONFIG;
+  }
+  X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
   return 0;
 }
 
@@ -157,7 +231,8 @@ cay__tls_ctx_new(cay__tls_ctx_t **out, const cay__tls_conf_t *conf, char *err,
   ctx->verify_server = conf->verify_server;
   ctx->verify_client = conf->verify_client;
   if ((rc = load_identity(ctx, conf, err, errlen)) != 0
-      || (rc = load_cas(ctx, conf, err, errlen)) != 0)
+      || (rc = load_cas(ctx, conf, err, errlen)) != 0
+      || (rc = load_crls(ctx, conf, err, errlen)) != 0)
     return rc;
   *out = ctx;
   return 0;

@@ -27,6 +27,11 @@ typedef struct cay__tls_conf {
   const char *private_key; /* PEM file: its key; required with it */
   const char *ca_file;     /* PEM file of the CAs that verify peers; NULL
                               or "" = the system's default paths */
+  const char *crl_file;    /* PEM file of CRLs (RFC 5280 section 5): a
+                              peer's certificate that the CRL of its
+                              issuer revokes fails verification, and so
+                              does one whose issuer has no CRL in it;
+                              NULL or "" = no revocation check */
   int verify_server;       /* connections Cay opens: verify the chain and
                               the name (RFC 5922 section 7.2) */
   int verify_client;       /* connections Cay accepts: the peer must show a
@@ -41,7 +46,9 @@ typedef struct cay__tls_conf {
  * @param err     Receives a message naming the file and OpenSSL's reason
  *                on failure ("tls.certificate /x.pem: No such file ...").
  * @return 0, -ENOMEM, or CAY_ECONFIG (a file that cannot be read or used,
- *         a key that does not match the certificate).
+ *         a key that does not match the certificate, a CRL file with no
+ *         CRL or with one past its nextUpdate: verifying against it would
+ *         fail every peer).
  * @thread any (once; then shared read-only)
  */
 int cay__tls_ctx_new(cay__tls_ctx_t **out, const cay__tls_conf_t *conf,
@@ -58,6 +65,15 @@ cay__tls_ctx_t *cay__tls_ctx_ref(cay__tls_ctx_t *ctx);
  * @thread any
  */
 long long cay__tls_ctx_not_after(const cay__tls_ctx_t *ctx);
+
+/**
+ * The earliest nextUpdate (RFC 5280 section 5.1.2.5) of the context's
+ * CRLs (cay__tls_conf_t.crl_file): seconds since 1970 (UTC), or 0 when it
+ * has none. From then on every verification against that CRL fails
+ * until a new one is loaded.
+ * @thread any
+ */
+long long cay__tls_ctx_crl_next_update(const cay__tls_ctx_t *ctx);
 
 /** Drop a reference (NULL: nothing); the last one frees the context.
  *  Sessions made from it keep what they need (OpenSSL counts its own

@@ -52,8 +52,9 @@ tls_forward_verify
     within 10 s (b2b_uac_unreachable.xml), not after timer B, and cay's
     log says why (a line matching LOG_VERIFY_RE during the call).
 tls_client_cert
-    tls.verify_client: true. Clients without a certificate (TLS 1.2 and
-    1.3) and with one of another CA (rogue.pem) fail the handshake or
+    tls.verify_client: true, tls.crl_file: ca.crl. Clients without a
+    certificate (TLS 1.2 and 1.3), with one of another CA (rogue.pem)
+    and with one the CRL revokes (revoked.pem) fail the handshake or
     are closed before any SIP answer; one with client.pem gets 200 to
     OPTIONS; cay still answers afterwards.
 tls_register_path, tls_register_path_4shards
@@ -134,6 +135,9 @@ def config_text(certs, port, tls_port, body, verify_client, shards):
         return json.dumps(os.path.abspath(path))  # a YAML quoted scalar
     # shards: only when not 1, so that the 1-shard file is as it was.
     head = "shards: %d\n" % shards if shards != 1 else ""
+    # Mutual TLS checks revocation too: ca.crl revokes revoked.pem.
+    crl = ("  crl_file: %s\n" % q(os.path.join(certs, "ca.crl"))
+           if verify_client else "")
     return head + ('listen: [ "udp:%s:%d", "tls:%s:%d" ]\n'
                    "tls:\n"
                    "  certificate: %s\n"
@@ -145,7 +149,7 @@ def config_text(certs, port, tls_port, body, verify_client, shards):
                       q(os.path.join(certs, "server.pem")),
                       q(os.path.join(certs, "server.key")),
                       q(os.path.join(certs, "ca.pem")),
-                      "true" if verify_client else "false")) + body
+                      "true" if verify_client else "false")) + crl + body
 
 
 class Run:
@@ -648,6 +652,7 @@ def case_client_cert(r):
     refused(r, "no certificate, TLS 1.2", max_version=ssl.TLSVersion.TLSv1_2)
     refused(r, "no certificate, TLS 1.3")
     refused(r, "rogue.pem (another CA)", cert="rogue")
+    refused(r, "revoked.pem (ca.crl revokes it)", cert="revoked")
     options_over_tls(r, "client.pem", "client")
     refused(r, "no certificate again")
     options_over_tls(r, "client.pem again", "client")

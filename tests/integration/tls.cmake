@@ -69,8 +69,9 @@ cay_tls_test(tls_forward_verify 90 "integration;tls;b2bua"
   --expect calls_out_failed=4
   --expect dialogs_live=0 --expect txns_live=0)
 
-# tls.verify_client: true: no client certificate (TLS 1.2, 1.3) or one
-# of another CA gets no SIP through; client.pem gets 200 to OPTIONS.
+# tls.verify_client: true: no client certificate (TLS 1.2, 1.3), one of
+# another CA, or one that tls.crl_file revokes (RFC 5280) gets no SIP
+# through; client.pem gets 200 to OPTIONS.
 cay_tls_test(tls_client_cert 60 "integration;tls"
   --expect calls_in=0 --expect dialogs_live=0 --expect txns_live=0)
 

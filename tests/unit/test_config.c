@@ -545,6 +545,14 @@ START_TEST(check_listen_tls_needs_a_certificate)
                 "%s", err);
   strcpy(cfg.tls_private_key, CAY_TEST_DATA "/tls/server.key");
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+  /* A CRL past its nextUpdate would fail every peer: refused. */
+  strcpy(cfg.tls_crl_file, CAY_TEST_DATA "/tls/stale.crl");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_msg(strncmp(err, "tls.crl_file ", 13) == 0
+                    && strstr(err, "is past its nextUpdate"),
+                "%s", err);
+  strcpy(cfg.tls_crl_file, CAY_TEST_DATA "/tls/ca.crl");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
   cfg.tls_verify_client = 2;
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
   ck_assert_str_eq(err,

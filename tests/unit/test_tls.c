@@ -152,6 +152,39 @@ START_TEST(tls_ctx_errors_name_the_file)
 }
 END_TEST
 
+/* tls.crl_file: a file that is not there, one without a CRL, and a CRL
+ * past its nextUpdate each fail the context, naming the file. */
+START_TEST(tls_crl_file_errors)
+{
+  static const struct {
+    const char *file, *why;
+  } cases[] = {
+    { PEM("missing.crl"), "no PEM CRL could be read" },
+    { PEM("ca.pem"), "no PEM CRL could be read" },
+    { PEM("stale.crl"), "the CRL of /CN=Cay Test CA is past its nextUpdate" },
+  };
+  cay__tls_conf_t conf = { .certificate = PEM("server.pem"),
+                           .private_key = PEM("server.key"),
+                           .ca_file = PEM("ca.pem") };
+  cay__tls_ctx_t *ctx = NULL;
+  char err[256] = "";
+
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    conf.crl_file = cases[i].file;
+    ck_assert_int_eq(cay__tls_ctx_new(&ctx, &conf, err, sizeof err),
+                     CAY_ECONFIG);
+    ck_assert_ptr_null(ctx);
+    ck_assert_msg(strncmp(err, "tls.crl_file ", 13) == 0
+                      && strstr(err, cases[i].file)
+                      && strstr(err, cases[i].why),
+                  "%s", err);
+  }
+  conf.crl_file = PEM("ca.crl");
+  ck_assert_int_eq(cay__tls_ctx_new(&ctx, &conf, err, sizeof err), 0);
+  cay__tls_ctx_unref(ctx);
+}
+END_TEST
+
 /* What the log said (cay__log_set_sink()). */
 static char logged[1024];
 
@@ -179,19 +212,23 @@ START_TEST(tls_certificate_end_logged)
   ck_assert_int_eq(cay__tls_ctx_not_after(ctx), jan2);
   cay__log_set_level(CAY_LOG_INFO);
   cay__log_set_sink(log_into, NULL);
-  cay__server_log_certificate(ctx, "expired.pem", jan2 + 1);
+  cay__server_log_certificate(ctx, "expired.pem", jan2 + 1, 0);
   ck_assert_msg(strstr(logged, "WARN")
                     && strstr(logged, "expired.pem expired "
                                       "on 2020-01-02 00:00 "
                                       "UTC"),
                 "%s", logged);
-  cay__server_log_certificate(ctx, "expired.pem", jan2 - 3 * 86400 - 5);
+  cay__server_log_certificate(ctx, "expired.pem", jan2 - 3 * 86400 - 5, 1);
   ck_assert_msg(strstr(logged, "WARN") && strstr(logged, "in 3 days"), "%s",
                 logged);
-  cay__server_log_certificate(ctx, "expired.pem", jan2 - 15 * 86400);
+  cay__server_log_certificate(ctx, "expired.pem", jan2 - 15 * 86400, 0);
   ck_assert_msg(strstr(logged, "INFO")
                     && strstr(logged, "valid until 2020-01-02 00:00 UTC"),
                 "%s", logged);
+  /* The daily recheck says nothing of a certificate that is fine. */
+  logged[0] = '\0';
+  cay__server_log_certificate(ctx, "expired.pem", jan2 - 15 * 86400, 1);
+  ck_assert_str_eq(logged, "");
   cay__log_set_sink(NULL, NULL);
   cay__tls_ctx_unref(ctx);
   /* server.pem: 100 years; a context without a certificate: none. */
@@ -202,6 +239,101 @@ START_TEST(tls_certificate_end_logged)
   ctx = make_ctx(NULL, NULL, 1, 0);
   ck_assert_int_eq(cay__tls_ctx_not_after(ctx), 0);
   cay__tls_ctx_unref(ctx);
+}
+END_TEST
+
+/* What the server logs of the CRLs' nextUpdate (ca.crl: 100 years from
+ * when it was made): ran out, within CAY__CRL_WARN_HOURS, or an info
+ * line; a context without CRLs logs nothing. */
+START_TEST(tls_crl_end_logged)
+{
+  cay__tls_conf_t conf = { .certificate = PEM("server.pem"),
+                           .private_key = PEM("server.key"),
+                           .ca_file = PEM("ca.pem"),
+                           .crl_file = PEM("ca.crl") };
+  cay__tls_ctx_t *ctx = NULL;
+  long long next;
+  char err[256] = "";
+
+  ck_assert_msg(cay__tls_ctx_new(&ctx, &conf, err, sizeof err) == 0, "%s", err);
+  next = cay__tls_ctx_crl_next_update(ctx);
+  ck_assert_int_gt(next, time(NULL) + 90LL * 365 * 86400);
+  cay__log_set_level(CAY_LOG_INFO);
+  cay__log_set_sink(log_into, NULL);
+  cay__server_log_crl(ctx, "ca.crl", next + 1, 1);
+  ck_assert_msg(strstr(logged, "WARN") && strstr(logged, "ca.crl ran out on")
+                    && strstr(logged, "every peer's certificate fails"),
+                "%s", logged);
+  cay__server_log_crl(ctx, "ca.crl", next - 5 * 3600 - 5, 1);
+  ck_assert_msg(strstr(logged, "WARN") && strstr(logged, "in 5 hours"), "%s",
+                logged);
+  logged[0] = '\0';
+  cay__server_log_crl(ctx, "ca.crl", next - 3 * 86400, 1);
+  ck_assert_str_eq(logged, "");
+  cay__server_log_crl(ctx, "ca.crl", next - 3 * 86400, 0);
+  ck_assert_msg(strstr(logged, "INFO") && strstr(logged, "current until"), "%s",
+                logged);
+  cay__tls_ctx_unref(ctx);
+  ctx = make_ctx(PEM("server.pem"), PEM("server.key"), 1, 0);
+  ck_assert_int_eq(cay__tls_ctx_crl_next_update(ctx), 0);
+  logged[0] = '\0';
+  cay__server_log_crl(ctx, "none", time(NULL), 0);
+  ck_assert_str_eq(logged, "");
+  cay__log_set_sink(NULL, NULL);
+  cay__tls_ctx_unref(ctx);
+}
+END_TEST
+
+/* A server that runs on with an expired certificate says so again each
+ * cay__tls_recheck_ms (lowered here from a day), not only at start. */
+static unsigned expired_lines;
+
+static void
+count_expired(int level, const char *line, void *arg)
+{
+  (void)level;
+  (void)arg;
+  if (strstr(line, "tls: certificate") && strstr(line, "expired on"))
+    expired_lines++;
+}
+
+static void
+on_server_closed(cay_server_t *srv, void *arg)
+{
+  (void)srv;
+  *(int *)arg = 1;
+}
+
+START_TEST(tls_certificate_rechecked_while_running)
+{
+  cay_server_t *srv = NULL;
+  cay_config_t cfg;
+  uint64_t was = cay__tls_recheck_ms;
+  int closed = 0;
+
+  cay_config_init(&cfg);
+  cfg.n_listen = 1;
+  snprintf(cfg.listen[0].proto, sizeof cfg.listen[0].proto, "tls");
+  snprintf(cfg.listen[0].host, sizeof cfg.listen[0].host, "127.0.0.1");
+  cfg.listen[0].port = 0;
+  snprintf(cfg.tls_certificate, sizeof cfg.tls_certificate, "%s",
+           PEM("expired.pem"));
+  snprintf(cfg.tls_private_key, sizeof cfg.tls_private_key, "%s",
+           PEM("expired.key"));
+  cay__tls_recheck_ms = 40;
+  expired_lines = 0;
+  cay__log_set_sink(count_expired, NULL);
+  ck_assert_int_eq(cay_server_create(&srv, &loop, &cfg), 0);
+  ck_assert_uint_eq(expired_lines, 1); /* at start */
+  ck_assert_int_eq(cay_server_start(srv), 0);
+  /* Three rechecks (at 40 ms each), well within the wait. */
+  RUN_UNTIL(expired_lines >= 4, WAIT_MS);
+  ck_assert_uint_ge(expired_lines, 4);
+  cay_server_close(srv, 0, on_server_closed, &closed);
+  RUN_UNTIL(closed, WAIT_MS);
+  ck_assert_int_eq(closed, 1);
+  cay__log_set_sink(NULL, NULL);
+  cay__tls_recheck_ms = was;
 }
 END_TEST
 
@@ -411,6 +543,74 @@ START_TEST(tls_client_certificate_when_asked)
 }
 END_TEST
 
+/* A context checking revocation against ca.crl (which revokes
+ * revoked.pem, a certificate of the same CA as server.pem and
+ * client.pem); @p cert NULL: none. */
+static cay__tls_ctx_t *
+crl_ctx(const char *cert, const char *key, int verify_client)
+{
+  cay__tls_conf_t conf = { .certificate = cert,
+                           .private_key = key,
+                           .ca_file = PEM("ca.pem"),
+                           .crl_file = PEM("ca.crl"),
+                           .verify_server = 1,
+                           .verify_client = verify_client };
+  cay__tls_ctx_t *ctx = NULL;
+  char err[256] = "";
+
+  ck_assert_msg(cay__tls_ctx_new(&ctx, &conf, err, sizeof err) == 0, "%s", err);
+  return ctx;
+}
+
+/* RFC 5280 revocation, as a server (verify_client): a client showing a
+ * revoked certificate never gets a message in, one with a good one
+ * does. */
+START_TEST(tls_revoked_client_certificate_refused)
+{
+  cay__tls_ctx_t *sctx = crl_ctx(PEM("server.pem"), PEM("server.key"), 1);
+  cay__tls_ctx_t *rev = make_ctx(PEM("revoked.pem"), PEM("revoked.key"), 1, 0);
+  cay__tls_ctx_t *good = make_ctx(PEM("client.pem"), PEM("client.key"), 1, 0);
+  struct srv s = { 0 }, c = { 0 }, c2 = { 0 };
+  cay__addr_t at, cat, cat2;
+  cay__tcp_t *server = open_tls(sctx, 0, &s, &at);
+  cay__tcp_t *revoked = open_tls(rev, 0, &c, &cat);
+  cay__tcp_t *known = open_tls(good, 0, &c2, &cat2);
+
+  ck_assert_int_eq(
+      cay__tcp_send_to(revoked, &at, "cay.test", MSG_A, strlen(MSG_A), NULL),
+      0);
+  RUN_UNTIL(cay__tcp_conns(revoked) == 0, WAIT_MS);
+  ck_assert_uint_eq(cay__tcp_conns(revoked), 0);
+  ck_assert_int_eq(s.count, 0);
+  ck_assert_int_eq(
+      cay__tcp_send_to(known, &at, "cay.test", MSG_A, strlen(MSG_A), NULL), 0);
+  RUN_UNTIL(s.count >= 1, WAIT_MS);
+  ck_assert_int_eq(s.count, 1);
+  close_tcp(known, &c2);
+  close_tcp(revoked, &c);
+  close_tcp(server, &s);
+  cay__tls_ctx_unref(sctx);
+  cay__tls_ctx_unref(rev);
+  cay__tls_ctx_unref(good);
+}
+END_TEST
+
+/* As a client (verify_server): a server showing a revoked certificate
+ * fails as a refused connection does; the good one passes. */
+START_TEST(tls_revoked_server_certificate_refused)
+{
+  cay__tls_ctx_t *cctx = crl_ctx(NULL, NULL, 0);
+  struct srv c = { 0 };
+
+  ck_assert_int_eq(try_server(cctx, "revoked", "cay.test", &c), 0);
+  ck_assert_int_eq(c.count, 1);
+  ck_assert_int_eq(c.status[0], CAY_ECONNECT);
+  memset(&c, 0, sizeof c);
+  ck_assert_int_eq(try_server(cctx, "server", "cay.test", &c), 1);
+  cay__tls_ctx_unref(cctx);
+}
+END_TEST
+
 START_TEST(tls_set_tls_takes_new_connections_only)
 {
   cay__tls_ctx_t *sctx = server_ctx("server", 0);
@@ -472,6 +672,8 @@ tls_suite(void)
   tcase_add_test(mem, tls_sessions_byte_by_byte);
   tcase_add_test(mem, tls_session_not_tls_fails_the_handshake);
   tcase_add_test(mem, tls_ctx_errors_name_the_file);
+  tcase_add_test(mem, tls_crl_file_errors);
+  tcase_add_test(mem, tls_crl_end_logged);
   tcase_add_test(mem, tls_certificate_end_logged);
   suite_add_tcase(s, mem);
   tcase_add_checked_fixture(tc, setup, teardown);
@@ -482,6 +684,9 @@ tls_suite(void)
   tcase_add_test(tc, tls_plaintext_on_the_tls_port_is_closed);
   tcase_add_test(tc, tls_handshake_that_never_comes);
   tcase_add_test(tc, tls_client_certificate_when_asked);
+  tcase_add_test(tc, tls_revoked_client_certificate_refused);
+  tcase_add_test(tc, tls_certificate_rechecked_while_running);
+  tcase_add_test(tc, tls_revoked_server_certificate_refused);
   tcase_add_test(tc, tls_set_tls_takes_new_connections_only);
   suite_add_tcase(s, tc);
   return s;
