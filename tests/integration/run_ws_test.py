@@ -8,7 +8,7 @@ Usage:
 
 cay runs with a config file listing a UDP listener (the readiness probe,
 the SIPp callers), a ws one and a wss one, with the fixture certificates
-of tests/data/tls for wss (run_tls_test.py's Run, with these listeners
+of tests/data/tls for wss (tls_run.py's Run, with these listeners
 added). The peers (ws_peers.py) upgrade their connection (RFC 6455
 section 4) asking for the sip subprotocol, send each SIP message as one
 masked text frame, and name themselves as browser clients do: Via
@@ -59,6 +59,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import cayrun  # noqa: E402
 import run_tls_test  # noqa: E402
+import tls_run  # noqa: E402
 from run_tls_test import ROUTES_REGISTER, UAC_BASIC  # noqa: E402
 from tls_peers import (CAY_NAME, SDP, ConnThread, Failure, Phone,  # noqa
                        build_request, final_to, register, tls_connect,
@@ -70,8 +71,8 @@ HOST = cayrun.HOST
 JSSIP_DIR = os.path.join(HERE, "jssip")
 
 
-class WsRun(run_tls_test.Run):
-    """run_tls_test.Run with a ws and a wss listener besides UDP and TLS."""
+class WsRun(tls_run.Run):
+    """tls_run.Run with a ws and a wss listener besides UDP and TLS."""
 
     def config_text(self, port, tls_port, body, verify_client):
         self.ws_port = cayrun.free_udp_tcp_port()
