@@ -63,7 +63,15 @@ struct cay__ws {
   size_t in_len;
   char *hs; /* the handshake request so far */
   size_t hs_len;
+  /* The frames of one wslay_event_send(), written in one io.send (wslay
+   * hands a frame's header and payload over separately: two writes, two
+   * TCP segments per message otherwise). */
+  char *out;
+  size_t out_len, out_cap;
 };
+
+/* Keep at most this much of the output buffer between sends. */
+#define WS_OUT_KEEP 4096
 
 /* wslay's recv callback: the bytes of the current feed. */
 static ssize_t
@@ -84,7 +92,8 @@ recv_cb(wslay_event_context_ptr ev, uint8_t *buf, size_t len, int flags,
   return (ssize_t)n;
 }
 
-/* wslay's send callback: the connection takes every byte or fails. */
+/* wslay's send callback: the bytes join the output of this send, which
+ * flush() hands to the connection. */
 static ssize_t
 send_cb(wslay_event_context_ptr ev, const uint8_t *data, size_t len, int flags,
         void *user)
@@ -92,13 +101,48 @@ send_cb(wslay_event_context_ptr ev, const uint8_t *data, size_t len, int flags,
   cay__ws_t *ws = user;
 
   (void)flags;
-  if (ws->io.send(ws->arg, (const char *)data, len) != 0) {
-    ws->why = "the connection failed";
-    ws->send_failed = 1;
-    wslay_event_set_error(ev, WSLAY_ERR_CALLBACK_FAILURE);
-    return -1;
+  if (ws->out_len + len > ws->out_cap) {
+    size_t cap = ws->out_cap ? ws->out_cap : 1024;
+    char *p;
+
+    while (cap < ws->out_len + len)
+      cap *= 2;
+    if ((p = cay__realloc(ws->out, cap)) == NULL) {
+      wslay_event_set_error(ev, WSLAY_ERR_NOMEM);
+      return -1;
+    }
+    ws->out = p;
+    ws->out_cap = cap;
   }
+  memcpy(ws->out + ws->out_len, data, len);
+  ws->out_len += len;
   return (ssize_t)len;
+}
+
+/* wslay_event_send(), and what it made in one io.send. @return its
+ * result, or WSLAY_ERR_CALLBACK_FAILURE when the connection failed
+ * (send_failed set). */
+static int
+send_now(cay__ws_t *ws)
+{
+  int r = wslay_event_send(ws->ev);
+
+  if (ws->out_len > 0) {
+    int e = ws->io.send(ws->arg, ws->out, ws->out_len);
+
+    ws->out_len = 0;
+    if (e != 0) {
+      ws->why = "the connection failed";
+      ws->send_failed = 1;
+      r = WSLAY_ERR_CALLBACK_FAILURE;
+    }
+  }
+  if (ws->out_cap > WS_OUT_KEEP) {
+    cay__free(ws->out);
+    ws->out = NULL;
+    ws->out_cap = 0;
+  }
+  return r;
 }
 
 static void
@@ -152,6 +196,7 @@ cay__ws_free(cay__ws_t *ws)
     return;
   wslay_event_context_free(ws->ev);
   cay__free(ws->hs);
+  cay__free(ws->out);
   cay__free(ws);
 }
 
@@ -395,7 +440,7 @@ after_io(cay__ws_t *ws, int rv)
     /* A frame against RFC 6455 that wslay refused (it says
      * WSLAY_ERR_CALLBACK_FAILURE for some of them too): its close frame,
      * when it queued one, goes out, and the session ends. */
-    (void)wslay_event_send(ws->ev);
+    (void)send_now(ws);
     if (ws->send_failed)
       return -EPIPE;
     ws->why = "a WebSocket protocol error";
@@ -439,8 +484,8 @@ cay__ws_feed(cay__ws_t *ws, const char *data, size_t len)
   if (ws->stopped)
     return CAY__WS_STOP;
   if (r == 0)
-    r = wslay_event_send(ws->ev); /* what the messages' callbacks sent,
-                                     pongs, the close */
+    r = send_now(ws); /* what the messages' callbacks sent, pongs, the
+                         close */
   return after_io(ws, r);
 }
 
@@ -460,7 +505,7 @@ queue(cay__ws_t *ws, uint8_t opcode, const char *data, size_t len)
     return -ENOTCONN; /* the close is queued or sent */
   if (ws->feeding)
     return 0;
-  r = wslay_event_send(ws->ev);
+  r = send_now(ws);
   return r == 0 ? 0 : r == WSLAY_ERR_NOMEM ? -ENOMEM : -EPIPE;
 }
 

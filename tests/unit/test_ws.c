@@ -33,6 +33,7 @@
 struct io_log {
   char out[16384]; /* bytes sent */
   size_t out_len;
+  int sends; /* io.send calls */
   int msgs;
   char msg[4][512];
   size_t msg_len[4];
@@ -49,6 +50,7 @@ log_send(void *arg, const char *data, size_t len)
   ck_assert_uint_le(l->out_len + len, sizeof l->out);
   memcpy(l->out + l->out_len, data, len);
   l->out_len += len;
+  l->sends++;
   return 0;
 }
 
@@ -256,9 +258,11 @@ START_TEST(ws_frames_in)
   cay__ws_t *ws = open_session(&l, 65535);
   uint8_t buf[512];
   size_t n = 0, before;
+  int sends;
 
   ck_assert_int_eq(cay__ws_feed(ws, UPGRADE, strlen(UPGRADE)), CAY__WS_GO_ON);
   before = l.out_len;
+  sends = l.sends;
   l.reply = ws;
   n += client_frame(buf + n, 1, 1, "one", 3, 0);
   n += client_frame(buf + n, 1, 1, "two", 3, 0);
@@ -275,8 +279,10 @@ START_TEST(ws_frames_in)
   ck_assert_int_eq(memcmp(l.msg[3], "\xff\x01", 2), 0);
   /* Nothing was written while the frames were read... */
   ck_assert_uint_eq(l.out_at_msg, before);
-  /* ...then the pong and the four replies (unmasked, section 5.1). */
+  /* ...then the pong and the four replies (unmasked, section 5.1), in
+   * one io.send. */
   ck_assert_uint_eq(l.out_len - before, 4 + 4 * 7);
+  ck_assert_int_eq(l.sends, sends + 1);
   ck_assert_ptr_nonnull(
       memmem(l.out + before, l.out_len - before, "\x8a\x02hi", 4));
   ck_assert_ptr_nonnull(
@@ -292,15 +298,21 @@ START_TEST(ws_frames_out)
   struct io_log l;
   cay__ws_t *ws = open_session(&l, 65535);
   size_t before;
+  int sends;
 
   ck_assert_int_eq(cay__ws_send(ws, "early", 5), -ENOTCONN);
   ck_assert_int_eq(cay__ws_ping(ws), -ENOTCONN);
   ck_assert_uint_eq(l.out_len, 0);
   ck_assert_int_eq(cay__ws_feed(ws, UPGRADE, strlen(UPGRADE)), CAY__WS_GO_ON);
   before = l.out_len;
+  /* Each frame, header and payload, is one io.send: one write, one TCP
+   * segment per message. */
+  sends = l.sends;
   ck_assert_int_eq(cay__ws_send(ws, "SIP/2.0 200 OK", 14), 0);
+  ck_assert_int_eq(l.sends, sends + 1);
   ck_assert_int_eq(cay__ws_send(ws, "caf\xc3\xa9", 5), 0);
   ck_assert_int_eq(cay__ws_ping(ws), 0);
+  ck_assert_int_eq(l.sends, sends + 3);
   ck_assert_uint_eq(l.out_len - before, 16 + 7 + 2);
   ck_assert_int_eq(memcmp(l.out + before, "\x81\x0eSIP/2.0 200 OK", 16), 0);
   ck_assert_int_eq(memcmp(l.out + before + 16,
