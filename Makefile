@@ -12,8 +12,10 @@ CAY_ARGS   ?=
 DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev \
   libsofia-sip-ua-dev libcyaml-dev libsodium-dev libbpf-dev libc-ares-dev libpcre2-dev libre-dev libssl-dev libwslay-dev libhttp-parser-dev check libsubunit-dev \
   sip-tester baresip-core linphone-cli python3 clang-format nodejs
-# The npm packages of the JsSIP test (tests/integration/jssip).
+# The npm packages of the JsSIP test (tests/integration/jssip) and of the
+# WebSocket benchmark's load client (bench/ws).
 JSSIP_DIR = tests/integration/jssip
+BENCH_WS_DIR = bench/ws
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -40,6 +42,9 @@ deps:
 	@[ -d $(JSSIP_DIR)/node_modules/jssip ] || { \
 	  echo "deps: npm ci in $(JSSIP_DIR)"; \
 	  npm ci --prefix $(JSSIP_DIR) --no-audit --no-fund; }
+	@[ -d $(BENCH_WS_DIR)/node_modules/ws ] || { \
+	  echo "deps: npm ci in $(BENCH_WS_DIR)"; \
+	  npm ci --prefix $(BENCH_WS_DIR) --no-audit --no-fund; }
 
 # Configure every time (cheap): a build directory never misses a new test
 # folder or source file.
@@ -84,6 +89,7 @@ test: build asan tsan format-check
 	TSAN_OPTIONS=halt_on_error=1 \
 	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -R 'unit.test_mailbox'
 	python3 bench/run --selftest --no-install --cay-bin $(BUILD)/cay
+	python3 bench/ws/run --selftest --no-install --cay-bin $(BUILD)/cay
 
 # Coverage-guided fuzzing (tests/fuzz, libFuzzer; clang only, not part of
 # `make test`): each target in turn for FUZZ_SECONDS, one process at a
