@@ -6,7 +6,8 @@
 //
 //   node load.js URL DOMAIN RATE CALLS [HOLD_MS] [CALLEES] [CALLERS]
 //
-// URL ws://HOST:PORT of the system; DOMAIN the host of the AORs
+// URL ws://HOST:PORT of the system (wss:// with the CA its certificate
+// must verify against in $LOAD_CA_FILE); DOMAIN the host of the AORs
 // (sip:calleeN@DOMAIN). RATE calls/s, CALLS calls in all, HOLD_MS from
 // the ACK to the BYE (default 0), CALLEES callee phones (default 50),
 // CALLERS caller phones (default 50). Each phone is one WebSocket sending
@@ -40,6 +41,9 @@ const HOLD_MS = Number(holdArg || 0);
 const CALLEES = Number(calleesArg || 50);
 const CALLERS = Number(callersArg || 50);
 const ORIGIN = 'https://phone.test';
+// wss:// URLs: the CA the system's certificate must verify against.
+const CA = process.env.LOAD_CA_FILE
+  ? require('fs').readFileSync(process.env.LOAD_CA_FILE) : undefined;
 const SDP =
   'v=0\r\no=load 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n' +
   't=0 0\r\nm=audio 7078 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
@@ -95,7 +99,7 @@ class Phone {
 
   open() {
     return new Promise((resolve, reject) => {
-      this.ws = new WebSocket(url, 'sip', { origin: ORIGIN, perMessageDeflate: false });
+      this.ws = new WebSocket(url, 'sip', { origin: ORIGIN, perMessageDeflate: false, ca: CA });
       this.ws.on('open', resolve);
       this.ws.on('error', reject);
       this.ws.on('message', (data) => this.receive(parse(data.toString())));
