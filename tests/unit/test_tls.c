@@ -19,14 +19,16 @@
 
 #define PEM(name) CAY_TEST_DATA "/tls/" name
 
-/* A context; @p cert NULL: none (a client that shows no certificate). */
+/* A context; @p cert NULL: none (a client that shows no certificate);
+ * @p crl NULL: no revocation check. */
 static cay__tls_ctx_t *
-make_ctx(const char *cert, const char *key, int verify_server,
-         int verify_client)
+make_ctx_crl(const char *cert, const char *key, int verify_server,
+             int verify_client, const char *crl)
 {
   cay__tls_conf_t conf = { .certificate = cert,
                            .private_key = key,
                            .ca_file = PEM("ca.pem"),
+                           .crl_file = crl,
                            .verify_server = verify_server,
                            .verify_client = verify_client };
   cay__tls_ctx_t *ctx = NULL;
@@ -34,6 +36,13 @@ make_ctx(const char *cert, const char *key, int verify_server,
 
   ck_assert_msg(cay__tls_ctx_new(&ctx, &conf, err, sizeof err) == 0, "%s", err);
   return ctx;
+}
+
+static cay__tls_ctx_t *
+make_ctx(const char *cert, const char *key, int verify_server,
+         int verify_client)
+{
+  return make_ctx_crl(cert, key, verify_server, verify_client, NULL);
 }
 
 static cay__tls_ctx_t *
@@ -511,87 +520,56 @@ START_TEST(tls_handshake_that_never_comes)
 }
 END_TEST
 
-START_TEST(tls_client_certificate_when_asked)
+/* Server context @p sctx (it verifies clients): a client of context
+ * @p refused never gets a message in, one of @p taken does. The
+ * contexts are unreferenced. */
+static void
+client_refused_then_taken(cay__tls_ctx_t *sctx, cay__tls_ctx_t *refused,
+                          cay__tls_ctx_t *taken)
 {
-  cay__tls_ctx_t *sctx = server_ctx("server", 1);
-  cay__tls_ctx_t *none = make_ctx(NULL, NULL, 1, 0);
-  cay__tls_ctx_t *with = make_ctx(PEM("client.pem"), PEM("client.key"), 1, 0);
   struct srv s = { 0 }, c = { 0 }, c2 = { 0 };
   cay__addr_t at, cat, cat2;
   cay__tcp_t *server = open_tls(sctx, 0, &s, &at);
-  cay__tcp_t *anon = open_tls(none, 0, &c, &cat);
-  cay__tcp_t *known = open_tls(with, 0, &c2, &cat2);
+  cay__tcp_t *bad = open_tls(refused, 0, &c, &cat);
+  cay__tcp_t *known = open_tls(taken, 0, &c2, &cat2);
 
-  /* No certificate: the server never takes the message. */
   ck_assert_int_eq(
-      cay__tcp_send_to(anon, &at, "cay.test", MSG_A, strlen(MSG_A), NULL), 0);
-  RUN_UNTIL(cay__tcp_conns(anon) == 0, WAIT_MS);
-  ck_assert_uint_eq(cay__tcp_conns(anon), 0);
+      cay__tcp_send_to(bad, &at, "cay.test", MSG_A, strlen(MSG_A), NULL), 0);
+  RUN_UNTIL(cay__tcp_conns(bad) == 0, WAIT_MS);
+  ck_assert_uint_eq(cay__tcp_conns(bad), 0);
   ck_assert_int_eq(s.count, 0);
-  /* One the CAs verify: it does. */
   ck_assert_int_eq(
       cay__tcp_send_to(known, &at, "cay.test", MSG_A, strlen(MSG_A), NULL), 0);
   RUN_UNTIL(s.count >= 1, WAIT_MS);
   ck_assert_int_eq(s.count, 1);
   ck_assert_str_eq(s.data[0], MSG_A);
   close_tcp(known, &c2);
-  close_tcp(anon, &c);
+  close_tcp(bad, &c);
   close_tcp(server, &s);
   cay__tls_ctx_unref(sctx);
-  cay__tls_ctx_unref(none);
-  cay__tls_ctx_unref(with);
+  cay__tls_ctx_unref(refused);
+  cay__tls_ctx_unref(taken);
+}
+
+/* verify_client: a client without a certificate is refused, one the CAs
+ * verify is taken. */
+START_TEST(tls_client_certificate_when_asked)
+{
+  client_refused_then_taken(
+      server_ctx("server", 1), make_ctx(NULL, NULL, 1, 0),
+      make_ctx(PEM("client.pem"), PEM("client.key"), 1, 0));
 }
 END_TEST
-
-/* A context checking revocation against ca.crl (which revokes
- * revoked.pem, a certificate of the same CA as server.pem and
- * client.pem); @p cert NULL: none. */
-static cay__tls_ctx_t *
-crl_ctx(const char *cert, const char *key, int verify_client)
-{
-  cay__tls_conf_t conf = { .certificate = cert,
-                           .private_key = key,
-                           .ca_file = PEM("ca.pem"),
-                           .crl_file = PEM("ca.crl"),
-                           .verify_server = 1,
-                           .verify_client = verify_client };
-  cay__tls_ctx_t *ctx = NULL;
-  char err[256] = "";
-
-  ck_assert_msg(cay__tls_ctx_new(&ctx, &conf, err, sizeof err) == 0, "%s", err);
-  return ctx;
-}
 
 /* RFC 5280 revocation, as a server (verify_client): a client showing a
  * revoked certificate never gets a message in, one with a good one
  * does. */
 START_TEST(tls_revoked_client_certificate_refused)
 {
-  cay__tls_ctx_t *sctx = crl_ctx(PEM("server.pem"), PEM("server.key"), 1);
-  cay__tls_ctx_t *rev = make_ctx(PEM("revoked.pem"), PEM("revoked.key"), 1, 0);
-  cay__tls_ctx_t *good = make_ctx(PEM("client.pem"), PEM("client.key"), 1, 0);
-  struct srv s = { 0 }, c = { 0 }, c2 = { 0 };
-  cay__addr_t at, cat, cat2;
-  cay__tcp_t *server = open_tls(sctx, 0, &s, &at);
-  cay__tcp_t *revoked = open_tls(rev, 0, &c, &cat);
-  cay__tcp_t *known = open_tls(good, 0, &c2, &cat2);
-
-  ck_assert_int_eq(
-      cay__tcp_send_to(revoked, &at, "cay.test", MSG_A, strlen(MSG_A), NULL),
-      0);
-  RUN_UNTIL(cay__tcp_conns(revoked) == 0, WAIT_MS);
-  ck_assert_uint_eq(cay__tcp_conns(revoked), 0);
-  ck_assert_int_eq(s.count, 0);
-  ck_assert_int_eq(
-      cay__tcp_send_to(known, &at, "cay.test", MSG_A, strlen(MSG_A), NULL), 0);
-  RUN_UNTIL(s.count >= 1, WAIT_MS);
-  ck_assert_int_eq(s.count, 1);
-  close_tcp(known, &c2);
-  close_tcp(revoked, &c);
-  close_tcp(server, &s);
-  cay__tls_ctx_unref(sctx);
-  cay__tls_ctx_unref(rev);
-  cay__tls_ctx_unref(good);
+  client_refused_then_taken(
+      make_ctx_crl(PEM("server.pem"), PEM("server.key"), 1, 1, PEM("ca.crl")),
+      make_ctx(PEM("revoked.pem"), PEM("revoked.key"), 1, 0),
+      make_ctx(PEM("client.pem"), PEM("client.key"), 1, 0));
 }
 END_TEST
 
@@ -599,7 +577,7 @@ END_TEST
  * fails as a refused connection does; the good one passes. */
 START_TEST(tls_revoked_server_certificate_refused)
 {
-  cay__tls_ctx_t *cctx = crl_ctx(NULL, NULL, 0);
+  cay__tls_ctx_t *cctx = make_ctx_crl(NULL, NULL, 1, 0, PEM("ca.crl"));
   struct srv c = { 0 };
 
   ck_assert_int_eq(try_server(cctx, "revoked", "cay.test", &c), 0);
