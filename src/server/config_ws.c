@@ -35,13 +35,15 @@ cay__config_apply_ws(struct load_ctx *lc, const struct file_ws *f,
 
   if (f == NULL || cay__config_find_node(lc, "websocket.origins") == NULL)
     return 0;
+  /* The form is checked with the rest (cay__config_check_ws()). */
   for (unsigned i = 0; i < f->origins_count; i++) {
+    int rc;
+
     snprintf(path, sizeof path, "websocket.origins[%u]", i);
-    /* The form is checked with the rest (cay__config_check_ws()). */
-    if (strlen(f->origins[i]) >= CAY_CONFIG_ORIGIN_LEN)
-      return cay__config_fail_value(lc, path, "an origin is at most %d bytes",
-                                    CAY_CONFIG_ORIGIN_LEN - 1);
-    strcpy(c->ws_origins[i], f->origins[i]);
+    if ((rc = cay__config_copy_text(lc, path, f->origins[i], c->ws_origins[i],
+                                    sizeof c->ws_origins[i]))
+        != 0)
+      return rc;
   }
   c->n_ws_origins = f->origins_count;
   return 0;

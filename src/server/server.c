@@ -122,6 +122,16 @@ cay__server_log_certificate(const cay__tls_ctx_t *ctx, const char *path,
 }
 
 void
+cay__server_log_tls(const cay__tls_ctx_t *ctx, const cay_config_t *cfg,
+                    int only_warnings)
+{
+  long long now = (long long)time(NULL);
+
+  cay__server_log_certificate(ctx, cfg->tls_certificate, now, only_warnings);
+  cay__server_log_crl(ctx, cfg->tls_crl_file, now, only_warnings);
+}
+
+void
 cay__server_log_crl(const cay__tls_ctx_t *ctx, const char *path, long long now,
                     int only_warnings)
 {
@@ -263,11 +273,8 @@ cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
     cay__free(srv);
     return err;
   }
-  if (srv->tls != NULL) {
-    cay__server_log_certificate(srv->tls, cfg->tls_certificate,
-                                (long long)time(NULL), 0);
-    cay__server_log_crl(srv->tls, cfg->tls_crl_file, (long long)time(NULL), 0);
-  }
+  if (srv->tls != NULL)
+    cay__server_log_tls(srv->tls, cfg, 0);
   if (loop == NULL) {
     err = uv_loop_init(&srv->own_loop);
     if (err) {

@@ -193,6 +193,9 @@ void cay__server_log_certificate(const cay__tls_ctx_t *ctx, const char *path,
  * none: nothing), warning within CAY__CRL_WARN_HOURS. */
 void cay__server_log_crl(const cay__tls_ctx_t *ctx, const char *path,
                          long long now, int only_warnings);
+/* Both, for @p cfg's tls.certificate and tls.crl_file, seen now. */
+void cay__server_log_tls(const cay__tls_ctx_t *ctx, const cay_config_t *cfg,
+                         int only_warnings);
 
 /* The endpoint and session layer, once the sockets are bound;
  * @p sent_by: the Via sent-by per transport (CAY__UDP's for UDP and TCP,

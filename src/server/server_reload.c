@@ -290,9 +290,7 @@ cay_server_reload(cay_server_t *srv, const cay_config_t *cfg, char *err,
      * and of the final free. */
     cay__tls_ctx_unref(srv->tls);
     srv->tls = tls;
-    cay__server_log_certificate(tls, cfg->tls_certificate,
-                                (long long)time(NULL), 0);
-    cay__server_log_crl(tls, cfg->tls_crl_file, (long long)time(NULL), 0);
+    cay__server_log_tls(tls, cfg, 0);
     CAY_INFO(0, "reload: tls: %s read again; new connections use it",
              cfg->tls_certificate);
   }

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cay/errno.h"
 #include "core/alloc.h"
@@ -332,12 +331,10 @@ on_tls_recheck(cay__timer_t *t)
 {
   cay__worker_t *w = t->data;
   const cay_server_t *srv = w->srv;
-  long long now = (long long)time(NULL);
 
   if (w->draining || srv->tls == NULL)
     return;
-  cay__server_log_certificate(srv->tls, srv->cfg.tls_certificate, now, 1);
-  cay__server_log_crl(srv->tls, srv->cfg.tls_crl_file, now, 1);
+  cay__server_log_tls(srv->tls, &srv->cfg, 1);
   if (cay__shard_timer_start(&w->shard, &w->tls_recheck, cay__tls_recheck_ms)
       != 0)
     CAY_WARN(0, "tls: cannot arm the certificate recheck: out of memory");

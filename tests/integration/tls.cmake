@@ -14,14 +14,20 @@ set(CAY_TLS_RUN ${Python3_EXECUTABLE} ${CAY_IT_DIR}/run_tls_test.py
     --cay $<TARGET_FILE:cay> --sipp ${SIPP_EXECUTABLE}
     --certs ${PROJECT_SOURCE_DIR}/tests/data/tls)
 
-# cay_tls_test(NAME TIMEOUT_S LABELS runner-args...)
-function(cay_tls_test name timeout labels)
+# cay_runner_test(RUNNER_VAR NAME TIMEOUT_S LABELS runner-args...): the
+# command in variable RUNNER_VAR with --name NAME (ws.cmake uses it too).
+function(cay_runner_test runner name timeout labels)
   add_test(NAME integration.${name}
-           COMMAND ${CAY_TLS_RUN} --name ${name} ${ARGN})
+           COMMAND ${${runner}} --name ${name} ${ARGN})
   set_tests_properties(integration.${name} PROPERTIES
     TIMEOUT ${timeout}
     LABELS "${labels}"
     RESOURCE_LOCK cay_integration)
+endfunction()
+
+# cay_tls_test(NAME TIMEOUT_S LABELS runner-args...)
+function(cay_tls_test name timeout labels)
+  cay_runner_test(CAY_TLS_RUN ${name} ${timeout} "${labels}" ${ARGN})
 endfunction()
 
 # Two calls to cay's own UAS over TLS: INVITE, 200 (Via SIP/2.0/TLS, a

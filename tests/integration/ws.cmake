@@ -15,12 +15,7 @@ set(CAY_WS_RUN ${Python3_EXECUTABLE} ${CAY_IT_DIR}/run_ws_test.py
 
 # cay_ws_test(NAME TIMEOUT_S LABELS runner-args...)
 function(cay_ws_test name timeout labels)
-  add_test(NAME integration.${name}
-           COMMAND ${CAY_WS_RUN} --name ${name} ${ARGN})
-  set_tests_properties(integration.${name} PROPERTIES
-    TIMEOUT ${timeout}
-    LABELS "${labels}"
-    RESOURCE_LOCK cay_integration)
+  cay_runner_test(CAY_WS_RUN ${name} ${timeout} "${labels}" ${ARGN})
 endfunction()
 
 # alice registers over ws (a plain .invalid Contact: reachable on her
@@ -48,10 +43,11 @@ cay_ws_test(ws_upgrade_refused_4shards 60 "integration;ws;shards"
 
 # A real SIP over WebSocket client: JsSIP under Node.js (jssip/call.js;
 # `make deps` runs npm ci in tests/integration/jssip), from a page whose
-# origin websocket.origins lists, over ws and then over wss (cay's certificate verified for cay.test). alice and bob
-# register; alice calls bob through the B2BUA, bob answers, alice hangs
-# up (bob gets the BYE); a call to an AOR without binding fails with a
-# 4xx; both unregister.
+# origin websocket.origins lists, over ws and then over wss (cay's
+# certificate verified for cay.test). alice and bob register; alice
+# calls bob through the B2BUA, bob answers, alice hangs up (bob gets the
+# BYE); a call to an AOR without binding fails with a 4xx; both
+# unregister.
 cay_ws_test(ws_jssip_call 90 "integration;ws;b2bua"
   --expect registers=8 --expect bindings_live=0
   --expect calls_in=4 --expect calls_out_answered=2
