@@ -98,7 +98,9 @@ class Client:
         if self.auto_answer:
             cmd.append("-a")
         self.master, slave = pty.openpty()
-        env = dict(os.environ, HOME=self.home)
+        # XDG_RUNTIME_DIR: libpulse (linphone's sound) makes its runtime
+        # directory there, not as /tmp/pulse-XXXX left behind per run.
+        env = dict(os.environ, HOME=self.home, XDG_RUNTIME_DIR=self.home)
         with open(self.out_path, "wb") as out:
             self.proc = subprocess.Popen(cmd, stdin=slave, stdout=out,
                                          stderr=subprocess.STDOUT,
