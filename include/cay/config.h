@@ -58,7 +58,8 @@
  *                                   # From's user (407 first)
  *       max_duration_s: 7200        # answer, forward; absent = dialog's
  *       ring_timeout_s: 60          # forward only; 0 = no limit
- *       no_response_timeout_ms: 0   # forward only: an INVITE to a target
+ *       no_response_timeout_ms: 0   # forward only: an INVITE (or a
+ *                                   # relayed MESSAGE) to a target
  *                                   # with no response at all (not even
  *                                   # 100 Trying) this long ends as if
  *                                   # timer B had fired: 408, the next
@@ -212,7 +213,9 @@ typedef struct cay_route {
    * even 100 Trying) before Cay gives that target up as if timer B had
    * fired (RFC 3261 17.1.1.2): it counts as not answering (408), the
    * next target DNS found is tried (RFC 3263 section 4.3), or A gets
-   * 408. 0 (default) = timer B only (64*T1); at most 600000. */
+   * 408. 0 (default) = timer B only (64*T1); at most 600000. A MESSAGE
+   * the route relays (RFC 3428) gives its target up the same way (timer
+   * F) and goes to the next contact or failover target. */
   unsigned no_response_timeout_ms;
   /* Keep only these in the SDP: answer, in the INVITE's offer; forward,
    * every offer the bridge relays (A's, B's 2xx offer in a delayed-offer

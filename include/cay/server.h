@@ -77,6 +77,10 @@ typedef struct cay_stats {
   uint64_t bindings_live;      /* gauge: registrar bindings now */
   uint64_t keepalives;         /* STUN Binding requests answered on a
                                   UDP SIP port (RFC 5626 section 8) */
+  uint64_t messages_in;        /* MESSAGEs outside a dialog received
+                                  (RFC 3428) */
+  uint64_t messages_relayed;   /* of those, relayed by a forward route and
+                                  answered 2xx by a target */
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

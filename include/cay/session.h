@@ -102,16 +102,18 @@ typedef enum cay_session_event_kind {
    * carried the offer, and ev->body the peer's answer (none when its ACK
    * had none; RFC 3261 section 14.2, 13.2.1). */
   CAY_SESSION_EV_ANSWER,
-  /* A REFER (RFC 3515) or NOTIFY (RFC 6665) arrived in the dialog:
-   * ev->method names it, ev->request is its id, ev->headers holds the
-   * method's own header lines as received (REFER: Refer-To, Referred-By,
-   * Refer-Sub, Target-Dialog, and "Require: norefersub" when it required
-   * that, RFC 4488 section 4; NOTIFY: Event, Subscription-State), and
-   * ev->body/content_type its body (a REFER's NOTIFY: message/sipfrag).
+  /* A REFER (RFC 3515), NOTIFY (RFC 6665) or MESSAGE (RFC 3428 section
+   * 4) arrived in the dialog: ev->method names it, ev->request is its id,
+   * ev->headers holds the method's own header lines as received (REFER:
+   * Refer-To, Referred-By, Refer-Sub, Target-Dialog, and "Require:
+   * norefersub" when it required that, RFC 4488 section 4; NOTIFY: Event,
+   * Subscription-State; MESSAGE: none, ""), and ev->body/content_type
+   * its body (a REFER's NOTIFY: message/sipfrag; a MESSAGE's text).
    * Answer it with cay_session_answer_request() during the callback or,
    * after cay_session_defer_request(), later (a B2BUA relays it and the
    * other side's answer); otherwise Cay answers it 405 when the callback
-   * returns: Cay itself does not transfer calls or take subscriptions. */
+   * returns: Cay itself does not transfer calls, take subscriptions or
+   * read messages. */
   CAY_SESSION_EV_REQUEST
 } cay_session_event_kind_t;
 
@@ -300,16 +302,16 @@ int cay_session_defer_offer(cay_session_t *s);
 
 /**
  * Send an INFO (RFC 6086; e.g. DTMF as "application/dtmf-relay"), a REFER
- * (RFC 3515) or a NOTIFY (RFC 6665) in a confirmed session, with our
- * Contact for REFER and NOTIFY; an INFO also in an early one (RFC 6086
- * section 4.2.1: state CAY_SESSION_EARLY, once a provisional response
- * with a To tag went out or came in). A 408 or 481 to it ends a
- * confirmed session with BYE (RFC 3261 section 12.2.1.2); a session with
+ * (RFC 3515), a NOTIFY (RFC 6665) or a MESSAGE (RFC 3428 section 4) in a
+ * confirmed session, with our Contact for REFER and NOTIFY; an INFO also in an
+ * early one (RFC 6086 section 4.2.1: state CAY_SESSION_EARLY, once a
+ * provisional response with a To tag went out or came in). A 408 or 481 to it
+ * ends a confirmed session with BYE (RFC 3261 section 12.2.1.2); a session with
  * credentials (cay_invite_opts_t) sends it again after a 401/407 with them
  * (section 22.2).
  *
- * @param method        "INFO", "REFER" or "NOTIFY" (case matters, RFC
- *                      3261 section 7.1). Borrowed.
+ * @param method        "INFO", "REFER", "NOTIFY" or "MESSAGE" (case
+ *                      matters, RFC 3261 section 7.1). Borrowed.
  * @param headers       NULL, or header lines "Name: value\r\n..." the
  *                      request carries (a REFER's Refer-To, a NOTIFY's
  *                      Event and Subscription-State). Not the headers

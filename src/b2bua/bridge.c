@@ -54,7 +54,7 @@ cay__bridge_maybe_free(bridge_t *br)
   cay__shard_timer_stop(br->ss->shard, &br->t_max);
   br->ss->bridges--;
   cay__bridge_requests_free(br);
-  cay__free(br->contacts);
+  cay__targets_free(&br->targets);
   cay__free(br->join_restore);
   cay__free(br->b_early_sdp);
   cay__routes_free(br->routes);
@@ -555,7 +555,7 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   err = cay__bridge_place_first(br, a, t ? cay__txn_request(t) : NULL, sip,
                                 target);
   if (err) {
-    cay__free(br->contacts);
+    cay__targets_free(&br->targets);
     cay__free(br);
     return err;
   }

@@ -1,9 +1,10 @@
 /*
  * Private to the bridge (bridge.c: the call and its offer/answer relay;
  * bridge_place.c: where the B leg goes, failover included;
- * bridge_request.c: INFO, REFER and NOTIFY relayed; bridge_replace.c: a
- * new leg taking an old one's place, RFC 3891). Everything here runs on
- * the owner shard's loop.
+ * bridge_request.c: INFO, REFER, NOTIFY and MESSAGE relayed;
+ * bridge_replace.c: a new leg taking an old one's place, RFC 3891; and
+ * pager.c: a MESSAGE outside a dialog, which shares the targets).
+ * Everything here runs on the owner shard's loop.
  */
 #ifndef CAY_B2BUA_BRIDGE_INT_H
 #define CAY_B2BUA_BRIDGE_INT_H
@@ -11,6 +12,7 @@
 #include "b2bua/bridge.h"
 #include "b2bua/route.h"
 #include "dialog/session_int.h"
+#include "registrar/registrar.h"
 
 #define SHARD_NO(ss) ((int)(ss)->shard->index)
 
@@ -36,6 +38,46 @@ typedef struct refer_map {
  * past this the oldest is forgotten (its NOTIFYs go with their id). */
 #define MAX_REFERS 4
 
+/* Where a forwarded request (a B leg's INVITE, a relayed MESSAGE) goes
+ * next: for a location route the contacts the callee registered, in
+ * turn, then the route's failover targets (bridge_place.c). */
+typedef struct cay__targets {
+  struct cay__contact *contacts; /* cay__malloc, or NULL */
+  unsigned n_contacts, next_contact;
+  unsigned next_target; /* the route's failover target to try next */
+} cay__targets_t;
+
+/* One target cay__targets_next() gave. */
+typedef struct cay__target {
+  char uri[CAY_CONFIG_TEXT_LEN + CAY__CONTACT_MAX];
+  char label[32];          /* "contact 2", "failover[0]", for the log */
+  const cay__peer_t *flow; /* the contact's registered flow, or NULL */
+  const char *path;        /* its Path (a Route value), or NULL */
+  const char *why;         /* not to be tried, and why; NULL: try it */
+} cay__target_t;
+
+/* "display" <uri> of @p sip's From, without its tag, into @p buf: the
+ * From of what Cay sends on for it (a B leg's INVITE, a relayed MESSAGE;
+ * the UAC adds a tag, RFC 3261 section 8.1.1.3). A URI that is not sip,
+ * sips or tel, or that would end the name-addr early, becomes the
+ * anonymous URI of 8.1.1.3. */
+void cay__bridge_from(const sip_t *sip, char *buf, size_t len);
+
+/* The contacts of @p sip's Request-URI AOR into @p tg (none when it is
+ * not registered); for a sips: Request-URI only those reached over TLS
+ * (RFC 5630 section 5.3). @return 0, -EPERM (a sips: Request-URI, and
+ * every binding is reached without TLS), -ENOMEM. */
+int cay__targets_look_up(cay__targets_t *tg, cay__sessions_t *ss,
+                         const sip_t *sip);
+/* The next target of @p tg into @p out: 1, or 0 when none is left. One
+ * that is too long or would loop has out->why set; the caller logs it and
+ * asks for the next. Borrowed pointers in @p out live as long as @p tg. */
+int cay__targets_next(cay__targets_t *tg, const cay__sessions_t *ss,
+                      const cay_route_t *route, const cay__route_req_t *req,
+                      const sip_t *sip, cay__target_t *out);
+/* Free the contacts (the struct is the caller's). */
+void cay__targets_free(cay__targets_t *tg);
+
 typedef struct bridge {
   cay__sessions_t *ss;
   cay_id_t a, b;
@@ -57,14 +99,10 @@ typedef struct bridge {
    * 3262): A's 2xx carries it when B's 2xx has none and A's own early
    * dialog kept none (cay__session_t.early_oa); or NULL (cay__malloc). */
   char *b_early_sdp;
-  unsigned next_target; /* the route's failover target to try next */
-  /* A location route: the contacts the callee is registered at, tried
-   * in turn before the failover targets. */
-  struct cay__contact *contacts;
-  unsigned n_contacts, next_contact;
-  unsigned depth;      /* callbacks of this bridge on the stack */
-  info_relay_t *infos; /* requests relayed, awaiting the copy's answer */
-  refer_map_t *refers; /* REFERs relayed, newest first */
+  cay__targets_t targets; /* B's next target after a failure */
+  unsigned depth;         /* callbacks of this bridge on the stack */
+  info_relay_t *infos;    /* requests relayed, awaiting the copy's answer */
+  refer_map_t *refers;    /* REFERs relayed, newest first */
   /* RFC 3891: a new incoming leg (joining) that replaces leg replaced
    * once the other leg has answered the offer carried to it. */
   cay_id_t joining, replaced;

@@ -22,8 +22,8 @@
  * or that printed holds a character that would end the name-addr early,
  * becomes the anonymous URI of RFC 3261 section 8.1.1.3: B must get a
  * From it can parse whatever A sent. */
-static void
-from_of(const sip_t *sip, char *buf, size_t len)
+void
+cay__bridge_from(const sip_t *sip, char *buf, size_t len)
 {
   const url_t *u = sip->sip_from->a_url;
   char uri[400];
@@ -60,7 +60,7 @@ place_b(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
                                  sip->sip_payload->pl_len, &offer);
   if (err)
     return err;
-  from_of(sip, from, sizeof from);
+  cay__bridge_from(sip, from, sizeof from);
   if (cay__route_pass_lines(route, msg, passed, sizeof passed) != 0)
     CAY_INFO(SHARD_NO(br->ss),
              "bridge: %s: a header not passed to the callee: it could not be "
@@ -101,52 +101,68 @@ place_b(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
   return err;
 }
 
-/* The next target of @p br after the one that failed, into @p target:
- * the next contact the callee is registered at (a location route), else
- * the route's next failover target; @p label names it for the log. A
- * target that loops or cannot be called is passed over. @return 1 when
- * a new B leg is on its way, 0 when none is left. */
+int
+cay__targets_next(cay__targets_t *tg, const cay__sessions_t *ss,
+                  const cay_route_t *route, const cay__route_req_t *req,
+                  const sip_t *sip, cay__target_t *out)
+{
+  out->flow = NULL;
+  out->path = NULL;
+  out->why = NULL;
+  if (tg->next_contact < tg->n_contacts) {
+    const cay__contact_t *c = &tg->contacts[tg->next_contact++];
+    snprintf(out->label, sizeof out->label, "contact %u", tg->next_contact);
+    snprintf(out->uri, sizeof out->uri, "%s", c->uri);
+    if (c->by_flow)
+      out->flow = &c->flow;
+    if (c->path[0]) /* RFC 3327 section 5.3 */
+      out->path = c->path;
+  } else if (tg->next_target < route->n_failover) {
+    unsigned i = tg->next_target++;
+    snprintf(out->label, sizeof out->label, "failover[%u]", i);
+    if (cay__route_failover_target(route, i, req, out->uri, sizeof out->uri)
+        < 0)
+      out->why = "the target is too long";
+  } else {
+    return 0;
+  }
+  if (out->why == NULL && cay__bridge_is_loop(ss, sip, out->uri))
+    out->why = "it would loop (RFC 3261 section 16.3 item 4)";
+  return 1;
+}
+
+void
+cay__targets_free(cay__targets_t *tg)
+{
+  cay__free(tg->contacts);
+  memset(tg, 0, sizeof *tg);
+}
+
+/* The next target of @p br after the one that failed (cay__targets_next()):
+ * a target that cannot be called is passed over. @return 1 when a new B
+ * leg is on its way, 0 when none is left. */
 static int
 place_next(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
            const cay__route_req_t *req, int status)
 {
-  const cay_route_t *route = br->route;
-  char target[CAY_CONFIG_TEXT_LEN + CAY__CONTACT_MAX], label[32];
+  cay__target_t tg;
 
-  while (br->next_contact < br->n_contacts
-         || br->next_target < route->n_failover) {
-    const cay__peer_t *flow = NULL;
-    const char *why = NULL, *path = NULL;
+  while (cay__targets_next(&br->targets, br->ss, br->route, req, sip, &tg)) {
+    const char *why = tg.why;
     int err;
 
-    if (br->next_contact < br->n_contacts) {
-      unsigned i = br->next_contact++;
-      snprintf(label, sizeof label, "contact %u", i + 1);
-      snprintf(target, sizeof target, "%s", br->contacts[i].uri);
-      if (br->contacts[i].by_flow)
-        flow = &br->contacts[i].flow;
-      if (br->contacts[i].path[0]) /* RFC 3327 section 5.3 */
-        path = br->contacts[i].path;
-    } else {
-      unsigned i = br->next_target++;
-      snprintf(label, sizeof label, "failover[%u]", i);
-      if (cay__route_failover_target(route, i, req, target, sizeof target) < 0)
-        why = "the target is too long";
-    }
-    if (why == NULL && cay__bridge_is_loop(br->ss, sip, target))
-      why = "it would loop (RFC 3261 section 16.3 item 4)";
-    else if (why == NULL
-             && (err = place_b(br, a, msg, sip, target, flow, path)) != 0)
+    if (why == NULL
+        && (err = place_b(br, a, msg, sip, tg.uri, tg.flow, tg.path)) != 0)
       why = cay_strerror(err);
     if (why == NULL) {
       if (status)
         CAY_INFO(SHARD_NO(br->ss),
                  "bridge: %s: the callee failed with %d: trying %s, %s",
-                 a->call_id, status, label, target);
+                 a->call_id, status, tg.label, tg.uri);
       return 1;
     }
     CAY_INFO(SHARD_NO(br->ss), "bridge: %s: %s (%s) not tried: %s", a->call_id,
-             label, target, why);
+             tg.label, tg.uri, why);
   }
   return 0;
 }
@@ -204,34 +220,31 @@ contact_secure(const cay__contact_t *c)
          && (url.url_type == url_sips || url_has_param(&url, "transport=tls"));
 }
 
-/* A location route (cay_route_t.location): the contacts the Request-URI's
- * AOR is registered at, for place_next(); for a sips: Request-URI only
- * those reached over TLS (RFC 5630 section 5.3: a SIPS request is not
- * downgraded). @return 0, -EPERM (a sips: Request-URI, and every binding
- * is reached without TLS), -ENOMEM. */
-static int
-look_up(bridge_t *br, const sip_t *sip)
+int
+cay__targets_look_up(cay__targets_t *tg, cay__sessions_t *ss, const sip_t *sip)
 {
   char aor[CAY__AOR_MAX];
   cay__contact_t found[CAY__LOOKUP_MAX];
   unsigned n;
 
+  tg->n_contacts = 0;
   if (cay__aor_of(sip->sip_request->rq_url, aor) < 0)
     return 0; /* no user: nobody registers there */
-  n = cay__registrar_lookup(br->ss->reg, aor, found, CAY__LOOKUP_MAX);
-  br->n_contacts = 0;
+  n = cay__registrar_lookup(ss->reg, aor, found, CAY__LOOKUP_MAX);
   for (unsigned i = 0; i < n; i++)
     if (sip->sip_request->rq_url->url_type != url_sips
         || contact_secure(&found[i]))
-      found[br->n_contacts++] = found[i];
-  if (n > 0 && br->n_contacts == 0)
+      found[tg->n_contacts++] = found[i];
+  if (n > 0 && tg->n_contacts == 0)
     return -EPERM;
-  if (br->n_contacts == 0)
+  if (tg->n_contacts == 0)
     return 0;
-  br->contacts = cay__malloc(br->n_contacts * sizeof found[0]);
-  if (br->contacts == NULL)
+  tg->contacts = cay__malloc(tg->n_contacts * sizeof found[0]);
+  if (tg->contacts == NULL) {
+    tg->n_contacts = 0;
     return -ENOMEM;
-  memcpy(br->contacts, found, br->n_contacts * sizeof found[0]);
+  }
+  memcpy(tg->contacts, found, tg->n_contacts * sizeof found[0]);
   return 0;
 }
 
@@ -250,7 +263,7 @@ cay__bridge_place_first(bridge_t *br, cay__session_t *a, msg_t *msg,
 
   if (!br->route->location)
     return place_b(br, a, msg, sip, target, NULL, NULL);
-  if ((err = look_up(br, sip)) != 0)
+  if ((err = cay__targets_look_up(&br->targets, br->ss, sip)) != 0)
     return err;
   if (t)
     cay__txn_source(t, &src);

@@ -1,7 +1,8 @@
 /*
- * The bridge relays INFO (RFC 6086), REFER (RFC 3515) and NOTIFY (RFC
- * 6665) of one leg to the other and the answer back; a NOTIFY about a
- * relayed REFER names the sender's REFER (Event: refer;id=).
+ * The bridge relays INFO (RFC 6086), REFER (RFC 3515), NOTIFY (RFC 6665)
+ * and MESSAGE (RFC 3428 section 4) of one leg to the other and the
+ * answer back; a NOTIFY about a relayed REFER names the sender's REFER
+ * (Event: refer;id=).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,8 +71,8 @@ notify_headers(bridge_t *br, cay_id_t from, const char *h, char *buf,
   return h;
 }
 
-/* An INFO (RFC 6086), REFER (RFC 3515) or NOTIFY (RFC 6665) from one
- * side: a copy to the other side, whose final response answers it
+/* An INFO (RFC 6086), REFER (RFC 3515), NOTIFY (RFC 6665) or MESSAGE
+ * from one side: a copy to the other side, whose final response answers it
  * (cay__bridge_relay_request_answer()). One that cannot go (the other side is
  * not confirmed) gets 500, a failure of the transaction only (RFC 5057); an
  * empty INFO gets 200 (legacy keep-alive: our dialog with the sender is

@@ -606,10 +606,10 @@ cay__routes_hold(cay__routes_t *r)
 }
 
 int
-cay__routes_register(const cay__routes_t *r)
+cay__routes_have(const cay__routes_t *r, cay_route_action_t action)
 {
   for (unsigned i = 0; r && i < r->n; i++)
-    if (r->e[i].route.action == CAY_ROUTE_REGISTER)
+    if (r->e[i].route.action == action)
       return 1;
   return 0;
 }

@@ -60,8 +60,9 @@ cay__routes_t *cay__routes_hold(cay__routes_t *r);
 /** Number of routes in the table (0: every INVITE is answered). */
 unsigned cay__routes_count(const cay__routes_t *r);
 
-/** 1 when a route of @p r has action register (a registrar), else 0. */
-int cay__routes_register(const cay__routes_t *r);
+/** 1 when a route of @p r has action @p action (CAY_ROUTE_REGISTER: Cay
+ * is a registrar; CAY_ROUTE_FORWARD: it relays MESSAGE), else 0. NULL: 0. */
+int cay__routes_have(const cay__routes_t *r, cay_route_action_t action);
 
 /** What a route is matched against. Every pointer is borrowed. */
 typedef struct cay__route_req {

@@ -81,6 +81,12 @@ cay__idtab_fini(cay__idtab_t *t)
 int
 cay__idtab_add(cay__idtab_t *t, void *ptr, cay_id_t *out)
 {
+  return cay__idtab_add_kind(t, ptr, CAY__ID_ANY, out);
+}
+
+int
+cay__idtab_add_kind(cay__idtab_t *t, void *ptr, unsigned kind, cay_id_t *out)
+{
   uint32_t slot;
 
   assert(ptr != NULL); /* NULL marks a free slot. */
@@ -101,6 +107,7 @@ cay__idtab_add(cay__idtab_t *t, void *ptr, cay_id_t *out)
     t->slots[slot].next_free = 0;
   }
   t->slots[slot].ptr = ptr;
+  t->slots[slot].next_free = kind; /* free-list link only while free */
   t->live++;
   *out = make_id(t->shard, slot, t->slots[slot].gen);
   return 0;
@@ -117,6 +124,14 @@ cay__idtab_get(const cay__idtab_t *t, cay_id_t id)
   /* A free slot's generation is one past any id handed out for it, so a
    * match here means the entry is live; ptr is NULL otherwise anyway. */
   return t->slots[slot].ptr;
+}
+
+void *
+cay__idtab_get_kind(const cay__idtab_t *t, cay_id_t id, unsigned kind)
+{
+  void *p = cay__idtab_get(t, id);
+
+  return p && t->slots[id_slot(id)].next_free == kind ? p : NULL;
 }
 
 void

@@ -34,8 +34,14 @@ past_nat(const cay__session_t *s, const cay__addr_t *target,
 int
 cay__session_next_hop(const cay__session_t *s, char *buf, size_t size)
 {
-  const char *from = s->route_set ? s->route_set : s->remote_target;
-  const char *lt = s->route_set ? strchr(from, '<') : NULL;
+  return cay__next_hop(s->route_set, s->remote_target, buf, size);
+}
+
+int
+cay__next_hop(const char *route, const char *target, char *buf, size_t size)
+{
+  const char *from = route ? route : target;
+  const char *lt = route ? strchr(from, '<') : NULL;
   size_t n;
 
   if (lt) {

@@ -1,14 +1,14 @@
 /*
- * INFO (RFC 6086), REFER (RFC 3515) and NOTIFY (RFC 6665) in a session,
- * both ways. Theirs is reported to the session's owner and answered by
- * it (a B2BUA relays the other side's answer), or when it does not: an
- * INFO 200 (legacy INFO usage: Cay has no Info Package to check it
- * against), a REFER or NOTIFY 405 (Cay itself neither transfers calls
- * nor subscribes). Ours is sent in the dialog and kept until its final
- * response: that response is reported when the owner asked for it, a
- * 408 or 481 ends the session (RFC 3261 section 12.2.1.2), and in a
- * session with credentials a 401/407 is answered with the same request
- * and the credentials (section 22.2).
+ * INFO (RFC 6086), REFER (RFC 3515), NOTIFY (RFC 6665) and MESSAGE (RFC
+ * 3428 section 4) in a session, both ways. Theirs is reported to the session's
+ * owner and answered by it (a B2BUA relays the other side's answer), or when it
+ * does not: an INFO 200 (legacy INFO usage: Cay has no Info Package to check it
+ * against), a REFER, NOTIFY or MESSAGE 405 (Cay itself neither
+ * transfers calls nor subscribes nor reads messages). Ours is sent in the
+ * dialog and kept until its final response: that response is reported when the
+ * owner asked for it, a 408 or 481 ends the session (RFC 3261
+ * section 12.2.1.2), and in a session with credentials a 401/407 is answered
+ * with the same request and the credentials (section 22.2).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,14 +28,17 @@
 
 /* The methods of this file; struct cay__info's method indexes it. REFER
  * and NOTIFY carry our Contact (RFC 3515 section 2.4.1's table, RFC 6665
- * section 8.3.1: both are target refresh requests). */
+ * section 8.3.1: both are target refresh requests); INFO and MESSAGE do
+ * not (RFC 3428 section 4: a MESSAGE is no target refresh). */
 static const struct {
   sip_method_t method;
   const char *name;
+  int contact;
 } methods[] = {
-  { sip_method_info, "INFO" },
-  { sip_method_refer, "REFER" },
-  { sip_method_notify, "NOTIFY" },
+  { sip_method_info, "INFO", 0 },
+  { sip_method_refer, "REFER", 1 },
+  { sip_method_notify, "NOTIFY", 1 },
+  { sip_method_message, "MESSAGE", 0 },
 };
 
 /* Carried by name when the parser did not know them: RFC 4488 section 4
@@ -76,7 +79,7 @@ put_line(char *buf, size_t size, size_t *off, const char *line)
   return 0;
 }
 
-/* The header lines of REFER or NOTIFY @p sip that belong to its method
+/* The header lines of REFER, NOTIFY or MESSAGE @p sip that belong to its method
  * (the event's ev->headers), into @p buf. @return 0, or -ENOSPC. */
 static int
 method_headers(const sip_t *sip, char *buf, size_t size)
@@ -85,6 +88,8 @@ method_headers(const sip_t *sip, char *buf, size_t size)
   int err = 0;
 
   buf[0] = '\0';
+  if (sip->sip_request->rq_method == sip_method_message)
+    return 0; /* its body and Content-Type are all it carries */
   if (sip->sip_request->rq_method == sip_method_notify) {
     err = put_header(buf, size, &off, (const msg_header_t *)sip->sip_event);
     if (err == 0)
@@ -120,7 +125,7 @@ cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip)
                              .state = s->state,
                              .method = "INFO",
                              .request = cay__txn_id(t) };
-  char hdrs[4096];
+  char hdrs[4096], ctype[256];
 
   if (m != sip_method_info) {
     if (method_headers(sip, hdrs, sizeof hdrs) != 0) {
@@ -128,7 +133,9 @@ cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip)
       return;
     }
     ev.kind = CAY_SESSION_EV_REQUEST;
-    ev.method = m == sip_method_refer ? "REFER" : "NOTIFY";
+    ev.method = m == sip_method_refer    ? "REFER"
+                : m == sip_method_notify ? "NOTIFY"
+                                         : "MESSAGE";
     ev.headers = hdrs;
     /* A NOTIFY is a target refresh request (RFC 6665), and the remote
      * target is the dialog's, whatever the usage (RFC 5057): our next
@@ -136,8 +143,10 @@ cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip)
     if (m == sip_method_notify && cay__contact_usable(sip->sip_contact))
       cay__session_set_target(s, sip->sip_contact->m_url);
   }
-  cay__session_event_body(
-      &ev, sip, sip->sip_content_type ? sip->sip_content_type->c_type : NULL);
+  /* The type with its parameters (a charset, a sipfrag's version): the
+   * other side of a bridge gets it as it came. */
+  cay__session_event_body(&ev, sip,
+                          cay__msg_content_type(sip, ctype, sizeof ctype));
   /* The body lives in the request, which the final response frees: the
    * event first, then the default answer unless the callback answered or
    * deferred it. The session may end in the callback; the transaction is
@@ -151,7 +160,8 @@ cay__info_received(cay__session_t *s, cay__txn_t *t, sip_t *sip)
   if (m == sip_method_info)
     cay__txn_reply(t, 200, NULL, NULL);
   else
-    cay__reply_405(t); /* Cay itself neither transfers nor subscribes */
+    cay__reply_405(t); /* Cay itself neither transfers nor subscribes,
+                          nor reads messages */
 }
 
 int
@@ -242,7 +252,7 @@ info_send(cay__session_t *s, struct cay__info *k, const char *auth)
 {
   cay__dreq_t r = { .method = methods[k->method].method,
                     .name = methods[k->method].name,
-                    .contact = k->method != 0 };
+                    .contact = methods[k->method].contact };
   const char *hdrs = k->data + k->ctype_len + 1 + k->body_len;
   char *both = NULL;
   int err;

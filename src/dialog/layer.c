@@ -10,6 +10,7 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "b2bua/pager.h"
 #include "b2bua/route.h"
 #include "registrar/registrar.h"
 #include "dialog/session_int.h"
@@ -25,6 +26,8 @@ on_response(void *arg, cay_id_t tu_id, cay_id_t txn_id, int status, msg_t *msg)
   cay__session_t *s = cay__session_lookup(ss, tu_id);
   const sip_cseq_t *cseq;
 
+  if (s == NULL && cay__pager_response(ss, tu_id, txn_id, status, msg))
+    return; /* a MESSAGE relayed outside a dialog */
   if (s == NULL) {
     /* It ended (their BYE crossed ours, or a 2xx came after our BYE's
      * answer). A 2xx still gets its ACK, and another fork's dialog a BYE
@@ -215,6 +218,7 @@ cay__sessions_fini(cay__sessions_t *ss)
   ss->draining = 1; /* no new session while the table is walked (a bridge
                        failing over places none) */
   destroy_all(ss, 0);
+  cay__pager_fini(ss);
   cay__shard_flush(ss->shard);
   cay__htab_fini(&ss->dialogs);
   cay__htab_fini(&ss->merge);
@@ -283,10 +287,10 @@ cay__sessions_live(const cay__sessions_t *ss)
 cay__session_t *
 cay__session_lookup(cay__sessions_t *ss, cay_id_t id)
 {
-  cay__session_t *s = cay__idtab_get(&ss->shard->ids, id);
+  /* The id table holds transactions, connections and relayed MESSAGEs
+   * too: a session is recognised by its kind. */
+  cay__session_t *s = cay__idtab_get_kind(&ss->shard->ids, id, CAY__ID_SESSION);
 
-  /* The id table holds transactions too: a session is recognised by its
-   * back pointer. */
   if (s == NULL || s->ss != ss || s->state == CAY__SESSION_TERMINATED)
     return NULL;
   return s;

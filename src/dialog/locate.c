@@ -169,44 +169,58 @@ on_located(void *arg, uint64_t id, int err, const cay__dns_target_t *t,
 }
 
 int
+cay__uac_query(const url_t *url, cay__dns_query_t *q, char *maddr,
+               size_t maddr_len)
+{
+  cay__addr_t literal;
+  char tp[16];
+
+  if (url->url_host == NULL)
+    return -EINVAL;
+  if (cay__url_dest(url, &literal) == 0)
+    return 0;
+  memset(q, 0, sizeof *q);
+  /* RFC 3263 section 4: maddr, when present, is the name to look up. */
+  q->host = url_param(url->url_params, "maddr", maddr, maddr_len) > 1
+                ? maddr
+                : url->url_host;
+  q->sips = url->url_type == url_sips;
+  q->proto = -1;
+  if (url_param(url->url_params, "transport", tp, sizeof tp) > 0) {
+    /* RFC 3261 section 19.1.2: sips with transport=tcp is TLS over TCP. */
+    if (strcasecmp(tp, "tls") == 0 || (q->sips && strcasecmp(tp, "tcp") == 0))
+      q->proto = CAY__TLS;
+    else if (strcasecmp(tp, "tcp") == 0)
+      q->proto = CAY__TCP;
+    else if (strcasecmp(tp, "udp") == 0 && !q->sips)
+      q->proto = CAY__UDP;
+    else
+      return -EINVAL; /* a transport Cay does not send over */
+  }
+  if (url->url_port
+      && (cay__parse_port(url->url_port, &q->port) != 0 || q->port == 0))
+    return -EINVAL;
+  return 1;
+}
+
+int
 cay__uac_locate(cay__session_t *s)
 {
   cay__sessions_t *ss = s->ss;
   cay__dns_query_t q;
-  char buf[512], tp[16], maddr[256];
-  cay__addr_t literal;
+  char buf[512], maddr[256];
   url_t url;
   int err;
 
   /* The first INVITE's next hop is its Request-URI, or the first URI of
    * a preloaded route set (RFC 3261 section 8.1.2: a Path); an IP
    * literal host or maddr needs no DNS (cay__url_dest()). */
-  if (cay__session_next_hop(s, buf, sizeof buf) != 0 || url_d(&url, buf) < 0
-      || url.url_host == NULL)
+  if (cay__session_next_hop(s, buf, sizeof buf) != 0 || url_d(&url, buf) < 0)
     return -EINVAL;
-  if (cay__url_dest(&url, &literal) == 0 || ss->dns == NULL)
+  if ((err = cay__uac_query(&url, &q, maddr, sizeof maddr)) <= 0)
+    return err;
+  if (ss->dns == NULL)
     return 0; /* no resolver: cay__session_encode() refuses a name */
-  memset(&q, 0, sizeof q);
-  /* RFC 3263 section 4: maddr, when present, is the name to look up. */
-  q.host = url_param(url.url_params, "maddr", maddr, sizeof maddr) > 1
-               ? maddr
-               : url.url_host;
-  q.sips = url.url_type == url_sips;
-  q.proto = -1;
-  if (url_param(url.url_params, "transport", tp, sizeof tp) > 0) {
-    /* RFC 3261 section 19.1.2: sips with transport=tcp is TLS over TCP. */
-    if (strcasecmp(tp, "tls") == 0 || (q.sips && strcasecmp(tp, "tcp") == 0))
-      q.proto = CAY__TLS;
-    else if (strcasecmp(tp, "tcp") == 0)
-      q.proto = CAY__TCP;
-    else if (strcasecmp(tp, "udp") == 0 && !q.sips)
-      q.proto = CAY__UDP;
-    else
-      return -EINVAL; /* a transport Cay does not send over */
-  }
-  if (url.url_port
-      && (cay__parse_port(url.url_port, &q.port) != 0 || q.port == 0))
-    return -EINVAL;
   err = cay__dns_locate(ss->dns, &q, on_located, ss, s->id);
   if (err)
     return err;

@@ -12,6 +12,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "b2bua/bridge.h"
+#include "b2bua/pager.h"
 #include "b2bua/route.h"
 #include "registrar/registrar.h"
 
@@ -26,14 +27,21 @@ reply_with(cay__txn_t *t, int status, const char *phrase, const char *tag,
 
 /* The Allow line of an answer in a dialog (a bridged leg's lists what
  * the bridge relays too) or, @p s NULL, outside one: REGISTER too when a
- * route takes it (section 10.3). */
+ * route takes it (section 10.3), MESSAGE when a forward route may relay
+ * it (RFC 3428). */
 static const char *
 allow_line(const cay__sessions_t *ss, const cay__session_t *s)
 {
+  int reg = cay__routes_have(ss->routes, CAY_ROUTE_REGISTER);
+  int fwd = cay__routes_have(ss->routes, CAY_ROUTE_FORWARD);
+
   if (s)
     return s->bridged ? "Allow: " CAY_ALLOW_BRIDGED : "Allow: " CAY_ALLOW;
-  return cay__routes_register(ss->routes) ? "Allow: " CAY_ALLOW ", REGISTER"
-                                          : "Allow: " CAY_ALLOW;
+  if (reg && fwd)
+    return "Allow: " CAY_ALLOW ", MESSAGE, REGISTER";
+  if (fwd)
+    return "Allow: " CAY_ALLOW ", MESSAGE";
+  return reg ? "Allow: " CAY_ALLOW ", REGISTER" : "Allow: " CAY_ALLOW;
 }
 
 /* 11.2: 200 with what Cay accepts and supports; @p allow from
@@ -169,9 +177,10 @@ handle_in_dialog(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   case sip_method_update: /* RFC 3311 */
     cay__mod_request(s, t, sip);
     break;
-  case sip_method_info:   /* RFC 6086 */
-  case sip_method_refer:  /* RFC 3515 */
-  case sip_method_notify: /* RFC 6665 */
+  case sip_method_info:    /* RFC 6086 */
+  case sip_method_refer:   /* RFC 3515 */
+  case sip_method_notify:  /* RFC 6665 */
+  case sip_method_message: /* RFC 3428 section 4 */
     cay__info_received(s, t, sip);
     break;
   case sip_method_prack: /* RFC 3262 section 3 */
@@ -214,14 +223,16 @@ hand_over(cay__sessions_t *ss, cay__session_t *s, cay__txn_t *t,
   ss->on_incoming(s, &in, ss->incoming_arg);
 }
 
-/* The `routes:` decision for an initial INVITE (first match wins): 404
- * without a match, the route's rejection, or 482 for a forward that loops.
+/* The `routes:` decision for an initial INVITE or a MESSAGE (first match
+ * wins): 404 without a match, the route's rejection, or 482 for a forward
+ * that loops; each answer counts in *@p rejected.
  * @return 1 when the INVITE was answered here, else 0 with *route set
  * (NULL: no routes configured, answer as usual) and, for a forward,
  * @p target expanded. */
 static int
 pick_route(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
-           const cay_route_t **route, char *target, size_t len)
+           const cay_route_t **route, char *target, size_t len,
+           uint64_t *rejected)
 {
   cay__addr_t src;
   cay__route_req_t req;
@@ -234,12 +245,12 @@ pick_route(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
     return 0;
   r = cay__routes_match(ss->routes, &req);
   if (r == NULL) {
-    ss->shard->stats.calls_rejected++;
+    (*rejected)++;
     cay__txn_reply(t, 404, "Not Found - No Route", NULL);
     return 1;
   }
   if (r->action == CAY_ROUTE_REJECT) {
-    ss->shard->stats.calls_rejected++;
+    (*rejected)++;
     cay__txn_reply(t, (int)r->code, r->reason[0] ? r->reason : NULL, NULL);
     return 1;
   }
@@ -253,13 +264,13 @@ pick_route(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
     snprintf(target, len, "the contacts of the Request-URI's AOR");
   } else if (r->action == CAY_ROUTE_FORWARD) {
     if (cay__route_target(r, &req, target, len) < 0) {
-      ss->shard->stats.calls_rejected++;
+      (*rejected)++;
       cay__txn_reply(t, 500, "Server Internal Error - Target Too Long", NULL);
       return 1;
     }
     if (cay__bridge_is_loop(ss, sip, target)) {
       /* RFC 3261 section 16.3 item 4: the request came back to us. */
-      ss->shard->stats.calls_rejected++;
+      (*rejected)++;
       cay__txn_reply(t, 482, NULL, NULL);
       return 1;
     }
@@ -291,28 +302,41 @@ answer_filtered(cay__session_t *s, const sip_t *sip, const cay_route_t *r)
   return err;
 }
 
-/* A new INVITE that is refused before any route is picked: draining or
- * overloaded (503), merged (482), without a usable Contact or with a body
- * Cay does not take (400, 415). @return 1 when it was answered so. */
+/* A new request (an INVITE, a MESSAGE) that comes while the shard
+ * drains or is overloaded gets 503. @return 1 when it was answered so. */
 static int
-invite_refused(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
+busy_refused(cay__sessions_t *ss, cay__txn_t *t)
 {
   static const char *const retry[] = { "Retry-After: 5", NULL };
   static const char *const retry_soon[] = { "Retry-After: 1", NULL };
 
   if (ss->draining) {
     reply_with(t, 503, "Service Unavailable - Shutting Down", NULL, retry);
-  } else if (ss->shard->backlogged) {
-    /* DESIGN.md section 7: read from a UDP receive queue over
-     * limits.udp_overload_percent or a TCP connection over
-     * limits.tcp_overload_kib. A transaction of its own absorbs the
-     * copies of this INVITE still queued behind it, which would otherwise
-     * start the call after its caller took the 503. The Retry-After is
-     * short: the queue drains in milliseconds, and a longer one turns a
-     * burst into seconds of refused calls at every upstream that honours
-     * it (RFC 3261 section 21.5.4). */
-    ss->shard->stats.overload_rejected++;
-    reply_with(t, 503, "Service Unavailable - Overloaded", NULL, retry_soon);
+    return 1;
+  }
+  if (!ss->shard->backlogged)
+    return 0;
+  /* DESIGN.md section 7: read from a UDP receive queue over
+   * limits.udp_overload_percent or a TCP connection over
+   * limits.tcp_overload_kib. A transaction of its own absorbs the copies
+   * of this request still queued behind it, which would otherwise start
+   * the call after its caller took the 503. The Retry-After is short:
+   * the queue drains in milliseconds, and a longer one turns a burst into
+   * seconds of refused calls at every upstream that honours it (RFC 3261
+   * section 21.5.4). */
+  ss->shard->stats.overload_rejected++;
+  reply_with(t, 503, "Service Unavailable - Overloaded", NULL, retry_soon);
+  return 1;
+}
+
+/* A new INVITE that is refused before any route is picked: draining or
+ * overloaded (503), merged (482), without a usable Contact or with a body
+ * Cay does not take (400, 415). @return 1 when it was answered so. */
+static int
+invite_refused(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
+{
+  if (busy_refused(ss, t)) {
+    /* answered */
   } else if (cay__session_merged(ss, sip)) {
     /* 8.2.2.2: the same INVITE again by another path (its Call-ID, From
      * tag and CSeq, another branch): one call, not two. */
@@ -432,6 +456,29 @@ handle_replaces(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
     cay_session_reject(s, 500, NULL, NULL);
 }
 
+/* A MESSAGE outside a dialog (RFC 3428): relayed by the forward route
+ * that takes it (b2bua/pager.h); no route, a reject route, a loop as for
+ * an INVITE (pick_route()); an answer route, or no routes at all, 405:
+ * Cay's own UAS has no use for it. */
+static void
+handle_message(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
+{
+  const cay_route_t *route = NULL;
+  char target[CAY_CONFIG_TEXT_LEN + 64];
+  uint64_t refused = 0;
+
+  ss->shard->stats.messages_in++;
+  if (busy_refused(ss, t)
+      || pick_route(ss, t, sip, &route, target, sizeof target, &refused))
+    return;
+  if (route == NULL || route->action != CAY_ROUTE_FORWARD) {
+    const char *const hdrs[] = { allow_line(ss, NULL), NULL };
+    reply_with(t, 405, NULL, NULL, hdrs);
+    return;
+  }
+  cay__pager_start(ss, t, route, target);
+}
+
 static void
 handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
 {
@@ -447,7 +494,8 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
     handle_replaces(ss, t, sip);
     return;
   }
-  if (pick_route(ss, t, sip, &route, target, sizeof target))
+  if (pick_route(ss, t, sip, &route, target, sizeof target,
+                 &ss->shard->stats.calls_rejected))
     return;
   forward = route && route->action == CAY_ROUTE_FORWARD;
   filter = route && route->action == CAY_ROUTE_ANSWER && route->n_codecs;
@@ -503,7 +551,7 @@ handle_register(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip)
   cay__route_req_t req;
   const cay_route_t *r;
 
-  if (!cay__routes_register(ss->routes)) {
+  if (!cay__routes_have(ss->routes, CAY_ROUTE_REGISTER)) {
     cay__reply_405(t);
     return;
   }
@@ -537,9 +585,11 @@ cay__sessions_on_request(void *arg, cay__txn_t *t, msg_t *msg, sip_t *sip)
   }
   /* 8.2.1: methods Cay does not implement get 405 with Allow. A REFER or
    * NOTIFY in a dialog goes to the session's owner (a B2BUA relays it);
-   * outside one Cay has no use for it. */
+   * outside one Cay has no use for it. A MESSAGE goes to the session's
+   * owner too, or outside a dialog to a forward route (RFC 3428). */
   if (m != sip_method_invite && m != sip_method_bye && m != sip_method_options
       && m != sip_method_update && m != sip_method_prack && m != sip_method_info
+      && m != sip_method_message
       && ((m != sip_method_refer && m != sip_method_notify)
           || !sip->sip_to->a_tag)) {
     const char *const hdrs[]
@@ -567,6 +617,9 @@ cay__sessions_on_request(void *arg, cay__txn_t *t, msg_t *msg, sip_t *sip)
     break;
   case sip_method_options:
     reply_options(t, NULL, allow_line(ss, NULL));
+    break;
+  case sip_method_message:
+    handle_message(ss, t, sip);
     break;
   default: /* BYE without a To tag: no dialog (15.1.2). */
     cay__txn_reply(t, 481, NULL, NULL);

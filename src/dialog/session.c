@@ -286,7 +286,7 @@ cay__session_create(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
   if (err == 0 && !manual)
     err = cay__session_auto_sdp(s, sip);
   if (err == 0)
-    err = cay__idtab_add(&ss->shard->ids, s, &s->id);
+    err = cay__idtab_add_kind(&ss->shard->ids, s, CAY__ID_SESSION, &s->id);
   if (err) {
     cay__free(s->sdp);
     cay__free(s->text);

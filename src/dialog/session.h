@@ -99,6 +99,7 @@ typedef struct cay__sessions {
    * told (one shard). */
   void (*on_foreign)(void *arg, const char *call_id, int live);
   void *foreign_arg;
+  struct cay__pager *pagers;   /* MESSAGEs being relayed (b2bua/pager.h) */
   cay_incoming_cb on_incoming; /* the embedder answers, or NULL */
   void *incoming_arg;
   unsigned live;

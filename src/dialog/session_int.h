@@ -321,6 +321,10 @@ void cay__session_reply(cay__txn_t *t, int status, const char *phrase,
  * INVITE, 8.1.2), else the remote target; into @p buf. @return 0, or
  * -1 when it does not fit (encode.c). */
 int cay__session_next_hop(const cay__session_t *s, char *buf, size_t size);
+/* The same for route set @p route ("<uri>, <uri>", or NULL) and target
+ * @p target. */
+int cay__next_hop(const char *route, const char *target, char *buf,
+                  size_t size);
 /* cay_session_reject() with header line @p line (no CRLF; NULL: none)
  * in the response, before the bridge's pass_headers. @return 0 or
  * CAY_ESTATE. */
@@ -458,6 +462,11 @@ int cay__uac_start(cay__session_t *s);
  * INVITE has had a response. */
 void cay__uac_no_response(cay__session_t *s);
 
+/* A new Call-ID that hashes to this shard (DESIGN.md rule 2), for a
+ * request Cay begins (uac.c): random tokens "@" our sent-by until one
+ * does. */
+void cay__uac_call_id(cay__sessions_t *ss, char *buf, size_t len);
+
 /* locate.c */
 /* RFC 3263: when the first INVITE's next hop (its maddr, else its host)
  * is a name and the shard has a resolver, look it up; the INVITE goes
@@ -466,6 +475,14 @@ void cay__uac_no_response(cay__session_t *s);
  * without a resolver is refused by the send), -EINVAL (a URI that does
  * not parse, port 0, a transport Cay does not send over), -ENOMEM. */
 int cay__uac_locate(cay__session_t *s);
+/* The RFC 3263 question for a first request to @p url (section 4: its
+ * maddr, copied into @p maddr, else its host; sips; the transport
+ * parameter; the port) into @p q. @return 1 (ask DNS), 0 (an IP literal
+ * host or maddr: no DNS, cay__url_dest() gives the address), -EINVAL (no
+ * host, port 0, a transport Cay does not send over). */
+struct cay__dns_query;
+int cay__uac_query(const url_t *url, struct cay__dns_query *q, char *maddr,
+                   size_t maddr_len);
 
 /* End outgoing session @p s still being located with @p status (487
  * when hung up, 503 when no target was found). */

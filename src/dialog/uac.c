@@ -19,8 +19,8 @@
 
 /* A Call-ID that hashes to this shard (DESIGN.md rule 2): random tokens
  * until one does; with N shards that takes N tries on average. */
-static void
-make_call_id(cay__sessions_t *ss, char *buf, size_t len)
+void
+cay__uac_call_id(cay__sessions_t *ss, char *buf, size_t len)
 {
   const char *host = ss->ep->sent_by;
   char token[24];
@@ -170,7 +170,7 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
   s->local_cseq = 1;
   s->invite_cseq = 1;
   cay__session_init_timers(s);
-  make_call_id(ss, call_id, sizeof call_id);
+  cay__uac_call_id(ss, call_id, sizeof call_id);
   cay__rand_token(&ss->shard->rand, tag, 10);
   /* 8.1.1.3: our From with a fresh tag. */
   snprintf(local, sizeof local, "%s;tag=%s", from, tag);
@@ -197,7 +197,7 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
   if (err == 0 && sdp)
     cay__session_origin(s, sdp);
   if (err == 0)
-    err = cay__idtab_add(&ss->shard->ids, s, &s->id);
+    err = cay__idtab_add_kind(&ss->shard->ids, s, CAY__ID_SESSION, &s->id);
   if (err) {
     cay__free(s->sdp);
     cay__free(s->pass_lines);

@@ -54,6 +54,8 @@ cay__stats_sum(const cay_stats_t *shards, unsigned n, cay_stats_t *t)
     t->registers_refused += s->registers_refused;
     t->bindings_live += s->bindings_live;
     t->keepalives += s->keepalives;
+    t->messages_in += s->messages_in;
+    t->messages_relayed += s->messages_relayed;
   }
 }
 
@@ -166,7 +168,7 @@ cay_stats_print(const cay_stats_t *st, FILE *f)
       "txns_live=%llu send_errors=%llu handed_over=%llu dns_lookups=%llu "
       "dns_cache_hits=%llu overload_rejected=%llu udp_drops=%llu "
       "registers=%llu registers_refused=%llu bindings_live=%llu "
-      "keepalives=%llu\n",
+      "keepalives=%llu messages_in=%llu messages_relayed=%llu\n",
       (unsigned long long)st->msgs_in, (unsigned long long)st->msgs_out,
       (unsigned long long)st->retransmits, (unsigned long long)st->parse_errors,
       (unsigned long long)st->bad_requests, (unsigned long long)st->dropped,
@@ -181,6 +183,7 @@ cay_stats_print(const cay_stats_t *st, FILE *f)
       (unsigned long long)st->overload_rejected,
       (unsigned long long)st->udp_drops, (unsigned long long)st->registers,
       (unsigned long long)st->registers_refused,
-      (unsigned long long)st->bindings_live,
-      (unsigned long long)st->keepalives);
+      (unsigned long long)st->bindings_live, (unsigned long long)st->keepalives,
+      (unsigned long long)st->messages_in,
+      (unsigned long long)st->messages_relayed);
 }

@@ -23,7 +23,7 @@
 /* A bridged leg's: the bridge relays REFER (RFC 3515) and NOTIFY (RFC
  * 6665) to the other side, so that a UA offering transfers only to peers
  * that allow REFER offers them across the bridge. */
-#define CAY_ALLOW_BRIDGED CAY_ALLOW ", REFER, NOTIFY"
+#define CAY_ALLOW_BRIDGED CAY_ALLOW ", REFER, NOTIFY, MESSAGE"
 #define CAY_ACCEPT        "application/sdp"
 #define CAY_SUPPORTED     "100rel, timer" /* RFC 3262, RFC 4028 */
 
@@ -246,6 +246,16 @@ int cay__msg_serialize(msg_t *msg, const char **data, size_t *len);
  */
 int cay__msg_header_append(char *buf, size_t size, size_t *off,
                            const msg_header_t *h);
+
+/**
+ * The value of @p sip's Content-Type as it came, parameters included
+ * ("text/plain;charset=UTF-8": a relayed body keeps its charset, RFC
+ * 3261 section 20.15), into @p buf.
+ * @return @p buf, or NULL: no Content-Type, or it does not fit in
+ *         @p size bytes (NUL included).
+ * @thread any
+ */
+const char *cay__msg_content_type(const sip_t *sip, char *buf, size_t size);
 
 /**
  * RFC 3261 section 18.2.1 and RFC 3581 section 4: on a request received

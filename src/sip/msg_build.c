@@ -392,6 +392,18 @@ cay__msg_header_append(char *buf, size_t size, size_t *off,
   return 0;
 }
 
+const char *
+cay__msg_content_type(const sip_t *sip, char *buf, size_t size)
+{
+  issize_t n;
+
+  if (sip->sip_content_type == NULL)
+    return NULL;
+  n = msg_header_field_e(buf, size, (const msg_header_t *)sip->sip_content_type,
+                         0);
+  return n > 0 && (size_t)n < size ? buf : NULL;
+}
+
 static int
 put_text(char *buf, size_t size, size_t *off, const char *text, size_t len)
 {

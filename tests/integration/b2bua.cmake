@@ -316,6 +316,49 @@ cay_b2bua_test(b2bua_info_early_dialog 60
   --callee-count INFO_Recv=20
   -- -m 20 -r 10)
 
+# MESSAGE in a bridged call (RFC 3428 section 4: sent in the dialog an
+# INVITE made), both ways: the caller's reaches the callee in the B leg's
+# dialog and the callee's the caller in the A leg's, each with its
+# text/plain body and Content-Type intact and no Contact, and each
+# sender gets the other side's final response in its own transaction
+# (b2b_uac_message.xml, b2b_uas_message.xml check both ends).
+cay_b2bua_test(b2bua_message_in_dialog 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_message.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_message.xml
+  --subst "MSG_STATUS=200 OK" --subst MSG_EXPECT=200
+  --sipp-timeout 30
+  --expect calls_in=20 --expect calls_out_answered=20
+  --expect byes_sent=20 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count MESSAGE_Recv=20 --callee-count MESSAGE_Retrans=0
+  --callee-count 200_Recv=20
+  --caller-count MESSAGE_Recv=20
+  -- -m 20 -r 10)
+
+# The callee refuses the caller's MESSAGE: its 488 reaches the caller as
+# it is, and its 503 (its own overload, not Cay's) as 500, as a re-INVITE's
+# would (RFC 3261 section 16.7 item 6). Either fails that transaction
+# only: the callee's MESSAGE and the BYE still go through (RFC 5057).
+cay_b2bua_test(b2bua_message_in_dialog_refused 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_message.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_message.xml
+  --subst "MSG_STATUS=488 Not Acceptable Here" --subst MSG_EXPECT=488
+  --sipp-timeout 30
+  --expect calls_in=20 --expect calls_out_answered=20
+  --expect byes_sent=20 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count MESSAGE_Recv=20 --callee-count 200_Recv=20
+  --caller-count 488_Recv=20 --caller-count MESSAGE_Recv=20
+  -- -m 20 -r 10)
+cay_b2bua_test(b2bua_message_in_dialog_503 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_message.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_message.xml
+  --subst "MSG_STATUS=503 Service Unavailable" --subst MSG_EXPECT=500
+  --sipp-timeout 30
+  --expect calls_in=20 --expect calls_out_answered=20
+  --expect byes_sent=20 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count MESSAGE_Recv=20 --callee-count 200_Recv=20
+  --caller-count 500_Recv=20 --caller-count MESSAGE_Recv=20
+  -- -m 20 -r 10)
+
 # UPDATE in early dialogs (RFC 3311 section 5.1): the callee answers the
 # caller's offer in a reliable 183 (RFC 3262), each side's UPDATE then
 # reaches the other in its early dialog with the answer relayed back

@@ -55,7 +55,8 @@ COUNTERS = ("msgs_in", "msgs_out", "retransmits", "parse_errors",
             "calls_out_failed", "byes_sent", "dialogs_live", "txns_live",
             "send_errors", "handed_over", "dns_lookups", "dns_cache_hits",
             "overload_rejected", "udp_drops", "registers",
-            "registers_refused", "bindings_live", "keepalives")
+            "registers_refused", "bindings_live", "keepalives",
+            "messages_in", "messages_relayed")
 
 
 def log(fmt, *args):

@@ -34,6 +34,17 @@
                   bob registered, on a new connection to his listening
                   port (a binding from the contact's own host, RFC 5923
                   section 1; RFC 5626 section 7 for the closed flow)
+  --mode message  alice and bob register with cay's registrar, and alice
+                  sends bob an instant message (RFC 3428, the pager
+                  model: MESSAGE outside a dialog) to his AOR on cay,
+                  with her contact module's /message command (bob's AOR
+                  her only contact, so the current one). Her first
+                  MESSAGE is challenged (407, authenticate: true), her
+                  second carries her credentials; Cay relays it as a
+                  MESSAGE of its own (its Call-ID, From tag and Via,
+                  from its port) to the contact bob registered (a
+                  forward route for MESSAGE with location: true), and
+                  bob's 200 goes back to alice. No call is made.
 
 The caller dials, puts the call on hold and takes it off hold (re-INVITEs
 with a=sendonly, then a=sendrecv: RFC 3264 section 8.4), hangs up (BYE)
@@ -49,6 +60,17 @@ message it sends and receives (-s), and that trace is what is judged:
   BYE; RTP flows both ways between the two clients (each logs its
   incoming RTP), which it only does if each side's SDP reached the other;
 - cay's summary (--expect), with nothing live at the end.
+
+In message mode alice's text holds a unique token, and it is judged so:
+alice's first MESSAGE got 407 and her last 200; bob's menu module
+printed the text as an incoming message from sip:alice@... (it prints
+that only to its UIs: the harness reads bob's console, the cons
+module's UDP port, from the socket it sends his commands from); bob's
+trace shows exactly one MESSAGE, from cay's address and port, with
+cay's Via on top and not alice's, a Call-ID and a From tag other than
+her MESSAGE's, her From URI and her text as its body; cay's summary
+counts it (messages_in>=1 and messages_relayed>=1, whatever --expect
+says).
 
 Standard library only. Ports are free loopback ports; baresip binds its
 SIP port on UDP and TCP, and the port after it for TLS.
@@ -82,7 +104,8 @@ def parse_args(argv):
     p.add_argument("--baresip", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--mode",
-                   choices=("answer", "bridge", "register", "transfer"),
+                   choices=("answer", "bridge", "register", "transfer",
+                            "message"),
                    required=True)
     p.add_argument("--tcp", action="store_true",
                    help="both legs over TCP instead of UDP")
@@ -144,6 +167,8 @@ class Client:
         self.log_path = os.path.join(workdir, name + ".log")
         self.binary = binary
         self.proc = None
+        self.console = None
+        self.console_out = ""
         self.user = user
         self.auto_answer = auto_answer
         self.write_config(user, auto_answer)
@@ -195,6 +220,16 @@ class Client:
                     % (aor, password, ob,
                        ";answermode=auto" if self.auto_answer else ""))
 
+    def message_to(self, name, uri):
+        """Load the contact module with uri as the only contact, so the
+        current one: its /message command sends there. (A
+        current_contact file is not needed, and baresip 1.0 matches its
+        line with the newline, so it would not be found.)"""
+        with open(os.path.join(self.dir, "config"), "a") as f:
+            f.write("module_app contact.so\n")
+        with open(os.path.join(self.dir, "contacts"), "w") as f:
+            f.write("\"%s\" <%s>\n" % (name, uri))
+
     def registered(self):
         """The 200 to one of the client's REGISTERs, or None."""
         for way, first, t in self.messages():
@@ -243,10 +278,39 @@ class Client:
         return {m.group(1) for m in _TRACE_RE.finditer(self.text())}
 
     def command(self, text):
+        if self.console is not None:
+            self.console.sendto(text.encode() + b"\n",
+                                (cayrun.HOST, self.cons_port))
+            return
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.sendto(text.encode() + b"\n", (cayrun.HOST, self.cons_port))
 
+    def watch_console(self):
+        """Read what the client prints to its console. The menu module
+        prints some things (an incoming message) through the UIs only,
+        not to the log, and the cons module sends that output to the
+        address its last command came from: from now on commands go from
+        one socket of ours, which gets it. The first, /reginfo, makes
+        the client print something at once (console_text())."""
+        self.console = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.console.bind((cayrun.HOST, 0))
+        self.console.setblocking(False)
+        self.command("/reginfo")
+
+    def console_text(self):
+        """Everything the client printed to the console so far."""
+        while self.console is not None:
+            try:
+                data = self.console.recv(65536)
+            except BlockingIOError:
+                break
+            self.console_out += data.decode("latin-1")
+        return self.console_out
+
     def stop(self):
+        if self.console is not None:
+            self.console.close()
+            self.console = None
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.send_signal(signal.SIGTERM)
@@ -484,6 +548,119 @@ def register_config():
             "    codecs: [ PCMA, telephone-event ]\n")
 
 
+def message_config():
+    """alice and bob may register; a MESSAGE outside a dialog goes to
+    the contacts of its Request-URI's AOR."""
+    return ("registrar:\n"
+            "  users:\n"
+            "    - { username: alice, password: alicepw }\n"
+            "    - { username: bob, password: bobpw }\n"
+            "routes:\n"
+            "  - match: { method: REGISTER }\n"
+            "    action: register\n"
+            "  - match: { method: MESSAGE }\n"
+            "    action: forward\n"
+            "    location: true\n"
+            "    authenticate: true\n")
+
+
+def traced_requests(c, method):
+    """(source "host:port", text) of each method request c's trace shows
+    arriving at its SIP port, retransmissions included."""
+    out = []
+    for m in _TRACE_RE.finditer(c.text()):
+        body = m.group(4).replace("\r\n", "\n").strip("\n")
+        if (body.startswith(method + " ")
+                and m.group(3) == "%s:%d" % (cayrun.HOST, c.port)):
+            out.append((m.group(2), body))
+    return out
+
+
+def header(text, name, compact):
+    m = re.search(r"^(?:%s|%s):\s*(.*?)\s*$" % (name, compact), text,
+                  re.M | re.I)
+    return m.group(1) if m else None
+
+
+def from_tag(text):
+    m = re.search(r";\s*tag=([^;>\s]+)", header(text, "From", "f") or "")
+    return m.group(1) if m else None
+
+
+def message_shown(b, text):
+    """bob's menu module printed alice's text as an incoming message (the
+    sender's URI, a colon, the quoted text) on his console."""
+    return re.search(r'sip:alice@\S+: "%s"' % re.escape(text),
+                     b.console_text()) is not None
+
+
+def drive_message(a, b, text):
+    """alice sends text to her current contact, bob's AOR; then both
+    quit, which they do once they have unregistered (so before cay is
+    stopped, not while it drains)."""
+    a.command("/message %s" % text)
+    err = wait_for("bob to print alice's message",
+                   lambda: message_shown(b, text))
+    if err is None:
+        err = wait_for("the 200 to alice's MESSAGE",
+                       lambda: final_ok(a.messages(), "MESSAGE",
+                                        len(sent(a, "MESSAGE"))))
+    for x in (a, b):
+        x.command("/quit")
+    return err or wait_for("alice and bob to quit",
+                           lambda: a.proc.poll() is not None
+                           and b.proc.poll() is not None)
+
+
+def sent(c, method):
+    return [t for way, first, t in c.messages()
+            if way == "out" and first.startswith(method + " ")]
+
+
+def judge_message(a, b, cay, text):
+    """alice's MESSAGE was challenged (407), then relayed by Cay as its
+    own MESSAGE to bob, who answered 200; alice got it."""
+    problems = []
+    mine = sent(a, "MESSAGE")
+    if not mine:
+        return ["alice: sent no MESSAGE"]
+    challenged = [t for way, first, t in a.messages()
+                  if way == "in" and first.startswith("SIP/2.0 407")
+                  and cseq(t) == cseq(mine[0])]
+    if not challenged:
+        problems.append("alice: her first MESSAGE was not challenged (407)")
+    if final_ok(a.messages(), "MESSAGE", len(mine)) is None:
+        problems.append("alice: no 200 to her MESSAGE")
+    if not message_shown(b, text):
+        problems.append("bob: did not print alice's message")
+    got = traced_requests(b, "MESSAGE")
+    keys = {(header(t, "Call-ID", "i"), cseq(t)) for src, t in got}
+    if len(keys) != 1:
+        return problems + ["bob: got %d MESSAGEs, wanted 1" % len(keys)]
+    src, t = got[0]
+    cay_at = "%s:%d" % (cayrun.HOST, cay.port)
+    if src != cay_at:
+        problems.append("bob: the MESSAGE came from %s, not from cay (%s)"
+                        % (src, cay_at))
+    vias = re.findall(r"^(?:Via|v):\s*SIP/2\.0/\w+\s+([^;\s]+)", t,
+                      re.M | re.I)
+    if not vias or vias[0] != cay_at:
+        problems.append("bob: the MESSAGE's top Via is %s, not cay's (%s)"
+                        % (vias[0] if vias else "none", cay_at))
+    if "%s:%d" % (cayrun.HOST, a.port) in vias:
+        problems.append("bob: the MESSAGE carries alice's Via (proxied, "
+                        "not relayed by Cay as its own)")
+    if header(t, "Call-ID", "i") == header(mine[-1], "Call-ID", "i"):
+        problems.append("bob: the MESSAGE has alice's Call-ID")
+    if from_tag(t) is None or from_tag(t) == from_tag(mine[-1]):
+        problems.append("bob: the MESSAGE has alice's From tag (or none)")
+    if not re.search(r"sip:alice@", header(t, "From", "f") or ""):
+        problems.append("bob: the MESSAGE's From is not alice")
+    if t.split("\n\n", 1)[-1] != text:
+        problems.append("bob: the MESSAGE's body is not alice's text")
+    return problems
+
+
 def judge_registered(a):
     """alice registered, and her first INVITE was challenged (407)."""
     problems = []
@@ -612,6 +789,27 @@ def start_registered(test, a, b, cay, tcp, idle_close, outbound,
     print("%s: caller: %s" % (test, a.start([dial])), flush=True)
 
 
+def start_messaging(test, a, b, cay):
+    """bob, then alice, register with cay; alice's only contact is bob's
+    AOR on cay."""
+    aor = "sip:bob@%s:%d" % (cayrun.HOST, cay.port)
+    b.register_with(cay.port, "bobpw", False)
+    print("%s: bob: %s" % (test, b.start()), flush=True)
+    err = wait_for("the 200 to bob's REGISTER", b.registered)
+    if err:
+        raise SystemExit(err)
+    b.watch_console()
+    err = wait_for("bob's console to answer", b.console_text)
+    if err:
+        raise SystemExit(err)
+    a.register_with(cay.port, "alicepw", False)
+    a.message_to("Bob", aor)
+    print("%s: alice: %s" % (test, a.start()), flush=True)
+    err = wait_for("the 200 to alice's REGISTER", a.registered)
+    if err:
+        raise SystemExit(err)
+
+
 def run(args):
     test = "integration.%s" % args.name
     workdir = tempfile.mkdtemp(prefix="cay-client-%s-" % args.name)
@@ -624,7 +822,7 @@ def run(args):
     try:
         if c is not None:
             print("%s: carol: %s" % (test, c.start()), flush=True)
-        if b is not None and args.mode != "register":
+        if b is not None and args.mode not in ("register", "message"):
             print("%s: callee: %s" % (test, b.start()), flush=True)
             err = wait_for("the callee to start",
                            lambda: "baresip is ready" in b.text())
@@ -632,6 +830,7 @@ def run(args):
                 raise SystemExit(err)
         config = (transfer_config(b, c) if c else
                   register_config() if args.mode == "register" else
+                  message_config() if args.mode == "message" else
                   bridge_config(b, args.tcp) if b else None)
         if args.idle_close:
             config += "limits: { tcp_idle_timeout_s: 2 }\n"
@@ -655,11 +854,18 @@ def run(args):
             start_registered(test, a, b, cay,
                              "tls" if args.tls else args.tcp,
                              args.idle_close, args.outbound, tls_port)
-        else:
+        elif args.mode != "message":
             dial = "/dial sip:bob@%s:%d%s" % (
                 cayrun.HOST, cay.port, ";transport=tcp" if args.tcp else "")
             print("%s: caller: %s" % (test, a.start([dial])), flush=True)
-        if c is not None:
+        if args.mode == "message":
+            text = "hello bob %s" % cayrun.new_token(12)
+            start_messaging(test, a, b, cay)
+            err = drive_message(a, b, text)
+            if err:
+                problems.append(err)
+            problems += judge_message(a, b, cay, text)
+        elif c is not None:
             err = drive_transfer(a, b, c, "sip:carol@%s:%d"
                                  % (cayrun.HOST, cay.port))
             if err:
@@ -685,7 +891,10 @@ def run(args):
                 problems.append("%s: SIP went over %s, wanted %s only" % (
                     x.name, "+".join(sorted(x.transports())), want))
         result = cay.stop()
-        problems += result.problems(args.expect)
+        # Whatever --expect says, a message run must count the MESSAGE.
+        problems += result.problems(
+            args.expect + (["messages_in>=1", "messages_relayed>=1"]
+                           if args.mode == "message" else []))
         line = result.summary_text()
     except SystemExit as e:
         problems.append(str(e))
@@ -698,6 +907,8 @@ def run(args):
             cay.kill()
     logs = [("%s log" % x.name, cayrun.tail(x.log_path, 60))
             for x in (a, b, c) if x is not None]
+    logs += [("%s console" % x.name, x.console_out[-4000:])
+             for x in (a, b, c) if x is not None and x.console_out]
     return cayrun.verdict(test, problems, line, cay, workdir, args.keep, logs)
 
 

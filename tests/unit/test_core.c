@@ -53,6 +53,40 @@ START_TEST(id_add_get_remove)
 }
 END_TEST
 
+/* A kind tells a session's id from a relayed MESSAGE's (both TUs of
+ * client transactions): cay__idtab_get_kind() finds only its own kind,
+ * also after a slot freed by one kind is reused by another, and the free
+ * list (which shares the field) still works. */
+START_TEST(id_kinds_are_told_apart)
+{
+  cay__idtab_t t;
+  int a = 1, b = 2, c = 3;
+  cay_id_t ia, ib, ic;
+
+  ck_assert_int_eq(cay__idtab_init(&t, 1), 0);
+  ck_assert_int_eq(cay__idtab_add_kind(&t, &a, CAY__ID_SESSION, &ia), 0);
+  ck_assert_int_eq(cay__idtab_add_kind(&t, &b, CAY__ID_PAGER, &ib), 0);
+  ck_assert_ptr_eq(cay__idtab_get_kind(&t, ia, CAY__ID_SESSION), &a);
+  ck_assert_ptr_null(cay__idtab_get_kind(&t, ia, CAY__ID_PAGER));
+  ck_assert_ptr_eq(cay__idtab_get_kind(&t, ib, CAY__ID_PAGER), &b);
+  ck_assert_ptr_null(cay__idtab_get_kind(&t, ib, CAY__ID_SESSION));
+  ck_assert_ptr_eq(cay__idtab_get(&t, ib), &b); /* any kind */
+
+  cay__idtab_remove(&t, ib);
+  cay__idtab_remove(&t, ia);
+  /* Slot of a, then of b, reused (LIFO): plain entries are kind ANY. */
+  ck_assert_int_eq(cay__idtab_add(&t, &c, &ic), 0);
+  ck_assert_ptr_null(cay__idtab_get_kind(&t, ic, CAY__ID_SESSION));
+  ck_assert_ptr_eq(cay__idtab_get_kind(&t, ic, CAY__ID_ANY), &c);
+  ck_assert_int_eq(cay__idtab_add_kind(&t, &a, CAY__ID_PAGER, &ia), 0);
+  ck_assert_ptr_eq(cay__idtab_get_kind(&t, ia, CAY__ID_PAGER), &a);
+  ck_assert_ptr_null(cay__idtab_get_kind(&t, ib, CAY__ID_PAGER)); /* stale */
+  ck_assert_uint_eq(t.live, 2);
+  ck_assert_uint_eq(t.used, 2); /* both slots reused, none new */
+  cay__idtab_fini(&t);
+}
+END_TEST
+
 START_TEST(id_stale_after_slot_reuse)
 {
   cay__idtab_t t;
@@ -546,6 +580,7 @@ core_suite(void)
   tcase_add_checked_fixture(tc, setup_live, teardown_live);
   tcase_add_test(tc, id_add_get_remove);
   tcase_add_test(tc, id_stale_after_slot_reuse);
+  tcase_add_test(tc, id_kinds_are_told_apart);
   tcase_add_test(tc, id_other_shard_and_zero_are_null);
   tcase_add_test(tc, id_growth_keeps_every_entry);
   tcase_add_test(tc, id_init_enomem);

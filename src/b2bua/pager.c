@@ -1,0 +1,431 @@
+/*
+ * MESSAGE relay outside a dialog (pager.h; RFC 3428). One relay per
+ * sender's MESSAGE: it sends Cay's own MESSAGE to a target, waits for
+ * its final response, and either answers the sender or tries the next
+ * target. The sender's request is read from its server transaction at
+ * each target (body, From, Max-Forwards, pass_headers).
+ */
+#include "b2bua/pager.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "b2bua/bridge_int.h"
+#include "cay/errno.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "dialog/auth.h"
+#include "sip/msg.h"
+#include "transport/dns.h"
+
+typedef struct cay__pager {
+  struct cay__pager *next, **pprev; /* in ss->pagers */
+  cay__sessions_t *ss;
+  cay_id_t id;              /* kind CAY__ID_PAGER: the TU of `out` */
+  cay_id_t in;              /* the sender's MESSAGE (server transaction) */
+  cay_id_t out;             /* ours to the current target, or 0 */
+  cay__routes_t *routes;    /* held: route lives in it */
+  const cay_route_t *route; /* the forward route that took it */
+  cay__targets_t targets;   /* a location route's contacts, failover */
+  cay__auth_t *auth;        /* the route's credentials, or NULL */
+  cay__timer_t t_wait;      /* route.no_response_timeout_ms */
+  unsigned heard : 1;       /* a provisional came from the target */
+  unsigned locating : 1;    /* DNS is looking the target's host up */
+  uint32_t cseq;
+  cay__peer_t dst;
+  char target[CAY_CONFIG_TEXT_LEN + CAY__CONTACT_MAX];
+  char path[CAY__PATH_MAX]; /* the target's Route (a Path), or "" */
+  char call_id[96];
+  char from[560]; /* the sender's From, our tag */
+} pager_t;
+
+static int try_next(pager_t *p, int status);
+
+static pager_t *
+pager_of(cay__sessions_t *ss, cay_id_t id)
+{
+  return cay__idtab_get_kind(&ss->shard->ids, id, CAY__ID_PAGER);
+}
+
+/* The sender's MESSAGE, or NULL when its transaction is gone. */
+static msg_t *
+request_of(const pager_t *p)
+{
+  cay__txn_t *t = cay__txn_lookup(p->ss->ep, p->in);
+  return t ? cay__txn_request(t) : NULL;
+}
+
+static void
+pager_free(pager_t *p)
+{
+  cay__shard_timer_stop(p->ss->shard, &p->t_wait);
+  if (p->pprev) {
+    *p->pprev = p->next;
+    if (p->next)
+      p->next->pprev = p->pprev;
+  }
+  if (p->id)
+    cay__idtab_remove(&p->ss->shard->ids, p->id);
+  cay__targets_free(&p->targets);
+  cay__auth_free(p->auth);
+  cay__routes_free(p->routes);
+  cay__free(p);
+}
+
+/* Answer the sender with @p status (@p phrase, NULL: the standard one;
+ * @p lines: header lines, or NULL) and end the relay. */
+static void
+finish(pager_t *p, int status, const char *phrase, const char *lines)
+{
+  cay__txn_t *t = cay__txn_lookup(p->ss->ep, p->in);
+  const char *const hdrs[] = { lines, NULL };
+
+  if (t)
+    cay__session_reply(t, status, phrase, NULL, lines && *lines ? hdrs : NULL);
+  pager_free(p);
+}
+
+/* Where the next hop of the current target is, when it needs no DNS:
+ * the registered flow, else an IP literal with the URI's transport
+ * (RFC 3261 sections 18.1.1, 19.1.1, 26.2). @return 0, 1 (a host name:
+ * ask DNS with *@p q), -EINVAL. */
+static int
+destination(pager_t *p, cay__dns_query_t *q, char *maddr, size_t len)
+{
+  char hop[CAY__PATH_MAX];
+  url_t url;
+  int err;
+
+  if (cay__next_hop(p->path[0] ? p->path : NULL, p->target, hop, sizeof hop)
+          != 0
+      || url_d(&url, hop) < 0)
+    return -EINVAL;
+  if ((err = cay__uac_query(&url, q, maddr, len)) != 0)
+    return err;
+  (void)cay__url_dest(&url, &p->dst.addr);
+  p->dst.proto
+      = url.url_type == url_sips || url_has_param(&url, "transport=tls")
+            ? CAY__TLS
+        : url_has_param(&url, "transport=tcp") ? CAY__TCP
+                                               : CAY__UDP;
+  p->dst.conn = 0;
+  p->dst.flow = 0;
+  return 0;
+}
+
+/* Our MESSAGE to the current target as bytes into the endpoint's
+ * scratch: the sender's body and Content-Type, its From (our tag), the
+ * target as Request-URI and To, one hop less (RFC 3261 section 16.6
+ * item 3, as for a B leg), the header fields the route passes, and the
+ * credentials of a challenge answered. @return the length, or < 0. */
+static long
+encode(pager_t *p, const sip_t *sip, msg_t *msg, const char *branch)
+{
+  cay__endpoint_t *ep = p->ss->ep;
+  char to[CAY__CONTACT_MAX + CAY_CONFIG_TEXT_LEN + 3], ctype[256];
+  char extra[CAY__PASS_MAX + 1024];
+  const char *auth
+      = p->auth ? cay__auth_line(p->auth, "MESSAGE", p->target) : "";
+  size_t n;
+  cay__req_text_t r
+      = { .method_name = "MESSAGE",
+          .ruri = p->target,
+          .branch = branch,
+          .route = p->path[0] ? p->path : NULL,
+          .max_forwards
+          = sip->sip_max_forwards ? sip->sip_max_forwards->mf_count : 71,
+          .from = p->from,
+          .to = to,
+          .call_id = p->call_id,
+          .cseq = p->cseq,
+          .proto = p->dst.proto };
+
+  snprintf(to, sizeof to, "<%s>", p->target);
+  if (cay__route_pass_lines(p->route, msg, extra, CAY__PASS_MAX) != 0)
+    CAY_INFO(SHARD_NO(p->ss),
+             "message %s: a header not passed: it could not be encoded, or "
+             "pass_headers came to more than %d bytes",
+             sip->sip_call_id->i_id, CAY__PASS_MAX);
+  n = strlen(extra);
+  if (n + strlen(auth) >= sizeof extra)
+    return -ENOSPC;
+  memcpy(extra + n, auth, strlen(auth) + 1);
+  r.extra = extra[0] ? extra : NULL;
+  if (sip->sip_payload && sip->sip_payload->pl_len) {
+    if ((r.ctype = cay__msg_content_type(sip, ctype, sizeof ctype)) == NULL)
+      return -EINVAL;
+    r.body = sip->sip_payload->pl_data;
+    r.body_len = sip->sip_payload->pl_len;
+  }
+  r.sent_by = cay__endpoint_sent_by(ep, p->dst.proto);
+  if (r.sent_by[0] == '\0')
+    r.sent_by = ep->sent_by;
+  return cay__msg_request_encode(&r, ep->scratch, sizeof ep->scratch);
+}
+
+/* Send our MESSAGE to p->dst as a new non-INVITE client transaction
+ * (RFC 3261 section 17.1.2) whose responses come to this relay. */
+static int
+send_now(pager_t *p)
+{
+  cay__endpoint_t *ep = p->ss->ep;
+  msg_t *msg = request_of(p), *req = NULL;
+  char branch[32];
+  long n;
+
+  if (msg == NULL)
+    return CAY_ESTATE;
+  cay__endpoint_branch(ep, branch, sizeof branch);
+  n = encode(p, sip_object(msg), msg, branch);
+  if (n < 0)
+    return (int)n;
+  p->heard = 0;
+  if (p->route->no_response_timeout_ms)
+    (void)cay__shard_timer_start(p->ss->shard, &p->t_wait,
+                                 p->route->no_response_timeout_ms);
+  if (ep->hooks.out_message == NULL)
+    return cay__txn_request_send_bytes(ep, ep->scratch, (size_t)n, branch,
+                                       "MESSAGE", &p->dst, p->id, &p->out);
+  /* An outgoing hook sees it (DESIGN.md section 4): as a msg_t. */
+  if (cay__msg_parse(ep->scratch, (size_t)n, &req) != 0) {
+    if (req)
+      msg_destroy(req);
+    return -ENOMEM;
+  }
+  return cay__txn_request_send(ep, req, &p->dst, p->id, &p->out);
+}
+
+static void
+on_located(void *arg, uint64_t id, int err, const cay__dns_target_t *t,
+           size_t n)
+{
+  pager_t *p = pager_of(arg, id);
+
+  if (p == NULL || !p->locating)
+    return;
+  p->locating = 0;
+  if (err == 0 && n > 0) {
+    p->dst.addr = t[0].addr;
+    p->dst.proto = t[0].proto;
+    p->dst.conn = 0;
+    p->dst.flow = 0;
+    if ((err = send_now(p)) == 0)
+      return;
+  }
+  CAY_INFO(SHARD_NO(p->ss), "message %s: %s not reached: %s", p->call_id,
+           p->target, err ? cay_strerror(err) : "DNS found no target");
+  (void)try_next(p, 503); /* as a transport failure (RFC 3263 4.3) */
+}
+
+/* Send to the current target (p->target, p->path, @p flow): now, or
+ * once DNS has found its host. @return 0 or an error (nothing sent). */
+static int
+send_to(pager_t *p, const cay__peer_t *flow)
+{
+  cay__dns_query_t q;
+  char maddr[256];
+  int err;
+
+  p->out = 0;
+  p->cseq++; /* a new request to each target (RFC 3261 section 8.1.1.5) */
+  if (flow) {
+    p->dst = *flow;
+    return send_now(p);
+  }
+  if ((err = destination(p, &q, maddr, sizeof maddr)) < 0)
+    return err;
+  if (err == 0)
+    return send_now(p);
+  if (p->ss->dns == NULL)
+    return -EINVAL; /* a host name and no resolver */
+  if ((err = cay__dns_locate(p->ss->dns, &q, on_located, p->ss, p->id)) != 0)
+    return err;
+  p->locating = 1;
+  return 0;
+}
+
+/* The next target after one that failed with @p status (0: the first),
+ * as cay__targets_next() gives them; for a forward route without
+ * location the first is the route's own target. When none is left the
+ * sender gets @p status mapped, and the relay ends. @return 1 when a
+ * MESSAGE is on its way. */
+static int
+try_next(pager_t *p, int status)
+{
+  msg_t *msg = request_of(p);
+  const sip_t *sip = msg ? sip_object(msg) : NULL;
+  cay__target_t tg;
+  cay__route_req_t req;
+  const char *phrase = NULL;
+
+  cay__shard_timer_stop(p->ss->shard, &p->t_wait);
+  if (sip == NULL) {
+    pager_free(p);
+    return 0;
+  }
+  cay__route_req_of(&req, sip, NULL); /* for the failover templates */
+  while (cay__targets_next(&p->targets, p->ss, p->route, &req, sip, &tg)) {
+    const char *why = tg.why;
+    int err;
+
+    snprintf(p->target, sizeof p->target, "%s", tg.uri);
+    snprintf(p->path, sizeof p->path, "%s", tg.path ? tg.path : "");
+    if (why == NULL && (err = send_to(p, tg.flow)) != 0)
+      why = cay_strerror(err);
+    if (why == NULL) {
+      if (status)
+        CAY_INFO(SHARD_NO(p->ss), "message %s: failed with %d: trying %s, %s",
+                 p->call_id, status, tg.label, tg.uri);
+      return 1;
+    }
+    CAY_INFO(SHARD_NO(p->ss), "message %s: %s (%s) not tried: %s", p->call_id,
+             tg.label, tg.uri, why);
+  }
+  status = cay__bridge_map_failure(status, &phrase);
+  CAY_INFO(SHARD_NO(p->ss), "message %s (%s): not delivered, %d",
+           sip->sip_call_id->i_id, p->call_id, status);
+  finish(p, status, phrase, NULL);
+  return 0;
+}
+
+static void
+on_wait(cay__timer_t *tm)
+{
+  pager_t *p = tm->data;
+
+  if (p->heard)
+    return;
+  CAY_INFO(SHARD_NO(p->ss),
+           "message %s: %s sent no response in no_response_timeout_ms",
+           p->call_id, p->target);
+  p->out = 0; /* a late answer is not the sender's any more */
+  (void)try_next(p, 408);
+}
+
+int
+cay__pager_response(cay__sessions_t *ss, cay_id_t tu_id, cay_id_t txn_id,
+                    int status, msg_t *msg)
+{
+  pager_t *p = pager_of(ss, tu_id);
+  const sip_t *sip = msg ? sip_object(msg) : NULL;
+  char lines[CAY__PASS_MAX];
+  const char *why = NULL, *phrase = NULL;
+
+  if (p == NULL)
+    return 0;
+  if (txn_id != p->out)
+    return 1; /* a target given up already */
+  if (status < 200) {
+    p->heard = 1;
+    return 1;
+  }
+  p->out = 0;
+  if ((status == 401 || status == 407) && sip && p->auth
+      && cay__auth_challenge(p->auth, status, sip, &ss->shard->rand, &why)
+             == 0) {
+    /* RFC 3261 section 22.2: the same target again, CSeq one more. */
+    if (send_to(p, p->dst.conn || p->dst.flow ? &p->dst : NULL) == 0)
+      return 1;
+  } else if (why) {
+    CAY_INFO(SHARD_NO(ss), "message %s: %s challenged: %s", p->call_id,
+             p->target, why);
+  }
+  if (status < 300) {
+    ss->shard->stats.messages_relayed++;
+    if (cay__route_pass_lines(p->route, msg, lines, sizeof lines) != 0)
+      lines[0] = '\0';
+    CAY_DEBUG(SHARD_NO(ss), "message %s: %s answered %d", p->call_id, p->target,
+              status);
+    finish(p, status,
+           sip && sip->sip_status ? sip->sip_status->st_phrase : NULL, lines);
+    return 1;
+  }
+  if (status == 408 || status == 480 || status >= 500) {
+    (void)try_next(p, status);
+    return 1;
+  }
+  status = cay__bridge_map_failure(status, &phrase);
+  if (phrase == NULL && sip && sip->sip_status)
+    phrase = sip->sip_status->st_phrase;
+  CAY_INFO(SHARD_NO(ss), "message %s: %s refused it: %d", p->call_id, p->target,
+           status);
+  finish(p, status, phrase, NULL);
+  return 1;
+}
+
+/* The relay of MESSAGE @p t by @p route, registered and listed. */
+static pager_t *
+pager_new(cay__sessions_t *ss, cay__txn_t *t, const cay_route_t *route,
+          const sip_t *sip)
+{
+  pager_t *p = cay__calloc(1, sizeof *p);
+  char tag[16], from[512];
+
+  if (p == NULL)
+    return NULL;
+  p->ss = ss;
+  p->in = cay__txn_id(t);
+  p->route = route;
+  p->routes = cay__routes_hold(ss->routes);
+  cay__timer_init(&p->t_wait, on_wait, p);
+  cay__uac_call_id(ss, p->call_id, sizeof p->call_id);
+  cay__rand_token(&ss->shard->rand, tag, 10);
+  cay__bridge_from(sip, from, sizeof from);
+  snprintf(p->from, sizeof p->from, "%s;tag=%s", from, tag); /* 8.1.1.3 */
+  if ((route->auth_username[0]
+       && (p->auth = cay__auth_new(route->auth_username, route->auth_password))
+              == NULL)
+      || cay__idtab_add_kind(&ss->shard->ids, p, CAY__ID_PAGER, &p->id) != 0) {
+    pager_free(p);
+    return NULL;
+  }
+  p->next = ss->pagers;
+  if (p->next)
+    p->next->pprev = &p->next;
+  p->pprev = &ss->pagers;
+  ss->pagers = p;
+  return p;
+}
+
+void
+cay__pager_start(cay__sessions_t *ss, cay__txn_t *t, const cay_route_t *route,
+                 const char *target)
+{
+  const sip_t *sip = sip_object(cay__txn_request(t));
+  pager_t *p = pager_new(ss, t, route, sip);
+  int err;
+
+  if (p == NULL) {
+    cay__txn_reply(t, 500, "Server Internal Error - Out of Memory", NULL);
+    return;
+  }
+  CAY_DEBUG(SHARD_NO(ss), "message %s: relayed as %s", sip->sip_call_id->i_id,
+            p->call_id);
+  if (!route->location) {
+    /* The route's own target first, then its failover targets. */
+    snprintf(p->target, sizeof p->target, "%s", target);
+    if ((err = send_to(p, NULL)) != 0) {
+      CAY_INFO(SHARD_NO(ss), "message %s: %s not tried: %s", p->call_id,
+               p->target, cay_strerror(err));
+      (void)try_next(p, 503);
+    }
+    return;
+  }
+  err = cay__targets_look_up(&p->targets, ss, sip);
+  if (err == -EPERM) /* RFC 5630 sections 5.1.1 and 5.3 */
+    finish(p, 480, NULL, ss->sips_not_allowed);
+  else if (err)
+    finish(p, 500, NULL, NULL);
+  else if (p->targets.n_contacts == 0 && route->n_failover == 0)
+    finish(p, 480, "Temporarily Unavailable - Not Registered", NULL);
+  else
+    (void)try_next(p, 0); /* none to try: 500 */
+}
+
+void
+cay__pager_fini(cay__sessions_t *ss)
+{
+  while (ss->pagers)
+    pager_free(ss->pagers);
+}

@@ -1,0 +1,65 @@
+/*
+ * Instant messages outside a dialog (RFC 3428, the pager model) through
+ * a forward route: Cay takes the sender's MESSAGE as a UAS and sends one
+ * of its own (a new Call-ID, From tag and CSeq, the body and its
+ * Content-Type as they came) to the route's target, or for a location
+ * route to the contacts the Request-URI's AOR registered, then the
+ * failover targets, until one answers; the sender gets that answer.
+ * Nothing outlives it: a MESSAGE makes no dialog (section 4).
+ *
+ * Everything here runs on the shard that owns the sender's Call-ID; the
+ * MESSAGE Cay sends has a Call-ID of the same shard (DESIGN.md rule 2),
+ * so its responses come back there.
+ */
+#ifndef CAY_B2BUA_PAGER_H
+#define CAY_B2BUA_PAGER_H
+
+#include <sofia-sip/sip.h>
+
+#include "b2bua/route.h"
+#include "dialog/session.h"
+#include "sip/txn.h"
+
+/**
+ * Relay MESSAGE @p t (its request @p sip, outside a dialog) by forward
+ * route @p route of the shard's table (held until the relay ends). The
+ * sender's transaction gets the final response later: the target's 2xx
+ * as it came (200 or 202), a failure mapped as for an INVITE
+ * (cay__bridge_map_failure(): 503 becomes 500, 401/407 403, a redirect
+ * 480), 408 when no target answered, 480 "Not Registered" for a location
+ * route without a contact or failover target (480 with the Warning of
+ * RFC 5630 for a sips: Request-URI no binding reaches over TLS), 500
+ * when nothing could be sent. A target that fails with 408, 480, a 5xx or a
+ * transport error is followed by the next (cay__targets_next()). Request-URI
+ * user and domain expand the route's target as for an INVITE.
+ *
+ * @param ss     The shard's session layer. Borrowed.
+ * @param t      The sender's server transaction. Borrowed; its request
+ *               is read again at each target, by its id.
+ * @param route  A forward route of ss->routes. Borrowed.
+ * @param target Its target expanded for @p t (cay__route_target()), or
+ *               anything for a location route. Borrowed.
+ * @thread the shard's
+ * @rfc RFC 3428 sections 4 and 7 (a B2BUA's relay; RFC 3261 section 8.1
+ *      for the request Cay sends, 16.6 item 3 for Max-Forwards)
+ */
+void cay__pager_start(cay__sessions_t *ss, cay__txn_t *t,
+                      const cay_route_t *route, const char *target);
+
+/**
+ * A response to a MESSAGE the pager sent, from the session layer's
+ * transaction user (dialog/layer.c): @p tu_id names the relay.
+ * @return 1 when @p tu_id is a relay's (the response is taken), else 0.
+ * @thread the shard's
+ */
+int cay__pager_response(cay__sessions_t *ss, cay_id_t tu_id, cay_id_t txn_id,
+                        int status, msg_t *msg);
+
+/**
+ * End every relay at once (shutdown), answering nobody: the endpoint's
+ * transactions go with it.
+ * @thread the shard's
+ */
+void cay__pager_fini(cay__sessions_t *ss);
+
+#endif

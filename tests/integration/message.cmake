@@ -1,0 +1,97 @@
+# Instant messages outside a dialog (RFC 3428, the pager model), included
+# from CMakeLists.txt after b2bua.cmake (cay_b2bua_test(), CAY_B2B_RUN):
+#
+#   sender SIPp --MESSAGE--> cay (forward route) --its own MESSAGE--> target SIPp
+#
+# message_uac.xml sends MESSAGEs and expects @EXPECT@ as their final
+# response; message_uas.xml checks each MESSAGE Cay sends (the sender's
+# body and Content-Type, its From with a tag of Cay's, Max-Forwards one
+# less, CSeq 1, no Contact, Cay's own Via) and answers @STATUS@ @PHRASE@.
+# The client test client_message (CMakeLists.txt) sends one between two
+# registered baresips.
+
+set(CAY_MSG_ROUTE "routes: [ { match: { method: MESSAGE }, action: forward, target: \"sip:\${ruri_user}@127.0.0.1:@CALLEE_PORT@\" } ]")
+set(CAY_MSG_SCENARIOS
+  --caller-scenario ${CAY_IT_SCENARIOS}/message_uac.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/message_uas.xml)
+
+# 200 MESSAGEs relayed and answered 200 (section 7): each gets the
+# target's 200, and nothing is left (no dialog: section 4).
+cay_b2bua_test(message_relay_udp 60
+  ${CAY_MSG_SCENARIOS} --route-yaml "${CAY_MSG_ROUTE}"
+  --subst STATUS=200 --subst PHRASE=OK --subst EXPECT=200
+  --sipp-timeout 30
+  --expect messages_in=200 --expect messages_relayed=200
+  --expect calls_in=0 --expect dialogs_live=0 --expect txns_live=0
+  --callee-count MESSAGE_Recv=200
+  -- -m 200 -r 100)
+
+# The same at 4 shards (more than cores): SIPp's Call-IDs spread over the
+# shards, and the answer to Cay's MESSAGE comes back to the shard that
+# sent it (its Call-ID hashes there, DESIGN.md rule 2); over TCP on both
+# sides, each shard's MESSAGE to the target on a connection it owns.
+cay_b2bua_test(message_relay_4shards_tcp 60
+  ${CAY_MSG_SCENARIOS}
+  --route-yaml "routes: [ { match: { method: MESSAGE }, action: forward, target: \"sip:\${ruri_user}@127.0.0.1:@CALLEE_PORT@;transport=tcp\" } ]"
+  --tcp --shards 4
+  --subst STATUS=202 --subst PHRASE=Accepted --subst EXPECT=202
+  --sipp-timeout 30
+  --expect messages_in=200 --expect messages_relayed=200
+  --expect dialogs_live=0 --expect txns_live=0
+  --expect-shard "messages_in>=1"
+  --callee-count MESSAGE_Recv=200
+  -- -m 200 -r 100)
+# Several shards: in the ThreadSanitizer pass of `make test` too.
+set_tests_properties(integration.message_relay_4shards_tcp PROPERTIES
+  LABELS "integration;shards")
+
+# The target refuses: its 486 reaches the sender as it is; its 503 is the
+# target's overload, not Cay's, and becomes 500 (RFC 3261 section 16.7
+# item 6, as for an INVITE).
+cay_b2bua_test(message_refused_486 60
+  ${CAY_MSG_SCENARIOS} --route-yaml "${CAY_MSG_ROUTE}"
+  --subst STATUS=486 --subst PHRASE=Busy_Here --subst EXPECT=486
+  --sipp-timeout 30
+  --expect messages_in=20 --expect messages_relayed=0 --expect txns_live=0
+  --callee-count MESSAGE_Recv=20
+  -- -m 20 -r 20)
+cay_b2bua_test(message_target_503 60
+  ${CAY_MSG_SCENARIOS} --route-yaml "${CAY_MSG_ROUTE}"
+  --subst STATUS=503 --subst PHRASE=Service_Unavailable --subst EXPECT=500
+  --sipp-timeout 30
+  --expect messages_in=20 --expect messages_relayed=0 --expect txns_live=0
+  --callee-count MESSAGE_Recv=20
+  -- -m 20 -r 20)
+
+# A target that never answers is given up after the route's
+# no_response_timeout_ms, and the MESSAGE goes to the failover target,
+# whose 200 the sender gets well within its own transaction's 32 s.
+cay_b2bua_test(message_failover 60
+  ${CAY_MSG_SCENARIOS}
+  --route-yaml "routes: [ { match: { method: MESSAGE }, action: forward, target: \"sip:\${ruri_user}@127.0.0.1:@DEAD_PORT@\", failover: [ \"sip:\${ruri_user}@127.0.0.1:@CALLEE_PORT@\" ], no_response_timeout_ms: 300 } ]"
+  --subst STATUS=200 --subst PHRASE=OK --subst EXPECT=200
+  --sipp-timeout 30
+  --expect messages_in=10 --expect messages_relayed=10
+  --expect-log-count "=10" "sent no response in no_response_timeout_ms"
+  --expect-log-count "=10" "failed with 408: trying failover\\[0\\]"
+  --callee-count MESSAGE_Recv=10
+  -- -m 10 -r 10)
+
+# No route takes it (the default route forwards INVITEs only): 404; a
+# route that answers (Cay's own UAS has no use for a MESSAGE): 405. The
+# target gets nothing.
+cay_b2bua_test(message_no_route_404 60
+  ${CAY_MSG_SCENARIOS}
+  --subst STATUS=200 --subst PHRASE=OK --subst EXPECT=404
+  --sipp-timeout 30 --callee-calls 0
+  --expect messages_in=10 --expect messages_relayed=0 --expect txns_live=0
+  --callee-count MESSAGE_Recv=0
+  -- -m 10 -r 10)
+cay_b2bua_test(message_answer_route_405 60
+  ${CAY_MSG_SCENARIOS}
+  --route-yaml "routes: [ { action: answer } ]"
+  --subst STATUS=200 --subst PHRASE=OK --subst EXPECT=405
+  --sipp-timeout 30 --callee-calls 0
+  --expect messages_in=10 --expect messages_relayed=0 --expect txns_live=0
+  --callee-count MESSAGE_Recv=0
+  -- -m 10 -r 10)
