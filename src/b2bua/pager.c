@@ -30,7 +30,8 @@ typedef struct cay__pager {
   cay__targets_t targets;   /* a location route's contacts, failover */
   cay__auth_t *auth;        /* the route's credentials, or NULL */
   cay__timer_t t_wait;      /* route.no_response_timeout_ms */
-  unsigned heard : 1;       /* a provisional came from the target */
+  const cay__peer_t *flow;  /* the contact's registered flow (in
+                               targets), or NULL */
   unsigned locating : 1;    /* DNS is looking the target's host up */
   uint32_t cseq;
   cay__peer_t dst;
@@ -86,10 +87,10 @@ finish(pager_t *p, int status, const char *phrase, const char *lines)
   pager_free(p);
 }
 
-/* Where the next hop of the current target is, when it needs no DNS:
- * the registered flow, else an IP literal with the URI's transport
- * (RFC 3261 sections 18.1.1, 19.1.1, 26.2). @return 0, 1 (a host name:
- * ask DNS with *@p q), -EINVAL. */
+/* Where the next hop of the current target (its Path's first URI, else
+ * the target) is when it needs no DNS: an IP literal, with the URI's
+ * transport (cay__url_proto()). @return 0, 1 (a host name: ask DNS
+ * with *@p q), -EINVAL. */
 static int
 destination(pager_t *p, cay__dns_query_t *q, char *maddr, size_t len)
 {
@@ -104,11 +105,7 @@ destination(pager_t *p, cay__dns_query_t *q, char *maddr, size_t len)
   if ((err = cay__uac_query(&url, q, maddr, len)) != 0)
     return err;
   (void)cay__url_dest(&url, &p->dst.addr);
-  p->dst.proto
-      = url.url_type == url_sips || url_has_param(&url, "transport=tls")
-            ? CAY__TLS
-        : url_has_param(&url, "transport=tcp") ? CAY__TCP
-                                               : CAY__UDP;
+  p->dst.proto = cay__url_proto(&url);
   p->dst.conn = 0;
   p->dst.flow = 0;
   return 0;
@@ -180,7 +177,6 @@ send_now(pager_t *p)
   n = encode(p, sip_object(msg), msg, branch);
   if (n < 0)
     return (int)n;
-  p->heard = 0;
   if (p->route->no_response_timeout_ms)
     (void)cay__shard_timer_start(p->ss->shard, &p->t_wait,
                                  p->route->no_response_timeout_ms);
@@ -218,10 +214,10 @@ on_located(void *arg, uint64_t id, int err, const cay__dns_target_t *t,
   (void)try_next(p, 503); /* as a transport failure (RFC 3263 4.3) */
 }
 
-/* Send to the current target (p->target, p->path, @p flow): now, or
+/* Send to the current target (p->target, p->path, p->flow): now, or
  * once DNS has found its host. @return 0 or an error (nothing sent). */
 static int
-send_to(pager_t *p, const cay__peer_t *flow)
+send_to(pager_t *p)
 {
   cay__dns_query_t q;
   char maddr[256];
@@ -229,8 +225,8 @@ send_to(pager_t *p, const cay__peer_t *flow)
 
   p->out = 0;
   p->cseq++; /* a new request to each target (RFC 3261 section 8.1.1.5) */
-  if (flow) {
-    p->dst = *flow;
+  if (p->flow) {
+    p->dst = *p->flow;
     return send_now(p);
   }
   if ((err = destination(p, &q, maddr, sizeof maddr)) < 0)
@@ -271,7 +267,8 @@ try_next(pager_t *p, int status)
 
     snprintf(p->target, sizeof p->target, "%s", tg.uri);
     snprintf(p->path, sizeof p->path, "%s", tg.path ? tg.path : "");
-    if (why == NULL && (err = send_to(p, tg.flow)) != 0)
+    p->flow = tg.flow;
+    if (why == NULL && (err = send_to(p)) != 0)
       why = cay_strerror(err);
     if (why == NULL) {
       if (status)
@@ -293,8 +290,12 @@ static void
 on_wait(cay__timer_t *tm)
 {
   pager_t *p = tm->data;
+  cay__txn_t *t = cay__txn_lookup(p->ss->ep, p->out);
 
-  if (p->heard)
+  /* A provisional response (a non-INVITE transaction keeps it to itself,
+   * RFC 3261 section 17.1.2.2) says the target is there: timer F alone
+   * decides from now on. */
+  if (t && cay__txn_state(t) == CAY__TXN_PROCEEDING)
     return;
   CAY_INFO(SHARD_NO(p->ss),
            "message %s: %s sent no response in no_response_timeout_ms",
@@ -316,16 +317,12 @@ cay__pager_response(cay__sessions_t *ss, cay_id_t tu_id, cay_id_t txn_id,
     return 0;
   if (txn_id != p->out)
     return 1; /* a target given up already */
-  if (status < 200) {
-    p->heard = 1;
-    return 1;
-  }
   p->out = 0;
   if ((status == 401 || status == 407) && sip && p->auth
       && cay__auth_challenge(p->auth, status, sip, &ss->shard->rand, &why)
              == 0) {
     /* RFC 3261 section 22.2: the same target again, CSeq one more. */
-    if (send_to(p, p->dst.conn || p->dst.flow ? &p->dst : NULL) == 0)
+    if (send_to(p) == 0)
       return 1;
   } else if (why) {
     CAY_INFO(SHARD_NO(ss), "message %s: %s challenged: %s", p->call_id,
@@ -405,7 +402,7 @@ cay__pager_start(cay__sessions_t *ss, cay__txn_t *t, const cay_route_t *route,
   if (!route->location) {
     /* The route's own target first, then its failover targets. */
     snprintf(p->target, sizeof p->target, "%s", target);
-    if ((err = send_to(p, NULL)) != 0) {
+    if ((err = send_to(p)) != 0) {
       CAY_INFO(SHARD_NO(ss), "message %s: %s not tried: %s", p->call_id,
                p->target, cay_strerror(err));
       (void)try_next(p, 503);

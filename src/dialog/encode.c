@@ -96,11 +96,7 @@ text_dest(cay__session_t *s, cay__peer_t *dst)
   if (s->state == CAY__SESSION_CALLING) {
     /* The initial INVITE: no connection yet, the URI's transport
      * parameter (18.1.1, 19.1.1) chooses. */
-    dst->proto
-        = url.url_type == url_sips || url_has_param(&url, "transport=tls")
-              ? CAY__TLS
-          : url_has_param(&url, "transport=tcp") ? CAY__TCP
-                                                 : CAY__UDP;
+    dst->proto = cay__url_proto(&url);
     dst->conn = 0;
   }
   return 0;

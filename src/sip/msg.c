@@ -610,6 +610,14 @@ cay__response_dest(const sip_via_t *via, cay__peer_t *dst)
 }
 
 int
+cay__url_proto(const url_t *url)
+{
+  if (url->url_type == url_sips || url_has_param(url, "transport=tls"))
+    return CAY__TLS;
+  return url_has_param(url, "transport=tcp") ? CAY__TCP : CAY__UDP;
+}
+
+int
 cay__url_dest(const url_t *url, cay__addr_t *dst)
 {
   char maddr[INET6_ADDRSTRLEN + 2];

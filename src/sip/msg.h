@@ -317,6 +317,14 @@ int cay__via_stream_dest(const sip_via_t *via, cay__addr_t *dst);
 int cay__url_dest(const url_t *url, cay__addr_t *dst);
 
 /**
+ * The transport of a first request to an IP-literal @p url (RFC 3261
+ * sections 18.1.1, 19.1.1, 26.2): CAY__TLS for sips: or transport=tls,
+ * CAY__TCP for transport=tcp, else CAY__UDP.
+ * @thread any
+ */
+int cay__url_proto(const url_t *url);
+
+/**
  * True when @p contact can be a dialog's remote target (RFC 3261 sections
  * 12.1.1 and 12.1.2: the Contact of an INVITE, of its 2xx, of a target
  * refresh): a sip or sips URI with a valid host, no path, and a port of

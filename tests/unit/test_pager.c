@@ -181,6 +181,29 @@ START_TEST(pager_failover_then_last_failure)
 }
 END_TEST
 
+/* A target that sent 100 Trying answers: no_response_timeout_ms no
+ * longer gives it up, and its later 200 is A's. */
+START_TEST(pager_provisional_keeps_the_target)
+{
+  cay_config_t cfg = message_config();
+  cay_route_t *r = &cfg.routes[0];
+  snprintf(r->failover[0], sizeof r->failover[0],
+           "sip:${ruri_user}-2@127.0.0.1:5070");
+  r->n_failover = 1;
+  r->no_response_timeout_ms = 2000;
+  peer_t *p = peer_new(&cfg);
+
+  message_a(p, "service", "msg-9", "");
+  int m = out_msg(p);
+  respond(p, (unsigned)m, "100", "", NULL);
+  peer_advance(p, 5000);
+  ck_assert_uint_eq(sent_to(p, "sip:service-2@127.0.0.1:5070"), 0);
+  respond(p, (unsigned)m, "200", "", NULL);
+  ck_assert_int_eq(peer_status(p, (unsigned)answer_to_a(p)), 200);
+  peer_free(p);
+}
+END_TEST
+
 /* Timer F (64*T1) of Cay's MESSAGE without failover: A gets 408. */
 START_TEST(pager_timeout_408)
 {
@@ -327,6 +350,7 @@ main(void)
   tcase_add_test(tc, pager_relays_body_from_and_the_answer);
   tcase_add_test(tc, pager_failures_mapped);
   tcase_add_test(tc, pager_failover_then_last_failure);
+  tcase_add_test(tc, pager_provisional_keeps_the_target);
   tcase_add_test(tc, pager_timeout_408);
   tcase_add_test(tc, pager_22_2_route_credentials);
   tcase_add_test(tc, pager_not_forwarded_answers);
