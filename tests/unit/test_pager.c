@@ -81,6 +81,21 @@ message_config(void)
   return cfg;
 }
 
+/* message_config() with failover target sip:${ruri_user}-2@... and a
+ * no_response_timeout_ms of 2 s. */
+static cay_config_t
+failover_config(void)
+{
+  cay_config_t cfg = message_config();
+  cay_route_t *r = &cfg.routes[0];
+
+  snprintf(r->failover[0], sizeof r->failover[0],
+           "sip:${ruri_user}-2@127.0.0.1:5070");
+  r->n_failover = 1;
+  r->no_response_timeout_ms = 2000;
+  return cfg;
+}
+
 START_TEST(pager_relays_body_from_and_the_answer)
 {
   cay_config_t cfg = message_config();
@@ -151,12 +166,7 @@ END_TEST
  * more); when none is left A gets the last failure mapped (503: 500). */
 START_TEST(pager_failover_then_last_failure)
 {
-  cay_config_t cfg = message_config();
-  cay_route_t *r = &cfg.routes[0];
-  snprintf(r->failover[0], sizeof r->failover[0],
-           "sip:${ruri_user}-2@127.0.0.1:5070");
-  r->n_failover = 1;
-  r->no_response_timeout_ms = 2000;
+  cay_config_t cfg = failover_config();
   peer_t *p = peer_new(&cfg);
 
   message_a(p, "service", "msg-2", "");
@@ -185,12 +195,7 @@ END_TEST
  * longer gives it up, and its later 200 is A's. */
 START_TEST(pager_provisional_keeps_the_target)
 {
-  cay_config_t cfg = message_config();
-  cay_route_t *r = &cfg.routes[0];
-  snprintf(r->failover[0], sizeof r->failover[0],
-           "sip:${ruri_user}-2@127.0.0.1:5070");
-  r->n_failover = 1;
-  r->no_response_timeout_ms = 2000;
+  cay_config_t cfg = failover_config();
   peer_t *p = peer_new(&cfg);
 
   message_a(p, "service", "msg-9", "");
