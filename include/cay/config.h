@@ -109,6 +109,13 @@
  *                                   # most 63 bytes; username unique, no
  *                                   # '"', '\', ':', spaces or controls;
  *                                   # password without CR/LF
+ *     store:                        # default none: bindings in memory
+ *       redis: 127.0.0.1:6379       # host:port ([v6]:port) or a Unix
+ *                                   # socket's path (starting with /)
+ *       prefix: "cay:aor:"          # key = prefix + AOR; 1..63 bytes,
+ *                                   # no glob character *?[]\ or space
+ *       db: 0                       # SELECT, 0..65535
+ *       password: secret            # AUTH; default none
  *
  * The first route whose every match key matches wins; a request that no
  * route matches gets 404. A routes:, listen: or registrar.users: list
@@ -366,6 +373,17 @@ typedef struct cay_config {
    * as the user of the AOR it binds (To's user). */
   cay_registrar_user_t reg_users[CAY_CONFIG_MAX_USERS];
   unsigned n_reg_users;
+  /* Where the bindings outlive a restart (registrar.store): every change
+   * is written to this Redis server, and a starting server binds what it
+   * finds there again. "" (default): memory only. "host:port" (a name or
+   * an IP literal, IPv6 in brackets) or a Unix socket's path ("/..."). */
+  char reg_store_redis[CAY_CONFIG_TEXT_LEN];
+  char reg_store_prefix[CAY_CONFIG_NAME_LEN];   /* of the keys, each
+                                                   prefix + AOR; default
+                                                   "cay:aor:" */
+  unsigned reg_store_db;                        /* SELECTed; default 0 */
+  char reg_store_password[CAY_CONFIG_NAME_LEN]; /* AUTH; "" (default):
+                                                   none */
   /* TLS (RFC 3261 section 26.2): files read when the server starts and at
    * each cay_server_reload() (new connections take them), and by
    * cay_config_check(), which tries them. A tls or wss listen address

@@ -66,6 +66,7 @@ cay__registrar_destroy(cay__registrar_t *reg)
   if (reg == NULL)
     return;
   reg->share = NULL; /* the other shards are stopping too */
+  reg->store = NULL; /* the bindings outlive the process */
   remove_all(&reg->aors);
   remove_all(&reg->copies);
   cay__htab_fini(&reg->aors);
@@ -80,6 +81,21 @@ cay__registrar_set_share(cay__registrar_t *reg, cay__registrar_share_fn share,
 {
   reg->share = share;
   reg->share_arg = arg;
+}
+
+void
+cay__registrar_set_store(cay__registrar_t *reg, cay__registrar_store_fn store,
+                         void *arg)
+{
+  reg->store = store;
+  reg->store_arg = arg;
+}
+
+void
+cay__loc_stored(const reg_aor_t *a)
+{
+  if (!a->copy && a->reg->store)
+    a->reg->store(a->reg->store_arg, a->name);
 }
 
 unsigned
@@ -289,6 +305,7 @@ cay__loc_set(reg_aor_t *a, reg_binding_t *b, const cay__binding_change_t *c,
     CAY_WARN(SHARD_NO(reg), "AOR %s: no memory for the expiry of %s", a->name,
              c->contact);
   share(b, 0);
+  cay__loc_stored(a);
   return 0;
 }
 
@@ -315,6 +332,7 @@ cay__loc_remove(reg_binding_t *b)
   cay__free(b->instance);
   cay__free(b->path);
   cay__free(b);
+  cay__loc_stored(a);
   cay__loc_drop_if_empty(a);
 }
 
@@ -400,6 +418,7 @@ cay__registrar_flow_failed(cay__registrar_t *reg, cay_id_t conn)
     b->by_flow = 0;
     index_flow(b);
     share(b, 0);
+    cay__loc_stored(b->aor);
   }
   return changed;
 }

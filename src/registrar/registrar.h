@@ -16,7 +16,8 @@
  *   a binding's expiry (shard timer) -> the binding is removed
  *
  * Files: register.c (the request), location.c (the bindings), digest.c
- * (challenges and credentials).
+ * (challenges and credentials), persist.c (an AOR's bindings as a record
+ * for the store, server/reg_store.c, and back).
  */
 #ifndef CAY_REGISTRAR_REGISTRAR_H
 #define CAY_REGISTRAR_REGISTRAR_H
@@ -220,6 +221,78 @@ unsigned cay__registrar_lookup(cay__registrar_t *reg, const char *aor,
 int cay__digest_check(cay__registrar_t *reg, const cay_config_t *cfg,
                       cay__txn_t *t, const sip_t *sip, const char *user,
                       int proxy);
+
+/**
+ * Told after every change to an AOR this shard owns (a binding added,
+ * refreshed, moved off its flow, removed or expired), for the store that
+ * keeps the bindings across restarts. The AOR may have no binding left.
+ * Not told of copies, nor when the registrar is destroyed (the bindings
+ * outlive the process), nor of what cay__registrar_restore() sets.
+ * @param aor  Canonical; borrowed for the call.
+ */
+typedef void (*cay__registrar_store_fn)(void *arg, const char *aor);
+
+/**
+ * Set who is told of changes to this shard's own AORs (NULL: nobody).
+ * @thread the shard's
+ */
+void cay__registrar_set_store(cay__registrar_t *reg,
+                              cay__registrar_store_fn store, void *arg);
+
+/**
+ * This shard's AOR @p aor as a record (persist.c: text, one line per
+ * binding with the wall-clock time it expires at) for
+ * cay__registrar_restore() in a later process.
+ * @param wall_ms  Now, in ms since 1970 (CLOCK_REALTIME).
+ * @param out      Receives the record (not NUL-terminated; cay__free()),
+ *                 or NULL when the AOR has no binding. Returned.
+ * @param len      Receives its length in bytes.
+ * @param ttl_ms   Receives how long the record is worth keeping: until
+ *                 its last binding expires, in ms (at least 1).
+ * @return 0 or -ENOMEM.
+ * @thread the shard's
+ */
+int cay__registrar_record(cay__registrar_t *reg, const char *aor,
+                          uint64_t wall_ms, char **out, size_t *len,
+                          uint64_t *ttl_ms);
+
+/** What cay__registrar_restore() did with a record's bindings. */
+typedef struct cay__restore_counts {
+  unsigned restored; /* bound again for the time they had left */
+  unsigned expired;  /* their time ran out meanwhile */
+  unsigned dropped;  /* over a TCP, TLS or WebSocket flow, which a new
+                        process does not have, with nothing else reaching
+                        them (RFC 5626 section 7) */
+} cay__restore_counts_t;
+
+/**
+ * Bind the bindings of record @p record (cay__registrar_record(), of an
+ * earlier process) to this shard's AOR @p aor again, each for the time
+ * it had left at @p wall_ms. A binding that took a UDP flow keeps it; one
+ * that took a connection is called at its contact, or dropped when
+ * nothing but that connection reached it. The other shards' copies
+ * follow (cay__registrar_set_share()); the store is not told. No limit
+ * (reg_max_bindings, reg_max_aors) applies: they were checked when the
+ * bindings were made.
+ * @param aor     Canonical (cay__aor_of()), of this shard
+ *                (cay__aor_shard()). Borrowed.
+ * @param record  @p len bytes. Borrowed.
+ * @param n       Counts are added to it. Borrowed.
+ * @return 0; -EINVAL: @p aor is not canonical or the record is not one
+ *         (nothing is bound); -ENOMEM (the bindings before it are bound).
+ * @thread the shard's, or any while the shard's loop does not run
+ */
+int cay__registrar_restore(cay__registrar_t *reg, const char *aor,
+                           const char *record, size_t len, uint64_t wall_ms,
+                           cay__restore_counts_t *n);
+
+/**
+ * Call @p fn for each AOR this shard owns (its canonical name, borrowed
+ * for the call). @p fn must not change the bindings.
+ * @thread the shard's
+ */
+void cay__registrar_each_aor(cay__registrar_t *reg,
+                             void (*fn)(void *arg, const char *aor), void *arg);
 
 /** AORs with at least one binding now. @thread the shard's */
 unsigned cay__registrar_aors(const cay__registrar_t *reg);

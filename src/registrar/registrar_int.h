@@ -55,6 +55,8 @@ struct cay__registrar {
   unsigned n_aors, n_bindings;
   cay__registrar_share_fn share;
   void *share_arg;
+  cay__registrar_store_fn store;
+  void *store_arg;
   uint8_t key[CAY__HASH_KEYBYTES]; /* the nonces' MAC key */
 };
 
@@ -84,6 +86,8 @@ void cay__loc_remove(reg_binding_t *b);
 /* Free @p a if it has no binding (a new AOR whose first binding could
  * not be made). */
 void cay__loc_drop_if_empty(reg_aor_t *a);
+/* Tell the store that own AOR @p a changed (a copy: nothing). */
+void cay__loc_stored(const reg_aor_t *a);
 /* Seconds until @p b expires (at least 0). */
 unsigned cay__loc_remaining_s(const reg_binding_t *b);
 

@@ -111,6 +111,7 @@ cay_config_init(cay_config_t *cfg)
   cfg->reg_max_bindings = 10;
   cfg->reg_max_aors = 100000;
   cfg->n_reg_users = 0; /* every REGISTER is taken without authentication */
+  snprintf(cfg->reg_store_prefix, sizeof cfg->reg_store_prefix, "cay:aor:");
 }
 
 static int
@@ -447,6 +448,7 @@ const struct cay__config_range cay__config_ranges[] = {
   RANGE("registrar.max_bindings", reg_max_bindings, 1, 1000),
   RANGE("registrar.max_aors", reg_max_aors, 1, 10000000),
   RANGE("registrar.flow_timer_s", reg_flow_timer_s, 0, 3600),
+  RANGE("registrar.store.db", reg_store_db, 0, 65535),
 };
 #undef RANGE
 #undef UNSIGNED_FIELD

@@ -163,6 +163,13 @@ struct file_reg_user {
   char *password;
 };
 
+struct file_reg_store {
+  char *redis;
+  char *prefix;
+  char *db;
+  char *password;
+};
+
 struct file_registrar {
   char *realm;
   char *min_expires_s;
@@ -174,6 +181,7 @@ struct file_registrar {
   char *flows;
   struct file_reg_user *users;
   unsigned users_count;
+  struct file_reg_store *store;
 };
 
 struct file_tls {

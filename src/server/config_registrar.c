@@ -13,6 +13,8 @@
  *     flow_timer_s: 0        # Flow-Timer for outbound UAs; 0 = none
  *     users:
  *       - { username: alice, password: secret }
+ *     store: { redis: "127.0.0.1:6379", prefix: "cay:aor:", db: 0,
+ *              password: secret }
  *
  * The numbers' bounds are in the shared table (cay__config_ranges,
  * config.c), so a file and code meet the same ones. The loader refuses
@@ -22,6 +24,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cay/errno.h"
@@ -41,6 +44,14 @@ static const cyaml_schema_value_t user_entry = {
   CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct file_reg_user, user_fields),
 };
 
+static const cyaml_schema_field_t store_fields[] = {
+  STR("redis", struct file_reg_store, redis),
+  STR("prefix", struct file_reg_store, prefix),
+  STR("db", struct file_reg_store, db),
+  STR("password", struct file_reg_store, password),
+  CYAML_FIELD_END,
+};
+
 const cyaml_schema_field_t cay__config_registrar_fields[] = {
   STR("realm", struct file_registrar, realm),
   STR("min_expires_s", struct file_registrar, min_expires_s),
@@ -52,6 +63,8 @@ const cyaml_schema_field_t cay__config_registrar_fields[] = {
   STR("flow_timer_s", struct file_registrar, flow_timer_s),
   CYAML_FIELD_SEQUENCE("users", CYAML_FLAG_POINTER | OPT, struct file_registrar,
                        users, &user_entry, 0, CAY_CONFIG_MAX_USERS),
+  CYAML_FIELD_MAPPING_PTR("store", OPT, struct file_registrar, store,
+                          store_fields),
   CYAML_FIELD_END,
 };
 
@@ -72,6 +85,7 @@ apply_numbers(struct load_ctx *lc, const struct file_registrar *f,
     { "registrar.max_bindings", f->max_bindings, &c->reg_max_bindings },
     { "registrar.max_aors", f->max_aors, &c->reg_max_aors },
     { "registrar.flow_timer_s", f->flow_timer_s, &c->reg_flow_timer_s },
+    { "registrar.store.db", f->store ? f->store->db : NULL, &c->reg_store_db },
   };
 
   return cay__config_parse_numbers(lc, n, sizeof n / sizeof n[0]);
@@ -94,6 +108,29 @@ cay__config_parse_flows(struct load_ctx *lc, const char *path, const char *v,
       lc, path, "expected auto, always or never, got '%.*s'", VALUE_PREVIEW, v);
 }
 
+/* registrar.store's texts (its db is a number). */
+static int
+apply_store(struct load_ctx *lc, const struct file_reg_store *s,
+            cay_config_t *c)
+{
+  int rc;
+
+  if (s == NULL)
+    return 0;
+  if ((rc
+       = cay__config_copy_text(lc, "registrar.store.redis", s->redis,
+                               c->reg_store_redis, sizeof c->reg_store_redis))
+          != 0
+      || (rc = cay__config_copy_text(lc, "registrar.store.prefix", s->prefix,
+                                     c->reg_store_prefix,
+                                     sizeof c->reg_store_prefix))
+             != 0)
+    return rc;
+  return cay__config_copy_text(lc, "registrar.store.password", s->password,
+                               c->reg_store_password,
+                               sizeof c->reg_store_password);
+}
+
 int
 cay__config_apply_registrar(struct load_ctx *lc, const struct file_registrar *f,
                             cay_config_t *c)
@@ -104,6 +141,7 @@ cay__config_apply_registrar(struct load_ctx *lc, const struct file_registrar *f,
   if (f == NULL)
     return 0;
   if ((rc = apply_numbers(lc, f, c)) != 0
+      || (rc = apply_store(lc, f->store, c)) != 0
       || (rc = cay__config_parse_flows(lc, "registrar.flows", f->flows,
                                        &c->reg_flows))
              != 0
@@ -223,13 +261,70 @@ check_user(const cay_config_t *c, unsigned i, struct problem *pb, char *err,
   return 0;
 }
 
+/* "host:port" or "[v6]:port", the port 1..65535. */
+static int
+host_port(const char *s)
+{
+  const char *colon = strrchr(s, ':');
+  char *end;
+  unsigned long port;
+
+  if (colon == NULL || colon == s || colon[1] < '0' || colon[1] > '9')
+    return 0;
+  port = strtoul(colon + 1, &end, 10);
+  if (*end || port == 0 || port > 65535)
+    return 0;
+  if (s[0] == '[')
+    return colon[-1] == ']' && colon - s > 2;
+  return memchr(s, ':', (size_t)(colon - s)) == NULL; /* v6 needs [] */
+}
+
+/* registrar.store: where Redis is, and the keys' prefix. */
+static int
+check_store(const cay_config_t *c, struct problem *pb, char *err, size_t errlen)
+{
+  const char *r = c->reg_store_redis;
+
+  strcpy(pb->path, "registrar.store.redis");
+  if (!HAS_NUL(c->reg_store_redis))
+    FAIL("registrar.store.redis: longer than %d bytes",
+         CAY_CONFIG_TEXT_LEN - 1);
+  if (has_any(r, " "))
+    FAIL("registrar.store.redis: spaces and control characters are not "
+         "allowed");
+  if (r[0] == '/' && strlen(r) >= 108) /* sockaddr_un.sun_path */
+    FAIL("registrar.store.redis: a Unix socket's path is at most 107 bytes");
+  if (r[0] && r[0] != '/' && !host_port(r))
+    FAIL("registrar.store.redis: expected host:port ([v6]:port, the port "
+         "1..65535) or a Unix socket's path (/...), got '%s'",
+         r);
+  strcpy(pb->path, "registrar.store.prefix");
+  if (!HAS_NUL(c->reg_store_prefix))
+    FAIL("registrar.store.prefix: longer than %d bytes",
+         CAY_CONFIG_NAME_LEN - 1);
+  if (c->reg_store_prefix[0] == '\0')
+    FAIL("registrar.store.prefix: empty (every key of the database would "
+         "be taken for an AOR)");
+  if (has_any(c->reg_store_prefix, " *?[]\\"))
+    FAIL("registrar.store.prefix: '*', '?', '[', ']', '\\', spaces and "
+         "control characters are not allowed");
+  strcpy(pb->path, "registrar.store.password");
+  if (!HAS_NUL(c->reg_store_password))
+    FAIL("registrar.store.password: longer than %d bytes",
+         CAY_CONFIG_NAME_LEN - 1);
+  if (has_any(c->reg_store_password, ""))
+    FAIL("registrar.store.password: control characters are not allowed");
+  return 0;
+}
+
 int
 cay__config_check_registrar(const cay_config_t *c, struct problem *pb,
                             char *err, size_t errlen)
 {
   int rc;
 
-  if ((rc = check_expires_realm(c, pb, err, errlen)) != 0)
+  if ((rc = check_expires_realm(c, pb, err, errlen)) != 0
+      || (rc = check_store(c, pb, err, errlen)) != 0)
     return rc;
   strcpy(pb->path, "registrar.flows");
   if (c->reg_flows > CAY_REG_FLOWS_NEVER) {

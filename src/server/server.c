@@ -299,6 +299,12 @@ cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
       choose_sent_by(srv->workers[0], p, sent_by[p], sizeof sent_by[0]);
   for (unsigned i = 0; i < srv->nshards && err == 0; i++)
     err = cay__worker_layers_init(srv->workers[i], sent_by);
+  /* The bindings a store kept, before any shard runs (and before a shard
+   * writes: what it restores is the store's already). */
+  if (err == 0)
+    cay__reg_store_load(srv);
+  for (unsigned i = 0; i < srv->nshards && err == 0; i++)
+    err = cay__reg_store_open(srv->workers[i]);
   if (err) {
     destroy_partial(srv);
     return err;

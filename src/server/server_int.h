@@ -118,7 +118,8 @@ typedef struct cay__worker {
   cay__tcp_t *tcp[CAY_CONFIG_MAX_LISTEN];
   cay__addr_t tcp_addr[CAY_CONFIG_MAX_LISTEN];
   unsigned n_tcp;
-  struct cay__dns *dns; /* RFC 3263 resolver of this shard, or NULL */
+  struct cay__dns *dns;         /* RFC 3263 resolver of this shard, or NULL */
+  struct cay__reg_store *store; /* registrar.store's connection, or NULL */
   uv_timer_t grace;
   cay__timer_t tls_recheck; /* shard 0 with TLS: cay__tls_recheck_ms */
   uint64_t full_warn_next;  /* shard clock: the next "mailbox full" line */
@@ -260,6 +261,28 @@ void cay__worker_flow_closed(cay__tcp_t *tcp, cay_id_t conn,
                              const cay__addr_t *peer, void *arg);
 /* MAIL_FLOW_CLOSED from the shard that owned the connection. */
 void cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m);
+
+/* reg_store.c: registrar.store (Redis), RFC 3261 section 10.3's location
+ * service kept across restarts.
+ *
+ * cay__reg_store_load(): every binding the store holds is bound again
+ * on its AOR's shard (cay__registrar_restore()), over one blocking
+ * connection. Redis unreachable or failing: logged, the server starts
+ * without them. Call after every shard's layers are up and before any
+ * shard runs. @thread the one that creates the server */
+void cay__reg_store_load(cay_server_t *srv);
+/* Open @p w's own connection to the store (non-blocking, on @p w's loop)
+ * and write each change of its AORs through it: 0 or -ENOMEM. A store
+ * that cannot be reached is retried every second; each time it is
+ * reached again, every AOR of @p w is written anew. No registrar.store:
+ * 0, nothing opened. @thread the one that creates the server, before @p w
+ * runs */
+int cay__reg_store_open(cay__worker_t *w);
+/* Flush what is pending (at most 2 s), close, and call @p cb(@p arg)
+ * once every handle is closed (NULL: nobody; the caller runs the loop).
+ * @thread @p w's */
+void cay__reg_store_close(struct cay__reg_store *st, void (*cb)(void *arg),
+                          void *arg);
 
 /* server.c: shard 0's side of the close protocol. */
 void cay__server_on_drained(cay_server_t *srv, unsigned from);

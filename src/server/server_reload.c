@@ -92,6 +92,7 @@ static const struct {
   KEPT(dns_cache_entries, "dns.cache_entries"),
   KEPT(dns_cache_max_ttl_s, "dns.cache_max_ttl_s"),
   KEPT(dns_failed_target_s, "dns.failed_target_s"),
+  KEPT(reg_store_db, "registrar.store.db"),
 };
 
 static unsigned
@@ -152,6 +153,12 @@ warn_kept(const cay_config_t *cur, const cay_config_t *next)
   }
   if (!same_names(cur->codecs, cur->n_codecs, next->codecs, next->n_codecs)) {
     CAY_WARN(0, "reload: answer.codecs changed: %s", tail);
+    n++;
+  }
+  if (strcmp(cur->reg_store_redis, next->reg_store_redis) != 0
+      || strcmp(cur->reg_store_prefix, next->reg_store_prefix) != 0
+      || strcmp(cur->reg_store_password, next->reg_store_password) != 0) {
+    CAY_WARN(0, "reload: registrar.store changed: %s", tail);
     n++;
   }
   if (strcmp(cur->media_ip, next->media_ip) != 0) {

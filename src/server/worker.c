@@ -450,6 +450,11 @@ exit_worker(cay__worker_t *w)
   cay__endpoint_fini(&w->ep);
   cay__aliases_fini(&w->aliases);
   w->layers_up = 0;
+  if (w->store) { /* after the registrar: its writes are all queued */
+    w->open_handles++;
+    cay__reg_store_close(w->store, on_handle_closed, w);
+    w->store = NULL;
+  }
   if (w->dns) { /* after the sessions: no answer is delivered any more */
     w->open_handles++;
     cay__dns_close(w->dns, on_handle_closed, w);
@@ -701,6 +706,9 @@ cay__worker_abort(cay__worker_t *w)
     cay__endpoint_fini(&w->ep);
     w->layers_up = 0;
   }
+  if (w->store)
+    cay__reg_store_close(w->store, NULL, NULL);
+  w->store = NULL;
   if (w->dns)
     cay__dns_close(w->dns, NULL, NULL);
   w->dns = NULL;

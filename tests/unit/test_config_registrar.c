@@ -28,6 +28,10 @@ START_TEST(defaults_registrar)
   ck_assert_uint_eq(defaults.reg_flow_timer_s, 0);
   ck_assert_uint_eq(defaults.reg_flows, CAY_REG_FLOWS_AUTO);
   ck_assert_uint_eq(defaults.n_reg_users, 0);
+  ck_assert_str_eq(defaults.reg_store_redis, ""); /* memory only */
+  ck_assert_str_eq(defaults.reg_store_prefix, "cay:aor:");
+  ck_assert_uint_eq(defaults.reg_store_db, 0);
+  ck_assert_str_eq(defaults.reg_store_password, "");
   ck_assert_int_eq(cay_config_check(&defaults, err, sizeof err), 0);
 }
 END_TEST
@@ -56,6 +60,10 @@ START_TEST(load_registrar_to_exact_fields)
   ck_assert_uint_eq(cfg.n_reg_users, 2);
   ck_assert_str_eq(cfg.reg_users[1].username, "bob.smith+1");
   ck_assert_str_eq(cfg.reg_users[1].password, "p4ss: with spaces");
+  ck_assert_str_eq(cfg.reg_store_redis, "[::1]:6380");
+  ck_assert_str_eq(cfg.reg_store_prefix, "pbx1:aor:");
+  ck_assert_uint_eq(cfg.reg_store_db, 2);
+  ck_assert_str_eq(cfg.reg_store_password, "s3cret");
   /* The slots after the last user stay empty. */
   ck_assert_int_eq(memcmp(cfg.reg_users, want, sizeof want), 0);
   /* Nothing outside registrar: changed. */
@@ -226,6 +234,57 @@ START_TEST(load_bad_registrar_realm)
 }
 END_TEST
 
+/* ---- store ---- */
+
+START_TEST(load_bad_registrar_store)
+{
+  expect_bad("registrar_bad_store_redis.yaml",
+             "2:19: registrar.store.redis: expected host:port ([v6]:port, "
+             "the port 1..65535) or a Unix socket's path (/...), got "
+             "'localhost'");
+  expect_bad("registrar_bad_store_prefix.yaml",
+             "4:13: registrar.store.prefix: '*', '?', '[', ']', '\\', "
+             "spaces and control characters are not allowed");
+  expect_bad("registrar_bad_store_db.yaml",
+             "4:9: registrar.store.db: expected an integer from 0 to 65535, "
+             "got '70000'");
+}
+END_TEST
+
+START_TEST(check_registrar_store)
+{
+  static const char *const good[]
+      = { "127.0.0.1:6379", "redis.example.com:1", "[::1]:65535",
+          "/run/redis/redis.sock", "" };
+  static const char *const bad[]
+      = { "::1:6379", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
+          ":6379",    "[]:6379",   "host:63x",    "a b:6379" };
+
+  for (unsigned i = 0; i < sizeof good / sizeof good[0]; i++) {
+    strcpy(cfg.reg_store_redis, good[i]);
+    ck_assert_msg(cay_config_check(&cfg, err, sizeof err) == 0, "%s: %s",
+                  good[i], err);
+  }
+  for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    strcpy(cfg.reg_store_redis, bad[i]);
+    ck_assert_msg(cay_config_check(&cfg, err, sizeof err) == CAY_ECONFIG,
+                  "%s taken", bad[i]);
+    ck_assert_ptr_nonnull(strstr(err, "registrar.store.redis: "));
+  }
+  strcpy(cfg.reg_store_redis, "127.0.0.1:6379");
+  cfg.reg_store_prefix[0] = '\0';
+  expect_check("registrar.store.prefix: empty (every key of the database "
+               "would be taken for an AOR)");
+  strcpy(cfg.reg_store_prefix, "a b");
+  expect_check("registrar.store.prefix: '*', '?', '[', ']', '\\', spaces "
+               "and control characters are not allowed");
+  strcpy(cfg.reg_store_prefix, "cay:");
+  strcpy(cfg.reg_store_password, "pw\n");
+  expect_check("registrar.store.password: control characters are not "
+               "allowed");
+}
+END_TEST
+
 /* ---- flows ---- */
 
 START_TEST(load_bad_registrar_flows)
@@ -326,7 +385,7 @@ START_TEST(load_bad_registrar_unknown_keys)
   expect_bad("registrar_bad_key.yaml",
              "3:3: registrar: unknown key 'realms' (expected realm, "
              "min_expires_s, max_expires_s, default_expires_s, max_bindings, "
-             "max_aors, flows, flow_timer_s or users)");
+             "max_aors, flows, flow_timer_s, users or store)");
   expect_bad("registrar_bad_user_key.yaml",
              "3:9: registrar.users[0]: unknown key 'name' (expected username "
              "or password)");
@@ -546,6 +605,8 @@ config_registrar_suite(void)
   tcase_add_test(tc, check_registrar_expires_order);
   tcase_add_test(tc, load_bad_registrar_realm);
   tcase_add_test(tc, check_registrar_realm);
+  tcase_add_test(tc, load_bad_registrar_store);
+  tcase_add_test(tc, check_registrar_store);
   tcase_add_test(tc, load_bad_registrar_flows);
   tcase_add_test(tc, check_registrar_flows);
   tcase_add_test(tc, load_dialog_flows);

@@ -1,0 +1,35 @@
+# The registrar's bindings in Redis (registrar.store), end to end
+# (run_store_test.py), included from CMakeLists.txt after registrar.cmake
+# (CAY_IT_DIR, SIPP_EXECUTABLE). The driver starts its own redis-server
+# on a free loopback port, so the test needs one installed (Debian
+# package redis-server); without it the test is left out.
+#
+# At 2 shards: 8 users register (and user9 registers and unregisters)
+# with a first cay, whose keys Redis must hold (user9's deleted); a
+# second cay restores the 8 bindings at start (`restored 8 bindings of 8
+# AORs`, the short ones expired while it was down skipped), and SIPp's
+# calls to user1..8 reach the restored contacts; Redis is killed and
+# started again empty on its port: REGISTERs are still answered, and cay
+# writes every AOR anew; a third cay, whose Redis is not there, warns and
+# starts with no binding. The --expect checks hold for the second cay.
+find_program(REDIS_SERVER_EXECUTABLE redis-server)
+if(NOT REDIS_SERVER_EXECUTABLE)
+  message(STATUS "Registrar store test disabled: need redis-server "
+                 "(Debian package redis-server)")
+  return()
+endif()
+
+add_test(NAME integration.registrar_store_redis
+         COMMAND ${Python3_EXECUTABLE} ${CAY_IT_DIR}/run_store_test.py
+                 --cay $<TARGET_FILE:cay> --sipp ${SIPP_EXECUTABLE}
+                 --redis-server ${REDIS_SERVER_EXECUTABLE}
+                 --name registrar_store_redis --shards 2 --calls 40
+                 --expect calls_in=40 --expect calls_out=40
+                 --expect calls_out_answered=40
+                 --expect registers=1 --expect registers_refused=0
+                 --expect bindings_live=9
+                 --expect dialogs_live=0 --expect txns_live=0)
+set_tests_properties(integration.registrar_store_redis PROPERTIES
+  TIMEOUT 90
+  LABELS "integration;shards"
+  RESOURCE_LOCK cay_integration)
