@@ -60,6 +60,8 @@ request_of(const pager_t *p)
 static void
 pager_free(pager_t *p)
 {
+  cay__sessions_t *ss = p->ss;
+
   cay__shard_timer_stop(p->ss->shard, &p->t_wait);
   if (p->pprev) {
     *p->pprev = p->next;
@@ -72,6 +74,7 @@ pager_free(pager_t *p)
   cay__auth_free(p->auth);
   cay__routes_free(p->routes);
   cay__free(p);
+  cay__sessions_maybe_idle(ss); /* a drain waits for the relays too */
 }
 
 /* Answer the sender with @p status (@p phrase, NULL: the standard one;
@@ -424,5 +427,5 @@ void
 cay__pager_fini(cay__sessions_t *ss)
 {
   while (ss->pagers)
-    pager_free(ss->pagers);
+    finish(ss->pagers, 503, "Service Unavailable - Shutting Down", NULL);
 }

@@ -56,8 +56,9 @@ int cay__pager_response(cay__sessions_t *ss, cay_id_t tu_id, cay_id_t txn_id,
                         int status, msg_t *msg);
 
 /**
- * End every relay at once (shutdown), answering nobody: the endpoint's
- * transactions go with it.
+ * End every relay at once (shutdown: the drain's grace is over): each
+ * sender whose MESSAGE is still out gets 503 "Service Unavailable -
+ * Shutting Down" (RFC 3261 section 21.5.4), as a new one would.
  * @thread the shard's
  */
 void cay__pager_fini(cay__sessions_t *ss);

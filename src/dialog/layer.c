@@ -274,8 +274,14 @@ cay__sessions_drain(cay__sessions_t *ss, void (*on_idle)(void *arg), void *arg)
   ss->on_idle = on_idle;
   ss->idle_arg = arg;
   destroy_all(ss, 1);
-  if (ss->live == 0 && on_idle)
-    on_idle(arg);
+  cay__sessions_maybe_idle(ss);
+}
+
+void
+cay__sessions_maybe_idle(cay__sessions_t *ss)
+{
+  if (ss->draining && ss->live == 0 && ss->pagers == NULL && ss->on_idle)
+    ss->on_idle(ss->idle_arg);
 }
 
 unsigned

@@ -151,8 +151,7 @@ cay__session_end(cay__session_t *s, const char *headers)
   cay__shard_defer(ss->shard, &s->defer, free_session);
   /* The memory stays until the event is over: the callback may look. */
   cay__session_notify_with(s, s->end_status, headers);
-  if (ss->draining && ss->live == 0 && ss->on_idle)
-    ss->on_idle(ss->idle_arg);
+  cay__sessions_maybe_idle(ss);
 }
 
 int

@@ -104,7 +104,9 @@ typedef struct cay__sessions {
   void *incoming_arg;
   unsigned live;
   int draining;
-  void (*on_idle)(void *arg); /* called when live drops to 0 while draining */
+  void (*on_idle)(void *arg); /* called when live drops to 0 and no
+                                 MESSAGE is being relayed, while
+                                 draining */
   void *idle_arg;
 } cay__sessions_t;
 
@@ -142,13 +144,19 @@ void cay__sessions_reload(cay__sessions_t *ss, struct cay__routes *routes,
 void cay__sessions_take_values(cay_config_t *dst, const cay_config_t *src);
 
 /**
- * Start draining: new INVITEs get 503 with Retry-After; sessions not yet
- * answered get 480; answered ones are ended with BYE. @p on_idle runs
- * when no session is left (at once if none is live).
+ * Start draining: new INVITEs (and MESSAGEs) get 503 with Retry-After;
+ * sessions not yet answered get 480; answered ones are ended with BYE.
+ * @p on_idle runs when no session is left and no MESSAGE is being
+ * relayed (b2bua/pager.h: each waits for its target's answer), at once
+ * if none is.
  * @thread owner
  */
 void cay__sessions_drain(cay__sessions_t *ss, void (*on_idle)(void *arg),
                          void *arg);
+
+/* While draining, call on_idle if nothing is left (no session, no
+ * relay). Internal: session.c, layer.c, pager.c. */
+void cay__sessions_maybe_idle(cay__sessions_t *ss);
 
 /** Sessions in the table (any state). */
 unsigned cay__sessions_live(const cay__sessions_t *ss);

@@ -15,6 +15,7 @@
 
 #include "core/alloc.h"
 #include "dialog/session_int.h"
+#include "b2bua/pager.h"
 #include "support/bridge_call.h"
 #include "support/peer.h"
 #include "support/run.h"
@@ -297,16 +298,53 @@ START_TEST(pager_not_forwarded_answers)
 }
 END_TEST
 
-/* Shutting down with a MESSAGE still out frees its relay (peer_free()
- * checks that nothing is left allocated). */
-START_TEST(pager_shutdown_with_one_out)
+static unsigned idle_calls;
+
+static void
+on_idle(void *arg)
+{
+  (void)arg;
+  idle_calls++;
+}
+
+/* A drain waits for a MESSAGE still out: a new one gets 503, and the
+ * drain is over when the target's answer reached the sender. Shutting
+ * down with one still out (the drain's grace over) answers its sender
+ * 503 and frees the relay (peer_free() checks that nothing is left
+ * allocated). */
+START_TEST(pager_drain_waits_shutdown_answers)
 {
   cay_config_t cfg = message_config();
   peer_t *p = peer_new(&cfg);
+  int m, a;
 
   message_a(p, "service", "msg-8", "");
+  m = out_msg(p);
+  ck_assert_int_ge(m, 0);
+  idle_calls = 0;
+  cay__sessions_drain(&p->ss, on_idle, NULL);
+  ck_assert_uint_eq(idle_calls, 0);
+  message_a(p, "service", "msg-9", "");
+  ck_assert_int_eq(peer_status(p, p->nsent - 1), 503);
+  ck_assert_uint_eq(idle_calls, 0);
+  respond(p, (unsigned)m, "200", "", NULL);
+  ck_assert_int_eq(peer_status(p, (unsigned)answer_to_a(p)), 200);
+  ck_assert_uint_eq(idle_calls, 1);
+  peer_free(p);
+
+  p = peer_new(&cfg);
+  message_a(p, "service", "msg-10", "");
   ck_assert_int_ge(out_msg(p), 0);
   ck_assert_ptr_nonnull(p->ss.pagers);
+  cay__pager_fini(&p->ss);
+  ck_assert_ptr_null(p->ss.pagers);
+  a = answer_to_a(p);
+  ck_assert_int_eq(peer_status(p, (unsigned)a), 503);
+  ck_assert_int_eq(strncmp(p->sent[a].data,
+                           "SIP/2.0 503 Service Unavailable - Shutting "
+                           "Down\r\n",
+                           49),
+                   0);
   peer_free(p);
 }
 END_TEST
@@ -359,7 +397,7 @@ main(void)
   tcase_add_test(tc, pager_timeout_408);
   tcase_add_test(tc, pager_22_2_route_credentials);
   tcase_add_test(tc, pager_not_forwarded_answers);
-  tcase_add_test(tc, pager_shutdown_with_one_out);
+  tcase_add_test(tc, pager_drain_waits_shutdown_answers);
   tcase_add_test(tc, pager_in_dialog_relayed_by_the_bridge);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
