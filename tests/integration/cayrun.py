@@ -189,9 +189,10 @@ def options_request(local, remote, call_id=None):
              br=new_token(16), tag=new_token(8), cid=call_id).encode()
 
 
-def register_request(local, remote, aor, contact, call_id):
-    """Build a REGISTER binding aor to contact (RFC 3261 s.10.2), without
-    credentials, from local (host, port) to remote."""
+def register_request(local, remote, aor, contact, call_id, expires=3600):
+    """Build a REGISTER binding aor to contact for expires seconds (0:
+    removing it; RFC 3261 s.10.2), without credentials, from local (host,
+    port) to remote."""
     domain = aor.split("@", 1)[1]
     return (
         "REGISTER sip:{dom} SIP/2.0\r\n"
@@ -202,11 +203,11 @@ def register_request(local, remote, aor, contact, call_id):
         "Call-ID: {cid}\r\n"
         "CSeq: 1 REGISTER\r\n"
         "Contact: <{contact}>\r\n"
-        "Expires: 3600\r\n"
+        "Expires: {exp}\r\n"
         "Content-Length: 0\r\n\r\n"
     ).format(dom=domain, lh=uri_host(local[0]), lp=local[1],
              br=new_token(16), tag=new_token(8), aor=aor, cid=call_id,
-             contact=contact).encode()
+             contact=contact, exp=expires).encode()
 
 
 def transact(host, port, build, timeout=1.0, src_host=None, src_port=0):

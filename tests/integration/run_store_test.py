@@ -246,31 +246,12 @@ def wait_keys(port, present=(), absent=(), timeout=3.0):
 
 # -- SIP --------------------------------------------------------------------
 
-def register_request(local, remote, aor, contact, expires, call_id):
-    """A REGISTER binding (expires > 0) or removing (0) aor at contact."""
-    domain = aor.split("@", 1)[1]
-    return (
-        "REGISTER sip:{dom} SIP/2.0\r\n"
-        "Via: SIP/2.0/UDP {lh}:{lp};branch=z9hG4bK{br};rport\r\n"
-        "Max-Forwards: 70\r\n"
-        "From: <{aor}>;tag={tag}\r\n"
-        "To: <{aor}>\r\n"
-        "Call-ID: {cid}\r\n"
-        "CSeq: 1 REGISTER\r\n"
-        "Contact: <{contact}>\r\n"
-        "Expires: {exp}\r\n"
-        "Content-Length: 0\r\n\r\n"
-    ).format(dom=domain, lh=local[0], lp=local[1],
-             br=cayrun.new_token(16), tag=cayrun.new_token(8), aor=aor,
-             cid=call_id, contact=contact, exp=expires).encode()
-
-
 def register(cay, aor, contact, expires):
     """REGISTER with cay; raise Fail unless the answer is 200."""
     status = cayrun.transact(
         HOST, cay.port,
-        lambda local, remote, cid: register_request(
-            local, remote, aor, contact, expires, cid), timeout=2.0)
+        lambda local, remote, cid: cayrun.register_request(
+            local, remote, aor, contact, cid, expires), timeout=2.0)
     if status != 200:
         raise Fail("REGISTER %s -> %s expires %d got %s, not 200"
                    % (aor, contact, expires, status))
