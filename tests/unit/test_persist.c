@@ -283,6 +283,11 @@ START_TEST(restore_refuses_what_is_not_a_record)
   ck_assert_uint_eq(cay__registrar_aors(p->ss.reg), 1);
   ck_assert_uint_eq(cay__registrar_lookup(p->ss.reg, SERVICE, c, 2), 1);
   ck_assert_str_eq(c[0].uri, "sip:a@b");
+  /* A user that was %20 in its URI is a space in the AOR (cay__aor_of()
+   * unescapes it): an AOR all the same. */
+  ck_assert_int_eq(restore(p, "sip:john doe@127.0.0.1", good, WALL, &n), 0);
+  ck_assert_uint_eq(
+      cay__registrar_lookup(p->ss.reg, "sip:john doe@127.0.0.1", c, 2), 1);
   peer_free(p);
 }
 END_TEST
