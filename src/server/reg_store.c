@@ -383,9 +383,11 @@ note_gone(struct cay__reg_store *st, const char *aor)
   st->n_gone++;
 }
 
+/* cay__registrar_store_fn, and each AOR of write_all(). */
 static void
-write_aor(struct cay__reg_store *st, const char *aor)
+write_aor(void *arg, const char *aor)
 {
+  struct cay__reg_store *st = arg;
   const cay_config_t *cfg = &st->w->srv->cfg;
   char key[CAY_CONFIG_NAME_LEN + CAY__AOR_MAX], *rec;
   uint64_t ttl;
@@ -414,19 +416,6 @@ write_aor(struct cay__reg_store *st, const char *aor)
   cay__free(rec);
 }
 
-/* cay__registrar_store_fn */
-static void
-on_aor_changed(void *arg, const char *aor)
-{
-  write_aor(arg, aor);
-}
-
-static void
-write_each(void *arg, const char *aor)
-{
-  write_aor(arg, aor);
-}
-
 /* Back after changes went unwritten: the AORs removed meanwhile are
  * deleted, then every AOR is written. */
 static void
@@ -443,7 +432,7 @@ write_all(struct cay__reg_store *st)
   }
   st->n_gone = 0;
   st->dirty = 0;
-  cay__registrar_each_aor(st->w->ss.reg, write_each, st);
+  cay__registrar_each_aor(st->w->ss.reg, write_aor, st);
 }
 
 /* -- connecting ---------------------------------------------------------- */
@@ -488,14 +477,14 @@ on_connect(const redisAsyncContext *c, int status)
     redisAsyncCommand(st->ac, on_reply, st, "AUTH %s", cfg->reg_store_password);
   if (cfg->reg_store_db)
     redisAsyncCommand(st->ac, on_reply, st, "SELECT %u", cfg->reg_store_db);
-  if (st->lost || st->dirty)
+  st->lost = 0;
+  if (st->dirty) { /* lost() sets it too */
     CAY_INFO(SHARD_NO(st->w),
              "registrar store: redis %s: connected; writing this shard's %u "
              "AORs",
              cfg->reg_store_redis, cay__registrar_aors(st->w->ss.reg));
-  st->lost = 0;
-  if (st->dirty)
     write_all(st);
+  }
 }
 
 static void
@@ -569,7 +558,7 @@ cay__reg_store_open(cay__worker_t *w)
   st->timer.data = st;
   st->handles = 1;
   w->store = st;
-  cay__registrar_set_store(w->ss.reg, on_aor_changed, st);
+  cay__registrar_set_store(w->ss.reg, write_aor, st);
   connect_now(st);
   return 0;
 }

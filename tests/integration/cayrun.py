@@ -359,6 +359,16 @@ def parse_expect(spec):
     return m.group(1), m.group(2), int(m.group(3))
 
 
+def check_expects(parser, specs):
+    """parse_expect() each of specs; a bad one ends the run through
+    parser.error(), as a bad option does."""
+    for spec in specs:
+        try:
+            parse_expect(spec)
+        except ValueError as e:
+            parser.error(str(e))
+
+
 def check_op(op, got, want):
     """Whether `got OP want` holds, for an OP parse_expect() gave."""
     return _OPS[op](got, want)

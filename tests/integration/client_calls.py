@@ -10,7 +10,8 @@ import re
 
 import cayrun
 from client_common import (STEP_TIMEOUT_S, TLS_DATA, TRACE_RE, cseq,
-                           final_ok, free_sip_port, received, run_steps,
+                           final_ok, free_sip_port, received,
+                           registered_users_config, run_steps,
                            transport_param, wait_for)
 
 
@@ -36,18 +37,8 @@ def transfer_config(b, c):
 def register_config():
     """alice and bob may register; a call, from one of them (digest,
     RFC 3261 section 22.3), goes to its AOR's contacts."""
-    return ("registrar:\n"
-            "  users:\n"
-            "    - { username: alice, password: alicepw }\n"
-            "    - { username: bob, password: bobpw }\n"
-            "routes:\n"
-            "  - match: { method: REGISTER }\n"
-            "    action: register\n"
-            "  - match: { method: INVITE }\n"
-            "    action: forward\n"
-            "    location: true\n"
-            "    authenticate: true\n"
-            "    codecs: [ PCMA, telephone-event ]\n")
+    return registered_users_config(
+        "INVITE", "    codecs: [ PCMA, telephone-event ]\n")
 
 
 def tls_config(port):

@@ -43,6 +43,23 @@ def free_sip_port():
     raise SystemExit("no free SIP port for baresip")
 
 
+def registered_users_config(method, extra=""):
+    """alice and bob may register; a @method from one of them (digest,
+    RFC 3261 section 22.3) goes to the contacts of its Request-URI's AOR;
+    extra: more keys of that route (YAML lines)."""
+    return ("registrar:\n"
+            "  users:\n"
+            "    - { username: alice, password: alicepw }\n"
+            "    - { username: bob, password: bobpw }\n"
+            "routes:\n"
+            "  - match: { method: REGISTER }\n"
+            "    action: register\n"
+            "  - match: { method: %s }\n"
+            "    action: forward\n"
+            "    location: true\n"
+            "    authenticate: true\n" % method) + extra
+
+
 def free_tcp_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((cayrun.HOST, 0))

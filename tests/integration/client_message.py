@@ -7,23 +7,13 @@ import re
 
 import cayrun
 from client_common import (TRACE_RE, cseq, final_ok, from_tag, header,
-                           wait_for)
+                           registered_users_config, wait_for)
 
 
 def message_config():
     """alice and bob may register; a MESSAGE outside a dialog goes to
     the contacts of its Request-URI's AOR."""
-    return ("registrar:\n"
-            "  users:\n"
-            "    - { username: alice, password: alicepw }\n"
-            "    - { username: bob, password: bobpw }\n"
-            "routes:\n"
-            "  - match: { method: REGISTER }\n"
-            "    action: register\n"
-            "  - match: { method: MESSAGE }\n"
-            "    action: forward\n"
-            "    location: true\n"
-            "    authenticate: true\n")
+    return registered_users_config("MESSAGE")
 
 
 def start_messaging(test, a, b, cay):

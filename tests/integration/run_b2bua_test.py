@@ -221,12 +221,8 @@ def parse_args(argv):
     p.add_argument("--quiet", action="store_true",
                    help="no progress lines (the command lines)")
     args = p.parse_args(ours)
-    for spec in (args.expect + args.expect_shard + args.caller_count
-                 + args.callee_count):
-        try:
-            cayrun.parse_expect(spec)
-        except ValueError as e:
-            p.error(str(e))
+    cayrun.check_expects(p, args.expect + args.expect_shard
+                         + args.caller_count + args.callee_count)
     for kv in args.route_opt + args.subst:
         if "=" not in kv:
             p.error("want KEY=VALUE, got %r" % kv)

@@ -128,8 +128,7 @@ def parse_args(argv):
         p.error("--outbound is for --mode register")
     if args.tls and (args.mode != "register" or args.tcp or args.outbound):
         p.error("--tls is for --mode register, without --tcp or --outbound")
-    for spec in args.expect:
-        cayrun.parse_expect(spec)
+    cayrun.check_expects(p, args.expect)
     return args
 
 

@@ -53,8 +53,7 @@ def parse_args(argv):
                         "to another shard than alice's call with carol")
     p.add_argument("--attempts", type=int, default=6)
     args = p.parse_args(argv)
-    for spec in args.expect:
-        cayrun.parse_expect(spec)
+    cayrun.check_expects(p, args.expect)
     return args
 
 

@@ -143,11 +143,7 @@ def parse_args(argv):
         p.error("--cay is required unless --peer-only")
     if args.peer_only and (args.parallel_scenario or args.parallel_command):
         p.error("--parallel-* options need cay (not with --peer-only)")
-    for spec in args.expect + args.expect_shard:
-        try:
-            cayrun.parse_expect(spec)
-        except ValueError as e:
-            p.error(str(e))
+    cayrun.check_expects(p, args.expect + args.expect_shard)
     args.sipp_extra = sipp_extra
     if args.calls is None:
         args.calls = option_int(sipp_extra, "-m")

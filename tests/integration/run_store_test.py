@@ -578,11 +578,7 @@ def parse_args(argv):
     p.add_argument("--keep", action="store_true",
                    help="keep the work directory even on success")
     args = p.parse_args(argv)
-    for spec in args.expect:
-        try:
-            cayrun.parse_expect(spec)
-        except ValueError as e:
-            p.error(str(e))
+    cayrun.check_expects(p, args.expect)
     args.redis_server = args.redis_server or shutil.which("redis-server")
     if not args.redis_server:
         p.error("no redis-server on PATH (Debian package redis-server)")

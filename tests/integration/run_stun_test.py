@@ -42,8 +42,7 @@ def parse_args(argv):
                    help="KEY=N on cay's summary (repeat)")
     p.add_argument("--keep", action="store_true")
     args = p.parse_args(argv)
-    for spec in args.expect:
-        cayrun.parse_expect(spec)
+    cayrun.check_expects(p, args.expect)
     return args
 
 

@@ -432,11 +432,7 @@ def parse_args(argv):
     p.add_argument("--keep", action="store_true",
                    help="keep the work directory even on success")
     args = p.parse_args(argv)
-    for spec in args.expect:
-        try:
-            cayrun.parse_expect(spec)
-        except ValueError as e:
-            p.error(str(e))
+    cayrun.check_expects(p, args.expect)
     return args
 
 
