@@ -98,10 +98,15 @@ def start_registered(test, a, b, cay, tcp, idle_close, outbound,
 def drive_caller(a, b, first=1):
     """Hold, resume, hang up, quit: each step once the last one is done.
     first: the number of the caller's INVITE that the call took (2 when
-    its first was challenged)."""
+    its first was challenged). With a callee client b, the hold waits
+    for the callee's RTP to reach the caller: held, the callee sends
+    none, and the call may be over before it would come."""
+    rtp = "incoming rtp for 'audio' established"
     steps = [
-        ("the caller's call to be established",
-         lambda: "Call established" in a.text(), None),
+        ("the caller's call to be established"
+         + (" and the callee's RTP" if b is not None else ""),
+         lambda: "Call established" in a.text()
+         and (b is None or rtp in a.text()), None),
         ("the 200 to the hold re-INVITE",
          lambda: final_ok(a.messages(), "INVITE", first + 1), "/hold"),
         ("the 200 to the resume re-INVITE",

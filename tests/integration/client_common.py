@@ -75,7 +75,10 @@ class Client:
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir)
         self.port = free_sip_port()
-        self.cons_port = cayrun.free_udp_port()
+        # The cons module listens on UDP and TCP: a port that is some
+        # connection's local end for TCP makes it fail on both, and the
+        # client then takes no command at all.
+        self.cons_port = cayrun.free_udp_tcp_port()
         self.uri = "sip:%s@%s:%d" % (user, cayrun.HOST, self.port)
         self.log_path = os.path.join(workdir, name + ".log")
         self.binary = binary
