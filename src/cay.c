@@ -100,8 +100,7 @@ on_usr1(uv_signal_t *h, int signum)
   (void)h;
   if (err)
     cay__log_write(CAY_LOG_WARN, -1, "signal %d: no live counters: %s", signum,
-                   err == CAY_ESTATE ? "the last SIGUSR1's are still being "
-                                       "gathered"
+                   err == CAY_ELIMIT ? "too many are still being gathered"
                                      : cay_strerror(err));
   else
     cay__log_write(CAY_LOG_INFO, -1,

@@ -87,6 +87,12 @@
  *                                   # whose scripts may connect: an
  *                                   # upgrade from another Origin, or
  *                                   # with none, gets 403
+ *   metrics:                        # default none: no HTTP endpoint
+ *     listen: 127.0.0.1:9090        # IP:PORT ([v6]:PORT; port 0: the
+ *                                   # kernel picks, the log names it):
+ *                                   # GET /metrics answers the counters
+ *                                   # of every shard in Prometheus's
+ *                                   # text format
  *   registrar:                      # RFC 3261 section 10.3, for the
  *                                   # routes with action register
  *     realm: ""                     # digest realm; "" = the REGISTER's
@@ -415,6 +421,14 @@ typedef struct cay_config {
    * authentication (a client that is not a browser sends what it likes). */
   char ws_origins[CAY_CONFIG_MAX_ORIGINS][CAY_CONFIG_ORIGIN_LEN];
   unsigned n_ws_origins;
+  /* Where shard 0 serves the counters of every shard over HTTP (GET
+   * /metrics, Prometheus's text format 0.0.4): "IP:PORT" or
+   * "[IPv6]:PORT", an address literal; port 0: one the kernel picks,
+   * named in the log line "metrics: serving the counters at
+   * http://IP:PORT/metrics". "" (default): nowhere. A reload
+   * keeps the running address. Anyone who reaches it reads the counters:
+   * bind it to loopback or to a management network. */
+  char metrics_listen[CAY_CONFIG_TEXT_LEN];
 } cay_config_t;
 
 /** cay_config_t.reg_flows: when a call to a registered contact goes over

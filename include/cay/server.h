@@ -208,10 +208,15 @@ typedef void (*cay_server_stats_cb)(cay_server_t *srv,
  * counters are each shard's at the moment it answered, not one instant
  * across shards. With one shard @p cb runs before this returns.
  *
+ * A call while a gather is in flight (another caller's: SIGUSR1, the
+ * metrics endpoint, an embedder) joins it: @p cb runs, after the earlier
+ * callers', with that gather's counters.
+ *
  * @param cb   Called exactly once, unless an error is returned.
  * @param arg  Passed to @p cb. Borrowed.
- * @return 0; CAY_ESTATE (not started, closed, or a gather is already in
- *         flight: one at a time); -ENOMEM (no question was sent).
+ * @return 0; CAY_ESTATE (not started or closed, or @p cb NULL);
+ *         CAY_ELIMIT (8 callers already wait on the gather in flight);
+ *         -ENOMEM (no question was sent).
  * @thread owner (shard 0's loop)
  */
 int cay_server_stats_gather(cay_server_t *srv, cay_server_stats_cb cb,

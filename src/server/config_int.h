@@ -198,6 +198,10 @@ struct file_ws {
   unsigned origins_count;
 };
 
+struct file_metrics {
+  char *listen;
+};
+
 struct file_top {
   char **listen;
   unsigned listen_count;
@@ -215,6 +219,7 @@ struct file_top {
   struct file_registrar *registrar;
   struct file_tls *tls;
   struct file_ws *websocket;
+  struct file_metrics *metrics;
 };
 
 #define OPT CYAML_FLAG_OPTIONAL
@@ -231,6 +236,8 @@ extern const cyaml_schema_field_t cay__config_registrar_fields[];
 extern const cyaml_schema_field_t cay__config_tls_fields[];
 /* The websocket: mapping's keys (config_ws.c). */
 extern const cyaml_schema_field_t cay__config_ws_fields[];
+/* The metrics: mapping's keys (config_ws.c). */
+extern const cyaml_schema_field_t cay__config_metrics_fields[];
 
 /* ------------------------------------------------------------------ */
 /* Checks (config.c).                                                   */
@@ -269,6 +276,9 @@ int cay__config_check_routes(const cay_config_t *c, struct problem *pb,
  * sends (config_ws.c). */
 int cay__config_check_ws(const cay_config_t *c, struct problem *pb, char *err,
                          size_t errlen);
+/* The metrics: part of cay_config_check(): an IP:PORT (config_ws.c). */
+int cay__config_check_metrics(const cay_config_t *c, struct problem *pb,
+                              char *err, size_t errlen);
 /* The tls: part of cay_config_check(): its files load (config_tls.c). */
 int cay__config_check_tls(const cay_config_t *c, struct problem *pb, char *err,
                           size_t errlen);
@@ -377,6 +387,9 @@ int cay__config_apply_tls(struct load_ctx *lc, const struct file_tls *f,
 /* config_ws.c: pass 3 for the websocket: section (NULL @p f: absent). */
 int cay__config_apply_ws(struct load_ctx *lc, const struct file_ws *f,
                          cay_config_t *c);
+/* config_ws.c: pass 3 for the metrics: section (NULL @p f: absent). */
+int cay__config_apply_metrics(struct load_ctx *lc, const struct file_metrics *f,
+                              cay_config_t *c);
 /* config_routes.c: "true" or "false" (NULL: absent, @p out stays). */
 int cay__config_parse_bool(struct load_ctx *lc, const char *path,
                            const char *text, unsigned *out);

@@ -137,6 +137,8 @@ static const cyaml_schema_field_t top_fields[] = {
                           cay__config_tls_fields),
   CYAML_FIELD_MAPPING_PTR("websocket", OPT, struct file_top, websocket,
                           cay__config_ws_fields),
+  CYAML_FIELD_MAPPING_PTR("metrics", OPT, struct file_top, metrics,
+                          cay__config_metrics_fields),
   CYAML_FIELD_END,
 };
 
@@ -619,7 +621,8 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
       || (rc = cay__config_apply_routes(lc, t, c)) != 0)
     return rc;
   if ((rc = cay__config_apply_tls(lc, t->tls, c)) != 0
-      || (rc = cay__config_apply_ws(lc, t->websocket, c)) != 0)
+      || (rc = cay__config_apply_ws(lc, t->websocket, c)) != 0
+      || (rc = cay__config_apply_metrics(lc, t->metrics, c)) != 0)
     return rc;
   return cay__config_apply_registrar(lc, t->registrar, c);
 }

@@ -1,7 +1,12 @@
 /*
- * The websocket: section of the configuration (RFC 7118 listeners): its
- * schema, loading (pass 3 of config_load.c) and checks (part of
+ * The sections of the configuration that HTTP clients meet: websocket:
+ * (RFC 7118 listeners) and metrics: (the counters' HTTP endpoint). Their
+ * schemas, loading (pass 3 of config_load.c) and checks (part of
  * cay_config_check()).
+ *
+ *   metrics:
+ *     listen: 127.0.0.1:9090   # default none
+ *
  *
  *   websocket:
  *     origins: [ "https://phone.example.com" ]   # default [] = any
@@ -19,6 +24,7 @@
 
 #include "cay/errno.h"
 #include "server/config_int.h"
+#include "transport/addr.h"
 
 const cyaml_schema_field_t cay__config_ws_fields[] = {
   CYAML_FIELD_SEQUENCE("origins", CYAML_FLAG_POINTER | OPT, struct file_ws,
@@ -26,6 +32,39 @@ const cyaml_schema_field_t cay__config_ws_fields[] = {
                        CAY_CONFIG_MAX_ORIGINS),
   CYAML_FIELD_END,
 };
+
+const cyaml_schema_field_t cay__config_metrics_fields[] = {
+  STR("listen", struct file_metrics, listen),
+  CYAML_FIELD_END,
+};
+
+int
+cay__config_apply_metrics(struct load_ctx *lc, const struct file_metrics *f,
+                          cay_config_t *c)
+{
+  if (f == NULL || f->listen == NULL)
+    return 0;
+  return cay__config_copy_text(lc, "metrics.listen", f->listen,
+                               c->metrics_listen, sizeof c->metrics_listen);
+}
+
+int
+cay__config_check_metrics(const cay_config_t *c, struct problem *pb, char *err,
+                          size_t errlen)
+{
+  const char *l = c->metrics_listen;
+  cay__addr_t a;
+
+  strcpy(pb->path, "metrics.listen");
+  if (!HAS_NUL(c->metrics_listen))
+    FAIL("metrics.listen: longer than %d bytes", CAY_CONFIG_TEXT_LEN - 1);
+  if (l[0] && cay__addr_parse_bind(&a, l) != 0)
+    FAIL("metrics.listen: expected IP:PORT or [IPv6]:PORT (an address "
+         "literal; the port 0..65535, 0 for one the kernel picks), got "
+         "'%.*s'",
+         80, l);
+  return 0;
+}
 
 int
 cay__config_apply_ws(struct load_ctx *lc, const struct file_ws *f,

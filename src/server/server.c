@@ -22,6 +22,7 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "server/metrics.h"
 #include "server/server_int.h"
 #include "server/tls_conf.h"
 #include "transport/steer.h"
@@ -305,6 +306,13 @@ cay_server_create(cay_server_t **out, uv_loop_t *loop, const cay_config_t *cfg)
     cay__reg_store_load(srv);
   for (unsigned i = 0; i < srv->nshards && err == 0; i++)
     err = cay__reg_store_open(srv->workers[i]);
+  /* Last: a failure before it leaves no endpoint to close. */
+  if (err == 0 && cfg->metrics_listen[0]
+      && (err
+          = cay__metrics_open(&srv->metrics, srv, loop, cfg->metrics_listen))
+             != 0)
+    CAY_ERROR(-1, "cannot serve metrics on %s (metrics.listen): %s",
+              cfg->metrics_listen, cay_strerror(err));
   if (err) {
     destroy_partial(srv);
     return err;

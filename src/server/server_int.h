@@ -15,6 +15,15 @@
 
 #define CAY_MAX_SHARDS 64
 
+/* How many cay_server_stats_gather() callers may wait on one gather. */
+#define CAY__GATHER_WAITERS 8
+
+/* One cay_server_stats_gather() caller waiting for the counters. */
+typedef struct cay__gather_waiter {
+  cay_server_stats_cb cb;
+  void *arg;
+} cay__gather_waiter_t;
+
 /* What shards say to each other (DESIGN.md rule 3). */
 enum {
   MAIL_RECV = 1,   /* a message read by another shard, for its owner */
@@ -152,13 +161,14 @@ struct cay_server {
   cay_server_close_cb close_cb;
   void *close_arg;
   /* Shard 0 only: the live gather (cay_server_stats_gather()), in flight
-   * while gather_cb is set. An answer with another seq is of a gather
+   * while someone waits on it. An answer with another seq is of a gather
    * given up. */
   uint64_t gather_seq;
   unsigned char gather_in[CAY_MAX_SHARDS]; /* answered, by shard */
   cay_stats_t gather_stats[CAY_MAX_SHARDS];
-  cay_server_stats_cb gather_cb;
-  void *gather_arg;
+  cay__gather_waiter_t gather_wait[CAY__GATHER_WAITERS]; /* in call order */
+  unsigned gather_n;            /* a gather is in flight while > 0 */
+  struct cay__metrics *metrics; /* metrics.listen's, or NULL */
 };
 
 /* worker.c */
@@ -296,6 +306,28 @@ void cay__server_on_stats(cay_server_t *srv, unsigned from, uint64_t seq,
 void cay__server_gather_final(cay_server_t *srv, unsigned from);
 /* Sum @p n shards' counters into @p out. */
 void cay__stats_sum(const cay_stats_t *shards, unsigned n, cay_stats_t *out);
+
+/* One counter of cay_stats_t: its key in the summary line, where it is,
+ * whether it is a gauge (a level now, not a count since start), and what
+ * it counts (one sentence, for the metrics' HELP). */
+typedef struct cay__stat_field {
+  const char *name;
+  size_t offset;
+  int gauge;
+  const char *help;
+} cay__stat_field_t;
+
+/* Every counter, in the summary line's order (server_stats.c). */
+extern const cay__stat_field_t cay__stat_fields[];
+extern const unsigned cay__n_stat_fields;
+
+/* The counter @p f of @p st. */
+static inline uint64_t
+cay__stat_get(const cay_stats_t *st, const cay__stat_field_t *f)
+{
+  return *(const uint64_t *)(const void *)((const char *)st + f->offset);
+}
+
 void cay__server_worker_closed(cay_server_t *srv, cay__worker_t *w);
 
 #endif

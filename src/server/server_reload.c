@@ -161,6 +161,10 @@ warn_kept(const cay_config_t *cur, const cay_config_t *next)
     CAY_WARN(0, "reload: registrar.store changed: %s", tail);
     n++;
   }
+  if (strcmp(cur->metrics_listen, next->metrics_listen) != 0) {
+    CAY_WARN(0, "reload: metrics.listen changed: %s", tail);
+    n++;
+  }
   if (strcmp(cur->media_ip, next->media_ip) != 0) {
     CAY_WARN(0, "reload: answer.media_ip changed (%s -> %s): %s", cur->media_ip,
              next->media_ip, tail);

@@ -9,13 +9,16 @@
  * (MAIL_STATS), all on shard 0's thread:
  *
  *   gather -> ASK to 1..N-1 -> each answers STATS (or, if it stopped
- *   meanwhile, its FINAL answers) -> with every shard in: the callback.
+ *   meanwhile, its FINAL answers) -> with every shard in: the callbacks.
  *
- * One gather is in flight at a time (gather_cb set). Each has a sequence
- * number; an answer with an older one belongs to a gather that was given
- * up (a question that could not be sent) and is dropped.
+ * One gather is in flight at a time; a caller while it is joins it
+ * (gather_wait: SIGUSR1, a metrics scrape and an embedder may ask at
+ * once). Each gather has a sequence number; an answer with an older one
+ * belongs to a gather that was given up (a question that could not be
+ * sent) and is dropped.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,66 +26,94 @@
 #include "core/log.h"
 #include "server/server_int.h"
 
+#define F(name, gauge, help)                                                   \
+  {                                                                            \
+#name, offsetof(cay_stats_t, name), gauge, help                            \
+  }
+
+const cay__stat_field_t cay__stat_fields[] = {
+  F(msgs_in, 0, "SIP messages received (datagrams and stream messages)."),
+  F(msgs_out, 0, "SIP messages sent, retransmissions included."),
+  F(retransmits, 0, "Of the messages sent, retransmissions."),
+  F(parse_errors, 0, "Messages received that did not parse or validate."),
+  F(bad_requests, 0, "Of those, requests answered with 400."),
+  F(dropped, 0,
+    "Messages not handled: unparsable and unanswerable, or for a shard "
+    "whose mailbox was full or closed."),
+  F(calls_in, 0, "Initial INVITEs received."),
+  F(calls_answered, 0, "Initial INVITEs received and answered with 2xx."),
+  F(calls_rejected, 0, "Initial INVITEs received and answered with >= 300."),
+  F(calls_out, 0, "Initial INVITEs sent (an embedder's calls, B legs)."),
+  F(calls_out_answered, 0, "Initial INVITEs sent and answered with 2xx."),
+  F(calls_out_failed, 0,
+    "Initial INVITEs sent that failed (>= 300, timeout, error)."),
+  F(byes_sent, 0, "BYEs sent by Cay."),
+  F(dialogs_live, 1, "Dialogs now."),
+  F(txns_live, 1, "Transactions now."),
+  F(send_errors, 0, "Sends that the transport refused."),
+  F(handed_over, 0,
+    "Messages read by this shard for another and posted to it."),
+  F(dns_lookups, 0, "RFC 3263 questions put to DNS."),
+  F(dns_cache_hits, 0,
+    "RFC 3263 questions answered from the cache or a query in flight."),
+  F(overload_rejected, 0, "New requests answered 503 for overload."),
+  F(udp_drops, 0,
+    "Datagrams the kernel dropped at a full UDP receive queue of the shard."),
+  F(registers, 0, "REGISTERs answered 2xx."),
+  F(registers_refused, 0,
+    "REGISTERs answered >= 300 by the registrar, 401 challenges not counted."),
+  F(bindings_live, 1, "Registrar bindings now."),
+  F(keepalives, 0, "STUN Binding requests answered on a UDP SIP port."),
+  F(messages_in, 0, "MESSAGEs outside a dialog received."),
+  F(messages_relayed, 0,
+    "MESSAGEs outside a dialog relayed and answered 2xx by a target."),
+};
+#undef F
+
+const unsigned cay__n_stat_fields
+    = sizeof cay__stat_fields / sizeof cay__stat_fields[0];
+
+/* Every member of cay_stats_t is in the table. */
+_Static_assert(sizeof cay__stat_fields / sizeof cay__stat_fields[0]
+                   == sizeof(cay_stats_t) / sizeof(uint64_t),
+               "cay__stat_fields lacks a member of cay_stats_t");
+
 void
 cay__stats_sum(const cay_stats_t *shards, unsigned n, cay_stats_t *t)
 {
   memset(t, 0, sizeof *t);
-  for (unsigned i = 0; i < n; i++) {
-    const cay_stats_t *s = &shards[i];
-    t->msgs_in += s->msgs_in;
-    t->msgs_out += s->msgs_out;
-    t->retransmits += s->retransmits;
-    t->parse_errors += s->parse_errors;
-    t->bad_requests += s->bad_requests;
-    t->dropped += s->dropped;
-    t->calls_in += s->calls_in;
-    t->calls_answered += s->calls_answered;
-    t->calls_rejected += s->calls_rejected;
-    t->calls_out += s->calls_out;
-    t->calls_out_answered += s->calls_out_answered;
-    t->calls_out_failed += s->calls_out_failed;
-    t->byes_sent += s->byes_sent;
-    t->dialogs_live += s->dialogs_live;
-    t->txns_live += s->txns_live;
-    t->send_errors += s->send_errors;
-    t->handed_over += s->handed_over;
-    t->dns_lookups += s->dns_lookups;
-    t->dns_cache_hits += s->dns_cache_hits;
-    t->overload_rejected += s->overload_rejected;
-    t->udp_drops += s->udp_drops;
-    t->registers += s->registers;
-    t->registers_refused += s->registers_refused;
-    t->bindings_live += s->bindings_live;
-    t->keepalives += s->keepalives;
-    t->messages_in += s->messages_in;
-    t->messages_relayed += s->messages_relayed;
-  }
+  for (unsigned i = 0; i < n; i++)
+    for (unsigned k = 0; k < cay__n_stat_fields; k++)
+      *(uint64_t *)(void *)((char *)t + cay__stat_fields[k].offset)
+          += cay__stat_get(&shards[i], &cay__stat_fields[k]);
 }
 
 /* Shard @p from answered the gather in flight: keep its counters, and
- * with every shard in, end the gather and run the callback. */
+ * with every shard in, end the gather and run each waiter's callback. */
 static void
 gather_answer(cay_server_t *srv, unsigned from, const cay_stats_t *st)
 {
-  cay_server_stats_cb cb;
-  cay_stats_t total;
-  void *arg;
+  cay_stats_t snap[CAY_MAX_SHARDS], total;
+  unsigned n = srv->nshards, nwait = srv->gather_n;
+  cay__gather_waiter_t wait[CAY__GATHER_WAITERS];
 
-  if (srv->gather_cb == NULL || srv->gather_in[from])
+  if (nwait == 0 || srv->gather_in[from])
     return;
   srv->gather_in[from] = 1;
   srv->gather_stats[from] = *st;
-  for (unsigned i = 0; i < srv->nshards; i++)
+  for (unsigned i = 0; i < n; i++)
     if (!srv->gather_in[i])
       return;
-  /* Ended before the callback runs: it may start the next gather. */
-  cb = srv->gather_cb;
-  arg = srv->gather_arg;
-  srv->gather_cb = NULL;
-  cay__stats_sum(srv->gather_stats, srv->nshards, &total);
-  CAY_DEBUG(0, "live counters of %u shards gathered (%llu calls)", srv->nshards,
-            (unsigned long long)total.calls_in);
-  cb(srv, srv->gather_stats, srv->nshards, &total, arg);
+  /* Ended before the callbacks run: one may start the next gather, which
+   * writes gather_stats, so the callbacks get a copy. */
+  memcpy(wait, srv->gather_wait, nwait * sizeof wait[0]);
+  memcpy(snap, srv->gather_stats, n * sizeof snap[0]);
+  srv->gather_n = 0;
+  cay__stats_sum(snap, n, &total);
+  CAY_DEBUG(0, "live counters of %u shards gathered (%llu calls) for %u", n,
+            (unsigned long long)total.calls_in, nwait);
+  for (unsigned k = 0; k < nwait; k++)
+    wait[k].cb(srv, snap, n, &total, wait[k].arg);
 }
 
 void
@@ -105,11 +136,15 @@ cay_server_stats_gather(cay_server_t *srv, cay_server_stats_cb cb, void *arg)
 {
   int err;
 
-  if (!srv->started || srv->finished || srv->gather_cb != NULL || cb == NULL)
+  if (!srv->started || srv->finished || cb == NULL)
     return CAY_ESTATE;
+  if (srv->gather_n == CAY__GATHER_WAITERS)
+    return CAY_ELIMIT;
+  srv->gather_wait[srv->gather_n].cb = cb;
+  srv->gather_wait[srv->gather_n].arg = arg;
+  if (srv->gather_n++ > 0)
+    return 0; /* joins the gather in flight */
   srv->gather_seq++;
-  srv->gather_cb = cb;
-  srv->gather_arg = arg;
   memset(srv->gather_in, 0, sizeof srv->gather_in);
   /* Shards 1..N-1 first: the gather cannot end before shard 0 is in, so
    * a failure leaves nothing half done (answers to a question already
@@ -123,7 +158,7 @@ cay_server_stats_gather(cay_server_t *srv, cay_server_stats_cb cb, void *arg)
                                srv->gather_seq, NULL);
     /* CAY_ESTATE: it stopped after its FINAL went out; that answers. */
     if (err && err != CAY_ESTATE) {
-      srv->gather_cb = NULL;
+      srv->gather_n = 0;
       return err;
     }
   }
@@ -159,31 +194,8 @@ cay_server_shard_stats(const cay_server_t *srv, unsigned shard,
 void
 cay_stats_print(const cay_stats_t *st, FILE *f)
 {
-  fprintf(
-      f,
-      "msgs_in=%llu msgs_out=%llu retransmits=%llu parse_errors=%llu "
-      "bad_requests=%llu dropped=%llu calls_in=%llu calls_answered=%llu "
-      "calls_rejected=%llu calls_out=%llu calls_out_answered=%llu "
-      "calls_out_failed=%llu byes_sent=%llu dialogs_live=%llu "
-      "txns_live=%llu send_errors=%llu handed_over=%llu dns_lookups=%llu "
-      "dns_cache_hits=%llu overload_rejected=%llu udp_drops=%llu "
-      "registers=%llu registers_refused=%llu bindings_live=%llu "
-      "keepalives=%llu messages_in=%llu messages_relayed=%llu\n",
-      (unsigned long long)st->msgs_in, (unsigned long long)st->msgs_out,
-      (unsigned long long)st->retransmits, (unsigned long long)st->parse_errors,
-      (unsigned long long)st->bad_requests, (unsigned long long)st->dropped,
-      (unsigned long long)st->calls_in, (unsigned long long)st->calls_answered,
-      (unsigned long long)st->calls_rejected, (unsigned long long)st->calls_out,
-      (unsigned long long)st->calls_out_answered,
-      (unsigned long long)st->calls_out_failed,
-      (unsigned long long)st->byes_sent, (unsigned long long)st->dialogs_live,
-      (unsigned long long)st->txns_live, (unsigned long long)st->send_errors,
-      (unsigned long long)st->handed_over, (unsigned long long)st->dns_lookups,
-      (unsigned long long)st->dns_cache_hits,
-      (unsigned long long)st->overload_rejected,
-      (unsigned long long)st->udp_drops, (unsigned long long)st->registers,
-      (unsigned long long)st->registers_refused,
-      (unsigned long long)st->bindings_live, (unsigned long long)st->keepalives,
-      (unsigned long long)st->messages_in,
-      (unsigned long long)st->messages_relayed);
+  for (unsigned k = 0; k < cay__n_stat_fields; k++)
+    fprintf(f, "%s%s=%llu", k ? " " : "", cay__stat_fields[k].name,
+            (unsigned long long)cay__stat_get(st, &cay__stat_fields[k]));
+  fputc('\n', f);
 }

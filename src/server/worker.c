@@ -12,6 +12,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "registrar/registrar.h"
+#include "server/metrics.h"
 #include "server/server_int.h"
 #include "transport/dns.h"
 #include "transport/stun.h"
@@ -459,6 +460,11 @@ exit_worker(cay__worker_t *w)
     w->open_handles++;
     cay__dns_close(w->dns, on_handle_closed, w);
     w->dns = NULL;
+  }
+  if (w->index == 0 && w->srv->metrics) { /* served through the drain */
+    w->open_handles++;
+    cay__metrics_close(w->srv->metrics, on_handle_closed, w);
+    w->srv->metrics = NULL;
   }
   close_sockets(w);
   if (w->grace_open) {

@@ -81,6 +81,20 @@ cay__addr_parse(cay__addr_t *a, const char *s, unsigned default_port)
 }
 
 int
+cay__addr_parse_bind(cay__addr_t *a, const char *s)
+{
+  const char *colon = strrchr(s, ':');
+  unsigned port;
+
+  /* "IPv4:PORT" has one colon; "[IPv6]:PORT" has "]:" before the port. */
+  if (colon == NULL || colon == s
+      || (s[0] == '[' ? colon[-1] != ']' : strchr(s, ':') != colon)
+      || cay__parse_port(colon + 1, &port) != 0)
+    return -EINVAL;
+  return cay__addr_setn(a, s, (size_t)(colon - s), port);
+}
+
+int
 cay__is_ip_literal(const char *s, size_t n)
 {
   cay__addr_t a;

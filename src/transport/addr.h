@@ -140,6 +140,14 @@ int cay__parse_port(const char *s, unsigned *port);
  */
 int cay__addr_parse(cay__addr_t *a, const char *s, unsigned default_port);
 
+/**
+ * Set @p a from an address to bind: "IPv4:PORT" or "[IPv6]:PORT", the
+ * port required, 0 allowed (the kernel picks one).
+ * @return 0 or -EINVAL (not that shape, a port above 65535).
+ * @thread any
+ */
+int cay__addr_parse_bind(cay__addr_t *a, const char *s);
+
 /** True when @p s (length @p n) is an IPv4 or IPv6 literal (brackets ok). */
 int cay__is_ip_literal(const char *s, size_t n);
 

@@ -1,6 +1,7 @@
 /* Unit tests: the listen spec "udp|tcp:HOST:PORT" of the configuration
- * (cay_config_parse_listen()), and websocket.origins, the pages whose
- * scripts may use the ws and wss listen addresses. */
+ * (cay_config_parse_listen()), websocket.origins, the pages whose
+ * scripts may use the ws and wss listen addresses, and metrics.listen,
+ * where the counters are served over HTTP. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -225,6 +226,53 @@ START_TEST(check_websocket_origins)
 }
 END_TEST
 
+/* ---- metrics.listen (the counters over HTTP) ---- */
+
+START_TEST(load_metrics_listen)
+{
+  ck_assert_str_eq(defaults.metrics_listen, ""); /* none */
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "metrics_good.yaml", err, sizeof err), 0);
+  ck_assert_str_eq(cfg.metrics_listen, "[::1]:9090");
+}
+END_TEST
+
+START_TEST(load_bad_metrics_listen)
+{
+  expect_bad("metrics_bad.yaml",
+             "3:11: metrics.listen: expected IP:PORT or [IPv6]:PORT (an "
+             "address literal; the port 0..65535, 0 for one the kernel "
+             "picks), got '127.0.0.1'");
+  expect_bad("metrics_bad_key.yaml",
+             "2:3: metrics: unknown key 'port' (expected listen)");
+}
+END_TEST
+
+START_TEST(check_metrics_listen)
+{
+  static const char *const good[]
+      = { "127.0.0.1:9090", "0.0.0.0:0", "[::1]:65535", "[::]:9090", "" };
+  static const char *const bad[]
+      = { "127.0.0.1",      "::1:9090",        "[::1]", "[::1]9090",
+          "localhost:9090", "127.0.0.1:65536", ":9090", "127.0.0.1:90x",
+          "[]:9090",        "127.0.0.1: 9090" };
+
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    cay_config_init(&cfg);
+    strcpy(cfg.metrics_listen, good[i]);
+    ck_assert_msg(cay_config_check(&cfg, err, sizeof err) == 0, "%s: %s",
+                  good[i], err);
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    cay_config_init(&cfg);
+    strcpy(cfg.metrics_listen, bad[i]);
+    ck_assert_msg(cay_config_check(&cfg, err, sizeof err) == CAY_ECONFIG,
+                  "%s taken", bad[i]);
+    ck_assert_ptr_nonnull(strstr(err, "metrics.listen: expected IP:PORT"));
+  }
+}
+END_TEST
+
 static Suite *
 config_listen_suite(void)
 {
@@ -247,6 +295,9 @@ config_listen_suite(void)
   tcase_add_test(tc, load_websocket_origins);
   tcase_add_test(tc, load_bad_websocket_origin);
   tcase_add_test(tc, check_websocket_origins);
+  tcase_add_test(tc, load_metrics_listen);
+  tcase_add_test(tc, load_bad_metrics_listen);
+  tcase_add_test(tc, check_metrics_listen);
   suite_add_tcase(s, tc);
   return s;
 }
