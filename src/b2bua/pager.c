@@ -3,7 +3,9 @@
  * sender's MESSAGE: it sends Cay's own MESSAGE to a target, waits for
  * its final response, and either answers the sender or tries the next
  * target. The sender's request is read from its server transaction at
- * each target (body, From, Max-Forwards, pass_headers).
+ * each target (body, From, Max-Forwards, pass_headers). A target whose
+ * host is a name is tried at each address DNS found, in turn, as an
+ * INVITE is (RFC 3263 section 4.3, the walk of dialog/locate.c).
  */
 #include "b2bua/pager.h"
 
@@ -33,6 +35,13 @@ typedef struct cay__pager {
   const cay__peer_t *flow;  /* the contact's registered flow (in
                                targets), or NULL */
   unsigned locating : 1;    /* DNS is looking the target's host up */
+  unsigned located : 1;     /* dst is an address DNS found */
+  /* The addresses DNS found for the target after dst, to try in turn
+   * (RFC 3263 section 4.3), or NULL (cay__malloc); n_hops are left. */
+  cay__dns_target_t *hops;
+  unsigned n_hops;
+  /* The sender's MESSAGE for merge detection (pager_merge.c), or NULL. */
+  struct cay__merge_rec *merge;
   uint32_t cseq;
   cay__peer_t dst;
   char target[CAY_CONFIG_TEXT_LEN + CAY__CONTACT_MAX];
@@ -70,6 +79,8 @@ pager_free(pager_t *p)
   }
   if (p->id)
     cay__idtab_remove(&p->ss->shard->ids, p->id);
+  cay__pager_merge_done(ss, p->merge);
+  cay__free(p->hops);
   cay__targets_free(&p->targets);
   cay__auth_free(p->auth);
   cay__routes_free(p->routes);
@@ -195,6 +206,69 @@ send_now(pager_t *p)
   return cay__txn_request_send(ep, req, &p->dst, p->id, &p->out);
 }
 
+/* Who our MESSAGE is, for the log lines of locate.c. */
+static cay__locate_who_t
+who_of(const pager_t *p)
+{
+  cay__locate_who_t w = { p->ss, "message", p->call_id, "MESSAGE", p->target };
+  return w;
+}
+
+/* Send our MESSAGE to @p t, an address DNS found for the current
+ * target. @return 0 or send_now()'s error (logged). */
+static int
+send_hop(pager_t *p, const cay__dns_target_t *t)
+{
+  char where[64] = "";
+  int err;
+
+  p->dst.addr = t->addr;
+  p->dst.proto = t->proto;
+  p->dst.conn = 0;
+  p->dst.flow = 0;
+  p->located = 1;
+  (void)cay__addr_format(&t->addr, where, sizeof where);
+  CAY_DEBUG(SHARD_NO(p->ss), "message %s: %s located at %s over %s", p->call_id,
+            p->target, where, cay__proto_name(t->proto));
+  if ((err = send_now(p)) != 0)
+    CAY_INFO(SHARD_NO(p->ss), "message %s: MESSAGE to %s (%s) not sent: %s",
+             p->call_id, p->target, where, cay_strerror(err));
+  return err;
+}
+
+/* RFC 3263 section 4.3: our MESSAGE to an address DNS found failed with
+ * @p status (a transport error or a 503, or no response: 408 of timer F
+ * or of no_response_timeout_ms): the next address of the same target
+ * gets a new one (a new transaction, CSeq one more: RFC 3261 section
+ * 8.1.1.5). @return 1 when one went, 0 when no address is left. */
+static int
+next_hop(pager_t *p, int status)
+{
+  cay__locate_who_t w = who_of(p);
+  cay__dns_target_t t;
+
+  while (cay__locate_next(&w, status, p->hops, &p->n_hops, &t)) {
+    p->out = 0;
+    p->cseq++;
+    if (send_hop(p, &t) == 0)
+      return 1;
+    status = 503; /* RFC 3261 section 8.1.3.1: a transport failure */
+  }
+  return 0;
+}
+
+void
+cay__pager_located(pager_t *p, const cay__dns_target_t *t, size_t n)
+{
+  if (!p->locating || n == 0)
+    return;
+  p->locating = 0;
+  p->n_hops = cay__locate_keep(t, n, &p->hops);
+  if (send_hop(p, &t[0]) == 0 || next_hop(p, 503))
+    return;
+  (void)try_next(p, 503); /* as a transport failure (RFC 3263 4.3) */
+}
+
 static void
 on_located(void *arg, uint64_t id, int err, const cay__dns_target_t *t,
            size_t n)
@@ -203,15 +277,11 @@ on_located(void *arg, uint64_t id, int err, const cay__dns_target_t *t,
 
   if (p == NULL || !p->locating)
     return;
-  p->locating = 0;
   if (err == 0 && n > 0) {
-    p->dst.addr = t[0].addr;
-    p->dst.proto = t[0].proto;
-    p->dst.conn = 0;
-    p->dst.flow = 0;
-    if ((err = send_now(p)) == 0)
-      return;
+    cay__pager_located(p, t, n);
+    return;
   }
+  p->locating = 0;
   CAY_INFO(SHARD_NO(p->ss), "message %s: %s not reached: %s", p->call_id,
            p->target, err ? cay_strerror(err) : "DNS found no target");
   (void)try_next(p, 503); /* as a transport failure (RFC 3263 4.3) */
@@ -228,6 +298,10 @@ send_to(pager_t *p)
 
   p->out = 0;
   p->cseq++; /* a new request to each target (RFC 3261 section 8.1.1.5) */
+  cay__free(p->hops); /* the last target's addresses */
+  p->hops = NULL;
+  p->n_hops = 0;
+  p->located = 0;
   if (p->flow) {
     p->dst = *p->flow;
     return send_now(p);
@@ -304,7 +378,12 @@ on_wait(cay__timer_t *tm)
            "message %s: %s sent no response in no_response_timeout_ms",
            p->call_id, p->target);
   p->out = 0; /* a late answer is not the sender's any more */
-  (void)try_next(p, 408);
+  if (p->located) {
+    cay__locate_who_t w = who_of(p);
+    cay__locate_heard(&w, &p->dst.addr, 408, NULL);
+  }
+  if (!next_hop(p, 408))
+    (void)try_next(p, 408);
 }
 
 int
@@ -321,11 +400,17 @@ cay__pager_response(cay__sessions_t *ss, cay_id_t tu_id, cay_id_t txn_id,
   if (txn_id != p->out)
     return 1; /* a target given up already */
   p->out = 0;
+  if (p->located) {
+    cay__locate_who_t w = who_of(p);
+    cay__locate_heard(&w, &p->dst.addr, status, sip);
+  }
   if ((status == 401 || status == 407) && sip && p->auth
       && cay__auth_challenge(p->auth, status, sip, &ss->shard->rand, &why)
              == 0) {
-    /* RFC 3261 section 22.2: the same target again, CSeq one more. */
-    if (send_to(p) == 0)
+    /* RFC 3261 section 22.2: the same target at the same address again,
+     * CSeq one more. */
+    p->cseq++;
+    if (send_now(p) == 0)
       return 1;
   } else if (why) {
     CAY_INFO(SHARD_NO(ss), "message %s: %s challenged: %s", p->call_id,
@@ -341,6 +426,10 @@ cay__pager_response(cay__sessions_t *ss, cay_id_t tu_id, cay_id_t txn_id,
            sip && sip->sip_status ? sip->sip_status->st_phrase : NULL, lines);
     return 1;
   }
+  /* RFC 3263 section 4.3: a transport error, a 503 or no response at
+   * all (timer F) is that address's; the next one DNS found is tried. */
+  if ((status == 503 || (status == 408 && sip == NULL)) && next_hop(p, status))
+    return 1;
   if (status == 408 || status == 480 || status >= 500) {
     (void)try_next(p, status);
     return 1;
@@ -385,6 +474,9 @@ pager_new(cay__sessions_t *ss, cay__txn_t *t, const cay_route_t *route,
     p->next->pprev = &p->next;
   p->pprev = &ss->pagers;
   ss->pagers = p;
+  /* RFC 3261 section 8.2.2.2: a copy of it by another path is merged
+   * (without memory for the record, it would be relayed again). */
+  p->merge = cay__pager_merge_add(ss, sip, p->in);
   return p;
 }
 
@@ -428,4 +520,5 @@ cay__pager_fini(cay__sessions_t *ss)
 {
   while (ss->pagers)
     finish(ss->pagers, 503, "Service Unavailable - Shutting Down", NULL);
+  cay__pager_merge_fini(ss);
 }

@@ -4,7 +4,9 @@
  * that does not answer is reported to the resolver, which gives it last
  * to later lookups for a while (section 4.3). Requests later in the
  * dialog go to the remote target (a host name there falls back to where
- * the INVITE went, session.c text_dest()). */
+ * the INVITE went, session.c text_dest()). The walk over the addresses
+ * DNS found and what the resolver learns from each (cay__locate_keep(),
+ * _next(), _heard()) serve a relayed MESSAGE too (b2bua/pager.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,6 +53,81 @@ cay__uac_targets_free(cay__session_t *s)
   s->n_targets = 0;
 }
 
+unsigned
+cay__locate_keep(const cay__dns_target_t *t, size_t n, cay__dns_target_t **rest)
+{
+  *rest = NULL;
+  if (n < 2 || n > CAY__DNS_MAX_TARGETS
+      || (*rest = cay__malloc((n - 1) * sizeof *t)) == NULL)
+    return 0; /* one address, or no memory: no failover */
+  memcpy(*rest, t + 1, (n - 1) * sizeof *t);
+  return (unsigned)(n - 1);
+}
+
+int
+cay__locate_next(const cay__locate_who_t *w, int status,
+                 cay__dns_target_t *rest, unsigned *n, cay__dns_target_t *out)
+{
+  char where[64] = "";
+
+  if (rest == NULL || *n == 0)
+    return 0;
+  *out = rest[0];
+  (*n)--;
+  memmove(rest, rest + 1, *n * sizeof *out);
+  (void)cay__addr_format(&out->addr, where, sizeof where);
+  CAY_INFO(SHARD_NO(w->ss),
+           "%s %s: %s to %s ended with %d: trying the next target DNS "
+           "found, %s over %s (RFC 3263 section 4.3)",
+           w->kind, w->call_id, w->method, w->uri, status, where,
+           cay__proto_name(out->proto));
+  return 1;
+}
+
+void
+cay__locate_heard(const cay__locate_who_t *w, const cay__addr_t *addr,
+                  int status, const sip_t *sip)
+{
+  cay__dns_t *dns = w->ss->dns;
+  char where[64] = "";
+
+  if (dns == NULL)
+    return;
+  (void)cay__addr_format(addr, where, sizeof where);
+  if (sip == NULL) {
+    if ((status == 408 || status == 503)
+        && cay__dns_target_failed(dns, addr, 0))
+      CAY_INFO(SHARD_NO(w->ss),
+               "%s %s: %s did not answer (%d): calls try it last "
+               "among the targets DNS finds for dns.failed_target_s",
+               w->kind, w->call_id, where, status);
+  } else if (status == 503 && sip->sip_retry_after
+             && sip->sip_retry_after->af_delta > 0) {
+    /* RFC 3261 section 21.5.4: unavailable for that long. */
+    unsigned delta = (unsigned)sip->sip_retry_after->af_delta;
+
+    if (cay__dns_target_failed(dns, addr, delta))
+      CAY_INFO(SHARD_NO(w->ss),
+               "%s %s: %s answered 503 with Retry-After: %u: calls "
+               "try it last among the targets DNS finds for that long (at "
+               "most dns.failed_target_s)",
+               w->kind, w->call_id, where, delta);
+  } else if (cay__dns_target_answered(dns, addr)) {
+    CAY_INFO(SHARD_NO(w->ss),
+             "%s %s: %s answers again; calls no longer try it last", w->kind,
+             w->call_id, where);
+  }
+}
+
+/* Who the INVITE of @p s is, for the log lines. */
+static cay__locate_who_t
+who_of(const cay__session_t *s)
+{
+  cay__locate_who_t w
+      = { s->ss, "session", s->call_id, "INVITE", s->remote_target };
+  return w;
+}
+
 /* Send the INVITE of @p s to @p t. @return 0 or the send's error. */
 static int
 invite_to(cay__session_t *s, const cay__dns_target_t *t)
@@ -76,12 +153,8 @@ void
 cay__uac_located(cay__session_t *s, const cay__dns_target_t *t, size_t n)
 {
   s->locating = 0;
-  if (n > 1 && n <= CAY__DNS_MAX_TARGETS
-      && (s->targets = cay__malloc((n - 1) * sizeof *t)) != NULL) {
-    /* The rest, for 4.3 (without memory: no failover). */
-    memcpy(s->targets, t + 1, (n - 1) * sizeof *t);
-    s->n_targets = (unsigned)(n - 1) & 7u;
-  }
+  /* The rest, for 4.3 (at most 7: n_targets has 3 bits). */
+  s->n_targets = cay__locate_keep(t, n, &s->targets) & 7u;
   if (invite_to(s, &t[0]) == 0 || cay__uac_next_target(s, 503))
     return;
   /* RFC 3261 section 8.1.3.1: a transport failure is a 503 of the
@@ -92,18 +165,12 @@ cay__uac_located(cay__session_t *s, const cay__dns_target_t *t, size_t n)
 int
 cay__uac_next_target(cay__session_t *s, int status)
 {
-  while (s->targets && s->n_targets > 0) {
-    cay__dns_target_t t = s->targets[0];
-    char where[64] = "";
+  cay__locate_who_t w = who_of(s);
+  cay__dns_target_t t;
+  unsigned left = s->n_targets;
 
-    s->n_targets--;
-    memmove(s->targets, s->targets + 1, s->n_targets * sizeof t);
-    (void)cay__addr_format(&t.addr, where, sizeof where);
-    CAY_INFO(SHARD_NO(s->ss),
-             "session %s: INVITE to %s ended with %d: trying the next "
-             "target DNS found, %s over %s (RFC 3263 section 4.3)",
-             s->call_id, s->remote_target, status, where,
-             cay__proto_name(t.proto));
+  while (cay__locate_next(&w, status, s->targets, &left, &t)) {
+    s->n_targets = left & 7u;
     /* A new transaction: the next CSeq (8.1.1.5), a new branch. */
     s->invite_cseq = ++s->local_cseq;
     s->state = CAY__SESSION_CALLING;
@@ -117,35 +184,10 @@ cay__uac_next_target(cay__session_t *s, int status)
 void
 cay__uac_target_heard(cay__session_t *s, int status, const sip_t *sip)
 {
-  cay__dns_t *dns = s->ss->dns;
-  char where[64] = "";
+  cay__locate_who_t w = who_of(s);
 
-  if (!s->located || dns == NULL)
-    return;
-  (void)cay__addr_format(&s->peer.addr, where, sizeof where);
-  if (sip == NULL) {
-    if ((status == 408 || status == 503)
-        && cay__dns_target_failed(dns, &s->peer.addr, 0))
-      CAY_INFO(SHARD_NO(s->ss),
-               "session %s: %s did not answer (%d): calls try it last "
-               "among the targets DNS finds for dns.failed_target_s",
-               s->call_id, where, status);
-  } else if (status == 503 && sip->sip_retry_after
-             && sip->sip_retry_after->af_delta > 0) {
-    /* RFC 3261 section 21.5.4: unavailable for that long. */
-    unsigned delta = (unsigned)sip->sip_retry_after->af_delta;
-
-    if (cay__dns_target_failed(dns, &s->peer.addr, delta))
-      CAY_INFO(SHARD_NO(s->ss),
-               "session %s: %s answered 503 with Retry-After: %u: calls "
-               "try it last among the targets DNS finds for that long (at "
-               "most dns.failed_target_s)",
-               s->call_id, where, delta);
-  } else if (cay__dns_target_answered(dns, &s->peer.addr)) {
-    CAY_INFO(SHARD_NO(s->ss),
-             "session %s: %s answers again; calls no longer try it last",
-             s->call_id, where);
-  }
+  if (s->located)
+    cay__locate_heard(&w, &s->peer.addr, status, sip);
 }
 
 static void

@@ -459,7 +459,8 @@ handle_replaces(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
 /* A MESSAGE outside a dialog (RFC 3428): relayed by the forward route
  * that takes it (b2bua/pager.h); no route, a reject route, a loop as for
  * an INVITE (pick_route()); an answer route, or no routes at all, 405:
- * Cay's own UAS has no use for it. */
+ * Cay's own UAS has no use for it; the copy of one relayed, 482
+ * (cay__pager_merged()). */
 static void
 handle_message(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
 {
@@ -468,8 +469,19 @@ handle_message(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   uint64_t refused = 0;
 
   ss->shard->stats.messages_in++;
-  if (busy_refused(ss, t)
-      || pick_route(ss, t, sip, &route, target, sizeof target, &refused))
+  if (busy_refused(ss, t))
+    return;
+  if (cay__pager_merged(ss, sip)) {
+    /* RFC 3261 section 8.2.2.2: a MESSAGE being relayed (or answered,
+     * its transaction Completed) come again by another path: its
+     * Call-ID, From tag and CSeq, another branch. One message, not two;
+     * counted as received (messages_in), as the other refusals are. */
+    CAY_INFO(SHARD_NO(ss), "message %s: merged request (CSeq %u): 482",
+             sip->sip_call_id->i_id, (unsigned)sip->sip_cseq->cs_seq);
+    cay__txn_reply(t, 482, "Loop Detected - Merged Request", NULL);
+    return;
+  }
+  if (pick_route(ss, t, sip, &route, target, sizeof target, &refused))
     return;
   if (route == NULL || route->action != CAY_ROUTE_FORWARD) {
     const char *const hdrs[] = { allow_line(ss, NULL), NULL };

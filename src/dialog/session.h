@@ -99,7 +99,11 @@ typedef struct cay__sessions {
    * told (one shard). */
   void (*on_foreign)(void *arg, const char *call_id, int live);
   void *foreign_arg;
-  struct cay__pager *pagers;   /* MESSAGEs being relayed (b2bua/pager.h) */
+  struct cay__pager *pagers; /* MESSAGEs being relayed (b2bua/pager.h) */
+  /* Those MESSAGEs, and the ones answered whose server transaction is
+   * still Completed, by Call-ID, From tag and CSeq (RFC 3261 section
+   * 8.2.2.2, b2bua/pager_merge.c), or NULL before the first. */
+  struct cay__pager_merge *pager_merge;
   cay_incoming_cb on_incoming; /* the embedder answers, or NULL */
   void *incoming_arg;
   unsigned live;

@@ -484,6 +484,43 @@ struct cay__dns_query;
 int cay__uac_query(const url_t *url, struct cay__dns_query *q, char *maddr,
                    size_t maddr_len);
 
+/* RFC 3263 section 4.3 for any first request whose next hop DNS found
+ * (an outgoing session's INVITE, uac.c; a relayed MESSAGE,
+ * b2bua/pager.c): the addresses after the one tried, walked in DNS's
+ * order when a try fails, and what the resolver learns from each try. */
+/* Who the request is, for the log lines: "<kind> <call_id>: <method> to
+ * <uri> ...". Every pointer is borrowed for the call. */
+typedef struct cay__locate_who {
+  const cay__sessions_t *ss;
+  const char *kind;    /* "session", "message" */
+  const char *call_id; /* the request's own Call-ID */
+  const char *method;  /* "INVITE", "MESSAGE" */
+  const char *uri;     /* the target it goes to */
+} cay__locate_who_t;
+/* Keep targets @p t[1..n-1] (the first is the one tried now) in *@p rest,
+ * cay__malloc'd (the caller frees it), for cay__locate_next(). @return
+ * how many (at most CAY__DNS_MAX_TARGETS - 1), 0 with *@p rest NULL when
+ * @p n < 2 or without memory (no failover then, as with one address). */
+unsigned cay__locate_keep(const struct cay__dns_target *t, size_t n,
+                          struct cay__dns_target **rest);
+/* The try of request @p w at one address failed with @p status (503 or
+ * 408, from the target or from the transaction): take the next address
+ * from @p rest (*@p n entries, shifted down) into @p out and log which,
+ * as RFC 3263 section 4.3 asks. @return 1 when there was one, 0 when none
+ * is left (@p rest may be NULL). */
+int cay__locate_next(const cay__locate_who_t *w, int status,
+                     struct cay__dns_target *rest, unsigned *n,
+                     struct cay__dns_target *out);
+/* A response of request @p w from address @p addr, which DNS found
+ * (@p sip NULL when made inside Cay: a 408 of timer B or F or of the
+ * route's no_response_timeout_ms, a 503 of a transport error): the
+ * shard's resolver gives @p addr last to later lookups for
+ * dns.failed_target_s after such a 408 or 503, and for the seconds of a
+ * target's 503 with Retry-After (RFC 3261 section 21.5.4); any other
+ * response makes it forget @p addr. No-op without a resolver. */
+void cay__locate_heard(const cay__locate_who_t *w, const cay__addr_t *addr,
+                       int status, const sip_t *sip);
+
 /* End outgoing session @p s still being located with @p status (487
  * when hung up, 503 when no target was found). */
 void cay__uac_locate_end(cay__session_t *s, int status);

@@ -95,3 +95,42 @@ cay_b2bua_test(message_answer_route_405 60
   --expect messages_in=10 --expect messages_relayed=0 --expect txns_live=0
   --callee-count MESSAGE_Recv=0
   -- -m 10 -r 10)
+
+# RFC 3261 section 8.2.2.2: each sender's MESSAGE comes again by a second
+# path (the same Call-ID, From tag and CSeq, another branch) once the
+# first got the target's 200: that server transaction is still Completed
+# (timer J), so the copy gets 482 and the target gets each MESSAGE once.
+cay_b2bua_test(message_merged_482 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/message_uac_merged.xml
+  --callee-scenario ${CAY_IT_SCENARIOS}/message_uas.xml
+  --route-yaml "${CAY_MSG_ROUTE}"
+  --subst STATUS=200 --subst PHRASE=OK
+  --sipp-timeout 30
+  --expect messages_in=40 --expect messages_relayed=20 --expect txns_live=0
+  --expect-log-count "=20" "merged request \\(CSeq 1\\): 482"
+  --callee-count MESSAGE_Recv=20
+  -- -m 20 -r 20)
+
+# RFC 3263 section 4.3: the target's host is a name whose SRV gives first
+# an address nobody answers on (DEAD_PORT), then the target. The first
+# MESSAGE gives the silent address up after the route's
+# no_response_timeout_ms and goes to the next address DNS found, whose
+# 200 the sender gets; the shard then tries the silent one last
+# (dns.failed_target_s), so the later MESSAGEs go to the target at once.
+# (The MESSAGE given up waits for its timer F, past the end: txns_live is
+# not checked, as in message_failover.)
+cay_b2bua_test(message_dns_next_address 60
+  ${CAY_MSG_SCENARIOS}
+  --route-yaml "routes: [ { match: { method: MESSAGE }, action: forward, target: \"sip:\${ruri_user}@callee.cay.test\", no_response_timeout_ms: 500 } ]"
+  --dns-record "SRV _sip._udp.callee.cay.test 10 5 @DEAD_PORT@ dead.cay.test"
+  --dns-record "SRV _sip._udp.callee.cay.test 20 5 @CALLEE_PORT@ uas.cay.test"
+  --dns-record "A dead.cay.test 127.0.0.1"
+  --dns-record "A uas.cay.test 127.0.0.1"
+  --subst STATUS=200 --subst PHRASE=OK --subst EXPECT=200
+  --sipp-timeout 30
+  --expect messages_in=6 --expect messages_relayed=6
+  --expect-log-count "==1" "sent no response in no_response_timeout_ms"
+  --expect-log-count "==1" "MESSAGE to sip:[^ ]+@callee\\.cay\\.test ended with 408: trying the next target DNS found, 127\\.0\\.0\\.1:[0-9]+ over UDP"
+  --expect-log "127\\.0\\.0\\.1:[0-9]+ did not answer \\(408\\)"
+  --callee-count MESSAGE_Recv=6
+  -- -m 6 -r 1)
