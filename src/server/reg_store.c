@@ -12,6 +12,10 @@
  *   the connection lost -> logged once; changes meanwhile are noted ->
  *     retried every second -> when back, those AORs removed meanwhile are
  *     deleted and every AOR of the shard is written anew
+ *   the load at start failed (Redis not up yet) -> once a shard's own
+ *     connection is made, after writing its AORs, it loads late: SCAN
+ *     prefix* and MGET, on its loop, restoring its own AORs that have no
+ *     binding in memory (one that has is newer, and written already)
  *   the shard exits -> pending writes are flushed (at most 2 s), closed;
  *     the keys stay for the next start
  *
@@ -24,40 +28,15 @@
 #include <string.h>
 #include <time.h>
 
-#include <hiredis/async.h>
-#include <hiredis/hiredis.h>
-
 #include "core/alloc.h"
 #include "core/log.h"
-#include "server/server_int.h"
+#include "server/reg_store_int.h"
 
-#define SHARD_NO(w)       ((int)(w)->index)
 #define RETRY_MS          1000
 #define CLOSE_DEADLINE_MS 2000
 /* AORs removed while Redis was away, remembered at most (a bound on
  * memory; past it, a removal may come back at a restart). */
 #define GONE_MAX 100000
-
-typedef struct glue glue_t;
-
-typedef struct gone {
-  struct gone *next;
-  char aor[];
-} gone_t;
-
-struct cay__reg_store {
-  cay__worker_t *w;
-  redisAsyncContext *ac; /* NULL: none now */
-  glue_t *glue;          /* the poll of ac's socket, or NULL */
-  uv_timer_t timer;      /* the retry, or the close's deadline */
-  unsigned handles;      /* open: timer + glue */
-  int connected, closing, failing, lost, timer_closed;
-  int dirty; /* changes were not written: write every AOR when back */
-  gone_t *gone;
-  unsigned n_gone;
-  void (*closed_cb)(void *arg);
-  void *closed_arg;
-};
 
 /* hiredis's events on a libuv loop: its socket's poll handle. */
 struct glue {
@@ -70,8 +49,8 @@ struct glue {
 static void connect_now(struct cay__reg_store *st);
 static void close_timer(struct cay__reg_store *st);
 
-static uint64_t
-wall_ms(void)
+uint64_t
+cay__reg_store_wall_ms(void)
 {
   struct timespec ts;
 
@@ -81,8 +60,9 @@ wall_ms(void)
 
 /* registrar.store.redis as hiredis takes it: a Unix socket's path, or a
  * host (IPv6 without brackets) and port. @return 1 for a path. */
-static int
-target_of(const cay_config_t *cfg, char *host, size_t size, int *port)
+int
+cay__reg_store_target(const cay_config_t *cfg, char *host, size_t size,
+                      int *port)
 {
   const char *r = cfg->reg_store_redis, *colon = strrchr(r, ':');
   size_t len;
@@ -98,154 +78,6 @@ target_of(const cay_config_t *cfg, char *host, size_t size, int *port)
   snprintf(host, size, "%.*s", (int)len, r);
   *port = atoi(colon + 1);
   return 0;
-}
-
-/* -- loading at start ---------------------------------------------------- */
-
-/* AUTH and SELECT on blocking connection @p c. @return NULL or the
- * error's text. */
-static const char *
-prepare(redisContext *c, const cay_config_t *cfg, char *buf, size_t size)
-{
-  redisReply *r;
-
-  if (cfg->reg_store_password[0]) {
-    r = redisCommand(c, "AUTH %s", cfg->reg_store_password);
-    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-      snprintf(buf, size, "AUTH: %s", r ? r->str : c->errstr);
-      freeReplyObject(r);
-      return buf;
-    }
-    freeReplyObject(r);
-  }
-  if (cfg->reg_store_db) {
-    r = redisCommand(c, "SELECT %u", cfg->reg_store_db);
-    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-      snprintf(buf, size, "SELECT: %s", r ? r->str : c->errstr);
-      freeReplyObject(r);
-      return buf;
-    }
-    freeReplyObject(r);
-  }
-  return NULL;
-}
-
-typedef struct {
-  cay__restore_counts_t n;
-  unsigned aors, bad;
-  uint64_t wall;
-} load_t;
-
-/* Key @p key (prefix + AOR), record @p v: to the AOR's owner shard. */
-static void
-restore_one(cay_server_t *srv, load_t *ld, const redisReply *key,
-            const redisReply *v)
-{
-  size_t plen = strlen(srv->cfg.reg_store_prefix);
-  const char *aor = key->str + plen;
-  cay__registrar_t *reg;
-  int rc;
-
-  if (v->type != REDIS_REPLY_STRING || key->len <= plen
-      || memchr(aor, '\0', key->len - plen)) {
-    ld->bad += v->type != REDIS_REPLY_NIL; /* NIL: it expired meanwhile */
-    return;
-  }
-  reg = srv->workers[cay__aor_shard(aor, key->len - plen, srv->nshards)]
-            ->ss.reg;
-  rc = cay__registrar_restore(reg, aor, v->str, v->len, ld->wall, &ld->n);
-  if (rc == 0) {
-    ld->aors++;
-    return;
-  }
-  ld->bad++;
-  CAY_WARN(-1, "registrar store: key %s: %s; left as it is", key->str,
-           rc == -ENOMEM ? "no memory to bind it" : "not a record of bindings");
-}
-
-/* One SCAN step from @p cursor (updated): its keys' records restored.
- * @return NULL or the error's text. */
-static const char *
-load_step(cay_server_t *srv, redisContext *c, load_t *ld, char cursor[32])
-{
-  const char *argv[1 + 1000];
-  redisReply *r, *keys, *vals;
-  const char *fail = NULL;
-
-  r = redisCommand(c, "SCAN %s MATCH %s* COUNT 1000", cursor,
-                   srv->cfg.reg_store_prefix);
-  if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2
-      || r->element[0]->type != REDIS_REPLY_STRING
-      || r->element[1]->type != REDIS_REPLY_ARRAY
-      || r->element[1]->elements > 1000) {
-    fail = r && r->type == REDIS_REPLY_ERROR ? r->str : "SCAN failed";
-    if (r == NULL)
-      fail = c->errstr;
-    snprintf(cursor, 32, "0");
-    freeReplyObject(r);
-    return fail;
-  }
-  snprintf(cursor, 32, "%s", r->element[0]->str);
-  keys = r->element[1];
-  if (keys->elements == 0) {
-    freeReplyObject(r);
-    return NULL;
-  }
-  argv[0] = "MGET";
-  for (size_t i = 0; i < keys->elements; i++)
-    argv[i + 1] = keys->element[i]->str;
-  vals = redisCommandArgv(c, (int)keys->elements + 1, argv, NULL);
-  if (vals == NULL || vals->type != REDIS_REPLY_ARRAY
-      || vals->elements != keys->elements)
-    fail = vals == NULL ? c->errstr : "MGET failed";
-  else
-    for (size_t i = 0; i < keys->elements; i++)
-      restore_one(srv, ld, keys->element[i], vals->element[i]);
-  freeReplyObject(vals);
-  freeReplyObject(r);
-  return fail;
-}
-
-void
-cay__reg_store_load(cay_server_t *srv)
-{
-  const cay_config_t *cfg = &srv->cfg;
-  struct timeval tv = { 2, 0 };
-  char host[CAY_CONFIG_TEXT_LEN], cursor[32] = "0", buf[160];
-  const char *fail = NULL;
-  load_t ld = { .wall = wall_ms() };
-  redisContext *c;
-  int port = 0;
-
-  if (cfg->reg_store_redis[0] == '\0')
-    return;
-  c = target_of(cfg, host, sizeof host, &port)
-          ? redisConnectUnixWithTimeout(cfg->reg_store_redis, tv)
-          : redisConnectWithTimeout(host, port, tv);
-  if (c == NULL || c->err)
-    fail = c ? c->errstr : "no memory";
-  else if (redisSetTimeout(c, (struct timeval){ 5, 0 }) != REDIS_OK)
-    fail = c->errstr;
-  else
-    fail = prepare(c, cfg, buf, sizeof buf);
-  while (fail == NULL) {
-    fail = load_step(srv, c, &ld, cursor);
-    if (strcmp(cursor, "0") == 0)
-      break;
-  }
-  if (fail)
-    CAY_WARN(-1,
-             "registrar store: redis %s: cannot load the bindings (%s): "
-             "starting with those loaded so far (%u)",
-             cfg->reg_store_redis, fail, ld.n.restored);
-  else
-    CAY_INFO(-1,
-             "registrar store: redis %s: restored %u bindings of %u AORs "
-             "(%u expired while Cay was down, %u over connections that are "
-             "gone, %u keys not understood)",
-             cfg->reg_store_redis, ld.n.restored, ld.aors, ld.n.expired,
-             ld.n.dropped, ld.bad);
-  redisFree(c);
 }
 
 /* -- hiredis on the shard's loop ----------------------------------------- */
@@ -394,7 +226,8 @@ write_aor(void *arg, const char *aor)
   size_t len;
   int klen = snprintf(key, sizeof key, "%s%s", cfg->reg_store_prefix, aor);
 
-  if (cay__registrar_record(st->w->ss.reg, aor, wall_ms(), &rec, &len, &ttl)
+  if (cay__registrar_record(st->w->ss.reg, aor, cay__reg_store_wall_ms(), &rec,
+                            &len, &ttl)
       != 0) {
     CAY_WARN(SHARD_NO(st->w),
              "registrar store: no memory to write AOR %s: written when the "
@@ -485,6 +318,8 @@ on_connect(const redisAsyncContext *c, int status)
              cfg->reg_store_redis, cay__registrar_aors(st->w->ss.reg));
     write_all(st);
   }
+  if (st->need_load) /* after the writes: their keys are skipped */
+    cay__reg_store_late_load(st);
 }
 
 static void
@@ -504,7 +339,7 @@ async_connect(const cay_config_t *cfg)
   char host[CAY_CONFIG_TEXT_LEN];
   int port = 0;
 
-  return target_of(cfg, host, sizeof host, &port)
+  return cay__reg_store_target(cfg, host, sizeof host, &port)
              ? redisAsyncConnectUnix(cfg->reg_store_redis)
              : redisAsyncConnect(host, port);
 }
@@ -557,6 +392,7 @@ cay__reg_store_open(cay__worker_t *w)
   uv_timer_init(w->loop, &st->timer);
   st->timer.data = st;
   st->handles = 1;
+  st->need_load = w->srv->store_load_failed;
   w->store = st;
   cay__registrar_set_store(w->ss.reg, write_aor, st);
   connect_now(st);

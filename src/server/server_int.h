@@ -152,6 +152,7 @@ struct cay_server {
   cay__tls_ctx_t *tls;         /* made before the shards, freed after
                                   them; NULL without a tls listen */
   cay_incoming_cb on_incoming; /* set before start; read by every shard */
+  int store_load_failed;       /* set at create, read-only afterwards */
   void *incoming_arg;
   /* Shard 0 only, during the close. */
   unsigned drained, finals;
@@ -278,8 +279,10 @@ void cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m);
  * cay__reg_store_load(): every binding the store holds is bound again
  * on its AOR's shard (cay__registrar_restore()), over one blocking
  * connection. Redis unreachable or failing: logged, the server starts
- * without them. Call after every shard's layers are up and before any
- * shard runs. @thread the one that creates the server */
+ * without them, and each shard loads its AORs late, once its own
+ * connection is made (srv->store_load_failed). Call after every shard's
+ * layers are up and before any shard runs. @thread the one that creates
+ * the server */
 void cay__reg_store_load(cay_server_t *srv);
 /* Open @p w's own connection to the store (non-blocking, on @p w's loop)
  * and write each change of its AORs through it: 0 or -ENOMEM. A store

@@ -1,0 +1,60 @@
+/*
+ * Private to reg_store.c (the connection and the writes) and
+ * reg_store_load.c (the loads, at start and late): a shard's store.
+ */
+#ifndef CAY_SERVER_REG_STORE_INT_H
+#define CAY_SERVER_REG_STORE_INT_H
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "server/server_int.h"
+
+#define SHARD_NO(w) ((int)(w)->index)
+
+typedef struct glue glue_t; /* reg_store.c */
+
+/* What a load restored. */
+typedef struct {
+  cay__restore_counts_t n;
+  unsigned aors, bad;
+  uint64_t wall;
+} load_t;
+
+typedef struct gone {
+  struct gone *next;
+  char aor[];
+} gone_t;
+
+struct cay__reg_store {
+  cay__worker_t *w;
+  redisAsyncContext *ac; /* NULL: none now */
+  glue_t *glue;          /* the poll of ac's socket, or NULL */
+  uv_timer_t timer;      /* the retry, or the close's deadline */
+  unsigned handles;      /* open: timer + glue */
+  int connected, closing, failing, lost, timer_closed;
+  int dirty;        /* changes were not written: write every AOR when back */
+  int need_load;    /* the load at start failed: load late when connected */
+  int scanning;     /* a late load's SCAN is out */
+  unsigned batches; /* a late load's MGETs out */
+  load_t late;      /* what the late load restored so far */
+  gone_t *gone;
+  unsigned n_gone;
+  void (*closed_cb)(void *arg);
+  void *closed_arg;
+};
+
+/* Now, in ms since 1970 (CLOCK_REALTIME): what records count in. */
+uint64_t cay__reg_store_wall_ms(void);
+
+/* registrar.store.redis as hiredis takes it: a Unix socket's path, or a
+ * host (IPv6 without brackets, into @p host) and port. @return 1 for a
+ * path (reg_store.c). */
+int cay__reg_store_target(const cay_config_t *cfg, char *host, size_t size,
+                          int *port);
+
+/* The load at start failed: load this shard's AORs now over @p st's
+ * connection, just made (reg_store_load.c). */
+void cay__reg_store_late_load(struct cay__reg_store *st);
+
+#endif

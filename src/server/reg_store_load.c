@@ -1,0 +1,333 @@
+/*
+ * registrar.store's loads (reg_store.c has the connection and the
+ * writes): every binding the store holds bound again on its AOR's shard.
+ *
+ *   at start, cay__reg_store_load(): one blocking connection, SCAN
+ *     prefix* and MGET, each record to its owner shard's registrar,
+ *     before any shard runs;
+ *   late, when that failed (Redis was not up): each shard, once its own
+ *     connection is made, SCANs and MGETs on its loop and restores its
+ *     own AORs that have no binding in memory.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "server/reg_store_int.h"
+
+/* -- loading at start ---------------------------------------------------- */
+
+/* AUTH and SELECT on blocking connection @p c. @return NULL or the
+ * error's text. */
+static const char *
+prepare(redisContext *c, const cay_config_t *cfg, char *buf, size_t size)
+{
+  redisReply *r;
+
+  if (cfg->reg_store_password[0]) {
+    r = redisCommand(c, "AUTH %s", cfg->reg_store_password);
+    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+      snprintf(buf, size, "AUTH: %s", r ? r->str : c->errstr);
+      freeReplyObject(r);
+      return buf;
+    }
+    freeReplyObject(r);
+  }
+  if (cfg->reg_store_db) {
+    r = redisCommand(c, "SELECT %u", cfg->reg_store_db);
+    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+      snprintf(buf, size, "SELECT: %s", r ? r->str : c->errstr);
+      freeReplyObject(r);
+      return buf;
+    }
+    freeReplyObject(r);
+  }
+  return NULL;
+}
+
+/* Key @p key (prefix + AOR), record @p v: to the AOR's owner shard. */
+static void
+restore_one(cay_server_t *srv, load_t *ld, const redisReply *key,
+            const redisReply *v)
+{
+  size_t plen = strlen(srv->cfg.reg_store_prefix);
+  const char *aor = key->str + plen;
+  cay__registrar_t *reg;
+  int rc;
+
+  if (v->type != REDIS_REPLY_STRING || key->len <= plen
+      || memchr(aor, '\0', key->len - plen)) {
+    ld->bad += v->type != REDIS_REPLY_NIL; /* NIL: it expired meanwhile */
+    return;
+  }
+  reg = srv->workers[cay__aor_shard(aor, key->len - plen, srv->nshards)]
+            ->ss.reg;
+  rc = cay__registrar_restore(reg, aor, v->str, v->len, ld->wall, &ld->n);
+  if (rc == 0) {
+    ld->aors++;
+    return;
+  }
+  ld->bad++;
+  CAY_WARN(-1, "registrar store: key %s: %s; left as it is", key->str,
+           rc == -ENOMEM ? "no memory to bind it" : "not a record of bindings");
+}
+
+/* One SCAN step from @p cursor (updated): its keys' records restored.
+ * @return NULL or the error's text. */
+static const char *
+load_step(cay_server_t *srv, redisContext *c, load_t *ld, char cursor[32])
+{
+  const char *argv[1 + 1000];
+  redisReply *r, *keys, *vals;
+  const char *fail = NULL;
+
+  r = redisCommand(c, "SCAN %s MATCH %s* COUNT 1000", cursor,
+                   srv->cfg.reg_store_prefix);
+  if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2
+      || r->element[0]->type != REDIS_REPLY_STRING
+      || r->element[1]->type != REDIS_REPLY_ARRAY
+      || r->element[1]->elements > 1000) {
+    fail = r && r->type == REDIS_REPLY_ERROR ? r->str : "SCAN failed";
+    if (r == NULL)
+      fail = c->errstr;
+    snprintf(cursor, 32, "0");
+    freeReplyObject(r);
+    return fail;
+  }
+  snprintf(cursor, 32, "%s", r->element[0]->str);
+  keys = r->element[1];
+  if (keys->elements == 0) {
+    freeReplyObject(r);
+    return NULL;
+  }
+  argv[0] = "MGET";
+  for (size_t i = 0; i < keys->elements; i++)
+    argv[i + 1] = keys->element[i]->str;
+  vals = redisCommandArgv(c, (int)keys->elements + 1, argv, NULL);
+  if (vals == NULL || vals->type != REDIS_REPLY_ARRAY
+      || vals->elements != keys->elements)
+    fail = vals == NULL ? c->errstr : "MGET failed";
+  else
+    for (size_t i = 0; i < keys->elements; i++)
+      restore_one(srv, ld, keys->element[i], vals->element[i]);
+  freeReplyObject(vals);
+  freeReplyObject(r);
+  return fail;
+}
+
+void
+cay__reg_store_load(cay_server_t *srv)
+{
+  const cay_config_t *cfg = &srv->cfg;
+  struct timeval tv = { 2, 0 };
+  char host[CAY_CONFIG_TEXT_LEN], cursor[32] = "0", buf[160];
+  const char *fail = NULL;
+  load_t ld = { .wall = cay__reg_store_wall_ms() };
+  redisContext *c;
+  int port = 0;
+
+  if (cfg->reg_store_redis[0] == '\0')
+    return;
+  c = cay__reg_store_target(cfg, host, sizeof host, &port)
+          ? redisConnectUnixWithTimeout(cfg->reg_store_redis, tv)
+          : redisConnectWithTimeout(host, port, tv);
+  if (c == NULL || c->err)
+    fail = c ? c->errstr : "no memory";
+  else if (redisSetTimeout(c, (struct timeval){ 5, 0 }) != REDIS_OK)
+    fail = c->errstr;
+  else
+    fail = prepare(c, cfg, buf, sizeof buf);
+  while (fail == NULL) {
+    fail = load_step(srv, c, &ld, cursor);
+    if (strcmp(cursor, "0") == 0)
+      break;
+  }
+  srv->store_load_failed = fail != NULL;
+  if (fail)
+    CAY_WARN(-1,
+             "registrar store: redis %s: cannot load the bindings (%s): "
+             "starting with those loaded so far (%u); each shard loads "
+             "the rest when it reaches redis",
+             cfg->reg_store_redis, fail, ld.n.restored);
+  else
+    CAY_INFO(-1,
+             "registrar store: redis %s: restored %u bindings of %u AORs "
+             "(%u expired while Cay was down, %u over connections that are "
+             "gone, %u keys not understood)",
+             cfg->reg_store_redis, ld.n.restored, ld.aors, ld.n.expired,
+             ld.n.dropped, ld.bad);
+  redisFree(c);
+}
+
+/* -- loading late -------------------------------------------------------- */
+
+/* One MGET of a late load: the keys asked for, in order. */
+typedef struct batch {
+  struct cay__reg_store *st;
+  size_t n;
+  char *keys[];
+} batch_t;
+
+static void late_scan(struct cay__reg_store *st, const char *cursor);
+
+/* The late load is over when its last SCAN and every MGET answered. */
+static void
+late_done(struct cay__reg_store *st)
+{
+  const load_t *ld = &st->late;
+
+  if (st->scanning || st->batches || !st->need_load)
+    return;
+  st->need_load = 0;
+  CAY_INFO(SHARD_NO(st->w),
+           "registrar store: redis %s: loaded late: restored %u bindings of "
+           "%u AORs (%u expired while Cay was down, %u over connections that "
+           "are gone, %u keys not understood)",
+           st->w->srv->cfg.reg_store_redis, ld->n.restored, ld->aors,
+           ld->n.expired, ld->n.dropped, ld->bad);
+}
+
+/* Key @p key's record @p v, for an AOR of this shard: bound unless the
+ * AOR has bindings in memory (newer, and written over the key). */
+static void
+late_restore(struct cay__reg_store *st, const char *key, const redisReply *v)
+{
+  const char *aor = key + strlen(st->w->srv->cfg.reg_store_prefix);
+  cay__contact_t c;
+  int rc;
+
+  if (v->type != REDIS_REPLY_STRING) { /* NIL: gone meanwhile */
+    st->late.bad += v->type != REDIS_REPLY_NIL;
+    return;
+  }
+  if (cay__registrar_lookup(st->w->ss.reg, aor, &c, 1) > 0)
+    return;
+  rc = cay__registrar_restore(st->w->ss.reg, aor, v->str, v->len, st->late.wall,
+                              &st->late.n);
+  if (rc == 0) {
+    st->late.aors++;
+    return;
+  }
+  st->late.bad++;
+  CAY_WARN(SHARD_NO(st->w), "registrar store: key %s: %s; left as it is", key,
+           rc == -ENOMEM ? "no memory to bind it" : "not a record of bindings");
+}
+
+static void
+on_late_values(redisAsyncContext *c, void *reply, void *arg)
+{
+  batch_t *b = arg;
+  struct cay__reg_store *st = b->st;
+  const redisReply *r = reply;
+
+  (void)c;
+  st->batches--;
+  if (r && r->type == REDIS_REPLY_ARRAY && r->elements == b->n)
+    for (size_t i = 0; i < b->n; i++)
+      late_restore(st, b->keys[i], r->element[i]);
+  for (size_t i = 0; i < b->n; i++)
+    cay__free(b->keys[i]);
+  cay__free(b);
+  if (r) /* NULL: lost; loaded again from the start when back */
+    late_done(st);
+}
+
+/* This shard's AORs among SCAN's @p keys that have no binding in memory:
+ * their records asked for (MGET). */
+static void
+late_fetch(struct cay__reg_store *st, const redisReply *keys)
+{
+  cay_server_t *srv = st->w->srv;
+  size_t plen = strlen(srv->cfg.reg_store_prefix);
+  const char *argv[1 + 1000];
+  cay__contact_t c;
+  batch_t *b = cay__calloc(1, sizeof *b + keys->elements * sizeof(char *));
+
+  if (b == NULL) {
+    st->late.bad += (unsigned)keys->elements;
+    return;
+  }
+  b->st = st;
+  for (size_t i = 0; i < keys->elements && i < 1000; i++) {
+    const redisReply *k = keys->element[i];
+    const char *aor = k->str + plen;
+
+    if (k->type != REDIS_REPLY_STRING || k->len <= plen
+        || memchr(aor, '\0', k->len - plen)
+        || cay__aor_shard(aor, k->len - plen, srv->nshards) != st->w->index
+        || cay__registrar_lookup(st->w->ss.reg, aor, &c, 1) > 0)
+      continue;
+    if ((b->keys[b->n] = cay__strdup(k->str)) == NULL) {
+      st->late.bad++;
+      continue;
+    }
+    argv[b->n + 1] = b->keys[b->n];
+    b->n++;
+  }
+  if (b->n == 0) {
+    cay__free(b);
+    return;
+  }
+  argv[0] = "MGET";
+  if (redisAsyncCommandArgv(st->ac, on_late_values, b, (int)b->n + 1, argv,
+                            NULL)
+      == REDIS_OK) {
+    st->batches++;
+    return;
+  }
+  for (size_t i = 0; i < b->n; i++)
+    cay__free(b->keys[i]);
+  cay__free(b);
+}
+
+static void
+on_late_keys(redisAsyncContext *c, void *reply, void *arg)
+{
+  struct cay__reg_store *st = arg;
+  const redisReply *r = reply;
+
+  (void)c;
+  st->scanning = 0;
+  if (r == NULL) /* lost: loaded again from the start when back */
+    return;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2
+      || r->element[0]->type != REDIS_REPLY_STRING
+      || r->element[1]->type != REDIS_REPLY_ARRAY) {
+    CAY_WARN(SHARD_NO(st->w),
+             "registrar store: redis %s: cannot load the bindings late (%s): "
+             "going on with those loaded so far (%u)",
+             st->w->srv->cfg.reg_store_redis,
+             r->type == REDIS_REPLY_ERROR ? r->str : "SCAN failed",
+             st->late.n.restored);
+    st->need_load = 0;
+    return;
+  }
+  late_fetch(st, r->element[1]);
+  if (strcmp(r->element[0]->str, "0") != 0)
+    late_scan(st, r->element[0]->str);
+  else
+    late_done(st);
+}
+
+/* The next SCAN step of a late load, from @p cursor. */
+static void
+late_scan(struct cay__reg_store *st, const char *cursor)
+{
+  if (strcmp(cursor, "0") == 0) { /* from the start */
+    memset(&st->late, 0, sizeof st->late);
+    st->late.wall = cay__reg_store_wall_ms();
+  }
+  if (redisAsyncCommand(st->ac, on_late_keys, st,
+                        "SCAN %s MATCH %s* COUNT 1000", cursor,
+                        st->w->srv->cfg.reg_store_prefix)
+      == REDIS_OK)
+    st->scanning = 1;
+}
+
+void
+cay__reg_store_late_load(struct cay__reg_store *st)
+{
+  late_scan(st, "0");
+}
