@@ -9,6 +9,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 import wave
 
 import cayrun
@@ -155,11 +156,28 @@ class Client:
         return None
 
     def start(self, commands=()):
+        """Start baresip and wait (at most 5 s) until it says it is
+        ready. Its SIP port was free a moment before (free_sip_port()),
+        but another test's socket may take it first: baresip then exits
+        with "Address already in use", and is started again on the same
+        ports (the config and the peers know them) after 0.5 s, at most
+        3 times in all."""
         cmd = [self.binary, "-s", "-f", self.dir, "-t", "60"]
         for c in commands:
             cmd += ["-e", c]
-        self.log = open(self.log_path, "wb")
-        self.proc = cayrun.popen(cmd, self.log, self.log, self.dir)
+        for _ in range(3):
+            self.log = open(self.log_path, "wb")
+            self.proc = cayrun.popen(cmd, self.log, self.log, self.dir)
+            cayrun.wait_for("baresip to be ready", lambda: (
+                self.proc.poll() is not None
+                or "baresip is ready." in self.text()
+                or "Address already in use" in self.text()), 5.0)
+            if "Address already in use" not in self.text():
+                break
+            self.proc.kill()
+            self.proc.wait()
+            self.log.close()
+            time.sleep(0.5)
         return " ".join(cmd)
 
     def text(self):
