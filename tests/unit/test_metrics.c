@@ -281,6 +281,24 @@ has_length(unsigned i, size_t len)
   return strstr(t.answers[i], h) != NULL;
 }
 
+/* A server's config: @p shards shards on udp:127.0.0.1:0, log @p level,
+ * and with @p metrics the endpoint on 127.0.0.1:0. */
+static void
+config_for(cay_config_t *cfg, unsigned shards, int metrics, int level)
+{
+  char err[80];
+
+  cay_config_init(cfg);
+  cfg->shards = shards;
+  cfg->log_level = (cay_log_level_t)level;
+  ck_assert_int_eq(cay_config_parse_listen("udp:127.0.0.1:0", &cfg->listen[0],
+                                           err, sizeof err),
+                   0);
+  cfg->n_listen = 1;
+  if (metrics)
+    snprintf(cfg->metrics_listen, sizeof cfg->metrics_listen, "127.0.0.1:0");
+}
+
 START_TEST(http_endpoint_answers_and_refuses)
 {
   cay_config_t cfg;
@@ -291,14 +309,7 @@ START_TEST(http_endpoint_answers_and_refuses)
   memset(&t, 0, sizeof t);
   cay__metrics_timeout_ms = 400;
   ck_assert_int_eq(uv_loop_init(&t.loop), 0);
-  cay_config_init(&cfg);
-  cfg.shards = 2;
-  cfg.log_level = CAY_LOG_INFO;
-  ck_assert_int_eq(cay_config_parse_listen("udp:127.0.0.1:0", &cfg.listen[0],
-                                           addr, sizeof addr),
-                   0);
-  cfg.n_listen = 1;
-  snprintf(cfg.metrics_listen, sizeof cfg.metrics_listen, "127.0.0.1:0");
+  config_for(&cfg, 2, 1, CAY_LOG_INFO);
   cay__log_set_sink(keep_line, NULL);
   ck_assert_int_eq(cay_server_create(&t.srv, &t.loop, &cfg), 0);
   /* Port 0: the log line names the port the kernel picked. */
@@ -366,19 +377,12 @@ START_TEST(http_endpoint_before_start_and_address_in_use)
   cay_config_t cfg;
   cay_server_t *srv, *srv2;
   uv_loop_t loop;
-  char addr[80];
   int fd;
   long live = cay__alloc_live();
 
   memset(&t, 0, sizeof t);
   ck_assert_int_eq(uv_loop_init(&loop), 0);
-  cay_config_init(&cfg);
-  cfg.log_level = CAY_LOG_INFO;
-  ck_assert_int_eq(cay_config_parse_listen("udp:127.0.0.1:0", &cfg.listen[0],
-                                           addr, sizeof addr),
-                   0);
-  cfg.n_listen = 1;
-  snprintf(cfg.metrics_listen, sizeof cfg.metrics_listen, "127.0.0.1:0");
+  config_for(&cfg, 1, 1, CAY_LOG_INFO);
   cay__log_set_sink(keep_line, NULL);
   ck_assert_int_eq(cay_server_create(&srv, &loop, &cfg), 0);
   ck_assert_int_eq(sscanf(t.url, "http://127.0.0.1:%u/metrics", &t.port), 1);
@@ -440,19 +444,12 @@ START_TEST(gathers_in_flight_are_joined)
   cay_config_t cfg;
   cay_server_t *srv;
   uv_loop_t loop;
-  char addr[80];
   long live = cay__alloc_live();
 
   memset(&g, 0, sizeof g);
   memset(&t, 0, sizeof t);
   ck_assert_int_eq(uv_loop_init(&loop), 0);
-  cay_config_init(&cfg);
-  cfg.shards = 2;
-  cfg.log_level = CAY_LOG_WARN;
-  ck_assert_int_eq(cay_config_parse_listen("udp:127.0.0.1:0", &cfg.listen[0],
-                                           addr, sizeof addr),
-                   0);
-  cfg.n_listen = 1;
+  config_for(&cfg, 2, 0, CAY_LOG_WARN);
   ck_assert_int_eq(cay_server_create(&srv, &loop, &cfg), 0);
   ck_assert_int_eq(cay_server_stats_gather(srv, on_gathered, NULL),
                    CAY_ESTATE); /* not started */
