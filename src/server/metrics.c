@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <http_parser.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,6 +56,7 @@ struct cay__metrics {
   unsigned handles; /* open: the listener, and each connection */
   int gathering;    /* a gather asked for by us is out */
   int closing;
+  char scratch[4096]; /* each read's bytes (one loop: used one at a time) */
   void (*close_cb)(void *arg);
   void *close_arg;
   char addr[80];
@@ -64,36 +66,70 @@ static void conn_close(conn_t *c);
 
 /* -- the text (Prometheus exposition format 0.0.4) ------------------------ */
 
+/* Text that grows as it is written; err set once memory ran out. */
+typedef struct text {
+  char *buf;
+  size_t len, cap;
+  int err;
+} text_t;
+
+static void __attribute__((format(printf, 2, 3)))
+add(text_t *t, const char *fmt, ...)
+{
+  va_list ap;
+  int n;
+
+  for (int tries = 0; tries < 2 && !t->err; tries++) {
+    va_start(ap, fmt);
+    n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+      t->err = -EINVAL;
+    else if ((size_t)n < t->cap - t->len) {
+      t->len += (size_t)n;
+      return;
+    } else { /* too small: room for it and as much again, then retry */
+      size_t cap = 2 * (t->cap + (size_t)n);
+      char *b = cay__realloc(t->buf, cap);
+      if (b == NULL)
+        t->err = -ENOMEM;
+      else {
+        t->buf = b;
+        t->cap = cap;
+      }
+    }
+  }
+}
+
 int
 cay__metrics_render(const cay_stats_t *shards, unsigned n, char **out,
                     size_t *len)
 {
-  /* HELP and TYPE lines, then a sample per shard, all bounded. */
-  size_t cap = (cay__n_stat_fields + 1) * (320 + (size_t)n * 72), used = 0;
-  char *buf = cay__malloc(cap);
+  text_t t = { .cap = 1 };
 
-  if (buf == NULL)
+  if ((t.buf = cay__malloc(t.cap)) == NULL)
     return -ENOMEM;
-  used += (size_t)snprintf(buf, cap,
-                           "# HELP cay_build_info Cay's version.\n"
-                           "# TYPE cay_build_info gauge\n"
-                           "cay_build_info{version=\"%s\"} 1\n",
-                           CAY_VERSION);
+  add(&t,
+      "# HELP cay_build_info Cay's version.\n"
+      "# TYPE cay_build_info gauge\n"
+      "cay_build_info{version=\"%s\"} 1\n",
+      CAY_VERSION);
   for (unsigned k = 0; k < cay__n_stat_fields; k++) {
     const cay__stat_field_t *f = &cay__stat_fields[k];
     const char *suffix = f->gauge ? "" : "_total";
 
-    used += (size_t)snprintf(buf + used, cap - used,
-                             "# HELP cay_%s%s %s\n# TYPE cay_%s%s %s\n",
-                             f->name, suffix, f->help, f->name, suffix,
-                             f->gauge ? "gauge" : "counter");
+    add(&t, "# HELP cay_%s%s %s\n# TYPE cay_%s%s %s\n", f->name, suffix,
+        f->help, f->name, suffix, f->gauge ? "gauge" : "counter");
     for (unsigned i = 0; i < n; i++)
-      used += (size_t)snprintf(
-          buf + used, cap - used, "cay_%s%s{shard=\"%u\"} %llu\n", f->name,
-          suffix, i, (unsigned long long)cay__stat_get(&shards[i], f));
+      add(&t, "cay_%s%s{shard=\"%u\"} %llu\n", f->name, suffix, i,
+          (unsigned long long)cay__stat_get(&shards[i], f));
   }
-  *out = buf;
-  *len = used;
+  if (t.err) {
+    cay__free(t.buf);
+    return -ENOMEM;
+  }
+  *out = t.buf;
+  *len = t.len;
   return 0;
 }
 
@@ -326,11 +362,10 @@ on_headers_complete(http_parser *p)
 static void
 on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-  static char scratch[4096]; /* one thread (shard 0's), used at once */
+  conn_t *c = h->data;
 
-  (void)h;
   (void)suggested;
-  *buf = uv_buf_init(scratch, sizeof scratch);
+  *buf = uv_buf_init(c->m->scratch, sizeof c->m->scratch);
 }
 
 static void

@@ -324,11 +324,18 @@ typedef struct cay__stat_field {
 extern const cay__stat_field_t cay__stat_fields[];
 extern const unsigned cay__n_stat_fields;
 
+/* Where counter @p f of @p st is. */
+static inline uint64_t *
+cay__stat_at(cay_stats_t *st, const cay__stat_field_t *f)
+{
+  return (uint64_t *)(void *)((char *)st + f->offset);
+}
+
 /* The counter @p f of @p st. */
 static inline uint64_t
 cay__stat_get(const cay_stats_t *st, const cay__stat_field_t *f)
 {
-  return *(const uint64_t *)(const void *)((const char *)st + f->offset);
+  return *cay__stat_at((cay_stats_t *)st, f);
 }
 
 void cay__server_worker_closed(cay_server_t *srv, cay__worker_t *w);

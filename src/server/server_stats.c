@@ -84,7 +84,7 @@ cay__stats_sum(const cay_stats_t *shards, unsigned n, cay_stats_t *t)
   memset(t, 0, sizeof *t);
   for (unsigned i = 0; i < n; i++)
     for (unsigned k = 0; k < cay__n_stat_fields; k++)
-      *(uint64_t *)(void *)((char *)t + cay__stat_fields[k].offset)
+      *cay__stat_at(t, &cay__stat_fields[k])
           += cay__stat_get(&shards[i], &cay__stat_fields[k]);
 }
 

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -49,8 +50,7 @@ START_TEST(render_every_counter_of_every_shard)
    * shows. */
   for (unsigned i = 0; i < 3; i++)
     for (unsigned k = 0; k < cay__n_stat_fields; k++)
-      *(uint64_t *)(void *)((char *)&st[i] + cay__stat_fields[k].offset)
-          = 1000u * i + k;
+      *cay__stat_at(&st[i], &cay__stat_fields[k]) = 1000u * i + k;
   ck_assert_int_eq(cay__metrics_render(st, 3, &text, &len), 0);
   ck_assert_uint_eq(strlen(text), len);
   ck_assert_ptr_nonnull(strstr(text, "# TYPE cay_build_info gauge\n"
@@ -76,6 +76,13 @@ START_TEST(render_every_counter_of_every_shard)
   ck_assert_ptr_nonnull(strstr(text, "\ncay_calls_in_total{shard=\"1\"}"));
   ck_assert_int_eq(text[len - 1], '\n');
   cay__free(text);
+  /* Out of memory at the first or a later allocation: an error, no text,
+   * nothing left. */
+  for (long nth = 1; nth <= 3; nth++) {
+    cay__alloc_fail_nth(nth);
+    ck_assert_int_eq(cay__metrics_render(st, 3, &text, &len), -ENOMEM);
+    cay__alloc_fail_nth(0);
+  }
   ck_assert_int_eq(cay__alloc_live(), live);
 }
 END_TEST
@@ -244,6 +251,18 @@ on_done(uv_async_t *a)
   cay_server_close(t.srv, 0, on_closed, NULL);
 }
 
+/* Close @p srv, run @p loop to its end: the close callback ran, and no
+ * allocation is left beyond the @p live there were before. */
+static void
+close_all(cay_server_t *srv, uv_loop_t *loop, long live)
+{
+  cay_server_close(srv, 0, on_closed, NULL);
+  uv_run(loop, UV_RUN_DEFAULT);
+  ck_assert_int_eq(t.closed, 1);
+  ck_assert_int_eq(uv_loop_close(loop), 0);
+  ck_assert_int_eq(cay__alloc_live(), live);
+}
+
 /* The body of answer @p i (after the blank line), or "". */
 static const char *
 body_of(unsigned i)
@@ -410,11 +429,7 @@ START_TEST(http_endpoint_before_start_and_address_in_use)
   assert_status(0, "HTTP/1.1 503 Service Unavailable\r\n");
   ck_assert_str_eq(body_of(0), "the server is not running\n");
   ck_assert_int_eq(cay_server_start(srv), 0);
-  cay_server_close(srv, 0, on_closed, NULL);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  ck_assert_int_eq(t.closed, 1);
-  ck_assert_int_eq(uv_loop_close(&loop), 0);
-  ck_assert_int_eq(cay__alloc_live(), live);
+  close_all(srv, &loop, live);
 }
 END_TEST
 
@@ -469,11 +484,7 @@ START_TEST(gathers_in_flight_are_joined)
   while (g.n < CAY__GATHER_WAITERS + 1)
     uv_run(&loop, UV_RUN_ONCE);
   ck_assert_uint_eq(g.order[CAY__GATHER_WAITERS], 99);
-  cay_server_close(srv, 0, on_closed, NULL);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  ck_assert_int_eq(t.closed, 1);
-  ck_assert_int_eq(uv_loop_close(&loop), 0);
-  ck_assert_int_eq(cay__alloc_live(), live);
+  close_all(srv, &loop, live);
 }
 END_TEST
 
