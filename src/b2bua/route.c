@@ -11,7 +11,6 @@
 #include "b2bua/route.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -191,35 +190,6 @@ compile_user(struct user_re *u, const char *pattern, char *err, size_t errlen)
   cay__errmsg(err, errlen, "bad regular expression '%.*s' at offset %zu: %s",
               PREVIEW, pattern, (size_t)at, (const char *)why);
   return CAY_ECONFIG;
-}
-
-/* RFC 3261 section 25.1 hostname: dot-separated labels of letters, digits
- * and inner hyphens, the last one starting with a letter; a final dot is
- * allowed; at most 253 characters. */
-static int
-is_host_name(const char *s)
-{
-  size_t n = strlen(s), label = 0;
-  const char *top = s;
-
-  if (n && s[n - 1] == '.')
-    n--;
-  if (n == 0 || n > 253)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == '.') {
-      if (label == 0 || s[i - 1] == '-')
-        return 0;
-      label = 0;
-      top = s + i + 1;
-    } else if (isalnum(c) || (c == '-' && label > 0)) {
-      label++;
-    } else {
-      return 0;
-    }
-  }
-  return label > 0 && s[n - 1] != '-' && isalpha((unsigned char)*top);
 }
 
 /* An IP literal, optionally in brackets when IPv6, into @p family/@p addr.
@@ -442,7 +412,8 @@ check_template(const cay_route_t *r, const char *tmpl, char *err, size_t errlen)
   }
   host = url.url_host ? url.url_host : "";
   /* A name is located by RFC 3263 when a call is forwarded (locate.c). */
-  if (!cay__is_ip_literal(host, strlen(host)) && !is_host_name(host)) {
+  if (!cay__is_ip_literal(host, strlen(host))
+      && !cay__is_host_name(host, strlen(host), "")) {
     cay__errmsg(err, errlen,
                 "target host '%.*s' is neither an IP address nor a host name",
                 PREVIEW, host);

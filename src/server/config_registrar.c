@@ -29,6 +29,7 @@
 
 #include "cay/errno.h"
 #include "server/config_int.h"
+#include "transport/addr.h"
 
 /* ------------------------------------------------------------------ */
 /* Schema.                                                              */
@@ -261,7 +262,8 @@ check_user(const cay_config_t *c, unsigned i, struct problem *pb, char *err,
   return 0;
 }
 
-/* "host:port" or "[v6]:port", the port 1..65535. */
+/* "host:port" (a host name or an IPv4 literal) or "[v6]:port", the port
+ * 1..65535. */
 static int
 host_port(const char *s)
 {
@@ -275,8 +277,13 @@ host_port(const char *s)
   if (*end || port == 0 || port > 65535)
     return 0;
   if (s[0] == '[')
-    return colon[-1] == ']' && colon - s > 2;
-  return memchr(s, ':', (size_t)(colon - s)) == NULL; /* v6 needs [] */
+    return colon[-1] == ']' && colon - s > 2
+           && memchr(s + 1, ':', (size_t)(colon - s - 2)) != NULL
+           && cay__is_ip_literal(s + 1, (size_t)(colon - s - 2));
+  /* v6 needs []; a name may hold '_' (a container's, say). */
+  return memchr(s, ':', (size_t)(colon - s)) == NULL
+         && (cay__is_ip_literal(s, (size_t)(colon - s))
+             || cay__is_host_name(s, (size_t)(colon - s), "_"));
 }
 
 /* registrar.store: where Redis is, and the keys' prefix. */

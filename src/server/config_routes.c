@@ -403,22 +403,13 @@ is_token(const char *s)
   return *s != '\0' && s[span_token(s)] == '\0';
 }
 
-/* A host name (RFC 3261 section 25.1 hostname: labels of letters, digits
- * and hyphens) or an IP literal, IPv6 with or without brackets. */
+/* A host name or an IP literal, IPv6 with or without brackets. */
 static int
 is_host(const char *s)
 {
   size_t n = strlen(s);
 
-  if (n == 0)
-    return 0;
-  if (cay__is_ip_literal(s, n))
-    return 1;
-  for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
-          || (*s >= '0' && *s <= '9') || *s == '-' || *s == '.'))
-      return 0;
-  return 1;
+  return cay__is_ip_literal(s, n) || cay__is_host_name(s, n, "");
 }
 
 /* RFC 3261 section 25.1: a Reason-Phrase has no CR, LF or other control

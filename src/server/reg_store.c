@@ -9,6 +9,9 @@
  *     shard runs; then each shard opens its own connection:
  *   a change to an AOR the shard owns -> SET prefix+AOR record PX ttl
  *     (DEL when it has no binding left), on the shard's loop
+ *   a host name (not an IP) -> looked up with c-ares on the shard's loop
+ *     (dns.servers, A and AAAA), its addresses tried in order, each for
+ *     at most CONNECT_TIMEOUT_MS; looked up again at each retry
  *   the connection lost -> logged once; changes meanwhile are noted ->
  *     retried every second -> when back, those AORs removed meanwhile are
  *     deleted and every AOR of the shard is written anew
@@ -28,12 +31,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "server/reg_store_int.h"
 
-#define RETRY_MS          1000
-#define CLOSE_DEADLINE_MS 2000
+#define RETRY_MS           1000
+#define CLOSE_DEADLINE_MS  2000
+#define CONNECT_TIMEOUT_MS 2000
 /* AORs removed while Redis was away, remembered at most (a bound on
  * memory; past it, a removal may come back at a restart). */
 #define GONE_MAX 100000
@@ -166,7 +171,8 @@ cleanup(void *p)
   glue_t *g = p;
 
   g->ac = NULL;
-  g->st->glue = NULL;
+  if (g->st->glue == g)
+    g->st->glue = NULL;
   uv_poll_stop(&g->poll);
   uv_close((uv_handle_t *)&g->poll, on_glue_closed);
 }
@@ -276,12 +282,14 @@ on_retry(uv_timer_t *t)
   connect_now(t->data);
 }
 
-/* The connection failed or was lost: logged once until it is back. */
+/* The connection failed or was lost: logged once until it is back. The
+ * retry looks the host name up again. */
 static void
 lost(struct cay__reg_store *st, const char *why)
 {
   st->ac = NULL;
   st->connected = 0;
+  st->n_addrs = st->next_addr = 0;
   if (st->closing)
     return;
   if (!st->lost)
@@ -295,14 +303,59 @@ lost(struct cay__reg_store *st, const char *why)
   uv_timer_start(&st->timer, on_retry, RETRY_MS, 0);
 }
 
+/* The address just tried did not take the connection (@p why): the host
+ * name's next address now, or, after its last, lost(). */
+static void
+address_failed(struct cay__reg_store *st, const char *why)
+{
+  char text[160];
+
+  st->ac = NULL;
+  if (st->closing)
+    return;
+  if (st->next_addr == 0) { /* an IP or a Unix socket */
+    lost(st, why);
+    return;
+  }
+  (void)cay__addr_format(&st->addrs[st->next_addr - 1], text, 64);
+  snprintf(text + strlen(text), sizeof text - strlen(text), ": %s", why);
+  if (st->next_addr == st->n_addrs) {
+    lost(st, text);
+    return;
+  }
+  if (!st->lost)
+    CAY_WARN(SHARD_NO(st->w),
+             "registrar store: redis %s: %s: trying its next address",
+             st->w->srv->cfg.reg_store_redis, text);
+  uv_timer_start(&st->timer, on_retry, 0, 0); /* out of hiredis's call */
+}
+
+static void
+on_connect_timeout(uv_timer_t *t)
+{
+  struct cay__reg_store *st = t->data;
+  char why[64];
+
+  if (st->ac == NULL || st->connected)
+    return;
+  st->ac->data = NULL; /* no on_disconnect() for it */
+  redisAsyncFree(st->ac);
+  snprintf(why, sizeof why, "no connection within %d ms", CONNECT_TIMEOUT_MS);
+  address_failed(st, why);
+}
+
 static void
 on_connect(const redisAsyncContext *c, int status)
 {
   struct cay__reg_store *st = c->data;
-  const cay_config_t *cfg = &st->w->srv->cfg;
+  const cay_config_t *cfg;
 
-  if (status != REDIS_OK) { /* hiredis frees the context */
-    lost(st, c->errstr);
+  if (st == NULL) /* freed by on_connect_timeout() */
+    return;
+  cfg = &st->w->srv->cfg;
+  uv_timer_stop(&st->timer); /* the connect's deadline */
+  if (status != REDIS_OK) {  /* hiredis frees the context */
+    address_failed(st, c->errstr);
     return;
   }
   st->connected = 1;
@@ -328,26 +381,18 @@ on_disconnect(const redisAsyncContext *c, int status)
   struct cay__reg_store *st = c->data;
 
   (void)status;
+  if (st == NULL) /* freed by on_connect_timeout() */
+    return;
   lost(st, c->errstr[0] ? c->errstr : "closed by the server");
   if (st->closing) /* the pending writes are done */
     close_timer(st);
 }
 
-static redisAsyncContext *
-async_connect(const cay_config_t *cfg)
-{
-  char host[CAY_CONFIG_TEXT_LEN];
-  int port = 0;
-
-  return cay__reg_store_target(cfg, host, sizeof host, &port)
-             ? redisAsyncConnectUnix(cfg->reg_store_redis)
-             : redisAsyncConnect(host, port);
-}
-
+/* Start connecting with @p ac (hiredis's, NULL for no memory): its
+ * socket polled on the shard's loop, at most CONNECT_TIMEOUT_MS. */
 static void
-connect_now(struct cay__reg_store *st)
+connect_with(struct cay__reg_store *st, redisAsyncContext *ac)
 {
-  redisAsyncContext *ac = async_connect(&st->w->srv->cfg);
   glue_t *g = NULL;
 
   if (ac == NULL || ac->err || (g = cay__calloc(1, sizeof *g)) == NULL
@@ -358,7 +403,7 @@ connect_now(struct cay__reg_store *st)
     cay__free(g);
     if (ac)
       redisAsyncFree(ac);
-    lost(st, text);
+    address_failed(st, text);
     return;
   }
   g->poll.data = g;
@@ -377,6 +422,100 @@ connect_now(struct cay__reg_store *st)
   redisAsyncSetDisconnectCallback(ac, on_disconnect);
   /* Last: it asks for the write event that says the connect is done. */
   redisAsyncSetConnectCallback(ac, on_connect);
+  uv_timer_start(&st->timer, on_connect_timeout, CONNECT_TIMEOUT_MS, 0);
+}
+
+/* The host name's addresses (cay__dns_locate()'s answer). */
+static void
+on_resolved(void *arg, uint64_t id, int err, const cay__dns_target_t *targets,
+            size_t n)
+{
+  struct cay__reg_store *st = arg;
+
+  (void)id;
+  if (err) {
+    lost(st, cay__reg_store_lookup_error(err));
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    st->addrs[i] = targets[i].addr;
+  st->n_addrs = (unsigned)n;
+  st->next_addr = 0;
+  connect_now(st);
+}
+
+/* Connect to registrar.store.redis: its Unix socket or IP, or the host
+ * name's next address (looked up first when none is left). */
+static void
+connect_now(struct cay__reg_store *st)
+{
+  const cay_config_t *cfg = &st->w->srv->cfg;
+  char host[CAY_CONFIG_TEXT_LEN];
+  int port = 0, err;
+
+  if (cay__reg_store_target(cfg, host, sizeof host, &port)) {
+    connect_with(st, redisAsyncConnectUnix(cfg->reg_store_redis));
+    return;
+  }
+  if (st->dns == NULL) {
+    connect_with(st, redisAsyncConnect(host, port));
+    return;
+  }
+  if (st->next_addr < st->n_addrs) {
+    const cay__addr_t *a = &st->addrs[st->next_addr++];
+    (void)cay__addr_ip(a, host, sizeof host);
+    connect_with(st, redisAsyncConnect(host, (int)cay__addr_port(a)));
+    return;
+  }
+  err = cay__dns_locate(st->dns,
+                        &(cay__dns_query_t){ .host = host,
+                                             .port = (unsigned)port,
+                                             .proto = CAY__TCP },
+                        on_resolved, st, 0);
+  if (err)
+    lost(st, cay__reg_store_lookup_error(err));
+}
+
+int
+cay__reg_store_dns(const cay_config_t *cfg, uv_loop_t *loop, cay__dns_t **out,
+                   int shard)
+{
+  cay__dns_opts_t o = { .timeout_ms = cfg->dns_timeout_ms,
+                        .tries = 2,
+                        .family = AF_UNSPEC,
+                        .cache_entries = 4,
+                        .cache_max_ttl_s = cfg->dns_cache_max_ttl_s };
+  char csv[CAY__DNS_CSV_LEN], msg[256] = "";
+  int err = cay__dns_servers_csv(cfg, csv, sizeof csv);
+
+  o.servers = csv;
+  if (err == 0)
+    err = cay__dns_create(out, loop, &o, msg, sizeof msg);
+  if (err)
+    CAY_ERROR(shard, "registrar store: redis %s: cannot look up its host: %s",
+              cfg->reg_store_redis, msg[0] ? msg : cay_strerror(err));
+  return err;
+}
+
+const char *
+cay__reg_store_lookup_error(int err)
+{
+  return err == CAY_ENOTFOUND ? "its host name: no such name, or no address"
+         : err == -ETIMEDOUT  ? "its host name: no DNS server answered"
+         : err == -EIO        ? "its host name: the DNS server failed"
+         : err == -EINVAL     ? "its host name: not a valid name"
+                              : cay_strerror(err);
+}
+
+/* registrar.store.redis names its host (neither an IP nor a socket). */
+static int
+host_is_name(const cay_config_t *cfg)
+{
+  char host[CAY_CONFIG_TEXT_LEN];
+  int port;
+
+  return !cay__reg_store_target(cfg, host, sizeof host, &port)
+         && !cay__is_ip_literal(host, strlen(host));
 }
 
 int
@@ -388,10 +527,17 @@ cay__reg_store_open(cay__worker_t *w)
     return 0;
   if ((st = cay__calloc(1, sizeof *st)) == NULL)
     return -ENOMEM;
+  if (host_is_name(&w->srv->cfg)) {
+    int err = cay__reg_store_dns(&w->srv->cfg, w->loop, &st->dns, SHARD_NO(w));
+    if (err) {
+      cay__free(st);
+      return err;
+    }
+  }
   st->w = w;
   uv_timer_init(w->loop, &st->timer);
   st->timer.data = st;
-  st->handles = 1;
+  st->handles = 1 + (st->dns != NULL);
   st->need_load = w->srv->store_load_failed;
   w->store = st;
   cay__registrar_set_store(w->ss.reg, write_aor, st);
@@ -405,6 +551,12 @@ static void
 on_timer_closed(uv_handle_t *h)
 {
   handle_closed(h->data);
+}
+
+static void
+on_dns_closed(void *arg)
+{
+  handle_closed(arg);
 }
 
 static void
@@ -441,6 +593,10 @@ cay__reg_store_close(struct cay__reg_store *st, void (*cb)(void *arg),
   st->closed_cb = cb;
   st->closed_arg = arg;
   uv_timer_stop(&st->timer);
+  if (st->dns) { /* a lookup out is dropped: on_resolved() is not called */
+    cay__dns_close(st->dns, on_dns_closed, st);
+    st->dns = NULL;
+  }
   if (st->ac && st->connected)
     redisAsyncDisconnect(st->ac); /* after the replies pending */
   else if (st->ac) {

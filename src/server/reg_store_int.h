@@ -9,6 +9,7 @@
 #include <hiredis/hiredis.h>
 
 #include "server/server_int.h"
+#include "transport/dns.h"
 
 #define SHARD_NO(w) ((int)(w)->index)
 
@@ -30,8 +31,15 @@ struct cay__reg_store {
   cay__worker_t *w;
   redisAsyncContext *ac; /* NULL: none now */
   glue_t *glue;          /* the poll of ac's socket, or NULL */
-  uv_timer_t timer;      /* the retry, or the close's deadline */
-  unsigned handles;      /* open: timer + glue */
+  uv_timer_t timer;      /* the retry, the connect's deadline, or the
+                            close's deadline */
+  unsigned handles;      /* open: timer + glue + dns */
+  /* A host name in registrar.store.redis: looked up with c-ares on the
+   * shard's loop (the configured dns.servers), its addresses tried in
+   * order; NULL for an IP or a Unix socket. */
+  cay__dns_t *dns;
+  cay__addr_t addrs[CAY__DNS_MAX_TARGETS];
+  unsigned n_addrs, next_addr; /* 0 addresses: look up again */
   int connected, closing, failing, lost, timer_closed;
   int dirty;        /* changes were not written: write every AOR when back */
   int need_load;    /* the load at start failed: load late when connected */
@@ -52,6 +60,16 @@ uint64_t cay__reg_store_wall_ms(void);
  * path (reg_store.c). */
 int cay__reg_store_target(const cay_config_t *cfg, char *host, size_t size,
                           int *port);
+
+/* Create @p *out, a resolver on @p loop for registrar.store.redis's host
+ * name: dns.servers, either address family, answers kept for their TTL.
+ * 0, or what cay__dns_create() returns, with the reason logged. */
+int cay__reg_store_dns(const cay_config_t *cfg, uv_loop_t *loop,
+                       cay__dns_t **out, int shard);
+
+/* Why a lookup of registrar.store.redis's host name failed (@p err from
+ * cay__dns_locate() or its answer): a static text. */
+const char *cay__reg_store_lookup_error(int err);
 
 /* The load at start failed: load this shard's AORs now over @p st's
  * connection, just made (reg_store_load.c). */

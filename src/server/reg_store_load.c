@@ -2,9 +2,10 @@
  * registrar.store's loads (reg_store.c has the connection and the
  * writes): every binding the store holds bound again on its AOR's shard.
  *
- *   at start, cay__reg_store_load(): one blocking connection, SCAN
- *     prefix* and MGET, each record to its owner shard's registrar,
- *     before any shard runs;
+ *   at start, cay__reg_store_load(): one blocking connection (a host
+ *     name looked up first as the shards do, with c-ares on a loop of
+ *     its own), SCAN prefix* and MGET, each record to its owner shard's
+ *     registrar, before any shard runs;
  *   late, when that failed (Redis was not up): each shard, once its own
  *     connection is made, SCANs and MGETs on its loop and restores its
  *     own AORs that have no binding in memory.
@@ -117,24 +118,113 @@ load_step(cay_server_t *srv, redisContext *c, load_t *ld, char cursor[32])
   return fail;
 }
 
+/* What the lookup at start gave. */
+typedef struct {
+  int done, err;
+  cay__addr_t addrs[CAY__DNS_MAX_TARGETS];
+  size_t n;
+} lookup_t;
+
+static void
+on_looked_up(void *arg, uint64_t id, int err, const cay__dns_target_t *t,
+             size_t n)
+{
+  lookup_t *lk = arg;
+
+  (void)id;
+  lk->done = 1;
+  lk->err = err;
+  for (size_t i = 0; i < n && !err; i++)
+    lk->addrs[lk->n++] = t[i].addr;
+}
+
+/* @p host's addresses into @p lk, on a loop of this call's own: it blocks
+ * for at most the resolver's timeouts. @return 0 or an error code. */
+static int
+look_up_now(const cay_config_t *cfg, const char *host, int port, lookup_t *lk)
+{
+  uv_loop_t loop;
+  cay__dns_t *d = NULL;
+  int err = uv_loop_init(&loop);
+
+  if (err)
+    return err;
+  err = cay__reg_store_dns(cfg, &loop, &d, -1);
+  if (err == 0)
+    err = cay__dns_locate(d,
+                          &(cay__dns_query_t){ .host = host,
+                                               .port = (unsigned)port,
+                                               .proto = CAY__TCP },
+                          on_looked_up, lk, 0);
+  while (err == 0 && !lk->done)
+    if (uv_run(&loop, UV_RUN_ONCE) == 0 && !lk->done)
+      err = -EIO; /* nothing left to wait for: cannot be */
+  if (err == 0)
+    err = lk->err;
+  if (d)
+    cay__dns_close(d, NULL, NULL);
+  (void)uv_run(&loop, UV_RUN_DEFAULT);
+  (void)uv_loop_close(&loop);
+  return err;
+}
+
+/* The blocking connection of the load at start: its Unix socket, its IP,
+ * or each address of its host name in turn. @return the connection, or
+ * NULL with the error's text in @p buf (@p size bytes). */
+static redisContext *
+connect_blocking(const cay_config_t *cfg, char *buf, size_t size)
+{
+  struct timeval tv = { 2, 0 };
+  char host[CAY_CONFIG_TEXT_LEN];
+  lookup_t lk = { 0 };
+  redisContext *c = NULL;
+  int port = 0, err;
+
+  snprintf(buf, size, "no memory"); /* for a NULL from hiredis */
+  if (cay__reg_store_target(cfg, host, sizeof host, &port))
+    c = redisConnectUnixWithTimeout(cfg->reg_store_redis, tv);
+  else if (cay__is_ip_literal(host, strlen(host)))
+    c = redisConnectWithTimeout(host, port, tv);
+  else if ((err = look_up_now(cfg, host, port, &lk)) != 0)
+    snprintf(buf, size, "%s", cay__reg_store_lookup_error(err));
+  /* The host name's addresses, until one takes the connection. */
+  for (size_t i = 0; i < lk.n && (c == NULL || c->err); i++) {
+    if (c) {
+      (void)cay__addr_format(&lk.addrs[i - 1], buf, 64);
+      snprintf(buf + strlen(buf), size - strlen(buf), ": %s", c->errstr);
+      CAY_WARN(-1, "registrar store: redis %s: %s: trying its next address",
+               cfg->reg_store_redis, buf);
+      redisFree(c);
+    }
+    (void)cay__addr_ip(&lk.addrs[i], host, sizeof host);
+    c = redisConnectWithTimeout(host, (int)cay__addr_port(&lk.addrs[i]), tv);
+  }
+  if (c && !c->err)
+    return c;
+  if (c && lk.n) {
+    (void)cay__addr_format(&lk.addrs[lk.n - 1], buf, 64);
+    snprintf(buf + strlen(buf), size - strlen(buf), ": %s", c->errstr);
+  } else if (c) {
+    snprintf(buf, size, "%s", c->errstr);
+  }
+  redisFree(c);
+  return NULL;
+}
+
 void
 cay__reg_store_load(cay_server_t *srv)
 {
   const cay_config_t *cfg = &srv->cfg;
-  struct timeval tv = { 2, 0 };
-  char host[CAY_CONFIG_TEXT_LEN], cursor[32] = "0", buf[160];
+  char cursor[32] = "0", buf[160];
   const char *fail = NULL;
   load_t ld = { .wall = cay__reg_store_wall_ms() };
   redisContext *c;
-  int port = 0;
 
   if (cfg->reg_store_redis[0] == '\0')
     return;
-  c = cay__reg_store_target(cfg, host, sizeof host, &port)
-          ? redisConnectUnixWithTimeout(cfg->reg_store_redis, tv)
-          : redisConnectWithTimeout(host, port, tv);
-  if (c == NULL || c->err)
-    fail = c ? c->errstr : "no memory";
+  c = connect_blocking(cfg, buf, sizeof buf);
+  if (c == NULL)
+    fail = buf;
   else if (redisSetTimeout(c, (struct timeval){ 5, 0 }) != REDIS_OK)
     fail = c->errstr;
   else

@@ -216,6 +216,12 @@ void cay__server_log_tls(const cay__tls_ctx_t *ctx, const cay_config_t *cfg,
 int cay__worker_layers_init(cay__worker_t *w,
                             const char sent_by[CAY__WSS + 1][80]);
 int cay__worker_start(cay__worker_t *w);
+/* dns.servers as c-ares takes them ("IP:PORT,[v6]:PORT", "" for the
+ * system's), into @p csv of @p size bytes (CAY__DNS_CSV_LEN is enough):
+ * 0, or CAY_ECONFIG (an address cay_config_check() would refuse).
+ * @thread any */
+#define CAY__DNS_CSV_LEN (CAY_CONFIG_MAX_DNS * 56)
+int cay__dns_servers_csv(const cay_config_t *c, char *csv, size_t size);
 /* Close a worker that never ran (failed create): runs its loop until every
  * handle is closed, then frees it. */
 void cay__worker_abort(cay__worker_t *w);
@@ -278,15 +284,18 @@ void cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m);
  *
  * cay__reg_store_load(): every binding the store holds is bound again
  * on its AOR's shard (cay__registrar_restore()), over one blocking
- * connection. Redis unreachable or failing: logged, the server starts
+ * connection (a host name looked up first with c-ares and dns.servers,
+ * on a loop of the call's own: at most the DNS timeouts; each address for
+ * at most 2 s). Redis unreachable or failing: logged, the server starts
  * without them, and each shard loads its AORs late, once its own
  * connection is made (srv->store_load_failed). Call after every shard's
  * layers are up and before any shard runs. @thread the one that creates
  * the server */
 void cay__reg_store_load(cay_server_t *srv);
-/* Open @p w's own connection to the store (non-blocking, on @p w's loop)
- * and write each change of its AORs through it: 0 or -ENOMEM. A store
- * that cannot be reached is retried every second; each time it is
+/* Open @p w's own connection to the store (non-blocking, on @p w's loop;
+ * a host name looked up there with c-ares) and write each change of its
+ * AORs through it: 0, -ENOMEM, or -EIO (c-ares cannot start, logged). A
+ * store that cannot be reached is retried every second; each time it is
  * reached again, every AOR of @p w is written anew. No registrar.store:
  * 0, nothing opened. @thread the one that creates the server, before @p w
  * runs */

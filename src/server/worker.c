@@ -589,6 +589,24 @@ cay__worker_create(cay_server_t *srv, unsigned index, uv_loop_t *loop,
   return 0;
 }
 
+int
+cay__dns_servers_csv(const cay_config_t *c, char *csv, size_t size)
+{
+  csv[0] = '\0';
+  for (unsigned i = 0; i < c->n_dns_servers && i < CAY_CONFIG_MAX_DNS; i++) {
+    cay__addr_t a;
+    size_t off = strlen(csv);
+    /* "IP:PORT" or "[v6]:PORT" as c-ares reads them; checked at load. */
+    if (cay__addr_parse(&a, c->dns_servers[i], 53) != 0 || off + 2 >= size)
+      return CAY_ECONFIG;
+    if (off)
+      csv[off++] = ',';
+    if (cay__addr_format(&a, csv + off, size - off) != 0)
+      return CAY_ECONFIG;
+  }
+  return 0;
+}
+
 /* The shard's RFC 3263 resolver: the configured servers, and the
  * address families it has sockets of. */
 static int
@@ -603,19 +621,11 @@ dns_create(cay__worker_t *w)
                         .stats = &w->shard.stats,
                         .share = w->srv->nshards > 1 ? share_target : NULL,
                         .share_arg = w };
-  char csv[CAY_CONFIG_MAX_DNS * 56] = "", msg[256];
+  char csv[CAY__DNS_CSV_LEN], msg[256];
   int v4 = 0, v6 = 0, err;
 
-  for (unsigned i = 0; i < c->n_dns_servers && i < CAY_CONFIG_MAX_DNS; i++) {
-    cay__addr_t a;
-    size_t off = strlen(csv);
-    /* "IP:PORT" or "[v6]:PORT" as c-ares reads them; checked at load. */
-    if (cay__addr_parse(&a, c->dns_servers[i], 53) != 0)
-      return CAY_ECONFIG;
-    if (off)
-      csv[off++] = ',';
-    (void)cay__addr_format(&a, csv + off, sizeof csv - off);
-  }
+  if (cay__dns_servers_csv(c, csv, sizeof csv) != 0)
+    return CAY_ECONFIG;
   for (unsigned i = 0; i < w->n_udp + w->n_tcp; i++) {
     const cay__addr_t *a
         = i < w->n_udp ? &w->udp_addr[i] : &w->tcp_addr[i - w->n_udp];

@@ -102,6 +102,33 @@ cay__is_ip_literal(const char *s, size_t n)
 }
 
 int
+cay__is_host_name(const char *s, size_t n, const char *extra)
+{
+  size_t label = 0, top = 0;
+
+  if (n && s[n - 1] == '.')
+    n--;
+  if (n == 0 || n > 253)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                || (c >= '0' && c <= '9') || (c && strchr(extra, c));
+    if (c == '.') {
+      if (label == 0 || s[i - 1] == '-')
+        return 0;
+      label = 0;
+      top = i + 1;
+    } else if ((alnum || (c == '-' && label > 0)) && ++label <= 63) {
+      continue;
+    } else {
+      return 0;
+    }
+  }
+  return label > 0 && s[n - 1] != '-' && !(s[top] >= '0' && s[top] <= '9');
+}
+
+int
 cay__addr_family(const cay__addr_t *a)
 {
   return a->u.sa.sa_family;

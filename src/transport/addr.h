@@ -151,4 +151,15 @@ int cay__addr_parse_bind(cay__addr_t *a, const char *s);
 /** True when @p s (length @p n) is an IPv4 or IPv6 literal (brackets ok). */
 int cay__is_ip_literal(const char *s, size_t n);
 
+/**
+ * True when @p s (length @p n) is a host name (RFC 3261 section 25.1
+ * hostname, RFC 1035 section 2.3.4): dot-separated labels of 1 to 63
+ * letters, digits and inner hyphens, the last one starting with a letter;
+ * a final dot allowed; at most 253 bytes. The characters of @p extra
+ * (NUL-terminated, "" for none) count as letters and digits: "_" for the
+ * names of containers and hosts files that hold one.
+ * @thread any
+ */
+int cay__is_host_name(const char *s, size_t n, const char *extra);
+
 #endif

@@ -33,3 +33,18 @@ set_tests_properties(integration.registrar_store_redis PROPERTIES
   TIMEOUT 90
   LABELS "integration;shards"
   RESOURCE_LOCK cay_integration)
+
+# A host name in registrar.store.redis (run_store_dns_test.py, about 9 s):
+# looked up with c-ares (a fake DNS server as dns.servers) at start and on
+# each shard's loop, its addresses tried in order past one that takes no
+# connection (2 s) and one that refuses; a name whose lookup hangs holds
+# no shard: a REGISTER is answered while it is out.
+add_test(NAME integration.registrar_store_dns
+         COMMAND ${Python3_EXECUTABLE} ${CAY_IT_DIR}/run_store_dns_test.py
+                 --cay $<TARGET_FILE:cay>
+                 --redis-server ${REDIS_SERVER_EXECUTABLE}
+                 --name registrar_store_dns --shards 2)
+set_tests_properties(integration.registrar_store_dns PROPERTIES
+  TIMEOUT 60
+  LABELS "integration;shards"
+  RESOURCE_LOCK cay_integration)

@@ -253,12 +253,18 @@ END_TEST
 
 START_TEST(check_registrar_store)
 {
-  static const char *const good[]
-      = { "127.0.0.1:6379", "redis.example.com:1", "[::1]:65535",
-          "/run/redis/redis.sock", "" };
+  static const char *const good[] = { "127.0.0.1:6379",
+                                      "redis.example.com:1",
+                                      "[::1]:65535",
+                                      "/run/redis/redis.sock",
+                                      "redis_1:6379",
+                                      "redis.example.:2",
+                                      "" };
   static const char *const bad[]
-      = { "::1:6379", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
-          ":6379",    "[]:6379",   "host:63x",    "a b:6379" };
+      = { "::1:6379",  "127.0.0.1",     "127.0.0.1:0",    "127.0.0.1:65536",
+          ":6379",     "[]:6379",       "host:63x",       "a b:6379",
+          "a..b:6379", "redis!:6379",   "[1.2.3.4]:6379", "[::1:6379",
+          ".a:6379",   "[redis.x]:6379" };
 
   for (unsigned i = 0; i < sizeof good / sizeof good[0]; i++) {
     strcpy(cfg.reg_store_redis, good[i]);
@@ -271,6 +277,13 @@ START_TEST(check_registrar_store)
                   "%s taken", bad[i]);
     ck_assert_ptr_nonnull(strstr(err, "registrar.store.redis: "));
   }
+  /* RFC 1035 section 2.3.4: a label is at most 63 bytes. */
+  memset(cfg.reg_store_redis, 'a', 63);
+  strcpy(cfg.reg_store_redis + 63, ".lan:6379");
+  ck_assert_msg(cay_config_check(&cfg, err, sizeof err) == 0, "%s", err);
+  memset(cfg.reg_store_redis, 'a', 64);
+  strcpy(cfg.reg_store_redis + 64, ".lan:6379");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
   strcpy(cfg.reg_store_redis, "127.0.0.1:6379");
   cfg.reg_store_prefix[0] = '\0';
   expect_check("registrar.store.prefix: empty (every key of the database "
