@@ -130,5 +130,21 @@ void cay__txn_choose_transport(cay__txn_t *t);
 int cay__txn_undo_transport(cay__txn_t *t);
 /* The final response went out or came in: no longer counted live. */
 void cay__txn_settle(cay__txn_t *t);
+/* A new transaction of @p ep: an id, its timers, counted live (pending);
+ * NULL without memory. */
+cay__txn_t *cay__txn_alloc(cay__endpoint_t *ep);
+/* Undo cay__txn_alloc() for a transaction that never started (in no
+ * table, no timer running): its id, its count in txns_live, its key. */
+void cay__txn_unalloc(cay__txn_t *t);
+/* Send @p t's bytes (its request, final response or ACK) to its peer;
+ * @p retransmit: a retransmission (counted as one). */
+int cay__txn_send_out(cay__txn_t *t, int retransmit);
+
+/* @p t's transport does not lose messages: no retransmission timers. */
+static inline int
+cay__txn_reliable(const cay__txn_t *t)
+{
+  return cay__proto_reliable(t->peer.proto);
+}
 
 #endif
