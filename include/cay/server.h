@@ -81,6 +81,13 @@ typedef struct cay_stats {
                                   (RFC 3428) */
   uint64_t messages_relayed;   /* of those, relayed by a forward route and
                                   answered 2xx by a target */
+  uint64_t store_up;           /* gauge: 1 while the shard's connection to
+                                  registrar.store's Redis is up, else 0 */
+  uint64_t store_writes;       /* AOR records written to registrar.store
+                                  (SET, or DEL for an AOR left without
+                                  bindings) */
+  uint64_t store_failures;     /* registrar.store connections that failed or
+                                  were lost, and error answers from Redis */
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

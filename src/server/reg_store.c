@@ -42,6 +42,8 @@
 /* AORs removed while Redis was away, remembered at most (a bound on
  * memory; past it, a removal may come back at a restart). */
 #define GONE_MAX 100000
+/* The shard's counters (store_up, store_writes, store_failures). */
+#define STATS(st) ((st)->w->shard.stats)
 
 /* hiredis's events on a libuv loop: its socket's poll handle. */
 struct glue {
@@ -192,6 +194,7 @@ on_reply(redisAsyncContext *c, void *reply, void *arg)
     st->failing = 0;
     return;
   }
+  STATS(st).store_failures++;
   st->dirty = 1; /* written again after the next reconnect */
   if (!st->failing)
     CAY_WARN(SHARD_NO(st->w), "registrar store: redis %s: %s",
@@ -249,8 +252,10 @@ write_aor(void *arg, const char *aor)
   } else if (rec) {
     redisAsyncCommand(st->ac, on_reply, st, "SET %b %b PX %llu", key,
                       (size_t)klen, rec, len, (unsigned long long)ttl);
+    STATS(st).store_writes++;
   } else {
     redisAsyncCommand(st->ac, on_reply, st, "DEL %b", key, (size_t)klen);
+    STATS(st).store_writes++;
   }
   cay__free(rec);
 }
@@ -267,6 +272,7 @@ write_all(struct cay__reg_store *st)
     st->gone = g->next;
     redisAsyncCommand(st->ac, on_reply, st, "DEL %s%s", cfg->reg_store_prefix,
                       g->aor);
+    STATS(st).store_writes++;
     cay__free(g);
   }
   st->n_gone = 0;
@@ -289,6 +295,7 @@ lost(struct cay__reg_store *st, const char *why)
 {
   st->ac = NULL;
   st->connected = 0;
+  STATS(st).store_up = 0;
   st->n_addrs = st->next_addr = 0;
   if (st->closing)
     return;
@@ -313,6 +320,7 @@ address_failed(struct cay__reg_store *st, const char *why)
   st->ac = NULL;
   if (st->closing)
     return;
+  STATS(st).store_failures++;
   if (st->next_addr == 0) { /* an IP or a Unix socket */
     lost(st, why);
     return;
@@ -359,6 +367,7 @@ on_connect(const redisAsyncContext *c, int status)
     return;
   }
   st->connected = 1;
+  STATS(st).store_up = 1;
   if (cfg->reg_store_password[0])
     redisAsyncCommand(st->ac, on_reply, st, "AUTH %s", cfg->reg_store_password);
   if (cfg->reg_store_db)
@@ -383,6 +392,8 @@ on_disconnect(const redisAsyncContext *c, int status)
   (void)status;
   if (st == NULL) /* freed by on_connect_timeout() */
     return;
+  if (status != REDIS_OK) /* not our own redisAsyncDisconnect() */
+    STATS(st).store_failures++;
   lost(st, c->errstr[0] ? c->errstr : "closed by the server");
   if (st->closing) /* the pending writes are done */
     close_timer(st);
@@ -434,6 +445,7 @@ on_resolved(void *arg, uint64_t id, int err, const cay__dns_target_t *targets,
 
   (void)id;
   if (err) {
+    STATS(st).store_failures++;
     lost(st, cay__reg_store_lookup_error(err));
     return;
   }
@@ -472,8 +484,10 @@ connect_now(struct cay__reg_store *st)
                                              .port = (unsigned)port,
                                              .proto = CAY__TCP },
                         on_resolved, st, 0);
-  if (err)
+  if (err) {
+    STATS(st).store_failures++;
     lost(st, cay__reg_store_lookup_error(err));
+  }
 }
 
 int

@@ -391,6 +391,8 @@ on_late_keys(redisAsyncContext *c, void *reply, void *arg)
              st->w->srv->cfg.reg_store_redis,
              r->type == REDIS_REPLY_ERROR ? r->str : "SCAN failed",
              st->late.n.restored);
+    if (r->type == REDIS_REPLY_ERROR)
+      st->w->shard.stats.store_failures++;
     st->need_load = 0;
     return;
   }

@@ -67,6 +67,13 @@ const cay__stat_field_t cay__stat_fields[] = {
   F(messages_in, 0, "MESSAGEs outside a dialog received."),
   F(messages_relayed, 0,
     "MESSAGEs outside a dialog relayed and answered 2xx by a target."),
+  F(store_up, 1,
+    "1 while the shard's connection to the registrar's Redis is "
+    "up."),
+  F(store_writes, 0, "AOR records written to the registrar's Redis."),
+  F(store_failures, 0,
+    "Connections to the registrar's Redis that failed or were lost, and its "
+    "error answers."),
 };
 #undef F
 

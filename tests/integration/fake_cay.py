@@ -56,7 +56,8 @@ COUNTERS = ("msgs_in", "msgs_out", "retransmits", "parse_errors",
             "send_errors", "handed_over", "dns_lookups", "dns_cache_hits",
             "overload_rejected", "udp_drops", "registers",
             "registers_refused", "bindings_live", "keepalives",
-            "messages_in", "messages_relayed")
+            "messages_in", "messages_relayed", "store_up", "store_writes",
+            "store_failures")
 
 
 def log(fmt, *args):

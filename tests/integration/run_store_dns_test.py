@@ -118,7 +118,11 @@ def step1_walk(st, redis, dns):
                        timeout=6.0)
     if err:
         raise Fail("cay1: user1's key: %s" % err)
-    st.stop_cay("cay1", cay, ["registers=1", "bindings_live=1"])
+    # Each shard: the stuck address and the refusing one failed.
+    st.stop_cay("cay1", cay, ["registers=1", "bindings_live=1",
+                              "store_up=%d" % st.args.shards,
+                              "store_failures=%d" % (2 * st.args.shards),
+                              "store_writes=1"])
     st.notes.append("walked 3 addresses at start and on %d shards"
                     % st.args.shards)
 
@@ -154,7 +158,8 @@ def step3_slow(st, redis, dns):
                     r"shard=%d .*redis %s:%d: connection lost \(its host "
                     r"name: no DNS server answered\)"
                     % (k, re.escape(SLOW), redis.port), 5.0)
-    st.stop_cay("cay3", cay, ["registers=1", "bindings_live=1"])
+    st.stop_cay("cay3", cay, ["registers=1", "bindings_live=1", "store_up=0",
+                              "store_failures>=%d" % st.args.shards])
     st.notes.append("REGISTER answered during the lookups")
 
 

@@ -33,7 +33,8 @@ Steps:
     through cay (a copy of scenarios/uac_basic.xml whose Request-URI user
     comes from a CSV): each must reach the restored contact and succeed.
  3. Still cay #2: redis-server is killed; cay logs `connection lost`;
-    REGISTER sip:late@127.0.0.1 still gets 200; a fresh, empty
+    REGISTER sip:late@127.0.0.1 still gets 200; its live counters
+    (SIGUSR1) come to store_up=0; a fresh, empty
     redis-server on the same port gets, within 10 s, the key of late and
     those of user1..8 (cay writes every AOR anew, and logs `connected`).
     SIGTERM: cay exits 0, its summary holds every --expect (and every
@@ -379,7 +380,9 @@ def step1_register(st, redis, callee_port):
         if not value:
             raise Fail("cay1: key %s holds %r, not a record" % (key, value))
     st.stop_cay("cay1", cay, ["registers=12", "registers_refused=0",
-                              "txns_live=0", "calls_in=0"])
+                              "txns_live=0", "calls_in=0", "store_up=%d"
+                              % st.args.shards, "store_writes>=12",
+                              "store_failures=0"])
     err = wait_keys(redis.port, present=[key_of(aor_of(u)) for u in USERS],
                     timeout=0.5)
     if err:
@@ -474,6 +477,14 @@ def step3_redis_lost(st, redis, cay, callee_port):
     late = aor_of("late")
     register(cay, late, "sip:late@%s:%d" % (HOST, callee_port),
              USER_EXPIRES)
+
+    def store_down():
+        live = cay.live_counters(2.0)
+        return live is not None and live[1].get("store_up") == 0
+    err = cayrun.wait_for("store_up=0 (SIGUSR1) while redis is down",
+                          store_down, 5.0)
+    if err:
+        raise Fail("cay2: %s" % err)
     fresh = RedisServer(st.args.redis_server, st.workdir, redis.port,
                         "redis2")
     st.redis.append(fresh)
@@ -556,7 +567,9 @@ def step4_late_load(st, fresh, want, callee_port):
     if not value or b"user1-new" not in value:
         raise Fail("cay3: user1's key holds %r, not its new contact" % value)
     st.stop_cay("cay3", cay, ["registers=2",
-                              "bindings_live=%d" % (len(want) + 1)])
+                              "bindings_live=%d" % (len(want) + 1),
+                              "store_up=%d" % st.args.shards,
+                              "store_failures>=%d" % st.args.shards])
     st.notes.append("cay3: %s; redis up later: %d bindings loaded late"
                     % (line_of(m), bindings))
 

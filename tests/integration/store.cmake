@@ -28,7 +28,9 @@ add_test(NAME integration.registrar_store_redis
                  --expect calls_out_answered=40
                  --expect registers=1 --expect registers_refused=0
                  --expect bindings_live=9
-                 --expect dialogs_live=0 --expect txns_live=0)
+                 --expect dialogs_live=0 --expect txns_live=0
+                 --expect store_up=2 --expect store_writes>=9
+                 --expect store_failures>=2)
 set_tests_properties(integration.registrar_store_redis PROPERTIES
   TIMEOUT 90
   LABELS "integration;shards"
