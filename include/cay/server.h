@@ -88,6 +88,15 @@ typedef struct cay_stats {
                                   bindings) */
   uint64_t store_failures;     /* registrar.store connections that failed or
                                   were lost, and error answers from Redis */
+  uint64_t responses_1xx;      /* responses Cay sent, by class: first sends
+                                  of server transactions' responses and of
+                                  stateless ones; retransmissions (in
+                                  `retransmits`) not counted */
+  uint64_t responses_2xx;
+  uint64_t responses_3xx;
+  uint64_t responses_4xx;
+  uint64_t responses_5xx;
+  uint64_t responses_6xx;
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

@@ -74,6 +74,12 @@ const cay__stat_field_t cay__stat_fields[] = {
   F(store_failures, 0,
     "Connections to the registrar's Redis that failed or were lost, and its "
     "error answers."),
+  F(responses_1xx, 0, "1xx responses sent, retransmissions not counted."),
+  F(responses_2xx, 0, "2xx responses sent, retransmissions not counted."),
+  F(responses_3xx, 0, "3xx responses sent, retransmissions not counted."),
+  F(responses_4xx, 0, "4xx responses sent, retransmissions not counted."),
+  F(responses_5xx, 0, "5xx responses sent, retransmissions not counted."),
+  F(responses_6xx, 0, "6xx responses sent, retransmissions not counted."),
 };
 #undef F
 

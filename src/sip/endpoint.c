@@ -188,6 +188,35 @@ cay__endpoint_send_bytes(cay__endpoint_t *ep, const cay__peer_t *dst,
 }
 
 void
+cay__endpoint_count_response(cay__endpoint_t *ep, int status)
+{
+  cay_stats_t *st = &ep->shard->stats;
+
+  switch (status / 100) {
+  case 1:
+    st->responses_1xx++;
+    break;
+  case 2:
+    st->responses_2xx++;
+    break;
+  case 3:
+    st->responses_3xx++;
+    break;
+  case 4:
+    st->responses_4xx++;
+    break;
+  case 5:
+    st->responses_5xx++;
+    break;
+  case 6:
+    st->responses_6xx++;
+    break;
+  default:
+    break;
+  }
+}
+
+void
 cay__endpoint_out(cay__endpoint_t *ep, msg_t *msg)
 {
   if (ep->hooks.out_message)
@@ -213,6 +242,8 @@ cay__endpoint_respond_stateless(cay__endpoint_t *ep, msg_t *req,
   }
   if (err == 0)
     err = cay__endpoint_send_bytes(ep, &dst, data, len, 0);
+  if (err == 0 && sip_object(resp)->sip_status)
+    cay__endpoint_count_response(ep, sip_object(resp)->sip_status->st_status);
   msg_destroy(resp);
   return err;
 }

@@ -252,6 +252,7 @@ respond_bytes(cay__txn_t *t, int status, const char *data, size_t len,
               char **copy_out, size_t *copylen)
 {
   cay__endpoint_t *ep = t->ep;
+  int again = t->state == CAY__TXN_ACCEPTED; /* the TU's 2xx once more */
   int err;
 
   if (t->invite && status / 100 == 2) {
@@ -285,6 +286,8 @@ respond_bytes(cay__txn_t *t, int status, const char *data, size_t len,
     }
   }
   t->status = status;
+  if (err == 0 && !again)
+    cay__endpoint_count_response(ep, status);
   if (status < 200) {
     t->state = CAY__TXN_PROCEEDING;
     return err;

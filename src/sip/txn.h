@@ -412,6 +412,14 @@ int cay__txn_cancel_with(cay__txn_t *t, const char *lines);
  */
 int cay__txn_give_up(cay__txn_t *t);
 
+/**
+ * Count a response of @p status that went out for the first time (not a
+ * retransmission) in the shard's responses_1xx..responses_6xx; other
+ * statuses are not counted.
+ * @thread owner
+ */
+void cay__endpoint_count_response(cay__endpoint_t *ep, int status);
+
 /** Send raw bytes (a 2xx retransmission) and count them. */
 int cay__endpoint_send_bytes(cay__endpoint_t *ep, const cay__peer_t *dst,
                              const char *data, size_t len, int retransmit);

@@ -14,7 +14,8 @@ The contract with the `cay` binary (see DESIGN.md section 6):
   byes_sent, dialogs_live, txns_live, send_errors, handed_over,
   dns_lookups, dns_cache_hits, overload_rejected, udp_drops,
   registers, registers_refused, bindings_live, keepalives, messages_in,
-  messages_relayed, store_up, store_writes, store_failures).
+  messages_relayed, store_up, store_writes, store_failures,
+  responses_1xx, ..., responses_6xx).
 - Logs go to stderr.
 
 stdout and stderr of the server go to files in the work directory, never to

@@ -57,7 +57,9 @@ COUNTERS = ("msgs_in", "msgs_out", "retransmits", "parse_errors",
             "overload_rejected", "udp_drops", "registers",
             "registers_refused", "bindings_live", "keepalives",
             "messages_in", "messages_relayed", "store_up", "store_writes",
-            "store_failures")
+            "store_failures", "responses_1xx", "responses_2xx",
+            "responses_3xx", "responses_4xx", "responses_5xx",
+            "responses_6xx")
 
 
 def log(fmt, *args):

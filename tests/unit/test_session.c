@@ -365,6 +365,7 @@ START_TEST(session_8_2_missing_call_id_gets_400_with_reason)
                    0);
   ck_assert_uint_eq(p->shard.stats.bad_requests, 1);
   ck_assert_uint_eq(p->shard.stats.parse_errors, 1);
+  ck_assert_uint_eq(p->shard.stats.responses_4xx, 1); /* stateless */
   peer_free(p);
 }
 END_TEST

@@ -182,6 +182,7 @@ START_TEST(session_7_overload_503_counts_only_work_in_flight)
   ck_assert_uint_eq(p->nsent, 1);
   ck_assert_int_eq(peer_status(p, 0), 503);
   ck_assert_uint_eq(p->shard.stats.overload_rejected, 1);
+  ck_assert_uint_eq(p->shard.stats.responses_5xx, 1);
   char *ra = peer_header(p, 0, "Retry-After");
   ck_assert_ptr_nonnull(ra);
   free(ra);

@@ -131,6 +131,7 @@ START_TEST(txn_17_2_1_invite_retransmission_resends_last_provisional)
   ck_assert_uint_eq(p->nsent, 2);
   ck_assert_str_eq(p->sent[1].data, p->sent[0].data);
   ck_assert_uint_eq(p->shard.stats.calls_in, 1);
+  ck_assert_uint_eq(p->shard.stats.responses_1xx, 1); /* not the resend */
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 1);
   peer_free(p);
 }
@@ -158,6 +159,9 @@ START_TEST(txn_17_2_1_timer_g_retransmits_error_response_until_h)
   }
   peer_advance(p, 64 * T1 - elapsed);
   ck_assert_uint_eq(p->ep.live_txns, 0);
+  /* Timer G's copies are retransmissions, not responses of their own. */
+  ck_assert_uint_eq(p->shard.stats.responses_4xx, 1);
+  ck_assert_uint_eq(p->shard.stats.retransmits, expect - 1);
   unsigned n = p->nsent;
   peer_advance(p, 10 * T2);
   ck_assert_uint_eq(p->nsent, n);
@@ -194,6 +198,7 @@ START_TEST(txn_17_2_2_request_retransmission_resends_final)
   ck_assert_int_eq(peer_status(p, 0), 200);
   ck_assert_str_eq(p->sent[1].data, p->sent[0].data);
   ck_assert_uint_eq(p->shard.stats.retransmits, 1);
+  ck_assert_uint_eq(p->shard.stats.responses_2xx, 1);
   peer_free(p);
 }
 END_TEST
