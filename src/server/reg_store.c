@@ -310,6 +310,17 @@ lost(struct cay__reg_store *st, const char *why)
   uv_timer_start(&st->timer, on_retry, RETRY_MS, 0);
 }
 
+void
+cay__reg_store_addr_error(const cay__addr_t *a, const char *why, char *buf,
+                          size_t size)
+{
+  char addr[64];
+
+  if (cay__addr_format(a, addr, sizeof addr) != 0)
+    snprintf(addr, sizeof addr, "?");
+  snprintf(buf, size, "%s: %s", addr, why);
+}
+
 /* The address just tried did not take the connection (@p why): the host
  * name's next address now, or, after its last, lost(). */
 static void
@@ -325,8 +336,8 @@ address_failed(struct cay__reg_store *st, const char *why)
     lost(st, why);
     return;
   }
-  (void)cay__addr_format(&st->addrs[st->next_addr - 1], text, 64);
-  snprintf(text + strlen(text), sizeof text - strlen(text), ": %s", why);
+  cay__reg_store_addr_error(&st->addrs[st->next_addr - 1], why, text,
+                            sizeof text);
   if (st->next_addr == st->n_addrs) {
     lost(st, text);
     return;

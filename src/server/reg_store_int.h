@@ -67,6 +67,11 @@ int cay__reg_store_target(const cay_config_t *cfg, char *host, size_t size,
 int cay__reg_store_dns(const cay_config_t *cfg, uv_loop_t *loop,
                        cay__dns_t **out, int shard);
 
+/* "IP:PORT: @p why" for address @p a of the host name that did not take
+ * the connection, into @p buf (@p size bytes). */
+void cay__reg_store_addr_error(const cay__addr_t *a, const char *why, char *buf,
+                               size_t size);
+
 /* Why a lookup of registrar.store.redis's host name failed (@p err from
  * cay__dns_locate() or its answer): a static text. */
 const char *cay__reg_store_lookup_error(int err);

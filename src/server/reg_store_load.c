@@ -188,25 +188,23 @@ connect_blocking(const cay_config_t *cfg, char *buf, size_t size)
   else if ((err = look_up_now(cfg, host, port, &lk)) != 0)
     snprintf(buf, size, "%s", cay__reg_store_lookup_error(err));
   /* The host name's addresses, until one takes the connection. */
-  for (size_t i = 0; i < lk.n && (c == NULL || c->err); i++) {
-    if (c) {
-      (void)cay__addr_format(&lk.addrs[i - 1], buf, 64);
-      snprintf(buf + strlen(buf), size - strlen(buf), ": %s", c->errstr);
-      CAY_WARN(-1, "registrar store: redis %s: %s: trying its next address",
-               cfg->reg_store_redis, buf);
-      redisFree(c);
-    }
+  for (size_t i = 0; i < lk.n; i++) {
     (void)cay__addr_ip(&lk.addrs[i], host, sizeof host);
     c = redisConnectWithTimeout(host, (int)cay__addr_port(&lk.addrs[i]), tv);
+    if (c && !c->err)
+      return c;
+    cay__reg_store_addr_error(&lk.addrs[i], c ? c->errstr : "no memory", buf,
+                              size);
+    redisFree(c);
+    c = NULL;
+    if (i + 1 < lk.n)
+      CAY_WARN(-1, "registrar store: redis %s: %s: trying its next address",
+               cfg->reg_store_redis, buf);
   }
   if (c && !c->err)
     return c;
-  if (c && lk.n) {
-    (void)cay__addr_format(&lk.addrs[lk.n - 1], buf, 64);
-    snprintf(buf + strlen(buf), size - strlen(buf), ": %s", c->errstr);
-  } else if (c) {
+  if (c)
     snprintf(buf, size, "%s", c->errstr);
-  }
   redisFree(c);
   return NULL;
 }

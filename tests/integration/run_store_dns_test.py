@@ -38,10 +38,8 @@ failure it is kept, and the logs' tails are printed. Standard library
 only.
 """
 
-import argparse
 import os
 import re
-import shutil
 import socket
 import sys
 import tempfile
@@ -213,21 +211,8 @@ def run(args):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                allow_abbrev=False)
-    p.add_argument("--cay", required=True, help="the cay binary")
-    p.add_argument("--redis-server", default=None,
-                   help="redis-server binary (default: found on PATH)")
-    p.add_argument("--name", default="registrar_store_dns",
-                   help="test name for reports")
-    p.add_argument("--shards", type=int, default=2, help="cay -s N")
-    p.add_argument("--keep", action="store_true",
-                   help="keep the work directory even on success")
-    args = p.parse_args(argv)
-    args.redis_server = args.redis_server or shutil.which("redis-server")
-    if not args.redis_server:
-        p.error("no redis-server on PATH (Debian package redis-server)")
-    return args
+    p = rs.store_arg_parser(__doc__, "registrar_store_dns")
+    return rs.find_redis_server(p, p.parse_args(argv))
 
 
 def main(argv=None):

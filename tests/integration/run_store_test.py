@@ -619,29 +619,40 @@ def run(args):
                           logs)
 
 
-def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+def store_arg_parser(doc, name):
+    """The options both store drivers take: --cay, --redis-server, --name
+    (default name), --shards, --keep."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0],
                                 allow_abbrev=False)
     p.add_argument("--cay", required=True, help="the cay binary")
-    p.add_argument("--sipp", default="sipp", help="SIPp binary")
     p.add_argument("--redis-server", default=None,
                    help="redis-server binary (default: found on PATH)")
-    p.add_argument("--name", default="registrar_store_redis",
-                   help="test name for reports")
+    p.add_argument("--name", default=name, help="test name for reports")
     p.add_argument("--shards", type=int, default=2, help="cay -s N")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the work directory even on success")
+    return p
+
+
+def find_redis_server(p, args):
+    """args.redis_server, or redis-server on PATH (else p.error)."""
+    args.redis_server = args.redis_server or shutil.which("redis-server")
+    if not args.redis_server:
+        p.error("no redis-server on PATH (Debian package redis-server)")
+    return args
+
+
+def parse_args(argv):
+    p = store_arg_parser(__doc__, "registrar_store_redis")
+    p.add_argument("--sipp", default="sipp", help="SIPp binary")
     p.add_argument("--calls", type=int, default=40,
                    help="calls to user1..8 after the restore (default 40)")
     p.add_argument("--expect", action="append", default=[],
                    help="check on the summary of cay #2 (restore, calls, "
                         "redis lost): key=N, key>=N, ...")
-    p.add_argument("--keep", action="store_true",
-                   help="keep the work directory even on success")
     args = p.parse_args(argv)
     cayrun.check_expects(p, args.expect)
-    args.redis_server = args.redis_server or shutil.which("redis-server")
-    if not args.redis_server:
-        p.error("no redis-server on PATH (Debian package redis-server)")
-    return args
+    return find_redis_server(p, args)
 
 
 def main(argv=None):
