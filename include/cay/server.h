@@ -97,6 +97,26 @@ typedef struct cay_stats {
   uint64_t responses_4xx;
   uint64_t responses_5xx;
   uint64_t responses_6xx;
+  uint64_t requests_invite; /* requests received, by method: each one
+                               that parsed and passed the checks of RFC
+                               3261 section 8.2 (a 400 is counted in
+                               `bad_requests` instead); retransmissions
+                               counted again, as in `msgs_in` */
+  uint64_t requests_ack;
+  uint64_t requests_bye;
+  uint64_t requests_cancel;
+  uint64_t requests_options;
+  uint64_t requests_register;
+  uint64_t requests_info;
+  uint64_t requests_update;
+  uint64_t requests_prack;
+  uint64_t requests_refer;
+  uint64_t requests_notify;
+  uint64_t requests_subscribe;
+  uint64_t requests_publish;
+  uint64_t requests_message;
+  uint64_t requests_other; /* any other method (an extension method
+                              Cay answers 405 or 501) */
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

@@ -303,9 +303,10 @@ int cay_session_defer_offer(cay_session_t *s);
 /**
  * Send an INFO (RFC 6086; e.g. DTMF as "application/dtmf-relay"), a REFER
  * (RFC 3515), a NOTIFY (RFC 6665) or a MESSAGE (RFC 3428 section 4) in a
- * confirmed session, with our Contact for REFER and NOTIFY; an INFO also in an
- * early one (RFC 6086 section 4.2.1: state CAY_SESSION_EARLY, once a
- * provisional response with a To tag went out or came in). A 408 or 481 to it
+ * confirmed session, with our Contact for REFER and NOTIFY; an INFO or a
+ * MESSAGE also in an early one (RFC 6086 section 4.2.1, RFC 3428 section 4:
+ * state CAY_SESSION_EARLY, once a provisional response with a To tag went
+ * out or came in). A 408 or 481 to it
  * ends a confirmed session with BYE (RFC 3261 section 12.2.1.2); a session with
  * credentials (cay_invite_opts_t) sends it again after a 401/407 with them
  * (section 22.2).
@@ -324,11 +325,11 @@ int cay_session_defer_offer(cay_session_t *s);
  * @param request       NULL, or receives the request's id: its final
  *                      response is then reported as
  *                      CAY_SESSION_EV_REQUEST_ANSWERED with this id.
- * @return 0, CAY_ESTATE (not CONFIRMED; for an INFO, not CONFIRMED or
- *         EARLY with an early dialog), -EINVAL (another method; a body
- *         without a type, or a NULL body of nonzero length; @p headers
- *         not lines of "Name: value\r\n", or naming a header Cay
- *         writes), -ENOMEM, or the send's error.
+ * @return 0, CAY_ESTATE (not CONFIRMED; for an INFO or MESSAGE, not
+ *         CONFIRMED or EARLY with an early dialog), -EINVAL (another method; a
+ * body without a type, or a NULL body of nonzero length; @p headers not lines
+ * of "Name: value\r\n", or naming a header Cay writes), -ENOMEM, or the send's
+ * error.
  * @thread owner
  */
 int cay_session_request(cay_session_t *s, const char *method,

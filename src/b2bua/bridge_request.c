@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "b2bua/bridge_int.h"
+#include "cay/errno.h"
 #include "core/alloc.h"
 
 /* REFER number @p orig_cseq of one side went to leg @p to as number
@@ -73,8 +74,9 @@ notify_headers(bridge_t *br, cay_id_t from, const char *h, char *buf,
 
 /* An INFO (RFC 6086), REFER (RFC 3515), NOTIFY (RFC 6665) or MESSAGE
  * from one side: a copy to the other side, whose final response answers it
- * (cay__bridge_relay_request_answer()). One that cannot go (the other side is
- * not confirmed) gets 500, a failure of the transaction only (RFC 5057); an
+ * (cay__bridge_relay_request_answer()). One that cannot go (the other side has
+ * no early dialog yet; a REFER or NOTIFY before the answer) gets 500, a
+ * failure of the transaction only (RFC 5057); an
  * empty INFO gets 200 (legacy keep-alive: our dialog with the sender is
  * there). */
 void
@@ -93,10 +95,10 @@ cay__bridge_relay_request(bridge_t *br, cay__session_t *from, cay_id_t to_id,
   }
   if (strcmp(ev->method, "NOTIFY") == 0)
     hdrs = notify_headers(br, from->id, hdrs, buf, sizeof buf);
-  if (to
-      && cay_session_request(to, ev->method, hdrs, ev->content_type, ev->body,
-                             ev->body_len, &r->copy)
-             == 0) {
+  int err = to ? cay_session_request(to, ev->method, hdrs, ev->content_type,
+                                     ev->body, ev->body_len, &r->copy)
+               : CAY_ESTATE;
+  if (err == 0) {
     if (refer)
       note_refer(br, to_id, from->remote_cseq, to->local_cseq);
     if (cay_session_defer_request(from) == 0) {
@@ -108,8 +110,17 @@ cay__bridge_relay_request(bridge_t *br, cay__session_t *from, cay_id_t to_id,
     }
     /* No memory to wait: the sender gets Cay's own answer. */
   } else if (ev->body_len || ev->kind == CAY_SESSION_EV_REQUEST) {
+    /* Before the answer: the other side has no early dialog yet, or the
+     * method waits for the confirmed one (cay_session_request()). */
+    int early = to
+                && (to->state == CAY__SESSION_CALLING
+                    || to->state == CAY__SESSION_EARLY);
     cay_session_answer_request(from, ev->request, 500,
-                               "Server Internal Error - Not Relayed", NULL);
+                               err == CAY_ESTATE && early
+                                   ? "Server Internal Error - Not Before The "
+                                     "Answer"
+                                   : "Server Internal Error - Not Relayed",
+                               NULL);
   }
   cay__free(r);
 }

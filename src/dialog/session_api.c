@@ -150,11 +150,15 @@ cay_session_request(cay_session_t *s, const char *method, const char *headers,
     return -EINVAL;
   if (body_len && (body == NULL || content_type == NULL))
     return -EINVAL;
-  /* An INFO goes in an early dialog too (RFC 6086 section 4.2.1): ours
-   * as a UAS once a provisional with our tag is out, or the callee's
-   * that a provisional made (12.1.2). */
+  /* An INFO goes in an early dialog too (RFC 6086 section 4.2.1), and so
+   * does a MESSAGE (RFC 3428 section 4: a request in a dialog, no usage
+   * of its own): ours as a UAS once a provisional with our tag is out, or
+   * the callee's that a provisional made (12.1.2). Not a REFER or NOTIFY:
+   * the subscription they make or serve would outlive an early dialog a
+   * failed INVITE ends (13.2.2.3, RFC 5057 section 4). */
   if (s->state != CAY__SESSION_CONFIRMED
-      && !(s->state == CAY__SESSION_EARLY && strcmp(method, "INFO") == 0
+      && !(s->state == CAY__SESSION_EARLY
+           && (strcmp(method, "INFO") == 0 || strcmp(method, "MESSAGE") == 0)
            && (!s->uac || s->early_dialog)))
     return CAY_ESTATE;
   return cay__info_send(s, method, headers, content_type, body, body_len,

@@ -118,6 +118,18 @@ cay__metrics_render(const cay_stats_t *shards, unsigned n, char **out,
     const cay__stat_field_t *f = &cay__stat_fields[k];
     const char *suffix = f->gauge ? "" : "_total";
 
+    if (f->method) {
+      /* One family, its samples together (the exposition format). */
+      if (k == 0 || cay__stat_fields[k - 1].method == NULL)
+        add(&t,
+            "# HELP cay_requests_total %s\n"
+            "# TYPE cay_requests_total counter\n",
+            f->help);
+      for (unsigned i = 0; i < n; i++)
+        add(&t, "cay_requests_total{shard=\"%u\",method=\"%s\"} %llu\n", i,
+            f->method, (unsigned long long)cay__stat_get(&shards[i], f));
+      continue;
+    }
     add(&t, "# HELP cay_%s%s %s\n# TYPE cay_%s%s %s\n", f->name, suffix,
         f->help, f->name, suffix, f->gauge ? "gauge" : "counter");
     for (unsigned i = 0; i < n; i++)

@@ -321,12 +321,15 @@ void cay__stats_sum(const cay_stats_t *shards, unsigned n, cay_stats_t *out);
 
 /* One counter of cay_stats_t: its key in the summary line, where it is,
  * whether it is a gauge (a level now, not a count since start), and what
- * it counts (one sentence, for the metrics' HELP). */
+ * it counts (one sentence, for the metrics' HELP). The requests by method
+ * also have the method: on the metrics endpoint they are one family,
+ * cay_requests_total, with a method label (HELP from the first of them). */
 typedef struct cay__stat_field {
   const char *name;
   size_t offset;
   int gauge;
   const char *help;
+  const char *method;
 } cay__stat_field_t;
 
 /* Every counter, in the summary line's order (server_stats.c). */

@@ -28,7 +28,14 @@
 
 #define F(name, gauge, help)                                                   \
   {                                                                            \
-#name, offsetof(cay_stats_t, name), gauge, help                            \
+#name, offsetof(cay_stats_t, name), gauge, help, NULL                      \
+  }
+#define M(lower, method)                                                       \
+  {                                                                            \
+    "requests_" #lower, offsetof(cay_stats_t, requests_##lower), 0,            \
+        "Requests received, by method; retransmissions counted again, "        \
+        "400s not counted.",                                                   \
+        method                                                                 \
   }
 
 const cay__stat_field_t cay__stat_fields[] = {
@@ -80,8 +87,24 @@ const cay__stat_field_t cay__stat_fields[] = {
   F(responses_4xx, 0, "4xx responses sent, retransmissions not counted."),
   F(responses_5xx, 0, "5xx responses sent, retransmissions not counted."),
   F(responses_6xx, 0, "6xx responses sent, retransmissions not counted."),
+  M(invite, "INVITE"),
+  M(ack, "ACK"),
+  M(bye, "BYE"),
+  M(cancel, "CANCEL"),
+  M(options, "OPTIONS"),
+  M(register, "REGISTER"),
+  M(info, "INFO"),
+  M(update, "UPDATE"),
+  M(prack, "PRACK"),
+  M(refer, "REFER"),
+  M(notify, "NOTIFY"),
+  M(subscribe, "SUBSCRIBE"),
+  M(publish, "PUBLISH"),
+  M(message, "MESSAGE"),
+  M(other, "other"),
 };
 #undef F
+#undef M
 
 const unsigned cay__n_stat_fields
     = sizeof cay__stat_fields / sizeof cay__stat_fields[0];

@@ -187,6 +187,45 @@ cay__endpoint_send_bytes(cay__endpoint_t *ep, const cay__peer_t *dst,
   return 0;
 }
 
+/* The counter of requests of method @p m in @p st (requests_other for a
+ * method sofia-sip does not know or Cay does not count by name). */
+static uint64_t *
+request_counter(cay_stats_t *st, sip_method_t m)
+{
+  switch (m) {
+  case sip_method_invite:
+    return &st->requests_invite;
+  case sip_method_ack:
+    return &st->requests_ack;
+  case sip_method_bye:
+    return &st->requests_bye;
+  case sip_method_cancel:
+    return &st->requests_cancel;
+  case sip_method_options:
+    return &st->requests_options;
+  case sip_method_register:
+    return &st->requests_register;
+  case sip_method_info:
+    return &st->requests_info;
+  case sip_method_update:
+    return &st->requests_update;
+  case sip_method_prack:
+    return &st->requests_prack;
+  case sip_method_refer:
+    return &st->requests_refer;
+  case sip_method_notify:
+    return &st->requests_notify;
+  case sip_method_subscribe:
+    return &st->requests_subscribe;
+  case sip_method_publish:
+    return &st->requests_publish;
+  case sip_method_message:
+    return &st->requests_message;
+  default:
+    return &st->requests_other;
+  }
+}
+
 void
 cay__endpoint_count_response(cay__endpoint_t *ep, int status)
 {
@@ -369,6 +408,7 @@ handle_request(cay__endpoint_t *ep, msg_t *msg, sip_t *sip,
     msg_destroy(msg);
     return;
   }
+  (*request_counter(&ep->shard->stats, m))++;
   hash = cay__hash(key, keylen);
   t = cay__txn_find(&ep->server_txns, key, keylen, hash);
   if (t) {

@@ -303,17 +303,21 @@ cay_b2bua_test(b2bua_reinvite_pass_headers 60
   --expect dialogs_live=0 --expect txns_live=0
   -- -m 20 -r 10)
 
-# INFO in early dialogs (RFC 6086 section 4.2.1): the caller sends DTMF
-# while the callee rings; Cay relays it in the B leg's early dialog (the
-# callee checks its Request-URI, To tag and body), and the callee's 200
-# reaches the caller before the call is answered.
+# INFO and MESSAGE in early dialogs (RFC 6086 section 4.2.1, RFC 3428
+# section 4): the caller sends DTMF and then a text while the callee
+# rings; Cay relays each in the B leg's early dialog (the callee checks
+# their Request-URI, To tag and body), and the callee's 200s reach the
+# caller before the call is answered.
 cay_b2bua_test(b2bua_info_early_dialog 60
   --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_early_info.xml
   --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_early_info.xml
   --sipp-timeout 30
   --expect calls_in=20 --expect calls_out_answered=20
   --expect dialogs_live=0 --expect txns_live=0
-  --callee-count INFO_Recv=20
+  --expect requests_info>=20 --expect requests_message>=20
+  --expect requests_refer=0 --expect requests_prack=0
+  --callee-count INFO_Recv=20 --callee-count MESSAGE_Recv=20
+  --caller-count 200_Recv=80
   -- -m 20 -r 10)
 
 # MESSAGE in a bridged call (RFC 3428 section 4: sent in the dialog an

@@ -15,7 +15,8 @@ The contract with the `cay` binary (see DESIGN.md section 6):
   dns_lookups, dns_cache_hits, overload_rejected, udp_drops,
   registers, registers_refused, bindings_live, keepalives, messages_in,
   messages_relayed, store_up, store_writes, store_failures,
-  responses_1xx, ..., responses_6xx).
+  responses_1xx, ..., responses_6xx, requests_invite, ...,
+  requests_other).
 - Logs go to stderr.
 
 stdout and stderr of the server go to files in the work directory, never to

@@ -59,7 +59,12 @@ COUNTERS = ("msgs_in", "msgs_out", "retransmits", "parse_errors",
             "messages_in", "messages_relayed", "store_up", "store_writes",
             "store_failures", "responses_1xx", "responses_2xx",
             "responses_3xx", "responses_4xx", "responses_5xx",
-            "responses_6xx")
+            "responses_6xx", "requests_invite", "requests_ack",
+            "requests_bye", "requests_cancel", "requests_options",
+            "requests_register", "requests_info", "requests_update",
+            "requests_prack", "requests_refer", "requests_notify",
+            "requests_subscribe", "requests_publish", "requests_message",
+            "requests_other")
 
 
 def log(fmt, *args):

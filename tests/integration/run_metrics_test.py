@@ -21,7 +21,8 @@ Steps:
     every one must succeed.
  5. GET /metrics: the shards' cay_calls_in_total and
     cay_calls_answered_total add up to --calls, every shard took some,
-    and no dialog is live. Meanwhile 20 scrapes in a row from a thread
+    and no dialog is live; cay_requests_total has each method for each
+    shard, at least --calls INVITEs, ACKs and BYEs, and no REGISTER. Meanwhile 20 scrapes in a row from a thread
     while cay is sent SIGUSR1: the live lines and every scrape answer
     (both ask for a gather; the later one joins the earlier).
  6. Prometheus's query API: up{job="cay"} is 1, count(cay_calls_in_total)
@@ -54,6 +55,11 @@ import run_sipp_test  # noqa: E402
 
 URL_LINE = re.compile(r"metrics: serving the counters at (http://\S+)")
 SAMPLE = re.compile(r'^(cay_[a-z_]+)\{shard="(\d+)"\} (\d+)$', re.M)
+REQUESTS = re.compile(
+    r'^cay_requests_total\{shard="(\d+)",method="([A-Za-z]+)"\} (\d+)$', re.M)
+METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO",
+           "UPDATE", "PRACK", "REFER", "NOTIFY", "SUBSCRIBE", "PUBLISH",
+           "MESSAGE", "other")
 
 
 def http(method, url, timeout=5.0):
@@ -214,7 +220,29 @@ def check_after_calls(cay, url, args, problems):
     live = samples(text, "cay_dialogs_live")
     if len(live) != args.shards or any(live.values()):
         problems.append("cay_dialogs_live %s after the calls" % live)
+    check_requests(text, args, problems)
     scrapes_during_usr1(cay, url, problems)
+
+
+def check_requests(text, args, problems):
+    """Step 5's requests by method: one sample per shard and method; the
+    INVITEs, ACKs and BYEs at least --calls in all (a retransmission
+    counts again), no REGISTER or MESSAGE."""
+    per = {}
+    for shard, method, value in REQUESTS.findall(text):
+        per.setdefault(method, {})[int(shard)] = int(value)
+    if sorted(per) != sorted(METHODS) or any(
+            len(v) != args.shards for v in per.values()):
+        problems.append("cay_requests_total: methods/shards %s" % per)
+        return
+    for method in ("INVITE", "ACK", "BYE"):
+        if sum(per[method].values()) < args.calls:
+            problems.append("cay_requests_total{method=%s} %s, wanted at "
+                            "least %d" % (method, per[method], args.calls))
+    for method in ("REGISTER", "MESSAGE", "other"):
+        if any(per[method].values()):
+            problems.append("cay_requests_total{method=%s} %s, wanted 0"
+                            % (method, per[method]))
 
 
 def run_calls(args, workdir, cay, problems):

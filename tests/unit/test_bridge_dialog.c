@@ -267,7 +267,8 @@ END_TEST
  * a Contact of its own), A's INFO goes to B in the B leg's early dialog
  * (B's tag, to B's Contact) and A gets B's answer; B's INFO goes to A in
  * A's early dialog, and B gets A's answer. Then B answers as usual. A
- * REFER is not relayed before the answer (500, RFC 5057). */
+ * REFER is not relayed before the answer (500, RFC 5057;
+ * test_bridge_early.c has more). */
 START_TEST(bridge_6086_info_relayed_in_early_dialogs)
 {
   cay_config_t cfg = bridge_config(-1, 60, NULL);

@@ -313,6 +313,66 @@ START_TEST(bridge_6086_early_info_answered_when_b_fails_over)
 }
 END_TEST
 
+/* RFC 3428 section 4 in early dialogs: while B rings (180 with its tag),
+ * A's MESSAGE goes to B in the B leg's early dialog with its body and
+ * type, and A gets B's answer (a 488 as it is); B's MESSAGE goes to A in
+ * A's early dialog. A REFER and a NOTIFY wait for the answer: 500 "Not
+ * Before The Answer" (RFC 5057: the transaction fails, the call goes on),
+ * nothing sent to B. */
+START_TEST(bridge_3428_message_relayed_in_early_dialogs)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "180", contact_b, NULL);
+  peer_to_tag(p, (unsigned)peer_find_last(p, 180, NULL), tag, sizeof tag);
+
+  peer_send(p, "request_body.sip", "method", "MESSAGE", "branch",
+            "z9hG4bK-a-emsg", "fromtag", "ft1", "callid", "a-leg", "cseq", "2",
+            "totag", tag, "extra", "", "ctype", "text/plain", "body",
+            "ringing?", NULL);
+  int msg = b_msg(p, 0, "MESSAGE");
+  ck_assert_int_ge(msg, 0);
+  char *to = peer_header(p, (unsigned)msg, "To");
+  ck_assert_ptr_nonnull(strstr(to, ";tag=b1")); /* B's early dialog */
+  free(to);
+  peer_header_is(p, (unsigned)msg, "Content-Type", "text/plain");
+  ck_assert_str_eq(body_of(p, (unsigned)msg), "ringing?");
+  ck_assert_int_lt(a_response(p, "2 MESSAGE"), 0); /* waits for B */
+  respond(p, (unsigned)msg, "488", "", NULL);
+  a_final_is(p, "2 MESSAGE", 488);
+
+  b_request_with(p, (unsigned)inv, "MESSAGE", 2, "", "text/plain", "soon");
+  int to_a = peer_find_request(p, "MESSAGE", "a-leg");
+  ck_assert_int_ge(to_a, 0);
+  char *from = peer_header(p, (unsigned)to_a, "From");
+  ck_assert_ptr_nonnull(strstr(from, tag)); /* A's early dialog */
+  free(from);
+  ck_assert_str_eq(body_of(p, (unsigned)to_a), "soon");
+  respond(p, (unsigned)to_a, "200", "", NULL);
+  int b_ok = b_msg(p, 200, NULL);
+  ck_assert_int_gt(b_ok, to_a);
+  peer_header_is(p, (unsigned)b_ok, "CSeq", "2 MESSAGE");
+
+  a_request(p, "REFER", "z9hG4bK-a-eref", "3", tag);
+  unsigned k = a_final_is(p, "3 REFER", 500);
+  ck_assert_ptr_nonnull(strstr(p->sent[k].data, "Not Before The Answer\r\n"));
+  a_request(p, "NOTIFY", "z9hG4bK-a-enot", "4", tag);
+  a_final_is(p, "4 NOTIFY", 500);
+  ck_assert_int_lt(b_msg(p, 0, "REFER"), 0);
+  ck_assert_int_lt(b_msg(p, 0, "NOTIFY"), 0);
+
+  respond(p, (unsigned)inv, "200", contact_b, peer_callee_sdp);
+  a_final_is(p, "1 INVITE", 200);
+  ck_assert_uint_eq(peer_count(p, 0, "MESSAGE"), 2);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 2);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -326,6 +386,7 @@ main(void)
   tcase_add_test(tc, bridge_3311_cancel_while_early_update_pending);
   tcase_add_test(tc, bridge_b_bye_while_a_owes_its_prack_480);
   tcase_add_test(tc, bridge_6086_early_info_answered_when_b_fails_over);
+  tcase_add_test(tc, bridge_3428_message_relayed_in_early_dialogs);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

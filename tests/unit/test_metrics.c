@@ -59,6 +59,17 @@ START_TEST(render_every_counter_of_every_shard)
   for (unsigned k = 0; k < cay__n_stat_fields; k++) {
     const cay__stat_field_t *f = &cay__stat_fields[k];
 
+    if (f->method) { /* cay_requests_total, labelled by method */
+      for (unsigned i = 0; i < 3; i++) {
+        snprintf(line, sizeof line,
+                 "\ncay_requests_total{shard=\"%u\",method=\"%s\"} %u\n", i,
+                 f->method, 1000u * i + k);
+        ck_assert_msg(strstr(text, line) != NULL, "%s shard %u", f->name, i);
+      }
+      snprintf(name, sizeof name, "cay_%s_total", f->name);
+      ck_assert_ptr_null(strstr(text, name));
+      continue;
+    }
     snprintf(name, sizeof name, "cay_%s%s", f->name, f->gauge ? "" : "_total");
     snprintf(line, sizeof line, "\n# TYPE %s %s\n", name,
              f->gauge ? "gauge" : "counter");
@@ -74,6 +85,19 @@ START_TEST(render_every_counter_of_every_shard)
   ck_assert_ptr_nonnull(strstr(text, "\ncay_bindings_live{shard=\"2\"}"));
   ck_assert_ptr_null(strstr(text, "cay_dialogs_live_total"));
   ck_assert_ptr_nonnull(strstr(text, "\ncay_calls_in_total{shard=\"1\"}"));
+  /* One family for the 15 methods: its HELP and TYPE once, before its 45
+   * samples, which come together. */
+  const char *fam = strstr(text, "\n# HELP cay_requests_total ");
+  ck_assert_ptr_nonnull(fam);
+  ck_assert_ptr_null(strstr(fam + 2, "# HELP cay_requests_total "));
+  fam = strstr(fam, "\n# TYPE cay_requests_total counter\n");
+  ck_assert_ptr_nonnull(fam);
+  ck_assert_ptr_null(strstr(fam + 2, "# TYPE cay_requests_total"));
+  fam = strchr(fam + 1, '\n');
+  for (unsigned s = 0; s < 45; s++) {
+    ck_assert_int_eq(strncmp(fam, "\ncay_requests_total{", 20), 0);
+    fam = strchr(fam + 1, '\n');
+  }
   ck_assert_int_eq(text[len - 1], '\n');
   cay__free(text);
   /* Out of memory at the first or a later allocation: an error, no text,

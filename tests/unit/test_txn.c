@@ -203,6 +203,32 @@ START_TEST(txn_17_2_2_request_retransmission_resends_final)
 }
 END_TEST
 
+/* The requests received, by method: a retransmission counts again (as
+ * in msgs_in), an extension method in requests_other, a request that
+ * fails the checks of 8.2 (a bad CSeq: 400) in bad_requests only. */
+START_TEST(txn_requests_counted_by_method)
+{
+  peer_t *p = peer_new(NULL);
+
+  request(p, "OPTIONS", "c1", "z9hG4bK-o", "1", "");
+  request(p, "OPTIONS", "c1", "z9hG4bK-o", "1", "");
+  request(p, "MESSAGE", "c2", "z9hG4bK-m", "1", "");
+  request(p, "FROBNICATE", "c3", "z9hG4bK-f", "1", "");
+  peer_send(p, "request.sip", "method", "OPTIONS", "branch", "z9hG4bK-x",
+            "fromtag", "ft1", "callid", "c4", "cseq", "x", "totag", "",
+            "maxfwd", "70", "extra", "", NULL); /* bad CSeq: 400 */
+  ck_assert_uint_eq(p->shard.stats.bad_requests, 1);
+  ck_assert_uint_eq(p->shard.stats.requests_options, 2);
+  ck_assert_uint_eq(p->shard.stats.requests_message, 1);
+  ck_assert_uint_eq(p->shard.stats.requests_other, 1);
+  ck_assert_uint_eq(p->shard.stats.requests_invite, 0);
+  invite(p, "c5", "z9hG4bK-i", "0");
+  ck_assert_uint_eq(p->shard.stats.requests_invite, 1);
+  ck_assert_uint_eq(p->shard.stats.msgs_in, 6);
+  peer_free(p);
+}
+END_TEST
+
 START_TEST(txn_17_2_2_timer_j_ends_transaction)
 {
   peer_t *p = peer_new(NULL);
@@ -621,6 +647,7 @@ txn_suite(void)
   tcase_add_test(tc, txn_9_2_cancel_after_2xx_gets_200_with_the_invite_tag);
   tcase_add_test(tc, txn_17_1_2_timer_e_retransmits_bye_and_f_gives_up);
   tcase_add_test(tc, txn_17_1_3_final_response_completes_bye);
+  tcase_add_test(tc, txn_requests_counted_by_method);
   suite_add_tcase(s, tc);
   return s;
 }
