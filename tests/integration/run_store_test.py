@@ -32,22 +32,26 @@ Steps:
     CALLEE_PORT answers, and a SIPp UAC makes --calls calls to user1..8
     through cay (a copy of scenarios/uac_basic.xml whose Request-URI user
     comes from a CSV): each must reach the restored contact and succeed.
- 3. Still cay #2: redis-server is killed; cay logs `connection lost`;
-    REGISTER sip:late@127.0.0.1 still gets 200; its live counters
-    (SIGUSR1) come to store_up=0; a fresh, empty
-    redis-server on the same port gets, within 10 s, the key of late and
-    those of user1..8 (cay writes every AOR anew, and logs `connected`).
+ 3. Still cay #2: the keys of user1..7 are deleted from Redis behind
+    cay's back and Redis saves (dump.rdb: user8's key only); redis-server
+    is killed; cay logs `connection lost`; REGISTER sip:late@127.0.0.1
+    still gets 200, and user8's binding is removed (Expires: 0); its live
+    counters (SIGUSR1) come to store_up=0; a redis-server on the same
+    port, loading that dump, gets within 10 s the key of late and those
+    of user1..7 (cay writes every AOR anew, and logs `connected`) and
+    loses user8's (cay DELs an AOR removed while Redis was away); cay's
+    store_writes grew by exactly those 8 writes and the DEL.
     SIGTERM: cay exits 0, its summary holds every --expect (and every
     shard took calls), and the keys are still in Redis.
  4. cay #3 with a store on a port where nothing listens: it warns
     `registrar store: ... cannot load`, starts anyway, answers OPTIONS
     and REGISTERs of sip:nostore and (at a new contact) user1. Then a
-    redis-server starts on that port with step 3's keys (late, user1..8,
-    saved by that Redis to dump.rdb with their expiry): cay writes nostore's key and
-    user1's new one, and each shard logs `loaded late: restored B
-    bindings of A AORs`, the Bs adding up to 8 (user1's old binding is
-    not restored over its new one). SIGTERM: cay exits 0 with
-    registers=2 and bindings_live=10.
+    redis-server starts on that port with step 3's keys (late, user1..7,
+    saved by that Redis to dump.rdb with their expiry): cay writes
+    nostore's key and user1's new one, and each shard logs `loaded late:
+    restored B bindings of A AORs`, the Bs adding up to 7 (user1's old
+    binding is not restored over its new one). SIGTERM: cay exits 0 with
+    registers=2 and bindings_live=9.
 
 On success the work directory (/tmp/cay-store-*) is removed; on failure
 it is kept, and the logs' tails are printed. Standard library only.
@@ -469,7 +473,24 @@ def step2_calls(st, cay, callee_port):
     return callee
 
 
+def store_writes(cay):
+    """The store_writes of every shard (SIGUSR1's live total)."""
+    live = cay.live_counters(2.0)
+    if live is None or "store_writes" not in live[1]:
+        raise Fail("cay2: no live counters on SIGUSR1")
+    return live[1]["store_writes"]
+
+
 def step3_redis_lost(st, redis, cay, callee_port):
+    # The Redis that comes back holds user8's key only (dump.rdb of the
+    # work directory): user8 is removed while Redis is away, so Cay must
+    # DEL it; the others it must write anew.
+    user8 = key_of(aor_of("user8"))
+    for u in USERS[:-1]:
+        redis_command(redis.port, "DEL", key_of(aor_of(u)))
+    if redis_command(redis.port, "SAVE") != "OK":
+        raise Fail("SAVE refused by the first redis-server")
+    writes = store_writes(cay)
     redis.kill()
     wait_log(cay, "`connection lost` warning",
              r"registrar store: redis [^\s:]+:%d: connection lost"
@@ -477,6 +498,8 @@ def step3_redis_lost(st, redis, cay, callee_port):
     late = aor_of("late")
     register(cay, late, "sip:late@%s:%d" % (HOST, callee_port),
              USER_EXPIRES)
+    register(cay, aor_of("user8"),
+             "sip:user8@%s:%d" % (HOST, callee_port), 0)
 
     def store_down():
         live = cay.live_counters(2.0)
@@ -491,18 +514,23 @@ def step3_redis_lost(st, redis, cay, callee_port):
     err = fresh.start()
     if err:
         raise Fail(err)
-    want = [key_of(late)] + [key_of(aor_of(u)) for u in USERS]
-    err = wait_keys(fresh.port, present=want, timeout=10.0)
+    want = [key_of(late)] + [key_of(aor_of(u)) for u in USERS[:-1]]
+    err = wait_keys(fresh.port, present=want, absent=[user8], timeout=10.0)
     if err:
         raise Fail("cay2, redis-server started again: %s" % err)
     wait_log(cay, "`connected` line after the loss",
              r"registrar store: redis [^\s]*:%d: connected" % fresh.port,
              2.0)
+    # One write per AOR (late, user1..7) and the DEL of user8's key.
+    got = store_writes(cay) - writes
+    if got != len(want) + 1:
+        raise Fail("cay2: %d store_writes after the reconnect, wanted %d "
+                   "(%d AORs and one DEL)" % (got, len(want) + 1, len(want)))
     pttl = redis_command(fresh.port, "PTTL", key_of(late))
     if not isinstance(pttl, int) or not 0 < pttl <= USER_EXPIRES * 1000:
         raise Fail("PTTL %s = %s after the reconnect" % (key_of(late), pttl))
-    st.notes.append("redis lost and back: %d keys written again"
-                    % len(want))
+    st.notes.append("redis lost and back: %d keys written again, user8's "
+                    "deleted" % len(want))
     return fresh, want
 
 
