@@ -235,6 +235,9 @@ write_aor(void *arg, const char *aor)
   size_t len;
   int klen = snprintf(key, sizeof key, "%s%s", cfg->reg_store_prefix, aor);
 
+  if (st->batch_list)
+    cay__reg_store_late_changed(st, aor);
+
   if (cay__registrar_record(st->w->ss.reg, aor, cay__reg_store_wall_ms(), &rec,
                             &len, &ttl)
       != 0) {

@@ -45,7 +45,8 @@ struct cay__reg_store {
   int need_load;    /* the load at start failed: load late when connected */
   int scanning;     /* a late load's SCAN is out */
   unsigned batches; /* a late load's MGETs out */
-  load_t late;      /* what the late load restored so far */
+  struct batch *batch_list; /* those MGETs' keys (reg_store_load.c) */
+  load_t late;              /* what the late load restored so far */
   gone_t *gone;
   unsigned n_gone;
   void (*closed_cb)(void *arg);
@@ -79,5 +80,10 @@ const char *cay__reg_store_lookup_error(int err);
 /* The load at start failed: load this shard's AORs now over @p st's
  * connection, just made (reg_store_load.c). */
 void cay__reg_store_late_load(struct cay__reg_store *st);
+
+/* AOR @p aor changed (a REGISTER, an expiry) while a late load's MGET
+ * may hold its old record: that record is not restored over the change,
+ * even when the change left the AOR without bindings (reg_store_load.c). */
+void cay__reg_store_late_changed(struct cay__reg_store *st, const char *aor);
 
 #endif

@@ -253,9 +253,10 @@ cay__reg_store_load(cay_server_t *srv)
 
 /* One MGET of a late load: the keys asked for, in order. */
 typedef struct batch {
+  struct batch *next; /* in st->batch_list */
   struct cay__reg_store *st;
   size_t n;
-  char *keys[];
+  char *keys[]; /* NULL: changed meanwhile, not to be restored */
 } batch_t;
 
 static void late_scan(struct cay__reg_store *st, const char *cursor);
@@ -312,9 +313,15 @@ on_late_values(redisAsyncContext *c, void *reply, void *arg)
 
   (void)c;
   st->batches--;
+  for (batch_t **pp = &st->batch_list; *pp; pp = &(*pp)->next)
+    if (*pp == b) {
+      *pp = b->next;
+      break;
+    }
   if (r && r->type == REDIS_REPLY_ARRAY && r->elements == b->n)
     for (size_t i = 0; i < b->n; i++)
-      late_restore(st, b->keys[i], r->element[i]);
+      if (b->keys[i])
+        late_restore(st, b->keys[i], r->element[i]);
   for (size_t i = 0; i < b->n; i++)
     cay__free(b->keys[i]);
   cay__free(b);
@@ -363,6 +370,8 @@ late_fetch(struct cay__reg_store *st, const redisReply *keys)
                             NULL)
       == REDIS_OK) {
     st->batches++;
+    b->next = st->batch_list;
+    st->batch_list = b;
     return;
   }
   for (size_t i = 0; i < b->n; i++)
@@ -420,4 +429,19 @@ void
 cay__reg_store_late_load(struct cay__reg_store *st)
 {
   late_scan(st, "0");
+}
+
+void
+cay__reg_store_late_changed(struct cay__reg_store *st, const char *aor)
+{
+  size_t plen = strlen(st->w->srv->cfg.reg_store_prefix);
+
+  /* At most one MGET is out at a time (replies come in order: its SCAN
+   * step's reply came first), of at most 1000 keys. */
+  for (batch_t *b = st->batch_list; b; b = b->next)
+    for (size_t i = 0; i < b->n; i++)
+      if (b->keys[i] && strcmp(b->keys[i] + plen, aor) == 0) {
+        cay__free(b->keys[i]);
+        b->keys[i] = NULL;
+      }
 }

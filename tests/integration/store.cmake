@@ -51,3 +51,17 @@ set_tests_properties(integration.registrar_store_dns PROPERTIES
   TIMEOUT 60
   LABELS "integration;shards"
   RESOURCE_LOCK cay_integration)
+
+# The late load racing a REGISTER (run_store_race_test.py, about 2 s): a
+# proxy in front of Redis holds the MGET that reads an AOR's old record
+# while that AOR registers anew and is removed; the old record must not
+# come back over the removal.
+add_test(NAME integration.registrar_store_late_race
+         COMMAND ${Python3_EXECUTABLE} ${CAY_IT_DIR}/run_store_race_test.py
+                 --cay $<TARGET_FILE:cay>
+                 --redis-server ${REDIS_SERVER_EXECUTABLE}
+                 --name registrar_store_late_race --shards 2)
+set_tests_properties(integration.registrar_store_late_race PROPERTIES
+  TIMEOUT 60
+  LABELS "integration;shards"
+  RESOURCE_LOCK cay_integration)

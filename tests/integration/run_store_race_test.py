@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""registrar.store's late load racing a REGISTER: an AOR that changes
+while the load's MGET is out keeps what memory says.
+
+Usage:
+  run_store_race_test.py --cay build/cay [--redis-server PATH]
+                         [--name NAME] [--shards 2] [--keep]
+
+The test starts its own redis-server on 127.0.0.1:R (run_store_test.py's
+RedisServer) and, later, a proxy on 127.0.0.1:P in front of it that can
+hold what a client sends from its first MGET on.
+
+Steps (each cay with `-s --shards`):
+ 1. cay #1, store at R: REGISTER sip:race@127.0.0.1 and
+    sip:other@127.0.0.1 (expires 600); both keys reach Redis. SIGTERM.
+ 2. cay #2, store at P, where nothing listens yet: it warns `cannot load`
+    and starts with no binding. The proxy starts on P, holding every
+    MGET; each shard connects, SCANs, and the one that owns race asks
+    for its record (MGET, held).
+ 3. While that MGET is held: REGISTER race at a new contact, then remove
+    it (Expires: 0); both get 200, and cay queues their SET and DEL
+    behind the MGET. The proxy lets everything through.
+ 4. The MGET's answer holds race's old record: it must not be restored
+    over the removal. The shards' `loaded late` lines add up to 1
+    binding of 1 AOR (other's), Redis ends with no key for race, and
+    SIGTERM gives bindings_live=1.
+
+On success the work directory (/tmp/cay-store-race-*) is removed; on
+failure it is kept, and the logs' tails are printed. Standard library
+only.
+"""
+
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cayrun  # noqa: E402
+import run_store_test as rs  # noqa: E402
+
+HOST = cayrun.HOST
+Fail = rs.Fail
+
+
+class HoldingProxy:
+    """TCP proxy HOST:port -> HOST:target. What a client sends from the
+    chunk holding its first MGET on waits until release(); Redis's
+    answers always pass."""
+
+    def __init__(self, port, target):
+        self.port = port
+        self.target = target
+        self.lock = threading.Lock()
+        self.released = threading.Event()
+        self.held_keys = b""  # what the held MGETs ask for
+        self.held = {}        # server socket -> bytes held for it
+        self.socks = []
+        self.srv = None
+
+    def start(self):
+        self.srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind((HOST, self.port))
+        self.srv.listen(8)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.srv.accept()
+            except OSError:
+                return
+            server = socket.create_connection((HOST, self.target), 2.0)
+            server.settimeout(None)
+            with self.lock:
+                self.socks += [client, server]
+            threading.Thread(target=self._up, args=(client, server),
+                             daemon=True).start()
+            threading.Thread(target=self._down, args=(server, client),
+                             daemon=True).start()
+
+    def _up(self, client, server):
+        while True:
+            try:
+                data = client.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            # Under the lock: release() flushes what is held first, so
+            # the order of the bytes stays.
+            with self.lock:
+                if not self.released.is_set() and (
+                        server in self.held or b"MGET" in data):
+                    self.held_keys += data
+                    self.held[server] = self.held.get(server, b"") + data
+                    continue
+                try:
+                    server.sendall(data)
+                except OSError:
+                    return
+
+    def _down(self, server, client):
+        while True:
+            try:
+                data = server.recv(65536)
+                if not data:
+                    return
+                client.sendall(data)
+            except OSError:
+                return
+
+    def holding(self, what):
+        with self.lock:
+            return what in self.held_keys
+
+    def release(self):
+        """Send what is held, in order; from now on everything passes."""
+        with self.lock:
+            self.released.set()
+            for server, data in self.held.items():
+                try:
+                    server.sendall(data)
+                except OSError:
+                    pass
+            self.held.clear()
+
+    def stop(self):
+        self.released.set()
+        try:
+            self.srv.close()
+        except OSError:
+            pass
+        with self.lock:
+            for s in self.socks:
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+
+def step1_keys(st, redis, race, other):
+    cay = st.start_cay("cay1", rs.config_yaml(redis.port))
+    rs.register(cay, race, "sip:race@%s:5999" % HOST, 600)
+    rs.register(cay, other, "sip:other@%s:5998" % HOST, 600)
+    err = rs.wait_keys(redis.port, present=[rs.key_of(race),
+                                            rs.key_of(other)])
+    if err:
+        raise Fail("cay1: %s" % err)
+    st.stop_cay("cay1", cay, ["registers=2", "store_failures=0"])
+    st.notes.append("cay1: race and other written")
+
+
+def step2_held_load(st, redis, race):
+    port = rs.free_tcp_port()
+    cay = st.start_cay("cay2", rs.config_yaml(port))
+    rs.wait_log(cay, "`cannot load` warning",
+                r"registrar store:.*cannot load", 2.0)
+    proxy = HoldingProxy(port, redis.port)
+    proxy.start()
+    err = cayrun.wait_for("an MGET of race's key at the proxy",
+                          lambda: proxy.holding(rs.key_of(race).encode()),
+                          10.0)
+    if err:
+        proxy.stop()
+        raise Fail("cay2: %s" % err)
+    return cay, proxy
+
+
+def step3_change(st, cay, proxy, race):
+    contact = "sip:race-new@%s:5997" % HOST
+    try:
+        rs.register(cay, race, contact, 600)
+        rs.register(cay, race, contact, 0)
+    finally:
+        proxy.release()
+    st.notes.append("race registered and removed while its MGET was held")
+
+
+def step4_check(st, cay, redis, race, other):
+    deadline = time.monotonic() + 10.0
+    while True:
+        done = {int(s): (int(b), int(a))
+                for s, b, a in rs.LATE_RE.findall(rs.log_text(cay))}
+        if len(done) == st.args.shards or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    bindings = sum(b for b, _ in done.values())
+    aors = sum(a for _, a in done.values())
+    if len(done) != st.args.shards or (bindings, aors) != (1, 1):
+        raise Fail("cay2: late loads %s (shard: bindings, AORs), wanted 1 "
+                   "binding of 1 AOR in all (other's; not race's old one)"
+                   % done)
+    err = rs.wait_keys(redis.port, present=[rs.key_of(other)],
+                       absent=[rs.key_of(race)])
+    if err:
+        raise Fail("cay2: %s" % err)
+    st.stop_cay("cay2", cay, ["registers=2", "bindings_live=1",
+                              "store_up=%d" % st.args.shards])
+    st.notes.append("late load: other restored, race left removed")
+
+
+def run(args):
+    workdir = tempfile.mkdtemp(prefix="cay-store-race-")
+    test = "integration.%s" % args.name
+    st = rs.State(args, workdir)
+    problems = []
+    proxy = None
+    started = time.monotonic()
+    race, other = rs.aor_of("race"), rs.aor_of("other")
+    try:
+        redis = rs.start_redis(args.redis_server, workdir, "redis")
+        st.redis.append(redis)
+        step1_keys(st, redis, race, other)
+        cay, proxy = step2_held_load(st, redis, race)
+        step3_change(st, cay, proxy, race)
+        step4_check(st, cay, redis, race, other)
+    except Fail as e:
+        problems.append(str(e))
+    except (OSError, rs.RedisError) as e:
+        problems.append("%s: %s" % (type(e).__name__, e))
+    finally:
+        for _, cay in st.cays:
+            cay.kill()
+        if proxy:
+            proxy.stop()
+        for r in st.redis:
+            r.kill()
+    logs = []
+    if problems:
+        for title, cay in st.cays[:-1]:
+            logs.append(("%s stderr (%s)" % (title, cay.stderr_path),
+                         cay.stderr_tail()))
+        for r in st.redis:
+            logs.append(("redis-server (%s)" % r.log, r.tail()))
+    line = "%s (%.1f s)" % ("; ".join(st.notes) or "nothing done",
+                            time.monotonic() - started)
+    last = st.cays[-1][1] if st.cays else None
+    return cayrun.verdict(test, problems, line, last, workdir, args.keep,
+                          logs)
+
+
+def parse_args(argv):
+    p = rs.store_arg_parser(__doc__, "registrar_store_late_race")
+    return rs.find_redis_server(p, p.parse_args(argv))
+
+
+def main(argv=None):
+    return cayrun.main(parse_args, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
