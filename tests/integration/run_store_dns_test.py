@@ -42,8 +42,6 @@ import os
 import re
 import socket
 import sys
-import tempfile
-import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -162,52 +160,31 @@ def step3_slow(st, redis, dns):
 
 
 def run(args):
-    workdir = tempfile.mkdtemp(prefix="cay-store-dns-")
-    test = "integration.%s" % args.name
-    st = rs.State(args, workdir)
-    problems = []
-    held = []
-    dns = None
-    started = time.monotonic()
-    try:
-        redis = rs.start_redis(args.redis_server, workdir, "redis")
+    held, dnss = [], []
+
+    def steps(st):
+        redis = rs.start_redis(args.redis_server, st.workdir, "redis")
         st.redis.append(redis)
-        held = stuck_listener(redis.port)
+        held.extend(stuck_listener(redis.port))
         dns = fake_dns.FakeDns(["A %s %s" % (NAME, STUCK),
                                 "A %s %s" % (NAME, REFUSING),
                                 "A %s %s" % (NAME, HOST),
                                 "DROP %s" % SLOW])
         dns.start()
+        dnss.append(dns)
         step1_walk(st, redis, dns)
         step2_restore(st, redis, dns)
         step3_slow(st, redis, dns)
-    except Fail as e:
-        problems.append(str(e))
-    except (OSError, rs.RedisError) as e:
-        problems.append("%s: %s" % (type(e).__name__, e))
-    finally:
-        for _, cay in st.cays:
-            cay.kill()
-        for r in st.redis:
-            r.kill()
+
+    def cleanup():
         for s in held:
             s.close()
-        if dns:
+        for dns in dnss:
             dns.stop()
-    logs = []
-    if problems:
-        for title, cay in st.cays[:-1]:
-            logs.append(("%s stderr (%s)" % (title, cay.stderr_path),
-                         cay.stderr_tail()))
-        for r in st.redis:
-            logs.append(("redis-server (%s)" % r.log, r.tail()))
-        if dns:
-            logs.append(("fake DNS queries", dns.counts_text()))
-    line = "%s (%.1f s)" % ("; ".join(st.notes) or "nothing done",
-                            time.monotonic() - started)
-    last = st.cays[-1][1] if st.cays else None
-    return cayrun.verdict(test, problems, line, last, workdir, args.keep,
-                          logs)
+
+    def more_logs():
+        return [("fake DNS queries", d.counts_text()) for d in dnss]
+    return rs.run_steps(args, "cay-store-dns-", steps, cleanup, more_logs)
 
 
 def parse_args(argv):

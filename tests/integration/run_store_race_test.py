@@ -33,7 +33,6 @@ only.
 import os
 import socket
 import sys
-import tempfile
 import threading
 import time
 
@@ -205,43 +204,22 @@ def step4_check(st, cay, redis, race, other):
 
 
 def run(args):
-    workdir = tempfile.mkdtemp(prefix="cay-store-race-")
-    test = "integration.%s" % args.name
-    st = rs.State(args, workdir)
-    problems = []
-    proxy = None
-    started = time.monotonic()
     race, other = rs.aor_of("race"), rs.aor_of("other")
-    try:
-        redis = rs.start_redis(args.redis_server, workdir, "redis")
+    proxies = []
+
+    def steps(st):
+        redis = rs.start_redis(args.redis_server, st.workdir, "redis")
         st.redis.append(redis)
         step1_keys(st, redis, race, other)
         cay, proxy = step2_held_load(st, redis, race)
+        proxies.append(proxy)
         step3_change(st, cay, proxy, race)
         step4_check(st, cay, redis, race, other)
-    except Fail as e:
-        problems.append(str(e))
-    except (OSError, rs.RedisError) as e:
-        problems.append("%s: %s" % (type(e).__name__, e))
-    finally:
-        for _, cay in st.cays:
-            cay.kill()
-        if proxy:
-            proxy.stop()
-        for r in st.redis:
-            r.kill()
-    logs = []
-    if problems:
-        for title, cay in st.cays[:-1]:
-            logs.append(("%s stderr (%s)" % (title, cay.stderr_path),
-                         cay.stderr_tail()))
-        for r in st.redis:
-            logs.append(("redis-server (%s)" % r.log, r.tail()))
-    line = "%s (%.1f s)" % ("; ".join(st.notes) or "nothing done",
-                            time.monotonic() - started)
-    last = st.cays[-1][1] if st.cays else None
-    return cayrun.verdict(test, problems, line, last, workdir, args.keep,
-                          logs)
+
+    def cleanup():
+        for p in proxies:
+            p.stop()
+    return rs.run_steps(args, "cay-store-race-", steps, cleanup)
 
 
 def parse_args(argv):

@@ -602,22 +602,18 @@ def step4_late_load(st, fresh, want, callee_port):
                     % (line_of(m), bindings))
 
 
-def run(args):
-    workdir = tempfile.mkdtemp(prefix="cay-store-")
+def run_steps(args, prefix, steps, cleanup=None, more_logs=None):
+    """The frame of every store driver: a work directory /tmp/PREFIX*,
+    steps(st) run with a State, every cay, SIPp and redis-server of st
+    ended afterwards (and cleanup() called), and the verdict: on failure
+    with the logs' tails (and more_logs(), a list of (title, text))."""
+    workdir = tempfile.mkdtemp(prefix=prefix)
     test = "integration.%s" % args.name
     st = State(args, workdir)
     problems = []
     started = time.monotonic()
     try:
-        redis = start_redis(args.redis_server, workdir, "redis1")
-        st.redis.append(redis)
-        callee_port = cayrun.free_udp_port()
-        brief_at = step1_register(st, redis, callee_port)
-        cay2 = step2_restore(st, redis, callee_port, brief_at)
-        callee = step2_calls(st, cay2, callee_port)
-        fresh, want = step3_redis_lost(st, redis, cay2, callee_port)
-        step3_stop(st, cay2, fresh, want, callee)
-        step4_late_load(st, fresh, want, callee_port)
+        steps(st)
     except Fail as e:
         problems.append(str(e))
     except (OSError, RedisError) as e:
@@ -628,6 +624,8 @@ def run(args):
         for s in st.sipps:  # a failed step's: its screen file for the report
             if s.proc is not None and s.proc.poll() is None:
                 s.quit(5)
+        if cleanup:
+            cleanup()
         for r in st.redis:
             r.kill()
     logs = []
@@ -640,11 +638,26 @@ def run(args):
         for s in st.sipps:
             if s.cmd:
                 logs.append(("SIPp " + s.tag, s.report()))
+        logs += more_logs() if more_logs else []
     line = "%s (%.1f s)" % ("; ".join(st.notes) or "nothing done",
                             time.monotonic() - started)
     last = st.cays[-1][1] if st.cays else None
     return cayrun.verdict(test, problems, line, last, workdir, args.keep,
                           logs)
+
+
+def run(args):
+    def steps(st):
+        redis = start_redis(args.redis_server, st.workdir, "redis1")
+        st.redis.append(redis)
+        callee_port = cayrun.free_udp_port()
+        brief_at = step1_register(st, redis, callee_port)
+        cay2 = step2_restore(st, redis, callee_port, brief_at)
+        callee = step2_calls(st, cay2, callee_port)
+        fresh, want = step3_redis_lost(st, redis, cay2, callee_port)
+        step3_stop(st, cay2, fresh, want, callee)
+        step4_late_load(st, fresh, want, callee_port)
+    return run_steps(args, "cay-store-", steps)
 
 
 def store_arg_parser(doc, name):
