@@ -306,10 +306,10 @@ int cay_session_defer_offer(cay_session_t *s);
  * confirmed session, with our Contact for REFER and NOTIFY; an INFO or a
  * MESSAGE also in an early one (RFC 6086 section 4.2.1, RFC 3428 section 4:
  * state CAY_SESSION_EARLY, once a provisional response with a To tag went
- * out or came in). A 408 or 481 to it
- * ends a confirmed session with BYE (RFC 3261 section 12.2.1.2); a session with
- * credentials (cay_invite_opts_t) sends it again after a 401/407 with them
- * (section 22.2).
+ * out or came in). A 408 or 481 to it ends a confirmed session with BYE
+ * (RFC 3261 section 12.2.1.2); a session with credentials
+ * (cay_invite_opts_t) sends it again after a 401/407 with them (section
+ * 22.2).
  *
  * @param method        "INFO", "REFER", "NOTIFY" or "MESSAGE" (case
  *                      matters, RFC 3261 section 7.1). Borrowed.
@@ -326,10 +326,10 @@ int cay_session_defer_offer(cay_session_t *s);
  *                      response is then reported as
  *                      CAY_SESSION_EV_REQUEST_ANSWERED with this id.
  * @return 0, CAY_ESTATE (not CONFIRMED; for an INFO or MESSAGE, not
- *         CONFIRMED or EARLY with an early dialog), -EINVAL (another method; a
- * body without a type, or a NULL body of nonzero length; @p headers not lines
- * of "Name: value\r\n", or naming a header Cay writes), -ENOMEM, or the send's
- * error.
+ *         CONFIRMED or EARLY with an early dialog), -EINVAL (another
+ *         method; a body without a type, or a NULL body of nonzero
+ *         length; @p headers not lines of "Name: value\r\n", or naming a
+ *         header Cay writes), -ENOMEM, or the send's error.
  * @thread owner
  */
 int cay_session_request(cay_session_t *s, const char *method,

@@ -74,11 +74,10 @@ notify_headers(bridge_t *br, cay_id_t from, const char *h, char *buf,
 
 /* An INFO (RFC 6086), REFER (RFC 3515), NOTIFY (RFC 6665) or MESSAGE
  * from one side: a copy to the other side, whose final response answers it
- * (cay__bridge_relay_request_answer()). One that cannot go (the other side has
- * no early dialog yet; a REFER or NOTIFY before the answer) gets 500, a
- * failure of the transaction only (RFC 5057); an
- * empty INFO gets 200 (legacy keep-alive: our dialog with the sender is
- * there). */
+ * (cay__bridge_relay_request_answer()). One that cannot go (the other
+ * side has no early dialog yet; a REFER or NOTIFY before the answer) gets
+ * 500, a failure of the transaction only (RFC 5057); an empty INFO gets
+ * 200 (legacy keep-alive: our dialog with the sender is there). */
 void
 cay__bridge_relay_request(bridge_t *br, cay__session_t *from, cay_id_t to_id,
                           const cay_session_event_t *ev)
