@@ -41,11 +41,11 @@ struct cay__reg_store {
   cay__addr_t addrs[CAY__DNS_MAX_TARGETS];
   unsigned n_addrs, next_addr; /* 0 addresses: look up again */
   int connected, closing, failing, lost, timer_closed;
-  int dirty;        /* changes were not written: write every AOR when back */
-  int need_load;    /* the load at start failed: load late when connected */
-  int scanning;     /* a late load's SCAN is out */
-  unsigned batches; /* a late load's MGETs out */
-  struct batch *batch_list; /* those MGETs' keys (reg_store_load.c) */
+  int dirty;     /* changes were not written: write every AOR when back */
+  int need_load; /* the load at start failed: load late when connected */
+  int scanning;  /* a late load's SCAN is out */
+  struct batch *batch_list; /* a late load's MGETs out, with their keys
+                               (reg_store_load.c) */
   load_t late;              /* what the late load restored so far */
   gone_t *gone;
   unsigned n_gone;

@@ -267,7 +267,7 @@ late_done(struct cay__reg_store *st)
 {
   const load_t *ld = &st->late;
 
-  if (st->scanning || st->batches || !st->need_load)
+  if (st->scanning || st->batch_list || !st->need_load)
     return;
   st->need_load = 0;
   CAY_INFO(SHARD_NO(st->w),
@@ -312,7 +312,6 @@ on_late_values(redisAsyncContext *c, void *reply, void *arg)
   const redisReply *r = reply;
 
   (void)c;
-  st->batches--;
   for (batch_t **pp = &st->batch_list; *pp; pp = &(*pp)->next)
     if (*pp == b) {
       *pp = b->next;
@@ -369,7 +368,6 @@ late_fetch(struct cay__reg_store *st, const redisReply *keys)
   if (redisAsyncCommandArgv(st->ac, on_late_values, b, (int)b->n + 1, argv,
                             NULL)
       == REDIS_OK) {
-    st->batches++;
     b->next = st->batch_list;
     st->batch_list = b;
     return;
