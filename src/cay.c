@@ -43,7 +43,8 @@ usage(FILE *f)
          "with 'live ' ('live shard=K ...', 'live summary ...').\n"
          "SIGHUP reads the config file again: new calls take its routes,\n"
          "calls in progress keep theirs; values that need a restart\n"
-         "(listen, shards, ...) are logged and kept.\n");
+         "(listen, shards, ...) are logged and kept; cdr.file is opened\n"
+         "anew (rename it first to rotate it).\n");
 }
 
 static void

@@ -87,6 +87,12 @@
  *                                   # whose scripts may connect: an
  *                                   # upgrade from another Origin, or
  *                                   # with none, gets 403
+ *   cdr:                            # default none: no records
+ *     file: /var/log/cay/cdr.json   # one line of JSON per bridged call
+ *                                   # (a forward route's), appended when
+ *                                   # it is over; every shard appends to
+ *                                   # it; a reload (SIGHUP) opens the path
+ *                                   # anew: rename the file, then reload
  *   metrics:                        # default none: no HTTP endpoint
  *     listen: 127.0.0.1:9090        # IP:PORT ([v6]:PORT; port 0: the
  *                                   # kernel picks, the log names it):
@@ -429,6 +435,14 @@ typedef struct cay_config {
    * keeps the running address. Anyone who reaches it reads the counters:
    * bind it to loopback or to a management network. */
   char metrics_listen[CAY_CONFIG_TEXT_LEN];
+  /* Where call detail records go: one line of JSON (RFC 8259) per
+   * bridged call, appended when the call is over (its fields: README,
+   * "Call detail records"). Each shard opens the file with O_APPEND
+   * (created 0640), so their lines never mix. A reload opens the path
+   * anew (rotation: rename the file, then reload). cay_config_check()
+   * refuses a path whose directory is missing or not writable, or a file
+   * that is not writable. "" (default): no records. */
+  char cdr_file[CAY_CONFIG_TEXT_LEN];
 } cay_config_t;
 
 /** cay_config_t.reg_flows: when a call to a registered contact goes over

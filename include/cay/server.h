@@ -117,6 +117,11 @@ typedef struct cay_stats {
   uint64_t requests_message;
   uint64_t requests_other; /* any other method (an extension method
                               Cay answers 405 or 501) */
+  uint64_t cdrs;           /* call detail records made (cdr.file): one
+                              per bridged call, when it is over */
+  uint64_t cdrs_lost;      /* records not written: the file refused a
+                              write, or more than 4 MiB waited for it,
+                              or no memory */
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

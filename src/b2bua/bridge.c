@@ -32,7 +32,9 @@
  * its end before any event of the other, so a BYE racing the max-duration
  * timeout has one winner and the other side gets exactly one BYE (the
  * second hangup of a leg already terminating does nothing). The bridge is
- * freed once both legs have ended, never inside a nested callback.
+ * freed once both legs have ended, never inside a nested callback; the
+ * call's detail record (b2bua/cdr.h), filled on the way, goes to the
+ * shard's sink then.
  */
 #include "b2bua/bridge_int.h"
 
@@ -45,11 +47,46 @@
 #include "core/alloc.h"
 #include "core/log.h"
 
+/* The call's record, if it keeps one, to the shard's sink (b2bua/cdr.h):
+ * once, when the bridge is freed. */
+static void
+cdr_emit(bridge_t *br)
+{
+  cay__sessions_t *ss = br->ss;
+  char *line = NULL;
+  size_t len;
+
+  if (br->cdr == NULL)
+    return;
+  if (ss->cdr_sink /* a reload may have taken the file away */
+      && (line = cay__cdr_format(br->cdr, cay__shard_now(ss->shard), &len))
+             == NULL)
+    ss->shard->stats.cdrs_lost++;
+  if (line) {
+    ss->cdr_sink(ss->cdr_arg, line, len);
+    ss->shard->stats.cdrs++;
+  }
+  cay__free(line);
+  cay__cdr_free(br->cdr);
+  br->cdr = NULL;
+}
+
+/* The call ended now by @p who (the first to end it counts), or by the
+ * shutdown when Cay is ending every session. */
+static void
+cdr_ended(bridge_t *br, cay__cdr_end_t who)
+{
+  if (br->cdr)
+    cay__cdr_ended(br->cdr, br->ss->ending_all ? CAY__CDR_SHUTDOWN : who,
+                   cay__shard_now(br->ss->shard));
+}
+
 void
 cay__bridge_maybe_free(bridge_t *br)
 {
   if (br->depth > 0 || !br->a_done || !br->b_done)
     return;
+  cdr_emit(br);
   cay__shard_timer_stop(br->ss->shard, &br->t_ring);
   cay__shard_timer_stop(br->ss->shard, &br->t_max);
   br->ss->bridges--;
@@ -176,6 +213,7 @@ on_ring_timeout(cay__timer_t *tm)
 
   CAY_INFO(SHARD_NO(br->ss), "bridge: no answer in %u s: CANCEL",
            br->route->ring_timeout_s);
+  cdr_ended(br, CAY__CDR_RING_TIMEOUT);
   br->depth++;
   /* RFC 3326: the callee learns why (Q.850 19, no answer, user alerted). */
   end_leg_with(br, br->b, 0, NULL,
@@ -194,6 +232,7 @@ on_max_duration(cay__timer_t *tm)
   char reason[128];
 
   CAY_DEBUG(SHARD_NO(br->ss), "bridge: max duration: BYE both legs");
+  cdr_ended(br, CAY__CDR_MAX_DURATION);
   br->depth++;
   /* RFC 3326: both sides learn why (Q.850 102, recovery on timer
    * expiry). */
@@ -370,16 +409,32 @@ acked(bridge_t *br, cay__session_t *s, cay_id_t other_id,
 
 /* Leg @p s is ending: so is the call (its timers stop, the other leg
  * gets CANCEL or BYE, 15.1 and 9.1, with the route's pass_headers of
- * what ended @p s, @p lines), and a leg joining it is refused. */
+ * what ended @p s, @p lines), and a leg joining it is refused. The
+ * record says the caller ended it when the other leg is B, else the
+ * callee (unless a timer or Cay ended it first). */
 static void
 leg_ending(bridge_t *br, cay_id_t other_id, int status, const char *phrase,
            const char *lines)
 {
+  cdr_ended(br, other_id == br->a ? CAY__CDR_CALLEE : CAY__CDR_CALLER);
   cay__shard_timer_stop(br->ss->shard, &br->t_ring);
   cay__shard_timer_stop(br->ss->shard, &br->t_max);
   if (br->joining)
     cay__bridge_join_call_ended(br);
   end_leg_with(br, other_id, status, phrase, lines);
+}
+
+/* The final status A's INVITE got, A ending unanswered with @p ended:
+ * its server transaction's last (a BYE before the answer ends A with its
+ * own 200, and the INVITE with 487, RFC 3261 section 15.1.2), else
+ * @p ended. */
+static int
+a_final_status(bridge_t *br, const cay__session_t *a, int ended)
+{
+  cay__txn_t *t = cay__txn_lookup(br->ss->ep, a->invite_txn);
+  int status = t ? cay__txn_status(t) : 0;
+
+  return status >= 200 ? status : ended;
 }
 
 void
@@ -391,11 +446,20 @@ cay__bridge_on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
   if (ev->kind == CAY_SESSION_EV_STATE) {
     if (ev->state == CAY_SESSION_TERMINATING
         || ev->state == CAY_SESSION_TERMINATED) {
-      if (ev->state == CAY_SESSION_TERMINATED)
+      if (ev->state == CAY_SESSION_TERMINATED) {
         br->a_done = 1;
+        if (br->cdr && br->cdr->answer_ms == 0)
+          br->cdr->status = a_final_status(br, s, ev->status);
+      }
       leg_ending(br, br->b, 0, NULL, ev->headers);
     } else if (ev->state == CAY_SESSION_CONFIRMED) {
       acked(br, s, br->b, ev);
+    } else if (ev->state == CAY_SESSION_CONNECTING && br->cdr
+               && br->cdr->answer_ms == 0) {
+      /* A's 2xx went (after B's, or once A PRACKed, RFC 3262 section
+       * 3): the call is answered. */
+      br->cdr->answer_ms = cay__shard_now(br->ss->shard);
+      br->cdr->status = 200;
     }
   } else {
     relay_event(br, s, br->b, ev);
@@ -415,6 +479,8 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
   int a_repeats = a && a->early_oa && a->sdp;
 
   cay__shard_timer_stop(br->ss->shard, &br->t_ring);
+  if (br->cdr)
+    br->cdr->b_status = ev->status >= 200 ? ev->status : 200;
   if (br->delayed_offer) {
     /* B's 2xx holds the offer (13.2.1): the route's codecs apply to it as
      * to A's. None of them: B's offer is refused (ACK, then BYE,
@@ -424,6 +490,7 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
       CAY_INFO(SHARD_NO(br->ss), "bridge: %s: no route codec in B's offer",
                b->call_id);
       br->no_codec = 1;
+      cdr_ended(br, CAY__CDR_ERROR);
       cay_session_answer_offer(b, 488, NULL);
       end_leg(br, br->a, 488, "Not Acceptable Here - No Common Codec");
       return;
@@ -461,6 +528,7 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
      * failure (cay__bridge_map_failure(): 500), not a hang-up (480).
      * RFC 3326: B learns why its answered call ends at once. */
     br->answered = 0;
+    cdr_ended(br, CAY__CDR_ERROR); /* A's end came first for CAY_ESTATE */
     end_leg_with(br, br->b, 0, NULL,
                  cay__reason_line(reason, sizeof reason,
                                   err == CAY_ESTATE   ? 487
@@ -497,6 +565,8 @@ cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
     a = bridge_leg(br, br->a);
     if (a && ev->status > 100) {
       char *sdp = body_copy(ev);
+      if (br->cdr && br->cdr->progress_ms == 0)
+        br->cdr->progress_ms = cay__shard_now(br->ss->shard);
       (void)cay__session_set_pass_lines(a, ev->headers);
       cay_session_progress(a, ev->status, sdp); /* early media too */
       if (sdp && a->rel == 1)
@@ -518,6 +588,9 @@ cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
              || ev->state == CAY_SESSION_TERMINATED) {
     if (ev->state == CAY_SESSION_TERMINATED)
       br->b_done = 1;
+    if (ev->state == CAY_SESSION_TERMINATED && br->cdr && !br->answered
+        && s->id == br->b)
+      br->cdr->b_status = ev->status; /* its INVITE's failure */
     if (ev->state == CAY_SESSION_TERMINATED && s->id == br->b
         && cay__bridge_failover(br, ev->status)) {
       br->depth--;
@@ -533,6 +606,31 @@ cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
   }
   br->depth--;
   cay__bridge_maybe_free(br);
+}
+
+/* The record of the call A's INVITE @p sip (transaction @p t) starts,
+ * or NULL (-ENOMEM: the call goes on without one, counted lost). */
+static cay__cdr_t *
+cdr_begin(bridge_t *br, const cay__session_t *a, const cay__txn_t *t,
+          const sip_t *sip)
+{
+  char source[80] = "";
+  cay__addr_t src;
+  cay__cdr_t *r;
+  size_t n;
+
+  if (t) {
+    cay__txn_source(t, &src);
+    n = (size_t)snprintf(source, sizeof source,
+                         "%s:", cay__proto_lname(a->peer.proto));
+    if (cay__addr_format(&src, source + n, sizeof source - n) != 0)
+      source[0] = '\0';
+  }
+  r = cay__cdr_begin(sip, a->call_id, source[0] ? source : NULL,
+                     (unsigned)SHARD_NO(br->ss), cay__shard_now(br->ss->shard));
+  if (r == NULL)
+    br->ss->shard->stats.cdrs_lost++;
+  return r;
 }
 
 int
@@ -552,9 +650,12 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   br->delayed_offer = !(sip->sip_payload && sip->sip_payload->pl_len);
   cay__timer_init(&br->t_ring, on_ring_timeout, br);
   cay__timer_init(&br->t_max, on_max_duration, br);
+  if (ss->cdr_sink)
+    br->cdr = cdr_begin(br, a, t, sip);
   err = cay__bridge_place_first(br, a, t ? cay__txn_request(t) : NULL, sip,
                                 target);
   if (err) {
+    cay__cdr_free(br->cdr);
     cay__targets_free(&br->targets);
     cay__free(br);
     return err;

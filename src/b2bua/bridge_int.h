@@ -10,6 +10,7 @@
 #define CAY_B2BUA_BRIDGE_INT_H
 
 #include "b2bua/bridge.h"
+#include "b2bua/cdr.h"
 #include "b2bua/route.h"
 #include "dialog/session_int.h"
 #include "registrar/registrar.h"
@@ -110,6 +111,7 @@ typedef struct bridge {
                          other leg's 2xx offer waits for */
   char *join_restore; /* the other leg's SDP before the join, offered to
                          it again if the joining leg ends first */
+  cay__cdr_t *cdr;    /* the call's record, or NULL (no ss->cdr_sink) */
 } bridge_t;
 
 static inline cay__session_t *

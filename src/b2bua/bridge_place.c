@@ -88,6 +88,8 @@ place_b(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
   if (err == 0) {
     char via[72] = "";
     br->b = b->id;
+    if (br->cdr)
+      cay__cdr_placed(br->cdr, target, b->call_id);
     if (flow && !flow->flow) /* RFC 5923 section 1 */
       strcpy(via, " on the connection it registered over");
     else if (flow) {

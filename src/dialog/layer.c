@@ -202,6 +202,7 @@ destroy_all(cay__sessions_t *ss, int signal)
         if (t)
           cay__txn_reply(t, 480, "Temporarily Unavailable - Shutting Down",
                          s->local_tag);
+        s->end_status = 480;
         cay__session_destroy(s);
       } else if (s->state == CAY__SESSION_ANSWERED
                  || s->state == CAY__SESSION_CONFIRMED) {
@@ -217,7 +218,9 @@ cay__sessions_fini(cay__sessions_t *ss)
   ss->on_idle = NULL;
   ss->draining = 1; /* no new session while the table is walked (a bridge
                        failing over places none) */
+  ss->ending_all = 1;
   destroy_all(ss, 0);
+  ss->ending_all = 0;
   cay__pager_fini(ss);
   cay__shard_flush(ss->shard);
   cay__htab_fini(&ss->dialogs);
@@ -273,7 +276,9 @@ cay__sessions_drain(cay__sessions_t *ss, void (*on_idle)(void *arg), void *arg)
   ss->ep->draining = 1;
   ss->on_idle = on_idle;
   ss->idle_arg = arg;
+  ss->ending_all = 1;
   destroy_all(ss, 1);
+  ss->ending_all = 0;
   cay__sessions_maybe_idle(ss);
 }
 

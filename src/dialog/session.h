@@ -108,6 +108,14 @@ typedef struct cay__sessions {
   void *incoming_arg;
   unsigned live;
   int draining;
+  /* Every session is being ended by Cay (a drain or the end: a bridge's
+   * record says shutdown). */
+  int ending_all;
+  /* Where a bridged call's record goes when the call is over (one JSON
+   * line, b2bua/cdr.h; @p line is the caller's, copied before return),
+   * or NULL: no records are made. */
+  void (*cdr_sink)(void *arg, const char *line, size_t len);
+  void *cdr_arg;
   void (*on_idle)(void *arg); /* called when live drops to 0 and no
                                  MESSAGE is being relayed, while
                                  draining */

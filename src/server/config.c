@@ -587,7 +587,8 @@ cay__config_check_values(const cay_config_t *c, struct problem *pb, char *err,
       || (rc = cay__config_check_routes(c, pb, err, errlen)) != 0
       || (rc = cay__config_check_tls(c, pb, err, errlen)) != 0
       || (rc = cay__config_check_ws(c, pb, err, errlen)) != 0
-      || (rc = cay__config_check_metrics(c, pb, err, errlen)) != 0)
+      || (rc = cay__config_check_metrics(c, pb, err, errlen)) != 0
+      || (rc = cay__config_check_cdr(c, pb, err, errlen)) != 0)
     return rc;
   return cay__config_check_registrar(c, pb, err, errlen);
 }

@@ -202,6 +202,10 @@ struct file_metrics {
   char *listen;
 };
 
+struct file_cdr {
+  char *file;
+};
+
 struct file_top {
   char **listen;
   unsigned listen_count;
@@ -220,6 +224,7 @@ struct file_top {
   struct file_tls *tls;
   struct file_ws *websocket;
   struct file_metrics *metrics;
+  struct file_cdr *cdr;
 };
 
 #define OPT CYAML_FLAG_OPTIONAL
@@ -238,6 +243,8 @@ extern const cyaml_schema_field_t cay__config_tls_fields[];
 extern const cyaml_schema_field_t cay__config_ws_fields[];
 /* The metrics: mapping's keys (config_ws.c). */
 extern const cyaml_schema_field_t cay__config_metrics_fields[];
+/* The cdr: mapping's keys (config_cdr.c). */
+extern const cyaml_schema_field_t cay__config_cdr_fields[];
 
 /* ------------------------------------------------------------------ */
 /* Checks (config.c).                                                   */
@@ -279,6 +286,10 @@ int cay__config_check_ws(const cay_config_t *c, struct problem *pb, char *err,
 /* The metrics: part of cay_config_check(): an IP:PORT (config_ws.c). */
 int cay__config_check_metrics(const cay_config_t *c, struct problem *pb,
                               char *err, size_t errlen);
+/* The cdr: part of cay_config_check(): the file can be written
+ * (config_cdr.c). */
+int cay__config_check_cdr(const cay_config_t *c, struct problem *pb, char *err,
+                          size_t errlen);
 /* The tls: part of cay_config_check(): its files load (config_tls.c). */
 int cay__config_check_tls(const cay_config_t *c, struct problem *pb, char *err,
                           size_t errlen);
@@ -387,6 +398,9 @@ int cay__config_apply_tls(struct load_ctx *lc, const struct file_tls *f,
 /* config_ws.c: pass 3 for the websocket: section (NULL @p f: absent). */
 int cay__config_apply_ws(struct load_ctx *lc, const struct file_ws *f,
                          cay_config_t *c);
+/* config_cdr.c: pass 3 for the cdr: section (NULL @p f: absent). */
+int cay__config_apply_cdr(struct load_ctx *lc, const struct file_cdr *f,
+                          cay_config_t *c);
 /* config_ws.c: pass 3 for the metrics: section (NULL @p f: absent). */
 int cay__config_apply_metrics(struct load_ctx *lc, const struct file_metrics *f,
                               cay_config_t *c);

@@ -139,6 +139,8 @@ static const cyaml_schema_field_t top_fields[] = {
                           cay__config_ws_fields),
   CYAML_FIELD_MAPPING_PTR("metrics", OPT, struct file_top, metrics,
                           cay__config_metrics_fields),
+  CYAML_FIELD_MAPPING_PTR("cdr", OPT, struct file_top, cdr,
+                          cay__config_cdr_fields),
   CYAML_FIELD_END,
 };
 
@@ -622,7 +624,8 @@ apply_file(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
     return rc;
   if ((rc = cay__config_apply_tls(lc, t->tls, c)) != 0
       || (rc = cay__config_apply_ws(lc, t->websocket, c)) != 0
-      || (rc = cay__config_apply_metrics(lc, t->metrics, c)) != 0)
+      || (rc = cay__config_apply_metrics(lc, t->metrics, c)) != 0
+      || (rc = cay__config_apply_cdr(lc, t->cdr, c)) != 0)
     return rc;
   return cay__config_apply_registrar(lc, t->registrar, c);
 }

@@ -129,6 +129,7 @@ typedef struct cay__worker {
   unsigned n_tcp;
   struct cay__dns *dns;         /* RFC 3263 resolver of this shard, or NULL */
   struct cay__reg_store *store; /* registrar.store's connection, or NULL */
+  struct cay__cdr_file *cdr;    /* cdr.file, or NULL */
   uv_timer_t grace;
   cay__timer_t tls_recheck; /* shard 0 with TLS: cay__tls_recheck_ms */
   uint64_t full_warn_next;  /* shard clock: the next "mailbox full" line */
@@ -230,17 +231,23 @@ void cay__worker_abort(cay__worker_t *w);
 int cay__worker_post_ctl(cay__worker_t *to, int kind, unsigned from,
                          uint64_t seq, const cay_stats_t *stats);
 int cay__worker_bind(cay_server_t *srv, cay__worker_t *w);
-/* Take a reloaded configuration on @p w's own thread: limits.
- * udp_overload_percent for its UDP sockets, @p tls (a reference, or
- * NULL) for new TLS connections, the rest as cay__sessions_reload().
- * @p routes (compiled for @p w, or NULL) and the reference are moved; a
- * shard that has stopped drops them. */
 /* Give WebSocket transport @p tcp (any other: nothing) @p cfg's
  * websocket.origins (cay__tcp_set_origins()). @thread the worker's */
 void cay__worker_set_origins(cay__worker_t *w, cay__tcp_t *tcp,
                              const cay_config_t *cfg);
+/* Take a reloaded configuration on @p w's own thread: limits.
+ * udp_overload_percent for its UDP sockets, @p tls (a reference, or
+ * NULL) for new TLS connections, cdr.file (opened anew), the rest as
+ * cay__sessions_reload(). @p routes (compiled for @p w, or NULL) and the
+ * reference are moved; a shard that has stopped drops them. */
 void cay__worker_reload(cay__worker_t *w, struct cay__routes *routes,
                         cay__tls_ctx_t *tls, const cay_config_t *cfg);
+/* server_reload.c: @p w's records go to @p path (cdr.file): the file
+ * opened (at start, or when a reload names one), opened anew (a reload,
+ * for rotation; a failure keeps the old one), or closed ("" after one):
+ * 0, or cay__cdr_file_open()'s error (logged). @thread the worker's, or
+ * the creating one before it runs */
+int cay__worker_cdr_open(cay__worker_t *w, const char *path);
 void cay__worker_free(cay__worker_t *w);
 
 /* A message read here for shard @p to (MAIL_RECV: bounded by

@@ -24,6 +24,7 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "server/cdr_file.h"
 #include "server/server_int.h"
 #include "server/tls_conf.h"
 
@@ -41,6 +42,28 @@ cay__worker_set_origins(cay__worker_t *w, cay__tcp_t *tcp,
   if (cay__tcp_set_origins(tcp, list, n) != 0)
     CAY_WARN((int)w->index, "websocket.origins: out of memory, the list "
                             "before is kept");
+}
+
+int
+cay__worker_cdr_open(cay__worker_t *w, const char *path)
+{
+  int err;
+
+  if (w->cdr != NULL && path[0]) {
+    (void)cay__cdr_file_reopen(w->cdr, path); /* a failure keeps the old */
+    return 0;
+  }
+  if (w->cdr != NULL) { /* cdr.file removed: no more records */
+    CAY_INFO((int)w->index, "cdr: no more records");
+    cay__cdr_file_close(w->cdr, NULL, NULL);
+    w->cdr = NULL;
+  } else if (path[0]) {
+    if ((err = cay__cdr_file_open(&w->shard, path, &w->cdr)) != 0)
+      return err;
+  }
+  w->ss.cdr_sink = w->cdr ? cay__cdr_file_append : NULL;
+  w->ss.cdr_arg = w->cdr;
+  return 0;
 }
 
 void
@@ -63,6 +86,7 @@ cay__worker_reload(cay__worker_t *w, struct cay__routes *routes,
   }
   cay__tls_ctx_unref(tls);
   cay__sessions_reload(&w->ss, routes, cfg);
+  (void)cay__worker_cdr_open(w, cfg->cdr_file); /* failures are logged */
   CAY_DEBUG((int)w->index, "reload taken: %u routes", cfg->n_routes);
 }
 
@@ -198,6 +222,7 @@ keep_taken(cay_config_t *cur, const cay_config_t *next)
   cur->tls_verify_client = next->tls_verify_client;
   memcpy(cur->ws_origins, next->ws_origins, sizeof cur->ws_origins);
   cur->n_ws_origins = next->n_ws_origins;
+  memcpy(cur->cdr_file, next->cdr_file, sizeof cur->cdr_file);
 }
 
 /* A TLS context from @p cfg's tls: section, when the server runs TLS

@@ -12,6 +12,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "registrar/registrar.h"
+#include "server/cdr_file.h"
 #include "server/metrics.h"
 #include "server/server_int.h"
 #include "transport/dns.h"
@@ -451,6 +452,11 @@ exit_worker(cay__worker_t *w)
   cay__endpoint_fini(&w->ep);
   cay__aliases_fini(&w->aliases);
   w->layers_up = 0;
+  if (w->cdr) { /* after the sessions: the records of calls cut are in */
+    w->open_handles++;
+    cay__cdr_file_close(w->cdr, on_handle_closed, w);
+    w->cdr = NULL;
+  }
   if (w->store) { /* after the registrar: its writes are all queued */
     w->open_handles++;
     cay__reg_store_close(w->store, on_handle_closed, w);
@@ -678,7 +684,7 @@ cay__worker_layers_init(cay__worker_t *w, const char sent_by[CAY__WSS + 1][80])
   }
   w->ss.dns = w->dns;
   w->layers_up = 1;
-  return 0;
+  return cay__worker_cdr_open(w, w->srv->cfg.cdr_file);
 }
 
 static void
@@ -725,6 +731,9 @@ cay__worker_abort(cay__worker_t *w)
   if (w->store)
     cay__reg_store_close(w->store, NULL, NULL);
   w->store = NULL;
+  if (w->cdr) /* nothing written yet: freed at once */
+    cay__cdr_file_close(w->cdr, NULL, NULL);
+  w->cdr = NULL;
   if (w->dns)
     cay__dns_close(w->dns, NULL, NULL);
   w->dns = NULL;

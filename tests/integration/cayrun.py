@@ -16,7 +16,7 @@ The contract with the `cay` binary (see DESIGN.md section 6):
   registers, registers_refused, bindings_live, keepalives, messages_in,
   messages_relayed, store_up, store_writes, store_failures,
   responses_1xx, ..., responses_6xx, requests_invite, ...,
-  requests_other).
+  requests_other, cdrs, cdrs_lost).
 - Logs go to stderr.
 
 stdout and stderr of the server go to files in the work directory, never to

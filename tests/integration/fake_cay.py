@@ -64,7 +64,7 @@ COUNTERS = ("msgs_in", "msgs_out", "retransmits", "parse_errors",
             "requests_register", "requests_info", "requests_update",
             "requests_prack", "requests_refer", "requests_notify",
             "requests_subscribe", "requests_publish", "requests_message",
-            "requests_other")
+            "requests_other", "cdrs", "cdrs_lost")
 
 
 def log(fmt, *args):

@@ -75,6 +75,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cayrun  # noqa: E402
 import fake_dns  # noqa: E402
 import run_sipp_test  # noqa: E402
+import cdr_checks  # noqa: E402
 from b2bua_checks import (  # noqa: E402
     check_counts, counts_text, dns_problems, expand, log_problems,
     pause_later, pause_spec, read_counts, reload_later, reload_spec)
@@ -213,6 +214,18 @@ def parse_args(argv):
                    help="AT_MS after the caller starts, write FILE (its "
                         "@KEY@ replaced, as the config) over cay's config "
                         "file and send cay SIGHUP; repeatable")
+    p.add_argument("--cdr-expect", action="append", default=[],
+                   metavar="KEY=VALUE",
+                   help="write call detail records (cdr.file) and judge "
+                        "them (cdr_checks.py); every record must have "
+                        "this (KEY>=N, KEY<=N too); repeatable")
+    p.add_argument("--cdr-count", type=int, default=None,
+                   help="records wanted (default: the caller's -m)")
+    p.add_argument("--cdr-rotate-ms", type=int, default=None,
+                   metavar="AT_MS",
+                   help="AT_MS after the caller starts, rename the records' "
+                        "file and send cay SIGHUP: both files must hold "
+                        "records")
     p.add_argument("--trace-msg", action="store_true",
                    help="SIPp -trace_msg on both sides (message logs in "
                         "the work directory, which a failure keeps)")
@@ -245,6 +258,13 @@ def parse_args(argv):
             p.error("--dns-record: %s" % e)
     args.dns = bool(args.dns or args.dns_record or args.expect_dns_query
                     or args.expect_no_dns_query or args.expect_dns_order)
+    try:
+        args.cdr_expect = [cdr_checks.parse_expect(s)
+                           for s in args.cdr_expect]
+    except ValueError as e:
+        p.error("--cdr-expect: %s" % e)
+    args.cdr = bool(args.cdr_expect or args.cdr_count is not None
+                    or args.cdr_rotate_ms is not None)
     args.sipp_extra = sipp_extra
     args.calls = run_sipp_test.option_int(sipp_extra, "-m")
     if args.callee_calls is None:
@@ -334,6 +354,8 @@ def config_text(args, subs):
             "    %s: %s\n" % tuple(kv.split("=", 1)) for kv in args.route_opt)
     if args.config_extra:
         text = text.rstrip() + "\n" + args.config_extra
+    if "CDR_FILE" in subs:
+        text = text.rstrip() + '\ncdr: { file: "@CDR_FILE@" }\n'
     if "DNS_PORT" in subs:
         text = text.rstrip() + "\n" + (
             'dns: { servers: [ "%s:@DNS_PORT@" ], timeout_ms: %d }\n'
@@ -455,6 +477,8 @@ def run_case_dns(args, out):
     callee_port = free_port(args.tcp or args.callee_tcp
                             or args.callee_tcp_blackhole)
     subs = substitutions(args, callee_port)
+    if args.cdr:
+        subs["CDR_FILE"] = os.path.join(workdir, "cdr.json")
     if args.dns:
         start_dns(out.dns, args, subs)
     caller_sf = (scenario_copy(args.caller_scenario, workdir, subs, "caller")
@@ -514,8 +538,11 @@ def run_case_dns(args, out):
               flush=True)
     pauser = pause_later(cay.proc.pid, args.pause_cay)
     reloader = reload_later(cay, args.reload, subs)
+    rotator = (cdr_checks.rotate_later(cay, subs["CDR_FILE"],
+                                       args.cdr_rotate_ms)
+               if args.cdr else None)
     rc = run_sipp_test.wait_uac(caller, cay, args.sipp_timeout + 20)
-    for t in (pauser, reloader):
+    for t in (pauser, reloader, rotator):
         if t:
             t.join()
     out.caller_stats = caller.stats()
@@ -551,6 +578,13 @@ def run_case_dns(args, out):
                                     args.shards)
     out.problems += log_problems(cay.stderr_path, args.expect_log,
                                  args.expect_log_count)
+    cdr_line = ""
+    if args.cdr:
+        bad, cdr_line = cdr_checks.judge(
+            subs["CDR_FILE"], args.cdr_rotate_ms is not None,
+            args.calls if args.cdr_count is None else args.cdr_count,
+            args.cdr_expect, result.summary, args.shards or 1)
+        out.problems += bad
 
     # SIGUSR1: the callee finishes its calls (timewait included) and
     # dumps its counters.
@@ -565,6 +599,8 @@ def run_case_dns(args, out):
     line += " | callee " + run_sipp_test.sipp_text(crc, out.callee_stats)
     line += counts_text(out.callee_counts, args.callee_count)
     line += " | cay rc=%s %s" % (result.returncode, result.summary_text())
+    if cdr_line:
+        line += " | " + cdr_line
     if out.dns is not None:
         out.problems += dns_problems(out.dns, args.expect_dns_query,
                                      args.expect_no_dns_query,

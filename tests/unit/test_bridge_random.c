@@ -377,6 +377,52 @@ call_up(call_t *c)
 /* @p calls random calls (CAY_RANDOM_CALLS overrides), with C's
  * replacing INVITE among the events when @p with_c; the seed's first
  * bytes are @p seed0 (CAY_RANDOM_SEED adds to it). */
+/* The records the calls left (b2bua/cdr.h): how many, and the last. */
+static struct {
+  unsigned n;
+  char last[4096];
+} cdrs;
+
+static void
+cdr_sink(void *arg, const char *line, size_t len)
+{
+  (void)arg;
+  cdrs.n++;
+  snprintf(cdrs.last, sizeof cdrs.last, "%.*s", (int)len, line);
+}
+
+/* A call leaves a record when Cay placed a B leg for it (a bridge ran),
+ * else none (a damaged INVITE may start a second bridge, with another
+ * Call-ID: at most one record per B leg). The record of an undamaged
+ * INVITE names A's Call-ID, the B legs placed, and the final status A
+ * got. @p calls_out0 and @p n0: the B legs placed and the records before
+ * the call. */
+static void
+check_record(const call_t *c, const peer_t *p, uint64_t calls_out0, unsigned n0)
+{
+  unsigned placed = (unsigned)(p->shard.stats.calls_out - calls_out0);
+  char want[96];
+
+  ck_assert_msg(
+      placed ? cdrs.n - n0 >= 1 && cdrs.n - n0 <= placed : cdrs.n == n0,
+      "call %u: %u records, %u B legs: %s", c->id, cdrs.n - n0, placed, c->log);
+  if (!c->invite_clean || cdrs.n - n0 != 1)
+    return;
+  snprintf(want, sizeof want, "\"call_id\":\"%s\",", c->a_cid);
+  ck_assert_msg(strstr(cdrs.last, want), "call %u: not %s in %s", c->id, want,
+                cdrs.last);
+  snprintf(want, sizeof want, "\"attempts\":%u,", placed);
+  ck_assert_msg(strstr(cdrs.last, want), "call %u: not %s in %s", c->id, want,
+                cdrs.last);
+  if (c->n_a_finals == 1) {
+    snprintf(want, sizeof want, "\"status\":%d,", c->a_finals[0]);
+    ck_assert_msg(strstr(cdrs.last, want), "call %u: not %s in %s: %s", c->id,
+                  want, cdrs.last, c->log);
+  }
+  ck_assert_msg(!strstr(cdrs.last, "\"ended_by\":\"shutdown\""),
+                "call %u: no shutdown here: %s", c->id, cdrs.last);
+}
+
 static void
 run_calls(int with_c, int failover, int early, uint8_t seed0, unsigned calls)
 {
@@ -412,12 +458,14 @@ run_calls(int with_c, int failover, int early, uint8_t seed0, unsigned calls)
   }
   cfg.n_routes = 1;
   p = peer_new(&cfg);
+  p->ss.cdr_sink = cdr_sink;
   if (env) /* another draw, to explore: the default stays fixed */
     snprintf((char *)seed + 2, sizeof seed - 2, "%s", env);
   cay__rand_seed(&r, seed);
   for (unsigned id = 0; id < calls; id++) {
     call_t *c = calloc(1, sizeof *c);
-    unsigned n;
+    uint64_t calls_out0 = p->shard.stats.calls_out;
+    unsigned n, n0 = cdrs.n;
 
     c->p = p;
     c->r = &r;
@@ -435,6 +483,7 @@ run_calls(int with_c, int failover, int early, uint8_t seed0, unsigned calls)
       rnd_scan(c);
     }
     rnd_check_call(c, p);
+    check_record(c, p, calls_out0, n0);
     answered += c->n_a_finals == 1 && c->a_finals[0] < 300;
     bye_both += c->n_a_bye == 1 && c->n_b_bye == 1;
     damaged += c->damaged;

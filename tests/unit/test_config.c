@@ -217,7 +217,7 @@ START_TEST(load_bad_unknown_top_level_key)
   expect_bad("bad_unknown_top.yaml",
              "3:1: unknown key 'bogus' (expected listen, timers, dialog, "
              "answer, log, shards, udp_steering, limits, session_timers, dns, "
-             "routes, registrar, tls, websocket or metrics)");
+             "routes, registrar, tls, websocket, metrics or cdr)");
 }
 END_TEST
 

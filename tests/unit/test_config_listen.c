@@ -1,12 +1,14 @@
 /* Unit tests: the listen spec "udp|tcp:HOST:PORT" of the configuration
  * (cay_config_parse_listen()), websocket.origins, the pages whose
- * scripts may use the ws and wss listen addresses, and metrics.listen,
- * where the counters are served over HTTP. */
+ * scripts may use the ws and wss listen addresses, metrics.listen,
+ * where the counters are served over HTTP, and cdr.file, where the call
+ * detail records are written. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cay/config.h"
 #include "cay/errno.h"
@@ -273,6 +275,61 @@ START_TEST(check_metrics_listen)
 }
 END_TEST
 
+/* ---- cdr.file (call detail records) ---- */
+
+START_TEST(load_cdr_file)
+{
+  ck_assert_str_eq(defaults.cdr_file, ""); /* none */
+  ck_assert_int_eq(cay_config_load(&cfg, DATA "cdr_good.yaml", err, sizeof err),
+                   0);
+  ck_assert_str_eq(cfg.cdr_file, "/tmp/cay-cdr-config-test.json");
+}
+END_TEST
+
+START_TEST(load_bad_cdr_file)
+{
+  expect_bad("cdr_bad_key.yaml",
+             "3:3: cdr: unknown key 'path' (expected file)");
+  expect_bad("cdr_bad_dir.yaml",
+             "3:9: cdr.file '/nonexistent/dir/cdr.json': its directory "
+             "'/nonexistent/dir' does not exist");
+}
+END_TEST
+
+/* The check looks, and creates nothing: a file or a directory to create
+ * it in that can be written; not a directory itself. */
+START_TEST(check_cdr_file)
+{
+  static const char *const good[]
+      = { "", "/tmp/cay-cdr-check-absent.json", "/dev/null", "/tmp/x" };
+  static const struct {
+    const char *path, *msg;
+  } bad[] = {
+    { "/tmp", "cdr.file '/tmp': a directory, not a file" },
+    { "/tmp/", "cdr.file '/tmp/': a directory, not a file" },
+    { "/nonexistent/cdr.json",
+      "cdr.file '/nonexistent/cdr.json': its directory '/nonexistent' does "
+      "not exist" },
+    { "/dev/null/cdr.json", "cdr.file '/dev/null/cdr.json': Not a directory" },
+  };
+
+  (void)remove("/tmp/cay-cdr-check-absent.json");
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    cay_config_init(&cfg);
+    strcpy(cfg.cdr_file, good[i]);
+    ck_assert_msg(cay_config_check(&cfg, err, sizeof err) == 0, "%s: %s",
+                  good[i], err);
+  }
+  ck_assert_int_ne(access("/tmp/cay-cdr-check-absent.json", F_OK), 0);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    cay_config_init(&cfg);
+    strcpy(cfg.cdr_file, bad[i].path);
+    ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+    ck_assert_str_eq(err, bad[i].msg);
+  }
+}
+END_TEST
+
 static Suite *
 config_listen_suite(void)
 {
@@ -298,6 +355,9 @@ config_listen_suite(void)
   tcase_add_test(tc, load_metrics_listen);
   tcase_add_test(tc, load_bad_metrics_listen);
   tcase_add_test(tc, check_metrics_listen);
+  tcase_add_test(tc, load_cdr_file);
+  tcase_add_test(tc, load_bad_cdr_file);
+  tcase_add_test(tc, check_cdr_file);
   suite_add_tcase(s, tc);
   return s;
 }

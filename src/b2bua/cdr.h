@@ -1,0 +1,90 @@
+/*
+ * Call detail records of the B2BUA: one record per bridged call (a call a
+ * forward route took, from A's INVITE to the end of its last leg), made
+ * on the call's shard when the bridge is freed and handed to the shard's
+ * sink (cay__sessions_t.cdr_sink) as one line of JSON (RFC 8259):
+ *
+ *   {"start":"2026-11-25T10:00:00.123Z","progress":"...","answer":"...",
+ *    "end":"...","setup_ms":1333,"duration_ms":5000,
+ *    "call_id":"a-leg@host","from":"sip:alice@example.com",
+ *    "to":"sip:bob@example.com","ruri":"sip:bob@example.com",
+ *    "source":"udp:192.0.2.1:5060","target":"sip:bob@10.0.0.5:5070",
+ *    "b_call_id":"...","attempts":1,"status":200,"b_status":200,
+ *    "ended_by":"caller","shard":0}
+ *
+ *   start      A's INVITE taken by the route (UTC, ms)
+ *   progress   the callee's first provisional above 100 relayed, or null
+ *   answer     A answered (2xx sent), or null
+ *   end        the call ended: the first leg ended, or Cay ended both
+ *   setup_ms   answer - start, or null; duration_ms: end - answer, 0
+ *              when not answered (what is billed)
+ *   from, to, ruri   A's From URI, To URI and Request-URI
+ *   source     where A's INVITE came from (transport:address:port)
+ *   target     the last B leg's Request-URI, b_call_id its Call-ID (null
+ *              when none was placed); attempts: B legs placed (failover)
+ *   status     the final response A got (200 when answered); b_status the
+ *              last B leg's final response to its INVITE (0: none)
+ *   ended_by   caller (A's BYE or CANCEL, or A's transaction failed),
+ *              callee (B's BYE or failure), ring_timeout, max_duration,
+ *              error (B's answer could not be relayed), shutdown
+ *
+ * Times come from the shard clock (uv_now, ms) anchored to the wall clock
+ * once, at start: durations do not jump when the system time is set.
+ * Everything here runs on the call's shard.
+ */
+#ifndef CAY_B2BUA_CDR_H
+#define CAY_B2BUA_CDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sofia-sip/sip.h>
+
+/* Who ended a call (the record's ended_by). */
+typedef enum cay__cdr_end {
+  CAY__CDR_OPEN = 0, /* not ended yet */
+  CAY__CDR_CALLER,
+  CAY__CDR_CALLEE,
+  CAY__CDR_RING_TIMEOUT,
+  CAY__CDR_MAX_DURATION,
+  CAY__CDR_ERROR,
+  CAY__CDR_SHUTDOWN,
+} cay__cdr_end_t;
+
+/* One call's record, filled while the call runs (the bridge owns it). */
+typedef struct cay__cdr {
+  int64_t wall_start_ms;                   /* Unix time of start, ms */
+  uint64_t start_ms;                       /* shard clock, ms */
+  uint64_t progress_ms, answer_ms, end_ms; /* shard clock; 0: not yet */
+  int status, b_status;
+  unsigned attempts;
+  unsigned shard;
+  cay__cdr_end_t ended_by;
+  char *a_text;             /* cay__malloc: the five strings below */
+  const char *call_id;      /* A's Call-ID */
+  const char *from, *to;    /* A's From and To URIs */
+  const char *ruri;         /* A's Request-URI */
+  const char *source;       /* "udp:192.0.2.1:5060" */
+  char *target, *b_call_id; /* cay__malloc, or NULL */
+} cay__cdr_t;
+
+/* A new record for A's INVITE @p sip (Call-ID @p call_id, from @p source,
+ * "proto:addr:port", or NULL), started now (@p now_ms, shard clock) on
+ * shard @p shard: the record, or NULL (-ENOMEM; the call goes on without
+ * one). */
+cay__cdr_t *cay__cdr_begin(const sip_t *sip, const char *call_id,
+                           const char *source, unsigned shard, uint64_t now_ms);
+/* A B leg was placed to @p target with Call-ID @p b_call_id (copied; on
+ * -ENOMEM the record keeps the previous ones). */
+void cay__cdr_placed(cay__cdr_t *r, const char *target, const char *b_call_id);
+/* The call ended now, by @p who; the first call counts. */
+void cay__cdr_ended(cay__cdr_t *r, cay__cdr_end_t who, uint64_t now_ms);
+/* The record as one line of JSON, '\n' included, NUL-terminated (the
+ * length in *@p len): cay__malloc'd, the caller frees it; NULL on
+ * -ENOMEM. A record not ended gets end = @p now_ms. Strings are escaped
+ * (RFC 8259 section 7); a byte that is not UTF-8 becomes U+FFFD. */
+char *cay__cdr_format(const cay__cdr_t *r, uint64_t now_ms, size_t *len);
+/* Free @p r (NULL: nothing). */
+void cay__cdr_free(cay__cdr_t *r);
+
+#endif

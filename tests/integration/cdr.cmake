@@ -1,0 +1,25 @@
+# Call detail records (cdr.file) end to end, included from CMakeLists.txt
+# after b2bua.cmake (cay_b2bua_test). run_b2bua_test.py's --cdr-* options
+# write the records to the work directory and judge them once cay has
+# stopped (cdr_checks.py): one whole line of JSON per call, fields in
+# order and agreeing, what --cdr-expect asks of each, and the summary's
+# cdrs and cdrs_lost. The busy, ring-timeout, CANCEL and 4-shard race
+# tests of b2bua.cmake check their records too.
+
+# Call detail records (cdr.file) of 200 calls of 1 s on 2 shards, the file
+# renamed and cay sent SIGHUP (rotation) 2 s in: every call has one
+# whole line of JSON in one of the two files, answered, ended by the
+# caller after about 1 s; the summary counts them (cdr_checks.py).
+cay_b2bua_test(b2bua_cdr_rotate 60
+  --shards 2
+  --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
+  --sipp-timeout 40
+  --expect calls_in=200 --expect calls_out_answered=200
+  --expect dialogs_live=0 --expect txns_live=0
+  --cdr-rotate-ms 2000
+  --cdr-expect status=200 --cdr-expect b_status=200
+  --cdr-expect attempts=1 --cdr-expect ended_by=caller
+  --cdr-expect duration_ms>=950 --cdr-expect duration_ms<=1900
+  -- -m 200 -r 50 -d 1000)
+set_tests_properties(integration.b2bua_cdr_rotate PROPERTIES
+  LABELS "integration;shards")

@@ -1,0 +1,635 @@
+/*
+ * Call detail records (b2bua/cdr.h, server/cdr_file.h): the record each
+ * bridged call leaves, on a virtual clock (answered, busy, CANCEL, ring
+ * timeout, max duration, BYE from B, failover, shutdown); its JSON (RFC
+ * 8259 escaping); and the file the shards append it to (batching,
+ * rotation by reopen, a failing disk counted, the flush at close).
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "b2bua/cdr.h"
+#include "core/alloc.h"
+#include "dialog/session_int.h"
+#include "server/cdr_file.h"
+#include "support/bridge_call.h"
+#include "support/peer.h"
+#include "support/run.h"
+
+#define T1       500
+#define MAX_RECS 8
+
+/* The records a call left (the sessions' sink). */
+typedef struct sink {
+  char *line[MAX_RECS];
+  unsigned n;
+} sink_t;
+
+static sink_t recs;
+
+static void
+sink(void *arg, const char *line, size_t len)
+{
+  sink_t *s = arg;
+
+  ck_assert_uint_lt(s->n, MAX_RECS);
+  /* One line: no newline but the last byte. */
+  ck_assert_uint_gt(len, 2);
+  ck_assert_int_eq(line[len - 1], '\n');
+  ck_assert_ptr_null(memchr(line, '\n', len - 1));
+  s->line[s->n++] = strndup(line, len);
+}
+
+static peer_t *
+peer_with_sink(const cay_config_t *cfg)
+{
+  peer_t *p = peer_new(cfg);
+
+  for (unsigned i = 0; i < recs.n; i++)
+    free(recs.line[i]);
+  memset(&recs, 0, sizeof recs);
+  p->ss.cdr_sink = sink;
+  p->ss.cdr_arg = &recs;
+  return p;
+}
+
+/* The one record of the test: the call is over and left exactly one. */
+static const char *
+the_record(peer_t *p)
+{
+  ck_assert_uint_eq(recs.n, 1);
+  ck_assert_uint_eq(p->ss.shard->stats.cdrs, 1);
+  return recs.line[0];
+}
+
+/* Value of @p key in record @p line as written (a string with its
+ * quotes, a number, null) into @p buf. */
+static const char *
+field(const char *line, const char *key, char *buf, size_t n)
+{
+  char pat[64];
+  const char *v, *e;
+
+  snprintf(pat, sizeof pat, "\"%s\":", key);
+  v = strstr(line, pat);
+  ck_assert_msg(v != NULL, "no %s in %s", key, line);
+  v += strlen(pat);
+  if (*v == '"') {
+    for (e = v + 1; *e && *e != '"'; e++)
+      if (*e == '\\')
+        e++;
+    e++;
+  } else {
+    e = v + strcspn(v, ",}");
+  }
+  ck_assert_uint_lt((size_t)(e - v), n);
+  memcpy(buf, v, (size_t)(e - v));
+  buf[e - v] = '\0';
+  return buf;
+}
+
+#define field_is(line, key, want)                                              \
+  do {                                                                         \
+    char buf_[256];                                                            \
+    ck_assert_str_eq(field((line), (key), buf_, sizeof buf_), (want));         \
+  } while (0)
+
+/* A time field as ms since 1970 ("2026-11-25T10:00:00.123Z"). */
+static long long
+time_ms(const char *line, const char *key)
+{
+  char buf[64];
+  struct tm tm;
+  int ms;
+  const char *v = field(line, key, buf, sizeof buf);
+
+  memset(&tm, 0, sizeof tm);
+  ck_assert_int_eq(sscanf(v, "\"%4d-%2d-%2dT%2d:%2d:%2d.%3dZ\"", &tm.tm_year,
+                          &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                          &tm.tm_sec, &ms),
+                   7);
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return (long long)timegm(&tm) * 1000 + ms;
+}
+
+/* A answers B's BYE and the call is gone: B's BYE is answered. */
+static void
+b_bye_answered(peer_t *p)
+{
+  int bye = b_msg(p, 0, "BYE");
+
+  ck_assert_int_ge(bye, 0);
+  respond(p, (unsigned)bye, "200", "", NULL);
+}
+
+/* A calls; B rings after 300 ms and answers 700 ms later; A talks 5 s and
+ * hangs up: one record with the three times, the parties and who ended
+ * it. */
+START_TEST(cdr_answered_call_ended_by_the_caller)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_with_sink(&cfg);
+  char tag[64], want[160];
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  char *b_cid = peer_header(p, (unsigned)inv, "Call-ID");
+  peer_advance(p, 300);
+  respond(p, (unsigned)inv, "180", contact_b, NULL);
+  peer_advance(p, 700);
+  respond(p, (unsigned)inv, "200", contact_b, peer_callee_sdp);
+  peer_to_tag(p, (unsigned)peer_find_last(p, 200, NULL), tag, sizeof tag);
+  a_request(p, "ACK", "z9hG4bK-a-ack", "1", tag);
+  peer_advance(p, 5000);
+  ck_assert_uint_eq(recs.n, 0); /* not before the call is over */
+  a_request(p, "BYE", "z9hG4bK-a-bye", "2", tag);
+  b_bye_answered(p);
+  call_gone(p);
+
+  const char *r = the_record(p);
+  ck_assert_int_eq(r[0], '{');
+  ck_assert_int_eq(time_ms(r, "progress") - time_ms(r, "start"), 300);
+  ck_assert_int_eq(time_ms(r, "answer") - time_ms(r, "start"), 1000);
+  ck_assert_int_eq(time_ms(r, "end") - time_ms(r, "answer"), 5000);
+  /* The start is now, on the wall clock (within a minute). */
+  ck_assert_int_lt(llabs(time_ms(r, "start") - (long long)time(NULL) * 1000),
+                   60000);
+  field_is(r, "setup_ms", "1000");
+  field_is(r, "duration_ms", "5000");
+  field_is(r, "call_id", "\"a-leg\"");
+  field_is(r, "from", "\"sip:sipp@127.0.0.1:5070\"");
+  field_is(r, "to", "\"sip:service@127.0.0.1:5060\"");
+  field_is(r, "ruri", "\"sip:service@127.0.0.1:5060\"");
+  field_is(r, "source", "\"udp:127.0.0.1:5070\"");
+  field_is(r, "target", "\"sip:service@127.0.0.1:5070\"");
+  snprintf(want, sizeof want, "\"%s\"", b_cid);
+  field_is(r, "b_call_id", want);
+  field_is(r, "attempts", "1");
+  field_is(r, "status", "200");
+  field_is(r, "b_status", "200");
+  field_is(r, "ended_by", "\"caller\"");
+  field_is(r, "shard", "0");
+  ck_assert_str_eq(r + strlen(r) - 2, "}\n");
+  free(b_cid);
+  peer_free(p);
+}
+END_TEST
+
+/* B is busy: its 486 reaches A; no progress, no answer, nothing billed. */
+START_TEST(cdr_busy_callee)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_with_sink(&cfg);
+
+  invite_a(p, "service", "");
+  peer_advance(p, 40);
+  respond(p, (unsigned)b_msg(p, 0, "INVITE"), "486", "", NULL);
+  call_gone(p);
+  const char *r = the_record(p);
+  field_is(r, "progress", "null");
+  field_is(r, "answer", "null");
+  field_is(r, "setup_ms", "null");
+  field_is(r, "duration_ms", "0");
+  ck_assert_int_eq(time_ms(r, "end") - time_ms(r, "start"), 40);
+  field_is(r, "status", "486");
+  field_is(r, "b_status", "486");
+  field_is(r, "ended_by", "\"callee\"");
+  peer_free(p);
+}
+END_TEST
+
+/* B's 503 is not A's: A gets 500, the record says both. */
+START_TEST(cdr_callee_503_caller_500)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_with_sink(&cfg);
+
+  invite_a(p, "service", "");
+  respond(p, (unsigned)b_msg(p, 0, "INVITE"), "503", "", NULL);
+  a_final_is(p, "1 INVITE", 500);
+  const char *r = the_record(p);
+  field_is(r, "status", "500");
+  field_is(r, "b_status", "503");
+  field_is(r, "ended_by", "\"callee\"");
+  peer_free(p);
+}
+END_TEST
+
+/* A CANCELs while B rings (RFC 3261 section 9): 487 for A. */
+START_TEST(cdr_9_cancel_by_the_caller)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_with_sink(&cfg);
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "180", contact_b, NULL);
+  peer_advance(p, 2500);
+  a_request(p, "CANCEL", "z9hG4bK-a-inv", "1", "");
+  ck_assert_uint_eq(recs.n, 0); /* B's INVITE is still to end */
+  respond(p, (unsigned)b_msg(p, 0, "CANCEL"), "200", "", NULL);
+  respond(p, (unsigned)inv, "487", "", NULL);
+  call_gone(p);
+  const char *r = the_record(p);
+  ck_assert_int_eq(time_ms(r, "end") - time_ms(r, "start"), 2500);
+  field_is(r, "answer", "null");
+  field_is(r, "status", "487");
+  field_is(r, "b_status", "487");
+  field_is(r, "ended_by", "\"caller\"");
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(cdr_ring_timeout)
+{
+  cay_config_t cfg = bridge_config(-1, 2, NULL);
+  peer_t *p = peer_with_sink(&cfg);
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "180", contact_b, NULL);
+  peer_advance(p, 2000);
+  respond(p, (unsigned)b_msg(p, 0, "CANCEL"), "200", "", NULL);
+  respond(p, (unsigned)inv, "487", "", NULL);
+  call_gone(p);
+  const char *r = the_record(p);
+  ck_assert_int_eq(time_ms(r, "end") - time_ms(r, "start"), 2000);
+  field_is(r, "status", "480");
+  field_is(r, "ended_by", "\"ring_timeout\"");
+  peer_free(p);
+}
+END_TEST
+
+/* The route's max duration ends an answered call: billed to the limit;
+ * A's BYE that crosses Cay's does not change who ended it. */
+START_TEST(cdr_max_duration)
+{
+  cay_config_t cfg = bridge_config(2, 60, NULL);
+  peer_t *p = peer_with_sink(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  peer_advance(p, 2000);
+  a_request(p, "BYE", "z9hG4bK-a-bye", "2", tag);
+  b_bye_answered(p);
+  for (unsigned i = 0; i < p->nsent; i++)
+    if (strcmp(peer_method(p, i), "BYE") == 0 && (int)i != b_msg(p, 0, "BYE"))
+      respond(p, i, "481", "", NULL);
+  peer_advance(p, 64 * T1);
+  call_gone(p);
+  const char *r = the_record(p);
+  field_is(r, "duration_ms", "2000");
+  field_is(r, "status", "200");
+  field_is(r, "ended_by", "\"max_duration\"");
+  peer_free(p);
+}
+END_TEST
+
+START_TEST(cdr_bye_from_the_callee)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_with_sink(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  peer_advance(p, 1234);
+  b_request(p, (unsigned)b_msg(p, 0, "INVITE"), "BYE", 2);
+  int bye = peer_find_request(p, "BYE", "a-leg");
+  ck_assert_int_ge(bye, 0);
+  respond(p, (unsigned)bye, "200", "", NULL);
+  call_gone(p);
+  const char *r = the_record(p);
+  field_is(r, "duration_ms", "1234");
+  field_is(r, "ended_by", "\"callee\"");
+  peer_free(p);
+}
+END_TEST
+
+/* Failover: the record names the B leg that answered and counts both. */
+START_TEST(cdr_failover_names_the_last_target)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p;
+  char want[160], tag[64];
+
+  snprintf(cfg.routes[0].failover[0], sizeof cfg.routes[0].failover[0],
+           "sip:${ruri_user}@127.0.0.1:5071");
+  cfg.routes[0].n_failover = 1;
+  p = peer_with_sink(&cfg);
+  invite_a(p, "service", "");
+  respond(p, (unsigned)b_msg(p, 0, "INVITE"), "503", "", NULL);
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_uint_eq(peer_count(p, 0, "INVITE"), 2);
+  char *b_cid = peer_header(p, (unsigned)inv, "Call-ID");
+  respond(p, (unsigned)inv, "200", contact_b, peer_callee_sdp);
+  peer_to_tag(p, a_final_is(p, "1 INVITE", 200), tag, sizeof tag);
+  a_request(p, "ACK", "z9hG4bK-a-ack", "1", tag);
+  a_request(p, "BYE", "z9hG4bK-a-bye", "2", tag);
+  b_bye_answered(p);
+  call_gone(p);
+  const char *r = the_record(p);
+  field_is(r, "attempts", "2");
+  field_is(r, "target", "\"sip:service@127.0.0.1:5071\"");
+  snprintf(want, sizeof want, "\"%s\"", b_cid);
+  field_is(r, "b_call_id", want);
+  field_is(r, "b_status", "200");
+  field_is(r, "status", "200");
+  field_is(r, "ended_by", "\"caller\"");
+  free(b_cid);
+  peer_free(p);
+}
+END_TEST
+
+/* A drain ends a ringing call and an answered one: Cay ended both. */
+START_TEST(cdr_shutdown_by_drain)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_with_sink(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  cay__sessions_drain(&p->ss, NULL, NULL);
+  b_bye_answered(p);
+  int bye = peer_find_request(p, "BYE", "a-leg");
+  ck_assert_int_ge(bye, 0);
+  respond(p, (unsigned)bye, "200", "", NULL);
+  call_gone(p);
+  const char *r = the_record(p);
+  field_is(r, "status", "200");
+  field_is(r, "ended_by", "\"shutdown\"");
+  peer_free(p);
+
+  p = peer_with_sink(&cfg);
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  respond(p, (unsigned)inv, "180", contact_b, NULL);
+  cay__sessions_drain(&p->ss, NULL, NULL);
+  a_final_is(p, "1 INVITE", 480);
+  int cancel = b_msg(p, 0, "CANCEL");
+  ck_assert_int_ge(cancel, 0);
+  respond(p, (unsigned)cancel, "200", "", NULL);
+  respond(p, (unsigned)inv, "487", "", NULL);
+  call_gone(p);
+  r = the_record(p);
+  field_is(r, "status", "480");
+  field_is(r, "ended_by", "\"shutdown\"");
+  peer_free(p);
+}
+END_TEST
+
+/* No sink, no record (and no memory kept for one). */
+START_TEST(cdr_none_without_a_sink)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  char tag[64];
+
+  bridged_call(p, tag, sizeof tag);
+  a_request(p, "BYE", "z9hG4bK-a-bye", "2", tag);
+  b_bye_answered(p);
+  call_gone(p);
+  ck_assert_uint_eq(p->ss.shard->stats.cdrs, 0);
+  peer_free(p);
+}
+END_TEST
+
+/* RFC 8259 section 7: quote, backslash and control characters escaped;
+ * UTF-8 kept; a byte that is not UTF-8 (a lone continuation byte, an
+ * overlong form, a surrogate) becomes U+FFFD; no B leg: nulls. */
+START_TEST(cdr_8259_strings_escaped)
+{
+  cay__cdr_t r;
+  size_t len;
+  char *line;
+
+  memset(&r, 0, sizeof r);
+  r.wall_start_ms = 1764064800123LL; /* 2025-11-25T10:00:00.123Z */
+  r.start_ms = 1000000;
+  r.call_id = "q\"b\\c\td\x01";
+  r.from = "sip:j\xC3\xBCrgen@example.com";
+  r.to = "sip:x\x80y\xC0\xAFz\xED\xA0\x80@example.com";
+  r.ruri = "sip:a@b";
+  r.status = 408;
+  r.ended_by = CAY__CDR_CALLEE;
+  line = cay__cdr_format(&r, 1000250, &len);
+  ck_assert_ptr_nonnull(line);
+  ck_assert_uint_eq(len, strlen(line));
+  ck_assert_str_eq(
+      line,
+      "{\"start\":\"2025-11-25T10:00:00.123Z\",\"progress\":null,"
+      "\"answer\":null,\"end\":\"2025-11-25T10:00:00.373Z\","
+      "\"setup_ms\":null,\"duration_ms\":0,"
+      "\"call_id\":\"q\\\"b\\\\c\\u0009d\\u0001\","
+      "\"from\":\"sip:j\xC3\xBCrgen@example.com\","
+      "\"to\":\"sip:x\xEF\xBF\xBDy\xEF\xBF\xBD\xEF\xBF\xBDz\xEF\xBF\xBD\xEF\xBF"
+      "\xBD\xEF\xBF\xBD@example.com\","
+      "\"ruri\":\"sip:a@b\",\"source\":null,\"target\":null,"
+      "\"b_call_id\":null,\"attempts\":0,\"status\":408,\"b_status\":0,"
+      "\"ended_by\":\"callee\",\"shard\":0}\n");
+  cay__free(line);
+}
+END_TEST
+
+/* -- the file ---------------------------------------------------------- */
+
+typedef struct file_fx {
+  uv_loop_t loop;
+  cay__shard_t shard;
+  char dir[64], path[96];
+  long alloc_start;
+} file_fx_t;
+
+static void
+fx_init(file_fx_t *fx)
+{
+  fx->alloc_start = cay__alloc_live();
+  ck_assert_int_eq(uv_loop_init(&fx->loop), 0);
+  ck_assert_int_eq(cay__shard_init(&fx->shard, &fx->loop, 0, 1), 0);
+  snprintf(fx->dir, sizeof fx->dir, "/tmp/cay-cdr-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(fx->dir));
+  snprintf(fx->path, sizeof fx->path, "%s/cdr.json", fx->dir);
+}
+
+/* The whole content of @p path (free()), "" when absent. */
+static char *
+slurp(const char *path)
+{
+  FILE *f = fopen(path, "r");
+  char *buf = calloc(1, 1 << 20);
+  size_t n = f ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+
+  buf[n] = '\0';
+  if (f)
+    fclose(f);
+  return buf;
+}
+
+static void
+fx_fini(file_fx_t *fx)
+{
+  char cmd[96];
+
+  cay__shard_fini(&fx->shard, NULL, NULL);
+  ck_assert_int_eq(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(uv_loop_close(&fx->loop), 0);
+  ck_assert_int_eq(cay__alloc_live(), fx->alloc_start);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", fx->dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+static int closed;
+
+static void
+on_closed(void *arg)
+{
+  (*(int *)arg)++;
+}
+
+/* Lines appended while a write runs wait and go in the next write, in
+ * order; close writes what waits before it closes. */
+START_TEST(cdr_file_appends_in_order_and_flushes_at_close)
+{
+  file_fx_t fx;
+  cay__cdr_file_t *f;
+  char line[64], *got, want[4096] = "";
+
+  fx_init(&fx);
+  ck_assert_int_eq(cay__cdr_file_open(&fx.shard, fx.path, &f), 0);
+  for (int i = 0; i < 50; i++) {
+    snprintf(line, sizeof line, "{\"n\":%d}\n", i);
+    cay__cdr_file_append(f, line, strlen(line));
+    strcat(want, line);
+    if (i == 20)
+      uv_run(&fx.loop, UV_RUN_NOWAIT);
+  }
+  closed = 0;
+  cay__cdr_file_close(f, on_closed, &closed);
+  ck_assert_int_eq(closed, 0); /* a write is in flight */
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  ck_assert_int_eq(closed, 1);
+  got = slurp(fx.path);
+  ck_assert_str_eq(got, want);
+  free(got);
+  ck_assert_uint_eq(fx.shard.stats.cdrs_lost, 0);
+  fx_fini(&fx);
+}
+END_TEST
+
+/* Rotation: the file renamed, reopen: what was appended before stays in
+ * the old file, what comes after goes to the new one, also when the
+ * reopen comes while a write to the old file runs. */
+START_TEST(cdr_file_reopen_after_a_rename)
+{
+  file_fx_t fx;
+  cay__cdr_file_t *f;
+  char old[128], *got;
+
+  fx_init(&fx);
+  snprintf(old, sizeof old, "%s.1", fx.path);
+  ck_assert_int_eq(cay__cdr_file_open(&fx.shard, fx.path, &f), 0);
+  cay__cdr_file_append(f, "a\n", 2); /* its write in flight */
+  cay__cdr_file_append(f, "b\n", 2); /* waits */
+  ck_assert_int_eq(rename(fx.path, old), 0);
+  ck_assert_int_eq(cay__cdr_file_reopen(f, fx.path), 0);
+  cay__cdr_file_append(f, "c\n", 2);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  got = slurp(old);
+  ck_assert_str_eq(got, "a\n");
+  free(got);
+  got = slurp(fx.path);
+  ck_assert_str_eq(got, "b\nc\n");
+  free(got);
+  /* Another reopen with nothing in flight; a path that cannot be opened
+   * keeps the file. */
+  ck_assert_int_eq(rename(fx.path, old), 0);
+  ck_assert_int_eq(cay__cdr_file_reopen(f, fx.path), 0);
+  ck_assert_int_lt(cay__cdr_file_reopen(f, "/nonexistent/dir/cdr.json"), 0);
+  cay__cdr_file_append(f, "d\n", 2);
+  cay__cdr_file_close(f, NULL, NULL);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  got = slurp(fx.path);
+  ck_assert_str_eq(got, "d\n");
+  free(got);
+  fx_fini(&fx);
+}
+END_TEST
+
+/* A disk that refuses the write (/dev/full: ENOSPC): the lines are
+ * counted lost, and the file goes on with the next ones. A path that
+ * cannot be opened is an error at open. */
+START_TEST(cdr_file_failed_writes_counted_lost)
+{
+  file_fx_t fx;
+  cay__cdr_file_t *f;
+
+  fx_init(&fx);
+  ck_assert_int_lt(cay__cdr_file_open(&fx.shard, "/nonexistent/dir/x", &f), 0);
+  ck_assert_int_eq(cay__cdr_file_open(&fx.shard, "/dev/full", &f), 0);
+  cay__cdr_file_append(f, "a\n", 2);
+  cay__cdr_file_append(f, "b\n", 2);
+  cay__cdr_file_append(f, "c\n", 2);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  ck_assert_uint_eq(fx.shard.stats.cdrs_lost, 3);
+  cay__cdr_file_close(f, NULL, NULL);
+  fx_fini(&fx);
+}
+END_TEST
+
+/* More than 4 MiB waiting for the disk: the records past it are lost
+ * (memory stays bounded), the ones before are written. */
+START_TEST(cdr_file_bounded_in_memory)
+{
+  file_fx_t fx;
+  cay__cdr_file_t *f;
+  static char line[1024];
+  struct stat st;
+
+  fx_init(&fx);
+  memset(line, 'x', sizeof line - 1);
+  line[sizeof line - 1] = '\n';
+  ck_assert_int_eq(cay__cdr_file_open(&fx.shard, fx.path, &f), 0);
+  /* The first goes out at once; 4096 wait (4 MiB); the rest are lost. */
+  for (int i = 0; i < 4097 + 10; i++)
+    cay__cdr_file_append(f, line, sizeof line);
+  ck_assert_uint_eq(fx.shard.stats.cdrs_lost, 10);
+  cay__cdr_file_close(f, NULL, NULL);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  ck_assert_int_eq(stat(fx.path, &st), 0);
+  ck_assert_int_eq(st.st_size, 4097 * sizeof line);
+  fx_fini(&fx);
+}
+END_TEST
+
+int
+main(void)
+{
+  Suite *s = suite_create("cdr");
+  TCase *tc = tcase_create("bridge");
+  TCase *tf = tcase_create("file");
+
+  tcase_add_test(tc, cdr_answered_call_ended_by_the_caller);
+  tcase_add_test(tc, cdr_busy_callee);
+  tcase_add_test(tc, cdr_callee_503_caller_500);
+  tcase_add_test(tc, cdr_9_cancel_by_the_caller);
+  tcase_add_test(tc, cdr_ring_timeout);
+  tcase_add_test(tc, cdr_max_duration);
+  tcase_add_test(tc, cdr_bye_from_the_callee);
+  tcase_add_test(tc, cdr_failover_names_the_last_target);
+  tcase_add_test(tc, cdr_shutdown_by_drain);
+  tcase_add_test(tc, cdr_none_without_a_sink);
+  tcase_add_test(tc, cdr_8259_strings_escaped);
+  suite_add_tcase(s, tc);
+  tcase_add_test(tf, cdr_file_appends_in_order_and_flushes_at_close);
+  tcase_add_test(tf, cdr_file_reopen_after_a_rename);
+  tcase_add_test(tf, cdr_file_failed_writes_counted_lost);
+  tcase_add_test(tf, cdr_file_bounded_in_memory);
+  suite_add_tcase(s, tf);
+  return cay_test_run(s);
+}
