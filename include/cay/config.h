@@ -88,8 +88,8 @@
  *                                   # upgrade from another Origin, or
  *                                   # with none, gets 403
  *   cdr:                            # default none: no records
- *     file: /var/log/cay/cdr.json   # one line of JSON per bridged call
- *                                   # (a forward route's), appended when
+ *     file: /var/log/cay/cdr.json   # one line of JSON per call a
+ *                                   # forward route took, appended when
  *                                   # it is over; every shard appends to
  *                                   # it; a reload (SIGHUP) opens the path
  *                                   # anew: rename the file, then reload
@@ -435,9 +435,9 @@ typedef struct cay_config {
    * keeps the running address. Anyone who reaches it reads the counters:
    * bind it to loopback or to a management network. */
   char metrics_listen[CAY_CONFIG_TEXT_LEN];
-  /* Where call detail records go: one line of JSON (RFC 8259) per
-   * bridged call, appended when the call is over (its fields: README,
-   * "Call detail records"). Each shard opens the file with O_APPEND
+  /* Where call detail records go: one line of JSON (RFC 8259) per call
+   * a forward route took, appended when the call is over (its fields:
+   * README, "Call detail records"). Each shard opens the file with O_APPEND
    * (created 0640), so their lines never mix. A reload opens the path
    * anew (rotation: rename the file, then reload). cay_config_check()
    * refuses a path whose directory is missing or not writable, or a file

@@ -47,27 +47,31 @@
 #include "core/alloc.h"
 #include "core/log.h"
 
-/* The call's record, if it keeps one, to the shard's sink (b2bua/cdr.h):
- * once, when the bridge is freed. */
+/* Record @p r to the shard's sink (b2bua/cdr.h), and free it. */
 static void
-cdr_emit(bridge_t *br)
+cdr_write(cay__sessions_t *ss, cay__cdr_t *r)
 {
-  cay__sessions_t *ss = br->ss;
   char *line = NULL;
   size_t len;
 
-  if (br->cdr == NULL)
-    return;
   if (ss->cdr_sink /* a reload may have taken the file away */
-      && (line = cay__cdr_format(br->cdr, cay__shard_now(ss->shard), &len))
-             == NULL)
+      && (line = cay__cdr_format(r, cay__shard_now(ss->shard), &len)) == NULL)
     ss->shard->stats.cdrs_lost++;
   if (line) {
     ss->cdr_sink(ss->cdr_arg, line, len);
     ss->shard->stats.cdrs++;
   }
   cay__free(line);
-  cay__cdr_free(br->cdr);
+  cay__cdr_free(r);
+}
+
+/* The call's record, if it keeps one: once, when the bridge is freed. */
+static void
+cdr_emit(bridge_t *br)
+{
+  if (br->cdr == NULL)
+    return;
+  cdr_write(br->ss, br->cdr);
   br->cdr = NULL;
 }
 
@@ -611,7 +615,7 @@ cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
 /* The record of the call A's INVITE @p sip (transaction @p t) starts,
  * or NULL (-ENOMEM: the call goes on without one, counted lost). */
 static cay__cdr_t *
-cdr_begin(bridge_t *br, const cay__session_t *a, const cay__txn_t *t,
+cdr_begin(cay__sessions_t *ss, const cay__session_t *a, const cay__txn_t *t,
           const sip_t *sip)
 {
   char source[80] = "";
@@ -627,10 +631,25 @@ cdr_begin(bridge_t *br, const cay__session_t *a, const cay__txn_t *t,
       source[0] = '\0';
   }
   r = cay__cdr_begin(sip, a->call_id, source[0] ? source : NULL,
-                     (unsigned)SHARD_NO(br->ss), cay__shard_now(br->ss->shard));
+                     (unsigned)SHARD_NO(ss), cay__shard_now(ss->shard));
   if (r == NULL)
-    br->ss->shard->stats.cdrs_lost++;
+    ss->shard->stats.cdrs_lost++;
   return r;
+}
+
+void
+cay__bridge_refused(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
+                    int status)
+{
+  cay__cdr_t *r;
+
+  if (ss->cdr_sink == NULL
+      || (r = cdr_begin(ss, a, cay__txn_lookup(ss->ep, a->invite_txn), sip))
+             == NULL)
+    return;
+  r->status = status;
+  cay__cdr_ended(r, CAY__CDR_REFUSED, r->start_ms);
+  cdr_write(ss, r);
 }
 
 int
@@ -651,7 +670,7 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   cay__timer_init(&br->t_ring, on_ring_timeout, br);
   cay__timer_init(&br->t_max, on_max_duration, br);
   if (ss->cdr_sink)
-    br->cdr = cdr_begin(br, a, t, sip);
+    br->cdr = cdr_begin(ss, a, t, sip);
   err = cay__bridge_place_first(br, a, t ? cay__txn_request(t) : NULL, sip,
                                 target);
   if (err) {

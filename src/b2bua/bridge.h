@@ -29,6 +29,19 @@ int cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
                       const cay_route_t *route, const char *target);
 
 /**
+ * A call a forward route took that cay__bridge_start() could not place
+ * (no B leg): its detail record (b2bua/cdr.h), with ended_by "refused"
+ * and @p status, the final response the caller is about to get, goes to
+ * the shard's sink (none: nothing).
+ *
+ * @param a    The incoming session. Borrowed.
+ * @param sip  Its INVITE. Borrowed.
+ * @thread owner
+ */
+void cay__bridge_refused(cay__sessions_t *ss, cay__session_t *a,
+                         const sip_t *sip, int status);
+
+/**
  * An INVITE with Replaces naming leg @p old of a bridged call (RFC 3891
  * section 3): the new incoming session @p s (INCOMING, created for the
  * embedder, not yet answered) is to take @p old's place. The other leg is

@@ -19,6 +19,7 @@ static const char *const end_names[] = {
   [CAY__CDR_MAX_DURATION] = "max_duration",
   [CAY__CDR_ERROR] = "error",
   [CAY__CDR_SHUTDOWN] = "shutdown",
+  [CAY__CDR_REFUSED] = "refused",
 };
 
 /* @p u printed at @p o (NULL: only measured): its length. */

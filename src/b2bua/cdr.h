@@ -1,8 +1,9 @@
 /*
- * Call detail records of the B2BUA: one record per bridged call (a call a
- * forward route took, from A's INVITE to the end of its last leg), made
- * on the call's shard when the bridge is freed and handed to the shard's
- * sink (cay__sessions_t.cdr_sink) as one line of JSON (RFC 8259):
+ * Call detail records of the B2BUA: one record per call a forward route
+ * took (from A's INVITE to the end of its last leg), made on the call's
+ * shard when the bridge is freed (at once when no B leg could be placed:
+ * cay__bridge_refused()) and handed to the shard's sink
+ * (cay__sessions_t.cdr_sink) as one line of JSON (RFC 8259):
  *
  *   {"start":"2026-11-25T10:00:00.123Z","progress":"...","answer":"...",
  *    "end":"...","setup_ms":1333,"duration_ms":5000,
@@ -26,7 +27,9 @@
  *              last B leg's final response to its INVITE (0: none)
  *   ended_by   caller (A's BYE or CANCEL, or A's transaction failed),
  *              callee (B's BYE or failure), ring_timeout, max_duration,
- *              error (B's answer could not be relayed), shutdown
+ *              error (B's answer could not be relayed), shutdown,
+ *              refused (no B leg could be placed: not registered, no
+ *              common codec, ...; attempts 0, target null)
  *
  * Times come from the shard clock (uv_now, ms) anchored to the wall clock
  * once, at start: durations do not jump when the system time is set.
@@ -49,6 +52,7 @@ typedef enum cay__cdr_end {
   CAY__CDR_MAX_DURATION,
   CAY__CDR_ERROR,
   CAY__CDR_SHUTDOWN,
+  CAY__CDR_REFUSED,
 } cay__cdr_end_t;
 
 /* One call's record, filled while the call runs (the bridge owns it). */

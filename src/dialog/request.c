@@ -527,6 +527,10 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   if (forward) {
     err = cay__bridge_start(ss, s, sip, route, target);
     if (err) {
+      int status = err == CAY_ENOTFOUND || err == -EPERM ? 480
+                   : err == CAY_ENOCODEC                 ? 488
+                                                         : 500;
+      cay__bridge_refused(ss, s, sip, status); /* its record, if any */
       CAY_INFO(SHARD_NO(ss), "session %s: not forwarded to %s: %s", s->call_id,
                target,
                err == CAY_ENOTFOUND ? "not registered"
@@ -539,7 +543,7 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
       else if (err == -EPERM) /* RFC 5630 sections 5.1.1 and 5.3 */
         cay__session_reject_line(s, 480, NULL, ss->sips_not_allowed);
       else
-        cay_session_reject(s, err == CAY_ENOCODEC ? 488 : 500,
+        cay_session_reject(s, status,
                            err == CAY_ENOCODEC ? "Not Acceptable Here - "
                                                  "No Common Codec"
                                                : NULL,

@@ -254,7 +254,8 @@ cay_b2bua_test(b2bua_delayed_offer 60
 
 # The callee's offer in its 200 has none of the route's codecs: the caller
 # gets 488 "No Common Codec", the callee an ACK without an answer and then
-# a BYE (13.2.2.4: a 2xx cannot be refused).
+# a BYE (13.2.2.4: a 2xx cannot be refused). The records: 488 to the
+# caller, 200 from the callee, ended by Cay (error).
 cay_b2bua_test(b2bua_delayed_offer_no_codec 60
   --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_delayed_488.xml
   --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_delayed_refused.xml
@@ -263,6 +264,8 @@ cay_b2bua_test(b2bua_delayed_offer_no_codec 60
   --expect calls_in=20 --expect calls_rejected=20
   --expect calls_out_answered=20 --expect byes_sent=20
   --expect dialogs_live=0 --expect txns_live=0
+  --cdr-expect status=488 --cdr-expect b_status=200
+  --cdr-expect ended_by=error
   --callee-count BYE_Recv=20
   -- -m 20 -r 20)
 

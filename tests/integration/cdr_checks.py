@@ -25,7 +25,7 @@ KEYS = ["start", "progress", "answer", "end", "setup_ms", "duration_ms",
         "call_id", "from", "to", "ruri", "source", "target", "b_call_id",
         "attempts", "status", "b_status", "ended_by", "shard"]
 ENDED_BY = {"caller", "callee", "ring_timeout", "max_duration", "error",
-            "shutdown"}
+            "shutdown", "refused"}
 EXPECT = re.compile(r"^([a-z_]+)(=|>=|<=)(.+)$")
 
 
@@ -96,7 +96,10 @@ def record_problems(rec, nshards):
         out.append("status %r" % rec["status"])
     if not (isinstance(rec["shard"], int) and 0 <= rec["shard"] < nshards):
         out.append("shard %r of %d" % (rec["shard"], nshards))
-    if rec["attempts"] < 1 or not rec["b_call_id"] or not rec["target"]:
+    if rec["ended_by"] == "refused":
+        if rec["attempts"] != 0 or rec["b_call_id"] or rec["target"]:
+            out.append("refused, yet a B leg named")
+    elif rec["attempts"] < 1 or not rec["b_call_id"] or not rec["target"]:
         out.append("no B leg named")
     return out
 

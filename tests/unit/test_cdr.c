@@ -384,6 +384,51 @@ START_TEST(cdr_shutdown_by_drain)
 }
 END_TEST
 
+/* A call a forward route took but could not place leaves a record too:
+ * refused, with the caller's final status, no B leg, no time passed. */
+START_TEST(cdr_refused_before_a_b_leg)
+{
+  cay_config_t cfg = bridge_config(-1, 60, "G722"); /* A offers none */
+  peer_t *p = peer_with_sink(&cfg);
+
+  invite_a(p, "service", "");
+  a_final_is(p, "1 INVITE", 488);
+  ck_assert_int_lt(b_msg(p, 0, "INVITE"), 0);
+  const char *r = the_record(p);
+  field_is(r, "status", "488");
+  field_is(r, "b_status", "0");
+  field_is(r, "attempts", "0");
+  field_is(r, "target", "null");
+  field_is(r, "b_call_id", "null");
+  field_is(r, "answer", "null");
+  field_is(r, "ended_by", "\"refused\"");
+  field_is(r, "call_id", "\"a-leg\"");
+  ck_assert_int_eq(time_ms(r, "end"), time_ms(r, "start"));
+  peer_free(p);
+
+  /* A location route, and the callee is not registered (RFC 3261
+   * section 21.4.18: 480). */
+  cfg = bridge_config(-1, 60, NULL);
+  cfg.routes[0].location = 1;
+  p = peer_with_sink(&cfg);
+  invite_a(p, "service", "");
+  a_final_is(p, "1 INVITE", 480);
+  r = the_record(p);
+  field_is(r, "status", "480");
+  field_is(r, "ended_by", "\"refused\"");
+  peer_free(p);
+
+  /* A reject route is no forward: no record. */
+  p = peer_with_sink(&cfg);
+  peer_send(p, "invite_to.sip", "user", "busy", "host", "127.0.0.1:5060",
+            "branch", "z9hG4bK-b2", "fromtag", "ft2", "callid", "busy-call",
+            "codecs", "0", "extra", "", NULL);
+  ck_assert_int_eq(peer_last_status(p), 486);
+  ck_assert_uint_eq(recs.n, 0);
+  peer_free(p);
+}
+END_TEST
+
 /* No sink, no record (and no memory kept for one). */
 START_TEST(cdr_none_without_a_sink)
 {
@@ -623,6 +668,7 @@ main(void)
   tcase_add_test(tc, cdr_bye_from_the_callee);
   tcase_add_test(tc, cdr_failover_names_the_last_target);
   tcase_add_test(tc, cdr_shutdown_by_drain);
+  tcase_add_test(tc, cdr_refused_before_a_b_leg);
   tcase_add_test(tc, cdr_none_without_a_sink);
   tcase_add_test(tc, cdr_8259_strings_escaped);
   suite_add_tcase(s, tc);
