@@ -5,11 +5,14 @@
  * the other shards write (POSIX write(): the offset is set to the end and
  * the data written with no intervening modification).
  *
- * Lines wait in memory (at most 4 MiB) while one write of the lines
- * before them runs on libuv's thread pool: the loop never waits for the
- * disk, and a burst of calls ending together costs one write. A write
- * that fails loses its lines (counted in cdrs_lost, logged at most every
- * 10 s); the lines after it are tried again.
+ * Lines wait in memory (at most 4 MiB) and go together in one write on
+ * libuv's thread pool, one write at a time: the loop never waits for the
+ * disk. A line waits at most 200 ms for others to share its write (64
+ * KiB waiting go at once), or for the write before it: a write costs a
+ * thread-pool round trip, and one per call cost a third of the CPU of
+ * relaying the call. A write that fails loses its lines (counted in
+ * cdrs_lost, logged at most every 10 s); the lines after it are tried
+ * again.
  *
  * Rotation: rename the file, then reload (SIGHUP); each shard opens the
  * path anew and writes what follows there, and closes the old file once
@@ -56,7 +59,7 @@ void cay__cdr_file_append(void *arg, const char *line, size_t len);
 int cay__cdr_file_reopen(cay__cdr_file_t *f, const char *path);
 
 /**
- * Write what waits, close, free @p f, then call @p cb(@p arg) (NULL:
+ * Write what waits (at once), close, free @p f, then call @p cb(@p arg) (NULL:
  * nobody; the caller runs the loop until the write in flight is done).
  * @thread the shard's
  */

@@ -537,8 +537,9 @@ on_closed(void *arg)
   (*(int *)arg)++;
 }
 
-/* Lines appended while a write runs wait and go in the next write, in
- * order; close writes what waits before it closes. */
+/* Lines wait 200 ms to share a write; lines appended while a write runs
+ * wait and go in a later one, in order; close writes what waits before
+ * it closes. */
 START_TEST(cdr_file_appends_in_order_and_flushes_at_close)
 {
   file_fx_t fx;
@@ -551,8 +552,14 @@ START_TEST(cdr_file_appends_in_order_and_flushes_at_close)
     snprintf(line, sizeof line, "{\"n\":%d}\n", i);
     cay__cdr_file_append(f, line, strlen(line));
     strcat(want, line);
-    if (i == 20)
+    if (i == 20) {
+      cay__shard_advance(&fx.shard, 199);
       uv_run(&fx.loop, UV_RUN_NOWAIT);
+      got = slurp(fx.path);
+      ck_assert_str_eq(got, ""); /* still waiting */
+      free(got);
+      cay__shard_advance(&fx.shard, 1); /* the write of 21 lines goes */
+    }
   }
   closed = 0;
   cay__cdr_file_close(f, on_closed, &closed);
@@ -579,11 +586,14 @@ START_TEST(cdr_file_reopen_after_a_rename)
   fx_init(&fx);
   snprintf(old, sizeof old, "%s.1", fx.path);
   ck_assert_int_eq(cay__cdr_file_open(&fx.shard, fx.path, &f), 0);
-  cay__cdr_file_append(f, "a\n", 2); /* its write in flight */
-  cay__cdr_file_append(f, "b\n", 2); /* waits */
+  cay__cdr_file_append(f, "a\n", 2);
+  cay__shard_advance(&fx.shard, 200); /* its write in flight */
+  cay__cdr_file_append(f, "b\n", 2);  /* waits */
   ck_assert_int_eq(rename(fx.path, old), 0);
   ck_assert_int_eq(cay__cdr_file_reopen(f, fx.path), 0);
   cay__cdr_file_append(f, "c\n", 2);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  cay__shard_advance(&fx.shard, 200);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   got = slurp(old);
   ck_assert_str_eq(got, "a\n");
@@ -620,15 +630,21 @@ START_TEST(cdr_file_failed_writes_counted_lost)
   cay__cdr_file_append(f, "a\n", 2);
   cay__cdr_file_append(f, "b\n", 2);
   cay__cdr_file_append(f, "c\n", 2);
+  cay__shard_advance(&fx.shard, 200);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
   ck_assert_uint_eq(fx.shard.stats.cdrs_lost, 3);
+  cay__cdr_file_append(f, "d\n", 2); /* tried again */
+  cay__shard_advance(&fx.shard, 200);
+  uv_run(&fx.loop, UV_RUN_DEFAULT);
+  ck_assert_uint_eq(fx.shard.stats.cdrs_lost, 4);
   cay__cdr_file_close(f, NULL, NULL);
   fx_fini(&fx);
 }
 END_TEST
 
-/* More than 4 MiB waiting for the disk: the records past it are lost
- * (memory stays bounded), the ones before are written. */
+/* 64 KiB waiting go at once, without the 200 ms; more than 4 MiB
+ * waiting behind that write: the records past it are lost (memory stays
+ * bounded), the ones before are written. */
 START_TEST(cdr_file_bounded_in_memory)
 {
   file_fx_t fx;
@@ -640,14 +656,15 @@ START_TEST(cdr_file_bounded_in_memory)
   memset(line, 'x', sizeof line - 1);
   line[sizeof line - 1] = '\n';
   ck_assert_int_eq(cay__cdr_file_open(&fx.shard, fx.path, &f), 0);
-  /* The first goes out at once; 4096 wait (4 MiB); the rest are lost. */
-  for (int i = 0; i < 4097 + 10; i++)
+  /* The first 64 go out at once; 4096 wait (4 MiB); the rest are lost. */
+  for (int i = 0; i < 64 + 4096 + 10; i++)
     cay__cdr_file_append(f, line, sizeof line);
   ck_assert_uint_eq(fx.shard.stats.cdrs_lost, 10);
+  uv_run(&fx.loop, UV_RUN_DEFAULT); /* 64 written, then 4 MiB */
+  ck_assert_int_eq(stat(fx.path, &st), 0);
+  ck_assert_int_eq(st.st_size, (64 + 4096) * sizeof line);
   cay__cdr_file_close(f, NULL, NULL);
   uv_run(&fx.loop, UV_RUN_DEFAULT);
-  ck_assert_int_eq(stat(fx.path, &st), 0);
-  ck_assert_int_eq(st.st_size, 4097 * sizeof line);
   fx_fini(&fx);
 }
 END_TEST
