@@ -621,13 +621,10 @@ cdr_begin(cay__sessions_t *ss, const cay__session_t *a, const cay__txn_t *t,
   char source[80] = "";
   cay__addr_t src;
   cay__cdr_t *r;
-  size_t n;
 
   if (t) {
     cay__txn_source(t, &src);
-    n = (size_t)snprintf(source, sizeof source,
-                         "%s:", cay__proto_lname(a->peer.proto));
-    if (cay__addr_format(&src, source + n, sizeof source - n) != 0)
+    if (cay__addr_format_proto(a->peer.proto, &src, source, sizeof source))
       source[0] = '\0';
   }
   r = cay__cdr_begin(sip, a->call_id, source[0] ? source : NULL,

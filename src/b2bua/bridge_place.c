@@ -93,9 +93,9 @@ place_b(bridge_t *br, cay__session_t *a, msg_t *msg, const sip_t *sip,
     if (flow && !flow->flow) /* RFC 5923 section 1 */
       strcpy(via, " on the connection it registered over");
     else if (flow) {
-      snprintf(via, sizeof via, " over %s:", cay__proto_lname(flow->proto));
-      (void)cay__addr_format(&flow->addr, via + strlen(via),
-                             sizeof via - strlen(via));
+      strcpy(via, " over ");
+      (void)cay__addr_format_proto(flow->proto, &flow->addr, via + 6,
+                                   sizeof via - 6);
     }
     CAY_DEBUG(SHARD_NO(br->ss), "bridge: %s -> %s%s (%s)", a->call_id, target,
               via, b->call_id);

@@ -507,12 +507,11 @@ take_contacts(reg_req_t *rq)
       p->drop = NULL;
     }
     if (p->by_flow) {
-      snprintf(via, sizeof via, "%s%s:",
+      snprintf(via, sizeof via, "%s",
                p->by_flow == FLOW_REUSE ? ", calls on its connection from "
-                                        : ", calls over ",
-               cay__proto_lname(rq->flow.proto));
-      (void)cay__addr_format(&rq->flow.addr, via + strlen(via),
-                             sizeof via - strlen(via));
+                                        : ", calls over ");
+      (void)cay__addr_format_proto(rq->flow.proto, &rq->flow.addr,
+                                   via + strlen(via), sizeof via - strlen(via));
     }
     CAY_INFO(SHARD_NO(rq->reg), "AOR %s: binding %s %s, expires in %u s%s",
              rq->aor, p->uri, p->b ? "refreshed" : "added", p->expires_s, via);

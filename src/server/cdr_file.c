@@ -169,13 +169,11 @@ write_later(cay__cdr_file_t *f)
     write_next(f);
 }
 
+/* Armed only while no write runs (write_next() stops it). */
 static void
 on_flush(cay__timer_t *t)
 {
-  cay__cdr_file_t *f = t->data;
-
-  if (!f->writing)
-    write_next(f);
+  write_next(t->data);
 }
 
 static void

@@ -185,6 +185,16 @@ cay__addr_format(const cay__addr_t *a, char *buf, size_t len)
 }
 
 int
+cay__addr_format_proto(int proto, const cay__addr_t *a, char *buf, size_t len)
+{
+  int n = snprintf(buf, len, "%s:", cay__proto_lname(proto));
+
+  if (n < 0 || (size_t)n >= len)
+    return -ENOSPC;
+  return cay__addr_format(a, buf + n, len - (size_t)n);
+}
+
+int
 cay__addr_same_ip(const cay__addr_t *a, const cay__addr_t *b)
 {
   if (a->u.sa.sa_family != b->u.sa.sa_family)

@@ -95,6 +95,11 @@ int cay__addr_setn(cay__addr_t *a, const char *host, size_t hostlen,
                    unsigned port);
 /** "1.2.3.4:5060" or "[::1]:5060". @return 0 or -ENOSPC. */
 int cay__addr_format(const cay__addr_t *a, char *buf, size_t len);
+/** With its transport, as config and logs name it: "udp:1.2.3.4:5060",
+ * "tls:[::1]:5061" (@p proto CAY__UDP .. CAY__WSS). @return 0 or
+ * -ENOSPC. */
+int cay__addr_format_proto(int proto, const cay__addr_t *a, char *buf,
+                           size_t len);
 /** IP only, without brackets: "::1". @return 0 or -ENOSPC. */
 int cay__addr_ip(const cay__addr_t *a, char *buf, size_t len);
 unsigned cay__addr_port(const cay__addr_t *a);

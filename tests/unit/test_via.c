@@ -291,6 +291,24 @@ START_TEST(url_rfc3263_destination)
 }
 END_TEST
 
+/* A destination with its transport, as config, logs and call detail
+ * records write it; a buffer too short is -ENOSPC, not a cut address. */
+START_TEST(addr_format_with_proto)
+{
+  cay__addr_t a;
+  char buf[64];
+
+  ck_assert_int_eq(cay__addr_set(&a, "192.0.2.4", 5060), 0);
+  ck_assert_int_eq(cay__addr_format_proto(CAY__UDP, &a, buf, sizeof buf), 0);
+  ck_assert_str_eq(buf, "udp:192.0.2.4:5060");
+  ck_assert_int_eq(cay__addr_set(&a, "::1", 5061), 0);
+  ck_assert_int_eq(cay__addr_format_proto(CAY__TLS, &a, buf, sizeof buf), 0);
+  ck_assert_str_eq(buf, "tls:[::1]:5061");
+  ck_assert_int_eq(cay__addr_format_proto(CAY__TLS, &a, buf, 4), -ENOSPC);
+  ck_assert_int_eq(cay__addr_format_proto(CAY__TLS, &a, buf, 10), -ENOSPC);
+}
+END_TEST
+
 START_TEST(branch_8_1_1_7_magic_cookie)
 {
   ck_assert(cay__branch_is_rfc3261("z9hG4bK776asdhds"));
@@ -321,6 +339,7 @@ via_suite(void)
                       sizeof stream_cases / sizeof stream_cases[0]);
   tcase_add_loop_test(tc, url_rfc3263_destination, 0,
                       sizeof url_cases / sizeof url_cases[0]);
+  tcase_add_test(tc, addr_format_with_proto);
   tcase_add_test(tc, branch_8_1_1_7_magic_cookie);
   suite_add_tcase(s, tc);
   return s;
