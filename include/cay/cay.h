@@ -3,6 +3,7 @@
 #define CAY_CAY_H
 
 #include "errno.h"
+#include "cdr.h"
 #include "config.h"
 #include "server.h"
 #include "session.h"

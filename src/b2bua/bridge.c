@@ -47,31 +47,13 @@
 #include "core/alloc.h"
 #include "core/log.h"
 
-/* Record @p r to the shard's sink (b2bua/cdr.h), and free it. */
-static void
-cdr_write(cay__sessions_t *ss, cay__cdr_t *r)
-{
-  char *line = NULL;
-  size_t len;
-
-  if (ss->cdr_sink /* a reload may have taken the file away */
-      && (line = cay__cdr_format(r, cay__shard_now(ss->shard), &len)) == NULL)
-    ss->shard->stats.cdrs_lost++;
-  if (line) {
-    ss->cdr_sink(ss->cdr_arg, line, len);
-    ss->shard->stats.cdrs++;
-  }
-  cay__free(line);
-  cay__cdr_free(r);
-}
-
 /* The call's record, if it keeps one: once, when the bridge is freed. */
 static void
 cdr_emit(bridge_t *br)
 {
   if (br->cdr == NULL)
     return;
-  cdr_write(br->ss, br->cdr);
+  cay__bridge_cdr_write(br->ss, br->cdr);
   br->cdr = NULL;
 }
 
@@ -81,7 +63,7 @@ static void
 cdr_ended(bridge_t *br, cay__cdr_end_t who)
 {
   if (br->cdr)
-    cay__cdr_ended(br->cdr, br->ss->ending_all ? CAY__CDR_SHUTDOWN : who,
+    cay__cdr_ended(br->cdr, br->ss->ending_all ? CAY_CDR_SHUTDOWN : who,
                    cay__shard_now(br->ss->shard));
 }
 
@@ -217,7 +199,7 @@ on_ring_timeout(cay__timer_t *tm)
 
   CAY_INFO(SHARD_NO(br->ss), "bridge: no answer in %u s: CANCEL",
            br->route->ring_timeout_s);
-  cdr_ended(br, CAY__CDR_RING_TIMEOUT);
+  cdr_ended(br, CAY_CDR_RING_TIMEOUT);
   br->depth++;
   /* RFC 3326: the callee learns why (Q.850 19, no answer, user alerted). */
   end_leg_with(br, br->b, 0, NULL,
@@ -236,7 +218,7 @@ on_max_duration(cay__timer_t *tm)
   char reason[128];
 
   CAY_DEBUG(SHARD_NO(br->ss), "bridge: max duration: BYE both legs");
-  cdr_ended(br, CAY__CDR_MAX_DURATION);
+  cdr_ended(br, CAY_CDR_MAX_DURATION);
   br->depth++;
   /* RFC 3326: both sides learn why (Q.850 102, recovery on timer
    * expiry). */
@@ -420,7 +402,7 @@ static void
 leg_ending(bridge_t *br, cay_id_t other_id, int status, const char *phrase,
            const char *lines)
 {
-  cdr_ended(br, other_id == br->a ? CAY__CDR_CALLEE : CAY__CDR_CALLER);
+  cdr_ended(br, other_id == br->a ? CAY_CDR_CALLEE : CAY_CDR_CALLER);
   cay__shard_timer_stop(br->ss->shard, &br->t_ring);
   cay__shard_timer_stop(br->ss->shard, &br->t_max);
   if (br->joining)
@@ -494,7 +476,7 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
       CAY_INFO(SHARD_NO(br->ss), "bridge: %s: no route codec in B's offer",
                b->call_id);
       br->no_codec = 1;
-      cdr_ended(br, CAY__CDR_ERROR);
+      cdr_ended(br, CAY_CDR_ERROR);
       cay_session_answer_offer(b, 488, NULL);
       end_leg(br, br->a, 488, "Not Acceptable Here - No Common Codec");
       return;
@@ -532,7 +514,7 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
      * failure (cay__bridge_map_failure(): 500), not a hang-up (480).
      * RFC 3326: B learns why its answered call ends at once. */
     br->answered = 0;
-    cdr_ended(br, CAY__CDR_ERROR); /* A's end came first for CAY_ESTATE */
+    cdr_ended(br, CAY_CDR_ERROR); /* A's end came first for CAY_ESTATE */
     end_leg_with(br, br->b, 0, NULL,
                  cay__reason_line(reason, sizeof reason,
                                   err == CAY_ESTATE   ? 487
@@ -612,43 +594,6 @@ cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
   cay__bridge_maybe_free(br);
 }
 
-/* The record of the call A's INVITE @p sip (transaction @p t) starts,
- * or NULL (-ENOMEM: the call goes on without one, counted lost). */
-static cay__cdr_t *
-cdr_begin(cay__sessions_t *ss, const cay__session_t *a, const cay__txn_t *t,
-          const sip_t *sip)
-{
-  char source[80] = "";
-  cay__addr_t src;
-  cay__cdr_t *r;
-
-  if (t) {
-    cay__txn_source(t, &src);
-    if (cay__addr_format_proto(a->peer.proto, &src, source, sizeof source))
-      source[0] = '\0';
-  }
-  r = cay__cdr_begin(sip, a->call_id, source[0] ? source : NULL,
-                     (unsigned)SHARD_NO(ss), cay__shard_now(ss->shard));
-  if (r == NULL)
-    ss->shard->stats.cdrs_lost++;
-  return r;
-}
-
-void
-cay__bridge_refused(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
-                    int status)
-{
-  cay__cdr_t *r;
-
-  if (ss->cdr_sink == NULL
-      || (r = cdr_begin(ss, a, cay__txn_lookup(ss->ep, a->invite_txn), sip))
-             == NULL)
-    return;
-  r->status = status;
-  cay__cdr_ended(r, CAY__CDR_REFUSED, r->start_ms);
-  cdr_write(ss, r);
-}
-
 int
 cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
                   const cay_route_t *route, const char *target)
@@ -667,7 +612,7 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   cay__timer_init(&br->t_ring, on_ring_timeout, br);
   cay__timer_init(&br->t_max, on_max_duration, br);
   if (ss->cdr_sink)
-    br->cdr = cdr_begin(ss, a, t, sip);
+    br->cdr = cay__bridge_cdr_begin(ss, t, sip);
   err = cay__bridge_place_first(br, a, t ? cay__txn_request(t) : NULL, sip,
                                 target);
   if (err) {

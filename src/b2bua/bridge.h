@@ -42,6 +42,20 @@ void cay__bridge_refused(cay__sessions_t *ss, cay__session_t *a,
                          const sip_t *sip, int status);
 
 /**
+ * An initial INVITE the routes refused (no route matched: 404; a reject
+ * route; a forward that loops: 482): its detail record, with ended_by
+ * "rejected", attempts 0 and @p status, the final response the caller
+ * got, goes to the shard's sink (none: nothing). Not for an
+ * authentication challenge (the caller tries again).
+ *
+ * @param t    Its server transaction. Borrowed.
+ * @param sip  The INVITE. Borrowed.
+ * @thread owner
+ */
+void cay__bridge_rejected(cay__sessions_t *ss, const cay__txn_t *t,
+                          const sip_t *sip, int status);
+
+/**
  * An INVITE with Replaces naming leg @p old of a bridged call (RFC 3891
  * section 3): the new incoming session @p s (INCOMING, created for the
  * embedder, not yet answered) is to take @p old's place. The other leg is

@@ -12,15 +12,24 @@
 #include "core/alloc.h"
 
 static const char *const end_names[] = {
-  [CAY__CDR_OPEN] = "shutdown", /* never ended: cut at the end */
-  [CAY__CDR_CALLER] = "caller",
-  [CAY__CDR_CALLEE] = "callee",
-  [CAY__CDR_RING_TIMEOUT] = "ring_timeout",
-  [CAY__CDR_MAX_DURATION] = "max_duration",
-  [CAY__CDR_ERROR] = "error",
-  [CAY__CDR_SHUTDOWN] = "shutdown",
-  [CAY__CDR_REFUSED] = "refused",
+  [CAY_CDR_CALLER] = "caller",
+  [CAY_CDR_CALLEE] = "callee",
+  [CAY_CDR_RING_TIMEOUT] = "ring_timeout",
+  [CAY_CDR_MAX_DURATION] = "max_duration",
+  [CAY_CDR_ERROR] = "error",
+  [CAY_CDR_SHUTDOWN] = "shutdown",
+  [CAY_CDR_REFUSED] = "refused",
+  [CAY_CDR_REJECTED] = "rejected",
 };
+
+const char *
+cay_cdr_end_name(cay_cdr_end_t e)
+{
+  if ((unsigned)e >= sizeof end_names / sizeof end_names[0]
+      || end_names[e] == NULL)
+    return "unknown";
+  return end_names[e];
+}
 
 /* @p u printed at @p o (NULL: only measured): its length. */
 static size_t
@@ -177,18 +186,16 @@ put_str(char *o, const char *key, const char *v)
   return o;
 }
 
-/* "key":"2026-11-25T10:00:00.123Z" for shard-clock time @p at of @p r,
- * or "key":null for 0. */
+/* "key":"2026-11-25T10:00:00.123Z" for Unix time @p ms, or "key":null
+ * for 0. */
 static char *
-put_time(char *o, const cay__cdr_t *r, const char *key, uint64_t at)
+put_time(char *o, const char *key, int64_t ms)
 {
-  int64_t ms;
   time_t sec;
   struct tm tm;
 
-  if (at == 0)
+  if (ms == 0)
     return o + sprintf(o, ",\"%s\":null", key);
-  ms = r->wall_start_ms + (int64_t)(at - r->start_ms);
   sec = (time_t)(ms / 1000);
   gmtime_r(&sec, &tm);
   return o
@@ -197,44 +204,80 @@ put_time(char *o, const cay__cdr_t *r, const char *key, uint64_t at)
                    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
+/* Shard-clock time @p at of @p r as Unix time (ms), or 0 for 0. */
+static int64_t
+unix_ms(const cay__cdr_t *r, uint64_t at)
+{
+  return at ? r->wall_start_ms + (int64_t)(at - r->start_ms) : 0;
+}
+
+/* The record as the embedder sees it (no JSON yet). */
+static void
+view_of(const cay__cdr_t *r, uint64_t now_ms, cay_cdr_t *v)
+{
+  uint64_t end = r->end_ms ? r->end_ms : now_ms;
+
+  memset(v, 0, sizeof *v);
+  /* The start is never 0 on the shard clock (it starts at the loop's
+   * uv_now, or at 1,000,000 ms when virtual). */
+  v->start_ms = unix_ms(r, r->start_ms);
+  v->progress_ms = unix_ms(r, r->progress_ms);
+  v->answer_ms = unix_ms(r, r->answer_ms);
+  v->end_ms = unix_ms(r, end);
+  v->setup_ms = r->answer_ms ? (int64_t)(r->answer_ms - r->start_ms) : -1;
+  v->duration_ms
+      = r->answer_ms && end > r->answer_ms ? (int64_t)(end - r->answer_ms) : 0;
+  v->call_id = r->call_id;
+  v->from = r->from;
+  v->to = r->to;
+  v->ruri = r->ruri;
+  v->source = r->source;
+  v->target = r->target;
+  v->b_call_id = r->b_call_id;
+  v->attempts = r->attempts;
+  v->status = r->status;
+  v->b_status = r->b_status;
+  /* Never ended: cut at the end. */
+  v->ended_by = r->ended_by == CAY__CDR_OPEN ? CAY_CDR_SHUTDOWN : r->ended_by;
+  v->shard = r->shard;
+}
+
 char *
-cay__cdr_format(const cay__cdr_t *r, uint64_t now_ms, size_t *len)
+cay__cdr_format(const cay__cdr_t *r, uint64_t now_ms, cay_cdr_t *v)
 {
   const char *strs[] = { r->call_id, r->from,   r->to,       r->ruri,
                          r->source,  r->target, r->b_call_id };
-  uint64_t end = r->end_ms ? r->end_ms : now_ms;
   size_t room = 640;
   char *line, *o;
 
+  view_of(r, now_ms, v);
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     room += strs[i] ? 6 * strlen(strs[i]) : 0;
   if ((line = cay__malloc(room)) == NULL)
     return NULL;
-  /* The start is never 0 on the shard clock (it starts at the loop's
-   * uv_now, or at 1,000,000 ms when virtual). */
-  o = put_time(line, r, "start", r->start_ms);
+  o = put_time(line, "start", v->start_ms);
   line[0] = '{'; /* the first key's comma */
-  o = put_time(o, r, "progress", r->progress_ms);
-  o = put_time(o, r, "answer", r->answer_ms);
-  o = put_time(o, r, "end", end);
-  if (r->answer_ms)
-    o += sprintf(o, ",\"setup_ms\":%" PRIu64 ",\"duration_ms\":%" PRIu64,
-                 r->answer_ms - r->start_ms,
-                 end > r->answer_ms ? end - r->answer_ms : 0);
+  o = put_time(o, "progress", v->progress_ms);
+  o = put_time(o, "answer", v->answer_ms);
+  o = put_time(o, "end", v->end_ms);
+  if (v->setup_ms >= 0)
+    o += sprintf(o, ",\"setup_ms\":%" PRId64 ",\"duration_ms\":%" PRId64,
+                 v->setup_ms, v->duration_ms);
   else
     o += sprintf(o, ",\"setup_ms\":null,\"duration_ms\":0");
-  o = put_str(o, "call_id", r->call_id);
-  o = put_str(o, "from", r->from);
-  o = put_str(o, "to", r->to);
-  o = put_str(o, "ruri", r->ruri);
-  o = put_str(o, "source", r->source);
-  o = put_str(o, "target", r->target);
-  o = put_str(o, "b_call_id", r->b_call_id);
+  o = put_str(o, "call_id", v->call_id);
+  o = put_str(o, "from", v->from);
+  o = put_str(o, "to", v->to);
+  o = put_str(o, "ruri", v->ruri);
+  o = put_str(o, "source", v->source);
+  o = put_str(o, "target", v->target);
+  o = put_str(o, "b_call_id", v->b_call_id);
   o += sprintf(o,
                ",\"attempts\":%u,\"status\":%d,\"b_status\":%d,"
                "\"ended_by\":\"%s\",\"shard\":%u}\n",
-               r->attempts, r->status, r->b_status, end_names[r->ended_by],
-               r->shard);
-  *len = (size_t)(o - line);
+               v->attempts, v->status, v->b_status,
+               cay_cdr_end_name(v->ended_by), v->shard);
+  v->json = line;
+  v->json_len = (size_t)(o - line);
   return line;
 }

@@ -1,9 +1,11 @@
 /*
  * Call detail records of the B2BUA: one record per call a forward route
  * took (from A's INVITE to the end of its last leg), made on the call's
- * shard when the bridge is freed (at once when no B leg could be placed:
- * cay__bridge_refused()) and handed to the shard's sink
- * (cay__sessions_t.cdr_sink) as one line of JSON (RFC 8259):
+ * shard when the bridge is freed (at once when no B leg could be placed,
+ * cay__bridge_refused(), or the routes refused the INVITE,
+ * cay__bridge_rejected()) and handed to the shard's sink
+ * (cay__sessions_t.cdr_sink) as a cay_cdr_t (cay/cdr.h) that carries it
+ * as one line of JSON (RFC 8259) too:
  *
  *   {"start":"2026-11-25T10:00:00.123Z","progress":"...","answer":"...",
  *    "end":"...","setup_ms":1333,"duration_ms":5000,
@@ -29,7 +31,9 @@
  *              callee (B's BYE or failure), ring_timeout, max_duration,
  *              error (B's answer could not be relayed), shutdown,
  *              refused (no B leg could be placed: not registered, no
- *              common codec, ...; attempts 0, target null)
+ *              common codec, ...; attempts 0, target null), rejected
+ *              (the routes refused the INVITE: no route, 404; a reject
+ *              route; a forward that loops, 482; attempts 0)
  *
  * Times come from the shard clock (uv_now, ms) anchored to the wall clock
  * once, at start: durations do not jump when the system time is set.
@@ -43,17 +47,12 @@
 
 #include <sofia-sip/sip.h>
 
-/* Who ended a call (the record's ended_by). */
-typedef enum cay__cdr_end {
-  CAY__CDR_OPEN = 0, /* not ended yet */
-  CAY__CDR_CALLER,
-  CAY__CDR_CALLEE,
-  CAY__CDR_RING_TIMEOUT,
-  CAY__CDR_MAX_DURATION,
-  CAY__CDR_ERROR,
-  CAY__CDR_SHUTDOWN,
-  CAY__CDR_REFUSED,
-} cay__cdr_end_t;
+#include "cay/cdr.h"
+
+/* Who ended a call (the record's ended_by): a cay_cdr_end_t, or this
+ * while the call runs. */
+typedef cay_cdr_end_t cay__cdr_end_t;
+#define CAY__CDR_OPEN ((cay_cdr_end_t)0)
 
 /* One call's record, filled while the call runs (the bridge owns it). */
 typedef struct cay__cdr {
@@ -83,11 +82,13 @@ cay__cdr_t *cay__cdr_begin(const sip_t *sip, const char *call_id,
 void cay__cdr_placed(cay__cdr_t *r, const char *target, const char *b_call_id);
 /* The call ended now, by @p who; the first call counts. */
 void cay__cdr_ended(cay__cdr_t *r, cay__cdr_end_t who, uint64_t now_ms);
-/* The record as one line of JSON, '\n' included, NUL-terminated (the
- * length in *@p len): cay__malloc'd, the caller frees it; NULL on
- * -ENOMEM. A record not ended gets end = @p now_ms. Strings are escaped
- * (RFC 8259 section 7); a byte that is not UTF-8 becomes U+FFFD. */
-char *cay__cdr_format(const cay__cdr_t *r, uint64_t now_ms, size_t *len);
+/* The record as the embedder sees it, in *@p view (its strings point
+ * into @p r; Unix times), and as one line of JSON, '\n' included,
+ * NUL-terminated (view->json, view->json_len): the line, cay__malloc'd,
+ * the caller frees it; NULL on -ENOMEM. A record not ended gets end =
+ * @p now_ms and ended_by shutdown. Strings are escaped (RFC 8259 section
+ * 7); a byte that is not UTF-8 becomes U+FFFD. */
+char *cay__cdr_format(const cay__cdr_t *r, uint64_t now_ms, cay_cdr_t *view);
 /* Free @p r (NULL: nothing). */
 void cay__cdr_free(cay__cdr_t *r);
 

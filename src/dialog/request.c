@@ -223,9 +223,22 @@ hand_over(cay__sessions_t *ss, cay__session_t *s, cay__txn_t *t,
   ss->on_incoming(s, &in, ss->incoming_arg);
 }
 
+/* The routes refused request @p sip (transaction @p t): its final
+ * response, counted in *@p rejected; an INVITE's record first (the
+ * reply may free the request). */
+static void
+route_refused(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip, int status,
+              const char *phrase, uint64_t *rejected)
+{
+  (*rejected)++;
+  if (sip->sip_request->rq_method == sip_method_invite)
+    cay__bridge_rejected(ss, t, sip, status);
+  cay__txn_reply(t, status, phrase, NULL);
+}
+
 /* The `routes:` decision for an initial INVITE or a MESSAGE (first match
  * wins): 404 without a match, the route's rejection, or 482 for a forward
- * that loops; each answer counts in *@p rejected.
+ * that loops (route_refused()).
  * @return 1 when the INVITE was answered here, else 0 with *route set
  * (NULL: no routes configured, answer as usual) and, for a forward,
  * @p target expanded. */
@@ -245,13 +258,12 @@ pick_route(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
     return 0;
   r = cay__routes_match(ss->routes, &req);
   if (r == NULL) {
-    (*rejected)++;
-    cay__txn_reply(t, 404, "Not Found - No Route", NULL);
+    route_refused(ss, t, sip, 404, "Not Found - No Route", rejected);
     return 1;
   }
   if (r->action == CAY_ROUTE_REJECT) {
-    (*rejected)++;
-    cay__txn_reply(t, (int)r->code, r->reason[0] ? r->reason : NULL, NULL);
+    route_refused(ss, t, sip, (int)r->code, r->reason[0] ? r->reason : NULL,
+                  rejected);
     return 1;
   }
   /* RFC 3261 section 22.3: the caller proves it is the From's user. */
@@ -264,14 +276,13 @@ pick_route(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
     snprintf(target, len, "the contacts of the Request-URI's AOR");
   } else if (r->action == CAY_ROUTE_FORWARD) {
     if (cay__route_target(r, &req, target, len) < 0) {
-      (*rejected)++;
-      cay__txn_reply(t, 500, "Server Internal Error - Target Too Long", NULL);
+      route_refused(ss, t, sip, 500, "Server Internal Error - Target Too Long",
+                    rejected);
       return 1;
     }
     if (cay__bridge_is_loop(ss, sip, target)) {
       /* RFC 3261 section 16.3 item 4: the request came back to us. */
-      (*rejected)++;
-      cay__txn_reply(t, 482, NULL, NULL);
+      route_refused(ss, t, sip, 482, NULL, rejected);
       return 1;
     }
   }
@@ -497,7 +508,7 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   const cay_route_t *route = NULL;
   cay__session_t *s;
   char target[CAY_CONFIG_TEXT_LEN + 64];
-  int err, forward, filter;
+  int err, forward, filter, status;
 
   ss->shard->stats.calls_in++;
   if (invite_refused(ss, t, sip))
@@ -527,9 +538,9 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   if (forward) {
     err = cay__bridge_start(ss, s, sip, route, target);
     if (err) {
-      int status = err == CAY_ENOTFOUND || err == -EPERM ? 480
-                   : err == CAY_ENOCODEC                 ? 488
-                                                         : 500;
+      status = err == CAY_ENOTFOUND || err == -EPERM ? 480
+               : err == CAY_ENOCODEC                 ? 488
+                                                     : 500;
       cay__bridge_refused(ss, s, sip, status); /* its record, if any */
       CAY_INFO(SHARD_NO(ss), "session %s: not forwarded to %s: %s", s->call_id,
                target,

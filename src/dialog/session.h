@@ -23,6 +23,7 @@
 #ifndef CAY_DIALOG_SESSION_H
 #define CAY_DIALOG_SESSION_H
 
+#include "cay/cdr.h"
 #include "cay/config.h"
 #include "cay/session.h"
 #include "core/hash.h"
@@ -111,10 +112,10 @@ typedef struct cay__sessions {
   /* Every session is being ended by Cay (a drain or the end: a bridge's
    * record says shutdown). */
   int ending_all;
-  /* Where a bridged call's record goes when the call is over (one JSON
-   * line, b2bua/cdr.h; @p line is the caller's, copied before return),
-   * or NULL: no records are made. */
-  void (*cdr_sink)(void *arg, const char *line, size_t len);
+  /* Where a bridged call's record goes when the call is over
+   * (b2bua/cdr.h; @p cdr and its strings are the caller's, copied before
+   * return), or NULL: no records are made. */
+  void (*cdr_sink)(void *arg, const cay_cdr_t *cdr);
   void *cdr_arg;
   void (*on_idle)(void *arg); /* called when live drops to 0 and no
                                  MESSAGE is being relayed, while

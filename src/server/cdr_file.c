@@ -209,10 +209,8 @@ on_written(uv_fs_t *req)
 }
 
 void
-cay__cdr_file_append(void *arg, const char *line, size_t len)
+cay__cdr_file_append(cay__cdr_file_t *f, const char *line, size_t len)
 {
-  cay__cdr_file_t *f = arg;
-
   if (f->pend_len + len > PENDING_MAX) {
     lost(f, 1, "more than 4 MiB waiting for the disk");
     return;

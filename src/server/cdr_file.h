@@ -1,9 +1,9 @@
 /*
- * A shard's call detail record file (cdr.file): the JSON lines of its
- * bridged calls (b2bua/cdr.h) appended to one file that every shard
- * opens with O_APPEND, so that each write lands whole at the end whatever
- * the other shards write (POSIX write(): the offset is set to the end and
- * the data written with no intervening modification).
+ * A shard's call detail record file (cdr.file): the JSON lines of the
+ * calls its routes took or refused (b2bua/cdr.h) appended to one file that
+ * every shard opens with O_APPEND, so that each write lands whole at the end
+ * whatever the other shards write (POSIX write(): the offset is set to the end
+ * and the data written with no intervening modification).
  *
  * Lines wait in memory (at most 4 MiB) and go together in one write on
  * libuv's thread pool, one write at a time: the loop never waits for the
@@ -43,11 +43,11 @@ int cay__cdr_file_open(cay__shard_t *shard, const char *path,
                        cay__cdr_file_t **out);
 
 /**
- * Append one record line (a cay__sessions_t.cdr_sink: @p arg is the
- * file). @p line: @p len bytes, '\n' included. Borrowed; copied.
+ * Append one record line to @p f. @p line: @p len bytes, '\n' included.
+ * Borrowed; copied.
  * @thread the shard's
  */
-void cay__cdr_file_append(void *arg, const char *line, size_t len);
+void cay__cdr_file_append(cay__cdr_file_t *f, const char *line, size_t len);
 
 /**
  * Open @p path anew (the same path after a rotation, or another): the

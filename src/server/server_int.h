@@ -2,6 +2,7 @@
 #ifndef CAY_SERVER_SERVER_INT_H
 #define CAY_SERVER_SERVER_INT_H
 
+#include "cay/cdr.h"
 #include "cay/server.h"
 #include "dialog/session.h"
 #include "registrar/registrar.h"
@@ -155,6 +156,8 @@ struct cay_server {
   cay_incoming_cb on_incoming; /* set before start; read by every shard */
   int store_load_failed;       /* set at create, read-only afterwards */
   void *incoming_arg;
+  cay_cdr_cb on_cdr; /* set before start; read by every shard */
+  void *cdr_arg;
   /* Shard 0 only, during the close. */
   unsigned drained, finals;
   cay_stats_t shard_stats[CAY_MAX_SHARDS];

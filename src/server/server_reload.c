@@ -44,6 +44,19 @@ cay__worker_set_origins(cay__worker_t *w, cay__tcp_t *tcp,
                             "before is kept");
 }
 
+/* A record of a call of worker @p arg's shard: to cdr.file and to the
+ * embedder (cay_server_on_cdr()). */
+static void
+worker_cdr(void *arg, const cay_cdr_t *cdr)
+{
+  cay__worker_t *w = arg;
+
+  if (w->cdr)
+    cay__cdr_file_append(w->cdr, cdr->json, cdr->json_len);
+  if (w->srv->on_cdr)
+    w->srv->on_cdr(cdr, w->srv->cdr_arg);
+}
+
 int
 cay__worker_cdr_open(cay__worker_t *w, const char *path)
 {
@@ -61,8 +74,8 @@ cay__worker_cdr_open(cay__worker_t *w, const char *path)
     if ((err = cay__cdr_file_open(&w->shard, path, &w->cdr)) != 0)
       return err;
   }
-  w->ss.cdr_sink = w->cdr ? cay__cdr_file_append : NULL;
-  w->ss.cdr_arg = w->cdr;
+  w->ss.cdr_sink = w->cdr || w->srv->on_cdr ? worker_cdr : NULL;
+  w->ss.cdr_arg = w;
   return 0;
 }
 

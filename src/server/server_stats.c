@@ -102,7 +102,9 @@ const cay__stat_field_t cay__stat_fields[] = {
   M(publish, "PUBLISH"),
   M(message, "MESSAGE"),
   M(other, "other"),
-  F(cdrs, 0, "Call detail records made, one per bridged call."),
+  F(cdrs, 0,
+    "Call detail records made, one per call the routes took or "
+    "refused."),
   F(cdrs_lost, 0,
     "Call detail records not written: a write failed, too many waited, or "
     "no memory."),

@@ -65,6 +65,16 @@ cay_session_lookup(cay_server_t *srv, cay_id_t id)
 }
 
 int
+cay_server_on_cdr(cay_server_t *srv, cay_cdr_cb cb, void *arg)
+{
+  if (srv->started)
+    return CAY_ESTATE;
+  srv->on_cdr = cb;
+  srv->cdr_arg = arg;
+  return 0;
+}
+
+int
 cay_server_on_session(cay_server_t *srv, cay_incoming_cb cb, void *arg)
 {
   if (srv->started)

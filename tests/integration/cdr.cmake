@@ -23,3 +23,18 @@ cay_b2bua_test(b2bua_cdr_rotate 60
   -- -m 200 -r 50 -d 1000)
 set_tests_properties(integration.b2bua_cdr_rotate PROPERTIES
   LABELS "integration;shards")
+
+# INVITEs the routes refuse leave records too: a reject route answers 20
+# calls 603; each has one record, ended_by rejected, no B leg, no time.
+cay_b2bua_test(b2bua_cdr_rejected 60
+  --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_unreachable.xml
+  --route-yaml "routes: [ { action: reject, code: 603, reason: Decline } ]"
+  --subst FINAL_STATUS=603
+  --callee-calls -1
+  --sipp-timeout 20
+  --expect calls_in=20 --expect calls_rejected=20
+  --expect dialogs_live=0 --expect txns_live=0
+  --cdr-expect status=603 --cdr-expect b_status=0
+  --cdr-expect attempts=0 --cdr-expect ended_by=rejected
+  --cdr-expect target=null --cdr-expect answer=null
+  -- -m 20 -r 20)

@@ -25,7 +25,7 @@ KEYS = ["start", "progress", "answer", "end", "setup_ms", "duration_ms",
         "call_id", "from", "to", "ruri", "source", "target", "b_call_id",
         "attempts", "status", "b_status", "ended_by", "shard"]
 ENDED_BY = {"caller", "callee", "ring_timeout", "max_duration", "error",
-            "shutdown", "refused"}
+            "shutdown", "refused", "rejected"}
 EXPECT = re.compile(r"^([a-z_]+)(=|>=|<=)(.+)$")
 
 
@@ -96,9 +96,12 @@ def record_problems(rec, nshards):
         out.append("status %r" % rec["status"])
     if not (isinstance(rec["shard"], int) and 0 <= rec["shard"] < nshards):
         out.append("shard %r of %d" % (rec["shard"], nshards))
-    if rec["ended_by"] == "refused":
+    if rec["ended_by"] in ("refused", "rejected"):
         if rec["attempts"] != 0 or rec["b_call_id"] or rec["target"]:
-            out.append("refused, yet a B leg named")
+            out.append("%s, yet a B leg named" % rec["ended_by"])
+        if rec["answer"] or rec["progress"] or end != start:
+            out.append("%s, yet it rang, was answered or lasted"
+                       % rec["ended_by"])
     elif rec["attempts"] < 1 or not rec["b_call_id"] or not rec["target"]:
         out.append("no B leg named")
     return out

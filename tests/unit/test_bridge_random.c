@@ -385,14 +385,18 @@ static struct {
 } cdrs;
 
 static void
-cdr_sink(void *arg, const char *line, size_t len)
+cdr_sink(void *arg, const cay_cdr_t *cdr)
 {
   (void)arg;
   cdrs.n++;
-  snprintf(cdrs.last, sizeof cdrs.last, "%.*s", (int)len, line);
-  if (strstr(cdrs.last, "\"ended_by\":\"refused\"")) {
+  snprintf(cdrs.last, sizeof cdrs.last, "%.*s", (int)cdr->json_len, cdr->json);
+  ck_assert_uint_eq(strlen(cdrs.last), cdr->json_len);
+  if (cdr->ended_by == CAY_CDR_REFUSED) {
     cdrs.refused++;
+    ck_assert_ptr_nonnull(strstr(cdrs.last, "\"ended_by\":\"refused\""));
+    ck_assert_uint_eq(cdr->attempts, 0);
     ck_assert_ptr_nonnull(strstr(cdrs.last, "\"attempts\":0,"));
+    ck_assert_int_eq(cdr->answer_ms, 0);
     ck_assert_ptr_nonnull(strstr(cdrs.last, "\"answer\":null,"));
   }
 }

@@ -25,25 +25,34 @@
 #define T1       500
 #define MAX_RECS 8
 
-/* The records a call left (the sessions' sink). */
+/* The records a call left (the sessions' sink): the lines, and the
+ * last record's view. */
 typedef struct sink {
   char *line[MAX_RECS];
   unsigned n;
+  cay_cdr_t last;
 } sink_t;
 
 static sink_t recs;
 
 static void
-sink(void *arg, const char *line, size_t len)
+sink(void *arg, const cay_cdr_t *cdr)
 {
   sink_t *s = arg;
+  const char *line = cdr->json;
+  size_t len = cdr->json_len;
 
   ck_assert_uint_lt(s->n, MAX_RECS);
   /* One line: no newline but the last byte. */
   ck_assert_uint_gt(len, 2);
   ck_assert_int_eq(line[len - 1], '\n');
+  ck_assert_int_eq(line[len], '\0');
   ck_assert_ptr_null(memchr(line, '\n', len - 1));
   s->line[s->n++] = strndup(line, len);
+  s->last = *cdr; /* its pointers are good only now */
+  s->last.json = NULL;
+  s->last.call_id = s->last.from = s->last.to = s->last.ruri = NULL;
+  s->last.source = s->last.target = s->last.b_call_id = NULL;
 }
 
 static peer_t *
@@ -177,6 +186,18 @@ START_TEST(cdr_answered_call_ended_by_the_caller)
   field_is(r, "ended_by", "\"caller\"");
   field_is(r, "shard", "0");
   ck_assert_str_eq(r + strlen(r) - 2, "}\n");
+  /* The embedder's view says the same (cay/cdr.h). */
+  ck_assert_int_eq(recs.last.start_ms, time_ms(r, "start"));
+  ck_assert_int_eq(recs.last.progress_ms - recs.last.start_ms, 300);
+  ck_assert_int_eq(recs.last.answer_ms, time_ms(r, "answer"));
+  ck_assert_int_eq(recs.last.end_ms, time_ms(r, "end"));
+  ck_assert_int_eq(recs.last.setup_ms, 1000);
+  ck_assert_int_eq(recs.last.duration_ms, 5000);
+  ck_assert_uint_eq(recs.last.attempts, 1);
+  ck_assert_int_eq(recs.last.status, 200);
+  ck_assert_int_eq(recs.last.b_status, 200);
+  ck_assert_int_eq(recs.last.ended_by, CAY_CDR_CALLER);
+  ck_assert_str_eq(cay_cdr_end_name(recs.last.ended_by), "caller");
   free(b_cid);
   peer_free(p);
 }
@@ -416,15 +437,71 @@ START_TEST(cdr_refused_before_a_b_leg)
   r = the_record(p);
   field_is(r, "status", "480");
   field_is(r, "ended_by", "\"refused\"");
+  ck_assert_int_eq(recs.last.ended_by, CAY_CDR_REFUSED);
   peer_free(p);
+}
+END_TEST
 
-  /* A reject route is no forward: no record. */
-  p = peer_with_sink(&cfg);
-  peer_send(p, "invite_to.sip", "user", "busy", "host", "127.0.0.1:5060",
-            "branch", "z9hG4bK-b2", "fromtag", "ft2", "callid", "busy-call",
-            "codecs", "0", "extra", "", NULL);
-  ck_assert_int_eq(peer_last_status(p), 486);
-  ck_assert_uint_eq(recs.n, 0);
+/* An INVITE to user @p user with Call-ID @p call_id and Via branch
+ * @p branch, to Cay: its final status. */
+static int
+invite_to(peer_t *p, const char *user, const char *call_id, const char *branch)
+{
+  peer_send(p, "invite_to.sip", "user", user, "host", "127.0.0.1:5060",
+            "branch", branch, "fromtag", "ft2", "callid", call_id, "codecs",
+            "0", "extra", "", NULL);
+  return peer_last_status(p);
+}
+
+/* An INVITE the routes refuse leaves a record at once (ended_by
+ * rejected, the caller's status, no B leg): a reject route (486), no
+ * route (404), and a forward that would loop (482). A retransmission
+ * of one (the transaction answers it) leaves no second record. */
+START_TEST(cdr_rejected_by_the_routes)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_with_sink(&cfg);
+  const char *r;
+
+  ck_assert_int_eq(invite_to(p, "busy", "busy-call", "z9hG4bK-b2"), 486);
+  r = the_record(p);
+  field_is(r, "status", "486");
+  field_is(r, "b_status", "0");
+  field_is(r, "attempts", "0");
+  field_is(r, "target", "null");
+  field_is(r, "answer", "null");
+  field_is(r, "setup_ms", "null");
+  field_is(r, "call_id", "\"busy-call\"");
+  field_is(r, "ruri", "\"sip:busy@127.0.0.1:5060\"");
+  field_is(r, "source", "\"udp:127.0.0.1:5070\"");
+  field_is(r, "ended_by", "\"rejected\"");
+  ck_assert_int_eq(time_ms(r, "end"), time_ms(r, "start"));
+  ck_assert_int_eq(recs.last.ended_by, CAY_CDR_REJECTED);
+  ck_assert_int_eq(recs.last.status, 486);
+  ck_assert_int_eq(recs.last.setup_ms, -1);
+  ck_assert_int_eq(recs.last.end_ms, recs.last.start_ms);
+  /* Its retransmission: the same answer, no second record. */
+  ck_assert_int_eq(invite_to(p, "busy", "busy-call", "z9hG4bK-b2"), 486);
+  ck_assert_uint_eq(recs.n, 1);
+
+  ck_assert_int_eq(invite_to(p, "nobody", "lost-call", "z9hG4bK-n1"), 404);
+  ck_assert_uint_eq(recs.n, 2);
+  field_is(recs.line[1], "status", "404");
+  field_is(recs.line[1], "call_id", "\"lost-call\"");
+  field_is(recs.line[1], "ended_by", "\"rejected\"");
+
+  /* The B leg Cay would send, come back to it (our Via, the target as
+   * its Request-URI): RFC 3261 section 16.3 item 4. */
+  peer_send(
+      p, "invite_to.sip", "user", "service", "host", "127.0.0.1:5070", "branch",
+      "z9hG4bK-loop\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx",
+      "fromtag", "ft1", "callid", "loop", "codecs", "0", "extra", "", NULL);
+  ck_assert_int_eq(peer_last_status(p), 482);
+  ck_assert_uint_eq(recs.n, 3);
+  field_is(recs.line[2], "status", "482");
+  field_is(recs.line[2], "ended_by", "\"rejected\"");
+  ck_assert_uint_eq(p->ss.shard->stats.cdrs, 3);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
   peer_free(p);
 }
 END_TEST
@@ -451,6 +528,7 @@ END_TEST
 START_TEST(cdr_8259_strings_escaped)
 {
   cay__cdr_t r;
+  cay_cdr_t v;
   size_t len;
   char *line;
 
@@ -462,9 +540,11 @@ START_TEST(cdr_8259_strings_escaped)
   r.to = "sip:x\x80y\xC0\xAFz\xED\xA0\x80@example.com";
   r.ruri = "sip:a@b";
   r.status = 408;
-  r.ended_by = CAY__CDR_CALLEE;
-  line = cay__cdr_format(&r, 1000250, &len);
+  r.ended_by = CAY_CDR_CALLEE;
+  line = cay__cdr_format(&r, 1000250, &v);
   ck_assert_ptr_nonnull(line);
+  ck_assert_ptr_eq(v.json, line);
+  len = v.json_len;
   ck_assert_uint_eq(len, strlen(line));
   ck_assert_str_eq(
       line,
@@ -479,6 +559,17 @@ START_TEST(cdr_8259_strings_escaped)
       "\"b_call_id\":null,\"attempts\":0,\"status\":408,\"b_status\":0,"
       "\"ended_by\":\"callee\",\"shard\":0}\n");
   cay__free(line);
+
+  /* A record cut before it ended says shutdown, ended now. */
+  r.ended_by = CAY__CDR_OPEN;
+  line = cay__cdr_format(&r, 1000250, &v);
+  ck_assert_int_eq(v.ended_by, CAY_CDR_SHUTDOWN);
+  ck_assert_int_eq(v.end_ms, 1764064800373LL);
+  ck_assert_ptr_nonnull(strstr(line, "\"ended_by\":\"shutdown\""));
+  cay__free(line);
+  ck_assert_str_eq(cay_cdr_end_name(CAY_CDR_REJECTED), "rejected");
+  ck_assert_str_eq(cay_cdr_end_name((cay_cdr_end_t)0), "unknown");
+  ck_assert_str_eq(cay_cdr_end_name((cay_cdr_end_t)99), "unknown");
 }
 END_TEST
 
@@ -686,6 +777,7 @@ main(void)
   tcase_add_test(tc, cdr_failover_names_the_last_target);
   tcase_add_test(tc, cdr_shutdown_by_drain);
   tcase_add_test(tc, cdr_refused_before_a_b_leg);
+  tcase_add_test(tc, cdr_rejected_by_the_routes);
   tcase_add_test(tc, cdr_none_without_a_sink);
   tcase_add_test(tc, cdr_8259_strings_escaped);
   suite_add_tcase(s, tc);

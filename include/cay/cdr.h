@@ -1,0 +1,100 @@
+/*
+ * Call detail records as the library hands them to an embedder: one per
+ * call a `forward` route took, and one per INVITE the routes refused, made
+ * when the call is over (README "Call detail records" says what each
+ * field means). The same record goes, as one line of JSON, to cdr.file
+ * when one is configured.
+ */
+#ifndef CAY_CDR_H
+#define CAY_CDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Who ended a call (the record's ended_by). */
+typedef enum cay_cdr_end {
+  CAY_CDR_CALLER = 1,   /* A's BYE or CANCEL, or A's transaction failed */
+  CAY_CDR_CALLEE,       /* B's BYE, or B's final failure */
+  CAY_CDR_RING_TIMEOUT, /* the route's ring_timeout_s */
+  CAY_CDR_MAX_DURATION, /* the route's (or dialog:) max_duration_s */
+  CAY_CDR_ERROR,        /* B's answer could not be relayed to A */
+  CAY_CDR_SHUTDOWN,     /* Cay's drain or close ended it */
+  CAY_CDR_REFUSED,      /* a forward route took it, no B leg could be
+                           placed (not registered, no common codec, ...) */
+  CAY_CDR_REJECTED,     /* the routes refused it: no route matched (404),
+                           a reject route, a forward that loops (482) */
+} cay_cdr_end_t;
+
+/**
+ * One call's record. Times are Unix time in ms (UTC), taken from the
+ * shard's clock anchored to the wall clock at the start, so that
+ * differences do not jump when the system time is set.
+ */
+typedef struct cay_cdr {
+  int64_t start_ms;      /* A's INVITE taken by the routes */
+  int64_t progress_ms;   /* the callee's first provisional above 100
+                            relayed to A, or 0 */
+  int64_t answer_ms;     /* A's 2xx sent, or 0 */
+  int64_t end_ms;        /* the first leg ended, or Cay ended both */
+  int64_t setup_ms;      /* answer_ms - start_ms, or -1: not answered */
+  int64_t duration_ms;   /* end_ms - answer_ms (billed), 0: not answered */
+  const char *call_id;   /* A's Call-ID */
+  const char *from;      /* A's From URI ("" when it has none) */
+  const char *to;        /* A's To URI */
+  const char *ruri;      /* A's Request-URI */
+  const char *source;    /* "udp:192.0.2.1:5060" (tcp, tls, ws, wss), or
+                            NULL */
+  const char *target;    /* the last B leg's Request-URI, or NULL: none */
+  const char *b_call_id; /* the last B leg's Call-ID, or NULL: none */
+  unsigned attempts;     /* B legs placed (failover counted) */
+  int status;            /* the final response A got (200: answered) */
+  int b_status;          /* the last B leg's final response, 0: none */
+  cay_cdr_end_t ended_by;
+  unsigned shard; /* the shard that owned the call */
+  /* The record as cdr.file gets it: one line of JSON (RFC 8259), '\n'
+   * included, NUL-terminated; json_len bytes without the NUL. */
+  const char *json;
+  size_t json_len;
+} cay_cdr_t;
+
+/**
+ * Receives each record. Every pointer in @p cdr is borrowed for the call
+ * only: copy what you keep.
+ *
+ * @thread the shard that owned the call (shard 0 runs on the embedder's
+ *         loop; the others on Cay's threads): with more than one shard,
+ *         calls come from several threads at once. Return soon: the shard
+ *         waits.
+ */
+typedef void (*cay_cdr_cb)(const cay_cdr_t *cdr, void *arg);
+
+/**
+ * Take every call detail record (with or without cdr.file; a record
+ * made counts in cay_stats_t.cdrs).
+ *
+ * @param cb   Called once per record; NULL: none. Borrowed.
+ * @param arg  Passed to @p cb. Borrowed.
+ * @return 0 or CAY_ESTATE (already started).
+ * @thread the thread that created @p srv, before cay_server_start()
+ */
+int cay_server_on_cdr(cay_server_t *srv, cay_cdr_cb cb, void *arg);
+
+/**
+ * The name of @p e as the JSON record writes it ("caller", "callee",
+ * "ring_timeout", "max_duration", "error", "shutdown", "refused",
+ * "rejected"), or "unknown". Static storage.
+ * @thread any
+ */
+const char *cay_cdr_end_name(cay_cdr_end_t e);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
