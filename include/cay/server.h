@@ -123,6 +123,22 @@ typedef struct cay_stats {
   uint64_t cdrs_lost;      /* records not written: the file refused a
                               write, or more than 4 MiB waited for it,
                               or no memory */
+  /* Session request delay of bridged calls (RFC 6076 section 4.2.1):
+   * from the caller's INVITE to the first response above 100 Cay sent
+   * it (a provisional, or the 2xx), once per call a B leg was placed
+   * for; a call that failed before either is not counted. A histogram:
+   * srd_le_X counts the calls within X (cumulative), srd_count all of
+   * them, srd_ms_sum their delays added up (ms). */
+  uint64_t srd_le_50ms;
+  uint64_t srd_le_100ms;
+  uint64_t srd_le_250ms;
+  uint64_t srd_le_500ms;
+  uint64_t srd_le_1s;
+  uint64_t srd_le_2500ms;
+  uint64_t srd_le_5s;
+  uint64_t srd_le_10s;
+  uint64_t srd_ms_sum;
+  uint64_t srd_count;
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

@@ -57,6 +57,18 @@ cdr_emit(bridge_t *br)
   br->cdr = NULL;
 }
 
+/* A's first response above 100 goes now (a provisional, or the 2xx):
+ * the call's session request delay (RFC 6076 section 4.2.1), once. */
+static void
+srd_count(bridge_t *br)
+{
+  if (br->srd_counted)
+    return;
+  br->srd_counted = 1;
+  cay__stats_srd(&br->ss->shard->stats,
+                 cay__shard_now(br->ss->shard) - br->start_ms);
+}
+
 /* The call ended now by @p who (the first to end it counts), or by the
  * shutdown when Cay is ending every session. */
 static void
@@ -440,12 +452,14 @@ cay__bridge_on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
       leg_ending(br, br->b, 0, NULL, ev->headers);
     } else if (ev->state == CAY_SESSION_CONFIRMED) {
       acked(br, s, br->b, ev);
-    } else if (ev->state == CAY_SESSION_CONNECTING && br->cdr
-               && br->cdr->answer_ms == 0) {
+    } else if (ev->state == CAY_SESSION_CONNECTING) {
       /* A's 2xx went (after B's, or once A PRACKed, RFC 3262 section
        * 3): the call is answered. */
-      br->cdr->answer_ms = cay__shard_now(br->ss->shard);
-      br->cdr->status = 200;
+      srd_count(br);
+      if (br->cdr && br->cdr->answer_ms == 0) {
+        br->cdr->answer_ms = cay__shard_now(br->ss->shard);
+        br->cdr->status = 200;
+      }
     }
   } else {
     relay_event(br, s, br->b, ev);
@@ -551,6 +565,7 @@ cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
     a = bridge_leg(br, br->a);
     if (a && ev->status > 100) {
       char *sdp = body_copy(ev);
+      srd_count(br);
       if (br->cdr && br->cdr->progress_ms == 0)
         br->cdr->progress_ms = cay__shard_now(br->ss->shard);
       (void)cay__session_set_pass_lines(a, ev->headers);
@@ -609,6 +624,7 @@ cay__bridge_start(cay__sessions_t *ss, cay__session_t *a, const sip_t *sip,
   br->route = route;
   br->a = a->id;
   br->delayed_offer = !(sip->sip_payload && sip->sip_payload->pl_len);
+  br->start_ms = cay__shard_now(ss->shard);
   cay__timer_init(&br->t_ring, on_ring_timeout, br);
   cay__timer_init(&br->t_max, on_max_duration, br);
   if (ss->cdr_sink)

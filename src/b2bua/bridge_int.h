@@ -108,11 +108,14 @@ typedef struct bridge {
   /* RFC 3891: a new incoming leg (joining) that replaces leg replaced
    * once the other leg has answered the offer carried to it. */
   cay_id_t joining, replaced;
-  cay_id_t join_ack;  /* the joined leg whose ACK holds the answer the
-                         other leg's 2xx offer waits for */
-  char *join_restore; /* the other leg's SDP before the join, offered to
-                         it again if the joining leg ends first */
-  cay__cdr_t *cdr;    /* the call's record, or NULL (no ss->cdr_sink) */
+  cay_id_t join_ack;        /* the joined leg whose ACK holds the answer the
+                               other leg's 2xx offer waits for */
+  char *join_restore;       /* the other leg's SDP before the join, offered to
+                               it again if the joining leg ends first */
+  cay__cdr_t *cdr;          /* the call's record, or NULL (no ss->cdr_sink) */
+  uint64_t start_ms;        /* A's INVITE taken (shard clock) */
+  unsigned srd_counted : 1; /* its session request delay counted
+                               (RFC 6076) */
 } bridge_t;
 
 static inline cay__session_t *

@@ -101,6 +101,36 @@ add(text_t *t, const char *fmt, ...)
   }
 }
 
+/* The histogram whose counters start at cay__stat_fields[@p k] (buckets,
+ * sum in ms, count): its family, each shard's samples together. @return
+ * the number of counters it took. */
+static unsigned
+add_histogram(text_t *t, const cay_stats_t *shards, unsigned n, unsigned k)
+{
+  const cay__stat_field_t *f = &cay__stat_fields[k];
+  const char *fam = f->hist;
+  unsigned nb = 0;
+
+  while (cay__stat_fields[k + nb].le)
+    nb++;
+  add(t, "# HELP %s %s\n# TYPE %s histogram\n", fam, f->help, fam);
+  for (unsigned i = 0; i < n; i++) {
+    uint64_t sum = cay__stat_get(&shards[i], &f[nb]);
+    uint64_t count = cay__stat_get(&shards[i], &f[nb + 1]);
+
+    for (unsigned b = 0; b < nb; b++)
+      add(t, "%s_bucket{shard=\"%u\",le=\"%s\"} %llu\n", fam, i, f[b].le,
+          (unsigned long long)cay__stat_get(&shards[i], &f[b]));
+    add(t,
+        "%s_bucket{shard=\"%u\",le=\"+Inf\"} %llu\n"
+        "%s_sum{shard=\"%u\"} %llu.%03u\n%s_count{shard=\"%u\"} %llu\n",
+        fam, i, (unsigned long long)count, fam, i,
+        (unsigned long long)(sum / 1000), (unsigned)(sum % 1000), fam, i,
+        (unsigned long long)count);
+  }
+  return nb + 2;
+}
+
 int
 cay__metrics_render(const cay_stats_t *shards, unsigned n, char **out,
                     size_t *len)
@@ -118,6 +148,10 @@ cay__metrics_render(const cay_stats_t *shards, unsigned n, char **out,
     const cay__stat_field_t *f = &cay__stat_fields[k];
     const char *suffix = f->gauge ? "" : "_total";
 
+    if (f->hist) {
+      k += add_histogram(&t, shards, n, k) - 1;
+      continue;
+    }
     if (f->method) {
       /* One family, its samples together (the exposition format). */
       if (k == 0 || cay__stat_fields[k - 1].method == NULL)

@@ -333,13 +333,18 @@ void cay__stats_sum(const cay_stats_t *shards, unsigned n, cay_stats_t *out);
  * whether it is a gauge (a level now, not a count since start), and what
  * it counts (one sentence, for the metrics' HELP). The requests by method
  * also have the method: on the metrics endpoint they are one family,
- * cay_requests_total, with a method label (HELP from the first of them). */
+ * cay_requests_total, with a method label (HELP from the first of them).
+ * The counters of a histogram follow each other: its buckets (le: the
+ * bound in seconds, cumulative counts), then the sum (ms) and the count,
+ * each with the family's name (hist; HELP from the first). */
 typedef struct cay__stat_field {
   const char *name;
   size_t offset;
   int gauge;
   const char *help;
   const char *method;
+  const char *hist; /* "cay_..._seconds", or NULL */
+  const char *le;   /* a bucket's bound ("0.05"), or NULL */
 } cay__stat_field_t;
 
 /* Every counter, in the summary line's order (server_stats.c). */

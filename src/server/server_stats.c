@@ -28,14 +28,22 @@
 
 #define F(name, gauge, help)                                                   \
   {                                                                            \
-#name, offsetof(cay_stats_t, name), gauge, help, NULL                      \
+#name, offsetof(cay_stats_t, name), gauge, help, NULL, NULL, NULL          \
+  }
+#define SRD_HELP                                                               \
+  "Session request delay of bridged calls (RFC 6076 section 4.2.1): from "     \
+  "the caller's INVITE to the first response above 100 sent to it."
+#define SRD(name, le)                                                          \
+  {                                                                            \
+#name, offsetof(cay_stats_t, name), 0, SRD_HELP, NULL,                     \
+        "cay_session_request_delay_seconds", le                                \
   }
 #define M(lower, method)                                                       \
   {                                                                            \
     "requests_" #lower, offsetof(cay_stats_t, requests_##lower), 0,            \
         "Requests received, by method; retransmissions counted again, "        \
         "400s not counted.",                                                   \
-        method                                                                 \
+        method, NULL, NULL                                                     \
   }
 
 const cay__stat_field_t cay__stat_fields[] = {
@@ -108,8 +116,21 @@ const cay__stat_field_t cay__stat_fields[] = {
   F(cdrs_lost, 0,
     "Call detail records not written: a write failed, too many waited, or "
     "no memory."),
+  /* In cay__stats_srd()'s order. */
+  SRD(srd_le_50ms, "0.05"),
+  SRD(srd_le_100ms, "0.1"),
+  SRD(srd_le_250ms, "0.25"),
+  SRD(srd_le_500ms, "0.5"),
+  SRD(srd_le_1s, "1"),
+  SRD(srd_le_2500ms, "2.5"),
+  SRD(srd_le_5s, "5"),
+  SRD(srd_le_10s, "10"),
+  SRD(srd_ms_sum, NULL),
+  SRD(srd_count, NULL),
 };
 #undef F
+#undef SRD
+#undef SRD_HELP
 #undef M
 
 const unsigned cay__n_stat_fields

@@ -76,6 +76,24 @@ cay__shard_now(const cay__shard_t *s)
   return s->virtual_clock ? s->vnow_ms : uv_now(s->loop);
 }
 
+void
+cay__stats_srd(cay_stats_t *st, uint64_t ms)
+{
+  /* The bounds of the srd_le_ counters, in their order (the metrics'
+   * le labels, server_stats.c). */
+  static const uint64_t le_ms[]
+      = { 50, 100, 250, 500, 1000, 2500, 5000, 10000 };
+  uint64_t *const le[]
+      = { &st->srd_le_50ms,  &st->srd_le_100ms, &st->srd_le_250ms,
+          &st->srd_le_500ms, &st->srd_le_1s,    &st->srd_le_2500ms,
+          &st->srd_le_5s,    &st->srd_le_10s };
+
+  for (unsigned i = 0; i < sizeof le_ms / sizeof le_ms[0]; i++)
+    *le[i] += ms <= le_ms[i];
+  st->srd_ms_sum += ms;
+  st->srd_count++;
+}
+
 /* Arm the uv_timer for the earliest due timer, only when that moved
  * earlier than what the uv_timer is armed for: most timers are started
  * later than the earliest and cost no syscall-free libuv work at all. */

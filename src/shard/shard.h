@@ -54,6 +54,13 @@ typedef struct cay__shard {
 } cay__shard_t;
 
 /**
+ * Count a bridged call's session request delay of @p ms (RFC 6076
+ * section 4.2.1) in @p st's srd_ histogram (cay_stats_t).
+ * @thread the shard's
+ */
+void cay__stats_srd(cay_stats_t *st, uint64_t ms);
+
+/**
  * Initialise a shard on @p loop. @p virtual_clock != 0 makes time move only
  * by cay__shard_advance() (tests); the clock then starts at 1,000,000 ms so
  * that "0" never looks like a valid time.

@@ -9,13 +9,15 @@
 # Call detail records (cdr.file) of 200 calls of 1 s on 2 shards, the file
 # renamed and cay sent SIGHUP (rotation) 2 s in: every call has one
 # whole line of JSON in one of the two files, answered, ended by the
-# caller after about 1 s; the summary counts them (cdr_checks.py).
+# caller after about 1 s; the summary counts them (cdr_checks.py), and
+# each call's session request delay (RFC 6076: INVITE to 180) within 1 s.
 cay_b2bua_test(b2bua_cdr_rotate 60
   --shards 2
   --caller-scenario ${CAY_IT_SCENARIOS}/uac_basic.xml
   --sipp-timeout 40
   --expect calls_in=200 --expect calls_out_answered=200
   --expect dialogs_live=0 --expect txns_live=0
+  --expect srd_count=200 --expect srd_le_1s=200
   --cdr-rotate-ms 2000
   --cdr-expect status=200 --cdr-expect b_status=200
   --cdr-expect attempts=1 --cdr-expect ended_by=caller

@@ -64,7 +64,10 @@ COUNTERS = ("msgs_in", "msgs_out", "retransmits", "parse_errors",
             "requests_register", "requests_info", "requests_update",
             "requests_prack", "requests_refer", "requests_notify",
             "requests_subscribe", "requests_publish", "requests_message",
-            "requests_other", "cdrs", "cdrs_lost")
+            "requests_other", "cdrs", "cdrs_lost", "srd_le_50ms",
+            "srd_le_100ms", "srd_le_250ms", "srd_le_500ms", "srd_le_1s",
+            "srd_le_2500ms", "srd_le_5s", "srd_le_10s", "srd_ms_sum",
+            "srd_count")
 
 
 def log(fmt, *args):

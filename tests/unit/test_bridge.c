@@ -256,6 +256,51 @@ START_TEST(bridge_race_timeout_first_then_bye)
 }
 END_TEST
 
+/* RFC 6076 section 4.2.1: a bridged call's session request delay is
+ * counted once, at the first response above 100 A gets (B's 180 after
+ * 300 ms, not the 183 or the 200 after it; or a 200 without a
+ * provisional); a call that fails first (486) is not counted. */
+START_TEST(bridge_6076_session_request_delay)
+{
+  cay_config_t cfg = bridge_config(-1, 60, NULL);
+  peer_t *p = peer_new(&cfg);
+  cay_stats_t *st = &p->ss.shard->stats;
+
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  peer_advance(p, 300);
+  respond(p, (unsigned)inv, "180", contact_b, NULL);
+  peer_advance(p, 200);
+  respond(p, (unsigned)inv, "183", contact_b, NULL);
+  respond(p, (unsigned)inv, "200", contact_b, peer_callee_sdp);
+  ck_assert_uint_eq(st->srd_count, 1);
+  ck_assert_uint_eq(st->srd_ms_sum, 300);
+  ck_assert_uint_eq(st->srd_le_250ms, 0);
+  ck_assert_uint_eq(st->srd_le_500ms, 1);
+  ck_assert_uint_eq(st->srd_le_10s, 1);
+  peer_free(p);
+
+  p = peer_new(&cfg);
+  st = &p->ss.shard->stats;
+  invite_a(p, "service", "");
+  peer_advance(p, 40);
+  respond(p, (unsigned)b_msg(p, 0, "INVITE"), "200", contact_b,
+          peer_callee_sdp);
+  ck_assert_uint_eq(st->srd_count, 1);
+  ck_assert_uint_eq(st->srd_ms_sum, 40);
+  ck_assert_uint_eq(st->srd_le_50ms, 1);
+  peer_free(p);
+
+  p = peer_new(&cfg);
+  st = &p->ss.shard->stats;
+  invite_a(p, "service", "");
+  respond(p, (unsigned)b_msg(p, 0, "INVITE"), "486", "", NULL);
+  ck_assert_int_eq(peer_last_status(p), 486);
+  ck_assert_uint_eq(st->srd_count, 0);
+  peer_free(p);
+}
+END_TEST
+
 START_TEST(bridge_16_3_loop_to_itself_482)
 {
   cay_config_t cfg = bridge_config(-1, 60, NULL);
@@ -695,6 +740,7 @@ main(void)
   tcase_add_test(tc, bridge_race_bye_first_then_timeout);
   tcase_add_test(tc, bridge_race_timeout_first_then_bye);
   tcase_add_test(tc, bridge_16_3_loop_to_itself_482);
+  tcase_add_test(tc, bridge_6076_session_request_delay);
   tcase_add_test(tc, bridge_codecs_filtered_in_b_offer);
   tcase_add_test(tc, bridge_codecs_video_only_offer_488);
   tcase_add_test(tc, bridge_delayed_offer_codecs_filtered_in_b_2xx_offer);

@@ -59,6 +59,11 @@ START_TEST(render_every_counter_of_every_shard)
   for (unsigned k = 0; k < cay__n_stat_fields; k++) {
     const cay__stat_field_t *f = &cay__stat_fields[k];
 
+    if (f->hist) { /* render_srd_histogram */
+      snprintf(name, sizeof name, "cay_%s", f->name);
+      ck_assert_ptr_null(strstr(text, name));
+      continue;
+    }
     if (f->method) { /* cay_requests_total, labelled by method */
       for (unsigned i = 0; i < 3; i++) {
         snprintf(line, sizeof line,
@@ -108,6 +113,55 @@ START_TEST(render_every_counter_of_every_shard)
     cay__alloc_fail_nth(0);
   }
   ck_assert_int_eq(cay__alloc_live(), live);
+}
+END_TEST
+
+/* The session request delays counted (cay__stats_srd()) make one
+ * histogram family: cumulative buckets in seconds, +Inf, the sum in
+ * seconds and the count, each shard's samples together. */
+START_TEST(render_srd_histogram)
+{
+  cay_stats_t st[2];
+  char *text;
+  size_t len;
+
+  memset(st, 0, sizeof st);
+  cay__stats_srd(&st[0], 30);
+  cay__stats_srd(&st[0], 300);
+  cay__stats_srd(&st[0], 20000); /* past every bound */
+  cay__stats_srd(&st[1], 100);   /* a bound is within */
+  ck_assert_uint_eq(st[0].srd_le_250ms, 1);
+  ck_assert_uint_eq(st[0].srd_le_500ms, 2);
+  ck_assert_uint_eq(st[0].srd_le_10s, 2);
+  ck_assert_uint_eq(st[0].srd_count, 3);
+  ck_assert_uint_eq(st[0].srd_ms_sum, 20330);
+  ck_assert_int_eq(cay__metrics_render(st, 2, &text, &len), 0);
+  ck_assert_ptr_nonnull(strstr(
+      text,
+      "\n# HELP cay_session_request_delay_seconds Session request delay of "
+      "bridged calls (RFC 6076 section 4.2.1): from the caller's INVITE to "
+      "the first response above 100 sent to it.\n"
+      "# TYPE cay_session_request_delay_seconds histogram\n"
+      "cay_session_request_delay_seconds_bucket{shard=\"0\",le=\"0.05\"} 1\n"
+      "cay_session_request_delay_seconds_bucket{shard=\"0\",le=\"0.1\"} 1\n"
+      "cay_session_request_delay_seconds_bucket{shard=\"0\",le=\"0.25\"} 1\n"
+      "cay_session_request_delay_seconds_bucket{shard=\"0\",le=\"0.5\"} 2\n"
+      "cay_session_request_delay_seconds_bucket{shard=\"0\",le=\"1\"} 2\n"
+      "cay_session_request_delay_seconds_bucket{shard=\"0\",le=\"2.5\"} 2\n"
+      "cay_session_request_delay_seconds_bucket{shard=\"0\",le=\"5\"} 2\n"
+      "cay_session_request_delay_seconds_bucket{shard=\"0\",le=\"10\"} 2\n"
+      "cay_session_request_delay_seconds_bucket{shard=\"0\",le=\"+Inf\"} 3\n"
+      "cay_session_request_delay_seconds_sum{shard=\"0\"} 20.330\n"
+      "cay_session_request_delay_seconds_count{shard=\"0\"} 3\n"
+      "cay_session_request_delay_seconds_bucket{shard=\"1\",le=\"0.05\"} 0\n"
+      "cay_session_request_delay_seconds_bucket{shard=\"1\",le=\"0.1\"} 1\n"));
+  ck_assert_ptr_nonnull(strstr(
+      text,
+      "cay_session_request_delay_seconds_bucket{shard=\"1\",le=\"+Inf\"} 1\n"
+      "cay_session_request_delay_seconds_sum{shard=\"1\"} 0.100\n"
+      "cay_session_request_delay_seconds_count{shard=\"1\"} 1\n"));
+  ck_assert_int_eq(text[len - 1], '\n');
+  cay__free(text);
 }
 END_TEST
 
@@ -520,6 +574,7 @@ metrics_suite(void)
 
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, render_every_counter_of_every_shard);
+  tcase_add_test(tc, render_srd_histogram);
   tcase_add_test(tc, http_endpoint_answers_and_refuses);
   tcase_add_test(tc, http_endpoint_before_start_and_address_in_use);
   tcase_add_test(tc, gathers_in_flight_are_joined);
