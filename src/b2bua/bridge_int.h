@@ -3,9 +3,9 @@
  * bridge_place.c: where the B leg goes, failover included;
  * bridge_request.c: INFO, REFER, NOTIFY and MESSAGE relayed;
  * bridge_replace.c: a new leg taking an old one's place, RFC 3891;
- * bridge_cdr.c: the call's detail record; and pager.c: a MESSAGE outside a
- * dialog, which shares the targets). Everything here runs on the owner shard's
- * loop.
+ * bridge_cdr.c: the call's detail record; and pager.c: a MESSAGE
+ * outside a dialog, which shares the targets). Everything here runs on
+ * the owner shard's loop.
  */
 #ifndef CAY_B2BUA_BRIDGE_INT_H
 #define CAY_B2BUA_BRIDGE_INT_H

@@ -112,9 +112,9 @@ typedef struct cay__sessions {
   /* Every session is being ended by Cay (a drain or the end: a bridge's
    * record says shutdown). */
   int ending_all;
-  /* Where a bridged call's record goes when the call is over
-   * (b2bua/cdr.h; @p cdr and its strings are the caller's, copied before
-   * return), or NULL: no records are made. */
+  /* Where a call's record goes when the call is over (b2bua/cdr.h: the
+   * calls the routes took or refused; @p cdr and its strings are the
+   * caller's, copied before return), or NULL: no records are made. */
   void (*cdr_sink)(void *arg, const cay_cdr_t *cdr);
   void *cdr_arg;
   void (*on_idle)(void *arg); /* called when live drops to 0 and no

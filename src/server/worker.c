@@ -443,12 +443,15 @@ exit_worker(cay__worker_t *w)
              "transactions live",
              (unsigned long long)st.dialogs_live,
              (unsigned long long)st.txns_live);
+  w->ss.on_foreign = NULL; /* ending here is no news for the others */
+  cay__sessions_fini(&w->ss);
+  /* The records of the calls cut just now are made: counted too. */
+  st.cdrs = w->shard.stats.cdrs;
+  st.cdrs_lost = w->shard.stats.cdrs_lost;
   if (w->index == 0)
     cay__server_on_final(w->srv, 0, &st);
   else
     cay__worker_post_ctl(w->srv->workers[0], MAIL_FINAL, w->index, 0, &st);
-  w->ss.on_foreign = NULL; /* ending here is no news for the others */
-  cay__sessions_fini(&w->ss);
   cay__endpoint_fini(&w->ep);
   cay__aliases_fini(&w->aliases);
   w->layers_up = 0;

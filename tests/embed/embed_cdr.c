@@ -5,11 +5,13 @@
  * by field, to OUT as one line of JSON of its own, and the record's json
  * to OUT.json. run_embed_cdr.py compares them with cdr.file.
  *
- *   embed_cdr CONFIG RUN_MS OUT
+ *   embed_cdr CONFIG RUN_MS GRACE_MS OUT
  *
- * Runs for RUN_MS, closes Cay (2 s of grace), and prints "embed_cdr:
+ * Runs for RUN_MS, closes Cay with GRACE_MS of grace (0: the calls still
+ * up are cut at once, after their BYEs), and prints "embed_cdr:
  * records=N shards_seen=S wrong_thread=W bad_json=B cdrs=C". Exits 0
- * when N > 0, N == C (the summary's cdrs), every record of one shard came
+ * when N > 0, N == C (the summary's cdrs, the records of the calls cut
+ * included), every record of one shard came
  * on one thread and the shards' threads differ (W == 0), and every json
  * is one line of json_len bytes (B == 0).
  */
@@ -31,6 +33,7 @@ static struct {
   int seen[MAX_SHARDS];
   cay_server_t *srv;
   uv_timer_t stop;
+  uint64_t grace_ms;
   uint64_t cdrs;
 } app = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -124,7 +127,7 @@ static void
 on_stop(uv_timer_t *t)
 {
   (void)t;
-  cay_server_close(app.srv, 2000, on_closed, NULL);
+  cay_server_close(app.srv, app.grace_ms, on_closed, NULL);
 }
 
 int
@@ -136,17 +139,18 @@ main(int argc, char **argv)
   unsigned shards = 0;
   int err;
 
-  if (argc != 4) {
-    fprintf(stderr, "usage: embed_cdr CONFIG RUN_MS OUT\n");
+  if (argc != 5) {
+    fprintf(stderr, "usage: embed_cdr CONFIG RUN_MS GRACE_MS OUT\n");
     return 2;
   }
+  app.grace_ms = strtoull(argv[3], NULL, 10);
   cay_config_init(&cfg);
   if (cay_config_load(&cfg, argv[1], err_text, sizeof err_text) != 0) {
     fprintf(stderr, "embed_cdr: %s\n", err_text);
     return 2;
   }
-  snprintf(path, sizeof path, "%s.json", argv[3]);
-  app.out = fopen(argv[3], "w");
+  snprintf(path, sizeof path, "%s.json", argv[4]);
+  app.out = fopen(argv[4], "w");
   app.out_json = fopen(path, "w");
   if (app.out == NULL || app.out_json == NULL) {
     perror("embed_cdr: OUT");

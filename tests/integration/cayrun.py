@@ -616,6 +616,32 @@ def verdict(test, problems, line, cay, workdir, keep=False, logs=()):
     return 0
 
 
+def wait_embedded(proc, timeout, name):
+    """Wait at most timeout s for the embedding program proc (stdout and
+    stderr piped, text) to exit: its (stdout, stderr); killed, and said so,
+    past the timeout."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        print("%s: timed out" % name)
+        return out, err
+
+
+def embedded_verdict(ok, line, err, workdir):
+    """Print PASS or FAIL and line for an embedding program's test; return
+    the exit code, 0 or 1. On FAIL: the program's stderr tail, and workdir
+    is kept."""
+    print("%s: %s" % ("PASS" if ok else "FAIL", line))
+    if ok:
+        shutil.rmtree(workdir, ignore_errors=True)
+        return 0
+    print(err[-3000:])
+    print("work directory kept: %s" % workdir)
+    return 1
+
+
 def main(parse_args, run, argv=None):
     """Entry point of a test script: parse, run, and never leave a child
     process behind (on SIGTERM from ctest's timeout either)."""

@@ -2,21 +2,24 @@
 """Call detail records handed to an embedder: run tests/embed/embed_cdr
 (Cay embedded with 2 shards, a reject route for user "busy", a forward
 route to a SIPp UAS, cdr.file, and cay_server_on_cdr()) while SIPp calls
-it: answered calls, and calls the reject route refuses.
+it: answered calls, calls the reject route refuses, and long calls still
+up when Cay closes with no grace (it BYEs them and cuts them at once).
 
     run_embed_cdr.py --embed PATH [--sipp sipp] [--calls 100] [--busy 10]
+                     [--long 5]
 
 Passes when both SIPp callers succeed, embed_cdr exits 0 (records from
 each shard on that shard's thread only, one per record the summary
 counts), cdr.file's lines are exactly the json the embedder got, the
 embedder's fields say what the JSON says for every Call-ID (times as ms
 since 1970), and the records are those of the calls: --calls answered
-(200, ended by the caller after about 500 ms) and --busy rejected (486).
+(200, ended by the caller after about 500 ms), --busy rejected (486) and
+--long answered and ended by the shutdown (the summary counts those
+too).
 """
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -64,7 +67,7 @@ def field_problems(view, rec):
     return out
 
 
-def judge(work, calls, busy):
+def judge(work, calls, busy, long_calls):
     problems = []
     file_lines = lines_of(os.path.join(work, "cdr.json"))
     got_json = lines_of(os.path.join(work, "out.json"))
@@ -93,13 +96,15 @@ def judge(work, calls, busy):
     rejected = [r for r in recs.values() if r["status"] == 486
                 and r["ended_by"] == "rejected" and r["ruri"].startswith(
                     "sip:busy@")]
-    if (len(answered), len(rejected), len(recs), len(views)) != (
-            calls, busy, calls + busy, calls + busy):
-        problems.append("records: %d answered, %d rejected, %d in the "
-                        "file, %d to the embedder; want %d, %d, %d, %d"
-                        % (len(answered), len(rejected), len(recs),
-                           len(views), calls, busy, calls + busy,
-                           calls + busy))
+    cut = [r for r in recs.values() if r["status"] == 200
+           and r["ended_by"] == "shutdown" and r["answer"]]
+    want = (calls, busy, long_calls, calls + busy + long_calls)
+    if (len(answered), len(rejected), len(cut), len(recs)) != want \
+            or len(views) != len(recs):
+        problems.append("records: %d answered, %d rejected, %d cut, %d in "
+                        "the file, %d to the embedder; want %d, %d, %d, %d"
+                        % ((len(answered), len(rejected), len(cut),
+                            len(recs), len(views)) + want))
     if len({r["shard"] for r in recs.values()}) != 2:
         problems.append("records of one shard only")
     return problems[:8]
@@ -119,6 +124,7 @@ def main():
     ap.add_argument("--sipp", default="sipp")
     ap.add_argument("--calls", type=int, default=100)
     ap.add_argument("--busy", type=int, default=10)
+    ap.add_argument("--long", type=int, default=5)
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="cay-embed-cdr-")
     port, callee_port = cayrun.free_udp_port(), cayrun.free_udp_port()
@@ -131,47 +137,45 @@ def main():
         busy_xml = f.read().replace("@FINAL_STATUS@", "486")
     with open(os.path.join(work, "busy.xml"), "w") as f:
         f.write(busy_xml)
+    with open(os.path.join(HERE, "scenarios", "b2b_uac_race.xml")) as f:
+        long_xml = f.read().replace("@BYE_AFTER_MS@", "60000")
+    with open(os.path.join(work, "long.xml"), "w") as f:
+        f.write(long_xml)
     callee = subprocess.Popen(
         [args.sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", str(callee_port),
-         "-nostdin", "-m", str(args.calls)],
+         "-nostdin", "-m", str(args.calls + args.long)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
     run_ms = 4000 + args.calls * 20
     embed = subprocess.Popen(
-        [args.embed, cfg, str(run_ms), os.path.join(work, "out")],
+        [args.embed, cfg, str(run_ms), "0", os.path.join(work, "out")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=work)
     time.sleep(0.5)
     uac = sipp(args, work, port, ["-sn", "uac", "-m", str(args.calls), "-r",
                                   "100", "-d", "500"])
     busy = sipp(args, work, port, ["-sf", "busy.xml", "-s", "busy", "-m",
                                    str(args.busy), "-r", "20"])
+    # Up when Cay closes: Cay's BYE (the drain) ends them.
+    long_calls = sipp(args, work, port, ["-sf", "long.xml", "-m",
+                                         str(args.long), "-r", "10"])
     uac_rc, busy_rc = uac.wait(90), busy.wait(90)
-    try:
-        out, err = embed.communicate(timeout=run_ms / 1000 + 30)
-    except subprocess.TimeoutExpired:
-        embed.kill()
-        out, err = embed.communicate()
-        print("embed_cdr: timed out")
-    try:
-        callee.wait(10)
-    except subprocess.TimeoutExpired:
-        callee.kill()
+    out, err = cayrun.wait_embedded(embed, run_ms / 1000 + 30, "embed_cdr")
+    rcs = [uac_rc, busy_rc]
+    for proc in (long_calls, callee):
+        try:
+            rcs.append(proc.wait(10))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rcs.append("killed")
     problems = []
-    if embed.returncode == 0 and uac_rc == 0 and busy_rc == 0:
-        problems = judge(work, args.calls, args.busy)
-    ok = embed.returncode == 0 and uac_rc == 0 and busy_rc == 0 \
-        and not problems
-    print("%s: embed_cdr rc=%s %s| sipp uac rc=%s (%d calls), busy rc=%s "
-          "(%d calls)" % ("PASS" if ok else "FAIL", embed.returncode,
-                          out.strip() + " ", uac_rc, args.calls, busy_rc,
-                          args.busy))
-    for p in problems:
-        print("  " + p)
-    if ok:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        print(err[-3000:])
-        print("work directory kept: %s" % work)
-    return 0 if ok else 1
+    if embed.returncode == 0 and rcs == [0] * 4:
+        problems = judge(work, args.calls, args.busy, args.long)
+    ok = embed.returncode == 0 and rcs == [0] * 4 and not problems
+    line = ("embed_cdr rc=%s %s| sipp rc: uac %s (%d calls), busy %s (%d), "
+            "long %s (%d), callee %s" % (
+                embed.returncode, out.strip() + " ", rcs[0], args.calls,
+                rcs[1], args.busy, rcs[2], args.long, rcs[3]))
+    line += "".join("\n  " + p for p in problems)
+    return cayrun.embedded_verdict(ok, line, err, work)
 
 
 if __name__ == "__main__":

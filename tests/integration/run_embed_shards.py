@@ -11,7 +11,6 @@ took calls).
 """
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,22 +40,12 @@ def main():
          "-p", str(cayrun.free_udp_port()), "-m", str(args.calls), "-r",
          "200", "-nostdin", "-timeout", "60s", "-timeout_error"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
-    try:
-        out, err = embed.communicate(timeout=run_ms / 1000 + 30)
-    except subprocess.TimeoutExpired:
-        embed.kill()
-        out, err = embed.communicate()
-        print("embed_shards: timed out")
+    out, err = cayrun.wait_embedded(embed, run_ms / 1000 + 30, "embed_shards")
     ok = embed.returncode == 0 and uac_rc == 0
-    print("%s: embed_shards rc=%s %s| sipp uac rc=%s (%d calls)" % (
-        "PASS" if ok else "FAIL", embed.returncode, out.strip() + " ",
-        uac_rc, args.calls))
-    if ok:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        print(err[-3000:])
-        print("work directory kept: %s" % work)
-    return 0 if ok else 1
+    return cayrun.embedded_verdict(
+        ok, "embed_shards rc=%s %s| sipp uac rc=%s (%d calls)" % (
+            embed.returncode, out.strip() + " ", uac_rc, args.calls),
+        err, work)
 
 
 if __name__ == "__main__":
