@@ -508,7 +508,7 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   const cay_route_t *route = NULL;
   cay__session_t *s;
   char target[CAY_CONFIG_TEXT_LEN + 64];
-  int err, forward, filter, status;
+  int err, forward, filter;
 
   ss->shard->stats.calls_in++;
   if (invite_refused(ss, t, sip))
@@ -538,9 +538,9 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   if (forward) {
     err = cay__bridge_start(ss, s, sip, route, target);
     if (err) {
-      status = err == CAY_ENOTFOUND || err == -EPERM ? 480
-               : err == CAY_ENOCODEC                 ? 488
-                                                     : 500;
+      int status = err == CAY_ENOTFOUND || err == -EPERM ? 480
+                   : err == CAY_ENOCODEC                 ? 488
+                                                         : 500;
       cay__bridge_refused(ss, s, sip, status); /* its record, if any */
       CAY_INFO(SHARD_NO(ss), "session %s: not forwarded to %s: %s", s->call_id,
                target,

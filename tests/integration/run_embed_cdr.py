@@ -30,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import cayrun  # noqa: E402
 import cdr_checks  # noqa: E402
+from b2bua_checks import expand  # noqa: E402
 
 CONFIG = """\
 listen: [ "udp:127.0.0.1:{port}" ]
@@ -110,6 +111,17 @@ def judge(work, calls, busy, long_calls):
     return problems[:8]
 
 
+def scenario(work, name, subs):
+    """The template scenarios/NAME with its @KEY@s replaced (subs), written
+    to work: its path."""
+    with open(os.path.join(HERE, "scenarios", name)) as f:
+        text = expand(f.read(), subs)
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
 def sipp(args, work, port, extra):
     return subprocess.Popen(
         [args.sipp, "127.0.0.1:%d" % port, "-i", "127.0.0.1", "-p",
@@ -128,19 +140,11 @@ def main():
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="cay-embed-cdr-")
     port, callee_port = cayrun.free_udp_port(), cayrun.free_udp_port()
-    cfg = os.path.join(work, "cay.yaml")
-    with open(cfg, "w") as f:
-        f.write(CONFIG.format(port=port, callee=callee_port,
-                              cdr=os.path.join(work, "cdr.json")))
-    with open(os.path.join(HERE, "scenarios",
-                           "b2b_uac_unreachable.xml")) as f:
-        busy_xml = f.read().replace("@FINAL_STATUS@", "486")
-    with open(os.path.join(work, "busy.xml"), "w") as f:
-        f.write(busy_xml)
-    with open(os.path.join(HERE, "scenarios", "b2b_uac_race.xml")) as f:
-        long_xml = f.read().replace("@BYE_AFTER_MS@", "60000")
-    with open(os.path.join(work, "long.xml"), "w") as f:
-        f.write(long_xml)
+    cfg = cayrun.write_config(work, CONFIG.format(
+        port=port, callee=callee_port, cdr=os.path.join(work, "cdr.json")))
+    busy_xml = scenario(work, "b2b_uac_unreachable.xml",
+                        {"FINAL_STATUS": "486"})
+    long_xml = scenario(work, "b2b_uac_race.xml", {"BYE_AFTER_MS": "60000"})
     callee = subprocess.Popen(
         [args.sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", str(callee_port),
          "-nostdin", "-m", str(args.calls + args.long)],
@@ -152,10 +156,10 @@ def main():
     time.sleep(0.5)
     uac = sipp(args, work, port, ["-sn", "uac", "-m", str(args.calls), "-r",
                                   "100", "-d", "500"])
-    busy = sipp(args, work, port, ["-sf", "busy.xml", "-s", "busy", "-m",
+    busy = sipp(args, work, port, ["-sf", busy_xml, "-s", "busy", "-m",
                                    str(args.busy), "-r", "20"])
     # Up when Cay closes: Cay's BYE (the drain) ends them.
-    long_calls = sipp(args, work, port, ["-sf", "long.xml", "-m",
+    long_calls = sipp(args, work, port, ["-sf", long_xml, "-m",
                                          str(args.long), "-r", "10"])
     uac_rc, busy_rc = uac.wait(90), busy.wait(90)
     out, err = cayrun.wait_embedded(embed, run_ms / 1000 + 30, "embed_cdr")
