@@ -61,6 +61,13 @@ typedef struct cay_cdr {
    * included, NUL-terminated; json_len bytes without the NUL. */
   const char *json;
   size_t json_len;
+  /* The Reason header field value (RFC 3326) of what ended the call: the
+   * BYE, CANCEL or final failure (RFC 6432) of the leg that ended first,
+   * or the one Cay sent when it ended the call (ring_timeout: Q.850 19;
+   * max_duration: Q.850 102; shutdown: SIP 503), every Reason field
+   * joined by ", "; NULL: none. */
+  const char *reason;
+  int q850; /* the cause of reason's Q.850 value (1..127), 0: none */
 } cay_cdr_t;
 
 /**

@@ -139,6 +139,18 @@ typedef struct cay_session_event {
                           ended the session on its own (Q.850 102 for a
                           timer: no ACK, max duration, session timer); else
                           NULL */
+  const char *reason;  /* EV_STATE TERMINATED: the Reason header field
+                          value (RFC 3326; RFC 6432 in a response) of the
+                          peer's BYE, CANCEL or final failure that ended the
+                          session, its Reason values joined by ", " (those
+                          that fit in 255 bytes; one too long is left
+                          out), e.g.
+                          "Q.850;cause=16;text=\"Normal call clearing\"";
+                          EV_STATE TERMINATING and TERMINATED after a BYE
+                          Cay sent on its own (a timer, the shutdown): that
+                          BYE's Reason ("Q.850;cause=102;text=\"max
+                          duration\"", "SIP;cause=503;text=\"shutdown\"");
+                          else NULL (none given, or not known) */
 } cay_session_event_t;
 
 /**

@@ -70,13 +70,27 @@ srd_count(bridge_t *br)
 }
 
 /* The call ended now by @p who (the first to end it counts), or by the
- * shutdown when Cay is ending every session. */
+ * shutdown when Cay is ending every session, for @p reason (a Reason
+ * header field value, RFC 3326, or NULL). */
 static void
-cdr_ended(bridge_t *br, cay__cdr_end_t who)
+cdr_ended(bridge_t *br, cay__cdr_end_t who, const char *reason)
 {
   if (br->cdr)
     cay__cdr_ended(br->cdr, br->ss->ending_all ? CAY_CDR_SHUTDOWN : who,
-                   cay__shard_now(br->ss->shard));
+                   cay__shard_now(br->ss->shard), reason);
+}
+
+/* Cay ends the call for Q.850 cause (or SIP status) @p cause, @p why:
+ * the record's end, by @p who, and the Reason line (RFC 3326) the legs
+ * get, in @p line (@p size bytes). @return line. */
+static const char *
+cdr_ended_by_cay(bridge_t *br, cay__cdr_end_t who, int cause, const char *why,
+                 char *line, size_t size)
+{
+  char value[CAY__REASON_MAX];
+
+  cdr_ended(br, who, cay__reason_value(value, sizeof value, cause, why));
+  return cay__reason_line(line, size, cause, why);
 }
 
 void
@@ -206,17 +220,15 @@ static void
 on_ring_timeout(cay__timer_t *tm)
 {
   bridge_t *br = tm->data;
-
-  char reason[128];
+  char line[CAY__REASON_MAX + 16];
 
   CAY_INFO(SHARD_NO(br->ss), "bridge: no answer in %u s: CANCEL",
            br->route->ring_timeout_s);
-  cdr_ended(br, CAY_CDR_RING_TIMEOUT);
   br->depth++;
   /* RFC 3326: the callee learns why (Q.850 19, no answer, user alerted). */
   end_leg_with(br, br->b, 0, NULL,
-               cay__reason_line(reason, sizeof reason, CAY__Q850_NO_ANSWER,
-                                "no answer"));
+               cdr_ended_by_cay(br, CAY_CDR_RING_TIMEOUT, CAY__Q850_NO_ANSWER,
+                                "no answer", line, sizeof line));
   end_leg(br, br->a, 480, "Temporarily Unavailable - No Answer");
   br->depth--;
   cay__bridge_maybe_free(br);
@@ -226,17 +238,16 @@ static void
 on_max_duration(cay__timer_t *tm)
 {
   bridge_t *br = tm->data;
-
-  char reason[128];
+  char line[CAY__REASON_MAX + 16];
 
   CAY_DEBUG(SHARD_NO(br->ss), "bridge: max duration: BYE both legs");
-  cdr_ended(br, CAY_CDR_MAX_DURATION);
   br->depth++;
   /* RFC 3326: both sides learn why (Q.850 102, recovery on timer
    * expiry). */
-  cay__reason_line(reason, sizeof reason, CAY__Q850_TIMER, "max duration");
-  end_leg_with(br, br->a, 0, NULL, reason);
-  end_leg_with(br, br->b, 0, NULL, reason);
+  cdr_ended_by_cay(br, CAY_CDR_MAX_DURATION, CAY__Q850_TIMER, "max duration",
+                   line, sizeof line);
+  end_leg_with(br, br->a, 0, NULL, line);
+  end_leg_with(br, br->b, 0, NULL, line);
   br->depth--;
   cay__bridge_maybe_free(br);
 }
@@ -405,21 +416,23 @@ acked(bridge_t *br, cay__session_t *s, cay_id_t other_id,
   }
 }
 
-/* Leg @p s is ending: so is the call (its timers stop, the other leg
- * gets CANCEL or BYE, 15.1 and 9.1, with the route's pass_headers of
- * what ended @p s, @p lines), and a leg joining it is refused. The
- * record says the caller ended it when the other leg is B, else the
- * callee (unless a timer or Cay ended it first). */
+/* Leg @p s is ending (its TERMINATING or TERMINATED event @p ev): so is
+ * the call (its timers stop, the other leg gets CANCEL or BYE, 15.1 and
+ * 9.1, with the route's pass_headers of what ended @p s, ev->headers),
+ * and a leg joining it is refused. The record says the caller ended it
+ * when the other leg is B, else the callee (unless a timer or Cay ended
+ * it first), for the Reason ev->reason. */
 static void
 leg_ending(bridge_t *br, cay_id_t other_id, int status, const char *phrase,
-           const char *lines)
+           const cay_session_event_t *ev)
 {
-  cdr_ended(br, other_id == br->a ? CAY_CDR_CALLEE : CAY_CDR_CALLER);
+  cdr_ended(br, other_id == br->a ? CAY_CDR_CALLEE : CAY_CDR_CALLER,
+            ev->reason);
   cay__shard_timer_stop(br->ss->shard, &br->t_ring);
   cay__shard_timer_stop(br->ss->shard, &br->t_max);
   if (br->joining)
     cay__bridge_join_call_ended(br);
-  end_leg_with(br, other_id, status, phrase, lines);
+  end_leg_with(br, other_id, status, phrase, ev->headers);
 }
 
 /* The final status A's INVITE got, A ending unanswered with @p ended:
@@ -449,7 +462,7 @@ cay__bridge_on_a(cay_session_t *s, const cay_session_event_t *ev, void *arg)
         if (br->cdr && br->cdr->answer_ms == 0)
           br->cdr->status = a_final_status(br, s, ev->status);
       }
-      leg_ending(br, br->b, 0, NULL, ev->headers);
+      leg_ending(br, br->b, 0, NULL, ev);
     } else if (ev->state == CAY_SESSION_CONFIRMED) {
       acked(br, s, br->b, ev);
     } else if (ev->state == CAY_SESSION_CONNECTING) {
@@ -472,7 +485,7 @@ static void
 b_answered(bridge_t *br, const cay_session_event_t *ev)
 {
   cay__session_t *a = bridge_leg(br, br->a), *b = bridge_leg(br, br->b);
-  char *sdp = NULL, reason[128];
+  char *sdp = NULL, line[CAY__REASON_MAX + 16];
   int err;
   /* A got the answer reliably: its session repeats the SDP it last got
    * (cay_session_answer() with NULL). */
@@ -490,7 +503,7 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
       CAY_INFO(SHARD_NO(br->ss), "bridge: %s: no route codec in B's offer",
                b->call_id);
       br->no_codec = 1;
-      cdr_ended(br, CAY_CDR_ERROR);
+      cdr_ended(br, CAY_CDR_ERROR, NULL);
       cay_session_answer_offer(b, 488, NULL);
       end_leg(br, br->a, 488, "Not Acceptable Here - No Common Codec");
       return;
@@ -528,16 +541,18 @@ b_answered(bridge_t *br, const cay_session_event_t *ev)
      * failure (cay__bridge_map_failure(): 500), not a hang-up (480).
      * RFC 3326: B learns why its answered call ends at once. */
     br->answered = 0;
-    cdr_ended(br, CAY_CDR_ERROR); /* A's end came first for CAY_ESTATE */
+    /* Ended by an error (A's end came first for CAY_ESTATE), and B
+     * learns which. */
     end_leg_with(br, br->b, 0, NULL,
-                 cay__reason_line(reason, sizeof reason,
+                 cdr_ended_by_cay(br, CAY_CDR_ERROR,
                                   err == CAY_ESTATE   ? 487
                                   : err == CAY_EPARSE ? 488
                                                       : 500,
                                   err == CAY_ESTATE ? "the caller left first"
                                   : err == CAY_EPARSE
                                       ? "no SDP answer in the 2xx"
-                                      : "the answer could not be relayed"));
+                                      : "the answer could not be relayed",
+                                  line, sizeof line));
     end_leg(br, br->a, 500, NULL);
     return;
   }
@@ -603,7 +618,7 @@ cay__bridge_on_b(cay_session_t *s, const cay_session_event_t *ev, void *arg)
     } else if (!br->answered) {
       status = cay__bridge_map_failure(ev->status, &phrase);
     }
-    leg_ending(br, br->a, status, phrase, ev->headers);
+    leg_ending(br, br->a, status, phrase, ev);
   }
   br->depth--;
   cay__bridge_maybe_free(br);

@@ -59,7 +59,7 @@ record_at_once(cay__sessions_t *ss, const cay__txn_t *t, const sip_t *sip,
   if (ss->cdr_sink == NULL || (r = cay__bridge_cdr_begin(ss, t, sip)) == NULL)
     return;
   r->status = status;
-  cay__cdr_ended(r, why, r->start_ms);
+  cay__cdr_ended(r, why, r->start_ms, NULL);
   cay__bridge_cdr_write(ss, r);
 }
 

@@ -6,7 +6,9 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/alloc.h"
@@ -96,12 +98,60 @@ cay__cdr_placed(cay__cdr_t *r, const char *target, const char *b_call_id)
 }
 
 void
-cay__cdr_ended(cay__cdr_t *r, cay__cdr_end_t who, uint64_t now_ms)
+cay__cdr_ended(cay__cdr_t *r, cay__cdr_end_t who, uint64_t now_ms,
+               const char *reason)
 {
   if (r->ended_by != CAY__CDR_OPEN)
     return;
   r->ended_by = who;
   r->end_ms = now_ms;
+  if (reason && reason[0] && (r->reason = cay__strdup(reason)) != NULL)
+    r->q850 = cay__cdr_q850(reason);
+}
+
+/* Past the parameter name @p name (and the blanks around an '=' after
+ * it) at @p p, or NULL when @p p does not start with it. */
+static const char *
+param_value(const char *p, const char *name)
+{
+  size_t n = strlen(name);
+
+  p += strspn(p, " \t");
+  if (strncasecmp(p, name, n) != 0)
+    return NULL;
+  p += n;
+  p += strspn(p, " \t");
+  if (*p != '=')
+    return NULL;
+  return p + 1 + strspn(p + 1, " \t");
+}
+
+int
+cay__cdr_q850(const char *v)
+{
+  while (*v) {
+    int quoted = 0, q850;
+
+    v += strspn(v, " \t,");
+    q850 = strncasecmp(v, "Q.850", 5) == 0 && v[5] && strchr(" \t;", v[5]);
+    for (; *v && (quoted || *v != ','); v++) {
+      const char *c;
+
+      if (quoted && *v == '\\' && v[1]) {
+        v++;
+      } else if (*v == '"') {
+        quoted = !quoted;
+      } else if (!quoted && q850 && *v == ';'
+                 && (c = param_value(v + 1, "cause")) != NULL) {
+        char *end;
+        long cause = strtol(c, &end, 10);
+
+        if (end != c && *c != '-' && *c != '+' && cause >= 1 && cause <= 127)
+          return (int)cause;
+      }
+    }
+  }
+  return 0;
 }
 
 void
@@ -110,6 +160,7 @@ cay__cdr_free(cay__cdr_t *r)
   if (r == NULL)
     return;
   cay__free(r->a_text);
+  cay__free(r->reason);
   cay__free(r->target);
   cay__free(r->b_call_id);
   cay__free(r);
@@ -239,14 +290,16 @@ view_of(const cay__cdr_t *r, uint64_t now_ms, cay_cdr_t *v)
   v->b_status = r->b_status;
   /* Never ended: cut at the end. */
   v->ended_by = r->ended_by == CAY__CDR_OPEN ? CAY_CDR_SHUTDOWN : r->ended_by;
+  v->reason = r->reason;
+  v->q850 = r->q850;
   v->shard = r->shard;
 }
 
 char *
 cay__cdr_format(const cay__cdr_t *r, uint64_t now_ms, cay_cdr_t *v)
 {
-  const char *strs[] = { r->call_id, r->from,   r->to,       r->ruri,
-                         r->source,  r->target, r->b_call_id };
+  const char *strs[] = { r->call_id, r->from,   r->to,        r->ruri,
+                         r->source,  r->target, r->b_call_id, r->reason };
   size_t room = 640;
   char *line, *o;
 
@@ -274,9 +327,13 @@ cay__cdr_format(const cay__cdr_t *r, uint64_t now_ms, cay_cdr_t *v)
   o = put_str(o, "b_call_id", v->b_call_id);
   o += sprintf(o,
                ",\"attempts\":%u,\"status\":%d,\"b_status\":%d,"
-               "\"ended_by\":\"%s\",\"shard\":%u}\n",
+               "\"ended_by\":\"%s\"",
                v->attempts, v->status, v->b_status,
-               cay_cdr_end_name(v->ended_by), v->shard);
+               cay_cdr_end_name(v->ended_by));
+  o = put_str(o, "reason", v->reason);
+  o += v->q850 ? sprintf(o, ",\"q850\":%d", v->q850)
+               : sprintf(o, ",\"q850\":null");
+  o += sprintf(o, ",\"shard\":%u}\n", v->shard);
   v->json = line;
   v->json_len = (size_t)(o - line);
   return line;

@@ -13,7 +13,9 @@
  *    "to":"sip:bob@example.com","ruri":"sip:bob@example.com",
  *    "source":"udp:192.0.2.1:5060","target":"sip:bob@10.0.0.5:5070",
  *    "b_call_id":"...","attempts":1,"status":200,"b_status":200,
- *    "ended_by":"caller","shard":0}
+ *    "ended_by":"caller",
+ *    "reason":"Q.850;cause=16;text=\"Normal call clearing\"",
+ *    "q850":16,"shard":0}
  *
  *   start      A's INVITE taken by the route (UTC, ms)
  *   progress   the callee's first provisional above 100 relayed, or null
@@ -34,6 +36,12 @@
  *              common codec, ...; attempts 0, target null), rejected
  *              (the routes refused the INVITE: no route, 404; a reject
  *              route; a forward that loops, 482; attempts 0)
+ *   reason     the Reason header field value (RFC 3326) of what ended
+ *              the call: the BYE, CANCEL or final failure (RFC 6432) of
+ *              the leg that ended first, or the one Cay sent when it
+ *              ended the call (ring_timeout: Q.850 19, max_duration:
+ *              Q.850 102, shutdown: SIP 503), or null: none
+ *   q850       the cause of reason's Q.850 value (1..127), or null
  *
  * Times come from the shard clock (uv_now, ms) anchored to the wall clock
  * once, at start: durations do not jump when the system time is set.
@@ -63,6 +71,8 @@ typedef struct cay__cdr {
   unsigned attempts;
   unsigned shard;
   cay__cdr_end_t ended_by;
+  char *reason;             /* cay__malloc, or NULL: none */
+  int q850;                 /* reason's Q.850 cause, 0: none */
   char *a_text;             /* cay__malloc: the five strings below */
   const char *call_id;      /* A's Call-ID */
   const char *from, *to;    /* A's From and To URIs */
@@ -80,8 +90,15 @@ cay__cdr_t *cay__cdr_begin(const sip_t *sip, const char *call_id,
 /* A B leg was placed to @p target with Call-ID @p b_call_id (copied; on
  * -ENOMEM the record keeps the previous ones). */
 void cay__cdr_placed(cay__cdr_t *r, const char *target, const char *b_call_id);
-/* The call ended now, by @p who; the first call counts. */
-void cay__cdr_ended(cay__cdr_t *r, cay__cdr_end_t who, uint64_t now_ms);
+/* The call ended now, by @p who, for @p reason (a Reason header field
+ * value, RFC 3326, copied; NULL or "": none; on -ENOMEM the record has
+ * none); the first call counts. */
+void cay__cdr_ended(cay__cdr_t *r, cay__cdr_end_t who, uint64_t now_ms,
+                    const char *reason);
+/* The cause of the first Q.850 value in Reason header field value @p v
+ * (RFC 3326 section 2: protocol *(";" param), values joined by commas;
+ * quoted strings skipped), 1..127, or 0: none. */
+int cay__cdr_q850(const char *v);
 /* The record as the embedder sees it, in *@p view (its strings point
  * into @p r; Unix times), and as one line of JSON, '\n' included,
  * NUL-terminated (view->json, view->json_len): the line, cay__malloc'd,

@@ -111,6 +111,7 @@ free_session(cay__defer_t *d)
   cay__free(s->targets);
   cay__free(s->sdp);
   cay__free(s->pass_lines);
+  cay__free(s->reason);
   cay__free(s->origin);
   cay__auth_free(s->auth);
   cay__free(s->text);
@@ -455,29 +456,61 @@ cay__session_reply(cay__txn_t *t, int status, const char *phrase,
 }
 
 const char *
-cay__reason_line(char *buf, size_t size, int cause, const char *why)
+cay__reason_value(char *buf, size_t size, int cause, const char *why)
 {
   int n = 0;
 
   if (cause > 0)
-    n = snprintf(buf, size, "Reason: %s;cause=%d;text=\"%s\"\r\n",
+    n = snprintf(buf, size, "%s;cause=%d;text=\"%s\"",
                  cause >= 300 ? "SIP" : "Q.850", cause, why);
   if (cause <= 0 || n < 0 || (size_t)n >= size || strpbrk(why, "\"\\\r\n"))
     buf[0] = '\0';
   return buf;
 }
 
-void
-cay__session_bye(cay__session_t *s, int cause, const char *why)
+const char *
+cay__reason_line(char *buf, size_t size, int cause, const char *why)
 {
-  char line[128];
+  char v[CAY__REASON_MAX];
+  int n = -1;
 
-  cay__reason_line(line, sizeof line, cause, why);
-  cay__session_bye_with(s, why, line[0] ? line : NULL);
+  if (cay__reason_value(v, sizeof v, cause, why)[0])
+    n = snprintf(buf, size, "Reason: %s\r\n", v);
+  if (n < 0 || (size_t)n >= size)
+    buf[0] = '\0';
+  return buf;
 }
 
 void
-cay__session_bye_with(cay__session_t *s, const char *why, const char *lines)
+cay__session_note_reason(cay__session_t *s, msg_t *msg)
+{
+  const sip_t *sip = msg ? sip_object(msg) : NULL;
+  char buf[CAY__REASON_MAX];
+  size_t n = 0;
+
+  if (s->reason || sip == NULL || sip->sip_reason == NULL)
+    return;
+  for (const sip_reason_t *re = sip->sip_reason; re; re = re->re_next) {
+    size_t room = sizeof buf - n - (n ? 2 : 0);
+    issize_t len = msg_header_field_e(buf + n + (n ? 2 : 0), (isize_t)room,
+                                      (const msg_header_t *)re, 0);
+
+    if (len <= 0 || (size_t)len >= room)
+      continue; /* too long: the next may fit */
+    if (n)
+      memcpy(buf + n, ", ", 2);
+    n += (n ? 2 : 0) + (size_t)len;
+  }
+  buf[n] = '\0';
+  if (n)
+    s->reason = cay__strdup(buf);
+}
+
+/* A BYE with header lines @p lines; the session ends for @p reason (a
+ * Reason value, or NULL: our BYE's is not ours to tell). */
+static void
+bye_send(cay__session_t *s, const char *why, const char *lines,
+         const char *reason)
 {
   cay__sessions_t *ss = s->ss;
   cay__dreq_t r = { .method = sip_method_bye, .name = "BYE" };
@@ -485,6 +518,8 @@ cay__session_bye_with(cay__session_t *s, const char *why, const char *lines)
 
   if (s->state != CAY__SESSION_ANSWERED && s->state != CAY__SESSION_CONFIRMED)
     return;
+  if (reason && reason[0] && s->reason == NULL)
+    s->reason = cay__strdup(reason); /* none on -ENOMEM */
   /* Kept for the BYE sent again with credentials (no memory: without). */
   (void)cay__session_set_pass_lines(s, lines);
   r.extra = s->pass_lines;
@@ -510,6 +545,22 @@ cay__session_bye_with(cay__session_t *s, const char *why, const char *lines)
   CAY_DEBUG(SHARD_NO(ss), "session %s: BYE sent (%s)", s->call_id, why);
   /* TERMINATING: a bridge ends the other leg, with the same lines. */
   cay__session_notify_with(s, 0, s->pass_lines);
+}
+
+void
+cay__session_bye(cay__session_t *s, int cause, const char *why)
+{
+  char value[CAY__REASON_MAX], line[CAY__REASON_MAX + 16];
+
+  cay__reason_value(value, sizeof value, cause, why);
+  cay__reason_line(line, sizeof line, cause, why);
+  bye_send(s, why, line[0] ? line : NULL, value);
+}
+
+void
+cay__session_bye_with(cay__session_t *s, const char *why, const char *lines)
+{
+  bye_send(s, why, lines, NULL);
 }
 
 int
@@ -633,6 +684,7 @@ cay__session_cancel(cay__session_t *s, cay__txn_t *invite, msg_t *cancel)
   cay__txn_reply(invite, 487, NULL, s->local_tag);
   s->end_status = 487;
   s->ss->shard->stats.calls_rejected++;
+  cay__session_note_reason(s, cancel); /* RFC 3326: why A gave up */
   cay__session_end(s, cay__session_pass_of(s, cancel, lines, sizeof lines));
 }
 
@@ -656,6 +708,8 @@ cay__session_remote_bye(cay__session_t *s, cay__txn_t *t)
   /* Before the 200, which lets the request go. */
   const char *passed
       = cay__session_pass_of(s, cay__txn_request(t), lines, sizeof lines);
+
+  cay__session_note_reason(s, cay__txn_request(t));
 
   cay__txn_reply_encoded(t, 200, NULL, NULL, NULL, NULL, 0, NULL, NULL);
   s->end_status = 200;

@@ -47,6 +47,10 @@ cay__session_notify_with(cay__session_t *s, int status, const char *headers)
                              .state = s->state,
                              .status = status,
                              .headers = headers };
+
+  if (s->state == CAY__SESSION_TERMINATING
+      || s->state == CAY__SESSION_TERMINATED)
+    ev.reason = s->reason;
   cay__session_event(s, &ev);
 }
 

@@ -104,6 +104,12 @@ struct cay__session {
                        (a bridge's pass_headers); either, once ending:
                        those of our BYE, also when it goes again with
                        credentials; or NULL (cay__malloc) */
+  char *reason;     /* what ended it, as a Reason header field value (RFC
+                       3326): the peer's BYE, CANCEL or final response's
+                       (cay__session_note_reason()), or our own BYE's
+                       (cay__session_bye()); its TERMINATING and
+                       TERMINATED events carry it (ev->reason); or NULL
+                       (cay__malloc) */
   char *ok_bytes;   /* UAS: the 2xx as sent, for retransmission; UAC: the
                        ACK as sent, again for each 2xx copy (cay__malloc) */
   struct cay__reack *reack; /* the ACK of our last re-INVITE's 2xx, again
@@ -299,11 +305,21 @@ void cay__session_bye(cay__session_t *s, int cause, const char *why);
 #define CAY__Q850_NORMAL    16
 #define CAY__Q850_NO_ANSWER 19
 #define CAY__Q850_TIMER     102
-/* "Reason: Q.850;cause=N;text=\"why\"\r\n" (or SIP;cause= for a
- * status 300..699, see cay__session_bye()) in @p buf (@p size bytes); ""
- * for @p cause 0 or when it does not fit. @return buf. */
+/* Room for the Reason value a session keeps (s->reason). */
+#define CAY__REASON_MAX 256
+/* "Q.850;cause=N;text=\"why\"" (or SIP;cause= for a status 300..699,
+ * see cay__session_bye()) in @p buf (@p size bytes); "" for @p cause 0
+ * or when it does not fit. @return buf. */
+const char *cay__reason_value(char *buf, size_t size, int cause,
+                              const char *why);
+/* The same as a header line: "Reason: " value "\r\n". @return buf. */
 const char *cay__reason_line(char *buf, size_t size, int cause,
                              const char *why);
+/* s->reason from the Reason header fields of @p msg (the peer's BYE,
+ * CANCEL or final response), every value joined by ", " (those that fit
+ * in CAY__REASON_MAX bytes); nothing when it has none, when @p msg is
+ * NULL, when s->reason is set (the first end counts) or on -ENOMEM. */
+void cay__session_note_reason(cay__session_t *s, msg_t *msg);
 /* A BYE carrying header lines @p lines (a bridge's pass_headers of the
  * other leg's BYE, or Cay's Reason), or NULL; reported in the
  * TERMINATING event's ev->headers. */

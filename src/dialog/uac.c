@@ -661,6 +661,7 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
   char lines[CAY__PASS_MAX];
   s->end_status = status;
   ss->shard->stats.calls_out_failed++;
+  cay__session_note_reason(s, msg); /* RFC 6432: a Q.850 cause, say */
   cay__session_end(s, cay__session_pass_of(s, msg, lines, sizeof lines));
 }
 

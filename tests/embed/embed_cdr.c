@@ -106,9 +106,14 @@ on_cdr(const cay_cdr_t *c, void *arg)
   put_str(app.out, "b_call_id", c->b_call_id);
   fprintf(app.out,
           ",\"attempts\":%u,\"status\":%d,\"b_status\":%d,"
-          "\"ended_by\":\"%s\",\"shard\":%u}\n",
-          c->attempts, c->status, c->b_status, cay_cdr_end_name(c->ended_by),
-          c->shard);
+          "\"ended_by\":\"%s\"",
+          c->attempts, c->status, c->b_status, cay_cdr_end_name(c->ended_by));
+  put_str(app.out, "reason", c->reason);
+  if (c->q850)
+    fprintf(app.out, ",\"q850\":%d", c->q850);
+  else
+    fputs(",\"q850\":null", app.out);
+  fprintf(app.out, ",\"shard\":%u}\n", c->shard);
   pthread_mutex_unlock(&app.lock);
 }
 

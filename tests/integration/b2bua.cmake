@@ -68,7 +68,8 @@ cay_b2bua_test(b2bua_pass_headers 60
 
 # The callee is busy: its 486 reaches the caller unchanged, each leg ACKs
 # its own 486 (RFC 3261 section 17.1.1.3). Each call's record (cdr.file)
-# says so: 486 on both legs, no answer, ended by the callee.
+# says so: 486 on both legs, no answer, ended by the callee, for the
+# 486's Reason (RFC 6432: Q.850 cause 17, user busy).
 cay_b2bua_test(b2bua_busy_486 60
   --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_busy.xml
   --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_busy.xml
@@ -78,6 +79,7 @@ cay_b2bua_test(b2bua_busy_486 60
   --expect dialogs_live=0 --expect txns_live=0
   --cdr-expect status=486 --cdr-expect b_status=486
   --cdr-expect ended_by=callee --cdr-expect answer=null
+  --cdr-expect q850=17
   -- -m 20 -r 20)
 
 # The same with a route that passes Reason (RFC 3326): the callee's Q.850
@@ -197,8 +199,8 @@ cay_b2bua_test(b2bua_overload_503_tcp_2_shards 90
 # Ring timeout (route ring_timeout_s: 2): the callee rings and never
 # answers; Cay CANCELs it once (200 + 487, ACK), with Reason: Q.850
 # cause 19 (RFC 3326), and the caller gets 180 then 480 "No Answer"
-# between 1.5 and 4.5 s after the 180. The records say ring_timeout and
-# 480.
+# between 1.5 and 4.5 s after the 180. The records say ring_timeout,
+# 480 and Q.850 cause 19.
 cay_b2bua_test(b2bua_ring_timeout 60
   --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_ring_timeout.xml
   --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_ring.xml
@@ -208,13 +210,13 @@ cay_b2bua_test(b2bua_ring_timeout 60
   --expect calls_in=20 --expect byes_sent=0
   --expect dialogs_live=0 --expect txns_live=0
   --cdr-expect status=480 --cdr-expect ended_by=ring_timeout
-  --cdr-expect b_status=487
+  --cdr-expect b_status=487 --cdr-expect q850=19
   --callee-count CANCEL_Recv=20 --callee-count CANCEL_Retrans=0
   -- -m 20 -r 10)
 
 # The caller CANCELs after the 180 (uac_cancel.xml): the callee gets the
 # CANCEL (200, 487, ACK), the caller 200 and 487; the records 487, ended
-# by the caller.
+# by the caller, for the CANCEL's Reason (RFC 3326: Q.850 cause 31).
 cay_b2bua_test(b2bua_cancel_from_a 60
   --caller-scenario ${CAY_IT_SCENARIOS}/uac_cancel.xml
   --callee-scenario ${CAY_IT_SCENARIOS}/b2b_uas_ring.xml
@@ -222,7 +224,7 @@ cay_b2bua_test(b2bua_cancel_from_a 60
   --expect calls_in=20 --expect byes_sent=0
   --expect dialogs_live=0 --expect txns_live=0
   --cdr-expect status=487 --cdr-expect b_status=487
-  --cdr-expect ended_by=caller
+  --cdr-expect ended_by=caller --cdr-expect q850=31
   --callee-count CANCEL_Recv=20 --callee-count CANCEL_Retrans=0
   -- -m 20 -r 20)
 
@@ -398,7 +400,8 @@ cay_b2bua_test(b2bua_update_early_dialog 60
 # otherwise), nothing stays live. Label shards: the ThreadSanitizer build
 # runs it too. b2bua_race_sweep.py runs the same at other leads. The 4
 # shards append each call's record to one cdr.file: 2,000 whole lines,
-# each answered, ended by the caller or the max duration within it.
+# each answered, ended by the caller (for its BYE's Reason, Q.850 cause
+# 16) or the max duration (Cay's, 102) within it.
 cay_b2bua_test(b2bua_shards4_race_asan 150
   --shards 4
   --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_race.xml
@@ -407,7 +410,7 @@ cay_b2bua_test(b2bua_shards4_race_asan 150
   --expect calls_in=2000 --expect byes_sent>=2000 --expect byes_sent<=4000
   --expect dialogs_live=0 --expect txns_live=0
   --cdr-expect status=200 --cdr-expect ended_by=caller|max_duration
-  --cdr-expect duration_ms<=2000
+  --cdr-expect duration_ms<=2000 --cdr-expect q850=16|102
   --callee-count BYE_Recv=2000 --callee-count BYE_Unexp=0
   -- -m 2000 -r 200)
 set_tests_properties(integration.b2bua_shards4_race_asan PROPERTIES

@@ -23,10 +23,11 @@ import time
 
 KEYS = ["start", "progress", "answer", "end", "setup_ms", "duration_ms",
         "call_id", "from", "to", "ruri", "source", "target", "b_call_id",
-        "attempts", "status", "b_status", "ended_by", "shard"]
+        "attempts", "status", "b_status", "ended_by", "reason", "q850",
+        "shard"]
 ENDED_BY = {"caller", "callee", "ring_timeout", "max_duration", "error",
             "shutdown", "refused", "rejected"}
-EXPECT = re.compile(r"^([a-z_]+)(=|>=|<=)(.+)$")
+EXPECT = re.compile(r"^([a-z_0-9]+)(=|>=|<=)(.+)$")
 
 
 def parse_expect(spec):
@@ -94,6 +95,15 @@ def record_problems(rec, nshards):
         out.append("ended_by %r" % rec["ended_by"])
     if not (isinstance(rec["status"], int) and 100 <= rec["status"] <= 699):
         out.append("status %r" % rec["status"])
+    q850, reason = rec["q850"], rec["reason"]
+    if q850 is not None and not (isinstance(q850, int) and 1 <= q850 <= 127
+                                 and reason and "Q.850" in reason.upper()):
+        out.append("q850 %r, reason %r" % (q850, reason))
+    # When Cay's timer ended the call, its own Reason (RFC 3326) is the
+    # record's: Q.850 19, no answer; 102, recovery on timer expiry.
+    cays = {"ring_timeout": 19, "max_duration": 102}.get(rec["ended_by"])
+    if cays is not None and q850 != cays:
+        out.append("%s, yet q850 %r" % (rec["ended_by"], q850))
     if not (isinstance(rec["shard"], int) and 0 <= rec["shard"] < nshards):
         out.append("shard %r of %d" % (rec["shard"], nshards))
     if rec["ended_by"] in ("refused", "rejected"):

@@ -14,8 +14,8 @@ counts), cdr.file's lines are exactly the json the embedder got, the
 embedder's fields say what the JSON says for every Call-ID (times as ms
 since 1970), and the records are those of the calls: --calls answered
 (200, ended by the caller after about 500 ms), --busy rejected (486) and
---long answered and ended by the shutdown (the summary counts those
-too).
+--long answered and ended by the shutdown, for the Reason of Cay's BYE
+(SIP 503, RFC 3326; the summary counts those too).
 """
 import argparse
 import json
@@ -98,7 +98,8 @@ def judge(work, calls, busy, long_calls):
                 and r["ended_by"] == "rejected" and r["ruri"].startswith(
                     "sip:busy@")]
     cut = [r for r in recs.values() if r["status"] == 200
-           and r["ended_by"] == "shutdown" and r["answer"]]
+           and r["ended_by"] == "shutdown" and r["answer"]
+           and r["reason"] == 'SIP;cause=503;text="shutdown"']
     want = (calls, busy, long_calls, calls + busy + long_calls)
     if (len(answered), len(rejected), len(cut), len(recs)) != want \
             or len(views) != len(recs):

@@ -89,10 +89,11 @@ START_TEST(uac_17_1_1_3_failure_is_acked_by_the_transaction)
   uac_record_t r = { 0 };
 
   uac_call(p, &r);
-  peer_respond(p, 0, "486", "busy1", NULL);
+  peer_respond(p, 0, "486", "busy1", "Reason: Q.850;cause=17\r\n");
   ck_assert_int_eq(r.n, 1);
   ck_assert_int_eq(r.states[0], CAY_SESSION_TERMINATED);
   ck_assert_int_eq(r.statuses[0], 486);
+  ck_assert_str_eq(r.reason, "Q.850;cause=17"); /* RFC 6432 */
   /* The ACK: same branch as the INVITE, the response's To tag. */
   ck_assert_uint_eq(p->nsent, 2);
   ck_assert_str_eq(peer_method(p, 1), "ACK");
@@ -108,6 +109,37 @@ START_TEST(uac_17_1_1_3_failure_is_acked_by_the_transaction)
   ck_assert_uint_eq(p->nsent, 3);
   peer_advance(p, 32000);
   ck_assert_uint_eq(p->ep.live_txns, 0);
+  peer_free(p);
+}
+END_TEST
+
+/* The Reasons of a failure are kept as far as they fit in 255 bytes: a
+ * value that does not is left out, whole, wherever it stands. */
+START_TEST(uac_3326_reasons_kept_within_their_room)
+{
+  char extra[512], text[301];
+  uac_record_t r = { 0 };
+  peer_t *p = peer_new(NULL);
+
+  memset(text, 'x', sizeof text - 1);
+  text[sizeof text - 1] = '\0';
+  snprintf(extra, sizeof extra,
+           "Reason: Q.850;cause=17\r\nReason: SIP;cause=486;text=\"%s\"\r\n",
+           text);
+  uac_call(p, &r);
+  peer_respond(p, 0, "486", "busy1", extra);
+  ck_assert_str_eq(r.reason, "Q.850;cause=17");
+  peer_free(p);
+
+  p = peer_new(NULL);
+  memset(&r, 0, sizeof r);
+  snprintf(extra, sizeof extra,
+           "Reason: SIP;cause=486;text=\"%s\"\r\nReason: Q.850;cause=17\r\n",
+           text);
+  uac_call(p, &r);
+  peer_respond(p, 0, "486", "busy2", extra);
+  ck_assert_int_eq(r.statuses[0], 486);
+  ck_assert_str_eq(r.reason, "Q.850;cause=17");
   peer_free(p);
 }
 END_TEST
@@ -154,6 +186,7 @@ START_TEST(uac_15_1_1_hangup_sends_bye_and_200_ends_it)
   peer_respond(p, (unsigned)bye, "200", NULL, NULL);
   ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_TERMINATED);
   ck_assert_int_eq(r.statuses[r.n - 1], 200);
+  ck_assert_str_eq(r.reason, ""); /* the program's hang-up: none told */
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
   peer_free(p);
 }
@@ -207,7 +240,7 @@ END_TEST
  * (our From tag), From is them with @p from_tag (";tag=X", or "" for an
  * RFC 2543 peer that gave none). */
 static void
-their_bye(peer_t *p, unsigned inv, const char *from_tag)
+their_bye(peer_t *p, unsigned inv, const char *from_tag, const char *extra)
 {
   char *from = peer_header(p, inv, "From");
   char *cid = peer_header(p, inv, "Call-ID");
@@ -218,8 +251,8 @@ their_bye(peer_t *p, unsigned inv, const char *from_tag)
            "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-theirbye\r\n"
            "Max-Forwards: 70\r\nFrom: <sip:svc@127.0.0.1:5070>%s\r\n"
            "To: <sip:cay@127.0.0.1>%s\r\nCall-ID: %s\r\nCSeq: 9 BYE\r\n"
-           "Content-Length: 0\r\n\r\n",
-           from_tag, strstr(from, ";tag="), cid);
+           "%sContent-Length: 0\r\n\r\n",
+           from_tag, strstr(from, ";tag="), cid, extra);
   peer_send_raw(p, req, strlen(req));
   free(from);
   free(cid);
@@ -232,9 +265,12 @@ START_TEST(uac_15_1_2_their_bye_ends_our_call)
 
   uac_call(p, &r);
   peer_respond(p, 0, "200", "uas3", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
-  their_bye(p, 0, ";tag=uas3");
+  their_bye(p, 0, ";tag=uas3",
+            "Reason: Q.850;cause=16;text=\"Normal call clearing\"\r\n");
   ck_assert_int_eq(peer_last_status(p), 200);
   ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_TERMINATED);
+  /* RFC 3326: why they hung up, for the embedder. */
+  ck_assert_str_eq(r.reason, "Q.850;cause=16;text=\"Normal call clearing\"");
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
   peer_free(p);
 }
@@ -275,7 +311,7 @@ START_TEST(uac_12_1_2_2xx_without_to_tag_has_a_null_remote_tag)
   uac_call(p, &r2);
   n = p->nsent - 1;
   peer_respond(p, n, "200", NULL, contact);
-  their_bye(p, n, "");
+  their_bye(p, n, "", "");
   ck_assert_int_eq(peer_last_status(p), 200);
   ck_assert_int_eq(r2.states[r2.n - 1], CAY_SESSION_TERMINATED);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
@@ -623,6 +659,7 @@ main(void)
   tcase_add_test(tc, uac_17_1_1_2_timer_a_doubles_and_timer_b_gives_408);
   tcase_add_test(tc, uac_17_1_1_3_failure_is_acked_by_the_transaction);
   tcase_add_test(tc, uac_9_1_cancel_waits_for_a_provisional);
+  tcase_add_test(tc, uac_3326_reasons_kept_within_their_room);
   tcase_add_test(tc, uac_15_1_1_hangup_sends_bye_and_200_ends_it);
   tcase_add_test(tc, uac_6026_7_2_accepted_keeps_only_transaction_and_key);
   tcase_add_test(tc, uac_15_1_2_their_bye_ends_our_call);

@@ -132,9 +132,16 @@ void
 a_request(peer_t *p, const char *method, const char *branch, const char *cseq,
           const char *tag)
 {
+  a_request_with(p, method, branch, cseq, tag, "");
+}
+
+void
+a_request_with(peer_t *p, const char *method, const char *branch,
+               const char *cseq, const char *tag, const char *extra)
+{
   peer_send(p, "request.sip", "method", method, "branch", branch, "fromtag",
             "ft1", "callid", "a-leg", "cseq", cseq, "totag", tag, "maxfwd",
-            "70", "extra", "", NULL);
+            "70", "extra", extra, NULL);
 }
 
 /* A re-INVITE from A in the bridged call (A's To tag @p tag) offering

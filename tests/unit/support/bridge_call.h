@@ -41,6 +41,9 @@ void bridged_call(peer_t *p, char *a_tag, size_t n);
  * body. */
 void a_request(peer_t *p, const char *method, const char *branch,
                const char *cseq, const char *tag);
+/* a_request() with header lines @p extra ("Name: value\r\n"...). */
+void a_request_with(peer_t *p, const char *method, const char *branch,
+                    const char *cseq, const char *tag, const char *extra);
 /* A re-INVITE from A in the bridged call (A's To tag @p tag) offering
  * @p sdp. */
 void reinvite_a(peer_t *p, const char *branch, const char *cseq,

@@ -2,6 +2,7 @@
 #include "support/uac_call.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,8 @@ uac_on_state(cay_session_t *s, const cay_session_event_t *ev, void *arg)
   int status = ev->status;
 
   (void)s;
+  if (state == CAY_SESSION_TERMINATING || state == CAY_SESSION_TERMINATED)
+    snprintf(r->reason, sizeof r->reason, "%s", ev->reason ? ev->reason : "");
   if (r->n < 16) {
     r->states[r->n] = state;
     r->statuses[r->n] = status;

@@ -9,11 +9,13 @@
 #include "dialog/session_int.h"
 #include "support/peer.h"
 
-/** The first 16 EV_STATE events of a session: state and status. */
+/** The first 16 EV_STATE events of a session: state and status; and
+ * the last TERMINATING or TERMINATED event's ev->reason ("" for NULL). */
 typedef struct uac_record {
   int n;
   cay_session_state_t states[16];
   int statuses[16];
+  char reason[256];
 } uac_record_t;
 
 /** A session callback recording into the uac_record_t @p arg. */
