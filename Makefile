@@ -11,7 +11,8 @@ CAY_ARGS   ?=
 
 DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev \
   libsofia-sip-ua-dev libcyaml-dev libsodium-dev libbpf-dev libc-ares-dev libpcre2-dev libre-dev libssl-dev libwslay-dev libhttp-parser-dev libhiredis-dev check libsubunit-dev \
-  sip-tester baresip-core linphone-cli redis-server prometheus python3 clang-format nodejs
+  sip-tester baresip-core linphone-cli redis-server prometheus python3 clang-format nodejs \
+  fail2ban
 # The npm packages of the JsSIP test (tests/integration/jssip) and of the
 # WebSocket benchmark's load client (bench/ws).
 JSSIP_DIR = tests/integration/jssip

@@ -139,6 +139,14 @@ typedef struct cay_stats {
   uint64_t srd_le_10s;
   uint64_t srd_ms_sum;
   uint64_t srd_count;
+  uint64_t auth_challenges; /* digest challenges sent (RFC 3261 section
+                               22): 401 to a REGISTER, 407 to a call a
+                               route authenticates; stale ones too */
+  uint64_t auth_failures;   /* requests answered 403 for their
+                               credentials: an unknown user, a wrong
+                               password, or another user's AOR or From
+                               (a count that climbs: someone guessing
+                               passwords; the log names the source) */
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

@@ -8,22 +8,16 @@
 #include "b2bua/bridge_int.h"
 
 #include "core/alloc.h"
-#include "transport/addr.h"
 
 cay__cdr_t *
 cay__bridge_cdr_begin(cay__sessions_t *ss, const cay__txn_t *t,
                       const sip_t *sip)
 {
   char source[80] = "";
-  cay__addr_t src;
   cay__cdr_t *r;
 
-  if (t) {
-    cay__txn_source(t, &src);
-    if (cay__addr_format_proto(cay__txn_peer(t)->proto, &src, source,
-                               sizeof source))
-      source[0] = '\0';
-  }
+  if (t && cay__txn_source_name(t, source, sizeof source))
+    source[0] = '\0';
   r = cay__cdr_begin(sip, sip->sip_call_id->i_id, source[0] ? source : NULL,
                      (unsigned)SHARD_NO(ss), cay__shard_now(ss->shard));
   if (r == NULL)

@@ -27,7 +27,7 @@
 #define SHARD_NO(reg) ((int)(reg)->shard->index)
 #define NONCE_LEN     32
 
-static const char not_own_user[] = "not the user's own";
+static const char not_own_user[] = "another user's AOR or From";
 
 void
 cay__reg_reply(cay__registrar_t *reg, cay__txn_t *t, int status,
@@ -100,6 +100,7 @@ challenge(cay__registrar_t *reg, cay__txn_t *t, int proxy, const char *realm,
 {
   char nonce[NONCE_LEN + 1], line[256];
 
+  reg->shard->stats.auth_challenges++;
   make_nonce(reg, cay__shard_now(reg->shard) / 1000, realm, nonce);
   snprintf(line, sizeof line,
            "%s: Digest realm=\"%s\", nonce=\"%s\", "
@@ -200,9 +201,17 @@ cay__digest_check(cay__registrar_t *reg, const cay_config_t *cfg, cay__txn_t *t,
       || (fresh = check_nonce(reg, ar.ar_nonce, realm)) < 0) {
     challenge(reg, t, proxy, realm, 0);
   } else if ((why = refusal(cfg, &ar, sip, user)) != NULL) {
-    CAY_INFO(SHARD_NO(reg), "%s %s by user '%s' refused: %s",
-             sip->sip_request->rq_method_name, sip->sip_call_id->i_id,
-             ar.ar_username ? ar.ar_username : "", why);
+    char source[80];
+
+    if (cay__txn_source_name(t, source, sizeof source))
+      snprintf(source, sizeof source, "?");
+    reg->shard->stats.auth_failures++;
+    /* One line per refusal, the source first (a fail2ban filter:
+     * README.md, "Password guessing"). */
+    CAY_INFO(SHARD_NO(reg),
+             "auth: %s from %s refused: %s (user '%s', Call-ID %s)",
+             sip->sip_request->rq_method_name, source, why,
+             ar.ar_username ? ar.ar_username : "", sip->sip_call_id->i_id);
     /* The same phrase for an unknown user and a wrong password: a
      * guesser learns nothing of which users there are. */
     digest_reply(reg, t, proxy, 403,

@@ -127,6 +127,12 @@ const cay__stat_field_t cay__stat_fields[] = {
   SRD(srd_le_10s, "10"),
   SRD(srd_ms_sum, NULL),
   SRD(srd_count, NULL),
+  F(auth_challenges, 0,
+    "Digest challenges sent: 401 to a REGISTER, 407 to a call a route "
+    "authenticates."),
+  F(auth_failures, 0,
+    "Requests answered 403 for their credentials: an unknown user, a wrong "
+    "password, another user's AOR or From."),
 };
 #undef F
 #undef SRD

@@ -477,6 +477,15 @@ cay__txn_source(const cay__txn_t *t, cay__addr_t *src)
     cay__addr_set_port(src, t->source_port);
 }
 
+int
+cay__txn_source_name(const cay__txn_t *t, char *buf, size_t len)
+{
+  cay__addr_t src;
+
+  cay__txn_source(t, &src);
+  return cay__addr_format_proto(t->peer.proto, &src, buf, len);
+}
+
 cay__txn_t *
 cay__txn_lookup(cay__endpoint_t *ep, cay_id_t id)
 {

@@ -331,6 +331,10 @@ const cay__peer_t *cay__txn_peer(const cay__txn_t *t);
  * port is its listening port). Client: where the request goes. Owner
  * shard's thread. */
 void cay__txn_source(const cay__txn_t *t, cay__addr_t *src);
+/** cay__txn_source() with the transport, as logs and records name it:
+ * "udp:192.0.2.1:5060", "tls:[2001:db8::1]:5061", in @p buf (@p len
+ * bytes; 64 hold any). @return 0 or -ENOSPC. Owner shard's thread. */
+int cay__txn_source_name(const cay__txn_t *t, char *buf, size_t len);
 /** 1 when 2xx @p sip of INVITE client transaction @p t has the To tag of
  * the first 2xx it got, and is not that first 2xx itself (a copy, RFC
  * 3261 section 13.2.2.4); 0 for the first 2xx (while the TU sees it),

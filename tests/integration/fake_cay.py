@@ -67,7 +67,7 @@ COUNTERS = ("msgs_in", "msgs_out", "retransmits", "parse_errors",
             "requests_other", "cdrs", "cdrs_lost", "srd_le_50ms",
             "srd_le_100ms", "srd_le_250ms", "srd_le_500ms", "srd_le_1s",
             "srd_le_2500ms", "srd_le_5s", "srd_le_10s", "srd_ms_sum",
-            "srd_count")
+            "srd_count", "auth_challenges", "auth_failures")
 
 
 def log(fmt, *args):

@@ -41,6 +41,21 @@ cay_sipp_test(registrar_digest_4shards_tcp 60
 set_tests_properties(integration.registrar_digest_4shards_tcp PROPERTIES
   LABELS "integration;shards")
 
+# Password guessing: 20 REGISTERs of user1 with a wrong password, each
+# challenged (401) and refused (403). Cay counts both (auth_challenges,
+# auth_failures) and logs each refusal with its source, which fail2ban's
+# own fail2ban-regex, given the filter Cay ships
+# (contrib/fail2ban/cay.conf), reads as 20 failures of 127.0.0.1.
+cay_sipp_test(registrar_password_guessing 60
+  --config-yaml "${CAY_REG_YAML}"
+  --scenario ${CAY_IT_SCENARIOS}/register_wrong.xml
+  --sipp-timeout 30
+  --expect auth_challenges=20 --expect auth_failures=20
+  --expect registers=0 --expect registers_refused=20
+  --expect bindings_live=0 --expect txns_live=0
+  --after-command "${Python3_EXECUTABLE} ${CAY_IT_DIR}/check_fail2ban.py --log {log} --want 127.0.0.1=20"
+  -- -m 20 -r 20)
+
 # RFC 5626 section 7: a flow that fails takes its bindings with it. 16
 # users register outbound flows (reg-id, a contact behind a NAT) at 4
 # shards, each over its own TCP connection (-t tn), which SIPp closes

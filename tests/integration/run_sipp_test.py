@@ -28,6 +28,8 @@ same cay at the same time (same SIPp arguments, judged the same way), and
 must exit 0: so that tests that mostly wait (session timers) share one
 cay run and one wall-clock wait. Both may be repeated. cay is stopped
 once all of them are done, and its --expect checks cover all of them.
+--after-command CMD runs CMD once cay has stopped, {log} in it replaced
+by cay's log (its stderr); it must exit 0 (check_fail2ban.py).
 
 --peer-only replaces cay by a SIPp UAS (`-sn uas`, or --peer-scenario
 FILE): the same SIPp run and parsing, used to check the harness itself
@@ -138,11 +140,17 @@ def parse_args(argv):
     p.add_argument("--parallel-command", action="append", default=[],
                    help="a command (one shell-like string) run at the same "
                         "time; it must exit 0")
+    p.add_argument("--after-command", action="append", default=[],
+                   help="a command (one shell-like string) run once cay has "
+                        "stopped, {log} replaced by cay's log; it must exit "
+                        "0")
     args = p.parse_args(ours)
     if not args.peer_only and not args.cay:
         p.error("--cay is required unless --peer-only")
-    if args.peer_only and (args.parallel_scenario or args.parallel_command):
-        p.error("--parallel-* options need cay (not with --peer-only)")
+    if args.peer_only and (args.parallel_scenario or args.parallel_command
+                           or args.after_command):
+        p.error("--parallel-* and --after-command need cay (not with "
+                "--peer-only)")
     cayrun.check_expects(p, args.expect + args.expect_shard)
     args.sipp_extra = sipp_extra
     if args.calls is None:
@@ -513,6 +521,8 @@ def run(args):
         cay_result = cay.stop(args.stop_timeout)
         problems += cay_result.problems(args.expect, args.expect_shard,
                                         args.shards)
+        for command in args.after_command:
+            problems += after_command(command, cay.stderr_path, workdir)
         if args.live_counters:
             problems += check_live(live, cay_result.summary,
                                    args.shards or 1)
@@ -534,6 +544,23 @@ def run(args):
     return finish(test, not problems, problems, "%s vs %s: %s"
                   % (args.scenario or args.sn, target, line), reports,
                   workdir, started, args.keep)
+
+
+def after_command(command, log, workdir):
+    """Run --after-command COMMAND ({log}: cay's log) in workdir: [] when
+    it exits 0, else the problem, with the end of its output."""
+    cmd = [a.replace("{log}", log) for a in shlex.split(command)]
+    name = " ".join(os.path.basename(a) for a in cmd[:2])
+    try:
+        r = subprocess.run(cmd, cwd=workdir, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return ["after-command %s: %s" % (name, e)]
+    out = r.stdout.decode("utf-8", "replace").strip()
+    if r.returncode != 0:
+        return ["after-command %s exited %d: %s"
+                % (name, r.returncode, out[-500:])]
+    return []
 
 
 def check_live(live, final, shards):

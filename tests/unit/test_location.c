@@ -230,10 +230,13 @@ START_TEST(authenticate_22_3_invite_challenged)
   proxy_credentials(p, challenge, "alice", "wrong", auth, sizeof auth);
   ck_assert_int_eq(invite_as(p, "alice", "3", auth), 403);
   ck_assert_uint_eq(p->shard.stats.calls_rejected, 2);
+  ck_assert_uint_eq(p->shard.stats.auth_challenges, 1);
+  ck_assert_uint_eq(p->shard.stats.auth_failures, 2);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
   proxy_credentials(p, challenge, "alice", "secret", auth, sizeof auth);
   ck_assert_int_eq(invite_as(p, "alice", "4", auth), 200);
   ck_assert_uint_eq(p->shard.stats.calls_answered, 1);
+  ck_assert_uint_eq(p->shard.stats.auth_failures, 2); /* good ones: none */
   peer_free(p);
 }
 END_TEST

@@ -425,6 +425,9 @@ START_TEST(register_22_digest)
   ck_assert(strstr(wa, "stale") == NULL);
   free(wa);
   ck_assert_uint_eq(p->shard.stats.registers_refused, 2);
+  /* Five challenges (one stale), two refusals of credentials. */
+  ck_assert_uint_eq(p->shard.stats.auth_challenges, 5);
+  ck_assert_uint_eq(p->shard.stats.auth_failures, 2);
   peer_free(p);
 }
 END_TEST
