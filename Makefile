@@ -11,12 +11,15 @@ CAY_ARGS   ?=
 
 DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev \
   libsofia-sip-ua-dev libcyaml-dev libsodium-dev libbpf-dev libc-ares-dev libpcre2-dev libre-dev libssl-dev libwslay-dev libhttp-parser-dev libhiredis-dev check libsubunit-dev \
-  sip-tester baresip-core linphone-cli redis-server prometheus python3 clang-format nodejs \
-  fail2ban
+  sip-tester baresip-core linphone-cli redis-server prometheus python3 clang-format nodejs
 # The npm packages of the JsSIP test (tests/integration/jssip) and of the
 # WebSocket benchmark's load client (bench/ws).
 JSSIP_DIR = tests/integration/jssip
 BENCH_WS_DIR = bench/ws
+# Debian's fail2ban, unpacked (not installed: that would start its daemon
+# and jails on this machine), for fail2ban-regex in the filter's test
+# (tests/integration/check_fail2ban.py).
+FAIL2BAN_DIR = tests/integration/fail2ban
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -46,6 +49,14 @@ deps:
 	@[ -d $(BENCH_WS_DIR)/node_modules/ws ] || { \
 	  echo "deps: npm ci in $(BENCH_WS_DIR)"; \
 	  npm ci --prefix $(BENCH_WS_DIR) --no-audit --no-fund; }
+	@[ -f $(FAIL2BAN_DIR)/usr/bin/fail2ban-regex ] || { \
+	  echo "deps: unpacking Debian's fail2ban into $(FAIL2BAN_DIR)"; \
+	  tmp=$$(mktemp -d) && chmod 755 $$tmp && \
+	  { [ "$$(id -u)" != 0 ] || chown _apt $$tmp 2>/dev/null || true; } && \
+	  { (cd $$tmp && apt-get download -qq fail2ban) || \
+	    { $(SUDO) apt-get update -qq && \
+	      (cd $$tmp && apt-get download -qq fail2ban); }; } && \
+	  dpkg -x $$tmp/fail2ban_*.deb $(FAIL2BAN_DIR) && rm -rf $$tmp; }
 
 # Configure every time (cheap): a build directory never misses a new test
 # folder or source file.

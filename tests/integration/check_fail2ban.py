@@ -9,7 +9,9 @@ Exits 0 when fail2ban-regex found exactly the --want failures (each
 address that many times, no other address), else 1 saying what it found.
 run_sipp_test.py runs it with --after-command once cay has stopped.
 
-Standard library only (and Debian's fail2ban).
+Standard library only, and Debian's fail2ban: the one `make deps`
+unpacks into tests/integration/fail2ban/ (not installed), else one on
+the PATH.
 """
 import argparse
 import collections
@@ -20,6 +22,17 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 FILTER = os.path.normpath(os.path.join(HERE, "..", "..", "contrib",
                                        "fail2ban", "cay.conf"))
+UNPACKED = os.path.join(HERE, "fail2ban")
+
+
+def fail2ban_regex():
+    """The fail2ban-regex command, and the environment it needs: the
+    unpacked one (its Python package beside it), else the PATH's."""
+    tool = os.path.join(UNPACKED, "usr", "bin", "fail2ban-regex")
+    if not os.path.exists(tool):
+        return ["fail2ban-regex"], None
+    lib = os.path.join(UNPACKED, "usr", "lib", "python3", "dist-packages")
+    return [sys.executable, tool], dict(os.environ, PYTHONPATH=lib)
 
 
 def parse_want(specs):
@@ -39,18 +52,18 @@ def main():
     p.add_argument("--filter", default=FILTER, help="the fail2ban filter")
     p.add_argument("--want", action="append", default=[],
                    help="IP=N: N failures of IP (repeatable)")
-    p.add_argument("--fail2ban-regex", default="fail2ban-regex")
     args = p.parse_args()
     try:
         want = parse_want(args.want)
     except ValueError as e:
         p.error(str(e))
     # -o ip: one line per failure, its address.
+    tool, env = fail2ban_regex()
     try:
-        r = subprocess.run([args.fail2ban_regex, "-o", "ip", args.log,
-                            os.path.abspath(args.filter)],
+        r = subprocess.run(tool + ["-o", "ip", args.log,
+                                   os.path.abspath(args.filter)],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=120)
+                           env=env, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as e:
         print("fail2ban-regex: %s" % e)
         return 1
