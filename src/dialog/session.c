@@ -506,8 +506,9 @@ cay__session_note_reason(cay__session_t *s, msg_t *msg)
     s->reason = cay__strdup(buf);
 }
 
-/* A BYE with header lines @p lines; the session ends for @p reason (a
- * Reason value, or NULL: our BYE's is not ours to tell). */
+/* A BYE with header lines @p lines; the session ends for @p reason, a
+ * Reason value its ending events carry (ev->reason), or NULL: none (a
+ * hang-up, or the other leg's end relayed in @p lines). */
 static void
 bye_send(cay__session_t *s, const char *why, const char *lines,
          const char *reason)
