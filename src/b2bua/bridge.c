@@ -90,7 +90,7 @@ cdr_ended_by_cay(bridge_t *br, cay__cdr_end_t who, int cause, const char *why,
   char value[CAY__REASON_MAX];
 
   cdr_ended(br, who, cay__reason_value(value, sizeof value, cause, why));
-  return cay__reason_line(line, size, cause, why);
+  return cay__reason_line(line, size, value);
 }
 
 void

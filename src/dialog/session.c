@@ -469,13 +469,12 @@ cay__reason_value(char *buf, size_t size, int cause, const char *why)
 }
 
 const char *
-cay__reason_line(char *buf, size_t size, int cause, const char *why)
+cay__reason_line(char *buf, size_t size, const char *value)
 {
-  char v[CAY__REASON_MAX];
   int n = -1;
 
-  if (cay__reason_value(v, sizeof v, cause, why)[0])
-    n = snprintf(buf, size, "Reason: %s\r\n", v);
+  if (value[0])
+    n = snprintf(buf, size, "Reason: %s\r\n", value);
   if (n < 0 || (size_t)n >= size)
     buf[0] = '\0';
   return buf;
@@ -554,7 +553,7 @@ cay__session_bye(cay__session_t *s, int cause, const char *why)
   char value[CAY__REASON_MAX], line[CAY__REASON_MAX + 16];
 
   cay__reason_value(value, sizeof value, cause, why);
-  cay__reason_line(line, sizeof line, cause, why);
+  cay__reason_line(line, sizeof line, value);
   bye_send(s, why, line[0] ? line : NULL, value);
 }
 

@@ -312,9 +312,10 @@ void cay__session_bye(cay__session_t *s, int cause, const char *why);
  * or when it does not fit. @return buf. */
 const char *cay__reason_value(char *buf, size_t size, int cause,
                               const char *why);
-/* The same as a header line: "Reason: " value "\r\n". @return buf. */
-const char *cay__reason_line(char *buf, size_t size, int cause,
-                             const char *why);
+/* Reason value @p value (cay__reason_value()) as a header line in @p buf
+ * (@p size bytes): "Reason: " value "\r\n"; "" for "" or when it does
+ * not fit. @return buf. */
+const char *cay__reason_line(char *buf, size_t size, const char *value);
 /* s->reason from the Reason header fields of @p msg (the peer's BYE,
  * CANCEL or final response), every value joined by ", " (those that fit
  * in CAY__REASON_MAX bytes); nothing when it has none, when @p msg is
