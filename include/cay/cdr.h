@@ -1,6 +1,8 @@
 /*
  * Call detail records as the library hands them to an embedder: one per
- * call a `forward` route took, and one per INVITE the routes refused, made
+ * call a `forward` route took, one per call answered here (by an
+ * `answer` route or no routes: Cay's own answering; or by the embedder,
+ * cay_server_on_session()), and one per INVITE the routes refused, made
  * when the call is over (README "Call detail records" says what each
  * field means). The same record goes, as one line of JSON, to cdr.file
  * when one is configured.
@@ -20,7 +22,9 @@ extern "C" {
 /** Who ended a call (the record's ended_by). */
 typedef enum cay_cdr_end {
   CAY_CDR_CALLER = 1,   /* A's BYE or CANCEL, or A's transaction failed */
-  CAY_CDR_CALLEE,       /* B's BYE, or B's final failure */
+  CAY_CDR_CALLEE,       /* B's BYE, or B's final failure; a call answered
+                           here: Cay's hangup_after_ms, or the embedder's
+                           hang-up or rejection */
   CAY_CDR_RING_TIMEOUT, /* the route's ring_timeout_s */
   CAY_CDR_MAX_DURATION, /* the route's (or dialog:) max_duration_s */
   CAY_CDR_ERROR,        /* B's answer could not be relayed to A */
@@ -28,7 +32,8 @@ typedef enum cay_cdr_end {
   CAY_CDR_REFUSED,      /* a forward route took it, no B leg could be
                            placed (not registered, no common codec, ...) */
   CAY_CDR_REJECTED,     /* the routes refused it: no route matched (404),
-                           a reject route, a forward that loops (482) */
+                           a reject route, a forward that loops (482); or
+                           its session timer is below Min-SE (422) */
 } cay_cdr_end_t;
 
 /**
@@ -39,7 +44,8 @@ typedef enum cay_cdr_end {
 typedef struct cay_cdr {
   int64_t start_ms;      /* A's INVITE taken by the routes */
   int64_t progress_ms;   /* the callee's first provisional above 100
-                            relayed to A, or 0 */
+                            relayed to A (sent, for a call answered
+                            here), or 0 */
   int64_t answer_ms;     /* A's 2xx sent, or 0 */
   int64_t end_ms;        /* the first leg ended, or Cay ended both */
   int64_t setup_ms;      /* answer_ms - start_ms, or -1: not answered */
@@ -50,9 +56,11 @@ typedef struct cay_cdr {
   const char *ruri;      /* A's Request-URI */
   const char *source;    /* "udp:192.0.2.1:5060" (tcp, tls, ws, wss), or
                             NULL */
-  const char *target;    /* the last B leg's Request-URI, or NULL: none */
+  const char *target;    /* the last B leg's Request-URI, or NULL: none
+                            (also a call answered here) */
   const char *b_call_id; /* the last B leg's Call-ID, or NULL: none */
-  unsigned attempts;     /* B legs placed (failover counted) */
+  unsigned attempts;     /* B legs placed (failover counted); 0: none,
+                            as for a call answered here */
   int status;            /* the final response A got (200: answered) */
   int b_status;          /* the last B leg's final response, 0: none */
   cay_cdr_end_t ended_by;

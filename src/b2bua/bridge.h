@@ -42,8 +42,32 @@ void cay__bridge_refused(cay__sessions_t *ss, cay__session_t *a,
                          const sip_t *sip, int status);
 
 /**
+ * The detail record (b2bua/cdr.h) of the call A's INVITE @p sip starts:
+ * its start time now, its parties, its source (transaction @p t's, when
+ * @p t is not NULL).
+ *
+ * @return the record (cay__cdr_free(), or cay__bridge_cdr_write()), or
+ *         NULL: no memory (counted in cdrs_lost; the call goes on
+ *         without one).
+ * @thread owner
+ */
+struct cay__cdr *cay__bridge_cdr_begin(cay__sessions_t *ss, const cay__txn_t *t,
+                                       const sip_t *sip);
+
+/**
+ * Record @p r handed to the shard's sink as its JSON line and view
+ * (cdrs counts it; cdrs_lost when it cannot be formatted; no sink, as
+ * after a reload that dropped cdr:, drops it), then freed.
+ *
+ * @param r  Taken.
+ * @thread owner
+ */
+void cay__bridge_cdr_write(cay__sessions_t *ss, struct cay__cdr *r);
+
+/**
  * An initial INVITE the routes refused (no route matched: 404; a reject
- * route; a forward that loops: 482): its detail record, with ended_by
+ * route; a forward that loops: 482), or whose session timer is below
+ * our Min-SE (RFC 4028 section 9: 422): its detail record, with ended_by
  * "rejected", attempts 0 and @p status, the final response the caller
  * got, goes to the shard's sink (none: nothing). Not for an
  * authentication challenge (the caller tries again).

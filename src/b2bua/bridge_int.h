@@ -153,14 +153,6 @@ int cay__bridge_place_first(bridge_t *br, cay__session_t *a, msg_t *msg,
                             const sip_t *sip, const char *target);
 int cay__bridge_failover(bridge_t *br, int status);
 
-/* bridge_cdr.c: the record of the call A's INVITE @p sip (transaction
- * @p t, or NULL) starts, or NULL (-ENOMEM: the call goes on without one,
- * counted lost); the record @p r handed to the shard's sink (none: it is
- * dropped), and freed. */
-cay__cdr_t *cay__bridge_cdr_begin(cay__sessions_t *ss, const cay__txn_t *t,
-                                  const sip_t *sip);
-void cay__bridge_cdr_write(cay__sessions_t *ss, cay__cdr_t *r);
-
 /* bridge_request.c: an INFO, REFER or NOTIFY of @p from to leg @p to_id,
  * the other side's answer to a copy back to leg @p from_id, and the
  * bridge's lists freed. */

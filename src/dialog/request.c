@@ -392,6 +392,7 @@ stimer_refused(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip,
   if (cay__stimer_on_request(ss->cfg.min_se_s, sip, &s->st, lines, sizeof lines)
       != 422)
     return 0;
+  cay__bridge_rejected(ss, t, sip, 422); /* its record first */
   reply_with(t, 422, NULL, NULL, hdrs);
   ss->shard->stats.calls_rejected++;
   s->end_status = 422;
@@ -535,6 +536,8 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   if (stimer_refused(ss, t, sip, s))
     return;
   CAY_DEBUG(SHARD_NO(ss), "session %s: INVITE", s->call_id);
+  if (!forward) /* answered here, by Cay or the embedder: its record */
+    cay__session_cdr_begin(s, t, sip);
   if (forward) {
     err = cay__bridge_start(ss, s, sip, route, target);
     if (err) {

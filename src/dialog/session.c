@@ -149,6 +149,7 @@ cay__session_end(cay__session_t *s, const char *headers)
   ss->live--;
   ss->shard->stats.dialogs_live--;
   CAY_DEBUG(SHARD_NO(ss), "session %s ended", s->call_id);
+  cay__session_cdr_write(s);
   cay__shard_defer(ss->shard, &s->defer, free_session);
   /* The memory stays until the event is over: the callback may look. */
   cay__session_notify_with(s, s->end_status, headers);
@@ -534,6 +535,7 @@ bye_send(cay__session_t *s, const char *why, const char *lines,
   cay__info_end(s); /* their pending INFOs: 487 now, as a re-INVITE's */
   r.cseq = ++s->local_cseq;
   s->state = CAY__SESSION_TERMINATING;
+  cay__session_cdr_ended(s); /* the call ends now, not at the 200 */
   err = cay__session_send(s, &r, 1, NULL);
   if (err) {
     CAY_WARN(SHARD_NO(ss), "session %s: BYE (%s) not sent: %s", s->call_id, why,
@@ -618,15 +620,18 @@ on_guard(cay__timer_t *tm)
   /* Before the ACK, 13.3.1.4: no ACK after 64*T1, so the dialog is
    * confirmed but the session is ended with BYE. After it, the
    * configured hangup_after_ms ran out. */
-  if (s->state == CAY__SESSION_ANSWERED)
+  if (s->state == CAY__SESSION_ANSWERED) {
     cay__session_bye(s, CAY__Q850_TIMER, "no ACK");
-  else
+  } else {
+    cay__session_ended_by(s, CAY_CDR_CALLEE); /* Cay's answering's */
     cay__session_bye(s, CAY__Q850_NORMAL, "hangup_after_ms");
+  }
 }
 
 static void
 on_max(cay__timer_t *tm)
 {
+  cay__session_ended_by(tm->data, CAY_CDR_MAX_DURATION);
   cay__session_bye(tm->data, CAY__Q850_TIMER, "max duration");
 }
 

@@ -51,6 +51,11 @@ struct cay__session {
   /* UAS: the INVITE came over TLS for a sips Request-URI: our Contact is
    * sips too (RFC 3261 section 12.1.1). */
   unsigned sips : 1;
+  /* Who ended a call answered here (its record's ended_by, b2bua/cdr.h)
+   * when not its caller: the callee (Cay's hangup_after_ms, the
+   * embedder's hang-up or rejection), max_duration, error; 0: the
+   * caller, or not known yet (cay__session_ended_by()). */
+  unsigned end_by : 4;
   int end_status;    /* the status that ended it, for the callback */
   cay_session_cb cb; /* the embedder's, or NULL */
   void *cb_arg;
@@ -98,20 +103,22 @@ struct cay__session {
                                     pass_headers of its peer's responses
                                     (UAC: cay__invite_opts_t.pass), BYE
                                     and CANCEL are reported, or NULL */
-  char *pass_lines; /* UAS: header lines our next provisional or final
-                       response carries (cay__session_set_pass_lines());
-                       UAC: header lines every INVITE of ours carries
-                       (a bridge's pass_headers); either, once ending:
-                       those of our BYE, also when it goes again with
-                       credentials; or NULL (cay__malloc) */
-  char *reason;     /* what ended it, as a Reason header field value (RFC
-                       3326): the peer's BYE, CANCEL or final response's
-                       (cay__session_note_reason()), or our own BYE's
-                       (cay__session_bye()); its TERMINATING and
-                       TERMINATED events carry it (ev->reason); or NULL
-                       (cay__malloc) */
-  char *ok_bytes;   /* UAS: the 2xx as sent, for retransmission; UAC: the
-                       ACK as sent, again for each 2xx copy (cay__malloc) */
+  char *pass_lines;     /* UAS: header lines our next provisional or final
+                           response carries (cay__session_set_pass_lines());
+                           UAC: header lines every INVITE of ours carries
+                           (a bridge's pass_headers); either, once ending:
+                           those of our BYE, also when it goes again with
+                           credentials; or NULL (cay__malloc) */
+  char *reason;         /* what ended it, as a Reason header field value (RFC
+                           3326): the peer's BYE, CANCEL or final response's
+                           (cay__session_note_reason()), or our own BYE's
+                           (cay__session_bye()); its TERMINATING and
+                           TERMINATED events carry it (ev->reason); or NULL
+                           (cay__malloc) */
+  struct cay__cdr *cdr; /* UAS, a call answered here (no bridge): its
+                           detail record, or NULL (session_cdr.c) */
+  char *ok_bytes;       /* UAS: the 2xx as sent, for retransmission; UAC: the
+                           ACK as sent, again for each 2xx copy (cay__malloc) */
   struct cay__reack *reack; /* the ACK of our last re-INVITE's 2xx, again
                                for each copy (modify.c), or NULL */
   struct cay__info *infos;  /* INFOs either way awaiting their final
@@ -394,6 +401,23 @@ void cay__session_event(cay__session_t *s, const cay_session_event_t *ev);
 void cay__session_event_body(cay_session_event_t *ev, const sip_t *sip,
                              const char *ctype);
 int cay__session_set_text(cay__session_t *s, const char *const v[7]);
+
+/* session_cdr.c: the record of incoming session @p s answered here (no
+ * bridge takes it; none without ss->cdr_sink, or on -ENOMEM: counted
+ * lost), begun from its INVITE @p sip and transaction @p t; its first
+ * provisional above 100 sent; its 2xx sent; who ended it (the first
+ * call counts; none: the caller); its end (the first call counts: the
+ * BYE we sent, or the end; a drain or close: shutdown), with s->reason;
+ * and, once the session has ended, the record written with its final
+ * status (200 when answered, else s->end_status). Each is a no-op
+ * without a record. */
+void cay__session_cdr_begin(cay__session_t *s, const cay__txn_t *t,
+                            const sip_t *sip);
+void cay__session_cdr_progress(cay__session_t *s);
+void cay__session_cdr_answered(cay__session_t *s);
+void cay__session_ended_by(cay__session_t *s, cay_cdr_end_t who);
+void cay__session_cdr_ended(cay__session_t *s);
+void cay__session_cdr_write(cay__session_t *s);
 
 /* uas.c */
 int cay__session_auto_sdp(cay__session_t *s, const sip_t *sip);

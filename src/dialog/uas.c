@@ -271,6 +271,8 @@ send_provisional(cay__session_t *s, cay__txn_t *t, int status, const char *sdp)
     CAY_DEBUG(SHARD_NO(ss), "session %s: %d not sent: %s", s->call_id, status,
               cay_strerror(err));
   s->state = CAY__SESSION_EARLY;
+  if (status > 100)
+    cay__session_cdr_progress(s);
   if (s->rel == 1 && s->ok_bytes && sdp && s->offer_in_invite)
     keep_early_answer(s, sdp);
   if (s->rel == 1 && s->ok_bytes) {
@@ -306,6 +308,7 @@ send_ok(cay__session_t *s, cay__txn_t *t)
              cay_strerror(err));
     cay__txn_reply(t, 500, "Server Internal Error", s->local_tag);
     s->end_status = 500;
+    cay__session_ended_by(s, CAY_CDR_ERROR);
     cay__session_destroy(s);
     return;
   }
@@ -323,6 +326,7 @@ send_ok(cay__session_t *s, cay__txn_t *t)
   }
   s->state = CAY__SESSION_ANSWERED;
   ss->shard->stats.calls_answered++;
+  cay__session_cdr_answered(s);
   /* 13.3.1.4: retransmit the 2xx at T1, doubling to T2, until the ACK;
    * after 64*T1 without it, end the session with BYE. */
   s->ok_interval = ss->cfg.t1_ms;
@@ -522,6 +526,8 @@ cay_session_reject(cay_session_t *s, int status, const char *reason,
   /* 13.3.1.2 / 21.3: a redirect names the new target(s). */
   if (status < 400)
     snprintf(line, sizeof line, "Contact: %s", contact);
+  if (unanswered_invite(s)) /* the embedder's answer ends the call */
+    cay__session_ended_by(s, CAY_CDR_CALLEE);
   return cay__session_reject_line(s, status, reason,
                                   status < 400 ? line : NULL);
 }

@@ -338,6 +338,9 @@ cay_server_start(cay_server_t *srv)
      * locks from then on. */
     srv->workers[i]->ss.on_incoming = srv->on_incoming;
     srv->workers[i]->ss.incoming_arg = srv->incoming_arg;
+    /* cay_server_on_cdr() came after the shards' layers were made: the
+     * records go to it also without cdr.file. */
+    cay__worker_cdr_sink(srv->workers[i]);
   }
   for (unsigned i = 0; i < srv->nshards; i++) {
     err = cay__worker_start(srv->workers[i]);

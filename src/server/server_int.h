@@ -251,6 +251,10 @@ void cay__worker_reload(cay__worker_t *w, struct cay__routes *routes,
  * 0, or cay__cdr_file_open()'s error (logged). @thread the worker's, or
  * the creating one before it runs */
 int cay__worker_cdr_open(cay__worker_t *w, const char *path);
+/* server_reload.c: @p w's sessions hand their records to cdr.file's
+ * writer and the embedder's cay_server_on_cdr() callback, or to no one
+ * when neither is there. @thread as cay__worker_cdr_open() */
+void cay__worker_cdr_sink(cay__worker_t *w);
 void cay__worker_free(cay__worker_t *w);
 
 /* A message read here for shard @p to (MAIL_RECV: bounded by

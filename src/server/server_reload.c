@@ -74,9 +74,15 @@ cay__worker_cdr_open(cay__worker_t *w, const char *path)
     if ((err = cay__cdr_file_open(&w->shard, path, &w->cdr)) != 0)
       return err;
   }
+  cay__worker_cdr_sink(w);
+  return 0;
+}
+
+void
+cay__worker_cdr_sink(cay__worker_t *w)
+{
   w->ss.cdr_sink = w->cdr || w->srv->on_cdr ? worker_cdr : NULL;
   w->ss.cdr_arg = w;
-  return 0;
 }
 
 void

@@ -18,6 +18,11 @@
  * its shards, the racing gather and one that joined it (asked while it
  * was in flight) each answered once before the close callback, and a
  * gather asked before start or after the close was refused (E == 0).
+ * Each call answered here leaves a call detail record
+ * (cay_server_on_cdr()) on its owner's thread: "records=R
+ * bad_records=B" after those, and R == N, B == 0 are asked too (a record
+ * is bad on another thread, or unless it is of a call answered, ended by
+ * the caller's BYE, no B leg named).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -38,6 +43,7 @@ static struct {
   } calls[MAX_CALLS];
   unsigned n;
   unsigned long hooks, wrong;
+  unsigned records, bad_records;
   pthread_t threads[64];
   unsigned nthreads;
   cay_server_t *srv;
@@ -123,6 +129,23 @@ on_incoming(cay_session_t *s, const cay_incoming_t *in, void *arg)
     app.threads[app.nthreads++] = pthread_self();
   pthread_mutex_unlock(&app.lock);
   cay_session_answer(s, NULL);
+}
+
+/* A call's record (cay/cdr.h): on its owner's thread, answered by us
+ * and ended by SIPp's BYE, no B leg. */
+static void
+on_cdr(const cay_cdr_t *r, void *arg)
+{
+  (void)arg;
+  pthread_mutex_lock(&app.lock);
+  struct call *c = call_of(r->call_id);
+  app.records++;
+  if (c == NULL || c->owned != 1 || !pthread_equal(c->owner, pthread_self())
+      || r->status != 200 || r->answer_ms < r->start_ms
+      || r->ended_by != CAY_CDR_CALLER || r->attempts != 0 || r->target
+      || r->b_call_id || r->b_status != 0)
+    app.bad_records++;
+  pthread_mutex_unlock(&app.lock);
 }
 
 static void
@@ -232,6 +255,8 @@ main(int argc, char **argv)
   }
   if (err == 0)
     err = cay_server_on_session(app.srv, on_incoming, NULL);
+  if (err == 0)
+    err = cay_server_on_cdr(app.srv, on_cdr, NULL);
   if (err == 0
       && cay_server_stats_gather(app.srv, on_first_gather, NULL) != CAY_ESTATE)
     app.gather_errors++; /* not started yet */
@@ -250,13 +275,14 @@ main(int argc, char **argv)
     owned += app.calls[i].owned == 1 && app.calls[i].hooks >= 3;
   printf("embed_shards: calls=%u owned_with_hooks=%u threads=%u hooks=%lu "
          "wrong_thread=%lu gathered_calls=%llu shards_with_calls=%u "
-         "gathers=%u gather_errors=%u\n",
+         "gathers=%u gather_errors=%u records=%u bad_records=%u\n",
          app.n, owned, app.nthreads, app.hooks, app.wrong,
          (unsigned long long)app.gathered_calls, app.shards_with_calls,
-         app.gathers, app.gather_errors);
+         app.gathers, app.gather_errors, app.records, app.bad_records);
   return app.n > 0 && owned == app.n && app.wrong == 0 && app.nthreads > 1
                  && app.gathered_calls == app.n && app.shards_with_calls > 1
                  && app.gathers == 3 && app.gather_errors == 0
+                 && app.records == app.n && app.bad_records == 0
              ? 0
              : 1;
 }

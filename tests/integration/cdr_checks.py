@@ -112,7 +112,11 @@ def record_problems(rec, nshards):
         if rec["answer"] or rec["progress"] or end != start:
             out.append("%s, yet it rang, was answered or lasted"
                        % rec["ended_by"])
-    elif rec["attempts"] < 1 or not rec["b_call_id"] or not rec["target"]:
+    elif rec["attempts"] == 0:
+        # Answered here, by Cay's own answering or the embedder.
+        if rec["b_call_id"] or rec["target"] or rec["b_status"]:
+            out.append("no B leg placed, yet one named")
+    elif not rec["b_call_id"] or not rec["target"]:
         out.append("no B leg named")
     return out
 

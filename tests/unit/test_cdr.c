@@ -14,134 +14,11 @@
 #include "core/alloc.h"
 #include "dialog/session_int.h"
 #include "support/bridge_call.h"
+#include "support/cdr_sink.h"
 #include "support/peer.h"
 #include "support/run.h"
 
-#define T1       500
-#define MAX_RECS 8
-
-/* The records a call left (the sessions' sink): the lines, and the
- * last record's view. */
-typedef struct sink {
-  char *line[MAX_RECS];
-  unsigned n;
-  cay_cdr_t last;
-  char reason[256]; /* the last record's, or "(null)" */
-} sink_t;
-
-static sink_t recs;
-
-static void
-sink(void *arg, const cay_cdr_t *cdr)
-{
-  sink_t *s = arg;
-  const char *line = cdr->json;
-  size_t len = cdr->json_len;
-
-  ck_assert_uint_lt(s->n, MAX_RECS);
-  /* One line: no newline but the last byte. */
-  ck_assert_uint_gt(len, 2);
-  ck_assert_int_eq(line[len - 1], '\n');
-  ck_assert_int_eq(line[len], '\0');
-  ck_assert_ptr_null(memchr(line, '\n', len - 1));
-  s->line[s->n++] = strndup(line, len);
-  s->last = *cdr; /* its pointers are good only now */
-  snprintf(s->reason, sizeof s->reason, "%s",
-           cdr->reason ? cdr->reason : "(null)");
-  s->last.reason = NULL;
-  s->last.json = NULL;
-  s->last.call_id = s->last.from = s->last.to = s->last.ruri = NULL;
-  s->last.source = s->last.target = s->last.b_call_id = NULL;
-}
-
-static peer_t *
-peer_with_sink(const cay_config_t *cfg)
-{
-  peer_t *p = peer_new(cfg);
-
-  for (unsigned i = 0; i < recs.n; i++)
-    free(recs.line[i]);
-  memset(&recs, 0, sizeof recs);
-  p->ss.cdr_sink = sink;
-  p->ss.cdr_arg = &recs;
-  return p;
-}
-
-/* The one record of the test: the call is over and left exactly one. */
-static const char *
-the_record(peer_t *p)
-{
-  ck_assert_uint_eq(recs.n, 1);
-  ck_assert_uint_eq(p->ss.shard->stats.cdrs, 1);
-  return recs.line[0];
-}
-
-/* Value of @p key in record @p line as written (a string with its
- * quotes, a number, null) into @p buf. */
-static const char *
-field(const char *line, const char *key, char *buf, size_t n)
-{
-  char pat[64];
-  const char *v, *e;
-
-  snprintf(pat, sizeof pat, "\"%s\":", key);
-  v = strstr(line, pat);
-  ck_assert_msg(v != NULL, "no %s in %s", key, line);
-  v += strlen(pat);
-  if (*v == '"') {
-    for (e = v + 1; *e && *e != '"'; e++)
-      if (*e == '\\')
-        e++;
-    e++;
-  } else {
-    e = v + strcspn(v, ",}");
-  }
-  ck_assert_uint_lt((size_t)(e - v), n);
-  memcpy(buf, v, (size_t)(e - v));
-  buf[e - v] = '\0';
-  return buf;
-}
-
-#define field_is(line, key, want)                                              \
-  do {                                                                         \
-    char buf_[256];                                                            \
-    ck_assert_str_eq(field((line), (key), buf_, sizeof buf_), (want));         \
-  } while (0)
-
-/* A time field as ms since 1970 ("2026-11-25T10:00:00.123Z"). */
-static long long
-time_ms(const char *line, const char *key)
-{
-  char buf[64];
-  struct tm tm;
-  int ms;
-  const char *v = field(line, key, buf, sizeof buf);
-
-  memset(&tm, 0, sizeof tm);
-  ck_assert_int_eq(sscanf(v, "\"%4d-%2d-%2dT%2d:%2d:%2d.%3dZ\"", &tm.tm_year,
-                          &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                          &tm.tm_sec, &ms),
-                   7);
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return (long long)timegm(&tm) * 1000 + ms;
-}
-
-/* Record @p r is of a call that got no B leg: status @p status, ended
- * by @p ended_by (as written, quoted), no B leg named, not answered, no
- * time passed. */
-static void
-no_b_leg_is(const char *r, const char *status, const char *ended_by)
-{
-  field_is(r, "status", status);
-  field_is(r, "b_status", "0");
-  field_is(r, "attempts", "0");
-  field_is(r, "target", "null");
-  field_is(r, "b_call_id", "null");
-  field_is(r, "answer", "null");
-  field_is(r, "ended_by", ended_by);
-  ck_assert_int_eq(time_ms(r, "end"), time_ms(r, "start"));
-}
+#define T1 500
 
 /* A answers B's BYE and the call is gone: B's BYE is answered. */
 static void
@@ -172,7 +49,7 @@ START_TEST(cdr_answered_call_ended_by_the_caller)
   peer_to_tag(p, (unsigned)peer_find_last(p, 200, NULL), tag, sizeof tag);
   a_request(p, "ACK", "z9hG4bK-a-ack", "1", tag);
   peer_advance(p, 5000);
-  ck_assert_uint_eq(recs.n, 0); /* not before the call is over */
+  ck_assert_uint_eq(cdr_recs.n, 0); /* not before the call is over */
   a_request(p, "BYE", "z9hG4bK-a-bye", "2", tag);
   b_bye_answered(p);
   call_gone(p);
@@ -204,19 +81,19 @@ START_TEST(cdr_answered_call_ended_by_the_caller)
   field_is(r, "shard", "0");
   ck_assert_str_eq(r + strlen(r) - 2, "}\n");
   /* The embedder's view says the same (cay/cdr.h). */
-  ck_assert_int_eq(recs.last.start_ms, time_ms(r, "start"));
-  ck_assert_int_eq(recs.last.progress_ms - recs.last.start_ms, 300);
-  ck_assert_int_eq(recs.last.answer_ms, time_ms(r, "answer"));
-  ck_assert_int_eq(recs.last.end_ms, time_ms(r, "end"));
-  ck_assert_int_eq(recs.last.setup_ms, 1000);
-  ck_assert_int_eq(recs.last.duration_ms, 5000);
-  ck_assert_uint_eq(recs.last.attempts, 1);
-  ck_assert_int_eq(recs.last.status, 200);
-  ck_assert_int_eq(recs.last.b_status, 200);
-  ck_assert_int_eq(recs.last.ended_by, CAY_CDR_CALLER);
-  ck_assert_str_eq(cay_cdr_end_name(recs.last.ended_by), "caller");
-  ck_assert_str_eq(recs.reason, "(null)");
-  ck_assert_int_eq(recs.last.q850, 0);
+  ck_assert_int_eq(cdr_recs.last.start_ms, time_ms(r, "start"));
+  ck_assert_int_eq(cdr_recs.last.progress_ms - cdr_recs.last.start_ms, 300);
+  ck_assert_int_eq(cdr_recs.last.answer_ms, time_ms(r, "answer"));
+  ck_assert_int_eq(cdr_recs.last.end_ms, time_ms(r, "end"));
+  ck_assert_int_eq(cdr_recs.last.setup_ms, 1000);
+  ck_assert_int_eq(cdr_recs.last.duration_ms, 5000);
+  ck_assert_uint_eq(cdr_recs.last.attempts, 1);
+  ck_assert_int_eq(cdr_recs.last.status, 200);
+  ck_assert_int_eq(cdr_recs.last.b_status, 200);
+  ck_assert_int_eq(cdr_recs.last.ended_by, CAY_CDR_CALLER);
+  ck_assert_str_eq(cay_cdr_end_name(cdr_recs.last.ended_by), "caller");
+  ck_assert_str_eq(cdr_recs.reason, "(null)");
+  ck_assert_int_eq(cdr_recs.last.q850, 0);
   free(b_cid);
   peer_free(p);
 }
@@ -250,9 +127,9 @@ START_TEST(cdr_busy_callee)
            "\"SIP;cause=486;text=\\\"Busy Here\\\", "
            "Q.850;cause=17;text=\\\"User busy\\\"\"");
   field_is(r, "q850", "17");
-  ck_assert_str_eq(recs.reason, "SIP;cause=486;text=\"Busy Here\", "
-                                "Q.850;cause=17;text=\"User busy\"");
-  ck_assert_int_eq(recs.last.q850, 17);
+  ck_assert_str_eq(cdr_recs.reason, "SIP;cause=486;text=\"Busy Here\", "
+                                    "Q.850;cause=17;text=\"User busy\"");
+  ck_assert_int_eq(cdr_recs.last.q850, 17);
   peer_free(p);
 }
 END_TEST
@@ -286,7 +163,7 @@ START_TEST(cdr_9_cancel_by_the_caller)
   peer_advance(p, 2500);
   a_request_with(p, "CANCEL", "z9hG4bK-a-inv", "1", "",
                  "Reason: SIP;cause=200;text=\"Call completed elsewhere\"\r\n");
-  ck_assert_uint_eq(recs.n, 0); /* B's INVITE is still to end */
+  ck_assert_uint_eq(cdr_recs.n, 0); /* B's INVITE is still to end */
   respond(p, (unsigned)b_msg(p, 0, "CANCEL"), "200", "", NULL);
   respond(p, (unsigned)inv, "487", "", NULL);
   call_gone(p);
@@ -297,7 +174,7 @@ START_TEST(cdr_9_cancel_by_the_caller)
   field_is(r, "b_status", "487");
   field_is(r, "ended_by", "\"caller\"");
   /* RFC 3326 section 2: the CANCEL's Reason; not a Q.850 one. */
-  ck_assert_str_eq(recs.reason,
+  ck_assert_str_eq(cdr_recs.reason,
                    "SIP;cause=200;text=\"Call completed elsewhere\"");
   field_is(r, "q850", "null");
   peer_free(p);
@@ -321,7 +198,7 @@ START_TEST(cdr_ring_timeout)
   ck_assert_int_eq(time_ms(r, "end") - time_ms(r, "start"), 2000);
   field_is(r, "status", "480");
   field_is(r, "ended_by", "\"ring_timeout\"");
-  ck_assert_str_eq(recs.reason, "Q.850;cause=19;text=\"no answer\"");
+  ck_assert_str_eq(cdr_recs.reason, "Q.850;cause=19;text=\"no answer\"");
   field_is(r, "q850", "19");
   /* The callee's CANCEL said the same. */
   ck_assert_ptr_nonnull(
@@ -353,7 +230,7 @@ START_TEST(cdr_max_duration)
   field_is(r, "duration_ms", "2000");
   field_is(r, "status", "200");
   field_is(r, "ended_by", "\"max_duration\"");
-  ck_assert_str_eq(recs.reason, "Q.850;cause=102;text=\"max duration\"");
+  ck_assert_str_eq(cdr_recs.reason, "Q.850;cause=102;text=\"max duration\"");
   field_is(r, "q850", "102");
   peer_free(p);
 }
@@ -379,7 +256,8 @@ START_TEST(cdr_bye_from_the_callee)
   field_is(r, "duration_ms", "1234");
   field_is(r, "ended_by", "\"callee\"");
   /* The value as the parser has it: the blanks around ';' and '=' go. */
-  ck_assert_str_eq(recs.reason, "Q.850;cause=31;text=\"Normal, unspecified\"");
+  ck_assert_str_eq(cdr_recs.reason,
+                   "Q.850;cause=31;text=\"Normal, unspecified\"");
   field_is(r, "q850", "31");
   peer_free(p);
 }
@@ -437,7 +315,7 @@ START_TEST(cdr_shutdown_by_drain)
   const char *r = the_record(p);
   field_is(r, "status", "200");
   field_is(r, "ended_by", "\"shutdown\"");
-  ck_assert_str_eq(recs.reason, "SIP;cause=503;text=\"shutdown\"");
+  ck_assert_str_eq(cdr_recs.reason, "SIP;cause=503;text=\"shutdown\"");
   field_is(r, "q850", "null");
   peer_free(p);
 
@@ -483,7 +361,7 @@ START_TEST(cdr_refused_before_a_b_leg)
   a_final_is(p, "1 INVITE", 480);
   r = the_record(p);
   no_b_leg_is(r, "480", "\"refused\"");
-  ck_assert_int_eq(recs.last.ended_by, CAY_CDR_REFUSED);
+  ck_assert_int_eq(cdr_recs.last.ended_by, CAY_CDR_REFUSED);
   peer_free(p);
 }
 END_TEST
@@ -516,18 +394,18 @@ START_TEST(cdr_rejected_by_the_routes)
   field_is(r, "call_id", "\"busy-call\"");
   field_is(r, "ruri", "\"sip:busy@127.0.0.1:5060\"");
   field_is(r, "source", "\"udp:127.0.0.1:5070\"");
-  ck_assert_int_eq(recs.last.ended_by, CAY_CDR_REJECTED);
-  ck_assert_int_eq(recs.last.status, 486);
-  ck_assert_int_eq(recs.last.setup_ms, -1);
-  ck_assert_int_eq(recs.last.end_ms, recs.last.start_ms);
+  ck_assert_int_eq(cdr_recs.last.ended_by, CAY_CDR_REJECTED);
+  ck_assert_int_eq(cdr_recs.last.status, 486);
+  ck_assert_int_eq(cdr_recs.last.setup_ms, -1);
+  ck_assert_int_eq(cdr_recs.last.end_ms, cdr_recs.last.start_ms);
   /* Its retransmission: the same answer, no second record. */
   ck_assert_int_eq(invite_to(p, "busy", "busy-call", "z9hG4bK-b2"), 486);
-  ck_assert_uint_eq(recs.n, 1);
+  ck_assert_uint_eq(cdr_recs.n, 1);
 
   ck_assert_int_eq(invite_to(p, "nobody", "lost-call", "z9hG4bK-n1"), 404);
-  ck_assert_uint_eq(recs.n, 2);
-  no_b_leg_is(recs.line[1], "404", "\"rejected\"");
-  field_is(recs.line[1], "call_id", "\"lost-call\"");
+  ck_assert_uint_eq(cdr_recs.n, 2);
+  no_b_leg_is(cdr_recs.line[1], "404", "\"rejected\"");
+  field_is(cdr_recs.line[1], "call_id", "\"lost-call\"");
 
   /* The B leg Cay would send, come back to it (our Via, the target as
    * its Request-URI): RFC 3261 section 16.3 item 4. */
@@ -536,8 +414,8 @@ START_TEST(cdr_rejected_by_the_routes)
       "z9hG4bK-loop\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx",
       "fromtag", "ft1", "callid", "loop", "codecs", "0", "extra", "", NULL);
   ck_assert_int_eq(peer_last_status(p), 482);
-  ck_assert_uint_eq(recs.n, 3);
-  no_b_leg_is(recs.line[2], "482", "\"rejected\"");
+  ck_assert_uint_eq(cdr_recs.n, 3);
+  no_b_leg_is(cdr_recs.line[2], "482", "\"rejected\"");
   ck_assert_uint_eq(p->ss.shard->stats.cdrs, 3);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
   peer_free(p);
