@@ -75,7 +75,12 @@ typedef struct cay_cdr {
    * max_duration: Q.850 102; shutdown: SIP 503), every Reason field
    * joined by ", "; NULL: none. */
   const char *reason;
-  int q850; /* the cause of reason's Q.850 value (1..127), 0: none */
+  /* The hang-up cause (ITU-T Q.850, 1..127): the cause in reason's Q.850
+   * value; without one, the cause a gateway would give (RFC 3398): 16
+   * (normal call clearing) for an answered call, else the one section
+   * 8.2.6.1 maps status to (486: 17, 404: 1, 480: 18, ...); 0: none
+   * (487, 488, 606, a status not in that table). */
+  int q850;
 } cay_cdr_t;
 
 /**

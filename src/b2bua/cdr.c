@@ -154,6 +154,27 @@ cay__cdr_q850(const char *v)
   return 0;
 }
 
+int
+cay__cdr_q850_of_status(int status)
+{
+  /* RFC 3398 section 8.2.6.1 ("Response received" -> "Cause value in
+   * the REL"), in order; 487, 488 and 606 are not mapped there. */
+  static const short map[][2] = {
+    { 400, 41 },  { 401, 21 },  { 402, 21 }, { 403, 21 },  { 404, 1 },
+    { 405, 63 },  { 406, 79 },  { 407, 21 }, { 408, 102 }, { 410, 22 },
+    { 413, 127 }, { 414, 127 }, { 415, 79 }, { 416, 127 }, { 420, 127 },
+    { 421, 127 }, { 423, 127 }, { 480, 18 }, { 481, 41 },  { 482, 25 },
+    { 483, 25 },  { 484, 28 },  { 485, 1 },  { 486, 17 },  { 500, 41 },
+    { 501, 79 },  { 502, 38 },  { 503, 41 }, { 504, 102 }, { 505, 127 },
+    { 513, 127 }, { 600, 17 },  { 603, 21 }, { 604, 1 },
+  };
+
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (map[i][0] == status)
+      return map[i][1];
+  return 0;
+}
+
 void
 cay__cdr_free(cay__cdr_t *r)
 {
@@ -291,7 +312,12 @@ view_of(const cay__cdr_t *r, uint64_t now_ms, cay_cdr_t *v)
   /* Never ended: cut at the end. */
   v->ended_by = r->ended_by == CAY__CDR_OPEN ? CAY_CDR_SHUTDOWN : r->ended_by;
   v->reason = r->reason;
-  v->q850 = r->q850;
+  /* Without a Q.850 Reason, the cause a gateway would give (RFC 3398):
+   * an answered call's BYE releases with 16 (normal call clearing); a
+   * failure, with the cause of the final response the caller got. */
+  v->q850 = r->q850        ? r->q850
+            : r->answer_ms ? 16
+                           : cay__cdr_q850_of_status(r->status);
   v->shard = r->shard;
 }
 

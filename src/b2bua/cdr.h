@@ -99,6 +99,10 @@ void cay__cdr_ended(cay__cdr_t *r, cay__cdr_end_t who, uint64_t now_ms,
  * (RFC 3326 section 2: protocol *(";" param), values joined by commas;
  * quoted strings skipped), 1..127, or 0: none. */
 int cay__cdr_q850(const char *v);
+/* The ISUP cause (ITU-T Q.850) that RFC 3398 section 8.2.6.1 maps final
+ * response @p status to (486: 17, 404: 1, ...), or 0: none (487, 488,
+ * 606, a status the table does not list). */
+int cay__cdr_q850_of_status(int status);
 /* The record as the embedder sees it, in *@p view (its strings point
  * into @p r; Unix times), and as one line of JSON, '\n' included,
  * NUL-terminated (view->json, view->json_len): the line, cay__malloc'd,

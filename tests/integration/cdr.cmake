@@ -9,8 +9,8 @@
 # Call detail records (cdr.file) of 200 calls of 1 s on 2 shards, the file
 # renamed and cay sent SIGHUP (rotation) 2 s in: every call has one
 # whole line of JSON in one of the two files, answered, ended by the
-# caller after about 1 s (its BYE gives no Reason: reason and q850
-# null); the summary counts them (cdr_checks.py), and
+# caller after about 1 s (its BYE gives no Reason: reason null, q850 16,
+# a BYE's cause in RFC 3398); the summary counts them (cdr_checks.py), and
 # each call's session request delay (RFC 6076: INVITE to 180) within 1 s.
 cay_b2bua_test(b2bua_cdr_rotate 60
   --shards 2
@@ -23,13 +23,14 @@ cay_b2bua_test(b2bua_cdr_rotate 60
   --cdr-expect status=200 --cdr-expect b_status=200
   --cdr-expect attempts=1 --cdr-expect ended_by=caller
   --cdr-expect duration_ms>=950 --cdr-expect duration_ms<=1900
-  --cdr-expect reason=null --cdr-expect q850=null
+  --cdr-expect reason=null --cdr-expect q850=16
   -- -m 200 -r 50 -d 1000)
 set_tests_properties(integration.b2bua_cdr_rotate PROPERTIES
   LABELS "integration;shards")
 
 # INVITEs the routes refuse leave records too: a reject route answers 20
-# calls 603; each has one record, ended_by rejected, no B leg, no time.
+# calls 603; each has one record, ended_by rejected, no B leg, no time,
+# q850 21 (call rejected: RFC 3398's cause for a 603).
 cay_b2bua_test(b2bua_cdr_rejected 60
   --caller-scenario ${CAY_IT_SCENARIOS}/b2b_uac_unreachable.xml
   --route-yaml "routes: [ { action: reject, code: 603, reason: Decline } ]"
@@ -41,6 +42,7 @@ cay_b2bua_test(b2bua_cdr_rejected 60
   --cdr-expect status=603 --cdr-expect b_status=0
   --cdr-expect attempts=0 --cdr-expect ended_by=rejected
   --cdr-expect target=null --cdr-expect answer=null
+  --cdr-expect q850=21
   -- -m 20 -r 20)
 
 # Calls answered here (an answer route: Cay's own answering; no callee)
@@ -57,7 +59,7 @@ cay_b2bua_test(cdr_answered_here 60
   --cdr-expect attempts=0 --cdr-expect target=null
   --cdr-expect b_call_id=null --cdr-expect ended_by=caller
   --cdr-expect duration_ms>=450 --cdr-expect duration_ms<=1500
-  --cdr-expect reason=null
+  --cdr-expect reason=null --cdr-expect q850=16
   -- -m 40 -r 20 -d 500)
 
 # Cay's answering hangs up after answer.hangup_after_ms (the caller

@@ -96,9 +96,13 @@ def record_problems(rec, nshards):
     if not (isinstance(rec["status"], int) and 100 <= rec["status"] <= 699):
         out.append("status %r" % rec["status"])
     q850, reason = rec["q850"], rec["reason"]
-    if q850 is not None and not (isinstance(q850, int) and 1 <= q850 <= 127
-                                 and reason and "Q.850" in reason.upper()):
-        out.append("q850 %r, reason %r" % (q850, reason))
+    if q850 is not None and not (isinstance(q850, int) and 1 <= q850 <= 127):
+        out.append("q850 %r" % q850)
+    # Without a Q.850 Reason, an answered call's cause is a BYE's (RFC
+    # 3398): 16, normal call clearing.
+    if (ans is not None and not (reason and "Q.850" in reason.upper())
+            and q850 != 16):
+        out.append("answered, reason %r, yet q850 %r" % (reason, q850))
     # When Cay's timer ended the call, its own Reason (RFC 3326) is the
     # record's: Q.850 19, no answer; 102, recovery on timer expiry.
     cays = {"ring_timeout": 19, "max_duration": 102}.get(rec["ended_by"])

@@ -77,7 +77,7 @@ START_TEST(cdr_answered_call_ended_by_the_caller)
   field_is(r, "b_status", "200");
   field_is(r, "ended_by", "\"caller\"");
   field_is(r, "reason", "null"); /* A's BYE gave none */
-  field_is(r, "q850", "null");
+  field_is(r, "q850", "16");     /* RFC 3398: a BYE, normal clearing */
   field_is(r, "shard", "0");
   ck_assert_str_eq(r + strlen(r) - 2, "}\n");
   /* The embedder's view says the same (cay/cdr.h). */
@@ -93,7 +93,7 @@ START_TEST(cdr_answered_call_ended_by_the_caller)
   ck_assert_int_eq(cdr_recs.last.ended_by, CAY_CDR_CALLER);
   ck_assert_str_eq(cay_cdr_end_name(cdr_recs.last.ended_by), "caller");
   ck_assert_str_eq(cdr_recs.reason, "(null)");
-  ck_assert_int_eq(cdr_recs.last.q850, 0);
+  ck_assert_int_eq(cdr_recs.last.q850, 16);
   free(b_cid);
   peer_free(p);
 }
@@ -176,7 +176,7 @@ START_TEST(cdr_9_cancel_by_the_caller)
   /* RFC 3326 section 2: the CANCEL's Reason; not a Q.850 one. */
   ck_assert_str_eq(cdr_recs.reason,
                    "SIP;cause=200;text=\"Call completed elsewhere\"");
-  field_is(r, "q850", "null");
+  field_is(r, "q850", "null"); /* nor does RFC 3398 map a 487 */
   peer_free(p);
 }
 END_TEST
@@ -316,7 +316,7 @@ START_TEST(cdr_shutdown_by_drain)
   field_is(r, "status", "200");
   field_is(r, "ended_by", "\"shutdown\"");
   ck_assert_str_eq(cdr_recs.reason, "SIP;cause=503;text=\"shutdown\"");
-  field_is(r, "q850", "null");
+  field_is(r, "q850", "16"); /* answered: no Q.850 Reason, a BYE's 16 */
   peer_free(p);
 
   p = peer_with_sink(&cfg);
@@ -473,8 +473,8 @@ START_TEST(cdr_8259_strings_escaped)
       "\xBD\xEF\xBF\xBD@example.com\","
       "\"ruri\":\"sip:a@b\",\"source\":null,\"target\":null,"
       "\"b_call_id\":null,\"attempts\":0,\"status\":408,\"b_status\":0,"
-      "\"ended_by\":\"callee\",\"reason\":null,\"q850\":null,"
-      "\"shard\":0}\n");
+      "\"ended_by\":\"callee\",\"reason\":null,\"q850\":102,"
+      "\"shard\":0}\n"); /* RFC 3398: 408 -> 102 */
   cay__free(line);
 
   /* The Reason escaped as the other strings; its cause a number. */
@@ -540,6 +540,53 @@ START_TEST(cdr_3326_q850_cause)
 }
 END_TEST
 
+/* RFC 3398 section 8.2.6.1: without a Q.850 Reason, a failed call's
+ * q850 is its final status's ISUP cause (none for 487, 488, 606, or a
+ * status the table lacks); an answered call's is 16; a Q.850 Reason
+ * wins over both. */
+START_TEST(cdr_3398_q850_of_the_status)
+{
+  static const int cases[][2] = {
+    { 404, 1 },   { 403, 21 }, { 408, 102 }, { 410, 22 }, { 480, 18 },
+    { 484, 28 },  { 486, 17 }, { 500, 41 },  { 502, 38 }, { 503, 41 },
+    { 504, 102 }, { 600, 17 }, { 603, 21 },  { 604, 1 },  { 487, 0 },
+    { 488, 0 },   { 606, 0 },  { 422, 0 },   { 491, 0 },  { 200, 0 },
+    { 0, 0 },     { 699, 0 },
+  };
+  cay__cdr_t r;
+  cay_cdr_t v;
+  char *line;
+
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    ck_assert_msg(cay__cdr_q850_of_status(cases[i][0]) == cases[i][1],
+                  "%d: %d, want %d", cases[i][0],
+                  cay__cdr_q850_of_status(cases[i][0]), cases[i][1]);
+
+  memset(&r, 0, sizeof r);
+  r.start_ms = 1000000;
+  r.call_id = r.from = r.to = r.ruri = "x";
+  r.ended_by = CAY_CDR_CALLEE;
+  r.status = 486;
+  r.reason = (char *)"SIP;cause=486"; /* not a Q.850 one: the status's */
+  line = cay__cdr_format(&r, 1000250, &v);
+  ck_assert_int_eq(v.q850, 17);
+  ck_assert_ptr_nonnull(strstr(line, "\"q850\":17,"));
+  cay__free(line);
+  r.reason = (char *)"Q.850;cause=21"; /* the callee's own word wins */
+  r.q850 = 21;
+  line = cay__cdr_format(&r, 1000250, &v);
+  ck_assert_int_eq(v.q850, 21);
+  cay__free(line);
+  r.reason = NULL;
+  r.q850 = 0;
+  r.status = 200;
+  r.answer_ms = 1000100;
+  line = cay__cdr_format(&r, 1000250, &v);
+  ck_assert_int_eq(v.q850, 16);
+  cay__free(line);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -560,6 +607,7 @@ main(void)
   tcase_add_test(tc, cdr_none_without_a_sink);
   tcase_add_test(tc, cdr_8259_strings_escaped);
   tcase_add_test(tc, cdr_3326_q850_cause);
+  tcase_add_test(tc, cdr_3398_q850_of_the_status);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

@@ -212,6 +212,7 @@ START_TEST(cdr_answered_here_shutdown)
   field_is(r, "status", "480");
   field_is(r, "answer", "null");
   field_is(r, "ended_by", "\"shutdown\"");
+  field_is(r, "q850", "18"); /* RFC 3398: 480, no user responding */
   peer_free(p);
 }
 END_TEST
@@ -255,6 +256,7 @@ START_TEST(cdr_answered_by_the_embedder)
   field_is(r, "status", "486");
   field_is(r, "ended_by", "\"callee\"");
   field_is(r, "reason", "null");
+  field_is(r, "q850", "17"); /* RFC 3398: 486, user busy */
   ck_assert_int_eq(time_ms(r, "progress") - time_ms(r, "start"), 100);
   ck_assert_int_eq(time_ms(r, "end") - time_ms(r, "start"), 1000);
   peer_free(p);
@@ -275,6 +277,7 @@ START_TEST(cdr_answered_by_the_embedder)
   field_is(r, "duration_ms", "2000");
   field_is(r, "ended_by", "\"callee\"");
   field_is(r, "reason", "null");
+  field_is(r, "q850", "16");
   peer_free(p);
 }
 END_TEST
