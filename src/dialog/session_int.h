@@ -103,26 +103,26 @@ struct cay__session {
                                     pass_headers of its peer's responses
                                     (UAC: cay__invite_opts_t.pass), BYE
                                     and CANCEL are reported, or NULL */
-  char *pass_lines;     /* UAS: header lines our next provisional or final
-                           response carries (cay__session_set_pass_lines());
-                           UAC: header lines every INVITE of ours carries
-                           (a bridge's pass_headers); either, once ending:
-                           those of our BYE, also when it goes again with
-                           credentials; or NULL (cay__malloc) */
-  char *reason;         /* what ended it, as a Reason header field value (RFC
-                           3326): the peer's BYE, CANCEL or final response's
-                           (cay__session_note_reason()), or our own BYE's
-                           (cay__session_bye()); its TERMINATING and
-                           TERMINATED events carry it (ev->reason); or NULL
-                           (cay__malloc) */
-  struct cay__cdr *cdr; /* UAS, a call answered here (no bridge): its
-                           detail record, or NULL (session_cdr.c) */
-  char *ok_bytes;       /* UAS: the 2xx as sent, for retransmission; UAC: the
-                           ACK as sent, again for each 2xx copy (cay__malloc) */
+  char *pass_lines; /* UAS: header lines our next provisional or final
+                       response carries (cay__session_set_pass_lines());
+                       UAC: header lines every INVITE of ours carries
+                       (a bridge's pass_headers); either, once ending:
+                       those of our BYE, also when it goes again with
+                       credentials; or NULL (cay__malloc) */
+  char *reason;     /* what ended it, as a Reason header field value (RFC
+                       3326): the peer's BYE, CANCEL or final response's
+                       (cay__session_note_reason()), or our own BYE's
+                       (cay__session_bye()); its TERMINATING and
+                       TERMINATED events carry it (ev->reason); or NULL
+                       (cay__malloc) */
+  char *ok_bytes;   /* UAS: the 2xx as sent, for retransmission; UAC: the
+                       ACK as sent, again for each 2xx copy (cay__malloc) */
   struct cay__reack *reack; /* the ACK of our last re-INVITE's 2xx, again
                                for each copy (modify.c), or NULL */
   struct cay__info *infos;  /* INFOs either way awaiting their final
                                response (info.c) */
+  struct cay__cdr *cdr;     /* UAS, a call answered here (no bridge): its
+                               detail record, or NULL (session_cdr.c) */
   size_t ok_len;
   unsigned ok_interval;
   cay__timer_t t_step;  /* UAS: ring delay, answer delay, 2xx retransmit;
