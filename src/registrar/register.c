@@ -438,6 +438,20 @@ reply_bindings(reg_req_t *rq)
   cay__free(lines);
 }
 
+/* A REGISTER with contacts for AOR rq->aor, which had no binding here,
+ * has been answered 2xx and left it none (its contacts removed what was
+ * not here: Contact "*", or Expires 0): the store is told all the same
+ * (cay__registrar_store_fn: it deletes the AOR's record), so that a
+ * record it still holds and has not restored yet (a late load,
+ * reg_store_load.c) does not bring the removed bindings back. Nothing
+ * when the AOR has bindings now (the store was told of them). */
+static void
+removed_unknown(const reg_req_t *rq)
+{
+  if (rq->reg->store && cay__loc_find(rq->reg, rq->aor, 0) == NULL)
+    rq->reg->store(rq->reg->store_arg, rq->aor);
+}
+
 /* Item 6: Contact "*" (only with Expires 0) ends every binding, unless
  * one of them is newer than this request (then none). */
 static void
@@ -450,6 +464,8 @@ remove_all(reg_req_t *rq)
   else if (sip->sip_expires == NULL || sip->sip_expires->ex_delta != 0)
     refuse(rq, 400, "Bad Request - Contact * Needs Expires 0", NULL);
   else {
+    int had = rq->a != NULL;
+
     for (reg_binding_t *b = rq->a ? rq->a->bindings : NULL; b; b = b->next)
       if (out_of_order(rq, b)) {
         refuse(rq, 500, "Server Internal Error - Out of Order REGISTER", NULL);
@@ -462,6 +478,8 @@ remove_all(reg_req_t *rq)
       cay__loc_remove(rq->a->bindings); /* the last one frees the AOR */
     rq->a = NULL;
     reply_bindings(rq);
+    if (!had)
+      removed_unknown(rq);
   }
 }
 
@@ -602,6 +620,7 @@ cay__registrar_on_register(cay__registrar_t *reg, const cay_config_t *cfg,
   reg_req_t *rq = cay__calloc(1, sizeof *rq);
   char user[CAY__AOR_MAX];
   size_t n;
+  int unknown;
 
   if (rq == NULL) {
     cay__reg_reply(reg, t, 500, "Server Internal Error - No Memory", NULL);
@@ -625,16 +644,20 @@ cay__registrar_on_register(cay__registrar_t *reg, const cay_config_t *cfg,
   if (cay__digest_check(reg, cfg, t, sip, user, 0) != 0)
     goto out;
   rq->a = cay__loc_find(reg, rq->aor, 0);
-  if (sip->sip_contact == NULL)
+  unknown = rq->a == NULL;
+  if (sip->sip_contact == NULL) {
     reply_bindings(rq); /* a query */
-  else if (sip->sip_contact->m_url->url_type == url_any)
+  } else if (sip->sip_contact->m_url->url_type == url_any) {
     remove_all(rq);
-  else if (path_of(rq) == 0 && (rq->outbound = outbound(rq)) >= 0
-           && check_contacts(rq) == 0) {
-    if (take_contacts(rq) != 0)
+  } else if (path_of(rq) == 0 && (rq->outbound = outbound(rq)) >= 0
+             && check_contacts(rq) == 0) {
+    if (take_contacts(rq) != 0) {
       refuse(rq, 500, "Server Internal Error - No Memory", NULL);
-    else
+    } else {
       reply_bindings(rq);
+      if (unknown) /* its contacts removed what it did not have */
+        removed_unknown(rq);
+    }
   }
 out:
   cay__free(rq);

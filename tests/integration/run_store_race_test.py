@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""registrar.store's late load racing a REGISTER: an AOR that changes
-while the load's MGET is out keeps what memory says.
+"""registrar.store's late load racing REGISTERs: an AOR that changes
+while the load's MGET is out keeps what memory says, and one whose
+binding is removed before the load restored it does not get it back.
 
 Usage:
   run_store_race_test.py --cay build/cay [--redis-server PATH]
@@ -11,19 +12,22 @@ RedisServer) and, later, a proxy on 127.0.0.1:P in front of it that can
 hold what a client sends from its first MGET on.
 
 Steps (each cay with `-s --shards`):
- 1. cay #1, store at R: REGISTER sip:race@127.0.0.1 and
-    sip:other@127.0.0.1 (expires 600); both keys reach Redis. SIGTERM.
+ 1. cay #1, store at R: REGISTER sip:race@127.0.0.1,
+    sip:other@127.0.0.1 and sip:gone@127.0.0.1 (expires 600); the
+    three keys reach Redis. SIGTERM.
  2. cay #2, store at P, where nothing listens yet: it warns `cannot load`
     and starts with no binding. The proxy starts on P, holding every
-    MGET; each shard connects, SCANs, and the one that owns race asks
-    for its record (MGET, held).
- 3. While that MGET is held: REGISTER race at a new contact, then remove
-    it (Expires: 0); both get 200, and cay queues their SET and DEL
-    behind the MGET. The proxy lets everything through.
- 4. The MGET's answer holds race's old record: it must not be restored
-    over the removal. The shards' `loaded late` lines add up to 1
-    binding of 1 AOR (other's), Redis ends with no key for race, and
-    SIGTERM gives bindings_live=1.
+    MGET; each shard connects, SCANs, and asks for its AORs' records
+    (MGET, held), race's and gone's among them.
+ 3. While those MGETs are held: REGISTER race at a new contact, then
+    remove it (Expires: 0); remove gone's binding, which cay has not
+    restored yet (Expires: 0, nothing to remove here). All get 200, and
+    cay queues a SET and DELs behind the MGETs. The proxy lets
+    everything through.
+ 4. The MGETs' answers hold race's and gone's old records: neither may
+    be restored over the removals. The shards' `loaded late` lines add
+    up to 1 binding of 1 AOR (other's), Redis ends with no key for race
+    or gone, and SIGTERM gives bindings_live=1.
 
 On success the work directory (/tmp/cay-store-race-*) is removed; on
 failure it is kept, and the logs' tails are printed. Standard library
@@ -142,27 +146,33 @@ class HoldingProxy:
                     pass
 
 
-def step1_keys(st, redis, race, other):
+GONE_CONTACT = "sip:gone@%s:5996" % HOST
+
+
+def step1_keys(st, redis, race, other, gone):
     cay = st.start_cay("cay1", rs.config_yaml(redis.port))
     rs.register(cay, race, "sip:race@%s:5999" % HOST, 600)
     rs.register(cay, other, "sip:other@%s:5998" % HOST, 600)
+    rs.register(cay, gone, GONE_CONTACT, 600)
     err = rs.wait_keys(redis.port, present=[rs.key_of(race),
-                                            rs.key_of(other)])
+                                            rs.key_of(other),
+                                            rs.key_of(gone)])
     if err:
         raise Fail("cay1: %s" % err)
-    st.stop_cay("cay1", cay, ["registers=2", "store_failures=0"])
-    st.notes.append("cay1: race and other written")
+    st.stop_cay("cay1", cay, ["registers=3", "store_failures=0"])
+    st.notes.append("cay1: race, other and gone written")
 
 
-def step2_held_load(st, redis, race):
+def step2_held_load(st, redis, race, gone):
     port = rs.free_tcp_port()
     cay = st.start_cay("cay2", rs.config_yaml(port))
     rs.wait_log(cay, "`cannot load` warning",
                 r"registrar store:.*cannot load", 2.0)
     proxy = HoldingProxy(port, redis.port)
     proxy.start()
-    err = cayrun.wait_for("an MGET of race's key at the proxy",
-                          lambda: proxy.holding(rs.key_of(race).encode()),
+    err = cayrun.wait_for("MGETs of race's and gone's keys at the proxy",
+                          lambda: proxy.holding(rs.key_of(race).encode())
+                          and proxy.holding(rs.key_of(gone).encode()),
                           10.0)
     if err:
         proxy.stop()
@@ -170,17 +180,19 @@ def step2_held_load(st, redis, race):
     return cay, proxy
 
 
-def step3_change(st, cay, proxy, race):
+def step3_change(st, cay, proxy, race, gone):
     contact = "sip:race-new@%s:5997" % HOST
     try:
         rs.register(cay, race, contact, 600)
         rs.register(cay, race, contact, 0)
+        rs.register(cay, gone, GONE_CONTACT, 0)
     finally:
         proxy.release()
-    st.notes.append("race registered and removed while its MGET was held")
+    st.notes.append("race registered and removed, gone removed, while "
+                    "their MGETs were held")
 
 
-def step4_check(st, cay, redis, race, other):
+def step4_check(st, cay, redis, race, other, gone):
     deadline = time.monotonic() + 10.0
     while True:
         done = {int(s): (int(b), int(a))
@@ -192,29 +204,30 @@ def step4_check(st, cay, redis, race, other):
     aors = sum(a for _, a in done.values())
     if len(done) != st.args.shards or (bindings, aors) != (1, 1):
         raise Fail("cay2: late loads %s (shard: bindings, AORs), wanted 1 "
-                   "binding of 1 AOR in all (other's; not race's old one)"
-                   % done)
+                   "binding of 1 AOR in all (other's; not race's or gone's "
+                   "old one)" % done)
     err = rs.wait_keys(redis.port, present=[rs.key_of(other)],
-                       absent=[rs.key_of(race)])
+                       absent=[rs.key_of(race), rs.key_of(gone)])
     if err:
         raise Fail("cay2: %s" % err)
-    st.stop_cay("cay2", cay, ["registers=2", "bindings_live=1",
+    st.stop_cay("cay2", cay, ["registers=3", "bindings_live=1",
                               "store_up=%d" % st.args.shards])
-    st.notes.append("late load: other restored, race left removed")
+    st.notes.append("late load: other restored, race and gone left removed")
 
 
 def run(args):
-    race, other = rs.aor_of("race"), rs.aor_of("other")
+    race, other, gone = rs.aor_of("race"), rs.aor_of("other"), \
+        rs.aor_of("gone")
     proxies = []
 
     def steps(st):
         redis = rs.start_redis(args.redis_server, st.workdir, "redis")
         st.redis.append(redis)
-        step1_keys(st, redis, race, other)
-        cay, proxy = step2_held_load(st, redis, race)
+        step1_keys(st, redis, race, other, gone)
+        cay, proxy = step2_held_load(st, redis, race, gone)
         proxies.append(proxy)
-        step3_change(st, cay, proxy, race)
-        step4_check(st, cay, redis, race, other)
+        step3_change(st, cay, proxy, race, gone)
+        step4_check(st, cay, redis, race, other, gone)
 
     def cleanup():
         for p in proxies:

@@ -166,6 +166,48 @@ START_TEST(store_told_of_each_change)
 }
 END_TEST
 
+/* A removal for an AOR with no binding here (one a late load has not
+ * restored yet) is told to the store all the same, which deletes what it
+ * holds of it; a query, a refused removal, and a removal of a contact
+ * the AOR does not have while it has others change nothing to tell. */
+START_TEST(store_told_of_a_removal_with_nothing_to_remove)
+{
+  cay_config_t cfg = location_config(0);
+  peer_t *p = peer_new(&cfg);
+  told_t t = { 0 };
+
+  cay__registrar_set_store(p->ss.reg, store_hook, &t);
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 1,
+                            "Contact: <sip:desk@127.0.0.1:5070>\r\n"
+                            "Expires: 0\r\n"),
+                   200);
+  ck_assert_uint_eq(t.n, 1);
+  ck_assert_str_eq(t.aor, SERVICE);
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 2,
+                            "Contact: *\r\nExpires: 0\r\n"),
+                   200);
+  ck_assert_uint_eq(t.n, 2);
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 3, ""), 200);
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 4,
+                            "Contact: *\r\nExpires: 60\r\n"),
+                   400);
+  ck_assert_uint_eq(t.n, 2);
+  ck_assert_uint_eq(cay__registrar_aors(p->ss.reg), 0);
+
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 5,
+                            "Contact: <sip:desk@127.0.0.1:5070>\r\n"
+                            "Expires: 60\r\n"),
+                   200);
+  ck_assert_uint_eq(t.n, 3);
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 6,
+                            "Contact: <sip:phone@127.0.0.1:5071>\r\n"
+                            "Expires: 0\r\n"),
+                   200);
+  ck_assert_uint_eq(t.n, 3);
+  peer_free(p);
+}
+END_TEST
+
 /* One binding's line: expires at @p exp, @p flags, @p proto, @p flow,
  * @p rest (reg_id, Call-ID, instance, path, contact). */
 static void
@@ -349,6 +391,7 @@ main(void)
 
   tcase_add_test(tc, record_round_trip_time_left);
   tcase_add_test(tc, store_told_of_each_change);
+  tcase_add_test(tc, store_told_of_a_removal_with_nothing_to_remove);
   tcase_add_test(tc, restore_expired_and_connections_gone);
   tcase_add_test(tc, restore_unescapes_fields);
   tcase_add_test(tc, restore_refuses_what_is_not_a_record);
