@@ -116,6 +116,12 @@
  *                                   # an outbound REGISTER (RFC 5626):
  *                                   # the UA's keep-alive interval; 0 =
  *                                   # none, the UA's default
+ *     ban_after_failures: 0         # 0..1000: a source IP whose
+ *                                   # credentials are refused this often
+ *                                   # within ban_window_s gets 403 at
+ *                                   # once for ban_s; 0 = off
+ *     ban_window_s: 60              # 1..86400
+ *     ban_s: 600                    # 1..604800
  *     users:                        # default none: no authentication;
  *       - { username: alice, password: secret }   # at most 64, each at
  *                                   # most 63 bytes; username unique, no
@@ -443,6 +449,17 @@ typedef struct cay_config {
    * refuses a path whose directory is missing or not writable, or a file
    * that is not writable. "" (default): no records. */
   char cdr_file[CAY_CONFIG_TEXT_LEN];
+  /* Password guessing stopped (registrar.ban_after_failures): a source IP
+   * address whose credentials are refused (403: an unknown user, a wrong
+   * password, another user's AOR or From) this many times within
+   * reg_ban_window_s s is answered 403 "Forbidden - Too Many Failures",
+   * without a challenge, for reg_ban_s s, on every port, to every
+   * request that needs credentials (a REGISTER, a call a route
+   * authenticates). Counted per shard: with N shards a guesser spread
+   * over them gets up to N times as many tries. 0 (default): off. */
+  unsigned reg_ban_failures; /* 0..1000 */
+  unsigned reg_ban_window_s; /* 1..86400, default 60 */
+  unsigned reg_ban_s;        /* 1..604800, default 600 */
 } cay_config_t;
 
 /** cay_config_t.reg_flows: when a call to a registered contact goes over

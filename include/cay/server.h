@@ -147,6 +147,9 @@ typedef struct cay_stats {
                                password, or another user's AOR or From
                                (a count that climbs: someone guessing
                                passwords; the log names the source) */
+  uint64_t auth_banned;     /* requests answered 403 at once, their
+                               source banned for refused credentials
+                               (registrar.ban_after_failures) */
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

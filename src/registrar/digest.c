@@ -182,6 +182,46 @@ refusal(const cay_config_t *cfg, auth_response_t *ar, const sip_t *sip,
   return NULL;
 }
 
+/* Whether the source of @p t is banned (registrar.ban_after_failures):
+ * then answered 403 at once, counted in auth_banned. */
+static int
+banned(cay__registrar_t *reg, const cay_config_t *cfg, cay__txn_t *t, int proxy)
+{
+  cay__addr_t src;
+
+  if (cfg->reg_ban_failures == 0 || reg->ban == NULL)
+    return 0;
+  cay__txn_source(t, &src);
+  if (cay__ban_left(reg->ban, &src, cay__shard_now(reg->shard)) == 0)
+    return 0;
+  reg->shard->stats.auth_banned++;
+  digest_reply(reg, t, proxy, 403, "Forbidden - Too Many Failures", NULL);
+  return 1;
+}
+
+/* One more refusal of the credentials of @p t's source (named
+ * @p source): banned when it is the registrar.ban_after_failures-th
+ * within ban_window_s, logged once. */
+static void
+note_refusal(cay__registrar_t *reg, const cay_config_t *cfg, cay__txn_t *t,
+             const char *source)
+{
+  cay__addr_t src;
+
+  if (cfg->reg_ban_failures == 0
+      || (reg->ban == NULL && (reg->ban = cay__ban_new()) == NULL))
+    return; /* no memory: no ban */
+  cay__txn_source(t, &src);
+  if (cay__ban_failure(reg->ban, &src, cay__shard_now(reg->shard),
+                       cfg->reg_ban_failures, 1000ull * cfg->reg_ban_window_s,
+                       1000ull * cfg->reg_ban_s))
+    CAY_WARN(SHARD_NO(reg),
+             "auth: %s banned, its address on every port, for %u s: %u "
+             "refused credentials within %u s (registrar.ban_after_failures)",
+             source, cfg->reg_ban_s, cfg->reg_ban_failures,
+             cfg->reg_ban_window_s);
+}
+
 int
 cay__digest_check(cay__registrar_t *reg, const cay_config_t *cfg, cay__txn_t *t,
                   const sip_t *sip, const char *user, int proxy)
@@ -197,6 +237,8 @@ cay__digest_check(cay__registrar_t *reg, const cay_config_t *cfg, cay__txn_t *t,
 
   if (cfg->n_reg_users == 0)
     return 0;
+  if (banned(reg, cfg, t, proxy))
+    return 1;
   if (credentials(home, sip, proxy, realm, &ar) != 0
       || (fresh = check_nonce(reg, ar.ar_nonce, realm)) < 0) {
     challenge(reg, t, proxy, realm, 0);
@@ -212,6 +254,7 @@ cay__digest_check(cay__registrar_t *reg, const cay_config_t *cfg, cay__txn_t *t,
              "auth: %s from %s refused: %s (user '%s', Call-ID %s)",
              sip->sip_request->rq_method_name, source, why,
              ar.ar_username ? ar.ar_username : "", sip->sip_call_id->i_id);
+    note_refusal(reg, cfg, t, source);
     /* The same phrase for an unknown user and a wrong password: a
      * guesser learns nothing of which users there are. */
     digest_reply(reg, t, proxy, 403,

@@ -72,6 +72,7 @@ cay__registrar_destroy(cay__registrar_t *reg)
   cay__htab_fini(&reg->aors);
   cay__htab_fini(&reg->copies);
   cay__htab_fini(&reg->flows);
+  cay__ban_free(reg->ban);
   cay__free(reg);
 }
 

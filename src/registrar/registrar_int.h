@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/hash.h"
+#include "registrar/ban.h"
 #include "registrar/registrar.h"
 
 #define REG_CONTACT_MAX CAY__CONTACT_MAX
@@ -58,6 +59,9 @@ struct cay__registrar {
   cay__registrar_store_fn store;
   void *store_arg;
   uint8_t key[CAY__HASH_KEYBYTES]; /* the nonces' MAC key */
+  cay__ban_t *ban; /* sources refused for a while (digest.c), made at the
+                      first refusal of credentials while
+                      registrar.ban_after_failures is set; or NULL */
 };
 
 /* location.c */

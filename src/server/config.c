@@ -111,6 +111,10 @@ cay_config_init(cay_config_t *cfg)
   cfg->reg_max_bindings = 10;
   cfg->reg_max_aors = 100000;
   cfg->n_reg_users = 0; /* every REGISTER is taken without authentication */
+  /* No ban unless asked: one misconfigured phone would ban its NAT. */
+  cfg->reg_ban_failures = 0;
+  cfg->reg_ban_window_s = 60;
+  cfg->reg_ban_s = 600;
   snprintf(cfg->reg_store_prefix, sizeof cfg->reg_store_prefix, "cay:aor:");
 }
 
@@ -448,6 +452,9 @@ const struct cay__config_range cay__config_ranges[] = {
   RANGE("registrar.max_bindings", reg_max_bindings, 1, 1000),
   RANGE("registrar.max_aors", reg_max_aors, 1, 10000000),
   RANGE("registrar.flow_timer_s", reg_flow_timer_s, 0, 3600),
+  RANGE("registrar.ban_after_failures", reg_ban_failures, 0, 1000),
+  RANGE("registrar.ban_window_s", reg_ban_window_s, 1, 86400),
+  RANGE("registrar.ban_s", reg_ban_s, 1, 604800),
   RANGE("registrar.store.db", reg_store_db, 0, 65535),
 };
 #undef RANGE

@@ -178,6 +178,9 @@ struct file_registrar {
   char *max_bindings;
   char *max_aors;
   char *flow_timer_s;
+  char *ban_after_failures;
+  char *ban_window_s;
+  char *ban_s;
   char *flows;
   struct file_reg_user *users;
   unsigned users_count;

@@ -11,6 +11,9 @@
  *     max_aors: 100000
  *     flows: auto            # auto | always | never
  *     flow_timer_s: 0        # Flow-Timer for outbound UAs; 0 = none
+ *     ban_after_failures: 0  # refusals of a source IP that ban it; 0 = off
+ *     ban_window_s: 60
+ *     ban_s: 600
  *     users:
  *       - { username: alice, password: secret }
  *     store: { redis: "127.0.0.1:6379", prefix: "cay:aor:", db: 0,
@@ -62,6 +65,9 @@ const cyaml_schema_field_t cay__config_registrar_fields[] = {
   STR("max_aors", struct file_registrar, max_aors),
   STR("flows", struct file_registrar, flows),
   STR("flow_timer_s", struct file_registrar, flow_timer_s),
+  STR("ban_after_failures", struct file_registrar, ban_after_failures),
+  STR("ban_window_s", struct file_registrar, ban_window_s),
+  STR("ban_s", struct file_registrar, ban_s),
   CYAML_FIELD_SEQUENCE("users", CYAML_FLAG_POINTER | OPT, struct file_registrar,
                        users, &user_entry, 0, CAY_CONFIG_MAX_USERS),
   CYAML_FIELD_MAPPING_PTR("store", OPT, struct file_registrar, store,
@@ -86,6 +92,10 @@ apply_numbers(struct load_ctx *lc, const struct file_registrar *f,
     { "registrar.max_bindings", f->max_bindings, &c->reg_max_bindings },
     { "registrar.max_aors", f->max_aors, &c->reg_max_aors },
     { "registrar.flow_timer_s", f->flow_timer_s, &c->reg_flow_timer_s },
+    { "registrar.ban_after_failures", f->ban_after_failures,
+      &c->reg_ban_failures },
+    { "registrar.ban_window_s", f->ban_window_s, &c->reg_ban_window_s },
+    { "registrar.ban_s", f->ban_s, &c->reg_ban_s },
     { "registrar.store.db", f->store ? f->store->db : NULL, &c->reg_store_db },
   };
 

@@ -133,6 +133,9 @@ const cay__stat_field_t cay__stat_fields[] = {
   F(auth_failures, 0,
     "Requests answered 403 for their credentials: an unknown user, a wrong "
     "password, another user's AOR or From."),
+  F(auth_banned, 0,
+    "Requests answered 403 at once: their source is banned for refused "
+    "credentials (registrar.ban_after_failures)."),
 };
 #undef F
 #undef SRD

@@ -161,3 +161,16 @@ cay_b2bua_test(b2bua_location_nat_4shards 90
   -- -m 200 -r 100)
 set_tests_properties(integration.b2bua_location_nat_4shards PROPERTIES
   LABELS "integration;shards;b2bua")
+
+# Password guessing stopped by Cay itself (registrar.ban_after_failures
+# 5 within 60 s, for 600 s): 20 wrong passwords from SIPp, one at a time;
+# the fifth refusal bans 127.0.0.1, and the 15 REGISTERs after it get
+# "403 Forbidden - Too Many Failures" at once, without a challenge.
+cay_sipp_test(registrar_ban 60
+  --config-yaml "{ registrar: { ban_after_failures: 5, ban_window_s: 60, ban_s: 600, users: [ ${CAY_REG_USERS} ] }, routes: [ { match: { method: REGISTER }, action: register } ] }"
+  --scenario ${CAY_IT_SCENARIOS}/register_banned.xml
+  --sipp-timeout 30
+  --expect auth_challenges=5 --expect auth_failures=5
+  --expect auth_banned=15
+  --expect registers=0 --expect bindings_live=0 --expect txns_live=0
+  -- -m 20 -r 10)

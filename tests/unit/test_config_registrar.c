@@ -26,6 +26,9 @@ START_TEST(defaults_registrar)
   ck_assert_uint_eq(defaults.reg_max_bindings, 10);
   ck_assert_uint_eq(defaults.reg_max_aors, 100000);
   ck_assert_uint_eq(defaults.reg_flow_timer_s, 0);
+  ck_assert_uint_eq(defaults.reg_ban_failures, 0); /* no ban */
+  ck_assert_uint_eq(defaults.reg_ban_window_s, 60);
+  ck_assert_uint_eq(defaults.reg_ban_s, 600);
   ck_assert_uint_eq(defaults.reg_flows, CAY_REG_FLOWS_AUTO);
   ck_assert_uint_eq(defaults.n_reg_users, 0);
   ck_assert_str_eq(defaults.reg_store_redis, ""); /* memory only */
@@ -56,6 +59,9 @@ START_TEST(load_registrar_to_exact_fields)
   ck_assert_uint_eq(cfg.reg_max_bindings, 5);
   ck_assert_uint_eq(cfg.reg_max_aors, 2000);
   ck_assert_uint_eq(cfg.reg_flow_timer_s, 90);
+  ck_assert_uint_eq(cfg.reg_ban_failures, 10);
+  ck_assert_uint_eq(cfg.reg_ban_window_s, 120);
+  ck_assert_uint_eq(cfg.reg_ban_s, 3600);
   ck_assert_uint_eq(cfg.reg_flows, CAY_REG_FLOWS_NEVER);
   ck_assert_uint_eq(cfg.n_reg_users, 2);
   ck_assert_str_eq(cfg.reg_users[1].username, "bob.smith+1");
@@ -132,6 +138,12 @@ START_TEST(load_bad_registrar_ranges)
   expect_bad("registrar_bad_aors_unit.yaml",
              "2:13: registrar.max_aors: expected an integer from 1 to "
              "10000000, got '10k'");
+  expect_bad("registrar_bad_ban.yaml",
+             "2:23: registrar.ban_after_failures: expected an integer from 0 "
+             "to 1000, got '1001'");
+  expect_bad("registrar_bad_ban_s.yaml",
+             "2:10: registrar.ban_s: expected an integer from 1 to 604800, "
+             "got '0'");
 }
 END_TEST
 
@@ -160,6 +172,12 @@ START_TEST(check_registrar_ranges)
       "registrar.max_aors (10000001) must be 1 to 10000000" },
     { offsetof(cay_config_t, reg_flow_timer_s), 3601,
       "registrar.flow_timer_s (3601) must be 0 to 3600" },
+    { offsetof(cay_config_t, reg_ban_failures), 1001,
+      "registrar.ban_after_failures (1001) must be 0 to 1000" },
+    { offsetof(cay_config_t, reg_ban_window_s), 0,
+      "registrar.ban_window_s (0) must be 1 to 86400" },
+    { offsetof(cay_config_t, reg_ban_s), 604801,
+      "registrar.ban_s (604801) must be 1 to 604800" },
   };
 
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -398,7 +416,8 @@ START_TEST(load_bad_registrar_unknown_keys)
   expect_bad("registrar_bad_key.yaml",
              "3:3: registrar: unknown key 'realms' (expected realm, "
              "min_expires_s, max_expires_s, default_expires_s, max_bindings, "
-             "max_aors, flows, flow_timer_s, users or store)");
+             "max_aors, flows, flow_timer_s, ban_after_failures, "
+             "ban_window_s, ban_s, users or store)");
   expect_bad("registrar_bad_user_key.yaml",
              "3:9: registrar.users[0]: unknown key 'name' (expected username "
              "or password)");

@@ -241,6 +241,45 @@ START_TEST(authenticate_22_3_invite_challenged)
 }
 END_TEST
 
+/* registrar.ban_after_failures bans a caller too: after 2 refused
+ * credentials, its INVITE gets 403 at once, its good credentials too
+ * (RFC 3261 section 22.3: no challenge), until the ban is over. */
+START_TEST(authenticate_banned_caller)
+{
+  cay_config_t cfg;
+  peer_t *p;
+  char good[700], bad[700];
+  unsigned challenge;
+
+  cay_config_init(&cfg);
+  cfg.n_routes = 1;
+  cfg.routes[0].action = CAY_ROUTE_ANSWER;
+  cfg.routes[0].authenticate = 1;
+  strcpy(cfg.reg_users[0].username, "alice");
+  strcpy(cfg.reg_users[0].password, "secret");
+  cfg.n_reg_users = 1;
+  cfg.reg_ban_failures = 2;
+  cfg.reg_ban_s = 30;
+  p = peer_new(&cfg);
+  ck_assert_int_eq(invite_as(p, "alice", "1", ""), 407);
+  challenge = p->nsent - 1;
+  proxy_credentials(p, challenge, "alice", "secret", good, sizeof good);
+  proxy_credentials(p, challenge, "alice", "wrong", bad, sizeof bad);
+  ck_assert_int_eq(invite_as(p, "alice", "2", bad), 403);
+  ck_assert_int_eq(invite_as(p, "alice", "3", bad), 403); /* banned */
+  ck_assert_int_eq(invite_as(p, "alice", "4", good), 403);
+  ck_assert_int_eq(invite_as(p, "alice", "5", ""), 403);
+  ck_assert_uint_eq(p->shard.stats.auth_failures, 2);
+  ck_assert_uint_eq(p->shard.stats.auth_banned, 2);
+  ck_assert_uint_eq(p->shard.stats.auth_challenges, 1);
+  ck_assert_uint_eq(p->shard.stats.calls_answered, 0);
+  ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);
+  peer_advance(p, 30000);
+  ck_assert_int_eq(invite_as(p, "alice", "6", good), 200);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -252,6 +291,7 @@ main(void)
   tcase_add_test(tc, location_expired_binding_not_called);
   tcase_add_test(tc, location_copies_shared_and_learnt);
   tcase_add_test(tc, authenticate_22_3_invite_challenged);
+  tcase_add_test(tc, authenticate_banned_caller);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

@@ -378,6 +378,96 @@ answer_challenge(peer_t *p, const char *user, const char *password, char *out,
   msg_destroy(m);
 }
 
+/* The status line's reason phrase of the last message Cay sent. */
+static void
+last_phrase_is(peer_t *p, const char *want)
+{
+  msg_t *m = peer_msg(p, p->nsent - 1);
+
+  ck_assert_str_eq(sip_object(m)->sip_status->st_phrase, want);
+  msg_destroy(m);
+}
+
+/* One REGISTER refused for alice with a wrong password (challenged
+ * first): 403. */
+static void
+wrong_password(peer_t *p, unsigned *cseq)
+{
+  char extra[1024], auth[700];
+  const char *c = "Contact: <sip:a@127.0.0.1:1>\r\n";
+
+  ck_assert_int_eq(reg(p, ALICE, "c1", (*cseq)++, c), 401);
+  answer_challenge(p, "alice", "wrong", auth, sizeof auth);
+  snprintf(extra, sizeof extra, "%s%s", c, auth);
+  ck_assert_int_eq(reg(p, ALICE, "c1", (*cseq)++, extra), 403);
+  last_phrase_is(p, "Forbidden - Wrong Credentials");
+}
+
+/* registrar.ban_after_failures 3 in 60 s, for 600 s: the third refusal
+ * bans the source's address, whose requests are then refused at once,
+ * good credentials too, without a challenge; another address is served;
+ * after 600 s the source is challenged again and gets in. */
+START_TEST(register_ban_after_failures)
+{
+  cay_config_t cfg;
+  char extra[1024], good[700];
+  const char *c = "Contact: <sip:a@127.0.0.1:1>\r\n";
+  unsigned cseq = 1;
+
+  reg_config(&cfg, 1);
+  cfg.reg_ban_failures = 3;
+  cfg.reg_ban_window_s = 60;
+  cfg.reg_ban_s = 600;
+  peer_t *p = peer_new(&cfg);
+
+  wrong_password(p, &cseq);
+  wrong_password(p, &cseq);
+  ck_assert_int_eq(reg(p, ALICE, "c1", cseq++, c), 401);
+  answer_challenge(p, "alice", "secret", good, sizeof good); /* kept */
+  wrong_password(p, &cseq); /* the third: banned */
+  ck_assert_uint_eq(p->shard.stats.auth_failures, 3);
+  ck_assert_uint_eq(p->shard.stats.auth_banned, 0);
+
+  ck_assert_int_eq(reg(p, ALICE, "c1", cseq++, c), 403);
+  last_phrase_is(p, "Forbidden - Too Many Failures");
+  snprintf(extra, sizeof extra, "%s%s", c, good);
+  p->src.addr = p->addr;
+  cay__addr_set_port(&p->src.addr, 5999); /* every port of the address */
+  ck_assert_int_eq(reg(p, ALICE, "c1", cseq++, extra), 403);
+  last_phrase_is(p, "Forbidden - Too Many Failures");
+  ck_assert_uint_eq(p->shard.stats.auth_banned, 2);
+  ck_assert_uint_eq(p->shard.stats.auth_challenges, 4); /* none since */
+  ck_assert_uint_eq(p->shard.stats.bindings_live, 0);
+
+  ck_assert_int_eq(cay__addr_set(&p->src.addr, "127.0.0.2", 5070), 0);
+  ck_assert_int_eq(reg(p, ALICE, "c2", 1, c), 401); /* another address */
+  p->src.addr = p->addr;
+
+  peer_advance(p, 600000);
+  ck_assert_int_eq(reg(p, ALICE, "c1", cseq++, c), 401);
+  answer_challenge(p, "alice", "secret", good, sizeof good);
+  snprintf(extra, sizeof extra, "%s%s", c, good);
+  ck_assert_int_eq(reg(p, ALICE, "c1", cseq++, extra), 200);
+  ck_assert_uint_eq(p->shard.stats.bindings_live, 1);
+  ck_assert_uint_eq(p->shard.stats.auth_banned, 2);
+  peer_free(p);
+}
+END_TEST
+
+/* Without registrar.ban_after_failures no number of refusals bans. */
+START_TEST(register_no_ban_by_default)
+{
+  peer_t *p = reg_peer(1);
+  unsigned cseq = 1;
+
+  for (int i = 0; i < 20; i++)
+    wrong_password(p, &cseq);
+  ck_assert_uint_eq(p->shard.stats.auth_failures, 20);
+  ck_assert_uint_eq(p->shard.stats.auth_banned, 0);
+  peer_free(p);
+}
+END_TEST
+
 START_TEST(register_22_digest)
 {
   peer_t *p = reg_peer(1);
@@ -475,6 +565,8 @@ main(void)
   tcase_add_test(tc, register_10_3_aor_canonical);
   tcase_add_test(tc, register_10_3_routes);
   tcase_add_test(tc, register_22_digest);
+  tcase_add_test(tc, register_ban_after_failures);
+  tcase_add_test(tc, register_no_ban_by_default);
   tcase_add_test(tc, register_shard_by_aor);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
