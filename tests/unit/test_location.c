@@ -203,6 +203,20 @@ proxy_credentials(peer_t *p, unsigned i, const char *user, const char *password,
 /* authenticate: true (RFC 3261 section 22.3): an INVITE without
  * credentials gets 407 with Proxy-Authenticate; with alice's, as alice,
  * it is answered; with alice's as bob (From), or a wrong password, 403. */
+/* One route that answers a call from its From's user only (authenticate:
+ * true), and that user, alice (password secret). */
+static void
+authenticate_config(cay_config_t *cfg)
+{
+  cay_config_init(cfg);
+  cfg->n_routes = 1;
+  cfg->routes[0].action = CAY_ROUTE_ANSWER;
+  cfg->routes[0].authenticate = 1;
+  strcpy(cfg->reg_users[0].username, "alice");
+  strcpy(cfg->reg_users[0].password, "secret");
+  cfg->n_reg_users = 1;
+}
+
 START_TEST(authenticate_22_3_invite_challenged)
 {
   cay_config_t cfg;
@@ -211,13 +225,7 @@ START_TEST(authenticate_22_3_invite_challenged)
   char *pa;
   unsigned challenge;
 
-  cay_config_init(&cfg);
-  cfg.n_routes = 1;
-  cfg.routes[0].action = CAY_ROUTE_ANSWER;
-  cfg.routes[0].authenticate = 1;
-  strcpy(cfg.reg_users[0].username, "alice");
-  strcpy(cfg.reg_users[0].password, "secret");
-  cfg.n_reg_users = 1;
+  authenticate_config(&cfg);
   p = peer_new(&cfg);
   ck_assert_int_eq(invite_as(p, "alice", "1", ""), 407);
   challenge = p->nsent - 1;
@@ -251,13 +259,7 @@ START_TEST(authenticate_banned_caller)
   char good[700], bad[700];
   unsigned challenge;
 
-  cay_config_init(&cfg);
-  cfg.n_routes = 1;
-  cfg.routes[0].action = CAY_ROUTE_ANSWER;
-  cfg.routes[0].authenticate = 1;
-  strcpy(cfg.reg_users[0].username, "alice");
-  strcpy(cfg.reg_users[0].password, "secret");
-  cfg.n_reg_users = 1;
+  authenticate_config(&cfg);
   cfg.reg_ban_failures = 2;
   cfg.reg_ban_s = 30;
   p = peer_new(&cfg);
