@@ -455,8 +455,9 @@ typedef struct cay_config {
    * reg_ban_window_s s is answered 403 "Forbidden - Too Many Failures",
    * without a challenge, for reg_ban_s s, on every port, to every
    * request that needs credentials (a REGISTER, a call a route
-   * authenticates). Counted per shard: with N shards a guesser spread
-   * over them gets up to N times as many tries. 0 (default): off. */
+   * authenticates). Each shard counts the refusals it makes; the first
+   * to ban a source tells the others, which ban it too. 0 (default):
+   * off. */
   unsigned reg_ban_failures; /* 0..1000 */
   unsigned reg_ban_window_s; /* 1..86400, default 60 */
   unsigned reg_ban_s;        /* 1..604800, default 600 */

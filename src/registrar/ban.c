@@ -113,11 +113,11 @@ victim(entry_t *set, uint64_t now_ms)
   return v;
 }
 
-int
-cay__ban_failure(cay__ban_t *b, const cay__addr_t *src, uint64_t now_ms,
-                 unsigned failures, uint64_t window_ms, uint64_t ban_ms)
+/* The entry of @p src (its IP address in @p ip), a new one when it has
+ * none (taking the place of victim()). */
+static entry_t *
+entry_of(cay__ban_t *b, const cay__addr_t *src, uint8_t ip[16], uint64_t now_ms)
 {
-  uint8_t ip[16];
   entry_t *e;
 
   ip_of(src, ip);
@@ -126,6 +126,32 @@ cay__ban_failure(cay__ban_t *b, const cay__addr_t *src, uint64_t now_ms,
     memset(e, 0, sizeof *e);
     memcpy(e->ip, ip, 16);
   }
+  return e;
+}
+
+void
+cay__ban_set(cay__ban_t *b, const cay__addr_t *src, uint64_t now_ms,
+             uint64_t ban_ms)
+{
+  uint8_t ip[16];
+  entry_t *e = entry_of(b, src, ip, now_ms);
+
+  if (e->window_ms == 0) { /* new: an empty window */
+    e->window_ms = now_ms ? now_ms : 1;
+    e->failures = 0;
+  }
+  e->last_ms = now_ms;
+  if (e->banned_till_ms < now_ms + ban_ms)
+    e->banned_till_ms = now_ms + ban_ms;
+}
+
+int
+cay__ban_failure(cay__ban_t *b, const cay__addr_t *src, uint64_t now_ms,
+                 unsigned failures, uint64_t window_ms, uint64_t ban_ms)
+{
+  uint8_t ip[16];
+  entry_t *e = entry_of(b, src, ip, now_ms);
+
   if (e->window_ms == 0 || now_ms >= e->window_ms + window_ms) {
     e->window_ms = now_ms ? now_ms : 1;
     e->failures = 0;

@@ -44,4 +44,12 @@ uint64_t cay__ban_left(const cay__ban_t *b, const cay__addr_t *src,
 int cay__ban_failure(cay__ban_t *b, const cay__addr_t *src, uint64_t now_ms,
                      unsigned failures, uint64_t window_ms, uint64_t ban_ms);
 
+/**
+ * Ban @p src's IP address for @p ban_ms from @p now_ms (another shard
+ * banned it), unless it is banned longer already.
+ * @thread owner
+ */
+void cay__ban_set(cay__ban_t *b, const cay__addr_t *src, uint64_t now_ms,
+                  uint64_t ban_ms);
+
 #endif

@@ -212,14 +212,36 @@ note_refusal(cay__registrar_t *reg, const cay_config_t *cfg, cay__txn_t *t,
       || (reg->ban == NULL && (reg->ban = cay__ban_new()) == NULL))
     return; /* no memory: no ban */
   cay__txn_source(t, &src);
-  if (cay__ban_failure(reg->ban, &src, cay__shard_now(reg->shard),
-                       cfg->reg_ban_failures, 1000ull * cfg->reg_ban_window_s,
-                       1000ull * cfg->reg_ban_s))
-    CAY_WARN(SHARD_NO(reg),
-             "auth: %s banned, its address on every port, for %u s: %u "
-             "refused credentials within %u s (registrar.ban_after_failures)",
-             source, cfg->reg_ban_s, cfg->reg_ban_failures,
-             cfg->reg_ban_window_s);
+  if (!cay__ban_failure(reg->ban, &src, cay__shard_now(reg->shard),
+                        cfg->reg_ban_failures, 1000ull * cfg->reg_ban_window_s,
+                        1000ull * cfg->reg_ban_s))
+    return;
+  CAY_WARN(SHARD_NO(reg),
+           "auth: %s banned, its address on every port, for %u s: %u "
+           "refused credentials within %u s (registrar.ban_after_failures)",
+           source, cfg->reg_ban_s, cfg->reg_ban_failures,
+           cfg->reg_ban_window_s);
+  if (reg->ban_share) /* every shard refuses it from now on */
+    reg->ban_share(reg->ban_share_arg, &src, 1000ull * cfg->reg_ban_s);
+}
+
+void
+cay__registrar_set_ban_share(cay__registrar_t *reg, cay__registrar_ban_fn share,
+                             void *arg)
+{
+  reg->ban_share = share;
+  reg->ban_share_arg = arg;
+}
+
+void
+cay__registrar_ban(cay__registrar_t *reg, const cay__addr_t *src,
+                   uint64_t ban_ms)
+{
+  if (reg->ban == NULL && (reg->ban = cay__ban_new()) == NULL) {
+    CAY_WARN(SHARD_NO(reg), "auth: no memory to ban a source here too");
+    return;
+  }
+  cay__ban_set(reg->ban, src, cay__shard_now(reg->shard), ban_ms);
 }
 
 int

@@ -147,6 +147,33 @@ void cay__registrar_set_share(cay__registrar_t *reg,
                               cay__registrar_share_fn share, void *arg);
 
 /**
+ * Told when this shard bans a source for refused credentials
+ * (cay_config_t.reg_ban_failures): its address @p src, for @p ban_ms ms
+ * from now, for the other shards to ban it too (cay__registrar_ban()).
+ */
+typedef void (*cay__registrar_ban_fn)(void *arg, const cay__addr_t *src,
+                                      uint64_t ban_ms);
+
+/**
+ * Set who is told of this shard's bans (NULL: nobody; one shard). Each
+ * shard counts refusals for itself; a ban, once one shard makes it, holds
+ * on every shard one mailbox hop later.
+ * @thread the shard's
+ */
+void cay__registrar_set_ban_share(cay__registrar_t *reg,
+                                  cay__registrar_ban_fn share, void *arg);
+
+/**
+ * Another shard banned source address @p src for @p ban_ms ms from now
+ * (cay__registrar_ban_fn): this shard's requests needing credentials
+ * from it are refused at once too (403), as long as the ban lasts. No
+ * memory for the table: not banned here (logged).
+ * @thread the shard's
+ */
+void cay__registrar_ban(cay__registrar_t *reg, const cay__addr_t *src,
+                        uint64_t ban_ms);
+
+/**
  * A change another shard shared (cay__registrar_share_fn): the copy of
  * that binding is set, moved or removed (expires_ms 0). No memory: the
  * copy is left as it was (logged).

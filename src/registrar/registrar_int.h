@@ -61,7 +61,10 @@ struct cay__registrar {
   uint8_t key[CAY__HASH_KEYBYTES]; /* the nonces' MAC key */
   cay__ban_t *ban; /* sources refused for a while (digest.c), made at the
                       first refusal of credentials while
-                      registrar.ban_after_failures is set; or NULL */
+                      registrar.ban_after_failures is set (or another
+                      shard's ban); or NULL */
+  cay__registrar_ban_fn ban_share;
+  void *ban_share_arg;
 };
 
 /* location.c */

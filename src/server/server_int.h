@@ -27,27 +27,30 @@ typedef struct cay__gather_waiter {
 
 /* What shards say to each other (DESIGN.md rule 3). */
 enum {
-  MAIL_RECV = 1,   /* a message read by another shard, for its owner */
-  MAIL_TCP_WRITE,  /* bytes for a connection the target shard owns */
-  MAIL_DRAIN,      /* shard 0 -> all: start draining */
-  MAIL_DRAINED,    /* all -> shard 0: my sessions are gone */
-  MAIL_EXIT,       /* shard 0 -> all: stop reading, report, close */
-  MAIL_FINAL,      /* all -> shard 0: my final counters */
-  MAIL_STATS_ASK,  /* shard 0 -> 1..N-1: your live counters, please */
-  MAIL_STATS,      /* 1..N-1 -> shard 0: my live counters */
-  MAIL_TCP_FAILED, /* a connection to peer failed: your transactions too */
-  MAIL_TARGET,     /* one -> the others: what its resolver learnt (dns.h) */
-  MAIL_RELOAD,     /* shard 0 -> 1..N-1: a reloaded configuration */
-  MAIL_ALIAS,      /* -> a Call-ID's home shard: who owns its dialogs */
-  MAIL_BINDING,    /* an AOR's owner -> the others: a binding changed */
-  MAIL_FLOW_CLOSED /* a connection's owner -> the others: it closed */
+  MAIL_RECV = 1,    /* a message read by another shard, for its owner */
+  MAIL_TCP_WRITE,   /* bytes for a connection the target shard owns */
+  MAIL_DRAIN,       /* shard 0 -> all: start draining */
+  MAIL_DRAINED,     /* all -> shard 0: my sessions are gone */
+  MAIL_EXIT,        /* shard 0 -> all: stop reading, report, close */
+  MAIL_FINAL,       /* all -> shard 0: my final counters */
+  MAIL_STATS_ASK,   /* shard 0 -> 1..N-1: your live counters, please */
+  MAIL_STATS,       /* 1..N-1 -> shard 0: my live counters */
+  MAIL_TCP_FAILED,  /* a connection to peer failed: your transactions too */
+  MAIL_TARGET,      /* one -> the others: what its resolver learnt (dns.h) */
+  MAIL_RELOAD,      /* shard 0 -> 1..N-1: a reloaded configuration */
+  MAIL_ALIAS,       /* -> a Call-ID's home shard: who owns its dialogs */
+  MAIL_BINDING,     /* an AOR's owner -> the others: a binding changed */
+  MAIL_FLOW_CLOSED, /* a connection's owner -> the others: it closed */
+  MAIL_BAN          /* one -> the others: a source banned (auth) */
 };
 
 typedef struct mail_bytes {
   cay__mail_t m;
   cay__peer_t peer; /* MAIL_RECV: the source; MAIL_TCP_WRITE: the target;
                        MAIL_TCP_FAILED: where the connection went;
-                       MAIL_FLOW_CLOSED: the connection that closed */
+                       MAIL_FLOW_CLOSED: the connection that closed;
+                       MAIL_BAN: the source banned, data its ban's
+                       length in ms (a uint64_t) */
   int backlogged;   /* MAIL_RECV: read from a backlogged TCP connection
                        (the owner refuses it if a new INVITE) */
   int handed;       /* MAIL_RECV: handed on by an alias or for a Replaces
@@ -292,6 +295,11 @@ void cay__worker_flow_closed(cay__tcp_t *tcp, cay_id_t conn,
                              const cay__addr_t *peer, void *arg);
 /* MAIL_FLOW_CLOSED from the shard that owned the connection. */
 void cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m);
+/* cay__registrar_ban_fn: this shard banned source @p src for @p ban_ms;
+ * MAIL_BAN to every other shard. */
+void cay__worker_share_ban(void *arg, const cay__addr_t *src, uint64_t ban_ms);
+/* MAIL_BAN from the shard that banned it. */
+void cay__worker_on_ban(cay__worker_t *w, const mail_bytes_t *m);
 
 /* reg_store.c: registrar.store (Redis), RFC 3261 section 10.3's location
  * service kept across restarts.

@@ -247,6 +247,9 @@ dispatch(cay__mail_t *m, void *arg)
   case MAIL_FLOW_CLOSED:
     cay__worker_on_flow_closed(w, b);
     break;
+  case MAIL_BAN:
+    cay__worker_on_ban(w, b);
+    break;
   case MAIL_DRAIN:
     start_drain(w);
     break;
@@ -678,6 +681,7 @@ cay__worker_layers_init(cay__worker_t *w, const char sent_by[CAY__WSS + 1][80])
     w->ss.on_foreign = cay__worker_session_foreign;
     w->ss.foreign_arg = w;
     cay__registrar_set_share(w->ss.reg, cay__worker_share_binding, w);
+    cay__registrar_set_ban_share(w->ss.reg, cay__worker_share_ban, w);
   }
   if (err == 0 && (err = dns_create(w)) != 0)
     cay__sessions_fini(&w->ss);

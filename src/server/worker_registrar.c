@@ -10,6 +10,8 @@
  *            -> the AOR's shard: bindings over it removed or moved to
  *               their contacts (RFC 5626 section 7) -> MAIL_BINDING
  *            -> every shard: its transactions over that flow end (503)
+ *   a source banned for refused credentials (registrar.ban_after_failures)
+ *            -> MAIL_BAN to every other shard -> banned there too
  *
  * Every function runs on the worker's own thread.
  */
@@ -121,4 +123,36 @@ void
 cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m)
 {
   flow_gone(w, m->peer.conn);
+}
+
+void
+cay__worker_share_ban(void *arg, const cay__addr_t *src, uint64_t ban_ms)
+{
+  cay__worker_t *w = arg;
+  cay__peer_t p = { .addr = *src };
+
+  /* Once this shard exits, shard 0 may free the others after our FINAL. */
+  if (w->exiting)
+    return;
+  for (unsigned i = 0; i < w->srv->nshards; i++) {
+    cay__worker_t *to = w->srv->workers[i];
+
+    if (i != w->index && to != NULL
+        && cay__worker_post_bytes(to, MAIL_BAN, &p, (const char *)&ban_ms,
+                                  sizeof ban_ms, 0, 0)
+               == -ENOMEM)
+      CAY_WARN(SHARD_NO(w),
+               "no memory to tell shard %u of a ban: it counts for itself", i);
+  }
+}
+
+void
+cay__worker_on_ban(cay__worker_t *w, const mail_bytes_t *m)
+{
+  uint64_t ban_ms;
+
+  if (w->exiting || m->len != sizeof ban_ms)
+    return;
+  memcpy(&ban_ms, m->data, sizeof ban_ms);
+  cay__registrar_ban(w->ss.reg, &m->peer.addr, ban_ms);
 }

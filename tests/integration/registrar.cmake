@@ -163,14 +163,33 @@ set_tests_properties(integration.b2bua_location_nat_4shards PROPERTIES
   LABELS "integration;shards;b2bua")
 
 # Password guessing stopped by Cay itself (registrar.ban_after_failures
-# 5 within 60 s, for 600 s): 20 wrong passwords from SIPp, one at a time;
-# the fifth refusal bans 127.0.0.1, and the 15 REGISTERs after it get
-# "403 Forbidden - Too Many Failures" at once, without a challenge.
+# 5 within 60 s, for 600 s): 20 wrong passwords from SIPp, one at a time,
+# for user1, user2, ...; the fifth refusal bans 127.0.0.1, and the 15
+# REGISTERs after it get "403 Forbidden - Too Many Failures" at once,
+# without a challenge.
+set(CAY_BAN_YAML "{ registrar: { ban_after_failures: 5, ban_window_s: 60, ban_s: 600, users: [ ${CAY_REG_USERS} ] }, routes: [ { match: { method: REGISTER }, action: register } ] }")
 cay_sipp_test(registrar_ban 60
-  --config-yaml "{ registrar: { ban_after_failures: 5, ban_window_s: 60, ban_s: 600, users: [ ${CAY_REG_USERS} ] }, routes: [ { match: { method: REGISTER }, action: register } ] }"
+  --config-yaml "${CAY_BAN_YAML}"
   --scenario ${CAY_IT_SCENARIOS}/register_banned.xml
   --sipp-timeout 30
   --expect auth_challenges=5 --expect auth_failures=5
   --expect auth_banned=15
   --expect registers=0 --expect bindings_live=0 --expect txns_live=0
-  -- -m 20 -r 10)
+  -- -inf ${CAY_IT_SCENARIOS}/register_guess.csv -m 20 -r 10)
+
+# The same at 4 shards, 48 tries for 16 users: each REGISTER goes to its
+# AOR's shard, which counts its refusals; the first shard to count 5
+# bans 127.0.0.1 on every shard (MAIL_BAN). Without that, each shard
+# would have to count 5 of its own (20 refusals in all, at least).
+cay_sipp_test(registrar_ban_4shards 60
+  --shards 4
+  --config-yaml "${CAY_BAN_YAML}"
+  --scenario ${CAY_IT_SCENARIOS}/register_banned.xml
+  --sipp-timeout 30
+  --expect auth_failures>=5 --expect auth_failures<=17
+  --expect auth_banned>=31
+  --expect registers=0 --expect bindings_live=0 --expect txns_live=0
+  --expect-shard "auth_banned>0"
+  -- -inf ${CAY_IT_SCENARIOS}/register_guess.csv -m 48 -r 10)
+set_tests_properties(integration.registrar_ban_4shards PROPERTIES
+  LABELS "integration;shards")

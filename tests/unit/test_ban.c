@@ -90,6 +90,25 @@ START_TEST(ban_flood_evicts_the_quiet_not_the_banned)
 }
 END_TEST
 
+/* Another shard's ban (cay__ban_set()) holds here for its length, and
+ * does not shorten a longer one. */
+START_TEST(ban_set_by_another_shard)
+{
+  cay__ban_t *b = cay__ban_new();
+  cay__addr_t a = addr("192.0.2.7", 5060);
+
+  cay__ban_set(b, &a, NOW, 10000);
+  ck_assert_uint_eq(cay__ban_left(b, &a, NOW + 1), 9999);
+  cay__ban_set(b, &a, NOW + 1, 2000);
+  ck_assert_uint_eq(cay__ban_left(b, &a, NOW + 1), 9999);
+  ck_assert_uint_eq(cay__ban_left(b, &a, NOW + 10000), 0);
+  /* Its own count starts from nothing after it. */
+  ck_assert_int_eq(cay__ban_failure(b, &a, NOW + 10000, 2, 60000, 1000), 0);
+  ck_assert_int_eq(cay__ban_failure(b, &a, NOW + 10001, 2, 60000, 1000), 1);
+  cay__ban_free(b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -99,6 +118,7 @@ main(void)
   tcase_add_test(tc, ban_after_failures_within_window);
   tcase_add_test(tc, ban_is_per_address);
   tcase_add_test(tc, ban_flood_evicts_the_quiet_not_the_banned);
+  tcase_add_test(tc, ban_set_by_another_shard);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }
