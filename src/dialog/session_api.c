@@ -172,8 +172,7 @@ cay_session_request(cay_session_t *s, const char *method, const char *headers,
 int
 cay_session_hangup(cay_session_t *s)
 {
-  if (!s->uac)
-    cay__session_ended_by(s, CAY_CDR_CALLEE); /* the embedder hung up */
+  cay__session_ended_by(s, CAY_CDR_CALLEE); /* the embedder hung up */
   return cay__session_hangup(s);
 }
 

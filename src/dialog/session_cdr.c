@@ -15,7 +15,7 @@
 void
 cay__session_cdr_begin(cay__session_t *s, const cay__txn_t *t, const sip_t *sip)
 {
-  if (s->ss->cdr_sink && !s->bridged && !s->uac)
+  if (s->ss->cdr_sink)
     s->cdr = cay__bridge_cdr_begin(s->ss, t, sip);
 }
 

@@ -402,10 +402,10 @@ void cay__session_event_body(cay_session_event_t *ev, const sip_t *sip,
                              const char *ctype);
 int cay__session_set_text(cay__session_t *s, const char *const v[7]);
 
-/* session_cdr.c: the record of incoming session @p s answered here (no
- * bridge takes it; none without ss->cdr_sink, or on -ENOMEM: counted
- * lost), begun from its INVITE @p sip and transaction @p t; its first
- * provisional above 100 sent; its 2xx sent; who ended it (the first
+/* session_cdr.c: the record of incoming session @p s answered here
+ * (handle_invite(): no forward route takes it; none without ss->cdr_sink, or on
+ * -ENOMEM: counted lost), begun from its INVITE @p sip and transaction @p t;
+ * its first provisional above 100 sent; its 2xx sent; who ended it (the first
  * call counts; none: the caller); its end (the first call counts: the
  * BYE we sent, or the end; a drain or close: shutdown), with s->reason;
  * and, once the session has ended, the record written with its final

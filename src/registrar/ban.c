@@ -1,9 +1,9 @@
 /*
  * Sources refused for a while after wrong credentials (ban.h): a
- * set-associative table of WAYS entries per set, a set chosen by a hash
- * of the IP address. A new address takes a free entry of its set, else
- * the least recently seen one that is not banned, else the banned one
- * whose ban ends first.
+ * set-associative table of WAYS entries per set, a set chosen by a keyed
+ * hash of the IP address (cay__hash_keyed()). A new address takes a free entry
+ * of its set, else the least recently seen one that is not banned, else the
+ * banned one whose ban ends first.
  */
 #include "registrar/ban.h"
 
@@ -23,13 +23,18 @@ typedef struct entry {
 } entry_t;
 
 struct cay__ban {
+  uint8_t key[CAY__HASH_KEYBYTES];
   entry_t e[SETS][WAYS];
 };
 
 cay__ban_t *
-cay__ban_new(void)
+cay__ban_new(const uint8_t key[CAY__HASH_KEYBYTES])
 {
-  return cay__calloc(1, sizeof(cay__ban_t));
+  cay__ban_t *b = cay__calloc(1, sizeof *b);
+
+  if (b)
+    memcpy(b->key, key, sizeof b->key);
+  return b;
 }
 
 void
@@ -51,15 +56,11 @@ ip_of(const cay__addr_t *a, uint8_t ip[16])
   memcpy(ip + 12, &a->u.sin.sin_addr, 4);
 }
 
-/* The set of @p ip (FNV-1a). */
+/* The set of @p ip. */
 static entry_t *
 set_of(const cay__ban_t *b, const uint8_t ip[16])
 {
-  uint32_t h = 2166136261u;
-
-  for (int i = 0; i < 16; i++)
-    h = (h ^ ip[i]) * 16777619u;
-  return (entry_t *)b->e[h % SETS];
+  return (entry_t *)b->e[cay__hash_keyed(b->key, ip, 16) % SETS];
 }
 
 static entry_t *

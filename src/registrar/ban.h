@@ -11,16 +11,19 @@
 
 #include <stdint.h>
 
+#include "core/hash.h"
 #include "transport/addr.h"
 
 typedef struct cay__ban cay__ban_t;
 
 /**
- * A new, empty table.
+ * A new, empty table whose addresses go to their places by a hash keyed
+ * with @p key (CAY__HASH_KEYBYTES random bytes, copied), so that no one
+ * outside can pick addresses that crowd one place.
  * @return the table (cay__ban_free()), or NULL: no memory.
  * @thread the owner shard's
  */
-cay__ban_t *cay__ban_new(void);
+cay__ban_t *cay__ban_new(const uint8_t key[CAY__HASH_KEYBYTES]);
 
 /** Free @p b (NULL: nothing). @thread owner */
 void cay__ban_free(cay__ban_t *b);

@@ -199,6 +199,16 @@ banned(cay__registrar_t *reg, const cay_config_t *cfg, cay__txn_t *t, int proxy)
   return 1;
 }
 
+/* @p reg's ban table, made at its first use; NULL: no memory (logged:
+ * no ban on this shard then). */
+static cay__ban_t *
+ban_table(cay__registrar_t *reg)
+{
+  if (reg->ban == NULL && (reg->ban = cay__ban_new(reg->key)) == NULL)
+    CAY_WARN(SHARD_NO(reg), "auth: no memory for the ban table: no ban");
+  return reg->ban;
+}
+
 /* One more refusal of the credentials of @p t's source (named
  * @p source): banned when it is the registrar.ban_after_failures-th
  * within ban_window_s, logged once. */
@@ -208,9 +218,8 @@ note_refusal(cay__registrar_t *reg, const cay_config_t *cfg, cay__txn_t *t,
 {
   cay__addr_t src;
 
-  if (cfg->reg_ban_failures == 0
-      || (reg->ban == NULL && (reg->ban = cay__ban_new()) == NULL))
-    return; /* no memory: no ban */
+  if (cfg->reg_ban_failures == 0 || ban_table(reg) == NULL)
+    return;
   cay__txn_source(t, &src);
   if (!cay__ban_failure(reg->ban, &src, cay__shard_now(reg->shard),
                         cfg->reg_ban_failures, 1000ull * cfg->reg_ban_window_s,
@@ -237,11 +246,8 @@ void
 cay__registrar_ban(cay__registrar_t *reg, const cay__addr_t *src,
                    uint64_t ban_ms)
 {
-  if (reg->ban == NULL && (reg->ban = cay__ban_new()) == NULL) {
-    CAY_WARN(SHARD_NO(reg), "auth: no memory to ban a source here too");
-    return;
-  }
-  cay__ban_set(reg->ban, src, cay__shard_now(reg->shard), ban_ms);
+  if (ban_table(reg) != NULL)
+    cay__ban_set(reg->ban, src, cay__shard_now(reg->shard), ban_ms);
 }
 
 int

@@ -453,34 +453,29 @@ removed_unknown(const reg_req_t *rq)
 }
 
 /* Item 6: Contact "*" (only with Expires 0) ends every binding, unless
- * one of them is newer than this request (then none). */
-static void
+ * one of them is newer than this request (then none).
+ * @return 0: answered 2xx; 1: refused (refuse()). */
+static int
 remove_all(reg_req_t *rq)
 {
   const sip_t *sip = rq->sip;
 
   if (sip->sip_contact->m_next)
-    refuse(rq, 400, "Bad Request - Contact * Among Others", NULL);
-  else if (sip->sip_expires == NULL || sip->sip_expires->ex_delta != 0)
-    refuse(rq, 400, "Bad Request - Contact * Needs Expires 0", NULL);
-  else {
-    int had = rq->a != NULL;
-
-    for (reg_binding_t *b = rq->a ? rq->a->bindings : NULL; b; b = b->next)
-      if (out_of_order(rq, b)) {
-        refuse(rq, 500, "Server Internal Error - Out of Order REGISTER", NULL);
-        return;
-      }
-    if (rq->a)
-      CAY_INFO(SHARD_NO(rq->reg), "AOR %s: all %u bindings removed", rq->aor,
-               rq->a->n);
-    for (unsigned n = rq->a ? rq->a->n : 0; n > 0; n--)
-      cay__loc_remove(rq->a->bindings); /* the last one frees the AOR */
-    rq->a = NULL;
-    reply_bindings(rq);
-    if (!had)
-      removed_unknown(rq);
-  }
+    return refuse(rq, 400, "Bad Request - Contact * Among Others", NULL);
+  if (sip->sip_expires == NULL || sip->sip_expires->ex_delta != 0)
+    return refuse(rq, 400, "Bad Request - Contact * Needs Expires 0", NULL);
+  for (reg_binding_t *b = rq->a ? rq->a->bindings : NULL; b; b = b->next)
+    if (out_of_order(rq, b))
+      return refuse(rq, 500, "Server Internal Error - Out of Order REGISTER",
+                    NULL);
+  if (rq->a)
+    CAY_INFO(SHARD_NO(rq->reg), "AOR %s: all %u bindings removed", rq->aor,
+             rq->a->n);
+  for (unsigned n = rq->a ? rq->a->n : 0; n > 0; n--)
+    cay__loc_remove(rq->a->bindings); /* the last one frees the AOR */
+  rq->a = NULL;
+  reply_bindings(rq);
+  return 0;
 }
 
 /* Item 7, checked: new and refreshed bindings first, removals last, so
@@ -648,7 +643,8 @@ cay__registrar_on_register(cay__registrar_t *reg, const cay_config_t *cfg,
   if (sip->sip_contact == NULL) {
     reply_bindings(rq); /* a query */
   } else if (sip->sip_contact->m_url->url_type == url_any) {
-    remove_all(rq);
+    if (remove_all(rq) == 0 && unknown)
+      removed_unknown(rq);
   } else if (path_of(rq) == 0 && (rq->outbound = outbound(rq)) >= 0
              && check_contacts(rq) == 0) {
     if (take_contacts(rq) != 0) {

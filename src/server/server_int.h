@@ -27,21 +27,21 @@ typedef struct cay__gather_waiter {
 
 /* What shards say to each other (DESIGN.md rule 3). */
 enum {
-  MAIL_RECV = 1,    /* a message read by another shard, for its owner */
-  MAIL_TCP_WRITE,   /* bytes for a connection the target shard owns */
-  MAIL_DRAIN,       /* shard 0 -> all: start draining */
-  MAIL_DRAINED,     /* all -> shard 0: my sessions are gone */
-  MAIL_EXIT,        /* shard 0 -> all: stop reading, report, close */
-  MAIL_FINAL,       /* all -> shard 0: my final counters */
-  MAIL_STATS_ASK,   /* shard 0 -> 1..N-1: your live counters, please */
-  MAIL_STATS,       /* 1..N-1 -> shard 0: my live counters */
-  MAIL_TCP_FAILED,  /* a connection to peer failed: your transactions too */
-  MAIL_TARGET,      /* one -> the others: what its resolver learnt (dns.h) */
-  MAIL_RELOAD,      /* shard 0 -> 1..N-1: a reloaded configuration */
-  MAIL_ALIAS,       /* -> a Call-ID's home shard: who owns its dialogs */
-  MAIL_BINDING,     /* an AOR's owner -> the others: a binding changed */
-  MAIL_FLOW_CLOSED, /* a connection's owner -> the others: it closed */
-  MAIL_BAN          /* one -> the others: a source banned (auth) */
+  MAIL_RECV = 1,   /* a message read by another shard, for its owner */
+  MAIL_TCP_WRITE,  /* bytes for a connection the target shard owns */
+  MAIL_DRAIN,      /* shard 0 -> all: start draining */
+  MAIL_DRAINED,    /* all -> shard 0: my sessions are gone */
+  MAIL_EXIT,       /* shard 0 -> all: stop reading, report, close */
+  MAIL_FINAL,      /* all -> shard 0: my final counters */
+  MAIL_STATS_ASK,  /* shard 0 -> 1..N-1: your live counters, please */
+  MAIL_STATS,      /* 1..N-1 -> shard 0: my live counters */
+  MAIL_TCP_FAILED, /* a connection to peer failed: your transactions too */
+  MAIL_TARGET,     /* one -> the others: what its resolver learnt (dns.h) */
+  MAIL_RELOAD,     /* shard 0 -> 1..N-1: a reloaded configuration */
+  MAIL_ALIAS,      /* -> a Call-ID's home shard: who owns its dialogs */
+  MAIL_BINDING,    /* an AOR's owner -> the others: a binding changed */
+  MAIL_BAN,        /* one -> the others: a source banned (auth) */
+  MAIL_FLOW_CLOSED /* a connection's owner -> the others: it closed */
 };
 
 typedef struct mail_bytes {

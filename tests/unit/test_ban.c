@@ -13,6 +13,8 @@
 
 #define NOW 1000000ull /* the shard clock never starts at 0 */
 
+static const uint8_t key[CAY__HASH_KEYBYTES] = "0123456789abcde";
+
 static cay__addr_t
 addr(const char *ip, unsigned port)
 {
@@ -26,7 +28,7 @@ addr(const char *ip, unsigned port)
  * closed do not count in the next. */
 START_TEST(ban_after_failures_within_window)
 {
-  cay__ban_t *b = cay__ban_new();
+  cay__ban_t *b = cay__ban_new(key);
   cay__addr_t a = addr("192.0.2.7", 5060), other_port = addr("192.0.2.7", 1);
 
   ck_assert_ptr_nonnull(b);
@@ -52,7 +54,7 @@ END_TEST
  * address that maps it are one (a dual-stack socket's view). */
 START_TEST(ban_is_per_address)
 {
-  cay__ban_t *b = cay__ban_new();
+  cay__ban_t *b = cay__ban_new(key);
   cay__addr_t a = addr("192.0.2.7", 5060), c = addr("192.0.2.8", 5060);
   cay__addr_t mapped = addr("::ffff:192.0.2.7", 5060);
   cay__addr_t v6 = addr("2001:db8::7", 5060);
@@ -71,7 +73,7 @@ END_TEST
  * banned one is not. */
 START_TEST(ban_flood_evicts_the_quiet_not_the_banned)
 {
-  cay__ban_t *b = cay__ban_new();
+  cay__ban_t *b = cay__ban_new(key);
   cay__addr_t banned = addr("198.51.100.1", 5060);
   cay__addr_t quiet = addr("198.51.100.2", 5060);
   char ip[32];
@@ -94,7 +96,7 @@ END_TEST
  * does not shorten a longer one. */
 START_TEST(ban_set_by_another_shard)
 {
-  cay__ban_t *b = cay__ban_new();
+  cay__ban_t *b = cay__ban_new(key);
   cay__addr_t a = addr("192.0.2.7", 5060);
 
   cay__ban_set(b, &a, NOW, 10000);
