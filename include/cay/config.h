@@ -151,19 +151,20 @@
 extern "C" {
 #endif
 
-#define CAY_CONFIG_MAX_LISTEN  16
-#define CAY_CONFIG_MAX_CODECS  16
-#define CAY_CONFIG_NAME_LEN    64
-#define CAY_CONFIG_TEXT_LEN    256
-#define CAY_CONFIG_MAX_ROUTES  32
-#define CAY_ROUTE_MAX_CODECS   8
-#define CAY_ROUTE_MAX_PASS     12 /* pass_headers entries per route */
-#define CAY_ROUTE_MAX_FAILOVER 3  /* failover targets per route */
-#define CAY_ROUTE_HEADER_LEN   32 /* a pass_headers name, NUL included */
-#define CAY_CONFIG_MAX_DNS     4
-#define CAY_CONFIG_MAX_USERS   64  /* registrar.users entries */
-#define CAY_CONFIG_MAX_ORIGINS 16  /* websocket.origins entries */
-#define CAY_CONFIG_ORIGIN_LEN  128 /* an origin, NUL included */
+#define CAY_CONFIG_MAX_LISTEN     16
+#define CAY_CONFIG_MAX_CODECS     16
+#define CAY_CONFIG_NAME_LEN       64
+#define CAY_CONFIG_TEXT_LEN       256
+#define CAY_CONFIG_MAX_ROUTES     32
+#define CAY_ROUTE_MAX_CODECS      8
+#define CAY_ROUTE_MAX_PASS        12 /* pass_headers entries per route */
+#define CAY_ROUTE_MAX_FAILOVER    3  /* failover targets per route */
+#define CAY_ROUTE_HEADER_LEN      32 /* a pass_headers name, NUL included */
+#define CAY_CONFIG_MAX_DNS        4
+#define CAY_CONFIG_MAX_USERS      64  /* registrar.users entries */
+#define CAY_CONFIG_MAX_ORIGINS    16  /* websocket.origins entries */
+#define CAY_CONFIG_ORIGIN_LEN     128 /* an origin, NUL included */
+#define CAY_CONFIG_MAX_BAN_EXEMPT 16  /* registrar.ban_exempt entries */
 
 /** Log levels, most severe first. */
 typedef enum cay_log_level {
@@ -461,6 +462,16 @@ typedef struct cay_config {
   unsigned reg_ban_failures; /* 0..1000 */
   unsigned reg_ban_window_s; /* 1..86400, default 60 */
   unsigned reg_ban_s;        /* 1..604800, default 600 */
+  /* Sources never banned (registrar.ban_exempt): address blocks,
+   * "10.0.0.0/8", "2001:db8::/32", or single addresses, "192.0.2.7". A
+   * request from one of them is refused like any other when its
+   * credentials are wrong (and logged), but never counts toward a ban,
+   * and a ban of its address (made before a reload listed it) no longer
+   * holds: a front proxy or an office NAT, whose address many users
+   * share, is not shut out by one of them. None (default): every source
+   * may be banned. */
+  char reg_ban_exempt[CAY_CONFIG_MAX_BAN_EXEMPT][CAY_CONFIG_NAME_LEN];
+  unsigned n_reg_ban_exempt;
 } cay_config_t;
 
 /** cay_config_t.reg_flows: when a call to a registered contact goes over

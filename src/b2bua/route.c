@@ -10,7 +10,6 @@
  */
 #include "b2bua/route.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -26,6 +25,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "transport/addr.h"
+#include "transport/cidr.h"
 
 #define PREVIEW 64 /* bytes of a bad value quoted in a message */
 
@@ -47,13 +47,6 @@ enum user_kind {
   USER_EXACT,  /* "^literal$": strcmp */
   USER_PREFIX, /* "^literal": prefix compare */
   USER_REGEX   /* anything else: pcre2_match */
-};
-
-/* An address block: @c bits leading bits of @c net, in network order. */
-struct cidr {
-  int family; /* AF_INET or AF_INET6 */
-  unsigned bits;
-  uint8_t net[16];
 };
 
 /* A compiled user regex (PCRE2) and what matching it needs; every
@@ -84,7 +77,7 @@ struct entry {
   uint8_t domain_addr[16];          /* when domain_family != 0 */
   char domain[CAY_CONFIG_NAME_LEN]; /* without brackets */
   int has_source;
-  struct cidr source;
+  cay__cidr_t source;
 };
 
 struct cay__routes {
@@ -192,107 +185,6 @@ compile_user(struct user_re *u, const char *pattern, char *err, size_t errlen)
   return CAY_ECONFIG;
 }
 
-/* An IP literal, optionally in brackets when IPv6, into @p family/@p addr.
- * @return 0 or -EINVAL. */
-static int
-parse_ip(const char *s, size_t n, int *family, uint8_t addr[16])
-{
-  char buf[INET6_ADDRSTRLEN];
-
-  if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-    s++;
-    n -= 2;
-    if (n == 0 || n >= sizeof buf)
-      return -EINVAL;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    *family = AF_INET6;
-    return inet_pton(AF_INET6, buf, addr) == 1 ? 0 : -EINVAL;
-  }
-  if (n == 0 || n >= sizeof buf)
-    return -EINVAL;
-  memcpy(buf, s, n);
-  buf[n] = '\0';
-  if (inet_pton(AF_INET, buf, addr) == 1) {
-    *family = AF_INET;
-    return 0;
-  }
-  *family = AF_INET6;
-  return inet_pton(AF_INET6, buf, addr) == 1 ? 0 : -EINVAL;
-}
-
-static int
-parse_cidr(const char *s, struct cidr *out, char *err, size_t errlen)
-{
-  const char *slash = strchr(s, '/');
-  size_t n = slash ? (size_t)(slash - s) : strlen(s);
-  unsigned max, bits = 0;
-  struct cidr c;
-  const char *p;
-
-  memset(&c, 0, sizeof c);
-  /* No brackets: this is an address, not the host part of a URI. */
-  if (n == 0 || s[0] == '[' || parse_ip(s, n, &c.family, c.net) != 0) {
-    cay__errmsg(err, errlen,
-                "expected an IP address or a CIDR such as 10.0.0.0/8 or "
-                "2001:db8::/32, got '%.*s'",
-                PREVIEW, s);
-    return CAY_ECONFIG;
-  }
-  max = c.family == AF_INET ? 32 : 128;
-  if (slash == NULL) {
-    bits = max; /* one address */
-  } else {
-    /* Digits only: no sign, no spaces, no netmask form. */
-    for (p = slash + 1; *p >= '0' && *p <= '9' && bits <= max; p++)
-      bits = bits * 10 + (unsigned)(*p - '0');
-    if (p == slash + 1 || *p != '\0' || bits > max) {
-      cay__errmsg(err, errlen, "prefix length '%.*s' is not from 0 to %u",
-                  PREVIEW, slash + 1, max);
-      return CAY_ECONFIG;
-    }
-  }
-  c.bits = bits;
-  /* Bits beyond the prefix must be zero: "10.0.0.1/8" is more likely a
-   * typo for a single host than a way to write 10.0.0.0/8. */
-  for (unsigned i = 0; i < max / 8; i++) {
-    unsigned keep = bits >= (i + 1) * 8 ? 8 : bits > i * 8 ? bits - i * 8 : 0;
-    uint8_t mask = (uint8_t)(0xff00u >> keep);
-
-    if (c.net[i] & (uint8_t)~mask) {
-      char net[INET6_ADDRSTRLEN];
-
-      for (unsigned j = i; j < max / 8; j++) {
-        keep = bits >= (j + 1) * 8 ? 8 : bits > j * 8 ? bits - j * 8 : 0;
-        c.net[j] &= (uint8_t)(0xff00u >> keep);
-      }
-      inet_ntop(c.family, c.net, net, sizeof net);
-      cay__errmsg(
-          err, errlen,
-          "'%.*s' has bits set beyond the prefix (the network is %s/%u)",
-          PREVIEW, s, net, bits);
-      return CAY_ECONFIG;
-    }
-  }
-  *out = c;
-  return 0;
-}
-
-static int
-cidr_contains(const struct cidr *c, const cay__addr_t *a)
-{
-  const uint8_t *ip;
-  unsigned full = c->bits / 8, rest = c->bits % 8;
-
-  if (a->u.sa.sa_family != c->family)
-    return 0; /* an IPv4 block never matches an IPv6 source */
-  ip = c->family == AF_INET ? (const uint8_t *)&a->u.sin.sin_addr
-                            : (const uint8_t *)&a->u.sin6.sin6_addr;
-  if (memcmp(ip, c->net, full) != 0)
-    return 0;
-  return rest == 0 || (ip[full] & (uint8_t)(0xff00u >> rest)) == c->net[full];
-}
-
 /* ------------------------------------------------------------------ */
 /* Checks.                                                              */
 /* ------------------------------------------------------------------ */
@@ -311,9 +203,9 @@ cay__route_check_user(const char *re, char *err, size_t errlen)
 int
 cay__route_check_source(const char *source, char *err, size_t errlen)
 {
-  struct cidr c;
+  cay__cidr_t c;
 
-  return parse_cidr(source, &c, err, errlen);
+  return cay__cidr_parse(source, &c, err, errlen);
 }
 
 /* The variable at @p s ("${name}..."): its length through '}', or 0 when
@@ -506,13 +398,13 @@ compile_entry(struct entry *e, unsigned i, char *err, size_t errlen)
     }
     memcpy(e->domain, d, n);
     e->domain[n] = '\0';
-    if (parse_ip(e->domain, n, &e->domain_family, e->domain_addr) != 0)
+    if (cay__ip_parse(e->domain, n, &e->domain_family, e->domain_addr) != 0)
       e->domain_family = 0;
   }
 
   if (r->source[0]) {
     e->has_source = 1;
-    rc = parse_cidr(r->source, &e->source, why, sizeof why);
+    rc = cay__cidr_parse(r->source, &e->source, why, sizeof why);
     if (rc != 0) {
       cay__errmsg(err, errlen, "routes[%u].match.source: %s", i, why);
       goto fail;
@@ -622,7 +514,7 @@ match_domain(const struct entry *e, const char *domain)
   if (e->domain_family == 0)
     return strcasecmp(domain, e->domain) == 0;
   /* Compare IP literals as addresses: "::1" is "0:0::1". */
-  return parse_ip(domain, strlen(domain), &family, addr) == 0
+  return cay__ip_parse(domain, strlen(domain), &family, addr) == 0
          && family == e->domain_family
          && memcmp(addr, e->domain_addr, family == AF_INET ? 4 : 16) == 0;
 }
@@ -648,7 +540,8 @@ cay__routes_match(const cay__routes_t *r, const cay__route_req_t *req)
         && e->route.action != CAY_ROUTE_REJECT)
       continue;
     if (e->has_source
-        && (req->source == NULL || !cidr_contains(&e->source, req->source)))
+        && (req->source == NULL
+            || !cay__cidr_contains(&e->source, req->source)))
       continue;
     if (!match_domain(e, domain))
       continue;

@@ -234,38 +234,12 @@ cay__sessions_fini(cay__sessions_t *ss)
 }
 
 void
-cay__sessions_take_values(cay_config_t *dst, const cay_config_t *src)
-{
-  dst->n_routes = src->n_routes;
-  memcpy(dst->routes, src->routes, sizeof dst->routes[0] * src->n_routes);
-  dst->ring_ms = src->ring_ms;
-  dst->answer_after_ms = src->answer_after_ms;
-  dst->hangup_after_ms = src->hangup_after_ms;
-  dst->dialog_max_duration_s = src->dialog_max_duration_s;
-  dst->dialog_flows = src->dialog_flows;
-  dst->session_expires_s = src->session_expires_s;
-  dst->min_se_s = src->min_se_s;
-  dst->max_transactions = src->max_transactions;
-  /* The registrar's values (RFC 3261 section 10.3), users included. */
-  memcpy(dst->reg_realm, src->reg_realm, sizeof dst->reg_realm);
-  dst->reg_min_expires_s = src->reg_min_expires_s;
-  dst->reg_max_expires_s = src->reg_max_expires_s;
-  dst->reg_default_expires_s = src->reg_default_expires_s;
-  dst->reg_max_bindings = src->reg_max_bindings;
-  dst->reg_max_aors = src->reg_max_aors;
-  dst->reg_flows = src->reg_flows;
-  dst->n_reg_users = src->n_reg_users;
-  memcpy(dst->reg_users, src->reg_users,
-         sizeof dst->reg_users[0] * src->n_reg_users);
-}
-
-void
 cay__sessions_reload(cay__sessions_t *ss, struct cay__routes *routes,
                      const cay_config_t *cfg)
 {
   cay__routes_free(ss->routes);
   ss->routes = routes;
-  cay__sessions_take_values(&ss->cfg, cfg);
+  ss->cfg = *cfg;
   ss->ep->max_txns = cfg->max_transactions;
 }
 

@@ -139,22 +139,19 @@ void cay__sessions_fini(cay__sessions_t *ss);
 /**
  * Take a reloaded configuration (cay_server_reload()) for what comes
  * next: @p routes for new requests (a call already bridged keeps the
- * table it was routed by), and from @p cfg the values read when they are
- * needed: answer.ring_ms, answer_after_ms and hangup_after_ms,
- * dialog.max_duration_s, session_timers.expires_s and min_se_s,
- * limits.max_transactions. The rest of ss->cfg stays as it was started.
+ * table it was routed by), and @p cfg as ss->cfg, read when a value is
+ * needed (a ring time, a registrar limit, a ban) and for
+ * limits.max_transactions at once. Values that only a restart changes
+ * (listen, shards, answer.codecs, ...) must be the running ones in
+ * @p cfg: cay_server_reload() puts them back before.
  *
  * @param routes  Compiled from @p cfg for this shard, or NULL for none
  *                (every INVITE answered). Moved.
- * @param cfg     Checked (cay_config_check()). Borrowed.
+ * @param cfg     Checked (cay_config_check()). Copied.
  * @thread owner
  */
 void cay__sessions_reload(cay__sessions_t *ss, struct cay__routes *routes,
                           const cay_config_t *cfg);
-
-/** Copy into @p dst the values of @p src that cay__sessions_reload()
- * takes (the routes as configured, not compiled). @thread any */
-void cay__sessions_take_values(cay_config_t *dst, const cay_config_t *src);
 
 /**
  * Start draining: new INVITEs (and MESSAGEs) get 503 with Retry-After;

@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "dialog/session_int.h"
 #include "registrar/registrar_int.h"
+#include "transport/cidr.h"
 
 #define SHARD_NO(reg) ((int)(reg)->shard->index)
 #define NONCE_LEN     32
@@ -182,8 +183,22 @@ refusal(const cay_config_t *cfg, auth_response_t *ar, const sip_t *sip,
   return NULL;
 }
 
-/* Whether the source of @p t is banned (registrar.ban_after_failures):
- * then answered 403 at once, counted in auth_banned. */
+/* Whether @p src is in a block of registrar.ban_exempt. Parsed here,
+ * checked (cay_config_check()): asked only of a refusal or a ban. */
+static int
+exempt(const cay_config_t *cfg, const cay__addr_t *src)
+{
+  cay__cidr_t block;
+
+  for (unsigned i = 0; i < cfg->n_reg_ban_exempt; i++)
+    if (cay__cidr_parse(cfg->reg_ban_exempt[i], &block, NULL, 0) == 0
+        && cay__cidr_contains(&block, src))
+      return 1;
+  return 0;
+}
+
+/* Whether the source of @p t is banned (registrar.ban_after_failures)
+ * and not exempt: then answered 403 at once, counted in auth_banned. */
 static int
 banned(cay__registrar_t *reg, const cay_config_t *cfg, cay__txn_t *t, int proxy)
 {
@@ -192,7 +207,8 @@ banned(cay__registrar_t *reg, const cay_config_t *cfg, cay__txn_t *t, int proxy)
   if (cfg->reg_ban_failures == 0 || reg->ban == NULL)
     return 0;
   cay__txn_source(t, &src);
-  if (cay__ban_left(reg->ban, &src, cay__shard_now(reg->shard)) == 0)
+  if (cay__ban_left(reg->ban, &src, cay__shard_now(reg->shard)) == 0
+      || exempt(cfg, &src))
     return 0;
   reg->shard->stats.auth_banned++;
   digest_reply(reg, t, proxy, 403, "Forbidden - Too Many Failures", NULL);
@@ -211,16 +227,17 @@ ban_table(cay__registrar_t *reg)
 
 /* One more refusal of the credentials of @p t's source (named
  * @p source): banned when it is the registrar.ban_after_failures-th
- * within ban_window_s, logged once. */
+ * within ban_window_s, logged once; not counted when the source is
+ * exempt (registrar.ban_exempt). */
 static void
 note_refusal(cay__registrar_t *reg, const cay_config_t *cfg, cay__txn_t *t,
              const char *source)
 {
   cay__addr_t src;
 
-  if (cfg->reg_ban_failures == 0 || ban_table(reg) == NULL)
-    return;
   cay__txn_source(t, &src);
+  if (cfg->reg_ban_failures == 0 || exempt(cfg, &src) || ban_table(reg) == NULL)
+    return;
   if (!cay__ban_failure(reg->ban, &src, cay__shard_now(reg->shard),
                         cfg->reg_ban_failures, 1000ull * cfg->reg_ban_window_s,
                         1000ull * cfg->reg_ban_s))

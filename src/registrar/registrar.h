@@ -240,8 +240,9 @@ unsigned cay__registrar_lookup(cay__registrar_t *reg, const char *aor,
  * auth), and with one older than 5 minutes one with stale=true; with
  * credentials that do not verify, or of a user other than @p user, 403
  * (each such refusal counts toward a ban of the source's IP address,
- * cay_config_t.reg_ban_failures); while the source is banned, 403
- * "Forbidden - Too Many Failures" at once, credentials unread.
+ * cay_config_t.reg_ban_failures, unless it is in reg_ban_exempt); while
+ * the source is banned, 403 "Forbidden - Too Many Failures" at once,
+ * credentials unread.
  * @param user  The user the credentials must be of: the AOR's (To), or
  *              the caller's (From). Borrowed.
  * @return 0: the request may go on (good credentials, or no users

@@ -182,6 +182,8 @@ struct file_registrar {
   char *ban_window_s;
   char *ban_s;
   char *flows;
+  char **ban_exempt;
+  unsigned ban_exempt_count;
   struct file_reg_user *users;
   unsigned users_count;
   struct file_reg_store *store;

@@ -14,6 +14,7 @@
  *     ban_after_failures: 0  # refusals of a source IP that ban it; 0 = off
  *     ban_window_s: 60
  *     ban_s: 600
+ *     ban_exempt: [ 10.0.0.0/8 ]  # sources never banned; default none
  *     users:
  *       - { username: alice, password: secret }
  *     store: { redis: "127.0.0.1:6379", prefix: "cay:aor:", db: 0,
@@ -33,6 +34,7 @@
 #include "cay/errno.h"
 #include "server/config_int.h"
 #include "transport/addr.h"
+#include "transport/cidr.h"
 
 /* ------------------------------------------------------------------ */
 /* Schema.                                                              */
@@ -68,6 +70,9 @@ const cyaml_schema_field_t cay__config_registrar_fields[] = {
   STR("ban_after_failures", struct file_registrar, ban_after_failures),
   STR("ban_window_s", struct file_registrar, ban_window_s),
   STR("ban_s", struct file_registrar, ban_s),
+  CYAML_FIELD_SEQUENCE("ban_exempt", CYAML_FLAG_POINTER | OPT,
+                       struct file_registrar, ban_exempt,
+                       &cay__config_string_entry, 0, CAY_CONFIG_MAX_BAN_EXEMPT),
   CYAML_FIELD_SEQUENCE("users", CYAML_FLAG_POINTER | OPT, struct file_registrar,
                        users, &user_entry, 0, CAY_CONFIG_MAX_USERS),
   CYAML_FIELD_MAPPING_PTR("store", OPT, struct file_registrar, store,
@@ -142,6 +147,31 @@ apply_store(struct load_ctx *lc, const struct file_reg_store *s,
                                sizeof c->reg_store_password);
 }
 
+/* registrar.ban_exempt, when the file has it: it replaces the list
+ * before (an empty one exempts none). The blocks are checked with the
+ * rest (cay__config_check_registrar()). */
+static int
+apply_ban_exempt(struct load_ctx *lc, const struct file_registrar *f,
+                 cay_config_t *c)
+{
+  char path[PATH_LEN];
+  int rc;
+
+  if (cay__config_find_node(lc, "registrar.ban_exempt") == NULL)
+    return 0;
+  memset(c->reg_ban_exempt, 0, sizeof c->reg_ban_exempt);
+  for (unsigned i = 0; i < f->ban_exempt_count; i++) {
+    snprintf(path, sizeof path, "registrar.ban_exempt[%u]", i);
+    if ((rc = cay__config_copy_text(lc, path, f->ban_exempt[i],
+                                    c->reg_ban_exempt[i],
+                                    sizeof c->reg_ban_exempt[i]))
+        != 0)
+      return rc;
+  }
+  c->n_reg_ban_exempt = f->ban_exempt_count;
+  return 0;
+}
+
 int
 cay__config_apply_registrar(struct load_ctx *lc, const struct file_registrar *f,
                             cay_config_t *c)
@@ -158,7 +188,8 @@ cay__config_apply_registrar(struct load_ctx *lc, const struct file_registrar *f,
              != 0
       || (rc = cay__config_copy_text(lc, "registrar.realm", f->realm,
                                      c->reg_realm, sizeof c->reg_realm))
-             != 0)
+             != 0
+      || (rc = apply_ban_exempt(lc, f, c)) != 0)
     return rc;
   /* A users: list replaces the one before it, as routes: does; an empty
    * list turns authentication off. */
@@ -334,6 +365,29 @@ check_store(const cay_config_t *c, struct problem *pb, char *err, size_t errlen)
   return 0;
 }
 
+/* registrar.ban_exempt: address blocks (cidr.h). */
+static int
+check_ban_exempt(const cay_config_t *c, struct problem *pb, char *err,
+                 size_t errlen)
+{
+  char why[200];
+  cay__cidr_t block;
+
+  strcpy(pb->path, "registrar.ban_exempt");
+  if (c->n_reg_ban_exempt > CAY_CONFIG_MAX_BAN_EXEMPT)
+    FAIL("registrar.ban_exempt: at most %d entries are allowed, got %u",
+         CAY_CONFIG_MAX_BAN_EXEMPT, c->n_reg_ban_exempt);
+  for (unsigned i = 0; i < c->n_reg_ban_exempt; i++) {
+    snprintf(pb->path, sizeof pb->path, "registrar.ban_exempt[%u]", i);
+    if (!HAS_NUL(c->reg_ban_exempt[i]))
+      FAIL("registrar.ban_exempt[%u]: longer than %d bytes", i,
+           CAY_CONFIG_NAME_LEN - 1);
+    if (cay__cidr_parse(c->reg_ban_exempt[i], &block, why, sizeof why) != 0)
+      FAIL("registrar.ban_exempt[%u]: %s", i, why);
+  }
+  return 0;
+}
+
 int
 cay__config_check_registrar(const cay_config_t *c, struct problem *pb,
                             char *err, size_t errlen)
@@ -341,7 +395,8 @@ cay__config_check_registrar(const cay_config_t *c, struct problem *pb,
   int rc;
 
   if ((rc = check_expires_realm(c, pb, err, errlen)) != 0
-      || (rc = check_store(c, pb, err, errlen)) != 0)
+      || (rc = check_store(c, pb, err, errlen)) != 0
+      || (rc = check_ban_exempt(c, pb, err, errlen)) != 0)
     return rc;
   strcpy(pb->path, "registrar.flows");
   if (c->reg_flows > CAY_REG_FLOWS_NEVER) {

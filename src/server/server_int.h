@@ -79,8 +79,10 @@ typedef struct mail_reload {
   struct cay__routes *routes; /* compiled for the target shard, or NULL */
   cay__tls_ctx_t *tls;        /* a reference to the new TLS context, or
                                  NULL (no TLS transport) */
-  cay_config_t cfg;           /* checked; what the shard takes from it:
-                                 cay__worker_reload() */
+  cay_config_t cfg;           /* checked, the running values of what a
+                                 reload cannot change put back: the
+                                 shard's whole configuration from now
+                                 (cay__worker_reload()) */
 } mail_reload_t;
 
 /* A registrar binding of the sender's changed (registrar.h): the others'
@@ -148,6 +150,11 @@ struct cay_server {
   uv_loop_t *loop; /* shard 0's loop: the caller's, or own_loop */
   uv_loop_t own_loop;
   int owns_loop;
+  /* As started. Every shard reads the values only a restart changes
+   * (limits.mailbox_messages, registrar.store, listen) from here without
+   * a lock, so a reload never writes them; it writes only the tls: file
+   * names (read again on shard 0's thread only, on_tls_recheck()). The
+   * values a shard runs with are its own ss.cfg. */
   cay_config_t cfg;
   unsigned nshards;
   cay__worker_t *workers[CAY_MAX_SHARDS];

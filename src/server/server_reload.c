@@ -172,10 +172,13 @@ same_names(const char (*a)[CAY_CONFIG_NAME_LEN], unsigned na,
   return 1;
 }
 
-/* Log every value of @p next that differs from the running @p cur but
- * only takes effect at a restart. @return how many. */
+/* Log each value of @p next that differs from the running @p cur but
+ * only takes effect at a restart, and put the running value back into
+ * @p next: what is left of @p next is what the shards take, all of it.
+ * (A value added to cay_config_t is thus taken by a reload unless it is
+ * named here.) @return how many differed. */
 static unsigned
-warn_kept(const cay_config_t *cur, const cay_config_t *next)
+keep_running(const cay_config_t *cur, cay_config_t *next)
 {
   static const char tail[] = "takes effect at a restart; the running value "
                              "is kept";
@@ -187,6 +190,7 @@ warn_kept(const cay_config_t *cur, const cay_config_t *next)
     if (was != now) {
       CAY_WARN(0, "reload: %s changed (%u -> %u): %s", kept_numbers[i].name,
                was, now, tail);
+      memcpy((char *)next + kept_numbers[i].off, &was, sizeof was);
       n++;
     }
   }
@@ -194,43 +198,54 @@ warn_kept(const cay_config_t *cur, const cay_config_t *next)
     CAY_WARN(0, "reload: listen changed: %s", tail);
     n++;
   }
+  memcpy(next->listen, cur->listen, sizeof next->listen);
+  next->n_listen = cur->n_listen;
   if (!same_names(cur->codecs, cur->n_codecs, next->codecs, next->n_codecs)) {
     CAY_WARN(0, "reload: answer.codecs changed: %s", tail);
     n++;
   }
+  memcpy(next->codecs, cur->codecs, sizeof next->codecs);
+  next->n_codecs = cur->n_codecs;
   if (strcmp(cur->reg_store_redis, next->reg_store_redis) != 0
       || strcmp(cur->reg_store_prefix, next->reg_store_prefix) != 0
       || strcmp(cur->reg_store_password, next->reg_store_password) != 0) {
     CAY_WARN(0, "reload: registrar.store changed: %s", tail);
     n++;
   }
+  memcpy(next->reg_store_redis, cur->reg_store_redis,
+         sizeof next->reg_store_redis);
+  memcpy(next->reg_store_prefix, cur->reg_store_prefix,
+         sizeof next->reg_store_prefix);
+  memcpy(next->reg_store_password, cur->reg_store_password,
+         sizeof next->reg_store_password);
   if (strcmp(cur->metrics_listen, next->metrics_listen) != 0) {
     CAY_WARN(0, "reload: metrics.listen changed: %s", tail);
     n++;
   }
+  memcpy(next->metrics_listen, cur->metrics_listen,
+         sizeof next->metrics_listen);
   if (strcmp(cur->media_ip, next->media_ip) != 0) {
     CAY_WARN(0, "reload: answer.media_ip changed (%s -> %s): %s", cur->media_ip,
              next->media_ip, tail);
     n++;
   }
+  memcpy(next->media_ip, cur->media_ip, sizeof next->media_ip);
   if (!same_names(cur->dns_servers, cur->n_dns_servers, next->dns_servers,
                   next->n_dns_servers)) {
     CAY_WARN(0, "reload: dns.servers changed: %s", tail);
     n++;
   }
+  memcpy(next->dns_servers, cur->dns_servers, sizeof next->dns_servers);
+  next->n_dns_servers = cur->n_dns_servers;
   return n;
 }
 
-/* The values cay__sessions_reload() and cay__worker_reload() take, into
- * the server's own copy (what the next reload is compared with). */
+/* The tls: values of @p next, which shard 0 reads again from the
+ * server's copy @p cur (on_tls_recheck(), worker.c). Nothing else of @p cur is
+ * written: the other shards read it without a lock. */
 static void
-keep_taken(cay_config_t *cur, const cay_config_t *next)
+keep_tls_files(cay_config_t *cur, const cay_config_t *next)
 {
-  cay__sessions_take_values(cur, next);
-  cur->log_level = next->log_level;
-  cur->udp_overload_percent = next->udp_overload_percent;
-  cur->tcp_overload_kib = next->tcp_overload_kib;
-  /* new_tls() made a context of these, when TLS runs at all. */
   memcpy(cur->tls_certificate, next->tls_certificate,
          sizeof cur->tls_certificate);
   memcpy(cur->tls_private_key, next->tls_private_key,
@@ -239,9 +254,6 @@ keep_taken(cay_config_t *cur, const cay_config_t *next)
   memcpy(cur->tls_crl_file, next->tls_crl_file, sizeof cur->tls_crl_file);
   cur->tls_verify_server = next->tls_verify_server;
   cur->tls_verify_client = next->tls_verify_client;
-  memcpy(cur->ws_origins, next->ws_origins, sizeof cur->ws_origins);
-  cur->n_ws_origins = next->n_ws_origins;
-  memcpy(cur->cdr_file, next->cdr_file, sizeof cur->cdr_file);
 }
 
 /* A TLS context from @p cfg's tls: section, when the server runs TLS
@@ -305,6 +317,7 @@ cay_server_reload(cay_server_t *srv, const cay_config_t *cfg, char *err,
 {
   mail_reload_t *mails[CAY_MAX_SHARDS] = { 0 };
   cay__routes_t *tables[CAY_MAX_SHARDS] = { 0 };
+  cay_config_t *taken; /* cfg with the running values it cannot change */
   cay__tls_ctx_t *tls;
   unsigned kept;
   int rc;
@@ -316,18 +329,23 @@ cay_server_reload(cay_server_t *srv, const cay_config_t *cfg, char *err,
   }
   if ((rc = cay_config_check(cfg, err, errlen)) != 0)
     return rc;
-  if ((rc = new_tls(srv, cfg, &tls, err, errlen)) != 0)
-    return rc;
-  if ((rc = prepare(srv, cfg, mails, tables, err, errlen)) != 0) {
+  if ((taken = cay__malloc(sizeof *taken)) == NULL) {
+    cay__errmsg(err, errlen, "out of memory");
+    return -ENOMEM;
+  }
+  if ((rc = new_tls(srv, cfg, &tls, err, errlen)) != 0
+      || (rc = prepare(srv, cfg, mails, tables, err, errlen)) != 0) {
     cay__tls_ctx_unref(tls);
+    cay__free(taken);
     return rc;
   }
-  kept = warn_kept(&srv->cfg, cfg);
+  *taken = *cfg;
+  kept = keep_running(&srv->cfg, taken);
   for (unsigned i = 1; i < srv->nshards; i++) {
     mails[i]->m.kind = MAIL_RELOAD;
     mails[i]->routes = tables[i];
     mails[i]->tls = tls ? cay__tls_ctx_ref(tls) : NULL;
-    mails[i]->cfg = *cfg;
+    mails[i]->cfg = *taken;
     /* Control mail has no bound, and no mailbox closes before the
      * server is closing: a failure here is a bug, and the shard keeps
      * what it had. */
@@ -339,7 +357,7 @@ cay_server_reload(cay_server_t *srv, const cay_config_t *cfg, char *err,
     }
   }
   cay__worker_reload(srv->workers[0], tables[0],
-                     tls ? cay__tls_ctx_ref(tls) : NULL, cfg);
+                     tls ? cay__tls_ctx_ref(tls) : NULL, taken);
   if (tls != NULL) {
     /* The server's reference: the context of the next reload's compare
      * and of the final free. */
@@ -350,7 +368,8 @@ cay_server_reload(cay_server_t *srv, const cay_config_t *cfg, char *err,
              cfg->tls_certificate);
   }
   cay__log_set_level(cfg->log_level);
-  keep_taken(&srv->cfg, cfg);
+  keep_tls_files(&srv->cfg, taken);
+  cay__free(taken);
   CAY_INFO(0,
            "reload: %u route%s taken by %u shard%s for new calls, log "
            "level %s; %u value%s kept until a restart",

@@ -193,3 +193,15 @@ cay_sipp_test(registrar_ban_4shards 60
   -- -inf ${CAY_IT_SCENARIOS}/register_guess.csv -m 48 -r 10)
 set_tests_properties(integration.registrar_ban_4shards PROPERTIES
   LABELS "integration;shards")
+
+# registrar.ban_exempt: the same 20 wrong passwords, from an address in
+# the list (SIPp's 127.0.0.1, as a front proxy's would be): each one is
+# challenged and refused for its credentials, and none bans.
+cay_sipp_test(registrar_ban_exempt 60
+  --config-yaml "{ registrar: { ban_after_failures: 5, ban_window_s: 60, ban_s: 600, ban_exempt: [ 192.0.2.0/24, 127.0.0.1 ], users: [ ${CAY_REG_USERS} ] }, routes: [ { match: { method: REGISTER }, action: register } ] }"
+  --scenario ${CAY_IT_SCENARIOS}/register_banned.xml
+  --sipp-timeout 30
+  --expect auth_challenges=20 --expect auth_failures=20
+  --expect auth_banned=0
+  --expect registers=0 --expect bindings_live=0 --expect txns_live=0
+  -- -inf ${CAY_IT_SCENARIOS}/register_guess.csv -m 20 -r 10)

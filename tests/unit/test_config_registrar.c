@@ -70,6 +70,10 @@ START_TEST(load_registrar_to_exact_fields)
   ck_assert_str_eq(cfg.reg_store_prefix, "pbx1:aor:");
   ck_assert_uint_eq(cfg.reg_store_db, 2);
   ck_assert_str_eq(cfg.reg_store_password, "s3cret");
+  ck_assert_uint_eq(cfg.n_reg_ban_exempt, 3);
+  ck_assert_str_eq(cfg.reg_ban_exempt[0], "10.0.0.0/8");
+  ck_assert_str_eq(cfg.reg_ban_exempt[1], "2001:db8::/32");
+  ck_assert_str_eq(cfg.reg_ban_exempt[2], "192.0.2.7");
   /* The slots after the last user stay empty. */
   ck_assert_int_eq(memcmp(cfg.reg_users, want, sizeof want), 0);
   /* Nothing outside registrar: changed. */
@@ -106,6 +110,54 @@ START_TEST(load_registrar_users_list_replaces_earlier_one)
       0);
   ck_assert_uint_eq(cfg.n_reg_users, 0);
   ck_assert_str_eq(cfg.reg_users[0].username, "");
+  /* ban_exempt likewise: kept by a registrar: without it, emptied by []. */
+  ck_assert_uint_eq(cfg.n_reg_ban_exempt, 3);
+  ck_assert_int_eq(cay_config_load(&cfg, DATA "registrar_ban_exempt_empty.yaml",
+                                   err, sizeof err),
+                   0);
+  ck_assert_uint_eq(cfg.n_reg_ban_exempt, 0);
+  ck_assert_str_eq(cfg.reg_ban_exempt[0], "");
+}
+END_TEST
+
+/* registrar.ban_exempt: each entry an address block (cidr.h), at its
+ * position in the file; at most 16. */
+START_TEST(load_bad_registrar_ban_exempt)
+{
+  expect_bad("registrar_bad_ban_exempt.yaml",
+             "5:7: registrar.ban_exempt[1]: '10.0.0.1/8' has bits set beyond "
+             "the prefix (the network is 10.0.0.0/8)");
+  expect_bad("registrar_bad_ban_exempt_host.yaml",
+             "2:17: registrar.ban_exempt[0]: expected an IP address or a CIDR "
+             "such as 10.0.0.0/8 or 2001:db8::/32, got 'proxy.example.com'");
+  expect_bad("registrar_bad_ban_exempt_many.yaml",
+             "20:7: registrar.ban_exempt: too many entries (at most 16)");
+}
+END_TEST
+
+START_TEST(check_registrar_ban_exempt)
+{
+  static const char *const good[]
+      = { "0.0.0.0/0", "127.0.0.1", "::1", "::/0", "fe80::/10" };
+
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    strcpy(cfg.reg_ban_exempt[i], good[i]);
+    cfg.n_reg_ban_exempt = (unsigned)i + 1;
+    ck_assert_msg(cay_config_check(&cfg, err, sizeof err) == 0, "%s: %s",
+                  good[i], err);
+  }
+  strcpy(cfg.reg_ban_exempt[2], "::1/129");
+  expect_check("registrar.ban_exempt[2]: prefix length '129' is not from 0 "
+               "to 128");
+  strcpy(cfg.reg_ban_exempt[2], "[::1]");
+  expect_check("registrar.ban_exempt[2]: expected an IP address or a CIDR "
+               "such as 10.0.0.0/8 or 2001:db8::/32, got '[::1]'");
+  strcpy(cfg.reg_ban_exempt[2], "::1");
+  cfg.n_reg_ban_exempt = CAY_CONFIG_MAX_BAN_EXEMPT + 1;
+  expect_check("registrar.ban_exempt: at most 16 entries are allowed, got 17");
+  cfg.n_reg_ban_exempt = 1;
+  memset(cfg.reg_ban_exempt[0], 'a', sizeof cfg.reg_ban_exempt[0]);
+  expect_check("registrar.ban_exempt[0]: longer than 63 bytes");
 }
 END_TEST
 
@@ -417,7 +469,7 @@ START_TEST(load_bad_registrar_unknown_keys)
              "3:3: registrar: unknown key 'realms' (expected realm, "
              "min_expires_s, max_expires_s, default_expires_s, max_bindings, "
              "max_aors, flows, flow_timer_s, ban_after_failures, "
-             "ban_window_s, ban_s, users or store)");
+             "ban_window_s, ban_s, ban_exempt, users or store)");
   expect_bad("registrar_bad_user_key.yaml",
              "3:9: registrar.users[0]: unknown key 'name' (expected username "
              "or password)");
@@ -647,6 +699,8 @@ config_registrar_suite(void)
   tcase_add_test(tc, load_bad_registrar_missing_password);
   tcase_add_test(tc, load_bad_registrar_too_many_users);
   tcase_add_test(tc, load_bad_registrar_unknown_keys);
+  tcase_add_test(tc, load_bad_registrar_ban_exempt);
+  tcase_add_test(tc, check_registrar_ban_exempt);
   tcase_add_test(tc, check_registrar_username_chars);
   tcase_add_test(tc, check_registrar_password);
   tcase_add_test(tc, check_registrar_duplicate_is_case_sensitive);

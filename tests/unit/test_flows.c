@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "b2bua/route.h"
 #include "registrar/registrar.h"
 #include "support/bridge_call.h"
 #include "support/peer.h"
@@ -363,6 +364,8 @@ END_TEST
 START_TEST(flow_5626_6_require_outbound_or_439)
 {
   cay_config_t cfg = location_config(0);
+  cay__routes_t *table;
+  char err[256];
   peer_t *p;
   char *v;
 
@@ -402,6 +405,16 @@ START_TEST(flow_5626_6_require_outbound_or_439)
       200);
   ck_assert_ptr_null(peer_header(p, p->nsent - 1, "Require"));
   ck_assert_uint_eq(cay__registrar_bindings(p->ss.reg), 2);
+  /* A reload takes registrar.flow_timer_s for the next REGISTER. */
+  cfg.reg_flow_timer_s = 40;
+  ck_assert_int_eq(cay__routes_new(&cfg, &table, err, sizeof err), 0);
+  cay__sessions_reload(&p->ss, table, &cfg);
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 2,
+                            "Supported: outbound\r\n" OB_CONTACT),
+                   200);
+  v = peer_header(p, p->nsent - 1, "Flow-Timer");
+  ck_assert_str_eq(v, "40");
+  free(v);
   peer_free(p);
 
   /* Without a Flow-Timer configured, the UA keeps its own interval. */
@@ -565,7 +578,9 @@ START_TEST(flow_dialog_callee_behind_nat)
 {
   cay_config_t cfg = bridge_config(-1, 60, NULL), never = cfg;
   peer_t *p = peer_new(&cfg);
+  cay__routes_t *table;
   cay__addr_t contact;
+  char err[256];
   int inv, ack;
 
   invite_a(p, "service", "");
@@ -580,7 +595,8 @@ START_TEST(flow_dialog_callee_behind_nat)
 
   never.dialog_flows = CAY_REG_FLOWS_NEVER;
   p = peer_new(&cfg);
-  cay__sessions_take_values(&p->ss.cfg, &never); /* what a reload does */
+  ck_assert_int_eq(cay__routes_new(&never, &table, err, sizeof err), 0);
+  cay__sessions_reload(&p->ss, table, &never);
   invite_a(p, "service", "");
   inv = b_msg(p, 0, "INVITE");
   respond(p, (unsigned)inv, "200", "Contact: <sip:b@10.0.0.7:5060>\r\n",

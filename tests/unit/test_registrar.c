@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cay/errno.h"
+#include "b2bua/route.h"
 #include "dialog/auth.h"
 #include "registrar/registrar.h"
 #include "support/peer.h"
@@ -454,6 +455,104 @@ START_TEST(register_ban_after_failures)
 }
 END_TEST
 
+/* A reload (cay__sessions_reload(), as cay_server_reload() hands it to
+ * each shard) takes registrar.ban_after_failures: refusals before it
+ * were counted (the table is kept), so the next one bans; a reload to 0
+ * lifts every ban at once. */
+START_TEST(register_ban_taken_by_reload)
+{
+  cay_config_t cfg, next;
+  cay__routes_t *table;
+  const char *c = "Contact: <sip:a@127.0.0.1:1>\r\n";
+  char err[256];
+  unsigned cseq = 1;
+
+  reg_config(&cfg, 1);
+  cfg.reg_ban_failures = 100;
+  peer_t *p = peer_new(&cfg);
+  wrong_password(p, &cseq);
+  wrong_password(p, &cseq);
+  ck_assert_uint_eq(p->shard.stats.auth_banned, 0);
+
+  next = cfg;
+  next.reg_ban_failures = 3;
+  next.reg_ban_s = 30;
+  ck_assert_int_eq(cay__routes_new(&next, &table, err, sizeof err), 0);
+  cay__sessions_reload(&p->ss, table, &next);
+  wrong_password(p, &cseq); /* the third within the window */
+  ck_assert_int_eq(reg(p, ALICE, "c1", cseq++, c), 403);
+  last_phrase_is(p, "Forbidden - Too Many Failures");
+  ck_assert_uint_eq(p->shard.stats.auth_banned, 1);
+
+  next.reg_ban_failures = 0;
+  ck_assert_int_eq(cay__routes_new(&next, &table, err, sizeof err), 0);
+  cay__sessions_reload(&p->ss, table, &next);
+  ck_assert_int_eq(reg(p, ALICE, "c1", cseq++, c), 401);
+  ck_assert_uint_eq(p->shard.stats.auth_banned, 1);
+  peer_free(p);
+}
+END_TEST
+
+/* The other shards told of a ban (cay__registrar_set_ban_share()). */
+static void
+count_share(void *arg, const cay__addr_t *src, uint64_t ban_ms)
+{
+  (void)src;
+  (void)ban_ms;
+  ++*(unsigned *)arg;
+}
+
+/* registrar.ban_exempt: refusals of an exempt source are answered and
+ * counted as failures but never ban it (nor are the other shards told),
+ * nor does another shard's ban of its address; a source outside the
+ * blocks is banned as before. A reload that drops the exemption lets
+ * the ban already in the table hold. */
+START_TEST(register_ban_exempt_source)
+{
+  unsigned shared = 0;
+  cay_config_t cfg, next;
+  cay__routes_t *table;
+  cay__addr_t other;
+  const char *c = "Contact: <sip:a@127.0.0.1:1>\r\n";
+  char err[256];
+  unsigned cseq = 1;
+
+  reg_config(&cfg, 1);
+  cfg.reg_ban_failures = 3;
+  strcpy(cfg.reg_ban_exempt[0], "192.0.2.0/24");
+  strcpy(cfg.reg_ban_exempt[1], "127.0.0.0/30"); /* the peer's 127.0.0.1 */
+  cfg.n_reg_ban_exempt = 2;
+  peer_t *p = peer_new(&cfg);
+  cay__registrar_set_ban_share(p->ss.reg, count_share, &shared);
+  for (int i = 0; i < 5; i++)
+    wrong_password(p, &cseq);
+  ck_assert_uint_eq(p->shard.stats.auth_failures, 5);
+  ck_assert_uint_eq(p->shard.stats.auth_banned, 0);
+  ck_assert_uint_eq(shared, 0);
+  cay__registrar_ban(p->ss.reg, &p->addr, 600000); /* as from a shard */
+  ck_assert_int_eq(reg(p, ALICE, "c1", cseq++, c), 401);
+
+  ck_assert_int_eq(cay__addr_set(&other, "127.0.0.4", 5070), 0);
+  p->src.addr = other;
+  for (int i = 0; i < 3; i++)
+    wrong_password(p, &cseq);
+  ck_assert_int_eq(reg(p, ALICE, "c1", cseq++, c), 403);
+  last_phrase_is(p, "Forbidden - Too Many Failures");
+  ck_assert_uint_eq(p->shard.stats.auth_banned, 1);
+  ck_assert_uint_eq(shared, 1);
+
+  next = cfg;
+  next.n_reg_ban_exempt = 1;
+  ck_assert_int_eq(cay__routes_new(&next, &table, err, sizeof err), 0);
+  cay__sessions_reload(&p->ss, table, &next);
+  p->src.addr = p->addr;
+  ck_assert_int_eq(reg(p, ALICE, "c1", cseq++, c), 403);
+  last_phrase_is(p, "Forbidden - Too Many Failures");
+  ck_assert_uint_eq(p->shard.stats.auth_banned, 2);
+  peer_free(p);
+}
+END_TEST
+
 /* Without registrar.ban_after_failures no number of refusals bans. */
 START_TEST(register_no_ban_by_default)
 {
@@ -567,6 +666,8 @@ main(void)
   tcase_add_test(tc, register_22_digest);
   tcase_add_test(tc, register_ban_after_failures);
   tcase_add_test(tc, register_no_ban_by_default);
+  tcase_add_test(tc, register_ban_taken_by_reload);
+  tcase_add_test(tc, register_ban_exempt_source);
   tcase_add_test(tc, register_shard_by_aor);
   suite_add_tcase(s, tc);
   return cay_test_run(s);

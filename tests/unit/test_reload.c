@@ -15,6 +15,7 @@
 #include "b2bua/route.h"
 #include "cay/cay.h"
 #include "core/log.h"
+#include "server/server_int.h"
 #include "support/peer.h"
 #include "support/run.h"
 
@@ -209,16 +210,30 @@ START_TEST(reload_api_errors_and_values_kept_until_restart)
   ck_assert_ptr_nonnull(strstr(err, "routes[0]"));
   ck_assert_uint_eq(logged.n, 0);
 
-  /* Good routes; shards and the listen list changed: logged and kept. */
+  /* Good routes; shards and the listen list changed: logged and kept;
+   * the rest taken, on shard 0 at once: what it reads is the new
+   * configuration with the running values put back. */
   next = config(-1, 403);
   next.shards = 3;
   next.listen[0].port = 5999;
   next.log_level = CAY_LOG_WARN;
+  next.reg_ban_failures = 7;
+  next.reg_flow_timer_s = 30;
+  snprintf(next.media_ip, sizeof next.media_ip, "192.0.2.1");
   ck_assert_int_eq(cay_server_reload(srv, &next, err, sizeof err), 0);
   ck_assert(was_logged("reload: shards changed (2 -> 3): takes effect at a "
                        "restart"));
   ck_assert(was_logged("reload: listen changed"));
+  ck_assert(was_logged("reload: answer.media_ip changed (127.0.0.1 -> "
+                       "192.0.2.1)"));
   ck_assert_uint_eq(cay_server_shards(srv), 2);
+  const cay_config_t *taken = &srv->workers[0]->ss.cfg;
+  ck_assert_uint_eq(taken->reg_ban_failures, 7);
+  ck_assert_uint_eq(taken->reg_flow_timer_s, 30);
+  ck_assert_uint_eq(taken->routes[0].code, 403);
+  ck_assert_uint_eq(taken->shards, 2);
+  ck_assert_uint_eq(taken->listen[0].port, 0);
+  ck_assert_str_eq(taken->media_ip, "127.0.0.1");
 
   cay_server_close(srv, 0, on_closed, &closed);
   ck_assert_int_eq(cay_server_reload(srv, &next, err, sizeof err), CAY_ESTATE);
