@@ -2,10 +2,12 @@
  * Call detail records as the library hands them to an embedder: one per
  * call a `forward` route took, one per call answered here (by an
  * `answer` route or no routes: Cay's own answering; or by the embedder,
- * cay_server_on_session()), and one per INVITE the routes refused, made
- * when the call is over (README "Call detail records" says what each
- * field means). The same record goes, as one line of JSON, to cdr.file
- * when one is configured.
+ * cay_server_on_session()), one per call the embedder placed
+ * (cay_session_invite(), cay_session_invite_with(): no source, no B
+ * leg; the embedder is the caller), and one per INVITE the routes
+ * refused, made when the call is over (README "Call detail records"
+ * says what each field means). The same record goes, as one line of
+ * JSON, to cdr.file when one is configured.
  */
 #ifndef CAY_CDR_H
 #define CAY_CDR_H
@@ -21,10 +23,13 @@ extern "C" {
 
 /** Who ended a call (the record's ended_by). */
 typedef enum cay_cdr_end {
-  CAY_CDR_CALLER = 1,   /* A's BYE or CANCEL, or A's transaction failed */
+  CAY_CDR_CALLER = 1,   /* A's BYE or CANCEL, or A's transaction failed;
+                           a call the embedder placed: its hang-up */
   CAY_CDR_CALLEE,       /* B's BYE, or B's final failure; a call answered
                            here: Cay's hangup_after_ms, or the embedder's
-                           hang-up or rejection */
+                           hang-up or rejection; a call the embedder
+                           placed: the callee's BYE or failure (timer B's
+                           408 too) */
   CAY_CDR_RING_TIMEOUT, /* the route's ring_timeout_s */
   CAY_CDR_MAX_DURATION, /* the route's (or dialog:) max_duration_s */
   CAY_CDR_ERROR,        /* B's answer could not be relayed to A */
@@ -42,7 +47,8 @@ typedef enum cay_cdr_end {
  * differences do not jump when the system time is set.
  */
 typedef struct cay_cdr {
-  int64_t start_ms;      /* A's INVITE taken by the routes */
+  int64_t start_ms;      /* A's INVITE taken by the routes (placed by
+                            the embedder: the call placed) */
   int64_t progress_ms;   /* the callee's first provisional above 100
                             relayed to A (sent, for a call answered
                             here), or 0 */
@@ -50,12 +56,13 @@ typedef struct cay_cdr {
   int64_t end_ms;        /* the first leg ended, or Cay ended both */
   int64_t setup_ms;      /* answer_ms - start_ms, or -1: not answered */
   int64_t duration_ms;   /* end_ms - answer_ms (billed), 0: not answered */
-  const char *call_id;   /* A's Call-ID */
+  const char *call_id;   /* A's Call-ID (placed by the embedder: its
+                            INVITE's, and so the next three) */
   const char *from;      /* A's From URI ("" when it has none) */
   const char *to;        /* A's To URI */
   const char *ruri;      /* A's Request-URI */
   const char *source;    /* "udp:192.0.2.1:5060" (tcp, tls, ws, wss), or
-                            NULL */
+                            NULL: none (a call the embedder placed) */
   const char *target;    /* the last B leg's Request-URI, or NULL: none
                             (also a call answered here) */
   const char *b_call_id; /* the last B leg's Call-ID, or NULL: none */

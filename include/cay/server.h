@@ -119,7 +119,8 @@ typedef struct cay_stats {
                               Cay answers 405 or 501) */
   uint64_t cdrs;           /* call detail records made (cdr.file,
                               cay_server_on_cdr()): one per call the
-                              routes took or refused, when it is over */
+                              routes took or refused, or the embedder
+                              answered or placed, when it is over */
   uint64_t cdrs_lost;      /* records not written: the file refused a
                               write, or more than 4 MiB waited for it,
                               or no memory */

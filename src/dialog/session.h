@@ -201,6 +201,9 @@ typedef struct cay__invite_opts {
   int bridged;               /* no max-duration timer of its own */
   unsigned no_response_ms;   /* give a target up after this long without any
                                 response, as on timer B (0: timer B only) */
+  int record;                /* a detail record of the call (one the
+                                embedder placed, cay_session_invite()),
+                                when the shard has a sink */
   const char *auth_username; /* credentials for a 401/407 challenge to the
                                 INVITE (RFC 3261 section 22.2), or NULL */
   const char *auth_password;

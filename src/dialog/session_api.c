@@ -172,7 +172,9 @@ cay_session_request(cay_session_t *s, const char *method, const char *headers,
 int
 cay_session_hangup(cay_session_t *s)
 {
-  cay__session_ended_by(s, CAY_CDR_CALLEE); /* the embedder hung up */
+  /* The embedder hung up: the callee of a call answered here, the
+   * caller of one it placed. */
+  cay__session_ended_by(s, s->uac ? CAY_CDR_CALLER : CAY_CDR_CALLEE);
   return cay__session_hangup(s);
 }
 

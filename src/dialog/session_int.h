@@ -51,10 +51,11 @@ struct cay__session {
   /* UAS: the INVITE came over TLS for a sips Request-URI: our Contact is
    * sips too (RFC 3261 section 12.1.1). */
   unsigned sips : 1;
-  /* Who ended a call answered here (its record's ended_by, b2bua/cdr.h)
-   * when not its caller: the callee (Cay's hangup_after_ms, the
-   * embedder's hang-up or rejection), max_duration, error; 0: the
-   * caller, or not known yet (cay__session_ended_by()). */
+  /* Who ended a call of a record (its ended_by, b2bua/cdr.h) when not
+   * the other party: answered here, the callee (Cay's hangup_after_ms,
+   * the embedder's hang-up or rejection); placed by the embedder, the
+   * caller (its hang-up); max_duration, error; 0: the other party, or not
+   * known yet (cay__session_ended_by()). */
   unsigned end_by : 4;
   int end_status;    /* the status that ended it, for the callback */
   cay_session_cb cb; /* the embedder's, or NULL */
@@ -121,8 +122,9 @@ struct cay__session {
                                for each copy (modify.c), or NULL */
   struct cay__info *infos;  /* INFOs either way awaiting their final
                                response (info.c) */
-  struct cay__cdr *cdr;     /* UAS, a call answered here (no bridge): its
-                               detail record, or NULL (session_cdr.c) */
+  struct cay__cdr *cdr;     /* a call answered here (no bridge) or placed
+                               by the embedder: its detail record, or
+                               NULL (session_cdr.c) */
   size_t ok_len;
   unsigned ok_interval;
   cay__timer_t t_step;  /* UAS: ring delay, answer delay, 2xx retransmit;
@@ -405,14 +407,16 @@ int cay__session_set_text(cay__session_t *s, const char *const v[7]);
 /* session_cdr.c: the record of incoming session @p s answered here
  * (handle_invite(): no forward route takes it; none without ss->cdr_sink, or on
  * -ENOMEM: counted lost), begun from its INVITE @p sip and transaction @p t;
- * its first provisional above 100 sent; its 2xx sent; who ended it (the first
- * call counts; none: the caller); its end (the first call counts: the
- * BYE we sent, or the end; a drain or close: shutdown), with s->reason;
- * and, once the session has ended, the record written with its final
- * status (200 when answered, else s->end_status). Each is a no-op
- * without a record. */
+ * or of outgoing session @p s the embedder placed (no source; its From, To
+ * and Request-URI); its first provisional above 100 sent or received; its
+ * 2xx sent or received; who ended it (the first call counts; none: the
+ * other party); its end (the first call counts: the BYE we sent, or the
+ * end; a drain or close: shutdown), with s->reason; and, once the session
+ * has ended, the record written with its final status (200 when answered,
+ * else s->end_status). Each is a no-op without a record. */
 void cay__session_cdr_begin(cay__session_t *s, const cay__txn_t *t,
                             const sip_t *sip);
+void cay__session_cdr_placed(cay__session_t *s);
 void cay__session_cdr_progress(cay__session_t *s);
 void cay__session_cdr_answered(cay__session_t *s);
 void cay__session_ended_by(cay__session_t *s, cay_cdr_end_t who);

@@ -229,6 +229,8 @@ cay__session_invite_opts(cay__sessions_t *ss, const cay__invite_opts_t *o,
     return err;
   }
   ss->shard->stats.calls_out++;
+  if (o->record)
+    cay__session_cdr_placed(s);
   *out = s;
   return 0;
 }
@@ -625,10 +627,13 @@ cay__uac_response(cay__session_t *s, cay_id_t txn_id, int status, msg_t *msg)
       take_early(s, msg, sip);
       send_prack(s, sip);
     }
+    if (status > 100)
+      cay__session_cdr_progress(s);
     notify_body(s, CAY_SESSION_EV_PROVISIONAL, status, msg, sip);
     return;
   }
   if (status < 300) {
+    cay__session_cdr_answered(s); /* the first 2xx (of any fork) */
     cay__uac_targets_free(s);
     if (s->auth)
       cay__auth_settled(s->auth); /* later requests get three tries again */

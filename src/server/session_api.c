@@ -37,6 +37,7 @@ cay_session_invite_with(cay_server_t *srv, const cay_invite_opts_t *opts,
   o.no_response_ms = opts->no_response_timeout_ms;
   o.auth_username = opts->auth_username;
   o.auth_password = opts->auth_password;
+  o.record = 1;
   err = cay__session_invite_opts(&srv->workers[0]->ss, &o, &s);
   if (err == 0 && id)
     *id = cay__session_id(s);

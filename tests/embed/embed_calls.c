@@ -19,8 +19,14 @@
  * It closes Cay (drain, then exit) once its own calls are done and at
  * least MIN_RUN_MS have passed, so that incoming calls get answered too.
  *
- * Prints "embed: calls=N answered=A ended=E failed=F ticks=T" and exits 0
- * when every call was answered and ended with a 200 to its BYE.
+ * Each call leaves a detail record (cay_server_on_cdr()): the placed
+ * ones without a source, answered (status 200) and ended by the caller
+ * (this program), by the callee in hold mode; the answered incoming ones
+ * with their source.
+ *
+ * Prints "embed: calls=N answered=A ended=E failed=F ... records_placed=P
+ * records_placed_ok=Q records_incoming=I" and exits 0 when every call was
+ * answered and ended with a 200 to its BYE, and P == Q == N.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +53,7 @@ static struct {
   int closing;
   uint64_t close_after; /* loop time in ms */
   uv_loop_t *loop;
+  int records_placed, records_placed_ok, records_incoming;
 } app;
 
 static void place_calls(void);
@@ -146,6 +153,27 @@ on_tick(uv_timer_t *t)
   finish_if_done();
 }
 
+/* A call's detail record, on this loop (shards = 1). */
+static void
+on_cdr(const cay_cdr_t *r, void *arg)
+{
+  cay_cdr_end_t by = app.mode == 2 ? CAY_CDR_CALLEE : CAY_CDR_CALLER;
+
+  (void)arg;
+  if (r->source != NULL) {
+    app.records_incoming++;
+    return;
+  }
+  app.records_placed++;
+  if (r->status == 200 && r->answer_ms >= r->start_ms && r->ended_by == by
+      && r->target == NULL && r->attempts == 0
+      && strcmp(r->from, "sip:embed@127.0.0.1") == 0
+      && strcmp(r->ruri, app.target) == 0)
+    app.records_placed_ok++;
+  else
+    fprintf(stderr, "embed: record not as placed: %s", r->json);
+}
+
 /* Events of the calls we answer: nothing to do but count the ends. */
 static void
 on_incoming_event(cay_session_t *s, const cay_session_event_t *ev, void *arg)
@@ -232,6 +260,8 @@ main(int argc, char **argv)
   if (err == 0)
     err = cay_server_on_session(app.srv, on_incoming, NULL);
   if (err == 0)
+    err = cay_server_on_cdr(app.srv, on_cdr, NULL);
+  if (err == 0)
     err = cay_server_start(app.srv);
   if (err) {
     fprintf(stderr, "embed: cay: %s\n", cay_strerror(err));
@@ -241,11 +271,15 @@ main(int argc, char **argv)
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   printf("embed: calls=%d answered=%d ended=%d failed=%d modified=%d "
-         "incoming_answered=%d ticks=%lu\n",
+         "incoming_answered=%d ticks=%lu records_placed=%d "
+         "records_placed_ok=%d records_incoming=%d\n",
          app.total, app.answered, app.ended, app.failed, app.modified,
-         app.incoming, app.ticks);
+         app.incoming, app.ticks, app.records_placed, app.records_placed_ok,
+         app.records_incoming);
   return app.ended == app.total && app.failed == 0 && app.ticks > 0
                  && (app.mode != 1 || app.modified == app.total)
+                 && app.records_placed == app.total
+                 && app.records_placed_ok == app.total
              ? 0
              : 1;
 }

@@ -236,28 +236,6 @@ START_TEST(uac_6026_7_2_accepted_keeps_only_transaction_and_key)
 }
 END_TEST
 
-/* Their BYE in the dialog of our INVITE (sent message @p inv): To is us
- * (our From tag), From is them with @p from_tag (";tag=X", or "" for an
- * RFC 2543 peer that gave none). */
-static void
-their_bye(peer_t *p, unsigned inv, const char *from_tag, const char *extra)
-{
-  char *from = peer_header(p, inv, "From");
-  char *cid = peer_header(p, inv, "Call-ID");
-  char req[1024];
-
-  snprintf(req, sizeof req,
-           "BYE sip:cay@127.0.0.1:5060 SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-theirbye\r\n"
-           "Max-Forwards: 70\r\nFrom: <sip:svc@127.0.0.1:5070>%s\r\n"
-           "To: <sip:cay@127.0.0.1>%s\r\nCall-ID: %s\r\nCSeq: 9 BYE\r\n"
-           "%sContent-Length: 0\r\n\r\n",
-           from_tag, strstr(from, ";tag="), cid, extra);
-  peer_send_raw(p, req, strlen(req));
-  free(from);
-  free(cid);
-}
-
 START_TEST(uac_15_1_2_their_bye_ends_our_call)
 {
   peer_t *p = peer_new(NULL);
@@ -265,8 +243,8 @@ START_TEST(uac_15_1_2_their_bye_ends_our_call)
 
   uac_call(p, &r);
   peer_respond(p, 0, "200", "uas3", "Contact: <sip:uas@127.0.0.1:5070>\r\n");
-  their_bye(p, 0, ";tag=uas3",
-            "Reason: Q.850;cause=16;text=\"Normal call clearing\"\r\n");
+  uac_their_bye(p, 0, ";tag=uas3",
+                "Reason: Q.850;cause=16;text=\"Normal call clearing\"\r\n");
   ck_assert_int_eq(peer_last_status(p), 200);
   ck_assert_int_eq(r.states[r.n - 1], CAY_SESSION_TERMINATED);
   /* RFC 3326: why they hung up, for the embedder. */
@@ -311,7 +289,7 @@ START_TEST(uac_12_1_2_2xx_without_to_tag_has_a_null_remote_tag)
   uac_call(p, &r2);
   n = p->nsent - 1;
   peer_respond(p, n, "200", NULL, contact);
-  their_bye(p, n, "", "");
+  uac_their_bye(p, n, "", "");
   ck_assert_int_eq(peer_last_status(p), 200);
   ck_assert_int_eq(r2.states[r2.n - 1], CAY_SESSION_TERMINATED);
   ck_assert_uint_eq(cay__sessions_live(&p->ss), 0);

@@ -69,3 +69,23 @@ uac_via_transport(peer_t *p, unsigned i, char *buf)
   free(via);
   return buf;
 }
+
+/* The callee's BYE in the dialog of our INVITE: support/uac_call.h. */
+void
+uac_their_bye(peer_t *p, unsigned inv, const char *from_tag, const char *extra)
+{
+  char *from = peer_header(p, inv, "From");
+  char *cid = peer_header(p, inv, "Call-ID");
+  char req[1024];
+
+  snprintf(req, sizeof req,
+           "BYE sip:cay@127.0.0.1:5060 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-theirbye\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:svc@127.0.0.1:5070>%s\r\n"
+           "To: <sip:cay@127.0.0.1>%s\r\nCall-ID: %s\r\nCSeq: 9 BYE\r\n"
+           "%sContent-Length: 0\r\n\r\n",
+           from_tag, strstr(from, ";tag="), cid, extra);
+  peer_send_raw(p, req, strlen(req));
+  free(from);
+  free(cid);
+}

@@ -26,6 +26,12 @@ cay__session_t *uac_call(peer_t *p, uac_record_t *r);
 /** uac_call() with an INVITE of about 1,500 bytes (an SDP with many a=
  * lines: RFC 3261 section 18.1.1 sends it over TCP). */
 cay__session_t *uac_large_call(peer_t *p, uac_record_t *r);
+/** Send the callee's BYE in the dialog of our INVITE (sent message
+ * @p inv): To is us (our From tag), From is the callee with @p from_tag
+ * (";tag=X", or "" for an RFC 2543 peer that gave none), then the
+ * header lines @p extra ("" or lines ending in CRLF). */
+void uac_their_bye(peer_t *p, unsigned inv, const char *from_tag,
+                   const char *extra);
 /** The transport of sent message @p i's top Via ("UDP", "TCP"), in
  * @p buf (4 bytes at least). */
 const char *uac_via_transport(peer_t *p, unsigned i, char *buf);
