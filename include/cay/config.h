@@ -31,7 +31,9 @@
  *             mailbox_messages: 65536,
  *             udp_max_request_bytes: 1300,    # 0 = no limit
  *             udp_overload_percent: 50,       # 0 = off
- *             tcp_overload_kib: 256 }         # 0 = off
+ *             tcp_overload_kib: 256,          # 0 = off
+ *             source_requests: 0,             # per source IP; 0 = off
+ *             source_window_s: 2, source_block_s: 60 }
  *   dns: { servers: [], timeout_ms: 2000, cache_entries: 1024,
  *          cache_max_ttl_s: 3600, failed_target_s: 60 }
  *                                   # RFC 3263: a target or Request-URI
@@ -472,6 +474,20 @@ typedef struct cay_config {
    * may be banned. */
   char reg_ban_exempt[CAY_CONFIG_MAX_BAN_EXEMPT][CAY_CONFIG_NAME_LEN];
   unsigned n_reg_ban_exempt;
+  /* Request floods stopped (limits.source_requests): a source IP address
+   * that sends more than source_requests requests within
+   * source_window_s s (as one shard reads them; a retransmission
+   * counts, a response does not) is dropped, its requests read and
+   * neither answered nor looked at, for source_block_s s, on every port
+   * and every shard; logged once, each request dropped counted in
+   * source_dropped. The window opens at the first request and the count
+   * starts over after it, as Kamailio's pike samples. Each shard keeps
+   * 4,096 addresses (a flood of new ones evicts the quietest). 0
+   * (default): off; keep it off behind a front proxy, whose address
+   * carries every caller's requests. */
+  unsigned source_requests; /* 0..1000000 */
+  unsigned source_window_s; /* 1..3600, default 2 */
+  unsigned source_block_s;  /* 1..86400, default 60 */
 } cay_config_t;
 
 /** cay_config_t.reg_flows: when a call to a registered contact goes over

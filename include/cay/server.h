@@ -151,6 +151,8 @@ typedef struct cay_stats {
   uint64_t auth_banned;     /* requests answered 403 at once, their
                                source banned for refused credentials
                                (registrar.ban_after_failures) */
+  uint64_t source_dropped;  /* requests dropped unanswered: their source
+                               sent too many (limits.source_requests) */
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

@@ -115,6 +115,11 @@ cay_config_init(cay_config_t *cfg)
   cfg->reg_ban_failures = 0;
   cfg->reg_ban_window_s = 60;
   cfg->reg_ban_s = 600;
+  /* No flood limit unless asked: behind a front proxy it would block
+   * the proxy. */
+  cfg->source_requests = 0;
+  cfg->source_window_s = 2;
+  cfg->source_block_s = 60;
   snprintf(cfg->reg_store_prefix, sizeof cfg->reg_store_prefix, "cay:aor:");
 }
 
@@ -434,6 +439,9 @@ const struct cay__config_range cay__config_ranges[] = {
   RANGE("limits.udp_max_request_bytes", udp_max_request_bytes, 0, 65535),
   RANGE("limits.udp_overload_percent", udp_overload_percent, 0, 100),
   RANGE("limits.tcp_overload_kib", tcp_overload_kib, 0, 65536),
+  RANGE("limits.source_requests", source_requests, 0, 1000000),
+  RANGE("limits.source_window_s", source_window_s, 1, 3600),
+  RANGE("limits.source_block_s", source_block_s, 1, 86400),
   RANGE("limits.max_transactions", max_transactions, 1, UINT_MAX),
   /* RFC 3261 section 18.3 framing limits and TCP connection limits. */
   RANGE("limits.max_message_bytes", max_message_bytes, 1024, 1u << 24),

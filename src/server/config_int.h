@@ -110,6 +110,9 @@ struct file_limits {
   char *udp_max_request_bytes;
   char *udp_overload_percent;
   char *tcp_overload_kib;
+  char *source_requests;
+  char *source_window_s;
+  char *source_block_s;
 };
 
 struct file_dns {

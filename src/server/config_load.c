@@ -88,6 +88,9 @@ static const cyaml_schema_field_t limits_fields[] = {
   STR("udp_max_request_bytes", struct file_limits, udp_max_request_bytes),
   STR("udp_overload_percent", struct file_limits, udp_overload_percent),
   STR("tcp_overload_kib", struct file_limits, tcp_overload_kib),
+  STR("source_requests", struct file_limits, source_requests),
+  STR("source_window_s", struct file_limits, source_window_s),
+  STR("source_block_s", struct file_limits, source_block_s),
   CYAML_FIELD_END,
 };
 
@@ -472,6 +475,12 @@ apply_numbers(struct load_ctx *lc, const struct file_top *t, cay_config_t *c)
       &c->udp_overload_percent },
     { "limits.tcp_overload_kib", KEY(limits, tcp_overload_kib),
       &c->tcp_overload_kib },
+    { "limits.source_requests", KEY(limits, source_requests),
+      &c->source_requests },
+    { "limits.source_window_s", KEY(limits, source_window_s),
+      &c->source_window_s },
+    { "limits.source_block_s", KEY(limits, source_block_s),
+      &c->source_block_s },
     { "limits.max_transactions", KEY(limits, max_transactions),
       &c->max_transactions },
     { "limits.max_message_bytes", KEY(limits, max_message_bytes),

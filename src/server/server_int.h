@@ -41,6 +41,7 @@ enum {
   MAIL_ALIAS,      /* -> a Call-ID's home shard: who owns its dialogs */
   MAIL_BINDING,    /* an AOR's owner -> the others: a binding changed */
   MAIL_BAN,        /* one -> the others: a source banned (auth) */
+  MAIL_BLOCK,      /* one -> the others: a flooding source blocked */
   MAIL_FLOW_CLOSED /* a connection's owner -> the others: it closed */
 };
 
@@ -49,8 +50,8 @@ typedef struct mail_bytes {
   cay__peer_t peer; /* MAIL_RECV: the source; MAIL_TCP_WRITE: the target;
                        MAIL_TCP_FAILED: where the connection went;
                        MAIL_FLOW_CLOSED: the connection that closed;
-                       MAIL_BAN: the source banned, data its ban's
-                       length in ms (a uint64_t) */
+                       MAIL_BAN, MAIL_BLOCK: the source banned or
+                       blocked, data for how long in ms (a uint64_t) */
   int backlogged;   /* MAIL_RECV: read from a backlogged TCP connection
                        (the owner refuses it if a new INVITE) */
   int handed;       /* MAIL_RECV: handed on by an alias or for a Replaces
@@ -136,6 +137,9 @@ typedef struct cay__worker {
   struct cay__dns *dns;         /* RFC 3263 resolver of this shard, or NULL */
   struct cay__reg_store *store; /* registrar.store's connection, or NULL */
   struct cay__cdr_file *cdr;    /* cdr.file, or NULL */
+  struct cay__ban *flood;       /* limits.source_requests' sources, made at
+                                   first use (worker_flood.c), or NULL */
+  int flood_no_memory;          /* making it failed: logged once */
   uv_timer_t grace;
   cay__timer_t tls_recheck; /* shard 0 with TLS: cay__tls_recheck_ms */
   uint64_t full_warn_next;  /* shard clock: the next "mailbox full" line */
@@ -302,6 +306,19 @@ void cay__worker_flow_closed(cay__tcp_t *tcp, cay_id_t conn,
                              const cay__addr_t *peer, void *arg);
 /* MAIL_FLOW_CLOSED from the shard that owned the connection. */
 void cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m);
+/* worker_flood.c: limits.source_requests. Whether the message @p data
+ * (@p len bytes) read from @p src is a request to drop: its source is
+ * blocked, or this request blocks it (logged, and told to the other
+ * shards); counted in source_dropped. 0: go on (a response, or off). */
+int cay__worker_flooded(cay__worker_t *w, const char *data, size_t len,
+                        const cay__peer_t *src);
+/* MAIL_BLOCK from the shard that blocked the source. */
+void cay__worker_on_block(cay__worker_t *w, const mail_bytes_t *m);
+/* Tell every other shard (mail @p kind, MAIL_BAN or MAIL_BLOCK) that
+ * source address @p src is banned or blocked for @p ms from now; a
+ * mailbox without memory is logged (that shard counts for itself). */
+void cay__worker_share_source(cay__worker_t *w, int kind,
+                              const cay__addr_t *src, uint64_t ms);
 /* cay__registrar_ban_fn: this shard banned source @p src for @p ban_ms;
  * MAIL_BAN to every other shard. */
 void cay__worker_share_ban(void *arg, const cay__addr_t *src, uint64_t ban_ms);

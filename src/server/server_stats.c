@@ -136,6 +136,9 @@ const cay__stat_field_t cay__stat_fields[] = {
   F(auth_banned, 0,
     "Requests answered 403 at once: their source is banned for refused "
     "credentials (registrar.ban_after_failures)."),
+  F(source_dropped, 0,
+    "Requests dropped unanswered: their source sent too many "
+    "(limits.source_requests)."),
 };
 #undef F
 #undef SRD

@@ -11,6 +11,7 @@
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "registrar/ban.h"
 #include "registrar/registrar.h"
 #include "server/cdr_file.h"
 #include "server/metrics.h"
@@ -249,6 +250,9 @@ dispatch(cay__mail_t *m, void *arg)
     break;
   case MAIL_BAN:
     cay__worker_on_ban(w, b);
+    break;
+  case MAIL_BLOCK:
+    cay__worker_on_block(w, b);
     break;
   case MAIL_DRAIN:
     start_drain(w);
@@ -768,5 +772,6 @@ cay__worker_free(cay__worker_t *w)
   if (w->loop == &w->own_loop)
     uv_loop_close(&w->own_loop);
   cay__aliases_fini(&w->aliases);
+  cay__ban_free(w->flood);
   cay__free(w);
 }

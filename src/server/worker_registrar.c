@@ -128,22 +128,7 @@ cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m)
 void
 cay__worker_share_ban(void *arg, const cay__addr_t *src, uint64_t ban_ms)
 {
-  cay__worker_t *w = arg;
-  cay__peer_t p = { .addr = *src };
-
-  /* Once this shard exits, shard 0 may free the others after our FINAL. */
-  if (w->exiting)
-    return;
-  for (unsigned i = 0; i < w->srv->nshards; i++) {
-    cay__worker_t *to = w->srv->workers[i];
-
-    if (i != w->index && to != NULL
-        && cay__worker_post_bytes(to, MAIL_BAN, &p, (const char *)&ban_ms,
-                                  sizeof ban_ms, 0, 0)
-               == -ENOMEM)
-      CAY_WARN(SHARD_NO(w),
-               "no memory to tell shard %u of a ban: it counts for itself", i);
-  }
+  cay__worker_share_source(arg, MAIL_BAN, src, ban_ms);
 }
 
 void

@@ -5,7 +5,9 @@
  * (server/alias.h) for a dialog that lives away from its Call-ID's home:
  * an INVITE with Replaces is handed to the shard of the dialog it names,
  * and the aliases send the rest of its dialog after it; the owner tells
- * the home shard when its session begins and ends (MAIL_ALIAS).
+ * the home shard when its session begins and ends (MAIL_ALIAS). Before
+ * any of that, a request from a flooding source is dropped
+ * (limits.source_requests, worker_flood.c).
  *
  * Every function runs on the worker's own thread.
  */
@@ -210,6 +212,8 @@ cay__worker_route(cay__worker_t *w, const char *data, size_t len,
   size_t cidlen;
   int aor_owner;
 
+  if (cay__worker_flooded(w, data, len, src))
+    return; /* limits.source_requests */
   /* A REGISTER goes to its AOR's shard, which holds its bindings
    * (DESIGN.md rule 1); every other message to its Call-ID's. */
   if (n > 1 && (aor_owner = cay__register_shard(data, len, n)) >= 0)

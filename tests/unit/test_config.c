@@ -53,6 +53,9 @@ START_TEST(defaults_answer_dialog_log_limits)
   ck_assert_uint_eq(cfg.max_transactions, 100000);
   ck_assert_uint_eq(cfg.udp_overload_percent, 50);
   ck_assert_uint_eq(cfg.tcp_overload_kib, 256);
+  ck_assert_uint_eq(cfg.source_requests, 0); /* no flood limit */
+  ck_assert_uint_eq(cfg.source_window_s, 2);
+  ck_assert_uint_eq(cfg.source_block_s, 60);
 }
 END_TEST
 
@@ -111,6 +114,9 @@ START_TEST(load_full_file_sets_every_key)
   ck_assert_uint_eq(cfg.max_transactions, 500);
   ck_assert_uint_eq(cfg.udp_overload_percent, 0);
   ck_assert_uint_eq(cfg.tcp_overload_kib, 1024);
+  ck_assert_uint_eq(cfg.source_requests, 200);
+  ck_assert_uint_eq(cfg.source_window_s, 5);
+  ck_assert_uint_eq(cfg.source_block_s, 300);
 }
 END_TEST
 
@@ -409,6 +415,19 @@ START_TEST(load_udp_steering_off_and_mailbox_bound)
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
   ck_assert_str_eq(err, "limits.tcp_overload_kib (65537) must be 0 to 65536");
   cfg.tcp_overload_kib = 65536;
+  cfg.source_requests = 1000001;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err,
+                   "limits.source_requests (1000001) must be 0 to 1000000");
+  cfg.source_requests = 1000000;
+  cfg.source_window_s = 0;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "limits.source_window_s (0) must be 1 to 3600");
+  cfg.source_window_s = 3600;
+  cfg.source_block_s = 86401;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "limits.source_block_s (86401) must be 1 to 86400");
+  cfg.source_block_s = 86400;
   /* The file's bounds hold for values set in code too. */
   cfg.tcp_max_connections = 1000001;
   ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
@@ -440,6 +459,9 @@ START_TEST(load_bad_tcp_overload_kib)
   expect_bad("bad_tcp_overload_kib.yaml",
              "2:21: limits.tcp_overload_kib: expected an integer from 0 "
              "to 65536, got '70000'");
+  expect_bad("bad_source_window.yaml",
+             "3:20: limits.source_window_s: expected an integer from 1 to "
+             "3600, got '0'");
 }
 END_TEST
 
