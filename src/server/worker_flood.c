@@ -70,12 +70,13 @@ cay__worker_flooded(cay__worker_t *w, const char *data, size_t len,
                     const cay__peer_t *src)
 {
   const cay_config_t *cfg = &w->ss.cfg;
-  uint64_t now = cay__shard_now(&w->shard);
+  uint64_t now;
   char name[80];
 
   if (cfg->source_requests == 0 || (len >= 8 && !memcmp(data, "SIP/2.0 ", 8))
       || flood_table(w) == NULL)
     return 0; /* off, or a response */
+  now = cay__shard_now(&w->shard);
   if (cay__ban_left(w->flood, &src->addr, now) > 0) {
     w->shard.stats.source_dropped++;
     return 1;
@@ -103,7 +104,9 @@ cay__worker_on_block(cay__worker_t *w, const mail_bytes_t *m)
 {
   uint64_t ms;
 
-  if (w->exiting || m->len != sizeof ms || flood_table(w) == NULL)
+  /* Off here (a reload turned it off meanwhile): nothing to keep. */
+  if (w->exiting || m->len != sizeof ms || w->ss.cfg.source_requests == 0
+      || flood_table(w) == NULL)
     return;
   memcpy(&ms, m->data, sizeof ms);
   cay__ban_set(w->flood, &m->peer.addr, cay__shard_now(&w->shard), ms);
