@@ -235,8 +235,10 @@ note_refusal(cay__registrar_t *reg, const cay_config_t *cfg, cay__txn_t *t,
 {
   cay__addr_t src;
 
+  if (cfg->reg_ban_failures == 0)
+    return;
   cay__txn_source(t, &src);
-  if (cfg->reg_ban_failures == 0 || exempt(cfg, &src) || ban_table(reg) == NULL)
+  if (exempt(cfg, &src) || ban_table(reg) == NULL)
     return;
   if (!cay__ban_failure(reg->ban, &src, cay__shard_now(reg->shard),
                         cfg->reg_ban_failures, 1000ull * cfg->reg_ban_window_s,
