@@ -480,8 +480,11 @@ typedef struct cay_config {
    * counts, a response does not) is dropped, its requests read and
    * neither answered nor looked at, for source_block_s s, on every port
    * and every shard; logged once, each request dropped counted in
-   * source_dropped. The window opens at the first request and the count
-   * starts over after it, as Kamailio's pike samples. Each shard keeps
+   * source_dropped. Its TCP, TLS and WebSocket connections are closed
+   * when the block begins, and new ones closed at once while it lasts
+   * (counted in source_conns_closed). The window opens at the first
+   * request and the count starts over after it, as Kamailio's pike
+   * samples. Each shard keeps
    * 4,096 addresses (a flood of new ones evicts the quietest). 0
    * (default): off; keep it off behind a front proxy, whose address
    * carries every caller's requests. */

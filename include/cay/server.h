@@ -153,6 +153,10 @@ typedef struct cay_stats {
                                (registrar.ban_after_failures) */
   uint64_t source_dropped;  /* requests dropped unanswered: their source
                                sent too many (limits.source_requests) */
+  /* TCP, TLS and WebSocket connections closed because their source was
+   * blocked (limits.source_requests): those open when the block began,
+   * and those accepted while it lasts. */
+  uint64_t source_conns_closed;
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

@@ -312,8 +312,12 @@ void cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m);
  * shards); counted in source_dropped. 0: go on (a response, or off). */
 int cay__worker_flooded(cay__worker_t *w, const char *data, size_t len,
                         const cay__peer_t *src);
-/* MAIL_BLOCK from the shard that blocked the source. */
+/* MAIL_BLOCK from the shard that blocked the source: blocked here too,
+ * and this shard's connections from it closed. */
 void cay__worker_on_block(cay__worker_t *w, const mail_bytes_t *m);
+/* cay__tcp_refuse_cb (@p arg the worker): 1 (refused, counted in
+ * source_conns_closed) for a connection from a blocked source. */
+int cay__worker_refuse_conn(const cay__addr_t *peer, void *arg);
 /* Tell every other shard (mail @p kind, MAIL_BAN or MAIL_BLOCK) that
  * source address @p src is banned or blocked for @p ms from now; a
  * mailbox without memory is logged (that shard counts for itself). */

@@ -139,6 +139,9 @@ const cay__stat_field_t cay__stat_fields[] = {
   F(source_dropped, 0,
     "Requests dropped unanswered: their source sent too many "
     "(limits.source_requests)."),
+  F(source_conns_closed, 0,
+    "Connections closed because their source was blocked "
+    "(limits.source_requests): open at the block, or accepted during it."),
 };
 #undef F
 #undef SRD

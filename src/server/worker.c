@@ -531,6 +531,7 @@ cay__worker_bind(cay_server_t *srv, cay__worker_t *w)
       if (err == 0) {
         cay__tcp_local(w->tcp[w->n_tcp], &w->tcp_addr[w->n_tcp]);
         cay__tcp_set_closed_cb(w->tcp[w->n_tcp], cay__worker_flow_closed);
+        cay__tcp_set_refuse_cb(w->tcp[w->n_tcp], cay__worker_refuse_conn);
         cay__worker_set_origins(w, w->tcp[w->n_tcp], &srv->cfg);
       }
       if (err == 0)

@@ -6,11 +6,16 @@
  * requests are dropped before anything parses them, unanswered: an
  * answer would feed the flood. The shard that blocks a source tells the
  * others (MAIL_BLOCK), which drop it from then on too, since a flood
- * spread over the shards (steered by Call-ID) counts on each only its
- * share.
+ * share. A blocked source holds no connection either: each shard closes
+ * those it accepted from the address when it learns of the block, and
+ * refuses new ones until the block ends (a flood over TCP would
+ * otherwise keep its connections, up to limits.tcp_max_connections, and
+ * their reads).
  *
  *   read (any shard) -> cay__worker_flooded() -> dropped, or routed
  *   blocked here -> MAIL_BLOCK to every other shard -> blocked there too
+ *   blocked (either way) -> this shard's connections from it closed
+ *   accepted -> cay__worker_refuse_conn() -> closed at once while blocked
  *
  * Every function runs on the worker's own thread.
  */
@@ -41,6 +46,37 @@ flood_table(cay__worker_t *w)
                           "limits.source_requests on this shard");
   }
   return w->flood;
+}
+
+/* Close every connection this shard accepted from blocked address
+ * @p addr, on each stream listener; counted in source_conns_closed. */
+static void
+close_connections(cay__worker_t *w, const cay__addr_t *addr)
+{
+  unsigned n = 0;
+  char name[64];
+
+  for (unsigned i = 0; i < w->n_tcp; i++)
+    n += cay__tcp_close_from(w->tcp[i], addr);
+  if (n == 0)
+    return;
+  w->shard.stats.source_conns_closed += n;
+  if (cay__addr_ip(addr, name, sizeof name))
+    snprintf(name, sizeof name, "?");
+  CAY_INFO(SHARD_NO(w), "flood: closed %u connection%s from blocked %s", n,
+           n == 1 ? "" : "s", name);
+}
+
+int
+cay__worker_refuse_conn(const cay__addr_t *peer, void *arg)
+{
+  cay__worker_t *w = arg;
+
+  if (w->ss.cfg.source_requests == 0 || w->flood == NULL
+      || cay__ban_left(w->flood, peer, cay__shard_now(&w->shard)) == 0)
+    return 0;
+  w->shard.stats.source_conns_closed++;
+  return 1;
 }
 
 void
@@ -96,6 +132,7 @@ cay__worker_flooded(cay__worker_t *w, const char *data, size_t len,
   cay__worker_share_source(w, MAIL_BLOCK, &src->addr,
                            1000ull * cfg->source_block_s);
   w->shard.stats.source_dropped++;
+  close_connections(w, &src->addr);
   return 1;
 }
 
@@ -110,4 +147,5 @@ cay__worker_on_block(cay__worker_t *w, const mail_bytes_t *m)
     return;
   memcpy(&ms, m->data, sizeof ms);
   cay__ban_set(w->flood, &m->peer.addr, cay__shard_now(&w->shard), ms);
+  close_connections(w, &m->peer.addr);
 }

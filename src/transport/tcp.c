@@ -120,6 +120,12 @@ accept_one(cay__tcp_t *tcp)
   if (err)
     goto drop;
   cay__tcp_set_addr(&c->peer, &ss);
+  if (tcp->refuse_cb != NULL && tcp->refuse_cb(&c->peer, tcp->arg)) {
+    if (cay__log_on(CAY_LOG_DEBUG)
+        && cay__addr_format(&c->peer, name, sizeof name) == 0)
+      CAY_DEBUG(tcp->shard->index, "tcp: refused a connection from %s", name);
+    goto drop;
+  }
   if (tcp->opts.tls != NULL
       && (err = cay__tls_new(&c->tls, tcp->opts.tls, 0, NULL)) != 0)
     goto drop;
@@ -468,6 +474,27 @@ cay__tcp_mark_flow(cay__tcp_t *tcp, cay_id_t conn)
     return CAY_ENOTFOUND;
   c->flow = 1;
   return 0;
+}
+
+void
+cay__tcp_set_refuse_cb(cay__tcp_t *tcp, cay__tcp_refuse_cb cb)
+{
+  tcp->refuse_cb = cb;
+}
+
+unsigned
+cay__tcp_close_from(cay__tcp_t *tcp, const cay__addr_t *ip)
+{
+  unsigned n = 0;
+
+  /* A closed connection leaves the list only once its handle has closed,
+   * so the walk goes on safely. */
+  for (struct conn *c = tcp->conns; c != NULL; c = c->next)
+    if (c->live && !c->opened && cay__addr_same_ip(&c->peer, ip)) {
+      cay__tcp_close_conn(c);
+      n++;
+    }
+  return n;
 }
 
 void

@@ -86,6 +86,14 @@ typedef void (*cay__tcp_recv_cb)(cay__tcp_t *tcp, cay_id_t conn, int status,
 typedef void (*cay__tcp_closed_cb)(cay__tcp_t *tcp, cay_id_t conn,
                                    const cay__addr_t *peer, void *arg);
 
+/**
+ * Whether the connection just accepted from @p peer is refused: nonzero
+ * closes it at once, before a byte is read or written. @p arg is the
+ * receive callback's; @p peer is valid during the call only. Runs on the
+ * owner's thread.
+ */
+typedef int (*cay__tcp_refuse_cb)(const cay__addr_t *peer, void *arg);
+
 void cay__tcp_opts_init(cay__tcp_opts_t *o);
 
 /**
@@ -117,6 +125,25 @@ void cay__tcp_set_closed_cb(cay__tcp_t *tcp, cay__tcp_closed_cb cb);
  * @thread owner
  */
 int cay__tcp_mark_flow(cay__tcp_t *tcp, cay_id_t conn);
+
+/**
+ * Ask @p cb about every connection accepted from now on (a blocked
+ * source's are refused); NULL: none is refused (the default).
+ * @thread owner
+ */
+void cay__tcp_set_refuse_cb(cay__tcp_t *tcp, cay__tcp_refuse_cb cb);
+
+/**
+ * Close at once every live connection @p tcp accepted from the IP address
+ * of @p ip, whatever its port (and whatever the port of @p ip): what is
+ * queued on them is lost. A connection marked by cay__tcp_mark_flow() is
+ * told closed as any other close is; those Cay opened stay. Safe from the
+ * receive callback, for the connection it reads too (nothing more is
+ * handed out from it).
+ * @return how many were closed (0: none).
+ * @thread owner
+ */
+unsigned cay__tcp_close_from(cay__tcp_t *tcp, const cay__addr_t *ip);
 
 /** Start accepting. @return 0 or a libuv error. */
 int cay__tcp_start(cay__tcp_t *tcp);

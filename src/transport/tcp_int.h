@@ -63,6 +63,7 @@ struct cay__tcp {
   cay__tcp_opts_t opts;
   cay__tcp_recv_cb cb;
   cay__tcp_closed_cb closed_cb;
+  cay__tcp_refuse_cb refuse_cb;
   void *arg;
   char *rbuf;
   char *pbuf; /* TLS: the plaintext of a read */

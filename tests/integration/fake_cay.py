@@ -68,7 +68,8 @@ COUNTERS = ("msgs_in", "msgs_out", "retransmits", "parse_errors",
             "srd_le_100ms", "srd_le_250ms", "srd_le_500ms", "srd_le_1s",
             "srd_le_2500ms", "srd_le_5s", "srd_le_10s", "srd_ms_sum",
             "srd_count", "auth_challenges", "auth_failures",
-            "auth_banned", "source_dropped")
+            "auth_banned", "source_dropped",
+            "source_conns_closed")
 
 
 def log(fmt, *args):

@@ -35,3 +35,16 @@ cay_sipp_test(flood_options_4shards 60
   -- -inf ${CAY_IT_SCENARIOS}/flood_callids.csv -m 48 -r 100 -nr)
 set_tests_properties(integration.flood_options_4shards PROPERTIES
   LABELS "integration;shards")
+
+# A flood over TCP (run_flood_tcp_test.py): SIPp floods 2 shards with
+# OPTIONS over one connection from 127.0.0.1; when the source is blocked,
+# each shard closes the connections it accepted from it (SIPp's and idle
+# ones the script opened on every shard) and refuses new ones until the
+# block ends; a neighbour at 127.0.0.2 keeps its connection and its
+# answers.
+add_test(NAME integration.flood_tcp_shards2
+         COMMAND ${Python3_EXECUTABLE} ${CAY_IT_DIR}/run_flood_tcp_test.py
+                 --cay $<TARGET_FILE:cay> --sipp ${SIPP_EXECUTABLE}
+                 --shards 2)
+set_tests_properties(integration.flood_tcp_shards2 PROPERTIES
+  TIMEOUT 60 LABELS "integration;shards" RESOURCE_LOCK cay_integration)

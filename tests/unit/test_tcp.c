@@ -381,6 +381,114 @@ START_TEST(tcp_max_conns_closes_extra)
 }
 END_TEST
 
+/* cay__tcp_close_from() (a blocked source, limits.source_requests):
+ * every connection accepted from that IP closes, whatever its port, a
+ * flow's close is told; one from another address, and one Cay opened to
+ * the same IP, stay. */
+START_TEST(tcp_close_from_closes_that_address_only)
+{
+  struct srv s = { 0 };
+  struct client a, b, c;
+  struct peer p;
+  cay__addr_t local, blocked;
+  cay__tcp_t *tcp = open_tcp("127.0.0.1", 0, NULL, &s, &local);
+
+  peer_listen(&p);
+  client_connect(&a, &local);
+  client_connect(&b, &local);
+  client_start_from(&c, &local, "127.0.0.2");
+  RUN_UNTIL(c.connected != 0, WAIT_MS);
+  ck_assert_int_eq(c.connected, 1);
+  client_write_str(&a, MSG_A);
+  RUN_UNTIL(s.count == 1, WAIT_MS);
+  ck_assert_int_eq(cay__tcp_mark_flow(tcp, s.conn[0]), 0);
+  ck_assert_int_eq(cay__tcp_send_to(tcp, &p.addr, NULL, "one ", 4, NULL), 0);
+  RUN_UNTIL(cay__tcp_conns(tcp) == 4 && p.conn.rxlen == 4, WAIT_MS);
+  ck_assert_uint_eq(cay__tcp_conns(tcp), 4);
+
+  ck_assert_int_eq(cay__addr_set(&blocked, "127.0.0.1", 9), 0);
+  ck_assert_uint_eq(cay__tcp_close_from(tcp, &blocked), 2);
+  RUN_UNTIL(a.eof && b.eof && s.gone == 1, WAIT_MS);
+  ck_assert_int_eq(a.eof, 1);
+  ck_assert_int_eq(b.eof, 1);
+  ck_assert_int_eq(s.gone, 1);
+  ck_assert_uint_eq(s.gone_conn, s.conn[0]);
+  ck_assert_uint_eq(cay__tcp_conns(tcp), 2);
+  ck_assert_uint_eq(cay__tcp_close_from(tcp, &blocked), 0);
+
+  /* 127.0.0.2's connection still answers a ping; the one Cay opened
+   * still carries what it sends (no second connection). */
+  client_write_str(&c, "\r\n\r\n");
+  RUN_UNTIL(c.rxlen >= 2, WAIT_MS);
+  ck_assert_str_eq(c.rx, "\r\n");
+  ck_assert_int_eq(c.eof, 0);
+  ck_assert_int_eq(cay__tcp_send_to(tcp, &p.addr, NULL, "two", 3, NULL), 0);
+  RUN_UNTIL(p.conn.rxlen == 7, WAIT_MS);
+  ck_assert_str_eq(p.conn.rx, "one two");
+  ck_assert_int_eq(p.accepted, 1);
+  client_close(&a);
+  client_close(&b);
+  client_close(&c);
+  close_tcp(tcp, &s);
+  peer_close(&p);
+}
+END_TEST
+
+static int refuse_asked;
+
+/* Refuses 127.0.0.2 (and counts what it is asked). */
+static int
+refuse_127_0_0_2(const cay__addr_t *peer, void *arg)
+{
+  cay__addr_t two;
+
+  ck_assert_ptr_nonnull(arg);
+  ck_assert_int_eq(cay__addr_set(&two, "127.0.0.2", 0), 0);
+  refuse_asked++;
+  return cay__addr_same_ip(peer, &two);
+}
+
+/* A connection the refuse callback refuses closes at once, before
+ * anything is read from it; the others are taken as usual. */
+START_TEST(tcp_refuse_cb_closes_at_accept)
+{
+  struct srv s = { 0 };
+  struct client a, c;
+  cay__addr_t local;
+  cay__tcp_t *tcp = open_tcp("127.0.0.1", 0, NULL, &s, &local);
+
+  refuse_asked = 0;
+  cay__tcp_set_refuse_cb(tcp, refuse_127_0_0_2);
+  client_start_from(&c, &local, "127.0.0.2");
+  RUN_UNTIL(c.connected != 0, WAIT_MS);
+  client_write_str(&c, MSG_A);
+  RUN_UNTIL(c.eof, WAIT_MS);
+  ck_assert_int_eq(c.eof, 1);
+  ck_assert_int_eq(refuse_asked, 1);
+  ck_assert_int_eq(s.count, 0);
+  ck_assert_uint_eq(cay__tcp_conns(tcp), 0);
+
+  client_connect(&a, &local);
+  client_write_str(&a, MSG_A);
+  RUN_UNTIL(s.count == 1, WAIT_MS);
+  ck_assert_int_eq(s.count, 1);
+  ck_assert_int_eq(refuse_asked, 2);
+  ck_assert_uint_eq(cay__tcp_conns(tcp), 1);
+
+  /* NULL: nobody is asked any more. */
+  cay__tcp_set_refuse_cb(tcp, NULL);
+  client_close(&c);
+  client_start_from(&c, &local, "127.0.0.2");
+  client_write_str(&c, MSG_A);
+  RUN_UNTIL(s.count == 2, WAIT_MS);
+  ck_assert_int_eq(s.count, 2);
+  ck_assert_int_eq(refuse_asked, 2);
+  client_close(&a);
+  client_close(&c);
+  close_tcp(tcp, &s);
+}
+END_TEST
+
 START_TEST(tcp_reuseport_two_listeners_share_the_port)
 {
   struct srv sa = { 0 }, sb = { 0 };
@@ -646,6 +754,8 @@ tcp_suite(void)
   tcase_add_test(tc, tcp_idle_timer_restarts_on_traffic);
   tcase_add_test(tc, tcp_closed_flow_told_once);
   tcase_add_test(tc, tcp_max_conns_closes_extra);
+  tcase_add_test(tc, tcp_close_from_closes_that_address_only);
+  tcase_add_test(tc, tcp_refuse_cb_closes_at_accept);
   tcase_add_test(tc, tcp_backlogged_from_a_full_read_until_drained);
   tcase_add_test(tc, tcp_reuseport_two_listeners_share_the_port);
   tcase_add_test(tc, tcp_port_held_without_reuseport_is_eaddrinuse);

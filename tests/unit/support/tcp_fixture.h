@@ -238,6 +238,22 @@ client_connect(struct client *c, const cay__addr_t *to)
   ck_assert_int_eq(c->connected, 1);
 }
 
+/* client_start() from source address @p ip (another loopback address:
+ * "127.0.0.2"), an ephemeral port. */
+static inline void
+client_start_from(struct client *c, const cay__addr_t *to, const char *ip)
+{
+  cay__addr_t from;
+
+  memset(c, 0, sizeof *c);
+  ck_assert_int_eq(cay__addr_set(&from, ip, 0), 0);
+  ck_assert_int_eq(uv_tcp_init(&loop, &c->h), 0);
+  c->h.data = c;
+  ck_assert_int_eq(uv_tcp_bind(&c->h, &from.u.sa, 0), 0);
+  ck_assert_int_eq(
+      uv_tcp_connect(&c->creq, &c->h, &to->u.sa, on_client_connect), 0);
+}
+
 struct cwrite {
   uv_write_t req;
   char data[];
