@@ -1,4 +1,4 @@
-/* Private to the server layer (server.c, worker.c). */
+/* Private to the server layer (src/server/). */
 #ifndef CAY_SERVER_SERVER_INT_H
 #define CAY_SERVER_SERVER_INT_H
 
@@ -190,7 +190,7 @@ struct cay_server {
   struct cay__metrics *metrics; /* metrics.listen's, or NULL */
 };
 
-/* worker.c */
+/* worker_setup.c (setup and teardown) */
 int cay__worker_create(cay_server_t *srv, unsigned index, uv_loop_t *loop,
                        cay__worker_t **out);
 /* worker_send.c: the endpoint's send function (cay__send_fn, @p arg the
@@ -278,6 +278,18 @@ void cay__worker_free(cay__worker_t *w);
 int cay__worker_post_bytes(cay__worker_t *to, int kind, const cay__peer_t *peer,
                            const char *data, size_t len, int from_backlog,
                            int handed);
+/* worker.c: what a running shard does, as worker_setup.c wires it: a
+ * datagram read on one of its UDP sockets (cay__udp_recv_cb, @p arg the
+ * worker), a framed message or a failure on one of its connections
+ * (cay__tcp_recv_cb), each mail of its mailbox (cay__mailbox_fn), and
+ * closing its sockets (each close counted in open_handles). */
+void cay__worker_on_datagram(cay__udp_t *u, const char *data, size_t len,
+                             const cay__addr_t *from, void *arg);
+void cay__worker_on_tcp_message(cay__tcp_t *tcp, cay_id_t conn, int status,
+                                const char *data, size_t len,
+                                const cay__addr_t *from, void *arg);
+void cay__worker_dispatch(cay__mail_t *m, void *arg);
+void cay__worker_close_sockets(cay__worker_t *w);
 
 /* worker_route.c: a message read by this shard from its sockets
  * (@p backlogged: from a backlogged UDP queue or TCP connection) goes to

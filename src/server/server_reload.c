@@ -241,7 +241,7 @@ keep_running(const cay_config_t *cur, cay_config_t *next)
 }
 
 /* The tls: values of @p next, which shard 0 reads again from the
- * server's copy @p cur (on_tls_recheck(), worker.c). Nothing else of
+ * server's copy @p cur (on_tls_recheck(), worker_setup.c). Nothing else of
  * @p cur is written: the other shards read it without a lock. */
 static void
 keep_tls_files(cay_config_t *cur, const cay_config_t *next)

@@ -362,7 +362,8 @@ cay_fuzz_msg(const uint8_t *data, size_t size)
   size_t cidlen;
   int err, status;
 
-  /* src/server/worker.c route(): steering by Call-ID, before parsing. */
+  /* src/server/worker_route.c cay__worker_route(): steering by Call-ID,
+   * before parsing. */
   if (cay__callid_scan(d, size, &cid, &cidlen) == 0) {
     if (cidlen == 0 || cid < d || cid + cidlen > d + size)
       fuzz_fail("cay__callid_scan() returned %zu bytes at offset %td", cidlen,

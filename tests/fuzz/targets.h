@@ -16,7 +16,8 @@
 
 /**
  * One datagram, from the worker to the transaction layer (src/server/
- * worker.c route(), src/sip/endpoint.c cay__endpoint_recv()): the Call-ID
+ * worker_route.c cay__worker_route(), src/sip/endpoint.c
+ * cay__endpoint_recv()): the Call-ID
  * scan that steers it, cay__msg_parse(), then for a response
  * cay__msg_check_response() and what the dialog layer reads from one; for
  * a request the Via fix-up, cay__msg_check_request() and either the
