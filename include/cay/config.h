@@ -79,6 +79,8 @@
  *                                   # the system's (/etc/ssl/certs)
  *     crl_file: ""                  # PEM: CRLs of those CAs (RFC 5280);
  *                                   # "" = no revocation check
+ *     crl_check: leaf               # chain: the intermediate CAs of a
+ *                                   # peer's chain are checked too
  *     verify_server: true           # connections Cay opens: the chain
  *                                   # and the next hop's host name
  *     verify_client: false          # true: peers that connect must show
@@ -421,6 +423,14 @@ typedef struct cay_config {
    * A CRL past its nextUpdate is a config error. "" (default): no
    * revocation check. Read again at a reload, as the other files. */
   char tls_crl_file[CAY_CONFIG_TEXT_LEN];
+  /* Which certificates of a peer's chain crl_file checks
+   * (cay_crl_check_t; RFC 5280 section 6.3): CAY_CRL_LEAF (default) the
+   * peer's own, against its
+   * issuer's CRL; CAY_CRL_CHAIN each one up to the trust anchor (the
+   * intermediate CAs too: one its issuer's CRL revokes fails the chain),
+   * so the file must hold the CRL of every CA in it, the root's too.
+   * CAY_CRL_CHAIN needs a crl_file. */
+  unsigned tls_crl_check;
   unsigned tls_verify_server; /* 1 (default): a server's certificate must
                                  verify and name the host Cay resolved
                                  (RFC 5922 section 7.2) */
@@ -511,6 +521,13 @@ typedef enum cay_reg_flows {
   CAY_REG_FLOWS_NEVER = 2,  /* "never": every call to the contact itself
                                (RFC 3261 section 16.6 with RFC 3263) */
 } cay_reg_flows_t;
+
+/** cay_config_t.tls_crl_check: which certificates of a peer's chain
+ * tls.crl_file checks (RFC 5280 section 6.3). */
+typedef enum cay_crl_check {
+  CAY_CRL_LEAF = 0,  /* "leaf" (default): the peer's own certificate */
+  CAY_CRL_CHAIN = 1, /* "chain": every certificate of its chain */
+} cay_crl_check_t;
 
 /**
  * Fill @p cfg with the built-in defaults (listen udp:127.0.0.1:5060, answer

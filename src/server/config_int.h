@@ -197,6 +197,7 @@ struct file_tls {
   char *private_key;
   char *ca_file;
   char *crl_file;
+  char *crl_check;
   char *verify_server;
   char *verify_client;
 };

@@ -8,6 +8,7 @@
  *     private_key: /etc/cay/key.pem
  *     ca_file: ""                       # "" = the system's CAs
  *     crl_file: ""                      # "" = no revocation check
+ *     crl_check: leaf                   # or chain (every CA's CRL)
  *     verify_server: true
  *     verify_client: false
  *
@@ -28,10 +29,26 @@ const cyaml_schema_field_t cay__config_tls_fields[] = {
   STR("private_key", struct file_tls, private_key),
   STR("ca_file", struct file_tls, ca_file),
   STR("crl_file", struct file_tls, crl_file),
+  STR("crl_check", struct file_tls, crl_check),
   STR("verify_server", struct file_tls, verify_server),
   STR("verify_client", struct file_tls, verify_client),
   CYAML_FIELD_END,
 };
+
+/* tls.crl_check: "leaf" or "chain" (NULL: absent, @p out stays). */
+static int
+parse_crl_check(struct load_ctx *lc, const char *v, unsigned *out)
+{
+  if (v == NULL)
+    return 0;
+  if (strcmp(v, "leaf") == 0 || strcmp(v, "chain") == 0) {
+    *out = v[0] == 'c' ? CAY_CRL_CHAIN : CAY_CRL_LEAF;
+    return 0;
+  }
+  return cay__config_fail_value(lc, "tls.crl_check",
+                                "expected leaf or chain, got '%.*s'",
+                                VALUE_PREVIEW, v);
+}
 
 int
 cay__config_apply_tls(struct load_ctx *lc, const struct file_tls *f,
@@ -55,6 +72,7 @@ cay__config_apply_tls(struct load_ctx *lc, const struct file_tls *f,
       || (rc = cay__config_copy_text(lc, "tls.crl_file", f->crl_file,
                                      c->tls_crl_file, sizeof c->tls_crl_file))
              != 0
+      || (rc = parse_crl_check(lc, f->crl_check, &c->tls_crl_check)) != 0
       || (rc = cay__config_parse_bool(lc, "tls.verify_server", f->verify_server,
                                       &c->tls_verify_server))
              != 0)
@@ -92,6 +110,12 @@ cay__config_check_tls(const cay_config_t *c, struct problem *pb, char *err,
   strcpy(pb->path, "tls.verify_server");
   if (c->tls_verify_server > 1 || c->tls_verify_client > 1)
     FAIL("tls.verify_server and tls.verify_client must be 0 or 1");
+  strcpy(pb->path, "tls.crl_check");
+  if (c->tls_crl_check > CAY_CRL_CHAIN)
+    FAIL("tls.crl_check must be CAY_CRL_LEAF or CAY_CRL_CHAIN");
+  if (c->tls_crl_check == CAY_CRL_CHAIN && c->tls_crl_file[0] == '\0')
+    FAIL("tls.crl_check: chain needs tls.crl_file (the CRLs to check "
+         "the chain against)");
   /* Files nobody will read are not opened: a config without a tls or
    * wss listen address has no TLS, whatever the section says. */
   if (!cay__config_tls_conf(c, &conf))

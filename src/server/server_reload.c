@@ -254,6 +254,7 @@ keep_tls_files(cay_config_t *cur, const cay_config_t *next)
   memcpy(cur->tls_crl_file, next->tls_crl_file, sizeof cur->tls_crl_file);
   cur->tls_verify_server = next->tls_verify_server;
   cur->tls_verify_client = next->tls_verify_client;
+  cur->tls_crl_check = next->tls_crl_check;
 }
 
 /* A TLS context from @p cfg's tls: section, when the server runs TLS

@@ -27,6 +27,7 @@ cay__config_tls_conf(const cay_config_t *c, cay__tls_conf_t *out)
   out->private_key = c->tls_private_key;
   out->ca_file = c->tls_ca_file;
   out->crl_file = c->tls_crl_file;
+  out->crl_chain = c->tls_crl_check == CAY_CRL_CHAIN;
   out->verify_server = (int)c->tls_verify_server;
   out->verify_client = (int)c->tls_verify_client;
   for (unsigned i = 0; i < c->n_listen && i < CAY_CONFIG_MAX_LISTEN; i++)

@@ -170,7 +170,8 @@ stale_crl(X509_STORE *st, long long *earliest)
 }
 
 /* The CRLs, and revocation checked for every peer's certificate (its
- * issuer's CRL must be among them). */
+ * issuer's CRL must be among them); with conf->crl_chain for every CA
+ * certificate of its chain too (each issuer's CRL must be among them). */
 static int
 load_crls(cay__tls_ctx_t *ctx, const cay__tls_conf_t *conf, char *err,
           size_t errlen)
@@ -203,7 +204,9 @@ load_crls(cay__tls_ctx_t *ctx, const cay__tls_conf_t *conf, char *err,
     cay__tls_ctx_unref(ctx);
     return CAY_ECONFIG;
   }
-  X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
+  X509_STORE_set_flags(st,
+                       X509_V_FLAG_CRL_CHECK
+                           | (conf->crl_chain ? X509_V_FLAG_CRL_CHECK_ALL : 0));
   return 0;
 }
 

@@ -32,6 +32,10 @@ typedef struct cay__tls_conf {
                               issuer revokes fails verification, and so
                               does one whose issuer has no CRL in it;
                               NULL or "" = no revocation check */
+  int crl_chain;           /* with crl_file: every certificate of the
+                              chain is checked against its issuer's CRL,
+                              the intermediate CAs too (RFC 5280 section
+                              6.3); 0: only the peer's own */
   int verify_server;       /* connections Cay opens: verify the chain and
                               the name (RFC 5922 section 7.2) */
   int verify_client;       /* connections Cay accepts: the peer must show a

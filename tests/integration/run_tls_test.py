@@ -57,6 +57,15 @@ tls_client_cert
     and with one the CRL revokes (revoked.pem) fail the handshake or
     are closed before any SIP answer; one with client.pem gets 200 to
     OPTIONS; cay still answers afterwards.
+tls_crl_chain
+    tls.verify_client: true, tls.crl_file: chain_revoked.crl (the CA's
+    CRL, which revokes the intermediate CA inter_ca.pem, and
+    inter_ca's). Without tls.crl_check (leaf), a client showing
+    inter_client.pem (issued by inter_ca, the chain in its file) gets
+    200 to OPTIONS: only its issuer's CRL is read. Restarted with
+    crl_check: chain, the same client gets no SIP answer, cay logs
+    "certificate revoked", and client.pem (issued by the CA) still gets
+    200.
 tls_register_path, tls_register_path_4shards
     RFC 3327: bob registers through an edge proxy (a TLS connection
     whose REGISTER has Path: <sip:edge@127.0.0.1:EDGE;transport=tls;lr>
@@ -519,6 +528,24 @@ def case_client_cert(r):
     r.stop_cay()
 
 
+def case_crl_chain(r):
+    """inter_client.pem's issuer, inter_ca, is revoked by the root's CRL
+    in chain_revoked.crl (which has inter_ca's own CRL too)."""
+    r.start_cay(verify_client=True, crl="chain_revoked.crl")
+    options_over_tls(r, "inter_client.pem, crl_check absent (leaf)",
+                     "inter_client")
+    r.stop_cay()
+    r.start_cay(verify_client=True, crl="chain_revoked.crl", crl_check="chain")
+    offset = r.log_size()
+    refused(r, "inter_client.pem, crl_check: chain (its CA revoked)",
+            cert="inter_client")
+    options_over_tls(r, "client.pem, crl_check: chain", "client")
+    log = r.log_since(offset)
+    r.check("certificate revoked" in log,
+            "cay did not log the revoked intermediate: %r" % log[-300:])
+    r.stop_cay()
+
+
 def names_it(r, name, tries=10):
     """How many of tries new TLS connections verified cay's certificate
     for name (at 2 shards the kernel spreads them over both)."""
@@ -584,6 +611,7 @@ CASES = {
     "tls_register_path": case_register_path,
     "tls_register_path_4shards": case_register_path,
     "tls_client_cert": case_client_cert,
+    "tls_crl_chain": case_crl_chain,
     "tls_reload_2shards": case_reload,
 }
 

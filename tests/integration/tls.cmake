@@ -81,6 +81,13 @@ cay_tls_test(tls_forward_verify 90 "integration;tls;b2bua"
 cay_tls_test(tls_client_cert 60 "integration;tls"
   --expect calls_in=0 --expect dialogs_live=0 --expect txns_live=0)
 
+# tls.crl_check (RFC 5280 section 6.3): with the CA's CRL revoking an
+# intermediate CA, a client certificate that intermediate issued passes
+# with the default (leaf: its issuer's CRL only) and is refused with
+# crl_check: chain; one the CA issued passes both.
+cay_tls_test(tls_crl_chain 60 "integration;tls"
+  --expect calls_in=0 --expect dialogs_live=0 --expect txns_live=0)
+
 # tls_register_call at 4 shards with 4 phones (bob1..bob4), each
 # registered on his own TLS connection and called once in turn. The
 # shard that accepted a phone's connection is usually not the one that

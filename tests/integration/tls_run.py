@@ -38,14 +38,19 @@ class TlsCay(cayrun.Cay):
         return cmd + self.extra_args
 
 
-def config_text(certs, port, tls_port, body, verify_client, shards):
+def config_text(certs, port, tls_port, body, verify_client, shards,
+                crl="ca.crl", crl_check=None):
+    """crl: the CRL file of certs that mutual TLS checks; crl_check:
+    tls.crl_check (None: the default)."""
     def q(path):
         return json.dumps(os.path.abspath(path))  # a YAML quoted scalar
     # shards: only when not 1, so that the 1-shard file is as it was.
     head = "shards: %d\n" % shards if shards != 1 else ""
     # Mutual TLS checks revocation too: ca.crl revokes revoked.pem.
-    crl = ("  crl_file: %s\n" % q(os.path.join(certs, "ca.crl"))
+    crl = ("  crl_file: %s\n" % q(os.path.join(certs, crl))
            if verify_client else "")
+    if crl_check:
+        crl += "  crl_check: %s\n" % crl_check
     return head + ('listen: [ "udp:%s:%d", "tls:%s:%d" ]\n'
                    "tls:\n"
                    "  certificate: %s\n"
@@ -71,6 +76,7 @@ class Run:
         self.notes = []
         self.sipps = []  # (Sipp, judged bad) for the failure report
         self.closers = []  # cleanup on every path, last first
+        self.crl = ("ca.crl", None)  # start_cay()'s crl, crl_check
 
     def check(self, cond, text):
         if not cond:
@@ -80,12 +86,16 @@ class Run:
     def config_text(self, port, tls_port, body, verify_client):
         """cay's config file (run_ws_test.py adds its listeners)."""
         return config_text(self.args.certs, port, tls_port, body,
-                           verify_client, self.args.shards)
+                           verify_client, self.args.shards, *self.crl)
 
-    def start_cay(self, body="", verify_client=False):
+    def start_cay(self, body="", verify_client=False, crl="ca.crl",
+                  crl_check=None):
         """Start cay on free ports (again on new ones, at most 3 times in
         all, when another process took one first); wait for its 200 to
-        an OPTIONS over UDP."""
+        an OPTIONS over UDP. With verify_client, crl (a file of certs)
+        is its tls.crl_file and crl_check (None: absent) its
+        tls.crl_check."""
+        self.crl = (crl, crl_check)
         why = "did not start"
         for _ in range(3):
             port = cayrun.free_udp_port()

@@ -160,6 +160,40 @@ START_TEST(listen_bad_port)
 }
 END_TEST
 
+/* ---- tls.crl_check (RFC 5280 section 6.3) ---- */
+
+START_TEST(load_tls_crl_check)
+{
+  ck_assert_uint_eq(defaults.tls_crl_check, CAY_CRL_LEAF);
+  expect_bad("tls_crl_check_bad.yaml",
+             "3:14: tls.crl_check: expected leaf or chain, got 'all'");
+  ck_assert_int_eq(
+      cay_config_load(&cfg, DATA "tls_crl_check_chain.yaml", err, sizeof err),
+      0);
+  ck_assert_uint_eq(cfg.tls_crl_check, CAY_CRL_CHAIN);
+  ck_assert_str_eq(cfg.tls_crl_file, "/etc/cay/crls.pem");
+}
+END_TEST
+
+/* chain without CRLs to check against is refused, and so is a value
+ * outside the enum (an embedder's). */
+START_TEST(check_tls_crl_check)
+{
+  strcpy(cfg.listen[0].proto, "tls");
+  strcpy(cfg.tls_certificate, CAY_TEST_DATA "/tls/server.pem");
+  strcpy(cfg.tls_private_key, CAY_TEST_DATA "/tls/server.key");
+  cfg.tls_crl_check = CAY_CRL_CHAIN;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "tls.crl_check: chain needs tls.crl_file (the CRLs "
+                        "to check the chain against)");
+  strcpy(cfg.tls_crl_file, CAY_TEST_DATA "/tls/chain_revoked.crl");
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), 0);
+  cfg.tls_crl_check = 2;
+  ck_assert_int_eq(cay_config_check(&cfg, err, sizeof err), CAY_ECONFIG);
+  ck_assert_str_eq(err, "tls.crl_check must be CAY_CRL_LEAF or CAY_CRL_CHAIN");
+}
+END_TEST
+
 /* ---- websocket.origins (RFC 6455 section 10.2) ---- */
 
 START_TEST(load_websocket_origins)
@@ -344,6 +378,8 @@ config_listen_suite(void)
   tcase_add_test(tc, listen_missing_transport);
   tcase_add_test(tc, listen_tcp);
   tcase_add_test(tc, listen_tls);
+  tcase_add_test(tc, load_tls_crl_check);
+  tcase_add_test(tc, check_tls_crl_check);
   tcase_add_test(tc, listen_sctp_not_supported_yet);
   tcase_add_test(tc, listen_unknown_transport);
   tcase_add_test(tc, listen_host_not_ip);

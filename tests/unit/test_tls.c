@@ -20,15 +20,17 @@
 #define PEM(name) CAY_TEST_DATA "/tls/" name
 
 /* A context; @p cert NULL: none (a client that shows no certificate);
- * @p crl NULL: no revocation check. */
+ * @p crl NULL: no revocation check; @p crl_chain: the whole chain's
+ * revocation checked (tls.crl_check: chain). */
 static cay__tls_ctx_t *
-make_ctx_crl(const char *cert, const char *key, int verify_server,
-             int verify_client, const char *crl)
+make_ctx_crl_chain(const char *cert, const char *key, int verify_server,
+                   int verify_client, const char *crl, int crl_chain)
 {
   cay__tls_conf_t conf = { .certificate = cert,
                            .private_key = key,
                            .ca_file = PEM("ca.pem"),
                            .crl_file = crl,
+                           .crl_chain = crl_chain,
                            .verify_server = verify_server,
                            .verify_client = verify_client };
   cay__tls_ctx_t *ctx = NULL;
@@ -36,6 +38,13 @@ make_ctx_crl(const char *cert, const char *key, int verify_server,
 
   ck_assert_msg(cay__tls_ctx_new(&ctx, &conf, err, sizeof err) == 0, "%s", err);
   return ctx;
+}
+
+static cay__tls_ctx_t *
+make_ctx_crl(const char *cert, const char *key, int verify_server,
+             int verify_client, const char *crl)
+{
+  return make_ctx_crl_chain(cert, key, verify_server, verify_client, crl, 0);
 }
 
 static cay__tls_ctx_t *
@@ -573,6 +582,34 @@ START_TEST(tls_revoked_client_certificate_refused)
 }
 END_TEST
 
+/* tls.crl_check: chain (RFC 5280 section 6.3 for every certificate of
+ * the path): chain_revoked.crl has the CA's CRL, which revokes the
+ * intermediate CA, and the intermediate's, which revokes nothing. A
+ * client whose certificate that intermediate issued is refused; one the
+ * CA issued itself is taken. */
+START_TEST(tls_crl_chain_refuses_a_revoked_intermediate)
+{
+  client_refused_then_taken(
+      make_ctx_crl_chain(PEM("server.pem"), PEM("server.key"), 1, 1,
+                         PEM("chain_revoked.crl"), 1),
+      make_ctx(PEM("inter_client.pem"), PEM("inter_client.key"), 1, 0),
+      make_ctx(PEM("client.pem"), PEM("client.key"), 1, 0));
+}
+END_TEST
+
+/* tls.crl_check: leaf (the default) reads only the CRL of the client's
+ * own issuer: with the same CRLs, the client under the revoked
+ * intermediate is taken (a client without a certificate still is not). */
+START_TEST(tls_crl_leaf_checks_the_issuer_only)
+{
+  client_refused_then_taken(
+      make_ctx_crl(PEM("server.pem"), PEM("server.key"), 1, 1,
+                   PEM("chain_revoked.crl")),
+      make_ctx(NULL, NULL, 1, 0),
+      make_ctx(PEM("inter_client.pem"), PEM("inter_client.key"), 1, 0));
+}
+END_TEST
+
 /* As a client (verify_server): a server showing a revoked certificate
  * fails as a refused connection does; the good one passes. */
 START_TEST(tls_revoked_server_certificate_refused)
@@ -665,6 +702,8 @@ tls_suite(void)
   tcase_add_test(tc, tls_revoked_client_certificate_refused);
   tcase_add_test(tc, tls_certificate_rechecked_while_running);
   tcase_add_test(tc, tls_revoked_server_certificate_refused);
+  tcase_add_test(tc, tls_crl_chain_refuses_a_revoked_intermediate);
+  tcase_add_test(tc, tls_crl_leaf_checks_the_issuer_only);
   tcase_add_test(tc, tls_set_tls_takes_new_connections_only);
   suite_add_tcase(s, tc);
   return s;
