@@ -2,9 +2,9 @@
  * Cay configuration: built-in defaults, the listen spec, and the checks
  * every configuration passes, whether it came from a file or from code.
  *
- * Loading a YAML file is in config_load.c and config_yaml.c, the routes:
- * list in config_routes.c, the registrar: section in config_registrar.c;
- * config_int.h says what each file holds.
+ * Loading a YAML file is in config_load.c, config_yaml.c and
+ * config_apply.c, the routes: list in config_routes.c, the registrar:
+ * section in config_registrar.c; config_int.h says what each file holds.
  */
 #include "cay/config.h"
 

@@ -1,7 +1,7 @@
 /*
  * The cdr: section of the configuration: where call detail records go
  * (b2bua/cdr.h, server/cdr_file.h). Its schema, loading (pass 3 of
- * config_load.c) and check (part of cay_config_check()).
+ * config_apply.c) and check (part of cay_config_check()).
  *
  *   cdr:
  *     file: /var/log/cay/cdr.json   # default none

@@ -5,8 +5,9 @@
  *   config_yaml.c    pass 1 of a load: the position index (libyaml), and
  *                    the FILE:LINE:COLUMN messages built from it
  *   config_load.c    the schema, pass 2 (libcyaml, its backtrace turned
- *                    into a message), pass 3 (strings to values), and
- *                    cay_config_load()
+ *                    into a message), and cay_config_load()
+ *   config_apply.c   pass 3: strings to values, the sections of numbers
+ *                    (the others are in their own files, below)
  *   config_routes.c  the routes: list: its schema, loading and checks
  *   config_registrar.c  the registrar: section: its schema, loading and
  *                    checks
@@ -45,7 +46,7 @@
 #define CONFIG_CODEC_NAMES "PCMU, PCMA, G722, G729 or telephone-event"
 
 /* A number whose bounds stand alone: the one list both the file's parse
- * (config_load.c apply_numbers()) and cay_config_check() use, so a value
+ * (config_apply.c apply_numbers()) and cay_config_check() use, so a value
  * out of bounds is refused the same way whether it came from a file or
  * was set in code. Bounds that depend on other values (T1 <= T2, RFC
  * 4028's Min-SE) are checked in config.c. hi UINT_MAX: none. */
@@ -373,13 +374,13 @@ int cay__config_fail_value(struct load_ctx *lc, const char *path,
                            const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* config_load.c: decimal digits only, @p min to @p max; NULL @p text (the
+/* config_apply.c: decimal digits only, @p min to @p max; NULL @p text (the
  * key is absent) leaves @p out alone. @return 0 or CAY_ECONFIG. */
 int cay__config_parse_uint(struct load_ctx *lc, const char *path,
                            const char *text, unsigned min, unsigned max,
                            unsigned *out);
 
-/* config_load.c: copy @p text (NULL: the key is absent, nothing to do)
+/* config_apply.c: copy @p text (NULL: the key is absent, nothing to do)
  * into @p dst of @p size bytes; longer is an error at @p path.
  * @return 0 or CAY_ECONFIG. */
 int cay__config_copy_text(struct load_ctx *lc, const char *path,
@@ -393,11 +394,15 @@ struct cay__config_number {
   unsigned *out;
 };
 
-/* config_load.c: each of @p n parsed strictly in its bounds of
+/* config_apply.c: each of @p n parsed strictly in its bounds of
  * cay__config_ranges (none: any unsigned). @return 0 or CAY_ECONFIG. */
 int cay__config_parse_numbers(struct load_ctx *lc,
                               const struct cay__config_number *n, size_t count);
 
+/* config_apply.c: pass 3, every section of @p t (the file as libcyaml
+ * loaded it) into @p c. @return 0 or CAY_ECONFIG (the message in @p lc). */
+int cay__config_apply_file(struct load_ctx *lc, const struct file_top *t,
+                           cay_config_t *c);
 /* config_routes.c: pass 3 for the routes: list. */
 int cay__config_apply_routes(struct load_ctx *lc, const struct file_top *t,
                              cay_config_t *c);

@@ -1,6 +1,6 @@
 /*
  * The registrar: section of the configuration: its schema, loading (pass
- * 3 of config_load.c) and checks (part of cay_config_check()).
+ * 3 of config_apply.c) and checks (part of cay_config_check()).
  *
  *   registrar:
  *     realm: example.com

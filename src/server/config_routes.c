@@ -1,6 +1,6 @@
 /*
  * The routes: list of the configuration: its schema, loading (pass 3 of
- * config_load.c) and checks (part of cay_config_check()).
+ * config_apply.c) and checks (part of cay_config_check()).
  *
  *   routes:
  *     - match: { method: INVITE, ruri_user: "^1", ruri_domain: example.com,

@@ -1,6 +1,6 @@
 /*
  * The tls: section of the configuration (RFC 3261 section 26.2): its
- * schema, loading (pass 3 of config_load.c) and checks (part of
+ * schema, loading (pass 3 of config_apply.c) and checks (part of
  * cay_config_check()).
  *
  *   tls:

@@ -1,7 +1,7 @@
 /*
  * The sections of the configuration that HTTP clients meet: websocket:
  * (RFC 7118 listeners) and metrics: (the counters' HTTP endpoint). Their
- * schemas, loading (pass 3 of config_load.c) and checks (part of
+ * schemas, loading (pass 3 of config_apply.c) and checks (part of
  * cay_config_check()).
  *
  *   metrics:
