@@ -26,6 +26,7 @@ pipes: a debug log of 2,000 calls would fill a pipe and stall the server.
 """
 
 import ctypes
+import fcntl
 import os
 import random
 import re
@@ -34,6 +35,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 HOST = "127.0.0.1"
@@ -85,32 +87,74 @@ def exit_on_sigterm():
     signal.signal(signal.SIGTERM, handler)
 
 
-_HANDED_OUT = set()
+# Ports for children (cay, SIPp, baresip) come from below the kernel's
+# ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 by
+# default): the kernel never gives one of them to a socket bound to port 0
+# or to an outgoing connection, so a port found free stays free until the
+# child binds it, unless another test picked it too. A lock file per port
+# (PORT_DIR/PORT, flock, held until this process exits) keeps the tests
+# that ctest runs side by side apart, and a port this process handed out
+# is never handed out again (two clients of one test on the same port
+# would take each other's calls).
+PORT_DIR = os.path.join(tempfile.gettempdir(), "cay-test-ports")
+PORT_SPAN = 12000
+_LOCKED = {}  # port -> the descriptor holding its lock
+
+
+def _port_range():
+    """(lo, hi) below the ephemeral range, or None when there is no room
+    there (the range starts near 1024)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    hi = low - 1
+    lo = max(1024, hi - PORT_SPAN)
+    return (lo, hi) if hi - lo >= 1000 else None
+
+
+def _claim(port):
+    """Lock port for this process: False when another process holds it."""
+    os.makedirs(PORT_DIR, exist_ok=True)
+    fd = os.open(os.path.join(PORT_DIR, str(port)), os.O_RDWR | os.O_CREAT,
+                 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _LOCKED[port] = fd
+    return True
+
+
+def _kernel_port(host):
+    """A port the kernel picks (bind to port 0): the fallback when the
+    ephemeral range leaves no room below it."""
+    with socket.socket(family_of(host), socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
 
 def free_udp_port(host=HOST):
-    """Return a UDP port that was free a moment ago on host.
-
-    The kernel picks it (bind to port 0); the socket is closed at once, so
-    another process could take the port before our child binds it. That
-    window is small and a failed bind shows up as a clear start error.
-    The kernel may pick a port it picked before, now closed again: a port
-    this process handed out already is never handed out twice (two clients
-    of one test on the same port would take each other's calls).
-    """
-    for _ in range(50):
+    """Return a UDP port free on host, locked for this process (above)."""
+    span = _port_range()
+    for _ in range(200):
+        port = random.randint(*span) if span else _kernel_port(host)
+        if port in _LOCKED or not _claim(port):
+            continue
         with socket.socket(family_of(host), socket.SOCK_DGRAM) as s:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
-        if port not in _HANDED_OUT:
-            _HANDED_OUT.add(port)
-            return port
-    raise RuntimeError("no UDP port on %s not handed out before" % host)
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue  # in use: it stays locked, never tried again
+        return port
+    raise RuntimeError("no free UDP port on %s" % host)
 
 
 def free_udp_tcp_port(host=HOST):
-    """A port free for both UDP and TCP on host a moment ago (cay listens
-    on both with --tcp); same caveat as free_udp_port()."""
+    """A port free for both UDP and TCP on host (cay listens on both
+    with --tcp), locked as free_udp_port()'s."""
     for _ in range(50):
         port = free_udp_port(host)
         with socket.socket(family_of(host), socket.SOCK_STREAM) as s:

@@ -62,9 +62,8 @@ def registered_users_config(method, extra=""):
 
 
 def free_tcp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((cayrun.HOST, 0))
-        return s.getsockname()[1]
+    """A TCP port free and locked for this process (cayrun)."""
+    return cayrun.free_udp_tcp_port()
 
 
 class Client:

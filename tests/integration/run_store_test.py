@@ -145,15 +145,9 @@ def redis_command(port, *args, timeout=2.0):
 
 
 def free_tcp_port():
-    """A loopback TCP port free a moment ago, not handed out before."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind((HOST, 0))
-            port = s.getsockname()[1]
-        if port not in cayrun._HANDED_OUT:
-            cayrun._HANDED_OUT.add(port)
-            return port
-    raise RuntimeError("no free TCP port")
+    """A loopback TCP port free and locked for this process
+    (cayrun.free_udp_port())."""
+    return cayrun.free_udp_tcp_port(HOST)
 
 
 class RedisServer:
