@@ -53,6 +53,31 @@ cay__config_parse_uint(struct load_ctx *lc, const char *path, const char *text,
 }
 
 int
+cay__config_parse_word(struct load_ctx *lc, const char *path, const char *text,
+                       const char *const *words, unsigned n, unsigned *out)
+{
+  char list[160] = "";
+  size_t off = 0;
+
+  if (text == NULL)
+    return 0;
+  for (unsigned i = 0; i < n; i++)
+    if (strcmp(text, words[i]) == 0) {
+      *out = i;
+      return 0;
+    }
+  /* "a, b or c", as the message lists them. */
+  for (unsigned i = 0; i < n && off < sizeof list; i++)
+    off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
+                            i == 0       ? ""
+                            : i + 1 == n ? " or "
+                                         : ", ",
+                            words[i]);
+  return cay__config_fail_value(lc, path, "expected %s, got '%.*s'", list,
+                                VALUE_PREVIEW, text);
+}
+
+int
 cay__config_copy_text(struct load_ctx *lc, const char *path, const char *text,
                       char *dst, size_t size)
 {

@@ -380,6 +380,14 @@ int cay__config_parse_uint(struct load_ctx *lc, const char *path,
                            const char *text, unsigned min, unsigned max,
                            unsigned *out);
 
+/* config_apply.c: @p text (NULL: the key is absent, @p out stays) as one
+ * of the @p n @p words: its index into *@p out, else an error at
+ * @p path listing them ("expected leaf or chain, got 'all'").
+ * @return 0 or CAY_ECONFIG. */
+int cay__config_parse_word(struct load_ctx *lc, const char *path,
+                           const char *text, const char *const *words,
+                           unsigned n, unsigned *out);
+
 /* config_apply.c: copy @p text (NULL: the key is absent, nothing to do)
  * into @p dst of @p size bytes; longer is an error at @p path.
  * @return 0 or CAY_ECONFIG. */

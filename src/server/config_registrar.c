@@ -111,17 +111,10 @@ int
 cay__config_parse_flows(struct load_ctx *lc, const char *path, const char *v,
                         unsigned *out)
 {
+  /* In the order of cay_reg_flows_t. */
   static const char *const names[] = { "auto", "always", "never" };
 
-  if (v == NULL)
-    return 0;
-  for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (strcmp(v, names[i]) == 0) {
-      *out = i;
-      return 0;
-    }
-  return cay__config_fail_value(
-      lc, path, "expected auto, always or never, got '%.*s'", VALUE_PREVIEW, v);
+  return cay__config_parse_word(lc, path, v, names, 3, out);
 }
 
 /* registrar.store's texts (its db is a number). */

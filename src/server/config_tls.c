@@ -35,20 +35,8 @@ const cyaml_schema_field_t cay__config_tls_fields[] = {
   CYAML_FIELD_END,
 };
 
-/* tls.crl_check: "leaf" or "chain" (NULL: absent, @p out stays). */
-static int
-parse_crl_check(struct load_ctx *lc, const char *v, unsigned *out)
-{
-  if (v == NULL)
-    return 0;
-  if (strcmp(v, "leaf") == 0 || strcmp(v, "chain") == 0) {
-    *out = v[0] == 'c' ? CAY_CRL_CHAIN : CAY_CRL_LEAF;
-    return 0;
-  }
-  return cay__config_fail_value(lc, "tls.crl_check",
-                                "expected leaf or chain, got '%.*s'",
-                                VALUE_PREVIEW, v);
-}
+/* tls.crl_check's words, in the order of cay_crl_check_t. */
+static const char *const crl_checks[] = { "leaf", "chain" };
 
 int
 cay__config_apply_tls(struct load_ctx *lc, const struct file_tls *f,
@@ -72,7 +60,9 @@ cay__config_apply_tls(struct load_ctx *lc, const struct file_tls *f,
       || (rc = cay__config_copy_text(lc, "tls.crl_file", f->crl_file,
                                      c->tls_crl_file, sizeof c->tls_crl_file))
              != 0
-      || (rc = parse_crl_check(lc, f->crl_check, &c->tls_crl_check)) != 0
+      || (rc = cay__config_parse_word(lc, "tls.crl_check", f->crl_check,
+                                      crl_checks, 2, &c->tls_crl_check))
+             != 0
       || (rc = cay__config_parse_bool(lc, "tls.verify_server", f->verify_server,
                                       &c->tls_verify_server))
              != 0)

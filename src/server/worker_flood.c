@@ -6,6 +6,7 @@
  * requests are dropped before anything parses them, unanswered: an
  * answer would feed the flood. The shard that blocks a source tells the
  * others (MAIL_BLOCK), which drop it from then on too, since a flood
+ * spread over the shards (steered by Call-ID) counts on each only its
  * share. A blocked source holds no connection either: each shard closes
  * those it accepted from the address when it learns of the block, and
  * refuses new ones until the block ends (a flood over TCP would
