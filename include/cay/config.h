@@ -389,7 +389,10 @@ typedef struct cay_config {
   /* Flow-Timer (RFC 5626 section 4.4.1) in the 2xx to a REGISTER that
    * asked for outbound: the keep-alive interval the UA is to use, in s
    * (below limits.tcp_idle_timeout_s keeps its connection open); 0
-   * (default): none, the UA chooses (RFC 5626 section 4.4.1). */
+   * (default): none, the UA chooses (RFC 5626 section 4.4.1). Set, a
+   * UDP flow that calls to such a binding take and that sends no
+   * keep-alive or REGISTER for this + 8 s has failed: the binding goes
+   * (counted in cay_stats_t.flows_failed). */
   unsigned reg_flow_timer_s;
   /* Digest credentials (RFC 2617, MD5, qop auth). None: every REGISTER
    * is taken without authentication. Some: a REGISTER must authenticate

@@ -157,6 +157,12 @@ typedef struct cay_stats {
    * blocked (limits.source_requests): those open when the block began,
    * and those accepted while it lasts. */
   uint64_t source_conns_closed;
+  /* Registrar bindings whose flow failed (RFC 5626 section 7): the TCP,
+   * TLS or WebSocket connection they were registered over closed, or
+   * their UDP flow sent no keep-alive for its Flow-Timer plus 8 s
+   * (registrar.flow_timer_s, section 4.4.1). Each was removed, or its
+   * calls go to its contact from then on. */
+  uint64_t flows_failed;
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

@@ -28,18 +28,14 @@ cay__registrar_create(cay__shard_t *shard, cay__registrar_t **out)
   *out = NULL;
   if (reg == NULL)
     return -ENOMEM;
-  if (cay__htab_init(&reg->aors, 64) != 0) {
-    cay__free(reg);
-    return -ENOMEM;
-  }
-  if (cay__htab_init(&reg->copies, 64) != 0) {
-    cay__htab_fini(&reg->aors);
-    cay__free(reg);
-    return -ENOMEM;
-  }
-  if (cay__htab_init(&reg->flows, 64) != 0) {
+  if (cay__htab_init(&reg->aors, 64) != 0
+      || cay__htab_init(&reg->copies, 64) != 0
+      || cay__htab_init(&reg->flows, 64) != 0
+      || cay__htab_init(&reg->udp_flows, 64) != 0) {
+    /* Fini of a table never made (zeroed) is a no-op. */
     cay__htab_fini(&reg->aors);
     cay__htab_fini(&reg->copies);
+    cay__htab_fini(&reg->flows);
     cay__free(reg);
     return -ENOMEM;
   }
@@ -72,6 +68,7 @@ cay__registrar_destroy(cay__registrar_t *reg)
   cay__htab_fini(&reg->aors);
   cay__htab_fini(&reg->copies);
   cay__htab_fini(&reg->flows);
+  cay__htab_fini(&reg->udp_flows);
   cay__ban_free(reg->ban);
   cay__free(reg);
 }
@@ -223,6 +220,7 @@ share(const reg_binding_t *b, int gone)
     .flow = b->by_flow ? &b->flow : NULL,
     .flow_only = b->flow_only,
     .path = b->path,
+    .keepalive_s = b->keepalive_s,
   };
 
   if (reg->share == NULL || b->aor->copy)
@@ -255,6 +253,7 @@ binding_new(reg_aor_t *a, const char *contact)
   memcpy(b->contact, contact, len + 1);
   b->aor = a;
   cay__timer_init(&b->t_expire, on_expire, b);
+  cay__timer_init(&b->t_flow, cay__ka_on_silent, b);
   b->next = a->bindings;
   a->bindings = b;
   a->n++;
@@ -297,7 +296,9 @@ cay__loc_set(reg_aor_t *a, reg_binding_t *b, const cay__binding_change_t *c,
   b->flow_only = c->flow_only;
   if (c->flow)
     b->flow = *c->flow;
+  b->keepalive_s = c->keepalive_s;
   index_flow(b);
+  cay__ka_watch(b);
   b->expires_ms = cay__shard_now(reg->shard) + c->expires_ms;
   cay__shard_timer_stop(reg->shard, &b->t_expire);
   /* A timer that cannot be armed (no memory for the heap to grow): the
@@ -324,6 +325,7 @@ cay__loc_remove(reg_binding_t *b)
   a->n--;
   b->by_flow = 0;
   index_flow(b);
+  cay__ka_unwatch(b);
   if (!a->copy) {
     reg->n_bindings--;
     reg->shard->stats.bindings_live = reg->n_bindings;
@@ -391,7 +393,6 @@ cay__registrar_flow_failed(cay__registrar_t *reg, cay_id_t conn)
   uint64_t h = flow_hash(conn);
   cay__hnode_t *n, *next;
   unsigned changed = 0;
-  char where[64];
 
   for (n = cay__htab_first(&reg->flows, h); n; n = next) {
     reg_binding_t *b
@@ -401,27 +402,38 @@ cay__registrar_flow_failed(cay__registrar_t *reg, cay_id_t conn)
     if (b->flow.conn != conn)
       continue;
     changed++;
-    if (b->flow_only) {
-      if (cay__addr_format(&b->flow.addr, where, sizeof where) != 0)
-        strcpy(where, "?");
-      CAY_INFO(SHARD_NO(reg),
-               "AOR %s: binding %s removed: the connection it registered "
-               "over (tcp:%s) closed, and nothing else reaches it (RFC 5626 "
-               "section 7)",
-               b->aor->name, b->contact, where);
-      cay__loc_remove(b);
-      continue;
-    }
-    CAY_INFO(SHARD_NO(reg),
-             "AOR %s: binding %s: the connection it registered over "
-             "closed: calls go to the contact now",
-             b->aor->name, b->contact);
-    b->by_flow = 0;
-    index_flow(b);
-    share(b, 0);
-    cay__loc_stored(b->aor);
+    cay__loc_flow_lost(b, "closed");
   }
   return changed;
+}
+
+void
+cay__loc_flow_lost(reg_binding_t *b, const char *what)
+{
+  cay__registrar_t *reg = b->aor->reg;
+  char where[80];
+
+  reg->shard->stats.flows_failed++;
+  if (cay__addr_format_proto(b->flow.proto, &b->flow.addr, where, sizeof where)
+      != 0)
+    strcpy(where, "?");
+  if (b->flow_only) {
+    CAY_INFO(SHARD_NO(reg),
+             "AOR %s: binding %s removed: the flow it registered over "
+             "(%s) %s, and nothing else reaches it (RFC 5626 section 7)",
+             b->aor->name, b->contact, where, what);
+    cay__loc_remove(b);
+    return;
+  }
+  CAY_INFO(SHARD_NO(reg),
+           "AOR %s: binding %s: the flow it registered over (%s) %s: "
+           "calls go to the contact now",
+           b->aor->name, b->contact, where, what);
+  b->by_flow = 0;
+  index_flow(b);
+  cay__ka_watch(b);
+  share(b, 0);
+  cay__loc_stored(b->aor);
 }
 
 /* Does @p x go before @p y in a call's order (higher q first)? */

@@ -478,6 +478,16 @@ remove_all(reg_req_t *rq)
   return 0;
 }
 
+/* The Flow-Timer pending binding @p p's UA was told to keep its flow
+ * alive by (cay__binding_change_t.keepalive_s: watched if it is a UDP
+ * flow its calls take), or 0: its 200 says none (RFC 5626 section
+ * 4.4.1). */
+static unsigned
+keepalive_s(const reg_req_t *rq, const pending_t *p)
+{
+  return rq->outbound == 1 && p->instance ? rq->cfg->reg_flow_timer_s : 0;
+}
+
 /* Item 7, checked: new and refreshed bindings first, removals last, so
  * that the AOR (freed with its last binding) outlives the loop. */
 static int
@@ -498,7 +508,8 @@ take_contacts(reg_req_t *rq)
                                 .flow_only = p->by_flow == FLOW_ONLY,
                                 .instance = p->instance,
                                 .reg_id = p->reg_id,
-                                .path = rq->path };
+                                .path = rq->path,
+                                .keepalive_s = keepalive_s(rq, p) };
     char via[96] = "";
 
     if (p->skip || p->expires_s == 0)

@@ -17,7 +17,8 @@
  *
  * Files: register.c (the request), location.c (the bindings), digest.c
  * (challenges and credentials), persist.c (an AOR's bindings as a record
- * for the store, server/reg_store.c, and back).
+ * for the store, server/reg_store.c, and back), keepalive.c (UDP flows
+ * watched for keep-alives, RFC 5626 section 4.4.1).
  */
 #ifndef CAY_REGISTRAR_REGISTRAR_H
 #define CAY_REGISTRAR_REGISTRAR_H
@@ -125,6 +126,12 @@ typedef struct cay__binding_change {
   const char *path;        /* the REGISTER's Path values (RFC 3327), as
                               a Route header's value, calls to the
                               binding go through; or NULL */
+  unsigned keepalive_s;    /* a UDP flow the UA keeps alive (RFC 5626
+                              section 4.4.1): the Flow-Timer its 200
+                              gave, in s; silent for longer (plus
+                              CAY__FLOW_LEEWAY_S) the flow has failed
+                              (cay__registrar_keepalive()). 0: the flow
+                              is not watched */
 } cay__binding_change_t;
 
 /**
@@ -200,6 +207,55 @@ void cay__registrar_learn(cay__registrar_t *reg,
  * @thread the shard's
  */
 unsigned cay__registrar_flow_failed(cay__registrar_t *reg, cay_id_t conn);
+
+/* Seconds a watched UDP flow may stay silent past its Flow-Timer before
+ * it counts as failed: a keep-alive sent at the last moment and lost,
+ * then sent again four times by STUN (RFC 5389 section 7.2.1: 0.5, 1,
+ * 2 and 4 s), arrives within them. */
+#define CAY__FLOW_LEEWAY_S 8
+
+/**
+ * A STUN keep-alive (RFC 5626 section 4.4.2) came from UDP source
+ * @p src to a SIP port of this shard, which answered it. Each of this
+ * shard's own bindings whose calls take that flow and that is watched
+ * (cay__binding_change_t.keepalive_s) has heard from its UA now. For
+ * each of this shard's copies of another shard's binding over it,
+ * unless @p relayed, the keep-alive callback is told (the owner decides
+ * whether the flow failed; cay__registrar_set_keepalive_share()).
+ *
+ * A watched binding that hears nothing, neither a keep-alive nor a
+ * REGISTER refreshing it, for its Flow-Timer plus CAY__FLOW_LEEWAY_S
+ * has lost its flow (RFC 5626 section 4.4.1: the time the server waits
+ * before it considers the flow dead): it is removed when nothing else
+ * reaches it, as for a closed connection (RFC 5626 section 7), and
+ * logged and counted (cay_stats_t.flows_failed).
+ *
+ * @param src      The keep-alive's source address. Borrowed.
+ * @param relayed  1: another shard read it and told this one (copies
+ *                 are not told again); 0: read here.
+ * @return How many of this shard's own bindings heard it.
+ * @thread the shard's
+ */
+unsigned cay__registrar_keepalive(cay__registrar_t *reg, const cay__addr_t *src,
+                                  int relayed);
+
+/**
+ * Told of a keep-alive from @p src for a binding of AOR @p aor that
+ * another shard owns (cay__aor_shard()): that shard is to hear it
+ * (cay__registrar_keepalive() with relayed 1). Both borrowed for the
+ * call.
+ */
+typedef void (*cay__registrar_keepalive_fn)(void *arg, const char *aor,
+                                            const cay__addr_t *src);
+
+/**
+ * Set who is told of keep-alives for other shards' bindings (NULL:
+ * nobody; one shard).
+ * @thread the shard's
+ */
+void cay__registrar_set_keepalive_share(cay__registrar_t *reg,
+                                        cay__registrar_keepalive_fn fn,
+                                        void *arg);
 
 /* Contacts a call tries at most (the registrar keeps up to
  * registrar.max_bindings per AOR). */

@@ -23,19 +23,26 @@ typedef struct reg_binding {
   struct reg_binding *next;
   reg_aor_t *aor;
   cay__timer_t t_expire;
-  uint64_t expires_ms; /* on the shard clock */
-  uint32_t cseq;       /* of the REGISTER that set it (section 10.3 item 7) */
-  int q;               /* q-value in thousandths, -1: none given */
-  int by_flow;         /* calls go to flow (cay_reg_flows_t) */
-  int flow_only;       /* cay__binding_change_t.flow_only */
-  int in_flows;        /* on cay__registrar_t.flows by flow.conn */
-  cay__hnode_t fnode;  /* there */
-  cay__peer_t flow;    /* the REGISTER's flow */
-  char *call_id;       /* of that REGISTER */
-  char *instance;      /* cay__binding_change_t.instance, or NULL */
-  unsigned reg_id;     /* and its reg-id */
-  char *path;          /* cay__binding_change_t.path, or NULL */
-  char contact[];      /* the URI, as the UA wrote it */
+  uint64_t expires_ms;  /* on the shard clock */
+  uint32_t cseq;        /* of the REGISTER that set it (section 10.3 item 7) */
+  int q;                /* q-value in thousandths, -1: none given */
+  int by_flow;          /* calls go to flow (cay_reg_flows_t) */
+  int flow_only;        /* cay__binding_change_t.flow_only */
+  int in_flows;         /* on cay__registrar_t.flows by flow.conn */
+  cay__hnode_t fnode;   /* there */
+  unsigned keepalive_s; /* cay__binding_change_t.keepalive_s */
+  int in_udp;           /* on cay__registrar_t.udp_flows by flow.addr */
+  cay__hnode_t unode;   /* there */
+  uint64_t heard_ms;    /* own, watched: the last keep-alive or REGISTER
+                           from its UA, on the shard clock */
+  cay__timer_t t_flow;  /* own, watched: due when it would be silent
+                           for too long (keepalive.c) */
+  cay__peer_t flow;     /* the REGISTER's flow */
+  char *call_id;        /* of that REGISTER */
+  char *instance;       /* cay__binding_change_t.instance, or NULL */
+  unsigned reg_id;      /* and its reg-id */
+  char *path;           /* cay__binding_change_t.path, or NULL */
+  char contact[];       /* the URI, as the UA wrote it */
 } reg_binding_t;
 
 struct reg_aor {
@@ -49,10 +56,13 @@ struct reg_aor {
 
 struct cay__registrar {
   cay__shard_t *shard;
-  cay__htab_t aors;   /* this shard's own */
-  cay__htab_t copies; /* the other shards', as they told */
-  cay__htab_t flows;  /* own bindings whose calls take a TCP connection,
-                         by its id (cay__registrar_flow_failed()) */
+  cay__htab_t aors;      /* this shard's own */
+  cay__htab_t copies;    /* the other shards', as they told */
+  cay__htab_t flows;     /* own bindings whose calls take a TCP connection,
+                            by its id (cay__registrar_flow_failed()) */
+  cay__htab_t udp_flows; /* own bindings and copies whose calls take a
+                            watched UDP flow, by its address
+                            (cay__registrar_keepalive()) */
   unsigned n_aors, n_bindings;
   cay__registrar_share_fn share;
   void *share_arg;
@@ -65,6 +75,8 @@ struct cay__registrar {
                       shard's ban); or NULL */
   cay__registrar_ban_fn ban_share;
   void *ban_share_arg;
+  cay__registrar_keepalive_fn ka_share;
+  void *ka_share_arg;
 };
 
 /* location.c */
@@ -97,6 +109,21 @@ void cay__loc_drop_if_empty(reg_aor_t *a);
 void cay__loc_stored(const reg_aor_t *a);
 /* Seconds until @p b expires (at least 0). */
 unsigned cay__loc_remaining_s(const reg_binding_t *b);
+/* @p b lost the flow its calls take (@p what: how, for the log): it is
+ * removed when nothing else reaches it, else its calls go to its contact
+ * from now on (RFC 5626 section 7). Counted in flows_failed. */
+void cay__loc_flow_lost(reg_binding_t *b, const char *what);
+
+/* keepalive.c */
+
+/* Keep @p b on the UDP flows table while its calls take a watched UDP
+ * flow; an own binding's silence timer restarts (heard now). Call after
+ * each change of its flow or keepalive_s. */
+void cay__ka_watch(reg_binding_t *b);
+/* @p b is going: off the table, its timer stopped. */
+void cay__ka_unwatch(reg_binding_t *b);
+/* The timer callback of reg_binding_t.t_flow (data: the binding). */
+void cay__ka_on_silent(cay__timer_t *t);
 
 /* digest.c */
 

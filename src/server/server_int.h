@@ -27,22 +27,23 @@ typedef struct cay__gather_waiter {
 
 /* What shards say to each other (DESIGN.md rule 3). */
 enum {
-  MAIL_RECV = 1,   /* a message read by another shard, for its owner */
-  MAIL_TCP_WRITE,  /* bytes for a connection the target shard owns */
-  MAIL_DRAIN,      /* shard 0 -> all: start draining */
-  MAIL_DRAINED,    /* all -> shard 0: my sessions are gone */
-  MAIL_EXIT,       /* shard 0 -> all: stop reading, report, close */
-  MAIL_FINAL,      /* all -> shard 0: my final counters */
-  MAIL_STATS_ASK,  /* shard 0 -> 1..N-1: your live counters, please */
-  MAIL_STATS,      /* 1..N-1 -> shard 0: my live counters */
-  MAIL_TCP_FAILED, /* a connection to peer failed: your transactions too */
-  MAIL_TARGET,     /* one -> the others: what its resolver learnt (dns.h) */
-  MAIL_RELOAD,     /* shard 0 -> 1..N-1: a reloaded configuration */
-  MAIL_ALIAS,      /* -> a Call-ID's home shard: who owns its dialogs */
-  MAIL_BINDING,    /* an AOR's owner -> the others: a binding changed */
-  MAIL_BAN,        /* one -> the others: a source banned (auth) */
-  MAIL_BLOCK,      /* one -> the others: a flooding source blocked */
-  MAIL_FLOW_CLOSED /* a connection's owner -> the others: it closed */
+  MAIL_RECV = 1,    /* a message read by another shard, for its owner */
+  MAIL_TCP_WRITE,   /* bytes for a connection the target shard owns */
+  MAIL_DRAIN,       /* shard 0 -> all: start draining */
+  MAIL_DRAINED,     /* all -> shard 0: my sessions are gone */
+  MAIL_EXIT,        /* shard 0 -> all: stop reading, report, close */
+  MAIL_FINAL,       /* all -> shard 0: my final counters */
+  MAIL_STATS_ASK,   /* shard 0 -> 1..N-1: your live counters, please */
+  MAIL_STATS,       /* 1..N-1 -> shard 0: my live counters */
+  MAIL_TCP_FAILED,  /* a connection to peer failed: your transactions too */
+  MAIL_TARGET,      /* one -> the others: what its resolver learnt (dns.h) */
+  MAIL_RELOAD,      /* shard 0 -> 1..N-1: a reloaded configuration */
+  MAIL_ALIAS,       /* -> a Call-ID's home shard: who owns its dialogs */
+  MAIL_BINDING,     /* an AOR's owner -> the others: a binding changed */
+  MAIL_BAN,         /* one -> the others: a source banned (auth) */
+  MAIL_BLOCK,       /* one -> the others: a flooding source blocked */
+  MAIL_FLOW_CLOSED, /* a connection's owner -> the others: it closed */
+  MAIL_KEEPALIVE    /* one -> an AOR's owner: its UA's UDP keep-alive */
 };
 
 typedef struct mail_bytes {
@@ -50,6 +51,7 @@ typedef struct mail_bytes {
   cay__peer_t peer; /* MAIL_RECV: the source; MAIL_TCP_WRITE: the target;
                        MAIL_TCP_FAILED: where the connection went;
                        MAIL_FLOW_CLOSED: the connection that closed;
+                       MAIL_KEEPALIVE: the keep-alive's source;
                        MAIL_BAN, MAIL_BLOCK: the source banned or
                        blocked, data for how long in ms (a uint64_t) */
   int backlogged;   /* MAIL_RECV: read from a backlogged TCP connection
@@ -94,6 +96,7 @@ typedef struct mail_binding {
   uint64_t expires_ms; /* from when it was sent; 0: removed */
   int by_flow;         /* calls go to flow (cay__binding_change_t) */
   cay__peer_t flow;
+  unsigned keepalive_s; /* cay__binding_change_t.keepalive_s */
   size_t aor_len;
   char text[]; /* the AOR, NUL, the contact URI, NUL, the Path values
                   (RFC 3327; "" for none), NUL */
@@ -318,6 +321,15 @@ void cay__worker_flow_closed(cay__tcp_t *tcp, cay_id_t conn,
                              const cay__addr_t *peer, void *arg);
 /* MAIL_FLOW_CLOSED from the shard that owned the connection. */
 void cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m);
+/* A STUN keep-alive from UDP source @p src, answered here: this shard's
+ * bindings over that flow heard it, and the owners of the AORs of its
+ * copies over it are told (cay__worker_share_keepalive()). */
+void cay__worker_keepalive(cay__worker_t *w, const cay__addr_t *src);
+/* cay__registrar_keepalive_fn: MAIL_KEEPALIVE to AOR @p aor's shard. */
+void cay__worker_share_keepalive(void *arg, const char *aor,
+                                 const cay__addr_t *src);
+/* MAIL_KEEPALIVE from the shard that read the keep-alive. */
+void cay__worker_on_keepalive(cay__worker_t *w, const mail_bytes_t *m);
 /* worker_flood.c: limits.source_requests. Whether the message @p data
  * (@p len bytes) read from @p src is a request to drop: its source is
  * blocked, or this request blocks it (logged, and told to the other

@@ -142,6 +142,9 @@ const cay__stat_field_t cay__stat_fields[] = {
   F(source_conns_closed, 0,
     "Connections closed because their source was blocked "
     "(limits.source_requests): open at the block, or accepted during it."),
+  F(flows_failed, 0,
+    "Registrar bindings whose flow failed: the connection they were "
+    "registered over closed, or their UDP flow sent no keep-alive in time."),
 };
 #undef F
 #undef SRD

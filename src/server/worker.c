@@ -77,10 +77,12 @@ cay__worker_on_datagram(cay__udp_t *u, const char *data, size_t len,
    * whichever shard read it (it has no Call-ID, and no state). */
   if (cay__stun_maybe(data, len)) {
     n = cay__stun_answer(data, len, from, answer);
-    if (n > 0 && cay__udp_send(u, from, answer, (size_t)n) == 0)
+    if (n > 0 && cay__udp_send(u, from, answer, (size_t)n) == 0) {
       w->shard.stats.keepalives++;
-    else
+      cay__worker_keepalive(w, from);
+    } else {
       w->shard.stats.dropped++;
+    }
     return;
   }
   cay__worker_route(w, data, len, &src, cay__udp_backlogged(u));
@@ -203,6 +205,9 @@ cay__worker_dispatch(cay__mail_t *m, void *arg)
     break;
   case MAIL_BLOCK:
     cay__worker_on_block(w, b);
+    break;
+  case MAIL_KEEPALIVE:
+    cay__worker_on_keepalive(w, b);
     break;
   case MAIL_DRAIN:
     start_drain(w);

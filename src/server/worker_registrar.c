@@ -12,6 +12,9 @@
  *            -> every shard: its transactions over that flow end (503)
  *   a source banned for refused credentials (registrar.ban_after_failures)
  *            -> MAIL_BAN to every other shard -> banned there too
+ *   a STUN keep-alive on a UDP flow some binding takes (RFC 5626 4.4.1)
+ *            -> this shard's bindings over it heard it; for a copy,
+ *               MAIL_KEEPALIVE to the AOR's shard -> its binding heard it
  *
  * Every function runs on the worker's own thread.
  */
@@ -55,6 +58,7 @@ cay__worker_share_binding(void *arg, const cay__binding_change_t *c)
     m->by_flow = c->flow != NULL;
     if (c->flow)
       m->flow = *c->flow;
+    m->keepalive_s = c->keepalive_s;
     m->aor_len = alen;
     memcpy(m->text, c->aor, alen + 1);
     memcpy(m->text + alen + 1, c->contact, clen + 1);
@@ -74,7 +78,8 @@ cay__worker_on_binding(cay__worker_t *w, const mail_binding_t *m)
                               .q = m->q,
                               .expires_ms = m->expires_ms,
                               .flow = m->by_flow ? &m->flow : NULL,
-                              .path = contact + strlen(contact) + 1 };
+                              .path = contact + strlen(contact) + 1,
+                              .keepalive_s = m->keepalive_s };
 
   cay__registrar_learn(w->ss.reg, &c);
 }
@@ -140,4 +145,35 @@ cay__worker_on_ban(cay__worker_t *w, const mail_bytes_t *m)
     return;
   memcpy(&ban_ms, m->data, sizeof ban_ms);
   cay__registrar_ban(w->ss.reg, &m->peer.addr, ban_ms);
+}
+
+void
+cay__worker_keepalive(cay__worker_t *w, const cay__addr_t *src)
+{
+  if (w->exiting)
+    return;
+  (void)cay__registrar_keepalive(w->ss.reg, src, 0);
+}
+
+void
+cay__worker_share_keepalive(void *arg, const char *aor, const cay__addr_t *src)
+{
+  cay__worker_t *w = arg;
+  cay__peer_t p = { .addr = *src, .proto = CAY__UDP };
+  unsigned owner = cay__aor_shard(aor, strlen(aor), w->srv->nshards);
+  cay__worker_t *to = w->srv->workers[owner];
+
+  if (w->exiting || owner == w->index || to == NULL)
+    return;
+  /* Lost (no memory, a full mailbox): the next keep-alive counts. */
+  if (cay__worker_post_bytes(to, MAIL_KEEPALIVE, &p, NULL, 0, 0, 0) != 0)
+    CAY_DEBUG(SHARD_NO(w), "a keep-alive for AOR %s not passed to shard %u",
+              aor, owner);
+}
+
+void
+cay__worker_on_keepalive(cay__worker_t *w, const mail_bytes_t *m)
+{
+  if (!w->exiting)
+    (void)cay__registrar_keepalive(w->ss.reg, &m->peer.addr, 1);
 }

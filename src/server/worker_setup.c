@@ -275,6 +275,8 @@ cay__worker_layers_init(cay__worker_t *w, const char sent_by[CAY__WSS + 1][80])
     w->ss.foreign_arg = w;
     cay__registrar_set_share(w->ss.reg, cay__worker_share_binding, w);
     cay__registrar_set_ban_share(w->ss.reg, cay__worker_share_ban, w);
+    cay__registrar_set_keepalive_share(w->ss.reg, cay__worker_share_keepalive,
+                                       w);
   }
   if (err == 0 && (err = dns_create(w)) != 0)
     cay__sessions_fini(&w->ss);

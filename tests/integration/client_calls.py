@@ -7,6 +7,7 @@ call took).
 
 import os
 import re
+import time
 
 import cayrun
 from client_common import (STEP_TIMEOUT_S, TLS_DATA, TRACE_RE, cseq,
@@ -76,6 +77,7 @@ def start_registered(test, a, b, cay, tcp, idle_close, outbound,
                        b.registered)
         if err:
             raise SystemExit(err)
+        b.registered_at = time.monotonic()
         if "replaced by sip:bob" not in cay_log(cay):
             raise SystemExit("cay: bob's second binding did not replace "
                              "his first")
@@ -261,8 +263,9 @@ def judge_flow(cay, b, idle_close):
     if not ports:
         return ["callee: no INVITE over a connection in its trace"]
     if idle_close:
-        if re.search(r"AOR sip:bob@\S+: binding \S+: the connection it "
-                     r"registered over closed: calls go to the contact now",
+        if re.search(r"AOR sip:bob@\S+: binding \S+: the flow it "
+                     r"registered over \(tcp:\S+\) closed: calls go to "
+                     r"the contact now",
                      cay_log(cay)) is None:
             return ["cay: no log line that bob's connection closed"]
         if ports[0] != b.port:
@@ -284,6 +287,39 @@ def keepalives(cay):
     """cay's live keepalives counter (SIGUSR1), or -1."""
     live = cay.live_counters(2.0)
     return live[1].get("keepalives", -1) if live else -1
+
+
+# How long cay lets an outbound UDP flow be silent: Flow-Timer 2 plus
+# CAY__FLOW_LEEWAY_S (registrar.h).
+SILENCE_S = 2 + 8
+SILENT_RE = (r"AOR sip:bob@\S+: binding \S+ removed: the flow it registered "
+             r"over \(udp:\S+\) sent no keep-alive for \d+ s")
+
+
+def judge_silent_flow(cay, b):
+    """bob's STUN keep-alives kept his binding for longer than cay lets
+    a flow be silent (RFC 5626 section 4.4.1); killed (he does not
+    unregister), his flow falls silent, and cay removes his binding
+    once the time is up, not before."""
+    left = b.registered_at + SILENCE_S + 2 - time.monotonic()
+    if left > 0:
+        time.sleep(left)
+    if re.search(SILENT_RE, cay_log(cay)):
+        return ["cay: bob's flow counted as silent while he kept it alive"]
+    b.proc.kill()
+    b.proc.wait()
+    killed = time.monotonic()
+    err = cayrun.wait_for("cay to find bob's flow silent",
+                          lambda: re.search(SILENT_RE, cay_log(cay)),
+                          SILENCE_S + STEP_TIMEOUT_S)
+    if err:
+        return ["cay: " + err]
+    took = time.monotonic() - killed
+    # His last keep-alive came at most Flow-Timer (2 s) before the kill.
+    if took < SILENCE_S - 2.5:
+        return ["cay: bob's flow counted as silent %.1f s after he died, "
+                "before its time (%d s)" % (took, SILENCE_S)]
+    return []
 
 
 def judge_outbound(b):

@@ -205,3 +205,19 @@ cay_sipp_test(registrar_ban_exempt 60
   --expect auth_banned=0
   --expect registers=0 --expect bindings_live=0 --expect txns_live=0
   -- -inf ${CAY_IT_SCENARIOS}/register_guess.csv -m 20 -r 10)
+
+# UDP flows watched for keep-alives (RFC 5626 section 4.4.1) at 4
+# shards (run_stun_test.py --flow-timer): 16 clients register an
+# outbound flow each (registrar.flow_timer_s 1) and send a STUN
+# keep-alive every second, mostly read by a shard other than their AOR's,
+# which passes it on: after 12 s (longer than Flow-Timer + 8 s) all 16
+# bindings are there. Then 8 fall silent: exactly their bindings go,
+# each logged, and flows_failed counts them.
+add_test(NAME integration.flow_keepalive_4shards
+         COMMAND ${Python3_EXECUTABLE} ${CAY_IT_DIR}/run_stun_test.py
+                 --cay $<TARGET_FILE:cay> --name flow_keepalive_4shards
+                 --shards 4 --clients 16 --requests 1 --flow-timer 1
+                 --expect registers=16 --expect flows_failed=8
+                 --expect bindings_live=8 --expect txns_live=0)
+set_tests_properties(integration.flow_keepalive_4shards PROPERTIES
+  TIMEOUT 90 LABELS "integration;shards" RESOURCE_LOCK cay_integration)

@@ -22,7 +22,11 @@
                   5626: reg-id, +sip.instance; baresip's sipnat=outbound);
                   cay's 200 says Require: outbound and Flow-Timer: 2, and
                   bob keeps his flow alive with STUN Binding requests
-                  (over UDP) that cay answers (its keepalives counter)
+                  (over UDP) that cay answers (its keepalives counter),
+                  for longer than cay lets a flow be silent (Flow-Timer
+                  + 8 s); then bob is killed, and cay removes his
+                  binding once his flow has been silent for that long
+                  (RFC 5626 section 4.4.1), not before
   --tls           register mode over TLS (RFC 3261 section 26.2): cay
                   listens on a tls: address too, with the certificates
                   of tests/data/tls; both clients trust its CA, register
@@ -90,7 +94,8 @@ import tempfile
 import cayrun
 from client_calls import (bridge_config, drive_caller, drive_transfer,
                           judge_callee, judge_caller, judge_flow,
-                          judge_outbound, judge_registered, judge_transfer,
+                          judge_outbound, judge_registered,
+                          judge_silent_flow, judge_transfer,
                           register_config, start_registered, tls_config,
                           transfer_config)
 from client_common import Client, free_tcp_port, wait_for
@@ -205,6 +210,7 @@ def run(args):
                 problems += judge_registered(a)
             if args.outbound:
                 problems += judge_outbound(b)
+                problems += judge_silent_flow(cay, b)
             if flow_log:
                 problems += judge_flow(cay, b, args.idle_close)
         want = "TLS" if args.tls else "TCP" if args.tcp else "UDP"

@@ -3,7 +3,8 @@
 
 Usage:
   run_stun_test.py --cay build/cay --name NAME [--shards 4] [--clients 16]
-                   [--requests 10] [--expect KEY=N ...] [--keep]
+                   [--requests 10] [--flow-timer S] [--expect KEY=N ...]
+                   [--keep]
 
 --clients UDP sockets, each from its own port (the kernel spreads them
 over the shards' SO_REUSEPORT sockets), send --requests STUN Binding
@@ -15,15 +16,30 @@ had one. A Binding indication and an RFC 3489 request (no magic cookie)
 get nothing. cay still answers OPTIONS, and its summary (--expect)
 counts the keep-alives.
 
+With --flow-timer S, each client first registers an outbound flow
+(RFC 5626: Supported: outbound, a Contact with reg-id and
++sip.instance) for its own AOR, sip:ka<i>@127.0.0.1, with
+registrar.flow_timer_s S; the 200 must say Require: outbound and
+Flow-Timer: S. Then every client sends a keep-alive each second for
+S + 8 + 3 s, longer than cay lets a flow be silent (Flow-Timer + 8 s,
+RFC 5626 section 4.4.1): every binding must still be there
+(bindings_live, no "sent no keep-alive" in cay's log), wherever the
+kernel put a client's keep-alives (at several shards, mostly not on its
+AOR's shard, which must hear of them). Then the first half of the
+clients fall silent while the others go on as long again: exactly the
+silent half's bindings are removed, each logged.
+
 Standard library only.
 """
 
 import argparse
 import os
+import re
 import socket
 import struct
 import sys
 import tempfile
+import time
 import zlib
 
 import cayrun
@@ -38,6 +54,9 @@ def parse_args(argv):
     p.add_argument("--shards", type=int, default=None)
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--requests", type=int, default=10)
+    p.add_argument("--flow-timer", type=int, default=0,
+                   help="register outbound flows with this Flow-Timer "
+                        "and judge which ones cay keeps (seconds)")
     p.add_argument("--expect", action="append", default=[],
                    help="KEY=N on cay's summary (repeat)")
     p.add_argument("--keep", action="store_true")
@@ -101,13 +120,106 @@ def exchange(sock, req, timeout=2.0):
         return None
 
 
+FLOW_LEEWAY_S = 8  # CAY__FLOW_LEEWAY_S (registrar.h)
+
+
+def register_flow(sock, i, port, flow_timer):
+    """Client i registers an outbound flow for sip:ka<i>: what is wrong
+    with cay's answer, or None."""
+    me = sock.getsockname()
+    req = ("REGISTER sip:%s:%d SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-ka%d-%s;rport\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: <sip:ka%d@%s>;tag=ka%d\r\n"
+           "To: <sip:ka%d@%s>\r\n"
+           "Call-ID: ka%d-%s@test\r\n"
+           "CSeq: 1 REGISTER\r\n"
+           "Supported: outbound\r\n"
+           "Contact: <sip:ka%d@192.0.2.%d:5060>;reg-id=1;"
+           "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-%012d>\"\r\n"
+           "Expires: 600\r\n"
+           "Content-Length: 0\r\n\r\n"
+           % (cayrun.HOST, port, me[0], me[1], i, os.urandom(4).hex(),
+              i, cayrun.HOST, i, i, cayrun.HOST, i, os.urandom(4).hex(),
+              i, i + 1, i)).encode()
+    got = exchange(sock, req)
+    if got is None:
+        return "no answer to its REGISTER"
+    text = got.decode("utf-8", "replace")
+    if not text.startswith("SIP/2.0 200"):
+        return "REGISTER answered %r" % text.split("\r\n", 1)[0]
+    for want in (r"^Require:\s*outbound\s*$",
+                 r"^Flow-Timer:\s*%d\s*$" % flow_timer):
+        if not re.search(want, text, re.M | re.I):
+            return "the 200 to its REGISTER lacks %s" % want
+    return None
+
+
+def keep_alive(socks, seconds):
+    """Each socket sends a keep-alive every second for seconds: the
+    problems (no answer)."""
+    problems = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        start = time.monotonic()
+        for i, s in socks:
+            if exchange(s, request(os.urandom(12), False)) is None:
+                problems.append("client %d: a keep-alive got no answer" % i)
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - start)))
+    return problems
+
+
+def silent_aors(cay):
+    """The AORs whose flow cay found silent, from its log."""
+    return set(re.findall(r"AOR (sip:ka\d+@\S+): binding \S+ removed: the "
+                          r"flow it registered over \(udp:\S+\) sent no "
+                          r"keep-alive", cay.stderr_tail(100000)))
+
+
+def run_flows(args, cay, socks):
+    """--flow-timer: the problems."""
+    problems = []
+    for i, s in enumerate(socks):
+        why = register_flow(s, i, cay.port, args.flow_timer)
+        if why:
+            problems.append("client %d: %s" % (i, why))
+    if problems:
+        return problems
+    window = args.flow_timer + FLOW_LEEWAY_S + 3
+    problems += keep_alive(list(enumerate(socks)), window)
+    live = cay.live_counters()
+    bound = live[1].get("bindings_live") if live else None
+    if bound != len(socks) or silent_aors(cay):
+        problems.append("cay dropped flows that were kept alive: "
+                        "bindings_live %s of %d, silent %s"
+                        % (bound, len(socks), sorted(silent_aors(cay))))
+        return problems
+    half = len(socks) // 2
+    problems += keep_alive(list(enumerate(socks))[half:], window)
+    live = cay.live_counters()
+    bound = live[1].get("bindings_live") if live else None
+    want = set("sip:ka%d@%s" % (i, cayrun.HOST) for i in range(half))
+    if bound != len(socks) - half or silent_aors(cay) != want:
+        problems.append("after the first %d clients fell silent: "
+                        "bindings_live %s, wanted %d; silent %s"
+                        % (half, bound, len(socks) - half,
+                           sorted(silent_aors(cay))))
+    return problems
+
+
 def run(args):
     test = "integration.%s" % args.name
     workdir = tempfile.mkdtemp(prefix="cay-stun-%s-" % args.name)
     problems, line, cay, socks = [], "", None, []
     try:
+        config = None
+        if args.flow_timer:
+            config = ("registrar:\n  flow_timer_s: %d\n"
+                      "routes:\n"
+                      "  - match: { method: REGISTER }\n"
+                      "    action: register\n" % args.flow_timer)
         cay, err = cayrun.start_cay(
-            args.cay, workdir,
+            args.cay, workdir, config,
             extra_args=["-s", str(args.shards)] if args.shards else [])
         if err:
             raise SystemExit(err)
@@ -117,6 +229,8 @@ def run(args):
             s.bind((cayrun.HOST, 0))
             s.connect((cayrun.HOST, cay.port))
             socks.append(s)
+        if args.flow_timer:
+            problems += run_flows(args, cay, socks)
         for k in range(args.requests):
             for i, s in enumerate(socks):
                 tid = os.urandom(12)
