@@ -3,12 +3,16 @@
  * (registrar.h: cay__registrar_record(), cay__registrar_restore()), for
  * the store (server/reg_store.c) to keep.
  *
- * A record is text: a first line "cay-bindings 1", then one line per
- * binding, eleven fields separated by a tab:
+ * A record is text: a first line "cay-bindings 2", then one line per
+ * binding, twelve fields separated by a tab:
  *
  *   expires    the wall-clock time it ends at, in ms since 1970 (the
  *              shard's clock does not survive a restart)
  *   cseq q flags proto flow reg_id call_id instance path contact
+ *   keepalive  cay__binding_change_t.keepalive_s (0: not watched)
+ *
+ * A record of version 1 (Cay before keep-alives were watched) has the
+ * first eleven only, and is read with keepalive 0.
  *
  * flags: 1 calls go over the flow, 2 nothing but the flow reaches the
  * contact, 4 the flow is a NAT's (cay__peer_t.flow). flow is "-" or the
@@ -27,8 +31,10 @@
 
 #define SHARD_NO(reg) ((int)(reg)->shard->index)
 
-#define RECORD_HEAD "cay-bindings 1\n"
-#define FIELDS      11
+#define RECORD_HEAD    "cay-bindings 2\n"
+#define RECORD_HEAD_V1 "cay-bindings 1\n"
+#define FIELDS         12
+#define FIELDS_V1      11
 /* A record's bindings, at most: registrar.max_bindings' bound. */
 #define RECORD_MAX_BINDINGS 1000
 
@@ -85,7 +91,7 @@ put_line(char *o, const reg_binding_t *b, uint64_t expires_wall)
   o = put_escaped(o, b->path);
   *o++ = '\t';
   o = put_escaped(o, b->contact);
-  *o++ = '\n';
+  o += sprintf(o, "\t%u\n", b->keepalive_s);
   return o;
 }
 
@@ -139,7 +145,7 @@ typedef struct {
   uint64_t expires_wall;
   uint32_t cseq;
   int q;
-  unsigned flags, proto, reg_id;
+  unsigned flags, proto, reg_id, keepalive_s;
   cay__peer_t flow;
   char *call_id, *instance, *path, *contact;
 } entry_t;
@@ -233,23 +239,27 @@ parse_numbers(char **f, entry_t *e)
   return 0;
 }
 
-/* Line @p line (NUL-terminated, no LF) into @p e. */
+/* Line @p line (NUL-terminated, no LF) of @p fields fields (FIELDS or
+ * FIELDS_V1) into @p e. */
 static int
-parse_line(char *line, entry_t *e)
+parse_line(char *line, unsigned fields, entry_t *e)
 {
   char *f[FIELDS];
+  uint64_t ka = 0;
   unsigned n = 0;
 
   for (char *p = line;; p++) {
-    if (n == FIELDS)
+    if (n == fields)
       return -EINVAL; /* a tab too many */
     f[n++] = p;
     if ((p = strchr(p, '\t')) == NULL)
       break;
     *p = '\0';
   }
-  if (n != FIELDS || parse_numbers(f, e) != 0)
+  if (n != fields || parse_numbers(f, e) != 0
+      || (fields == FIELDS && number(f[11], UINT32_MAX, &ka) != 0))
     return -EINVAL;
+  e->keepalive_s = (unsigned)ka;
   memset(&e->flow, 0, sizeof e->flow);
   e->flow.proto = (uint8_t)e->proto;
   e->flow.flow = (e->flags & FLAG_NAT) != 0;
@@ -259,7 +269,7 @@ parse_line(char *line, entry_t *e)
   } else if (strcmp(f[5], "-") != 0) {
     return -EINVAL;
   }
-  for (unsigned i = 7; i < FIELDS; i++)
+  for (unsigned i = 7; i < FIELDS_V1; i++)
     if (unescape(f[i]) != 0)
       return -EINVAL;
   e->call_id = f[7];
@@ -279,16 +289,19 @@ static int
 parse_record(char *text, entry_t *e, size_t room)
 {
   size_t head = sizeof RECORD_HEAD - 1;
+  unsigned fields = FIELDS;
   int n = 0;
 
-  if (strncmp(text, RECORD_HEAD, head) != 0)
+  if (strncmp(text, RECORD_HEAD_V1, head) == 0)
+    fields = FIELDS_V1;
+  else if (strncmp(text, RECORD_HEAD, head) != 0)
     return -EINVAL;
   for (char *p = text + head; *p;) {
     char *lf = strchr(p, '\n');
     if (lf == NULL || (size_t)n == room)
       return -EINVAL; /* a record ends with a line break */
     *lf = '\0';
-    if (parse_line(p, &e[n++]) != 0)
+    if (parse_line(p, fields, &e[n++]) != 0)
       return -EINVAL;
     p = lf + 1;
   }
@@ -316,7 +329,8 @@ restore_entry(reg_aor_t *a, entry_t *e, uint64_t wall_ms,
                               .flow_only = (e->flags & FLAG_FLOW_ONLY) != 0,
                               .instance = e->instance,
                               .reg_id = e->reg_id,
-                              .path = e->path };
+                              .path = e->path,
+                              .keepalive_s = e->keepalive_s };
 
   if (e->expires_wall <= wall_ms) {
     n->expired++;

@@ -355,7 +355,8 @@ typedef struct cay__restore_counts {
 /**
  * Bind the bindings of record @p record (cay__registrar_record(), of an
  * earlier process) to this shard's AOR @p aor again, each for the time
- * it had left at @p wall_ms. A binding that took a UDP flow keeps it; one
+ * it had left at @p wall_ms. A binding that took a UDP flow keeps it
+ * (watched for keep-alives as its record says, heard now); one
  * that took a connection is called at its contact, or dropped when
  * nothing but that connection reached it. The other shards' copies
  * follow (cay__registrar_set_share()); the store is not told. No limit

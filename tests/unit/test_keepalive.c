@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "registrar/registrar.h"
 #include "support/peer.h"
 #include "support/register.h"
@@ -277,6 +278,47 @@ START_TEST(keepalive_flow_moves_with_refresh)
 }
 END_TEST
 
+/* A watched binding written to the store (registrar.store) and bound
+ * by a new process is watched there too, with the Flow-Timer its UA was
+ * told, as if heard at the restore: kept while keep-alives come, gone
+ * once its flow has been silent long enough. */
+START_TEST(keepalive_restored_binding_watched)
+{
+  cay_config_t cfg = ka_config();
+  peer_t *p = peer_new(&cfg), *q;
+  cay__restore_counts_t n = { 0 };
+  uint64_t ttl, wall = 1800000000000ull;
+  char *rec, copy[1024];
+  size_t len;
+
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 1, OB_REGISTER),
+                   200);
+  ck_assert_int_eq(
+      cay__registrar_record(p->ss.reg, SERVICE, wall, &rec, &len, &ttl), 0);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_uint_lt(len, sizeof copy);
+  memcpy(copy, rec, len); /* freed here: the fixtures count allocations */
+  copy[len] = '\0';
+  cay__free(rec);
+  ck_assert_ptr_nonnull(strstr(copy, "\t2\n")); /* its Flow-Timer */
+  cfg.reg_flow_timer_s = 0; /* the new process's config does not matter */
+  q = peer_new(&cfg);
+  ck_assert_int_eq(
+      cay__registrar_restore(q->ss.reg, SERVICE, copy, len, wall + 1000, &n),
+      0);
+  ck_assert_uint_eq(n.restored, 1);
+  peer_advance(q, SILENCE_MS - 1000);
+  ck_assert_uint_eq(cay__registrar_keepalive(q->ss.reg, &p->src.addr, 0), 1);
+  peer_advance(q, SILENCE_MS - 1000);
+  ck_assert_uint_eq(bound(q, SERVICE), 1);
+  peer_advance(q, 1000);
+  ck_assert_uint_eq(bound(q, SERVICE), 0);
+  ck_assert_uint_eq(q->shard.stats.flows_failed, 1);
+  peer_free(q);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -290,6 +332,7 @@ main(void)
   tcase_add_test(tc, keepalive_unwatched_bindings_stay);
   tcase_add_test(tc, keepalive_copy_passes_to_owner);
   tcase_add_test(tc, keepalive_flow_moves_with_refresh);
+  tcase_add_test(tc, keepalive_restored_binding_watched);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }

@@ -268,8 +268,8 @@ START_TEST(restore_unescapes_fields)
 
   line(l, sizeof l, WALL + 5000, 0, 0, "-",
        "0\t100%25\t\t<sip:a@192.0.2.1;lr>,%09<sip:b@192.0.2.2;lr>\t"
-       "sip:x@192.0.2.3");
-  snprintf(rec, sizeof rec, "cay-bindings 1\n%s", l);
+       "sip:x@192.0.2.3\t7");
+  snprintf(rec, sizeof rec, "cay-bindings 2\n%s", l);
   ck_assert_int_eq(restore(p, SERVICE, rec, WALL, &n), 0);
   ck_assert_uint_eq(cay__registrar_lookup(p->ss.reg, SERVICE, c, 1), 1);
   ck_assert_str_eq(c[0].path, "<sip:a@192.0.2.1;lr>,\t<sip:b@192.0.2.2;lr>");
@@ -282,11 +282,16 @@ START_TEST(restore_unescapes_fields)
 END_TEST
 
 /* Whatever is not a record of Cay's, or names no AOR, binds nothing and
- * says so; an AOR bound before is left as it was. */
+ * says so; an AOR bound before is left as it was. A record of version 1
+ * (eleven fields, no keepalive) is one; version 2 has twelve. */
 START_TEST(restore_refuses_what_is_not_a_record)
 {
   static const char *const bad[] = {
-    "cay-bindings 2\n", /* version */
+    "cay-bindings 3\n", /* version */
+    "cay-bindings 2\n1900000000000\t1\t-1\t0\t0\t-\t0\tc\t\t\tsip:a@b\n",
+    "cay-bindings 2\n1900000000000\t1\t-1\t0\t0\t-\t0\tc\t\t\tsip:a@b\tx\n",
+    "cay-bindings 2\n1900000000000\t1\t-1\t0\t0\t-\t0\tc\t\t\tsip:a@b\t-1\n",
+    "cay-bindings 2\n1900000000000\t1\t-1\t0\t0\t-\t0\tc\t\t\tsip:a@b\t0\t0\n",
     "cay-bindings 1\n1900000000000\t1\t-1\t0\t0\t-\t0\tc\t\t\tsip:a@b", /* LF */
     "cay-bindings 1\n1900000000000\t1\t-1\t0\t0\t-\t0\tc\t\tsip:a@b\n", /* 10 */
     "cay-bindings 1\n1900000000000\t1\t-1\t0\t0\t-\t0\tc\t\t\tsip:a@b\tx\n",
@@ -325,6 +330,12 @@ START_TEST(restore_refuses_what_is_not_a_record)
   ck_assert_uint_eq(cay__registrar_aors(p->ss.reg), 1);
   ck_assert_uint_eq(cay__registrar_lookup(p->ss.reg, SERVICE, c, 2), 1);
   ck_assert_str_eq(c[0].uri, "sip:a@b");
+  snprintf(good, sizeof good,
+           "cay-bindings 2\n%llu\t1\t-1\t0\t0\t-\t0\tc\t\t\tsip:a@b\t30\n",
+           (unsigned long long)WALL + 60000);
+  ck_assert_int_eq(restore(p, SERVICE, good, WALL, &n), 0);
+  ck_assert_uint_eq(n.restored, 2);
+  ck_assert_uint_eq(cay__registrar_lookup(p->ss.reg, SERVICE, c, 2), 1);
   /* A user that was %20 in its URI is a space in the AOR (cay__aor_of()
    * unescapes it): an AOR all the same. */
   ck_assert_int_eq(restore(p, "sip:john doe@127.0.0.1", good, WALL, &n), 0);
@@ -347,11 +358,11 @@ START_TEST(restore_damaged_records)
   cay__rand_t r;
 
   snprintf(good, sizeof good,
-           "cay-bindings 1\n"
+           "cay-bindings 2\n"
            "%llu\t4\t500\t1\t0\t127.0.0.1:5070\t0\tc%%251\t\t\t"
-           "sip:a@10.0.0.7:5070\n"
+           "sip:a@10.0.0.7:5070\t25\n"
            "%llu\t9\t-1\t0\t0\t-\t2\tc2\t\"<urn:uuid:9>\"\t"
-           "<sip:e@192.0.2.9;lr>\tsip:b@192.0.2.4\n",
+           "<sip:e@192.0.2.9;lr>\tsip:b@192.0.2.4\t0\n",
            (unsigned long long)WALL + 90000, (unsigned long long)WALL + 5000);
   cay__rand_seed(&r, seed);
   for (unsigned i = 0; i < 3000; i++) {
