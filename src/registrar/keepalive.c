@@ -35,6 +35,13 @@
 
 #define SHARD_NO(reg) ((int)(reg)->shard->index)
 
+/* A keep-alive for a copy is passed to its owner at most once in this
+ * long, in ms: one held back delays the owner's news by less than that,
+ * well inside CAY__FLOW_LEEWAY_S, while a flood of STUN from (or
+ * spoofing) a registered address costs the owner's mailbox one message
+ * a second. */
+#define RELAY_GAP_MS 1000
+
 /* The keyed hash of an address's IP and port: a source cannot pick
  * addresses that collide in the table. */
 static uint64_t
@@ -145,7 +152,9 @@ cay__registrar_keepalive(cay__registrar_t *reg, const cay__addr_t *src,
     if (!b->aor->copy) {
       b->heard_ms = now;
       heard++;
-    } else if (!relayed && reg->ka_share) {
+    } else if (!relayed && reg->ka_share
+               && (b->heard_ms == 0 || now - b->heard_ms >= RELAY_GAP_MS)) {
+      b->heard_ms = now; /* a copy's: when it was last passed on */
       reg->ka_share(reg->ka_share_arg, b->aor->name, src);
     }
   }

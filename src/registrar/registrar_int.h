@@ -34,7 +34,8 @@ typedef struct reg_binding {
   int in_udp;           /* on cay__registrar_t.udp_flows by flow.addr */
   cay__hnode_t unode;   /* there */
   uint64_t heard_ms;    /* own, watched: the last keep-alive or REGISTER
-                           from its UA, on the shard clock */
+                           from its UA, on the shard clock; a copy: when
+                           a keep-alive was last passed to its owner */
   cay__timer_t t_flow;  /* own, watched: due when it would be silent
                            for too long (keepalive.c) */
   cay__peer_t flow;     /* the REGISTER's flow */

@@ -196,9 +196,11 @@ pass_on(void *arg, const char *aor, const cay__addr_t *src)
 }
 
 /* A keep-alive read here for a copy of another shard's watched binding
- * is passed to its owner (the hook, with the AOR); one relayed from
- * another shard is not passed again, nor one for an unwatched copy or
- * another address. A copy never fails on its own: its owner decides. */
+ * is passed to its owner (the hook, with the AOR), at most once a
+ * second (a STUN flood costs the owner one message a second); one
+ * relayed from another shard is not passed again, nor one for an
+ * unwatched copy or another address. A copy never fails on its own:
+ * its owner decides. */
 START_TEST(keepalive_copy_passes_to_owner)
 {
   cay_config_t cfg = ka_config();
@@ -220,10 +222,20 @@ START_TEST(keepalive_copy_passes_to_owner)
   ck_assert_uint_eq(x.n, 1);
   ck_assert_str_eq(x.aor, "sip:far@b.example");
   ck_assert(cay__addr_eq(&x.src, &p->src.addr));
+  for (int i = 0; i < 10; i++)
+    ck_assert_uint_eq(cay__registrar_keepalive(p->ss.reg, &p->src.addr, 0), 0);
+  ck_assert_uint_eq(x.n, 1);
+  peer_advance(p, 999);
+  ck_assert_uint_eq(cay__registrar_keepalive(p->ss.reg, &p->src.addr, 0), 0);
+  ck_assert_uint_eq(x.n, 1);
+  peer_advance(p, 1);
+  ck_assert_uint_eq(cay__registrar_keepalive(p->ss.reg, &p->src.addr, 0), 0);
+  ck_assert_uint_eq(x.n, 2);
+  peer_advance(p, 1000);
   ck_assert_uint_eq(cay__registrar_keepalive(p->ss.reg, &p->src.addr, 1), 0);
   cay__addr_set_port(&other, cay__addr_port(&other) + 1);
   ck_assert_uint_eq(cay__registrar_keepalive(p->ss.reg, &other, 0), 0);
-  ck_assert_uint_eq(x.n, 1);
+  ck_assert_uint_eq(x.n, 2);
   peer_advance(p, 2 * SILENCE_MS);
   ck_assert_uint_eq(bound(p, "sip:far@b.example"), 1);
   ck_assert_uint_eq(p->shard.stats.flows_failed, 0);
@@ -232,14 +244,14 @@ START_TEST(keepalive_copy_passes_to_owner)
   c.keepalive_s = 0;
   cay__registrar_learn(p->ss.reg, &c);
   ck_assert_uint_eq(cay__registrar_keepalive(p->ss.reg, &p->src.addr, 0), 0);
-  ck_assert_uint_eq(x.n, 1);
+  ck_assert_uint_eq(x.n, 2);
   /* Removed: gone from the table too (ASan: no stale node). */
   c.keepalive_s = FLOW_TIMER_S;
   cay__registrar_learn(p->ss.reg, &c);
   c.expires_ms = 0;
   cay__registrar_learn(p->ss.reg, &c);
   ck_assert_uint_eq(cay__registrar_keepalive(p->ss.reg, &p->src.addr, 0), 0);
-  ck_assert_uint_eq(x.n, 1);
+  ck_assert_uint_eq(x.n, 2);
   peer_free(p);
 }
 END_TEST
