@@ -23,7 +23,9 @@
  *     own binding over addr  -> heard_ms = now
  *     copy over addr         -> ka_share(aor, addr) -> owner's shard
  *                               -> cay__registrar_keepalive(.., 1)
- *   t_flow due, heard_ms + timeout passed -> cay__loc_flow_lost()
+ *   t_flow due, heard_ms + timeout passed -> cay__loc_flow_lost(), and
+ *                               the udp_failed hook: requests waiting on
+ *                               that flow end, on every shard
  *   t_flow due, heard since                -> armed again for the rest
  */
 #include <stddef.h>
@@ -120,6 +122,7 @@ cay__ka_on_silent(cay__timer_t *t)
   cay__registrar_t *reg = b->aor->reg;
   uint64_t now = cay__shard_now(reg->shard);
   uint64_t due = b->heard_ms + timeout_ms(b);
+  cay__addr_t flow = b->flow.addr;
   char what[96];
 
   if (now < due) {
@@ -130,7 +133,9 @@ cay__ka_on_silent(cay__timer_t *t)
            "sent no keep-alive for %llu s (Flow-Timer %u s, RFC 5626 "
            "section 4.4.1)",
            (unsigned long long)((now - b->heard_ms) / 1000), b->keepalive_s);
-  cay__loc_flow_lost(b, what);
+  cay__loc_flow_lost(b, what); /* b may be gone */
+  if (reg->udp_failed)
+    reg->udp_failed(reg->udp_failed_arg, &flow);
 }
 
 unsigned
@@ -167,4 +172,12 @@ cay__registrar_set_keepalive_share(cay__registrar_t *reg,
 {
   reg->ka_share = fn;
   reg->ka_share_arg = arg;
+}
+
+void
+cay__registrar_set_udp_flow_failed(cay__registrar_t *reg,
+                                   cay__registrar_flow_fn fn, void *arg)
+{
+  reg->udp_failed = fn;
+  reg->udp_failed_arg = arg;
 }

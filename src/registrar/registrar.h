@@ -257,6 +257,21 @@ void cay__registrar_set_keepalive_share(cay__registrar_t *reg,
                                         cay__registrar_keepalive_fn fn,
                                         void *arg);
 
+/**
+ * Told when a watched UDP flow from @p flow (borrowed for the call)
+ * failed here, after the binding over it was removed or moved to its
+ * contact: the requests sent over that flow and still waiting
+ * (cay__txn_udp_flow_failed()), on any shard, are to end.
+ */
+typedef void (*cay__registrar_flow_fn)(void *arg, const cay__addr_t *flow);
+
+/**
+ * Set who is told of failed UDP flows (NULL: nobody).
+ * @thread the shard's
+ */
+void cay__registrar_set_udp_flow_failed(cay__registrar_t *reg,
+                                        cay__registrar_flow_fn fn, void *arg);
+
 /* Contacts a call tries at most (the registrar keeps up to
  * registrar.max_bindings per AOR). */
 #define CAY__LOOKUP_MAX 16

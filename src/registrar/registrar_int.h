@@ -78,6 +78,8 @@ struct cay__registrar {
   void *ban_share_arg;
   cay__registrar_keepalive_fn ka_share;
   void *ka_share_arg;
+  cay__registrar_flow_fn udp_failed;
+  void *udp_failed_arg;
 };
 
 /* location.c */

@@ -42,7 +42,8 @@ enum {
   MAIL_BINDING,     /* an AOR's owner -> the others: a binding changed */
   MAIL_BAN,         /* one -> the others: a source banned (auth) */
   MAIL_BLOCK,       /* one -> the others: a flooding source blocked */
-  MAIL_FLOW_CLOSED, /* a connection's owner -> the others: it closed */
+  MAIL_FLOW_CLOSED, /* a connection's owner -> the others: it closed; or
+                       a UDP flow's AOR's shard: it fell silent */
   MAIL_KEEPALIVE    /* one -> an AOR's owner: its UA's UDP keep-alive */
 };
 
@@ -50,7 +51,8 @@ typedef struct mail_bytes {
   cay__mail_t m;
   cay__peer_t peer; /* MAIL_RECV: the source; MAIL_TCP_WRITE: the target;
                        MAIL_TCP_FAILED: where the connection went;
-                       MAIL_FLOW_CLOSED: the connection that closed;
+                       MAIL_FLOW_CLOSED: the connection that closed, or
+                       the UDP flow that fell silent;
                        MAIL_KEEPALIVE: the keep-alive's source;
                        MAIL_BAN, MAIL_BLOCK: the source banned or
                        blocked, data for how long in ms (a uint64_t) */
@@ -319,8 +321,13 @@ void cay__worker_on_binding(cay__worker_t *w, const mail_binding_t *m);
  * (MAIL_FLOW_CLOSED), whose may use it too. */
 void cay__worker_flow_closed(cay__tcp_t *tcp, cay_id_t conn,
                              const cay__addr_t *peer, void *arg);
-/* MAIL_FLOW_CLOSED from the shard that owned the connection. */
+/* MAIL_FLOW_CLOSED from the shard that owned the connection, or from
+ * the AOR's shard of a UDP flow that fell silent. */
 void cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m);
+/* cay__registrar_flow_fn: a UDP flow failed here; this shard's
+ * transactions over it end, and every other shard is told
+ * (MAIL_FLOW_CLOSED with a UDP peer). */
+void cay__worker_udp_flow_failed(void *arg, const cay__addr_t *flow);
 /* A STUN keep-alive from UDP source @p src, answered here: this shard's
  * bindings over that flow heard it, and the owners of the AORs of its
  * copies over it are told (cay__worker_share_keepalive()). */

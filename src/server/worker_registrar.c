@@ -15,6 +15,9 @@
  *   a STUN keep-alive on a UDP flow some binding takes (RFC 5626 4.4.1)
  *            -> this shard's bindings over it heard it; for a copy,
  *               MAIL_KEEPALIVE to the AOR's shard -> its binding heard it
+ *   a UDP flow silent for too long -> the AOR's shard: its binding goes
+ *            -> MAIL_FLOW_CLOSED (a UDP peer) to every other shard
+ *            -> every shard: its transactions over that flow end (503)
  *
  * Every function runs on the worker's own thread.
  */
@@ -127,7 +130,33 @@ cay__worker_flow_closed(cay__tcp_t *tcp, cay_id_t conn, const cay__addr_t *peer,
 void
 cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m)
 {
+  if (m->peer.proto == CAY__UDP) {
+    if (!w->exiting)
+      cay__txn_udp_flow_failed(&w->ep, &m->peer.addr);
+    return;
+  }
   flow_gone(w, m->peer.conn);
+}
+
+void
+cay__worker_udp_flow_failed(void *arg, const cay__addr_t *flow)
+{
+  cay__worker_t *w = arg;
+  cay__peer_t p = { .addr = *flow, .proto = CAY__UDP, .flow = 1 };
+
+  if (w->exiting)
+    return;
+  cay__txn_udp_flow_failed(&w->ep, flow);
+  /* A call over that flow may be any shard's. */
+  for (unsigned i = 0; i < w->srv->nshards; i++) {
+    cay__worker_t *to = w->srv->workers[i];
+
+    if (i != w->index && to != NULL
+        && cay__worker_post_bytes(to, MAIL_FLOW_CLOSED, &p, NULL, 0, 0, 0)
+               == -ENOMEM)
+      /* Its calls over the flow wait for their own timeouts. */
+      CAY_WARN(SHARD_NO(w), "no memory to tell shard %u that a flow failed", i);
+  }
 }
 
 void

@@ -270,6 +270,9 @@ cay__worker_layers_init(cay__worker_t *w, const char sent_by[CAY__WSS + 1][80])
       w->ep.udp_max_request = w->srv->cfg.udp_max_request_bytes;
   err = cay__sessions_init(&w->ss, &w->ep, &w->srv->cfg);
   w->ss.nshards = w->srv->nshards;
+  if (err == 0)
+    cay__registrar_set_udp_flow_failed(w->ss.reg, cay__worker_udp_flow_failed,
+                                       w);
   if (w->srv->nshards > 1 && err == 0) {
     w->ss.on_foreign = cay__worker_session_foreign;
     w->ss.foreign_arg = w;

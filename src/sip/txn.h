@@ -312,6 +312,18 @@ void cay__txn_transport_error(cay__endpoint_t *ep, const cay__peer_t *peer);
  */
 void cay__txn_flow_failed(cay__endpoint_t *ep, cay_id_t conn);
 
+/**
+ * The UDP flow from @p addr failed: its UA sent no keep-alive for too
+ * long (RFC 5626 section 4.4.1, cay__registrar_keepalive()). Every
+ * client transaction sent over that flow (cay__peer_t.flow set, over
+ * UDP, to @p addr) and still waiting for a final response ends now, and
+ * its TU sees 503, as for a closed connection (cay__txn_flow_failed()).
+ * Transactions to that address that are not over a flow wait.
+ * @param addr  Borrowed for the call.
+ * @thread owner
+ */
+void cay__txn_udp_flow_failed(cay__endpoint_t *ep, const cay__addr_t *addr);
+
 /** Build and send a response with no body (helper over cay__txn_respond).
  * @p to_tag may be NULL. */
 int cay__txn_reply(cay__txn_t *t, int status, const char *phrase,

@@ -203,10 +203,12 @@ waiting(const cay__txn_t *t)
 }
 
 /* What a transport failure ends: the transactions to an address over a
- * transport (@c peer), or those over one flow (@c flow_conn). */
+ * transport (@c peer), or those over one flow (@c flow_conn, a TCP
+ * connection, or @c udp_flow, a UDP flow's address). */
 typedef struct failed {
   const cay__peer_t *peer;
   cay_id_t flow_conn;
+  const cay__addr_t *udp_flow;
 } failed_t;
 
 static int
@@ -214,6 +216,9 @@ hit(const cay__txn_t *t, const failed_t *f)
 {
   if (!waiting(t))
     return 0;
+  if (f->udp_flow)
+    return t->peer.flow && t->peer.proto == CAY__UDP
+           && cay__addr_eq(&t->peer.addr, f->udp_flow);
   if (f->peer == NULL)
     return t->peer.flow && cay__proto_stream(t->peer.proto)
            && t->peer.conn == f->flow_conn;
@@ -282,6 +287,14 @@ void
 cay__txn_flow_failed(cay__endpoint_t *ep, cay_id_t conn)
 {
   failed_t f = { .flow_conn = conn };
+
+  end_failed(ep, &f);
+}
+
+void
+cay__txn_udp_flow_failed(cay__endpoint_t *ep, const cay__addr_t *addr)
+{
+  failed_t f = { .udp_flow = addr };
 
   end_failed(ep, &f);
 }

@@ -186,6 +186,23 @@ def udp_port_bound(host, port):
         return False
 
 
+_MASK64 = (1 << 64) - 1
+
+
+def cay_hash(data):
+    """cay__hash() of src/core/hash.c (bytes -> int): FNV-1a, then
+    MurmurHash3's fmix64. A Call-ID's or an AOR's shard is this modulo
+    the shard count (DESIGN.md rule 2)."""
+    h = 0xcbf29ce484222325
+    for c in data:
+        h = ((h ^ c) * 0x100000001b3) & _MASK64
+    h ^= h >> 33
+    h = (h * 0xff51afd7ed558ccd) & _MASK64
+    h ^= h >> 33
+    h = (h * 0xc4ceb9fe1a85ec53) & _MASK64
+    return h ^ (h >> 33)
+
+
 def new_token(n=10):
     """Random token for tags, branches and Call-IDs (RFC 3261 s.19.3)."""
     return "".join(random.choice("0123456789abcdef") for _ in range(n))

@@ -211,13 +211,17 @@ cay_sipp_test(registrar_ban_exempt 60
 # outbound flow each (registrar.flow_timer_s 1) and send a STUN
 # keep-alive every second, mostly read by a shard other than their AOR's,
 # which passes it on: after 12 s (longer than Flow-Timer + 8 s) all 16
-# bindings are there. Then 8 fall silent: exactly their bindings go,
-# each logged, and flows_failed counts them.
+# bindings are there. A caller then calls client 0 (a Call-ID of another
+# shard than the AOR's), which rings (180), and 8 fall silent, client 0
+# among them: exactly their bindings go, each logged, flows_failed
+# counts them, and the ringing call ends with a 5xx long before its
+# ring_timeout_s (the AOR's shard tells the call's).
 add_test(NAME integration.flow_keepalive_4shards
          COMMAND ${Python3_EXECUTABLE} ${CAY_IT_DIR}/run_stun_test.py
                  --cay $<TARGET_FILE:cay> --name flow_keepalive_4shards
                  --shards 4 --clients 16 --requests 1 --flow-timer 1
                  --expect registers=16 --expect flows_failed=8
-                 --expect bindings_live=8 --expect txns_live=0)
+                 --expect bindings_live=8 --expect calls_rejected=1
+                 --expect calls_out_failed=1 --expect txns_live=0)
 set_tests_properties(integration.flow_keepalive_4shards PROPERTIES
   TIMEOUT 90 LABELS "integration;shards" RESOURCE_LOCK cay_integration)

@@ -52,26 +52,11 @@ import cayrun  # noqa: E402
 SHARDS = 2
 T1_MS = 50  # cay's T1: an alias not held lasts 64*T1 = 3.2 s
 WAIT_S = 5.0
-MASK = (1 << 64) - 1
-
-
-def cay_hash(data):
-    """cay__hash() of src/core/hash.c: FNV-1a, then MurmurHash3's fmix64."""
-    h = 0xcbf29ce484222325
-    for c in data:
-        h = ((h ^ c) * 0x100000001b3) & MASK
-    h ^= h >> 33
-    h = (h * 0xff51afd7ed558ccd) & MASK
-    h ^= h >> 33
-    h = (h * 0xc4ceb9fe1a85ec53) & MASK
-    return h ^ (h >> 33)
-
-
 def call_id_on(shard, name):
     """A fresh Call-ID that cay's router gives to @shard."""
     while True:
         cid = "%s-%s@%s" % (name, cayrun.new_token(12), cayrun.HOST)
-        if cay_hash(cid.encode()) % SHARDS == shard:
+        if cayrun.cay_hash(cid.encode()) % SHARDS == shard:
             return cid
 
 

@@ -25,9 +25,13 @@ S + 8 + 3 s, longer than cay lets a flow be silent (Flow-Timer + 8 s,
 RFC 5626 section 4.4.1): every binding must still be there
 (bindings_live, no "sent no keep-alive" in cay's log), wherever the
 kernel put a client's keep-alives (at several shards, mostly not on its
-AOR's shard, which must hear of them). Then the first half of the
-clients fall silent while the others go on as long again: exactly the
-silent half's bindings are removed, each logged.
+AOR's shard, which must hear of them). Then a caller calls client 0's
+AOR (a Call-ID of another shard than the AOR's), client 0 answers cay's
+INVITE with 180, and the first half of the clients fall silent while
+the others go on as long again: exactly the silent half's bindings are
+removed, each logged, and the ringing call ends with a final response
+(its flow failed, RFC 5626 section 7) long before its ring_timeout_s
+(60 s).
 
 Standard library only.
 """
@@ -176,7 +180,90 @@ def silent_aors(cay):
                           r"keep-alive", cay.stderr_tail(100000)))
 
 
-def run_flows(args, cay, socks):
+def call_id_off(aor, shards):
+    """A Call-ID whose shard is not AOR aor's (any with one shard)."""
+    home = cayrun.cay_hash(aor.encode()) % shards
+    while True:
+        cid = "ring-%s@%s" % (cayrun.new_token(12), cayrun.HOST)
+        if shards < 2 or cayrun.cay_hash(cid.encode()) % shards != home:
+            return cid
+
+
+def headers(text):
+    """{lower-case name: first value} of a SIP message's text."""
+    out = {}
+    for line in text.split("\r\n\r\n", 1)[0].split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        out.setdefault(name.strip().lower(), value.strip())
+    return out
+
+
+def ring(caller, callee, port, shards):
+    """caller calls sip:ka0 (callee's AOR) through cay on a Call-ID of
+    another shard than the AOR's; callee answers cay's INVITE with 180.
+    The problems."""
+    me = caller.getsockname()
+    cid = call_id_off("sip:ka0@%s" % cayrun.HOST, shards)
+    body = ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+            "m=audio 40000 RTP/AVP 0\r\n" % (me[0], me[0]))
+    caller.send(("INVITE sip:ka0@%s:%d SIP/2.0\r\n"
+                 "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-ring1;rport\r\n"
+                 "Max-Forwards: 70\r\n"
+                 "From: <sip:caller@%s>;tag=c1\r\n"
+                 "To: <sip:ka0@%s>\r\n"
+                 "Call-ID: %s\r\n"
+                 "CSeq: 1 INVITE\r\n"
+                 "Contact: <sip:caller@%s:%d>\r\n"
+                 "Content-Type: application/sdp\r\n"
+                 "Content-Length: %d\r\n\r\n%s"
+                 % (cayrun.HOST, port, me[0], me[1], cayrun.HOST,
+                    cayrun.HOST, cid, me[0], me[1], len(body),
+                    body)).encode())
+    callee.settimeout(3.0)
+    try:
+        while True:
+            text = callee.recv(65536).decode("utf-8", "replace")
+            if text.startswith("INVITE "):
+                break
+    except socket.timeout:
+        return ["the callee (client 0) got no INVITE from cay"]
+    h = headers(text)
+    callee.send(("SIP/2.0 180 Ringing\r\n"
+                 "Via: %s\r\nFrom: %s\r\nTo: %s;tag=ka0\r\n"
+                 "Call-ID: %s\r\nCSeq: %s\r\n"
+                 "Contact: <sip:ka0@192.0.2.1:5060>\r\n"
+                 "Content-Length: 0\r\n\r\n"
+                 % (h["via"], h["from"], h["to"], h["call-id"],
+                    h["cseq"])).encode())
+    return []
+
+
+def caller_final(caller, port):
+    """The caller's final response to its INVITE, ACKed; None if none
+    came yet."""
+    caller.setblocking(False)
+    final = None
+    try:
+        while True:
+            text = caller.recv(65536).decode("utf-8", "replace")
+            m = re.match(r"SIP/2\.0 (\d{3})", text)
+            if m and int(m.group(1)) >= 200 and final is None:
+                final, h = int(m.group(1)), headers(text)
+    except BlockingIOError:
+        pass
+    caller.setblocking(True)
+    if final is not None:
+        caller.send(("ACK sip:ka0@%s:%d SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-ring1;rport\r\n"
+                     "Max-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\n"
+                     "Call-ID: %s\r\nCSeq: 1 ACK\r\n"
+                     "Content-Length: 0\r\n\r\n"
+                     % ((cayrun.HOST, port) + caller.getsockname()
+                        + (h["from"], h["to"], h["call-id"]))).encode())
+    return final
+
+
+def run_flows(args, cay, socks, caller):
     """--flow-timer: the problems."""
     problems = []
     for i, s in enumerate(socks):
@@ -195,7 +282,14 @@ def run_flows(args, cay, socks):
                         % (bound, len(socks), sorted(silent_aors(cay))))
         return problems
     half = len(socks) // 2
+    problems += ring(caller, socks[0], cay.port, args.shards or 1)
+    if problems:
+        return problems
     problems += keep_alive(list(enumerate(socks))[half:], window)
+    final = caller_final(caller, cay.port)
+    if final is None or final < 400:
+        problems.append("the call ringing client 0 did not end when its "
+                        "flow failed (final response: %s)" % final)
     live = cay.live_counters()
     bound = live[1].get("bindings_live") if live else None
     want = set("sip:ka%d@%s" % (i, cayrun.HOST) for i in range(half))
@@ -210,14 +304,18 @@ def run_flows(args, cay, socks):
 def run(args):
     test = "integration.%s" % args.name
     workdir = tempfile.mkdtemp(prefix="cay-stun-%s-" % args.name)
-    problems, line, cay, socks = [], "", None, []
+    problems, line, cay, socks, socks_extra = [], "", None, [], []
     try:
         config = None
         if args.flow_timer:
             config = ("registrar:\n  flow_timer_s: %d\n"
                       "routes:\n"
                       "  - match: { method: REGISTER }\n"
-                      "    action: register\n" % args.flow_timer)
+                      "    action: register\n"
+                      "  - match: { method: INVITE }\n"
+                      "    action: forward\n"
+                      "    location: true\n"
+                      "    ring_timeout_s: 60\n" % args.flow_timer)
         cay, err = cayrun.start_cay(
             args.cay, workdir, config,
             extra_args=["-s", str(args.shards)] if args.shards else [])
@@ -230,7 +328,11 @@ def run(args):
             s.connect((cayrun.HOST, cay.port))
             socks.append(s)
         if args.flow_timer:
-            problems += run_flows(args, cay, socks)
+            caller = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            caller.bind((cayrun.HOST, 0))
+            caller.connect((cayrun.HOST, cay.port))
+            socks_extra.append(caller)
+            problems += run_flows(args, cay, socks, caller)
         for k in range(args.requests):
             for i, s in enumerate(socks):
                 tid = os.urandom(12)
@@ -254,7 +356,7 @@ def run(args):
     except SystemExit as e:
         problems.append(str(e))
     finally:
-        for s in socks:
+        for s in socks + socks_extra:
             s.close()
         if cay is not None and cay.alive():
             cay.kill()

@@ -14,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "registrar/registrar.h"
+#include "support/bridge_call.h"
 #include "support/peer.h"
 #include "support/register.h"
 #include "support/run.h"
@@ -331,6 +332,51 @@ START_TEST(keepalive_restored_binding_watched)
 }
 END_TEST
 
+/* The worker's udp_failed hook, on one shard. */
+static void
+end_over_flow(void *arg, const cay__addr_t *flow)
+{
+  peer_t *p = arg;
+
+  cay__txn_udp_flow_failed(&p->ep, flow);
+}
+
+/* A callee on a UDP outbound flow rings, then falls silent (a phone that
+ * died): once its flow has failed, the B leg's INVITE transaction ends
+ * (instead of ringing until ring_timeout_s, 60 s) and A gets a final
+ * response; the binding is gone. The hook is told the flow's address;
+ * a transaction to another address is not ended. */
+START_TEST(keepalive_silent_flow_ends_ringing_call)
+{
+  cay_config_t cfg = ka_config();
+  peer_t *p = peer_new(&cfg);
+  cay__peer_t other = { .proto = CAY__UDP, .flow = 1 };
+
+  cay__registrar_set_udp_flow_failed(p->ss.reg, end_over_flow, p);
+  ck_assert_int_eq(reg_send(p, "127.0.0.1", SERVICE, "r1", 1, OB_REGISTER),
+                   200);
+  invite_a(p, "service", "");
+  int inv = b_msg(p, 0, "INVITE");
+  ck_assert_int_ge(inv, 0);
+  ck_assert_int_eq(p->sent[inv].proto, CAY__UDP);
+  ck_assert_int_eq(p->sent[inv].flow, 1);
+  ck_assert(cay__addr_eq(&p->sent[inv].dst, &p->src.addr));
+  respond(p, (unsigned)inv, "180", "", NULL);
+  ck_assert_int_ge(peer_find_last(p, 180, "INVITE"), 0);
+
+  other.addr = p->src.addr;
+  cay__addr_set_port(&other.addr, cay__addr_port(&p->src.addr) + 1);
+  cay__txn_udp_flow_failed(&p->ep, &other.addr); /* not its flow */
+  peer_advance(p, SILENCE_MS - 1000);
+  ck_assert_int_lt(a_response(p, "1 INVITE"), 0);
+  peer_advance(p, 1000);
+  a_final_is(p, "1 INVITE", 500);
+  ck_assert_uint_eq(cay__registrar_bindings(p->ss.reg), 0);
+  ck_assert_uint_eq(p->shard.stats.flows_failed, 1);
+  peer_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -345,6 +391,7 @@ main(void)
   tcase_add_test(tc, keepalive_copy_passes_to_owner);
   tcase_add_test(tc, keepalive_flow_moves_with_refresh);
   tcase_add_test(tc, keepalive_restored_binding_watched);
+  tcase_add_test(tc, keepalive_silent_flow_ends_ringing_call);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }
