@@ -12,12 +12,12 @@
  * (cay__loc_flow_lost(): removed, since nothing else reaches it).
  *
  * A keep-alive is answered by whichever shard's socket read it (the
- * kernel steers a datagram without Call-ID by its addresses), which is
- * seldom the AOR's owner. Every shard therefore indexes its own watched
- * bindings and its copies of the others' by the flow's address: a
- * keep-alive for a copy is passed to the owner by the keep-alive
- * callback (the worker posts it there), for an own binding it counts at
- * once.
+ * kernel steers a datagram without Call-ID by its addresses), which
+ * with N shards is another than the AOR's owner N-1 times in N. Every shard
+ * therefore indexes its own watched bindings and its copies of the others' by
+ * the flow's address: a keep-alive for a copy is passed to the owner by the
+ * keep-alive callback (the worker posts it there), for an own binding it counts
+ * at once.
  *
  *   STUN from addr -> cay__registrar_keepalive(reg, addr, 0)
  *     own binding over addr  -> heard_ms = now

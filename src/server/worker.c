@@ -74,15 +74,16 @@ cay__worker_on_datagram(cay__udp_t *u, const char *data, size_t len,
   int n;
 
   /* RFC 5626 section 8: a keep-alive of a UA on a UDP flow, answered by
-   * whichever shard read it (it has no Call-ID, and no state). */
+   * whichever shard read it (it has no Call-ID, and no state). Its flow
+   * is alive even if the answer could not be sent (section 4.4.1). */
   if (cay__stun_maybe(data, len)) {
     n = cay__stun_answer(data, len, from, answer);
-    if (n > 0 && cay__udp_send(u, from, answer, (size_t)n) == 0) {
-      w->shard.stats.keepalives++;
+    if (n > 0)
       cay__worker_keepalive(w, from);
-    } else {
+    if (n > 0 && cay__udp_send(u, from, answer, (size_t)n) == 0)
+      w->shard.stats.keepalives++;
+    else
       w->shard.stats.dropped++;
-    }
     return;
   }
   cay__worker_route(w, data, len, &src, cay__udp_backlogged(u));

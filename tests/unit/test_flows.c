@@ -213,21 +213,6 @@ START_TEST(flow_tcp_call_on_register_connection)
 }
 END_TEST
 
-/* What the other shards are told of the bindings (cay__registrar_set_share). */
-typedef struct told {
-  unsigned n, removed, moved;
-} told_t;
-
-static void
-record(void *arg, const cay__binding_change_t *c)
-{
-  told_t *t = arg;
-
-  t->n++;
-  t->removed += c->expires_ms == 0;
-  t->moved += c->expires_ms != 0 && c->flow == NULL;
-}
-
 /* REGISTER for @p aor from the TCP connection @p conn (peer's address)
  * with Contact @p contact (Call-ID @p cid, CSeq @p cseq): its status. */
 static int
@@ -256,7 +241,7 @@ START_TEST(flow_5626_7_closed_connection_invalidates_bindings)
   peer_t *p = peer_new(&cfg);
   cay__registrar_t *reg = p->ss.reg;
   cay__contact_t c;
-  told_t t = { 0 };
+  reg_told_t t = { 0 };
 
   ck_assert_int_eq(reg_tcp(p, CONN, "sip:ob@127.0.0.1", "r1", 1,
                            "<sip:ob@192.0.2.1:5060;transport=tcp>;reg-id=1;"
@@ -282,7 +267,7 @@ START_TEST(flow_5626_7_closed_connection_invalidates_bindings)
   ck_assert(by_flow(p, "sip:nat@127.0.0.1", &c));
   ck_assert_int_eq(c.flow.flow, 1);
 
-  cay__registrar_set_share(reg, record, &t);
+  cay__registrar_set_share(reg, reg_told_record, &t);
   ck_assert_uint_eq(cay__registrar_flow_failed(reg, CONN), 3);
   ck_assert_uint_eq(t.n, 3);
   ck_assert_uint_eq(t.removed, 2);

@@ -53,3 +53,14 @@ invite_to(peer_t *p, int i, const char *uri)
   ck_assert_msg(strncmp(p->sent[i].data, line, strlen(line)) == 0,
                 "not to %s: %.60s", uri, p->sent[i].data);
 }
+
+void
+reg_told_record(void *arg, const cay__binding_change_t *c)
+{
+  reg_told_t *t = arg;
+
+  t->n++;
+  t->removed += c->expires_ms == 0;
+  t->moved += c->expires_ms != 0 && c->flow == NULL;
+  t->keepalive_s = c->keepalive_s;
+}

@@ -6,6 +6,7 @@
 #define CAY_TEST_REGISTER_H
 
 #include "cay/config.h"
+#include "registrar/registrar.h"
 #include "support/peer.h"
 
 /* The AOR of A's INVITE (invite_a(): sip:service@127.0.0.1:5060). */
@@ -25,5 +26,16 @@ cay_config_t location_config(int voicemail);
 /* Assert that the request line of sent message @p i starts with
  * "INVITE @p uri ". */
 void invite_to(peer_t *p, int i, const char *uri);
+
+/* What the registrar's share hook was told (reg_told_record(), set with
+ * cay__registrar_set_share()): changes, removals, bindings moved off
+ * their flow, and the last change's keepalive_s. */
+typedef struct reg_told {
+  unsigned n, removed, moved;
+  unsigned keepalive_s;
+} reg_told_t;
+
+/* A cay__registrar_share_fn counting into @p arg (a reg_told_t). */
+void reg_told_record(void *arg, const cay__binding_change_t *c);
 
 #endif
