@@ -87,15 +87,43 @@ cay__worker_on_binding(cay__worker_t *w, const mail_binding_t *m)
   cay__registrar_learn(w->ss.reg, &c);
 }
 
-/* What a closed flow ends on this shard: its bindings over @p conn
- * (those of its own AORs) and its transactions over it. */
+/* What a failed flow ends on this shard: over a connection, its
+ * bindings over it (those of its own AORs; a silent UDP flow's AOR
+ * shard has removed its binding already) and, either way, its
+ * transactions over it. */
 static void
-flow_gone(cay__worker_t *w, cay_id_t conn)
+flow_gone(cay__worker_t *w, const cay__peer_t *flow)
 {
   if (w->exiting)
     return;
-  (void)cay__registrar_flow_failed(w->ss.reg, conn);
-  cay__txn_flow_failed(&w->ep, conn);
+  if (flow->proto == CAY__UDP) {
+    cay__txn_udp_flow_failed(&w->ep, &flow->addr);
+    return;
+  }
+  (void)cay__registrar_flow_failed(w->ss.reg, flow->conn);
+  cay__txn_flow_failed(&w->ep, flow->conn);
+}
+
+/* Flow @p flow failed on this shard: here, and on every other shard by
+ * MAIL_FLOW_CLOSED, since the AOR whose binding took it may be any
+ * shard's, and so may a call over it. */
+static void
+flow_failed(cay__worker_t *w, const cay__peer_t *flow)
+{
+  /* Once this shard exits, shard 0 may free the others after our FINAL. */
+  if (w->exiting)
+    return;
+  flow_gone(w, flow);
+  for (unsigned i = 0; i < w->srv->nshards; i++) {
+    cay__worker_t *to = w->srv->workers[i];
+
+    if (i != w->index && to != NULL
+        && cay__worker_post_bytes(to, MAIL_FLOW_CLOSED, flow, NULL, 0, 0, 0)
+               == -ENOMEM)
+      /* That shard's binding stays until a call over it fails or it
+       * expires; its calls over the flow wait for their timeouts. */
+      CAY_WARN(SHARD_NO(w), "no memory to tell shard %u that a flow failed", i);
+  }
 }
 
 void
@@ -104,59 +132,22 @@ cay__worker_flow_closed(cay__tcp_t *tcp, cay_id_t conn, const cay__addr_t *peer,
 {
   cay__peer_t p
       = { .addr = *peer, .proto = (uint8_t)cay__tcp_proto(tcp), .conn = conn };
-  cay__worker_t *w = arg;
 
-  /* Once this shard exits, shard 0 may free the others after our FINAL. */
-  if (w->exiting)
-    return;
-  flow_gone(w, conn);
-  /* The AOR whose binding took this connection may be any shard's, and
-   * so may a call over it. */
-  for (unsigned i = 0; i < w->srv->nshards; i++) {
-    cay__worker_t *to = w->srv->workers[i];
-
-    if (i != w->index && to != NULL
-        && cay__worker_post_bytes(to, MAIL_FLOW_CLOSED, &p, NULL, 0, 0, 0)
-               == -ENOMEM)
-      /* That shard's binding stays until a call over it fails or it
-       * expires. */
-      CAY_WARN(SHARD_NO(w),
-               "no memory to tell shard %u that a connection "
-               "closed",
-               i);
-  }
+  flow_failed(arg, &p);
 }
 
 void
 cay__worker_on_flow_closed(cay__worker_t *w, const mail_bytes_t *m)
 {
-  if (m->peer.proto == CAY__UDP) {
-    if (!w->exiting)
-      cay__txn_udp_flow_failed(&w->ep, &m->peer.addr);
-    return;
-  }
-  flow_gone(w, m->peer.conn);
+  flow_gone(w, &m->peer);
 }
 
 void
 cay__worker_udp_flow_failed(void *arg, const cay__addr_t *flow)
 {
-  cay__worker_t *w = arg;
   cay__peer_t p = { .addr = *flow, .proto = CAY__UDP, .flow = 1 };
 
-  if (w->exiting)
-    return;
-  cay__txn_udp_flow_failed(&w->ep, flow);
-  /* A call over that flow may be any shard's. */
-  for (unsigned i = 0; i < w->srv->nshards; i++) {
-    cay__worker_t *to = w->srv->workers[i];
-
-    if (i != w->index && to != NULL
-        && cay__worker_post_bytes(to, MAIL_FLOW_CLOSED, &p, NULL, 0, 0, 0)
-               == -ENOMEM)
-      /* Its calls over the flow wait for their own timeouts. */
-      CAY_WARN(SHARD_NO(w), "no memory to tell shard %u that a flow failed", i);
-  }
+  flow_failed(arg, &p);
 }
 
 void

@@ -254,10 +254,12 @@ def options_request(local, remote, call_id=None):
              br=new_token(16), tag=new_token(8), cid=call_id).encode()
 
 
-def register_request(local, remote, aor, contact, call_id, expires=3600):
+def register_request(local, remote, aor, contact, call_id, expires=3600,
+                     contact_params="", extra=""):
     """Build a REGISTER binding aor to contact for expires seconds (0:
     removing it; RFC 3261 s.10.2), without credentials, from local (host,
-    port) to remote."""
+    port) to remote. contact_params follow the Contact's <uri> (";reg-id=1"),
+    extra header lines ("Name: value\r\n" each) go before Contact."""
     domain = aor.split("@", 1)[1]
     return (
         "REGISTER sip:{dom} SIP/2.0\r\n"
@@ -267,12 +269,14 @@ def register_request(local, remote, aor, contact, call_id, expires=3600):
         "To: <{aor}>\r\n"
         "Call-ID: {cid}\r\n"
         "CSeq: 1 REGISTER\r\n"
-        "Contact: <{contact}>\r\n"
+        "{extra}"
+        "Contact: <{contact}>{params}\r\n"
         "Expires: {exp}\r\n"
         "Content-Length: 0\r\n\r\n"
     ).format(dom=domain, lh=uri_host(local[0]), lp=local[1],
              br=new_token(16), tag=new_token(8), aor=aor, cid=call_id,
-             contact=contact, exp=expires).encode()
+             contact=contact, exp=expires, params=contact_params,
+             extra=extra).encode()
 
 
 def transact(host, port, build, timeout=1.0, src_host=None, src_port=0):

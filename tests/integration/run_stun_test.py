@@ -130,22 +130,14 @@ FLOW_LEEWAY_S = 8  # CAY__FLOW_LEEWAY_S (registrar.h)
 def register_flow(sock, i, port, flow_timer):
     """Client i registers an outbound flow for sip:ka<i>: what is wrong
     with cay's answer, or None."""
-    me = sock.getsockname()
-    req = ("REGISTER sip:%s:%d SIP/2.0\r\n"
-           "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-ka%d-%s;rport\r\n"
-           "Max-Forwards: 70\r\n"
-           "From: <sip:ka%d@%s>;tag=ka%d\r\n"
-           "To: <sip:ka%d@%s>\r\n"
-           "Call-ID: ka%d-%s@test\r\n"
-           "CSeq: 1 REGISTER\r\n"
-           "Supported: outbound\r\n"
-           "Contact: <sip:ka%d@192.0.2.%d:5060>;reg-id=1;"
-           "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-%012d>\"\r\n"
-           "Expires: 600\r\n"
-           "Content-Length: 0\r\n\r\n"
-           % (cayrun.HOST, port, me[0], me[1], i, os.urandom(4).hex(),
-              i, cayrun.HOST, i, i, cayrun.HOST, i, os.urandom(4).hex(),
-              i, i + 1, i)).encode()
+    req = cayrun.register_request(
+        sock.getsockname(), (cayrun.HOST, port),
+        "sip:ka%d@%s" % (i, cayrun.HOST),
+        "sip:ka%d@192.0.2.%d:5060" % (i, i + 1),
+        "ka%d-%s@test" % (i, cayrun.new_token(8)), expires=600,
+        contact_params=(";reg-id=1;+sip.instance=\"<urn:uuid:00000000-0000-"
+                        "1000-8000-%012d>\"" % i),
+        extra="Supported: outbound\r\n")
     got = exchange(sock, req)
     if got is None:
         return "no answer to its REGISTER"
@@ -189,15 +181,6 @@ def call_id_off(aor, shards):
             return cid
 
 
-def headers(text):
-    """{lower-case name: first value} of a SIP message's text."""
-    out = {}
-    for line in text.split("\r\n\r\n", 1)[0].split("\r\n")[1:]:
-        name, _, value = line.partition(":")
-        out.setdefault(name.strip().lower(), value.strip())
-    return out
-
-
 def ring(caller, callee, port, shards):
     """caller calls sip:ka0 (callee's AOR) through cay on a Call-ID of
     another shard than the AOR's; callee answers cay's INVITE with 180.
@@ -222,19 +205,19 @@ def ring(caller, callee, port, shards):
     callee.settimeout(3.0)
     try:
         while True:
-            text = callee.recv(65536).decode("utf-8", "replace")
-            if text.startswith("INVITE "):
+            data = callee.recv(65536)
+            if data.startswith(b"INVITE "):
                 break
     except socket.timeout:
         return ["the callee (client 0) got no INVITE from cay"]
-    h = headers(text)
     callee.send(("SIP/2.0 180 Ringing\r\n"
                  "Via: %s\r\nFrom: %s\r\nTo: %s;tag=ka0\r\n"
                  "Call-ID: %s\r\nCSeq: %s\r\n"
                  "Contact: <sip:ka0@192.0.2.1:5060>\r\n"
                  "Content-Length: 0\r\n\r\n"
-                 % (h["via"], h["from"], h["to"], h["call-id"],
-                    h["cseq"])).encode())
+                 % tuple(cayrun.header_value(data, names) for names in
+                         (("via", "v"), ("from", "f"), ("to", "t"),
+                          ("call-id", "i"), ("cseq",)))).encode())
     return []
 
 
@@ -245,10 +228,13 @@ def caller_final(caller, port):
     final = None
     try:
         while True:
-            text = caller.recv(65536).decode("utf-8", "replace")
-            m = re.match(r"SIP/2\.0 (\d{3})", text)
-            if m and int(m.group(1)) >= 200 and final is None:
-                final, h = int(m.group(1)), headers(text)
+            data = caller.recv(65536)
+            status = cayrun.response_status(data)
+            if status and status >= 200 and final is None:
+                final, h = status, {
+                    name: cayrun.header_value(data, (name, short))
+                    for name, short in (("from", "f"), ("to", "t"),
+                                        ("call-id", "i"))}
     except BlockingIOError:
         pass
     caller.setblocking(True)
