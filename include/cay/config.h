@@ -120,6 +120,10 @@
  *                                   # an outbound REGISTER (RFC 5626):
  *                                   # the UA's keep-alive interval; 0 =
  *                                   # none, the UA's default
+ *     offline_messages: 0           # 0..1000: MESSAGEs kept per AOR
+ *                                   # not registered, sent on its next
+ *                                   # REGISTER; 0 = none (480)
+ *     offline_message_s: 604800     # 1..2592000: how long one is kept
  *     ban_after_failures: 0         # 0..1000: a source IP whose
  *                                   # credentials are refused this often
  *                                   # within ban_window_s gets 403 at
@@ -394,6 +398,18 @@ typedef struct cay_config {
    * keep-alive or REGISTER for this + 8 s has failed: the binding goes
    * (counted in cay_stats_t.flows_failed). */
   unsigned reg_flow_timer_s;
+  /* MESSAGEs outside a dialog kept per AOR (b2bua/pager.h): a location
+   * route that finds neither a contact nor a failover target for one
+   * keeps it, answering its sender 202, until the AOR registers, and
+   * then sends it to the new contact with a Date header of when it came
+   * (store and forward, in memory: a restart loses them). Past this
+   * many for the AOR, or 8 MiB kept by a shard, 480 "Temporarily
+   * Unavailable - Message Store Full". 0 (default): none kept, 480
+   * "Not Registered". */
+  unsigned reg_offline_messages;
+  unsigned reg_offline_message_s; /* how long one is kept: dropped when
+                                     not delivered by then; default
+                                     604800 (7 days) */
   /* Digest credentials (RFC 2617, MD5, qop auth). None: every REGISTER
    * is taken without authentication. Some: a REGISTER must authenticate
    * as the user of the AOR it binds (To's user). */

@@ -163,6 +163,15 @@ typedef struct cay_stats {
    * (registrar.flow_timer_s, section 4.4.1). Each was removed, or its
    * calls go to its contact from then on. */
   uint64_t flows_failed;
+  /* MESSAGEs kept for an AOR not registered (registrar.offline_messages,
+   * counted by the AOR's shard), of those sent to a contact of its and
+   * answered 2xx, and dropped: not delivered within
+   * registrar.offline_message_s, refused by the recipient (a final
+   * response other than 2xx, 408, 480 or 5xx), or no forward route with
+   * location takes it any more. */
+  uint64_t messages_stored;
+  uint64_t messages_delivered;
+  uint64_t messages_dropped;
 } cay_stats_t;
 
 typedef void (*cay_server_close_cb)(cay_server_t *srv, void *arg);

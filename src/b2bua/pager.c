@@ -42,6 +42,12 @@ typedef struct cay__pager {
   unsigned n_hops;
   /* The sender's MESSAGE for merge detection (pager_merge.c), or NULL. */
   struct cay__merge_rec *merge;
+  /* A stored MESSAGE being delivered (pager_store.c): its request
+   * (owned; `in` is 0: no sender waits), its box, when it came. */
+  msg_t *stored;
+  struct cay__store_box *box;
+  char date[32];
+  unsigned storing : 1; /* the AOR's shard is storing it (202 or 480) */
   uint32_t cseq;
   cay__peer_t dst;
   char target[CAY_CONFIG_TEXT_LEN + CAY__CONTACT_MAX];
@@ -51,6 +57,7 @@ typedef struct cay__pager {
 } pager_t;
 
 static int try_next(pager_t *p, int status);
+static void stored_answer(pager_t *p, int err);
 
 static pager_t *
 pager_of(cay__sessions_t *ss, cay_id_t id)
@@ -62,7 +69,10 @@ pager_of(cay__sessions_t *ss, cay_id_t id)
 static msg_t *
 request_of(const pager_t *p)
 {
-  cay__txn_t *t = cay__txn_lookup(p->ss->ep, p->in);
+  cay__txn_t *t = p->in ? cay__txn_lookup(p->ss->ep, p->in) : NULL;
+
+  if (p->stored)
+    return p->stored;
   return t ? cay__txn_request(t) : NULL;
 }
 
@@ -84,21 +94,28 @@ pager_free(pager_t *p)
   cay__targets_free(&p->targets);
   cay__auth_free(p->auth);
   cay__routes_free(p->routes);
+  if (p->stored)
+    msg_destroy(p->stored);
   cay__free(p);
   cay__sessions_maybe_idle(ss); /* a drain waits for the relays too */
 }
 
 /* Answer the sender with @p status (@p phrase, NULL: the standard one;
- * @p lines: header lines, or NULL) and end the relay. */
+ * @p lines: header lines, or NULL) and end the relay; a stored
+ * MESSAGE's store learns the status instead. */
 static void
 finish(pager_t *p, int status, const char *phrase, const char *lines)
 {
-  cay__txn_t *t = cay__txn_lookup(p->ss->ep, p->in);
+  cay__sessions_t *ss = p->ss;
+  cay__txn_t *t = p->in ? cay__txn_lookup(ss->ep, p->in) : NULL;
   const char *const hdrs[] = { lines, NULL };
+  struct cay__store_box *box = p->box;
 
   if (t)
     cay__session_reply(t, status, phrase, NULL, lines && *lines ? hdrs : NULL);
   pager_free(p);
+  if (box) /* after: its next MESSAGE may go at once */
+    cay__pager_store_done(ss, box, status);
 }
 
 /* Where the next hop of the current target (its Path's first URI, else
@@ -162,6 +179,12 @@ encode(pager_t *p, const sip_t *sip, msg_t *msg, const char *branch)
   if (n + strlen(auth) >= sizeof extra)
     return -ENOSPC;
   memcpy(extra + n, auth, strlen(auth) + 1);
+  n += strlen(auth);
+  /* A stored MESSAGE says when it came (RFC 3261 section 20.17). */
+  if (p->stored
+      && snprintf(extra + n, sizeof extra - n, "Date: %s\r\n", p->date)
+             >= (int)(sizeof extra - n))
+    return -ENOSPC;
   r.extra = extra[0] ? extra : NULL;
   if (sip->sip_payload && sip->sip_payload->pl_len) {
     if ((r.ctype = cay__msg_content_type(sip, ctype, sizeof ctype)) == NULL)
@@ -369,6 +392,10 @@ on_wait(cay__timer_t *tm)
   pager_t *p = tm->data;
   cay__txn_t *t = cay__txn_lookup(p->ss->ep, p->out);
 
+  if (p->storing) { /* the AOR's shard's answer was lost */
+    stored_answer(p, -ETIMEDOUT);
+    return;
+  }
   /* A provisional response (a non-INVITE transaction keeps it to itself,
    * RFC 3261 section 17.1.2.2) says the target is there: timer F alone
    * decides from now on. */
@@ -417,7 +444,8 @@ cay__pager_response(cay__sessions_t *ss, cay_id_t tu_id, cay_id_t txn_id,
              p->target, why);
   }
   if (status < 300) {
-    ss->shard->stats.messages_relayed++;
+    if (p->box == NULL) /* a stored one counts as delivered */
+      ss->shard->stats.messages_relayed++;
     if (cay__route_pass_lines(p->route, msg, lines, sizeof lines) != 0)
       lines[0] = '\0';
     CAY_DEBUG(SHARD_NO(ss), "message %s: %s answered %d", p->call_id, p->target,
@@ -443,7 +471,8 @@ cay__pager_response(cay__sessions_t *ss, cay_id_t tu_id, cay_id_t txn_id,
   return 1;
 }
 
-/* The relay of MESSAGE @p t by @p route, registered and listed. */
+/* The relay of MESSAGE @p sip, the request of @p t (NULL: a stored one),
+ * by @p route, registered and listed. */
 static pager_t *
 pager_new(cay__sessions_t *ss, cay__txn_t *t, const cay_route_t *route,
           const sip_t *sip)
@@ -454,7 +483,7 @@ pager_new(cay__sessions_t *ss, cay__txn_t *t, const cay_route_t *route,
   if (p == NULL)
     return NULL;
   p->ss = ss;
-  p->in = cay__txn_id(t);
+  p->in = t ? cay__txn_id(t) : 0;
   p->route = route;
   p->routes = cay__routes_hold(ss->routes);
   cay__timer_init(&p->t_wait, on_wait, p);
@@ -476,8 +505,54 @@ pager_new(cay__sessions_t *ss, cay__txn_t *t, const cay_route_t *route,
   ss->pagers = p;
   /* RFC 3261 section 8.2.2.2: a copy of it by another path is merged
    * (without memory for the record, it would be relayed again). */
-  p->merge = cay__pager_merge_add(ss, sip, p->in);
+  if (t)
+    p->merge = cay__pager_merge_add(ss, sip, p->in);
   return p;
+}
+
+/* The sender of relay @p p, whose AOR has no contact, learns what the
+ * store did: 0 kept (202, RFC 3428 section 7), else 480. */
+static void
+stored_answer(pager_t *p, int err)
+{
+  if (err == 0)
+    finish(p, 202, "Accepted - Stored", NULL);
+  else if (err == -ENOSPC)
+    finish(p, 480, "Temporarily Unavailable - Message Store Full", NULL);
+  else
+    finish(p, 480, "Temporarily Unavailable - Not Registered", NULL);
+}
+
+void
+cay__pager_store_answer(cay__sessions_t *ss, cay_id_t pager, int err)
+{
+  pager_t *p = pager_of(ss, pager);
+
+  if (p && p->storing)
+    stored_answer(p, err);
+}
+
+void
+cay__pager_deliver(cay__sessions_t *ss, const cay_route_t *route, msg_t *msg,
+                   const char *date, struct cay__store_box *box)
+{
+  const sip_t *sip = sip_object(msg);
+  pager_t *p = pager_new(ss, NULL, route, sip);
+
+  if (p == NULL) {
+    msg_destroy(msg);
+    cay__pager_store_done(ss, box, 500);
+    return;
+  }
+  p->stored = msg;
+  p->box = box;
+  snprintf(p->date, sizeof p->date, "%s", date);
+  CAY_DEBUG(SHARD_NO(ss), "message %s: stored, sent as %s",
+            sip->sip_call_id->i_id, p->call_id);
+  if (cay__targets_look_up(&p->targets, ss, sip) != 0)
+    finish(p, 480, NULL, NULL); /* no contact it may go to (RFC 5630) */
+  else
+    (void)try_next(p, 0); /* none to try: 500, kept */
 }
 
 void
@@ -509,9 +584,16 @@ cay__pager_start(cay__sessions_t *ss, cay__txn_t *t, const cay_route_t *route,
     finish(p, 480, NULL, ss->sips_not_allowed);
   else if (err)
     finish(p, 500, NULL, NULL);
-  else if (p->targets.n_contacts == 0 && route->n_failover == 0)
-    finish(p, 480, "Temporarily Unavailable - Not Registered", NULL);
-  else
+  else if (p->targets.n_contacts == 0 && route->n_failover == 0) {
+    /* Kept for the AOR's next REGISTER, when storing is on. */
+    err = cay__pager_store_offer(ss, t, p->id);
+    if (err == 1) { /* the AOR's shard answers, within timer F's time */
+      p->storing = 1;
+      (void)cay__shard_timer_start(ss->shard, &p->t_wait,
+                                   64 * (uint64_t)ss->cfg.t1_ms);
+    } else
+      stored_answer(p, err);
+  } else
     (void)try_next(p, 0); /* none to try: 500 */
 }
 

@@ -29,8 +29,11 @@
  * as it came (200 or 202), a failure mapped as for an INVITE
  * (cay__bridge_map_failure(): 503 becomes 500, 401/407 403, a redirect
  * 480), 408 when no target answered, 480 "Not Registered" for a location
- * route without a contact or failover target (480 with the Warning of
- * RFC 5630 for a sips: Request-URI no binding reaches over TLS), 500
+ * route without a contact or failover target (with
+ * registrar.offline_messages, 202 once the AOR's store kept it instead,
+ * or 480 "Message Store Full": cay__pager_store_offer()), 480 with the
+ * Warning of RFC 5630 for a sips: Request-URI no binding reaches over
+ * TLS, 500
  * when nothing could be sent. A target whose host is a name gets the
  * addresses DNS found in turn (cay__pager_located()). A target that fails
  * with 408, 480, a 5xx or a transport error is followed by the next
@@ -127,5 +130,92 @@ void cay__pager_merge_done(cay__sessions_t *ss, struct cay__merge_rec *r);
  * @thread the shard's
  */
 void cay__pager_merge_fini(cay__sessions_t *ss);
+
+/* -- pager_store.c ------------------------------------------------------ *
+ * MESSAGEs kept for an AOR that is not registered (store and forward, as
+ * Kamailio's msilo does; RFC 3428 leaves it to the server): a location
+ * route that finds neither a contact nor a failover target for a MESSAGE
+ * hands it to the store of the AOR's shard (cay__aor_shard()) when
+ * registrar.offline_messages is set, and its sender gets 202 (section
+ * 7); the AOR's next REGISTER has the stored MESSAGEs sent to its
+ * contacts, one at a time, in the order they came, each with a Date
+ * header of when it came (RFC 3261 section 20.17). Kept in memory only:
+ * a restart loses them. */
+
+/** The bytes a shard keeps for all AORs together, at most. */
+#define CAY__PAGER_STORE_MAX_BYTES (8u << 20)
+
+/**
+ * Keep MESSAGE @p msg (@p len bytes, a request as it came, read from
+ * @p src) for AOR @p aor (canonical, cay__aor_of()), an AOR of this
+ * shard, for registrar.offline_message_s seconds; when the AOR has a
+ * contact now (a REGISTER came meanwhile), it is sent at once. Counted
+ * in messages_stored.
+ * @param msg  Copied. Borrowed.
+ * @return 0 (kept), -ENOSPC (the AOR has registrar.offline_messages
+ *         kept already, or the shard keeps CAY__PAGER_STORE_MAX_BYTES),
+ *         -EINVAL (storing is off: registrar.offline_messages is 0;
+ *         @p aor is empty or too long), -ENOMEM.
+ * @thread the shard's; only for an AOR of this shard
+ */
+int cay__pager_store_put(cay__sessions_t *ss, const char *aor, const char *msg,
+                         size_t len, const cay__addr_t *src);
+
+/**
+ * AOR @p aor (canonical) of this shard was just registered to (a REGISTER
+ * taken by the registrar; request.c): when messages are kept for it and
+ * none is out now, the oldest is sent to its contacts as the route that
+ * takes it now says (a forward route with `location: true`; without one
+ * it is dropped, logged), then the next once a contact answers 2xx. A
+ * MESSAGE a contact refuses (a final response other than 2xx, 408, 480
+ * or 5xx) is dropped (messages_dropped); one nobody took (408, 480, 5xx,
+ * no contact, a transport error) waits for the AOR's next REGISTER.
+ * Each MESSAGE answered 2xx counts in messages_delivered. No-op when
+ * nothing is kept for @p aor, or while the shard drains.
+ * @thread the shard's
+ * @rfc RFC 3428 section 4 (the MESSAGE sent), RFC 3261 section 20.17
+ */
+void cay__pager_store_registered(cay__sessions_t *ss, const char *aor);
+
+/**
+ * The AOR's shard has answered a MESSAGE that relay @p pager of this
+ * shard handed it (cay__sessions_t.store_hand): @p err is
+ * cay__pager_store_put()'s result there. The sender gets 202 for 0, 480
+ * "Temporarily Unavailable - Message Store Full" for -ENOSPC, 480 "Not
+ * Registered" for anything else. No-op when the relay has ended.
+ * @thread the shard's
+ * @rfc RFC 3428 section 7
+ */
+void cay__pager_store_answer(cay__sessions_t *ss, cay_id_t pager, int err);
+
+/* Between pager.c and pager_store.c. */
+struct cay__store_box;
+
+/* Sender's MESSAGE @p t (relay @p pager of this shard) found no contact:
+ * kept by the AOR's store, here (0 or cay__pager_store_put()'s error) or
+ * handed to the AOR's shard (1: cay__pager_store_answer() follows), or
+ * not (-EINVAL: storing is off; other errors: nothing handed). */
+int cay__pager_store_offer(cay__sessions_t *ss, cay__txn_t *t, cay_id_t pager);
+
+/* Send stored MESSAGE @p msg (owned from the call: freed with the relay,
+ * or at once on error) by @p route to its AOR's contacts, with a Date
+ * line of @p date; cay__pager_store_done(@p box, status) follows, even
+ * when nothing could be sent. */
+void cay__pager_deliver(cay__sessions_t *ss, const cay_route_t *route,
+                        msg_t *msg, const char *date,
+                        struct cay__store_box *box);
+
+/* The delivery of @p box's oldest MESSAGE ended with final @p status
+ * (mapped as for a sender, cay__bridge_map_failure()). */
+void cay__pager_store_done(cay__sessions_t *ss, struct cay__store_box *box,
+                           int status);
+
+/**
+ * Free every MESSAGE kept (the shard's session layer ends, after
+ * cay__pager_fini()); when some were, they are lost, and a warning says
+ * how many.
+ * @thread the shard's
+ */
+void cay__pager_store_fini(cay__sessions_t *ss);
 
 #endif

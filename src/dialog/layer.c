@@ -222,6 +222,7 @@ cay__sessions_fini(cay__sessions_t *ss)
   destroy_all(ss, 0);
   ss->ending_all = 0;
   cay__pager_fini(ss);
+  cay__pager_store_fini(ss);
   cay__shard_flush(ss->shard);
   cay__htab_fini(&ss->dialogs);
   cay__htab_fini(&ss->merge);

@@ -570,6 +570,21 @@ handle_invite(cay__sessions_t *ss, cay__txn_t *t, sip_t *sip)
   }
 }
 
+/* REGISTER @p t for the registrar; the MESSAGEs kept for its AOR go to
+ * the contacts it bound (b2bua/pager.h). */
+static void
+registered(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip)
+{
+  char aor[CAY__AOR_MAX];
+  /* Read before: the registrar's answer may end @p t and @p sip. */
+  int kept = ss->pager_store && sip->sip_to
+             && cay__aor_of(sip->sip_to->a_url, aor) >= 0;
+
+  cay__registrar_on_register(ss->reg, &ss->cfg, t, sip);
+  if (kept)
+    cay__pager_store_registered(ss, aor);
+}
+
 /* A REGISTER (RFC 3261 section 10.3) goes to the registrar when a route
  * with action register takes it; without such a route Cay is no
  * registrar (405), and one that no route takes gets 404 (item 1: not a
@@ -595,7 +610,7 @@ handle_register(cay__sessions_t *ss, cay__txn_t *t, const sip_t *sip)
   else if (r->action == CAY_ROUTE_REJECT)
     cay__txn_reply(t, (int)r->code, r->reason[0] ? r->reason : NULL, NULL);
   else
-    cay__registrar_on_register(ss->reg, &ss->cfg, t, sip);
+    registered(ss, t, sip);
 }
 
 void

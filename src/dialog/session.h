@@ -105,6 +105,16 @@ typedef struct cay__sessions {
    * still Completed, by Call-ID, From tag and CSeq (RFC 3261 section
    * 8.2.2.2, b2bua/pager_merge.c), or NULL before the first. */
   struct cay__pager_merge *pager_merge;
+  /* MESSAGEs kept for this shard's AORs while they are not registered
+   * (b2bua/pager_store.c), or NULL before the first. */
+  struct cay__pager_store *pager_store;
+  /* Hand MESSAGE @p msg (@p len bytes, read from @p src) for AOR @p aor
+   * to the store of shard @p to, its AOR's; the answer comes back by
+   * cay__pager_store_answer(@p pager) on this shard. @return 0 or an
+   * error (nothing handed). NULL (one shard): never needed. */
+  int (*store_hand)(void *arg, unsigned to, cay_id_t pager, const char *aor,
+                    const char *msg, size_t len, const cay__addr_t *src);
+  void *store_arg;
   cay_incoming_cb on_incoming; /* the embedder answers, or NULL */
   void *incoming_arg;
   unsigned live;

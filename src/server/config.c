@@ -115,6 +115,7 @@ cay_config_init(cay_config_t *cfg)
   cfg->reg_ban_failures = 0;
   cfg->reg_ban_window_s = 60;
   cfg->reg_ban_s = 600;
+  cfg->reg_offline_message_s = 604800;
   /* No flood limit unless asked: behind a front proxy it would block
    * the proxy. */
   cfg->source_requests = 0;
@@ -460,6 +461,8 @@ const struct cay__config_range cay__config_ranges[] = {
   RANGE("registrar.max_bindings", reg_max_bindings, 1, 1000),
   RANGE("registrar.max_aors", reg_max_aors, 1, 10000000),
   RANGE("registrar.flow_timer_s", reg_flow_timer_s, 0, 3600),
+  RANGE("registrar.offline_messages", reg_offline_messages, 0, 1000),
+  RANGE("registrar.offline_message_s", reg_offline_message_s, 1, 2592000),
   RANGE("registrar.ban_after_failures", reg_ban_failures, 0, 1000),
   RANGE("registrar.ban_window_s", reg_ban_window_s, 1, 86400),
   RANGE("registrar.ban_s", reg_ban_s, 1, 604800),

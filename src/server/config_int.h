@@ -182,6 +182,8 @@ struct file_registrar {
   char *max_bindings;
   char *max_aors;
   char *flow_timer_s;
+  char *offline_messages;
+  char *offline_message_s;
   char *ban_after_failures;
   char *ban_window_s;
   char *ban_s;

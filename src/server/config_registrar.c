@@ -11,6 +11,8 @@
  *     max_aors: 100000
  *     flows: auto            # auto | always | never
  *     flow_timer_s: 0        # Flow-Timer for outbound UAs; 0 = none
+ *     offline_messages: 0    # MESSAGEs kept per AOR not registered
+ *     offline_message_s: 604800
  *     ban_after_failures: 0  # refusals of a source IP that ban it; 0 = off
  *     ban_window_s: 60
  *     ban_s: 600
@@ -67,6 +69,8 @@ const cyaml_schema_field_t cay__config_registrar_fields[] = {
   STR("max_aors", struct file_registrar, max_aors),
   STR("flows", struct file_registrar, flows),
   STR("flow_timer_s", struct file_registrar, flow_timer_s),
+  STR("offline_messages", struct file_registrar, offline_messages),
+  STR("offline_message_s", struct file_registrar, offline_message_s),
   STR("ban_after_failures", struct file_registrar, ban_after_failures),
   STR("ban_window_s", struct file_registrar, ban_window_s),
   STR("ban_s", struct file_registrar, ban_s),
@@ -97,6 +101,10 @@ apply_numbers(struct load_ctx *lc, const struct file_registrar *f,
     { "registrar.max_bindings", f->max_bindings, &c->reg_max_bindings },
     { "registrar.max_aors", f->max_aors, &c->reg_max_aors },
     { "registrar.flow_timer_s", f->flow_timer_s, &c->reg_flow_timer_s },
+    { "registrar.offline_messages", f->offline_messages,
+      &c->reg_offline_messages },
+    { "registrar.offline_message_s", f->offline_message_s,
+      &c->reg_offline_message_s },
     { "registrar.ban_after_failures", f->ban_after_failures,
       &c->reg_ban_failures },
     { "registrar.ban_window_s", f->ban_window_s, &c->reg_ban_window_s },

@@ -44,7 +44,9 @@ enum {
   MAIL_BLOCK,       /* one -> the others: a flooding source blocked */
   MAIL_FLOW_CLOSED, /* a connection's owner -> the others: it closed; or
                        a UDP flow's AOR's shard: it fell silent */
-  MAIL_KEEPALIVE    /* one -> an AOR's owner: its UA's UDP keep-alive */
+  MAIL_KEEPALIVE,   /* one -> an AOR's owner: its UA's UDP keep-alive */
+  MAIL_STORE,       /* a MESSAGE's shard -> its AOR's: keep it */
+  MAIL_STORED       /* the AOR's shard -> the MESSAGE's: kept, or not */
 };
 
 typedef struct mail_bytes {
@@ -103,6 +105,18 @@ typedef struct mail_binding {
   char text[]; /* the AOR, NUL, the contact URI, NUL, the Path values
                   (RFC 3327; "" for none), NUL */
 } mail_binding_t;
+
+/* A MESSAGE for an AOR not registered (b2bua/pager.h): MAIL_STORE to the
+ * AOR's shard; MAIL_STORED its answer (err) back to relay `pager`. */
+typedef struct mail_store {
+  cay__mail_t m;
+  unsigned from;
+  cay_id_t pager;  /* the relay on shard `from` */
+  int err;         /* MAIL_STORED: cay__pager_store_put()'s result */
+  cay__addr_t src; /* MAIL_STORE: where the MESSAGE came from */
+  size_t aor_len, len;
+  char data[]; /* MAIL_STORE: the AOR, NUL, the MESSAGE (len bytes) */
+} mail_store_t;
 
 /* What the owner of a dialog, or a shard on the way to it, tells the home
  * shard of the dialog's Call-ID (server/alias.h). */
@@ -337,6 +351,12 @@ void cay__worker_share_keepalive(void *arg, const char *aor,
                                  const cay__addr_t *src);
 /* MAIL_KEEPALIVE from the shard that read the keep-alive. */
 void cay__worker_on_keepalive(cay__worker_t *w, const mail_bytes_t *m);
+/* worker_pager.c: the session layer's store_hand hook (MAIL_STORE to
+ * the AOR's shard @p to), and MAIL_STORE or MAIL_STORED here. */
+int cay__worker_store_hand(void *arg, unsigned to, cay_id_t pager,
+                           const char *aor, const char *msg, size_t len,
+                           const cay__addr_t *src);
+void cay__worker_on_store(cay__worker_t *w, const mail_store_t *m);
 /* worker_flood.c: limits.source_requests. Whether the message @p data
  * (@p len bytes) read from @p src is a request to drop: its source is
  * blocked, or this request blocks it (logged, and told to the other

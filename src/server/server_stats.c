@@ -145,6 +145,14 @@ const cay__stat_field_t cay__stat_fields[] = {
   F(flows_failed, 0,
     "Registrar bindings whose flow failed: the connection they were "
     "registered over closed, or their UDP flow sent no keep-alive in time."),
+  F(messages_stored, 0,
+    "MESSAGEs kept for an AOR that was not registered "
+    "(registrar.offline_messages)."),
+  F(messages_delivered, 0,
+    "Of those, sent to a contact the AOR registered later and answered 2xx."),
+  F(messages_dropped, 0,
+    "Of those, dropped: too old, refused by the recipient, or no route takes "
+    "them any more."),
 };
 #undef F
 #undef SRD

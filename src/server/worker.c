@@ -251,6 +251,11 @@ cay__worker_dispatch(cay__mail_t *m, void *arg)
     if (!w->exiting && w->layers_up)
       cay__worker_on_binding(w, (const mail_binding_t *)m);
     break;
+  case MAIL_STORE:
+  case MAIL_STORED:
+    if (w->layers_up)
+      cay__worker_on_store(w, (const mail_store_t *)m);
+    break;
   }
   cay__free(m);
   cay__shard_flush(&w->shard);

@@ -280,6 +280,8 @@ cay__worker_layers_init(cay__worker_t *w, const char sent_by[CAY__WSS + 1][80])
     cay__registrar_set_ban_share(w->ss.reg, cay__worker_share_ban, w);
     cay__registrar_set_keepalive_share(w->ss.reg, cay__worker_share_keepalive,
                                        w);
+    w->ss.store_hand = cay__worker_store_hand;
+    w->ss.store_arg = w;
   }
   if (err == 0 && (err = dns_create(w)) != 0)
     cay__sessions_fini(&w->ss);

@@ -18,7 +18,8 @@ The contract with the `cay` binary (see DESIGN.md section 6):
   responses_1xx, ..., responses_6xx, requests_invite, ...,
   requests_other, cdrs, cdrs_lost, srd_le_50ms, ..., srd_le_10s,
   srd_ms_sum, srd_count, auth_challenges, auth_failures, auth_banned,
-  source_dropped, source_conns_closed, flows_failed).
+  source_dropped, source_conns_closed, flows_failed, messages_stored,
+  messages_delivered, messages_dropped).
 - Logs go to stderr.
 
 stdout and stderr of the server go to files in the work directory, never to

@@ -301,14 +301,15 @@ def from_tag(text):
     return m.group(1) if m else None
 
 
-def final_ok(msgs, method, nth):
-    """The 200 the client got for its nth request of method (1-based)."""
+def final_ok(msgs, method, nth, code="200"):
+    """The 200 (or code) the client got for its nth request of method
+    (1-based)."""
     sent = [cseq(t)[0] for way, first, t in msgs
             if way == "out" and first.startswith(method + " ")]
     if len(sent) < nth:
         return None
     for way, first, t in msgs:
-        if (way == "in" and first.startswith("SIP/2.0 200")
+        if (way == "in" and first.startswith("SIP/2.0 %s " % code)
                 and cseq(t) == (sent[nth - 1], method)):
             return t
     return None

@@ -1,6 +1,8 @@
 """--mode message of run_client_test.py: cay's config, alice and bob
 registering, alice's instant message (RFC 3428) to bob's AOR, and the
-judging of it in both clients' traces and bob's console.
+judging of it in both clients' traces and bob's console. With
+--offline, alice sends it before bob has registered: cay keeps it (202
+to alice) and sends it to bob once he registers.
 """
 
 import re
@@ -10,10 +12,15 @@ from client_common import (TRACE_RE, cseq, final_ok, from_tag, header,
                            registered_users_config, wait_for)
 
 
-def message_config():
+def message_config(offline=False):
     """alice and bob may register; a MESSAGE outside a dialog goes to
-    the contacts of its Request-URI's AOR."""
-    return registered_users_config("MESSAGE")
+    the contacts of its Request-URI's AOR; offline: one for an AOR not
+    registered is kept until it registers."""
+    config = registered_users_config("MESSAGE")
+    if offline:
+        config = config.replace("registrar:\n",
+                                "registrar:\n  offline_messages: 5\n")
+    return config
 
 
 def start_messaging(test, a, b, cay):
@@ -35,6 +42,43 @@ def start_messaging(test, a, b, cay):
     err = wait_for("the 200 to alice's REGISTER", a.registered)
     if err:
         raise SystemExit(err)
+
+
+def send_offline(test, a, b, cay, text):
+    """alice registers and sends text to bob's AOR before bob has
+    registered: cay answers 202 (kept). Then bob registers, and cay
+    sends him the message; both quit."""
+    a.register_with(cay.port, "alicepw", False)
+    a.message_to("Bob", "sip:bob@%s:%d" % (cayrun.HOST, cay.port))
+    print("%s: alice: %s" % (test, a.start()), flush=True)
+    err = wait_for("the 200 to alice's REGISTER", a.registered)
+    if err:
+        raise SystemExit(err)
+    a.command("/message %s" % text)
+    err = wait_for("the 202 to alice's MESSAGE (kept for bob)",
+                   lambda: final_ok(a.messages(), "MESSAGE",
+                                    len(sent(a, "MESSAGE")), "202"))
+    if err:
+        raise SystemExit(err)
+    # bob starts unregistered, his console watched, and only then adds
+    # the account that registers with cay: the menu module prints the
+    # message, which cay sends right after his REGISTER, to a console
+    # already there.
+    print("%s: bob: %s" % (test, b.start()), flush=True)
+    b.watch_console()
+    err = wait_for("bob's console to answer", b.console_text)
+    if err:
+        raise SystemExit(err)
+    b.command("/uanew <sip:bob@%s:%d>;auth_pass=bobpw;regint=600"
+              % (cayrun.HOST, cay.port))
+    err = wait_for("the 200 to bob's REGISTER", b.registered)
+    err = err or wait_for("bob to print alice's message once he registered",
+                          lambda: message_shown(b, text))
+    for x in (a, b):
+        x.command("/quit")
+    return err or wait_for("alice and bob to quit",
+                           lambda: a.proc.poll() is not None
+                           and b.proc.poll() is not None)
 
 
 def drive_message(a, b, text):
@@ -67,9 +111,10 @@ def sent(c, method):
             if way == "out" and first.startswith(method + " ")]
 
 
-def judge_message(a, b, cay, text):
+def judge_message(a, b, cay, text, offline=False):
     """alice's MESSAGE was challenged (407), then relayed by Cay as its
-    own MESSAGE to bob, who answered 200; alice got it."""
+    own MESSAGE to bob, who answered 200; alice got it. offline: alice
+    got 202, and the MESSAGE bob got says when it came (Date)."""
     problems = []
     mine = sent(a, "MESSAGE")
     if not mine:
@@ -79,8 +124,9 @@ def judge_message(a, b, cay, text):
                   and cseq(t) == cseq(mine[0])]
     if not challenged:
         problems.append("alice: her first MESSAGE was not challenged (407)")
-    if final_ok(a.messages(), "MESSAGE", len(mine)) is None:
-        problems.append("alice: no 200 to her MESSAGE")
+    want = "202" if offline else "200"
+    if final_ok(a.messages(), "MESSAGE", len(mine), want) is None:
+        problems.append("alice: no %s to her MESSAGE" % want)
     if not message_shown(b, text):
         problems.append("bob: did not print alice's message")
     got = traced_requests(b, "MESSAGE")
@@ -108,6 +154,10 @@ def judge_message(a, b, cay, text):
         problems.append("bob: the MESSAGE's From is not alice")
     if t.split("\n\n", 1)[-1] != text:
         problems.append("bob: the MESSAGE's body is not alice's text")
+    date = header(t, "Date", "Date") or ""
+    if offline and not re.search(r"\d\d:\d\d:\d\d GMT$", date):
+        problems.append("bob: the kept MESSAGE has no Date (RFC 3261 "
+                        "section 20.17): %r" % date)
     return problems
 
 

@@ -69,7 +69,8 @@ COUNTERS = ("msgs_in", "msgs_out", "retransmits", "parse_errors",
             "srd_le_2500ms", "srd_le_5s", "srd_le_10s", "srd_ms_sum",
             "srd_count", "auth_challenges", "auth_failures",
             "auth_banned", "source_dropped",
-            "source_conns_closed", "flows_failed")
+            "source_conns_closed", "flows_failed", "messages_stored",
+            "messages_delivered", "messages_dropped")
 
 
 def log(fmt, *args):

@@ -134,3 +134,24 @@ cay_b2bua_test(message_dns_next_address 60
   --expect-log "127\\.0\\.0\\.1:[0-9]+ did not answer \\(408\\)"
   --callee-count MESSAGE_Recv=6
   -- -m 6 -r 1)
+
+# MESSAGEs kept for users not registered (registrar.offline_messages 3)
+# at 4 shards (run_offline_message_test.py, Python sockets): 8 users get
+# two MESSAGEs each before they register (202 each; half of them on a
+# Call-ID of another shard than the AOR's, handed to the AOR's shard,
+# which keeps them and logs it), user 0 a third (202) and a fourth (480
+# Message Store Full). Each user then registers and gets its MESSAGEs one
+# at a time, in order, with the sender's From and text and a Date; the
+# last user's 480 to its first keeps it until its next REGISTER. The
+# client test client_message_offline (CMakeLists.txt) has a real client
+# get one.
+add_test(NAME integration.message_offline_4shards
+         COMMAND ${Python3_EXECUTABLE} ${CAY_IT_DIR}/run_offline_message_test.py
+                 --cay $<TARGET_FILE:cay> --name message_offline_4shards
+                 --shards 4 --users 8
+                 --expect messages_in=18 --expect messages_stored=17
+                 --expect messages_delivered=17 --expect messages_dropped=0
+                 --expect messages_relayed=0 --expect bindings_live=0
+                 --expect txns_live=0)
+set_tests_properties(integration.message_offline_4shards PROPERTIES
+  TIMEOUT 60 LABELS "integration;shards" RESOURCE_LOCK cay_integration)

@@ -49,6 +49,10 @@
                   from its port) to the contact bob registered (a
                   forward route for MESSAGE with location: true), and
                   bob's 200 goes back to alice. No call is made.
+  --offline       message mode: alice sends her message before bob has
+                  registered; cay keeps it (registrar.offline_messages)
+                  and answers her 202, and sends it to bob, with a Date
+                  header of when it came, once he registers
 
 The caller dials, puts the call on hold and takes it off hold (re-INVITEs
 with a=sendonly, then a=sendrecv: RFC 3264 section 8.4), hangs up (BYE)
@@ -100,7 +104,7 @@ from client_calls import (bridge_config, drive_caller, drive_transfer,
                           transfer_config)
 from client_common import Client, free_tcp_port, wait_for
 from client_message import (drive_message, judge_message, message_config,
-                            start_messaging)
+                            send_offline, start_messaging)
 
 
 def parse_args(argv):
@@ -122,6 +126,11 @@ def parse_args(argv):
     p.add_argument("--idle-close", action="store_true",
                    help="register over TCP; cay closes bob's idle "
                         "connection before alice calls")
+    p.add_argument("--offline", action="store_true",
+                   help="message mode: bob registers after alice's "
+                        "message, which cay keeps for him")
+    p.add_argument("--shards", type=int, default=None,
+                   help="cay's shards (-s N)")
     p.add_argument("--expect", action="append", default=[],
                    help="KEY=N on cay's summary (repeat)")
     p.add_argument("--keep", action="store_true",
@@ -129,6 +138,8 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.idle_close and (args.mode != "register" or not args.tcp):
         p.error("--idle-close is for --mode register --tcp")
+    if args.offline and args.mode != "message":
+        p.error("--offline is for --mode message")
     if args.outbound and args.mode != "register":
         p.error("--outbound is for --mode register")
     if args.tls and (args.mode != "register" or args.tcp or args.outbound):
@@ -157,7 +168,8 @@ def run(args):
                 raise SystemExit(err)
         config = (transfer_config(b, c) if c else
                   register_config() if args.mode == "register" else
-                  message_config() if args.mode == "message" else
+                  message_config(args.offline) if args.mode == "message"
+                  else
                   bridge_config(b, args.tcp) if b else None)
         if args.idle_close:
             config += "limits: { tcp_idle_timeout_s: 2 }\n"
@@ -171,6 +183,8 @@ def run(args):
             tls_port = free_tcp_port()
             text, extra = tls_config(tls_port)
             config += text
+        if args.shards:
+            extra = list(extra) + ["-s", str(args.shards)]
         cay, err = cayrun.start_cay(args.cay, workdir, config, tcp=args.tcp,
                                     log_level="debug" if flow_log else None,
                                     extra_args=extra)
@@ -187,11 +201,14 @@ def run(args):
             print("%s: caller: %s" % (test, a.start([dial])), flush=True)
         if args.mode == "message":
             text = "hello bob %s" % cayrun.new_token(12)
-            start_messaging(test, a, b, cay)
-            err = drive_message(a, b, text)
+            if args.offline:
+                err = send_offline(test, a, b, cay, text)
+            else:
+                start_messaging(test, a, b, cay)
+                err = drive_message(a, b, text)
             if err:
                 problems.append(err)
-            problems += judge_message(a, b, cay, text)
+            problems += judge_message(a, b, cay, text, args.offline)
         elif c is not None:
             err = drive_transfer(a, b, c, "sip:carol@%s:%d"
                                  % (cayrun.HOST, cay.port))
@@ -220,9 +237,11 @@ def run(args):
                     x.name, "+".join(sorted(x.transports())), want))
         result = cay.stop()
         # Whatever --expect says, a message run must count the MESSAGE.
+        counted = (["messages_in>=1", "messages_stored>=1",
+                    "messages_delivered>=1"] if args.offline else
+                   ["messages_in>=1", "messages_relayed>=1"])
         problems += result.problems(
-            args.expect + (["messages_in>=1", "messages_relayed>=1"]
-                           if args.mode == "message" else []))
+            args.expect + (counted if args.mode == "message" else []))
         line = result.summary_text()
     except SystemExit as e:
         problems.append(str(e))

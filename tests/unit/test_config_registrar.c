@@ -26,6 +26,8 @@ START_TEST(defaults_registrar)
   ck_assert_uint_eq(defaults.reg_max_bindings, 10);
   ck_assert_uint_eq(defaults.reg_max_aors, 100000);
   ck_assert_uint_eq(defaults.reg_flow_timer_s, 0);
+  ck_assert_uint_eq(defaults.reg_offline_messages, 0); /* none kept */
+  ck_assert_uint_eq(defaults.reg_offline_message_s, 604800);
   ck_assert_uint_eq(defaults.reg_ban_failures, 0); /* no ban */
   ck_assert_uint_eq(defaults.reg_ban_window_s, 60);
   ck_assert_uint_eq(defaults.reg_ban_s, 600);
@@ -59,6 +61,8 @@ START_TEST(load_registrar_to_exact_fields)
   ck_assert_uint_eq(cfg.reg_max_bindings, 5);
   ck_assert_uint_eq(cfg.reg_max_aors, 2000);
   ck_assert_uint_eq(cfg.reg_flow_timer_s, 90);
+  ck_assert_uint_eq(cfg.reg_offline_messages, 20);
+  ck_assert_uint_eq(cfg.reg_offline_message_s, 86400);
   ck_assert_uint_eq(cfg.reg_ban_failures, 10);
   ck_assert_uint_eq(cfg.reg_ban_window_s, 120);
   ck_assert_uint_eq(cfg.reg_ban_s, 3600);
@@ -224,6 +228,12 @@ START_TEST(check_registrar_ranges)
       "registrar.max_aors (10000001) must be 1 to 10000000" },
     { offsetof(cay_config_t, reg_flow_timer_s), 3601,
       "registrar.flow_timer_s (3601) must be 0 to 3600" },
+    { offsetof(cay_config_t, reg_offline_messages), 1001,
+      "registrar.offline_messages (1001) must be 0 to 1000" },
+    { offsetof(cay_config_t, reg_offline_message_s), 0,
+      "registrar.offline_message_s (0) must be 1 to 2592000" },
+    { offsetof(cay_config_t, reg_offline_message_s), 2592001,
+      "registrar.offline_message_s (2592001) must be 1 to 2592000" },
     { offsetof(cay_config_t, reg_ban_failures), 1001,
       "registrar.ban_after_failures (1001) must be 0 to 1000" },
     { offsetof(cay_config_t, reg_ban_window_s), 0,
@@ -468,8 +478,9 @@ START_TEST(load_bad_registrar_unknown_keys)
   expect_bad("registrar_bad_key.yaml",
              "3:3: registrar: unknown key 'realms' (expected realm, "
              "min_expires_s, max_expires_s, default_expires_s, max_bindings, "
-             "max_aors, flows, flow_timer_s, ban_after_failures, "
-             "ban_window_s, ban_s, ban_exempt, users or store)");
+             "max_aors, flows, flow_timer_s, offline_messages, "
+             "offline_message_s, ban_after_failures, ban_window_s, ban_s, "
+             "ban_exempt, users or store)");
   expect_bad("registrar_bad_user_key.yaml",
              "3:9: registrar.users[0]: unknown key 'name' (expected username "
              "or password)");
