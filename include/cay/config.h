@@ -402,7 +402,8 @@ typedef struct cay_config {
    * route that finds neither a contact nor a failover target for one
    * keeps it, answering its sender 202, until the AOR registers, and
    * then sends it to the new contact with a Date header of when it came
-   * (store and forward, in memory: a restart loses them). Past this
+   * (store and forward, in memory and in reg_store_redis when set:
+   * without it, a restart loses them). Past this
    * many for the AOR, or 8 MiB kept by a shard, 480 "Temporarily
    * Unavailable - Message Store Full". 0 (default): none kept, 480
    * "Not Registered". */

@@ -139,8 +139,10 @@ void cay__pager_merge_fini(cay__sessions_t *ss);
  * registrar.offline_messages is set, and its sender gets 202 (section
  * 7); the AOR's next REGISTER has the stored MESSAGEs sent to its
  * contacts, one at a time, in the order they came, each with a Date
- * header of when it came (RFC 3261 section 20.17). Kept in memory only:
- * a restart loses them. */
+ * header of when it came (RFC 3261 section 20.17). Kept in memory, and
+ * written to registrar.store through cay__sessions_t.store_msgs
+ * (cay__pager_store_record(), restored by cay__pager_store_restore());
+ * without a store a restart loses them. */
 
 /** The bytes a shard keeps for all AORs together, at most. */
 #define CAY__PAGER_STORE_MAX_BYTES (8u << 20)
@@ -187,6 +189,42 @@ void cay__pager_store_registered(cay__sessions_t *ss, const char *aor);
  * @rfc RFC 3428 section 7
  */
 void cay__pager_store_answer(cay__sessions_t *ss, cay_id_t pager, int err);
+
+/**
+ * The MESSAGEs kept for AOR @p aor as a record for registrar.store
+ * ("cay-messages 1", pager_store.c), their expiry as wall-clock times
+ * from @p wall_ms (ms since 1970).
+ * @param out     Receives the record (cay__malloc(), the caller frees),
+ *                or NULL when none is kept for @p aor (its key is to go).
+ * @param len     Receives its length in bytes.
+ * @param ttl_ms  Receives how long until the last expires (>= 1), or 0.
+ * @return 0 or -ENOMEM.
+ * @thread the shard's
+ */
+int cay__pager_store_record(cay__sessions_t *ss, const char *aor,
+                            uint64_t wall_ms, char **out, size_t *len,
+                            uint64_t *ttl_ms);
+
+/**
+ * Keep again the MESSAGEs of record @p rec (@p len bytes, from
+ * cay__pager_store_record() before a restart) for AOR @p aor of this
+ * shard: those expired by @p wall_ms (now, ms since 1970) are skipped,
+ * the others expire when the record says. Nothing is restored when
+ * MESSAGEs are kept for @p aor already (they are newer: the record was
+ * written over since). They go at the AOR's next REGISTER, as any.
+ * @param restored  Receives how many were kept again.
+ * @return 0, -EINVAL (not such a record, damaged; nothing restored) or
+ *         -ENOMEM.
+ * @thread the shard's, or any while the shard's loop does not run
+ */
+int cay__pager_store_restore(cay__sessions_t *ss, const char *aor,
+                             const char *rec, size_t len, uint64_t wall_ms,
+                             unsigned *restored);
+
+/** Call @p fn for each AOR that has MESSAGEs kept. @thread the shard's */
+void cay__pager_store_each_aor(cay__sessions_t *ss,
+                               void (*fn)(void *arg, const char *aor),
+                               void *arg);
 
 /* Between pager.c and pager_store.c. */
 struct cay__store_box;

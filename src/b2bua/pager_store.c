@@ -16,7 +16,9 @@
  * Everything here runs on the shard's own thread.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -27,6 +29,7 @@
 #include "core/log.h"
 #include "registrar/registrar.h"
 #include "sip/msg.h"
+#include "transport/addr.h"
 
 typedef struct stored {
   struct stored *next;          /* its box's next (newer) one */
@@ -112,11 +115,21 @@ arm(cay__sessions_t *ss)
                                  s->expires_ms > now ? s->expires_ms - now : 0);
 }
 
-/* Take @p s, its box's oldest, out of the store and free it (and its box
- * when empty). */
+/* The AOR of @p b changed: registrar.store writes it (the hook). */
 static void
-drop_head(store_t *st, stored_t *s)
+changed(cay__sessions_t *ss, const box_t *b)
 {
+  if (ss->store_msgs)
+    ss->store_msgs(ss->store_msgs_arg, b->aor);
+}
+
+/* Take @p s, its box's oldest, out of the store and free it (and its box
+ * when empty); the store's hook learns of it (@p fini: not, the shard
+ * ends and the record stays). */
+static void
+drop_head(cay__sessions_t *ss, stored_t *s, int fini)
+{
+  store_t *st = ss->pager_store;
   box_t *b = s->box;
 
   b->head = s->next;
@@ -133,10 +146,12 @@ drop_head(store_t *st, stored_t *s)
     st->newest = s->older;
   st->bytes -= s->len;
   cay__free(s);
-  if (b->n == 0) {
+  if (b->n == 0)
     cay__htab_remove(&st->boxes, &b->node);
+  if (!fini)
+    changed(ss, b); /* its record goes when b is gone from the table */
+  if (b->n == 0)
     cay__free(b);
-  }
 }
 
 /* Drop @p s, its box's oldest and not out now, because @p why (logged,
@@ -150,7 +165,7 @@ drop(cay__sessions_t *ss, stored_t *s, const char *why)
   CAY_INFO(SHARD_NO(ss), "message for %s (came %s) dropped: %s", b->aor,
            s->date, why);
   ss->shard->stats.messages_dropped++;
-  drop_head(ss->pager_store, s);
+  drop_head(ss, s, 0);
   return last;
 }
 
@@ -243,7 +258,7 @@ cay__pager_store_done(cay__sessions_t *ss, box_t *b, int status)
     ss->shard->stats.messages_delivered++;
     CAY_DEBUG(SHARD_NO(ss), "message for %s (came %s) delivered (%d)", b->aor,
               s->date, status);
-    drop_head(ss->pager_store, s);
+    drop_head(ss, s, 0);
   } else {
     (void)drop(ss, s, "its recipient refused it");
   }
@@ -252,26 +267,21 @@ cay__pager_store_done(cay__sessions_t *ss, box_t *b, int status)
     deliver_next(ss, b);
 }
 
-int
-cay__pager_store_put(cay__sessions_t *ss, const char *aor, const char *msg,
-                     size_t len, const cay__addr_t *src)
+/* Keep @p msg (@p len bytes, from @p src) for @p aor (a new box when it
+ * has none) until shard time @p expires_ms; it came at @p date. Within
+ * the shard's bytes (else -ENOSPC). @return 0, -ENOSPC or -ENOMEM. */
+static int
+append(cay__sessions_t *ss, store_t *st, const char *aor, const char *msg,
+       size_t len, const cay__addr_t *src, uint64_t expires_ms,
+       const char *date)
 {
   size_t alen = strlen(aor);
-  store_t *st;
-  box_t *b;
+  box_t *b = box_of(st, aor);
   stored_t *s;
-  struct tm tm;
-  time_t now_s = time(NULL);
 
-  if (ss->cfg.reg_offline_messages == 0 || alen == 0 || alen >= CAY__AOR_MAX)
-    return -EINVAL;
-  if ((st = store_get(ss)) == NULL)
-    return -ENOMEM;
-  b = box_of(st, aor);
-  if ((b && b->n >= ss->cfg.reg_offline_messages)
-      || st->bytes + len > CAY__PAGER_STORE_MAX_BYTES)
+  if (st->bytes + len > CAY__PAGER_STORE_MAX_BYTES)
     return -ENOSPC;
-  if ((s = cay__malloc(sizeof *s + len)) == NULL)
+  if ((s = cay__calloc(1, sizeof *s + len)) == NULL)
     return -ENOMEM;
   if (b == NULL) {
     if ((b = cay__calloc(1, sizeof *b + alen + 1)) == NULL) {
@@ -281,33 +291,71 @@ cay__pager_store_put(cay__sessions_t *ss, const char *aor, const char *msg,
     memcpy(b->aor, aor, alen + 1);
     cay__htab_insert(&st->boxes, &b->node, aor_hash(st, aor));
   }
-  memset(s, 0, sizeof *s);
   s->box = b;
   s->src = *src;
   s->len = len;
   memcpy(s->bytes, msg, len);
-  s->expires_ms = cay__shard_now(ss->shard)
-                  + (uint64_t)ss->cfg.reg_offline_message_s * 1000;
-  if (gmtime_r(&now_s, &tm) == NULL
-      || strftime(s->date, sizeof s->date, "%a, %d %b %Y %H:%M:%S GMT", &tm)
-             == 0)
-    snprintf(s->date, sizeof s->date, "Thu, 01 Jan 1970 00:00:00 GMT");
+  s->expires_ms = expires_ms;
+  snprintf(s->date, sizeof s->date, "%s", date);
   if (b->tail)
     b->tail->next = s;
   else
     b->head = s;
   b->tail = s;
   b->n++;
+  /* By age: a restored record's may be older than those kept already. */
+  s->newer = NULL;
   s->older = st->newest;
-  if (st->newest)
-    st->newest->newer = s;
+  while (s->older && s->older->expires_ms > expires_ms) {
+    s->newer = s->older;
+    s->older = s->older->older;
+  }
+  if (s->older)
+    s->older->newer = s;
   else
     st->oldest = s;
-  st->newest = s;
+  if (s->newer)
+    s->newer->older = s;
+  else
+    st->newest = s;
   st->bytes += len;
+  (void)ss;
+  return 0;
+}
+
+int
+cay__pager_store_put(cay__sessions_t *ss, const char *aor, const char *msg,
+                     size_t len, const cay__addr_t *src)
+{
+  size_t alen = strlen(aor);
+  store_t *st;
+  box_t *b;
+  struct tm tm;
+  time_t now_s = time(NULL);
+  char date[32];
+  int err;
+
+  if (ss->cfg.reg_offline_messages == 0 || alen == 0 || alen >= CAY__AOR_MAX)
+    return -EINVAL;
+  if ((st = store_get(ss)) == NULL)
+    return -ENOMEM;
+  b = box_of(st, aor);
+  if (b && b->n >= ss->cfg.reg_offline_messages)
+    return -ENOSPC;
+  if (gmtime_r(&now_s, &tm) == NULL
+      || strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+    snprintf(date, sizeof date, "Thu, 01 Jan 1970 00:00:00 GMT");
+  err = append(ss, st, aor, msg, len, src,
+               cay__shard_now(ss->shard)
+                   + (uint64_t)ss->cfg.reg_offline_message_s * 1000,
+               date);
+  if (err)
+    return err;
+  b = box_of(st, aor);
   ss->shard->stats.messages_stored++;
   CAY_INFO(SHARD_NO(ss), "message for %s kept (%u for it now): not registered",
            aor, b->n);
+  changed(ss, b);
   arm(ss);
   deliver_next(ss, b); /* registered meanwhile */
   return 0;
@@ -350,6 +398,145 @@ cay__pager_store_offer(cay__sessions_t *ss, cay__txn_t *t, cay_id_t pager)
   return err ? err : 1;
 }
 
+/* -- the records of registrar.store ------------------------------------ *
+ * "cay-messages 1\n", then per MESSAGE, oldest first, a line of four
+ * fields separated by a tab (when it expires, in ms since 1970; where it
+ * came from, "ip:port"; its length in bytes; when it came, the Date
+ * value), then the MESSAGE's bytes as they came and "\n". */
+
+#define RECORD_HEAD "cay-messages 1\n"
+
+int
+cay__pager_store_record(cay__sessions_t *ss, const char *aor, uint64_t wall_ms,
+                        char **out, size_t *len, uint64_t *ttl_ms)
+{
+  const box_t *b = ss->pager_store ? box_of(ss->pager_store, aor) : NULL;
+  uint64_t now = cay__shard_now(ss->shard);
+  size_t size = sizeof RECORD_HEAD, off;
+  char *rec;
+
+  *out = NULL;
+  *len = 0;
+  *ttl_ms = 0;
+  if (b == NULL)
+    return 0;
+  for (const stored_t *s = b->head; s; s = s->next)
+    size += 160 + s->len;
+  if ((rec = cay__malloc(size)) == NULL)
+    return -ENOMEM;
+  off = (size_t)snprintf(rec, size, "%s", RECORD_HEAD);
+  for (const stored_t *s = b->head; s; s = s->next) {
+    uint64_t left = s->expires_ms > now ? s->expires_ms - now : 0;
+    char where[64];
+
+    if (cay__addr_format(&s->src, where, sizeof where) != 0)
+      snprintf(where, sizeof where, "0.0.0.0:1"); /* cannot happen */
+    off += (size_t)snprintf(rec + off, size - off, "%" PRIu64 "\t%s\t%zu\t%s\n",
+                            wall_ms + left, where, s->len, s->date);
+    memcpy(rec + off, s->bytes, s->len);
+    off += s->len;
+    rec[off++] = '\n';
+    if (left > *ttl_ms)
+      *ttl_ms = left;
+  }
+  *ttl_ms = *ttl_ms ? *ttl_ms : 1; /* Redis wants a positive PX */
+  *out = rec;
+  *len = off;
+  return 0;
+}
+
+/* One MESSAGE of a record from @p p (before @p end). @return where the
+ * next starts, or NULL: not a record's. */
+static const char *
+parse_entry(const char *p, const char *end, uint64_t *expires, cay__addr_t *src,
+            const char **msg, size_t *len, char date[32])
+{
+  const char *eol = memchr(p, '\n', (size_t)(end - p));
+  char line[160], *f[4], *save = NULL, *stop;
+  unsigned n = 0;
+  size_t avail;
+
+  if (eol == NULL || (size_t)(eol - p) >= sizeof line)
+    return NULL;
+  memcpy(line, p, (size_t)(eol - p));
+  line[eol - p] = '\0';
+  for (char *t = strtok_r(line, "\t", &save); t && n < 4;
+       t = strtok_r(NULL, "\t", &save))
+    f[n++] = t;
+  if (n != 4 || strlen(f[3]) >= 32)
+    return NULL;
+  *expires = strtoull(f[0], &stop, 10);
+  if (*stop != '\0' || cay__addr_parse(src, f[1], 0) != 0)
+    return NULL;
+  avail = (size_t)(end - eol - 1); /* the bytes, then "\n" */
+  *len = strtoull(f[2], &stop, 10);
+  if (*stop != '\0' || *len == 0 || avail == 0 || *len > avail - 1
+      || eol[1 + *len] != '\n')
+    return NULL;
+  memcpy(date, f[3], strlen(f[3]) + 1);
+  *msg = eol + 1;
+  return eol + 2 + *len;
+}
+
+int
+cay__pager_store_restore(cay__sessions_t *ss, const char *aor, const char *rec,
+                         size_t len, uint64_t wall_ms, unsigned *restored)
+{
+  const char *end = rec + len, *p = rec + strlen(RECORD_HEAD), *msg;
+  uint64_t now = cay__shard_now(ss->shard), expires;
+  cay__addr_t src;
+  size_t mlen;
+  char date[32];
+  store_t *st;
+  box_t *b;
+
+  *restored = 0;
+  if (len < strlen(RECORD_HEAD) || memcmp(rec, RECORD_HEAD, strlen(RECORD_HEAD))
+      || strlen(aor) == 0 || strlen(aor) >= CAY__AOR_MAX)
+    return -EINVAL;
+  /* The whole record first: a damaged one restores nothing. */
+  for (const char *q = p; q < end;)
+    if ((q = parse_entry(q, end, &expires, &src, &msg, &mlen, date)) == NULL)
+      return -EINVAL;
+  if ((st = store_get(ss)) == NULL)
+    return -ENOMEM;
+  if (box_of(st, aor)) /* kept since the start: newer, written over it */
+    return 0;
+  while (p < end) {
+    p = parse_entry(p, end, &expires, &src, &msg, &mlen, date);
+    if (expires <= wall_ms)
+      continue; /* expired while Cay was down */
+    if (append(ss, st, aor, msg, mlen, &src, now + (expires - wall_ms), date)
+        != 0) {
+      CAY_WARN(SHARD_NO(ss),
+               "kept messages for %s not all restored: the shard keeps %u "
+               "bytes at most, or no memory",
+               aor, CAY__PAGER_STORE_MAX_BYTES);
+      break;
+    }
+    (*restored)++;
+  }
+  if ((b = box_of(st, aor)) != NULL) {
+    CAY_INFO(SHARD_NO(ss), "%u message(s) kept for %s restored", b->n, aor);
+    arm(ss);
+  }
+  return 0;
+}
+
+void
+cay__pager_store_each_aor(cay__sessions_t *ss,
+                          void (*fn)(void *arg, const char *aor), void *arg)
+{
+  const cay__htab_t *t;
+
+  if (ss->pager_store == NULL)
+    return;
+  t = &ss->pager_store->boxes;
+  for (size_t i = 0; i < t->nbuckets; i++)
+    for (const cay__hnode_t *n = t->buckets[i]; n; n = n->next)
+      fn(arg, ((const box_t *)n)->aor);
+}
+
 void
 cay__pager_store_fini(cay__sessions_t *ss)
 {
@@ -361,12 +548,17 @@ cay__pager_store_fini(cay__sessions_t *ss)
   cay__shard_timer_stop(ss->shard, &st->t_expire);
   while (st->oldest) {
     lost++;
-    drop_head(st, st->oldest);
+    drop_head(ss, st->oldest, 1);
   }
-  if (lost)
+  if (lost && ss->store_msgs)
+    CAY_INFO(SHARD_NO(ss),
+             "%u kept message(s) for AORs not registered stay in "
+             "registrar.store for the next start",
+             lost);
+  else if (lost)
     CAY_WARN(SHARD_NO(ss),
-             "%u stored message(s) for AORs not registered are lost: Cay "
-             "keeps them in memory only",
+             "%u kept message(s) for AORs not registered are lost: without "
+             "registrar.store Cay keeps them in memory only",
              lost);
   cay__htab_fini(&st->boxes);
   cay__free(st);

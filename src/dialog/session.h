@@ -115,6 +115,10 @@ typedef struct cay__sessions {
   int (*store_hand)(void *arg, unsigned to, cay_id_t pager, const char *aor,
                     const char *msg, size_t len, const cay__addr_t *src);
   void *store_arg;
+  /* The MESSAGEs kept for AOR @p aor changed (cay__pager_store_record()
+   * says what they are now): registrar.store writes them. NULL: none. */
+  void (*store_msgs)(void *arg, const char *aor);
+  void *store_msgs_arg;
   cay_incoming_cb on_incoming; /* the embedder answers, or NULL */
   void *incoming_arg;
   unsigned live;

@@ -8,7 +8,9 @@
  *     owner shard's registrar (cay__registrar_restore()), before any
  *     shard runs; then each shard opens its own connection:
  *   a change to an AOR the shard owns -> SET prefix+AOR record PX ttl
- *     (DEL when it has no binding left), on the shard's loop
+ *     (DEL when it has no binding left), on the shard's loop; a change
+ *     to the MESSAGEs kept for it (b2bua/pager.h) -> the same with key
+ *     prefix+"msgs:"+AOR
  *   a host name (not an IP) -> looked up with c-ares on the shard's loop
  *     (dns.servers, A and AAAA), its addresses tried in order, each for
  *     at most CONNECT_TIMEOUT_MS; looked up again at each retry
@@ -31,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "b2bua/pager.h"
 #include "cay/errno.h"
 #include "core/alloc.h"
 #include "core/log.h"
@@ -224,34 +227,32 @@ note_gone(struct cay__reg_store *st, const char *aor)
   st->n_gone++;
 }
 
-/* cay__registrar_store_fn, and each AOR of write_all(). */
+/* The record of key prefix + @p name (an AOR, or CAY__REG_STORE_MSGS and
+ * an AOR) is now @p rec (NULL: none; @p err: not known, no memory):
+ * SET with TTL @p ttl, DEL, or noted for when Redis is back. Frees
+ * @p rec. */
 static void
-write_aor(void *arg, const char *aor)
+write_key(struct cay__reg_store *st, const char *name, int err, char *rec,
+          size_t len, uint64_t ttl)
 {
-  struct cay__reg_store *st = arg;
   const cay_config_t *cfg = &st->w->srv->cfg;
-  char key[CAY_CONFIG_NAME_LEN + CAY__AOR_MAX], *rec;
-  uint64_t ttl;
-  size_t len;
-  int klen = snprintf(key, sizeof key, "%s%s", cfg->reg_store_prefix, aor);
+  char key[CAY_CONFIG_NAME_LEN + sizeof CAY__REG_STORE_MSGS + CAY__AOR_MAX];
+  int klen = snprintf(key, sizeof key, "%s%s", cfg->reg_store_prefix, name);
 
   if (st->batch_list)
-    cay__reg_store_late_changed(st, aor);
-
-  if (cay__registrar_record(st->w->ss.reg, aor, cay__reg_store_wall_ms(), &rec,
-                            &len, &ttl)
-      != 0) {
+    cay__reg_store_late_changed(st, name);
+  if (err != 0) {
     CAY_WARN(SHARD_NO(st->w),
-             "registrar store: no memory to write AOR %s: written when the "
+             "registrar store: no memory to write %s: written when the "
              "connection to redis is next made",
-             aor);
+             name);
     st->dirty = 1;
     return;
   }
   if (!st->connected) {
     st->dirty = 1;
     if (rec == NULL)
-      note_gone(st, aor);
+      note_gone(st, name);
   } else if (rec) {
     redisAsyncCommand(st->ac, on_reply, st, "SET %b %b PX %llu", key,
                       (size_t)klen, rec, len, (unsigned long long)ttl);
@@ -261,6 +262,37 @@ write_aor(void *arg, const char *aor)
     STATS(st).store_writes++;
   }
   cay__free(rec);
+}
+
+/* cay__registrar_store_fn, and each AOR of write_all(). */
+static void
+write_aor(void *arg, const char *aor)
+{
+  struct cay__reg_store *st = arg;
+  char *rec = NULL;
+  uint64_t ttl = 0;
+  size_t len = 0;
+  int err = cay__registrar_record(st->w->ss.reg, aor, cay__reg_store_wall_ms(),
+                                  &rec, &len, &ttl);
+
+  write_key(st, aor, err, rec, len, ttl);
+}
+
+/* cay__sessions_t.store_msgs: the MESSAGEs kept for @p aor (b2bua/pager.h),
+ * under key prefix + CAY__REG_STORE_MSGS + AOR; and each such AOR of
+ * write_all(). */
+static void
+write_msgs(void *arg, const char *aor)
+{
+  struct cay__reg_store *st = arg;
+  char name[sizeof CAY__REG_STORE_MSGS + CAY__AOR_MAX], *rec = NULL;
+  uint64_t ttl = 0;
+  size_t len = 0;
+  int err = cay__pager_store_record(&st->w->ss, aor, cay__reg_store_wall_ms(),
+                                    &rec, &len, &ttl);
+
+  snprintf(name, sizeof name, "%s%s", CAY__REG_STORE_MSGS, aor);
+  write_key(st, name, err, rec, len, ttl);
 }
 
 /* Back after changes went unwritten: the AORs removed meanwhile are
@@ -281,6 +313,7 @@ write_all(struct cay__reg_store *st)
   st->n_gone = 0;
   st->dirty = 0;
   cay__registrar_each_aor(st->w->ss.reg, write_aor, st);
+  cay__pager_store_each_aor(&st->w->ss, write_msgs, st);
 }
 
 /* -- connecting ---------------------------------------------------------- */
@@ -569,6 +602,8 @@ cay__reg_store_open(cay__worker_t *w)
   st->need_load = w->srv->store_load_failed;
   w->store = st;
   cay__registrar_set_store(w->ss.reg, write_aor, st);
+  w->ss.store_msgs = write_msgs;
+  w->ss.store_msgs_arg = st;
   connect_now(st);
   return 0;
 }

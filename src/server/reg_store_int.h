@@ -15,10 +15,23 @@
 
 typedef struct glue glue_t; /* reg_store.c */
 
+/* The keys of the MESSAGEs kept for an AOR (b2bua/pager.h) are the
+ * prefix, this, and the AOR; an AOR's own key is the prefix and the AOR
+ * (which starts "sip:"). */
+#define CAY__REG_STORE_MSGS "msgs:"
+
+/* The AOR of key @p key (@p len bytes) under @p prefix, and whether it
+ * is the key of its kept MESSAGEs (*@p msgs); NULL when the key is
+ * neither (no AOR after the prefix, a NUL in it). @p alen receives the
+ * AOR's length. */
+const char *cay__reg_store_key_aor(const char *prefix, const char *key,
+                                   size_t len, int *msgs, size_t *alen);
+
 /* What a load restored. */
 typedef struct {
   cay__restore_counts_t n;
   unsigned aors, bad;
+  unsigned msgs, msg_aors; /* kept MESSAGEs restored, and their AORs */
   uint64_t wall;
 } load_t;
 

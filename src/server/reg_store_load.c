@@ -5,7 +5,8 @@
  *   at start, cay__reg_store_load(): one blocking connection (a host
  *     name looked up first as the shards do, with c-ares on a loop of
  *     its own), SCAN prefix* and MGET, each record to its owner shard's
- *     registrar, before any shard runs;
+ *     registrar (or, for a key prefix+"msgs:"+AOR, the shard's kept
+ *     MESSAGEs, b2bua/pager.h), before any shard runs;
  *   late, when that failed (Redis was not up): each shard, once its own
  *     connection is made, SCANs and MGETs on its loop and restores its
  *     own AORs that have no binding in memory.
@@ -14,9 +15,64 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "b2bua/pager.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "server/reg_store_int.h"
+
+const char *
+cay__reg_store_key_aor(const char *prefix, const char *key, size_t len,
+                       int *msgs, size_t *alen)
+{
+  size_t plen = strlen(prefix), mlen = strlen(CAY__REG_STORE_MSGS);
+  const char *aor = key + plen;
+
+  if (len <= plen || memchr(aor, '\0', len - plen))
+    return NULL;
+  *msgs = len - plen > mlen && memcmp(aor, CAY__REG_STORE_MSGS, mlen) == 0;
+  if (*msgs)
+    aor += mlen;
+  *alen = len - (size_t)(aor - key);
+  return aor;
+}
+
+/* Key @p key's record @p v (a string) for shard @p w's AOR @p aor, its
+ * kept MESSAGEs when @p msgs: restored into @p ld. */
+static void
+restore_key(cay__worker_t *w, load_t *ld, const char *key, const char *aor,
+            int msgs, const redisReply *v)
+{
+  unsigned n = 0;
+  int rc = msgs ? cay__pager_store_restore(&w->ss, aor, v->str, v->len,
+                                           ld->wall, &n)
+                : cay__registrar_restore(w->ss.reg, aor, v->str, v->len,
+                                         ld->wall, &ld->n);
+
+  if (rc == 0) {
+    ld->msgs += n;
+    ld->msg_aors += msgs && n;
+    ld->aors += !msgs;
+    return;
+  }
+  ld->bad++;
+  CAY_WARN(SHARD_NO(w), "registrar store: key %s: %s; left as it is", key,
+           rc == -ENOMEM ? "no memory to restore it"
+           : msgs        ? "not a record of kept messages"
+                         : "not a record of bindings");
+}
+
+/* The restored kept MESSAGEs of @p ld, if any, logged (@p late: by
+ * shard @p shard's late load). */
+static void
+log_msgs(const cay_config_t *cfg, const load_t *ld, int shard, int late)
+{
+  if (ld->msgs)
+    CAY_INFO(shard,
+             "registrar store: redis %s: %srestored %u kept messages "
+             "for %u AORs",
+             cfg->reg_store_redis, late ? "loaded late: " : "", ld->msgs,
+             ld->msg_aors);
+}
 
 /* -- loading at start ---------------------------------------------------- */
 
@@ -48,31 +104,23 @@ prepare(redisContext *c, const cay_config_t *cfg, char *buf, size_t size)
   return NULL;
 }
 
-/* Key @p key (prefix + AOR), record @p v: to the AOR's owner shard. */
+/* Key @p key (prefix + AOR, or prefix + CAY__REG_STORE_MSGS + AOR),
+ * record @p v: to the AOR's owner shard. */
 static void
 restore_one(cay_server_t *srv, load_t *ld, const redisReply *key,
             const redisReply *v)
 {
-  size_t plen = strlen(srv->cfg.reg_store_prefix);
-  const char *aor = key->str + plen;
-  cay__registrar_t *reg;
-  int rc;
+  int msgs;
+  size_t alen;
+  const char *aor = cay__reg_store_key_aor(srv->cfg.reg_store_prefix, key->str,
+                                           key->len, &msgs, &alen);
 
-  if (v->type != REDIS_REPLY_STRING || key->len <= plen
-      || memchr(aor, '\0', key->len - plen)) {
+  if (v->type != REDIS_REPLY_STRING || aor == NULL) {
     ld->bad += v->type != REDIS_REPLY_NIL; /* NIL: it expired meanwhile */
     return;
   }
-  reg = srv->workers[cay__aor_shard(aor, key->len - plen, srv->nshards)]
-            ->ss.reg;
-  rc = cay__registrar_restore(reg, aor, v->str, v->len, ld->wall, &ld->n);
-  if (rc == 0) {
-    ld->aors++;
-    return;
-  }
-  ld->bad++;
-  CAY_WARN(-1, "registrar store: key %s: %s; left as it is", key->str,
-           rc == -ENOMEM ? "no memory to bind it" : "not a record of bindings");
+  restore_key(srv->workers[cay__aor_shard(aor, alen, srv->nshards)], ld,
+              key->str, aor, msgs, v);
 }
 
 /* One SCAN step from @p cursor (updated): its keys' records restored.
@@ -246,6 +294,7 @@ cay__reg_store_load(cay_server_t *srv)
              "gone, %u keys not understood)",
              cfg->reg_store_redis, ld.n.restored, ld.aors, ld.n.expired,
              ld.n.dropped, ld.bad);
+  log_msgs(cfg, &ld, -1, 0);
   redisFree(c);
 }
 
@@ -276,32 +325,29 @@ late_done(struct cay__reg_store *st)
            "are gone, %u keys not understood)",
            st->w->srv->cfg.reg_store_redis, ld->n.restored, ld->aors,
            ld->n.expired, ld->n.dropped, ld->bad);
+  log_msgs(&st->w->srv->cfg, ld, SHARD_NO(st->w), 1);
 }
 
 /* Key @p key's record @p v, for an AOR of this shard: bound unless the
- * AOR has bindings in memory (newer, and written over the key). */
+ * AOR has bindings in memory (newer, and written over the key); kept
+ * MESSAGEs unless some are kept for it in memory
+ * (cay__pager_store_restore()). */
 static void
 late_restore(struct cay__reg_store *st, const char *key, const redisReply *v)
 {
-  const char *aor = key + strlen(st->w->srv->cfg.reg_store_prefix);
+  int msgs;
+  size_t alen;
+  const char *aor = cay__reg_store_key_aor(st->w->srv->cfg.reg_store_prefix,
+                                           key, strlen(key), &msgs, &alen);
   cay__contact_t c;
-  int rc;
 
-  if (v->type != REDIS_REPLY_STRING) { /* NIL: gone meanwhile */
+  if (v->type != REDIS_REPLY_STRING || aor == NULL) { /* NIL: gone */
     st->late.bad += v->type != REDIS_REPLY_NIL;
     return;
   }
-  if (cay__registrar_lookup(st->w->ss.reg, aor, &c, 1) > 0)
+  if (!msgs && cay__registrar_lookup(st->w->ss.reg, aor, &c, 1) > 0)
     return;
-  rc = cay__registrar_restore(st->w->ss.reg, aor, v->str, v->len, st->late.wall,
-                              &st->late.n);
-  if (rc == 0) {
-    st->late.aors++;
-    return;
-  }
-  st->late.bad++;
-  CAY_WARN(SHARD_NO(st->w), "registrar store: key %s: %s; left as it is", key,
-           rc == -ENOMEM ? "no memory to bind it" : "not a record of bindings");
+  restore_key(st->w, &st->late, key, aor, msgs, v);
 }
 
 static void
@@ -334,7 +380,6 @@ static void
 late_fetch(struct cay__reg_store *st, const redisReply *keys)
 {
   cay_server_t *srv = st->w->srv;
-  size_t plen = strlen(srv->cfg.reg_store_prefix);
   const char *argv[1 + 1000];
   cay__contact_t c;
   batch_t *b = cay__calloc(1, sizeof *b + keys->elements * sizeof(char *));
@@ -346,12 +391,16 @@ late_fetch(struct cay__reg_store *st, const redisReply *keys)
   b->st = st;
   for (size_t i = 0; i < keys->elements && i < 1000; i++) {
     const redisReply *k = keys->element[i];
-    const char *aor = k->str + plen;
+    int msgs = 0;
+    size_t alen = 0;
+    const char *aor
+        = k->type != REDIS_REPLY_STRING
+              ? NULL
+              : cay__reg_store_key_aor(srv->cfg.reg_store_prefix, k->str,
+                                       k->len, &msgs, &alen);
 
-    if (k->type != REDIS_REPLY_STRING || k->len <= plen
-        || memchr(aor, '\0', k->len - plen)
-        || cay__aor_shard(aor, k->len - plen, srv->nshards) != st->w->index
-        || cay__registrar_lookup(st->w->ss.reg, aor, &c, 1) > 0)
+    if (aor == NULL || cay__aor_shard(aor, alen, srv->nshards) != st->w->index
+        || (!msgs && cay__registrar_lookup(st->w->ss.reg, aor, &c, 1) > 0))
       continue;
     if ((b->keys[b->n] = cay__strdup(k->str)) == NULL) {
       st->late.bad++;

@@ -155,3 +155,25 @@ add_test(NAME integration.message_offline_4shards
                  --expect txns_live=0)
 set_tests_properties(integration.message_offline_4shards PROPERTIES
   TIMEOUT 60 LABELS "integration;shards" RESOURCE_LOCK cay_integration)
+
+# The same kept in registrar.store (a redis-server of the test's own)
+# across a restart: Redis holds a key per user's kept MESSAGEs; a second
+# cay restores all 17 at start and its users get them, in order, with
+# the Date of when they first came; no such key is left once all are
+# taken. The --expect checks are the second cay's.
+find_program(CAY_MSG_REDIS_SERVER redis-server)
+if(CAY_MSG_REDIS_SERVER)
+  add_test(NAME integration.message_offline_store_restart
+           COMMAND ${Python3_EXECUTABLE}
+                   ${CAY_IT_DIR}/run_offline_message_test.py
+                   --cay $<TARGET_FILE:cay>
+                   --name message_offline_store_restart
+                   --shards 4 --users 8
+                   --redis-server ${CAY_MSG_REDIS_SERVER}
+                   --expect messages_in=0 --expect messages_stored=0
+                   --expect messages_delivered=17
+                   --expect messages_dropped=0 --expect bindings_live=0
+                   --expect store_up=4 --expect txns_live=0)
+  set_tests_properties(integration.message_offline_store_restart PROPERTIES
+    TIMEOUT 60 LABELS "integration;shards" RESOURCE_LOCK cay_integration)
+endif()

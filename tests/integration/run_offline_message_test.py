@@ -22,6 +22,15 @@ section 20.17). The last user answers its first one 480: it is kept and
 sent again at that user's next REGISTER, and then taken. Each kept
 MESSAGE is logged by its AOR's shard. Every user unregisters at the end.
 
+With --redis-server, cay keeps them in registrar.store too (a
+redis-server of the test's own, as run_store_test.py starts it): once
+the MESSAGEs are sent, Redis must hold a key prefix + "msgs:" + AOR for
+each user; cay is stopped (SIGTERM) and a second cay with the same
+config restores them at start (its log: `restored 17 kept messages for
+8 AORs`), and the users register with that one, getting their MESSAGEs
+as above, with the Date of when they first came; once all are taken no
+such key is left. --expect then holds for the second cay.
+
 Standard library only.
 """
 
@@ -32,6 +41,7 @@ import sys
 import tempfile
 
 import cayrun
+import run_store_test
 
 PER_AOR = 3
 
@@ -44,6 +54,8 @@ def parse_args(argv):
     p.add_argument("--users", type=int, default=8)
     p.add_argument("--expect", action="append", default=[],
                    help="KEY=N on cay's summary (repeat)")
+    p.add_argument("--redis-server", default=None,
+                   help="keep them in a redis-server too, across a restart")
     p.add_argument("--keep", action="store_true",
                    help="keep the work directory when the test passes")
     args = p.parse_args(argv)
@@ -53,15 +65,18 @@ def parse_args(argv):
     return args
 
 
-def config():
-    return ("registrar:\n  offline_messages: %d\n"
+def config(redis_port=None):
+    """cay's config; with redis_port, registrar.store there too."""
+    store = ("  store: { redis: \"%s:%d\" }\n" % (cayrun.HOST, redis_port)
+             if redis_port else "")
+    return ("registrar:\n  offline_messages: %d\n" % PER_AOR + store +
             "routes:\n"
             "  - match: { method: REGISTER }\n"
             "    action: register\n"
             "  - match: { method: MESSAGE }\n"
             "    action: forward\n"
             "    location: true\n"
-            "    no_response_timeout_ms: 4000\n" % PER_AOR)
+            "    no_response_timeout_ms: 4000\n")
 
 
 def aor_of(i):
@@ -243,12 +258,44 @@ def kept_on(cay, users, shards):
     return problems
 
 
+def msgs_keys(users):
+    return ["cay:aor:msgs:%s" % aor_of(i) for i in range(users)]
+
+
+def restart(test, args, workdir, cay, redis, socks):
+    """The MESSAGEs kept are in Redis; cay stops and a second cay with
+    the same config restores them: that cay (the sockets now its)."""
+    err = run_store_test.wait_keys(redis.port, present=msgs_keys(args.users))
+    if err:
+        raise SystemExit("the kept MESSAGEs not in redis: %s" % err)
+    kept = 2 * args.users + 1
+    bad = cay.stop().problems(["messages_stored=%d" % kept,
+                               "messages_delivered=0"])
+    if bad:
+        raise SystemExit("the first cay: %s" % "; ".join(bad))
+    cay, err = cayrun.start_cay(args.cay, workdir, config(redis.port),
+                                extra_args=["-s", str(args.shards)])
+    if err:
+        raise SystemExit(err)
+    print("%s: cay again: %s" % (test, " ".join(cay.command())), flush=True)
+    want = r"restored %d kept messages for %d AORs" % (kept, args.users)
+    if not re.search(want, run_store_test.log_text(cay)):
+        raise SystemExit("the second cay's log lacks %r" % want)
+    for s in socks:
+        s.connect((cayrun.HOST, cay.port))
+    return cay
+
+
 def run(args):
     test = "integration.%s" % args.name
     workdir = tempfile.mkdtemp(prefix="cay-offline-%s-" % args.name)
-    problems, line, cay, socks = [], "", None, []
+    problems, line, cay, socks, redis = [], "", None, [], None
     try:
-        cay, err = cayrun.start_cay(args.cay, workdir, config(),
+        if args.redis_server:
+            redis = run_store_test.start_redis(args.redis_server, workdir,
+                                               "redis")
+        cay, err = cayrun.start_cay(args.cay, workdir,
+                                    config(redis.port if redis else None),
                                     extra_args=["-s", str(args.shards)])
         if err:
             raise SystemExit(err)
@@ -261,6 +308,9 @@ def run(args):
         sender, users = socks[0], socks[1:]
         texts, more = send_all(sender, cay.port, args.shards, args.users)
         problems += more
+        problems += kept_on(cay, args.users, args.shards)
+        if redis:
+            cay = restart(test, args, workdir, cay, redis, socks)
         last = args.users - 1
         for i, s in enumerate(users):
             cid = "reg-off%d-%s" % (i, cayrun.new_token(8))
@@ -280,17 +330,23 @@ def run(args):
             cid = "unreg-off%d-%s" % (i, cayrun.new_token(8))
             if register(s, cay.port, i, (cid, 1), expires=0) != 200:
                 problems.append("off%d: no 200 to its unREGISTER" % i)
-        problems += kept_on(cay, args.users, args.shards)
+        if redis:
+            err = run_store_test.wait_keys(redis.port,
+                                           absent=msgs_keys(args.users))
+            if err:
+                problems.append("kept MESSAGEs left in redis: %s" % err)
         result = cay.stop()
         problems += result.problems(args.expect)
         line = result.summary_text()
-    except SystemExit as e:
+    except (SystemExit, run_store_test.Fail) as e:
         problems.append(str(e))
     finally:
         for s in socks:
             s.close()
         if cay is not None and cay.alive():
             cay.kill()
+        if redis is not None:
+            redis.kill()
     return cayrun.verdict(test, problems, line, cay, workdir, args.keep)
 
 

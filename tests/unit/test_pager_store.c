@@ -4,10 +4,12 @@
  * has them sent to its contact, one at a time, in order, each with a
  * Date; one nobody took waits for the next REGISTER, one refused is
  * dropped, one too old is dropped; the per-AOR limit; storing off; a
- * failover target before the store; the hand-off to the AOR's shard.
+ * failover target before the store; the hand-off to the AOR's shard; the
+ * records of registrar.store, restored in another process.
  * The fixture's peer is sender and recipient both: the contact
  * registered is its own address, so Cay's MESSAGEs land in p->sent.
  */
+#define _GNU_SOURCE /* memmem() */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +17,8 @@
 #include <string.h>
 
 #include "b2bua/pager.h"
+#include "server/reg_store_int.h"
+#include "core/alloc.h"
 #include "support/bridge_call.h"
 #include "support/peer.h"
 #include "support/register.h"
@@ -393,6 +397,174 @@ START_TEST(pager_store_no_route_any_more_dropped)
 }
 END_TEST
 
+/* What the store's hook (cay__sessions_t.store_msgs) was told. */
+typedef struct told {
+  unsigned n;
+  char aor[64];
+} told_t;
+
+static void
+told(void *arg, const char *aor)
+{
+  told_t *t = arg;
+
+  t->n++;
+  snprintf(t->aor, sizeof t->aor, "%s", aor);
+}
+
+#define WALL 1700000000000ull /* a wall-clock time, ms since 1970 */
+
+/* registrar.store's records: each change tells the hook; the record of
+ * two kept MESSAGEs restores them in another process (expiring when the
+ * record says, their Date kept), sent in order at the REGISTER; a record
+ * of expired ones restores none; a damaged one nothing; one over
+ * MESSAGEs kept since the start nothing. */
+START_TEST(pager_store_record_restored_after_a_restart)
+{
+  cay_config_t cfg = store_config(5);
+  peer_t *p = peer_new(&cfg);
+  told_t t = { 0 };
+  char *rec, *rec2, *date;
+  size_t len, len2;
+  uint64_t ttl;
+  unsigned n;
+  int m;
+
+  p->ss.store_msgs = told;
+  p->ss.store_msgs_arg = &t;
+  message(p, "m1", "first");
+  message(p, "m2", "second");
+  ck_assert_uint_eq(t.n, 2);
+  ck_assert_str_eq(t.aor, SERVICE);
+  peer_advance(p, 10000);
+  ck_assert_int_eq(
+      cay__pager_store_record(&p->ss, SERVICE, WALL, &rec, &len, &ttl), 0);
+  ck_assert_ptr_nonnull(rec);
+  ck_assert_int_eq(strncmp(rec, "cay-messages 1\n", 15), 0);
+  /* Outside Cay's allocator: peer_free() counts what is left of it. */
+  rec2 = malloc(len + 1);
+  memcpy(rec2, rec, len);
+  rec2[len] = '\0'; /* for strstr() below */
+  cay__free(rec);
+  rec = rec2;
+  ck_assert_uint_eq(ttl, 50000);
+  ck_assert_int_eq(cay__pager_store_record(&p->ss, "sip:nobody@127.0.0.1", WALL,
+                                           &rec2, &len2, &ttl),
+                   0);
+  ck_assert_ptr_null(rec2);
+  peer_free(p); /* the record stays: the hook is not told */
+  ck_assert_uint_eq(t.n, 2);
+
+  /* Another process, 20 s later: 30 s left of the 60. */
+  cfg.reg_offline_messages = 0; /* restored even when storing is off now */
+  p = peer_new(&cfg);
+  ck_assert_int_eq(
+      cay__pager_store_restore(&p->ss, SERVICE, rec, len - 1, WALL + 20000, &n),
+      -EINVAL); /* cut short */
+  ck_assert_int_eq(cay__pager_store_restore(&p->ss, SERVICE, rec + 1, len - 1,
+                                            WALL + 20000, &n),
+                   -EINVAL);
+  ck_assert_int_eq(
+      cay__pager_store_restore(&p->ss, SERVICE, rec, len, WALL + 20000, &n), 0);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_int_eq(
+      cay__pager_store_restore(&p->ss, SERVICE, rec, len, WALL + 20000, &n), 0);
+  ck_assert_uint_eq(n, 0); /* kept in memory already: newer */
+  p->ss.store_msgs = told;
+  p->ss.store_msgs_arg = &t;
+  register_contact(p, 1);
+  m = sent_message(p, "first");
+  date = peer_header(p, (unsigned)m, "Date");
+  ck_assert_ptr_nonnull(strstr(rec, date)); /* when it first came */
+  free(date);
+  peer_respond(p, (unsigned)m, "200", "t1", NULL);
+  ck_assert_uint_eq(t.n, 3); /* one left */
+  ck_assert_int_eq(
+      cay__pager_store_record(&p->ss, SERVICE, WALL, &rec2, &len2, &ttl), 0);
+  ck_assert_ptr_nonnull(rec2);
+  ck_assert_ptr_null(memmem(rec2, len2, "first", 5));
+  cay__free(rec2);
+  m = sent_message(p, "second");
+  peer_respond(p, (unsigned)m, "200", "t2", NULL);
+  ck_assert_uint_eq(t.n, 4);
+  ck_assert_int_eq(
+      cay__pager_store_record(&p->ss, SERVICE, WALL, &rec2, &len2, &ttl), 0);
+  ck_assert_ptr_null(rec2); /* none left: the key is to go */
+  peer_free(p);
+
+  /* Restored 45 s after it was written: 5 s left, then dropped. */
+  p = peer_new(&cfg);
+  ck_assert_int_eq(
+      cay__pager_store_restore(&p->ss, SERVICE, rec, len, WALL + 45000, &n), 0);
+  ck_assert_uint_eq(n, 2);
+  peer_advance(p, 4900);
+  ck_assert_uint_eq(p->shard.stats.messages_dropped, 0);
+  peer_advance(p, 200);
+  ck_assert_uint_eq(p->shard.stats.messages_dropped, 2);
+  /* After its expiry: nothing. */
+  ck_assert_int_eq(
+      cay__pager_store_restore(&p->ss, SERVICE, rec, len, WALL + 60000, &n), 0);
+  ck_assert_uint_eq(n, 0);
+  peer_free(p);
+
+  /* Every cut and every byte changed: restored or refused, nothing read
+   * past the end (each copy exactly as long, for ASan). */
+  p = peer_new(&cfg);
+  for (size_t cut = 0; cut <= len; cut++)
+    for (int flip = -1; flip < (int)cut; flip += 7) {
+      char *copy = malloc(cut ? cut : 1);
+      int rc;
+
+      memcpy(copy, rec, cut);
+      if (flip >= 0)
+        copy[flip] ^= 0x5a;
+      rc = cay__pager_store_restore(&p->ss, "sip:cut@127.0.0.1", copy, cut,
+                                    WALL, &n);
+      ck_assert_msg(rc == 0 || rc == -EINVAL, "cut %zu flip %d: %d", cut, flip,
+                    rc);
+      ck_assert_uint_le(n, 2);
+      free(copy);
+    }
+  peer_free(p);
+  free(rec);
+}
+END_TEST
+
+/* registrar.store's keys: an AOR's own, its kept MESSAGEs', and neither. */
+START_TEST(pager_store_keys_of_registrar_store)
+{
+  static const char prefix[] = "cay:aor:";
+  static const struct {
+    const char *key;
+    size_t len;
+    const char *aor; /* NULL: neither */
+    int msgs;
+  } cases[] = {
+    { "cay:aor:sip:bob@example.com", 27, "sip:bob@example.com", 0 },
+    { "cay:aor:msgs:sip:bob@example.com", 32, "sip:bob@example.com", 1 },
+    { "cay:aor:msgs:", 13, "msgs:", 0 }, /* no AOR after it: not msgs */
+    { "cay:aor:", 8, NULL, 0 },
+    { "cay:aor:sip:a\0b", 15, NULL, 0 },
+  };
+
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int msgs = -1;
+    size_t alen = 0;
+    const char *aor = cay__reg_store_key_aor(prefix, cases[i].key, cases[i].len,
+                                             &msgs, &alen);
+
+    if (cases[i].aor == NULL) {
+      ck_assert_ptr_null(aor);
+      continue;
+    }
+    ck_assert_ptr_nonnull(aor);
+    ck_assert_uint_eq(alen, strlen(cases[i].aor));
+    ck_assert_int_eq(strncmp(aor, cases[i].aor, alen), 0);
+    ck_assert_int_eq(msgs, cases[i].msgs);
+  }
+}
+END_TEST
+
 int
 main(void)
 {
@@ -406,6 +578,8 @@ main(void)
   tcase_add_test(tc, pager_store_put_while_registered_sends_at_once);
   tcase_add_test(tc, pager_store_handed_to_the_aors_shard);
   tcase_add_test(tc, pager_store_no_route_any_more_dropped);
+  tcase_add_test(tc, pager_store_record_restored_after_a_restart);
+  tcase_add_test(tc, pager_store_keys_of_registrar_store);
   suite_add_tcase(s, tc);
   return cay_test_run(s);
 }
