@@ -2,10 +2,13 @@
  * MESSAGEs kept for AORs that are not registered (pager.h: store and
  * forward). Each shard keeps those of its own AORs (cay__aor_shard()):
  * per AOR a box, its MESSAGEs in the order they came; all of the
- * shard's in one list by age too, since all expire after the same time
- * (registrar.offline_message_s), so one timer at the oldest's expiry
- * does. A REGISTER for the AOR sends the oldest to its contacts (a relay
- * of pager.c without a sender), and the next once a contact took it.
+ * shard's in one list by expiry too (each expires
+ * registrar.offline_message_s after it came, a restored one when its
+ * record says), so one timer at the first expiry does. A REGISTER for
+ * the AOR sends the oldest to its contacts (a relay of pager.c without a
+ * sender), and the next once a contact took it. Each change is written
+ * to registrar.store through cay__sessions_t.store_msgs, as a record
+ * that a restart restores.
  *
  *   MESSAGE, no contact -> shard X: cay__pager_store_offer()
  *       -> the AOR's shard: cay__pager_store_put() -> 0 or -ENOSPC
@@ -123,18 +126,23 @@ changed(cay__sessions_t *ss, const box_t *b)
     ss->store_msgs(ss->store_msgs_arg, b->aor);
 }
 
-/* Take @p s, its box's oldest, out of the store and free it (and its box
- * when empty); the store's hook learns of it (@p fini: not, the shard
- * ends and the record stays). */
+/* Take @p s out of the store and free it (and its box when empty); the
+ * store's hook learns of it (@p fini: not, the shard ends and the record
+ * stays). */
 static void
-drop_head(cay__sessions_t *ss, stored_t *s, int fini)
+drop_one(cay__sessions_t *ss, stored_t *s, int fini)
 {
   store_t *st = ss->pager_store;
   box_t *b = s->box;
+  stored_t **pp = &b->head, *prev = NULL;
 
-  b->head = s->next;
-  if (b->head == NULL)
-    b->tail = NULL;
+  while (*pp != s) { /* most often the head */
+    prev = *pp;
+    pp = &(*pp)->next;
+  }
+  *pp = s->next;
+  if (b->tail == s)
+    b->tail = prev;
   b->n--;
   if (s->older)
     s->older->newer = s->newer;
@@ -154,7 +162,7 @@ drop_head(cay__sessions_t *ss, stored_t *s, int fini)
     cay__free(b);
 }
 
-/* Drop @p s, its box's oldest and not out now, because @p why (logged,
+/* Drop @p s, of a box with none out now, because @p why (logged,
  * counted in messages_dropped). @return 1 when its box went with it. */
 static int
 drop(cay__sessions_t *ss, stored_t *s, const char *why)
@@ -165,7 +173,7 @@ drop(cay__sessions_t *ss, stored_t *s, const char *why)
   CAY_INFO(SHARD_NO(ss), "message for %s (came %s) dropped: %s", b->aor,
            s->date, why);
   ss->shard->stats.messages_dropped++;
-  drop_head(ss, s, 0);
+  drop_one(ss, s, 0);
   return last;
 }
 
@@ -190,11 +198,12 @@ on_expire(cay__timer_t *tm)
   uint64_t now = cay__shard_now(ss->shard);
   stored_t *s = ss->pager_store->oldest;
 
-  /* One out now, and those after it in its box, wait for its answer
-   * (cay__pager_store_done()). */
+  /* A box with one out waits for its answer (cay__pager_store_done()).
+   * A box's MESSAGEs may expire out of their order (a reload shortened
+   * registrar.offline_message_s): the list says which. */
   while (s && s->expires_ms <= now) {
     stored_t *newer = s->newer;
-    if (s->box->head == s && !s->box->sending)
+    if (!s->box->sending)
       (void)drop(ss, s, too_old);
     s = newer;
   }
@@ -258,7 +267,7 @@ cay__pager_store_done(cay__sessions_t *ss, box_t *b, int status)
     ss->shard->stats.messages_delivered++;
     CAY_DEBUG(SHARD_NO(ss), "message for %s (came %s) delivered (%d)", b->aor,
               s->date, status);
-    drop_head(ss, s, 0);
+    drop_one(ss, s, 0);
   } else {
     (void)drop(ss, s, "its recipient refused it");
   }
@@ -271,9 +280,8 @@ cay__pager_store_done(cay__sessions_t *ss, box_t *b, int status)
  * has none) until shard time @p expires_ms; it came at @p date. Within
  * the shard's bytes (else -ENOSPC). @return 0, -ENOSPC or -ENOMEM. */
 static int
-append(cay__sessions_t *ss, store_t *st, const char *aor, const char *msg,
-       size_t len, const cay__addr_t *src, uint64_t expires_ms,
-       const char *date)
+append(store_t *st, const char *aor, const char *msg, size_t len,
+       const cay__addr_t *src, uint64_t expires_ms, const char *date)
 {
   size_t alen = strlen(aor);
   box_t *b = box_of(st, aor);
@@ -303,7 +311,7 @@ append(cay__sessions_t *ss, store_t *st, const char *aor, const char *msg,
     b->head = s;
   b->tail = s;
   b->n++;
-  /* By age: a restored record's may be older than those kept already. */
+  /* By expiry: a restored one may expire before those kept already. */
   s->newer = NULL;
   s->older = st->newest;
   while (s->older && s->older->expires_ms > expires_ms) {
@@ -319,7 +327,6 @@ append(cay__sessions_t *ss, store_t *st, const char *aor, const char *msg,
   else
     st->newest = s;
   st->bytes += len;
-  (void)ss;
   return 0;
 }
 
@@ -345,7 +352,7 @@ cay__pager_store_put(cay__sessions_t *ss, const char *aor, const char *msg,
   if (gmtime_r(&now_s, &tm) == NULL
       || strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
     snprintf(date, sizeof date, "Thu, 01 Jan 1970 00:00:00 GMT");
-  err = append(ss, st, aor, msg, len, src,
+  err = append(st, aor, msg, len, src,
                cay__shard_now(ss->shard)
                    + (uint64_t)ss->cfg.reg_offline_message_s * 1000,
                date);
@@ -506,7 +513,7 @@ cay__pager_store_restore(cay__sessions_t *ss, const char *aor, const char *rec,
     p = parse_entry(p, end, &expires, &src, &msg, &mlen, date);
     if (expires <= wall_ms)
       continue; /* expired while Cay was down */
-    if (append(ss, st, aor, msg, mlen, &src, now + (expires - wall_ms), date)
+    if (append(st, aor, msg, mlen, &src, now + (expires - wall_ms), date)
         != 0) {
       CAY_WARN(SHARD_NO(ss),
                "kept messages for %s not all restored: the shard keeps %u "
@@ -548,7 +555,7 @@ cay__pager_store_fini(cay__sessions_t *ss)
   cay__shard_timer_stop(ss->shard, &st->t_expire);
   while (st->oldest) {
     lost++;
-    drop_head(ss, st->oldest, 1);
+    drop_one(ss, st->oldest, 1);
   }
   if (lost && ss->store_msgs)
     CAY_INFO(SHARD_NO(ss),

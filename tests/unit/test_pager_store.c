@@ -271,6 +271,31 @@ START_TEST(pager_store_expires)
 }
 END_TEST
 
+/* A reload that shortens offline_message_s: a MESSAGE kept after it
+ * expires before the one kept before it, in the same box. */
+START_TEST(pager_store_expiry_shortened_by_a_reload)
+{
+  cay_config_t cfg = store_config(5);
+  peer_t *p = peer_new(&cfg);
+  struct cay__routes *routes = NULL;
+  char err[256];
+
+  message(p, "m1", "old"); /* until 60 s */
+  cfg.reg_offline_message_s = 10;
+  ck_assert_int_eq(cay__routes_new(&cfg, &routes, err, sizeof err), 0);
+  cay__sessions_reload(&p->ss, routes, &cfg);
+  peer_advance(p, 1000);
+  message(p, "m2", "new"); /* until 11 s */
+  peer_advance(p, 10500);
+  ck_assert_uint_eq(p->shard.stats.messages_dropped, 1);
+  peer_advance(p, 48000); /* 59.5 s */
+  ck_assert_uint_eq(p->shard.stats.messages_dropped, 1);
+  register_contact(p, 1);
+  (void)sent_message(p, "old");
+  peer_free(p);
+}
+END_TEST
+
 /* One the AOR's shard keeps while a contact is bound goes at once. */
 START_TEST(pager_store_put_while_registered_sends_at_once)
 {
@@ -575,6 +600,7 @@ main(void)
   tcase_add_test(tc, pager_store_480_kept_415_dropped);
   tcase_add_test(tc, pager_store_limit_off_and_failover);
   tcase_add_test(tc, pager_store_expires);
+  tcase_add_test(tc, pager_store_expiry_shortened_by_a_reload);
   tcase_add_test(tc, pager_store_put_while_registered_sends_at_once);
   tcase_add_test(tc, pager_store_handed_to_the_aors_shard);
   tcase_add_test(tc, pager_store_no_route_any_more_dropped);
